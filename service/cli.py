@@ -1,0 +1,142 @@
+"""The `procura-events` command: serve, migrate, load the demo, manage organiser tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.clock import utc_now
+from service.db.engine import create_engine, make_sessionmaker, session_scope
+from service.db.migrate import upgrade_to_head
+from service.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+
+def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_scope(make_sessionmaker(engine)) as db:
+                return await work(db)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    upgrade_to_head(settings.database_url)
+    print("Database schema is up to date.")
+    return 0
+
+
+def cmd_load_demo(settings: Settings, _: argparse.Namespace) -> int:
+    from service.domain.demo import load_demo_programme
+
+    added = _in_transaction(
+        settings, lambda db: load_demo_programme(db, now=utc_now(), settings=settings)
+    )
+    print(f"Demo programme loaded ({len(added)} new event(s): {', '.join(added) or 'none'}).")
+    return 0
+
+
+def cmd_create_token(settings: Settings, args: argparse.Namespace) -> int:
+    from service.domain.auth import create_api_token
+
+    async def work(db: AsyncSession) -> str:
+        issued = await create_api_token(db, name=args.name, role=args.role, now=utc_now())
+        return f"{issued.api_token.id}\t{issued.secret}"
+
+    token_id, secret = _in_transaction(settings, work).split("\t")
+    print(f"Created {args.role} token #{token_id} ({args.name}). It is shown only once:")
+    print(secret)
+    return 0
+
+
+def cmd_list_tokens(settings: Settings, _: argparse.Namespace) -> int:
+    from service.domain.auth import list_api_tokens
+
+    async def work(db: AsyncSession) -> list[str]:
+        return [
+            f"#{t.id}\t{t.role}\t{t.name}\tcreated {t.created_at:%Y-%m-%d}"
+            + ("\trevoked" if t.revoked_at else "")
+            for t in await list_api_tokens(db)
+        ]
+
+    for line in _in_transaction(settings, work):
+        print(line)
+    return 0
+
+
+def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> int:
+    from service.domain.auth import revoke_api_token
+
+    revoked = _in_transaction(
+        settings, lambda db: revoke_api_token(db, args.token_id, now=utc_now())
+    )
+    print(f"Token #{args.token_id} revoked." if revoked else f"No live token #{args.token_id}.")
+    return 0 if revoked else 1
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.web.app import create_app
+
+    if args.migrate:
+        cmd_migrate(settings, args)
+    if args.demo:
+        cmd_load_demo(settings, args)
+    print(f"Procura Events on http://{args.host}:{args.port} (API docs at /api/docs)")
+    # No access log: private links carry their token in the path, and tokens never reach logs.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
+                access_log=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="procura-events", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the web service (and its scheduler)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--migrate", action="store_true", help="migrate the database first")
+    serve.add_argument("--demo", action="store_true", help="load the demo programme first")
+    serve.set_defaults(handler=cmd_serve)
+
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        handler=cmd_migrate
+    )
+    commands.add_parser("load-demo", help="load the demo programme").set_defaults(
+        handler=cmd_load_demo
+    )
+
+    create = commands.add_parser("create-token", help="create an organiser API token")
+    create.add_argument("--name", required=True, help="who or what uses it")
+    create.add_argument("--role", choices=("organiser", "viewer"), default="organiser")
+    create.set_defaults(handler=cmd_create_token)
+
+    commands.add_parser("list-tokens", help="list organiser API tokens").set_defaults(
+        handler=cmd_list_tokens
+    )
+    revoke = commands.add_parser("revoke-token", help="revoke an organiser API token")
+    revoke.add_argument("token_id", type=int)
+    revoke.set_defaults(handler=cmd_revoke_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[Settings, argparse.Namespace], int] = args.handler
+    return handler(load_settings(), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Engines and transactions: the only place that knows how to open the database.
+
+SQLite (the embedded default) gets WAL, foreign keys and a single pooled connection, so
+writers queue in Python instead of fighting over SQLite's one write lock. PostgreSQL is the
+production and multi-instance backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def _sqlite_path(url: str) -> Path | None:
+    if not url.startswith("sqlite") or ":memory:" in url:
+        return None
+    return Path(url.split(":///", 1)[1].split("?", 1)[0])
+
+
+def create_engine(database_url: str, **options: Any) -> AsyncEngine:
+    if database_url.startswith("sqlite"):
+        path = _sqlite_path(database_url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        options.setdefault("pool_size", 1)
+        options.setdefault("max_overflow", 0)
+        options.setdefault("pool_timeout", 120)
+        engine = create_async_engine(database_url, **options)
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    options.setdefault("pool_size", 10)
+    options.setdefault("max_overflow", 10)
+    options.setdefault("pool_pre_ping", True)
+    return create_async_engine(database_url, **options)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def session_scope(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """One transaction for a job or a CLI command: commit on success, roll back on error."""
+    async with sessionmaker() as db, db.begin():
+        yield db
+
+
+def is_postgres(db: AsyncSession) -> bool:
+    return db.get_bind().dialect.name == "postgresql"

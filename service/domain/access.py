@@ -1,0 +1,103 @@
+"""Private links for registrants, speakers and organisers' calendar feeds.
+
+A token is HMAC-SHA256(secret key, purpose + random nonce): 256 unguessable bits that the
+service can show again (on a manage page, in a re-sent email) while the database holds only
+the SHA-256 of the token. Revoking a link and issuing a new one gives a new nonce.
+Tokens are never logged: callers pass them only in URLs the registrant was sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import AccessPurpose, AccessToken
+
+
+def _derive(secret_key: str, purpose: AccessPurpose, nonce: str) -> str:
+    digest = hmac.new(secret_key.encode(), f"{purpose}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_for(access: AccessToken, secret_key: str) -> str:
+    return _derive(secret_key, access.purpose, access.nonce)
+
+
+async def issue_access_token(
+    db: AsyncSession, purpose: AccessPurpose, *, secret_key: str, now: datetime,
+    registration_id: int | None = None, person_id: int | None = None,
+    api_token_id: int | None = None,
+) -> str:
+    """A new private link token for the owner; earlier live ones of that purpose are revoked."""
+    for old in await _live(db, purpose, registration_id, person_id, api_token_id):
+        old.revoked_at = now
+    nonce = secrets.token_hex(16)
+    token = _derive(secret_key, purpose, nonce)
+    db.add(
+        AccessToken(
+            purpose=purpose, nonce=nonce, token_hash=_hash(token), registration_id=registration_id,
+            person_id=person_id, api_token_id=api_token_id, created_at=now,
+        )
+    )
+    await db.flush()
+    return token
+
+
+async def current_access_token(
+    db: AsyncSession, purpose: AccessPurpose, *, secret_key: str, now: datetime,
+    registration_id: int | None = None, person_id: int | None = None,
+    api_token_id: int | None = None,
+) -> str:
+    """The owner's live token for `purpose`, issuing one on first use."""
+    live = await _live(db, purpose, registration_id, person_id, api_token_id)
+    if live:
+        return token_for(live[-1], secret_key)
+    return await issue_access_token(
+        db, purpose, secret_key=secret_key, now=now, registration_id=registration_id,
+        person_id=person_id, api_token_id=api_token_id,
+    )
+
+
+async def find_access(db: AsyncSession, purpose: AccessPurpose, token: str) -> AccessToken | None:
+    """The live access row for a presented token, or None (unknown and revoked look the same)."""
+    if not token or len(token) > 100:
+        return None
+    return await db.scalar(
+        select(AccessToken).where(
+            AccessToken.token_hash == _hash(token),
+            AccessToken.purpose == purpose,
+            AccessToken.revoked_at.is_(None),
+        )
+    )
+
+
+async def _live(
+    db: AsyncSession, purpose: AccessPurpose, registration_id: int | None,
+    person_id: int | None, api_token_id: int | None,
+) -> list[AccessToken]:
+    return list(
+        await db.scalars(
+            select(AccessToken)
+            .where(
+                AccessToken.purpose == purpose,
+                AccessToken.registration_id.is_(None) if registration_id is None
+                else AccessToken.registration_id == registration_id,
+                AccessToken.person_id.is_(None) if person_id is None
+                else AccessToken.person_id == person_id,
+                AccessToken.api_token_id.is_(None) if api_token_id is None
+                else AccessToken.api_token_id == api_token_id,
+                AccessToken.revoked_at.is_(None),
+            )
+            .order_by(AccessToken.id)
+        )
+    )

@@ -1,0 +1,306 @@
+"""The demo programme: the real Make ICT Fair webinar series, and three marked samples.
+
+Loaded through the same domain functions as the API, so the demo is also a check that the
+programme rules accept real agendas. Loading twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import (
+    AgendaItemKind,
+    Event,
+    EventKind,
+    OrganisationKind,
+    SessionMode,
+)
+from service.domain import programme
+from service.settings import Settings
+
+MAKE_ICT_FAIR_SLUG = "make-ict-fair-webinar-series-2020"
+
+
+@dataclass(frozen=True)
+class Item:
+    start: str  # HH:MM, Brussels time, on the session's day
+    end: str
+    title: str
+    kind: AgendaItemKind
+    speakers: tuple[tuple[str, str], ...] = ()  # (person, organisation)
+
+
+@dataclass(frozen=True)
+class DemoSession:
+    title: str
+    starts_at: str
+    ends_at: str
+    mode: SessionMode
+    items: tuple[Item, ...]
+    join_url: str | None = None
+    capacity: int | None = None
+
+
+@dataclass(frozen=True)
+class DemoEvent:
+    slug: str
+    kind: EventKind
+    title: str
+    summary: str
+    description: str
+    host: tuple[str, OrganisationKind, str] | None
+    sessions: tuple[DemoSession, ...]
+    capacity: int | None = None
+    is_approval_required: bool = False
+    allows_session_choice: bool = False
+    venue: tuple[str, str, str, str] | None = None  # name, address, city, country
+    is_sample_data: bool = False
+
+
+ICLEI = "ICLEI Local Governments for Sustainability"
+PAULA = ("Paula Land", ICLEI)
+
+MAKE_ICT_FAIR = DemoEvent(
+    slug=MAKE_ICT_FAIR_SLUG,
+    kind=EventKind.WEBINAR_SERIES,
+    title="Procura+ webinar series on socially responsible ICT procurement",
+    summary="Two consecutive 90-minute webinars on 9 November and 10 December 2020: five "
+    "case studies of good practice from the Make ICT Fair project.",
+    description=(
+        "Procurers and those interested in procurement will get the chance to learn from "
+        "experts that were vital to the process and achievement of including social criteria "
+        "and clauses into tenders. The first session provides steps towards integrating social "
+        "criteria in ICT procurement tenders. The second session gives insights about the "
+        "follow up on social criteria through contract management.\n\n"
+        "Make ICT Fair aims at improving the lives of workers and those impacted along "
+        "different stages of the ICT supply chain through research, campaigning, capacity "
+        "building and advocacy. The webinar series is organised by the Procura+ European "
+        "Sustainable Procurement Network, initiated and coordinated by ICLEI - Local "
+        "Governments for Sustainability."
+    ),
+    host=(ICLEI, OrganisationKind.NETWORK, "DE"),
+    allows_session_choice=True,
+    sessions=(
+        DemoSession(
+            title="On the way towards social criteria – steps towards integrating social "
+            "criteria in ICT Procurement tenders",
+            starts_at="2020-11-09T10:00",
+            ends_at="2020-11-09T11:45",
+            mode=SessionMode.ONLINE,
+            join_url="https://meet.example.org/procura-make-ict-fair-1",
+            items=(
+                Item("10:00", "10:10", "Welcome and introduction", AgendaItemKind.WELCOME,
+                     (PAULA,)),
+                Item("10:10", "10:40", "Facing market challenges: The City of Barcelona on how "
+                     "market engagement helps to include social criteria", AgendaItemKind.TALK,
+                     (("Carla Canal", "Barcelona City Council"),)),
+                Item("10:40", "11:10", "Facing internal challenges: The City of Haarlem on how "
+                     "to address internal ICT procurement needs while including social criteria",
+                     AgendaItemKind.TALK, (("Rudie de Vries", "Municipality of Haarlem"),)),
+                Item("11:10", "11:30", "Including social criteria: The City of Stavanger on "
+                     "criteria and market response", AgendaItemKind.TALK,
+                     (("Elin Seveholt", "City of Stavanger"),)),
+                Item("11:30", "11:45", "Q&A and opportunity for discussion", AgendaItemKind.QA),
+            ),
+        ),
+        DemoSession(
+            title="Keeping social criteria alive – How to follow up through contract "
+            "management",
+            starts_at="2020-12-10T10:00",
+            ends_at="2020-12-10T11:30",
+            mode=SessionMode.ONLINE,
+            join_url="https://meet.example.org/procura-make-ict-fair-2",
+            items=(
+                Item("10:00", "10:10", "Welcome and introduction", AgendaItemKind.WELCOME,
+                     (PAULA,)),
+                Item("10:10", "10:40", "Set up Contract management: APUC Scotland on contract "
+                     "clauses & Key Performance Indicators", AgendaItemKind.TALK,
+                     (("Michael McLaughlin", "APUC Scotland"),)),
+                Item("10:40", "10:55", "Outcomes of contract management: Region Stockholm on "
+                     "lessons learnt on how to keep social criteria alive", AgendaItemKind.TALK,
+                     (("Kathleen McCaughey", "Region Stockholm"),)),
+                Item("10:55", "11:30", "Q&A and opportunity for Discussion", AgendaItemKind.QA),
+            ),
+        ),
+    ),
+)
+
+SAMPLE_NOTE = "\n\nSample data: this event illustrates the service and is not a real booking."
+
+SAMPLES = (
+    DemoEvent(
+        slug="procura-plus-seminar-2027",
+        kind=EventKind.SEMINAR,
+        title="Procura+ Seminar 2027 (sample)",
+        summary="The annual meeting of the Procura+ Network: practitioners, experts and policy "
+        "makers on sustainable and innovation procurement.",
+        description="Two days of exchange between Procura+ participants, interest groups and "
+        "the Procura+ Awards ceremony." + SAMPLE_NOTE,
+        host=(ICLEI, OrganisationKind.NETWORK, "DE"),
+        capacity=120,
+        venue=("Conference centre (sample)", "Rue de la Loi 42", "Brussels", "BE"),
+        is_sample_data=True,
+        sessions=(
+            DemoSession(
+                title="Day 1: Interest groups and awards", starts_at="2027-06-15T09:00",
+                ends_at="2027-06-15T17:30", mode=SessionMode.IN_PERSON,
+                items=(
+                    Item("09:00", "09:30", "Welcome to the Procura+ Seminar",
+                         AgendaItemKind.WELCOME, (PAULA,)),
+                    Item("09:30", "11:00", "Interest Group on Circular Procurement: shared "
+                         "experiences", AgendaItemKind.PANEL),
+                    Item("11:00", "11:30", "Coffee break", AgendaItemKind.BREAK),
+                    Item("11:30", "13:00", "Interest Group on Market Engagement",
+                         AgendaItemKind.PANEL),
+                    Item("16:00", "17:30", "Procura+ Awards ceremony", AgendaItemKind.OTHER),
+                ),
+            ),
+            DemoSession(
+                title="Day 2: Policy and practice", starts_at="2027-06-16T09:00",
+                ends_at="2027-06-16T13:00", mode=SessionMode.HYBRID,
+                join_url="https://meet.example.org/procura-seminar-day-2",
+                items=(
+                    Item("09:00", "10:30", "European policy update", AgendaItemKind.TALK),
+                    Item("10:30", "12:30", "Twinning programme workshops",
+                         AgendaItemKind.DISCUSSION),
+                    Item("12:30", "13:00", "Closing", AgendaItemKind.CLOSING, (PAULA,)),
+                ),
+            ),
+        ),
+    ),
+    DemoEvent(
+        slug="citymatch-zurich-recycled-concrete",
+        kind=EventKind.CITYMATCH,
+        title="Procura+ CityMatch Zurich on Recycled Concrete and Circular Procurement (sample)",
+        summary="A study visit on the reuse of concrete in buildings, with Zurich's building "
+        "construction and health & environment departments.",
+        description="Experts from Zurich, including city planners, facility managers, "
+        "sustainable procurement staff and suppliers of concrete, show their approaches "
+        "towards a circular economy. Places are few: applications are reviewed by the "
+        "organisers." + SAMPLE_NOTE,
+        host=("City of Zurich", OrganisationKind.PUBLIC_AUTHORITY, "CH"),
+        capacity=12,
+        is_approval_required=True,
+        venue=("Amtshaus III", "Lindenhofstrasse 21", "Zurich", "CH"),
+        is_sample_data=True,
+        sessions=(
+            DemoSession(
+                title="Study visit day", starts_at="2027-03-18T09:00",
+                ends_at="2027-03-18T17:00", mode=SessionMode.IN_PERSON,
+                items=(
+                    Item("09:00", "09:30", "Welcome by the City of Zurich",
+                         AgendaItemKind.WELCOME),
+                    Item("09:30", "11:00", "Recycled concrete in public buildings",
+                         AgendaItemKind.TALK),
+                    Item("11:00", "15:00", "Site visit: a building with recycled concrete",
+                         AgendaItemKind.SITE_VISIT),
+                    Item("15:00", "17:00", "Peer exchange on circular procurement",
+                         AgendaItemKind.DISCUSSION),
+                ),
+            ),
+        ),
+    ),
+    DemoEvent(
+        slug="meet-your-buyer-haarlem-fair-circular-ict",
+        kind=EventKind.MEET_YOUR_BUYER,
+        title="Meet your Buyer: Haarlem Municipality on fair and circular ICT (sample)",
+        summary="A market dialogue before an upcoming tender for fair and circular ICT "
+        "workplace hardware.",
+        description="Gemeente Haarlem meets suppliers to discuss how to supply fair workplace "
+        "hardware, and whether the suggested social responsibility and circularity criteria "
+        "are feasible or too advanced." + SAMPLE_NOTE,
+        host=("Municipality of Haarlem", OrganisationKind.PUBLIC_AUTHORITY, "NL"),
+        capacity=30,
+        venue=("Stadhuis Haarlem", "Grote Markt 2", "Haarlem", "NL"),
+        is_sample_data=True,
+        sessions=(
+            DemoSession(
+                title="Market dialogue", starts_at="2027-01-26T13:00",
+                ends_at="2027-01-26T16:30", mode=SessionMode.HYBRID,
+                join_url="https://meet.example.org/haarlem-meet-your-buyer",
+                items=(
+                    Item("13:00", "13:30", "The upcoming tender and its criteria",
+                         AgendaItemKind.TALK, (("Rudie de Vries", "Municipality of Haarlem"),)),
+                    Item("13:30", "15:30", "Supplier dialogue", AgendaItemKind.DISCUSSION),
+                    Item("15:30", "16:30", "Next steps", AgendaItemKind.CLOSING),
+                ),
+            ),
+        ),
+    ),
+)
+
+ORGANISATION_KINDS = {
+    ICLEI: (OrganisationKind.NETWORK, "DE"),
+    "Barcelona City Council": (OrganisationKind.PUBLIC_AUTHORITY, "ES"),
+    "Municipality of Haarlem": (OrganisationKind.PUBLIC_AUTHORITY, "NL"),
+    "City of Stavanger": (OrganisationKind.PUBLIC_AUTHORITY, "NO"),
+    "APUC Scotland": (OrganisationKind.PUBLIC_AUTHORITY, "GB"),
+    "Region Stockholm": (OrganisationKind.PUBLIC_AUTHORITY, "SE"),
+}
+
+
+async def _load_event(db: AsyncSession, demo: DemoEvent, *, now: datetime,
+                      settings: Settings) -> Event:
+    host_id = None
+    if demo.host:
+        name, kind, country = demo.host
+        host = await programme.find_or_create_organisation(
+            db, name=name, kind=kind, country=country, now=now
+        )
+        host_id = host.id
+    venue = dict(zip(("venue_name", "venue_address", "venue_city", "venue_country"),
+                     demo.venue or (), strict=False))
+    event = await programme.create_event(
+        db,
+        {
+            "kind": demo.kind, "title": demo.title, "slug": demo.slug, "summary": demo.summary,
+            "description": demo.description, "host_organisation_id": host_id,
+            "capacity": demo.capacity, "is_approval_required": demo.is_approval_required,
+            "allows_session_choice": demo.allows_session_choice,
+            "is_sample_data": demo.is_sample_data, "contact_email": settings.organiser_email,
+            **venue,
+        },
+        now=now,
+    )
+    for demo_session in demo.sessions:
+        session = await programme.add_session(
+            db, event.id,
+            {"title": demo_session.title, "starts_at": demo_session.starts_at,
+             "ends_at": demo_session.ends_at, "mode": demo_session.mode,
+             "join_url": demo_session.join_url, "capacity": demo_session.capacity},
+            now=now, settings=settings,
+        )
+        for item in demo_session.items:
+            speakers = []
+            for person_name, organisation_name in item.speakers:
+                kind, country = ORGANISATION_KINDS.get(
+                    organisation_name, (OrganisationKind.PUBLIC_AUTHORITY, None)
+                )
+                organisation = await programme.find_or_create_organisation(
+                    db, name=organisation_name, kind=kind, country=country, now=now
+                )
+                person = await programme.find_or_create_person(
+                    db, name=person_name, organisation_id=organisation.id, now=now
+                )
+                speakers.append({"person_id": person.id, "organisation_id": organisation.id})
+            await programme.add_agenda_item(
+                db, session.id,
+                {"starts_at": item.start, "ends_at": item.end, "title": item.title,
+                 "kind": item.kind, "speakers": speakers},
+                now=now, settings=settings,
+            )
+    return await programme.publish_event(db, event.id, now=now)
+
+
+async def load_demo_programme(db: AsyncSession, *, now: datetime, settings: Settings) -> list[str]:
+    """Load what is missing of the demo programme; returns the slugs it added."""
+    added = []
+    for demo in (MAKE_ICT_FAIR, *SAMPLES):
+        if await db.scalar(select(Event.id).where(Event.slug == demo.slug)) is None:
+            await _load_event(db, demo, now=now, settings=settings)
+            added.append(demo.slug)
+    return added

@@ -1,0 +1,121 @@
+"""What must follow a change to the programme: SEQUENCE bumps, enrolments, reminders, notices.
+
+The programme functions call these hooks after every edit, inside the same transaction, so
+that whatever registrants and speakers are told is written together with the change itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import AgendaItem, Event, Session
+from service.settings import Settings
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    """What registrants were told about a session: the fields whose change they must hear of."""
+
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    mode: str
+    status: str
+    join_url: str | None
+    venue: str | None
+
+    def material_changes(self, other: SessionSnapshot) -> list[str]:
+        """Names of the fields that differ in time, place or status (what bumps SEQUENCE)."""
+        fields = ("starts_at", "ends_at", "mode", "status", "join_url", "venue")
+        return [name for name in fields if getattr(self, name) != getattr(other, name)]
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["starts_at"] = self.starts_at.isoformat()
+        data["ends_at"] = self.ends_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SessionSnapshot:
+        return cls(
+            title=data["title"],
+            starts_at=datetime.fromisoformat(data["starts_at"]),
+            ends_at=datetime.fromisoformat(data["ends_at"]),
+            mode=data["mode"],
+            status=data["status"],
+            join_url=data.get("join_url"),
+            venue=data.get("venue"),
+        )
+
+
+def venue_line(event: Event) -> str | None:
+    parts = [event.venue_name, event.venue_address, event.venue_city, event.venue_country]
+    text = ", ".join(part for part in parts if part)
+    return text or None
+
+
+def snapshot_session(session: Session, event: Event) -> SessionSnapshot:
+    return SessionSnapshot(
+        title=session.title,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        mode=str(session.mode),
+        status=str(session.status),
+        join_url=session.join_url,
+        venue=venue_line(event) if str(session.mode) != "online" else None,
+    )
+
+
+@dataclass(frozen=True)
+class AgendaItemSnapshot:
+    id: int
+    session_id: int
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    speaker_ids: tuple[int, ...]
+
+
+def snapshot_agenda_item(item: AgendaItem) -> AgendaItemSnapshot:
+    return AgendaItemSnapshot(
+        id=item.id,
+        session_id=item.session_id,
+        title=item.title,
+        starts_at=item.starts_at,
+        ends_at=item.ends_at,
+        speaker_ids=tuple(s.person_id for s in item.speakers),
+    )
+
+
+async def after_session_added(
+    db: AsyncSession, session: Session, event: Event, *, now: datetime, settings: Settings
+) -> None:
+    """A new session of an event: whole-event registrants are enrolled in it."""
+
+
+async def after_session_changed(
+    db: AsyncSession, session: Session, event: Event, before: SessionSnapshot, *,
+    now: datetime, settings: Settings,
+) -> None:
+    """Bump SEQUENCE on a change of time, place or status, and tell whoever must know."""
+    after = snapshot_session(session, event)
+    if before.material_changes(after):
+        session.sequence += 1
+        session.updated_at = now
+        await db.flush()
+
+
+async def after_agenda_changed(
+    db: AsyncSession, session: Session, *, added: AgendaItem | None,
+    removed: AgendaItemSnapshot | None, moved_from: AgendaItemSnapshot | None,
+    now: datetime, settings: Settings, item: AgendaItem | None = None,
+) -> None:
+    """An agenda item was added, edited or removed: its speakers hear of their slots."""
+
+
+async def after_reminder_policy_changed(db: AsyncSession, event: Event, *, now: datetime) -> None:
+    """The event's reminder offsets changed: pending reminders are re-planned."""

@@ -1,0 +1,246 @@
+"""Organiser API: the whole programme, read and written with a bearer token.
+
+Handlers translate: parse, call one domain function, present the result. The request's
+transaction is committed by the plugin when the response is 2xx and rolled back otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import JSONBody, QueryParameter
+
+from service.clock import utc_now
+from service.db.models import EventKind, EventStatus
+from service.domain import programme
+from service.web import presenters, schemas
+from service.web.params import DbSession, IdParam, SettingsDep
+from service.web.auth import BEARER_SCHEME, require_organiser
+
+
+
+class OrganiserController(Controller):
+    path = "/api/organiser"
+    guards = [require_organiser]
+    security = [BEARER_SCHEME]
+    tags = ["organiser"]
+
+    # --- organisations ---
+
+    @get("/organisations")
+    async def list_organisations(self, db_session: DbSession) -> list[schemas.OrganisationOut]:
+        return [presenters.organisation_out(o) for o in await programme.list_organisations(db_session)]
+
+    @post("/organisations")
+    async def create_organisation(
+        self, db_session: DbSession, data: JSONBody[schemas.OrganisationCreate]
+    ) -> schemas.OrganisationOut:
+        organisation = await programme.create_organisation(
+            db_session, name=data.name, kind=data.kind, country=data.country,
+            website=data.website, now=utc_now(),
+        )
+        return presenters.organisation_out(organisation)
+
+    @get("/organisations/{organisation_id:int}")
+    async def get_organisation(
+        self, db_session: DbSession, organisation_id: IdParam
+    ) -> schemas.OrganisationOut:
+        return presenters.organisation_out(
+            await programme.get_organisation(db_session, organisation_id)
+        )
+
+    @patch("/organisations/{organisation_id:int}")
+    async def update_organisation(
+        self, db_session: DbSession, organisation_id: IdParam, data: JSONBody[schemas.OrganisationUpdate]
+    ) -> schemas.OrganisationOut:
+        organisation = await programme.update_organisation(
+            db_session, organisation_id, schemas.provided(data), now=utc_now()
+        )
+        return presenters.organisation_out(organisation)
+
+    @delete("/organisations/{organisation_id:int}")
+    async def delete_organisation(self, db_session: DbSession, organisation_id: IdParam) -> None:
+        await programme.delete_organisation(db_session, organisation_id)
+
+    # --- people (speakers, hosts, buyers) ---
+
+    @get("/persons")
+    async def list_persons(self, db_session: DbSession) -> list[schemas.PersonOut]:
+        return [presenters.person_out(p) for p in await programme.list_persons(db_session)]
+
+    @post("/persons")
+    async def create_person(
+        self, db_session: DbSession, data: JSONBody[schemas.PersonCreate]
+    ) -> schemas.PersonOut:
+        person = await programme.create_person(
+            db_session, name=data.name, email=data.email, job_title=data.job_title,
+            organisation_id=data.organisation_id, now=utc_now(),
+        )
+        return presenters.person_out(await programme.get_person(db_session, person.id))
+
+    @get("/persons/{person_id:int}")
+    async def get_person(self, db_session: DbSession, person_id: IdParam) -> schemas.PersonOut:
+        return presenters.person_out(await programme.get_person(db_session, person_id))
+
+    @patch("/persons/{person_id:int}")
+    async def update_person(
+        self, db_session: DbSession, person_id: IdParam, data: JSONBody[schemas.PersonUpdate]
+    ) -> schemas.PersonOut:
+        person = await programme.update_person(
+            db_session, person_id, schemas.provided(data), now=utc_now()
+        )
+        return presenters.person_out(person)
+
+    @delete("/persons/{person_id:int}")
+    async def delete_person(self, db_session: DbSession, person_id: IdParam) -> None:
+        await programme.delete_person(db_session, person_id)
+
+    # --- events ---
+
+    @get("/events")
+    async def list_events(
+        self, db_session: DbSession, settings: SettingsDep,
+        kind: Annotated[list[EventKind] | None, QueryParameter(name="kind")] = None,
+        status: Annotated[list[EventStatus] | None, QueryParameter(name="status")] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        page_size: Annotated[int, QueryParameter(ge=1, le=100)] = 50,
+    ) -> list[schemas.OrganiserEventOut]:
+        result = await programme.list_events(
+            db_session,
+            programme.EventFilter(kinds=kind or (), statuses=status or tuple(EventStatus)),
+            page=page, page_size=page_size,
+        )
+        return [presenters.organiser_event_out(e, settings) for e in result.events]
+
+    @post("/events")
+    async def create_event(
+        self, db_session: DbSession, settings: SettingsDep, data: JSONBody[schemas.EventCreate]
+    ) -> schemas.OrganiserEventOut:
+        event = await programme.create_event(db_session, schemas.provided(data), now=utc_now())
+        return presenters.organiser_event_out(event, settings)
+
+    @get("/events/{event_id:int}")
+    async def get_event(
+        self, db_session: DbSession, settings: SettingsDep, event_id: IdParam
+    ) -> schemas.OrganiserEventOut:
+        return presenters.organiser_event_out(
+            await programme.get_event(db_session, event_id), settings
+        )
+
+    @patch("/events/{event_id:int}")
+    async def update_event(
+        self, db_session: DbSession, settings: SettingsDep, event_id: IdParam,
+        data: JSONBody[schemas.EventUpdate],
+    ) -> schemas.OrganiserEventOut:
+        event = await programme.update_event(
+            db_session, event_id, schemas.provided(data), now=utc_now(), settings=settings
+        )
+        return presenters.organiser_event_out(event, settings)
+
+    @delete("/events/{event_id:int}")
+    async def delete_event(self, db_session: DbSession, event_id: IdParam) -> None:
+        await programme.delete_event(db_session, event_id)
+
+    @post("/events/{event_id:int}/publish", status_code=200)
+    async def publish_event(
+        self, db_session: DbSession, settings: SettingsDep, event_id: IdParam
+    ) -> schemas.OrganiserEventOut:
+        event = await programme.publish_event(db_session, event_id, now=utc_now())
+        return presenters.organiser_event_out(event, settings)
+
+    @post("/events/{event_id:int}/unpublish", status_code=200)
+    async def unpublish_event(
+        self, db_session: DbSession, settings: SettingsDep, event_id: IdParam
+    ) -> schemas.OrganiserEventOut:
+        event = await programme.unpublish_event(db_session, event_id, now=utc_now())
+        return presenters.organiser_event_out(event, settings)
+
+    @post("/events/{event_id:int}/cancel", status_code=200)
+    async def cancel_event(
+        self, db_session: DbSession, settings: SettingsDep, event_id: IdParam
+    ) -> schemas.OrganiserEventOut:
+        event = await programme.cancel_event(db_session, event_id, now=utc_now(), settings=settings)
+        return presenters.organiser_event_out(event, settings)
+
+    # --- sessions ---
+
+    @post("/events/{event_id:int}/sessions")
+    async def add_session(
+        self, db_session: DbSession, settings: SettingsDep, event_id: IdParam,
+        data: JSONBody[schemas.SessionCreate],
+    ) -> schemas.OrganiserSessionOut:
+        session = await programme.add_session(
+            db_session, event_id, schemas.provided(data), now=utc_now(), settings=settings
+        )
+        return presenters.organiser_session_out(session, session.event.timezone, settings)
+
+    @get("/sessions/{session_id:int}")
+    async def get_session(
+        self, db_session: DbSession, settings: SettingsDep, session_id: IdParam
+    ) -> schemas.OrganiserSessionOut:
+        session = await programme.get_session(db_session, session_id)
+        return presenters.organiser_session_out(session, session.event.timezone, settings)
+
+    @patch("/sessions/{session_id:int}")
+    async def update_session(
+        self, db_session: DbSession, settings: SettingsDep, session_id: IdParam,
+        data: JSONBody[schemas.SessionUpdate],
+    ) -> schemas.OrganiserSessionOut:
+        session = await programme.update_session(
+            db_session, session_id, schemas.provided(data), now=utc_now(), settings=settings
+        )
+        return presenters.organiser_session_out(session, session.event.timezone, settings)
+
+    @post("/sessions/{session_id:int}/cancel", status_code=200)
+    async def cancel_session(
+        self, db_session: DbSession, settings: SettingsDep, session_id: IdParam
+    ) -> schemas.OrganiserSessionOut:
+        session = await programme.cancel_session(
+            db_session, session_id, now=utc_now(), settings=settings
+        )
+        return presenters.organiser_session_out(session, session.event.timezone, settings)
+
+    @delete("/sessions/{session_id:int}")
+    async def delete_session(self, db_session: DbSession, session_id: IdParam) -> None:
+        await programme.delete_session(db_session, session_id)
+
+    # --- agenda items ---
+
+    @post("/sessions/{session_id:int}/agenda-items")
+    async def add_agenda_item(
+        self, db_session: DbSession, settings: SettingsDep, session_id: IdParam,
+        data: JSONBody[schemas.AgendaItemCreate],
+    ) -> schemas.AgendaItemOut:
+        item = await programme.add_agenda_item(
+            db_session, session_id, schemas.agenda_fields(data), now=utc_now(), settings=settings,
+        )
+        return presenters.agenda_item_out(item, item.session.event.timezone)
+
+    @get("/agenda-items/{agenda_item_id:int}")
+    async def get_agenda_item(
+        self, db_session: DbSession, agenda_item_id: IdParam
+    ) -> schemas.AgendaItemOut:
+        item = await programme.get_agenda_item(db_session, agenda_item_id)
+        return presenters.agenda_item_out(item, item.session.event.timezone)
+
+    @patch("/agenda-items/{agenda_item_id:int}")
+    async def update_agenda_item(
+        self, db_session: DbSession, settings: SettingsDep, agenda_item_id: IdParam,
+        data: JSONBody[schemas.AgendaItemUpdate],
+    ) -> schemas.AgendaItemOut:
+        item = await programme.update_agenda_item(
+            db_session, agenda_item_id, schemas.agenda_fields(data), now=utc_now(),
+            settings=settings,
+        )
+        return presenters.agenda_item_out(item, item.session.event.timezone)
+
+    @delete("/agenda-items/{agenda_item_id:int}")
+    async def delete_agenda_item(
+        self, db_session: DbSession, settings: SettingsDep, agenda_item_id: IdParam
+    ) -> None:
+        await programme.delete_agenda_item(
+            db_session, agenda_item_id, now=utc_now(), settings=settings
+        )
+

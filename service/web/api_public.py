@@ -1,0 +1,63 @@
+"""Public JSON API: the published programme, with no private field anywhere in it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, get
+from litestar.params import PathParameter, QueryParameter
+
+from service.db.models import EventKind
+from service.domain import programme
+from service.web import presenters, schemas
+from service.web.params import DbSession, IdParam, SettingsDep
+
+SlugParam = Annotated[str, PathParameter(min_length=1, max_length=120, pattern=r"^[a-z0-9-]+$")]
+_BRUSSELS = ZoneInfo("Europe/Brussels")
+
+
+def _day_start(day: date | None) -> datetime | None:
+    return datetime.combine(day, time(0), tzinfo=_BRUSSELS) if day else None
+
+
+class PublicController(Controller):
+    path = "/api"
+    tags = ["public"]
+
+    @get("/events")
+    async def list_events(
+        self, db_session: DbSession, settings: SettingsDep,
+        kind: Annotated[list[EventKind] | None, QueryParameter(name="kind",
+                        description="Filter by kind; repeat for several.")] = None,
+        date_from: Annotated[date | None, QueryParameter(name="from", description=(
+            "Events still running on or after this day (Brussels time)."))] = None,
+        date_to: Annotated[date | None, QueryParameter(name="to", description=(
+            "Events starting before the end of this day (Brussels time)."))] = None,
+        q: Annotated[str | None, QueryParameter(max_length=100, pattern=r"^[^\x00-\x1f\x7f%_\\]*$")]
+        = None,
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+        page_size: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> schemas.EventPageOut:
+        until = _day_start(date.fromordinal(date_to.toordinal() + 1)) if date_to else None
+        result = await programme.list_events(
+            db_session,
+            programme.EventFilter(
+                kinds=kind or (), starts_from=_day_start(date_from), starts_until=until, search=q
+            ),
+            page=page,
+            page_size=page_size,
+        )
+        return schemas.EventPageOut(
+            items=[presenters.event_summary_out(e, settings) for e in result.events],
+            total=result.total,
+            page=result.page,
+            page_size=result.page_size,
+        )
+
+    @get("/events/{slug:str}")
+    async def get_event(
+        self, db_session: DbSession, settings: SettingsDep, slug: SlugParam
+    ) -> schemas.EventOut:
+        return presenters.event_out(await programme.get_published_event(db_session, slug), settings)

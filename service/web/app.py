@@ -1,0 +1,95 @@
+"""The application factory: wiring only (database, routes, errors, OpenAPI, scheduler)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from service.db.engine import create_engine, make_sessionmaker
+from service.db.migrate import ensure_migrated
+from service.settings import Settings, load_settings
+from service.web.api_organiser import OrganiserController
+from service.web.api_public import PublicController
+from service.web.errors import EXCEPTION_HANDLERS
+from service.web.routes import EXTRA_ROUTE_HANDLERS, LIFESPAN_HOOKS
+
+logger = logging.getLogger("procura_events")
+
+
+def _provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    engine = create_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit",
+        enable_touch_updated_timestamp_listener=False,
+        set_default_exception_handler=False,
+        create_all=False,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await ensure_migrated(engine, settings.database_url)
+        async with _run_hooks(app):
+            yield
+        await engine.dispose()
+
+    return Litestar(
+        route_handlers=[PublicController, OrganiserController, *EXTRA_ROUTE_HANDLERS],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        dependencies={"settings": Provide(_provide_settings, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker}),
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="Procura Events",
+            version="0.1.0",
+            description="The events programme of a network of public procurement authorities.",
+            path="/api/docs",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerAuth": SecurityScheme(
+                        type="http", scheme="bearer",
+                        description="Organiser API token (create one with "
+                        "`procura-events create-token`).",
+                    )
+                }
+            ),
+        ),
+        debug=settings.debug,
+    )
+
+
+@asynccontextmanager
+async def _run_hooks(app: Litestar) -> AsyncIterator[None]:
+    """Start what runs beside the web server (the scheduler) and stop it on the way out."""
+    started: list[Any] = []
+    try:
+        for hook in LIFESPAN_HOOKS:
+            started.append(await hook.start(app))
+        yield
+    finally:
+        for hook, handle in zip(reversed(LIFESPAN_HOOKS), reversed(started), strict=False):
+            await hook.stop(app, handle)

@@ -1,0 +1,111 @@
+"""Every error the API returns has one shape: a status, a sentence, and the fields at fault.
+
+Domain errors map to statuses here and nowhere else. Anything unexpected is logged and
+answered with a plain 500 that reveals nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import (
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
+from sqlalchemy.exc import IntegrityError
+
+from service.domain.errors import (
+    ConflictError,
+    DomainError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+
+logger = logging.getLogger("procura_events.web")
+
+_STATUS_FOR = {
+    InvalidInputError: HTTP_422_UNPROCESSABLE_ENTITY,
+    NotFoundError: HTTP_404_NOT_FOUND,
+    ConflictError: HTTP_409_CONFLICT,
+    PermissionDeniedError: HTTP_403_FORBIDDEN,
+}
+
+_MSGSPEC_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_MSGSPEC_NAMED_FIELD = re.compile(r"(?:missing required|unknown) field `(?P<name>[^`]+)`")
+
+
+def _body(status: int, detail: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"status_code": status, "detail": detail, "errors": errors}
+
+
+def _json(status: int, detail: str, errors: list[dict[str, Any]],
+          headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
+    return Response(_body(status, detail, errors), status_code=status,
+                    media_type=MediaType.JSON, headers=headers)
+
+
+def domain_error_handler(_: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+    status = next((code for kind, code in _STATUS_FOR.items() if isinstance(error, kind)), 400)
+    return _json(status, error.message, [{"field": error.field, "message": error.message}])
+
+
+def _field_from_message(message: str) -> tuple[str | None, str]:
+    """msgspec says "Expected `int`, got `str` - at `$.speakers[0].person_id`"."""
+    match = _MSGSPEC_PATH.search(message)
+    path = match.group("path").lstrip(".") if match else ""
+    text = message[: match.start()] if match else message
+    named = _MSGSPEC_NAMED_FIELD.search(text)
+    if named:
+        path = f"{path}.{named.group('name')}" if path else named.group("name")
+    return path or None, text
+
+
+def validation_error_handler(
+    _: Request[Any, Any, Any], error: ValidationException
+) -> Response[Any]:
+    errors: list[dict[str, Any]] = []
+    for item in error.extra if isinstance(error.extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        field, message = _field_from_message(str(item.get("message", "")))
+        key = item.get("key")
+        errors.append({"field": field or key, "message": message})
+    if not errors:
+        errors.append({"field": None, "message": error.detail})
+    detail = "; ".join(
+        f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+    )
+    return _json(error.status_code, detail, errors)
+
+
+def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    return _json(error.status_code, error.detail, [], headers=error.headers)
+
+
+def integrity_error_handler(_: Request[Any, Any, Any], error: IntegrityError) -> Response[Any]:
+    # Two concurrent requests raced for the same unique value; the loser is told plainly.
+    logger.info("integrity error answered with 409: %s", type(error.orig).__name__)
+    message = "This clashes with something saved at the same moment; reload and try again."
+    return _json(HTTP_409_CONFLICT, message, [{"field": None, "message": message}])
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return _json(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error.", [])
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+    IntegrityError: integrity_error_handler,
+    Exception: unexpected_error_handler,
+}

@@ -1,0 +1,181 @@
+"""Model objects to read schemas. The public shapes are built from public fields only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from service.db.models import (
+    AgendaItem,
+    AgendaItemSpeaker,
+    Event,
+    Organisation,
+    Person,
+    Session,
+)
+from service.domain.times import in_zone, iso_utc
+from service.settings import Settings
+from service.web import schemas
+
+
+def time_out(instant: datetime, zone: str) -> schemas.TimeOut:
+    shown = in_zone(instant, zone)
+    return schemas.TimeOut(
+        utc=iso_utc(shown.utc),
+        local=shown.local.isoformat(),
+        zone=zone,
+        abbreviation=shown.abbreviation,
+        utc_offset=shown.utc_offset,
+    )
+
+
+def organisation_out(organisation: Organisation) -> schemas.OrganisationOut:
+    return schemas.OrganisationOut(
+        id=organisation.id,
+        name=organisation.name,
+        kind=organisation.kind,
+        country=organisation.country,
+        website=organisation.website,
+    )
+
+
+def person_out(person: Person) -> schemas.PersonOut:
+    return schemas.PersonOut(
+        id=person.id,
+        name=person.name,
+        email=person.email,
+        job_title=person.job_title,
+        organisation=organisation_out(person.organisation) if person.organisation else None,
+    )
+
+
+def speaker_out(speaker: AgendaItemSpeaker) -> schemas.SpeakerOut:
+    organisation = speaker.organisation or speaker.person.organisation
+    return schemas.SpeakerOut(
+        person_id=speaker.person_id,
+        name=speaker.person.name,
+        job_title=speaker.person.job_title,
+        organisation=organisation.name if organisation else None,
+        organisation_id=organisation.id if organisation else None,
+    )
+
+
+def agenda_item_out(item: AgendaItem, zone: str) -> schemas.AgendaItemOut:
+    return schemas.AgendaItemOut(
+        id=item.id,
+        title=item.title,
+        kind=item.kind,
+        description=item.description,
+        starts=time_out(item.starts_at, zone),
+        ends=time_out(item.ends_at, zone),
+        speakers=[speaker_out(s) for s in item.speakers],
+    )
+
+
+def session_ics_url(settings: Settings, session: Session) -> str:
+    return f"{settings.public_base_url}/feeds/sessions/{session.id}.ics"
+
+
+def _session_fields(session: Session, zone: str, settings: Settings) -> dict[str, object]:
+    return {
+        "id": session.id,
+        "title": session.title,
+        "description": session.description,
+        "mode": session.mode,
+        "status": session.status,
+        "starts": time_out(session.starts_at, zone),
+        "ends": time_out(session.ends_at, zone),
+        "capacity": session.capacity,
+        "agenda": [agenda_item_out(i, zone) for i in session.agenda_items],
+        "ics_url": session_ics_url(settings, session),
+    }
+
+
+def session_out(session: Session, zone: str, settings: Settings) -> schemas.SessionOut:
+    return schemas.SessionOut(**_session_fields(session, zone, settings))  # type: ignore[arg-type]
+
+
+def organiser_session_out(
+    session: Session, zone: str, settings: Settings
+) -> schemas.OrganiserSessionOut:
+    return schemas.OrganiserSessionOut(
+        **_session_fields(session, zone, settings),  # type: ignore[arg-type]
+        join_url=session.join_url,
+        sequence=session.sequence,
+        event_id=session.event_id,
+    )
+
+
+def event_url(settings: Settings, event: Event) -> str:
+    return f"{settings.public_base_url}/events/{event.slug}"
+
+
+def event_feed_url(settings: Settings, event: Event) -> str:
+    return f"{settings.public_base_url}/feeds/events/{event.slug}.ics"
+
+
+def webcal(url: str) -> str:
+    return "webcal://" + url.split("://", 1)[1]
+
+
+def _summary_fields(event: Event, settings: Settings) -> dict[str, object]:
+    sessions = event.sessions
+    has_venue = any([event.venue_name, event.venue_address, event.venue_city])
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "title": event.title,
+        "slug": event.slug,
+        "summary": event.summary,
+        "status": event.status,
+        "timezone": event.timezone,
+        "starts": time_out(sessions[0].starts_at, event.timezone) if sessions else None,
+        "ends": time_out(max(s.ends_at for s in sessions), event.timezone) if sessions else None,
+        "host": organisation_out(event.host_organisation) if event.host_organisation else None,
+        "venue": schemas.VenueOut(
+            name=event.venue_name, address=event.venue_address, city=event.venue_city,
+            country=event.venue_country,
+        ) if has_venue else None,
+        "is_sample_data": event.is_sample_data,
+        "url": event_url(settings, event),
+    }
+
+
+def event_summary_out(event: Event, settings: Settings) -> schemas.EventSummaryOut:
+    return schemas.EventSummaryOut(**_summary_fields(event, settings))  # type: ignore[arg-type]
+
+
+def _event_fields(event: Event, settings: Settings) -> dict[str, object]:
+    zone = event.timezone
+    feed = event_feed_url(settings, event)
+    return {
+        **_summary_fields(event, settings),
+        "description": event.description,
+        "capacity": event.capacity,
+        "is_approval_required": event.is_approval_required,
+        "allows_session_choice": event.allows_session_choice,
+        "registration_opens": time_out(event.registration_opens_at, zone)
+        if event.registration_opens_at else None,
+        "registration_closes": time_out(event.registration_closes_at, zone)
+        if event.registration_closes_at else None,
+        "feed_url": feed,
+        "webcal_url": webcal(feed),
+    }
+
+
+def event_out(event: Event, settings: Settings) -> schemas.EventOut:
+    return schemas.EventOut(
+        **_event_fields(event, settings),  # type: ignore[arg-type]
+        sessions=[session_out(s, event.timezone, settings) for s in event.sessions],
+    )
+
+
+def organiser_event_out(event: Event, settings: Settings) -> schemas.OrganiserEventOut:
+    return schemas.OrganiserEventOut(
+        **_event_fields(event, settings),  # type: ignore[arg-type]
+        sessions=[organiser_session_out(s, event.timezone, settings) for s in event.sessions],
+        contact_email=event.contact_email,
+        reminder_offsets_minutes=event.reminder_offsets_minutes,
+        created_at=iso_utc(event.created_at),
+        updated_at=iso_utc(event.updated_at),
+        published_at=iso_utc(event.published_at) if event.published_at else None,
+    )

@@ -1,0 +1,155 @@
+"""Real databases for the tests: a SQLite file and a throwaway PostgreSQL server.
+
+PostgreSQL comes from, in order: TEST_DATABASE_URL (an existing server, e.g. in CI), the
+machine's own PostgreSQL binaries (`pg_config --bindir`; as root they run as `postgres`),
+or the `pgserver` wheel. Each test gets a fresh database copied from a migrated template,
+so migrations are exercised and no test sees another's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg  # type: ignore[import-untyped]
+
+from service.db.migrate import upgrade_to_head
+
+TEMPLATE_DB = "procura_template"
+
+
+@dataclass
+class PostgresServer:
+    admin_url: str  # postgresql+asyncpg://... to the "postgres" database
+    stop: Callable[[], None]
+
+    def url_for(self, database: str) -> str:
+        base, _, query = self.admin_url.partition("?")
+        base = base.rsplit("/", 1)[0] + "/" + database
+        return f"{base}?{query}" if query else base
+
+    def asyncpg_dsn(self, database: str = "postgres") -> str:
+        return self.url_for(database).replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _local_binaries() -> Path | None:
+    pg_config = shutil.which("pg_config")
+    if pg_config is None:
+        return None
+    bindir = Path(subprocess.check_output([pg_config, "--bindir"], text=True).strip())
+    return bindir if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists() else None
+
+
+def _start_with_binaries(bindir: Path) -> PostgresServer:
+    root = Path(tempfile.mkdtemp(prefix="procura-pg-"))
+    data = root / "data"
+    port = _free_port()
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+        data.mkdir()
+        shutil.chown(root, "postgres")
+        shutil.chown(data, "postgres")
+        root.chmod(0o755)
+    subprocess.run(
+        [*as_postgres, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+         "-E", "UTF8", "--no-sync", "--locale=C"],
+        check=True, capture_output=True,
+    )
+    options = (f"-h 127.0.0.1 -p {port} -k {data} -c fsync=off -c synchronous_commit=off "
+               "-c full_page_writes=off -c max_connections=300")
+    subprocess.run(
+        [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(data / "log"), "-w",
+         "-o", options, "start"],
+        check=True, capture_output=True,
+    )
+
+    def stop() -> None:
+        subprocess.run(
+            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            check=False, capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+    return PostgresServer(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres", stop)
+
+
+def _start_with_pgserver() -> PostgresServer:
+    import pgserver
+
+    root = Path(tempfile.mkdtemp(prefix="procura-pgserver-"))
+    server = pgserver.get_server(root, cleanup_mode="stop")
+    uri: str = server.get_uri()
+    url = uri.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    def stop() -> None:
+        server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
+
+    return PostgresServer(url, stop)
+
+
+def start_postgres() -> PostgresServer:
+    existing = os.environ.get("TEST_DATABASE_URL")
+    if existing:
+        return PostgresServer(existing, lambda: None)
+    bindir = _local_binaries()
+    return _start_with_binaries(bindir) if bindir else _start_with_pgserver()
+
+
+async def create_template(server: PostgresServer) -> None:
+    connection = await asyncpg.connect(server.asyncpg_dsn())
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE_DB}"')
+        await connection.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+    finally:
+        await connection.close()
+
+
+def run_off_loop(work: Callable[[], None]) -> None:
+    """Alembic's async env calls asyncio.run: give it a thread of its own."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(work).result()
+
+
+def migrate_template(server: PostgresServer) -> None:
+    run_off_loop(lambda: upgrade_to_head(server.url_for(TEMPLATE_DB)))
+
+
+async def create_database(server: PostgresServer) -> str:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(server.asyncpg_dsn())
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+    finally:
+        await connection.close()
+    return name
+
+
+async def drop_database(server: PostgresServer, name: str) -> None:
+    connection = await asyncpg.connect(server.asyncpg_dsn())
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def sqlite_template(directory: Path) -> Path:
+    path = directory / "template.db"
+    run_off_loop(lambda: upgrade_to_head(f"sqlite+aiosqlite:///{path}"))
+    return path
