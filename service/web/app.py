@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         await engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[PublicController, OrganiserController, *EXTRA_ROUTE_HANDLERS],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         dependencies={"settings": Provide(_provide_settings, sync_to_thread=False)},
@@ -80,6 +80,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=settings.debug,
     )
+    _document_closed_inputs(app)
+    return app
+
+
+def _document_closed_inputs(app: Litestar) -> None:
+    """Input shapes refuse unknown fields (msgspec's forbid_unknown_fields): say so in OpenAPI."""
+    from service.web.schemas import Input
+
+    closed = {kind.__name__ for kind in _subclasses(Input)}
+    components = app.openapi_schema.components
+    for name, schema in (components.schemas or {}).items() if components else ():
+        if name in closed:
+            schema.additional_properties = False
+
+
+def _subclasses(kind: type) -> list[type]:
+    found = []
+    for sub in kind.__subclasses__():
+        found.extend([sub, *_subclasses(sub)])
+    return found
 
 
 @asynccontextmanager

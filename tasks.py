@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Set-up in one command on a machine that has only Python 3.11+ and pip.
+
+    python3 tasks.py run    install, migrate, load the demo programme, serve on :8000
+    python3 tasks.py test   install, then run the linters and the whole test suite
+
+Standard library only: this file runs before anything is installed. It creates `.venv/`
+beside itself and installs exactly the versions pinned in the lock files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
+    subprocess.run([str(part) for part in command], cwd=ROOT, check=True, env=env)
+
+
+def install(lock_file: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("Procura Events needs Python 3.11 or newer.")
+    if not PYTHON.exists():
+        step("creating the virtual environment in .venv/")
+        venv.create(VENV, with_pip=True)
+    marker = VENV / f".installed-{lock_file}"
+    lock = ROOT / lock_file
+    if marker.exists() and marker.read_text() == lock.read_text():
+        return
+    step(f"installing pinned dependencies from {lock_file}")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", lock)
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+        "-e", ".")
+    marker.write_text(lock.read_text())
+
+
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's Chromium; install it where we may, else say how."""
+    if any(Path(path).exists() for path in CHROMIUM_CANDIDATES):
+        return
+    apt_get = shutil.which("apt-get")
+    if apt_get and os.geteuid() == 0:
+        step("installing Chromium for the browser tests (apt-get install chromium)")
+        subprocess.run([apt_get, "update", "-qq"], check=True)
+        subprocess.run([apt_get, "install", "-y", "-qq", "chromium"], check=True,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        return
+    sys.exit(
+        "The browser tests need Chromium at /usr/bin/chromium. Install it with\n"
+        "    sudo apt-get install -y chromium\n"
+        "(Debian/Ubuntu) and run `python3 tasks.py test` again."
+    )
+
+
+def command_run() -> None:
+    install("requirements.lock")
+    cli = BIN / "procura-events"
+    step("migrating the database (SQLite file under var/)")
+    run(cli, "migrate")
+    step("loading the demo programme")
+    run(cli, "load-demo")
+    step("serving on http://127.0.0.1:8000 (Ctrl+C to stop)")
+    run(cli, "serve", "--host", os.environ.get("HOST", "127.0.0.1"),
+        "--port", os.environ.get("PORT", "8000"))
+
+
+def command_test() -> None:
+    install("requirements-dev.lock")
+    ensure_chromium()
+    step("ruff")
+    run(BIN / "ruff", "check", ".")
+    step("mypy")
+    run(BIN / "mypy")
+    step("pytest (SQLite file and a throwaway PostgreSQL server)")
+    run(PYTHON, "-m", "pytest", *sys.argv[2:])
+
+
+def main() -> None:
+    commands = {"run": command_run, "test": command_test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    try:
+        commands[sys.argv[1]]()
+    except subprocess.CalledProcessError as error:
+        sys.exit(error.returncode)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
