@@ -40,12 +40,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTimeUTC(timezone=True), dict[str, Any]: JSON}
 
 
-class StrEnum(str, enum.Enum):
-    def __str__(self) -> str:
-        return self.value
-
-
-class OrganisationKind(StrEnum):
+class OrganisationKind(enum.StrEnum):
     PUBLIC_AUTHORITY = "public_authority"
     SUPPLIER = "supplier"
     EXPERT_ORGANISATION = "expert_organisation"
@@ -53,31 +48,31 @@ class OrganisationKind(StrEnum):
     OTHER = "other"
 
 
-class EventKind(StrEnum):
+class EventKind(enum.StrEnum):
     SEMINAR = "seminar"
     WEBINAR_SERIES = "webinar_series"
     CITYMATCH = "citymatch"
     MEET_YOUR_BUYER = "meet_your_buyer"
 
 
-class EventStatus(StrEnum):
+class EventStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     CANCELLED = "cancelled"
 
 
-class SessionMode(StrEnum):
+class SessionMode(enum.StrEnum):
     ONLINE = "online"
     IN_PERSON = "in_person"
     HYBRID = "hybrid"
 
 
-class SessionStatus(StrEnum):
+class SessionStatus(enum.StrEnum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
 
 
-class AgendaItemKind(StrEnum):
+class AgendaItemKind(enum.StrEnum):
     WELCOME = "welcome"
     TALK = "talk"
     PANEL = "panel"
@@ -90,7 +85,7 @@ class AgendaItemKind(StrEnum):
     OTHER = "other"
 
 
-class RegistrationStatus(StrEnum):
+class RegistrationStatus(enum.StrEnum):
     PENDING = "pending"  # waiting for an organiser's approval
     CONFIRMED = "confirmed"
     WAITING = "waiting"  # on the event's waiting list
@@ -98,13 +93,13 @@ class RegistrationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class EnrolmentStatus(StrEnum):
+class EnrolmentStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITING = "waiting"  # on the session's waiting list
     CANCELLED = "cancelled"
 
 
-class OutboxStatus(StrEnum):
+class OutboxStatus(enum.StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
@@ -112,20 +107,20 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
-class ReminderStatus(StrEnum):
+class ReminderStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
 
 
-class ChangeNoticeStatus(StrEnum):
+class ChangeNoticeStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     CANCELLED = "cancelled"
 
 
-class AccessPurpose(StrEnum):
+class AccessPurpose(enum.StrEnum):
     REGISTRATION_MANAGE = "registration_manage"
     REGISTRATION_FEED = "registration_feed"
     SPEAKER_PAGE = "speaker_page"

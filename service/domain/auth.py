@@ -14,7 +14,7 @@ from service.db.models import ApiToken
 from service.domain.errors import InvalidInputError
 
 ROLES = ("organiser", "viewer")
-TOKEN_PREFIX = "pe_"
+TOKEN_PREFIX = "pe_"  # noqa: S105  (a visible prefix, not a secret)
 _LAST_USED_GRANULARITY = timedelta(minutes=5)
 
 

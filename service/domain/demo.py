@@ -233,7 +233,7 @@ SAMPLES = (
     ),
 )
 
-ORGANISATION_KINDS = {
+ORGANISATION_KINDS: dict[str, tuple[OrganisationKind, str | None]] = {
     ICLEI: (OrganisationKind.NETWORK, "DE"),
     "Barcelona City Council": (OrganisationKind.PUBLIC_AUTHORITY, "ES"),
     "Municipality of Haarlem": (OrganisationKind.PUBLIC_AUTHORITY, "NL"),
@@ -245,7 +245,7 @@ ORGANISATION_KINDS = {
 
 async def _load_event(db: AsyncSession, demo: DemoEvent, *, now: datetime,
                       settings: Settings) -> Event:
-    host_id = None
+    host_id: int | None = None
     if demo.host:
         name, kind, country = demo.host
         host = await programme.find_or_create_organisation(
@@ -277,11 +277,11 @@ async def _load_event(db: AsyncSession, demo: DemoEvent, *, now: datetime,
         for item in demo_session.items:
             speakers = []
             for person_name, organisation_name in item.speakers:
-                kind, country = ORGANISATION_KINDS.get(
+                speaker_kind, speaker_country = ORGANISATION_KINDS.get(
                     organisation_name, (OrganisationKind.PUBLIC_AUTHORITY, None)
                 )
                 organisation = await programme.find_or_create_organisation(
-                    db, name=organisation_name, kind=kind, country=country, now=now
+                    db, name=organisation_name, kind=speaker_kind, country=speaker_country, now=now
                 )
                 person = await programme.find_or_create_person(
                     db, name=person_name, organisation_id=organisation.id, now=now

@@ -9,16 +9,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
 from litestar.params import JSONBody, QueryParameter
 
 from service.clock import utc_now
 from service.db.models import EventKind, EventStatus
 from service.domain import programme
 from service.web import presenters, schemas
-from service.web.params import DbSession, IdParam, SettingsDep
 from service.web.auth import BEARER_SCHEME, require_organiser
-
+from service.web.params import DbSession, IdParam, SettingsDep
 
 
 class OrganiserController(Controller):

@@ -12,7 +12,7 @@ from litestar.params import PathParameter, QueryParameter
 from service.db.models import EventKind
 from service.domain import programme
 from service.web import presenters, schemas
-from service.web.params import DbSession, IdParam, SettingsDep
+from service.web.params import DbSession, SettingsDep
 
 SlugParam = Annotated[str, PathParameter(min_length=1, max_length=120, pattern=r"^[a-z0-9-]+$")]
 _BRUSSELS = ZoneInfo("Europe/Brussels")

@@ -96,7 +96,8 @@ def _document_closed_inputs(app: Litestar) -> None:
 
 
 def _subclasses(kind: type) -> list[type]:
-    found = []
+    found: list[type] = []
+    sub: type
     for sub in kind.__subclasses__():
         found.extend([sub, *_subclasses(sub)])
     return found

@@ -43,7 +43,8 @@ TimeText = Annotated[
         "(2020-11-09T10:10), or for agenda items just HH:MM on the session's date.",
     ),
 ]
-Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")]
+_EMAIL_PART = r"[^@\s\x00-\x1f\x7f]+"
+Email = Annotated[str, Meta(max_length=320, pattern=rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$")]
 Url = Annotated[str, Meta(max_length=1_000, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")]
 Country = Annotated[str, Meta(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")]
 Places = Annotated[int, Meta(ge=1, le=100_000)]
@@ -84,8 +85,8 @@ class OrganisationCreate(Input):
 class OrganisationUpdate(Input):
     name: Name | UnsetType = UNSET
     kind: OrganisationKind | UnsetType = UNSET
-    country: Country | None | UnsetType = UNSET
-    website: Url | None | UnsetType = UNSET
+    country: Country | UnsetType | None = UNSET
+    website: Url | UnsetType | None = UNSET
 
 
 class PersonCreate(Input):
@@ -97,9 +98,9 @@ class PersonCreate(Input):
 
 class PersonUpdate(Input):
     name: Name | UnsetType = UNSET
-    email: Email | None | UnsetType = UNSET
-    job_title: Name | None | UnsetType = UNSET
-    organisation_id: Id | None | UnsetType = UNSET
+    email: Email | UnsetType | None = UNSET
+    job_title: Name | UnsetType | None = UNSET
+    organisation_id: Id | UnsetType | None = UNSET
 
 
 class EventCreate(Input):
@@ -131,19 +132,19 @@ class EventUpdate(Input):
     summary: Summary | UnsetType = UNSET
     description: Description | UnsetType = UNSET
     timezone: ZoneName | UnsetType = UNSET
-    host_organisation_id: Id | None | UnsetType = UNSET
-    registration_opens_at: TimeText | None | UnsetType = UNSET
-    registration_closes_at: TimeText | None | UnsetType = UNSET
-    capacity: Places | None | UnsetType = UNSET
+    host_organisation_id: Id | UnsetType | None = UNSET
+    registration_opens_at: TimeText | UnsetType | None = UNSET
+    registration_closes_at: TimeText | UnsetType | None = UNSET
+    capacity: Places | UnsetType | None = UNSET
     is_approval_required: bool | UnsetType = UNSET
     allows_session_choice: bool | UnsetType = UNSET
-    venue_name: Line | None | UnsetType = UNSET
-    venue_address: Line | None | UnsetType = UNSET
-    venue_city: Line | None | UnsetType = UNSET
-    venue_country: Country | None | UnsetType = UNSET
-    contact_email: Email | None | UnsetType = UNSET
+    venue_name: Line | UnsetType | None = UNSET
+    venue_address: Line | UnsetType | None = UNSET
+    venue_city: Line | UnsetType | None = UNSET
+    venue_country: Country | UnsetType | None = UNSET
+    contact_email: Email | UnsetType | None = UNSET
     reminder_offsets_minutes: (
-        Annotated[list[OffsetMinutes], Meta(max_length=10)] | None | UnsetType
+        Annotated[list[OffsetMinutes], Meta(max_length=10)] | UnsetType | None
     ) = UNSET
     is_sample_data: bool | UnsetType = UNSET
 
@@ -164,8 +165,8 @@ class SessionUpdate(Input):
     ends_at: TimeText | UnsetType = UNSET
     mode: SessionMode | UnsetType = UNSET
     description: Description | UnsetType = UNSET
-    join_url: Url | None | UnsetType = UNSET
-    capacity: Places | None | UnsetType = UNSET
+    join_url: Url | UnsetType | None = UNSET
+    capacity: Places | UnsetType | None = UNSET
 
 
 class SpeakerRef(Input):
