@@ -1,0 +1,209 @@
+"""Handing finished messages to a mail server: the only module that talks SMTP.
+
+`SmtpTransport` keeps a few connections open and sends on up to `smtp.connections` of them
+at once (a reused connection is about twice as fast as a new one per message); a connection
+the server dropped is replaced on the next send. `MaildirTransport` writes each message
+into a local Maildir, the default when no SMTP server is configured, so an embedded
+installation works offline and its mail can be read with any mail client.
+
+Every failure comes out as `TransientDeliveryError` (try again later: connection trouble,
+timeouts, 4xx, our own configuration being refused) or `PermanentDeliveryError` (the server
+refused this message or recipient with a 5xx: retrying will not help). This module does
+not know about the outbox, retries or the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+import time
+from pathlib import Path
+from typing import Protocol
+
+import aiosmtplib
+
+from service.settings import Settings, SmtpSettings
+
+# A pooled connection idle for longer than this is checked with NOOP before it is used:
+# servers close idle connections, and finding out during MAIL FROM costs a message attempt.
+IDLE_PROBE_SECONDS = 10.0
+
+
+class DeliveryError(Exception):
+    """A message was not accepted; `smtp_code` is the server's reply code when it gave one."""
+
+    def __init__(self, detail: str, smtp_code: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.smtp_code = smtp_code
+
+
+class TransientDeliveryError(DeliveryError):
+    """Worth another try later."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The server refused this message for good."""
+
+
+class MailTransport(Protocol):
+    async def send(self, raw: bytes, sender: str, recipient: str) -> None:
+        """Deliver `raw` to one recipient or raise a `DeliveryError`."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def _check_envelope_address(address: str) -> None:
+    if not address or "@" not in address or any(c.isspace() or ord(c) < 32 for c in address):
+        raise PermanentDeliveryError(f"invalid envelope address {address!r}")
+
+
+def _by_code(code: int, detail: str) -> DeliveryError:
+    if 500 <= code < 600:
+        return PermanentDeliveryError(detail, code)
+    return TransientDeliveryError(detail, code)
+
+
+def classify_smtp_error(error: Exception) -> DeliveryError:
+    """Map an aiosmtplib (or socket) error to transient or permanent."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        refused = error.recipients[0] if error.recipients else None
+        if refused is None:
+            return TransientDeliveryError("all recipients refused")
+        return _by_code(refused.code, f"{refused.code} {refused.message} ({refused.recipient})")
+    if isinstance(
+        error,
+        aiosmtplib.SMTPAuthenticationError
+        | aiosmtplib.SMTPConnectResponseError
+        | aiosmtplib.SMTPHeloError,
+    ):
+        # About our connection or credentials, not this message: fixable, so never final.
+        return TransientDeliveryError(f"{error.code} {error.message}", error.code)
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return _by_code(error.code, f"{error.code} {error.message}")
+    if isinstance(error, aiosmtplib.SMTPException):
+        return TransientDeliveryError(f"{type(error).__name__}: {error.message}")
+    if isinstance(error, OSError | TimeoutError):
+        return TransientDeliveryError(f"{type(error).__name__}: {error}")
+    return TransientDeliveryError(f"unexpected {type(error).__name__}: {error}")
+
+
+class SmtpTransport:
+    """A small pool of SMTP connections; one message per `send`, one recipient each."""
+
+    def __init__(self, smtp: SmtpSettings, *, local_hostname: str | None = None) -> None:
+        if not smtp.host:
+            raise ValueError("SMTP host is not configured")
+        if smtp.security not in {"none", "starttls", "tls"}:
+            raise ValueError(f"unknown SMTP security {smtp.security!r}")
+        self._smtp = smtp
+        self._local_hostname = local_hostname
+        self._slots = asyncio.Semaphore(max(1, smtp.connections))
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
+        self._closed = False
+
+    def _new_client(self) -> aiosmtplib.SMTP:
+        smtp = self._smtp
+        return aiosmtplib.SMTP(
+            hostname=smtp.host,
+            port=smtp.port,
+            username=smtp.username,
+            password=smtp.password,
+            local_hostname=self._local_hostname,
+            timeout=smtp.timeout_seconds,
+            use_tls=smtp.security == "tls",
+            start_tls=smtp.security == "starttls",
+        )
+
+    async def _checkout(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            client, idle_since = self._idle.pop()
+            if not client.is_connected:
+                continue
+            if time.monotonic() - idle_since > IDLE_PROBE_SECONDS:
+                try:
+                    await client.noop()
+                except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                    client.close()
+                    continue
+            return client
+        client = self._new_client()
+        await client.connect()
+        return client
+
+    def _checkin(self, client: aiosmtplib.SMTP) -> None:
+        if client.is_connected and not self._closed:
+            self._idle.append((client, time.monotonic()))
+        else:
+            client.close()
+
+    async def send(self, raw: bytes, sender: str, recipient: str) -> None:
+        _check_envelope_address(sender)
+        _check_envelope_address(recipient)
+        if self._closed:
+            raise TransientDeliveryError("transport is closed")
+        async with self._slots:
+            client: aiosmtplib.SMTP | None = None
+            reusable = False
+            try:
+                client = await self._checkout()
+                await client.sendmail(sender, [recipient], raw)
+                reusable = True
+            except ValueError as error:  # an address aiosmtplib refuses to put on the wire
+                reusable = True
+                raise PermanentDeliveryError(f"rejected by client: {error}") from error
+            except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:
+                # The server answered (and aiosmtplib sent RSET): the connection is reusable.
+                reusable = True
+                raise classify_smtp_error(error) from error
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                raise classify_smtp_error(error) from error
+            finally:
+                # Anything else (a timeout mid-DATA, a cancellation) leaves the connection in
+                # an unknown state: close it rather than reuse it.
+                if client is not None:
+                    if reusable:
+                        self._checkin(client)
+                    else:
+                        client.close()
+
+    async def close(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for client, _ in idle:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                client.close()
+
+
+class MaildirTransport:
+    """Writes each message to a Maildir, as a local delivery agent would."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _write(self, raw: bytes, sender: str, recipient: str) -> None:
+        box = mailbox.Maildir(self.path, create=True)
+        # Maildir files use the local line end; the envelope goes where an MDA puts it.
+        trace = f"Return-Path: <{sender}>\nDelivered-To: {recipient}\n".encode()
+        box.add(trace + raw.replace(b"\r\n", b"\n"))
+
+    async def send(self, raw: bytes, sender: str, recipient: str) -> None:
+        _check_envelope_address(sender)
+        _check_envelope_address(recipient)
+        try:
+            await asyncio.to_thread(self._write, raw, sender, recipient)
+        except OSError as error:
+            raise TransientDeliveryError(f"cannot write to {self.path}: {error}") from error
+
+    async def close(self) -> None:
+        return None
+
+
+def make_transport(settings: Settings) -> MailTransport:
+    """SMTP when a server is configured, else the local Maildir."""
+    if settings.smtp.is_configured:
+        return SmtpTransport(settings.smtp)
+    return MaildirTransport(settings.maildir_path)

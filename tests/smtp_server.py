@@ -1,0 +1,216 @@
+"""A pytest plugin with a real SMTP server for tests, and a guard against real ones.
+
+Fixtures:
+- `smtp_server`: an aiosmtpd `Controller` on 127.0.0.1 at a free port, recording every
+  message. `fail_next(n, reply)` answers the next n messages with `reply` (e.g. a 451 or
+  550) at DATA; `refuse_recipient(address, reply)` refuses one address at RCPT;
+  `stop()` / `start()` take it down and bring it back on the same port.
+- `smtp_settings`: `SmtpSettings` pointing at `smtp_server` (no TLS, no login).
+- `smtp_guard` (autouse): any aiosmtplib or smtplib connection to a host other than the
+  loopback fails, and the test errors at teardown even if the code swallowed the error.
+  A test that means to trigger it empties `smtp_guard.blocked` itself.
+
+Register with `pytest_plugins = ["tests.smtp_server"]` in tests/conftest.py, or `-p
+tests.smtp_server` on the command line.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import smtplib
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+
+import aiosmtplib
+import pytest
+from aiosmtpd.controller import Controller
+
+from service.settings import SmtpSettings
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+SMTP_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """One message as the server accepted it: envelope, exact bytes and parsed form."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    raw: bytes
+    message: EmailMessage
+
+    @property
+    def message_id(self) -> str:
+        return str(self.message["Message-ID"])
+
+
+class RecordingHandler:
+    """aiosmtpd handler: records accepted messages, answers codes it was told to."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._messages: list[ReceivedMessage] = []
+        self._next_replies: list[str] = []
+        self._recipient_replies: dict[str, str] = {}
+
+    @property
+    def messages(self) -> list[ReceivedMessage]:
+        with self._lock:
+            return list(self._messages)
+
+    def fail_next(self, count: int, reply: str = "451 4.3.0 Try again later") -> None:
+        with self._lock:
+            self._next_replies.extend([reply] * count)
+
+    def refuse_recipient(self, address: str, reply: str = "550 5.1.1 No such user") -> None:
+        with self._lock:
+            self._recipient_replies[address.lower()] = reply
+
+    def clear(self) -> None:
+        with self._lock:
+            self._messages.clear()
+            self._next_replies.clear()
+            self._recipient_replies.clear()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        with self._lock:
+            reply = self._recipient_replies.get(address.lower())
+        if reply is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            if self._next_replies:
+                return self._next_replies.pop(0)
+            raw = bytes(envelope.original_content or envelope.content)
+            parsed = BytesParser(policy=email.policy.default).parsebytes(raw)
+            assert isinstance(parsed, EmailMessage)
+            self._messages.append(
+                ReceivedMessage(
+                    mail_from=envelope.mail_from,
+                    rcpt_tos=tuple(envelope.rcpt_tos),
+                    raw=raw,
+                    message=parsed,
+                )
+            )
+        return "250 2.0.0 Message accepted for delivery"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((SMTP_HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class SmtpTestServer:
+    """A real SMTP server in a thread; stop and start it to simulate an outage."""
+
+    def __init__(self) -> None:
+        self.host = SMTP_HOST
+        self.port = _free_port()
+        self.handler = RecordingHandler()
+        self._controller: Controller | None = None
+
+    @property
+    def is_running(self) -> bool:
+        return self._controller is not None
+
+    @property
+    def messages(self) -> list[ReceivedMessage]:
+        return self.handler.messages
+
+    def fail_next(self, count: int, reply: str = "451 4.3.0 Try again later") -> None:
+        self.handler.fail_next(count, reply)
+
+    def refuse_recipient(self, address: str, reply: str = "550 5.1.1 No such user") -> None:
+        self.handler.refuse_recipient(address, reply)
+
+    def start(self) -> None:
+        if self._controller is not None:
+            return
+        # A stopped Controller has closed its loop: each start needs a new one.
+        controller = Controller(
+            self.handler, hostname=self.host, port=self.port, server_hostname="smtp.test"
+        )
+        controller.start()
+        self._controller = controller
+
+    def stop(self) -> None:
+        """Close the listener and every open connection (clients see them drop)."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def smtp_settings(self, *, connections: int = 4, timeout_seconds: float = 5.0) -> SmtpSettings:
+        return SmtpSettings(
+            host=self.host,
+            port=self.port,
+            username=None,
+            password=None,
+            security="none",
+            timeout_seconds=timeout_seconds,
+            connections=connections,
+        )
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpTestServer]:
+    server = SmtpTestServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_settings(smtp_server: SmtpTestServer) -> SmtpSettings:
+    return smtp_server.smtp_settings()
+
+
+class RealSmtpConnectionBlockedError(RuntimeError):
+    """A test tried to reach a mail server that is not on this machine."""
+
+
+@dataclass
+class SmtpGuard:
+    blocked: list[str]
+
+
+@pytest.fixture(autouse=True)
+def smtp_guard(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpGuard]:
+    guard = SmtpGuard(blocked=[])
+    original_async_connect = aiosmtplib.SMTP.connect
+    original_sync_connect = smtplib.SMTP.connect
+
+    def check(host: object) -> None:
+        if str(host) not in LOOPBACK_HOSTS:
+            guard.blocked.append(str(host))
+            raise RealSmtpConnectionBlockedError(f"tests must not connect to SMTP host {host}")
+
+    async def guarded_async_connect(self: aiosmtplib.SMTP, *args: Any, **kwargs: Any) -> Any:
+        check(kwargs.get("hostname") or self.hostname or "localhost")
+        return await original_async_connect(self, *args, **kwargs)
+
+    def guarded_sync_connect(
+        self: smtplib.SMTP, host: str = "localhost", *args: Any, **kwargs: Any
+    ) -> Any:
+        check(host)
+        return original_sync_connect(self, host, *args, **kwargs)
+
+    monkeypatch.setattr(aiosmtplib.SMTP, "connect", guarded_async_connect)
+    monkeypatch.setattr(smtplib.SMTP, "connect", guarded_sync_connect)
+    yield guard
+    if guard.blocked:
+        pytest.fail(f"attempted connections to real SMTP hosts: {guard.blocked}")

@@ -1,0 +1,343 @@
+"""The bytes of an email: MIME structure, headers, invites, escaping. No database, no network."""
+
+from __future__ import annotations
+
+import email.policy
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.message import EmailMessage as MimeMessage
+from email.message import MIMEPart
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from notifications.message import (
+    EmailMessage,
+    build_mime,
+    clean_display_name,
+    envelope_sender,
+    make_message_id,
+)
+from notifications.render import EmailTemplateError, RenderedEmail, render_email
+from service.settings import Settings, SmtpSettings
+
+NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+
+
+def make_settings(tmp_path: Path = Path("/nonexistent")) -> Settings:
+    return Settings(
+        database_url="sqlite+aiosqlite:///:memory:",
+        public_base_url="https://events.procura.example.org",
+        secret_key="test-secret",
+        var_dir=tmp_path,
+        maildir_path=tmp_path / "maildir",
+        mail_from="Procura+ Events <events@procura.example.org>",
+        organiser_email="procurement@procura.example.org",
+        organiser_name="Procura+ Network",
+        smtp=SmtpSettings(None, 587, None, None, "starttls", 5.0, 4),
+        run_scheduler=False,
+        change_notice_window_seconds=600,
+    )
+
+
+def make_calendar(method: str = "REQUEST") -> bytes:
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Procura+ Events//Tests//EN",
+        f"METHOD:{method}",
+        "BEGIN:VEVENT",
+        "UID:session-17@events.procura.example.org",
+        "SEQUENCE:0",
+        "DTSTAMP:20260302T083000Z",
+        "DTSTART;TZID=Europe/Brussels:20260310T100000",
+        "DTEND;TZID=Europe/Brussels:20260310T113000",
+        "SUMMARY:Webinar: Circular procurement of furniture",
+        "ATTENDEE;CN=Ana Silva;RSVP=FALSE:mailto:ana@example.org",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def make_message(**overrides: object) -> EmailMessage:
+    values: dict[str, object] = {
+        "template": "test_message_to_anyone",
+        "to_address": "ana@example.org",
+        "to_name": "Ana Silva",
+        "context": {"recipient_name": "Ana Silva", "note": "See you online."},
+    }
+    values.update(overrides)
+    return EmailMessage(**values)  # type: ignore[arg-type]
+
+
+def compose(message: EmailMessage, message_id: str = "<fixed@events.procura.example.org>") -> bytes:
+    rendered = render_email(message.template, message.context, message.language)
+    return build_mime(message, rendered, settings=make_settings(), message_id=message_id, now=NOW)
+
+
+def parse(raw: bytes) -> MimeMessage:
+    parsed = BytesParser(policy=email.policy.default).parsebytes(raw)
+    assert isinstance(parsed, MimeMessage)
+    return parsed
+
+
+def content_types(part: MIMEPart) -> list[str]:
+    return [child.get_content_type() for child in part.iter_parts()]
+
+
+def params(part: MIMEPart) -> dict[str, str]:
+    return {key: str(value) for key, value in (part.get_params() or [])[1:]}
+
+
+def header_names(raw: bytes) -> list[str]:
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    return [line.split(":", 1)[0] for line in head.split("\r\n") if not line[:1].isspace()]
+
+
+def test_invite_is_mixed_with_alternative_and_ics_attachment() -> None:
+    calendar = make_calendar("REQUEST")
+
+    parsed = parse(compose(make_message(calendar=calendar, calendar_method="REQUEST")))
+
+    assert parsed.get_content_type() == "multipart/mixed"
+    assert content_types(parsed) == ["multipart/alternative", "text/calendar"]
+    alternative, attachment = parsed.iter_parts()
+    assert isinstance(alternative, MimeMessage) and isinstance(attachment, MimeMessage)
+    assert content_types(alternative) == ["text/plain", "text/html", "text/calendar"]
+    inline_calendar = list(alternative.iter_parts())[2]
+    assert params(inline_calendar) == {"method": "REQUEST", "charset": "UTF-8"}
+    assert inline_calendar.get_content_disposition() is None
+    assert params(attachment) == {"method": "REQUEST", "charset": "UTF-8", "name": "invite.ics"}
+    assert attachment.get_content_disposition() == "attachment"
+    assert attachment.get_filename() == "invite.ics"
+    assert inline_calendar.get_payload(decode=True) == calendar
+    assert attachment.get_payload(decode=True) == calendar
+
+
+def test_cancellation_says_cancel_in_mime_and_calendar() -> None:
+    calendar = make_calendar("CANCEL")
+
+    parsed = parse(compose(make_message(calendar=calendar, calendar_method="CANCEL")))
+
+    calendars = [part for part in parsed.walk() if part.get_content_type() == "text/calendar"]
+    assert [params(part)["method"] for part in calendars] == ["CANCEL", "CANCEL"]
+    payload = calendars[0].get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    assert [line for line in payload.split(b"\r\n") if line.startswith(b"METHOD:")] == [
+        b"METHOD:CANCEL"
+    ]
+
+
+def test_calendar_keeps_its_crlf_line_ends() -> None:
+    calendar = make_calendar()
+
+    raw = compose(make_message(calendar=calendar, calendar_method="REQUEST"))
+
+    payloads = [
+        part.get_payload(decode=True)
+        for part in parse(raw).walk()
+        if part.get_content_type() == "text/calendar"
+    ]
+    assert payloads == [calendar, calendar]
+    assert calendar.count(b"\r\n") == calendar.count(b"\n") == 14
+
+
+def test_message_without_calendar_is_plain_alternative() -> None:
+    parsed = parse(compose(make_message()))
+
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert content_types(parsed) == ["text/plain", "text/html"]
+
+
+def test_headers_one_recipient_stable_message_id_and_organiser_reply_to() -> None:
+    settings = make_settings()
+    message_id = make_message_id(settings)
+
+    raw = compose(make_message(), message_id=message_id)
+    parsed = parse(raw)
+
+    assert message_id.startswith("<") and message_id.endswith("@events.procura.example.org>")
+    assert parsed["Message-ID"] == message_id
+    assert parsed["From"] == "Procura+ Events <events@procura.example.org>"
+    assert parsed["To"] == "Ana Silva <ana@example.org>"
+    assert parsed["Reply-To"] == "Procura+ Network <procurement@procura.example.org>"
+    assert parsed["Date"] == "Mon, 02 Mar 2026 08:30:00 +0000"
+    assert parsed["Subject"] == "Test message for Ana Silva"
+    assert parsed["Auto-Submitted"] == "auto-generated"
+    assert header_names(raw) == [
+        "Subject",
+        "From",
+        "To",
+        "Reply-To",
+        "Date",
+        "Message-ID",
+        "Auto-Submitted",
+        "MIME-Version",
+        "Content-Type",
+    ]
+    assert envelope_sender(settings) == "events@procura.example.org"
+
+
+def test_message_ids_are_fresh_per_message() -> None:
+    settings = make_settings()
+
+    ids = {make_message_id(settings) for _ in range(100)}
+
+    assert len(ids) == 100
+
+
+def test_explicit_reply_to_replaces_organiser() -> None:
+    parsed = parse(compose(make_message(reply_to="Host City <host@city.example.org>")))
+
+    assert parsed["Reply-To"] == "Host City <host@city.example.org>"
+
+
+def test_header_injection_through_display_name_is_impossible() -> None:
+    evil_name = "Eve\r\nBcc: evil@example.com"
+
+    raw = compose(make_message(to_name=evil_name))
+    parsed = parse(raw)
+
+    assert parsed["Bcc"] is None
+    assert "Bcc" not in header_names(raw)
+    to_addresses = parsed["To"].addresses
+    assert [(a.display_name, a.addr_spec) for a in to_addresses] == [
+        ("Eve Bcc: evil@example.com", "ana@example.org")
+    ]
+    assert clean_display_name("A\x00B\tC\u2028D\u202eE") == "A B C D E"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ana@example.org\r\nBcc: evil@example.com",
+        "ana@example.org, eve@example.com",
+        "ana@example.org,eve@example.com",
+        "no-at-sign",
+    ],
+)
+def test_recipient_address_must_be_exactly_one_mailbox(address: str) -> None:
+    with pytest.raises(ValueError, match="address"):
+        compose(make_message(to_address=address))
+
+
+def test_non_ascii_name_is_encoded_and_reads_back() -> None:
+    raw = compose(make_message(to_name="Zoë Müller-Łukasiewicz"))
+
+    raw.decode("ascii")  # the whole message is 7-bit clean
+    assert parse(raw)["To"] == "Zoë Müller-Łukasiewicz <ana@example.org>"
+
+
+def test_html_in_a_name_is_escaped_in_html_and_kept_in_text() -> None:
+    name = '<script>alert("x")</script> & Co'
+
+    parsed = parse(compose(make_message(context={"recipient_name": name, "note": "-"})))
+
+    text_part, html_part = parsed.iter_parts()
+    html = html_part.get_content()
+    text = text_part.get_content()
+    assert [line for line in html.splitlines() if "Dear" in line] == [
+        '<p style="margin:0 0 16px 0;">Dear &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;'
+        " &amp; Co,</p>"
+    ]
+    assert text.splitlines()[0] == f"Dear {name},"
+    assert parsed["Subject"] == f"Test message for {name}"
+
+
+def test_rendered_test_message_snapshot() -> None:
+    rendered = render_email(
+        "test_message_to_anyone",
+        {
+            "recipient_name": "Ana Silva",
+            "note": "See you online.",
+            "organiser_email": "procurement@procura.example.org",
+        },
+    )
+
+    assert rendered.subject == "Test message for Ana Silva"
+    assert rendered.text == (
+        "Dear Ana Silva,\n"
+        "\n"
+        "This is a test message from the Procura+ Events outbox. It was sent to check that\n"
+        "email delivery works.\n"
+        "\n"
+        "See you online.\n"
+        "\n"
+        "-- \n"
+        "Procura+ Events\n"
+        "Questions? Reply to this email or write to procurement@procura.example.org.\n"
+        "\n"
+        "You receive this email because you registered for, or take part in, an event of the\n"
+        "Procura+ network of public procurement authorities. It is about that event only: we do"
+        " not\n"
+        "send newsletters from this address.\n"
+    )
+    assert [line for line in rendered.html.splitlines() if "<title>" in line] == [
+        "<title>Test message for Ana Silva</title>"
+    ]
+    assert rendered.html.startswith('<!DOCTYPE html>\n<html lang="en">\n')
+
+
+def test_subject_is_one_stripped_line() -> None:
+    rendered = render_email(
+        "test_message_to_anyone", {"recipient_name": "  Ana\r\n  Silva\n", "note": ""}
+    )
+
+    assert rendered.subject == "Test message for Ana Silva"
+
+
+def test_missing_context_value_is_an_error_not_a_blank() -> None:
+    with pytest.raises(Exception, match="'note' is undefined"):
+        render_email("test_message_to_anyone", {"recipient_name": "Ana"})
+
+
+def test_untranslated_template_falls_back_to_english() -> None:
+    rendered = render_email("test_message_to_anyone", {"recipient_name": "Ana", "note": ""}, "de")
+
+    assert rendered.subject == "Test message for Ana"
+
+
+@pytest.mark.parametrize(
+    ("template", "language"),
+    [("../en/base", "en"), ("test_message_to_anyone", "../en"), ("base", "en")],
+)
+def test_template_names_and_languages_are_checked(template: str, language: str) -> None:
+    with pytest.raises(EmailTemplateError):
+        render_email(template, {}, language)
+
+
+def test_calendar_and_method_must_agree() -> None:
+    with pytest.raises(ValueError, match="calendar and calendar_method go together"):
+        make_message(calendar=make_calendar())
+    with pytest.raises(ValueError, match="METHOD must be CANCEL"):
+        make_message(calendar=make_calendar("REQUEST"), calendar_method="CANCEL")
+    with pytest.raises(ValueError, match="unsupported calendar method"):
+        make_message(calendar=make_calendar("PUBLISH"), calendar_method="PUBLISH")
+
+
+def test_message_context_is_a_read_only_copy() -> None:
+    context = {"recipient_name": "Ana", "note": "first"}
+    message = make_message(context=context)
+
+    context["note"] = "changed"
+
+    assert dict(message.context) == {"recipient_name": "Ana", "note": "first"}
+    with pytest.raises(TypeError):
+        message.context["note"] = "x"  # type: ignore[index]
+    assert replace(message, to_name="B").context == message.context
+
+
+def test_naive_now_is_refused() -> None:
+    message = make_message()
+    rendered = RenderedEmail(subject="S", text="t\n", html="<p>h</p>\n")
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        build_mime(
+            message,
+            rendered,
+            settings=make_settings(),
+            message_id="<x@y>",
+            now=datetime(2026, 1, 1),  # noqa: DTZ001
+        )
