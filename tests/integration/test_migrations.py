@@ -1,0 +1,72 @@
+"""The migrations build exactly the schema the models describe, and unwind cleanly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.db.migrate import alembic_config, head_revision
+from service.db.models import Base
+from service.settings import Settings
+from service.web.app import create_app
+from tests.databases import run_off_loop
+
+
+async def test_migrated_schema_has_no_drift_from_the_models(engine: AsyncEngine) -> None:
+    def differences(connection: Any) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with engine.connect() as connection:
+        drift = await connection.run_sync(differences)
+
+    assert drift == []
+
+
+async def test_migrations_downgrade_to_nothing_and_upgrade_again(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    config = alembic_config(settings.database_url)
+
+    run_off_loop(lambda: command.downgrade(config, "base"))
+    async with engine.connect() as connection:
+        tables_after_downgrade = await connection.run_sync(
+            lambda sync: set(inspect(sync).get_table_names()))
+    run_off_loop(lambda: command.upgrade(config, "head"))
+    async with engine.connect() as connection:
+        tables_after_upgrade = await connection.run_sync(
+            lambda sync: set(inspect(sync).get_table_names()))
+
+    assert tables_after_downgrade == {"alembic_version"}
+    assert tables_after_upgrade == set(Base.metadata.tables) | {"alembic_version"}
+
+
+async def test_the_app_refuses_to_start_on_an_unmigrated_database(settings: Settings) -> None:
+    run_off_loop(lambda: command.downgrade(alembic_config(settings.database_url), "base"))
+    app: Litestar = create_app(settings)
+
+    with pytest.raises(Exception) as raised:  # the lifespan wraps the error in its own types
+        async with AsyncTestClient(app=app):
+            pass
+
+    assert "procura-events migrate" in str(raised.value) or any(
+        "procura-events migrate" in str(error) for error in _causes(raised.value)
+    )
+    assert head_revision(settings.database_url) is not None
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    while error.__cause__ or error.__context__:
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+        found.append(error)
+    found.extend(getattr(error, "exceptions", []))
+    return found
