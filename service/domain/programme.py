@@ -364,6 +364,13 @@ def _check_capacity(value: int | None, field: str) -> int | None:
     return value
 
 
+def _more_places(current: int | None, new: int | None) -> bool:
+    """True when a change of places lets more people in (None means no limit)."""
+    if current is None:
+        return False
+    return new is None or new > current
+
+
 def _check_reminder_offsets(value: Sequence[int] | None) -> list[int] | None:
     if value is None:
         return None
@@ -468,6 +475,7 @@ async def update_event(
     if "host_organisation_id" in changes:
         await _organisation_or_422(db, changes["host_organisation_id"], "host_organisation_id")
         event.host_organisation_id = changes["host_organisation_id"]
+    places_added = "capacity" in changes and _more_places(event.capacity, changes["capacity"])
     if "capacity" in changes:
         event.capacity = _check_capacity(changes["capacity"], "capacity")
     for flag in ("is_approval_required", "allows_session_choice", "is_sample_data"):
@@ -485,6 +493,9 @@ async def update_event(
         )
     if "reminder_offsets_minutes" in changes:
         await follow_ups.after_reminder_policy_changed(db, event, now=now)
+    if places_added:
+        await follow_ups.after_places_added(db, event, now=now, settings=settings)
+        event = await get_event(db, event_id)
     return event
 
 
@@ -643,11 +654,14 @@ async def update_session(
         session.mode = changes["mode"]
     if "join_url" in changes:
         session.join_url = _check_join_url(changes["join_url"])
+    places_added = "capacity" in changes and _more_places(session.capacity, changes["capacity"])
     if "capacity" in changes:
         session.capacity = _check_capacity(changes["capacity"], "capacity")
     session.updated_at = now
     await db.flush()
     await follow_ups.after_session_changed(db, session, event, before, now=now, settings=settings)
+    if places_added:
+        await follow_ups.after_places_added(db, event, now=now, settings=settings)
     return await get_session(db, session_id)
 
 

@@ -98,7 +98,9 @@ def integrity_error_handler(_: Request[Any, Any, Any], error: IntegrityError) ->
 
 
 def unexpected_error_handler(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    logger.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    # The route template, not the path: private links carry their token in the path.
+    route = request.scope.get("path_template", "unknown route")
+    logger.exception("unexpected error on %s %s", request.method, route, exc_info=error)
     return _json(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error.", [])
 
 

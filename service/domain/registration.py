@@ -1,0 +1,1023 @@
+"""Registrations: who takes part in which sessions, places, waiting lists and approval.
+
+Plain async functions over a database session and an explicit `now`; they `flush()` but never
+commit, and know nothing of HTTP. Every change that a registrant must hear of queues its
+email (through `service.domain.registration_emails`) in the same transaction.
+
+Places are never overbooked. Every function that can take or free a place first locks the
+event's row (`SELECT ... FOR NO KEY UPDATE` on PostgreSQL), so the capacity checks of one
+event run one after another; SQLite's engine has a single pooled connection, so there a
+request's whole transaction already runs alone. Waiting lists keep arrival order: the event's
+by `waiting_since` (made strictly increasing under the lock), a session's by the time an
+enrolment joined it.
+
+Invariant: an enrolment is confirmed only while its registration is confirmed and the
+session had a place for it; otherwise it waits (or is cancelled when the person left).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from notifications.outbox import list_emails_for_registration
+from service.db.models import (
+    AccessPurpose,
+    AgendaItem,
+    AgendaItemSpeaker,
+    Enrolment,
+    EnrolmentStatus,
+    Event,
+    EventKind,
+    EventStatus,
+    OrganisationKind,
+    OutboxEmail,
+    Person,
+    Registration,
+    RegistrationStatus,
+    Session,
+    SessionMode,
+    SessionStatus,
+)
+from service.domain import access, follow_ups
+from service.domain import registration_emails as emails
+from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from service.settings import Settings
+
+__all__ = [
+    "RegistrationForm",
+    "RegistrationOutcome",
+    "approve_registration",
+    "cancel_registration",
+    "change_session_choices",
+    "decline_registration",
+    "enrol_in_new_session",
+    "find_registration_by_token",
+    "get_registration",
+    "list_registration_emails",
+    "list_registrations",
+    "manage_url",
+    "promote_waiting",
+    "register_participant",
+    "registrant_calendar",
+    "registrant_links",
+    "registration_feed_url",
+    "waiting_order",
+    "waiting_position",
+]
+
+# Statuses that hold or wait for a place; the others have left.
+ACTIVE_STATUSES = (
+    RegistrationStatus.PENDING,
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.WAITING,
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_TICK = timedelta(microseconds=1)
+MAX_LINE = 200
+MAX_NOTE = 2_000
+
+
+@dataclass(frozen=True)
+class RegistrationForm:
+    """What a person fills in to register; `session_ids` None means the whole event."""
+
+    name: str
+    email: str
+    consent: bool
+    organisation_name: str = ""
+    organisation_kind: OrganisationKind | None = None
+    country: str | None = None
+    job_title: str | None = None
+    access_note: str | None = None
+    company: str | None = None
+    sector: str | None = None
+    offer_note: str | None = None
+    session_ids: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RegistrationOutcome:
+    registration: Registration
+    is_new: bool
+    # Only for a new registration: a repeat must not hand out a token to whoever knows the
+    # email address (the registrant has it in their confirmation email).
+    manage_token: str | None
+    waiting_position: int | None  # 1-based place on the event's waiting list, if waiting
+
+
+def manage_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url}/registrations/{token}"
+
+
+def registration_feed_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url}/feeds/registrations/{token}.ics"
+
+
+# --- input ---------------------------------------------------------------------------------
+
+
+def _has_control(text: str, allowed: str = "") -> bool:
+    return any(
+        (unicodedata.category(ch) in {"Cc", "Zl", "Zp"} and ch not in allowed) for ch in text
+    )
+
+
+def _line(value: str | None, field_name: str, *, required: bool = False) -> str | None:
+    """One line of text: stripped, no control or line-break characters (header safety)."""
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise InvalidInputError("Must not be empty.", field_name)
+        return None
+    if _has_control(text):
+        raise InvalidInputError("Must be a single line without control characters.", field_name)
+    if len(text) > MAX_LINE:
+        raise InvalidInputError(f"At most {MAX_LINE} characters.", field_name)
+    return " ".join(text.split())
+
+
+def _note(value: str | None, field_name: str, *, required: bool = False) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise InvalidInputError("Must not be empty.", field_name)
+        return None
+    if _has_control(text, allowed="\n\t\r"):
+        raise InvalidInputError("Must not contain control characters.", field_name)
+    if len(text) > MAX_NOTE:
+        raise InvalidInputError(f"At most {MAX_NOTE} characters.", field_name)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def _email(value: str) -> str:
+    text = value.strip()
+    if len(text) > 320 or _has_control(text) or not _EMAIL.match(text):
+        raise InvalidInputError("Give one email address, e.g. name@example.org.", "email")
+    return text
+
+
+@dataclass(frozen=True)
+class _CleanForm:
+    name: str
+    email: str
+    organisation_name: str
+    organisation_kind: OrganisationKind | None
+    country: str | None
+    job_title: str | None
+    access_note: str | None
+    company: str | None
+    sector: str | None
+    offer_note: str | None
+    session_ids: tuple[int, ...] | None
+
+
+def _clean_form(form: RegistrationForm) -> _CleanForm:
+    """Rules that need no database: run before the event is locked."""
+    if form.consent is not True:
+        raise InvalidInputError(
+            "Please agree to the processing of your data for this event.", "consent"
+        )
+    country = (form.country or "").strip().upper() or None
+    if country is not None and not _COUNTRY.match(country):
+        raise InvalidInputError("Use a two-letter ISO 3166 country code, e.g. 'BE'.", "country")
+    session_ids = None
+    if form.session_ids is not None:
+        session_ids = tuple(dict.fromkeys(form.session_ids))
+        if not session_ids:
+            raise InvalidInputError("Choose at least one session.", "session_ids")
+    name = _line(form.name, "name", required=True)
+    assert name is not None
+    return _CleanForm(
+        name=name,
+        email=_email(form.email),
+        organisation_name=_line(form.organisation_name, "organisation_name") or "",
+        organisation_kind=form.organisation_kind,
+        country=country,
+        job_title=_line(form.job_title, "job_title"),
+        access_note=_note(form.access_note, "access_note"),
+        company=_line(form.company, "company"),
+        sector=_line(form.sector, "sector"),
+        offer_note=_note(form.offer_note, "offer_note"),
+        session_ids=session_ids,
+    )
+
+
+def _check_form_for_event(form: _CleanForm, event: Event) -> None:
+    if event.kind == EventKind.MEET_YOUR_BUYER:
+        for name in ("company", "sector", "offer_note"):
+            if not getattr(form, name):
+                raise InvalidInputError(
+                    "Suppliers registering for a Meet-your-Buyer dialogue tell us this.", name
+                )
+    else:
+        for name in ("company", "sector", "offer_note"):
+            if getattr(form, name):
+                raise InvalidInputError("Only asked for Meet-your-Buyer dialogues.", name)
+    if form.access_note and not any(s.mode != SessionMode.ONLINE for s in event.sessions):
+        raise InvalidInputError(
+            "Accessibility and dietary notes are for events held in person.", "access_note"
+        )
+
+
+# --- loading and locking -------------------------------------------------------------------
+
+
+def _event_tree() -> list[Any]:
+    """What invites and email bodies need: sessions, agenda items, speakers."""
+    return [
+        selectinload(Event.sessions)
+        .selectinload(Session.agenda_items)
+        .selectinload(AgendaItem.speakers)
+        .options(
+            selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
+            selectinload(AgendaItemSpeaker.organisation),
+        ),
+    ]
+
+
+def _link_sessions(event: Event) -> Event:
+    for session in event.sessions:
+        set_committed_value(session, "event", event)
+    return event
+
+
+async def _lock_event(
+    db: AsyncSession, *, event_id: int | None = None, slug: str | None = None
+) -> Event:
+    """The event, its row locked until commit on PostgreSQL: capacity checks run one at a time.
+
+    FOR NO KEY UPDATE serialises every writer of registrations for this event without
+    blocking inserts elsewhere that merely reference the event (foreign keys).
+    """
+    query = select(Event).options(*_event_tree()).execution_options(populate_existing=True)
+    if event_id is not None:
+        query = query.where(Event.id == event_id)
+    else:
+        query = query.where(Event.slug == slug, Event.status != EventStatus.DRAFT)
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True)
+    event = await db.scalar(query)
+    if event is None:
+        if slug is not None:
+            raise NotFoundError(f"No published event {slug!r}.", "slug")
+        raise NotFoundError(f"No event with id {event_id}.", "event_id")
+    return _link_sessions(event)
+
+
+async def _load_event(db: AsyncSession, event_id: int) -> Event:
+    event = await db.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .options(*_event_tree())
+        .execution_options(populate_existing=True)
+    )
+    if event is None:
+        raise NotFoundError(f"No event with id {event_id}.", "event_id")
+    return _link_sessions(event)
+
+
+async def _load_registration(db: AsyncSession, registration_id: int, event: Event) -> Registration:
+    registration = await db.scalar(
+        select(Registration)
+        .where(Registration.id == registration_id)
+        .options(selectinload(Registration.enrolments))
+        .execution_options(populate_existing=True)
+    )
+    if registration is None:
+        raise NotFoundError(f"No registration with id {registration_id}.", "registration_id")
+    _attach(registration, event)
+    return registration
+
+
+def _attach(registration: Registration, event: Event) -> None:
+    """Point the registration and its enrolments at the already loaded event and sessions."""
+    set_committed_value(registration, "event", event)
+    sessions = {s.id: s for s in event.sessions}
+    for enrolment in registration.enrolments:
+        set_committed_value(enrolment, "session", sessions[enrolment.session_id])
+        set_committed_value(enrolment, "registration", registration)
+
+
+async def _event_id_of(db: AsyncSession, registration_id: int) -> int:
+    event_id = await db.scalar(
+        select(Registration.event_id).where(Registration.id == registration_id)
+    )
+    if event_id is None:
+        raise NotFoundError(f"No registration with id {registration_id}.", "registration_id")
+    return event_id
+
+
+async def _lock_for_registration(
+    db: AsyncSession, registration_id: int
+) -> tuple[Event, Registration]:
+    event = await _lock_event(db, event_id=await _event_id_of(db, registration_id))
+    return event, await _load_registration(db, registration_id, event)
+
+
+async def get_registration(db: AsyncSession, registration_id: int) -> Registration:
+    """A registration with its event (sessions) and enrolments loaded."""
+    event = await _load_event(db, await _event_id_of(db, registration_id))
+    return await _load_registration(db, registration_id, event)
+
+
+async def find_registration_by_token(db: AsyncSession, token: str) -> Registration:
+    """The registration a manage link belongs to; unknown and revoked links look the same."""
+    found = await access.find_access(db, AccessPurpose.REGISTRATION_MANAGE, token)
+    if found is None or found.registration_id is None:
+        raise NotFoundError("This link is not valid.", "token")
+    return await get_registration(db, found.registration_id)
+
+
+# --- the rules of the registration window ---------------------------------------------------
+
+
+def _scheduled(event: Event) -> list[Session]:
+    return [s for s in event.sessions if s.status == SessionStatus.SCHEDULED]
+
+
+def _check_open(event: Event, now: datetime) -> None:
+    if event.status == EventStatus.CANCELLED:
+        raise ConflictError("This event is cancelled.", "status")
+    if event.status != EventStatus.PUBLISHED:
+        raise ConflictError("This event is not open for registration.", "status")
+    if event.registration_opens_at is not None and now < event.registration_opens_at:
+        raise ConflictError("Registration has not opened yet.", "registration_opens_at")
+    if event.registration_closes_at is not None and now >= event.registration_closes_at:
+        raise ConflictError("Registration is closed.", "registration_closes_at")
+    if not any(s.ends_at > now for s in _scheduled(event)):
+        raise ConflictError("This event is over: registration is closed.",
+                            "registration_closes_at")
+
+
+def _chosen_sessions(event: Event, session_ids: Sequence[int] | None, now: datetime,
+                     ) -> list[Session]:
+    """The sessions a registration covers: every coming one, or the valid chosen ones."""
+    if session_ids is None:
+        return [s for s in _scheduled(event) if s.ends_at > now]
+    if not event.allows_session_choice:
+        raise InvalidInputError(
+            "This event is booked as a whole: leave out session_ids.", "session_ids"
+        )
+    by_id = {s.id: s for s in event.sessions}
+    chosen = []
+    for index, session_id in enumerate(session_ids):
+        session = by_id.get(session_id)
+        if session is None:
+            raise InvalidInputError(f"No session {session_id} in this event.",
+                                    f"session_ids[{index}]")
+        if session.status != SessionStatus.SCHEDULED:
+            raise InvalidInputError(f"The session {session.title!r} is cancelled.",
+                                    f"session_ids[{index}]")
+        if session.ends_at <= now:
+            raise InvalidInputError(f"The session {session.title!r} is over.",
+                                    f"session_ids[{index}]")
+        chosen.append(session)
+    if not chosen:
+        raise InvalidInputError("Choose at least one session.", "session_ids")
+    return sorted(chosen, key=lambda s: (s.starts_at, s.id))
+
+
+# --- places --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Changes:
+    """What one operation did, so that emails and hooks follow once per registrant."""
+
+    # Registrations promoted off the event's waiting list, by id.
+    promoted: set[int] = field(default_factory=set)
+    # Newly confirmed sessions per registration id (new places in sessions).
+    confirmed: dict[int, list[Session]] = field(default_factory=dict)
+    registrations: dict[int, Registration] = field(default_factory=dict)
+
+    def note_confirmed(self, registration: Registration, session: Session) -> None:
+        self.registrations[registration.id] = registration
+        self.confirmed.setdefault(registration.id, []).append(session)
+
+
+async def _confirmed_count(db: AsyncSession, event_id: int) -> int:
+    return await db.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == event_id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+        )
+    ) or 0
+
+
+async def _session_counts(db: AsyncSession, sessions: Collection[Session]) -> dict[int, int]:
+    """Confirmed places taken in each limited session."""
+    limited = [s.id for s in sessions if s.capacity is not None]
+    if not limited:
+        return {}
+    rows = await db.execute(
+        select(Enrolment.session_id, func.count(Enrolment.id))
+        .where(Enrolment.session_id.in_(limited), Enrolment.status == EnrolmentStatus.CONFIRMED)
+        .group_by(Enrolment.session_id)
+    )
+    counts = dict.fromkeys(limited, 0)
+    counts.update({session_id: count for session_id, count in rows})
+    return counts
+
+
+async def _next_waiting_since(db: AsyncSession, event_id: int, now: datetime) -> datetime:
+    """`now`, or just after the last person waiting: arrival order survives equal clocks."""
+    latest = await db.scalar(
+        select(func.max(Registration.waiting_since)).where(
+            Registration.event_id == event_id,
+            Registration.status == RegistrationStatus.WAITING,
+        )
+    )
+    return max(now, latest + _TICK) if latest is not None else now
+
+
+async def _admit(db: AsyncSession, event: Event, registration: Registration, *,
+                 now: datetime) -> RegistrationStatus:
+    """Give a registration entering the event a place, or a place on the waiting list."""
+    if event.capacity is not None and await _confirmed_count(db, event.id) >= event.capacity:
+        registration.status = RegistrationStatus.WAITING
+        registration.waiting_since = await _next_waiting_since(db, event.id, now)
+    else:
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.waiting_since = None
+    registration.updated_at = now
+    return registration.status
+
+
+async def _decide_enrolments(db: AsyncSession, registration: Registration, *, now: datetime
+                             ) -> list[Session]:
+    """A confirmed registration's waiting enrolments take the session places still free;
+    returns the sessions newly confirmed (nothing is flushed)."""
+    if registration.status != RegistrationStatus.CONFIRMED:
+        return []
+    waiting = [e for e in registration.enrolments if e.status == EnrolmentStatus.WAITING]
+    if not waiting:
+        return []
+    counts = await _session_counts(db, [e.session for e in waiting])
+    newly = []
+    for enrolment in sorted(waiting, key=lambda e: (e.session.starts_at, e.session_id)):
+        session = enrolment.session
+        if session.capacity is not None and counts.get(session.id, 0) >= session.capacity:
+            # Joins the session's waiting list now (its place in the queue).
+            enrolment.updated_at = now
+            continue
+        if session.capacity is not None:
+            counts[session.id] = counts.get(session.id, 0) + 1
+        enrolment.status = EnrolmentStatus.CONFIRMED
+        enrolment.updated_at = now
+        newly.append(session)
+    return newly
+
+
+async def _place_enrolments(
+    db: AsyncSession, registration: Registration, changes: _Changes, *, now: datetime
+) -> None:
+    for session in await _decide_enrolments(db, registration, now=now):
+        changes.note_confirmed(registration, session)
+    await db.flush()
+
+
+async def _end_enrolments(
+    db: AsyncSession, registration: Registration, *, now: datetime,
+    sessions: Collection[int] | None = None,
+) -> list[Session]:
+    """Cancel enrolments (all, or those in `sessions`); return the sessions that were confirmed."""
+    ended = []
+    for enrolment in registration.enrolments:
+        if sessions is not None and enrolment.session_id not in sessions:
+            continue
+        if enrolment.status == EnrolmentStatus.CANCELLED:
+            continue
+        if enrolment.status == EnrolmentStatus.CONFIRMED:
+            ended.append(enrolment.session)
+        enrolment.status = EnrolmentStatus.CANCELLED
+        enrolment.updated_at = now
+    await db.flush()
+    for session in ended:
+        await follow_ups.after_enrolment_ended(db, registration, session, now=now)
+    return sorted(ended, key=lambda s: (s.starts_at, s.id))
+
+
+async def _load_registrations(db: AsyncSession, event: Event, ids: Sequence[int]
+                              ) -> list[Registration]:
+    if not ids:
+        return []
+    rows = list(
+        await db.scalars(
+            select(Registration)
+            .where(Registration.id.in_(ids))
+            .options(selectinload(Registration.enrolments))
+        )
+    )
+    for registration in rows:
+        _attach(registration, event)
+    order = {registration_id: index for index, registration_id in enumerate(ids)}
+    return sorted(rows, key=lambda r: order[r.id])
+
+
+async def _fill_places(db: AsyncSession, event: Event, changes: _Changes, *,
+                       now: datetime) -> None:
+    """Free places go to the first people waiting: first those who already have a place at
+    the event and wait for a session, then the event's waiting list."""
+    limited = [s for s in _scheduled(event) if s.capacity is not None]
+    counts = await _session_counts(db, limited)
+    for session in limited:
+        assert session.capacity is not None
+        free = session.capacity - counts[session.id]
+        if free <= 0:
+            continue
+        waiting_ids = list(
+            await db.scalars(
+                select(Enrolment.registration_id)
+                .join(Registration, Registration.id == Enrolment.registration_id)
+                .where(Enrolment.session_id == session.id,
+                       Enrolment.status == EnrolmentStatus.WAITING,
+                       Registration.status == RegistrationStatus.CONFIRMED)
+                .order_by(Enrolment.updated_at, Enrolment.id)
+                .limit(free)
+            )
+        )
+        for registration in await _load_registrations(db, event, waiting_ids):
+            for enrolment in registration.enrolments:
+                if enrolment.session_id == session.id:
+                    enrolment.status = EnrolmentStatus.CONFIRMED
+                    enrolment.updated_at = now
+                    changes.note_confirmed(registration, session)
+        await db.flush()
+    if event.capacity is None:
+        return
+    free = event.capacity - await _confirmed_count(db, event.id)
+    if free <= 0:
+        return
+    ids = list(
+        await db.scalars(
+            select(Registration.id)
+            .where(Registration.event_id == event.id,
+                   Registration.status == RegistrationStatus.WAITING)
+            .order_by(Registration.waiting_since, Registration.id)
+            .limit(free)
+        )
+    )
+    for registration in await _load_registrations(db, event, ids):
+        registration.status = RegistrationStatus.CONFIRMED
+        registration.waiting_since = None
+        registration.updated_at = now
+        changes.promoted.add(registration.id)
+        changes.registrations[registration.id] = registration
+        await db.flush()
+        await _place_enrolments(db, registration, changes, now=now)
+
+
+async def _follow_up(
+    db: AsyncSession, event: Event, changes: _Changes, *, now: datetime, settings: Settings,
+    skip_email_for: int | None = None,
+) -> None:
+    """Hooks for every new place, and one email to each registrant someone else's change moved."""
+    for registration_id, sessions in changes.confirmed.items():
+        registration = changes.registrations[registration_id]
+        for session in sessions:
+            await follow_ups.after_enrolment_confirmed(db, registration, session, now=now)
+    for registration_id, registration in changes.registrations.items():
+        if registration_id == skip_email_for:
+            continue
+        newly = changes.confirmed.get(registration_id, [])
+        if registration_id not in changes.promoted and not newly:
+            continue
+        await emails.send_promoted(
+            db, registration, event, newly,
+            from_event_waiting_list=registration_id in changes.promoted,
+            links=await registrant_links(db, registration, now=now, settings=settings),
+            now=now, settings=settings,
+        )
+
+
+async def promote_waiting(db: AsyncSession, event_id: int, *, now: datetime,
+                          settings: Settings) -> None:
+    """Give free places to the people waiting (e.g. after an organiser added places)."""
+    event = await _lock_event(db, event_id=event_id)
+    changes = _Changes()
+    await _fill_places(db, event, changes, now=now)
+    await _follow_up(db, event, changes, now=now, settings=settings)
+
+
+# --- links ---------------------------------------------------------------------------------
+
+
+async def registrant_links(
+    db: AsyncSession, registration: Registration, *, now: datetime, settings: Settings,
+    manage_token: str | None = None, feed_token: str | None = None,
+) -> emails.RegistrantLinks:
+    """The registrant's private links (manage page, personal feed), issued on first use."""
+    if manage_token is None:
+        manage_token = await access.current_access_token(
+            db, AccessPurpose.REGISTRATION_MANAGE, secret_key=settings.secret_key, now=now,
+            registration_id=registration.id,
+        )
+    if feed_token is None:
+        feed_token = await access.current_access_token(
+            db, AccessPurpose.REGISTRATION_FEED, secret_key=settings.secret_key, now=now,
+            registration_id=registration.id,
+        )
+    return emails.RegistrantLinks(
+        manage_url=manage_url(settings, manage_token),
+        feed_url=registration_feed_url(settings, feed_token),
+    )
+
+
+# --- registering ---------------------------------------------------------------------------
+
+
+def _enrolments_for(registration: Registration, sessions: Sequence[Session], now: datetime
+                    ) -> None:
+    """Bring the registration's enrolments to exactly `sessions` (new ones wait for a place)."""
+    wanted = {s.id: s for s in sessions}
+    for enrolment in registration.enrolments:
+        if enrolment.session_id in wanted and enrolment.status == EnrolmentStatus.CANCELLED:
+            enrolment.status = EnrolmentStatus.WAITING
+            enrolment.updated_at = now
+        wanted.pop(enrolment.session_id, None)
+    for session in wanted.values():
+        registration.enrolments.append(
+            Enrolment(session=session, session_id=session.id, status=EnrolmentStatus.WAITING,
+                      created_at=now, updated_at=now)
+        )
+
+
+def _apply_form(registration: Registration, form: _CleanForm, now: datetime) -> None:
+    registration.name = form.name
+    registration.email = form.email
+    registration.organisation_name = form.organisation_name
+    registration.organisation_kind = form.organisation_kind
+    registration.country = form.country
+    registration.job_title = form.job_title
+    registration.access_note = form.access_note
+    registration.company = form.company
+    registration.sector = form.sector
+    registration.offer_note = form.offer_note
+    registration.is_whole_event = form.session_ids is None
+    registration.consent_at = now
+    registration.updated_at = now
+
+
+async def register_participant(
+    db: AsyncSession, event_slug: str, form: RegistrationForm, *, now: datetime,
+    settings: Settings,
+) -> RegistrationOutcome:
+    """Register a person for a published event; a repeat returns the existing registration."""
+    clean = _clean_form(form)
+    event = await _lock_event(db, slug=event_slug)
+    email_key = normalise_email(clean.email)
+    existing = await db.scalar(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.email_normalised == email_key)
+        .options(selectinload(Registration.enrolments))
+    )
+    if existing is not None and existing.status != RegistrationStatus.CANCELLED:
+        _attach(existing, event)
+        return RegistrationOutcome(
+            registration=existing, is_new=False, manage_token=None,
+            waiting_position=await waiting_position(db, existing),
+        )
+    _check_open(event, now)
+    _check_form_for_event(clean, event)
+    sessions = _chosen_sessions(event, clean.session_ids, now)
+
+    if existing is None:
+        registration = Registration(
+            event_id=event.id, email_normalised=email_key, created_at=now,
+            status=RegistrationStatus.PENDING, enrolments=[],
+        )
+        _apply_form(registration, clean, now)
+        set_committed_value(registration, "event", event)
+    else:
+        # Registering again after cancelling: the same row comes back to life. Its token is
+        # not returned (whoever knows an address must not get a link): it is in the email.
+        registration = existing
+        _attach(registration, event)
+        _apply_form(registration, clean, now)
+        registration.cancelled_at = None
+        registration.decided_at = None
+    _enrolments_for(registration, sessions, now)
+
+    # Places are decided before the first INSERT, so a registration costs no extra UPDATEs.
+    newly: list[Session] = []
+    if event.is_approval_required:
+        registration.status = RegistrationStatus.PENDING
+        registration.waiting_since = None
+    else:
+        await _admit(db, event, registration, now=now)
+        newly = await _decide_enrolments(db, registration, now=now)
+    manage_token: str | None = None
+    feed_token: str | None = None
+    if existing is None:
+        db.add(registration)
+        await db.flush()
+        manage_token = await access.issue_access_token(
+            db, AccessPurpose.REGISTRATION_MANAGE, secret_key=settings.secret_key, now=now,
+            registration_id=registration.id,
+        )
+        feed_token = await access.issue_access_token(
+            db, AccessPurpose.REGISTRATION_FEED, secret_key=settings.secret_key, now=now,
+            registration_id=registration.id,
+        )
+    else:
+        await db.flush()
+    changes = _Changes()
+    for session in newly:
+        changes.note_confirmed(registration, session)
+    await _follow_up(db, event, changes, now=now, settings=settings,
+                     skip_email_for=registration.id)
+
+    links = await registrant_links(db, registration, now=now, settings=settings,
+                                   manage_token=manage_token, feed_token=feed_token)
+    position = await waiting_position(db, registration)
+    if registration.status == RegistrationStatus.PENDING:
+        await emails.send_pending_approval(db, registration, event, links=links, now=now,
+                                           settings=settings)
+    elif registration.status == RegistrationStatus.WAITING:
+        await emails.send_waiting_list(db, registration, event, position=position, links=links,
+                                       now=now, settings=settings)
+    else:
+        await emails.send_confirmation(db, registration, event, links=links, now=now,
+                                       settings=settings)
+    return RegistrationOutcome(
+        registration=registration, is_new=True, manage_token=manage_token,
+        waiting_position=position,
+    )
+
+
+# --- changing, cancelling, deciding -------------------------------------------------------
+
+
+async def change_session_choices(
+    db: AsyncSession, registration_id: int, session_ids: Sequence[int], *, now: datetime,
+    settings: Settings,
+) -> Registration:
+    """Replace the sessions a registration covers (it then no longer follows new sessions)."""
+    event, registration = await _lock_for_registration(db, registration_id)
+    if registration.status not in ACTIVE_STATUSES:
+        raise ConflictError(f"This registration is {registration.status}.", "status")
+    _check_open(event, now)
+    chosen = _chosen_sessions(event, tuple(dict.fromkeys(session_ids)), now)
+    chosen_ids = {s.id for s in chosen}
+    before = {e.session_id: e.status for e in registration.enrolments}
+
+    registration.is_whole_event = False
+    registration.updated_at = now
+    dropped_ids = {sid for sid, status in before.items()
+                   if sid not in chosen_ids and status != EnrolmentStatus.CANCELLED}
+    dropped = await _end_enrolments(db, registration, now=now, sessions=dropped_ids)
+    _enrolments_for(registration, chosen, now)
+    await db.flush()
+
+    changes = _Changes()
+    await _place_enrolments(db, registration, changes, now=now)
+    added = [s for s in chosen if before.get(s.id) in (None, EnrolmentStatus.CANCELLED)]
+    if dropped:
+        await _fill_places(db, event, changes, now=now)
+    await _follow_up(db, event, changes, now=now, settings=settings,
+                     skip_email_for=registration.id)
+    if dropped or added:
+        links = await registrant_links(db, registration, now=now, settings=settings)
+        await emails.send_sessions_changed(
+            db, registration, event, added=added, dropped=dropped, links=links, now=now,
+            settings=settings,
+        )
+    return registration
+
+
+async def cancel_registration(
+    db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings
+) -> Registration:
+    """The registrant withdraws; their places go to the first people waiting. Idempotent."""
+    event, registration = await _lock_for_registration(db, registration_id)
+    if registration.status not in ACTIVE_STATUSES:
+        return registration
+    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    registration.waiting_since = None
+    registration.updated_at = now
+    ended = await _end_enrolments(db, registration, now=now)
+    changes = _Changes()
+    if was_confirmed:
+        await _fill_places(db, event, changes, now=now)
+    await _follow_up(db, event, changes, now=now, settings=settings)
+    links = await registrant_links(db, registration, now=now, settings=settings)
+    await emails.send_cancellation(db, registration, event, ended, links=links, now=now,
+                                   settings=settings)
+    return registration
+
+
+async def approve_registration(
+    db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings
+) -> Registration:
+    """An organiser accepts an application: a place, or the waiting list if the event is full."""
+    event, registration = await _lock_for_registration(db, registration_id)
+    if registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
+        return registration
+    if registration.status != RegistrationStatus.PENDING:
+        raise ConflictError(f"This registration is {registration.status}.", "status")
+    if event.status == EventStatus.CANCELLED:
+        raise ConflictError("This event is cancelled.", "status")
+    registration.decided_at = now
+    changes = _Changes()
+    admitted = await _admit(db, event, registration, now=now)
+    await _place_enrolments(db, registration, changes, now=now)
+    await _follow_up(db, event, changes, now=now, settings=settings,
+                     skip_email_for=registration.id)
+    links = await registrant_links(db, registration, now=now, settings=settings)
+    if admitted == RegistrationStatus.WAITING:
+        await emails.send_waiting_list(
+            db, registration, event, position=await waiting_position(db, registration),
+            links=links, now=now, settings=settings, approved=True,
+        )
+    else:
+        await emails.send_approved(db, registration, event, links=links, now=now,
+                                   settings=settings)
+    return registration
+
+
+async def decline_registration(
+    db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings,
+    reason: str | None = None,
+) -> Registration:
+    """An organiser turns a registration down (any place it held goes to the next person)."""
+    event, registration = await _lock_for_registration(db, registration_id)
+    if registration.status == RegistrationStatus.DECLINED:
+        return registration
+    if registration.status not in ACTIVE_STATUSES:
+        raise ConflictError(f"This registration is {registration.status}.", "status")
+    clean_reason = _note(reason, "reason")
+    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
+    registration.status = RegistrationStatus.DECLINED
+    registration.decided_at = now
+    registration.waiting_since = None
+    registration.updated_at = now
+    ended = await _end_enrolments(db, registration, now=now)
+    changes = _Changes()
+    if was_confirmed:
+        await _fill_places(db, event, changes, now=now)
+    await _follow_up(db, event, changes, now=now, settings=settings)
+    links = await registrant_links(db, registration, now=now, settings=settings)
+    await emails.send_declined(db, registration, event, ended, reason=clean_reason, links=links,
+                               now=now, settings=settings)
+    return registration
+
+
+async def enrol_in_new_session(
+    db: AsyncSession, session: Session, *, now: datetime, settings: Settings
+) -> None:
+    """Whole-event registrants are enrolled in a session the organiser added; confirmed
+    ones get a place (while there are places) and an invite for it."""
+    if session.status != SessionStatus.SCHEDULED:
+        return
+    # Lock first, then look: a registration committed meanwhile is seen here (and one still
+    # running cannot see this session yet, so it is enrolled by this transaction).
+    if db.get_bind().dialect.name == "postgresql":
+        await db.execute(
+            select(Event.id).where(Event.id == session.event_id).with_for_update(key_share=True)
+        )
+    ids = list(
+        await db.scalars(
+            select(Registration.id)
+            .where(Registration.event_id == session.event_id,
+                   Registration.is_whole_event.is_(True),
+                   Registration.status.in_(ACTIVE_STATUSES))
+            .order_by(Registration.id)
+        )
+    )
+    if not ids:
+        return
+    event = await _load_event(db, session.event_id)
+    session = next(s for s in event.sessions if s.id == session.id)
+    counts = await _session_counts(db, [session])
+    taken = counts.get(session.id, 0)
+    changes = _Changes()
+    for registration in await _load_registrations(db, event, ids):
+        if any(e.session_id == session.id for e in registration.enrolments):
+            continue
+        has_place = registration.status == RegistrationStatus.CONFIRMED and (
+            session.capacity is None or taken < session.capacity
+        )
+        enrolment = Enrolment(
+            session=session, session_id=session.id,
+            status=EnrolmentStatus.CONFIRMED if has_place else EnrolmentStatus.WAITING,
+            created_at=now, updated_at=now,
+        )
+        registration.enrolments.append(enrolment)
+        if has_place:
+            taken += 1
+            changes.note_confirmed(registration, session)
+    await db.flush()
+    for registration_id in changes.confirmed:
+        registration = changes.registrations[registration_id]
+        await follow_ups.after_enrolment_confirmed(db, registration, session, now=now)
+        if session.ends_at > now:
+            await emails.send_new_session(
+                db, registration, event, session,
+                links=await registrant_links(db, registration, now=now, settings=settings),
+                now=now, settings=settings,
+            )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+async def waiting_order(db: AsyncSession, event_id: int) -> list[int]:
+    """Ids of the registrations on the event's waiting list, first in line first."""
+    return list(
+        await db.scalars(
+            select(Registration.id)
+            .where(Registration.event_id == event_id,
+                   Registration.status == RegistrationStatus.WAITING)
+            .order_by(Registration.waiting_since, Registration.id)
+        )
+    )
+
+
+async def waiting_position(db: AsyncSession, registration: Registration) -> int | None:
+    """1-based place on the event's waiting list, or None when not waiting."""
+    if registration.status != RegistrationStatus.WAITING or registration.waiting_since is None:
+        return None
+    ahead = await db.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.WAITING,
+            (Registration.waiting_since < registration.waiting_since)
+            | ((Registration.waiting_since == registration.waiting_since)
+               & (Registration.id < registration.id)),
+        )
+    )
+    return (ahead or 0) + 1
+
+
+async def list_registrations(
+    db: AsyncSession, event_id: int, *, status: RegistrationStatus | None = None,
+    session_id: int | None = None,
+) -> list[Registration]:
+    """An event's registrations in arrival order, with enrolments and sessions loaded."""
+    event = await _load_event(db, event_id)
+    query = select(Registration).where(Registration.event_id == event_id)
+    if status is not None:
+        query = query.where(Registration.status == status)
+    if session_id is not None:
+        if session_id not in {s.id for s in event.sessions}:
+            raise NotFoundError(f"No session {session_id} in this event.", "session_id")
+        query = query.where(
+            Registration.id.in_(
+                select(Enrolment.registration_id).where(
+                    Enrolment.session_id == session_id,
+                    Enrolment.status != EnrolmentStatus.CANCELLED,
+                )
+            )
+        )
+    rows = list(
+        await db.scalars(
+            query.order_by(Registration.id).options(selectinload(Registration.enrolments))
+        )
+    )
+    for registration in rows:
+        _attach(registration, event)
+    return rows
+
+
+async def list_registration_emails(db: AsyncSession, registration_id: int) -> list[OutboxEmail]:
+    """The emails sent (or still to be sent) to one registrant, oldest first."""
+    await _event_id_of(db, registration_id)
+    return list(await list_emails_for_registration(db, registration_id))
+
+
+async def registrant_calendar(
+    db: AsyncSession, registration: Registration, *, now: datetime, settings: Settings,
+    method: emails.InviteMethod = "REQUEST", session_ids: Collection[int] | None = None,
+) -> bytes:
+    """The registrant's invite: one VEVENT per confirmed session (or per `session_ids`)."""
+    event = await _load_event(db, registration.event_id)
+    if session_ids is None:
+        enrolments = await db.scalars(
+            select(Enrolment.session_id).where(
+                Enrolment.registration_id == registration.id,
+                Enrolment.status == EnrolmentStatus.CONFIRMED,
+            )
+        )
+        session_ids = set(enrolments)
+    sessions = [s for s in event.sessions if s.id in session_ids]
+    if not sessions:
+        raise ConflictError("There is no confirmed session to put in a calendar yet.", "status")
+    return emails.invite_calendar(registration, event, sessions, method=method, now=now,
+                                  settings=settings)

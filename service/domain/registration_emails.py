@@ -1,0 +1,324 @@
+"""What registrants are told, and when: one plain function per email, each queued in the outbox.
+
+Each function decides the template, the context and the calendar invite (REQUEST for places
+given, CANCEL with the same UIDs for places taken back), and calls `enqueue_email` in the
+caller's transaction. Bodies carry the essentials themselves (times in the event's zone and
+in UTC, join link or venue, private links) because Outlook shows the body, not the invite's
+description. Join links go only to people with a confirmed place.
+
+This module renders nothing itself and never touches SMTP; it reads only what the caller
+loaded (event with sessions and agenda, registration with enrolments).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.message import EmailMessage
+from notifications.outbox import enqueue_email
+from service.db.models import (
+    EnrolmentStatus,
+    Event,
+    Registration,
+    Session,
+    SessionMode,
+    SessionStatus,
+)
+from service.domain.calendar_entries import KIND_LABELS, event_page_url, session_entry
+from service.domain.follow_ups import venue_line
+from service.domain.ical import CalendarAttendee, build_calendar
+from service.domain.times import in_zone
+from service.settings import Settings
+
+InviteMethod = Literal["REQUEST", "CANCEL"]
+
+
+@dataclass(frozen=True)
+class RegistrantLinks:
+    """The registrant's private links, as they appear in every email."""
+
+    manage_url: str
+    feed_url: str
+
+
+# --- invites -------------------------------------------------------------------------------
+
+
+def invite_calendar(
+    registration: Registration, event: Event, sessions: Sequence[Session], *,
+    method: InviteMethod, now: datetime, settings: Settings,
+) -> bytes:
+    """An iTIP invite for one registrant: one VEVENT per session, the registrant as ATTENDEE.
+
+    A CANCEL carries the same UIDs (and SEQUENCE) as the REQUEST it withdraws.
+    """
+    attendee = CalendarAttendee(email=registration.email, name=registration.name)
+    entries = [
+        session_entry(
+            session, event, settings, include_join_url=method == "REQUEST",
+            attendees=(attendee,), cancelled=method == "CANCEL",
+        )
+        for session in sessions
+    ]
+    return build_calendar(entries, now=now, method=method)
+
+
+# --- what the body says about a session ------------------------------------------------------
+
+
+def zone_label(zone_name: str) -> str:
+    """"Europe/Brussels" → "Brussels time"."""
+    return zone_name.rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment:%A} {moment.day} {moment:%B %Y}"
+
+
+def session_when(session: Session, event: Event) -> tuple[str, str]:
+    """The session's time in the event's zone (with CET/CEST) and in UTC, for email bodies."""
+    start = in_zone(session.starts_at, event.timezone)
+    end = in_zone(session.ends_at, event.timezone)
+    if start.local.date() == end.local.date():
+        local = f"{_day(start.local)}, {start.local:%H:%M}–{end.local:%H:%M} {end.abbreviation}"
+    else:
+        local = (f"{_day(start.local)}, {start.local:%H:%M} {start.abbreviation} – "
+                 f"{_day(end.local)}, {end.local:%H:%M} {end.abbreviation}")
+    if start.utc.date() == end.utc.date():
+        utc = f"{start.utc:%H:%M}–{end.utc:%H:%M} UTC"
+    else:
+        utc = f"{start.utc:%d %b %H:%M} – {end.utc:%d %b %H:%M} UTC"
+    return local, utc
+
+
+def session_view(session: Session, event: Event, *, with_join_url: bool) -> dict[str, object]:
+    """A session as the email body shows it (plain values only)."""
+    local, utc = session_when(session, event)
+    venue = venue_line(event)
+    place: str
+    if session.mode == SessionMode.ONLINE:
+        place = "Online"
+    elif session.mode == SessionMode.HYBRID:
+        place = f"{venue}, and online" if venue else "In person and online"
+    else:
+        place = venue or "In person"
+    online = session.mode != SessionMode.IN_PERSON
+    return {
+        "id": session.id,
+        "title": session.title,
+        "when": local,
+        "when_utc": utc,
+        "zone": event.timezone,
+        "zone_label": zone_label(event.timezone),
+        "place": place,
+        "join_url": session.join_url if with_join_url and online and session.join_url else None,
+        "is_cancelled": session.status == SessionStatus.CANCELLED,
+    }
+
+
+def _sessions_in(registration: Registration, status: EnrolmentStatus) -> list[Session]:
+    sessions = [e.session for e in registration.enrolments if e.status == status]
+    return sorted(sessions, key=lambda s: (s.starts_at, s.id))
+
+
+def _context(
+    registration: Registration, event: Event, links: RegistrantLinks, settings: Settings,
+    **extra: object,
+) -> dict[str, object]:
+    return {
+        "recipient_name": registration.name,
+        "event_title": event.title,
+        "event_kind": KIND_LABELS.get(str(event.kind), str(event.kind)),
+        "event_url": event_page_url(settings, event),
+        "event_zone": event.timezone,
+        "venue": venue_line(event),
+        "contact_email": event.contact_email or settings.organiser_email,
+        "manage_url": links.manage_url,
+        "feed_url": links.feed_url,
+        **extra,
+    }
+
+
+async def _send(
+    db: AsyncSession, registration: Registration, event: Event, template: str,
+    context: dict[str, object], *, now: datetime, settings: Settings,
+    invite: tuple[InviteMethod, Sequence[Session]] | None = None,
+    dedupe_key: str | None = None,
+) -> None:
+    calendar: bytes | None = None
+    method: InviteMethod | None = None
+    if invite is not None and invite[1]:
+        method = invite[0]
+        calendar = invite_calendar(registration, event, invite[1], method=method, now=now,
+                                   settings=settings)
+    message = EmailMessage(
+        template=template,
+        to_address=registration.email,
+        to_name=registration.name,
+        context=context,
+        calendar=calendar,
+        calendar_method=method,
+        reply_to=event.contact_email,
+    )
+    await enqueue_email(db, message, settings=settings, now=now, event_id=event.id,
+                        registration_id=registration.id, dedupe_key=dedupe_key)
+
+
+def _views(sessions: Sequence[Session], event: Event, *, with_join_url: bool
+           ) -> list[dict[str, object]]:
+    return [session_view(s, event, with_join_url=with_join_url) for s in sessions]
+
+
+# --- one function per email ----------------------------------------------------------------
+
+
+async def send_confirmation(
+    db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
+    now: datetime, settings: Settings,
+) -> None:
+    """Registered with a place: the invite for every confirmed session."""
+    confirmed = _sessions_in(registration, EnrolmentStatus.CONFIRMED)
+    waiting = _sessions_in(registration, EnrolmentStatus.WAITING)
+    context = _context(
+        registration, event, links, settings,
+        sessions=_views(confirmed, event, with_join_url=True),
+        waiting_sessions=_views(waiting, event, with_join_url=False),
+    )
+    await _send(db, registration, event, "registration_confirmed_to_registrant", context,
+                now=now, settings=settings, invite=("REQUEST", confirmed))
+
+
+async def send_waiting_list(
+    db: AsyncSession, registration: Registration, event: Event, *, position: int | None,
+    links: RegistrantLinks, now: datetime, settings: Settings, approved: bool = False,
+) -> None:
+    """The event is full: their place in the queue, no invite and no join link."""
+    sessions = sorted((e.session for e in registration.enrolments
+                       if e.status != EnrolmentStatus.CANCELLED),
+                      key=lambda s: (s.starts_at, s.id))
+    context = _context(
+        registration, event, links, settings,
+        position=position, approved=approved,
+        sessions=_views(sessions, event, with_join_url=False),
+    )
+    await _send(db, registration, event, "registration_waiting_to_registrant", context,
+                now=now, settings=settings)
+
+
+async def send_pending_approval(
+    db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
+    now: datetime, settings: Settings,
+) -> None:
+    """An application received: the organisers will decide."""
+    sessions = sorted((e.session for e in registration.enrolments),
+                      key=lambda s: (s.starts_at, s.id))
+    context = _context(registration, event, links, settings,
+                       sessions=_views(sessions, event, with_join_url=False))
+    await _send(db, registration, event, "registration_pending_to_registrant", context,
+                now=now, settings=settings)
+
+
+async def send_approved(
+    db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
+    now: datetime, settings: Settings,
+) -> None:
+    """An application accepted with a place: the invite."""
+    confirmed = _sessions_in(registration, EnrolmentStatus.CONFIRMED)
+    waiting = _sessions_in(registration, EnrolmentStatus.WAITING)
+    context = _context(
+        registration, event, links, settings,
+        sessions=_views(confirmed, event, with_join_url=True),
+        waiting_sessions=_views(waiting, event, with_join_url=False),
+    )
+    await _send(db, registration, event, "registration_approved_to_registrant", context,
+                now=now, settings=settings, invite=("REQUEST", confirmed))
+
+
+async def send_promoted(
+    db: AsyncSession, registration: Registration, event: Event, sessions: Sequence[Session], *,
+    from_event_waiting_list: bool, links: RegistrantLinks, now: datetime, settings: Settings,
+) -> None:
+    """Someone left and a place went to this person: the invite for the new places."""
+    newly = sorted(sessions, key=lambda s: (s.starts_at, s.id))
+    newly_ids = {s.id for s in newly}
+    still_waiting = [s for s in _sessions_in(registration, EnrolmentStatus.WAITING)
+                     if s.id not in newly_ids]
+    context = _context(
+        registration, event, links, settings,
+        from_event_waiting_list=from_event_waiting_list,
+        sessions=_views(newly, event, with_join_url=True),
+        waiting_sessions=_views(still_waiting, event, with_join_url=False),
+    )
+    await _send(db, registration, event, "registration_promoted_to_registrant", context,
+                now=now, settings=settings, invite=("REQUEST", newly))
+
+
+async def send_declined(
+    db: AsyncSession, registration: Registration, event: Event, ended: Sequence[Session], *,
+    reason: str | None, links: RegistrantLinks, now: datetime, settings: Settings,
+) -> None:
+    """Not accepted (or no longer): a CANCEL for any invite they had."""
+    context = _context(registration, event, links, settings, reason=reason,
+                       sessions=_views(ended, event, with_join_url=False))
+    await _send(db, registration, event, "registration_declined_to_registrant", context,
+                now=now, settings=settings, invite=("CANCEL", ended))
+
+
+async def send_cancellation(
+    db: AsyncSession, registration: Registration, event: Event, ended: Sequence[Session], *,
+    links: RegistrantLinks, now: datetime, settings: Settings,
+) -> None:
+    """They cancelled: a CANCEL with the same UIDs takes the sessions out of their calendar."""
+    context = _context(registration, event, links, settings,
+                       sessions=_views(ended, event, with_join_url=False))
+    await _send(db, registration, event, "registration_cancelled_to_registrant", context,
+                now=now, settings=settings, invite=("CANCEL", ended))
+
+
+async def send_new_session(
+    db: AsyncSession, registration: Registration, event: Event, session: Session, *,
+    links: RegistrantLinks, now: datetime, settings: Settings,
+) -> None:
+    """A session was added to the event they registered for as a whole: its invite."""
+    context = _context(registration, event, links, settings,
+                       session=session_view(session, event, with_join_url=True))
+    await _send(
+        db, registration, event, "registration_new_session_to_registrant", context,
+        now=now, settings=settings, invite=("REQUEST", [session]),
+        dedupe_key=f"registration-{registration.id}-new-session-{session.id}",
+    )
+
+
+async def send_sessions_changed(
+    db: AsyncSession, registration: Registration, event: Event, *,
+    added: Sequence[Session], dropped: Sequence[Session], links: RegistrantLinks,
+    now: datetime, settings: Settings,
+) -> None:
+    """They changed their session choices: a CANCEL for places given up, a REQUEST for new ones.
+
+    One calendar method per message, so this may be two emails.
+    """
+    if dropped:
+        context = _context(registration, event, links, settings,
+                           sessions=_views(dropped, event, with_join_url=False))
+        await _send(db, registration, event, "registration_sessions_dropped_to_registrant",
+                    context, now=now, settings=settings, invite=("CANCEL", dropped))
+    if added:
+        added_ids = {s.id for s in added}
+        confirmed = [s for s in _sessions_in(registration, EnrolmentStatus.CONFIRMED)
+                     if s.id in added_ids]
+        waiting = [s for s in _sessions_in(registration, EnrolmentStatus.WAITING)
+                   if s.id in added_ids]
+        context = _context(
+            registration, event, links, settings,
+            sessions=_views(confirmed, event, with_join_url=True),
+            waiting_sessions=_views(waiting, event, with_join_url=False),
+            registration_status=str(registration.status),
+        )
+        await _send(db, registration, event, "registration_sessions_added_to_registrant",
+                    context, now=now, settings=settings, invite=("REQUEST", confirmed))

@@ -1,0 +1,392 @@
+"""Registration API: the public form, the registrant's private link, and organisers' views.
+
+Handlers translate: parse, call the domain, present. Private links carry a token in the
+path; it is never logged here, and answers to token requests are marked `no-store`. An
+unknown or revoked token gets the same 404 as any other unknown link.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, Response, get, post, put
+from litestar.params import JSONBody, PathParameter, QueryParameter
+
+from service.clock import utc_now
+from service.db.models import (
+    Enrolment,
+    EnrolmentStatus,
+    OutboxEmail,
+    Registration,
+    RegistrationStatus,
+    SessionMode,
+    SessionStatus,
+)
+from service.domain import registration as registrations
+from service.domain.times import iso_utc
+from service.settings import Settings
+from service.web import registration_schemas as rs
+from service.web.api_public import SlugParam
+from service.web.auth import BEARER_SCHEME, require_organiser
+from service.web.params import DbSession, IdParam, SettingsDep
+from service.web.presenters import event_url, time_out
+
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = (
+    "id", "status", "waiting_position", "name", "email", "organisation", "organisation_kind",
+    "country", "job_title", "access_note", "company", "sector", "offer_note", "whole_event",
+    "confirmed_sessions", "waiting_sessions", "consent_at", "registered_at", "decided_at",
+    "cancelled_at",
+)
+
+
+def invite_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url}/api/registrations/{token}/invite.ics"
+
+
+# --- presenting ----------------------------------------------------------------------------
+
+
+def _iso(value: datetime | None) -> str | None:
+    return iso_utc(value) if value is not None else None
+
+
+def _by_start(registration: Registration) -> list[Enrolment]:
+    return sorted(registration.enrolments, key=lambda e: (e.session.starts_at, e.session_id))
+
+
+def receipt_out(outcome: registrations.RegistrationOutcome, slug: str,
+                settings: Settings) -> rs.RegistrationReceiptOut:
+    if not outcome.is_new:
+        return rs.RegistrationReceiptOut(
+            is_new=False, event_slug=slug,
+            detail="This email address is registered for this event already. Your "
+            "confirmation email has the link to see, change or cancel your registration.",
+            status=None, waiting_position=None, sessions=[], manage_url=None,
+        )
+    registration = outcome.registration
+    details = {
+        RegistrationStatus.CONFIRMED: "You are registered. A confirmation with a calendar "
+        "invite is on its way to your inbox.",
+        RegistrationStatus.WAITING: "All places are taken: you are on the waiting list. "
+        "We will email you if a place becomes free.",
+        RegistrationStatus.PENDING: "Your application is received. The organisers will "
+        "review it and email you their decision.",
+    }
+    return rs.RegistrationReceiptOut(
+        is_new=True, event_slug=slug,
+        detail=details.get(registration.status, "Registration received."),
+        status=registration.status,
+        waiting_position=outcome.waiting_position,
+        sessions=[
+            rs.ReceiptSessionOut(id=e.session_id, title=e.session.title, status=e.status)
+            for e in _by_start(registration)
+            if e.status != EnrolmentStatus.CANCELLED
+        ],
+        manage_url=registrations.manage_url(settings, outcome.manage_token)
+        if outcome.manage_token else None,
+    )
+
+
+def registration_out(
+    registration: Registration, *, position: int | None, manage_token: str,
+    links_feed_url: str, settings: Settings,
+) -> rs.RegistrationOut:
+    event = registration.event
+    zone = event.timezone
+    sessions = []
+    for enrolment in _by_start(registration):
+        session = enrolment.session
+        confirmed = (enrolment.status == EnrolmentStatus.CONFIRMED
+                     and session.status == SessionStatus.SCHEDULED)
+        sessions.append(
+            rs.RegistrationSessionOut(
+                id=session.id, title=session.title, status=enrolment.status,
+                session_status=session.status, mode=session.mode,
+                starts=time_out(session.starts_at, zone), ends=time_out(session.ends_at, zone),
+                join_url=session.join_url
+                if confirmed and session.mode != SessionMode.IN_PERSON else None,
+            )
+        )
+    return rs.RegistrationOut(
+        status=registration.status,
+        waiting_position=position,
+        name=registration.name,
+        email=registration.email,
+        organisation_name=registration.organisation_name,
+        organisation_kind=registration.organisation_kind,
+        country=registration.country,
+        job_title=registration.job_title,
+        access_note=registration.access_note,
+        company=registration.company,
+        sector=registration.sector,
+        offer_note=registration.offer_note,
+        is_whole_event=registration.is_whole_event,
+        consent_at=iso_utc(registration.consent_at),
+        created_at=iso_utc(registration.created_at),
+        event=rs.RegistrationEventOut(
+            slug=event.slug, title=event.title, kind=event.kind, timezone=zone,
+            url=event_url(settings, event),
+        ),
+        sessions=sessions,
+        manage_url=registrations.manage_url(settings, manage_token),
+        feed_url=links_feed_url,
+        invite_url=invite_url(settings, manage_token),
+    )
+
+
+def organiser_registration_out(registration: Registration, position: int | None
+                               ) -> rs.OrganiserRegistrationOut:
+    return rs.OrganiserRegistrationOut(
+        id=registration.id,
+        event_id=registration.event_id,
+        status=registration.status,
+        waiting_position=position,
+        name=registration.name,
+        email=registration.email,
+        organisation_name=registration.organisation_name,
+        organisation_kind=registration.organisation_kind,
+        country=registration.country,
+        job_title=registration.job_title,
+        access_note=registration.access_note,
+        company=registration.company,
+        sector=registration.sector,
+        offer_note=registration.offer_note,
+        is_whole_event=registration.is_whole_event,
+        consent_at=iso_utc(registration.consent_at),
+        waiting_since=_iso(registration.waiting_since),
+        decided_at=_iso(registration.decided_at),
+        cancelled_at=_iso(registration.cancelled_at),
+        created_at=iso_utc(registration.created_at),
+        updated_at=iso_utc(registration.updated_at),
+        sessions=[
+            rs.EnrolmentOut(session_id=e.session_id, title=e.session.title, status=e.status)
+            for e in _by_start(registration)
+        ],
+    )
+
+
+def email_history_out(email: OutboxEmail) -> rs.EmailHistoryOut:
+    return rs.EmailHistoryOut(
+        id=email.id,
+        template=email.template,
+        subject=email.subject,
+        to_address=email.to_address,
+        status=email.status,
+        attempts=email.attempts,
+        last_error=email.last_error,
+        created_at=iso_utc(email.created_at),
+        next_attempt_at=iso_utc(email.next_attempt_at),
+        sent_at=_iso(email.sent_at),
+    )
+
+
+def neutralise_cell(value: object) -> object:
+    """Spreadsheet formula injection: text starting like a formula is prefixed with '."""
+    if isinstance(value, str) and value.startswith(CSV_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -> bytes:
+    """UTF-8 with a byte order mark and CRLF rows, so that Excel opens it as it should."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for registration in rows:
+        enrolments = _by_start(registration)
+        confirmed = "; ".join(
+            e.session.title for e in enrolments if e.status == EnrolmentStatus.CONFIRMED
+        )
+        waiting = "; ".join(
+            e.session.title for e in enrolments if e.status == EnrolmentStatus.WAITING
+        )
+        cells: list[object] = [
+            registration.id, str(registration.status), positions.get(registration.id, ""),
+            registration.name, registration.email, registration.organisation_name,
+            str(registration.organisation_kind or ""), registration.country or "",
+            registration.job_title or "", registration.access_note or "",
+            registration.company or "", registration.sector or "", registration.offer_note or "",
+            "yes" if registration.is_whole_event else "no",
+            confirmed, waiting,
+            iso_utc(registration.consent_at), iso_utc(registration.created_at),
+            _iso(registration.decided_at) or "", _iso(registration.cancelled_at) or "",
+        ]
+        writer.writerow([neutralise_cell(cell) for cell in cells])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# --- public: the form and the private link ---------------------------------------------------
+
+# Any text: a malformed token is just another unknown one (404, nothing revealed).
+TokenParam = Annotated[str, PathParameter(description="The registrant's private token.")]
+
+
+class RegistrationController(Controller):
+    path = "/api"
+    tags = ["registration"]
+
+    @post("/events/{slug:str}/registrations", status_code=201)
+    async def register(
+        self, db_session: DbSession, settings: SettingsDep, slug: SlugParam,
+        data: JSONBody[rs.RegistrationCreate],
+    ) -> Response[rs.RegistrationReceiptOut]:
+        """Register for a published event (no account needed). 201 when new; 200 when the
+        address is registered already, and then nothing is sent and no link is returned."""
+        form = registrations.RegistrationForm(
+            name=data.name, email=data.email, consent=data.consent,
+            organisation_name=data.organisation_name, organisation_kind=data.organisation_kind,
+            country=data.country, job_title=data.job_title, access_note=data.access_note,
+            company=data.company, sector=data.sector, offer_note=data.offer_note,
+            session_ids=tuple(data.session_ids) if data.session_ids is not None else None,
+        )
+        outcome = await registrations.register_participant(
+            db_session, slug, form, now=utc_now(), settings=settings
+        )
+        return Response(receipt_out(outcome, slug, settings),
+                        status_code=201 if outcome.is_new else 200, headers=PRIVATE)
+
+    async def _present(self, db_session: DbSession, settings: Settings, token: str,
+                       registration: Registration) -> Response[rs.RegistrationOut]:
+        links = await registrations.registrant_links(
+            db_session, registration, now=utc_now(), settings=settings, manage_token=token
+        )
+        position = await registrations.waiting_position(db_session, registration)
+        body = registration_out(registration, position=position, manage_token=token,
+                                links_feed_url=links.feed_url, settings=settings)
+        return Response(body, headers=PRIVATE)
+
+    @get("/registrations/{token:str}")
+    async def get_registration(
+        self, db_session: DbSession, settings: SettingsDep, token: TokenParam
+    ) -> Response[rs.RegistrationOut]:
+        """The registrant's own registration, through their private link."""
+        registration = await registrations.find_registration_by_token(db_session, token)
+        return await self._present(db_session, settings, token, registration)
+
+    @put("/registrations/{token:str}/sessions")
+    async def change_sessions(
+        self, db_session: DbSession, settings: SettingsDep, token: TokenParam,
+        data: JSONBody[rs.SessionChoiceIn],
+    ) -> Response[rs.RegistrationOut]:
+        """Replace the sessions the registration covers (where the event allows choosing)."""
+        found = await registrations.find_registration_by_token(db_session, token)
+        registration = await registrations.change_session_choices(
+            db_session, found.id, data.session_ids, now=utc_now(), settings=settings
+        )
+        return await self._present(db_session, settings, token, registration)
+
+    @post("/registrations/{token:str}/cancel", status_code=200)
+    async def cancel(
+        self, db_session: DbSession, settings: SettingsDep, token: TokenParam
+    ) -> Response[rs.RegistrationOut]:
+        """Cancel the registration; cancelling again changes nothing."""
+        found = await registrations.find_registration_by_token(db_session, token)
+        registration = await registrations.cancel_registration(
+            db_session, found.id, now=utc_now(), settings=settings
+        )
+        return await self._present(db_session, settings, token, registration)
+
+    @get("/registrations/{token:str}/invite.ics", media_type="text/calendar")
+    async def invite(
+        self, db_session: DbSession, settings: SettingsDep, token: TokenParam
+    ) -> Response[bytes]:
+        """The calendar invite for the registrant's confirmed sessions, join links included."""
+        registration = await registrations.find_registration_by_token(db_session, token)
+        body = await registrations.registrant_calendar(
+            db_session, registration, now=utc_now(), settings=settings
+        )
+        return Response(
+            body,
+            media_type="text/calendar; method=REQUEST",
+            headers={**PRIVATE, "Content-Disposition": 'attachment; filename="invite.ics"'},
+        )
+
+
+# --- organisers ----------------------------------------------------------------------------
+
+
+class OrganiserRegistrationController(Controller):
+    path = "/api/organiser"
+    guards = [require_organiser]
+    security = [BEARER_SCHEME]
+    tags = ["organiser"]
+
+    @get("/events/{event_id:int}/registrations")
+    async def list_registrations(
+        self, db_session: DbSession, event_id: IdParam,
+        status: Annotated[RegistrationStatus | None, QueryParameter()] = None,
+        session_id: Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)] = None,
+    ) -> list[rs.OrganiserRegistrationOut]:
+        rows = await registrations.list_registrations(
+            db_session, event_id, status=status, session_id=session_id
+        )
+        order = await registrations.waiting_order(db_session, event_id)
+        positions = {rid: index + 1 for index, rid in enumerate(order)}
+        return [organiser_registration_out(r, positions.get(r.id)) for r in rows]
+
+    @get("/events/{event_id:int}/registrations.csv", media_type="text/csv")
+    async def export_registrations(
+        self, db_session: DbSession, event_id: IdParam,
+        status: Annotated[RegistrationStatus | None, QueryParameter()] = None,
+        session_id: Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)] = None,
+    ) -> Response[bytes]:
+        rows = await registrations.list_registrations(
+            db_session, event_id, status=status, session_id=session_id
+        )
+        order = await registrations.waiting_order(db_session, event_id)
+        positions = {rid: index + 1 for index, rid in enumerate(order)}
+        return Response(
+            registrations_csv(rows, positions),
+            media_type="text/csv",
+            headers={
+                "Content-Disposition":
+                    f'attachment; filename="registrations-event-{event_id}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @get("/registrations/{registration_id:int}")
+    async def get_registration(
+        self, db_session: DbSession, registration_id: IdParam
+    ) -> rs.OrganiserRegistrationOut:
+        registration = await registrations.get_registration(db_session, registration_id)
+        position = await registrations.waiting_position(db_session, registration)
+        return organiser_registration_out(registration, position)
+
+    @post("/registrations/{registration_id:int}/approve", status_code=200)
+    async def approve(
+        self, db_session: DbSession, settings: SettingsDep, registration_id: IdParam
+    ) -> rs.OrganiserRegistrationOut:
+        registration = await registrations.approve_registration(
+            db_session, registration_id, now=utc_now(), settings=settings
+        )
+        position = await registrations.waiting_position(db_session, registration)
+        return organiser_registration_out(registration, position)
+
+    @post("/registrations/{registration_id:int}/decline", status_code=200)
+    async def decline(
+        self, db_session: DbSession, settings: SettingsDep, registration_id: IdParam,
+        data: JSONBody[rs.DeclineIn | None] = None,
+    ) -> rs.OrganiserRegistrationOut:
+        registration = await registrations.decline_registration(
+            db_session, registration_id, now=utc_now(), settings=settings,
+            reason=data.reason if data is not None else None,
+        )
+        return organiser_registration_out(registration, None)
+
+    @get("/registrations/{registration_id:int}/emails")
+    async def email_history(
+        self, db_session: DbSession, registration_id: IdParam
+    ) -> list[rs.EmailHistoryOut]:
+        """Every email to this registrant and how its delivery went (from the outbox)."""
+        emails = await registrations.list_registration_emails(db_session, registration_id)
+        return [email_history_out(email) for email in emails]
+
+
+ROUTE_HANDLERS = [RegistrationController, OrganiserRegistrationController]

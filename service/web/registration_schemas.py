@@ -1,0 +1,168 @@
+"""JSON shapes of registrations: the public form, the registrant's private view, organisers' lists.
+
+Limits are the first line of defence (lengths, no control characters, at most 100 sessions);
+the domain applies the rules of the event. The public receipt (under /api/events/...) has no
+field for join links or email addresses; the private view (reached with the registrant's
+token) and the organiser shapes do.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta, Struct
+
+from service.db.models import (
+    EnrolmentStatus,
+    EventKind,
+    OrganisationKind,
+    OutboxStatus,
+    RegistrationStatus,
+    SessionMode,
+    SessionStatus,
+)
+from service.web.schemas import Country, Email, Id, Input, Name, Summary, TimeOut
+
+# One line of at most 200 characters (the database's limit for these fields), may be empty.
+ShortLine = Annotated[str, Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+SessionIds = Annotated[list[Id], Meta(max_length=100)]
+
+
+# --- input ---------------------------------------------------------------------------------
+
+
+class RegistrationCreate(Input):
+    """The public registration form. Leave out `session_ids` to register for the whole event."""
+
+    name: Name
+    email: Email
+    # Defaults to false so that leaving it out is answered by the consent rule (422, "consent").
+    consent: bool = False
+    organisation_name: ShortLine = ""
+    organisation_kind: OrganisationKind | None = None
+    country: Country | None = None
+    job_title: ShortLine | None = None
+    access_note: Summary | None = None
+    company: ShortLine | None = None
+    sector: ShortLine | None = None
+    offer_note: Summary | None = None
+    session_ids: SessionIds | None = None
+
+
+class SessionChoiceIn(Input):
+    session_ids: Annotated[list[Id], Meta(min_length=1, max_length=100)]
+
+
+class DeclineIn(Input):
+    reason: Summary | None = None
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+class ReceiptSessionOut(Struct):
+    id: int
+    title: str
+    status: EnrolmentStatus
+
+
+class RegistrationReceiptOut(Struct):
+    """The answer to the public form. For an address already registered it says only that."""
+
+    is_new: bool
+    event_slug: str
+    detail: str
+    status: RegistrationStatus | None
+    waiting_position: int | None
+    sessions: list[ReceiptSessionOut]
+    # Only for a new registration: the registrant's private page (also in their email).
+    manage_url: str | None
+
+
+class RegistrationEventOut(Struct):
+    slug: str
+    title: str
+    kind: EventKind
+    timezone: str
+    url: str
+
+
+class RegistrationSessionOut(Struct):
+    id: int
+    title: str
+    status: EnrolmentStatus
+    session_status: SessionStatus
+    mode: SessionMode
+    starts: TimeOut
+    ends: TimeOut
+    # Only while the registrant has a confirmed place in an online or hybrid session.
+    join_url: str | None
+
+
+class RegistrationOut(Struct):
+    """The registrant's own view, reached with their private link."""
+
+    status: RegistrationStatus
+    waiting_position: int | None
+    name: str
+    email: str
+    organisation_name: str
+    organisation_kind: OrganisationKind | None
+    country: str | None
+    job_title: str | None
+    access_note: str | None
+    company: str | None
+    sector: str | None
+    offer_note: str | None
+    is_whole_event: bool
+    consent_at: str
+    created_at: str
+    event: RegistrationEventOut
+    sessions: list[RegistrationSessionOut]
+    manage_url: str
+    feed_url: str
+    invite_url: str
+
+
+class EnrolmentOut(Struct):
+    session_id: int
+    title: str
+    status: EnrolmentStatus
+
+
+class OrganiserRegistrationOut(Struct):
+    id: int
+    event_id: int
+    status: RegistrationStatus
+    waiting_position: int | None
+    name: str
+    email: str
+    organisation_name: str
+    organisation_kind: OrganisationKind | None
+    country: str | None
+    job_title: str | None
+    access_note: str | None
+    company: str | None
+    sector: str | None
+    offer_note: str | None
+    is_whole_event: bool
+    consent_at: str
+    waiting_since: str | None
+    decided_at: str | None
+    cancelled_at: str | None
+    created_at: str
+    updated_at: str
+    sessions: list[EnrolmentOut]
+
+
+class EmailHistoryOut(Struct):
+    id: int
+    template: str
+    subject: str
+    to_address: str
+    status: OutboxStatus
+    attempts: int
+    last_error: str | None
+    created_at: str
+    next_attempt_at: str
+    sent_at: str | None

@@ -1,0 +1,201 @@
+"""A registration's emails, delivered through the outbox to a real SMTP server (aiosmtpd).
+
+What arrives must be a proper invite: multipart/mixed holding text, HTML and a
+`text/calendar; method=...` part, plus the same calendar as invite.ics; the calendar must
+read the same in icalendar and vobject, with the sessions' exact instants. And nothing a
+registrant types may become a header or markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import icalendar
+import pytest
+import vobject
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.delivery import deliver_due_emails
+from notifications.transport import SmtpTransport
+from service.clock import utc_now
+from service.db.models import Enrolment, EnrolmentStatus, Registration, RegistrationStatus
+from service.domain import registration as registrations
+from service.domain import registration_emails
+from service.domain.errors import InvalidInputError
+from service.settings import Settings
+from tests.integration.test_registration import (
+    Client,
+    Sessionmaker,
+    field_of,
+    make_event,
+    register,
+    token_of,
+)
+from tests.smtp_server import ReceivedMessage, SmtpTestServer
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp_server: SmtpTestServer) -> Settings:
+    return replace(settings, smtp=smtp_server.smtp_settings(connections=2, timeout_seconds=5.0))
+
+
+@pytest.fixture
+async def transport(mail_settings: Settings) -> AsyncIterator[SmtpTransport]:
+    smtp = SmtpTransport(mail_settings.smtp, local_hostname="procura.test")
+    yield smtp
+    await smtp.close()
+
+
+async def deliver(sessionmaker: Sessionmaker, transport: SmtpTransport, settings: Settings,
+                  server: SmtpTestServer) -> list[ReceivedMessage]:
+    report = await deliver_due_emails(sessionmaker, transport, settings=settings, now=utc_now(),
+                                      worker_id="test-worker")
+    assert report.failed == report.retrying == 0
+    return server.messages
+
+
+def structure(received: ReceivedMessage) -> list[str]:
+    return [
+        part.get_content_type()
+        + (f";method={part.get_param('method')}" if part.get_param("method") else "")
+        + (f";filename={part.get_filename()}" if part.get_filename() else "")
+        for part in received.message.walk()
+    ]
+
+
+def calendar_parts(received: ReceivedMessage) -> list[bytes]:
+    parts = []
+    for part in received.message.walk():
+        if part.get_content_type() == "text/calendar":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            parts.append(payload)
+    return parts
+
+
+def instants_by_icalendar(ics: bytes) -> list[tuple[str, datetime, datetime]]:
+    calendar = icalendar.Calendar.from_ical(ics)
+    return [(str(e["UID"]), e.decoded("DTSTART").astimezone(UTC),
+             e.decoded("DTEND").astimezone(UTC)) for e in calendar.walk("VEVENT")]
+
+
+def instants_by_vobject(ics: bytes) -> list[tuple[str, datetime, datetime]]:
+    calendar = vobject.readOne(ics.decode("utf-8"))
+    return [(e.uid.value, e.dtstart.value.astimezone(UTC), e.dtend.value.astimezone(UTC))
+            for e in calendar.vevent_list]
+
+
+async def test_confirmation_and_cancellation_arrive_as_invites_that_calendars_read_alike(
+    client: Client, db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
+    transport: SmtpTransport, smtp_server: SmtpTestServer,
+) -> None:
+    event = await make_event(db, mail_settings)
+    token = token_of(await register(client, event.slug))
+    await client.post(f"/api/registrations/{token}/cancel")
+
+    received = await deliver(db_sessionmaker, transport, mail_settings, smtp_server)
+
+    by_subject = {str(m.message["Subject"]).split(":")[0]: m for m in received}
+    assert sorted(by_subject) == ["Registration cancelled", "Registration confirmed"]
+    confirmation = by_subject["Registration confirmed"]
+    cancellation = by_subject["Registration cancelled"]
+
+    expected = [(f"session-{s.id}@events.test", s.starts_at.astimezone(UTC),
+                 s.ends_at.astimezone(UTC)) for s in sorted(event.sessions,
+                                                             key=lambda s: s.starts_at)]
+    assert expected[0][1] == datetime(2035, 11, 12, 9, 0, tzinfo=UTC)  # 10:00 CET
+    for message, method in ((confirmation, "REQUEST"), (cancellation, "CANCEL")):
+        assert message.rcpt_tos == ("ana.silva@lisboa.example.pt",)
+        assert str(message.message["To"]) == "Ana Silva <ana.silva@lisboa.example.pt>"
+        assert structure(message) == [
+            "multipart/mixed", "multipart/alternative", "text/plain", "text/html",
+            f"text/calendar;method={method}", f"text/calendar;method={method};filename=invite.ics",
+        ]
+        inline, attachment = calendar_parts(message)
+        assert inline == attachment
+        calendar = icalendar.Calendar.from_ical(inline)
+        assert str(calendar["METHOD"]) == method
+        assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Brussels"]
+        assert instants_by_icalendar(inline) == instants_by_vobject(inline) == expected
+        for vevent in calendar.walk("VEVENT"):
+            assert str(vevent["ORGANIZER"]) == "mailto:events@procura.example.org"
+            assert str(vevent["ATTENDEE"]) == "mailto:ana.silva@lisboa.example.pt"
+            assert str(vevent["STATUS"]) == ("CONFIRMED" if method == "REQUEST" else "CANCELLED")
+    assert str(confirmation.message["Subject"]) == (
+        "Registration confirmed: Fair ICT procurement webinars")
+    assert str(cancellation.message["Subject"]) == (
+        "Registration cancelled: Fair ICT procurement webinars")
+
+
+async def test_a_name_cannot_inject_headers(
+    client: Client, db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
+    transport: SmtpTransport, smtp_server: SmtpTestServer,
+) -> None:
+    event = await make_event(db, mail_settings)
+    injected = "Ana\r\nBcc: eve@evil.example\r\nSubject: You won"
+
+    through_api = await register(client, event.slug, name=injected)
+    with pytest.raises(InvalidInputError) as refused:
+        await registrations.register_participant(
+            db, event.slug, registrations.RegistrationForm(
+                name=injected, email="ana@example.org", consent=True),
+            now=utc_now(), settings=mail_settings)
+    await db.rollback()
+    # Defence in depth: a name stored some other way still cannot leave its header.
+    await make_stored_registration(db, event.id, injected, mail_settings)
+    [received] = await deliver(db_sessionmaker, transport, mail_settings, smtp_server)
+
+    assert (through_api.status_code, field_of(through_api)) == (400, ["name"])
+    assert refused.value.field == "name"
+    assert received.rcpt_tos == ("ana@example.org",)
+    assert received.message.get_all("Bcc") is None
+    assert received.message.get_all("Subject") == [
+        "Registration confirmed: Fair ICT procurement webinars"]
+    assert str(received.message["To"]) == (
+        '"Ana Bcc: eve@evil.example Subject: You won" <ana@example.org>')
+    header_block = received.raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nBcc:" not in header_block and b"evil.example\r\n" not in header_block
+
+
+async def make_stored_registration(db: AsyncSession, event_id: int, name: str,
+                                   settings: Settings) -> None:
+    event = await registrations._load_event(db, event_id)
+    now = utc_now()
+    row = Registration(
+        event_id=event.id, status=RegistrationStatus.CONFIRMED, name=name,
+        email="ana@example.org", email_normalised="ana@example.org", consent_at=now,
+        created_at=now, updated_at=now, is_whole_event=True,
+        enrolments=[Enrolment(session_id=s.id, session=s, status=EnrolmentStatus.CONFIRMED,
+                              created_at=now, updated_at=now) for s in event.sessions],
+    )
+    db.add(row)
+    await db.flush()
+    links = await registrations.registrant_links(db, row, now=now, settings=settings)
+    await registration_emails.send_confirmation(db, row, event, links=links, now=now,
+                                                settings=settings)
+    await db.commit()
+
+
+async def test_html_in_a_name_is_escaped_in_the_html_part(
+    client: Client, db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
+    transport: SmtpTransport, smtp_server: SmtpTestServer,
+) -> None:
+    event = await make_event(db, mail_settings)
+    name = '<img src=x onerror="alert(1)"> Ana & Co'
+
+    response = await register(client, event.slug, name=name)
+    [received] = await deliver(db_sessionmaker, transport, mail_settings, smtp_server)
+
+    assert response.status_code == 201
+    html = received.message.get_body(preferencelist=("html",))
+    text = received.message.get_body(preferencelist=("plain",))
+    assert html is not None and text is not None
+    assert "Dear &lt;img src=x onerror=&#34;alert(1)&#34;&gt; Ana &amp; Co," in html.get_content()
+    assert "<img" not in html.get_content()
+    assert f"Dear {name}," in text.get_content()
+    async with db_sessionmaker() as check:
+        stored = await check.scalar(select(Registration.name))
+    assert stored == name
