@@ -1,0 +1,76 @@
+"""The one Jinja2 environment for the public HTML pages, and HTML responses built with it.
+
+Templates live in `templates/pages/` (one per page) and `templates/partials/` (the layout
+and shared pieces); autoescaping is always on, so everything a visitor or organiser typed
+is escaped. Compiling a template costs far more than rendering it: the environment and its
+cache are built once per process. This module only turns view data into HTML; it does not
+read the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from litestar import MediaType, Response
+from litestar.datastructures import Cookie
+
+from service.settings import TEMPLATES_DIR
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_PATH = "/static"
+
+# Pages are personal (forms, tokens): never stored by shared caches; no framing, no sniffing.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+@cache
+def static_url(name: str) -> str:
+    """URL of a static asset with a content hash, so browsers never keep a stale copy."""
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+    return f"{STATIC_PATH}/{name}?v={digest}"
+
+
+@cache
+def get_environment() -> Environment:
+    """The pages' Jinja2 environment (built once; templates compiled once)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.globals["static_url"] = static_url
+    return env
+
+
+def render_page(template: str, context: Mapping[str, Any]) -> str:
+    return get_environment().get_template(f"pages/{template}").render(context)
+
+
+def html_response(
+    template: str, context: Mapping[str, Any], *, status_code: int = 200,
+    headers: Mapping[str, str] | None = None, cookies: list[Cookie] | None = None,
+) -> Response[str]:
+    return Response(
+        content=render_page(template, context),
+        status_code=status_code,
+        media_type=MediaType.HTML,
+        headers={**PAGE_HEADERS, **(headers or {})},
+        cookies=cookies,
+    )

@@ -1,0 +1,600 @@
+"""What the public pages show, built from the models: plain frozen view objects for templates.
+
+Times are turned into the event's wall-clock time here (with CET/CEST), never in templates,
+and each carries its UTC instant so the page script can add the visitor's own time. Only
+public fields are copied into the public views: join links and email addresses appear only
+in the views of the private pages (manage page, speaker page), and only where the reader
+is entitled to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.db.models import (
+    AgendaItem,
+    AgendaItemKind,
+    AgendaItemSpeaker,
+    Enrolment,
+    EnrolmentStatus,
+    Event,
+    EventKind,
+    EventStatus,
+    OrganisationKind,
+    Person,
+    Registration,
+    RegistrationStatus,
+    Session,
+    SessionMode,
+    SessionStatus,
+)
+from service.domain.calendar_entries import session_entry
+from service.domain.ical import google_calendar_link, outlook_calendar_link
+from service.domain.times import LocalTime, in_zone, iso_utc
+from service.settings import Settings
+from service.web.countries import COUNTRY_NAMES
+from service.web.presenters import event_feed_url, webcal
+
+KIND_LABELS: dict[EventKind, str] = {
+    EventKind.SEMINAR: "Seminar",
+    EventKind.WEBINAR_SERIES: "Webinar series",
+    EventKind.CITYMATCH: "CityMatch",
+    EventKind.MEET_YOUR_BUYER: "Meet-your-Buyer",
+}
+KIND_PLURALS: dict[EventKind, str] = {
+    EventKind.SEMINAR: "Seminars",
+    EventKind.WEBINAR_SERIES: "Webinar series",
+    EventKind.CITYMATCH: "CityMatch study visits",
+    EventKind.MEET_YOUR_BUYER: "Meet-your-Buyer dialogues",
+}
+ORGANISATION_KIND_LABELS: dict[OrganisationKind, str] = {
+    OrganisationKind.PUBLIC_AUTHORITY: "Public authority",
+    OrganisationKind.SUPPLIER: "Supplier or company",
+    OrganisationKind.EXPERT_ORGANISATION: "Expert organisation or research",
+    OrganisationKind.NETWORK: "Network or association",
+    OrganisationKind.OTHER: "Other",
+}
+AGENDA_KIND_LABELS: dict[AgendaItemKind, str] = {
+    AgendaItemKind.WELCOME: "Welcome",
+    AgendaItemKind.TALK: "Talk",
+    AgendaItemKind.PANEL: "Panel",
+    AgendaItemKind.BREAK: "Break",
+    AgendaItemKind.QA: "Q&A",
+    AgendaItemKind.DISCUSSION: "Discussion",
+    AgendaItemKind.SITE_VISIT: "Site visit",
+    AgendaItemKind.NETWORKING: "Networking",
+    AgendaItemKind.CLOSING: "Closing",
+    AgendaItemKind.OTHER: "",
+}
+MODE_LABELS: dict[SessionMode, str] = {
+    SessionMode.ONLINE: "Online",
+    SessionMode.IN_PERSON: "In person",
+    SessionMode.HYBRID: "In person and online",
+}
+STATUS_LABELS: dict[RegistrationStatus, str] = {
+    RegistrationStatus.PENDING: "Awaiting the organisers' approval",
+    RegistrationStatus.CONFIRMED: "Confirmed",
+    RegistrationStatus.WAITING: "On the waiting list",
+    RegistrationStatus.DECLINED: "Not accepted",
+    RegistrationStatus.CANCELLED: "Cancelled",
+}
+ENROLMENT_LABELS: dict[EnrolmentStatus, str] = {
+    EnrolmentStatus.CONFIRMED: "Confirmed",
+    EnrolmentStatus.WAITING: "Waiting list",
+    EnrolmentStatus.CANCELLED: "Cancelled",
+}
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+
+def day_label(local: datetime) -> str:
+    """"Monday 9 November 2020": unambiguous in every European country."""
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def zone_label(zone: str) -> str:
+    """"Brussels time" for Europe/Brussels."""
+    return zone.rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+
+def date_range_label(first: datetime, last: datetime) -> str:
+    if first.date() == last.date():
+        return day_label(first)
+    if first.year != last.year:
+        return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+    if first.month != last.month:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{first.day}–{last.day} {last:%B %Y}"
+
+
+def paragraphs(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\r\n", "\n").split("\n\n") if part.strip()]
+
+
+# --- building blocks -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimeSpan:
+    """A start and end as shown in the event's zone, with the UTC instants for the script."""
+
+    day: str
+    start: str
+    end: str
+    abbreviation: str
+    zone: str
+    utc_start: str
+    utc_end: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.start}–{self.end} {self.abbreviation}"
+
+
+def time_span(starts_at: datetime, ends_at: datetime, zone: str) -> TimeSpan:
+    start: LocalTime = in_zone(starts_at, zone)
+    end: LocalTime = in_zone(ends_at, zone)
+    return TimeSpan(
+        day=day_label(start.local),
+        start=f"{start.local:%H:%M}",
+        end=f"{end.local:%H:%M}",
+        abbreviation=start.abbreviation,
+        zone=zone,
+        utc_start=iso_utc(starts_at),
+        utc_end=iso_utc(ends_at),
+    )
+
+
+@dataclass(frozen=True)
+class SpeakerView:
+    name: str
+    organisation: str | None
+    job_title: str | None = None
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    when: TimeSpan
+    title: str
+    kind: str
+    description: str
+    speakers: tuple[SpeakerView, ...]
+
+
+def speaker_view(speaker: AgendaItemSpeaker) -> SpeakerView:
+    organisation = speaker.organisation or speaker.person.organisation
+    return SpeakerView(
+        name=speaker.person.name,
+        organisation=organisation.name if organisation else None,
+        job_title=speaker.person.job_title,
+    )
+
+
+def agenda_row(item: AgendaItem, zone: str) -> AgendaRow:
+    return AgendaRow(
+        when=time_span(item.starts_at, item.ends_at, zone),
+        title=item.title,
+        kind=AGENDA_KIND_LABELS.get(item.kind, ""),
+        description=item.description,
+        speakers=tuple(speaker_view(s) for s in item.speakers),
+    )
+
+
+# --- availability --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Places left (None: no limit) and the words for it."""
+
+    places_left: int | None
+    label: str
+    tone: str  # "open", "full", "closed": a CSS hook
+
+    @property
+    def is_full(self) -> bool:
+        return self.places_left == 0
+
+
+def _places_label(left: int | None) -> Availability:
+    if left is None:
+        return Availability(None, "Places available", "open")
+    if left <= 0:
+        return Availability(0, "Waiting list", "full")
+    return Availability(left, f"{left} place{'s' if left != 1 else ''} left", "open")
+
+
+async def confirmed_registrations(db: AsyncSession, event_ids: Iterable[int]) -> dict[int, int]:
+    """Confirmed registrations per event: what holds a place."""
+    ids = list(event_ids)
+    if not ids:
+        return {}
+    rows = await db.execute(
+        select(Registration.event_id, func.count(Registration.id))
+        .where(Registration.event_id.in_(ids),
+               Registration.status == RegistrationStatus.CONFIRMED)
+        .group_by(Registration.event_id)
+    )
+    return {event_id: count for event_id, count in rows.all()}
+
+
+async def confirmed_enrolments(db: AsyncSession, session_ids: Iterable[int]) -> dict[int, int]:
+    ids = list(session_ids)
+    if not ids:
+        return {}
+    rows = await db.execute(
+        select(Enrolment.session_id, func.count(Enrolment.id))
+        .where(Enrolment.session_id.in_(ids), Enrolment.status == EnrolmentStatus.CONFIRMED)
+        .group_by(Enrolment.session_id)
+    )
+    return {session_id: count for session_id, count in rows.all()}
+
+
+def event_bounds(event: Event) -> tuple[datetime, datetime] | None:
+    if not event.sessions:
+        return None
+    return min(s.starts_at for s in event.sessions), max(s.ends_at for s in event.sessions)
+
+
+def is_past(event: Event, now: datetime) -> bool:
+    bounds = event_bounds(event)
+    return bounds is not None and bounds[1] <= now
+
+
+def registration_state(event: Event, now: datetime) -> str | None:
+    """Why registering is not possible now, in a sentence; None when it is."""
+    if event.status == EventStatus.CANCELLED:
+        return "This event has been cancelled."
+    if event.status != EventStatus.PUBLISHED:
+        return "Registration is not open."
+    if event_bounds(event) is None:
+        return "The programme is not finished yet: registration opens soon."
+    if not any(s.ends_at > now for s in event.sessions if s.status == SessionStatus.SCHEDULED):
+        return "This event is over: registration is closed."
+    if event.registration_opens_at is not None and now < event.registration_opens_at:
+        opens = in_zone(event.registration_opens_at, event.timezone)
+        return (f"Registration opens on {day_label(opens.local)} at "
+                f"{opens.local:%H:%M} {opens.abbreviation}.")
+    if event.registration_closes_at is not None and now >= event.registration_closes_at:
+        return "Registration is closed."
+    return None
+
+
+def event_availability(
+    event: Event, now: datetime, registrations: int, enrolments: dict[int, int]
+) -> Availability:
+    if event.status == EventStatus.CANCELLED:
+        return Availability(None, "Cancelled", "closed")
+    if is_past(event, now):
+        return Availability(None, "Took place", "closed")
+    closed = registration_state(event, now)
+    if closed is not None:
+        return Availability(None, "Registration closed" if "closed" in closed
+                            else "Registration not open yet", "closed")
+    if event.capacity is not None:
+        return _places_label(event.capacity - registrations)
+    limited = [s for s in event.sessions
+               if s.capacity is not None and s.status == SessionStatus.SCHEDULED]
+    scheduled = [s for s in event.sessions if s.status == SessionStatus.SCHEDULED]
+    if limited and len(limited) == len(scheduled):
+        left = sum(max(0, (s.capacity or 0) - enrolments.get(s.id, 0)) for s in limited)
+        return _places_label(left)
+    return _places_label(None)
+
+
+def session_availability(session: Session, enrolments: dict[int, int]) -> Availability | None:
+    if session.capacity is None or session.status == SessionStatus.CANCELLED:
+        return None
+    return _places_label(session.capacity - enrolments.get(session.id, 0))
+
+
+# --- the programme -------------------------------------------------------------------------
+
+
+def _place_text(event: Event) -> str:
+    modes = {s.mode for s in event.sessions}
+    city = event.venue_city
+    if modes and modes <= {SessionMode.ONLINE}:
+        return "Online"
+    if SessionMode.ONLINE in modes or SessionMode.HYBRID in modes:
+        return f"{city} and online" if city else "In person and online"
+    return city or "In person"
+
+
+@dataclass(frozen=True)
+class EventCard:
+    slug: str
+    title: str
+    kind: str
+    kind_label: str
+    summary: str
+    dates: str
+    place: str
+    host: str | None
+    availability: Availability
+    is_cancelled: bool
+    is_sample_data: bool
+    is_approval_required: bool
+
+
+def event_card(event: Event, now: datetime, registrations: int,
+               enrolments: dict[int, int]) -> EventCard:
+    bounds = event_bounds(event)
+    dates = (date_range_label(in_zone(bounds[0], event.timezone).local,
+                              in_zone(bounds[1], event.timezone).local)
+             if bounds else "Dates to be announced")
+    return EventCard(
+        slug=event.slug,
+        title=event.title,
+        kind=str(event.kind),
+        kind_label=KIND_LABELS[event.kind],
+        summary=event.summary,
+        dates=dates,
+        place=_place_text(event),
+        host=event.host_organisation.name if event.host_organisation else None,
+        availability=event_availability(event, now, registrations, enrolments),
+        is_cancelled=event.status == EventStatus.CANCELLED,
+        is_sample_data=event.is_sample_data,
+        is_approval_required=event.is_approval_required,
+    )
+
+
+async def event_cards(db: AsyncSession, events: Sequence[Event], now: datetime) -> list[EventCard]:
+    registrations = await confirmed_registrations(db, [e.id for e in events])
+    enrolments = await confirmed_enrolments(db, [s.id for e in events for s in e.sessions])
+    return [event_card(e, now, registrations.get(e.id, 0), enrolments) for e in events]
+
+
+# --- one event -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: int
+    title: str
+    description: list[str]
+    when: TimeSpan
+    mode: str
+    is_cancelled: bool
+    availability: Availability | None
+    agenda: tuple[AgendaRow, ...]
+    ics_url: str
+    google_url: str
+    outlook_url: str
+
+
+def session_view(session: Session, event: Event, settings: Settings,
+                 enrolments: dict[int, int]) -> SessionView:
+    # Public: built without the join link, so the calendar links cannot leak it.
+    entry = session_entry(session, event, settings, include_join_url=False)
+    return SessionView(
+        id=session.id,
+        title=session.title,
+        description=paragraphs(session.description),
+        when=time_span(session.starts_at, session.ends_at, event.timezone),
+        mode=MODE_LABELS[session.mode],
+        is_cancelled=session.status == SessionStatus.CANCELLED,
+        availability=session_availability(session, enrolments),
+        agenda=tuple(agenda_row(i, event.timezone) for i in session.agenda_items),
+        ics_url=f"/feeds/sessions/{session.id}.ics",
+        google_url=google_calendar_link(entry),
+        outlook_url=outlook_calendar_link(entry),
+    )
+
+
+@dataclass(frozen=True)
+class VenueView:
+    name: str | None
+    address: str | None
+    city: str | None
+    country: str | None
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    slug: str
+    title: str
+    kind: str
+    kind_label: str
+    summary: str
+    description: list[str]
+    dates: str
+    zone: str
+    zone_label: str
+    abbreviations: str
+    host: str | None
+    venue: VenueView | None
+    place: str
+    is_online_only: bool
+    has_in_person: bool
+    is_cancelled: bool
+    is_sample_data: bool
+    is_approval_required: bool
+    allows_session_choice: bool
+    availability: Availability
+    closed_reason: str | None
+    sessions: tuple[SessionView, ...]
+    speakers: tuple[SpeakerView, ...]
+    webcal_url: str
+    feed_url: str
+
+
+def _speakers(event: Event) -> tuple[SpeakerView, ...]:
+    seen: dict[str, SpeakerView] = {}
+    for session in event.sessions:
+        for item in session.agenda_items:
+            for speaker in item.speakers:
+                view = speaker_view(speaker)
+                seen.setdefault(f"{view.name}|{view.organisation}", view)
+    return tuple(seen.values())
+
+
+async def event_view(db: AsyncSession, event: Event, settings: Settings,
+                     now: datetime) -> EventView:
+    registrations = await confirmed_registrations(db, [event.id])
+    enrolments = await confirmed_enrolments(db, [s.id for s in event.sessions])
+    card = event_card(event, now, registrations.get(event.id, 0), enrolments)
+    modes = {s.mode for s in event.sessions}
+    has_venue = any([event.venue_name, event.venue_address, event.venue_city])
+    abbreviations = sorted({in_zone(s.starts_at, event.timezone).abbreviation
+                            for s in event.sessions})
+    feed = event_feed_url(settings, event)
+    return EventView(
+        id=event.id,
+        slug=event.slug,
+        title=event.title,
+        kind=str(event.kind),
+        kind_label=KIND_LABELS[event.kind],
+        summary=event.summary,
+        description=paragraphs(event.description),
+        dates=card.dates,
+        zone=event.timezone,
+        zone_label=zone_label(event.timezone),
+        abbreviations="/".join(abbreviations),
+        host=card.host,
+        venue=VenueView(
+            name=event.venue_name, address=event.venue_address, city=event.venue_city,
+            country=COUNTRY_NAMES.get(event.venue_country or "", event.venue_country),
+        ) if has_venue and modes != {SessionMode.ONLINE} else None,
+        place=card.place,
+        is_online_only=bool(modes) and modes <= {SessionMode.ONLINE},
+        has_in_person=bool(modes & {SessionMode.IN_PERSON, SessionMode.HYBRID}),
+        is_cancelled=card.is_cancelled,
+        is_sample_data=event.is_sample_data,
+        is_approval_required=event.is_approval_required,
+        allows_session_choice=event.allows_session_choice,
+        availability=card.availability,
+        closed_reason=registration_state(event, now),
+        sessions=tuple(session_view(s, event, settings, enrolments) for s in event.sessions),
+        speakers=_speakers(event),
+        webcal_url=webcal(feed),
+        feed_url=feed,
+    )
+
+
+# --- private pages -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnrolmentView:
+    session: SessionView
+    status: str
+    status_label: str
+    join_url: str | None
+
+
+def enrolment_views(
+    registration: Registration, event: Event, enrolments: Sequence[Enrolment],
+    settings: Settings, counts: dict[int, int], *, with_join_links: bool = True,
+) -> list[EnrolmentView]:
+    """The registrant's sessions; the join link only for a confirmed place in a live session."""
+    by_session = {e.session_id: e for e in enrolments}
+    views = []
+    for session in event.sessions:
+        enrolment = by_session.get(session.id)
+        if enrolment is None:
+            continue
+        entitled = (
+            with_join_links
+            and enrolment.status == EnrolmentStatus.CONFIRMED
+            and registration.status == RegistrationStatus.CONFIRMED
+            and session.status == SessionStatus.SCHEDULED
+            and session.mode != SessionMode.IN_PERSON
+        )
+        pending = (registration.status == RegistrationStatus.PENDING
+                   and enrolment.status != EnrolmentStatus.CANCELLED)
+        views.append(EnrolmentView(
+            session=session_view(session, event, settings, counts),
+            status="pending" if pending else str(enrolment.status),
+            status_label="Awaiting approval" if pending else ENROLMENT_LABELS[enrolment.status],
+            join_url=session.join_url if entitled else None,
+        ))
+    return views
+
+
+async def registration_enrolments(db: AsyncSession, registration_id: int) -> list[Enrolment]:
+    return list(await db.scalars(
+        select(Enrolment).where(Enrolment.registration_id == registration_id)
+        .order_by(Enrolment.id)
+        .execution_options(populate_existing=True)
+    ))
+
+
+@dataclass(frozen=True)
+class SpeakerSlot:
+    event_title: str
+    event_slug: str
+    kind_label: str
+    session_title: str
+    session_when: TimeSpan
+    session_mode: str
+    is_cancelled: bool
+    place: str
+    slot: AgendaRow
+    co_speakers: tuple[SpeakerView, ...]
+    session_agenda: tuple[AgendaRow, ...]
+    join_url: str | None
+    ends_utc: datetime
+
+
+async def speaker_slots(db: AsyncSession, person_id: int) -> tuple[Person | None, list[SpeakerSlot]]:
+    """A speaker's agenda items in published events, in time order, with their sessions."""
+    person = await db.scalar(
+        select(Person).where(Person.id == person_id).options(selectinload(Person.organisation))
+    )
+    if person is None:
+        return None, []
+    items = await db.scalars(
+        select(AgendaItem)
+        .join(AgendaItemSpeaker, AgendaItemSpeaker.agenda_item_id == AgendaItem.id)
+        .join(Session, Session.id == AgendaItem.session_id)
+        .join(Event, Event.id == Session.event_id)
+        .where(AgendaItemSpeaker.person_id == person_id, Event.status != EventStatus.DRAFT)
+        .order_by(AgendaItem.starts_at, AgendaItem.id)
+        .options(
+            selectinload(AgendaItem.speakers).options(
+                selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
+                selectinload(AgendaItemSpeaker.organisation),
+            ),
+            selectinload(AgendaItem.session).options(
+                selectinload(Session.event).options(selectinload(Event.sessions)),
+                selectinload(Session.agenda_items).selectinload(AgendaItem.speakers).options(
+                    selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
+                    selectinload(AgendaItemSpeaker.organisation),
+                ),
+            ),
+        )
+    )
+    slots = []
+    for item in items:
+        session = item.session
+        event = session.event
+        zone = event.timezone
+        cancelled = (session.status == SessionStatus.CANCELLED
+                     or event.status == EventStatus.CANCELLED)
+        slots.append(SpeakerSlot(
+            event_title=event.title,
+            event_slug=event.slug,
+            kind_label=KIND_LABELS[event.kind],
+            session_title=session.title,
+            session_when=time_span(session.starts_at, session.ends_at, zone),
+            session_mode=MODE_LABELS[session.mode],
+            is_cancelled=cancelled,
+            place=_place_text(event),
+            slot=agenda_row(item, zone),
+            co_speakers=tuple(speaker_view(s) for s in item.speakers
+                              if s.person_id != person_id),
+            session_agenda=tuple(agenda_row(i, zone) for i in session.agenda_items),
+            join_url=session.join_url
+            if session.mode != SessionMode.IN_PERSON and not cancelled else None,
+            ends_utc=session.ends_at,
+        ))
+    return person, slots

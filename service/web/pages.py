@@ -1,0 +1,681 @@
+"""HTML pages for the public: the programme, event pages, registering, managing, speakers.
+
+Thin controllers: parse the request, call one domain function, render a template with view
+objects from `service.web.page_views`. Every form works without JavaScript and carries a
+signed double-submit CSRF token (a random cookie plus its HMAC under the secret key in a
+hidden field); the registration form also has a honeypot field and a per-client rate limit.
+Domain errors come back as messages next to the field at fault, never as JSON. An unknown
+event, manage link or speaker link gets the same plain 404 page, which reveals nothing.
+Private links carry tokens in their path: nothing here logs a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+import re
+import secrets
+from collections import deque
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie, FormMultiDict
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
+from litestar.status_codes import (
+    HTTP_303_SEE_OTHER,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+)
+from sqlalchemy.exc import IntegrityError
+
+from service.clock import utc_now
+from service.db.models import (
+    AccessPurpose,
+    EnrolmentStatus,
+    Event,
+    EventKind,
+    EventStatus,
+    OrganisationKind,
+    Registration,
+    RegistrationStatus,
+    SessionMode,
+    SessionStatus,
+)
+from service.domain import access, programme, registration
+from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from service.settings import Settings
+from service.web import page_views as views
+from service.web.countries import COUNTRIES, COUNTRY_NAMES
+from service.web.page_render import STATIC_DIR, STATIC_PATH, html_response
+from service.web.params import DbSession, SettingsDep
+
+logger = logging.getLogger("procura_events.pages")
+
+CSRF_COOKIE = "procura_csrf"
+CSRF_FIELD = "csrf_token"
+HONEYPOT_FIELD = "website"
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+
+REGISTRATION_POSTS_PER_WINDOW = 10
+RATE_WINDOW = timedelta(minutes=1)
+_LIMITER_STATE_KEY = "registration_rate_limiter"
+
+TEXT_FIELDS = ("name", "email", "organisation_name", "organisation_kind", "country",
+               "job_title", "access_note", "company", "sector", "offer_note")
+_FIELD_LIMITS = {"access_note": 2_000, "offer_note": 2_000, "email": 320}
+FORM_LEVEL = "form"
+OUTCOME_HEADINGS = {
+    "confirmed": "You are registered",
+    "waiting": "You are on the waiting list",
+    "pending": "Application received",
+    "already": "You are already registered",
+    "received": "Thank you",
+}
+
+AnyRequest = Request[Any, Any, Any]
+
+
+# --- CSRF: a random cookie and its HMAC in each form ----------------------------------------
+
+
+def _csrf_token(settings: Settings, nonce: str) -> str:
+    return hmac.new(settings.secret_key.encode(), f"csrf:{nonce}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def _csrf(request: AnyRequest, settings: Settings) -> tuple[str, list[Cookie]]:
+    """The form token for this browser, and the cookie to set when it has none yet."""
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    if _NONCE.match(nonce):
+        return _csrf_token(settings, nonce), []
+    nonce = secrets.token_urlsafe(32)
+    # A session cookie (no expiry): its lifetime never depends on the server's clock.
+    cookie = Cookie(key=CSRF_COOKIE, value=nonce, path="/", httponly=True, samesite="lax",
+                    secure=request.url.scheme == "https")
+    return _csrf_token(settings, nonce), [cookie]
+
+
+def _csrf_ok(request: AnyRequest, form: FormMultiDict, settings: Settings) -> bool:
+    nonce = request.cookies.get(CSRF_COOKIE, "")
+    sent = form.get(CSRF_FIELD)
+    if not _NONCE.match(nonce) or not isinstance(sent, str):
+        return False
+    return hmac.compare_digest(sent, _csrf_token(settings, nonce))
+
+
+# --- rate limit ------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most `limit` hits per `window` for each key, in memory (one process)."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, limit: int, window: timedelta) -> None:
+        self.limit = limit
+        self.window = window
+        self._hits: dict[str, deque[datetime]] = {}
+
+    def hit(self, key: str, now: datetime) -> int | None:
+        """Count a hit; None if allowed, else the seconds until the next one is."""
+        if len(self._hits) > self.MAX_KEYS:
+            self._forget_idle(now)
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return max(1, math.ceil((hits[0] + self.window - now).total_seconds()))
+        hits.append(now)
+        return None
+
+    def _forget_idle(self, now: datetime) -> None:
+        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
+            del self._hits[key]
+
+
+def _limiter(request: AnyRequest) -> RateLimiter:
+    """One limiter per application (so tests with their own app start afresh)."""
+    state = request.app.state
+    limiter = state.get(_LIMITER_STATE_KEY)
+    if not isinstance(limiter, RateLimiter):
+        limiter = RateLimiter(REGISTRATION_POSTS_PER_WINDOW, RATE_WINDOW)
+        state[_LIMITER_STATE_KEY] = limiter
+    return limiter
+
+
+def _client_key(request: AnyRequest) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- error pages -------------------------------------------------------------------------------
+
+
+def _error_page(status: int, title: str, message: str, *,
+                headers: Mapping[str, str] | None = None,
+                cookies: list[Cookie] | None = None) -> Response[str]:
+    return html_response("error.html", {"title": title, "message": message,
+                                        "robots": "noindex"},
+                         status_code=status, headers=headers, cookies=cookies)
+
+
+def not_found_page(_: AnyRequest, __: Exception) -> Response[str]:
+    return _error_page(
+        HTTP_404_NOT_FOUND, "Page not found",
+        "There is nothing at this address. If you followed a link from an email, it may have "
+        "been replaced by a newer one: use the link in the most recent email you received.",
+    )
+
+
+def http_error_page(request: AnyRequest, error: Exception) -> Response[str]:
+    status = error.status_code if isinstance(error, HTTPException) else 400
+    if status == HTTP_404_NOT_FOUND:
+        return not_found_page(request, error)
+    return _error_page(status, "Something is not right with this request",
+                       "Please go back and try again.")
+
+
+def domain_error_page(request: AnyRequest, error: Exception) -> Response[str]:
+    if isinstance(error, NotFoundError):
+        return not_found_page(request, error)
+    message = error.message if isinstance(error, DomainError) else "Please try again."
+    return _error_page(HTTP_409_CONFLICT, "This cannot be done", message)
+
+
+def clash_page(_: AnyRequest, __: Exception) -> Response[str]:
+    return _error_page(HTTP_409_CONFLICT, "Please try again",
+                       "This clashed with something saved at the same moment. "
+                       "Go back and send the form again.")
+
+
+def unexpected_page(request: AnyRequest, error: Exception) -> Response[str]:
+    # The path is not logged: on private pages it holds the visitor's token.
+    logger.error("unexpected error on an HTML page (%s)", request.method, exc_info=error)
+    return _error_page(HTTP_500_INTERNAL_SERVER_ERROR, "Sorry, something went wrong",
+                       "The error has been logged. Please try again in a moment.")
+
+
+# --- form parsing ------------------------------------------------------------------------------
+
+
+def _text(form: FormMultiDict, name: str) -> str:
+    value = form.get(name)
+    text = value.strip() if isinstance(value, str) else ""
+    return text[: _FIELD_LIMITS.get(name, 300)]
+
+
+def _session_ids(form: FormMultiDict) -> list[int]:
+    ids = []
+    for raw in form.getall("session_ids", []):
+        if isinstance(raw, str) and raw.isdigit() and len(raw) < 10:
+            ids.append(int(raw))
+    return list(dict.fromkeys(ids))
+
+
+def _error_field(field: str | None, known: Sequence[str]) -> str:
+    """Where a domain error is shown: next to its field, else at the top of the form."""
+    if field is None:
+        return FORM_LEVEL
+    if field.startswith("session_ids"):
+        return "session_ids"
+    return field if field in known else FORM_LEVEL
+
+
+def _add_error(errors: dict[str, str], field: str, message: str) -> None:
+    errors.setdefault(field, message)
+
+
+# --- view context ------------------------------------------------------------------------------
+
+
+def _upcoming_sessions(event: Event, now: datetime) -> list[Any]:
+    return [s for s in event.sessions if s.status == SessionStatus.SCHEDULED and s.ends_at > now]
+
+
+def _kind_filter(kind: str | None) -> EventKind | None:
+    try:
+        return EventKind(kind) if kind else None
+    except ValueError:
+        return None
+
+
+def _filter_links(base: str, current: EventKind | None) -> list[dict[str, Any]]:
+    links = [{"url": base, "label": "All events", "is_current": current is None}]
+    links += [{"url": f"{base}?kind={kind}", "label": label, "is_current": current == kind}
+              for kind, label in views.KIND_PLURALS.items()]
+    return links
+
+
+def _groups(cards: Sequence[views.EventCard], kind: EventKind | None,
+            all_label: str) -> list[dict[str, Any]]:
+    """One list in date order: all events, or those of the chosen kind."""
+    if not cards:
+        return []
+    if kind is None:
+        return [{"key": "all", "label": all_label, "cards": list(cards)}]
+    return [{"key": str(kind), "label": views.KIND_PLURALS[kind], "cards": list(cards)}]
+
+
+def _form_fields(event: Event, now: datetime, settings: Settings) -> dict[str, Any]:
+    """Which parts of the registration form this event asks for."""
+    choices = _upcoming_sessions(event, now) if event.allows_session_choice else []
+    return {
+        "supplier": event.kind == EventKind.MEET_YOUR_BUYER,
+        "access_note": any(s.mode != SessionMode.ONLINE for s in event.sessions),
+        "sessions": [views.session_view(s, event, settings, {}) for s in choices],
+        "organisation_kinds": [(str(k), label)
+                               for k, label in views.ORGANISATION_KIND_LABELS.items()],
+        "countries": COUNTRIES,
+    }
+
+
+def _submit_label(event: Event, view: views.EventView) -> str:
+    if event.is_approval_required:
+        return "Apply for a place"
+    if view.availability.is_full:
+        return "Join the waiting list"
+    return "Register"
+
+
+def _registration_details(reg: Registration) -> list[tuple[str, str]]:
+    rows = [("Name", reg.name), ("Email", reg.email)]
+    optional = [
+        ("Organisation", reg.organisation_name),
+        ("Type of organisation", views.ORGANISATION_KIND_LABELS.get(reg.organisation_kind, "")
+         if reg.organisation_kind else ""),
+        ("Country", COUNTRY_NAMES.get(reg.country, reg.country) if reg.country else ""),
+        ("Job title", reg.job_title or ""),
+        ("Company", reg.company or ""),
+        ("Sector", reg.sector or ""),
+        ("What you offer", reg.offer_note or ""),
+        ("Accessibility or dietary needs", reg.access_note or ""),
+    ]
+    return rows + [(label, value) for label, value in optional if value]
+
+
+# --- the controller ----------------------------------------------------------------------------
+
+
+class PublicPages(Controller):
+    """The public site: no accounts; private pages are reached through emailed links."""
+
+    include_in_schema = False
+    exception_handlers = {
+        NotFoundError: not_found_page,
+        DomainError: domain_error_page,
+        HTTPException: http_error_page,
+        IntegrityError: clash_page,
+        Exception: unexpected_page,
+    }
+
+    # -- programme and events --
+
+    @get("/")
+    async def programme_page(
+        self, db_session: DbSession, settings: SettingsDep,
+        kind: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    ) -> Response[str]:
+        now = utc_now()
+        chosen = _kind_filter(kind)
+        result = await programme.list_events(
+            db_session,
+            programme.EventFilter(kinds=(chosen,) if chosen else (), starts_from=now),
+            page_size=100,
+        )
+        events = [e for e in result.events if not views.is_past(e, now)]
+        cards = await views.event_cards(db_session, events, now)
+        return html_response("programme.html", {
+            "nav": "programme",
+            "heading": "Events programme",
+            "intro": "Seminars, webinar series, CityMatch study visits and Meet-your-Buyer "
+                     "market dialogues of the Procura+ Network. Registration is free for "
+                     "public authorities and their partners.",
+            "filters": _filter_links("/", chosen),
+            "groups": _groups(cards, chosen, "Coming up"),
+            "empty_text": "No upcoming events of this kind are announced yet."
+            if chosen else "No upcoming events are announced yet.",
+            "archive_link": True,
+        })
+
+    @get("/archive")
+    async def archive_page(
+        self, db_session: DbSession,
+        kind: Annotated[str | None, QueryParameter(max_length=40)] = None,
+    ) -> Response[str]:
+        now = utc_now()
+        chosen = _kind_filter(kind)
+        events: list[Event] = []
+        page = 1
+        while True:
+            result = await programme.list_events(
+                db_session,
+                programme.EventFilter(kinds=(chosen,) if chosen else (), starts_until=now),
+                page=page, page_size=100,
+            )
+            events += [e for e in result.events if views.is_past(e, now)]
+            if page * result.page_size >= result.total or page >= 50:
+                break
+            page += 1
+        events.reverse()
+        cards = await views.event_cards(db_session, events, now)
+        return html_response("programme.html", {
+            "nav": "archive",
+            "heading": "Past events",
+            "intro": "Agendas of the network's past events, most recent first.",
+            "filters": _filter_links("/archive", chosen),
+            "groups": _groups(cards, chosen, "All past events"),
+            "empty_text": "No past events of this kind yet." if chosen else "No past events yet.",
+            "archive_link": False,
+        })
+
+    @get("/events/{slug:str}")
+    async def event_page(
+        self, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+    ) -> Response[str]:
+        now = utc_now()
+        event = await programme.get_published_event(db_session, slug)
+        view = await views.event_view(db_session, event, settings, now)
+        return html_response("event.html", {
+            "event": view,
+            "is_archive": views.is_past(event, now),
+            "register_label": _submit_label(event, view),
+        })
+
+    # -- registering --
+
+    async def _form_page(
+        self, request: AnyRequest, db_session: DbSession, settings: Settings, event: Event, *,
+        now: datetime, values: Mapping[str, str], chosen: set[int], errors: dict[str, str],
+        status_code: int = 200,
+    ) -> Response[str]:
+        view = await views.event_view(db_session, event, settings, now)
+        token, cookies = _csrf(request, settings)
+        fields = _form_fields(event, now, settings)
+        anchors = {"session_ids": f"session-{fields['sessions'][0].id}" if fields["sessions"]
+                   else "main", "consent": "consent", FORM_LEVEL: "main"}
+        return html_response("register.html", {
+            "event": view,
+            "values": dict(values),
+            "chosen": chosen,
+            "errors": errors,
+            "error_links": [(f"#{anchors.get(field, field)}", message)
+                            for field, message in errors.items()],
+            "fields": fields,
+            "csrf_token": token,
+            "submit_label": _submit_label(event, view),
+            "honeypot": HONEYPOT_FIELD,
+            "robots": "noindex",
+        }, status_code=status_code, cookies=cookies)
+
+    @get("/events/{slug:str}/register")
+    async def register_form(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+    ) -> Response[str]:
+        now = utc_now()
+        event = await programme.get_published_event(db_session, slug)
+        chosen = {s.id for s in _upcoming_sessions(event, now)}
+        return await self._form_page(request, db_session, settings, event, now=now, values={},
+                                     chosen=chosen, errors={})
+
+    @post("/events/{slug:str}/register", status_code=200)
+    async def register(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+    ) -> Response[str]:
+        now = utc_now()
+        wait = _limiter(request).hit(_client_key(request), now)
+        if wait is not None:
+            return _error_page(
+                HTTP_429_TOO_MANY_REQUESTS, "Too many attempts",
+                "We received a lot of registrations from your connection in a short time. "
+                f"Please wait {wait} seconds and send the form again.",
+                headers={"Retry-After": str(wait)},
+            )
+        form = await request.form()
+        if not _csrf_ok(request, form, settings):
+            _, cookies = _csrf(request, settings)
+            return _error_page(
+                HTTP_403_FORBIDDEN, "Please send the form again",
+                "For your security, forms expire when your browser has not kept our cookie "
+                "(for example after a restart). Go back, reload the page and send it again.",
+                cookies=cookies,
+            )
+        event = await programme.get_published_event(db_session, slug)
+        if _text(form, HONEYPOT_FIELD):
+            # Only bots fill the hidden field: answer as if all went well, store nothing.
+            return html_response("registered.html", {
+                "event": await views.event_view(db_session, event, settings, now),
+                "outcome": "received", "heading": OUTCOME_HEADINGS["received"], "email": "",
+                "position": None, "enrolments": [], "robots": "noindex",
+            })
+
+        values = {name: _text(form, name) for name in TEXT_FIELDS}
+        consent = form.get("consent") == "yes"
+        fields = _form_fields(event, now, settings)
+        offered = [s.id for s in fields["sessions"]]
+        chosen = [i for i in _session_ids(form) if i in offered] if offered else []
+        errors: dict[str, str] = {}
+        if not values["name"]:
+            _add_error(errors, "name", "Enter your name.")
+        if not values["email"]:
+            _add_error(errors, "email", "Enter your email address.")
+        if not consent:
+            _add_error(errors, "consent",
+                       "Tick the box to agree that we use your details for this event.")
+        if offered and not chosen:
+            _add_error(errors, "session_ids", "Choose at least one session.")
+        kind: OrganisationKind | None = None
+        if values["organisation_kind"]:
+            try:
+                kind = OrganisationKind(values["organisation_kind"])
+            except ValueError:
+                _add_error(errors, "organisation_kind", "Choose a type from the list.")
+        if values["country"] and values["country"] not in COUNTRY_NAMES:
+            _add_error(errors, "country", "Choose a country from the list.")
+
+        if not errors:
+            entry = registration.RegistrationForm(
+                name=values["name"], email=values["email"], consent=consent,
+                organisation_name=values["organisation_name"], organisation_kind=kind,
+                country=values["country"] or None, job_title=values["job_title"] or None,
+                access_note=values["access_note"] or None if fields["access_note"] else None,
+                company=values["company"] or None if fields["supplier"] else None,
+                sector=values["sector"] or None if fields["supplier"] else None,
+                offer_note=values["offer_note"] or None if fields["supplier"] else None,
+                session_ids=tuple(chosen) if offered and set(chosen) != set(offered) else None,
+            )
+            try:
+                outcome = await registration.register_participant(
+                    db_session, slug, entry, now=now, settings=settings
+                )
+            except (InvalidInputError, ConflictError) as error:
+                await db_session.rollback()
+                _add_error(errors, _error_field(error.field, (*TEXT_FIELDS, "consent")),
+                           error.message)
+                event = await programme.get_published_event(db_session, slug)
+            else:
+                # The domain reloaded the event for its lock: load the page's view of it again.
+                event = await programme.get_event(db_session, event.id)
+                return await self._registered_page(db_session, settings, event, outcome, now)
+
+        status = HTTP_409_CONFLICT if FORM_LEVEL in errors else HTTP_422_UNPROCESSABLE_ENTITY
+        return await self._form_page(request, db_session, settings, event, now=now,
+                                     values={**values, "consent": "yes" if consent else ""},
+                                     chosen=set(chosen), errors=errors,
+                                     status_code=status)
+
+    async def _registered_page(
+        self, db_session: DbSession, settings: Settings, event: Event,
+        outcome: registration.RegistrationOutcome, now: datetime,
+    ) -> Response[str]:
+        reg = outcome.registration
+        if not outcome.is_new:
+            # Whoever knows an address must learn nothing more about that registration.
+            state, enrolments = "already", []
+        else:
+            state = str(reg.status)
+            counts = await views.confirmed_enrolments(db_session, [s.id for s in event.sessions])
+            enrolments = [
+                e for e in views.enrolment_views(reg, event, reg.enrolments, settings, counts,
+                                                 with_join_links=False)
+                if e.status != str(EnrolmentStatus.CANCELLED)
+            ]
+        return html_response("registered.html", {
+            "event": await views.event_view(db_session, event, settings, now),
+            "outcome": state,
+            "heading": OUTCOME_HEADINGS.get(state, "Thank you"),
+            "email": reg.email if outcome.is_new else "",
+            "position": outcome.waiting_position if outcome.is_new else None,
+            "enrolments": enrolments,
+            "robots": "noindex",
+        })
+
+    # -- the registrant's own page --
+
+    async def _manage_page(
+        self, request: AnyRequest, db_session: DbSession, settings: Settings, token: str,
+        reg: Registration, *, now: datetime, done: str | None = None,
+        errors: dict[str, str] | None = None, status_code: int = 200,
+        chosen: set[int] | None = None,
+    ) -> Response[str]:
+        event = reg.event
+        counts = await views.confirmed_enrolments(db_session, [s.id for s in event.sessions])
+        enrolments = views.enrolment_views(reg, event, reg.enrolments, settings, counts)
+        active = reg.status in registration.ACTIVE_STATUSES
+        is_open = views.registration_state(event, now) is None
+        choices = _upcoming_sessions(event, now) if event.allows_session_choice else []
+        current = {e.session_id for e in reg.enrolments if e.status != EnrolmentStatus.CANCELLED}
+        csrf_token, cookies = _csrf(request, settings)
+        has_invite = reg.status == RegistrationStatus.CONFIRMED and any(
+            e.status == str(EnrolmentStatus.CONFIRMED) for e in enrolments)
+        return html_response("manage.html", {
+            "token": token,
+            "event_title": event.title,
+            "event_slug": event.slug,
+            "event_kind": views.KIND_LABELS[event.kind],
+            "event_is_cancelled": event.status == EventStatus.CANCELLED,
+            "status": str(reg.status),
+            "status_label": views.STATUS_LABELS[reg.status],
+            "position": await registration.waiting_position(db_session, reg),
+            "details": _registration_details(reg),
+            "enrolments": [e for e in enrolments if e.status != str(EnrolmentStatus.CANCELLED)]
+            if active else enrolments,
+            "is_active": active,
+            "can_change": active and is_open and len(choices) > 1,
+            "choices": [views.session_view(s, event, settings, counts) for s in choices],
+            "chosen": chosen if chosen is not None else current,
+            "invite_url": f"/api/registrations/{token}/invite.ics" if has_invite else None,
+            "done": done,
+            "errors": errors or {},
+            "csrf_token": csrf_token,
+            "robots": "noindex",
+        }, status_code=status_code, cookies=cookies)
+
+    @get("/registrations/{token:str}")
+    async def manage(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str],
+        done: Annotated[str | None, QueryParameter(max_length=20)] = None,
+    ) -> Response[str]:
+        reg = await registration.find_registration_by_token(db_session, token)
+        return await self._manage_page(request, db_session, settings, token, reg, now=utc_now(),
+                                       done=done if done in {"sessions", "cancelled"} else None)
+
+    @post("/registrations/{token:str}/sessions", status_code=200)
+    async def change_sessions(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+    ) -> Response[Any]:
+        now = utc_now()
+        form = await request.form()
+        reg = await registration.find_registration_by_token(db_session, token)
+        if not _csrf_ok(request, form, settings):
+            return _error_page(HTTP_403_FORBIDDEN, "Please send the form again",
+                               "Go back, reload the page and send it again.",
+                               cookies=_csrf(request, settings)[1])
+        chosen = _session_ids(form)
+        try:
+            await registration.change_session_choices(db_session, reg.id, chosen, now=now,
+                                                      settings=settings)
+        except (InvalidInputError, ConflictError) as error:
+            await db_session.rollback()
+            reg = await registration.find_registration_by_token(db_session, token)
+            field = "session_ids" if (error.field or "").startswith("session_ids") else FORM_LEVEL
+            return await self._manage_page(
+                request, db_session, settings, token, reg, now=now,
+                errors={field: error.message}, chosen=set(chosen),
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY if isinstance(error, InvalidInputError)
+                else HTTP_409_CONFLICT,
+            )
+        # Redirects are not committed by the plugin's autocommit: commit before answering.
+        await db_session.commit()
+        return Redirect(f"/registrations/{token}?done=sessions", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/registrations/{token:str}/cancel")
+    async def confirm_cancel(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+    ) -> Response[str]:
+        reg = await registration.find_registration_by_token(db_session, token)
+        csrf_token, cookies = _csrf(request, settings)
+        return html_response("cancel.html", {
+            "token": token,
+            "event_title": reg.event.title,
+            "is_active": reg.status in registration.ACTIVE_STATUSES,
+            "status": str(reg.status),
+            "csrf_token": csrf_token,
+            "robots": "noindex",
+        }, cookies=cookies)
+
+    @post("/registrations/{token:str}/cancel", status_code=200)
+    async def cancel(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+    ) -> Response[Any]:
+        form = await request.form()
+        reg = await registration.find_registration_by_token(db_session, token)
+        if not _csrf_ok(request, form, settings):
+            return _error_page(HTTP_403_FORBIDDEN, "Please send the form again",
+                               "Go back, reload the page and send it again.",
+                               cookies=_csrf(request, settings)[1])
+        await registration.cancel_registration(db_session, reg.id, now=utc_now(),
+                                               settings=settings)
+        await db_session.commit()
+        return Redirect(f"/registrations/{token}?done=cancelled", status_code=HTTP_303_SEE_OTHER)
+
+    # -- speakers --
+
+    @get("/speakers/{token:str}")
+    async def speaker_page(self, db_session: DbSession, token: FromPath[str]) -> Response[str]:
+        found = await access.find_access(db_session, AccessPurpose.SPEAKER_PAGE, token)
+        person = None
+        slots: list[views.SpeakerSlot] = []
+        if found is not None and found.person_id is not None:
+            person, slots = await views.speaker_slots(db_session, found.person_id)
+        if person is None:
+            raise NotFoundError("This link is not valid.", "token")
+        now = utc_now()
+        organisation = person.organisation.name if person.organisation else None
+        return html_response("speaker.html", {
+            "name": person.name,
+            "organisation": organisation,
+            "upcoming": [s for s in slots if s.ends_utc > now],
+            "past": [s for s in slots if s.ends_utc <= now],
+            "robots": "noindex",
+        })
+
+
+def static_files_router() -> Any:
+    from litestar.static_files import create_static_files_router
+
+    return create_static_files_router(
+        path=STATIC_PATH, directories=[STATIC_DIR], name="page_static",
+        include_in_schema=False,
+    )
+
+
+PAGE_ROUTE_HANDLERS: list[Any] = [PublicPages, static_files_router()]
