@@ -8,11 +8,118 @@ reader is entitled to them.
 
 from __future__ import annotations
 
-from service.db.models import AgendaItem, Event, Person, Session, SessionMode, SessionStatus
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, cast
+from zoneinfo import ZoneInfo
+
+from service.db.models import EventKind, SessionMode, SessionStatus
 from service.domain.follow_ups import venue_line
 from service.domain.ical import CalendarAttendee, CalendarEntry, session_uid, speaker_slot_uid
 from service.domain.times import in_zone
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.db.models import Event
+
+
+# What the mapping reads, as read-only views: the ORM models satisfy them, and so do the light
+# rows a large feed loads with plain queries (service.domain.feeds) to stay fast.
+
+
+class OrganisationView(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class PersonView(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def organisation(self) -> OrganisationView | None: ...
+
+
+class SpeakerView(Protocol):
+    @property
+    def person_id(self) -> int: ...
+    @property
+    def person(self) -> PersonView: ...
+    @property
+    def organisation(self) -> OrganisationView | None: ...
+
+
+class AgendaItemView(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def speakers(self) -> Sequence[SpeakerView]: ...
+
+
+class SessionView(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def mode(self) -> SessionMode: ...
+    @property
+    def join_url(self) -> str | None: ...
+    @property
+    def status(self) -> SessionStatus: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+    @property
+    def agenda_items(self) -> Sequence[AgendaItemView]: ...
+
+
+class EventView(Protocol):
+    @property
+    def title(self) -> str: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def kind(self) -> EventKind: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def contact_email(self) -> str | None: ...
+    @property
+    def venue_name(self) -> str | None: ...
+    @property
+    def venue_address(self) -> str | None: ...
+    @property
+    def venue_city(self) -> str | None: ...
+    @property
+    def venue_country(self) -> str | None: ...
+    @property
+    def sessions(self) -> Collection[object]: ...  # only counted
+
 
 KIND_LABELS = {
     "seminar": "Seminar",
@@ -22,11 +129,11 @@ KIND_LABELS = {
 }
 
 
-def event_page_url(settings: Settings, event: Event) -> str:
+def event_page_url(settings: Settings, event: EventView) -> str:
     return f"{settings.public_base_url}/events/{event.slug}"
 
 
-def _speaker_names(item: AgendaItem) -> str:
+def _speaker_names(item: AgendaItemView) -> str:
     names = []
     for speaker in item.speakers:
         organisation = speaker.organisation or speaker.person.organisation
@@ -35,14 +142,15 @@ def _speaker_names(item: AgendaItem) -> str:
     return "; ".join(names)
 
 
-def agenda_text(session: Session, event: Event) -> str:
+def agenda_text(session: SessionView, event: EventView) -> str:
     """The timed agenda as organisers write it: "10:10 Title, Speaker, Organisation"."""
     zone = event.timezone
+    zone_info = ZoneInfo(zone)  # one lookup per session: feeds call this thousands of times
     lines = []
     for item in session.agenda_items:
-        local = in_zone(item.starts_at, zone)
+        local = item.starts_at.astimezone(zone_info)
         speakers = _speaker_names(item)
-        lines.append(f"{local.local:%H:%M} {item.title}" + (f", {speakers}" if speakers else ""))
+        lines.append(f"{local:%H:%M} {item.title}" + (f", {speakers}" if speakers else ""))
     if lines:
         end = in_zone(session.ends_at, zone)
         lines.append(f"{end.local:%H:%M} End")
@@ -50,8 +158,8 @@ def agenda_text(session: Session, event: Event) -> str:
     return "\n".join(lines)
 
 
-def session_location(session: Session, event: Event, *, include_join_url: bool) -> str:
-    venue = venue_line(event)
+def session_location(session: SessionView, event: EventView, *, include_join_url: bool) -> str:
+    venue = venue_line(cast("Event", event))  # reads only the venue fields
     if session.mode == SessionMode.ONLINE:
         return session.join_url if include_join_url and session.join_url else "Online"
     if session.mode == SessionMode.HYBRID:
@@ -59,7 +167,7 @@ def session_location(session: Session, event: Event, *, include_join_url: bool) 
     return venue or "In person"
 
 
-def session_description(session: Session, event: Event, settings: Settings, *,
+def session_description(session: SessionView, event: EventView, settings: Settings, *,
                         include_join_url: bool) -> str:
     parts = [event.title]
     if session.description:
@@ -76,7 +184,7 @@ def session_description(session: Session, event: Event, settings: Settings, *,
 
 
 def session_entry(
-    session: Session, event: Event, settings: Settings, *, include_join_url: bool,
+    session: SessionView, event: EventView, settings: Settings, *, include_join_url: bool,
     attendees: tuple[CalendarAttendee, ...] = (), cancelled: bool = False,
 ) -> CalendarEntry:
     """One session as a calendar entry; `cancelled` marks it so for one registrant's invite."""
@@ -106,7 +214,8 @@ def session_entry(
 
 
 def speaker_slot_entry(
-    item: AgendaItem, session: Session, event: Event, person: Person, settings: Settings, *,
+    item: AgendaItemView, session: SessionView, event: EventView, person: PersonView,
+    settings: Settings, *,
     cancelled: bool = False,
 ) -> CalendarEntry:
     """A speaker's own slot: their agenda item, with the session's details and join link."""

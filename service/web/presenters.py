@@ -12,6 +12,8 @@ from service.db.models import (
     Person,
     Session,
 )
+from service.domain.calendar_entries import session_entry
+from service.domain.ical import google_calendar_link, outlook_calendar_link
 from service.domain.times import in_zone, iso_utc
 from service.settings import Settings
 from service.web import schemas
@@ -94,6 +96,15 @@ def session_out(session: Session, zone: str, settings: Settings) -> schemas.Sess
     return schemas.SessionOut(**_session_fields(session, zone, settings))  # type: ignore[arg-type]
 
 
+def public_session_out(session: Session, event: Event, settings: Settings) -> schemas.PublicSessionOut:
+    entry = session_entry(session, event, settings, include_join_url=False)
+    return schemas.PublicSessionOut(
+        **_session_fields(session, event.timezone, settings),  # type: ignore[arg-type]
+        google_calendar_url=google_calendar_link(entry),
+        outlook_calendar_url=outlook_calendar_link(entry),
+    )
+
+
 def organiser_session_out(
     session: Session, zone: str, settings: Settings
 ) -> schemas.OrganiserSessionOut:
@@ -165,7 +176,7 @@ def _event_fields(event: Event, settings: Settings) -> dict[str, object]:
 def event_out(event: Event, settings: Settings) -> schemas.EventOut:
     return schemas.EventOut(
         **_event_fields(event, settings),  # type: ignore[arg-type]
-        sessions=[session_out(s, event.timezone, settings) for s in event.sessions],
+        sessions=[public_session_out(s, event, settings) for s in event.sessions],
     )
 
 

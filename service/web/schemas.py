@@ -244,6 +244,13 @@ class SessionOut(Struct):
     ics_url: str
 
 
+class PublicSessionOut(SessionOut):
+    """A published session with one-click "add to calendar" links (no join link in them)."""
+
+    google_calendar_url: str
+    outlook_calendar_url: str
+
+
 class VenueOut(Struct):
     name: str | None
     address: str | None
@@ -274,7 +281,7 @@ class EventOut(EventSummaryOut):
     allows_session_choice: bool
     registration_opens: TimeOut | None
     registration_closes: TimeOut | None
-    sessions: list[SessionOut]
+    sessions: list[PublicSessionOut]
     feed_url: str
     webcal_url: str
 
