@@ -1,4 +1,4 @@
-"""The demo programme: the real Make ICT Fair webinar series, and three marked samples.
+"""The demo programme: the real Make ICT Fair webinar series, and four marked samples.
 
 Loaded through the same domain functions as the API, so the demo is also a check that the
 programme rules accept real agendas. Loading twice changes nothing.
@@ -227,6 +227,50 @@ SAMPLES = (
                          AgendaItemKind.TALK, (("Rudie de Vries", "Municipality of Haarlem"),)),
                     Item("13:30", "15:30", "Supplier dialogue", AgendaItemKind.DISCUSSION),
                     Item("15:30", "16:30", "Next steps", AgendaItemKind.CLOSING),
+                ),
+            ),
+        ),
+    ),
+    DemoEvent(
+        slug="circular-ict-webinar-series-2027",
+        kind=EventKind.WEBINAR_SERIES,
+        title="Procura+ webinar series on circular ICT procurement 2027 (sample)",
+        summary="Two 90-minute webinars, one in winter and one in summer time: extending the "
+        "life of ICT hardware through procurement.",
+        description="Procurers share how they buy refurbished equipment, require repairability "
+        "and organise take-back at end of use. Register for the whole series or for one "
+        "session." + SAMPLE_NOTE,
+        host=(ICLEI, OrganisationKind.NETWORK, "DE"),
+        capacity=100,
+        allows_session_choice=True,
+        is_sample_data=True,
+        sessions=(
+            DemoSession(
+                title="Buying refurbished: lessons from the first tenders",
+                starts_at="2027-02-11T10:00", ends_at="2027-02-11T11:30",
+                mode=SessionMode.ONLINE,
+                join_url="https://meet.example.org/procura-circular-ict-1",
+                items=(
+                    Item("10:00", "10:10", "Welcome and introduction", AgendaItemKind.WELCOME,
+                         (PAULA,)),
+                    Item("10:10", "10:50", "Refurbished laptops in a framework contract",
+                         AgendaItemKind.TALK, (("Rudie de Vries", "Municipality of Haarlem"),)),
+                    Item("10:50", "11:30", "Q&A and opportunity for discussion",
+                         AgendaItemKind.QA),
+                ),
+            ),
+            DemoSession(
+                title="Repairability and take-back in contract management",
+                starts_at="2027-06-10T10:00", ends_at="2027-06-10T11:30",
+                mode=SessionMode.ONLINE,
+                join_url="https://meet.example.org/procura-circular-ict-2",
+                items=(
+                    Item("10:00", "10:10", "Welcome and introduction", AgendaItemKind.WELCOME,
+                         (PAULA,)),
+                    Item("10:10", "10:50", "Keeping suppliers to their take-back promises",
+                         AgendaItemKind.TALK, (("Kathleen McCaughey", "Region Stockholm"),)),
+                    Item("10:50", "11:30", "Q&A and opportunity for discussion",
+                         AgendaItemKind.QA),
                 ),
             ),
         ),

@@ -88,6 +88,8 @@ DEMO_INSTANTS = {
     "Day 2: Policy and practice": (_utc(2027, 6, 16, 7, 0), _utc(2027, 6, 16, 11, 0)),
     "Study visit day": (_utc(2027, 3, 18, 8, 0), _utc(2027, 3, 18, 16, 0)),
     "Market dialogue": (_utc(2027, 1, 26, 12, 0), _utc(2027, 1, 26, 15, 30)),
+    "Buying refurbished": (_utc(2027, 2, 11, 9, 0), _utc(2027, 2, 11, 10, 30)),  # CET
+    "Repairability and take-back": (_utc(2027, 6, 10, 8, 0), _utc(2027, 6, 10, 9, 30)),  # CEST
 }
 
 

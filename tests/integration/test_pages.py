@@ -208,6 +208,7 @@ async def test_programme_lists_upcoming_events_with_dates_and_places(client: Cli
     assert [c.one("h3").text for c in cards] == [
         SERIES_TITLE,
         "Meet your Buyer: Haarlem Municipality on fair and circular ICT (sample)",
+        "Procura+ webinar series on circular ICT procurement 2027 (sample)",
         "Procura+ CityMatch Zurich on Recycled Concrete and Circular Procurement (sample)",
         "Procura+ Seminar 2027 (sample)",
     ]
@@ -215,13 +216,15 @@ async def test_programme_lists_upcoming_events_with_dates_and_places(client: Cli
         "9 November – 10 December 2020 · Online Hosted by ICLEI Local Governments for "
         "Sustainability",
         "Tuesday 26 January 2027 · Haarlem and online Hosted by Municipality of Haarlem",
+        "11 February – 10 June 2027 · Online Hosted by ICLEI Local Governments for "
+        "Sustainability",
         "Thursday 18 March 2027 · Zurich Hosted by City of Zurich",
         "15–16 June 2027 · Brussels and online Hosted by ICLEI Local Governments for "
         "Sustainability",
     ]
     assert [c.one("p", cls="availability").text for c in cards] == [
-        "Places available", "30 places left", "12 places left · places on application",
-        "120 places left",
+        "Places available", "30 places left", "100 places left",
+        "12 places left · places on application", "120 places left",
     ]
 
 
@@ -257,6 +260,7 @@ async def test_archive_lists_past_events_newest_first(client: Client) -> None:
     assert [c.one("h3").text for c in cards] == [
         "Procura+ Seminar 2027 (sample)",
         "Procura+ CityMatch Zurich on Recycled Concrete and Circular Procurement (sample)",
+        "Procura+ webinar series on circular ICT procurement 2027 (sample)",
         "Meet your Buyer: Haarlem Municipality on fair and circular ICT (sample)",
         SERIES_TITLE,
     ]
@@ -717,6 +721,7 @@ async def test_speaker_page_lists_their_slots(
     assert h1(page) == "Your speaking slots"
     slots = page.find_all("article", cls="session")
     assert [s.one("h3").text for s in slots] == [
+        "Welcome and introduction", "Welcome and introduction",
         "Welcome and introduction", "Welcome and introduction",
         "Welcome to the Procura+ Seminar", "Closing"]
     first = slots[0].one("dl", cls="details")

@@ -97,7 +97,7 @@ async def test_demo_loader_is_idempotent(db: AsyncSession, settings: Settings) -
     added = await load_demo_programme(db, now=utc_now(), settings=settings)
 
     assert (added, await _counts(db)) == ([], before)
-    assert before[0] == 4
+    assert before[0] == 5
 
 
 async def test_demo_has_a_summer_time_sample(client: Client, db: AsyncSession,
@@ -329,7 +329,7 @@ async def test_public_output_has_no_drafts_join_links_or_emails(
     assert "meet.example.org" not in public_text
     assert "join_url" not in public_text
     assert "@" not in public_text
-    assert listing.json()["total"] == 4
+    assert listing.json()["total"] == 5
 
 
 async def test_public_listing_filters_by_kind_and_date_and_pages(
@@ -342,14 +342,16 @@ async def test_public_listing_filters_by_kind_and_date_and_pages(
     in_2020 = await client.get("/api/events", params={"from": "2020-01-01", "to": "2020-12-31"})
     page_two = await client.get("/api/events", params={"page": 2, "page_size": 3})
 
-    assert [e["slug"] for e in webinars.json()["items"]] == [MAKE_ICT_FAIR_SLUG]
+    assert [e["slug"] for e in webinars.json()["items"]] == [
+        MAKE_ICT_FAIR_SLUG, "circular-ict-webinar-series-2027"]
     assert [e["slug"] for e in upcoming.json()["items"]] == [
         "meet-your-buyer-haarlem-fair-circular-ict",
+        "circular-ict-webinar-series-2027",
         "citymatch-zurich-recycled-concrete",
         "procura-plus-seminar-2027",
     ]
     assert [e["slug"] for e in in_2020.json()["items"]] == [MAKE_ICT_FAIR_SLUG]
-    assert (page_two.json()["total"], len(page_two.json()["items"])) == (4, 1)
+    assert (page_two.json()["total"], len(page_two.json()["items"])) == (5, 2)
 
 
 async def test_organiser_sees_join_links_and_can_publish_and_cancel(
