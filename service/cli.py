@@ -100,6 +100,18 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
+    import logging
+
+    from scheduling.scheduler import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    print("Procura Events worker: sending reminders, change notices and queued emails "
+          "(run the web service with PROCURA_RUN_SCHEDULER=false). Ctrl-C to stop.")
+    asyncio.run(run_worker(settings))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="procura-events", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke-token", help="revoke an organiser API token")
     revoke.add_argument("token_id", type=int)
     revoke.set_defaults(handler=cmd_revoke_token)
+    commands.add_parser(
+        "worker", help="run the scheduler (reminders, notices, email delivery) on its own"
+    ).set_defaults(handler=cmd_worker)
     return parser
 
 

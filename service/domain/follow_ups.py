@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import AgendaItem, Event, Session
+from service.db.models import AgendaItem, Event, Registration, Session
 from service.settings import Settings
 
 
@@ -78,6 +78,7 @@ class AgendaItemSnapshot:
     starts_at: datetime
     ends_at: datetime
     speaker_ids: tuple[int, ...]
+    sequence: int = 0
 
 
 def snapshot_agenda_item(item: AgendaItem) -> AgendaItemSnapshot:
@@ -88,6 +89,7 @@ def snapshot_agenda_item(item: AgendaItem) -> AgendaItemSnapshot:
         starts_at=item.starts_at,
         ends_at=item.ends_at,
         speaker_ids=tuple(s.person_id for s in item.speakers),
+        sequence=item.sequence,
     )
 
 
@@ -95,6 +97,9 @@ async def after_session_added(
     db: AsyncSession, session: Session, event: Event, *, now: datetime, settings: Settings
 ) -> None:
     """A new session of an event: whole-event registrants are enrolled in it."""
+    from service.domain.registration import enrol_in_new_session  # registration imports us
+
+    await enrol_in_new_session(db, session, now=now, settings=settings)
 
 
 async def after_session_changed(
@@ -107,6 +112,16 @@ async def after_session_changed(
         session.sequence += 1
         session.updated_at = now
         await db.flush()
+        # Imported here: these modules build on the programme, which imports this one.
+        from service.domain import change_notices, reminders, speaker_notices
+
+        await reminders.retime_reminders_for_session(db, session, event, now=now)
+        await change_notices.record_session_change(
+            db, session, event, before, now=now, settings=settings
+        )
+        await speaker_notices.notify_session_change(
+            db, session, event, before, now=now, settings=settings
+        )
 
 
 async def after_agenda_changed(
@@ -115,7 +130,52 @@ async def after_agenda_changed(
     now: datetime, settings: Settings, item: AgendaItem | None = None,
 ) -> None:
     """An agenda item was added, edited or removed: its speakers hear of their slots."""
+    from service.domain import change_notices, speaker_notices  # they import the programme
+
+    await change_notices.record_agenda_change(
+        db, session, added=added, removed=removed, moved_from=moved_from, item=item, now=now,
+        settings=settings,
+    )
+    await speaker_notices.notify_agenda_change(
+        db, session, added=added, removed=removed, moved_from=moved_from, now=now,
+        settings=settings,
+    )
+
+
+async def after_places_added(
+    db: AsyncSession, event: Event, *, now: datetime, settings: Settings
+) -> None:
+    """An organiser raised (or lifted) a limit on places: people waiting move up."""
+    from service.domain.registration import promote_waiting  # registration imports us
+
+    await promote_waiting(db, event.id, now=now, settings=settings)
+
+
+async def after_enrolment_confirmed(
+    db: AsyncSession, registration: Registration, session: Session, *, now: datetime,
+) -> None:
+    """A registrant now has a confirmed place in a session: plan their reminders."""
+    from service.domain import reminders  # it imports the programme
+
+    event = await db.get(Event, session.event_id)
+    assert event is not None
+    await reminders.plan_reminders_for_enrolment(db, registration, session, event, now=now)
+
+
+async def after_enrolment_ended(
+    db: AsyncSession, registration: Registration, session: Session, *, now: datetime,
+) -> None:
+    """A registrant no longer has a confirmed place (cancelled, declined, moved to waiting)."""
+    from service.domain import reminders  # it imports the programme
+
+    await reminders.cancel_reminders(
+        db, session_id=session.id, registration_id=registration.id, now=now,
+        note=reminders.NOTE_PLACE_ENDED,
+    )
 
 
 async def after_reminder_policy_changed(db: AsyncSession, event: Event, *, now: datetime) -> None:
     """The event's reminder offsets changed: pending reminders are re-planned."""
+    from service.domain import reminders  # it imports the programme
+
+    await reminders.replan_reminders_for_event(db, event, now=now)

@@ -6,6 +6,9 @@ from typing import Any, Protocol
 
 from litestar import Litestar
 
+from scheduling.scheduler import SchedulerLifespanHook
+from service.web import api_registration, api_reminders, feeds, pages
+
 
 class LifespanHook(Protocol):
     async def start(self, app: Litestar) -> Any: ...
@@ -15,3 +18,9 @@ class LifespanHook(Protocol):
 
 EXTRA_ROUTE_HANDLERS: list[Any] = []
 LIFESPAN_HOOKS: list[LifespanHook] = []
+
+EXTRA_ROUTE_HANDLERS.extend(feeds.ROUTE_HANDLERS)  # calendar feeds and feed links
+EXTRA_ROUTE_HANDLERS.extend(pages.PAGE_ROUTE_HANDLERS)  # public HTML pages and static files
+EXTRA_ROUTE_HANDLERS.extend(api_registration.ROUTE_HANDLERS)  # registrations API
+EXTRA_ROUTE_HANDLERS.extend(api_reminders.ROUTE_HANDLERS)  # an event's reminders
+LIFESPAN_HOOKS.append(SchedulerLifespanHook())  # reminders, notices, outbox delivery

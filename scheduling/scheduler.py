@@ -1,0 +1,213 @@
+"""APScheduler wakes the jobs; the database remembers everything else.
+
+An `AsyncIOScheduler` (APScheduler 3.11) with the default in-memory job store runs the
+fixed table of `scheduling.jobs.JOBS` on the service's event loop, every second or so,
+each job at most once at a time (`max_instances=1`, `coalesce=True`). Nothing durable
+lives in the scheduler: what is due and what was sent is in our tables, so a restart only
+has to run the jobs again, and several schedulers (the web process, `procura-events
+worker` processes) can run against one PostgreSQL database, coordinated by row claims.
+
+It runs inside the web process by default (`SchedulerLifespanHook`, when
+`settings.run_scheduler`; env PROCURA_RUN_SCHEDULER) or in a worker process of its own
+(`run_worker`, the `procura-events worker` command; then start the web with
+PROCURA_RUN_SCHEDULER=false).
+
+Stopping is graceful: jobs finish the batch they are in (their transactions commit or
+roll back whole), and are only cancelled after `grace_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notifications.transport import MailTransport, make_transport
+from scheduling.jobs import JOBS, Job, JobContext
+from service.db.engine import create_engine, make_sessionmaker
+from service.db.migrate import ensure_migrated
+from service.settings import Settings
+
+logger = logging.getLogger("procura_events.scheduler")
+
+
+class _SkipExpectedOverlap(logging.Filter):
+    """A job still draining when its next tick comes is normal here, not a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+def _quiet_apscheduler() -> None:
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _SkipExpectedOverlap) for f in scheduler_log.filters):
+        scheduler_log.addFilter(_SkipExpectedOverlap())
+    executors_log = logging.getLogger("apscheduler.executors")
+    if executors_log.level == logging.NOTSET:
+        # "Running job ..." every second per job says nothing; failures are logged by us.
+        executors_log.setLevel(logging.WARNING)
+
+
+def _first_line(error: BaseException) -> str:
+    # SQLAlchemy puts the statement's parameters (mail bodies, private links) after the
+    # first line of its messages: they must not reach the logs.
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text[:300]}"
+
+
+class Scheduler:
+    """The periodic jobs of one process; `start` inside a running event loop."""
+
+    def __init__(
+        self, context: JobContext, *, jobs: Sequence[tuple[str, Job, float]] = JOBS,
+        interval_scale: float = 1.0,
+    ) -> None:
+        self.context = context
+        self.jobs = tuple(jobs)
+        self.interval_scale = interval_scale
+        self.runs: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
+        self._scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[int]] = set()
+        self._progress = asyncio.Event()
+
+    @property
+    def is_running(self) -> bool:
+        return self._scheduler is not None
+
+    def start(self) -> None:
+        """Register the jobs and run each of them at once (catching up after downtime)."""
+        if self._scheduler is not None:
+            return
+        _quiet_apscheduler()
+        self.context.stopping = False
+        scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+        )
+        first_run = datetime.now(UTC)
+        for name, job, seconds in self.jobs:
+            scheduler.add_job(
+                self._run, "interval", seconds=seconds * self.interval_scale, args=(name, job),
+                id=name, name=name, next_run_time=first_run,
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+        logger.info("Scheduler started (worker %s): %s", self.context.worker_id,
+                    ", ".join(name for name, _, _ in self.jobs))
+
+    async def _run(self, name: str, job: Job) -> None:
+        # The job runs in a task of its own: APScheduler's shutdown cancels the coroutine it
+        # started, and that must not cut a batch short (see `stop`).
+        task = asyncio.ensure_future(job(self.context))
+        self._running.add(task)
+        task.add_done_callback(lambda done: self._finished(name, done))
+        try:
+            await asyncio.wait([task])
+        except asyncio.CancelledError:
+            if not self.context.stopping:
+                raise
+            # APScheduler's shutdown cancels us; `stop` waits for the job itself.
+
+    def _finished(self, name: str, task: asyncio.Task[int]) -> None:
+        self._running.discard(task)
+        if task.cancelled():
+            logger.warning("Job %s was cancelled while running", name)
+        elif (error := task.exception()) is not None:
+            self.failures[name] += 1
+            logger.error("Job %s failed: %s", name, _first_line(error))
+            logger.debug("Job %s failed", name, exc_info=error)
+        self.runs[name] += 1
+        self._progress.set()
+
+    async def wait_for_runs(self, count: int = 1) -> None:
+        """Until every job has finished `count` runs since this scheduler was made (tests:
+        wrap in `asyncio.timeout`)."""
+
+        def done() -> bool:
+            return all(self.runs[name] >= count for name, _, _ in self.jobs)
+
+        while not done():
+            self._progress.clear()
+            await self._progress.wait()
+
+    async def stop(self, *, grace_seconds: float = 30.0) -> None:
+        """No new runs; running jobs finish their batch (cancelled after `grace_seconds`)."""
+        scheduler, self._scheduler = self._scheduler, None
+        self.context.stopping = True
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
+        running = set(self._running)
+        if running:
+            _, late = await asyncio.wait(running, timeout=grace_seconds)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        logger.info("Scheduler stopped (worker %s)", self.context.worker_id)
+
+
+async def start_scheduler(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *,
+    transport: MailTransport | None = None, interval_scale: float = 1.0, **options: Any,
+) -> Scheduler:
+    """A started scheduler for this process; the caller closes `context.transport` after."""
+    context = JobContext(
+        sessionmaker=sessionmaker, settings=settings,
+        transport=transport or make_transport(settings), **options,
+    )
+    scheduler = Scheduler(context, interval_scale=interval_scale)
+    scheduler.start()
+    return scheduler
+
+
+class SchedulerLifespanHook:
+    """Runs the scheduler inside the web process unless PROCURA_RUN_SCHEDULER is false."""
+
+    def __init__(self, *, interval_scale: float = 1.0) -> None:
+        self.interval_scale = interval_scale
+
+    async def start(self, app: Litestar) -> Scheduler | None:
+        settings: Settings = app.state.settings
+        if not settings.run_scheduler:
+            logger.info("Scheduler not started here (PROCURA_RUN_SCHEDULER is off)")
+            return None
+        return await start_scheduler(app.state.sessionmaker, settings,
+                                     interval_scale=self.interval_scale)
+
+    async def stop(self, app: Litestar, handle: Scheduler | None) -> None:
+        if handle is not None:
+            await handle.stop()
+            await handle.context.transport.close()
+
+
+async def run_worker(
+    settings: Settings, *, stop_event: asyncio.Event | None = None, interval_scale: float = 1.0
+) -> None:
+    """The scheduler alone, until SIGINT/SIGTERM (or `stop_event`): `procura-events worker`."""
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_migrated(engine, settings.database_url)
+        stop = stop_event or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, threads
+                loop.add_signal_handler(sig, stop.set)
+        scheduler = await start_scheduler(make_sessionmaker(engine), settings,
+                                          interval_scale=interval_scale)
+        try:
+            await stop.wait()
+        finally:
+            await scheduler.stop()
+            await scheduler.context.transport.close()
+    finally:
+        await engine.dispose()

@@ -1,0 +1,217 @@
+"""The scheduler: restart recovery, the web process hook, the worker, and two workers at once.
+
+The database holds what is due, so these tests arrange due reminders and let the real
+APScheduler (with short intervals) or the job functions deliver them to a real aiosmtpd.
+Time is moved with time-machine; waiting is on job completions, never on the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from litestar import Litestar
+from litestar.datastructures import State
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.delivery import deliver_due_emails
+from notifications.transport import SmtpTransport
+from scheduling.jobs import JobContext, job_deliver_outbox, job_send_due_reminders
+from scheduling.scheduler import Scheduler, SchedulerLifespanHook, run_worker
+from service.db.engine import create_engine, make_sessionmaker, session_scope
+from service.db.models import OutboxEmail, OutboxStatus
+from service.domain.reminders import NOTE_STARTED, process_due_reminders
+from service.settings import Settings
+from service.web import routes
+from tests.integration.reminder_builders import (
+    Sessionmaker,
+    make_event,
+    make_session,
+    register,
+    reminders_of,
+    subject_of,
+)
+from tests.smtp_server import SmtpTestServer
+
+SATURDAY = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
+MONDAY_0930_CET = datetime(2026, 10, 26, 8, 30, tzinfo=UTC)
+SUNDAY_1000_CET = datetime(2026, 10, 25, 9, 0, tzinfo=UTC)
+FAST = 0.02  # interval scale: jobs every 20-40 ms instead of every 1-2 s
+
+
+async def until(scheduler: Scheduler, condition: Callable[[], bool]) -> None:
+    """Let the scheduler's jobs run until `condition` holds (checked after each round)."""
+    async with asyncio.timeout(20):
+        rounds = 1
+        while True:
+            await scheduler.wait_for_runs(rounds)
+            if condition():
+                return
+            rounds += 1
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp_server: SmtpTestServer) -> Settings:
+    return replace(settings, smtp=smtp_server.smtp_settings(connections=2))
+
+
+async def two_sessions(db: AsyncSession, settings: Settings) -> None:
+    """Ana in a session on Monday 09:00 CET, Ben in one on Monday 20:00 CET (webinar policy)."""
+    event = await make_event(db, settings)
+    morning = await make_session(db, settings, event, starts_at="2026-10-26T09:00",
+                                 ends_at="2026-10-26T10:00", title="Morning session")
+    evening = await make_session(db, settings, event, starts_at="2026-10-26T20:00",
+                                 ends_at="2026-10-26T21:00", title="Evening session")
+    await register(db, event, morning, "Ana Silva")
+    await register(db, event, evening, "Ben Weber")
+    await db.commit()
+
+
+async def test_after_a_restart_due_reminders_go_out_once_and_started_sessions_are_skipped(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
+    smtp_server: SmtpTestServer,
+) -> None:
+    await two_sessions(db, mail_settings)
+    transport = SmtpTransport(mail_settings.smtp)
+    context = JobContext(sessionmaker=db_sessionmaker, settings=mail_settings, transport=transport)
+
+    with time_machine.travel(SATURDAY, tick=True):
+        before = Scheduler(context, interval_scale=FAST)
+        before.start()
+        await until(before, lambda: True)
+        await before.stop()
+    sent_before_downtime = len(smtp_server.messages)
+    # Down from Saturday noon until Monday 09:30 CET: the morning session has started.
+    with time_machine.travel(MONDAY_0930_CET, tick=True):
+        after = Scheduler(context, interval_scale=FAST)
+        after.start()
+        await until(after, lambda: len(smtp_server.messages) >= 1)
+        await after.wait_for_runs(after.runs["deliver_outbox"] + 3)  # a few more rounds
+        await after.stop()
+    await transport.close()
+
+    assert sent_before_downtime == 0
+    assert [(m.rcpt_tos, subject_of(m.message)) for m in smtp_server.messages] == [
+        (("ben@social-ict.example.org",),
+         "Reminder: Evening session starts today at 20:00 CET"),
+    ]
+    assert [(name, offset, status, note) for name, offset, status, _, note
+            in await reminders_of(db_sessionmaker)] == [
+        ("Ana Silva", 1440, "skipped", NOTE_STARTED),
+        ("Ana Silva", 60, "skipped", NOTE_STARTED),
+        ("Ben Weber", 1440, "sent", None),
+        ("Ben Weber", 60, "pending", None),
+    ]
+
+
+async def test_the_web_process_hook_runs_the_scheduler_unless_switched_off(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
+    smtp_server: SmtpTestServer,
+) -> None:
+    await two_sessions(db, mail_settings)
+    hook = SchedulerLifespanHook(interval_scale=FAST)
+    app = Litestar(route_handlers=[], state=State(
+        {"settings": replace(mail_settings, run_scheduler=True), "sessionmaker": db_sessionmaker}))
+    app_off = Litestar(route_handlers=[], state=State(
+        {"settings": replace(mail_settings, run_scheduler=False), "sessionmaker": db_sessionmaker}))
+
+    with time_machine.travel(SUNDAY_1000_CET, tick=True):
+        assert await hook.start(app_off) is None
+        handle = await hook.start(app)
+        assert handle is not None
+        await until(handle, lambda: len(smtp_server.messages) >= 1)
+        await hook.stop(app, handle)
+
+    assert [m.rcpt_tos for m in smtp_server.messages] == [("ana@social-ict.example.org",)]
+    assert any(isinstance(h, SchedulerLifespanHook) for h in routes.LIFESPAN_HOOKS)
+
+
+async def test_the_worker_command_runs_the_same_jobs_until_told_to_stop(
+    db: AsyncSession, mail_settings: Settings, smtp_server: SmtpTestServer,
+) -> None:
+    await two_sessions(db, mail_settings)
+    stop = asyncio.Event()
+
+    with time_machine.travel(SUNDAY_1000_CET, tick=True):
+        worker = asyncio.create_task(run_worker(mail_settings, stop_event=stop,
+                                                interval_scale=FAST))
+        async with asyncio.timeout(20):
+            while not smtp_server.messages:  # the worker is another "process": poll the server
+                await asyncio.sleep(0.01)
+        stop.set()
+        await worker
+
+    assert [m.rcpt_tos for m in smtp_server.messages] == [("ana@social-ict.example.org",)]
+
+
+async def test_jobs_drain_a_burst_in_one_run(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
+    smtp_server: SmtpTestServer,
+) -> None:
+    event = await make_event(db, mail_settings)
+    session = await make_session(db, mail_settings, event, starts_at="2026-10-26T10:00",
+                                 ends_at="2026-10-26T11:00")
+    for number in range(25):
+        await register(db, event, session, f"Person{number:02d} Test")
+    await db.commit()
+    transport = SmtpTransport(mail_settings.smtp)
+    context = JobContext(sessionmaker=db_sessionmaker, settings=mail_settings,
+                         transport=transport, reminder_batch=10, email_batch=10)
+
+    with time_machine.travel(SUNDAY_1000_CET, tick=False):
+        queued = await job_send_due_reminders(context)
+        delivered = await job_deliver_outbox(context)
+    await transport.close()
+
+    assert (queued, delivered, len(smtp_server.messages)) == (25, 25, 25)
+
+
+@pytest.mark.postgres_only
+async def test_two_workers_on_postgresql_deliver_each_reminder_exactly_once(
+    db: AsyncSession, mail_settings: Settings, smtp_server: SmtpTestServer,
+) -> None:
+    if not mail_settings.database_url.startswith("postgresql"):
+        pytest.skip("row claims between workers need PostgreSQL (SQLite has one writer)")
+    event = await make_event(db, mail_settings)
+    session = await make_session(db, mail_settings, event, starts_at="2026-10-26T10:00",
+                                 ends_at="2026-10-26T11:00")
+    for number in range(60):
+        await register(db, event, session, f"Person{number:02d} Test")
+    await db.commit()
+    now = SUNDAY_1000_CET + timedelta(seconds=1)
+
+    async def worker(name: str) -> tuple[int, int]:
+        engine = create_engine(mail_settings.database_url)
+        sessionmaker = make_sessionmaker(engine)
+        transport = SmtpTransport(mail_settings.smtp)
+        queued = sent = 0
+        try:
+            while True:
+                async with session_scope(sessionmaker) as work:
+                    reminders = await process_due_reminders(
+                        work, now=now, settings=mail_settings, batch_size=7)
+                delivery = await deliver_due_emails(
+                    sessionmaker, transport, settings=mail_settings, now=now, batch_size=7,
+                    worker_id=name)
+                queued, sent = queued + reminders.sent, sent + delivery.sent
+                if reminders.claimed == 0 and delivery.claimed == 0:
+                    return queued, sent
+        finally:
+            await transport.close()
+            await engine.dispose()
+
+    (queued_a, sent_a), (queued_b, sent_b) = await asyncio.gather(worker("a"), worker("b"))
+
+    recipients = sorted(m.rcpt_tos[0] for m in smtp_server.messages)
+    assert recipients == sorted(f"person{n:02d}@social-ict.example.org" for n in range(60))
+    assert (queued_a + queued_b, sent_a + sent_b) == (60, 60)
+    assert min(queued_a, queued_b, sent_a, sent_b) > 0  # both workers really took part
+    async with db.begin():
+        statuses = (await db.execute(
+            select(OutboxEmail.status, func.count()).group_by(OutboxEmail.status))).all()
+    assert [(str(status), count) for status, count in statuses] == [(str(OutboxStatus.SENT), 60)]
