@@ -28,6 +28,8 @@ def _sqlite_path(url: str) -> Path | None:
 
 
 def create_engine(database_url: str, **options: Any) -> AsyncEngine:
+    # SQL errors must not carry bound values into logs: they hold emails and private links.
+    options.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
         path = _sqlite_path(database_url)
         if path is not None:
