@@ -182,6 +182,15 @@ async def send_confirmation(
     now: datetime, settings: Settings,
 ) -> None:
     """Registered with a place: the invite for every confirmed session."""
+    await _send_place_with_invite(db, registration, event, "registration_confirmed_to_registrant",
+                                  links=links, now=now, settings=settings)
+
+
+async def _send_place_with_invite(
+    db: AsyncSession, registration: Registration, event: Event, template: str, *,
+    links: RegistrantLinks, now: datetime, settings: Settings,
+) -> None:
+    """A place given (at once or on approval): confirmed sessions with the invite."""
     confirmed = _sessions_in(registration, EnrolmentStatus.CONFIRMED)
     waiting = _sessions_in(registration, EnrolmentStatus.WAITING)
     context = _context(
@@ -189,7 +198,7 @@ async def send_confirmation(
         sessions=_views(confirmed, event, with_join_url=True),
         waiting_sessions=_views(waiting, event, with_join_url=False),
     )
-    await _send(db, registration, event, "registration_confirmed_to_registrant", context,
+    await _send(db, registration, event, template, context,
                 now=now, settings=settings, invite=("REQUEST", confirmed))
 
 
@@ -228,15 +237,8 @@ async def send_approved(
     now: datetime, settings: Settings,
 ) -> None:
     """An application accepted with a place: the invite."""
-    confirmed = _sessions_in(registration, EnrolmentStatus.CONFIRMED)
-    waiting = _sessions_in(registration, EnrolmentStatus.WAITING)
-    context = _context(
-        registration, event, links, settings,
-        sessions=_views(confirmed, event, with_join_url=True),
-        waiting_sessions=_views(waiting, event, with_join_url=False),
-    )
-    await _send(db, registration, event, "registration_approved_to_registrant", context,
-                now=now, settings=settings, invite=("REQUEST", confirmed))
+    await _send_place_with_invite(db, registration, event, "registration_approved_to_registrant",
+                                  links=links, now=now, settings=settings)
 
 
 async def send_promoted(

@@ -11,7 +11,7 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
@@ -114,20 +114,7 @@ def registration_out(
             )
         )
     return rs.RegistrationOut(
-        status=registration.status,
-        waiting_position=position,
-        name=registration.name,
-        email=registration.email,
-        organisation_name=registration.organisation_name,
-        organisation_kind=registration.organisation_kind,
-        country=registration.country,
-        job_title=registration.job_title,
-        access_note=registration.access_note,
-        company=registration.company,
-        sector=registration.sector,
-        offer_note=registration.offer_note,
-        is_whole_event=registration.is_whole_event,
-        consent_at=iso_utc(registration.consent_at),
+        **_registrant_fields(registration, position),
         created_at=iso_utc(registration.created_at),
         event=rs.RegistrationEventOut(
             slug=event.slug, title=event.title, kind=event.kind, timezone=zone,
@@ -140,25 +127,32 @@ def registration_out(
     )
 
 
+def _registrant_fields(registration: Registration, position: int | None) -> dict[str, Any]:
+    """What the registrant told us and where they stand: shown to them and to organisers."""
+    return {
+        "status": registration.status,
+        "waiting_position": position,
+        "name": registration.name,
+        "email": registration.email,
+        "organisation_name": registration.organisation_name,
+        "organisation_kind": registration.organisation_kind,
+        "country": registration.country,
+        "job_title": registration.job_title,
+        "access_note": registration.access_note,
+        "company": registration.company,
+        "sector": registration.sector,
+        "offer_note": registration.offer_note,
+        "is_whole_event": registration.is_whole_event,
+        "consent_at": iso_utc(registration.consent_at),
+    }
+
+
 def organiser_registration_out(registration: Registration, position: int | None
                                ) -> rs.OrganiserRegistrationOut:
     return rs.OrganiserRegistrationOut(
         id=registration.id,
         event_id=registration.event_id,
-        status=registration.status,
-        waiting_position=position,
-        name=registration.name,
-        email=registration.email,
-        organisation_name=registration.organisation_name,
-        organisation_kind=registration.organisation_kind,
-        country=registration.country,
-        job_title=registration.job_title,
-        access_note=registration.access_note,
-        company=registration.company,
-        sector=registration.sector,
-        offer_note=registration.offer_note,
-        is_whole_event=registration.is_whole_event,
-        consent_at=iso_utc(registration.consent_at),
+        **_registrant_fields(registration, position),
         waiting_since=_iso(registration.waiting_since),
         decided_at=_iso(registration.decided_at),
         cancelled_at=_iso(registration.cancelled_at),
