@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import email
 import email.policy
 from dataclasses import replace
 from datetime import UTC, datetime
+from email.header import decode_header, make_header
 from email.message import EmailMessage as MimeMessage
 from email.message import MIMEPart
 from email.parser import BytesParser
@@ -341,3 +343,97 @@ def test_naive_now_is_refused() -> None:
             message_id="<x@y>",
             now=datetime(2026, 1, 1),  # noqa: DTZ001
         )
+
+
+def compose_with_subject(message: EmailMessage, subject: str) -> bytes:
+    rendered = RenderedEmail(subject=subject, text="Dear Zoë,\n\nSee you 🎉 soon.\n", html="<p>Hi</p>")
+    return build_mime(
+        message, rendered, settings=make_settings(), message_id="<rt@example.org>", now=NOW
+    )
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Short",
+        "Webinar: circular procurement of furniture and ICT equipment for municipalities"
+        " across Europe, session two of four, with a long agenda",
+        "Anmeldung bestätigt: Kreislaufwirtschaft in der öffentlichen Beschaffung — "
+        "Möbel, IKT und Lebensmittel für Städte 🎉🌍 in Brüssel, Łódź und Sevilla",
+        "Spaces  kept   as   typed and =?utf-8?q?not_decoded?= twice",
+        "🎉" * 60,
+        "x" * 120,
+    ],
+)
+def test_subject_round_trips_exactly(subject: str) -> None:
+    raw = compose_with_subject(make_message(), subject)
+
+    raw.decode("ascii")
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    assert parse(raw)["Subject"] == subject
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ana Silva",
+        "Zoë Müller-Łukasiewicz 🎉",
+        'O\'Brien, "Pat" <pat@evil.example> (Ltd.) \\ x',
+        "<b>Bold</b> & Co",
+        "Ünïcødé " * 20,
+        "=?utf-8?q?Spoofed?=",
+    ],
+)
+def test_names_round_trip_in_every_address_header(name: str) -> None:
+    message = make_message(to_name=name, reply_to="Host <host@city.example.org>")
+
+    raw = compose(message)
+    parsed = parse(raw)
+
+    expected = clean_display_name(name)
+    to = parsed["To"].addresses
+    assert [a.addr_spec for a in to] == ["ana@example.org"]
+    if expected.isascii() or len(expected.encode()) <= 39:
+        assert [a.display_name for a in to] == [expected]
+    else:
+        # Several encoded words: Python's address parser keeps the folding space between
+        # them, which RFC 2047 says to drop; check with a decoder that follows the RFC.
+        folded = email.message_from_bytes(raw)["To"]
+        assert str(make_header(decode_header(folded))) == f"{expected} <ana@example.org>"
+    assert header_names(raw)[:8] == [
+        "Subject", "From", "To", "Reply-To", "Date", "Message-ID", "Auto-Submitted",
+        "MIME-Version",
+    ]
+
+
+def test_every_part_round_trips() -> None:
+    calendar = make_calendar()
+    message = make_message(to_name="Zoë", calendar=calendar, calendar_method="REQUEST")
+    text = "Dear Zoë,\n\n" + "A long line with trailing space and = signs " * 5 + " \n-- \nBye\n"
+    html = "<p>Ünïcødé &amp; 🎉</p>\n" + "<td style=\"x\">" * 30 + "\n"
+    rendered = RenderedEmail(subject="Invitation — Zoë", text=text, html=html)
+
+    raw = build_mime(
+        message, rendered, settings=make_settings(), message_id="<rt@example.org>", now=NOW
+    )
+    parsed = parse(raw)
+
+    alternative, attachment = parsed.iter_parts()
+    text_part, html_part, calendar_part = alternative.iter_parts()
+    assert text_part.get_content().replace("\r\n", "\n") == text
+    assert html_part.get_content().replace("\r\n", "\n") == html
+    assert calendar_part.get_payload(decode=True) == calendar
+    assert attachment.get_payload(decode=True) == calendar
+    assert [part.get("MIME-Version") for part in parsed.walk()] == ["1.0"] + [None] * 5
+    assert [part.defects for part in parsed.walk()] == [[]] * 6
+    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
+    assert parsed["Subject"] == "Invitation — Zoë"
+    assert parsed["Date"] == "Mon, 02 Mar 2026 08:30:00 +0000"
+    assert parsed["Message-ID"] == "<rt@example.org>"
+
+
+def test_subject_with_a_line_break_is_refused() -> None:
+    with pytest.raises(ValueError, match="one line"):
+        compose_with_subject(make_message(), "Hello\r\nBcc: evil@example.com")
