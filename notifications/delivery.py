@@ -9,17 +9,22 @@ A scheduled job calls `deliver_due_emails` every second or so. Each call
    rows are picked with `FOR UPDATE SKIP LOCKED`, so workers never claim the same row; on
    SQLite (one writer at a time) the UPDATE repeats the "due" condition as its guard;
 2. sends on up to `settings.smtp.connections` connections at once;
-3. records each outcome in its own short transaction, with an `EmailAttempt` row every
-   time: sent; retry with exponential backoff and jitter (failed after `MAX_ATTEMPTS`);
-   failed at once on a permanent (5xx) refusal. The row is only moved if this worker still
-   holds the claim it made (same `claimed_by` and `attempts`): a worker that overran its
-   lease cannot overwrite what the new claimant recorded.
+3. records the outcomes as they come in, in short transactions, each holding the outcomes
+   that arrived within `GROUP_COMMIT_DELAY` or while the previous one committed (group
+   commit: a few transactions per batch instead of one per email), with an `EmailAttempt`
+   row every time: sent; retry with exponential backoff and jitter (failed after
+   `MAX_ATTEMPTS`); failed at once on a permanent (5xx) refusal. A row is only moved if
+   this worker still holds the claim it made (same `claimed_by` and `attempts`, in each
+   UPDATE's WHERE): a worker that overran its lease cannot overwrite what the new claimant
+   recorded.
 
 Nothing is lost, but one double send remains possible: a crash after the server's 250 and
 before the outcome commits leaves the row `sending`; once the lease ends another run sends
 it again, with the SAME Message-ID (stored with the row), which receiving systems use to
-drop duplicates. Messages not yet started when the lease is about to run out are handed
-back instead of sent, so a slow batch does not widen that window.
+drop duplicates. Group commit keeps that window short: an outcome waits at most
+`GROUP_COMMIT_DELAY` plus the transaction under way, never for the rest of the batch.
+Messages not yet started when the lease is about to run out are handed back instead of
+sent, so a slow batch does not widen that window.
 
 All timestamps come from the `now` passed in; this module never reads the clock for them.
 """
@@ -29,11 +34,12 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.message import envelope_sender
@@ -50,6 +56,8 @@ MAX_ATTEMPTS = 10
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)
 MIN_LEASE = timedelta(minutes=5)
+# How long a sent email's outcome may wait for others to share its transaction.
+GROUP_COMMIT_DELAY = 0.05
 _JITTER = random.Random()
 
 
@@ -148,16 +156,10 @@ async def _claim(
     return sorted(claims, key=lambda claim: claim.id)
 
 
-async def _record(
-    db: AsyncSession,
-    claim: _Claim,
-    result: _Result,
-    *,
-    now: datetime,
-    worker_id: str,
-    rng: random.Random | None,
-) -> OutboxStatus | None:
-    """Apply one outcome if the claim is still ours; return the new status (None if lost)."""
+def _values_for(
+    claim: _Claim, result: _Result, *, now: datetime, rng: random.Random | None
+) -> dict[str, object]:
+    """The row's new values for one outcome."""
     values: dict[str, object] = {"claimed_until": None}
     if result.outcome is None:
         # Handed back unsent: that was not an attempt.
@@ -179,36 +181,79 @@ async def _record(
             "next_attempt_at": now + retry_delay(claim.attempts, rng),
             "last_error": result.detail,
         }
+    return values
 
-    # Lock-and-recheck in one statement: only the claim we made may be moved on.
-    moved = await db.scalar(
-        update(OutboxEmail)
-        .where(
-            OutboxEmail.id == claim.id,
-            OutboxEmail.status == OutboxStatus.SENDING,
-            OutboxEmail.claimed_by == worker_id,
-            OutboxEmail.attempts == claim.attempts,
-        )
-        .values(**values)
-        .returning(OutboxEmail.id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.outcome is not None:
-        db.add(
-            EmailAttempt(
-                outbox_email_id=claim.id,
-                attempted_at=now,
-                outcome=result.outcome.value,
-                smtp_code=result.smtp_code,
-                detail=result.detail,
+
+def _still_ours(worker_id: str) -> ColumnElement[bool]:
+    return and_(OutboxEmail.status == OutboxStatus.SENDING, OutboxEmail.claimed_by == worker_id)
+
+
+async def _record(
+    db: AsyncSession,
+    outcomes: Sequence[tuple[_Claim, _Result]],
+    *,
+    now: datetime,
+    worker_id: str,
+    rng: random.Random | None,
+) -> list[OutboxStatus | None]:
+    """Apply outcomes whose claims are still ours; each one's new status (None if lost)."""
+    moved: set[int] = set()
+    statuses: dict[int, OutboxStatus] = {}
+    sent = [claim for claim, result in outcomes if result.outcome is Outcome.SENT]
+    # Lock-and-recheck in the UPDATE itself: only the claims we made (id and attempts) move.
+    if sent:
+        values = _values_for(sent[0], _Result(Outcome.SENT), now=now, rng=rng)
+        moved.update(
+            await db.scalars(
+                update(OutboxEmail)
+                .where(
+                    OutboxEmail.id.in_([claim.id for claim in sent]),  # the primary key's index
+                    tuple_(OutboxEmail.id, OutboxEmail.attempts).in_(
+                        [(claim.id, claim.attempts) for claim in sent]
+                    ),
+                    _still_ours(worker_id),
+                )
+                .values(**values)
+                .returning(OutboxEmail.id)
+                .execution_options(synchronize_session=False)
             )
         )
-        await db.flush()
-    if moved is None:
-        return None
-    status = values["status"]
-    assert isinstance(status, OutboxStatus)
-    return status
+        statuses |= {claim.id: OutboxStatus.SENT for claim in sent}
+    # Retries, failures and hand-backs (rare) each have values of their own.
+    for claim, result in outcomes:
+        if result.outcome is Outcome.SENT:
+            continue
+        values = _values_for(claim, result, now=now, rng=rng)
+        row_id = await db.scalar(
+            update(OutboxEmail)
+            .where(
+                OutboxEmail.id == claim.id,
+                OutboxEmail.attempts == claim.attempts,
+                _still_ours(worker_id),
+            )
+            .values(**values)
+            .returning(OutboxEmail.id)
+            .execution_options(synchronize_session=False)
+        )
+        if row_id is not None:
+            moved.add(row_id)
+        status = values["status"]
+        assert isinstance(status, OutboxStatus)
+        statuses[claim.id] = status
+    attempts = [
+        {
+            "outbox_email_id": claim.id,
+            "attempted_at": now,
+            "outcome": result.outcome.value,
+            "smtp_code": result.smtp_code,
+            "detail": result.detail,
+        }
+        for claim, result in outcomes
+        if result.outcome is not None
+    ]
+    if attempts:
+        await db.execute(insert(EmailAttempt), attempts)
+    return [statuses[claim.id] if claim.id in moved else None for claim, _ in outcomes]
 
 
 async def _send(transport: MailTransport, claim: _Claim, sender: str) -> _Result:
@@ -249,22 +294,39 @@ async def deliver_due_emails(
     start_by = loop.time() + lease.total_seconds() * 0.8
     parallel = asyncio.Semaphore(max(1, settings.smtp.connections))
 
-    async def handle(claim: _Claim) -> tuple[Outcome | None, OutboxStatus | None]:
+    finished: asyncio.Queue[tuple[_Claim, _Result]] = asyncio.Queue()
+
+    async def handle(claim: _Claim) -> None:
         async with parallel:
             if loop.time() > start_by:
                 result = _Result(outcome=None)
             else:
                 result = await _send(transport, claim, sender)
-        async with session_scope(sessionmaker) as db:
-            status = await _record(db, claim, result, now=now, worker_id=worker_id, rng=rng)
-        return result.outcome, status
+        finished.put_nowait((claim, result))
 
-    # gather, not a TaskGroup: one failing record must not cancel sends already under way.
+    async def record_all() -> list[tuple[Outcome | None, OutboxStatus | None]]:
+        # Group commit: whatever finished while the last transaction ran goes into the next.
+        recorded: list[tuple[Outcome | None, OutboxStatus | None]] = []
+        while len(recorded) < len(claims):
+            group = [await finished.get()]
+            if len(recorded) + 1 < len(claims):
+                # A moment for more outcomes to join: fewer, larger transactions.
+                await asyncio.sleep(GROUP_COMMIT_DELAY)
+            while not finished.empty():
+                group.append(finished.get_nowait())
+            async with session_scope(sessionmaker) as db:
+                statuses = await _record(db, group, now=now, worker_id=worker_id, rng=rng)
+            recorded += [(r.outcome, status) for (_, r), status in zip(group, statuses, strict=True)]
+        return recorded
+
+    # gather, not a TaskGroup: a failing record must not cancel sends already under way.
+    recorder = asyncio.ensure_future(record_all())
     done = await asyncio.gather(*(handle(claim) for claim in claims), return_exceptions=True)
     errors = [item for item in done if isinstance(item, BaseException)]
-    if errors:
+    if errors:  # not expected (`_send` turns every error into an outcome), but never hang
+        recorder.cancel()
         raise errors[0]
-    outcomes = [item for item in done if not isinstance(item, BaseException)]
+    outcomes = await recorder
     applied = [(outcome, status) for outcome, status in outcomes if status is not None]
     return DeliveryReport(
         claimed=len(claims),

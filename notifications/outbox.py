@@ -2,14 +2,18 @@
 
 `enqueue_email` renders and composes the message now (so what is sent is what was decided,
 even if a template changes later) and adds it to the outbox with the change that caused
-it: if that transaction rolls back, no email exists. It flushes but never commits, and
-never sends: `notifications.delivery` does that after the commit. The query helpers give
-organisers an email history without loading the stored message bodies.
+it: if that transaction rolls back, no email exists. `enqueue_emails` does the same for a
+batch (the reminder job) in one multi-row INSERT; with a `dedupe_key`, the INSERT's
+ON CONFLICT DO NOTHING is the duplicate check, so each email costs one statement. They
+flush but never commit, and never send: `notifications.delivery` does that after the
+commit. The query helpers give organisers an email history without loading the stored
+message bodies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +38,44 @@ def base_context(settings: Settings) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message for `enqueue_emails`, with what the outbox row records about it."""
+
+    message: EmailMessage
+    event_id: int | None = None
+    registration_id: int | None = None
+    person_id: int | None = None
+    dedupe_key: str | None = None
+    due_at: datetime | None = None
+
+
+def _row_values(item: OutboxItem, *, settings: Settings, now: datetime) -> dict[str, Any]:
+    """The outbox row for one message, rendered and composed now."""
+    message = item.message
+    context: Mapping[str, object] = {**base_context(settings), **message.context}
+    rendered = render_email(message.template, context, message.language)
+    message_id = make_message_id(settings)
+    return {
+        "message_id": message_id,
+        "dedupe_key": item.dedupe_key,
+        "template": message.template,
+        "to_address": message.to_address,
+        "subject": rendered.subject[:500],
+        "raw_message": build_mime(
+            message, rendered, settings=settings, message_id=message_id, now=now
+        ),
+        "status": OutboxStatus.QUEUED,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "event_id": item.event_id,
+        "registration_id": item.registration_id,
+        "person_id": item.person_id,
+        "due_at": item.due_at,
+        "created_at": now,
+    }
+
+
 async def enqueue_email(
     db: AsyncSession,
     message: EmailMessage,
@@ -47,60 +89,54 @@ async def enqueue_email(
     due_at: datetime | None = None,
 ) -> OutboxEmail | None:
     """Queue `message`; None (and nothing added) if `dedupe_key` is already in the outbox."""
-    if dedupe_key is not None and await find_email_by_dedupe_key(db, dedupe_key) is not None:
-        return None
-
-    context: Mapping[str, object] = {**base_context(settings), **message.context}
-    rendered = render_email(message.template, context, message.language)
-    message_id = make_message_id(settings)
-    values: dict[str, Any] = {
-        "message_id": message_id,
-        "dedupe_key": dedupe_key,
-        "template": message.template,
-        "to_address": message.to_address,
-        "subject": rendered.subject[:500],
-        "raw_message": build_mime(
-            message, rendered, settings=settings, message_id=message_id, now=now
-        ),
-        "status": OutboxStatus.QUEUED,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "event_id": event_id,
-        "registration_id": registration_id,
-        "person_id": person_id,
-        "due_at": due_at,
-        "created_at": now,
-    }
-
+    item = OutboxItem(message, event_id, registration_id, person_id, dedupe_key, due_at)
+    values = _row_values(item, settings=settings, now=now)
     if dedupe_key is None:
         row = OutboxEmail(**values)
         db.add(row)
         await db.flush()
         return row
-    return await _insert_unless_duplicate(db, values)
+    # One statement: the INSERT's ON CONFLICT DO NOTHING is the duplicate check.
+    inserted: OutboxEmail | None = await db.scalar(
+        _insert_unless_duplicate(db, OutboxEmail).values(**values).returning(OutboxEmail)
+    )
+    return inserted
 
 
-async def _insert_unless_duplicate(db: AsyncSession, values: dict[str, Any]) -> OutboxEmail | None:
-    # A concurrent transaction may insert the same key between our check and our insert.
-    # ON CONFLICT DO NOTHING settles that inside the database without an error, which on
-    # PostgreSQL would otherwise abort the caller's whole transaction.
+async def enqueue_emails(
+    db: AsyncSession, items: Sequence[OutboxItem], *, settings: Settings, now: datetime
+) -> list[int | None]:
+    """Queue many messages with one multi-row INSERT; each one's outbox id, in order.
+
+    An id is None where the item's `dedupe_key` was already in the outbox (nothing added
+    for it). Flushes the session first, so rows it holds are written before these.
+    """
+    if not items:
+        return []
+    rows = [_row_values(item, settings=settings, now=now) for item in items]
+    await db.flush()
+    # Core, not the ORM: no objects to track, and the rows are matched back by Message-ID.
+    statement = _insert_unless_duplicate(db, OutboxEmail.__table__).returning(
+        OutboxEmail.__table__.c.id, OutboxEmail.__table__.c.message_id
+    )
+    result = await db.execute(statement, rows)
+    ids: dict[str, int] = {message_id: row_id for row_id, message_id in result.all()}
+    return [ids.get(row["message_id"]) for row in rows]
+
+
+def _insert_unless_duplicate(db: AsyncSession, target: Any) -> Any:
+    # A concurrent transaction may insert the same key at the same time. ON CONFLICT DO
+    # NOTHING settles that inside the database without an error, which on PostgreSQL would
+    # otherwise abort the caller's whole transaction.
     dialect = db.get_bind().dialect.name
     if dialect == "postgresql":
-        statement = (
-            postgresql.insert(OutboxEmail)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=[OutboxEmail.dedupe_key])
-            .returning(OutboxEmail)
+        return postgresql.insert(target).on_conflict_do_nothing(
+            index_elements=[OutboxEmail.dedupe_key]
         )
-        return await db.scalar(statement)
     if dialect == "sqlite":
-        lite = (
-            sqlite.insert(OutboxEmail)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=[OutboxEmail.dedupe_key])
-            .returning(OutboxEmail)
+        return sqlite.insert(target).on_conflict_do_nothing(
+            index_elements=[OutboxEmail.dedupe_key]
         )
-        return await db.scalar(lite)
     raise NotImplementedError(f"deduplicated enqueue is not supported on {dialect}")
 
 

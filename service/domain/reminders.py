@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.message import EmailMessage, parse_address
-from notifications.outbox import enqueue_email, find_email_by_dedupe_key
+from notifications.outbox import OutboxItem, enqueue_emails, find_email_by_dedupe_key
 from service.db.engine import is_postgres
 from service.db.models import (
     AccessPurpose,
@@ -52,7 +52,7 @@ from service.domain.access import current_access_token, token_for
 from service.domain.calendar_entries import agenda_text, event_page_url
 from service.domain.errors import InvalidInputError
 from service.domain.follow_ups import venue_line
-from service.domain.registration import manage_url
+from service.domain.registration import created_in_this_transaction, manage_url
 from service.settings import Settings
 
 DAY_MINUTES = 24 * 60
@@ -123,6 +123,10 @@ async def plan_reminders_for_enrolment(
     A reminder whose time has passed when the place is confirmed is recorded as skipped
     rather than sent late; rows of offsets no longer in the policy are cancelled.
     """
+    if session.status != SessionStatus.CANCELLED and created_in_this_transaction(
+        db, registration.id
+    ):
+        return await _plan_first_reminders(db, registration, session, event, now=now)
     existing = {r.offset_minutes: r for r in await _reminders_of(
         db, session_id=session.id, registration_id=registration.id)}
     if session.status == SessionStatus.CANCELLED or session.starts_at <= now:
@@ -154,6 +158,32 @@ async def plan_reminders_for_enrolment(
             _cancel(reminder, now, NOTE_POLICY)
     await db.flush()
     return sorted(existing.values(), key=lambda r: -r.offset_minutes)
+
+
+async def _plan_first_reminders(
+    db: AsyncSession, registration: Registration, session: Session, event: Event, *,
+    now: datetime,
+) -> list[Reminder]:
+    """`plan_reminders_for_enrolment` for a registration made in this transaction: it has no
+    reminders yet, so no query for them, and its rows go in one multi-row INSERT."""
+    if session.starts_at <= now:
+        return []
+    rows: list[dict[str, object]] = []
+    for offset in dict.fromkeys(reminder_offsets(event)):
+        due_at = reminder_due_at(session.starts_at, offset, event.timezone)
+        late = due_at <= now
+        rows.append({
+            "session_id": session.id, "registration_id": registration.id,
+            "offset_minutes": offset, "due_at": due_at,
+            "status": ReminderStatus.SKIPPED if late else ReminderStatus.PENDING,
+            "processed_at": now if late else None, "note": NOTE_LATE if late else None,
+            "created_at": now, "updated_at": now,
+        })
+    if not rows:
+        return []
+    await db.flush()
+    planned = list(await db.scalars(insert(Reminder).returning(Reminder), rows))
+    return sorted(planned, key=lambda r: -r.offset_minutes)
 
 
 async def retime_reminders_for_session(
@@ -418,6 +448,7 @@ async def process_due_reminders(
     )
     contexts: dict[int, dict[str, object]] = {}
     outcomes: list[tuple[Reminder, ReminderStatus, str | None, int | None]] = []
+    queued: list[tuple[Reminder, OutboxItem]] = []
     for reminder in reminders:
         refusal = _why_not(reminder, batch, now)
         if refusal is not None:
@@ -440,14 +471,20 @@ async def process_due_reminders(
         key = f"reminder:{reminder.id}"
         if reminder.outbox_email_id is not None:
             key = f"{key}:{reminder.due_at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-        row = await enqueue_email(
-            db, message, settings=settings, now=now, event_id=event.id,
-            registration_id=registration.id, dedupe_key=key, due_at=reminder.due_at,
-        )
-        if row is None:  # queued already by a run whose reminder update was lost
-            row = await find_email_by_dedupe_key(db, key)
-        outcomes.append((reminder, ReminderStatus.SENT, None,
-                         row.id if row is not None else reminder.outbox_email_id))
+        queued.append((reminder, OutboxItem(
+            message, event_id=event.id, registration_id=registration.id, dedupe_key=key,
+            due_at=reminder.due_at,
+        )))
+    # All the batch's emails in one multi-row INSERT.
+    outbox_ids = await enqueue_emails(
+        db, [item for _, item in queued], settings=settings, now=now
+    )
+    for (reminder, item), outbox_id in zip(queued, outbox_ids, strict=True):
+        if outbox_id is None and item.dedupe_key is not None:
+            # Queued already by a run whose reminder update was lost.
+            row = await find_email_by_dedupe_key(db, item.dedupe_key)
+            outbox_id = row.id if row is not None else reminder.outbox_email_id
+        outcomes.append((reminder, ReminderStatus.SENT, None, outbox_id))
     # Applied once the emails are queued: one batched UPDATE, not an autoflush per email.
     counts: Counter[ReminderStatus] = Counter()
     for reminder, status, note, outbox_email_id in outcomes:
