@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -51,6 +52,30 @@ async def issue_access_token(
     )
     await db.flush()
     return token
+
+
+async def issue_first_access_tokens(
+    db: AsyncSession, purposes: Sequence[AccessPurpose], *, secret_key: str, now: datetime,
+    registration_id: int,
+) -> list[str]:
+    """Tokens for a registration created in this transaction, one per purpose, in order.
+
+    Like `issue_access_token`, without looking for earlier tokens to revoke: a registration
+    that did not exist before this transaction has none.
+    """
+    tokens: list[str] = []
+    for purpose in purposes:
+        nonce = secrets.token_hex(16)
+        token = _derive(secret_key, purpose, nonce)
+        db.add(
+            AccessToken(
+                purpose=purpose, nonce=nonce, token_hash=_hash(token),
+                registration_id=registration_id, created_at=now,
+            )
+        )
+        tokens.append(token)
+    await db.flush()
+    return tokens
 
 
 async def current_access_token(

@@ -640,6 +640,28 @@ async def registrant_links(
 
 # --- registering ---------------------------------------------------------------------------
 
+_CREATED_KEY = "procura.registrations_created"
+
+
+def _note_created(db: AsyncSession, registration_id: int) -> None:
+    _created(db).add(registration_id)
+
+
+def _created(db: AsyncSession) -> set[int]:
+    # Kept with the transaction it belongs to: a later transaction of the session starts empty.
+    transaction = db.sync_session.get_transaction()
+    held = db.info.get(_CREATED_KEY)
+    if held is None or held[0] is not transaction:
+        held = db.info[_CREATED_KEY] = (transaction, set())
+    created: set[int] = held[1]
+    return created
+
+
+def created_in_this_transaction(db: AsyncSession, registration_id: int) -> bool:
+    """Whether this transaction inserted the registration (so nothing can refer to it yet)."""
+    return registration_id in _created(db)
+
+
 
 def _enrolments_for(registration: Registration, sessions: Sequence[Session], now: datetime
                     ) -> None:
@@ -726,14 +748,11 @@ async def register_participant(
     if existing is None:
         db.add(registration)
         await db.flush()
-        manage_token = await access.issue_access_token(
-            db, AccessPurpose.REGISTRATION_MANAGE, secret_key=settings.secret_key, now=now,
-            registration_id=registration.id,
+        manage_token, feed_token = await access.issue_first_access_tokens(
+            db, (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED),
+            secret_key=settings.secret_key, now=now, registration_id=registration.id,
         )
-        feed_token = await access.issue_access_token(
-            db, AccessPurpose.REGISTRATION_FEED, secret_key=settings.secret_key, now=now,
-            registration_id=registration.id,
-        )
+        _note_created(db, registration.id)
     else:
         await db.flush()
     changes = _Changes()
