@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -69,8 +71,12 @@ class LoadResult:
         return self.requests / self.seconds
 
 
-def load(base: str, kind: str, *, requests: int, concurrency: int, target: str = "") -> LoadResult:
-    """Run benchmarks/load_client.py in its own process and read its one-line JSON answer."""
+def load(base: str, kind: str, *, requests: int, concurrency: int, target: str = "",
+         seconds: float = 10.0) -> LoadResult:
+    """Load with wrk where installed (a C client that does not limit the server), else with
+    benchmarks/load_client.py; either way from another process, loopback only."""
+    if shutil.which("wrk"):
+        return _load_with_wrk(base, kind, concurrency=concurrency, target=target, seconds=seconds)
     output = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "load_client.py"), base, kind, str(requests),
          str(concurrency), target],
@@ -78,3 +84,37 @@ def load(base: str, kind: str, *, requests: int, concurrency: int, target: str =
     ).stdout
     data = json.loads(output.strip().splitlines()[-1])
     return LoadResult(**data)
+
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise ValueError(f"unexpected wrk latency {text!r}")
+    return float(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
+def _load_with_wrk(base: str, kind: str, *, concurrency: int, target: str,
+                   seconds: float) -> LoadResult:
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency",
+         "--timeout", "30s", "-s", str(ROOT / "benchmarks" / "wrk_requests.lua"), base],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+        env={**os.environ, "BENCH_KIND": kind, "BENCH_TARGET": target},
+    ).stdout
+    total = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", output).group(1))  # type: ignore[union-attr]
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                       output)
+    failed = int(bad.group(1)) if bad else 0
+    if errors:
+        failed += sum(int(n) for n in errors.groups())
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE)
+    return LoadResult(
+        requests=total, errors=failed, seconds=total / rate if rate else 0.0,
+        p50_ms=_ms(p50.group(1)) if p50 else 0.0, p99_ms=_ms(p99.group(1)) if p99 else 0.0,
+    )

@@ -65,8 +65,8 @@ def _measure(name: str, database_url: str, requests: int) -> dict[str, float]:
         env = {"PROCURA_DATABASE_URL": database_url, "PROCURA_VAR_DIR": str(var_dir),
                "PROCURA_RUN_SCHEDULER": "false", "PROCURA_SECRET_KEY": "benchmark"}
         with served("benchmarks.bench_app:make_app", env) as base:
-            load(base, "ping", requests=500, concurrency=CONCURRENCY)  # warm-up
-            load(base, "register", requests=100, concurrency=CONCURRENCY, target=SLUG)
+            load(base, "ping", requests=500, concurrency=CONCURRENCY, seconds=2)  # warm-up
+            load(base, "register", requests=100, concurrency=CONCURRENCY, target=SLUG, seconds=2)
             ping = load(base, "ping", requests=requests * 2, concurrency=CONCURRENCY)
             insert = load(base, "insert", requests=requests, concurrency=CONCURRENCY)
             register = load(base, "register", requests=requests, concurrency=CONCURRENCY,
