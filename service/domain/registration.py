@@ -491,6 +491,23 @@ async def _place_enrolments(
     await db.flush()
 
 
+async def _end_registration(
+    db: AsyncSession, event: Event, registration: Registration, status: RegistrationStatus, *,
+    now: datetime, settings: Settings,
+) -> list[Session]:
+    """Cancelled or declined: the enrolments end and any places held go to people waiting."""
+    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
+    registration.status = status
+    registration.waiting_since = None
+    registration.updated_at = now
+    ended = await _end_enrolments(db, registration, now=now)
+    changes = _Changes()
+    if was_confirmed:
+        await _fill_places(db, event, changes, now=now)
+    await _follow_up(db, event, changes, now=now, settings=settings)
+    return ended
+
+
 async def _end_enrolments(
     db: AsyncSession, registration: Registration, *, now: datetime,
     sessions: Collection[int] | None = None,
@@ -826,16 +843,9 @@ async def cancel_registration(
     event, registration = await _lock_for_registration(db, registration_id)
     if registration.status not in ACTIVE_STATUSES:
         return registration
-    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
-    registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
-    registration.waiting_since = None
-    registration.updated_at = now
-    ended = await _end_enrolments(db, registration, now=now)
-    changes = _Changes()
-    if was_confirmed:
-        await _fill_places(db, event, changes, now=now)
-    await _follow_up(db, event, changes, now=now, settings=settings)
+    ended = await _end_registration(db, event, registration, RegistrationStatus.CANCELLED,
+                                    now=now, settings=settings)
     links = await registrant_links(db, registration, now=now, settings=settings)
     await emails.send_cancellation(db, registration, event, ended, links=links, now=now,
                                    settings=settings)
@@ -882,16 +892,9 @@ async def decline_registration(
     if registration.status not in ACTIVE_STATUSES:
         raise ConflictError(f"This registration is {registration.status}.", "status")
     clean_reason = _note(reason, "reason")
-    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
-    registration.status = RegistrationStatus.DECLINED
     registration.decided_at = now
-    registration.waiting_since = None
-    registration.updated_at = now
-    ended = await _end_enrolments(db, registration, now=now)
-    changes = _Changes()
-    if was_confirmed:
-        await _fill_places(db, event, changes, now=now)
-    await _follow_up(db, event, changes, now=now, settings=settings)
+    ended = await _end_registration(db, event, registration, RegistrationStatus.DECLINED,
+                                    now=now, settings=settings)
     links = await registrant_links(db, registration, now=now, settings=settings)
     await emails.send_declined(db, registration, event, ended, reason=clean_reason, links=links,
                                now=now, settings=settings)
