@@ -2,8 +2,9 @@
 
 PostgreSQL comes from, in order: TEST_DATABASE_URL (an existing server, e.g. in CI), the
 machine's own PostgreSQL binaries (`pg_config --bindir`; as root they run as `postgres`),
-or the `pgserver` wheel. Each test gets a fresh database copied from a migrated template,
-so migrations are exercised and no test sees another's rows.
+or the `pgserver` wheel (forced with TEST_POSTGRES=pgserver). Each test gets a fresh
+database copied from a migrated template, so migrations are exercised and no test sees
+another's rows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -90,15 +92,20 @@ def _start_with_binaries(bindir: Path) -> PostgresServer:
 
 
 def _start_with_pgserver() -> PostgresServer:
-    import pgserver
-
     root = Path(tempfile.mkdtemp(prefix="procura-pgserver-"))
-    server = pgserver.get_server(root, cleanup_mode="stop")
-    uri: str = server.get_uri()
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (as in CI); it falls back to /tmp.
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        server = pgserver.get_server(root, cleanup_mode="stop")
+        uri: str = server.get_uri()
     url = uri.replace("postgresql://", "postgresql+asyncpg://", 1)
 
     def stop() -> None:
-        server.cleanup()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server.cleanup()
         shutil.rmtree(root, ignore_errors=True)
 
     return PostgresServer(url, stop)
@@ -108,7 +115,7 @@ def start_postgres() -> PostgresServer:
     existing = os.environ.get("TEST_DATABASE_URL")
     if existing:
         return PostgresServer(existing, lambda: None)
-    bindir = _local_binaries()
+    bindir = None if os.environ.get("TEST_POSTGRES") == "pgserver" else _local_binaries()
     return _start_with_binaries(bindir) if bindir else _start_with_pgserver()
 
 
