@@ -13,6 +13,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -46,32 +47,38 @@ class JobContext:
     stopping: bool = False
 
 
-async def job_send_due_reminders(context: JobContext) -> int:
-    """Due reminders become outbox emails (or are recorded as skipped)."""
+class _Batch(Protocol):
+    @property
+    def claimed(self) -> int: ...
+
+
+async def _drain(
+    context: JobContext, batch_size: int,
+    process: Callable[[AsyncSession], Awaitable[_Batch]],
+) -> int:
+    """Run `process` in a transaction of its own, batch after batch, until one comes back short."""
     claimed = 0
     while not context.stopping:
         async with session_scope(context.sessionmaker) as db:
-            report = await process_due_reminders(
-                db, now=utc_now(), settings=context.settings, batch_size=context.reminder_batch
-            )
+            report = await process(db)
         claimed += report.claimed
-        if report.claimed < context.reminder_batch:
+        if report.claimed < batch_size:
             break
     return claimed
+
+
+async def job_send_due_reminders(context: JobContext) -> int:
+    """Due reminders become outbox emails (or are recorded as skipped)."""
+    batch = context.reminder_batch
+    return await _drain(context, batch, lambda db: process_due_reminders(
+        db, now=utc_now(), settings=context.settings, batch_size=batch))
 
 
 async def job_send_due_change_notices(context: JobContext) -> int:
     """Change notices whose coalescing window has passed go to the session's registrants."""
-    claimed = 0
-    while not context.stopping:
-        async with session_scope(context.sessionmaker) as db:
-            report = await process_due_change_notices(
-                db, now=utc_now(), settings=context.settings, batch_size=context.notice_batch
-            )
-        claimed += report.claimed
-        if report.claimed < context.notice_batch:
-            break
-    return claimed
+    batch = context.notice_batch
+    return await _drain(context, batch, lambda db: process_due_change_notices(
+        db, now=utc_now(), settings=context.settings, batch_size=batch))
 
 
 async def job_deliver_outbox(context: JobContext) -> int:
