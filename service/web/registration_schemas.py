@@ -99,8 +99,8 @@ class RegistrationSessionOut(Struct):
     join_url: str | None
 
 
-class RegistrationOut(Struct):
-    """The registrant's own view, reached with their private link."""
+class RegistrantFieldsOut(Struct, kw_only=True):
+    """What the registrant told us and where they stand: shown to them and to organisers."""
 
     status: RegistrationStatus
     waiting_position: int | None
@@ -116,6 +116,11 @@ class RegistrationOut(Struct):
     offer_note: str | None
     is_whole_event: bool
     consent_at: str
+
+
+class RegistrationOut(RegistrantFieldsOut, kw_only=True):
+    """The registrant's own view, reached with their private link."""
+
     created_at: str
     event: RegistrationEventOut
     sessions: list[RegistrationSessionOut]
@@ -130,23 +135,9 @@ class EnrolmentOut(Struct):
     status: EnrolmentStatus
 
 
-class OrganiserRegistrationOut(Struct):
+class OrganiserRegistrationOut(RegistrantFieldsOut, kw_only=True):
     id: int
     event_id: int
-    status: RegistrationStatus
-    waiting_position: int | None
-    name: str
-    email: str
-    organisation_name: str
-    organisation_kind: OrganisationKind | None
-    country: str | None
-    job_title: str | None
-    access_note: str | None
-    company: str | None
-    sector: str | None
-    offer_note: str | None
-    is_whole_event: bool
-    consent_at: str
     waiting_since: str | None
     decided_at: str | None
     cancelled_at: str | None
