@@ -8,6 +8,14 @@ ON CONFLICT DO NOTHING is the duplicate check, so each email costs one statement
 flush but never commit, and never send: `notifications.delivery` does that after the
 commit. The query helpers give organisers an email history without loading the stored
 message bodies.
+
+Where building the message would slow down the change that causes it (a registration, on
+the public form's hot path), `enqueue_emails_to_compose` records the email instead: a row
+in status `composing`, with its Message-ID, recipient and template, in the same
+transaction. A job then claims such rows (`claim_emails_to_compose`) and either fills in
+the message (`fill_composed_email`, status `queued`) or withdraws it. Queued emails that
+no longer hold (a reminder prepared ahead of a session that has since moved) are taken
+back with `withdraw_emails`, which never touches a message already being sent.
 """
 
 from __future__ import annotations
@@ -17,13 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from notifications.message import NETWORK_NAME, EmailMessage, build_mime, make_message_id
 from notifications.render import render_email
+from service.db.engine import insert_unless_exists, table_of
 from service.db.models import EmailAttempt, OutboxEmail, OutboxStatus
 from service.settings import Settings
 
@@ -124,20 +132,90 @@ async def enqueue_emails(
     return [ids.get(row["message_id"]) for row in rows]
 
 
+@dataclass(frozen=True)
+class EmailToCompose:
+    """An email decided now and composed after the commit (see the module docstring)."""
+
+    template: str
+    to_address: str
+    event_id: int | None = None
+    registration_id: int | None = None
+    # What it must say, as decided now (JSON): the composer reads it back.
+    details: dict[str, Any] | None = None
+
+
+async def enqueue_emails_to_compose(
+    db: AsyncSession, emails: Sequence[EmailToCompose], *, settings: Settings, now: datetime
+) -> None:
+    """Record emails to be composed after the commit: one INSERT, nothing rendered."""
+    if not emails:
+        return
+    await db.execute(insert(table_of(OutboxEmail)), [
+        {"message_id": make_message_id(settings), "template": email.template,
+         "to_address": email.to_address, "subject": "", "raw_message": None,
+         "status": OutboxStatus.COMPOSING, "attempts": 0, "next_attempt_at": now,
+         "event_id": email.event_id, "registration_id": email.registration_id,
+         "details": email.details, "created_at": now}
+        for email in emails
+    ])
+
+
+async def claim_emails_to_compose(
+    db: AsyncSession, *, templates: Sequence[str], batch_size: int
+) -> list[OutboxEmail]:
+    """Oldest emails waiting to be composed; held until commit (SKIP LOCKED on PostgreSQL)."""
+    query = (
+        select(OutboxEmail)
+        .where(OutboxEmail.status == OutboxStatus.COMPOSING,
+               OutboxEmail.template.in_(templates))
+        .order_by(OutboxEmail.id)
+        .limit(batch_size)
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list(await db.scalars(query))
+
+
+def fill_composed_email(
+    row: OutboxEmail, message: EmailMessage, *, settings: Settings, now: datetime
+) -> None:
+    """Give a `composing` row its message (keeping its Message-ID): it is queued from `now`."""
+    context: Mapping[str, object] = {**base_context(settings), **message.context}
+    rendered = render_email(message.template, context, message.language)
+    row.template = message.template
+    row.to_address = message.to_address
+    row.subject = rendered.subject[:500]
+    row.raw_message = build_mime(
+        message, rendered, settings=settings, message_id=row.message_id, now=now
+    )
+    row.status = OutboxStatus.QUEUED
+    row.next_attempt_at = now
+
+
+async def withdraw_emails(
+    db: AsyncSession, ids: Sequence[int], *, note: str
+) -> list[int]:
+    """Take back emails not yet sent (composing, queued or waiting to retry); the ids withdrawn.
+
+    A message already claimed for sending (or sent) is left alone: the UPDATE's own WHERE
+    decides, so a worker sending at the same moment wins cleanly.
+    """
+    if not ids:
+        return []
+    result = await db.scalars(
+        update(OutboxEmail)
+        .where(OutboxEmail.id.in_(ids),
+               OutboxEmail.status.in_([OutboxStatus.COMPOSING, OutboxStatus.QUEUED,
+                                       OutboxStatus.RETRY]))
+        .values(status=OutboxStatus.WITHDRAWN, last_error=note[:1000], claimed_until=None)
+        .returning(OutboxEmail.id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return list(result)
+
+
 def _insert_unless_duplicate(db: AsyncSession, target: Any) -> Any:
-    # A concurrent transaction may insert the same key at the same time. ON CONFLICT DO
-    # NOTHING settles that inside the database without an error, which on PostgreSQL would
-    # otherwise abort the caller's whole transaction.
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(target).on_conflict_do_nothing(
-            index_elements=[OutboxEmail.dedupe_key]
-        )
-    if dialect == "sqlite":
-        return sqlite.insert(target).on_conflict_do_nothing(
-            index_elements=[OutboxEmail.dedupe_key]
-        )
-    raise NotImplementedError(f"deduplicated enqueue is not supported on {dialect}")
+    return insert_unless_exists(db, target, [OutboxEmail.dedupe_key])
 
 
 async def find_email_by_dedupe_key(db: AsyncSession, dedupe_key: str) -> OutboxEmail | None:

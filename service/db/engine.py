@@ -7,12 +7,13 @@ production and multi-instance backend.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -70,3 +71,23 @@ async def session_scope(
 
 def is_postgres(db: AsyncSession) -> bool:
     return db.get_bind().dialect.name == "postgresql"
+
+
+def table_of(model: type[Any]) -> Table:
+    """A mapped class's table, for Core statements (no ORM bookkeeping on hot paths)."""
+    return cast(Table, model.__table__)
+
+
+def insert_unless_exists(db: AsyncSession, target: Any, unique_columns: Sequence[Any]) -> Any:
+    """An INSERT that adds nothing where a row with the same unique key exists.
+
+    A concurrent transaction may insert the same key at the same moment: ON CONFLICT DO
+    NOTHING settles that inside the database without an error, which on PostgreSQL would
+    otherwise abort the caller's whole transaction.
+    """
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(target).on_conflict_do_nothing(index_elements=unique_columns)
+    if dialect == "sqlite":
+        return sqlite.insert(target).on_conflict_do_nothing(index_elements=unique_columns)
+    raise NotImplementedError(f"INSERT ... ON CONFLICT is not supported on {dialect}")

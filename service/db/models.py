@@ -100,11 +100,15 @@ class EnrolmentStatus(enum.StrEnum):
 
 
 class OutboxStatus(enum.StrEnum):
+    # Recorded with its cause; the message itself is built by a job soon after the commit.
+    COMPOSING = "composing"
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
     RETRY = "retry"
     FAILED = "failed"
+    # Taken back before it was sent: what it said no longer holds.
+    WITHDRAWN = "withdrawn"
 
 
 class ReminderStatus(enum.StrEnum):
@@ -403,7 +407,10 @@ class OutboxEmail(Base):
     template: Mapped[str] = mapped_column(String(100))
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(500))
-    raw_message: Mapped[bytes] = mapped_column(LargeBinary)
+    # None while COMPOSING.
+    raw_message: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # For an email composed after the commit: what it must say, as decided with its cause.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
@@ -418,6 +425,8 @@ class OutboxEmail(Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     # For lag measurements: when the cause (a reminder) fell due.
     due_at: Mapped[datetime | None]
+    # Never sent from this instant on (a reminder once its session has started): withdrawn.
+    expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 
