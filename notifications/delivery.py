@@ -1,13 +1,19 @@
 """Delivering queued emails: claim due outbox rows, send them, record every outcome.
 
-A scheduled job calls `deliver_due_emails` every second or so. Each call
+A scheduled job calls `drain_due_emails` every second or so; it runs until nothing due is
+left (or the scheduler stops), as a pipeline of three parts:
 
-1. claims up to `batch_size` due rows in one short transaction and commits the claim
-   before anything is sent: status `sending`, `claimed_by` this worker, `claimed_until` the
-   end of a lease, `attempts` + 1. Due means queued/retry with `next_attempt_at <= now`, or
+1. claims: up to `batch_size` due rows in one short transaction, committed before any of
+   them is sent: status `sending`, `claimed_by` this worker, `claimed_until` the end of a
+   lease, `attempts` + 1. Due means queued/retry with `next_attempt_at <= now`, or
    `sending` with `claimed_until < now` (a worker that crashed mid-send). On PostgreSQL the
    rows are picked with `FOR UPDATE SKIP LOCKED`, so workers never claim the same row; on
-   SQLite (one writer at a time) the UPDATE repeats the "due" condition as its guard;
+   SQLite (one writer at a time) each UPDATE repeats the "due" condition as its guard. A
+   due row whose `expires_at` has passed (a reminder whose session has started) is not
+   claimed but withdrawn, with a note. The next batch is claimed while the current one is
+   still being sent (once fewer than half a batch is left to start), so the connections
+   never wait for the database between batches, and a claimed message waits behind at
+   most about one more batch: well within its lease;
 2. sends on up to `settings.smtp.connections` connections at once;
 3. records the outcomes as they come in, in short transactions, each holding the outcomes
    that arrived within `GROUP_COMMIT_DELAY` or while the previous one committed (group
@@ -18,15 +24,19 @@ A scheduled job calls `deliver_due_emails` every second or so. Each call
    UPDATE's WHERE): a worker that overran its lease cannot overwrite what the new claimant
    recorded.
 
+`deliver_due_emails` is the same for a single batch at a given `now`.
+
 Nothing is lost, but one double send remains possible: a crash after the server's 250 and
 before the outcome commits leaves the row `sending`; once the lease ends another run sends
 it again, with the SAME Message-ID (stored with the row), which receiving systems use to
 drop duplicates. Group commit keeps that window short: an outcome waits at most
 `GROUP_COMMIT_DELAY` plus the transaction under way, never for the rest of the batch.
-Messages not yet started when the lease is about to run out are handed back instead of
-sent, so a slow batch does not widen that window.
+Messages not yet started when their lease is about to run out are handed back instead of
+sent, so a slow batch does not widen that window. A message being sent is never
+withdrawn (`notifications.outbox.withdraw_emails` only takes back unclaimed rows).
 
-All timestamps come from the `now` passed in; this module never reads the clock for them.
+Timestamps come from the `now` (or the `clock`) passed in; this module never reads the
+clock itself.
 """
 
 from __future__ import annotations
@@ -34,12 +44,25 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.message import envelope_sender
@@ -48,7 +71,7 @@ from notifications.transport import (
     MailTransport,
     PermanentDeliveryError,
 )
-from service.db.engine import is_postgres, session_scope
+from service.db.engine import is_postgres, session_scope, table_of
 from service.db.models import EmailAttempt, OutboxEmail, OutboxStatus
 from service.settings import Settings
 
@@ -56,8 +79,13 @@ MAX_ATTEMPTS = 10
 RETRY_BASE = timedelta(seconds=30)
 RETRY_CAP = timedelta(hours=1)
 MIN_LEASE = timedelta(minutes=5)
-# How long a sent email's outcome may wait for others to share its transaction.
-GROUP_COMMIT_DELAY = 0.05
+# How long a sent email's outcome may wait for others to share its transaction: at several
+# hundred emails a second, groups of dozens (each transaction costs a few milliseconds of
+# the event loop, which the SMTP connections share), while the window for a double send
+# after a crash stays a tenth of a second.
+GROUP_COMMIT_DELAY = 0.1
+# The note on an email withdrawn because it was still unsent at its `expires_at`.
+EXPIRED_NOTE = "not sent: its time to go out had passed"
 _JITTER = random.Random()
 
 
@@ -77,6 +105,8 @@ class DeliveryReport:
     released: int = 0
     # Outcomes not applied because another worker had taken the claim over meanwhile.
     lost_claims: int = 0
+    # Due but past their `expires_at`: withdrawn instead of claimed.
+    expired: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +115,13 @@ class _Claim:
     to_address: str
     raw_message: bytes
     attempts: int
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    claims: list[_Claim]
+    expired: int
+    is_full: bool  # the batch was full: more may be due
 
 
 @dataclass(frozen=True)
@@ -108,52 +145,113 @@ def lease_for(settings: Settings, batch_size: int) -> timedelta:
     return max(MIN_LEASE, timedelta(seconds=2 * settings.smtp.timeout_seconds * rounds))
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(
-            OutboxEmail.status.in_([OutboxStatus.QUEUED, OutboxStatus.RETRY]),
-            OutboxEmail.next_attempt_at <= now,
-        ),
-        and_(OutboxEmail.status == OutboxStatus.SENDING, OutboxEmail.claimed_until < now),
+# Core statements on the session's connection, built once with bound parameters: the ORM's
+# bookkeeping for an UPDATE, and building a statement anew each time, cost more of the event
+# loop than the SQL itself.
+_OUTBOX = table_of(OutboxEmail)
+_ATTEMPTS = table_of(EmailAttempt)
+_c = _OUTBOX.c
+_NOW = bindparam("now", type_=_c.next_attempt_at.type)
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+
+# Due: queued or retrying and its time has come, or claimed by a worker whose lease ran out.
+_DUE = or_(
+    and_(_c.status.in_([OutboxStatus.QUEUED, OutboxStatus.RETRY]), _c.next_attempt_at <= _NOW),
+    and_(_c.status == OutboxStatus.SENDING, _c.claimed_until < _NOW),
+)
+
+
+def _candidates_of(kind: ColumnElement[bool], *, locked: bool) -> Select[Any]:
+    query = (
+        # Whether it has expired, worked out by the database: no timestamps to parse per row.
+        select(_c.id, and_(_c.expires_at.is_not(None), _c.expires_at <= _NOW))
+        .where(kind)
+        .order_by(_c.next_attempt_at)
+        .limit(bindparam("limit"))
     )
+    # Locked until our commit; rows other workers hold are skipped, not waited for.
+    return query.with_for_update(skip_locked=True) if locked else query
+
+
+# Each kind of due row is an ordered range of the (status, next_attempt_at) index, so each
+# query stops after `limit` rows: one query over all kinds at once (an OR, or an IN, ordered
+# by time) collects and sorts every due row, so each claim of a 10,000-email burst would
+# read the whole backlog. Queued first, then retries, then claims of workers that died.
+_KINDS = (
+    and_(_c.status == OutboxStatus.QUEUED, _c.next_attempt_at <= _NOW),
+    and_(_c.status == OutboxStatus.RETRY, _c.next_attempt_at <= _NOW),
+    and_(_c.status == OutboxStatus.SENDING, _c.claimed_until < _NOW),
+)
+_CANDIDATES = {locked: [_candidates_of(kind, locked=locked) for kind in _KINDS]
+               for locked in (False, True)}
+# The guard repeats the condition: on SQLite (no row locks) a row another writer claimed
+# or withdrew since the SELECT is no longer due, so it is left alone.
+_CLAIM = (
+    update(_OUTBOX)
+    .where(_c.id.in_(_IDS), _DUE)
+    .values(status=OutboxStatus.SENDING, claimed_until=bindparam("lease_end"),
+            claimed_by=bindparam("worker"), attempts=_c.attempts + 1)
+    .returning(_c.id, _c.to_address, _c.raw_message, _c.attempts)
+)
+_EXPIRE = (
+    update(_OUTBOX)
+    .where(_c.id.in_(_IDS), _DUE)
+    .values(status=OutboxStatus.WITHDRAWN, last_error=EXPIRED_NOTE, claimed_until=None)
+    .returning(_c.id)
+)
+# Only the claims this worker made (same attempts, still its own) move.
+_RECORD_SENT = (
+    update(_OUTBOX)
+    .where(_c.id.in_(_IDS), _c.attempts == bindparam("claim_attempts"),
+           _c.status == OutboxStatus.SENDING, _c.claimed_by == bindparam("worker"))
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("sent_at"), last_error=None,
+            claimed_until=None)
+    .returning(_c.id)
+)
+# One attempt row per message sent, built by the database from the ids.
+_ATTEMPTS_SENT = insert(_ATTEMPTS).from_select(
+    ["outbox_email_id", "attempted_at", "outcome", "smtp_code"],
+    select(_c.id, bindparam("attempted_at", type_=_ATTEMPTS.c.attempted_at.type),
+           literal(Outcome.SENT.value), literal(250))
+    .where(_c.id.in_(_IDS)),
+)
+
+
+async def _candidates(db: AsyncSession, *, now: datetime, limit: int) -> list[Any]:
+    """Up to `limit` due rows (id, whether expired), kind after kind (see `_KINDS`)."""
+    connection = await db.connection()
+    rows: list[Any] = []
+    for query in _CANDIDATES[is_postgres(db)]:
+        rows += (await connection.execute(query, {"now": now, "limit": limit - len(rows)})).all()
+        if len(rows) >= limit:
+            break
+    return rows
 
 
 async def _claim(
     db: AsyncSession, *, now: datetime, lease: timedelta, batch_size: int, worker_id: str
-) -> list[_Claim]:
-    candidates = (
-        select(OutboxEmail.id)
-        .where(_due(now))
-        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
-        .limit(batch_size)
-    )
-    if is_postgres(db):
-        # Locked until our commit; rows other workers hold are skipped, not waited for.
-        candidates = candidates.with_for_update(skip_locked=True)
-    # Two statements on purpose: as a subquery of the UPDATE, PostgreSQL may run the locking
+) -> _Claimed:
+    # Two steps on purpose: as a subquery of the UPDATE, PostgreSQL may run the locking
     # SELECT again per row and, skipping the rows it has just updated, claim past the LIMIT.
-    ids = list((await db.scalars(candidates)).all())
+    rows = await _candidates(db, now=now, limit=batch_size)
+    is_full = len(rows) == batch_size
+    expired_ids = [r[0] for r in rows if r[1]]
+    ids = [r[0] for r in rows if not r[1]]
+    connection = await db.connection()
+    expired = 0
+    if expired_ids:
+        # Too late to be of use (a reminder of a session that has started): never sent.
+        expired = len((await connection.execute(
+            _EXPIRE, {"ids": expired_ids, "now": now})).all())
     if not ids:
-        return []
-    # The guard repeats the condition: on SQLite (no row locks) a row another writer claimed
-    # since the SELECT is no longer due, so it is left alone.
-    statement = (
-        update(OutboxEmail)
-        .where(OutboxEmail.id.in_(ids), _due(now))
-        .values(
-            status=OutboxStatus.SENDING,
-            claimed_until=now + lease,
-            claimed_by=worker_id,
-            attempts=OutboxEmail.attempts + 1,
-        )
-        .returning(
-            OutboxEmail.id, OutboxEmail.to_address, OutboxEmail.raw_message, OutboxEmail.attempts
-        )
-        .execution_options(synchronize_session=False)
-    )
-    rows = (await db.execute(statement)).all()
-    claims = [_Claim(id=r[0], to_address=r[1], raw_message=r[2], attempts=r[3]) for r in rows]
-    return sorted(claims, key=lambda claim: claim.id)
+        return _Claimed([], expired, is_full)
+    claimed = (await connection.execute(
+        _CLAIM, {"ids": ids, "now": now, "lease_end": now + lease, "worker": worker_id}
+    )).all()
+    # Only queued or retrying rows are ever claimed, and those are always composed.
+    claims = [_Claim(id=r[0], to_address=r[1], raw_message=cast(bytes, r[2]), attempts=r[3])
+              for r in claimed]
+    return _Claimed(sorted(claims, key=lambda claim: claim.id), expired, is_full)
 
 
 def _values_for(
@@ -185,7 +283,7 @@ def _values_for(
 
 
 def _still_ours(worker_id: str) -> ColumnElement[bool]:
-    return and_(OutboxEmail.status == OutboxStatus.SENDING, OutboxEmail.claimed_by == worker_id)
+    return and_(_c.status == OutboxStatus.SENDING, _c.claimed_by == worker_id)
 
 
 async def _record(
@@ -197,50 +295,40 @@ async def _record(
     rng: random.Random | None,
 ) -> list[OutboxStatus | None]:
     """Apply outcomes whose claims are still ours; each one's new status (None if lost)."""
+    connection = await db.connection()
     moved: set[int] = set()
     statuses: dict[int, OutboxStatus] = {}
     sent = [claim for claim, result in outcomes if result.outcome is Outcome.SENT]
     # Lock-and-recheck in the UPDATE itself: only the claims we made (id and attempts) move.
-    if sent:
-        values = _values_for(sent[0], _Result(Outcome.SENT), now=now, rng=rng)
-        moved.update(
-            await db.scalars(
-                update(OutboxEmail)
-                .where(
-                    OutboxEmail.id.in_([claim.id for claim in sent]),  # the primary key's index
-                    tuple_(OutboxEmail.id, OutboxEmail.attempts).in_(
-                        [(claim.id, claim.attempts) for claim in sent]
-                    ),
-                    _still_ours(worker_id),
-                )
-                .values(**values)
-                .returning(OutboxEmail.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
-        statuses |= {claim.id: OutboxStatus.SENT for claim in sent}
+    # One statement per number of attempts: nearly always just the first.
+    by_attempts: dict[int, list[int]] = {}
+    for claim in sent:
+        by_attempts.setdefault(claim.attempts, []).append(claim.id)
+    for attempts, ids in by_attempts.items():
+        moved.update(row[0] for row in await connection.execute(
+            _RECORD_SENT, {"ids": ids, "claim_attempts": attempts, "worker": worker_id,
+                           "sent_at": now}))
+    statuses |= {claim.id: OutboxStatus.SENT for claim in sent}
     # Retries, failures and hand-backs (rare) each have values of their own.
     for claim, result in outcomes:
         if result.outcome is Outcome.SENT:
             continue
         values = _values_for(claim, result, now=now, rng=rng)
-        row_id = await db.scalar(
-            update(OutboxEmail)
-            .where(
-                OutboxEmail.id == claim.id,
-                OutboxEmail.attempts == claim.attempts,
-                _still_ours(worker_id),
-            )
+        row_id = (await connection.execute(
+            update(_OUTBOX)
+            .where(_c.id == claim.id, _c.attempts == claim.attempts, _still_ours(worker_id))
             .values(**values)
-            .returning(OutboxEmail.id)
-            .execution_options(synchronize_session=False)
-        )
+            .returning(_c.id)
+        )).scalar()
         if row_id is not None:
             moved.add(row_id)
         status = values["status"]
         assert isinstance(status, OutboxStatus)
         statuses[claim.id] = status
-    attempts = [
+    if sent:
+        await connection.execute(
+            _ATTEMPTS_SENT, {"ids": [claim.id for claim in sent], "attempted_at": now})
+    others = [
         {
             "outbox_email_id": claim.id,
             "attempted_at": now,
@@ -249,10 +337,10 @@ async def _record(
             "detail": result.detail,
         }
         for claim, result in outcomes
-        if result.outcome is not None
+        if result.outcome is not None and result.outcome is not Outcome.SENT
     ]
-    if attempts:
-        await db.execute(insert(EmailAttempt), attempts)
+    if others:
+        await connection.execute(insert(_ATTEMPTS), others)
     return [statuses[claim.id] if claim.id in moved else None for claim, _ in outcomes]
 
 
@@ -268,6 +356,180 @@ async def _send(transport: MailTransport, claim: _Claim, sender: str) -> _Result
     return _Result(Outcome.SENT, 250, None)
 
 
+def _tally(counts: Counter[str], outcome: Outcome | None, status: OutboxStatus | None) -> None:
+    if status is None:
+        counts["lost_claims"] += 1
+    elif outcome is None:
+        counts["released"] += 1
+    elif status is OutboxStatus.SENT:
+        counts["sent"] += 1
+    elif status is OutboxStatus.RETRY:
+        counts["retrying"] += 1
+    elif status is OutboxStatus.FAILED:
+        counts["failed"] += 1
+
+
+class _Pipeline:
+    """Claims, sends and records at the same time; see the module docstring."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        transport: MailTransport,
+        *,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        batch_size: int,
+        worker_id: str,
+        lease: timedelta,
+        rng: random.Random | None,
+        more: Callable[[], bool],
+    ) -> None:
+        self.sessionmaker, self.transport = sessionmaker, transport
+        self.clock, self.batch_size, self.worker_id = clock, batch_size, worker_id
+        self.lease, self.rng, self.more = lease, rng, more
+        self.sender = envelope_sender(settings)
+        self.connections = max(1, settings.smtp.connections)
+        # The next batch is claimed once fewer than this many claimed messages wait.
+        self.low_water = max(self.connections, batch_size // 2)
+        self.loop = asyncio.get_running_loop()
+        self.to_send: asyncio.Queue[tuple[_Claim, float] | None] = asyncio.Queue()
+        self.finished: asyncio.Queue[tuple[_Claim, _Result] | None] = asyncio.Queue()
+        self.wanted = asyncio.Event()  # senders ask for the next batch
+        self.counts: Counter[str] = Counter()
+        self.claiming = True
+        self.recorded = 0
+        self.broken = False  # outcomes can no longer be recorded: send nothing more
+
+    async def claim_all(self) -> None:
+        try:
+            while True:
+                now = self.clock()
+                async with session_scope(self.sessionmaker) as db:
+                    batch = await _claim(db, now=now, lease=self.lease,
+                                         batch_size=self.batch_size, worker_id=self.worker_id)
+                # Measured on the loop's clock, not `now`: how long the claim has really waited.
+                start_by = self.loop.time() + self.lease.total_seconds() * 0.8
+                self.counts["claimed"] += len(batch.claims)
+                self.counts["expired"] += batch.expired
+                for claim in batch.claims:
+                    self.to_send.put_nowait((claim, start_by))
+                if not batch.is_full or not self.more():
+                    return
+                while self.to_send.qsize() > self.low_water and not self.broken:
+                    self.wanted.clear()
+                    await self.wanted.wait()
+                if self.broken or not self.more():
+                    return
+        finally:
+            self.claiming = False
+            for _ in range(self.connections):
+                self.to_send.put_nowait(None)
+
+    async def send_all(self) -> None:
+        while (item := await self.to_send.get()) is not None:
+            if self.to_send.qsize() <= self.low_water:
+                self.wanted.set()
+            claim, start_by = item
+            if self.broken:
+                continue  # left claimed: sent again once its lease has run out
+            if self.loop.time() > start_by:
+                result = _Result(outcome=None)
+            else:
+                result = await _send(self.transport, claim, self.sender)
+            self.finished.put_nowait((claim, result))
+
+    def _more_outcomes_coming(self, waiting: int) -> bool:
+        return self.claiming or self.recorded + waiting < self.counts["claimed"]
+
+    async def record_all(self) -> None:
+        try:
+            done = False
+            while not done:
+                first = await self.finished.get()
+                if first is None:
+                    return
+                group = [first]
+                if self._more_outcomes_coming(len(group)):
+                    # A moment for more outcomes to join: fewer, larger transactions.
+                    await asyncio.sleep(GROUP_COMMIT_DELAY)
+                while not self.finished.empty():
+                    item = self.finished.get_nowait()
+                    if item is None:
+                        done = True
+                        break
+                    group.append(item)
+                async with session_scope(self.sessionmaker) as db:
+                    statuses = await _record(db, group, now=self.clock(),
+                                             worker_id=self.worker_id, rng=self.rng)
+                self.recorded += len(group)
+                for (_, result), status in zip(group, statuses, strict=True):
+                    _tally(self.counts, result.outcome, status)
+        except BaseException:
+            self.broken = True
+            self.wanted.set()
+            raise
+
+    async def run(self) -> DeliveryReport:
+        claimer = asyncio.ensure_future(self.claim_all())
+        senders = [asyncio.ensure_future(self.send_all()) for _ in range(self.connections)]
+        recorder = asyncio.ensure_future(self.record_all())
+        tasks = [claimer, *senders, recorder]
+        try:
+            # gather, not a TaskGroup: a failing claim or record must not cancel sends
+            # already under way.
+            claimed = await asyncio.gather(claimer, return_exceptions=True)
+            await asyncio.gather(*senders)
+            self.finished.put_nowait(None)
+            await recorder
+            if isinstance(claimed[0], BaseException):
+                raise claimed[0]
+        finally:
+            for task in tasks:
+                task.cancel()  # only unfinished ones: when this run itself is cancelled
+        return DeliveryReport(**self.counts)
+
+
+async def drain_due_emails(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    transport: MailTransport,
+    *,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    batch_size: int = 200,
+    worker_id: str,
+    should_stop: Callable[[], bool] = lambda: False,
+    rng: random.Random | None = None,
+) -> DeliveryReport:
+    """Claim, send and record batch after batch until a batch comes back short or
+    `should_stop()`; each batch claimed at `clock()`, each outcome recorded at `clock()`."""
+    # A claimed message may wait behind the rest of the batch before it.
+    lease = lease_for(settings, batch_size + max(settings.smtp.connections, batch_size // 2))
+    pipeline = _Pipeline(
+        sessionmaker, transport, settings=settings, clock=clock, batch_size=batch_size,
+        worker_id=worker_id, lease=lease, rng=rng, more=lambda: not should_stop(),
+    )
+    return await pipeline.run()
+
+
+async def next_due_in(
+    sessionmaker: async_sessionmaker[AsyncSession], *, now: datetime
+) -> timedelta | None:
+    """How long until the next queued or retrying email falls due (None: none waits)."""
+    async with sessionmaker() as db:
+        connection = await db.connection()
+        times = [
+            (await connection.execute(
+                select(_c.next_attempt_at)
+                .where(_c.status == status, _c.next_attempt_at > now)
+                .order_by(_c.next_attempt_at).limit(1)
+            )).scalar()
+            for status in (OutboxStatus.QUEUED, OutboxStatus.RETRY)
+        ]
+    upcoming = [at for at in times if at is not None]
+    return min(upcoming) - now if upcoming else None
+
+
 async def deliver_due_emails(
     sessionmaker: async_sessionmaker[AsyncSession],
     transport: MailTransport,
@@ -279,62 +541,12 @@ async def deliver_due_emails(
     lease: timedelta | None = None,
     rng: random.Random | None = None,
 ) -> DeliveryReport:
-    """Claim, send and record up to `batch_size` due emails; see the module docstring."""
+    """Claim, send and record up to `batch_size` due emails, all at `now`."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    lease = lease if lease is not None else lease_for(settings, batch_size)
-    async with session_scope(sessionmaker) as db:
-        claims = await _claim(db, now=now, lease=lease, batch_size=batch_size, worker_id=worker_id)
-    if not claims:
-        return DeliveryReport()
-
-    sender = envelope_sender(settings)
-    loop = asyncio.get_running_loop()
-    # Measured on the loop's clock, not `now`: how long this batch has really been running.
-    start_by = loop.time() + lease.total_seconds() * 0.8
-    parallel = asyncio.Semaphore(max(1, settings.smtp.connections))
-
-    finished: asyncio.Queue[tuple[_Claim, _Result]] = asyncio.Queue()
-
-    async def handle(claim: _Claim) -> None:
-        async with parallel:
-            if loop.time() > start_by:
-                result = _Result(outcome=None)
-            else:
-                result = await _send(transport, claim, sender)
-        finished.put_nowait((claim, result))
-
-    async def record_all() -> list[tuple[Outcome | None, OutboxStatus | None]]:
-        # Group commit: whatever finished while the last transaction ran goes into the next.
-        recorded: list[tuple[Outcome | None, OutboxStatus | None]] = []
-        while len(recorded) < len(claims):
-            group = [await finished.get()]
-            if len(recorded) + 1 < len(claims):
-                # A moment for more outcomes to join: fewer, larger transactions.
-                await asyncio.sleep(GROUP_COMMIT_DELAY)
-            while not finished.empty():
-                group.append(finished.get_nowait())
-            async with session_scope(sessionmaker) as db:
-                statuses = await _record(db, group, now=now, worker_id=worker_id, rng=rng)
-            recorded += [(r.outcome, status) for (_, r), status in zip(group, statuses, strict=True)]
-        return recorded
-
-    # gather, not a TaskGroup: a failing record must not cancel sends already under way.
-    recorder = asyncio.ensure_future(record_all())
-    done = await asyncio.gather(*(handle(claim) for claim in claims), return_exceptions=True)
-    errors = [item for item in done if isinstance(item, BaseException)]
-    if errors:  # not expected (`_send` turns every error into an outcome), but never hang
-        recorder.cancel()
-        raise errors[0]
-    outcomes = await recorder
-    applied = [(outcome, status) for outcome, status in outcomes if status is not None]
-    return DeliveryReport(
-        claimed=len(claims),
-        sent=sum(1 for _, status in applied if status is OutboxStatus.SENT),
-        retrying=sum(
-            1 for outcome, status in applied if outcome is not None and status is OutboxStatus.RETRY
-        ),
-        failed=sum(1 for _, status in applied if status is OutboxStatus.FAILED),
-        released=sum(1 for outcome, _ in applied if outcome is None),
-        lost_claims=len(outcomes) - len(applied),
+    pipeline = _Pipeline(
+        sessionmaker, transport, settings=settings, clock=lambda: now, batch_size=batch_size,
+        worker_id=worker_id, lease=lease if lease is not None else lease_for(settings, batch_size),
+        rng=rng, more=lambda: False,
     )
+    return await pipeline.run()

@@ -4,26 +4,37 @@ The database says what is due and what was sent; a job only asks "anything due n
 a transaction of its own. A job drains: it runs batch after batch until a batch comes back
 short, so a burst of due work is not spread over many ticks. Between batches it checks
 `context.stopping`, so a stopping scheduler lets the current batch finish and no more.
+
+Reminders are composed ahead (`prepare_reminders`, within PROCURA_REMINDER_PREPARE_MINUTES of
+their due time) and held in the outbox until then, so when they fall due only the delivery
+job has work to do; it claims the next batch while the last one is being sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from notifications.delivery import deliver_due_emails
+from notifications.delivery import drain_due_emails, next_due_in
 from notifications.transport import MailTransport
 from service.clock import utc_now
 from service.db.engine import session_scope
 from service.domain.change_notices import process_due_change_notices
-from service.domain.reminders import process_due_reminders
+from service.domain.registration import compose_welcome_emails
+from service.domain.reminders import prepare_reminders
 from service.settings import Settings
+
+DELIVERY_INTERVAL = 1.0  # seconds between runs of the delivery job
+# How far ahead the delivery job waits for an email about to fall due: up to its next run.
+DELIVERY_LOOKAHEAD = timedelta(seconds=DELIVERY_INTERVAL)
 
 
 def make_worker_id() -> str:
@@ -39,12 +50,16 @@ class JobContext:
     settings: Settings
     transport: MailTransport
     worker_id: str = field(default_factory=make_worker_id)
-    # Small reminder batches keep each transaction short (composing an email costs a few
-    # milliseconds): on SQLite the web requests share the one connection with the jobs.
+    # Small reminder batches keep each transaction short (composing an email costs about a
+    # millisecond): on SQLite the web requests share the one connection with the jobs.
     reminder_batch: int = 50
     notice_batch: int = 1
+    compose_batch: int = 50
+    # Claims of emails to send: the next is made while the last one is being sent.
     email_batch: int = 100
     stopping: bool = False
+    # How a job waits for something about to fall due (tests move their clock instead).
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 class _Batch(Protocol):
@@ -67,10 +82,18 @@ async def _drain(
     return claimed
 
 
-async def job_send_due_reminders(context: JobContext) -> int:
-    """Due reminders become outbox emails (or are recorded as skipped)."""
+async def job_prepare_reminders(context: JobContext) -> int:
+    """Reminders due within the preparation window become outbox emails held until their
+    due time (overdue ones go out at once), or are recorded as skipped."""
     batch = context.reminder_batch
-    return await _drain(context, batch, lambda db: process_due_reminders(
+    return await _drain(context, batch, lambda db: prepare_reminders(
+        db, now=utc_now(), settings=context.settings, batch_size=batch))
+
+
+async def job_compose_welcome_emails(context: JobContext) -> int:
+    """New registrations' first emails (and invites) are composed and queued."""
+    batch = context.compose_batch
+    return await _drain(context, batch, lambda db: compose_welcome_emails(
         db, now=utc_now(), settings=context.settings, batch_size=batch))
 
 
@@ -82,16 +105,25 @@ async def job_send_due_change_notices(context: JobContext) -> int:
 
 
 async def job_deliver_outbox(context: JobContext) -> int:
-    """Queued emails go to the mail server (claims and outcomes in their own transactions)."""
+    """Due emails go to the mail server: claims, sends and outcomes overlap (a pipeline), each
+    claim and each group of outcomes in a transaction of its own.
+
+    An email falling due before the next tick (a reminder composed ahead) is waited for,
+    so it goes out at its due time rather than up to a tick later.
+    """
     claimed = 0
-    while not context.stopping:
-        report = await deliver_due_emails(
-            context.sessionmaker, context.transport, settings=context.settings, now=utc_now(),
+    for attempt in range(2):
+        if attempt:
+            wait = await next_due_in(context.sessionmaker, now=utc_now())
+            if wait is None or wait > DELIVERY_LOOKAHEAD or context.stopping:
+                break
+            await context.sleep(wait.total_seconds())
+        report = await drain_due_emails(
+            context.sessionmaker, context.transport, settings=context.settings, clock=utc_now,
             batch_size=context.email_batch, worker_id=context.worker_id,
+            should_stop=lambda: context.stopping,
         )
-        claimed += report.claimed
-        if report.claimed < context.email_batch:
-            break
+        claimed += report.claimed + report.expired
     return claimed
 
 
@@ -99,7 +131,8 @@ Job = Callable[[JobContext], Awaitable[int]]
 
 # (name, job, seconds between runs): short intervals keep reminder lag to a second or two.
 JOBS: tuple[tuple[str, Job, float], ...] = (
-    ("send_due_reminders", job_send_due_reminders, 1.0),
+    ("compose_welcome_emails", job_compose_welcome_emails, 1.0),
+    ("prepare_reminders", job_prepare_reminders, 1.0),
     ("send_due_change_notices", job_send_due_change_notices, 2.0),
-    ("deliver_outbox", job_deliver_outbox, 1.0),
+    ("deliver_outbox", job_deliver_outbox, DELIVERY_INTERVAL),
 )

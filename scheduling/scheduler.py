@@ -145,6 +145,10 @@ class Scheduler:
         scheduler, self._scheduler = self._scheduler, None
         self.context.stopping = True
         if scheduler is not None and scheduler.running:
+            # No new runs; runs APScheduler has just submitted get one turn of the loop to
+            # start, so its shutdown does not cancel them unstarted (and log each as an error).
+            scheduler.pause()
+            await asyncio.sleep(0)
             scheduler.shutdown(wait=False)
             await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
         running = set(self._running)

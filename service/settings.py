@@ -75,6 +75,8 @@ class Settings:
     smtp: SmtpSettings
     run_scheduler: bool
     change_notice_window_seconds: int
+    # Reminders due within this many minutes are composed into the outbox ahead of time.
+    reminder_prepare_minutes: int = 30
     debug: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -112,6 +114,7 @@ def load_settings(**overrides: object) -> Settings:
         "smtp": smtp,
         "run_scheduler": _env_bool("PROCURA_RUN_SCHEDULER", True),
         "change_notice_window_seconds": _env_int("PROCURA_CHANGE_NOTICE_WINDOW", 600),
+        "reminder_prepare_minutes": _env_int("PROCURA_REMINDER_PREPARE_MINUTES", 30),
         "debug": _env_bool("PROCURA_DEBUG", False),
     }
     values.update(overrides)

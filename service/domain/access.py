@@ -15,9 +15,10 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db.engine import table_of
 from service.db.models import AccessPurpose, AccessToken
 
 
@@ -54,27 +55,27 @@ async def issue_access_token(
     return token
 
 
-async def issue_first_access_tokens(
-    db: AsyncSession, purposes: Sequence[AccessPurpose], *, secret_key: str, now: datetime,
-    registration_id: int,
-) -> list[str]:
-    """Tokens for a registration created in this transaction, one per purpose, in order.
+async def issue_first_registration_tokens(
+    db: AsyncSession, registration_ids: Sequence[int], purposes: Sequence[AccessPurpose], *,
+    secret_key: str, now: datetime,
+) -> list[list[str]]:
+    """Tokens for registrations created in this transaction: for each, one per purpose.
 
-    Like `issue_access_token`, without looking for earlier tokens to revoke: a registration
-    that did not exist before this transaction has none.
+    Like `issue_access_token`, without looking for earlier tokens to revoke (a registration
+    that did not exist before this transaction has none), and in one multi-row INSERT.
     """
-    tokens: list[str] = []
-    for purpose in purposes:
-        nonce = secrets.token_hex(16)
-        token = _derive(secret_key, purpose, nonce)
-        db.add(
-            AccessToken(
-                purpose=purpose, nonce=nonce, token_hash=_hash(token),
-                registration_id=registration_id, created_at=now,
-            )
-        )
-        tokens.append(token)
-    await db.flush()
+    tokens: list[list[str]] = []
+    rows: list[dict[str, object]] = []
+    for registration_id in registration_ids:
+        tokens.append([])
+        for purpose in purposes:
+            nonce = secrets.token_hex(16)
+            token = _derive(secret_key, purpose, nonce)
+            rows.append({"purpose": purpose, "nonce": nonce, "token_hash": _hash(token),
+                         "registration_id": registration_id, "created_at": now})
+            tokens[-1].append(token)
+    if rows:
+        await db.execute(insert(table_of(AccessToken)), rows)
     return tokens
 
 
@@ -91,6 +92,35 @@ async def current_access_token(
         db, purpose, secret_key=secret_key, now=now, registration_id=registration_id,
         person_id=person_id, api_token_id=api_token_id,
     )
+
+
+async def registration_tokens(
+    db: AsyncSession, purposes: Sequence[AccessPurpose], registration_ids: Sequence[int], *,
+    secret_key: str, now: datetime,
+) -> dict[tuple[int, AccessPurpose], str]:
+    """`current_access_token` for many registrations and purposes in one query (a batch of
+    emails); a token missing is issued as there."""
+    rows = await db.scalars(
+        select(AccessToken)
+        .where(
+            AccessToken.purpose.in_(purposes),
+            AccessToken.registration_id.in_(registration_ids),
+            AccessToken.person_id.is_(None),
+            AccessToken.api_token_id.is_(None),
+            AccessToken.revoked_at.is_(None),
+        )
+        .order_by(AccessToken.id)
+    )
+    # The newest live token wins, as in `current_access_token`.
+    tokens = {(row.registration_id, row.purpose): token_for(row, secret_key) for row in rows
+              if row.registration_id is not None}
+    for registration_id in registration_ids:
+        for purpose in purposes:
+            if (registration_id, purpose) not in tokens:
+                tokens[(registration_id, purpose)] = await current_access_token(
+                    db, purpose, secret_key=secret_key, now=now,
+                    registration_id=registration_id)
+    return tokens
 
 
 async def find_access(db: AsyncSession, purpose: AccessPurpose, token: str) -> AccessToken | None:

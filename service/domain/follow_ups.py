@@ -6,6 +6,7 @@ that whatever registrants and speakers are told is written together with the cha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,8 @@ from service.settings import Settings
 
 @dataclass(frozen=True)
 class SessionSnapshot:
-    """What registrants were told about a session: the fields whose change they must hear of."""
+    """What registrants were told about a session: the fields whose change they must hear of,
+    and the event's fields that its reminders also say."""
 
     title: str
     starts_at: datetime
@@ -27,6 +29,10 @@ class SessionSnapshot:
     status: str
     join_url: str | None
     venue: str | None
+    event_title: str = ""
+    event_slug: str = ""
+    timezone: str = ""
+    contact_email: str | None = None
 
     def material_changes(self, other: SessionSnapshot) -> list[str]:
         """Names of the fields that differ in time, place or status (what bumps SEQUENCE)."""
@@ -49,6 +55,10 @@ class SessionSnapshot:
             status=data["status"],
             join_url=data.get("join_url"),
             venue=data.get("venue"),
+            event_title=data.get("event_title", ""),
+            event_slug=data.get("event_slug", ""),
+            timezone=data.get("timezone", ""),
+            contact_email=data.get("contact_email"),
         )
 
 
@@ -67,6 +77,10 @@ def snapshot_session(session: Session, event: Event) -> SessionSnapshot:
         status=str(session.status),
         join_url=session.join_url,
         venue=venue_line(event) if str(session.mode) != "online" else None,
+        event_title=event.title,
+        event_slug=event.slug,
+        timezone=event.timezone,
+        contact_email=event.contact_email,
     )
 
 
@@ -106,16 +120,26 @@ async def after_session_changed(
     db: AsyncSession, session: Session, event: Event, before: SessionSnapshot, *,
     now: datetime, settings: Settings,
 ) -> None:
-    """Bump SEQUENCE on a change of time, place or status, and tell whoever must know."""
+    """Bump SEQUENCE on a change of time, place or status, and tell whoever must know;
+    reminders follow any change of what they say (prepared ones are composed again)."""
     after = snapshot_session(session, event)
-    if before.material_changes(after):
+    if after == before:
+        return
+    # Imported here: these modules build on the programme, which imports this one.
+    from service.domain import change_notices, reminders, speaker_notices
+
+    material = before.material_changes(after)
+    if material:
         session.sequence += 1
         session.updated_at = now
         await db.flush()
-        # Imported here: these modules build on the programme, which imports this one.
-        from service.domain import change_notices, reminders, speaker_notices
-
+    if (before.starts_at, before.status, before.timezone) != (
+            after.starts_at, after.status, after.timezone):
         await reminders.retime_reminders_for_session(db, session, event, now=now)
+    else:  # due times stay: only what prepared reminders say is out of date
+        await reminders.refresh_prepared_reminders(
+            db, session.id, now=now, note=reminders.WITHDRAWN_SESSION_CHANGED)
+    if material:
         await change_notices.record_session_change(
             db, session, event, before, now=now, settings=settings
         )
@@ -129,9 +153,11 @@ async def after_agenda_changed(
     removed: AgendaItemSnapshot | None, moved_from: AgendaItemSnapshot | None,
     now: datetime, settings: Settings, item: AgendaItem | None = None,
 ) -> None:
-    """An agenda item was added, edited or removed: its speakers hear of their slots."""
-    from service.domain import change_notices, speaker_notices  # they import the programme
+    """An agenda item was added, edited or removed: its speakers hear of their slots, and
+    reminders composed ahead (which show the agenda) are composed again."""
+    from service.domain import change_notices, reminders, speaker_notices  # they import us
 
+    await reminders.refresh_prepared_reminders(db, session.id, now=now)
     await change_notices.record_agenda_change(
         db, session, added=added, removed=removed, moved_from=moved_from, item=item, now=now,
         settings=settings,
@@ -140,6 +166,18 @@ async def after_agenda_changed(
         db, session, added=added, removed=removed, moved_from=moved_from, now=now,
         settings=settings,
     )
+
+
+async def after_speaker_details_changed(
+    db: AsyncSession, *, now: datetime, person_id: int | None = None,
+    organisation_id: int | None = None,
+) -> None:
+    """A person's name or organisation, or an organisation's name, changed: agendas show
+    them, so reminders composed ahead for their sessions are composed again."""
+    from service.domain import reminders  # it imports the programme
+
+    await reminders.refresh_prepared_reminders_for_speakers(
+        db, now=now, person_id=person_id, organisation_id=organisation_id)
 
 
 async def after_places_added(
@@ -160,6 +198,17 @@ async def after_enrolment_confirmed(
     event = await db.get(Event, session.event_id)
     assert event is not None
     await reminders.plan_reminders_for_enrolment(db, registration, session, event, now=now)
+
+
+async def after_registrations_placed(
+    db: AsyncSession, placements: Sequence[tuple[int, Event, Sequence[Session]]], *,
+    now: datetime,
+) -> None:
+    """Registrations made in this transaction have confirmed places (registration id, event,
+    sessions): their reminders are planned."""
+    from service.domain import reminders  # it imports the programme
+
+    await reminders.plan_reminders_for_new_registrations(db, placements, now=now)
 
 
 async def after_enrolment_ended(

@@ -264,6 +264,9 @@ async def update_organisation(
         organisation.website = changes["website"]
     organisation.updated_at = now
     await db.flush()
+    if "name" in changes:
+        await follow_ups.after_speaker_details_changed(db, now=now,
+                                                       organisation_id=organisation.id)
     return organisation
 
 
@@ -334,6 +337,8 @@ async def update_person(
         person.organisation_id = changes["organisation_id"]
     person.updated_at = now
     await db.flush()
+    if "name" in changes or "organisation_id" in changes:
+        await follow_ups.after_speaker_details_changed(db, now=now, person_id=person_id)
     return await get_person(db, person_id)
 
 

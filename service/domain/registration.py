@@ -2,7 +2,10 @@
 
 Plain async functions over a database session and an explicit `now`; they `flush()` but never
 commit, and know nothing of HTTP. Every change that a registrant must hear of queues its
-email (through `service.domain.registration_emails`) in the same transaction.
+email (through `service.domain.registration_emails`) in the same transaction. New
+registrations, the hot path, come in batches (`register_participants`) and only record
+their first email, with what it must say; `compose_welcome_emails` (a scheduled job)
+composes it after the commit.
 
 Places are never overbooked. Every function that can take or free a place first locks the
 event's row (`SELECT ... FOR NO KEY UPDATE` on PostgreSQL), so the capacity checks of one
@@ -24,12 +27,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from notifications.outbox import list_emails_for_registration
+from notifications.outbox import (
+    EmailToCompose,
+    claim_emails_to_compose,
+    enqueue_emails_to_compose,
+    list_emails_for_registration,
+)
+from service.db.engine import table_of
 from service.db.models import (
     AccessPurpose,
     AgendaItem,
@@ -41,6 +50,7 @@ from service.db.models import (
     EventStatus,
     OrganisationKind,
     OutboxEmail,
+    OutboxStatus,
     Person,
     Registration,
     RegistrationStatus,
@@ -50,7 +60,7 @@ from service.db.models import (
 )
 from service.domain import access, follow_ups
 from service.domain import registration_emails as emails
-from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from service.settings import Settings
 
 __all__ = [
@@ -59,6 +69,7 @@ __all__ = [
     "approve_registration",
     "cancel_registration",
     "change_session_choices",
+    "compose_welcome_emails",
     "decline_registration",
     "enrol_in_new_session",
     "find_registration_by_token",
@@ -68,6 +79,7 @@ __all__ = [
     "manage_url",
     "promote_waiting",
     "register_participant",
+    "register_participants",
     "registrant_calendar",
     "registrant_links",
     "registration_feed_url",
@@ -256,26 +268,40 @@ def _link_sessions(event: Event) -> Event:
     return event
 
 
-async def _lock_event(
-    db: AsyncSession, *, event_id: int | None = None, slug: str | None = None
-) -> Event:
+async def _lock_event(db: AsyncSession, *, event_id: int) -> Event:
     """The event, its row locked until commit on PostgreSQL: capacity checks run one at a time.
 
     FOR NO KEY UPDATE serialises every writer of registrations for this event without
     blocking inserts elsewhere that merely reference the event (foreign keys).
     """
-    query = select(Event).options(*_event_tree()).execution_options(populate_existing=True)
-    if event_id is not None:
-        query = query.where(Event.id == event_id)
-    else:
-        query = query.where(Event.slug == slug, Event.status != EventStatus.DRAFT)
+    query = (select(Event).options(*_event_tree()).where(Event.id == event_id)
+             .execution_options(populate_existing=True))
     if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(key_share=True)
     event = await db.scalar(query)
     if event is None:
-        if slug is not None:
-            raise NotFoundError(f"No published event {slug!r}.", "slug")
         raise NotFoundError(f"No event with id {event_id}.", "event_id")
+    return _link_sessions(event)
+
+
+# Built once (the public form's hot path): a published event with its sessions, in one
+# statement, locked like `_lock_event` on PostgreSQL.
+_PUBLISHED_EVENT = (
+    select(Event)
+    .options(joinedload(Event.sessions))
+    .where(Event.slug == bindparam("slug"), Event.status != EventStatus.DRAFT)
+    .execution_options(populate_existing=True)
+)
+_PUBLISHED_EVENT_LOCKED = _PUBLISHED_EVENT.with_for_update(key_share=True, of=Event)
+
+
+async def _lock_published_event(db: AsyncSession, slug: str) -> Event:
+    """A published event by slug, with its sessions (not their agenda), locked for places."""
+    locked = db.get_bind().dialect.name == "postgresql"
+    query = _PUBLISHED_EVENT_LOCKED if locked else _PUBLISHED_EVENT
+    event = (await db.scalars(query, {"slug": slug})).unique().first()
+    if event is None:
+        raise NotFoundError(f"No published event {slug!r}.", "slug")
     return _link_sessions(event)
 
 
@@ -434,26 +460,74 @@ async def _session_counts(db: AsyncSession, sessions: Collection[Session]) -> di
     return counts
 
 
-async def _next_waiting_since(db: AsyncSession, event_id: int, now: datetime) -> datetime:
-    """`now`, or just after the last person waiting: arrival order survives equal clocks."""
-    latest = await db.scalar(
-        select(func.max(Registration.waiting_since)).where(
-            Registration.event_id == event_id,
-            Registration.status == RegistrationStatus.WAITING,
-        )
-    )
-    return max(now, latest + _TICK) if latest is not None else now
+class _Places:
+    """The places of one event while registrations take them, one after another.
+
+    The counts are read once, when the tracker is made (and only where places are
+    limited), then kept in memory: the event's row is locked, so nobody else takes a place
+    meanwhile, and a batch of registrations is decided in arrival order without asking the
+    database again for each. Make it before anything in the transaction takes a place.
+    """
+
+    def __init__(self, event: Event, now: datetime) -> None:
+        self.event = event
+        self.now = now
+        self.confirmed = 0
+        self.waiting = 0
+        self.last_waiting_since: datetime | None = None
+        self.session_counts: dict[int, int] = {}
+
+    @classmethod
+    async def count(cls, db: AsyncSession, event: Event, now: datetime) -> _Places:
+        places = cls(event, now)
+        if event.capacity is not None:
+            places.confirmed = await _confirmed_count(db, event.id)
+            row = (await db.execute(
+                select(func.count(Registration.id), func.max(Registration.waiting_since)).where(
+                    Registration.event_id == event.id,
+                    Registration.status == RegistrationStatus.WAITING,
+                )
+            )).one()
+            places.waiting, places.last_waiting_since = row[0] or 0, row[1]
+        places.session_counts = await _session_counts(db, _scheduled(event))
+        return places
+
+    def event_place(self) -> tuple[RegistrationStatus, datetime | None, int | None]:
+        """A place at the event, or the end of its waiting list: status, the `waiting_since`
+        that queues it (strictly after the last one: arrival order survives equal clocks)
+        and the 1-based position in the queue."""
+        capacity = self.event.capacity
+        if capacity is not None and self.confirmed >= capacity:
+            since = self.now
+            if self.last_waiting_since is not None:
+                since = max(self.now, self.last_waiting_since + _TICK)
+            self.last_waiting_since = since
+            self.waiting += 1
+            return RegistrationStatus.WAITING, since, self.waiting
+        self.confirmed += 1
+        return RegistrationStatus.CONFIRMED, None, None
+
+    def session_places(self, sessions: Sequence[Session]) -> list[Session]:
+        return _take_places(sessions, self.session_counts)
+
+
+def _take_places(sessions: Sequence[Session], counts: dict[int, int]) -> list[Session]:
+    """The sessions, earliest first, that still have a place; each place taken is counted."""
+    taken = []
+    for session in sorted(sessions, key=lambda s: (s.starts_at, s.id)):
+        if session.capacity is not None:
+            if counts.get(session.id, 0) >= session.capacity:
+                continue
+            counts[session.id] = counts.get(session.id, 0) + 1
+        taken.append(session)
+    return taken
 
 
 async def _admit(db: AsyncSession, event: Event, registration: Registration, *,
                  now: datetime) -> RegistrationStatus:
     """Give a registration entering the event a place, or a place on the waiting list."""
-    if event.capacity is not None and await _confirmed_count(db, event.id) >= event.capacity:
-        registration.status = RegistrationStatus.WAITING
-        registration.waiting_since = await _next_waiting_since(db, event.id, now)
-    else:
-        registration.status = RegistrationStatus.CONFIRMED
-        registration.waiting_since = None
+    places = await _Places.count(db, event, now)
+    registration.status, registration.waiting_since, _ = places.event_place()
     registration.updated_at = now
     return registration.status
 
@@ -467,19 +541,14 @@ async def _decide_enrolments(db: AsyncSession, registration: Registration, *, no
     waiting = [e for e in registration.enrolments if e.status == EnrolmentStatus.WAITING]
     if not waiting:
         return []
-    counts = await _session_counts(db, [e.session for e in waiting])
-    newly = []
-    for enrolment in sorted(waiting, key=lambda e: (e.session.starts_at, e.session_id)):
-        session = enrolment.session
-        if session.capacity is not None and counts.get(session.id, 0) >= session.capacity:
-            # Joins the session's waiting list now (its place in the queue).
-            enrolment.updated_at = now
-            continue
-        if session.capacity is not None:
-            counts[session.id] = counts.get(session.id, 0) + 1
-        enrolment.status = EnrolmentStatus.CONFIRMED
+    sessions = [e.session for e in waiting]
+    newly = _take_places(sessions, await _session_counts(db, sessions))
+    placed = {s.id for s in newly}
+    for enrolment in waiting:
+        # Confirmed, or joins the session's waiting list now (its place in the queue).
+        if enrolment.session_id in placed:
+            enrolment.status = EnrolmentStatus.CONFIRMED
         enrolment.updated_at = now
-        newly.append(session)
     return newly
 
 
@@ -657,27 +726,13 @@ async def registrant_links(
 
 # --- registering ---------------------------------------------------------------------------
 
-_CREATED_KEY = "procura.registrations_created"
-
-
-def _note_created(db: AsyncSession, registration_id: int) -> None:
-    _created(db).add(registration_id)
-
-
-def _created(db: AsyncSession) -> set[int]:
-    # Kept with the transaction it belongs to: a later transaction of the session starts empty.
-    transaction = db.sync_session.get_transaction()
-    held = db.info.get(_CREATED_KEY)
-    if held is None or held[0] is not transaction:
-        held = db.info[_CREATED_KEY] = (transaction, set())
-    created: set[int] = held[1]
-    return created
-
-
-def created_in_this_transaction(db: AsyncSession, registration_id: int) -> bool:
-    """Whether this transaction inserted the registration (so nothing can refer to it yet)."""
-    return registration_id in _created(db)
-
+# A new registration's first email: which one follows from where it stands.
+WELCOME_TEMPLATES: dict[RegistrationStatus, str] = {
+    RegistrationStatus.CONFIRMED: "registration_confirmed_to_registrant",
+    RegistrationStatus.WAITING: "registration_waiting_to_registrant",
+    RegistrationStatus.PENDING: "registration_pending_to_registrant",
+}
+NOTE_NO_LONGER_HOLDS = "the registration no longer exists"
 
 
 def _enrolments_for(registration: Registration, sessions: Sequence[Session], now: datetime
@@ -696,104 +751,342 @@ def _enrolments_for(registration: Registration, sessions: Sequence[Session], now
         )
 
 
-def _apply_form(registration: Registration, form: _CleanForm, now: datetime) -> None:
-    registration.name = form.name
-    registration.email = form.email
-    registration.organisation_name = form.organisation_name
-    registration.organisation_kind = form.organisation_kind
-    registration.country = form.country
-    registration.job_title = form.job_title
-    registration.access_note = form.access_note
-    registration.company = form.company
-    registration.sector = form.sector
-    registration.offer_note = form.offer_note
-    registration.is_whole_event = form.session_ids is None
-    registration.consent_at = now
-    registration.updated_at = now
+def _form_values(form: _CleanForm, now: datetime) -> dict[str, Any]:
+    """The registration's columns that the form sets."""
+    return {
+        "name": form.name, "email": form.email, "organisation_name": form.organisation_name,
+        "organisation_kind": form.organisation_kind, "country": form.country,
+        "job_title": form.job_title, "access_note": form.access_note, "company": form.company,
+        "sector": form.sector, "offer_note": form.offer_note,
+        "is_whole_event": form.session_ids is None, "consent_at": now, "updated_at": now,
+    }
+
+
+async def _existing_registrations(db: AsyncSession, event: Event, email_keys: Collection[str]
+                                  ) -> dict[str, Registration]:
+    """The event's registrations (any status) under these addresses, by normalised address."""
+    rows = await db.scalars(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.email_normalised.in_(email_keys))
+        .options(selectinload(Registration.enrolments))
+    )
+    found = {}
+    for registration in rows:
+        _attach(registration, event)
+        found[registration.email_normalised] = registration
+    return found
+
+
+async def _repeat(db: AsyncSession, registration: Registration) -> RegistrationOutcome:
+    return RegistrationOutcome(
+        registration=registration, is_new=False, manage_token=None,
+        waiting_position=await waiting_position(db, registration),
+    )
+
+
+def _as_written(registration_id: int, event: Event, values: dict[str, Any],
+                enrolments: Sequence[tuple[Session, EnrolmentStatus]]) -> Registration:
+    """The registration just INSERTed, as an object for the caller to read (not tracked by
+    the database session: nothing about it is written twice)."""
+    registration = Registration(id=registration_id, **values)
+    set_committed_value(registration, "event", event)
+    rows = []
+    for session, status in enrolments:
+        enrolment = Enrolment(registration_id=registration_id, session_id=session.id,
+                              status=status, created_at=values["created_at"],
+                              updated_at=values["created_at"])
+        set_committed_value(enrolment, "session", session)
+        set_committed_value(enrolment, "registration", registration)
+        rows.append(enrolment)
+    set_committed_value(registration, "enrolments", rows)
+    return registration
+
+
+def _welcome_email(registration_id: int, event_id: int, status: RegistrationStatus,
+                   to_address: str, enrolments: Sequence[tuple[Session, EnrolmentStatus]],
+                   position: int | None) -> EmailToCompose:
+    """The first email, recorded with what it must say: where the registration stood when it
+    was decided (what changes later has emails of its own)."""
+    return EmailToCompose(
+        template=WELCOME_TEMPLATES[status], to_address=to_address, event_id=event_id,
+        registration_id=registration_id,
+        details={"status": str(status), "position": position,
+                 "enrolments": [[session.id, str(state)] for session, state in enrolments]},
+    )
+
+
+@dataclass
+class _NewRegistration:
+    """A registration decided in memory, waiting for the batch's INSERTs."""
+
+    index: int
+    event: Event
+    values: dict[str, Any]
+    enrolments: list[tuple[Session, EnrolmentStatus]]
+    confirmed: list[Session]
+    position: int | None
 
 
 async def register_participant(
     db: AsyncSession, event_slug: str, form: RegistrationForm, *, now: datetime,
     settings: Settings,
 ) -> RegistrationOutcome:
-    """Register a person for a published event; a repeat returns the existing registration."""
-    clean = _clean_form(form)
-    event = await _lock_event(db, slug=event_slug)
-    email_key = normalise_email(clean.email)
-    existing = await db.scalar(
-        select(Registration)
-        .where(Registration.event_id == event.id, Registration.email_normalised == email_key)
-        .options(selectinload(Registration.enrolments))
-    )
-    if existing is not None and existing.status != RegistrationStatus.CANCELLED:
-        _attach(existing, event)
-        return RegistrationOutcome(
-            registration=existing, is_new=False, manage_token=None,
-            waiting_position=await waiting_position(db, existing),
-        )
-    _check_open(event, now)
-    _check_form_for_event(clean, event)
-    sessions = _chosen_sessions(event, clean.session_ids, now)
+    """Register one person for a published event (see `register_participants`)."""
+    [result] = await register_participants(db, [(event_slug, form)], now=now, settings=settings)
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
-    if existing is None:
-        registration = Registration(
-            event_id=event.id, email_normalised=email_key, created_at=now,
-            status=RegistrationStatus.PENDING, enrolments=[],
-        )
-        _apply_form(registration, clean, now)
-        set_committed_value(registration, "event", event)
-    else:
-        # Registering again after cancelling: the same row comes back to life. Its token is
-        # not returned (whoever knows an address must not get a link): it is in the email.
-        registration = existing
-        _attach(registration, event)
-        _apply_form(registration, clean, now)
-        registration.cancelled_at = None
-        registration.decided_at = None
-    _enrolments_for(registration, sessions, now)
 
-    # Places are decided before the first INSERT, so a registration costs no extra UPDATEs.
-    newly: list[Session] = []
+async def register_participants(
+    db: AsyncSession, entries: Sequence[tuple[str, RegistrationForm]], *, now: datetime,
+    settings: Settings,
+) -> list[RegistrationOutcome | DomainError]:
+    """Register people for published events, in the order given; each one's outcome, or the
+    rule it broke. A repeat (same address, same event) returns the existing registration.
+
+    The public form's hot path, for one person or for the batch of those who submitted at
+    the same moment (`service.web.registration_desk`): per event, the event (locked) with
+    its sessions, the places already taken (where limited) and the addresses already
+    registered are read once; places are decided in memory in arrival order; then one
+    INSERT per table writes the whole batch: registrations, enrolments, private links,
+    reminders and first emails. Those emails are recorded to be composed after the commit
+    (`compose_welcome_emails`): rendering them and building their invites would cost more
+    than all the rest together.
+    """
+    results: list[RegistrationOutcome | DomainError | None] = [None] * len(entries)
+    forms: dict[int, _CleanForm] = {}
+    for index, (_, entry) in enumerate(entries):
+        try:
+            forms[index] = _clean_form(entry)
+        except DomainError as error:
+            results[index] = error
+    new: list[_NewRegistration] = []
+    twins: dict[int, int] = {}  # a second request for the same address: index -> the first
+    # Events are locked in one order, so two batches never wait for each other in a circle.
+    for slug in sorted({entries[index][0] for index in forms}):
+        indexes = [index for index in forms if entries[index][0] == slug]
+        try:
+            event = await _lock_published_event(db, slug)
+        except NotFoundError as error:
+            for index in indexes:
+                results[index] = error
+            continue
+        keys = {index: normalise_email(forms[index].email) for index in indexes}
+        existing = await _existing_registrations(db, event, set(keys.values()))
+        places = await _Places.count(db, event, now)
+        first_of: dict[str, int] = {}
+        for index in indexes:
+            clean, key = forms[index], keys[index]
+            if key in first_of:
+                twins[index] = first_of[key]
+                continue
+            first_of[key] = index
+            found = existing.get(key)
+            active = found is not None and found.status != RegistrationStatus.CANCELLED
+            try:
+                _check_open(event, now)
+                _check_form_for_event(clean, event)
+                sessions = _chosen_sessions(event, clean.session_ids, now)
+            except DomainError as error:
+                # Someone registered already gets that answer, even once registration closed.
+                results[index] = await _repeat(db, found) if found and active else error
+                continue
+            if found is not None:
+                results[index] = (
+                    await _repeat(db, found) if active else await _register_again(
+                        db, event, found, clean, sessions, places, now=now, settings=settings)
+                )
+                continue
+            new.append(_decide_new(index, event, clean, key, sessions, places, now))
+    if new:
+        for item, outcome in zip(new, await _write_new(db, new, now=now, settings=settings),
+                                 strict=True):
+            results[item.index] = outcome
+    for index, first in twins.items():
+        earlier = results[first]
+        assert earlier is not None
+        if isinstance(earlier, DomainError):
+            results[index] = earlier
+        else:
+            results[index] = RegistrationOutcome(
+                registration=earlier.registration, is_new=False, manage_token=None,
+                waiting_position=earlier.waiting_position,
+            )
+    decided = [result for result in results if result is not None]
+    assert len(decided) == len(entries)
+    return decided
+
+
+def _decide_new(index: int, event: Event, form: _CleanForm, key: str,
+                sessions: Sequence[Session], places: _Places, now: datetime) -> _NewRegistration:
+    """Where a new registration stands: pending approval, a place, or the waiting list."""
+    position: int | None = None
+    confirmed: list[Session] = []
     if event.is_approval_required:
-        registration.status = RegistrationStatus.PENDING
-        registration.waiting_since = None
+        status, waiting_since = RegistrationStatus.PENDING, None
     else:
-        await _admit(db, event, registration, now=now)
-        newly = await _decide_enrolments(db, registration, now=now)
-    manage_token: str | None = None
-    feed_token: str | None = None
-    if existing is None:
-        db.add(registration)
-        await db.flush()
-        manage_token, feed_token = await access.issue_first_access_tokens(
-            db, (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED),
-            secret_key=settings.secret_key, now=now, registration_id=registration.id,
+        status, waiting_since, position = places.event_place()
+        if status == RegistrationStatus.CONFIRMED:
+            confirmed = places.session_places(sessions)
+    placed = {s.id for s in confirmed}
+    return _NewRegistration(
+        index=index, event=event,
+        values={**_form_values(form, now), "event_id": event.id, "email_normalised": key,
+                "status": status, "waiting_since": waiting_since, "created_at": now},
+        enrolments=[(s, EnrolmentStatus.CONFIRMED if s.id in placed else EnrolmentStatus.WAITING)
+                    for s in sessions],
+        confirmed=confirmed, position=position,
+    )
+
+
+async def _write_new(db: AsyncSession, new: Sequence[_NewRegistration], *, now: datetime,
+                     settings: Settings) -> list[RegistrationOutcome]:
+    """One INSERT per table for the whole batch (Core: no objects to track)."""
+    registrations = table_of(Registration)
+    ids = list(await db.scalars(
+        insert(registrations).returning(registrations.c.id, sort_by_parameter_order=True),
+        [item.values for item in new],
+    ))
+    await db.execute(insert(table_of(Enrolment)), [
+        {"registration_id": registration_id, "session_id": session.id, "status": status,
+         "created_at": now, "updated_at": now}
+        for item, registration_id in zip(new, ids, strict=True)
+        for session, status in item.enrolments
+    ])
+    tokens = await access.issue_first_registration_tokens(
+        db, ids, (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED),
+        secret_key=settings.secret_key, now=now,
+    )
+    await follow_ups.after_registrations_placed(db, [
+        (registration_id, item.event, item.confirmed)
+        for item, registration_id in zip(new, ids, strict=True) if item.confirmed
+    ], now=now)
+    await enqueue_emails_to_compose(db, [
+        _welcome_email(registration_id, item.event.id, item.values["status"],
+                       item.values["email"], item.enrolments, item.position)
+        for item, registration_id in zip(new, ids, strict=True)
+    ], settings=settings, now=now)
+    return [
+        RegistrationOutcome(
+            registration=_as_written(registration_id, item.event, item.values, item.enrolments),
+            is_new=True, manage_token=manage_token, waiting_position=item.position,
         )
-        _note_created(db, registration.id)
-    else:
-        await db.flush()
+        for item, registration_id, (manage_token, _) in zip(new, ids, tokens, strict=True)
+    ]
+
+
+async def _register_again(
+    db: AsyncSession, event: Event, registration: Registration, form: _CleanForm,
+    sessions: Sequence[Session], places: _Places, *, now: datetime, settings: Settings,
+) -> RegistrationOutcome:
+    """Registering again after cancelling: the same row comes back to life. Its token is not
+    returned (whoever knows an address must not get a link): it is in the email."""
+    for name, value in _form_values(form, now).items():
+        setattr(registration, name, value)
+    registration.cancelled_at = None
+    registration.decided_at = None
+    _enrolments_for(registration, sessions, now)
+    decided = _decide_new(0, event, form, registration.email_normalised, sessions, places, now)
+    registration.status = decided.values["status"]
+    registration.waiting_since = decided.values["waiting_since"]
+    placed = {s.id for s in decided.confirmed}
+    for enrolment in registration.enrolments:
+        if enrolment.session_id in placed:
+            enrolment.status = EnrolmentStatus.CONFIRMED
+    await db.flush()
     changes = _Changes()
-    for session in newly:
+    for session in decided.confirmed:
         changes.note_confirmed(registration, session)
     await _follow_up(db, event, changes, now=now, settings=settings,
                      skip_email_for=registration.id)
-
-    links = await registrant_links(db, registration, now=now, settings=settings,
-                                   manage_token=manage_token, feed_token=feed_token)
-    position = await waiting_position(db, registration)
-    if registration.status == RegistrationStatus.PENDING:
-        await emails.send_pending_approval(db, registration, event, links=links, now=now,
-                                           settings=settings)
-    elif registration.status == RegistrationStatus.WAITING:
-        await emails.send_waiting_list(db, registration, event, position=position, links=links,
-                                       now=now, settings=settings)
-    else:
-        await emails.send_confirmation(db, registration, event, links=links, now=now,
-                                       settings=settings)
+    enrolments = [(e.session, e.status) for e in registration.enrolments
+                  if e.status != EnrolmentStatus.CANCELLED]
+    await enqueue_emails_to_compose(db, [_welcome_email(
+        registration.id, event.id, registration.status, registration.email, enrolments,
+        decided.position)], settings=settings, now=now)
     return RegistrationOutcome(
-        registration=registration, is_new=True, manage_token=manage_token,
-        waiting_position=position,
+        registration=registration, is_new=True, manage_token=None,
+        waiting_position=decided.position,
     )
+
+
+@dataclass(frozen=True)
+class ComposeReport:
+    claimed: int = 0
+    composed: int = 0
+    withdrawn: int = 0
+
+
+async def _registrations_for(db: AsyncSession, rows: Sequence[OutboxEmail]
+                             ) -> dict[int, Registration]:
+    """The registrations the rows are about, each with its event's sessions and agenda."""
+    by_event: dict[int, list[int]] = {}
+    for row in rows:
+        if row.event_id is not None and row.registration_id is not None:
+            by_event.setdefault(row.event_id, []).append(row.registration_id)
+    found: dict[int, Registration] = {}
+    for event_id, ids in by_event.items():
+        event = await _load_event(db, event_id)
+        found |= {r.id: r for r in await _load_registrations(db, event, ids)}
+    return found
+
+
+def _as_decided(registration: Registration, details: dict[str, Any]) -> Registration:
+    """The registration as it stood when its first email was decided (a copy to read only)."""
+    sessions = {s.id: s for s in registration.event.sessions}
+    enrolments = [(sessions[session_id], EnrolmentStatus(state))
+                  for session_id, state in details["enrolments"] if session_id in sessions]
+    values = {"event_id": registration.event_id, "name": registration.name,
+              "email": registration.email, "status": RegistrationStatus(details["status"]),
+              "created_at": registration.created_at}
+    return _as_written(registration.id, registration.event, values, enrolments)
+
+
+async def compose_welcome_emails(
+    db: AsyncSession, *, now: datetime, settings: Settings, batch_size: int = 50
+) -> ComposeReport:
+    """Compose the first emails that new registrations recorded: the confirmation with its
+    invite, the waiting-list email with the position, or "application received".
+
+    Each says what was decided at registration, from the details recorded with it; the
+    sessions' times and places are read now, so the invite is current. A change since
+    (a cancellation, a promotion) has sent an email of its own, after this one in the
+    outbox. Only an email whose registration is gone is withdrawn.
+    """
+    rows = await claim_emails_to_compose(db, templates=tuple(WELCOME_TEMPLATES.values()),
+                                         batch_size=batch_size)
+    if not rows:
+        return ComposeReport()
+    registrations = await _registrations_for(db, rows)
+    purposes = (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED)
+    tokens = await access.registration_tokens(db, purposes, sorted(registrations),
+                                              secret_key=settings.secret_key, now=now)
+    composed = 0
+    for row in rows:
+        registration = registrations.get(row.registration_id or 0)
+        if registration is None or row.details is None:
+            row.status, row.last_error = OutboxStatus.WITHDRAWN, NOTE_NO_LONGER_HOLDS
+            continue
+        decided = _as_decided(registration, row.details)
+        event = registration.event
+        links = emails.RegistrantLinks(
+            manage_url=manage_url(settings, tokens[(registration.id, purposes[0])]),
+            feed_url=registration_feed_url(settings, tokens[(registration.id, purposes[1])]),
+        )
+        if decided.status == RegistrationStatus.CONFIRMED:
+            await emails.send_confirmation(db, decided, event, links=links, now=now,
+                                           settings=settings, into=row)
+        elif decided.status == RegistrationStatus.WAITING:
+            await emails.send_waiting_list(
+                db, decided, event, position=row.details.get("position"), links=links, now=now,
+                settings=settings, into=row)
+        else:
+            await emails.send_pending_approval(db, decided, event, links=links, now=now,
+                                               settings=settings, into=row)
+        composed += 1
+    await db.flush()
+    return ComposeReport(claimed=len(rows), composed=composed, withdrawn=len(rows) - composed)
 
 
 # --- changing, cancelling, deciding -------------------------------------------------------

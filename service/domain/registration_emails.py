@@ -2,9 +2,11 @@
 
 Each function decides the template, the context and the calendar invite (REQUEST for places
 given, CANCEL with the same UIDs for places taken back), and calls `enqueue_email` in the
-caller's transaction. Bodies carry the essentials themselves (times in the event's zone and
-in UTC, join link or venue, private links) because Outlook shows the body, not the invite's
-description. Join links go only to people with a confirmed place.
+caller's transaction; or, given `into` (an outbox row recorded to be composed later, see
+`registration.compose_welcome_emails`), fills that row in. Bodies carry the essentials
+themselves (times in the event's zone and in UTC, join link or venue, private links)
+because Outlook shows the body, not the invite's description. Join links go only to people
+with a confirmed place.
 
 This module renders nothing itself and never touches SMTP; it reads only what the caller
 loaded (event with sessions and agenda, registration with enrolments).
@@ -20,10 +22,11 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.message import EmailMessage
-from notifications.outbox import enqueue_email
+from notifications.outbox import enqueue_email, fill_composed_email
 from service.db.models import (
     EnrolmentStatus,
     Event,
+    OutboxEmail,
     Registration,
     Session,
     SessionMode,
@@ -148,7 +151,7 @@ async def _send(
     db: AsyncSession, registration: Registration, event: Event, template: str,
     context: dict[str, object], *, now: datetime, settings: Settings,
     invite: tuple[InviteMethod, Sequence[Session]] | None = None,
-    dedupe_key: str | None = None,
+    dedupe_key: str | None = None, into: OutboxEmail | None = None,
 ) -> None:
     calendar: bytes | None = None
     method: InviteMethod | None = None
@@ -165,6 +168,9 @@ async def _send(
         calendar_method=method,
         reply_to=event.contact_email,
     )
+    if into is not None:
+        fill_composed_email(into, message, settings=settings, now=now)
+        return
     await enqueue_email(db, message, settings=settings, now=now, event_id=event.id,
                         registration_id=registration.id, dedupe_key=dedupe_key)
 
@@ -179,16 +185,16 @@ def _views(sessions: Sequence[Session], event: Event, *, with_join_url: bool
 
 async def send_confirmation(
     db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
-    now: datetime, settings: Settings,
+    now: datetime, settings: Settings, into: OutboxEmail | None = None,
 ) -> None:
     """Registered with a place: the invite for every confirmed session."""
     await _send_place_with_invite(db, registration, event, "registration_confirmed_to_registrant",
-                                  links=links, now=now, settings=settings)
+                                  links=links, now=now, settings=settings, into=into)
 
 
 async def _send_place_with_invite(
     db: AsyncSession, registration: Registration, event: Event, template: str, *,
-    links: RegistrantLinks, now: datetime, settings: Settings,
+    links: RegistrantLinks, now: datetime, settings: Settings, into: OutboxEmail | None = None,
 ) -> None:
     """A place given (at once or on approval): confirmed sessions with the invite."""
     confirmed = _sessions_in(registration, EnrolmentStatus.CONFIRMED)
@@ -199,12 +205,13 @@ async def _send_place_with_invite(
         waiting_sessions=_views(waiting, event, with_join_url=False),
     )
     await _send(db, registration, event, template, context,
-                now=now, settings=settings, invite=("REQUEST", confirmed))
+                now=now, settings=settings, invite=("REQUEST", confirmed), into=into)
 
 
 async def send_waiting_list(
     db: AsyncSession, registration: Registration, event: Event, *, position: int | None,
     links: RegistrantLinks, now: datetime, settings: Settings, approved: bool = False,
+    into: OutboxEmail | None = None,
 ) -> None:
     """The event is full: their place in the queue, no invite and no join link."""
     sessions = sorted((e.session for e in registration.enrolments
@@ -216,12 +223,12 @@ async def send_waiting_list(
         sessions=_views(sessions, event, with_join_url=False),
     )
     await _send(db, registration, event, "registration_waiting_to_registrant", context,
-                now=now, settings=settings)
+                now=now, settings=settings, into=into)
 
 
 async def send_pending_approval(
     db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
-    now: datetime, settings: Settings,
+    now: datetime, settings: Settings, into: OutboxEmail | None = None,
 ) -> None:
     """An application received: the organisers will decide."""
     sessions = sorted((e.session for e in registration.enrolments),
@@ -229,7 +236,7 @@ async def send_pending_approval(
     context = _context(registration, event, links, settings,
                        sessions=_views(sessions, event, with_join_url=False))
     await _send(db, registration, event, "registration_pending_to_registrant", context,
-                now=now, settings=settings)
+                now=now, settings=settings, into=into)
 
 
 async def send_approved(

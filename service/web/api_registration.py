@@ -32,7 +32,7 @@ from service.settings import Settings
 from service.web import registration_schemas as rs
 from service.web.api_public import SlugParam
 from service.web.auth import BEARER_SCHEME, require_organiser
-from service.web.params import DbSession, IdParam, SettingsDep
+from service.web.params import DbSession, IdParam, RegistrationDeskDep, SettingsDep
 from service.web.presenters import event_url, time_out
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -227,7 +227,7 @@ class RegistrationController(Controller):
 
     @post("/events/{slug:str}/registrations", status_code=201)
     async def register(
-        self, db_session: DbSession, settings: SettingsDep, slug: SlugParam,
+        self, registration_desk: RegistrationDeskDep, settings: SettingsDep, slug: SlugParam,
         data: JSONBody[rs.RegistrationCreate],
     ) -> Response[rs.RegistrationReceiptOut]:
         """Register for a published event (no account needed). 201 when new; 200 when the
@@ -239,9 +239,7 @@ class RegistrationController(Controller):
             company=data.company, sector=data.sector, offer_note=data.offer_note,
             session_ids=tuple(data.session_ids) if data.session_ids is not None else None,
         )
-        outcome = await registrations.register_participant(
-            db_session, slug, form, now=utc_now(), settings=settings
-        )
+        outcome = await registration_desk.register(slug, form)
         return Response(receipt_out(outcome, slug, settings),
                         status_code=201 if outcome.is_new else 200, headers=PRIVATE)
 

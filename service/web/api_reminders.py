@@ -11,6 +11,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 from msgspec import Struct
 
+from service.clock import utc_now
 from service.domain import programme, reminders
 from service.domain.times import iso_utc
 from service.web import schemas
@@ -30,7 +31,9 @@ class ReminderOut(Struct):
     registrant_email: str
     offset_minutes: int
     due_at: schemas.TimeOut
-    state: str  # scheduled, sending, sent, failed, skipped, cancelled
+    # scheduled (also when composed ahead, until its due time), sending, sent, failed,
+    # skipped (also when its email expired unsent: the session had already started), cancelled
+    state: str
     processed_at: str | None
     delivered_at: str | None
     note: str | None
@@ -70,7 +73,7 @@ class RemindersController(Controller):
     ) -> EventRemindersOut:
         """Pending reminders with their due times, and what became of the others."""
         overview = await reminders.list_reminders_for_event(
-            db_session, event_id, states=states or ()
+            db_session, event_id, now=utc_now(), states=states or ()
         )
         event = await programme.get_event(db_session, event_id)
         return EventRemindersOut(

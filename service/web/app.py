@@ -25,6 +25,7 @@ from service.settings import Settings, load_settings
 from service.web.api_organiser import OrganiserController
 from service.web.api_public import PublicController
 from service.web.errors import EXCEPTION_HANDLERS
+from service.web.registration_desk import RegistrationDesk
 from service.web.routes import EXTRA_ROUTE_HANDLERS, LIFESPAN_HOOKS
 
 logger = logging.getLogger("procura_events")
@@ -33,6 +34,11 @@ logger = logging.getLogger("procura_events")
 def _provide_settings(state: State) -> Settings:
     settings: Settings = state.settings
     return settings
+
+
+def _provide_registration_desk(state: State) -> RegistrationDesk:
+    desk: RegistrationDesk = state.registration_desk
+    return desk
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -58,9 +64,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[PublicController, OrganiserController, *EXTRA_ROUTE_HANDLERS],
         plugins=[SQLAlchemyPlugin(config=db_config)],
-        dependencies={"settings": Provide(_provide_settings, sync_to_thread=False)},
+        dependencies={
+            "settings": Provide(_provide_settings, sync_to_thread=False),
+            "registration_desk": Provide(_provide_registration_desk, sync_to_thread=False),
+        },
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker}),
+        state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
+                     "registration_desk": RegistrationDesk(sessionmaker, settings)}),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Procura Events",

@@ -57,7 +57,7 @@ from service.settings import Settings
 from service.web import page_views as views
 from service.web.countries import COUNTRIES, COUNTRY_NAMES
 from service.web.page_render import STATIC_DIR, STATIC_PATH, html_response
-from service.web.params import DbSession, SettingsDep
+from service.web.params import DbSession, RegistrationDeskDep, SettingsDep
 
 logger = logging.getLogger("procura_events.pages")
 
@@ -428,7 +428,8 @@ class PublicPages(Controller):
 
     @post("/events/{slug:str}/register", status_code=200)
     async def register(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+        registration_desk: RegistrationDeskDep, slug: FromPath[str],
     ) -> Response[str]:
         now = utc_now()
         wait = _limiter(request).hit(_client_key(request), now)
@@ -492,17 +493,17 @@ class PublicPages(Controller):
                 offer_note=values["offer_note"] or None if fields["supplier"] else None,
                 session_ids=tuple(chosen) if offered and set(chosen) != set(offered) else None,
             )
+            # The desk files the registration in a transaction of its own: end this one
+            # first (it only read), so it does not hold SQLite's one connection meanwhile.
+            await db_session.commit()
             try:
-                outcome = await registration.register_participant(
-                    db_session, slug, entry, now=now, settings=settings
-                )
+                outcome = await registration_desk.register(slug, entry)
             except (InvalidInputError, ConflictError) as error:
-                await db_session.rollback()
                 _add_error(errors, _error_field(error.field, (*TEXT_FIELDS, "consent")),
                            error.message)
                 event = await programme.get_published_event(db_session, slug)
             else:
-                # The domain reloaded the event for its lock: load the page's view of it again.
+                # Filed in the desk's own transaction: load the page's view of the event again.
                 event = await programme.get_event(db_session, event.id)
                 return await self._registered_page(db_session, settings, event, outcome, now)
 

@@ -27,8 +27,9 @@ from playwright.sync_api import Browser, ViewportSize, sync_playwright
 
 from notifications.delivery import deliver_due_emails
 from notifications.transport import SmtpTransport
-from service.db.engine import create_engine, make_sessionmaker
+from service.db.engine import create_engine, make_sessionmaker, session_scope
 from service.domain.demo import load_demo_programme
+from service.domain.registration import compose_welcome_emails
 from service.settings import Settings, load_settings
 from service.web.app import create_app
 from tests.databases import run_off_loop
@@ -53,14 +54,19 @@ class LiveServer:
     smtp: SmtpTestServer
 
     def deliver_emails(self) -> None:
-        """What the scheduler's delivery job would do: send what the outbox holds now."""
+        """What the scheduler's jobs would do: compose what registrations recorded, then
+        send what the outbox holds now."""
 
         async def deliver() -> None:
             engine = create_engine(self.settings.database_url)
             transport = SmtpTransport(self.settings.smtp)
+            sessionmaker = make_sessionmaker(engine)
             try:
+                async with session_scope(sessionmaker) as db:
+                    await compose_welcome_emails(db, now=datetime.now(UTC),
+                                                 settings=self.settings)
                 await deliver_due_emails(
-                    make_sessionmaker(engine), transport, settings=self.settings,
+                    sessionmaker, transport, settings=self.settings,
                     now=datetime.now(UTC), worker_id="browser-test",
                 )
             finally:

@@ -117,6 +117,18 @@ async def register(
     return registration
 
 
+async def crowded_webinar(db: AsyncSession, settings: Settings, people: int) -> Session:
+    """A webinar on Monday 26 October 2026, 10:00 Brussels, with `people` confirmed
+    registrants (for the tests of several workers), committed."""
+    event = await make_event(db, settings)
+    session = await make_session(db, settings, event, starts_at="2026-10-26T10:00",
+                                 ends_at="2026-10-26T11:00")
+    for number in range(people):
+        await register(db, event, session, f"Person{number:02d} Test")
+    await db.commit()
+    return session
+
+
 async def reminders_of(sessionmaker: Sessionmaker) -> list[tuple[str, int, str, datetime, str | None]]:
     """(registrant name, offset, status, due_at, note) of every reminder, in a stable order."""
     async with sessionmaker() as db:
@@ -130,10 +142,10 @@ async def reminders_of(sessionmaker: Sessionmaker) -> list[tuple[str, int, str, 
 
 
 async def outbox_messages(sessionmaker: Sessionmaker) -> list[tuple[OutboxEmail, MimeMessage]]:
-    """Every queued email with its parsed message, in queueing order."""
+    """Every queued email with its parsed message, in queueing order (all composed here)."""
     async with sessionmaker() as db:
         rows = list(await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
-    return [(row, parse(row.raw_message)) for row in rows]
+    return [(row, parse(row.raw_message or b"")) for row in rows]
 
 
 def parse(raw: bytes) -> MimeMessage:

@@ -23,9 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications import outbox
 from notifications.delivery import (
+    EXPIRED_NOTE,
     MAX_ATTEMPTS,
     DeliveryReport,
     deliver_due_emails,
+    drain_due_emails,
     retry_delay,
 )
 from notifications.message import EmailMessage, envelope_sender
@@ -45,6 +47,7 @@ from notifications.transport import (
 )
 from service.db.engine import session_scope
 from service.db.models import (
+    EmailAttempt,
     Event,
     EventKind,
     OutboxEmail,
@@ -184,7 +187,7 @@ async def test_queued_emails_arrive_exactly_once_with_their_message_id(
     ]
     assert [m.message_id for m in received] == [row.message_id for row in rows]
     assert [m.raw.rstrip(b"\r\n") for m in received] == [
-        row.raw_message.rstrip(b"\r\n") for row in rows
+        (row.raw_message or b"").rstrip(b"\r\n") for row in rows
     ]
     assert [str(m.message["Subject"]) for m in received] == ["Test message for Ana Silva"] * 3
     assert [(r.status, r.attempts, r.sent_at, r.claimed_until, r.last_error) for r in rows] == [
@@ -597,6 +600,109 @@ async def test_claims_about_to_expire_are_handed_back_unsent(
     assert [await attempts_of(db_sessionmaker, email_id) for email_id in ids] == [[], []]
 
 
+# --- draining: the pipeline of the delivery job -----------------------------------------------
+
+
+class ClaimCheckingTransport:
+    """Sends for real, after checking in a transaction of its own that the claim of the
+    message is committed (status sending, this worker's)."""
+
+    def __init__(self, inner: SmtpTransport, sessionmaker: Sessionmaker) -> None:
+        self.inner = inner
+        self.sessionmaker = sessionmaker
+        self.seen: list[tuple[str, str | None]] = []
+        self.claimed_when_sending: list[int] = []
+
+    async def send(self, raw: bytes, sender: str, recipient: str) -> None:
+        message_id = email.message_from_bytes(raw)["Message-ID"]
+        async with self.sessionmaker() as db:
+            row = (await db.execute(
+                select(OutboxEmail.status, OutboxEmail.claimed_by)
+                .where(OutboxEmail.message_id == message_id))).one()
+            self.claimed_when_sending.append(int(await db.scalar(
+                select(func.count()).select_from(OutboxEmail)
+                .where(OutboxEmail.status == OutboxStatus.SENDING)) or 0))
+        self.seen.append((str(row[0]), row[1]))
+        await self.inner.send(raw, sender, recipient)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def test_draining_claims_batch_after_batch_and_sends_each_email_once_after_its_claim(
+    db_sessionmaker: Sessionmaker,
+    mail_settings: Settings,
+    smtp_server: SmtpTestServer,
+    transport: SmtpTransport,
+) -> None:
+    addresses = [f"person{n:02d}@example.org" for n in range(25)]
+    await queue(db_sessionmaker, mail_settings, *addresses)
+    checking = ClaimCheckingTransport(transport, db_sessionmaker)
+
+    report = await drain_due_emails(
+        db_sessionmaker, checking, settings=mail_settings, clock=lambda: NOW, batch_size=10,
+        worker_id="worker-a",
+    )
+    again = await drain_due_emails(
+        db_sessionmaker, checking, settings=mail_settings, clock=lambda: NOW, batch_size=10,
+        worker_id="worker-a",
+    )
+
+    assert (report, again) == (DeliveryReport(claimed=25, sent=25), DeliveryReport())
+    assert sorted(rcpt for m in smtp_server.messages for rcpt in m.rcpt_tos) == addresses
+    # Every message was sent under a committed claim of this worker.
+    assert checking.seen == [("sending", "worker-a")] * 25
+    # The next batch was claimed while the last one was still being sent.
+    assert max(checking.claimed_when_sending) > 10
+    async with db_sessionmaker() as db:
+        attempts = (await db.execute(
+            select(EmailAttempt.attempted_at, EmailAttempt.outcome, EmailAttempt.smtp_code))).all()
+    assert [tuple(a) for a in attempts] == [(NOW, "sent", 250)] * 25
+
+
+async def test_draining_stops_between_batches_when_asked(
+    db_sessionmaker: Sessionmaker,
+    mail_settings: Settings,
+    smtp_server: SmtpTestServer,
+    transport: SmtpTransport,
+) -> None:
+    await queue(db_sessionmaker, mail_settings, *[f"p{n}@example.org" for n in range(25)])
+
+    report = await drain_due_emails(
+        db_sessionmaker, transport, settings=mail_settings, clock=lambda: NOW, batch_size=10,
+        worker_id="w", should_stop=lambda: True,
+    )
+
+    assert report == DeliveryReport(claimed=10, sent=10)
+    assert len(smtp_server.messages) == 10
+
+
+async def test_an_email_past_its_expiry_is_withdrawn_not_sent(
+    db_sessionmaker: Sessionmaker,
+    mail_settings: Settings,
+    smtp_server: SmtpTestServer,
+    transport: SmtpTransport,
+) -> None:
+    late, timely = await queue(db_sessionmaker, mail_settings, "ana@example.org",
+                               "ben@example.org")
+    async with session_scope(db_sessionmaker) as db:
+        await db.execute(update(OutboxEmail).where(OutboxEmail.id == late)
+                         .values(expires_at=NOW))
+        await db.execute(update(OutboxEmail).where(OutboxEmail.id == timely)
+                         .values(expires_at=NOW + timedelta(seconds=1)))
+
+    report = await deliver_due_emails(
+        db_sessionmaker, transport, settings=mail_settings, now=NOW, worker_id="w"
+    )
+
+    rows = [await load(db_sessionmaker, email_id) for email_id in (late, timely)]
+    assert report == DeliveryReport(claimed=1, sent=1, expired=1)
+    assert [(r.status, r.attempts, r.last_error) for r in rows] == [
+        (OutboxStatus.WITHDRAWN, 0, EXPIRED_NOTE), (OutboxStatus.SENT, 1, None)]
+    assert [m.rcpt_tos for m in smtp_server.messages] == [("ben@example.org",)]
+    assert await attempts_of(db_sessionmaker, late) == []
+
+
 # --- enqueue --------------------------------------------------------------------------------
 
 
@@ -688,6 +794,7 @@ async def test_enqueued_row_holds_the_composed_message(
         "Test message for Ana Silva",
     )
     assert row.message_id.endswith(f"@{mail_settings.uid_domain}>")
+    assert row.raw_message is not None
     headers = row.raw_message.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
     assert [h for h in headers if h.startswith((b"Message-ID:", b"To:"))] == [
         b"To: Ana Silva <ana@example.org>",

@@ -411,8 +411,9 @@ async def test_registering_confirms_and_queues_the_email(
     row = (await db.execute(select(Registration.name, Registration.status, Registration.country,
                                    Registration.is_whole_event))).one()
     assert tuple(row) == ("Ana Novak", RegistrationStatus.CONFIRMED, "SI", True)
-    subjects = list(await db.scalars(select(OutboxEmail.subject)))
-    assert subjects == [f"Registration confirmed: {SERIES_TITLE}"]
+    [(template, status)] = (await db.execute(select(OutboxEmail.template,
+                                                    OutboxEmail.status))).all()
+    assert (template, status) == ("registration_confirmed_to_registrant", "composing")
     assert "meet.example.org" not in page.text
 
 

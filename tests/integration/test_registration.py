@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.clock import utc_now
+from service.db.engine import session_scope
 from service.db.models import (
     AccessToken,
     Enrolment,
@@ -33,6 +34,7 @@ from service.db.models import (
 )
 from service.domain import programme
 from service.domain import registration as registrations
+from service.domain.errors import DomainError
 from service.settings import Settings
 
 TEST_BASE_URL = "http://events.test"  # as in tests/conftest.py
@@ -121,7 +123,21 @@ def token_of(response: Any) -> str:
     return str(url.rsplit("/", 1)[1])
 
 
-async def outbox(sessionmaker: Sessionmaker) -> list[OutboxEmail]:
+async def compose_emails(sessionmaker: Sessionmaker, settings: Settings) -> int:
+    """What the scheduler's composing job does after a registration commits."""
+    composed = 0
+    while True:
+        async with session_scope(sessionmaker) as db:
+            report = await registrations.compose_welcome_emails(db, now=utc_now(),
+                                                                settings=settings)
+        composed += report.composed
+        if not report.claimed:
+            return composed
+
+
+async def outbox(sessionmaker: Sessionmaker, settings: Settings) -> list[OutboxEmail]:
+    """Every email in the outbox, the ones recorded to compose composed first."""
+    await compose_emails(sessionmaker, settings)
     async with sessionmaker() as db:
         return list(await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
 
@@ -204,7 +220,7 @@ async def test_whole_series_registration_confirms_every_session_with_one_invite(
     assert [(s["title"], s["status"]) for s in body["sessions"]] == [
         (WINTER.title, "confirmed"), (SPRING.title, "confirmed")]
     assert "join_url" not in response.text and "ana.silva" not in response.text
-    [confirmation] = await outbox(db_sessionmaker)
+    [confirmation] = await outbox(db_sessionmaker, settings)
     assert (confirmation.template, confirmation.to_address, confirmation.subject) == (
         "registration_confirmed_to_registrant", "ana.silva@lisboa.example.pt",
         "Registration confirmed: Fair ICT procurement webinars")
@@ -240,7 +256,7 @@ async def test_chosen_sessions_registration_covers_only_those(
     view = (await client.get(f"/api/registrations/{token_of(response)}")).json()
     assert (view["is_whole_event"], [(s["id"], s["join_url"]) for s in view["sessions"]]) == (
         False, [(second.id, "https://meet.example.org/room-two")])
-    [confirmation] = await outbox(db_sessionmaker)
+    [confirmation] = await outbox(db_sessionmaker, settings)
     invite = invite_of(confirmation)
     assert invite is not None
     assert [uid for uid, *_ in vevents(invite)] == [f"session-{second.id}@events.test"]
@@ -262,7 +278,7 @@ async def test_repeat_registration_returns_the_existing_one_and_sends_nothing(
         "confirmation email has the link to see, change or cancel your registration.",
         "status": None, "waiting_position": None, "sessions": [], "manage_url": None,
     }
-    assert [row.template for row in await outbox(db_sessionmaker)] == [
+    assert [row.template for row in await outbox(db_sessionmaker, settings)] == [
         "registration_confirmed_to_registrant"]
     async with db_sessionmaker() as check:
         rows = list(await check.scalars(select(Registration)))
@@ -299,7 +315,7 @@ async def test_status_and_window_errors_name_the_field(
         (409, ["registration_closes_at"], "Registration is closed."),
         (409, ["status"], "This event is cancelled."),
     ]
-    assert await outbox(db_sessionmaker) == []
+    assert await outbox(db_sessionmaker, settings) == []
 
 
 async def test_invalid_forms_are_refused_naming_the_field(
@@ -331,7 +347,7 @@ async def test_invalid_forms_are_refused_naming_the_field(
         (422, ["session_ids[1]"]), (422, ["session_ids"]),
     ]
     assert await statuses(db_sessionmaker, whole.id) == []
-    assert await outbox(db_sessionmaker) == []
+    assert await outbox(db_sessionmaker, settings) == []
 
 
 async def test_meet_your_buyer_suppliers_give_company_sector_and_offer(
@@ -358,7 +374,7 @@ async def test_meet_your_buyer_suppliers_give_company_sector_and_offer(
     assert (row.company, row.sector, row.offer_note, row.access_note) == (
         "Fairphone B.V.", "ICT hardware", "Modular, repairable smartphones.",
         "Step-free access please")
-    [confirmation] = await outbox(db_sessionmaker)
+    [confirmation] = await outbox(db_sessionmaker, settings)
     assert "Where: Stadhuis Haarlem, Haarlem, NL, and online" in text_of(confirmation)
 
 
@@ -384,7 +400,7 @@ async def test_full_event_puts_people_on_the_waiting_list_and_a_cancellation_pro
     cleo_view = (await client.get(f"/api/registrations/{token_of(cleo)}")).json()
     assert (cleo_view["status"], cleo_view["waiting_position"]) == ("waiting", 1)
     assert all(s["join_url"] is None for s in cleo_view["sessions"])
-    emails = await outbox(db_sessionmaker)
+    emails = await outbox(db_sessionmaker, settings)
     assert [(row.to_address, row.template) for row in emails] == [
         ("ana.silva@lisboa.example.pt", "registration_confirmed_to_registrant"),
         ("ben@example.org", "registration_waiting_to_registrant"),
@@ -421,7 +437,7 @@ async def test_added_places_go_to_the_people_waiting_in_order(
     assert await statuses(db_sessionmaker, event.id) == [
         ("p0@example.org", "confirmed"), ("p1@example.org", "confirmed"),
         ("p2@example.org", "confirmed"), ("p3@example.org", "waiting")]
-    assert [(row.to_address, row.template) for row in (await outbox(db_sessionmaker))[4:]] == [
+    assert [(row.to_address, row.template) for row in (await outbox(db_sessionmaker, settings))[4:]] == [
         ("p1@example.org", "registration_promoted_to_registrant"),
         ("p2@example.org", "registration_promoted_to_registrant")]
 
@@ -442,7 +458,7 @@ async def test_cancelling_is_idempotent_and_registering_again_starts_afresh(
     assert (again.status_code, again.json()["status"], again.json()["manage_url"]) == (
         201, "confirmed", None)
     assert (await client.get(f"/api/registrations/{token}")).json()["status"] == "confirmed"
-    templates = [row.template for row in await outbox(db_sessionmaker)]
+    templates = [row.template for row in await outbox(db_sessionmaker, settings)]
     assert templates == ["registration_confirmed_to_registrant",
                          "registration_cancelled_to_registrant",
                          "registration_confirmed_to_registrant"]
@@ -470,7 +486,7 @@ async def test_session_places_and_a_change_of_choices_promotes_the_next_person(
     assert [(s["id"], s["status"], s["join_url"]) for s in ben_view["sessions"]] == [
         (winter.id, "confirmed", "https://meet.example.org/room-one"),
         (workshop.id, "confirmed", "https://meet.example.org/workshop")]
-    emails = await outbox(db_sessionmaker)
+    emails = await outbox(db_sessionmaker, settings)
     assert [(row.to_address, row.template) for row in emails] == [
         ("ana.silva@lisboa.example.pt", "registration_confirmed_to_registrant"),
         ("ben@example.org", "registration_confirmed_to_registrant"),
@@ -508,7 +524,7 @@ async def test_a_session_added_later_enrols_whole_event_registrants_and_sends_it
     chosen_view = (await client.get(f"/api/registrations/{token_of(chosen)}")).json()
     assert [(s["id"], s["status"]) for s in whole_view["sessions"]][-1] == (new_id, "confirmed")
     assert [s["id"] for s in chosen_view["sessions"]] == [first.id]
-    emails = await outbox(db_sessionmaker)
+    emails = await outbox(db_sessionmaker, settings)
     assert [(row.to_address, row.template, row.subject) for row in emails[2:]] == [
         ("ana.silva@lisboa.example.pt", "registration_new_session_to_registrant",
          "New session added: Bonus: market engagement")]
@@ -551,7 +567,7 @@ async def test_approval_flow_with_an_email_at_each_step(
     assert (declined.status_code, declined.json()["status"]) == (200, "declined")
     assert await statuses(db_sessionmaker, event.id) == [
         ("ana.silva@lisboa.example.pt", "declined"), ("ben@example.org", "confirmed")]
-    emails = await outbox(db_sessionmaker)
+    emails = await outbox(db_sessionmaker, settings)
     assert [(row.to_address, row.template) for row in emails] == [
         ("ana.silva@lisboa.example.pt", "registration_pending_to_registrant"),
         ("ben@example.org", "registration_pending_to_registrant"),
@@ -586,7 +602,7 @@ async def test_deciding_twice_is_idempotent_and_a_cancelled_one_cannot_be_approv
                                headers=organiser_headers)).json()
     ana_id, ben_id = [row["id"] for row in listed]
     await client.post(f"/api/organiser/registrations/{ana_id}/approve", headers=organiser_headers)
-    before = len(await outbox(db_sessionmaker))
+    before = len(await outbox(db_sessionmaker, settings))
 
     again = await client.post(f"/api/organiser/registrations/{ana_id}/approve",
                               headers=organiser_headers)
@@ -595,7 +611,7 @@ async def test_deciding_twice_is_idempotent_and_a_cancelled_one_cannot_be_approv
 
     assert (again.status_code, again.json()["status"]) == (200, "confirmed")
     assert (cancelled.status_code, field_of(cancelled)) == (409, ["status"])
-    assert len(await outbox(db_sessionmaker)) == before
+    assert len(await outbox(db_sessionmaker, settings)) == before
     assert ana.json()["status"] == "pending"
 
 
@@ -687,14 +703,21 @@ async def test_csv_export_opens_in_excel_and_neutralises_formulas(
 
 
 async def test_organisers_see_each_registrations_email_history(
-    client: Client, db: AsyncSession, settings: Settings, organiser_headers: Headers,
+    client: Client, db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings,
+    organiser_headers: Headers,
 ) -> None:
     event = await make_event(db, settings)
     token = token_of(await register(client, event.slug))
     await client.post(f"/api/registrations/{token}/cancel")
     registration_id = (await client.get(f"/api/organiser/events/{event.id}/registrations",
                                         headers=organiser_headers)).json()[0]["id"]
+    history = f"/api/organiser/registrations/{registration_id}/emails"
+    before_composing = (await client.get(history, headers=organiser_headers)).json()
+    await compose_emails(db_sessionmaker, settings)
 
+    assert [(e["template"], e["status"]) for e in before_composing] == [
+        ("registration_confirmed_to_registrant", "composing"),
+        ("registration_cancelled_to_registrant", "queued")]
     response = await client.get(f"/api/organiser/registrations/{registration_id}/emails",
                                 headers=organiser_headers)
     unknown = await client.get("/api/organiser/registrations/999999/emails",
@@ -772,3 +795,100 @@ async def test_public_event_output_never_carries_join_links_or_emails(
     for response in outputs:
         assert "meet.example.org" not in response.text
         assert "@" not in response.text.replace("@events.test", "")
+
+
+# --- registering in batches, and the first email composed afterwards ------------------------
+
+
+def entry(name: str, address: str, **overrides: Any) -> registrations.RegistrationForm:
+    return registrations.RegistrationForm(**{"name": name, "email": address, "consent": True,
+                                             **overrides})
+
+
+async def test_a_batch_is_decided_in_arrival_order_with_one_answer_each(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+) -> None:
+    full = await make_event(db, settings, capacity=2, sessions=(WINTER,))
+    other = await make_event(db, settings, EventSpec(slug="visit", kind=EventKind.CITYMATCH,
+                                                     sessions=(VISIT,)))
+    async with session_scope(db_sessionmaker) as first:
+        await registrations.register_participant(
+            first, full.slug, entry("Cleo Early", "cleo@example.org"), now=utc_now(),
+            settings=settings)
+
+    async with session_scope(db_sessionmaker) as batch_db:
+        results = await registrations.register_participants(batch_db, [
+            (full.slug, entry("Ana Silva", "ana@example.org")),
+            ("no-such-event", entry("Lost Larry", "larry@example.org")),
+            (full.slug, entry("Ben Okafor", "ben@example.org")),
+            (other.slug, entry("Ana Silva", "ana@example.org")),
+            (full.slug, entry("Ana Silva", "ANA@example.org")),  # a double click
+            (full.slug, entry("Cleo Early", "cleo@example.org")),  # registered before
+            (full.slug, entry("No Consent", "nc@example.org", consent=False)),
+            (full.slug, entry("Dan Late", "dan@example.org")),
+        ], now=utc_now(), settings=settings)
+
+    def summary(result: Any) -> tuple[object, ...]:
+        if isinstance(result, DomainError):
+            return (type(result).__name__, result.field)
+        return (result.registration.email, str(result.registration.status), result.is_new,
+                result.waiting_position, result.manage_token is not None)
+
+    assert [summary(result) for result in results] == [
+        ("ana@example.org", "confirmed", True, None, True),
+        ("NotFoundError", "slug"),
+        ("ben@example.org", "waiting", True, 1, True),
+        ("ana@example.org", "confirmed", True, None, True),
+        ("ana@example.org", "confirmed", False, None, False),
+        ("cleo@example.org", "confirmed", False, None, False),
+        ("InvalidInputError", "consent"),
+        ("dan@example.org", "waiting", True, 2, True),
+    ]
+    async with db_sessionmaker() as check:
+        stored = (await check.execute(
+            select(Registration.event_id, Registration.email, Registration.status,
+                   Registration.waiting_since).order_by(Registration.id))).all()
+    assert [(event_id, email, str(status)) for event_id, email, status, _ in stored] == [
+        (full.id, "cleo@example.org", "confirmed"), (full.id, "ana@example.org", "confirmed"),
+        (full.id, "ben@example.org", "waiting"), (full.id, "dan@example.org", "waiting"),
+        (other.id, "ana@example.org", "confirmed")]
+    ben_since, dan_since = stored[2][3], stored[3][3]
+    assert ben_since is not None and dan_since is not None and ben_since < dan_since
+    templates = [row.template for row in await outbox(db_sessionmaker, settings)]
+    assert templates == ["registration_confirmed_to_registrant",
+                         "registration_confirmed_to_registrant",
+                         "registration_waiting_to_registrant",
+                         "registration_waiting_to_registrant",
+                         "registration_confirmed_to_registrant"]
+
+
+async def test_the_first_email_says_what_was_decided_even_if_things_moved_on(
+    client: Client, db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+) -> None:
+    """Composed after the commit, from the details recorded with the registration: someone
+    promoted before their waiting-list email was composed still gets it, then the promotion."""
+    event = await make_event(db, settings, capacity=1, sessions=(WINTER,))
+    ana = await register(client, event.slug)
+    ben = await register(client, event.slug, name="Ben Okafor", email_address="ben@example.org")
+    await client.post(f"/api/registrations/{token_of(ana)}/cancel")
+    async with db_sessionmaker() as peek:
+        waiting_row = await peek.scalar(select(OutboxEmail).where(
+            OutboxEmail.template == "registration_waiting_to_registrant"))
+    assert waiting_row is not None and waiting_row.status == "composing"
+    assert waiting_row.raw_message is None and waiting_row.details is not None
+
+    emails = await outbox(db_sessionmaker, settings)
+
+    assert ben.json()["waiting_position"] == 1
+    assert [(row.to_address, row.template, str(row.status)) for row in emails] == [
+        ("ana.silva@lisboa.example.pt", "registration_confirmed_to_registrant", "queued"),
+        ("ben@example.org", "registration_waiting_to_registrant", "queued"),
+        ("ben@example.org", "registration_promoted_to_registrant", "queued"),
+        ("ana.silva@lisboa.example.pt", "registration_cancelled_to_registrant", "queued")]
+    waiting_email, promotion = emails[1], emails[2]
+    assert "waiting list" in text_of(waiting_email) and invite_of(waiting_email) is None
+    assert "1" in text_of(waiting_email)
+    assert invite_of(promotion) is not None
+    # Message-IDs were given when the emails were recorded, and kept when composed.
+    assert len({row.message_id for row in emails}) == 4
+    assert await compose_emails(db_sessionmaker, settings) == 0  # composed once, not again

@@ -6,6 +6,10 @@ its transport hands each request to a portal thread and blocks until the respons
 app on the test's own loop, so the requests really interleave at every await.
 The clock is frozen, so the waiting list's order cannot come from distinct timestamps: it
 must come from the per-event serialisation itself.
+
+Within one process the registration desk files the requests in batches, one after another;
+two web instances on one PostgreSQL database each have their own desk, and only the event's
+row lock keeps their batches apart (that test fails when the lock is removed).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 import time_machine
 from litestar import Litestar
 from sqlalchemy import func, select
@@ -25,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Enrolment, EnrolmentStatus, OutboxEmail, Registration
 from service.settings import Settings
+from service.web import registration_desk
+from service.web.app import create_app
 from tests.integration.test_registration import TEST_BASE_URL, WINTER, Sessionmaker, form, make_event
 
 PLACES = 20
@@ -96,3 +103,91 @@ async def test_200_concurrent_registrations_for_20_places_fill_them_exactly_in_a
         [(email, "registration_confirmed_to_registrant") for _, email, _, _ in rows[:PLACES]]
         + [(email, "registration_waiting_to_registrant") for _, email, _, _ in rows[PLACES:]]
     )
+
+
+@pytest.mark.postgres_only
+async def test_two_web_instances_share_the_places_without_overbooking(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+) -> None:
+    """Each instance's registration desk files its own batches; only the event's row lock
+    keeps two batches on two instances from taking the same places."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("several web instances need PostgreSQL (SQLite serves one process)")
+    event = await make_event(db, settings, capacity=PLACES, sessions=(WINTER,))
+    url = f"/api/events/{event.slug}/registrations"
+    bodies = [form(name=f"Registrant {n:03d}", email_address=f"person{n:03d}@example.org")
+              for n in range(PEOPLE)]
+
+    async with concurrent_client(create_app(settings)) as one, \
+            concurrent_client(create_app(settings)) as other:
+        with time_machine.travel(FROZEN_AT, tick=False):
+            responses = await asyncio.gather(*(
+                (one if n % 2 else other).post(url, json=body) for n, body in enumerate(bodies)))
+
+    assert [r.status_code for r in responses] == [201] * PEOPLE
+    async with db_sessionmaker() as check:
+        statuses = [str(status) for status in await check.scalars(
+            select(Registration.status).where(Registration.event_id == event.id)
+            .order_by(Registration.id))]
+        confirmed_places = await check.scalar(
+            select(func.count(Enrolment.id)).where(Enrolment.status == EnrolmentStatus.CONFIRMED))
+    assert statuses == ["confirmed"] * PLACES + ["waiting"] * (PEOPLE - PLACES)
+    assert confirmed_places == PLACES
+    told = sorted(r.json()["waiting_position"] for r in responses
+                  if r.json()["status"] == "waiting")
+    assert told == list(range(1, PEOPLE - PLACES + 1))
+
+
+async def test_the_same_address_twice_at_once_registers_once(
+    app: Litestar, db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+) -> None:
+    """A double click: both requests land in one batch of the desk."""
+    event = await make_event(db, settings, capacity=PLACES, sessions=(WINTER,))
+    url = f"/api/events/{event.slug}/registrations"
+
+    async with concurrent_client(app) as client:
+        first, second, other = await asyncio.gather(
+            client.post(url, json=form()), client.post(url, json=form()),
+            client.post(url, json=form(name="Ben Okafor", email_address="ben@example.org")))
+
+    assert sorted([first.status_code, second.status_code, other.status_code]) == [200, 201, 201]
+    repeat = first if first.status_code == 200 else second
+    assert (repeat.json()["is_new"], repeat.json()["manage_url"]) == (False, None)
+    async with db_sessionmaker() as check:
+        rows = (await check.execute(select(Registration.email, Registration.status)
+                                    .order_by(Registration.id))).all()
+        templates = list(await check.scalars(select(OutboxEmail.template)))
+    assert [(email, str(status)) for email, status in rows] == [
+        ("ana.silva@lisboa.example.pt", "confirmed"), ("ben@example.org", "confirmed")]
+    assert templates == ["registration_confirmed_to_registrant"] * 2
+
+
+async def test_a_batch_that_fails_as_a_whole_is_filed_again_one_by_one(
+    app: Litestar, db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One request that breaks the batch's transaction fails alone: the others are filed."""
+    event = await make_event(db, settings, capacity=PLACES, sessions=(WINTER,))
+    url = f"/api/events/{event.slug}/registrations"
+    real = registration_desk.register_participants
+    batches: list[int] = []
+
+    async def fragile(db: AsyncSession, entries: Any, **kwargs: Any) -> Any:
+        batches.append(len(entries))
+        if any(entry.name == "Breaks Everything" for _, entry in entries):
+            raise RuntimeError("the database went away for this one")
+        return await real(db, entries, **kwargs)
+
+    monkeypatch.setattr(registration_desk, "register_participants", fragile)
+    bodies = [form(name=f"Registrant {n}", email_address=f"person{n}@example.org")
+              for n in range(5)]
+    bodies.insert(2, form(name="Breaks Everything", email_address="breaks@example.org"))
+
+    async with concurrent_client(app) as client:
+        responses = await asyncio.gather(*(client.post(url, json=body) for body in bodies))
+
+    assert [r.status_code for r in responses] == [201, 201, 500, 201, 201, 201]
+    assert max(batches) > 1  # they did arrive together
+    async with db_sessionmaker() as check:
+        emails = set(await check.scalars(select(Registration.email)))
+    assert emails == {f"person{n}@example.org" for n in range(5)}

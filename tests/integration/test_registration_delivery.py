@@ -29,6 +29,7 @@ from service.settings import Settings
 from tests.integration.test_registration import (
     Client,
     Sessionmaker,
+    compose_emails,
     field_of,
     make_event,
     register,
@@ -51,6 +52,7 @@ async def transport(mail_settings: Settings) -> AsyncIterator[SmtpTransport]:
 
 async def deliver(sessionmaker: Sessionmaker, transport: SmtpTransport, settings: Settings,
                   server: SmtpTestServer) -> list[ReceivedMessage]:
+    await compose_emails(sessionmaker, settings)
     report = await deliver_due_emails(sessionmaker, transport, settings=settings, now=utc_now(),
                                       worker_id="test-worker")
     assert report.failed == report.retrying == 0

@@ -34,7 +34,7 @@ from service.domain.reminders import (
     NOTE_SESSION_CANCELLED,
     NOTE_STARTED,
     ReminderReport,
-    process_due_reminders,
+    prepare_reminders,
     reminder_due_at,
 )
 from service.settings import Settings
@@ -80,7 +80,7 @@ async def run_reminders(
     sessionmaker: Sessionmaker, settings: Settings, now: datetime, batch_size: int = 200
 ) -> ReminderReport:
     async with session_scope(sessionmaker) as db:
-        return await process_due_reminders(db, now=now, settings=settings, batch_size=batch_size)
+        return await prepare_reminders(db, now=now, settings=settings, batch_size=batch_size)
 
 
 # --- due times -------------------------------------------------------------------------------
@@ -276,21 +276,28 @@ async def test_moving_a_session_retimes_its_pending_reminders(
 
 
 async def test_a_session_postponed_after_its_reminder_went_out_is_reminded_again(
-    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings,
+    smtp_server: SmtpTestServer,
 ) -> None:
+    mail_settings = replace(settings, smtp=smtp_server.smtp_settings())
     _, session_id, _ = await webinar_with_registrants(db, settings, "Ana Silva")
-    await run_reminders(db_sessionmaker, settings, DAY_BEFORE)
+    await run_reminders(db_sessionmaker, mail_settings, DAY_BEFORE)
+    transport = SmtpTransport(mail_settings.smtp)
+    await deliver_due_emails(db_sessionmaker, transport, settings=mail_settings, now=DAY_BEFORE,
+                             worker_id="test")
+    await transport.close()
     async with session_scope(db_sessionmaker) as work:
         await programme.update_session(
             work, session_id, {"starts_at": "2026-11-02T10:00", "ends_at": "2026-11-02T11:30"},
             now=DAY_BEFORE + timedelta(hours=2), settings=settings)
     new_day_before = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
-    report = await run_reminders(db_sessionmaker, settings, new_day_before)
+    report = await run_reminders(db_sessionmaker, mail_settings, new_day_before)
 
     assert report == ReminderReport(claimed=1, sent=1)
-    assert [row.dedupe_key for row, _ in await outbox_messages(db_sessionmaker)] == [
-        "reminder:1", "reminder:1:20261101T090000Z"]
+    assert [(row.dedupe_key, str(row.status)) for row, _ in await outbox_messages(
+        db_sessionmaker)] == [("reminder:1", "sent"), ("reminder:1:after:1", "queued")]
+    assert len(smtp_server.messages) == 1
 
 
 async def test_cancelling_the_session_or_the_place_removes_reminders(

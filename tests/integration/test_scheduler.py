@@ -21,15 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.delivery import deliver_due_emails
 from notifications.transport import SmtpTransport
-from scheduling.jobs import JobContext, job_deliver_outbox, job_send_due_reminders
+from scheduling.jobs import JobContext, job_deliver_outbox, job_prepare_reminders
 from scheduling.scheduler import Scheduler, SchedulerLifespanHook, run_worker
 from service.db.engine import create_engine, make_sessionmaker, session_scope
 from service.db.models import OutboxEmail, OutboxStatus
-from service.domain.reminders import NOTE_STARTED, process_due_reminders
+from service.domain.reminders import NOTE_STARTED, prepare_reminders
 from service.settings import Settings
 from service.web import routes
 from tests.integration.reminder_builders import (
     Sessionmaker,
+    crowded_webinar,
     make_event,
     make_session,
     register,
@@ -164,11 +165,39 @@ async def test_jobs_drain_a_burst_in_one_run(
                          transport=transport, reminder_batch=10, email_batch=10)
 
     with time_machine.travel(SUNDAY_1000_CET, tick=False):
-        queued = await job_send_due_reminders(context)
+        queued = await job_prepare_reminders(context)
         delivered = await job_deliver_outbox(context)
     await transport.close()
 
     assert (queued, delivered, len(smtp_server.messages)) == (25, 25, 25)
+
+
+async def test_a_reminder_composed_ahead_goes_out_at_its_due_time_not_a_tick_later(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
+    smtp_server: SmtpTestServer,
+) -> None:
+    await two_sessions(db, mail_settings)
+    transport = SmtpTransport(mail_settings.smtp)
+    waits: list[float] = []
+
+    ana_due = datetime(2026, 10, 25, 8, 0, tzinfo=UTC)  # a day before Monday 09:00 CET
+    with time_machine.travel(ana_due - timedelta(minutes=5), tick=False) as clock:
+
+        async def sleep(seconds: float) -> None:  # the job's wait, on the test's clock
+            waits.append(seconds)
+            clock.shift(timedelta(seconds=seconds))
+
+        context = JobContext(sessionmaker=db_sessionmaker, settings=mail_settings,
+                             transport=transport, sleep=sleep)
+        prepared = await job_prepare_reminders(context)
+        clock.move_to(ana_due - timedelta(milliseconds=400))
+        delivered = await job_deliver_outbox(context)
+        accepted_at = datetime.now(UTC)
+    await transport.close()
+
+    assert (prepared, delivered, waits) == (1, 1, [0.4])
+    assert accepted_at == ana_due
+    assert [m.rcpt_tos for m in smtp_server.messages] == [("ana@social-ict.example.org",)]
 
 
 @pytest.mark.postgres_only
@@ -177,12 +206,7 @@ async def test_two_workers_on_postgresql_deliver_each_reminder_exactly_once(
 ) -> None:
     if not mail_settings.database_url.startswith("postgresql"):
         pytest.skip("row claims between workers need PostgreSQL (SQLite has one writer)")
-    event = await make_event(db, mail_settings)
-    session = await make_session(db, mail_settings, event, starts_at="2026-10-26T10:00",
-                                 ends_at="2026-10-26T11:00")
-    for number in range(60):
-        await register(db, event, session, f"Person{number:02d} Test")
-    await db.commit()
+    await crowded_webinar(db, mail_settings, 60)
     now = SUNDAY_1000_CET + timedelta(seconds=1)
 
     async def worker(name: str) -> tuple[int, int]:
@@ -193,7 +217,7 @@ async def test_two_workers_on_postgresql_deliver_each_reminder_exactly_once(
         try:
             while True:
                 async with session_scope(sessionmaker) as work:
-                    reminders = await process_due_reminders(
+                    reminders = await prepare_reminders(
                         work, now=now, settings=mail_settings, batch_size=7)
                 delivery = await deliver_due_emails(
                     sessionmaker, transport, settings=mail_settings, now=now, batch_size=7,
