@@ -65,8 +65,8 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain import feeds
-from service.domain.ical import CalendarEntry
+from service.domain.calendars import feeds
+from service.domain.calendars.ical import CalendarEntry
 from service.settings import Settings, load_settings
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

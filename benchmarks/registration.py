@@ -35,9 +35,12 @@ from service.db.migrate import upgrade_to_head
 from service.db.models import EventKind
 from service.domain import programme
 from service.domain.registration import compose_welcome_emails
+from service.operations import consequences
 from service.settings import load_settings
 
 CONCURRENCY = 50
+
+consequences.wire()  # programme edits below announce what follows, as in the app
 # The served app and the composing job afterwards derive private links from the same key.
 SECRET_KEY = "benchmark"  # noqa: S105 (a throwaway installation)
 SLUG = "benchmark-webinar-series"

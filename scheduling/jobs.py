@@ -27,7 +27,7 @@ from notifications.delivery import drain_due_emails, next_due_in
 from notifications.transport import MailTransport
 from service.clock import utc_now
 from service.db.engine import session_scope
-from service.domain.change_notices import process_due_change_notices
+from service.domain.notices.changes import process_due_change_notices
 from service.domain.registration import compose_welcome_emails
 from service.domain.reminders import prepare_reminders
 from service.settings import Settings

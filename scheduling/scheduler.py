@@ -25,16 +25,16 @@ import signal
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.transport import MailTransport, make_transport
 from scheduling.jobs import JOBS, Job, JobContext
 from service.db.engine import create_engine, make_sessionmaker
 from service.db.migrate import ensure_migrated
+from service.operations import consequences
 from service.settings import Settings
 
 logger = logging.getLogger("procura_events.scheduler")
@@ -165,6 +165,7 @@ async def start_scheduler(
     transport: MailTransport | None = None, interval_scale: float = 1.0, **options: Any,
 ) -> Scheduler:
     """A started scheduler for this process; the caller closes `context.transport` after."""
+    consequences.wire()
     context = JobContext(
         sessionmaker=sessionmaker, settings=settings,
         transport=transport or make_transport(settings), **options,
@@ -174,13 +175,20 @@ async def start_scheduler(
     return scheduler
 
 
+class _App(Protocol):
+    """What the hook reads of the web application (its state), without importing the framework."""
+
+    @property
+    def state(self) -> Any: ...
+
+
 class SchedulerLifespanHook:
     """Runs the scheduler inside the web process unless PROCURA_RUN_SCHEDULER is false."""
 
     def __init__(self, *, interval_scale: float = 1.0) -> None:
         self.interval_scale = interval_scale
 
-    async def start(self, app: Litestar) -> Scheduler | None:
+    async def start(self, app: _App) -> Scheduler | None:
         settings: Settings = app.state.settings
         if not settings.run_scheduler:
             logger.info("Scheduler not started here (PROCURA_RUN_SCHEDULER is off)")
@@ -188,7 +196,7 @@ class SchedulerLifespanHook:
         return await start_scheduler(app.state.sessionmaker, settings,
                                      interval_scale=self.interval_scale)
 
-    async def stop(self, app: Litestar, handle: Scheduler | None) -> None:
+    async def stop(self, app: _App, handle: Scheduler | None) -> None:
         if handle is not None:
             await handle.stop()
             await handle.context.transport.close()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.clock import utc_now
 from service.db.engine import create_engine, make_sessionmaker, session_scope
 from service.db.migrate import upgrade_to_head
+from service.operations import consequences
 from service.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_load_demo(settings: Settings, _: argparse.Namespace) -> int:
-    from service.domain.demo import load_demo_programme
+    from service.operations.demo import load_demo_programme
 
     added = _in_transaction(
         settings, lambda db: load_demo_programme(db, now=utc_now(), settings=settings)
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    consequences.wire()
     handler: Callable[[Settings, argparse.Namespace], int] = args.handler
     return handler(load_settings(), args)
 

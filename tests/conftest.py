@@ -21,11 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.db.engine import create_engine, make_sessionmaker
 from service.domain.auth import create_api_token
+from service.operations import consequences
 from service.settings import Settings, load_settings
 from service.web.app import create_app
 from tests import databases
 
 pytest_plugins = ["tests.smtp_server"]
+
+# What follows each change is wired at start-up in the app, worker and CLI; so too here.
+consequences.wire()
 
 BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 TEST_BASE_URL = "http://events.test"

@@ -51,10 +51,11 @@ class OrganiserController(Controller):
 
     @patch("/organisations/{organisation_id:int}")
     async def update_organisation(
-        self, db_session: DbSession, organisation_id: IdParam, data: JSONBody[schemas.OrganisationUpdate]
+        self, db_session: DbSession, settings: SettingsDep, organisation_id: IdParam,
+        data: JSONBody[schemas.OrganisationUpdate],
     ) -> schemas.OrganisationOut:
         organisation = await programme.update_organisation(
-            db_session, organisation_id, schemas.provided(data), now=utc_now()
+            db_session, organisation_id, schemas.provided(data), now=utc_now(), settings=settings
         )
         return presenters.organisation_out(organisation)
 
@@ -84,10 +85,11 @@ class OrganiserController(Controller):
 
     @patch("/persons/{person_id:int}")
     async def update_person(
-        self, db_session: DbSession, person_id: IdParam, data: JSONBody[schemas.PersonUpdate]
+        self, db_session: DbSession, settings: SettingsDep, person_id: IdParam,
+        data: JSONBody[schemas.PersonUpdate],
     ) -> schemas.PersonOut:
         person = await programme.update_person(
-            db_session, person_id, schemas.provided(data), now=utc_now()
+            db_session, person_id, schemas.provided(data), now=utc_now(), settings=settings
         )
         return presenters.person_out(person)
 

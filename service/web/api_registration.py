@@ -27,13 +27,14 @@ from service.db.models import (
     SessionStatus,
 )
 from service.domain import registration as registrations
+from service.domain import urls
 from service.domain.times import iso_utc
 from service.settings import Settings
 from service.web import registration_schemas as rs
 from service.web.api_public import SlugParam
 from service.web.auth import BEARER_SCHEME, require_organiser
 from service.web.params import DbSession, IdParam, RegistrationDeskDep, SettingsDep
-from service.web.presenters import event_url, time_out
+from service.web.presenters import time_out
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -43,10 +44,6 @@ CSV_COLUMNS = (
     "confirmed_sessions", "waiting_sessions", "consent_at", "registered_at", "decided_at",
     "cancelled_at",
 )
-
-
-def invite_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url}/api/registrations/{token}/invite.ics"
 
 
 # --- presenting ----------------------------------------------------------------------------
@@ -88,7 +85,7 @@ def receipt_out(outcome: registrations.RegistrationOutcome, slug: str,
             for e in _by_start(registration)
             if e.status != EnrolmentStatus.CANCELLED
         ],
-        manage_url=registrations.manage_url(settings, outcome.manage_token)
+        manage_url=urls.manage_url(settings, outcome.manage_token)
         if outcome.manage_token else None,
     )
 
@@ -118,12 +115,12 @@ def registration_out(
         created_at=iso_utc(registration.created_at),
         event=rs.RegistrationEventOut(
             slug=event.slug, title=event.title, kind=event.kind, timezone=zone,
-            url=event_url(settings, event),
+            url=urls.event_page_url(settings, event.slug),
         ),
         sessions=sessions,
-        manage_url=registrations.manage_url(settings, manage_token),
+        manage_url=urls.manage_url(settings, manage_token),
         feed_url=links_feed_url,
-        invite_url=invite_url(settings, manage_token),
+        invite_url=urls.invite_url(settings, manage_token),
     )
 
 

@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from service.db.engine import create_engine, make_sessionmaker
 from service.db.migrate import ensure_migrated
+from service.operations import consequences
 from service.settings import Settings, load_settings
 from service.web.api_organiser import OrganiserController
 from service.web.api_public import PublicController
@@ -43,6 +44,7 @@ def _provide_registration_desk(state: State) -> RegistrationDesk:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
+    consequences.wire()
     engine = create_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
     db_config = SQLAlchemyAsyncConfig(

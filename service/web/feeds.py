@@ -1,7 +1,7 @@
 """Calendar feeds over HTTP, and the API that hands out (and replaces) private feed links.
 
 Calendar apps poll feeds for years, so every feed answers conditional requests: a strong
-ETag and Last-Modified from `service.domain.feeds` (computed from change markers, never by
+ETag and Last-Modified from `service.domain.calendars.feeds` (computed from change markers, never by
 rendering), 304 on If-None-Match / If-Modified-Since, HEAD, and Cache-Control for polling.
 
 Public feeds are also memoised per process (`FeedCache`): the plan (ETag, what is listed) is
@@ -34,9 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.clock import utc_now
 from service.db.models import EventKind
-from service.domain import feeds
+from service.domain import urls
+from service.domain.calendars import feeds
+from service.domain.calendars.feeds import FeedPlan
 from service.domain.errors import NotFoundError, PermissionDeniedError
-from service.domain.feeds import FeedPlan
 from service.settings import Settings
 from service.web.auth import BEARER_SCHEME, require_organiser
 from service.web.params import DbSession, IdParam, SettingsDep
@@ -378,7 +379,7 @@ class SpeakerLinksOut(Struct):
 
 
 def _feed_link(url: str) -> FeedLinkOut:
-    return FeedLinkOut(feed_url=url, webcal_url=feeds.webcal_url(url))
+    return FeedLinkOut(feed_url=url, webcal_url=urls.webcal_url(url))
 
 
 def _api_token_id(request: AnyRequest) -> int:
@@ -404,7 +405,7 @@ class OrganiserFeedLinkController(Controller):
         token = await feeds.current_organiser_feed_token(
             db_session, _api_token_id(request), now=utc_now(), settings=settings
         )
-        return _feed_link(feeds.organiser_feed_url(settings, token))
+        return _feed_link(urls.organiser_feed_url(settings, token))
 
     @post("/feed-token")
     async def replace_organiser_feed_link(
@@ -414,7 +415,7 @@ class OrganiserFeedLinkController(Controller):
         token = await feeds.issue_organiser_feed_token(
             db_session, _api_token_id(request), now=utc_now(), settings=settings
         )
-        return _feed_link(feeds.organiser_feed_url(settings, token))
+        return _feed_link(urls.organiser_feed_url(settings, token))
 
     @post("/persons/{person_id:int}/speaker-links")
     async def replace_speaker_links(
@@ -424,12 +425,12 @@ class OrganiserFeedLinkController(Controller):
         links = await feeds.issue_speaker_links(
             db_session, person_id, now=utc_now(), settings=settings
         )
-        feed_url = feeds.speaker_feed_url(settings, links.feed_token)
+        feed_url = urls.speaker_feed_url(settings, links.feed_token)
         return SpeakerLinksOut(
             person_id=person_id,
-            page_url=feeds.speaker_page_url(settings, links.page_token),
+            page_url=urls.speaker_page_url(settings, links.page_token),
             feed_url=feed_url,
-            webcal_url=feeds.webcal_url(feed_url),
+            webcal_url=urls.webcal_url(feed_url),
         )
 
 
@@ -446,7 +447,7 @@ class RegistrantFeedLinkController(Controller):
         token = await feeds.replace_registration_feed_token(
             db_session, manage_token, now=utc_now(), settings=settings
         )
-        return _feed_link(feeds.registration_feed_url(settings, token))
+        return _feed_link(urls.registration_feed_url(settings, token))
 
 
 ROUTE_HANDLERS: list[Any] = [

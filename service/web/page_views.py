@@ -19,14 +19,11 @@ from sqlalchemy.orm import selectinload
 
 from service.db.models import (
     AgendaItem,
-    AgendaItemKind,
     AgendaItemSpeaker,
     Enrolment,
     EnrolmentStatus,
     Event,
-    EventKind,
     EventStatus,
-    OrganisationKind,
     Person,
     Registration,
     RegistrationStatus,
@@ -34,88 +31,30 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain.calendar_entries import session_entry
-from service.domain.ical import google_calendar_link, outlook_calendar_link
+from service.domain import urls
+from service.domain.calendars.entries import session_entry
+from service.domain.calendars.ical import google_calendar_link, outlook_calendar_link
 from service.domain.times import LocalTime, in_zone, iso_utc
+from service.domain.wording import (
+    AGENDA_KIND_LABELS,
+    ENROLMENT_LABELS,
+    KIND_LABELS,
+    MODE_LABELS,
+    date_range_text,
+    date_text,
+    paragraphs,
+    zone_label,
+)
 from service.settings import Settings
 from service.web.countries import COUNTRY_NAMES
-from service.web.presenters import event_feed_url, webcal
-
-KIND_LABELS: dict[EventKind, str] = {
-    EventKind.SEMINAR: "Seminar",
-    EventKind.WEBINAR_SERIES: "Webinar series",
-    EventKind.CITYMATCH: "CityMatch",
-    EventKind.MEET_YOUR_BUYER: "Meet-your-Buyer",
-}
-KIND_PLURALS: dict[EventKind, str] = {
-    EventKind.SEMINAR: "Seminars",
-    EventKind.WEBINAR_SERIES: "Webinar series",
-    EventKind.CITYMATCH: "CityMatch study visits",
-    EventKind.MEET_YOUR_BUYER: "Meet-your-Buyer dialogues",
-}
-ORGANISATION_KIND_LABELS: dict[OrganisationKind, str] = {
-    OrganisationKind.PUBLIC_AUTHORITY: "Public authority",
-    OrganisationKind.SUPPLIER: "Supplier or company",
-    OrganisationKind.EXPERT_ORGANISATION: "Expert organisation or research",
-    OrganisationKind.NETWORK: "Network or association",
-    OrganisationKind.OTHER: "Other",
-}
-AGENDA_KIND_LABELS: dict[AgendaItemKind, str] = {
-    AgendaItemKind.WELCOME: "Welcome",
-    AgendaItemKind.TALK: "Talk",
-    AgendaItemKind.PANEL: "Panel",
-    AgendaItemKind.BREAK: "Break",
-    AgendaItemKind.QA: "Q&A",
-    AgendaItemKind.DISCUSSION: "Discussion",
-    AgendaItemKind.SITE_VISIT: "Site visit",
-    AgendaItemKind.NETWORKING: "Networking",
-    AgendaItemKind.CLOSING: "Closing",
-    AgendaItemKind.OTHER: "",
-}
-MODE_LABELS: dict[SessionMode, str] = {
-    SessionMode.ONLINE: "Online",
-    SessionMode.IN_PERSON: "In person",
-    SessionMode.HYBRID: "In person and online",
-}
-STATUS_LABELS: dict[RegistrationStatus, str] = {
-    RegistrationStatus.PENDING: "Awaiting the organisers' approval",
-    RegistrationStatus.CONFIRMED: "Confirmed",
-    RegistrationStatus.WAITING: "On the waiting list",
-    RegistrationStatus.DECLINED: "Not accepted",
-    RegistrationStatus.CANCELLED: "Cancelled",
-}
-ENROLMENT_LABELS: dict[EnrolmentStatus, str] = {
-    EnrolmentStatus.CONFIRMED: "Confirmed",
-    EnrolmentStatus.WAITING: "Waiting list",
-    EnrolmentStatus.CANCELLED: "Cancelled",
-}
-
-
-# --- formatting ----------------------------------------------------------------------------
 
 
 def day_label(local: datetime) -> str:
-    """"Monday 9 November 2020": unambiguous in every European country."""
-    return f"{local:%A} {local.day} {local:%B %Y}"
-
-
-def zone_label(zone: str) -> str:
-    """"Brussels time" for Europe/Brussels."""
-    return zone.rsplit("/", 1)[-1].replace("_", " ") + " time"
+    return date_text(local.date())
 
 
 def date_range_label(first: datetime, last: datetime) -> str:
-    if first.date() == last.date():
-        return day_label(first)
-    if first.year != last.year:
-        return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
-    if first.month != last.month:
-        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
-    return f"{first.day}–{last.day} {last:%B %Y}"
-
-
-def paragraphs(text: str) -> list[str]:
-    return [part.strip() for part in text.replace("\r\n", "\n").split("\n\n") if part.strip()]
+    return date_range_text(first.date(), last.date())
 
 
 # --- building blocks -----------------------------------------------------------------------
@@ -446,7 +385,7 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
     has_venue = any([event.venue_name, event.venue_address, event.venue_city])
     abbreviations = sorted({in_zone(s.starts_at, event.timezone).abbreviation
                             for s in event.sessions})
-    feed = event_feed_url(settings, event)
+    feed = urls.event_feed_url(settings, event.slug)
     return EventView(
         id=event.id,
         slug=event.slug,
@@ -475,7 +414,7 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
         closed_reason=registration_state(event, now),
         sessions=tuple(session_view(s, event, settings, enrolments) for s in event.sessions),
         speakers=_speakers(event),
-        webcal_url=webcal(feed),
+        webcal_url=urls.webcal_url(feed),
         feed_url=feed,
     )
 

@@ -51,7 +51,7 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain import access, programme, registration
+from service.domain import access, programme, registration, wording
 from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from service.settings import Settings
 from service.web import page_views as views
@@ -251,7 +251,7 @@ def _kind_filter(kind: str | None) -> EventKind | None:
 def _filter_links(base: str, current: EventKind | None) -> list[dict[str, Any]]:
     links = [{"url": base, "label": "All events", "is_current": current is None}]
     links += [{"url": f"{base}?kind={kind}", "label": label, "is_current": current == kind}
-              for kind, label in views.KIND_PLURALS.items()]
+              for kind, label in wording.KIND_PLURALS.items()]
     return links
 
 
@@ -262,7 +262,7 @@ def _groups(cards: Sequence[views.EventCard], kind: EventKind | None,
         return []
     if kind is None:
         return [{"key": "all", "label": all_label, "cards": list(cards)}]
-    return [{"key": str(kind), "label": views.KIND_PLURALS[kind], "cards": list(cards)}]
+    return [{"key": str(kind), "label": wording.KIND_PLURALS[kind], "cards": list(cards)}]
 
 
 def _form_fields(event: Event, now: datetime, settings: Settings) -> dict[str, Any]:
@@ -273,7 +273,7 @@ def _form_fields(event: Event, now: datetime, settings: Settings) -> dict[str, A
         "access_note": any(s.mode != SessionMode.ONLINE for s in event.sessions),
         "sessions": [views.session_view(s, event, settings, {}) for s in choices],
         "organisation_kinds": [(str(k), label)
-                               for k, label in views.ORGANISATION_KIND_LABELS.items()],
+                               for k, label in wording.ORGANISATION_KIND_LABELS.items()],
         "countries": COUNTRIES,
     }
 
@@ -290,7 +290,7 @@ def _registration_details(reg: Registration) -> list[tuple[str, str]]:
     rows = [("Name", reg.name), ("Email", reg.email)]
     optional = [
         ("Organisation", reg.organisation_name),
-        ("Type of organisation", views.ORGANISATION_KIND_LABELS.get(reg.organisation_kind, "")
+        ("Type of organisation", wording.ORGANISATION_KIND_LABELS.get(reg.organisation_kind, "")
          if reg.organisation_kind else ""),
         ("Country", COUNTRY_NAMES.get(reg.country, reg.country) if reg.country else ""),
         ("Job title", reg.job_title or ""),
@@ -561,10 +561,10 @@ class PublicPages(Controller):
             "token": token,
             "event_title": event.title,
             "event_slug": event.slug,
-            "event_kind": views.KIND_LABELS[event.kind],
+            "event_kind": wording.KIND_LABELS[event.kind],
             "event_is_cancelled": event.status == EventStatus.CANCELLED,
             "status": str(reg.status),
-            "status_label": views.STATUS_LABELS[reg.status],
+            "status_label": wording.STATUS_LABELS[reg.status],
             "position": await registration.waiting_position(db_session, reg),
             "details": _registration_details(reg),
             "enrolments": [e for e in enrolments if e.status != str(EnrolmentStatus.CANCELLED)]

@@ -12,8 +12,9 @@ from service.db.models import (
     Person,
     Session,
 )
-from service.domain.calendar_entries import session_entry
-from service.domain.ical import google_calendar_link, outlook_calendar_link
+from service.domain import urls
+from service.domain.calendars.entries import session_entry
+from service.domain.calendars.ical import google_calendar_link, outlook_calendar_link
 from service.domain.times import in_zone, iso_utc
 from service.settings import Settings
 from service.web import schemas
@@ -73,8 +74,6 @@ def agenda_item_out(item: AgendaItem, zone: str) -> schemas.AgendaItemOut:
     )
 
 
-def session_ics_url(settings: Settings, session: Session) -> str:
-    return f"{settings.public_base_url}/feeds/sessions/{session.id}.ics"
 
 
 def _session_fields(session: Session, zone: str, settings: Settings) -> dict[str, object]:
@@ -88,7 +87,7 @@ def _session_fields(session: Session, zone: str, settings: Settings) -> dict[str
         "ends": time_out(session.ends_at, zone),
         "capacity": session.capacity,
         "agenda": [agenda_item_out(i, zone) for i in session.agenda_items],
-        "ics_url": session_ics_url(settings, session),
+        "ics_url": urls.session_download_url(settings, session.id),
     }
 
 
@@ -116,16 +115,6 @@ def organiser_session_out(
     )
 
 
-def event_url(settings: Settings, event: Event) -> str:
-    return f"{settings.public_base_url}/events/{event.slug}"
-
-
-def event_feed_url(settings: Settings, event: Event) -> str:
-    return f"{settings.public_base_url}/feeds/events/{event.slug}.ics"
-
-
-def webcal(url: str) -> str:
-    return "webcal://" + url.split("://", 1)[1]
 
 
 def _summary_fields(event: Event, settings: Settings) -> dict[str, object]:
@@ -147,7 +136,7 @@ def _summary_fields(event: Event, settings: Settings) -> dict[str, object]:
             country=event.venue_country,
         ) if has_venue else None,
         "is_sample_data": event.is_sample_data,
-        "url": event_url(settings, event),
+        "url": urls.event_page_url(settings, event.slug),
     }
 
 
@@ -157,7 +146,7 @@ def event_summary_out(event: Event, settings: Settings) -> schemas.EventSummaryO
 
 def _event_fields(event: Event, settings: Settings) -> dict[str, object]:
     zone = event.timezone
-    feed = event_feed_url(settings, event)
+    feed = urls.event_feed_url(settings, event.slug)
     return {
         **_summary_fields(event, settings),
         "description": event.description,
@@ -169,7 +158,7 @@ def _event_fields(event: Event, settings: Settings) -> dict[str, object]:
         "registration_closes": time_out(event.registration_closes_at, zone)
         if event.registration_closes_at else None,
         "feed_url": feed,
-        "webcal_url": webcal(feed),
+        "webcal_url": urls.webcal_url(feed),
     }
 
 

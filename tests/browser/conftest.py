@@ -28,8 +28,8 @@ from playwright.sync_api import Browser, ViewportSize, sync_playwright
 from notifications.delivery import deliver_due_emails
 from notifications.transport import SmtpTransport
 from service.db.engine import create_engine, make_sessionmaker, session_scope
-from service.domain.demo import load_demo_programme
 from service.domain.registration import compose_welcome_emails
+from service.operations.demo import load_demo_programme
 from service.settings import Settings, load_settings
 from service.web.app import create_app
 from tests.databases import run_off_loop

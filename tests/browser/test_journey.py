@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from service.domain.demo import MAKE_ICT_FAIR_SLUG
+from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.conftest import DESKTOP, PHONE, LiveServer
 
 pytestmark = pytest.mark.browser

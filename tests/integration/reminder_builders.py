@@ -32,7 +32,7 @@ from service.db.models import (
     Session,
     SessionMode,
 )
-from service.domain import follow_ups, programme
+from service.domain import programme, reminders
 from service.settings import Settings
 
 Sessionmaker = async_sessionmaker[AsyncSession]
@@ -113,7 +113,8 @@ async def register(
                      created_at=now, updated_at=now))
     await db.flush()
     if enrolment == EnrolmentStatus.CONFIRMED:
-        await follow_ups.after_enrolment_confirmed(db, registration, session, now=now)
+        # What follows a confirmed place (service.operations.consequences).
+        await reminders.plan_reminders_for_enrolment(db, registration, session, event, now=now)
     return registration
 
 

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from service.db.engine import create_engine, make_sessionmaker, session_scope
 from service.domain.auth import create_api_token
-from service.domain.demo import load_demo_programme
+from service.operations.demo import load_demo_programme
 from service.settings import Settings, load_settings
 from service.web.app import create_app
 from tests import databases

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.engine import session_scope
 from service.db.models import ChangeNotice, Session
 from service.domain import programme
-from service.domain.change_notices import ChangeNoticeReport, process_due_change_notices
+from service.domain.notices.changes import ChangeNoticeReport, process_due_change_notices
 from service.settings import Settings
 from tests.integration.reminder_builders import (
     JOIN_URL,

@@ -52,9 +52,10 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain import access, feeds, programme
+from service.domain import access, programme
 from service.domain.auth import revoke_api_token
-from service.domain.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
+from service.domain.calendars import feeds
+from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
 from service.settings import Settings
 from tests.unit.test_ical import (
     blocks,
@@ -329,7 +330,7 @@ async def test_demo_programme_feed_gives_the_seed_instants_in_icalendar_and_vobj
         "to include social criteria\\, Carla Canal\\, Barcelona City Council",
     ]
     assert (first["LOCATION"], first["CATEGORIES"], first["STATUS"], first["SEQUENCE"]) == (
-        "Online", "Webinar", "CONFIRMED", "0")
+        "Online", "Webinar series", "CONFIRMED", "0")
     assert first["URL"] == f"http://events.test/events/{MAKE_ICT_FAIR_SLUG}"
     assert first['ORGANIZER;CN="Procura+ Network"'] == f"mailto:{settings.organiser_email}"
 

@@ -32,7 +32,7 @@ from service.db.models import (
     RegistrationStatus,
 )
 from service.domain import access, programme, registration
-from service.domain.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
+from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
 from service.settings import Settings
 
 Client = AsyncTestClient[Litestar]

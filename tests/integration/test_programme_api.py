@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
 from service.db.models import AgendaItem, Event, Session
-from service.domain.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
+from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
 from service.settings import Settings
 
 Client = AsyncTestClient[Litestar]

@@ -23,7 +23,7 @@ from notifications.transport import SmtpTransport
 from service.clock import utc_now
 from service.db.models import Enrolment, EnrolmentStatus, Registration, RegistrationStatus
 from service.domain import registration as registrations
-from service.domain import registration_emails
+from service.domain.emails import registration as registration_emails
 from service.domain.errors import InvalidInputError
 from service.settings import Settings
 from tests.integration.test_registration import (

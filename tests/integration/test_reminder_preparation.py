@@ -24,7 +24,7 @@ from notifications.outbox import withdraw_emails
 from notifications.transport import SmtpTransport
 from service.db.engine import create_engine, make_sessionmaker, session_scope
 from service.db.models import OutboxEmail, OutboxStatus, Registration
-from service.domain import follow_ups, programme
+from service.domain import programme, signals
 from service.domain.registration import cancel_registration
 from service.domain.reminders import (
     NOTE_EXPIRED,
@@ -303,9 +303,9 @@ async def test_a_speaker_renamed_after_preparation_is_renamed_in_the_reminder_se
     await prepare(db_sessionmaker, mail_settings, AHEAD)
     renamed_at = AHEAD + timedelta(minutes=1)
     async with session_scope(db_sessionmaker) as work:
-        # As the programme's person edit would, followed by its hook.
-        await programme.update_person(work, paula.id, {"name": "Paula Landa"}, now=renamed_at)
-        await follow_ups.after_speaker_details_changed(work, person_id=paula.id, now=renamed_at)
+        # The programme's person edit announces the change; its consequence redoes reminders.
+        await programme.update_person(work, paula.id, {"name": "Paula Landa"}, now=renamed_at,
+                                      settings=mail_settings)
 
     await prepare(db_sessionmaker, mail_settings, renamed_at)
     await deliver(db_sessionmaker, transport, mail_settings, DAY_BEFORE)
@@ -573,7 +573,8 @@ async def test_cancelling_a_place_through_the_hook_withdraws_the_prepared_email(
         registration = await work.get(Registration, ana_id)
         session = await programme.get_session(work, session_id)
         assert registration is not None
-        await follow_ups.after_enrolment_ended(work, registration, session, now=AHEAD)
+        await signals.announce(work, signals.EnrolmentEnded(registration, session), now=AHEAD,
+                               settings=mail_settings)
 
     assert [status for status, _, _ in await reminder_emails(db_sessionmaker)] == ["withdrawn"]
     assert await states(db_sessionmaker, event_id, AHEAD) == [

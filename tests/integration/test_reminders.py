@@ -26,7 +26,7 @@ from service.db.models import (
     RegistrationStatus,
     SessionMode,
 )
-from service.domain import follow_ups, programme
+from service.domain import programme, signals
 from service.domain.reminders import (
     NOTE_LATE,
     NOTE_PLACE_ENDED,
@@ -317,7 +317,8 @@ async def test_cancelling_the_session_or_the_place_removes_reminders(
         await programme.cancel_session(work, first.id, now=now, settings=settings)
         registration = await work.get(Registration, ben.id)
         assert registration is not None
-        await follow_ups.after_enrolment_ended(work, registration, second, now=now)
+        await signals.announce(work, signals.EnrolmentEnded(registration, second), now=now,
+                               settings=settings)
     report = await run_reminders(db_sessionmaker, settings, datetime(2026, 11, 2, 8, 0, tzinfo=UTC))
 
     assert report == ReminderReport()

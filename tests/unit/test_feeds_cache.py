@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.domain import feeds
-from service.domain.feeds import FeedPlan
+from service.domain.calendars import feeds
+from service.domain.calendars.feeds import FeedPlan
 from service.web.feeds import FeedCache
 
 

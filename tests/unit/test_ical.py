@@ -1,4 +1,4 @@
-"""Tests for service.domain.ical: every calendar is read back by icalendar and vobject
+"""Tests for service.domain.calendars.ical: every calendar is read back by icalendar and vobject
 (and, when node is available, by ical.js, Thunderbird's parser) and must give the same
 UIDs and UTC instants as the seed data says."""
 
@@ -21,7 +21,7 @@ import pytest
 import vobject
 from icalendar import Calendar
 
-from service.domain.ical import (
+from service.domain.calendars.ical import (
     CalendarAttendee,
     CalendarEntry,
     build_calendar,

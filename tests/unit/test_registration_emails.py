@@ -13,7 +13,7 @@ import pytest
 
 from notifications.render import render_email
 from service.db.models import Event, EventKind, Session, SessionMode, SessionStatus
-from service.domain.registration_emails import session_view, session_when, zone_label
+from service.domain.emails.registration import session_view, session_when, zone_label
 
 EVENT = Event(id=7, kind=EventKind.WEBINAR_SERIES, title="Fair ICT procurement webinars",
               slug="fair-ict", timezone="Europe/Brussels", venue_name="Conference centre",
@@ -63,7 +63,7 @@ def test_join_links_only_when_entitled_and_never_for_in_person_sessions() -> Non
     assert session_view(WINTER, EVENT, with_join_url=False)["join_url"] is None
     assert session_view(in_person, EVENT, with_join_url=True)["join_url"] is None
     assert session_view(SUMMER, EVENT, with_join_url=True)["place"] == (
-        "Conference centre, Brussels, BE, and online")
+        "Conference centre, Brussels, BE and online")
 
 
 def test_confirmation_text_in_full() -> None:
@@ -92,7 +92,7 @@ def test_confirmation_text_in_full() -> None:
         "- Site visit",
         "  Tuesday 17 June 2036, 00:00–03:00 CEST (Brussels time, Europe/Brussels)",
         "  16 Jun 22:00 – 17 Jun 01:00 UTC",
-        "  Where: Conference centre, Brussels, BE, and online",
+        "  Where: Conference centre, Brussels, BE and online",
         "",
         "Event page: http://events.test/events/fair-ict",
         "",

@@ -52,9 +52,10 @@ from service.db.models import (
     SessionStatus,
 )
 from service.domain import access
-from service.domain.calendar_entries import session_entry, speaker_slot_entry
+from service.domain.calendars.entries import session_entry, speaker_slot_entry
+from service.domain.calendars.ical import CalendarEntry, build_calendar
 from service.domain.errors import NotFoundError
-from service.domain.ical import CalendarEntry, build_calendar
+from service.domain.wording import KIND_FEED_NAMES
 from service.settings import Settings
 
 # Bump when the feed's bytes change for the same data (new fields, new wording).
@@ -66,12 +67,6 @@ PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
 
 _Rows = Select[*tuple[Any, ...]]
 
-KIND_FEED_NAMES = {
-    EventKind.SEMINAR: "seminars",
-    EventKind.WEBINAR_SERIES: "webinars",
-    EventKind.CITYMATCH: "CityMatch study visits",
-    EventKind.MEET_YOUR_BUYER: "Meet-your-Buyer dialogues",
-}
 
 
 # --- what a feed is ---------------------------------------------------------------------------
@@ -702,46 +697,6 @@ async def current_organiser_feed_token(
         db, AccessPurpose.ORGANISER_FEED, secret_key=settings.secret_key, now=now,
         api_token_id=api_token_id,
     )
-
-
-# --- addresses --------------------------------------------------------------------------------
-
-
-def programme_feed_url(settings: Settings) -> str:
-    return f"{settings.public_base_url}/feeds/programme.ics"
-
-
-def event_feed_url(settings: Settings, slug: str) -> str:
-    return f"{settings.public_base_url}/feeds/events/{slug}.ics"
-
-
-def kind_feed_url(settings: Settings, kind: EventKind) -> str:
-    return f"{settings.public_base_url}/feeds/kinds/{kind}.ics"
-
-
-def session_download_url(settings: Settings, session_id: int) -> str:
-    return f"{settings.public_base_url}/feeds/sessions/{session_id}.ics"
-
-
-def registration_feed_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url}/feeds/registrations/{token}.ics"
-
-
-def speaker_feed_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url}/feeds/speakers/{token}.ics"
-
-
-def speaker_page_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url}/speakers/{token}"
-
-
-def organiser_feed_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url}/feeds/organisers/{token}.ics"
-
-
-def webcal_url(url: str) -> str:
-    """The same feed for calendar apps that subscribe on a click (webcal:// is http(s))."""
-    return "webcal://" + url.split("://", 1)[1]
 
 
 # --- change counter for in-process memos ------------------------------------------------------

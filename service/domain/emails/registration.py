@@ -32,10 +32,11 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain.calendar_entries import KIND_LABELS, event_page_url, session_entry
-from service.domain.follow_ups import venue_line
-from service.domain.ical import CalendarAttendee, build_calendar
-from service.domain.times import in_zone
+from service.domain import wording
+from service.domain.calendars.entries import session_entry
+from service.domain.calendars.ical import CalendarAttendee, build_calendar
+from service.domain.urls import event_page_url
+from service.domain.wording import kind_label, venue_line, zone_label
 from service.settings import Settings
 
 InviteMethod = Literal["REQUEST", "CANCEL"]
@@ -74,42 +75,15 @@ def invite_calendar(
 # --- what the body says about a session ------------------------------------------------------
 
 
-def zone_label(zone_name: str) -> str:
-    """"Europe/Brussels" → "Brussels time"."""
-    return zone_name.rsplit("/", 1)[-1].replace("_", " ") + " time"
-
-
-def _day(moment: datetime) -> str:
-    return f"{moment:%A} {moment.day} {moment:%B %Y}"
-
-
 def session_when(session: Session, event: Event) -> tuple[str, str]:
     """The session's time in the event's zone (with CET/CEST) and in UTC, for email bodies."""
-    start = in_zone(session.starts_at, event.timezone)
-    end = in_zone(session.ends_at, event.timezone)
-    if start.local.date() == end.local.date():
-        local = f"{_day(start.local)}, {start.local:%H:%M}–{end.local:%H:%M} {end.abbreviation}"
-    else:
-        local = (f"{_day(start.local)}, {start.local:%H:%M} {start.abbreviation} – "
-                 f"{_day(end.local)}, {end.local:%H:%M} {end.abbreviation}")
-    if start.utc.date() == end.utc.date():
-        utc = f"{start.utc:%H:%M}–{end.utc:%H:%M} UTC"
-    else:
-        utc = f"{start.utc:%d %b %H:%M} – {end.utc:%d %b %H:%M} UTC"
-    return local, utc
+    return wording.session_when(session.starts_at, session.ends_at, event.timezone)
 
 
 def session_view(session: Session, event: Event, *, with_join_url: bool) -> dict[str, object]:
     """A session as the email body shows it (plain values only)."""
     local, utc = session_when(session, event)
-    venue = venue_line(event)
-    place: str
-    if session.mode == SessionMode.ONLINE:
-        place = "Online"
-    elif session.mode == SessionMode.HYBRID:
-        place = f"{venue}, and online" if venue else "In person and online"
-    else:
-        place = venue or "In person"
+    place = wording.place_text(session.mode, venue_line(event))
     online = session.mode != SessionMode.IN_PERSON
     return {
         "id": session.id,
@@ -136,8 +110,8 @@ def _context(
     return {
         "recipient_name": registration.name,
         "event_title": event.title,
-        "event_kind": KIND_LABELS.get(str(event.kind), str(event.kind)),
-        "event_url": event_page_url(settings, event),
+        "event_kind": kind_label(event.kind),
+        "event_url": event_page_url(settings, event.slug),
         "event_zone": event.timezone,
         "venue": venue_line(event),
         "contact_email": event.contact_email or settings.organiser_email,

@@ -1,7 +1,7 @@
 """Sessions and speaker slots as calendar entries: the one mapping every iCal output uses.
 
 Public feeds, personal feeds, email invites and single-session downloads all build their
-VEVENTs from these functions (and `service.domain.ical`), so a session has the same UID,
+VEVENTs from these functions (and `service.domain.calendars.ical`), so a session has the same UID,
 times and text wherever it appears. Join links are included only when the caller says the
 reader is entitled to them.
 """
@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from service.db.models import EventKind, SessionMode, SessionStatus
-from service.domain.follow_ups import venue_line
-from service.domain.ical import CalendarAttendee, CalendarEntry, session_uid, speaker_slot_uid
+from service.domain.calendars.ical import CalendarAttendee, CalendarEntry, session_uid, speaker_slot_uid
 from service.domain.times import in_zone
+from service.domain.urls import event_page_url
+from service.domain.wording import kind_label, place_text, venue_line
 from service.settings import Settings
 
 if TYPE_CHECKING:
-    from service.db.models import Event
+    pass
 
 
 # What the mapping reads, as read-only views: the ORM models satisfy them, and so do the light
-# rows a large feed loads with plain queries (service.domain.feeds) to stay fast.
+# rows a large feed loads with plain queries (service.domain.calendars.feeds) to stay fast.
 
 
 class OrganisationView(Protocol):
@@ -121,18 +122,6 @@ class EventView(Protocol):
     def sessions(self) -> Collection[object]: ...  # only counted
 
 
-KIND_LABELS = {
-    "seminar": "Seminar",
-    "webinar_series": "Webinar",
-    "citymatch": "CityMatch study visit",
-    "meet_your_buyer": "Meet-your-Buyer dialogue",
-}
-
-
-def event_page_url(settings: Settings, event: EventView) -> str:
-    return f"{settings.public_base_url}/events/{event.slug}"
-
-
 def _speaker_names(item: AgendaItemView) -> str:
     names = []
     for speaker in item.speakers:
@@ -159,12 +148,9 @@ def agenda_text(session: SessionView, event: EventView) -> str:
 
 
 def session_location(session: SessionView, event: EventView, *, include_join_url: bool) -> str:
-    venue = venue_line(cast("Event", event))  # reads only the venue fields
-    if session.mode == SessionMode.ONLINE:
-        return session.join_url if include_join_url and session.join_url else "Online"
-    if session.mode == SessionMode.HYBRID:
-        return f"{venue} and online" if venue else "Hybrid: in person and online"
-    return venue or "In person"
+    if session.mode == SessionMode.ONLINE and include_join_url and session.join_url:
+        return session.join_url
+    return place_text(session.mode, venue_line(event))
 
 
 def session_description(session: SessionView, event: EventView, settings: Settings, *,
@@ -179,7 +165,7 @@ def session_description(session: SessionView, event: EventView, settings: Settin
         parts.append(f"Join online: {session.join_url}")
     if session.status == SessionStatus.CANCELLED:
         parts.insert(0, "CANCELLED")
-    parts.append(f"Details: {event_page_url(settings, event)}")
+    parts.append(f"Details: {event_page_url(settings, event.slug)}")
     return "\n\n".join(parts)
 
 
@@ -201,8 +187,8 @@ def session_entry(
         timezone=event.timezone,
         status="CANCELLED" if is_cancelled else "CONFIRMED",
         location=session_location(session, event, include_join_url=include_join_url),
-        url=event_page_url(settings, event),
-        categories=(KIND_LABELS.get(str(event.kind), str(event.kind)),),
+        url=event_page_url(settings, event.slug),
+        categories=(kind_label(event.kind),),
         organizer_email=event.contact_email or settings.organiser_email,
         organizer_name=settings.organiser_name,
         attendees=attendees,
@@ -234,7 +220,7 @@ def speaker_slot_entry(
         lines.append("\n" + agenda)
     if session.join_url and session.mode != SessionMode.IN_PERSON:
         lines.append(f"\nJoin online: {session.join_url}")
-    lines.append(f"\nDetails: {event_page_url(settings, event)}")
+    lines.append(f"\nDetails: {event_page_url(settings, event.slug)}")
     is_cancelled = cancelled or session.status == SessionStatus.CANCELLED
     return CalendarEntry(
         uid=speaker_slot_uid(item.id, person.id, settings.uid_domain),
@@ -246,8 +232,8 @@ def speaker_slot_entry(
         timezone=zone,
         status="CANCELLED" if is_cancelled else "CONFIRMED",
         location=session_location(session, event, include_join_url=True),
-        url=event_page_url(settings, event),
-        categories=(KIND_LABELS.get(str(event.kind), str(event.kind)), "Speaker"),
+        url=event_page_url(settings, event.slug),
+        categories=(kind_label(event.kind), "Speaker"),
         organizer_email=event.contact_email or settings.organiser_email,
         organizer_name=settings.organiser_name,
         attendees=(CalendarAttendee(email=person.email, name=person.name, role="CHAIR"),)

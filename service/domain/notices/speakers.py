@@ -35,16 +35,18 @@ from service.db.models import (
 )
 from service.domain import programme
 from service.domain.access import current_access_token
-from service.domain.calendar_entries import event_page_url, speaker_slot_entry
-from service.domain.change_notices import MODE_LABELS
-from service.domain.follow_ups import AgendaItemSnapshot, SessionSnapshot, snapshot_session
-from service.domain.ical import build_calendar
-from service.domain.reminders import (
+from service.domain.calendars.entries import speaker_slot_entry
+from service.domain.calendars.ical import build_calendar
+from service.domain.snapshots import AgendaItemSnapshot, SessionSnapshot, snapshot_session
+from service.domain.urls import event_page_url, speaker_page_url
+from service.domain.wording import (
     join_url_for,
+    mode_label,
     period_text,
     start_text,
     utc_period_text,
-    venue_for,
+    venue_line,
+    venue_text,
 )
 from service.settings import Settings
 
@@ -55,10 +57,6 @@ CANCELLED_TEMPLATE = "speaker_slot_cancelled_to_speaker"
 REASON_REMOVED = "You are no longer listed as a speaker for this agenda item."
 REASON_DELETED = "This agenda item has been taken off the programme."
 REASON_SESSION_CANCELLED = "The session has been cancelled."
-
-
-def speaker_page_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url}/speakers/{token}"
 
 
 def _co_speakers(item: AgendaItem, person_id: int) -> list[str]:
@@ -101,12 +99,12 @@ async def _notify(
         "slot_utc": utc_period_text(item.starts_at, item.ends_at),
         "session_local": period_text(session.starts_at, session.ends_at, event.timezone),
         "co_speakers": [] if cancelled else _co_speakers(item, person.id),
-        "join_url": join_url_for(session),
-        "venue": venue_for(session, event),
+        "join_url": join_url_for(session.mode, session.join_url),
+        "venue": venue_text(session.mode, venue_line(event)),
         "changes": [{"label": label, "old": old, "new": new} for label, old, new in changes],
         "reason": reason,
         "speaker_page_url": speaker_page_url(settings, token),
-        "event_url": event_page_url(settings, event),
+        "event_url": event_page_url(settings, event.slug),
     }
     message = EmailMessage(
         template=template,
@@ -242,8 +240,8 @@ async def _session_change(
     moved_along = shift if shift and after.ends_at - before.ends_at == shift else timedelta(0)
     place: list[tuple[str, str, str]] = []
     if "mode" in fields:
-        place.append(("Format", MODE_LABELS.get(before.mode, before.mode),
-                      MODE_LABELS.get(after.mode, after.mode)))
+        place.append(("Format", mode_label(before.mode),
+                      mode_label(after.mode)))
     if "venue" in fields:
         place.append(("Venue", before.venue or "none", after.venue or "none"))
     if "join_url" in fields:

@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, insert, or_, select, tuple_, update
@@ -64,15 +64,22 @@ from service.db.models import (
     Reminder,
     ReminderStatus,
     Session,
-    SessionMode,
     SessionStatus,
 )
 from service.domain import programme
 from service.domain.access import current_access_token, token_for
-from service.domain.calendar_entries import agenda_text, event_page_url
+from service.domain.calendars.entries import agenda_text
 from service.domain.errors import InvalidInputError
-from service.domain.follow_ups import venue_line
-from service.domain.registration import manage_url
+from service.domain.urls import event_page_url, manage_url
+from service.domain.wording import (
+    join_url_for,
+    minutes_text,
+    period_text,
+    starts_phrase,
+    utc_period_text,
+    venue_line,
+    venue_text,
+)
 from service.settings import Settings
 
 DAY_MINUTES = 24 * 60
@@ -570,12 +577,12 @@ def session_context(
         "starts": starts_phrase(session.starts_at, now, zone),
         "when_local": period_text(session.starts_at, session.ends_at, zone),
         "when_utc": utc_period_text(session.starts_at, session.ends_at),
-        "join_url": join_url_for(session),
-        "venue": venue_for(session, event),
+        "join_url": join_url_for(session.mode, session.join_url),
+        "venue": venue_text(session.mode, venue_line(event)),
         "agenda": agenda,
         "agenda_heading": lines[0] if lines else "",
         "agenda_lines": lines[1:],
-        "event_url": event_page_url(settings, event),
+        "event_url": event_page_url(settings, event.slug),
     }
 
 
@@ -820,73 +827,3 @@ async def list_reminders_for_event(
             delivered_at=sent_at if state == "sent" else None, note=note,
         ))
     return ReminderOverview(counts=counts, reminders=views)
-
-
-# --- wording shared by reminders, change notices and speaker notices ----------------------
-
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
-
-
-def date_text(day: date) -> str:
-    """"Monday 26 October 2026", in English whatever the machine's locale."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def start_text(instant: datetime, zone_name: str) -> str:
-    """"Monday 26 October 2026 at 10:00 CET": plain ASCII, for subjects."""
-    local = instant.astimezone(ZoneInfo(zone_name))
-    return f"{date_text(local.date())} at {local:%H:%M} {local.tzname()}"
-
-
-def period_text(starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
-    """"Monday 26 October 2026, 10:00-11:45 CET (Europe/Brussels)" (en dash), or a span."""
-    zone = ZoneInfo(zone_name)
-    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    if start.date() == end.date() and start.tzname() == end.tzname():
-        return (f"{date_text(start.date())}, {start:%H:%M}–{end:%H:%M} {start.tzname()} "
-                f"({zone_name})")
-    return (f"{date_text(start.date())}, {start:%H:%M} {start.tzname()} – "
-            f"{date_text(end.date())}, {end:%H:%M} {end.tzname()} ({zone_name})")
-
-
-def utc_period_text(starts_at: datetime, ends_at: datetime) -> str:
-    start, end = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
-    if start.date() == end.date():
-        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M} UTC"
-    return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC"
-
-
-def minutes_text(minutes: int) -> str:
-    """"7-day", "1-day", "1-hour", "90-minute": how organisers name an offset."""
-    if minutes % DAY_MINUTES == 0:
-        return f"{minutes // DAY_MINUTES}-day"
-    if minutes % 60 == 0:
-        return f"{minutes // 60}-hour"
-    return f"{minutes}-minute"
-
-
-def starts_phrase(starts_at: datetime, now: datetime, zone_name: str) -> str:
-    """When the session starts, said from `now`: "in 60 minutes", "tomorrow at 10:00 CET"."""
-    zone = ZoneInfo(zone_name)
-    start, today = starts_at.astimezone(zone), now.astimezone(zone).date()
-    clock = f"{start:%H:%M} {start.tzname()}"
-    minutes = round((starts_at - now).total_seconds() / 60)
-    if minutes < 120:
-        return f"in {max(minutes, 1)} minute{'s' if minutes != 1 else ''}, at {clock}"
-    if start.date() == today:
-        return f"today at {clock}"
-    if start.date() == today + timedelta(days=1):
-        return f"tomorrow at {clock}"
-    return f"on {date_text(start.date())} at {clock}"
-
-
-def join_url_for(session: Session) -> str | None:
-    return session.join_url if session.mode != SessionMode.IN_PERSON else None
-
-
-def venue_for(session: Session, event: Event) -> str | None:
-    if session.mode == SessionMode.ONLINE:
-        return None
-    return venue_line(event) or "in person (the organisers will confirm the venue)"

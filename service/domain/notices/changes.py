@@ -37,27 +37,23 @@ from service.db.models import (
     SessionStatus,
 )
 from service.domain import programme
-from service.domain.calendar_entries import agenda_text, event_page_url, session_entry
-from service.domain.follow_ups import (
-    AgendaItemSnapshot,
-    SessionSnapshot,
-    snapshot_session,
-)
-from service.domain.ical import CalendarAttendee, build_calendar
-from service.domain.reminders import (
-    confirmed_places,
-    has_confirmed_places,
+from service.domain.calendars.entries import agenda_text, session_entry
+from service.domain.calendars.ical import CalendarAttendee, build_calendar
+from service.domain.reminders import confirmed_places, has_confirmed_places, manage_links
+from service.domain.snapshots import AgendaItemSnapshot, SessionSnapshot, snapshot_session
+from service.domain.urls import event_page_url
+from service.domain.wording import (
     join_url_for,
-    manage_links,
+    mode_label,
     period_text,
     start_text,
     utc_period_text,
-    venue_for,
+    venue_line,
+    venue_text,
 )
 from service.settings import Settings
 
 NOTICE_TEMPLATE = "session_changed_to_registrant"
-MODE_LABELS = {"online": "Online", "in_person": "In person", "hybrid": "Hybrid (in person and online)"}
 
 
 # --- recording -------------------------------------------------------------------------------
@@ -234,8 +230,8 @@ def describe_changes(
             period_text(after.starts_at, after.ends_at, zone_name),
         ))
     if "mode" in fields:
-        changes.append(Change("Format", MODE_LABELS.get(before.mode, before.mode),
-                              MODE_LABELS.get(after.mode, after.mode)))
+        changes.append(Change("Format", mode_label(before.mode),
+                              mode_label(after.mode)))
     if "venue" in fields:
         changes.append(Change("Venue", before.venue or "none", after.venue or "none"))
     if "join_url" in fields:
@@ -312,12 +308,12 @@ async def _send_notice(
         "is_cancelled": cancelled,
         "when_local": period_text(session.starts_at, session.ends_at, event.timezone),
         "when_utc": utc_period_text(session.starts_at, session.ends_at),
-        "join_url": None if cancelled else join_url_for(session),
-        "venue": None if cancelled else venue_for(session, event),
+        "join_url": None if cancelled else join_url_for(session.mode, session.join_url),
+        "venue": None if cancelled else venue_text(session.mode, venue_line(event)),
         "agenda": agenda,
         "agenda_heading": agenda.splitlines()[0] if agenda else "",
         "agenda_lines": agenda.splitlines()[1:],
-        "event_url": event_page_url(settings, event),
+        "event_url": event_page_url(settings, event.slug),
     }
     method: CalendarMethod = "CANCEL" if cancelled else "REQUEST"
     emails = 0

@@ -2,7 +2,7 @@
 
 Plain async functions over a database session and an explicit `now`; they `flush()` but never
 commit, and know nothing of HTTP. Every change that a registrant must hear of queues its
-email (through `service.domain.registration_emails`) in the same transaction. New
+email (through `service.domain.emails.registration`) in the same transaction. New
 registrations, the hot path, come in batches (`register_participants`) and only record
 their first email, with what it must say; `compose_welcome_emails` (a scheduled job)
 composes it after the commit.
@@ -58,9 +58,10 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain import access, follow_ups
-from service.domain import registration_emails as emails
+from service.domain import access, signals
+from service.domain.emails import registration as emails
 from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from service.domain.urls import manage_url, registration_feed_url
 from service.settings import Settings
 
 __all__ = [
@@ -76,13 +77,11 @@ __all__ = [
     "get_registration",
     "list_registration_emails",
     "list_registrations",
-    "manage_url",
     "promote_waiting",
     "register_participant",
     "register_participants",
     "registrant_calendar",
     "registrant_links",
-    "registration_feed_url",
     "waiting_order",
     "waiting_position",
 ]
@@ -126,14 +125,6 @@ class RegistrationOutcome:
     # email address (the registrant has it in their confirmation email).
     manage_token: str | None
     waiting_position: int | None  # 1-based place on the event's waiting list, if waiting
-
-
-def manage_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url}/registrations/{token}"
-
-
-def registration_feed_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url}/feeds/registrations/{token}.ics"
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -569,7 +560,7 @@ async def _end_registration(
     registration.status = status
     registration.waiting_since = None
     registration.updated_at = now
-    ended = await _end_enrolments(db, registration, now=now)
+    ended = await _end_enrolments(db, registration, now=now, settings=settings)
     changes = _Changes()
     if was_confirmed:
         await _fill_places(db, event, changes, now=now)
@@ -578,7 +569,7 @@ async def _end_registration(
 
 
 async def _end_enrolments(
-    db: AsyncSession, registration: Registration, *, now: datetime,
+    db: AsyncSession, registration: Registration, *, now: datetime, settings: Settings,
     sessions: Collection[int] | None = None,
 ) -> list[Session]:
     """Cancel enrolments (all, or those in `sessions`); return the sessions that were confirmed."""
@@ -594,7 +585,8 @@ async def _end_enrolments(
         enrolment.updated_at = now
     await db.flush()
     for session in ended:
-        await follow_ups.after_enrolment_ended(db, registration, session, now=now)
+        await signals.announce(db, signals.EnrolmentEnded(registration, session), now=now,
+                               settings=settings)
     return sorted(ended, key=lambda s: (s.starts_at, s.id))
 
 
@@ -676,7 +668,8 @@ async def _follow_up(
     for registration_id, sessions in changes.confirmed.items():
         registration = changes.registrations[registration_id]
         for session in sessions:
-            await follow_ups.after_enrolment_confirmed(db, registration, session, now=now)
+            await signals.announce(db, signals.EnrolmentConfirmed(registration, session),
+                                   now=now, settings=settings)
     for registration_id, registration in changes.registrations.items():
         if registration_id == skip_email_for:
             continue
@@ -958,10 +951,10 @@ async def _write_new(db: AsyncSession, new: Sequence[_NewRegistration], *, now: 
         db, ids, (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED),
         secret_key=settings.secret_key, now=now,
     )
-    await follow_ups.after_registrations_placed(db, [
+    await signals.announce(db, signals.RegistrationsPlaced([
         (registration_id, item.event, item.confirmed)
         for item, registration_id in zip(new, ids, strict=True) if item.confirmed
-    ], now=now)
+    ]), now=now, settings=settings)
     await enqueue_emails_to_compose(db, [
         _welcome_email(registration_id, item.event.id, item.values["status"],
                        item.values["email"], item.enrolments, item.position)
@@ -1109,7 +1102,8 @@ async def change_session_choices(
     registration.updated_at = now
     dropped_ids = {sid for sid, status in before.items()
                    if sid not in chosen_ids and status != EnrolmentStatus.CANCELLED}
-    dropped = await _end_enrolments(db, registration, now=now, sessions=dropped_ids)
+    dropped = await _end_enrolments(db, registration, now=now, settings=settings,
+                                     sessions=dropped_ids)
     _enrolments_for(registration, chosen, now)
     await db.flush()
 
@@ -1241,7 +1235,8 @@ async def enrol_in_new_session(
     await db.flush()
     for registration_id in changes.confirmed:
         registration = changes.registrations[registration_id]
-        await follow_ups.after_enrolment_confirmed(db, registration, session, now=now)
+        await signals.announce(db, signals.EnrolmentConfirmed(registration, session), now=now,
+                               settings=settings)
         if session.ends_at > now:
             await emails.send_new_session(
                 db, registration, event, session,

@@ -34,8 +34,9 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain import follow_ups
+from service.domain import signals
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from service.domain.snapshots import snapshot_agenda_item, snapshot_session
 from service.domain.times import local_date, parse_instant, zone_for
 from service.settings import Settings
 
@@ -245,7 +246,8 @@ async def list_organisations(db: AsyncSession) -> list[Organisation]:
 
 
 async def update_organisation(
-    db: AsyncSession, organisation_id: int, changes: Mapping[str, Any], *, now: datetime
+    db: AsyncSession, organisation_id: int, changes: Mapping[str, Any], *, now: datetime,
+    settings: Settings,
 ) -> Organisation:
     organisation = await get_organisation(db, organisation_id)
     if "name" in changes:
@@ -265,8 +267,8 @@ async def update_organisation(
     organisation.updated_at = now
     await db.flush()
     if "name" in changes:
-        await follow_ups.after_speaker_details_changed(db, now=now,
-                                                       organisation_id=organisation.id)
+        await signals.announce(db, signals.SpeakerDetailsChanged(organisation_id=organisation.id),
+                               now=now, settings=settings)
     return organisation
 
 
@@ -323,7 +325,8 @@ async def list_persons(db: AsyncSession) -> list[Person]:
 
 
 async def update_person(
-    db: AsyncSession, person_id: int, changes: Mapping[str, Any], *, now: datetime
+    db: AsyncSession, person_id: int, changes: Mapping[str, Any], *, now: datetime,
+    settings: Settings,
 ) -> Person:
     person = await get_person(db, person_id)
     if "name" in changes:
@@ -338,7 +341,8 @@ async def update_person(
     person.updated_at = now
     await db.flush()
     if "name" in changes or "organisation_id" in changes:
-        await follow_ups.after_speaker_details_changed(db, now=now, person_id=person_id)
+        await signals.announce(db, signals.SpeakerDetailsChanged(person_id=person_id), now=now,
+                               settings=settings)
     return await get_person(db, person_id)
 
 
@@ -452,7 +456,7 @@ async def update_event(
     settings: Settings,
 ) -> Event:
     event = await get_event(db, event_id)
-    before = {s.id: follow_ups.snapshot_session(s, event) for s in event.sessions}
+    before = {s.id: snapshot_session(s, event) for s in event.sessions}
     if "timezone" in changes:
         zone_for(changes["timezone"])
         event.timezone = changes["timezone"]
@@ -493,13 +497,13 @@ async def update_event(
     await db.flush()
     event = await get_event(db, event_id)
     for session in event.sessions:
-        await follow_ups.after_session_changed(
-            db, session, event, before[session.id], now=now, settings=settings
-        )
+        await signals.announce(db, signals.SessionChanged(session, event, before[session.id]),
+                               now=now, settings=settings)
     if "reminder_offsets_minutes" in changes:
-        await follow_ups.after_reminder_policy_changed(db, event, now=now)
+        await signals.announce(db, signals.ReminderPolicyChanged(event), now=now,
+                               settings=settings)
     if places_added:
-        await follow_ups.after_places_added(db, event, now=now, settings=settings)
+        await signals.announce(db, signals.PlacesAdded(event), now=now, settings=settings)
         event = await get_event(db, event_id)
     return event
 
@@ -612,7 +616,8 @@ async def add_session(
     db.add(session)
     await db.flush()
     session = await get_session(db, session.id)
-    await follow_ups.after_session_added(db, session, session.event, now=now, settings=settings)
+    await signals.announce(db, signals.SessionAdded(session, session.event), now=now,
+                           settings=settings)
     return session
 
 
@@ -623,7 +628,7 @@ async def update_session(
     """Edit a session; moving both ends by the same amount moves its agenda with it."""
     session = await get_session(db, session_id)
     event = session.event
-    before = follow_ups.snapshot_session(session, event)
+    before = snapshot_session(session, event)
     starts_at, ends_at = session.starts_at, session.ends_at
     if "starts_at" in changes:
         starts_at = parse_instant(changes["starts_at"], event.timezone, "starts_at")
@@ -664,21 +669,23 @@ async def update_session(
         session.capacity = _check_capacity(changes["capacity"], "capacity")
     session.updated_at = now
     await db.flush()
-    await follow_ups.after_session_changed(db, session, event, before, now=now, settings=settings)
+    await signals.announce(db, signals.SessionChanged(session, event, before), now=now,
+                           settings=settings)
     if places_added:
-        await follow_ups.after_places_added(db, event, now=now, settings=settings)
+        await signals.announce(db, signals.PlacesAdded(event), now=now, settings=settings)
     return await get_session(db, session_id)
 
 
 async def _cancel_session(
     db: AsyncSession, session: Session, event: Event, *, now: datetime, settings: Settings
 ) -> None:
-    before = follow_ups.snapshot_session(session, event)
+    before = snapshot_session(session, event)
     session.status = SessionStatus.CANCELLED
     session.cancelled_at = now
     session.updated_at = now
     await db.flush()
-    await follow_ups.after_session_changed(db, session, event, before, now=now, settings=settings)
+    await signals.announce(db, signals.SessionChanged(session, event, before), now=now,
+                           settings=settings)
 
 
 async def cancel_session(
@@ -783,9 +790,8 @@ async def add_agenda_item(
     db.add(item)
     await db.flush()
     item = await get_agenda_item(db, item.id)
-    await follow_ups.after_agenda_changed(
-        db, item.session, added=item, removed=None, moved_from=None, now=now, settings=settings
-    )
+    await signals.announce(db, signals.AgendaChanged(item.session, added=item), now=now,
+                           settings=settings)
     return item
 
 
@@ -795,7 +801,7 @@ async def update_agenda_item(
 ) -> AgendaItem:
     item = await get_agenda_item(db, agenda_item_id)
     session = await get_session(db, item.session_id)
-    previous = follow_ups.snapshot_agenda_item(item)
+    previous = snapshot_agenda_item(item)
     starts_at = (
         _agenda_time(changes["starts_at"], session, "starts_at")
         if "starts_at" in changes else item.starts_at
@@ -826,10 +832,8 @@ async def update_agenda_item(
     await db.flush()
     db.expire(item)
     item = await get_agenda_item(db, agenda_item_id)
-    await follow_ups.after_agenda_changed(
-        db, item.session, added=None, removed=None, moved_from=previous, now=now,
-        settings=settings, item=item,
-    )
+    await signals.announce(db, signals.AgendaChanged(item.session, moved_from=previous, item=item),
+                           now=now, settings=settings)
     return item
 
 
@@ -837,13 +841,12 @@ async def delete_agenda_item(
     db: AsyncSession, agenda_item_id: int, *, now: datetime, settings: Settings
 ) -> None:
     item = await get_agenda_item(db, agenda_item_id)
-    previous = follow_ups.snapshot_agenda_item(item)
+    previous = snapshot_agenda_item(item)
     session = item.session
     await db.delete(item)
     await db.flush()
-    await follow_ups.after_agenda_changed(
-        db, session, added=None, removed=previous, moved_from=None, now=now, settings=settings
-    )
+    await signals.announce(db, signals.AgendaChanged(session, removed=previous), now=now,
+                           settings=settings)
 
 
 def agenda_day(session: Session) -> date:

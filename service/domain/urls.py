@@ -1,0 +1,65 @@
+"""Every public address the service hands out, written once.
+
+Pages, emails, invites, feeds and the API build links only through these functions, from
+the configured public base URL; a private link carries its token and nothing else.
+"""
+
+from __future__ import annotations
+
+from service.db.models import EventKind
+from service.settings import Settings
+
+
+def event_page_url(settings: Settings, slug: str) -> str:
+    return f"{settings.public_base_url}/events/{slug}"
+
+
+def registration_form_url(settings: Settings, slug: str) -> str:
+    return f"{settings.public_base_url}/events/{slug}/register"
+
+
+def manage_url(settings: Settings, token: str) -> str:
+    """A registrant's private page."""
+    return f"{settings.public_base_url}/registrations/{token}"
+
+
+def invite_url(settings: Settings, token: str) -> str:
+    """A registrant's invite as a download."""
+    return f"{settings.public_base_url}/api/registrations/{token}/invite.ics"
+
+
+def speaker_page_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url}/speakers/{token}"
+
+
+def programme_feed_url(settings: Settings) -> str:
+    return f"{settings.public_base_url}/feeds/programme.ics"
+
+
+def event_feed_url(settings: Settings, slug: str) -> str:
+    return f"{settings.public_base_url}/feeds/events/{slug}.ics"
+
+
+def kind_feed_url(settings: Settings, kind: EventKind) -> str:
+    return f"{settings.public_base_url}/feeds/kinds/{kind}.ics"
+
+
+def session_download_url(settings: Settings, session_id: int) -> str:
+    return f"{settings.public_base_url}/feeds/sessions/{session_id}.ics"
+
+
+def registration_feed_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url}/feeds/registrations/{token}.ics"
+
+
+def speaker_feed_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url}/feeds/speakers/{token}.ics"
+
+
+def organiser_feed_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url}/feeds/organisers/{token}.ics"
+
+
+def webcal_url(url: str) -> str:
+    """The same feed for calendar apps' "subscribe" (webcal:// instead of http(s)://)."""
+    return "webcal://" + url.split("://", 1)[1]
