@@ -2,7 +2,7 @@
 """Set-up in one command on a machine that has only Python 3.11+ and pip.
 
     python3 tasks.py run    install, migrate, load the demo programme, serve on :8000
-    python3 tasks.py test   install, then run the linters and the whole test suite
+    python3 tasks.py test   install, then ruff, mypy, the import contracts and the whole test suite
 
 Standard library only: this file runs before anything is installed. It creates `.venv/`
 beside itself and installs exactly the versions pinned in the lock files.
@@ -86,6 +86,8 @@ def command_test() -> None:
     run(BIN / "ruff", "check", ".")
     step("mypy")
     run(BIN / "mypy")
+    step("import contracts (the layers drawn in README's Layout)")
+    run(BIN / "lint-imports")
     step("pytest (SQLite file and a throwaway PostgreSQL server)")
     run(PYTHON, "-m", "pytest", *sys.argv[2:])
 

@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        before_send_handler="autocommit",
+        before_send_handler="autocommit_include_redirects",  # the one place a request commits
         enable_touch_updated_timestamp_listener=False,
         set_default_exception_handler=False,
         create_all=False,

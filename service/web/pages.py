@@ -614,8 +614,6 @@ class PublicPages(Controller):
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY if isinstance(error, InvalidInputError)
                 else HTTP_409_CONFLICT,
             )
-        # Redirects are not committed by the plugin's autocommit: commit before answering.
-        await db_session.commit()
         return Redirect(f"/registrations/{token}?done=sessions", status_code=HTTP_303_SEE_OTHER)
 
     @get("/registrations/{token:str}/cancel")
@@ -645,7 +643,6 @@ class PublicPages(Controller):
                                cookies=_csrf(request, settings)[1])
         await registration.cancel_registration(db_session, reg.id, now=utc_now(),
                                                settings=settings)
-        await db_session.commit()
         return Redirect(f"/registrations/{token}?done=cancelled", status_code=HTTP_303_SEE_OTHER)
 
     # -- speakers --
