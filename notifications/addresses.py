@@ -2,8 +2,8 @@
 
 Everything that takes an address from a person (registration form and API, speakers,
 organisers) passes it through `accept_address`, so nothing is stored that mail cannot be
-sent to. Look-alike forms are folded first (NFKC: a fullwidth `ｍallory@example.org`
-becomes `mallory@example.org`); an international domain travels as punycode; the part before
+sent to. Look-alike forms are folded first (NFKC: a fullwidth "m" typed in
+`mallory@example.org` becomes a plain one); an international domain travels as punycode; the part before
 the @ must be plain ASCII (a non-ASCII one needs SMTPUTF8 end to end, which we do not
 promise), and one address is one mailbox: no display names, lists or comments.
 """
