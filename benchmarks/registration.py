@@ -55,15 +55,18 @@ async def _prepare(database_url: str, var_dir: Path) -> None:
     try:
         async with session_scope(make_sessionmaker(engine)) as db:
             event = await programme.create_event(
-                db, {"kind": EventKind.WEBINAR_SERIES, "title": "Benchmark webinar series",
-                     "slug": SLUG}, now=now)
+                db, programme.EventCreate(kind=EventKind.WEBINAR_SERIES,
+                                          title="Benchmark webinar series", slug=SLUG),
+                now=now)
             for day in (0, 7):
                 begins = start + timedelta(days=day)
                 await programme.add_session(
                     db, event.id,
-                    {"title": f"Session {day}", "starts_at": begins.isoformat(),
-                     "ends_at": (begins + timedelta(minutes=90)).isoformat(),
-                     "join_url": "https://meet.example.org/bench"},
+                    programme.SessionCreate(
+                        title=f"Session {day}", starts_at=begins.isoformat(),
+                        ends_at=(begins + timedelta(minutes=90)).isoformat(),
+                        join_url="https://meet.example.org/bench",
+                    ),
                     now=now, settings=settings)
             await programme.publish_event(db, event.id, now=now)
     finally:

@@ -1,26 +1,18 @@
-"""Queueing emails: one outbox row per message, written in the caller's transaction.
+"""Queueing emails: the outbox owns its rows, written in the caller's transaction.
 
-`enqueue_email` renders and composes the message now (so what is sent is what was decided,
-even if a template changes later) and adds it to the outbox with the change that caused
-it: if that transaction rolls back, no email exists. `enqueue_emails` does the same for a
-batch (the reminder job) in one multi-row INSERT; with a `dedupe_key`, the INSERT's
-ON CONFLICT DO NOTHING is the duplicate check, so each email costs one statement. They
-flush but never commit, and never send: `notifications.delivery` does that after the
-commit. The query helpers give organisers an email history without loading the stored
-message bodies.
-
-Where building the message would slow down the change that causes it (a registration, on
-the public form's hot path), `enqueue_emails_to_compose` records the email instead: a row
-in status `composing`, with its Message-ID, recipient and template, in the same
-transaction. A job then claims such rows (`claim_emails_to_compose`) and either fills in
-the message (`fill_composed_email`, status `queued`) or withdraws it. Queued emails that
-no longer hold (a reminder prepared ahead of a session that has since moved) are taken
-back with `withdraw_emails`, which never touches a message already being sent.
+`queue_emails` is the one way a row gets in: callers describe each email (`OutboxEntry`)
+and it writes them all in one multi-row INSERT (ON CONFLICT DO NOTHING on the dedupe key).
+A message is rendered now, so what is sent is what was decided; an `EmailToCompose`
+(a registration's first email, kept off the hot path) is recorded `composing`, for a job
+to claim and fill in later (`fill_composed_email`, the same composed fields) or withdraw.
+`withdraw_emails` takes back what no longer holds, never a message being sent. Flushes,
+never commits, never sends (`notifications.delivery` does, after the commit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +27,8 @@ from service.db.engine import insert_unless_exists, table_of
 from service.db.models import EmailAttempt, OutboxEmail, OutboxStatus
 from service.settings import Settings
 
+logger = logging.getLogger("procura_events.outbox")
+
 
 def base_context(settings: Settings) -> dict[str, object]:
     """What every email template may use, whatever the message."""
@@ -47,117 +41,113 @@ def base_context(settings: Settings) -> dict[str, object]:
 
 
 @dataclass(frozen=True)
-class OutboxItem:
-    """One message for `enqueue_emails`, with what the outbox row records about it."""
-
-    message: EmailMessage
-    event_id: int | None = None
-    registration_id: int | None = None
-    person_id: int | None = None
-    dedupe_key: str | None = None
-    due_at: datetime | None = None
-
-
-def _row_values(item: OutboxItem, *, settings: Settings, now: datetime) -> dict[str, Any]:
-    """The outbox row for one message, rendered and composed now."""
-    message = item.message
-    context: Mapping[str, object] = {**base_context(settings), **message.context}
-    rendered = render_email(message.template, context, message.language)
-    message_id = make_message_id(settings)
-    return {
-        "message_id": message_id,
-        "dedupe_key": item.dedupe_key,
-        "template": message.template,
-        "to_address": message.to_address,
-        "subject": rendered.subject[:500],
-        "raw_message": build_mime(
-            message, rendered, settings=settings, message_id=message_id, now=now
-        ),
-        "status": OutboxStatus.QUEUED,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "event_id": item.event_id,
-        "registration_id": item.registration_id,
-        "person_id": item.person_id,
-        "due_at": item.due_at,
-        "created_at": now,
-    }
-
-
-async def enqueue_email(
-    db: AsyncSession,
-    message: EmailMessage,
-    *,
-    settings: Settings,
-    now: datetime,
-    event_id: int | None = None,
-    registration_id: int | None = None,
-    person_id: int | None = None,
-    dedupe_key: str | None = None,
-    due_at: datetime | None = None,
-) -> OutboxEmail | None:
-    """Queue `message`; None (and nothing added) if `dedupe_key` is already in the outbox."""
-    item = OutboxItem(message, event_id, registration_id, person_id, dedupe_key, due_at)
-    values = _row_values(item, settings=settings, now=now)
-    if dedupe_key is None:
-        row = OutboxEmail(**values)
-        db.add(row)
-        await db.flush()
-        return row
-    # One statement: the INSERT's ON CONFLICT DO NOTHING is the duplicate check.
-    inserted: OutboxEmail | None = await db.scalar(
-        _insert_unless_duplicate(db, OutboxEmail).values(**values).returning(OutboxEmail)
-    )
-    return inserted
-
-
-async def enqueue_emails(
-    db: AsyncSession, items: Sequence[OutboxItem], *, settings: Settings, now: datetime
-) -> list[int | None]:
-    """Queue many messages with one multi-row INSERT; each one's outbox id, in order.
-
-    An id is None where the item's `dedupe_key` was already in the outbox (nothing added
-    for it). Flushes the session first, so rows it holds are written before these.
-    """
-    if not items:
-        return []
-    rows = [_row_values(item, settings=settings, now=now) for item in items]
-    await db.flush()
-    # Core, not the ORM: no objects to track, and the rows are matched back by Message-ID.
-    statement = _insert_unless_duplicate(db, OutboxEmail.__table__).returning(
-        OutboxEmail.__table__.c.id, OutboxEmail.__table__.c.message_id
-    )
-    result = await db.execute(statement, rows)
-    ids: dict[str, int] = {message_id: row_id for row_id, message_id in result.all()}
-    return [ids.get(row["message_id"]) for row in rows]
-
-
-@dataclass(frozen=True)
 class EmailToCompose:
     """An email decided now and composed after the commit (see the module docstring)."""
 
     template: str
     to_address: str
-    event_id: int | None = None
-    registration_id: int | None = None
     # What it must say, as decided now (JSON): the composer reads it back.
     details: dict[str, Any] | None = None
 
 
-async def enqueue_emails_to_compose(
-    db: AsyncSession, emails: Sequence[EmailToCompose], *, settings: Settings, now: datetime
-) -> None:
-    """Record emails to be composed after the commit: one INSERT, nothing rendered."""
-    if not emails:
-        return
-    await db.execute(insert(table_of(OutboxEmail)), [
-        {"message_id": make_message_id(settings), "template": email.template,
-         "to_address": email.to_address, "subject": "", "raw_message": None,
-         "status": OutboxStatus.COMPOSING, "attempts": 0, "next_attempt_at": now,
-         "event_id": email.event_id, "registration_id": email.registration_id,
-         "details": email.details, "created_at": now}
-        for email in emails
-    ])
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One email for `queue_emails`, with what its outbox row records about it."""
+
+    email: EmailMessage | EmailToCompose
+    event_id: int | None = None
+    registration_id: int | None = None
+    person_id: int | None = None
+    # Set for emails that must exist at most once (a reminder, a change notice).
+    dedupe_key: str | None = None
+    # Held back (and dated) until then; None: as soon as possible.
+    send_at: datetime | None = None
+    # Withdrawn unsent from this instant on (a reminder once its session has started).
+    expires_at: datetime | None = None
+    # When its cause fell due (a reminder), for lag measurements.
+    due_at: datetime | None = None
+
+
+def _composed(
+    message: EmailMessage, *, message_id: str, send_at: datetime, settings: Settings
+) -> dict[str, Any]:
+    """A row's composed fields: `message` rendered now, dated and queued for `send_at`.
+
+    A message that cannot be built for its recipient (an address that no mail server would
+    take, stored before the door refused such addresses) is recorded failed with the reason,
+    so the change that caused it still happens and nothing else waits on it.
+    """
+    rendered = render_email(
+        message.template, {**base_context(settings), **message.context}, message.language
+    )
+    fields: dict[str, Any] = {
+        "template": message.template,
+        "to_address": message.to_address,
+        "subject": rendered.subject[:500],
+        "next_attempt_at": send_at,
+        "last_error": None,
+    }
+    try:
+        raw = build_mime(message, rendered, settings=settings, message_id=message_id,
+                         now=send_at)
+    except ValueError as error:
+        logger.warning("Email %s to an unusable address recorded as failed: %s",
+                       message_id, error)
+        return {**fields, "raw_message": None, "status": OutboxStatus.FAILED,
+                "last_error": f"not sent: {error}"[:1000]}
+    return {**fields, "raw_message": raw, "status": OutboxStatus.QUEUED}
+
+
+def _row(entry: OutboxEntry, *, settings: Settings, now: datetime) -> dict[str, Any]:
+    """The outbox row of one entry."""
+    message_id = make_message_id(settings)
+    send_at = entry.send_at or now
+    email = entry.email
+    if isinstance(email, EmailMessage):
+        composed = _composed(email, message_id=message_id, send_at=send_at, settings=settings)
+        details = None
+    else:
+        composed = {"template": email.template, "to_address": email.to_address, "subject": "",
+                    "raw_message": None, "status": OutboxStatus.COMPOSING,
+                    "next_attempt_at": send_at, "last_error": None}
+        details = email.details
+    return {
+        "message_id": message_id,
+        "dedupe_key": entry.dedupe_key,
+        **composed,
+        "details": details,
+        "attempts": 0,
+        "event_id": entry.event_id,
+        "registration_id": entry.registration_id,
+        "person_id": entry.person_id,
+        "due_at": entry.due_at,
+        "expires_at": entry.expires_at,
+        "created_at": now,
+    }
+
+
+async def queue_emails(
+    db: AsyncSession, entries: Sequence[OutboxEntry], *, settings: Settings, now: datetime
+) -> list[int | None]:
+    """Write the entries' outbox rows in one multi-row INSERT; each one's outbox id, in order.
+
+    An id is None where the entry's `dedupe_key` was already in the outbox (nothing added
+    for it). Flushes the session first, so rows it holds are written before these.
+    """
+    if not entries:
+        return []
+    rows = [_row(entry, settings=settings, now=now) for entry in entries]
+    await db.flush()
+    # Core, not the ORM: no objects to track, and the rows are matched back by Message-ID.
+    table = table_of(OutboxEmail)
+    statement = (
+        insert_unless_exists(db, table, [OutboxEmail.dedupe_key])
+        if any(entry.dedupe_key is not None for entry in entries)
+        else insert(table)
+    )
+    result = await db.execute(statement.returning(table.c.id, table.c.message_id), rows)
+    ids: dict[str, int] = {message_id: row_id for row_id, message_id in result.all()}
+    return [ids.get(row["message_id"]) for row in rows]
 
 
 async def claim_emails_to_compose(
@@ -180,16 +170,10 @@ def fill_composed_email(
     row: OutboxEmail, message: EmailMessage, *, settings: Settings, now: datetime
 ) -> None:
     """Give a `composing` row its message (keeping its Message-ID): it is queued from `now`."""
-    context: Mapping[str, object] = {**base_context(settings), **message.context}
-    rendered = render_email(message.template, context, message.language)
-    row.template = message.template
-    row.to_address = message.to_address
-    row.subject = rendered.subject[:500]
-    row.raw_message = build_mime(
-        message, rendered, settings=settings, message_id=row.message_id, now=now
-    )
-    row.status = OutboxStatus.QUEUED
-    row.next_attempt_at = now
+    for name, value in _composed(
+        message, message_id=row.message_id, send_at=now, settings=settings
+    ).items():
+        setattr(row, name, value)
 
 
 async def withdraw_emails(
@@ -212,10 +196,6 @@ async def withdraw_emails(
         .execution_options(synchronize_session="fetch")
     )
     return list(result)
-
-
-def _insert_unless_duplicate(db: AsyncSession, target: Any) -> Any:
-    return insert_unless_exists(db, target, [OutboxEmail.dedupe_key])
 
 
 async def find_email_by_dedupe_key(db: AsyncSession, dedupe_key: str) -> OutboxEmail | None:

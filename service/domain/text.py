@@ -7,6 +7,7 @@ or line-break characters; longer texts keep their line breaks (normalised to "\\
 from __future__ import annotations
 
 import unicodedata
+from typing import Literal, overload
 
 from service.domain.errors import InvalidInputError
 
@@ -17,6 +18,12 @@ def has_control(text: str, allowed: str = "") -> bool:
     return any(unicodedata.category(ch) in _BREAKS and ch not in allowed for ch in text)
 
 
+@overload
+def clean_line(value: str | None, field: str, *, required: Literal[True],
+               max_length: int | None = None) -> str: ...
+@overload
+def clean_line(value: str | None, field: str, *, required: bool = False,
+               max_length: int | None = None) -> str | None: ...
 def clean_line(value: str | None, field: str, *, required: bool = False,
                max_length: int | None = None) -> str | None:
     """One line: stripped, inner runs of spaces folded, no control or break characters."""
@@ -32,6 +39,12 @@ def clean_line(value: str | None, field: str, *, required: bool = False,
     return " ".join(text.split())
 
 
+@overload
+def clean_text(value: str | None, field: str, *, required: Literal[True],
+               max_length: int | None = None) -> str: ...
+@overload
+def clean_text(value: str | None, field: str, *, required: bool = False,
+               max_length: int | None = None) -> str | None: ...
 def clean_text(value: str | None, field: str, *, required: bool = False,
                max_length: int | None = None) -> str | None:
     """Several lines: stripped, line breaks kept, no other control characters."""

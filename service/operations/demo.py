@@ -296,30 +296,32 @@ async def _load_event(db: AsyncSession, demo: DemoEvent, *, now: datetime,
             db, name=name, kind=kind, country=country, now=now
         )
         host_id = host.id
-    venue = dict(zip(("venue_name", "venue_address", "venue_city", "venue_country"),
-                     demo.venue or (), strict=False))
+    venue_name, venue_address, venue_city, venue_country = demo.venue or (None, None, None, None)
     event = await programme.create_event(
         db,
-        {
-            "kind": demo.kind, "title": demo.title, "slug": demo.slug, "summary": demo.summary,
-            "description": demo.description, "host_organisation_id": host_id,
-            "capacity": demo.capacity, "is_approval_required": demo.is_approval_required,
-            "allows_session_choice": demo.allows_session_choice,
-            "is_sample_data": demo.is_sample_data, "contact_email": settings.organiser_email,
-            **venue,
-        },
+        programme.EventCreate(
+            kind=demo.kind, title=demo.title, slug=demo.slug, summary=demo.summary,
+            description=demo.description, host_organisation_id=host_id,
+            capacity=demo.capacity, is_approval_required=demo.is_approval_required,
+            allows_session_choice=demo.allows_session_choice,
+            is_sample_data=demo.is_sample_data, contact_email=settings.organiser_email,
+            venue_name=venue_name, venue_address=venue_address, venue_city=venue_city,
+            venue_country=venue_country,
+        ),
         now=now,
     )
     for demo_session in demo.sessions:
         session = await programme.add_session(
             db, event.id,
-            {"title": demo_session.title, "starts_at": demo_session.starts_at,
-             "ends_at": demo_session.ends_at, "mode": demo_session.mode,
-             "join_url": demo_session.join_url, "capacity": demo_session.capacity},
+            programme.SessionCreate(
+                title=demo_session.title, starts_at=demo_session.starts_at,
+                ends_at=demo_session.ends_at, mode=demo_session.mode,
+                join_url=demo_session.join_url, capacity=demo_session.capacity,
+            ),
             now=now, settings=settings,
         )
         for item in demo_session.items:
-            speakers = []
+            speakers: list[programme.SpeakerRef] = []
             for person_name, organisation_name in item.speakers:
                 speaker_kind, speaker_country = ORGANISATION_KINDS.get(
                     organisation_name, (OrganisationKind.PUBLIC_AUTHORITY, None)
@@ -330,11 +332,13 @@ async def _load_event(db: AsyncSession, demo: DemoEvent, *, now: datetime,
                 person = await programme.find_or_create_person(
                     db, name=person_name, organisation_id=organisation.id, now=now
                 )
-                speakers.append({"person_id": person.id, "organisation_id": organisation.id})
+                speakers.append(
+                    programme.SpeakerRef(person_id=person.id, organisation_id=organisation.id)
+                )
             await programme.add_agenda_item(
                 db, session.id,
-                {"starts_at": item.start, "ends_at": item.end, "title": item.title,
-                 "kind": item.kind, "speakers": speakers},
+                programme.AgendaItemCreate(starts_at=item.start, ends_at=item.end,
+                                           title=item.title, kind=item.kind, speakers=speakers),
                 now=now, settings=settings,
             )
     return await programme.publish_event(db, event.id, now=now)

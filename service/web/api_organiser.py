@@ -35,10 +35,7 @@ class OrganiserController(Controller):
     async def create_organisation(
         self, db_session: DbSession, data: JSONBody[schemas.OrganisationCreate]
     ) -> schemas.OrganisationOut:
-        organisation = await programme.create_organisation(
-            db_session, name=data.name, kind=data.kind, country=data.country,
-            website=data.website, now=utc_now(),
-        )
+        organisation = await programme.create_organisation(db_session, data, now=utc_now())
         return presenters.organisation_out(organisation)
 
     @get("/organisations/{organisation_id:int}")
@@ -55,7 +52,7 @@ class OrganiserController(Controller):
         data: JSONBody[schemas.OrganisationUpdate],
     ) -> schemas.OrganisationOut:
         organisation = await programme.update_organisation(
-            db_session, organisation_id, schemas.provided(data), now=utc_now(), settings=settings
+            db_session, organisation_id, data, now=utc_now(), settings=settings
         )
         return presenters.organisation_out(organisation)
 
@@ -73,10 +70,7 @@ class OrganiserController(Controller):
     async def create_person(
         self, db_session: DbSession, data: JSONBody[schemas.PersonCreate]
     ) -> schemas.PersonOut:
-        person = await programme.create_person(
-            db_session, name=data.name, email=data.email, job_title=data.job_title,
-            organisation_id=data.organisation_id, now=utc_now(),
-        )
+        person = await programme.create_person(db_session, data, now=utc_now())
         return presenters.person_out(await programme.get_person(db_session, person.id))
 
     @get("/persons/{person_id:int}")
@@ -89,7 +83,7 @@ class OrganiserController(Controller):
         data: JSONBody[schemas.PersonUpdate],
     ) -> schemas.PersonOut:
         person = await programme.update_person(
-            db_session, person_id, schemas.provided(data), now=utc_now(), settings=settings
+            db_session, person_id, data, now=utc_now(), settings=settings
         )
         return presenters.person_out(person)
 
@@ -118,7 +112,7 @@ class OrganiserController(Controller):
     async def create_event(
         self, db_session: DbSession, settings: SettingsDep, data: JSONBody[schemas.EventCreate]
     ) -> schemas.OrganiserEventOut:
-        event = await programme.create_event(db_session, schemas.provided(data), now=utc_now())
+        event = await programme.create_event(db_session, data, now=utc_now())
         return presenters.organiser_event_out(event, settings)
 
     @get("/events/{event_id:int}")
@@ -135,7 +129,7 @@ class OrganiserController(Controller):
         data: JSONBody[schemas.EventUpdate],
     ) -> schemas.OrganiserEventOut:
         event = await programme.update_event(
-            db_session, event_id, schemas.provided(data), now=utc_now(), settings=settings
+            db_session, event_id, data, now=utc_now(), settings=settings
         )
         return presenters.organiser_event_out(event, settings)
 
@@ -172,7 +166,7 @@ class OrganiserController(Controller):
         data: JSONBody[schemas.SessionCreate],
     ) -> schemas.OrganiserSessionOut:
         session = await programme.add_session(
-            db_session, event_id, schemas.provided(data), now=utc_now(), settings=settings
+            db_session, event_id, data, now=utc_now(), settings=settings
         )
         return presenters.organiser_session_out(session, session.event.timezone, settings)
 
@@ -189,7 +183,7 @@ class OrganiserController(Controller):
         data: JSONBody[schemas.SessionUpdate],
     ) -> schemas.OrganiserSessionOut:
         session = await programme.update_session(
-            db_session, session_id, schemas.provided(data), now=utc_now(), settings=settings
+            db_session, session_id, data, now=utc_now(), settings=settings
         )
         return presenters.organiser_session_out(session, session.event.timezone, settings)
 
@@ -214,7 +208,7 @@ class OrganiserController(Controller):
         data: JSONBody[schemas.AgendaItemCreate],
     ) -> schemas.AgendaItemOut:
         item = await programme.add_agenda_item(
-            db_session, session_id, schemas.agenda_fields(data), now=utc_now(), settings=settings,
+            db_session, session_id, data, now=utc_now(), settings=settings
         )
         return presenters.agenda_item_out(item, item.session.event.timezone)
 
@@ -231,8 +225,7 @@ class OrganiserController(Controller):
         data: JSONBody[schemas.AgendaItemUpdate],
     ) -> schemas.AgendaItemOut:
         item = await programme.update_agenda_item(
-            db_session, agenda_item_id, schemas.agenda_fields(data), now=utc_now(),
-            settings=settings,
+            db_session, agenda_item_id, data, now=utc_now(), settings=settings
         )
         return presenters.agenda_item_out(item, item.session.event.timezone)
 

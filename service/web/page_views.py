@@ -34,6 +34,7 @@ from service.db.models import (
 from service.domain import urls
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import google_calendar_link, outlook_calendar_link
+from service.domain.registration import closed_reason
 from service.domain.times import LocalTime, in_zone, iso_utc
 from service.domain.wording import (
     AGENDA_KIND_LABELS,
@@ -188,22 +189,16 @@ def is_past(event: Event, now: datetime) -> bool:
 
 
 def registration_state(event: Event, now: datetime) -> str | None:
-    """Why registering is not possible now, in a sentence; None when it is."""
-    if event.status == EventStatus.CANCELLED:
-        return "This event has been cancelled."
-    if event.status != EventStatus.PUBLISHED:
-        return "Registration is not open."
-    if event_bounds(event) is None:
-        return "The programme is not finished yet: registration opens soon."
-    if not any(s.ends_at > now for s in event.sessions if s.status == SessionStatus.SCHEDULED):
-        return "This event is over: registration is closed."
-    if event.registration_opens_at is not None and now < event.registration_opens_at:
+    """Why registering is not possible now, in a sentence (the domain's rule, with the
+    opening time where that is the reason); None when it is."""
+    reason = closed_reason(event, now)
+    if reason is None:
+        return None
+    if reason.field == "registration_opens_at" and event.registration_opens_at is not None:
         opens = in_zone(event.registration_opens_at, event.timezone)
-        return (f"Registration opens on {day_label(opens.local)} at "
+        return (f"{reason.message} It opens on {day_label(opens.local)} at "
                 f"{opens.local:%H:%M} {opens.abbreviation}.")
-    if event.registration_closes_at is not None and now >= event.registration_closes_at:
-        return "Registration is closed."
-    return None
+    return reason.message
 
 
 def event_availability(
@@ -213,9 +208,9 @@ def event_availability(
         return Availability(None, "Cancelled", "closed")
     if is_past(event, now):
         return Availability(None, "Took place", "closed")
-    closed = registration_state(event, now)
+    closed = closed_reason(event, now)
     if closed is not None:
-        return Availability(None, "Registration closed" if "closed" in closed
+        return Availability(None, "Registration closed" if closed.field == "registration_closes_at"
                             else "Registration not open yet", "closed")
     if event.capacity is not None:
         return _places_label(event.capacity - registrations)

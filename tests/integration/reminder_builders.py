@@ -49,9 +49,11 @@ async def make_event(
 ) -> Event:
     event = await programme.create_event(
         db,
-        {"kind": kind, "title": title, "slug": slug, "timezone": BRUSSELS,
-         "contact_email": "procurement@iclei.example.org",
-         "reminder_offsets_minutes": offsets, **data},
+        programme.EventCreate(
+            kind=kind, title=title, slug=slug, timezone=BRUSSELS,
+            contact_email="procurement@iclei.example.org", reminder_offsets_minutes=offsets,
+            **data,
+        ),
         now=now,
     )
     return event
@@ -64,8 +66,9 @@ async def make_session(
 ) -> Session:
     return await programme.add_session(
         db, event.id,
-        {"title": title, "starts_at": starts_at, "ends_at": ends_at, "mode": mode,
-         "join_url": join_url},
+        programme.SessionCreate(
+            title=title, starts_at=starts_at, ends_at=ends_at, mode=mode, join_url=join_url
+        ),
         now=now, settings=settings,
     )
 
@@ -80,7 +83,8 @@ async def make_person(
             db, name=organisation, kind=OrganisationKind.PUBLIC_AUTHORITY, now=now)
         organisation_id = found.id
     return await programme.create_person(
-        db, name=name, email=email_address, organisation_id=organisation_id, now=now)
+        db, programme.PersonCreate(name=name, email=email_address, organisation_id=organisation_id),
+        now=now)
 
 
 async def add_item(
@@ -89,8 +93,10 @@ async def add_item(
 ) -> int:
     item = await programme.add_agenda_item(
         db, session.id,
-        {"starts_at": start, "ends_at": end, "title": title,
-         "speakers": [{"person_id": p.id} for p in speakers]},
+        programme.AgendaItemCreate(
+            starts_at=start, ends_at=end, title=title,
+            speakers=[programme.SpeakerRef(person_id=p.id) for p in speakers],
+        ),
         now=now, settings=settings,
     )
     return item.id

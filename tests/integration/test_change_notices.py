@@ -51,7 +51,8 @@ async def edit_session(
     **changes: str,
 ) -> None:
     async with session_scope(sessionmaker) as db:
-        await programme.update_session(db, session_id, changes, now=now, settings=settings)
+        await programme.update_session(db, session_id, programme.SessionUpdate(**changes),
+                                       now=now, settings=settings)
 
 
 async def send(sessionmaker: Sessionmaker, settings: Settings, now: datetime) -> ChangeNoticeReport:
@@ -155,12 +156,14 @@ async def test_agenda_additions_removals_and_moves_are_summarised_in_local_time(
     session_id, first_item, _ = await webinar(db, settings, "Ana Silva")
     async with session_scope(db_sessionmaker) as work:
         session = await programme.get_session(work, session_id)
-        await programme.update_agenda_item(work, first_item, {"title": "Welcome"}, now=EDIT,
+        await programme.update_agenda_item(work, first_item,
+                                           programme.AgendaItemUpdate(title="Welcome"), now=EDIT,
                                            settings=settings)  # not news: no notice
         session = await programme.get_session(work, session_id)
         items = {i.title: i.id for i in session.agenda_items}
         await programme.update_agenda_item(
-            work, items["Contract management in practice"], {"ends_at": "11:00"},
+            work, items["Contract management in practice"],
+            programme.AgendaItemUpdate(ends_at="11:00"),
             now=EDIT, settings=settings)
         await add_item(work, settings, session, "11:00", "11:30", "Q&A",
                        now=EDIT + timedelta(minutes=1))

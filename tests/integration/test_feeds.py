@@ -283,11 +283,13 @@ async def _registrant_with_feed(
 
 async def _draft_event(db: AsyncSession, settings: Settings) -> Session:
     event = await programme.create_event(
-        db, {"kind": EventKind.WEBINAR_SERIES, "title": "Unannounced webinar",
-             "slug": "unannounced-webinar"}, now=LOAD_AT)
+        db, programme.EventCreate(kind=EventKind.WEBINAR_SERIES, title="Unannounced webinar",
+                                  slug="unannounced-webinar"), now=LOAD_AT)
     session = await programme.add_session(
-        db, event.id, {"title": "Secret draft session", "starts_at": "2020-11-20T10:00",
-                       "ends_at": "2020-11-20T11:00", "join_url": "https://meet.example.org/draft"},
+        db, event.id, programme.SessionCreate(title="Secret draft session",
+                                              starts_at="2020-11-20T10:00",
+                                              ends_at="2020-11-20T11:00",
+                                              join_url="https://meet.example.org/draft"),
         now=LOAD_AT, settings=settings)
     await db.commit()
     return session
@@ -361,11 +363,13 @@ async def test_every_tzid_has_its_vtimezone(
 ) -> None:
     ids = await _small_programme(db, settings)
     helsinki = await programme.create_event(
-        db, {"kind": EventKind.SEMINAR, "title": "Nordic buyers' day", "timezone": "Europe/Helsinki"},
+        db, programme.EventCreate(kind=EventKind.SEMINAR, title="Nordic buyers' day",
+                                  timezone="Europe/Helsinki"),
         now=LOAD_AT)
     session = await programme.add_session(
-        db, helsinki.id, {"title": "Morning", "starts_at": "2021-07-01T09:00",
-                          "ends_at": "2021-07-01T12:00", "mode": SessionMode.IN_PERSON},
+        db, helsinki.id, programme.SessionCreate(title="Morning", starts_at="2021-07-01T09:00",
+                                                 ends_at="2021-07-01T12:00",
+                                                 mode=SessionMode.IN_PERSON),
         now=LOAD_AT, settings=settings)
     await programme.publish_event(db, helsinki.id, now=LOAD_AT)
     await db.commit()
@@ -394,14 +398,15 @@ async def test_moving_a_session_bumps_sequence_and_a_typo_fix_does_not(
     before = await client.get("/feeds/programme.ics")
 
     await programme.update_session(
-        db, session_id, {"starts_at": "2020-11-09T11:00", "ends_at": "2020-11-09T12:45"},
+        db, session_id,
+        programme.SessionUpdate(starts_at="2020-11-09T11:00", ends_at="2020-11-09T12:45"),
         now=LOAD_AT + timedelta(days=1), settings=settings)
     await db.commit()
     moved = await client.get("/feeds/programme.ics",
                              headers={"If-None-Match": before.headers["etag"]})
 
     await programme.update_session(
-        db, session_id, {"description": "With a typo fixed."},
+        db, session_id, programme.SessionUpdate(description="With a typo fixed."),
         now=LOAD_AT + timedelta(days=2), settings=settings)
     await db.commit()
     fixed = await client.get("/feeds/programme.ics",
@@ -457,19 +462,23 @@ async def test_tricky_titles_are_escaped_and_folded_through_http(
     description = "First line, with a comma;\nsecond line 🎉\n\nthird \\ paragraph"
     long_name = ("Dr. Élodie Ångström-Wójcik 🎓 " * 8)[:200]
     organisation = await programme.create_organisation(
-        db, name="Ville de Liège, Service; achats", kind=OrganisationKind.PUBLIC_AUTHORITY,
+        db, programme.OrganisationCreate(name="Ville de Liège, Service; achats",
+                                         kind=OrganisationKind.PUBLIC_AUTHORITY),
         now=LOAD_AT)
     speaker = await programme.create_person(
-        db, name=long_name, organisation_id=organisation.id, now=LOAD_AT)
+        db, programme.PersonCreate(name=long_name, organisation_id=organisation.id), now=LOAD_AT)
     event = await programme.create_event(
-        db, {"kind": EventKind.WEBINAR_SERIES, "title": event_title}, now=LOAD_AT)
+        db, programme.EventCreate(kind=EventKind.WEBINAR_SERIES, title=event_title), now=LOAD_AT)
     session = await programme.add_session(
-        db, event.id, {"title": session_title, "description": description,
-                       "starts_at": "2021-01-14T10:00", "ends_at": "2021-01-14T11:00"},
+        db, event.id, programme.SessionCreate(title=session_title, description=description,
+                                              starts_at="2021-01-14T10:00",
+                                              ends_at="2021-01-14T11:00"),
         now=LOAD_AT, settings=settings)
     await programme.add_agenda_item(
-        db, session.id, {"title": "Opening, Q&A; more", "starts_at": "10:00", "ends_at": "10:30",
-                         "speakers": [{"person_id": speaker.id}]}, now=LOAD_AT, settings=settings)
+        db, session.id,
+        programme.AgendaItemCreate(title="Opening, Q&A; more", starts_at="10:00", ends_at="10:30",
+                                   speakers=[programme.SpeakerRef(person_id=speaker.id)]),
+        now=LOAD_AT, settings=settings)
     await programme.publish_event(db, event.id, now=LOAD_AT)
     await db.commit()
 
@@ -776,7 +785,7 @@ async def test_a_warm_request_is_served_from_the_cache_until_the_programme_chang
     cold = await client.get("/feeds/programme.ics")
     warm = await client.get("/feeds/programme.ics")
     await programme.update_session(
-        db, ids["Market dialogue"], {"title": "Market dialogue (new title)"},
+        db, ids["Market dialogue"], programme.SessionUpdate(title="Market dialogue (new title)"),
         now=LOAD_AT + timedelta(days=1), settings=settings)
     await db.commit()
     changed = await client.get("/feeds/programme.ics")

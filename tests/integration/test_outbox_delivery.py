@@ -17,6 +17,7 @@ from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,11 +33,14 @@ from notifications.delivery import (
 )
 from notifications.message import EmailMessage, envelope_sender
 from notifications.outbox import (
-    enqueue_email,
+    EmailToCompose,
+    OutboxEntry,
+    fill_composed_email,
     find_email_by_dedupe_key,
     list_attempts_for_email,
     list_emails_for_event,
     list_emails_for_registration,
+    queue_emails,
 )
 from notifications.transport import (
     MaildirTransport,
@@ -108,11 +112,14 @@ async def queue(
 ) -> list[int]:
     """Enqueue one email per address in one committed transaction; their ids."""
     async with session_scope(sessionmaker) as db:
-        rows = [
-            await enqueue_email(db, make_message(address), settings=settings, now=now)
+        ids = [
+            email_id
             for address in addresses
+            for email_id in await queue_emails(
+                db, [OutboxEntry(make_message(address))], settings=settings, now=now
+            )
         ]
-    return [row.id for row in rows if row is not None]
+    return [email_id for email_id in ids if email_id is not None]
 
 
 async def load(sessionmaker: Sessionmaker, email_id: int) -> OutboxEmail:
@@ -364,13 +371,15 @@ async def test_permanent_refusal_fails_and_shows_in_the_event_history(
         gone = await make_registration(db, event, "gone@example.org")
         ana = await make_registration(db, event, "ana@example.org")
         for registration in (gone, ana):
-            await enqueue_email(
+            await queue_emails(
                 db,
-                make_message(registration.email, registration.name),
+                [OutboxEntry(
+                    make_message(registration.email, registration.name),
+                    event_id=event.id,
+                    registration_id=registration.id,
+                )],
                 settings=mail_settings,
                 now=NOW,
-                event_id=event.id,
-                registration_id=registration.id,
             )
         event_id, gone_id, ana_id = event.id, gone.id, ana.id
 
@@ -711,14 +720,16 @@ async def test_dedupe_key_prevents_a_second_email(
 ) -> None:
     key = "reminder:session-17:registration-4:60"
     async with session_scope(db_sessionmaker) as db:
-        first = await enqueue_email(
-            db, make_message(), settings=mail_settings, now=NOW, dedupe_key=key, due_at=NOW
+        [first_id] = await queue_emails(
+            db, [OutboxEntry(make_message(), dedupe_key=key, due_at=NOW)],
+            settings=mail_settings, now=NOW,
         )
-        assert first is not None
-        first_id, first_message_id = first.id, first.message_id
+        assert first_id is not None
+        first = await db.get_one(OutboxEmail, first_id)
+        first_message_id = first.message_id
     async with session_scope(db_sessionmaker) as db:
-        second = await enqueue_email(
-            db, make_message(), settings=mail_settings, now=NOW, dedupe_key=key
+        [second] = await queue_emails(
+            db, [OutboxEntry(make_message(), dedupe_key=key)], settings=mail_settings, now=NOW
         )
 
     async with db_sessionmaker() as db:
@@ -739,19 +750,21 @@ async def test_concurrent_duplicate_insert_is_absorbed_without_breaking_the_tran
 ) -> None:
     key = "change-notice:session-17:3"
     async with session_scope(db_sessionmaker) as db:
-        await enqueue_email(db, make_message(), settings=mail_settings, now=NOW, dedupe_key=key)
+        await queue_emails(
+            db, [OutboxEntry(make_message(), dedupe_key=key)], settings=mail_settings, now=NOW
+        )
 
     async def check_saw_nothing(db: AsyncSession, dedupe_key: str) -> None:
         return None  # the other transaction committed right after our check
 
     monkeypatch.setattr(outbox, "find_email_by_dedupe_key", check_saw_nothing)
     async with session_scope(db_sessionmaker) as db:
-        duplicate = await enqueue_email(
-            db, make_message(), settings=mail_settings, now=NOW, dedupe_key=key
+        [duplicate] = await queue_emails(
+            db, [OutboxEntry(make_message(), dedupe_key=key)], settings=mail_settings, now=NOW
         )
         # The caller's transaction goes on (on PostgreSQL an error would have aborted it).
-        other = await enqueue_email(
-            db, make_message("ben@example.org"), settings=mail_settings, now=NOW
+        [other] = await queue_emails(
+            db, [OutboxEntry(make_message("ben@example.org"))], settings=mail_settings, now=NOW
         )
 
     assert duplicate is None
@@ -768,8 +781,10 @@ async def test_enqueue_joins_the_callers_transaction(
     db_sessionmaker: Sessionmaker, mail_settings: Settings
 ) -> None:
     async with db_sessionmaker() as db, db.begin():
-        row = await enqueue_email(db, make_message(), settings=mail_settings, now=NOW)
-        assert row is not None and row.id is not None
+        [email_id] = await queue_emails(
+            db, [OutboxEntry(make_message())], settings=mail_settings, now=NOW
+        )
+        assert email_id is not None
         await db.rollback()
 
     assert await count_rows(db_sessionmaker) == 0
@@ -800,6 +815,86 @@ async def test_enqueued_row_holds_the_composed_message(
         b"To: Ana Silva <ana@example.org>",
         b"Message-ID: " + row.message_id.encode(),
     ]
+
+
+
+def _date_header(raw: bytes | None) -> bytes:
+    assert raw is not None
+    headers = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    [date] = [h for h in headers if h.startswith(b"Date:")]
+    return date
+
+
+async def test_one_insert_writes_every_kind_of_outbox_row(
+    db_sessionmaker: Sessionmaker, mail_settings: Settings
+) -> None:
+    later = NOW + timedelta(minutes=30)
+    async with session_scope(db_sessionmaker) as db:
+        [taken_id] = await queue_emails(
+            db, [OutboxEntry(make_message(), dedupe_key="test:1")], settings=mail_settings,
+            now=NOW,
+        )
+        inserts: list[str] = []
+
+        def count_insert(*args: object) -> None:
+            if str(args[2]).lstrip().upper().startswith("INSERT"):
+                inserts.append(str(args[2]))
+
+        engine = db.get_bind()
+        sa_event.listen(engine, "before_cursor_execute", count_insert)
+        try:
+            ids = await queue_emails(db, [
+                OutboxEntry(make_message("ben@example.org", "Ben Okafor"), dedupe_key="test:2",
+                            send_at=later, expires_at=later + timedelta(hours=1), due_at=later),
+                OutboxEntry(make_message(), dedupe_key="test:1"),
+                OutboxEntry(EmailToCompose(template="test_message_to_anyone",
+                                           to_address="cleo@example.org",
+                                           details={"position": 3})),
+            ], settings=mail_settings, now=NOW)
+        finally:
+            sa_event.remove(engine, "before_cursor_execute", count_insert)
+
+    async with db_sessionmaker() as db:
+        rows = (await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id))).all()
+    assert len(inserts) == 1
+    assert [ids[0] is not None, ids[1], ids[2] is not None] == [True, None, True]
+    assert [r.id for r in rows] == [taken_id, ids[0], ids[2]]
+    assert [(r.to_address, r.dedupe_key, r.status, r.next_attempt_at, r.expires_at, r.due_at,
+             r.details, r.subject) for r in rows] == [
+        ("ana@example.org", "test:1", OutboxStatus.QUEUED, NOW, None, None, None,
+         "Test message for Ana Silva"),
+        ("ben@example.org", "test:2", OutboxStatus.QUEUED, later, later + timedelta(hours=1),
+         later, None, "Test message for Ben Okafor"),
+        ("cleo@example.org", None, OutboxStatus.COMPOSING, NOW, None, None, {"position": 3},
+         ""),
+    ]
+    # A message held back is dated when it is released; one to compose has no message yet.
+    assert _date_header(rows[1].raw_message) == b"Date: Mon, 02 Mar 2026 09:00:00 +0000"
+    assert rows[2].raw_message is None
+
+
+async def test_a_row_filled_later_has_the_shape_of_one_composed_at_once(
+    db_sessionmaker: Sessionmaker, mail_settings: Settings
+) -> None:
+    later = NOW + timedelta(minutes=5)
+    message = make_message("cleo@example.org", "Cleo Martin")
+    async with session_scope(db_sessionmaker) as db:
+        composed_id, to_fill_id = await queue_emails(db, [
+            OutboxEntry(message, send_at=later),
+            OutboxEntry(EmailToCompose(template="placeholder", to_address="old@example.org")),
+        ], settings=mail_settings, now=NOW)
+        assert composed_id is not None and to_fill_id is not None
+        to_fill = await db.get_one(OutboxEmail, to_fill_id)
+        fill_composed_email(to_fill, message, settings=mail_settings, now=later)
+        kept_message_id = to_fill.message_id
+
+    composed, filled = [await load(db_sessionmaker, i) for i in (composed_id, to_fill_id)]
+    assert [(r.template, r.to_address, r.subject, r.status, r.next_attempt_at,
+             _date_header(r.raw_message)) for r in (composed, filled)] == [
+        ("test_message_to_anyone", "cleo@example.org", "Test message for Cleo Martin",
+         OutboxStatus.QUEUED, later, b"Date: Mon, 02 Mar 2026 08:35:00 +0000"),
+    ] * 2
+    assert filled.message_id == kept_message_id
 
 
 # --- transports -----------------------------------------------------------------------------

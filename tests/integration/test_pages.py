@@ -242,7 +242,7 @@ async def test_full_event_shows_waiting_list(
     client: Client, db: AsyncSession, settings: Settings
 ) -> None:
     await programme.update_event(db, await event_id(db, "procura-plus-seminar-2027"),
-                                 {"capacity": 1}, now=NOW, settings=settings)
+                                 programme.EventUpdate(capacity=1), now=NOW, settings=settings)
     await db.commit()
     await register_directly(db, settings, "procura-plus-seminar-2027")
 
@@ -348,8 +348,9 @@ async def test_unknown_event_and_unknown_links_get_the_same_plain_404(client: Cl
 
 
 async def test_draft_event_is_not_shown(client: Client, db: AsyncSession) -> None:
-    await programme.create_event(db, {"kind": EventKind.SEMINAR, "title": "Secret plans",
-                                      "slug": "secret-plans"}, now=NOW)
+    await programme.create_event(db, programme.EventCreate(kind=EventKind.SEMINAR,
+                                                           title="Secret plans",
+                                                           slug="secret-plans"), now=NOW)
     await db.commit()
 
     response = await client.get("/events/secret-plans")
@@ -362,7 +363,8 @@ async def test_organiser_text_is_escaped(
 ) -> None:
     await programme.update_event(
         db, await event_id(db, MAKE_ICT_FAIR_SLUG),
-        {"summary": "<script>alert('x')</script> & more"}, now=NOW, settings=settings,
+        programme.EventUpdate(summary="<script>alert('x')</script> & more"), now=NOW,
+        settings=settings,
     )
     await db.commit()
 
@@ -483,7 +485,7 @@ async def test_waiting_list_position_on_the_confirmation(
     client: Client, db: AsyncSession, settings: Settings
 ) -> None:
     await programme.update_event(db, await event_id(db, "procura-plus-seminar-2027"),
-                                 {"capacity": 1}, now=NOW, settings=settings)
+                                 programme.EventUpdate(capacity=1), now=NOW, settings=settings)
     await db.commit()
     await register_directly(db, settings, "procura-plus-seminar-2027", email="first@example.org")
 
@@ -614,8 +616,8 @@ async def test_manage_page_shows_registration_and_join_links(
 async def test_waiting_registrant_sees_no_join_link(
     client: Client, db: AsyncSession, settings: Settings
 ) -> None:
-    await programme.update_event(db, await event_id(db, MAKE_ICT_FAIR_SLUG), {"capacity": 1},
-                                 now=NOW, settings=settings)
+    await programme.update_event(db, await event_id(db, MAKE_ICT_FAIR_SLUG),
+                                 programme.EventUpdate(capacity=1), now=NOW, settings=settings)
     await db.commit()
     await register_directly(db, settings, email="first@example.org")
     outcome = await register_directly(db, settings)

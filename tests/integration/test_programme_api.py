@@ -226,6 +226,35 @@ async def test_moving_a_session_moves_its_agenda_and_bumps_the_sequence(
     assert (session["sequence"], moved.json()["sequence"], retitled.json()["sequence"]) == (0, 1, 1)
 
 
+async def test_a_patch_changes_only_the_fields_sent_and_null_clears_them(
+    client: Client, organiser_headers: dict[str, str]
+) -> None:
+    event = await _create_event(client, organiser_headers, capacity=40, venue_name="Stadhuis",
+                                venue_city="Haarlem", registration_closes_at="2026-06-01T12:00")
+    path = f"/api/organiser/events/{event['id']}"
+
+    retitled = await client.patch(path, json={"title": "Circular furniture, again"},
+                                  headers=organiser_headers)
+    cleared = await client.patch(
+        path, json={"capacity": None, "venue_name": None, "registration_closes_at": None},
+        headers=organiser_headers,
+    )
+    refused = await client.patch(path, json={"title": None}, headers=organiser_headers)
+
+    def seen(body: dict[str, Any]) -> tuple[object, ...]:
+        return (body["title"], body["capacity"], body["venue"],
+                (body["registration_closes"] or {}).get("local"))
+
+    assert seen(retitled.json()) == (
+        "Circular furniture, again", 40,
+        {"name": "Stadhuis", "address": None, "city": "Haarlem", "country": None},
+        "2026-06-01T12:00:00+02:00")
+    assert seen(cleared.json()) == (
+        "Circular furniture, again", None,
+        {"name": None, "address": None, "city": "Haarlem", "country": None}, None)
+    assert (refused.status_code, _error_fields(refused)) == (400, ["title"])
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -234,6 +263,7 @@ async def test_moving_a_session_moves_its_agenda_and_bumps_the_sequence(
         ({"kind": "seminar", "title": "x" * 301}, "title"),
         ({"kind": "seminar", "title": ""}, "title"),
         ({"kind": "seminar", "title": "Bad\u0000byte"}, "title"),
+        ({"kind": "seminar", "title": "Two\u2028lines"}, "title"),
         ({"kind": "seminar"}, "title"),
         ({"kind": "seminar", "title": "x", "capacity": 0}, "capacity"),
         ({"kind": "seminar", "title": "x", "venue_country": "Belgium"}, "venue_country"),

@@ -84,18 +84,21 @@ async def make_event(db: AsyncSession, settings: Settings, spec: EventSpec = Eve
     now = utc_now()
     event = await programme.create_event(
         db,
-        {"kind": spec.kind, "title": spec.title, "slug": spec.slug,
-         "capacity": spec.capacity, "is_approval_required": spec.is_approval_required,
-         "allows_session_choice": spec.allows_session_choice,
-         "contact_email": "events@procura.example.org", **spec.venue},
+        programme.EventCreate(
+            kind=spec.kind, title=spec.title, slug=spec.slug, capacity=spec.capacity,
+            is_approval_required=spec.is_approval_required,
+            allows_session_choice=spec.allows_session_choice,
+            contact_email="events@procura.example.org", **spec.venue,
+        ),
         now=now,
     )
     for session in spec.sessions:
         await programme.add_session(
             db, event.id,
-            {"title": session.title, "starts_at": session.starts_at,
-             "ends_at": session.ends_at, "mode": session.mode, "capacity": session.capacity,
-             "join_url": session.join_url},
+            programme.SessionCreate(
+                title=session.title, starts_at=session.starts_at, ends_at=session.ends_at,
+                mode=session.mode, capacity=session.capacity, join_url=session.join_url,
+            ),
             now=now, settings=settings,
         )
     if spec.publish:
@@ -375,7 +378,7 @@ async def test_meet_your_buyer_suppliers_give_company_sector_and_offer(
         "Fairphone B.V.", "ICT hardware", "Modular, repairable smartphones.",
         "Step-free access please")
     [confirmation] = await outbox(db_sessionmaker, settings)
-    assert "Where: Stadhuis Haarlem, Haarlem, NL, and online" in text_of(confirmation)
+    assert "Where: Stadhuis Haarlem, Haarlem, NL and online" in text_of(confirmation)
 
 
 # --- places, the waiting list and promotion -------------------------------------------------

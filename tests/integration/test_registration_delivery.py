@@ -8,6 +8,7 @@ registrant types may become a header or markup.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,16 +16,24 @@ from datetime import UTC, datetime
 import icalendar
 import pytest
 import vobject
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.delivery import deliver_due_emails
 from notifications.transport import SmtpTransport
 from service.clock import utc_now
-from service.db.models import Enrolment, EnrolmentStatus, Registration, RegistrationStatus
+from service.db.engine import session_scope
+from service.db.models import (
+    Enrolment,
+    EnrolmentStatus,
+    OutboxEmail,
+    Registration,
+    RegistrationStatus,
+)
 from service.domain import registration as registrations
 from service.domain.emails import registration as registration_emails
 from service.domain.errors import InvalidInputError
+from service.domain.registration.loading import load_event
 from service.settings import Settings
 from tests.integration.test_registration import (
     Client,
@@ -164,7 +173,7 @@ async def test_a_name_cannot_inject_headers(
 
 async def make_stored_registration(db: AsyncSession, event_id: int, name: str,
                                    settings: Settings) -> None:
-    event = await registrations._load_event(db, event_id)
+    event = await load_event(db, event_id)
     now = utc_now()
     row = Registration(
         event_id=event.id, status=RegistrationStatus.CONFIRMED, name=name,
@@ -201,3 +210,62 @@ async def test_html_in_a_name_is_escaped_in_the_html_part(
     async with db_sessionmaker() as check:
         stored = await check.scalar(select(Registration.name))
     assert stored == name
+
+
+async def test_a_welcome_email_that_cannot_be_composed_fails_alone(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    event = await make_event(db, settings)
+    people = [("Ana Silva", "ana@example.org"), ("José Pérez", "jose@example.es"),
+              ("Ben Okafor", "ben@example.org"), ("Dora Lind", "dora@example.org"),
+              ("Mallory", "mallory@evil.example"), ("Cleo Early", "cleo@example.org")]
+    async with session_scope(db_sessionmaker) as batch_db:
+        await registrations.register_participants(batch_db, [
+            (event.slug, registrations.RegistrationForm(name=name, email=address, consent=True))
+            for name, address in people], now=utc_now(), settings=settings)
+    # Rows recorded before the door refused such addresses, and one whose details the job
+    # cannot read (a status it does not know).
+    poisoned = {"jose@example.es": "josé@example.es",
+                "mallory@evil.example": "x>,<victim@evil.example"}
+    async with session_scope(db_sessionmaker) as edit:
+        for stored, refused in poisoned.items():
+            await edit.execute(update(Registration).where(Registration.email == stored)
+                               .values(email=refused))
+            await edit.execute(update(OutboxEmail).where(OutboxEmail.to_address == stored)
+                               .values(to_address=refused))
+        await edit.execute(update(OutboxEmail).where(OutboxEmail.to_address == "dora@example.org")
+                           .values(details={"status": "approved", "enrolments": []}))
+
+    with caplog.at_level(logging.WARNING, logger="procura_events.welcome_emails"):
+        async with session_scope(db_sessionmaker) as job_db:
+            first = await registrations.compose_welcome_emails(job_db, now=utc_now(),
+                                                               settings=settings)
+        async with session_scope(db_sessionmaker) as job_db:
+            second = await registrations.compose_welcome_emails(job_db, now=utc_now(),
+                                                                settings=settings)
+    async with db_sessionmaker() as check:
+        rows = list(await check.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+
+    assert (first.claimed, first.composed, first.failed, first.withdrawn) == (6, 3, 3, 0)
+    assert second.claimed == 0  # a failed email is not claimed again
+    assert [(row.to_address, str(row.status), row.raw_message is not None) for row in rows] == [
+        ("ana@example.org", "queued", True),
+        ("josé@example.es", "failed", False),
+        ("ben@example.org", "queued", True),
+        ("dora@example.org", "failed", False),
+        ("x>,<victim@evil.example", "failed", False),
+        ("cleo@example.org", "queued", True),
+    ]
+    reasons = [(row.last_error or "").split(": ") for row in rows]
+    assert [reasons[1][1], reasons[3][:3], reasons[4][1]] == [
+        "invalid email address 'josé@example.es'",
+        ["could not compose", "ValueError", "'approved' is not a valid RegistrationStatus"],
+        "invalid email address 'x>,<victim@evil.example'",
+    ]
+    # Nothing half-written stays on the row the job could not compose.
+    assert (rows[3].subject, rows[3].raw_message) == ("", None)
+    assert [record.getMessage() for record in caplog.records
+            if record.name == "procura_events.welcome_emails"] == [
+        f"welcome email {rows[3].id} not composed: {rows[3].last_error}",
+    ]

@@ -166,7 +166,8 @@ async def test_a_session_moved_after_preparation_is_reminded_once_at_its_new_tim
     await prepare(db_sessionmaker, mail_settings, AHEAD)
     async with session_scope(db_sessionmaker) as work:
         await programme.update_session(
-            work, session_id, {"starts_at": "2026-10-26T12:00", "ends_at": "2026-10-26T13:30"},
+            work, session_id,
+            programme.SessionUpdate(starts_at="2026-10-26T12:00", ends_at="2026-10-26T13:30"),
             now=AHEAD + timedelta(minutes=5), settings=mail_settings)
     new_due = DAY_BEFORE + timedelta(hours=2)
 
@@ -247,7 +248,8 @@ async def test_an_agenda_edited_after_preparation_shows_in_the_reminder_sent(
     async with session_scope(db_sessionmaker) as work:
         session = await programme.get_session(work, session_id)
         await programme.update_agenda_item(
-            work, session.agenda_items[1].id, {"title": "Contract management: three cities"},
+            work, session.agenda_items[1].id,
+            programme.AgendaItemUpdate(title="Contract management: three cities"),
             now=edited_at, settings=mail_settings)
 
     prepared_again = await prepare(db_sessionmaker, mail_settings, edited_at)
@@ -271,11 +273,13 @@ async def test_a_new_session_title_or_event_title_after_preparation_is_in_the_re
     event_id, session_id, _ = await webinar(db, mail_settings, "Ana Silva")
     await prepare(db_sessionmaker, mail_settings, AHEAD)
     async with session_scope(db_sessionmaker) as work:
-        await programme.update_session(work, session_id, {"title": "Social criteria that last"},
+        await programme.update_session(work, session_id,
+                                       programme.SessionUpdate(title="Social criteria that last"),
                                        now=AHEAD + timedelta(minutes=1), settings=mail_settings)
     await prepare(db_sessionmaker, mail_settings, AHEAD + timedelta(minutes=2))
     async with session_scope(db_sessionmaker) as work:
-        await programme.update_event(work, event_id, {"title": "Social ICT procurement"},
+        await programme.update_event(work, event_id,
+                                     programme.EventUpdate(title="Social ICT procurement"),
                                      now=AHEAD + timedelta(minutes=3), settings=mail_settings)
     await prepare(db_sessionmaker, mail_settings, AHEAD + timedelta(minutes=4))
 
@@ -304,8 +308,8 @@ async def test_a_speaker_renamed_after_preparation_is_renamed_in_the_reminder_se
     renamed_at = AHEAD + timedelta(minutes=1)
     async with session_scope(db_sessionmaker) as work:
         # The programme's person edit announces the change; its consequence redoes reminders.
-        await programme.update_person(work, paula.id, {"name": "Paula Landa"}, now=renamed_at,
-                                      settings=mail_settings)
+        await programme.update_person(work, paula.id, programme.PersonUpdate(name="Paula Landa"),
+                                      now=renamed_at, settings=mail_settings)
 
     await prepare(db_sessionmaker, mail_settings, renamed_at)
     await deliver(db_sessionmaker, transport, mail_settings, DAY_BEFORE)
@@ -323,7 +327,7 @@ async def test_an_edit_that_changes_nothing_a_reminder_says_keeps_the_prepared_e
     event_id, _, _ = await webinar(db, mail_settings, "Ana Silva")
     await prepare(db_sessionmaker, mail_settings, AHEAD)
     async with session_scope(db_sessionmaker) as work:
-        await programme.update_event(work, event_id, {"summary": "A new summary"},
+        await programme.update_event(work, event_id, programme.EventUpdate(summary="A new summary"),
                                      now=AHEAD + timedelta(minutes=1), settings=mail_settings)
 
     assert [status for status, _, _ in await reminder_emails(db_sessionmaker)] == ["queued"]
@@ -335,7 +339,8 @@ async def test_a_policy_change_after_preparation_takes_back_the_dropped_reminder
     event_id, _, _ = await webinar(db, mail_settings, "Ana Silva")
     await prepare(db_sessionmaker, mail_settings, AHEAD)
     async with session_scope(db_sessionmaker) as work:
-        await programme.update_event(work, event_id, {"reminder_offsets_minutes": [60]},
+        await programme.update_event(work, event_id,
+                                     programme.EventUpdate(reminder_offsets_minutes=[60]),
                                      now=AHEAD + timedelta(minutes=1), settings=mail_settings)
 
     assert await reminder_emails(db_sessionmaker) == [

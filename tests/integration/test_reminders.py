@@ -134,7 +134,8 @@ async def test_changing_the_policy_replans_pending_reminders(
     now = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
     async with session_scope(db_sessionmaker) as work:
-        await programme.update_event(work, event_id, {"reminder_offsets_minutes": [2880, 60]},
+        await programme.update_event(work, event_id,
+                                     programme.EventUpdate(reminder_offsets_minutes=[2880, 60]),
                                      now=now, settings=settings)
 
     assert await reminders_of(db_sessionmaker) == [
@@ -266,7 +267,8 @@ async def test_moving_a_session_retimes_its_pending_reminders(
 
     async with session_scope(db_sessionmaker) as work:
         await programme.update_session(
-            work, session_id, {"starts_at": "2026-11-02T14:00", "ends_at": "2026-11-02T15:30"},
+            work, session_id,
+            programme.SessionUpdate(starts_at="2026-11-02T14:00", ends_at="2026-11-02T15:30"),
             now=now, settings=settings)
 
     assert await reminders_of(db_sessionmaker) == [
@@ -288,7 +290,8 @@ async def test_a_session_postponed_after_its_reminder_went_out_is_reminded_again
     await transport.close()
     async with session_scope(db_sessionmaker) as work:
         await programme.update_session(
-            work, session_id, {"starts_at": "2026-11-02T10:00", "ends_at": "2026-11-02T11:30"},
+            work, session_id,
+            programme.SessionUpdate(starts_at="2026-11-02T10:00", ends_at="2026-11-02T11:30"),
             now=DAY_BEFORE + timedelta(hours=2), settings=settings)
     new_day_before = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 

@@ -95,7 +95,9 @@ async def test_a_moved_slot_sends_an_update_with_a_higher_sequence(
     _, item_id, _, _ = await programme_with_speakers(db, settings)
 
     async with session_scope(db_sessionmaker) as work:
-        await programme.update_agenda_item(work, item_id, {"starts_at": "10:40", "ends_at": "11:10"},
+        await programme.update_agenda_item(work, item_id,
+                                           programme.AgendaItemUpdate(starts_at="10:40",
+                                                                      ends_at="11:10"),
                                            now=EDIT + timedelta(hours=1), settings=settings)
 
     [_, (row, message)] = await outbox_messages(db_sessionmaker)
@@ -123,7 +125,8 @@ async def test_moving_the_session_moves_the_slot_and_tells_the_speaker(
 
     async with session_scope(db_sessionmaker) as work:
         await programme.update_session(
-            work, session_id, {"starts_at": "2026-10-27T10:00", "ends_at": "2026-10-27T11:30"},
+            work, session_id,
+            programme.SessionUpdate(starts_at="2026-10-27T10:00", ends_at="2026-10-27T11:30"),
             now=EDIT + timedelta(hours=1), settings=settings)
 
     [_, (_, message)] = await outbox_messages(db_sessionmaker)
@@ -140,8 +143,10 @@ async def test_a_speaker_taken_off_the_item_gets_a_cancel_that_outranks_the_invi
     _, item_id, _, rudie = await programme_with_speakers(db, settings)
 
     async with session_scope(db_sessionmaker) as work:
-        await programme.update_agenda_item(work, item_id, {"speakers": [{"person_id": rudie.id}]},
-                                           now=EDIT + timedelta(hours=1), settings=settings)
+        await programme.update_agenda_item(
+            work, item_id,
+            programme.AgendaItemUpdate(speakers=[programme.SpeakerRef(person_id=rudie.id)]),
+            now=EDIT + timedelta(hours=1), settings=settings)
 
     [_, (row, message)] = await outbox_messages(db_sessionmaker)
     assert (row.to_address, row.template) == (

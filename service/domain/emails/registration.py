@@ -1,7 +1,7 @@
 """What registrants are told, and when: one plain function per email, each queued in the outbox.
 
 Each function decides the template, the context and the calendar invite (REQUEST for places
-given, CANCEL with the same UIDs for places taken back), and calls `enqueue_email` in the
+given, CANCEL with the same UIDs for places taken back), and queues it (`queue_emails`) in the
 caller's transaction; or, given `into` (an outbox row recorded to be composed later, see
 `registration.compose_welcome_emails`), fills that row in. Bodies carry the essentials
 themselves (times in the event's zone and in UTC, join link or venue, private links)
@@ -22,7 +22,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.message import EmailMessage
-from notifications.outbox import enqueue_email, fill_composed_email
+from notifications.outbox import OutboxEntry, fill_composed_email, queue_emails
 from service.db.models import (
     EnrolmentStatus,
     Event,
@@ -145,8 +145,9 @@ async def _send(
     if into is not None:
         fill_composed_email(into, message, settings=settings, now=now)
         return
-    await enqueue_email(db, message, settings=settings, now=now, event_id=event.id,
-                        registration_id=registration.id, dedupe_key=dedupe_key)
+    await queue_emails(db, [OutboxEntry(message, event_id=event.id,
+                                        registration_id=registration.id, dedupe_key=dedupe_key)],
+                       settings=settings, now=now)
 
 
 def _views(sessions: Sequence[Session], event: Event, *, with_join_url: bool

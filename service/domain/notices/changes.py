@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.message import CalendarMethod, EmailMessage, parse_address
-from notifications.outbox import enqueue_email
+from notifications.outbox import OutboxEntry, queue_emails
 from service.db.engine import is_postgres
 from service.db.models import (
     AgendaItem,
@@ -37,9 +37,10 @@ from service.db.models import (
     SessionStatus,
 )
 from service.domain import programme
+from service.domain.access import manage_links
 from service.domain.calendars.entries import agenda_text, session_entry
 from service.domain.calendars.ical import CalendarAttendee, build_calendar
-from service.domain.reminders import confirmed_places, has_confirmed_places, manage_links
+from service.domain.reminders import confirmed_places, has_confirmed_places
 from service.domain.snapshots import AgendaItemSnapshot, SessionSnapshot, snapshot_session
 from service.domain.urls import event_page_url
 from service.domain.wording import (
@@ -340,12 +341,11 @@ async def _send_notice(
             calendar_method=method,
             reply_to=event.contact_email,
         )
-        row = await enqueue_email(
-            db, message, settings=settings, now=now, event_id=event.id,
-            registration_id=registration.id,
+        [email_id] = await queue_emails(db, [OutboxEntry(
+            message, event_id=event.id, registration_id=registration.id,
             dedupe_key=f"change-notice:{notice.id}:{registration.id}",
-        )
-        emails += row is not None
+        )], settings=settings, now=now)
+        emails += email_id is not None
     return emails
 
 

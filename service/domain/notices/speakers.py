@@ -22,13 +22,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.message import CalendarMethod, EmailMessage, parse_address
-from notifications.outbox import enqueue_email
+from notifications.outbox import OutboxEntry, queue_emails
 from service.db.models import (
     AccessPurpose,
     AgendaItem,
     AgendaItemKind,
     Event,
-    OutboxEmail,
     Person,
     Session,
     SessionStatus,
@@ -74,7 +73,7 @@ async def _notify(
     db: AsyncSession, template: str, item: AgendaItem, session: Session, event: Event,
     person: Person, *, now: datetime, settings: Settings,
     changes: Sequence[tuple[str, str, str]] = (), reason: str | None = None,
-) -> OutboxEmail | None:
+) -> int | None:
     """Queue one speaker's email with the slot's invite (REQUEST, or CANCEL with a reason)."""
     if not person.email or event.is_sample_data or session.ends_at <= now:
         return None
@@ -115,8 +114,10 @@ async def _notify(
         calendar_method=method,
         reply_to=event.contact_email,
     )
-    return await enqueue_email(db, message, settings=settings, now=now, event_id=event.id,
-                               person_id=person.id)
+    [email_id] = await queue_emails(
+        db, [OutboxEntry(message, event_id=event.id, person_id=person.id)],
+        settings=settings, now=now)
+    return email_id
 
 
 @asynccontextmanager
@@ -165,7 +166,7 @@ async def _agenda_change(
     event = full.event
     if full.status == SessionStatus.CANCELLED:
         return 0
-    queued: list[OutboxEmail | None] = []
+    queued: list[int | None] = []
     if removed is not None:
         stand_in = _removed_item(removed, now)
         for person_id in removed.speaker_ids:
@@ -228,7 +229,7 @@ async def _session_change(
     full = await programme.get_session(db, session_id)
     event = full.event
     zone = event.timezone
-    queued: list[OutboxEmail | None] = []
+    queued: list[int | None] = []
     if "status" in fields and full.status == SessionStatus.CANCELLED:
         for item in full.agenda_items:
             for speaker in item.speakers:

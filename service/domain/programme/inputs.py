@@ -1,0 +1,165 @@
+"""What organisers send to build the programme: the typed input of every programme command.
+
+The limits here (types, lengths, no control characters) are the first line of defence: the
+API decodes requests straight into these shapes, so bad input is refused with the field
+named before any programme rule runs. Update shapes leave a field UNSET when it was not
+sent (unchanged) and None when it was sent as null (cleared). No web framework here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from service.db.models import AgendaItemKind, EventKind, OrganisationKind, SessionMode
+
+# No C0 control characters but tab and newline (which single-line fields also refuse).
+_ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+_MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+
+Id = Annotated[int, Meta(ge=1, le=2_147_483_647)]
+Title = Annotated[str, Meta(min_length=1, max_length=300, pattern=_ONE_LINE)]
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=_ONE_LINE)]
+Line = Annotated[str, Meta(max_length=300, pattern=_ONE_LINE)]
+Summary = Annotated[str, Meta(max_length=2_000, pattern=_MULTI_LINE)]
+Description = Annotated[str, Meta(max_length=20_000, pattern=_MULTI_LINE)]
+Slug = Annotated[str, Meta(min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+ZoneName = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
+TimeText = Annotated[
+    str,
+    Meta(
+        min_length=4,
+        max_length=40,
+        pattern=r"^[0-9T:+\-.Z ]+$",
+        description="ISO 8601 with an offset, a wall time in the event's zone "
+        "(2020-11-09T10:10), or for agenda items just HH:MM on the session's date.",
+    ),
+]
+_EMAIL_PART = r"[^@\s\x00-\x1f\x7f]+"
+Email = Annotated[str, Meta(max_length=320, pattern=rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$")]
+Url = Annotated[str, Meta(max_length=1_000, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")]
+Country = Annotated[str, Meta(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")]
+Places = Annotated[int, Meta(ge=1, le=100_000)]
+OffsetMinutes = Annotated[int, Meta(ge=1, le=86_400)]
+ReminderOffsets = Annotated[list[OffsetMinutes], Meta(max_length=10)]
+AgendaTitle = Annotated[str, Meta(min_length=1, max_length=500, pattern=_ONE_LINE)]
+
+
+class Input(Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class OrganisationCreate(Input):
+    name: Name
+    kind: OrganisationKind
+    country: Country | None = None
+    website: Url | None = None
+
+
+class OrganisationUpdate(Input):
+    name: Name | UnsetType = UNSET
+    kind: OrganisationKind | UnsetType = UNSET
+    country: Country | UnsetType | None = UNSET
+    website: Url | UnsetType | None = UNSET
+
+
+class PersonCreate(Input):
+    name: Name
+    email: Email | None = None
+    job_title: Name | None = None
+    organisation_id: Id | None = None
+
+
+class PersonUpdate(Input):
+    name: Name | UnsetType = UNSET
+    email: Email | UnsetType | None = UNSET
+    job_title: Name | UnsetType | None = UNSET
+    organisation_id: Id | UnsetType | None = UNSET
+
+
+class EventCreate(Input):
+    kind: EventKind
+    title: Title
+    slug: Slug | None = None
+    summary: Summary = ""
+    description: Description = ""
+    timezone: ZoneName = "Europe/Brussels"
+    host_organisation_id: Id | None = None
+    registration_opens_at: TimeText | None = None
+    registration_closes_at: TimeText | None = None
+    capacity: Places | None = None
+    is_approval_required: bool = False
+    allows_session_choice: bool = False
+    venue_name: Line | None = None
+    venue_address: Line | None = None
+    venue_city: Line | None = None
+    venue_country: Country | None = None
+    contact_email: Email | None = None
+    reminder_offsets_minutes: ReminderOffsets | None = None
+    is_sample_data: bool = False
+
+
+class EventUpdate(Input):
+    kind: EventKind | UnsetType = UNSET
+    title: Title | UnsetType = UNSET
+    slug: Slug | UnsetType = UNSET
+    summary: Summary | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    timezone: ZoneName | UnsetType = UNSET
+    host_organisation_id: Id | UnsetType | None = UNSET
+    registration_opens_at: TimeText | UnsetType | None = UNSET
+    registration_closes_at: TimeText | UnsetType | None = UNSET
+    capacity: Places | UnsetType | None = UNSET
+    is_approval_required: bool | UnsetType = UNSET
+    allows_session_choice: bool | UnsetType = UNSET
+    venue_name: Line | UnsetType | None = UNSET
+    venue_address: Line | UnsetType | None = UNSET
+    venue_city: Line | UnsetType | None = UNSET
+    venue_country: Country | UnsetType | None = UNSET
+    contact_email: Email | UnsetType | None = UNSET
+    reminder_offsets_minutes: ReminderOffsets | UnsetType | None = UNSET
+    is_sample_data: bool | UnsetType = UNSET
+
+
+class SessionCreate(Input):
+    title: Title
+    starts_at: TimeText
+    ends_at: TimeText
+    mode: SessionMode = SessionMode.ONLINE
+    description: Description = ""
+    join_url: Url | None = None
+    capacity: Places | None = None
+
+
+class SessionUpdate(Input):
+    title: Title | UnsetType = UNSET
+    starts_at: TimeText | UnsetType = UNSET
+    ends_at: TimeText | UnsetType = UNSET
+    mode: SessionMode | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    join_url: Url | UnsetType | None = UNSET
+    capacity: Places | UnsetType | None = UNSET
+
+
+class SpeakerRef(Input):
+    person_id: Id
+    organisation_id: Id | None = None
+
+
+class AgendaItemCreate(Input):
+    title: AgendaTitle
+    starts_at: TimeText
+    ends_at: TimeText
+    kind: AgendaItemKind = AgendaItemKind.TALK
+    description: Description = ""
+    speakers: Annotated[list[SpeakerRef], Meta(max_length=20)] = []
+
+
+class AgendaItemUpdate(Input):
+    title: AgendaTitle | UnsetType = UNSET
+    starts_at: TimeText | UnsetType = UNSET
+    ends_at: TimeText | UnsetType = UNSET
+    kind: AgendaItemKind | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    speakers: Annotated[list[SpeakerRef], Meta(max_length=20)] | UnsetType = UNSET

@@ -1,0 +1,155 @@
+"""Loading the programme: events, sessions and agenda items with what they are shown with.
+
+The one place that knows how an event is loaded with its sessions, agenda items and
+speakers; every other package asks here rather than writing its own query. Read-only: no
+command lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.db.models import (
+    AgendaItem,
+    AgendaItemSpeaker,
+    Event,
+    EventKind,
+    EventStatus,
+    Person,
+    Session,
+)
+from service.domain.errors import NotFoundError
+
+
+def _event_tree_options() -> list[Any]:
+    return [
+        selectinload(Event.host_organisation),
+        selectinload(Event.sessions)
+        .selectinload(Session.agenda_items)
+        .selectinload(AgendaItem.speakers)
+        .options(
+            selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
+            selectinload(AgendaItemSpeaker.organisation),
+        ),
+    ]
+
+
+async def get_event(db: AsyncSession, event_id: int) -> Event:
+    """The event with its sessions, agenda items and speakers loaded."""
+    event = await db.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .options(*_event_tree_options())
+        .execution_options(populate_existing=True)
+    )
+    if event is None:
+        raise NotFoundError(f"No event with id {event_id}.", "event_id")
+    return event
+
+
+async def get_published_event(db: AsyncSession, slug: str) -> Event:
+    event = await db.scalar(
+        select(Event)
+        .where(Event.slug == slug, Event.status != EventStatus.DRAFT)
+        .options(*_event_tree_options())
+    )
+    if event is None:
+        raise NotFoundError(f"No published event {slug!r}.", "slug")
+    return event
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    kinds: Sequence[EventKind] = ()
+    starts_from: datetime | None = None
+    starts_until: datetime | None = None
+    statuses: Sequence[EventStatus] = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
+    search: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[Event]
+    total: int
+    page: int
+    page_size: int
+
+
+def _event_bounds() -> Any:
+    return (
+        select(Session.event_id, func.min(Session.starts_at).label("first_start"),
+               func.max(Session.ends_at).label("last_end"))
+        .group_by(Session.event_id)
+        .subquery()
+    )
+
+
+async def list_events(
+    db: AsyncSession, event_filter: EventFilter, *, page: int = 1, page_size: int = 20
+) -> Page:
+    """Events in date order (by their first session); events without sessions come last."""
+    bounds = _event_bounds()
+    query: Select[Any] = select(Event).outerjoin(bounds, bounds.c.event_id == Event.id)
+    if event_filter.statuses:
+        query = query.where(Event.status.in_(list(event_filter.statuses)))
+    if event_filter.kinds:
+        query = query.where(Event.kind.in_(list(event_filter.kinds)))
+    if event_filter.starts_from is not None:
+        query = query.where(bounds.c.last_end >= event_filter.starts_from)
+    if event_filter.starts_until is not None:
+        query = query.where(bounds.c.first_start < event_filter.starts_until)
+    if event_filter.search:
+        query = query.where(Event.title.ilike(f"%{event_filter.search}%"))
+    total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await db.scalars(
+        query.order_by(bounds.c.first_start.is_(None), bounds.c.first_start, Event.id)
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+        .options(*_event_tree_options())
+    )
+    return Page(events=list(rows), total=total, page=page, page_size=page_size)
+
+
+async def get_session(db: AsyncSession, session_id: int) -> Session:
+    session = await db.scalar(
+        select(Session)
+        .where(Session.id == session_id)
+        .options(
+            selectinload(Session.event).selectinload(Event.host_organisation),
+            selectinload(Session.agenda_items)
+            .selectinload(AgendaItem.speakers)
+            .options(
+                selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
+                selectinload(AgendaItemSpeaker.organisation),
+            ),
+        )
+        .execution_options(populate_existing=True)
+    )
+    if session is None:
+        raise NotFoundError(f"No session with id {session_id}.", "session_id")
+    return session
+
+
+async def get_agenda_item(db: AsyncSession, agenda_item_id: int) -> AgendaItem:
+    item = await db.scalar(
+        select(AgendaItem)
+        .where(AgendaItem.id == agenda_item_id)
+        .options(
+            selectinload(AgendaItem.session).selectinload(Session.event),
+            selectinload(AgendaItem.speakers).options(
+                selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
+                selectinload(AgendaItemSpeaker.organisation),
+            ),
+        )
+        .execution_options(populate_existing=True)
+    )
+    if item is None:
+        raise NotFoundError(f"No agenda item with id {agenda_item_id}.", "agenda_item_id")
+    return item

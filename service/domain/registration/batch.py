@@ -1,0 +1,277 @@
+"""Registering: the public form's hot path, one person or a batch of them at once.
+
+Per event, the event (locked) with its sessions, the places already taken (where limited)
+and the addresses already registered are read once; places are decided in memory in arrival
+order; then one INSERT per table writes the whole batch. The first emails are only recorded
+(`welcome.welcome_email`), composed after the commit. Keep it that way: every query added
+here is paid by every registration (benchmarks/registration.py measures it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from notifications.outbox import queue_emails
+from service.db.engine import table_of
+from service.db.models import (
+    AccessPurpose,
+    Enrolment,
+    EnrolmentStatus,
+    Event,
+    Registration,
+    RegistrationStatus,
+    Session,
+)
+from service.domain import access, signals
+from service.domain.errors import DomainError, NotFoundError
+from service.settings import Settings
+
+from .form import CleanForm, RegistrationForm, check_form_for_event, clean_form, normalise_email
+from .loading import as_written, attach, lock_published_event
+from .places import Changes, Places, enrolments_for, follow_up
+from .queries import waiting_position
+from .rules import check_open, chosen_sessions
+from .welcome import welcome_email
+
+
+@dataclass(frozen=True)
+class RegistrationOutcome:
+    registration: Registration
+    is_new: bool
+    # Only for a new registration: a repeat must not hand out a token to whoever knows the
+    # email address (the registrant has it in their confirmation email).
+    manage_token: str | None
+    waiting_position: int | None  # 1-based place on the event's waiting list, if waiting
+
+
+@dataclass
+class _NewRegistration:
+    """A registration decided in memory, waiting for the batch's INSERTs."""
+
+    index: int
+    event: Event
+    values: dict[str, Any]
+    enrolments: list[tuple[Session, EnrolmentStatus]]
+    confirmed: list[Session]
+    position: int | None
+
+
+async def register_participant(
+    db: AsyncSession, event_slug: str, form: RegistrationForm, *, now: datetime,
+    settings: Settings,
+) -> RegistrationOutcome:
+    """Register one person for a published event (see `register_participants`)."""
+    [result] = await register_participants(db, [(event_slug, form)], now=now, settings=settings)
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+async def register_participants(
+    db: AsyncSession, entries: Sequence[tuple[str, RegistrationForm]], *, now: datetime,
+    settings: Settings,
+) -> list[RegistrationOutcome | DomainError]:
+    """Register people for published events, in the order given; each one's outcome, or the
+    rule it broke. A repeat (same address, same event) returns the existing registration.
+
+    For one person or for the batch of those who submitted at the same moment
+    (`service.web.registration_desk`): one INSERT per table writes the whole batch:
+    registrations, enrolments, private links, reminders and first emails. Those emails are
+    recorded to be composed after the commit (`compose_welcome_emails`): rendering them and
+    building their invites would cost more than all the rest together.
+    """
+    results: list[RegistrationOutcome | DomainError | None] = [None] * len(entries)
+    forms: dict[int, CleanForm] = {}
+    for index, (_, entry) in enumerate(entries):
+        try:
+            forms[index] = clean_form(entry)
+        except DomainError as error:
+            results[index] = error
+    new: list[_NewRegistration] = []
+    twins: dict[int, int] = {}  # a second request for the same address: index -> the first
+    # Events are locked in one order, so two batches never wait for each other in a circle.
+    for slug in sorted({entries[index][0] for index in forms}):
+        indexes = [index for index in forms if entries[index][0] == slug]
+        try:
+            event = await lock_published_event(db, slug)
+        except NotFoundError as error:
+            for index in indexes:
+                results[index] = error
+            continue
+        keys = {index: normalise_email(forms[index].email) for index in indexes}
+        existing = await _existing_registrations(db, event, set(keys.values()))
+        places = await Places.count(db, event, now)
+        first_of: dict[str, int] = {}
+        for index in indexes:
+            clean, key = forms[index], keys[index]
+            if key in first_of:
+                twins[index] = first_of[key]
+                continue
+            first_of[key] = index
+            found = existing.get(key)
+            active = found is not None and found.status != RegistrationStatus.CANCELLED
+            try:
+                check_open(event, now)
+                check_form_for_event(clean, event)
+                sessions = chosen_sessions(event, clean.session_ids, now)
+            except DomainError as error:
+                # Someone registered already gets that answer, even once registration closed.
+                results[index] = await _repeat(db, found) if found and active else error
+                continue
+            if found is not None:
+                results[index] = (
+                    await _repeat(db, found) if active else await _register_again(
+                        db, event, found, clean, sessions, places, now=now, settings=settings)
+                )
+                continue
+            new.append(_decide_new(index, event, clean, key, sessions, places, now))
+    if new:
+        for item, outcome in zip(new, await _write_new(db, new, now=now, settings=settings),
+                                 strict=True):
+            results[item.index] = outcome
+    for index, first in twins.items():
+        earlier = results[first]
+        assert earlier is not None
+        if isinstance(earlier, DomainError):
+            results[index] = earlier
+        else:
+            results[index] = RegistrationOutcome(
+                registration=earlier.registration, is_new=False, manage_token=None,
+                waiting_position=earlier.waiting_position,
+            )
+    decided = [result for result in results if result is not None]
+    assert len(decided) == len(entries)
+    return decided
+
+
+def _form_values(form: CleanForm, now: datetime) -> dict[str, Any]:
+    """The registration's columns that the form sets."""
+    return {
+        "name": form.name, "email": form.email, "organisation_name": form.organisation_name,
+        "organisation_kind": form.organisation_kind, "country": form.country,
+        "job_title": form.job_title, "access_note": form.access_note, "company": form.company,
+        "sector": form.sector, "offer_note": form.offer_note,
+        "is_whole_event": form.session_ids is None, "consent_at": now, "updated_at": now,
+    }
+
+
+async def _existing_registrations(db: AsyncSession, event: Event, email_keys: Collection[str]
+                                  ) -> dict[str, Registration]:
+    """The event's registrations (any status) under these addresses, by normalised address."""
+    rows = await db.scalars(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.email_normalised.in_(email_keys))
+        .options(selectinload(Registration.enrolments))
+    )
+    found = {}
+    for registration in rows:
+        attach(registration, event)
+        found[registration.email_normalised] = registration
+    return found
+
+
+async def _repeat(db: AsyncSession, registration: Registration) -> RegistrationOutcome:
+    return RegistrationOutcome(
+        registration=registration, is_new=False, manage_token=None,
+        waiting_position=await waiting_position(db, registration),
+    )
+
+
+def _decide_new(index: int, event: Event, form: CleanForm, key: str,
+                sessions: Sequence[Session], places: Places, now: datetime) -> _NewRegistration:
+    """Where a new registration stands: pending approval, a place, or the waiting list."""
+    position: int | None = None
+    confirmed: list[Session] = []
+    if event.is_approval_required:
+        status, waiting_since = RegistrationStatus.PENDING, None
+    else:
+        status, waiting_since, position = places.event_place()
+        if status == RegistrationStatus.CONFIRMED:
+            confirmed = places.session_places(sessions)
+    placed = {s.id for s in confirmed}
+    return _NewRegistration(
+        index=index, event=event,
+        values={**_form_values(form, now), "event_id": event.id, "email_normalised": key,
+                "status": status, "waiting_since": waiting_since, "created_at": now},
+        enrolments=[(s, EnrolmentStatus.CONFIRMED if s.id in placed else EnrolmentStatus.WAITING)
+                    for s in sessions],
+        confirmed=confirmed, position=position,
+    )
+
+
+async def _write_new(db: AsyncSession, new: Sequence[_NewRegistration], *, now: datetime,
+                     settings: Settings) -> list[RegistrationOutcome]:
+    """One INSERT per table for the whole batch (Core: no objects to track)."""
+    registrations = table_of(Registration)
+    ids = list(await db.scalars(
+        insert(registrations).returning(registrations.c.id, sort_by_parameter_order=True),
+        [item.values for item in new],
+    ))
+    await db.execute(insert(table_of(Enrolment)), [
+        {"registration_id": registration_id, "session_id": session.id, "status": status,
+         "created_at": now, "updated_at": now}
+        for item, registration_id in zip(new, ids, strict=True)
+        for session, status in item.enrolments
+    ])
+    tokens = await access.issue_first_registration_tokens(
+        db, ids, (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED),
+        secret_key=settings.secret_key, now=now,
+    )
+    await signals.announce(db, signals.RegistrationsPlaced([
+        (registration_id, item.event, item.confirmed)
+        for item, registration_id in zip(new, ids, strict=True) if item.confirmed
+    ]), now=now, settings=settings)
+    await queue_emails(db, [
+        welcome_email(registration_id, item.event.id, item.values["status"],
+                      item.values["email"], item.enrolments, item.position)
+        for item, registration_id in zip(new, ids, strict=True)
+    ], settings=settings, now=now)
+    return [
+        RegistrationOutcome(
+            registration=as_written(registration_id, item.event, item.values, item.enrolments),
+            is_new=True, manage_token=manage_token, waiting_position=item.position,
+        )
+        for item, registration_id, (manage_token, _) in zip(new, ids, tokens, strict=True)
+    ]
+
+
+async def _register_again(
+    db: AsyncSession, event: Event, registration: Registration, form: CleanForm,
+    sessions: Sequence[Session], places: Places, *, now: datetime, settings: Settings,
+) -> RegistrationOutcome:
+    """Registering again after cancelling: the same row comes back to life. Its token is not
+    returned (whoever knows an address must not get a link): it is in the email."""
+    for name, value in _form_values(form, now).items():
+        setattr(registration, name, value)
+    registration.cancelled_at = None
+    registration.decided_at = None
+    enrolments_for(registration, sessions, now)
+    decided = _decide_new(0, event, form, registration.email_normalised, sessions, places, now)
+    registration.status = decided.values["status"]
+    registration.waiting_since = decided.values["waiting_since"]
+    placed = {s.id for s in decided.confirmed}
+    for enrolment in registration.enrolments:
+        if enrolment.session_id in placed:
+            enrolment.status = EnrolmentStatus.CONFIRMED
+    await db.flush()
+    changes = Changes()
+    for session in decided.confirmed:
+        changes.note_confirmed(registration, session)
+    await follow_up(db, event, changes, now=now, settings=settings,
+                    skip_email_for=registration.id)
+    enrolments = [(e.session, e.status) for e in registration.enrolments
+                  if e.status != EnrolmentStatus.CANCELLED]
+    await queue_emails(db, [welcome_email(
+        registration.id, event.id, registration.status, registration.email, enrolments,
+        decided.position)], settings=settings, now=now)
+    return RegistrationOutcome(
+        registration=registration, is_new=True, manage_token=None,
+        waiting_position=decided.position,
+    )

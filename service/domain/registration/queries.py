@@ -1,0 +1,112 @@
+"""Reading registrations: waiting lists, organisers' lists, a registrant's emails and invite.
+
+Queries only: nothing here changes a registration or queues an email.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from notifications.outbox import list_emails_for_registration
+from service.db.models import (
+    Enrolment,
+    EnrolmentStatus,
+    OutboxEmail,
+    Registration,
+    RegistrationStatus,
+)
+from service.domain.emails import registration as emails
+from service.domain.errors import ConflictError, NotFoundError
+from service.settings import Settings
+
+from .loading import attach, event_id_of, load_event
+
+
+async def waiting_order(db: AsyncSession, event_id: int) -> list[int]:
+    """Ids of the registrations on the event's waiting list, first in line first."""
+    return list(
+        await db.scalars(
+            select(Registration.id)
+            .where(Registration.event_id == event_id,
+                   Registration.status == RegistrationStatus.WAITING)
+            .order_by(Registration.waiting_since, Registration.id)
+        )
+    )
+
+
+async def waiting_position(db: AsyncSession, registration: Registration) -> int | None:
+    """1-based place on the event's waiting list, or None when not waiting."""
+    if registration.status != RegistrationStatus.WAITING or registration.waiting_since is None:
+        return None
+    ahead = await db.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.WAITING,
+            (Registration.waiting_since < registration.waiting_since)
+            | ((Registration.waiting_since == registration.waiting_since)
+               & (Registration.id < registration.id)),
+        )
+    )
+    return (ahead or 0) + 1
+
+
+async def list_registrations(
+    db: AsyncSession, event_id: int, *, status: RegistrationStatus | None = None,
+    session_id: int | None = None,
+) -> list[Registration]:
+    """An event's registrations in arrival order, with enrolments and sessions loaded."""
+    event = await load_event(db, event_id)
+    query = select(Registration).where(Registration.event_id == event_id)
+    if status is not None:
+        query = query.where(Registration.status == status)
+    if session_id is not None:
+        if session_id not in {s.id for s in event.sessions}:
+            raise NotFoundError(f"No session {session_id} in this event.", "session_id")
+        query = query.where(
+            Registration.id.in_(
+                select(Enrolment.registration_id).where(
+                    Enrolment.session_id == session_id,
+                    Enrolment.status != EnrolmentStatus.CANCELLED,
+                )
+            )
+        )
+    rows = list(
+        await db.scalars(
+            query.order_by(Registration.id).options(selectinload(Registration.enrolments))
+        )
+    )
+    for registration in rows:
+        attach(registration, event)
+    return rows
+
+
+async def list_registration_emails(db: AsyncSession, registration_id: int) -> list[OutboxEmail]:
+    """The emails sent (or still to be sent) to one registrant, oldest first."""
+    await event_id_of(db, registration_id)
+    return list(await list_emails_for_registration(db, registration_id))
+
+
+async def registrant_calendar(
+    db: AsyncSession, registration: Registration, *, now: datetime, settings: Settings,
+    method: emails.InviteMethod = "REQUEST", session_ids: Collection[int] | None = None,
+) -> bytes:
+    """The registrant's invite: one VEVENT per confirmed session (or per `session_ids`)."""
+    event = await load_event(db, registration.event_id)
+    if session_ids is None:
+        enrolments = await db.scalars(
+            select(Enrolment.session_id).where(
+                Enrolment.registration_id == registration.id,
+                Enrolment.status == EnrolmentStatus.CONFIRMED,
+            )
+        )
+        session_ids = set(enrolments)
+    sessions = [s for s in event.sessions if s.id in session_ids]
+    if not sessions:
+        raise ConflictError("There is no confirmed session to put in a calendar yet.", "status")
+    return emails.invite_calendar(registration, event, sessions, method=method, now=now,
+                                  settings=settings)

@@ -1,0 +1,89 @@
+"""The rules of the registration window: whether an event takes registrations now, and
+which of its sessions a registration may cover.
+
+`closed_reason` is the one answer to "is registration open?": the domain refuses with it
+(`check_open`, a ConflictError naming the field) and the pages show it. Pure functions of
+the event as loaded and `now`: nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from service.db.models import Event, EventStatus, RegistrationStatus, Session, SessionStatus
+from service.domain.errors import ConflictError, InvalidInputError
+
+# Statuses that hold or wait for a place; the others have left.
+ACTIVE_STATUSES = (
+    RegistrationStatus.PENDING,
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.WAITING,
+)
+
+
+@dataclass(frozen=True)
+class ClosedReason:
+    """Why an event takes no registration now: a sentence, and the field that decides it."""
+
+    message: str
+    field: str
+
+
+def scheduled_sessions(event: Event) -> list[Session]:
+    return [s for s in event.sessions if s.status == SessionStatus.SCHEDULED]
+
+
+def closed_reason(event: Event, now: datetime) -> ClosedReason | None:
+    """Why registering for `event` is not possible at `now`; None when it is."""
+    if event.status == EventStatus.CANCELLED:
+        return ClosedReason("This event is cancelled.", "status")
+    if event.status != EventStatus.PUBLISHED:
+        return ClosedReason("This event is not open for registration.", "status")
+    if not event.sessions:
+        return ClosedReason("The programme is not finished yet: registration opens soon.",
+                            "sessions")
+    if not any(s.ends_at > now for s in scheduled_sessions(event)):
+        return ClosedReason("This event is over: registration is closed.",
+                            "registration_closes_at")
+    if event.registration_opens_at is not None and now < event.registration_opens_at:
+        return ClosedReason("Registration has not opened yet.", "registration_opens_at")
+    if event.registration_closes_at is not None and now >= event.registration_closes_at:
+        return ClosedReason("Registration is closed.", "registration_closes_at")
+    return None
+
+
+def check_open(event: Event, now: datetime) -> None:
+    """Refuse (ConflictError naming the field) unless the event takes registrations now."""
+    reason = closed_reason(event, now)
+    if reason is not None:
+        raise ConflictError(reason.message, reason.field)
+
+
+def chosen_sessions(event: Event, session_ids: Sequence[int] | None, now: datetime,
+                    ) -> list[Session]:
+    """The sessions a registration covers: every coming one, or the valid chosen ones."""
+    if session_ids is None:
+        return [s for s in scheduled_sessions(event) if s.ends_at > now]
+    if not event.allows_session_choice:
+        raise InvalidInputError(
+            "This event is booked as a whole: leave out session_ids.", "session_ids"
+        )
+    by_id = {s.id: s for s in event.sessions}
+    chosen = []
+    for index, session_id in enumerate(session_ids):
+        session = by_id.get(session_id)
+        if session is None:
+            raise InvalidInputError(f"No session {session_id} in this event.",
+                                    f"session_ids[{index}]")
+        if session.status != SessionStatus.SCHEDULED:
+            raise InvalidInputError(f"The session {session.title!r} is cancelled.",
+                                    f"session_ids[{index}]")
+        if session.ends_at <= now:
+            raise InvalidInputError(f"The session {session.title!r} is over.",
+                                    f"session_ids[{index}]")
+        chosen.append(session)
+    if not chosen:
+        raise InvalidInputError("Choose at least one session.", "session_ids")
+    return sorted(chosen, key=lambda s: (s.starts_at, s.id))

@@ -1,0 +1,162 @@
+"""A new registration's first email: recorded with the registration, composed after the commit.
+
+Registering (the hot path) only records which email follows and what it must say
+(`welcome_email`); `compose_welcome_emails`, a scheduled job, composes it later: rendering
+and building invites would cost more than all the rest of a registration together. The job
+handles a batch in one transaction, so one row that cannot be composed is recorded as failed
+with its reason and the others go on: it must never hold back everyone after it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.outbox import EmailToCompose, OutboxEntry, claim_emails_to_compose
+from service.db.models import (
+    AccessPurpose,
+    EnrolmentStatus,
+    OutboxEmail,
+    OutboxStatus,
+    Registration,
+    RegistrationStatus,
+    Session,
+)
+from service.domain import access
+from service.domain.emails import registration as emails
+from service.settings import Settings
+
+from .links import links_from_tokens
+from .loading import as_written, load_event, load_registrations
+
+logger = logging.getLogger("procura_events.welcome_emails")
+
+# A new registration's first email: which one follows from where it stands.
+WELCOME_TEMPLATES: dict[RegistrationStatus, str] = {
+    RegistrationStatus.CONFIRMED: "registration_confirmed_to_registrant",
+    RegistrationStatus.WAITING: "registration_waiting_to_registrant",
+    RegistrationStatus.PENDING: "registration_pending_to_registrant",
+}
+NOTE_NO_LONGER_HOLDS = "the registration no longer exists"
+_PURPOSES = (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED)
+
+
+def welcome_email(registration_id: int, event_id: int, status: RegistrationStatus,
+                  to_address: str, enrolments: Sequence[tuple[Session, EnrolmentStatus]],
+                  position: int | None) -> OutboxEntry:
+    """The first email, recorded with what it must say: where the registration stood when it
+    was decided (what changes later has emails of its own)."""
+    return OutboxEntry(
+        EmailToCompose(
+            template=WELCOME_TEMPLATES[status], to_address=to_address,
+            details={"status": str(status), "position": position,
+                     "enrolments": [[session.id, str(state)] for session, state in enrolments]},
+        ),
+        event_id=event_id, registration_id=registration_id,
+    )
+
+
+@dataclass(frozen=True)
+class ComposeReport:
+    claimed: int = 0
+    composed: int = 0
+    withdrawn: int = 0
+    failed: int = 0
+
+
+async def _registrations_for(db: AsyncSession, rows: Sequence[OutboxEmail]
+                             ) -> dict[int, Registration]:
+    """The registrations the rows are about, each with its event's sessions and agenda."""
+    by_event: dict[int, list[int]] = {}
+    for row in rows:
+        if row.event_id is not None and row.registration_id is not None:
+            by_event.setdefault(row.event_id, []).append(row.registration_id)
+    found: dict[int, Registration] = {}
+    for event_id, ids in by_event.items():
+        event = await load_event(db, event_id)
+        found |= {r.id: r for r in await load_registrations(db, event, ids)}
+    return found
+
+
+def _as_decided(registration: Registration, details: dict[str, Any]) -> Registration:
+    """The registration as it stood when its first email was decided (a copy to read only)."""
+    sessions = {s.id: s for s in registration.event.sessions}
+    enrolments = [(sessions[session_id], EnrolmentStatus(state))
+                  for session_id, state in details["enrolments"] if session_id in sessions]
+    values = {"event_id": registration.event_id, "name": registration.name,
+              "email": registration.email, "status": RegistrationStatus(details["status"]),
+              "created_at": registration.created_at}
+    return as_written(registration.id, registration.event, values, enrolments)
+
+
+async def _compose(db: AsyncSession, row: OutboxEmail, registration: Registration,
+                   details: dict[str, Any], links: emails.RegistrantLinks, *, now: datetime,
+                   settings: Settings) -> None:
+    """Fill in one row's message. It is built whole before the row is touched, so a failure
+    leaves the row as it was (see `notifications.outbox.fill_composed_email`)."""
+    decided = _as_decided(registration, details)
+    event = registration.event
+    if decided.status == RegistrationStatus.CONFIRMED:
+        await emails.send_confirmation(db, decided, event, links=links, now=now,
+                                       settings=settings, into=row)
+    elif decided.status == RegistrationStatus.WAITING:
+        await emails.send_waiting_list(
+            db, decided, event, position=details.get("position"), links=links, now=now,
+            settings=settings, into=row)
+    else:
+        await emails.send_pending_approval(db, decided, event, links=links, now=now,
+                                           settings=settings, into=row)
+
+
+async def compose_welcome_emails(
+    db: AsyncSession, *, now: datetime, settings: Settings, batch_size: int = 50
+) -> ComposeReport:
+    """Compose the first emails that new registrations recorded: the confirmation with its
+    invite, the waiting-list email with the position, or "application received".
+
+    Each says what was decided at registration, from the details recorded with it; the
+    sessions' times and places are read now, so the invite is current. A change since
+    (a cancellation, a promotion) has sent an email of its own, after this one in the
+    outbox. Only an email whose registration is gone is withdrawn; one that cannot be
+    composed (an address no mail server would take, details it cannot read) is marked
+    failed with the reason, and the others go on.
+    """
+    rows = await claim_emails_to_compose(db, templates=tuple(WELCOME_TEMPLATES.values()),
+                                         batch_size=batch_size)
+    if not rows:
+        return ComposeReport()
+    registrations = await _registrations_for(db, rows)
+    tokens = await access.registration_tokens(db, _PURPOSES, sorted(registrations),
+                                              secret_key=settings.secret_key, now=now)
+    composed = failed = 0
+    for row in rows:
+        registration = registrations.get(row.registration_id or 0)
+        if registration is None or row.details is None:
+            row.status, row.last_error = OutboxStatus.WITHDRAWN, NOTE_NO_LONGER_HOLDS
+            continue
+        links = links_from_tokens(settings, tokens[(registration.id, _PURPOSES[0])],
+                                  tokens[(registration.id, _PURPOSES[1])])
+        try:
+            await _compose(db, row, registration, row.details, links, now=now,
+                           settings=settings)
+        except SQLAlchemyError:
+            raise  # the database, not this row: the whole batch is tried again
+        except Exception as error:
+            # This row alone: left failed with its reason, it is not claimed again.
+            row.status = OutboxStatus.FAILED
+            row.last_error = f"could not compose: {type(error).__name__}: {error}"[:1000]
+            logger.warning("welcome email %s not composed: %s", row.id, row.last_error)
+        # Failed here, or by the outbox itself (an address no mail server would take).
+        if row.status == OutboxStatus.FAILED:
+            failed += 1
+        else:
+            composed += 1
+    await db.flush()
+    return ComposeReport(claimed=len(rows), composed=composed, failed=failed,
+                         withdrawn=len(rows) - composed - failed)
