@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.clock import utc_now
 from service.db.engine import create_engine, make_sessionmaker, session_scope
 from service.db.migrate import upgrade_to_head
-from service.settings import Settings, load_settings
+from service.settings import (
+    Settings,
+    base_url_for,
+    configured_public_base_url,
+    load_settings,
+    serving_host,
+    serving_port,
+)
 
 T = TypeVar("T")
 
@@ -89,11 +97,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from service.web.app import create_app
 
+    if configured_public_base_url() is None:
+        # Links in pages, emails and feeds point where this server actually listens.
+        settings = replace(settings, public_base_url=base_url_for(args.host, args.port))
     if args.migrate:
         cmd_migrate(settings, args)
     if args.demo:
         cmd_load_demo(settings, args)
-    print(f"Procura Events on http://{args.host}:{args.port} (API docs at /api/docs)")
+    listening = base_url_for(args.host, args.port)
+    print(f"Procura Events serving on {listening} (API docs at {listening}/api/docs)"
+          + ("" if settings.public_base_url == listening
+             else f"; links point to {settings.public_base_url}"), flush=True)
     # No access log: private links carry their token in the path, and tokens never reach logs.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
                 access_log=False)
@@ -117,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the web service (and its scheduler)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default=serving_host(), help="interface (default: HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=serving_port(),
+                       help="port (default: PORT or 8000)")
     serve.add_argument("--migrate", action="store_true", help="migrate the database first")
     serve.add_argument("--demo", action="store_true", help="load the demo programme first")
     serve.set_defaults(handler=cmd_serve)
