@@ -1,4 +1,5 @@
-"""The `procura-events` command: serve, migrate, load the demo, manage organiser tokens."""
+"""The `procura-events` command: serve, migrate, load the demo, manage organiser tokens, read
+the demo's mail."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,6 +116,28 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_show_mail(settings: Settings, args: argparse.Namespace) -> int:
+    from notifications.maildir_reader import format_email, latest_emails
+
+    maildir = args.maildir or settings.maildir_path
+    if settings.smtp.is_configured and args.maildir is None:
+        print(f"Note: mail is sent through {settings.smtp.host}, not written to {maildir}.")
+    shown = latest_emails(maildir, args.last)
+    if not shown:
+        print(f"No emails in {maildir}.")
+        return 0
+    print("\n\n".join(format_email(email, position=number, total=len(shown))
+                      for number, email in enumerate(shown, start=1)))
+    return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
     import logging
 
@@ -156,6 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke-token", help="revoke an organiser API token")
     revoke.add_argument("token_id", type=int)
     revoke.set_defaults(handler=cmd_revoke_token)
+    show_mail = commands.add_parser(
+        "show-mail", help="print the latest emails of the Maildir, decoded (links whole)")
+    show_mail.add_argument("--last", type=_positive, default=1, metavar="N",
+                           help="how many of the latest emails (default 1)")
+    show_mail.add_argument("--maildir", type=Path, default=None,
+                           help="another Maildir (default: PROCURA_MAILDIR or var/maildir)")
+    show_mail.set_defaults(handler=cmd_show_mail)
     commands.add_parser(
         "worker", help="run the scheduler (reminders, notices, email delivery) on its own"
     ).set_defaults(handler=cmd_worker)
