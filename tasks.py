@@ -2,6 +2,7 @@
 """Set-up in one command on a machine that has only Python 3.11+ and pip.
 
     python3 tasks.py run    install, migrate, load the demo programme, serve on :8000
+                            (HOST and PORT choose another address)
     python3 tasks.py test   install, then ruff, mypy, the import contracts and the whole test suite
 
 Standard library only: this file runs before anything is installed. It creates `.venv/`
@@ -74,9 +75,9 @@ def command_run() -> None:
     run(cli, "migrate")
     step("loading the demo programme")
     run(cli, "load-demo")
-    step("serving on http://127.0.0.1:8000 (Ctrl+C to stop)")
-    run(cli, "serve", "--host", os.environ.get("HOST", "127.0.0.1"),
-        "--port", os.environ.get("PORT", "8000"))
+    # `serve` reads HOST and PORT itself and prints the address it serves on.
+    step("starting the web service (Ctrl+C to stop)")
+    run(cli, "serve")
 
 
 def command_test() -> None:

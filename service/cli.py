@@ -1,4 +1,5 @@
-"""The `procura-events` command: serve, migrate, load the demo, manage organiser tokens."""
+"""The `procura-events` command: serve, migrate, load the demo, manage organiser tokens, read
+the demo's mail."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +17,14 @@ from service.clock import utc_now
 from service.db.engine import create_engine, make_sessionmaker, session_scope
 from service.db.migrate import upgrade_to_head
 from service.operations import consequences
-from service.settings import Settings, load_settings
+from service.settings import (
+    Settings,
+    base_url_for,
+    configured_public_base_url,
+    load_settings,
+    serving_host,
+    serving_port,
+)
 
 T = TypeVar("T")
 
@@ -90,15 +100,43 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from service.web.app import create_app
 
+    if configured_public_base_url() is None:
+        # Links in pages, emails and feeds point where this server actually listens.
+        settings = replace(settings, public_base_url=base_url_for(args.host, args.port))
     if args.migrate:
         cmd_migrate(settings, args)
     if args.demo:
         cmd_load_demo(settings, args)
-    print(f"Procura Events on http://{args.host}:{args.port} (API docs at /api/docs)")
+    listening = base_url_for(args.host, args.port)
+    print(f"Procura Events serving on {listening} (API docs at {listening}/api/docs)"
+          + ("" if settings.public_base_url == listening
+             else f"; links point to {settings.public_base_url}"), flush=True)
     # No access log: private links carry their token in the path, and tokens never reach logs.
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
                 access_log=False)
     return 0
+
+
+def cmd_show_mail(settings: Settings, args: argparse.Namespace) -> int:
+    from notifications.maildir_reader import format_email, latest_emails
+
+    maildir = args.maildir or settings.maildir_path
+    if settings.smtp.is_configured and args.maildir is None:
+        print(f"Note: mail is sent through {settings.smtp.host}, not written to {maildir}.")
+    shown = latest_emails(maildir, args.last)
+    if not shown:
+        print(f"No emails in {maildir}.")
+        return 0
+    print("\n\n".join(format_email(email, position=number, total=len(shown))
+                      for number, email in enumerate(shown, start=1)))
+    return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
 
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
@@ -118,8 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the web service (and its scheduler)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default=serving_host(), help="interface (default: HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=serving_port(),
+                       help="port (default: PORT or 8000)")
     serve.add_argument("--migrate", action="store_true", help="migrate the database first")
     serve.add_argument("--demo", action="store_true", help="load the demo programme first")
     serve.set_defaults(handler=cmd_serve)
@@ -142,6 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke-token", help="revoke an organiser API token")
     revoke.add_argument("token_id", type=int)
     revoke.set_defaults(handler=cmd_revoke_token)
+    show_mail = commands.add_parser(
+        "show-mail", help="print the latest emails of the Maildir, decoded (links whole)")
+    show_mail.add_argument("--last", type=_positive, default=1, metavar="N",
+                           help="how many of the latest emails (default 1)")
+    show_mail.add_argument("--maildir", type=Path, default=None,
+                           help="another Maildir (default: PROCURA_MAILDIR or var/maildir)")
+    show_mail.set_defaults(handler=cmd_show_mail)
     commands.add_parser(
         "worker", help="run the scheduler (reminders, notices, email delivery) on its own"
     ).set_defaults(handler=cmd_worker)

@@ -33,6 +33,37 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+# Addresses that mean "every interface": nobody can browse to them, so links use loopback.
+_WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 - recognised, not bound
+
+
+def base_url_for(host: str, port: int) -> str:
+    """The address of a server bound to `host`:`port`, as links and the console show it."""
+    host = host.strip()
+    if host in _WILDCARD_HOSTS:
+        host = DEFAULT_HOST
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 literal
+    return f"http://{host}:{port}"
+
+
+def configured_public_base_url() -> str | None:
+    """PROCURA_PUBLIC_BASE_URL when set; otherwise links follow the address served on."""
+    return os.environ.get("PROCURA_PUBLIC_BASE_URL", "").strip().rstrip("/") or None
+
+
+def serving_host() -> str:
+    """The interface to serve on: HOST, as `python3 tasks.py run` and `serve` read it."""
+    return os.environ.get("HOST", "").strip() or DEFAULT_HOST
+
+
+def serving_port() -> int:
+    """The port to serve on: PORT, as `python3 tasks.py run` and `serve` read it."""
+    return _env_int("PORT", DEFAULT_PORT)
+
+
 def _secret_key(var_dir: Path) -> str:
     configured = os.environ.get("PROCURA_SECRET_KEY")
     if configured:
@@ -104,7 +135,8 @@ def load_settings(**overrides: object) -> Settings:
     )
     values: dict[str, object] = {
         "database_url": _env("PROCURA_DATABASE_URL", f"sqlite+aiosqlite:///{var_dir / 'procura.db'}"),
-        "public_base_url": _env("PROCURA_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        "public_base_url": configured_public_base_url()
+        or base_url_for(serving_host(), serving_port()),
         "secret_key": "",
         "var_dir": var_dir,
         "maildir_path": Path(_env("PROCURA_MAILDIR", str(var_dir / "maildir"))),

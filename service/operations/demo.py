@@ -68,8 +68,8 @@ MAKE_ICT_FAIR = DemoEvent(
     slug=MAKE_ICT_FAIR_SLUG,
     kind=EventKind.WEBINAR_SERIES,
     title="Procura+ webinar series on socially responsible ICT procurement",
-    summary="Two consecutive 90-minute webinars on 9 November and 10 December 2020: five "
-    "case studies of good practice from the Make ICT Fair project.",
+    summary="Two consecutive webinars, of 105 and 90 minutes, on 9 November and 10 December "
+    "2020: five case studies of good practice from the Make ICT Fair project.",
     description=(
         "Procurers and those interested in procurement will get the chance to learn from "
         "experts that were vital to the process and achievement of including social criteria "

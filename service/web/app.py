@@ -26,6 +26,7 @@ from service.settings import Settings, load_settings
 from service.web.api_organiser import OrganiserController
 from service.web.api_public import PublicController
 from service.web.errors import EXCEPTION_HANDLERS
+from service.web.page_render import static_url
 from service.web.registration_desk import RegistrationDesk
 from service.web.routes import EXTRA_ROUTE_HANDLERS, LIFESPAN_HOOKS
 
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="0.1.0",
             description="The events programme of a network of public procurement authorities.",
             path="/api/docs",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[_api_docs_renderer()],
             components=Components(
                 security_schemes={
                     "BearerAuth": SecurityScheme(
@@ -94,6 +95,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     _document_closed_inputs(app)
     return app
+
+
+def _api_docs_renderer() -> SwaggerRenderPlugin:
+    """Swagger UI from our own static files (see static/swagger-ui/SOURCE.txt), not a CDN:
+    the documentation works offline and its visitors are not announced to another host."""
+    return SwaggerRenderPlugin(
+        js_url=static_url("swagger-ui/swagger-ui-bundle.js"),
+        css_url=static_url("swagger-ui/swagger-ui.css"),
+        standalone_preset_js_url=static_url("swagger-ui/swagger-ui-standalone-preset.js"),
+        favicon=f'<link rel="icon" type="image/svg+xml" href="{static_url("favicon.svg")}">',
+    )
 
 
 def _document_closed_inputs(app: Litestar) -> None:
