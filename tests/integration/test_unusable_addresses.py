@@ -97,3 +97,37 @@ async def test_declining_and_adding_places_move_an_unusable_address_up(
     assert await statuses(db_sessionmaker, event_id) == [
         ("ana.silva@lisboa.example.pt", "declined"), (UNUSABLE, "confirmed")]
     assert (await promoted_email_of_ben(db_sessionmaker))[0] == str(OutboxStatus.FAILED)
+
+
+# The API's schema refuses what is not address-shaped (400); the door's rule the rest (422).
+@pytest.mark.parametrize(("address", "status"), [
+    ("josé@example.es", 422), ("x>,<victim@evil.example", 422), ("ana@bad_domain.example", 422),
+    ("anna.keller@example", 400), ("a@@example.org", 400)])
+async def test_the_door_refuses_an_address_mail_cannot_reach_naming_the_field(
+    client: Client, db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings,
+    address: str, status: int,
+) -> None:
+    event = await make_event(db, settings)
+
+    response = await register(client, event.slug, email_address=address)
+
+    assert response.status_code == status
+    assert [error["field"] for error in response.json()["errors"]] == ["email"]
+    assert await statuses(db_sessionmaker, event.id) == []
+    assert await outbox(db_sessionmaker, settings) == []
+
+
+async def test_look_alike_and_international_addresses_are_stored_as_mail_servers_take_them(
+    client: Client, db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings,
+) -> None:
+    event = await make_event(db, settings)
+
+    fullwidth = await register(client, event.slug, email_address="ｍallory@example.org")
+    international = await register(client, event.slug, name="Idun Berg",
+                                   email_address="idun@bücher.example")
+
+    assert (fullwidth.status_code, international.status_code) == (201, 201)
+    assert await statuses(db_sessionmaker, event.id) == [
+        ("mallory@example.org", "confirmed"), ("idun@xn--bcher-kva.example", "confirmed")]
+    assert [(row.to_address, str(row.status)) for row in await outbox(db_sessionmaker, settings)
+            ] == [("mallory@example.org", "queued"), ("idun@xn--bcher-kva.example", "queued")]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from notifications.addresses import AddressRefused, accept_address
 from service.db.models import Event, EventKind, OrganisationKind, SessionMode
 from service.domain.errors import InvalidInputError
-from service.domain.text import clean_line, clean_text, has_control
+from service.domain.text import clean_line, clean_text
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 MAX_LINE = 200
 MAX_NOTE = 2_000
@@ -61,10 +61,11 @@ def normalise_email(value: str) -> str:
 
 
 def _email(value: str) -> str:
-    text = value.strip()
-    if len(text) > 320 or has_control(text) or not _EMAIL.match(text):
-        raise InvalidInputError("Give one email address, e.g. name@example.org.", "email")
-    return text
+    """The address as mail servers take it (`notifications.addresses`), or a 422 on `email`."""
+    try:
+        return accept_address(value)
+    except AddressRefused as refused:
+        raise InvalidInputError(str(refused), "email") from None
 
 
 def clean_form(form: RegistrationForm) -> CleanForm:
