@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -24,6 +23,7 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 
 from service.db.migrate import upgrade_to_head
+from tests.factories import free_port
 
 TEMPLATE_DB = "procura_template"
 
@@ -42,11 +42,6 @@ class PostgresServer:
         return self.url_for(database).replace("postgresql+asyncpg://", "postgresql://")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _local_binaries() -> Path | None:
@@ -60,7 +55,7 @@ def _local_binaries() -> Path | None:
 def _start_with_binaries(bindir: Path) -> PostgresServer:
     root = Path(tempfile.mkdtemp(prefix="procura-pg-"))
     data = root / "data"
-    port = _free_port()
+    port = free_port()
     as_postgres: list[str] = []
     if os.geteuid() == 0:
         as_postgres = ["runuser", "-u", "postgres", "--"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import email.policy
 import smtplib
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from service.settings import SmtpSettings
+from tests.factories import free_port
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 SMTP_HOST = "127.0.0.1"
@@ -106,11 +106,6 @@ class RecordingHandler:
         return "250 2.0.0 Message accepted for delivery"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((SMTP_HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class SmtpTestServer:
@@ -118,7 +113,7 @@ class SmtpTestServer:
 
     def __init__(self) -> None:
         self.host = SMTP_HOST
-        self.port = _free_port()
+        self.port = free_port()
         self.handler = RecordingHandler()
         self._controller: Controller | None = None
 

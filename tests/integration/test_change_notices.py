@@ -16,16 +16,19 @@ from service.db.models import ChangeNotice, Session
 from service.domain import programme
 from service.domain.notices.changes import ChangeNoticeReport, process_due_change_notices
 from service.settings import Settings
-from tests.integration.reminder_builders import (
+from tests.factories import (
     JOIN_URL,
+    SOCIAL_ICT,
+    make_agenda_item,
+    make_event,
+    make_registration,
+    make_session,
+)
+from tests.integration.mail_readers import (
     Sessionmaker,
-    add_item,
     calendar_of,
     ical_lines,
-    make_event,
-    make_session,
     outbox_messages,
-    register,
     subject_of,
     text_of,
 )
@@ -36,14 +39,15 @@ WINDOW = timedelta(seconds=600)
 
 async def webinar(db: AsyncSession, settings: Settings, *names: str) -> tuple[int, int, list[int]]:
     """Monday 26 October 2026 10:00-11:30 Brussels, two agenda items, registrants; ids."""
-    event = await make_event(db, settings)
+    event = await make_event(db, settings, SOCIAL_ICT)
     session = await make_session(db, settings, event, starts_at="2026-10-26T10:00",
                                  ends_at="2026-10-26T11:30")
-    first = await add_item(db, settings, session, "10:00", "10:10", "Welcome and introduction")
-    await add_item(db, settings, session, "10:10", "11:30", "Contract management in practice")
-    registrations = [await register(db, event, session, name) for name in names]
+    first = await make_agenda_item(db, settings, session, "10:00", "10:10",
+                                   "Welcome and introduction")
+    await make_agenda_item(db, settings, session, "10:10", "11:30", "Contract management in practice")
+    registrations = [await make_registration(db, event, session, name) for name in names]
     await db.commit()
-    return session.id, first, [r.id for r in registrations]
+    return session.id, first.id, [r.id for r in registrations]
 
 
 async def edit_session(
@@ -165,7 +169,7 @@ async def test_agenda_additions_removals_and_moves_are_summarised_in_local_time(
             work, items["Contract management in practice"],
             programme.AgendaItemUpdate(ends_at="11:00"),
             now=EDIT, settings=settings)
-        await add_item(work, settings, session, "11:00", "11:30", "Q&A",
+        await make_agenda_item(work, settings, session, "11:00", "11:30", "Q&A",
                        now=EDIT + timedelta(minutes=1))
         await programme.delete_agenda_item(work, items["Welcome"],
                                            now=EDIT + timedelta(minutes=2), settings=settings)
@@ -230,7 +234,7 @@ async def test_people_who_registered_after_the_change_are_not_told_of_it(
         session = await work.get(Session, session_id)
         event = await programme.get_event(work, 1)
         assert session is not None
-        await register(work, event, session, "Newcomer Nina", now=EDIT + timedelta(minutes=3))
+        await make_registration(work, event, session, "Newcomer Nina", now=EDIT + timedelta(minutes=3))
 
     await send(db_sessionmaker, settings, EDIT + WINDOW)
 

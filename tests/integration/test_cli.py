@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -22,11 +21,14 @@ from notifications.transport import MaildirTransport
 from service.clock import utc_now
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from service.settings import Settings
-from tests.integration.test_registration import (
+from tests.factories import (
     EventSpec,
-    compose_emails,
-    form,
+    free_port,
     make_event,
+    registration_form,
+)
+from tests.integration.test_registration import (
+    compose_emails,
     register,
 )
 
@@ -40,10 +42,6 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -59,7 +57,7 @@ def var_dir(sqlite_template: Path, tmp_path: Path) -> Path:
 def served_on_port(request: pytest.FixtureRequest, var_dir: Path) -> Iterator[tuple[int, list[str]]]:
     """`PORT=<free> procura-events serve --demo` (as `tasks.py run` starts it), or with
     `--port <free>`; no public address configured either way."""
-    port = _free_port()
+    port = free_port()
     by_argument = request.param == "--port"
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--demo",
@@ -95,7 +93,7 @@ def test_serve_on_port_prints_its_address_and_links_point_there(
         event = http.get(f"/api/events/{MAKE_ICT_FAIR_SLUG}").json()
         seminar = http.get("/api/events/procura-plus-seminar-2027").json()
         receipt = http.post("/api/events/procura-plus-seminar-2027/registrations",
-                            json=form()).json()
+                            json=registration_form()).json()
         page = http.get(f"/events/{MAKE_ICT_FAIR_SLUG}").text
 
     first = event["sessions"][0]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -57,6 +56,7 @@ from service.domain.auth import revoke_api_token
 from service.domain.calendars import feeds
 from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
 from service.settings import Settings
+from tests.factories import free_port
 from tests.unit.test_ical import (
     blocks,
     read_icalendar,
@@ -799,11 +799,6 @@ async def test_a_warm_request_is_served_from_the_cache_until_the_programme_chang
 # --- a live server --------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @asynccontextmanager
@@ -828,7 +823,7 @@ async def test_caching_with_httpx_against_a_live_uvicorn(
 ) -> None:
     ids = await _small_programme(db, settings)
 
-    async with _serve(app, _free_port()) as base, httpx.AsyncClient(base_url=base) as http:
+    async with _serve(app, free_port()) as base, httpx.AsyncClient(base_url=base) as http:
         full = await http.get("/feeds/programme.ics")
         conditional = await http.get("/feeds/programme.ics",
                                      headers={"If-None-Match": full.headers["etag"]})

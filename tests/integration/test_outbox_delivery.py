@@ -31,7 +31,7 @@ from notifications.delivery import (
     drain_due_emails,
     retry_delay,
 )
-from notifications.message import EmailMessage, envelope_sender
+from notifications.message import envelope_sender
 from notifications.outbox import (
     EmailToCompose,
     OutboxEntry,
@@ -52,14 +52,11 @@ from notifications.transport import (
 from service.db.engine import session_scope
 from service.db.models import (
     EmailAttempt,
-    Event,
-    EventKind,
     OutboxEmail,
     OutboxStatus,
-    Registration,
-    RegistrationStatus,
 )
 from service.settings import Settings, SmtpSettings
+from tests.factories import EventSpec, make_email_message, make_event, make_registration
 from tests.smtp_server import RealSmtpConnectionBlockedError, SmtpGuard, SmtpTestServer
 
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
@@ -69,42 +66,12 @@ Sessionmaker = async_sessionmaker[AsyncSession]
 # --- builders -------------------------------------------------------------------------------
 
 
-def make_message(to_address: str = "ana@example.org", name: str = "Ana Silva") -> EmailMessage:
-    return EmailMessage(
-        template="test_message_to_anyone",
-        to_address=to_address,
-        to_name=name,
-        context={"recipient_name": name, "note": "Delivery test."},
-    )
+FURNITURE = EventSpec(slug="circular-furniture", title="Circular procurement of furniture",
+                      sessions=(), publish=False, commit=False, now=NOW)
 
 
-async def make_event(db: AsyncSession, slug: str = "circular-furniture") -> Event:
-    event = Event(
-        kind=EventKind.WEBINAR_SERIES,
-        title="Circular procurement of furniture",
-        slug=slug,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    db.add(event)
-    await db.flush()
-    return event
-
-
-async def make_registration(db: AsyncSession, event: Event, email: str) -> Registration:
-    registration = Registration(
-        event_id=event.id,
-        status=RegistrationStatus.CONFIRMED,
-        name=email.split("@")[0].title(),
-        email=email,
-        email_normalised=email.lower(),
-        consent_at=NOW,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    db.add(registration)
-    await db.flush()
-    return registration
+def registrant(address: str) -> str:
+    return address.split("@")[0].title()
 
 
 async def queue(
@@ -116,7 +83,7 @@ async def queue(
             email_id
             for address in addresses
             for email_id in await queue_emails(
-                db, [OutboxEntry(make_message(address))], settings=settings, now=now
+                db, [OutboxEntry(make_email_message(address))], settings=settings, now=now
             )
         ]
     return [email_id for email_id in ids if email_id is not None]
@@ -367,14 +334,16 @@ async def test_permanent_refusal_fails_and_shows_in_the_event_history(
 ) -> None:
     smtp_server.refuse_recipient("gone@example.org", "550 5.1.1 No such user here")
     async with session_scope(db_sessionmaker) as db:
-        event = await make_event(db)
-        gone = await make_registration(db, event, "gone@example.org")
-        ana = await make_registration(db, event, "ana@example.org")
+        event = await make_event(db, mail_settings, FURNITURE)
+        gone = await make_registration(db, event, None, registrant("gone@example.org"),
+                                       email_address="gone@example.org", now=NOW)
+        ana = await make_registration(db, event, None, registrant("ana@example.org"),
+                                      email_address="ana@example.org", now=NOW)
         for registration in (gone, ana):
             await queue_emails(
                 db,
                 [OutboxEntry(
-                    make_message(registration.email, registration.name),
+                    make_email_message(registration.email, registration.name),
                     event_id=event.id,
                     registration_id=registration.id,
                 )],
@@ -721,7 +690,7 @@ async def test_dedupe_key_prevents_a_second_email(
     key = "reminder:session-17:registration-4:60"
     async with session_scope(db_sessionmaker) as db:
         [first_id] = await queue_emails(
-            db, [OutboxEntry(make_message(), dedupe_key=key, due_at=NOW)],
+            db, [OutboxEntry(make_email_message(), dedupe_key=key, due_at=NOW)],
             settings=mail_settings, now=NOW,
         )
         assert first_id is not None
@@ -729,7 +698,7 @@ async def test_dedupe_key_prevents_a_second_email(
         first_message_id = first.message_id
     async with session_scope(db_sessionmaker) as db:
         [second] = await queue_emails(
-            db, [OutboxEntry(make_message(), dedupe_key=key)], settings=mail_settings, now=NOW
+            db, [OutboxEntry(make_email_message(), dedupe_key=key)], settings=mail_settings, now=NOW
         )
 
     async with db_sessionmaker() as db:
@@ -751,7 +720,7 @@ async def test_concurrent_duplicate_insert_is_absorbed_without_breaking_the_tran
     key = "change-notice:session-17:3"
     async with session_scope(db_sessionmaker) as db:
         await queue_emails(
-            db, [OutboxEntry(make_message(), dedupe_key=key)], settings=mail_settings, now=NOW
+            db, [OutboxEntry(make_email_message(), dedupe_key=key)], settings=mail_settings, now=NOW
         )
 
     async def check_saw_nothing(db: AsyncSession, dedupe_key: str) -> None:
@@ -760,11 +729,11 @@ async def test_concurrent_duplicate_insert_is_absorbed_without_breaking_the_tran
     monkeypatch.setattr(outbox, "find_email_by_dedupe_key", check_saw_nothing)
     async with session_scope(db_sessionmaker) as db:
         [duplicate] = await queue_emails(
-            db, [OutboxEntry(make_message(), dedupe_key=key)], settings=mail_settings, now=NOW
+            db, [OutboxEntry(make_email_message(), dedupe_key=key)], settings=mail_settings, now=NOW
         )
         # The caller's transaction goes on (on PostgreSQL an error would have aborted it).
         [other] = await queue_emails(
-            db, [OutboxEntry(make_message("ben@example.org"))], settings=mail_settings, now=NOW
+            db, [OutboxEntry(make_email_message("ben@example.org"))], settings=mail_settings, now=NOW
         )
 
     assert duplicate is None
@@ -782,7 +751,7 @@ async def test_enqueue_joins_the_callers_transaction(
 ) -> None:
     async with db_sessionmaker() as db, db.begin():
         [email_id] = await queue_emails(
-            db, [OutboxEntry(make_message())], settings=mail_settings, now=NOW
+            db, [OutboxEntry(make_email_message())], settings=mail_settings, now=NOW
         )
         assert email_id is not None
         await db.rollback()
@@ -831,7 +800,7 @@ async def test_one_insert_writes_every_kind_of_outbox_row(
     later = NOW + timedelta(minutes=30)
     async with session_scope(db_sessionmaker) as db:
         [taken_id] = await queue_emails(
-            db, [OutboxEntry(make_message(), dedupe_key="test:1")], settings=mail_settings,
+            db, [OutboxEntry(make_email_message(), dedupe_key="test:1")], settings=mail_settings,
             now=NOW,
         )
         inserts: list[str] = []
@@ -844,9 +813,9 @@ async def test_one_insert_writes_every_kind_of_outbox_row(
         sa_event.listen(engine, "before_cursor_execute", count_insert)
         try:
             ids = await queue_emails(db, [
-                OutboxEntry(make_message("ben@example.org", "Ben Okafor"), dedupe_key="test:2",
+                OutboxEntry(make_email_message("ben@example.org", "Ben Okafor"), dedupe_key="test:2",
                             send_at=later, expires_at=later + timedelta(hours=1), due_at=later),
-                OutboxEntry(make_message(), dedupe_key="test:1"),
+                OutboxEntry(make_email_message(), dedupe_key="test:1"),
                 OutboxEntry(EmailToCompose(template="test_message_to_anyone",
                                            to_address="cleo@example.org",
                                            details={"position": 3})),
@@ -877,7 +846,7 @@ async def test_a_row_filled_later_has_the_shape_of_one_composed_at_once(
     db_sessionmaker: Sessionmaker, mail_settings: Settings
 ) -> None:
     later = NOW + timedelta(minutes=5)
-    message = make_message("cleo@example.org", "Cleo Martin")
+    message = make_email_message("cleo@example.org", "Cleo Martin")
     async with session_scope(db_sessionmaker) as db:
         composed_id, to_fill_id = await queue_emails(db, [
             OutboxEntry(message, send_at=later),

@@ -9,7 +9,6 @@ import csv
 import email
 import email.policy
 import io
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage as MimeMessage
 from typing import Any
@@ -25,17 +24,24 @@ from service.db.engine import session_scope
 from service.db.models import (
     AccessToken,
     Enrolment,
-    Event,
     EventKind,
     EventStatus,
     OutboxEmail,
     Registration,
     SessionMode,
 )
-from service.domain import programme
 from service.domain import registration as registrations
 from service.domain.errors import DomainError
 from service.settings import Settings
+from tests.factories import (
+    SPRING,
+    VISIT,
+    WINTER,
+    EventSpec,
+    SessionSpec,
+    make_event,
+    registration_form,
+)
 
 TEST_BASE_URL = "http://events.test"  # as in tests/conftest.py
 Client = AsyncTestClient[Litestar]
@@ -46,78 +52,8 @@ Headers = dict[str, str]
 # --- builders -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SessionSpec:
-    title: str
-    starts_at: str  # wall time in Brussels
-    ends_at: str
-    mode: SessionMode = SessionMode.ONLINE
-    capacity: int | None = None
-    join_url: str | None = None
-
-
-WINTER = SessionSpec("Social criteria in ICT tenders", "2035-11-12T10:00", "2035-11-12T11:45",
-                     join_url="https://meet.example.org/room-one")
-SPRING = SessionSpec("Contract management", "2036-04-10T10:00", "2036-04-10T11:30",
-                     join_url="https://meet.example.org/room-two")
-VISIT = SessionSpec("Study visit day", "2035-09-18T09:00", "2035-09-18T17:00",
-                    mode=SessionMode.IN_PERSON)
-
-
-@dataclass(frozen=True)
-class EventSpec:
-    slug: str = "fair-ict-webinars"
-    title: str = "Fair ICT procurement webinars"
-    kind: EventKind = EventKind.WEBINAR_SERIES
-    sessions: tuple[SessionSpec, ...] = (WINTER, SPRING)
-    capacity: int | None = None
-    is_approval_required: bool = False
-    allows_session_choice: bool = False
-    venue: dict[str, str] = field(default_factory=dict)
-    publish: bool = True
-
-
-async def make_event(db: AsyncSession, settings: Settings, spec: EventSpec = EventSpec(),
-                     **overrides: Any) -> Event:
-    """An event built through the programme's own functions, committed."""
-    spec = replace(spec, **overrides)
-    now = utc_now()
-    event = await programme.create_event(
-        db,
-        programme.EventCreate(
-            kind=spec.kind, title=spec.title, slug=spec.slug, capacity=spec.capacity,
-            is_approval_required=spec.is_approval_required,
-            allows_session_choice=spec.allows_session_choice,
-            contact_email="events@procura.example.org", **spec.venue,
-        ),
-        now=now,
-    )
-    for session in spec.sessions:
-        await programme.add_session(
-            db, event.id,
-            programme.SessionCreate(
-                title=session.title, starts_at=session.starts_at, ends_at=session.ends_at,
-                mode=session.mode, capacity=session.capacity, join_url=session.join_url,
-            ),
-            now=now, settings=settings,
-        )
-    if spec.publish:
-        await programme.publish_event(db, event.id, now=now)
-    event = await programme.get_event(db, event.id)
-    await db.commit()
-    return event
-
-
-def form(name: str = "Ana Silva", email_address: str = "ana.silva@lisboa.example.pt",
-         **overrides: Any) -> dict[str, Any]:
-    return {"name": name, "email": email_address, "consent": True,
-            "organisation_name": "Câmara Municipal de Lisboa",
-            "organisation_kind": "public_authority", "country": "PT",
-            "job_title": "Procurement officer", **overrides}
-
-
 async def register(client: Client, slug: str, **overrides: Any) -> Any:
-    return await client.post(f"/api/events/{slug}/registrations", json=form(**overrides))
+    return await client.post(f"/api/events/{slug}/registrations", json=registration_form(**overrides))
 
 
 def token_of(response: Any) -> str:
@@ -326,19 +262,19 @@ async def test_invalid_forms_are_refused_naming_the_field(
 ) -> None:
     whole = await make_event(db, settings, slug="booked-as-a-whole")
     chosen = await make_event(db, settings, slug="sessions-to-choose", allows_session_choice=True)
-    without_consent = form()
+    without_consent = registration_form()
     del without_consent["consent"]
     cases: list[tuple[str, dict[str, Any]]] = [
         (whole.slug, without_consent),
-        (whole.slug, form(consent=False)),
-        (whole.slug, form(name="   ")),
-        (whole.slug, form(name="Ana\u2028Bcc: eve@example.org")),  # a line separator
-        (whole.slug, form(email_address="not an address")),
-        (whole.slug, form(access_note="Vegetarian")),  # only for events held in person
-        (whole.slug, form(company="Fairphone")),  # only for Meet-your-Buyer dialogues
-        (whole.slug, form(session_ids=[whole.sessions[0].id])),  # booked as a whole
-        (chosen.slug, form(session_ids=[chosen.sessions[0].id, 999_999])),
-        (chosen.slug, form(session_ids=[])),
+        (whole.slug, registration_form(consent=False)),
+        (whole.slug, registration_form(name="   ")),
+        (whole.slug, registration_form(name="Ana\u2028Bcc: eve@example.org")),  # a line separator
+        (whole.slug, registration_form(email_address="not an address")),
+        (whole.slug, registration_form(access_note="Vegetarian")),  # only for events held in person
+        (whole.slug, registration_form(company="Fairphone")),  # only for Meet-your-Buyer dialogues
+        (whole.slug, registration_form(session_ids=[whole.sessions[0].id])),  # booked as a whole
+        (chosen.slug, registration_form(session_ids=[chosen.sessions[0].id, 999_999])),
+        (chosen.slug, registration_form(session_ids=[])),
     ]
 
     responses = [await client.post(f"/api/events/{slug}/registrations", json=body)
@@ -360,7 +296,7 @@ async def test_meet_your_buyer_suppliers_give_company_sector_and_offer(
         db, settings, slug="meet-your-buyer-haarlem", kind=EventKind.MEET_YOUR_BUYER,
         sessions=(SessionSpec("Market dialogue", "2035-01-26T13:00", "2035-01-26T16:30",
                               mode=SessionMode.HYBRID, join_url="https://meet.example.org/myb"),),
-        venue={"venue_name": "Stadhuis Haarlem", "venue_city": "Haarlem", "venue_country": "NL"},
+        extra={"venue_name": "Stadhuis Haarlem", "venue_city": "Haarlem", "venue_country": "NL"},
     )
     supplier = {"organisation_kind": "supplier", "company": "Fairphone B.V.",
                 "sector": "ICT hardware", "offer_note": "Modular, repairable smartphones."}
@@ -548,7 +484,7 @@ async def test_approval_flow_with_an_email_at_each_step(
     event = await make_event(
         db, settings, slug="citymatch-zurich", kind=EventKind.CITYMATCH, sessions=(VISIT,),
         capacity=1, is_approval_required=True,
-        venue={"venue_name": "Amtshaus III", "venue_city": "Zurich", "venue_country": "CH"},
+        extra={"venue_name": "Amtshaus III", "venue_city": "Zurich", "venue_country": "CH"},
     )
     ana = await register(client, event.slug, access_note="Vegetarian")
     ben = await register(client, event.slug, name="Ben Okafor", email_address="ben@example.org")

@@ -32,7 +32,15 @@ from service.db.models import Enrolment, EnrolmentStatus, OutboxEmail, Registrat
 from service.settings import Settings
 from service.web import registration_desk
 from service.web.app import create_app
-from tests.integration.test_registration import TEST_BASE_URL, WINTER, Sessionmaker, form, make_event
+from tests.factories import (
+    WINTER,
+    make_event,
+    registration_form,
+)
+from tests.integration.test_registration import (
+    TEST_BASE_URL,
+    Sessionmaker,
+)
 
 PLACES = 20
 PEOPLE = 200
@@ -65,7 +73,7 @@ async def test_200_concurrent_registrations_for_20_places_fill_them_exactly_in_a
 ) -> None:
     event = await make_event(db, settings, capacity=PLACES, sessions=(WINTER,))
     url = f"/api/events/{event.slug}/registrations"
-    bodies = [form(name=f"Registrant {n:03d}", email_address=f"person{n:03d}@example.org")
+    bodies = [registration_form(name=f"Registrant {n:03d}", email_address=f"person{n:03d}@example.org")
               for n in range(PEOPLE)]
 
     async with concurrent_client(app) as client:
@@ -115,7 +123,7 @@ async def test_two_web_instances_share_the_places_without_overbooking(
         pytest.skip("several web instances need PostgreSQL (SQLite serves one process)")
     event = await make_event(db, settings, capacity=PLACES, sessions=(WINTER,))
     url = f"/api/events/{event.slug}/registrations"
-    bodies = [form(name=f"Registrant {n:03d}", email_address=f"person{n:03d}@example.org")
+    bodies = [registration_form(name=f"Registrant {n:03d}", email_address=f"person{n:03d}@example.org")
               for n in range(PEOPLE)]
 
     async with concurrent_client(create_app(settings)) as one, \
@@ -147,8 +155,8 @@ async def test_the_same_address_twice_at_once_registers_once(
 
     async with concurrent_client(app) as client:
         first, second, other = await asyncio.gather(
-            client.post(url, json=form()), client.post(url, json=form()),
-            client.post(url, json=form(name="Ben Okafor", email_address="ben@example.org")))
+            client.post(url, json=registration_form()), client.post(url, json=registration_form()),
+            client.post(url, json=registration_form(name="Ben Okafor", email_address="ben@example.org")))
 
     assert sorted([first.status_code, second.status_code, other.status_code]) == [200, 201, 201]
     repeat = first if first.status_code == 200 else second
@@ -179,9 +187,9 @@ async def test_a_batch_that_fails_as_a_whole_is_filed_again_one_by_one(
         return await real(db, entries, **kwargs)
 
     monkeypatch.setattr(registration_desk, "register_participants", fragile)
-    bodies = [form(name=f"Registrant {n}", email_address=f"person{n}@example.org")
+    bodies = [registration_form(name=f"Registrant {n}", email_address=f"person{n}@example.org")
               for n in range(5)]
-    bodies.insert(2, form(name="Breaks Everything", email_address="breaks@example.org"))
+    bodies.insert(2, registration_form(name="Breaks Everything", email_address="breaks@example.org"))
 
     async with concurrent_client(app) as client:
         responses = await asyncio.gather(*(client.post(url, json=body) for body in bodies))

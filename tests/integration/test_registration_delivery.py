@@ -35,12 +35,14 @@ from service.domain.emails import registration as registration_emails
 from service.domain.errors import InvalidInputError
 from service.domain.registration.loading import load_event
 from service.settings import Settings
+from tests.factories import (
+    make_event,
+)
 from tests.integration.test_registration import (
     Client,
     Sessionmaker,
     compose_emails,
     field_of,
-    make_event,
     register,
     token_of,
 )

@@ -37,15 +37,18 @@ from service.domain.reminders import (
     prepare_reminders,
 )
 from service.settings import Settings
-from tests.integration.reminder_builders import (
-    Sessionmaker,
-    add_item,
-    crowded_webinar,
+from tests.factories import (
+    SOCIAL_ICT,
+    make_agenda_item,
     make_event,
     make_person,
+    make_registration,
     make_session,
+)
+from tests.integration.mail_readers import (
+    Sessionmaker,
+    crowded_webinar,
     outbox_messages,
-    register,
     reminders_of,
     subject_of,
     text_of,
@@ -74,12 +77,12 @@ async def transport(mail_settings: Settings) -> AsyncIterator[SmtpTransport]:
 
 async def webinar(db: AsyncSession, settings: Settings, *names: str) -> tuple[int, int, list[int]]:
     """The webinar with a two-item agenda and confirmed registrants; (event, session, ids)."""
-    event = await make_event(db, settings)
+    event = await make_event(db, settings, SOCIAL_ICT)
     session = await make_session(db, settings, event, starts_at="2026-10-26T10:00",
                                  ends_at="2026-10-26T11:30")
-    await add_item(db, settings, session, "10:00", "10:10", "Welcome and introduction")
-    await add_item(db, settings, session, "10:10", "11:30", "Contract management in practice")
-    registrations = [await register(db, event, session, name) for name in names]
+    await make_agenda_item(db, settings, session, "10:00", "10:10", "Welcome and introduction")
+    await make_agenda_item(db, settings, session, "10:10", "11:30", "Contract management in practice")
+    registrations = [await make_registration(db, event, session, name) for name in names]
     await db.commit()
     return event.id, session.id, [r.id for r in registrations]
 
@@ -297,12 +300,12 @@ async def test_a_speaker_renamed_after_preparation_is_renamed_in_the_reminder_se
     db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
     smtp_server: SmtpTestServer, transport: SmtpTransport,
 ) -> None:
-    event = await make_event(db, mail_settings)
+    event = await make_event(db, mail_settings, SOCIAL_ICT)
     session = await make_session(db, mail_settings, event, starts_at="2026-10-26T10:00",
                                  ends_at="2026-10-26T11:30")
     paula = await make_person(db, "Paula Land", None, organisation="ICLEI Europe")
-    await add_item(db, mail_settings, session, "10:00", "11:30", "Welcome", [paula])
-    await register(db, event, session, "Ana Silva")
+    await make_agenda_item(db, mail_settings, session, "10:00", "11:30", "Welcome", [paula])
+    await make_registration(db, event, session, "Ana Silva")
     await db.commit()
     await prepare(db_sessionmaker, mail_settings, AHEAD)
     renamed_at = AHEAD + timedelta(minutes=1)

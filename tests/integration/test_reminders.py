@@ -38,16 +38,19 @@ from service.domain.reminders import (
     reminder_due_at,
 )
 from service.settings import Settings
-from tests.integration.reminder_builders import (
+from tests.factories import (
     JOIN_URL,
-    Sessionmaker,
-    add_item,
-    html_of,
+    SOCIAL_ICT,
+    make_agenda_item,
     make_event,
     make_person,
+    make_registration,
     make_session,
+)
+from tests.integration.mail_readers import (
+    Sessionmaker,
+    html_of,
     outbox_messages,
-    register,
     reminders_of,
     subject_of,
     text_of,
@@ -65,13 +68,13 @@ async def webinar_with_registrants(
     db: AsyncSession, settings: Settings, *names: str
 ) -> tuple[int, int, list[int]]:
     """A webinar on Monday 26 October 2026 10:00-11:30 Brussels with an agenda; ids."""
-    event = await make_event(db, settings)
+    event = await make_event(db, settings, SOCIAL_ICT)
     session = await make_session(db, settings, event, starts_at="2026-10-26T10:00",
                                  ends_at="2026-10-26T11:30")
     paula = await make_person(db, "Paula Land", None, organisation="ICLEI Europe")
-    await add_item(db, settings, session, "10:00", "10:10", "Welcome and introduction", [paula])
-    await add_item(db, settings, session, "10:10", "11:30", "Contract management in practice")
-    registrations = [await register(db, event, session, name) for name in names]
+    await make_agenda_item(db, settings, session, "10:00", "10:10", "Welcome and introduction", [paula])
+    await make_agenda_item(db, settings, session, "10:10", "11:30", "Contract management in practice")
+    registrations = [await make_registration(db, event, session, name) for name in names]
     await db.commit()
     return event.id, session.id, [r.id for r in registrations]
 
@@ -109,15 +112,15 @@ async def test_webinar_registrant_gets_the_default_reminders_at_exact_instants(
 async def test_seminar_defaults_to_seven_days_and_one_day_and_events_may_override(
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
-    seminar = await make_event(db, settings, kind=EventKind.SEMINAR, slug="seminar")
+    seminar = await make_event(db, settings, SOCIAL_ICT, kind=EventKind.SEMINAR, slug="seminar")
     day = await make_session(db, settings, seminar, starts_at="2026-10-26T10:00",
                              ends_at="2026-10-26T17:00", mode=SessionMode.IN_PERSON,
                              join_url=None)
-    await register(db, seminar, day, "Ben Weber")
-    webinar = await make_event(db, settings, slug="short-notice", offsets=[120])
+    await make_registration(db, seminar, day, "Ben Weber")
+    webinar = await make_event(db, settings, SOCIAL_ICT, slug="short-notice", reminder_offsets_minutes=[120])
     session = await make_session(db, settings, webinar, starts_at="2026-10-26T10:00",
                                  ends_at="2026-10-26T11:00")
-    await register(db, webinar, session, "Chloe Martin")
+    await make_registration(db, webinar, session, "Chloe Martin")
     await db.commit()
 
     assert await reminders_of(db_sessionmaker) == [
@@ -198,13 +201,13 @@ async def test_due_reminder_reaches_the_smtp_server_once_with_join_link_and_loca
 async def test_in_person_reminder_carries_the_venue_and_no_join_link(
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
-    seminar = await make_event(db, settings, kind=EventKind.SEMINAR, slug="seminar",
+    seminar = await make_event(db, settings, SOCIAL_ICT, kind=EventKind.SEMINAR, slug="seminar",
                                venue_name="Pakhuis de Zwijger", venue_address="Piet Heinkade 179",
                                venue_city="Amsterdam", venue_country="NL")
     day = await make_session(db, settings, seminar, starts_at="2026-10-26T09:00",
                              ends_at="2026-10-27T17:00", title="Procura+ Seminar",
                              mode=SessionMode.IN_PERSON, join_url="https://meet.example.org/x")
-    await register(db, seminar, day, "Ben Weber")
+    await make_registration(db, seminar, day, "Ben Weber")
     await db.commit()
 
     await run_reminders(db_sessionmaker, settings, datetime(2026, 10, 19, 7, 0, tzinfo=UTC))
@@ -222,12 +225,12 @@ async def test_in_person_reminder_carries_the_venue_and_no_join_link(
 async def test_only_confirmed_places_of_confirmed_registrations_are_reminded(
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
-    event = await make_event(db, settings)
+    event = await make_event(db, settings, SOCIAL_ICT)
     session = await make_session(db, settings, event, starts_at="2026-10-26T10:00",
                                  ends_at="2026-10-26T11:30")
-    await register(db, event, session, "Ana Silva")
-    await register(db, event, session, "Waiting Wim", enrolment=EnrolmentStatus.WAITING)
-    left = await register(db, event, session, "Leaving Lea")
+    await make_registration(db, event, session, "Ana Silva")
+    await make_registration(db, event, session, "Waiting Wim", enrolment=EnrolmentStatus.WAITING)
+    left = await make_registration(db, event, session, "Leaving Lea")
     # Cancelled behind the reminders' back (no hook): the check at sending time catches it.
     await db.execute(update(Registration).where(Registration.id == left.id)
                      .values(status=RegistrationStatus.CANCELLED))
@@ -306,13 +309,13 @@ async def test_a_session_postponed_after_its_reminder_went_out_is_reminded_again
 async def test_cancelling_the_session_or_the_place_removes_reminders(
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
-    event = await make_event(db, settings)
+    event = await make_event(db, settings, SOCIAL_ICT)
     first = await make_session(db, settings, event, starts_at="2026-10-26T10:00",
                                ends_at="2026-10-26T11:30")
     second = await make_session(db, settings, event, starts_at="2026-11-02T10:00",
                                 ends_at="2026-11-02T11:30", title="Second session")
-    ana = await register(db, event, first, "Ana Silva")
-    ben = await register(db, event, second, "Ben Weber")
+    ana = await make_registration(db, event, first, "Ana Silva")
+    ben = await make_registration(db, event, second, "Ben Weber")
     await db.commit()
     now = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 
@@ -339,11 +342,11 @@ async def test_cancelling_the_session_or_the_place_removes_reminders(
 async def test_a_late_registration_gets_no_stale_reminder(
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
-    event = await make_event(db, settings)
+    event = await make_event(db, settings, SOCIAL_ICT)
     session = await make_session(db, settings, event, starts_at="2026-10-26T10:00",
                                  ends_at="2026-10-26T11:30")
     three_hours_before = MONDAY_10_CET - timedelta(hours=3)
-    await register(db, event, session, "Ana Silva", now=three_hours_before)
+    await make_registration(db, event, session, "Ana Silva", now=three_hours_before)
     await db.commit()
 
     report = await run_reminders(db_sessionmaker, settings, three_hours_before)
@@ -358,13 +361,13 @@ async def test_a_late_registration_gets_no_stale_reminder(
 async def test_after_downtime_the_nearest_reminder_goes_out_and_started_sessions_are_skipped(
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
-    event = await make_event(db, settings)
+    event = await make_event(db, settings, SOCIAL_ICT)
     early = await make_session(db, settings, event, starts_at="2026-10-26T08:00",
                                ends_at="2026-10-26T09:00", title="Early session")
     later = await make_session(db, settings, event, starts_at="2026-10-26T10:00",
                                ends_at="2026-10-26T11:30")
-    await register(db, event, early, "Ana Silva")
-    await register(db, event, later, "Ben Weber")
+    await make_registration(db, event, early, "Ana Silva")
+    await make_registration(db, event, later, "Ben Weber")
     await db.commit()
     back_at = MONDAY_10_CET - timedelta(minutes=20)  # down since Saturday
 
@@ -405,7 +408,7 @@ async def test_organisers_see_scheduled_sent_failed_and_skipped_reminders(
     mail_settings = replace(settings, smtp=smtp_server.smtp_settings())
     event_id, session_id, (ana_id, ben_id) = await webinar_with_registrants(
         db, settings, "Ana Silva", "Ben Weber")
-    await register(db, await programme.get_event(db, event_id),
+    await make_registration(db, await programme.get_event(db, event_id),
                    await programme.get_session(db, session_id), "Late Luc",
                    now=MONDAY_10_CET - timedelta(hours=3))
     await db.commit()

@@ -28,12 +28,15 @@ from service.db.models import OutboxEmail, OutboxStatus
 from service.domain.reminders import NOTE_STARTED, prepare_reminders
 from service.settings import Settings
 from service.web import routes
-from tests.integration.reminder_builders import (
+from tests.factories import (
+    SOCIAL_ICT,
+    make_event,
+    make_registration,
+    make_session,
+)
+from tests.integration.mail_readers import (
     Sessionmaker,
     crowded_webinar,
-    make_event,
-    make_session,
-    register,
     reminders_of,
     subject_of,
 )
@@ -63,13 +66,13 @@ def mail_settings(settings: Settings, smtp_server: SmtpTestServer) -> Settings:
 
 async def two_sessions(db: AsyncSession, settings: Settings) -> None:
     """Ana in a session on Monday 09:00 CET, Ben in one on Monday 20:00 CET (webinar policy)."""
-    event = await make_event(db, settings)
+    event = await make_event(db, settings, SOCIAL_ICT)
     morning = await make_session(db, settings, event, starts_at="2026-10-26T09:00",
                                  ends_at="2026-10-26T10:00", title="Morning session")
     evening = await make_session(db, settings, event, starts_at="2026-10-26T20:00",
                                  ends_at="2026-10-26T21:00", title="Evening session")
-    await register(db, event, morning, "Ana Silva")
-    await register(db, event, evening, "Ben Weber")
+    await make_registration(db, event, morning, "Ana Silva")
+    await make_registration(db, event, evening, "Ben Weber")
     await db.commit()
 
 
@@ -154,11 +157,11 @@ async def test_jobs_drain_a_burst_in_one_run(
     db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
     smtp_server: SmtpTestServer,
 ) -> None:
-    event = await make_event(db, mail_settings)
+    event = await make_event(db, mail_settings, SOCIAL_ICT)
     session = await make_session(db, mail_settings, event, starts_at="2026-10-26T10:00",
                                  ends_at="2026-10-26T11:00")
     for number in range(25):
-        await register(db, event, session, f"Person{number:02d} Test")
+        await make_registration(db, event, session, f"Person{number:02d} Test")
     await db.commit()
     transport = SmtpTransport(mail_settings.smtp)
     context = JobContext(sessionmaker=db_sessionmaker, settings=mail_settings,

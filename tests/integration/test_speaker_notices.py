@@ -15,15 +15,18 @@ from service.db.models import AccessPurpose, Person
 from service.domain import programme
 from service.domain.access import find_access
 from service.settings import Settings
-from tests.integration.reminder_builders import (
+from tests.factories import (
     JOIN_URL,
-    Sessionmaker,
-    add_item,
-    calendar_of,
-    ical_lines,
+    SOCIAL_ICT,
+    make_agenda_item,
     make_event,
     make_person,
     make_session,
+)
+from tests.integration.mail_readers import (
+    Sessionmaker,
+    calendar_of,
+    ical_lines,
     outbox_messages,
     subject_of,
     text_of,
@@ -36,16 +39,16 @@ async def programme_with_speakers(
     db: AsyncSession, settings: Settings
 ) -> tuple[int, int, Person, Person]:
     """A webinar session with a talk by Carla (with Rudie as co-speaker); ids and people."""
-    event = await make_event(db, settings)
+    event = await make_event(db, settings, SOCIAL_ICT)
     session = await make_session(db, settings, event, starts_at="2026-10-26T10:00",
                                  ends_at="2026-10-26T11:30")
     carla = await make_person(db, "Carla Canal", "carla@barcelona.example.org",
                               organisation="Barcelona City Council")
     rudie = await make_person(db, "Rudie de Vries", None, organisation="Municipality of Haarlem")
-    item_id = await add_item(db, settings, session, "10:10", "10:40",
-                             "Facing market challenges", [carla, rudie], now=EDIT)
+    item = await make_agenda_item(db, settings, session, "10:10", "10:40",
+                                  "Facing market challenges", [carla, rudie], now=EDIT)
     await db.commit()
-    return session.id, item_id, carla, rudie
+    return session.id, item.id, carla, rudie
 
 
 async def test_an_assigned_speaker_gets_their_slot_with_an_invite_and_their_page(
@@ -169,7 +172,7 @@ async def test_deleting_the_item_or_cancelling_the_session_cancels_the_slot(
     session_id, item_id, carla, _ = await programme_with_speakers(db, settings)
     async with session_scope(db_sessionmaker) as work:
         session = await programme.get_session(work, session_id)
-        other = await add_item(work, settings, session, "10:40", "11:10", "Second talk", [carla],
+        other = await make_agenda_item(work, settings, session, "10:40", "11:10", "Second talk", [carla],
                                now=EDIT)
 
     async with session_scope(db_sessionmaker) as work:
@@ -194,20 +197,20 @@ async def test_deleting_the_item_or_cancelling_the_session_cancels_the_slot(
     assert text_of(cancelled).split("\n\n")[1] == (
         "The session has been cancelled. Your slot is cancelled:")
     assert sorted(ical_lines(calendar_of(cancelled)[1] or "", "UID", "SEQUENCE")) == [
-        "SEQUENCE:1", f"UID:agenda-item-{other}-speaker-1@events.test"]
+        "SEQUENCE:1", f"UID:agenda-item-{other.id}-speaker-1@events.test"]
 
 
 async def test_speakers_without_an_address_and_past_sessions_get_nothing(
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
-    event = await make_event(db, settings)
+    event = await make_event(db, settings, SOCIAL_ICT)
     session = await make_session(db, settings, event, starts_at="2026-10-26T10:00",
                                  ends_at="2026-10-26T11:30")
     rudie = await make_person(db, "Rudie de Vries", None)
     carla = await make_person(db, "Carla Canal", "carla@barcelona.example.org")
 
-    await add_item(db, settings, session, "10:00", "10:10", "Welcome", [rudie], now=EDIT)
-    await add_item(db, settings, session, "10:10", "10:40", "Too late", [carla],
+    await make_agenda_item(db, settings, session, "10:00", "10:10", "Welcome", [rudie], now=EDIT)
+    await make_agenda_item(db, settings, session, "10:10", "10:40", "Too late", [carla],
                    now=datetime(2026, 10, 27, 8, 0, tzinfo=UTC))
     await db.commit()
 

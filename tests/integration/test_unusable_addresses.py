@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import OutboxEmail, OutboxStatus, Registration
 from service.settings import Settings
+from tests.factories import (
+    make_event,
+)
 from tests.integration.test_registration import (
     Client,
     Headers,
     Sessionmaker,
-    make_event,
     outbox,
     register,
     statuses,

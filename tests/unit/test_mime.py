@@ -23,6 +23,7 @@ from notifications.message import (
 )
 from notifications.render import EmailTemplateError, RenderedEmail, render_email
 from service.settings import Settings, SmtpSettings
+from tests.factories import make_email_message
 
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 
@@ -63,17 +64,6 @@ def make_calendar(method: str = "REQUEST") -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode()
 
 
-def make_message(**overrides: object) -> EmailMessage:
-    values: dict[str, object] = {
-        "template": "test_message_to_anyone",
-        "to_address": "ana@example.org",
-        "to_name": "Ana Silva",
-        "context": {"recipient_name": "Ana Silva", "note": "See you online."},
-    }
-    values.update(overrides)
-    return EmailMessage(**values)  # type: ignore[arg-type]
-
-
 def compose(message: EmailMessage, message_id: str = "<fixed@events.procura.example.org>") -> bytes:
     rendered = render_email(message.template, message.context, message.language)
     return build_mime(message, rendered, settings=make_settings(), message_id=message_id, now=NOW)
@@ -101,7 +91,7 @@ def header_names(raw: bytes) -> list[str]:
 def test_invite_is_mixed_with_alternative_and_ics_attachment() -> None:
     calendar = make_calendar("REQUEST")
 
-    parsed = parse(compose(make_message(calendar=calendar, calendar_method="REQUEST")))
+    parsed = parse(compose(make_email_message(calendar=calendar, calendar_method="REQUEST")))
 
     assert parsed.get_content_type() == "multipart/mixed"
     assert content_types(parsed) == ["multipart/alternative", "text/calendar"]
@@ -121,7 +111,7 @@ def test_invite_is_mixed_with_alternative_and_ics_attachment() -> None:
 def test_cancellation_says_cancel_in_mime_and_calendar() -> None:
     calendar = make_calendar("CANCEL")
 
-    parsed = parse(compose(make_message(calendar=calendar, calendar_method="CANCEL")))
+    parsed = parse(compose(make_email_message(calendar=calendar, calendar_method="CANCEL")))
 
     calendars = [part for part in parsed.walk() if part.get_content_type() == "text/calendar"]
     assert [params(part)["method"] for part in calendars] == ["CANCEL", "CANCEL"]
@@ -135,7 +125,7 @@ def test_cancellation_says_cancel_in_mime_and_calendar() -> None:
 def test_calendar_keeps_its_crlf_line_ends() -> None:
     calendar = make_calendar()
 
-    raw = compose(make_message(calendar=calendar, calendar_method="REQUEST"))
+    raw = compose(make_email_message(calendar=calendar, calendar_method="REQUEST"))
 
     payloads = [
         part.get_payload(decode=True)
@@ -147,7 +137,7 @@ def test_calendar_keeps_its_crlf_line_ends() -> None:
 
 
 def test_message_without_calendar_is_plain_alternative() -> None:
-    parsed = parse(compose(make_message()))
+    parsed = parse(compose(make_email_message()))
 
     assert parsed.get_content_type() == "multipart/alternative"
     assert content_types(parsed) == ["text/plain", "text/html"]
@@ -157,7 +147,7 @@ def test_headers_one_recipient_stable_message_id_and_organiser_reply_to() -> Non
     settings = make_settings()
     message_id = make_message_id(settings)
 
-    raw = compose(make_message(), message_id=message_id)
+    raw = compose(make_email_message(), message_id=message_id)
     parsed = parse(raw)
 
     assert message_id.startswith("<") and message_id.endswith("@events.procura.example.org>")
@@ -191,7 +181,7 @@ def test_message_ids_are_fresh_per_message() -> None:
 
 
 def test_explicit_reply_to_replaces_organiser() -> None:
-    parsed = parse(compose(make_message(reply_to="Host City <host@city.example.org>")))
+    parsed = parse(compose(make_email_message(reply_to="Host City <host@city.example.org>")))
 
     assert parsed["Reply-To"] == "Host City <host@city.example.org>"
 
@@ -199,7 +189,7 @@ def test_explicit_reply_to_replaces_organiser() -> None:
 def test_header_injection_through_display_name_is_impossible() -> None:
     evil_name = "Eve\r\nBcc: evil@example.com"
 
-    raw = compose(make_message(to_name=evil_name))
+    raw = compose(make_email_message(to_name=evil_name))
     parsed = parse(raw)
 
     assert parsed["Bcc"] is None
@@ -222,11 +212,11 @@ def test_header_injection_through_display_name_is_impossible() -> None:
 )
 def test_recipient_address_must_be_exactly_one_mailbox(address: str) -> None:
     with pytest.raises(ValueError, match="address"):
-        compose(make_message(to_address=address))
+        compose(make_email_message(to_address=address))
 
 
 def test_non_ascii_name_is_encoded_and_reads_back() -> None:
-    raw = compose(make_message(to_name="Zoë Müller-Łukasiewicz"))
+    raw = compose(make_email_message(to_name="Zoë Müller-Łukasiewicz"))
 
     raw.decode("ascii")  # the whole message is 7-bit clean
     assert parse(raw)["To"] == "Zoë Müller-Łukasiewicz <ana@example.org>"
@@ -235,7 +225,7 @@ def test_non_ascii_name_is_encoded_and_reads_back() -> None:
 def test_html_in_a_name_is_escaped_in_html_and_kept_in_text() -> None:
     name = '<script>alert("x")</script> & Co'
 
-    parsed = parse(compose(make_message(context={"recipient_name": name, "note": "-"})))
+    parsed = parse(compose(make_email_message(context={"recipient_name": name, "note": "-"})))
 
     text_part, html_part = parsed.iter_parts()
     html = html_part.get_content()
@@ -312,16 +302,16 @@ def test_template_names_and_languages_are_checked(template: str, language: str) 
 
 def test_calendar_and_method_must_agree() -> None:
     with pytest.raises(ValueError, match="calendar and calendar_method go together"):
-        make_message(calendar=make_calendar())
+        make_email_message(calendar=make_calendar())
     with pytest.raises(ValueError, match="METHOD must be CANCEL"):
-        make_message(calendar=make_calendar("REQUEST"), calendar_method="CANCEL")
+        make_email_message(calendar=make_calendar("REQUEST"), calendar_method="CANCEL")
     with pytest.raises(ValueError, match="unsupported calendar method"):
-        make_message(calendar=make_calendar("PUBLISH"), calendar_method="PUBLISH")
+        make_email_message(calendar=make_calendar("PUBLISH"), calendar_method="PUBLISH")
 
 
 def test_message_context_is_a_read_only_copy() -> None:
     context = {"recipient_name": "Ana", "note": "first"}
-    message = make_message(context=context)
+    message = make_email_message(context=context)
 
     context["note"] = "changed"
 
@@ -332,7 +322,7 @@ def test_message_context_is_a_read_only_copy() -> None:
 
 
 def test_naive_now_is_refused() -> None:
-    message = make_message()
+    message = make_email_message()
     rendered = RenderedEmail(subject="S", text="t\n", html="<p>h</p>\n")
 
     with pytest.raises(ValueError, match="timezone-aware"):
@@ -366,7 +356,7 @@ def compose_with_subject(message: EmailMessage, subject: str) -> bytes:
     ],
 )
 def test_subject_round_trips_exactly(subject: str) -> None:
-    raw = compose_with_subject(make_message(), subject)
+    raw = compose_with_subject(make_email_message(), subject)
 
     raw.decode("ascii")
     head = raw.split(b"\r\n\r\n", 1)[0]
@@ -387,7 +377,7 @@ def test_subject_round_trips_exactly(subject: str) -> None:
     ],
 )
 def test_names_round_trip_in_every_address_header(name: str) -> None:
-    message = make_message(to_name=name, reply_to="Host <host@city.example.org>")
+    message = make_email_message(to_name=name, reply_to="Host <host@city.example.org>")
 
     raw = compose(message)
     parsed = parse(raw)
@@ -410,7 +400,7 @@ def test_names_round_trip_in_every_address_header(name: str) -> None:
 
 def test_every_part_round_trips() -> None:
     calendar = make_calendar()
-    message = make_message(to_name="Zoë", calendar=calendar, calendar_method="REQUEST")
+    message = make_email_message(to_name="Zoë", calendar=calendar, calendar_method="REQUEST")
     text = "Dear Zoë,\n\n" + "A long line with trailing space and = signs " * 5 + " \n-- \nBye\n"
     html = "<p>Ünïcødé &amp; 🎉</p>\n" + "<td style=\"x\">" * 30 + "\n"
     rendered = RenderedEmail(subject="Invitation — Zoë", text=text, html=html)
@@ -436,4 +426,4 @@ def test_every_part_round_trips() -> None:
 
 def test_subject_with_a_line_break_is_refused() -> None:
     with pytest.raises(ValueError, match="one line"):
-        compose_with_subject(make_message(), "Hello\r\nBcc: evil@example.com")
+        compose_with_subject(make_email_message(), "Hello\r\nBcc: evil@example.com")

@@ -1,0 +1,213 @@
+"""The builders every test uses: typed, made through the product's own functions.
+
+Events, sessions, agenda items and people go through `service.domain.programme`, so what
+follows each change (service.operations.consequences) runs as in production. A registrant
+made with `make_registration` is inserted directly with a confirmed place (plus its
+reminders), for tests about what happens after registering; tests about registering itself
+go through the API or the form.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.message import EmailMessage
+from service.clock import utc_now
+from service.db.models import (
+    AgendaItem,
+    Enrolment,
+    EnrolmentStatus,
+    Event,
+    EventKind,
+    OrganisationKind,
+    Person,
+    Registration,
+    RegistrationStatus,
+    Session,
+    SessionMode,
+)
+from service.domain import programme, reminders
+from service.settings import Settings
+
+BRUSSELS = "Europe/Brussels"
+# Built long before the sessions; tests about time pass their own `now` on from here.
+BUILT_AT = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+JOIN_URL = "https://meet.example.org/procura-social-ict"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    title: str
+    starts_at: str  # wall time in the event's zone, or ISO 8601 with an offset
+    ends_at: str
+    mode: SessionMode = SessionMode.ONLINE
+    capacity: int | None = None
+    join_url: str | None = None
+
+
+WINTER = SessionSpec("Social criteria in ICT tenders", "2035-11-12T10:00", "2035-11-12T11:45",
+                     join_url="https://meet.example.org/room-one")
+SPRING = SessionSpec("Contract management", "2036-04-10T10:00", "2036-04-10T11:30",
+                     join_url="https://meet.example.org/room-two")
+VISIT = SessionSpec("Study visit day", "2035-09-18T09:00", "2035-09-18T17:00",
+                    mode=SessionMode.IN_PERSON)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event as a test wants it; the defaults are a published two-session series."""
+
+    slug: str = "fair-ict-webinars"
+    title: str = "Fair ICT procurement webinars"
+    kind: EventKind = EventKind.WEBINAR_SERIES
+    sessions: tuple[SessionSpec, ...] = (WINTER, SPRING)
+    capacity: int | None = None
+    is_approval_required: bool = False
+    allows_session_choice: bool = False
+    contact_email: str = "events@procura.example.org"
+    reminder_offsets_minutes: list[int] | None = None
+    # Any other field of `programme.EventCreate` (venue_name, timezone, ...).
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    publish: bool = True
+    commit: bool = True
+    now: datetime | None = None  # None: the clock's now
+
+
+# The reminder, notice and scheduler tests' webinar: a draft with no sessions yet, built
+# long before the sessions they add, in the caller's transaction.
+SOCIAL_ICT = EventSpec(
+    slug="social-ict", title="Socially responsible ICT procurement", sessions=(),
+    contact_email="procurement@iclei.example.org", publish=False, commit=False, now=BUILT_AT,
+)
+
+_SPEC_FIELDS = {f.name for f in fields(EventSpec)}
+
+
+async def make_event(db: AsyncSession, settings: Settings, spec: EventSpec = EventSpec(),
+                     **overrides: Any) -> Event:
+    """An event built through the programme's own functions; `overrides` replace fields of
+    `spec`, and any other keyword is a field of `programme.EventCreate`."""
+    known = {k: v for k, v in overrides.items() if k in _SPEC_FIELDS}
+    extra = {**spec.extra, **known.pop("extra", {}),
+             **{k: v for k, v in overrides.items() if k not in _SPEC_FIELDS}}
+    spec = replace(spec, **known, extra=extra)
+    now = spec.now or utc_now()
+    event = await programme.create_event(
+        db,
+        programme.EventCreate(
+            kind=spec.kind, title=spec.title, slug=spec.slug, capacity=spec.capacity,
+            is_approval_required=spec.is_approval_required,
+            allows_session_choice=spec.allows_session_choice,
+            contact_email=spec.contact_email,
+            reminder_offsets_minutes=spec.reminder_offsets_minutes, **spec.extra,
+        ),
+        now=now,
+    )
+    for session in spec.sessions:
+        await make_session(db, settings, event, starts_at=session.starts_at,
+                           ends_at=session.ends_at, title=session.title, mode=session.mode,
+                           join_url=session.join_url, capacity=session.capacity, now=now)
+    if spec.publish:
+        await programme.publish_event(db, event.id, now=now)
+    event = await programme.get_event(db, event.id)
+    if spec.commit:
+        await db.commit()
+    return event
+
+
+async def make_session(
+    db: AsyncSession, settings: Settings, event: Event, *, starts_at: str, ends_at: str,
+    title: str = "Keeping social criteria alive", mode: SessionMode = SessionMode.ONLINE,
+    join_url: str | None = JOIN_URL, capacity: int | None = None, now: datetime = BUILT_AT,
+) -> Session:
+    return await programme.add_session(
+        db, event.id,
+        programme.SessionCreate(title=title, starts_at=starts_at, ends_at=ends_at, mode=mode,
+                                join_url=join_url, capacity=capacity),
+        now=now, settings=settings,
+    )
+
+
+async def make_person(
+    db: AsyncSession, name: str, email_address: str | None, *, organisation: str | None = None,
+    now: datetime = BUILT_AT,
+) -> Person:
+    organisation_id = None
+    if organisation is not None:
+        found = await programme.find_or_create_organisation(
+            db, name=organisation, kind=OrganisationKind.PUBLIC_AUTHORITY, now=now)
+        organisation_id = found.id
+    return await programme.create_person(
+        db, programme.PersonCreate(name=name, email=email_address,
+                                   organisation_id=organisation_id), now=now)
+
+
+async def make_agenda_item(
+    db: AsyncSession, settings: Settings, session: Session, start: str, end: str, title: str,
+    speakers: Sequence[Person] = (), *, now: datetime = BUILT_AT,
+) -> AgendaItem:
+    return await programme.add_agenda_item(
+        db, session.id,
+        programme.AgendaItemCreate(
+            starts_at=start, ends_at=end, title=title,
+            speakers=[programme.SpeakerRef(person_id=p.id) for p in speakers]),
+        now=now, settings=settings,
+    )
+
+
+async def make_registration(
+    db: AsyncSession, event: Event, session: Session | None, name: str, *,
+    email_address: str | None = None,
+    status: RegistrationStatus = RegistrationStatus.CONFIRMED,
+    enrolment: EnrolmentStatus = EnrolmentStatus.CONFIRMED, now: datetime = BUILT_AT,
+) -> Registration:
+    """A registrant with a place in `session` (or in no session), as the registration code
+    leaves them; the address defaults to first-name@<event slug>.example.org."""
+    address = email_address or f"{name.split()[0].lower()}@{event.slug}.example.org"
+    registration = Registration(
+        event_id=event.id, status=status, name=name, email=address,
+        email_normalised=address, consent_at=now, created_at=now, updated_at=now,
+    )
+    db.add(registration)
+    await db.flush()
+    if session is None:
+        return registration
+    db.add(Enrolment(registration_id=registration.id, session_id=session.id, status=enrolment,
+                     created_at=now, updated_at=now))
+    await db.flush()
+    if enrolment == EnrolmentStatus.CONFIRMED:
+        # What follows a confirmed place (service.operations.consequences).
+        await reminders.plan_reminders_for_enrolment(db, registration, session, event, now=now)
+    return registration
+
+
+def registration_form(name: str = "Ana Silva", email_address: str = "ana.silva@lisboa.example.pt",
+                      **overrides: Any) -> dict[str, Any]:
+    """What a procurer sends to register (the JSON API's body)."""
+    return {"name": name, "email": email_address, "consent": True,
+            "organisation_name": "Câmara Municipal de Lisboa",
+            "organisation_kind": "public_authority", "country": "PT",
+            "job_title": "Procurement officer", **overrides}
+
+
+def make_email_message(to_address: str = "ana@example.org", name: str = "Ana Silva", *,
+                       note: str = "See you online.", **overrides: Any) -> EmailMessage:
+    """A plain one-recipient email on the test template (no event behind it)."""
+    values: dict[str, Any] = {
+        "template": "test_message_to_anyone", "to_address": to_address, "to_name": name,
+        "context": {"recipient_name": name, "note": note}, **overrides}
+    return EmailMessage(**values)
