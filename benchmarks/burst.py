@@ -221,6 +221,8 @@ class Received:
     events_per_invite: Counter[int]
     duplicates: int  # registrants with more than one confirmation accepted
     missing: int  # confirmed registrants whose confirmation was not accepted
+    # Where the missing registrants' confirmations stand in the outbox (status, last error).
+    missing_states: Counter[str]
     last_confirmation_at: float | None  # when the last registrant's first one was accepted
     first_confirmation_at: float | None
     raws: list[tuple[str, bytes]]  # (recipient, message) of each accepted confirmation
@@ -244,7 +246,8 @@ async def examine(url: str, accepted: list[tuple[float, str]]) -> Received:
                     Registration.status == RegistrationStatus.CONFIRMED))}
             rows = {row[0]: row for row in await db.execute(
                 select(OutboxEmail.message_id, OutboxEmail.template, OutboxEmail.to_address,
-                       OutboxEmail.raw_message).order_by(OutboxEmail.id))}
+                       OutboxEmail.raw_message, OutboxEmail.status, OutboxEmail.attempts,
+                       OutboxEmail.last_error).order_by(OutboxEmail.id))}
     finally:
         await engine.dispose()
     per_recipient: Counter[str] = Counter()
@@ -271,11 +274,18 @@ async def examine(url: str, accepted: list[tuple[float, str]]) -> Received:
             invites += 1
             events[calendars[0].count(b"BEGIN:VEVENT")] += 1
     reached = [first_at[r] for r in registrants if r in first_at]
+    missing = registrants - set(per_recipient)
+    missing_states = Counter(
+        f"{row[4]} after {row[5]} attempts" + (f" ({row[6][:120]})" if row[6] else "")
+        for row in rows.values() if row[1] == CONFIRMATION and row[2].lower() in missing)
+    with_row = {row[2].lower() for row in rows.values() if row[1] == CONFIRMATION}
+    if missing - with_row:
+        missing_states["no confirmation in the outbox"] = len(missing - with_row)
     return Received(
         registrants=len(registrants), confirmations=sum(per_recipient.values()),
         other_messages=other, invites=invites, calendar_parts=parts, events_per_invite=events,
         duplicates=sum(1 for n in per_recipient.values() if n > 1),
-        missing=len(registrants - set(per_recipient)),
+        missing=len(missing), missing_states=missing_states,
         last_confirmation_at=max(reached) if reached else None,
         first_confirmation_at=min(first_at.values()) if first_at else None, raws=raws,
     )
@@ -388,6 +398,8 @@ def report(backend: str, args: argparse.Namespace, burst: Burst, received: Recei
     print(f"  per registrant: {received.registrants} confirmed registrants, each exactly one "
           f"confirmation: {'yes' if exact else 'NO'} (duplicates {received.duplicates}, "
           f"missing {received.missing})")
+    if received.missing_states:
+        print(f"  the missing confirmations in the outbox: {dict(received.missing_states)}")
     return {
         "timed_out": burst.timed_out,
         "registrations": load.get("requests"), "outcomes": load.get("outcomes"),
@@ -404,7 +416,7 @@ def report(backend: str, args: argparse.Namespace, burst: Burst, received: Recei
         "confirmations": received.confirmations, "invites": received.invites,
         "calendar_parts": received.calendar_parts, "other_messages": received.other_messages,
         "registrants": received.registrants, "duplicates": received.duplicates,
-        "missing": received.missing,
+        "missing": received.missing, "missing_states": dict(received.missing_states),
     }
 
 
