@@ -28,7 +28,7 @@ from notifications.transport import MailTransport
 from service.clock import utc_now
 from service.db.engine import session_scope
 from service.domain.notices.changes import process_due_change_notices
-from service.domain.registration import compose_welcome_emails
+from service.domain.registration import compose_welcome_emails, expire_unconfirmed_registrations
 from service.domain.reminders import prepare_reminders
 from service.settings import Settings
 
@@ -55,6 +55,7 @@ class JobContext:
     reminder_batch: int = 50
     notice_batch: int = 1
     compose_batch: int = 50
+    expiry_batch: int = 50
     # Claims of emails to send: the next is made while the last one is being sent.
     email_batch: int = 100
     stopping: bool = False
@@ -97,6 +98,13 @@ async def job_compose_welcome_emails(context: JobContext) -> int:
         db, now=utc_now(), settings=context.settings, batch_size=batch))
 
 
+async def job_expire_unconfirmed_registrations(context: JobContext) -> int:
+    """Registrations whose address was not confirmed in time are deleted with their data."""
+    batch = context.expiry_batch
+    return await _drain(context, batch, lambda db: expire_unconfirmed_registrations(
+        db, now=utc_now(), batch_size=batch))
+
+
 async def job_send_due_change_notices(context: JobContext) -> int:
     """Change notices whose coalescing window has passed go to the session's registrants."""
     batch = context.notice_batch
@@ -134,5 +142,6 @@ JOBS: tuple[tuple[str, Job, float], ...] = (
     ("compose_welcome_emails", job_compose_welcome_emails, 1.0),
     ("prepare_reminders", job_prepare_reminders, 1.0),
     ("send_due_change_notices", job_send_due_change_notices, 2.0),
+    ("expire_unconfirmed_registrations", job_expire_unconfirmed_registrations, 2.0),
     ("deliver_outbox", job_deliver_outbox, DELIVERY_INTERVAL),
 )

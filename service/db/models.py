@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -67,6 +68,13 @@ class SessionMode(enum.StrEnum):
     HYBRID = "hybrid"
 
 
+class Attendance(enum.StrEnum):
+    """How a registrant of a hybrid event takes part."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+
+
 class SessionStatus(enum.StrEnum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
@@ -91,6 +99,9 @@ class RegistrationStatus(enum.StrEnum):
     WAITING = "waiting"  # on the event's waiting list
     DECLINED = "declined"
     CANCELLED = "cancelled"
+    # Recorded, but the address is not confirmed yet (events that ask for it): holds no
+    # place and no position, and nobody is emailed but the address, once, to confirm it.
+    UNCONFIRMED = "unconfirmed"
 
 
 class EnrolmentStatus(enum.StrEnum):
@@ -130,6 +141,8 @@ class AccessPurpose(enum.StrEnum):
     SPEAKER_PAGE = "speaker_page"
     SPEAKER_FEED = "speaker_feed"
     ORGANISER_FEED = "organiser_feed"
+    # The single-use link that confirms a registrant's address (events that ask for it).
+    ADDRESS_CONFIRMATION = "address_confirmation"
 
 
 def _enum(kind: type[enum.Enum], length: int = 32) -> Any:
@@ -193,6 +206,8 @@ class Event(Base):
     capacity: Mapped[int | None] = mapped_column(Integer)
     is_approval_required: Mapped[bool] = mapped_column(Boolean, default=False)
     allows_session_choice: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Double opt-in: a registration counts only once its address is confirmed by a link.
+    is_address_confirmation_required: Mapped[bool] = mapped_column(Boolean, default=False)
     venue_name: Mapped[str | None] = mapped_column(String(200))
     venue_address: Mapped[str | None] = mapped_column(String(300))
     venue_city: Mapped[str | None] = mapped_column(String(120))
@@ -314,6 +329,10 @@ class Registration(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "email_normalised"),
         Index("ix_registrations_event_status", "event_id", "status", "id"),
+        # Only unconfirmed rows are in it: the expiry job's lookup costs other rows nothing.
+        Index("ix_registrations_unconfirmed_expiry", "confirmation_expires_at",
+              sqlite_where=text("status = 'unconfirmed'"),
+              postgresql_where=text("status = 'unconfirmed'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -332,11 +351,17 @@ class Registration(Base):
     company: Mapped[str | None] = mapped_column(String(200))
     sector: Mapped[str | None] = mapped_column(String(200))
     offer_note: Mapped[str | None] = mapped_column(Text)
+    # Hybrid events: in person or online, as the registrant chose (None for other events).
+    attendance: Mapped[Attendance | None] = mapped_column(_enum(Attendance))
     is_whole_event: Mapped[bool] = mapped_column(Boolean, default=True)
     # Arrival order on the event's waiting list (None when not waiting).
     waiting_since: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # When the registrant followed the emailed link (events that ask for it).
+    address_confirmed_at: Mapped[datetime | None]
+    # While unconfirmed: when the link lapses and the registration is deleted with it.
+    confirmation_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.engine import table_of
@@ -146,6 +146,30 @@ async def find_access(db: AsyncSession, purpose: AccessPurpose, token: str) -> A
             AccessToken.purpose == purpose,
             AccessToken.revoked_at.is_(None),
         )
+    )
+
+
+async def find_issued_access(db: AsyncSession, purpose: AccessPurpose, token: str
+                             ) -> AccessToken | None:
+    """The access row for a presented token, live or revoked: for single-use links, whose
+    page tells "used already" or "replaced by a newer one" from "unknown"."""
+    if not token or len(token) > 100:
+        return None
+    return await db.scalar(
+        select(AccessToken).where(AccessToken.token_hash == _hash(token),
+                                  AccessToken.purpose == purpose)
+    )
+
+
+async def revoke_registration_tokens(db: AsyncSession, purpose: AccessPurpose,
+                                     registration_id: int, *, now: datetime) -> None:
+    """Every live token of `purpose` for the registration stops working."""
+    await db.execute(
+        update(AccessToken)
+        .where(AccessToken.purpose == purpose, AccessToken.registration_id == registration_id,
+               AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
     )
 
 

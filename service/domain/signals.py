@@ -77,8 +77,16 @@ class ReminderPolicyChanged:
     event: Event
 
 
+@dataclass(frozen=True)
+class RegistrantRenamed:
+    """A registrant changed the name their emails are addressed to."""
+
+    registration: Registration
+
+
 Signal = (SessionAdded | SessionChanged | AgendaChanged | SpeakerDetailsChanged | PlacesAdded
-          | EnrolmentConfirmed | RegistrationsPlaced | EnrolmentEnded | ReminderPolicyChanged)
+          | EnrolmentConfirmed | RegistrationsPlaced | EnrolmentEnded | ReminderPolicyChanged
+          | RegistrantRenamed)
 S = TypeVar("S")
 Handler = Callable[[AsyncSession, Any, datetime, Settings], Awaitable[None]]
 

@@ -1,6 +1,7 @@
 """Agenda times: wall-clock input in an event's zone becomes an exact UTC instant, and back.
 
-Organisers write "2020-11-09T10:10" meaning Brussels time. Times that do not exist (the
+Organisers write "2020-11-09T10:10" meaning that time in the event's zone (Brussels time for
+an event in Europe/Brussels). Times that do not exist (the
 spring-forward gap) or exist twice (the autumn fold) are refused rather than guessed,
 because different calendar apps would each guess differently.
 """

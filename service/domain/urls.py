@@ -18,6 +18,11 @@ def registration_form_url(settings: Settings, slug: str) -> str:
     return f"{settings.public_base_url}/events/{slug}/register"
 
 
+def address_confirmation_url(settings: Settings, slug: str, token: str) -> str:
+    """The single-use link that confirms a registrant's address (it shows a button to press)."""
+    return f"{settings.public_base_url}/events/{slug}/confirm/{token}"
+
+
 def manage_url(settings: Settings, token: str) -> str:
     """A registrant's private page."""
     return f"{settings.public_base_url}/registrations/{token}"

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from service.db.models import (
     AgendaItemKind,
+    Attendance,
     EnrolmentStatus,
     EventKind,
     OrganisationKind,
@@ -69,11 +70,21 @@ STATUS_LABELS: dict[RegistrationStatus, str] = {
     RegistrationStatus.WAITING: "On the waiting list",
     RegistrationStatus.DECLINED: "Not accepted",
     RegistrationStatus.CANCELLED: "Cancelled",
+    RegistrationStatus.UNCONFIRMED: "Address not confirmed yet",
 }
 ENROLMENT_LABELS: dict[EnrolmentStatus, str] = {
     EnrolmentStatus.CONFIRMED: "Confirmed",
     EnrolmentStatus.WAITING: "Waiting list",
     EnrolmentStatus.CANCELLED: "Cancelled",
+}
+ATTENDANCE_LABELS: dict[Attendance, str] = {
+    Attendance.IN_PERSON: "In person",
+    Attendance.ONLINE: "Online",
+}
+# How a person takes part in a Meet-your-Buyer dialogue (stored as their organisation's kind).
+DIALOGUE_ROLE_LABELS: dict[OrganisationKind, str] = {
+    OrganisationKind.SUPPLIER: "I am a supplier",
+    OrganisationKind.PUBLIC_AUTHORITY: "I am a public buyer",
 }
 VENUE_TO_BE_CONFIRMED = "In person (the organisers will confirm the venue)"
 
@@ -116,8 +127,13 @@ def date_range_text(first: date, last: date) -> str:
     return f"{first.day}–{last.day} {month_name(last.month)} {last.year}"
 
 
-def zone_label(zone_name: str) -> str:
-    """"Europe/Brussels" → "Brussels time"."""
+def zone_label(zone_name: str, city: str | None = None) -> str:
+    """What an event's times are, named after its city where it has one ("Zurich time",
+    "Haarlem time" for Europe/Amsterdam), else after its zone ("Europe/Brussels" →
+    "Brussels time"). Never a fixed name: every event is labelled with its own zone."""
+    place = " ".join((city or "").split())
+    if place:
+        return f"{place} time"
     return zone_name.rsplit("/", 1)[-1].replace("_", " ") + " time"
 
 

@@ -72,6 +72,13 @@ async def after_speaker_details_changed(db: AsyncSession, fact: signals.SpeakerD
         db, now=now, person_id=fact.person_id, organisation_id=fact.organisation_id)
 
 
+async def after_registrant_renamed(db: AsyncSession, fact: signals.RegistrantRenamed,
+                                  now: datetime, settings: Settings) -> None:
+    """Reminders are addressed by name: prepared ones are composed again."""
+    await reminders.refresh_prepared_reminders_for_registration(
+        db, fact.registration.id, now=now)
+
+
 async def after_places_added(db: AsyncSession, fact: signals.PlacesAdded, now: datetime,
                              settings: Settings) -> None:
     """An organiser raised (or lifted) a limit on places: people waiting move up."""
@@ -117,3 +124,4 @@ def wire() -> None:
     signals.subscribe(signals.RegistrationsPlaced, after_registrations_placed)
     signals.subscribe(signals.EnrolmentEnded, after_enrolment_ended)
     signals.subscribe(signals.ReminderPolicyChanged, after_reminder_policy_changed)
+    signals.subscribe(signals.RegistrantRenamed, after_registrant_renamed)

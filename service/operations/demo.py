@@ -27,7 +27,7 @@ MAKE_ICT_FAIR_SLUG = "make-ict-fair-webinar-series-2020"
 
 @dataclass(frozen=True)
 class Item:
-    start: str  # HH:MM, Brussels time, on the session's day
+    start: str  # HH:MM in the event's zone, on the session's day
     end: str
     title: str
     kind: AgendaItemKind
@@ -59,6 +59,7 @@ class DemoEvent:
     allows_session_choice: bool = False
     venue: tuple[str, str, str, str] | None = None  # name, address, city, country
     is_sample_data: bool = False
+    timezone: str = "Europe/Brussels"  # the zone of the event's place, its agenda's times
 
 
 ICLEI = "ICLEI Local Governments for Sustainability"
@@ -186,6 +187,7 @@ SAMPLES = (
         capacity=12,
         is_approval_required=True,
         venue=("Amtshaus III", "Lindenhofstrasse 21", "Zurich", "CH"),
+        timezone="Europe/Zurich",
         is_sample_data=True,
         sessions=(
             DemoSession(
@@ -216,6 +218,7 @@ SAMPLES = (
         host=("Municipality of Haarlem", OrganisationKind.PUBLIC_AUTHORITY, "NL"),
         capacity=30,
         venue=("Stadhuis Haarlem", "Grote Markt 2", "Haarlem", "NL"),
+        timezone="Europe/Amsterdam",
         is_sample_data=True,
         sessions=(
             DemoSession(
@@ -306,7 +309,7 @@ async def _load_event(db: AsyncSession, demo: DemoEvent, *, now: datetime,
             allows_session_choice=demo.allows_session_choice,
             is_sample_data=demo.is_sample_data, contact_email=settings.organiser_email,
             venue_name=venue_name, venue_address=venue_address, venue_city=venue_city,
-            venue_country=venue_country,
+            venue_country=venue_country, timezone=demo.timezone,
         ),
         now=now,
     )

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post, put
+from litestar import Controller, Response, get, patch, post, put
 from litestar.params import JSONBody, PathParameter, QueryParameter
+from msgspec import UNSET
 
 from service.clock import utc_now
 from service.db.models import (
@@ -37,12 +38,14 @@ from service.web.params import DbSession, IdParam, RegistrationDeskDep, Settings
 from service.web.presenters import time_out
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+LINK_SENT = ("If this address is registered for this event, its private link is on its way to "
+             "it.")
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
     "id", "status", "waiting_position", "name", "email", "organisation", "organisation_kind",
     "country", "job_title", "access_note", "company", "sector", "offer_note", "whole_event",
     "confirmed_sessions", "waiting_sessions", "consent_at", "registered_at", "decided_at",
-    "cancelled_at",
+    "cancelled_at", "attendance",
 )
 
 
@@ -59,6 +62,15 @@ def _by_start(registration: Registration) -> list[Enrolment]:
 
 def receipt_out(outcome: registrations.RegistrationOutcome, slug: str,
                 settings: Settings) -> rs.RegistrationReceiptOut:
+    if outcome.registration.status == RegistrationStatus.UNCONFIRMED:
+        # The same answer whether the address asked just now or before: it reveals nothing.
+        return rs.RegistrationReceiptOut(
+            is_new=True, event_slug=slug,
+            detail="Check your inbox: we sent a link to confirm your email address. Your "
+            "registration counts once you have confirmed it, within 48 hours.",
+            status=RegistrationStatus.UNCONFIRMED, waiting_position=None, sessions=[],
+            manage_url=None,
+        )
     if not outcome.is_new:
         return rs.RegistrationReceiptOut(
             is_new=False, event_slug=slug,
@@ -139,6 +151,7 @@ def _registrant_fields(registration: Registration, position: int | None) -> dict
         "company": registration.company,
         "sector": registration.sector,
         "offer_note": registration.offer_note,
+        "attendance": registration.attendance,
         "is_whole_event": registration.is_whole_event,
         "consent_at": iso_utc(registration.consent_at),
     }
@@ -151,6 +164,8 @@ def organiser_registration_out(registration: Registration, position: int | None
         event_id=registration.event_id,
         **_registrant_fields(registration, position),
         waiting_since=_iso(registration.waiting_since),
+        address_confirmed_at=_iso(registration.address_confirmed_at),
+        confirmation_expires_at=_iso(registration.confirmation_expires_at),
         decided_at=_iso(registration.decided_at),
         cancelled_at=_iso(registration.cancelled_at),
         created_at=iso_utc(registration.created_at),
@@ -207,6 +222,7 @@ def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -
             confirmed, waiting,
             iso_utc(registration.consent_at), iso_utc(registration.created_at),
             _iso(registration.decided_at) or "", _iso(registration.cancelled_at) or "",
+            str(registration.attendance or ""),
         ]
         writer.writerow([neutralise_cell(cell) for cell in cells])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -228,17 +244,35 @@ class RegistrationController(Controller):
         data: JSONBody[rs.RegistrationCreate],
     ) -> Response[rs.RegistrationReceiptOut]:
         """Register for a published event (no account needed). 201 when new; 200 when the
-        address is registered already, and then nothing is sent and no link is returned."""
+        address is registered already, and then nothing is sent and no link is returned.
+        202 (`status` "unconfirmed") where the event asks registrants to confirm their
+        address: only a link to confirm it is emailed, and nothing counts until then."""
         form = registrations.RegistrationForm(
             name=data.name, email=data.email, consent=data.consent,
             organisation_name=data.organisation_name, organisation_kind=data.organisation_kind,
             country=data.country, job_title=data.job_title, access_note=data.access_note,
             company=data.company, sector=data.sector, offer_note=data.offer_note,
             session_ids=tuple(data.session_ids) if data.session_ids is not None else None,
+            attendance=data.attendance,
         )
         outcome = await registration_desk.register(slug, form)
-        return Response(receipt_out(outcome, slug, settings),
-                        status_code=201 if outcome.is_new else 200, headers=PRIVATE)
+        status_code = 201 if outcome.is_new else 200
+        if outcome.registration.status == RegistrationStatus.UNCONFIRMED:
+            status_code = 202
+        return Response(receipt_out(outcome, slug, settings), status_code=status_code,
+                        headers=PRIVATE)
+
+    @post("/events/{slug:str}/registrations/link", status_code=202)
+    async def send_link(
+        self, db_session: DbSession, settings: SettingsDep, slug: SlugParam,
+        data: JSONBody[rs.LinkRequestIn],
+    ) -> Response[rs.LinkRequestOut]:
+        """Email the private link of the registration under this address again, to that
+        address only. The answer is the same whether or not the address is registered, and
+        each registration gets a few such emails a day at most."""
+        await registrations.send_registration_link(db_session, slug, data.email, now=utc_now(),
+                                                   settings=settings)
+        return Response(rs.LinkRequestOut(detail=LINK_SENT), status_code=202, headers=PRIVATE)
 
     async def _present(self, db_session: DbSession, settings: Settings, token: str,
                        registration: Registration) -> Response[rs.RegistrationOut]:
@@ -256,6 +290,22 @@ class RegistrationController(Controller):
     ) -> Response[rs.RegistrationOut]:
         """The registrant's own registration, through their private link."""
         registration = await registrations.find_registration_by_token(db_session, token)
+        return await self._present(db_session, settings, token, registration)
+
+    @patch("/registrations/{token:str}")
+    async def change_details(
+        self, db_session: DbSession, settings: SettingsDep, token: TokenParam,
+        data: JSONBody[rs.DetailsIn],
+    ) -> Response[rs.RegistrationOut]:
+        """Change the registrant's own details (name, organisation, job title, notes, a
+        supplier's offer, in person or online), checked like the form: every error at once,
+        nothing changed on error."""
+        found = await registrations.find_registration_by_token(db_session, token)
+        changes = registrations.DetailsChange(**{
+            name: getattr(data, name) for name in data.__struct_fields__
+            if getattr(data, name) is not UNSET})
+        registration = await registrations.change_registrant_details(
+            db_session, found.id, changes, now=utc_now(), settings=settings)
         return await self._present(db_session, settings, token, registration)
 
     @put("/registrations/{token:str}/sessions")
@@ -312,6 +362,8 @@ class OrganiserRegistrationController(Controller):
         status: Annotated[RegistrationStatus | None, QueryParameter()] = None,
         session_id: Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)] = None,
     ) -> list[rs.OrganiserRegistrationOut]:
+        """The event's registrations in arrival order. Addresses not confirmed yet (events
+        that ask for it) are listed only with `status=unconfirmed`: they hold no place."""
         rows = await registrations.list_registrations(
             db_session, event_id, status=status, session_id=session_id
         )

@@ -54,7 +54,8 @@ def _json(status: int, detail: str, errors: list[dict[str, Any]],
 
 def domain_error_handler(_: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
     status = next((code for kind, code in _STATUS_FOR.items() if isinstance(error, kind)), 400)
-    return _json(status, error.message, [{"field": error.field, "message": error.message}])
+    return _json(status, error.message,
+                 [{"field": e.field, "message": e.message} for e in error.errors])
 
 
 def _field_from_message(message: str) -> tuple[str | None, str]:

@@ -1,7 +1,8 @@
 """What the public pages show, built from the models: plain frozen view objects for templates.
 
-Times are turned into the event's wall-clock time here (with CET/CEST), never in templates,
-and each carries its UTC instant so the page script can add the visitor's own time. Only
+Times are turned into the event's wall-clock time here (with its zone's abbreviation, such
+as CET/CEST, and labelled with the event's own zone and city), never in templates, and each
+carries its UTC instant so the page script can add the visitor's own time. Only
 public fields are copied into the public views: join links and email addresses appear only
 in the views of the private pages (manage page, speaker page), and only where the reader
 is entitled to them.
@@ -31,7 +32,7 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain import urls
+from service.domain import programme, urls
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import google_calendar_link, outlook_calendar_link
 from service.domain.registration import closed_reason
@@ -353,6 +354,8 @@ class EventView:
     is_sample_data: bool
     is_approval_required: bool
     allows_session_choice: bool
+    offers_session_choice: bool
+    is_hybrid: bool
     availability: Availability
     closed_reason: str | None
     sessions: tuple[SessionView, ...]
@@ -391,7 +394,7 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
         description=paragraphs(event.description),
         dates=card.dates,
         zone=event.timezone,
-        zone_label=zone_label(event.timezone),
+        zone_label=zone_label(event.timezone, event.venue_city),
         abbreviations="/".join(abbreviations),
         host=card.host,
         venue=VenueView(
@@ -405,6 +408,8 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
         is_sample_data=event.is_sample_data,
         is_approval_required=event.is_approval_required,
         allows_session_choice=event.allows_session_choice,
+        offers_session_choice=programme.offers_session_choice(event),
+        is_hybrid=programme.is_hybrid(event),
         availability=card.availability,
         closed_reason=registration_state(event, now),
         sessions=tuple(session_view(s, event, settings, enrolments) for s in event.sessions),

@@ -4,8 +4,9 @@ Thin controllers: parse the request, call one domain function, render a template
 objects from `service.web.page_views`. Every form works without JavaScript and carries a
 signed double-submit CSRF token (a random cookie plus its HMAC under the secret key in a
 hidden field); the registration form also has a honeypot field and a per-client rate limit.
-Domain errors come back as messages next to the field at fault, never as JSON. An unknown
-event, manage link or speaker link gets the same plain 404 page, which reveals nothing.
+Every error of a form comes back at once (the page's checks and the domain's), beside its
+field and in an error summary that takes the focus, never as JSON. An unknown event, manage
+link or speaker link gets the same plain 404 page, which reveals nothing.
 Private links carry tokens in their path: nothing here logs a path.
 """
 
@@ -36,11 +37,13 @@ from litestar.status_codes import (
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
+from msgspec import UNSET
 from sqlalchemy.exc import IntegrityError
 
 from service.clock import utc_now
 from service.db.models import (
     AccessPurpose,
+    Attendance,
     EnrolmentStatus,
     Event,
     EventKind,
@@ -52,7 +55,13 @@ from service.db.models import (
     SessionStatus,
 )
 from service.domain import access, programme, registration, wording
-from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from service.domain.errors import (
+    ConflictError,
+    DomainError,
+    FieldError,
+    InvalidInputError,
+    NotFoundError,
+)
 from service.settings import Settings
 from service.web import page_views as views
 from service.web.countries import COUNTRIES, COUNTRY_NAMES
@@ -69,9 +78,20 @@ _NONCE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 REGISTRATION_POSTS_PER_WINDOW = 10
 RATE_WINDOW = timedelta(minutes=1)
 _LIMITER_STATE_KEY = "registration_rate_limiter"
+# Asking for one's private link again: few per client, so the form cannot probe addresses.
+LINK_POSTS_PER_WINDOW = 5
+LINK_RATE_WINDOW = timedelta(minutes=10)
+_LINK_LIMITER_STATE_KEY = "link_rate_limiter"
 
 TEXT_FIELDS = ("name", "email", "organisation_name", "organisation_kind", "country",
-               "job_title", "access_note", "company", "sector", "offer_note")
+               "job_title", "access_note", "company", "sector", "offer_note", "attendance")
+# What a registrant may change on their private page (see registration.DetailsChange).
+DETAIL_FIELDS = ("name", "organisation_name", "job_title", "sector", "offer_note",
+                 "attendance", "access_note")
+# The order of the fields on the forms: the error summary lists errors in it.
+FIELD_ORDER = ("organisation_kind", "name", "email", "job_title", "organisation_name",
+               "country", "company", "sector", "offer_note", "session_ids", "attendance",
+               "access_note", "consent")
 _FIELD_LIMITS = {"access_note": 2_000, "offer_note": 2_000, "email": 320}
 FORM_LEVEL = "form"
 OUTCOME_HEADINGS = {
@@ -79,6 +99,7 @@ OUTCOME_HEADINGS = {
     "waiting": "You are on the waiting list",
     "pending": "Application received",
     "already": "You are already registered",
+    "unconfirmed": "Check your inbox",
     "received": "Thank you",
 }
 
@@ -143,14 +164,20 @@ class RateLimiter:
             del self._hits[key]
 
 
-def _limiter(request: AnyRequest) -> RateLimiter:
-    """One limiter per application (so tests with their own app start afresh)."""
+def _limiter(request: AnyRequest, key: str = _LIMITER_STATE_KEY,
+             limit: int = REGISTRATION_POSTS_PER_WINDOW,
+             window: timedelta = RATE_WINDOW) -> RateLimiter:
+    """One limiter per application and purpose (so tests with their own app start afresh)."""
     state = request.app.state
-    limiter = state.get(_LIMITER_STATE_KEY)
+    limiter = state.get(key)
     if not isinstance(limiter, RateLimiter):
-        limiter = RateLimiter(REGISTRATION_POSTS_PER_WINDOW, RATE_WINDOW)
-        state[_LIMITER_STATE_KEY] = limiter
+        limiter = RateLimiter(limit, window)
+        state[key] = limiter
     return limiter
+
+
+def _link_limiter(request: AnyRequest) -> RateLimiter:
+    return _limiter(request, _LINK_LIMITER_STATE_KEY, LINK_POSTS_PER_WINDOW, LINK_RATE_WINDOW)
 
 
 def _client_key(request: AnyRequest) -> str:
@@ -234,6 +261,19 @@ def _add_error(errors: dict[str, str], field: str, message: str) -> None:
     errors.setdefault(field, message)
 
 
+def _add_domain_errors(errors: dict[str, str], found: Sequence[FieldError],
+                       known: Sequence[str]) -> None:
+    """The domain's errors beside their fields (the page's own messages for a field win)."""
+    for error in found:
+        _add_error(errors, _error_field(error.field, known), error.message)
+
+
+def _in_form_order(errors: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Errors as the form shows its fields, top to bottom; form-level ones first."""
+    rank = {name: index for index, name in enumerate(FIELD_ORDER)}
+    return sorted(errors.items(), key=lambda item: rank.get(item[0], -1))
+
+
 # --- view context ------------------------------------------------------------------------------
 
 
@@ -269,13 +309,38 @@ def _form_fields(event: Event, now: datetime, settings: Settings) -> dict[str, A
     """Which parts of the registration form this event asks for."""
     choices = _upcoming_sessions(event, now) if event.allows_session_choice else []
     return {
-        "supplier": event.kind == EventKind.MEET_YOUR_BUYER,
+        # A Meet-your-Buyer dialogue asks once whether one comes as a supplier or a buyer;
+        # only suppliers are asked for their sector and offer.
+        "dialogue": event.kind == EventKind.MEET_YOUR_BUYER,
+        "roles": [(str(k), label) for k, label in wording.DIALOGUE_ROLE_LABELS.items()],
         "access_note": any(s.mode != SessionMode.ONLINE for s in event.sessions),
+        "attendance": programme.is_hybrid(event),
+        "attendance_choices": _attendance_choices(),
         "sessions": [views.session_view(s, event, settings, {}) for s in choices],
         "organisation_kinds": [(str(k), label)
                                for k, label in wording.ORGANISATION_KIND_LABELS.items()],
         "countries": COUNTRIES,
     }
+
+
+def _attendance_choices() -> list[tuple[str, str]]:
+    return [(str(a), label) for a, label in wording.ATTENDANCE_LABELS.items()]
+
+
+def _detail_fields(reg: Registration) -> dict[str, Any]:
+    """Which details a registrant can change on their private page."""
+    event = reg.event
+    return {
+        "supplier": event.kind == EventKind.MEET_YOUR_BUYER
+        and reg.organisation_kind == OrganisationKind.SUPPLIER,
+        "attendance": programme.is_hybrid(event),
+        "attendance_choices": _attendance_choices(),
+        "access_note": any(s.mode != SessionMode.ONLINE for s in event.sessions),
+    }
+
+
+def _detail_values(reg: Registration) -> dict[str, str]:
+    return {name: str(getattr(reg, name) or "") for name in DETAIL_FIELDS}
 
 
 def _submit_label(event: Event, view: views.EventView) -> str:
@@ -294,9 +359,12 @@ def _registration_details(reg: Registration) -> list[tuple[str, str]]:
          if reg.organisation_kind else ""),
         ("Country", COUNTRY_NAMES.get(reg.country, reg.country) if reg.country else ""),
         ("Job title", reg.job_title or ""),
-        ("Company", reg.company or ""),
+        # A supplier's company is their organisation: shown once.
+        ("Company", (reg.company or "") if reg.company != reg.organisation_name else ""),
         ("Sector", reg.sector or ""),
         ("What you offer", reg.offer_note or ""),
+        ("How you take part", wording.ATTENDANCE_LABELS[reg.attendance]
+         if reg.attendance else ""),
         ("Accessibility or dietary needs", reg.access_note or ""),
     ]
     return rows + [(label, value) for label, value in optional if value]
@@ -408,7 +476,7 @@ class PublicPages(Controller):
             "chosen": chosen,
             "errors": errors,
             "error_links": [(f"#{anchors.get(field, field)}", message)
-                            for field, message in errors.items()],
+                            for field, message in _in_form_order(errors)],
             "fields": fields,
             "csrf_token": token,
             "submit_label": _submit_label(event, view),
@@ -481,31 +549,40 @@ class PublicPages(Controller):
                 _add_error(errors, "organisation_kind", "Choose a type from the list.")
         if values["country"] and values["country"] not in COUNTRY_NAMES:
             _add_error(errors, "country", "Choose a country from the list.")
+        attendance: Attendance | None = None
+        if values["attendance"] and fields["attendance"]:
+            try:
+                attendance = Attendance(values["attendance"])
+            except ValueError:
+                _add_error(errors, "attendance", "Choose in person or online.")
 
+        entry = registration.RegistrationForm(
+            name=values["name"], email=values["email"], consent=consent,
+            organisation_name=values["organisation_name"], organisation_kind=kind,
+            country=values["country"] or None, job_title=values["job_title"] or None,
+            access_note=values["access_note"] or None if fields["access_note"] else None,
+            sector=values["sector"] or None if fields["dialogue"] else None,
+            offer_note=values["offer_note"] or None if fields["dialogue"] else None,
+            session_ids=tuple(chosen) if offered and set(chosen) != set(offered) else None,
+            attendance=attendance,
+        )
+        # Every rule at once: the page's own checks and the domain's, in one answer.
+        _add_domain_errors(errors, registration.form_problems(entry, event),
+                           (*TEXT_FIELDS, "consent"))
         if not errors:
-            entry = registration.RegistrationForm(
-                name=values["name"], email=values["email"], consent=consent,
-                organisation_name=values["organisation_name"], organisation_kind=kind,
-                country=values["country"] or None, job_title=values["job_title"] or None,
-                access_note=values["access_note"] or None if fields["access_note"] else None,
-                company=values["company"] or None if fields["supplier"] else None,
-                sector=values["sector"] or None if fields["supplier"] else None,
-                offer_note=values["offer_note"] or None if fields["supplier"] else None,
-                session_ids=tuple(chosen) if offered and set(chosen) != set(offered) else None,
-            )
             # The desk files the registration in a transaction of its own: end this one
             # first (it only read), so it does not hold SQLite's one connection meanwhile.
             await db_session.commit()
             try:
                 outcome = await registration_desk.register(slug, entry)
             except (InvalidInputError, ConflictError) as error:
-                _add_error(errors, _error_field(error.field, (*TEXT_FIELDS, "consent")),
-                           error.message)
+                _add_domain_errors(errors, error.errors, (*TEXT_FIELDS, "consent"))
                 event = await programme.get_published_event(db_session, slug)
             else:
                 # Filed in the desk's own transaction: load the page's view of the event again.
                 event = await programme.get_event(db_session, event.id)
-                return await self._registered_page(db_session, settings, event, outcome, now)
+                return await self._registered_page(request, db_session, settings, event,
+                                                   outcome, now, typed_email=values["email"])
 
         status = HTTP_409_CONFLICT if FORM_LEVEL in errors else HTTP_422_UNPROCESSABLE_ENTITY
         return await self._form_page(request, db_session, settings, event, now=now,
@@ -513,12 +590,86 @@ class PublicPages(Controller):
                                      chosen=set(chosen), errors=errors,
                                      status_code=status)
 
+    # -- a lost private link --
+
+    async def _link_page(
+        self, request: AnyRequest, db_session: DbSession, settings: Settings, event: Event, *,
+        now: datetime, email: str = "", sent: bool = False,
+        errors: dict[str, str] | None = None, status_code: int = 200,
+    ) -> Response[str]:
+        errors = errors or {}
+        token, cookies = _csrf(request, settings)
+        return html_response("send_link.html", {
+            "event": await views.event_view(db_session, event, settings, now),
+            "values": {"email": email},
+            "email": email,
+            "sent": sent,
+            "errors": errors,
+            "error_links": [(f"#{field if field != FORM_LEVEL else 'main'}", message)
+                            for field, message in errors.items()],
+            "csrf_token": token,
+            "robots": "noindex",
+        }, status_code=status_code, cookies=cookies)
+
+    @get("/events/{slug:str}/link")
+    async def link_form(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+    ) -> Response[str]:
+        event = await programme.get_published_event(db_session, slug)
+        return await self._link_page(request, db_session, settings, event, now=utc_now())
+
+    @post("/events/{slug:str}/link", status_code=200)
+    async def send_link(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+    ) -> Response[str]:
+        """Email the private link again, to the registered address only. The answer is the
+        same whether or not the address is registered: nothing is revealed to the asker."""
+        now = utc_now()
+        wait = _link_limiter(request).hit(_client_key(request), now)
+        if wait is not None:
+            return _error_page(
+                HTTP_429_TOO_MANY_REQUESTS, "Too many attempts",
+                f"Please wait {math.ceil(wait / 60)} minutes before asking again.",
+                headers={"Retry-After": str(wait)},
+            )
+        form = await request.form()
+        if not _csrf_ok(request, form, settings):
+            return _error_page(HTTP_403_FORBIDDEN, "Please send the form again",
+                               "Go back, reload the page and send it again.",
+                               cookies=_csrf(request, settings)[1])
+        email = _text(form, "email")
+        errors: dict[str, str] = {}
+        if not email:
+            _add_error(errors, "email", "Enter the email address you registered with.")
+        else:
+            try:
+                sent = await registration.send_registration_link(db_session, slug, email,
+                                                                 now=now, settings=settings)
+            except InvalidInputError as error:
+                _add_domain_errors(errors, error.errors, ("email",))
+            else:
+                # Logged without the address: whether it was sent is for the logs only.
+                logger.info("private link asked for again (%s)", "sent" if sent else "not sent")
+        # Loaded after the domain's work, which loads the event in its own shape.
+        event = await programme.get_published_event(db_session, slug)
+        if errors:
+            return await self._link_page(request, db_session, settings, event, now=now,
+                                         email=email, errors=errors,
+                                         status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        return await self._link_page(request, db_session, settings, event, now=now,
+                                     email=email, sent=True)
+
     async def _registered_page(
-        self, db_session: DbSession, settings: Settings, event: Event,
-        outcome: registration.RegistrationOutcome, now: datetime,
+        self, request: AnyRequest, db_session: DbSession, settings: Settings, event: Event,
+        outcome: registration.RegistrationOutcome, now: datetime, *, typed_email: str,
     ) -> Response[str]:
         reg = outcome.registration
-        if not outcome.is_new:
+        csrf_token, cookies = _csrf(request, settings)
+        enrolments: list[views.EnrolmentView] = []
+        if reg.status == RegistrationStatus.UNCONFIRMED:
+            # Nothing is filed until the address is confirmed (a repeat looks the same).
+            state = "unconfirmed"
+        elif not outcome.is_new:
             # Whoever knows an address must learn nothing more about that registration.
             state, enrolments = "already", []
         else:
@@ -533,11 +684,14 @@ class PublicPages(Controller):
             "event": await views.event_view(db_session, event, settings, now),
             "outcome": state,
             "heading": OUTCOME_HEADINGS.get(state, "Thank you"),
-            "email": reg.email if outcome.is_new else "",
+            "email": reg.email if outcome.is_new or state == "unconfirmed" else "",
             "position": outcome.waiting_position if outcome.is_new else None,
             "enrolments": enrolments,
+            # "Send my link again" for the address the visitor typed (nothing more).
+            "typed_email": typed_email,
+            "csrf_token": csrf_token,
             "robots": "noindex",
-        })
+        }, cookies=cookies)
 
     # -- the registrant's own page --
 
@@ -545,9 +699,10 @@ class PublicPages(Controller):
         self, request: AnyRequest, db_session: DbSession, settings: Settings, token: str,
         reg: Registration, *, now: datetime, done: str | None = None,
         errors: dict[str, str] | None = None, status_code: int = 200,
-        chosen: set[int] | None = None,
+        chosen: set[int] | None = None, detail_values: Mapping[str, str] | None = None,
     ) -> Response[str]:
         event = reg.event
+        errors = errors or {}
         counts = await views.confirmed_enrolments(db_session, [s.id for s in event.sessions])
         enrolments = views.enrolment_views(reg, event, reg.enrolments, settings, counts)
         active = reg.status in registration.ACTIVE_STATUSES
@@ -557,6 +712,8 @@ class PublicPages(Controller):
         csrf_token, cookies = _csrf(request, settings)
         has_invite = reg.status == RegistrationStatus.CONFIRMED and any(
             e.status == str(EnrolmentStatus.CONFIRMED) for e in enrolments)
+        anchors = {"session_ids": f"session-{choices[0].id}" if choices else "change-sessions",
+                   FORM_LEVEL: "main"}
         return html_response("manage.html", {
             "token": token,
             "event_title": event.title,
@@ -575,7 +732,12 @@ class PublicPages(Controller):
             "chosen": chosen if chosen is not None else current,
             "invite_url": f"/api/registrations/{token}/invite.ics" if has_invite else None,
             "done": done,
-            "errors": errors or {},
+            "errors": errors,
+            "error_links": [(f"#{anchors.get(field, field)}", message)
+                            for field, message in _in_form_order(errors)],
+            "detail_fields": _detail_fields(reg),
+            "detail_values": dict(detail_values) if detail_values is not None
+            else _detail_values(reg),
             "csrf_token": csrf_token,
             "robots": "noindex",
         }, status_code=status_code, cookies=cookies)
@@ -587,7 +749,8 @@ class PublicPages(Controller):
     ) -> Response[str]:
         reg = await registration.find_registration_by_token(db_session, token)
         return await self._manage_page(request, db_session, settings, token, reg, now=utc_now(),
-                                       done=done if done in {"sessions", "cancelled"} else None)
+                                       done=done if done in {"sessions", "cancelled", "details"}
+                                       else None)
 
     @post("/registrations/{token:str}/sessions", status_code=200)
     async def change_sessions(
@@ -615,6 +778,52 @@ class PublicPages(Controller):
                 else HTTP_409_CONFLICT,
             )
         return Redirect(f"/registrations/{token}?done=sessions", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/registrations/{token:str}/details", status_code=200)
+    async def change_details(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+    ) -> Response[Any]:
+        """The registrant corrects what they told us; every error at once, nothing saved."""
+        now = utc_now()
+        form = await request.form()
+        reg = await registration.find_registration_by_token(db_session, token)
+        if not _csrf_ok(request, form, settings):
+            return _error_page(HTTP_403_FORBIDDEN, "Please send the form again",
+                               "Go back, reload the page and send it again.",
+                               cookies=_csrf(request, settings)[1])
+        fields = _detail_fields(reg)
+        values = {name: _text(form, name) for name in DETAIL_FIELDS}
+        errors: dict[str, str] = {}
+        attendance: Attendance | None = None
+        if values["attendance"]:
+            try:
+                attendance = Attendance(values["attendance"])
+            except ValueError:
+                _add_error(errors, "attendance", "Choose in person or online.")
+        # Only what this page shows is changed: a field it does not show is kept.
+        changes = registration.DetailsChange(
+            name=values["name"], organisation_name=values["organisation_name"],
+            job_title=values["job_title"] or None,
+            attendance=attendance if fields["attendance"] else UNSET,
+            access_note=values["access_note"] or None if fields["access_note"] else UNSET,
+            sector=values["sector"] or None if fields["supplier"] else UNSET,
+            offer_note=values["offer_note"] or None if fields["supplier"] else UNSET,
+        )
+        try:
+            await registration.change_registrant_details(db_session, reg.id, changes, now=now,
+                                                         settings=settings)
+        except (InvalidInputError, ConflictError) as error:
+            _add_domain_errors(errors, error.errors, DETAIL_FIELDS)
+        if not errors:
+            return Redirect(f"/registrations/{token}?done=details",
+                            status_code=HTTP_303_SEE_OTHER)
+        # All or nothing: the page's own errors undo what the domain accepted.
+        await db_session.rollback()
+        reg = await registration.find_registration_by_token(db_session, token)
+        status = HTTP_409_CONFLICT if FORM_LEVEL in errors else HTTP_422_UNPROCESSABLE_ENTITY
+        return await self._manage_page(request, db_session, settings, token, reg, now=now,
+                                       errors=errors, status_code=status,
+                                       detail_values=values)
 
     @get("/registrations/{token:str}/cancel")
     async def confirm_cancel(

@@ -174,6 +174,7 @@ def organiser_event_out(event: Event, settings: Settings) -> schemas.OrganiserEv
         **_event_fields(event, settings),  # type: ignore[arg-type]
         sessions=[organiser_session_out(s, event.timezone, settings) for s in event.sessions],
         contact_email=event.contact_email,
+        is_address_confirmation_required=event.is_address_confirmation_required,
         reminder_offsets_minutes=event.reminder_offsets_minutes,
         created_at=iso_utc(event.created_at),
         updated_at=iso_utc(event.updated_at),

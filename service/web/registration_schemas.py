@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from service.db.models import (
+    Attendance,
     EnrolmentStatus,
     EventKind,
     OrganisationKind,
@@ -47,6 +48,31 @@ class RegistrationCreate(Input):
     sector: ShortLine | None = None
     offer_note: Summary | None = None
     session_ids: SessionIds | None = None
+    # Hybrid events: whether the registrant comes in person or follows online.
+    attendance: Attendance | None = None
+
+
+class DetailsIn(Input):
+    """What a registrant changes about themselves; a field left out is kept, null clears it.
+    On a Meet-your-Buyer dialogue a supplier's organisation is their company."""
+
+    name: Name | UnsetType = UNSET
+    organisation_name: ShortLine | UnsetType | None = UNSET
+    job_title: ShortLine | UnsetType | None = UNSET
+    access_note: Summary | UnsetType | None = UNSET
+    sector: ShortLine | UnsetType | None = UNSET
+    offer_note: Summary | UnsetType | None = UNSET
+    attendance: Attendance | UnsetType | None = UNSET
+
+
+class LinkRequestIn(Input):
+    """Ask for one's private link again; it is emailed to this address if registered."""
+
+    email: Email
+
+
+class LinkRequestOut(Struct):
+    detail: str
 
 
 class SessionChoiceIn(Input):
@@ -114,6 +140,7 @@ class RegistrantFieldsOut(Struct, kw_only=True):
     company: str | None
     sector: str | None
     offer_note: str | None
+    attendance: Attendance | None
     is_whole_event: bool
     consent_at: str
 
@@ -139,6 +166,10 @@ class OrganiserRegistrationOut(RegistrantFieldsOut, kw_only=True):
     id: int
     event_id: int
     waiting_since: str | None
+    # Events that ask registrants to confirm their address: when they did; and while they
+    # have not (status "unconfirmed", listed only when asked for), when the request lapses.
+    address_confirmed_at: str | None
+    confirmation_expires_at: str | None
     decided_at: str | None
     cancelled_at: str | None
     created_at: str

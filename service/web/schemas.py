@@ -154,6 +154,7 @@ class OrganiserSessionOut(SessionOut):
 class OrganiserEventOut(EventOut):
     sessions: list[OrganiserSessionOut]  # type: ignore[assignment]  # adds private fields
     contact_email: str | None
+    is_address_confirmation_required: bool
     reminder_offsets_minutes: list[int] | None
     created_at: str
     updated_at: str

@@ -162,7 +162,7 @@ def test_phone_pages_and_keyboard_use(
 
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Register for {SERIES_TITLE}")
     expect(page.locator("#email-error")).to_have_text(
-        "Error: Give one email address, e.g. name@example.org.")
+        "Error: The part after @ must be a domain such as example.org.")
     expect(page.get_by_label("Full name")).to_have_value("Jan <b>Kowalski</b>")
     expect(page.get_by_label("Email address", exact=True)).to_have_value("jan@localhost")
     expect(page.get_by_label("I agree")).to_be_checked()

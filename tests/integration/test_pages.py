@@ -391,8 +391,12 @@ async def test_form_fields_follow_the_kind_of_event(client: Client) -> None:
 
     common = ["name", "email", "job_title", "organisation_name", "organisation_kind", "country"]
     assert _field_names(webinar) == [*common, "session_ids", "session_ids", "website", "consent"]
-    assert _field_names(dialogue) == [*common, "company", "sector", "offer_note", "access_note",
-                                      "website", "consent"]
+    # Asked once: supplier or buyer (the supplier's organisation is the company); only
+    # suppliers give sector and offer; a hybrid dialogue asks in person or online.
+    assert _field_names(dialogue) == [
+        "organisation_kind", "organisation_kind", "name", "email", "job_title",
+        "organisation_name", "country", "sector", "offer_note", "attendance", "attendance",
+        "access_note", "website", "consent"]
     assert _field_names(visit) == [*common, "access_note", "website", "consent"]
     for page in (webinar, dialogue, visit):
         labelled = {e.attrs["for"] for e in page.find_all("label")}
@@ -454,31 +458,35 @@ async def test_missing_fields_are_shown_inline_keeping_what_was_typed(
     assert page.one("input", name="name").attrs["aria-invalid"] == "true"
     assert "checked" not in page.one("input", name="consent").attrs
     assert [a.text for a in page.one("div", cls="error-summary").find_all("a")] == [
-        "Enter your name.", "Tick the box to agree that we use your details for this event.",
-        "Choose at least one session."]
+        "Enter your name.", "Choose at least one session.",
+        "Tick the box to agree that we use your details for this event."]
     assert await count_registrations(db) == 0
 
 
 async def test_domain_errors_appear_next_to_their_field(client: Client, db: AsyncSession) -> None:
     status, page = await post_registration(
-        client, MEET_YOUR_BUYER, form(email="jan@localhost", company="Fairtech BV",
-                                      sector="ICT", offer_note="Refurbished laptops"),
+        client, MEET_YOUR_BUYER, form(email="jan@localhost", organisation_kind="supplier",
+                                      organisation_name="Fairtech BV", sector="ICT",
+                                      offer_note="Refurbished laptops"),
     )
 
     assert status == 422
-    assert field_error(page, "email") == "Error: Give one email address, e.g. name@example.org."
-    assert page.one("input", name="company").attrs["value"] == "Fairtech BV"
+    assert field_error(page, "email") == \
+        "Error: The part after @ must be a domain such as example.org."
+    assert page.one("input", name="organisation_name").attrs["value"] == "Fairtech BV"
     assert page.one("textarea", name="offer_note").text == "Refurbished laptops"
     assert "checked" in page.one("input", name="consent").attrs
     assert await count_registrations(db) == 0
 
 
 async def test_supplier_fields_are_required_for_meet_your_buyer(client: Client) -> None:
-    status, page = await post_registration(client, MEET_YOUR_BUYER, form())
+    status, page = await post_registration(client, MEET_YOUR_BUYER,
+                                           form(organisation_kind="supplier"))
 
     assert status == 422
-    assert field_error(page, "company") == \
-        "Error: Suppliers registering for a Meet-your-Buyer dialogue tell us this."
+    assert (field_error(page, "sector"), field_error(page, "offer_note")) == (
+        "Error: Enter your sector, for example ICT hardware.",
+        "Error: Describe in a few sentences what your company can offer the buyers.")
 
 
 async def test_waiting_list_position_on_the_confirmation(
@@ -636,7 +644,8 @@ async def test_changing_sessions_on_the_manage_page(
     outcome = await register_directly(db, settings)
     path = f"/registrations/{outcome.manage_token}"
     page = parse((await client.get(path)).text)
-    token = page.one("form").one("input", name="csrf_token").attrs["value"]
+    token = page.one("form", action=f"{path}/sessions").one(
+        "input", name="csrf_token").attrs["value"]
     second = page.find_all("input", name="session_ids")[1].attrs["value"]
 
     response = await client.post(f"{path}/sessions",
@@ -660,7 +669,7 @@ async def test_choosing_no_session_is_an_inline_error(
 ) -> None:
     outcome = await register_directly(db, settings)
     path = f"/registrations/{outcome.manage_token}"
-    token = parse((await client.get(path)).text).one("form").one(
+    token = parse((await client.get(path)).text).one("form", action=f"{path}/sessions").one(
         "input", name="csrf_token").attrs["value"]
 
     response = await client.post(f"{path}/sessions", data={"csrf_token": token})

@@ -148,6 +148,7 @@ async def test_a_name_cannot_inject_headers(
     transport: SmtpTransport, smtp_server: SmtpTestServer,
 ) -> None:
     event = await make_event(db, mail_settings)
+    event_id = event.id  # the rollback below expires `event`
     injected = "Ana\r\nBcc: eve@evil.example\r\nSubject: You won"
 
     through_api = await register(client, event.slug, name=injected)
@@ -158,7 +159,7 @@ async def test_a_name_cannot_inject_headers(
             now=utc_now(), settings=mail_settings)
     await db.rollback()
     # Defence in depth: a name stored some other way still cannot leave its header.
-    await make_stored_registration(db, event.id, injected, mail_settings)
+    await make_stored_registration(db, event_id, injected, mail_settings)
     [received] = await deliver(db_sessionmaker, transport, mail_settings, smtp_server)
 
     assert (through_api.status_code, field_of(through_api)) == (400, ["name"])

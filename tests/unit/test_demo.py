@@ -17,7 +17,6 @@ import pytest
 from service.db.models import AgendaItemKind
 from service.operations.demo import MAKE_ICT_FAIR, SAMPLES, DemoEvent, DemoSession
 
-BRUSSELS = ZoneInfo("Europe/Brussels")  # every demo event's zone
 NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
            "eight": 8, "nine": 9, "ten": 10}
 MONTHS = {name: number for number, name in enumerate(
@@ -68,7 +67,8 @@ def shown_by_the_data(event: DemoEvent) -> Claims:
     """The same quantities, computed from the sessions and their agendas."""
 
     def season(session: DemoSession) -> str:
-        local = datetime.fromisoformat(session.starts_at).replace(tzinfo=BRUSSELS)
+        local = datetime.fromisoformat(session.starts_at).replace(
+            tzinfo=ZoneInfo(event.timezone))
         return "summer" if local.dst() else "winter"
 
     return {

@@ -14,6 +14,7 @@ import pytest
 from notifications.render import render_email
 from service.db.models import Event, EventKind, Session, SessionMode, SessionStatus
 from service.domain.emails.registration import session_view, session_when, zone_label
+from service.domain.programme import offers_session_choice
 
 EVENT = Event(id=7, kind=EventKind.WEBINAR_SERIES, title="Fair ICT procurement webinars",
               slug="fair-ict", timezone="Europe/Brussels", venue_name="Conference centre",
@@ -39,6 +40,7 @@ def context(**extra: Any) -> dict[str, Any]:
         "venue": None, "contact_email": "events@procura.example.org",
         "manage_url": "http://events.test/registrations/TOKEN",
         "feed_url": "http://events.test/feeds/registrations/FEED.ics",
+        "can_change_sessions": True,
         "sessions": [session_view(WINTER, EVENT, with_join_url=True)],
         "waiting_sessions": [], **extra,
     }
@@ -97,7 +99,7 @@ def test_confirmation_text_in_full() -> None:
         "Event page: http://events.test/events/fair-ict",
         "",
         "Your registration: http://events.test/registrations/TOKEN",
-        "Open it to see your registration, change your sessions or cancel.",
+        "Open it to see your registration, change your details or your sessions, or cancel.",
         "",
         "Your personal calendar feed: http://events.test/feeds/registrations/FEED.ics",
         "Subscribe to it in your calendar app to keep your sessions up to date.",
@@ -172,3 +174,84 @@ def test_what_registrants_type_is_escaped_in_html_only() -> None:
     assert "<script>" not in rendered.html and "<b>Ana" not in rendered.html
     assert "Dear <b>Ana</b> & Co," in rendered.text
     assert "<script>x()</script>\nSecond line" in rendered.text
+
+
+# --- times labelled with the event's own zone and city; "change your sessions" only where
+# there is a choice -------------------------------------------------------------------------
+
+
+def test_times_are_labelled_with_the_events_own_zone_and_city() -> None:
+    zurich = Event(id=8, kind=EventKind.CITYMATCH, title="CityMatch Zurich", slug="zurich",
+                   timezone="Europe/Zurich", venue_name="Amtshaus III", venue_city="Zurich",
+                   venue_country="CH")
+    haarlem = Event(id=9, kind=EventKind.MEET_YOUR_BUYER, title="Meet your Buyer", slug="myb",
+                    timezone="Europe/Amsterdam", venue_city="Haarlem")
+    online = Event(id=10, kind=EventKind.WEBINAR_SERIES, title="Webinars", slug="webinars",
+                   timezone="Europe/Brussels")
+
+    rendered = render_email("registration_pending_to_registrant", context(
+        event_title=zurich.title, sessions=[session_view(WINTER, zurich, with_join_url=False)]))
+
+    assert [session_view(WINTER, event, with_join_url=False)["zone_label"]
+            for event in (zurich, haarlem, online)] == [
+        "Zurich time", "Haarlem time", "Brussels time"]
+    assert "  Monday 12 November 2035, 10:00–11:45 CET (Zurich time, Europe/Zurich)" in \
+        rendered.text.splitlines()
+    assert "Brussels" not in rendered.text + rendered.html
+
+
+def _visit(*sessions: Session, allows_session_choice: bool) -> Event:
+    return Event(id=11, kind=EventKind.CITYMATCH, title="CityMatch Zurich", slug="zurich",
+                 timezone="Europe/Zurich", allows_session_choice=allows_session_choice,
+                 sessions=list(sessions))
+
+
+def _copy(session: Session, session_id: int, status: SessionStatus = SessionStatus.SCHEDULED
+          ) -> Session:
+    return Session(id=session_id, title=session.title, mode=session.mode, status=status,
+                   starts_at=session.starts_at, ends_at=session.ends_at)
+
+
+def test_a_choice_of_sessions_needs_the_event_to_allow_it_and_two_sessions_to_choose() -> None:
+    cancelled = _copy(SUMMER, 3, SessionStatus.CANCELLED)
+
+    assert [offers_session_choice(event) for event in (
+        _visit(_copy(WINTER, 1), allows_session_choice=True),
+        _visit(_copy(WINTER, 1), _copy(SUMMER, 2), allows_session_choice=False),
+        _visit(_copy(WINTER, 1), cancelled, allows_session_choice=True),
+        _visit(_copy(WINTER, 1), _copy(SUMMER, 2), allows_session_choice=True),
+    )] == [False, False, False, True]
+
+
+@pytest.mark.parametrize("template", [
+    "registration_confirmed_to_registrant", "registration_waiting_to_registrant",
+    "registration_pending_to_registrant", "registration_approved_to_registrant",
+    "registration_promoted_to_registrant", "registration_new_session_to_registrant",
+    "registration_sessions_added_to_registrant", "registration_sessions_dropped_to_registrant",
+    "registration_link_to_registrant",
+])
+def test_no_email_offers_to_change_sessions_where_there_is_no_choice(template: str) -> None:
+    extra = {"position": 1, "approved": False, "from_event_waiting_list": True,
+             "registration_status": "confirmed",
+             "session": session_view(WINTER, EVENT, with_join_url=True)}
+    without = render_email(template, context(can_change_sessions=False, **extra))
+    with_choice = render_email(template, context(can_change_sessions=True, **extra))
+
+    for rendered in (without.text, without.html):
+        assert "change your details or cancel" in rendered
+        assert "sessions, or cancel" not in rendered
+        assert "leave it out" not in rendered
+    assert "change your details or your sessions, or cancel." in with_choice.text
+    assert "change your details or your sessions, or cancel." in with_choice.html
+
+
+def test_the_private_link_email_carries_the_links_and_says_who_asked() -> None:
+    rendered = render_email("registration_link_to_registrant", context())
+
+    assert rendered.subject == "Your registration link: Fair ICT procurement webinars"
+    assert "You asked us to send the link to your registration for Fair ICT procurement " \
+        "webinars (Webinar) again." in rendered.text
+    assert "Your registration: http://events.test/registrations/TOKEN" in rendered.text
+    assert 'href="http://events.test/registrations/TOKEN"' in rendered.html
+    assert "If you did not ask for this email, you can ignore it" in rendered.text
+    assert "\n\n\n" not in rendered.text

@@ -35,11 +35,13 @@ from service.db.models import (
 from service.domain import wording
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import CalendarAttendee, build_calendar
+from service.domain.programme import offers_session_choice
 from service.domain.urls import event_page_url
 from service.domain.wording import kind_label, venue_line, zone_label
 from service.settings import Settings
 
 InviteMethod = Literal["REQUEST", "CANCEL"]
+PRIVATE_LINK_TEMPLATE = "registration_link_to_registrant"
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def session_view(session: Session, event: Event, *, with_join_url: bool) -> dict
         "when": local,
         "when_utc": utc,
         "zone": event.timezone,
-        "zone_label": zone_label(event.timezone),
+        "zone_label": zone_label(event.timezone, event.venue_city),
         "place": place,
         "join_url": session.join_url if with_join_url and online and session.join_url else None,
         "is_cancelled": session.status == SessionStatus.CANCELLED,
@@ -115,6 +117,8 @@ def _context(
         "event_zone": event.timezone,
         "venue": venue_line(event),
         "contact_email": event.contact_email or settings.organiser_email,
+        # Offer "change your sessions" only where there is a choice to change.
+        "can_change_sessions": offers_session_choice(event),
         "manage_url": links.manage_url,
         "feed_url": links.feed_url,
         **extra,
@@ -306,3 +310,48 @@ async def send_sessions_changed(
         )
         await _send(db, registration, event, "registration_sessions_added_to_registrant",
                     context, now=now, settings=settings, invite=("REQUEST", confirmed))
+
+
+# --- confirming an address (events that ask for it) -------------------------------------------
+
+ADDRESS_CONFIRMATION_TEMPLATE = "address_confirmation_to_registrant"
+
+
+def address_confirmation_email(
+    registration_id: int, event: Event, *, name: str, to_address: str, confirm_url: str,
+    expires_at: datetime,
+) -> OutboxEntry:
+    """"Confirm your address": the only email an unconfirmed registration gets.
+
+    Anyone can type any address into the form, so this email carries nothing the visitor
+    wrote but their name in the greeting (escaped by the template; not in the To: header),
+    no invite, no private page: only the event's title and the single-use link.
+    """
+    message = EmailMessage(
+        template=ADDRESS_CONFIRMATION_TEMPLATE,
+        to_address=to_address,
+        to_name="",
+        context={
+            "recipient_name": name,
+            "event_title": event.title,
+            "event_kind": kind_label(event.kind),
+            "confirm_url": confirm_url,
+            "expires": wording.start_text(expires_at, event.timezone),
+        },
+        reply_to=event.contact_email,
+    )
+    return OutboxEntry(message, event_id=event.id, registration_id=registration_id)
+
+
+async def send_private_link(
+    db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
+    now: datetime, settings: Settings,
+) -> None:
+    """They asked for their private link again: it goes to the registered address only."""
+    sessions = sorted((e.session for e in registration.enrolments
+                       if e.status != EnrolmentStatus.CANCELLED),
+                      key=lambda s: (s.starts_at, s.id))
+    context = _context(registration, event, links, settings,
+                       sessions=_views(sessions, event, with_join_url=False))
+    await _send(db, registration, event, PRIVATE_LINK_TEMPLATE, context, now=now,
+                settings=settings)

@@ -54,4 +54,8 @@ from service.domain.programme.sessions import MAX_SESSION_LENGTH as MAX_SESSION_
 from service.domain.programme.sessions import add_session as add_session
 from service.domain.programme.sessions import cancel_session as cancel_session
 from service.domain.programme.sessions import delete_session as delete_session
+from service.domain.programme.sessions import is_hybrid as is_hybrid
+from service.domain.programme.sessions import (
+    offers_session_choice as offers_session_choice,
+)
 from service.domain.programme.sessions import update_session as update_session

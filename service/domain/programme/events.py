@@ -116,6 +116,7 @@ async def create_event(db: AsyncSession, data: EventCreate, *, now: datetime) ->
         capacity=check_places(data.capacity, "capacity"),
         is_approval_required=bool(data.is_approval_required),
         allows_session_choice=bool(data.allows_session_choice),
+        is_address_confirmation_required=bool(data.is_address_confirmation_required),
         venue_name=data.venue_name,
         venue_address=data.venue_address,
         venue_city=data.venue_city,
@@ -174,6 +175,9 @@ async def update_event(
         event.is_approval_required = bool(changes.is_approval_required)
     if changes.allows_session_choice is not UNSET:
         event.allows_session_choice = bool(changes.allows_session_choice)
+    if changes.is_address_confirmation_required is not UNSET:
+        # Registrations already made stay as they are; only new ones follow the change.
+        event.is_address_confirmation_required = bool(changes.is_address_confirmation_required)
     if changes.is_sample_data is not UNSET:
         event.is_sample_data = bool(changes.is_sample_data)
     if changes.reminder_offsets_minutes is not UNSET:

@@ -91,6 +91,8 @@ class EventCreate(Input):
     capacity: Places | None = None
     is_approval_required: bool = False
     allows_session_choice: bool = False
+    # Double opt-in: a registration counts only once its address is confirmed by a link.
+    is_address_confirmation_required: bool = False
     venue_name: Line | None = None
     venue_address: Line | None = None
     venue_city: Line | None = None
@@ -113,6 +115,7 @@ class EventUpdate(Input):
     capacity: Places | UnsetType | None = UNSET
     is_approval_required: bool | UnsetType = UNSET
     allows_session_choice: bool | UnsetType = UNSET
+    is_address_confirmation_required: bool | UnsetType = UNSET
     venue_name: Line | UnsetType | None = UNSET
     venue_address: Line | UnsetType | None = UNSET
     venue_city: Line | UnsetType | None = UNSET

@@ -166,3 +166,20 @@ async def delete_session(db: AsyncSession, session_id: int) -> None:
         )
     await db.delete(session)
     await db.flush()
+
+
+# --- what the event's sessions offer registrants ----------------------------------------------
+
+
+def offers_session_choice(event: Event) -> bool:
+    """Whether registrants choose (and may change) their sessions: the event allows it and
+    has more than one session to choose from. Emails and pages offer "change your sessions"
+    only then."""
+    scheduled = [s for s in event.sessions if s.status == SessionStatus.SCHEDULED]
+    return event.allows_session_choice and len(scheduled) > 1
+
+
+def is_hybrid(event: Event) -> bool:
+    """Whether registrants choose between taking part in person and online."""
+    return any(s.mode == SessionMode.HYBRID and s.status == SessionStatus.SCHEDULED
+               for s in event.sessions)

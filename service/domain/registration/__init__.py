@@ -3,12 +3,24 @@
 Plain async functions over a database session and an explicit `now`; they `flush()` but never
 commit, know nothing of HTTP, and queue every email a registrant must hear of in the same
 transaction. New registrations (the hot path) come in batches (`batch`) and only record their
-first email, which a job composes after the commit (`welcome`). Places are never overbooked
-(`places`); whether an event takes registrations at all is decided in one place (`rules`).
+first email, which a job composes after the commit (`welcome`); where the event asks for it,
+they count only once the registrant has confirmed their address (`confirmation`). Places are
+never overbooked (`places`); whether an event takes registrations at all is decided in one
+place (`rules`).
 """
 
 from .batch import RegistrationOutcome, register_participant, register_participants
-from .form import RegistrationForm
+from .confirmation import (
+    CONFIRMATION_PERIOD,
+    AddressLink,
+    ExpiryReport,
+    LinkState,
+    check_address_link,
+    confirm_address,
+    expire_unconfirmed_registrations,
+)
+from .details import DetailsChange, change_registrant_details
+from .form import RegistrationForm, form_problems
 from .lifecycle import (
     approve_registration,
     cancel_registration,
@@ -18,6 +30,7 @@ from .lifecycle import (
 )
 from .links import registrant_links
 from .loading import find_registration_by_token, get_registration
+from .lost_link import send_registration_link
 from .places import promote_waiting
 from .queries import (
     list_registration_emails,
@@ -31,18 +44,28 @@ from .welcome import ComposeReport, compose_welcome_emails
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "CONFIRMATION_PERIOD",
+    "AddressLink",
     "ClosedReason",
     "ComposeReport",
+    "DetailsChange",
+    "ExpiryReport",
+    "LinkState",
     "RegistrationForm",
     "RegistrationOutcome",
     "approve_registration",
     "cancel_registration",
+    "change_registrant_details",
     "change_session_choices",
+    "check_address_link",
     "closed_reason",
     "compose_welcome_emails",
+    "confirm_address",
     "decline_registration",
     "enrol_in_new_session",
+    "expire_unconfirmed_registrations",
     "find_registration_by_token",
+    "form_problems",
     "get_registration",
     "list_registration_emails",
     "list_registrations",
@@ -51,6 +74,7 @@ __all__ = [
     "register_participants",
     "registrant_calendar",
     "registrant_links",
+    "send_registration_link",
     "waiting_order",
     "waiting_position",
 ]

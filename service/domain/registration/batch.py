@@ -3,8 +3,9 @@
 Per event, the event (locked) with its sessions, the places already taken (where limited)
 and the addresses already registered are read once; places are decided in memory in arrival
 order; then one INSERT per table writes the whole batch. The first emails are only recorded
-(`welcome.welcome_email`), composed after the commit. Keep it that way: every query added
-here is paid by every registration (benchmarks/registration.py measures it).
+(`welcome.welcome_email`), composed after the commit; events that ask registrants to confirm
+their address record them unconfirmed instead (`confirmation`). Keep it that way: every
+query added here is paid by every registration (benchmarks/registration.py measures it).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from service.domain import access, signals
 from service.domain.errors import DomainError, NotFoundError
 from service.settings import Settings
 
+from . import confirmation
 from .form import CleanForm, RegistrationForm, check_form_for_event, clean_form, normalise_email
 from .loading import as_written, attach, lock_published_event
 from .places import Changes, Places, enrolments_for, follow_up
@@ -95,6 +97,8 @@ async def register_participants(
         except DomainError as error:
             results[index] = error
     new: list[_NewRegistration] = []
+    # For events that ask registrants to confirm their address: (index, what to record).
+    unconfirmed: list[tuple[int, confirmation.UnconfirmedEntry]] = []
     twins: dict[int, int] = {}  # a second request for the same address: index -> the first
     # Events are locked in one order, so two batches never wait for each other in a circle.
     for slug in sorted({entries[index][0] for index in forms}):
@@ -116,22 +120,36 @@ async def register_participants(
                 continue
             first_of[key] = index
             found = existing.get(key)
-            active = found is not None and found.status != RegistrationStatus.CANCELLED
+            active = found is not None and found.status not in _NOT_HOLDING
             try:
                 check_open(event, now)
-                check_form_for_event(clean, event)
+                clean = check_form_for_event(clean, event)
                 sessions = chosen_sessions(event, clean.session_ids, now)
             except DomainError as error:
                 # Someone registered already gets that answer, even once registration closed.
                 results[index] = await _repeat(db, found) if found and active else error
                 continue
             if found is not None:
-                results[index] = (
-                    await _repeat(db, found) if active else await _register_again(
+                if active:
+                    results[index] = await _repeat(db, found)
+                elif event.is_address_confirmation_required:
+                    results[index] = _awaiting(await confirmation.ask_again(
+                        db, event, found, _form_values(clean, now), sessions, now=now,
+                        settings=settings))
+                else:
+                    results[index] = await _register_again(
                         db, event, found, clean, sessions, places, now=now, settings=settings)
-                )
+                continue
+            if event.is_address_confirmation_required:
+                unconfirmed.append((index, confirmation.UnconfirmedEntry(
+                    event, _new_values(event, clean, key, now), sessions)))
                 continue
             new.append(_decide_new(index, event, clean, key, sessions, places, now))
+    if unconfirmed:
+        recorded = await confirmation.record_unconfirmed(
+            db, [entry for _, entry in unconfirmed], now=now, settings=settings)
+        for (index, _), registration in zip(unconfirmed, recorded, strict=True):
+            results[index] = _awaiting(registration)
     if new:
         for item, outcome in zip(new, await _write_new(db, new, now=now, settings=settings),
                                  strict=True):
@@ -151,13 +169,29 @@ async def register_participants(
     return decided
 
 
+# A registration under an address found in these states is made again from the form: it
+# holds nothing (cancelled), or is not confirmed yet (then the form counts as a new request).
+_NOT_HOLDING = (RegistrationStatus.CANCELLED, RegistrationStatus.UNCONFIRMED)
+
+
+def _awaiting(registration: Registration) -> RegistrationOutcome:
+    """Recorded until the address is confirmed: no link, no place, no position to tell."""
+    return RegistrationOutcome(registration=registration, is_new=True, manage_token=None,
+                               waiting_position=None)
+
+
+def _new_values(event: Event, form: CleanForm, key: str, now: datetime) -> dict[str, Any]:
+    return {**_form_values(form, now), "event_id": event.id, "email_normalised": key,
+            "created_at": now}
+
+
 def _form_values(form: CleanForm, now: datetime) -> dict[str, Any]:
     """The registration's columns that the form sets."""
     return {
         "name": form.name, "email": form.email, "organisation_name": form.organisation_name,
         "organisation_kind": form.organisation_kind, "country": form.country,
         "job_title": form.job_title, "access_note": form.access_note, "company": form.company,
-        "sector": form.sector, "offer_note": form.offer_note,
+        "sector": form.sector, "offer_note": form.offer_note, "attendance": form.attendance,
         "is_whole_event": form.session_ids is None, "consent_at": now, "updated_at": now,
     }
 
@@ -246,12 +280,14 @@ async def _register_again(
     db: AsyncSession, event: Event, registration: Registration, form: CleanForm,
     sessions: Sequence[Session], places: Places, *, now: datetime, settings: Settings,
 ) -> RegistrationOutcome:
-    """Registering again after cancelling: the same row comes back to life. Its token is not
-    returned (whoever knows an address must not get a link): it is in the email."""
+    """Registering again after cancelling (or, unconfirmed, once the event no longer asks for
+    confirmation): the same row comes back to life. Its token is not returned (whoever knows
+    an address must not get a link): it is in the email."""
     for name, value in _form_values(form, now).items():
         setattr(registration, name, value)
     registration.cancelled_at = None
     registration.decided_at = None
+    registration.confirmation_expires_at = None  # unconfirmed, and the event stopped asking
     enrolments_for(registration, sessions, now)
     decided = _decide_new(0, event, form, registration.email_normalised, sessions, places, now)
     registration.status = decided.values["status"]

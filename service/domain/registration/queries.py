@@ -59,11 +59,17 @@ async def list_registrations(
     db: AsyncSession, event_id: int, *, status: RegistrationStatus | None = None,
     session_id: int | None = None,
 ) -> list[Registration]:
-    """An event's registrations in arrival order, with enrolments and sessions loaded."""
+    """An event's registrations in arrival order, with enrolments and sessions loaded.
+
+    Unconfirmed ones (addresses nobody has confirmed yet) are listed only when asked for
+    by their status: until then they are requests, not registrations.
+    """
     event = await load_event(db, event_id)
     query = select(Registration).where(Registration.event_id == event_id)
     if status is not None:
         query = query.where(Registration.status == status)
+    else:
+        query = query.where(Registration.status != RegistrationStatus.UNCONFIRMED)
     if session_id is not None:
         if session_id not in {s.id for s in event.sessions}:
             raise NotFoundError(f"No session {session_id} in this event.", "session_id")

@@ -36,6 +36,7 @@ from service.domain.reminders.policy import (
     NOTE_POLICY,
     NOTE_SESSION_CANCELLED,
     WITHDRAWN_AGENDA_CHANGED,
+    WITHDRAWN_REGISTRANT_CHANGED,
     WITHDRAWN_SESSION_CHANGED,
     WITHDRAWN_SPEAKER_CHANGED,
     reminder_due_at,
@@ -211,6 +212,21 @@ async def refresh_prepared_reminders(
     """What the session's reminders say changed (its agenda): emails prepared ahead and not
     yet claimed are taken back, their reminders armed again to be composed anew; how many."""
     scope = _scope(session_id, None)
+    await _wait_for_preparation(db, scope)
+    taken = await take_back(db, await prepared_of(db, scope), note=note)
+    for reminder in taken:
+        _rearm(reminder, now)
+    await db.flush()
+    return len(taken)
+
+
+async def refresh_prepared_reminders_for_registration(
+    db: AsyncSession, registration_id: int, *, now: datetime,
+    note: str = WITHDRAWN_REGISTRANT_CHANGED,
+) -> int:
+    """What the registration's reminders say changed (the registrant's name): emails prepared
+    ahead and not yet claimed are composed again; how many."""
+    scope = _scope(None, registration_id)
     await _wait_for_preparation(db, scope)
     taken = await take_back(db, await prepared_of(db, scope), note=note)
     for reminder in taken:

@@ -34,6 +34,7 @@ NOTE_EXPIRED = "the session had already started before the email could go out"
 WITHDRAWN_SESSION_CHANGED = "reminder composed again: the session changed"
 WITHDRAWN_AGENDA_CHANGED = "reminder composed again: the agenda changed"
 WITHDRAWN_SPEAKER_CHANGED = "reminder composed again: a speaker's details changed"
+WITHDRAWN_REGISTRANT_CHANGED = "reminder composed again: the registrant changed their name"
 
 
 def reminder_offsets(event: Event) -> tuple[int, ...]:

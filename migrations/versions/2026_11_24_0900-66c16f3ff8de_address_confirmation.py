@@ -1,0 +1,49 @@
+"""address confirmation (double opt-in) per event
+
+Revision ID: 66c16f3ff8de
+Revises: 270023c30501
+Create Date: 2026-11-24 09:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import advanced_alchemy.types
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "66c16f3ff8de"
+down_revision: str | None = "270023c30501"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_UNCONFIRMED = sa.text("status = 'unconfirmed'")
+
+
+def upgrade() -> None:
+    # Off for every existing event: they behave exactly as before.
+    with op.batch_alter_table("events") as batch:
+        batch.add_column(sa.Column("is_address_confirmation_required", sa.Boolean(),
+                                   nullable=False, server_default=sa.false()))
+    with op.batch_alter_table("registrations") as batch:
+        batch.add_column(sa.Column(
+            "address_confirmed_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True),
+            nullable=True))
+        batch.add_column(sa.Column(
+            "confirmation_expires_at",
+            advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True))
+    # Partial: registrations that need no confirmation never enter it.
+    op.create_index("ix_registrations_unconfirmed_expiry", "registrations",
+                    ["confirmation_expires_at"], unique=False,
+                    sqlite_where=_UNCONFIRMED, postgresql_where=_UNCONFIRMED)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_registrations_unconfirmed_expiry", table_name="registrations")
+    # Unconfirmed registrations hold no place and mean nothing to the older schema.
+    op.execute("DELETE FROM registrations WHERE status = 'unconfirmed'")
+    op.execute("DELETE FROM access_tokens WHERE purpose = 'address_confirmation'")
+    with op.batch_alter_table("registrations") as batch:
+        batch.drop_column("confirmation_expires_at")
+        batch.drop_column("address_confirmed_at")
+    with op.batch_alter_table("events") as batch:
+        batch.drop_column("is_address_confirmation_required")
