@@ -122,7 +122,7 @@ def envelope_sender(settings: Settings) -> str:
 
 def make_message_id(settings: Settings) -> str:
     """A fresh Message-ID; stored with the outbox row so every re-send carries the same one."""
-    return f"<{uuid.uuid4().hex}@{settings.uid_domain}>"
+    return f"<{uuid.uuid4().hex}@{settings.mail_domain}>"
 
 
 # Characters that make a display name need quoting (RFC 5322 specials, plus what could read
