@@ -54,6 +54,7 @@ from service.domain.reminders import (
     utc_period_text,
     venue_for,
 )
+from service.domain.times import clock_range
 from service.settings import Settings
 
 NOTICE_TEMPLATE = "session_changed_to_registrant"
@@ -213,7 +214,7 @@ class Change:
 def _item_time(item: _Item, zone: ZoneInfo, *, with_date: bool) -> str:
     start, end = item.starts_at.astimezone(zone), item.ends_at.astimezone(zone)
     day = f"{start:%a %d %b} " if with_date else ""
-    return f"{day}{start:%H:%M}-{end:%H:%M} {start.tzname()}"
+    return f"{day}{clock_range(start, end, dash='-')}"
 
 
 def describe_changes(

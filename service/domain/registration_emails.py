@@ -35,7 +35,7 @@ from service.db.models import (
 from service.domain.calendar_entries import KIND_LABELS, event_page_url, session_entry
 from service.domain.follow_ups import venue_line
 from service.domain.ical import CalendarAttendee, build_calendar
-from service.domain.times import in_zone
+from service.domain.times import clock_range, in_zone
 from service.settings import Settings
 
 InviteMethod = Literal["REQUEST", "CANCEL"]
@@ -84,11 +84,14 @@ def _day(moment: datetime) -> str:
 
 
 def session_when(session: Session, event: Event) -> tuple[str, str]:
-    """The session's time in the event's zone (with CET/CEST) and in UTC, for email bodies."""
+    """The session's time in the event's zone (with CET/CEST) and in UTC, for email bodies.
+
+    Each time has its own abbreviation when the clocks change in between.
+    """
     start = in_zone(session.starts_at, event.timezone)
     end = in_zone(session.ends_at, event.timezone)
     if start.local.date() == end.local.date():
-        local = f"{_day(start.local)}, {start.local:%H:%M}–{end.local:%H:%M} {end.abbreviation}"
+        local = f"{_day(start.local)}, {clock_range(start.local, end.local)}"
     else:
         local = (f"{_day(start.local)}, {start.local:%H:%M} {start.abbreviation} – "
                  f"{_day(end.local)}, {end.local:%H:%M} {end.abbreviation}")

@@ -73,6 +73,7 @@ from service.domain.calendar_entries import agenda_text, event_page_url
 from service.domain.errors import InvalidInputError
 from service.domain.follow_ups import venue_line
 from service.domain.registration import manage_url
+from service.domain.times import clock_range
 from service.settings import Settings
 
 DAY_MINUTES = 24 * 60
@@ -844,9 +845,8 @@ def period_text(starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
     """"Monday 26 October 2026, 10:00-11:45 CET (Europe/Brussels)" (en dash), or a span."""
     zone = ZoneInfo(zone_name)
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    if start.date() == end.date() and start.tzname() == end.tzname():
-        return (f"{date_text(start.date())}, {start:%H:%M}–{end:%H:%M} {start.tzname()} "
-                f"({zone_name})")
+    if start.date() == end.date():  # each time with its label if the clocks change between
+        return f"{date_text(start.date())}, {clock_range(start, end)} ({zone_name})"
     return (f"{date_text(start.date())}, {start:%H:%M} {start.tzname()} – "
             f"{date_text(end.date())}, {end:%H:%M} {end.tzname()} ({zone_name})")
 

@@ -108,3 +108,16 @@ def local_date(instant: datetime, zone_name: str) -> date:
 
 def iso_utc(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def clock_range(start: datetime, end: datetime, *, dash: str = "–") -> str:
+    """Two wall times of one zone, each with its abbreviation where they differ.
+
+    "10:00-11:45 CET", but "01:30 CET - 03:30 CEST" across a change of the clocks: one
+    label for both would put one of them an hour off. `start` and `end` are aware wall
+    times in the event's zone (`astimezone` of the UTC instants).
+    """
+    first, last = start.tzname() or "", end.tzname() or ""
+    if first == last:
+        return f"{start:%H:%M}{dash}{end:%H:%M} {first}"
+    return f"{start:%H:%M} {first} {dash} {end:%H:%M} {last}"

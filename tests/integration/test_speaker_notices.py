@@ -84,7 +84,7 @@ async def test_an_assigned_speaker_gets_their_slot_with_an_invite_and_their_page
         "METHOD:REQUEST",
         "SEQUENCE:0",
         "STATUS:CONFIRMED",
-        "SUMMARY:Speaking: Facing market challenges",
+        "SUMMARY:Speaking: Facing market challenges (Socially responsible ICT procurement)",
         "UID:agenda-item-1-speaker-1@events.test",
     ]
 
