@@ -364,6 +364,10 @@ class Enrolment(Base):
     )
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     status: Mapped[EnrolmentStatus] = mapped_column(_enum(EnrolmentStatus))
+    # How far this registrant's copy of the session's invite is above the session's SEQUENCE
+    # (shared with the feeds): raised when their place ends (the CANCEL outranks the
+    # REQUEST) and when it comes back (the new REQUEST outranks the CANCEL).
+    invite_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

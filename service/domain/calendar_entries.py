@@ -207,12 +207,18 @@ def session_summary(session: SessionView, event: EventView) -> str:
 def session_entry(
     session: SessionView, event: EventView, settings: Settings, *, include_join_url: bool,
     attendees: tuple[CalendarAttendee, ...] = (), cancelled: bool = False,
+    sequence_offset: int = 0,
 ) -> CalendarEntry:
-    """One session as a calendar entry; `cancelled` marks it so for one registrant's invite."""
+    """One session as a calendar entry; `cancelled` marks it so for one registrant's invite.
+
+    `sequence_offset` lifts one attendee's copy above the session's SEQUENCE (shared with
+    the feeds) by the times their own invite was withdrawn or sent again
+    (`Enrolment.invite_sequence`), so each message to them outranks the one before.
+    """
     is_cancelled = cancelled or session.status == SessionStatus.CANCELLED
     return CalendarEntry(
         uid=session_uid(session.id, settings.uid_domain),
-        sequence=session.sequence,
+        sequence=session.sequence + sequence_offset,
         summary=session_summary(session, event),
         description=session_description(session, event, settings,
                                         include_join_url=include_join_url),

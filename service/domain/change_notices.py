@@ -10,9 +10,10 @@ at most until one window before it (so at once when that has passed). When it go
 old and new are compared afresh; an edit that was undone within the window sends nothing.
 
 Each registrant gets ONE email with a readable old -> new summary in the event's local time
-and an updated invite (same UID, the session's current SEQUENCE; METHOD:CANCEL when the
-session was cancelled). Emails are queued in the outbox with a dedupe key per notice and
-registrant, in the transaction that marks the notice sent. This module never commits.
+and an updated invite (same UID, the session's current SEQUENCE plus the registrant's own
+count, `Enrolment.invite_sequence`; METHOD:CANCEL when the session was cancelled). Emails
+are queued in the outbox with a dedupe key per notice and registrant, in the transaction
+that marks the notice sent. This module never commits.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from service.db.models import (
     AgendaItem,
     ChangeNotice,
     ChangeNoticeStatus,
+    Enrolment,
     Event,
     Session,
     SessionStatus,
@@ -326,6 +328,7 @@ async def _send_notice(
         db, session.id, confirmed_before=notice.first_changed_at
     )
     links = await manage_links(db, [r.id for r in registrations], now=now, settings=settings)
+    sequences = await _invite_sequences(db, session.id, [r.id for r in registrations])
     for registration in registrations:
         try:
             parse_address(registration.email, registration.name)
@@ -334,6 +337,7 @@ async def _send_notice(
         entry = session_entry(
             session, event, settings, include_join_url=True,
             attendees=(CalendarAttendee(email=registration.email, name=registration.name),),
+            sequence_offset=sequences.get(registration.id, 0),
         )
         message = EmailMessage(
             template=NOTICE_TEMPLATE,
@@ -352,6 +356,20 @@ async def _send_notice(
         )
         emails += row is not None
     return emails
+
+
+async def _invite_sequences(
+    db: AsyncSession, session_id: int, registration_ids: list[int]
+) -> dict[int, int]:
+    """Each registrant's own count above the session's SEQUENCE (Enrolment.invite_sequence)."""
+    if not registration_ids:
+        return {}
+    rows = await db.execute(
+        select(Enrolment.registration_id, Enrolment.invite_sequence)
+        .where(Enrolment.session_id == session_id,
+               Enrolment.registration_id.in_(registration_ids))
+    )
+    return {registration_id: sequence for registration_id, sequence in rows}
 
 
 async def process_due_change_notices(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -591,6 +591,8 @@ async def _end_enrolments(
         if enrolment.status == EnrolmentStatus.CONFIRMED:
             ended.append(enrolment.session)
         enrolment.status = EnrolmentStatus.CANCELLED
+        # Their CANCEL must outrank the REQUEST they had (see Enrolment.invite_sequence).
+        enrolment.invite_sequence = (enrolment.invite_sequence or 0) + 1
         enrolment.updated_at = now
     await db.flush()
     for session in ended:
@@ -742,6 +744,8 @@ def _enrolments_for(registration: Registration, sessions: Sequence[Session], now
     for enrolment in registration.enrolments:
         if enrolment.session_id in wanted and enrolment.status == EnrolmentStatus.CANCELLED:
             enrolment.status = EnrolmentStatus.WAITING
+            # A new invite must outrank the CANCEL they had (see Enrolment.invite_sequence).
+            enrolment.invite_sequence = (enrolment.invite_sequence or 0) + 1
             enrolment.updated_at = now
         wanted.pop(enrolment.session_id, None)
     for session in wanted.values():
@@ -785,7 +789,8 @@ async def _repeat(db: AsyncSession, registration: Registration) -> RegistrationO
 
 
 def _as_written(registration_id: int, event: Event, values: dict[str, Any],
-                enrolments: Sequence[tuple[Session, EnrolmentStatus]]) -> Registration:
+                enrolments: Sequence[tuple[Session, EnrolmentStatus]],
+                invite_sequences: Mapping[int, int] | None = None) -> Registration:
     """The registration just INSERTed, as an object for the caller to read (not tracked by
     the database session: nothing about it is written twice)."""
     registration = Registration(id=registration_id, **values)
@@ -794,7 +799,8 @@ def _as_written(registration_id: int, event: Event, values: dict[str, Any],
     for session, status in enrolments:
         enrolment = Enrolment(registration_id=registration_id, session_id=session.id,
                               status=status, created_at=values["created_at"],
-                              updated_at=values["created_at"])
+                              updated_at=values["created_at"],
+                              invite_sequence=(invite_sequences or {}).get(session.id, 0))
         set_committed_value(enrolment, "session", session)
         set_committed_value(enrolment, "registration", registration)
         rows.append(enrolment)
@@ -804,14 +810,18 @@ def _as_written(registration_id: int, event: Event, values: dict[str, Any],
 
 def _welcome_email(registration_id: int, event_id: int, status: RegistrationStatus,
                    to_address: str, enrolments: Sequence[tuple[Session, EnrolmentStatus]],
-                   position: int | None) -> EmailToCompose:
+                   position: int | None,
+                   invite_sequences: Mapping[int, int] | None = None) -> EmailToCompose:
     """The first email, recorded with what it must say: where the registration stood when it
-    was decided (what changes later has emails of its own)."""
+    was decided (what changes later has emails of its own), including each invite's
+    SEQUENCE then: a CANCEL sent meanwhile must still outrank this email's invite."""
+    sequences = invite_sequences or {}
     return EmailToCompose(
         template=WELCOME_TEMPLATES[status], to_address=to_address, event_id=event_id,
         registration_id=registration_id,
         details={"status": str(status), "position": position,
-                 "enrolments": [[session.id, str(state)] for session, state in enrolments]},
+                 "enrolments": [[session.id, str(state), sequences.get(session.id, 0)]
+                                for session, state in enrolments]},
     )
 
 
@@ -1000,11 +1010,11 @@ async def _register_again(
         changes.note_confirmed(registration, session)
     await _follow_up(db, event, changes, now=now, settings=settings,
                      skip_email_for=registration.id)
-    enrolments = [(e.session, e.status) for e in registration.enrolments
-                  if e.status != EnrolmentStatus.CANCELLED]
+    kept = [e for e in registration.enrolments if e.status != EnrolmentStatus.CANCELLED]
     await enqueue_emails_to_compose(db, [_welcome_email(
-        registration.id, event.id, registration.status, registration.email, enrolments,
-        decided.position)], settings=settings, now=now)
+        registration.id, event.id, registration.status, registration.email,
+        [(e.session, e.status) for e in kept], decided.position,
+        {e.session_id: e.invite_sequence or 0 for e in kept})], settings=settings, now=now)
     return RegistrationOutcome(
         registration=registration, is_new=True, manage_token=None,
         waiting_position=decided.position,
@@ -1035,12 +1045,15 @@ async def _registrations_for(db: AsyncSession, rows: Sequence[OutboxEmail]
 def _as_decided(registration: Registration, details: dict[str, Any]) -> Registration:
     """The registration as it stood when its first email was decided (a copy to read only)."""
     sessions = {s.id: s for s in registration.event.sessions}
+    # [session id, state, invite sequence] (rows recorded before the sequence: two items).
+    recorded = [(row[0], row[1], row[2] if len(row) > 2 else 0) for row in details["enrolments"]]
     enrolments = [(sessions[session_id], EnrolmentStatus(state))
-                  for session_id, state in details["enrolments"] if session_id in sessions]
+                  for session_id, state, _ in recorded if session_id in sessions]
     values = {"event_id": registration.event_id, "name": registration.name,
               "email": registration.email, "status": RegistrationStatus(details["status"]),
               "created_at": registration.created_at}
-    return _as_written(registration.id, registration.event, values, enrolments)
+    return _as_written(registration.id, registration.event, values, enrolments,
+                       {session_id: sequence for session_id, _, sequence in recorded})
 
 
 async def compose_welcome_emails(
@@ -1319,20 +1332,21 @@ async def list_registration_emails(db: AsyncSession, registration_id: int) -> li
 
 async def registrant_calendar(
     db: AsyncSession, registration: Registration, *, now: datetime, settings: Settings,
-    method: emails.InviteMethod = "REQUEST", session_ids: Collection[int] | None = None,
+    session_ids: Collection[int] | None = None,
 ) -> bytes:
-    """The registrant's invite: one VEVENT per confirmed session (or per `session_ids`)."""
+    """The registrant's sessions to download and import: one VEVENT per confirmed session
+    still taking place (or per `session_ids`), as a plain calendar (no METHOD).
+
+    Not an iTIP message: the invites went by email, one per session. A cancelled session
+    is left out (its CANCEL went by email too).
+    """
     event = await _load_event(db, registration.event_id)
+    registration = await _load_registration(db, registration.id, event)
     if session_ids is None:
-        enrolments = await db.scalars(
-            select(Enrolment.session_id).where(
-                Enrolment.registration_id == registration.id,
-                Enrolment.status == EnrolmentStatus.CONFIRMED,
-            )
-        )
-        session_ids = set(enrolments)
-    sessions = [s for s in event.sessions if s.id in session_ids]
+        session_ids = {e.session_id for e in registration.enrolments
+                       if e.status == EnrolmentStatus.CONFIRMED}
+    sessions = [s for s in event.sessions
+                if s.id in session_ids and s.status == SessionStatus.SCHEDULED]
     if not sessions:
         raise ConflictError("There is no confirmed session to put in a calendar yet.", "status")
-    return emails.invite_calendar(registration, event, sessions, method=method, now=now,
-                                  settings=settings)
+    return emails.registrant_download(registration, event, sessions, now=now, settings=settings)

@@ -155,6 +155,20 @@ class _Person:
         self.id, self.name, self.email, self.organisation = id_, name, email, None
 
 
+def test_an_attendees_copy_is_raised_above_the_sessions_sequence() -> None:
+    session = make_session("Webinar", utc(2026, 11, 9, 9, 0), utc(2026, 11, 9, 10, 0),
+                           sequence=3)
+    event = make_event("Make ICT Fair", EventKind.WEBINAR_SERIES, session)
+
+    shared = session_entry(session, event, make_settings(), include_join_url=False)
+    own = session_entry(session, event, make_settings(), include_join_url=True,
+                        sequence_offset=2)
+
+    assert (shared.sequence, own.sequence) == (3, 5)
+    assert replace(own, sequence=3, conference_url=None, location="Online",
+                   description=shared.description) == shared
+
+
 # --- UIDs unique across installations --------------------------------------------------------
 
 
