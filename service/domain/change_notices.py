@@ -115,7 +115,7 @@ async def _pending_notice(db: AsyncSession, session_id: int) -> ChangeNotice | N
     return await db.scalar(query)
 
 
-def _send_by(starts: list[datetime], *, now: datetime, settings: Settings) -> datetime:
+def notice_send_by(starts: list[datetime], *, now: datetime, settings: Settings) -> datetime:
     """The window after the first edit, but news of a session about to start goes out now.
 
     Held at most until one window before the session's earlier start (old or new), and
@@ -135,7 +135,7 @@ async def _record(
         notice.last_changed_at = now
         notice.updated_at = now
         # Later edits never push the notice back, but may bring it forward.
-        notice.send_after = min(notice.send_after, _send_by(starts, now=now, settings=settings))
+        notice.send_after = min(notice.send_after, notice_send_by(starts, now=now, settings=settings))
         await db.flush()
         return notice
     if not await has_confirmed_places(db, session.id):
@@ -146,7 +146,7 @@ async def _record(
         previous=previous,
         first_changed_at=now,
         last_changed_at=now,
-        send_after=_send_by(starts, now=now, settings=settings),
+        send_after=notice_send_by(starts, now=now, settings=settings),
         created_at=now,
         updated_at=now,
     )
