@@ -651,6 +651,21 @@ async def test_manage_page_shows_registration_and_join_links(
         f"/api/registrations/{outcome.manage_token}/invite.ics"
 
 
+async def test_no_calendar_download_once_every_session_is_cancelled(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    outcome = await register_directly(db, settings)
+    for session in (await programme.get_event(db, outcome.registration.event_id)).sessions:
+        await programme.cancel_session(db, session.id, now=NOW, settings=settings)
+    await db.commit()
+
+    page = parse((await client.get(f"/registrations/{outcome.manage_token}")).text)
+    download = await client.get(f"/api/registrations/{outcome.manage_token}/invite.ics")
+
+    assert page.find_all("a", download="") == []
+    assert download.status_code == 409
+
+
 async def test_waiting_registrant_sees_no_join_link(
     client: Client, db: AsyncSession, settings: Settings
 ) -> None:
