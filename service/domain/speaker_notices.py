@@ -328,9 +328,10 @@ async def _agenda_change(
     heard = _Slot.of(moved_from.title, moved_from.starts_at, moved_from.ends_at, place)
     on_item = {s.person_id for s in current.speakers}
     gone = [pid for pid in moved_from.speaker_ids if pid not in on_item]
-    if gone:
-        # The CANCEL must outrank every REQUEST sent for this slot, and a later invitation
-        # must outrank the CANCEL.
+    joined = on_item - set(moved_from.speaker_ids)
+    if gone or joined:
+        # The CANCEL must outrank every REQUEST sent for this slot, and an invitation to
+        # someone put back on the item must outrank the CANCEL they had.
         current.sequence += 1
         current.updated_at = now
         await db.flush()

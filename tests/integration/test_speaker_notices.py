@@ -307,3 +307,25 @@ async def test_news_of_a_slot_about_to_start_is_not_held_back(
     assert report == SpeakerNoticeReport(claimed=1, sent=1)
     assert [row.template for row, _ in await outbox_messages(db_sessionmaker)] == [
         "speaker_slot_to_speaker", "speaker_slot_changed_to_speaker"]
+
+
+async def test_a_speaker_put_back_after_their_cancel_gets_an_invite_that_outranks_it(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+) -> None:
+    _, item_id, carla, rudie = await programme_with_speakers(db, settings)
+    await send(db_sessionmaker, settings, EDIT + WINDOW)
+    for hours, people in ((1, [rudie]), (2, [carla, rudie])):
+        async with session_scope(db_sessionmaker) as work:
+            await programme.update_agenda_item(
+                work, item_id, {"speakers": [{"person_id": p.id} for p in people]},
+                now=EDIT + timedelta(hours=hours), settings=settings)
+        await send(db_sessionmaker, settings, EDIT + timedelta(hours=hours) + WINDOW)
+
+    messages = await outbox_messages(db_sessionmaker)
+    assert [(row.template, calendar_of(message)[0],
+             ical_lines(calendar_of(message)[1] or "", "SEQUENCE"))
+            for row, message in messages] == [
+        ("speaker_slot_to_speaker", "REQUEST", ["SEQUENCE:0"]),
+        ("speaker_slot_cancelled_to_speaker", "CANCEL", ["SEQUENCE:1"]),
+        ("speaker_slot_to_speaker", "REQUEST", ["SEQUENCE:2"]),
+    ]
