@@ -285,14 +285,15 @@ class RegistrationController(Controller):
     async def invite(
         self, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[bytes]:
-        """The calendar invite for the registrant's confirmed sessions, join links included."""
+        """The registrant's confirmed sessions to import, join links included (a plain
+        calendar: the invites themselves went by email, one per session)."""
         registration = await registrations.find_registration_by_token(db_session, token)
         body = await registrations.registrant_calendar(
             db_session, registration, now=utc_now(), settings=settings
         )
         return Response(
             body,
-            media_type="text/calendar; method=REQUEST",
+            media_type="text/calendar",
             headers={**PRIVATE, "Content-Disposition": 'attachment; filename="invite.ics"'},
         )
 

@@ -556,7 +556,8 @@ class PublicPages(Controller):
         current = {e.session_id for e in reg.enrolments if e.status != EnrolmentStatus.CANCELLED}
         csrf_token, cookies = _csrf(request, settings)
         has_invite = reg.status == RegistrationStatus.CONFIRMED and any(
-            e.status == str(EnrolmentStatus.CONFIRMED) for e in enrolments)
+            e.status == str(EnrolmentStatus.CONFIRMED) and not e.session.is_cancelled
+            for e in enrolments)
         return html_response("manage.html", {
             "token": token,
             "event_title": event.title,

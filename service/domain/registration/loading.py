@@ -8,7 +8,7 @@ after another. Reads and locks only: nothing here changes a registration.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -111,7 +111,8 @@ def attach(registration: Registration, event: Event) -> None:
 
 
 def as_written(registration_id: int, event: Event, values: dict[str, Any],
-               enrolments: Sequence[tuple[Session, EnrolmentStatus]]) -> Registration:
+               enrolments: Sequence[tuple[Session, EnrolmentStatus]],
+               invite_sequences: Mapping[int, int] | None = None) -> Registration:
     """A registration as written (or as it stood), built from its values: an object to read,
     not tracked by the database session, so nothing about it is written twice."""
     registration = Registration(id=registration_id, **values)
@@ -120,7 +121,8 @@ def as_written(registration_id: int, event: Event, values: dict[str, Any],
     for session, status in enrolments:
         enrolment = Enrolment(registration_id=registration_id, session_id=session.id,
                               status=status, created_at=values["created_at"],
-                              updated_at=values["created_at"])
+                              updated_at=values["created_at"],
+                              invite_sequence=(invite_sequences or {}).get(session.id, 0))
         set_committed_value(enrolment, "session", session)
         set_committed_value(enrolment, "registration", registration)
         rows.append(enrolment)
@@ -128,7 +130,7 @@ def as_written(registration_id: int, event: Event, values: dict[str, Any],
     return registration
 
 
-async def _load_registration(db: AsyncSession, registration_id: int, event: Event
+async def load_registration(db: AsyncSession, registration_id: int, event: Event
                              ) -> Registration:
     registration = await db.scalar(
         select(Registration)
@@ -175,13 +177,13 @@ async def lock_for_registration(
 ) -> tuple[Event, Registration]:
     """The registration and its event, the event locked (see `lock_event`)."""
     event = await lock_event(db, event_id=await event_id_of(db, registration_id))
-    return event, await _load_registration(db, registration_id, event)
+    return event, await load_registration(db, registration_id, event)
 
 
 async def get_registration(db: AsyncSession, registration_id: int) -> Registration:
     """A registration with its event (sessions) and enrolments loaded."""
     event = await load_event(db, await event_id_of(db, registration_id))
-    return await _load_registration(db, registration_id, event)
+    return await load_registration(db, registration_id, event)
 
 
 async def find_registration_by_token(db: AsyncSession, token: str) -> Registration:
