@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from notifications.delivery import (
     ABANDONED,
@@ -25,7 +25,7 @@ from notifications.delivery import (
     drain_due_emails,
 )
 from notifications.outbox import list_attempts_for_email
-from notifications.transport import SmtpTransport
+from notifications.transport import SmtpTransport, TransientDeliveryError
 from service.db.engine import session_scope
 from service.db.models import OutboxEmail, OutboxStatus
 from service.settings import Settings
@@ -204,6 +204,42 @@ async def test_poisoned_rows_fail_alone_with_their_reason_and_the_others_are_sen
         [("sent", 250)], [("permanent", None)], [("sent", 250)]]
     assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [
         "ana@example.org", "ben@example.org", "chloe@example.org", "dan@example.org"]
+
+
+class DeletingTransport:
+    """Sends for real; one row is deleted (a clean-up) while its send fails."""
+
+    def __init__(self, inner: SmtpTransport, sessionmaker: Sessionmaker, victim: str) -> None:
+        self.inner, self.sessionmaker, self.victim = inner, sessionmaker, victim
+
+    async def send(self, raw: bytes, sender: str, recipient: str) -> None:
+        if recipient == self.victim:
+            async with session_scope(self.sessionmaker) as db:
+                await db.execute(delete(OutboxEmail).where(OutboxEmail.to_address == recipient))
+            raise TransientDeliveryError("451 4.3.0 Try again later", 451)
+        await self.inner.send(raw, sender, recipient)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def test_an_outcome_the_database_refuses_does_not_strand_the_others_of_its_group(
+    db_sessionmaker: Sessionmaker, mail_settings: Settings, smtp_server: SmtpTestServer,
+    transport: SmtpTransport,
+) -> None:
+    ana, _, ben = await queue(db_sessionmaker, mail_settings, "ana@example.org",
+                              "gone@example.org", "ben@example.org")
+
+    # The attempt row of the deleted email breaks its group's transaction (foreign key).
+    report = await deliver_due_emails(
+        db_sessionmaker, DeletingTransport(transport, db_sessionmaker, "gone@example.org"),
+        settings=mail_settings, now=NOW, worker_id="w")
+
+    rows = [await load(db_sessionmaker, email_id) for email_id in (ana, ben)]
+    assert report == DeliveryReport(claimed=3, sent=2, lost_claims=1)
+    assert [(r.status, r.claimed_until) for r in rows] == [(OutboxStatus.SENT, None)] * 2
+    assert [await attempts_of(db_sessionmaker, email_id) for email_id in (ana, ben)] == [
+        [("sent", 250)], [("sent", 250)]]
 
 
 # --- the heartbeat --------------------------------------------------------------------------
