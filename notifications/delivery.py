@@ -455,7 +455,12 @@ def _log_outcome(claim: _Claim, result: _Result, status: OutboxStatus | None) ->
     elif result.outcome is None:
         logger.info("Email %d: handed back unsent (its claim was about to lapse)", claim.id)
     elif result.outcome is not Outcome.SENT:
-        then = "will be retried" if status is OutboxStatus.RETRY else "failed for good"
+        if status is OutboxStatus.RETRY:
+            then = "will be retried"
+        elif result.outcome is Outcome.TRANSIENT:
+            then = f"failed: gave up after {claim.attempts} attempts"
+        else:
+            then = "failed for good"
         logger.warning("Email %d: attempt %d %s (%s): %s", claim.id, claim.attempts, then,
                        result.outcome, clean_detail(result.detail))
 

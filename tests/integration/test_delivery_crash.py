@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,7 +85,7 @@ async def held_claims(sessionmaker: Sessionmaker) -> list[tuple[str | None, date
 
 async def test_a_killed_worker_delays_its_emails_by_one_lease_at_most_and_loses_none(
     db_sessionmaker: Sessionmaker, settings: Settings, smtp_server: SmtpTestServer,
-    worker_env: dict[str, str], worker_log: Path, record_property: pytest.RecordProperty,
+    worker_env: dict[str, str], worker_log: Path, record_property: Callable[[str, object], None],
 ) -> None:
     message_ids = await queue_many(db_sessionmaker, settings, datetime.now(UTC))
     with worker_log.open("wb") as log:
