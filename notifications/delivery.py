@@ -98,9 +98,10 @@ HEARTBEAT_INTERVAL = 15.0  # seconds (the event loop's clock)
 # How long a sent email's outcome may wait for others to share its transaction: at several
 # hundred emails a second, groups of dozens (each transaction costs a few milliseconds of
 # the event loop, which the SMTP connections share). It is also the window for a double
-# send after a crash: killed mid-run (2,000 emails, 4 connections), a worker left 1-8
-# messages sent but unrecorded on SQLite and 4-24 on PostgreSQL with 0.05 s, against 8-9
-# and 12-60 with 0.1 s; shorter than this cost throughput on PostgreSQL.
+# send after a crash: killed mid-run (2,000 emails, 4 connections; seven runs each), a
+# worker left 4-24 messages sent but unrecorded on PostgreSQL (median 7) with 0.05 s,
+# against 12-60 (median 32) with 0.1 s; 1-16 on SQLite (median 8, as with 0.1 s). Shorter
+# delays cost throughput on PostgreSQL.
 GROUP_COMMIT_DELAY = 0.05
 # The note on an email withdrawn because it was still unsent at its `expires_at`.
 EXPIRED_NOTE = "not sent: its time to go out had passed"

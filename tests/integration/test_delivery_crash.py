@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EMAILS = 2000
 KILL_AT = 700  # messages accepted when the worker is killed
 # What may arrive twice: outcomes not yet committed at the kill (those waiting for their
-# group commit, and the message on each connection). Measured here: 1-8 on SQLite, 4-24 on
+# group commit, and the message on each connection). Measured here: 1-16 on SQLite, 4-24 on
 # PostgreSQL (see GROUP_COMMIT_DELAY).
 MAX_DUPLICATES = 50
 
