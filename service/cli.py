@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +14,10 @@ from service.clock import utc_now
 from service.db.engine import create_engine, make_sessionmaker, session_scope
 from service.db.migrate import upgrade_to_head
 from service.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import uvicorn
+    from litestar import Litestar
 
 T = TypeVar("T")
 
@@ -84,6 +88,18 @@ def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if revoked else 1
 
 
+def server_config(app: Litestar, *, host: str, port: int) -> uvicorn.Config:
+    """How `serve` runs uvicorn.
+
+    No access log: private links carry their token in the path, and tokens never reach logs.
+    No `server` header: which server and version answers is nobody's business.
+    """
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False,
+                          server_header=False)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -94,9 +110,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if args.demo:
         cmd_load_demo(settings, args)
     print(f"Procura Events on http://{args.host}:{args.port} (API docs at /api/docs)")
-    # No access log: private links carry their token in the path, and tokens never reach logs.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                access_log=False)
+    uvicorn.Server(server_config(create_app(settings), host=args.host, port=args.port)).run()
     return 0
 
 

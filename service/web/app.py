@@ -25,6 +25,7 @@ from service.settings import Settings, load_settings
 from service.web.api_organiser import OrganiserController
 from service.web.api_public import PublicController
 from service.web.errors import EXCEPTION_HANDLERS
+from service.web.http_edges import HttpEdges
 from service.web.registration_desk import RegistrationDesk
 from service.web.routes import EXTRA_ROUTE_HANDLERS, LIFESPAN_HOOKS
 
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.debug,
     )
     _document_closed_inputs(app)
+    # Outside routing and error handling, so that 404s, 405s and errors obey it too.
+    app.asgi_handler = HttpEdges(app.asgi_handler)
     return app
 
 
