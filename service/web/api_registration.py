@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post, put
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from service.clock import utc_now
 from service.db.models import (
@@ -32,7 +32,7 @@ from service.settings import Settings
 from service.web import registration_schemas as rs
 from service.web.api_public import SlugParam
 from service.web.auth import BEARER_SCHEME, require_organiser
-from service.web.params import DbSession, IdParam, RegistrationDeskDep, SettingsDep
+from service.web.params import DbSession, IdParam, RegistrationDeskDep, SettingsDep, TokenParam
 from service.web.presenters import event_url, time_out
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -216,9 +216,6 @@ def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -
 
 
 # --- public: the form and the private link ---------------------------------------------------
-
-# Any text: a malformed token is just another unknown one (404, nothing revealed).
-TokenParam = Annotated[str, PathParameter(description="The registrant's private token.")]
 
 
 class RegistrationController(Controller):

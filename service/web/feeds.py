@@ -28,7 +28,6 @@ from functools import lru_cache
 from typing import Any
 
 from litestar import Controller, Litestar, Request, Response, get, post
-from litestar.params import FromPath
 from msgspec import Struct
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -39,7 +38,7 @@ from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.domain.feeds import FeedPlan
 from service.settings import Settings
 from service.web.auth import BEARER_SCHEME, require_organiser
-from service.web.params import DbSession, IdParam, SettingsDep
+from service.web.params import DbSession, IdParam, PathText, SettingsDep, TokenParam
 
 # Seconds a memoised public plan is trusted without asking the database. Working out a plan
 # costs about 25 ms per 1,000 sessions, so this bounds the cost of revalidation; calendar apps
@@ -302,7 +301,7 @@ class FeedController(Controller):
         return await _memoised_feed(request, "programme", describe)
 
     @get("/events/{name:str}")
-    async def event(self, request: AnyRequest, name: FromPath[str]) -> Response[bytes]:
+    async def event(self, request: AnyRequest, name: PathText) -> Response[bytes]:
         slug = _stem(name, "slug")
 
         async def describe(db: AsyncSession, now: datetime, settings: Settings) -> FeedPlan:
@@ -311,7 +310,7 @@ class FeedController(Controller):
         return await _memoised_feed(request, f"event:{slug}", describe)
 
     @get("/kinds/{name:str}")
-    async def kind(self, request: AnyRequest, name: FromPath[str]) -> Response[bytes]:
+    async def kind(self, request: AnyRequest, name: PathText) -> Response[bytes]:
         stem = _stem(name, "kind")
         if stem not in _KIND_NAMES:
             raise NotFoundError("No such calendar feed.", "kind")
@@ -324,7 +323,7 @@ class FeedController(Controller):
 
     @get("/sessions/{name:str}")
     async def session_download(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: PathText
     ) -> Response[bytes]:
         stem = _stem(name, "session_id")
         if not stem.isdigit() or len(stem) > 10:
@@ -334,7 +333,7 @@ class FeedController(Controller):
 
     @get("/registrations/{name:str}")
     async def registration(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: PathText
     ) -> Response[bytes]:
         token = _stem(name, "token")
         plan = await feeds.registration_feed(db_session, token, now=utc_now(), settings=settings)
@@ -342,7 +341,7 @@ class FeedController(Controller):
 
     @get("/speakers/{name:str}")
     async def speaker(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: PathText
     ) -> Response[bytes]:
         token = _stem(name, "token")
         plan = await feeds.speaker_feed(db_session, token, now=utc_now(), settings=settings)
@@ -350,7 +349,7 @@ class FeedController(Controller):
 
     @get("/organisers/{name:str}")
     async def organiser(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: PathText
     ) -> Response[bytes]:
         token = _stem(name, "token")
         plan = await feeds.organiser_feed(db_session, token, now=utc_now(), settings=settings)
@@ -436,7 +435,7 @@ class RegistrantFeedLinkController(Controller):
 
     @post("/{manage_token:str}/feed-token")
     async def replace_registration_feed_link(
-        self, db_session: DbSession, settings: SettingsDep, manage_token: FromPath[str]
+        self, db_session: DbSession, settings: SettingsDep, manage_token: TokenParam
     ) -> FeedLinkOut:
         token = await feeds.replace_registration_feed_token(
             db_session, manage_token, now=utc_now(), settings=settings

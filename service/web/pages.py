@@ -24,8 +24,8 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, FormMultiDict
-from litestar.exceptions import HTTPException
-from litestar.params import FromPath, QueryParameter
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
@@ -57,7 +57,7 @@ from service.settings import Settings
 from service.web import page_views as views
 from service.web.countries import COUNTRIES, COUNTRY_NAMES
 from service.web.page_render import STATIC_DIR, STATIC_PATH, html_response
-from service.web.params import DbSession, RegistrationDeskDep, SettingsDep
+from service.web.params import DbSession, PathText, RegistrationDeskDep, SettingsDep, TokenParam
 
 logger = logging.getLogger("procura_events.pages")
 
@@ -176,12 +176,22 @@ def not_found_page(_: AnyRequest, __: Exception) -> Response[str]:
     )
 
 
+def _invalid_fields(error: Exception) -> list[str]:
+    """The names (ours, never the values) of the parameters a validation error is about."""
+    extra = error.extra if isinstance(error, ValidationException) else None
+    items = extra if isinstance(extra, list) else []
+    return [str(item["key"]) for item in items if isinstance(item, dict) and item.get("key")]
+
+
 def http_error_page(request: AnyRequest, error: Exception) -> Response[str]:
     status = error.status_code if isinstance(error, HTTPException) else 400
     if status == HTTP_404_NOT_FOUND:
         return not_found_page(request, error)
-    return _error_page(status, "Something is not right with this request",
-                       "Please go back and try again.")
+    fields = _invalid_fields(error)
+    message = (f"This address holds something we cannot read (in: {', '.join(fields)}). "
+               "Check the link, or go back and try again." if fields
+               else "Please go back and try again.")
+    return _error_page(status, "Something is not right with this request", message)
 
 
 def domain_error_page(request: AnyRequest, error: Exception) -> Response[str]:
@@ -312,6 +322,7 @@ class PublicPages(Controller):
     exception_handlers = {
         NotFoundError: not_found_page,
         DomainError: domain_error_page,
+        ValidationException: http_error_page,  # else the app's JSON answer would win
         HTTPException: http_error_page,
         IntegrityError: clash_page,
         Exception: unexpected_page,
@@ -379,7 +390,7 @@ class PublicPages(Controller):
 
     @get("/events/{slug:str}")
     async def event_page(
-        self, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+        self, db_session: DbSession, settings: SettingsDep, slug: PathText
     ) -> Response[str]:
         now = utc_now()
         event = await programme.get_published_event(db_session, slug)
@@ -418,7 +429,7 @@ class PublicPages(Controller):
 
     @get("/events/{slug:str}/register")
     async def register_form(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: PathText
     ) -> Response[str]:
         now = utc_now()
         event = await programme.get_published_event(db_session, slug)
@@ -429,7 +440,7 @@ class PublicPages(Controller):
     @post("/events/{slug:str}/register", status_code=200)
     async def register(
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
-        registration_desk: RegistrationDeskDep, slug: FromPath[str],
+        registration_desk: RegistrationDeskDep, slug: PathText,
     ) -> Response[str]:
         now = utc_now()
         wait = _limiter(request).hit(_client_key(request), now)
@@ -582,7 +593,7 @@ class PublicPages(Controller):
 
     @get("/registrations/{token:str}")
     async def manage(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str],
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam,
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Response[str]:
         reg = await registration.find_registration_by_token(db_session, token)
@@ -591,7 +602,7 @@ class PublicPages(Controller):
 
     @post("/registrations/{token:str}/sessions", status_code=200)
     async def change_sessions(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[Any]:
         now = utc_now()
         form = await request.form()
@@ -620,7 +631,7 @@ class PublicPages(Controller):
 
     @get("/registrations/{token:str}/cancel")
     async def confirm_cancel(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[str]:
         reg = await registration.find_registration_by_token(db_session, token)
         csrf_token, cookies = _csrf(request, settings)
@@ -635,7 +646,7 @@ class PublicPages(Controller):
 
     @post("/registrations/{token:str}/cancel", status_code=200)
     async def cancel(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[Any]:
         form = await request.form()
         reg = await registration.find_registration_by_token(db_session, token)
@@ -651,7 +662,7 @@ class PublicPages(Controller):
     # -- speakers --
 
     @get("/speakers/{token:str}")
-    async def speaker_page(self, db_session: DbSession, token: FromPath[str]) -> Response[str]:
+    async def speaker_page(self, db_session: DbSession, token: TokenParam) -> Response[str]:
         found = await access.find_access(db_session, AccessPurpose.SPEAKER_PAGE, token)
         person = None
         slots: list[views.SpeakerSlot] = []
