@@ -26,7 +26,7 @@ from service.web.api_organiser import OrganiserController
 from service.web.api_public import PublicController
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.http_edges import HttpEdges
-from service.web.json_bodies import ApiRequest
+from service.web.json_bodies import ApiRequest, require_json_content_type
 from service.web.registration_desk import RegistrationDesk
 from service.web.routes import EXTRA_ROUTE_HANDLERS, LIFESPAN_HOOKS
 
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "registration_desk": Provide(_provide_registration_desk, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[require_json_content_type],
         request_class=ApiRequest,
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
                      "registration_desk": RegistrationDesk(sessionmaker, settings)}),

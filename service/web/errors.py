@@ -87,7 +87,11 @@ def validation_error_handler(
 
 
 def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-    return _json(error.status_code, error.detail, [], headers=error.headers)
+    # Refusals of ours (415) name what is at fault in `extra`, as validation errors do.
+    items = error.extra if isinstance(error.extra, list) else []
+    errors = [{"field": item["key"], "message": item["message"]} for item in items
+              if isinstance(item, dict) and "key" in item and "message" in item]
+    return _json(error.status_code, error.detail, errors, headers=error.headers)
 
 
 def integrity_error_handler(_: Request[Any, Any, Any], error: IntegrityError) -> Response[Any]:
