@@ -77,6 +77,8 @@ class Settings:
     change_notice_window_seconds: int
     # Reminders due within this many minutes are composed into the outbox ahead of time.
     reminder_prepare_minutes: int = 30
+    # Registrations (form and API together) accepted per client address and minute.
+    registration_rate_limit: int = 10
     debug: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -115,6 +117,7 @@ def load_settings(**overrides: object) -> Settings:
         "run_scheduler": _env_bool("PROCURA_RUN_SCHEDULER", True),
         "change_notice_window_seconds": _env_int("PROCURA_CHANGE_NOTICE_WINDOW", 600),
         "reminder_prepare_minutes": _env_int("PROCURA_REMINDER_PREPARE_MINUTES", 30),
+        "registration_rate_limit": _env_int("PROCURA_REGISTRATION_RATE_LIMIT", 10),
         "debug": _env_bool("PROCURA_DEBUG", False),
     }
     values.update(overrides)

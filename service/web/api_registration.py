@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post, put
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 
 from service.clock import utc_now
@@ -34,6 +35,8 @@ from service.web.api_public import SlugParam
 from service.web.auth import BEARER_SCHEME, require_organiser
 from service.web.params import DbSession, IdParam, RegistrationDeskDep, SettingsDep, TokenParam
 from service.web.presenters import event_url, time_out
+from service.web.rate_limit import rate_limited, registration_limit
+from service.web.schemas import RateLimitedOut
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -222,13 +225,20 @@ class RegistrationController(Controller):
     path = "/api"
     tags = ["registration"]
 
-    @post("/events/{slug:str}/registrations", status_code=201)
+    @post("/events/{slug:str}/registrations", status_code=201,
+          guards=[rate_limited(registration_limit)],
+          responses={429: ResponseSpec(
+              data_container=RateLimitedOut, generate_examples=False,
+              description="Too many registrations from this address: wait for Retry-After "
+              "seconds.")})
     async def register(
         self, registration_desk: RegistrationDeskDep, settings: SettingsDep, slug: SlugParam,
         data: JSONBody[rs.RegistrationCreate],
     ) -> Response[rs.RegistrationReceiptOut]:
         """Register for a published event (no account needed). 201 when new; 200 when the
-        address is registered already, and then nothing is sent and no link is returned."""
+        address is registered already, and then nothing is sent and no link is returned.
+        Each client address may send 10 registrations a minute (form and API together;
+        PROCURA_REGISTRATION_RATE_LIMIT), then 429 with Retry-After."""
         form = registrations.RegistrationForm(
             name=data.name, email=data.email, consent=data.consent,
             organisation_name=data.organisation_name, organisation_kind=data.organisation_kind,

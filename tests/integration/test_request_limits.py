@@ -1,16 +1,20 @@
-"""What the API refuses before it reads a request: bodies not declared as JSON (415).
+"""What the API refuses before it reads a request: bodies not declared as JSON (415), and
+more registrations from one address than the limit allows (429).
 
 Any website can make its visitors' browsers send `text/plain`, form-encoded or untyped bodies
-to us without a CORS preflight; only a JSON content type needs one. The demo programme is
-loaded as of 1 October 2020 and the clock stands still on 20 October 2020.
+to us without a CORS preflight; only a JSON content type needs one. The rate limit is counted
+in the database, so the form and the API, and every web process, share it. The demo
+programme is loaded as of 1 October 2020 and the clock stands still on 20 October 2020
+at 08:00:00, the start of a window.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,9 +25,13 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import Event, Registration
+from service.db.engine import create_engine, make_sessionmaker
+from service.db.models import Event, RateLimitCounter, Registration
 from service.domain.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
 from service.settings import Settings
+from service.web.app import create_app
+from service.web.rate_limit import RateLimit, RateLimiter
+from tests.conftest import TEST_BASE_URL
 
 Client = AsyncTestClient[Litestar]
 
@@ -122,6 +130,8 @@ async def test_every_json_write_of_the_api_refuses_text_plain(
 
     assert len(writes) == 13
     assert answers == {write: (415, ["Content-Type"]) for write in writes}
+    assert {write for write in writes
+            if "415" in paths[write[1]][write[0].lower()]["responses"]} == set(writes)
     assert list(await db.scalars(select(Event.title).order_by(Event.id))) == titles_before
 
 
@@ -139,3 +149,106 @@ async def test_an_optional_body_may_be_left_out_without_a_content_type(
 
     assert receipt.json()["status"] == "pending"
     assert (declined.status_code, declined.json()["status"]) == (200, "declined")
+
+
+# --- rate limit ------------------------------------------------------------------------------
+
+
+async def test_the_eleventh_api_registration_in_a_minute_is_refused_naming_the_limit(
+    app: Litestar, client: Client, db: AsyncSession
+) -> None:
+    statuses = [(await client.post(REGISTER, json=person(n))).status_code for n in range(10)]
+
+    refused = await client.post(REGISTER, json=person(10))
+
+    assert statuses == [201] * 10
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "60"
+    assert refused.json() == {
+        "status_code": 429,
+        "detail": "Too many registrations from your address: at most 10 registrations a "
+                  "minute. Try again in 60 seconds.",
+        "errors": [{"field": None, "message": "Too many registrations from your address: at "
+                    "most 10 registrations a minute. Try again in 60 seconds."}],
+        "limit": {"name": "registrations", "max_requests": 10, "window_seconds": 60,
+                  "retry_after_seconds": 60},
+    }
+    assert await count_registrations(db) == 10
+    assert app.openapi_schema.to_schema()["paths"]["/api/events/{slug}/registrations"]["post"][
+        "responses"]["429"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/RateLimitedOut"}
+    with time_machine.travel(datetime(2020, 10, 20, 8, 0, 45, tzinfo=UTC), tick=False):
+        later = await client.post(REGISTER, json=person(11))
+    with time_machine.travel(datetime(2020, 10, 20, 8, 1, tzinfo=UTC), tick=False):
+        next_minute = await client.post(REGISTER, json=person(12))
+    assert (later.status_code, later.headers["retry-after"]) == (429, "15")
+    assert next_minute.status_code == 201
+    assert await count_registrations(db) == 11
+
+
+async def test_the_form_and_the_api_share_one_limit(client: Client, db: AsyncSession) -> None:
+    page = (await client.get(f"/events/{MAKE_ICT_FAIR_SLUG}/register")).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    for n in range(10):
+        await client.post(REGISTER, json=person(n))
+
+    form = await client.post(f"/events/{MAKE_ICT_FAIR_SLUG}/register", data={
+        "csrf_token": token.group(1), "name": "Ana Novak", "email": "ana@example.org",
+        "consent": "yes", "website": "", "session_ids": "1"})
+
+    assert (form.status_code, form.headers["retry-after"]) == (429, "60")
+    assert "<h1>Too many attempts</h1>" in form.text
+    assert await count_registrations(db) == 10
+
+
+async def test_one_limit_holds_across_processes(settings: Settings, db: AsyncSession) -> None:
+    """Two app instances on one database stand for two web processes: they share the count."""
+    first, second = create_app(settings), create_app(settings)
+    async with (AsyncTestClient(app=first, base_url=TEST_BASE_URL) as one,
+                AsyncTestClient(app=second, base_url=TEST_BASE_URL) as other):
+        statuses = [(await (one if n % 2 else other).post(REGISTER, json=person(n))).status_code
+                    for n in range(12)]
+
+    assert statuses == [201] * 10 + [429, 429]
+    assert await count_registrations(db) == 10
+
+
+async def test_concurrent_hits_from_two_processes_are_each_counted_once(
+    settings: Settings, db: AsyncSession
+) -> None:
+    limit = RateLimit(name="test", limit=10, window=timedelta(minutes=1), what="tests")
+    engines = [create_engine(settings.database_url) for _ in range(2)]
+    limiters = [RateLimiter(make_sessionmaker(engine)) for engine in engines]
+    try:
+        answers = await asyncio.gather(*(
+            limiters[n % 2].hit(limit, "192.0.2.7") for n in range(40)
+        ))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+    assert sorted(answers, key=lambda wait: wait or 0) == [None] * 10 + [60] * 30
+    assert list(await db.execute(select(RateLimitCounter.key, RateLimitCounter.hits))) == [
+        ("test:192.0.2.7", 40)]
+
+
+async def test_counters_of_ended_windows_are_pruned(settings: Settings, db: AsyncSession) -> None:
+    limiter = RateLimiter(make_sessionmaker(engine := create_engine(settings.database_url)))
+    limit = RateLimit(name="test", limit=10, window=timedelta(minutes=1), what="tests")
+    try:
+        await limiter.hit(limit, "192.0.2.7")  # its window ends at 08:01
+        with time_machine.travel(datetime(2020, 10, 20, 8, 3, tzinfo=UTC), tick=False):
+            await limiter.hit(limit, "192.0.2.8")  # (ends 08:04) no pruning due yet
+        with time_machine.travel(datetime(2020, 10, 20, 8, 9, tzinfo=UTC), tick=False):
+            # Pruned: windows that ended over five minutes ago (08:01), not 08:04's.
+            await limiter.hit(limit, "192.0.2.9")
+    finally:
+        await engine.dispose()
+
+    rows = await db.execute(select(RateLimitCounter.key, RateLimitCounter.window_started_at)
+                            .order_by(RateLimitCounter.key))
+    assert list(rows) == [
+        ("test:192.0.2.8", datetime(2020, 10, 20, 8, 3, tzinfo=UTC)),
+        ("test:192.0.2.9", datetime(2020, 10, 20, 8, 9, tzinfo=UTC)),
+    ]
