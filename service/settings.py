@@ -121,6 +121,9 @@ def load_settings(**overrides: object) -> Settings:
         "debug": _env_bool("PROCURA_DEBUG", False),
     }
     values.update(overrides)
+    if not isinstance(values["registration_rate_limit"], int) or values[
+            "registration_rate_limit"] < 1:
+        raise ValueError("PROCURA_REGISTRATION_RATE_LIMIT must be a whole number, at least 1.")
     if not values["secret_key"]:
         values["secret_key"] = _secret_key(Path(str(values["var_dir"])))
     return Settings(**values)  # type: ignore[arg-type]

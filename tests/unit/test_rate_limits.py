@@ -1,13 +1,16 @@
-"""Whom a rate limit counts, and where its windows start."""
+"""Whom a rate limit counts, where its windows start, and how it is configured."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from litestar.connection import ASGIConnection
 
 from service.domain.rate_limits import window_start
+from service.settings import load_settings
 from service.web.rate_limit import client_address
 
 
@@ -37,3 +40,17 @@ def test_windows_start_on_the_same_boundaries_in_every_process() -> None:
         datetime(2020, 10, 20, 8, 0, tzinfo=UTC), datetime(2020, 10, 20, 8, 0, tzinfo=UTC),
         datetime(2020, 10, 20, 10, 1, tzinfo=UTC),
     ]
+
+
+def test_a_registration_limit_below_one_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PROCURA_REGISTRATION_RATE_LIMIT", "0")
+
+    with pytest.raises(ValueError) as refused:
+        load_settings(var_dir=tmp_path, secret_key="unit")
+
+    assert str(refused.value) == (
+        "PROCURA_REGISTRATION_RATE_LIMIT must be a whole number, at least 1.")
+    monkeypatch.setenv("PROCURA_REGISTRATION_RATE_LIMIT", "25")
+    assert load_settings(var_dir=tmp_path, secret_key="unit").registration_rate_limit == 25
