@@ -110,6 +110,8 @@ class Settings:
     change_notice_window_seconds: int
     # Reminders due within this many minutes are composed into the outbox ahead of time.
     reminder_prepare_minutes: int = 30
+    # Registrations (form and API together) accepted per client address and minute.
+    registration_rate_limit: int = 10
     debug: bool = False
     extra: dict[str, str] = field(default_factory=dict)
     # PROCURA_UID_DOMAIN: the installation's identity in iCalendar UIDs; None derives it
@@ -208,10 +210,14 @@ def load_settings(**overrides: object) -> Settings:
         "run_scheduler": _env_bool("PROCURA_RUN_SCHEDULER", True),
         "change_notice_window_seconds": _env_int("PROCURA_CHANGE_NOTICE_WINDOW", 600),
         "reminder_prepare_minutes": _env_int("PROCURA_REMINDER_PREPARE_MINUTES", 30),
+        "registration_rate_limit": _env_int("PROCURA_REGISTRATION_RATE_LIMIT", 10),
         "debug": _env_bool("PROCURA_DEBUG", False),
         "configured_uid_domain": os.environ.get("PROCURA_UID_DOMAIN", "").strip() or None,
     }
     values.update(overrides)
+    if not isinstance(values["registration_rate_limit"], int) or values[
+            "registration_rate_limit"] < 1:
+        raise ValueError("PROCURA_REGISTRATION_RATE_LIMIT must be a whole number, at least 1.")
     if not values["secret_key"]:
         values["secret_key"] = _secret_key(Path(str(values["var_dir"])))
     return Settings(**values)  # type: ignore[arg-type]

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post, put
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.openapi import ResponseSpec
+from litestar.params import JSONBody, QueryParameter
 
 from service.clock import utc_now
 from service.db.models import (
@@ -33,8 +34,10 @@ from service.settings import Settings
 from service.web import registration_schemas as rs
 from service.web.api_public import SlugParam
 from service.web.auth import BEARER_SCHEME, require_organiser
-from service.web.params import DbSession, IdParam, RegistrationDeskDep, SettingsDep
+from service.web.params import DbSession, IdParam, RegistrationDeskDep, SettingsDep, TokenParam
 from service.web.presenters import time_out
+from service.web.rate_limit import rate_limited, registration_limit
+from service.web.schemas import RateLimitedOut
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -214,21 +217,25 @@ def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -
 
 # --- public: the form and the private link ---------------------------------------------------
 
-# Any text: a malformed token is just another unknown one (404, nothing revealed).
-TokenParam = Annotated[str, PathParameter(description="The registrant's private token.")]
-
 
 class RegistrationController(Controller):
     path = "/api"
     tags = ["registration"]
 
-    @post("/events/{slug:str}/registrations", status_code=201)
+    @post("/events/{slug:str}/registrations", status_code=201,
+          guards=[rate_limited(registration_limit)],
+          responses={429: ResponseSpec(
+              data_container=RateLimitedOut, generate_examples=False,
+              description="Too many registrations from this address: wait for Retry-After "
+              "seconds.")})
     async def register(
         self, registration_desk: RegistrationDeskDep, settings: SettingsDep, slug: SlugParam,
         data: JSONBody[rs.RegistrationCreate],
     ) -> Response[rs.RegistrationReceiptOut]:
         """Register for a published event (no account needed). 201 when new; 200 when the
-        address is registered already, and then nothing is sent and no link is returned."""
+        address is registered already, and then nothing is sent and no link is returned.
+        Each client address may send 10 registrations a minute (form and API together;
+        PROCURA_REGISTRATION_RATE_LIMIT), then 429 with Retry-After."""
         form = registrations.RegistrationForm(
             name=data.name, email=data.email, consent=data.consent,
             organisation_name=data.organisation_name, organisation_kind=data.organisation_kind,

@@ -3,7 +3,8 @@
 Thin controllers: parse the request, call one domain function, render a template with view
 objects from `service.web.page_views`. Every form works without JavaScript and carries a
 signed double-submit CSRF token (a random cookie plus its HMAC under the secret key in a
-hidden field); the registration form also has a honeypot field and a per-client rate limit.
+hidden field); the registration form also has a honeypot field and the per-client rate limit
+it shares with the JSON API (`service.web.rate_limit`).
 Domain errors come back as messages next to the field at fault, never as JSON. An unknown
 event, manage link or speaker link gets the same plain 404 page, which reveals nothing.
 Private links carry tokens in their path: nothing here logs a path.
@@ -14,18 +15,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import math
 import re
 import secrets
-from collections import deque
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, FormMultiDict
-from litestar.exceptions import HTTPException
-from litestar.params import FromPath, QueryParameter
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
@@ -57,7 +56,8 @@ from service.settings import Settings
 from service.web import page_views as views
 from service.web.countries import COUNTRIES, COUNTRY_NAMES
 from service.web.page_render import STATIC_DIR, STATIC_PATH, html_response
-from service.web.params import DbSession, RegistrationDeskDep, SettingsDep
+from service.web.params import DbSession, PathText, RegistrationDeskDep, SettingsDep, TokenParam
+from service.web.rate_limit import RateLimitExceeded, rate_limited, registration_limit
 
 logger = logging.getLogger("procura_events.pages")
 
@@ -65,10 +65,6 @@ CSRF_COOKIE = "procura_csrf"
 CSRF_FIELD = "csrf_token"
 HONEYPOT_FIELD = "website"
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-
-REGISTRATION_POSTS_PER_WINDOW = 10
-RATE_WINDOW = timedelta(minutes=1)
-_LIMITER_STATE_KEY = "registration_rate_limiter"
 
 TEXT_FIELDS = ("name", "email", "organisation_name", "organisation_kind", "country",
                "job_title", "access_note", "company", "sector", "offer_note")
@@ -113,50 +109,6 @@ def _csrf_ok(request: AnyRequest, form: FormMultiDict, settings: Settings) -> bo
     return hmac.compare_digest(sent, _csrf_token(settings, nonce))
 
 
-# --- rate limit ------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """At most `limit` hits per `window` for each key, in memory (one process)."""
-
-    MAX_KEYS = 10_000
-
-    def __init__(self, limit: int, window: timedelta) -> None:
-        self.limit = limit
-        self.window = window
-        self._hits: dict[str, deque[datetime]] = {}
-
-    def hit(self, key: str, now: datetime) -> int | None:
-        """Count a hit; None if allowed, else the seconds until the next one is."""
-        if len(self._hits) > self.MAX_KEYS:
-            self._forget_idle(now)
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return max(1, math.ceil((hits[0] + self.window - now).total_seconds()))
-        hits.append(now)
-        return None
-
-    def _forget_idle(self, now: datetime) -> None:
-        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
-            del self._hits[key]
-
-
-def _limiter(request: AnyRequest) -> RateLimiter:
-    """One limiter per application (so tests with their own app start afresh)."""
-    state = request.app.state
-    limiter = state.get(_LIMITER_STATE_KEY)
-    if not isinstance(limiter, RateLimiter):
-        limiter = RateLimiter(REGISTRATION_POSTS_PER_WINDOW, RATE_WINDOW)
-        state[_LIMITER_STATE_KEY] = limiter
-    return limiter
-
-
-def _client_key(request: AnyRequest) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 # --- error pages -------------------------------------------------------------------------------
 
 
@@ -176,12 +128,22 @@ def not_found_page(_: AnyRequest, __: Exception) -> Response[str]:
     )
 
 
+def _invalid_fields(error: Exception) -> list[str]:
+    """The names (ours, never the values) of the parameters a validation error is about."""
+    extra = error.extra if isinstance(error, ValidationException) else None
+    items = extra if isinstance(extra, list) else []
+    return [str(item["key"]) for item in items if isinstance(item, dict) and item.get("key")]
+
+
 def http_error_page(request: AnyRequest, error: Exception) -> Response[str]:
     status = error.status_code if isinstance(error, HTTPException) else 400
     if status == HTTP_404_NOT_FOUND:
         return not_found_page(request, error)
-    return _error_page(status, "Something is not right with this request",
-                       "Please go back and try again.")
+    fields = _invalid_fields(error)
+    message = (f"This address holds something we cannot read (in: {', '.join(fields)}). "
+               "Check the link, or go back and try again." if fields
+               else "Please go back and try again.")
+    return _error_page(status, "Something is not right with this request", message)
 
 
 def domain_error_page(request: AnyRequest, error: Exception) -> Response[str]:
@@ -189,6 +151,16 @@ def domain_error_page(request: AnyRequest, error: Exception) -> Response[str]:
         return not_found_page(request, error)
     message = error.message if isinstance(error, DomainError) else "Please try again."
     return _error_page(HTTP_409_CONFLICT, "This cannot be done", message)
+
+
+def too_many_attempts_page(_: AnyRequest, error: Exception) -> Response[str]:
+    wait = error.retry_after if isinstance(error, RateLimitExceeded) else 60
+    return _error_page(
+        HTTP_429_TOO_MANY_REQUESTS, "Too many attempts",
+        "We received a lot of registrations from your connection in a short time. "
+        f"Please wait {wait} seconds and send the form again.",
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def clash_page(_: AnyRequest, __: Exception) -> Response[str]:
@@ -312,6 +284,8 @@ class PublicPages(Controller):
     exception_handlers = {
         NotFoundError: not_found_page,
         DomainError: domain_error_page,
+        ValidationException: http_error_page,  # else the app's JSON answer would win
+        RateLimitExceeded: too_many_attempts_page,
         HTTPException: http_error_page,
         IntegrityError: clash_page,
         Exception: unexpected_page,
@@ -379,7 +353,7 @@ class PublicPages(Controller):
 
     @get("/events/{slug:str}")
     async def event_page(
-        self, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+        self, db_session: DbSession, settings: SettingsDep, slug: PathText
     ) -> Response[str]:
         now = utc_now()
         event = await programme.get_published_event(db_session, slug)
@@ -418,7 +392,7 @@ class PublicPages(Controller):
 
     @get("/events/{slug:str}/register")
     async def register_form(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: PathText
     ) -> Response[str]:
         now = utc_now()
         event = await programme.get_published_event(db_session, slug)
@@ -426,20 +400,13 @@ class PublicPages(Controller):
         return await self._form_page(request, db_session, settings, event, now=now, values={},
                                      chosen=chosen, errors={})
 
-    @post("/events/{slug:str}/register", status_code=200)
+    @post("/events/{slug:str}/register", status_code=200,
+          guards=[rate_limited(registration_limit)])
     async def register(
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
-        registration_desk: RegistrationDeskDep, slug: FromPath[str],
+        registration_desk: RegistrationDeskDep, slug: PathText,
     ) -> Response[str]:
         now = utc_now()
-        wait = _limiter(request).hit(_client_key(request), now)
-        if wait is not None:
-            return _error_page(
-                HTTP_429_TOO_MANY_REQUESTS, "Too many attempts",
-                "We received a lot of registrations from your connection in a short time. "
-                f"Please wait {wait} seconds and send the form again.",
-                headers={"Retry-After": str(wait)},
-            )
         form = await request.form()
         if not _csrf_ok(request, form, settings):
             _, cookies = _csrf(request, settings)
@@ -583,7 +550,7 @@ class PublicPages(Controller):
 
     @get("/registrations/{token:str}")
     async def manage(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str],
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam,
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Response[str]:
         reg = await registration.find_registration_by_token(db_session, token)
@@ -592,7 +559,7 @@ class PublicPages(Controller):
 
     @post("/registrations/{token:str}/sessions", status_code=200)
     async def change_sessions(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[Any]:
         now = utc_now()
         form = await request.form()
@@ -619,7 +586,7 @@ class PublicPages(Controller):
 
     @get("/registrations/{token:str}/cancel")
     async def confirm_cancel(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[str]:
         reg = await registration.find_registration_by_token(db_session, token)
         csrf_token, cookies = _csrf(request, settings)
@@ -634,7 +601,7 @@ class PublicPages(Controller):
 
     @post("/registrations/{token:str}/cancel", status_code=200)
     async def cancel(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[Any]:
         form = await request.form()
         reg = await registration.find_registration_by_token(db_session, token)
@@ -649,7 +616,7 @@ class PublicPages(Controller):
     # -- speakers --
 
     @get("/speakers/{token:str}")
-    async def speaker_page(self, db_session: DbSession, token: FromPath[str]) -> Response[str]:
+    async def speaker_page(self, db_session: DbSession, token: TokenParam) -> Response[str]:
         found = await access.find_access(db_session, AccessPurpose.SPEAKER_PAGE, token)
         person = None
         slots: list[views.SpeakerSlot] = []
