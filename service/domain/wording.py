@@ -103,6 +103,11 @@ def date_text(day: date) -> str:
     return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
+def short_date_text(day: date) -> str:
+    """"Mon 09 Nov", for lines that already say the year."""
+    return f"{_WEEKDAYS[day.weekday()][:3]} {day.day:02d} {_MONTHS[day.month - 1][:3]}"
+
+
 def date_range_text(first: date, last: date) -> str:
     """"9-10 November 2020", "30 November - 1 December 2020" (en dashes), or one date."""
     if first == last:

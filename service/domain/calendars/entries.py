@@ -17,7 +17,7 @@ from service.db.models import EventKind, SessionMode, SessionStatus
 from service.domain.calendars.ical import CalendarAttendee, CalendarEntry, session_uid, speaker_slot_uid
 from service.domain.times import in_zone
 from service.domain.urls import event_page_url
-from service.domain.wording import kind_label, place_text, venue_line
+from service.domain.wording import date_text, kind_label, place_text, venue_line
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -236,7 +236,8 @@ def speaker_slot_entry(
     co_speakers = [s.person.name for s in item.speakers if s.person_id != person.id]
     lines = [
         f"Your slot in {session.title} ({event.title}):",
-        f"{start.local:%A %d %B %Y, %H:%M} {start.abbreviation} ({start.utc:%H:%M} UTC): "
+        f"{date_text(start.local.date())}, {start.local:%H:%M} {start.abbreviation} "
+        f"({start.utc:%H:%M} UTC): "
         f"{item.title}",
     ]
     if co_speakers:

@@ -50,6 +50,7 @@ from service.domain.wording import (
     join_url_for,
     mode_label,
     period_text,
+    short_date_text,
     start_text,
     utc_period_text,
     venue_line,
@@ -212,7 +213,7 @@ class Change:
 
 def _item_time(item: _Item, zone: ZoneInfo, *, with_date: bool) -> str:
     start, end = item.starts_at.astimezone(zone), item.ends_at.astimezone(zone)
-    day = f"{start:%a %d %b} " if with_date else ""
+    day = f"{short_date_text(start.date())} " if with_date else ""
     return f"{day}{clock_range(start, end, dash='-')}"
 
 

@@ -18,31 +18,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from service.db.models import (
     AccessPurpose,
-    AgendaItem,
-    AgendaItemSpeaker,
     Enrolment,
     EnrolmentStatus,
     Event,
     EventStatus,
-    Person,
     Registration,
     Session,
 )
-from service.domain import access
+from service.domain import access, programme
 from service.domain.errors import NotFoundError
-
-
-def _event_tree() -> list[Any]:
-    """What invites and email bodies need: sessions, agenda items, speakers."""
-    return [
-        selectinload(Event.sessions)
-        .selectinload(Session.agenda_items)
-        .selectinload(AgendaItem.speakers)
-        .options(
-            selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
-            selectinload(AgendaItemSpeaker.organisation),
-        ),
-    ]
 
 
 def _link_sessions(event: Event) -> Event:
@@ -52,19 +36,8 @@ def _link_sessions(event: Event) -> Event:
 
 
 async def lock_event(db: AsyncSession, *, event_id: int) -> Event:
-    """The event, its row locked until commit on PostgreSQL: capacity checks run one at a time.
-
-    FOR NO KEY UPDATE serialises every writer of registrations for this event without
-    blocking inserts elsewhere that merely reference the event (foreign keys).
-    """
-    query = (select(Event).options(*_event_tree()).where(Event.id == event_id)
-             .execution_options(populate_existing=True))
-    if db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(key_share=True)
-    event = await db.scalar(query)
-    if event is None:
-        raise NotFoundError(f"No event with id {event_id}.", "event_id")
-    return _link_sessions(event)
+    """The event, its row locked until commit on PostgreSQL: capacity checks run one at a time."""
+    return await programme.get_event(db, event_id, lock=True)
 
 
 # Built once (the public form's hot path): a published event with its sessions, in one
@@ -90,15 +63,7 @@ async def lock_published_event(db: AsyncSession, slug: str) -> Event:
 
 async def load_event(db: AsyncSession, event_id: int) -> Event:
     """The event with its sessions, agenda items and speakers (not locked)."""
-    event = await db.scalar(
-        select(Event)
-        .where(Event.id == event_id)
-        .options(*_event_tree())
-        .execution_options(populate_existing=True)
-    )
-    if event is None:
-        raise NotFoundError(f"No event with id {event_id}.", "event_id")
-    return _link_sessions(event)
+    return await programme.get_event(db, event_id)
 
 
 def attach(registration: Registration, event: Event) -> None:
