@@ -1,13 +1,14 @@
 """What an email says and to whom, and the exact bytes that go on the wire.
 
 `EmailMessage` is plain data composed by the domain: one recipient, a template name, its
-context and optionally an iCalendar invite. `build_mime` turns it (once rendered) into an
-RFC 5322 message. It writes the bytes directly rather than through the policy-based
-`email.message.EmailMessage` (which cost several milliseconds per message): addresses are
-still checked with `email.headerregistry`, display names pass `clean_display_name` (no CR,
-LF or control character, so no value can start a header of its own), anything not plain
-ASCII goes into RFC 2047 encoded words, bodies are quoted-printable and the calendar base64
-(so its CRLF line ends survive). This module neither renders templates nor sends anything.
+context and optionally iCalendar invites (iTIP objects of one METHOD, one UID each).
+`build_mime` turns it (once rendered) into an RFC 5322 message. It writes the bytes
+directly rather than through the policy-based `email.message.EmailMessage` (which cost
+several milliseconds per message): addresses are still checked with
+`email.headerregistry`, display names pass `clean_display_name` (no CR, LF or control
+character, so no value can start a header of its own), anything not plain ASCII goes into
+RFC 2047 encoded words, bodies are quoted-printable and the calendars base64 (so their CRLF
+line ends survive). This module neither renders templates nor sends anything.
 """
 
 from __future__ import annotations
@@ -34,6 +35,21 @@ CalendarMethod = Literal["REQUEST", "CANCEL"]
 CALENDAR_METHODS: frozenset[str] = frozenset({"REQUEST", "CANCEL"})
 INVITE_FILENAME = "invite.ics"
 NETWORK_NAME = "Procura+ Events"
+# The UID lines of a serialised calendar, once unfolded.
+_UID_LINE = re.compile(rb"^UID:(.*)$", re.MULTILINE)
+
+
+def invite_filenames(count: int) -> list[str]:
+    """The attachments' names, in order: `invite.ics` alone, else `invite-1.ics`, ..."""
+    if count == 1:
+        return [INVITE_FILENAME]
+    return [f"invite-{number}.ics" for number in range(1, count + 1)]
+
+
+def calendar_uids(calendar: bytes) -> list[str]:
+    """Every UID in a serialised calendar, in order (lines unfolded first)."""
+    unfolded = calendar.replace(b"\r\n ", b"").replace(b"\r\n\t", b"").replace(b"\r\n", b"\n")
+    return [uid.decode("utf-8") for uid in _UID_LINE.findall(unfolded)]
 
 # Bidirectional overrides let a name display as something other than what it is.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -49,7 +65,12 @@ _PLAIN_ADDRESS = re.compile(
 
 @dataclass(frozen=True)
 class EmailMessage:
-    """One email to one person; never a list of recipients (no BCC)."""
+    """One email to one person; never a list of recipients (no BCC).
+
+    `calendar` is the invite (an iTIP object: one METHOD, one UID); an email about several
+    sessions carries one such object per session, the others in `more_calendars`, all of
+    the same method and each with its own UID (see `build_mime` for how they travel).
+    """
 
     template: str
     to_address: str
@@ -59,19 +80,40 @@ class EmailMessage:
     calendar_method: CalendarMethod | None = None
     reply_to: str | None = None
     language: str = "en"
+    more_calendars: tuple[bytes, ...] = ()
 
     def __post_init__(self) -> None:
         # A read-only copy: the composed message must not change behind the outbox's back.
         object.__setattr__(self, "context", MappingProxyType(dict(self.context)))
         if (self.calendar is None) != (self.calendar_method is None):
             raise ValueError("calendar and calendar_method go together")
+        if self.more_calendars and self.calendar is None:
+            raise ValueError("more_calendars come after a calendar")
         if self.calendar is not None:
             if self.calendar_method not in CALENDAR_METHODS:
                 raise ValueError(f"unsupported calendar method {self.calendar_method!r}")
-            if f"METHOD:{self.calendar_method}\r\n".encode() not in self.calendar:
-                raise ValueError(
-                    f"the calendar's METHOD must be {self.calendar_method} (with CRLF line ends)"
-                )
+            seen: set[str] = set()
+            for calendar in self.calendars:
+                if f"METHOD:{self.calendar_method}\r\n".encode() not in calendar:
+                    raise ValueError(
+                        f"the calendar's METHOD must be {self.calendar_method} "
+                        "(with CRLF line ends)"
+                    )
+                uids = set(calendar_uids(calendar))
+                if len(uids) != 1:
+                    raise ValueError(
+                        f"an iTIP calendar carries exactly one UID (RFC 5546), not {sorted(uids)}"
+                    )
+                if uids & seen:
+                    raise ValueError(f"UID {sorted(uids)[0]!r} is in two calendars of one email")
+                seen |= uids
+
+    @property
+    def calendars(self) -> tuple[bytes, ...]:
+        """Every iTIP object of the message, the inline one first."""
+        if self.calendar is None:
+            return ()
+        return (self.calendar, *self.more_calendars)
 
 
 def clean_display_name(name: str) -> str:
@@ -122,7 +164,7 @@ def envelope_sender(settings: Settings) -> str:
 
 def make_message_id(settings: Settings) -> str:
     """A fresh Message-ID; stored with the outbox row so every re-send carries the same one."""
-    return f"<{uuid.uuid4().hex}@{settings.uid_domain}>"
+    return f"<{uuid.uuid4().hex}@{settings.mail_domain}>"
 
 
 # Characters that make a display name need quoting (RFC 5322 specials, plus what could read
@@ -245,7 +287,24 @@ def build_mime(
     message_id: str,
     now: datetime,
 ) -> bytes:
-    """The message as sent: alternative text/HTML(/calendar), plus `invite.ics` when invited."""
+    """The message as sent: alternative text/HTML(/calendar), plus the invites as attachments.
+
+    The layout of an invite, one email whatever the number of sessions:
+
+        multipart/mixed
+          multipart/alternative
+            text/plain, text/html
+            text/calendar; method=M         the first session's invite
+          text/calendar; method=M           invite.ics, or invite-1.ics ... invite-N.ics:
+                                            every session's own invite, one UID each
+
+    Outlook and Gmail turn the text/calendar part of the body into the meeting card (of
+    one event: they act on one per message), Thunderbird and Apple Mail offer the
+    attachments; each attachment opens as a meeting of its own in every client, so a
+    series is added session by session, and later updates and cancellations (one UID
+    each) find what was sent. The first session is both inline and attached: the same
+    UID and SEQUENCE, so a client that reads both adds it once.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if not _is_plain(message_id) or " " in message_id:
@@ -273,17 +332,18 @@ def build_mime(
         return _multipart("alternative", parts, top_headers=headers).encode("ascii")
 
     # Bytes with base64 keep the calendar's CRLF line ends exactly as built.
-    calendar = _base64_lines(message.calendar)
+    calendars = [_base64_lines(calendar) for calendar in message.calendars]
     calendar_type = (
         f'Content-Type: text/calendar; method="{message.calendar_method}"; charset="UTF-8"'
     )
     parts.append(
-        f"{calendar_type}{_CRLF}Content-Transfer-Encoding: base64{_CRLF}{_CRLF}{calendar}"
+        f"{calendar_type}{_CRLF}Content-Transfer-Encoding: base64{_CRLF}{_CRLF}{calendars[0]}"
     )
-    attachment = (
-        f'{calendar_type};{_CRLF} name="{INVITE_FILENAME}"{_CRLF}'
+    attachments = [
+        f'{calendar_type};{_CRLF} name="{filename}"{_CRLF}'
         f"Content-Transfer-Encoding: base64{_CRLF}"
-        f'Content-Disposition: attachment; filename="{INVITE_FILENAME}"{_CRLF}{_CRLF}{calendar}'
-    )
+        f'Content-Disposition: attachment; filename="{filename}"{_CRLF}{_CRLF}{calendar}'
+        for filename, calendar in zip(invite_filenames(len(calendars)), calendars, strict=True)
+    ]
     alternative = _multipart("alternative", parts)
-    return _multipart("mixed", [alternative, attachment], top_headers=headers).encode("ascii")
+    return _multipart("mixed", [alternative, *attachments], top_headers=headers).encode("ascii")

@@ -7,6 +7,10 @@ A message is rendered now, so what is sent is what was decided; an `EmailToCompo
 to claim and fill in later (`fill_composed_email`, the same composed fields) or withdraw.
 `withdraw_emails` takes back what no longer holds, never a message being sent. Flushes,
 never commits, never sends (`notifications.delivery` does, after the commit).
+
+An email that has exhausted its retries (or was refused for good) stays `failed` until an
+organiser sends it again (`resend_failed_emails`, with a note in its attempt history): only
+failed emails move, never a withdrawn one or one past its `expires_at`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -244,3 +248,88 @@ async def list_attempts_for_email(db: AsyncSession, outbox_email_id: int) -> Seq
         .order_by(EmailAttempt.attempted_at, EmailAttempt.id)
     )
     return result.all()
+
+
+# The attempt history's word for "queued again by an organiser".
+RESENT = "resent"
+
+
+def _resendable(now: datetime) -> Any:
+    # A message that could never be built (an unusable address) has nothing to send again.
+    return ((OutboxEmail.status == OutboxStatus.FAILED) & OutboxEmail.raw_message.is_not(None)
+            & or_(OutboxEmail.expires_at.is_(None), OutboxEmail.expires_at > now))
+
+
+async def resend_failed_emails(
+    db: AsyncSession, ids: Sequence[int], *, now: datetime, note: str
+) -> list[int]:
+    """Queue the failed emails among `ids` again from `now`, with a fresh round of attempts
+    and `note` in each one's attempt history; the ids queued.
+
+    Anything not failed (withdrawn, sent, still on its way) or past its `expires_at` is left
+    as it is: the UPDATE's own WHERE decides.
+    """
+    if not ids:
+        return []
+    before = {row.id: (row.attempts, row.last_error) for row in (await db.execute(
+        select(OutboxEmail.id, OutboxEmail.attempts, OutboxEmail.last_error)
+        .where(OutboxEmail.id.in_(ids), _resendable(now))
+    )).all()}
+    if not before:
+        return []
+    queued = sorted(await db.scalars(
+        update(OutboxEmail)
+        .where(OutboxEmail.id.in_(sorted(before)), _resendable(now))
+        .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now,
+                claimed_until=None, claimed_by=None)
+        .returning(OutboxEmail.id)
+        .execution_options(synchronize_session="fetch")
+    ))
+    if queued:
+        await db.execute(insert(table_of(EmailAttempt)), [
+            {"outbox_email_id": email_id, "attempted_at": now, "outcome": RESENT,
+             "smtp_code": None,
+             "detail": _resend_note(note, *before[email_id])}
+            for email_id in queued
+        ])
+    return queued
+
+
+def _resend_note(note: str, attempts: int, last_error: str | None) -> str:
+    tried = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+    return f"{note}; it had failed after {tried}: {last_error or 'no error recorded'}"[:1000]
+
+
+async def count_emails_by_status(db: AsyncSession, event_id: int) -> dict[OutboxStatus, int]:
+    """How many of an event's emails are in each status (every status, zeros included)."""
+    counts = dict.fromkeys(OutboxStatus, 0)
+    for status, count in (await db.execute(
+        select(OutboxEmail.status, func.count())
+        .where(OutboxEmail.event_id == event_id)
+        .group_by(OutboxEmail.status)
+    )).all():
+        counts[OutboxStatus(status)] = int(count)
+    return counts
+
+
+async def page_emails_for_event(
+    db: AsyncSession, event_id: int, *, statuses: Sequence[OutboxStatus] = (),
+    offset: int = 0, limit: int = 100,
+) -> tuple[Sequence[OutboxEmail], int]:
+    """One page of an event's emails (in `statuses`, or all), oldest first, and how many
+    match in all (`raw_message` not loaded)."""
+    where = [OutboxEmail.event_id == event_id]
+    if statuses:
+        where.append(OutboxEmail.status.in_(list(statuses)))
+    total = int(await db.scalar(select(func.count()).select_from(OutboxEmail).where(*where))
+                or 0)
+    rows = (await db.scalars(
+        select(OutboxEmail)
+        .options(defer(OutboxEmail.raw_message, raiseload=True),
+                 defer(OutboxEmail.details, raiseload=True))
+        .where(*where)
+        .order_by(OutboxEmail.created_at, OutboxEmail.id)
+        .offset(offset)
+        .limit(limit)
+    )).all()
+    return rows, total

@@ -1,8 +1,12 @@
 """Handing finished messages to a mail server: the only module that talks SMTP.
 
 `SmtpTransport` keeps a few connections open and sends on up to `smtp.connections` of them
-at once (a reused connection is about twice as fast as a new one per message); a connection
-the server dropped is replaced on the next send. `MaildirTransport` writes each message
+at once (a reused connection is about twice as fast as a new one per message). A pooled
+connection that turns out to be closed when a message is sent on it (the server dropped it,
+or answered 421 "closing channel", as servers capping messages per connection do) is not
+the message's failure: the message goes at once on a new connection, instead of waiting
+for a retry. A connection left mid-transaction by an error is closed, never reused, so one
+bad message cannot spoil the next one. `MaildirTransport` writes each message
 into a local Maildir, the default when no SMTP server is configured, so an embedded
 installation works offline and its mail can be read with any mail client.
 
@@ -15,6 +19,7 @@ not know about the outbox, retries or the database.
 from __future__ import annotations
 
 import asyncio
+import logging
 import mailbox
 import time
 from pathlib import Path
@@ -23,6 +28,8 @@ from typing import Protocol
 import aiosmtplib
 
 from service.settings import Settings, SmtpSettings
+
+logger = logging.getLogger("procura_events.transport")
 
 # A pooled connection idle for longer than this is checked with NOOP before it is used:
 # servers close idle connections, and finding out during MAIL FROM costs a message attempt.
@@ -46,6 +53,10 @@ class PermanentDeliveryError(DeliveryError):
     """The server refused this message for good."""
 
 
+class _ChannelClosedError(TransientDeliveryError):
+    """The connection was gone or closing (dropped, or a 421): nothing said about the message."""
+
+
 class MailTransport(Protocol):
     async def send(self, raw: bytes, sender: str, recipient: str) -> None:
         """Deliver `raw` to one recipient or raise a `DeliveryError`."""
@@ -57,6 +68,14 @@ class MailTransport(Protocol):
 def _check_envelope_address(address: str) -> None:
     if not address or "@" not in address or any(c.isspace() or ord(c) < 32 for c in address):
         raise PermanentDeliveryError(f"invalid envelope address {address!r}")
+    if not address.isascii():
+        # Would need SMTPUTF8 end to end; found here, before anything is on the wire.
+        raise PermanentDeliveryError(
+            f"envelope address {address!r} is not ASCII and cannot be encoded for SMTP")
+
+
+# Reply code of a server closing the transmission channel (RFC 5321 4.2.3).
+_CLOSING_CHANNEL = 421
 
 
 def _by_code(code: int, detail: str) -> DeliveryError:
@@ -116,7 +135,8 @@ class SmtpTransport:
             start_tls=smtp.security == "starttls",
         )
 
-    async def _checkout(self) -> aiosmtplib.SMTP:
+    async def _checkout(self) -> tuple[aiosmtplib.SMTP, bool]:
+        """A connection to send on, and whether it was reused from the pool."""
         while self._idle:
             client, idle_since = self._idle.pop()
             if not client.is_connected:
@@ -127,9 +147,16 @@ class SmtpTransport:
                 except (aiosmtplib.SMTPException, OSError, TimeoutError):
                     client.close()
                     continue
-            return client
+            return client, True
+        return await self._connect(), False
+
+    async def _connect(self) -> aiosmtplib.SMTP:
         client = self._new_client()
-        await client.connect()
+        try:
+            await client.connect()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            client.close()
+            raise classify_smtp_error(error) from error
         return client
 
     def _checkin(self, client: aiosmtplib.SMTP) -> None:
@@ -138,35 +165,55 @@ class SmtpTransport:
         else:
             client.close()
 
+    async def _send_on(
+        self, client: aiosmtplib.SMTP, raw: bytes, sender: str, recipient: str
+    ) -> None:
+        """One mail transaction on `client`, which is then pooled again or closed."""
+        reusable = False
+        try:
+            await client.sendmail(sender, [recipient], raw)
+            reusable = True
+        except ValueError as error:  # an address aiosmtplib refuses to put on the wire
+            # Possibly halfway through the envelope (MAIL sent, RCPT not): not reusable.
+            raise PermanentDeliveryError(f"rejected by client: {error}") from error
+        except aiosmtplib.SMTPResponseException as error:
+            if error.code == _CLOSING_CHANNEL:
+                raise _ChannelClosedError(f"{error.code} {error.message}", error.code) from error
+            # The server answered (and aiosmtplib sent RSET): the connection is reusable.
+            reusable = True
+            raise classify_smtp_error(error) from error
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            reusable = True
+            raise classify_smtp_error(error) from error
+        except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as error:
+            raise _ChannelClosedError(f"{type(error).__name__}: {error}") from error
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            raise classify_smtp_error(error) from error
+        finally:
+            # Anything else (a timeout mid-DATA, a cancellation) leaves the connection in
+            # an unknown state: close it rather than reuse it.
+            if reusable:
+                self._checkin(client)
+            else:
+                client.close()
+
     async def send(self, raw: bytes, sender: str, recipient: str) -> None:
         _check_envelope_address(sender)
         _check_envelope_address(recipient)
         if self._closed:
             raise TransientDeliveryError("transport is closed")
         async with self._slots:
-            client: aiosmtplib.SMTP | None = None
-            reusable = False
+            client, reused = await self._checkout()
             try:
-                client = await self._checkout()
-                await client.sendmail(sender, [recipient], raw)
-                reusable = True
-            except ValueError as error:  # an address aiosmtplib refuses to put on the wire
-                reusable = True
-                raise PermanentDeliveryError(f"rejected by client: {error}") from error
-            except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as error:
-                # The server answered (and aiosmtplib sent RSET): the connection is reusable.
-                reusable = True
-                raise classify_smtp_error(error) from error
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-                raise classify_smtp_error(error) from error
-            finally:
-                # Anything else (a timeout mid-DATA, a cancellation) leaves the connection in
-                # an unknown state: close it rather than reuse it.
-                if client is not None:
-                    if reusable:
-                        self._checkin(client)
-                    else:
-                        client.close()
+                await self._send_on(client, raw, sender, recipient)
+            except _ChannelClosedError as closed:
+                if not reused:
+                    raise
+                # The pooled connection was closed under us, not the message refused: send
+                # it now on a new connection rather than after a retry's backoff.
+                logger.info("Pooled SMTP connection was closed (%s); using a new one",
+                            closed.detail)
+                await self._send_on(await self._connect(), raw, sender, recipient)
 
     async def close(self) -> None:
         self._closed = True

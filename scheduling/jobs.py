@@ -28,6 +28,7 @@ from notifications.transport import MailTransport
 from service.clock import utc_now
 from service.db.engine import session_scope
 from service.domain.notices.changes import process_due_change_notices
+from service.domain.notices.speakers import process_due_speaker_notices
 from service.domain.registration import compose_welcome_emails, expire_unconfirmed_registrations
 from service.domain.reminders import prepare_reminders
 from service.settings import Settings
@@ -112,6 +113,13 @@ async def job_send_due_change_notices(context: JobContext) -> int:
         db, now=utc_now(), settings=context.settings, batch_size=batch))
 
 
+async def job_send_due_speaker_notices(context: JobContext) -> int:
+    """Speaker notices whose coalescing window has passed go to their speakers."""
+    batch = context.notice_batch
+    return await _drain(context, batch, lambda db: process_due_speaker_notices(
+        db, now=utc_now(), settings=context.settings, batch_size=batch))
+
+
 async def job_deliver_outbox(context: JobContext) -> int:
     """Due emails go to the mail server: claims, sends and outcomes overlap (a pipeline), each
     claim and each group of outcomes in a transaction of its own.
@@ -143,5 +151,6 @@ JOBS: tuple[tuple[str, Job, float], ...] = (
     ("prepare_reminders", job_prepare_reminders, 1.0),
     ("send_due_change_notices", job_send_due_change_notices, 2.0),
     ("expire_unconfirmed_registrations", job_expire_unconfirmed_registrations, 2.0),
+    ("send_due_speaker_notices", job_send_due_speaker_notices, 2.0),
     ("deliver_outbox", job_deliver_outbox, DELIVERY_INTERVAL),
 )

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,10 @@ from service.settings import (
     serving_host,
     serving_port,
 )
+
+if TYPE_CHECKING:
+    import uvicorn
+    from litestar import Litestar
 
 T = TypeVar("T")
 
@@ -95,6 +99,18 @@ def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if revoked else 1
 
 
+def server_config(app: Litestar, *, host: str, port: int) -> uvicorn.Config:
+    """How `serve` runs uvicorn.
+
+    No access log: private links carry their token in the path, and tokens never reach logs.
+    No `server` header: which server and version answers is nobody's business.
+    """
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False,
+                          server_header=False)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -111,9 +127,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     print(f"Procura Events serving on {listening} (API docs at {listening}/api/docs)"
           + ("" if settings.public_base_url == listening
              else f"; links point to {settings.public_base_url}"), flush=True)
-    # No access log: private links carry their token in the path, and tokens never reach logs.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info",
-                access_log=False)
+    uvicorn.Server(server_config(create_app(settings), host=args.host, port=args.port)).run()
     return 0
 
 

@@ -8,9 +8,11 @@ the secret key is generated into var/ on first use when none is configured.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
@@ -108,8 +110,17 @@ class Settings:
     change_notice_window_seconds: int
     # Reminders due within this many minutes are composed into the outbox ahead of time.
     reminder_prepare_minutes: int = 30
+    # Registrations (form and API together) accepted per client address and minute.
+    registration_rate_limit: int = 10
     debug: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    # PROCURA_UID_DOMAIN: the installation's identity in iCalendar UIDs; None derives it
+    # from the public base URL (see `uid_domain`).
+    configured_uid_domain: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.configured_uid_domain is not None:
+            check_uid_domain(self.configured_uid_domain)
 
     @property
     def is_sqlite(self) -> bool:
@@ -117,9 +128,61 @@ class Settings:
 
     @property
     def uid_domain(self) -> str:
-        """The host part of iCalendar UIDs: stable for the lifetime of an installation."""
-        host = self.public_base_url.split("://", 1)[-1].split("/", 1)[0]
-        return host.split(":", 1)[0] or "procura-events.local"
+        """The right-hand part of iCalendar UIDs (`session-7@events.example.org`).
+
+        It must stay the same for the lifetime of an installation (a new one makes every
+        calendar show each session twice) and differ between installations (or their
+        sessions replace each other's in calendars). PROCURA_UID_DOMAIN sets it; by default
+        it is the public base URL's host, with its port unless that is the scheme's own
+        (so `http://127.0.0.1:8000` and `:8001` differ, while an installation served on
+        plain https keeps the UIDs it always had).
+        """
+        if self.configured_uid_domain:
+            return self.configured_uid_domain
+        return derive_uid_domain(self.public_base_url)
+
+    @property
+    def mail_domain(self) -> str:
+        """The host alone, for Message-IDs (a port is not allowed there; they are random)."""
+        return _base_host(self.public_base_url) or "procura-events.local"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# A host name or IPv4 address (letters, digits, dots, hyphens) or a bracketed IPv6 address,
+# optionally with a port: no "@", space or line break can reach a UID.
+_UID_DOMAIN = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+                         r"(?::[0-9]{1,5})?$")
+
+
+def check_uid_domain(value: str) -> str:
+    """`value` if it can stand after the "@" of a UID; ValueError naming the setting if not."""
+    if not _UID_DOMAIN.fullmatch(value) or len(value) > 255:
+        raise ValueError(
+            f"PROCURA_UID_DOMAIN must be a host name, optionally with a port "
+            f"(e.g. events.example.org or events.example.org:8443), not {value!r}"
+        )
+    return value
+
+
+def _base_host(public_base_url: str) -> str:
+    parts = urlsplit(public_base_url)
+    host = (parts.hostname or "").lower()
+    return f"[{host}]" if ":" in host else host
+
+
+def derive_uid_domain(public_base_url: str) -> str:
+    """Host, and port unless it is the scheme's default, of the public base URL."""
+    parts = urlsplit(public_base_url)
+    host = _base_host(public_base_url)
+    if not host:
+        return "procura-events.local"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None or port == _DEFAULT_PORTS.get(parts.scheme.lower()):
+        return host
+    return f"{host}:{port}"
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -147,9 +210,14 @@ def load_settings(**overrides: object) -> Settings:
         "run_scheduler": _env_bool("PROCURA_RUN_SCHEDULER", True),
         "change_notice_window_seconds": _env_int("PROCURA_CHANGE_NOTICE_WINDOW", 600),
         "reminder_prepare_minutes": _env_int("PROCURA_REMINDER_PREPARE_MINUTES", 30),
+        "registration_rate_limit": _env_int("PROCURA_REGISTRATION_RATE_LIMIT", 10),
         "debug": _env_bool("PROCURA_DEBUG", False),
+        "configured_uid_domain": os.environ.get("PROCURA_UID_DOMAIN", "").strip() or None,
     }
     values.update(overrides)
+    if not isinstance(values["registration_rate_limit"], int) or values[
+            "registration_rate_limit"] < 1:
+        raise ValueError("PROCURA_REGISTRATION_RATE_LIMIT must be a whole number, at least 1.")
     if not values["secret_key"]:
         values["secret_key"] = _secret_key(Path(str(values["var_dir"])))
     return Settings(**values)  # type: ignore[arg-type]

@@ -5,6 +5,10 @@ Fixtures:
   message. `fail_next(n, reply)` answers the next n messages with `reply` (e.g. a 451 or
   550) at DATA; `refuse_recipient(address, reply)` refuses one address at RCPT;
   `stop()` / `start()` take it down and bring it back on the same port.
+  `SmtpTestServer(messages_per_connection=n)` answers the MAIL after the n-th message of a
+  connection with "421 ... sent too many times" and closes it, as servers that cap
+  messages per connection do. `on_message(callback)` calls `callback(count)` (in the
+  server's thread) each time a message is accepted, before the client hears the 250.
 - `smtp_settings`: `SmtpSettings` pointing at `smtp_server` (no TLS, no login).
 - `smtp_guard` (autouse): any aiosmtplib or smtplib connection to a host other than the
   loopback fails, and the test errors at teardown even if the code swallowed the error.
@@ -19,7 +23,7 @@ from __future__ import annotations
 import email.policy
 import smtplib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -58,6 +62,7 @@ class RecordingHandler:
         self._messages: list[ReceivedMessage] = []
         self._next_replies: list[str] = []
         self._recipient_replies: dict[str, str] = {}
+        self.on_message: Callable[[int], None] | None = None
 
     @property
     def messages(self) -> list[ReceivedMessage]:
@@ -103,6 +108,9 @@ class RecordingHandler:
                     message=parsed,
                 )
             )
+            count = len(self._messages)
+        if self.on_message is not None:
+            self.on_message(count)
         return "250 2.0.0 Message accepted for delivery"
 
 
@@ -111,10 +119,11 @@ class RecordingHandler:
 class SmtpTestServer:
     """A real SMTP server in a thread; stop and start it to simulate an outage."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, messages_per_connection: int | None = None) -> None:
         self.host = SMTP_HOST
         self.port = free_port()
         self.handler = RecordingHandler()
+        self.messages_per_connection = messages_per_connection
         self._controller: Controller | None = None
 
     @property
@@ -131,12 +140,20 @@ class SmtpTestServer:
     def refuse_recipient(self, address: str, reply: str = "550 5.1.1 No such user") -> None:
         self.handler.refuse_recipient(address, reply)
 
+    def on_message(self, callback: Callable[[int], None] | None) -> None:
+        self.handler.on_message = callback
+
     def start(self) -> None:
         if self._controller is not None:
             return
+        limits: dict[str, Any] = {}
+        if self.messages_per_connection is not None:
+            # aiosmtpd's own per-connection command budget: 421 and close once spent.
+            limits["command_call_limit"] = {"MAIL": self.messages_per_connection, "*": 10_000}
         # A stopped Controller has closed its loop: each start needs a new one.
         controller = Controller(
-            self.handler, hostname=self.host, port=self.port, server_hostname="smtp.test"
+            self.handler, hostname=self.host, port=self.port, server_hostname="smtp.test",
+            **limits,
         )
         controller.start()
         self._controller = controller

@@ -91,3 +91,13 @@ def insert_unless_exists(db: AsyncSession, target: Any, unique_columns: Sequence
     if dialect == "sqlite":
         return sqlite.insert(target).on_conflict_do_nothing(index_elements=unique_columns)
     raise NotImplementedError(f"INSERT ... ON CONFLICT is not supported on {dialect}")
+
+
+def dialect_insert(db: AsyncSession, target: Any) -> Any:
+    """This database's own INSERT, for `on_conflict_do_update` (an atomic upsert)."""
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(target)
+    if dialect == "sqlite":
+        return sqlite.insert(target)
+    raise NotImplementedError(f"INSERT ... ON CONFLICT is not supported on {dialect}")

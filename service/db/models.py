@@ -389,6 +389,10 @@ class Enrolment(Base):
     )
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     status: Mapped[EnrolmentStatus] = mapped_column(_enum(EnrolmentStatus))
+    # How far this registrant's copy of the session's invite is above the session's SEQUENCE
+    # (shared with the feeds): raised when their place ends (the CANCEL outranks the
+    # REQUEST) and when it comes back (the new REQUEST outranks the CANCEL).
+    invite_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -514,3 +518,48 @@ class ChangeNotice(Base):
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class SpeakerNotice(Base):
+    """Pending news for one speaker about one slot, gathered over a window like ChangeNotice.
+
+    `previous` is the slot as the speaker last heard of it (None: they had not been told
+    of it, a new assignment); when it goes out, the slot as it is then is compared with
+    it. `agenda_item_id` is no foreign key: the item may be deleted while the notice
+    waits, and `removed` then keeps what a cancellation needs.
+    """
+
+    __tablename__ = "speaker_notices"
+    __table_args__ = (
+        Index("ix_speaker_notices_due", "status", "send_after"),
+        Index("ix_speaker_notices_slot", "agenda_item_id", "person_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agenda_item_id: Mapped[int] = mapped_column(Integer)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    status: Mapped[ChangeNoticeStatus] = mapped_column(_enum(ChangeNoticeStatus))
+    previous: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    removed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    first_changed_at: Mapped[datetime]
+    last_changed_at: Mapped[datetime]
+    send_after: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class RateLimitCounter(Base):
+    """Requests counted per key (what is limited, for which client) and fixed time window.
+
+    Shared by every web process through the database; rows of ended windows are pruned.
+    """
+
+    __tablename__ = "rate_limit_counters"
+    __table_args__ = (Index("ix_rate_limit_counters_expires_at", "expires_at"),)
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime]

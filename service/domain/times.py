@@ -18,6 +18,23 @@ from service.domain.errors import InvalidInputError
 _HH_MM = re.compile(r"^\d{1,2}:\d{2}$")
 _KNOWN_ZONES: frozenset[str] | None = None
 
+# The days the programme can hold, for times given and days asked for alike: any real agenda
+# or archive fits, and no move across zones, day boundaries or reminder offsets can leave the
+# years 1 to 9999 that dates and both databases are limited to.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
+def check_day(day: date, field: str) -> date:
+    """`day` itself, or a 422 naming `field` when it lies outside the programme's span."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidInputError(
+            f"{day.isoformat()} is out of range: give a day from {EARLIEST_DAY.isoformat()} "
+            f"to {LATEST_DAY.isoformat()}.",
+            field,
+        )
+    return day
+
 
 def zone_for(name: str, field: str = "timezone") -> ZoneInfo:
     """The IANA zone called `name`, or a 422 naming `field`."""
@@ -73,6 +90,7 @@ def parse_instant(value: str, zone_name: str, field: str, *, on_date: date | Non
             "or 2020-11-09T10:10+01:00.",
             field,
         ) from error
+    check_day(parsed.date(), field)  # before any conversion, which could overflow
     if parsed.tzinfo is None:
         return check_wall_time(parsed.replace(tzinfo=zone), field)
     return parsed.astimezone(UTC)

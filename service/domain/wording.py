@@ -114,6 +114,11 @@ def date_text(day: date) -> str:
     return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
+def short_date_text(day: date) -> str:
+    """"Mon 09 Nov", for lines that already say the year."""
+    return f"{_WEEKDAYS[day.weekday()][:3]} {day.day:02d} {_MONTHS[day.month - 1][:3]}"
+
+
 def date_range_text(first: date, last: date) -> str:
     """"9-10 November 2020", "30 November - 1 December 2020" (en dashes), or one date."""
     if first == last:
@@ -137,6 +142,19 @@ def zone_label(zone_name: str, city: str | None = None) -> str:
     return zone_name.rsplit("/", 1)[-1].replace("_", " ") + " time"
 
 
+def clock_range(start: datetime, end: datetime, *, dash: str = "–") -> str:
+    """Two wall times of one zone, each with its abbreviation where they differ.
+
+    "10:00-11:45 CET", but "01:30 CET - 03:30 CEST" across a change of the clocks: one
+    label for both would put one of them an hour off. `start` and `end` are aware wall
+    times in the event's zone (`astimezone` of the UTC instants).
+    """
+    first, last = start.tzname() or "", end.tzname() or ""
+    if first == last:
+        return f"{start:%H:%M}{dash}{end:%H:%M} {first}"
+    return f"{start:%H:%M} {first} {dash} {end:%H:%M} {last}"
+
+
 def start_text(instant: datetime, zone_name: str) -> str:
     """"Monday 26 October 2026 at 10:00 CET": plain ASCII, for subjects."""
     local = instant.astimezone(ZoneInfo(zone_name))
@@ -147,9 +165,8 @@ def period_text(starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
     """"Monday 26 October 2026, 10:00-11:45 CET (Europe/Brussels)" (en dash), or a span."""
     zone = ZoneInfo(zone_name)
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    if start.date() == end.date() and start.tzname() == end.tzname():
-        return (f"{date_text(start.date())}, {start:%H:%M}–{end:%H:%M} {start.tzname()} "
-                f"({zone_name})")
+    if start.date() == end.date():  # each time with its label if the clocks change between
+        return f"{date_text(start.date())}, {clock_range(start, end)} ({zone_name})"
     return (f"{date_text(start.date())}, {start:%H:%M} {start.tzname()} – "
             f"{date_text(end.date())}, {end:%H:%M} {end.tzname()} ({zone_name})")
 
@@ -167,7 +184,7 @@ def session_when(starts_at: datetime, ends_at: datetime, zone_name: str) -> tupl
     zone = ZoneInfo(zone_name)
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
     if start.date() == end.date():
-        local = f"{date_text(start.date())}, {start:%H:%M}–{end:%H:%M} {end.tzname()}"
+        local = f"{date_text(start.date())}, {clock_range(start, end)}"
     else:
         local = (f"{date_text(start.date())}, {start:%H:%M} {start.tzname()} – "
                  f"{date_text(end.date())}, {end:%H:%M} {end.tzname()}")

@@ -11,6 +11,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from service.db.models import EventKind
 from service.domain import programme
+from service.domain.times import check_day
 from service.web import presenters, schemas
 from service.web.params import DbSession, SettingsDep
 
@@ -32,19 +33,23 @@ class PublicController(Controller):
         kind: Annotated[list[EventKind] | None, QueryParameter(name="kind",
                         description="Filter by kind; repeat for several.")] = None,
         date_from: Annotated[date | None, QueryParameter(name="from", description=(
-            "Events still running on or after this day (Brussels time)."))] = None,
+            "Events still running on or after this day (Brussels time; 1900-01-01 to "
+            "2999-12-31)."))] = None,
         date_to: Annotated[date | None, QueryParameter(name="to", description=(
-            "Events starting before the end of this day (Brussels time)."))] = None,
+            "Events starting before the end of this day (Brussels time; 1900-01-01 to "
+            "2999-12-31)."))] = None,
         q: Annotated[str | None, QueryParameter(max_length=100, pattern=r"^[^\x00-\x1f\x7f%_\\]*$")]
         = None,
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
         page_size: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> schemas.EventPageOut:
-        until = _day_start(date.fromordinal(date_to.toordinal() + 1)) if date_to else None
+        starts_from = _day_start(check_day(date_from, "from")) if date_from else None
+        until = (_day_start(date.fromordinal(check_day(date_to, "to").toordinal() + 1))
+                 if date_to else None)
         result = await programme.list_events(
             db_session,
             programme.EventFilter(
-                kinds=kind or (), starts_from=_day_start(date_from), starts_until=until, search=q
+                kinds=kind or (), starts_from=starts_from, starts_until=until, search=q
             ),
             page=page,
             page_size=page_size,

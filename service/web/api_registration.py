@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Response, get, patch, post, put
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar import Controller, Request, Response, get, patch, post, put
+from litestar.openapi import ResponseSpec
+from litestar.params import JSONBody, QueryParameter
 from msgspec import UNSET
 
 from service.clock import utc_now
@@ -34,8 +35,15 @@ from service.settings import Settings
 from service.web import registration_schemas as rs
 from service.web.api_public import SlugParam
 from service.web.auth import BEARER_SCHEME, require_organiser
-from service.web.params import DbSession, IdParam, RegistrationDeskDep, SettingsDep
+from service.web.params import DbSession, IdParam, RegistrationDeskDep, SettingsDep, TokenParam
 from service.web.presenters import time_out
+from service.web.rate_limit import (
+    count_request,
+    link_request_limit,
+    rate_limited,
+    registration_limit,
+)
+from service.web.schemas import RateLimitedOut
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 LINK_SENT = ("If this address is registered for this event, its private link is on its way to "
@@ -230,15 +238,17 @@ def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -
 
 # --- public: the form and the private link ---------------------------------------------------
 
-# Any text: a malformed token is just another unknown one (404, nothing revealed).
-TokenParam = Annotated[str, PathParameter(description="The registrant's private token.")]
-
 
 class RegistrationController(Controller):
     path = "/api"
     tags = ["registration"]
 
-    @post("/events/{slug:str}/registrations", status_code=201)
+    @post("/events/{slug:str}/registrations", status_code=201,
+          guards=[rate_limited(registration_limit)],
+          responses={429: ResponseSpec(
+              data_container=RateLimitedOut, generate_examples=False,
+              description="Too many registrations from this address: wait for Retry-After "
+              "seconds.")})
     async def register(
         self, registration_desk: RegistrationDeskDep, settings: SettingsDep, slug: SlugParam,
         data: JSONBody[rs.RegistrationCreate],
@@ -246,7 +256,9 @@ class RegistrationController(Controller):
         """Register for a published event (no account needed). 201 when new; 200 when the
         address is registered already, and then nothing is sent and no link is returned.
         202 (`status` "unconfirmed") where the event asks registrants to confirm their
-        address: only a link to confirm it is emailed, and nothing counts until then."""
+        address: only a link to confirm it is emailed, and nothing counts until then.
+        Each client address may send 10 registrations a minute (form and API together;
+        PROCURA_REGISTRATION_RATE_LIMIT), then 429 with Retry-After."""
         form = registrations.RegistrationForm(
             name=data.name, email=data.email, consent=data.consent,
             organisation_name=data.organisation_name, organisation_kind=data.organisation_kind,
@@ -264,12 +276,13 @@ class RegistrationController(Controller):
 
     @post("/events/{slug:str}/registrations/link", status_code=202)
     async def send_link(
-        self, db_session: DbSession, settings: SettingsDep, slug: SlugParam,
-        data: JSONBody[rs.LinkRequestIn],
+        self, request: Request[Any, Any, Any], db_session: DbSession, settings: SettingsDep,
+        slug: SlugParam, data: JSONBody[rs.LinkRequestIn],
     ) -> Response[rs.LinkRequestOut]:
         """Email the private link of the registration under this address again, to that
         address only. The answer is the same whether or not the address is registered, and
         each registration gets a few such emails a day at most."""
+        await count_request(request, link_request_limit(settings))
         await registrations.send_registration_link(db_session, slug, data.email, now=utc_now(),
                                                    settings=settings)
         return Response(rs.LinkRequestOut(detail=LINK_SENT), status_code=202, headers=PRIVATE)
@@ -335,14 +348,15 @@ class RegistrationController(Controller):
     async def invite(
         self, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[bytes]:
-        """The calendar invite for the registrant's confirmed sessions, join links included."""
+        """The registrant's confirmed sessions to import, join links included (a plain
+        calendar: the invites themselves went by email, one per session)."""
         registration = await registrations.find_registration_by_token(db_session, token)
         body = await registrations.registrant_calendar(
             db_session, registration, now=utc_now(), settings=settings
         )
         return Response(
             body,
-            media_type="text/calendar; method=REQUEST",
+            media_type="text/calendar",
             headers={**PRIVATE, "Content-Disposition": 'attachment; filename="invite.ics"'},
         )
 

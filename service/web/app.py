@@ -17,7 +17,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, OpenAPIResponse, SecurityScheme
 
 from service.db.engine import create_engine, make_sessionmaker
 from service.db.migrate import ensure_migrated
@@ -26,7 +26,10 @@ from service.settings import Settings, load_settings
 from service.web.api_organiser import OrganiserController
 from service.web.api_public import PublicController
 from service.web.errors import EXCEPTION_HANDLERS
+from service.web.http_edges import HttpEdges
+from service.web.json_bodies import ApiRequest, require_json_content_type
 from service.web.page_render import static_url
+from service.web.rate_limit import RateLimiter
 from service.web.registration_desk import RegistrationDesk
 from service.web.routes import EXTRA_ROUTE_HANDLERS, LIFESPAN_HOOKS
 
@@ -72,8 +75,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "registration_desk": Provide(_provide_registration_desk, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[require_json_content_type],
+        request_class=ApiRequest,
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
-                     "registration_desk": RegistrationDesk(sessionmaker, settings)}),
+                     "registration_desk": RegistrationDesk(sessionmaker, settings),
+                     "rate_limiter": RateLimiter(sessionmaker)}),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Procura Events",
@@ -94,6 +100,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.debug,
     )
     _document_closed_inputs(app)
+    _document_json_bodies(app)
+    # Outside routing and error handling, so that 404s, 405s and errors obey it too.
+    app.asgi_handler = HttpEdges(app.asgi_handler)
     return app
 
 
@@ -117,6 +126,22 @@ def _document_closed_inputs(app: Litestar) -> None:
     for name, schema in (components.schemas or {}).items() if components else ():
         if name in closed:
             schema.additional_properties = False
+
+
+def _document_json_bodies(app: Litestar) -> None:
+    """Operations with a JSON body answer 415 to any other content type: say so in OpenAPI."""
+    for path_item in (app.openapi_schema.paths or {}).values():
+        for operation in (path_item.post, path_item.put, path_item.patch):
+            if operation is None or operation.request_body is None:
+                continue
+            responses = operation.responses or {}
+            refused = responses.get("400")  # the same error shape as a validation error
+            responses["415"] = OpenAPIResponse(
+                description="The body was not declared as JSON: send it with Content-Type: "
+                "application/json (or application/*+json).",
+                content=refused.content if isinstance(refused, OpenAPIResponse) else None,
+            )
+            operation.responses = responses
 
 
 def _subclasses(kind: type) -> list[type]:

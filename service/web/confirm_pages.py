@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath
 from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
@@ -36,7 +35,7 @@ from service.web.pages import (
     _csrf_ok,
     _error_page,
 )
-from service.web.params import DbSession, SettingsDep
+from service.web.params import DbSession, PathText, SettingsDep, TokenParam
 
 _LINK_STATUS = {
     registration.LinkState.READY: 200,
@@ -54,7 +53,7 @@ class AddressConfirmationPages(Controller):
     @get("/events/{slug:str}/confirm/{token:str}")
     async def confirm_form(
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
-        slug: FromPath[str], token: FromPath[str],
+        slug: PathText, token: TokenParam,
     ) -> Response[str]:
         """Where the link stands; while it works, the button that confirms."""
         try:
@@ -67,7 +66,7 @@ class AddressConfirmationPages(Controller):
     @post("/events/{slug:str}/confirm/{token:str}", status_code=200)
     async def confirm(
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
-        slug: FromPath[str], token: FromPath[str],
+        slug: PathText, token: TokenParam,
     ) -> Response[str]:
         form = await request.form()
         if not _csrf_ok(request, form, settings):

@@ -28,6 +28,7 @@ from service.domain.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from service.web.rate_limit import RateLimitExceeded
 
 logger = logging.getLogger("procura_events.web")
 
@@ -88,7 +89,24 @@ def validation_error_handler(
 
 
 def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
-    return _json(error.status_code, error.detail, [], headers=error.headers)
+    # Refusals of ours (415) name what is at fault in `extra`, as validation errors do.
+    items = error.extra if isinstance(error.extra, list) else []
+    errors = [{"field": item["key"], "message": item["message"]} for item in items
+              if isinstance(item, dict) and "key" in item and "message" in item]
+    return _json(error.status_code, error.detail, errors, headers=error.headers)
+
+
+def rate_limit_handler(_: Request[Any, Any, Any], error: RateLimitExceeded) -> Response[Any]:
+    """429 naming the limit, so a client can tell which one it ran into and pace itself."""
+    limit = error.rate_limit
+    body = {
+        **_body(error.status_code, error.detail, [{"field": None, "message": error.detail}]),
+        "limit": {"name": limit.name, "max_requests": limit.limit,
+                  "window_seconds": int(limit.window.total_seconds()),
+                  "retry_after_seconds": error.retry_after},
+    }
+    return Response(body, status_code=error.status_code, media_type=MediaType.JSON,
+                    headers=error.headers)
 
 
 def integrity_error_handler(_: Request[Any, Any, Any], error: IntegrityError) -> Response[Any]:
@@ -108,6 +126,7 @@ def unexpected_error_handler(request: Request[Any, Any, Any], error: Exception) 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error_handler,
     ValidationException: validation_error_handler,
+    RateLimitExceeded: rate_limit_handler,
     HTTPException: http_error_handler,
     IntegrityError: integrity_error_handler,
     Exception: unexpected_error_handler,

@@ -1,8 +1,10 @@
 """Calendar feeds over HTTP, and the API that hands out (and replaces) private feed links.
 
 Calendar apps poll feeds for years, so every feed answers conditional requests: a strong
-ETag and Last-Modified from `service.domain.calendars.feeds` (computed from change markers, never by
-rendering), 304 on If-None-Match / If-Modified-Since, HEAD, and Cache-Control for polling.
+ETag and Last-Modified from `service.domain.calendars.feeds`
+(computed from change markers, never by
+rendering), 304 on If-None-Match / If-Modified-Since, and Cache-Control for polling (HEAD is
+answered for every GET route by `service.web.http_edges`).
 
 Public feeds are also memoised per process (`FeedCache`): the plan (ETag, what is listed) is
 reused until this process commits a programme change or `REVALIDATE_AFTER` seconds pass, and
@@ -26,9 +28,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 
-from litestar import Controller, Litestar, Request, Response, get, post, route
-from litestar.enums import HttpMethod
-from litestar.params import FromPath
+from litestar import Controller, Litestar, Request, Response, get, post
 from msgspec import Struct
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -40,7 +40,7 @@ from service.domain.calendars.feeds import FeedPlan
 from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.settings import Settings
 from service.web.auth import BEARER_SCHEME, require_organiser
-from service.web.params import DbSession, IdParam, SettingsDep
+from service.web.params import DbSession, IdParam, PathText, SettingsDep, TokenParam
 
 # Seconds a memoised public plan is trusted without asking the database. Working out a plan
 # costs about 25 ms per 1,000 sessions, so this bounds the cost of revalidation; calendar apps
@@ -49,7 +49,6 @@ REVALIDATE_AFTER = 30.0
 POLLING_MAX_AGE = 300
 CALENDAR_MEDIA_TYPE = "text/calendar"
 _CACHED_SCOPES = frozenset({"programme", "event", "kind", "organiser"})
-_FEED_METHODS = [HttpMethod.GET, HttpMethod.HEAD]
 _KIND_NAMES = frozenset(str(kind) for kind in EventKind)
 
 AnyRequest = Request[Any, Any, Any]
@@ -234,12 +233,8 @@ def _not_modified(plan: FeedPlan) -> Response[bytes]:
     return Response(content=b"", status_code=304, headers=_headers(plan))
 
 
-def _calendar(request: AnyRequest, plan: FeedPlan, body: bytes) -> Response[bytes]:
-    headers = _headers(plan)
-    if request.method == HttpMethod.HEAD:
-        headers["Content-Length"] = str(len(body))
-        body = b""
-    return Response(content=body, media_type=CALENDAR_MEDIA_TYPE, headers=headers)
+def _calendar(plan: FeedPlan, body: bytes) -> Response[bytes]:
+    return Response(content=body, media_type=CALENDAR_MEDIA_TYPE, headers=_headers(plan))
 
 
 async def _answer(
@@ -251,7 +246,7 @@ async def _answer(
         body = await feed_cache(request.app).body_for(plan.etag, render)
     else:
         body = await render()
-    return _calendar(request, plan, body)
+    return _calendar(plan, body)
 
 
 Describe = Callable[[AsyncSession, datetime, Settings], Awaitable[FeedPlan]]
@@ -300,15 +295,15 @@ class FeedController(Controller):
     path = "/feeds"
     tags = ["feeds"]
 
-    @route("/programme.ics", http_method=_FEED_METHODS)
+    @get("/programme.ics")
     async def programme(self, request: AnyRequest) -> Response[bytes]:
         async def describe(db: AsyncSession, now: datetime, settings: Settings) -> FeedPlan:
             return await feeds.programme_feed(db, now=now, settings=settings)
 
         return await _memoised_feed(request, "programme", describe)
 
-    @route("/events/{name:str}", http_method=_FEED_METHODS)
-    async def event(self, request: AnyRequest, name: FromPath[str]) -> Response[bytes]:
+    @get("/events/{name:str}")
+    async def event(self, request: AnyRequest, name: PathText) -> Response[bytes]:
         slug = _stem(name, "slug")
 
         async def describe(db: AsyncSession, now: datetime, settings: Settings) -> FeedPlan:
@@ -316,8 +311,8 @@ class FeedController(Controller):
 
         return await _memoised_feed(request, f"event:{slug}", describe)
 
-    @route("/kinds/{name:str}", http_method=_FEED_METHODS)
-    async def kind(self, request: AnyRequest, name: FromPath[str]) -> Response[bytes]:
+    @get("/kinds/{name:str}")
+    async def kind(self, request: AnyRequest, name: PathText) -> Response[bytes]:
         stem = _stem(name, "kind")
         if stem not in _KIND_NAMES:
             raise NotFoundError("No such calendar feed.", "kind")
@@ -328,9 +323,9 @@ class FeedController(Controller):
 
         return await _memoised_feed(request, f"kind:{kind}", describe)
 
-    @route("/sessions/{name:str}", http_method=_FEED_METHODS)
+    @get("/sessions/{name:str}")
     async def session_download(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: PathText
     ) -> Response[bytes]:
         stem = _stem(name, "session_id")
         if not stem.isdigit() or len(stem) > 10:
@@ -338,25 +333,25 @@ class FeedController(Controller):
         plan = await feeds.session_download(db_session, int(stem), now=utc_now(), settings=settings)
         return await _direct_feed(request, db_session, plan, settings)
 
-    @route("/registrations/{name:str}", http_method=_FEED_METHODS)
+    @get("/registrations/{name:str}")
     async def registration(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: PathText
     ) -> Response[bytes]:
         token = _stem(name, "token")
         plan = await feeds.registration_feed(db_session, token, now=utc_now(), settings=settings)
         return await _direct_feed(request, db_session, plan, settings)
 
-    @route("/speakers/{name:str}", http_method=_FEED_METHODS)
+    @get("/speakers/{name:str}")
     async def speaker(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: PathText
     ) -> Response[bytes]:
         token = _stem(name, "token")
         plan = await feeds.speaker_feed(db_session, token, now=utc_now(), settings=settings)
         return await _direct_feed(request, db_session, plan, settings)
 
-    @route("/organisers/{name:str}", http_method=_FEED_METHODS)
+    @get("/organisers/{name:str}")
     async def organiser(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: PathText
     ) -> Response[bytes]:
         token = _stem(name, "token")
         plan = await feeds.organiser_feed(db_session, token, now=utc_now(), settings=settings)
@@ -442,7 +437,7 @@ class RegistrantFeedLinkController(Controller):
 
     @post("/{manage_token:str}/feed-token")
     async def replace_registration_feed_link(
-        self, db_session: DbSession, settings: SettingsDep, manage_token: FromPath[str]
+        self, db_session: DbSession, settings: SettingsDep, manage_token: TokenParam
     ) -> FeedLinkOut:
         token = await feeds.replace_registration_feed_token(
             db_session, manage_token, now=utc_now(), settings=settings

@@ -64,7 +64,11 @@ def date_range_label(first: datetime, last: datetime) -> str:
 
 @dataclass(frozen=True)
 class TimeSpan:
-    """A start and end as shown in the event's zone, with the UTC instants for the script."""
+    """A start and end as shown in the event's zone, with the UTC instants for the script.
+
+    Start and end each have their abbreviation: they differ when the clocks change in
+    between (01:30 CET - 03:30 CEST), and tell the repeated autumn hour apart.
+    """
 
     day: str
     start: str
@@ -73,9 +77,23 @@ class TimeSpan:
     zone: str
     utc_start: str
     utc_end: str
+    end_abbreviation: str = ""
+
+    @property
+    def crosses_change(self) -> bool:
+        return bool(self.end_abbreviation) and self.end_abbreviation != self.abbreviation
+
+    @property
+    def abbreviations(self) -> str:
+        """"CET", or "CET/CEST" for a span across a change of the clocks."""
+        if self.crosses_change:
+            return f"{self.abbreviation}/{self.end_abbreviation}"
+        return self.abbreviation
 
     @property
     def text(self) -> str:
+        if self.crosses_change:
+            return f"{self.start} {self.abbreviation} – {self.end} {self.end_abbreviation}"
         return f"{self.start}–{self.end} {self.abbreviation}"
 
 
@@ -90,6 +108,7 @@ def time_span(starts_at: datetime, ends_at: datetime, zone: str) -> TimeSpan:
         zone=zone,
         utc_start=iso_utc(starts_at),
         utc_end=iso_utc(ends_at),
+        end_abbreviation=end.abbreviation,
     )
 
 
@@ -381,8 +400,8 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
     card = event_card(event, now, registrations.get(event.id, 0), enrolments)
     modes = {s.mode for s in event.sessions}
     has_venue = any([event.venue_name, event.venue_address, event.venue_city])
-    abbreviations = sorted({in_zone(s.starts_at, event.timezone).abbreviation
-                            for s in event.sessions})
+    abbreviations = sorted({in_zone(instant, event.timezone).abbreviation
+                            for s in event.sessions for instant in (s.starts_at, s.ends_at)})
     feed = urls.event_feed_url(settings, event.slug)
     return EventView(
         id=event.id,

@@ -3,10 +3,11 @@
 Thin controllers: parse the request, call one domain function, render a template with view
 objects from `service.web.page_views`. Every form works without JavaScript and carries a
 signed double-submit CSRF token (a random cookie plus its HMAC under the secret key in a
-hidden field); the registration form also has a honeypot field and a per-client rate limit.
-Every error of a form comes back at once (the page's checks and the domain's), beside its
-field and in an error summary that takes the focus, never as JSON. An unknown event, manage
-link or speaker link gets the same plain 404 page, which reveals nothing.
+hidden field); the registration form also has a honeypot field and the per-client rate limit
+it shares with the JSON API (`service.web.rate_limit`). Every error of a form comes back at
+once (the page's checks and the domain's), beside its field and in an error summary that
+takes the focus, never as JSON. An unknown event, manage link or speaker link gets the same
+plain 404 page, which reveals nothing.
 Private links carry tokens in their path: nothing here logs a path.
 """
 
@@ -15,18 +16,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import math
 import re
 import secrets
-from collections import deque
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, FormMultiDict
-from litestar.exceptions import HTTPException
-from litestar.params import FromPath, QueryParameter
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
@@ -66,7 +65,14 @@ from service.settings import Settings
 from service.web import page_views as views
 from service.web.countries import COUNTRIES, COUNTRY_NAMES
 from service.web.page_render import STATIC_DIR, STATIC_PATH, html_response
-from service.web.params import DbSession, RegistrationDeskDep, SettingsDep
+from service.web.params import DbSession, PathText, RegistrationDeskDep, SettingsDep, TokenParam
+from service.web.rate_limit import (
+    RateLimitExceeded,
+    count_request,
+    link_request_limit,
+    rate_limited,
+    registration_limit,
+)
 
 logger = logging.getLogger("procura_events.pages")
 
@@ -74,14 +80,6 @@ CSRF_COOKIE = "procura_csrf"
 CSRF_FIELD = "csrf_token"
 HONEYPOT_FIELD = "website"
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-
-REGISTRATION_POSTS_PER_WINDOW = 10
-RATE_WINDOW = timedelta(minutes=1)
-_LIMITER_STATE_KEY = "registration_rate_limiter"
-# Asking for one's private link again: few per client, so the form cannot probe addresses.
-LINK_POSTS_PER_WINDOW = 5
-LINK_RATE_WINDOW = timedelta(minutes=10)
-_LINK_LIMITER_STATE_KEY = "link_rate_limiter"
 
 TEXT_FIELDS = ("name", "email", "organisation_name", "organisation_kind", "country",
                "job_title", "access_note", "company", "sector", "offer_note", "attendance")
@@ -134,56 +132,6 @@ def _csrf_ok(request: AnyRequest, form: FormMultiDict, settings: Settings) -> bo
     return hmac.compare_digest(sent, _csrf_token(settings, nonce))
 
 
-# --- rate limit ------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """At most `limit` hits per `window` for each key, in memory (one process)."""
-
-    MAX_KEYS = 10_000
-
-    def __init__(self, limit: int, window: timedelta) -> None:
-        self.limit = limit
-        self.window = window
-        self._hits: dict[str, deque[datetime]] = {}
-
-    def hit(self, key: str, now: datetime) -> int | None:
-        """Count a hit; None if allowed, else the seconds until the next one is."""
-        if len(self._hits) > self.MAX_KEYS:
-            self._forget_idle(now)
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return max(1, math.ceil((hits[0] + self.window - now).total_seconds()))
-        hits.append(now)
-        return None
-
-    def _forget_idle(self, now: datetime) -> None:
-        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
-            del self._hits[key]
-
-
-def _limiter(request: AnyRequest, key: str = _LIMITER_STATE_KEY,
-             limit: int = REGISTRATION_POSTS_PER_WINDOW,
-             window: timedelta = RATE_WINDOW) -> RateLimiter:
-    """One limiter per application and purpose (so tests with their own app start afresh)."""
-    state = request.app.state
-    limiter = state.get(key)
-    if not isinstance(limiter, RateLimiter):
-        limiter = RateLimiter(limit, window)
-        state[key] = limiter
-    return limiter
-
-
-def _link_limiter(request: AnyRequest) -> RateLimiter:
-    return _limiter(request, _LINK_LIMITER_STATE_KEY, LINK_POSTS_PER_WINDOW, LINK_RATE_WINDOW)
-
-
-def _client_key(request: AnyRequest) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 # --- error pages -------------------------------------------------------------------------------
 
 
@@ -203,12 +151,22 @@ def not_found_page(_: AnyRequest, __: Exception) -> Response[str]:
     )
 
 
+def _invalid_fields(error: Exception) -> list[str]:
+    """The names (ours, never the values) of the parameters a validation error is about."""
+    extra = error.extra if isinstance(error, ValidationException) else None
+    items = extra if isinstance(extra, list) else []
+    return [str(item["key"]) for item in items if isinstance(item, dict) and item.get("key")]
+
+
 def http_error_page(request: AnyRequest, error: Exception) -> Response[str]:
     status = error.status_code if isinstance(error, HTTPException) else 400
     if status == HTTP_404_NOT_FOUND:
         return not_found_page(request, error)
-    return _error_page(status, "Something is not right with this request",
-                       "Please go back and try again.")
+    fields = _invalid_fields(error)
+    message = (f"This address holds something we cannot read (in: {', '.join(fields)}). "
+               "Check the link, or go back and try again." if fields
+               else "Please go back and try again.")
+    return _error_page(status, "Something is not right with this request", message)
 
 
 def domain_error_page(request: AnyRequest, error: Exception) -> Response[str]:
@@ -216,6 +174,16 @@ def domain_error_page(request: AnyRequest, error: Exception) -> Response[str]:
         return not_found_page(request, error)
     message = error.message if isinstance(error, DomainError) else "Please try again."
     return _error_page(HTTP_409_CONFLICT, "This cannot be done", message)
+
+
+def too_many_attempts_page(_: AnyRequest, error: Exception) -> Response[str]:
+    wait = error.retry_after if isinstance(error, RateLimitExceeded) else 60
+    return _error_page(
+        HTTP_429_TOO_MANY_REQUESTS, "Too many attempts",
+        "We received a lot of registrations from your connection in a short time. "
+        f"Please wait {wait} seconds and send the form again.",
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def clash_page(_: AnyRequest, __: Exception) -> Response[str]:
@@ -380,6 +348,8 @@ class PublicPages(Controller):
     exception_handlers = {
         NotFoundError: not_found_page,
         DomainError: domain_error_page,
+        ValidationException: http_error_page,  # else the app's JSON answer would win
+        RateLimitExceeded: too_many_attempts_page,
         HTTPException: http_error_page,
         IntegrityError: clash_page,
         Exception: unexpected_page,
@@ -447,7 +417,7 @@ class PublicPages(Controller):
 
     @get("/events/{slug:str}")
     async def event_page(
-        self, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+        self, db_session: DbSession, settings: SettingsDep, slug: PathText
     ) -> Response[str]:
         now = utc_now()
         event = await programme.get_published_event(db_session, slug)
@@ -486,7 +456,7 @@ class PublicPages(Controller):
 
     @get("/events/{slug:str}/register")
     async def register_form(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: PathText
     ) -> Response[str]:
         now = utc_now()
         event = await programme.get_published_event(db_session, slug)
@@ -494,20 +464,13 @@ class PublicPages(Controller):
         return await self._form_page(request, db_session, settings, event, now=now, values={},
                                      chosen=chosen, errors={})
 
-    @post("/events/{slug:str}/register", status_code=200)
+    @post("/events/{slug:str}/register", status_code=200,
+          guards=[rate_limited(registration_limit)])
     async def register(
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
-        registration_desk: RegistrationDeskDep, slug: FromPath[str],
+        registration_desk: RegistrationDeskDep, slug: PathText,
     ) -> Response[str]:
         now = utc_now()
-        wait = _limiter(request).hit(_client_key(request), now)
-        if wait is not None:
-            return _error_page(
-                HTTP_429_TOO_MANY_REQUESTS, "Too many attempts",
-                "We received a lot of registrations from your connection in a short time. "
-                f"Please wait {wait} seconds and send the form again.",
-                headers={"Retry-After": str(wait)},
-            )
         form = await request.form()
         if not _csrf_ok(request, form, settings):
             _, cookies = _csrf(request, settings)
@@ -613,25 +576,19 @@ class PublicPages(Controller):
 
     @get("/events/{slug:str}/link")
     async def link_form(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: PathText
     ) -> Response[str]:
         event = await programme.get_published_event(db_session, slug)
         return await self._link_page(request, db_session, settings, event, now=utc_now())
 
     @post("/events/{slug:str}/link", status_code=200)
     async def send_link(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, slug: PathText
     ) -> Response[str]:
         """Email the private link again, to the registered address only. The answer is the
         same whether or not the address is registered: nothing is revealed to the asker."""
+        await count_request(request, link_request_limit(settings))
         now = utc_now()
-        wait = _link_limiter(request).hit(_client_key(request), now)
-        if wait is not None:
-            return _error_page(
-                HTTP_429_TOO_MANY_REQUESTS, "Too many attempts",
-                f"Please wait {math.ceil(wait / 60)} minutes before asking again.",
-                headers={"Retry-After": str(wait)},
-            )
         form = await request.form()
         if not _csrf_ok(request, form, settings):
             return _error_page(HTTP_403_FORBIDDEN, "Please send the form again",
@@ -711,7 +668,8 @@ class PublicPages(Controller):
         current = {e.session_id for e in reg.enrolments if e.status != EnrolmentStatus.CANCELLED}
         csrf_token, cookies = _csrf(request, settings)
         has_invite = reg.status == RegistrationStatus.CONFIRMED and any(
-            e.status == str(EnrolmentStatus.CONFIRMED) for e in enrolments)
+            e.status == str(EnrolmentStatus.CONFIRMED) and not e.session.is_cancelled
+            for e in enrolments)
         anchors = {"session_ids": f"session-{choices[0].id}" if choices else "change-sessions",
                    FORM_LEVEL: "main"}
         return html_response("manage.html", {
@@ -744,7 +702,7 @@ class PublicPages(Controller):
 
     @get("/registrations/{token:str}")
     async def manage(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str],
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam,
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Response[str]:
         reg = await registration.find_registration_by_token(db_session, token)
@@ -754,7 +712,7 @@ class PublicPages(Controller):
 
     @post("/registrations/{token:str}/sessions", status_code=200)
     async def change_sessions(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[Any]:
         now = utc_now()
         form = await request.form()
@@ -781,7 +739,7 @@ class PublicPages(Controller):
 
     @post("/registrations/{token:str}/details", status_code=200)
     async def change_details(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[Any]:
         """The registrant corrects what they told us; every error at once, nothing saved."""
         now = utc_now()
@@ -827,7 +785,7 @@ class PublicPages(Controller):
 
     @get("/registrations/{token:str}/cancel")
     async def confirm_cancel(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[str]:
         reg = await registration.find_registration_by_token(db_session, token)
         csrf_token, cookies = _csrf(request, settings)
@@ -842,7 +800,7 @@ class PublicPages(Controller):
 
     @post("/registrations/{token:str}/cancel", status_code=200)
     async def cancel(
-        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: FromPath[str]
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[Any]:
         form = await request.form()
         reg = await registration.find_registration_by_token(db_session, token)
@@ -857,7 +815,7 @@ class PublicPages(Controller):
     # -- speakers --
 
     @get("/speakers/{token:str}")
-    async def speaker_page(self, db_session: DbSession, token: FromPath[str]) -> Response[str]:
+    async def speaker_page(self, db_session: DbSession, token: TokenParam) -> Response[str]:
         found = await access.find_access(db_session, AccessPurpose.SPEAKER_PAGE, token)
         person = None
         slots: list[views.SpeakerSlot] = []

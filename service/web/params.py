@@ -15,3 +15,15 @@ DbSession = NamedDependency[AsyncSession]
 SettingsDep = NamedDependency[Settings]
 RegistrationDeskDep = NamedDependency[RegistrationDesk]
 IdParam = Annotated[int, PathParameter(ge=1, le=2_147_483_647)]
+# Every other path parameter: text without control characters (a NUL cannot even be sent to
+# PostgreSQL), of a length no link of ours comes near. Anything else is a 400 naming it.
+PATH_TEXT_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+PATH_TEXT_MAX = 200
+PathText = Annotated[
+    str, PathParameter(min_length=1, max_length=PATH_TEXT_MAX, pattern=PATH_TEXT_PATTERN)
+]
+# A private link's token: path text; a well-formed unknown one is a 404 like any other.
+TokenParam = Annotated[
+    str, PathParameter(description="The private token of the link.", min_length=1,
+                       max_length=PATH_TEXT_MAX, pattern=PATH_TEXT_PATTERN)
+]

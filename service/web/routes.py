@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from litestar import Litestar
 
 from scheduling.scheduler import SchedulerLifespanHook
-from service.web import api_registration, api_reminders, confirm_pages, feeds, pages
+from service.web import api_emails, api_registration, api_reminders, confirm_pages, feeds, pages
 
 
 class LifespanHook(Protocol):
@@ -24,4 +24,5 @@ EXTRA_ROUTE_HANDLERS.extend(pages.PAGE_ROUTE_HANDLERS)  # public HTML pages and 
 EXTRA_ROUTE_HANDLERS.extend(confirm_pages.ROUTE_HANDLERS)  # confirming a registrant's address
 EXTRA_ROUTE_HANDLERS.extend(api_registration.ROUTE_HANDLERS)  # registrations API
 EXTRA_ROUTE_HANDLERS.extend(api_reminders.ROUTE_HANDLERS)  # an event's reminders
+EXTRA_ROUTE_HANDLERS.extend(api_emails.ROUTE_HANDLERS)  # an event's emails, resending
 LIFESPAN_HOOKS.append(SchedulerLifespanHook())  # reminders, notices, outbox delivery

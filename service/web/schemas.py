@@ -178,3 +178,16 @@ class ErrorOut(Struct):
     status_code: int
     detail: str
     errors: list[FieldError]
+
+
+class RateLimitOut(Struct):
+    name: str
+    max_requests: int
+    window_seconds: int
+    retry_after_seconds: int
+
+
+class RateLimitedOut(ErrorOut):
+    """A 429: the error, and the limit that was reached (also in the Retry-After header)."""
+
+    limit: RateLimitOut

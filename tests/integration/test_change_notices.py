@@ -252,3 +252,31 @@ async def test_a_session_nobody_registered_for_records_no_notice(
 
     async with db_sessionmaker() as check:
         assert list(await check.scalars(select(ChangeNotice))) == []
+
+
+async def test_agenda_times_across_the_change_of_the_clocks_carry_their_own_labels(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+) -> None:
+    """29 March 2026: clocks go from 02:00 CET to 03:00 CEST."""
+    built = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
+    event = await make_event(db, settings, SOCIAL_ICT, now=built)
+    session = await make_session(db, settings, event, starts_at="2026-03-29T01:00",
+                                 ends_at="2026-03-29T04:00", now=built)
+    talk = await make_agenda_item(db, settings, session, "01:00", "01:30", "Night talk", now=built)
+    await make_registration(db, event, session, "Ana Silva", now=built)
+    await db.commit()
+    edit = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    async with session_scope(db_sessionmaker) as work:
+        await programme.update_agenda_item(
+            work, talk.id, programme.AgendaItemUpdate(starts_at="01:40", ends_at="03:10"),
+            now=edit, settings=settings)
+
+    await send(db_sessionmaker, settings, edit + WINDOW)
+
+    [(_, message)] = await outbox_messages(db_sessionmaker)
+    assert text_of(message).split("\n\n")[2] == (
+        "What changed:\n"
+        "- Agenda:\n"
+        "  Moved: Night talk: 01:00-01:30 CET -> 01:40 CET - 03:10 CEST")
+    assert text_of(message).split("\n\n")[3].splitlines()[0] == (
+        "When: Sunday 29 March 2026, 01:00 CET – 04:00 CEST (Europe/Brussels)")

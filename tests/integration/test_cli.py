@@ -160,7 +160,8 @@ async def test_show_mail_prints_the_latest_emails_decoded_with_whole_links(
     assert (_links(latest), _links(both)) == ([ben_link], [ana_link, ben_link])
     assert [line for line in latest.splitlines() if line.startswith("Other parts:")] == [
         "Other parts: text/html, text/calendar; method=REQUEST, "
-        "invite.ics (text/calendar; method=REQUEST)"]
+        "invite-1.ics (text/calendar; method=REQUEST), "
+        "invite-2.ics (text/calendar; method=REQUEST)"]  # one invite per session
 
 
 def _delivered(output: str, number: int) -> str:

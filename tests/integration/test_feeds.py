@@ -500,16 +500,36 @@ async def test_tricky_titles_are_escaped_and_folded_through_http(
     ])
     calendar = Calendar.from_ical(body)
     (parsed,) = calendar.walk("VEVENT")
+    expected_summary = f"{session_title} ({event_title})"
     assert (str(calendar["X-WR-CALNAME"]), str(parsed["SUMMARY"]), str(parsed["DESCRIPTION"])) == (
-        event_title, session_title, expected_description)
+        event_title, expected_summary, expected_description)
     # (vobject splits unknown X- properties such as X-WR-CALNAME at commas: not checked there.)
     read_back = vobject.readOne(body.decode("utf-8")).vevent
     assert (read_back.summary.value, read_back.description.value, read_back.uid.value) == (
-        session_title, expected_description, uid)
+        expected_summary, expected_description, uid)
     assert_parsers_agree(body, {uid: (_utc(2021, 1, 14, 9, 0), _utc(2021, 1, 14, 10, 0))})
 
 
 # --- private data -------------------------------------------------------------------------
+
+
+async def test_every_entry_names_its_event_whatever_the_number_of_sessions(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    ids = await _small_programme(db, settings)
+
+    body = (await client.get("/feeds/programme.ics")).content
+
+    summaries = {uid: event["SUMMARY"] for uid, event in _vevents(body).items()}
+    assert [summaries[_uid(settings, ids[title])] for title in (
+        "Market dialogue", "Day 1: Interest groups and awards", "Keeping social criteria alive",
+    )] == [
+        "Market dialogue (Meet your Buyer: Haarlem Municipality on fair and circular ICT "
+        "(sample))",
+        "Day 1: Interest groups and awards (Procura+ Seminar 2027 (sample))",
+        "Keeping social criteria alive – How to follow up through contract management "
+        "(Procura+ webinar series on socially responsible ICT procurement)",
+    ]
 
 
 async def test_public_feeds_never_carry_join_links_emails_or_drafts(
@@ -619,9 +639,12 @@ async def test_speaker_links_and_the_speakers_own_slots(
     body = response.content
     slots = {uid: (e["SUMMARY"], e["STATUS"]) for uid, e in _vevents(body).items()}
     assert sorted(slots.values()) == [
-        ("Speaking: Welcome and introduction", "CONFIRMED"),
-        ("Speaking: Welcome and introduction", "CONFIRMED"),
-        ("Speaking: Welcome to the Procura+ Seminar", "CONFIRMED"),
+        ("Speaking: Welcome and introduction (Procura+ webinar series on socially responsible "
+         "ICT procurement)", "CONFIRMED"),
+        ("Speaking: Welcome and introduction (Procura+ webinar series on socially responsible "
+         "ICT procurement)", "CONFIRMED"),
+        ("Speaking: Welcome to the Procura+ Seminar (Procura+ Seminar 2027 (sample))",
+         "CONFIRMED"),
     ]
     assert all(uid.startswith("agenda-item-") and uid.endswith(f"-speaker-{paula.id}@events.test")
                for uid in slots)
@@ -656,7 +679,7 @@ async def test_organiser_feed_shows_drafts_and_join_links_until_the_api_token_is
     events = _vevents(response.content)
     assert (events[_uid(settings, draft.id)]["STATUS"],
             events[_uid(settings, draft.id)]["SUMMARY"]) == (
-        "TENTATIVE", "[Draft] Secret draft session")
+        "TENTATIVE", "[Draft] Secret draft session (Unannounced webinar)")
     first = events[_uid(settings, ids["On the way towards social criteria"])]
     assert first["CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL=Join online"] == (
         "https://meet.example.org/procura-make-ict-fair-1")

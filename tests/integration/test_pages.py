@@ -335,6 +335,49 @@ async def test_summer_event_shows_cest_and_venue(client: Client) -> None:
         "Conference centre (sample) Rue de la Loi 42 Brussels, Belgium and online"
 
 
+async def test_times_across_a_change_of_the_clocks_each_carry_their_own_label(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    """Spring forward (29 March 2026, 02:00 CET -> 03:00 CEST) and fall back (25 October
+    2026, 03:00 CEST -> 02:00 CET: the hour from 02:00 comes twice)."""
+    event = await programme.create_event(
+        db, programme.EventCreate(kind=EventKind.WEBINAR_SERIES, title="Night owls", slug="night-owls"),
+        now=LOADED_AT)
+    spring = await programme.add_session(
+        db, event.id, programme.SessionCreate(title="Spring", starts_at="2026-03-29T01:30",
+                                             ends_at="2026-03-29T03:30"),
+        now=LOADED_AT, settings=settings)
+    autumn = await programme.add_session(
+        db, event.id, programme.SessionCreate(title="Autumn", starts_at="2026-10-25T02:15+02:00",
+                                             ends_at="2026-10-25T02:45+01:00"),
+        now=LOADED_AT, settings=settings)
+    for session, times in ((spring, [("01:30", "01:50"), ("03:00", "03:30")]),
+                           (autumn, [("2026-10-25T02:15+02:00", "2026-10-25T02:45+02:00"),
+                                     ("2026-10-25T02:15+01:00", "2026-10-25T02:45+01:00")])):
+        for number, (start, end) in enumerate(times):
+            await programme.add_agenda_item(
+                db, session.id,
+                programme.AgendaItemCreate(title=f"Item {number}", starts_at=start, ends_at=end),
+                now=LOADED_AT, settings=settings)
+    await programme.publish_event(db, event.id, now=LOADED_AT)
+    await db.commit()
+
+    page = parse((await client.get("/events/night-owls")).text)
+
+    sessions = page.find_all("article", cls="session")
+    assert [s.one("p", cls="session-meta").text for s in sessions] == [
+        "Sunday 29 March 2026, 01:30 CET – 03:30 CEST Online",
+        "Sunday 25 October 2026, 02:15 CEST – 02:45 CET Online",
+    ]
+    assert [s.one("table", cls="agenda").find_all("th")[0].text for s in sessions] == [
+        "Time (CET/CEST)", "Time (CEST/CET)"]
+    assert [[r.one("td", cls="time").text for r in s.one("tbody").find_all("tr")]
+            for s in sessions] == [
+        ["01:30–01:50 CET", "03:00–03:30 CEST"],
+        ["02:15–02:45 CEST", "02:15–02:45 CET"],
+    ]
+
+
 async def test_unknown_event_and_unknown_links_get_the_same_plain_404(client: Client) -> None:
     responses = [await client.get(path) for path in (
         "/events/no-such-event", "/registrations/not-a-token", "/speakers/not-a-token",
@@ -619,6 +662,21 @@ async def test_manage_page_shows_registration_and_join_links(
         "https://meet.example.org/procura-make-ict-fair-2"]
     assert page.one("a", download="").attrs["href"] == \
         f"/api/registrations/{outcome.manage_token}/invite.ics"
+
+
+async def test_no_calendar_download_once_every_session_is_cancelled(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    outcome = await register_directly(db, settings)
+    for session in (await programme.get_event(db, outcome.registration.event_id)).sessions:
+        await programme.cancel_session(db, session.id, now=NOW, settings=settings)
+    await db.commit()
+
+    page = parse((await client.get(f"/registrations/{outcome.manage_token}")).text)
+    download = await client.get(f"/api/registrations/{outcome.manage_token}/invite.ics")
+
+    assert page.find_all("a", download="") == []
+    assert download.status_code == 409
 
 
 async def test_waiting_registrant_sees_no_join_link(

@@ -87,14 +87,22 @@ def mime(row: OutboxEmail) -> MimeMessage:
     return message
 
 
-def invite_of(row: OutboxEmail) -> icalendar.Calendar | None:
-    """The calendar attached to an outbox email (the invite.ics attachment), if any."""
+def invites_of(row: OutboxEmail) -> list[icalendar.Calendar]:
+    """The calendars attached to an outbox email (invite.ics, or invite-1.ics ...), in order."""
+    found = []
     for part in mime(row).walk():
-        if part.get_filename() == "invite.ics":
+        if (part.get_filename() or "").endswith(".ics"):
             payload = part.get_payload(decode=True)
             assert isinstance(payload, bytes)
-            return icalendar.Calendar.from_ical(payload)
-    return None
+            found.append(icalendar.Calendar.from_ical(payload))
+    return found
+
+
+def invite_of(row: OutboxEmail) -> icalendar.Calendar | None:
+    """The one calendar attached to an outbox email about one session, if any."""
+    invites = invites_of(row)
+    assert len(invites) <= 1, f"{len(invites)} invites attached"
+    return invites[0] if invites else None
 
 
 def text_of(row: OutboxEmail) -> str:
@@ -137,7 +145,7 @@ def field_of(response: Any) -> list[str | None]:
 # --- registering for a whole series and for chosen sessions ---------------------------------
 
 
-async def test_whole_series_registration_confirms_every_session_with_one_invite(
+async def test_whole_series_registration_confirms_every_session_with_an_invite_each(
     client: Client, db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
     event = await make_event(db, settings)
@@ -163,16 +171,17 @@ async def test_whole_series_registration_confirms_every_session_with_one_invite(
     assert (confirmation.template, confirmation.to_address, confirmation.subject) == (
         "registration_confirmed_to_registrant", "ana.silva@lisboa.example.pt",
         "Registration confirmed: Fair ICT procurement webinars")
-    invite = invite_of(confirmation)
-    assert invite is not None and str(invite["METHOD"]) == "REQUEST"
+    invites = invites_of(confirmation)
+    assert [str(invite["METHOD"]) for invite in invites] == ["REQUEST", "REQUEST"]
     first, second = sorted(event.sessions, key=lambda s: s.starts_at)
-    assert vevents(invite) == [
-        (f"session-{first.id}@events.test", utc("2035-11-12T09:00"), utc("2035-11-12T10:45"),
-         "CONFIRMED"),
-        (f"session-{second.id}@events.test", utc("2036-04-10T08:00"), utc("2036-04-10T09:30"),
-         "CONFIRMED"),
+    assert [vevents(invite) for invite in invites] == [
+        [(f"session-{first.id}@events.test", utc("2035-11-12T09:00"), utc("2035-11-12T10:45"),
+          "CONFIRMED")],
+        [(f"session-{second.id}@events.test", utc("2036-04-10T08:00"), utc("2036-04-10T09:30"),
+          "CONFIRMED")],
     ]
     text = text_of(confirmation)
+    assert "  Calendar invite: invite-1.ics" in text and "  Calendar invite: invite-2.ics" in text
     assert "Monday 12 November 2035, 10:00–11:45 CET (Brussels time, Europe/Brussels)" in text
     assert "09:00–10:45 UTC" in text
     assert "Thursday 10 April 2036, 10:00–11:30 CEST" in text
@@ -350,15 +359,16 @@ async def test_full_event_puts_people_on_the_waiting_list_and_a_cancellation_pro
     confirmation, waiting, _, promotion, cancellation = emails
     assert "number 1 in line" in text_of(waiting)
     assert invite_of(waiting) is None and "meet.example.org" not in waiting.raw_message.decode()
-    uids = [uid for uid, *_ in vevents(invite_of(confirmation))]  # type: ignore[arg-type]
-    promoted_invite = invite_of(promotion)
-    assert promoted_invite is not None and str(promoted_invite["METHOD"]) == "REQUEST"
-    assert [uid for uid, *_ in vevents(promoted_invite)] == uids
+    uids = [uid for invite in invites_of(confirmation) for uid, *_ in vevents(invite)]
+    promoted_invites = invites_of(promotion)
+    assert [str(invite["METHOD"]) for invite in promoted_invites] == ["REQUEST", "REQUEST"]
+    assert [[uid for uid, *_ in vevents(invite)] for invite in promoted_invites] == [
+        [uid] for uid in uids]
     assert "Join online: https://meet.example.org/room-one" in text_of(promotion)
-    cancel_invite = invite_of(cancellation)
-    assert cancel_invite is not None and str(cancel_invite["METHOD"]) == "CANCEL"
-    assert [(uid, status) for uid, _, _, status in vevents(cancel_invite)] == [
-        (uid, "CANCELLED") for uid in uids]
+    cancel_invites = invites_of(cancellation)
+    assert [str(invite["METHOD"]) for invite in cancel_invites] == ["CANCEL", "CANCEL"]
+    assert [[(uid, status) for uid, _, _, status in vevents(invite)]
+            for invite in cancel_invites] == [[(uid, "CANCELLED")] for uid in uids]
 
 
 async def test_added_places_go_to_the_people_waiting_in_order(
@@ -700,7 +710,7 @@ async def test_tokens_are_long_and_unknown_ones_reveal_nothing(
                "errors": [{"field": "token", "message": "This link is not valid."}]})] * 5
 
 
-async def test_invite_download_is_an_attachment_with_join_links(
+async def test_invite_download_is_a_plain_calendar_attachment_with_join_links(
     client: Client, db: AsyncSession, settings: Settings
 ) -> None:
     event = await make_event(db, settings)
@@ -710,10 +720,11 @@ async def test_invite_download_is_an_attachment_with_join_links(
 
     assert response.status_code == 200
     assert response.headers["content-disposition"] == 'attachment; filename="invite.ics"'
-    assert response.headers["content-type"].startswith("text/calendar")
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
     assert response.headers["cache-control"] == "no-store"
     calendar = icalendar.Calendar.from_ical(response.content)
-    assert str(calendar["METHOD"]) == "REQUEST"
+    # Several sessions in one file: a calendar to import, not an iTIP message (no METHOD).
+    assert "METHOD" not in calendar
     assert [str(e["CONFERENCE"]) for e in calendar.walk("VEVENT")] == [
         "https://meet.example.org/room-one", "https://meet.example.org/room-two"]
     assert [str(e["ATTENDEE"]) for e in calendar.walk("VEVENT")] == [

@@ -1,9 +1,10 @@
 """A registration's emails, delivered through the outbox to a real SMTP server (aiosmtpd).
 
 What arrives must be a proper invite: multipart/mixed holding text, HTML and a
-`text/calendar; method=...` part, plus the same calendar as invite.ics; the calendar must
-read the same in icalendar and vobject, with the sessions' exact instants. And nothing a
-registrant types may become a header or markup.
+`text/calendar; method=...` part (the first session's), plus one attachment per session,
+each an iTIP object with one UID; the calendars must read the same in icalendar and
+vobject, with the sessions' exact instants. And nothing a registrant types may become a
+header or markup.
 """
 
 from __future__ import annotations
@@ -125,15 +126,19 @@ async def test_confirmation_and_cancellation_arrive_as_invites_that_calendars_re
         assert str(message.message["To"]) == "Ana Silva <ana.silva@lisboa.example.pt>"
         assert structure(message) == [
             "multipart/mixed", "multipart/alternative", "text/plain", "text/html",
-            f"text/calendar;method={method}", f"text/calendar;method={method};filename=invite.ics",
+            f"text/calendar;method={method}",
+            f"text/calendar;method={method};filename=invite-1.ics",
+            f"text/calendar;method={method};filename=invite-2.ics",
         ]
-        inline, attachment = calendar_parts(message)
-        assert inline == attachment
-        calendar = icalendar.Calendar.from_ical(inline)
-        assert str(calendar["METHOD"]) == method
-        assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Brussels"]
-        assert instants_by_icalendar(inline) == instants_by_vobject(inline) == expected
-        for vevent in calendar.walk("VEVENT"):
+        inline, *attachments = calendar_parts(message)
+        assert inline == attachments[0]
+        assert [instants_by_icalendar(part) for part in attachments] == [
+            instants_by_vobject(part) for part in attachments] == [[one] for one in expected]
+        for part in attachments:
+            calendar = icalendar.Calendar.from_ical(part)
+            assert str(calendar["METHOD"]) == method
+            assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Brussels"]
+            [vevent] = calendar.walk("VEVENT")
             assert str(vevent["ORGANIZER"]) == "mailto:events@procura.example.org"
             assert str(vevent["ATTENDEE"]) == "mailto:ana.silva@lisboa.example.pt"
             assert str(vevent["STATUS"]) == ("CONFIRMED" if method == "REQUEST" else "CANCELLED")

@@ -1,19 +1,24 @@
 """Speaker notices: assigned, moved, taken off, item deleted, session cancelled.
 
-The emails are queued in the transaction of the programme change; these tests read them
-back from the outbox. Runs on SQLite and PostgreSQL.
+Each change records a pending notice in the transaction of the programme change; the
+notices go out, gathered over the change-notice window, when `process_due_speaker_notices`
+runs at a chosen instant, and these tests read the emails back from the outbox. Runs on
+SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.engine import session_scope
-from service.db.models import AccessPurpose, Person
+from service.db.models import AccessPurpose, Person, SpeakerNotice
 from service.domain import programme
 from service.domain.access import find_access
+from service.domain.notices.changes import process_due_change_notices
+from service.domain.notices.speakers import SpeakerNoticeReport, process_due_speaker_notices
 from service.settings import Settings
 from tests.factories import (
     JOIN_URL,
@@ -21,6 +26,7 @@ from tests.factories import (
     make_agenda_item,
     make_event,
     make_person,
+    make_registration,
     make_session,
 )
 from tests.integration.mail_readers import (
@@ -33,6 +39,14 @@ from tests.integration.mail_readers import (
 )
 
 EDIT = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
+WINDOW = timedelta(seconds=600)
+
+
+async def send(sessionmaker: Sessionmaker, settings: Settings, now: datetime
+               ) -> SpeakerNoticeReport:
+    """What the scheduler's speaker-notice job does at `now`."""
+    async with session_scope(sessionmaker) as db:
+        return await process_due_speaker_notices(db, now=now, settings=settings)
 
 
 async def programme_with_speakers(
@@ -55,6 +69,7 @@ async def test_an_assigned_speaker_gets_their_slot_with_an_invite_and_their_page
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
     _, _, carla, _ = await programme_with_speakers(db, settings)
+    await send(db_sessionmaker, settings, EDIT + WINDOW)
 
     [(row, message)] = await outbox_messages(db_sessionmaker)
 
@@ -87,7 +102,7 @@ async def test_an_assigned_speaker_gets_their_slot_with_an_invite_and_their_page
         "METHOD:REQUEST",
         "SEQUENCE:0",
         "STATUS:CONFIRMED",
-        "SUMMARY:Speaking: Facing market challenges",
+        "SUMMARY:Speaking: Facing market challenges (Socially responsible ICT procurement)",
         "UID:agenda-item-1-speaker-1@events.test",
     ]
 
@@ -96,12 +111,14 @@ async def test_a_moved_slot_sends_an_update_with_a_higher_sequence(
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
     _, item_id, _, _ = await programme_with_speakers(db, settings)
+    await send(db_sessionmaker, settings, EDIT + WINDOW)
 
     async with session_scope(db_sessionmaker) as work:
         await programme.update_agenda_item(work, item_id,
                                            programme.AgendaItemUpdate(starts_at="10:40",
                                                                       ends_at="11:10"),
                                            now=EDIT + timedelta(hours=1), settings=settings)
+    await send(db_sessionmaker, settings, EDIT + timedelta(hours=1) + WINDOW)
 
     [_, (row, message)] = await outbox_messages(db_sessionmaker)
     assert row.template == "speaker_slot_changed_to_speaker"
@@ -125,12 +142,14 @@ async def test_moving_the_session_moves_the_slot_and_tells_the_speaker(
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
     session_id, _, _, _ = await programme_with_speakers(db, settings)
+    await send(db_sessionmaker, settings, EDIT + WINDOW)
 
     async with session_scope(db_sessionmaker) as work:
         await programme.update_session(
             work, session_id,
             programme.SessionUpdate(starts_at="2026-10-27T10:00", ends_at="2026-10-27T11:30"),
             now=EDIT + timedelta(hours=1), settings=settings)
+    await send(db_sessionmaker, settings, EDIT + timedelta(hours=1) + WINDOW)
 
     [_, (_, message)] = await outbox_messages(db_sessionmaker)
     assert text_of(message).split("\n\n")[1] == (
@@ -144,12 +163,14 @@ async def test_a_speaker_taken_off_the_item_gets_a_cancel_that_outranks_the_invi
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
     _, item_id, _, rudie = await programme_with_speakers(db, settings)
+    await send(db_sessionmaker, settings, EDIT + WINDOW)
 
     async with session_scope(db_sessionmaker) as work:
         await programme.update_agenda_item(
             work, item_id,
             programme.AgendaItemUpdate(speakers=[programme.SpeakerRef(person_id=rudie.id)]),
             now=EDIT + timedelta(hours=1), settings=settings)
+    await send(db_sessionmaker, settings, EDIT + timedelta(hours=1) + WINDOW)
 
     [_, (row, message)] = await outbox_messages(db_sessionmaker)
     assert (row.to_address, row.template) == (
@@ -174,13 +195,16 @@ async def test_deleting_the_item_or_cancelling_the_session_cancels_the_slot(
         session = await programme.get_session(work, session_id)
         other = await make_agenda_item(work, settings, session, "10:40", "11:10", "Second talk", [carla],
                                now=EDIT)
+    await send(db_sessionmaker, settings, EDIT + WINDOW)
 
     async with session_scope(db_sessionmaker) as work:
         await programme.delete_agenda_item(work, item_id, now=EDIT + timedelta(hours=1),
                                            settings=settings)
+    await send(db_sessionmaker, settings, EDIT + timedelta(hours=1) + WINDOW)
     async with session_scope(db_sessionmaker) as work:
         await programme.cancel_session(work, session_id, now=EDIT + timedelta(hours=2),
                                        settings=settings)
+    await send(db_sessionmaker, settings, EDIT + timedelta(hours=2) + WINDOW)
 
     messages = await outbox_messages(db_sessionmaker)
     assert [(row.template, calendar_of(m)[0]) for row, m in messages] == [
@@ -213,5 +237,108 @@ async def test_speakers_without_an_address_and_past_sessions_get_nothing(
     await make_agenda_item(db, settings, session, "10:10", "10:40", "Too late", [carla],
                    now=datetime(2026, 10, 27, 8, 0, tzinfo=UTC))
     await db.commit()
+    await send(db_sessionmaker, settings, EDIT + WINDOW)
+    await send(db_sessionmaker, settings, datetime(2026, 10, 27, 8, 0, tzinfo=UTC) + WINDOW)
 
     assert await outbox_messages(db_sessionmaker) == []
+
+
+async def test_two_moves_a_second_apart_send_the_speaker_one_update_as_registrants_get_one(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+) -> None:
+    session_id, item_id, carla, _ = await programme_with_speakers(db, settings)
+    async with session_scope(db_sessionmaker) as work:
+        session = await programme.get_session(work, session_id)
+        await make_registration(work, session.event, session, "Ana Silva")
+    await send(db_sessionmaker, settings, EDIT + WINDOW)
+    moved_at = EDIT + timedelta(hours=1)
+
+    for offset, (start, end) in enumerate((("10:40", "11:10"), ("11:00", "11:30"))):
+        async with session_scope(db_sessionmaker) as work:
+            await programme.update_agenda_item(
+                work, item_id, programme.AgendaItemUpdate(starts_at=start, ends_at=end),
+                now=moved_at + timedelta(seconds=offset), settings=settings)
+    early = await send(db_sessionmaker, settings, moved_at + WINDOW - timedelta(seconds=1))
+    due = await send(db_sessionmaker, settings, moved_at + WINDOW)
+    async with session_scope(db_sessionmaker) as work:
+        await process_due_change_notices(work, now=moved_at + WINDOW, settings=settings)
+
+    assert (early, due) == (SpeakerNoticeReport(), SpeakerNoticeReport(claimed=1, sent=1))
+    messages = await outbox_messages(db_sessionmaker)
+    assert [(row.to_address, row.template) for row, _ in messages] == [
+        ("carla@barcelona.example.org", "speaker_slot_to_speaker"),
+        ("carla@barcelona.example.org", "speaker_slot_changed_to_speaker"),
+        ("ana@social-ict.example.org", "session_changed_to_registrant"),
+    ]
+    update = messages[1][1]
+    assert text_of(update).split("\n\n")[1] == (
+        "Your slot at Socially responsible ICT procurement has changed:\n"
+        "- Your slot: Monday 26 October 2026, 10:10–10:40 CET (Europe/Brussels)\n"
+        "  -> now: Monday 26 October 2026, 11:00–11:30 CET (Europe/Brussels)")
+    assert sorted(ical_lines(calendar_of(update)[1] or "", "UID", "SEQUENCE", "DTSTART")) == [
+        "DTSTART;TZID=Europe/Brussels:20261026T110000",
+        "SEQUENCE:2",
+        f"UID:agenda-item-{item_id}-speaker-{carla.id}@events.test",
+    ]
+
+
+async def test_a_slot_assigned_and_taken_back_within_the_window_sends_nothing(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+) -> None:
+    _, item_id, _, rudie = await programme_with_speakers(db, settings)
+    async with session_scope(db_sessionmaker) as work:
+        await programme.update_agenda_item(
+            work, item_id,
+            programme.AgendaItemUpdate(speakers=[programme.SpeakerRef(person_id=rudie.id)]),
+                                           now=EDIT + timedelta(minutes=1), settings=settings)
+
+    report = await send(db_sessionmaker, settings, EDIT + WINDOW)
+
+    assert report == SpeakerNoticeReport(claimed=1, reverted=1)
+    assert await outbox_messages(db_sessionmaker) == []
+    async with db_sessionmaker() as check:
+        notices = list(await check.scalars(select(SpeakerNotice)))
+    assert [(str(n.status), n.sent_at) for n in notices] == [("cancelled", None)]
+
+
+async def test_news_of_a_slot_about_to_start_is_not_held_back(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+) -> None:
+    _, item_id, _, _ = await programme_with_speakers(db, settings)
+    await send(db_sessionmaker, settings, EDIT + WINDOW)
+    # Five minutes before the session (10:00 CET = 09:00 UTC): less than a window ahead.
+    late = datetime(2026, 10, 26, 8, 55, tzinfo=UTC)
+    async with session_scope(db_sessionmaker) as work:
+        await programme.update_agenda_item(
+            work, item_id, programme.AgendaItemUpdate(starts_at="10:40", ends_at="11:10"),
+                                           now=late, settings=settings)
+
+    report = await send(db_sessionmaker, settings, late)
+
+    assert report == SpeakerNoticeReport(claimed=1, sent=1)
+    assert [row.template for row, _ in await outbox_messages(db_sessionmaker)] == [
+        "speaker_slot_to_speaker", "speaker_slot_changed_to_speaker"]
+
+
+async def test_a_speaker_put_back_after_their_cancel_gets_an_invite_that_outranks_it(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+) -> None:
+    _, item_id, carla, rudie = await programme_with_speakers(db, settings)
+    await send(db_sessionmaker, settings, EDIT + WINDOW)
+    for hours, people in ((1, [rudie]), (2, [carla, rudie])):
+        async with session_scope(db_sessionmaker) as work:
+            await programme.update_agenda_item(
+                work, item_id,
+                programme.AgendaItemUpdate(
+                    speakers=[programme.SpeakerRef(person_id=p.id) for p in people]),
+                now=EDIT + timedelta(hours=hours), settings=settings)
+        await send(db_sessionmaker, settings, EDIT + timedelta(hours=hours) + WINDOW)
+
+    messages = await outbox_messages(db_sessionmaker)
+    assert [(row.template, calendar_of(message)[0],
+             ical_lines(calendar_of(message)[1] or "", "SEQUENCE"))
+            for row, message in messages] == [
+        ("speaker_slot_to_speaker", "REQUEST", ["SEQUENCE:0"]),
+        ("speaker_slot_cancelled_to_speaker", "CANCEL", ["SEQUENCE:1"]),
+        ("speaker_slot_to_speaker", "REQUEST", ["SEQUENCE:2"]),
+    ]

@@ -133,3 +133,25 @@ async def test_look_alike_and_international_addresses_are_stored_as_mail_servers
         ("mallory@example.org", "confirmed"), ("idun@xn--bcher-kva.example", "confirmed")]
     assert [(row.to_address, str(row.status)) for row in await outbox(db_sessionmaker, settings)
             ] == [("mallory@example.org", "queued"), ("idun@xn--bcher-kva.example", "queued")]
+
+
+async def test_an_email_that_could_never_be_built_is_not_sent_again(
+    client: Client, db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings,
+    organiser_headers: Headers,
+) -> None:
+    event_id, ana_token = await waiting_with_an_unusable_address(client, db, db_sessionmaker,
+                                                                 settings)
+    await client.post(f"/api/registrations/{ana_token}/cancel")
+    async with db_sessionmaker() as work:
+        ben_email = (await work.scalars(
+            select(OutboxEmail.id).where(OutboxEmail.to_address == UNUSABLE))).one()
+
+    one = await client.post(f"/api/organiser/emails/{ben_email}/resend",
+                            headers=organiser_headers)
+    every = await client.post(f"/api/organiser/events/{event_id}/emails/resend-failed",
+                              headers=organiser_headers)
+
+    assert (one.status_code, [e["field"] for e in one.json()["errors"]]) == (409, ["to_address"])
+    assert (every.status_code, every.json()["resent"], every.json()["too_late_ids"]) == (
+        200, 0, [ben_email])
+    assert (await promoted_email_of_ben(db_sessionmaker))[0] == str(OutboxStatus.FAILED)

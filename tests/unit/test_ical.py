@@ -1,14 +1,13 @@
 """Tests for service.domain.calendars.ical: every calendar is read back by icalendar and vobject
-(and, when node is available, by ical.js, Thunderbird's parser) and must give the same
-UIDs and UTC instants as the seed data says."""
+(and, where they can run, by ical.js, Thunderbird's parser, and libical, Evolution's; see
+tests/calendar_readers.py) and must give the same UIDs and UTC instants as the seed data
+says. Invites must keep the iTIP rules: one UID per object, no cancelled event in a REQUEST.
+"""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -25,18 +24,34 @@ from service.domain.calendars.ical import (
     CalendarAttendee,
     CalendarEntry,
     build_calendar,
+    build_invites,
     calendar_entry_digest,
     google_calendar_link,
     outlook_calendar_link,
     session_uid,
     speaker_slot_uid,
 )
+from tests.calendar_readers import (
+    Instants,
+    assert_parsers_agree,
+    blocks,
+    read_icalendar,
+    read_icaljs,
+    read_icaljs_many,
+    read_libical_many,
+    read_vobject,
+    read_vobject_via_vtimezones,
+    unfolded,
+)
+
+__all__ = [  # re-exported for the feed tests
+    "Instants", "assert_parsers_agree", "blocks", "read_icalendar", "read_icaljs",
+    "read_vobject", "read_vobject_via_vtimezones", "unfolded",
+]
 
 DOMAIN = "events.procura.example"
 BRUSSELS = ZoneInfo("Europe/Brussels")
 NOW = datetime(2020, 10, 1, 12, 0, tzinfo=UTC)
-
-Instants = dict[str, tuple[datetime, datetime]]
 
 
 def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -98,72 +113,7 @@ SEED_ENTRIES = [entry for entry, _ in SEED]
 SEED_EXPECTED: Instants = {entry.uid: instants for entry, instants in SEED}
 
 
-# ------------------------------------------------------------------ parsers
-
-
-def read_icalendar(body: bytes) -> Instants:
-    cal = Calendar.from_ical(body)
-    out: Instants = {}
-    for event in cal.walk("VEVENT"):
-        start, end = event.decoded("DTSTART"), event.decoded("DTEND")
-        out[str(event["UID"])] = (start.astimezone(UTC), end.astimezone(UTC))
-    return out
-
-
-def read_vobject(body: bytes) -> Instants:
-    vcal = vobject.readOne(body.decode("utf-8"))
-    out: Instants = {}
-    for event in vcal.contents.get("vevent", []):
-        out[event.uid.value] = (
-            event.dtstart.value.astimezone(UTC),
-            event.dtend.value.astimezone(UTC),
-        )
-    return out
-
-
-def read_vobject_via_vtimezones(body: bytes) -> Instants:
-    """Resolve each TZID through the calendar's own VTIMEZONE (dateutil's tzical), not
-    through vobject's process-wide registry or pytz, so the emitted blocks are tested."""
-    vcal = vobject.readOne(body.decode("utf-8"))
-    zones = {vtz.tzid.value: vtz.gettzinfo() for vtz in vcal.contents.get("vtimezone", [])}
-    cal = Calendar.from_ical(body)
-    out: Instants = {}
-    for event in cal.walk("VEVENT"):
-        pair = []
-        for key in ("DTSTART", "DTEND"):
-            prop: Any = event[key]
-            tzid = prop.params.get("TZID")
-            value: datetime = prop.dt
-            if tzid is not None:
-                value = value.replace(tzinfo=zones[tzid])
-            pair.append(value.astimezone(UTC))
-        out[str(event["UID"])] = (pair[0], pair[1])
-    return out
-
-
-def assert_parsers_agree(body: bytes, expected: Instants) -> None:
-    assert read_icalendar(body) == expected
-    assert read_vobject(body) == expected
-    assert read_vobject_via_vtimezones(body) == expected
-
-
-def unfolded(body: bytes) -> list[str]:
-    return body.decode("utf-8").replace("\r\n ", "").split("\r\n")
-
-
-def blocks(body: bytes, name: str) -> list[list[str]]:
-    """Unfolded content lines of every NAME component (outermost match)."""
-    found: list[list[str]] = []
-    current: list[str] | None = None
-    for line in unfolded(body):
-        if line == f"BEGIN:{name}":
-            current = []
-        elif line == f"END:{name}" and current is not None:
-            found.append(current)
-            current = None
-        elif current is not None:
-            current.append(line)
-    return found
+# ------------------------------------------------------------------ readers
 
 
 def vtimezone(body: bytes, tzid: str) -> list[str]:
@@ -407,6 +357,102 @@ def test_cancelled_entry_in_feed() -> None:
     assert str(event["STATUS"]) == "CANCELLED"
 
 
+# ------------------------------------------------------------ iTIP objects
+
+
+def _series_invite(number: int, start: datetime, **fields: object) -> CalendarEntry:
+    return replace(_invite_entry(), uid=session_uid(number, DOMAIN), starts_at=start,
+                   ends_at=start + timedelta(minutes=90), **fields)  # type: ignore[arg-type]
+
+
+SERIES = [
+    _series_invite(1, datetime(2026, 3, 10, 10, 0, tzinfo=BRUSSELS), sequence=0),
+    # After the change to summer time: the second invite is in CEST.
+    _series_invite(2, datetime(2026, 4, 14, 10, 0, tzinfo=BRUSSELS), sequence=0),
+]
+
+
+def test_an_itip_object_carries_one_event_so_a_series_is_one_object_per_session() -> None:
+    with pytest.raises(ValueError, match="one event"):
+        build_calendar(SERIES, now=NOW, method="REQUEST")
+    with pytest.raises(ValueError, match="one event"):
+        build_calendar(SERIES, now=NOW, method="CANCEL")
+
+    invites = build_invites(list(reversed(SERIES)), now=NOW, method="REQUEST")
+
+    assert [[line for line in unfolded(body) if line.startswith(("METHOD:", "UID:"))]
+            for body in invites] == [
+        ["METHOD:REQUEST", f"UID:{session_uid(1, DOMAIN)}"],
+        ["METHOD:REQUEST", f"UID:{session_uid(2, DOMAIN)}"],
+    ]
+    assert [read_icalendar(body) for body in invites] == [
+        {session_uid(1, DOMAIN): (_utc(2026, 3, 10, 9, 0), _utc(2026, 3, 10, 10, 30))},
+        {session_uid(2, DOMAIN): (_utc(2026, 4, 14, 8, 0), _utc(2026, 4, 14, 9, 30))},
+    ]
+    # Each object is complete on its own: its VTIMEZONE, its organizer and attendees.
+    assert [len(blocks(body, "VTIMEZONE")) for body in invites] == [1, 1]
+
+
+def test_a_request_never_carries_a_cancelled_event() -> None:
+    cancelled = replace(_invite_entry(), status="CANCELLED")
+
+    with pytest.raises(ValueError, match="cancelled event cannot be in an iTIP REQUEST"):
+        build_calendar([cancelled], now=NOW, method="REQUEST")
+    cancel = build_calendar([cancelled], now=NOW, method="CANCEL")
+    published = build_calendar([cancelled], now=NOW)
+
+    assert [line for line in unfolded(cancel) if line.startswith(("METHOD", "STATUS"))] == [
+        "METHOD:CANCEL", "STATUS:CANCELLED"]
+    assert [line for line in unfolded(published) if line.startswith(("METHOD", "STATUS"))] == [
+        "STATUS:CANCELLED"]
+
+
+def test_invites_of_a_series_read_alike_in_four_parsers_without_itip_errors(
+    tmp_path: Path,
+) -> None:
+    """Confirmation, update, cancellation and a new invitation of a two-session series, as
+    icalendar, vobject, ical.js and libical read them (libical also checks the iTIP rules)."""
+    moved = replace(SERIES[0], sequence=1, starts_at=SERIES[0].starts_at + timedelta(hours=4),
+                    ends_at=SERIES[0].ends_at + timedelta(hours=4))
+    steps = [
+        ("REQUEST", SERIES),
+        ("REQUEST", [moved]),
+        ("CANCEL", [replace(moved, sequence=2), replace(SERIES[1], sequence=1)]),
+        ("REQUEST", [replace(moved, sequence=3), replace(SERIES[1], sequence=2)]),
+    ]
+    bodies: list[bytes] = []
+    expected: list[tuple[str, str, int, datetime, datetime]] = []
+    for method, entries in steps:
+        bodies += build_invites(entries, now=NOW, method=method)
+        expected += [(method, e.uid, e.sequence, e.starts_at.astimezone(UTC),
+                      e.ends_at.astimezone(UTC)) for e in sorted(entries, key=lambda e: e.uid)]
+
+    def flat(readings: list[dict[str, Any]]) -> list[tuple[str, str, int, datetime, datetime]]:
+        return [(str(r["method"]), str(e["uid"]), int(e["sequence"]),
+                 datetime.fromtimestamp(int(e["start"]), UTC),
+                 datetime.fromtimestamp(int(e["end"]), UTC))
+                for r in readings for e in r["events"]]
+
+    for body, (_, uid, _, start, end) in zip(bodies, expected, strict=True):
+        assert_parsers_agree(body, {uid: (start, end)})
+    assert flat(read_icaljs_many(bodies, tmp_path)) == expected
+    libical = read_libical_many(bodies, tmp_path)
+    assert flat(libical) == expected
+    assert [reading["errors"] for reading in libical] == [[]] * len(bodies)
+
+
+def test_libical_flags_what_the_builder_refuses(tmp_path: Path) -> None:
+    """The checker itself: a cancelled event inside a REQUEST, as invites once carried."""
+    body = build_calendar([_invite_entry()], now=NOW, method="REQUEST").replace(
+        b"STATUS:CONFIRMED", b"STATUS:CANCELLED")
+
+    [reading] = read_libical_many([body], tmp_path)
+
+    assert set(reading["errors"]) == {
+        "Failed iTIP restrictions for STATUS property. Value must be one of TENTATIVE or "
+        "CONFIRMED"}
+
+
 # -------------------------------------------------------------- time zones
 
 
@@ -570,79 +616,6 @@ def test_repeated_wall_time_is_written_in_utc() -> None:
 
 
 # ---------------------------------------------------------------- ical.js
-
-
-ICALJS_CACHE = (
-    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "procura-events" / "icaljs"
-)
-ICALJS_SCRIPT = """
-import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
-const ICAL = (await import(pathToFileURL(process.argv[2]).href)).default;
-const root = new ICAL.Component(ICAL.parse(readFileSync(process.argv[3], "utf8")));
-// ical.js ships no zone data: every TZID resolves through the calendar's VTIMEZONEs.
-for (const vtz of root.getAllSubcomponents("vtimezone")) ICAL.TimezoneService.register(vtz);
-const out = root.getAllSubcomponents("vevent").map((vevent) => {
-  const event = new ICAL.Event(vevent);
-  return {
-    uid: event.uid,
-    summary: event.summary,
-    tzid: event.startDate.zone ? event.startDate.zone.tzid : null,
-    start: event.startDate.toUnixTime(),
-    end: event.endDate.toUnixTime(),
-  };
-});
-console.log(JSON.stringify(out));
-"""
-
-
-def _icaljs_module() -> Path:
-    """Install ical.js 2 once into a cache outside the repository; skip if impossible."""
-    module = ICALJS_CACHE / "node_modules" / "ical.js" / "dist" / "ical.js"
-    if module.exists():
-        return module
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("ical.js check skipped: `npm` is not on PATH")
-    ICALJS_CACHE.mkdir(parents=True, exist_ok=True)
-    try:
-        result = subprocess.run(
-            [npm, "install", "--prefix", str(ICALJS_CACHE), "--no-audit", "--no-fund", "ical.js@2"],
-            capture_output=True,
-            text=True,
-            timeout=25,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip(
-            f"ical.js check skipped: `npm install ical.js@2` into {ICALJS_CACHE} took over 25 s"
-        )
-    if result.returncode != 0 or not module.exists():
-        tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-        pytest.skip(
-            f"ical.js check skipped: `npm install ical.js@2` into {ICALJS_CACHE} "
-            f"failed (exit {result.returncode}): {' | '.join(tail)}"
-        )
-    return module
-
-
-def read_icaljs(body: bytes, tmp_path: Path) -> list[dict[str, object]]:
-    module = _icaljs_module()
-    node = shutil.which("node")
-    assert node is not None
-    script = tmp_path / "read.mjs"
-    script.write_text(ICALJS_SCRIPT, encoding="utf-8")
-    ics = tmp_path / "calendar.ics"
-    ics.write_bytes(body)
-    result = subprocess.run(
-        [node, str(script), str(module), str(ics)],
-        capture_output=True,
-        text=True,
-        timeout=20,
-        check=True,
-    )
-    parsed: list[dict[str, object]] = json.loads(result.stdout)
-    return parsed
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="optional ical.js check: no `node`")

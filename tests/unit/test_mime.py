@@ -44,14 +44,10 @@ def make_settings(tmp_path: Path = Path("/nonexistent")) -> Settings:
     )
 
 
-def make_calendar(method: str = "REQUEST") -> bytes:
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Procura+ Events//Tests//EN",
-        f"METHOD:{method}",
+def vevent(session_id: int = 17) -> list[str]:
+    return [
         "BEGIN:VEVENT",
-        "UID:session-17@events.procura.example.org",
+        f"UID:session-{session_id}@events.procura.example.org",
         "SEQUENCE:0",
         "DTSTAMP:20260302T083000Z",
         "DTSTART;TZID=Europe/Brussels:20260310T100000",
@@ -59,6 +55,17 @@ def make_calendar(method: str = "REQUEST") -> bytes:
         "SUMMARY:Webinar: Circular procurement of furniture",
         "ATTENDEE;CN=Ana Silva;RSVP=FALSE:mailto:ana@example.org",
         "END:VEVENT",
+    ]
+
+
+def make_calendar(method: str = "REQUEST", *session_ids: int) -> bytes:
+    events = [line for session_id in session_ids or (17,) for line in vevent(session_id)]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Procura+ Events//Tests//EN",
+        f"METHOD:{method}",
+        *events,
         "END:VCALENDAR",
     ]
     return ("\r\n".join(lines) + "\r\n").encode()
@@ -106,6 +113,43 @@ def test_invite_is_mixed_with_alternative_and_ics_attachment() -> None:
     assert attachment.get_filename() == "invite.ics"
     assert inline_calendar.get_payload(decode=True) == calendar
     assert attachment.get_payload(decode=True) == calendar
+
+
+@pytest.mark.parametrize("method", ["REQUEST", "CANCEL"])
+def test_several_invites_travel_inline_first_and_attached_each(method: str) -> None:
+    first, second, third = (make_calendar(method, n) for n in (17, 18, 19))
+
+    parsed = parse(compose(make_email_message(calendar=first, calendar_method=method,
+                                        more_calendars=(second, third))))
+
+    assert content_types(parsed) == [
+        "multipart/alternative", "text/calendar", "text/calendar", "text/calendar"]
+    alternative, *attachments = parsed.iter_parts()
+    assert content_types(alternative) == ["text/plain", "text/html", "text/calendar"]
+    inline = list(alternative.iter_parts())[2]
+    assert (params(inline), inline.get_content_disposition()) == (
+        {"method": method, "charset": "UTF-8"}, None)
+    assert inline.get_payload(decode=True) == first
+    assert [(part.get_filename(), part.get_content_disposition(), params(part)["method"],
+             part.get_payload(decode=True)) for part in attachments] == [
+        ("invite-1.ics", "attachment", method, first),
+        ("invite-2.ics", "attachment", method, second),
+        ("invite-3.ics", "attachment", method, third),
+    ]
+    assert [part.defects for part in parsed.walk()] == [[]] * 8
+
+
+def test_each_invite_is_one_itip_object_with_a_uid_of_its_own() -> None:
+    with pytest.raises(ValueError, match="exactly one UID"):
+        make_email_message(calendar=make_calendar("REQUEST", 17, 18), calendar_method="REQUEST")
+    with pytest.raises(ValueError, match="in two calendars of one email"):
+        make_email_message(calendar=make_calendar("REQUEST", 17), calendar_method="REQUEST",
+                     more_calendars=(make_calendar("REQUEST", 17),))
+    with pytest.raises(ValueError, match="METHOD must be REQUEST"):
+        make_email_message(calendar=make_calendar("REQUEST", 17), calendar_method="REQUEST",
+                     more_calendars=(make_calendar("CANCEL", 18),))
+    with pytest.raises(ValueError, match="more_calendars come after a calendar"):
+        make_email_message(more_calendars=(make_calendar("REQUEST", 18),))
 
 
 def test_cancellation_says_cancel_in_mime_and_calendar() -> None:

@@ -55,6 +55,38 @@ def test_times_show_the_events_zone_with_its_abbreviation_and_utc() -> None:
     assert zone_label("America/Sao_Paulo") == "Sao Paulo time"
 
 
+def test_a_session_across_the_change_of_the_clocks_labels_each_time() -> None:
+    spring = Session(id=4, title="Night webinar", mode=SessionMode.ONLINE,
+                     status=SessionStatus.SCHEDULED,
+                     starts_at=datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # 01:30 CET
+                     ends_at=datetime(2026, 3, 29, 1, 30, tzinfo=UTC))  # 03:30 CEST
+    autumn = Session(id=5, title="Night webinar", mode=SessionMode.ONLINE,
+                     status=SessionStatus.SCHEDULED,
+                     starts_at=datetime(2026, 10, 25, 0, 15, tzinfo=UTC),  # 02:15 CEST
+                     ends_at=datetime(2026, 10, 25, 1, 45, tzinfo=UTC))  # 02:45 CET
+
+    assert session_when(spring, EVENT) == (
+        "Sunday 29 March 2026, 01:30 CET – 03:30 CEST", "00:30–01:30 UTC")
+    assert session_when(autumn, EVENT) == (
+        "Sunday 25 October 2026, 02:15 CEST – 02:45 CET", "00:15–01:45 UTC")
+
+
+def test_with_several_invites_each_session_names_its_attachment() -> None:
+    sessions = [{**session_view(WINTER, EVENT, with_join_url=True), "invite_file": "invite-1.ics"},
+                {**session_view(SUMMER, EVENT, with_join_url=True), "invite_file": "invite-2.ics"}]
+
+    rendered = render_email("registration_confirmed_to_registrant",
+                            context(sessions=sessions, invite_count=2))
+
+    assert [line for line in rendered.text.splitlines() if "invite" in line] == [
+        "  Calendar invite: invite-1.ics",
+        "  Calendar invite: invite-2.ics",
+        "Each session has its own calendar invite attached to this email (the file named beside "
+        "it): open each one to add that session to your calendar.",
+    ]
+    assert "Calendar invite: invite-2.ics" in rendered.html
+
+
 def test_join_links_only_when_entitled_and_never_for_in_person_sessions() -> None:
     in_person = Session(id=3, title="Visit", mode=SessionMode.IN_PERSON,
                         status=SessionStatus.SCHEDULED, join_url="https://meet.example.org/x",

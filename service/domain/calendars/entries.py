@@ -8,7 +8,7 @@ reader is entitled to them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from service.db.models import EventKind, SessionMode, SessionStatus
 from service.domain.calendars.ical import CalendarAttendee, CalendarEntry, session_uid, speaker_slot_uid
 from service.domain.times import in_zone
 from service.domain.urls import event_page_url
-from service.domain.wording import kind_label, place_text, venue_line
+from service.domain.wording import date_text, kind_label, place_text, venue_line
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -118,8 +118,6 @@ class EventView(Protocol):
     def venue_city(self) -> str | None: ...
     @property
     def venue_country(self) -> str | None: ...
-    @property
-    def sessions(self) -> Collection[object]: ...  # only counted
 
 
 def _speaker_names(item: AgendaItemView) -> str:
@@ -132,18 +130,30 @@ def _speaker_names(item: AgendaItemView) -> str:
 
 
 def agenda_text(session: SessionView, event: EventView) -> str:
-    """The timed agenda as organisers write it: "10:10 Title, Speaker, Organisation"."""
+    """The timed agenda as organisers write it: "10:10 Title, Speaker, Organisation".
+
+    One label in the heading when every time has the same ("CET"); on the day the clocks
+    change, each line carries its own ("01:30 CET", "03:30 CEST"), so that the hour
+    repeated in autumn is not ambiguous either.
+    """
     zone = event.timezone
     zone_info = ZoneInfo(zone)  # one lookup per session: feeds call this thousands of times
-    lines = []
-    for item in session.agenda_items:
-        local = item.starts_at.astimezone(zone_info)
+    if not session.agenda_items:
+        return ""
+    times = [item.starts_at.astimezone(zone_info) for item in session.agenda_items]
+    end = session.ends_at.astimezone(zone_info)
+    labels = {moment.tzname() for moment in (*times, end)}
+    one_label = len(labels) == 1
+
+    def clock(moment: datetime) -> str:
+        return f"{moment:%H:%M}" if one_label else f"{moment:%H:%M} {moment.tzname()}"
+
+    lines = [f"Agenda (times in {zone}, {end.tzname()}):" if one_label
+             else f"Agenda (times in {zone}):"]
+    for item, local in zip(session.agenda_items, times, strict=True):
         speakers = _speaker_names(item)
-        lines.append(f"{local:%H:%M} {item.title}" + (f", {speakers}" if speakers else ""))
-    if lines:
-        end = in_zone(session.ends_at, zone)
-        lines.append(f"{end.local:%H:%M} End")
-        lines.insert(0, f"Agenda (times in {zone}, {end.abbreviation}):")
+        lines.append(f"{clock(local)} {item.title}" + (f", {speakers}" if speakers else ""))
+    lines.append(f"{clock(end)} End")
     return "\n".join(lines)
 
 
@@ -169,17 +179,33 @@ def session_description(session: SessionView, event: EventView, settings: Settin
     return "\n\n".join(parts)
 
 
+def session_summary(session: SessionView, event: EventView) -> str:
+    """The title a calendar shows: the session's, with the event's name unless it has it.
+
+    "Study visit day" or "Market dialogue" alone says nothing in a calendar full of
+    other events, whether the event has one session or several.
+    """
+    if event.title.casefold() in session.title.casefold():
+        return session.title
+    return f"{session.title} ({event.title})"
+
+
 def session_entry(
     session: SessionView, event: EventView, settings: Settings, *, include_join_url: bool,
     attendees: tuple[CalendarAttendee, ...] = (), cancelled: bool = False,
+    sequence_offset: int = 0,
 ) -> CalendarEntry:
-    """One session as a calendar entry; `cancelled` marks it so for one registrant's invite."""
+    """One session as a calendar entry; `cancelled` marks it so for one registrant's invite.
+
+    `sequence_offset` lifts one attendee's copy above the session's SEQUENCE (shared with
+    the feeds) by the times their own invite was withdrawn or sent again
+    (`Enrolment.invite_sequence`), so each message to them outranks the one before.
+    """
     is_cancelled = cancelled or session.status == SessionStatus.CANCELLED
     return CalendarEntry(
         uid=session_uid(session.id, settings.uid_domain),
-        sequence=session.sequence,
-        summary=f"{session.title} ({event.title})" if len(event.sessions) > 1
-        else session.title,
+        sequence=session.sequence + sequence_offset,
+        summary=session_summary(session, event),
         description=session_description(session, event, settings,
                                         include_join_url=include_join_url),
         starts_at=session.starts_at,
@@ -210,7 +236,8 @@ def speaker_slot_entry(
     co_speakers = [s.person.name for s in item.speakers if s.person_id != person.id]
     lines = [
         f"Your slot in {session.title} ({event.title}):",
-        f"{start.local:%A %d %B %Y, %H:%M} {start.abbreviation} ({start.utc:%H:%M} UTC): "
+        f"{date_text(start.local.date())}, {start.local:%H:%M} {start.abbreviation} "
+        f"({start.utc:%H:%M} UTC): "
         f"{item.title}",
     ]
     if co_speakers:
@@ -225,7 +252,7 @@ def speaker_slot_entry(
     return CalendarEntry(
         uid=speaker_slot_uid(item.id, person.id, settings.uid_domain),
         sequence=session.sequence + item.sequence,
-        summary=f"Speaking: {item.title}",
+        summary=f"Speaking: {item.title} ({event.title})",
         description="\n".join(lines),
         starts_at=item.starts_at,
         ends_at=item.ends_at,

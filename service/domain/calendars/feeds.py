@@ -59,7 +59,7 @@ from service.domain.wording import KIND_FEED_NAMES
 from service.settings import Settings
 
 # Bump when the feed's bytes change for the same data (new fields, new wording).
-FEED_FORMAT_VERSION = "1"
+FEED_FORMAT_VERSION = "2"
 CANCELLED_KEPT_FOR = timedelta(days=90)
 REFRESH_INTERVAL = timedelta(hours=1)
 DEFAULT_FEED_TIMEZONE = "Europe/Brussels"
@@ -479,7 +479,6 @@ class _Event:
     venue_address: str | None
     venue_city: str | None
     venue_country: str | None
-    sessions: list[int] = field(default_factory=list)  # ids of all its sessions
 
 
 _SESSION_COLUMNS = (
@@ -513,14 +512,6 @@ async def _load_sessions(db: AsyncSession, plan: FeedPlan) -> list[tuple[_Sessio
             events[row[1]] = _Event(*row[width:])
     if not sessions:
         return []
-    listed_events = select(Session.event_id).join(Session.event).where(*filters)
-    for event_id, session_id in await db.execute(
-        select(Session.event_id, Session.id)
-        .where(Session.event_id.in_(listed_events))
-        .order_by(Session.event_id, Session.starts_at, Session.id)
-    ):
-        if event_id in events:
-            events[event_id].sessions.append(session_id)
     speaker_org = aliased(Organisation)
     person_org = aliased(Organisation)
     agenda: Sequence[Any] = (await db.execute(

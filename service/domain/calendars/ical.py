@@ -4,6 +4,11 @@ Public feeds, personal feeds, email invites (iTIP REQUEST/CANCEL) and single-ses
 downloads all go through :func:`build_calendar`, so that escaping, folding, time zones
 and UIDs are right in one place. The "add to Google/Outlook" links live here too.
 
+An iTIP object (a calendar with a METHOD) carries exactly one event, as RFC 5546 §3.2
+wants (one UID per iTIP message; Outlook and Gmail act on one event per invitation), and a
+REQUEST never carries a cancelled event (libical rejects STATUS:CANCELLED there): an
+invite for several sessions is several objects, :func:`build_invites`.
+
 This module is pure: it must not touch the database, HTTP, Litestar, the clock or the
 environment. Callers pass in everything (including ``now``), which keeps the output
 deterministic apart from DTSTAMP and lets callers derive ETags from their inputs.
@@ -43,6 +48,7 @@ __all__ = [
     "CalendarAttendee",
     "CalendarEntry",
     "build_calendar",
+    "build_invites",
     "calendar_entry_digest",
     "google_calendar_link",
     "outlook_calendar_link",
@@ -408,6 +414,13 @@ def _vtimezone(zone_name: str, first_year: int, last_year: int) -> Timezone:
     return vtz
 
 
+@lru_cache(maxsize=512)
+def _vtimezone_bytes(zone_name: str, first_year: int, last_year: int) -> bytes:
+    """The serialised VTIMEZONE: every invite of a zone carries the same block, built once."""
+    body: bytes = _vtimezone(zone_name, first_year, last_year).to_ical(sorted=False)
+    return body
+
+
 # ------------------------------------------------------------------ events
 
 
@@ -501,6 +514,12 @@ def build_calendar(
         seen.add(entry.uid)
         if method in {"REQUEST", "CANCEL"} and not entry.organizer_email:
             raise ValueError(f"{entry.uid}: an iTIP {method} needs an organizer_email")
+        if method == "REQUEST" and entry.status == "CANCELLED":
+            raise ValueError(f"{entry.uid}: a cancelled event cannot be in an iTIP REQUEST "
+                             "(send a CANCEL for it)")
+    if method in {"REQUEST", "CANCEL"} and len(ordered) != 1:
+        raise ValueError(f"an iTIP {method} carries one event (one UID, RFC 5546), not "
+                         f"{len(ordered)}: use build_invites for several")
 
     cal = Calendar()
     cal.add("version", "2.0")
@@ -517,23 +536,39 @@ def build_calendar(
         cal.add("refresh-interval", vDuration(refresh_interval), parameters={"VALUE": "DURATION"})
         cal.add("x-published-ttl", vDuration(refresh_interval))
 
-    events: list[Event] = []
+    events: list[bytes] = []
     years: dict[str, tuple[int, int]] = {}
     for entry in ordered:
         zone = _zone(entry.timezone)
         event, uses_zone = _event(entry, stamp=stamp, method=method, zone=zone)
-        events.append(event)
+        events.append(event.to_ical(sorted=False))
         if uses_zone:
             low = entry.starts_at.astimezone(zone).year
             high = entry.ends_at.astimezone(zone).year
             known_low, known_high = years.get(zone.key, (low, high))
             years[zone.key] = (min(known_low, low), max(known_high, high))
-    for zone_name in sorted(years):
-        cal.add_component(_vtimezone(zone_name, *years[zone_name]))
-    for event in events:
-        cal.add_component(event)
-    body: bytes = cal.to_ical(sorted=False)
-    return body
+    # The same bytes icalendar writes for the whole tree (each component's lines in turn),
+    # with the VTIMEZONEs serialised once per zone and years rather than once per calendar.
+    head: bytes = cal.to_ical(sorted=False)
+    end = b"END:VCALENDAR\r\n"
+    assert head.endswith(end)
+    zones = [_vtimezone_bytes(zone_name, *years[zone_name]) for zone_name in sorted(years)]
+    return b"".join([head[: -len(end)], *zones, *events, end])
+
+
+def build_invites(
+    entries: Sequence[CalendarEntry], *, now: datetime, method: str
+) -> tuple[bytes, ...]:
+    """One iTIP object per entry (each its own VCALENDAR with METHOD), earliest first.
+
+    Several sessions in one email travel as several invites, so that every mail client
+    adds each session as a meeting of its own and later updates and cancellations (one
+    UID each) find it.
+    """
+    return tuple(
+        build_calendar([entry], now=now, method=method)
+        for entry in sorted(entries, key=_sort_key)
+    )
 
 
 def calendar_entry_digest(entries: Iterable[CalendarEntry]) -> str:

@@ -1,9 +1,10 @@
 """What registrants are told, and when: one plain function per email, each queued in the outbox.
 
-Each function decides the template, the context and the calendar invite (REQUEST for places
-given, CANCEL with the same UIDs for places taken back), and queues it (`queue_emails`) in the
-caller's transaction; or, given `into` (an outbox row recorded to be composed later, see
-`registration.compose_welcome_emails`), fills that row in. Bodies carry the essentials
+Each function decides the template, the context and the calendar invites (REQUEST for places
+given, CANCEL with the same UIDs for places taken back: one iTIP object per session, see
+`notifications.message.build_mime` for how they travel in one email), and queues it
+(`queue_emails`) in the caller's transaction; or, given `into` (an outbox row recorded to be
+composed later, see `registration.compose_welcome_emails`), fills that row in. Bodies carry the essentials
 themselves (times in the event's zone and in UTC, join link or venue, private links)
 because Outlook shows the body, not the invite's description. Join links go only to people
 with a confirmed place.
@@ -21,7 +22,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.message import EmailMessage
+from notifications.message import EmailMessage, invite_filenames
 from notifications.outbox import OutboxEntry, fill_composed_email, queue_emails
 from service.db.models import (
     EnrolmentStatus,
@@ -34,7 +35,7 @@ from service.db.models import (
 )
 from service.domain import wording
 from service.domain.calendars.entries import session_entry
-from service.domain.calendars.ical import CalendarAttendee, build_calendar
+from service.domain.calendars.ical import CalendarAttendee, build_calendar, build_invites
 from service.domain.programme import offers_session_choice
 from service.domain.urls import event_page_url
 from service.domain.wording import kind_label, venue_line, zone_label
@@ -55,30 +56,66 @@ class RegistrantLinks:
 # --- invites -------------------------------------------------------------------------------
 
 
-def invite_calendar(
+def invite_sequences(registration: Registration) -> dict[int, int]:
+    """How far this registrant's copy of each session is above the session's SEQUENCE."""
+    return {e.session_id: e.invite_sequence or 0 for e in registration.enrolments}
+
+
+def invited_sessions(sessions: Sequence[Session], method: InviteMethod) -> list[Session]:
+    """The sessions an invite may carry: a REQUEST never offers a cancelled one."""
+    if method == "CANCEL":
+        return list(sessions)
+    return [s for s in sessions if s.status != SessionStatus.CANCELLED]
+
+
+def invite_calendars(
     registration: Registration, event: Event, sessions: Sequence[Session], *,
     method: InviteMethod, now: datetime, settings: Settings,
-) -> bytes:
-    """An iTIP invite for one registrant: one VEVENT per session, the registrant as ATTENDEE.
+) -> tuple[bytes, ...]:
+    """The iTIP invites for one registrant: one object (one UID) per session, earliest
+    first, the registrant as ATTENDEE; cancelled sessions are left out of a REQUEST.
 
-    A CANCEL carries the same UIDs (and SEQUENCE) as the REQUEST it withdraws.
+    SEQUENCE is the session's plus the registrant's own count (`invite_sequences`): a
+    CANCEL outranks the REQUEST it withdraws, and a REQUEST after it outranks the CANCEL.
     """
     attendee = CalendarAttendee(email=registration.email, name=registration.name)
+    offsets = invite_sequences(registration)
     entries = [
         session_entry(
             session, event, settings, include_join_url=method == "REQUEST",
             attendees=(attendee,), cancelled=method == "CANCEL",
+            sequence_offset=offsets.get(session.id, 0),
         )
+        for session in invited_sessions(sessions, method)
+    ]
+    return build_invites(entries, now=now, method=method)
+
+
+def registrant_download(
+    registration: Registration, event: Event, sessions: Sequence[Session], *, now: datetime,
+    settings: Settings,
+) -> bytes:
+    """The registrant's sessions as a plain calendar to import (no METHOD: not an iTIP
+    message, so it may hold several sessions); the same UIDs and SEQUENCE as their invites,
+    so an imported copy and an emailed one are one event."""
+    attendee = CalendarAttendee(email=registration.email, name=registration.name)
+    offsets = invite_sequences(registration)
+    entries = [
+        session_entry(session, event, settings, include_join_url=True, attendees=(attendee,),
+                      sequence_offset=offsets.get(session.id, 0))
         for session in sessions
     ]
-    return build_calendar(entries, now=now, method=method)
+    return build_calendar(entries, now=now)
 
 
 # --- what the body says about a session ------------------------------------------------------
 
 
 def session_when(session: Session, event: Event) -> tuple[str, str]:
-    """The session's time in the event's zone (with CET/CEST) and in UTC, for email bodies."""
+    """The session's time in the event's zone (with CET/CEST) and in UTC, for email bodies.
+
+    Each time has its own abbreviation when the clocks change in between.
+    """
     return wording.session_when(session.starts_at, session.ends_at, event.timezone)
 
 
@@ -97,6 +134,8 @@ def session_view(session: Session, event: Event, *, with_join_url: bool) -> dict
         "place": place,
         "join_url": session.join_url if with_join_url and online and session.join_url else None,
         "is_cancelled": session.status == SessionStatus.CANCELLED,
+        # With several invites in one email: the attachment that holds this session's.
+        "invite_file": None,
     }
 
 
@@ -125,25 +164,43 @@ def _context(
     }
 
 
+def _name_invites(context: dict[str, object], sessions: Sequence[Session]) -> None:
+    """With several invites, each session in the body names its attachment."""
+    names = dict(zip((s.id for s in sessions), invite_filenames(len(sessions)), strict=True))
+    context["invite_count"] = len(sessions)
+    if len(sessions) < 2:
+        return
+    for key in ("sessions", "session"):
+        views = context.get(key)
+        for view in views if isinstance(views, list) else [views]:
+            if isinstance(view, dict) and view.get("id") in names:
+                view["invite_file"] = names[view["id"]]
+
+
 async def _send(
     db: AsyncSession, registration: Registration, event: Event, template: str,
     context: dict[str, object], *, now: datetime, settings: Settings,
     invite: tuple[InviteMethod, Sequence[Session]] | None = None,
     dedupe_key: str | None = None, into: OutboxEmail | None = None,
 ) -> None:
-    calendar: bytes | None = None
+    calendars: tuple[bytes, ...] = ()
     method: InviteMethod | None = None
-    if invite is not None and invite[1]:
-        method = invite[0]
-        calendar = invite_calendar(registration, event, invite[1], method=method, now=now,
-                                   settings=settings)
+    if invite is not None:
+        sessions = sorted(invited_sessions(invite[1], invite[0]),
+                          key=lambda s: (s.starts_at, s.id))
+        calendars = invite_calendars(registration, event, sessions, method=invite[0], now=now,
+                                     settings=settings)
+        if calendars:
+            method = invite[0]
+        _name_invites(context, sessions)
     message = EmailMessage(
         template=template,
         to_address=registration.email,
         to_name=registration.name,
         context=context,
-        calendar=calendar,
+        calendar=calendars[0] if calendars else None,
         calendar_method=method,
+        more_calendars=calendars[1:],
         reply_to=event.contact_email,
     )
     if into is not None:

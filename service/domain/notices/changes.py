@@ -10,9 +10,10 @@ at most until one window before it (so at once when that has passed). When it go
 old and new are compared afresh; an edit that was undone within the window sends nothing.
 
 Each registrant gets ONE email with a readable old -> new summary in the event's local time
-and an updated invite (same UID, the session's current SEQUENCE; METHOD:CANCEL when the
-session was cancelled). Emails are queued in the outbox with a dedupe key per notice and
-registrant, in the transaction that marks the notice sent. This module never commits.
+and an updated invite (same UID, the session's current SEQUENCE plus the registrant's own
+count, `Enrolment.invite_sequence`; METHOD:CANCEL when the session was cancelled). Emails
+are queued in the outbox with a dedupe key per notice and registrant, in the transaction
+that marks the notice sent. This module never commits.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from service.db.models import (
     AgendaItem,
     ChangeNotice,
     ChangeNoticeStatus,
+    Enrolment,
     Event,
     Session,
     SessionStatus,
@@ -44,9 +46,11 @@ from service.domain.reminders import confirmed_places, has_confirmed_places
 from service.domain.snapshots import AgendaItemSnapshot, SessionSnapshot, snapshot_session
 from service.domain.urls import event_page_url
 from service.domain.wording import (
+    clock_range,
     join_url_for,
     mode_label,
     period_text,
+    short_date_text,
     start_text,
     utc_period_text,
     venue_line,
@@ -109,7 +113,7 @@ async def _pending_notice(db: AsyncSession, session_id: int) -> ChangeNotice | N
     return await db.scalar(query)
 
 
-def _send_by(starts: list[datetime], *, now: datetime, settings: Settings) -> datetime:
+def notice_send_by(starts: list[datetime], *, now: datetime, settings: Settings) -> datetime:
     """The window after the first edit, but news of a session about to start goes out now.
 
     Held at most until one window before the session's earlier start (old or new), and
@@ -129,7 +133,7 @@ async def _record(
         notice.last_changed_at = now
         notice.updated_at = now
         # Later edits never push the notice back, but may bring it forward.
-        notice.send_after = min(notice.send_after, _send_by(starts, now=now, settings=settings))
+        notice.send_after = min(notice.send_after, notice_send_by(starts, now=now, settings=settings))
         await db.flush()
         return notice
     if not await has_confirmed_places(db, session.id):
@@ -140,7 +144,7 @@ async def _record(
         previous=previous,
         first_changed_at=now,
         last_changed_at=now,
-        send_after=_send_by(starts, now=now, settings=settings),
+        send_after=notice_send_by(starts, now=now, settings=settings),
         created_at=now,
         updated_at=now,
     )
@@ -209,8 +213,8 @@ class Change:
 
 def _item_time(item: _Item, zone: ZoneInfo, *, with_date: bool) -> str:
     start, end = item.starts_at.astimezone(zone), item.ends_at.astimezone(zone)
-    day = f"{start:%a %d %b} " if with_date else ""
-    return f"{day}{start:%H:%M}-{end:%H:%M} {start.tzname()}"
+    day = f"{short_date_text(start.date())} " if with_date else ""
+    return f"{day}{clock_range(start, end, dash='-')}"
 
 
 def describe_changes(
@@ -322,6 +326,7 @@ async def _send_notice(
         db, session.id, confirmed_before=notice.first_changed_at
     )
     links = await manage_links(db, [r.id for r in registrations], now=now, settings=settings)
+    sequences = await _invite_sequences(db, session.id, [r.id for r in registrations])
     for registration in registrations:
         try:
             parse_address(registration.email, registration.name)
@@ -330,6 +335,7 @@ async def _send_notice(
         entry = session_entry(
             session, event, settings, include_join_url=True,
             attendees=(CalendarAttendee(email=registration.email, name=registration.name),),
+            sequence_offset=sequences.get(registration.id, 0),
         )
         message = EmailMessage(
             template=NOTICE_TEMPLATE,
@@ -347,6 +353,20 @@ async def _send_notice(
         )], settings=settings, now=now)
         emails += email_id is not None
     return emails
+
+
+async def _invite_sequences(
+    db: AsyncSession, session_id: int, registration_ids: list[int]
+) -> dict[int, int]:
+    """Each registrant's own count above the session's SEQUENCE (Enrolment.invite_sequence)."""
+    if not registration_ids:
+        return {}
+    rows = await db.execute(
+        select(Enrolment.registration_id, Enrolment.invite_sequence)
+        .where(Enrolment.session_id == session_id,
+               Enrolment.registration_id.in_(registration_ids))
+    )
+    return {registration_id: sequence for registration_id, sequence in rows}
 
 
 async def process_due_change_notices(

@@ -2,12 +2,20 @@
 
 A speaker assigned to an agenda item gets an email with the slot (in the event's local time
 and in UTC), the session, the co-speakers, the join link and a link to their private
-speaker page, plus an invite for the slot (`calendar_entries.speaker_slot_entry`,
+speaker page, plus an invite for the slot (`calendars.entries.speaker_slot_entry`,
 METHOD:REQUEST). When the slot moves, or the session's place changes, they get an update
 (the slot's SEQUENCE is the session's plus the item's, both bumped by such changes); when
 they are taken off the item, the item is deleted or the session cancelled, a
-METHOD:CANCEL. Emails are queued immediately in the transaction of the change (no
-coalescing: a speaker is one person, and each email is about a decision already taken).
+METHOD:CANCEL.
+
+News is gathered like the registrants' (`notices.changes`): every change to a slot records a
+pending `SpeakerNotice` for that speaker and slot, holding the slot as the speaker last
+heard of it (nothing, for a new assignment). Later changes join it and keep that first
+snapshot; it goes out `settings.change_notice_window_seconds` after the first change, and
+never later than one window before the session (so at once when that has passed). Then the
+slot as it is is compared with what the speaker heard, and ONE email says the outcome:
+assigned, changed (old -> new) or cancelled; an assignment taken back or a move undone
+within the window sends nothing.
 
 Speakers without an email address, sample events and sessions already over are skipped.
 This module never commits and knows nothing of HTTP.
@@ -17,25 +25,33 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.message import CalendarMethod, EmailMessage, parse_address
 from notifications.outbox import OutboxEntry, queue_emails
+from service.db.engine import is_postgres
 from service.db.models import (
     AccessPurpose,
     AgendaItem,
     AgendaItemKind,
+    ChangeNoticeStatus,
     Event,
     Person,
     Session,
     SessionStatus,
+    SpeakerNotice,
 )
 from service.domain import programme
 from service.domain.access import current_access_token
 from service.domain.calendars.entries import speaker_slot_entry
 from service.domain.calendars.ical import build_calendar
+from service.domain.errors import NotFoundError
+from service.domain.notices.changes import notice_send_by
 from service.domain.snapshots import AgendaItemSnapshot, SessionSnapshot, snapshot_session
 from service.domain.urls import event_page_url, speaker_page_url
 from service.domain.wording import (
@@ -73,6 +89,7 @@ async def _notify(
     db: AsyncSession, template: str, item: AgendaItem, session: Session, event: Event,
     person: Person, *, now: datetime, settings: Settings,
     changes: Sequence[tuple[str, str, str]] = (), reason: str | None = None,
+    dedupe_key: str | None = None,
 ) -> int | None:
     """Queue one speaker's email with the slot's invite (REQUEST, or CANCEL with a reason)."""
     if not person.email or event.is_sample_data or session.ends_at <= now:
@@ -115,7 +132,7 @@ async def _notify(
         reply_to=event.contact_email,
     )
     [email_id] = await queue_emails(
-        db, [OutboxEntry(message, event_id=event.id, person_id=person.id)],
+        db, [OutboxEntry(message, event_id=event.id, person_id=person.id, dedupe_key=dedupe_key)],
         settings=settings, now=now)
     return email_id
 
@@ -146,12 +163,133 @@ def _removed_item(removed: AgendaItemSnapshot, now: datetime) -> AgendaItem:
     )
 
 
+# --- what a speaker heard of a slot ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A slot as its speaker was told of it: what a change of which is news to them."""
+
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    mode: str
+    venue: str | None
+    join_url: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["starts_at"] = self.starts_at.isoformat()
+        data["ends_at"] = self.ends_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> _Slot:
+        return cls(title=data["title"], starts_at=datetime.fromisoformat(data["starts_at"]),
+                   ends_at=datetime.fromisoformat(data["ends_at"]), mode=data["mode"],
+                   venue=data.get("venue"), join_url=data.get("join_url"))
+
+    @classmethod
+    def of(cls, title: str, starts_at: datetime, ends_at: datetime,
+           session: SessionSnapshot) -> _Slot:
+        return cls(title=title, starts_at=starts_at, ends_at=ends_at, mode=session.mode,
+                   venue=session.venue, join_url=session.join_url)
+
+
+def _removed_to_json(removed: AgendaItemSnapshot) -> dict[str, Any]:
+    return {"id": removed.id, "session_id": removed.session_id, "title": removed.title,
+            "starts_at": removed.starts_at.isoformat(), "ends_at": removed.ends_at.isoformat(),
+            "speaker_ids": list(removed.speaker_ids), "sequence": removed.sequence}
+
+
+def _removed_from_json(data: dict[str, Any]) -> AgendaItemSnapshot:
+    return AgendaItemSnapshot(
+        id=data["id"], session_id=data["session_id"], title=data["title"],
+        starts_at=datetime.fromisoformat(data["starts_at"]),
+        ends_at=datetime.fromisoformat(data["ends_at"]),
+        speaker_ids=tuple(data["speaker_ids"]), sequence=data["sequence"],
+    )
+
+
+def _changes(heard: _Slot, now: _Slot, zone: str) -> list[tuple[str, str, str]]:
+    """What changed for the speaker since they heard of the slot, old -> new."""
+    changes: list[tuple[str, str, str]] = []
+    if (heard.starts_at, heard.ends_at) != (now.starts_at, now.ends_at):
+        changes.append(("Your slot", period_text(heard.starts_at, heard.ends_at, zone),
+                        period_text(now.starts_at, now.ends_at, zone)))
+    if heard.mode != now.mode:
+        changes.append(("Format", mode_label(heard.mode),
+                        mode_label(now.mode)))
+    if heard.venue != now.venue:
+        changes.append(("Venue", heard.venue or "none", now.venue or "none"))
+    if heard.join_url != now.join_url:
+        changes.append(("Join link", heard.join_url or "none", now.join_url or "none"))
+    return changes
+
+
+# --- recording -------------------------------------------------------------------------------
+
+
+async def _pending(db: AsyncSession, agenda_item_id: int, person_id: int) -> SpeakerNotice | None:
+    query = (
+        select(SpeakerNotice)
+        .where(SpeakerNotice.agenda_item_id == agenda_item_id,
+               SpeakerNotice.person_id == person_id,
+               SpeakerNotice.status == ChangeNoticeStatus.PENDING)
+        .order_by(SpeakerNotice.id)
+        .limit(1)
+    )
+    if is_postgres(db):
+        # One being sent right now is locked: start a new one (see notices.changes).
+        query = query.with_for_update(skip_locked=True)
+    return await db.scalar(query)
+
+
+async def _with_address(db: AsyncSession, person_ids: Sequence[int]) -> list[int]:
+    """The people (of `person_ids`, in order) whom an email can reach at all."""
+    if not person_ids:
+        return []
+    reachable = set(await db.scalars(
+        select(Person.id).where(Person.id.in_(person_ids), Person.email.is_not(None),
+                                Person.email != "")
+    ))
+    return [person_id for person_id in person_ids if person_id in reachable]
+
+
+async def _record(
+    db: AsyncSession, *, agenda_item_id: int, session_id: int, person_id: int,
+    heard: _Slot | None, starts: Sequence[datetime], now: datetime, settings: Settings,
+    removed: AgendaItemSnapshot | None = None,
+) -> SpeakerNotice:
+    """A change to one speaker's slot: join the pending notice, or start one."""
+    send_by = notice_send_by(list(starts), now=now, settings=settings)
+    notice = await _pending(db, agenda_item_id, person_id)
+    if notice is None:
+        notice = SpeakerNotice(
+            agenda_item_id=agenda_item_id, session_id=session_id, person_id=person_id,
+            status=ChangeNoticeStatus.PENDING,
+            previous=heard.to_json() if heard is not None else None,
+            first_changed_at=now, send_after=send_by, created_at=now,
+        )
+        db.add(notice)
+    else:
+        # Later changes never push the notice back, but may bring it forward.
+        notice.send_after = min(notice.send_after, send_by)
+    if removed is not None:
+        notice.removed = _removed_to_json(removed)
+    notice.last_changed_at = now
+    notice.updated_at = now
+    await db.flush()
+    return notice
+
+
 async def notify_agenda_change(
     db: AsyncSession, session: Session, *, added: AgendaItem | None,
     removed: AgendaItemSnapshot | None, moved_from: AgendaItemSnapshot | None,
     now: datetime, settings: Settings,
 ) -> int:
-    """An agenda item was added, edited or deleted: its speakers (old and new) hear of it."""
+    """An agenda item was added, edited or deleted: its speakers (old and new) will hear of
+    it once the window has passed. Returns the notices recorded or joined."""
     async with _own_view(db) as view:
         return await _agenda_change(view, session.id, added=added, removed=removed,
                                     moved_from=moved_from, now=now, settings=settings)
@@ -163,58 +301,66 @@ async def _agenda_change(
     now: datetime, settings: Settings,
 ) -> int:
     full = await programme.get_session(db, session_id)
-    event = full.event
     if full.status == SessionStatus.CANCELLED:
-        return 0
-    queued: list[int | None] = []
+        return 0  # its speakers were told the whole session is off
+    place = snapshot_session(full, full.event)
+    starts = [full.starts_at]
+    recorded = 0
     if removed is not None:
-        stand_in = _removed_item(removed, now)
-        for person_id in removed.speaker_ids:
-            person = await programme.get_person(db, person_id)
-            queued.append(await _notify(db, CANCELLED_TEMPLATE, stand_in, full, event, person,
-                                        now=now, settings=settings, reason=REASON_DELETED))
-        return sum(row is not None for row in queued)
+        heard = _Slot.of(removed.title, removed.starts_at, removed.ends_at, place)
+        for person_id in await _with_address(db, removed.speaker_ids):
+            await _record(db, agenda_item_id=removed.id, session_id=session_id,
+                          person_id=person_id, heard=heard, starts=starts, now=now,
+                          settings=settings, removed=removed)
+            recorded += 1
+        return recorded
     item_id = added.id if added is not None else moved_from.id if moved_from is not None else None
     current = next((i for i in full.agenda_items if i.id == item_id), None)
     if current is None:
         return 0
-    speakers = {s.person_id: s.person for s in current.speakers}
+    speakers = [s.person_id for s in current.speakers if s.person.email]
     if moved_from is None:  # a new item: every speaker on it is newly assigned
-        for person in speakers.values():
-            queued.append(await _notify(db, ASSIGNED_TEMPLATE, current, full, event, person,
-                                        now=now, settings=settings))
-        return sum(row is not None for row in queued)
-    before_ids = set(moved_from.speaker_ids)
-    gone = [pid for pid in moved_from.speaker_ids if pid not in speakers]
-    if gone:
-        # The CANCEL must outrank every REQUEST sent for this slot, and a later invitation
-        # must outrank the CANCEL.
+        for person_id in speakers:
+            await _record(db, agenda_item_id=current.id, session_id=session_id,
+                          person_id=person_id, heard=None, starts=starts, now=now,
+                          settings=settings)
+        return len(speakers)
+    heard = _Slot.of(moved_from.title, moved_from.starts_at, moved_from.ends_at, place)
+    on_item = {s.person_id for s in current.speakers}
+    gone = [pid for pid in moved_from.speaker_ids if pid not in on_item]
+    joined = on_item - set(moved_from.speaker_ids)
+    if gone or joined:
+        # The CANCEL must outrank every REQUEST sent for this slot, and an invitation to
+        # someone put back on the item must outrank the CANCEL they had.
         current.sequence += 1
         current.updated_at = now
         await db.flush()
-    for person_id in gone:
-        person = await programme.get_person(db, person_id)
-        queued.append(await _notify(db, CANCELLED_TEMPLATE, current, full, event, person,
-                                    now=now, settings=settings, reason=REASON_REMOVED))
     moved = (current.starts_at, current.ends_at) != (moved_from.starts_at, moved_from.ends_at)
-    zone = event.timezone
-    changes = [("Your slot", period_text(moved_from.starts_at, moved_from.ends_at, zone),
-                period_text(current.starts_at, current.ends_at, zone))] if moved else []
-    for person_id, person in speakers.items():
-        if person_id not in before_ids:
-            queued.append(await _notify(db, ASSIGNED_TEMPLATE, current, full, event, person,
-                                        now=now, settings=settings))
+    for person_id in await _with_address(db, gone):
+        await _record(db, agenda_item_id=current.id, session_id=session_id,
+                      person_id=person_id, heard=heard, starts=starts, now=now,
+                      settings=settings)
+        recorded += 1
+    for person_id in speakers:
+        if person_id not in moved_from.speaker_ids:
+            await _record(db, agenda_item_id=current.id, session_id=session_id,
+                          person_id=person_id, heard=None, starts=starts, now=now,
+                          settings=settings)
+            recorded += 1
         elif moved:
-            queued.append(await _notify(db, CHANGED_TEMPLATE, current, full, event, person,
-                                        now=now, settings=settings, changes=changes))
-    return sum(row is not None for row in queued)
+            await _record(db, agenda_item_id=current.id, session_id=session_id,
+                          person_id=person_id, heard=heard, starts=starts, now=now,
+                          settings=settings)
+            recorded += 1
+    return recorded
 
 
 async def notify_session_change(
     db: AsyncSession, session: Session, event: Event, before: SessionSnapshot, *,
     now: datetime, settings: Settings,
 ) -> int:
-    """The session moved, changed place or was cancelled: every speaker in it hears of it."""
+    """The session moved, changed place or was cancelled: every speaker in it will hear of
+    it once the window has passed. Returns the notices recorded or joined."""
     after = snapshot_session(session, event)
     async with _own_view(db) as view:
         return await _session_change(view, session.id, before, after, now=now,
@@ -226,37 +372,100 @@ async def _session_change(
     now: datetime, settings: Settings,
 ) -> int:
     fields = before.material_changes(after)
-    full = await programme.get_session(db, session_id)
-    event = full.event
-    zone = event.timezone
-    queued: list[int | None] = []
-    if "status" in fields and full.status == SessionStatus.CANCELLED:
-        for item in full.agenda_items:
-            for speaker in item.speakers:
-                queued.append(await _notify(
-                    db, CANCELLED_TEMPLATE, item, full, event, speaker.person, now=now,
-                    settings=settings, reason=REASON_SESSION_CANCELLED))
-        return sum(row is not None for row in queued)
     shift = after.starts_at - before.starts_at
     moved_along = shift if shift and after.ends_at - before.ends_at == shift else timedelta(0)
-    place: list[tuple[str, str, str]] = []
-    if "mode" in fields:
-        place.append(("Format", mode_label(before.mode),
-                      mode_label(after.mode)))
-    if "venue" in fields:
-        place.append(("Venue", before.venue or "none", after.venue or "none"))
-    if "join_url" in fields:
-        place.append(("Join link", before.join_url or "none", after.join_url or "none"))
-    if not place and not moved_along:
+    cancelled = "status" in fields and after.status == str(SessionStatus.CANCELLED)
+    if not cancelled and not moved_along and not {"mode", "venue", "join_url"} & set(fields):
         return 0  # the session's ends moved around the agenda: no slot changed
+    full = await programme.get_session(db, session_id)
+    recorded = 0
     for item in full.agenda_items:
-        changes = list(place)
-        if moved_along:
-            changes.insert(0, ("Your slot",
-                               period_text(item.starts_at - moved_along,
-                                           item.ends_at - moved_along, zone),
-                               period_text(item.starts_at, item.ends_at, zone)))
+        # The slot as its speakers knew it: before the session (and its agenda) moved.
+        heard = _Slot.of(item.title, item.starts_at - moved_along, item.ends_at - moved_along,
+                         before)
         for speaker in item.speakers:
-            queued.append(await _notify(db, CHANGED_TEMPLATE, item, full, event, speaker.person,
-                                        now=now, settings=settings, changes=changes))
-    return sum(row is not None for row in queued)
+            if not speaker.person.email:
+                continue
+            await _record(db, agenda_item_id=item.id, session_id=session_id,
+                          person_id=speaker.person_id, heard=heard,
+                          starts=[before.starts_at, after.starts_at], now=now,
+                          settings=settings)
+            recorded += 1
+    return recorded
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpeakerNoticeReport:
+    claimed: int = 0
+    sent: int = 0  # notices that queued an email
+    reverted: int = 0  # nothing to say after all (undone, or nobody to write to)
+
+
+async def _send_notice(
+    db: AsyncSession, notice: SpeakerNotice, *, now: datetime, settings: Settings
+) -> int | None:
+    """Compare the slot with what the speaker heard and queue the one email that says so."""
+    try:
+        session = await programme.get_session(db, notice.session_id)
+        person = await programme.get_person(db, notice.person_id)
+    except NotFoundError:
+        return None
+    event = session.event
+    item = next((i for i in session.agenda_items if i.id == notice.agenda_item_id), None)
+    speaks = item is not None and any(s.person_id == person.id for s in item.speakers)
+    heard = _Slot.from_json(notice.previous) if notice.previous is not None else None
+    key = f"speaker-notice:{notice.id}"
+    if session.status == SessionStatus.CANCELLED or not speaks:
+        if heard is None:
+            return None  # assigned and taken back within the window: they never knew
+        if item is None:
+            if notice.removed is None:
+                return None
+            item, reason = _removed_item(_removed_from_json(notice.removed), now), REASON_DELETED
+        else:
+            reason = (REASON_SESSION_CANCELLED if session.status == SessionStatus.CANCELLED
+                      else REASON_REMOVED)
+        return await _notify(db, CANCELLED_TEMPLATE, item, session, event, person, now=now,
+                             settings=settings, reason=reason, dedupe_key=key)
+    assert item is not None
+    if heard is None:
+        return await _notify(db, ASSIGNED_TEMPLATE, item, session, event, person, now=now,
+                             settings=settings, dedupe_key=key)
+    current = _Slot.of(item.title, item.starts_at, item.ends_at, snapshot_session(session, event))
+    changes = _changes(heard, current, event.timezone)
+    if not changes:
+        return None  # changed and changed back within the window
+    return await _notify(db, CHANGED_TEMPLATE, item, session, event, person, now=now,
+                         settings=settings, changes=changes, dedupe_key=key)
+
+
+async def process_due_speaker_notices(
+    db: AsyncSession, *, now: datetime, settings: Settings, batch_size: int = 20
+) -> SpeakerNoticeReport:
+    """Send the speaker notices whose window has passed, in the caller's transaction."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    query = (
+        select(SpeakerNotice)
+        .where(SpeakerNotice.status == ChangeNoticeStatus.PENDING,
+               SpeakerNotice.send_after <= now)
+        .order_by(SpeakerNotice.send_after, SpeakerNotice.id)
+        .limit(batch_size)
+    )
+    if is_postgres(db):
+        query = query.with_for_update(skip_locked=True)
+    notices = list(await db.scalars(query))
+    sent = 0
+    for notice in notices:
+        row = await _send_notice(db, notice, now=now, settings=settings)
+        notice.updated_at = now
+        if row is None:
+            notice.status = ChangeNoticeStatus.CANCELLED
+        else:
+            notice.status, notice.sent_at = ChangeNoticeStatus.SENT, now
+            sent += 1
+    await db.flush()
+    return SpeakerNoticeReport(claimed=len(notices), sent=sent, reverted=len(notices) - sent)

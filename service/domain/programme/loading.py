@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service.db.models import (
     AgendaItem,
@@ -29,6 +30,7 @@ from service.domain.errors import NotFoundError
 
 
 def _event_tree_options() -> list[Any]:
+    """What pages, invites and emails read of an event: sessions, agenda items, speakers."""
     return [
         selectinload(Event.host_organisation),
         selectinload(Event.sessions)
@@ -41,16 +43,20 @@ def _event_tree_options() -> list[Any]:
     ]
 
 
-async def get_event(db: AsyncSession, event_id: int) -> Event:
-    """The event with its sessions, agenda items and speakers loaded."""
-    event = await db.scalar(
-        select(Event)
-        .where(Event.id == event_id)
-        .options(*_event_tree_options())
-        .execution_options(populate_existing=True)
-    )
+async def get_event(db: AsyncSession, event_id: int, *, lock: bool = False) -> Event:
+    """The one event loader: the event with its sessions, agenda items and speakers, each
+    session linked back to it. `lock` holds the event's row until commit on PostgreSQL
+    (FOR NO KEY UPDATE: writers of its registrations run one at a time, while inserts that
+    merely reference the event are not blocked)."""
+    query = (select(Event).where(Event.id == event_id).options(*_event_tree_options())
+             .execution_options(populate_existing=True))
+    if lock and db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(key_share=True, of=Event)
+    event = await db.scalar(query)
     if event is None:
         raise NotFoundError(f"No event with id {event_id}.", "event_id")
+    for session in event.sessions:
+        set_committed_value(session, "event", event)
     return event
 
 

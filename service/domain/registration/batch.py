@@ -302,11 +302,11 @@ async def _register_again(
         changes.note_confirmed(registration, session)
     await follow_up(db, event, changes, now=now, settings=settings,
                     skip_email_for=registration.id)
-    enrolments = [(e.session, e.status) for e in registration.enrolments
-                  if e.status != EnrolmentStatus.CANCELLED]
+    kept = [e for e in registration.enrolments if e.status != EnrolmentStatus.CANCELLED]
     await queue_emails(db, [welcome_email(
-        registration.id, event.id, registration.status, registration.email, enrolments,
-        decided.position)], settings=settings, now=now)
+        registration.id, event.id, registration.status, registration.email,
+        [(e.session, e.status) for e in kept], decided.position,
+        {e.session_id: e.invite_sequence or 0 for e in kept})], settings=settings, now=now)
     return RegistrationOutcome(
         registration=registration, is_new=True, manage_token=None,
         waiting_position=decided.position,

@@ -8,7 +8,7 @@ after another. Reads and locks only: nothing here changes a registration.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -18,31 +18,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from service.db.models import (
     AccessPurpose,
-    AgendaItem,
-    AgendaItemSpeaker,
     Enrolment,
     EnrolmentStatus,
     Event,
     EventStatus,
-    Person,
     Registration,
     Session,
 )
-from service.domain import access
+from service.domain import access, programme
 from service.domain.errors import NotFoundError
-
-
-def _event_tree() -> list[Any]:
-    """What invites and email bodies need: sessions, agenda items, speakers."""
-    return [
-        selectinload(Event.sessions)
-        .selectinload(Session.agenda_items)
-        .selectinload(AgendaItem.speakers)
-        .options(
-            selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
-            selectinload(AgendaItemSpeaker.organisation),
-        ),
-    ]
 
 
 def _link_sessions(event: Event) -> Event:
@@ -52,19 +36,8 @@ def _link_sessions(event: Event) -> Event:
 
 
 async def lock_event(db: AsyncSession, *, event_id: int) -> Event:
-    """The event, its row locked until commit on PostgreSQL: capacity checks run one at a time.
-
-    FOR NO KEY UPDATE serialises every writer of registrations for this event without
-    blocking inserts elsewhere that merely reference the event (foreign keys).
-    """
-    query = (select(Event).options(*_event_tree()).where(Event.id == event_id)
-             .execution_options(populate_existing=True))
-    if db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(key_share=True)
-    event = await db.scalar(query)
-    if event is None:
-        raise NotFoundError(f"No event with id {event_id}.", "event_id")
-    return _link_sessions(event)
+    """The event, its row locked until commit on PostgreSQL: capacity checks run one at a time."""
+    return await programme.get_event(db, event_id, lock=True)
 
 
 # Built once (the public form's hot path): a published event with its sessions, in one
@@ -90,15 +63,7 @@ async def lock_published_event(db: AsyncSession, slug: str) -> Event:
 
 async def load_event(db: AsyncSession, event_id: int) -> Event:
     """The event with its sessions, agenda items and speakers (not locked)."""
-    event = await db.scalar(
-        select(Event)
-        .where(Event.id == event_id)
-        .options(*_event_tree())
-        .execution_options(populate_existing=True)
-    )
-    if event is None:
-        raise NotFoundError(f"No event with id {event_id}.", "event_id")
-    return _link_sessions(event)
+    return await programme.get_event(db, event_id)
 
 
 def attach(registration: Registration, event: Event) -> None:
@@ -111,7 +76,8 @@ def attach(registration: Registration, event: Event) -> None:
 
 
 def as_written(registration_id: int, event: Event, values: dict[str, Any],
-               enrolments: Sequence[tuple[Session, EnrolmentStatus]]) -> Registration:
+               enrolments: Sequence[tuple[Session, EnrolmentStatus]],
+               invite_sequences: Mapping[int, int] | None = None) -> Registration:
     """A registration as written (or as it stood), built from its values: an object to read,
     not tracked by the database session, so nothing about it is written twice."""
     registration = Registration(id=registration_id, **values)
@@ -120,7 +86,8 @@ def as_written(registration_id: int, event: Event, values: dict[str, Any],
     for session, status in enrolments:
         enrolment = Enrolment(registration_id=registration_id, session_id=session.id,
                               status=status, created_at=values["created_at"],
-                              updated_at=values["created_at"])
+                              updated_at=values["created_at"],
+                              invite_sequence=(invite_sequences or {}).get(session.id, 0))
         set_committed_value(enrolment, "session", session)
         set_committed_value(enrolment, "registration", registration)
         rows.append(enrolment)
@@ -128,7 +95,7 @@ def as_written(registration_id: int, event: Event, values: dict[str, Any],
     return registration
 
 
-async def _load_registration(db: AsyncSession, registration_id: int, event: Event
+async def load_registration(db: AsyncSession, registration_id: int, event: Event
                              ) -> Registration:
     registration = await db.scalar(
         select(Registration)
@@ -175,13 +142,13 @@ async def lock_for_registration(
 ) -> tuple[Event, Registration]:
     """The registration and its event, the event locked (see `lock_event`)."""
     event = await lock_event(db, event_id=await event_id_of(db, registration_id))
-    return event, await _load_registration(db, registration_id, event)
+    return event, await load_registration(db, registration_id, event)
 
 
 async def get_registration(db: AsyncSession, registration_id: int) -> Registration:
     """A registration with its event (sessions) and enrolments loaded."""
     event = await load_event(db, await event_id_of(db, registration_id))
-    return await _load_registration(db, registration_id, event)
+    return await load_registration(db, registration_id, event)
 
 
 async def find_registration_by_token(db: AsyncSession, token: str) -> Registration:

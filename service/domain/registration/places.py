@@ -148,6 +148,8 @@ def enrolments_for(registration: Registration, sessions: Sequence[Session], now:
     for enrolment in registration.enrolments:
         if enrolment.session_id in wanted and enrolment.status == EnrolmentStatus.CANCELLED:
             enrolment.status = EnrolmentStatus.WAITING
+            # A new invite must outrank the CANCEL they had (see Enrolment.invite_sequence).
+            enrolment.invite_sequence = (enrolment.invite_sequence or 0) + 1
             enrolment.updated_at = now
         wanted.pop(enrolment.session_id, None)
     for session in wanted.values():
@@ -225,6 +227,8 @@ async def end_enrolments(
         if enrolment.status == EnrolmentStatus.CONFIRMED:
             ended.append(enrolment.session)
         enrolment.status = EnrolmentStatus.CANCELLED
+        # Their CANCEL must outrank the REQUEST they had (see Enrolment.invite_sequence).
+        enrolment.invite_sequence = (enrolment.invite_sequence or 0) + 1
         enrolment.updated_at = now
     await db.flush()
     for session in ended:

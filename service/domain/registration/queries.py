@@ -19,12 +19,13 @@ from service.db.models import (
     OutboxEmail,
     Registration,
     RegistrationStatus,
+    SessionStatus,
 )
 from service.domain.emails import registration as emails
 from service.domain.errors import ConflictError, NotFoundError
 from service.settings import Settings
 
-from .loading import attach, event_id_of, load_event
+from .loading import attach, event_id_of, load_event, load_registration
 
 
 async def waiting_order(db: AsyncSession, event_id: int) -> list[int]:
@@ -99,20 +100,21 @@ async def list_registration_emails(db: AsyncSession, registration_id: int) -> li
 
 async def registrant_calendar(
     db: AsyncSession, registration: Registration, *, now: datetime, settings: Settings,
-    method: emails.InviteMethod = "REQUEST", session_ids: Collection[int] | None = None,
+    session_ids: Collection[int] | None = None,
 ) -> bytes:
-    """The registrant's invite: one VEVENT per confirmed session (or per `session_ids`)."""
+    """The registrant's sessions to download and import: one VEVENT per confirmed session
+    still taking place (or per `session_ids`), as a plain calendar (no METHOD).
+
+    Not an iTIP message: the invites went by email, one per session. A cancelled session
+    is left out (its CANCEL went by email too).
+    """
     event = await load_event(db, registration.event_id)
+    registration = await load_registration(db, registration.id, event)
     if session_ids is None:
-        enrolments = await db.scalars(
-            select(Enrolment.session_id).where(
-                Enrolment.registration_id == registration.id,
-                Enrolment.status == EnrolmentStatus.CONFIRMED,
-            )
-        )
-        session_ids = set(enrolments)
-    sessions = [s for s in event.sessions if s.id in session_ids]
+        session_ids = {e.session_id for e in registration.enrolments
+                       if e.status == EnrolmentStatus.CONFIRMED}
+    sessions = [s for s in event.sessions
+                if s.id in session_ids and s.status == SessionStatus.SCHEDULED]
     if not sessions:
         raise ConflictError("There is no confirmed session to put in a calendar yet.", "status")
-    return emails.invite_calendar(registration, event, sessions, method=method, now=now,
-                                  settings=settings)
+    return emails.registrant_download(registration, event, sessions, now=now, settings=settings)

@@ -10,7 +10,7 @@ with its reason and the others go on: it must never hold back everyone after it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,14 +49,18 @@ _PURPOSES = (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED)
 
 def welcome_email(registration_id: int, event_id: int, status: RegistrationStatus,
                   to_address: str, enrolments: Sequence[tuple[Session, EnrolmentStatus]],
-                  position: int | None) -> OutboxEntry:
+                  position: int | None,
+                  invite_sequences: Mapping[int, int] | None = None) -> OutboxEntry:
     """The first email, recorded with what it must say: where the registration stood when it
-    was decided (what changes later has emails of its own)."""
+    was decided (what changes later has emails of its own), including each invite's
+    SEQUENCE then: a CANCEL sent meanwhile must still outrank this email's invite."""
+    sequences = invite_sequences or {}
     return OutboxEntry(
         EmailToCompose(
             template=WELCOME_TEMPLATES[status], to_address=to_address,
             details={"status": str(status), "position": position,
-                     "enrolments": [[session.id, str(state)] for session, state in enrolments]},
+                     "enrolments": [[session.id, str(state), sequences.get(session.id, 0)]
+                                    for session, state in enrolments]},
         ),
         event_id=event_id, registration_id=registration_id,
     )
@@ -87,12 +91,15 @@ async def _registrations_for(db: AsyncSession, rows: Sequence[OutboxEmail]
 def _as_decided(registration: Registration, details: dict[str, Any]) -> Registration:
     """The registration as it stood when its first email was decided (a copy to read only)."""
     sessions = {s.id: s for s in registration.event.sessions}
+    # [session id, state, invite sequence] (rows recorded before the sequence: two items).
+    recorded = [(row[0], row[1], row[2] if len(row) > 2 else 0) for row in details["enrolments"]]
     enrolments = [(sessions[session_id], EnrolmentStatus(state))
-                  for session_id, state in details["enrolments"] if session_id in sessions]
+                  for session_id, state, _ in recorded if session_id in sessions]
     values = {"event_id": registration.event_id, "name": registration.name,
               "email": registration.email, "status": RegistrationStatus(details["status"]),
               "created_at": registration.created_at}
-    return as_written(registration.id, registration.event, values, enrolments)
+    return as_written(registration.id, registration.event, values, enrolments,
+                      {session_id: sequence for session_id, _, sequence in recorded})
 
 
 async def _compose(db: AsyncSession, row: OutboxEmail, registration: Registration,

@@ -45,12 +45,21 @@
     } catch (e) { return; }
     if (sameClock) { return; }
     var otherDay = dayKey(start, eventZone) !== dayKey(start, visitorZone);
+    var startZone = zoneName(start, visitorZone);
     var text = formatter(visitorZone, otherDay).format(start);
-    if (end && !isNaN(end.getTime())) { text += "–" + formatter(visitorZone, false).format(end); }
+    if (end && !isNaN(end.getTime())) {
+      // Each time with its own label when the visitor's clocks change in between.
+      var endZone = zoneName(end, visitorZone);
+      var endText = formatter(visitorZone, false).format(end);
+      text += endZone === startZone ? "–" + endText + " " + startZone
+        : " " + startZone + " – " + endText + " " + endZone;
+    } else {
+      text += " " + startZone;
+    }
     var label = document.createElement("span");
     label.className = "visitor-time";
     label.setAttribute("data-visitor-time", "");
-    label.textContent = text + " " + zoneName(start, visitorZone) + " (your time)";
+    label.textContent = text + " (your time)";
     node.insertAdjacentElement("afterend", label);
     shown += 1;
   });

@@ -1,7 +1,7 @@
 """address confirmation (double opt-in) per event
 
 Revision ID: 66c16f3ff8de
-Revises: 270023c30501
+Revises: 8f3a1c2d4e5b
 Create Date: 2026-11-24 09:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "66c16f3ff8de"
-down_revision: str | None = "270023c30501"
+down_revision: str | None = "8f3a1c2d4e5b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

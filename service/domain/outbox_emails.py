@@ -1,0 +1,105 @@
+"""An event's emails for organisers: where each one is, and sending failed ones again.
+
+An email that exhausted its retries, or that a server refused for good, stays `failed`
+until an organiser sends it again (after fixing an address, or once the mail server is
+back): it is queued afresh, with a note in its attempt history, and the delivery job does
+the rest. Only failed emails are sent again, never a withdrawn one (what it said no longer
+holds) nor one past its time (a reminder whose session has started).
+
+Takes `db` and `now`, flushes, never commits; knows no HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.outbox import (
+    count_emails_by_status,
+    page_emails_for_event,
+    resend_failed_emails,
+)
+from service.db.models import OutboxEmail, OutboxStatus
+from service.domain import programme
+from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
+
+RESEND_NOTE = "queued again at an organiser's request"
+STATUSES = tuple(status.value for status in OutboxStatus)
+
+
+@dataclass(frozen=True)
+class EventEmails:
+    counts: dict[OutboxStatus, int]  # every email of the event, by status
+    total: int  # those matching the filter
+    emails: Sequence[OutboxEmail]  # one page of them, oldest first
+
+
+@dataclass(frozen=True)
+class ResendReport:
+    resent: list[int]  # queued again
+    too_late: list[int]  # failed, but past their time to go out or never built: left as they are
+
+
+def _statuses(values: Sequence[str]) -> list[OutboxStatus]:
+    for index, value in enumerate(values):
+        if value not in STATUSES:
+            raise InvalidInputError(
+                f"Unknown status {value!r}: use one of {', '.join(STATUSES)}.",
+                f"status[{index}]")
+    return [OutboxStatus(value) for value in dict.fromkeys(values)]
+
+
+async def list_event_emails(
+    db: AsyncSession, event_id: int, *, statuses: Sequence[str] = (), page: int = 1,
+    page_size: int = 100,
+) -> EventEmails:
+    """An event's outbox, one page at a time, with how many emails are in each status."""
+    wanted = _statuses(statuses)
+    await programme.get_event(db, event_id)  # 404 for an unknown event
+    emails, total = await page_emails_for_event(
+        db, event_id, statuses=wanted, offset=(page - 1) * page_size, limit=page_size)
+    return EventEmails(counts=await count_emails_by_status(db, event_id), total=total,
+                       emails=emails)
+
+
+async def _load(db: AsyncSession, email_id: int) -> OutboxEmail:
+    email = await db.get(OutboxEmail, email_id, populate_existing=True)
+    if email is None:
+        raise NotFoundError(f"No email with id {email_id}.", "email_id")
+    return email
+
+
+async def resend_email(db: AsyncSession, email_id: int, *, now: datetime) -> OutboxEmail:
+    """Send one failed email again; anything else is refused with the reason."""
+    email = await _load(db, email_id)
+    if email.status != OutboxStatus.FAILED:
+        why = {OutboxStatus.WITHDRAWN: "it was withdrawn: what it said no longer holds",
+               OutboxStatus.SENT: "it has been sent"}.get(email.status, "it is on its way")
+        raise ConflictError(
+            f"Only a failed email can be sent again; this one is {email.status}: {why}.",
+            "status")
+    if email.raw_message is None:
+        raise ConflictError(f"This email could never be built ({email.last_error}): there is "
+                            "nothing to send again.", "to_address")
+    if email.expires_at is not None and email.expires_at <= now:
+        raise ConflictError("This email's time to go out has passed (its session has "
+                            "started): it is not sent again.", "expires_at")
+    if not await resend_failed_emails(db, [email_id], now=now, note=RESEND_NOTE):
+        raise ConflictError("This email changed meanwhile; look again.", "status")
+    return await _load(db, email_id)
+
+
+async def resend_failed_event_emails(
+    db: AsyncSession, event_id: int, *, now: datetime
+) -> ResendReport:
+    """Send every failed email of an event again, except those past their time."""
+    await programme.get_event(db, event_id)  # 404 for an unknown event
+    failed, _ = await page_emails_for_event(
+        db, event_id, statuses=[OutboxStatus.FAILED], limit=1_000_000)
+    resent = await resend_failed_emails(db, [email.id for email in failed], now=now,
+                                        note=RESEND_NOTE)
+    return ResendReport(resent=resent,
+                        too_late=sorted({email.id for email in failed} - set(resent)))

@@ -1,0 +1,224 @@
+"""Hostile input is the client's mistake: a 4xx naming the field, nothing stored, no traceback.
+
+Each case here once answered 500 (and logged a traceback) on at least one database: days and
+times at the ends of the calendar, JSON bodies the decoder chokes on, control characters in
+path parameters. The demo programme is loaded as of 1 October 2020 and the clock stands
+still on 20 October 2020.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import time_machine
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import AgendaItem, Event, Registration, Session
+from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
+from service.settings import Settings
+
+Client = AsyncTestClient[Litestar]
+
+LOADED_AT = datetime(2020, 10, 1, 8, tzinfo=UTC)
+NOW = datetime(2020, 10, 20, 8, tzinfo=UTC)
+REGISTER = f"/api/events/{MAKE_ICT_FAIR_SLUG}/registrations"
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+async def demo(db: AsyncSession, settings: Settings) -> None:
+    await load_demo_programme(db, now=LOADED_AT, settings=settings)
+    await db.commit()
+
+
+@pytest.fixture
+def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Whatever the test sends, nothing may be logged as an unexpected error."""
+    with caplog.at_level(logging.ERROR):
+        yield
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+pytestmark = pytest.mark.usefixtures("frozen_clock", "demo", "no_tracebacks")
+
+
+def fields_of(response: httpx.Response) -> tuple[int, list[str | None]]:
+    return response.status_code, [e["field"] for e in response.json()["errors"]]
+
+
+async def count(db: AsyncSession, model: type[object]) -> int:
+    return await db.scalar(select(func.count()).select_from(model)) or 0
+
+
+# --- days asked for ------------------------------------------------------------------------
+
+
+async def test_days_outside_the_calendar_are_refused_naming_the_filter(client: Client) -> None:
+    answers = {query: fields_of(await client.get(f"/api/events?{query}")) for query in (
+        "from=0001-01-01", "to=9999-12-31", "from=9999-12-31", "to=0001-01-01",
+        "from=1899-12-31", "to=3000-01-01",
+    )}
+    within = await client.get("/api/events?from=1900-01-01&to=2999-12-31")
+    everything = await client.get("/api/events")
+
+    assert answers == {
+        "from=0001-01-01": (422, ["from"]), "to=9999-12-31": (422, ["to"]),
+        "from=9999-12-31": (422, ["from"]), "to=0001-01-01": (422, ["to"]),
+        "from=1899-12-31": (422, ["from"]), "to=3000-01-01": (422, ["to"]),
+    }
+    assert (within.status_code, within.json()["total"]) == (200, everything.json()["total"])
+
+
+# --- times given by organisers -------------------------------------------------------------
+
+
+EDGE_TIMES = ("0001-01-01T00:00", "0001-01-01T00:30+01:00", "9999-12-31T23:59",
+              "9999-12-31T23:59-05:00", "1899-12-31T23:00Z", "3000-01-01T00:00")
+
+
+async def test_times_at_the_ends_of_the_calendar_are_refused_naming_the_field(
+    client: Client, db: AsyncSession, organiser_headers: dict[str, str]
+) -> None:
+    before = (await count(db, Event), await count(db, Session), await count(db, AgendaItem))
+    answers: dict[tuple[str, str], tuple[int, list[str | None]]] = {}
+    expected: dict[tuple[str, str], tuple[int, list[str | None]]] = {}
+    for value in EDGE_TIMES:
+        writes = {
+            "session starts_at": ("POST", "/api/organiser/events/1/sessions", {
+                "title": "Edge", "starts_at": value, "ends_at": "2020-11-30T11:00"}),
+            "session ends_at": ("POST", "/api/organiser/events/1/sessions", {
+                "title": "Edge", "starts_at": "2020-11-30T10:00", "ends_at": value}),
+            "moved session starts_at": ("PATCH", "/api/organiser/sessions/1",
+                                        {"starts_at": value}),
+            "agenda item ends_at": ("POST", "/api/organiser/sessions/1/agenda-items", {
+                "title": "Edge", "starts_at": "10:00", "ends_at": value}),
+            "event registration_opens_at": ("PATCH", "/api/organiser/events/1",
+                                            {"registration_opens_at": value}),
+            "new event registration_closes_at": ("POST", "/api/organiser/events", {
+                "kind": "seminar", "title": "Edge", "registration_closes_at": value}),
+        }
+        for name, (method, url, body) in writes.items():
+            response = await client.request(method, url, json=body, headers=organiser_headers)
+            answers[(name, value)] = fields_of(response)
+            expected[(name, value)] = (422, [name.rsplit(" ", 1)[1]])
+
+    assert answers == expected
+    assert (await count(db, Event), await count(db, Session), await count(db, AgendaItem)
+            ) == before
+
+
+# --- bodies the JSON decoder chokes on -----------------------------------------------------
+
+
+async def test_unreadable_json_bodies_are_refused_naming_the_body(
+    client: Client, db: AsyncSession
+) -> None:
+    valid = {"name": "Ana Novak", "email": "ana@example.org", "consent": True}
+    bodies = {
+        "nested 1,000 deep": b"[" * 1000 + b"]" * 1000,
+        "nested objects": b'{"a":' * 5000 + b"1" + b"}" * 5000,
+        "invalid UTF-8": b'{"name": "Ana \xff\xfe", "email": "ana@example.org", "consent": true}',
+        "truncated": json.dumps(valid).encode()[:-1],
+        "lone surrogate": b'{"name": "\\ud800", "email": "ana@example.org", "consent": true}',
+    }
+
+    answers = {name: fields_of(await client.post(REGISTER, content=body, headers=JSON))
+               for name, body in bodies.items()}
+
+    assert answers == {
+        "nested 1,000 deep": (400, ["body"]), "nested objects": (400, ["body"]),
+        "invalid UTF-8": (400, ["body"]), "truncated": (400, ["body"]),
+        "lone surrogate": (400, ["body"]),
+    }
+    assert await count(db, Registration) == 0
+
+
+# --- control characters in the path --------------------------------------------------------
+
+
+def _string_path_routes(app: Litestar) -> list[tuple[str, str, str]]:
+    """(method, path template, parameter) for every text path parameter the app declares."""
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path.startswith(("/static", "/api/docs")):
+            continue
+        for name, parameter in route.path_parameters.items():
+            if parameter.type is str:
+                found += [(method, route.path, name) for method in sorted(route.methods)
+                          if method != "OPTIONS"]
+    return found
+
+
+def _fill(template: str, name: str, value: str) -> str:
+    return template.replace(f"{{{name}:str}}", value)
+
+
+async def test_control_characters_in_any_path_parameter_are_refused_naming_it(
+    app: Litestar, client: Client, db: AsyncSession, organiser_headers: dict[str, str]
+) -> None:
+    routes = _string_path_routes(app)
+    answers: dict[tuple[str, str, str], int] = {}
+    expected: dict[tuple[str, str, str], int] = {}
+    for method, template, name in routes:
+        for label, value in (("NUL", "%00"), ("NUL inside", "a%00.ics"), ("escape", "%1b"),
+                             ("delete", "x%7F")):
+            response = await client.request(method, _fill(template, name, value),
+                                             headers={**organiser_headers, **JSON})
+            is_page = not template.startswith(("/api", "/feeds"))
+            # (a JSON body left out is named as well: the parameter must be among them)
+            named = (f"(in: {name})" in response.text if is_page
+                     else name in [e["field"] for e in response.json()["errors"]])
+            answers[(method, template, label)] = response.status_code if named else -1
+            expected[(method, template, label)] = 400
+
+    assert len({template for _, template, _ in routes}) == 23
+    assert answers == expected
+    assert await count(db, Registration) == 0
+
+
+async def test_event_page_with_a_nul_slug_says_which_part_is_wrong(client: Client) -> None:
+    response = await client.get("/events/%00")
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "we cannot read (in: slug)" in response.text
+
+
+async def test_the_registration_form_refuses_control_characters_and_broken_encoding(
+    client: Client, db: AsyncSession
+) -> None:
+    page = (await client.get(f"/events/{MAKE_ICT_FAIR_SLUG}/register")).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    form = (f"csrf_token={token.group(1)}&email=ana%40example.org&consent=yes&website="
+            "&session_ids=1")
+
+    nul = await client.post(f"/events/{MAKE_ICT_FAIR_SLUG}/register",
+                            content=f"{form}&name=Ana%00Novak".encode(),
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    broken = await client.post(f"/events/{MAKE_ICT_FAIR_SLUG}/register",
+                               content=f"{form}&name=Ana%FF%FENovak".encode(),
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    assert nul.status_code == 422
+    assert 'id="name-error"' in nul.text
+    # Bytes that are not UTF-8 are read as U+FFFD (as browsers, which always send UTF-8 here,
+    # never produce them): stored as such, never a 500.
+    assert broken.status_code == 200
+    assert list(await db.scalars(select(Registration.name))) == ["Ana\ufffd\ufffdNovak"]

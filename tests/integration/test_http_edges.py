@@ -1,0 +1,243 @@
+"""Rules every HTTP answer obeys: HEAD wherever GET is, nosniff everywhere, no server banner.
+
+The demo programme is loaded as of 1 October 2020 and the clock stands still on 20 October
+2020, so registrations for the Make ICT Fair series are open and every private link exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+import time_machine
+import uvicorn
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.cli import build_parser, server_config
+from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
+from service.settings import Settings
+from tests.conftest import TEST_BASE_URL
+from tests.integration.test_address_confirmation import Sessionmaker, link_for
+
+Client = AsyncTestClient[Litestar]
+
+LOADED_AT = datetime(2020, 10, 1, 8, tzinfo=UTC)
+NOW = datetime(2020, 10, 20, 8, tzinfo=UTC)
+SERIES = MAKE_ICT_FAIR_SLUG
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+async def demo(db: AsyncSession, settings: Settings) -> None:
+    await load_demo_programme(db, now=LOADED_AT, settings=settings)
+    await db.commit()
+
+
+pytestmark = pytest.mark.usefixtures("frozen_clock", "demo")
+
+
+def _tail(url: str) -> str:
+    """`http://events.test/feeds/x.ics` -> `/feeds/x.ics`."""
+    return url.removeprefix(TEST_BASE_URL)
+
+
+async def _private_links(client: Client, organiser: dict[str, str]) -> dict[str, str]:
+    """Real private links, made the way their owners get them."""
+    receipt = await client.post(
+        f"/api/events/{SERIES}/registrations",
+        json={"name": "Ana Novak", "email": "ana.novak@ljubljana.example.org", "consent": True},
+    )
+    manage_token = receipt.json()["manage_url"].rsplit("/", 1)[1]
+    mine = (await client.get(f"/api/registrations/{manage_token}")).json()
+    speaker = (await client.post("/api/organiser/persons/1/speaker-links",
+                                 headers=organiser)).json()
+    organiser_feed = (await client.get("/api/organiser/feed-token", headers=organiser)).json()
+    return {
+        "manage_token": manage_token,
+        "registration_feed": _tail(mine["feed_url"]).rsplit("/", 1)[1],
+        "speaker_page": _tail(speaker["page_url"]).rsplit("/", 1)[1],
+        "speaker_feed": _tail(speaker["feed_url"]).rsplit("/", 1)[1],
+        "organiser_feed": _tail(organiser_feed["feed_url"]).rsplit("/", 1)[1],
+    }
+
+
+def _get_routes(app: Litestar) -> set[str]:
+    return {route.path for route in app.routes
+            if isinstance(route, HTTPRoute) and "GET" in route.methods}
+
+
+def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
+    token = links["manage_token"]
+    return {
+        "/": "/",
+        "/archive": "/archive",
+        "/events/{slug:str}": f"/events/{SERIES}",
+        "/events/{slug:str}/register": f"/events/{SERIES}/register",
+        "/events/{slug:str}/link": f"/events/{SERIES}/link",
+        "/registrations/{token:str}": f"/registrations/{token}",
+        "/registrations/{token:str}/cancel": f"/registrations/{token}/cancel",
+        "/speakers/{token:str}": f"/speakers/{links['speaker_page']}",
+        "/static/{file_path:path}": "/static/site.css",
+        "/feeds/programme.ics": "/feeds/programme.ics",
+        "/feeds/events/{name:str}": f"/feeds/events/{SERIES}.ics",
+        "/feeds/kinds/{name:str}": "/feeds/kinds/webinar_series.ics",
+        "/feeds/sessions/{name:str}": "/feeds/sessions/1.ics",
+        "/feeds/registrations/{name:str}": f"/feeds/registrations/{links['registration_feed']}",
+        "/feeds/speakers/{name:str}": f"/feeds/speakers/{links['speaker_feed']}",
+        "/feeds/organisers/{name:str}": f"/feeds/organisers/{links['organiser_feed']}",
+        "/api/events": "/api/events?kind=webinar_series",
+        "/api/events/{slug:str}": f"/api/events/{SERIES}",
+        "/api/registrations/{token:str}": f"/api/registrations/{token}",
+        "/api/registrations/{token:str}/invite.ics": f"/api/registrations/{token}/invite.ics",
+        "/api/organiser/events": "/api/organiser/events",
+        "/api/organiser/events/{event_id:int}": "/api/organiser/events/1",
+        "/api/organiser/events/{event_id:int}/registrations":
+            "/api/organiser/events/1/registrations",
+        "/api/organiser/events/{event_id:int}/registrations.csv":
+            "/api/organiser/events/1/registrations.csv",
+        "/api/organiser/events/{event_id:int}/reminders": "/api/organiser/events/1/reminders",
+        "/api/organiser/events/{event_id:int}/emails": "/api/organiser/events/1/emails",
+        "/api/organiser/registrations/{registration_id:int}":
+            "/api/organiser/registrations/1",
+        "/api/organiser/registrations/{registration_id:int}/emails":
+            "/api/organiser/registrations/1/emails",
+        "/api/organiser/sessions/{session_id:int}": "/api/organiser/sessions/1",
+        "/api/organiser/agenda-items/{agenda_item_id:int}": "/api/organiser/agenda-items/1",
+        "/api/organiser/organisations": "/api/organiser/organisations",
+        "/api/organiser/organisations/{organisation_id:int}": "/api/organiser/organisations/1",
+        "/api/organiser/persons": "/api/organiser/persons",
+        "/api/organiser/persons/{person_id:int}": "/api/organiser/persons/1",
+        "/api/organiser/feed-token": "/api/organiser/feed-token",
+        "/api/docs": "/api/docs",
+        "/api/docs/swagger": "/api/docs/swagger",
+        "/api/docs/{path:str}": "/api/docs/swagger",
+        "/api/docs/openapi.json": "/api/docs/openapi.json",
+        "/api/docs/oauth2-redirect.html": "/api/docs/oauth2-redirect.html",
+    }
+
+
+async def _confirm_link(client: Client, sessionmaker: Sessionmaker,
+                        organiser: dict[str, str]) -> str:
+    """A real "confirm your address" link, on an event that asks for one."""
+    event_id = (await client.get(f"/api/events/{SERIES}")).json()["id"]
+    switched = await client.patch(f"/api/organiser/events/{event_id}", headers=organiser,
+                                  json={"is_address_confirmation_required": True})
+    assert switched.status_code == 200
+    asked = await client.post(f"/api/events/{SERIES}/registrations", json={
+        "name": "Bo Lind", "email": "bo.lind@malmo.example.se", "consent": True})
+    assert asked.status_code == 202
+    return await link_for(sessionmaker, "bo.lind@malmo.example.se")
+
+
+async def test_head_answers_every_get_route_like_get_without_the_body(
+    app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
+    organiser_headers: dict[str, str],
+) -> None:
+    urls = _urls_for_every_get_route(await _private_links(client, organiser_headers))
+    urls["/events/{slug:str}/confirm/{token:str}"] = await _confirm_link(
+        client, db_sessionmaker, organiser_headers)
+    answers: dict[str, tuple[int, str, str, int, str]] = {}
+    expected: dict[str, tuple[int, str, str, int, str]] = {}
+
+    for template, url in sorted(urls.items()):
+        headers = organiser_headers if url.startswith("/api/organiser") else {}
+        got = await client.get(url, headers=headers)
+        head = await client.head(url, headers=headers)
+        expected[template] = (got.status_code, got.headers["content-type"],
+                              got.headers["content-length"], 0, "nosniff")
+        answers[template] = (head.status_code, head.headers["content-type"],
+                             head.headers["content-length"], len(head.content),
+                             head.headers["x-content-type-options"])
+
+    assert set(urls) == _get_routes(app)  # every GET route of the app is in the table
+    assert answers == expected
+    assert sorted({status for status, *_ in answers.values()}) == [200]
+    assert [length for _, _, length, _, _ in answers.values()].count("0") == 0
+
+
+async def test_every_kind_of_answer_says_nosniff(
+    client: Client, organiser_headers: dict[str, str]
+) -> None:
+    answers = {
+        "json": await client.get("/api/events"),
+        "html": await client.get("/"),
+        "calendar": await client.get("/feeds/programme.ics"),
+        "csv": await client.get("/api/organiser/events/1/registrations.csv",
+                                headers=organiser_headers),
+        "static": await client.get("/static/site.css"),
+        "unknown path": await client.get("/no/such/page"),
+        "unknown event": await client.get("/api/events/no-such-event"),
+        "wrong method": await client.delete("/api/events"),
+        "no token": await client.get("/api/organiser/events"),
+        "bad query": await client.get("/api/events?page=0"),
+    }
+
+    assert {name: (r.status_code, r.headers.get("x-content-type-options"))
+            for name, r in answers.items()} == {
+        "json": (200, "nosniff"), "html": (200, "nosniff"), "calendar": (200, "nosniff"),
+        "csv": (200, "nosniff"), "static": (200, "nosniff"),
+        "unknown path": (404, "nosniff"), "unknown event": (404, "nosniff"),
+        "wrong method": (405, "nosniff"), "no token": (401, "nosniff"),
+        "bad query": (400, "nosniff"),
+    }
+    # One header, never two: pages set their own, the edge adds it only where missing.
+    assert answers["html"].headers.get_list("x-content-type-options") == ["nosniff"]
+
+
+async def test_a_405_lists_head_wherever_it_lists_get(client: Client) -> None:
+    response = await client.delete("/api/events")
+    post_only = await client.get(f"/api/events/{SERIES}/registrations")
+
+    assert response.status_code == 405
+    assert sorted(response.headers["allow"].split(", ")) == ["GET", "HEAD", "OPTIONS"]
+    assert (post_only.status_code, sorted(post_only.headers["allow"].split(", "))) == (
+        405, ["OPTIONS", "POST"])
+
+
+def test_serve_runs_uvicorn_without_server_header_or_access_log(app: Litestar) -> None:
+    args = build_parser().parse_args(["serve", "--port", "8123"])
+
+    config = server_config(app, host=args.host, port=args.port)
+
+    assert (config.host, config.port, config.server_header, config.access_log) == (
+        "127.0.0.1", 8123, False, False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_the_served_app_names_no_server_and_answers_head(app: Litestar) -> None:
+    port = _free_port()
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port))
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:  # start-up, not time: yields until uvicorn listens
+            assert not serving.done(), "uvicorn stopped while starting"
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as live:
+            got = await live.get("/api/events")
+            head = await live.head("/")
+    finally:
+        server.should_exit = True
+        await serving
+
+    assert (got.status_code, got.headers.get("server"), got.headers["x-content-type-options"]
+            ) == (200, None, "nosniff")
+    assert (head.status_code, head.headers.get("server"), head.content) == (200, None, b"")
+    assert int(head.headers["content-length"]) > 0
