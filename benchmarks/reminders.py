@@ -91,14 +91,20 @@ MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MUL
 
 def smtp_server_process(port: int, commands: Connection) -> None:
     """aiosmtpd on 127.0.0.1:port; records (accepted at, Message-ID) of every message."""
+    import threading
+
     from aiosmtpd.controller import Controller
 
     accepted: list[tuple[float, str]] = []
+    # The server's thread appends while this one takes: without the lock, a message
+    # accepted between the copy and the clear was lost (and a burst waited for it).
+    lock = threading.Lock()
 
     class Handler:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             found = MESSAGE_ID.search(envelope.original_content or envelope.content)
-            accepted.append((time.time(), found.group(1).decode() if found else ""))
+            with lock:
+                accepted.append((time.time(), found.group(1).decode() if found else ""))
             return "250 2.0.0 Accepted"
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=port,
@@ -110,8 +116,10 @@ def smtp_server_process(port: int, commands: Connection) -> None:
         if command == "count":
             commands.send(len(accepted))
         elif command == "take":
-            commands.send(list(accepted))
-            accepted.clear()
+            with lock:
+                taken = list(accepted)
+                accepted.clear()
+            commands.send(taken)
         else:
             break
     controller.stop()

@@ -18,10 +18,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -155,19 +155,72 @@ async def queue_emails(
 
 
 async def claim_emails_to_compose(
-    db: AsyncSession, *, templates: Sequence[str], batch_size: int
+    db: AsyncSession, *, templates: Sequence[str], batch_size: int, now: datetime,
+    worker_id: str, lease: timedelta,
 ) -> list[OutboxEmail]:
-    """Oldest emails waiting to be composed; held until commit (SKIP LOCKED on PostgreSQL)."""
-    query = (
-        select(OutboxEmail)
-        .where(OutboxEmail.status == OutboxStatus.COMPOSING,
-               OutboxEmail.template.in_(templates))
-        .order_by(OutboxEmail.id)
-        .limit(batch_size)
-    )
+    """Oldest emails waiting to be composed, claimed by `worker_id` until `now + lease`
+    (`claimed_by`, `claimed_until`), so they can be composed after this transaction commits,
+    with none open, and written back by `write_composed_emails`.
+
+    An email claimed by another worker is skipped until its lease has run out (a worker that
+    died mid-batch). On PostgreSQL the rows are picked with SKIP LOCKED; the UPDATE repeats
+    the condition as its guard (SQLite). The rows returned are detached from `db`: setting
+    their fields writes nothing until `write_composed_emails`.
+    """
+    table = table_of(OutboxEmail)
+    claimable = (OutboxEmail.status == OutboxStatus.COMPOSING,
+                 OutboxEmail.template.in_(templates),
+                 or_(OutboxEmail.claimed_until.is_(None), OutboxEmail.claimed_until < now))
+    query = select(OutboxEmail).where(*claimable).order_by(OutboxEmail.id).limit(batch_size)
     if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return list(await db.scalars(query))
+    rows = list(await db.scalars(query))
+    if not rows:
+        return []
+    claimed = set(await db.scalars(
+        update(table)
+        .where(table.c.id.in_([row.id for row in rows]), *claimable)
+        .values(claimed_by=worker_id, claimed_until=now + lease)
+        .returning(table.c.id)
+    ))
+    for row in rows:
+        db.expunge(row)
+        row.claimed_by, row.claimed_until = worker_id, now + lease
+    return [row for row in rows if row.id in claimed]
+
+
+async def write_composed_emails(
+    db: AsyncSession, rows: Sequence[OutboxEmail], *, worker_id: str
+) -> set[int]:
+    """Write back what was composed into claimed rows (filled by `fill_composed_email`, or
+    marked failed or withdrawn), releasing the claims; the ids written.
+
+    Only rows still `composing` and still claimed by `worker_id` are written: one withdrawn
+    meanwhile (`withdraw_emails`) stays withdrawn, one another worker took over after the
+    lease ran out is that worker's to write.
+    """
+    if not rows:
+        return set()
+    table = table_of(OutboxEmail)
+    ours = (table.c.status == OutboxStatus.COMPOSING, table.c.claimed_by == worker_id)
+    lookup = select(table.c.id).where(table.c.id.in_([row.id for row in rows]), *ours)
+    if db.get_bind().dialect.name == "postgresql":
+        lookup = lookup.with_for_update()
+    held = set(await db.scalars(lookup))
+    if held:
+        await db.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"), *ours)
+            .values(subject=bindparam("new_subject"), raw_message=bindparam("new_raw"),
+                    status=bindparam("new_status"), last_error=bindparam("new_error"),
+                    next_attempt_at=bindparam("new_next"), claimed_by=None,
+                    claimed_until=None),
+            [{"row_id": row.id, "new_subject": row.subject, "new_raw": row.raw_message,
+              "new_status": row.status, "new_error": row.last_error,
+              "new_next": row.next_attempt_at}
+             for row in rows if row.id in held],
+        )
+    return held
 
 
 def fill_composed_email(
@@ -195,7 +248,8 @@ async def withdraw_emails(
         .where(OutboxEmail.id.in_(ids),
                OutboxEmail.status.in_([OutboxStatus.COMPOSING, OutboxStatus.QUEUED,
                                        OutboxStatus.RETRY]))
-        .values(status=OutboxStatus.WITHDRAWN, last_error=note[:1000], claimed_until=None)
+        .values(status=OutboxStatus.WITHDRAWN, last_error=note[:1000], claimed_until=None,
+                claimed_by=None)
         .returning(OutboxEmail.id)
         .execution_options(synchronize_session="fetch")
     )

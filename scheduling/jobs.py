@@ -29,7 +29,12 @@ from service.clock import utc_now
 from service.db.engine import session_scope
 from service.domain.notices.changes import process_due_change_notices
 from service.domain.notices.speakers import process_due_speaker_notices
-from service.domain.registration import compose_welcome_emails, expire_unconfirmed_registrations
+from service.domain.registration import expire_unconfirmed_registrations
+from service.domain.registration.welcome import (
+    claim_welcome_emails,
+    compose_claimed,
+    record_welcome_emails,
+)
 from service.domain.reminders import prepare_reminders
 from service.settings import Settings
 
@@ -93,10 +98,24 @@ async def job_prepare_reminders(context: JobContext) -> int:
 
 
 async def job_compose_welcome_emails(context: JobContext) -> int:
-    """New registrations' first emails (and invites) are composed and queued."""
-    batch = context.compose_batch
-    return await _drain(context, batch, lambda db: compose_welcome_emails(
-        db, now=utc_now(), settings=context.settings, batch_size=batch))
+    """New registrations' first emails (and invites) are composed and queued, batch after
+    batch: each claimed in a short transaction, composed with none open (on SQLite the one
+    connection stays free for registrations), written back in another."""
+    claimed = 0
+    while not context.stopping:
+        now = utc_now()
+        async with session_scope(context.sessionmaker) as db:
+            batch = await claim_welcome_emails(
+                db, now=now, settings=context.settings, batch_size=context.compose_batch,
+                worker_id=context.worker_id)
+        if batch.rows:
+            await compose_claimed(batch, now=now, settings=context.settings)
+            async with session_scope(context.sessionmaker) as db:
+                await record_welcome_emails(db, batch)
+        claimed += len(batch.rows)
+        if len(batch.rows) < context.compose_batch:
+            break
+    return claimed
 
 
 async def job_expire_unconfirmed_registrations(context: JobContext) -> int:

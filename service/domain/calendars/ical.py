@@ -25,7 +25,7 @@ import calendar as _calendar
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import MAXYEAR, UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -43,6 +43,7 @@ from icalendar import (
     vRecur,
     vUri,
 )
+from icalendar.parser import Contentline
 
 __all__ = [
     "CalendarAttendee",
@@ -463,14 +464,7 @@ def _event(
         if entry.organizer_name:
             organizer.params["CN"] = _display_name(entry.organizer_name)
         event.add("organizer", organizer)
-    for attendee in entry.attendees:
-        address = vCalAddress("mailto:" + _single_line(attendee.email, "attendee"))
-        if attendee.name:
-            address.params["CN"] = _display_name(attendee.name)
-        address.params["ROLE"] = attendee.role
-        address.params["PARTSTAT"] = "NEEDS-ACTION"
-        address.params["RSVP"] = "FALSE"
-        event.add("attendee", address)
+    _add_attendees(event, entry.attendees)
     if entry.conference_url:
         event.add(
             "conference",
@@ -482,6 +476,134 @@ def _event(
     if entry.last_modified_at is not None:
         event.add("last-modified", _utc(_require_aware(entry.last_modified_at, "last_modified_at")))
     return event, uses_zone
+
+
+def _attendee_address(attendee: CalendarAttendee) -> vCalAddress:
+    address = vCalAddress("mailto:" + _single_line(attendee.email, "attendee"))
+    if attendee.name:
+        address.params["CN"] = _display_name(attendee.name)
+    address.params["ROLE"] = attendee.role
+    address.params["PARTSTAT"] = "NEEDS-ACTION"
+    address.params["RSVP"] = "FALSE"
+    return address
+
+
+def _add_attendees(event: Event, attendees: Sequence[CalendarAttendee]) -> None:
+    for attendee in attendees:
+        event.add("attendee", _attendee_address(attendee))
+
+
+# --- serialised events, shared across recipients
+#
+# Every confirmation of a session carries the same VEVENT apart from its DTSTAMP and
+# ATTENDEE lines, and icalendar's serialisation (its line folding above all) costs about a
+# millisecond per event. So the lines common to every recipient are serialised once per
+# (entry without attendees, method) and the recipient's own lines are serialised alone and
+# put where `_event` adds them: the bytes are those `_event(...).to_ical()` gives.
+
+# Where the per-recipient lines go: DTSTAMP after SEQUENCE, the ATTENDEEs after STATUS and
+# ORGANIZER, before whatever `_event` adds after them (or END:VEVENT).
+_AFTER_ATTENDEES = (b"CONFERENCE", b"CREATED", b"LAST-MODIFIED", b"END:VEVENT")
+_PLACEHOLDER_STAMP = datetime(2000, 1, 1, tzinfo=_UTC)
+
+
+@dataclass(frozen=True)
+class _SharedEvent:
+    """One VEVENT's serialised lines, split where the per-recipient lines go."""
+
+    head: bytes  # BEGIN:VEVENT, UID, SEQUENCE
+    middle: bytes  # DTSTART ... STATUS, ORGANIZER
+    tail: bytes  # CONFERENCE, CREATED, LAST-MODIFIED, END:VEVENT
+    uses_zone: bool
+
+
+def _content_lines(body: bytes) -> list[bytes]:
+    """A component's serialised content lines, each with its folded continuations (which
+    begin with a space, RFC 5545 3.1) and its CRLF."""
+    lines: list[bytes] = []
+    for physical in body.split(b"\r\n")[:-1]:
+        if physical.startswith(b" ") and lines:
+            lines[-1] += physical + b"\r\n"
+        else:
+            lines.append(physical + b"\r\n")
+    return lines
+
+
+def _property_lines(event: Event) -> bytes:
+    """The serialised property lines of `event`, without BEGIN/END:VEVENT."""
+    body: bytes = event.to_ical(sorted=False)
+    begin, end = b"BEGIN:VEVENT\r\n", b"END:VEVENT\r\n"
+    assert body.startswith(begin) and body.endswith(end)
+    return body[len(begin): -len(end)]
+
+
+@lru_cache(maxsize=1024)
+def _shared_event(entry: CalendarEntry, method: str | None) -> _SharedEvent:
+    """`entry` (given without attendees) serialised once: see the section comment.
+
+    The key compares instants, so equal entries written with other tzinfos share it: the
+    output depends only on the instants and `entry.timezone`.
+    """
+    event, uses_zone = _event(entry, stamp=_PLACEHOLDER_STAMP, method=method,
+                              zone=_zone(entry.timezone))
+    lines = _content_lines(event.to_ical(sorted=False))
+    stamp = next(i for i, line in enumerate(lines) if line.startswith(b"DTSTAMP"))
+    split = next(i for i, line in enumerate(lines) if line.startswith(_AFTER_ATTENDEES))
+    return _SharedEvent(head=b"".join(lines[:stamp]), middle=b"".join(lines[stamp + 1: split]),
+                        tail=b"".join(lines[split:]), uses_zone=uses_zone)
+
+
+@lru_cache(maxsize=64)
+def _stamp_line(stamp: datetime) -> bytes:
+    """The DTSTAMP line (all of one batch's invites share it)."""
+    event = Event()
+    event.add("dtstamp", stamp)
+    return _property_lines(event)
+
+
+def _attendee_lines(attendees: Sequence[CalendarAttendee]) -> bytes:
+    """The ATTENDEE lines as `Component.to_ical` writes them (one content line each,
+    folded), without building a component: a third of the time."""
+    lines = []
+    for attendee in attendees:
+        address = _attendee_address(attendee)
+        line = Contentline.from_parts("ATTENDEE", address.params, address, sorted=False)
+        lines.append(line.to_ical() + b"\r\n")
+    return b"".join(lines)
+
+
+def _event_bytes(entry: CalendarEntry, *, stamp: datetime, method: str | None) -> tuple[bytes, bool]:
+    """The serialised VEVENT of `entry` (as `_event` builds it) and whether it references
+    its zone's VTIMEZONE, from the lines shared by every recipient plus its own."""
+    shared = _shared_event(replace(entry, attendees=()), method)
+    return b"".join([shared.head, _stamp_line(stamp), shared.middle,
+                     _attendee_lines(entry.attendees), shared.tail]), shared.uses_zone
+
+
+@lru_cache(maxsize=64)
+def _calendar_head(
+    method: str | None, name: str | None, default_timezone: str | None,
+    refresh_interval: timedelta | None, prodid: str,
+) -> bytes:
+    """The VCALENDAR's own lines (without END:VCALENDAR): the same for every invite."""
+    cal = Calendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", prodid)
+    cal.add("calscale", "GREGORIAN")
+    if method is not None:
+        cal.add("method", method)
+    if name:
+        cal.add("name", name)
+        cal.add("x-wr-calname", name)
+    if default_timezone:
+        cal.add("x-wr-timezone", _zone(default_timezone).key)
+    if refresh_interval is not None:
+        cal.add("refresh-interval", vDuration(refresh_interval), parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", vDuration(refresh_interval))
+    head: bytes = cal.to_ical(sorted=False)
+    end = b"END:VCALENDAR\r\n"
+    assert head.endswith(end)
+    return head[: -len(end)]
 
 
 def build_calendar(
@@ -521,39 +643,23 @@ def build_calendar(
         raise ValueError(f"an iTIP {method} carries one event (one UID, RFC 5546), not "
                          f"{len(ordered)}: use build_invites for several")
 
-    cal = Calendar()
-    cal.add("version", "2.0")
-    cal.add("prodid", prodid)
-    cal.add("calscale", "GREGORIAN")
-    if method is not None:
-        cal.add("method", method)
-    if name:
-        cal.add("name", name)
-        cal.add("x-wr-calname", name)
-    if default_timezone:
-        cal.add("x-wr-timezone", _zone(default_timezone).key)
-    if refresh_interval is not None:
-        cal.add("refresh-interval", vDuration(refresh_interval), parameters={"VALUE": "DURATION"})
-        cal.add("x-published-ttl", vDuration(refresh_interval))
-
+    head = _calendar_head(method, name, default_timezone, refresh_interval, prodid)
     events: list[bytes] = []
     years: dict[str, tuple[int, int]] = {}
     for entry in ordered:
         zone = _zone(entry.timezone)
-        event, uses_zone = _event(entry, stamp=stamp, method=method, zone=zone)
-        events.append(event.to_ical(sorted=False))
+        event, uses_zone = _event_bytes(entry, stamp=stamp, method=method)
+        events.append(event)
         if uses_zone:
             low = entry.starts_at.astimezone(zone).year
             high = entry.ends_at.astimezone(zone).year
             known_low, known_high = years.get(zone.key, (low, high))
             years[zone.key] = (min(known_low, low), max(known_high, high))
     # The same bytes icalendar writes for the whole tree (each component's lines in turn),
-    # with the VTIMEZONEs serialised once per zone and years rather than once per calendar.
-    head: bytes = cal.to_ical(sorted=False)
-    end = b"END:VCALENDAR\r\n"
-    assert head.endswith(end)
+    # with the VTIMEZONEs serialised once per zone and years rather than once per calendar,
+    # and each event's shared lines once per entry (`_event_bytes`).
     zones = [_vtimezone_bytes(zone_name, *years[zone_name]) for zone_name in sorted(years)]
-    return b"".join([head[: -len(end)], *zones, *events, end])
+    return b"".join([head, *zones, *events, b"END:VCALENDAR\r\n"])
 
 
 def build_invites(

@@ -3,8 +3,9 @@
 Registering (the hot path) only records which email follows and what it must say
 (`welcome_email`); `compose_welcome_emails`, a scheduled job, composes it later: rendering
 and building invites would cost more than all the rest of a registration together. The job
-handles a batch in one transaction, so one row that cannot be composed is recorded as failed
-with its reason and the others go on: it must never hold back everyone after it.
+claims a batch in one short transaction, composes it with no transaction open and writes it
+back in another; one row that cannot be composed is recorded as failed with its reason and
+the others go on: it must never hold back everyone after it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.outbox import EmailToCompose, OutboxEntry, claim_emails_to_compose
+from notifications.outbox import (
+    EmailToCompose,
+    OutboxEntry,
+    claim_emails_to_compose,
+    write_composed_emails,
+)
 from service.db.models import (
     AccessPurpose,
     EnrolmentStatus,
@@ -121,8 +126,76 @@ async def _compose(db: AsyncSession, row: OutboxEmail, registration: Registratio
                                            settings=settings, into=row)
 
 
+@dataclass(frozen=True)
+class WelcomeBatch:
+    """Claimed rows and what composing them needs, all read in the claiming transaction."""
+
+    rows: list[OutboxEmail]  # detached: filled in memory, written by `record_welcome_emails`
+    registrations: dict[int, Registration]
+    tokens: dict[tuple[int, AccessPurpose], str]
+    worker_id: str
+
+
+# How long a claim holds: a batch takes well under a second; a worker that died mid-batch
+# leaves its rows to the others after this.
+COMPOSE_LEASE = timedelta(seconds=60)
+# Filling a row in (`into`) never touches the database: a use would fail loudly.
+_NO_DATABASE = cast(AsyncSession, None)
+
+
+async def claim_welcome_emails(
+    db: AsyncSession, *, now: datetime, settings: Settings, batch_size: int, worker_id: str,
+    lease: timedelta = COMPOSE_LEASE,
+) -> WelcomeBatch:
+    """Claim the oldest first emails to compose and read what they need (registrations,
+    private links): a short transaction, committed before anything is composed."""
+    rows = await claim_emails_to_compose(db, templates=tuple(WELCOME_TEMPLATES.values()),
+                                         batch_size=batch_size, now=now, worker_id=worker_id,
+                                         lease=lease)
+    if not rows:
+        return WelcomeBatch([], {}, {}, worker_id)
+    registrations = await _registrations_for(db, rows)
+    tokens = await access.registration_tokens(db, _PURPOSES, sorted(registrations),
+                                              secret_key=settings.secret_key, now=now)
+    return WelcomeBatch(rows, registrations, tokens, worker_id)
+
+
+async def compose_claimed(batch: WelcomeBatch, *, now: datetime, settings: Settings) -> None:
+    """Compose each claimed row in memory, with no transaction open (on SQLite the one
+    connection stays free for registrations meanwhile). A row that cannot be composed is
+    marked failed with its reason, one whose registration is gone withdrawn; the others go on.
+    """
+    for row in batch.rows:
+        registration = batch.registrations.get(row.registration_id or 0)
+        if registration is None or row.details is None:
+            row.status, row.last_error = OutboxStatus.WITHDRAWN, NOTE_NO_LONGER_HOLDS
+            continue
+        links = links_from_tokens(settings, batch.tokens[(registration.id, _PURPOSES[0])],
+                                  batch.tokens[(registration.id, _PURPOSES[1])])
+        try:
+            await _compose(_NO_DATABASE, row, registration, row.details, links, now=now,
+                           settings=settings)
+        except Exception as error:
+            # This row alone: left failed with its reason, it is not claimed again.
+            row.status = OutboxStatus.FAILED
+            row.last_error = f"could not compose: {type(error).__name__}: {error}"[:1000]
+            logger.warning("welcome email %s not composed: %s", row.id, row.last_error)
+
+
+async def record_welcome_emails(db: AsyncSession, batch: WelcomeBatch) -> ComposeReport:
+    """Write the composed rows back (a short transaction). A row withdrawn meanwhile stays
+    withdrawn and counts as such; so does one another worker took over."""
+    written = await write_composed_emails(db, batch.rows, worker_id=batch.worker_id)
+    statuses = [row.status for row in batch.rows if row.id in written]
+    composed = sum(1 for status in statuses if status == OutboxStatus.QUEUED)
+    failed = sum(1 for status in statuses if status == OutboxStatus.FAILED)
+    return ComposeReport(claimed=len(batch.rows), composed=composed, failed=failed,
+                         withdrawn=len(batch.rows) - composed - failed)
+
+
 async def compose_welcome_emails(
-    db: AsyncSession, *, now: datetime, settings: Settings, batch_size: int = 50
+    db: AsyncSession, *, now: datetime, settings: Settings, batch_size: int = 50,
+    worker_id: str = "composer",
 ) -> ComposeReport:
     """Compose the first emails that new registrations recorded: the confirmation with its
     invite, the waiting-list email with the position, or "application received".
@@ -133,37 +206,13 @@ async def compose_welcome_emails(
     outbox. Only an email whose registration is gone is withdrawn; one that cannot be
     composed (an address no mail server would take, details it cannot read) is marked
     failed with the reason, and the others go on.
+
+    Here the three steps share the caller's transaction; the scheduled job gives the claim
+    and the write transactions of their own and composes between them, with none open.
     """
-    rows = await claim_emails_to_compose(db, templates=tuple(WELCOME_TEMPLATES.values()),
-                                         batch_size=batch_size)
-    if not rows:
+    batch = await claim_welcome_emails(db, now=now, settings=settings, batch_size=batch_size,
+                                       worker_id=worker_id)
+    if not batch.rows:
         return ComposeReport()
-    registrations = await _registrations_for(db, rows)
-    tokens = await access.registration_tokens(db, _PURPOSES, sorted(registrations),
-                                              secret_key=settings.secret_key, now=now)
-    composed = failed = 0
-    for row in rows:
-        registration = registrations.get(row.registration_id or 0)
-        if registration is None or row.details is None:
-            row.status, row.last_error = OutboxStatus.WITHDRAWN, NOTE_NO_LONGER_HOLDS
-            continue
-        links = links_from_tokens(settings, tokens[(registration.id, _PURPOSES[0])],
-                                  tokens[(registration.id, _PURPOSES[1])])
-        try:
-            await _compose(db, row, registration, row.details, links, now=now,
-                           settings=settings)
-        except SQLAlchemyError:
-            raise  # the database, not this row: the whole batch is tried again
-        except Exception as error:
-            # This row alone: left failed with its reason, it is not claimed again.
-            row.status = OutboxStatus.FAILED
-            row.last_error = f"could not compose: {type(error).__name__}: {error}"[:1000]
-            logger.warning("welcome email %s not composed: %s", row.id, row.last_error)
-        # Failed here, or by the outbox itself (an address no mail server would take).
-        if row.status == OutboxStatus.FAILED:
-            failed += 1
-        else:
-            composed += 1
-    await db.flush()
-    return ComposeReport(claimed=len(rows), composed=composed, failed=failed,
-                         withdrawn=len(rows) - composed - failed)
+    await compose_claimed(batch, now=now, settings=settings)
+    return await record_welcome_emails(db, batch)
