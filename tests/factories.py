@@ -39,6 +39,10 @@ BRUSSELS = "Europe/Brussels"
 # Built long before the sessions; tests about time pass their own `now` on from here.
 BUILT_AT = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 JOIN_URL = "https://meet.example.org/procura-social-ict"
+# The demo programme as the page and HTTP tests see it: loaded on 1 October 2020 and read on
+# 20 October 2020, between announcing and holding the Make ICT Fair series.
+DEMO_LOADED_AT = datetime(2020, 10, 1, 8, tzinfo=UTC)
+DEMO_NOW = datetime(2020, 10, 20, 8, tzinfo=UTC)
 
 
 def free_port() -> int:

@@ -18,6 +18,21 @@ def has_control(text: str, allowed: str = "") -> bool:
     return any(unicodedata.category(ch) in _BREAKS and ch not in allowed for ch in text)
 
 
+def _checked(value: str | None, field: str, *, required: bool, max_length: int | None,
+             allowed: str, control: str) -> str:
+    """The stripped text ("" when empty and optional), or the first rule it breaks."""
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise InvalidInputError("Must not be empty.", field)
+        return ""
+    if has_control(text, allowed=allowed):
+        raise InvalidInputError(control, field)
+    if max_length is not None and len(text) > max_length:
+        raise InvalidInputError(f"At most {max_length} characters.", field)
+    return text
+
+
 @overload
 def clean_line(value: str | None, field: str, *, required: Literal[True],
                max_length: int | None = None) -> str: ...
@@ -27,16 +42,9 @@ def clean_line(value: str | None, field: str, *, required: bool = False,
 def clean_line(value: str | None, field: str, *, required: bool = False,
                max_length: int | None = None) -> str | None:
     """One line: stripped, inner runs of spaces folded, no control or break characters."""
-    text = (value or "").strip()
-    if not text:
-        if required:
-            raise InvalidInputError("Must not be empty.", field)
-        return None
-    if has_control(text):
-        raise InvalidInputError("Must be a single line without control characters.", field)
-    if max_length is not None and len(text) > max_length:
-        raise InvalidInputError(f"At most {max_length} characters.", field)
-    return " ".join(text.split())
+    text = _checked(value, field, required=required, max_length=max_length, allowed="",
+                    control="Must be a single line without control characters.")
+    return " ".join(text.split()) if text else None
 
 
 @overload
@@ -48,13 +56,6 @@ def clean_text(value: str | None, field: str, *, required: bool = False,
 def clean_text(value: str | None, field: str, *, required: bool = False,
                max_length: int | None = None) -> str | None:
     """Several lines: stripped, line breaks kept, no other control characters."""
-    text = (value or "").strip()
-    if not text:
-        if required:
-            raise InvalidInputError("Must not be empty.", field)
-        return None
-    if has_control(text, allowed="\n\t\r"):
-        raise InvalidInputError("Must not contain control characters.", field)
-    if max_length is not None and len(text) > max_length:
-        raise InvalidInputError(f"At most {max_length} characters.", field)
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _checked(value, field, required=required, max_length=max_length,
+                    allowed="\n\t\r", control="Must not contain control characters.")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if text else None

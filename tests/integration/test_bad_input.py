@@ -12,11 +12,9 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest
-import time_machine
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
@@ -24,27 +22,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import AgendaItem, Event, Registration, Session
-from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
-from service.settings import Settings
+from service.operations.demo import MAKE_ICT_FAIR_SLUG
+from tests.factories import DEMO_LOADED_AT, DEMO_NOW
 
 Client = AsyncTestClient[Litestar]
 
-LOADED_AT = datetime(2020, 10, 1, 8, tzinfo=UTC)
-NOW = datetime(2020, 10, 20, 8, tzinfo=UTC)
+LOADED_AT = DEMO_LOADED_AT
+NOW = DEMO_NOW
 REGISTER = f"/api/events/{MAKE_ICT_FAIR_SLUG}/registrations"
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def frozen_clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-async def demo(db: AsyncSession, settings: Settings) -> None:
-    await load_demo_programme(db, now=LOADED_AT, settings=settings)
-    await db.commit()
 
 
 @pytest.fixture

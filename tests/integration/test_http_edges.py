@@ -8,41 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import httpx
 import pytest
-import time_machine
 import uvicorn
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.cli import build_parser, server_config
-from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
-from service.settings import Settings
+from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.conftest import TEST_BASE_URL
+from tests.factories import DEMO_LOADED_AT, DEMO_NOW
 from tests.integration.test_address_confirmation import Sessionmaker, link_for
 
 Client = AsyncTestClient[Litestar]
 
-LOADED_AT = datetime(2020, 10, 1, 8, tzinfo=UTC)
-NOW = datetime(2020, 10, 20, 8, tzinfo=UTC)
+LOADED_AT = DEMO_LOADED_AT
+NOW = DEMO_NOW
 SERIES = MAKE_ICT_FAIR_SLUG
-
-
-@pytest.fixture
-def frozen_clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-async def demo(db: AsyncSession, settings: Settings) -> None:
-    await load_demo_programme(db, now=LOADED_AT, settings=settings)
-    await db.commit()
 
 
 pytestmark = pytest.mark.usefixtures("frozen_clock", "demo")

@@ -32,13 +32,14 @@ from service.db.models import (
     RegistrationStatus,
 )
 from service.domain import access, programme, registration
-from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
+from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from service.settings import Settings
+from tests.factories import DEMO_LOADED_AT, DEMO_NOW
 
 Client = AsyncTestClient[Litestar]
 
-LOADED_AT = datetime(2020, 10, 1, 8, tzinfo=UTC)
-NOW = datetime(2020, 10, 20, 8, tzinfo=UTC)
+LOADED_AT = DEMO_LOADED_AT
+NOW = DEMO_NOW
 SERIES = f"/events/{MAKE_ICT_FAIR_SLUG}"
 SERIES_TITLE = "Procura+ webinar series on socially responsible ICT procurement"
 SEMINAR = "/events/procura-plus-seminar-2027"
@@ -117,18 +118,6 @@ def parse(body: str) -> Element:
 
 
 # --- arranging ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def frozen_clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-async def demo(db: AsyncSession, settings: Settings) -> None:
-    await load_demo_programme(db, now=LOADED_AT, settings=settings)
-    await db.commit()
 
 
 async def event_id(db: AsyncSession, slug: str) -> int:

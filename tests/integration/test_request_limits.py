@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,29 +26,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.engine import create_engine, make_sessionmaker
 from service.db.models import Event, RateLimitCounter, Registration
-from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
+from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from service.settings import Settings
 from service.web.app import create_app
 from service.web.rate_limit import RateLimit, RateLimiter
 from tests.conftest import TEST_BASE_URL
+from tests.factories import DEMO_LOADED_AT, DEMO_NOW
 
 Client = AsyncTestClient[Litestar]
 
-LOADED_AT = datetime(2020, 10, 1, 8, tzinfo=UTC)
-NOW = datetime(2020, 10, 20, 8, tzinfo=UTC)
+LOADED_AT = DEMO_LOADED_AT
+NOW = DEMO_NOW
 REGISTER = f"/api/events/{MAKE_ICT_FAIR_SLUG}/registrations"
-
-
-@pytest.fixture
-def frozen_clock() -> Iterator[None]:
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-async def demo(db: AsyncSession, settings: Settings) -> None:
-    await load_demo_programme(db, now=LOADED_AT, settings=settings)
-    await db.commit()
 
 
 pytestmark = pytest.mark.usefixtures("frozen_clock", "demo")

@@ -17,7 +17,7 @@ from service.db.models import EventKind, SessionMode, SessionStatus
 from service.domain.calendars.ical import CalendarAttendee, CalendarEntry, session_uid, speaker_slot_uid
 from service.domain.times import in_zone
 from service.domain.urls import event_page_url
-from service.domain.wording import date_text, kind_label, place_text, venue_line
+from service.domain.wording import HasVenue, date_text, kind_label, place_text, venue_line
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class SessionView(Protocol):
     def agenda_items(self) -> Sequence[AgendaItemView]: ...
 
 
-class EventView(Protocol):
+class EventView(HasVenue, Protocol):
     @property
     def title(self) -> str: ...
     @property
@@ -110,14 +110,6 @@ class EventView(Protocol):
     def timezone(self) -> str: ...
     @property
     def contact_email(self) -> str | None: ...
-    @property
-    def venue_name(self) -> str | None: ...
-    @property
-    def venue_address(self) -> str | None: ...
-    @property
-    def venue_city(self) -> str | None: ...
-    @property
-    def venue_country(self) -> str | None: ...
 
 
 def _speaker_names(item: AgendaItemView) -> str:
