@@ -1,52 +1,14 @@
 """Delivering queued emails: claim due outbox rows, send them, record every outcome.
 
-A scheduled job calls `drain_due_emails` every second or so; it runs until nothing due is
-left (or the scheduler stops), as a pipeline of four parts:
-
-1. claims: up to `batch_size` due rows in one short transaction, committed before any of
-   them is sent: status `sending`, `claimed_by` this worker, `claimed_until` the end of a
-   short lease (`CLAIM_LEASE`), `attempts` + 1. Due means queued/retry with
-   `next_attempt_at <= now`, or `sending` with `claimed_until < now` (a worker that died
-   mid-send: that lost attempt is written to the attempt history as `abandoned`, with
-   `last_error`, and logged). On PostgreSQL the rows are picked with `FOR UPDATE SKIP
-   LOCKED`, so workers never claim the same row; on SQLite (one writer at a time) each
-   UPDATE repeats the "due" condition as its guard. A due row whose `expires_at` has passed
-   (a reminder whose session has started) is not claimed but withdrawn, with a note. The
-   next batch is claimed while the current one is still being sent (once fewer than half a
-   batch is left to start), so the connections never wait for the database between
-   batches;
-2. a heartbeat: every `HEARTBEAT_INTERVAL` seconds, one UPDATE extends the lease of every
-   claim this run still holds (claimed, not yet recorded). A live worker keeps its claims
-   however long a batch takes; a dead one stops renewing, so its emails are due again
-   within `CLAIM_LEASE`, not after a lease sized for the slowest batch. A claim the
-   heartbeat finds taken over is not started;
-3. sends on up to `settings.smtp.connections` connections at once;
-4. records the outcomes as they come in, in short transactions, each holding the outcomes
-   that arrived within `GROUP_COMMIT_DELAY` or while the previous one committed (group
-   commit), with an `EmailAttempt` row every time: sent; retry with exponential backoff
-   and jitter (failed after `MAX_ATTEMPTS`); failed at once on a permanent (5xx) refusal,
-   and on anything unexpected about one message (an exception that is not a delivery
-   error, a row with nothing to send), so one bad row never blocks the others. Every
-   failed attempt's cause is in its attempt row and in `last_error` (kept after a later
-   success, so a late email says why) and is logged. A group whose transaction fails is
-   recorded outcome by outcome, so one row the database refuses cannot strand the rest.
-   A row is only moved if this worker still holds the claim it made (same `claimed_by`
-   and `attempts`, in each UPDATE's WHERE): a worker that lost its claim cannot overwrite
-   what the new claimant recorded.
-
-`deliver_due_emails` is the same for a single batch at a given `now`.
-
-Nothing is lost, but one double send remains possible: a crash after the server's 250 and
-before the outcome commits leaves the row `sending`; once the lease ends another run sends
-it again, with the SAME Message-ID (stored with the row), which receiving systems use to
-drop duplicates. Group commit keeps that window short: an outcome waits at most
-`GROUP_COMMIT_DELAY` plus the transaction under way, never for the rest of the batch.
-Messages not yet started when their lease is about to run out unrenewed are handed back
-instead of sent. A message being sent is never withdrawn
-(`notifications.outbox.withdraw_emails` only takes back unclaimed rows).
-
-Timestamps come from the `now` (or the `clock`) passed in; this module never reads the
-clock itself.
+`drain_due_emails` (a scheduled job, every second or so) runs a pipeline until nothing is
+due: claim a batch in a short committed transaction (SKIP LOCKED on PostgreSQL; a short
+`CLAIM_LEASE` renewed by a heartbeat while this worker lives, so a dead worker's emails are
+due again within a minute); send on `settings.smtp.connections` connections; record each
+outcome with an `EmailAttempt` in group commits (retry with backoff, fail on 5xx or on
+anything unexpected about one message, so one bad row never blocks the others). A row is
+only moved while this worker still holds its claim. The one double send left (a crash
+between the server's 250 and the commit) re-sends the SAME Message-ID. The clock comes in
+as `now`/`clock`; this module never reads it.
 """
 
 from __future__ import annotations
