@@ -1,5 +1,8 @@
 """The `procura-events` command: serve, migrate, load the demo, manage organiser tokens, read
-the demo's mail."""
+the demo's mail.
+
+Each command imports what it needs when it runs (the top of the house, so no cycle is
+dodged), so a quick command such as `migrate` or `show-mail` does not load the web app."""
 
 from __future__ import annotations
 

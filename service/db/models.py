@@ -15,6 +15,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     JSON,
     Boolean,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -146,8 +147,6 @@ class AccessPurpose(enum.StrEnum):
 
 
 def _enum(kind: type[enum.Enum], length: int = 32) -> Any:
-    from sqlalchemy import Enum
-
     return Enum(
         kind,
         native_enum=False,

@@ -32,6 +32,7 @@ from service.web.page_render import static_url
 from service.web.rate_limit import RateLimiter
 from service.web.registration_desk import RegistrationDesk
 from service.web.routes import EXTRA_ROUTE_HANDLERS, LIFESPAN_HOOKS
+from service.web.schemas import Input
 
 logger = logging.getLogger("procura_events")
 
@@ -119,8 +120,6 @@ def _api_docs_renderer() -> SwaggerRenderPlugin:
 
 def _document_closed_inputs(app: Litestar) -> None:
     """Input shapes refuse unknown fields (msgspec's forbid_unknown_fields): say so in OpenAPI."""
-    from service.web.schemas import Input
-
     closed = {kind.__name__ for kind in _subclasses(Input)}
     components = app.openapi_schema.components
     for name, schema in (components.schemas or {}).items() if components else ():

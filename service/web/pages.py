@@ -27,6 +27,7 @@ from litestar.datastructures import Cookie, FormMultiDict
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.params import QueryParameter
 from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
     HTTP_403_FORBIDDEN,
@@ -835,8 +836,6 @@ class PublicPages(Controller):
 
 
 def static_files_router() -> Any:
-    from litestar.static_files import create_static_files_router
-
     return create_static_files_router(
         path=STATIC_PATH, directories=[STATIC_DIR], name="page_static",
         include_in_schema=False,
