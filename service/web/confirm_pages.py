@@ -124,7 +124,7 @@ async def _filed_page(db_session: DbSession, settings: Settings,
     """Confirmed now: the same answer the form gives where no confirmation is asked for."""
     reg = link.registration
     event = await programme.get_event(db_session, reg.event_id)
-    counts = await views.confirmed_enrolments(db_session, [s.id for s in event.sessions])
+    counts = await registration.count_confirmed_enrolments(db_session, [s.id for s in event.sessions])
     enrolments: list[views.EnrolmentView] = [
         e for e in views.enrolment_views(reg, reg.event, reg.enrolments, settings, counts,
                                          with_join_links=False)

@@ -10,13 +10,11 @@ is entitled to them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from service.db.models import (
     AgendaItem,
@@ -35,7 +33,11 @@ from service.db.models import (
 from service.domain import programme, urls
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import google_calendar_link, outlook_calendar_link
-from service.domain.registration import closed_reason
+from service.domain.registration import (
+    closed_reason,
+    count_confirmed_enrolments,
+    count_confirmed_registrations,
+)
 from service.domain.times import LocalTime, in_zone, iso_utc
 from service.domain.wording import (
     AGENDA_KIND_LABELS,
@@ -171,32 +173,6 @@ def _places_label(left: int | None) -> Availability:
     return Availability(left, f"{left} place{'s' if left != 1 else ''} left", "open")
 
 
-async def confirmed_registrations(db: AsyncSession, event_ids: Iterable[int]) -> dict[int, int]:
-    """Confirmed registrations per event: what holds a place."""
-    ids = list(event_ids)
-    if not ids:
-        return {}
-    rows = await db.execute(
-        select(Registration.event_id, func.count(Registration.id))
-        .where(Registration.event_id.in_(ids),
-               Registration.status == RegistrationStatus.CONFIRMED)
-        .group_by(Registration.event_id)
-    )
-    return {event_id: count for event_id, count in rows.all()}
-
-
-async def confirmed_enrolments(db: AsyncSession, session_ids: Iterable[int]) -> dict[int, int]:
-    ids = list(session_ids)
-    if not ids:
-        return {}
-    rows = await db.execute(
-        select(Enrolment.session_id, func.count(Enrolment.id))
-        .where(Enrolment.session_id.in_(ids), Enrolment.status == EnrolmentStatus.CONFIRMED)
-        .group_by(Enrolment.session_id)
-    )
-    return {session_id: count for session_id, count in rows.all()}
-
-
 def event_bounds(event: Event) -> tuple[datetime, datetime] | None:
     if not event.sessions:
         return None
@@ -301,8 +277,8 @@ def event_card(event: Event, now: datetime, registrations: int,
 
 
 async def event_cards(db: AsyncSession, events: Sequence[Event], now: datetime) -> list[EventCard]:
-    registrations = await confirmed_registrations(db, [e.id for e in events])
-    enrolments = await confirmed_enrolments(db, [s.id for e in events for s in e.sessions])
+    registrations = await count_confirmed_registrations(db, [e.id for e in events])
+    enrolments = await count_confirmed_enrolments(db, [s.id for e in events for s in e.sessions])
     return [event_card(e, now, registrations.get(e.id, 0), enrolments) for e in events]
 
 
@@ -395,8 +371,8 @@ def _speakers(event: Event) -> tuple[SpeakerView, ...]:
 
 async def event_view(db: AsyncSession, event: Event, settings: Settings,
                      now: datetime) -> EventView:
-    registrations = await confirmed_registrations(db, [event.id])
-    enrolments = await confirmed_enrolments(db, [s.id for s in event.sessions])
+    registrations = await count_confirmed_registrations(db, [event.id])
+    enrolments = await count_confirmed_enrolments(db, [s.id for s in event.sessions])
     card = event_card(event, now, registrations.get(event.id, 0), enrolments)
     modes = {s.mode for s in event.sessions}
     has_venue = any([event.venue_name, event.venue_address, event.venue_city])
@@ -478,14 +454,6 @@ def enrolment_views(
     return views
 
 
-async def registration_enrolments(db: AsyncSession, registration_id: int) -> list[Enrolment]:
-    return list(await db.scalars(
-        select(Enrolment).where(Enrolment.registration_id == registration_id)
-        .order_by(Enrolment.id)
-        .execution_options(populate_existing=True)
-    ))
-
-
 @dataclass(frozen=True)
 class SpeakerSlot:
     event_title: str
@@ -505,32 +473,9 @@ class SpeakerSlot:
 
 async def speaker_slots(db: AsyncSession, person_id: int) -> tuple[Person | None, list[SpeakerSlot]]:
     """A speaker's agenda items in published events, in time order, with their sessions."""
-    person = await db.scalar(
-        select(Person).where(Person.id == person_id).options(selectinload(Person.organisation))
-    )
+    person, items = await programme.find_speaker_items(db, person_id)
     if person is None:
         return None, []
-    items = await db.scalars(
-        select(AgendaItem)
-        .join(AgendaItemSpeaker, AgendaItemSpeaker.agenda_item_id == AgendaItem.id)
-        .join(Session, Session.id == AgendaItem.session_id)
-        .join(Event, Event.id == Session.event_id)
-        .where(AgendaItemSpeaker.person_id == person_id, Event.status != EventStatus.DRAFT)
-        .order_by(AgendaItem.starts_at, AgendaItem.id)
-        .options(
-            selectinload(AgendaItem.speakers).options(
-                selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
-                selectinload(AgendaItemSpeaker.organisation),
-            ),
-            selectinload(AgendaItem.session).options(
-                selectinload(Session.event).options(selectinload(Event.sessions)),
-                selectinload(Session.agenda_items).selectinload(AgendaItem.speakers).options(
-                    selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
-                    selectinload(AgendaItemSpeaker.organisation),
-                ),
-            ),
-        )
-    )
     slots = []
     for item in items:
         session = item.session

@@ -632,7 +632,7 @@ class PublicPages(Controller):
             state, enrolments = "already", []
         else:
             state = str(reg.status)
-            counts = await views.confirmed_enrolments(db_session, [s.id for s in event.sessions])
+            counts = await registration.count_confirmed_enrolments(db_session, [s.id for s in event.sessions])
             enrolments = [
                 e for e in views.enrolment_views(reg, event, reg.enrolments, settings, counts,
                                                  with_join_links=False)
@@ -661,7 +661,7 @@ class PublicPages(Controller):
     ) -> Response[str]:
         event = reg.event
         errors = errors or {}
-        counts = await views.confirmed_enrolments(db_session, [s.id for s in event.sessions])
+        counts = await registration.count_confirmed_enrolments(db_session, [s.id for s in event.sessions])
         enrolments = views.enrolment_views(reg, event, reg.enrolments, settings, counts)
         active = reg.status in registration.ACTIVE_STATUSES
         is_open = views.registration_state(event, now) is None

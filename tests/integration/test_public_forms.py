@@ -41,11 +41,9 @@ from tests.integration.test_pages import (
     Client,
     Element,
     count_registrations,
-    demo,  # noqa: F401  (a fixture)
     event_id,
     field_error,
     form,
-    frozen_clock,  # noqa: F401  (a fixture)
     h1,
     parse,
     post_registration,

@@ -31,6 +31,7 @@ from service.domain.programme.inputs import SessionUpdate as SessionUpdate
 from service.domain.programme.inputs import SpeakerRef as SpeakerRef
 from service.domain.programme.loading import EventFilter as EventFilter
 from service.domain.programme.loading import Page as Page
+from service.domain.programme.loading import find_speaker_items as find_speaker_items
 from service.domain.programme.loading import get_agenda_item as get_agenda_item
 from service.domain.programme.loading import get_event as get_event
 from service.domain.programme.loading import get_published_event as get_published_event

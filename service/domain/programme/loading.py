@@ -159,3 +159,33 @@ async def get_agenda_item(db: AsyncSession, agenda_item_id: int) -> AgendaItem:
     if item is None:
         raise NotFoundError(f"No agenda item with id {agenda_item_id}.", "agenda_item_id")
     return item
+
+
+async def find_speaker_items(db: AsyncSession, person_id: int
+                             ) -> tuple[Person | None, list[AgendaItem]]:
+    """A speaker and their agenda items in events that are not drafts, in time order, with
+    each item's session, event and agenda loaded (the speaker's page)."""
+    person = await db.scalar(
+        select(Person).where(Person.id == person_id).options(selectinload(Person.organisation))
+    )
+    if person is None:
+        return None, []
+    speakers = (selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
+                selectinload(AgendaItemSpeaker.organisation))
+    items = await db.scalars(
+        select(AgendaItem)
+        .join(AgendaItemSpeaker, AgendaItemSpeaker.agenda_item_id == AgendaItem.id)
+        .join(Session, Session.id == AgendaItem.session_id)
+        .join(Event, Event.id == Session.event_id)
+        .where(AgendaItemSpeaker.person_id == person_id, Event.status != EventStatus.DRAFT)
+        .order_by(AgendaItem.starts_at, AgendaItem.id)
+        .options(
+            selectinload(AgendaItem.speakers).options(*speakers),
+            selectinload(AgendaItem.session).options(
+                selectinload(Session.event).options(selectinload(Event.sessions)),
+                selectinload(Session.agenda_items).selectinload(AgendaItem.speakers)
+                .options(*speakers),
+            ),
+        )
+    )
+    return person, list(items)

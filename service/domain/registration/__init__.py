@@ -33,6 +33,9 @@ from .loading import find_registration_by_token, get_registration
 from .lost_link import send_registration_link
 from .places import promote_waiting
 from .queries import (
+    count_confirmed_enrolments,
+    count_confirmed_registrations,
+    list_enrolments,
     list_registration_emails,
     list_registrations,
     registrant_calendar,
@@ -61,12 +64,15 @@ __all__ = [
     "closed_reason",
     "compose_welcome_emails",
     "confirm_address",
+    "count_confirmed_enrolments",
+    "count_confirmed_registrations",
     "decline_registration",
     "enrol_in_new_session",
     "expire_unconfirmed_registrations",
     "find_registration_by_token",
     "form_problems",
     "get_registration",
+    "list_enrolments",
     "list_registration_emails",
     "list_registrations",
     "promote_waiting",

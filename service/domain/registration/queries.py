@@ -5,7 +5,7 @@ Queries only: nothing here changes a registration or queues an email.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -118,3 +118,41 @@ async def registrant_calendar(
     if not sessions:
         raise ConflictError("There is no confirmed session to put in a calendar yet.", "status")
     return emails.registrant_download(registration, event, sessions, now=now, settings=settings)
+
+
+async def count_confirmed_registrations(db: AsyncSession, event_ids: Iterable[int]
+                                        ) -> dict[int, int]:
+    """Confirmed registrations per event: what holds a place."""
+    ids = list(event_ids)
+    if not ids:
+        return {}
+    rows = await db.execute(
+        select(Registration.event_id, func.count(Registration.id))
+        .where(Registration.event_id.in_(ids),
+               Registration.status == RegistrationStatus.CONFIRMED)
+        .group_by(Registration.event_id)
+    )
+    return {event_id: count for event_id, count in rows.all()}
+
+
+async def count_confirmed_enrolments(db: AsyncSession, session_ids: Iterable[int]
+                                     ) -> dict[int, int]:
+    """Confirmed places per session."""
+    ids = list(session_ids)
+    if not ids:
+        return {}
+    rows = await db.execute(
+        select(Enrolment.session_id, func.count(Enrolment.id))
+        .where(Enrolment.session_id.in_(ids), Enrolment.status == EnrolmentStatus.CONFIRMED)
+        .group_by(Enrolment.session_id)
+    )
+    return {session_id: count for session_id, count in rows.all()}
+
+
+async def list_enrolments(db: AsyncSession, registration_id: int) -> list[Enrolment]:
+    """A registration's enrolments as they stand now (re-read, not from the identity map)."""
+    return list(await db.scalars(
+        select(Enrolment).where(Enrolment.registration_id == registration_id)
+        .order_by(Enrolment.id)
+        .execution_options(populate_existing=True)
+    ))
