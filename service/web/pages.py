@@ -133,6 +133,16 @@ def _csrf_ok(request: AnyRequest, form: FormMultiDict, settings: Settings) -> bo
     return hmac.compare_digest(sent, _csrf_token(settings, nonce))
 
 
+def _form_expired_page(request: AnyRequest, settings: Settings) -> Response[str]:
+    """A form whose CSRF token does not hold: nothing was done; a fresh cookie to retry with."""
+    return _error_page(
+        HTTP_403_FORBIDDEN, "Please send the form again",
+        "For your security, forms expire when your browser has not kept our cookie "
+        "(for example after a restart). Go back, reload the page and send it again.",
+        cookies=_csrf(request, settings)[1],
+    )
+
+
 # --- error pages -------------------------------------------------------------------------------
 
 
@@ -474,13 +484,7 @@ class PublicPages(Controller):
         now = utc_now()
         form = await request.form()
         if not _csrf_ok(request, form, settings):
-            _, cookies = _csrf(request, settings)
-            return _error_page(
-                HTTP_403_FORBIDDEN, "Please send the form again",
-                "For your security, forms expire when your browser has not kept our cookie "
-                "(for example after a restart). Go back, reload the page and send it again.",
-                cookies=cookies,
-            )
+            return _form_expired_page(request, settings)
         event = await programme.get_published_event(db_session, slug)
         if _text(form, HONEYPOT_FIELD):
             # Only bots fill the hidden field: answer as if all went well, store nothing.
@@ -592,9 +596,7 @@ class PublicPages(Controller):
         now = utc_now()
         form = await request.form()
         if not _csrf_ok(request, form, settings):
-            return _error_page(HTTP_403_FORBIDDEN, "Please send the form again",
-                               "Go back, reload the page and send it again.",
-                               cookies=_csrf(request, settings)[1])
+            return _form_expired_page(request, settings)
         email = _text(form, "email")
         errors: dict[str, str] = {}
         if not email:
@@ -719,9 +721,7 @@ class PublicPages(Controller):
         form = await request.form()
         reg = await registration.find_registration_by_token(db_session, token)
         if not _csrf_ok(request, form, settings):
-            return _error_page(HTTP_403_FORBIDDEN, "Please send the form again",
-                               "Go back, reload the page and send it again.",
-                               cookies=_csrf(request, settings)[1])
+            return _form_expired_page(request, settings)
         chosen = _session_ids(form)
         try:
             await registration.change_session_choices(db_session, reg.id, chosen, now=now,
@@ -747,9 +747,7 @@ class PublicPages(Controller):
         form = await request.form()
         reg = await registration.find_registration_by_token(db_session, token)
         if not _csrf_ok(request, form, settings):
-            return _error_page(HTTP_403_FORBIDDEN, "Please send the form again",
-                               "Go back, reload the page and send it again.",
-                               cookies=_csrf(request, settings)[1])
+            return _form_expired_page(request, settings)
         fields = _detail_fields(reg)
         values = {name: _text(form, name) for name in DETAIL_FIELDS}
         errors: dict[str, str] = {}
@@ -806,9 +804,7 @@ class PublicPages(Controller):
         form = await request.form()
         reg = await registration.find_registration_by_token(db_session, token)
         if not _csrf_ok(request, form, settings):
-            return _error_page(HTTP_403_FORBIDDEN, "Please send the form again",
-                               "Go back, reload the page and send it again.",
-                               cookies=_csrf(request, settings)[1])
+            return _form_expired_page(request, settings)
         await registration.cancel_registration(db_session, reg.id, now=utc_now(),
                                                settings=settings)
         return Redirect(f"/registrations/{token}?done=cancelled", status_code=HTTP_303_SEE_OTHER)
