@@ -257,6 +257,19 @@ def test_problems_name_their_lines() -> None:
     assert [i.title for i in parsed.items] == ["Welcome", "Talk one", "Talk two"]
 
 
+def test_a_date_at_the_start_of_a_line_is_not_a_time() -> None:
+    parsed = parse_agenda_text("09.11.2020 Agenda\n10/12/2020, online\n10:00 Welcome")
+
+    assert parsed == ParsedAgenda(
+        items=(ParsedItem(3, time(10, 0), None, "Welcome", AgendaItemKind.WELCOME),),
+        left_out=(
+            LineNote(1, "09.11.2020 Agenda", "Left out: before the first time.", is_problem=False),
+            LineNote(2, "10/12/2020, online", "Left out: before the first time.",
+                     is_problem=False),
+        ),
+    )
+
+
 def test_text_without_any_time() -> None:
     parsed = parse_agenda_text("Welcome and introduction\nQ&A")
 

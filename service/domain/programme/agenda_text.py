@@ -73,7 +73,7 @@ _CLOCK = r"(\d{1,2})\s*[:.h]\s*(\d{2})(?:\s*([ap])\.?\s*m\.?(?![a-z]))?"
 _RANGE_JOIN = r"\s*(?:-|–|—|to|until|till)\s*"
 _BULLET = r"^\s*(?:[-•*·▪]\s+)?"
 _TIMED_LINE = re.compile(
-    _BULLET + _CLOCK + rf"(?:{_RANGE_JOIN}{_CLOCK})?" + r"(?!\d)\s*(?:[|:–—-]\s*)?(.*)$",
+    _BULLET + _CLOCK + rf"(?:{_RANGE_JOIN}{_CLOCK})?" + r"(?!\d|[.:/]\d)\s*(?:[|:–—-]\s*)?(.*)$",
     re.IGNORECASE,
 )
 _END_WORDS = re.compile(
