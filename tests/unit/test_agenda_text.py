@@ -17,6 +17,7 @@ from service.domain.programme.agenda_text import (
     guess_kind,
     parse_agenda_text,
 )
+from service.operations.demo import MAKE_ICT_FAIR
 
 AGENDAS = Path(__file__).parent.parent / "data" / "agendas"
 ICLEI = "ICLEI Local Governments for Sustainability"
@@ -94,8 +95,6 @@ def test_make_ict_fair_session_2_as_written() -> None:
 
 def test_the_seed_agendas_match_the_demo_programme() -> None:
     """The demo holds the series as published; pasting its text gives the same agenda."""
-    from service.operations.demo import MAKE_ICT_FAIR
-
     for name, demo_session in zip(
         ("make_ict_fair_session_1.txt", "make_ict_fair_session_2.txt"),
         MAKE_ICT_FAIR.sessions, strict=True,
