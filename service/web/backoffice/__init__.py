@@ -1,15 +1,22 @@
 """The organisers' back office under /organiser: server-rendered pages, one module per area.
 
-Each module's Controller is listed here (one line each) and registered by the app.
+Each module's Controller is imported and listed here (one line each) and registered by the app.
 """
 
 from typing import Any
 
-from service.web.backoffice import accounts, audit_pages, auth_pages, dashboard, password_pages
+from service.web.backoffice.accounts import AccountsController
+from service.web.backoffice.agenda import AgendaController
+from service.web.backoffice.audit_pages import AuditPagesController
+from service.web.backoffice.auth_pages import AuthPagesController
+from service.web.backoffice.dashboard import DashboardController
+from service.web.backoffice.password_pages import PasswordPagesController
 
-BACKOFFICE_CONTROLLERS: list[Any] = []
-BACKOFFICE_CONTROLLERS.append(auth_pages.AuthPagesController)  # sign in, sign out
-BACKOFFICE_CONTROLLERS.append(dashboard.DashboardController)  # upcoming events
-BACKOFFICE_CONTROLLERS.append(audit_pages.AuditPagesController)  # audit log per event and account
-BACKOFFICE_CONTROLLERS.append(accounts.AccountsController)  # accounts and teams (admins)
-BACKOFFICE_CONTROLLERS.append(password_pages.PasswordPagesController)  # invitations, resets
+BACKOFFICE_CONTROLLERS: list[Any] = [
+    AuthPagesController,  # sign in, sign out
+    DashboardController,  # upcoming events
+    AuditPagesController,  # audit log per event and account
+    AccountsController,  # accounts and teams (admins)
+    PasswordPagesController,  # invitations, resets
+    AgendaController,  # a session's agenda, paste an agenda
+]
