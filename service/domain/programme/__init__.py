@@ -11,6 +11,7 @@ from service.domain.programme.agenda import agenda_day as agenda_day
 from service.domain.programme.agenda import delete_agenda_item as delete_agenda_item
 from service.domain.programme.agenda import update_agenda_item as update_agenda_item
 from service.domain.programme.events import SLUG_PATTERN as SLUG_PATTERN
+from service.domain.programme.events import assign_event_team as assign_event_team
 from service.domain.programme.events import cancel_event as cancel_event
 from service.domain.programme.events import create_event as create_event
 from service.domain.programme.events import delete_event as delete_event

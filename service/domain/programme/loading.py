@@ -7,7 +7,7 @@ command lives here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,6 +78,8 @@ class EventFilter:
     starts_until: datetime | None = None
     statuses: Sequence[EventStatus] = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
     search: str | None = None
+    # Only these events (an organiser's teams' events); None: every event.
+    event_ids: Collection[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ async def list_events(
         query = query.where(bounds.c.first_start < event_filter.starts_until)
     if event_filter.search:
         query = query.where(Event.title.ilike(f"%{event_filter.search}%"))
+    if event_filter.event_ids is not None:
+        query = query.where(Event.id.in_(list(event_filter.event_ids)))
     total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = await db.scalars(
         query.order_by(bounds.c.first_start.is_(None), bounds.c.first_start, Event.id)
