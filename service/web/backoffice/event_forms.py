@@ -26,7 +26,7 @@ from service.domain import programme
 from service.domain.errors import DomainError, FieldError
 from service.domain.reminders.policy import DAY_MINUTES, DEFAULT_OFFSETS_MINUTES
 from service.domain.times import parse_instant, zone_for
-from service.domain.wording import kind_label, mode_label
+from service.domain.wording import kind_label, mode_label, period_text
 from service.zones import DEFAULT_ZONE
 
 EVENT_FIELDS = (
@@ -334,6 +334,16 @@ def session_changes(form: ReadForm, session: Session, zone_name: str) -> program
     current = read_session_form(session_values(session, zone_name), zone_name).data
     changed = {k: v for k, v in form.data.items() if current.get(k) != v}
     return msgspec.convert(changed, programme.SessionUpdate)
+
+
+def move_line(form: ReadForm, session: Session, zone_name: str) -> str | None:
+    """"From ... to ..." in the event's zone, for a session whose time the form changes."""
+    starts_at = parse_instant(form.data["starts_at"], zone_name, "starts_at")
+    ends_at = parse_instant(form.data["ends_at"], zone_name, "ends_at")
+    if (starts_at, ends_at) == (session.starts_at, session.ends_at):
+        return None
+    return (f"From {period_text(session.starts_at, session.ends_at, zone_name)} "
+            f"to {period_text(starts_at, ends_at, zone_name)}.")
 
 
 def tells_people(changes: programme.SessionUpdate) -> bool:

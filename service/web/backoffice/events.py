@@ -356,6 +356,7 @@ class EventEditorController(Controller):
         self, request: AnyRequest, db: AsyncSession, event_id: int, told: Preview, *,
         heading: str, what: str, action_url: str, confirm_label: str, is_danger: bool,
         hidden: Sequence[tuple[str, str]] = (), back_url: str | None = None,
+        change_line: str | None = None,
     ) -> Response[Any]:
         event = await programme.get_event(db, event_id)  # as it is: the dry run is undone
         return organiser_page(request, "event_told.html", {
@@ -363,6 +364,7 @@ class EventEditorController(Controller):
             "notices": _told_view(told, event.timezone), "heading": heading, "what": what,
             "action_url": action_url, "confirm_label": confirm_label, "is_danger": is_danger,
             "hidden": hidden, "back_url": back_url or f"/organiser/events/{event_id}",
+            "change_line": change_line,
         })
 
     async def _refused_page(self, request: AnyRequest, db: AsyncSession, event_id: int,
@@ -509,7 +511,9 @@ class EventEditorController(Controller):
         changes = None
         if not form.errors:
             changes = forms.session_changes(form, session, event.timezone)
-            title, event_id = session.title, event.id  # a preview's rollback expires both
+            # Read before a preview, whose rollback expires the loaded objects.
+            title, event_id = session.title, event.id
+            change_line = forms.move_line(form, session, event.timezone)
             now = utc_now()
             try:
                 if forms.tells_people(changes) and raw.get("confirmed") != "yes":
@@ -523,7 +527,7 @@ class EventEditorController(Controller):
                         action_url=f"/organiser/sessions/{session_id}",
                         confirm_label="Confirm the change", is_danger=False,
                         hidden=[(name, form.values[name]) for name in forms.SESSION_FIELDS],
-                        back_url=f"/organiser/sessions/{session_id}")
+                        back_url=f"/organiser/sessions/{session_id}", change_line=change_line)
                 await programme.update_session(db_session, session_id, changes, now=now,
                                                settings=settings)
             except (InvalidInputError, ConflictError) as error:
