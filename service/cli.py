@@ -68,7 +68,12 @@ def cmd_create_token(settings: Settings, args: argparse.Namespace) -> int:
     from service.domain.auth import create_api_token
 
     async def work(db: AsyncSession) -> str:
-        issued = await create_api_token(db, name=args.name, role=args.role, now=utc_now())
+        from service.domain.accounts import find_or_create_team
+
+        now = utc_now()
+        team_id = (await find_or_create_team(db, args.team, now=now)).id if args.team else None
+        issued = await create_api_token(db, name=args.name, role=args.role, now=now,
+                                        team_id=team_id)
         return f"{issued.api_token.id}\t{issued.secret}"
 
     token_id, secret = _in_transaction(settings, work).split("\t")
@@ -230,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     create = commands.add_parser("create-token", help="create an organiser API token")
     create.add_argument("--name", required=True, help="who or what uses it")
     create.add_argument("--role", choices=("admin", "organiser", "viewer"), default="organiser")
+    create.add_argument("--team", default=None,
+                        help="only this team's events (default: every team's)")
     create.set_defaults(handler=cmd_create_token)
 
     organiser = commands.add_parser(

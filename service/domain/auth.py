@@ -28,11 +28,14 @@ class IssuedToken:
     secret: str  # shown once to whoever created it, never stored
 
 
-async def create_api_token(db: AsyncSession, *, name: str, role: str, now: datetime) -> IssuedToken:
+async def create_api_token(db: AsyncSession, *, name: str, role: str, now: datetime,
+                           team_id: int | None = None) -> IssuedToken:
+    """A new token; with `team_id` it reaches only that team's events (None: every team's)."""
     if role not in ROLES:
         raise InvalidInputError(f"Role must be one of {', '.join(ROLES)}.", "role")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    api_token = ApiToken(name=name, role=role, token_hash=hash_token(secret), created_at=now)
+    api_token = ApiToken(name=name, role=role, token_hash=hash_token(secret), created_at=now,
+                         team_id=team_id)
     db.add(api_token)
     await db.flush()
     return IssuedToken(api_token=api_token, secret=secret)

@@ -6,14 +6,14 @@ transaction is committed by the plugin when the response is 2xx and rolled back 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from service.clock import utc_now
 from service.db.models import EventKind, EventStatus
-from service.domain import programme
+from service.domain import accounts, programme
 from service.web import presenters, schemas
 from service.web.auth import BEARER_SCHEME, require_organiser
 from service.web.params import DbSession, IdParam, SettingsDep
@@ -95,7 +95,7 @@ class OrganiserController(Controller):
 
     @get("/events")
     async def list_events(
-        self, db_session: DbSession, settings: SettingsDep,
+        self, request: Request[Any, Any, Any], db_session: DbSession, settings: SettingsDep,
         kind: Annotated[list[EventKind] | None, QueryParameter(name="kind")] = None,
         status: Annotated[list[EventStatus] | None, QueryParameter(name="status")] = None,
         page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
@@ -103,16 +103,21 @@ class OrganiserController(Controller):
     ) -> list[schemas.OrganiserEventOut]:
         result = await programme.list_events(
             db_session,
-            programme.EventFilter(kinds=kind or (), statuses=status or tuple(EventStatus)),
+            programme.EventFilter(
+                kinds=kind or (), statuses=status or tuple(EventStatus),
+                only=await accounts.token_events_filter(db_session,
+                                                        request.state.api_token_team_id)),
             page=page, page_size=page_size,
         )
         return [presenters.organiser_event_out(e, settings) for e in result.events]
 
     @post("/events")
     async def create_event(
-        self, db_session: DbSession, settings: SettingsDep, data: JSONBody[schemas.EventCreate]
+        self, request: Request[Any, Any, Any], db_session: DbSession, settings: SettingsDep,
+        data: JSONBody[schemas.EventCreate],
     ) -> schemas.OrganiserEventOut:
         event = await programme.create_event(db_session, data, now=utc_now())
+        await accounts.place_event_in_team(db_session, event, request.state.api_token_team_id)
         return presenters.organiser_event_out(event, settings)
 
     @get("/events/{event_id:int}")

@@ -1,81 +1,48 @@
 """Organiser accounts: teams, sign-in (passwords, throttling, sessions), what each account
 may see and change, invitations, password resets and the audit log. Knows no HTTP."""
 
-from service.domain.accounts.actors import Actor, actor_of, set_actor
-from service.domain.accounts.authentication import SignInOutcome, authenticate
-from service.domain.accounts.directory import (
-    DEFAULT_TEAM_NAME,
-    SignedInAccount,
-    account_team_ids,
-    create_account,
-    default_team_id,
-    find_account_by_email,
-    find_or_create_team,
-    get_account,
-    list_accounts,
-    list_teams,
-    normalise_email,
-    set_account_teams,
-    signed_in_account,
-)
-from service.domain.accounts.passwords import (
-    MIN_LENGTH,
-    check_new_password,
-    hash_password,
-    password_problems,
-    verify_password,
-)
-from service.domain.accounts.scope import (
-    can_edit_event,
-    can_see_event,
-    list_visible_events,
-    visible_event_ids,
-    visible_events_filter,
-)
-from service.domain.accounts.sessions import (
-    SessionTimeouts,
-    StartedSession,
-    end_account_sessions,
-    end_session,
-    find_session,
-    session_id_for,
-    start_session,
-)
-
-__all__ = [
-    "DEFAULT_TEAM_NAME",
-    "MIN_LENGTH",
-    "Actor",
-    "SessionTimeouts",
-    "SignInOutcome",
-    "SignedInAccount",
-    "StartedSession",
-    "account_team_ids",
-    "actor_of",
-    "authenticate",
-    "can_edit_event",
-    "can_see_event",
-    "check_new_password",
-    "create_account",
-    "default_team_id",
-    "end_account_sessions",
-    "end_session",
-    "find_account_by_email",
-    "find_or_create_team",
-    "find_session",
-    "get_account",
-    "hash_password",
-    "list_accounts",
-    "list_teams",
-    "list_visible_events",
-    "normalise_email",
-    "password_problems",
-    "session_id_for",
-    "set_account_teams",
-    "set_actor",
-    "signed_in_account",
-    "start_session",
-    "verify_password",
-    "visible_event_ids",
-    "visible_events_filter",
-]
+from service.domain.accounts.audit import Actor as Actor
+from service.domain.accounts.audit import AuditPage as AuditPage
+from service.domain.accounts.audit import actor_of as actor_of
+from service.domain.accounts.audit import list_audit_entries as list_audit_entries
+from service.domain.accounts.audit import register_audit_log as register_audit_log
+from service.domain.accounts.audit import set_actor as set_actor
+from service.domain.accounts.authentication import SignInOutcome as SignInOutcome
+from service.domain.accounts.authentication import authenticate as authenticate
+from service.domain.accounts.directory import DEFAULT_TEAM_NAME as DEFAULT_TEAM_NAME
+from service.domain.accounts.directory import SignedInAccount as SignedInAccount
+from service.domain.accounts.directory import account_team_ids as account_team_ids
+from service.domain.accounts.directory import create_account as create_account
+from service.domain.accounts.directory import default_team_id as default_team_id
+from service.domain.accounts.directory import find_account_by_email as find_account_by_email
+from service.domain.accounts.directory import find_or_create_team as find_or_create_team
+from service.domain.accounts.directory import get_account as get_account
+from service.domain.accounts.directory import list_accounts as list_accounts
+from service.domain.accounts.directory import list_teams as list_teams
+from service.domain.accounts.directory import normalise_email as normalise_email
+from service.domain.accounts.directory import set_account_teams as set_account_teams
+from service.domain.accounts.directory import signed_in_account as signed_in_account
+from service.domain.accounts.passwords import MIN_LENGTH as MIN_LENGTH
+from service.domain.accounts.passwords import check_new_password as check_new_password
+from service.domain.accounts.passwords import hash_password as hash_password
+from service.domain.accounts.passwords import password_problems as password_problems
+from service.domain.accounts.passwords import verify_password as verify_password
+from service.domain.accounts.scope import EVENT_OWNED_PARAMS as EVENT_OWNED_PARAMS
+from service.domain.accounts.scope import Owner as Owner
+from service.domain.accounts.scope import can_edit_event as can_edit_event
+from service.domain.accounts.scope import can_see_event as can_see_event
+from service.domain.accounts.scope import list_visible_events as list_visible_events
+from service.domain.accounts.scope import may_reach as may_reach
+from service.domain.accounts.scope import owner_of as owner_of
+from service.domain.accounts.scope import place_event_in_team as place_event_in_team
+from service.domain.accounts.scope import team_events_filter as team_events_filter
+from service.domain.accounts.scope import token_events_filter as token_events_filter
+from service.domain.accounts.scope import visible_event_ids as visible_event_ids
+from service.domain.accounts.scope import visible_events_filter as visible_events_filter
+from service.domain.accounts.sessions import SessionTimeouts as SessionTimeouts
+from service.domain.accounts.sessions import StartedSession as StartedSession
+from service.domain.accounts.sessions import end_account_sessions as end_account_sessions
+from service.domain.accounts.sessions import end_session as end_session
+from service.domain.accounts.sessions import find_session as find_session
+from service.domain.accounts.sessions import session_id_for as session_id_for
+from service.domain.accounts.sessions import start_session as start_session

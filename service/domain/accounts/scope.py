@@ -4,14 +4,17 @@ those of their teams (viewers only read). An event naming no team is the default
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from service.db.models import Event, Session
-from service.domain.accounts.directory import SignedInAccount
+from service.db.models import AgendaItem, Event, OutboxEmail, Registration, Session
+from service.domain.accounts.directory import SignedInAccount, default_team_id
 
 
 def event_team_id(account: SignedInAccount, event: Event) -> int | None:
@@ -57,3 +60,77 @@ async def list_visible_events(
     if upcoming:
         query = query.where(or_(last_end.is_(None), last_end >= now))
     return list(await db.scalars(query.order_by(first_start.is_(None), first_start, Event.id)))
+
+
+def team_events_filter(team_ids: Iterable[int], default_team_id: int | None) -> ColumnElement[bool]:
+    """A WHERE clause on Event for the events of these teams (no team: the default's)."""
+    wanted = sorted(set(team_ids))
+    if not wanted:
+        return false()
+    clauses: list[ColumnElement[bool]] = [Event.team_id.in_(wanted)]
+    if default_team_id in wanted:
+        clauses.append(Event.team_id.is_(None))
+    return or_(*clauses)
+
+
+async def token_events_filter(db: AsyncSession, token_team_id: int | None) -> ColumnElement[bool]:
+    """The events an API token may see: its team's, or every event for a token of no team."""
+    if token_team_id is None:
+        return true()
+    return team_events_filter([token_team_id], await default_team_id(db))
+
+
+# Path parameters that name something belonging to one event, and how to find that event.
+_EVENT_OF: dict[str, Callable[[int], Select[Any]]] = {
+    "event_id": lambda i: select(Event.id).where(Event.id == i),
+    "session_id": lambda i: select(Session.event_id).where(Session.id == i),
+    "agenda_item_id": lambda i: select(Session.event_id)
+    .join(AgendaItem, AgendaItem.session_id == Session.id).where(AgendaItem.id == i),
+    "registration_id": lambda i: select(Registration.event_id).where(Registration.id == i),
+    "email_id": lambda i: select(OutboxEmail.event_id).where(OutboxEmail.id == i),
+}
+EVENT_OWNED_PARAMS = frozenset(_EVENT_OF)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The event (and its team) that a path parameter's object belongs to."""
+
+    exists: bool
+    event_id: int | None  # None: it exists but belongs to no event (an account's email)
+    team_id: int | None  # the event's team, the default team standing in for none
+
+
+async def owner_of(db: AsyncSession, param: str, value: int) -> Owner:
+    """Which event, and team, owns the object a path parameter names."""
+    row = (await db.execute(_EVENT_OF[param](value))).first()
+    if row is None:
+        return Owner(exists=False, event_id=None, team_id=None)
+    event_id: int | None = row[0]
+    if event_id is None:
+        return Owner(exists=True, event_id=None, team_id=None)
+    team_id = await db.scalar(select(Event.team_id).where(Event.id == event_id))
+    return Owner(exists=True, event_id=event_id,
+                 team_id=team_id if team_id is not None else await default_team_id(db))
+
+
+async def may_reach(db: AsyncSession, path_params: Mapping[str, Any], *,
+                    team_ids: frozenset[int] | None) -> bool:
+    """Whether every event-owned object a route's path names belongs to one of `team_ids`
+    (None: every team, as for admins). Unknown ids pass: the handler answers 404."""
+    if team_ids is None:
+        return True
+    for name, value in path_params.items():
+        if name not in _EVENT_OF or not isinstance(value, int):
+            continue
+        owner = await owner_of(db, name, value)
+        if owner.exists and owner.team_id not in team_ids:
+            return False
+    return True
+
+
+async def place_event_in_team(db: AsyncSession, event: Event, team_id: int | None) -> None:
+    """An event made by a team's API token (or account) belongs to that team."""
+    if team_id is not None and event.team_id != team_id:
+        event.team_id = team_id
+        await db.flush()

@@ -52,6 +52,7 @@ from service.db.models import (
     SessionStatus,
 )
 from service.domain import access
+from service.domain.accounts import token_events_filter
 from service.domain.calendars.entries import session_entry, speaker_slot_entry
 from service.domain.calendars.ical import CalendarEntry, build_calendar
 from service.domain.errors import NotFoundError
@@ -394,13 +395,16 @@ async def organiser_feed(
     found = await access.find_access(db, AccessPurpose.ORGANISER_FEED, token)
     if found is None or found.api_token_id is None:
         raise _no_feed()
-    api_token_live = await db.scalar(
-        select(ApiToken.id).where(ApiToken.id == found.api_token_id, ApiToken.revoked_at.is_(None))
-    )
+    api_token_live = (await db.execute(
+        select(ApiToken.id, ApiToken.team_id)
+        .where(ApiToken.id == found.api_token_id, ApiToken.revoked_at.is_(None))
+    )).first()
     if api_token_live is None:
         raise _no_feed()
+    team_id = api_token_live[1]  # a team's token: that team's events only
     fingerprint = _Fingerprint("organiser", settings)
-    session_filter = (_listed(now),)
+    fingerprint.add("team", team_id)
+    session_filter = (_listed(now), await token_events_filter(db, team_id))
     ids = await _fingerprint_sessions(db, fingerprint, session_filter)
     return FeedPlan(
         scope="organiser", name=f"{settings.organiser_name} events (organisers)",

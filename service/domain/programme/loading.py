@@ -7,12 +7,12 @@ command lives here.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -78,8 +78,8 @@ class EventFilter:
     starts_until: datetime | None = None
     statuses: Sequence[EventStatus] = (EventStatus.PUBLISHED, EventStatus.CANCELLED)
     search: str | None = None
-    # Only these events (an organiser's teams' events); None: every event.
-    event_ids: Collection[int] | None = None
+    # A further condition on Event: the caller's team scope (service.domain.accounts).
+    only: ColumnElement[bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,8 @@ async def list_events(
         query = query.where(bounds.c.first_start < event_filter.starts_until)
     if event_filter.search:
         query = query.where(Event.title.ilike(f"%{event_filter.search}%"))
-    if event_filter.event_ids is not None:
-        query = query.where(Event.id.in_(list(event_filter.event_ids)))
+    if event_filter.only is not None:
+        query = query.where(event_filter.only)
     total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = await db.scalars(
         query.order_by(bounds.c.first_start.is_(None), bounds.c.first_start, Event.id)

@@ -32,7 +32,7 @@ from service.domain.accounts import (
     SignedInAccount,
     can_edit_event,
     can_see_event,
-    visible_event_ids,
+    visible_events_filter,
 )
 from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from service.domain.notices import previews
@@ -262,9 +262,9 @@ class EventEditorController(Controller):
     @get("/events")
     async def list_events(self, request: AnyRequest, db_session: DbSession,
                           account: CurrentAccount) -> Response[Any]:
-        visible = None if account.is_admin else await visible_event_ids(db_session, account)
         page = await programme.list_events(
-            db_session, programme.EventFilter(statuses=tuple(EventStatus), event_ids=visible),
+            db_session, programme.EventFilter(statuses=tuple(EventStatus),
+                                              only=visible_events_filter(account)),
             page=1, page_size=500)
         taken = await count_confirmed_registrations(db_session, [e.id for e in page.events])
         rows = [

@@ -27,7 +27,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
@@ -36,7 +35,6 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.status_codes import HTTP_403_FORBIDDEN
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
 from service.domain.accounts import (
@@ -44,11 +42,13 @@ from service.domain.accounts import (
     SessionTimeouts,
     SignedInAccount,
     find_session,
+    may_reach,
     set_actor,
     signed_in_account,
 )
 from service.settings import Settings
 from service.web.page_render import CSRF_FIELD_NAME
+from service.web.request_db import request_db
 
 BACKOFFICE_PATH = "/organiser"
 SESSION_COOKIE = "procura_organiser_session"
@@ -94,12 +94,6 @@ def _csrf_token_for_form(settings: Settings, nonce: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
-def request_db(connection: ASGIConnection[Any, Any, Any, Any]) -> AsyncSession:
-    """The request's own database session (the one handlers get and the plugin commits)."""
-    config: SQLAlchemyAsyncConfig = connection.app.state.db_config
-    return config.provide_session(connection.app.state, connection.scope)
-
-
 def session_cookie(settings: Settings, secret: str) -> Cookie:
     return Cookie(key=SESSION_COOKIE, value=secret, path=BACKOFFICE_PATH, httponly=True,
                   samesite="lax", secure=settings.is_https,
@@ -142,6 +136,9 @@ async def guard_backoffice(
             state.account = await signed_in_account(db, account)
             state.account_session_id = session.id
             set_actor(db, Actor(label=f"{account.name} <{account.email}>", account_id=account.id))
+            if not state.account.is_admin and not await may_reach(
+                    db, connection.path_params, team_ids=state.account.team_ids):
+                raise BackofficeForbidden("This belongs to an event of another team.")
     if state.account_session_id is not None:
         expected = csrf_token_for_session(settings, state.account_session_id)
     else:
