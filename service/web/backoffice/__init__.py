@@ -10,12 +10,14 @@ from service.web.backoffice.agenda import AgendaController
 from service.web.backoffice.audit_pages import AuditPagesController
 from service.web.backoffice.auth_pages import AuthPagesController
 from service.web.backoffice.dashboard import DashboardController
+from service.web.backoffice.events import EventEditorController
 from service.web.backoffice.password_pages import PasswordPagesController
 
 BACKOFFICE_CONTROLLERS: list[Any] = [
     AuthPagesController,  # sign in, sign out
     DashboardController,  # upcoming events
     AuditPagesController,  # audit log per event and account
+    EventEditorController,  # events and their sessions
     AccountsController,  # accounts and teams (admins)
     PasswordPagesController,  # invitations, resets
     AgendaController,  # a session's agenda, paste an agenda
