@@ -10,6 +10,8 @@ from service.domain.programme.agenda import add_agenda_item as add_agenda_item
 from service.domain.programme.agenda import agenda_day as agenda_day
 from service.domain.programme.agenda import delete_agenda_item as delete_agenda_item
 from service.domain.programme.agenda import update_agenda_item as update_agenda_item
+from service.domain.programme.directory import search_organisations as search_organisations
+from service.domain.programme.directory import search_persons as search_persons
 from service.domain.programme.events import SLUG_PATTERN as SLUG_PATTERN
 from service.domain.programme.events import cancel_event as cancel_event
 from service.domain.programme.events import create_event as create_event
@@ -37,6 +39,10 @@ from service.domain.programme.loading import get_event as get_event
 from service.domain.programme.loading import get_published_event as get_published_event
 from service.domain.programme.loading import get_session as get_session
 from service.domain.programme.loading import list_events as list_events
+from service.domain.programme.merging import merge_organisations as merge_organisations
+from service.domain.programme.merging import merge_persons as merge_persons
+from service.domain.programme.merging import plan_organisation_merge as plan_organisation_merge
+from service.domain.programme.merging import plan_person_merge as plan_person_merge
 from service.domain.programme.people import create_organisation as create_organisation
 from service.domain.programme.people import create_person as create_person
 from service.domain.programme.people import delete_organisation as delete_organisation
