@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, event, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, event, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, aliased
 from sqlalchemy.orm import Session as OrmSession
@@ -50,6 +50,7 @@ from service.db.models import (
     Session,
     SessionMode,
     SessionStatus,
+    Team,
 )
 from service.domain import access
 from service.domain.calendars.entries import session_entry, speaker_slot_entry
@@ -394,13 +395,24 @@ async def organiser_feed(
     found = await access.find_access(db, AccessPurpose.ORGANISER_FEED, token)
     if found is None or found.api_token_id is None:
         raise _no_feed()
-    api_token_live = await db.scalar(
-        select(ApiToken.id).where(ApiToken.id == found.api_token_id, ApiToken.revoked_at.is_(None))
-    )
+    api_token_live = (await db.execute(
+        select(ApiToken.id, ApiToken.team_id)
+        .where(ApiToken.id == found.api_token_id, ApiToken.revoked_at.is_(None))
+    )).first()
     if api_token_live is None:
         raise _no_feed()
     fingerprint = _Fingerprint("organiser", settings)
-    session_filter = (_listed(now),)
+    session_filter: tuple[ColumnElement[bool], ...] = (_listed(now),)
+    team_id = api_token_live[1]
+    if team_id is not None:
+        # A team's token shows that team's events (and, for the default team, those
+        # naming no team).
+        fingerprint.add("team", team_id)
+        owns_unassigned = bool(await db.scalar(select(Team.is_default)
+                                               .where(Team.id == team_id)))
+        session_filter = (*session_filter,
+                          or_(Event.team_id == team_id,
+                              Event.team_id.is_(None) if owns_unassigned else false()))
     ids = await _fingerprint_sessions(db, fingerprint, session_filter)
     return FeedPlan(
         scope="organiser", name=f"{settings.organiser_name} events (organisers)",

@@ -5,8 +5,11 @@ Each module's Controller is listed here (one line each) and registered by the ap
 
 from typing import Any
 
-from service.web.backoffice import auth_pages, dashboard
+from service.web.backoffice import auth_pages, calendars, dashboard, people, speakers
 
 BACKOFFICE_CONTROLLERS: list[Any] = []
 BACKOFFICE_CONTROLLERS.append(auth_pages.AuthPagesController)  # sign in, sign out
 BACKOFFICE_CONTROLLERS.append(dashboard.DashboardController)  # upcoming events
+BACKOFFICE_CONTROLLERS.append(people.PeopleController)  # people and organisations
+BACKOFFICE_CONTROLLERS.append(speakers.SpeakersController)  # an event's speakers and links
+BACKOFFICE_CONTROLLERS.append(calendars.CalendarsController)  # feed links to copy
