@@ -9,13 +9,19 @@ from service.web.backoffice.accounts import AccountsController
 from service.web.backoffice.agenda import AgendaController
 from service.web.backoffice.audit_pages import AuditPagesController
 from service.web.backoffice.auth_pages import AuthPagesController
+from service.web.backoffice.calendars import CalendarsController
 from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.events import EventEditorController
 from service.web.backoffice.password_pages import PasswordPagesController
+from service.web.backoffice.people import PeopleController
+from service.web.backoffice.speakers import SpeakersController
 
 BACKOFFICE_CONTROLLERS: list[Any] = [
     AuthPagesController,  # sign in, sign out
     DashboardController,  # upcoming events
+    PeopleController,  # people and organisations
+    SpeakersController,  # an event's speakers and links
+    CalendarsController,  # feed links to copy
     AuditPagesController,  # audit log per event and account
     EventEditorController,  # events and their sessions
     AccountsController,  # accounts and teams (admins)
