@@ -31,6 +31,8 @@ from .lifecycle import (
 from .links import registrant_links
 from .loading import find_registration_by_token, get_registration
 from .lost_link import send_registration_link
+from .organiser_messages import MessageDraft as MessageDraft
+from .organiser_messages import send_organiser_message as send_organiser_message
 from .places import promote_waiting
 from .queries import (
     count_confirmed_enrolments,

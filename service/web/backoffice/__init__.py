@@ -19,12 +19,12 @@ from service.web.backoffice.speakers import SpeakersController
 BACKOFFICE_CONTROLLERS: list[Any] = [
     AuthPagesController,  # sign in, sign out
     DashboardController,  # upcoming events
+    AuditPagesController,  # audit log per event and account
+    AccountsController,  # accounts and teams (admins)
+    PasswordPagesController,  # invitations, resets
     PeopleController,  # people and organisations
     SpeakersController,  # an event's speakers and links
     CalendarsController,  # feed links to copy
-    AuditPagesController,  # audit log per event and account
     EventEditorController,  # events and their sessions
-    AccountsController,  # accounts and teams (admins)
-    PasswordPagesController,  # invitations, resets
     AgendaController,  # a session's agenda, paste an agenda
 ]
