@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -206,17 +207,28 @@ async def _check_session(db: AsyncSession, query: RegistrationQuery) -> None:
 
 async def list_registration_page(
     db: AsyncSession, query: RegistrationQuery, *, page: int = 1,
-    page_size: int = DEFAULT_PAGE_SIZE,
+    page_size: int = DEFAULT_PAGE_SIZE, counts: Mapping[RegistrationStatus, int] | None = None,
+    check_session: bool = True,
 ) -> RegistrationPage:
-    """One page of the event's registrations (a page past the last gives the last one)."""
+    """One page of the event's registrations (a page past the last gives the last one).
+
+    `counts`, the event's (or session's) `count_registrations_by_status` read in the same
+    transaction, saves counting again when there is no search. `check_session=False` when
+    the caller has checked the session belongs to the event already."""
     if page < 1:
         raise InvalidInputError("Must be 1 or more.", "page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidInputError(f"Must be between 1 and {MAX_PAGE_SIZE}.", "page_size")
-    await _check_session(db, query)
+    if check_session:
+        await _check_session(db, query)
     conditions = await _conditions(db, query)
-    total = await db.scalar(
-        _from(select(func.count(Registration.id)), query).where(*conditions)) or 0
+    if counts is not None and not query.search:
+        chosen = query.statuses or [s for s in RegistrationStatus
+                                    if s != RegistrationStatus.UNCONFIRMED]
+        total = sum(counts.get(status, 0) for status in set(chosen))
+    else:
+        total = await db.scalar(
+            _from(select(func.count(Registration.id)), query).where(*conditions)) or 0
     page = min(page, max(1, math.ceil(total / page_size)))
     columns: list[Any] = [Registration.id, Registration.name, Registration.email,
                           Registration.organisation_name, Registration.status,
