@@ -102,6 +102,46 @@ def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if revoked else 1
 
 
+def _read_new_password() -> str | None:
+    """PROCURA_ORGANISER_PASSWORD when set (scripts), else asked twice on the terminal."""
+    import getpass
+    import os
+
+    from_env = os.environ.get("PROCURA_ORGANISER_PASSWORD")
+    if from_env:
+        return from_env
+    first = getpass.getpass("Password (at least 12 characters): ")
+    if getpass.getpass("The same password again: ") != first:
+        print("The two passwords differ; nothing was created.", file=sys.stderr)
+        return None
+    return first
+
+
+def cmd_create_organiser(settings: Settings, args: argparse.Namespace) -> int:
+    from service.domain.accounts import create_account, find_or_create_team
+    from service.domain.errors import DomainError
+
+    password = _read_new_password()
+    if password is None:
+        return 1
+
+    async def work(db: AsyncSession) -> str:
+        now = utc_now()
+        team_ids = [(await find_or_create_team(db, args.team, now=now)).id] if args.team else []
+        account = await create_account(db, email=args.email, name=args.name, role=args.role,
+                                       password=password, team_ids=team_ids, now=now)
+        return f"Created {account.role.value} account #{account.id} for {account.email}" + (
+            f" in {args.team!r}." if args.team else ".")
+
+    try:
+        print(_in_transaction(settings, work))
+    except DomainError as error:
+        for problem in error.errors:
+            print(f"{problem.field or 'error'}: {problem.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def server_config(app: Litestar, *, host: str, port: int) -> uvicorn.Config:
     """How `serve` runs uvicorn.
 
@@ -189,8 +229,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     create = commands.add_parser("create-token", help="create an organiser API token")
     create.add_argument("--name", required=True, help="who or what uses it")
-    create.add_argument("--role", choices=("organiser", "viewer"), default="organiser")
+    create.add_argument("--role", choices=("admin", "organiser", "viewer"), default="organiser")
     create.set_defaults(handler=cmd_create_token)
+
+    organiser = commands.add_parser(
+        "create-organiser",
+        help="create a back-office account (the password is asked on the terminal, or read "
+        "from PROCURA_ORGANISER_PASSWORD)")
+    organiser.add_argument("--email", required=True)
+    organiser.add_argument("--name", required=True)
+    organiser.add_argument("--role", choices=("admin", "organiser", "viewer"), default="organiser")
+    organiser.add_argument("--team", default=None,
+                           help='the team whose events they work on, e.g. "Programme team" '
+                           "(made if missing)")
+    organiser.set_defaults(handler=cmd_create_organiser)
 
     commands.add_parser("list-tokens", help="list organiser API tokens").set_defaults(
         handler=cmd_list_tokens

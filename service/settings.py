@@ -112,6 +112,10 @@ class Settings:
     reminder_prepare_minutes: int = 30
     # Registrations (form and API together) accepted per client address and minute.
     registration_rate_limit: int = 10
+    # Back-office sign-in: a session ends after this long without a request, and after
+    # this long in any case.
+    session_idle_minutes: int = 120
+    session_max_hours: int = 12
     debug: bool = False
     extra: dict[str, str] = field(default_factory=dict)
     # PROCURA_UID_DOMAIN: the installation's identity in iCalendar UIDs; None derives it
@@ -140,6 +144,11 @@ class Settings:
         if self.configured_uid_domain:
             return self.configured_uid_domain
         return derive_uid_domain(self.public_base_url)
+
+    @property
+    def is_https(self) -> bool:
+        """Served over https: cookies are then marked Secure."""
+        return urlsplit(self.public_base_url).scheme.lower() == "https"
 
     @property
     def mail_domain(self) -> str:
@@ -211,6 +220,8 @@ def load_settings(**overrides: object) -> Settings:
         "change_notice_window_seconds": _env_int("PROCURA_CHANGE_NOTICE_WINDOW", 600),
         "reminder_prepare_minutes": _env_int("PROCURA_REMINDER_PREPARE_MINUTES", 30),
         "registration_rate_limit": _env_int("PROCURA_REGISTRATION_RATE_LIMIT", 10),
+        "session_idle_minutes": _env_int("PROCURA_SESSION_IDLE_MINUTES", 120),
+        "session_max_hours": _env_int("PROCURA_SESSION_MAX_HOURS", 12),
         "debug": _env_bool("PROCURA_DEBUG", False),
         "configured_uid_domain": os.environ.get("PROCURA_UID_DOMAIN", "").strip() or None,
     }
@@ -218,6 +229,10 @@ def load_settings(**overrides: object) -> Settings:
     if not isinstance(values["registration_rate_limit"], int) or values[
             "registration_rate_limit"] < 1:
         raise ValueError("PROCURA_REGISTRATION_RATE_LIMIT must be a whole number, at least 1.")
+    for name in ("session_idle_minutes", "session_max_hours"):
+        value = values[name]
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"PROCURA_{name.upper()} must be a whole number, at least 1.")
     if not values["secret_key"]:
         values["secret_key"] = _secret_key(Path(str(values["var_dir"])))
     return Settings(**values)  # type: ignore[arg-type]

@@ -146,6 +146,19 @@ class AccessPurpose(enum.StrEnum):
     ADDRESS_CONFIRMATION = "address_confirmation"
 
 
+class AccountRole(enum.StrEnum):
+    """What an organiser account (or an API token) may do."""
+
+    ADMIN = "admin"  # everything, every team's events, and the accounts
+    ORGANISER = "organiser"  # read and change the events of their teams
+    VIEWER = "viewer"  # read only
+
+
+class AccountLinkPurpose(enum.StrEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105  (a purpose, not a secret)
+
+
 def _enum(kind: type[enum.Enum], length: int = 32) -> Any:
     return Enum(
         kind,
@@ -186,10 +199,26 @@ class Person(Base):
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")
 
 
+class Team(Base):
+    """A programme team: its organisers edit its events. The default team (one per
+    installation, made by the migration) owns every event that names no team."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
 class Event(Base):
     __tablename__ = "events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # None: the default team's (see Team).
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
     kind: Mapped[EventKind] = mapped_column(_enum(EventKind))
     title: Mapped[str] = mapped_column(String(300))
     slug: Mapped[str] = mapped_column(String(120), unique=True)
@@ -316,8 +345,10 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))  # "organiser" (read and write) or "viewer"
+    role: Mapped[str] = mapped_column(String(32))  # an AccountRole value
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The team whose events the token may see and change; None: every team's.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
@@ -562,3 +593,101 @@ class RateLimitCounter(Base):
     window_started_at: Mapped[datetime] = mapped_column(primary_key=True)
     hits: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime]
+
+
+class Account(Base):
+    """An organiser's account for the back office: signs in with email and password."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Stored lower-cased and trimmed: one account per address, whatever the spelling.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[AccountRole] = mapped_column(_enum(AccountRole))
+    # argon2id; None until the invited person sets a password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+
+
+class TeamMembership(Base):
+    __tablename__ = "team_memberships"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            primary_key=True, index=True)
+    created_at: Mapped[datetime]
+
+
+class AccountSession(Base):
+    """A signed-in browser. The cookie holds a secret; only its SHA-256 is the id here, so a
+    copy of the database signs nobody in. Ended sessions are kept for the record."""
+
+    __tablename__ = "account_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """A failed sign-in, counted per address typed and per client address for throttling."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_email", "email", "failed_at"),
+        Index("ix_login_failures_client", "client_address", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))  # normalised as Account.email
+    client_address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime]
+
+
+class AccountLink(Base):
+    """A single-use emailed link: an invitation to set a first password, or a reset."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            index=True)
+    purpose: Mapped[AccountLinkPurpose] = mapped_column(_enum(AccountLinkPurpose))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """One change made by an account or an API token: who, when, what, before and after.
+
+    `event_id` is no foreign key: an event's log outlives the event.
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_event", "event_id", "id"),
+        Index("ix_audit_entries_account", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    api_token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="SET NULL")
+    )
+    actor_label: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(40))  # created, changed, deleted
+    subject_type: Mapped[str] = mapped_column(String(60))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    event_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

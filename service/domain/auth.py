@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import ApiToken
 from service.domain.errors import InvalidInputError
 
-ROLES = ("organiser", "viewer")
+ROLES = ("admin", "organiser", "viewer")  # as accounts (AccountRole)
 TOKEN_PREFIX = "pe_"  # noqa: S105  (a visible prefix, not a secret)
 _LAST_USED_GRANULARITY = timedelta(minutes=5)
 

@@ -25,6 +25,9 @@ from service.operations import consequences
 from service.settings import Settings, load_settings
 from service.web.api_organiser import OrganiserController
 from service.web.api_public import PublicController
+from service.web.backoffice import BACKOFFICE_CONTROLLERS
+from service.web.backoffice.exceptions import BACKOFFICE_EXCEPTION_HANDLERS
+from service.web.backoffice.guards import ACCOUNT_DEPENDENCY, guard_backoffice
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.http_edges import HttpEdges
 from service.web.json_bodies import ApiRequest, require_json_content_type
@@ -69,16 +72,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await engine.dispose()
 
     app = Litestar(
-        route_handlers=[PublicController, OrganiserController, *EXTRA_ROUTE_HANDLERS],
+        route_handlers=[PublicController, OrganiserController, *EXTRA_ROUTE_HANDLERS,
+                        *BACKOFFICE_CONTROLLERS],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         dependencies={
             "settings": Provide(_provide_settings, sync_to_thread=False),
             "registration_desk": Provide(_provide_registration_desk, sync_to_thread=False),
+            **ACCOUNT_DEPENDENCY,
         },
-        exception_handlers=EXCEPTION_HANDLERS,
-        guards=[require_json_content_type],
+        exception_handlers={**EXCEPTION_HANDLERS, **BACKOFFICE_EXCEPTION_HANDLERS},
+        # guard_backoffice: who is signed in under /organiser, and CSRF on its forms.
+        guards=[require_json_content_type, guard_backoffice],
         request_class=ApiRequest,
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
+                     "db_config": db_config,
                      "registration_desk": RegistrationDesk(sessionmaker, settings),
                      "rate_limiter": RateLimiter(sessionmaker)}),
         lifespan=[lifespan],

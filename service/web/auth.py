@@ -14,6 +14,7 @@ from service.db.engine import session_scope
 from service.domain.auth import find_api_token
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITE_ROLES = frozenset({"admin", "organiser"})
 BEARER_SCHEME = {"BearerAuth": []}  # type: ignore[var-annotated]
 
 
@@ -34,7 +35,7 @@ async def require_organiser(connection: ASGIConnection[Any, Any, Any, Any], _: B
             "This API token is unknown or revoked.",
             headers={"WWW-Authenticate": 'Bearer realm="procura-events", error="invalid_token"'},
         )
-    if connection.scope.get("method", "GET") not in READ_METHODS and role != "organiser":
+    if connection.scope.get("method", "GET") not in READ_METHODS and role not in WRITE_ROLES:
         raise PermissionDeniedException("This token may read but not change the programme.")
     connection.state.api_token_id = token_id
     connection.state.api_token_role = role

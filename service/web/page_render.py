@@ -15,9 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 from litestar import MediaType, Response
 from litestar.datastructures import Cookie
+from markupsafe import Markup
 
 from service.settings import TEMPLATES_DIR
 
@@ -56,7 +58,19 @@ def get_environment() -> Environment:
         auto_reload=False,
     )
     env.globals["static_url"] = static_url
+    env.globals["csrf_field"] = csrf_field
     return env
+
+
+# The form field the back office's CSRF check reads (service/web/backoffice/guards.py).
+CSRF_FIELD_NAME = "_csrf"
+
+
+@pass_context
+def csrf_field(context: Context) -> Markup:
+    """`{{ csrf_field() }}`: the hidden form token of the page's `csrf_token`."""
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        CSRF_FIELD_NAME, context["csrf_token"])
 
 
 def render_page(template: str, context: Mapping[str, Any]) -> str:

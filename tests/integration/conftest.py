@@ -12,6 +12,16 @@ from service.operations.demo import load_demo_programme
 from service.settings import Settings
 from tests.factories import DEMO_LOADED_AT, DEMO_NOW
 
+# Back-office clients signed in through the sign-in form (tests/integration/backoffice.py).
+from tests.integration.backoffice import (
+    admin_client,
+    organiser_client,
+    other_team_client,
+    viewer_client,
+)
+
+__all__ = ["admin_client", "organiser_client", "other_team_client", "viewer_client"]
+
 
 @pytest.fixture
 def frozen_clock() -> Iterator[None]:

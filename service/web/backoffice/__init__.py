@@ -1,0 +1,12 @@
+"""The organisers' back office under /organiser: server-rendered pages, one module per area.
+
+Each module's Controller is listed here (one line each) and registered by the app.
+"""
+
+from typing import Any
+
+from service.web.backoffice import auth_pages, dashboard
+
+BACKOFFICE_CONTROLLERS: list[Any] = []
+BACKOFFICE_CONTROLLERS.append(auth_pages.AuthPagesController)  # sign in, sign out
+BACKOFFICE_CONTROLLERS.append(dashboard.DashboardController)  # upcoming events
