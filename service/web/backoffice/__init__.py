@@ -5,8 +5,9 @@ Each module's Controller is listed here (one line each) and registered by the ap
 
 from typing import Any
 
-from service.web.backoffice import auth_pages, dashboard
+from service.web.backoffice import auth_pages, dashboard, registrations
 
 BACKOFFICE_CONTROLLERS: list[Any] = []
 BACKOFFICE_CONTROLLERS.append(auth_pages.AuthPagesController)  # sign in, sign out
 BACKOFFICE_CONTROLLERS.append(dashboard.DashboardController)  # upcoming events
+BACKOFFICE_CONTROLLERS.append(registrations.RegistrationsController)  # registrations per event
