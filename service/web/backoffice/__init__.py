@@ -14,11 +14,13 @@ from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.events import EventEditorController
 from service.web.backoffice.password_pages import PasswordPagesController
 from service.web.backoffice.people import PeopleController
+from service.web.backoffice.registrations import RegistrationsController
 from service.web.backoffice.speakers import SpeakersController
 
 BACKOFFICE_CONTROLLERS: list[Any] = [
     AuthPagesController,  # sign in, sign out
     DashboardController,  # upcoming events
+    RegistrationsController,  # registrations per event
     AuditPagesController,  # audit log per event and account
     AccountsController,  # accounts and teams (admins)
     PasswordPagesController,  # invitations, resets
