@@ -241,14 +241,14 @@ class AgendaController(Controller):
     # --- one item ---
 
     async def _item_page(
-        self, request: AnyRequest, db: AsyncSession, session: Session, item_id: int, *,
+        self, request: AnyRequest, db: AsyncSession, session: Session, agenda_item_id: int, *,
         values: Mapping[str, str], speakers: Sequence[str], errors: Mapping[str, str], status_code: int = 200,
     ) -> Response[str]:
         return organiser_page(request, "agenda_item.html", {
             "title": f"Edit an agenda item: {values.get('title') or session.title}",
             "nav": "events",
             **_session_context(session),
-            "item_id": item_id,
+            "agenda_item_id": agenda_item_id,
             "values": dict(values),
             "chosen_speakers": list(speakers),
             "errors": dict(errors),
@@ -257,10 +257,10 @@ class AgendaController(Controller):
             "people": await _people_choices(db),
         }, status_code=status_code)
 
-    @get("/agenda-items/{item_id:int}/edit")
+    @get("/agenda-items/{agenda_item_id:int}/edit")
     async def edit_item(self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
-                        item_id: IdParam) -> Response[str]:
-        item = await programme.get_agenda_item(db_session, item_id)
+                        agenda_item_id: IdParam) -> Response[str]:
+        item = await programme.get_agenda_item(db_session, agenda_item_id)
         session = await _editable_session(db_session, account, item.session_id)
         zone = ZoneInfo(session.event.timezone)
         values = {"starts_at": f"{item.starts_at.astimezone(zone):%H:%M}",
@@ -270,11 +270,11 @@ class AgendaController(Controller):
                                      speakers=[str(s.person_id) for s in item.speakers],
                                      errors={})
 
-    @post("/agenda-items/{item_id:int}/edit", status_code=200)
+    @post("/agenda-items/{agenda_item_id:int}/edit", status_code=200)
     async def save_item(self, request: AnyRequest, db_session: DbSession,
                         settings: SettingsDep, account: CurrentAccount,
-                        item_id: IdParam) -> Response[Any]:
-        item = await programme.get_agenda_item(db_session, item_id)
+                        agenda_item_id: IdParam) -> Response[Any]:
+        item = await programme.get_agenda_item(db_session, agenda_item_id)
         session = await _editable_session(db_session, account, item.session_id)
         values, speakers, errors = _item_form(await request.form())
         if not errors:
@@ -293,24 +293,24 @@ class AgendaController(Controller):
                                 status_code=HTTP_303_SEE_OTHER)
         await db_session.rollback()
         session = await programme.get_session(db_session, session.id)
-        return await self._item_page(request, db_session, session, item_id, values=values,
+        return await self._item_page(request, db_session, session, agenda_item_id, values=values,
                                      speakers=speakers, errors=errors,
                                      status_code=HTTP_422_UNPROCESSABLE_ENTITY)
 
-    @post("/agenda-items/{item_id:int}/delete", status_code=200)
+    @post("/agenda-items/{agenda_item_id:int}/delete", status_code=200)
     async def delete_item(self, db_session: DbSession, settings: SettingsDep,
-                          account: CurrentAccount, item_id: IdParam) -> Redirect:
-        item = await programme.get_agenda_item(db_session, item_id)
+                          account: CurrentAccount, agenda_item_id: IdParam) -> Redirect:
+        item = await programme.get_agenda_item(db_session, agenda_item_id)
         session = await _editable_session(db_session, account, item.session_id)
         await programme.delete_agenda_item(db_session, item.id, now=utc_now(), settings=settings)
         return Redirect(f"/organiser/sessions/{session.id}/agenda?done=deleted",
                         status_code=HTTP_303_SEE_OTHER)
 
-    @post("/agenda-items/{item_id:int}/move", status_code=200)
+    @post("/agenda-items/{agenda_item_id:int}/move", status_code=200)
     async def move_item(self, request: AnyRequest, db_session: DbSession,
                         settings: SettingsDep, account: CurrentAccount,
-                        item_id: IdParam) -> Response[Any]:
-        item = await programme.get_agenda_item(db_session, item_id)
+                        agenda_item_id: IdParam) -> Response[Any]:
+        item = await programme.get_agenda_item(db_session, agenda_item_id)
         session = await _editable_session(db_session, account, item.session_id)
         direction = _field(await request.form(), "direction")
         try:
@@ -322,9 +322,9 @@ class AgendaController(Controller):
             await db_session.rollback()
             session = await programme.get_session(db_session, session.id)
             return await self._agenda_page(
-                request, db_session, session, errors={f"item-{item_id}": error.message},
+                request, db_session, session, errors={f"item-{agenda_item_id}": error.message},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        return Redirect(f"/organiser/sessions/{session.id}/agenda?done=moved#item-{item_id}",
+        return Redirect(f"/organiser/sessions/{session.id}/agenda?done=moved#item-{agenda_item_id}",
                         status_code=HTTP_303_SEE_OTHER)
 
     # --- paste an agenda ---
