@@ -16,8 +16,7 @@ confirmed in both sessions, some waiting, pending, cancelled), inserted in bulk 
 models; the organiser signs in through the real login form.
 
 usage: python benchmarks/backoffice.py [--seconds S] [--rounds R]
-       [--backends sqlite,postgresql] [--registrations N] [--index]
-`--index` creates the index this report recommends before loading (see INDEX_DDL).
+       [--backends sqlite,postgresql] [--registrations N]
 Prints its figures and, last, one line of JSON with the ratios.
 """
 
@@ -61,9 +60,6 @@ SECRET_KEY = "benchmark"  # noqa: S105 (a throwaway installation)
 SLUG = "benchmark-registrations"
 ORGANISER_EMAIL = "organiser@bench.example.org"
 ORGANISER_PASSWORD = "quarry-lantern-velvet-41"  # noqa: S105 (a throwaway account)
-# The index the registrations list wants for its default order (arrival) at this size.
-INDEX_DDL = ("CREATE INDEX ix_registrations_event_created ON registrations "
-             "(event_id, created_at, id)")
 STATUSES = ([RegistrationStatus.CONFIRMED] * 16 + [RegistrationStatus.WAITING] * 2
             + [RegistrationStatus.PENDING, RegistrationStatus.CANCELLED])
 CITIES = ("Gent", "Lyon", "Porto", "Malmö", "Oslo", "Bonn", "Lisboa", "Barcelona", "Torino",
@@ -72,7 +68,7 @@ CITIES = ("Gent", "Lyon", "Porto", "Malmö", "Oslo", "Bonn", "Lisboa", "Barcelon
 consequences.wire()  # programme edits below announce what follows, as in the app
 
 
-async def _prepare(database_url: str, var_dir: Path, registrations: int, index: bool) -> int:
+async def _prepare(database_url: str, var_dir: Path, registrations: int) -> int:
     """The event with its sessions and agendas, then the registrations in bulk; its id."""
     settings = load_settings(database_url=database_url, var_dir=var_dir, secret_key=SECRET_KEY)
     engine = create_engine(database_url)
@@ -81,8 +77,6 @@ async def _prepare(database_url: str, var_dir: Path, registrations: int, index: 
     rnd = random.Random(12)
     try:
         async with session_scope(make_sessionmaker(engine)) as db:
-            if index:
-                await db.execute(text(INDEX_DDL))
             event = await programme.create_event(
                 db, programme.EventCreate(kind=EventKind.WEBINAR_SERIES, capacity=registrations,
                                           title="Benchmark webinar series", slug=SLUG,
@@ -184,11 +178,11 @@ def _sign_in(base: str) -> str:
 
 
 def _measure(name: str, database_url: str, seconds: float, registrations: int,
-             index: bool, rounds: int) -> dict[str, float]:
+             rounds: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="procura-bench-") as tmp:
         var_dir = Path(tmp)
         upgrade_to_head(database_url)
-        event_id = asyncio.run(_prepare(database_url, var_dir, registrations, index))
+        event_id = asyncio.run(_prepare(database_url, var_dir, registrations))
         env = {"PROCURA_DATABASE_URL": database_url, "PROCURA_VAR_DIR": str(var_dir),
                "PROCURA_RUN_SCHEDULER": "false", "PROCURA_SECRET_KEY": SECRET_KEY}
         page = f"/organiser/events/{event_id}/registrations"
@@ -237,26 +231,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--registrations", type=int, default=10_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--index", action="store_true",
-                        help="create the recommended index first: " + INDEX_DDL)
     args = parser.parse_args()
     figures: dict[str, dict[str, float]] = {}
     for backend in args.backends.split(","):
         if backend == "sqlite":
             with tempfile.TemporaryDirectory(prefix="procura-bench-db-") as tmp:
                 figures["sqlite"] = _measure("sqlite", f"sqlite+aiosqlite:///{tmp}/bench.db",
-                                             args.seconds, args.registrations, args.index,
-                                             args.rounds)
+                                             args.seconds, args.registrations, args.rounds)
         elif backend == "postgresql":
             from tests.databases import start_postgres
 
             server = start_postgres()
             try:
                 figures["postgresql"] = _measure("postgresql", server.admin_url, args.seconds,
-                                                 args.registrations, args.index, args.rounds)
+                                                 args.registrations, args.rounds)
             finally:
                 server.stop()
-    print(json.dumps({"benchmark": "backoffice", "index": args.index, **{
+    print(json.dumps({"benchmark": "backoffice", **{
         f"{name}_{key}": values[key] for name, values in figures.items()
         for key in ("first_page_ratio", "filtered_ratio", "search_ratio")},
         "figures": figures}))

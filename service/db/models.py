@@ -359,6 +359,7 @@ class Registration(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "email_normalised"),
         Index("ix_registrations_event_status", "event_id", "status", "id"),
+        Index("ix_registrations_event_created", "event_id", "created_at", "id"),
         # Only unconfirmed rows are in it: the expiry job's lookup costs other rows nothing.
         Index("ix_registrations_unconfirmed_expiry", "confirmation_expires_at",
               sqlite_where=text("status = 'unconfirmed'"),
@@ -457,7 +458,10 @@ class OutboxEmail(Base):
     """One email to one recipient, written in the transaction of the change that causes it."""
 
     __tablename__ = "outbox_emails"
-    __table_args__ = (Index("ix_outbox_emails_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_emails_due", "status", "next_attempt_at"),
+        Index("ix_outbox_emails_event", "event_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
