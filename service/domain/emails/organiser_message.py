@@ -13,8 +13,7 @@ from service.db.models import Event, Registration
 from service.settings import Settings
 
 # The registrant emails' shared context (names, event, private links): one home for it.
-from .registration import RegistrantLinks
-from .registration import _context as registrant_context
+from .registration import RegistrantLinks, registrant_context
 
 ORGANISER_MESSAGE_TEMPLATE = "organiser_message_to_registrant"
 

@@ -144,7 +144,7 @@ def _sessions_in(registration: Registration, status: EnrolmentStatus) -> list[Se
     return sorted(sessions, key=lambda s: (s.starts_at, s.id))
 
 
-def _context(
+def registrant_context(
     registration: Registration, event: Event, links: RegistrantLinks, settings: Settings,
     **extra: object,
 ) -> dict[str, object]:
@@ -236,7 +236,7 @@ async def _send_place_with_invite(
     """A place given (at once or on approval): confirmed sessions with the invite."""
     confirmed = _sessions_in(registration, EnrolmentStatus.CONFIRMED)
     waiting = _sessions_in(registration, EnrolmentStatus.WAITING)
-    context = _context(
+    context = registrant_context(
         registration, event, links, settings,
         sessions=_views(confirmed, event, with_join_url=True),
         waiting_sessions=_views(waiting, event, with_join_url=False),
@@ -256,7 +256,7 @@ async def send_waiting_list(
     sessions = sorted((e.session for e in registration.enrolments
                        if e.status != EnrolmentStatus.CANCELLED),
                       key=lambda s: (s.starts_at, s.id))
-    context = _context(
+    context = registrant_context(
         registration, event, links, settings,
         position=position, approved=approved, note=note,
         sessions=_views(sessions, event, with_join_url=False),
@@ -272,7 +272,7 @@ async def send_pending_approval(
     """An application received: the organisers will decide."""
     sessions = sorted((e.session for e in registration.enrolments),
                       key=lambda s: (s.starts_at, s.id))
-    context = _context(registration, event, links, settings,
+    context = registrant_context(registration, event, links, settings,
                        sessions=_views(sessions, event, with_join_url=False))
     await _send(db, registration, event, "registration_pending_to_registrant", context,
                 now=now, settings=settings, into=into)
@@ -296,7 +296,7 @@ async def send_promoted(
     newly_ids = {s.id for s in newly}
     still_waiting = [s for s in _sessions_in(registration, EnrolmentStatus.WAITING)
                      if s.id not in newly_ids]
-    context = _context(
+    context = registrant_context(
         registration, event, links, settings,
         from_event_waiting_list=from_event_waiting_list,
         sessions=_views(newly, event, with_join_url=True),
@@ -311,7 +311,7 @@ async def send_declined(
     reason: str | None, links: RegistrantLinks, now: datetime, settings: Settings,
 ) -> None:
     """Not accepted (or no longer): a CANCEL for any invite they had."""
-    context = _context(registration, event, links, settings, reason=reason,
+    context = registrant_context(registration, event, links, settings, reason=reason,
                        sessions=_views(ended, event, with_join_url=False))
     await _send(db, registration, event, "registration_declined_to_registrant", context,
                 now=now, settings=settings, invite=("CANCEL", ended))
@@ -322,7 +322,7 @@ async def send_cancellation(
     links: RegistrantLinks, now: datetime, settings: Settings,
 ) -> None:
     """They cancelled: a CANCEL with the same UIDs takes the sessions out of their calendar."""
-    context = _context(registration, event, links, settings,
+    context = registrant_context(registration, event, links, settings,
                        sessions=_views(ended, event, with_join_url=False))
     await _send(db, registration, event, "registration_cancelled_to_registrant", context,
                 now=now, settings=settings, invite=("CANCEL", ended))
@@ -333,7 +333,7 @@ async def send_new_session(
     links: RegistrantLinks, now: datetime, settings: Settings,
 ) -> None:
     """A session was added to the event they registered for as a whole: its invite."""
-    context = _context(registration, event, links, settings,
+    context = registrant_context(registration, event, links, settings,
                        session=session_view(session, event, with_join_url=True))
     await _send(
         db, registration, event, "registration_new_session_to_registrant", context,
@@ -352,7 +352,7 @@ async def send_sessions_changed(
     One calendar method per message, so this may be two emails.
     """
     if dropped:
-        context = _context(registration, event, links, settings,
+        context = registrant_context(registration, event, links, settings,
                            sessions=_views(dropped, event, with_join_url=False))
         await _send(db, registration, event, "registration_sessions_dropped_to_registrant",
                     context, now=now, settings=settings, invite=("CANCEL", dropped))
@@ -362,7 +362,7 @@ async def send_sessions_changed(
                      if s.id in added_ids]
         waiting = [s for s in _sessions_in(registration, EnrolmentStatus.WAITING)
                    if s.id in added_ids]
-        context = _context(
+        context = registrant_context(
             registration, event, links, settings,
             sessions=_views(confirmed, event, with_join_url=True),
             waiting_sessions=_views(waiting, event, with_join_url=False),
@@ -411,7 +411,7 @@ async def send_private_link(
     sessions = sorted((e.session for e in registration.enrolments
                        if e.status != EnrolmentStatus.CANCELLED),
                       key=lambda s: (s.starts_at, s.id))
-    context = _context(registration, event, links, settings,
+    context = registrant_context(registration, event, links, settings,
                        sessions=_views(sessions, event, with_join_url=False))
     await _send(db, registration, event, PRIVATE_LINK_TEMPLATE, context, now=now,
                 settings=settings)

@@ -46,7 +46,7 @@ class ReminderView:
 REMINDER_STATES = ("scheduled", "sending", "sent", "failed", "skipped", "cancelled")
 
 
-def _state(status: ReminderStatus, outbox_status: OutboxStatus | None,
+def reminder_state(status: ReminderStatus, outbox_status: OutboxStatus | None,
            send_at: datetime | None, now: datetime) -> str:
     if status == ReminderStatus.PENDING:
         return "scheduled"
@@ -101,7 +101,7 @@ async def list_reminders_for_event(
     views = []
     counts = dict.fromkeys(REMINDER_STATES, 0)
     for reminder, title, name, address, outbox_status, send_at, sent_at, last_error in rows:
-        state = _state(reminder.status, outbox_status, send_at, now)
+        state = reminder_state(reminder.status, outbox_status, send_at, now)
         counts[state] += 1
         if states and state not in states:
             continue

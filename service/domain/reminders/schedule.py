@@ -26,8 +26,10 @@ from service.db.models import (
 )
 from service.domain import programme
 from service.domain.errors import FieldError, InvalidInputError
-from service.domain.reminders.overview import REMINDER_STATES
-from service.domain.reminders.overview import _state as reminder_state  # the one folding rule
+from service.domain.reminders.overview import (
+    REMINDER_STATES,
+    reminder_state,  # the one folding rule
+)
 from service.domain.reminders.policy import (
     DAY_MINUTES,
     DEFAULT_OFFSETS_MINUTES,

@@ -25,7 +25,8 @@ ACTION_LABELS = {"created": "Created", "changed": "Changed", "deleted": "Deleted
 SUBJECT_LABELS = {"event": "Event", "session": "Session", "agenda_item": "Agenda item",
                   "agenda_item_speaker": "Speaker of an agenda item", "person": "Person",
                   "organisation": "Organisation", "registration": "Registration",
-                  "enrolment": "Place in a session"}
+                  "enrolment": "Place in a session",
+                  "organiser_message": "Message to registrants"}
 PageParam = Annotated[int, QueryParameter(ge=1, le=100_000)]
 
 
@@ -59,8 +60,8 @@ def entry_row(entry: AuditEntry) -> EntryRow:
     return EntryRow(
         id=entry.id, at=entry.at.strftime("%Y-%m-%d %H:%M:%S UTC"), actor=entry.actor_label,
         action=ACTION_LABELS.get(entry.action, entry.action),
-        subject=f"{SUBJECT_LABELS.get(entry.subject_type, entry.subject_type)} "
-                f"#{entry.subject_id}",
+        subject=SUBJECT_LABELS.get(entry.subject_type, entry.subject_type)
+        + ("" if entry.subject_id is None else f" #{entry.subject_id}"),
         event_id=entry.event_id,
         changes=[Change(field=key, before=_text(before.get(key)) if entry.before else "",
                         after=_text(after.get(key)) if entry.after else "")
