@@ -229,7 +229,7 @@ async def test_speakers_and_calendar_changes_are_refused_outside_the_role_and_th
     assert viewer_page.status_code == 200
     assert "Send the link again" not in viewer_page.text
     assert [viewer_send.status_code, other_page.status_code, other_send.status_code,
-            no_token.status_code, viewer_person.status_code] == [403, 404, 404, 403, 403]
+            no_token.status_code, viewer_person.status_code] == [403, 403, 403, 403, 403]
     assert await db.scalar(select(OutboxEmail.template).where(
         OutboxEmail.template == "speaker_links_to_speaker")) is None
 

@@ -366,7 +366,7 @@ async def test_every_change_refuses_viewers_other_teams_and_missing_tokens(
         "/events/{event_id:int}/registrations/{registration_id:int}/details",
         "/events/{event_id:int}/registrations/{registration_id:int}/promote",
     ]
-    assert [codes for _, *codes in answers] == [[403, 404, 403]] * len(routes)
+    assert [codes for _, *codes in answers] == [[403, 403, 403]] * len(routes)
     assert (await _statuses(db, event.id))["Cleo Pending"] == Status.PENDING
     assert await _emails(db) == []
 
@@ -388,6 +388,6 @@ async def test_viewers_read_without_the_means_to_change_and_other_teams_see_noth
                                                      "Xia", "Zed")]
     means_to_change = ('name="registration_ids"', "approve_one", "/decide", "/promote")
     assert [marker for marker in means_to_change if marker in viewer.text] == []
-    assert other == [404, 404, 404, 404]
+    assert other == [403, 403, 403, 403]  # another team's event: the guard refuses it
     assert (anonymous.status_code, anonymous.headers["location"]) == (
         303, f"/organiser/login?next={base}")
