@@ -9,7 +9,16 @@ HTTP. Changes are announced as signals: this package never decides what follows 
 from service.domain.programme.agenda import add_agenda_item as add_agenda_item
 from service.domain.programme.agenda import agenda_day as agenda_day
 from service.domain.programme.agenda import delete_agenda_item as delete_agenda_item
+from service.domain.programme.agenda import move_agenda_item as move_agenda_item
 from service.domain.programme.agenda import update_agenda_item as update_agenda_item
+from service.domain.programme.agenda_paste import AgendaMatches as AgendaMatches
+from service.domain.programme.agenda_paste import PastedAgenda as PastedAgenda
+from service.domain.programme.agenda_paste import create_pasted_agenda as create_pasted_agenda
+from service.domain.programme.agenda_paste import find_agenda_matches as find_agenda_matches
+from service.domain.programme.agenda_review import AgendaProblem as AgendaProblem
+from service.domain.programme.agenda_review import review_agenda as review_agenda
+from service.domain.programme.agenda_text import ParsedAgenda as ParsedAgenda
+from service.domain.programme.agenda_text import parse_agenda_text as parse_agenda_text
 from service.domain.programme.events import SLUG_PATTERN as SLUG_PATTERN
 from service.domain.programme.events import cancel_event as cancel_event
 from service.domain.programme.events import create_event as create_event

@@ -158,3 +158,38 @@ async def delete_agenda_item(
 
 def agenda_day(session: Session) -> date:
     return local_date(session.starts_at, session.event.timezone)
+
+
+async def move_agenda_item(
+    db: AsyncSession, agenda_item_id: int, *, earlier: bool, now: datetime, settings: Settings,
+) -> AgendaItem:
+    """Swap an item with the one before it (or after it): the pair keeps the time it took,
+    each item keeps its length, and the gap between them stays where it was."""
+    item = await get_agenda_item(db, agenda_item_id)
+    session = await get_session(db, item.session_id)
+    ordered = sorted(session.agenda_items, key=lambda i: (i.starts_at, i.id))
+    index = next(n for n, other in enumerate(ordered) if other.id == item.id)
+    neighbour_index = index - 1 if earlier else index + 1
+    if not 0 <= neighbour_index < len(ordered):
+        where = "first" if earlier else "last"
+        raise InvalidInputError(f"{item.title!r} is the {where} item already.", "position")
+    first, second = sorted((ordered[index], ordered[neighbour_index]), key=lambda i: i.starts_at)
+    gap = second.starts_at - first.ends_at
+    new_second_start = first.starts_at  # the later item moves up to where the pair began
+    new_second_end = new_second_start + (second.ends_at - second.starts_at)
+    new_first_start = new_second_end + gap
+    new_first_end = new_first_start + (first.ends_at - first.starts_at)
+    moves = ((second, new_second_start, new_second_end), (first, new_first_start, new_first_end))
+    previous = {moved.id: snapshot_agenda_item(moved) for moved, _, _ in moves}
+    for moved, starts_at, ends_at in moves:
+        moved.starts_at, moved.ends_at = starts_at, ends_at
+        moved.sequence += 1
+        moved.updated_at = now
+    await db.flush()
+    for moved_id in (second.id, first.id):
+        reloaded = await get_agenda_item(db, moved_id)
+        await signals.announce(
+            db, signals.AgendaChanged(reloaded.session, moved_from=previous[moved_id],
+                                      item=reloaded),
+            now=now, settings=settings)
+    return await get_agenda_item(db, agenda_item_id)

@@ -1,0 +1,478 @@
+"""The agenda editor of a session, and "Paste an agenda".
+
+Pages that work without JavaScript: plain forms, POST-redirect-GET on success, the page sent
+again with every error beside its field (and what was typed kept) on failure. Handlers
+translate form fields into the programme's typed inputs and call its commands
+(`add_agenda_item`, `update_agenda_item`, `delete_agenda_item`, `move_agenda_item`,
+`create_pasted_agenda`); the rules live there. Only editors of the event's team get here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.params import QueryParameter
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
+from msgspec import UNSET
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.clock import utc_now
+from service.db.models import AgendaItemKind, Organisation, OrganisationKind, Person, Session
+from service.domain import programme
+from service.domain.accounts import SignedInAccount, can_edit_event
+from service.domain.errors import FieldError, InvalidInputError
+from service.domain.programme.agenda_paste import (
+    OrganisationChoice,
+    PastedAgenda,
+    PersonChoice,
+    default_choices,
+)
+from service.domain.programme.agenda_review import AgendaProblem
+from service.domain.wording import AGENDA_KIND_LABELS
+from service.web.backoffice.guards import BackofficeForbidden, CurrentAccount, require_editor
+from service.web.backoffice.rendering import AnyRequest, organiser_page
+from service.web.page_views import TimeSpan, day_label, time_span
+from service.web.params import DbSession, IdParam, SettingsDep
+
+ITEM_FIELDS = ("starts_at", "ends_at", "title", "kind", "description")
+KIND_CHOICES = [(kind.value, AGENDA_KIND_LABELS.get(kind) or "Other") for kind in AgendaItemKind]
+ORGANISATION_KIND_CHOICES = [
+    (OrganisationKind.PUBLIC_AUTHORITY.value, "Public authority"),
+    (OrganisationKind.SUPPLIER.value, "Supplier"),
+    (OrganisationKind.EXPERT_ORGANISATION.value, "Expert organisation"),
+    (OrganisationKind.NETWORK.value, "Network"),
+    (OrganisationKind.OTHER.value, "Other"),
+]
+NEW = "new"
+_CLOCK = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
+_LIMITS = {"title": 500, "description": 20_000, "text": 20_000, "read_text": 20_000}
+
+
+def _field(form: FormMultiDict, name: str) -> str:
+    """A form field, stripped and cut to its limit; browsers send a textarea's line breaks as
+    CRLF, kept here as they are stored, LF."""
+    value = form.get(name)
+    text = value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
+    return text[: _LIMITS.get(name, 300)]
+
+
+def _error_links(errors: Mapping[str, str], anchors: Mapping[str, str] | None = None,
+                 order: Sequence[str] = ()) -> list[tuple[str, str]]:
+    rank = {name: index for index, name in enumerate(order)}
+    ordered = sorted(errors.items(), key=lambda pair: rank.get(pair[0], len(rank)))
+    return [(f"#{(anchors or {}).get(name, name)}", message) for name, message in ordered]
+
+
+async def _editable_session(db: AsyncSession, account: SignedInAccount,
+                            session_id: int) -> Session:
+    """The session, when this account may edit its event (its team's, or any for admins)."""
+    session = await programme.get_session(db, session_id)
+    if not can_edit_event(account, session.event):
+        raise BackofficeForbidden("This session belongs to an event of another team.")
+    return session
+
+
+# --- the agenda page -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProblemView:
+    field: str
+    message: str
+    is_warning: bool
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    id: int
+    when: TimeSpan
+    title: str
+    kind: str
+    speakers: tuple[str, ...]
+    problems: tuple[ProblemView, ...]
+    is_first: bool
+    is_last: bool
+
+
+def _speaker_label(person_name: str, organisation: Organisation | None) -> str:
+    return f"{person_name}, {organisation.name}" if organisation else person_name
+
+
+def _rows(session: Session, problems: Sequence[AgendaProblem]) -> list[ItemRow]:
+    zone = session.event.timezone
+    items = sorted(session.agenda_items, key=lambda i: (i.starts_at, i.id))
+    by_item: dict[object, list[ProblemView]] = {}
+    for problem in problems:
+        by_item.setdefault(problem.key, []).append(
+            ProblemView(problem.field, problem.message, problem.is_warning))
+    return [
+        ItemRow(
+            id=item.id, when=time_span(item.starts_at, item.ends_at, zone), title=item.title,
+            kind=AGENDA_KIND_LABELS.get(item.kind) or "Other",
+            speakers=tuple(_speaker_label(s.person.name, s.organisation or s.person.organisation)
+                           for s in item.speakers),
+            problems=tuple(by_item.get(item.id, ())),
+            is_first=index == 0, is_last=index == len(items) - 1,
+        )
+        for index, item in enumerate(items)
+    ]
+
+
+async def _people_choices(db: AsyncSession) -> list[tuple[str, str]]:
+    people = await db.scalars(
+        select(Person).options(selectinload(Person.organisation)).order_by(Person.name, Person.id))
+    return [(str(p.id), _speaker_label(p.name, p.organisation)) for p in people]
+
+
+def _session_context(session: Session) -> dict[str, Any]:
+    event = session.event
+    return {
+        "event": event,
+        "session": session,
+        "session_when": time_span(session.starts_at, session.ends_at, event.timezone),
+        "session_day": day_label(session.starts_at.astimezone(ZoneInfo(event.timezone))),
+    }
+
+
+def _wall(value: str, field: str, errors: dict[str, str], label: str) -> str:
+    """"10.10" or "10h10" as "10:10"; an error beside the field otherwise."""
+    match = _CLOCK.match(value)
+    if not value:
+        errors.setdefault(field, f"Enter the {label} time, for example 10:10.")
+        return value
+    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        errors.setdefault(field, f"Enter the {label} time as hours and minutes, for example "
+                          "10:10.")
+        return value
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def _item_form(form: FormMultiDict) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """What was typed, the speakers chosen and the page's own errors, all at once."""
+    values = {name: _field(form, name) for name in ITEM_FIELDS}
+    errors: dict[str, str] = {}
+    values["starts_at"] = _wall(values["starts_at"], "starts_at", errors, "start")
+    values["ends_at"] = _wall(values["ends_at"], "ends_at", errors, "end")
+    if not values["title"]:
+        errors["title"] = "Enter a title."
+    if values["kind"] not in {value for value, _ in KIND_CHOICES}:
+        errors["kind"] = "Choose a kind from the list."
+    speakers = [raw for raw in form.getall("speakers", []) if isinstance(raw, str)]
+    if any(not raw.isdigit() or len(raw) > 9 for raw in speakers):
+        errors["speakers"] = "Choose speakers from the list."
+    return values, list(dict.fromkeys(speakers)), errors
+
+
+def _domain_errors(errors: dict[str, str], found: Sequence[FieldError]) -> None:
+    for error in found:
+        field = (error.field or "title").split(".")[0].split("[")[0]
+        errors.setdefault(field if field in (*ITEM_FIELDS, "speakers") else "title",
+                          error.message)
+
+
+class AgendaController(Controller):
+    path = "/organiser"
+    guards = [require_editor]
+    include_in_schema = False
+
+    async def _agenda_page(
+        self, request: AnyRequest, db: AsyncSession, session: Session, *,
+        values: Mapping[str, str] | None = None, speakers: Sequence[str] = (),
+        errors: Mapping[str, str] | None = None, status_code: int = 200,
+        notice: str | None = None,
+    ) -> Response[str]:
+        errors = errors or {}
+        return organiser_page(request, "agenda.html", {
+            "title": f"Agenda: {session.title}", "nav": "events",
+            **_session_context(session),
+            "rows": _rows(session, programme.review_agenda(session)),
+            "values": {"kind": AgendaItemKind.TALK.value, **(values or {})},
+            "chosen_speakers": list(speakers),
+            "errors": errors,
+            "error_links": _error_links(errors, order=(*ITEM_FIELDS, "speakers")),
+            "kinds": KIND_CHOICES,
+            "people": await _people_choices(db),
+            "notice": notice,
+        }, status_code=status_code)
+
+    @get("/sessions/{session_id:int}/agenda")
+    async def agenda(self, request: AnyRequest, db_session: DbSession,
+                     account: CurrentAccount, session_id: IdParam,
+                     done: Annotated[str | None, QueryParameter(max_length=20)] = None,
+                     ) -> Response[str]:
+        session = await _editable_session(db_session, account, session_id)
+        notices = {"added": "Item added.", "saved": "Item saved.", "deleted": "Item deleted.",
+                   "moved": "Item moved.", "pasted": "Agenda created from the pasted text."}
+        return await self._agenda_page(request, db_session, session, notice=notices.get(done or ""))
+
+    @post("/sessions/{session_id:int}/agenda/items", status_code=200)
+    async def add_item(self, request: AnyRequest, db_session: DbSession,
+                       settings: SettingsDep, account: CurrentAccount,
+                       session_id: IdParam) -> Response[Any]:
+        session = await _editable_session(db_session, account, session_id)
+        values, speakers, errors = _item_form(await request.form())
+        if not errors:
+            try:
+                await programme.add_agenda_item(db_session, session.id, programme.AgendaItemCreate(
+                    starts_at=values["starts_at"], ends_at=values["ends_at"],
+                    title=values["title"], kind=AgendaItemKind(values["kind"]),
+                    description=values["description"],
+                    speakers=[programme.SpeakerRef(person_id=int(p)) for p in speakers],
+                ), now=utc_now(), settings=settings)
+            except InvalidInputError as error:
+                _domain_errors(errors, error.errors)
+            else:
+                return Redirect(f"/organiser/sessions/{session.id}/agenda?done=added",
+                                status_code=HTTP_303_SEE_OTHER)
+        await db_session.rollback()
+        session = await programme.get_session(db_session, session_id)
+        return await self._agenda_page(request, db_session, session, values=values, speakers=speakers,
+                                       errors=errors, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+
+    # --- one item ---
+
+    async def _item_page(
+        self, request: AnyRequest, db: AsyncSession, session: Session, item_id: int, *,
+        values: Mapping[str, str], speakers: Sequence[str], errors: Mapping[str, str], status_code: int = 200,
+    ) -> Response[str]:
+        return organiser_page(request, "agenda_item.html", {
+            "title": f"Edit an agenda item: {values.get('title') or session.title}",
+            "nav": "events",
+            **_session_context(session),
+            "item_id": item_id,
+            "values": dict(values),
+            "chosen_speakers": list(speakers),
+            "errors": dict(errors),
+            "error_links": _error_links(errors, order=(*ITEM_FIELDS, "speakers")),
+            "kinds": KIND_CHOICES,
+            "people": await _people_choices(db),
+        }, status_code=status_code)
+
+    @get("/agenda-items/{item_id:int}/edit")
+    async def edit_item(self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
+                        item_id: IdParam) -> Response[str]:
+        item = await programme.get_agenda_item(db_session, item_id)
+        session = await _editable_session(db_session, account, item.session_id)
+        zone = ZoneInfo(session.event.timezone)
+        values = {"starts_at": f"{item.starts_at.astimezone(zone):%H:%M}",
+                  "ends_at": f"{item.ends_at.astimezone(zone):%H:%M}", "title": item.title,
+                  "kind": item.kind.value, "description": item.description}
+        return await self._item_page(request, db_session, session, item.id, values=values,
+                                     speakers=[str(s.person_id) for s in item.speakers],
+                                     errors={})
+
+    @post("/agenda-items/{item_id:int}/edit", status_code=200)
+    async def save_item(self, request: AnyRequest, db_session: DbSession,
+                        settings: SettingsDep, account: CurrentAccount,
+                        item_id: IdParam) -> Response[Any]:
+        item = await programme.get_agenda_item(db_session, item_id)
+        session = await _editable_session(db_session, account, item.session_id)
+        values, speakers, errors = _item_form(await request.form())
+        if not errors:
+            try:
+                await programme.update_agenda_item(db_session, item.id, programme.AgendaItemUpdate(
+                    starts_at=values["starts_at"], ends_at=values["ends_at"],
+                    title=values["title"], kind=AgendaItemKind(values["kind"]),
+                    description=values["description"],
+                    speakers=[programme.SpeakerRef(person_id=int(p)) for p in speakers]
+                    if speakers or item.speakers else UNSET,
+                ), now=utc_now(), settings=settings)
+            except InvalidInputError as error:
+                _domain_errors(errors, error.errors)
+            else:
+                return Redirect(f"/organiser/sessions/{session.id}/agenda?done=saved",
+                                status_code=HTTP_303_SEE_OTHER)
+        await db_session.rollback()
+        session = await programme.get_session(db_session, session.id)
+        return await self._item_page(request, db_session, session, item_id, values=values,
+                                     speakers=speakers, errors=errors,
+                                     status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+
+    @post("/agenda-items/{item_id:int}/delete", status_code=200)
+    async def delete_item(self, db_session: DbSession, settings: SettingsDep,
+                          account: CurrentAccount, item_id: IdParam) -> Redirect:
+        item = await programme.get_agenda_item(db_session, item_id)
+        session = await _editable_session(db_session, account, item.session_id)
+        await programme.delete_agenda_item(db_session, item.id, now=utc_now(), settings=settings)
+        return Redirect(f"/organiser/sessions/{session.id}/agenda?done=deleted",
+                        status_code=HTTP_303_SEE_OTHER)
+
+    @post("/agenda-items/{item_id:int}/move", status_code=200)
+    async def move_item(self, request: AnyRequest, db_session: DbSession,
+                        settings: SettingsDep, account: CurrentAccount,
+                        item_id: IdParam) -> Response[Any]:
+        item = await programme.get_agenda_item(db_session, item_id)
+        session = await _editable_session(db_session, account, item.session_id)
+        direction = _field(await request.form(), "direction")
+        try:
+            if direction not in ("up", "down"):
+                raise InvalidInputError("Choose up or down.", "direction")
+            await programme.move_agenda_item(db_session, item.id, earlier=direction == "up",
+                                             now=utc_now(), settings=settings)
+        except InvalidInputError as error:
+            await db_session.rollback()
+            session = await programme.get_session(db_session, session.id)
+            return await self._agenda_page(
+                request, db_session, session, errors={f"item-{item_id}": error.message},
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        return Redirect(f"/organiser/sessions/{session.id}/agenda?done=moved#item-{item_id}",
+                        status_code=HTTP_303_SEE_OTHER)
+
+    # --- paste an agenda ---
+
+    async def _paste_page(
+        self, request: AnyRequest, db: AsyncSession, session: Session, *, text: str,
+        errors: Mapping[str, str], preview: bool, choices: PastedAgenda | None = None, status_code: int = 200,
+        item_errors: Mapping[int, list[str]] | None = None,
+    ) -> Response[str]:
+        agenda = programme.parse_agenda_text(text) if preview else None
+        matches = await programme.find_agenda_matches(db, agenda) if agenda else None
+        if matches is not None and choices is None:
+            choices = default_choices(text, matches)
+        return organiser_page(request, "agenda_paste.html", {
+            "title": f"Paste an agenda: {session.title}", "nav": "events",
+            **_session_context(session),
+            "text": text,
+            "agenda": agenda,
+            "matches": matches,
+            "choices": choices,
+            "item_errors": item_errors or {},
+            "errors": dict(errors),
+            "error_links": _error_links(errors, order=("text",)),
+            "kinds": {value: label for value, label in KIND_CHOICES},
+            "organisation_kinds": ORGANISATION_KIND_CHOICES,
+            "organisations": [(str(o.id), o.name) for o in
+                              await db.scalars(select(Organisation).order_by(Organisation.name))],
+            "people": await _people_choices(db),
+        }, status_code=status_code)
+
+    @get("/sessions/{session_id:int}/agenda/paste")
+    async def paste_form(self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
+                         session_id: IdParam) -> Response[str]:
+        session = await _editable_session(db_session, account, session_id)
+        return await self._paste_page(request, db_session, session, text="", errors={}, preview=False)
+
+    @post("/sessions/{session_id:int}/agenda/paste", status_code=200)
+    async def paste_preview(self, request: AnyRequest, db_session: DbSession,
+                            account: CurrentAccount, session_id: IdParam) -> Response[str]:
+        session = await _editable_session(db_session, account, session_id)
+        text = _field(await request.form(), "text")
+        if not text:
+            return await self._paste_page(
+                request, db_session, session, text=text, preview=False,
+                errors={"text": "Paste the agenda: one item per line, starting with its time."},
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        return await self._paste_page(request, db_session, session, text=text, errors={}, preview=True)
+
+    @post("/sessions/{session_id:int}/agenda/paste/confirm", status_code=200)
+    async def paste_confirm(self, request: AnyRequest, db_session: DbSession,
+                            settings: SettingsDep, account: CurrentAccount,
+                            session_id: IdParam) -> Response[Any]:
+        session = await _editable_session(db_session, account, session_id)
+        form = await request.form()
+        text = _field(form, "text")
+        if text and text != _field(form, "read_text"):
+            # Edited after it was read: the matches shown no longer fit it. Read it again.
+            return await self._paste_page(
+                request, db_session, session, text=text, preview=True,
+                errors={"text": "The text changed since it was read: check what was read "
+                        "from it now, then create the agenda."},
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        choices, errors = _paste_choices(form, text)
+        item_errors: dict[int, list[str]] = {}
+        if not errors:
+            try:
+                await programme.create_pasted_agenda(db_session, session.id, choices,
+                                                     now=utc_now(), settings=settings)
+            except InvalidInputError as error:
+                _paste_domain_errors(error.errors, errors, item_errors)
+            else:
+                return Redirect(f"/organiser/sessions/{session.id}/agenda?done=pasted",
+                                status_code=HTTP_303_SEE_OTHER)
+        await db_session.rollback()
+        session = await programme.get_session(db_session, session_id)
+        return await self._paste_page(request, db_session, session, text=text, errors=errors,
+                                      preview=bool(text), choices=choices,
+                                      item_errors=item_errors,
+                                      status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+def _paste_choices(form: FormMultiDict, text: str) -> tuple[PastedAgenda, dict[str, str]]:
+    """The organiser's choice for each pasted organisation and person, read from the preview
+    form (`org-N-...`, `person-N-...`, N in the order the preview listed them)."""
+    errors: dict[str, str] = {}
+    if not text:
+        errors["text"] = "Paste the agenda: one item per line, starting with its time."
+    organisations: list[OrganisationChoice] = []
+    for index in range(_count(form, "org")):
+        prefix = f"org-{index}"
+        choice = _field(form, f"{prefix}-choice")
+        kind = _field(form, f"{prefix}-kind") or OrganisationKind.OTHER.value
+        if kind not in {value for value, _ in ORGANISATION_KIND_CHOICES}:
+            errors[f"{prefix}-kind"] = "Choose a type from the list."
+            kind = OrganisationKind.OTHER.value
+        existing = _existing_id(choice, f"{prefix}-choice", errors)
+        organisations.append(OrganisationChoice(
+            written=_field(form, f"{prefix}-written") or "?", existing_id=existing,
+            name=_field(form, f"{prefix}-name") or None, kind=OrganisationKind(kind)))
+    people: list[PersonChoice] = []
+    for index in range(_count(form, "person")):
+        prefix = f"person-{index}"
+        existing = _existing_id(_field(form, f"{prefix}-choice"), f"{prefix}-choice", errors)
+        people.append(PersonChoice(
+            written=_field(form, f"{prefix}-written") or "?",
+            organisation=_field(form, f"{prefix}-organisation") or None, existing_id=existing,
+            name=_field(form, f"{prefix}-name") or None))
+    return PastedAgenda(text=text, organisations=organisations, people=people), errors
+
+
+def _count(form: FormMultiDict, kind: str) -> int:
+    raw = _field(form, f"{kind}-count")
+    return min(int(raw), 200) if raw.isdigit() and len(raw) < 4 else 0
+
+
+def _existing_id(choice: str, field: str, errors: dict[str, str]) -> int | None:
+    if choice in ("", NEW):
+        return None
+    if not choice.isdigit() or len(choice) > 9 or int(choice) < 1:
+        errors[field] = "Choose from the list."
+        return None
+    return int(choice)
+
+
+_CHOICE_FIELD = re.compile(r"^(organisations|people)\[(\d+)\]\.(\w+)$")
+_ITEM_FIELD = re.compile(r"^items\[(\d+)\]\.\w+$")
+
+
+def _paste_domain_errors(found: Sequence[FieldError], errors: dict[str, str],
+                         item_errors: dict[int, list[str]]) -> None:
+    """The domain's paths onto the preview's fields: `people[1].name` is `person-1-name`, an
+    item's problem goes beside its row and into the summary, linked to the row."""
+    for error in found:
+        field = error.field or "text"
+        choice = _CHOICE_FIELD.match(field)
+        item = _ITEM_FIELD.match(field)
+        if choice:
+            prefix = "org" if choice.group(1) == "organisations" else "person"
+            suffix = "choice" if choice.group(3) == "existing_id" else choice.group(3)
+            errors.setdefault(f"{prefix}-{choice.group(2)}-{suffix}", error.message)
+        elif item:
+            index = int(item.group(1))
+            item_errors.setdefault(index, []).append(error.message)
+            errors.setdefault(f"item-{index}", error.message)
+        else:
+            key = "text" if field in ("text", "organisations", "people") else field
+            if key in errors:
+                errors[key] = f"{errors[key]} {error.message}"
+            else:
+                errors[key] = error.message
+
