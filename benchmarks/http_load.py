@@ -72,15 +72,18 @@ class LoadResult:
 
 
 def load(base: str, kind: str, *, requests: int, concurrency: int, target: str = "",
-         seconds: float = 10.0) -> LoadResult:
+         seconds: float = 10.0, cookie: str = "") -> LoadResult:
     """Load with wrk where installed (a C client that does not limit the server), else with
-    benchmarks/load_client.py; either way from another process, loopback only."""
+    benchmarks/load_client.py; either way from another process, loopback only. `cookie`, a
+    Cookie header every request carries (a signed-in organiser's)."""
     if shutil.which("wrk"):
-        return _load_with_wrk(base, kind, concurrency=concurrency, target=target, seconds=seconds)
+        return _load_with_wrk(base, kind, concurrency=concurrency, target=target, seconds=seconds,
+                              cookie=cookie)
     output = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "load_client.py"), base, kind, str(requests),
          str(concurrency), target],
         check=True, capture_output=True, text=True, cwd=ROOT,
+        env={**os.environ, "BENCH_COOKIE": cookie},
     ).stdout
     data = json.loads(output.strip().splitlines()[-1])
     return LoadResult(**data)
@@ -97,12 +100,12 @@ def _ms(text: str) -> float:
 
 
 def _load_with_wrk(base: str, kind: str, *, concurrency: int, target: str,
-                   seconds: float) -> LoadResult:
+                   seconds: float, cookie: str = "") -> LoadResult:
     output = subprocess.run(
         ["wrk", "-t2", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency",
          "--timeout", "30s", "-s", str(ROOT / "benchmarks" / "wrk_requests.lua"), base],
         check=True, capture_output=True, text=True, cwd=ROOT,
-        env={**os.environ, "BENCH_KIND": kind, "BENCH_TARGET": target},
+        env={**os.environ, "BENCH_KIND": kind, "BENCH_TARGET": target, "BENCH_COOKIE": cookie},
     ).stdout
     total = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", output).group(1))  # type: ignore[union-attr]
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sys
 import time
 import uuid
@@ -36,7 +37,10 @@ async def main(base: str, kind: str, total: int, concurrency: int, target: str) 
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    cookie = os.environ.get("BENCH_COOKIE", "")
+    headers = {"Cookie": cookie} if cookie else {}
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60,
+                                 headers=headers) as client:
 
         async def worker() -> None:
             nonlocal errors

@@ -2,6 +2,11 @@
 -- environment; each request of a "register" run carries a fresh email address.
 local kind = os.getenv("BENCH_KIND") or "ping"
 local target = os.getenv("BENCH_TARGET") or ""
+-- A Cookie header for every request (a signed-in organiser), when given.
+local cookie = os.getenv("BENCH_COOKIE") or ""
+if cookie ~= "" then
+  wrk.headers["Cookie"] = cookie
+end
 local threads = 0
 local counter = 0
 

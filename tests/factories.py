@@ -178,13 +178,18 @@ async def make_registration(
     email_address: str | None = None,
     status: RegistrationStatus = RegistrationStatus.CONFIRMED,
     enrolment: EnrolmentStatus = EnrolmentStatus.CONFIRMED, now: datetime = BUILT_AT,
+    organisation: str = "", waiting_since: datetime | None = None,
 ) -> Registration:
     """A registrant with a place in `session` (or in no session), as the registration code
-    leaves them; the address defaults to first-name@<event slug>.example.org."""
+    leaves them; the address defaults to first-name@<event slug>.example.org. A waiting
+    registrant (`status`) queues by `waiting_since`, `now` when not given."""
     address = email_address or f"{name.split()[0].lower()}@{event.slug}.example.org"
+    if status == RegistrationStatus.WAITING and waiting_since is None:
+        waiting_since = now
     registration = Registration(
         event_id=event.id, status=status, name=name, email=address,
         email_normalised=address, consent_at=now, created_at=now, updated_at=now,
+        organisation_name=organisation, waiting_since=waiting_since,
     )
     db.add(registration)
     await db.flush()

@@ -28,6 +28,10 @@ def _sqlite_path(url: str) -> Path | None:
     return Path(url.split(":///", 1)[1].split("?", 1)[0])
 
 
+def _unicode_lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
 def create_engine(database_url: str, **options: Any) -> AsyncEngine:
     # SQL errors must not carry bound values into logs: they hold emails and private links.
     options.setdefault("hide_parameters", True)
@@ -48,6 +52,9 @@ def create_engine(database_url: str, **options: Any) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # SQLite's lower() folds ASCII only: searches for "élodie" must find "Élodie".
+            dbapi_connection.create_function("unicode_lower", 1, _unicode_lower,
+                                             deterministic=True)
 
         return engine
     options.setdefault("pool_size", 10)

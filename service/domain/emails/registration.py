@@ -231,6 +231,7 @@ async def send_confirmation(
 async def _send_place_with_invite(
     db: AsyncSession, registration: Registration, event: Event, template: str, *,
     links: RegistrantLinks, now: datetime, settings: Settings, into: OutboxEmail | None = None,
+    note: str | None = None,
 ) -> None:
     """A place given (at once or on approval): confirmed sessions with the invite."""
     confirmed = _sessions_in(registration, EnrolmentStatus.CONFIRMED)
@@ -239,6 +240,7 @@ async def _send_place_with_invite(
         registration, event, links, settings,
         sessions=_views(confirmed, event, with_join_url=True),
         waiting_sessions=_views(waiting, event, with_join_url=False),
+        note=note,
     )
     await _send(db, registration, event, template, context,
                 now=now, settings=settings, invite=("REQUEST", confirmed), into=into)
@@ -247,15 +249,16 @@ async def _send_place_with_invite(
 async def send_waiting_list(
     db: AsyncSession, registration: Registration, event: Event, *, position: int | None,
     links: RegistrantLinks, now: datetime, settings: Settings, approved: bool = False,
-    into: OutboxEmail | None = None,
+    into: OutboxEmail | None = None, note: str | None = None,
 ) -> None:
-    """The event is full: their place in the queue, no invite and no join link."""
+    """The event is full: their place in the queue, no invite and no join link (and, on
+    approval, the organisers' note if they wrote one)."""
     sessions = sorted((e.session for e in registration.enrolments
                        if e.status != EnrolmentStatus.CANCELLED),
                       key=lambda s: (s.starts_at, s.id))
     context = _context(
         registration, event, links, settings,
-        position=position, approved=approved,
+        position=position, approved=approved, note=note,
         sessions=_views(sessions, event, with_join_url=False),
     )
     await _send(db, registration, event, "registration_waiting_to_registrant", context,
@@ -277,11 +280,11 @@ async def send_pending_approval(
 
 async def send_approved(
     db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
-    now: datetime, settings: Settings,
+    now: datetime, settings: Settings, note: str | None = None,
 ) -> None:
-    """An application accepted with a place: the invite."""
+    """An application accepted with a place: the invite, and the organisers' note if any."""
     await _send_place_with_invite(db, registration, event, "registration_approved_to_registrant",
-                                  links=links, now=now, settings=settings)
+                                  links=links, now=now, settings=settings, note=note)
 
 
 async def send_promoted(

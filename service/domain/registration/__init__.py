@@ -29,8 +29,26 @@ from .lifecycle import (
     enrol_in_new_session,
 )
 from .links import registrant_links
+from .listing import (
+    RegistrationPage,
+    RegistrationQuery,
+    RegistrationRow,
+    RegistrationSort,
+    WaitingRow,
+    count_registrations_by_status,
+    list_registration_page,
+    list_registrations_to_export,
+    list_waiting,
+)
 from .loading import find_registration_by_token, get_registration
 from .lost_link import send_registration_link
+from .organiser_actions import (
+    Decision,
+    DecisionReport,
+    Promotion,
+    decide_registrations,
+    promote_from_waiting_list,
+)
 from .places import promote_waiting
 from .queries import (
     count_confirmed_enrolments,
@@ -51,11 +69,19 @@ __all__ = [
     "AddressLink",
     "ClosedReason",
     "ComposeReport",
+    "Decision",
+    "DecisionReport",
     "DetailsChange",
     "ExpiryReport",
     "LinkState",
+    "Promotion",
     "RegistrationForm",
     "RegistrationOutcome",
+    "RegistrationPage",
+    "RegistrationQuery",
+    "RegistrationRow",
+    "RegistrationSort",
+    "WaitingRow",
     "approve_registration",
     "cancel_registration",
     "change_registrant_details",
@@ -66,6 +92,8 @@ __all__ = [
     "confirm_address",
     "count_confirmed_enrolments",
     "count_confirmed_registrations",
+    "count_registrations_by_status",
+    "decide_registrations",
     "decline_registration",
     "enrol_in_new_session",
     "expire_unconfirmed_registrations",
@@ -74,7 +102,11 @@ __all__ = [
     "get_registration",
     "list_enrolments",
     "list_registration_emails",
+    "list_registration_page",
     "list_registrations",
+    "list_registrations_to_export",
+    "list_waiting",
+    "promote_from_waiting_list",
     "promote_waiting",
     "register_participant",
     "register_participants",

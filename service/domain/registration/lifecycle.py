@@ -103,9 +103,12 @@ async def cancel_registration(
 
 
 async def approve_registration(
-    db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings
+    db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings,
+    note: str | None = None,
 ) -> Registration:
-    """An organiser accepts an application: a place, or the waiting list if the event is full."""
+    """An organiser accepts an application: a place, or the waiting list if the event is full.
+    `note`, a message from the organisers, goes into the email that tells them."""
+    clean_note = clean_text(note, "note", max_length=MAX_NOTE)
     event, registration = await lock_for_registration(db, registration_id)
     if registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
         return registration
@@ -125,11 +128,11 @@ async def approve_registration(
     if admitted == RegistrationStatus.WAITING:
         await emails.send_waiting_list(
             db, registration, event, position=await waiting_position(db, registration),
-            links=links, now=now, settings=settings, approved=True,
+            links=links, now=now, settings=settings, approved=True, note=clean_note,
         )
     else:
         await emails.send_approved(db, registration, event, links=links, now=now,
-                                   settings=settings)
+                                   settings=settings, note=clean_note)
     return registration
 
 
