@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import sys
 import zoneinfo
+from functools import cache
+from importlib import resources
 
 import tzdata
 
-__all__ = ["DATABASE_VERSION", "use_pinned_database"]
+__all__ = ["DATABASE_VERSION", "DEFAULT_ZONE", "picker_zones", "use_pinned_database",
+           "zones_by_region"]
 
 DATABASE_VERSION: str = tzdata.IANA_VERSION
+# Where the programme mostly happens: what a new event's zone picker starts on.
+DEFAULT_ZONE = "Europe/Brussels"
 
 
 def _zone_classes() -> list[type[zoneinfo.ZoneInfo]]:
@@ -46,6 +51,30 @@ def use_pinned_database() -> None:
 
         ZONEINFO._available_timezones_cache = None
         tzp.use_zoneinfo()  # also empties tzp's own cache of zones
+
+
+@cache
+def picker_zones() -> tuple[str, ...]:
+    """The zones an organiser picks from, sorted: every zone of `zone.tab` in the pinned
+    `tzdata` (one per country region: Europe/Amsterdam is there, though the tz database now
+    links it to Brussels) and UTC. Legacy aliases (US/Eastern, CET) are left out of the
+    picker; the API still accepts any IANA name."""
+    table = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text("utf-8")
+    names = {line.split("\t")[2] for line in table.splitlines()
+             if line and not line.startswith("#")}
+    return tuple(sorted(names | {"UTC"}))
+
+
+@cache
+def zones_by_region() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`picker_zones` grouped by their first part (Africa, America, ..., Europe, Pacific),
+    regions in alphabetical order; UTC alone in the last group, "Other"."""
+    regions: dict[str, list[str]] = {}
+    for name in picker_zones():
+        region = name.split("/", 1)[0] if "/" in name else "Other"
+        regions.setdefault(region, []).append(name)
+    ordered = sorted(regions, key=lambda region: (region == "Other", region))
+    return tuple((region, tuple(regions[region])) for region in ordered)
 
 
 use_pinned_database()

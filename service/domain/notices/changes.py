@@ -355,6 +355,17 @@ async def _send_notice(
     return emails
 
 
+async def send_change_notice(
+    db: AsyncSession, notice: ChangeNotice, *, now: datetime, settings: Settings
+) -> int | None:
+    """Queue one notice's emails as they go out at `now` (None: nothing changed after all).
+
+    What the sending job does for each due notice, and what a preview of "who will be told
+    what" runs ahead of time, inside a savepoint it then rolls back.
+    """
+    return await _send_notice(db, notice, now=now, settings=settings)
+
+
 async def _invite_sequences(
     db: AsyncSession, session_id: int, registration_ids: list[int]
 ) -> dict[int, int]:

@@ -143,9 +143,13 @@ async def _own_view(db: AsyncSession) -> AsyncIterator[AsyncSession]:
 
     It sees everything flushed so far and loads it afresh, without refreshing the caller's
     objects: reloading them in `db` (populate_existing) would reset relationships the
-    caller loaded, and leave them raising on access.
+    caller loaded, and leave them raising on access. It joins the caller's transaction as
+    it stands, even inside a savepoint (a preview's dry run): by default a session bound to
+    a connection in a savepoint opens one of its own and rolls it back on closing, losing
+    what it wrote.
     """
-    async with AsyncSession(bind=await db.connection(), expire_on_commit=False) as view:
+    async with AsyncSession(bind=await db.connection(), expire_on_commit=False,
+                            join_transaction_mode="rollback_only") as view:
         yield view
         await view.flush()
 
@@ -440,6 +444,17 @@ async def _send_notice(
         return None  # changed and changed back within the window
     return await _notify(db, CHANGED_TEMPLATE, item, session, event, person, now=now,
                          settings=settings, changes=changes, dedupe_key=key)
+
+
+async def send_speaker_notice(
+    db: AsyncSession, notice: SpeakerNotice, *, now: datetime, settings: Settings
+) -> int | None:
+    """Queue the one email a notice calls for as it goes out at `now` (None: nothing to say).
+
+    What the sending job does for each due notice, and what a preview of "who will be told
+    what" runs ahead of time, inside a savepoint it then rolls back.
+    """
+    return await _send_notice(db, notice, now=now, settings=settings)
 
 
 async def process_due_speaker_notices(

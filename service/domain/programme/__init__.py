@@ -20,6 +20,7 @@ from service.domain.programme.agenda_review import review_agenda as review_agend
 from service.domain.programme.agenda_text import ParsedAgenda as ParsedAgenda
 from service.domain.programme.agenda_text import parse_agenda_text as parse_agenda_text
 from service.domain.programme.events import SLUG_PATTERN as SLUG_PATTERN
+from service.domain.programme.events import assign_event_team as assign_event_team
 from service.domain.programme.events import cancel_event as cancel_event
 from service.domain.programme.events import create_event as create_event
 from service.domain.programme.events import delete_event as delete_event

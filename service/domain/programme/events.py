@@ -200,6 +200,17 @@ async def update_event(
     return event
 
 
+async def assign_event_team(
+    db: AsyncSession, event_id: int, team_id: int | None, *, now: datetime
+) -> Event:
+    """The team whose organisers may see and edit the event (None: the default team)."""
+    event = await get_event(db, event_id)
+    event.team_id = team_id
+    event.updated_at = now
+    await db.flush()
+    return event
+
+
 async def delete_event(db: AsyncSession, event_id: int) -> None:
     event = await get_event(db, event_id)
     if event.status != EventStatus.DRAFT:
