@@ -377,6 +377,17 @@ def _feed_link(url: str) -> FeedLinkOut:
     return FeedLinkOut(feed_url=url, webcal_url=urls.webcal_url(url))
 
 
+def _speaker_links_out(settings: Settings, person_id: int, links: feeds.SpeakerLinks
+                       ) -> SpeakerLinksOut:
+    feed_url = urls.speaker_feed_url(settings, links.feed_token)
+    return SpeakerLinksOut(
+        person_id=person_id,
+        page_url=urls.speaker_page_url(settings, links.page_token),
+        feed_url=feed_url,
+        webcal_url=urls.webcal_url(feed_url),
+    )
+
+
 def _api_token_id(request: AnyRequest) -> int:
     api_token_id = request.state.get("api_token_id")
     if not isinstance(api_token_id, int):  # the guard always sets it; never guess
@@ -412,21 +423,27 @@ class OrganiserFeedLinkController(Controller):
         )
         return _feed_link(urls.organiser_feed_url(settings, token))
 
+    @get("/persons/{person_id:int}/speaker-links")
+    async def get_speaker_links(
+        self, db_session: DbSession, settings: SettingsDep, person_id: IdParam
+    ) -> SpeakerLinksOut:
+        """A person's current speaker page and feed links, the ones already emailed: asking
+        revokes nothing (created on first use)."""
+        links = await feeds.current_speaker_links(
+            db_session, person_id, now=utc_now(), settings=settings
+        )
+        return _speaker_links_out(settings, person_id, links)
+
     @post("/persons/{person_id:int}/speaker-links")
     async def replace_speaker_links(
         self, db_session: DbSession, settings: SettingsDep, person_id: IdParam
     ) -> SpeakerLinksOut:
-        """New speaker page and feed links for a person; the old ones stop working."""
+        """New speaker page and feed links for a person; the old ones, emailed already,
+        stop working. To read the current ones, GET this address."""
         links = await feeds.issue_speaker_links(
             db_session, person_id, now=utc_now(), settings=settings
         )
-        feed_url = urls.speaker_feed_url(settings, links.feed_token)
-        return SpeakerLinksOut(
-            person_id=person_id,
-            page_url=urls.speaker_page_url(settings, links.page_token),
-            feed_url=feed_url,
-            webcal_url=urls.webcal_url(feed_url),
-        )
+        return _speaker_links_out(settings, person_id, links)
 
 
 class RegistrantFeedLinkController(Controller):

@@ -54,7 +54,8 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain import access, programme, registration, wording
+from service.domain import access, programme, registration, urls, wording
+from service.domain.calendars import feeds
 from service.domain.errors import (
     ConflictError,
     DomainError,
@@ -812,7 +813,8 @@ class PublicPages(Controller):
     # -- speakers --
 
     @get("/speakers/{token:str}")
-    async def speaker_page(self, db_session: DbSession, token: TokenParam) -> Response[str]:
+    async def speaker_page(self, db_session: DbSession, settings: SettingsDep,
+                           token: TokenParam) -> Response[str]:
         found = await access.find_access(db_session, AccessPurpose.SPEAKER_PAGE, token)
         person = None
         slots: list[views.SpeakerSlot] = []
@@ -822,9 +824,15 @@ class PublicPages(Controller):
             raise NotFoundError("This link is not valid.", "token")
         now = utc_now()
         organisation = person.organisation.name if person.organisation else None
+        # The calendar feed their slot emails promise on this page (issued on first view).
+        links = await feeds.current_speaker_links(db_session, person.id, now=now,
+                                                  settings=settings)
+        feed_url = urls.speaker_feed_url(settings, links.feed_token)
         return html_response("speaker.html", {
             "name": person.name,
             "organisation": organisation,
+            "feed_url": feed_url,
+            "webcal_url": urls.webcal_url(feed_url),
             "upcoming": [s for s in slots if s.ends_utc > now],
             "past": [s for s in slots if s.ends_utc <= now],
             "robots": "noindex",

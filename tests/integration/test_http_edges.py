@@ -103,6 +103,8 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
         "/api/organiser/organisations/{organisation_id:int}": "/api/organiser/organisations/1",
         "/api/organiser/persons": "/api/organiser/persons",
         "/api/organiser/persons/{person_id:int}": "/api/organiser/persons/1",
+        "/api/organiser/persons/{person_id:int}/speaker-links":
+            "/api/organiser/persons/1/speaker-links",
         "/api/organiser/feed-token": "/api/organiser/feed-token",
         "/api/docs": "/api/docs",
         "/api/docs/swagger": "/api/docs/swagger",

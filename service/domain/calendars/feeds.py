@@ -675,6 +675,24 @@ async def issue_speaker_links(
     return SpeakerLinks(page_token=page, feed_token=feed)
 
 
+async def current_speaker_links(
+    db: AsyncSession, person_id: int, *, now: datetime, settings: Settings
+) -> SpeakerLinks:
+    """A speaker's live page and feed links, the ones already emailed: reading them revokes
+    nothing (a link is derived again from its stored nonce); issued on first use."""
+    if await db.get(Person, person_id) is None:
+        raise NotFoundError(f"No person with id {person_id}.", "person_id")
+    page = await access.current_access_token(
+        db, AccessPurpose.SPEAKER_PAGE, secret_key=settings.secret_key, now=now,
+        person_id=person_id,
+    )
+    feed = await access.current_access_token(
+        db, AccessPurpose.SPEAKER_FEED, secret_key=settings.secret_key, now=now,
+        person_id=person_id,
+    )
+    return SpeakerLinks(page_token=page, feed_token=feed)
+
+
 async def issue_organiser_feed_token(
     db: AsyncSession, api_token_id: int, *, now: datetime, settings: Settings
 ) -> str:

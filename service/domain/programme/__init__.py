@@ -19,6 +19,8 @@ from service.domain.programme.agenda_review import AgendaProblem as AgendaProble
 from service.domain.programme.agenda_review import review_agenda as review_agenda
 from service.domain.programme.agenda_text import ParsedAgenda as ParsedAgenda
 from service.domain.programme.agenda_text import parse_agenda_text as parse_agenda_text
+from service.domain.programme.directory import search_organisations as search_organisations
+from service.domain.programme.directory import search_persons as search_persons
 from service.domain.programme.events import SLUG_PATTERN as SLUG_PATTERN
 from service.domain.programme.events import assign_event_team as assign_event_team
 from service.domain.programme.events import cancel_event as cancel_event
@@ -47,6 +49,10 @@ from service.domain.programme.loading import get_event as get_event
 from service.domain.programme.loading import get_published_event as get_published_event
 from service.domain.programme.loading import get_session as get_session
 from service.domain.programme.loading import list_events as list_events
+from service.domain.programme.merging import merge_organisations as merge_organisations
+from service.domain.programme.merging import merge_persons as merge_persons
+from service.domain.programme.merging import plan_organisation_merge as plan_organisation_merge
+from service.domain.programme.merging import plan_person_merge as plan_person_merge
 from service.domain.programme.people import create_organisation as create_organisation
 from service.domain.programme.people import create_person as create_person
 from service.domain.programme.people import delete_organisation as delete_organisation
