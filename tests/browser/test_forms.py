@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
+from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import DESKTOP, LiveServer
 
 pytestmark = pytest.mark.browser
@@ -29,6 +30,7 @@ def test_a_refused_form_moves_focus_to_the_error_summary(
 ) -> None:
     page = _page(browser, javascript=javascript)
     page.goto(f"{live_server.base_url}{EVENT}/register")
+    assert_no_axe_violations(page, context="registration form")
     page.get_by_label("Full name").fill("Anna Keller")
     # Accepted by the browser's own check, refused by ours: the server answers.
     page.get_by_label("Email address", exact=True).fill("anna.keller@localhost")
@@ -37,6 +39,7 @@ def test_a_refused_form_moves_focus_to_the_error_summary(
 
     summary = page.locator("#error-summary")
     expect(summary).to_be_focused()
+    assert_no_axe_violations(page, context="registration form with errors")
     message = "The part after @ must be a domain such as example.org."
     expect(summary.get_by_role("link")).to_have_text([message])
     page.keyboard.press("Tab")
@@ -52,6 +55,7 @@ def test_register_comes_before_every_calendar_link(
 ) -> None:
     page = _page(browser, javascript=javascript)
     page.goto(f"{live_server.base_url}{EVENT}")
+    assert_no_axe_violations(page, context="event page")
     page.get_by_role("link", name="Skip to main content").focus()
     page.keyboard.press("Enter")
 
