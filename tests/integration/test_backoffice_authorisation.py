@@ -1,0 +1,205 @@
+"""The authorisation walk: every state-changing route under /organiser/ and /api/organiser/,
+found in the application's own route table (not a hand-kept list), refuses
+
+- a viewer (403),
+- an organiser of another team, for anything that belongs to an event (403 or 404),
+- a back-office form without its CSRF token (403).
+
+A route whose path names something new must be classified below before this passes, and
+a route that forgets its guard fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.db.models import OutboxEmail, OutboxStatus
+from service.domain.accounts import EVENT_OWNED_PARAMS, find_or_create_team
+from service.domain.auth import create_api_token
+from service.settings import Settings
+from service.web.app import create_app
+from tests.conftest import TEST_BASE_URL
+from tests.factories import make_agenda_item, make_event, make_person, make_registration
+from tests.integration.backoffice import OTHER_TEAM, SignedInClient
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PREFIXES = ("/organiser", "/api/organiser")
+# People and organisations are shared by every team: no team owns them.
+SHARED_PARAMS = frozenset({"person_id", "organisation_id"})
+# Accounts are the administrators' alone.
+ADMIN_PARAMS = frozenset({"account_id"})
+# How one gets a session in the first place (and leaves it): open to anyone, CSRF only.
+PUBLIC_ROUTES = frozenset({("POST", "/organiser/login"), ("POST", "/organiser/logout")})
+_PARAM = re.compile(r"\{(\w+):\w+\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    params: tuple[str, ...]
+    is_public: bool
+
+    @property
+    def is_backoffice(self) -> bool:
+        return self.template == "/organiser" or self.template.startswith("/organiser/")
+
+    def url(self, ids: dict[str, int]) -> str:
+        return _PARAM.sub(lambda m: str(ids[m.group(1)]), self.template)
+
+
+def state_changing_routes(app: Litestar) -> list[Route]:
+    """Every route handler under the two prefixes with a method that may change state."""
+    found: list[Route] = []
+    for route in app.routes:
+        if not route.path.startswith(PREFIXES):
+            continue
+        for handler in getattr(route, "route_handlers", ()):
+            for method in sorted(getattr(handler, "http_methods", ())):
+                if method in SAFE_METHODS:
+                    continue
+                found.append(Route(method, route.path, tuple(_PARAM.findall(route.path)),
+                                   bool(handler.opt.get("backoffice_public"))))
+    return sorted(found, key=lambda r: (r.template, r.method))
+
+
+@pytest.fixture
+async def ids(db: AsyncSession, settings: Settings, organiser_client: SignedInClient) -> dict[str, int]:
+    """One object of each kind, all of the default team's event (the organiser's team)."""
+    event = await make_event(db, settings, slug="walked-event", title="Walked event")
+    session = event.sessions[0]
+    person = await make_person(db, "Carla Canal", "carla@example.org", organisation="Barcelona")
+    item = await make_agenda_item(db, settings, session, "2035-11-12T10:00", "2035-11-12T10:30",
+                                  "Facing market challenges", [person])
+    registration = await make_registration(db, event, session, "Ana Silva")
+    now = datetime.now(UTC)
+    email = OutboxEmail(message_id="<walk@events.test>", template="confirmation",
+                        to_address="ana@example.org", subject="Registered",
+                        status=OutboxStatus.FAILED, attempts=1, next_attempt_at=now,
+                        created_at=now, event_id=event.id, registration_id=registration.id)
+    db.add(email)
+    await db.flush()
+    result = {"event_id": event.id, "session_id": session.id, "agenda_item_id": item.id,
+              "registration_id": registration.id, "email_id": email.id, "person_id": person.id,
+              "organisation_id": person.organisation_id or 0,
+              "account_id": organiser_client.account_id}
+    await db.commit()
+    return result
+
+
+async def _token(db_sessionmaker: async_sessionmaker[AsyncSession], role: str,
+                 team: str | None) -> dict[str, str]:
+    now = datetime.now(UTC)
+    async with db_sessionmaker() as db, db.begin():
+        team_id = (await find_or_create_team(db, team, now=now)).id if team else None
+        issued = await create_api_token(db, name=f"walk {role}", role=role, now=now,
+                                        team_id=team_id)
+        return {"Authorization": f"Bearer {issued.secret}"}
+
+
+async def _send(client: AsyncTestClient[Litestar] | SignedInClient, route: Route, url: str, *,
+                csrf: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    if route.is_backoffice:
+        data = {"_csrf": csrf} if csrf is not None else {}
+        return await client.request(route.method, url, data=data, headers=headers,
+                                    follow_redirects=False)
+    return await client.request(route.method, url, json={}, headers=headers,
+                                follow_redirects=False)
+
+
+def _refused(answer: httpx.Response, statuses: tuple[int, ...]) -> str | None:
+    """None when the answer is a refusal of ours (status and what it says), else why not."""
+    if answer.status_code not in statuses:
+        return f"answered {answer.status_code}"
+    if answer.headers.get("content-type", "").startswith("text/html"):
+        said = ("Not allowed" in answer.text or "another team" in answer.text)
+    else:
+        said = bool(answer.json().get("detail"))
+    return None if said else "refused without saying why"
+
+
+def test_the_walk_finds_the_back_office_and_api_routes_and_knows_their_parameters(
+    app: Litestar,
+) -> None:
+    routes = state_changing_routes(app)
+    walked = {(r.method, r.template) for r in routes}
+    known = EVENT_OWNED_PARAMS | SHARED_PARAMS | ADMIN_PARAMS
+    unknown = sorted({(r.template, p) for r in routes for p in r.params if p not in known})
+
+    assert unknown == [], "classify these path parameters in this test and in the guards"
+    assert {("POST", "/organiser/logout"), ("POST", "/api/organiser/events"),
+            ("PATCH", "/api/organiser/sessions/{session_id:int}"),
+            ("POST", "/api/organiser/registrations/{registration_id:int}/approve")} <= walked
+    assert {(r.method, r.template) for r in routes if r.is_public} == PUBLIC_ROUTES
+
+
+async def test_every_state_changing_route_refuses_a_viewer(
+    viewer_client: SignedInClient, ids: dict[str, int], app: Litestar,
+    db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+) -> None:
+    viewer_token = await _token(db_sessionmaker, "viewer", None)
+    failures: list[str] = []
+    async with AsyncTestClient(app=create_app(settings), base_url=TEST_BASE_URL) as api:
+        for route in state_changing_routes(viewer_client.app):
+            if route.is_public:
+                continue
+            url = route.url(ids)
+            answer = (await _send(viewer_client, route, url, csrf=viewer_client.csrf)
+                      if route.is_backoffice else await _send(api, route, url, headers=viewer_token))
+            why = _refused(answer, (403,))
+            if why:
+                failures.append(f"{route.method} {route.template}: {why}")
+
+    assert failures == []
+
+
+async def test_every_state_changing_route_refuses_an_organiser_of_another_team(
+    other_team_client: SignedInClient, ids: dict[str, int],
+    db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+) -> None:
+    """For what belongs to an event of another team; accounts are admins' only."""
+    other_token = await _token(db_sessionmaker, "organiser", OTHER_TEAM)
+    failures: list[str] = []
+    checked = 0
+    async with AsyncTestClient(app=create_app(settings), base_url=TEST_BASE_URL) as api:
+        for route in state_changing_routes(other_team_client.app):
+            owned = set(route.params) & (EVENT_OWNED_PARAMS | ADMIN_PARAMS)
+            if route.is_public or not owned:
+                continue
+            checked += 1
+            url = route.url(ids)
+            answer = (await _send(other_team_client, route, url, csrf=other_team_client.csrf)
+                      if route.is_backoffice else await _send(api, route, url, headers=other_token))
+            why = _refused(answer, (403, 404))
+            if why:
+                failures.append(f"{route.method} {route.template}: {why}")
+
+    assert failures == []
+    assert checked >= 10
+
+
+async def test_every_back_office_form_refuses_a_request_without_its_csrf_token(
+    admin_client: SignedInClient, ids: dict[str, int],
+) -> None:
+    """Even an administrator's, on routes open to anyone too."""
+    failures: list[str] = []
+    routes = [r for r in state_changing_routes(admin_client.app) if r.is_backoffice]
+    for route in routes:
+        for token in (None, "f" * 64):
+            answer = await _send(admin_client, route, route.url(ids), csrf=token)
+            if answer.status_code != 403 or "This form has expired" not in answer.text:
+                failures.append(f"{route.method} {route.template} (token {token!r}): "
+                                f"answered {answer.status_code}")
+
+    assert failures == []
+    assert len(routes) >= 2
+
+
