@@ -73,7 +73,7 @@ async def _prepare(database_url: str, var_dir: Path, registrations: int, index: 
     engine = create_engine(database_url)
     now = datetime.now(UTC)
     start = (now + timedelta(days=30)).replace(hour=9, minute=0, second=0, microsecond=0)
-    rnd = random.Random(12)  # noqa: S311 (test data)
+    rnd = random.Random(12)
     try:
         async with session_scope(make_sessionmaker(engine)) as db:
             if index:

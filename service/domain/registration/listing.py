@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +24,13 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, se
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from service.db.models import Enrolment, EnrolmentStatus, Registration, RegistrationStatus
+from service.db.models import (
+    Enrolment,
+    EnrolmentStatus,
+    Event,
+    Registration,
+    RegistrationStatus,
+)
 from service.domain.errors import InvalidInputError, NotFoundError
 
 from .loading import attach, load_event
@@ -316,3 +322,27 @@ async def list_waiting(
         for index, r in enumerate(result.all(), start=1)
     ]
 
+
+
+async def get_event_outline(db: AsyncSession, event_id: int) -> Event:
+    """The event with its sessions only (no agenda): what a list of its registrations needs."""
+    event = await db.scalar(
+        select(Event).where(Event.id == event_id).options(selectinload(Event.sessions)))
+    if event is None:
+        raise NotFoundError(f"No event with id {event_id}.", "event_id")
+    return event
+
+
+async def find_registration_rows(
+    db: AsyncSession, event_id: int, ids: Sequence[int]
+) -> list[RegistrationRow]:
+    """The event's registrations among `ids`, in the order of `ids` (others are left out)."""
+    if not ids:
+        return []
+    result = await db.execute(
+        select(Registration.id, Registration.name, Registration.email,
+               Registration.organisation_name, Registration.status, Registration.created_at)
+        .where(Registration.event_id == event_id, Registration.id.in_(list(ids))))
+    found = {r[0]: RegistrationRow(id=r[0], name=r[1], email=r[2], organisation_name=r[3],
+                                   status=r[4], registered_at=r[5]) for r in result.all()}
+    return [found[i] for i in dict.fromkeys(ids) if i in found]

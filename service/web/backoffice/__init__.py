@@ -10,10 +10,12 @@ from service.web.backoffice.audit_pages import AuditPagesController
 from service.web.backoffice.auth_pages import AuthPagesController
 from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.events import EventEditorController
+from service.web.backoffice.registrations import RegistrationsController
 
 BACKOFFICE_CONTROLLERS: list[Any] = [
     AuthPagesController,  # sign in, sign out
     DashboardController,  # upcoming events
+    RegistrationsController,  # registrations per event
     AuditPagesController,  # audit log per event and account
     AgendaController,  # a session's agenda, paste an agenda
     EventEditorController,  # events and their sessions
