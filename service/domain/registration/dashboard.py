@@ -57,6 +57,7 @@ class RemindersDue:
     due_at: datetime
     event_id: int
     event_title: str
+    event_timezone: str
     session_id: int
     session_title: str
     offset_minutes: int
@@ -172,18 +173,18 @@ async def _failed_emails(db: AsyncSession, now: datetime, event_ids: Collection[
 async def _next_reminders(db: AsyncSession, now: datetime, event_ids: Collection[int] | None,
                           limit: int) -> list[RemindersDue]:
     query = (
-        select(Reminder.due_at, Event.id, Event.title, Session.id, Session.title,
-               Reminder.offset_minutes, func.count(Reminder.id))
+        select(Reminder.due_at, Event.id, Event.title, Event.timezone, Session.id,
+               Session.title, Reminder.offset_minutes, func.count(Reminder.id))
         .join(Session, Session.id == Reminder.session_id)
         .join(Event, Event.id == Session.event_id)
         .where(Reminder.status == ReminderStatus.PENDING, Reminder.due_at >= now,
                _in_scope(Event.id, event_ids)))
     rows = await db.execute(
-        query.group_by(Reminder.due_at, Event.id, Event.title, Session.id, Session.title,
-                       Reminder.offset_minutes)
+        query.group_by(Reminder.due_at, Event.id, Event.title, Event.timezone, Session.id,
+                       Session.title, Reminder.offset_minutes)
         .order_by(Reminder.due_at, Session.id).limit(limit))
     return [RemindersDue(due_at=due_at, event_id=event_id, event_title=event_title,
-                         session_id=session_id, session_title=session_title,
-                         offset_minutes=offset, count=count)
-            for due_at, event_id, event_title, session_id, session_title, offset, count
+                         event_timezone=zone, session_id=session_id,
+                         session_title=session_title, offset_minutes=offset, count=count)
+            for due_at, event_id, event_title, zone, session_id, session_title, offset, count
             in rows]

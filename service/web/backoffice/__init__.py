@@ -8,13 +8,19 @@ from typing import Any
 from service.web.backoffice.agenda import AgendaController
 from service.web.backoffice.audit_pages import AuditPagesController
 from service.web.backoffice.auth_pages import AuthPagesController
+from service.web.backoffice.calendars import CalendarsController
 from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.events import EventEditorController
+from service.web.backoffice.people import PeopleController
 from service.web.backoffice.registrations import RegistrationsController
+from service.web.backoffice.speakers import SpeakersController
 
 BACKOFFICE_CONTROLLERS: list[Any] = [
     AuthPagesController,  # sign in, sign out
     DashboardController,  # upcoming events
+    PeopleController,  # people and organisations
+    SpeakersController,  # an event's speakers and links
+    CalendarsController,  # feed links to copy
     RegistrationsController,  # registrations per event
     AuditPagesController,  # audit log per event and account
     AgendaController,  # a session's agenda, paste an agenda

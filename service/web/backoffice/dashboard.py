@@ -1,4 +1,6 @@
-"""The back office's home: the upcoming events the signed-in account may see."""
+"""The back office's home: the upcoming events the signed-in account may see, with their
+places taken and left, people waiting, pending applications, emails failed in the last seven
+days and the next reminders due."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from litestar import Controller, Response, get
 
 from service.clock import utc_now
 from service.db.models import Event, EventStatus
-from service.domain.accounts import list_visible_events
+from service.domain.accounts import visible_event_ids
+from service.domain.registration import dashboard
 from service.domain.times import local_date
-from service.domain.wording import date_range_text
+from service.domain.wording import date_range_text, start_text
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_account
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession
@@ -47,7 +50,12 @@ class DashboardController(Controller):
     @get("/")
     async def dashboard(self, request: AnyRequest, db_session: DbSession,
                         account: CurrentAccount) -> Response[Any]:
-        events = await list_visible_events(db_session, account, now=utc_now())
+        now = utc_now()
+        scope = None if account.is_admin else await visible_event_ids(db_session, account)
+        figures = await dashboard.get_dashboard(db_session, now=now, event_ids=scope)
         return organiser_page(request, "dashboard.html", {
             "title": "Dashboard", "nav": "dashboard",
-            "events": [event_row(event) for event in events]})
+            "events": [(event_row(f.event), f) for f in figures.events],
+            "failed_emails": figures.failed_emails,
+            "reminders": [(r, start_text(r.due_at, r.event_timezone))
+                          for r in figures.next_reminders]})
