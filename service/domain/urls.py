@@ -68,3 +68,13 @@ def organiser_feed_url(settings: Settings, token: str) -> str:
 def webcal_url(url: str) -> str:
     """The same feed for calendar apps' "subscribe" (webcal:// instead of http(s)://)."""
     return "webcal://" + url.split("://", 1)[1]
+
+
+def account_invitation_url(settings: Settings, token: str) -> str:
+    """The single-use link where an invited organiser chooses their password."""
+    return f"{settings.public_base_url}/organiser/invitations/{token}"
+
+
+def password_reset_url(settings: Settings, token: str) -> str:
+    """The single-use link where an organiser chooses a new password."""
+    return f"{settings.public_base_url}/organiser/password-reset/{token}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -36,8 +37,14 @@ PREFIXES = ("/organiser", "/api/organiser")
 SHARED_PARAMS = frozenset({"person_id", "organisation_id"})
 # Accounts are the administrators' alone.
 ADMIN_PARAMS = frozenset({"account_id"})
-# How one gets a session in the first place (and leaves it): open to anyone, CSRF only.
-PUBLIC_ROUTES = frozenset({("POST", "/organiser/login"), ("POST", "/organiser/logout")})
+# How one gets a session or a password in the first place (and leaves the session): open
+# to anyone, CSRF only; an emailed link's token is their only path parameter.
+PUBLIC_ROUTES = frozenset({
+    ("POST", "/organiser/login"), ("POST", "/organiser/logout"),
+    ("POST", "/organiser/invitations/{token:str}"), ("POST", "/organiser/password-reset"),
+    ("POST", "/organiser/password-reset/{token:str}"),
+})
+PUBLIC_PARAMS = frozenset({"token"})
 _PARAM = re.compile(r"\{(\w+):\w+\}")
 
 
@@ -52,7 +59,7 @@ class Route:
     def is_backoffice(self) -> bool:
         return self.template == "/organiser" or self.template.startswith("/organiser/")
 
-    def url(self, ids: dict[str, int]) -> str:
+    def url(self, ids: dict[str, Any]) -> str:
         return _PARAM.sub(lambda m: str(ids[m.group(1)]), self.template)
 
 
@@ -72,7 +79,8 @@ def state_changing_routes(app: Litestar) -> list[Route]:
 
 
 @pytest.fixture
-async def ids(db: AsyncSession, settings: Settings, organiser_client: SignedInClient) -> dict[str, int]:
+async def ids(db: AsyncSession, settings: Settings, organiser_client: SignedInClient
+              ) -> dict[str, Any]:
     """One object of each kind, all of the default team's event (the organiser's team)."""
     event = await make_event(db, settings, slug="walked-event", title="Walked event")
     session = event.sessions[0]
@@ -90,7 +98,7 @@ async def ids(db: AsyncSession, settings: Settings, organiser_client: SignedInCl
     result = {"event_id": event.id, "session_id": session.id, "agenda_item_id": item.id,
               "registration_id": registration.id, "email_id": email.id, "person_id": person.id,
               "organisation_id": person.organisation_id or 0,
-              "account_id": organiser_client.account_id}
+              "account_id": organiser_client.account_id, "token": "x" * 43}
     await db.commit()
     return result
 
@@ -132,7 +140,8 @@ def test_the_walk_finds_the_back_office_and_api_routes_and_knows_their_parameter
     routes = state_changing_routes(app)
     walked = {(r.method, r.template) for r in routes}
     known = EVENT_OWNED_PARAMS | SHARED_PARAMS | ADMIN_PARAMS
-    unknown = sorted({(r.template, p) for r in routes for p in r.params if p not in known})
+    unknown = sorted({(r.template, p) for r in routes for p in r.params
+                      if p not in known and not (r.is_public and p in PUBLIC_PARAMS)})
 
     assert unknown == [], "classify these path parameters in this test and in the guards"
     assert {("POST", "/organiser/logout"), ("POST", "/api/organiser/events"),
@@ -142,7 +151,7 @@ def test_the_walk_finds_the_back_office_and_api_routes_and_knows_their_parameter
 
 
 async def test_every_state_changing_route_refuses_a_viewer(
-    viewer_client: SignedInClient, ids: dict[str, int], app: Litestar,
+    viewer_client: SignedInClient, ids: dict[str, Any], app: Litestar,
     db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
 ) -> None:
     viewer_token = await _token(db_sessionmaker, "viewer", None)
@@ -162,7 +171,7 @@ async def test_every_state_changing_route_refuses_a_viewer(
 
 
 async def test_every_state_changing_route_refuses_an_organiser_of_another_team(
-    other_team_client: SignedInClient, ids: dict[str, int],
+    other_team_client: SignedInClient, ids: dict[str, Any],
     db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
 ) -> None:
     """For what belongs to an event of another team; accounts are admins' only."""
@@ -187,7 +196,7 @@ async def test_every_state_changing_route_refuses_an_organiser_of_another_team(
 
 
 async def test_every_back_office_form_refuses_a_request_without_its_csrf_token(
-    admin_client: SignedInClient, ids: dict[str, int],
+    admin_client: SignedInClient, ids: dict[str, Any],
 ) -> None:
     """Even an administrator's, on routes open to anyone too."""
     failures: list[str] = []

@@ -22,6 +22,17 @@ from service.domain.accounts.directory import list_teams as list_teams
 from service.domain.accounts.directory import normalise_email as normalise_email
 from service.domain.accounts.directory import set_account_teams as set_account_teams
 from service.domain.accounts.directory import signed_in_account as signed_in_account
+from service.domain.accounts.directory import team_names as team_names
+from service.domain.accounts.links import INVITATION_VALID_FOR as INVITATION_VALID_FOR
+from service.domain.accounts.links import RESET_VALID_FOR as RESET_VALID_FOR
+from service.domain.accounts.links import change_account as change_account
+from service.domain.accounts.links import disable_account as disable_account
+from service.domain.accounts.links import enable_account as enable_account
+from service.domain.accounts.links import find_account_link as find_account_link
+from service.domain.accounts.links import invite_account as invite_account
+from service.domain.accounts.links import request_password_reset as request_password_reset
+from service.domain.accounts.links import send_invitation as send_invitation
+from service.domain.accounts.links import set_password_with_link as set_password_with_link
 from service.domain.accounts.passwords import MIN_LENGTH as MIN_LENGTH
 from service.domain.accounts.passwords import check_new_password as check_new_password
 from service.domain.accounts.passwords import hash_password as hash_password

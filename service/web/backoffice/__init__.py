@@ -5,12 +5,14 @@ Each module's Controller is imported and listed here (one line each) and registe
 
 from typing import Any
 
+from service.web.backoffice.accounts import AccountsController
 from service.web.backoffice.agenda import AgendaController
 from service.web.backoffice.audit_pages import AuditPagesController
 from service.web.backoffice.auth_pages import AuthPagesController
 from service.web.backoffice.calendars import CalendarsController
 from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.events import EventEditorController
+from service.web.backoffice.password_pages import PasswordPagesController
 from service.web.backoffice.people import PeopleController
 from service.web.backoffice.registrations import RegistrationsController
 from service.web.backoffice.speakers import SpeakersController
@@ -18,11 +20,13 @@ from service.web.backoffice.speakers import SpeakersController
 BACKOFFICE_CONTROLLERS: list[Any] = [
     AuthPagesController,  # sign in, sign out
     DashboardController,  # upcoming events
+    AuditPagesController,  # audit log per event and account
+    AccountsController,  # accounts and teams (admins)
+    PasswordPagesController,  # invitations, resets
     PeopleController,  # people and organisations
     SpeakersController,  # an event's speakers and links
     CalendarsController,  # feed links to copy
     RegistrationsController,  # registrations per event
-    AuditPagesController,  # audit log per event and account
     AgendaController,  # a session's agenda, paste an agenda
     EventEditorController,  # events and their sessions
 ]

@@ -58,7 +58,8 @@ class AuthPagesController(Controller):
             return Redirect(next_path, status_code=HTTP_303_SEE_OTHER)
         return organiser_page(request, "login.html", {
             "values": {"email": "", "next": next_path}, "errors": {}, "title": "Sign in",
-            "signed_out": request.query_params.get("signed_out") == "1"})
+            "signed_out": request.query_params.get("signed_out") == "1",
+            "password_set": request.query_params.get("password_set") == "1"})
 
     @post("/login", opt=PUBLIC, status_code=200)
     async def login(self, request: AnyRequest, db_session: DbSession,
