@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -156,8 +157,16 @@ async def _search_condition(db: AsyncSession, term: str) -> ColumnElement[bool]:
             return or_(*(c.like(pattern, escape="\\") for c in columns))
         return or_(*(c.ilike(pattern, escape="\\") for c in columns))
     if dialect == "sqlite":
-        lowered = [getattr(func, SQLITE_UNICODE_LOWER)(c) for c in columns]
-    elif await _has_icu(db):
+        # A function call per row is slow: the term's longest ASCII run, which SQLite's own
+        # LIKE finds in any case, rules out most rows first (AND stops at the first false).
+        run = max(re.findall(r"[\x20-\x7e]+", term.lower()), key=len, default="").strip()
+        unicode_lower = getattr(func, SQLITE_UNICODE_LOWER)
+        return or_(*(
+            and_(c.like(f"%{_escape_like(run)}%", escape="\\"),
+                 unicode_lower(c).like(pattern, escape="\\")) if run
+            else unicode_lower(c).like(pattern, escape="\\")
+            for c in columns))
+    if await _has_icu(db):
         lowered = [func.lower(c.collate("und-x-icu")) for c in columns]
     else:  # The server's own locale decides.
         lowered = [func.lower(c) for c in columns]
