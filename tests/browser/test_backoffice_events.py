@@ -2,13 +2,12 @@
 webinar series (first with mistakes: every error beside its field, what was typed kept),
 adds a session, publishes it after seeing who will be told, and moves a session of the
 Make ICT Fair series after seeing the same. Each state is screenshotted (desktop, and the
-event page at 390 px) and checked with axe-core where the helper is available.
+event page at 390 px) and checked with axe-core: 0 violations.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 from service.db.engine import create_engine, make_sessionmaker
 from service.domain.accounts import create_account, default_team_id
 from service.operations.demo import MAKE_ICT_FAIR
+from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer
 from tests.databases import run_off_loop
 
@@ -25,16 +25,6 @@ pytestmark = pytest.mark.browser
 EMAIL = "olga@procura.example.org"
 PASSWORD = "lantern-quarry-velvet-29"
 MAKE_ICT_FAIR_TITLE = MAKE_ICT_FAIR.title
-
-
-def _axe_check() -> Callable[[Page], None] | None:
-    """The shared axe-core helper (tests/browser/axe.py), once it is in this tree."""
-    try:
-        from tests.browser import axe  # present only once merged
-    except ImportError:
-        return None
-    check: Callable[[Page], None] = axe.assert_no_axe_violations
-    return check
 
 
 def _organiser(live_server: LiveServer) -> None:
@@ -54,12 +44,10 @@ def _organiser(live_server: LiveServer) -> None:
 
 def _shoot(page: Page, screenshots: Path, state: str, *,
            viewport: ViewportSize = DESKTOP) -> None:
-    """Screenshot the state and check it with axe-core (when the helper is there)."""
+    """Screenshot the state and check it with axe-core: 0 violations."""
     page.set_viewport_size(viewport)
     page.screenshot(path=str(screenshots / f"backoffice-events-{state}.png"), full_page=True)
-    check = _axe_check()
-    if check is not None:
-        check(page)
+    assert_no_axe_violations(page, context=f"event editor: {state}")
     page.set_viewport_size(DESKTOP)
 
 

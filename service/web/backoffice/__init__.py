@@ -21,6 +21,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     AuthPagesController,  # sign in, sign out
     DashboardController,  # upcoming events
     AuditPagesController,  # audit log per event and account
+    EventEditorController,  # events and their sessions
     AccountsController,  # accounts and teams (admins)
     PasswordPagesController,  # invitations, resets
     PeopleController,  # people and organisations
@@ -28,5 +29,4 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     CalendarsController,  # feed links to copy
     RegistrationsController,  # registrations per event
     AgendaController,  # a session's agenda, paste an agenda
-    EventEditorController,  # events and their sessions
 ]
