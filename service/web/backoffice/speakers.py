@@ -32,7 +32,8 @@ from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, SettingsDep
 
 DONE = {"sent": "The link was emailed again to {name}.",
-        "replaced": "{name} has a new link; the old one no longer works."}
+        "replaced": "{name} has a new link; the old one no longer works.",
+        "made": "{name} has a private link now: copy it or send it."}
 NOTICE_LABELS = {"sent": "Notice sent", "pending": "Notice due", "none": "No notice"}
 
 
@@ -100,8 +101,11 @@ class SpeakersController(Controller):
                        account: CurrentAccount, event_id: IdParam,
                        person_id: IdParam) -> Redirect:
         await visible_event(db_session, account, event_id, editing=True)
+        had_link = bool(await speaker_desk.live_speaker_links(db_session, [person_id],
+                                                              settings=settings))
         await speaker_desk.replace_speaker_links(db_session, event_id, person_id,
                                                  now=utc_now(), settings=settings)
-        return Redirect(f"{BACKOFFICE_PATH}/events/{event_id}/speakers?done=replaced"
+        done = "replaced" if had_link else "made"
+        return Redirect(f"{BACKOFFICE_PATH}/events/{event_id}/speakers?done={done}"
                         f"&person={person_id}#speaker-{person_id}",
                         status_code=HTTP_303_SEE_OTHER)
