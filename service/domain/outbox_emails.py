@@ -11,18 +11,24 @@ Takes `db` and `now`, flushes, never commits; knows no HTTP.
 
 from __future__ import annotations
 
+import email.policy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import EmailMessage as MimeMessage
+from email.parser import BytesParser
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from notifications.outbox import (
     count_emails_by_status,
+    list_attempts_for_email,
     page_emails_for_event,
     resend_failed_emails,
 )
-from service.db.models import OutboxEmail, OutboxStatus
+from service.db.models import EmailAttempt, OutboxEmail, OutboxStatus
 from service.domain import programme
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
 
@@ -103,3 +109,96 @@ async def resend_failed_event_emails(
                                         note=RESEND_NOTE)
     return ResendReport(resent=resent,
                         too_late=sorted({email.id for email in failed} - set(resent)))
+
+
+# --- the organisers' email pages: search by recipient, and one email as it was sent -------
+
+SEARCH_MAX = 200
+
+
+async def find_event_emails(
+    db: AsyncSession, event_id: int, *, statuses: Sequence[str] = (), recipient: str = "",
+    page: int = 1, page_size: int = 50,
+) -> EventEmails:
+    """An event's outbox for the organisers' page: newest first, filtered by status and by
+    a piece of the recipient's address (case-insensitive), with the counts per status."""
+    wanted = _statuses(statuses)
+    text = recipient.strip()
+    if len(text) > SEARCH_MAX or any(ord(char) < 32 for char in text):
+        raise InvalidInputError(f"At most {SEARCH_MAX} characters on one line.", "recipient")
+    await programme.get_event(db, event_id)  # 404 for an unknown event
+    where = [OutboxEmail.event_id == event_id]
+    if wanted:
+        where.append(OutboxEmail.status.in_(wanted))
+    if text:
+        escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        where.append(func.lower(OutboxEmail.to_address).like(f"%{escaped}%", escape="\\"))
+    total = int(await db.scalar(select(func.count()).select_from(OutboxEmail).where(*where))
+                or 0)
+    emails = (await db.scalars(
+        select(OutboxEmail)
+        .options(defer(OutboxEmail.raw_message, raiseload=True),
+                 defer(OutboxEmail.details, raiseload=True))
+        .where(*where)
+        .order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )).all()
+    return EventEmails(counts=await count_emails_by_status(db, event_id), total=total,
+                       emails=emails)
+
+
+@dataclass(frozen=True)
+class EmailPreview:
+    """One email as its recipient gets it: decoded headers, text, HTML, what it carries.
+
+    `text` and `html` are the message's own parts, unsanitised: a page shows the text
+    escaped and the HTML only inside a sandbox (no scripts, no outside requests).
+    """
+
+    email: OutboxEmail
+    headers: tuple[tuple[str, str], ...]  # From, To, Reply-To, Subject, Date
+    text: str | None
+    html: str | None
+    attachments: tuple[str, ...]  # "invite.ics (text/calendar; method=REQUEST)"
+    attempts: Sequence[EmailAttempt]
+
+
+PREVIEW_HEADERS = ("From", "To", "Reply-To", "Subject", "Date")
+
+
+def _decoded_parts(raw: bytes) -> tuple[tuple[tuple[str, str], ...], str | None, str | None,
+                                          tuple[str, ...]]:
+    message = BytesParser(policy=email.policy.default).parsebytes(raw)
+    assert isinstance(message, MimeMessage)
+    headers = tuple((name, str(message[name])) for name in PREVIEW_HEADERS
+                    if message[name] is not None)
+    text_part = message.get_body(preferencelist=("plain",))
+    html_part = message.get_body(preferencelist=("html",))
+    text = str(text_part.get_content()) if text_part is not None else None
+    html = str(html_part.get_content()) if html_part is not None else None
+    carried: list[str] = []
+    for part in message.walk():
+        if part.is_multipart() or part is text_part or part is html_part:
+            continue
+        method = part.get_param("method")
+        kind = part.get_content_type() + (f"; method={method}" if isinstance(method, str) else "")
+        name = part.get_filename()
+        carried.append(f"{name} ({kind})" if name else f"in the body ({kind})")
+    return headers, text, html, tuple(carried)
+
+
+async def get_email_preview(db: AsyncSession, email_id: int, *, event_id: int | None = None
+                            ) -> EmailPreview:
+    """One email of the outbox decoded from the bytes stored (what was, or will be, sent);
+    one still being composed has no message yet. `event_id`: refuse an email of another."""
+    row = await _load(db, email_id)
+    if event_id is not None and row.event_id != event_id:
+        raise NotFoundError(f"No email with id {email_id} in this event.", "email_id")
+    attempts = await list_attempts_for_email(db, email_id)
+    if row.raw_message is None:
+        return EmailPreview(email=row, headers=(), text=None, html=None, attachments=(),
+                            attempts=attempts)
+    headers, text, html, carried = _decoded_parts(row.raw_message)
+    return EmailPreview(email=row, headers=headers, text=text, html=html, attachments=carried,
+                        attempts=attempts)

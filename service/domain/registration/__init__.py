@@ -51,6 +51,8 @@ from .organiser_actions import (
     decide_registrations,
     promote_from_waiting_list,
 )
+from .organiser_messages import MessageDraft as MessageDraft
+from .organiser_messages import send_organiser_message as send_organiser_message
 from .places import promote_waiting
 from .queries import (
     count_confirmed_enrolments,

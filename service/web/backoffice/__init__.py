@@ -11,10 +11,13 @@ from service.web.backoffice.audit_pages import AuditPagesController
 from service.web.backoffice.auth_pages import AuthPagesController
 from service.web.backoffice.calendars import CalendarsController
 from service.web.backoffice.dashboard import DashboardController
+from service.web.backoffice.emails import EmailsController
 from service.web.backoffice.events import EventEditorController
+from service.web.backoffice.messages import MessagesController
 from service.web.backoffice.password_pages import PasswordPagesController
 from service.web.backoffice.people import PeopleController
 from service.web.backoffice.registrations import RegistrationsController
+from service.web.backoffice.reminders import RemindersController
 from service.web.backoffice.speakers import SpeakersController
 
 BACKOFFICE_CONTROLLERS: list[Any] = [
@@ -29,4 +32,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     CalendarsController,  # feed links to copy
     RegistrationsController,  # registrations per event
     AgendaController,  # a session's agenda, paste an agenda
+    EmailsController,  # an event's outbox, previews, sending again
+    MessagesController,  # write to registrants
+    RemindersController,  # reminder schedule and policy
 ]

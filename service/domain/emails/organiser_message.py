@@ -1,0 +1,41 @@
+"""A message the organisers write to registrants: their subject and text, in our frame.
+
+The organiser's words go in as data, never as template code: the subject is one cleaned
+line (no header can be started from it), the text is split into paragraphs of lines that
+the HTML template escapes. Every copy carries the recipient's private links, like every
+other email to a registrant. Builds the message only: queueing is the caller's.
+"""
+
+from __future__ import annotations
+
+from notifications.message import EmailMessage
+from service.db.models import Event, Registration
+from service.settings import Settings
+
+# The registrant emails' shared context (names, event, private links): one home for it.
+from .registration import RegistrantLinks
+from .registration import _context as registrant_context
+
+ORGANISER_MESSAGE_TEMPLATE = "organiser_message_to_registrant"
+
+
+def paragraphs_of(text: str) -> list[list[str]]:
+    """Paragraphs (separated by blank lines), each a list of its lines, trimmed."""
+    paragraphs: list[list[str]] = [[]]
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if line.strip():
+            paragraphs[-1].append(line.rstrip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return [paragraph for paragraph in paragraphs if paragraph]
+
+
+def organiser_message(
+    registration: Registration, event: Event, *, subject: str, text: str,
+    links: RegistrantLinks, settings: Settings,
+) -> EmailMessage:
+    """One registrant's copy of the organisers' message."""
+    context = registrant_context(registration, event, links, settings,
+                                 message_subject=subject, paragraphs=paragraphs_of(text))
+    return EmailMessage(template=ORGANISER_MESSAGE_TEMPLATE, to_address=registration.email,
+                        to_name=registration.name, context=context)

@@ -1,0 +1,223 @@
+"""Organisers write to registrants: the confirmed, waiting or pending people of an event or
+of one of its sessions, one email each through the outbox, with a preview first.
+
+`message_recipients` says who would get it (the count the organiser confirms),
+`preview_organiser_message` renders the first recipient's copy exactly as it will be
+built, and `send_organiser_message` queues one email per recipient (`queue_emails`, the
+one way into the outbox) and records what was sent in the audit log when an account or
+token is acting. Only addresses people gave when registering receive it (unconfirmed
+addresses never do). Takes `db` and `now`, flushes, never commits; knows no HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.outbox import OutboxEntry, base_context, queue_emails
+from notifications.render import RenderedEmail, render_email
+from service.db.engine import table_of
+from service.db.models import (
+    AccessPurpose,
+    AuditEntry,
+    Enrolment,
+    EnrolmentStatus,
+    Event,
+    Registration,
+    RegistrationStatus,
+)
+from service.domain import access
+from service.domain.accounts import actor_of
+from service.domain.emails.organiser_message import ORGANISER_MESSAGE_TEMPLATE, organiser_message
+from service.domain.errors import ConflictError, FieldError, InvalidInputError
+from service.settings import Settings
+
+from .form import Problems
+from .links import links_from_tokens
+from .loading import load_event
+
+# Whom a message can go to, in the organisers' words.
+AUDIENCES: dict[str, str] = {
+    "confirmed": "Confirmed",
+    "waiting": "On the waiting list",
+    "pending": "Waiting for approval",
+}
+MAX_SUBJECT = 150
+MAX_TEXT = 10_000
+_PURPOSES = (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED)
+AUDIT_SUBJECT = "organiser_message"
+
+
+@dataclass(frozen=True)
+class MessageDraft:
+    """What the organiser typed, as typed (checked by `check_draft`)."""
+
+    audiences: Sequence[str]
+    subject: str
+    text: str
+    session_id: int | None = None  # None: the whole event
+
+
+@dataclass(frozen=True)
+class CheckedDraft:
+    audiences: tuple[str, ...]
+    subject: str
+    text: str
+    session_id: int | None
+
+
+@dataclass(frozen=True)
+class MessagePreview:
+    draft: CheckedDraft
+    recipients: int
+    first_recipient: str | None  # "Name <address>" of the first copy shown
+    first_copy: RenderedEmail | None  # None when nobody would receive it
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    recipients: int
+    email_ids: list[int]
+
+
+def check_draft(draft: MessageDraft, event: Event) -> CheckedDraft:
+    """The draft cleaned, or every rule it breaks at once (fields: audience, session_id,
+    subject, text)."""
+    problems = Problems()
+    audiences = tuple(dict.fromkeys(draft.audiences))
+    if not audiences:
+        problems.add("audience", "Choose who receives the message.")
+    for value in audiences:
+        if value not in AUDIENCES:
+            problems.add("audience", f"Unknown group {value!r}: choose among "
+                                     f"{', '.join(AUDIENCES)}.")
+            break
+    if draft.session_id is not None and draft.session_id not in {s.id for s in event.sessions}:
+        problems.add("session_id", "Choose a session of this event, or the whole event.")
+    subject = problems.line(draft.subject, "subject", missing="Write a subject.",
+                            max_length=MAX_SUBJECT)
+    text = problems.text(draft.text, "text", missing="Write the message.", max_length=MAX_TEXT)
+    problems.raise_if_any()
+    assert subject is not None and text is not None
+    return CheckedDraft(audiences=audiences, subject=subject, text=text,
+                        session_id=draft.session_id)
+
+
+def _audience_filter(audiences: Sequence[str], session_id: int | None
+                     ) -> ColumnElement[bool]:
+    """WHERE clauses for the registrations a message goes to (see `message_recipients`)."""
+    if session_id is None:
+        return Registration.status.in_([RegistrationStatus(value) for value in audiences])
+    in_session = Enrolment.session_id == session_id
+    wanted: list[ColumnElement[bool]] = []
+    if "confirmed" in audiences:
+        wanted.append((Registration.status == RegistrationStatus.CONFIRMED)
+                      & (Enrolment.status == EnrolmentStatus.CONFIRMED))
+    if "waiting" in audiences:
+        # The event's waiting list, or the session's own (a confirmed registrant waiting
+        # for a place in this session).
+        wanted.append((Registration.status == RegistrationStatus.WAITING)
+                      | ((Registration.status == RegistrationStatus.CONFIRMED)
+                         & (Enrolment.status == EnrolmentStatus.WAITING)))
+    if "pending" in audiences:
+        wanted.append(Registration.status == RegistrationStatus.PENDING)
+    return Registration.id.in_(
+        select(Enrolment.registration_id)
+        .join(Registration, Registration.id == Enrolment.registration_id)
+        .where(in_session, Enrolment.status != EnrolmentStatus.CANCELLED, or_(*wanted))
+    )
+
+
+async def message_recipients(db: AsyncSession, event_id: int, draft: CheckedDraft
+                             ) -> list[Registration]:
+    """Who receives the message, in registration order: for the whole event, registrations
+    in the chosen states; for one session, those holding (confirmed), waiting for (waiting)
+    or asking for (pending) a place in it."""
+    return list(await db.scalars(
+        select(Registration)
+        .where(Registration.event_id == event_id,
+               _audience_filter(draft.audiences, draft.session_id))
+        .order_by(Registration.id)
+    ))
+
+
+async def preview_organiser_message(
+    db: AsyncSession, event_id: int, draft: MessageDraft, *, now: datetime, settings: Settings,
+) -> MessagePreview:
+    """How many would receive the message, and the first one's copy as it will be sent."""
+    event = await load_event(db, event_id)
+    checked = check_draft(draft, event)
+    recipients = await message_recipients(db, event_id, checked)
+    if not recipients:
+        return MessagePreview(draft=checked, recipients=0, first_recipient=None,
+                              first_copy=None)
+    first = recipients[0]
+    tokens = await access.registration_tokens(db, _PURPOSES, [first.id],
+                                              secret_key=settings.secret_key, now=now)
+    message = organiser_message(
+        first, event, subject=checked.subject, text=checked.text, settings=settings,
+        links=links_from_tokens(settings, tokens[(first.id, _PURPOSES[0])],
+                                tokens[(first.id, _PURPOSES[1])]))
+    copy = render_email(message.template, {**base_context(settings), **message.context},
+                        message.language)
+    return MessagePreview(draft=checked, recipients=len(recipients),
+                          first_recipient=f"{first.name} <{first.email}>", first_copy=copy)
+
+
+async def send_organiser_message(
+    db: AsyncSession, event_id: int, draft: MessageDraft, *, now: datetime, settings: Settings,
+    expected_recipients: int | None = None,
+) -> SentMessage:
+    """Queue one copy per recipient. With `expected_recipients` (the count the organiser
+    saw in the preview), a different count now refuses to send, so nobody is written to
+    whom the organiser did not count."""
+    event = await load_event(db, event_id)
+    checked = check_draft(draft, event)
+    recipients = await message_recipients(db, event_id, checked)
+    if expected_recipients is not None and expected_recipients != len(recipients):
+        raise ConflictError(
+            f"The message would now go to {len(recipients)} people, not the "
+            f"{expected_recipients} shown in the preview: look at the preview again.",
+            "recipients")
+    if not recipients:
+        raise InvalidInputError.of([FieldError(
+            "audience", "Nobody in this group: the message would reach no one.")])
+    tokens = await access.registration_tokens(db, _PURPOSES, [r.id for r in recipients],
+                                              secret_key=settings.secret_key, now=now)
+    entries = [
+        OutboxEntry(
+            email=organiser_message(
+                registration, event, subject=checked.subject, text=checked.text,
+                settings=settings,
+                links=links_from_tokens(settings, tokens[(registration.id, _PURPOSES[0])],
+                                        tokens[(registration.id, _PURPOSES[1])])),
+            event_id=event.id, registration_id=registration.id,
+        )
+        for registration in recipients
+    ]
+    ids = [email_id for email_id in await queue_emails(db, entries, settings=settings, now=now)
+           if email_id is not None]
+    await _record_in_audit_log(db, event, checked, ids, now=now)
+    return SentMessage(recipients=len(ids), email_ids=ids)
+
+
+async def _record_in_audit_log(db: AsyncSession, event: Event, draft: CheckedDraft,
+                               email_ids: list[int], *, now: datetime) -> None:
+    """The message itself in the event's audit log (its copies are outbox rows, which the
+    log's ORM listeners do not see), when an account or API token is acting."""
+    actor = actor_of(db)
+    if actor is None:
+        return
+    await db.execute(insert(table_of(AuditEntry)).values(
+        at=now, account_id=actor.account_id, api_token_id=actor.api_token_id,
+        actor_label=actor.label[:300], action="sent", subject_type=AUDIT_SUBJECT,
+        subject_id=None, event_id=event.id, before=None,
+        after={"template": ORGANISER_MESSAGE_TEMPLATE, "audience": list(draft.audiences),
+               "session_id": draft.session_id, "subject": draft.subject, "text": draft.text,
+               "recipients": len(email_ids), "email_ids": email_ids},
+    ))
+

@@ -1,0 +1,185 @@
+"""Organisers write to registrants (domain, both databases): who receives it for each group
+and session, the preview of the first copy, one outbox row per person with their private
+link, the organiser's words escaped, the count checked at confirmation, and the audit entry.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from datetime import UTC, datetime
+from email.message import EmailMessage as MimeMessage
+from email.parser import BytesParser
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import (
+    AuditEntry,
+    EnrolmentStatus,
+    Event,
+    OutboxEmail,
+    OutboxStatus,
+    RegistrationStatus,
+)
+from service.domain.accounts import Actor, set_actor
+from service.domain.emails.organiser_message import ORGANISER_MESSAGE_TEMPLATE, paragraphs_of
+from service.domain.errors import ConflictError, InvalidInputError
+from service.domain.registration.organiser_messages import (
+    MessageDraft,
+    preview_organiser_message,
+    send_organiser_message,
+)
+from service.settings import Settings
+from tests.factories import EventSpec, make_event, make_registration
+
+NOW = datetime(2035, 10, 1, 9, 0, tzinfo=UTC)
+TEXT = "The room changed: <b>Hall B</b> & not A.\n\nBring your ID.\nSee you there."
+
+
+async def _event_with_people(db: AsyncSession, settings: Settings) -> Event:
+    event = await make_event(db, settings, EventSpec(commit=False, now=NOW))
+    first, second = sorted(event.sessions, key=lambda s: s.starts_at)
+    await make_registration(db, event, first, "Ana Silva", now=NOW)
+    await make_registration(db, event, second, "Bruno Costa", now=NOW)
+    await make_registration(db, event, first, "Carla Canal", now=NOW,
+                            enrolment=EnrolmentStatus.WAITING)
+    await make_registration(db, event, None, "Dora Weiss", status=RegistrationStatus.WAITING,
+                            now=NOW)
+    await make_registration(db, event, first, "Emil Novak", status=RegistrationStatus.PENDING,
+                            now=NOW)
+    await make_registration(db, event, first, "Fritz Gone", status=RegistrationStatus.CANCELLED,
+                            enrolment=EnrolmentStatus.CANCELLED, now=NOW)
+    await db.flush()
+    return event
+
+
+def _draft(*audiences: str, session_id: int | None = None, subject: str = "Room change",
+           text: str = TEXT) -> MessageDraft:
+    return MessageDraft(audiences=audiences, subject=subject, text=text, session_id=session_id)
+
+
+async def _names(db: AsyncSession, settings: Settings, event: Event, draft: MessageDraft
+                 ) -> tuple[int, str | None]:
+    preview = await preview_organiser_message(db, event.id, draft, now=NOW, settings=settings)
+    return preview.recipients, preview.first_recipient
+
+
+async def test_the_audience_is_the_group_chosen_for_the_event_or_one_session(
+    db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event_with_people(db, settings)
+    first, second = sorted(event.sessions, key=lambda s: s.starts_at)
+    slug = event.slug
+
+    assert await _names(db, settings, event, _draft("confirmed")) == (
+        3, f"Ana Silva <ana@{slug}.example.org>")
+    assert await _names(db, settings, event, _draft("waiting")) == (
+        1, f"Dora Weiss <dora@{slug}.example.org>")
+    assert await _names(db, settings, event, _draft("pending", "waiting")) == (
+        2, f"Dora Weiss <dora@{slug}.example.org>")
+    assert await _names(db, settings, event, _draft("confirmed", session_id=first.id)) == (
+        1, f"Ana Silva <ana@{slug}.example.org>")
+    assert await _names(db, settings, event, _draft("confirmed", session_id=second.id)) == (
+        1, f"Bruno Costa <bruno@{slug}.example.org>")
+    # The session's own waiting list: Carla holds a confirmed registration, waiting for it.
+    assert await _names(db, settings, event, _draft("waiting", session_id=first.id)) == (
+        1, f"Carla Canal <carla@{slug}.example.org>")
+    assert await _names(db, settings, event, _draft("pending", session_id=second.id)) == (
+        0, None)
+
+
+async def test_the_preview_is_the_first_copy_with_the_words_escaped_and_the_private_link(
+    db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event_with_people(db, settings)
+
+    preview = await preview_organiser_message(db, event.id, _draft("confirmed"), now=NOW,
+                                              settings=settings)
+
+    copy = preview.first_copy
+    assert copy is not None
+    assert copy.subject == "Room change"
+    assert "The room changed: <b>Hall B</b> & not A.\n\nBring your ID.\nSee you there.\n" in copy.text
+    assert ("<p style=\"margin:0 0 16px 0;\">The room changed: &lt;b&gt;Hall B&lt;/b&gt; &amp; "
+            "not A.</p>") in copy.html
+    assert "Bring your ID.<br>See you there." in copy.html
+    assert f"Your registration: {settings.public_base_url}/registrations/" in copy.text
+    # A preview queues nothing.
+    assert list(await db.scalars(select(OutboxEmail.id))) == []
+
+
+async def test_sending_queues_one_email_per_person_with_their_own_link_and_logs_it(
+    db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event_with_people(db, settings)
+    set_actor(db, Actor(label="Olga Organiser <olga@procura.example.org>"))
+
+    sent = await send_organiser_message(db, event.id, _draft("confirmed"), now=NOW,
+                                        settings=settings, expected_recipients=3)
+
+    rows = list(await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+    assert sent.recipients == 3
+    assert sent.email_ids == [row.id for row in rows]
+    assert [(r.to_address.split("@")[0], r.template, r.status, r.subject, r.event_id)
+            for r in rows] == [
+        (name, ORGANISER_MESSAGE_TEMPLATE, OutboxStatus.QUEUED, "Room change", event.id)
+        for name in ("ana", "bruno", "carla")]
+    links = []
+    for row in rows:
+        assert row.raw_message is not None
+        message = BytesParser(policy=email.policy.default).parsebytes(row.raw_message)
+        assert isinstance(message, MimeMessage)
+        assert str(message["To"]).endswith(f"<{row.to_address}>")
+        text = message.get_body(preferencelist=("plain",))
+        assert text is not None
+        [link] = [line for line in str(text.get_content()).splitlines()
+                  if line.startswith("Your registration: ")]
+        links.append(link)
+    assert len(set(links)) == 3  # each person's own private page
+
+    [entry] = list(await db.scalars(select(AuditEntry)))
+    assert (entry.action, entry.subject_type, entry.event_id, entry.actor_label) == (
+        "sent", "organiser_message", event.id, "Olga Organiser <olga@procura.example.org>")
+    assert entry.after == {
+        "template": ORGANISER_MESSAGE_TEMPLATE, "audience": ["confirmed"], "session_id": None,
+        "subject": "Room change", "text": TEXT, "recipients": 3, "email_ids": sent.email_ids}
+
+
+async def test_a_count_that_changed_since_the_preview_sends_nothing(
+    db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event_with_people(db, settings)
+
+    with pytest.raises(ConflictError) as refused:
+        await send_organiser_message(db, event.id, _draft("confirmed"), now=NOW,
+                                     settings=settings, expected_recipients=2)
+
+    assert (refused.value.field, refused.value.message) == (
+        "recipients", "The message would now go to 3 people, not the 2 shown in the preview: "
+        "look at the preview again.")
+    assert list(await db.scalars(select(OutboxEmail.id))) == []
+
+
+async def test_every_problem_of_a_draft_is_named_at_once(
+    db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event_with_people(db, settings)
+
+    with pytest.raises(InvalidInputError) as refused:
+        await send_organiser_message(
+            db, event.id, MessageDraft(audiences=["everyone"], subject="Hello\r\nBcc: x@evil.test",
+                                       text="  ", session_id=999_999),
+            now=NOW, settings=settings)
+
+    assert [(e.field, e.message) for e in refused.value.errors] == [
+        ("audience", "Unknown group 'everyone': choose among confirmed, waiting, pending."),
+        ("session_id", "Choose a session of this event, or the whole event."),
+        ("subject", "Must be a single line without control characters."),
+        ("text", "Write the message."),
+    ]
+    assert list(await db.scalars(select(OutboxEmail.id))) == []
+
+
+def test_paragraphs_are_split_on_blank_lines_and_keep_their_lines() -> None:
+    assert paragraphs_of("One\r\ntwo\n\n\n  \nThree  \n") == [["One", "two"], ["Three"]]
