@@ -55,12 +55,25 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_load_demo(settings: Settings, _: argparse.Namespace) -> int:
-    from service.operations.demo import load_demo_programme
+    from service.operations.demo import (
+        DEMO_ADMIN_EMAIL,
+        ensure_demo_administrator,
+        load_demo_programme,
+    )
 
     added = _in_transaction(
         settings, lambda db: load_demo_programme(db, now=utc_now(), settings=settings)
     )
     print(f"Demo programme loaded ({len(added)} new event(s): {', '.join(added) or 'none'}).")
+    password = _in_transaction(settings, lambda db: ensure_demo_administrator(db, now=utc_now()))
+    if password is not None:
+        # Shown once, like an API token; kept beside the database for the demo's later runs.
+        note = settings.var_dir / "demo-administrator.txt"
+        note.write_text(f"{DEMO_ADMIN_EMAIL}\n{password}\n")
+        note.chmod(0o600)
+    if (settings.var_dir / "demo-administrator.txt").exists():
+        print(f"Back office: {settings.public_base_url}/organiser/ (sign in with the address and "
+              f"password in {settings.var_dir / 'demo-administrator.txt'}).")
     return 0
 
 

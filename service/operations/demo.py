@@ -6,6 +6,7 @@ programme rules accept real agendas. Loading twice changes nothing.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import (
+    Account,
     AgendaItemKind,
     Event,
     EventKind,
@@ -20,6 +22,7 @@ from service.db.models import (
     SessionMode,
 )
 from service.domain import programme
+from service.domain.accounts import create_account, default_team_id
 from service.settings import Settings
 
 MAKE_ICT_FAIR_SLUG = "make-ict-fair-webinar-series-2020"
@@ -355,3 +358,21 @@ async def load_demo_programme(db: AsyncSession, *, now: datetime, settings: Sett
             await _load_event(db, demo, now=now, settings=settings)
             added.append(demo.slug)
     return added
+
+
+DEMO_ADMIN_EMAIL = "admin@procura.example.org"
+
+
+async def ensure_demo_administrator(db: AsyncSession, *, now: datetime) -> str | None:
+    """An administrator for the demo's back office, when the installation has no account yet.
+
+    Returns the password it was given (random, shown once by the command that loads the
+    demo), or None when accounts exist already: a real installation is never given one.
+    """
+    if await db.scalar(select(Account.id).limit(1)) is not None:
+        return None
+    password = secrets.token_urlsafe(12)
+    team_id = await default_team_id(db)
+    await create_account(db, email=DEMO_ADMIN_EMAIL, name="Demo administrator", role="admin",
+                         password=password, team_ids=[team_id] if team_id else [], now=now)
+    return password

@@ -60,3 +60,36 @@ def test_create_organiser_refuses_a_weak_password_and_creates_nothing(var_dir: P
         1, "password: Do not use your email address in your password. "
            "Do not use your name in your password.")
     assert again.returncode == 0
+
+
+async def test_the_demo_gets_an_administrator_once_and_a_real_installation_none(
+    var_dir: Path, tmp_path: Path,
+) -> None:
+    """`load-demo` (run by `tasks.py run`) gives an empty installation a way into the back
+    office; run again it keeps that account, and where accounts exist it adds none."""
+    def load_demo(directory: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "service.cli", "load-demo"], cwd=ROOT, text=True,
+            capture_output=True, timeout=300, check=False,
+            env=_clean_env(PROCURA_VAR_DIR=str(directory), PROCURA_RUN_SCHEDULER="false"))
+
+    first = load_demo(var_dir)
+    note = var_dir / "demo-administrator.txt"
+    email, password = note.read_text().split()
+    second = load_demo(var_dir)
+    settings = load_settings(database_url=f"sqlite+aiosqlite:///{var_dir / 'procura.db'}",
+                             var_dir=var_dir, public_base_url=TEST_BASE_URL, run_scheduler=False)
+    async with AsyncTestClient(app=create_app(settings), base_url=TEST_BASE_URL) as client:
+        answer = await sign_in(client, email, password)
+    real = tmp_path / "real"  # the same database, its note gone: as if accounts were made
+    shutil.copytree(var_dir, real)
+    (real / "demo-administrator.txt").unlink()
+    third = load_demo(real)
+
+    assert (first.returncode, second.returncode, third.returncode) == (0, 0, 0)
+    assert email == "admin@procura.example.org"
+    assert (note.stat().st_mode & 0o777, note.read_text()) == (0o600, f"{email}\n{password}\n")
+    assert f"password in {note}" in first.stdout and f"password in {note}" in second.stdout
+    assert (answer.status_code, answer.headers["location"]) == (303, "/organiser/")
+    assert "Back office" not in third.stdout  # accounts exist: no demo administrator
+    assert not (real / "demo-administrator.txt").exists()
