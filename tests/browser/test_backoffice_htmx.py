@@ -131,3 +131,37 @@ def test_htmx_loads_from_our_own_files_within_the_pages_policy(
     assert config == ["2.0.11", False, False]
     assert page.locator("head style").count() == 0
     _check(page, screenshots, "dashboard")
+
+
+def _stays_on_this_page(page: Page) -> None:
+    """A mark that a navigation would wipe out (see `_still_on_the_same_page`)."""
+    page.evaluate("window.procuraSamePage = true")
+
+
+def _still_on_the_same_page(page: Page) -> bool:
+    return bool(page.evaluate("window.procuraSamePage === true"))
+
+
+def test_an_agenda_item_moved_and_retitled_in_place(
+    page: Page, live_server: LiveServer, arranged: dict[str, int], screenshots: Path,
+) -> None:
+    url = f"{live_server.base_url}/organiser/sessions/{arranged['session']}/agenda"
+    page.goto(url)
+    titles = page.locator("table.agenda-table tbody th")
+    expect(titles).to_have_text(["Welcome", "Keynote", "Questions"])
+    _stays_on_this_page(page)
+
+    page.get_by_role("button", name="Move up Questions").click()
+    expect(titles).to_have_text(["Welcome", "Questions", "Keynote"])
+    expect(page.get_by_role("status")).to_have_text(
+        "Moved up: “Questions” is now item 2 of 3, 10:10–10:30.")
+    expect(page.get_by_role("button", name="Move up Questions")).to_be_focused()
+    _check(page, screenshots, "agenda-moved")
+    page.keyboard.press("Enter")  # the focused button again: to the top, whose button is gone
+    expect(titles).to_have_text(["Questions", "Welcome", "Keynote"])
+    expect(page.get_by_role("button", name="Move down Questions")).to_be_focused()
+    expect(page.get_by_role("status")).to_have_text(
+        "Moved up: “Questions” is now item 1 of 3, 10:00–10:20.")
+    assert _still_on_the_same_page(page)
+    expect(page).to_have_url(url)
+    _check(page, screenshots, "agenda-moved-to-the-top")

@@ -39,6 +39,12 @@ from service.domain.programme.agenda_paste import (
 from service.domain.programme.agenda_review import AgendaProblem
 from service.domain.wording import AGENDA_KIND_LABELS
 from service.web.backoffice.guards import BackofficeForbidden, CurrentAccount, require_editor
+from service.web.backoffice.htmx import (
+    VARY_HX_REQUEST,
+    OrganiserRequest,
+    organiser_part,
+    wants_part,
+)
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.page_views import TimeSpan, day_label, time_span
 from service.web.params import DbSession, IdParam, SettingsDep
@@ -183,12 +189,13 @@ class AgendaController(Controller):
     path = "/organiser"
     guards = [require_editor]
     include_in_schema = False
+    request_class = OrganiserRequest
 
     async def _agenda_page(
         self, request: AnyRequest, db: AsyncSession, session: Session, *,
         values: Mapping[str, str] | None = None, speakers: Sequence[str] = (),
         errors: Mapping[str, str] | None = None, status_code: int = 200,
-        notice: str | None = None,
+        notice: str | None = None, headers: Mapping[str, str] | None = None,
     ) -> Response[str]:
         errors = errors or {}
         return organiser_page(request, "agenda.html", {
@@ -202,7 +209,7 @@ class AgendaController(Controller):
             "kinds": KIND_CHOICES,
             "people": await _people_choices(db),
             "notice": notice,
-        }, status_code=status_code)
+        }, status_code=status_code, headers=headers)
 
     @get("/sessions/{session_id:int}/agenda")
     async def agenda(self, request: AnyRequest, db_session: DbSession,
@@ -307,25 +314,61 @@ class AgendaController(Controller):
                         status_code=HTTP_303_SEE_OTHER)
 
     @post("/agenda-items/{item_id:int}/move", status_code=200)
-    async def move_item(self, request: AnyRequest, db_session: DbSession,
+    async def move_item(self, request: OrganiserRequest, db_session: DbSession,
                         settings: SettingsDep, account: CurrentAccount,
                         item_id: IdParam) -> Response[Any]:
+        """One place earlier or later. Sent by htmx, the answer is the list alone (swapped in
+        place, the focus on the item's own button, the move announced); otherwise back to
+        the page."""
         item = await programme.get_agenda_item(db_session, item_id)
         session = await _editable_session(db_session, account, item.session_id)
+        session_id = session.id  # a rollback expires the session: kept to read it again
         direction = _field(await request.form(), "direction")
         try:
             if direction not in ("up", "down"):
                 raise InvalidInputError("Choose up or down.", "direction")
-            await programme.move_agenda_item(db_session, item.id, earlier=direction == "up",
-                                             now=utc_now(), settings=settings)
+            moved = await programme.move_agenda_item(db_session, item.id,
+                                                     earlier=direction == "up",
+                                                     now=utc_now(), settings=settings)
         except InvalidInputError as error:
             await db_session.rollback()
-            session = await programme.get_session(db_session, session.id)
+            session = await programme.get_session(db_session, session_id)
+            errors = {f"item-{item_id}": error.message}
+            if wants_part(request):
+                return self._items_part(request, session, errors=errors, notice=error.message,
+                                        notice_is_error=True,
+                                        status_code=HTTP_422_UNPROCESSABLE_ENTITY)
             return await self._agenda_page(
-                request, db_session, session, errors={f"item-{item_id}": error.message},
-                status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        return Redirect(f"/organiser/sessions/{session.id}/agenda?done=moved#item-{item_id}",
-                        status_code=HTTP_303_SEE_OTHER)
+                request, db_session, session, errors=errors,
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY, headers=VARY_HX_REQUEST)
+        if not wants_part(request):
+            return Redirect(f"/organiser/sessions/{session.id}/agenda?done=moved#item-{item_id}",
+                            status_code=HTTP_303_SEE_OTHER, headers=VARY_HX_REQUEST)
+        session = await programme.get_session(db_session, session.id)
+        rows = _rows(session, programme.review_agenda(session))
+        place = next(n for n, row in enumerate(rows, start=1) if row.id == moved.id)
+        row = rows[place - 1]
+        # The pressed button, or the item's other one where it reached an end of the list.
+        focus = direction if not (row.is_first if direction == "up" else row.is_last) else (
+            "down" if direction == "up" else "up")
+        when = time_span(moved.starts_at, moved.ends_at, session.event.timezone)
+        return self._items_part(
+            request, session, rows=rows, focus_on=f"{focus}-{moved.id}",
+            notice=f"Moved {direction}: “{moved.title}” is now item {place} of {len(rows)}, "
+            f"{when.start}–{when.end}.")
+
+    def _items_part(
+        self, request: OrganiserRequest, session: Session, *, notice: str,
+        rows: Sequence[ItemRow] | None = None, errors: Mapping[str, str] | None = None,
+        focus_on: str = "", notice_is_error: bool = False, status_code: int = 200,
+    ) -> Response[str]:
+        """The agenda list for htmx to swap in, and what changed for the status region."""
+        return organiser_part(request, ("_agenda_items.html", "_agenda_status.html"), {
+            "session": session,
+            "rows": rows if rows is not None else _rows(session, programme.review_agenda(session)),
+            "errors": dict(errors or {}), "focus_on": focus_on,
+            "notice": notice, "notice_is_error": notice_is_error,
+        }, status_code=status_code)
 
     # --- paste an agenda ---
 

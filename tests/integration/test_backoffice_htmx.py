@@ -1,0 +1,148 @@
+"""htmx's requests against the back office, on both databases: a request that says it comes
+from htmx (`HX-Request: true`) gets the part of the page it swaps in, any other request the
+whole page or the redirect it always got, and both say that they differ by that header.
+A history restore (the back button after an address htmx pushed) gets the whole page."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.domain import programme
+from service.settings import Settings
+from tests.factories import EventSpec, SessionSpec, make_agenda_item, make_event
+from tests.integration.backoffice import SignedInClient
+
+HTMX = {"HX-Request": "true"}
+AGENDA_EVENT = EventSpec(
+    slug="fair-ict-in-place", title="Fair ICT, in place",
+    sessions=(SessionSpec("Reordered live", "2035-11-12T10:00", "2035-11-12T11:00"),),
+    publish=False)
+
+
+def _text(html: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def _row_titles(html: str) -> list[str]:
+    return [_text(m).split(" Start:")[0].split(" End:")[0]
+            for m in re.findall(r'<th scope="row">(.*?)</th>', html, re.S)]
+
+
+def _is_whole_page(answer: httpx.Response) -> bool:
+    return answer.text.lstrip().lower().startswith("<!doctype html>")
+
+
+async def _agenda(db: AsyncSession, settings: Settings) -> dict[str, Any]:
+    """A session with three items, by title."""
+    event = await make_event(db, settings, AGENDA_EVENT)
+    session = event.sessions[0]
+    items = {title: await make_agenda_item(db, settings, session, start, end, title)
+             for start, end, title in [("10:00", "10:10", "Welcome"),
+                                       ("10:10", "10:40", "Keynote"),
+                                       ("10:40", "11:00", "Questions")]}
+    await db.commit()
+    return {"session": session.id, **{title: item.id for title, item in items.items()}}
+
+
+async def _titles_in_order(db: AsyncSession, session_id: int) -> list[str]:
+    db.expire_all()
+    session = await programme.get_session(db, session_id)
+    return [i.title for i in sorted(session.agenda_items, key=lambda i: i.starts_at)]
+
+
+# --- moving an agenda item -------------------------------------------------------------------
+
+
+async def test_a_move_sent_by_htmx_gets_the_list_with_the_focus_and_the_announcement(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    agenda = await _agenda(db, settings)
+
+    answer = await organiser_client.post_form(
+        f"/organiser/agenda-items/{agenda['Questions']}/move", {"direction": "up"},
+        headers=HTMX)
+
+    assert (answer.status_code, answer.headers["vary"]) == (200, "HX-Request")
+    assert not _is_whole_page(answer)
+    assert answer.text.lstrip().startswith('<div id="agenda-items">')
+    assert _row_titles(answer.text) == ["Welcome", "Questions", "Keynote"]
+    # The item's own "Move up" takes the focus in place of the one pressed.
+    focused = re.findall(r'<button[^>]*autofocus>(.*?)</button>', answer.text)
+    assert [_text(f) for f in focused] == ["Move up Questions"]
+    status = re.search(r'<div id="agenda-status" role="status" hx-swap-oob="innerHTML">(.*?)'
+                       r'</div>\s*$', answer.text, re.S)
+    assert status is not None
+    assert _text(status.group(1)) == "Moved up: “Questions” is now item 2 of 3, 10:10–10:30."
+    assert await _titles_in_order(db, agenda["session"]) == ["Welcome", "Questions", "Keynote"]
+
+
+async def test_moving_to_the_top_gives_the_focus_to_the_items_other_button(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    agenda = await _agenda(db, settings)
+
+    answer = await organiser_client.post_form(
+        f"/organiser/agenda-items/{agenda['Keynote']}/move", {"direction": "up"}, headers=HTMX)
+
+    focused = re.findall(r'<button[^>]*autofocus>(.*?)</button>', answer.text)
+    assert [_text(f) for f in focused] == ["Move down Keynote"]
+    assert _row_titles(answer.text) == ["Keynote", "Welcome", "Questions"]
+
+
+async def test_a_move_without_htmx_still_redirects_to_the_page(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    agenda = await _agenda(db, settings)
+    base = f"/organiser/sessions/{agenda['session']}/agenda"
+
+    answer = await organiser_client.post_form(
+        f"/organiser/agenda-items/{agenda['Questions']}/move", {"direction": "up"})
+    page = await organiser_client.get(answer.headers["location"])
+
+    assert (answer.status_code, answer.headers["location"], answer.headers["vary"]) == (
+        303, f"{base}?done=moved#item-{agenda['Questions']}", "HX-Request")
+    assert _is_whole_page(page)
+    assert "autofocus>Move" not in page.text
+    assert _row_titles(page.text) == ["Welcome", "Questions", "Keynote"]
+
+
+async def test_a_refused_move_sent_by_htmx_names_the_item_in_its_row_and_changes_nothing(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    agenda = await _agenda(db, settings)
+
+    answer = await organiser_client.post_form(
+        f"/organiser/agenda-items/{agenda['Welcome']}/move", {"direction": "up"}, headers=HTMX)
+
+    message = "'Welcome' is the first item already."
+    assert (answer.status_code, answer.headers["vary"]) == (422, "HX-Request")
+    assert not _is_whole_page(answer)
+    row = re.search(rf'<tr id="item-{agenda["Welcome"]}">(.*?)</tr>', answer.text, re.S)
+    assert row is not None
+    assert re.findall(r'<span class="error-message">(.*?)</span>', unescape(row.group(1))) == [
+        message]
+    assert _text(answer.text.split('<div id="agenda-status"')[1]).endswith(message)
+    assert await _titles_in_order(db, agenda["session"]) == ["Welcome", "Keynote", "Questions"]
+
+
+async def test_a_refused_move_without_htmx_is_the_whole_page_naming_the_item(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    """The first item moved up: the page again with the reason, not a server error (the
+    session was read after the rollback had expired it)."""
+    agenda = await _agenda(db, settings)
+
+    answer = await organiser_client.post_form(
+        f"/organiser/agenda-items/{agenda['Welcome']}/move", {"direction": "up"})
+
+    assert (answer.status_code, _is_whole_page(answer)) == (422, True)
+    summary = re.search(r'<div class="error-summary".*?</ul>', answer.text, re.S)
+    assert summary is not None
+    assert _text(summary.group(0)) == (
+        "There is a problem 'Welcome' is the first item already.")
+    assert await _titles_in_order(db, agenda["session"]) == ["Welcome", "Keynote", "Questions"]
