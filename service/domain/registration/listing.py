@@ -8,7 +8,8 @@ full, as the CSV needs it. Queries only: nothing here changes a registration.
 Search is case-insensitive on both databases, non-ASCII letters included (É finds é): an
 ASCII term uses the database's own `lower()`, which folds ASCII alike everywhere; any
 other term a Unicode-aware lower case (a function registered on each SQLite connection,
-`service.db.engine`; the ICU collation on PostgreSQL where the server has it).
+`service.db.engine`; the ICU collation on PostgreSQL where the server has it), after the
+term's ASCII part has ruled out most rows cheaply.
 """
 
 from __future__ import annotations
@@ -157,20 +158,21 @@ async def _search_condition(db: AsyncSession, term: str) -> ColumnElement[bool]:
             return or_(*(c.like(pattern, escape="\\") for c in columns))
         return or_(*(c.ilike(pattern, escape="\\") for c in columns))
     if dialect == "sqlite":
-        # A function call per row is slow: the term's longest ASCII run, which SQLite's own
-        # LIKE finds in any case, rules out most rows first (AND stops at the first false).
-        run = max(re.findall(r"[\x20-\x7e]+", term.lower()), key=len, default="").strip()
-        unicode_lower = getattr(func, SQLITE_UNICODE_LOWER)
-        return or_(*(
-            and_(c.like(f"%{_escape_like(run)}%", escape="\\"),
-                 unicode_lower(c).like(pattern, escape="\\")) if run
-            else unicode_lower(c).like(pattern, escape="\\")
-            for c in columns))
-    if await _has_icu(db):
+        lowered = [getattr(func, SQLITE_UNICODE_LOWER)(c) for c in columns]
+    elif await _has_icu(db):
         lowered = [func.lower(c.collate("und-x-icu")) for c in columns]
     else:  # The server's own locale decides.
         lowered = [func.lower(c) for c in columns]
-    return or_(*(c.like(pattern, escape="\\") for c in lowered))
+    # A Unicode lower case per row is slow: the term's longest ASCII run, which the plain
+    # case-insensitive match finds as fast as an ASCII search, rules out most rows first.
+    run = max(re.findall(r"[\x20-\x7e]+", term.lower()), key=len, default="").strip()
+    if not run:
+        return or_(*(c.like(pattern, escape="\\") for c in lowered))
+    near = f"%{_escape_like(run)}%"
+    return or_(*(
+        and_(c.like(near, escape="\\") if dialect == "sqlite" else c.ilike(near, escape="\\"),
+             low.like(pattern, escape="\\"))
+        for c, low in zip(columns, lowered, strict=True)))
 
 
 async def _conditions(db: AsyncSession, query: RegistrationQuery) -> list[ColumnElement[bool]]:
