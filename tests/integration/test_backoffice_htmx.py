@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.domain import programme
 from service.settings import Settings
-from tests.factories import EventSpec, SessionSpec, make_agenda_item, make_event
+from tests.factories import (
+    EventSpec,
+    SessionSpec,
+    make_agenda_item,
+    make_event,
+    make_person,
+)
 from tests.integration.backoffice import SignedInClient
 
 HTMX = {"HX-Request": "true"}
@@ -35,6 +41,18 @@ def _row_titles(html: str) -> list[str]:
 
 def _is_whole_page(answer: httpx.Response) -> bool:
     return answer.text.lstrip().lower().startswith("<!doctype html>")
+
+
+def _region(html: str, region_id: str) -> str:
+    """The markup of `<div id=region_id>` up to its own closing tag."""
+    start = html.index(f'<div id="{region_id}"')
+    depth, at = 0, start
+    for tag in re.finditer(r"<(/?)div\b", html[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            at = start + tag.end()
+            break
+    return html[start:html.index(">", at) + 1]
 
 
 async def _agenda(db: AsyncSession, settings: Settings) -> dict[str, Any]:
@@ -146,3 +164,65 @@ async def test_a_refused_move_without_htmx_is_the_whole_page_naming_the_item(
     assert _text(summary.group(0)) == (
         "There is a problem 'Welcome' is the first item already.")
     assert await _titles_in_order(db, agenda["session"]) == ["Welcome", "Keynote", "Questions"]
+
+
+# --- live searches -------------------------------------------------------------------------
+
+
+async def test_a_live_search_of_people_gets_the_results_and_the_count_alone(
+    organiser_client: SignedInClient, db: AsyncSession,
+) -> None:
+    await make_person(db, "Carla Canal", "carla@bcn.example.org", organisation="Barcelona")
+    await make_person(db, "Rudie de Vries", "rudie@haarlem.example.nl")
+    await db.commit()
+
+    part = await organiser_client.get("/organiser/people", params={"q": "carla"}, headers=HTMX)
+    page = await organiser_client.get("/organiser/people", params={"q": "carla"})
+
+    assert (part.status_code, part.headers["vary"], _is_whole_page(part)) == (
+        200, "HX-Request", False)
+    assert (page.status_code, page.headers["vary"], _is_whole_page(page)) == (
+        200, "HX-Request", True)
+    # One template: the page's results are the part's, to the character.
+    assert _region(part.text, "people-results") == _region(page.text, "people-results")
+    assert re.findall(r'<th scope="row"><a href="/organiser/people/\d+">([^<]+)</a>',
+                      part.text) == ["Carla Canal"]
+    count = re.search(r'<p role="status" id="people-count" hx-swap-oob="innerHTML">(.*?)</p>',
+                      part.text)
+    assert count is not None
+    assert unescape(count.group(1)) == "1 person matching “carla”."
+    assert '<p role="status" id="people-count">' in page.text
+    assert "hx-swap-oob" not in page.text
+
+
+async def test_a_live_search_of_organisations_gets_the_results_alone(
+    organiser_client: SignedInClient, db: AsyncSession,
+) -> None:
+    await make_person(db, "Carla Canal", None, organisation="Barcelona City Council")
+    await make_person(db, "Rudie de Vries", None, organisation="Gemeente Haarlem")
+    await db.commit()
+
+    part = await organiser_client.get("/organiser/organisations", params={"q": "haarlem"},
+                                      headers=HTMX)
+    page = await organiser_client.get("/organiser/organisations", params={"q": "haarlem"})
+
+    assert (part.headers["vary"], _is_whole_page(part), _is_whole_page(page)) == (
+        "HX-Request", False, True)
+    assert _region(part.text, "organisations-results") == _region(
+        page.text, "organisations-results")
+    assert re.findall(r'<th scope="row"><a href="/organiser/organisations/\d+">([^<]+)</a>',
+                      part.text) == ["Gemeente Haarlem"]
+
+
+async def test_a_history_restore_gets_the_whole_page(
+    organiser_client: SignedInClient, db: AsyncSession,
+) -> None:
+    """After the back button, htmx asks again for an address it pushed: the whole page."""
+    await make_person(db, "Carla Canal", None)
+    await db.commit()
+
+    restored = await organiser_client.get(
+        "/organiser/people", params={"q": "carla"},
+        headers={**HTMX, "HX-History-Restore-Request": "true"})
+
+    assert (restored.status_code, _is_whole_page(restored)) == (200, True)
