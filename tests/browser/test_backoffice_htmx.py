@@ -59,7 +59,7 @@ def arranged(live_server: LiveServer) -> dict[str, int]:
                 assert fair is not None
                 for minute, (name, organisation) in enumerate(REGISTRANTS):
                     at = now - timedelta(hours=2) + timedelta(minutes=minute)
-                    address = f"{name.split()[0].lower()}.htmx@example.org"
+                    address = f"{name.split()[0].lower()}.live@example.org"
                     db.add(Registration(
                         event_id=fair.id, status=RegistrationStatus.CONFIRMED, name=name,
                         email=address, email_normalised=address, organisation_name=organisation,
@@ -165,3 +165,41 @@ def test_an_agenda_item_moved_and_retitled_in_place(
     assert _still_on_the_same_page(page)
     expect(page).to_have_url(url)
     _check(page, screenshots, "agenda-moved-to-the-top")
+
+
+def test_typing_in_the_registrations_search_updates_the_table_in_place(
+    page: Page, live_server: LiveServer, arranged: dict[str, int], screenshots: Path,
+) -> None:
+    base = f"{live_server.base_url}/organiser/events/{arranged['fair']}/registrations"
+    page.goto(base)
+    names = page.locator("table.registrations-table tbody tr td:nth-child(2)")
+    expect(names).to_have_text([name for name, _ in REGISTRANTS])
+    _stays_on_this_page(page)
+
+    search = page.get_by_label("Search")
+    search.press_sequentially("htmx")
+    expect(names).to_have_text(["Ines Htmx", "Jonas Htmx"])
+    expect(page.locator("#list-summary")).to_have_text(
+        "Showing 1–2 of 2. Download all 2 as CSV")
+    expect(page).to_have_url(f"{base}?status=&session=&q=htmx")
+    expect(search).to_be_focused()
+    expect(page.get_by_role("link", name="Clear the filter")).to_be_visible()
+    # The status choices came again with the results: still showing the one chosen.
+    expect(page.get_by_label("Status")).to_have_value("")
+    assert _still_on_the_same_page(page)
+    _check(page, screenshots, "registrations-searched")
+
+    search.press_sequentially(" jena")  # "htmx jena": no registration has both
+    expect(page.locator("#list-summary")).to_have_text("No registrations match.")
+    expect(names).to_have_count(0)
+    page.get_by_label("Status").select_option("waiting")
+    search.fill("")
+    expect(page).to_have_url(f"{base}?status=waiting&session=&q=")
+    expect(page.locator("#list-summary")).to_have_text("No registrations match.")
+    expect(page.get_by_label("Status")).to_have_value("waiting")
+    assert _still_on_the_same_page(page)
+    _check(page, screenshots, "registrations-nothing-matches")
+
+    # The address pushed is the list's own: opened afresh, the same list.
+    page.goto(f"{base}?status=&session=&q=htmx")
+    expect(names).to_have_text(["Ines Htmx", "Jonas Htmx"])

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db.models import RegistrationStatus
 from service.domain import programme
 from service.settings import Settings
 from tests.factories import (
@@ -20,6 +21,7 @@ from tests.factories import (
     make_agenda_item,
     make_event,
     make_person,
+    make_registration,
 )
 from tests.integration.backoffice import SignedInClient
 
@@ -226,3 +228,84 @@ async def test_a_history_restore_gets_the_whole_page(
         headers={**HTMX, "HX-History-Restore-Request": "true"})
 
     assert (restored.status_code, _is_whole_page(restored)) == (200, True)
+
+
+async def _registrations(db: AsyncSession, settings: Settings) -> int:
+    """An event with two sessions and registrations in several states."""
+    event = await make_event(db, settings, slug="fair-ict-filtered", title="Fair ICT, filtered")
+    first, second = event.sessions
+    for name, city, status, session in [
+            ("Ana Silva", "Lisboa", RegistrationStatus.CONFIRMED, first),
+            ("Björn Åberg", "Malmö", RegistrationStatus.CONFIRMED, second),
+            ("Carla Canal", "Barcelona", RegistrationStatus.WAITING, first)]:
+        await make_registration(db, event, session, name, status=status,
+                                organisation=f"City of {city}")
+    await db.commit()
+    return event.id
+
+
+def _names(html: str) -> list[str]:
+    return re.findall(r'<td><a href="/organiser/events/\d+/registrations/\d+">([^<]+)</a></td>',
+                      html)
+
+
+async def test_a_live_filter_of_registrations_gets_the_results_and_what_depends_on_them(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    event_id = await _registrations(db, settings)
+    url = f"/organiser/events/{event_id}/registrations"
+    query = {"status": "", "session": "", "q": "MALMÖ"}  # as the form sends it
+
+    part = await organiser_client.get(url, params=query, headers=HTMX)
+    page = await organiser_client.get(url, params=query)
+
+    assert (part.status_code, part.headers["vary"], _is_whole_page(part)) == (
+        200, "HX-Request", False)
+    assert (page.status_code, page.headers["vary"], _is_whole_page(page)) == (
+        200, "HX-Request", True)
+    assert _region(part.text, "registrations-results") == _region(
+        page.text, "registrations-results")
+    assert _names(part.text) == ["Björn Åberg"]
+    # Out of band: the summary's words, the status choices, the link that clears the filter.
+    swapped = re.findall(r'<(\w+)[^>]*? id="([\w-]+)"[^>]*hx-swap-oob="innerHTML"', part.text)
+    assert swapped == [("select", "filter-status"), ("span", "filter-clear"),
+                       ("p", "list-summary")]
+    summary = re.search(r'<p class="list-summary"[^>]*>(.*?)</p>', part.text, re.S)
+    assert summary is not None
+    assert _text(summary.group(1)) == "Showing 1–1 of 1. Download all 1 as CSV"
+    assert "hx-swap-oob" not in page.text
+
+
+async def test_a_live_filter_by_session_counts_the_statuses_of_that_session(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    event_id = await _registrations(db, settings)
+    event = await programme.get_event(db, event_id)
+    first = min(event.sessions, key=lambda s: s.starts_at)
+
+    part = await organiser_client.get(f"/organiser/events/{event_id}/registrations",
+                                      params={"session": str(first.id)}, headers=HTMX)
+
+    options = re.search(r'<select id="filter-status" hx-swap-oob="innerHTML">(.*?)</select>',
+                        part.text, re.S)
+    assert options is not None
+    labels = [_text(o) for o in re.findall(r"<option[^>]*>(.*?)</option>", options.group(1))]
+    assert labels[:4] == ["All but unconfirmed addresses (2)", "Pending approval (0)",
+                          "Confirmed (1)", "Waiting list (1)"]
+    assert sorted(_names(part.text)) == ["Ana Silva", "Carla Canal"]
+    assert _text(part.text.split('id="filter-clear"')[1].split("</span>")[0]) == (
+        'hx-swap-oob="innerHTML"> Clear the filter')
+
+
+async def test_a_list_query_it_cannot_read_is_still_a_400_page_for_htmx(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    """htmx swaps no 400: the page's script loads the address whole, which names the
+    parameter, as without scripts."""
+    event_id = await _registrations(db, settings)
+
+    answer = await organiser_client.get(f"/organiser/events/{event_id}/registrations",
+                                        params={"sort": "shoe size"}, headers=HTMX)
+
+    assert (answer.status_code, _is_whole_page(answer)) == (400, True)
+    assert "sort" in _text(answer.text)

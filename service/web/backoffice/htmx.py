@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from litestar import MediaType, Response
+from litestar import MediaType, Request, Response
 from litestar.plugins.htmx import HTMXRequest
 
 from service.web.backoffice.guards import signed_in
@@ -38,7 +38,7 @@ def wants_part(request: HTMXRequest) -> bool:
 
 
 def organiser_part(
-    request: HTMXRequest, templates: tuple[str, ...], context: Mapping[str, Any], *,
+    request: Request[Any, Any, Any], templates: tuple[str, ...], context: Mapping[str, Any], *,
     status_code: int = 200, headers: Mapping[str, str] | None = None,
 ) -> Response[str]:
     """Parts of a page (templates under templates/organiser/, one after the other: the

@@ -7,6 +7,8 @@
  *   sent as without scripts, so that the server's own page says what happened;
  * - a live filter's form sent with its button or Enter goes as the plain GET (a whole page),
  *   and the live update still waiting is dropped;
+ * - choices swapped into a select (a live filter's statuses with their counts) show the one
+ *   their markup marks, as on a page load (moved options otherwise keep the last one);
  * - Escape in a row being edited in place cancels the edit.
  * Nothing here is evaluated from attributes: the pages' CSP allows scripts from files only.
  */
@@ -54,6 +56,15 @@
     document.querySelectorAll("form[data-sent]").forEach(function (form) {
       form.removeAttribute("data-sent");
     });
+  });
+
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var select = event.detail.target;
+    if (!(select instanceof HTMLSelectElement) || select.multiple) { return; }
+    var marked = Array.prototype.findIndex.call(select.options, function (option) {
+      return option.defaultSelected;
+    });
+    select.selectedIndex = marked >= 0 ? marked : 0;
   });
 
   document.addEventListener("keydown", function (event) {
