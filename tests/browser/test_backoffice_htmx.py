@@ -165,6 +165,7 @@ def test_an_agenda_item_moved_and_retitled_in_place(
     assert _still_on_the_same_page(page)
     expect(page).to_have_url(url)
     _check(page, screenshots, "agenda-moved-to-the-top")
+    _retitle_in_place(page, url, screenshots)
 
 
 def test_typing_in_the_registrations_search_updates_the_table_in_place(
@@ -203,3 +204,48 @@ def test_typing_in_the_registrations_search_updates_the_table_in_place(
     # The address pushed is the list's own: opened afresh, the same list.
     page.goto(f"{base}?status=&session=&q=htmx")
     expect(names).to_have_text(["Ines Htmx", "Jonas Htmx"])
+
+
+def _retitle_in_place(page: Page, url: str, screenshots: Path) -> None:
+    """The agenda is Questions, Welcome, Keynote now: Keynote's title and kind edited in its
+    row, refused first, cancelled with Escape, then saved."""
+    titles = page.locator("table.agenda-table tbody th")
+    editing = page.locator("tr.agenda-editing")  # the page's "Add an item" has the same labels
+    page.get_by_role("link", name="Edit Keynote").click()
+    title = editing.get_by_label("Title")
+    expect(title).to_be_focused()
+    expect(title).to_have_value("Keynote")
+    _check(page, screenshots, "agenda-editing-in-the-row")
+
+    title.fill("   ")  # not empty to the browser, no title to the server
+    editing.get_by_label("Kind").select_option("panel")
+    page.get_by_role("button", name="Save the title and kind of Keynote").click()
+    expect(page.locator("#agenda-status")).to_have_text(
+        "Not saved: Enter a title.")
+    expect(page.locator(".agenda-editing .error-message")).to_have_text(
+        ["Error: Enter a title."])
+    expect(title).to_be_focused()
+    expect(editing.get_by_label("Kind")).to_have_value("panel")  # kept as chosen
+    _check(page, screenshots, "agenda-editing-refused")
+
+    title.press("Escape")
+    expect(titles).to_have_text(["Questions", "Welcome", "Keynote"])
+    expect(page.get_by_role("link", name="Edit Keynote")).to_be_focused()
+    expect(editing).to_have_count(0)
+
+    page.keyboard.press("Enter")  # the focused Edit link again
+    editing.get_by_label("Title").fill("Keynote: fair ICT in practice")
+    editing.get_by_label("Kind").select_option("panel")
+    editing.get_by_label("Title").press("Enter")
+    expect(titles).to_have_text(["Questions", "Welcome", "Keynote: fair ICT in practice"])
+    expect(page.get_by_role("status")).to_have_text(
+        "Saved: “Keynote: fair ICT in practice”.")
+    expect(page.get_by_role("link", name="Edit Keynote: fair ICT in practice")).to_be_focused()
+    expect(page.locator("#agenda-items tbody tr").nth(2).locator("td").nth(1)).to_have_text(
+        "Panel")
+    assert _still_on_the_same_page(page)
+    expect(page).to_have_url(url)
+    _check(page, screenshots, "agenda-retitled")
+
+    page.reload()  # stored, not just shown
+    expect(titles).to_have_text(["Questions", "Welcome", "Keynote: fair ICT in practice"])

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import RegistrationStatus
+from service.db.models import AgendaItemKind, RegistrationStatus
 from service.domain import programme
 from service.settings import Settings
 from tests.factories import (
@@ -166,6 +166,146 @@ async def test_a_refused_move_without_htmx_is_the_whole_page_naming_the_item(
     assert _text(summary.group(0)) == (
         "There is a problem 'Welcome' is the first item already.")
     assert await _titles_in_order(db, agenda["session"]) == ["Welcome", "Keynote", "Questions"]
+
+
+
+# --- an item's title and kind, edited in its row ----------------------------------------------
+
+
+async def _item(db: AsyncSession, item_id: int) -> tuple[str, AgendaItemKind, str, str]:
+    db.expire_all()
+    item = await programme.get_agenda_item(db, item_id)
+    return (item.title, item.kind, f"{item.starts_at:%H:%M}", f"{item.ends_at:%H:%M}")
+
+
+async def test_the_edit_link_asked_by_htmx_gets_the_row_to_edit_and_otherwise_the_page(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    agenda = await _agenda(db, settings)
+    url = f"/organiser/agenda-items/{agenda['Keynote']}/edit"
+
+    part = await organiser_client.get(url, headers=HTMX)
+    page = await organiser_client.get(url)
+
+    assert (part.status_code, part.headers["vary"], _is_whole_page(part)) == (
+        200, "HX-Request", False)
+    assert part.text.lstrip().startswith(f'<tr id="item-{agenda["Keynote"]}" class="agenda-editing"')
+    prefix = f"item-{agenda['Keynote']}"
+    assert re.findall(r'<(input|select)[^>]*? id="([^"]+)" name="(\w+)" form="([^"]+)"',
+                      part.text) == [
+        ("input", f"{prefix}-title", "title", f"{prefix}-form"),
+        ("select", f"{prefix}-kind", "kind", f"{prefix}-form")]
+    assert re.search(rf'<input[^>]*id="{prefix}-title"[^>]*value="Keynote"[^>]*autofocus>',
+                     part.text) is not None
+    assert re.findall(r'<option value="(\w+)" selected>', part.text) == ["talk"]
+    assert (page.status_code, page.headers["vary"], _is_whole_page(page)) == (
+        200, "HX-Request", True)
+    assert "<h1>Edit an agenda item</h1>" in page.text
+
+
+async def test_a_title_and_kind_saved_in_the_row_come_back_as_the_row_with_the_focus(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    agenda = await _agenda(db, settings)
+    before = await _item(db, agenda["Keynote"])
+
+    answer = await organiser_client.post_form(
+        f"/organiser/agenda-items/{agenda['Keynote']}/title-and-kind",
+        {"title": "Keynote: fair <ICT>", "kind": "panel"}, headers=HTMX)
+
+    assert (answer.status_code, answer.headers["vary"], _is_whole_page(answer)) == (
+        200, "HX-Request", False)
+    assert answer.text.lstrip().startswith(f'<tr id="item-{agenda["Keynote"]}">')
+    assert _row_titles(answer.text) == ["Keynote: fair <ICT>"]
+    assert "Keynote: fair &lt;ICT&gt;" in answer.text
+    edit = re.findall(r'<a [^>]*autofocus>(.*?)</a>', answer.text)
+    assert [_text(e) for e in edit] == ["Edit Keynote: fair <ICT>"]
+    status = answer.text.split('<div id="agenda-status" role="status" hx-swap-oob="innerHTML">')
+    assert _text(status[1]) == "Saved: “Keynote: fair <ICT>”."
+    # Only the title and kind changed: the times stay.
+    assert await _item(db, agenda["Keynote"]) == (
+        "Keynote: fair <ICT>", AgendaItemKind.PANEL, before[2], before[3])
+
+
+async def test_a_refused_title_and_kind_come_back_in_the_row_each_beside_its_field(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    agenda = await _agenda(db, settings)
+    before = await _item(db, agenda["Keynote"])
+    prefix = f"item-{agenda['Keynote']}"
+
+    answer = await organiser_client.post_form(
+        f"/organiser/agenda-items/{agenda['Keynote']}/title-and-kind",
+        {"title": "   ", "kind": "lecture"}, headers=HTMX)
+
+    assert (answer.status_code, _is_whole_page(answer)) == (422, False)
+    errors = [(ident, _text(message)) for ident, message in re.findall(
+        r'<span class="error-message" id="([^"]+)">(.*?)</span>\s*<', answer.text, re.S)]
+    assert errors == [(f"{prefix}-title-error", "Error: Enter a title."),
+                      (f"{prefix}-kind-error", "Error: Choose a kind from the list.")]
+    assert re.search(rf'<input[^>]*aria-invalid="true" aria-describedby="{prefix}-title-error"'
+                     r'[^>]*autofocus>', answer.text) is not None
+    status = answer.text.split('<div id="agenda-status" role="status" hx-swap-oob="innerHTML">')
+    assert _text(status[1]) == "Not saved: Enter a title. Choose a kind from the list."
+    assert await _item(db, agenda["Keynote"]) == before
+
+
+async def test_without_htmx_the_title_and_kind_go_back_to_the_agenda_or_the_items_page(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    """What a script falling back to the plain form gets."""
+    agenda = await _agenda(db, settings)
+    url = f"/organiser/agenda-items/{agenda['Keynote']}/title-and-kind"
+
+    refused = await organiser_client.post_form(url, {"title": "", "kind": "talk"})
+    saved = await organiser_client.post_form(url, {"title": "Opening talk", "kind": "talk"})
+
+    assert (refused.status_code, _is_whole_page(refused)) == (422, True)
+    summary = re.search(r'<div class="error-summary".*?</ul>', refused.text, re.S)
+    assert summary is not None
+    assert _text(summary.group(0)) == "There is a problem Enter a title."
+    assert 'id="starts_at" name="starts_at" value="10:10"' in refused.text
+    assert (saved.status_code, saved.headers["location"]) == (
+        303, f"/organiser/sessions/{agenda['session']}/agenda?done=saved#item-{agenda['Keynote']}")
+    assert (await _item(db, agenda["Keynote"]))[:2] == ("Opening talk", AgendaItemKind.TALK)
+
+
+async def test_cancel_gets_the_row_as_it_stands_or_the_agenda_at_that_item(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    agenda = await _agenda(db, settings)
+    url = f"/organiser/agenda-items/{agenda['Questions']}/row"
+
+    part = await organiser_client.get(url, headers=HTMX)
+    plain = await organiser_client.get(url, follow_redirects=False)
+
+    assert (part.status_code, part.headers["vary"]) == (200, "HX-Request")
+    assert part.text.lstrip().startswith(f'<tr id="item-{agenda["Questions"]}">')
+    assert _row_titles(part.text) == ["Questions"]
+    assert "agenda-status" not in part.text  # nothing happened: nothing to announce
+    assert (plain.status_code, plain.headers["location"]) == (
+        303, f"/organiser/sessions/{agenda['session']}/agenda#item-{agenda['Questions']}")
+
+
+async def test_viewers_and_other_teams_cannot_edit_in_the_row(
+    viewer_client: SignedInClient, other_team_client: SignedInClient,
+    db: AsyncSession, settings: Settings,
+) -> None:
+    agenda = await _agenda(db, settings)
+    item = agenda["Keynote"]
+    form = {"title": "Taken over", "kind": "talk"}
+
+    answers = [
+        await viewer_client.get(f"/organiser/agenda-items/{item}/edit", headers=HTMX),
+        await viewer_client.post_form(f"/organiser/agenda-items/{item}/title-and-kind", form,
+                                      headers=HTMX),
+        await other_team_client.get(f"/organiser/agenda-items/{item}/row", headers=HTMX),
+        await other_team_client.post_form(f"/organiser/agenda-items/{item}/title-and-kind",
+                                          form, headers=HTMX),
+    ]
+
+    assert [a.status_code for a in answers] == [403, 403, 403, 403]
+    assert (await _item(db, item))[0] == "Keynote"
 
 
 # --- live searches -------------------------------------------------------------------------

@@ -26,7 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from service.clock import utc_now
-from service.db.models import AgendaItemKind, Organisation, OrganisationKind, Person, Session
+from service.db.models import (
+    AgendaItem,
+    AgendaItemKind,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Session,
+)
 from service.domain import programme
 from service.domain.accounts import SignedInAccount, can_edit_event
 from service.domain.errors import FieldError, InvalidInputError
@@ -178,6 +185,14 @@ def _item_form(form: FormMultiDict) -> tuple[dict[str, str], list[str], dict[str
     return values, list(dict.fromkeys(speakers)), errors
 
 
+def _stored_values(item: AgendaItem, zone: str) -> dict[str, str]:
+    """The item's fields as its form shows them: wall times in the event's zone."""
+    local = ZoneInfo(zone)
+    return {"starts_at": f"{item.starts_at.astimezone(local):%H:%M}",
+            "ends_at": f"{item.ends_at.astimezone(local):%H:%M}", "title": item.title,
+            "kind": item.kind.value, "description": item.description}
+
+
 def _domain_errors(errors: dict[str, str], found: Sequence[FieldError]) -> None:
     for error in found:
         field = (error.field or "title").split(".")[0].split("[")[0]
@@ -250,6 +265,7 @@ class AgendaController(Controller):
     async def _item_page(
         self, request: AnyRequest, db: AsyncSession, session: Session, item_id: int, *,
         values: Mapping[str, str], speakers: Sequence[str], errors: Mapping[str, str], status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
     ) -> Response[str]:
         return organiser_page(request, "agenda_item.html", {
             "title": f"Edit an agenda item: {values.get('title') or session.title}",
@@ -262,20 +278,108 @@ class AgendaController(Controller):
             "error_links": _error_links(errors, order=(*ITEM_FIELDS, "speakers")),
             "kinds": KIND_CHOICES,
             "people": await _people_choices(db),
-        }, status_code=status_code)
+        }, status_code=status_code, headers=headers)
 
     @get("/agenda-items/{item_id:int}/edit")
-    async def edit_item(self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
-                        item_id: IdParam) -> Response[str]:
+    async def edit_item(self, request: OrganiserRequest, db_session: DbSession,
+                        account: CurrentAccount, item_id: IdParam) -> Response[str]:
+        """The item's page; asked by htmx, its title and kind to edit in its own row."""
         item = await programme.get_agenda_item(db_session, item_id)
         session = await _editable_session(db_session, account, item.session_id)
-        zone = ZoneInfo(session.event.timezone)
-        values = {"starts_at": f"{item.starts_at.astimezone(zone):%H:%M}",
-                  "ends_at": f"{item.ends_at.astimezone(zone):%H:%M}", "title": item.title,
-                  "kind": item.kind.value, "description": item.description}
-        return await self._item_page(request, db_session, session, item.id, values=values,
+        if wants_part(request):
+            return self._row_edit_part(request, session, item.id, errors={},
+                                       values={"title": item.title, "kind": item.kind.value})
+        return await self._item_page(request, db_session, session, item.id,
+                                     values=_stored_values(item, session.event.timezone),
                                      speakers=[str(s.person_id) for s in item.speakers],
-                                     errors={})
+                                     errors={}, headers=VARY_HX_REQUEST)
+
+    # --- one item's title and kind, edited in its row (htmx) ---
+
+    def _row_part(self, request: OrganiserRequest, session: Session, item_id: int, *,
+                  notice: str | None) -> Response[str]:
+        """The item's row as the agenda shows it, its Edit link taking the focus back, and
+        what happened for the status region."""
+        row = next(r for r in _rows(session, programme.review_agenda(session)) if r.id == item_id)
+        templates = ("_agenda_row.html", *(("_agenda_status.html",) if notice else ()))
+        return organiser_part(request, templates, {
+            "row": row, "errors": {}, "focus_on": f"edit-{item_id}", "notice": notice})
+
+    def _row_edit_part(
+        self, request: OrganiserRequest, session: Session, item_id: int, *,
+        values: Mapping[str, str], errors: Mapping[str, str], status_code: int = 200,
+    ) -> Response[str]:
+        """The row with the item's title and kind to edit, each error beside its field and
+        the focus on the first one at fault (else the title); refused, said in the status
+        region too."""
+        row = next(r for r in _rows(session, programme.review_agenda(session)) if r.id == item_id)
+        notice = ("Not saved: " + " ".join(errors.values())) if errors else None
+        templates = ("_agenda_row_edit.html", *(("_agenda_status.html",) if notice else ()))
+        return organiser_part(request, templates, {
+            "row": row, "session": session, "values": dict(values), "errors": dict(errors),
+            "kinds": KIND_CHOICES, "focus": next(iter(errors), "title"),
+            "notice": notice, "notice_is_error": True,
+        }, status_code=status_code)
+
+    @get("/agenda-items/{item_id:int}/row")
+    async def item_row(self, request: OrganiserRequest, db_session: DbSession,
+                       account: CurrentAccount, item_id: IdParam) -> Response[Any]:
+        """The row as it stands: what Cancel (or Escape) puts back in place of the row being
+        edited. Any other request goes to the agenda, at that item."""
+        item = await programme.get_agenda_item(db_session, item_id)
+        session = await _editable_session(db_session, account, item.session_id)
+        if not wants_part(request):
+            return Redirect(f"/organiser/sessions/{session.id}/agenda#item-{item.id}",
+                            status_code=HTTP_303_SEE_OTHER, headers=VARY_HX_REQUEST)
+        return self._row_part(request, session, item.id, notice=None)
+
+    @post("/agenda-items/{item_id:int}/title-and-kind", status_code=200)
+    async def save_title_and_kind(self, request: OrganiserRequest, db_session: DbSession,
+                                  settings: SettingsDep, account: CurrentAccount,
+                                  item_id: IdParam) -> Response[Any]:
+        """The title and kind edited in the item's row (the rest stays as it is): the row
+        back as shown, or again with each error beside its field. A request not from htmx
+        (a script falling back to the plain form) gets the agenda page, or the item's page
+        with the errors."""
+        item = await programme.get_agenda_item(db_session, item_id)
+        session = await _editable_session(db_session, account, item.session_id)
+        session_id = session.id  # a rollback expires the session: kept to read it again
+        form = await request.form()
+        values = {"title": _field(form, "title"), "kind": _field(form, "kind")}
+        errors: dict[str, str] = {}
+        if not values["title"]:
+            errors["title"] = "Enter a title."
+        if values["kind"] not in {value for value, _ in KIND_CHOICES}:
+            errors["kind"] = "Choose a kind from the list."
+        if not errors:
+            try:
+                await programme.update_agenda_item(db_session, item.id, programme.AgendaItemUpdate(
+                    title=values["title"], kind=AgendaItemKind(values["kind"]),
+                ), now=utc_now(), settings=settings)
+            except InvalidInputError as error:
+                found: dict[str, str] = {}
+                _domain_errors(found, error.errors)
+                for field, message in found.items():
+                    errors.setdefault("kind" if field == "kind" else "title", message)
+            else:
+                if not wants_part(request):
+                    return Redirect(
+                        f"/organiser/sessions/{session_id}/agenda?done=saved#item-{item_id}",
+                        status_code=HTTP_303_SEE_OTHER, headers=VARY_HX_REQUEST)
+                session = await programme.get_session(db_session, session_id)
+                return self._row_part(request, session, item_id,
+                                      notice=f"Saved: “{values['title']}”.")
+        await db_session.rollback()
+        session = await programme.get_session(db_session, session_id)
+        if wants_part(request):
+            return self._row_edit_part(request, session, item_id, values=values, errors=errors,
+                                       status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        item = await programme.get_agenda_item(db_session, item_id)
+        return await self._item_page(
+            request, db_session, session, item_id,
+            values={**_stored_values(item, session.event.timezone), **values},
+            speakers=[str(s.person_id) for s in item.speakers], errors=errors,
+            status_code=HTTP_422_UNPROCESSABLE_ENTITY, headers=VARY_HX_REQUEST)
 
     @post("/agenda-items/{item_id:int}/edit", status_code=200)
     async def save_item(self, request: AnyRequest, db_session: DbSession,
