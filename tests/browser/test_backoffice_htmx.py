@@ -1,9 +1,11 @@
 """The back office with JavaScript on, where htmx enhances what works without it: a live search
 of the registrations updates the table without leaving the page, moving an agenda item
-reorders the list in place (focus kept, the change announced), and an item's title is edited
-in its own row. No page may break its Content-Security-Policy (htmx is configured to inject
-no styles and evaluate nothing), axe-core finds nothing after each change, and a screenshot
-of each state lands in test-artifacts/screenshots/.
+reorders the list in place (focus kept, the change announced), an item's title is edited
+in its own row, and a live people search keeps the back button working and, once the session
+has ended, brings the sign-in page whole. No page may break its Content-Security-Policy
+(htmx is configured to inject no styles, settle no style attribute and evaluate nothing),
+axe-core finds nothing after each change, and a screenshot of each state lands in
+test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -249,3 +251,39 @@ def _retitle_in_place(page: Page, url: str, screenshots: Path) -> None:
 
     page.reload()  # stored, not just shown
     expect(titles).to_have_text(["Questions", "Welcome", "Keynote: fair ICT in practice"])
+
+
+def test_a_live_people_search_and_a_session_that_ended_meanwhile(
+    page: Page, live_server: LiveServer, screenshots: Path,
+) -> None:
+    """The demo's people found as one types; signed out in another tab, the next live search
+    brings the sign-in page as a whole page, never inside the results."""
+    page.goto(f"{live_server.base_url}/organiser/people")
+    names = page.locator("#people-results tbody th")
+    _stays_on_this_page(page)
+
+    page.get_by_label("Search by name, email or organisation").press_sequentially("carla")
+    expect(names).to_have_text(["Carla Canal"])
+    expect(page.get_by_role("status")).to_have_text("1 person matching “carla”.")
+    expect(page).to_have_url(f"{live_server.base_url}/organiser/people?q=carla")
+    assert _still_on_the_same_page(page)
+    _check(page, screenshots, "people-searched")
+    # Back: the address before the search, and its whole list (the page loaded again: no
+    # copy of a page is kept in the browser's storage).
+    page.go_back()
+    expect(page).to_have_url(f"{live_server.base_url}/organiser/people")
+    expect(page.get_by_label("Search by name, email or organisation")).to_have_value("")
+    expect(names.nth(1)).to_be_visible()
+    assert not _still_on_the_same_page(page)
+    page.go_forward()
+    expect(names).to_have_text(["Carla Canal"])
+
+    other_tab = page.context.new_page()
+    other_tab.goto(f"{live_server.base_url}/organiser/")
+    other_tab.get_by_role("button", name="Sign out").click()
+    expect(other_tab.get_by_role("heading", level=1)).to_have_text("Sign in to the back office")
+    page.get_by_label("Search by name, email or organisation").fill("carla canal")
+    expect(page).to_have_url(f"{live_server.base_url}/organiser/login"
+                             "?next=/organiser/people%3Fq%3Dcarla%2520canal")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the back office")
+    expect(page.locator("#people-results")).to_have_count(0)
