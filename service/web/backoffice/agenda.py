@@ -26,7 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from service.clock import utc_now
-from service.db.models import AgendaItemKind, Organisation, OrganisationKind, Person, Session
+from service.db.models import (
+    AgendaItem,
+    AgendaItemKind,
+    Organisation,
+    OrganisationKind,
+    Person,
+    Session,
+)
 from service.domain import programme
 from service.domain.accounts import SignedInAccount, can_edit_event
 from service.domain.errors import FieldError, InvalidInputError
@@ -39,6 +46,12 @@ from service.domain.programme.agenda_paste import (
 from service.domain.programme.agenda_review import AgendaProblem
 from service.domain.wording import AGENDA_KIND_LABELS
 from service.web.backoffice.guards import BackofficeForbidden, CurrentAccount, require_editor
+from service.web.backoffice.htmx import (
+    VARY_HX_REQUEST,
+    OrganiserRequest,
+    organiser_part,
+    wants_part,
+)
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.page_views import TimeSpan, day_label, time_span
 from service.web.params import DbSession, IdParam, SettingsDep
@@ -172,6 +185,14 @@ def _item_form(form: FormMultiDict) -> tuple[dict[str, str], list[str], dict[str
     return values, list(dict.fromkeys(speakers)), errors
 
 
+def _stored_values(item: AgendaItem, zone: str) -> dict[str, str]:
+    """The item's fields as its form shows them: wall times in the event's zone."""
+    local = ZoneInfo(zone)
+    return {"starts_at": f"{item.starts_at.astimezone(local):%H:%M}",
+            "ends_at": f"{item.ends_at.astimezone(local):%H:%M}", "title": item.title,
+            "kind": item.kind.value, "description": item.description}
+
+
 def _domain_errors(errors: dict[str, str], found: Sequence[FieldError]) -> None:
     for error in found:
         field = (error.field or "title").split(".")[0].split("[")[0]
@@ -183,12 +204,13 @@ class AgendaController(Controller):
     path = "/organiser"
     guards = [require_editor]
     include_in_schema = False
+    request_class = OrganiserRequest
 
     async def _agenda_page(
         self, request: AnyRequest, db: AsyncSession, session: Session, *,
         values: Mapping[str, str] | None = None, speakers: Sequence[str] = (),
         errors: Mapping[str, str] | None = None, status_code: int = 200,
-        notice: str | None = None,
+        notice: str | None = None, headers: Mapping[str, str] | None = None,
     ) -> Response[str]:
         errors = errors or {}
         return organiser_page(request, "agenda.html", {
@@ -202,7 +224,7 @@ class AgendaController(Controller):
             "kinds": KIND_CHOICES,
             "people": await _people_choices(db),
             "notice": notice,
-        }, status_code=status_code)
+        }, status_code=status_code, headers=headers)
 
     @get("/sessions/{session_id:int}/agenda")
     async def agenda(self, request: AnyRequest, db_session: DbSession,
@@ -243,6 +265,7 @@ class AgendaController(Controller):
     async def _item_page(
         self, request: AnyRequest, db: AsyncSession, session: Session, agenda_item_id: int, *,
         values: Mapping[str, str], speakers: Sequence[str], errors: Mapping[str, str], status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
     ) -> Response[str]:
         return organiser_page(request, "agenda_item.html", {
             "title": f"Edit an agenda item: {values.get('title') or session.title}",
@@ -255,20 +278,108 @@ class AgendaController(Controller):
             "error_links": _error_links(errors, order=(*ITEM_FIELDS, "speakers")),
             "kinds": KIND_CHOICES,
             "people": await _people_choices(db),
-        }, status_code=status_code)
+        }, status_code=status_code, headers=headers)
 
     @get("/agenda-items/{agenda_item_id:int}/edit")
-    async def edit_item(self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
-                        agenda_item_id: IdParam) -> Response[str]:
+    async def edit_item(self, request: OrganiserRequest, db_session: DbSession,
+                        account: CurrentAccount, agenda_item_id: IdParam) -> Response[str]:
+        """The item's page; asked by htmx, its title and kind to edit in its own row."""
         item = await programme.get_agenda_item(db_session, agenda_item_id)
         session = await _editable_session(db_session, account, item.session_id)
-        zone = ZoneInfo(session.event.timezone)
-        values = {"starts_at": f"{item.starts_at.astimezone(zone):%H:%M}",
-                  "ends_at": f"{item.ends_at.astimezone(zone):%H:%M}", "title": item.title,
-                  "kind": item.kind.value, "description": item.description}
-        return await self._item_page(request, db_session, session, item.id, values=values,
+        if wants_part(request):
+            return self._row_edit_part(request, session, item.id, errors={},
+                                       values={"title": item.title, "kind": item.kind.value})
+        return await self._item_page(request, db_session, session, item.id,
+                                     values=_stored_values(item, session.event.timezone),
                                      speakers=[str(s.person_id) for s in item.speakers],
-                                     errors={})
+                                     errors={}, headers=VARY_HX_REQUEST)
+
+    # --- one item's title and kind, edited in its row (htmx) ---
+
+    def _row_part(self, request: OrganiserRequest, session: Session, agenda_item_id: int, *,
+                  notice: str | None) -> Response[str]:
+        """The item's row as the agenda shows it, its Edit link taking the focus back, and
+        what happened for the status region."""
+        row = next(r for r in _rows(session, programme.review_agenda(session)) if r.id == agenda_item_id)
+        templates = ("_agenda_row.html", *(("_agenda_status.html",) if notice else ()))
+        return organiser_part(request, templates, {
+            "row": row, "errors": {}, "focus_on": f"edit-{agenda_item_id}", "notice": notice})
+
+    def _row_edit_part(
+        self, request: OrganiserRequest, session: Session, agenda_item_id: int, *,
+        values: Mapping[str, str], errors: Mapping[str, str], status_code: int = 200,
+    ) -> Response[str]:
+        """The row with the item's title and kind to edit, each error beside its field and
+        the focus on the first one at fault (else the title); refused, said in the status
+        region too."""
+        row = next(r for r in _rows(session, programme.review_agenda(session)) if r.id == agenda_item_id)
+        notice = ("Not saved: " + " ".join(errors.values())) if errors else None
+        templates = ("_agenda_row_edit.html", *(("_agenda_status.html",) if notice else ()))
+        return organiser_part(request, templates, {
+            "row": row, "session": session, "values": dict(values), "errors": dict(errors),
+            "kinds": KIND_CHOICES, "focus": next(iter(errors), "title"),
+            "notice": notice, "notice_is_error": True,
+        }, status_code=status_code)
+
+    @get("/agenda-items/{agenda_item_id:int}/row")
+    async def item_row(self, request: OrganiserRequest, db_session: DbSession,
+                       account: CurrentAccount, agenda_item_id: IdParam) -> Response[Any]:
+        """The row as it stands: what Cancel (or Escape) puts back in place of the row being
+        edited. Any other request goes to the agenda, at that item."""
+        item = await programme.get_agenda_item(db_session, agenda_item_id)
+        session = await _editable_session(db_session, account, item.session_id)
+        if not wants_part(request):
+            return Redirect(f"/organiser/sessions/{session.id}/agenda#item-{item.id}",
+                            status_code=HTTP_303_SEE_OTHER, headers=VARY_HX_REQUEST)
+        return self._row_part(request, session, item.id, notice=None)
+
+    @post("/agenda-items/{agenda_item_id:int}/title-and-kind", status_code=200)
+    async def save_title_and_kind(self, request: OrganiserRequest, db_session: DbSession,
+                                  settings: SettingsDep, account: CurrentAccount,
+                                  agenda_item_id: IdParam) -> Response[Any]:
+        """The title and kind edited in the item's row (the rest stays as it is): the row
+        back as shown, or again with each error beside its field. A request not from htmx
+        (a script falling back to the plain form) gets the agenda page, or the item's page
+        with the errors."""
+        item = await programme.get_agenda_item(db_session, agenda_item_id)
+        session = await _editable_session(db_session, account, item.session_id)
+        session_id = session.id  # a rollback expires the session: kept to read it again
+        form = await request.form()
+        values = {"title": _field(form, "title"), "kind": _field(form, "kind")}
+        errors: dict[str, str] = {}
+        if not values["title"]:
+            errors["title"] = "Enter a title."
+        if values["kind"] not in {value for value, _ in KIND_CHOICES}:
+            errors["kind"] = "Choose a kind from the list."
+        if not errors:
+            try:
+                await programme.update_agenda_item(db_session, item.id, programme.AgendaItemUpdate(
+                    title=values["title"], kind=AgendaItemKind(values["kind"]),
+                ), now=utc_now(), settings=settings)
+            except InvalidInputError as error:
+                found: dict[str, str] = {}
+                _domain_errors(found, error.errors)
+                for field, message in found.items():
+                    errors.setdefault("kind" if field == "kind" else "title", message)
+            else:
+                if not wants_part(request):
+                    return Redirect(
+                        f"/organiser/sessions/{session_id}/agenda?done=saved#item-{agenda_item_id}",
+                        status_code=HTTP_303_SEE_OTHER, headers=VARY_HX_REQUEST)
+                session = await programme.get_session(db_session, session_id)
+                return self._row_part(request, session, agenda_item_id,
+                                      notice=f"Saved: “{values['title']}”.")
+        await db_session.rollback()
+        session = await programme.get_session(db_session, session_id)
+        if wants_part(request):
+            return self._row_edit_part(request, session, agenda_item_id, values=values, errors=errors,
+                                       status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        item = await programme.get_agenda_item(db_session, agenda_item_id)
+        return await self._item_page(
+            request, db_session, session, agenda_item_id,
+            values={**_stored_values(item, session.event.timezone), **values},
+            speakers=[str(s.person_id) for s in item.speakers], errors=errors,
+            status_code=HTTP_422_UNPROCESSABLE_ENTITY, headers=VARY_HX_REQUEST)
 
     @post("/agenda-items/{agenda_item_id:int}/edit", status_code=200)
     async def save_item(self, request: AnyRequest, db_session: DbSession,
@@ -307,25 +418,61 @@ class AgendaController(Controller):
                         status_code=HTTP_303_SEE_OTHER)
 
     @post("/agenda-items/{agenda_item_id:int}/move", status_code=200)
-    async def move_item(self, request: AnyRequest, db_session: DbSession,
+    async def move_item(self, request: OrganiserRequest, db_session: DbSession,
                         settings: SettingsDep, account: CurrentAccount,
                         agenda_item_id: IdParam) -> Response[Any]:
+        """One place earlier or later. Sent by htmx, the answer is the list alone (swapped in
+        place, the focus on the item's own button, the move announced); otherwise back to
+        the page."""
         item = await programme.get_agenda_item(db_session, agenda_item_id)
         session = await _editable_session(db_session, account, item.session_id)
+        session_id = session.id  # a rollback expires the session: kept to read it again
         direction = _field(await request.form(), "direction")
         try:
             if direction not in ("up", "down"):
                 raise InvalidInputError("Choose up or down.", "direction")
-            await programme.move_agenda_item(db_session, item.id, earlier=direction == "up",
-                                             now=utc_now(), settings=settings)
+            moved = await programme.move_agenda_item(db_session, item.id,
+                                                     earlier=direction == "up",
+                                                     now=utc_now(), settings=settings)
         except InvalidInputError as error:
             await db_session.rollback()
-            session = await programme.get_session(db_session, session.id)
+            session = await programme.get_session(db_session, session_id)
+            errors = {f"item-{agenda_item_id}": error.message}
+            if wants_part(request):
+                return self._items_part(request, session, errors=errors, notice=error.message,
+                                        notice_is_error=True,
+                                        status_code=HTTP_422_UNPROCESSABLE_ENTITY)
             return await self._agenda_page(
-                request, db_session, session, errors={f"item-{agenda_item_id}": error.message},
-                status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        return Redirect(f"/organiser/sessions/{session.id}/agenda?done=moved#item-{agenda_item_id}",
-                        status_code=HTTP_303_SEE_OTHER)
+                request, db_session, session, errors=errors,
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY, headers=VARY_HX_REQUEST)
+        if not wants_part(request):
+            return Redirect(f"/organiser/sessions/{session.id}/agenda?done=moved#item-{agenda_item_id}",
+                            status_code=HTTP_303_SEE_OTHER, headers=VARY_HX_REQUEST)
+        session = await programme.get_session(db_session, session.id)
+        rows = _rows(session, programme.review_agenda(session))
+        place = next(n for n, row in enumerate(rows, start=1) if row.id == moved.id)
+        row = rows[place - 1]
+        # The pressed button, or the item's other one where it reached an end of the list.
+        focus = direction if not (row.is_first if direction == "up" else row.is_last) else (
+            "down" if direction == "up" else "up")
+        when = time_span(moved.starts_at, moved.ends_at, session.event.timezone)
+        return self._items_part(
+            request, session, rows=rows, focus_on=f"{focus}-{moved.id}",
+            notice=f"Moved {direction}: “{moved.title}” is now item {place} of {len(rows)}, "
+            f"{when.start}–{when.end}.")
+
+    def _items_part(
+        self, request: OrganiserRequest, session: Session, *, notice: str,
+        rows: Sequence[ItemRow] | None = None, errors: Mapping[str, str] | None = None,
+        focus_on: str = "", notice_is_error: bool = False, status_code: int = 200,
+    ) -> Response[str]:
+        """The agenda list for htmx to swap in, and what changed for the status region."""
+        return organiser_part(request, ("_agenda_items.html", "_agenda_status.html"), {
+            "session": session,
+            "rows": rows if rows is not None else _rows(session, programme.review_agenda(session)),
+            "errors": dict(errors or {}), "focus_on": focus_on,
+            "notice": notice, "notice_is_error": notice_is_error,
+        }, status_code=status_code)
 
     # --- paste an agenda ---
 

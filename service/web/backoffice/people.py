@@ -31,6 +31,12 @@ from service.web.backoffice.guards import (
     require_account,
     require_editor,
 )
+from service.web.backoffice.htmx import (
+    VARY_HX_REQUEST,
+    OrganiserRequest,
+    organiser_part,
+    wants_part,
+)
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, SettingsDep
 
@@ -104,16 +110,20 @@ class PeopleController(Controller):
 
     path = BACKOFFICE_PATH
     include_in_schema = False
+    request_class = OrganiserRequest
 
     # --- people --------------------------------------------------------------------------
 
     @get("/people", guards=[require_account])
-    async def people(self, request: AnyRequest, db_session: DbSession, q: Query = "",
+    async def people(self, request: OrganiserRequest, db_session: DbSession, q: Query = "",
                      page: PageNumber = 1) -> Response[Any]:
+        """The directory, searched; a live search (htmx) gets the count and results alone."""
         found = await programme.search_persons(db_session, q, page=page, page_size=PAGE_SIZE)
-        return organiser_page(request, "people.html", {
-            "title": "People", "nav": "people", "q": q, "found": found,
-            "done": request.query_params.get("done")})
+        context = {"title": "People", "nav": "people", "q": q, "found": found,
+                   "done": request.query_params.get("done")}
+        if wants_part(request):
+            return organiser_part(request, ("_people_results.html",), context)
+        return organiser_page(request, "people.html", context, headers=VARY_HX_REQUEST)
 
     @get("/people/new", guards=[require_editor])
     async def new_person(self, request: AnyRequest, db_session: DbSession) -> Response[Any]:
@@ -224,13 +234,16 @@ class PeopleController(Controller):
     # --- organisations -------------------------------------------------------------------
 
     @get("/organisations", guards=[require_account])
-    async def organisations(self, request: AnyRequest, db_session: DbSession,
+    async def organisations(self, request: OrganiserRequest, db_session: DbSession,
                             q: Query = "", page: PageNumber = 1) -> Response[Any]:
+        """As `people`, for organisations."""
         found = await programme.search_organisations(db_session, q, page=page,
                                                      page_size=PAGE_SIZE)
-        return organiser_page(request, "organisations.html", {
-            "title": "Organisations", "nav": "people", "q": q, "found": found,
-            "kind_labels": KIND_LABELS})
+        context = {"title": "Organisations", "nav": "people", "q": q, "found": found,
+                   "kind_labels": KIND_LABELS}
+        if wants_part(request):
+            return organiser_part(request, ("_organisations_results.html",), context)
+        return organiser_page(request, "organisations.html", context, headers=VARY_HX_REQUEST)
 
     @get("/organisations/new", guards=[require_editor])
     async def new_organisation(self, request: AnyRequest) -> Response[Any]:

@@ -60,6 +60,12 @@ from service.web.backoffice.guards import (
     require_account,
     require_editor,
 )
+from service.web.backoffice.htmx import (
+    VARY_HX_REQUEST,
+    OrganiserRequest,
+    organiser_part,
+    wants_part,
+)
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, SettingsDep
 
@@ -315,13 +321,15 @@ class RegistrationsController(Controller):
     include_in_schema = False
     exception_handlers = {BadQuery: _bad_query, NotFoundError: _not_found,
                           DomainError: _domain_error}
+    request_class = OrganiserRequest
 
     async def _list_page(
         self, request: AnyRequest, db: DbSession, account: SignedInAccount, event: Event,
         state: ListState, *, errors: Mapping[str, str] | None = None,
         values: Mapping[str, str] | None = None, selected: Sequence[int] = (),
-        outcome: Mapping[str, Any] | None = None, status_code: int = 200,
+        outcome: Mapping[str, Any] | None = None, status_code: int = 200, part: bool = False,
     ) -> Response[str]:
+        """The list's page, or (`part`, for a live filter) its results alone."""
         session_title = _session_title(event, state.session_id)
         counts = await registration.count_registrations_by_status(
             db, event.id, session_id=state.session_id)
@@ -329,7 +337,7 @@ class RegistrationsController(Controller):
             db, state.query(event.id), page=state.page, page_size=PAGE_SIZE, counts=counts,
             check_session=False)
         base = _base(event.id)
-        return organiser_page(request, "registrations.html", {
+        context = {
             "title": f"Registrations: {event.title}", "nav": "events", "tab": "list",
             "event": event, "base": base, "session_title": session_title,
             "state": state, "params": state.params(),
@@ -347,19 +355,25 @@ class RegistrationsController(Controller):
             "back": urlencode(state.params()),
             "errors": dict(errors or {}), "values": dict(values or {}),
             "selected": set(selected), "outcome": outcome,
-        }, status_code=status_code)
+        }
+        if part:
+            return organiser_part(request, ("_registrations_results.html",), context,
+                                  status_code=status_code)
+        return organiser_page(request, "registrations.html", context, status_code=status_code,
+                              headers=VARY_HX_REQUEST)
 
     @get("/events/{event_id:int}/registrations")
     async def list_registrations(
-        self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
+        self, request: OrganiserRequest, db_session: DbSession, account: CurrentAccount,
         event_id: IdParam,
     ) -> Response[str]:
-        """An event's registrations, one page at a time, as the query string asks."""
+        """An event's registrations, one page at a time, as the query string asks; a live
+        filter (htmx) gets the results alone."""
         state = read_list_state(_query_params(request))
         event = await event_for(db_session, account, event_id)
         outcome = await self._outcome(request, db_session, event)
         return await self._list_page(request, db_session, account, event, state,
-                                     outcome=outcome)
+                                     outcome=outcome, part=wants_part(request))
 
     async def _outcome(self, request: AnyRequest, db: DbSession, event: Event
                        ) -> dict[str, Any] | None:
