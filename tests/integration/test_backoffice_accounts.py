@@ -13,7 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.models import Account, AccountRole, OutboxEmail, OutboxStatus
-from service.domain.accounts import account_team_ids, default_team_id, find_or_create_team
+from service.domain.accounts import (
+    account_team_ids,
+    default_team_id,
+    find_or_create_team,
+    list_audit_entries,
+)
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import TEST_BASE_URL
@@ -232,6 +237,10 @@ async def test_an_admin_changes_a_role_and_teams(
     assert refused.status_code == 403
     assert own_role.status_code == 400
     assert "You cannot change your own role; ask another administrator." in own_role.text
+    entries = (await list_audit_entries(db, account_id=admin_client.account_id)).entries
+    assert [(e.subject_type, e.subject_id, e.before, e.after) for e in entries
+            if e.subject_type == "account"] == [
+        ("account", organiser_client.account_id, {"role": "organiser"}, {"role": "viewer"})]
 
 
 async def test_only_administrators_see_the_accounts(

@@ -1,5 +1,5 @@
 """The audit log: every change an organiser account or API token makes to the programme,
-its people and its registrations, with before and after of what changed.
+its people, its registrations and the accounts, with before and after of what changed.
 
 The web layer says who acts by `set_actor(db, Actor(...))` on the request's database
 session; from then on, SQLAlchemy's mapper events write one `AuditEntry` per row inserted,
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapper, Session, object_session
 from service.clock import utc_now  # a listener has no `now` to take: the one clock
 from service.db.engine import table_of
 from service.db.models import (
+    Account,
     AgendaItem,
     AgendaItemSpeaker,
     AuditEntry,
@@ -36,8 +37,9 @@ from service.db.models import Session as EventSession
 ACTOR_KEY = "actor"
 _WRITTEN_KEY = "audit_written"  # this transaction's entries, by subject
 CREATED, CHANGED, DELETED = "created", "changed", "deleted"
-# Bookkeeping that changes with everything and says nothing by itself.
-_SKIPPED = frozenset({"updated_at", "created_at"})
+# Bookkeeping that changes with everything and says nothing by itself; and secrets, which
+# the log must never hold, not even hashed.
+_SKIPPED = frozenset({"updated_at", "created_at", "password_hash"})
 SUBJECT_TYPES: dict[type[Any], str] = {
     Event: "event",
     EventSession: "session",
@@ -47,6 +49,7 @@ SUBJECT_TYPES: dict[type[Any], str] = {
     Organisation: "organisation",
     Registration: "registration",
     Enrolment: "enrolment",
+    Account: "account",
 }
 
 

@@ -26,7 +26,7 @@ SUBJECT_LABELS = {"event": "Event", "session": "Session", "agenda_item": "Agenda
                   "agenda_item_speaker": "Speaker of an agenda item", "person": "Person",
                   "organisation": "Organisation", "registration": "Registration",
                   "enrolment": "Place in a session",
-                  "organiser_message": "Message to registrants"}
+                  "organiser_message": "Message to registrants", "account": "Account"}
 PageParam = Annotated[int, QueryParameter(ge=1, le=100_000)]
 
 
