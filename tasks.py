@@ -113,8 +113,10 @@ def command_test() -> None:
     run(BIN / "mypy")
     step("import contracts (the layers drawn in README's Layout)")
     run(BIN / "lint-imports")
-    step("pytest (SQLite file and a throwaway PostgreSQL server)")
-    run(PYTHON, "-m", "pytest", *sys.argv[2:])
+    step("pytest (SQLite file and a throwaway PostgreSQL server, one worker per core)")
+    # Two workers, each taking whole test files (their module fixtures, such as a browser
+    # test's live server, start once); each worker starts its own PostgreSQL server.
+    run(PYTHON, "-m", "pytest", "--numprocesses", "2", "--dist", "loadfile", *sys.argv[2:])
 
 
 def main() -> None:

@@ -25,7 +25,9 @@ import asyncpg  # type: ignore[import-untyped]
 from service.db.migrate import upgrade_to_head
 from tests.factories import free_port
 
-TEMPLATE_DB = "procura_template"
+# One template per pytest-xdist worker: on a shared server (TEST_DATABASE_URL) the workers
+# must not drop and re-create each other's.
+TEMPLATE_DB = f"procura_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 @dataclass
