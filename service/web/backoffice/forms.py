@@ -4,8 +4,9 @@ turned into the per-field messages the templates show beside each field."""
 from __future__ import annotations
 
 from litestar.datastructures import FormMultiDict
+from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 
-from service.domain.errors import DomainError
+from service.domain.errors import ConflictError, DomainError
 
 FORM_LEVEL = "form"
 
@@ -30,3 +31,8 @@ def field_errors(error: DomainError) -> dict[str, str]:
     for problem in error.errors:
         errors.setdefault(problem.field or FORM_LEVEL, problem.message)
     return errors
+
+
+def refusal_status(error: DomainError) -> int:
+    """409 when the request clashes with what is stored, 422 when what was sent is wrong."""
+    return HTTP_409_CONFLICT if isinstance(error, ConflictError) else HTTP_422_UNPROCESSABLE_ENTITY

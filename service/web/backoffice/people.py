@@ -18,14 +18,14 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
-    HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
 from service.clock import utc_now
 from service.domain import programme
-from service.domain.errors import ConflictError, DomainError
+from service.domain.errors import DomainError
 from service.domain.wording import ORGANISATION_KIND_LABELS
+from service.web.backoffice.forms import refusal_status
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
     require_account,
@@ -204,8 +204,7 @@ class PeopleController(Controller):
         except DomainError as error:
             return await self._person_merge_page(
                 request, db_session, person_id, name, "", None, errors=_domain_errors(error),
-                status_code=(HTTP_409_CONFLICT if isinstance(error, ConflictError)
-                             else HTTP_422_UNPROCESSABLE_ENTITY))
+                status_code=refusal_status(error))
         return _redirect(f"{BACKOFFICE_PATH}/people/{person_id}?done=merged")
 
     async def _person_merge_page(
@@ -220,8 +219,7 @@ class PeopleController(Controller):
                 plan = await programme.plan_person_merge(db, kept_id, duplicate_id)
             except DomainError as error:
                 errors = _domain_errors(error)
-                status_code = (HTTP_409_CONFLICT if isinstance(error, ConflictError)
-                               else HTTP_422_UNPROCESSABLE_ENTITY)
+                status_code = refusal_status(error)
         candidates = None
         if q:
             candidates = await programme.search_persons(db, q, page_size=PAGE_SIZE)
@@ -334,8 +332,7 @@ class PeopleController(Controller):
             return await self._organisation_merge_page(
                 request, db_session, organisation_id, name, "", None,
                 errors=_domain_errors(error),
-                status_code=(HTTP_409_CONFLICT if isinstance(error, ConflictError)
-                             else HTTP_422_UNPROCESSABLE_ENTITY))
+                status_code=refusal_status(error))
         return _redirect(f"{BACKOFFICE_PATH}/organisations/{organisation_id}?done=merged")
 
     async def _organisation_merge_page(
@@ -350,7 +347,7 @@ class PeopleController(Controller):
                 plan = await programme.plan_organisation_merge(db, kept_id, duplicate_id)
             except DomainError as error:
                 errors = _domain_errors(error)
-                status_code = HTTP_422_UNPROCESSABLE_ENTITY
+                status_code = refusal_status(error)
         candidates = None
         if q:
             candidates = await programme.search_organisations(db, q, page_size=PAGE_SIZE)

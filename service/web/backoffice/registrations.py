@@ -53,6 +53,7 @@ from service.domain.registration import (
     RegistrationSort,
 )
 from service.web.api_registration import registrations_csv
+from service.web.backoffice.forms import refusal_status
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
     BackofficeForbidden,
@@ -310,8 +311,7 @@ def _not_found(request: AnyRequest, error: NotFoundError) -> Response[str]:
 
 
 def _domain_error(request: AnyRequest, error: DomainError) -> Response[str]:
-    status = HTTP_409_CONFLICT if isinstance(error, ConflictError) else HTTP_422_UNPROCESSABLE_ENTITY
-    return _problem_page(request, status, "Nothing was changed",
+    return _problem_page(request, refusal_status(error), "Nothing was changed",
                          {e.field or "form": e.message for e in error.errors})
 
 
