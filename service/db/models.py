@@ -8,7 +8,7 @@ IANA zone its agenda is written in. Tables only: rules about what may change liv
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC
@@ -144,6 +144,9 @@ class AccessPurpose(enum.StrEnum):
     ORGANISER_FEED = "organiser_feed"
     # The single-use link that confirms a registrant's address (events that ask for it).
     ADDRESS_CONFIRMATION = "address_confirmation"
+    # An Interest Group member's private page and personal feed.
+    GROUP_MEMBER_PAGE = "group_member_page"
+    GROUP_MEMBER_FEED = "group_member_feed"
 
 
 class AccountRole(enum.StrEnum):
@@ -157,6 +160,33 @@ class AccountRole(enum.StrEnum):
 class AccountLinkPurpose(enum.StrEnum):
     INVITATION = "invitation"
     PASSWORD_RESET = "password_reset"  # noqa: S105  (a purpose, not a secret)
+
+
+class NetworkStanding(enum.StrEnum):
+    """An organisation's place in the network: only participants and strategic partners
+    may join an Interest Group."""
+
+    PARTICIPANT = "participant"
+    STRATEGIC_PARTNER = "strategic_partner"
+    INFORMATION_SERVICE = "information_service"
+    NONE = "none"
+
+
+class GroupVisibility(enum.StrEnum):
+    PUBLIC = "public"  # page, member organisations and meeting dates for everyone
+    MEMBERS = "members"  # the group's name and topic public; the rest for members only
+
+
+class GroupMemberStatus(enum.StrEnum):
+    INTERESTED = "interested"  # expressed interest; the facilitator has not decided
+    MEMBER = "member"
+    DECLINED = "declined"
+    LEFT = "left"
+
+
+class MeetingStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
 
 
 def _enum(kind: type[enum.Enum], length: int = 32) -> Any:
@@ -177,6 +207,9 @@ class Organisation(Base):
     kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind))
     country: Mapped[str | None] = mapped_column(String(2))
     website: Mapped[str | None] = mapped_column(String(500))
+    standing: Mapped[NetworkStanding] = mapped_column(
+        _enum(NetworkStanding), default=NetworkStanding.NONE, server_default="none"
+    )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -450,6 +483,9 @@ class AccessToken(Base):
     )
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
     api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    group_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interest_group_members.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
@@ -486,6 +522,9 @@ class OutboxEmail(Base):
         ForeignKey("registrations.id", ondelete="SET NULL")
     )
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    group_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interest_group_members.id", ondelete="SET NULL"), index=True
+    )
     # For lag measurements: when the cause (a reminder) fell due.
     due_at: Mapped[datetime | None]
     # Never sent from this instant on (a reminder once its session has started): withdrawn.
@@ -695,3 +734,198 @@ class AuditEntry(Base):
     event_id: Mapped[int | None] = mapped_column(Integer)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class InterestGroup(Base):
+    """Member authorities working on one topic for about two years, run by facilitators."""
+
+    __tablename__ = "interest_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    topic: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[GroupVisibility] = mapped_column(
+        _enum(GroupVisibility), default=GroupVisibility.PUBLIC
+    )
+    # The zone its meetings are written in.
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+    is_sample_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class GroupFacilitator(Base):
+    __tablename__ = "interest_group_facilitators"
+
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("interest_groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime]
+
+
+class GroupMember(Base):
+    """A named person of a member organisation (or one who expressed interest)."""
+
+    __tablename__ = "interest_group_members"
+    __table_args__ = (
+        UniqueConstraint("group_id", "email_normalised"),
+        Index("ix_interest_group_members_group_status", "group_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("interest_groups.id", ondelete="CASCADE"))
+    # Set when the organisation is known to the directory (always once a member).
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
+    # As typed on the "express interest" form.
+    organisation_name: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    email_normalised: Mapped[str] = mapped_column(String(320))
+    status: Mapped[GroupMemberStatus] = mapped_column(_enum(GroupMemberStatus))
+    # What they wrote when expressing interest, and the facilitator's answer.
+    message: Mapped[str | None] = mapped_column(Text)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]
+    is_sample_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MeetingSeries(Base):
+    """A group's recurring meeting (or a one-off one: no recurrence), one calendar series.
+
+    `recurrence` is an RFC 5545 RRULE value read in `timezone` from `starts_at` (the first
+    occurrence); occurrences that differ live in MeetingOccurrence. "This and all following"
+    ends a series with an UNTIL and starts a new one that names it in `previous_series_id`.
+    """
+
+    __tablename__ = "group_meeting_series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("interest_groups.id", ondelete="CASCADE"), index=True
+    )
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime]
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64))
+    recurrence: Mapped[str | None] = mapped_column(String(500))
+    mode: Mapped[SessionMode] = mapped_column(_enum(SessionMode))
+    join_url: Mapped[str | None] = mapped_column(String(500))
+    venue: Mapped[str | None] = mapped_column(String(300))
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    # Reminders before each occurrence; None: 1 day and 1 hour for online meetings.
+    reminder_offsets_minutes: Mapped[list[int] | None] = mapped_column(JSON)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[MeetingStatus] = mapped_column(
+        _enum(MeetingStatus), default=MeetingStatus.SCHEDULED
+    )
+    previous_series_id: Mapped[int | None] = mapped_column(
+        ForeignKey("group_meeting_series.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MeetingOccurrence(Base):
+    """One occurrence that differs from its series: moved, cancelled, its own agenda or join
+    link, or its minutes. `recurrence_id` is the start the series gives it (UTC)."""
+
+    __tablename__ = "group_meeting_occurrences"
+    __table_args__ = (UniqueConstraint("series_id", "recurrence_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("group_meeting_series.id", ondelete="CASCADE")
+    )
+    recurrence_id: Mapped[datetime]
+    starts_at: Mapped[datetime]
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[MeetingStatus] = mapped_column(
+        _enum(MeetingStatus), default=MeetingStatus.SCHEDULED
+    )
+    join_url: Mapped[str | None] = mapped_column(String(500))
+    agenda: Mapped[str | None] = mapped_column(Text)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    minutes: Mapped[str | None] = mapped_column(Text)
+    # [{"title": ..., "url": ...}]
+    minutes_documents: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    minutes_published_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MeetingDecline(Base):
+    """A member who will not attend one occurrence."""
+
+    __tablename__ = "group_meeting_declines"
+    __table_args__ = (UniqueConstraint("series_id", "recurrence_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("group_meeting_series.id", ondelete="CASCADE")
+    )
+    recurrence_id: Mapped[datetime]
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("interest_group_members.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+
+
+class MeetingGuest(Base):
+    """Someone the facilitator invites to one occurrence only."""
+
+    __tablename__ = "group_meeting_guests"
+    __table_args__ = (UniqueConstraint("series_id", "recurrence_id", "email_normalised"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("group_meeting_series.id", ondelete="CASCADE")
+    )
+    recurrence_id: Mapped[datetime]
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    email_normalised: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+
+
+class MeetingReminder(Base):
+    """A reminder to one member before one occurrence, with its stored due time."""
+
+    __tablename__ = "group_meeting_reminders"
+    __table_args__ = (
+        UniqueConstraint("series_id", "recurrence_id", "member_id", "offset_minutes"),
+        Index("ix_group_meeting_reminders_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("group_meeting_series.id", ondelete="CASCADE")
+    )
+    recurrence_id: Mapped[datetime]
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("interest_group_members.id", ondelete="CASCADE"), index=True
+    )
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    status: Mapped[ReminderStatus] = mapped_column(_enum(ReminderStatus))
+    processed_at: Mapped[datetime | None]
+    outbox_email_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_emails.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
