@@ -57,9 +57,11 @@ def planted_instance(
     tables: int = 10,
     requests_per_supplier: tuple[int, int] = (3, 5),
     fill: float = 1.0,
+    spare: float = 0.3,
 ) -> Problem:
     """Each supplier gets 3-5 meetings with distinct hosts, as far as the host slots allow;
-    `fill` is the share of host slots (within availability) a schedule may use."""
+    `fill` is the share of host slots a schedule may use; `spare` the chance that a host is
+    also available in a slot the drawn schedule does not use them in (0: only those)."""
     rng = random.Random(seed)
     grid = _slots(slots, 1)
     free_host = {(h, s.id) for h in range(1, hosts + 1) for s in grid}
@@ -98,7 +100,7 @@ def planted_instance(
         used_by_host[host].add(slot)
     # Availability: the slots used, plus some others (a host is rarely free only when booked).
     avail = {
-        h: frozenset(used_by_host[h] | {s.id for s in grid if rng.random() < 0.3}) for h in used_by_host
+        h: frozenset(used_by_host[h] | {s.id for s in grid if rng.random() < spare}) for h in used_by_host
     }
     rng.shuffle(meetings)
     requests = [
