@@ -18,6 +18,7 @@ from service.db.models import (
     OneToOneStatus,
     OutboxEmail,
 )
+from service.domain.calendars import feeds
 from service.domain.consultation import meetings
 from service.domain.errors import InvalidInputError
 from service.settings import Settings
@@ -167,3 +168,31 @@ async def test_a_meeting_moved_outside_the_grid_or_the_hosts_time_is_refused(
     meeting = await db.get(OneToOneMeeting, view.id)
     assert meeting is not None
     assert (meeting.slot_id, meeting.sequence) == (view.slot_id, 0)
+
+
+async def test_a_meeting_is_in_the_suppliers_and_the_hosts_personal_feeds(
+    db: AsyncSession, settings: Settings
+) -> None:
+    c = await make_consultation(db, settings, suppliers=1, hosts=1,
+                                grid=grid_input(accepts_automatically=True))
+    await meetings.request_meetings(db, c.suppliers[0].id, [c.hosts[0].id], "Circular monitors",
+                                    now=BUILT_AT, settings=settings)
+    await meetings.schedule_all_meetings(db, c.event.id, now=BUILT_AT, settings=settings)
+    [view] = await meetings.meeting_views(db, c.event.id)
+    supplier_token = await feeds.issue_registration_feed_token(db, c.suppliers[0].id, now=BUILT_AT,
+                                                               settings=settings)
+    host_token = await feeds.issue_speaker_feed_token(db, c.hosts[0].person_id, now=BUILT_AT,
+                                                      settings=settings)
+    supplier_plan = await feeds.registration_feed(db, supplier_token, now=BUILT_AT, settings=settings)
+    host_plan = await feeds.speaker_feed(db, host_token, now=BUILT_AT, settings=settings)
+    for plan in (supplier_plan, host_plan):
+        body = (await feeds.render_feed(db, plan, now=BUILT_AT, settings=settings)).decode()
+        assert sorted(ical_lines(body, "UID", "SEQUENCE", "STATUS", "LOCATION")) == sorted([
+            f"UID:{view.uid}", "SEQUENCE:0", "STATUS:CONFIRMED", "LOCATION:Table 1"])
+    # Cancelling changes the feed's version and marks the meeting cancelled there.
+    await meetings.cancel_meeting(db, c.event.id, view.id, now=BUILT_AT, settings=settings)
+    again = await feeds.registration_feed(db, supplier_token, now=BUILT_AT, settings=settings)
+    assert again.etag != supplier_plan.etag
+    body = (await feeds.render_feed(db, again, now=BUILT_AT, settings=settings)).decode()
+    assert sorted(ical_lines(body, "UID", "SEQUENCE", "STATUS")) == sorted(
+        [f"UID:{view.uid}", "SEQUENCE:1", "STATUS:CANCELLED"])

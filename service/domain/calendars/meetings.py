@@ -7,9 +7,25 @@ it in either calendar. Its SEQUENCE is the meeting's own, raised by every move.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import (
+    Event,
+    MeetingHost,
+    MeetingRequest,
+    MeetingSlot,
+    MeetingTable,
+    OneToOneMeeting,
+    OneToOneStatus,
+    Organisation,
+    Person,
+    Registration,
+)
 from service.domain.calendars.ical import CalendarAttendee, CalendarEntry
 from service.domain.times import in_zone
 from service.domain.urls import event_page_url
@@ -90,3 +106,59 @@ def meeting_entry(facts: MeetingFacts, settings: Settings) -> CalendarEntry:
         created_at=facts.created_at,
         last_modified_at=facts.updated_at,
     )
+
+
+async def meeting_entries(
+    db: AsyncSession, meeting_ids: Iterable[int], settings: Settings
+) -> list[CalendarEntry]:
+    """The entries of these meetings as personal feeds list them (cancelled ones marked)."""
+    ids = sorted(set(meeting_ids))
+    if not ids:
+        return []
+    rows = (await db.execute(
+        select(OneToOneMeeting, MeetingSlot.starts_at, MeetingSlot.ends_at, MeetingTable.name,
+               MeetingTable.join_url, Person.name, Person.email, Organisation.name,
+               Registration.name, Registration.email, Registration.company,
+               Registration.organisation_name, MeetingRequest.topic, Event.title, Event.slug,
+               Event.timezone, Event.contact_email)
+        .join(MeetingSlot, MeetingSlot.id == OneToOneMeeting.slot_id)
+        .join(MeetingTable, MeetingTable.id == OneToOneMeeting.table_id)
+        .join(MeetingHost, MeetingHost.id == OneToOneMeeting.host_id)
+        .join(Person, Person.id == MeetingHost.person_id)
+        .outerjoin(Organisation, Organisation.id == Person.organisation_id)
+        .join(Registration, Registration.id == OneToOneMeeting.registration_id)
+        .join(MeetingRequest, MeetingRequest.id == OneToOneMeeting.request_id)
+        .join(Event, Event.id == OneToOneMeeting.event_id)
+        .where(OneToOneMeeting.id.in_(ids))
+    )).all()
+    return [
+        meeting_entry(MeetingFacts(
+            meeting_id=m.id, uid=m.uid, sequence=m.sequence, starts_at=starts, ends_at=ends,
+            timezone=zone, event_title=title, event_slug=slug, table_name=table, join_url=join_url,
+            host_name=host, host_email=host_email, host_organisation=organisation,
+            supplier_name=supplier, supplier_email=supplier_email,
+            supplier_company=company or organisation_name, topic=topic,
+            organizer_email=contact or settings.organiser_email,
+            cancelled=m.status == OneToOneStatus.CANCELLED, created_at=m.created_at,
+            updated_at=m.updated_at), settings)
+        for (m, starts, ends, table, join_url, host, host_email, organisation, supplier,
+             supplier_email, company, organisation_name, topic, title, slug, zone, contact) in rows
+    ]
+
+
+async def meeting_fingerprints(
+    db: AsyncSession, *, registration_id: int | None = None, person_id: int | None = None,
+    since: datetime,
+) -> list[tuple[int, str, int, datetime]]:
+    """(id, status, sequence, updated_at) of a supplier's or a host's meetings, for a feed's
+    version; cancelled ones only while recent (`since`)."""
+    query = select(OneToOneMeeting.id, OneToOneMeeting.status, OneToOneMeeting.sequence,
+                   OneToOneMeeting.updated_at)
+    if registration_id is not None:
+        query = query.where(OneToOneMeeting.registration_id == registration_id)
+    if person_id is not None:
+        query = query.join(MeetingHost, MeetingHost.id == OneToOneMeeting.host_id).where(
+            MeetingHost.person_id == person_id)
+    query = query.where(or_(OneToOneMeeting.status != OneToOneStatus.CANCELLED,
+                            OneToOneMeeting.updated_at >= since)).order_by(OneToOneMeeting.id)
+    return [(i, str(s), q, u) for i, s, q, u in (await db.execute(query)).all()]
