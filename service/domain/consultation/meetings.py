@@ -1019,3 +1019,65 @@ async def _tell(
             ), event_id=event.id, person_id=host_row.person_id))
     await queue_emails(db, entries, settings=settings, now=now)
 
+
+
+# ------------------------------------------------------------- back-office helpers
+
+
+def period_line(starts_at: datetime, ends_at: datetime, zone_name: str) -> str:
+    """An interval as the back office's text boxes hold it: "2035-11-12 09:00-12:00"."""
+    start, end = in_zone(starts_at, zone_name).local, in_zone(ends_at, zone_name).local
+    return f"{start:%Y-%m-%d %H:%M}-{end:%H:%M}"
+
+
+async def grid_text(db: AsyncSession, event: Event, part: str) -> list[str]:
+    """The grid's days or named breaks, one line each, as the editor shows them."""
+    if part == "days":
+        days = (await db.execute(select(MeetingGridDay.starts_at, MeetingGridDay.ends_at)
+                                 .where(MeetingGridDay.event_id == event.id)
+                                 .order_by(MeetingGridDay.starts_at))).all()
+        return [period_line(s, e, event.timezone) for s, e in days]
+    breaks = (await db.execute(select(MeetingBreak.name, MeetingBreak.starts_at, MeetingBreak.ends_at)
+                               .where(MeetingBreak.event_id == event.id)
+                               .order_by(MeetingBreak.starts_at))).all()
+    return [f"{n} {period_line(s, e, event.timezone)}" for n, s, e in breaks]
+
+
+async def host_candidates(db: AsyncSession, event: Event, limit: int = 500) -> list[Person]:
+    """People who may host: those of the event's host organisation when it names one."""
+    query = select(Person).options(selectinload(Person.organisation)).order_by(Person.name).limit(limit)
+    if event.host_organisation_id is not None:
+        query = query.where(Person.organisation_id == event.host_organisation_id)
+    return list((await db.scalars(query)).all())
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    id: int
+    supplier_name: str
+    supplier_company: str
+    host_name: str
+    rank: int
+    topic: str
+    status: str
+    meeting: str | None  # when it is placed, in the event's zone
+
+
+async def request_rows(db: AsyncSession, event_id: int) -> list[RequestRow]:
+    """Every request of the event with who asks whom, for the organisers' list."""
+    event = await db.get(Event, event_id)
+    assert event is not None
+    rows = (await db.execute(
+        select(MeetingRequest, Registration.name, Registration.company, Registration.organisation_name,
+               Person.name)
+        .join(Registration, Registration.id == MeetingRequest.registration_id)
+        .join(MeetingHost, MeetingHost.id == MeetingRequest.host_id)
+        .join(Person, Person.id == MeetingHost.person_id)
+        .where(MeetingRequest.event_id == event_id)
+        .order_by(MeetingRequest.created_at, MeetingRequest.id))).all()
+    placed = {v.request_id: period_text(v.starts_at, v.ends_at, event.timezone)
+              for v in await meeting_views(db, event_id, live_only=True)}
+    return [RequestRow(id=r.id, supplier_name=name, supplier_company=company or organisation or "",
+                       host_name=host, rank=r.rank, topic=r.topic, status=str(r.status),
+                       meeting=placed.get(r.id))
+            for r, name, company, organisation, host in rows]
