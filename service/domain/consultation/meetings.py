@@ -1081,3 +1081,42 @@ async def request_rows(db: AsyncSession, event_id: int) -> list[RequestRow]:
                        host_name=host, rank=r.rank, topic=r.topic, status=str(r.status),
                        meeting=placed.get(r.id))
             for r, name, company, organisation, host in rows]
+
+
+@dataclass(frozen=True)
+class SupplierDesk:
+    """What a supplier's private page shows and offers about one-to-one meetings."""
+
+    hosts: list[tuple[int, str]]
+    requests: list[RequestRow]
+    meetings: list[MeetingView]
+    # Accepted requests without a time, with the free times the supplier may take.
+    free_slots: dict[int, list[tuple[int, str]]]
+    can_pick: bool
+
+
+async def supplier_desk(db: AsyncSession, registration: Registration) -> SupplierDesk | None:
+    """None unless this is a confirmed supplier of a Meet-your-Buyer event with a grid."""
+    event = await db.get(Event, registration.event_id)
+    if (event is None or event.kind != EventKind.MEET_YOUR_BUYER
+            or registration.organisation_kind != OrganisationKind.SUPPLIER
+            or registration.status != RegistrationStatus.CONFIRMED):
+        return None
+    grid = await get_grid(db, event.id)
+    if grid is None:
+        return None
+    hosts = [(h.id, h.person.name + (f", {h.person.organisation.name}" if h.person.organisation else ""))
+             for h in await hosts_of(db, event.id)]
+    own = set((await db.scalars(select(MeetingRequest.id).where(
+        MeetingRequest.registration_id == registration.id))).all())
+    requests = [r for r in await request_rows(db, event.id) if r.id in own]
+    views = await meeting_views(db, event.id, registration_id=registration.id, live_only=True)
+    placed = {v.request_id for v in views}
+    free: dict[int, list[tuple[int, str]]] = {}
+    if grid.suppliers_pick_slots:
+        for row in requests:
+            if row.status == str(MeetingRequestStatus.ACCEPTED) and row.id not in placed:
+                free[row.id] = [(s.id, period_text(s.starts_at, s.ends_at, event.timezone))
+                                for s in await free_slots_for(db, registration.id, row.id)]
+    return SupplierDesk(hosts=hosts, requests=requests, meetings=views, free_slots=free,
+                        can_pick=grid.suppliers_pick_slots)
