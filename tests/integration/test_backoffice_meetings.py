@@ -43,7 +43,11 @@ async def test_an_organiser_answers_requests_schedules_all_and_sees_the_grid(
     assert "Schedule all has run" in page.text
     db.expire_all()
     assert await db.scalar(select(func.count()).select_from(OneToOneMeeting)) == 2
-    assert await db.scalar(select(func.count()).select_from(OutboxEmail)) == 4
+    # The invites, and reminders 7 days and 1 day before (the kind's policy) held until due.
+    assert await db.scalar(select(func.count()).select_from(OutboxEmail)
+                           .where(OutboxEmail.dedupe_key.is_(None))) == 4
+    assert await db.scalar(select(func.count()).select_from(OutboxEmail)
+                           .where(OutboxEmail.dedupe_key.like("meeting-reminder:%"))) == 8
     assert [r.status for r in await meetings.requests_of(db, event_id)] == [MeetingRequestStatus.ACCEPTED] * 2
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import (
+    Event,
     HostAvailability,
     MeetingGridDay,
     MeetingRequestStatus,
@@ -18,11 +19,13 @@ from service.db.models import (
     OneToOneStatus,
     OutboxEmail,
 )
+from service.domain import programme
 from service.domain.calendars import feeds
 from service.domain.consultation import meetings
 from service.domain.errors import InvalidInputError
+from service.operations.demo import HAARLEM_SLUG, load_demo_programme
 from service.settings import Settings
-from tests.factories import BUILT_AT
+from tests.factories import BUILT_AT, DEMO_LOADED_AT, make_person
 from tests.integration.mail_readers import calendar_of, ical_lines, parse
 from tests.integration.meeting_fixtures import grid_input, make_consultation
 
@@ -113,7 +116,7 @@ async def test_schedule_all_places_accepted_requests_invites_both_and_keeps_lock
     assert len({(v.slot_id, v.registration_id) for v in views}) == 5
     assert len({(v.slot_id, v.table_id) for v in views}) == 5
     emails = (await db.execute(select(OutboxEmail.to_address, OutboxEmail.raw_message)
-                               .order_by(OutboxEmail.id))).all()
+                               .where(OutboxEmail.dedupe_key.is_(None)).order_by(OutboxEmail.id))).all()
     assert len(emails) == 10
     assert sorted(a for a, _ in emails) == sorted(
         [v.supplier_email for v in views] + [v.host_email or "" for v in views])
@@ -130,6 +133,7 @@ async def test_schedule_all_places_accepted_requests_invites_both_and_keeps_lock
     await meetings.set_locked(db, c.event.id, locked.id, True, now=BUILT_AT)
     await meetings.cancel_meeting(db, c.event.id, views[1].id, now=BUILT_AT, settings=settings)
     cancels = (await db.execute(select(OutboxEmail.to_address, OutboxEmail.raw_message)
+                                .where(OutboxEmail.dedupe_key.is_(None))
                                 .order_by(OutboxEmail.id.desc()).limit(2))).all()
     assert sorted(a for a, _ in cancels) == sorted([views[1].supplier_email, views[1].host_email or ""])
     method, cancel = calendar_of(parse(cancels[0][1] or b""))
@@ -196,3 +200,68 @@ async def test_a_meeting_is_in_the_suppliers_and_the_hosts_personal_feeds(
     body = (await feeds.render_feed(db, again, now=BUILT_AT, settings=settings)).decode()
     assert sorted(ical_lines(body, "UID", "SEQUENCE", "STATUS")) == sorted(
         [f"UID:{view.uid}", "SEQUENCE:1", "STATUS:CANCELLED"])
+
+
+async def test_the_haarlem_demo_has_a_grid_hosts_sample_suppliers_and_their_meetings(
+    db: AsyncSession, settings: Settings
+) -> None:
+    await load_demo_programme(db, now=DEMO_LOADED_AT, settings=settings)
+    event_id = await db.scalar(select(Event.id).where(Event.slug == HAARLEM_SLUG))
+    assert event_id is not None
+    views = await meetings.meeting_views(db, event_id)
+    assert sorted((v.supplier_company, v.host_name) for v in views) == [
+        ("Circular Devices BV (sample)", "Marieke Jansen (sample)"),
+        ("Circular Devices BV (sample)", "Rudie de Vries"),
+        ("Dockworks (sample)", "Rudie de Vries"),
+        ("FairLaptop Co (sample)", "Marieke Jansen (sample)"),
+        ("FairLaptop Co (sample)", "Rudie de Vries"),
+    ]
+    assert {str(v.status) for v in views} == {"scheduled"}
+    assert await db.scalar(select(func.count()).select_from(OutboxEmail)) == 0
+
+
+async def test_merging_a_host_into_another_record_keeps_their_meetings(
+    db: AsyncSession, settings: Settings
+) -> None:
+    c = await make_consultation(db, settings, suppliers=1, hosts=1,
+                                grid=grid_input(accepts_automatically=True))
+    await meetings.request_meetings(db, c.suppliers[0].id, [c.hosts[0].id], "Monitors",
+                                    now=BUILT_AT, settings=settings)
+    await meetings.schedule_all_meetings(db, c.event.id, now=BUILT_AT, settings=settings)
+    kept = await make_person(db, "Host One", "host.one@haarlem.example.nl")
+    duplicate_id = c.hosts[0].person_id
+    await programme.merge_persons(db, kept.id, duplicate_id, now=BUILT_AT, settings=settings)
+    [view] = await meetings.meeting_views(db, c.event.id)
+    assert (view.host_name, str(view.status)) == ("Host One", "scheduled")
+
+
+async def test_reminders_follow_the_events_policy_and_a_move_or_cancellation_replans_them(
+    db: AsyncSession, settings: Settings
+) -> None:
+    c = await make_consultation(db, settings, suppliers=1, hosts=1,
+                                grid=grid_input(accepts_automatically=True))
+    c.event.reminder_offsets_minutes = [60]
+    await meetings.request_meetings(db, c.suppliers[0].id, [c.hosts[0].id], "Monitors",
+                                    now=BUILT_AT, settings=settings)
+    await meetings.schedule_all_meetings(db, c.event.id, now=BUILT_AT, settings=settings)
+    [view] = await meetings.meeting_views(db, c.event.id)
+
+    async def reminders() -> list[tuple[str, str, datetime | None]]:
+        rows = (await db.execute(select(OutboxEmail.to_address, OutboxEmail.status,
+                                        OutboxEmail.next_attempt_at)
+                                 .where(OutboxEmail.dedupe_key.like("meeting-reminder:%"))
+                                 .order_by(OutboxEmail.id))).all()
+        return [(a, str(s), n) for a, s, n in rows]
+
+    assert await reminders() == [
+        ("sales1@vendor1.example.com", "queued", _utc("2035-11-12T07:00")),
+        ("host1@haarlem.example.nl", "queued", _utc("2035-11-12T07:00")),
+    ]
+    later = (await meetings.grid_slots(db, c.event.id))[3]
+    await meetings.move_meeting(db, c.event.id, view.id, later.id, None, now=BUILT_AT, settings=settings)
+    assert [(a, s) for a, s, _ in await reminders()] == [
+        ("sales1@vendor1.example.com", "withdrawn"), ("host1@haarlem.example.nl", "withdrawn"),
+        ("sales1@vendor1.example.com", "queued"), ("host1@haarlem.example.nl", "queued")]
+    assert (await reminders())[2][2] == _utc("2035-11-12T10:30")
+    await meetings.cancel_meeting(db, c.event.id, view.id, now=BUILT_AT, settings=settings)
+    assert {s for _, s, _ in await reminders()} == {"withdrawn"}

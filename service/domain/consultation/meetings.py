@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from notifications.message import CalendarMethod, EmailMessage, parse_address
-from notifications.outbox import OutboxEntry, queue_emails
+from notifications.outbox import OutboxEntry, queue_emails, withdraw_emails
 from service.db.models import (
     AccessPurpose,
     Event,
@@ -46,6 +46,7 @@ from service.db.models import (
     OneToOneMeeting,
     OneToOneStatus,
     OrganisationKind,
+    OutboxEmail,
     Person,
     Registration,
     RegistrationStatus,
@@ -56,6 +57,7 @@ from service.domain.calendars.ical import build_calendar
 from service.domain.calendars.meetings import MeetingFacts, meeting_entry, meeting_uid
 from service.domain.consultation.matchmaking import Placement, Problem, Request, Schedule, Slot, schedule_all
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from service.domain.reminders.policy import reminder_due_at, reminder_offsets
 from service.domain.text import clean_line, clean_text
 from service.domain.times import check_wall_time, in_zone, local_date, zone_for
 from service.domain.urls import event_page_url, manage_url, speaker_page_url
@@ -587,10 +589,11 @@ class ScheduleOutcome:
 
 
 async def schedule_all_meetings(
-    db: AsyncSession, event_id: int, *, now: datetime, settings: Settings
+    db: AsyncSession, event_id: int, *, now: datetime, settings: Settings, notify: bool = True
 ) -> ScheduleOutcome:
     """Run the scheduler over the accepted requests and carry out its answer: new meetings
-    invited, moved ones updated, ones no longer placed cancelled. Locked meetings stay."""
+    invited, moved ones updated, ones no longer placed cancelled. Locked meetings stay.
+    `notify=False` emails nobody (the demo's sample meetings, loaded with the programme)."""
     event = await _event(db, event_id)
     loaded = await load_problem(db, event.id)
     schedule: Schedule = schedule_all(loaded.problem)
@@ -640,6 +643,12 @@ async def schedule_all_meetings(
         meeting.sequence += 1
         meeting.cancelled_at = meeting.updated_at = now
     await db.flush()
+    outcome = ScheduleOutcome(
+        placed=len(schedule.placements), requested=len(loaded.problem.requests), new=len(created),
+        moved=sum(1 for m, _, _ in moved if previous[m.id][2] != OneToOneStatus.CANCELLED),
+        cancelled=len(cancelled), unplaced_request_ids=schedule.unplaced, idle_gaps=schedule.idle_gaps)
+    if not notify:
+        return outcome
     for meeting in created:
         await _tell(db, meeting, "scheduled", now=now, settings=settings)
     for meeting, _, _ in moved:
@@ -648,10 +657,7 @@ async def schedule_all_meetings(
         await _tell(db, meeting, what, now=now, settings=settings, was=(old_slot, old_table))
     for meeting in cancelled:
         await _tell(db, meeting, "cancelled", now=now, settings=settings)
-    return ScheduleOutcome(
-        placed=len(schedule.placements), requested=len(loaded.problem.requests), new=len(created),
-        moved=sum(1 for m, _, _ in moved if previous[m.id][2] != OneToOneStatus.CANCELLED),
-        cancelled=len(cancelled), unplaced_request_ids=schedule.unplaced, idle_gaps=schedule.idle_gaps)
+    return outcome
 
 
 async def _meeting(db: AsyncSession, event_id: int, meeting_id: int) -> OneToOneMeeting:
@@ -955,8 +961,6 @@ async def _tell(
     """Queue the meeting's invite (REQUEST, or CANCEL) to the supplier and to the host."""
     event = await db.get(Event, meeting.event_id)
     assert event is not None
-    if event.is_sample_data:
-        return
     [view] = await meeting_views(db, meeting_id=meeting.id)
     if view.ends_at <= now:
         return
@@ -987,17 +991,15 @@ async def _tell(
         "changes": changes,
         "event_url": event_page_url(settings, event.slug),
     }
-    entries: list[OutboxEntry] = []
+    # Who hears of it: the supplier, and the host when they have a usable address.
     supplier_token = await current_access_token(
         db, AccessPurpose.REGISTRATION_MANAGE, secret_key=settings.secret_key, now=now,
         registration_id=view.registration_id)
     host = view.host_name + (f", {view.host_organisation}" if view.host_organisation else "")
-    entries.append(OutboxEntry(EmailMessage(
-        template=TEMPLATE, to_address=view.supplier_email, to_name=view.supplier_name,
-        context={**common, "recipient_name": view.supplier_name, "other_party": host,
-                 "page_url": manage_url(settings, supplier_token)},
-        calendar=calendar, calendar_method=method, reply_to=event.contact_email,
-    ), event_id=event.id, registration_id=view.registration_id))
+    people: list[tuple[str, str, str, dict[str, object], tuple[int | None, int | None]]] = [(
+        "supplier", view.supplier_email, view.supplier_name,
+        {"other_party": host, "page_url": manage_url(settings, supplier_token)},
+        (view.registration_id, None))]
     if view.host_email:
         try:
             parse_address(view.host_email, view.host_name)
@@ -1011,12 +1013,34 @@ async def _tell(
                 person_id=host_row.person_id)
             supplier = f"{view.supplier_name}, {view.supplier_company}" if view.supplier_company \
                 else view.supplier_name
-            entries.append(OutboxEntry(EmailMessage(
-                template=TEMPLATE, to_address=view.host_email, to_name=view.host_name,
-                context={**common, "recipient_name": view.host_name, "other_party": supplier,
-                         "page_url": speaker_page_url(settings, host_token)},
-                calendar=calendar, calendar_method=method, reply_to=event.contact_email,
-            ), event_id=event.id, person_id=host_row.person_id))
+            people.append(("host", view.host_email, view.host_name,
+                           {"other_party": supplier, "page_url": speaker_page_url(settings, host_token)},
+                           (None, host_row.person_id)))
+    entries: list[OutboxEntry] = []
+    for _role, address, name, own, owner in people:
+        entries.append(OutboxEntry(EmailMessage(
+            template=TEMPLATE, to_address=address, to_name=name,
+            context={**common, "recipient_name": name, **own},
+            calendar=calendar, calendar_method=method, reply_to=event.contact_email,
+        ), event_id=event.id, registration_id=owner[0], person_id=owner[1]))
+    # Reminders by the event's policy, held in the outbox until due; those of the meeting
+    # as it was are taken back first (a move re-plans them, a cancellation ends them).
+    pending = list((await db.scalars(select(OutboxEmail.id).where(
+        OutboxEmail.dedupe_key.like(f"meeting-reminder:{meeting.id}:%")))).all())
+    await withdraw_emails(db, pending, note="the meeting moved or was cancelled")
+    if not cancelled:
+        for offset in reminder_offsets(event):
+            due = reminder_due_at(view.starts_at, offset, event.timezone)
+            if due <= now:
+                continue
+            for role, address, name, own, owner in people:
+                entries.append(OutboxEntry(EmailMessage(
+                    template=TEMPLATE, to_address=address, to_name=name,
+                    context={**common, "what": "reminder", "changes": [], "recipient_name": name, **own},
+                    reply_to=event.contact_email,
+                ), event_id=event.id, send_at=due, due_at=due, expires_at=view.starts_at,
+                    dedupe_key=f"meeting-reminder:{meeting.id}:{meeting.sequence}:{role}:{offset}",
+                    registration_id=owner[0], person_id=owner[1]))
     await queue_emails(db, entries, settings=settings, now=now)
 
 
