@@ -18,6 +18,8 @@ from service.db.models import (
     OneToOneMeeting,
     OneToOneStatus,
     OutboxEmail,
+    Registration,
+    RegistrationStatus,
 )
 from service.domain import programme
 from service.domain.calendars import feeds
@@ -265,3 +267,25 @@ async def test_reminders_follow_the_events_policy_and_a_move_or_cancellation_rep
     assert (await reminders())[2][2] == _utc("2035-11-12T10:30")
     await meetings.cancel_meeting(db, c.event.id, view.id, now=BUILT_AT, settings=settings)
     assert {s for _, s, _ in await reminders()} == {"withdrawn"}
+
+
+async def test_a_rerun_keeps_held_meetings_and_drops_a_cancelled_registrations_meeting(
+    db: AsyncSession, settings: Settings
+) -> None:
+    c = await make_consultation(db, settings, suppliers=2, hosts=1,
+                                grid=grid_input(accepts_automatically=True))
+    for supplier in c.suppliers:
+        await meetings.request_meetings(db, supplier.id, [c.hosts[0].id], "Laptops", now=BUILT_AT,
+                                        settings=settings)
+    await meetings.schedule_all_meetings(db, c.event.id, now=BUILT_AT, settings=settings)
+    first, second = await meetings.meeting_views(db, c.event.id)
+    on_the_day = _utc("2035-11-12T12:00")
+    await meetings.mark_held(db, c.event.id, first.id, now=on_the_day)
+    registration = await db.get(Registration, second.registration_id)
+    assert registration is not None
+    registration.status = RegistrationStatus.CANCELLED
+    await db.flush()
+    outcome = await meetings.schedule_all_meetings(db, c.event.id, now=BUILT_AT, settings=settings)
+    assert (outcome.placed, outcome.cancelled) == (1, 1)
+    after = {v.id: (v.slot_id, str(v.status)) for v in await meetings.meeting_views(db, c.event.id)}
+    assert after == {first.id: (first.slot_id, "held"), second.id: (second.slot_id, "cancelled")}

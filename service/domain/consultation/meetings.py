@@ -339,11 +339,14 @@ async def save_grid(db: AsyncSession, event_id: int, data: GridInput, *, now: da
                                           .where(OneToOneMeeting.slot_id == slot.id))
             if not still_named:
                 await db.delete(slot)
-            continue
+            elif start in new_slots:
+                # Only cancelled meetings name it: the grid's new time of that start wins.
+                slot.ends_at = new_slots[start]
     await db.flush()
-    kept = {s.starts_at for s in existing_slots.values() if new_slots.get(s.starts_at) == s.ends_at}
+    remaining = set((await db.scalars(select(MeetingSlot.starts_at).where(
+        MeetingSlot.event_id == event.id))).all())
     db.add_all(MeetingSlot(event_id=event.id, starts_at=s, ends_at=e)
-               for s, e in slots if s not in kept and s not in existing_slots)
+               for s, e in slots if s not in remaining)
     await db.flush()
     return grid
 
@@ -553,8 +556,11 @@ async def load_problem(db: AsyncSession, event_id: int) -> LoadedProblem:
     meetings, as the pure scheduler's plain dataclasses."""
     slots = await grid_slots(db, event_id)
     tables = await tables_of(db, event_id)
-    requests = (await db.scalars(select(MeetingRequest).where(
-        MeetingRequest.event_id == event_id, MeetingRequest.status == MeetingRequestStatus.ACCEPTED)
+    # Accepted requests of suppliers still registered (a cancelled registration's go).
+    requests = (await db.scalars(select(MeetingRequest).join(
+        Registration, Registration.id == MeetingRequest.registration_id).where(
+        MeetingRequest.event_id == event_id, MeetingRequest.status == MeetingRequestStatus.ACCEPTED,
+        Registration.status == RegistrationStatus.CONFIRMED)
         .order_by(MeetingRequest.id))).all()
     host_ids = list((await db.scalars(select(MeetingHost.id).where(MeetingHost.event_id == event_id))).all())
     availability = await availability_of(db, host_ids)
@@ -564,8 +570,9 @@ async def load_problem(db: AsyncSession, event_id: int) -> LoadedProblem:
     days = sorted({s.starts_at.astimezone(zone).date() for s in slots})
     plain_slots = [Slot(id=s.id, index=i, day=days.index(s.starts_at.astimezone(zone).date()))
                    for i, s in enumerate(slots)]
+    # Held meetings took place: they stay where they were, like locked ones.
     locked = [Placement(m.request_id, m.slot_id, m.table_id) for m in meetings.values()
-              if m.is_locked and m.status in LIVE]
+              if (m.is_locked and m.status == OneToOneStatus.SCHEDULED) or m.status == OneToOneStatus.HELD]
     problem = Problem(
         slots=plain_slots,
         table_ids=[t.id for t in tables],
@@ -610,7 +617,7 @@ async def schedule_all_meetings(
         placement = wanted.get(request_id)
         live = meeting.status == OneToOneStatus.SCHEDULED
         if placement is None:
-            if live and request_id in requests:
+            if live:
                 cancelled.append(meeting)
             continue
         if live and (meeting.slot_id, meeting.table_id) == (placement.slot_id, placement.table_id):
