@@ -27,6 +27,7 @@ from service.domain.consultation import meetings
 from service.domain.errors import InvalidInputError
 from service.operations.demo import HAARLEM_SLUG, load_demo_programme
 from service.settings import Settings
+from tests.calendar_readers import assert_parsers_agree, itip_violations
 from tests.factories import BUILT_AT, DEMO_LOADED_AT, make_person
 from tests.integration.mail_readers import calendar_of, ical_lines, parse
 from tests.integration.meeting_fixtures import grid_input, make_consultation
@@ -289,3 +290,27 @@ async def test_a_rerun_keeps_held_meetings_and_drops_a_cancelled_registrations_m
     assert (outcome.placed, outcome.cancelled) == (1, 1)
     after = {v.id: (v.slot_id, str(v.status)) for v in await meetings.meeting_views(db, c.event.id)}
     assert after == {first.id: (first.slot_id, "held"), second.id: (second.slot_id, "cancelled")}
+
+
+async def test_a_suppliers_invites_keep_rfc_5546_and_parsers_agree_on_the_times(
+    db: AsyncSession, settings: Settings
+) -> None:
+    c = await make_consultation(db, settings, suppliers=1, hosts=1,
+                                grid=grid_input(accepts_automatically=True))
+    await meetings.request_meetings(db, c.suppliers[0].id, [c.hosts[0].id], "Monitors",
+                                    now=BUILT_AT, settings=settings)
+    await meetings.schedule_all_meetings(db, c.event.id, now=BUILT_AT, settings=settings)
+    [view] = await meetings.meeting_views(db, c.event.id)
+    slots = await meetings.grid_slots(db, c.event.id)
+    await meetings.move_meeting(db, c.event.id, view.id, slots[3].id, None, now=BUILT_AT, settings=settings)
+    await meetings.cancel_meeting(db, c.event.id, view.id, now=BUILT_AT, settings=settings)
+    await meetings.schedule_all_meetings(db, c.event.id, now=BUILT_AT, settings=settings)
+    emails = list((await db.scalars(
+        select(OutboxEmail.raw_message).where(OutboxEmail.dedupe_key.is_(None),
+                                              OutboxEmail.to_address == view.supplier_email)
+        .order_by(OutboxEmail.id))).all())
+    bodies = [e or b"" for e in emails]
+    assert [calendar_of(parse(b))[0] for b in bodies] == ["REQUEST", "REQUEST", "CANCEL", "REQUEST"]
+    assert itip_violations(bodies) == []
+    moved = (calendar_of(parse(bodies[1]))[1] or "").encode()
+    assert_parsers_agree(moved, {view.uid: (_utc("2035-11-12T11:30"), _utc("2035-11-12T11:50"))})
