@@ -929,3 +929,173 @@ class MeetingReminder(Base):
     )
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+# Meet-your-Buyer one-to-one meetings
+
+
+class MeetingRequestStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class OneToOneStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+class MeetingGrid(Base):
+    """How a Meet-your-Buyer event's one-to-one meetings are laid out: their length, the
+    pause between two, and what suppliers may do on their own."""
+
+    __tablename__ = "meeting_grids"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), unique=True)
+    meeting_minutes: Mapped[int] = mapped_column(Integer)
+    gap_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # Requests are accepted as they come, without a host's decision.
+    accepts_automatically: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Suppliers with an accepted request may take a free slot themselves.
+    suppliers_pick_slots: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class MeetingGridDay(Base):
+    """One stretch of meeting time (a day's start and end, as instants)."""
+
+    __tablename__ = "meeting_grid_days"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+
+
+class MeetingBreak(Base):
+    """A named pause in the grid (lunch, the plenary) when no meeting is held."""
+
+    __tablename__ = "meeting_breaks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+
+
+class MeetingTable(Base):
+    """A table in the room or an online room (with its join link)."""
+
+    __tablename__ = "meeting_tables"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    join_url: Mapped[str | None] = mapped_column(String(500))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MeetingSlot(Base):
+    """One meeting time, derived from the grid (kept as rows so that a meeting names it)."""
+
+    __tablename__ = "meeting_slots"
+    __table_args__ = (UniqueConstraint("event_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+
+
+class MeetingHost(Base):
+    """A person of the buying authority who meets suppliers at this event."""
+
+    __tablename__ = "meeting_hosts"
+    __table_args__ = (UniqueConstraint("event_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+
+    person: Mapped[Person] = relationship(lazy="raise")
+
+
+class HostAvailability(Base):
+    """When a host can meet suppliers (any number of intervals)."""
+
+    __tablename__ = "meeting_host_availability"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("meeting_hosts.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+
+
+class MeetingRequest(Base):
+    """A registered supplier asking to meet one host (their `rank`-th choice)."""
+
+    __tablename__ = "meeting_requests"
+    __table_args__ = (
+        UniqueConstraint("registration_id", "host_id"),
+        Index("ix_meeting_requests_event_status", "event_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"))
+    host_id: Mapped[int] = mapped_column(ForeignKey("meeting_hosts.id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int] = mapped_column(Integer, default=1)
+    topic: Mapped[str] = mapped_column(Text)
+    status: Mapped[MeetingRequestStatus] = mapped_column(_enum(MeetingRequestStatus))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OneToOneMeeting(Base):
+    """A request placed in a slot at a table: one calendar event (its own UID) for the
+    supplier and the host. One row per request: moving or re-placing it raises `sequence`.
+
+    The partial unique indexes are what keeps a table, a host and a supplier to one live
+    meeting per slot, also when two suppliers take the last free slot at the same moment."""
+
+    __tablename__ = "one_to_one_meetings"
+    __table_args__ = (
+        Index("ix_one_to_one_meetings_slot_table", "slot_id", "table_id", unique=True,
+              sqlite_where=text("status != 'cancelled'"),
+              postgresql_where=text("status != 'cancelled'")),
+        Index("ix_one_to_one_meetings_slot_host", "slot_id", "host_id", unique=True,
+              sqlite_where=text("status != 'cancelled'"),
+              postgresql_where=text("status != 'cancelled'")),
+        Index("ix_one_to_one_meetings_slot_registration", "slot_id", "registration_id", unique=True,
+              sqlite_where=text("status != 'cancelled'"),
+              postgresql_where=text("status != 'cancelled'")),
+        Index("ix_one_to_one_meetings_event", "event_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting_requests.id", ondelete="CASCADE"), unique=True
+    )
+    slot_id: Mapped[int] = mapped_column(ForeignKey("meeting_slots.id", ondelete="RESTRICT"))
+    table_id: Mapped[int] = mapped_column(ForeignKey("meeting_tables.id", ondelete="RESTRICT"))
+    host_id: Mapped[int] = mapped_column(ForeignKey("meeting_hosts.id", ondelete="CASCADE"))
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[OneToOneStatus] = mapped_column(_enum(OneToOneStatus))
+    # Locked meetings stay where they are when "Schedule all" runs again.
+    is_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    uid: Mapped[str] = mapped_column(String(255), unique=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    held_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -16,13 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import (
     Account,
     AgendaItemKind,
+    Enrolment,
+    EnrolmentStatus,
     Event,
     EventKind,
     OrganisationKind,
+    Registration,
+    RegistrationStatus,
     SessionMode,
 )
 from service.domain import programme
 from service.domain.accounts import create_account, default_team_id
+from service.domain.consultation import meetings as one_to_one
 from service.settings import Settings
 
 MAKE_ICT_FAIR_SLUG = "make-ict-fair-webinar-series-2020"
@@ -355,9 +360,66 @@ async def load_demo_programme(db: AsyncSession, *, now: datetime, settings: Sett
     added = []
     for demo in (MAKE_ICT_FAIR, *SAMPLES):
         if await db.scalar(select(Event.id).where(Event.slug == demo.slug)) is None:
-            await _load_event(db, demo, now=now, settings=settings)
+            event = await _load_event(db, demo, now=now, settings=settings)
+            if demo.slug == HAARLEM_SLUG:
+                await _load_haarlem_meetings(db, event, now=now, settings=settings)
             added.append(demo.slug)
     return added
+
+
+HAARLEM_SLUG = "meet-your-buyer-haarlem-fair-circular-ict"
+# The sample suppliers of the Haarlem dialogue: (name, email, company, sector, ranked hosts, topic).
+HAARLEM_SUPPLIERS = (
+    ("Sanne Bakker", "sanne.bakker@circular-devices.example.com", "Circular Devices BV (sample)",
+     "Refurbished laptops", (0, 1), "Refurbished laptops with a five-year warranty and take-back."),
+    ("Tom Visser", "tom.visser@fairlaptop.example.com", "FairLaptop Co (sample)",
+     "Laptops with audited supply chains", (1, 0), "Supply-chain audits for cobalt and tin."),
+    ("Lena Smit", "lena.smit@dockworks.example.com", "Dockworks (sample)",
+     "Monitors and docking stations", (0,), "Modular docking stations that outlast two laptop "
+     "generations."),
+)
+
+
+async def _load_haarlem_meetings(db: AsyncSession, event: Event, *, now: datetime,
+                                 settings: Settings) -> None:
+    """The Haarlem dialogue's one-to-one meetings (sample data): its grid during the supplier
+    dialogue, two hosts of the municipality, three sample suppliers with accepted requests,
+    and a schedule made by Schedule all. Nobody is emailed."""
+    await one_to_one.save_grid(db, event.id, one_to_one.GridInput(
+        meeting_minutes=20, gap_minutes=5,
+        days=[one_to_one.Period("2027-01-26", "13:30", "15:30")],
+        tables=[one_to_one.TableInput("Table 1"), one_to_one.TableInput("Table 2"),
+                one_to_one.TableInput("Online room", "https://meet.example.org/haarlem-meet-your-buyer")],
+        accepts_automatically=False, suppliers_pick_slots=True), now=now)
+    haarlem = await programme.find_or_create_organisation(
+        db, name="Municipality of Haarlem", kind=OrganisationKind.PUBLIC_AUTHORITY, country="NL", now=now)
+    hosts = []
+    for name, email in (("Rudie de Vries", None),
+                        ("Marieke Jansen (sample)", "marieke.jansen@haarlem.example.nl")):
+        person = await programme.find_or_create_person(db, name=name, organisation_id=haarlem.id,
+                                                       now=now)
+        if person.email is None and email is not None:
+            person.email = email
+        hosts.append(await one_to_one.add_host(db, event.id, person.id, now=now))
+    await one_to_one.set_availability(db, event.id, hosts[1].id,
+                                      [one_to_one.Period("2027-01-26", "13:30", "14:45")], now=now)
+    session = event.sessions[0]
+    for name, email, company, sector, ranked, topic in HAARLEM_SUPPLIERS:
+        registration = Registration(
+            event_id=event.id, status=RegistrationStatus.CONFIRMED, name=name, email=email,
+            email_normalised=email, organisation_name=company,
+            organisation_kind=OrganisationKind.SUPPLIER, country="NL", company=company,
+            sector=sector, offer_note=topic, consent_at=now, created_at=now, updated_at=now)
+        db.add(registration)
+        await db.flush()
+        db.add(Enrolment(registration_id=registration.id, session_id=session.id,
+                         status=EnrolmentStatus.CONFIRMED, created_at=now, updated_at=now))
+        requests = await one_to_one.request_meetings(
+            db, registration.id, [hosts[i].id for i in ranked], topic, now=now, settings=settings)
+        for request in requests:
+            await one_to_one.decide_request(db, event.id, request.id, accept=True, now=now,
+                                            settings=settings)
+    await one_to_one.schedule_all_meetings(db, event.id, now=now, settings=settings, notify=False)
 
 
 DEMO_ADMIN_EMAIL = "admin@procura.example.org"

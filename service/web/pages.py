@@ -56,6 +56,7 @@ from service.db.models import (
 )
 from service.domain import access, programme, registration, urls, wording
 from service.domain.calendars import feeds
+from service.domain.consultation import meetings
 from service.domain.errors import (
     ConflictError,
     DomainError,
@@ -661,6 +662,7 @@ class PublicPages(Controller):
         reg: Registration, *, now: datetime, done: str | None = None,
         errors: dict[str, str] | None = None, status_code: int = 200,
         chosen: set[int] | None = None, detail_values: Mapping[str, str] | None = None,
+        meeting_values: Mapping[str, str] | None = None,
     ) -> Response[str]:
         event = reg.event
         errors = errors or {}
@@ -702,6 +704,8 @@ class PublicPages(Controller):
             else _detail_values(reg),
             "csrf_token": csrf_token,
             "robots": "noindex",
+            "meetings": await meetings.supplier_desk(db_session, reg),
+            "meeting_values": dict(meeting_values or {}),
         }, status_code=status_code, cookies=cookies)
 
     @get("/registrations/{token:str}")
@@ -711,8 +715,62 @@ class PublicPages(Controller):
     ) -> Response[str]:
         reg = await registration.find_registration_by_token(db_session, token)
         return await self._manage_page(request, db_session, settings, token, reg, now=utc_now(),
-                                       done=done if done in {"sessions", "cancelled", "details"}
+                                       done=done if done in {"sessions", "cancelled", "details",
+                                                             "meetings", "meeting"}
                                        else None)
+
+    @post("/registrations/{token:str}/meetings", status_code=200)
+    async def request_meetings(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
+    ) -> Response[Any]:
+        """A supplier asks to meet hosts, ranked (1st, 2nd, 3rd choice), with a topic."""
+        now = utc_now()
+        form = await request.form()
+        reg = await registration.find_registration_by_token(db_session, token)
+        if not _csrf_ok(request, form, settings):
+            return _form_expired_page(request, settings)
+        values = {name: _text(form, name) for name in ("host_1", "host_2", "host_3", "topic")}
+        chosen = [int(values[n]) for n in ("host_1", "host_2", "host_3")
+                  if values[n].isdigit() and len(values[n]) < 10]
+        try:
+            await meetings.request_meetings(db_session, reg.id, chosen, values["topic"], now=now,
+                                            settings=settings)
+        except (InvalidInputError, ConflictError, NotFoundError) as error:
+            await db_session.rollback()
+            reg = await registration.find_registration_by_token(db_session, token)
+            field = "host_1" if (error.field or "") == "host_ids" else error.field or FORM_LEVEL
+            return await self._manage_page(
+                request, db_session, settings, token, reg, now=now, errors={field: error.message},
+                meeting_values=values,
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY if isinstance(error, InvalidInputError)
+                else HTTP_409_CONFLICT)
+        return Redirect(f"/registrations/{token}?done=meetings#meetings", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/registrations/{token:str}/meetings/pick", status_code=200)
+    async def pick_meeting_slot(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
+    ) -> Response[Any]:
+        """A supplier takes a free time for an accepted request (where the organisers allow it)."""
+        now = utc_now()
+        form = await request.form()
+        reg = await registration.find_registration_by_token(db_session, token)
+        if not _csrf_ok(request, form, settings):
+            return _form_expired_page(request, settings)
+        request_id, slot_id = _text(form, "request_id"), _text(form, "slot_id")
+        try:
+            if not (request_id.isdigit() and slot_id.isdigit()) or len(request_id + slot_id) > 18:
+                raise InvalidInputError("Choose a time.", "slot_id")
+            await meetings.pick_slot(db_session, reg.id, int(request_id), int(slot_id), now=now,
+                                     settings=settings)
+        except (InvalidInputError, ConflictError, NotFoundError) as error:
+            await db_session.rollback()
+            reg = await registration.find_registration_by_token(db_session, token)
+            return await self._manage_page(
+                request, db_session, settings, token, reg, now=now,
+                errors={f"slot-{request_id}" if request_id.isdigit() else FORM_LEVEL: error.message},
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY if isinstance(error, InvalidInputError)
+                else HTTP_409_CONFLICT)
+        return Redirect(f"/registrations/{token}?done=meeting#meetings", status_code=HTTP_303_SEE_OTHER)
 
     @post("/registrations/{token:str}/sessions", status_code=200)
     async def change_sessions(
@@ -835,6 +893,7 @@ class PublicPages(Controller):
             "webcal_url": urls.webcal_url(feed_url),
             "upcoming": [s for s in slots if s.ends_utc > now],
             "past": [s for s in slots if s.ends_utc <= now],
+            "meetings": await meetings.meeting_views(db_session, person_id=person.id, live_only=True),
             "robots": "noindex",
         })
 

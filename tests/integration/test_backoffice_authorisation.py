@@ -236,6 +236,11 @@ async def test_every_back_office_page_answers_an_administrator_and_head_like_get
         "/organiser/login": 303,  # already signed in: on to the dashboard
         "/organiser/events/{event_id:int}/unpublish": 409,  # people registered: explained
         "/organiser/agenda-items/{agenda_item_id:int}/row": 303,  # a row is htmx's: the agenda
+        # The walked event is a webinar series: one-to-one meetings are Meet-your-Buyer's only.
+        "/organiser/events/{event_id:int}/meetings": 409,
+        "/organiser/events/{event_id:int}/meetings/grid": 409,
+        "/organiser/events/{event_id:int}/meetings/hosts": 409,
+        "/organiser/events/{event_id:int}/meetings/requests": 409,
     }
     answers: dict[str, tuple[int, int, str, int]] = {}
     expected: dict[str, tuple[int, int, str, int]] = {}

@@ -55,6 +55,7 @@ from service.domain import access
 from service.domain.accounts import token_events_filter
 from service.domain.calendars.entries import session_entry, speaker_slot_entry
 from service.domain.calendars.ical import CalendarEntry, build_calendar
+from service.domain.calendars.meetings import meeting_entries, meeting_fingerprints
 from service.domain.errors import NotFoundError
 from service.domain.wording import KIND_FEED_NAMES
 from service.settings import Settings
@@ -91,6 +92,8 @@ class FeedPlan:
     shows_drafts: bool = False
     default_timezone: str | None = DEFAULT_FEED_TIMEZONE
     filename: str | None = None  # for downloads (Content-Disposition)
+    # Meet-your-Buyer one-to-one meetings of the registrant (supplier) or person (host).
+    meeting_ids: frozenset[int] = frozenset()
 
     @property
     def is_download(self) -> bool:
@@ -328,9 +331,12 @@ async def registration_feed(
             .order_by(Enrolment.session_id)
         )
     ).all()
+    meetings = await meeting_fingerprints(db, registration_id=registration_id, since=_cutoff(now))
     fingerprint = _Fingerprint("registration", settings)
     fingerprint.add(registration_id, str(status), *(tuple(row) for row in enrolments))
     fingerprint.seen(updated_at, *(row[2] for row in enrolments))
+    fingerprint.add(*meetings)
+    fingerprint.seen(*(row[3] for row in meetings))
     enrolled = [row[0] for row in enrolments if row[1] == EnrolmentStatus.CONFIRMED]
     if status != RegistrationStatus.CONFIRMED:
         enrolled = []
@@ -342,6 +348,8 @@ async def registration_feed(
         scope="registration", name=f"{title} (my sessions)", etag=fingerprint.etag,
         last_modified=fingerprint.latest, is_private=True, session_ids=ids,
         session_filter=session_filter, include_join_url=True, default_timezone=zone,
+        meeting_ids=frozenset(row[0] for row in meetings)
+        if status == RegistrationStatus.CONFIRMED else frozenset(),
     )
 
 
@@ -372,9 +380,12 @@ async def speaker_feed(
             .order_by(AgendaItemSpeaker.agenda_item_id)
         )
     ).all()
+    meetings = await meeting_fingerprints(db, person_id=person.id, since=_cutoff(now))
     fingerprint = _Fingerprint("speaker", settings)
     fingerprint.add(tuple(person), *(tuple(row) for row in slots))
     fingerprint.seen(person.updated_at, *(row[3] for row in slots))
+    fingerprint.add(*meetings)
+    fingerprint.seen(*(row[3] for row in meetings))
     session_filter = (Session.id.in_(sorted({row[1] for row in slots})),)
     ids: frozenset[int] = frozenset()
     if slots:
@@ -384,7 +395,7 @@ async def speaker_feed(
         etag=fingerprint.etag, last_modified=fingerprint.latest, is_private=True,
         session_ids=ids, session_filter=session_filter,
         agenda_item_ids=frozenset(row[0] for row in slots), person_id=person.id,
-        include_join_url=True,
+        include_join_url=True, meeting_ids=frozenset(row[0] for row in meetings),
     )
 
 
@@ -601,12 +612,13 @@ async def feed_entries(
     db: AsyncSession, plan: FeedPlan, *, settings: Settings
 ) -> list[CalendarEntry]:
     """The feed's VEVENTs as calendar entries (loads the full sessions: the costly part)."""
+    meetings = await meeting_entries(db, plan.meeting_ids, settings) if plan.meeting_ids else []
     if not plan.session_ids:
-        return []
+        return meetings
     loaded = await _load_sessions(db, plan)
     if plan.scope == "speaker":
-        return await _speaker_entries(db, plan, loaded, settings)
-    return _session_entries(plan, loaded, settings)
+        return await _speaker_entries(db, plan, loaded, settings) + meetings
+    return _session_entries(plan, loaded, settings) + meetings
 
 
 def build_feed(plan: FeedPlan, entries: Sequence[CalendarEntry], *, now: datetime) -> bytes:

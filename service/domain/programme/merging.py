@@ -31,6 +31,7 @@ from service.db.models import (
     AgendaItemSpeaker,
     ChangeNoticeStatus,
     Event,
+    MeetingHost,
     Organisation,
     OutboxEmail,
     Person,
@@ -157,6 +158,12 @@ async def plan_person_merge(db: AsyncSession, kept_id: int, duplicate_id: int
                 f"({orgs[other.organisation_id]} and {orgs[place.organisation_id]}): "
                 "change one of them in the agenda first.", "duplicate_id")
         shared.append(title)
+    hosting = set((await db.scalars(select(MeetingHost.event_id).where(
+        MeetingHost.person_id == kept_id))).all())
+    if await db.scalar(select(func.count(MeetingHost.id)).where(
+            MeetingHost.person_id == duplicate_id, MeetingHost.event_id.in_(hosting))):
+        raise ConflictError("Both records host one-to-one meetings at the same event: keep one "
+                            "host there first.", "duplicate_id")
     filled, left = _outcomes(kept, duplicate, PERSON_FIELDS)
     links = await db.scalar(select(func.count(AccessToken.id)).where(
         AccessToken.person_id == duplicate_id, AccessToken.revoked_at.is_(None))) or 0
@@ -195,6 +202,9 @@ async def merge_persons(
     await db.execute(update(AccessToken).where(AccessToken.person_id == duplicate_id)
                      .values(person_id=kept_id))
     await db.execute(update(OutboxEmail).where(OutboxEmail.person_id == duplicate_id)
+                     .values(person_id=kept_id))
+    # A host of Meet-your-Buyer meetings stays their host (and their meetings stay).
+    await db.execute(update(MeetingHost).where(MeetingHost.person_id == duplicate_id)
                      .values(person_id=kept_id))
     await db.flush()
     await db.delete(duplicate)

@@ -1,0 +1,78 @@
+"""The back office's one-to-one meeting pages: the schedule grid, the grid editor, hosts'
+availability and requests, each read and changed over HTTP as a browser would."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import MeetingGridDay, MeetingRequestStatus, OneToOneMeeting, OutboxEmail
+from service.domain.consultation import meetings
+from service.settings import Settings
+from tests.factories import BUILT_AT
+from tests.integration.backoffice import SignedInClient
+from tests.integration.meeting_fixtures import make_consultation
+
+
+async def test_an_organiser_answers_requests_schedules_all_and_sees_the_grid(
+    db: AsyncSession, settings: Settings, organiser_client: SignedInClient
+) -> None:
+    c = await make_consultation(db, settings, suppliers=2, hosts=1)
+    for supplier in c.suppliers:
+        await meetings.request_meetings(db, supplier.id, [c.hosts[0].id], "Refurbished <laptops>",
+                                        now=BUILT_AT, settings=settings)
+    event_id = c.event.id
+    request_ids = [r.id for r in await meetings.requests_of(db, event_id)]
+    await db.commit()
+    base = f"/organiser/events/{event_id}/meetings"
+
+    page = await organiser_client.get(f"{base}/requests")
+    assert page.status_code == 200
+    assert page.text.count("Waiting for the host") == 2
+    assert "Refurbished &lt;laptops&gt;" in page.text
+    for request_id in request_ids:
+        answer = await organiser_client.post_form(f"{base}/requests/decide",
+                                                  {"request_id": str(request_id), "decision": "accept"})
+        assert (answer.status_code, answer.headers["location"]) == (303, f"{base}/requests?done=decided")
+
+    answer = await organiser_client.post_form(f"{base}/schedule-all")
+    assert (answer.status_code, answer.headers["location"]) == (303, f"{base}?done=scheduled")
+    page = await organiser_client.get(f"{base}?done=scheduled")
+    assert page.status_code == 200
+    assert page.text.count("</strong> with Host 1<br>") == 2
+    assert "Schedule all has run" in page.text
+    db.expire_all()
+    assert await db.scalar(select(func.count()).select_from(OneToOneMeeting)) == 2
+    # The invites, and reminders 7 days and 1 day before (the kind's policy) held until due.
+    assert await db.scalar(select(func.count()).select_from(OutboxEmail)
+                           .where(OutboxEmail.dedupe_key.is_(None))) == 4
+    assert await db.scalar(select(func.count()).select_from(OutboxEmail)
+                           .where(OutboxEmail.dedupe_key.like("meeting-reminder:%"))) == 8
+    assert [r.status for r in await meetings.requests_of(db, event_id)] == [MeetingRequestStatus.ACCEPTED] * 2
+
+
+async def test_a_bad_grid_or_availability_is_refused_on_the_page_naming_the_field(
+    db: AsyncSession, settings: Settings, organiser_client: SignedInClient
+) -> None:
+    c = await make_consultation(db, settings, suppliers=0, hosts=1)
+    event_id, host_id = c.event.id, c.hosts[0].id
+    await db.commit()
+    base = f"/organiser/events/{event_id}/meetings"
+    page = await organiser_client.get(f"{base}/grid")
+    assert page.status_code == 200
+    assert "2035-11-12 09:00-10:30\n2035-11-12 12:00-13:00</textarea>" in page.text
+
+    refused = await organiser_client.post_form(f"{base}/grid", {
+        "meeting_minutes": "20", "gap_minutes": "0", "tables": "Table 1",
+        "days": "2035-11-12 09:00-11:00\n2035-11-12 10:30-12:00"})
+    assert refused.status_code == 422
+    assert '<a href="#days">Two days&#39; times overlap.</a>' in refused.text
+    db.expire_all()
+    assert await db.scalar(select(func.count()).select_from(MeetingGridDay)) == 2
+
+    refused = await organiser_client.post_form(f"{base}/hosts/availability", {
+        "host_id": str(host_id), "availability": "2035-11-12 15:00-16:00"})
+    assert refused.status_code == 422
+    assert '<a href="#availability">2035-11-12 15:00-16:00 is outside the meeting days.</a>' in refused.text
+    page = await organiser_client.get(f"{base}/hosts")
+    assert (page.status_code, "Availability of Host 1" in page.text) == (200, True)
