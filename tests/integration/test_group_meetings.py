@@ -177,15 +177,48 @@ async def test_a_guest_gets_one_occurrence_of_their_own_and_a_decline_is_kept_on
                        now=NOW, settings=settings)
     await decline_occurrence(db, ana, series, MARCH, now=NOW)
     await decline_occurrence(db, ana, series, MARCH, now=NOW)
+    await cancel_occurrence(db, series, MARCH, now=NOW, settings=settings)
     await db.commit()
 
     sent = await outbox_messages(db_sessionmaker)
-    guest_part = calendar_parts(sent[1][0].raw_message or b"")[0]
-    assert (sent[1][0].to_address, guest_part.mime_method) == ("carla@bcn.example.es", "REQUEST")
-    assert _lines(guest_part.body, "UID", "DTSTART", "RRULE", "RECURRENCE-ID") == [[
-        f"UID:group-meeting-{series.id}-20260310T090000Z-guest@{settings.uid_domain}",
-        "DTSTART;TZID=Europe/Brussels:20260310T100000"]]
+    to_guest = [calendar_parts(row.raw_message or b"")[0] for row, _ in sent
+                if row.to_address == "carla@bcn.example.es"]
+    guest_uid = f"UID:group-meeting-{series.id}-20260310T090000Z-guest@{settings.uid_domain}"
+    assert [(part.mime_method, _lines(part.body, "UID", "SEQUENCE", "DTSTART", "RRULE",
+                                      "RECURRENCE-ID")) for part in to_guest] == [
+        ("REQUEST", [[guest_uid, "SEQUENCE:0", "DTSTART;TZID=Europe/Brussels:20260310T100000"]]),
+        ("CANCEL", [[guest_uid, "SEQUENCE:1", "DTSTART;TZID=Europe/Brussels:20260310T100000"]]),
+    ]
     assert await db.scalar(select(func.count()).select_from(MeetingDecline)) == 1
+
+
+async def test_a_one_off_meeting_changes_as_a_whole_without_recurrence_id(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    group = await make_interest_group(db)
+    await make_group_member(db, group)
+    visit = await create_series(db, group, title="Study visit", starts_at_local="2026-06-18T09:30",
+                                duration_minutes=240, rule=None, mode=SessionMode.IN_PERSON,
+                                venue="Stadhuis, Gent", now=NOW, settings=settings)
+    first = datetime(2026, 6, 18, 7, 30, tzinfo=UTC)
+
+    await move_occurrence(db, visit, first, starts_at_local="2026-06-19T09:30", now=NOW,
+                          settings=settings)
+    await cancel_occurrence(db, visit, datetime(2026, 6, 19, 7, 30, tzinfo=UTC), now=NOW,
+                            settings=settings)
+    await db.commit()
+
+    sent = await outbox_messages(db_sessionmaker)
+    assert [(p.mime_method, _lines(p.body, "SEQUENCE", "DTSTART", "STATUS", "RRULE",
+                                   "RECURRENCE-ID", "LOCATION"))
+            for _, mail in sent for p in calendar_parts(mail.as_bytes()) if p.filename] == [
+        ("REQUEST", [["SEQUENCE:0", "DTSTART;TZID=Europe/Brussels:20260618T093000",
+                      "LOCATION:Stadhuis\\, Gent", "STATUS:CONFIRMED"]]),
+        ("REQUEST", [["SEQUENCE:1", "DTSTART;TZID=Europe/Brussels:20260619T093000",
+                      "LOCATION:Stadhuis\\, Gent", "STATUS:CONFIRMED"]]),
+        ("CANCEL", [["SEQUENCE:2", "DTSTART;TZID=Europe/Brussels:20260619T093000",
+                     "LOCATION:Stadhuis\\, Gent", "STATUS:CANCELLED"]]),
+    ]
 
 
 async def test_a_first_meeting_off_its_rule_is_refused_naming_the_field_and_nothing_stored(
