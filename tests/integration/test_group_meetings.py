@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.models import (
+    AccessToken,
     GroupMember,
     GroupMemberStatus,
     MeetingDecline,
@@ -17,6 +18,7 @@ from service.db.models import (
     MeetingStatus,
     SessionMode,
 )
+from service.domain.access import revoke_group_member_tokens
 from service.domain.errors import InvalidInputError
 from service.domain.groups import (
     RecurrenceRule,
@@ -47,6 +49,11 @@ def _lines(body: bytes, *names: str) -> list[list[str]]:
     """Per VEVENT, its lines whose property is one of `names` (unfolded)."""
     return [[line for line in event if line.split(":", 1)[0].split(";", 1)[0] in names]
             for event in blocks(body, "VEVENT")]
+
+
+async def _live_tokens(db: AsyncSession, member_id: int) -> int:
+    return int(await db.scalar(select(func.count()).select_from(AccessToken).where(
+        AccessToken.group_member_id == member_id, AccessToken.revoked_at.is_(None))) or 0)
 
 
 async def _arranged(db: AsyncSession, settings: Settings) -> tuple[MeetingSeries, int]:
@@ -154,7 +161,9 @@ async def test_a_member_leaving_and_coming_back_gets_cancel_then_a_higher_reques
     ana = await db.get(GroupMember, ana_id)
     assert ana is not None
 
+    await revoke_group_member_tokens(db, ana.id, now=NOW)  # as leaving the group does
     await withdraw_member_from_group_meetings(db, ana, now=NOW, settings=settings)
+    live_after_leaving = await _live_tokens(db, ana.id)
     await invite_member_to_group_meetings(db, ana, now=NOW, settings=settings)
     await db.commit()
 
@@ -164,6 +173,11 @@ async def test_a_member_leaving_and_coming_back_gets_cancel_then_a_higher_reques
     assert seen == [("REQUEST", ["SEQUENCE:0", "STATUS:CONFIRMED"]),
                     ("CANCEL", ["SEQUENCE:1", "STATUS:CANCELLED"]),
                     ("REQUEST", ["SEQUENCE:2", "STATUS:CONFIRMED"])]
+    assert (subject_of(sent[1][1]), "/groups/feed/" in text_of(sent[1][1]),
+            "/groups/feed/" in text_of(sent[2][1])) == (
+        "Removed from your calendar: Socially responsible ICT meetings", False, True)
+    # No private link is issued again for someone leaving; coming back gives new ones.
+    assert (live_after_leaving, await _live_tokens(db, ana.id)) == (0, 2)
 
 
 async def test_a_guest_gets_one_occurrence_of_their_own_and_a_decline_is_kept_once(
