@@ -25,6 +25,10 @@ from service.db.models import (
     EnrolmentStatus,
     Event,
     EventKind,
+    GroupMember,
+    GroupMemberStatus,
+    GroupVisibility,
+    InterestGroup,
     OrganisationKind,
     Person,
     Registration,
@@ -220,3 +224,34 @@ def make_email_message(to_address: str = "ana@example.org", name: str = "Ana Sil
         "template": "test_message_to_anyone", "to_address": to_address, "to_name": name,
         "context": {"recipient_name": name, "note": note}, **overrides}
     return EmailMessage(**values)
+
+
+# --- Interest Groups ------------------------------------------------------------------------
+
+
+async def make_interest_group(
+    db: AsyncSession, *, slug: str = "social-ict", topic: str = "Socially responsible ICT",
+    visibility: GroupVisibility = GroupVisibility.PUBLIC, timezone: str = BRUSSELS,
+    now: datetime = BUILT_AT,
+) -> InterestGroup:
+    """A group inserted as it stands (its pages and back office have their own tests)."""
+    group = InterestGroup(slug=slug, topic=topic, summary="", description="",
+                          visibility=visibility, timezone=timezone,
+                          starts_on=now.date(), ends_on=None, created_at=now, updated_at=now)
+    db.add(group)
+    await db.flush()
+    return group
+
+
+async def make_group_member(
+    db: AsyncSession, group: InterestGroup, *, name: str = "Ana Silva",
+    email: str = "ana.silva@lisboa.example.pt", organisation_name: str = "Lisboa City Council",
+    status: GroupMemberStatus = GroupMemberStatus.MEMBER, now: datetime = BUILT_AT,
+) -> GroupMember:
+    """A named person of a member organisation, already approved unless `status` says."""
+    member = GroupMember(group_id=group.id, organisation_name=organisation_name, name=name,
+                         email=email, email_normalised=email.lower(), status=status,
+                         decided_at=now, created_at=now, updated_at=now)
+    db.add(member)
+    await db.flush()
+    return member

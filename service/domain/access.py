@@ -33,6 +33,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_hash(token: str) -> str:
+    """What the database keeps of a presented token (for lookups joined with other rows)."""
+    return _hash(token)
+
+
 def token_for(access: AccessToken, secret_key: str) -> str:
     return _derive(secret_key, access.purpose, access.nonce)
 
@@ -192,4 +197,44 @@ async def _live(
             )
             .order_by(AccessToken.id)
         )
+    )
+
+
+# --- Interest Group members ------------------------------------------------------------------
+
+GROUP_MEMBER_PURPOSES = (AccessPurpose.GROUP_MEMBER_PAGE, AccessPurpose.GROUP_MEMBER_FEED)
+
+
+async def group_member_token(
+    db: AsyncSession, member_id: int, purpose: AccessPurpose, *, secret_key: str, now: datetime,
+) -> str:
+    """A group member's live token for `purpose` (their private page or personal feed),
+    issued on first use."""
+    if purpose not in GROUP_MEMBER_PURPOSES:
+        raise ValueError(f"{purpose} is not a group member's link")
+    live = await db.scalars(
+        select(AccessToken)
+        .where(AccessToken.purpose == purpose, AccessToken.group_member_id == member_id,
+               AccessToken.revoked_at.is_(None))
+        .order_by(AccessToken.id.desc())
+        .limit(1)
+    )
+    current = live.first()
+    if current is not None:
+        return token_for(current, secret_key)
+    nonce = secrets.token_hex(16)
+    token = _derive(secret_key, purpose, nonce)
+    db.add(AccessToken(purpose=purpose, nonce=nonce, token_hash=_hash(token),
+                       group_member_id=member_id, created_at=now))
+    await db.flush()
+    return token
+
+
+async def revoke_group_member_tokens(db: AsyncSession, member_id: int, *, now: datetime) -> None:
+    """A member who left: their private page and feed links stop working."""
+    await db.execute(
+        update(AccessToken)
+        .where(AccessToken.group_member_id == member_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
     )

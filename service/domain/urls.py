@@ -78,3 +78,21 @@ def account_invitation_url(settings: Settings, token: str) -> str:
 def password_reset_url(settings: Settings, token: str) -> str:
     """The single-use link where an organiser chooses a new password."""
     return f"{settings.public_base_url}/organiser/password-reset/{token}"
+
+
+def group_page_url(settings: Settings, slug: str) -> str:
+    return f"{settings.public_base_url}/groups/{slug}"
+
+
+def group_feed_url(settings: Settings, slug: str, token: str | None = None) -> str:
+    """A group's calendar; a members-only group's needs a member's feed token."""
+    url = f"{settings.public_base_url}/groups/{slug}/calendar.ics"
+    return url if token is None else f"{url}?token={token}"
+
+
+def group_member_feed_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url}/groups/feed/{token}.ics"
+
+
+def group_member_page_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url}/groups/me/{token}"
