@@ -34,8 +34,8 @@ MEDIA_TYPES: dict[str, str] = {
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-    "txt": "text/plain; charset=utf-8",
+    "csv": "text/csv",  # Litestar adds the charset
+    "txt": "text/plain",
 }
 _ZIP_KINDS = frozenset({"odt", "ods", "docx", "xlsx"})
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")

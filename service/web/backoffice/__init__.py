@@ -10,6 +10,7 @@ from service.web.backoffice.agenda import AgendaController
 from service.web.backoffice.audit_pages import AuditPagesController
 from service.web.backoffice.auth_pages import AuthPagesController
 from service.web.backoffice.calendars import CalendarsController
+from service.web.backoffice.consultation import ConsultationController
 from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.emails import EmailsController
 from service.web.backoffice.events import EventEditorController
@@ -35,4 +36,5 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     EmailsController,  # an event's outbox, previews, sending again
     MessagesController,  # write to registrants
     RemindersController,  # reminder schedule and policy
+    ConsultationController,  # Meet-your-Buyer: profile, documents, Q&A, check-in, report
 ]
