@@ -23,6 +23,7 @@ from service.db.models import (
 )
 from service.domain import programme
 from service.domain.accounts import create_account, default_team_id
+from service.operations.demo_consultation import load_haarlem_consultation
 from service.settings import Settings
 
 MAKE_ICT_FAIR_SLUG = "make-ict-fair-webinar-series-2020"
@@ -357,6 +358,7 @@ async def load_demo_programme(db: AsyncSession, *, now: datetime, settings: Sett
         if await db.scalar(select(Event.id).where(Event.slug == demo.slug)) is None:
             await _load_event(db, demo, now=now, settings=settings)
             added.append(demo.slug)
+    await load_haarlem_consultation(db, now=now, settings=settings)  # once, with its event
     return added
 
 

@@ -240,3 +240,20 @@ async def test_check_in_and_the_report_for_the_procurement_file(
     assert report.profile is not None and report.profile.subject == (
         "Fair and circular ICT workplace hardware")
     assert "at least three years after the event" in report.retention_note
+
+
+async def test_the_haarlem_demo_has_a_consultation_with_hosts_and_published_answers(
+    db: AsyncSession, settings: Settings, demo: None,
+) -> None:
+    event_id = await db.scalar(select(Event.id).where(
+        Event.slug == "meet-your-buyer-haarlem-fair-circular-ict"))
+    assert event_id is not None
+
+    view = await consultation.find_profile(db, event_id)
+    answers = await consultation.published_questions(db, event_id)
+
+    assert view is not None
+    assert (view.buyer_name, [c.code for c in view.cpv_codes], [h.name for h in view.hosts]) == (
+        "Municipality of Haarlem", ["30213000-5", "30213100-6", "30231300-0", "30237000-9"],
+        ["Rudie de Vries", "Sanne Bakker"])
+    assert [a.asked_by for a in answers] == ["asked at the event", "asked at the event"]
