@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import (
     AccessPurpose,
+    AuditEntry,
     ConsultationDocument,
     ConsultationProfile,
     ConsultationQuestion,
@@ -188,3 +189,25 @@ async def test_check_in_and_the_report_as_a_page_and_as_csv(
         "participant", "meeting", "retention"]
     assert rows[8][2:4] == ["Ana Silva", "Fairlaptops BV"]
     assert rows[9][2] == "no one-to-one meetings recorded"
+
+
+async def test_profile_changes_and_answers_are_in_the_events_audit_log(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    made = await _arrange(db, settings)
+    base = f"/organiser/events/{made['event_id']}/consultation"
+    await organiser_client.post_form(base, {**PROFILE, "buyer_organisation_id": str(made["buyer"])})
+    await organiser_client.post_form(f"{base}/questions", {"question": "Leasing?"})
+    question_id = await db.scalar(select(ConsultationQuestion.id))
+    await organiser_client.post_form(f"{base}/questions/{question_id}/answer", {"answer": "No."})
+
+    entries = list(await db.scalars(select(AuditEntry).where(
+        AuditEntry.event_id == made["event_id"]).order_by(AuditEntry.id)))
+    log = await organiser_client.get(f"/organiser/events/{made['event_id']}/audit")
+
+    assert [(e.action, e.subject_type, e.actor_label) for e in entries] == [
+        ("created", "consultation_profile", "Olga Organiser <olga@procura.example.org>"),
+        ("created", "consultation_question", "Olga Organiser <olga@procura.example.org>"),
+        ("changed", "consultation_question", "Olga Organiser <olga@procura.example.org>")]
+    assert entries[2].after == {"answer": "No.", "answered_at": entries[2].after["answered_at"]}
+    assert "Question to the buyer" in log.text
