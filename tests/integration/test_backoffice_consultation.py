@@ -211,3 +211,20 @@ async def test_profile_changes_and_answers_are_in_the_events_audit_log(
         ("changed", "consultation_question", "Olga Organiser <olga@procura.example.org>")]
     assert entries[2].after == {"answer": "No.", "answered_at": entries[2].after["answered_at"]}
     assert "Question to the buyer" in log.text
+
+
+async def test_an_empty_question_comes_back_beside_its_field_and_nothing_is_stored(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    made = await _arrange(db, settings)
+    manage = await organiser_client.get(f"/registrations/{made['token']}")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', manage.text)
+    assert csrf is not None
+
+    refused = await organiser_client.post(
+        f"/registrations/{made['token']}/questions",
+        data={"csrf_token": csrf.group(1), "question": "  "}, follow_redirects=False)
+
+    assert refused.status_code == 422
+    assert re.findall(r'<a href="#(\w+)">', refused.text) == ["question"]
+    assert await _count(db, ConsultationQuestion) == 0

@@ -24,7 +24,7 @@ from service.domain.consultation.cpv import CpvCode
 from service.domain.errors import ConflictError, InvalidInputError
 from service.settings import Settings
 from tests.factories import MEET_YOUR_BUYER, make_event, make_person, make_registration, make_supplier
-from tests.integration.mail_readers import parse, text_of
+from tests.integration.mail_readers import html_of, parse, text_of
 
 NOW = datetime(2035, 9, 1, 9, 0, tzinfo=UTC)
 
@@ -129,6 +129,7 @@ async def test_an_answer_goes_to_every_registered_supplier_without_naming_the_as
                                       now=NOW, settings=settings)
     emails = list(await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
     texts = [text_of(parse(e.raw_message or b"")) for e in emails]
+    pages = [html_of(parse(e.raw_message or b"")) for e in emails]
 
     assert [e.to_address for e in emails] == ["ana@haarlem-fair-ict.example.org",
                                               "bruno@haarlem-fair-ict.example.org"]
@@ -137,6 +138,7 @@ async def test_an_answer_goes_to_every_registered_supplier_without_naming_the_as
             for t in texts] == [True, True]
     assert ["Fairlaptops" in t or "Ana Silva\n" in t.split("Question")[1] for t in texts] == [
         False, False]
+    assert ["Yes, &lt;b&gt;they&lt;/b&gt; do." in page for page in pages] == [True, True]
     assert [(q.question, q.answer, q.asked_by) for q in
             await consultation.published_questions(db, event.id)] == [
         ("Do refurbished laptops count?", "Yes, <b>they</b> do.", "a registered supplier")]
