@@ -1,6 +1,6 @@
 """The public side of a Meet-your-Buyer market consultation: the section of the event page
 (the buyer's profile, hosts, documents, the published questions and answers) and the
-download of a shared file.
+download of a shared file (its route is among the public pages, `pages.py`).
 
 A file is sent as an attachment with the type of the documents' allow-list and `nosniff`,
 so a browser never renders or guesses it; only the files of a published event are served.
@@ -11,18 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from litestar import Response, get
+from litestar import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Event, EventKind
-from service.domain import consultation, programme
+from service.domain import consultation
 from service.domain.wording import date_text
 from service.settings import Settings
-from service.web.params import DbSession, IdParam, PathText, SettingsDep
 
 
 @dataclass(frozen=True)
@@ -61,13 +59,8 @@ async def consultation_section(db: AsyncSession, event: Event, settings: Setting
     )
 
 
-@get("/events/{slug:str}/consultation/documents/{document_id:int}", include_in_schema=False)
-async def download_document(db_session: DbSession, settings: SettingsDep, slug: PathText,
-                            document_id: IdParam) -> Response[Any]:
-    """A shared file, as an attachment (404 for a link, an unpublished event, or another's)."""
-    event = await programme.get_published_event(db_session, slug)
-    found = await consultation.read_document_file(db_session, event.id, document_id,
-                                                  settings=settings)
+def document_response(found: consultation.DocumentFile) -> Response[bytes]:
+    """A shared file as an attachment, typed by the allow-list, never sniffed."""
     ascii_name = found.file_name.encode("ascii", "replace").decode().replace('"', "_")
     return Response(content=found.content, media_type=found.media_type, headers={
         "Content-Disposition": (f'attachment; filename="{ascii_name}"; '
@@ -75,6 +68,3 @@ async def download_document(db_session: DbSession, settings: SettingsDep, slug: 
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=300",
     })
-
-
-ROUTE_HANDLERS: list[Any] = [download_document]

@@ -65,10 +65,17 @@ from service.domain.errors import (
 )
 from service.settings import Settings
 from service.web import page_views as views
-from service.web.consultation_pages import consultation_section
+from service.web.consultation_pages import consultation_section, document_response
 from service.web.countries import COUNTRIES, COUNTRY_NAMES
 from service.web.page_render import STATIC_DIR, STATIC_PATH, html_response
-from service.web.params import DbSession, PathText, RegistrationDeskDep, SettingsDep, TokenParam
+from service.web.params import (
+    DbSession,
+    IdParam,
+    PathText,
+    RegistrationDeskDep,
+    SettingsDep,
+    TokenParam,
+)
 from service.web.rate_limit import (
     RateLimitExceeded,
     count_request,
@@ -441,6 +448,15 @@ class PublicPages(Controller):
             "register_label": _submit_label(event, view),
             "consultation": await consultation_section(db_session, event, settings),
         })
+
+    @get("/events/{slug:str}/consultation/documents/{document_id:int}")
+    async def consultation_document(
+        self, db_session: DbSession, settings: SettingsDep, slug: PathText, document_id: IdParam,
+    ) -> Response[bytes]:
+        """A file shared in a published event's market consultation, as an attachment."""
+        event = await programme.get_published_event(db_session, slug)
+        return document_response(await consultation.read_document_file(
+            db_session, event.id, document_id, settings=settings))
 
     # -- registering --
 

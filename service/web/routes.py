@@ -8,7 +8,6 @@ from litestar import Litestar
 
 from scheduling.scheduler import SchedulerLifespanHook
 from service.web import api_emails, api_registration, api_reminders, confirm_pages, feeds, pages
-from service.web.consultation_pages import ROUTE_HANDLERS as CONSULTATION_ROUTE_HANDLERS
 
 
 class LifespanHook(Protocol):
@@ -26,5 +25,4 @@ EXTRA_ROUTE_HANDLERS.extend(confirm_pages.ROUTE_HANDLERS)  # confirming a regist
 EXTRA_ROUTE_HANDLERS.extend(api_registration.ROUTE_HANDLERS)  # registrations API
 EXTRA_ROUTE_HANDLERS.extend(api_reminders.ROUTE_HANDLERS)  # an event's reminders
 EXTRA_ROUTE_HANDLERS.extend(api_emails.ROUTE_HANDLERS)  # an event's emails, resending
-EXTRA_ROUTE_HANDLERS.extend(CONSULTATION_ROUTE_HANDLERS)  # a consultation's documents
 LIFESPAN_HOOKS.append(SchedulerLifespanHook())  # reminders, notices, outbox delivery

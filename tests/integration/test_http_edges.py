@@ -15,9 +15,14 @@ import uvicorn
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 
 from service.cli import build_parser, server_config
+from service.db.models import Event
+from service.domain import consultation
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
+from service.operations.demo_consultation import HAARLEM_SLUG
+from service.settings import Settings
 from tests.conftest import TEST_BASE_URL
 from tests.factories import DEMO_LOADED_AT, DEMO_NOW
 from tests.integration.test_address_confirmation import Sessionmaker, link_for
@@ -130,11 +135,24 @@ async def _confirm_link(client: Client, sessionmaker: Sessionmaker,
     return await link_for(sessionmaker, "bo.lind@malmo.example.se")
 
 
+async def _shared_file(sessionmaker: Sessionmaker, settings: Settings) -> str:
+    """A file shared in the demo's market consultation: where it is downloaded."""
+    async with sessionmaker() as db, db.begin():
+        event_id = await db.scalar(select(Event.id).where(Event.slug == HAARLEM_SLUG))
+        assert event_id is not None
+        document = await consultation.share_document(
+            db, event_id, title="Draft criteria", now=NOW, settings=settings,
+            upload=consultation.UploadedFile("criteria.txt", b"Criteria, draft 1\n"))
+    return f"/events/{HAARLEM_SLUG}/consultation/documents/{document.id}"
+
+
 async def test_head_answers_every_get_route_like_get_without_the_body(
     app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
-    organiser_headers: dict[str, str],
+    organiser_headers: dict[str, str], settings: Settings,
 ) -> None:
     urls = _urls_for_every_get_route(await _private_links(client, organiser_headers))
+    urls["/events/{slug:str}/consultation/documents/{document_id:int}"] = await _shared_file(
+        db_sessionmaker, settings)
     urls["/events/{slug:str}/confirm/{token:str}"] = await _confirm_link(
         client, db_sessionmaker, organiser_headers)
     answers: dict[str, tuple[int, str, str, int, str]] = {}

@@ -10,6 +10,7 @@ from service.domain.consultation.attendance import check_in as check_in
 from service.domain.consultation.cpv import CpvCode as CpvCode
 from service.domain.consultation.cpv import parse_cpv_codes as parse_cpv_codes
 from service.domain.consultation.documents import MAX_DOCUMENT_BYTES as MAX_DOCUMENT_BYTES
+from service.domain.consultation.documents import DocumentFile as DocumentFile
 from service.domain.consultation.documents import UploadedFile as UploadedFile
 from service.domain.consultation.documents import document_url as document_url
 from service.domain.consultation.documents import list_documents as list_documents
