@@ -255,3 +255,20 @@ async def make_group_member(
     db.add(member)
     await db.flush()
     return member
+# Meet-your-Buyer consultation
+MEET_YOUR_BUYER = EventSpec(
+    slug="haarlem-fair-ict", title="Meet your Buyer: fair and circular ICT",
+    kind=EventKind.MEET_YOUR_BUYER, sessions=(VISIT,), commit=False, now=BUILT_AT,
+)
+
+
+async def make_supplier(db: AsyncSession, event: Event, name: str, company: str, *,
+                        status: RegistrationStatus = RegistrationStatus.CONFIRMED,
+                        now: datetime = BUILT_AT) -> Registration:
+    """A supplier registered for the event's first session, as the form records them."""
+    registration = await make_registration(db, event, event.sessions[0], name, status=status,
+                                           now=now, organisation=company)
+    registration.organisation_kind = OrganisationKind.SUPPLIER
+    registration.company = company
+    await db.flush()
+    return registration

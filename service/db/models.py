@@ -14,6 +14,7 @@ from typing import Any
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Enum,
     ForeignKey,
@@ -424,6 +425,8 @@ class Registration(Base):
     cancelled_at: Mapped[datetime | None]
     # When the registrant followed the emailed link (events that ask for it).
     address_confirmed_at: Mapped[datetime | None]
+    # When an organiser checked them in on the day (the attendance record).
+    checked_in_at: Mapped[datetime | None]
     # While unconfirmed: when the link lapses and the registration is deleted with it.
     confirmation_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -1099,3 +1102,92 @@ class OneToOneMeeting(Base):
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+# Meet-your-Buyer consultation
+
+
+class ProcurementProcedure(enum.StrEnum):
+    """The procedures of Directive 2014/24/EU the buyer may plan."""
+
+    OPEN = "open"
+    RESTRICTED = "restricted"
+    COMPETITIVE_WITH_NEGOTIATION = "competitive_with_negotiation"
+    COMPETITIVE_DIALOGUE = "competitive_dialogue"
+    INNOVATION_PARTNERSHIP = "innovation_partnership"
+    NEGOTIATED_WITHOUT_PUBLICATION = "negotiated_without_publication"
+
+
+class ConsultationProfile(Base):
+    """What the buyer of a Meet-your-Buyer event will procure: one per event."""
+
+    __tablename__ = "consultation_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"),
+                                          unique=True)
+    buyer_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(500))
+    cpv_codes: Mapped[list[str]] = mapped_column(JSON)  # "30213000-5", ...
+    # Whole euro cents; None: not told.
+    estimated_value_cents: Mapped[int | None] = mapped_column(BigInteger)
+    planned_publication_on: Mapped[date | None]
+    procedure: Mapped[ProcurementProcedure | None] = mapped_column(_enum(ProcurementProcedure))
+    market_questions: Mapped[str] = mapped_column(Text, default="")
+    notice_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ConsultationHost(Base):
+    """A person of the buying authority named as host of the consultation."""
+
+    __tablename__ = "consultation_hosts"
+    __table_args__ = (UniqueConstraint("event_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"),
+                                           index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+
+
+class ConsultationDocument(Base):
+    """A document shared with every supplier: a link, or a file kept under the var folder."""
+
+    __tablename__ = "consultation_documents"
+    __table_args__ = (Index("ix_consultation_documents_event", "event_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(1000))  # a link; None for a file
+    file_name: Mapped[str | None] = mapped_column(String(200))  # as shown and downloaded
+    stored_name: Mapped[str | None] = mapped_column(String(100))  # under var/consultation
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    shared_at: Mapped[datetime]
+
+
+class ConsultationQuestion(Base):
+    """A question to the buyer (a supplier's, or one asked at the event) and its answer,
+    published to every registered supplier."""
+
+    __tablename__ = "consultation_questions"
+    __table_args__ = (Index("ix_consultation_questions_event", "event_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # Who asked (None: recorded by the organisers, or the registration is gone).
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registrations.id", ondelete="SET NULL"), index=True)
+    asked_by: Mapped[str] = mapped_column(String(300))  # "Name, Company", for the record
+    # The asker agreed to be named when the answer is published.
+    may_name_asker: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_asked_at_event: Mapped[bool] = mapped_column(Boolean, default=False)
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]

@@ -28,6 +28,7 @@ from service.db.models import (
 from service.domain import programme
 from service.domain.accounts import create_account, default_team_id
 from service.domain.consultation import meetings as one_to_one
+from service.operations.demo_consultation import load_haarlem_consultation
 from service.settings import Settings
 
 MAKE_ICT_FAIR_SLUG = "make-ict-fair-webinar-series-2020"
@@ -362,8 +363,13 @@ async def load_demo_programme(db: AsyncSession, *, now: datetime, settings: Sett
         if await db.scalar(select(Event.id).where(Event.slug == demo.slug)) is None:
             event = await _load_event(db, demo, now=now, settings=settings)
             if demo.slug == HAARLEM_SLUG:
+                # The consultation first: its answers were published before the sample
+                # suppliers came, so loading the demo emails no one.
+                await load_haarlem_consultation(db, now=now, settings=settings)
                 await _load_haarlem_meetings(db, event, now=now, settings=settings)
             added.append(demo.slug)
+    # An installation whose Haarlem event predates its consultation gets one.
+    await load_haarlem_consultation(db, now=now, settings=settings)
     return added
 
 

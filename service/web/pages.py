@@ -54,7 +54,7 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain import access, programme, registration, urls, wording
+from service.domain import access, consultation, programme, registration, urls, wording
 from service.domain.calendars import feeds
 from service.domain.consultation import meetings
 from service.domain.errors import (
@@ -66,9 +66,17 @@ from service.domain.errors import (
 )
 from service.settings import Settings
 from service.web import page_views as views
+from service.web.consultation_pages import consultation_section, document_response
 from service.web.countries import COUNTRIES, COUNTRY_NAMES
 from service.web.page_render import STATIC_DIR, STATIC_PATH, html_response
-from service.web.params import DbSession, PathText, RegistrationDeskDep, SettingsDep, TokenParam
+from service.web.params import (
+    DbSession,
+    IdParam,
+    PathText,
+    RegistrationDeskDep,
+    SettingsDep,
+    TokenParam,
+)
 from service.web.rate_limit import (
     RateLimitExceeded,
     count_request,
@@ -93,7 +101,7 @@ DETAIL_FIELDS = ("name", "organisation_name", "job_title", "sector", "offer_note
 FIELD_ORDER = ("organisation_kind", "name", "email", "job_title", "organisation_name",
                "country", "company", "sector", "offer_note", "session_ids", "attendance",
                "access_note", "consent")
-_FIELD_LIMITS = {"access_note": 2_000, "offer_note": 2_000, "email": 320}
+_FIELD_LIMITS = {"access_note": 2_000, "offer_note": 2_000, "email": 320, "question": 4_100}
 FORM_LEVEL = "form"
 OUTCOME_HEADINGS = {
     "confirmed": "You are registered",
@@ -439,7 +447,17 @@ class PublicPages(Controller):
             "event": view,
             "is_archive": views.is_past(event, now),
             "register_label": _submit_label(event, view),
+            "consultation": await consultation_section(db_session, event, settings),
         })
+
+    @get("/events/{slug:str}/consultation/documents/{document_id:int}")
+    async def consultation_document(
+        self, db_session: DbSession, settings: SettingsDep, slug: PathText, document_id: IdParam,
+    ) -> Response[bytes]:
+        """A file shared in a published event's market consultation, as an attachment."""
+        event = await programme.get_published_event(db_session, slug)
+        return document_response(await consultation.read_document_file(
+            db_session, event.id, document_id, settings=settings))
 
     # -- registering --
 
@@ -663,6 +681,7 @@ class PublicPages(Controller):
         errors: dict[str, str] | None = None, status_code: int = 200,
         chosen: set[int] | None = None, detail_values: Mapping[str, str] | None = None,
         meeting_values: Mapping[str, str] | None = None,
+        question_values: Mapping[str, str] | None = None,
     ) -> Response[str]:
         event = reg.event
         errors = errors or {}
@@ -702,6 +721,10 @@ class PublicPages(Controller):
             "detail_fields": _detail_fields(reg),
             "detail_values": dict(detail_values) if detail_values is not None
             else _detail_values(reg),
+            # Meet-your-Buyer: a registered supplier asks the buyer (answers go to all).
+            "can_ask_buyer": event.kind == EventKind.MEET_YOUR_BUYER and active
+            and reg.organisation_kind == OrganisationKind.SUPPLIER,
+            "question_values": dict(question_values or {}),
             "csrf_token": csrf_token,
             "robots": "noindex",
             "meetings": await meetings.supplier_desk(db_session, reg),
@@ -716,7 +739,8 @@ class PublicPages(Controller):
         reg = await registration.find_registration_by_token(db_session, token)
         return await self._manage_page(request, db_session, settings, token, reg, now=utc_now(),
                                        done=done if done in {"sessions", "cancelled", "details",
-                                                             "meetings", "meeting"}
+                                                             "meetings", "meeting",
+                                                             "question"}
                                        else None)
 
     @post("/registrations/{token:str}/meetings", status_code=200)
@@ -840,6 +864,32 @@ class PublicPages(Controller):
         return await self._manage_page(request, db_session, settings, token, reg, now=now,
                                        errors=errors, status_code=status,
                                        detail_values=values)
+
+    @post("/registrations/{token:str}/questions", status_code=200)
+    async def ask_buyer(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
+    ) -> Response[Any]:
+        """A registered supplier's question to the buyer of a Meet-your-Buyer event."""
+        now = utc_now()
+        form = await request.form()
+        reg = await registration.find_registration_by_token(db_session, token)
+        if not _csrf_ok(request, form, settings):
+            return _form_expired_page(request, settings)
+        values = {"question": _text(form, "question"),
+                  "may_name_asker": "yes" if form.get("may_name_asker") else ""}
+        try:
+            await consultation.ask_question(db_session, reg, values["question"],
+                                            may_name_asker=bool(values["may_name_asker"]),
+                                            now=now)
+        except (InvalidInputError, ConflictError) as error:
+            await db_session.rollback()
+            reg = await registration.find_registration_by_token(db_session, token)
+            return await self._manage_page(
+                request, db_session, settings, token, reg, now=now,
+                errors={"question": error.message}, question_values=values,
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY
+                if isinstance(error, InvalidInputError) else HTTP_409_CONFLICT)
+        return Redirect(f"/registrations/{token}?done=question", status_code=HTTP_303_SEE_OTHER)
 
     @get("/registrations/{token:str}/cancel")
     async def confirm_cancel(

@@ -23,7 +23,7 @@ from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db.models import OutboxEmail, OutboxStatus
+from service.db.models import ConsultationQuestion, OutboxEmail, OutboxStatus
 from service.domain.accounts import EVENT_OWNED_PARAMS, default_team_id, find_or_create_team
 from service.domain.auth import create_api_token
 from service.settings import Settings
@@ -97,12 +97,15 @@ async def ids(db: AsyncSession, settings: Settings, organiser_client: SignedInCl
                         status=OutboxStatus.FAILED, attempts=1, next_attempt_at=now,
                         created_at=now, event_id=event.id, registration_id=registration.id)
     db.add(email)
+    question = ConsultationQuestion(event_id=event.id, asked_by="Ana Silva", question="Why?",
+                                    asked_at=now)
+    db.add(question)
     await db.flush()
     result = {"event_id": event.id, "session_id": session.id, "agenda_item_id": item.id,
               "registration_id": registration.id, "email_id": email.id, "person_id": person.id,
               "organisation_id": person.organisation_id or 0,
               "account_id": organiser_client.account_id, "token": "x" * 43,
-              "team_id": await default_team_id(db)}
+              "team_id": await default_team_id(db), "question_id": question.id}
     await db.commit()
     return result
 
@@ -241,6 +244,9 @@ async def test_every_back_office_page_answers_an_administrator_and_head_like_get
         "/organiser/events/{event_id:int}/meetings/grid": 409,
         "/organiser/events/{event_id:int}/meetings/hosts": 409,
         "/organiser/events/{event_id:int}/meetings/requests": 409,
+        # The walked event is a webinar: no market consultation, explained.
+        **{f"/organiser/events/{{event_id:int}}/consultation{page}": 409
+           for page in ("", "/documents", "/questions", "/check-in", "/report", "/report.csv")},
     }
     answers: dict[str, tuple[int, int, str, int]] = {}
     expected: dict[str, tuple[int, int, str, int]] = {}

@@ -15,11 +15,13 @@ import uvicorn
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 
 from service.cli import build_parser, server_config
-from service.db.models import AccessPurpose
-from service.domain import access
+from service.db.models import AccessPurpose, Event
+from service.domain import access, consultation
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
+from service.operations.demo_consultation import HAARLEM_SLUG
 from service.settings import Settings
 from tests.conftest import TEST_BASE_URL
 from tests.factories import DEMO_LOADED_AT, DEMO_NOW, make_group_member, make_interest_group
@@ -146,6 +148,17 @@ async def _group_member_feed(sessionmaker: Sessionmaker, settings: Settings) -> 
     return token
 
 
+async def _shared_file(sessionmaker: Sessionmaker, settings: Settings) -> str:
+    """A file shared in the demo's market consultation: where it is downloaded."""
+    async with sessionmaker() as db, db.begin():
+        event_id = await db.scalar(select(Event.id).where(Event.slug == HAARLEM_SLUG))
+        assert event_id is not None
+        document = await consultation.share_document(
+            db, event_id, title="Draft criteria", now=NOW, settings=settings,
+            upload=consultation.UploadedFile("criteria.txt", b"Criteria, draft 1\n"))
+    return f"/events/{HAARLEM_SLUG}/consultation/documents/{document.id}"
+
+
 async def test_head_answers_every_get_route_like_get_without_the_body(
     app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
     organiser_headers: dict[str, str], settings: Settings,
@@ -153,6 +166,8 @@ async def test_head_answers_every_get_route_like_get_without_the_body(
     links = await _private_links(client, organiser_headers)
     links["group_member_feed"] = await _group_member_feed(db_sessionmaker, settings)
     urls = _urls_for_every_get_route(links)
+    urls["/events/{slug:str}/consultation/documents/{document_id:int}"] = await _shared_file(
+        db_sessionmaker, settings)
     urls["/events/{slug:str}/confirm/{token:str}"] = await _confirm_link(
         client, db_sessionmaker, organiser_headers)
     answers: dict[str, tuple[int, str, str, int, str]] = {}

@@ -26,6 +26,9 @@ from service.db.models import (
     AgendaItem,
     AgendaItemSpeaker,
     AuditEntry,
+    ConsultationDocument,
+    ConsultationProfile,
+    ConsultationQuestion,
     Enrolment,
     Event,
     Organisation,
@@ -50,6 +53,9 @@ SUBJECT_TYPES: dict[type[Any], str] = {
     Registration: "registration",
     Enrolment: "enrolment",
     Account: "account",
+    ConsultationProfile: "consultation_profile",
+    ConsultationDocument: "consultation_document",
+    ConsultationQuestion: "consultation_question",
 }
 
 
@@ -113,6 +119,8 @@ def _event_id(connection: Connection, target: Any) -> int | None:
     if isinstance(target, Event):
         return target.id
     if isinstance(target, EventSession | Registration):
+        return target.event_id
+    if isinstance(target, ConsultationProfile | ConsultationDocument | ConsultationQuestion):
         return target.event_id
     if isinstance(target, AgendaItem):
         return connection.scalar(select(EventSession.event_id)

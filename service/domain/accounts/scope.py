@@ -13,7 +13,14 @@ from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from service.db.models import AgendaItem, Event, OutboxEmail, Registration, Session
+from service.db.models import (
+    AgendaItem,
+    ConsultationQuestion,
+    Event,
+    OutboxEmail,
+    Registration,
+    Session,
+)
 from service.domain.accounts.directory import SignedInAccount, default_team_id
 
 
@@ -88,6 +95,8 @@ _EVENT_OF: dict[str, Callable[[int], Select[Any]]] = {
     .join(AgendaItem, AgendaItem.session_id == Session.id).where(AgendaItem.id == i),
     "registration_id": lambda i: select(Registration.event_id).where(Registration.id == i),
     "email_id": lambda i: select(OutboxEmail.event_id).where(OutboxEmail.id == i),
+    "question_id": lambda i: select(ConsultationQuestion.event_id)
+    .where(ConsultationQuestion.id == i),
 }
 EVENT_OWNED_PARAMS = frozenset(_EVENT_OF)
 

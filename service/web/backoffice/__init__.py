@@ -10,6 +10,7 @@ from service.web.backoffice.agenda import AgendaController
 from service.web.backoffice.audit_pages import AuditPagesController
 from service.web.backoffice.auth_pages import AuthPagesController
 from service.web.backoffice.calendars import CalendarsController
+from service.web.backoffice.consultation import ConsultationController
 from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.emails import EmailsController
 from service.web.backoffice.events import EventEditorController
@@ -37,4 +38,5 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     MessagesController,  # write to registrants
     RemindersController,  # reminder schedule and policy
     MeetingsController,  # Meet-your-Buyer one-to-one meetings
+    ConsultationController,  # Meet-your-Buyer: profile, documents, Q&A, check-in, report
 ]

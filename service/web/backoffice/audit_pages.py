@@ -27,6 +27,9 @@ SUBJECT_LABELS = {"event": "Event", "session": "Session", "agenda_item": "Agenda
                   "organisation": "Organisation", "registration": "Registration",
                   "enrolment": "Place in a session",
                   "organiser_message": "Message to registrants", "account": "Account"}
+SUBJECT_LABELS.update({"consultation_profile": "Buyer profile",
+                       "consultation_document": "Consultation document",
+                       "consultation_question": "Question to the buyer"})
 PageParam = Annotated[int, QueryParameter(ge=1, le=100_000)]
 
 

@@ -1,0 +1,97 @@
+"""The Haarlem demo's market consultation in a real browser: the public event page's
+section, then the organiser's pages (profile with a refused CPV code, documents, questions
+and answers, check-in, report). axe-core finds no violation on any of them; screenshots go
+to test-artifacts/screenshots/ (consultation-*.png).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlalchemy import select
+
+from service.db.engine import create_engine, make_sessionmaker
+from service.db.models import Event
+from service.domain import programme
+from service.domain.accounts import create_account
+from service.operations.demo_consultation import HAARLEM_SLUG
+from tests.browser.axe import assert_no_axe_violations
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer
+from tests.databases import run_off_loop
+from tests.factories import make_supplier
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "cora@procura.example.org"
+PASSWORD = "lantern-quarry-velvet-29"
+
+
+def _arrange(live_server: LiveServer) -> int:
+    """An admin account and one registered supplier; the Haarlem event's id."""
+
+    async def arrange() -> int:
+        engine = create_engine(live_server.settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                await create_account(db, email=EMAIL, name="Cora Admin", role="admin",
+                                     password=PASSWORD, now=CLOCK)
+                event_id = await db.scalar(select(Event.id).where(Event.slug == HAARLEM_SLUG))
+                assert event_id is not None
+                event = await programme.get_event(db, event_id)
+                await make_supplier(db, event, "Ana Silva", "Fairlaptops BV (sample)", now=CLOCK)
+                await db.commit()
+                return event_id
+        finally:
+            await engine.dispose()
+
+    found: list[int] = []
+    run_off_loop(lambda: found.append(asyncio.run(arrange())))
+    return found[0]
+
+
+def test_the_consultation_pages_pass_axe(
+    live_server: LiveServer, browser: Browser, screenshots: Path
+) -> None:
+    event_id = _arrange(live_server)
+    base = live_server.base_url
+    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Amsterdam")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+
+    page.goto(f"{base}/events/{HAARLEM_SLUG}")
+    expect(page.get_by_role("heading", name="Market consultation")).to_be_visible()
+    expect(page.locator("#market-consultation + dl")).to_contain_text("30213000-5 Personal computers")
+    assert_no_axe_violations(page, context="public event page with its consultation")
+    page.screenshot(path=screenshots / "consultation-1-public.png", full_page=True)
+
+    page.goto(f"{base}/organiser/login")
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming events")
+
+    consultation = f"{base}/organiser/events/{event_id}/consultation"
+    page.goto(consultation)
+    assert_no_axe_violations(page, context="buyer profile")
+    page.get_by_label("CPV codes").fill("30213000-9")
+    page.get_by_role("button", name="Save the profile").click()
+    expect(page.locator("#error-summary a")).to_have_text(
+        ["30213000-9 has a wrong check digit: the code is 30213000-5."])
+    assert_no_axe_violations(page, context="buyer profile with errors")
+    page.screenshot(path=screenshots / "consultation-2-profile-errors.png", full_page=True)
+
+    for section, name in (("documents", "documents"), ("questions", "questions"),
+                          ("check-in", "check-in"), ("report", "report")):
+        page.goto(f"{consultation}/{section}")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert_no_axe_violations(page, context=f"consultation {name}")
+        page.screenshot(path=screenshots / f"consultation-3-{name}.png", full_page=True)
+
+    page.goto(f"{consultation}/check-in")
+    page.get_by_role("button", name="Check in Ana Silva").click()
+    expect(page.get_by_role("status")).to_have_text("Checked in.")
+    assert_no_axe_violations(page, context="check-in after checking in")
+    context.close()
