@@ -62,6 +62,8 @@ class OutboxEntry:
     event_id: int | None = None
     registration_id: int | None = None
     person_id: int | None = None
+    # An Interest Group member's emails (their history; their page's own messages).
+    group_member_id: int | None = None
     # Set for emails that must exist at most once (a reminder, a change notice).
     dedupe_key: str | None = None
     # Held back (and dated) until then; None: as soon as possible.
@@ -124,6 +126,7 @@ def _row(entry: OutboxEntry, *, settings: Settings, now: datetime) -> dict[str, 
         "event_id": entry.event_id,
         "registration_id": entry.registration_id,
         "person_id": entry.person_id,
+        "group_member_id": entry.group_member_id,
         "due_at": entry.due_at,
         "expires_at": entry.expires_at,
         "created_at": now,

@@ -40,17 +40,19 @@ def token_for(access: AccessToken, secret_key: str) -> str:
 async def issue_access_token(
     db: AsyncSession, purpose: AccessPurpose, *, secret_key: str, now: datetime,
     registration_id: int | None = None, person_id: int | None = None,
-    api_token_id: int | None = None,
+    api_token_id: int | None = None, group_member_id: int | None = None,
 ) -> str:
     """A new private link token for the owner; earlier live ones of that purpose are revoked."""
-    for old in await _live(db, purpose, registration_id, person_id, api_token_id):
+    for old in await _live(db, purpose, registration_id, person_id, api_token_id,
+                           group_member_id):
         old.revoked_at = now
     nonce = secrets.token_hex(16)
     token = _derive(secret_key, purpose, nonce)
     db.add(
         AccessToken(
             purpose=purpose, nonce=nonce, token_hash=_hash(token), registration_id=registration_id,
-            person_id=person_id, api_token_id=api_token_id, created_at=now,
+            person_id=person_id, api_token_id=api_token_id, group_member_id=group_member_id,
+            created_at=now,
         )
     )
     await db.flush()
@@ -84,15 +86,15 @@ async def issue_first_registration_tokens(
 async def current_access_token(
     db: AsyncSession, purpose: AccessPurpose, *, secret_key: str, now: datetime,
     registration_id: int | None = None, person_id: int | None = None,
-    api_token_id: int | None = None,
+    api_token_id: int | None = None, group_member_id: int | None = None,
 ) -> str:
     """The owner's live token for `purpose`, issuing one on first use."""
-    live = await _live(db, purpose, registration_id, person_id, api_token_id)
+    live = await _live(db, purpose, registration_id, person_id, api_token_id, group_member_id)
     if live:
         return token_for(live[-1], secret_key)
     return await issue_access_token(
         db, purpose, secret_key=secret_key, now=now, registration_id=registration_id,
-        person_id=person_id, api_token_id=api_token_id,
+        person_id=person_id, api_token_id=api_token_id, group_member_id=group_member_id,
     )
 
 
@@ -175,7 +177,7 @@ async def revoke_registration_tokens(db: AsyncSession, purpose: AccessPurpose,
 
 async def _live(
     db: AsyncSession, purpose: AccessPurpose, registration_id: int | None,
-    person_id: int | None, api_token_id: int | None,
+    person_id: int | None, api_token_id: int | None, group_member_id: int | None = None,
 ) -> list[AccessToken]:
     return list(
         await db.scalars(
@@ -188,6 +190,8 @@ async def _live(
                 else AccessToken.person_id == person_id,
                 AccessToken.api_token_id.is_(None) if api_token_id is None
                 else AccessToken.api_token_id == api_token_id,
+                AccessToken.group_member_id.is_(None) if group_member_id is None
+                else AccessToken.group_member_id == group_member_id,
                 AccessToken.revoked_at.is_(None),
             )
             .order_by(AccessToken.id)

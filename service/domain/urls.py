@@ -78,3 +78,22 @@ def account_invitation_url(settings: Settings, token: str) -> str:
 def password_reset_url(settings: Settings, token: str) -> str:
     """The single-use link where an organiser chooses a new password."""
     return f"{settings.public_base_url}/organiser/password-reset/{token}"
+
+
+def groups_url(settings: Settings) -> str:
+    """The Interest Groups list."""
+    return f"{settings.public_base_url}/groups"
+
+
+def group_page_url(settings: Settings, slug: str) -> str:
+    return f"{settings.public_base_url}/groups/{slug}"
+
+
+def group_member_page_url(settings: Settings, token: str) -> str:
+    """An Interest Group member's private page (meetings, join links, minutes, leaving)."""
+    return f"{settings.public_base_url}/groups/me/{token}"
+
+
+def group_member_feed_url(settings: Settings, token: str) -> str:
+    """An Interest Group member's personal calendar feed (join links included)."""
+    return f"{settings.public_base_url}/groups/feed/{token}.ics"
