@@ -6,6 +6,7 @@ Each module adds its public names here, one line each.
 from service.domain.groups.groups import GroupInput as GroupInput
 from service.domain.groups.groups import GroupSummary as GroupSummary
 from service.domain.groups.groups import add_facilitator as add_facilitator
+from service.domain.groups.groups import check_group as check_group
 from service.domain.groups.groups import create_group as create_group
 from service.domain.groups.groups import get_group as get_group
 from service.domain.groups.groups import get_group_by_slug as get_group_by_slug

@@ -88,6 +88,11 @@ def _checked(data: GroupInput) -> CleanGroup:
                       description=texts["description"])
 
 
+def check_group(data: GroupInput) -> None:
+    """The rules that need no database, every one broken at once (InvalidInputError)."""
+    _checked(data)
+
+
 async def _check_slug_free(db: AsyncSession, slug: str, group_id: int | None) -> None:
     query = select(InterestGroup.id).where(InterestGroup.slug == slug)
     if group_id is not None:
