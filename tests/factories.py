@@ -26,6 +26,7 @@ from service.db.models import (
     Event,
     EventKind,
     GroupMember,
+    GroupMemberStatus,
     GroupVisibility,
     InterestGroup,
     NetworkStanding,
@@ -227,7 +228,35 @@ def make_email_message(to_address: str = "ana@example.org", name: str = "Ana Sil
     return EmailMessage(**values)
 
 
-# --- Interest Groups ---------------------------------------------------------------------------
+# --- Interest Groups ------------------------------------------------------------------------
+
+
+async def make_interest_group(
+    db: AsyncSession, *, slug: str = "social-ict", topic: str = "Socially responsible ICT",
+    visibility: GroupVisibility = GroupVisibility.PUBLIC, timezone: str = BRUSSELS,
+    now: datetime = BUILT_AT,
+) -> InterestGroup:
+    """A group inserted as it stands (its pages and back office have their own tests)."""
+    group = InterestGroup(slug=slug, topic=topic, summary="", description="",
+                          visibility=visibility, timezone=timezone,
+                          starts_on=now.date(), ends_on=None, created_at=now, updated_at=now)
+    db.add(group)
+    await db.flush()
+    return group
+
+
+async def make_group_member(
+    db: AsyncSession, group: InterestGroup, *, name: str = "Ana Silva",
+    email: str = "ana.silva@lisboa.example.pt", organisation_name: str = "Lisboa City Council",
+    status: GroupMemberStatus = GroupMemberStatus.MEMBER, now: datetime = BUILT_AT,
+) -> GroupMember:
+    """A named person of a member organisation, already approved unless `status` says."""
+    member = GroupMember(group_id=group.id, organisation_name=organisation_name, name=name,
+                         email=email, email_normalised=email.lower(), status=status,
+                         decided_at=now, created_at=now, updated_at=now)
+    db.add(member)
+    await db.flush()
+    return member
 
 
 async def make_organisation(db: AsyncSession, name: str, *,
@@ -254,9 +283,9 @@ async def make_group(db: AsyncSession, slug: str = "circular-procurement", *,
     return group
 
 
-async def make_group_member(db: AsyncSession, settings: Settings, group: InterestGroup,
-                            name: str, organisation: Organisation, *,
-                            now: datetime = BUILT_AT) -> GroupMember:
+async def make_approved_member(db: AsyncSession, settings: Settings, group: InterestGroup,
+                               name: str, organisation: Organisation, *,
+                               now: datetime = BUILT_AT) -> GroupMember:
     """A member, as expressing interest then the facilitator's approval leave them."""
     address = f"{name.split()[0].lower()}@{group.slug}.example.org"
     member = await groups.express_interest(db, group, groups.InterestForm(

@@ -40,19 +40,17 @@ def token_for(access: AccessToken, secret_key: str) -> str:
 async def issue_access_token(
     db: AsyncSession, purpose: AccessPurpose, *, secret_key: str, now: datetime,
     registration_id: int | None = None, person_id: int | None = None,
-    api_token_id: int | None = None, group_member_id: int | None = None,
+    api_token_id: int | None = None,
 ) -> str:
     """A new private link token for the owner; earlier live ones of that purpose are revoked."""
-    for old in await _live(db, purpose, registration_id, person_id, api_token_id,
-                           group_member_id):
+    for old in await _live(db, purpose, registration_id, person_id, api_token_id):
         old.revoked_at = now
     nonce = secrets.token_hex(16)
     token = _derive(secret_key, purpose, nonce)
     db.add(
         AccessToken(
             purpose=purpose, nonce=nonce, token_hash=_hash(token), registration_id=registration_id,
-            person_id=person_id, api_token_id=api_token_id, group_member_id=group_member_id,
-            created_at=now,
+            person_id=person_id, api_token_id=api_token_id, created_at=now,
         )
     )
     await db.flush()
@@ -86,15 +84,15 @@ async def issue_first_registration_tokens(
 async def current_access_token(
     db: AsyncSession, purpose: AccessPurpose, *, secret_key: str, now: datetime,
     registration_id: int | None = None, person_id: int | None = None,
-    api_token_id: int | None = None, group_member_id: int | None = None,
+    api_token_id: int | None = None,
 ) -> str:
     """The owner's live token for `purpose`, issuing one on first use."""
-    live = await _live(db, purpose, registration_id, person_id, api_token_id, group_member_id)
+    live = await _live(db, purpose, registration_id, person_id, api_token_id)
     if live:
         return token_for(live[-1], secret_key)
     return await issue_access_token(
         db, purpose, secret_key=secret_key, now=now, registration_id=registration_id,
-        person_id=person_id, api_token_id=api_token_id, group_member_id=group_member_id,
+        person_id=person_id, api_token_id=api_token_id,
     )
 
 
@@ -177,7 +175,7 @@ async def revoke_registration_tokens(db: AsyncSession, purpose: AccessPurpose,
 
 async def _live(
     db: AsyncSession, purpose: AccessPurpose, registration_id: int | None,
-    person_id: int | None, api_token_id: int | None, group_member_id: int | None = None,
+    person_id: int | None, api_token_id: int | None,
 ) -> list[AccessToken]:
     return list(
         await db.scalars(
@@ -190,10 +188,48 @@ async def _live(
                 else AccessToken.person_id == person_id,
                 AccessToken.api_token_id.is_(None) if api_token_id is None
                 else AccessToken.api_token_id == api_token_id,
-                AccessToken.group_member_id.is_(None) if group_member_id is None
-                else AccessToken.group_member_id == group_member_id,
                 AccessToken.revoked_at.is_(None),
             )
             .order_by(AccessToken.id)
         )
+    )
+
+
+# --- Interest Group members ------------------------------------------------------------------
+
+GROUP_MEMBER_PURPOSES = (AccessPurpose.GROUP_MEMBER_PAGE, AccessPurpose.GROUP_MEMBER_FEED)
+
+
+async def group_member_token(
+    db: AsyncSession, member_id: int, purpose: AccessPurpose, *, secret_key: str, now: datetime,
+) -> str:
+    """A group member's live token for `purpose` (their private page or personal feed),
+    issued on first use."""
+    if purpose not in GROUP_MEMBER_PURPOSES:
+        raise ValueError(f"{purpose} is not a group member's link")
+    live = await db.scalars(
+        select(AccessToken)
+        .where(AccessToken.purpose == purpose, AccessToken.group_member_id == member_id,
+               AccessToken.revoked_at.is_(None))
+        .order_by(AccessToken.id.desc())
+        .limit(1)
+    )
+    current = live.first()
+    if current is not None:
+        return token_for(current, secret_key)
+    nonce = secrets.token_hex(16)
+    token = _derive(secret_key, purpose, nonce)
+    db.add(AccessToken(purpose=purpose, nonce=nonce, token_hash=_hash(token),
+                       group_member_id=member_id, created_at=now))
+    await db.flush()
+    return token
+
+
+async def revoke_group_member_tokens(db: AsyncSession, member_id: int, *, now: datetime) -> None:
+    """A member who left: their private page and feed links stop working."""
+    await db.execute(
+        update(AccessToken)
+        .where(AccessToken.group_member_id == member_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
     )

@@ -89,11 +89,15 @@ def group_page_url(settings: Settings, slug: str) -> str:
     return f"{settings.public_base_url}/groups/{slug}"
 
 
-def group_member_page_url(settings: Settings, token: str) -> str:
-    """An Interest Group member's private page (meetings, join links, minutes, leaving)."""
-    return f"{settings.public_base_url}/groups/me/{token}"
+def group_feed_url(settings: Settings, slug: str, token: str | None = None) -> str:
+    """A group's calendar; a members-only group's needs a member's feed token."""
+    url = f"{settings.public_base_url}/groups/{slug}/calendar.ics"
+    return url if token is None else f"{url}?token={token}"
 
 
 def group_member_feed_url(settings: Settings, token: str) -> str:
-    """An Interest Group member's personal calendar feed (join links included)."""
     return f"{settings.public_base_url}/groups/feed/{token}.ics"
+
+
+def group_member_page_url(settings: Settings, token: str) -> str:
+    return f"{settings.public_base_url}/groups/me/{token}"

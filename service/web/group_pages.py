@@ -201,7 +201,7 @@ class GroupPages(Controller):
         member = await groups.find_member_by_token(db_session, token)
         if not _csrf_ok(request, await request.form(), settings):
             return _form_expired_page(request, settings)
-        await groups.leave_group(db_session, member, now=utc_now())
+        await groups.leave_group(db_session, member, now=utc_now(), settings=settings)
         return Redirect(f"/groups/me/{token}?done=left", status_code=HTTP_303_SEE_OTHER)
 
 

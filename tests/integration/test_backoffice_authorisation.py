@@ -37,9 +37,9 @@ from service.web.app import create_app
 from tests.conftest import TEST_BASE_URL
 from tests.factories import (
     make_agenda_item,
+    make_approved_member,
     make_event,
     make_group,
-    make_group_member,
     make_organisation,
     make_person,
     make_registration,
@@ -112,7 +112,7 @@ async def ids(db: AsyncSession, settings: Settings, organiser_client: SignedInCl
                         created_at=now, event_id=event.id, registration_id=registration.id)
     db.add(email)
     group = await make_group(db, facilitator=person)
-    member = await make_group_member(db, settings, group, "Ana Silva",
+    member = await make_approved_member(db, settings, group, "Ana Silva",
                                      await make_organisation(db, "Lisboa"))
     series = MeetingSeries(group_id=group.id, uid="series-walk@events.test", title="Web meeting",
                            starts_at=now, duration_minutes=60, timezone="Europe/Brussels",

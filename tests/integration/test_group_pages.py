@@ -25,7 +25,7 @@ from service.db.models import (
 )
 from service.domain import groups
 from service.settings import Settings
-from tests.factories import BUILT_AT, make_group, make_group_member, make_organisation, make_person
+from tests.factories import BUILT_AT, make_approved_member, make_group, make_organisation, make_person
 
 Client = AsyncTestClient[Litestar]
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -44,7 +44,7 @@ async def _group_with_meeting(db: AsyncSession, settings: Settings, *,
                               ) -> tuple[InterestGroup, GroupMember]:
     paula = await make_person(db, "Paula Land", "paula@iclei.example.org")
     group = await make_group(db, visibility=visibility, facilitator=paula)
-    member = await make_group_member(db, settings, group, "Ana Silva",
+    member = await make_approved_member(db, settings, group, "Ana Silva",
                                      await make_organisation(db, "Câmara Municipal de Lisboa"))
     db.add(MeetingSeries(group_id=group.id, uid="series-pages@events.test", title="Web meeting",
                          starts_at=MEETS_AT, duration_minutes=90, timezone="Europe/Brussels",

@@ -25,8 +25,8 @@ from service.domain.errors import ConflictError, InvalidInputError, NotFoundErro
 from service.settings import Settings
 from tests.factories import (
     BUILT_AT,
+    make_approved_member,
     make_group,
-    make_group_member,
     make_organisation,
     make_person,
 )
@@ -154,13 +154,13 @@ async def test_leaving_ends_membership_and_the_personal_feed_but_not_the_page(
     db: AsyncSession, settings: Settings,
 ) -> None:
     group = await make_group(db)
-    member = await make_group_member(db, settings, group, "Ana Silva",
+    member = await make_approved_member(db, settings, group, "Ana Silva",
                                      await make_organisation(db, "Lisboa"))
     links = await groups.member_links(db, member, now=NOW, settings=settings)
     page_token = links.page_url.rsplit("/", 1)[1]
     feed_token = links.feed_url.rsplit("/", 1)[1].removesuffix(".ics")
 
-    await groups.leave_group(db, member, now=NOW)
+    await groups.leave_group(db, member, now=NOW, settings=settings)
 
     assert (member.status, member.left_at) == (GroupMemberStatus.LEFT, NOW)
     assert await access.find_access(db, AccessPurpose.GROUP_MEMBER_FEED, feed_token) is None
@@ -174,11 +174,11 @@ async def test_minutes_reach_every_current_member_once_and_show_on_their_pages(
     db: AsyncSession, settings: Settings,
 ) -> None:
     group = await make_group(db)
-    ana = await make_group_member(db, settings, group, "Ana Silva",
+    ana = await make_approved_member(db, settings, group, "Ana Silva",
                                   await make_organisation(db, "Lisboa"))
-    bram = await make_group_member(db, settings, group, "Bram Jansen",
+    bram = await make_approved_member(db, settings, group, "Bram Jansen",
                                    await make_organisation(db, "Haarlem"))
-    await groups.leave_group(db, bram, now=NOW)
+    await groups.leave_group(db, bram, now=NOW, settings=settings)
     met_at = datetime(2026, 10, 13, 8, 0, tzinfo=UTC)
     series = MeetingSeries(group_id=group.id, uid="series-test@events.test", title="Web meeting",
                            starts_at=met_at, duration_minutes=90, timezone="Europe/Brussels",
@@ -192,6 +192,10 @@ async def test_minutes_reach_every_current_member_once_and_show_on_their_pages(
         await groups.publish_minutes(db, series.id, met_at, minutes="Too early", now=NOW,
                                      settings=settings)
     later = met_at + timedelta(days=2)
+    with pytest.raises(InvalidInputError) as not_a_meeting:
+        await groups.publish_minutes(db, series.id, met_at + timedelta(hours=1), minutes="x",
+                                     now=later, settings=settings)
+    assert not_a_meeting.value.field == "recurrence_id"
     await groups.publish_minutes(db, series.id, met_at, minutes="We agreed on <criteria>.",
                                  documents=[document], now=later, settings=settings)
     await groups.publish_minutes(db, series.id, met_at, minutes="We agreed on criteria.",

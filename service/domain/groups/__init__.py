@@ -1,6 +1,7 @@
-"""Interest Groups: groups and their members, their recurring meetings, and minutes.
+"""Interest Groups: member authorities on one topic, their members and their meetings.
 
-Each module adds its public names here, one line each.
+Meetings (series, occurrences, invites, reminders, calendars) live in `meetings` and the
+modules it uses; groups and their members in the modules that say so.
 """
 
 from service.domain.groups.groups import GroupInput as GroupInput
@@ -17,6 +18,19 @@ from service.domain.groups.groups import member_organisation_names as member_org
 from service.domain.groups.groups import remove_facilitator as remove_facilitator
 from service.domain.groups.groups import shows_everything as shows_everything
 from service.domain.groups.groups import update_group as update_group
+from service.domain.groups.meetings import (
+    Occurrence,
+    cancel_occurrence,
+    change_following,
+    create_series,
+    decline_occurrence,
+    edit_occurrence,
+    invite_guest,
+    invite_member_to_group_meetings,
+    move_occurrence,
+    occurrences,
+    withdraw_member_from_group_meetings,
+)
 from service.domain.groups.membership import ELIGIBLE_STANDINGS as ELIGIBLE_STANDINGS
 from service.domain.groups.membership import InterestForm as InterestForm
 from service.domain.groups.membership import MemberLinks as MemberLinks
@@ -35,3 +49,19 @@ from service.domain.groups.minutes import MinutesDocument as MinutesDocument
 from service.domain.groups.minutes import PublishedMinutes as PublishedMinutes
 from service.domain.groups.minutes import list_published_minutes as list_published_minutes
 from service.domain.groups.minutes import publish_minutes as publish_minutes
+from service.domain.groups.recurrence import RecurrenceRule
+
+__all__ = [
+    "Occurrence",
+    "RecurrenceRule",
+    "cancel_occurrence",
+    "change_following",
+    "create_series",
+    "decline_occurrence",
+    "edit_occurrence",
+    "invite_guest",
+    "invite_member_to_group_meetings",
+    "move_occurrence",
+    "occurrences",
+    "withdraw_member_from_group_meetings",
+]

@@ -5,7 +5,8 @@ as `interested`, gets an acknowledgement, and the facilitators are told. Only pe
 Participants and Strategic Partners of the network can be approved (the organisation's
 `standing`); the facilitator declines the others, and the decline email says why. Approval
 and decline each send one email; an approved member's email carries their private page
-link. Every email is queued in the same transaction as the change. Takes `db` and `now`,
+link, and the REQUEST of every current meeting series follows (`meetings`); a member who
+leaves gets their CANCEL. Every email is queued in the same transaction as the change. Takes `db` and `now`,
 flushes, never commits.
 """
 
@@ -32,6 +33,10 @@ from service.db.models import (
 from service.domain import access, urls, wording
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from service.domain.groups.groups import get_group, list_facilitators
+from service.domain.groups.meetings import (
+    invite_member_to_group_meetings,
+    withdraw_member_from_group_meetings,
+)
 from service.domain.text import clean_line, clean_text
 from service.settings import Settings
 
@@ -152,12 +157,10 @@ async def get_member(db: AsyncSession, member_id: int) -> GroupMember:
 async def member_links(db: AsyncSession, member: GroupMember, *, now: datetime,
                        settings: Settings) -> MemberLinks:
     """The member's private page and personal feed (each issued on first use)."""
-    page = await access.current_access_token(
-        db, AccessPurpose.GROUP_MEMBER_PAGE, secret_key=settings.secret_key, now=now,
-        group_member_id=member.id)
-    feed = await access.current_access_token(
-        db, AccessPurpose.GROUP_MEMBER_FEED, secret_key=settings.secret_key, now=now,
-        group_member_id=member.id)
+    page = await access.group_member_token(db, member.id, AccessPurpose.GROUP_MEMBER_PAGE,
+                                           secret_key=settings.secret_key, now=now)
+    feed = await access.group_member_token(db, member.id, AccessPurpose.GROUP_MEMBER_FEED,
+                                           secret_key=settings.secret_key, now=now)
     return MemberLinks(page_url=urls.group_member_page_url(settings, page),
                        feed_url=urls.group_member_feed_url(settings, feed))
 
@@ -195,6 +198,7 @@ async def approve_member(db: AsyncSession, member_id: int, *, now: datetime,
                  "organisation_name": organisation.name, "note": cleaned_note or "",
                  "page_url": links.page_url, "feed_url": links.feed_url}),
         group_member_id=member.id)], settings=settings, now=now)
+    await invite_member_to_group_meetings(db, member, now=now, settings=settings)
     return member
 
 
@@ -234,9 +238,11 @@ async def find_member_by_token(db: AsyncSession, token: str) -> GroupMember:
     return member
 
 
-async def leave_group(db: AsyncSession, member: GroupMember, *, now: datetime) -> GroupMember:
-    """The person leaves: no more invitations; their personal feed stops working. Their
-    private page stays, saying they left. Leaving twice changes nothing."""
+async def leave_group(db: AsyncSession, member: GroupMember, *, now: datetime,
+                      settings: Settings) -> GroupMember:
+    """The person leaves: the group's series are cancelled in their calendar, no more
+    invitations or reminders; their personal feed stops working. Their private page stays,
+    saying they left. Leaving twice changes nothing."""
     if member.status != GroupMemberStatus.MEMBER:
         return member
     member.status = GroupMemberStatus.LEFT
@@ -247,6 +253,7 @@ async def leave_group(db: AsyncSession, member: GroupMember, *, now: datetime) -
             AccessToken.revoked_at.is_(None))):
         row.revoked_at = now
     await db.flush()
+    await withdraw_member_from_group_meetings(db, member, now=now, settings=settings)
     return member
 
 

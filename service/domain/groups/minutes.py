@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from service.domain import wording
 from service.domain.errors import FieldError, InvalidInputError, NotFoundError
 from service.domain.groups.groups import get_group
 from service.domain.groups.membership import current_members, member_links
+from service.domain.groups.schedule import series_starts
 from service.domain.text import clean_line, clean_text
 from service.settings import Settings
 
@@ -97,6 +98,8 @@ async def publish_minutes(
     series = await _series(db, series_id)
     recurrence_id = recurrence_id.astimezone(UTC)
     text, kept = _checked(minutes, documents)
+    if recurrence_id not in set(series_starts(series, until=recurrence_id + timedelta(days=1))):
+        raise InvalidInputError("This series has no meeting at that time.", "recurrence_id")
     occurrence = await db.scalar(select(MeetingOccurrence).where(
         MeetingOccurrence.series_id == series.id,
         MeetingOccurrence.recurrence_id == recurrence_id))

@@ -1,0 +1,203 @@
+"""Group meetings through the domain: series, one occurrence, this and following, members,
+guests; what members' calendars are sent (iTIP through the outbox) and the service's list."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.db.models import (
+    GroupMember,
+    GroupMemberStatus,
+    MeetingDecline,
+    MeetingSeries,
+    MeetingStatus,
+    SessionMode,
+)
+from service.domain.errors import InvalidInputError
+from service.domain.groups import (
+    RecurrenceRule,
+    cancel_occurrence,
+    change_following,
+    create_series,
+    decline_occurrence,
+    invite_guest,
+    invite_member_to_group_meetings,
+    move_occurrence,
+    occurrences,
+    withdraw_member_from_group_meetings,
+)
+from service.domain.groups.invites import overrides_of
+from service.settings import Settings
+from tests.calendar_readers import blocks, calendar_parts, unfolded
+from tests.factories import JOIN_URL, make_group_member, make_interest_group
+from tests.integration.mail_readers import outbox_messages, subject_of, text_of
+
+NOW = datetime(2025, 12, 1, 8, 0, tzinfo=UTC)
+BIMONTHLY = RecurrenceRule("monthly", interval=2, weekday=1, ordinal=2, until=date(2027, 12, 31))
+FIRST = "2026-01-13T10:00"  # second Tuesday of January 2026, Brussels wall time
+MARCH = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+MAY = datetime(2026, 5, 12, 8, 0, tzinfo=UTC)
+
+
+def _lines(body: bytes, *names: str) -> list[list[str]]:
+    """Per VEVENT, its lines whose property is one of `names` (unfolded)."""
+    return [[line for line in event if line.split(":", 1)[0].split(";", 1)[0] in names]
+            for event in blocks(body, "VEVENT")]
+
+
+async def _arranged(db: AsyncSession, settings: Settings) -> tuple[MeetingSeries, int]:
+    group = await make_interest_group(db)
+    ana = await make_group_member(db, group)
+    await make_group_member(db, group, name="Ben Interested", email="ben@example.org",
+                            status=GroupMemberStatus.INTERESTED)
+    series = await create_series(
+        db, group, title="Social ICT group meeting", starts_at_local=FIRST,
+        timezone="Europe/Brussels", duration_minutes=90, rule=BIMONTHLY,
+        mode=SessionMode.ONLINE, join_url=JOIN_URL, venue=None, agenda="Round of news",
+        now=NOW, settings=settings)
+    await db.commit()
+    return series, ana.id
+
+
+async def test_a_new_series_is_one_request_with_rrule_to_each_member_only(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    series, _ = await _arranged(db, settings)
+
+    sent = await outbox_messages(db_sessionmaker)
+
+    assert [(row.to_address, subject_of(mail)) for row, mail in sent] == [
+        ("ana.silva@lisboa.example.pt", "Invitation: Socially responsible ICT meetings")]
+    parts = calendar_parts(sent[0][0].raw_message or b"")
+    assert [(p.mime_method, p.filename) for p in parts] == [("REQUEST", None),
+                                                            ("REQUEST", "invite.ics")]
+    assert _lines(parts[0].body, "UID", "SEQUENCE", "DTSTART", "DTEND", "RRULE", "ATTENDEE",
+                  "CONFERENCE") == [[
+        f"UID:group-meeting-{series.id}@{settings.uid_domain}",
+        "SEQUENCE:0",
+        "DTSTART;TZID=Europe/Brussels:20260113T100000",
+        "DTEND;TZID=Europe/Brussels:20260113T113000",
+        'ATTENDEE;CN="Ana Silva";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:'
+        "ana.silva@lisboa.example.pt",
+        f"CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL=Join online:{JOIN_URL}",
+        "RRULE:FREQ=MONTHLY;UNTIL=20271231T225959Z;INTERVAL=2;BYDAY=2TU",
+    ]]
+    assert [line for line in unfolded(parts[0].body) if line.startswith("TZID")] == [
+        "TZID:Europe/Brussels"]
+    assert "Every second Tuesday of every other month, 10:00 Brussels time, until 31 " \
+           "December 2027" in text_of(sent[0][1])
+
+
+async def test_moving_then_cancelling_one_occurrence_sends_that_recurrence_id_only(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    series, _ = await _arranged(db, settings)
+
+    moved = await move_occurrence(db, series, MARCH, starts_at_local="2026-03-12T14:00",
+                                  now=NOW, settings=settings)
+    cancelled = await cancel_occurrence(db, series, MAY, now=NOW, settings=settings)
+    await db.commit()
+
+    sent = await outbox_messages(db_sessionmaker)
+    moved_part = calendar_parts(sent[1][0].raw_message or b"")[0]
+    cancelled_part = calendar_parts(sent[2][0].raw_message or b"")[0]
+    assert (moved.starts_at, moved.is_moved, cancelled.status) == (
+        datetime(2026, 3, 12, 13, 0, tzinfo=UTC), True, MeetingStatus.CANCELLED)
+    assert moved_part.mime_method == "REQUEST"
+    assert _lines(moved_part.body, "SEQUENCE", "DTSTART", "RECURRENCE-ID", "RRULE") == [[
+        "SEQUENCE:1", "DTSTART;TZID=Europe/Brussels:20260312T140000",
+        "RECURRENCE-ID;TZID=Europe/Brussels:20260310T100000"]]
+    assert cancelled_part.mime_method == "CANCEL"
+    assert _lines(cancelled_part.body, "SEQUENCE", "STATUS", "RECURRENCE-ID") == [[
+        "SEQUENCE:1", "STATUS:CANCELLED", "RECURRENCE-ID;TZID=Europe/Brussels:20260512T100000"]]
+    listed = occurrences(series, (await overrides_of(db, [series.id]))[series.id],
+                         end=datetime(2026, 6, 1, tzinfo=UTC))
+    assert [(o.recurrence_id, o.starts_at, o.status, o.is_moved) for o in listed] == [
+        (datetime(2026, 1, 13, 9, tzinfo=UTC), datetime(2026, 1, 13, 9, tzinfo=UTC),
+         MeetingStatus.SCHEDULED, False),
+        (MARCH, datetime(2026, 3, 12, 13, tzinfo=UTC), MeetingStatus.SCHEDULED, True),
+        (MAY, MAY, MeetingStatus.CANCELLED, False),
+    ]
+
+
+async def test_this_and_following_ends_the_series_with_until_and_starts_another(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    series, _ = await _arranged(db, settings)
+
+    new = await change_following(db, series, MAY, starts_at_local="2026-05-12T14:00",
+                                 now=NOW, settings=settings)
+    await db.commit()
+
+    sent = await outbox_messages(db_sessionmaker)
+    parts = [p for p in calendar_parts(sent[1][0].raw_message or b"") if p.filename]
+    assert subject_of(sent[1][1]) == "Updated: Social ICT group meeting (Socially responsible ICT)"
+    assert [_lines(p.body, "UID", "SEQUENCE", "DTSTART", "RRULE") for p in parts] == [
+        [[f"UID:{series.uid}", "SEQUENCE:1", "DTSTART;TZID=Europe/Brussels:20260113T100000",
+          "RRULE:FREQ=MONTHLY;UNTIL=20260511T215959Z;INTERVAL=2;BYDAY=2TU"]],
+        [[f"UID:{new.uid}", "SEQUENCE:0", "DTSTART;TZID=Europe/Brussels:20260512T140000",
+          "RRULE:FREQ=MONTHLY;UNTIL=20271231T225959Z;INTERVAL=2;BYDAY=2TU"]],
+    ]
+    assert new.previous_series_id == series.id
+    assert [o.starts_at for o in occurrences(series, [])] == [
+        datetime(2026, 1, 13, 9, tzinfo=UTC), MARCH]
+
+
+async def test_a_member_leaving_and_coming_back_gets_cancel_then_a_higher_request(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    _, ana_id = await _arranged(db, settings)
+    ana = await db.get(GroupMember, ana_id)
+    assert ana is not None
+
+    await withdraw_member_from_group_meetings(db, ana, now=NOW, settings=settings)
+    await invite_member_to_group_meetings(db, ana, now=NOW, settings=settings)
+    await db.commit()
+
+    sent = await outbox_messages(db_sessionmaker)
+    seen = [(p.mime_method, _lines(p.body, "SEQUENCE", "STATUS")[0])
+            for _, mail in sent for p in calendar_parts(mail.as_bytes()) if p.filename]
+    assert seen == [("REQUEST", ["SEQUENCE:0", "STATUS:CONFIRMED"]),
+                    ("CANCEL", ["SEQUENCE:1", "STATUS:CANCELLED"]),
+                    ("REQUEST", ["SEQUENCE:2", "STATUS:CONFIRMED"])]
+
+
+async def test_a_guest_gets_one_occurrence_of_their_own_and_a_decline_is_kept_once(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    series, ana_id = await _arranged(db, settings)
+    ana = await db.get(GroupMember, ana_id)
+    assert ana is not None
+
+    await invite_guest(db, series, MARCH, name="Carla Canal", email="carla@bcn.example.es",
+                       now=NOW, settings=settings)
+    await decline_occurrence(db, ana, series, MARCH, now=NOW)
+    await decline_occurrence(db, ana, series, MARCH, now=NOW)
+    await db.commit()
+
+    sent = await outbox_messages(db_sessionmaker)
+    guest_part = calendar_parts(sent[1][0].raw_message or b"")[0]
+    assert (sent[1][0].to_address, guest_part.mime_method) == ("carla@bcn.example.es", "REQUEST")
+    assert _lines(guest_part.body, "UID", "DTSTART", "RRULE", "RECURRENCE-ID") == [[
+        f"UID:group-meeting-{series.id}-20260310T090000Z-guest@{settings.uid_domain}",
+        "DTSTART;TZID=Europe/Brussels:20260310T100000"]]
+    assert await db.scalar(select(func.count()).select_from(MeetingDecline)) == 1
+
+
+async def test_a_first_meeting_off_its_rule_is_refused_naming_the_field_and_nothing_stored(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    group = await make_interest_group(db)
+
+    with pytest.raises(InvalidInputError) as refused:
+        await create_series(db, group, title="Meeting", starts_at_local="2026-01-20T10:00",
+                            timezone="Europe/Brussels", duration_minutes=60, rule=BIMONTHLY,
+                            mode="online", join_url=None, venue=None, agenda="", now=NOW,
+                            settings=settings)
+
+    assert [e.field for e in refused.value.errors] == ["starts_at_local"]
+    assert await db.scalar(select(func.count()).select_from(MeetingSeries)) == 0
