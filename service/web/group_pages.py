@@ -19,7 +19,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
@@ -27,11 +26,11 @@ from service.db.models import (
     GroupMember,
     GroupMemberStatus,
     InterestGroup,
-    MeetingSeries,
-    MeetingStatus,
 )
 from service.domain import groups, urls, wording
-from service.domain.errors import InvalidInputError
+from service.domain.errors import InvalidInputError, NotFoundError
+from service.domain.groups import meetings
+from service.domain.times import iso_utc
 from service.settings import Settings
 from service.web import page_views as views
 from service.web.page_render import html_response
@@ -43,43 +42,47 @@ INTEREST_FIELDS = ("name", "email", "organisation_name", "message")
 _LIMITS = {"email": 320, "message": 2_000}
 # How far ahead pages list meetings.
 UPCOMING_HORIZON = timedelta(days=400)
+MAX_LISTED = 24
 Done = Annotated[str | None, QueryParameter(max_length=20)]
 
 
 @dataclass(frozen=True)
 class MeetingView:
-    """One upcoming meeting as a page lists it."""
+    """One upcoming occurrence as a page lists it."""
 
     title: str
     when: views.TimeSpan
     place: str
     join_url: str | None
     is_cancelled: bool
-    recurrence: str
+    moved_from: str | None
+    agenda: list[str]
+    series_id: int
+    recurrence_id: str
+    is_declined: bool = False
 
 
-def _meeting_views(series_list: list[MeetingSeries], now: datetime, *,
-                   with_join_links: bool) -> list[MeetingView]:
-    """The group's meetings from now on: each series' next start and how it repeats."""
+async def _meeting_views(db: AsyncSession, group: InterestGroup, now: datetime, *,
+                         member: GroupMember | None = None) -> list[MeetingView]:
+    """The group's occurrences from now on (moved and cancelled ones marked); join links and
+    declines only for a member's own page."""
+    declined = await meetings.declined_by(db, member.id) if member is not None else set()
     found = []
-    for series in series_list:
-        ends_at = series.starts_at + timedelta(minutes=series.duration_minutes)
-        if series.recurrence is None and ends_at < now:
-            continue
+    for series, occurrence in (await meetings.list_occurrences(
+            db, group.id, start=now, end=now + UPCOMING_HORIZON))[:MAX_LISTED]:
         found.append(MeetingView(
             title=series.title,
-            when=views.time_span(series.starts_at, ends_at, series.timezone),
+            when=views.time_span(occurrence.starts_at, occurrence.ends_at, series.timezone),
             place=wording.place_text(series.mode, series.venue),
-            join_url=wording.join_url_for(series.mode, series.join_url) if with_join_links
-            else None,
-            is_cancelled=series.status == MeetingStatus.CANCELLED,
-            recurrence=series.recurrence or ""))
+            join_url=wording.join_url_for(series.mode, occurrence.join_url)
+            if member is not None else None,
+            is_cancelled=occurrence.is_cancelled,
+            moved_from=wording.start_text(occurrence.recurrence_id, series.timezone)
+            if occurrence.is_moved else None,
+            agenda=wording.paragraphs(occurrence.agenda) if member is not None else [],
+            series_id=series.id, recurrence_id=iso_utc(occurrence.recurrence_id),
+            is_declined=(series.id, occurrence.recurrence_id) in declined))
     return found
-
-
-async def _series_of(db: AsyncSession, group: InterestGroup) -> list[MeetingSeries]:
-    return list(await db.scalars(select(MeetingSeries).where(
-        MeetingSeries.group_id == group.id).order_by(MeetingSeries.starts_at, MeetingSeries.id)))
 
 
 def _period(group: InterestGroup) -> str:
@@ -125,8 +128,7 @@ class GroupPages(Controller):
             "facilitators": [p.name for p in await groups.list_facilitators(db, group.id)],
             "organisations": await groups.member_organisation_names(db, group.id)
             if public else [],
-            "meetings": _meeting_views(await _series_of(db, group), now, with_join_links=False)
-            if public else [],
+            "meetings": await _meeting_views(db, group, now) if public else [],
             "values": values, "errors": errors,
             "error_links": [(f"#{name}", message) for name, message in errors.items()],
             "csrf_token": token, "done": done == "interest",
@@ -178,7 +180,7 @@ class GroupPages(Controller):
             "status_label": wording.GROUP_MEMBER_STATUS_LABELS[member.status],
             "organisations": await groups.member_organisation_names(db, group.id),
             "facilitators": [p.name for p in await groups.list_facilitators(db, group.id)],
-            "meetings": _meeting_views(await _series_of(db, group), now, with_join_links=True)
+            "meetings": await _meeting_views(db, group, now, member=member)
             if is_member else [],
             "minutes": await groups.list_published_minutes(db, group.id) if is_member else [],
             "feed_url": links.feed_url if links else None,
@@ -193,7 +195,26 @@ class GroupPages(Controller):
                           ) -> Response[str]:
         member = await groups.find_member_by_token(db_session, token)
         return await self._member_page(request, db_session, settings, member, token,
-                                       done if done in {"left"} else None)
+                                       done if done in {"left", "declined"} else None)
+
+    @post("/groups/me/{token:str}/decline", status_code=200)
+    async def decline(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+                      token: TokenParam) -> Response[Any]:
+        """The member will not come to one meeting: no reminders for it, out of their feed."""
+        member = await groups.find_member_by_token(db_session, token)
+        form = await request.form()
+        if not _csrf_ok(request, form, settings):
+            return _form_expired_page(request, settings)
+        series_id, recurrence_id = _form_text(form, "series_id"), _form_text(form, "recurrence_id")
+        try:
+            at = datetime.fromisoformat(recurrence_id.replace("Z", "+00:00"))
+        except ValueError:
+            at = None
+        if not (series_id.isdigit() and len(series_id) < 10) or at is None or at.tzinfo is None:
+            raise NotFoundError("No such meeting for this member.", "recurrence_id")
+        series = await meetings.get_series(db_session, int(series_id))
+        await groups.decline_occurrence(db_session, member, series, at, now=utc_now())
+        return Redirect(f"/groups/me/{token}?done=declined", status_code=HTTP_303_SEE_OTHER)
 
     @post("/groups/me/{token:str}/leave", status_code=200)
     async def leave(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,

@@ -7,8 +7,11 @@ minutes and leaving.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import time_machine
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -31,6 +34,14 @@ Client = AsyncTestClient[Litestar]
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 JOIN = "https://meet.example.org/circular-web-meeting"
 MEETS_AT = datetime(2035, 3, 13, 9, 0, tzinfo=UTC)  # 10:00 in Brussels
+# The pages list meetings from "now": read two months before the first one.
+READ_AT = datetime(2035, 1, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _reading_time() -> Iterator[None]:
+    with time_machine.travel(READ_AT, tick=False):
+        yield
 
 
 def _token(html: str) -> str:
@@ -133,12 +144,22 @@ async def test_the_member_page_shows_join_links_minutes_and_lets_them_leave(
     path = links.page_url.removeprefix(settings.public_base_url)
 
     page = await client.get(path)
+    declined = await client.post(f"{path}/decline", follow_redirects=False, data={
+        "csrf_token": _token(page.text), "series_id": str(series.id),
+        "recurrence_id": "2035-06-13T08:00:00Z"})
+    after_decline = await client.get(path)
+    bad = await client.post(f"{path}/decline", data={
+        "csrf_token": _token(page.text), "series_id": str(series.id),
+        "recurrence_id": "2035-06-14T08:00:00Z"})
     left = await client.post(f"{path}/leave", follow_redirects=False,
                              data={"csrf_token": _token(page.text)})
     after = await client.get(path)
     unknown = await client.get("/groups/me/" + "x" * 43)
 
-    assert (page.status_code, left.status_code, unknown.status_code) == (200, 303, 404)
+    assert (page.status_code, declined.status_code, bad.status_code, left.status_code,
+            unknown.status_code) == (200, 303, 404, 303, 404)
+    assert re.findall(r"<h3>Web meeting(.*?)</h3>", after_decline.text)[:3] == [
+        "", ' <span class="badge">You declined</span>', ""]
     assert (JOIN in page.text, "We agreed on &lt;criteria&gt;." in page.text,
             links.feed_url in page.text) == (True, True, True)
     assert ("You have left the group" in (await client.get(left.headers["location"])).text,
