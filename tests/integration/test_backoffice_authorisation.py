@@ -259,6 +259,8 @@ async def test_every_back_office_page_answers_an_administrator_and_head_like_get
         "/organiser/login": 303,  # already signed in: on to the dashboard
         "/organiser/events/{event_id:int}/unpublish": 409,  # people registered: explained
         "/organiser/agenda-items/{agenda_item_id:int}/row": 303,  # a row is htmx's: the agenda
+        # Which meeting (?at=) is chosen on the series' page.
+        "/organiser/meeting-series/{series_id:int}/occurrence": 303,
     }
     answers: dict[str, tuple[int, int, str, int]] = {}
     expected: dict[str, tuple[int, int, str, int]] = {}

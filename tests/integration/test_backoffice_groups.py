@@ -23,7 +23,7 @@ from service.db.models import (
 )
 from service.domain import groups
 from service.settings import Settings
-from tests.factories import BUILT_AT, make_group, make_organisation
+from tests.factories import BUILT_AT, make_approved_member, make_group, make_organisation
 from tests.integration.backoffice import SignedInClient
 
 GROUP_FORM = {"topic": "Socially Responsible Public Procurement of ICT",
@@ -142,3 +142,50 @@ async def test_minutes_are_published_from_the_series_page(
     assert [(m.starts_at, m.minutes, [d.url for d in m.documents]) for m in minutes] == [
         (met_at, "Criteria agreed.", ["https://docs.example.org/criteria.pdf"])]
     assert "Criteria agreed." in page.text
+
+
+async def test_a_series_is_created_from_the_form_and_one_meeting_moved_and_one_cancelled(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    group = await make_group(db)
+    await make_approved_member(db, settings, group, "Ana Silva",
+                               await make_organisation(db, "Lisboa"))
+    await db.commit()
+    new = f"/organiser/groups/{group.id}/series/new"
+    form = {"title": "Bi-monthly web meeting", "starts_at_local": "2035-01-09T10:00",
+            "duration_minutes": "90", "mode": "online", "join_url": "https://meet.example.org/ict",
+            "repeats": "monthly", "interval": "2", "weekday": "1", "ordinal": "2", "count": "6"}
+
+    refused = await organiser_client.post_form(new, {**form, "title": "", "interval": "13",
+                                                     "starts_at_local": "2035-01-10T10:00"})
+    created = await organiser_client.post_form(new, form)
+    series = await db.scalar(select(MeetingSeries))
+    assert series is not None
+    url = f"/organiser/meeting-series/{series.id}"
+    moved = await organiser_client.post_form(f"{url}/move", {
+        "recurrence_id": "2035-03-13T09:00:00Z", "starts_at_local": "2035-03-14T11:00"})
+    cancelled = await organiser_client.post_form(f"{url}/cancel", {
+        "recurrence_id": "2035-05-08T08:00:00Z"})
+    page = await organiser_client.get(url)
+    occurrence = await organiser_client.get(f"{url}/occurrence?at=2035-07-10T08:00:00Z")
+
+    assert refused.status_code == 422
+    assert re.findall(r'<li><a href="#(\w+)">', refused.text) == ["title", "interval"]
+    assert (created.status_code, created.headers["location"]) == (303, f"{url}?done=created")
+    assert (series.recurrence, moved.status_code, cancelled.status_code,
+            occurrence.status_code) == (
+        "FREQ=MONTHLY;COUNT=6;INTERVAL=2;BYDAY=2TU", 303, 303, 200)
+    rows = re.findall(r"<tr>\s*<td><a [^>]+>([^<]+)</a>(?:<br><span class=\"muted\">moved from "
+                      r"([^<]+)</span>)?</td>\s*<td>(\w+)</td>", page.text)
+    assert rows[:4] == [
+        ("Tuesday 9 January 2035 at 10:00 CET", "", "Scheduled"),
+        ("Wednesday 14 March 2035 at 11:00 CET", "Tuesday 13 March 2035 at 10:00 CET",
+         "Scheduled"),
+        ("Tuesday 8 May 2035 at 10:00 CEST", "", "Cancelled"),
+        ("Tuesday 10 July 2035 at 10:00 CEST", "", "Scheduled")]
+    templates = list(await db.scalars(select(OutboxEmail.template).where(
+        OutboxEmail.to_address == "ana@circular-procurement.example.org")
+        .order_by(OutboxEmail.id)))
+    assert templates[-3:] == ["group_meeting_series_to_member",
+                              "group_meeting_occurrence_to_member",
+                              "group_meeting_occurrence_to_member"]

@@ -13,7 +13,7 @@ from service.web.backoffice.calendars import CalendarsController
 from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.emails import EmailsController
 from service.web.backoffice.events import EventEditorController
-from service.web.backoffice.groups import GroupsController
+from service.web.backoffice.groups import GroupsController, MeetingSeriesController
 from service.web.backoffice.messages import MessagesController
 from service.web.backoffice.password_pages import PasswordPagesController
 from service.web.backoffice.people import PeopleController
@@ -37,4 +37,5 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     MessagesController,  # write to registrants
     RemindersController,  # reminder schedule and policy
     GroupsController,  # Interest Groups: editor, facilitators, members, minutes
+    MeetingSeriesController,  # Interest Groups' meeting series and their occurrences
 ]

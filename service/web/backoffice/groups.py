@@ -12,10 +12,12 @@ request's transaction back). Emails go through the outbox in the request's trans
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
+from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy import select
@@ -26,7 +28,9 @@ from service.db.models import GroupMemberStatus, GroupVisibility, InterestGroup,
 from service.domain import groups, programme, wording
 from service.domain.accounts import SignedInAccount, can_see_group
 from service.domain.errors import DomainError, FieldError, InvalidInputError, NotFoundError
-from service.domain.times import parse_instant
+from service.domain.groups import invites, meetings
+from service.domain.groups.recurrence import Frequency
+from service.domain.times import iso_utc, parse_instant
 from service.web.backoffice.forms import field_errors, ids, refusal_status, text
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -290,8 +294,8 @@ class GroupsController(Controller):
     async def minutes_form(self, request: AnyRequest, db_session: DbSession,
                            account: CurrentAccount, series_id: IdParam) -> Response[Any]:
         series, group = await _series_and_group(db_session, account, series_id)
-        return await self._minutes_page(request, db_session, series, group, values={},
-                                        errors={})
+        return await self._minutes_page(request, db_session, series, group, values={
+            "meeting_at": request.query_params.get("meeting_at", "")[:40]}, errors={})
 
     @post("/meeting-series/{series_id:int}/minutes", guards=[require_editor],
           status_code=HTTP_303_SEE_OTHER)
@@ -344,9 +348,8 @@ def _documents(raw: str) -> list[groups.MinutesDocument]:
 async def _series_rows(db: AsyncSession, group: InterestGroup) -> list[dict[str, Any]]:
     rows = await db.scalars(select(MeetingSeries).where(MeetingSeries.group_id == group.id)
                             .order_by(MeetingSeries.starts_at, MeetingSeries.id))
-    return [{"id": s.id, "title": s.title,
-             "first": wording.start_text(s.starts_at, s.timezone),
-             "recurrence": s.recurrence or "one meeting"} for s in rows]
+    return [{"id": s.id, "title": s.title, "recurrence": invites.describe_series(s)}
+            for s in rows]
 
 
 async def _series_and_group(db: AsyncSession, account: SignedInAccount,
@@ -355,3 +358,289 @@ async def _series_and_group(db: AsyncSession, account: SignedInAccount,
     if series is None:
         raise NotFoundError(f"No meeting series with id {series_id}.", "series_id")
     return series, await _visible_group(db, account, series.group_id)
+
+
+# --- meeting series (the meetings' domain is service.domain.groups.meetings) -------------------
+
+# A meeting of a series: the start the series gives it, in UTC (ISO 8601).
+AtParam = Annotated[str, QueryParameter(max_length=40)]
+SERIES_FIELDS = ("title", "starts_at_local", "duration_minutes", "mode", "join_url", "venue",
+                 "agenda", "repeats", "interval", "weekday", "ordinal", "until", "count")
+WEEKDAYS = [("0", "Monday"), ("1", "Tuesday"), ("2", "Wednesday"), ("3", "Thursday"),
+            ("4", "Friday"), ("5", "Saturday"), ("6", "Sunday")]
+ORDINALS = [("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("-1", "last")]
+REPEATS = [("none", "Does not repeat (one meeting)"), ("weekly", "Weekly"),
+           ("monthly", "Monthly (quarterly: every 3 months)"), ("yearly", "Yearly")]
+SERIES_DONE = {"created": "The series was added and its invitations queued for every member.",
+               "moved": "Moved: members were sent the change.",
+               "cancelled": "Cancelled: members were sent the cancellation.",
+               "edited": "Saved: members were sent the change.",
+               "guest": "The guest was invited to this meeting.",
+               "following": "This and the following meetings were changed: members were sent "
+                            "both series."}
+
+
+def _number(raw: str, field: str, problems: list[FieldError], *, low: int, high: int,
+            message: str) -> int | None:
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        problems.append(FieldError(field, message))
+        return None
+    return value
+
+
+def _rule(values: dict[str, str], problems: list[FieldError]) -> meetings.RecurrenceRule | None:
+    """The recurrence chosen on the form, or None for a one-off meeting."""
+    repeats = values.get("repeats") or "none"
+    if repeats == "none":
+        return None
+    if repeats not in ("weekly", "monthly", "yearly"):
+        problems.append(FieldError("repeats", "Choose how the meeting repeats."))
+        return None
+    # Whole numbers here; their ranges are the rule's own checks (every error at once).
+    whole = "Give a whole number."
+    interval = _number(values.get("interval", ""), "interval", problems, low=-999, high=999,
+                       message=whole)
+    weekday = _number(values.get("weekday", ""), "weekday", problems, low=-999, high=999,
+                      message=whole)
+    ordinal = _number(values.get("ordinal", ""), "ordinal", problems, low=-999, high=999,
+                      message=whole)
+    until = _day(values.get("until", ""), "until", problems, required=False)
+    count = _number(values.get("count", ""), "count", problems, low=-999, high=9_999,
+                    message=whole)
+    frequency: Frequency = "weekly" if repeats == "weekly" else \
+        "monthly" if repeats == "monthly" else "yearly"
+    return meetings.RecurrenceRule(frequency=frequency, interval=1 if interval is None
+                                   else interval, weekday=weekday,
+                                   ordinal=ordinal or None, until=until, count=count)
+
+
+def _form_field(name: str | None) -> str:
+    """A domain error's field as the form names it (`rule.interval` → `interval`)."""
+    field = (name or "form").removeprefix("rule.")
+    return {"rule": "repeats", "recurrence": "repeats", "starts_at": "starts_at_local",
+            "member_id": "form"}.get(field, field)
+
+
+def _errors(error: DomainError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for problem in error.errors:
+        errors.setdefault(_form_field(problem.field), problem.message)
+    return errors
+
+
+def _recurrence_id(raw: str) -> datetime:
+    try:
+        found = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        found = None
+    if found is None or found.tzinfo is None:
+        raise NotFoundError("This series has no meeting at that time.", "recurrence_id")
+    return found
+
+
+class MeetingSeriesController(Controller):
+    """Pages under /organiser/groups/{id}/series and /organiser/meeting-series/{id}."""
+
+    path = BACKOFFICE_PATH
+    include_in_schema = False
+
+    @get("/groups/{group_id:int}/series/new", guards=[require_editor])
+    async def new_series(self, request: AnyRequest, db_session: DbSession,
+                         account: CurrentAccount, group_id: IdParam) -> Response[Any]:
+        group = await _visible_group(db_session, account, group_id)
+        return self._series_form(request, group, values={
+            "duration_minutes": "90", "mode": "online", "repeats": "monthly", "interval": "2",
+            "weekday": "1", "ordinal": "2"}, errors={})
+
+    @post("/groups/{group_id:int}/series/new", guards=[require_editor],
+          status_code=HTTP_303_SEE_OTHER)
+    async def create_series(self, request: AnyRequest, db_session: DbSession,
+                            settings: SettingsDep, account: CurrentAccount,
+                            group_id: IdParam) -> Response[Any]:
+        group = await _visible_group(db_session, account, group_id)
+        form = await request.form()
+        values = {name: text(form, name, 20_000 if name == "agenda" else 1_000)
+                  for name in SERIES_FIELDS}
+        problems: list[FieldError] = []
+        rule = _rule(values, problems)
+        duration = _number(values["duration_minutes"], "duration_minutes", problems, low=1,
+                           high=100_000, message="Give the length in minutes, such as 90.")
+        try:
+            if problems:
+                raise InvalidInputError.of(problems)
+            series = await meetings.create_series(
+                db_session, group, title=values["title"],
+                starts_at_local=values["starts_at_local"], duration_minutes=duration or 0,
+                rule=rule, mode=values["mode"] or "online", join_url=values["join_url"] or None,
+                venue=values["venue"] or None, agenda=values["agenda"], now=utc_now(),
+                settings=settings)
+        except DomainError as error:
+            return self._series_form(request, group, values=values, errors=_errors(error),
+                                     status_code=refusal_status(error))
+        return _redirect(f"{BACKOFFICE_PATH}/meeting-series/{series.id}?done=created")
+
+    def _series_form(self, request: AnyRequest, group: InterestGroup, *,
+                     values: dict[str, str], errors: dict[str, str],
+                     status_code: int = 200) -> Response[Any]:
+        return organiser_page(request, "groups_series_new.html", {
+            "title": f"New meeting series of {group.topic}", "nav": "groups", "group": group,
+            "values": values, "errors": errors, "weekdays": WEEKDAYS, "ordinals": ORDINALS,
+            "repeats": REPEATS, "zone_label": wording.zone_label(group.timezone),
+            "modes": [(m.value, label) for m, label in wording.MODE_LABELS.items()],
+        }, status_code=status_code)
+
+    @get("/meeting-series/{series_id:int}", guards=[require_account])
+    async def series_page(self, request: AnyRequest, db_session: DbSession,
+                          account: CurrentAccount, series_id: IdParam) -> Response[Any]:
+        series, group = await _series_and_group(db_session, account, series_id)
+        overrides = (await invites.overrides_of(db_session, [series.id]))[series.id]
+        now = utc_now()
+        rows = [{"at": iso_utc(o.recurrence_id),
+                 "when": wording.start_text(o.starts_at, series.timezone),
+                 "moved_from": wording.start_text(o.recurrence_id, series.timezone)
+                 if o.is_moved else None,
+                 "is_cancelled": o.is_cancelled, "is_past": o.ends_at <= now,
+                 "has_minutes": o.has_minutes,
+                 "local": o.recurrence_id.astimezone(ZoneInfo(series.timezone))
+                 .strftime("%Y-%m-%dT%H:%M")}
+                for o in meetings.occurrences(series, overrides)]
+        return organiser_page(request, "groups_series.html", {
+            "title": series.title, "nav": "groups", "group": group, "series": series,
+            "description": invites.describe_series(series), "rows": rows,
+            "mode_label": wording.mode_label(series.mode),
+            "done": SERIES_DONE.get(request.query_params.get("done", "")),
+        })
+
+    @get("/meeting-series/{series_id:int}/occurrence", guards=[require_account])
+    async def occurrence_page(self, request: AnyRequest, db_session: DbSession,
+                              account: CurrentAccount, series_id: IdParam,
+                              at: AtParam = "") -> Response[Any]:
+        series, group = await _series_and_group(db_session, account, series_id)
+        if not at:  # which meeting is chosen on the series' page
+            return _redirect(f"{BACKOFFICE_PATH}/meeting-series/{series.id}")
+        return await self._occurrence_page(request, db_session, series, group,
+                                           _recurrence_id(at), values={}, errors={})
+
+    async def _occurrence_page(self, request: AnyRequest, db: AsyncSession,
+                               series: MeetingSeries, group: InterestGroup,
+                               recurrence_id: datetime, *, values: dict[str, str],
+                               errors: dict[str, str], status_code: int = 200
+                               ) -> Response[Any]:
+        overrides = (await invites.overrides_of(db, [series.id]))[series.id]
+        rid = recurrence_id.astimezone(UTC)
+        found = [o for o in meetings.occurrences(series, overrides,
+                                                 start=rid - timedelta(days=400),
+                                                 end=rid + timedelta(days=400))
+                 if o.recurrence_id == rid]
+        if not found:
+            raise NotFoundError("This series has no meeting at that time.", "recurrence_id")
+        occurrence = found[0]
+        zone = ZoneInfo(series.timezone)
+        local = occurrence.starts_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+        defaults = {"starts_at_local": local,
+                    "duration_minutes": str(int((occurrence.ends_at - occurrence.starts_at)
+                                                .total_seconds() // 60)),
+                    "agenda": occurrence.agenda, "join_url": occurrence.join_url or "",
+                    "title": series.title}
+        defaults |= {"following_" + name: defaults[name] for name in (
+            "starts_at_local", "duration_minutes", "join_url", "title")}
+        return organiser_page(request, "groups_occurrence.html", {
+            "title": f"{series.title}, {wording.start_text(occurrence.starts_at, series.timezone)}",
+            "nav": "groups", "group": group, "series": series, "occurrence": occurrence,
+            "at": iso_utc(occurrence.recurrence_id), "values": {**defaults, **values},
+            "errors": errors, "zone_label": wording.zone_label(series.timezone),
+            "is_one_off": series.recurrence is None,
+        }, status_code=status_code)
+
+    async def _occurrence_action(self, request: AnyRequest, db: AsyncSession,
+                                 account: SignedInAccount, series_id: int, action: str,
+                                 settings: Any) -> Response[Any]:
+        series, group = await _series_and_group(db, account, series_id)
+        form = await request.form()
+        prefix = "following_" if action == "following" else ""
+        sent = {name: text(form, prefix + name, 20_000 if name == "agenda" else 1_000)
+                for name in ("starts_at_local", "duration_minutes", "agenda", "join_url",
+                             "name", "email", "title")}
+        values = {prefix + name: value for name, value in sent.items()}
+        rid = _recurrence_id(text(form, "recurrence_id", 40))
+        now = utc_now()
+        problems: list[FieldError] = []
+        duration = _number(sent["duration_minutes"], "duration_minutes", problems, low=1,
+                           high=100_000, message="Give the length in minutes, such as 90.")
+        try:
+            if problems:
+                raise InvalidInputError.of(problems)
+            if action == "moved":
+                await meetings.move_occurrence(db, series, rid,
+                                               starts_at_local=sent["starts_at_local"],
+                                               duration_minutes=duration, now=now,
+                                               settings=settings)
+            elif action == "cancelled":
+                await meetings.cancel_occurrence(db, series, rid, now=now, settings=settings)
+            elif action == "edited":
+                await meetings.edit_occurrence(db, series, rid, agenda=sent["agenda"],
+                                               join_url=sent["join_url"], now=now,
+                                               settings=settings)
+            elif action == "guest":
+                await meetings.invite_guest(db, series, rid, name=sent["name"],
+                                            email=sent["email"], now=now, settings=settings)
+            else:
+                series = await meetings.change_following(
+                    db, series, rid, now=now, settings=settings, title=sent["title"] or None,
+                    starts_at_local=sent["starts_at_local"] or None,
+                    duration_minutes=duration, join_url=sent["join_url"] or None)
+                return _redirect(f"{BACKOFFICE_PATH}/meeting-series/{series.id}"
+                                 "?done=following")
+        except DomainError as error:
+            if isinstance(error, NotFoundError):
+                raise
+            errors = {prefix + name: message for name, message in _errors(error).items()}
+            return await self._occurrence_page(request, db, series, group, rid, values=values,
+                                               errors=errors,
+                                               status_code=refusal_status(error))
+        return _redirect(f"{BACKOFFICE_PATH}/meeting-series/{series.id}?done={action}")
+
+    @post("/meeting-series/{series_id:int}/move", guards=[require_editor],
+          status_code=HTTP_303_SEE_OTHER)
+    async def move(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+                   account: CurrentAccount, series_id: IdParam) -> Response[Any]:
+        """This occurrence to another time."""
+        return await self._occurrence_action(request, db_session, account, series_id, "moved",
+                                             settings)
+
+    @post("/meeting-series/{series_id:int}/cancel", guards=[require_editor],
+          status_code=HTTP_303_SEE_OTHER)
+    async def cancel(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+                     account: CurrentAccount, series_id: IdParam) -> Response[Any]:
+        return await self._occurrence_action(request, db_session, account, series_id,
+                                             "cancelled", settings)
+
+    @post("/meeting-series/{series_id:int}/edit", guards=[require_editor],
+          status_code=HTTP_303_SEE_OTHER)
+    async def edit(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+                   account: CurrentAccount, series_id: IdParam) -> Response[Any]:
+        """This occurrence's own agenda or join link."""
+        return await self._occurrence_action(request, db_session, account, series_id, "edited",
+                                             settings)
+
+    @post("/meeting-series/{series_id:int}/guests", guards=[require_editor],
+          status_code=HTTP_303_SEE_OTHER)
+    async def guest(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+                    account: CurrentAccount, series_id: IdParam) -> Response[Any]:
+        return await self._occurrence_action(request, db_session, account, series_id, "guest",
+                                             settings)
+
+    @post("/meeting-series/{series_id:int}/following", guards=[require_editor],
+          status_code=HTTP_303_SEE_OTHER)
+    async def following(self, request: AnyRequest, db_session: DbSession,
+                        settings: SettingsDep, account: CurrentAccount,
+                        series_id: IdParam) -> Response[Any]:
+        """This and all following meetings: the series is split."""
+        return await self._occurrence_action(request, db_session, account, series_id,
+                                             "following", settings)
