@@ -27,6 +27,8 @@ from notifications.delivery import drain_due_emails, next_due_in
 from notifications.transport import MailTransport
 from service.clock import utc_now
 from service.db.engine import session_scope
+from service.domain.groups.meeting_reminders import plan_reminders as plan_meeting_reminders
+from service.domain.groups.meeting_reminders import prepare_meeting_reminders
 from service.domain.notices.changes import process_due_change_notices
 from service.domain.notices.speakers import process_due_speaker_notices
 from service.domain.registration import expire_unconfirmed_registrations
@@ -162,6 +164,19 @@ async def job_deliver_outbox(context: JobContext) -> int:
     return claimed
 
 
+async def job_plan_group_meeting_reminders(context: JobContext) -> int:
+    """Group meetings' reminders planned on a rolling horizon (series run for years)."""
+    async with session_scope(context.sessionmaker) as db:
+        return await plan_meeting_reminders(db, now=utc_now())
+
+
+async def job_prepare_group_meeting_reminders(context: JobContext) -> int:
+    """Group meetings' reminders due within the preparation window become outbox emails."""
+    batch = context.reminder_batch
+    return await _drain(context, batch, lambda db: prepare_meeting_reminders(
+        db, now=utc_now(), settings=context.settings, batch_size=batch))
+
+
 Job = Callable[[JobContext], Awaitable[int]]
 
 # (name, job, seconds between runs): short intervals keep reminder lag to a second or two.
@@ -172,4 +187,6 @@ JOBS: tuple[tuple[str, Job, float], ...] = (
     ("expire_unconfirmed_registrations", job_expire_unconfirmed_registrations, 2.0),
     ("send_due_speaker_notices", job_send_due_speaker_notices, 2.0),
     ("deliver_outbox", job_deliver_outbox, DELIVERY_INTERVAL),
+    ("plan_group_meeting_reminders", job_plan_group_meeting_reminders, 600.0),
+    ("prepare_group_meeting_reminders", job_prepare_group_meeting_reminders, 1.0),
 )

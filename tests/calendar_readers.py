@@ -354,3 +354,84 @@ def itip_violations(emails: Sequence[bytes]) -> list[str]:
                             f"{before_method} SEQUENCE {before_sequence} (email {before_index})")
                 last[uid] = (index, sequence, str(method), facts)
     return problems
+
+
+# ------------------------------------------------------------------ recurring series
+
+ICALJS_EXPAND_SCRIPT = """
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+const ICAL = (await import(pathToFileURL(process.argv[2]).href)).default;
+const calendars = process.argv.slice(3).map((path) => {
+  const root = new ICAL.Component(ICAL.parse(readFileSync(path, "utf8")));
+  for (const vtz of root.getAllSubcomponents("vtimezone")) ICAL.TimezoneService.register(vtz);
+  const vevents = root.getAllSubcomponents("vevent");
+  const out = [];
+  for (const master of vevents.filter((v) => !v.hasProperty("recurrence-id"))) {
+    const event = new ICAL.Event(master);
+    for (const v of vevents) {
+      if (v.hasProperty("recurrence-id") && v.getFirstPropertyValue("uid") === event.uid) {
+        event.relateException(v);
+      }
+    }
+    if (!event.isRecurring()) {
+      out.push([event.uid, event.startDate.toUnixTime(), event.endDate.toUnixTime()]);
+      continue;
+    }
+    const iterator = event.iterator();
+    for (let next = iterator.next(), n = 0; next && n < 2000; next = iterator.next(), n++) {
+      const details = event.getOccurrenceDetails(next);
+      out.push([event.uid, details.startDate.toUnixTime(), details.endDate.toUnixTime()]);
+    }
+  }
+  for (const vtz of root.getAllSubcomponents("vtimezone")) {
+    ICAL.TimezoneService.remove(vtz.getFirstPropertyValue("tzid"));
+  }
+  return out;
+});
+console.log(JSON.stringify(calendars));
+"""
+
+Occurrences = list[tuple[datetime, datetime]]
+
+
+def expand_icaljs_many(bodies: Sequence[bytes], tmp_path: Path) -> list[Occurrences]:
+    """Each calendar's occurrences (UTC start, end), as Thunderbird's ical.js expands its
+    recurring events (RRULE, EXDATE, and the VEVENTs with a RECURRENCE-ID), sorted."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("ical.js check skipped: no `node`")
+    module = _icaljs_module()
+    script = tmp_path / "expand-icaljs.mjs"
+    script.write_text(ICALJS_EXPAND_SCRIPT, encoding="utf-8")
+    result = subprocess.run(
+        [node, str(script), str(module), *_write_all(bodies, tmp_path, "expand")],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    parsed: list[list[list[Any]]] = json.loads(result.stdout)
+    return [sorted((datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
+                   for _, start, end in calendar) for calendar in parsed]
+
+
+def expand_vobject(body: bytes) -> Occurrences:
+    """The occurrences as vobject (dateutil's rruleset, with EXDATEs) gives them, each
+    replaced by its VEVENT with that RECURRENCE-ID where there is one, sorted (UTC)."""
+    vcal = vobject.readOne(body.decode("utf-8"))
+    events = vcal.contents.get("vevent", [])
+    overrides: dict[tuple[str, datetime], tuple[datetime, datetime]] = {}
+    for event in events:
+        if "recurrence-id" in event.contents:
+            key = (event.uid.value, event.recurrence_id.value.astimezone(UTC))
+            overrides[key] = (event.dtstart.value.astimezone(UTC),
+                              event.dtend.value.astimezone(UTC))
+    found: Occurrences = []
+    for event in events:
+        if "recurrence-id" in event.contents:
+            continue
+        length = event.dtend.value - event.dtstart.value
+        starts = event.getrruleset(addRDate=True) or [event.dtstart.value]
+        for start in starts:
+            key = (event.uid.value, start.astimezone(UTC))
+            found.append(overrides.get(key, (start.astimezone(UTC),
+                                             (start + length).astimezone(UTC))))
+    return sorted(found)
