@@ -132,6 +132,7 @@ class GroupPages(Controller):
             "values": values, "errors": errors,
             "error_links": [(f"#{name}", message) for name, message in errors.items()],
             "csrf_token": token, "done": done == "interest",
+            "feed_url": urls.group_feed_url(settings, group.slug) if public else None,
         }, status_code=status_code, cookies=cookies)
 
     @get("/groups/{slug:str}")
