@@ -36,6 +36,7 @@ from service.web import page_views as views
 from service.web.page_render import html_response
 from service.web.pages import PublicPages, _csrf, _csrf_ok, _form_expired_page
 from service.web.params import DbSession, PathText, SettingsDep, TokenParam
+from service.web.rate_limit import rate_limited, registration_limit
 
 AnyRequest = Request[Any, Any, Any]
 INTEREST_FIELDS = ("name", "email", "organisation_name", "message")
@@ -143,11 +144,13 @@ class GroupPages(Controller):
         return await self._group_page(request, db_session, settings, group, values={},
                                       errors={}, done=done)
 
-    @post("/groups/{slug:str}/interest", status_code=200)
+    @post("/groups/{slug:str}/interest", status_code=200,
+          guards=[rate_limited(registration_limit)])
     async def express_interest(self, request: AnyRequest, db_session: DbSession,
                                settings: SettingsDep, slug: PathText) -> Response[Any]:
         """Every error at once, beside its field; nothing stored then. The answer is the
-        same for a new person and for a member (it never tells who is a member)."""
+        same for a new person and for a member (it never tells who is a member). Counted
+        with registrations against the client's rate limit: each form sends emails."""
         group = await groups.get_group_by_slug(db_session, slug)
         form = await request.form()
         if not _csrf_ok(request, form, settings):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,6 +29,8 @@ from service.db.models import (
 )
 from service.domain import groups
 from service.settings import Settings
+from service.web.app import create_app
+from tests.conftest import TEST_BASE_URL
 from tests.factories import BUILT_AT, make_approved_member, make_group, make_organisation, make_person
 
 Client = AsyncTestClient[Litestar]
@@ -164,3 +167,24 @@ async def test_the_member_page_shows_join_links_minutes_and_lets_them_leave(
             links.feed_url in page.text) == (True, True, True)
     assert ("You have left the group" in (await client.get(left.headers["location"])).text,
             JOIN in after.text, "Left the group" in after.text) == (True, False, True)
+
+
+async def test_the_interest_form_shares_the_registrations_rate_limit(
+    db: AsyncSession, settings: Settings,
+) -> None:
+    """Each form sends emails: a client gets as many a minute as registrations, then 429."""
+    group = await make_group(db)
+    await db.commit()
+    app = create_app(replace(settings, registration_rate_limit=1))
+    async with AsyncTestClient(app=app, base_url=TEST_BASE_URL) as client:
+        token = _token((await client.get(f"/groups/{group.slug}")).text)
+        form = {"csrf_token": token, "name": "Bram Jansen", "organisation_name": "Haarlem"}
+        first = await client.post(f"/groups/{group.slug}/interest", follow_redirects=False,
+                                  data={**form, "email": "bram@haarlem.example.nl"})
+        second = await client.post(f"/groups/{group.slug}/interest", follow_redirects=False,
+                                   data={**form, "email": "else@haarlem.example.nl"})
+
+    assert (first.status_code, second.status_code, "Retry-After" in second.headers) == (
+        303, 429, True)
+    assert [m.member.email for m in await groups.list_members(db, group.id)] == [
+        "bram@haarlem.example.nl"]

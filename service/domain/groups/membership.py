@@ -108,14 +108,16 @@ def _group_context(group: InterestGroup, settings: Settings) -> dict[str, object
 async def express_interest(db: AsyncSession, group: InterestGroup, form: InterestForm, *,
                            now: datetime, settings: Settings) -> GroupMember:
     """Record the person as interested (once per address and group) and tell them and the
-    facilitators. A member who sends the form again stays a member, and nothing is sent:
-    the answer is the same either way, so the form never tells who is a member."""
+    facilitators, once. A member who sends the form again stays a member, and nothing is
+    sent: the answer is the same either way, so the form never tells who is a member."""
     name, email, organisation_name, message = _checked_form(form)
     key = email.lower()
     member = await db.scalar(select(GroupMember).where(GroupMember.group_id == group.id,
                                                        GroupMember.email_normalised == key))
     if member is not None and member.status == GroupMemberStatus.MEMBER:
         return member
+    # Sent again while waiting: what they wrote is updated, nobody is emailed twice.
+    is_news = member is None or member.status != GroupMemberStatus.INTERESTED
     organisation = await _organisation_named(db, organisation_name)
     if member is None:
         member = GroupMember(group_id=group.id, email_normalised=key, created_at=now)
@@ -128,6 +130,8 @@ async def express_interest(db: AsyncSession, group: InterestGroup, form: Interes
     member.decision_note = member.decided_at = member.left_at = None
     member.updated_at = now
     await db.flush()
+    if not is_news:
+        return member
     context = {**_group_context(group, settings), "recipient_name": name,
                "member_name": name, "member_email": email,
                "organisation_name": organisation_name, "message": message or ""}
