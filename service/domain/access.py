@@ -33,6 +33,11 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def token_hash(token: str) -> str:
+    """What the database keeps of a presented token (for lookups joined with other rows)."""
+    return _hash(token)
+
+
 def token_for(access: AccessToken, secret_key: str) -> str:
     return _derive(secret_key, access.purpose, access.nonce)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar as _calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -204,10 +205,16 @@ def recurrence_starts(
 
     `first_start` is always the first (the product only stores starts that match the rule).
     `until` bounds an open-ended rule (default: OPEN_ENDED_YEARS after the first start).
+    Expanded once per rule, start and bound (feeds and pages ask again and again).
     """
-    first = first_start.astimezone(UTC)
+    return list(_starts(recurrence, first_start.astimezone(UTC), timezone, until))
+
+
+@lru_cache(maxsize=4096)
+def _starts(recurrence: str | None, first: datetime, timezone: str, until: datetime | None
+            ) -> tuple[datetime, ...]:
     if recurrence is None:
-        return [first]
+        return (first,)
     zone = ZoneInfo(timezone)
     local_first = first.astimezone(zone)
     rule = RecurrenceRule.from_rrule(recurrence, timezone)
@@ -232,7 +239,7 @@ def recurrence_starts(
         if instant > bound:
             break
         starts.append(instant)
-    return starts
+    return tuple(starts)
 
 
 def _byweekday(rule: RecurrenceRule) -> object:

@@ -9,6 +9,8 @@ Last-Modified) from the rows; the body is built only when asked for.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import (
     AccessPurpose,
+    AccessToken,
     GroupMember,
     GroupMemberStatus,
     GroupVisibility,
@@ -34,7 +37,6 @@ from service.domain.calendars.group_series import (
     OccurrenceOverride,
     SeriesEntry,
     build_series_calendar,
-    series_digest,
 )
 from service.domain.calendars.ical import CalendarAttendee, CalendarEntry
 from service.domain.errors import NotFoundError
@@ -127,12 +129,28 @@ def occurrence_override(series: MeetingSeries, row: MeetingOccurrence, group: In
 # --- feeds ------------------------------------------------------------------------------------
 
 
+_Loaded = Sequence[tuple[MeetingSeries, list[MeetingOccurrence]]]
+
+
 @dataclass(frozen=True)
 class GroupFeed:
-    """A feed's validators and content, decided from the rows; `body()` builds it."""
+    """A feed's validators, decided from the rows' change markers; `body()` builds it (a
+    conditional request answered 304 builds nothing)."""
 
     plan: FeedPlan
-    entries: tuple[SeriesEntry, ...]
+    group: InterestGroup
+    loaded: _Loaded
+    settings: Settings
+    declined: tuple[tuple[int, datetime], ...] = ()
+
+    @property
+    def entries(self) -> tuple[SeriesEntry, ...]:
+        return tuple(
+            _remembered_entry(series, rows, self.group, settings=self.settings,
+                              private=self.plan.is_private,
+                              declined=tuple(rid for sid, rid in self.declined
+                                             if sid == series.id))
+            for series, rows in self.loaded)
 
     def body(self) -> bytes:
         stamp = self.plan.last_modified
@@ -142,48 +160,96 @@ class GroupFeed:
                                      default_timezone=self.plan.default_timezone)
 
 
+# A series' calendar data is worked out once per content (its own, its occurrences', the
+# group's), not on every poll of every feed.
+_ENTRIES: OrderedDict[tuple[object, ...], SeriesEntry] = OrderedDict()
+_ENTRIES_KEPT = 4096
+
+
+def _remembered_entry(series: MeetingSeries, rows: Sequence[MeetingOccurrence],
+                      group: InterestGroup, *, settings: Settings, private: bool,
+                      declined: tuple[datetime, ...]) -> SeriesEntry:
+    key = (*_series_key(series, rows), group.slug, group.topic, private, declined,
+           settings.public_base_url, settings.uid_domain, settings.organiser_email,
+           settings.organiser_name)
+    found = _ENTRIES.get(key)
+    if found is None:
+        found = series_entry(series, rows, group, settings=settings, private=private,
+                             declined=declined)
+        _ENTRIES[key] = found
+        if len(_ENTRIES) > _ENTRIES_KEPT:
+            _ENTRIES.popitem(last=False)
+    else:
+        _ENTRIES.move_to_end(key)
+    return found
+
+
 async def _group_series(db: AsyncSession, group_id: int
                         ) -> list[tuple[MeetingSeries, list[MeetingOccurrence]]]:
-    series = list(await db.scalars(
-        select(MeetingSeries).where(MeetingSeries.group_id == group_id)
-        .order_by(MeetingSeries.starts_at, MeetingSeries.id)))
-    overrides: dict[int, list[MeetingOccurrence]] = {s.id: [] for s in series}
-    if series:
-        for row in await db.scalars(select(MeetingOccurrence).where(
-                MeetingOccurrence.series_id.in_(list(overrides)))):
-            overrides[row.series_id].append(row)
-    return [(s, overrides[s.id]) for s in series]
+    """The group's series with their differing occurrences, in one query."""
+    loaded: dict[int, tuple[MeetingSeries, list[MeetingOccurrence]]] = {}
+    for series, row in (await db.execute(
+        select(MeetingSeries, MeetingOccurrence)
+        .outerjoin(MeetingOccurrence, MeetingOccurrence.series_id == MeetingSeries.id)
+        .where(MeetingSeries.group_id == group_id)
+        .order_by(MeetingSeries.starts_at, MeetingSeries.id, MeetingOccurrence.recurrence_id)
+    )).all():
+        held = loaded.setdefault(series.id, (series, []))
+        if row is not None:
+            held[1].append(row)
+    return list(loaded.values())
 
 
-def _feed(scope: str, group: InterestGroup, loaded: Sequence[tuple[MeetingSeries,
-          list[MeetingOccurrence]]], *, settings: Settings, private: bool,
-          declined: Collection[tuple[int, datetime]] = ()) -> GroupFeed:
-    entries = tuple(
-        series_entry(series, rows, group, settings=settings, private=private,
-                     declined=[rid for sid, rid in declined if sid == series.id])
-        for series, rows in loaded
-    )
+def _marker(value: datetime | None) -> str:
+    return "" if value is None else utc(value).isoformat()
+
+
+def _series_key(series: MeetingSeries, rows: Sequence[MeetingOccurrence]) -> tuple[object, ...]:
+    """Everything of a series and its occurrences that its calendar data says."""
+    return (series.id, series.uid, series.sequence, series.title, _marker(series.starts_at),
+            series.duration_minutes, series.timezone, series.recurrence, str(series.mode),
+            series.join_url, series.venue, series.agenda, str(series.status),
+            tuple((_marker(r.recurrence_id), _marker(r.starts_at), r.duration_minutes,
+                   str(r.status), r.join_url, r.agenda, r.sequence) for r in rows))
+
+
+def _feed(scope: str, group: InterestGroup, loaded: _Loaded, *, settings: Settings,
+          private: bool, declined: Collection[tuple[int, datetime]] = (),
+          changed_at: Collection[datetime] = ()) -> GroupFeed:
+    """The feed's ETag from everything its content depends on (the rows' own fields, no
+    calendar built); Last-Modified from their `updated_at`."""
+    markers = [GROUP_FEED_FORMAT, scope, str(private), settings.public_base_url,
+               settings.uid_domain, settings.organiser_email, settings.organiser_name,
+               group.slug, group.topic, group.timezone, _marker(group.updated_at)]
+    markers += [repr(_series_key(series, rows)) for series, rows in loaded]
+    markers += sorted(f"d{sid}:{_marker(rid)}" for sid, rid in declined)
+    digest = hashlib.sha256("\n".join(markers).encode("utf-8")).hexdigest()
     stamps = [utc(group.updated_at)] + [utc(s.updated_at) for s, _ in loaded] + \
-        [utc(r.updated_at) for _, rows in loaded for r in rows]
-    digest = series_digest(entries)
-    tag = f'"g{GROUP_FEED_FORMAT}-{scope}-{group.id}-{digest[:32]}"'
-    plan = FeedPlan(scope=scope, name=f"{group.topic} – meetings", etag=tag,
+        [utc(r.updated_at) for _, rows in loaded for r in rows] + [utc(d) for d in changed_at]
+    plan = FeedPlan(scope=scope, name=f"{group.topic} – meetings",
+                    etag=f'"g{GROUP_FEED_FORMAT}-{group.id}-{digest[:32]}"',
                     last_modified=max(stamps).replace(microsecond=0), is_private=private,
                     session_ids=frozenset(), include_join_url=private,
                     default_timezone=group.timezone or DEFAULT_FEED_TIMEZONE)
-    return GroupFeed(plan=plan, entries=entries)
+    return GroupFeed(plan=plan, group=group, loaded=loaded, settings=settings,
+                     declined=tuple(declined))
 
 
-async def _member_of(db: AsyncSession, token: str | None) -> GroupMember | None:
-    if not token:
+async def _member_of(db: AsyncSession, token: str | None
+                     ) -> tuple[GroupMember, InterestGroup] | None:
+    """The member (still a member) whose feed token this is, with their group: one query."""
+    if not token or len(token) > 100:
         return None
-    found = await access.find_access(db, AccessPurpose.GROUP_MEMBER_FEED, token)
-    if found is None or found.group_member_id is None:
-        return None
-    member = await db.get(GroupMember, found.group_member_id)
-    if member is None or member.status != GroupMemberStatus.MEMBER:
-        return None
-    return member
+    found = (await db.execute(
+        select(GroupMember, InterestGroup)
+        .join(AccessToken, AccessToken.group_member_id == GroupMember.id)
+        .join(InterestGroup, InterestGroup.id == GroupMember.group_id)
+        .where(AccessToken.token_hash == access.token_hash(token),
+               AccessToken.purpose == AccessPurpose.GROUP_MEMBER_FEED,
+               AccessToken.revoked_at.is_(None),
+               GroupMember.status == GroupMemberStatus.MEMBER)
+    )).first()
+    return None if found is None else (found[0], found[1])
 
 
 async def group_feed(db: AsyncSession, slug: str, *, token: str | None, settings: Settings
@@ -193,9 +259,8 @@ async def group_feed(db: AsyncSession, slug: str, *, token: str | None, settings
     group = await db.scalar(select(InterestGroup).where(InterestGroup.slug == slug))
     if group is None:
         raise NotFoundError("No such group.", "slug")
-    member = await _member_of(db, token)
-    if member is not None and member.group_id != group.id:
-        member = None
+    found = await _member_of(db, token)
+    member = found[0] if found is not None and found[0].group_id == group.id else None
     if group.visibility != GroupVisibility.PUBLIC and member is None:
         raise NotFoundError("No such group.", "slug")
     private = member is not None
@@ -206,14 +271,13 @@ async def group_feed(db: AsyncSession, slug: str, *, token: str | None, settings
 async def member_feed(db: AsyncSession, token: str, *, settings: Settings) -> GroupFeed:
     """`/groups/feed/{token}.ics`: a member's own feed, join links included, occurrences
     they declined left out."""
-    member = await _member_of(db, token)
-    if member is None:
+    found = await _member_of(db, token)
+    if found is None:
         raise NotFoundError("No such calendar feed.", "token")
-    group = await db.get(InterestGroup, member.group_id)
-    if group is None:  # pragma: no cover - cascades delete the member with the group
-        raise NotFoundError("No such calendar feed.", "token")
-    declined = [(row.series_id, utc(row.recurrence_id)) for row in await db.scalars(
-        select(MeetingDecline).where(MeetingDecline.member_id == member.id))]
-    feed = _feed(f"member-{member.id}", group, await _group_series(db, group.id),
-                 settings=settings, private=True, declined=declined)
-    return feed
+    member, group = found
+    declines = list(await db.scalars(
+        select(MeetingDecline).where(MeetingDecline.member_id == member.id)))
+    return _feed(f"member-{member.id}", group, await _group_series(db, group.id),
+                 settings=settings, private=True,
+                 declined=[(row.series_id, utc(row.recurrence_id)) for row in declines],
+                 changed_at=[row.created_at for row in declines])
