@@ -166,8 +166,14 @@ async def test_a_series_is_created_from_the_form_and_one_meeting_moved_and_one_c
         "recurrence_id": "2035-03-13T09:00:00Z", "starts_at_local": "2035-03-14T11:00"})
     cancelled = await organiser_client.post_form(f"{url}/cancel", {
         "recurrence_id": "2035-05-08T08:00:00Z"})
+    guest = await organiser_client.post_form(f"{url}/guests", {
+        "recurrence_id": "2035-07-10T08:00:00Z", "name": "Gus Guest",
+        "email": "gus@guest.example.org"})
     page = await organiser_client.get(url)
     occurrence = await organiser_client.get(f"{url}/occurrence?at=2035-07-10T08:00:00Z")
+    split = await organiser_client.post_form(f"{url}/following", {
+        "recurrence_id": "2035-09-11T08:00:00Z", "following_starts_at_local": "2035-09-11T14:00",
+        "following_title": "Bi-monthly web meeting (afternoons)"})
 
     assert refused.status_code == 422
     assert re.findall(r'<li><a href="#(\w+)">', refused.text) == ["title", "interval"]
@@ -186,6 +192,12 @@ async def test_a_series_is_created_from_the_form_and_one_meeting_moved_and_one_c
     templates = list(await db.scalars(select(OutboxEmail.template).where(
         OutboxEmail.to_address == "ana@circular-procurement.example.org")
         .order_by(OutboxEmail.id)))
-    assert templates[-3:] == ["group_meeting_series_to_member",
+    assert templates[-4:] == ["group_meeting_series_to_member",
                               "group_meeting_occurrence_to_member",
-                              "group_meeting_occurrence_to_member"]
+                              "group_meeting_occurrence_to_member",
+                              "group_meeting_series_to_member"]
+    assert (guest.status_code, split.status_code) == (303, 303)
+    assert await db.scalar(select(OutboxEmail.template).where(
+        OutboxEmail.to_address == "gus@guest.example.org")) == "group_meeting_invitation_to_guest"
+    titles = list(await db.scalars(select(MeetingSeries.title).order_by(MeetingSeries.id)))
+    assert titles == ["Bi-monthly web meeting", "Bi-monthly web meeting (afternoons)"]
