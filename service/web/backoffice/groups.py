@@ -1,6 +1,8 @@
 """Interest Groups in the back office: the groups of your teams, the group editor, its
-facilitators, its members (approve or decline with a note, each answered by email), and the
-minutes of its meetings.
+facilitators, its members (approve or decline with a note, each answered by email), its
+meeting series (`MeetingSeriesController`: a new series, its meetings, and for one meeting
+move, cancel, its own agenda or join link, a guest, or this and all following, all through
+`service.domain.groups.meetings`), and the minutes of its meetings.
 
 Every signed-in account reads; admins and organisers change. A group belongs to a team like
 an event (none: the default team), and the guard refuses another team's group, member or
