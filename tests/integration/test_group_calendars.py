@@ -3,7 +3,8 @@ invites is exactly the service's own list of occurrences.
 
 Two years of a bi-monthly "second Tuesday, 10:00 Brussels time" series and a quarterly one,
 across four changes of the clocks, with occurrences moved (one across a change of the
-clocks) and cancelled. Three readers expand them: icalendar with `recurring-ical-events`,
+clocks) and cancelled, and the bi-monthly one changed "from May 2027 on" (it ends with an
+UNTIL and a new series carries on). Three readers expand them: icalendar with `recurring-ical-events`,
 vobject (dateutil's rruleset), and Thunderbird's ical.js. Three sources: the group's public
 feed over HTTP, the invite a member approved after the changes receives (one iTIP REQUEST
 per series, with EXDATEs and RECURRENCE-ID VEVENTs), and the calendar of a member who was
@@ -35,6 +36,7 @@ from service.domain import access
 from service.domain.groups import (
     RecurrenceRule,
     cancel_occurrence,
+    change_following,
     create_series,
     invite_member_to_group_meetings,
     move_occurrence,
@@ -91,10 +93,13 @@ async def _two_years_of_meetings(db: AsyncSession, settings: Settings
     await cancel_occurrence(db, quarterly, _utc(2026, 7, 15, 12), now=NOW, settings=settings)
     await move_occurrence(db, quarterly, _utc(2027, 4, 15, 12), starts_at_local="2027-03-25T14:00",
                           now=NOW, settings=settings)
+    # This and all following: from May 2027 the bi-monthly call is at 11:00.
+    later = await change_following(db, bimonthly, _utc(2027, 5, 11, 8),
+                                   starts_at_local="2027-05-11T11:00", now=NOW, settings=settings)
     ben.status = GroupMemberStatus.MEMBER
     await invite_member_to_group_meetings(db, ben, now=NOW, settings=settings)
     await db.commit()
-    return [bimonthly, quarterly], ben
+    return [bimonthly, quarterly, later], ben
 
 
 async def _service_list(db: AsyncSession, series: Sequence[MeetingSeries]) -> Occurrences:
@@ -168,7 +173,7 @@ async def test_feed_and_invites_expand_to_the_service_list_in_three_readers(
                                 tmp_path)
 
     assert (feed.status_code, len(expected), len(late_invites), len(early_messages)) == (
-        200, 18, 2, 7)
+        200, 18, 3, 9)
     assert JOIN_URL.encode() not in feed.content  # a public feed: times without join links
     assert expected[:4] == [
         (_utc(2026, 1, 13, 9), _utc(2026, 1, 13, 10, 30)),

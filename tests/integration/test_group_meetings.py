@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.models import (
+    AccessToken,
     GroupMember,
     GroupMemberStatus,
     MeetingDecline,
@@ -17,6 +18,7 @@ from service.db.models import (
     MeetingStatus,
     SessionMode,
 )
+from service.domain.access import revoke_group_member_tokens
 from service.domain.errors import InvalidInputError
 from service.domain.groups import (
     RecurrenceRule,
@@ -47,6 +49,11 @@ def _lines(body: bytes, *names: str) -> list[list[str]]:
     """Per VEVENT, its lines whose property is one of `names` (unfolded)."""
     return [[line for line in event if line.split(":", 1)[0].split(";", 1)[0] in names]
             for event in blocks(body, "VEVENT")]
+
+
+async def _live_tokens(db: AsyncSession, member_id: int) -> int:
+    return int(await db.scalar(select(func.count()).select_from(AccessToken).where(
+        AccessToken.group_member_id == member_id, AccessToken.revoked_at.is_(None))) or 0)
 
 
 async def _arranged(db: AsyncSession, settings: Settings) -> tuple[MeetingSeries, int]:
@@ -154,7 +161,9 @@ async def test_a_member_leaving_and_coming_back_gets_cancel_then_a_higher_reques
     ana = await db.get(GroupMember, ana_id)
     assert ana is not None
 
+    await revoke_group_member_tokens(db, ana.id, now=NOW)  # as leaving the group does
     await withdraw_member_from_group_meetings(db, ana, now=NOW, settings=settings)
+    live_after_leaving = await _live_tokens(db, ana.id)
     await invite_member_to_group_meetings(db, ana, now=NOW, settings=settings)
     await db.commit()
 
@@ -164,6 +173,11 @@ async def test_a_member_leaving_and_coming_back_gets_cancel_then_a_higher_reques
     assert seen == [("REQUEST", ["SEQUENCE:0", "STATUS:CONFIRMED"]),
                     ("CANCEL", ["SEQUENCE:1", "STATUS:CANCELLED"]),
                     ("REQUEST", ["SEQUENCE:2", "STATUS:CONFIRMED"])]
+    assert (subject_of(sent[1][1]), "/groups/feed/" in text_of(sent[1][1]),
+            "/groups/feed/" in text_of(sent[2][1])) == (
+        "Removed from your calendar: Socially responsible ICT meetings", False, True)
+    # No private link is issued again for someone leaving; coming back gives new ones.
+    assert (live_after_leaving, await _live_tokens(db, ana.id)) == (0, 2)
 
 
 async def test_a_guest_gets_one_occurrence_of_their_own_and_a_decline_is_kept_once(
@@ -177,15 +191,48 @@ async def test_a_guest_gets_one_occurrence_of_their_own_and_a_decline_is_kept_on
                        now=NOW, settings=settings)
     await decline_occurrence(db, ana, series, MARCH, now=NOW)
     await decline_occurrence(db, ana, series, MARCH, now=NOW)
+    await cancel_occurrence(db, series, MARCH, now=NOW, settings=settings)
     await db.commit()
 
     sent = await outbox_messages(db_sessionmaker)
-    guest_part = calendar_parts(sent[1][0].raw_message or b"")[0]
-    assert (sent[1][0].to_address, guest_part.mime_method) == ("carla@bcn.example.es", "REQUEST")
-    assert _lines(guest_part.body, "UID", "DTSTART", "RRULE", "RECURRENCE-ID") == [[
-        f"UID:group-meeting-{series.id}-20260310T090000Z-guest@{settings.uid_domain}",
-        "DTSTART;TZID=Europe/Brussels:20260310T100000"]]
+    to_guest = [calendar_parts(row.raw_message or b"")[0] for row, _ in sent
+                if row.to_address == "carla@bcn.example.es"]
+    guest_uid = f"UID:group-meeting-{series.id}-20260310T090000Z-guest@{settings.uid_domain}"
+    assert [(part.mime_method, _lines(part.body, "UID", "SEQUENCE", "DTSTART", "RRULE",
+                                      "RECURRENCE-ID")) for part in to_guest] == [
+        ("REQUEST", [[guest_uid, "SEQUENCE:0", "DTSTART;TZID=Europe/Brussels:20260310T100000"]]),
+        ("CANCEL", [[guest_uid, "SEQUENCE:1", "DTSTART;TZID=Europe/Brussels:20260310T100000"]]),
+    ]
     assert await db.scalar(select(func.count()).select_from(MeetingDecline)) == 1
+
+
+async def test_a_one_off_meeting_changes_as_a_whole_without_recurrence_id(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    group = await make_interest_group(db)
+    await make_group_member(db, group)
+    visit = await create_series(db, group, title="Study visit", starts_at_local="2026-06-18T09:30",
+                                duration_minutes=240, rule=None, mode=SessionMode.IN_PERSON,
+                                venue="Stadhuis, Gent", now=NOW, settings=settings)
+    first = datetime(2026, 6, 18, 7, 30, tzinfo=UTC)
+
+    await move_occurrence(db, visit, first, starts_at_local="2026-06-19T09:30", now=NOW,
+                          settings=settings)
+    await cancel_occurrence(db, visit, datetime(2026, 6, 19, 7, 30, tzinfo=UTC), now=NOW,
+                            settings=settings)
+    await db.commit()
+
+    sent = await outbox_messages(db_sessionmaker)
+    assert [(p.mime_method, _lines(p.body, "SEQUENCE", "DTSTART", "STATUS", "RRULE",
+                                   "RECURRENCE-ID", "LOCATION"))
+            for _, mail in sent for p in calendar_parts(mail.as_bytes()) if p.filename] == [
+        ("REQUEST", [["SEQUENCE:0", "DTSTART;TZID=Europe/Brussels:20260618T093000",
+                      "LOCATION:Stadhuis\\, Gent", "STATUS:CONFIRMED"]]),
+        ("REQUEST", [["SEQUENCE:1", "DTSTART;TZID=Europe/Brussels:20260619T093000",
+                      "LOCATION:Stadhuis\\, Gent", "STATUS:CONFIRMED"]]),
+        ("CANCEL", [["SEQUENCE:2", "DTSTART;TZID=Europe/Brussels:20260619T093000",
+                     "LOCATION:Stadhuis\\, Gent", "STATUS:CANCELLED"]]),
+    ]
 
 
 async def test_a_first_meeting_off_its_rule_is_refused_naming_the_field_and_nothing_stored(

@@ -17,9 +17,12 @@ from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
 from service.cli import build_parser, server_config
+from service.db.models import AccessPurpose
+from service.domain import access
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
+from service.settings import Settings
 from tests.conftest import TEST_BASE_URL
-from tests.factories import DEMO_LOADED_AT, DEMO_NOW
+from tests.factories import DEMO_LOADED_AT, DEMO_NOW, make_group_member, make_interest_group
 from tests.integration.test_address_confirmation import Sessionmaker, link_for
 
 Client = AsyncTestClient[Litestar]
@@ -84,6 +87,8 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
         "/feeds/registrations/{name:str}": f"/feeds/registrations/{links['registration_feed']}",
         "/feeds/speakers/{name:str}": f"/feeds/speakers/{links['speaker_feed']}",
         "/feeds/organisers/{name:str}": f"/feeds/organisers/{links['organiser_feed']}",
+        "/groups/{slug:str}/calendar.ics": "/groups/edge-calendars/calendar.ics",
+        "/groups/feed/{name:str}": f"/groups/feed/{links['group_member_feed']}.ics",
         "/api/events": "/api/events?kind=webinar_series",
         "/api/events/{slug:str}": f"/api/events/{SERIES}",
         "/api/registrations/{token:str}": f"/api/registrations/{token}",
@@ -130,11 +135,24 @@ async def _confirm_link(client: Client, sessionmaker: Sessionmaker,
     return await link_for(sessionmaker, "bo.lind@malmo.example.se")
 
 
+async def _group_member_feed(sessionmaker: Sessionmaker, settings: Settings) -> str:
+    """A public Interest Group with one member: their feed token."""
+    async with sessionmaker() as db:
+        group = await make_interest_group(db, slug="edge-calendars", now=LOADED_AT)
+        member = await make_group_member(db, group, now=LOADED_AT)
+        token = await access.group_member_token(db, member.id, AccessPurpose.GROUP_MEMBER_FEED,
+                                                secret_key=settings.secret_key, now=LOADED_AT)
+        await db.commit()
+    return token
+
+
 async def test_head_answers_every_get_route_like_get_without_the_body(
     app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
-    organiser_headers: dict[str, str],
+    organiser_headers: dict[str, str], settings: Settings,
 ) -> None:
-    urls = _urls_for_every_get_route(await _private_links(client, organiser_headers))
+    links = await _private_links(client, organiser_headers)
+    links["group_member_feed"] = await _group_member_feed(db_sessionmaker, settings)
+    urls = _urls_for_every_get_route(links)
     urls["/events/{slug:str}/confirm/{token:str}"] = await _confirm_link(
         client, db_sessionmaker, organiser_headers)
     answers: dict[str, tuple[int, str, str, int, str]] = {}

@@ -23,11 +23,17 @@ def test_second_tuesday_of_every_other_month_round_trips_through_its_rrule() -> 
 
 def test_describe_says_the_rule_as_people_do() -> None:
     words = SECOND_TUESDAY_BIMONTHLY.describe(at=time(10, 0), timezone=BRUSSELS)
-    quarterly = RecurrenceRule.quarterly(count=8).describe()
+    others = [RecurrenceRule.quarterly(count=8).describe(),
+              RecurrenceRule.quarterly(weekday=3, ordinal=1, count=8).describe(),
+              RecurrenceRule("weekly", interval=2, weekday=0, count=4).describe(),
+              RecurrenceRule("yearly", weekday=4, ordinal=-1, month=11, count=2).describe()]
 
     assert words == ("Every second Tuesday of every other month, 10:00 Brussels time, "
                      "until 30 June 2027")
-    assert quarterly == "Every quarter, 8 times"
+    assert others == ["Quarterly, 8 times",
+                      "Every first Thursday of every third month (quarterly), 8 times",
+                      "Every other week on Monday, 4 times",
+                      "Every last Friday of November, 2 times"]
 
 
 def test_the_wall_time_is_kept_across_changes_of_the_clocks() -> None:

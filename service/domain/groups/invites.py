@@ -121,7 +121,7 @@ def series_view(series: MeetingSeries, overrides: Sequence[MeetingOccurrence], *
 
 
 async def _member_links(db: AsyncSession, member: GroupMember, *, now: datetime,
-                        settings: Settings) -> dict[str, str]:
+                        settings: Settings) -> dict[str, str | None]:
     page = await access.group_member_token(db, member.id, AccessPurpose.GROUP_MEMBER_PAGE,
                                            secret_key=settings.secret_key, now=now)
     feed = await access.group_member_token(db, member.id, AccessPurpose.GROUP_MEMBER_FEED,
@@ -157,7 +157,9 @@ async def send_series(
                                              private=True, attendee=_attendee(member)),
                                 now=now, method=method)
             for s in ordered)
-        links = await _member_links(db, member, now=now, settings=settings)
+        # Someone who left gets no private links (nor a new feed token issued for them).
+        links = ({"member_page_url": None, "member_feed_url": None} if kind == "withdrawn"
+                 else await _member_links(db, member, now=now, settings=settings))
         message = EmailMessage(
             template=SERIES_TEMPLATE, to_address=member.email, to_name=member.name,
             context=_context(group, member.name, settings, kind=kind, series=views, **links),

@@ -72,6 +72,7 @@ __all__ = [
     "invite_guest",
     "invite_member_to_group_meetings",
     "move_occurrence",
+    "occurrence_row",
     "occurrences",
     "scheduled",
     "withdraw_member_from_group_meetings",
@@ -614,6 +615,17 @@ async def declined_by(db: AsyncSession, member_id: int) -> set[tuple[int, dateti
     """(series id, recurrence id) of the occurrences the member declined."""
     rows = await db.scalars(select(MeetingDecline).where(MeetingDecline.member_id == member_id))
     return {(row.series_id, utc(row.recurrence_id)) for row in rows}
+
+
+async def occurrence_row(db: AsyncSession, series: MeetingSeries, recurrence_id: datetime, *,
+                         now: datetime) -> MeetingOccurrence:
+    """The row of one occurrence (made, unchanged, where there is none yet): where its
+    minutes go. Changing its time, status, agenda or join link goes through the functions
+    above, which tell calendars; its minutes do not concern them."""
+    rid = _rid(series, recurrence_id)
+    row = await _override(db, series, rid, now=now)
+    await db.flush()
+    return row
 
 
 async def get_series(db: AsyncSession, series_id: int) -> MeetingSeries:

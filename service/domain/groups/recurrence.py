@@ -148,20 +148,18 @@ class RecurrenceRule:
     def describe(self, *, at: time | None = None, timezone: str | None = None) -> str:
         """"Every second Tuesday of every other month, 10:00 Brussels time, until 30 June 2027"."""
         unit = {"weekly": "week", "monthly": "month", "yearly": "year"}[self.frequency]
-        if self.frequency == "monthly" and self.interval == 3:
-            every = "quarter"
-        elif self.interval == 1:
+        if self.interval == 1:
             every = unit
         elif self.interval in _EVERY:
             every = f"{_EVERY[self.interval]} {unit}"
         else:
             every = f"{self.interval} {unit}s"
+        quarterly = self.frequency == "monthly" and self.interval == 3
         if self.weekday is None:
-            words = "Every " + every
+            words = "Quarterly" if quarterly else f"Every {every}"
         elif self.ordinal is None:
-            words = f"Every {_DAY_NAMES[self.weekday]}"
-            if every != unit:
-                words += f" of every {every}"
+            day = _DAY_NAMES[self.weekday]
+            words = f"Every {day}" if every == unit else f"Every {every} on {day}"
         else:
             words = f"Every {_ORDINALS[self.ordinal]} {_DAY_NAMES[self.weekday]}"
             if self.month is not None:
@@ -169,8 +167,7 @@ class RecurrenceRule:
                 if every != unit:
                     words += f", every {every}"
             else:
-                words += " of the quarter's first month" if every == "quarter" \
-                    else f" of every {every}"
+                words += f" of every {every}" + (" (quarterly)" if quarterly else "")
         if at is not None:
             words += f", {at:%H:%M}"
             if timezone:
