@@ -18,7 +18,11 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import QueryParameter
 from litestar.response import Redirect
-from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
+from litestar.status_codes import (
+    HTTP_303_SEE_OTHER,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+    HTTP_429_TOO_MANY_REQUESTS,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
@@ -36,7 +40,7 @@ from service.web import page_views as views
 from service.web.page_render import html_response
 from service.web.pages import PublicPages, _csrf, _csrf_ok, _form_expired_page
 from service.web.params import DbSession, PathText, SettingsDep, TokenParam
-from service.web.rate_limit import rate_limited, registration_limit
+from service.web.rate_limit import RateLimitExceeded, group_interest_limit, rate_limited
 
 AnyRequest = Request[Any, Any, Any]
 INTEREST_FIELDS = ("name", "email", "organisation_name", "message")
@@ -97,11 +101,21 @@ def _form_text(form: Any, name: str) -> str:
     return value.strip()[: _LIMITS.get(name, 300)] if isinstance(value, str) else ""
 
 
+def too_many_interest_forms_page(_: AnyRequest, error: Exception) -> Response[str]:
+    wait = error.retry_after if isinstance(error, RateLimitExceeded) else 60
+    return html_response("error.html", {
+        "title": "Too many attempts", "robots": "noindex",
+        "message": "We received many requests to join Interest Groups from your connection "
+                   f"in a short time. Please wait {wait} seconds and send the form again."},
+        status_code=HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(wait)})
+
+
 class GroupPages(Controller):
     """The groups' public pages and members' private pages (no accounts)."""
 
     include_in_schema = False
-    exception_handlers = PublicPages.exception_handlers
+    exception_handlers = {**PublicPages.exception_handlers,
+                          RateLimitExceeded: too_many_interest_forms_page}
 
     @get("/groups")
     async def groups_page(self, db_session: DbSession) -> Response[str]:
@@ -145,12 +159,12 @@ class GroupPages(Controller):
                                       errors={}, done=done)
 
     @post("/groups/{slug:str}/interest", status_code=200,
-          guards=[rate_limited(registration_limit)])
+          guards=[rate_limited(group_interest_limit)])
     async def express_interest(self, request: AnyRequest, db_session: DbSession,
                                settings: SettingsDep, slug: PathText) -> Response[Any]:
         """Every error at once, beside its field; nothing stored then. The answer is the
-        same for a new person and for a member (it never tells who is a member). Counted
-        with registrations against the client's rate limit: each form sends emails."""
+        same for a new person and for a member (it never tells who is a member). Limited
+        per client like registrations (each form sends emails)."""
         group = await groups.get_group_by_slug(db_session, slug)
         form = await request.form()
         if not _csrf_ok(request, form, settings):

@@ -169,10 +169,10 @@ async def test_the_member_page_shows_join_links_minutes_and_lets_them_leave(
             JOIN in after.text, "Left the group" in after.text) == (True, False, True)
 
 
-async def test_the_interest_form_shares_the_registrations_rate_limit(
+async def test_the_interest_form_is_rate_limited_per_client_like_registrations(
     db: AsyncSession, settings: Settings,
 ) -> None:
-    """Each form sends emails: a client gets as many a minute as registrations, then 429."""
+    """Each form sends emails: a client sends as many a minute as registrations, then 429."""
     group = await make_group(db)
     await db.commit()
     app = create_app(replace(settings, registration_rate_limit=1))
@@ -186,5 +186,6 @@ async def test_the_interest_form_shares_the_registrations_rate_limit(
 
     assert (first.status_code, second.status_code, "Retry-After" in second.headers) == (
         303, 429, True)
+    assert "many requests to join Interest Groups" in second.text
     assert [m.member.email for m in await groups.list_members(db, group.id)] == [
         "bram@haarlem.example.nl"]
