@@ -50,6 +50,7 @@ from tests.calendar_readers import (
     calendar_parts,
     expand_icaljs_many,
     expand_vobject,
+    read_libical_many,
 )
 from tests.factories import JOIN_URL, make_group_member, make_interest_group
 from tests.integration.mail_readers import outbox_messages
@@ -194,6 +195,12 @@ async def test_feed_and_invites_expand_to_the_service_list_in_three_readers(
         position += len(bodies)
     assert by_source == {name: {reader: expected for reader in readers}
                          for name, readers in by_source.items()}
+    # Every invite keeps the iTIP rules libical (Evolution) checks for its METHOD.
+    itip = read_libical_many([*early_messages, *late_invites], tmp_path)
+    assert [(c["method"], c["errors"]) for c in itip] == [
+        (method, []) for method in ["REQUEST", "REQUEST", "REQUEST", "REQUEST", "CANCEL",
+                                    "CANCEL", "REQUEST", "REQUEST", "REQUEST",
+                                    "REQUEST", "REQUEST", "REQUEST"]]
 
 
 async def test_group_feeds_follow_the_page_visibility_and_answer_304(

@@ -26,6 +26,7 @@ from service.domain.groups import (
     change_following,
     create_series,
     decline_occurrence,
+    edit_occurrence,
     invite_guest,
     invite_member_to_group_meetings,
     move_occurrence,
@@ -248,3 +249,54 @@ async def test_a_first_meeting_off_its_rule_is_refused_naming_the_field_and_noth
 
     assert [e.field for e in refused.value.errors] == ["starts_at_local"]
     assert await db.scalar(select(func.count()).select_from(MeetingSeries)) == 0
+
+
+async def test_an_occurrence_of_its_own_agenda_reaches_calendars_with_its_recurrence_id(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    series, _ = await _arranged(db, settings)
+
+    edited = await edit_occurrence(db, series, MARCH, agenda="Guest talk: Carla Canal",
+                                   now=NOW, settings=settings)
+    unchanged = await edit_occurrence(db, series, MARCH, agenda="Guest talk: Carla Canal",
+                                      now=NOW, settings=settings)
+    await db.commit()
+
+    sent = await outbox_messages(db_sessionmaker)
+    part = calendar_parts(sent[-1][0].raw_message or b"")[0]
+    assert (len(sent), edited.agenda, unchanged.sequence) == (2, "Guest talk: Carla Canal", 1)
+    assert _lines(part.body, "SEQUENCE", "DTSTART", "DESCRIPTION", "RECURRENCE-ID") == [[
+        "SEQUENCE:1", "DTSTART;TZID=Europe/Brussels:20260310T100000",
+        "DESCRIPTION:Guest talk: Carla Canal\\n\\nGroup page: "
+        f"{settings.public_base_url}/groups/social-ict",
+        "RECURRENCE-ID;TZID=Europe/Brussels:20260310T100000"]]
+
+
+async def test_every_rule_broken_by_a_new_series_is_named_at_once(
+    db: AsyncSession, settings: Settings
+) -> None:
+    group = await make_interest_group(db)
+
+    with pytest.raises(InvalidInputError) as refused:
+        await create_series(db, group, title=" ", starts_at_local="2026-03-29T02:30",
+                            duration_minutes=2, rule=RecurrenceRule("weekly", weekday=6),
+                            mode="webinar", join_url="ftp://meet", now=NOW, settings=settings)
+
+    assert [e.field for e in refused.value.errors] == [
+        "title", "duration_minutes", "mode", "join_url", "starts_at_local"]
+    assert await db.scalar(select(func.count()).select_from(MeetingSeries)) == 0
+
+
+async def test_a_weekly_meeting_that_would_fall_in_the_spring_gap_is_refused(
+    db: AsyncSession, settings: Settings
+) -> None:
+    group = await make_interest_group(db)
+
+    with pytest.raises(InvalidInputError) as refused:
+        await create_series(db, group, title="Night shift", starts_at_local="2026-03-22T02:30",
+                            duration_minutes=30, rule=RecurrenceRule("weekly", weekday=6, count=3),
+                            now=NOW, settings=settings)
+
+    assert (refused.value.field, refused.value.message) == (
+        "starts_at_local", "The meeting of Sunday 29 March 2026 would fall when the clocks "
+        "change at 02:30: choose another time of day.")
