@@ -1,9 +1,9 @@
 """Minutes of a group's meeting: written by the facilitator after an occurrence, with links
 to documents; publishing them emails every current member once, and their private pages
 show them. The minutes live on the occurrence's row (MeetingOccurrence, keyed by the start
-its series gives it), created here when the occurrence did not differ before: such a row
-keeps the series' start (`starts_at` = `recurrence_id`) and status. Takes `db` and `now`,
-flushes, never commits.
+its series gives it), made by `meetings.occurrence_row` when the occurrence did not differ
+before: such a row changes nothing calendars see. Takes `db` and `now`, flushes, never
+commits.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from service.db.models import InterestGroup, MeetingOccurrence, MeetingSeries
 from service.domain import wording
 from service.domain.errors import FieldError, InvalidInputError, NotFoundError
 from service.domain.groups.groups import get_group
+from service.domain.groups.meetings import occurrence_row
 from service.domain.groups.membership import current_members, member_links
 from service.domain.groups.schedule import series_starts
 from service.domain.text import clean_line, clean_text
@@ -107,9 +108,7 @@ async def publish_minutes(
         raise InvalidInputError("Minutes are written after the meeting: this one has not "
                                 "taken place yet.", "recurrence_id")
     if occurrence is None:
-        occurrence = MeetingOccurrence(series_id=series.id, recurrence_id=recurrence_id,
-                                       starts_at=recurrence_id, created_at=now, updated_at=now)
-        db.add(occurrence)
+        occurrence = await occurrence_row(db, series, recurrence_id, now=now)
     first = occurrence.minutes_published_at is None
     occurrence.minutes, occurrence.minutes_documents = text, kept
     occurrence.minutes_published_at = occurrence.minutes_published_at or now
