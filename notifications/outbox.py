@@ -62,7 +62,7 @@ class OutboxEntry:
     event_id: int | None = None
     registration_id: int | None = None
     person_id: int | None = None
-    # An Interest Group member's emails (invites to the group's meetings, reminders).
+    # An Interest Group member's emails (decisions, meeting invites, reminders, minutes).
     group_member_id: int | None = None
     # Set for emails that must exist at most once (a reminder, a change notice).
     dedupe_key: str | None = None

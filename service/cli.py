@@ -65,6 +65,12 @@ def cmd_load_demo(settings: Settings, _: argparse.Namespace) -> int:
         settings, lambda db: load_demo_programme(db, now=utc_now(), settings=settings)
     )
     print(f"Demo programme loaded ({len(added)} new event(s): {', '.join(added) or 'none'}).")
+    from service.operations.demo_groups import load_demo_groups
+
+    added_groups = _in_transaction(
+        settings, lambda db: load_demo_groups(db, now=utc_now(), settings=settings))
+    print(f"Demo Interest Groups loaded ({len(added_groups)} new: "
+          f"{', '.join(added_groups) or 'none'}).")
     password = _in_transaction(settings, lambda db: ensure_demo_administrator(db, now=utc_now()))
     if password is not None:
         # Shown once, like an API token; kept beside the database for the demo's later runs.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,8 @@ from service.db.models import (
     GroupMemberStatus,
     GroupVisibility,
     InterestGroup,
+    NetworkStanding,
+    Organisation,
     OrganisationKind,
     Person,
     Registration,
@@ -36,7 +38,7 @@ from service.db.models import (
     Session,
     SessionMode,
 )
-from service.domain import programme, reminders
+from service.domain import groups, programme, reminders
 from service.settings import Settings
 
 BRUSSELS = "Europe/Brussels"
@@ -272,3 +274,38 @@ async def make_supplier(db: AsyncSession, event: Event, name: str, company: str,
     registration.company = company
     await db.flush()
     return registration
+
+
+async def make_organisation(db: AsyncSession, name: str, *,
+                            standing: NetworkStanding = NetworkStanding.PARTICIPANT,
+                            now: datetime = BUILT_AT) -> Organisation:
+    """A public authority of the directory with its standing in the network."""
+    return await programme.create_organisation(
+        db, programme.OrganisationCreate(name=name, kind=OrganisationKind.PUBLIC_AUTHORITY,
+                                         standing=standing), now=now)
+
+
+async def make_group(db: AsyncSession, slug: str = "circular-procurement", *,
+                     topic: str = "Circular procurement",
+                     visibility: GroupVisibility = GroupVisibility.PUBLIC,
+                     facilitator: Person | None = None,
+                     now: datetime = BUILT_AT) -> InterestGroup:
+    """An Interest Group of two years from 2026, led by `facilitator` when given."""
+    group = await groups.create_group(db, groups.GroupInput(
+        slug=slug, topic=topic, summary=f"Authorities working on {topic.lower()}.",
+        description="Two physical meetings a year.\n\nQuarterly web meetings.",
+        visibility=visibility, starts_on=date(2026, 9, 1), ends_on=date(2028, 8, 31)), now=now)
+    if facilitator is not None:
+        await groups.add_facilitator(db, group.id, facilitator.id, now=now)
+    return group
+
+
+async def make_approved_member(db: AsyncSession, settings: Settings, group: InterestGroup,
+                               name: str, organisation: Organisation, *,
+                               now: datetime = BUILT_AT) -> GroupMember:
+    """A member, as expressing interest then the facilitator's approval leave them."""
+    address = f"{name.split()[0].lower()}@{group.slug}.example.org"
+    member = await groups.express_interest(db, group, groups.InterestForm(
+        name=name, email=address, organisation_name=organisation.name), now=now,
+        settings=settings)
+    return await groups.approve_member(db, member.id, now=now, settings=settings)

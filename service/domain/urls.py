@@ -80,6 +80,11 @@ def password_reset_url(settings: Settings, token: str) -> str:
     return f"{settings.public_base_url}/organiser/password-reset/{token}"
 
 
+def groups_url(settings: Settings) -> str:
+    """The Interest Groups list."""
+    return f"{settings.public_base_url}/groups"
+
+
 def group_page_url(settings: Settings, slug: str) -> str:
     return f"{settings.public_base_url}/groups/{slug}"
 

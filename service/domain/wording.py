@@ -16,6 +16,9 @@ from service.db.models import (
     Attendance,
     EnrolmentStatus,
     EventKind,
+    GroupMemberStatus,
+    GroupVisibility,
+    NetworkStanding,
     OrganisationKind,
     RegistrationStatus,
     SessionMode,
@@ -266,3 +269,26 @@ def paragraphs(text: str) -> list[str]:
 def join_url_for(mode: SessionMode | str, join_url: str | None) -> str | None:
     """The join link, for a session that can be joined online."""
     return join_url if SessionMode(mode) != SessionMode.IN_PERSON else None
+
+
+# --- Interest Groups ---------------------------------------------------------------------------
+
+STANDING_LABELS: dict[NetworkStanding, str] = {
+    NetworkStanding.PARTICIPANT: "Participant",
+    NetworkStanding.STRATEGIC_PARTNER: "Strategic Partner",
+    NetworkStanding.INFORMATION_SERVICE: "Information service",
+    NetworkStanding.NONE: "Not in the network",
+}
+GROUP_VISIBILITY_LABELS: dict[GroupVisibility, str] = {
+    GroupVisibility.PUBLIC: "Public: page, member organisations and meeting dates for everyone",
+    GroupVisibility.MEMBERS: "Members only: topic and summary public, the rest for members",
+}
+GROUP_MEMBER_STATUS_LABELS: dict[GroupMemberStatus, str] = {
+    GroupMemberStatus.INTERESTED: "Interested (waiting for a decision)",
+    GroupMemberStatus.MEMBER: "Member",
+    GroupMemberStatus.DECLINED: "Declined",
+    GroupMemberStatus.LEFT: "Left the group",
+}
+# Why an organisation may not join, as its people read it.
+GROUP_ELIGIBILITY_RULE = ("Interest Groups are open to Participants and Strategic Partners of "
+                          "the Procura+ Network only.")

@@ -63,6 +63,13 @@ def registration_limit(settings: Settings) -> RateLimit:
                      window=timedelta(minutes=1), what="registrations")
 
 
+def group_interest_limit(settings: Settings) -> RateLimit:
+    """Expressing interest in an Interest Group from one client address: each form sends
+    emails, so as many a minute as registrations, counted apart from them."""
+    return RateLimit(name="group-interest", limit=settings.registration_rate_limit,
+                     window=timedelta(minutes=1), what="requests to join an Interest Group")
+
+
 def link_request_limit(settings: Settings) -> RateLimit:
     """Asking for one's private link again (page and API): few per client, so nobody can
     probe which addresses are registered."""

@@ -9,6 +9,7 @@ from litestar import Litestar
 import service.web.group_feeds as group_feeds  # a line of its own: features add theirs
 from scheduling.scheduler import SchedulerLifespanHook
 from service.web import api_emails, api_registration, api_reminders, confirm_pages, feeds, pages
+from service.web.group_pages import ROUTE_HANDLERS as GROUP_PAGE_ROUTES
 
 
 class LifespanHook(Protocol):
@@ -26,5 +27,6 @@ EXTRA_ROUTE_HANDLERS.extend(confirm_pages.ROUTE_HANDLERS)  # confirming a regist
 EXTRA_ROUTE_HANDLERS.extend(api_registration.ROUTE_HANDLERS)  # registrations API
 EXTRA_ROUTE_HANDLERS.extend(api_reminders.ROUTE_HANDLERS)  # an event's reminders
 EXTRA_ROUTE_HANDLERS.extend(api_emails.ROUTE_HANDLERS)  # an event's emails, resending
+EXTRA_ROUTE_HANDLERS.extend(GROUP_PAGE_ROUTES)  # Interest Groups' pages, members' private pages
 EXTRA_ROUTE_HANDLERS.extend(group_feeds.ROUTE_HANDLERS)  # Interest Groups' calendar feeds
 LIFESPAN_HOOKS.append(SchedulerLifespanHook())  # reminders, notices, outbox delivery

@@ -2,7 +2,8 @@
 found in the application's own route table (not a hand-kept list), refuses
 
 - a viewer (403),
-- an organiser of another team, for anything that belongs to an event (403 or 404),
+- an organiser of another team, for anything that belongs to an event or an Interest Group
+  (403 or 404),
 - a back-office form without its CSRF token (403).
 
 A route whose path names something new must be classified below before this passes, and
@@ -23,13 +24,26 @@ from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db.models import ConsultationQuestion, OutboxEmail, OutboxStatus
-from service.domain.accounts import EVENT_OWNED_PARAMS, default_team_id, find_or_create_team
+from service.db.models import ConsultationQuestion, MeetingSeries, OutboxEmail, OutboxStatus, SessionMode
+from service.domain.accounts import (
+    EVENT_OWNED_PARAMS,
+    GROUP_OWNED_PARAMS,
+    default_team_id,
+    find_or_create_team,
+)
 from service.domain.auth import create_api_token
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import TEST_BASE_URL
-from tests.factories import make_agenda_item, make_event, make_person, make_registration
+from tests.factories import (
+    make_agenda_item,
+    make_approved_member,
+    make_event,
+    make_group,
+    make_organisation,
+    make_person,
+    make_registration,
+)
 from tests.integration.backoffice import OTHER_TEAM, SignedInClient
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -100,12 +114,20 @@ async def ids(db: AsyncSession, settings: Settings, organiser_client: SignedInCl
     question = ConsultationQuestion(event_id=event.id, asked_by="Ana Silva", question="Why?",
                                     asked_at=now)
     db.add(question)
+    group = await make_group(db, facilitator=person)
+    member = await make_approved_member(db, settings, group, "Ana Silva",
+                                     await make_organisation(db, "Lisboa"))
+    series = MeetingSeries(group_id=group.id, uid="series-walk@events.test", title="Web meeting",
+                           starts_at=now, duration_minutes=60, timezone="Europe/Brussels",
+                           mode=SessionMode.ONLINE, agenda="", created_at=now, updated_at=now)
+    db.add(series)
     await db.flush()
     result = {"event_id": event.id, "session_id": session.id, "agenda_item_id": item.id,
               "registration_id": registration.id, "email_id": email.id, "person_id": person.id,
               "organisation_id": person.organisation_id or 0,
               "account_id": organiser_client.account_id, "token": "x" * 43,
-              "team_id": await default_team_id(db), "question_id": question.id}
+              "team_id": await default_team_id(db), "question_id": question.id,
+              "group_id": group.id, "group_member_id": member.id, "series_id": series.id}
     await db.commit()
     return result
 
@@ -146,7 +168,7 @@ def test_the_walk_finds_the_back_office_and_api_routes_and_knows_their_parameter
 ) -> None:
     routes = state_changing_routes(app)
     walked = {(r.method, r.template) for r in routes}
-    known = EVENT_OWNED_PARAMS | SHARED_PARAMS | ADMIN_PARAMS | TEAM_PARAMS
+    known = EVENT_OWNED_PARAMS | GROUP_OWNED_PARAMS | SHARED_PARAMS | ADMIN_PARAMS | TEAM_PARAMS
     unknown = sorted({(r.template, p) for r in routes for p in r.params
                       if p not in known and not (r.is_public and p in PUBLIC_PARAMS)})
 
@@ -187,7 +209,8 @@ async def test_every_state_changing_route_refuses_an_organiser_of_another_team(
     checked = 0
     async with AsyncTestClient(app=create_app(settings), base_url=TEST_BASE_URL) as api:
         for route in state_changing_routes(other_team_client.app):
-            owned = set(route.params) & (EVENT_OWNED_PARAMS | ADMIN_PARAMS | TEAM_PARAMS)
+            owned = set(route.params) & (EVENT_OWNED_PARAMS | GROUP_OWNED_PARAMS | ADMIN_PARAMS
+                                         | TEAM_PARAMS)
             if route.is_public or not owned:
                 continue
             checked += 1
@@ -247,6 +270,8 @@ async def test_every_back_office_page_answers_an_administrator_and_head_like_get
         # The walked event is a webinar: no market consultation, explained.
         **{f"/organiser/events/{{event_id:int}}/consultation{page}": 409
            for page in ("", "/documents", "/questions", "/check-in", "/report", "/report.csv")},
+        # Which meeting (?at=) is chosen on the series' page.
+        "/organiser/meeting-series/{series_id:int}/occurrence": 303,
     }
     answers: dict[str, tuple[int, int, str, int]] = {}
     expected: dict[str, tuple[int, int, str, int]] = {}

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from service.cli import build_parser, server_config
-from service.db.models import AccessPurpose, Event
+from service.db.models import AccessPurpose, Event, GroupMember
 from service.domain import access, consultation
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from service.operations.demo_consultation import HAARLEM_SLUG
@@ -91,6 +91,9 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
         "/feeds/organisers/{name:str}": f"/feeds/organisers/{links['organiser_feed']}",
         "/groups/{slug:str}/calendar.ics": "/groups/edge-calendars/calendar.ics",
         "/groups/feed/{name:str}": f"/groups/feed/{links['group_member_feed']}.ics",
+        "/groups": "/groups",
+        "/groups/{slug:str}": "/groups/edge-calendars",
+        "/groups/me/{token:str}": f"/groups/me/{links['group_member_page']}",
         "/api/events": "/api/events?kind=webinar_series",
         "/api/events/{slug:str}": f"/api/events/{SERIES}",
         "/api/registrations/{token:str}": f"/api/registrations/{token}",
@@ -159,12 +162,24 @@ async def _shared_file(sessionmaker: Sessionmaker, settings: Settings) -> str:
     return f"/events/{HAARLEM_SLUG}/consultation/documents/{document.id}"
 
 
+async def _group_member_page(sessionmaker: Sessionmaker, settings: Settings) -> str:
+    """The private page token of that group's member."""
+    async with sessionmaker() as db:
+        member_id = await db.scalar(select(GroupMember.id))
+        assert member_id is not None
+        token = await access.group_member_token(db, member_id, AccessPurpose.GROUP_MEMBER_PAGE,
+                                                secret_key=settings.secret_key, now=LOADED_AT)
+        await db.commit()
+    return token
+
+
 async def test_head_answers_every_get_route_like_get_without_the_body(
     app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
     organiser_headers: dict[str, str], settings: Settings,
 ) -> None:
     links = await _private_links(client, organiser_headers)
     links["group_member_feed"] = await _group_member_feed(db_sessionmaker, settings)
+    links["group_member_page"] = await _group_member_page(db_sessionmaker, settings)
     urls = _urls_for_every_get_route(links)
     urls["/events/{slug:str}/consultation/documents/{document_id:int}"] = await _shared_file(
         db_sessionmaker, settings)

@@ -39,9 +39,11 @@ from service.domain.accounts.passwords import hash_password as hash_password
 from service.domain.accounts.passwords import password_problems as password_problems
 from service.domain.accounts.passwords import verify_password as verify_password
 from service.domain.accounts.scope import EVENT_OWNED_PARAMS as EVENT_OWNED_PARAMS
+from service.domain.accounts.scope import GROUP_OWNED_PARAMS as GROUP_OWNED_PARAMS
 from service.domain.accounts.scope import Owner as Owner
 from service.domain.accounts.scope import can_edit_event as can_edit_event
 from service.domain.accounts.scope import can_see_event as can_see_event
+from service.domain.accounts.scope import can_see_group as can_see_group
 from service.domain.accounts.scope import list_visible_events as list_visible_events
 from service.domain.accounts.scope import may_reach as may_reach
 from service.domain.accounts.scope import owner_of as owner_of

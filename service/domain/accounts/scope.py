@@ -17,6 +17,9 @@ from service.db.models import (
     AgendaItem,
     ConsultationQuestion,
     Event,
+    GroupMember,
+    InterestGroup,
+    MeetingSeries,
     OutboxEmail,
     Registration,
     Session,
@@ -99,6 +102,29 @@ _EVENT_OF: dict[str, Callable[[int], Select[Any]]] = {
     .where(ConsultationQuestion.id == i),
 }
 EVENT_OWNED_PARAMS = frozenset(_EVENT_OF)
+# Path parameters that name something of one Interest Group (a group belongs to a team, as
+# an event does), and how to find that group.
+_GROUP_OF: dict[str, Callable[[int], Select[Any]]] = {
+    "group_id": lambda i: select(InterestGroup.id).where(InterestGroup.id == i),
+    "group_member_id": lambda i: select(GroupMember.group_id).where(GroupMember.id == i),
+    "series_id": lambda i: select(MeetingSeries.group_id).where(MeetingSeries.id == i),
+}
+GROUP_OWNED_PARAMS = frozenset(_GROUP_OF)
+
+
+async def group_owner_team(db: AsyncSession, param: str, value: int) -> tuple[bool, int | None]:
+    """Whether the object a group path parameter names exists, and its group's team (the
+    default team standing in for none)."""
+    group_id = await db.scalar(_GROUP_OF[param](value))
+    if group_id is None:
+        return False, None
+    team_id = await db.scalar(select(InterestGroup.team_id).where(InterestGroup.id == group_id))
+    return True, team_id if team_id is not None else await default_team_id(db)
+
+
+def can_see_group(account: SignedInAccount, group: InterestGroup) -> bool:
+    team_id = group.team_id if group.team_id is not None else account.default_team_id
+    return account.is_admin or team_id in account.team_ids
 
 
 @dataclass(frozen=True)
@@ -130,6 +156,11 @@ async def may_reach(db: AsyncSession, path_params: Mapping[str, Any], *,
     if team_ids is None:
         return True
     for name, value in path_params.items():
+        if name in _GROUP_OF and isinstance(value, int):
+            exists, group_team_id = await group_owner_team(db, name, value)
+            if exists and group_team_id not in team_ids:
+                return False
+            continue
         if name not in _EVENT_OF or not isinstance(value, int):
             continue
         owner = await owner_of(db, name, value)

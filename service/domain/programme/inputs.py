@@ -12,7 +12,13 @@ from typing import Annotated
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from service.db.models import AgendaItemKind, EventKind, OrganisationKind, SessionMode
+from service.db.models import (
+    AgendaItemKind,
+    EventKind,
+    NetworkStanding,
+    OrganisationKind,
+    SessionMode,
+)
 
 # No C0 control characters but tab and newline (which single-line fields also refuse).
 _ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
@@ -55,6 +61,7 @@ class OrganisationCreate(Input):
     kind: OrganisationKind
     country: Country | None = None
     website: Url | None = None
+    standing: NetworkStanding = NetworkStanding.NONE
 
 
 class OrganisationUpdate(Input):
@@ -62,6 +69,7 @@ class OrganisationUpdate(Input):
     kind: OrganisationKind | UnsetType = UNSET
     country: Country | UnsetType | None = UNSET
     website: Url | UnsetType | None = UNSET
+    standing: NetworkStanding | UnsetType = UNSET
 
 
 class PersonCreate(Input):

@@ -38,7 +38,7 @@ async def create_organisation(
         raise ConflictError(f"An organisation called {name!r} exists already.", "name")
     organisation = Organisation(
         name=name, kind=data.kind, country=country_code(data.country, "country"),
-        website=data.website, created_at=now, updated_at=now,
+        website=data.website, standing=data.standing, created_at=now, updated_at=now,
     )
     db.add(organisation)
     await db.flush()
@@ -87,6 +87,8 @@ async def update_organisation(
         organisation.country = country_code(changes.country, "country")
     if changes.website is not UNSET:
         organisation.website = changes.website
+    if changes.standing is not UNSET:
+        organisation.standing = changes.standing
     organisation.updated_at = now
     await db.flush()
     if changes.name is not UNSET:

@@ -14,6 +14,7 @@ from service.web.backoffice.consultation import ConsultationController
 from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.emails import EmailsController
 from service.web.backoffice.events import EventEditorController
+from service.web.backoffice.groups import GroupsController, MeetingSeriesController
 from service.web.backoffice.meetings import MeetingsController
 from service.web.backoffice.messages import MessagesController
 from service.web.backoffice.password_pages import PasswordPagesController
@@ -39,4 +40,6 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     RemindersController,  # reminder schedule and policy
     MeetingsController,  # Meet-your-Buyer one-to-one meetings
     ConsultationController,  # Meet-your-Buyer: profile, documents, Q&A, check-in, report
+    GroupsController,  # Interest Groups: editor, facilitators, members, minutes
+    MeetingSeriesController,  # Interest Groups' meeting series and their occurrences
 ]

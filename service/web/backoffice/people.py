@@ -24,7 +24,7 @@ from litestar.status_codes import (
 from service.clock import utc_now
 from service.domain import programme
 from service.domain.errors import DomainError
-from service.domain.wording import ORGANISATION_KIND_LABELS
+from service.domain.wording import ORGANISATION_KIND_LABELS, STANDING_LABELS
 from service.web.backoffice.forms import refusal_status
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -57,6 +57,7 @@ ORGANISATION_MESSAGES = {
     "kind": "Choose what kind of organisation it is.",
     "country": "Enter a two-letter country code such as BE, or leave it empty.",
     "website": "Enter an address starting with https:// or http://, or leave it empty.",
+    "standing": "Choose the organisation's standing in the network.",
 }
 Query = Annotated[str, QueryParameter(max_length=200)]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=100_000)]
@@ -245,14 +246,15 @@ class PeopleController(Controller):
 
     @get("/organisations/new", guards=[require_editor])
     async def new_organisation(self, request: AnyRequest) -> Response[Any]:
-        return self._organisation_form(request, None, values={}, errors={})
+        return self._organisation_form(request, None, values={"standing": "none"}, errors={})
 
     @post("/organisations/new", guards=[require_editor], status_code=HTTP_303_SEE_OTHER)
     async def create_organisation(self, request: AnyRequest,
                                   db_session: DbSession) -> Response[Any]:
         values = _form_values(await request.form(), tuple(ORGANISATION_MESSAGES))
+        values["standing"] = values["standing"] or "none"
         data, errors = _checked(values, programme.OrganisationUpdate, ORGANISATION_MESSAGES,
-                                ("name", "kind"))
+                                ("name", "kind", "standing"))
         if not errors:
             try:
                 organisation = await programme.create_organisation(
@@ -269,7 +271,8 @@ class PeopleController(Controller):
                            organisation_id: IdParam) -> Response[Any]:
         organisation = await programme.get_organisation(db_session, organisation_id)
         values = {"name": organisation.name, "kind": organisation.kind.value,
-                  "country": organisation.country or "", "website": organisation.website or ""}
+                  "country": organisation.country or "", "website": organisation.website or "",
+                  "standing": organisation.standing.value}
         return self._organisation_form(request, organisation_id, values=values, errors={})
 
     @post("/organisations/{organisation_id:int}", guards=[require_editor],
@@ -279,8 +282,9 @@ class PeopleController(Controller):
                                   organisation_id: IdParam) -> Response[Any]:
         await programme.get_organisation(db_session, organisation_id)
         values = _form_values(await request.form(), tuple(ORGANISATION_MESSAGES))
+        values["standing"] = values["standing"] or "none"
         data, errors = _checked(values, programme.OrganisationUpdate, ORGANISATION_MESSAGES,
-                                ("name", "kind"))
+                                ("name", "kind", "standing"))
         if not errors:
             try:
                 await programme.update_organisation(
@@ -301,6 +305,7 @@ class PeopleController(Controller):
             "title": title, "nav": "people", "organisation_id": organisation_id,
             "values": values, "errors": errors,
             "kinds": [(kind.value, label) for kind, label in KIND_LABELS.items()],
+            "standings": [(standing.value, label) for standing, label in STANDING_LABELS.items()],
             "done": request.query_params.get("done")}, status_code=status_code)
 
     @get("/organisations/{organisation_id:int}/merge", guards=[require_editor])

@@ -1,0 +1,156 @@
+"""Minutes of a group's meeting: written by the facilitator after an occurrence, with links
+to documents; publishing them emails every current member once, and their private pages
+show them. The minutes live on the occurrence's row (MeetingOccurrence, keyed by the start
+its series gives it), made by `meetings.occurrence_row` when the occurrence did not differ
+before: such a row changes nothing calendars see. Takes `db` and `now`, flushes, never
+commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.message import EmailMessage
+from notifications.outbox import OutboxEntry, queue_emails
+from service.db.models import InterestGroup, MeetingOccurrence, MeetingSeries
+from service.domain import wording
+from service.domain.errors import FieldError, InvalidInputError, NotFoundError
+from service.domain.groups.groups import get_group
+from service.domain.groups.meetings import occurrence_row
+from service.domain.groups.membership import current_members, member_links
+from service.domain.groups.schedule import series_starts
+from service.domain.text import clean_line, clean_text
+from service.settings import Settings
+
+MINUTES_TEMPLATE = "group_minutes_published_to_member"
+MAX_DOCUMENTS = 20
+_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+$")
+
+
+@dataclass(frozen=True)
+class MinutesDocument:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PublishedMinutes:
+    """Minutes as the member page shows them."""
+
+    series_title: str
+    starts_at: datetime
+    timezone: str
+    minutes: str
+    documents: list[MinutesDocument]
+    published_at: datetime
+
+    @property
+    def when(self) -> str:
+        return wording.start_text(self.starts_at, self.timezone)
+
+
+def _checked(minutes: str, documents: Sequence[MinutesDocument]
+             ) -> tuple[str, list[dict[str, str]]]:
+    problems: list[FieldError] = []
+    text = ""
+    try:
+        text = clean_text(minutes, "minutes", required=True, max_length=50_000)
+    except InvalidInputError:
+        problems.append(FieldError("minutes", "Write the minutes (at most 50,000 characters)."))
+    kept: list[dict[str, str]] = []
+    if len(documents) > MAX_DOCUMENTS:
+        problems.append(FieldError("documents", f"At most {MAX_DOCUMENTS} documents."))
+    for index, document in enumerate(documents[:MAX_DOCUMENTS]):
+        url = document.url.strip()
+        if not _URL.match(url) or len(url) > 1_000:
+            problems.append(FieldError(f"documents.{index}.url",
+                                       "Give each document's address, starting with https://."))
+            continue
+        try:
+            title = clean_line(document.title, f"documents.{index}.title", max_length=300)
+        except InvalidInputError as error:
+            problems.extend(error.errors)
+            continue
+        kept.append({"title": title or url, "url": url})
+    if problems:
+        raise InvalidInputError.of(problems)
+    return text, kept
+
+
+async def _series(db: AsyncSession, series_id: int) -> MeetingSeries:
+    series = await db.get(MeetingSeries, series_id)
+    if series is None:
+        raise NotFoundError(f"No meeting series with id {series_id}.", "series_id")
+    return series
+
+
+async def publish_minutes(
+    db: AsyncSession, series_id: int, recurrence_id: datetime, *, minutes: str,
+    documents: Sequence[MinutesDocument] = (), now: datetime, settings: Settings,
+) -> MeetingOccurrence:
+    """Store the minutes of one occurrence; the first publication emails every current
+    member (once each: a dedupe key per member and occurrence), a correction does not."""
+    series = await _series(db, series_id)
+    recurrence_id = recurrence_id.astimezone(UTC)
+    text, kept = _checked(minutes, documents)
+    if recurrence_id not in set(series_starts(series, until=recurrence_id + timedelta(days=1))):
+        raise InvalidInputError("This series has no meeting at that time.", "recurrence_id")
+    occurrence = await db.scalar(select(MeetingOccurrence).where(
+        MeetingOccurrence.series_id == series.id,
+        MeetingOccurrence.recurrence_id == recurrence_id))
+    if (occurrence.starts_at if occurrence is not None else recurrence_id) > now:
+        raise InvalidInputError("Minutes are written after the meeting: this one has not "
+                                "taken place yet.", "recurrence_id")
+    if occurrence is None:
+        occurrence = await occurrence_row(db, series, recurrence_id, now=now)
+    first = occurrence.minutes_published_at is None
+    occurrence.minutes, occurrence.minutes_documents = text, kept
+    occurrence.minutes_published_at = occurrence.minutes_published_at or now
+    occurrence.updated_at = now
+    await db.flush()
+    if first:
+        group = await get_group(db, series.group_id)
+        await _email_members(db, group, series, occurrence, now=now, settings=settings)
+    return occurrence
+
+
+async def _email_members(db: AsyncSession, group: InterestGroup, series: MeetingSeries,
+                         occurrence: MeetingOccurrence, *, now: datetime,
+                         settings: Settings) -> None:
+    entries = []
+    for member in await current_members(db, group.id):
+        links = await member_links(db, member, now=now, settings=settings)
+        entries.append(OutboxEntry(EmailMessage(
+            template=MINUTES_TEMPLATE, to_address=member.email, to_name=member.name,
+            context={"recipient_name": member.name, "group_topic": group.topic,
+                     "meeting_title": series.title,
+                     "meeting_when": wording.start_text(occurrence.starts_at, series.timezone),
+                     "minutes": occurrence.minutes or "",
+                     "documents": list(occurrence.minutes_documents or []),
+                     "page_url": links.page_url}),
+            group_member_id=member.id,
+            dedupe_key=f"group-minutes:{occurrence.id}:{member.id}"))
+    await queue_emails(db, entries, settings=settings, now=now)
+
+
+async def list_published_minutes(db: AsyncSession, group_id: int) -> list[PublishedMinutes]:
+    """The group's published minutes, newest meeting first."""
+    rows = (await db.execute(
+        select(MeetingOccurrence, MeetingSeries)
+        .join(MeetingSeries, MeetingSeries.id == MeetingOccurrence.series_id)
+        .where(MeetingSeries.group_id == group_id,
+               MeetingOccurrence.minutes_published_at.is_not(None))
+        .order_by(MeetingOccurrence.starts_at.desc()))).all()
+    return [PublishedMinutes(
+        series_title=series.title, starts_at=occurrence.starts_at, timezone=series.timezone,
+        minutes=occurrence.minutes or "",
+        documents=[MinutesDocument(title=d.get("title", ""), url=d.get("url", ""))
+                   for d in occurrence.minutes_documents or []],
+        published_at=occurrence.minutes_published_at or occurrence.updated_at)
+        for occurrence, series in rows]
