@@ -58,6 +58,7 @@ def cmd_load_demo(settings: Settings, _: argparse.Namespace) -> int:
     from service.operations.demo import (
         DEMO_ADMIN_EMAIL,
         ensure_demo_administrator,
+        load_demo_meetings,
         load_demo_programme,
     )
 
@@ -65,6 +66,8 @@ def cmd_load_demo(settings: Settings, _: argparse.Namespace) -> int:
         settings, lambda db: load_demo_programme(db, now=utc_now(), settings=settings)
     )
     print(f"Demo programme loaded ({len(added)} new event(s): {', '.join(added) or 'none'}).")
+    if _in_transaction(settings, lambda db: load_demo_meetings(db, now=utc_now(), settings=settings)):
+        print("Demo one-to-one meetings loaded (Haarlem Meet-your-Buyer, sample suppliers).")
     from service.operations.demo_groups import load_demo_groups
 
     added_groups = _in_transaction(

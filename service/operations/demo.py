@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from service.db.models import (
     Account,
@@ -361,12 +362,9 @@ async def load_demo_programme(db: AsyncSession, *, now: datetime, settings: Sett
     added = []
     for demo in (MAKE_ICT_FAIR, *SAMPLES):
         if await db.scalar(select(Event.id).where(Event.slug == demo.slug)) is None:
-            event = await _load_event(db, demo, now=now, settings=settings)
+            await _load_event(db, demo, now=now, settings=settings)
             if demo.slug == HAARLEM_SLUG:
-                # The consultation first: its answers were published before the sample
-                # suppliers came, so loading the demo emails no one.
                 await load_haarlem_consultation(db, now=now, settings=settings)
-                await _load_haarlem_meetings(db, event, now=now, settings=settings)
             added.append(demo.slug)
     # An installation whose Haarlem event predates its consultation gets one.
     await load_haarlem_consultation(db, now=now, settings=settings)
@@ -386,11 +384,17 @@ HAARLEM_SUPPLIERS = (
 )
 
 
-async def _load_haarlem_meetings(db: AsyncSession, event: Event, *, now: datetime,
-                                 settings: Settings) -> None:
-    """The Haarlem dialogue's one-to-one meetings (sample data): its grid during the supplier
-    dialogue, two hosts of the municipality, three sample suppliers with accepted requests,
-    and a schedule made by Schedule all. Nobody is emailed."""
+async def load_demo_meetings(db: AsyncSession, *, now: datetime, settings: Settings) -> bool:
+    """The Haarlem dialogue's one-to-one meetings (sample data), once: its grid during the
+    supplier dialogue, two hosts of the municipality, three sample suppliers with accepted
+    requests, and a schedule made by Schedule all. Nobody is emailed.
+
+    Apart from the programme (like the demo groups) because it adds registrations: loaded
+    after the consultation, whose answers were published before these suppliers came."""
+    event = await db.scalar(select(Event).where(Event.slug == HAARLEM_SLUG)
+                            .options(selectinload(Event.sessions)))
+    if event is None or await one_to_one.get_grid(db, event.id) is not None:
+        return False
     await one_to_one.save_grid(db, event.id, one_to_one.GridInput(
         meeting_minutes=20, gap_minutes=5,
         days=[one_to_one.Period("2027-01-26", "13:30", "15:30")],
@@ -426,6 +430,7 @@ async def _load_haarlem_meetings(db: AsyncSession, event: Event, *, now: datetim
             await one_to_one.decide_request(db, event.id, request.id, accept=True, now=now,
                                             settings=settings)
     await one_to_one.schedule_all_meetings(db, event.id, now=now, settings=settings, notify=False)
+    return True
 
 
 DEMO_ADMIN_EMAIL = "admin@procura.example.org"

@@ -25,7 +25,7 @@ from service.domain import programme
 from service.domain.calendars import feeds
 from service.domain.consultation import meetings
 from service.domain.errors import InvalidInputError
-from service.operations.demo import HAARLEM_SLUG, load_demo_programme
+from service.operations.demo import HAARLEM_SLUG, load_demo_meetings, load_demo_programme
 from service.settings import Settings
 from tests.calendar_readers import assert_parsers_agree, itip_violations
 from tests.factories import BUILT_AT, DEMO_LOADED_AT, make_person
@@ -209,6 +209,8 @@ async def test_the_haarlem_demo_has_a_grid_hosts_sample_suppliers_and_their_meet
     db: AsyncSession, settings: Settings
 ) -> None:
     await load_demo_programme(db, now=DEMO_LOADED_AT, settings=settings)
+    assert await load_demo_meetings(db, now=DEMO_LOADED_AT, settings=settings)
+    assert not await load_demo_meetings(db, now=DEMO_LOADED_AT, settings=settings)  # once
     event_id = await db.scalar(select(Event.id).where(Event.slug == HAARLEM_SLUG))
     assert event_id is not None
     views = await meetings.meeting_views(db, event_id)
