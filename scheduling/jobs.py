@@ -29,6 +29,7 @@ from service.clock import utc_now
 from service.db.engine import session_scope
 from service.domain.notices.changes import process_due_change_notices
 from service.domain.notices.speakers import process_due_speaker_notices
+from service.domain.privacy import expire_data_requests
 from service.domain.registration import expire_unconfirmed_registrations
 from service.domain.registration.welcome import (
     claim_welcome_emails,
@@ -162,6 +163,12 @@ async def job_deliver_outbox(context: JobContext) -> int:
     return claimed
 
 
+async def job_expire_data_requests(context: JobContext) -> int:
+    """Lapsed links to a person's own data are deleted, with the address they hold."""
+    async with session_scope(context.sessionmaker) as db:
+        return await expire_data_requests(db, now=utc_now())
+
+
 Job = Callable[[JobContext], Awaitable[int]]
 
 # (name, job, seconds between runs): short intervals keep reminder lag to a second or two.
@@ -172,4 +179,5 @@ JOBS: tuple[tuple[str, Job, float], ...] = (
     ("expire_unconfirmed_registrations", job_expire_unconfirmed_registrations, 2.0),
     ("send_due_speaker_notices", job_send_due_speaker_notices, 2.0),
     ("deliver_outbox", job_deliver_outbox, DELIVERY_INTERVAL),
+    ("expire_data_requests", job_expire_data_requests, 60.0),
 )

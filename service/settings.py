@@ -121,6 +121,9 @@ class Settings:
     # PROCURA_UID_DOMAIN: the installation's identity in iCalendar UIDs; None derives it
     # from the public base URL (see `uid_domain`).
     configured_uid_domain: str | None = None
+    # PROCURA_PRIVACY_NOTICE_FILE: the text of the installation's first privacy notice
+    # (None: the default text in templates/pages/privacy_notice_default.txt).
+    privacy_notice_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.configured_uid_domain is not None:
@@ -224,6 +227,8 @@ def load_settings(**overrides: object) -> Settings:
         "session_max_hours": _env_int("PROCURA_SESSION_MAX_HOURS", 12),
         "debug": _env_bool("PROCURA_DEBUG", False),
         "configured_uid_domain": os.environ.get("PROCURA_UID_DOMAIN", "").strip() or None,
+        "privacy_notice_file": Path(os.environ["PROCURA_PRIVACY_NOTICE_FILE"])
+        if os.environ.get("PROCURA_PRIVACY_NOTICE_FILE", "").strip() else None,
     }
     values.update(overrides)
     if not isinstance(values["registration_rate_limit"], int) or values[

@@ -54,7 +54,7 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain import access, programme, registration, urls, wording
+from service.domain import access, privacy, programme, registration, urls, wording
 from service.domain.calendars import feeds
 from service.domain.errors import (
     ConflictError,
@@ -246,6 +246,13 @@ def _add_domain_errors(errors: dict[str, str], found: Sequence[FieldError],
     """The domain's errors beside their fields (the page's own messages for a field win)."""
     for error in found:
         _add_error(errors, _error_field(error.field, known), error.message)
+
+
+def _notice_version(form: FormMultiDict) -> int | None:
+    """The privacy notice version the form showed (None, the current one, if absent or not
+    a number: the domain refuses a number that is no version)."""
+    value = _text(form, "privacy_notice_version_id")
+    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 def _in_form_order(errors: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -463,6 +470,7 @@ class PublicPages(Controller):
             "csrf_token": token,
             "submit_label": _submit_label(event, view),
             "honeypot": HONEYPOT_FIELD,
+            "notice": await privacy.current_notice(db_session, now=now, settings=settings),
             "robots": "noindex",
         }, status_code=status_code, cookies=cookies)
 
@@ -497,6 +505,8 @@ class PublicPages(Controller):
 
         values = {name: _text(form, name) for name in TEXT_FIELDS}
         consent = form.get("consent") == "yes"
+        keep_informed = form.get("keep_informed") == "yes"
+        notice_version = _notice_version(form)
         fields = _form_fields(event, now, settings)
         offered = [s.id for s in fields["sessions"]]
         chosen = [i for i in _session_ids(form) if i in offered] if offered else []
@@ -534,6 +544,7 @@ class PublicPages(Controller):
             offer_note=values["offer_note"] or None if fields["dialogue"] else None,
             session_ids=tuple(chosen) if offered and set(chosen) != set(offered) else None,
             attendance=attendance,
+            privacy_notice_version_id=notice_version, keep_informed=keep_informed,
         )
         # Every rule at once: the page's own checks and the domain's, in one answer.
         _add_domain_errors(errors, registration.form_problems(entry, event),
@@ -555,7 +566,8 @@ class PublicPages(Controller):
 
         status = HTTP_409_CONFLICT if FORM_LEVEL in errors else HTTP_422_UNPROCESSABLE_ENTITY
         return await self._form_page(request, db_session, settings, event, now=now,
-                                     values={**values, "consent": "yes" if consent else ""},
+                                     values={**values, "consent": "yes" if consent else "",
+                                             "keep_informed": "yes" if keep_informed else ""},
                                      chosen=set(chosen), errors=errors,
                                      status_code=status)
 
@@ -701,6 +713,7 @@ class PublicPages(Controller):
             "detail_values": dict(detail_values) if detail_values is not None
             else _detail_values(reg),
             "csrf_token": csrf_token,
+            "keep_informed_at": reg.keep_informed_at,
             "robots": "noindex",
         }, status_code=status_code, cookies=cookies)
 
@@ -711,7 +724,8 @@ class PublicPages(Controller):
     ) -> Response[str]:
         reg = await registration.find_registration_by_token(db_session, token)
         return await self._manage_page(request, db_session, settings, token, reg, now=utc_now(),
-                                       done=done if done in {"sessions", "cancelled", "details"}
+                                       done=done if done in {"sessions", "cancelled", "details",
+                                                             "keep-informed"}
                                        else None)
 
     @post("/registrations/{token:str}/sessions", status_code=200)

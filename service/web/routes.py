@@ -7,7 +7,15 @@ from typing import Any, Protocol
 from litestar import Litestar
 
 from scheduling.scheduler import SchedulerLifespanHook
-from service.web import api_emails, api_registration, api_reminders, confirm_pages, feeds, pages
+from service.web import (
+    api_emails,
+    api_registration,
+    api_reminders,
+    confirm_pages,
+    feeds,
+    pages,
+    privacy_pages,
+)
 
 
 class LifespanHook(Protocol):
@@ -25,4 +33,6 @@ EXTRA_ROUTE_HANDLERS.extend(confirm_pages.ROUTE_HANDLERS)  # confirming a regist
 EXTRA_ROUTE_HANDLERS.extend(api_registration.ROUTE_HANDLERS)  # registrations API
 EXTRA_ROUTE_HANDLERS.extend(api_reminders.ROUTE_HANDLERS)  # an event's reminders
 EXTRA_ROUTE_HANDLERS.extend(api_emails.ROUTE_HANDLERS)  # an event's emails, resending
+EXTRA_ROUTE_HANDLERS.extend(privacy_pages.ROUTE_HANDLERS)  # privacy notice, a person's data
+LIFESPAN_HOOKS.append(privacy_pages.NoticeLifespanHook())  # the first privacy notice
 LIFESPAN_HOOKS.append(SchedulerLifespanHook())  # reminders, notices, outbox delivery
