@@ -1,7 +1,7 @@
 """privacy: versions of the privacy notice, the consent each registration gave, data requests
 
 Revision ID: c2525ab12fa5
-Revises: d5e8a2b71c04
+Revises: 46c36790fdb3
 Create Date: 2026-12-12 09:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c2525ab12fa5"
-down_revision: str | None = "d5e8a2b71c04"
+down_revision: str | None = "46c36790fdb3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

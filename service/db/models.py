@@ -244,6 +244,9 @@ class Event(Base):
     # Minutes before each session; None means the default policy of the event's kind.
     reminder_offsets_minutes: Mapped[list[int] | None] = mapped_column(JSON)
     is_sample_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Months after the event ends that registrants' personal data is kept; None: the
+    # installation's default (PROCURA_RETENTION_MONTHS). See service/domain/privacy.
+    retention_months: Mapped[int | None] = mapped_column(Integer)
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -393,6 +396,12 @@ class Registration(Base):
     address_confirmed_at: Mapped[datetime | None]
     # While unconfirmed: when the link lapses and the registration is deleted with it.
     confirmation_expires_at: Mapped[datetime | None]
+    # Personal data removed (service/domain/privacy): `contact_erased_at` when the address,
+    # notes and private links went (a Meet-your-Buyer record keeps name and organisation
+    # until its longer term), `erased_at` when nothing identifying is left.
+    contact_erased_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]
+    erasure_reason: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # The exact privacy notice the registrant consented to at `consent_at` (None: registered

@@ -137,7 +137,7 @@ class PrivacyPages(Controller):
             return _unknown_link_page()
         csrf_token, cookies = _csrf(request, settings)
         return html_response("my_data_link.html", {
-            "state": link.state, "email": link.email, "token": token,
+            "state": link.state, "email": link.email, "token": token, "can_erase": True,
             "expires_at": link.request.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
             "csrf_token": csrf_token, "robots": "noindex",
         }, status_code=_LINK_STATUS[link.state], cookies=cookies)
@@ -158,6 +158,36 @@ class PrivacyPages(Controller):
         await privacy.record_personal_data_export(db_session, SELF_SERVICE, export, now=now,
                                                   settings=settings)
         return export_download(export, "my-data-procura-events.json")
+
+    @get("/privacy/my-data/{token:str}/erase")
+    async def erase_form(self, request: AnyRequest, db_session: DbSession,
+                         settings: SettingsDep, token: TokenParam) -> Response[str]:
+        """What erasing does, and the button that does it (opening this changes nothing)."""
+        try:
+            link = await privacy.live_data_link(db_session, token, now=utc_now())
+        except NotFoundError:
+            return _unknown_link_page()
+        csrf_token, cookies = _csrf(request, settings)
+        return html_response("my_data_erase.html", {
+            "state": "confirm", "email": link.email, "token": token,
+            "csrf_token": csrf_token, "robots": "noindex",
+        }, cookies=cookies)
+
+    @post("/privacy/my-data/{token:str}/erase", status_code=200)
+    async def erase(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+                    token: TokenParam) -> Response[str]:
+        """Erase everything held about the link's address, every event; the link is used."""
+        form = await request.form()
+        if not _csrf_ok(request, form, settings):
+            return _form_expired_page(request, settings)
+        try:
+            summary = await privacy.erase_by_link(db_session, token, now=utc_now(),
+                                                  settings=settings)
+        except NotFoundError:
+            return _unknown_link_page()
+        logger.info("personal data erased through an emailed link")
+        return html_response("my_data_erase.html", {
+            "state": "erased", "summary": summary, "robots": "noindex"})
 
 
 def _unknown_link_page() -> Response[str]:

@@ -447,3 +447,86 @@ async def test_administrators_publish_a_new_notice_and_export_one_person(
         ("Ada Admin <ada@procura.example.org>", "personal_data_export",
          {"rows": json.loads(download.content)["row_count"],
           "address": privacy.address_hash(settings, ANA)})]
+
+
+# --- erasing everything, by the person's link and by an administrator ---------------------------
+
+
+async def test_the_emailed_link_erases_everything_once(
+    client: Client, db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
+    transport: SmtpTransport, smtp_server: SmtpTestServer,
+) -> None:
+    event = await make_event(db, mail_settings)
+    assert (await register(client, event.slug, keep_informed=True)).status_code == 201
+    await compose_emails(db_sessionmaker, mail_settings)
+    token = await page_token(client, "/privacy/my-data")
+    await client.post("/privacy/my-data", data={"csrf_token": token, "email": ANA})
+    await deliver_due_emails(db_sessionmaker, transport, settings=mail_settings, now=utc_now(),
+                             worker_id="test")
+    [link_email] = [m for m in smtp_server.messages
+                    if str(m.message["Subject"]) == "Your personal data at Procura+ Events"]
+    found = DATA_LINK.search(link_email.message.get_body(preferencelist=("plain",)).get_content())
+    assert found is not None
+    link = found.group(1)
+    delivered_before = len(smtp_server.messages)
+
+    confirm = parse((await client.get(f"{link}/erase")).text)
+    still_there = await rows_about(db, ANA)
+    await db.commit()
+    erased = await client.post(f"{link}/erase", data={
+        "csrf_token": confirm.one("input", name="csrf_token").attrs["value"]})
+    again = await client.post(f"{link}/erase", data={
+        "csrf_token": confirm.one("input", name="csrf_token").attrs["value"]})
+    link_page = await client.get(link)
+    await deliver_due_emails(db_sessionmaker, transport, settings=mail_settings, now=utc_now(),
+                             worker_id="test")
+
+    assert confirm.one("h1").text == f"Erase everything about {ANA}?"
+    assert {table for table, _ in still_there} >= {"registrations", "data_requests"}
+    assert (erased.status_code, parse(erased.text).one(id="erased").find_all("p")[0].text) == (
+        200, "We no longer hold your name or your email address: 1 registration erased, "
+        "0 emails not yet sent withdrawn.")
+    assert (again.status_code, "This link does not work" in again.text) == (404, True)
+    assert (link_page.status_code, parse(link_page.text).one("main").find_all("p")[0].text) == (
+        410, "The data held about this address has been erased, and this link no longer "
+        "works. Thank you.")
+    assert await rows_about(db, ANA) == set()
+    assert await rows_about(db, "Ana Silva") == set()
+    assert len(smtp_server.messages) == delivered_before
+
+
+async def test_an_administrator_erases_one_person_after_confirming(
+    db: AsyncSession, settings: Settings, admin_client: SignedInClient,
+) -> None:
+    event = await make_event(db, settings)
+    await registrations.register_participant(db, event.slug, form_for("Ana Silva", ANA),
+                                             now=START, settings=settings)
+    await registrations.register_participant(db, event.slug, form_for("Ben Weber", BEN),
+                                             now=START, settings=settings)
+    await db.commit()
+
+    confirm = parse((await admin_client.post_form("/organiser/privacy/person/erase-confirm",
+                                                  {"email": ANA})).text)
+    unconfirmed = await admin_client.post_form("/organiser/privacy/person/erase",
+                                               {"email": ANA})
+    left = await rows_about(db, ANA)
+    await db.commit()
+    erased = await admin_client.post_form("/organiser/privacy/person/erase",
+                                          {"email": ANA, "confirm": "erase"})
+
+    assert confirm.one("h1").text == f"Erase everything held about {ANA}?"
+    assert [(i.attrs["name"], i.attrs["value"]) for i in confirm.find_all("input", type="hidden")
+            if i.attrs["name"] != "_csrf"] == [("email", ANA), ("confirm", "erase")]
+    assert (unconfirmed.status_code, unconfirmed.headers["location"]) == (
+        303, "/organiser/privacy")
+    assert ("registrations", (await db.scalar(select(Registration.id).where(
+        Registration.email_normalised == BEN)))) not in left and left != set()
+    assert (erased.status_code, erased.headers["location"]) == (
+        303, "/organiser/privacy?done=erased")
+    assert await rows_about(db, ANA) == set()
+    assert await db.scalar(select(func.count(Registration.id)).where(
+        Registration.email_normalised == BEN)) == 1
+    entries = [(e.action, e.actor_label, e.after) for e in await db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "erased"))]
+    assert entries == [("erased", "Ada Admin <ada@procura.example.org>",
+                        {"reason": privacy.ADMIN_ERASURE_REASON})]

@@ -12,8 +12,6 @@ in the audit log (`record_personal_data_export`).
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from email import policy
@@ -44,6 +42,8 @@ from service.db.models import Session as EventSession
 from service.domain.accounts.audit import Actor, record_export
 from service.settings import Settings
 
+from . import erasure
+
 FORMAT = "procura-events/personal-data/1"
 EXPORT_SUBJECT = "personal_data_export"
 # Never handed out, not even to the person: a private link's secret (the link is in their
@@ -58,11 +58,8 @@ def normalise_address(email: str) -> str:
 
 def address_hash(settings: Settings, email: str) -> str:
     """A keyed hash of an address: names a person in records that must outlive their data
-    (the audit log), so that only this installation can match it to an address."""
-    digest = hmac.new(settings.secret_key.encode(),
-                      f"personal-data-address:{normalise_address(email)}".encode(),
-                      hashlib.sha256).hexdigest()
-    return f"hmac-sha256:{digest}"
+    (the audit log), as delivery records name erased recipients (`erasure.address_hash`)."""
+    return erasure.address_hash(settings.secret_key, normalise_address(email))
 
 
 def _plain(value: Any) -> Any:

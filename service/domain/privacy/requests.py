@@ -30,6 +30,7 @@ from service.domain import wording
 from service.domain.errors import InvalidInputError, NotFoundError
 from service.settings import Settings
 
+from .erasure import ErasureSummary, erase_person
 from .export import address_hash, normalise_address
 
 LINK_VALID_FOR = timedelta(hours=24)
@@ -143,3 +144,25 @@ async def expire_data_requests(db: AsyncSession, *, now: datetime) -> int:
     """Delete requests whose link has lapsed; how many went."""
     result = await db.execute(delete(DataRequest).where(DataRequest.expires_at <= now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+SELF_ERASURE_REASON = "the person's own request (emailed link)"
+ADMIN_ERASURE_REASON = "an administrator, at the person's request"
+
+
+async def erase_everything_held(db: AsyncSession, email: str, *, now: datetime, reason: str,
+                                settings: Settings) -> ErasureSummary:
+    """Everything held about `email` erased (`erasure.erase_person`), and its requests for
+    its own copy keep only a keyed hash of it (their links then say the data was erased)."""
+    summary = await erase_person(db, email, now=now, reason=reason, settings=settings)
+    await forget_data_requests(db, email, now=now, settings=settings)
+    return summary
+
+
+async def erase_by_link(db: AsyncSession, token: str, *, now: datetime, settings: Settings
+                        ) -> ErasureSummary:
+    """The link's holder erases everything held about its address: once; NotFoundError when
+    the link does not work (unknown, lapsed, or used already)."""
+    link = await live_data_link(db, token, now=now)
+    return await erase_everything_held(db, link.email, now=now, reason=SELF_ERASURE_REASON,
+                                       settings=settings)

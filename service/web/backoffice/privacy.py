@@ -27,7 +27,9 @@ from service.web.privacy_pages import export_download
 
 PRIVACY = f"{BACKOFFICE_PATH}/privacy"
 DONE_NOTES = {"published": "The new version of the privacy notice is published: new "
-              "registrations consent to it; earlier ones keep the version they saw."}
+              "registrations consent to it; earlier ones keep the version they saw.",
+              "erased": "Everything held about the address is erased."}
+ERASE_CONFIRMATION = "erase"
 # What the summary of one person's data counts, by the export's sections.
 SUMMARY = (("registrations", "Registrations (all events)"),
            ("speaker_profiles", "Speaker or host records"),
@@ -98,7 +100,7 @@ class PrivacyController(Controller):
         return organiser_page(request, "privacy_person.html", {
             "title": "Personal data of one address", "nav": "privacy", "email": key,
             "counts": [(label, len(export[section])) for section, label in SUMMARY],
-            "rows": export["row_count"], "can_erase": False,
+            "rows": export["row_count"], "can_erase": True,
         })
 
     @post("/person/export", status_code=200)
@@ -116,3 +118,34 @@ class PrivacyController(Controller):
                                                   settings=settings)
         return export_download(export, "personal-data.json")
 
+
+    @post("/person/erase-confirm", status_code=200)
+    async def erase_confirm(self, request: AnyRequest, db_session: DbSession) -> Response[Any]:
+        """What erasing the address does, and the button that does it."""
+        form = await request.form()
+        try:
+            key = privacy.normalise_address(accept_address(text(form, "email", 320)))
+        except AddressRefused:
+            return Redirect(PRIVACY, status_code=HTTP_303_SEE_OTHER)
+        export = await privacy.export_personal_data(db_session, key, now=utc_now())
+        return organiser_page(request, "privacy_erase.html", {
+            "title": "Erase one person's data", "nav": "privacy", "email": key,
+            "counts": [(label, len(export[section])) for section, label in SUMMARY],
+            "confirmation": ERASE_CONFIRMATION,
+        })
+
+    @post("/person/erase", status_code=HTTP_303_SEE_OTHER)
+    async def erase(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep
+                    ) -> Response[Any]:
+        """Erase everything held about the address, every event (confirmed on the page)."""
+        form = await request.form()
+        try:
+            key = privacy.normalise_address(accept_address(text(form, "email", 320)))
+        except AddressRefused:
+            return Redirect(PRIVACY, status_code=HTTP_303_SEE_OTHER)
+        if text(form, "confirm", 20) != ERASE_CONFIRMATION:
+            return Redirect(PRIVACY, status_code=HTTP_303_SEE_OTHER)
+        await privacy.erase_everything_held(db_session, key, now=utc_now(),
+                                            reason=privacy.ADMIN_ERASURE_REASON,
+                                            settings=settings)
+        return Redirect(f"{PRIVACY}?done=erased", status_code=HTTP_303_SEE_OTHER)
