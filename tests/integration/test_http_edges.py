@@ -7,7 +7,11 @@ The demo programme is loaded as of 1 October 2020 and the clock stands still on 
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
+import re
 import socket
+from email.message import EmailMessage
 
 import httpx
 import pytest
@@ -15,8 +19,10 @@ import uvicorn
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 
 from service.cli import build_parser, server_config
+from service.db.models import OutboxEmail
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.conftest import TEST_BASE_URL
 from tests.factories import DEMO_LOADED_AT, DEMO_NOW
@@ -114,7 +120,30 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
         "/api/docs/{path:str}": "/api/docs/swagger",
         "/api/docs/openapi.json": "/api/docs/openapi.json",
         "/api/docs/oauth2-redirect.html": "/api/docs/oauth2-redirect.html",
+        "/api/privacy-notice": "/api/privacy-notice",
+        "/privacy": "/privacy",
+        "/privacy/my-data": "/privacy/my-data",
     }
+
+
+async def _data_link(client: Client, sessionmaker: Sessionmaker) -> str:
+    """A real link to one's own data, asked for on its form and read from the outbox."""
+    form = await client.get("/privacy/my-data")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    await client.post("/privacy/my-data", data={
+        "csrf_token": token.group(1), "email": "ana.novak@ljubljana.example.org"})
+    async with sessionmaker() as db:
+        raw = await db.scalar(select(OutboxEmail.raw_message).where(
+            OutboxEmail.template == "data_request_link_to_person"))
+    assert raw is not None
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    found = re.search(r"/privacy/my-data/[A-Za-z0-9_-]+", body.get_content())
+    assert found is not None
+    return found.group(0)
 
 
 async def _confirm_link(client: Client, sessionmaker: Sessionmaker,
@@ -137,6 +166,9 @@ async def test_head_answers_every_get_route_like_get_without_the_body(
     urls = _urls_for_every_get_route(await _private_links(client, organiser_headers))
     urls["/events/{slug:str}/confirm/{token:str}"] = await _confirm_link(
         client, db_sessionmaker, organiser_headers)
+    data_link = await _data_link(client, db_sessionmaker)
+    urls["/privacy/my-data/{token:str}"] = data_link
+    urls["/privacy/my-data/{token:str}/erase"] = f"{data_link}/erase"
     answers: dict[str, tuple[int, str, str, int, str]] = {}
     expected: dict[str, tuple[int, str, str, int, str]] = {}
 
