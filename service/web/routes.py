@@ -8,6 +8,7 @@ from litestar import Litestar
 
 from scheduling.scheduler import SchedulerLifespanHook
 from service.web import api_emails, api_registration, api_reminders, confirm_pages, feeds, pages
+from service.web.erase_pages import ROUTE_HANDLERS as ERASURE_PAGE_ROUTES
 
 
 class LifespanHook(Protocol):
@@ -25,4 +26,5 @@ EXTRA_ROUTE_HANDLERS.extend(confirm_pages.ROUTE_HANDLERS)  # confirming a regist
 EXTRA_ROUTE_HANDLERS.extend(api_registration.ROUTE_HANDLERS)  # registrations API
 EXTRA_ROUTE_HANDLERS.extend(api_reminders.ROUTE_HANDLERS)  # an event's reminders
 EXTRA_ROUTE_HANDLERS.extend(api_emails.ROUTE_HANDLERS)  # an event's emails, resending
+EXTRA_ROUTE_HANDLERS.extend(ERASURE_PAGE_ROUTES)  # a registrant erases their registration
 LIFESPAN_HOOKS.append(SchedulerLifespanHook())  # reminders, notices, outbox delivery
