@@ -30,6 +30,7 @@ from service.db.engine import session_scope
 from service.domain.notices.changes import process_due_change_notices
 from service.domain.notices.speakers import process_due_speaker_notices
 from service.domain.privacy import expire_data_requests
+from service.domain.privacy.retention import anonymise_expired
 from service.domain.registration import expire_unconfirmed_registrations
 from service.domain.registration.welcome import (
     claim_welcome_emails,
@@ -63,6 +64,8 @@ class JobContext:
     notice_batch: int = 1
     compose_batch: int = 50
     expiry_batch: int = 50
+    # Registrations anonymised per transaction by the retention job.
+    retention_batch: int = 200
     # Claims of emails to send: the next is made while the last one is being sent.
     email_batch: int = 100
     stopping: bool = False
@@ -169,6 +172,14 @@ async def job_expire_data_requests(context: JobContext) -> int:
         return await expire_data_requests(db, now=utc_now())
 
 
+async def job_anonymise_expired_personal_data(context: JobContext) -> int:
+    """Personal data past its event's retention date is anonymised (notes sooner), event by
+    event, a failing event recorded and logged without holding up the others."""
+    batch = context.retention_batch
+    return await _drain(context, batch, lambda db: anonymise_expired(
+        db, now=utc_now(), policy=context.settings, batch_size=batch))
+
+
 Job = Callable[[JobContext], Awaitable[int]]
 
 # (name, job, seconds between runs): short intervals keep reminder lag to a second or two.
@@ -180,4 +191,5 @@ JOBS: tuple[tuple[str, Job, float], ...] = (
     ("send_due_speaker_notices", job_send_due_speaker_notices, 2.0),
     ("deliver_outbox", job_deliver_outbox, DELIVERY_INTERVAL),
     ("expire_data_requests", job_expire_data_requests, 60.0),
+    ("anonymise_expired_personal_data", job_anonymise_expired_personal_data, 3600.0),
 )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 from msgspec import UNSET
@@ -34,6 +34,7 @@ from service.domain import urls
 from service.domain.accounts.audit import actor_of, record_export
 from service.domain.times import iso_utc
 from service.settings import Settings
+from service.web import api_privacy
 from service.web import registration_schemas as rs
 from service.web.api_public import SlugParam
 from service.web.auth import BEARER_SCHEME, require_organiser
@@ -363,6 +364,18 @@ class RegistrationController(Controller):
             db_session, found.id, now=utc_now(), settings=settings
         )
         return await self._present(db_session, settings, token, registration)
+
+    @delete("/registrations/{token:str}", status_code=200,
+            responses=api_privacy.ERASE_RESPONSES)
+    async def erase(
+        self, db_session: DbSession, settings: SettingsDep, token: TokenParam,
+        confirm: api_privacy.ConfirmParam = None,
+    ) -> Response[Any]:
+        """Erase the registration (`?confirm=erase`, it cannot be undone): its place goes to
+        the first person waiting, nothing more is sent to it, its private links stop working
+        and its name, address, organisation and notes are removed (anonymous counts stay)."""
+        return await api_privacy.erase_by_link(db_session, settings, token, confirm,
+                                               headers=PRIVATE)
 
     @get("/registrations/{token:str}/invite.ics", media_type="text/calendar")
     async def invite(

@@ -33,6 +33,7 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_410_GONE,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -94,6 +95,9 @@ FIELD_ORDER = ("organisation_kind", "name", "email", "job_title", "organisation_
                "access_note", "consent")
 _FIELD_LIMITS = {"access_note": 2_000, "offer_note": 2_000, "email": 320}
 FORM_LEVEL = "form"
+# What a private link of an erased registration answers (410), here and on its other pages.
+ERASED_LINK = ("Registration erased", "This link no longer works: the registration it "
+               "belonged to has been erased, with the name and address it held.")
 OUTCOME_HEADINGS = {
     "confirmed": "You are registered",
     "waiting": "You are on the waiting list",
@@ -722,7 +726,12 @@ class PublicPages(Controller):
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam,
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Response[str]:
-        reg = await registration.find_registration_by_token(db_session, token)
+        try:
+            reg = await registration.find_registration_by_token(db_session, token)
+        except NotFoundError:
+            if await privacy.is_erased_registration_link(db_session, token):
+                return _error_page(HTTP_410_GONE, *ERASED_LINK)
+            raise
         return await self._manage_page(request, db_session, settings, token, reg, now=utc_now(),
                                        done=done if done in {"sessions", "cancelled", "details",
                                                              "keep-informed"}

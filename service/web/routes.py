@@ -16,6 +16,7 @@ from service.web import (
     pages,
     privacy_pages,
 )
+from service.web.erase_pages import ROUTE_HANDLERS as ERASURE_PAGE_ROUTES
 
 
 class LifespanHook(Protocol):
@@ -35,4 +36,5 @@ EXTRA_ROUTE_HANDLERS.extend(api_reminders.ROUTE_HANDLERS)  # an event's reminder
 EXTRA_ROUTE_HANDLERS.extend(api_emails.ROUTE_HANDLERS)  # an event's emails, resending
 EXTRA_ROUTE_HANDLERS.extend(privacy_pages.ROUTE_HANDLERS)  # privacy notice, a person's data
 LIFESPAN_HOOKS.append(privacy_pages.NoticeLifespanHook())  # the first privacy notice
+EXTRA_ROUTE_HANDLERS.extend(ERASURE_PAGE_ROUTES)  # a registrant erases their registration
 LIFESPAN_HOOKS.append(SchedulerLifespanHook())  # reminders, notices, outbox delivery

@@ -81,6 +81,7 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
         "/events/{slug:str}/link": f"/events/{SERIES}/link",
         "/registrations/{token:str}": f"/registrations/{token}",
         "/registrations/{token:str}/cancel": f"/registrations/{token}/cancel",
+        "/registrations/{token:str}/erase": f"/registrations/{token}/erase",
         "/speakers/{token:str}": f"/speakers/{links['speaker_page']}",
         "/static/{file_path:path}": "/static/site.css",
         "/feeds/programme.ics": "/feeds/programme.ics",

@@ -8,6 +8,9 @@ commit, know nothing of HTTP and log no personal data.
 from service.domain.privacy.erasure import ErasureSummary as ErasureSummary
 from service.domain.privacy.erasure import erase_person as erase_person
 from service.domain.privacy.erasure import erase_registration as erase_registration
+from service.domain.privacy.erasure import (
+    is_erased_registration_link as is_erased_registration_link,
+)
 from service.domain.privacy.export import address_hash as address_hash
 from service.domain.privacy.export import export_personal_data as export_personal_data
 from service.domain.privacy.export import normalise_address as normalise_address
@@ -30,3 +33,5 @@ from service.domain.privacy.requests import expire_data_requests as expire_data_
 from service.domain.privacy.requests import forget_data_requests as forget_data_requests
 from service.domain.privacy.requests import live_data_link as live_data_link
 from service.domain.privacy.requests import request_data_link as request_data_link
+from service.domain.privacy.retention import RetentionRun as RetentionRun
+from service.domain.privacy.retention import anonymise_expired as anonymise_expired

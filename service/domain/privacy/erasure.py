@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.outbox import ForgottenEmails, forget_emails
 from service.db.models import (
+    AccessPurpose,
     AccessToken,
     AgendaItem,
     AgendaItemSpeaker,
@@ -55,6 +56,7 @@ from service.db.models import (
 )
 from service.db.models import Session as EventSession
 from service.domain import reminders
+from service.domain.access import find_issued_access
 from service.domain.accounts.audit import actor_of
 from service.domain.errors import InvalidInputError
 from service.domain.registration import release_registration
@@ -243,6 +245,27 @@ async def strip_registrations(
     return ForgottenEmails(forgotten=emails, withdrawn=withdrawn)
 
 
+async def clean_access_notes(db: AsyncSession, registration_ids: Sequence[int], *,
+                             now: datetime) -> int:
+    """Accessibility and dietary notes go (sooner than the rest); how many were deleted."""
+    ids = list(registration_ids)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        await db.execute(
+            update(Registration)
+            .where(Registration.id.in_(chunk), Registration.access_note.is_not(None))
+            .values(access_note=None, updated_at=now)
+            .execution_options(synchronize_session=False))
+    for registration_id in ids:
+        await _clean_audit_log(db, "registration", registration_id, ("access_note",),
+                               lambda text: text)
+    for held in list(db.identity_map.values()):
+        if isinstance(held, Registration) and held.id in set(ids):
+            db.expire(held)
+    await db.flush()
+    return len(ids)
+
+
 async def _erase_registration_id(
     db: AsyncSession, registration_id: int, *, now: datetime, reason: str, settings: Settings,
 ) -> ForgottenEmails:
@@ -273,6 +296,17 @@ async def erase_registration(
     """
     await _erase_registration_id(db, registration.id, now=now, reason=reason,
                                  settings=settings)
+
+
+async def is_erased_registration_link(db: AsyncSession, token: str) -> bool:
+    """Whether a private link that no longer works belonged to an erased registration (its
+    page then says so, rather than "not found")."""
+    issued = await find_issued_access(db, AccessPurpose.REGISTRATION_MANAGE, token)
+    if issued is None or issued.registration_id is None:
+        return False
+    erased_at = await db.scalar(
+        select(Registration.erased_at).where(Registration.id == issued.registration_id))
+    return erased_at is not None
 
 
 # --- everything about one address ------------------------------------------------------------
