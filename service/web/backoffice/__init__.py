@@ -16,6 +16,7 @@ from service.web.backoffice.events import EventEditorController
 from service.web.backoffice.messages import MessagesController
 from service.web.backoffice.password_pages import PasswordPagesController
 from service.web.backoffice.people import PeopleController
+from service.web.backoffice.personal_data import PersonalDataController
 from service.web.backoffice.registrations import RegistrationsController
 from service.web.backoffice.reminders import RemindersController
 from service.web.backoffice.speakers import SpeakersController
@@ -35,4 +36,5 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     EmailsController,  # an event's outbox, previews, sending again
     MessagesController,  # write to registrants
     RemindersController,  # reminder schedule and policy
+    PersonalDataController,  # an event's retention dates and period
 ]
