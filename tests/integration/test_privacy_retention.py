@@ -37,6 +37,7 @@ from service.domain import registration
 from service.domain.calendars import feeds
 from service.domain.privacy import erasure, retention
 from service.domain.registration import dashboard
+from service.domain.registration.organiser_messages import CheckedDraft, message_recipients
 from service.settings import Settings
 from tests.factories import BUILT_AT, EventSpec, SessionSpec, make_event
 from tests.personal_data import find_personal_data
@@ -203,6 +204,10 @@ async def test_a_meet_your_buyer_record_keeps_names_and_organisations_for_three_
         assert record == [(name, f"{name.split()[1]} & Co", "confirmed")
                           for name, _, _, _ in PEOPLE]
         assert await find_personal_data(db, ["Organic meals"]) == []  # the offer note
+        # Nobody left to write to: an organiser's message finds no recipient.
+        draft = CheckedDraft(audiences=("confirmed",), subject="Follow-up", text="Thanks",
+                             session_id=None)
+        assert await message_recipients(db, event.id, draft) == []
 
         run = await retention.anonymise_expired(
             db, now=retention.add_months(ENDS_AT, 36) + timedelta(hours=1), policy=settings)
