@@ -34,7 +34,7 @@ from service.db.models import (
     Registration,
     SessionMode,
 )
-from service.domain import registration
+from service.domain import registration, reminders
 from service.domain.calendars import feeds
 from service.domain.privacy import erasure, retention
 from service.domain.registration import dashboard
@@ -153,6 +153,13 @@ async def test_the_hourly_job_anonymises_an_event_past_its_retention_and_counts_
     with time_machine.travel(retention.add_months(ENDS_AT, 12) + timedelta(hours=1),
                              tick=False):
         assert await job_anonymise_expired_personal_data(context) == 3
+    # It works hourly: ten minutes later it does not look again.
+    ran_at = context.retention_ran_at
+    with time_machine.travel(retention.add_months(ENDS_AT, 12) + timedelta(minutes=70),
+                             tick=False):
+        assert await job_anonymise_expired_personal_data(context) == 0
+    assert ran_at == retention.add_months(ENDS_AT, 12) + timedelta(hours=1)
+    assert context.retention_ran_at == ran_at
 
     async with session_scope(db_sessionmaker) as db:
         assert await find_personal_data(db, NEEDLES) == []
@@ -221,6 +228,8 @@ async def test_a_meet_your_buyer_record_keeps_names_and_organisations_for_three_
         draft = CheckedDraft(audiences=("confirmed",), subject="Follow-up", text="Thanks",
                              session_id=None)
         assert await message_recipients(db, event.id, draft) == []
+        # Nor anyone for a change notice or a reminder of its (past) session.
+        assert await reminders.confirmed_places(db, event.sessions[0].id) == []
 
         run = await retention.anonymise_expired(
             db, now=retention.add_months(ENDS_AT, 36) + timedelta(hours=1), policy=settings)
