@@ -26,6 +26,7 @@ from scheduling.jobs import (
 )
 from service.db.engine import session_scope
 from service.db.models import (
+    AccessToken,
     EmailAttempt,
     EventKind,
     OrganisationKind,
@@ -40,7 +41,7 @@ from service.domain.privacy import erasure, retention
 from service.domain.registration import dashboard
 from service.domain.registration.organiser_messages import CheckedDraft, message_recipients
 from service.settings import Settings
-from tests.factories import BUILT_AT, EventSpec, SessionSpec, make_event
+from tests.factories import BUILT_AT, EventSpec, SessionSpec, make_event, make_session
 from tests.personal_data import find_personal_data
 from tests.smtp_server import SmtpTestServer
 
@@ -179,6 +180,28 @@ async def test_the_hourly_job_anonymises_an_event_past_its_retention_and_counts_
             if any(n.lower() in r.getMessage().lower() for n in NEEDLES)] == []
     assert f"Retention of event {event.id}: 0 notes deleted, 0 registrations reduced to the " \
         "procurement record, 3 anonymised, 4 emails stripped" in caplog.messages
+
+
+async def test_a_session_added_later_to_an_anonymised_event_writes_to_nobody(
+    db_sessionmaker: Sessionmaker, settings: Settings,
+) -> None:
+    async with session_scope(db_sessionmaker) as db:
+        event = await make_event(db, settings, WEBINAR, commit=False)
+    ids = await register_everyone(db_sessionmaker, settings, event.slug)
+    later = retention.add_months(ENDS_AT, 12) + timedelta(hours=1)
+    async with session_scope(db_sessionmaker) as db:
+        await retention.anonymise_expired(db, now=later, policy=settings)
+
+    async with session_scope(db_sessionmaker) as db:
+        await make_session(db, settings, event, starts_at="2028-01-10T10:00",
+                           ends_at="2028-01-10T11:00", title="A reunion", now=later)
+    async with session_scope(db_sessionmaker) as db:
+        assert list(await db.scalars(select(OutboxEmail.template).where(
+            OutboxEmail.created_at == later))) == []
+        live = list(await db.scalars(select(AccessToken.id).where(
+            AccessToken.registration_id.in_(ids), AccessToken.revoked_at.is_(None))))
+        assert live == []
+        assert await find_personal_data(db, NEEDLES) == []
 
 
 async def test_notes_go_after_thirty_days_and_the_rest_stays_until_its_date(
