@@ -443,7 +443,8 @@ async def forget_emails(
             await db.execute(update(attempts).where(attempts.c.id == attempt_id)
                              .values(detail=cleaned))
     # The ORM's copies of these rows (if any) are out of date now.
+    stripped = {row_id for row_id, *_ in rows}
     for held in list(db.identity_map.values()):
-        if isinstance(held, OutboxEmail) and held.id in ids:
+        if isinstance(held, OutboxEmail) and held.id in stripped:
             db.expire(held)
     return ForgottenEmails(forgotten=len(rows), withdrawn=len(withdrawn))

@@ -6,6 +6,7 @@ one event that fails holds up no other. SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from scheduling.jobs import (
 )
 from service.db.engine import session_scope
 from service.db.models import (
+    AccessToken,
     EmailAttempt,
     EventKind,
     OrganisationKind,
@@ -33,12 +35,13 @@ from service.db.models import (
     Registration,
     SessionMode,
 )
-from service.domain import registration
+from service.domain import registration, reminders
 from service.domain.calendars import feeds
 from service.domain.privacy import erasure, retention
 from service.domain.registration import dashboard
+from service.domain.registration.organiser_messages import CheckedDraft, message_recipients
 from service.settings import Settings
-from tests.factories import BUILT_AT, EventSpec, SessionSpec, make_event
+from tests.factories import BUILT_AT, EventSpec, SessionSpec, make_event, make_session
 from tests.personal_data import find_personal_data
 from tests.smtp_server import SmtpTestServer
 
@@ -118,8 +121,14 @@ async def figures(db: AsyncSession, event_id: int, slug: str, settings: Settings
 
 async def test_the_hourly_job_anonymises_an_event_past_its_retention_and_counts_survive(
     db_sessionmaker: Sessionmaker, mail_settings: Settings, transport: SmtpTransport,
-    smtp_server: SmtpTestServer,
+    smtp_server: SmtpTestServer, caplog: pytest.LogCaptureFixture,
 ) -> None:
+    # The database drivers' statement logs (off unless an operator turns them on) are not
+    # ours; everything else is read at DEBUG (set last: it sets the capture's level too).
+    caplog.set_level(logging.WARNING, logger="sqlalchemy")
+    caplog.set_level(logging.WARNING, logger="aiosqlite")
+    caplog.set_level(logging.WARNING, logger="asyncpg")
+    caplog.set_level(logging.DEBUG)
     settings = mail_settings
     async with session_scope(db_sessionmaker) as db:
         event = await make_event(db, settings, WEBINAR, commit=False)
@@ -138,11 +147,20 @@ async def test_the_hourly_job_anonymises_an_event_past_its_retention_and_counts_
                                                   OrganisationKind.SUPPLIER: 1}
 
     # A day before its date nothing happens; an hour after it, the job has done it all.
+    # (The log so far holds their addresses: the test mail server logs what it received.)
+    caplog.clear()
     with time_machine.travel(retention.add_months(ENDS_AT, 12) - timedelta(days=1), tick=False):
         assert await job_anonymise_expired_personal_data(context) == 0
     with time_machine.travel(retention.add_months(ENDS_AT, 12) + timedelta(hours=1),
                              tick=False):
         assert await job_anonymise_expired_personal_data(context) == 3
+    # It works hourly: ten minutes later it does not look again.
+    ran_at = context.retention_ran_at
+    with time_machine.travel(retention.add_months(ENDS_AT, 12) + timedelta(minutes=70),
+                             tick=False):
+        assert await job_anonymise_expired_personal_data(context) == 0
+    assert ran_at == retention.add_months(ENDS_AT, 12) + timedelta(hours=1)
+    assert context.retention_ran_at == ran_at
 
     async with session_scope(db_sessionmaker) as db:
         assert await find_personal_data(db, NEEDLES) == []
@@ -158,6 +176,32 @@ async def test_the_hourly_job_anonymises_an_event_past_its_retention_and_counts_
         attempts = list(await db.scalars(select(EmailAttempt.outcome).where(
             EmailAttempt.outbox_email_id == sent[0].id)))
         assert attempts == ["sent"]
+    assert [r.getMessage() for r in caplog.records
+            if any(n.lower() in r.getMessage().lower() for n in NEEDLES)] == []
+    assert f"Retention of event {event.id}: 0 notes deleted, 0 registrations reduced to the " \
+        "procurement record, 3 anonymised, 4 emails stripped" in caplog.messages
+
+
+async def test_a_session_added_later_to_an_anonymised_event_writes_to_nobody(
+    db_sessionmaker: Sessionmaker, settings: Settings,
+) -> None:
+    async with session_scope(db_sessionmaker) as db:
+        event = await make_event(db, settings, WEBINAR, commit=False)
+    ids = await register_everyone(db_sessionmaker, settings, event.slug)
+    later = retention.add_months(ENDS_AT, 12) + timedelta(hours=1)
+    async with session_scope(db_sessionmaker) as db:
+        await retention.anonymise_expired(db, now=later, policy=settings)
+
+    async with session_scope(db_sessionmaker) as db:
+        await make_session(db, settings, event, starts_at="2028-01-10T10:00",
+                           ends_at="2028-01-10T11:00", title="A reunion", now=later)
+    async with session_scope(db_sessionmaker) as db:
+        assert list(await db.scalars(select(OutboxEmail.template).where(
+            OutboxEmail.created_at == later))) == []
+        live = list(await db.scalars(select(AccessToken.id).where(
+            AccessToken.registration_id.in_(ids), AccessToken.revoked_at.is_(None))))
+        assert live == []
+        assert await find_personal_data(db, NEEDLES) == []
 
 
 async def test_notes_go_after_thirty_days_and_the_rest_stays_until_its_date(
@@ -203,6 +247,12 @@ async def test_a_meet_your_buyer_record_keeps_names_and_organisations_for_three_
         assert record == [(name, f"{name.split()[1]} & Co", "confirmed")
                           for name, _, _, _ in PEOPLE]
         assert await find_personal_data(db, ["Organic meals"]) == []  # the offer note
+        # Nobody left to write to: an organiser's message finds no recipient.
+        draft = CheckedDraft(audiences=("confirmed",), subject="Follow-up", text="Thanks",
+                             session_id=None)
+        assert await message_recipients(db, event.id, draft) == []
+        # Nor anyone for a change notice or a reminder of its (past) session.
+        assert await reminders.confirmed_places(db, event.sessions[0].id) == []
 
         run = await retention.anonymise_expired(
             db, now=retention.add_months(ENDS_AT, 36) + timedelta(hours=1), policy=settings)

@@ -238,8 +238,9 @@ async def strip_registrations(
         )
         await _clean_audit_log(db, "registration", registration_id, fields, scrub)
     # The ORM's copies of these rows are out of date now.
+    erased = set(ids)
     for held in list(db.identity_map.values()):
-        if isinstance(held, Registration) and held.id in set(ids):
+        if isinstance(held, Registration) and held.id in erased:
             db.expire(held)
     await db.flush()
     return ForgottenEmails(forgotten=emails, withdrawn=withdrawn)
@@ -259,8 +260,9 @@ async def clean_access_notes(db: AsyncSession, registration_ids: Sequence[int], 
     for registration_id in ids:
         await _clean_audit_log(db, "registration", registration_id, ("access_note",),
                                lambda text: text)
+    erased = set(ids)
     for held in list(db.identity_map.values()):
-        if isinstance(held, Registration) and held.id in set(ids):
+        if isinstance(held, Registration) and held.id in erased:
             db.expire(held)
     await db.flush()
     return len(ids)

@@ -195,7 +195,9 @@ async def enrol_in_new_session(
             select(Registration.id)
             .where(Registration.event_id == session.event_id,
                    Registration.is_whole_event.is_(True),
-                   Registration.status.in_(ACTIVE_STATUSES))
+                   Registration.status.in_(ACTIVE_STATUSES),
+                   # Anonymised (past its retention): nobody to enrol or tell any more.
+                   Registration.contact_erased_at.is_(None))
             .order_by(Registration.id)
         )
     )

@@ -16,6 +16,7 @@ from service.web.backoffice.events import EventEditorController
 from service.web.backoffice.messages import MessagesController
 from service.web.backoffice.password_pages import PasswordPagesController
 from service.web.backoffice.people import PeopleController
+from service.web.backoffice.personal_data import PersonalDataController
 from service.web.backoffice.privacy import PrivacyController
 from service.web.backoffice.registrations import RegistrationsController
 from service.web.backoffice.reminders import RemindersController
@@ -37,4 +38,5 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     MessagesController,  # write to registrants
     RemindersController,  # reminder schedule and policy
     PrivacyController,  # privacy notice, one person's data (admins)
+    PersonalDataController,  # an event's retention dates and period
 ]

@@ -55,7 +55,7 @@ class PrivacyController(Controller):
         current = await privacy.current_notice(db, now=utc_now(), settings=settings)
         done = request.query_params.get("done")
         return organiser_page(request, "privacy.html", {
-            "title": "Personal data", "nav": "privacy",
+            "title": "Privacy", "nav": "privacy",
             "current": current, "versions": await privacy.list_notice_versions(db),
             "values": values or {"text": current.text}, "errors": errors or {},
             "person_values": person_values or {}, "person_errors": person_errors or {},
