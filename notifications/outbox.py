@@ -16,7 +16,7 @@ failed emails move, never a withdrawn one or one past its `expires_at`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -390,3 +390,64 @@ async def page_emails_for_event(
         .limit(limit)
     )).all()
     return rows, total
+
+
+@dataclass(frozen=True)
+class ForgottenEmails:
+    """What `forget_emails` did: how many rows it stripped, and of those how many it withdrew."""
+
+    forgotten: int = 0
+    withdrawn: int = 0
+
+
+async def forget_emails(
+    db: AsyncSession, ids: Sequence[int], *, now: datetime, address_hash: Callable[[str], str],
+    scrub: Callable[[str], str], note: str,
+) -> ForgottenEmails:
+    """Emails to a person whose data is erased: none of them is sent any more, and none keeps
+    what identifies them.
+
+    Not yet sent (composing, queued, waiting to retry, or claimed by a worker whose claim has
+    lapsed) is withdrawn; the body and the composing details are dropped; the address becomes
+    `address_hash(address)` (a keyed hash: the delivery record stays, unreadable); `scrub`
+    cleans the subject, the last error and each attempt's server reply. A message a worker
+    is sending at this very moment goes (it was on its way before), but nothing is left to
+    send again: a retry then fails with nothing to send.
+    """
+    if not ids:
+        return ForgottenEmails()
+    withdrawn = set(await withdraw_emails(db, ids, note=note))
+    table = table_of(OutboxEmail)
+    withdrawn |= set(await db.scalars(
+        update(table)
+        .where(table.c.id.in_(ids), table.c.status == OutboxStatus.SENDING,
+               table.c.claimed_until < now)
+        .values(status=OutboxStatus.WITHDRAWN, claimed_until=None, claimed_by=None)
+        .returning(table.c.id)
+    ))
+    rows = (await db.execute(
+        select(table.c.id, table.c.to_address, table.c.subject, table.c.last_error)
+        .where(table.c.id.in_(ids))
+    )).all()
+    for row_id, to_address, subject, last_error in rows:
+        error = note if row_id in withdrawn else (scrub(last_error) if last_error else None)
+        await db.execute(
+            update(table).where(table.c.id == row_id)
+            .values(to_address=address_hash(to_address), subject=scrub(subject)[:500],
+                    raw_message=None, details=None, last_error=error)
+        )
+    attempts = table_of(EmailAttempt)
+    for attempt_id, detail in (await db.execute(
+        select(attempts.c.id, attempts.c.detail)
+        .where(attempts.c.outbox_email_id.in_(ids), attempts.c.detail.is_not(None))
+    )).all():
+        cleaned = scrub(detail)
+        if cleaned != detail:
+            await db.execute(update(attempts).where(attempts.c.id == attempt_id)
+                             .values(detail=cleaned))
+    # The ORM's copies of these rows (if any) are out of date now.
+    stripped = {row_id for row_id, *_ in rows}
+    for held in list(db.identity_map.values()):
+        if isinstance(held, OutboxEmail) and held.id in stripped:
+            db.expire(held)
+    return ForgottenEmails(forgotten=len(rows), withdrawn=len(withdrawn))

@@ -18,7 +18,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,6 +31,8 @@ from service.domain.groups.meeting_reminders import plan_reminders as plan_meeti
 from service.domain.groups.meeting_reminders import prepare_meeting_reminders
 from service.domain.notices.changes import process_due_change_notices
 from service.domain.notices.speakers import process_due_speaker_notices
+from service.domain.privacy import expire_data_requests
+from service.domain.privacy.retention import anonymise_expired
 from service.domain.registration import expire_unconfirmed_registrations
 from service.domain.registration.welcome import (
     claim_welcome_emails,
@@ -41,6 +43,7 @@ from service.domain.reminders import prepare_reminders
 from service.settings import Settings
 
 DELIVERY_INTERVAL = 1.0  # seconds between runs of the delivery job
+RETENTION_EVERY = timedelta(hours=1)  # how often the retention job works
 # How far ahead the delivery job waits for an email about to fall due: up to its next run.
 DELIVERY_LOOKAHEAD = timedelta(seconds=DELIVERY_INTERVAL)
 
@@ -64,6 +67,10 @@ class JobContext:
     notice_batch: int = 1
     compose_batch: int = 50
     expiry_batch: int = 50
+    # Registrations anonymised per transaction by the retention job, and when this
+    # scheduler last ran it (None: not yet; it runs at start, then hourly).
+    retention_batch: int = 200
+    retention_ran_at: datetime | None = None
     # Claims of emails to send: the next is made while the last one is being sent.
     email_batch: int = 100
     stopping: bool = False
@@ -177,6 +184,28 @@ async def job_prepare_group_meeting_reminders(context: JobContext) -> int:
         db, now=utc_now(), settings=context.settings, batch_size=batch))
 
 
+async def job_expire_data_requests(context: JobContext) -> int:
+    """Lapsed links to a person's own data are deleted, with the address they hold."""
+    async with session_scope(context.sessionmaker) as db:
+        return await expire_data_requests(db, now=utc_now())
+
+
+async def job_anonymise_expired_personal_data(context: JobContext) -> int:
+    """Personal data past its event's retention date is anonymised (notes sooner), event by
+    event, a failing event recorded and logged without holding up the others.
+
+    It ticks like the other jobs but works hourly (`RETENTION_EVERY`): at start, then once an
+    hour has passed since its last run in this scheduler. Running it again is harmless.
+    """
+    now = utc_now()
+    if context.retention_ran_at is not None and now - context.retention_ran_at < RETENTION_EVERY:
+        return 0
+    context.retention_ran_at = now
+    batch = context.retention_batch
+    return await _drain(context, batch, lambda db: anonymise_expired(
+        db, now=utc_now(), policy=context.settings, batch_size=batch))
+
+
 Job = Callable[[JobContext], Awaitable[int]]
 
 # (name, job, seconds between runs): short intervals keep reminder lag to a second or two.
@@ -189,4 +218,6 @@ JOBS: tuple[tuple[str, Job, float], ...] = (
     ("deliver_outbox", job_deliver_outbox, DELIVERY_INTERVAL),
     ("plan_group_meeting_reminders", job_plan_group_meeting_reminders, 600.0),
     ("prepare_group_meeting_reminders", job_prepare_group_meeting_reminders, 1.0),
+    ("anonymise_expired_personal_data", job_anonymise_expired_personal_data, 2.0),
+    ("expire_data_requests", job_expire_data_requests, 60.0),
 )

@@ -121,6 +121,13 @@ class Settings:
     # PROCURA_UID_DOMAIN: the installation's identity in iCalendar UIDs; None derives it
     # from the public base URL (see `uid_domain`).
     configured_uid_domain: str | None = None
+    # Personal data: months after an event ends that registrants' data is kept (an event
+    # may set its own), and days after it ends that accessibility and dietary notes are.
+    retention_months: int = 12
+    access_note_days: int = 30
+    # PROCURA_PRIVACY_NOTICE_FILE: the text of the installation's first privacy notice
+    # (None: the default text in templates/pages/privacy_notice_default.txt).
+    privacy_notice_file: Path | None = None
 
     def __post_init__(self) -> None:
         if self.configured_uid_domain is not None:
@@ -224,6 +231,10 @@ def load_settings(**overrides: object) -> Settings:
         "session_max_hours": _env_int("PROCURA_SESSION_MAX_HOURS", 12),
         "debug": _env_bool("PROCURA_DEBUG", False),
         "configured_uid_domain": os.environ.get("PROCURA_UID_DOMAIN", "").strip() or None,
+        "retention_months": _env_int("PROCURA_RETENTION_MONTHS", 12),
+        "access_note_days": _env_int("PROCURA_ACCESS_NOTE_DAYS", 30),
+        "privacy_notice_file": Path(os.environ["PROCURA_PRIVACY_NOTICE_FILE"])
+        if os.environ.get("PROCURA_PRIVACY_NOTICE_FILE", "").strip() else None,
     }
     values.update(overrides)
     if not isinstance(values["registration_rate_limit"], int) or values[
@@ -233,6 +244,10 @@ def load_settings(**overrides: object) -> Settings:
         value = values[name]
         if not isinstance(value, int) or value < 1:
             raise ValueError(f"PROCURA_{name.upper()} must be a whole number, at least 1.")
+    for name in ("retention_months", "access_note_days"):
+        value = values[name]
+        if not isinstance(value, int) or value < 0:
+            raise ValueError(f"PROCURA_{name.upper()} must be a whole number, at least 0.")
     if not values["secret_key"]:
         values["secret_key"] = _secret_key(Path(str(values["var_dir"])))
     return Settings(**values)  # type: ignore[arg-type]

@@ -278,6 +278,9 @@ class Event(Base):
     # Minutes before each session; None means the default policy of the event's kind.
     reminder_offsets_minutes: Mapped[list[int] | None] = mapped_column(JSON)
     is_sample_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Months after the event ends that registrants' personal data is kept; None: the
+    # installation's default (PROCURA_RETENTION_MONTHS). See service/domain/privacy.
+    retention_months: Mapped[int | None] = mapped_column(Integer)
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
@@ -429,8 +432,21 @@ class Registration(Base):
     checked_in_at: Mapped[datetime | None]
     # While unconfirmed: when the link lapses and the registration is deleted with it.
     confirmation_expires_at: Mapped[datetime | None]
+    # Personal data removed (service/domain/privacy): `contact_erased_at` when the address,
+    # notes and private links went (a Meet-your-Buyer record keeps name and organisation
+    # until its longer term), `erased_at` when nothing identifying is left.
+    contact_erased_at: Mapped[datetime | None]
+    erased_at: Mapped[datetime | None]
+    erasure_reason: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The exact privacy notice the registrant consented to at `consent_at` (None: registered
+    # before notices were versioned). A version is never deleted while a registration has it.
+    privacy_notice_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("privacy_notices.id"), index=True)
+    # The optional "keep me informed of future events" consent, apart from the event's own:
+    # when it was given; None when not given or withdrawn.
+    keep_informed_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship(lazy="raise")
     enrolments: Mapped[list[Enrolment]] = relationship(
@@ -1191,3 +1207,38 @@ class ConsultationQuestion(Base):
     asked_at: Mapped[datetime]
     answer: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None]
+
+
+# Personal data: the privacy notice's versions and people's requests for their data
+
+
+class PrivacyNotice(Base):
+    """One version of the operator's privacy notice. Never rewritten: an edit is a new
+    version (the highest id is the current one), so a registration keeps the text it saw."""
+
+    __tablename__ = "privacy_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    # Who wrote it: an organiser's label, or where the installation's first text came from.
+    created_by: Mapped[str] = mapped_column(String(300))
+
+
+class DataRequest(Base):
+    """A person's emailed, time-limited link to what is held about their address.
+
+    Only the SHA-256 of the link's token is stored. Rows are deleted when the link lapses
+    (a scheduled job) and when the person erases their data through it.
+    """
+
+    __tablename__ = "data_requests"
+    __table_args__ = (Index("ix_data_requests_expires_at", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email_normalised: Mapped[str] = mapped_column(String(320), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # When the link was used to erase everything: it works no more.
+    used_at: Mapped[datetime | None]

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 from msgspec import UNSET
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
 from service.db.models import (
@@ -30,8 +31,10 @@ from service.db.models import (
 )
 from service.domain import registration as registrations
 from service.domain import urls
+from service.domain.accounts.audit import actor_of, record_export
 from service.domain.times import iso_utc
 from service.settings import Settings
+from service.web import api_privacy
 from service.web import registration_schemas as rs
 from service.web.api_public import SlugParam
 from service.web.auth import BEARER_SCHEME, require_organiser
@@ -162,6 +165,8 @@ def _registrant_fields(registration: Registration, position: int | None) -> dict
         "attendance": registration.attendance,
         "is_whole_event": registration.is_whole_event,
         "consent_at": iso_utc(registration.consent_at),
+        "privacy_notice_version_id": registration.privacy_notice_version_id,
+        "keep_informed_at": _iso(registration.keep_informed_at),
     }
 
 
@@ -198,6 +203,20 @@ def email_history_out(email: OutboxEmail) -> rs.EmailHistoryOut:
         next_attempt_at=iso_utc(email.next_attempt_at),
         sent_at=_iso(email.sent_at),
     )
+
+
+CSV_EXPORT_SUBJECT = "registrations_export"
+
+
+async def record_csv_export(db: AsyncSession, event_id: int, rows: int,
+                            query: dict[str, Any]) -> None:
+    """Registrations leaving as CSV are recorded in the audit log: by whom, how many, which."""
+    actor = actor_of(db)
+    if actor is not None:
+        await record_export(db, actor, what=CSV_EXPORT_SUBJECT, rows=rows, now=utc_now(),
+                            event_id=event_id, details={"format": "csv", "filter": {
+                                key: str(value) for key, value in query.items()
+                                if value is not None}})
 
 
 def neutralise_cell(value: object) -> object:
@@ -266,6 +285,8 @@ class RegistrationController(Controller):
             company=data.company, sector=data.sector, offer_note=data.offer_note,
             session_ids=tuple(data.session_ids) if data.session_ids is not None else None,
             attendance=data.attendance,
+            privacy_notice_version_id=data.privacy_notice_version_id,
+            keep_informed=data.keep_informed,
         )
         outcome = await registration_desk.register(slug, form)
         status_code = 201 if outcome.is_new else 200
@@ -344,6 +365,18 @@ class RegistrationController(Controller):
         )
         return await self._present(db_session, settings, token, registration)
 
+    @delete("/registrations/{token:str}", status_code=200,
+            responses=api_privacy.ERASE_RESPONSES)
+    async def erase(
+        self, db_session: DbSession, settings: SettingsDep, token: TokenParam,
+        confirm: api_privacy.ConfirmParam = None,
+    ) -> Response[Any]:
+        """Erase the registration (`?confirm=erase`, it cannot be undone): its place goes to
+        the first person waiting, nothing more is sent to it, its private links stop working
+        and its name, address, organisation and notes are removed (anonymous counts stay)."""
+        return await api_privacy.erase_by_link(db_session, settings, token, confirm,
+                                               headers=PRIVATE)
+
     @get("/registrations/{token:str}/invite.ics", media_type="text/calendar")
     async def invite(
         self, db_session: DbSession, settings: SettingsDep, token: TokenParam
@@ -396,6 +429,8 @@ class OrganiserRegistrationController(Controller):
         )
         order = await registrations.waiting_order(db_session, event_id)
         positions = {rid: index + 1 for index, rid in enumerate(order)}
+        await record_csv_export(db_session, event_id, len(rows),
+                                {"status": status, "session_id": session_id})
         return Response(
             registrations_csv(rows, positions),
             media_type="text/csv",

@@ -33,6 +33,7 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_410_GONE,
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -54,7 +55,7 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.domain import access, consultation, programme, registration, urls, wording
+from service.domain import access, consultation, privacy, programme, registration, urls, wording
 from service.domain.calendars import feeds
 from service.domain.consultation import meetings
 from service.domain.errors import (
@@ -103,6 +104,9 @@ FIELD_ORDER = ("organisation_kind", "name", "email", "job_title", "organisation_
                "access_note", "consent")
 _FIELD_LIMITS = {"access_note": 2_000, "offer_note": 2_000, "email": 320, "question": 4_100}
 FORM_LEVEL = "form"
+# What a private link of an erased registration answers (410), here and on its other pages.
+ERASED_LINK = ("Registration erased", "This link no longer works: the registration it "
+               "belonged to has been erased, with the name and address it held.")
 OUTCOME_HEADINGS = {
     "confirmed": "You are registered",
     "waiting": "You are on the waiting list",
@@ -255,6 +259,13 @@ def _add_domain_errors(errors: dict[str, str], found: Sequence[FieldError],
     """The domain's errors beside their fields (the page's own messages for a field win)."""
     for error in found:
         _add_error(errors, _error_field(error.field, known), error.message)
+
+
+def _notice_version(form: FormMultiDict) -> int | None:
+    """The privacy notice version the form showed (None, the current one, if absent or not
+    a number: the domain refuses a number that is no version)."""
+    value = _text(form, "privacy_notice_version_id")
+    return int(value) if value.isdigit() and len(value) < 10 else None
 
 
 def _in_form_order(errors: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -482,6 +493,7 @@ class PublicPages(Controller):
             "csrf_token": token,
             "submit_label": _submit_label(event, view),
             "honeypot": HONEYPOT_FIELD,
+            "notice": await privacy.current_notice(db_session, now=now, settings=settings),
             "robots": "noindex",
         }, status_code=status_code, cookies=cookies)
 
@@ -516,6 +528,8 @@ class PublicPages(Controller):
 
         values = {name: _text(form, name) for name in TEXT_FIELDS}
         consent = form.get("consent") == "yes"
+        keep_informed = form.get("keep_informed") == "yes"
+        notice_version = _notice_version(form)
         fields = _form_fields(event, now, settings)
         offered = [s.id for s in fields["sessions"]]
         chosen = [i for i in _session_ids(form) if i in offered] if offered else []
@@ -553,6 +567,7 @@ class PublicPages(Controller):
             offer_note=values["offer_note"] or None if fields["dialogue"] else None,
             session_ids=tuple(chosen) if offered and set(chosen) != set(offered) else None,
             attendance=attendance,
+            privacy_notice_version_id=notice_version, keep_informed=keep_informed,
         )
         # Every rule at once: the page's own checks and the domain's, in one answer.
         _add_domain_errors(errors, registration.form_problems(entry, event),
@@ -574,7 +589,8 @@ class PublicPages(Controller):
 
         status = HTTP_409_CONFLICT if FORM_LEVEL in errors else HTTP_422_UNPROCESSABLE_ENTITY
         return await self._form_page(request, db_session, settings, event, now=now,
-                                     values={**values, "consent": "yes" if consent else ""},
+                                     values={**values, "consent": "yes" if consent else "",
+                                             "keep_informed": "yes" if keep_informed else ""},
                                      chosen=set(chosen), errors=errors,
                                      status_code=status)
 
@@ -726,6 +742,7 @@ class PublicPages(Controller):
             and reg.organisation_kind == OrganisationKind.SUPPLIER,
             "question_values": dict(question_values or {}),
             "csrf_token": csrf_token,
+            "keep_informed_at": reg.keep_informed_at,
             "robots": "noindex",
             "meetings": await meetings.supplier_desk(db_session, reg),
             "meeting_values": dict(meeting_values or {}),
@@ -736,11 +753,16 @@ class PublicPages(Controller):
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam,
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Response[str]:
-        reg = await registration.find_registration_by_token(db_session, token)
+        try:
+            reg = await registration.find_registration_by_token(db_session, token)
+        except NotFoundError:
+            if await privacy.is_erased_registration_link(db_session, token):
+                return _error_page(HTTP_410_GONE, *ERASED_LINK)
+            raise
         return await self._manage_page(request, db_session, settings, token, reg, now=utc_now(),
                                        done=done if done in {"sessions", "cancelled", "details",
                                                              "meetings", "meeting",
-                                                             "question"}
+                                                             "question", "keep-informed"}
                                        else None)
 
     @post("/registrations/{token:str}/meetings", status_code=200)

@@ -50,6 +50,11 @@ class RegistrationCreate(Input):
     session_ids: SessionIds | None = None
     # Hybrid events: whether the registrant comes in person or follows online.
     attendance: Attendance | None = None
+    # The version of the privacy notice (/privacy, /api/privacy-notice) the person was shown
+    # and consents to; left out: the current one.
+    privacy_notice_version_id: Id | None = None
+    # Optional and separate: "keep me informed of future events".
+    keep_informed: bool = False
 
 
 class DetailsIn(Input):
@@ -143,6 +148,10 @@ class RegistrantFieldsOut(Struct, kw_only=True):
     attendance: Attendance | None
     is_whole_event: bool
     consent_at: str
+    # The privacy notice version consented to (None: registered before versions were kept),
+    # and when the optional "keep me informed of future events" consent was given.
+    privacy_notice_version_id: int | None = None
+    keep_informed_at: str | None = None
 
 
 class RegistrationOut(RegistrantFieldsOut, kw_only=True):

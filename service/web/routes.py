@@ -8,7 +8,16 @@ from litestar import Litestar
 
 import service.web.group_feeds as group_feeds  # a line of its own: features add theirs
 from scheduling.scheduler import SchedulerLifespanHook
-from service.web import api_emails, api_registration, api_reminders, confirm_pages, feeds, pages
+from service.web import (
+    api_emails,
+    api_registration,
+    api_reminders,
+    confirm_pages,
+    feeds,
+    pages,
+    privacy_pages,
+)
+from service.web.erase_pages import ROUTE_HANDLERS as ERASURE_PAGE_ROUTES
 from service.web.group_pages import ROUTE_HANDLERS as GROUP_PAGE_ROUTES
 
 
@@ -29,4 +38,7 @@ EXTRA_ROUTE_HANDLERS.extend(api_reminders.ROUTE_HANDLERS)  # an event's reminder
 EXTRA_ROUTE_HANDLERS.extend(api_emails.ROUTE_HANDLERS)  # an event's emails, resending
 EXTRA_ROUTE_HANDLERS.extend(GROUP_PAGE_ROUTES)  # Interest Groups' pages, members' private pages
 EXTRA_ROUTE_HANDLERS.extend(group_feeds.ROUTE_HANDLERS)  # Interest Groups' calendar feeds
+EXTRA_ROUTE_HANDLERS.extend(privacy_pages.ROUTE_HANDLERS)  # privacy notice, a person's data
+LIFESPAN_HOOKS.append(privacy_pages.NoticeLifespanHook())  # the first privacy notice
+EXTRA_ROUTE_HANDLERS.extend(ERASURE_PAGE_ROUTES)  # a registrant erases their registration
 LIFESPAN_HOOKS.append(SchedulerLifespanHook())  # reminders, notices, outbox delivery

@@ -7,7 +7,11 @@ The demo programme is loaded as of 1 October 2020 and the clock stands still on 
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
+import re
 import socket
+from email.message import EmailMessage
 
 import httpx
 import pytest
@@ -18,7 +22,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from service.cli import build_parser, server_config
-from service.db.models import AccessPurpose, Event, GroupMember
+from service.db.models import AccessPurpose, Event, GroupMember, OutboxEmail
 from service.domain import access, consultation
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from service.operations.demo_consultation import HAARLEM_SLUG
@@ -80,6 +84,7 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
         "/events/{slug:str}/link": f"/events/{SERIES}/link",
         "/registrations/{token:str}": f"/registrations/{token}",
         "/registrations/{token:str}/cancel": f"/registrations/{token}/cancel",
+        "/registrations/{token:str}/erase": f"/registrations/{token}/erase",
         "/speakers/{token:str}": f"/speakers/{links['speaker_page']}",
         "/static/{file_path:path}": "/static/site.css",
         "/feeds/programme.ics": "/feeds/programme.ics",
@@ -124,7 +129,30 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
         "/api/docs/{path:str}": "/api/docs/swagger",
         "/api/docs/openapi.json": "/api/docs/openapi.json",
         "/api/docs/oauth2-redirect.html": "/api/docs/oauth2-redirect.html",
+        "/api/privacy-notice": "/api/privacy-notice",
+        "/privacy": "/privacy",
+        "/privacy/my-data": "/privacy/my-data",
     }
+
+
+async def _data_link(client: Client, sessionmaker: Sessionmaker) -> str:
+    """A real link to one's own data, asked for on its form and read from the outbox."""
+    form = await client.get("/privacy/my-data")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    await client.post("/privacy/my-data", data={
+        "csrf_token": token.group(1), "email": "ana.novak@ljubljana.example.org"})
+    async with sessionmaker() as db:
+        raw = await db.scalar(select(OutboxEmail.raw_message).where(
+            OutboxEmail.template == "data_request_link_to_person"))
+    assert raw is not None
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    found = re.search(r"/privacy/my-data/[A-Za-z0-9_-]+", body.get_content())
+    assert found is not None
+    return found.group(0)
 
 
 async def _confirm_link(client: Client, sessionmaker: Sessionmaker,
@@ -185,6 +213,9 @@ async def test_head_answers_every_get_route_like_get_without_the_body(
         db_sessionmaker, settings)
     urls["/events/{slug:str}/confirm/{token:str}"] = await _confirm_link(
         client, db_sessionmaker, organiser_headers)
+    data_link = await _data_link(client, db_sessionmaker)
+    urls["/privacy/my-data/{token:str}"] = data_link
+    urls["/privacy/my-data/{token:str}/erase"] = f"{data_link}/erase"
     answers: dict[str, tuple[int, str, str, int, str]] = {}
     expected: dict[str, tuple[int, str, str, int, str]] = {}
 

@@ -422,14 +422,15 @@ async def test_form_fields_follow_the_kind_of_event(client: Client) -> None:
     visit = parse((await client.get(f"{CITYMATCH}/register")).text)
 
     common = ["name", "email", "job_title", "organisation_name", "organisation_kind", "country"]
-    assert _field_names(webinar) == [*common, "session_ids", "session_ids", "website", "consent"]
+    assert _field_names(webinar) == [*common, "session_ids", "session_ids", "website", "consent",
+                                     "keep_informed"]
     # Asked once: supplier or buyer (the supplier's organisation is the company); only
     # suppliers give sector and offer; a hybrid dialogue asks in person or online.
     assert _field_names(dialogue) == [
         "organisation_kind", "organisation_kind", "name", "email", "job_title",
         "organisation_name", "country", "sector", "offer_note", "attendance", "attendance",
-        "access_note", "website", "consent"]
-    assert _field_names(visit) == [*common, "access_note", "website", "consent"]
+        "access_note", "website", "consent", "keep_informed"]
+    assert _field_names(visit) == [*common, "access_note", "website", "consent", "keep_informed"]
     for page in (webinar, dialogue, visit):
         labelled = {e.attrs["for"] for e in page.find_all("label")}
         ids = {e.attrs["id"] for e in page.one("form", cls="form").iter()

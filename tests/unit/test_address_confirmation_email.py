@@ -56,6 +56,7 @@ def test_the_email_in_full() -> None:
         "-- ",
         "Procura+ Events",
         "Questions? Reply to this email or write to procurement@procura.example.org.",
+        "How we use your details (privacy notice): http://events.test/privacy",
         "",
         "You receive this email because this address was entered in the registration form "
         "of an event of the Procura+ network of public procurement authorities.",

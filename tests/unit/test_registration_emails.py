@@ -140,6 +140,7 @@ def test_confirmation_text_in_full() -> None:
         "-- ",
         "Procura+ Events",
         "Questions? Reply to this email or write to procurement@procura.example.org.",
+        "How we use your details (privacy notice): http://events.test/privacy",
         "",
         "You receive this email because you registered for, or take part in, an event of the",
         "Procura+ network of public procurement authorities. It is about that event only: we "

@@ -230,3 +230,23 @@ async def list_audit_entries(
         select(AuditEntry).where(*conditions).order_by(AuditEntry.id.desc())
         .offset((max(page, 1) - 1) * page_size).limit(page_size)))
     return AuditPage(entries=entries, total=total, page=max(page, 1), page_size=page_size)
+
+
+EXPORTED = "exported"
+
+
+async def record_export(
+    db: AsyncSession, actor: Actor, *, what: str, rows: int, now: datetime,
+    event_id: int | None = None, details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Record that personal data left the service: who, when, what and how many rows.
+
+    `details` must not hold the personal data itself (a person's export names them by a
+    keyed hash of their address, so that erasing them leaves nothing readable here)."""
+    entry = AuditEntry(
+        at=now, account_id=actor.account_id, api_token_id=actor.api_token_id,
+        actor_label=actor.label[:300], action=EXPORTED, subject_type=what, subject_id=None,
+        event_id=event_id, before=None, after={"rows": rows, **(details or {})})
+    db.add(entry)
+    await db.flush()
+    return entry

@@ -27,6 +27,7 @@ from .lifecycle import (
     change_session_choices,
     decline_registration,
     enrol_in_new_session,
+    release_registration,
 )
 from .links import registrant_links
 from .listing import (
@@ -118,6 +119,7 @@ __all__ = [
     "register_participants",
     "registrant_calendar",
     "registrant_links",
+    "release_registration",
     "send_registration_link",
     "waiting_order",
     "waiting_position",

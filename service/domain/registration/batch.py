@@ -11,11 +11,11 @@ query added here is paid by every registration (benchmarks/registration.py measu
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -26,12 +26,13 @@ from service.db.models import (
     Enrolment,
     EnrolmentStatus,
     Event,
+    PrivacyNotice,
     Registration,
     RegistrationStatus,
     Session,
 )
 from service.domain import access, signals
-from service.domain.errors import DomainError, NotFoundError
+from service.domain.errors import DomainError, InvalidInputError, NotFoundError
 from service.settings import Settings
 
 from . import confirmation
@@ -96,6 +97,7 @@ async def register_participants(
             forms[index] = clean_form(entry)
         except DomainError as error:
             results[index] = error
+    await _record_notice_versions(db, forms, results)
     new: list[_NewRegistration] = []
     # For events that ask registrants to confirm their address: (index, what to record).
     unconfirmed: list[tuple[int, confirmation.UnconfirmedEntry]] = []
@@ -169,6 +171,29 @@ async def register_participants(
     return decided
 
 
+NOTICE_UNKNOWN = ("There is no such version of the privacy notice: load the form again and "
+                  "read the notice it links to.")
+
+
+async def _record_notice_versions(
+    db: AsyncSession, forms: dict[int, CleanForm],
+    results: list[RegistrationOutcome | DomainError | None],
+) -> None:
+    """Each consent is recorded with the privacy notice the person was shown: the version
+    the form gave, else the current one (the newest). An unknown version is refused."""
+    given = {f.privacy_notice_version_id for f in forms.values()
+             if f.privacy_notice_version_id is not None}
+    current = await db.scalar(select(func.max(PrivacyNotice.id)))
+    known = set(await db.scalars(select(PrivacyNotice.id).where(PrivacyNotice.id.in_(given)))
+                ) if given else set()
+    for index, form in list(forms.items()):
+        if form.privacy_notice_version_id is None:
+            forms[index] = replace(form, privacy_notice_version_id=current)
+        elif form.privacy_notice_version_id not in known:
+            results[index] = InvalidInputError(NOTICE_UNKNOWN, "privacy_notice_version_id")
+            del forms[index]
+
+
 # A registration under an address found in these states is made again from the form: it
 # holds nothing (cancelled), or is not confirmed yet (then the form counts as a new request).
 _NOT_HOLDING = (RegistrationStatus.CANCELLED, RegistrationStatus.UNCONFIRMED)
@@ -193,6 +218,8 @@ def _form_values(form: CleanForm, now: datetime) -> dict[str, Any]:
         "job_title": form.job_title, "access_note": form.access_note, "company": form.company,
         "sector": form.sector, "offer_note": form.offer_note, "attendance": form.attendance,
         "is_whole_event": form.session_ids is None, "consent_at": now, "updated_at": now,
+        "privacy_notice_version_id": form.privacy_notice_version_id,
+        "keep_informed_at": now if form.keep_informed else None,
     }
 
 

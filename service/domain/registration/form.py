@@ -56,6 +56,10 @@ class RegistrationForm:
     offer_note: str | None = None
     session_ids: tuple[int, ...] | None = None
     attendance: Attendance | None = None
+    # The privacy notice version the person was shown (None: the current one).
+    privacy_notice_version_id: int | None = None
+    # The optional, separate "keep me informed of future events" consent.
+    keep_informed: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class CleanForm:
     session_ids: tuple[int, ...] | None
     attendance: Attendance | None = None
     problems: tuple[FieldError, ...] = field(default=(), compare=False)
+    privacy_notice_version_id: int | None = None
+    keep_informed: bool = False
 
 
 class Problems:
@@ -159,6 +165,8 @@ def clean_form(form: RegistrationForm) -> CleanForm:
         session_ids=session_ids,
         attendance=form.attendance,
         problems=tuple(problems.found),
+        privacy_notice_version_id=form.privacy_notice_version_id,
+        keep_informed=form.keep_informed is True,
     )
 
 

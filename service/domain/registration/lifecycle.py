@@ -102,6 +102,27 @@ async def cancel_registration(
     return registration
 
 
+async def release_registration(
+    db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings
+) -> Registration:
+    """Its place ends exactly as a cancellation's does (the first people waiting move up and
+    hear of it), but the registrant is sent nothing: their data is about to be erased.
+    Idempotent; an unconfirmed registration (no place) is simply cancelled."""
+    event, registration = await lock_for_registration(db, registration_id)
+    if registration.status == RegistrationStatus.UNCONFIRMED:
+        registration.status = RegistrationStatus.CANCELLED
+        registration.cancelled_at = registration.updated_at = now
+        registration.confirmation_expires_at = None
+        await db.flush()
+        return registration
+    if registration.status not in ACTIVE_STATUSES:
+        return registration
+    registration.cancelled_at = now
+    await end_registration(db, event, registration, RegistrationStatus.CANCELLED, now=now,
+                           settings=settings)
+    return registration
+
+
 async def approve_registration(
     db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings,
     note: str | None = None,
@@ -174,7 +195,9 @@ async def enrol_in_new_session(
             select(Registration.id)
             .where(Registration.event_id == session.event_id,
                    Registration.is_whole_event.is_(True),
-                   Registration.status.in_(ACTIVE_STATUSES))
+                   Registration.status.in_(ACTIVE_STATUSES),
+                   # Anonymised (past its retention): nobody to enrol or tell any more.
+                   Registration.contact_erased_at.is_(None))
             .order_by(Registration.id)
         )
     )

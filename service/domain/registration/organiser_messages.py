@@ -136,11 +136,14 @@ async def message_recipients(db: AsyncSession, event_id: int, draft: CheckedDraf
                              ) -> list[Registration]:
     """Who receives the message, in registration order: for the whole event, registrations
     in the chosen states; for one session, those holding (confirmed), waiting for (waiting)
-    or asking for (pending) a place in it."""
+    or asking for (pending) a place in it. Registrations whose address was erased are left
+    out."""
     return list(await db.scalars(
         select(Registration)
         .where(Registration.event_id == event_id,
-               _audience_filter(draft.audiences, draft.session_id))
+               _audience_filter(draft.audiences, draft.session_id),
+               # Erased (or past its retention): no address to write to any more.
+               Registration.contact_erased_at.is_(None))
         .order_by(Registration.id)
     ))
 

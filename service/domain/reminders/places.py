@@ -18,7 +18,8 @@ from service.db.models import Enrolment, EnrolmentStatus, Registration, Registra
 async def confirmed_places(
     db: AsyncSession, session_id: int, *, confirmed_before: datetime | None = None
 ) -> list[Registration]:
-    """Registrations with a confirmed place in the session (confirmed registration too)."""
+    """Registrations with a confirmed place in the session (confirmed registration too),
+    leaving out those whose address was erased: nobody to remind or tell any more."""
     query = (
         select(Registration)
         .join(Enrolment, Enrolment.registration_id == Registration.id)
@@ -26,6 +27,7 @@ async def confirmed_places(
             Enrolment.session_id == session_id,
             Enrolment.status == EnrolmentStatus.CONFIRMED,
             Registration.status == RegistrationStatus.CONFIRMED,
+            Registration.contact_erased_at.is_(None),
         )
         .order_by(Registration.id)
     )
@@ -42,6 +44,7 @@ async def has_confirmed_places(db: AsyncSession, session_id: int) -> bool:
             Enrolment.session_id == session_id,
             Enrolment.status == EnrolmentStatus.CONFIRMED,
             Registration.status == RegistrationStatus.CONFIRMED,
+            Registration.contact_erased_at.is_(None),
         )
         .limit(1)
     )

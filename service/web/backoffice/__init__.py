@@ -19,6 +19,8 @@ from service.web.backoffice.meetings import MeetingsController
 from service.web.backoffice.messages import MessagesController
 from service.web.backoffice.password_pages import PasswordPagesController
 from service.web.backoffice.people import PeopleController
+from service.web.backoffice.personal_data import PersonalDataController
+from service.web.backoffice.privacy import PrivacyController
 from service.web.backoffice.registrations import RegistrationsController
 from service.web.backoffice.reminders import RemindersController
 from service.web.backoffice.speakers import SpeakersController
@@ -42,4 +44,6 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     ConsultationController,  # Meet-your-Buyer: profile, documents, Q&A, check-in, report
     GroupsController,  # Interest Groups: editor, facilitators, members, minutes
     MeetingSeriesController,  # Interest Groups' meeting series and their occurrences
+    PrivacyController,  # privacy notice, one person's data (admins)
+    PersonalDataController,  # an event's retention dates and period
 ]

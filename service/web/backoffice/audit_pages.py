@@ -21,12 +21,15 @@ from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam
 
 PAGE_SIZE = 50
-ACTION_LABELS = {"created": "Created", "changed": "Changed", "deleted": "Deleted"}
+ACTION_LABELS = {"created": "Created", "changed": "Changed", "deleted": "Deleted",
+                 "exported": "Exported"}
 SUBJECT_LABELS = {"event": "Event", "session": "Session", "agenda_item": "Agenda item",
                   "agenda_item_speaker": "Speaker of an agenda item", "person": "Person",
                   "organisation": "Organisation", "registration": "Registration",
                   "enrolment": "Place in a session",
-                  "organiser_message": "Message to registrants", "account": "Account"}
+                  "organiser_message": "Message to registrants", "account": "Account",
+                  "registrations_export": "Registrations (CSV)",
+                  "personal_data_export": "Everything held about one address (JSON)"}
 SUBJECT_LABELS.update({"consultation_profile": "Buyer profile",
                        "consultation_document": "Consultation document",
                        "consultation_question": "Question to the buyer"})

@@ -52,7 +52,7 @@ from service.domain.registration import (
     RegistrationQuery,
     RegistrationSort,
 )
-from service.web.api_registration import registrations_csv
+from service.web.api_registration import record_csv_export, registrations_csv
 from service.web.backoffice.forms import refusal_status
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -406,6 +406,10 @@ class RegistrationsController(Controller):
         _session_title(event, state.session_id)
         rows, positions = await registration.list_registrations_to_export(
             db_session, state.query(event.id))
+        await record_csv_export(db_session, event.id, len(rows), {
+            "status": state.status, "session_id": state.session_id,
+            # Whether a search narrowed it, not what was typed (a name, an address).
+            "searched": "yes" if state.search else None})
         name = f"registrations-event-{event.id}"
         if state.session_id:
             name += f"-session-{state.session_id}"

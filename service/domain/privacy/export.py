@@ -1,0 +1,284 @@
+"""A person's own copy: everything the database holds about one email address, as JSON.
+
+Found by the address (registrations of every event, a speaker's or host's person record,
+emails sent to it, requests for this very copy) and then by what refers to those rows
+(places in sessions, reminders, private links, delivery attempts, speaker slots and notices,
+audit entries about them). Every column of each row is given, except the secrets behind
+private links (their nonce and hash: the links themselves are in the person's emails).
+The body of an email is given while it is kept. Reads only; the caller records the export
+in the audit log (`record_personal_data_export`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from email import policy
+from email.parser import BytesParser
+from typing import Any
+
+from sqlalchemy import func, inspect, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import (
+    AccessToken,
+    AgendaItem,
+    AgendaItemSpeaker,
+    AuditEntry,
+    DataRequest,
+    EmailAttempt,
+    Enrolment,
+    Event,
+    Organisation,
+    OutboxEmail,
+    Person,
+    PrivacyNotice,
+    Registration,
+    Reminder,
+    SpeakerNotice,
+)
+from service.db.models import Session as EventSession
+from service.domain.accounts.audit import Actor, record_export
+from service.settings import Settings
+
+from . import erasure
+
+FORMAT = "procura-events/personal-data/1"
+EXPORT_SUBJECT = "personal_data_export"
+# Never handed out, not even to the person: a private link's secret (the link is in their
+# emails), and message bodies as MIME bytes (given as text instead).
+_HIDDEN = {"access_tokens": {"nonce", "token_hash"}, "data_requests": {"token_hash"},
+           "outbox_emails": {"raw_message"}}
+
+
+def normalise_address(email: str) -> str:
+    return email.strip().lower()
+
+
+def address_hash(settings: Settings, email: str) -> str:
+    """A keyed hash of an address: names a person in records that must outlive their data
+    (the audit log), as delivery records name erased recipients (`erasure.address_hash`)."""
+    return erasure.address_hash(settings.secret_key, normalise_address(email))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return None
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def row_dict(row: Any) -> dict[str, Any]:
+    """Every column of an ORM row as JSON, but the hidden ones of its table."""
+    mapper = inspect(type(row))
+    hidden = _HIDDEN.get(mapper.local_table.name, set())
+    return {attr.key: _plain(getattr(row, attr.key)) for attr in mapper.column_attrs
+            if attr.key not in hidden}
+
+
+def email_text(raw: bytes | None) -> str | None:
+    """The plain-text body of a stored message, as its recipient read it."""
+    if not raw:
+        return None
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    body = message.get_body(preferencelist=("plain",))
+    if body is None:
+        return None
+    content = body.get_content()
+    return content if isinstance(content, str) else None
+
+
+def _ids(rows: Iterable[Any]) -> list[int]:
+    return [row.id for row in rows]
+
+
+async def _all(db: AsyncSession, statement: Any) -> list[Any]:
+    return list(await db.scalars(statement))
+
+
+async def export_personal_data(db: AsyncSession, email: str, *, now: datetime
+                               ) -> dict[str, Any]:
+    """Everything held about `email` (see the module docstring), ready for `json.dumps`."""
+    key = normalise_address(email)
+    registrations = await _all(db, select(Registration).where(
+        Registration.email_normalised == key).order_by(Registration.id))
+    persons = await _all(db, select(Person).where(
+        func.lower(func.trim(Person.email)) == key).order_by(Person.id))
+    registration_ids, person_ids = _ids(registrations), _ids(persons)
+    emails = await _all(db, select(OutboxEmail).where(or_(
+        func.lower(OutboxEmail.to_address) == key,
+        OutboxEmail.registration_id.in_(registration_ids),
+        OutboxEmail.person_id.in_(person_ids))).order_by(OutboxEmail.id))
+    email_ids = _ids(emails)
+    export: dict[str, Any] = {
+        "format": FORMAT,
+        "email": key,
+        "generated_at": now.isoformat(),
+        "registrations": await _registrations(db, registrations, email_ids),
+        "speaker_profiles": await _persons(db, persons),
+        "emails": await _emails(db, emails),
+        "data_requests": [row_dict(r) for r in await _all(db, select(DataRequest).where(
+            DataRequest.email_normalised == key).order_by(DataRequest.id))],
+        "audit_entries": await _audit_entries(db, registrations, persons),
+    }
+    export["row_count"] = count_rows(export)
+    return export
+
+
+async def _registrations(db: AsyncSession, registrations: Sequence[Registration],
+                         email_ids: Sequence[int]) -> list[dict[str, Any]]:
+    ids = _ids(registrations)
+    events = {e.id: e for e in await _all(db, select(Event).where(
+        Event.id.in_({r.event_id for r in registrations})))}
+    notices = {n.id: n for n in await _all(db, select(PrivacyNotice).where(
+        PrivacyNotice.id.in_({r.privacy_notice_version_id for r in registrations
+                              if r.privacy_notice_version_id is not None})))}
+    enrolments = await _all(db, select(Enrolment).where(Enrolment.registration_id.in_(ids))
+                            .order_by(Enrolment.id))
+    sessions = {s.id: s for s in await _all(db, select(EventSession).where(
+        EventSession.id.in_({e.session_id for e in enrolments})))}
+    reminders = await _all(db, select(Reminder).where(or_(
+        Reminder.registration_id.in_(ids), Reminder.outbox_email_id.in_(email_ids)))
+        .order_by(Reminder.id))
+    links = await _all(db, select(AccessToken).where(AccessToken.registration_id.in_(ids))
+                       .order_by(AccessToken.id))
+    out = []
+    for registration in registrations:
+        event = events[registration.event_id]
+        notice = notices.get(registration.privacy_notice_version_id or 0)
+        out.append({
+            **row_dict(registration),
+            "event": {"id": event.id, "title": event.title, "slug": event.slug,
+                      "kind": event.kind.value},
+            "consents": {
+                "event": {"given_at": _plain(registration.consent_at),
+                          "privacy_notice": None if notice is None else {
+                              "version": notice.id, "created_at": _plain(notice.created_at),
+                              "text": notice.text}},
+                "keep_informed": {"given_at": _plain(registration.keep_informed_at)},
+            },
+            "enrolments": [
+                {**row_dict(e), "session": _session(sessions[e.session_id])}
+                for e in enrolments if e.registration_id == registration.id],
+            "reminders": [row_dict(r) for r in reminders
+                          if r.registration_id == registration.id],
+            "private_links": [row_dict(a) for a in links if a.registration_id == registration.id],
+        })
+    return out
+
+
+def _session(session: EventSession) -> dict[str, Any]:
+    return {"id": session.id, "title": session.title, "starts_at": _plain(session.starts_at),
+            "ends_at": _plain(session.ends_at)}
+
+
+async def _persons(db: AsyncSession, persons: Sequence[Person]) -> list[dict[str, Any]]:
+    ids = _ids(persons)
+    slots = await _all(db, select(AgendaItemSpeaker).where(AgendaItemSpeaker.person_id.in_(ids))
+                       .order_by(AgendaItemSpeaker.id))
+    items = {i.id: i for i in await _all(db, select(AgendaItem).where(
+        AgendaItem.id.in_({s.agenda_item_id for s in slots})))}
+    sessions = {s.id: s for s in await _all(db, select(EventSession).where(
+        EventSession.id.in_({i.session_id for i in items.values()})))}
+    organisations = {o.id: o.name for o in await _all(db, select(Organisation).where(
+        Organisation.id.in_({p.organisation_id for p in persons if p.organisation_id}
+                            | {s.organisation_id for s in slots if s.organisation_id})))}
+    links = await _all(db, select(AccessToken).where(AccessToken.person_id.in_(ids))
+                       .order_by(AccessToken.id))
+    notices = await _all(db, select(SpeakerNotice).where(SpeakerNotice.person_id.in_(ids))
+                         .order_by(SpeakerNotice.id))
+    out = []
+    for person in persons:
+        person_slots = []
+        for slot in slots:
+            if slot.person_id != person.id:
+                continue
+            item = items[slot.agenda_item_id]
+            person_slots.append({
+                **row_dict(slot),
+                "organisation": organisations.get(slot.organisation_id or 0),
+                "agenda_item": {"id": item.id, "title": item.title,
+                                "starts_at": _plain(item.starts_at),
+                                "ends_at": _plain(item.ends_at)},
+                "session": _session(sessions[item.session_id]),
+            })
+        out.append({
+            **row_dict(person),
+            "organisation": organisations.get(person.organisation_id or 0),
+            "slots": person_slots,
+            "private_links": [row_dict(a) for a in links if a.person_id == person.id],
+            "speaker_notices": [row_dict(n) for n in notices if n.person_id == person.id],
+        })
+    return out
+
+
+async def _emails(db: AsyncSession, emails: Sequence[OutboxEmail]) -> list[dict[str, Any]]:
+    attempts = await _all(db, select(EmailAttempt).where(
+        EmailAttempt.outbox_email_id.in_(_ids(emails))).order_by(EmailAttempt.id))
+    return [{**row_dict(email), "body_text": email_text(email.raw_message),
+             "attempts": [row_dict(a) for a in attempts if a.outbox_email_id == email.id]}
+            for email in emails]
+
+
+async def _audit_entries(db: AsyncSession, registrations: Sequence[Registration],
+                         persons: Sequence[Person]) -> list[dict[str, Any]]:
+    """What organisers changed about this person's rows (their registrations, places in
+    sessions, person record), as the audit log recorded it."""
+    enrolment_ids = list(await db.scalars(select(Enrolment.id).where(
+        Enrolment.registration_id.in_(_ids(registrations)))))
+    subjects = ([("registration", i) for i in _ids(registrations)]
+                + [("enrolment", i) for i in enrolment_ids]
+                + [("person", i) for i in _ids(persons)])
+    if not subjects:
+        return []
+    rows = await _all(db, select(AuditEntry).where(
+        tuple_(AuditEntry.subject_type, AuditEntry.subject_id).in_(subjects))
+        .order_by(AuditEntry.id))
+    return [row_dict(r) for r in rows]
+
+
+# Where each table's rows are in an export: top-level sections, and lists nested in them.
+SECTIONS = {"registrations": "registrations", "speaker_profiles": "persons",
+            "emails": "outbox_emails", "data_requests": "data_requests",
+            "audit_entries": "audit_entries"}
+NESTED = {"enrolments": "enrolments", "reminders": "reminders", "private_links": "access_tokens",
+          "slots": "agenda_item_speakers", "speaker_notices": "speaker_notices",
+          "attempts": "email_attempts"}
+
+
+def exported_rows(export: dict[str, Any]) -> set[tuple[str, int]]:
+    """Each database row an export gives, as (table, id)."""
+    found: set[tuple[str, int]] = set()
+
+    def add(table: str, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            found.add((table, int(record["id"])))
+            for key, nested_table in NESTED.items():
+                add(nested_table, record.get(key, []))
+
+    for section, table in SECTIONS.items():
+        add(table, export[section])
+    return found
+
+
+def count_rows(export: dict[str, Any]) -> int:
+    """How many database rows the export gives."""
+    return len(exported_rows(export))
+
+
+async def record_personal_data_export(
+    db: AsyncSession, actor: Actor, export: dict[str, Any], *, now: datetime,
+    settings: Settings,
+) -> None:
+    """The audit entry of an export: by whom, when, how many rows, and whose (a keyed hash
+    of the address, never the address)."""
+    await record_export(db, actor, what=EXPORT_SUBJECT, rows=int(export["row_count"]), now=now,
+                        details={"address": address_hash(settings, str(export["email"]))})

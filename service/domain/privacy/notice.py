@@ -1,0 +1,111 @@
+"""The operator's privacy notice, kept as versions: an edit adds one, never rewrites one.
+
+The current notice is the newest version. The installation's first version is written the
+first time a notice is needed: the text of PROCURA_PRIVACY_NOTICE_FILE when set, else the
+default text in templates/pages/privacy_notice_default.txt. Registrations point at the
+version they consented to, so changing the text never changes what an earlier registrant
+agreed to. Plain functions over a database session: flushes, never commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import PrivacyNotice, Registration
+from service.domain.errors import InvalidInputError, NotFoundError
+from service.domain.text import clean_text
+from service.settings import TEMPLATES_DIR, Settings
+
+DEFAULT_NOTICE = TEMPLATES_DIR / "pages" / "privacy_notice_default.txt"
+MAX_NOTICE = 50_000
+UNCHANGED = "The text is the same as the current notice: nothing to publish."
+
+
+def initial_notice_text(settings: Settings) -> tuple[str, str]:
+    """The first version's text, and where it came from (its `created_by`)."""
+    if settings.privacy_notice_file is not None:
+        text = settings.privacy_notice_file.read_text(encoding="utf-8")
+        source = f"installation (PROCURA_PRIVACY_NOTICE_FILE {settings.privacy_notice_file.name})"
+    else:
+        text = DEFAULT_NOTICE.read_text(encoding="utf-8")
+        source = "installation (default text)"
+    text = (text.replace("{organiser_name}", settings.organiser_name)
+            .replace("{organiser_email}", settings.organiser_email))
+    return clean_text(text, "text", required=True, max_length=MAX_NOTICE), source[:300]
+
+
+async def find_current_notice(db: AsyncSession) -> PrivacyNotice | None:
+    """The newest version, if any was written yet."""
+    notice: PrivacyNotice | None = await db.scalar(
+        select(PrivacyNotice).order_by(PrivacyNotice.id.desc()).limit(1))
+    return notice
+
+
+async def current_notice(db: AsyncSession, *, now: datetime, settings: Settings
+                         ) -> PrivacyNotice:
+    """The notice people are shown now; the installation's first version is written when
+    there is none yet."""
+    notice = await find_current_notice(db)
+    if notice is not None:
+        return notice
+    text, source = initial_notice_text(settings)
+    notice = PrivacyNotice(text=text, created_at=now, created_by=source)
+    db.add(notice)
+    await db.flush()
+    return notice
+
+
+async def get_notice_version(db: AsyncSession, version_id: int) -> PrivacyNotice:
+    notice = await db.get(PrivacyNotice, version_id)
+    if notice is None:
+        raise NotFoundError(f"No privacy notice version {version_id}.",
+                            "privacy_notice_version_id")
+    return notice
+
+
+async def list_notice_versions(db: AsyncSession) -> list[PrivacyNotice]:
+    """Every version, newest first."""
+    return list(await db.scalars(select(PrivacyNotice).order_by(PrivacyNotice.id.desc())))
+
+
+async def publish_notice(db: AsyncSession, text: str, *, author: str, now: datetime,
+                         settings: Settings) -> PrivacyNotice:
+    """A new current version with `text`; earlier versions, and who consented to them, stay."""
+    cleaned = clean_text(text, "text", required=True, max_length=MAX_NOTICE)
+    current = await current_notice(db, now=now, settings=settings)
+    if cleaned == current.text:
+        raise InvalidInputError(UNCHANGED, "text")
+    notice = PrivacyNotice(text=cleaned, created_at=now, created_by=author[:300])
+    db.add(notice)
+    await db.flush()
+    return notice
+
+
+def notice_paragraphs(text: str) -> list[tuple[str, list[str]]]:
+    """The notice as (heading, paragraphs) sections: a one-line block followed by text is a
+    heading. Plain text in, plain text out: templates escape it."""
+    blocks = [block.strip() for block in text.split("\n\n") if block.strip()]
+    sections: list[tuple[str, list[str]]] = []
+    for block in blocks:
+        lines = block.split("\n")
+        if len(lines) > 1 and len(lines[0]) <= 80:
+            sections.append((lines[0].strip(), [" ".join(lines[1:]).strip()]))
+        elif sections:
+            sections[-1][1].append(block)
+        else:
+            sections.append(("", [block]))
+    return sections
+
+
+async def withdraw_keep_informed(db: AsyncSession, registration: Registration, *,
+                                 now: datetime) -> bool:
+    """The registrant no longer wants to hear of future events; whether it was given."""
+    if registration.keep_informed_at is None:
+        return False
+    registration.keep_informed_at = None
+    registration.updated_at = now
+    await db.flush()
+    return True

@@ -1,0 +1,298 @@
+"""How long registrants' personal data is kept after an event, and anonymising it then.
+
+Every date counts from the end of the event's last session (an event without sessions has
+no end, so nothing of it expires):
+- accessibility and dietary notes (`access_note`) are deleted `access_note_days` after it
+  (PROCURA_ACCESS_NOTE_DAYS, default 30);
+- everything identifying a registrant goes `retention_months` after it: the event's own
+  `Event.retention_months`, or the installation's PROCURA_RETENTION_MONTHS (default 12);
+- a Meet-your-Buyer dialogue is a public buyer's procurement record: at the event's
+  retention date its registrations lose their contact data (address, job title, notes,
+  offer, private links, email bodies), keeping the name, organisation and attendance the
+  record needs, and those go too at least `MEET_YOUR_BUYER_RECORD_MONTHS` (36) after it
+  (the longer of that and the event's own period).
+
+What survives is what counts need: status, organisation kind, country, sessions attended
+(`participation_counts`), so the organisers' figures, the feeds and the dashboard read the
+same before and after. `anonymise_expired` is the hourly job's work: each event in a
+savepoint of its own, so one that fails is recorded with why and never blocks the others.
+Flushes, never commits.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import (
+    Enrolment,
+    EnrolmentStatus,
+    Event,
+    EventKind,
+    OrganisationKind,
+    OutboxEmail,
+    Registration,
+    RegistrationStatus,
+    Session,
+)
+from service.domain.errors import InvalidInputError
+from service.domain.privacy.erasure import ErasureLevel, clean_access_notes, strip_registrations
+
+logger = logging.getLogger("procura_events.privacy")
+
+MEET_YOUR_BUYER_RECORD_MONTHS = 36
+RETENTION_REASON = "retention"
+
+
+class RetentionPolicy(Protocol):
+    """The installation's defaults (`Settings` is one)."""
+
+    @property
+    def retention_months(self) -> int: ...
+
+    @property
+    def access_note_days(self) -> int: ...
+
+    @property
+    def secret_key(self) -> str: ...
+
+
+def add_months(at: datetime, months: int) -> datetime:
+    """The same day and time `months` later (the month's last day where it is shorter)."""
+    index = at.month - 1 + months
+    year, month = at.year + index // 12, index % 12 + 1
+    return at.replace(year=year, month=month,
+                      day=min(at.day, calendar.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class RetentionDates:
+    """When each kind of personal data of one event goes (None: the event has no end)."""
+
+    ends_at: datetime | None
+    months: int  # the event's retention period
+    is_installation_default: bool  # `months` is PROCURA_RETENTION_MONTHS
+    is_procurement_record: bool  # Meet-your-Buyer: the name and organisation stay longer
+    access_notes_deleted_at: datetime | None
+    contact_erased_at: datetime | None  # addresses, notes, private links, email bodies
+    erased_at: datetime | None  # names and organisations: nothing identifying is left
+
+
+def retention_dates(event: Event, ends_at: datetime | None, policy: RetentionPolicy
+                    ) -> RetentionDates:
+    months = event.retention_months if event.retention_months is not None \
+        else policy.retention_months
+    record = event.kind == EventKind.MEET_YOUR_BUYER
+    if ends_at is None:
+        return RetentionDates(None, months, event.retention_months is None, record,
+                              None, None, None)
+    contact = add_months(ends_at, months)
+    full = add_months(ends_at, max(months, MEET_YOUR_BUYER_RECORD_MONTHS)) if record else contact
+    return RetentionDates(
+        ends_at=ends_at, months=months, is_installation_default=event.retention_months is None,
+        is_procurement_record=record,
+        access_notes_deleted_at=ends_at + timedelta(days=policy.access_note_days),
+        contact_erased_at=contact, erased_at=full,
+    )
+
+
+async def event_ends_at(db: AsyncSession, event_id: int) -> datetime | None:
+    """The end of the event's last session."""
+    ends: datetime | None = await db.scalar(
+        select(func.max(Session.ends_at)).where(Session.event_id == event_id))
+    return ends
+
+
+# --- what an organiser sees before it happens --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetentionOutlook:
+    """One event's retention dates and how many rows each step will touch now."""
+
+    dates: RetentionDates
+    access_notes: int  # registrations with a note still kept
+    registrations_with_contact: int  # registrations whose address is still kept
+    registrations_named: int  # registrations whose name is still kept
+    emails: int  # outbox emails to its registrants still holding an address
+
+
+async def get_retention_outlook(db: AsyncSession, event: Event, policy: RetentionPolicy
+                                ) -> RetentionOutlook:
+    dates = retention_dates(event, await event_ends_at(db, event.id), policy)
+    of_event = Registration.event_id == event.id
+    notes, contact, named = (await db.execute(
+        select(func.count(Registration.access_note),
+               func.count(Registration.id).filter(Registration.contact_erased_at.is_(None)),
+               func.count(Registration.id).filter(Registration.erased_at.is_(None)))
+        .where(of_event))).one()
+    emails = await db.scalar(
+        select(func.count(OutboxEmail.id))
+        .join(Registration, Registration.id == OutboxEmail.registration_id)
+        .where(of_event, Registration.contact_erased_at.is_(None))) or 0
+    return RetentionOutlook(dates, int(notes or 0), int(contact or 0), int(named or 0),
+                            int(emails))
+
+
+@dataclass(frozen=True)
+class ParticipationCounts:
+    """What reporting keeps of an event's registrations once nothing identifies anyone."""
+
+    by_status: dict[RegistrationStatus, int]
+    # Confirmed registrations only, by organisation kind (None: not given) and country.
+    by_organisation_kind: dict[OrganisationKind | None, int]
+    by_country: dict[str | None, int]
+    # Confirmed places per session id.
+    by_session: dict[int, int]
+
+
+async def participation_counts(db: AsyncSession, event_id: int) -> ParticipationCounts:
+    of_event = Registration.event_id == event_id
+    confirmed = Registration.status == RegistrationStatus.CONFIRMED
+    by_status = dict.fromkeys(RegistrationStatus, 0)
+    by_status.update({RegistrationStatus(s): n for s, n in (await db.execute(
+        select(Registration.status, func.count(Registration.id)).where(of_event)
+        .group_by(Registration.status))).all()})
+    kinds = {(OrganisationKind(k) if k is not None else None): n for k, n in (await db.execute(
+        select(Registration.organisation_kind, func.count(Registration.id))
+        .where(of_event, confirmed).group_by(Registration.organisation_kind))).all()}
+    countries = {c: n for c, n in (await db.execute(
+        select(Registration.country, func.count(Registration.id))
+        .where(of_event, confirmed).group_by(Registration.country))).all()}
+    sessions = {s: n for s, n in (await db.execute(
+        select(Enrolment.session_id, func.count(Enrolment.id))
+        .join(Registration, Registration.id == Enrolment.registration_id)
+        .where(of_event, confirmed, Enrolment.status == EnrolmentStatus.CONFIRMED)
+        .group_by(Enrolment.session_id))).all()}
+    return ParticipationCounts(by_status, kinds, countries, sessions)
+
+
+# --- the hourly job ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventRetention:
+    """What one run did to one event."""
+
+    event_id: int
+    access_notes_deleted: int = 0
+    contact_erased: int = 0
+    erased: int = 0
+    emails: int = 0
+
+
+@dataclass
+class RetentionRun:
+    """One run of `anonymise_expired`: what was done per event, and the events that failed
+    with why (their savepoint rolled back; the next run tries them again)."""
+
+    events: list[EventRetention] = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def claimed(self) -> int:
+        """Registrations changed (for the job's drain: a full batch means more may wait)."""
+        return sum(e.access_notes_deleted + e.contact_erased + e.erased for e in self.events)
+
+
+async def _ended_events(db: AsyncSession, now: datetime) -> list[tuple[Event, datetime]]:
+    ends = (select(Session.event_id, func.max(Session.ends_at).label("ends_at"))
+            .group_by(Session.event_id).subquery())
+    rows = (await db.execute(
+        select(Event, ends.c.ends_at).join(ends, ends.c.event_id == Event.id)
+        .where(ends.c.ends_at < now).order_by(Event.id))).all()
+    return [(event, ends_at) for event, ends_at in rows]
+
+
+async def _ids(db: AsyncSession, event_id: int, condition: ColumnElement[bool], limit: int
+               ) -> list[int]:
+    if limit <= 0:
+        return []
+    return list(await db.scalars(
+        select(Registration.id).where(Registration.event_id == event_id, condition)
+        .order_by(Registration.id).limit(limit)))
+
+
+async def _anonymise_event(db: AsyncSession, event_id: int, dates: RetentionDates, *,
+                           now: datetime, policy: RetentionPolicy, limit: int) -> EventRetention:
+    notes = contact = erased = emails = 0
+    if dates.access_notes_deleted_at is not None and dates.access_notes_deleted_at <= now:
+        ids = await _ids(db, event_id, Registration.access_note.is_not(None), limit)
+        notes = await clean_access_notes(db, ids, now=now)
+    if dates.erased_at is not None and dates.erased_at <= now:
+        ids = await _ids(db, event_id, Registration.erased_at.is_(None), limit - notes)
+        erased = len(ids)
+        emails += (await strip_registrations(
+            db, ids, level=ErasureLevel.FULL, now=now, reason=RETENTION_REASON,
+            secret_key=policy.secret_key)).forgotten
+    elif dates.contact_erased_at is not None and dates.contact_erased_at <= now:
+        ids = await _ids(db, event_id, Registration.contact_erased_at.is_(None), limit - notes)
+        contact = len(ids)
+        emails += (await strip_registrations(
+            db, ids, level=ErasureLevel.CONTACT, now=now, reason=RETENTION_REASON,
+            secret_key=policy.secret_key)).forgotten
+    return EventRetention(event_id, notes, contact, erased, emails)
+
+
+async def anonymise_expired(
+    db: AsyncSession, *, now: datetime, policy: RetentionPolicy, batch_size: int = 200,
+    event_ids: Sequence[int] | None = None,
+) -> RetentionRun:
+    """Anonymise what has passed its retention date (up to `batch_size` registrations in all,
+    so a large event is done over several transactions), event by event in savepoints."""
+    run = RetentionRun()
+    budget = batch_size
+    # Read first: a savepoint rolled back below expires what it had loaded.
+    due = [(event.id, dates) for event, dates in (
+        (event, retention_dates(event, ends_at, policy))
+        for event, ends_at in await _ended_events(db, now)
+        if event_ids is None or event.id in event_ids)
+        if any(d is not None and d <= now for d in (
+            dates.access_notes_deleted_at, dates.contact_erased_at, dates.erased_at))]
+    for event_id, dates in due:
+        if budget <= 0:
+            break
+        try:
+            async with db.begin_nested():
+                done = await _anonymise_event(db, event_id, dates, now=now, policy=policy,
+                                              limit=budget)
+        except Exception as error:  # recorded, and the other events go on
+            first_line = str(error).splitlines()[0][:300] if str(error) else ""
+            reason = f"{type(error).__name__}: {first_line}"
+            run.failures.append((event_id, reason))
+            logger.warning("Retention of event %d failed, tried again next run: %s",
+                           event_id, reason)
+            continue
+        if done.access_notes_deleted or done.contact_erased or done.erased:
+            run.events.append(done)
+            budget -= done.access_notes_deleted + done.contact_erased + done.erased
+            logger.info("Retention of event %d: %d notes deleted, %d registrations reduced "
+                        "to the procurement record, %d anonymised, %d emails stripped",
+                        event_id, done.access_notes_deleted, done.contact_erased, done.erased,
+                        done.emails)
+    return run
+
+
+MAX_RETENTION_MONTHS = 120
+
+
+async def set_event_retention(db: AsyncSession, event: Event, months: int | None, *,
+                              now: datetime) -> Event:
+    """An organiser sets the event's own retention period (None: the installation's); the
+    audit log records it like any other change to the event."""
+    if months is not None and not 0 <= months <= MAX_RETENTION_MONTHS:
+        raise InvalidInputError(
+            f"Give a number of months from 0 to {MAX_RETENTION_MONTHS}, or leave it empty for "
+            "the installation's default.", "retention_months")
+    if event.retention_months != months:
+        event.retention_months = months
+        event.updated_at = now
+        await db.flush()
+    return event

@@ -1,0 +1,151 @@
+"""Personal data, for administrators: the privacy notice's versions and its editor, and one
+person's data across all events by email address (export as JSON, erase).
+
+Publishing the notice adds a version; earlier versions, and who consented to them, stay.
+Every export is recorded in the audit log (by whom, when, how many rows, whose address as a
+keyed hash). The address travels in POSTed forms only, never in a URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
+
+from notifications.addresses import AddressRefused, accept_address
+from service.clock import utc_now
+from service.domain import privacy
+from service.domain.accounts import Actor
+from service.domain.errors import DomainError
+from service.web.backoffice.forms import field_errors, refusal_status, text
+from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_admin
+from service.web.backoffice.rendering import AnyRequest, organiser_page
+from service.web.params import DbSession, SettingsDep
+from service.web.privacy_pages import export_download
+
+PRIVACY = f"{BACKOFFICE_PATH}/privacy"
+DONE_NOTES = {"published": "The new version of the privacy notice is published: new "
+              "registrations consent to it; earlier ones keep the version they saw.",
+              "erased": "Everything held about the address is erased."}
+ERASE_CONFIRMATION = "erase"
+# What the summary of one person's data counts, by the export's sections.
+SUMMARY = (("registrations", "Registrations (all events)"),
+           ("speaker_profiles", "Speaker or host records"),
+           ("emails", "Emails sent or queued"),
+           ("data_requests", "Requests for their own copy"),
+           ("audit_entries", "Audit log entries about them"))
+
+
+def _actor(account: CurrentAccount) -> Actor:
+    return Actor(label=f"{account.name} <{account.email}>", account_id=account.id)
+
+
+class PrivacyController(Controller):
+    path = PRIVACY
+    guards = [require_admin]
+    include_in_schema = False
+
+    async def _page(self, request: AnyRequest, db: DbSession, settings: SettingsDep, *,
+                    values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                    person_values: dict[str, str] | None = None,
+                    person_errors: dict[str, str] | None = None,
+                    status_code: int = 200) -> Response[Any]:
+        current = await privacy.current_notice(db, now=utc_now(), settings=settings)
+        done = request.query_params.get("done")
+        return organiser_page(request, "privacy.html", {
+            "title": "Privacy", "nav": "privacy",
+            "current": current, "versions": await privacy.list_notice_versions(db),
+            "values": values or {"text": current.text}, "errors": errors or {},
+            "person_values": person_values or {}, "person_errors": person_errors or {},
+            "done": DONE_NOTES.get(done) if isinstance(done, str) else None,
+        }, status_code=status_code)
+
+    @get("/")
+    async def overview(self, request: AnyRequest, db_session: DbSession,
+                       settings: SettingsDep) -> Response[Any]:
+        return await self._page(request, db_session, settings)
+
+    @post("/notice", status_code=HTTP_303_SEE_OTHER)
+    async def publish(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+                      account: CurrentAccount) -> Response[Any]:
+        """A new version of the notice (never a change to one)."""
+        form = await request.form()
+        values = {"text": text(form, "text", privacy.MAX_NOTICE + 1)}
+        try:
+            await privacy.publish_notice(db_session, values["text"],
+                                         author=_actor(account).label, now=utc_now(),
+                                         settings=settings)
+        except DomainError as error:
+            return await self._page(request, db_session, settings, values=values,
+                                    errors=field_errors(error),
+                                    status_code=refusal_status(error))
+        return Redirect(f"{PRIVACY}?done=published", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/person", status_code=200)
+    async def person(self, request: AnyRequest, db_session: DbSession,
+                     settings: SettingsDep) -> Response[Any]:
+        """What is held about one address, counted, with the export and erasure to confirm."""
+        form = await request.form()
+        email = text(form, "email", 320)
+        try:
+            key = privacy.normalise_address(accept_address(email))
+        except AddressRefused as refused:
+            return await self._page(request, db_session, settings,
+                                    person_values={"email": email},
+                                    person_errors={"email": str(refused)},
+                                    status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        export = await privacy.export_personal_data(db_session, key, now=utc_now())
+        return organiser_page(request, "privacy_person.html", {
+            "title": "Personal data of one address", "nav": "privacy", "email": key,
+            "counts": [(label, len(export[section])) for section, label in SUMMARY],
+            "rows": export["row_count"], "can_erase": True,
+        })
+
+    @post("/person/export", status_code=200)
+    async def export(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+                     account: CurrentAccount) -> Response[Any]:
+        """Everything held about the address, as JSON; recorded in the audit log."""
+        form = await request.form()
+        try:
+            key = privacy.normalise_address(accept_address(text(form, "email", 320)))
+        except AddressRefused:
+            return Redirect(PRIVACY, status_code=HTTP_303_SEE_OTHER)
+        now = utc_now()
+        export = await privacy.export_personal_data(db_session, key, now=now)
+        await privacy.record_personal_data_export(db_session, _actor(account), export, now=now,
+                                                  settings=settings)
+        return export_download(export, "personal-data.json")
+
+
+    @post("/person/erase-confirm", status_code=200)
+    async def erase_confirm(self, request: AnyRequest, db_session: DbSession) -> Response[Any]:
+        """What erasing the address does, and the button that does it."""
+        form = await request.form()
+        try:
+            key = privacy.normalise_address(accept_address(text(form, "email", 320)))
+        except AddressRefused:
+            return Redirect(PRIVACY, status_code=HTTP_303_SEE_OTHER)
+        export = await privacy.export_personal_data(db_session, key, now=utc_now())
+        return organiser_page(request, "privacy_erase.html", {
+            "title": "Erase one person's data", "nav": "privacy", "email": key,
+            "counts": [(label, len(export[section])) for section, label in SUMMARY],
+            "confirmation": ERASE_CONFIRMATION,
+        })
+
+    @post("/person/erase", status_code=HTTP_303_SEE_OTHER)
+    async def erase(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep
+                    ) -> Response[Any]:
+        """Erase everything held about the address, every event (confirmed on the page)."""
+        form = await request.form()
+        try:
+            key = privacy.normalise_address(accept_address(text(form, "email", 320)))
+        except AddressRefused:
+            return Redirect(PRIVACY, status_code=HTTP_303_SEE_OTHER)
+        if text(form, "confirm", 20) != ERASE_CONFIRMATION:
+            return Redirect(PRIVACY, status_code=HTTP_303_SEE_OTHER)
+        await privacy.erase_everything_held(db_session, key, now=utc_now(),
+                                            reason=privacy.ADMIN_ERASURE_REASON,
+                                            settings=settings)
+        return Redirect(f"{PRIVACY}?done=erased", status_code=HTTP_303_SEE_OTHER)

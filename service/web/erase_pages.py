@@ -1,0 +1,86 @@
+"""A registrant erases their own registration from their private page.
+
+Opening `/registrations/{token}/erase` changes nothing (mail scanners open links too): it
+explains what erasing does, and its button (a POST with the CSRF token every public form
+carries) erases. The answer is a page of its own, since the link dies with the registration;
+opened again later, the link answers 410 with a page that says why. Thin: one domain call
+per request; the token is in the path and never logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.status_codes import HTTP_410_GONE
+
+from service.clock import utc_now
+from service.domain import privacy, registration
+from service.domain.errors import NotFoundError
+from service.web.page_render import html_response
+from service.web.pages import (
+    ERASED_LINK,
+    AnyRequest,
+    PublicPages,
+    _csrf,
+    _csrf_ok,
+    _error_page,
+    _form_expired_page,
+)
+from service.web.params import DbSession, SettingsDep, TokenParam
+
+
+def erased_link_page() -> Response[str]:
+    """What a dead private link of an erased registration answers."""
+    return _error_page(HTTP_410_GONE, *ERASED_LINK)
+
+
+async def _find(db_session: DbSession, token: str) -> Any:
+    """The registration behind a live link; a link of an erased one answers 410."""
+    try:
+        return await registration.find_registration_by_token(db_session, token)
+    except NotFoundError:
+        if await privacy.is_erased_registration_link(db_session, token):
+            return None
+        raise
+
+
+class ErasurePages(Controller):
+    include_in_schema = False
+    exception_handlers = PublicPages.exception_handlers
+
+    @get("/registrations/{token:str}/erase")
+    async def confirm_erase(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
+    ) -> Response[str]:
+        reg = await _find(db_session, token)
+        if reg is None:
+            return erased_link_page()
+        csrf_token, cookies = _csrf(request, settings)
+        return html_response("erase.html", {
+            "token": token,
+            "event_title": reg.event.title,
+            "is_active": reg.status in registration.ACTIVE_STATUSES,
+            "status": str(reg.status),
+            "csrf_token": csrf_token,
+            "robots": "noindex",
+        }, cookies=cookies)
+
+    @post("/registrations/{token:str}/erase", status_code=200)
+    async def erase(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
+    ) -> Response[str]:
+        form = await request.form()
+        reg = await _find(db_session, token)
+        if reg is None:
+            return erased_link_page()
+        if not _csrf_ok(request, form, settings):
+            return _form_expired_page(request, settings)
+        title = reg.event.title
+        await privacy.erase_registration(db_session, reg, now=utc_now(), reason="registrant",
+                                         settings=settings)
+        return html_response("erased.html", {"title": ERASED_LINK[0], "event_title": title,
+                                             "robots": "noindex"})
+
+
+ROUTE_HANDLERS: list[Any] = [ErasurePages]

@@ -1,0 +1,108 @@
+"""The personal data pages in a real browser: a registrant erases their registration from
+their private page (the explanation, the button, the answer, the dead link), and an
+administrator reads an event's retention dates and sets its own period (refused, then
+saved). axe-core finds no violation on any page state; screenshots go to
+test-artifacts/screenshots/ (privacy-*.png).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlalchemy import select
+
+from service.db.engine import create_engine, make_sessionmaker
+from service.db.models import AccessPurpose, Event
+from service.domain import programme
+from service.domain.access import current_access_token
+from service.domain.accounts import create_account
+from service.operations.demo import MAKE_ICT_FAIR_SLUG
+from tests.browser.axe import assert_no_axe_violations
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer
+from tests.databases import run_off_loop
+from tests.factories import make_registration
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "ada@procura.example.org"
+PASSWORD = "lantern-quarry-velvet-29"
+
+
+def _arrange(live_server: LiveServer) -> tuple[int, str]:
+    """An admin account and one registrant with a place; the event's id and their link."""
+
+    async def arrange() -> tuple[int, str]:
+        engine = create_engine(live_server.settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                await create_account(db, email=EMAIL, name="Ada Admin", role="admin",
+                                     password=PASSWORD, now=CLOCK)
+                event_id = await db.scalar(
+                    select(Event.id).where(Event.slug == MAKE_ICT_FAIR_SLUG))
+                assert event_id is not None
+                event = await programme.get_event(db, event_id)
+                first = min(event.sessions, key=lambda s: s.starts_at)
+                registration = await make_registration(
+                    db, event, first, "Ana Novak", now=CLOCK,
+                    email_address="ana.novak@ljubljana.example.org")
+                token = await current_access_token(
+                    db, AccessPurpose.REGISTRATION_MANAGE,
+                    secret_key=live_server.settings.secret_key, now=CLOCK,
+                    registration_id=registration.id)
+                await db.commit()
+                return event_id, token
+        finally:
+            await engine.dispose()
+
+    found: list[tuple[int, str]] = []
+    run_off_loop(lambda: found.append(asyncio.run(arrange())))
+    return found[0]
+
+
+def test_a_registrant_erases_and_an_organiser_reads_the_retention_dates(
+    live_server: LiveServer, browser: Browser, screenshots: Path
+) -> None:
+    event_id, token = _arrange(live_server)
+    base = live_server.base_url
+    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Brussels")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+
+    page.goto(f"{base}/registrations/{token}")
+    page.get_by_role("link", name="Erase my registration").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Erase your registration?")
+    assert_no_axe_violations(page, context="erase confirmation")
+    page.screenshot(path=screenshots / "privacy-1-erase.png", full_page=True)
+    page.get_by_role("button", name="Yes, erase my registration").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Registration erased")
+    expect(page.get_by_role("status")).to_contain_text("has been erased")
+    assert_no_axe_violations(page, context="erased")
+    response = page.goto(f"{base}/registrations/{token}")
+    assert response is not None and response.status == 410
+    expect(page.get_by_role("heading", level=1)).to_have_text("Registration erased")
+    assert_no_axe_violations(page, context="dead link")
+
+    page.goto(f"{base}/organiser/login")
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{base}/organiser/events/{event_id}")
+    page.get_by_role("link", name="Personal data").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Personal data of Procura+ webinar series on socially responsible ICT procurement")
+    assert_no_axe_violations(page, context="personal data page")
+    page.screenshot(path=screenshots / "privacy-2-personal-data.png", full_page=True)
+    field = page.get_by_label("Months to keep registrants' data after the event")
+    field.fill("two")
+    page.get_by_role("button", name="Save the period").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    assert_no_axe_violations(page, context="retention period refused")
+    page.get_by_label("Months to keep registrants' data after the event").fill("6")
+    page.get_by_role("button", name="Save the period").click()
+    expect(page.get_by_role("status")).to_have_text("The retention period is saved.")
+    assert_no_axe_violations(page, context="retention period saved")
+    page.screenshot(path=screenshots / "privacy-3-saved.png", full_page=True)
+    context.close()

@@ -1,0 +1,74 @@
+"""The back office's personal data page of an event: its retention dates, what happens then
+and how many rows it will touch; editors set the event's own period, others cannot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import AuditEntry, Event, OrganisationKind
+from service.settings import Settings
+from tests.factories import EventSpec, SessionSpec, make_event, make_registration
+from tests.integration.backoffice import SignedInClient
+from tests.integration.test_pages import parse
+
+NOW = datetime(2026, 9, 1, 8, tzinfo=UTC)
+SPEC = EventSpec(slug="lisbon-visit", title="CityMatch Lisbon",
+                 sessions=(SessionSpec("Study visit", "2035-09-18T10:00", "2035-09-18T12:00"),),
+                 commit=False, now=NOW)
+
+
+async def test_the_page_shows_the_dates_and_an_organiser_sets_the_period(
+    organiser_client: SignedInClient, viewer_client: SignedInClient,
+    other_team_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, SPEC)
+    event_id, session = event.id, event.sessions[0]
+    for name in ("Ana Ferreira", "Bruno Costa"):
+        row = await make_registration(db, event, session, name, now=NOW)
+        row.organisation_kind, row.country = OrganisationKind.PUBLIC_AUTHORITY, "PT"
+    await db.commit()
+    url = f"/organiser/events/{event.id}/personal-data"
+
+    page = await organiser_client.get(url)
+    text = parse(page.text).one("main").text
+    assert page.status_code == 200
+    assert "The event ends Tue 18 Sep 2035 12:00 CEST (10:00 UTC)" in text
+    assert ("Registrants' personal data is kept 12 months after that (the installation's "
+            "default).") in text
+    rows = [r.text for r in parse(page.text).one("tbody").find_all("tr")]
+    assert rows == [
+        "Thu 18 Oct 2035 12:00 CEST 10:00 UTC Accessibility and dietary notes are deleted "
+        "(30 days after the event). 0 notes",
+        "Thu 18 Sep 2036 12:00 CEST 10:00 UTC Names, email addresses, organisations, job "
+        "titles, notes and private links are removed; the bodies of emails sent are dropped "
+        "and their addresses replaced by a keyed hash. 2 registrations, 0 emails",
+    ]
+    assert "Registrants with a place, by type of organisation: Public authority 2." in text
+    editor = await organiser_client.get(f"/organiser/events/{event.id}")
+    assert url in [a.attrs.get("href") for a in parse(editor.text).find_all("a")]
+
+    refused = [await viewer_client.post_form(f"{url}/retention", {"retention_months": "3"}),
+               await other_team_client.post_form(f"{url}/retention",
+                                                 {"retention_months": "3"})]
+    bad = await organiser_client.post_form(f"{url}/retention", {"retention_months": "121"})
+    assert [r.status_code for r in refused] == [403, 403]
+    assert bad.status_code == 422
+    assert parse(bad.text).one("div", cls="field-error").one("label").text == (
+        "Months to keep registrants' data after the event (optional)")
+    assert "from 0 to 120" in parse(bad.text).one("main").text
+    saved = await organiser_client.post_form(f"{url}/retention", {"retention_months": "3"})
+    assert (saved.status_code, saved.headers["location"]) == (303, f"{url}?saved=true")
+    shown = parse((await organiser_client.get(saved.headers["location"])).text).one("main").text
+    assert "kept 3 months after that (this event's own period; the installation's default " \
+           "is 12)" in shown
+    assert "Tue 18 Dec 2035 11:00 CET" in shown
+
+    db.expire_all()
+    assert await db.scalar(select(Event.retention_months).where(Event.id == event_id)) == 3
+    audit = list(await db.scalars(select(AuditEntry.after).where(
+        AuditEntry.subject_type == "event", AuditEntry.subject_id == event_id,
+        AuditEntry.action == "changed")))
+    assert audit == [{"retention_months": 3}]

@@ -1,0 +1,317 @@
+"""Erasure: a registration, or everything held about an address, leaves nothing behind.
+
+Checked on both databases against a scan of every row of every table (tests/personal_data.py),
+the log at DEBUG, and what the real composing, reminder and delivery jobs then send to a real
+SMTP server: nothing to the erased person, including an email still to be composed, one
+queued, one claimed by a worker that died, and a reminder composed ahead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notifications.transport import SmtpTransport
+from scheduling.jobs import (
+    JobContext,
+    job_compose_welcome_emails,
+    job_deliver_outbox,
+    job_prepare_reminders,
+)
+from service.db.engine import session_scope
+from service.db.models import (
+    AccessPurpose,
+    AuditEntry,
+    EventKind,
+    OrganisationKind,
+    OutboxEmail,
+    OutboxStatus,
+    Person,
+    Registration,
+    RegistrationStatus,
+    Reminder,
+    ReminderStatus,
+)
+from service.domain import programme, registration
+from service.domain.access import find_access
+from service.domain.accounts.audit import Actor, set_actor
+from service.domain.calendars import feeds
+from service.domain.privacy import erase_person, erase_registration
+from service.domain.privacy.erasure import ERASED_NAME, address_hash
+from service.domain.reminders import prepare_reminders
+from service.settings import Settings
+from tests.factories import (
+    BUILT_AT,
+    EventSpec,
+    SessionSpec,
+    make_agenda_item,
+    make_event,
+    make_person,
+)
+from tests.personal_data import Finding, find_personal_data
+from tests.smtp_server import SmtpTestServer
+
+Sessionmaker = async_sessionmaker[AsyncSession]
+
+ANA, ANA_ADDRESS = "Ana Ferreira", "ana.ferreira@lisboa.example.pt"
+BRUNO, BRUNO_ADDRESS = "Bruno Costa", "bruno.costa@porto.example.pt"
+CARLA, CARLA_ADDRESS = "Carla Canal", "carla.canal@bcn.example.cat"
+# One webinar, one place: 10:00 Brussels on 3 September 2026 is 08:00 UTC.
+WEBINAR = EventSpec(
+    slug="social-criteria", title="Social criteria in ICT tenders", capacity=1,
+    sessions=(SessionSpec("Keeping social criteria alive", "2026-09-03T10:00",
+                          "2026-09-03T11:30", join_url="https://meet.example.org/room"),),
+    now=BUILT_AT,
+)
+REGISTERED_AT = datetime(2026, 9, 1, 9, tzinfo=UTC)
+DAY_BEFORE_DUE = datetime(2026, 9, 2, 8, tzinfo=UTC)  # the 1-day reminder
+ERASED_AT = DAY_BEFORE_DUE - timedelta(minutes=15)
+
+
+@pytest.fixture
+def mail_settings(settings: Settings, smtp_server: SmtpTestServer) -> Settings:
+    return replace(settings, smtp=smtp_server.smtp_settings(connections=1, timeout_seconds=5.0))
+
+
+@pytest.fixture
+async def transport(mail_settings: Settings) -> AsyncIterator[SmtpTransport]:
+    smtp = SmtpTransport(mail_settings.smtp, local_hostname="procura.test")
+    yield smtp
+    await smtp.close()
+
+
+def form(name: str, address: str, **overrides: object) -> registration.RegistrationForm:
+    values: dict[str, object] = {
+        "name": name, "email": address, "consent": True,
+        "organisation_name": "Câmara Municipal de Lisboa",
+        "organisation_kind": OrganisationKind.PUBLIC_AUTHORITY, "country": "PT",
+        "job_title": "Procurement officer",
+        **overrides,
+    }
+    return registration.RegistrationForm(**values)  # type: ignore[arg-type]
+
+
+async def register(sessionmaker: Sessionmaker, settings: Settings, slug: str, name: str,
+                   address: str, *, now: datetime = REGISTERED_AT) -> int:
+    async with session_scope(sessionmaker) as db:
+        outcome = await registration.register_participant(db, slug, form(name, address),
+                                                          now=now, settings=settings)
+        return outcome.registration.id
+
+
+async def erase(sessionmaker: Sessionmaker, settings: Settings, registration_id: int, *,
+                now: datetime = ERASED_AT) -> None:
+    async with session_scope(sessionmaker) as db:
+        found = await registration.get_registration(db, registration_id)
+        await erase_registration(db, found, now=now, reason="registrant", settings=settings)
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+async def test_an_erased_registration_leaves_no_trace_and_is_sent_nothing_more(
+    db_sessionmaker: Sessionmaker, mail_settings: Settings, transport: SmtpTransport,
+    smtp_server: SmtpTestServer, caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The database drivers' statement logs (off unless an operator turns them on) are not
+    # ours; everything else is read at DEBUG (set last: it sets the capture's level too).
+    caplog.set_level(logging.WARNING, logger="sqlalchemy")
+    caplog.set_level(logging.WARNING, logger="aiosqlite")
+    caplog.set_level(logging.WARNING, logger="asyncpg")
+    caplog.set_level(logging.DEBUG)
+    settings = mail_settings
+    async with session_scope(db_sessionmaker) as db:
+        event = await make_event(db, settings, WEBINAR, commit=False)
+    ana = await register(db_sessionmaker, settings, event.slug, ANA, ANA_ADDRESS)
+    bruno = await register(db_sessionmaker, settings, event.slug, BRUNO, BRUNO_ADDRESS)
+    async with session_scope(db_sessionmaker) as db:
+        # An organiser's correction: the audit log now holds her name and address.
+        set_actor(db, Actor(label="Olga Organiser <olga@procura.example.org>", account_id=None))
+        row = await db.get(Registration, ana)
+        assert row is not None
+        row.email = ANA_ADDRESS.upper()
+        row.job_title = f"{ANA}, head of procurement"
+    async with session_scope(db_sessionmaker) as db:
+        # Her lost link asked for twice: the first email's worker died while sending it.
+        for minutes in (20, 31):
+            assert await registration.send_registration_link(
+                db, event.slug, ANA_ADDRESS, now=DAY_BEFORE_DUE - timedelta(minutes=60 - minutes),
+                settings=settings)
+    async with session_scope(db_sessionmaker) as db:
+        first_link = await db.scalar(select(OutboxEmail.id).where(
+            OutboxEmail.registration_id == ana,
+            OutboxEmail.template == "registration_link_to_registrant").order_by(OutboxEmail.id))
+        await db.execute(update(OutboxEmail).where(OutboxEmail.id == first_link).values(
+            status=OutboxStatus.SENDING, claimed_by="dead-worker", attempts=1,
+            claimed_until=ERASED_AT - timedelta(minutes=1)))
+        # Her reminder for tomorrow is composed ahead, held in the outbox until 08:00.
+        report = await prepare_reminders(db, now=ERASED_AT - timedelta(minutes=5),
+                                         settings=settings)
+        assert report.ahead == 1
+    async with session_scope(db_sessionmaker) as db:
+        before = {(r.template, r.status) for r in await db.scalars(
+            select(OutboxEmail).where(OutboxEmail.registration_id == ana))}
+    assert before == {
+        ("registration_confirmed_to_registrant", OutboxStatus.COMPOSING),
+        ("registration_link_to_registrant", OutboxStatus.SENDING),
+        ("registration_link_to_registrant", OutboxStatus.QUEUED),
+        ("reminder_to_registrant", OutboxStatus.QUEUED),
+    }
+
+    async with session_scope(db_sessionmaker) as db:
+        found = await find_personal_data(db, [ANA, ANA_ADDRESS])
+    # The scan sees her everywhere she is before the erasure.
+    assert sorted({(f.table, f.column) for f in found}) == [
+        ("audit_entries", "after"), ("audit_entries", "before"),
+        ("outbox_emails", "raw_message"), ("outbox_emails", "to_address"),
+        ("registrations", "email"), ("registrations", "email_normalised"),
+        ("registrations", "job_title"), ("registrations", "name")]
+    await erase(db_sessionmaker, settings, ana)
+
+    # The jobs run as the scheduler runs them, once the reminder's time has come.
+    context = JobContext(sessionmaker=db_sessionmaker, settings=settings, transport=transport,
+                         sleep=no_sleep)
+    with time_machine.travel(DAY_BEFORE_DUE + timedelta(minutes=5), tick=False):
+        await job_compose_welcome_emails(context)
+        await job_prepare_reminders(context)
+        await job_deliver_outbox(context)
+    received = sorted((m.rcpt_tos, str(m.message["Subject"]))
+                      for m in smtp_server.messages)
+    assert received == [
+        ((BRUNO_ADDRESS,), "A place is free for you: Social criteria in ICT tenders"),
+        ((BRUNO_ADDRESS,), "Reminder: Keeping social criteria alive starts tomorrow at 10:00 CEST"),
+        ((BRUNO_ADDRESS,), "Waiting list: Social criteria in ICT tenders"),
+    ]
+
+    async with session_scope(db_sessionmaker) as db:
+        assert await find_personal_data(db, [ANA, ANA_ADDRESS]) == []
+        erased = await db.get(Registration, ana)
+        assert erased is not None
+        assert (erased.name, erased.status, erased.organisation_kind, erased.country,
+                erased.erasure_reason) == (ERASED_NAME, RegistrationStatus.CANCELLED,
+                                           OrganisationKind.PUBLIC_AUTHORITY, "PT", "registrant")
+        assert erased.email.startswith("erased-") and erased.email.endswith("@invalid")
+        assert erased.email == erased.email_normalised
+        emails = list(await db.scalars(select(OutboxEmail).where(
+            OutboxEmail.registration_id == ana).order_by(OutboxEmail.id)))
+        assert [(e.status, e.to_address, e.raw_message) for e in emails] == [
+            (OutboxStatus.WITHDRAWN, address_hash(settings.secret_key, ANA_ADDRESS), None),
+        ] * 4
+        assert address_hash(settings.secret_key, ANA_ADDRESS).startswith("hmac-sha256:")
+        reminders = set(await db.scalars(select(Reminder.status).where(
+            Reminder.registration_id == ana)))
+        assert reminders == {ReminderStatus.CANCELLED}
+        bruno_row = await db.get(Registration, bruno)
+        assert bruno_row is not None and bruno_row.status == RegistrationStatus.CONFIRMED
+        promoted = await db.scalars(select(OutboxEmail.template).where(
+            OutboxEmail.registration_id == bruno).order_by(OutboxEmail.id))
+        assert list(promoted) == ["registration_waiting_to_registrant",
+                                  "registration_promoted_to_registrant",
+                                  "reminder_to_registrant"]
+    logged = [r.getMessage() for r in caplog.records
+              if ANA.lower() in r.getMessage().lower()
+              or ANA_ADDRESS.lower() in r.getMessage().lower()]
+    assert logged == []
+    # (the reminder was taken back a step earlier, with the reminders of the place that ended)
+    assert f"Registration {ana} erased (registrant); 4 emails stripped, 3 of them withdrawn" \
+        in caplog.messages
+
+
+async def test_erasing_a_confirmed_registration_promotes_the_first_waiting_person_once(
+    db_sessionmaker: Sessionmaker, settings: Settings,
+) -> None:
+    async with session_scope(db_sessionmaker) as db:
+        event = await make_event(db, settings, WEBINAR, commit=False)
+    ana = await register(db_sessionmaker, settings, event.slug, ANA, ANA_ADDRESS)
+    bruno = await register(db_sessionmaker, settings, event.slug, BRUNO, BRUNO_ADDRESS)
+    carla = await register(db_sessionmaker, settings, event.slug, CARLA, CARLA_ADDRESS)
+
+    await erase(db_sessionmaker, settings, ana)
+    await erase(db_sessionmaker, settings, ana, now=ERASED_AT + timedelta(minutes=1))
+
+    async with session_scope(db_sessionmaker) as db:
+        statuses = {row.id: row.status for row in await db.scalars(select(Registration))}
+        assert statuses == {ana: RegistrationStatus.CANCELLED,
+                            bruno: RegistrationStatus.CONFIRMED,
+                            carla: RegistrationStatus.WAITING}
+        promoted = list(await db.scalars(select(OutboxEmail.registration_id).where(
+            OutboxEmail.template == "registration_promoted_to_registrant")))
+        assert promoted == [bruno]
+        assert await registration.waiting_position(
+            db, await registration.get_registration(db, carla)) == 1
+
+
+async def test_erasing_a_person_removes_their_address_everywhere_and_their_private_links(
+    db_sessionmaker: Sessionmaker, settings: Settings,
+) -> None:
+    """Carla registered for two events and speaks in one (published): her address goes from
+    everything; her name stays only on the published programme's agenda."""
+    async with session_scope(db_sessionmaker) as db:
+        webinar = await make_event(db, settings, WEBINAR, commit=False)
+        dialogue = await make_event(db, settings, WEBINAR, slug="market-dialogue",
+                                    kind=EventKind.MEET_YOUR_BUYER, capacity=None,
+                                    commit=False)
+        speaker = await make_person(db, CARLA, CARLA_ADDRESS.upper(), organisation="Barcelona")
+        session = (await programme.get_event(db, webinar.id)).sessions[0]
+        await make_agenda_item(db, settings, session, "2026-09-03T10:00", "2026-09-03T10:30",
+                               "Social clauses in practice", [speaker])
+        speaker_links = await feeds.issue_speaker_links(db, speaker.id, now=BUILT_AT,
+                                                        settings=settings)
+    registered = [await register(db_sessionmaker, settings, slug, CARLA, CARLA_ADDRESS)
+                  for slug in (webinar.slug, dialogue.slug)]
+
+    async with session_scope(db_sessionmaker) as db:
+        summary = await erase_person(db, f"  {CARLA_ADDRESS.title()} ", now=ERASED_AT,
+                                     reason="admin", settings=settings)
+    async with session_scope(db_sessionmaker) as db:
+        again = await erase_person(db, CARLA_ADDRESS, now=ERASED_AT, reason="admin",
+                                   settings=settings)
+
+        assert (summary.registrations, summary.persons, summary.names_kept) == (2, 1, 1)
+        assert summary.emails == again.emails == 2  # the two confirmations, never composed
+        assert (again.registrations, again.emails_withdrawn) == (0, 0)
+        assert await find_personal_data(db, [CARLA_ADDRESS]) == []
+        person = await db.get(Person, speaker.id)
+        assert person is not None
+        assert (person.name, person.email, person.job_title) == (CARLA, None, None)
+        assert await find_personal_data(db, [CARLA]) == [
+            Finding("persons", "name", str(speaker.id), CARLA)]
+        for token in (speaker_links.page_token, speaker_links.feed_token):
+            assert await find_access(db, AccessPurpose.SPEAKER_PAGE, token) is None
+            assert await find_access(db, AccessPurpose.SPEAKER_FEED, token) is None
+        statuses = list(await db.scalars(select(Registration.status).where(
+            Registration.id.in_(registered))))
+        assert statuses == [RegistrationStatus.CANCELLED] * 2
+
+
+async def test_a_person_on_no_published_programme_loses_their_name_too(
+    db_sessionmaker: Sessionmaker, settings: Settings,
+) -> None:
+    async with session_scope(db_sessionmaker) as db:
+        draft = await make_event(db, settings, WEBINAR, publish=False, commit=False)
+        speaker = await make_person(db, CARLA, CARLA_ADDRESS)
+        session = (await programme.get_event(db, draft.id)).sessions[0]
+        await make_agenda_item(db, settings, session, "2026-09-03T10:00", "2026-09-03T10:30",
+                               "Social clauses in practice", [speaker])
+        set_actor(db, Actor(label="Olga Organiser", account_id=None))
+        speaker.job_title = "Head of social procurement"
+        await db.flush()
+
+    async with session_scope(db_sessionmaker) as db:
+        summary = await erase_person(db, CARLA_ADDRESS, now=ERASED_AT, reason="admin",
+                                     settings=settings)
+        assert (summary.persons, summary.names_kept) == (1, 0)
+        person = await db.get(Person, speaker.id)
+        assert person is not None and person.name == ERASED_NAME
+        assert await find_personal_data(db, [CARLA, CARLA_ADDRESS]) == []
+        changes = list(await db.scalars(select(AuditEntry.after).where(
+            AuditEntry.subject_type == "person", AuditEntry.subject_id == speaker.id)))
+        assert changes == [{"job_title": "[erased]"}]
