@@ -14,9 +14,11 @@ Where the jobs run is the layout (`--layout`, printed with the figures):
 - `worker` (the default; README "Running it for real"): the web process only serves and
   files (PROCURA_RUN_SCHEDULER=false) and a `procura-events worker` process of its own
   (`python -m service.cli worker`, started and ready before the burst, stopped after it)
-  composes and delivers. On SQLite it shares the file with the web process (WAL);
+  composes and delivers. On PostgreSQL the web's commits wake it (LISTEN/NOTIFY); on
+  SQLite it shares the file with the web process (WAL) and finds their work at its 1 s
+  ticks. Its log is checked for errors, warnings and "database is locked" (printed);
 - `single`: the scheduler inside the web process (PROCURA_RUN_SCHEDULER=true), the
-  embedded default: one event loop files, composes and delivers;
+  embedded default: one event loop files, composes and delivers (woken by its own commits);
 - `both`: each of them in turn, on a fresh database each.
 
 The burst comes from another process: a fixed number of registrations, each with its own

@@ -50,7 +50,7 @@ class WakeupListener:
         listener = cls(asyncpg_dsn(database_url), wake)
         listener._task = asyncio.create_task(listener._keep_listening())
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(10):
+            async with asyncio.timeout(5):
                 await listener.listening.wait()
         return listener
 

@@ -277,9 +277,10 @@ async def test_a_registration_is_composed_and_delivered_at_its_commit_not_at_a_t
     assert [(m.rcpt_tos, subject_of(m.message)) for m in smtp_server.messages] == [
         (("ana.silva@lisboa.example.pt",),
          "Registration confirmed: Fair ICT procurement webinars")]
-    # Woken: one run each at start, then the composing job and the delivery job again.
-    assert (runs["compose_welcome_emails"], runs["deliver_outbox"],
-            runs["prepare_reminders"]) == (2, 2, 1)
+    # No tick came (a job with no wake-up ran only at start); the two woken ran again (on
+    # PostgreSQL its NOTIFY may wake them once more: a hint, not a count).
+    assert runs["prepare_reminders"] == 1
+    assert min(runs["compose_welcome_emails"], runs["deliver_outbox"]) >= 2
 
 
 @pytest.mark.postgres_only
