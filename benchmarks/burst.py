@@ -1,15 +1,25 @@
 """Benchmark: 2,000 registrations for a two-session webinar series arrive at once.
 
     .venv/bin/python benchmarks/burst.py [--count 2000] [--backends sqlite,postgresql]
-        [--connections 4] [--concurrency 50] [--timeout 600]
+        [--layout worker|single|both] [--connections 4] [--concurrency 50] [--timeout 600]
 
-What runs is the service's own machinery, as in production: the app (`service.web.app`'s
-factory, wrapped by `benchmarks.bench_app.make_app` for its ready probe) served by uvicorn
-with the scheduler inside the web process (PROCURA_RUN_SCHEDULER=true). The registration
-desk files the requests, the composing job composes each registration's confirmation with
-its invite, the delivery job sends them through `SmtpTransport` over PROCURA_SMTP_CONNECTIONS
-connections to an aiosmtpd server in a process of its own on 127.0.0.1, which records when
-it accepted each message (`benchmarks.reminders.SmtpServer`).
+What runs is the service's own machinery: the app (`service.web.app`'s factory, wrapped by
+`benchmarks.bench_app.make_app` for its ready probe) served by uvicorn (one process). The
+registration desk files the requests, the composing job composes each registration's
+confirmation with its invites, the delivery job sends them through `SmtpTransport` over
+PROCURA_SMTP_CONNECTIONS connections to an aiosmtpd server in a process of its own on
+127.0.0.1, which records when it accepted each message (`benchmarks.reminders.SmtpServer`).
+Where the jobs run is the layout (`--layout`, printed with the figures):
+
+- `worker` (the default; README "Running it for real"): the web process only serves and
+  files (PROCURA_RUN_SCHEDULER=false) and a `procura-events worker` process of its own
+  (`python -m service.cli worker`, started and ready before the burst, stopped after it)
+  composes and delivers. On PostgreSQL the web's commits wake it (LISTEN/NOTIFY); on
+  SQLite it shares the file with the web process (WAL) and finds their work at its 1 s
+  ticks. Its log is checked for errors, warnings and "database is locked" (printed);
+- `single`: the scheduler inside the web process (PROCURA_RUN_SCHEDULER=true), the
+  embedded default: one event loop files, composes and delivers (woken by its own commits);
+- `both`: each of them in turn, on a fresh database each.
 
 The burst comes from another process: a fixed number of registrations, each with its own
 address, sent over `--concurrency` keep-alive connections opened beforehand (a minimal
@@ -39,10 +49,14 @@ import asyncio
 import email
 import email.policy
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -316,7 +330,46 @@ async def _bare(settings: Settings, server: SmtpServer, raws: list[tuple[str, by
     return rate
 
 
-def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+LAYOUTS = ("worker", "single")
+
+
+@contextmanager
+def worker_process(env: dict[str, str], log_path: Path, *, within: float = 60.0
+                   ) -> Iterator[subprocess.Popen[bytes]]:
+    """A `procura-events worker` process with `env`, its output in `log_path`; yielded once
+    its scheduler has started, stopped (SIGTERM: graceful) afterwards."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "worker"], cwd=ROOT,
+            env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + within
+        while b"Scheduler started" not in log_path.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start: see {log_path}")
+            time.sleep(0.05)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _log_problems(log_path: Path) -> Counter[str]:
+    """Errors and warnings the worker logged, by kind (\"database is locked\" included)."""
+    problems: Counter[str] = Counter()
+    for line in log_path.read_text(errors="replace").splitlines():
+        if "database is locked" in line:
+            problems["database is locked"] += 1
+        elif " ERROR " in line or " WARNING " in line or "Traceback" in line:
+            problems[line.split(": ", 1)[-1][:100]] += 1
+    return problems
+
+
+def measure(backend: str, layout: str, args: argparse.Namespace) -> dict[str, Any]:
     deadline = time.monotonic() + args.timeout
     with tempfile.TemporaryDirectory(prefix="procura-burst-") as tmp:
         directory = Path(tmp)
@@ -329,14 +382,20 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             # Every request comes from one address: the per-address limit is lifted (as in
             # benchmarks/registration.py), not turned off, so each registration is counted.
             env = {"PROCURA_DATABASE_URL": url, "PROCURA_VAR_DIR": str(var_dir),
-                   "PROCURA_SECRET_KEY": SECRET_KEY, "PROCURA_RUN_SCHEDULER": "true",
+                   "PROCURA_SECRET_KEY": SECRET_KEY,
+                   "PROCURA_RUN_SCHEDULER": "true" if layout == "single" else "false",
                    "PROCURA_REGISTRATION_RATE_LIMIT": "1000000000",
                    "PROCURA_SMTP_HOST": "127.0.0.1", "PROCURA_SMTP_PORT": str(server.port),
                    "PROCURA_SMTP_SECURITY": "none",
                    "PROCURA_SMTP_CONNECTIONS": str(args.connections)}
-            with served("benchmarks.bench_app:make_app", env) as base:
+            log_path = directory / "worker.log"
+            with ExitStack() as running:
+                base = running.enter_context(served("benchmarks.bench_app:make_app", env))
+                if layout == "worker":
+                    running.enter_context(worker_process(env, log_path))
                 burst = asyncio.run(run_burst(base, server, url, count=args.count,
                                               concurrency=args.concurrency, deadline=deadline))
+            problems = _log_problems(log_path) if layout == "worker" else Counter[str]()
             # The web process (and its scheduler) has stopped: anything sent late counts too.
             burst.accepted += asyncio.run(server.take())
             settings = _bare_settings(url, var_dir, server.port, args.connections)
@@ -348,16 +407,22 @@ def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         finally:
             server.stop()
             dispose()
-    return report(backend, args, burst, received, [r for r in (bare_first, bare_again) if r])
+    return report(backend, layout, args, burst, received,
+                  [r for r in (bare_first, bare_again) if r], problems)
 
 
-def report(backend: str, args: argparse.Namespace, burst: Burst, received: Received,
-           bare_runs: list[float]) -> dict[str, Any]:
+def report(backend: str, layout: str, args: argparse.Namespace, burst: Burst,
+           received: Received, bare_runs: list[float], problems: Counter[str]
+           ) -> dict[str, Any]:
     load = burst.load or {}
     t0 = load.get("first_sent_at")
-    print(f"Burst benchmark, {backend}: {args.count} registrations at once from another "
-          f"process over {args.concurrency} connections; scheduler in the web process, "
+    where = ("web process files; a worker process composes and delivers" if layout == "worker"
+             else "scheduler in the web process")
+    print(f"Burst benchmark, {backend}, layout {layout}: {args.count} registrations at once "
+          f"from another process over {args.concurrency} connections; {where}, "
           f"{args.connections} SMTP connections to aiosmtpd in another process")
+    if layout == "worker":
+        print(f"  worker log: {dict(problems) or 'no errors or warnings'}")
     if burst.timed_out:
         print(f"  TIMED OUT after {burst.seconds_waited:.0f} s (limit {args.timeout:.0f} s "
               f"per backend): figures below are what was reached")
@@ -404,6 +469,7 @@ def report(backend: str, args: argparse.Namespace, burst: Burst, received: Recei
     if received.missing_states:
         print(f"  the missing confirmations in the outbox: {dict(received.missing_states)}")
     return {
+        "layout": layout, "worker_log_problems": dict(problems),
         "timed_out": burst.timed_out,
         "registrations": load.get("requests"), "outcomes": load.get("outcomes"),
         "answered_s": round(load["last_answer_at"] - t0, 3) if load else None,
@@ -430,9 +496,15 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=4, help="SMTP connections")
     parser.add_argument("--concurrency", type=int, default=50, help="HTTP connections")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per backend")
+    parser.add_argument("--layout", choices=(*LAYOUTS, "both"), default="worker",
+                        help="where composing and delivery run (default: worker)")
     args = parser.parse_args()
-    figures = {backend: measure(backend, args) for backend in args.backends.split(",")}
+    layouts = LAYOUTS if args.layout == "both" else (args.layout,)
+    figures = {f"{backend}_{layout}" if len(layouts) > 1 else backend:
+               measure(backend, layout, args)
+               for backend in args.backends.split(",") for layout in layouts}
     print(json.dumps({"benchmark": "burst", "count": args.count,
+                      "layout": args.layout,
                       **{f"{name}_ratio": values["ratio"] for name, values in figures.items()},
                       "figures": figures}))
     return 0

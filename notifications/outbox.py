@@ -25,6 +25,7 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from notifications import wakeups
 from notifications.message import NETWORK_NAME, EmailMessage, build_mime, make_message_id
 from notifications.render import render_email
 from service.db.engine import insert_unless_exists, table_of
@@ -154,6 +155,12 @@ async def queue_emails(
     )
     result = await db.execute(statement.returning(table.c.id, table.c.message_id), rows)
     ids: dict[str, int] = {message_id: row_id for row_id, message_id in result.all()}
+    # The jobs start on it once this transaction commits, not at their next tick.
+    if any(row["status"] == OutboxStatus.COMPOSING for row in rows):
+        await wakeups.announce(db, wakeups.COMPOSE)
+    if any(row["status"] == OutboxStatus.QUEUED and row["next_attempt_at"] <= now
+           for row in rows):
+        await wakeups.announce(db, wakeups.DELIVER)
     return [ids.get(row["message_id"]) for row in rows]
 
 
@@ -223,6 +230,8 @@ async def write_composed_emails(
               "new_next": row.next_attempt_at}
              for row in rows if row.id in held],
         )
+        if any(row.status == OutboxStatus.QUEUED for row in rows if row.id in held):
+            await wakeups.announce(db, wakeups.DELIVER)
     return held
 
 
@@ -349,6 +358,7 @@ async def resend_failed_emails(
              "detail": _resend_note(note, *before[email_id])}
             for email_id in queued
         ])
+        await wakeups.announce(db, wakeups.DELIVER)
     return queued
 
 

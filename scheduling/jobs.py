@@ -23,6 +23,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifications import wakeups
 from notifications.delivery import drain_due_emails, next_due_in
 from notifications.transport import MailTransport
 from service.clock import utc_now
@@ -221,3 +222,10 @@ JOBS: tuple[tuple[str, Job, float], ...] = (
     ("anonymise_expired_personal_data", job_anonymise_expired_personal_data, 2.0),
     ("expire_data_requests", job_expire_data_requests, 60.0),
 )
+
+# Which jobs outbox work of each kind wakes (`notifications.wakeups`): a registration's first
+# email to compose, an email due now.
+WAKES: dict[str, tuple[str, ...]] = {
+    wakeups.COMPOSE: ("compose_welcome_emails",),
+    wakeups.DELIVER: ("deliver_outbox",),
+}

@@ -23,15 +23,17 @@ import contextlib
 import logging
 import signal
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifications import wakeups
 from notifications.transport import MailTransport, make_transport
-from scheduling.jobs import JOBS, Job, JobContext
+from scheduling.jobs import JOBS, WAKES, Job, JobContext
+from scheduling.wakeups import WakeupListener
 from service.db.engine import create_engine, make_sessionmaker
 from service.db.migrate import ensure_migrated
 from service.operations import consequences
@@ -79,6 +81,11 @@ class Scheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[int]] = set()
         self._progress = asyncio.Event()
+        # Woken (see `wake`): jobs running now, and those woken while they ran.
+        self._active: set[str] = set()
+        self._woken_while_running: set[str] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+        self._listener: WakeupListener | None = None
 
     @property
     def is_running(self) -> bool:
@@ -102,21 +109,31 @@ class Scheduler:
             )
         scheduler.start()
         self._scheduler = scheduler
+        self._unsubscribe = wakeups.subscribe(self.wake)
         logger.info("Scheduler started (worker %s): %s", self.context.worker_id,
                     ", ".join(name for name, _, _ in self.jobs))
 
     async def _run(self, name: str, job: Job) -> None:
         # The job runs in a task of its own: APScheduler's shutdown cancels the coroutine it
         # started, and that must not cut a batch short (see `stop`).
-        task = asyncio.ensure_future(job(self.context))
-        self._running.add(task)
-        task.add_done_callback(lambda done: self._finished(name, done))
+        self._active.add(name)
         try:
-            await asyncio.wait([task])
+            while True:
+                self._woken_while_running.discard(name)
+                task = asyncio.ensure_future(job(self.context))
+                self._running.add(task)
+                task.add_done_callback(lambda done: self._finished(name, done))
+                await asyncio.wait([task])
+                # Work committed while this run may have been past the point of seeing it:
+                # once more, still as this one run (APScheduler's max_instances holds).
+                if name not in self._woken_while_running or self.context.stopping:
+                    return
         except asyncio.CancelledError:
             if not self.context.stopping:
                 raise
             # APScheduler's shutdown cancels us; `stop` waits for the job itself.
+        finally:
+            self._active.discard(name)
 
     def _finished(self, name: str, task: asyncio.Task[int]) -> None:
         self._running.discard(task)
@@ -128,6 +145,28 @@ class Scheduler:
             logger.debug("Job %s failed", name, exc_info=error)
         self.runs[name] += 1
         self._progress.set()
+
+    def wake(self, kind: str) -> None:
+        """Outbox work of `kind` was committed (`notifications.wakeups`): run the jobs that
+        handle it now instead of at their next tick; a job running now runs once more."""
+        for name in WAKES.get(kind, ()):
+            if name in self._active:
+                self._woken_while_running.add(name)
+            else:
+                self._run_now(name)
+
+    def _run_now(self, name: str) -> None:
+        scheduler = self._scheduler
+        if scheduler is None or self.context.stopping or scheduler.get_job(name) is None:
+            return
+        # The interval goes on from this run; APScheduler's max_instances still holds.
+        scheduler.modify_job(name, next_run_time=datetime.now(UTC))
+
+    async def listen(self, database_url: str) -> None:
+        """Also wake on work committed by other processes (PostgreSQL's LISTEN; elsewhere
+        only this process's own commits wake the jobs)."""
+        if self._listener is None and database_url.startswith("postgresql"):
+            self._listener = await WakeupListener.start(database_url, self.wake)
 
     async def wait_for_runs(self, count: int = 1) -> None:
         """Until every job has finished `count` runs since this scheduler was made (tests:
@@ -144,6 +183,12 @@ class Scheduler:
         """No new runs; running jobs finish their batch (cancelled after `grace_seconds`)."""
         scheduler, self._scheduler = self._scheduler, None
         self.context.stopping = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
         if scheduler is not None and scheduler.running:
             # No new runs; runs APScheduler has just submitted get one turn of the loop to
             # start, so its shutdown does not cancel them unstarted (and log each as an error).
@@ -172,6 +217,7 @@ async def start_scheduler(
     )
     scheduler = Scheduler(context, interval_scale=interval_scale)
     scheduler.start()
+    await scheduler.listen(settings.database_url)
     return scheduler
 
 

@@ -107,8 +107,9 @@ async def registration_tokens(
 ) -> dict[tuple[int, AccessPurpose], str]:
     """`current_access_token` for many registrations and purposes in one query (a batch of
     emails); a token missing is issued as there."""
-    rows = await db.scalars(
-        select(AccessToken)
+    # Plain columns, not ORM objects: composing a batch of emails reads these for each.
+    rows = await db.execute(
+        select(AccessToken.registration_id, AccessToken.purpose, AccessToken.nonce)
         .where(
             AccessToken.purpose.in_(purposes),
             AccessToken.registration_id.in_(registration_ids),
@@ -119,8 +120,8 @@ async def registration_tokens(
         .order_by(AccessToken.id)
     )
     # The newest live token wins, as in `current_access_token`.
-    tokens = {(row.registration_id, row.purpose): token_for(row, secret_key) for row in rows
-              if row.registration_id is not None}
+    tokens = {(registration_id, AccessPurpose(purpose)): _derive(secret_key, purpose, nonce)
+              for registration_id, purpose, nonce in rows if registration_id is not None}
     for registration_id in registration_ids:
         for purpose in purposes:
             if (registration_id, purpose) not in tokens:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.outbox import (
@@ -24,9 +25,11 @@ from notifications.outbox import (
     claim_emails_to_compose,
     write_composed_emails,
 )
+from service.db.engine import table_of
 from service.db.models import (
     AccessPurpose,
     EnrolmentStatus,
+    Event,
     OutboxEmail,
     OutboxStatus,
     Registration,
@@ -38,7 +41,7 @@ from service.domain.emails import registration as emails
 from service.settings import Settings
 
 from .links import links_from_tokens
-from .loading import as_written, load_event, load_registrations
+from .loading import as_written, load_event
 
 logger = logging.getLogger("procura_events.welcome_emails")
 
@@ -79,35 +82,54 @@ class ComposeReport:
     failed: int = 0
 
 
+@dataclass(frozen=True)
+class Registrant:
+    """What composing a first email reads of its registration (the rest comes from the
+    details recorded with the email): plain values, no ORM object to load or track."""
+
+    id: int
+    event: Event
+    name: str
+    email: str
+    created_at: datetime
+
+
+_REGISTRANTS = table_of(Registration)
+_REGISTRANT_COLUMNS = select(_REGISTRANTS.c.id, _REGISTRANTS.c.event_id, _REGISTRANTS.c.name,
+                             _REGISTRANTS.c.email, _REGISTRANTS.c.created_at)
+
+
 async def _registrations_for(db: AsyncSession, rows: Sequence[OutboxEmail]
-                             ) -> dict[int, Registration]:
-    """The registrations the rows are about, each with its event's sessions and agenda."""
-    by_event: dict[int, list[int]] = {}
-    for row in rows:
-        if row.event_id is not None and row.registration_id is not None:
-            by_event.setdefault(row.event_id, []).append(row.registration_id)
-    found: dict[int, Registration] = {}
-    for event_id, ids in by_event.items():
-        event = await load_event(db, event_id)
-        found |= {r.id: r for r in await load_registrations(db, event, ids)}
-    return found
+                             ) -> dict[int, Registrant]:
+    """The registrations the rows are about, each with its event's sessions and agenda (one
+    Core query for the registrations: loading them as ORM objects with their enrolments
+    cost more than composing)."""
+    ids = sorted({row.registration_id for row in rows
+                  if row.event_id is not None and row.registration_id is not None})
+    if not ids:
+        return {}
+    found = (await db.execute(_REGISTRANT_COLUMNS.where(_REGISTRANTS.c.id.in_(ids)))).all()
+    events = {event_id: await load_event(db, event_id)
+              for event_id in sorted({row.event_id for row in found})}
+    return {row.id: Registrant(id=row.id, event=events[row.event_id], name=row.name,
+                               email=row.email, created_at=row.created_at) for row in found}
 
 
-def _as_decided(registration: Registration, details: dict[str, Any]) -> Registration:
+def _as_decided(registration: Registrant, details: dict[str, Any]) -> Registration:
     """The registration as it stood when its first email was decided (a copy to read only)."""
     sessions = {s.id: s for s in registration.event.sessions}
     # [session id, state, invite sequence] (rows recorded before the sequence: two items).
     recorded = [(row[0], row[1], row[2] if len(row) > 2 else 0) for row in details["enrolments"]]
     enrolments = [(sessions[session_id], EnrolmentStatus(state))
                   for session_id, state, _ in recorded if session_id in sessions]
-    values = {"event_id": registration.event_id, "name": registration.name,
+    values = {"event_id": registration.event.id, "name": registration.name,
               "email": registration.email, "status": RegistrationStatus(details["status"]),
               "created_at": registration.created_at}
     return as_written(registration.id, registration.event, values, enrolments,
                       {session_id: sequence for session_id, _, sequence in recorded})
 
 
-async def _compose(db: AsyncSession, row: OutboxEmail, registration: Registration,
+async def _compose(db: AsyncSession, row: OutboxEmail, registration: Registrant,
                    details: dict[str, Any], links: emails.RegistrantLinks, *, now: datetime,
                    settings: Settings) -> None:
     """Fill in one row's message. It is built whole before the row is touched, so a failure
@@ -131,7 +153,7 @@ class WelcomeBatch:
     """Claimed rows and what composing them needs, all read in the claiming transaction."""
 
     rows: list[OutboxEmail]  # detached: filled in memory, written by `record_welcome_emails`
-    registrations: dict[int, Registration]
+    registrations: dict[int, Registrant]
     tokens: dict[tuple[int, AccessPurpose], str]
     worker_id: str
 
