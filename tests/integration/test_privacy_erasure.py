@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.transport import SmtpTransport
@@ -30,6 +30,11 @@ from service.db.models import (
     AccessPurpose,
     AuditEntry,
     EventKind,
+    GroupMember,
+    GroupMemberStatus,
+    MeetingGuest,
+    MeetingReminder,
+    NetworkStanding,
     OrganisationKind,
     OutboxEmail,
     OutboxStatus,
@@ -39,20 +44,24 @@ from service.db.models import (
     Reminder,
     ReminderStatus,
 )
-from service.domain import programme, registration
+from service.domain import groups, programme, registration
 from service.domain.access import find_access
 from service.domain.accounts.audit import Actor, set_actor
 from service.domain.calendars import feeds
+from service.domain.groups.meeting_reminders import prepare_meeting_reminders
 from service.domain.privacy import erase_person, erase_registration
 from service.domain.privacy.erasure import ERASED_NAME, address_hash
 from service.domain.reminders import prepare_reminders
 from service.settings import Settings
 from tests.factories import (
     BUILT_AT,
+    JOIN_URL,
     EventSpec,
     SessionSpec,
     make_agenda_item,
     make_event,
+    make_group,
+    make_organisation,
     make_person,
 )
 from tests.personal_data import Finding, find_personal_data
@@ -292,9 +301,18 @@ async def test_erasing_a_person_removes_their_address_everywhere_and_their_priva
         assert statuses == [RegistrationStatus.CANCELLED] * 2
 
 
+# Thursdays 10:00 Brussels from 3 September 2026 (08:00 UTC): the 1-day reminder of the
+# first is prepared at 07:40 UTC on 2 September, before the erasure at 07:45.
+WEEKLY = groups.RecurrenceRule("weekly", weekday=3, count=10)
+SECOND_MEETING = datetime(2026, 9, 10, 8, tzinfo=UTC)
+
+
 async def test_a_person_on_no_published_programme_loses_their_name_too(
     db_sessionmaker: Sessionmaker, settings: Settings,
 ) -> None:
+    """Carla also is a member of an Interest Group (invited to its series, one invitation
+    delivered, one meeting declined, a reminder prepared) and a guest at another group's
+    meeting: all of it goes, the group keeps her organisation, and she is sent nothing more."""
     async with session_scope(db_sessionmaker) as db:
         draft = await make_event(db, settings, WEBINAR, publish=False, commit=False)
         speaker = await make_person(db, CARLA, CARLA_ADDRESS)
@@ -304,14 +322,81 @@ async def test_a_person_on_no_published_programme_loses_their_name_too(
         set_actor(db, Actor(label="Olga Organiser", account_id=None))
         speaker.job_title = "Head of social procurement"
         await db.flush()
+        set_actor(db, None)
+        facilitator = await make_person(db, "Fiona Facilitator", "fiona@procura.example.org")
+        group = await make_group(db, facilitator=facilitator, now=BUILT_AT)
+        other_group = await make_group(db, "market-development", topic="Market development")
+        barcelona = await make_organisation(db, "Barcelona City Council",
+                                            standing=NetworkStanding.PARTICIPANT)
+        series = await groups.create_series(
+            db, group, title="Weekly call", starts_at_local="2026-09-03T10:00",
+            duration_minutes=60, rule=WEEKLY, join_url=JOIN_URL, now=BUILT_AT,
+            settings=settings)
+        other = await groups.create_series(
+            db, other_group, title="Market call", starts_at_local="2026-09-10T14:00",
+            duration_minutes=60, rule=None, join_url=JOIN_URL, now=BUILT_AT, settings=settings)
+        member = await groups.express_interest(db, group, groups.InterestForm(
+            name=CARLA, email=CARLA_ADDRESS, organisation_name=barcelona.name,
+            message=f"{CARLA} would like to join"), now=BUILT_AT, settings=settings)
+        await groups.approve_member(db, member.id, now=BUILT_AT, settings=settings,
+                                    note=f"Welcome, {CARLA}")
+        await groups.decline_occurrence(db, member, series, SECOND_MEETING, now=BUILT_AT)
+        await groups.invite_guest(db, other, other.starts_at, name=CARLA, email=CARLA_ADDRESS,
+                                  now=BUILT_AT, settings=settings)
+        invitation = await db.scalar(select(OutboxEmail.id).where(
+            OutboxEmail.group_member_id == member.id,
+            OutboxEmail.template == "group_meeting_series_to_member"))
+        await db.execute(update(OutboxEmail).where(OutboxEmail.id == invitation)
+                         .values(status=OutboxStatus.SENT, sent_at=BUILT_AT))
+    async with session_scope(db_sessionmaker) as db:
+        prepared = await prepare_meeting_reminders(
+            db, now=ERASED_AT - timedelta(minutes=5), settings=settings)
+        assert prepared.sent == 1
 
     async with session_scope(db_sessionmaker) as db:
         summary = await erase_person(db, CARLA_ADDRESS, now=ERASED_AT, reason="admin",
                                      settings=settings)
         assert (summary.persons, summary.names_kept) == (1, 0)
+        assert (summary.group_members, summary.meeting_guests) == (1, 1)
         person = await db.get(Person, speaker.id)
         assert person is not None and person.name == ERASED_NAME
         assert await find_personal_data(db, [CARLA, CARLA_ADDRESS]) == []
         changes = list(await db.scalars(select(AuditEntry.after).where(
             AuditEntry.subject_type == "person", AuditEntry.subject_id == speaker.id)))
         assert changes == [{"job_title": "[erased]"}]
+        kept = await db.get(GroupMember, member.id)
+        assert kept is not None
+        assert (kept.name, kept.status, kept.organisation_id, kept.message,
+                kept.decision_note) == (ERASED_NAME, GroupMemberStatus.MEMBER, barcelona.id,
+                                        None, None)
+        assert await groups.member_organisation_names(db, group.id) == [barcelona.name]
+        guest = await db.scalar(select(MeetingGuest))
+        assert guest is not None and guest.name == ERASED_NAME
+        waiting = list(await db.scalars(select(MeetingReminder.status).where(
+            MeetingReminder.member_id == member.id,
+            MeetingReminder.status.in_([ReminderStatus.PENDING, ReminderStatus.SENT]))))
+        assert waiting == []
+        hashed = address_hash(settings.secret_key, CARLA_ADDRESS)
+        to_carla = {(row.template, row.status) for row in (await db.execute(
+            select(OutboxEmail.template, OutboxEmail.status)
+            .where(OutboxEmail.to_address == hashed))).all()}
+        assert to_carla == {
+            ("group_interest_received_to_member", OutboxStatus.WITHDRAWN),
+            ("group_member_approved_to_member", OutboxStatus.WITHDRAWN),
+            ("group_meeting_series_to_member", OutboxStatus.SENT),
+            ("group_meeting_reminder_to_member", OutboxStatus.WITHDRAWN),
+            ("group_meeting_invitation_to_guest", OutboxStatus.WITHDRAWN),
+        }
+        emails_before = await db.scalar(select(func.count(OutboxEmail.id)))
+
+        # She gets no invitation to a new series, no reminder, no change of the guest's meeting.
+        await groups.create_series(
+            db, group, title="Monthly call", starts_at_local="2026-10-01T10:00",
+            duration_minutes=60, rule=None, join_url=JOIN_URL, now=ERASED_AT, settings=settings)
+        await groups.move_occurrence(db, other, other.starts_at,
+                                     starts_at_local="2026-09-10T15:00", now=ERASED_AT,
+                                     settings=settings)
+        assert await db.scalar(select(func.count(OutboxEmail.id))) == emails_before
+        assert await db.scalar(select(func.count(MeetingReminder.id)).where(
+            MeetingReminder.member_id == member.id,
+            MeetingReminder.status == ReminderStatus.PENDING)) == 0

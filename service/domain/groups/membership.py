@@ -32,6 +32,7 @@ from service.db.models import (
 )
 from service.domain import access, urls, wording
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from service.domain.groups.erased import is_reachable
 from service.domain.groups.groups import get_group, list_facilitators
 from service.domain.groups.meetings import (
     invite_member_to_group_meetings,
@@ -288,5 +289,6 @@ async def list_members(db: AsyncSession, group_id: int) -> list[MemberRow]:
 
 async def current_members(db: AsyncSession, group_id: int) -> list[GroupMember]:
     return list(await db.scalars(select(GroupMember).where(
-        GroupMember.group_id == group_id, GroupMember.status == GroupMemberStatus.MEMBER)
+        GroupMember.group_id == group_id, GroupMember.status == GroupMemberStatus.MEMBER,
+        is_reachable(GroupMember.email_normalised))
         .order_by(GroupMember.id)))

@@ -25,6 +25,8 @@ Flushes, never commits, and logs no personal data.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import hashlib
 import hmac
 import logging
@@ -49,6 +51,9 @@ from service.db.models import (
     ChangeNoticeStatus,
     Event,
     EventStatus,
+    GroupFacilitator,
+    GroupMember,
+    MeetingGuest,
     OutboxEmail,
     Person,
     Registration,
@@ -59,6 +64,8 @@ from service.domain import reminders
 from service.domain.access import find_issued_access
 from service.domain.accounts.audit import actor_of
 from service.domain.errors import InvalidInputError
+from service.domain.groups import meeting_reminders as group_reminders
+from service.domain.groups.membership import INTEREST_TO_FACILITATOR_TEMPLATE
 from service.domain.registration import release_registration
 from service.settings import Settings
 
@@ -70,6 +77,7 @@ HASH_PREFIX = "hmac-sha256:"
 ERASED_DOMAIN = "invalid"
 WITHDRAWN_NOTE = "withdrawn: the recipient's personal data was erased"
 NOTE_ERASED = "the registration was erased"
+NOTE_MEMBER_ERASED = "the member's personal data was erased"
 # Rows per IN (...) list: well under the bound-parameter limits of both databases.
 _CHUNK = 500
 
@@ -91,6 +99,8 @@ class ErasureSummary:
     emails_withdrawn: int = 0  # of those, not yet sent and now never sent
     persons: int = 0  # speakers or hosts whose address and private links were removed
     names_kept: int = 0  # of those, named on a published programme: the name stays there
+    group_members: int = 0  # Interest Group members (or people who expressed interest)
+    meeting_guests: int = 0  # guests invited to one group meeting
 
 
 # --- the marks erased data leaves ------------------------------------------------------------
@@ -311,6 +321,100 @@ async def is_erased_registration_link(db: AsyncSession, token: str) -> bool:
     return erased_at is not None
 
 
+# --- Interest Group members and meeting guests ------------------------------------------------
+
+
+def _texts_of_email(raw: bytes | None) -> str:
+    """Every decoded part of a stored message (headers and bodies), lower-cased."""
+    if not raw:
+        return ""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    texts = [f"{name}: {value}" for name, value in message.items()]
+    for part in message.walk():
+        payload = None if part.is_multipart() else part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            texts.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
+    return "\n".join(texts).lower()
+
+
+async def _forget_facilitator_notices(
+    db: AsyncSession, member: GroupMember, *, now: datetime, scrub: Callable[[str], str],
+) -> int:
+    """The facilitators' "X expressed interest" emails name the person: unsent ones are
+    withdrawn (nothing is left to decide), and every one loses its body (the facilitator's
+    own address stays: it is not the erased person's)."""
+    facilitators = select(GroupFacilitator.person_id).where(
+        GroupFacilitator.group_id == member.group_id)
+    rows = (await db.execute(
+        select(OutboxEmail.id, OutboxEmail.details, OutboxEmail.raw_message)
+        .where(OutboxEmail.template == INTEREST_TO_FACILITATOR_TEMPLATE,
+               OutboxEmail.person_id.in_(facilitators)))).all()
+    wanted = member.email_normalised.lower()
+    about = [row_id for row_id, details, raw in rows
+             if wanted in str(details or "").lower() or wanted in _texts_of_email(raw)]
+    forgotten = await forget_emails(db, about, now=now, note=WITHDRAWN_NOTE, scrub=scrub,
+                                    address_hash=lambda address: address)
+    return forgotten.withdrawn
+
+
+async def strip_group_members(
+    db: AsyncSession, member_ids: Sequence[int], *, now: datetime, secret_key: str,
+) -> ForgottenEmails:
+    """Remove the personal data of Interest Group members (or people who expressed interest):
+    their reminders are cancelled, their emails withdrawn or stripped (the address hashed),
+    their private links revoked, and the row keeps only its organisation and status, so the
+    group's member organisations stay right; an erased member is sent nothing more (see
+    `service.domain.groups.erased`)."""
+    emails = withdrawn = 0
+    for member_id in member_ids:
+        member = await db.get(GroupMember, member_id)
+        if member is None or is_erased_address(member.email_normalised):
+            continue
+        scrub = scrubber([member.name, member.email, member.email_normalised])
+        await group_reminders.cancel_reminders(db, member_id=member.id, now=now,
+                                               note=NOTE_MEMBER_ERASED)
+        await db.execute(
+            update(AccessToken)
+            .where(AccessToken.group_member_id == member.id, AccessToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False))
+        email_ids = list(await db.scalars(
+            select(OutboxEmail.id).where(OutboxEmail.group_member_id == member.id)))
+        forgotten = await forget_emails(
+            db, email_ids, now=now, note=WITHDRAWN_NOTE, scrub=scrub,
+            address_hash=lambda to: address_hash(secret_key, to))
+        emails += forgotten.forgotten
+        withdrawn += forgotten.withdrawn
+        withdrawn += await _forget_facilitator_notices(db, member, now=now, scrub=scrub)
+        address = erased_address()
+        await db.execute(
+            update(GroupMember).where(GroupMember.id == member.id)
+            .values(name=ERASED_NAME, email=address, email_normalised=address, message=None,
+                    decision_note=None, updated_at=now)
+            .execution_options(synchronize_session=False))
+        db.expire(member)
+    await db.flush()
+    return ForgottenEmails(forgotten=emails, withdrawn=withdrawn)
+
+
+async def _erase_guests(db: AsyncSession, key: str, *, now: datetime) -> list[str]:
+    """Guests of one group meeting with this address: their name and address go (their
+    emails are found by the address, with the rest); the names they had."""
+    guests = list(await db.scalars(
+        select(MeetingGuest).where(MeetingGuest.email_normalised == key)
+        .order_by(MeetingGuest.id)))
+    for guest in guests:
+        address = erased_address()
+        await db.execute(
+            update(MeetingGuest).where(MeetingGuest.id == guest.id)
+            .values(name=ERASED_NAME, email=address, email_normalised=address)
+            .execution_options(synchronize_session=False))
+    names = [guest.name for guest in guests]
+    for guest in guests:
+        db.expire(guest)
+    return names
+
+
 # --- everything about one address ------------------------------------------------------------
 
 
@@ -372,8 +476,10 @@ async def erase_person(
 ) -> ErasureSummary:
     """Everything held about one address: every registration (all events) erased as
     `erase_registration` does, every email to it withdrawn or stripped (address hashed, body
-    dropped), and speakers or hosts with that address lose it and their private links (their
-    name stays only on a published programme, which shows it). Idempotent."""
+    dropped), speakers or hosts with that address lose it and their private links (their
+    name stays only on a published programme, which shows it), and Interest Group members
+    and meeting guests with it lose their name and address (`strip_group_members`).
+    Idempotent."""
     key = email.strip().lower()
     if not key or "@" not in key:
         raise InvalidInputError("Give an email address.", "email")
@@ -394,7 +500,15 @@ async def erase_person(
         kept, taken = await _erase_person_record(db, person, now=now, settings=settings)
         names_kept += kept
         withdrawn += taken
-    # Anything else still addressed to it (e.g. a row whose registration was deleted).
+    members = list(await db.scalars(
+        select(GroupMember).where(GroupMember.email_normalised == key).order_by(GroupMember.id)))
+    names += [member.name for member in members]
+    withdrawn += (await strip_group_members(db, [m.id for m in members], now=now,
+                                            secret_key=settings.secret_key)).withdrawn
+    guest_names = await _erase_guests(db, key, now=now)
+    names += guest_names
+    # Anything else still addressed to it (a guest's invitations, a row whose registration
+    # was deleted).
     hashed = address_hash(settings.secret_key, key)
     rest = list(await db.scalars(
         select(OutboxEmail.id).where(func.lower(OutboxEmail.to_address) == key)))
@@ -410,4 +524,5 @@ async def erase_person(
                 reason, len(registration_ids), len(persons))
     return ErasureSummary(registrations=len(registration_ids),
                           emails=emails, emails_withdrawn=withdrawn,
-                          persons=len(persons), names_kept=names_kept)
+                          persons=len(persons), names_kept=names_kept,
+                          group_members=len(members), meeting_guests=len(guest_names))
