@@ -8,6 +8,8 @@ queued, one claimed by a worker that died, and a reminder composed ahead.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -34,7 +36,11 @@ from service.db.models import (
     GroupMemberStatus,
     MeetingGuest,
     MeetingReminder,
+    MeetingRequest,
+    MeetingRequestStatus,
     NetworkStanding,
+    OneToOneMeeting,
+    OneToOneStatus,
     OrganisationKind,
     OutboxEmail,
     OutboxStatus,
@@ -48,6 +54,13 @@ from service.domain import groups, programme, registration
 from service.domain.access import find_access
 from service.domain.accounts.audit import Actor, set_actor
 from service.domain.calendars import feeds
+from service.domain.consultation import (
+    ask_question,
+    list_questions,
+    public_asker,
+    publish_answer,
+)
+from service.domain.consultation.meetings import schedule_all_meetings
 from service.domain.groups.meeting_reminders import prepare_meeting_reminders
 from service.domain.privacy import erase_person, erase_registration
 from service.domain.privacy.erasure import ERASED_NAME, address_hash
@@ -64,6 +77,7 @@ from tests.factories import (
     make_organisation,
     make_person,
 )
+from tests.integration.meeting_fixtures import make_consultation, make_supplier_with_meeting
 from tests.personal_data import Finding, find_personal_data
 from tests.smtp_server import SmtpTestServer
 
@@ -72,6 +86,7 @@ Sessionmaker = async_sessionmaker[AsyncSession]
 ANA, ANA_ADDRESS = "Ana Ferreira", "ana.ferreira@lisboa.example.pt"
 BRUNO, BRUNO_ADDRESS = "Bruno Costa", "bruno.costa@porto.example.pt"
 CARLA, CARLA_ADDRESS = "Carla Canal", "carla.canal@bcn.example.cat"
+DORA, DORA_ADDRESS = "Dora Duarte", "dora@circular-devices.example.nl"
 # One webinar, one place: 10:00 Brussels on 3 September 2026 is 08:00 UTC.
 WEBINAR = EventSpec(
     slug="social-criteria", title="Social criteria in ICT tenders", capacity=1,
@@ -400,3 +415,54 @@ async def test_a_person_on_no_published_programme_loses_their_name_too(
         assert await db.scalar(select(func.count(MeetingReminder.id)).where(
             MeetingReminder.member_id == member.id,
             MeetingReminder.status == ReminderStatus.PENDING)) == 0
+
+
+async def test_an_erased_supplier_s_questions_stay_anonymous_and_their_meetings_are_cancelled(
+    db_sessionmaker: Sessionmaker, settings: Settings,
+) -> None:
+    """Dora asked the buyer a question (answered and published to every supplier) and has a
+    one-to-one meeting: erasing her registration keeps the question and answer, naming
+    nobody, and the host gets a CANCEL of the meeting that names nobody either."""
+    async with session_scope(db_sessionmaker) as db:
+        consultation = await make_consultation(db, settings, suppliers=1, hosts=1)
+        supplier, meeting, question = await make_supplier_with_meeting(
+            db, settings, consultation, DORA, DORA_ADDRESS)
+        named = await ask_question(db, supplier, "Is a take-back scheme required?",
+                                   may_name_asker=True, now=BUILT_AT)
+        await publish_answer(db, consultation.event.id, question.id, "Yes, screens count.",
+                             now=BUILT_AT, settings=settings)
+
+    await erase(db_sessionmaker, settings, supplier.id)
+
+    async with session_scope(db_sessionmaker) as db:
+        assert await find_personal_data(db, [DORA, DORA_ADDRESS]) == []
+        published = [(q.question, q.answer, public_asker(q), q.registration_id)
+                     for q in await list_questions(db, consultation.event.id)]
+        assert published == [
+            ("Do you accept refurbished screens?", "Yes, screens count.",
+             "a registered supplier", None),
+            ("Is a take-back scheme required?", None, "a registered supplier", None)]
+        assert named.id != question.id
+        cancelled = await db.get(OneToOneMeeting, meeting.id)
+        assert cancelled is not None and cancelled.status == OneToOneStatus.CANCELLED
+        assert list(await db.scalars(select(MeetingRequest.status).where(
+            MeetingRequest.registration_id == supplier.id))) == [
+                MeetingRequestStatus.WITHDRAWN]
+        host = await db.get(Person, consultation.hosts[0].person_id)
+        assert host is not None
+        to_host = (await db.execute(
+            select(OutboxEmail.status, OutboxEmail.raw_message, OutboxEmail.details)
+            .where(OutboxEmail.to_address == host.email)
+            .order_by(OutboxEmail.id.desc()).limit(1))).one()
+        assert to_host.status == OutboxStatus.QUEUED
+        message = email.message_from_bytes(to_host.raw_message, policy=email.policy.default)
+        calendar = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+        text = message.get_body(preferencelist=("plain",))
+        assert text is not None
+        assert (calendar.get_param("method"), f"With: {ERASED_NAME}" in [
+            line.strip() for line in text.get_content().splitlines()]) == (
+            "CANCEL", True)
+        # "Schedule all" places nothing for her again.
+        outcome = await schedule_all_meetings(db, consultation.event.id, now=ERASED_AT,
+                                              settings=settings)
+        assert (outcome.requested, outcome.placed) == (0, 0)

@@ -49,12 +49,18 @@ from service.db.models import (
     AgendaItemSpeaker,
     AuditEntry,
     ChangeNoticeStatus,
+    ConsultationQuestion,
     Event,
     EventStatus,
     GroupFacilitator,
     GroupMember,
     MeetingGuest,
+    MeetingRequest,
+    MeetingRequestStatus,
+    OneToOneMeeting,
+    OneToOneStatus,
     OutboxEmail,
+    OutboxStatus,
     Person,
     Registration,
     SpeakerNotice,
@@ -63,6 +69,7 @@ from service.db.models import Session as EventSession
 from service.domain import reminders
 from service.domain.access import find_issued_access
 from service.domain.accounts.audit import actor_of
+from service.domain.consultation import meetings as consultation_meetings
 from service.domain.errors import InvalidInputError
 from service.domain.groups import meeting_reminders as group_reminders
 from service.domain.groups.membership import INTEREST_TO_FACILITATOR_TEMPLATE
@@ -217,10 +224,12 @@ async def strip_registrations(
         )
         rows += (await db.execute(
             select(Registration.id, Registration.name, Registration.email,
-                   Registration.email_normalised, Registration.contact_erased_at)
+                   Registration.email_normalised, Registration.contact_erased_at,
+                   Registration.event_id, Registration.company, Registration.organisation_name)
             .where(Registration.id.in_(chunk)).order_by(Registration.id)
         )).all()
-    for registration_id, name, address, normalised, contact_erased_at in rows:
+    for (registration_id, name, address, normalised, contact_erased_at, event_id, company,
+         organisation) in rows:
         await reminders.cancel_reminders(db, registration_id=registration_id, now=now,
                                          note=NOTE_ERASED)
         scrub = scrubber([address, normalised]
@@ -247,6 +256,9 @@ async def strip_registrations(
             .execution_options(synchronize_session=False)
         )
         await _clean_audit_log(db, "registration", registration_id, fields, scrub)
+        await _reduce_consultation_record(
+            db, registration_id, event_id, level=level, asker=company or organisation,
+            scrub=scrub, now=now)
     # The ORM's copies of these rows are out of date now.
     erased = set(ids)
     for held in list(db.identity_map.values()):
@@ -254,6 +266,67 @@ async def strip_registrations(
             db.expire(held)
     await db.flush()
     return ForgottenEmails(forgotten=emails, withdrawn=withdrawn)
+
+
+def _texts_of_email(raw: bytes | None) -> str:
+    """Every decoded part of a stored message (headers and bodies)."""
+    if not raw:
+        return ""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    texts = [f"{name}: {value}" for name, value in message.items()]
+    for part in message.walk():
+        payload = None if part.is_multipart() else part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            texts.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
+    return "\n".join(texts)
+
+
+async def _forget_emails_naming(
+    db: AsyncSession, candidates: Any, *, now: datetime, scrub: Callable[[str], str],
+) -> int:
+    """Emails to someone else that name the erased person (`candidates`: a select of ids,
+    details and bodies): unsent ones are withdrawn, every one loses its body; the
+    recipient's own address stays. How many were withdrawn."""
+    about = [row_id for row_id, details, subject, raw in (await db.execute(candidates)).all()
+             if any(scrub(text) != text for text in
+                    (str(details or ""), subject or "", _texts_of_email(raw)))]
+    forgotten = await forget_emails(db, about, now=now, note=WITHDRAWN_NOTE, scrub=scrub,
+                                    address_hash=lambda address: address)
+    return forgotten.withdrawn
+
+
+async def _reduce_consultation_record(
+    db: AsyncSession, registration_id: int, event_id: int, *, level: ErasureLevel,
+    asker: str | None, scrub: Callable[[str], str], now: datetime,
+) -> None:
+    """A Meet-your-Buyer supplier's part of the procurement record. Their questions and the
+    answers stay as published: with only the contact data gone, an asker who did not agree
+    to be named is recorded by their company alone; once everything identifying goes, no
+    question names or points to them. Their meetings stay (company and host), but the
+    host's emails about them (which carry the supplier's address as an attendee, and their
+    name) lose their bodies, as the supplier's own do."""
+    questions = (await db.execute(
+        select(ConsultationQuestion.id, ConsultationQuestion.may_name_asker)
+        .where(ConsultationQuestion.registration_id == registration_id))).all()
+    for question_id, may_name in questions:
+        if level == ErasureLevel.FULL:
+            values: dict[str, Any] = {"asked_by": ERASED_NAME, "may_name_asker": False,
+                                      "registration_id": None}
+        elif not may_name:
+            values = {"asked_by": (asker or "")[:300]}
+        else:
+            continue
+        await db.execute(
+            update(ConsultationQuestion).where(ConsultationQuestion.id == question_id)
+            .values(**values).execution_options(synchronize_session=False))
+        await _clean_audit_log(db, "consultation_question", question_id,
+                               ("asked_by",) if level == ErasureLevel.FULL or not may_name
+                               else (), scrub)
+    await _forget_emails_naming(db, select(
+        OutboxEmail.id, OutboxEmail.details, OutboxEmail.subject, OutboxEmail.raw_message)
+        .where(OutboxEmail.event_id == event_id,
+               OutboxEmail.template == consultation_meetings.TEMPLATE,
+               OutboxEmail.person_id.is_not(None)), now=now, scrub=scrub)
 
 
 async def clean_access_notes(db: AsyncSession, registration_ids: Sequence[int], *,
@@ -278,6 +351,36 @@ async def clean_access_notes(db: AsyncSession, registration_ids: Sequence[int], 
     return len(ids)
 
 
+async def _cancel_supplier_meetings(
+    db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings,
+) -> None:
+    """An erased supplier's requests are withdrawn (the scheduler places them no more) and
+    their meetings still to come are cancelled: the host gets the CANCEL (naming nobody: the
+    name is gone by now); the supplier's own copy is withdrawn at once, with no address."""
+    await db.execute(
+        update(MeetingRequest)
+        .where(MeetingRequest.registration_id == registration_id,
+               MeetingRequest.status.in_([MeetingRequestStatus.PENDING,
+                                          MeetingRequestStatus.ACCEPTED]))
+        .values(status=MeetingRequestStatus.WITHDRAWN, updated_at=now)
+        .execution_options(synchronize_session=False))
+    meetings = (await db.execute(
+        select(OneToOneMeeting.event_id, OneToOneMeeting.id)
+        .where(OneToOneMeeting.registration_id == registration_id,
+               OneToOneMeeting.status == OneToOneStatus.SCHEDULED)
+        .order_by(OneToOneMeeting.id))).all()
+    if not meetings:
+        return
+    for event_id, meeting_id in meetings:
+        await consultation_meetings.cancel_meeting(db, event_id, meeting_id, now=now,
+                                                   settings=settings)
+    own = list(await db.scalars(select(OutboxEmail.id).where(
+        OutboxEmail.registration_id == registration_id,
+        OutboxEmail.status != OutboxStatus.WITHDRAWN)))
+    await forget_emails(db, own, now=now, note=WITHDRAWN_NOTE, scrub=lambda text: text,
+                        address_hash=lambda address: address_hash(settings.secret_key, address))
+
+
 async def _erase_registration_id(
     db: AsyncSession, registration_id: int, *, now: datetime, reason: str, settings: Settings,
 ) -> ForgottenEmails:
@@ -290,6 +393,7 @@ async def _erase_registration_id(
         return ForgottenEmails()
     emails = await strip_registrations(db, [registration_id], level=ErasureLevel.FULL,
                                        now=now, reason=reason, secret_key=settings.secret_key)
+    await _cancel_supplier_meetings(db, registration_id, now=now, settings=settings)
     await _record_erasure(db, subject_type="registration", subject_id=registration_id,
                           event_id=event_id, reason=reason, now=now)
     logger.info("Registration %d erased (%s); %d emails stripped, %d of them withdrawn",
@@ -324,37 +428,17 @@ async def is_erased_registration_link(db: AsyncSession, token: str) -> bool:
 # --- Interest Group members and meeting guests ------------------------------------------------
 
 
-def _texts_of_email(raw: bytes | None) -> str:
-    """Every decoded part of a stored message (headers and bodies), lower-cased."""
-    if not raw:
-        return ""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    texts = [f"{name}: {value}" for name, value in message.items()]
-    for part in message.walk():
-        payload = None if part.is_multipart() else part.get_payload(decode=True)
-        if isinstance(payload, bytes):
-            texts.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
-    return "\n".join(texts).lower()
-
-
 async def _forget_facilitator_notices(
     db: AsyncSession, member: GroupMember, *, now: datetime, scrub: Callable[[str], str],
 ) -> int:
     """The facilitators' "X expressed interest" emails name the person: unsent ones are
-    withdrawn (nothing is left to decide), and every one loses its body (the facilitator's
-    own address stays: it is not the erased person's)."""
+    withdrawn (nothing is left to decide), and every one loses its body."""
     facilitators = select(GroupFacilitator.person_id).where(
         GroupFacilitator.group_id == member.group_id)
-    rows = (await db.execute(
-        select(OutboxEmail.id, OutboxEmail.details, OutboxEmail.raw_message)
+    return await _forget_emails_naming(db, select(
+        OutboxEmail.id, OutboxEmail.details, OutboxEmail.subject, OutboxEmail.raw_message)
         .where(OutboxEmail.template == INTEREST_TO_FACILITATOR_TEMPLATE,
-               OutboxEmail.person_id.in_(facilitators)))).all()
-    wanted = member.email_normalised.lower()
-    about = [row_id for row_id, details, raw in rows
-             if wanted in str(details or "").lower() or wanted in _texts_of_email(raw)]
-    forgotten = await forget_emails(db, about, now=now, note=WITHDRAWN_NOTE, scrub=scrub,
-                                    address_hash=lambda address: address)
-    return forgotten.withdrawn
+               OutboxEmail.person_id.in_(facilitators)), now=now, scrub=scrub)
 
 
 async def strip_group_members(
