@@ -40,7 +40,6 @@ from service.domain.accounts.audit import Actor, set_actor
 from service.domain.errors import InvalidInputError
 from service.domain.privacy.export import exported_rows
 from service.settings import Settings
-from tests.data_scan import rows_about
 from tests.factories import (
     JOIN_URL,
     EventSpec,
@@ -54,6 +53,7 @@ from tests.integration.backoffice import SignedInClient
 from tests.integration.meeting_fixtures import make_consultation, make_supplier_with_meeting
 from tests.integration.test_pages import parse
 from tests.integration.test_registration import compose_emails, register, token_of
+from tests.personal_data import rows_about
 from tests.smtp_server import SmtpTestServer
 
 Client = AsyncTestClient[Litestar]
@@ -357,7 +357,8 @@ async def test_the_export_holds_every_row_a_scan_of_the_database_finds(
     await privacy.request_data_link(db, ANA, now=START, settings=settings)
     # An Interest Group member (a meeting declined, reminders planned) and a guest of another
     # group's meeting; a supplier with a question and a meeting at a Meet-your-Buyer.
-    group = await make_group(db, now=START)
+    facilitator = await make_person(db, "Fiona Facilitator", "fiona@procura.example.org")
+    group = await make_group(db, facilitator=facilitator, now=START)
     other_group = await make_group(db, "market-development", topic="Market development",
                                    now=START)
     lisboa = await make_organisation(db, "Lisboa City Council")
@@ -391,6 +392,8 @@ async def test_the_export_holds_every_row_a_scan_of_the_database_finds(
             "consultation_questions"} <= tables
     assert scanned - given == set()
     assert export["row_count"] == len(given)
+    assert [e["template"] for e in export["emails_to_others_about_you"]] == [
+        "group_interest_to_facilitator", "meeting_to_participant"]
     ben = await db.scalar(select(Registration.id).where(Registration.email_normalised == BEN))
     assert ("registrations", ben) not in given
     ben_emails = set(await db.scalars(select(OutboxEmail.id).where(

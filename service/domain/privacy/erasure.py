@@ -281,15 +281,30 @@ def _texts_of_email(raw: bytes | None) -> str:
     return "\n".join(texts)
 
 
+async def emails_naming(db: AsyncSession, candidates: Any, scrub: Callable[[str], str]
+                        ) -> list[int]:
+    """Of `candidates` (a select of outbox ids, details, subjects and bodies), the emails
+    whose text `scrub` would change: those that name the person."""
+    return [row_id for row_id, details, subject, raw in (await db.execute(candidates)).all()
+            if any(scrub(text) != text for text in
+                   (str(details or ""), subject or "", _texts_of_email(raw)))]
+
+
+def notices_to_others(*where: Any) -> Any:
+    """Emails to a host about their one-to-one meetings, or to a facilitator about someone's
+    interest: they name the other person (a supplier, a member), and carry their address."""
+    return (select(OutboxEmail.id, OutboxEmail.details, OutboxEmail.subject,
+                   OutboxEmail.raw_message)
+            .where(OutboxEmail.person_id.is_not(None), *where))
+
+
 async def _forget_emails_naming(
     db: AsyncSession, candidates: Any, *, now: datetime, scrub: Callable[[str], str],
 ) -> int:
-    """Emails to someone else that name the erased person (`candidates`: a select of ids,
-    details and bodies): unsent ones are withdrawn, every one loses its body; the
-    recipient's own address stays. How many were withdrawn."""
-    about = [row_id for row_id, details, subject, raw in (await db.execute(candidates)).all()
-             if any(scrub(text) != text for text in
-                    (str(details or ""), subject or "", _texts_of_email(raw)))]
+    """Emails to someone else that name the erased person (`candidates`, as for
+    `emails_naming`): unsent ones are withdrawn, every one loses its body; the recipient's
+    own address stays. How many were withdrawn."""
+    about = await emails_naming(db, candidates, scrub)
     forgotten = await forget_emails(db, about, now=now, note=WITHDRAWN_NOTE, scrub=scrub,
                                     address_hash=lambda address: address)
     return forgotten.withdrawn
@@ -322,11 +337,9 @@ async def _reduce_consultation_record(
         await _clean_audit_log(db, "consultation_question", question_id,
                                ("asked_by",) if level == ErasureLevel.FULL or not may_name
                                else (), scrub)
-    await _forget_emails_naming(db, select(
-        OutboxEmail.id, OutboxEmail.details, OutboxEmail.subject, OutboxEmail.raw_message)
-        .where(OutboxEmail.event_id == event_id,
-               OutboxEmail.template == consultation_meetings.TEMPLATE,
-               OutboxEmail.person_id.is_not(None)), now=now, scrub=scrub)
+    await _forget_emails_naming(db, notices_to_others(
+        OutboxEmail.event_id == event_id, OutboxEmail.template == consultation_meetings.TEMPLATE),
+        now=now, scrub=scrub)
 
 
 async def clean_access_notes(db: AsyncSession, registration_ids: Sequence[int], *,
@@ -435,10 +448,9 @@ async def _forget_facilitator_notices(
     withdrawn (nothing is left to decide), and every one loses its body."""
     facilitators = select(GroupFacilitator.person_id).where(
         GroupFacilitator.group_id == member.group_id)
-    return await _forget_emails_naming(db, select(
-        OutboxEmail.id, OutboxEmail.details, OutboxEmail.subject, OutboxEmail.raw_message)
-        .where(OutboxEmail.template == INTEREST_TO_FACILITATOR_TEMPLATE,
-               OutboxEmail.person_id.in_(facilitators)), now=now, scrub=scrub)
+    return await _forget_emails_naming(db, notices_to_others(
+        OutboxEmail.template == INTEREST_TO_FACILITATOR_TEMPLATE,
+        OutboxEmail.person_id.in_(facilitators)), now=now, scrub=scrub)
 
 
 async def strip_group_members(

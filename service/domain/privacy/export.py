@@ -34,6 +34,7 @@ from service.db.models import (
     EmailAttempt,
     Enrolment,
     Event,
+    GroupFacilitator,
     GroupMember,
     InterestGroup,
     MeetingDecline,
@@ -52,6 +53,8 @@ from service.db.models import (
 )
 from service.db.models import Session as EventSession
 from service.domain.accounts.audit import Actor, record_export
+from service.domain.consultation.meetings import TEMPLATE as MEETING_TEMPLATE
+from service.domain.groups.membership import INTEREST_TO_FACILITATOR_TEMPLATE
 from service.settings import Settings
 
 from . import erasure
@@ -135,6 +138,14 @@ async def export_personal_data(db: AsyncSession, email: str, *, now: datetime
         OutboxEmail.person_id.in_(person_ids),
         OutboxEmail.group_member_id.in_(_ids(members)))).order_by(OutboxEmail.id))
     email_ids = _ids(emails)
+    about_ids = await erasure.emails_naming(db, erasure.notices_to_others(
+        OutboxEmail.id.not_in(email_ids), or_(
+            (OutboxEmail.template == MEETING_TEMPLATE)
+            & OutboxEmail.event_id.in_({r.event_id for r in registrations}),
+            (OutboxEmail.template == INTEREST_TO_FACILITATOR_TEMPLATE)
+            & OutboxEmail.person_id.in_(select(GroupFacilitator.person_id).where(
+                GroupFacilitator.group_id.in_({m.group_id for m in members}))))),
+        erasure.scrubber([key]))
     export: dict[str, Any] = {
         "format": FORMAT,
         "email": key,
@@ -144,6 +155,7 @@ async def export_personal_data(db: AsyncSession, email: str, *, now: datetime
         "group_memberships": await _memberships(db, members),
         "meeting_guest_invitations": await _guest_invitations(db, guests),
         "emails": await _emails(db, emails),
+        "emails_to_others_about_you": await _emails_about(db, about_ids),
         "data_requests": [row_dict(r) for r in await _all(db, select(DataRequest).where(
             DataRequest.email_normalised == key).order_by(DataRequest.id))],
         "audit_entries": await _audit_entries(db, registrations, persons),
@@ -292,6 +304,16 @@ async def _emails(db: AsyncSession, emails: Sequence[OutboxEmail]) -> list[dict[
             for email in emails]
 
 
+async def _emails_about(db: AsyncSession, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Emails to a host or facilitator that name the person (a meeting's invitation lists
+    them as attendee): when and what, never the other person's address or message."""
+    rows = await _all(db, select(OutboxEmail).where(OutboxEmail.id.in_(ids))
+                      .order_by(OutboxEmail.id))
+    return [{"id": row.id, "template": row.template, "event_id": row.event_id,
+             "status": _plain(row.status), "created_at": _plain(row.created_at),
+             "sent_at": _plain(row.sent_at)} for row in rows]
+
+
 async def _audit_entries(db: AsyncSession, registrations: Sequence[Registration],
                          persons: Sequence[Person]) -> list[dict[str, Any]]:
     """What organisers changed about this person's rows (their registrations, places in
@@ -316,7 +338,8 @@ async def _audit_entries(db: AsyncSession, registrations: Sequence[Registration]
 SECTIONS = {"registrations": "registrations", "speaker_profiles": "persons",
             "group_memberships": "interest_group_members",
             "meeting_guest_invitations": "group_meeting_guests",
-            "emails": "outbox_emails", "data_requests": "data_requests",
+            "emails": "outbox_emails", "emails_to_others_about_you": "outbox_emails",
+            "data_requests": "data_requests",
             "audit_entries": "audit_entries"}
 NESTED = {"enrolments": "enrolments", "reminders": "reminders", "private_links": "access_tokens",
           "slots": "agenda_item_speakers", "speaker_notices": "speaker_notices",
