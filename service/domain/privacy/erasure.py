@@ -55,6 +55,7 @@ from service.db.models import (
     GroupFacilitator,
     GroupMember,
     MeetingGuest,
+    MeetingHost,
     MeetingRequest,
     MeetingRequestStatus,
     OneToOneMeeting,
@@ -337,9 +338,17 @@ async def _reduce_consultation_record(
         await _clean_audit_log(db, "consultation_question", question_id,
                                ("asked_by",) if level == ErasureLevel.FULL or not may_name
                                else (), scrub)
-    await _forget_emails_naming(db, notices_to_others(
-        OutboxEmail.event_id == event_id, OutboxEmail.template == consultation_meetings.TEMPLATE),
-        now=now, scrub=scrub)
+    # Only the hosts they had a meeting with were told of them (and only those emails are
+    # read: decoding every email of a large consultation per supplier would be slow).
+    hosts = list(await db.scalars(
+        select(MeetingHost.person_id).join(OneToOneMeeting,
+                                           OneToOneMeeting.host_id == MeetingHost.id)
+        .where(OneToOneMeeting.registration_id == registration_id).distinct()))
+    if hosts:
+        await _forget_emails_naming(db, notices_to_others(
+            OutboxEmail.event_id == event_id,
+            OutboxEmail.template == consultation_meetings.TEMPLATE,
+            OutboxEmail.person_id.in_(hosts)), now=now, scrub=scrub)
 
 
 async def clean_access_notes(db: AsyncSession, registration_ids: Sequence[int], *,
