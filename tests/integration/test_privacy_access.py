@@ -46,6 +46,7 @@ from tests.factories import (
     make_agenda_item,
     make_event,
     make_group,
+    make_group_member,
     make_organisation,
     make_person,
 )
@@ -305,13 +306,18 @@ async def test_a_data_link_is_sent_a_few_times_a_day_at_most_and_lapses(
     sent = [await privacy.request_data_link(db, ANA, now=START + timedelta(minutes=m),
                                             settings=settings) for m in (0, 5, 10, 30, 50, 70, 90)]
     unknown = await privacy.request_data_link(db, BEN, now=START, settings=settings)
+    # Someone known only as an Interest Group member gets theirs too.
+    await make_group_member(db, await make_group(db, now=START), name="Carla Canal",
+                            email="carla@bcn.example.cat", now=START)
+    member = await privacy.request_data_link(db, "carla@bcn.example.cat", now=START,
+                                             settings=settings)
     await db.commit()
     gone = await privacy.expire_data_requests(db, now=START + timedelta(hours=24, minutes=31))
     await db.commit()
 
     assert sent == [True, False, True, True, True, True, False]
-    assert unknown is False
-    assert gone == 3
+    assert (unknown, member) == (False, True)
+    assert gone == 4
     left = await db.scalars(select(DataRequest.created_at).order_by(DataRequest.id))
     assert list(left) == [START + timedelta(minutes=50), START + timedelta(minutes=70)]
     with pytest.raises(InvalidInputError) as refused:
