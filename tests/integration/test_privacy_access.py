@@ -477,6 +477,7 @@ async def test_administrators_publish_a_new_notice_and_export_one_person(
         "Version 2, in force since 2026-09-10.", "The network, <b>briefly</b>."]
     assert [(r.one("th").text, r.one("td").text) for r in found.one(id="held").find_all("tr")] == [
         ("Registrations (all events)", "1"), ("Speaker or host records", "0"),
+        ("Interest Group memberships", "0"), ("Invitations as a guest to a group meeting", "0"),
         ("Emails sent or queued", "1"), ("Requests for their own copy", "0"),
         ("Audit log entries about them", "0")]
     assert download.status_code == 200
