@@ -30,6 +30,7 @@ from scheduling.jobs import (
 from service.db.engine import session_scope
 from service.db.models import (
     AccessPurpose,
+    AccessToken,
     AuditEntry,
     EventKind,
     GroupMember,
@@ -462,6 +463,9 @@ async def test_an_erased_supplier_s_questions_stay_anonymous_and_their_meetings_
         assert (calendar.get_param("method"), f"With: {ERASED_NAME}" in [
             line.strip() for line in text.get_content().splitlines()]) == (
             "CANCEL", True)
+        live_links = await db.scalar(select(func.count(AccessToken.id)).where(
+            AccessToken.registration_id == supplier.id, AccessToken.revoked_at.is_(None)))
+        assert live_links == 0
         # "Schedule all" places nothing for her again.
         outcome = await schedule_all_meetings(db, consultation.event.id, now=ERASED_AT,
                                               settings=settings)

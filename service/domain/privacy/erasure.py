@@ -396,6 +396,12 @@ async def _cancel_supplier_meetings(
     for event_id, meeting_id in meetings:
         await consultation_meetings.cancel_meeting(db, event_id, meeting_id, now=now,
                                                    settings=settings)
+    # Composing the CANCEL issued the registration a private link again: revoked too.
+    await db.execute(
+        update(AccessToken)
+        .where(AccessToken.registration_id == registration_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False))
     own = list(await db.scalars(select(OutboxEmail.id).where(
         OutboxEmail.registration_id == registration_id,
         OutboxEmail.status != OutboxStatus.WITHDRAWN)))
