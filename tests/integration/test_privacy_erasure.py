@@ -432,6 +432,9 @@ async def test_an_erased_supplier_s_questions_stay_anonymous_and_their_meetings_
                                    may_name_asker=True, now=BUILT_AT)
         await publish_answer(db, consultation.event.id, question.id, "Yes, screens count.",
                              now=BUILT_AT, settings=settings)
+        # Published to every supplier naming her, as she agreed.
+        await publish_answer(db, consultation.event.id, named.id, "No.", now=BUILT_AT,
+                             settings=settings)
 
     await erase(db_sessionmaker, settings, supplier.id)
 
@@ -442,7 +445,7 @@ async def test_an_erased_supplier_s_questions_stay_anonymous_and_their_meetings_
         assert published == [
             ("Do you accept refurbished screens?", "Yes, screens count.",
              "a registered supplier", None),
-            ("Is a take-back scheme required?", None, "a registered supplier", None)]
+            ("Is a take-back scheme required?", "No.", "a registered supplier", None)]
         assert named.id != question.id
         cancelled = await db.get(OneToOneMeeting, meeting.id)
         assert cancelled is not None and cancelled.status == OneToOneStatus.CANCELLED

@@ -71,6 +71,7 @@ from service.domain import reminders
 from service.domain.access import find_issued_access
 from service.domain.accounts.audit import actor_of
 from service.domain.consultation import meetings as consultation_meetings
+from service.domain.consultation.sharing import ANSWER_TEMPLATE
 from service.domain.errors import InvalidInputError
 from service.domain.groups import meeting_reminders as group_reminders
 from service.domain.groups.membership import INTEREST_TO_FACILITATOR_TEMPLATE
@@ -324,6 +325,13 @@ async def _reduce_consultation_record(
     questions = (await db.execute(
         select(ConsultationQuestion.id, ConsultationQuestion.may_name_asker)
         .where(ConsultationQuestion.registration_id == registration_id))).all()
+    if level == ErasureLevel.FULL and any(may_name for _, may_name in questions):
+        # An answer published naming them (as they agreed) went to every supplier: those
+        # copies lose their bodies too; their recipients' addresses stay.
+        await _forget_emails_naming(db, select(
+            OutboxEmail.id, OutboxEmail.details, OutboxEmail.subject, OutboxEmail.raw_message)
+            .where(OutboxEmail.event_id == event_id, OutboxEmail.template == ANSWER_TEMPLATE,
+                   OutboxEmail.registration_id != registration_id), now=now, scrub=scrub)
     for question_id, may_name in questions:
         if level == ErasureLevel.FULL:
             values: dict[str, Any] = {"asked_by": ERASED_NAME, "may_name_asker": False,
