@@ -62,6 +62,7 @@ from service.domain.consultation import (
     publish_answer,
 )
 from service.domain.consultation.meetings import schedule_all_meetings
+from service.domain.errors import ConflictError
 from service.domain.groups.meeting_reminders import prepare_meeting_reminders
 from service.domain.privacy import erase_person, erase_registration
 from service.domain.privacy.erasure import ERASED_NAME, address_hash
@@ -359,6 +360,9 @@ async def test_a_person_on_no_published_programme_loses_their_name_too(
         await groups.decline_occurrence(db, member, series, SECOND_MEETING, now=BUILT_AT)
         await groups.invite_guest(db, other, other.starts_at, name=CARLA, email=CARLA_ADDRESS,
                                   now=BUILT_AT, settings=settings)
+        interested = await groups.express_interest(db, other_group, groups.InterestForm(
+            name=CARLA, email=CARLA_ADDRESS, organisation_name=barcelona.name), now=BUILT_AT,
+            settings=settings)
         invitation = await db.scalar(select(OutboxEmail.id).where(
             OutboxEmail.group_member_id == member.id,
             OutboxEmail.template == "group_meeting_series_to_member"))
@@ -373,7 +377,7 @@ async def test_a_person_on_no_published_programme_loses_their_name_too(
         summary = await erase_person(db, CARLA_ADDRESS, now=ERASED_AT, reason="admin",
                                      settings=settings)
         assert (summary.persons, summary.names_kept) == (1, 0)
-        assert (summary.group_members, summary.meeting_guests) == (1, 1)
+        assert (summary.group_members, summary.meeting_guests) == (2, 1)
         person = await db.get(Person, speaker.id)
         assert person is not None and person.name == ERASED_NAME
         assert await find_personal_data(db, [CARLA, CARLA_ADDRESS]) == []
@@ -404,6 +408,11 @@ async def test_a_person_on_no_published_programme_loses_their_name_too(
             ("group_meeting_invitation_to_guest", OutboxStatus.WITHDRAWN),
         }
         emails_before = await db.scalar(select(func.count(OutboxEmail.id)))
+        # Nobody is left to approve: the facilitator is told so, and nothing is sent.
+        with pytest.raises(ConflictError) as refused:
+            await groups.approve_member(db, interested.id, now=ERASED_AT, settings=settings,
+                                        organisation_id=barcelona.id)
+        assert refused.value.field == "group_member_id"
 
         # She gets no invitation to a new series, no reminder, no change of the guest's meeting.
         await groups.create_series(
