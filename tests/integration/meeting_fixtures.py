@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import (
+    ConsultationQuestion,
     Event,
     EventKind,
     MeetingHost,
+    OneToOneMeeting,
     OrganisationKind,
     Registration,
     SessionMode,
 )
 from service.domain.consultation import meetings
+from service.domain.consultation.questions import ask_question
 from service.settings import Settings
 from tests.factories import BUILT_AT, SessionSpec, make_event, make_person, make_registration
 
@@ -65,3 +70,27 @@ async def make_consultation(
         made_suppliers.append(registration)
     await db.flush()
     return Consultation(event, made_hosts, made_suppliers)
+
+
+async def make_supplier_with_meeting(
+    db: AsyncSession, settings: Settings, consultation: Consultation, name: str, address: str, *,
+    company: str = "Circular Devices BV", now: datetime = BUILT_AT,
+) -> tuple[Registration, OneToOneMeeting, ConsultationQuestion]:
+    """A supplier (by this address) who asked the buyer a question and has a one-to-one
+    meeting with the first host, invited on both sides."""
+    registration = await make_registration(db, consultation.event, None, name,
+                                           email_address=address, organisation=company)
+    registration.organisation_kind = OrganisationKind.SUPPLIER
+    registration.company = company
+    await db.flush()
+    [request] = await meetings.request_meetings(db, registration.id, [consultation.hosts[0].id],
+                                                "Refurbished laptops", now=now, settings=settings)
+    await meetings.decide_request(db, consultation.event.id, request.id, accept=True, now=now,
+                                  settings=settings)
+    await meetings.schedule_all_meetings(db, consultation.event.id, now=now, settings=settings)
+    meeting = await db.scalar(select(OneToOneMeeting).where(
+        OneToOneMeeting.registration_id == registration.id))
+    assert meeting is not None
+    question = await ask_question(db, registration, "Do you accept refurbished screens?",
+                                  may_name_asker=False, now=now)
+    return registration, meeting, question

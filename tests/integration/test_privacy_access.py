@@ -34,22 +34,27 @@ from service.db.models import (
     OutboxEmail,
     Registration,
 )
-from service.domain import access, privacy
+from service.domain import access, groups, privacy
 from service.domain import registration as registrations
 from service.domain.accounts.audit import Actor, set_actor
 from service.domain.errors import InvalidInputError
 from service.domain.privacy.export import exported_rows
 from service.settings import Settings
-from tests.data_scan import rows_about
 from tests.factories import (
+    JOIN_URL,
     EventSpec,
     make_agenda_item,
     make_event,
+    make_group,
+    make_group_member,
+    make_organisation,
     make_person,
 )
 from tests.integration.backoffice import SignedInClient
+from tests.integration.meeting_fixtures import make_consultation, make_supplier_with_meeting
 from tests.integration.test_pages import parse
 from tests.integration.test_registration import compose_emails, register, token_of
+from tests.personal_data import rows_about
 from tests.smtp_server import SmtpTestServer
 
 Client = AsyncTestClient[Litestar]
@@ -301,13 +306,18 @@ async def test_a_data_link_is_sent_a_few_times_a_day_at_most_and_lapses(
     sent = [await privacy.request_data_link(db, ANA, now=START + timedelta(minutes=m),
                                             settings=settings) for m in (0, 5, 10, 30, 50, 70, 90)]
     unknown = await privacy.request_data_link(db, BEN, now=START, settings=settings)
+    # Someone known only as an Interest Group member gets theirs too.
+    await make_group_member(db, await make_group(db, now=START), name="Carla Canal",
+                            email="carla@bcn.example.cat", now=START)
+    member = await privacy.request_data_link(db, "carla@bcn.example.cat", now=START,
+                                             settings=settings)
     await db.commit()
     gone = await privacy.expire_data_requests(db, now=START + timedelta(hours=24, minutes=31))
     await db.commit()
 
     assert sent == [True, False, True, True, True, True, False]
-    assert unknown is False
-    assert gone == 3
+    assert (unknown, member) == (False, True)
+    assert gone == 4
     left = await db.scalars(select(DataRequest.created_at).order_by(DataRequest.id))
     assert list(left) == [START + timedelta(minutes=50), START + timedelta(minutes=70)]
     with pytest.raises(InvalidInputError) as refused:
@@ -319,7 +329,9 @@ async def test_the_export_holds_every_row_a_scan_of_the_database_finds(
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings,
 ) -> None:
     """Two events, a cancelled registration, a speaker record under the same address in
-    other letters, an organiser's change (audit log), a data request; and someone else."""
+    other letters, an organiser's change (audit log), a data request, an Interest Group
+    membership and a guest invitation, a Meet-your-Buyer supplier's question and meeting;
+    and someone else."""
     event = await make_event(db, settings)
     visit = await make_event(db, settings, EventSpec(slug="citymatch-lisbon",
                                                      title="CityMatch Lisbon"))
@@ -349,6 +361,29 @@ async def test_the_export_holds_every_row_a_scan_of_the_database_finds(
     await db.commit()
     await compose_emails(db_sessionmaker, settings)
     await privacy.request_data_link(db, ANA, now=START, settings=settings)
+    # An Interest Group member (a meeting declined, reminders planned) and a guest of another
+    # group's meeting; a supplier with a question and a meeting at a Meet-your-Buyer.
+    facilitator = await make_person(db, "Fiona Facilitator", "fiona@procura.example.org")
+    group = await make_group(db, facilitator=facilitator, now=START)
+    other_group = await make_group(db, "market-development", topic="Market development",
+                                   now=START)
+    lisboa = await make_organisation(db, "Lisboa City Council")
+    series = await groups.create_series(
+        db, group, title="Weekly call", starts_at_local="2026-09-17T10:00",
+        duration_minutes=60, rule=groups.RecurrenceRule("weekly", weekday=3, count=4),
+        join_url=JOIN_URL, now=START, settings=settings)
+    other = await groups.create_series(
+        db, other_group, title="Market call", starts_at_local="2026-09-24T14:00",
+        duration_minutes=60, rule=None, join_url=JOIN_URL, now=START, settings=settings)
+    member = await groups.express_interest(db, group, groups.InterestForm(
+        name="Ana Silva", email=ANA, organisation_name=lisboa.name), now=START,
+        settings=settings)
+    await groups.approve_member(db, member.id, now=START, settings=settings)
+    await groups.decline_occurrence(db, member, series, series.starts_at, now=START)
+    await groups.invite_guest(db, other, other.starts_at, name="Ana Silva", email=ANA,
+                              now=START, settings=settings)
+    consultation = await make_consultation(db, settings, suppliers=0, hosts=1)
+    await make_supplier_with_meeting(db, settings, consultation, "Ana Silva", ANA, now=START)
     await db.commit()
 
     export = await privacy.export_personal_data(db, ANA, now=START)
@@ -357,16 +392,21 @@ async def test_the_export_holds_every_row_a_scan_of_the_database_finds(
 
     tables = {table for table, _ in scanned}
     assert {"registrations", "enrolments", "reminders", "access_tokens", "outbox_emails",
-            "persons", "agenda_item_speakers", "audit_entries", "data_requests"} <= tables
+            "persons", "agenda_item_speakers", "audit_entries", "data_requests",
+            "interest_group_members", "group_meeting_declines", "group_meeting_reminders",
+            "group_meeting_guests", "meeting_requests", "one_to_one_meetings",
+            "consultation_questions"} <= tables
     assert scanned - given == set()
     assert export["row_count"] == len(given)
+    assert [e["template"] for e in export["emails_to_others_about_you"]] == [
+        "group_interest_to_facilitator", "meeting_to_participant"]
     ben = await db.scalar(select(Registration.id).where(Registration.email_normalised == BEN))
     assert ("registrations", ben) not in given
     ben_emails = set(await db.scalars(select(OutboxEmail.id).where(
         OutboxEmail.to_address == BEN)))
     assert {("outbox_emails", i) for i in ben_emails} & given == set()
     assert [r["consents"]["keep_informed"]["given_at"] for r in export["registrations"]] == [
-        START.isoformat(), None]
+        START.isoformat(), None, None]
 
 
 # --- exports of registrations are in the audit log ---------------------------------------------
@@ -437,6 +477,7 @@ async def test_administrators_publish_a_new_notice_and_export_one_person(
         "Version 2, in force since 2026-09-10.", "The network, <b>briefly</b>."]
     assert [(r.one("th").text, r.one("td").text) for r in found.one(id="held").find_all("tr")] == [
         ("Registrations (all events)", "1"), ("Speaker or host records", "0"),
+        ("Interest Group memberships", "0"), ("Invitations as a guest to a group meeting", "0"),
         ("Emails sent or queued", "1"), ("Requests for their own copy", "0"),
         ("Audit log entries about them", "0")]
     assert download.status_code == 200

@@ -8,6 +8,8 @@ queued, one claimed by a worker that died, and a reminder composed ahead.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -15,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.transport import SmtpTransport
@@ -28,8 +30,18 @@ from scheduling.jobs import (
 from service.db.engine import session_scope
 from service.db.models import (
     AccessPurpose,
+    AccessToken,
     AuditEntry,
     EventKind,
+    GroupMember,
+    GroupMemberStatus,
+    MeetingGuest,
+    MeetingReminder,
+    MeetingRequest,
+    MeetingRequestStatus,
+    NetworkStanding,
+    OneToOneMeeting,
+    OneToOneStatus,
     OrganisationKind,
     OutboxEmail,
     OutboxStatus,
@@ -39,22 +51,35 @@ from service.db.models import (
     Reminder,
     ReminderStatus,
 )
-from service.domain import programme, registration
+from service.domain import groups, programme, registration
 from service.domain.access import find_access
 from service.domain.accounts.audit import Actor, set_actor
 from service.domain.calendars import feeds
+from service.domain.consultation import (
+    ask_question,
+    list_questions,
+    public_asker,
+    publish_answer,
+)
+from service.domain.consultation.meetings import schedule_all_meetings
+from service.domain.errors import ConflictError
+from service.domain.groups.meeting_reminders import prepare_meeting_reminders
 from service.domain.privacy import erase_person, erase_registration
 from service.domain.privacy.erasure import ERASED_NAME, address_hash
 from service.domain.reminders import prepare_reminders
 from service.settings import Settings
 from tests.factories import (
     BUILT_AT,
+    JOIN_URL,
     EventSpec,
     SessionSpec,
     make_agenda_item,
     make_event,
+    make_group,
+    make_organisation,
     make_person,
 )
+from tests.integration.meeting_fixtures import make_consultation, make_supplier_with_meeting
 from tests.personal_data import Finding, find_personal_data
 from tests.smtp_server import SmtpTestServer
 
@@ -63,6 +88,7 @@ Sessionmaker = async_sessionmaker[AsyncSession]
 ANA, ANA_ADDRESS = "Ana Ferreira", "ana.ferreira@lisboa.example.pt"
 BRUNO, BRUNO_ADDRESS = "Bruno Costa", "bruno.costa@porto.example.pt"
 CARLA, CARLA_ADDRESS = "Carla Canal", "carla.canal@bcn.example.cat"
+DORA, DORA_ADDRESS = "Dora Duarte", "dora@circular-devices.example.nl"
 # One webinar, one place: 10:00 Brussels on 3 September 2026 is 08:00 UTC.
 WEBINAR = EventSpec(
     slug="social-criteria", title="Social criteria in ICT tenders", capacity=1,
@@ -292,9 +318,18 @@ async def test_erasing_a_person_removes_their_address_everywhere_and_their_priva
         assert statuses == [RegistrationStatus.CANCELLED] * 2
 
 
+# Thursdays 10:00 Brussels from 3 September 2026 (08:00 UTC): the 1-day reminder of the
+# first is prepared at 07:40 UTC on 2 September, before the erasure at 07:45.
+WEEKLY = groups.RecurrenceRule("weekly", weekday=3, count=10)
+SECOND_MEETING = datetime(2026, 9, 10, 8, tzinfo=UTC)
+
+
 async def test_a_person_on_no_published_programme_loses_their_name_too(
     db_sessionmaker: Sessionmaker, settings: Settings,
 ) -> None:
+    """Carla also is a member of an Interest Group (invited to its series, one invitation
+    delivered, one meeting declined, a reminder prepared) and a guest at another group's
+    meeting: all of it goes, the group keeps her organisation, and she is sent nothing more."""
     async with session_scope(db_sessionmaker) as db:
         draft = await make_event(db, settings, WEBINAR, publish=False, commit=False)
         speaker = await make_person(db, CARLA, CARLA_ADDRESS)
@@ -304,14 +339,146 @@ async def test_a_person_on_no_published_programme_loses_their_name_too(
         set_actor(db, Actor(label="Olga Organiser", account_id=None))
         speaker.job_title = "Head of social procurement"
         await db.flush()
+        set_actor(db, None)
+        facilitator = await make_person(db, "Fiona Facilitator", "fiona@procura.example.org")
+        group = await make_group(db, facilitator=facilitator, now=BUILT_AT)
+        other_group = await make_group(db, "market-development", topic="Market development")
+        barcelona = await make_organisation(db, "Barcelona City Council",
+                                            standing=NetworkStanding.PARTICIPANT)
+        series = await groups.create_series(
+            db, group, title="Weekly call", starts_at_local="2026-09-03T10:00",
+            duration_minutes=60, rule=WEEKLY, join_url=JOIN_URL, now=BUILT_AT,
+            settings=settings)
+        other = await groups.create_series(
+            db, other_group, title="Market call", starts_at_local="2026-09-10T14:00",
+            duration_minutes=60, rule=None, join_url=JOIN_URL, now=BUILT_AT, settings=settings)
+        member = await groups.express_interest(db, group, groups.InterestForm(
+            name=CARLA, email=CARLA_ADDRESS, organisation_name=barcelona.name,
+            message=f"{CARLA} would like to join"), now=BUILT_AT, settings=settings)
+        await groups.approve_member(db, member.id, now=BUILT_AT, settings=settings,
+                                    note=f"Welcome, {CARLA}")
+        await groups.decline_occurrence(db, member, series, SECOND_MEETING, now=BUILT_AT)
+        await groups.invite_guest(db, other, other.starts_at, name=CARLA, email=CARLA_ADDRESS,
+                                  now=BUILT_AT, settings=settings)
+        interested = await groups.express_interest(db, other_group, groups.InterestForm(
+            name=CARLA, email=CARLA_ADDRESS, organisation_name=barcelona.name), now=BUILT_AT,
+            settings=settings)
+        invitation = await db.scalar(select(OutboxEmail.id).where(
+            OutboxEmail.group_member_id == member.id,
+            OutboxEmail.template == "group_meeting_series_to_member"))
+        await db.execute(update(OutboxEmail).where(OutboxEmail.id == invitation)
+                         .values(status=OutboxStatus.SENT, sent_at=BUILT_AT))
+    async with session_scope(db_sessionmaker) as db:
+        prepared = await prepare_meeting_reminders(
+            db, now=ERASED_AT - timedelta(minutes=5), settings=settings)
+        assert prepared.sent == 1
 
     async with session_scope(db_sessionmaker) as db:
         summary = await erase_person(db, CARLA_ADDRESS, now=ERASED_AT, reason="admin",
                                      settings=settings)
         assert (summary.persons, summary.names_kept) == (1, 0)
+        assert (summary.group_members, summary.meeting_guests) == (2, 1)
         person = await db.get(Person, speaker.id)
         assert person is not None and person.name == ERASED_NAME
         assert await find_personal_data(db, [CARLA, CARLA_ADDRESS]) == []
         changes = list(await db.scalars(select(AuditEntry.after).where(
             AuditEntry.subject_type == "person", AuditEntry.subject_id == speaker.id)))
         assert changes == [{"job_title": "[erased]"}]
+        kept = await db.get(GroupMember, member.id)
+        assert kept is not None
+        assert (kept.name, kept.status, kept.organisation_id, kept.message,
+                kept.decision_note) == (ERASED_NAME, GroupMemberStatus.MEMBER, barcelona.id,
+                                        None, None)
+        assert await groups.member_organisation_names(db, group.id) == [barcelona.name]
+        guest = await db.scalar(select(MeetingGuest))
+        assert guest is not None and guest.name == ERASED_NAME
+        waiting = list(await db.scalars(select(MeetingReminder.status).where(
+            MeetingReminder.member_id == member.id,
+            MeetingReminder.status.in_([ReminderStatus.PENDING, ReminderStatus.SENT]))))
+        assert waiting == []
+        hashed = address_hash(settings.secret_key, CARLA_ADDRESS)
+        to_carla = {(row.template, row.status) for row in (await db.execute(
+            select(OutboxEmail.template, OutboxEmail.status)
+            .where(OutboxEmail.to_address == hashed))).all()}
+        assert to_carla == {
+            ("group_interest_received_to_member", OutboxStatus.WITHDRAWN),
+            ("group_member_approved_to_member", OutboxStatus.WITHDRAWN),
+            ("group_meeting_series_to_member", OutboxStatus.SENT),
+            ("group_meeting_reminder_to_member", OutboxStatus.WITHDRAWN),
+            ("group_meeting_invitation_to_guest", OutboxStatus.WITHDRAWN),
+        }
+        emails_before = await db.scalar(select(func.count(OutboxEmail.id)))
+        # Nobody is left to approve: the facilitator is told so, and nothing is sent.
+        with pytest.raises(ConflictError) as refused:
+            await groups.approve_member(db, interested.id, now=ERASED_AT, settings=settings,
+                                        organisation_id=barcelona.id)
+        assert refused.value.field == "group_member_id"
+
+        # She gets no invitation to a new series, no reminder, no change of the guest's meeting.
+        await groups.create_series(
+            db, group, title="Monthly call", starts_at_local="2026-10-01T10:00",
+            duration_minutes=60, rule=None, join_url=JOIN_URL, now=ERASED_AT, settings=settings)
+        await groups.move_occurrence(db, other, other.starts_at,
+                                     starts_at_local="2026-09-10T15:00", now=ERASED_AT,
+                                     settings=settings)
+        assert await db.scalar(select(func.count(OutboxEmail.id))) == emails_before
+        assert await db.scalar(select(func.count(MeetingReminder.id)).where(
+            MeetingReminder.member_id == member.id,
+            MeetingReminder.status == ReminderStatus.PENDING)) == 0
+
+
+async def test_an_erased_supplier_s_questions_stay_anonymous_and_their_meetings_are_cancelled(
+    db_sessionmaker: Sessionmaker, settings: Settings,
+) -> None:
+    """Dora asked the buyer a question (answered and published to every supplier) and has a
+    one-to-one meeting: erasing her registration keeps the question and answer, naming
+    nobody, and the host gets a CANCEL of the meeting that names nobody either."""
+    async with session_scope(db_sessionmaker) as db:
+        consultation = await make_consultation(db, settings, suppliers=1, hosts=1)
+        supplier, meeting, question = await make_supplier_with_meeting(
+            db, settings, consultation, DORA, DORA_ADDRESS)
+        named = await ask_question(db, supplier, "Is a take-back scheme required?",
+                                   may_name_asker=True, now=BUILT_AT)
+        await publish_answer(db, consultation.event.id, question.id, "Yes, screens count.",
+                             now=BUILT_AT, settings=settings)
+        # Published to every supplier naming her, as she agreed.
+        await publish_answer(db, consultation.event.id, named.id, "No.", now=BUILT_AT,
+                             settings=settings)
+
+    await erase(db_sessionmaker, settings, supplier.id)
+
+    async with session_scope(db_sessionmaker) as db:
+        assert await find_personal_data(db, [DORA, DORA_ADDRESS]) == []
+        published = [(q.question, q.answer, public_asker(q), q.registration_id)
+                     for q in await list_questions(db, consultation.event.id)]
+        assert published == [
+            ("Do you accept refurbished screens?", "Yes, screens count.",
+             "a registered supplier", None),
+            ("Is a take-back scheme required?", "No.", "a registered supplier", None)]
+        assert named.id != question.id
+        cancelled = await db.get(OneToOneMeeting, meeting.id)
+        assert cancelled is not None and cancelled.status == OneToOneStatus.CANCELLED
+        assert list(await db.scalars(select(MeetingRequest.status).where(
+            MeetingRequest.registration_id == supplier.id))) == [
+                MeetingRequestStatus.WITHDRAWN]
+        host = await db.get(Person, consultation.hosts[0].person_id)
+        assert host is not None
+        to_host = (await db.execute(
+            select(OutboxEmail.status, OutboxEmail.raw_message, OutboxEmail.details)
+            .where(OutboxEmail.to_address == host.email)
+            .order_by(OutboxEmail.id.desc()).limit(1))).one()
+        assert to_host.status == OutboxStatus.QUEUED
+        message = email.message_from_bytes(to_host.raw_message, policy=email.policy.default)
+        calendar = next(p for p in message.walk() if p.get_content_type() == "text/calendar")
+        text = message.get_body(preferencelist=("plain",))
+        assert text is not None
+        assert (calendar.get_param("method"), f"With: {ERASED_NAME}" in [
+            line.strip() for line in text.get_content().splitlines()]) == (
+            "CANCEL", True)
+        live_links = await db.scalar(select(func.count(AccessToken.id)).where(
+            AccessToken.registration_id == supplier.id, AccessToken.revoked_at.is_(None)))
+        assert live_links == 0
+        # "Schedule all" places nothing for her again.
+        outcome = await schedule_all_meetings(db, consultation.event.id, now=ERASED_AT,
+                                              settings=settings)
+        assert (outcome.requested, outcome.placed) == (0, 0)

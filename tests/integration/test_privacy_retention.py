@@ -29,6 +29,10 @@ from service.db.models import (
     AccessToken,
     EmailAttempt,
     EventKind,
+    GroupMember,
+    GroupMemberStatus,
+    OneToOneMeeting,
+    OneToOneStatus,
     OrganisationKind,
     OutboxEmail,
     OutboxStatus,
@@ -37,11 +41,21 @@ from service.db.models import (
 )
 from service.domain import registration, reminders
 from service.domain.calendars import feeds
+from service.domain.consultation import ask_question, list_questions, public_asker
 from service.domain.privacy import erasure, retention
 from service.domain.registration import dashboard
 from service.domain.registration.organiser_messages import CheckedDraft, message_recipients
 from service.settings import Settings
-from tests.factories import BUILT_AT, EventSpec, SessionSpec, make_event, make_session
+from tests.factories import (
+    BUILT_AT,
+    EventSpec,
+    SessionSpec,
+    make_event,
+    make_group,
+    make_group_member,
+    make_session,
+)
+from tests.integration.meeting_fixtures import make_consultation, make_supplier_with_meeting
 from tests.personal_data import find_personal_data
 from tests.smtp_server import SmtpTestServer
 
@@ -70,6 +84,8 @@ PEOPLE = [
     ("Carla Canal", "carla.canal@bcn.example.cat", "ES", OrganisationKind.PUBLIC_AUTHORITY),
 ]
 NEEDLES = [text for name, address, _, _ in PEOPLE for text in (name, address)]
+DORA, DORA_ADDRESS = "Dora Duarte", "dora@circular-devices.example.nl"
+COMPANY = "Circular Devices BV"  # make_supplier_with_meeting's
 
 
 def form(name: str, address: str, country: str, kind: OrganisationKind,
@@ -287,3 +303,105 @@ async def test_one_event_that_fails_holds_up_no_other(
             Registration.event_id == broken.id).order_by(Registration.id)))
         assert names == [name for name, _, _, _ in PEOPLE]
 
+
+
+async def test_a_consultation_record_keeps_questions_and_meetings_but_no_contact_data(
+    db_sessionmaker: Sessionmaker, settings: Settings,
+) -> None:
+    """At the ordinary retention date a supplier's questions stay, named only where they
+    agreed, and their meeting stays with company and host; the address goes. 36 months
+    after the event nothing names them, not even the host's invitation."""
+    async with session_scope(db_sessionmaker) as db:
+        consultation = await make_consultation(db, settings, suppliers=0, hosts=1)
+        supplier, meeting, _ = await make_supplier_with_meeting(
+            db, settings, consultation, DORA, DORA_ADDRESS)
+        await ask_question(db, supplier, "Is a take-back scheme required?", may_name_asker=True,
+                           now=BUILT_AT)
+        ends_at = await retention.event_ends_at(db, consultation.event.id)
+        assert ends_at is not None
+
+    async with session_scope(db_sessionmaker) as db:
+        run = await retention.anonymise_expired(
+            db, now=retention.add_months(ends_at, 12) + timedelta(hours=1), policy=settings)
+        assert [(e.contact_erased, e.erased) for e in run.events] == [(1, 0)]
+        assert await find_personal_data(db, [DORA_ADDRESS]) == []
+        asked = [(q.question, q.asked_by, public_asker(q))
+                 for q in await list_questions(db, consultation.event.id)]
+        assert asked == [
+            ("Do you accept refurbished screens?", COMPANY, "a registered supplier"),
+            ("Is a take-back scheme required?", f"{DORA}, {COMPANY}", f"{DORA}, {COMPANY}")]
+        kept = (await db.execute(
+            select(OneToOneMeeting.status, OneToOneMeeting.host_id, Registration.company)
+            .join(Registration, Registration.id == OneToOneMeeting.registration_id)
+            .where(OneToOneMeeting.id == meeting.id))).one()
+        assert tuple(kept) == (OneToOneStatus.SCHEDULED, consultation.hosts[0].id, COMPANY)
+
+    async with session_scope(db_sessionmaker) as db:
+        run = await retention.anonymise_expired(
+            db, now=retention.add_months(ends_at, 36) + timedelta(hours=1), policy=settings)
+        assert [(e.contact_erased, e.erased) for e in run.events] == [(0, 1)]
+        assert await find_personal_data(db, [DORA, DORA_ADDRESS]) == []
+        assert [q.question for q in await list_questions(db, consultation.event.id)] == [
+            "Do you accept refurbished screens?", "Is a take-back scheme required?"]
+
+
+async def test_group_members_go_a_retention_period_after_leaving_or_after_the_group_ends(
+    db_sessionmaker: Sessionmaker, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ana left and Bruno was declined (later): each goes 12 months after; Carla, a member,
+    is kept while the group runs and goes 12 months after its end (31 August 2028). A group
+    whose anonymisation fails holds up no other."""
+    left_at, declined_at = datetime(2026, 10, 1, 9, tzinfo=UTC), datetime(2026, 12, 1, 9, tzinfo=UTC)
+    async with session_scope(db_sessionmaker) as db:
+        group = await make_group(db)
+        broken = await make_group(db, "broken-group", topic="Broken")
+        members = {}
+        for (name, address, _, _), status, at in zip(
+                PEOPLE, (GroupMemberStatus.LEFT, GroupMemberStatus.DECLINED,
+                         GroupMemberStatus.MEMBER), (left_at, declined_at, None), strict=True):
+            member = await make_group_member(db, group, name=name, email=address, status=status)
+            member.left_at = at if status == GroupMemberStatus.LEFT else None
+            member.decided_at = at if status == GroupMemberStatus.DECLINED else BUILT_AT
+            members[name] = member.id
+        stuck = await make_group_member(db, broken, name="Dora Duarte", email=DORA_ADDRESS,
+                                        status=GroupMemberStatus.LEFT)
+        stuck.left_at = left_at
+        await db.flush()
+    real = retention.strip_group_members
+
+    async def strip(db: AsyncSession, ids: list[int], **options: Any) -> Any:
+        if stuck.id in ids:
+            raise RuntimeError("disk full")
+        return await real(db, ids, **options)
+
+    monkeypatch.setattr(retention, "strip_group_members", strip)
+
+    async def run_at(now: datetime) -> tuple[list[tuple[int, int]], list[str]]:
+        async with session_scope(db_sessionmaker) as db:
+            run = await retention.anonymise_expired(db, now=now, policy=settings)
+        async with session_scope(db_sessionmaker) as db:
+            names = list(await db.scalars(select(GroupMember.name).where(
+                GroupMember.group_id == group.id).order_by(GroupMember.id)))
+        failing = now > retention.add_months(left_at, 12)  # the broken group's member is due
+        assert run.group_failures == ([(broken.id, "RuntimeError: disk full")] if failing
+                                      else [])
+        return run.groups, names
+
+    erased = erasure.ERASED_NAME
+    assert await run_at(retention.add_months(left_at, 12) - timedelta(hours=1)) == (
+        [], ["Ana Ferreira", "Bruno Costa", "Carla Canal"])
+    assert await run_at(retention.add_months(left_at, 12) + timedelta(hours=1)) == (
+        [(group.id, 1)], [erased, "Bruno Costa", "Carla Canal"])
+    assert await run_at(retention.add_months(declined_at, 12) + timedelta(hours=1)) == (
+        [(group.id, 1)], [erased, erased, "Carla Canal"])
+    group_end = datetime(2028, 8, 31, 22, tzinfo=UTC)  # midnight in Brussels
+    assert await run_at(retention.add_months(group_end, 12) - timedelta(hours=1)) == (
+        [], [erased, erased, "Carla Canal"])
+    assert await run_at(retention.add_months(group_end, 12) + timedelta(hours=1)) == (
+        [(group.id, 1)], [erased, erased, erased])
+    async with session_scope(db_sessionmaker) as db:
+        assert await find_personal_data(db, NEEDLES) == []
+        statuses = list(await db.scalars(select(GroupMember.status).where(
+            GroupMember.group_id == group.id).order_by(GroupMember.id)))
+        assert statuses == [GroupMemberStatus.LEFT, GroupMemberStatus.DECLINED,
+                            GroupMemberStatus.MEMBER]

@@ -38,6 +38,7 @@ from service.domain.calendars.group_series import (
     build_series_invite,
 )
 from service.domain.calendars.ical import CalendarAttendee, CalendarEntry, build_calendar
+from service.domain.groups.erased import is_reachable
 from service.domain.groups.recurrence import RecurrenceRule
 from service.domain.groups.schedule import (
     Occurrence,
@@ -59,7 +60,8 @@ async def current_members(db: AsyncSession, group_id: int) -> list[GroupMember]:
     """The group's members today, in a stable order."""
     return list(await db.scalars(
         select(GroupMember)
-        .where(GroupMember.group_id == group_id, GroupMember.status == GroupMemberStatus.MEMBER)
+        .where(GroupMember.group_id == group_id, GroupMember.status == GroupMemberStatus.MEMBER,
+               is_reachable(GroupMember.email_normalised))
         .order_by(GroupMember.id)))
 
 
@@ -173,7 +175,8 @@ async def guests_of(db: AsyncSession, series_id: int, recurrence_id: datetime
                     ) -> list[MeetingGuest]:
     return list(await db.scalars(
         select(MeetingGuest)
-        .where(MeetingGuest.series_id == series_id, MeetingGuest.recurrence_id == recurrence_id)
+        .where(MeetingGuest.series_id == series_id, MeetingGuest.recurrence_id == recurrence_id,
+               is_reachable(MeetingGuest.email_normalised))
         .order_by(MeetingGuest.id)))
 
 

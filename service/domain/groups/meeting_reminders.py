@@ -42,6 +42,7 @@ from service.db.models import (
     SessionMode,
 )
 from service.domain import wording
+from service.domain.groups.erased import is_erased, is_reachable
 from service.domain.groups.schedule import Occurrence, apply_override, occurrences, utc
 from service.domain.urls import group_page_url
 from service.settings import Settings
@@ -81,7 +82,8 @@ async def plan_reminders(
         return 0
     group_ids = {s.group_id for s in all_series}
     member_query = select(GroupMember).where(GroupMember.group_id.in_(group_ids),
-                                             GroupMember.status == GroupMemberStatus.MEMBER)
+                                             GroupMember.status == GroupMemberStatus.MEMBER,
+                                             is_reachable(GroupMember.email_normalised))
     if member_ids is not None:
         member_query = member_query.where(GroupMember.id.in_(list(member_ids)))
     members: dict[int, list[GroupMember]] = {}
@@ -261,7 +263,8 @@ async def prepare_meeting_reminders(
         reminder.processed_at = now
         reminder.updated_at = now
         if (occurrence.is_cancelled or member is None
-                or member.status != GroupMemberStatus.MEMBER or key in declined):
+                or member.status != GroupMemberStatus.MEMBER or key in declined
+                or is_erased(member.email_normalised)):
             reminder.status = ReminderStatus.CANCELLED
             cancelled += 1
             continue

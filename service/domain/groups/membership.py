@@ -32,6 +32,7 @@ from service.db.models import (
 )
 from service.domain import access, urls, wording
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from service.domain.groups.erased import is_erased, is_reachable
 from service.domain.groups.groups import get_group, list_facilitators
 from service.domain.groups.meetings import (
     invite_member_to_group_meetings,
@@ -169,6 +170,13 @@ async def member_links(db: AsyncSession, member: GroupMember, *, now: datetime,
                        feed_url=urls.group_member_feed_url(settings, feed))
 
 
+def _refuse_erased(member: GroupMember) -> None:
+    """A person whose data was erased cannot be approved or declined: nobody would hear."""
+    if is_erased(member.email_normalised):
+        raise ConflictError("This person's personal data was erased: there is nobody to "
+                            "approve or decline.", "group_member_id")
+
+
 async def approve_member(db: AsyncSession, member_id: int, *, now: datetime,
                          settings: Settings, organisation_id: int | None = None,
                          note: str | None = None) -> GroupMember:
@@ -176,6 +184,7 @@ async def approve_member(db: AsyncSession, member_id: int, *, now: datetime,
     or Strategic Partner (`organisation_id`, or the one their form named), and email them
     their private link."""
     member = await get_member(db, member_id)
+    _refuse_erased(member)
     if member.status not in DECIDABLE:
         raise ConflictError(f"{member.name} is a member already.", "group_member_id")
     chosen = organisation_id if organisation_id is not None else member.organisation_id
@@ -211,6 +220,7 @@ async def decline_member(db: AsyncSession, member_id: int, *, now: datetime,
     """Tell the person they cannot join, with the facilitator's note; when their
     organisation is not a Participant or Strategic Partner, the email says so."""
     member = await get_member(db, member_id)
+    _refuse_erased(member)
     if member.status != GroupMemberStatus.INTERESTED:
         raise ConflictError(f"{member.name} is not waiting for a decision.", "group_member_id")
     cleaned_note = clean_text(note, "note", max_length=2_000)
@@ -288,5 +298,6 @@ async def list_members(db: AsyncSession, group_id: int) -> list[MemberRow]:
 
 async def current_members(db: AsyncSession, group_id: int) -> list[GroupMember]:
     return list(await db.scalars(select(GroupMember).where(
-        GroupMember.group_id == group_id, GroupMember.status == GroupMemberStatus.MEMBER)
+        GroupMember.group_id == group_id, GroupMember.status == GroupMemberStatus.MEMBER,
+        is_reachable(GroupMember.email_normalised))
         .order_by(GroupMember.id)))

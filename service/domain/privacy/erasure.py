@@ -25,6 +25,8 @@ Flushes, never commits, and logs no personal data.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import hashlib
 import hmac
 import logging
@@ -47,9 +49,19 @@ from service.db.models import (
     AgendaItemSpeaker,
     AuditEntry,
     ChangeNoticeStatus,
+    ConsultationQuestion,
     Event,
     EventStatus,
+    GroupFacilitator,
+    GroupMember,
+    MeetingGuest,
+    MeetingHost,
+    MeetingRequest,
+    MeetingRequestStatus,
+    OneToOneMeeting,
+    OneToOneStatus,
     OutboxEmail,
+    OutboxStatus,
     Person,
     Registration,
     SpeakerNotice,
@@ -58,7 +70,11 @@ from service.db.models import Session as EventSession
 from service.domain import reminders
 from service.domain.access import find_issued_access
 from service.domain.accounts.audit import actor_of
+from service.domain.consultation import meetings as consultation_meetings
+from service.domain.consultation.sharing import ANSWER_TEMPLATE
 from service.domain.errors import InvalidInputError
+from service.domain.groups import meeting_reminders as group_reminders
+from service.domain.groups.membership import INTEREST_TO_FACILITATOR_TEMPLATE
 from service.domain.registration import release_registration
 from service.settings import Settings
 
@@ -70,6 +86,7 @@ HASH_PREFIX = "hmac-sha256:"
 ERASED_DOMAIN = "invalid"
 WITHDRAWN_NOTE = "withdrawn: the recipient's personal data was erased"
 NOTE_ERASED = "the registration was erased"
+NOTE_MEMBER_ERASED = "the member's personal data was erased"
 # Rows per IN (...) list: well under the bound-parameter limits of both databases.
 _CHUNK = 500
 
@@ -91,6 +108,8 @@ class ErasureSummary:
     emails_withdrawn: int = 0  # of those, not yet sent and now never sent
     persons: int = 0  # speakers or hosts whose address and private links were removed
     names_kept: int = 0  # of those, named on a published programme: the name stays there
+    group_members: int = 0  # Interest Group members (or people who expressed interest)
+    meeting_guests: int = 0  # guests invited to one group meeting
 
 
 # --- the marks erased data leaves ------------------------------------------------------------
@@ -207,10 +226,12 @@ async def strip_registrations(
         )
         rows += (await db.execute(
             select(Registration.id, Registration.name, Registration.email,
-                   Registration.email_normalised, Registration.contact_erased_at)
+                   Registration.email_normalised, Registration.contact_erased_at,
+                   Registration.event_id, Registration.company, Registration.organisation_name)
             .where(Registration.id.in_(chunk)).order_by(Registration.id)
         )).all()
-    for registration_id, name, address, normalised, contact_erased_at in rows:
+    for (registration_id, name, address, normalised, contact_erased_at, event_id, company,
+         organisation) in rows:
         await reminders.cancel_reminders(db, registration_id=registration_id, now=now,
                                          note=NOTE_ERASED)
         scrub = scrubber([address, normalised]
@@ -237,6 +258,9 @@ async def strip_registrations(
             .execution_options(synchronize_session=False)
         )
         await _clean_audit_log(db, "registration", registration_id, fields, scrub)
+        await _reduce_consultation_record(
+            db, registration_id, event_id, level=level, asker=company or organisation,
+            scrub=scrub, now=now)
     # The ORM's copies of these rows are out of date now.
     erased = set(ids)
     for held in list(db.identity_map.values()):
@@ -244,6 +268,95 @@ async def strip_registrations(
             db.expire(held)
     await db.flush()
     return ForgottenEmails(forgotten=emails, withdrawn=withdrawn)
+
+
+def _texts_of_email(raw: bytes | None) -> str:
+    """Every decoded part of a stored message (headers and bodies)."""
+    if not raw:
+        return ""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    texts = [f"{name}: {value}" for name, value in message.items()]
+    for part in message.walk():
+        payload = None if part.is_multipart() else part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            texts.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
+    return "\n".join(texts)
+
+
+async def emails_naming(db: AsyncSession, candidates: Any, scrub: Callable[[str], str]
+                        ) -> list[int]:
+    """Of `candidates` (a select of outbox ids, details, subjects and bodies), the emails
+    whose text `scrub` would change: those that name the person."""
+    return [row_id for row_id, details, subject, raw in (await db.execute(candidates)).all()
+            if any(scrub(text) != text for text in
+                   (str(details or ""), subject or "", _texts_of_email(raw)))]
+
+
+def notices_to_others(*where: Any) -> Any:
+    """Emails to a host about their one-to-one meetings, or to a facilitator about someone's
+    interest: they name the other person (a supplier, a member), and carry their address."""
+    return (select(OutboxEmail.id, OutboxEmail.details, OutboxEmail.subject,
+                   OutboxEmail.raw_message)
+            .where(OutboxEmail.person_id.is_not(None), *where))
+
+
+async def _forget_emails_naming(
+    db: AsyncSession, candidates: Any, *, now: datetime, scrub: Callable[[str], str],
+) -> int:
+    """Emails to someone else that name the erased person (`candidates`, as for
+    `emails_naming`): unsent ones are withdrawn, every one loses its body; the recipient's
+    own address stays. How many were withdrawn."""
+    about = await emails_naming(db, candidates, scrub)
+    forgotten = await forget_emails(db, about, now=now, note=WITHDRAWN_NOTE, scrub=scrub,
+                                    address_hash=lambda address: address)
+    return forgotten.withdrawn
+
+
+async def _reduce_consultation_record(
+    db: AsyncSession, registration_id: int, event_id: int, *, level: ErasureLevel,
+    asker: str | None, scrub: Callable[[str], str], now: datetime,
+) -> None:
+    """A Meet-your-Buyer supplier's part of the procurement record. Their questions and the
+    answers stay as published: with only the contact data gone, an asker who did not agree
+    to be named is recorded by their company alone; once everything identifying goes, no
+    question names or points to them. Their meetings stay (company and host), but the
+    host's emails about them (which carry the supplier's address as an attendee, and their
+    name) lose their bodies, as the supplier's own do."""
+    questions = (await db.execute(
+        select(ConsultationQuestion.id, ConsultationQuestion.may_name_asker)
+        .where(ConsultationQuestion.registration_id == registration_id))).all()
+    if level == ErasureLevel.FULL and any(may_name for _, may_name in questions):
+        # An answer published naming them (as they agreed) went to every supplier: those
+        # copies lose their bodies too; their recipients' addresses stay.
+        await _forget_emails_naming(db, select(
+            OutboxEmail.id, OutboxEmail.details, OutboxEmail.subject, OutboxEmail.raw_message)
+            .where(OutboxEmail.event_id == event_id, OutboxEmail.template == ANSWER_TEMPLATE,
+                   OutboxEmail.registration_id != registration_id), now=now, scrub=scrub)
+    for question_id, may_name in questions:
+        if level == ErasureLevel.FULL:
+            values: dict[str, Any] = {"asked_by": ERASED_NAME, "may_name_asker": False,
+                                      "registration_id": None}
+        elif not may_name:
+            values = {"asked_by": (asker or "")[:300]}
+        else:
+            continue
+        await db.execute(
+            update(ConsultationQuestion).where(ConsultationQuestion.id == question_id)
+            .values(**values).execution_options(synchronize_session=False))
+        await _clean_audit_log(db, "consultation_question", question_id,
+                               ("asked_by",) if level == ErasureLevel.FULL or not may_name
+                               else (), scrub)
+    # Only the hosts they had a meeting with were told of them (and only those emails are
+    # read: decoding every email of a large consultation per supplier would be slow).
+    hosts = list(await db.scalars(
+        select(MeetingHost.person_id).join(OneToOneMeeting,
+                                           OneToOneMeeting.host_id == MeetingHost.id)
+        .where(OneToOneMeeting.registration_id == registration_id).distinct()))
+    if hosts:
+        await _forget_emails_naming(db, notices_to_others(
+            OutboxEmail.event_id == event_id,
+            OutboxEmail.template == consultation_meetings.TEMPLATE,
+            OutboxEmail.person_id.in_(hosts)), now=now, scrub=scrub)
 
 
 async def clean_access_notes(db: AsyncSession, registration_ids: Sequence[int], *,
@@ -268,6 +381,42 @@ async def clean_access_notes(db: AsyncSession, registration_ids: Sequence[int], 
     return len(ids)
 
 
+async def _cancel_supplier_meetings(
+    db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings,
+) -> None:
+    """An erased supplier's requests are withdrawn (the scheduler places them no more) and
+    their meetings still to come are cancelled: the host gets the CANCEL (naming nobody: the
+    name is gone by now); the supplier's own copy is withdrawn at once, with no address."""
+    await db.execute(
+        update(MeetingRequest)
+        .where(MeetingRequest.registration_id == registration_id,
+               MeetingRequest.status.in_([MeetingRequestStatus.PENDING,
+                                          MeetingRequestStatus.ACCEPTED]))
+        .values(status=MeetingRequestStatus.WITHDRAWN, updated_at=now)
+        .execution_options(synchronize_session=False))
+    meetings = (await db.execute(
+        select(OneToOneMeeting.event_id, OneToOneMeeting.id)
+        .where(OneToOneMeeting.registration_id == registration_id,
+               OneToOneMeeting.status == OneToOneStatus.SCHEDULED)
+        .order_by(OneToOneMeeting.id))).all()
+    if not meetings:
+        return
+    for event_id, meeting_id in meetings:
+        await consultation_meetings.cancel_meeting(db, event_id, meeting_id, now=now,
+                                                   settings=settings)
+    # Composing the CANCEL issued the registration a private link again: revoked too.
+    await db.execute(
+        update(AccessToken)
+        .where(AccessToken.registration_id == registration_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False))
+    own = list(await db.scalars(select(OutboxEmail.id).where(
+        OutboxEmail.registration_id == registration_id,
+        OutboxEmail.status != OutboxStatus.WITHDRAWN)))
+    await forget_emails(db, own, now=now, note=WITHDRAWN_NOTE, scrub=lambda text: text,
+                        address_hash=lambda address: address_hash(settings.secret_key, address))
+
+
 async def _erase_registration_id(
     db: AsyncSession, registration_id: int, *, now: datetime, reason: str, settings: Settings,
 ) -> ForgottenEmails:
@@ -280,6 +429,7 @@ async def _erase_registration_id(
         return ForgottenEmails()
     emails = await strip_registrations(db, [registration_id], level=ErasureLevel.FULL,
                                        now=now, reason=reason, secret_key=settings.secret_key)
+    await _cancel_supplier_meetings(db, registration_id, now=now, settings=settings)
     await _record_erasure(db, subject_type="registration", subject_id=registration_id,
                           event_id=event_id, reason=reason, now=now)
     logger.info("Registration %d erased (%s); %d emails stripped, %d of them withdrawn",
@@ -309,6 +459,79 @@ async def is_erased_registration_link(db: AsyncSession, token: str) -> bool:
     erased_at = await db.scalar(
         select(Registration.erased_at).where(Registration.id == issued.registration_id))
     return erased_at is not None
+
+
+# --- Interest Group members and meeting guests ------------------------------------------------
+
+
+async def _forget_facilitator_notices(
+    db: AsyncSession, member: GroupMember, *, now: datetime, scrub: Callable[[str], str],
+) -> int:
+    """The facilitators' "X expressed interest" emails name the person: unsent ones are
+    withdrawn (nothing is left to decide), and every one loses its body."""
+    facilitators = select(GroupFacilitator.person_id).where(
+        GroupFacilitator.group_id == member.group_id)
+    return await _forget_emails_naming(db, notices_to_others(
+        OutboxEmail.template == INTEREST_TO_FACILITATOR_TEMPLATE,
+        OutboxEmail.person_id.in_(facilitators)), now=now, scrub=scrub)
+
+
+async def strip_group_members(
+    db: AsyncSession, member_ids: Sequence[int], *, now: datetime, secret_key: str,
+) -> ForgottenEmails:
+    """Remove the personal data of Interest Group members (or people who expressed interest):
+    their reminders are cancelled, their emails withdrawn or stripped (the address hashed),
+    their private links revoked, and the row keeps only its organisation and status, so the
+    group's member organisations stay right; an erased member is sent nothing more (see
+    `service.domain.groups.erased`)."""
+    emails = withdrawn = 0
+    for member_id in member_ids:
+        member = await db.get(GroupMember, member_id)
+        if member is None or is_erased_address(member.email_normalised):
+            continue
+        scrub = scrubber([member.name, member.email, member.email_normalised])
+        await group_reminders.cancel_reminders(db, member_id=member.id, now=now,
+                                               note=NOTE_MEMBER_ERASED)
+        await db.execute(
+            update(AccessToken)
+            .where(AccessToken.group_member_id == member.id, AccessToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False))
+        email_ids = list(await db.scalars(
+            select(OutboxEmail.id).where(OutboxEmail.group_member_id == member.id)))
+        forgotten = await forget_emails(
+            db, email_ids, now=now, note=WITHDRAWN_NOTE, scrub=scrub,
+            address_hash=lambda to: address_hash(secret_key, to))
+        emails += forgotten.forgotten
+        withdrawn += forgotten.withdrawn
+        withdrawn += await _forget_facilitator_notices(db, member, now=now, scrub=scrub)
+        address = erased_address()
+        await db.execute(
+            update(GroupMember).where(GroupMember.id == member.id)
+            .values(name=ERASED_NAME, email=address, email_normalised=address, message=None,
+                    decision_note=None, updated_at=now)
+            .execution_options(synchronize_session=False))
+        db.expire(member)
+    await db.flush()
+    return ForgottenEmails(forgotten=emails, withdrawn=withdrawn)
+
+
+async def _erase_guests(db: AsyncSession, key: str, *, now: datetime) -> list[str]:
+    """Guests of one group meeting with this address: their name and address go (their
+    emails are found by the address, with the rest); the names they had."""
+    guests = list(await db.scalars(
+        select(MeetingGuest).where(MeetingGuest.email_normalised == key)
+        .order_by(MeetingGuest.id)))
+    for guest in guests:
+        address = erased_address()
+        await db.execute(
+            update(MeetingGuest).where(MeetingGuest.id == guest.id)
+            .values(name=ERASED_NAME, email=address, email_normalised=address)
+            .execution_options(synchronize_session=False))
+    names = [guest.name for guest in guests]
+    for guest in guests:
+        db.expire(guest)
+    return names
 
 
 # --- everything about one address ------------------------------------------------------------
@@ -372,8 +595,10 @@ async def erase_person(
 ) -> ErasureSummary:
     """Everything held about one address: every registration (all events) erased as
     `erase_registration` does, every email to it withdrawn or stripped (address hashed, body
-    dropped), and speakers or hosts with that address lose it and their private links (their
-    name stays only on a published programme, which shows it). Idempotent."""
+    dropped), speakers or hosts with that address lose it and their private links (their
+    name stays only on a published programme, which shows it), and Interest Group members
+    and meeting guests with it lose their name and address (`strip_group_members`).
+    Idempotent."""
     key = email.strip().lower()
     if not key or "@" not in key:
         raise InvalidInputError("Give an email address.", "email")
@@ -394,7 +619,15 @@ async def erase_person(
         kept, taken = await _erase_person_record(db, person, now=now, settings=settings)
         names_kept += kept
         withdrawn += taken
-    # Anything else still addressed to it (e.g. a row whose registration was deleted).
+    members = list(await db.scalars(
+        select(GroupMember).where(GroupMember.email_normalised == key).order_by(GroupMember.id)))
+    names += [member.name for member in members]
+    withdrawn += (await strip_group_members(db, [m.id for m in members], now=now,
+                                            secret_key=settings.secret_key)).withdrawn
+    guest_names = await _erase_guests(db, key, now=now)
+    names += guest_names
+    # Anything else still addressed to it (a guest's invitations, a row whose registration
+    # was deleted).
     hashed = address_hash(settings.secret_key, key)
     rest = list(await db.scalars(
         select(OutboxEmail.id).where(func.lower(OutboxEmail.to_address) == key)))
@@ -410,4 +643,5 @@ async def erase_person(
                 reason, len(registration_ids), len(persons))
     return ErasureSummary(registrations=len(registration_ids),
                           emails=emails, emails_withdrawn=withdrawn,
-                          persons=len(persons), names_kept=names_kept)
+                          persons=len(persons), names_kept=names_kept,
+                          group_members=len(members), meeting_guests=len(guest_names))

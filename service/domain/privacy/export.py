@@ -3,7 +3,10 @@
 Found by the address (registrations of every event, a speaker's or host's person record,
 emails sent to it, requests for this very copy) and then by what refers to those rows
 (places in sessions, reminders, private links, delivery attempts, speaker slots and notices,
-audit entries about them). Every column of each row is given, except the secrets behind
+audit entries about them). Interest Group memberships (with declined meetings, meeting
+reminders and private links) and guest invitations are found by the address too; a
+registration brings its Meet-your-Buyer meeting requests, one-to-one meetings and the
+questions it asked. Every column of each row is given, except the secrets behind
 private links (their nonce and hash: the links themselves are in the person's emails).
 The body of an email is given while it is kept. Reads only; the caller records the export
 in the audit log (`record_personal_data_export`).
@@ -26,10 +29,20 @@ from service.db.models import (
     AgendaItem,
     AgendaItemSpeaker,
     AuditEntry,
+    ConsultationQuestion,
     DataRequest,
     EmailAttempt,
     Enrolment,
     Event,
+    GroupFacilitator,
+    GroupMember,
+    InterestGroup,
+    MeetingDecline,
+    MeetingGuest,
+    MeetingReminder,
+    MeetingRequest,
+    MeetingSeries,
+    OneToOneMeeting,
     Organisation,
     OutboxEmail,
     Person,
@@ -40,6 +53,8 @@ from service.db.models import (
 )
 from service.db.models import Session as EventSession
 from service.domain.accounts.audit import Actor, record_export
+from service.domain.consultation.meetings import TEMPLATE as MEETING_TEMPLATE
+from service.domain.groups.membership import INTEREST_TO_FACILITATOR_TEMPLATE
 from service.settings import Settings
 
 from . import erasure
@@ -112,19 +127,35 @@ async def export_personal_data(db: AsyncSession, email: str, *, now: datetime
         Registration.email_normalised == key).order_by(Registration.id))
     persons = await _all(db, select(Person).where(
         func.lower(func.trim(Person.email)) == key).order_by(Person.id))
+    members = await _all(db, select(GroupMember).where(
+        GroupMember.email_normalised == key).order_by(GroupMember.id))
+    guests = await _all(db, select(MeetingGuest).where(
+        MeetingGuest.email_normalised == key).order_by(MeetingGuest.id))
     registration_ids, person_ids = _ids(registrations), _ids(persons)
     emails = await _all(db, select(OutboxEmail).where(or_(
         func.lower(OutboxEmail.to_address) == key,
         OutboxEmail.registration_id.in_(registration_ids),
-        OutboxEmail.person_id.in_(person_ids))).order_by(OutboxEmail.id))
+        OutboxEmail.person_id.in_(person_ids),
+        OutboxEmail.group_member_id.in_(_ids(members)))).order_by(OutboxEmail.id))
     email_ids = _ids(emails)
+    about_ids = await erasure.emails_naming(db, erasure.notices_to_others(
+        OutboxEmail.id.not_in(email_ids), or_(
+            (OutboxEmail.template == MEETING_TEMPLATE)
+            & OutboxEmail.event_id.in_({r.event_id for r in registrations}),
+            (OutboxEmail.template == INTEREST_TO_FACILITATOR_TEMPLATE)
+            & OutboxEmail.person_id.in_(select(GroupFacilitator.person_id).where(
+                GroupFacilitator.group_id.in_({m.group_id for m in members}))))),
+        erasure.scrubber([key]))
     export: dict[str, Any] = {
         "format": FORMAT,
         "email": key,
         "generated_at": now.isoformat(),
         "registrations": await _registrations(db, registrations, email_ids),
         "speaker_profiles": await _persons(db, persons),
+        "group_memberships": await _memberships(db, members),
+        "meeting_guest_invitations": await _guest_invitations(db, guests),
         "emails": await _emails(db, emails),
+        "emails_to_others_about_you": await _emails_about(db, about_ids),
         "data_requests": [row_dict(r) for r in await _all(db, select(DataRequest).where(
             DataRequest.email_normalised == key).order_by(DataRequest.id))],
         "audit_entries": await _audit_entries(db, registrations, persons),
@@ -150,6 +181,12 @@ async def _registrations(db: AsyncSession, registrations: Sequence[Registration]
         .order_by(Reminder.id))
     links = await _all(db, select(AccessToken).where(AccessToken.registration_id.in_(ids))
                        .order_by(AccessToken.id))
+    requests = await _all(db, select(MeetingRequest).where(MeetingRequest.registration_id.in_(ids))
+                          .order_by(MeetingRequest.id))
+    meetings = await _all(db, select(OneToOneMeeting).where(
+        OneToOneMeeting.registration_id.in_(ids)).order_by(OneToOneMeeting.id))
+    questions = await _all(db, select(ConsultationQuestion).where(
+        ConsultationQuestion.registration_id.in_(ids)).order_by(ConsultationQuestion.id))
     out = []
     for registration in registrations:
         event = events[registration.event_id]
@@ -171,8 +208,47 @@ async def _registrations(db: AsyncSession, registrations: Sequence[Registration]
             "reminders": [row_dict(r) for r in reminders
                           if r.registration_id == registration.id],
             "private_links": [row_dict(a) for a in links if a.registration_id == registration.id],
+            "meeting_requests": [row_dict(r) for r in requests
+                                 if r.registration_id == registration.id],
+            "one_to_one_meetings": [row_dict(m) for m in meetings
+                                    if m.registration_id == registration.id],
+            "consultation_questions": [row_dict(q) for q in questions
+                                       if q.registration_id == registration.id],
         })
     return out
+
+
+async def _memberships(db: AsyncSession, members: Sequence[GroupMember]
+                       ) -> list[dict[str, Any]]:
+    """Interest Group memberships (and expressions of interest), with the meetings declined,
+    the reminders planned and the private links."""
+    ids = _ids(members)
+    groups = {g.id: g for g in await _all(db, select(InterestGroup).where(
+        InterestGroup.id.in_({m.group_id for m in members})))}
+    declines = await _all(db, select(MeetingDecline).where(MeetingDecline.member_id.in_(ids))
+                          .order_by(MeetingDecline.id))
+    reminders = await _all(db, select(MeetingReminder).where(
+        MeetingReminder.member_id.in_(ids)).order_by(MeetingReminder.id))
+    links = await _all(db, select(AccessToken).where(AccessToken.group_member_id.in_(ids))
+                       .order_by(AccessToken.id))
+    return [{
+        **row_dict(member),
+        "group": {"id": member.group_id, "topic": groups[member.group_id].topic,
+                  "slug": groups[member.group_id].slug},
+        "declined_meetings": [row_dict(d) for d in declines if d.member_id == member.id],
+        "meeting_reminders": [row_dict(r) for r in reminders if r.member_id == member.id],
+        "private_links": [row_dict(a) for a in links if a.group_member_id == member.id],
+    } for member in members]
+
+
+async def _guest_invitations(db: AsyncSession, guests: Sequence[MeetingGuest]
+                             ) -> list[dict[str, Any]]:
+    """Invitations as a guest to one group meeting, with the meeting they were for."""
+    series = {s.id: s for s in await _all(db, select(MeetingSeries).where(
+        MeetingSeries.id.in_({g.series_id for g in guests})))}
+    return [{**row_dict(guest), "meeting": {"series_id": guest.series_id,
+                                            "title": series[guest.series_id].title}}
+            for guest in guests]
 
 
 def _session(session: EventSession) -> dict[str, Any]:
@@ -228,14 +304,27 @@ async def _emails(db: AsyncSession, emails: Sequence[OutboxEmail]) -> list[dict[
             for email in emails]
 
 
+async def _emails_about(db: AsyncSession, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Emails to a host or facilitator that name the person (a meeting's invitation lists
+    them as attendee): when and what, never the other person's address or message."""
+    rows = await _all(db, select(OutboxEmail).where(OutboxEmail.id.in_(ids))
+                      .order_by(OutboxEmail.id))
+    return [{"id": row.id, "template": row.template, "event_id": row.event_id,
+             "status": _plain(row.status), "created_at": _plain(row.created_at),
+             "sent_at": _plain(row.sent_at)} for row in rows]
+
+
 async def _audit_entries(db: AsyncSession, registrations: Sequence[Registration],
                          persons: Sequence[Person]) -> list[dict[str, Any]]:
     """What organisers changed about this person's rows (their registrations, places in
     sessions, person record), as the audit log recorded it."""
     enrolment_ids = list(await db.scalars(select(Enrolment.id).where(
         Enrolment.registration_id.in_(_ids(registrations)))))
+    question_ids = list(await db.scalars(select(ConsultationQuestion.id).where(
+        ConsultationQuestion.registration_id.in_(_ids(registrations)))))
     subjects = ([("registration", i) for i in _ids(registrations)]
                 + [("enrolment", i) for i in enrolment_ids]
+                + [("consultation_question", i) for i in question_ids]
                 + [("person", i) for i in _ids(persons)])
     if not subjects:
         return []
@@ -247,11 +336,18 @@ async def _audit_entries(db: AsyncSession, registrations: Sequence[Registration]
 
 # Where each table's rows are in an export: top-level sections, and lists nested in them.
 SECTIONS = {"registrations": "registrations", "speaker_profiles": "persons",
-            "emails": "outbox_emails", "data_requests": "data_requests",
+            "group_memberships": "interest_group_members",
+            "meeting_guest_invitations": "group_meeting_guests",
+            "emails": "outbox_emails", "emails_to_others_about_you": "outbox_emails",
+            "data_requests": "data_requests",
             "audit_entries": "audit_entries"}
 NESTED = {"enrolments": "enrolments", "reminders": "reminders", "private_links": "access_tokens",
           "slots": "agenda_item_speakers", "speaker_notices": "speaker_notices",
-          "attempts": "email_attempts"}
+          "attempts": "email_attempts", "meeting_requests": "meeting_requests",
+          "one_to_one_meetings": "one_to_one_meetings",
+          "consultation_questions": "consultation_questions",
+          "declined_meetings": "group_meeting_declines",
+          "meeting_reminders": "group_meeting_reminders"}
 
 
 def exported_rows(export: dict[str, Any]) -> set[tuple[str, int]]:

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications.addresses import AddressRefused, accept_address
 from notifications.message import EmailMessage
 from notifications.outbox import OutboxEntry, queue_emails
-from service.db.models import DataRequest, Person, Registration
+from service.db.models import DataRequest, GroupMember, MeetingGuest, Person, Registration
 from service.domain import wording
 from service.domain.errors import InvalidInputError, NotFoundError
 from service.settings import Settings
@@ -54,7 +54,9 @@ async def holds_data_about(db: AsyncSession, key: str) -> bool:
     """Whether anything is held under this (normalised) address."""
     found = await db.scalar(select(or_(
         exists().where(Registration.email_normalised == key),
-        exists().where(func.lower(func.trim(Person.email)) == key))))
+        exists().where(func.lower(func.trim(Person.email)) == key),
+        exists().where(GroupMember.email_normalised == key),
+        exists().where(MeetingGuest.email_normalised == key))))
     return bool(found)
 
 

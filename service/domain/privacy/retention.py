@@ -16,6 +16,11 @@ What survives is what counts need: status, organisation kind, country, sessions 
 (`participation_counts`), so the organisers' figures, the feeds and the dashboard read the
 same before and after. `anonymise_expired` is the hourly job's work: each event in a
 savepoint of its own, so one that fails is recorded with why and never blocks the others.
+
+Interest Group members go through the same job (`member_expires_at`): someone who left or
+was declined `retention_months` (PROCURA_RETENTION_MONTHS) after that; a member (or someone
+still waiting for a decision) is kept while the group runs and anonymised that long after
+its end date. Each group in a savepoint of its own, too.
 Flushes, never commits.
 """
 
@@ -25,8 +30,9 @@ import calendar
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +42,9 @@ from service.db.models import (
     EnrolmentStatus,
     Event,
     EventKind,
+    GroupMember,
+    GroupMemberStatus,
+    InterestGroup,
     OrganisationKind,
     OutboxEmail,
     Registration,
@@ -43,7 +52,13 @@ from service.db.models import (
     Session,
 )
 from service.domain.errors import InvalidInputError
-from service.domain.privacy.erasure import ErasureLevel, clean_access_notes, strip_registrations
+from service.domain.groups.erased import is_reachable
+from service.domain.privacy.erasure import (
+    ErasureLevel,
+    clean_access_notes,
+    strip_group_members,
+    strip_registrations,
+)
 
 logger = logging.getLogger("procura_events.privacy")
 
@@ -195,11 +210,16 @@ class RetentionRun:
 
     events: list[EventRetention] = field(default_factory=list)
     failures: list[tuple[int, str]] = field(default_factory=list)
+    # Interest Groups: (group id, members anonymised), and the groups that failed with why.
+    groups: list[tuple[int, int]] = field(default_factory=list)
+    group_failures: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def claimed(self) -> int:
-        """Registrations changed (for the job's drain: a full batch means more may wait)."""
-        return sum(e.access_notes_deleted + e.contact_erased + e.erased for e in self.events)
+        """Registrations and group members changed (for the job's drain: a full batch means
+        more may wait)."""
+        return (sum(e.access_notes_deleted + e.contact_erased + e.erased for e in self.events)
+                + sum(n for _, n in self.groups))
 
 
 async def _ended_events(db: AsyncSession, now: datetime) -> list[tuple[Event, datetime]]:
@@ -277,7 +297,69 @@ async def anonymise_expired(
                         "to the procurement record, %d anonymised, %d emails stripped",
                         event_id, done.access_notes_deleted, done.contact_erased, done.erased,
                         done.emails)
+    if budget > 0:
+        await _anonymise_group_members(db, run, now=now, policy=policy, limit=budget)
     return run
+
+
+def _failure(error: Exception) -> str:
+    first_line = str(error).splitlines()[0][:300] if str(error) else ""
+    return f"{type(error).__name__}: {first_line}"
+
+
+def group_ends_at(group: InterestGroup) -> datetime | None:
+    """The end of the group's last day, in its zone (None: it has no end date yet)."""
+    if group.ends_on is None:
+        return None
+    return datetime.combine(group.ends_on + timedelta(days=1), time(),
+                            tzinfo=ZoneInfo(group.timezone)).astimezone(UTC)
+
+
+def member_expires_at(member: GroupMember, group_ends: datetime | None, months: int
+                      ) -> datetime | None:
+    """When a group member's personal data goes: `months` after they left or were declined;
+    for a member (or someone still waiting for a decision), that long after the group's end."""
+    since: datetime | None
+    if member.status == GroupMemberStatus.LEFT:
+        since = member.left_at or member.updated_at
+    elif member.status == GroupMemberStatus.DECLINED:
+        since = member.decided_at or member.updated_at
+    else:
+        since = group_ends
+    return None if since is None else add_months(since, months)
+
+
+async def _anonymise_group_members(db: AsyncSession, run: RetentionRun, *, now: datetime,
+                                   policy: RetentionPolicy, limit: int) -> None:
+    """Interest Group members past their date (`member_expires_at`), group by group in
+    savepoints: one group that fails is recorded and never blocks another."""
+    budget = limit
+    due: list[tuple[int, list[int]]] = []
+    for group in await db.scalars(select(InterestGroup).order_by(InterestGroup.id)):
+        ends = group_ends_at(group)
+        members = await db.scalars(select(GroupMember).where(
+            GroupMember.group_id == group.id, is_reachable(GroupMember.email_normalised))
+            .order_by(GroupMember.id))
+        ids = [m.id for m in members
+               if (at := member_expires_at(m, ends, policy.retention_months)) is not None
+               and at <= now]
+        if ids:
+            due.append((group.id, ids))
+    for group_id, ids in due:
+        if budget <= 0:
+            break
+        chosen = ids[:budget]
+        try:
+            async with db.begin_nested():
+                await strip_group_members(db, chosen, now=now, secret_key=policy.secret_key)
+        except Exception as error:  # recorded, and the other groups go on
+            run.group_failures.append((group_id, _failure(error)))
+            logger.warning("Retention of group %d failed, tried again next run: %s",
+                           group_id, _failure(error))
+            continue
+        run.groups.append((group_id, len(chosen)))
+        budget -= len(chosen)
+        logger.info("Retention of group %d: %d members anonymised", group_id, len(chosen))
 
 
 MAX_RETENTION_MONTHS = 120

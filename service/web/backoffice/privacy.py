@@ -33,6 +33,8 @@ ERASE_CONFIRMATION = "erase"
 # What the summary of one person's data counts, by the export's sections.
 SUMMARY = (("registrations", "Registrations (all events)"),
            ("speaker_profiles", "Speaker or host records"),
+           ("group_memberships", "Interest Group memberships"),
+           ("meeting_guest_invitations", "Invitations as a guest to a group meeting"),
            ("emails", "Emails sent or queued"),
            ("data_requests", "Requests for their own copy"),
            ("audit_entries", "Audit log entries about them"))
