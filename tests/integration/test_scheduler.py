@@ -54,14 +54,14 @@ FAST = 0.02  # interval scale: jobs every 20-40 ms instead of every 1-2 s
 
 
 async def until(scheduler: Scheduler, condition: Callable[[], bool]) -> None:
-    """Let the scheduler's jobs run until `condition` holds (checked after each round)."""
+    """Let the scheduler's jobs run until `condition` holds: checked once every job has run,
+    then after each delivery round (the slowest jobs tick every few seconds here)."""
     async with asyncio.timeout(20):
-        rounds = 1
-        while True:
-            await scheduler.wait_for_runs(rounds)
-            if condition():
-                return
+        await scheduler.wait_for_runs(1)
+        rounds = scheduler.runs["deliver_outbox"]
+        while not condition():
             rounds += 1
+            await scheduler.wait_for_runs(rounds, job="deliver_outbox")
 
 
 @pytest.fixture
@@ -100,7 +100,8 @@ async def test_after_a_restart_due_reminders_go_out_once_and_started_sessions_ar
         after = Scheduler(context, interval_scale=FAST)
         after.start()
         await until(after, lambda: len(smtp_server.messages) >= 1)
-        await after.wait_for_runs(after.runs["deliver_outbox"] + 3)  # a few more rounds
+        async with asyncio.timeout(20):  # a few more delivery rounds
+            await after.wait_for_runs(after.runs["deliver_outbox"] + 3, job="deliver_outbox")
         await after.stop()
     await transport.close()
 
