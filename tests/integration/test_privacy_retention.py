@@ -41,7 +41,12 @@ from service.db.models import (
 )
 from service.domain import registration, reminders
 from service.domain.calendars import feeds
-from service.domain.consultation import ask_question, list_questions, public_asker
+from service.domain.consultation import (
+    ask_question,
+    consultation_report,
+    list_questions,
+    public_asker,
+)
 from service.domain.privacy import erasure, retention
 from service.domain.registration import dashboard
 from service.domain.registration.organiser_messages import CheckedDraft, message_recipients
@@ -335,6 +340,12 @@ async def test_a_consultation_record_keeps_questions_and_meetings_but_no_contact
             .join(Registration, Registration.id == OneToOneMeeting.registration_id)
             .where(OneToOneMeeting.id == meeting.id))).one()
         assert tuple(kept) == (OneToOneStatus.SCHEDULED, consultation.hosts[0].id, COMPANY)
+        # The report for the procurement file holds the meeting and both questions.
+        report = await consultation_report(db, consultation.event.id, now=BUILT_AT)
+        assert ([(m.supplier_company, m.status) for m in report.meetings],
+                [q.question for q in report.questions]) == (
+            [(COMPANY, "scheduled")],
+            ["Do you accept refurbished screens?", "Is a take-back scheme required?"])
 
     async with session_scope(db_sessionmaker) as db:
         run = await retention.anonymise_expired(
