@@ -61,6 +61,7 @@ def cmd_load_demo(settings: Settings, _: argparse.Namespace) -> int:
         load_demo_meetings,
         load_demo_programme,
     )
+    from service.operations.demo_groups import load_demo_groups
 
     added = _in_transaction(
         settings, lambda db: load_demo_programme(db, now=utc_now(), settings=settings)
@@ -68,8 +69,6 @@ def cmd_load_demo(settings: Settings, _: argparse.Namespace) -> int:
     print(f"Demo programme loaded ({len(added)} new event(s): {', '.join(added) or 'none'}).")
     if _in_transaction(settings, lambda db: load_demo_meetings(db, now=utc_now(), settings=settings)):
         print("Demo one-to-one meetings loaded (Haarlem Meet-your-Buyer, sample suppliers).")
-    from service.operations.demo_groups import load_demo_groups
-
     added_groups = _in_transaction(
         settings, lambda db: load_demo_groups(db, now=utc_now(), settings=settings))
     print(f"Demo Interest Groups loaded ({len(added_groups)} new: "
