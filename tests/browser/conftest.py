@@ -29,7 +29,7 @@ from notifications.delivery import deliver_due_emails
 from notifications.transport import SmtpTransport
 from service.db.engine import create_engine, make_sessionmaker, session_scope
 from service.domain.registration import compose_welcome_emails
-from service.operations.demo import load_demo_programme
+from service.operations.demo import load_demo_meetings, load_demo_programme
 from service.settings import Settings, load_settings
 from service.web.app import create_app
 from tests.databases import run_off_loop
@@ -131,6 +131,7 @@ def live_server(
         engine = create_engine(settings.database_url)
         async with make_sessionmaker(engine)() as db:
             await load_demo_programme(db, now=CLOCK, settings=settings)
+            await load_demo_meetings(db, now=CLOCK, settings=settings)
             await db.commit()
         await engine.dispose()
 

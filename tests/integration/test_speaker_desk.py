@@ -149,7 +149,8 @@ async def test_sending_the_link_again_emails_the_same_link_and_revokes_nothing(
     assert subject_of(message) == "Your speaker page: Socially responsible ICT procurement"
     body = text_of(message)
     assert [line.strip() for line in body.splitlines() if "events.test/" in line] == [
-        carla.links.page_url, carla.links.feed_url, "Event page: http://events.test/events/social-ict"]
+        carla.links.page_url, carla.links.feed_url, "Event page: http://events.test/events/social-ict",
+        "How we use your details (privacy notice): http://events.test/privacy"]
     assert (no_address.value.field, no_address.value.message) == (
         "email", "Rudie de Vries has no email address: add one first.")
     assert (not_speaking.value.field, not_speaking.value.message) == (
