@@ -748,6 +748,19 @@ class PublicPages(Controller):
             "meeting_values": dict(meeting_values or {}),
         }, status_code=status_code, cookies=cookies)
 
+    async def _refused_on_private_page(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: str,
+        error: DomainError, field: str, *, now: datetime, **page: Any,
+    ) -> Response[str]:
+        """A change the private page asked for was refused: nothing of it is kept, and the page
+        comes back with the message beside `field` (422 bad input, 409 a clash)."""
+        await db_session.rollback()
+        reg = await registration.find_registration_by_token(db_session, token)
+        return await self._manage_page(
+            request, db_session, settings, token, reg, now=now, errors={field: error.message},
+            status_code=HTTP_422_UNPROCESSABLE_ENTITY if isinstance(error, InvalidInputError)
+            else HTTP_409_CONFLICT, **page)
+
     @get("/registrations/{token:str}")
     async def manage(
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam,
@@ -782,14 +795,10 @@ class PublicPages(Controller):
             await meetings.request_meetings(db_session, reg.id, chosen, values["topic"], now=now,
                                             settings=settings)
         except (InvalidInputError, ConflictError, NotFoundError) as error:
-            await db_session.rollback()
-            reg = await registration.find_registration_by_token(db_session, token)
             field = "host_1" if (error.field or "") == "host_ids" else error.field or FORM_LEVEL
-            return await self._manage_page(
-                request, db_session, settings, token, reg, now=now, errors={field: error.message},
-                meeting_values=values,
-                status_code=HTTP_422_UNPROCESSABLE_ENTITY if isinstance(error, InvalidInputError)
-                else HTTP_409_CONFLICT)
+            return await self._refused_on_private_page(
+                request, db_session, settings, token, error, field, now=now,
+                meeting_values=values)
         return Redirect(f"/registrations/{token}?done=meetings#meetings", status_code=HTTP_303_SEE_OTHER)
 
     @post("/registrations/{token:str}/meetings/pick", status_code=200)
@@ -809,13 +818,9 @@ class PublicPages(Controller):
             await meetings.pick_slot(db_session, reg.id, int(request_id), int(slot_id), now=now,
                                      settings=settings)
         except (InvalidInputError, ConflictError, NotFoundError) as error:
-            await db_session.rollback()
-            reg = await registration.find_registration_by_token(db_session, token)
-            return await self._manage_page(
-                request, db_session, settings, token, reg, now=now,
-                errors={f"slot-{request_id}" if request_id.isdigit() else FORM_LEVEL: error.message},
-                status_code=HTTP_422_UNPROCESSABLE_ENTITY if isinstance(error, InvalidInputError)
-                else HTTP_409_CONFLICT)
+            return await self._refused_on_private_page(
+                request, db_session, settings, token, error,
+                f"slot-{request_id}" if request_id.isdigit() else FORM_LEVEL, now=now)
         return Redirect(f"/registrations/{token}?done=meeting#meetings", status_code=HTTP_303_SEE_OTHER)
 
     @post("/registrations/{token:str}/sessions", status_code=200)
@@ -832,15 +837,9 @@ class PublicPages(Controller):
             await registration.change_session_choices(db_session, reg.id, chosen, now=now,
                                                       settings=settings)
         except (InvalidInputError, ConflictError) as error:
-            await db_session.rollback()
-            reg = await registration.find_registration_by_token(db_session, token)
             field = "session_ids" if (error.field or "").startswith("session_ids") else FORM_LEVEL
-            return await self._manage_page(
-                request, db_session, settings, token, reg, now=now,
-                errors={field: error.message}, chosen=set(chosen),
-                status_code=HTTP_422_UNPROCESSABLE_ENTITY if isinstance(error, InvalidInputError)
-                else HTTP_409_CONFLICT,
-            )
+            return await self._refused_on_private_page(
+                request, db_session, settings, token, error, field, now=now, chosen=set(chosen))
         return Redirect(f"/registrations/{token}?done=sessions", status_code=HTTP_303_SEE_OTHER)
 
     @post("/registrations/{token:str}/details", status_code=200)
@@ -904,13 +903,9 @@ class PublicPages(Controller):
                                             may_name_asker=bool(values["may_name_asker"]),
                                             now=now)
         except (InvalidInputError, ConflictError) as error:
-            await db_session.rollback()
-            reg = await registration.find_registration_by_token(db_session, token)
-            return await self._manage_page(
-                request, db_session, settings, token, reg, now=now,
-                errors={"question": error.message}, question_values=values,
-                status_code=HTTP_422_UNPROCESSABLE_ENTITY
-                if isinstance(error, InvalidInputError) else HTTP_409_CONFLICT)
+            return await self._refused_on_private_page(
+                request, db_session, settings, token, error, "question", now=now,
+                question_values=values)
         return Redirect(f"/registrations/{token}?done=question", status_code=HTTP_303_SEE_OTHER)
 
     @get("/registrations/{token:str}/cancel")
