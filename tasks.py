@@ -4,6 +4,10 @@
     python3 tasks.py run    install, migrate, load the demo programme, serve on :8000
                             (HOST and PORT choose another address)
     python3 tasks.py test   install, then ruff, mypy, the import contracts and the whole test suite
+    python3 tasks.py messages [LANGUAGE]
+                            gather the translatable messages of the code and templates into
+                            every catalogue under service/locale/ (a new LANGUAGE: start its
+                            catalogue)
 
 Standard library only: this file runs before anything is installed. It creates `.venv/`
 beside itself and installs exactly the versions pinned in the lock files.
@@ -127,8 +131,31 @@ def command_test() -> None:
     run(PYTHON, "-m", "pytest", "--numprocesses", "2", "--dist", "loadfile", *sys.argv[2:])
 
 
+LOCALE_DIR = ROOT / "service" / "locale"
+
+
+def command_messages() -> None:
+    """Extract every marked message, then bring each catalogue up to date (new messages
+    empty, changed ones fuzzy: the catalogue test fails until a translator fills them)."""
+    install("requirements-dev.lock")
+    template = LOCALE_DIR / "messages.pot"
+    babel = (PYTHON, "-m", "babel.messages.frontend")
+    step("extracting messages into service/locale/messages.pot")
+    run(*babel, "--quiet", "extract", "--mapping-file", LOCALE_DIR / "babel.cfg",
+        "--add-comments", "Translators:", "--sort-by-file", "--width", "100",
+        "--project", "Procura Events", "--output-file", template, ".")
+    for language in sys.argv[2:]:
+        if not (LOCALE_DIR / language).exists():
+            step(f"starting the {language} catalogue")
+            run(*babel, "--quiet", "init", "--input-file", template, "--output-dir", LOCALE_DIR,
+                "--locale", language, "--width", "100")
+    step("updating the catalogues")
+    run(*babel, "--quiet", "update", "--input-file", template, "--output-dir", LOCALE_DIR,
+        "--width", "100", "--ignore-obsolete", "--no-fuzzy-matching")
+
+
 def main() -> None:
-    commands = {"run": command_run, "test": command_test}
+    commands = {"run": command_run, "test": command_test, "messages": command_messages}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     try:

@@ -1,8 +1,9 @@
 """Email templates rendered into a subject, a plain-text body and an HTML body.
 
-Templates live in `templates/emails/<language>/<what>_to_<audience>.txt|.html`; both files
-extend that language's `base.txt` / `base.html`, and the subject is the `subject` block of
-the `.txt` file. One Jinja2 environment is built per template directory and kept, because
+Templates live in `templates/emails/<what>_to_<audience>.txt|.html`; both files extend
+`base.txt` / `base.html`, and the subject is the `subject` block of the `.txt` file. Their
+English text is marked for translation and rendered in the recipient's language
+(service/i18n.py). One Jinja2 environment is built per template directory and kept, because
 compiling costs far more than rendering. This module only turns data into text: it knows
 nothing of the database, of MIME or of SMTP.
 """
@@ -17,14 +18,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
+from service.i18n import DEFAULT_LANGUAGE, install_translations, is_language, use_language
 from service.settings import TEMPLATES_DIR
 
 EMAIL_TEMPLATES_DIR = TEMPLATES_DIR / "emails"
-DEFAULT_LANGUAGE = "en"
 
 # Names are used to build file paths: keep them to a safe alphabet.
 _TEMPLATE_NAME = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*_to_[a-z0-9]+(?:_[a-z0-9]+)*$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?$")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85\v\f]+")
 
 
@@ -42,7 +42,7 @@ class RenderedEmail:
 @cache
 def get_environment(directory: Path = EMAIL_TEMPLATES_DIR) -> Environment:
     """The one Jinja2 environment for email templates in `directory` (cached)."""
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(directory),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
@@ -51,6 +51,8 @@ def get_environment(directory: Path = EMAIL_TEMPLATES_DIR) -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
+    install_translations(env)
+    return env
 
 
 def render_email(
@@ -60,21 +62,20 @@ def render_email(
     *,
     directory: Path = EMAIL_TEMPLATES_DIR,
 ) -> RenderedEmail:
-    """Render `<language>/<template>.txt|.html`, falling back to English if not translated."""
+    """Render `<template>.txt|.html` in `language` (one the service speaks)."""
     if not _TEMPLATE_NAME.fullmatch(template):
         raise EmailTemplateError(f"not an email template name: {template!r}")
-    if not _LANGUAGE.fullmatch(language):
-        raise EmailTemplateError(f"not a language code: {language!r}")
+    if not is_language(language):
+        raise EmailTemplateError(f"not a language of the service: {language!r}")
     env = get_environment(directory)
-    languages = [language] if language == DEFAULT_LANGUAGE else [language, DEFAULT_LANGUAGE]
-    text_template = env.select_template([f"{lang}/{template}.txt" for lang in languages])
-    chosen = (text_template.name or "").split("/", 1)[0]
-    html_template = env.get_template(f"{chosen}/{template}.html")
+    text_template = env.get_template(f"{template}.txt")
+    html_template = env.get_template(f"{template}.html")
 
     values = dict(context)
-    subject = _render_subject(text_template, values)
-    text = text_template.render(values, subject=subject)
-    html = html_template.render(values, subject=subject)
+    with use_language(language):
+        subject = _render_subject(text_template, values)
+        text = text_template.render(values, subject=subject)
+        html = html_template.render(values, subject=subject)
     return RenderedEmail(subject=subject, text=_tidy_text(text), html=html.strip() + "\n")
 
 

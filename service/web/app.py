@@ -31,6 +31,7 @@ from service.web.backoffice.guards import ACCOUNT_DEPENDENCY, guard_backoffice
 from service.web.errors import EXCEPTION_HANDLERS
 from service.web.http_edges import HttpEdges
 from service.web.json_bodies import ApiRequest, require_json_content_type
+from service.web.languages import LanguageChoice
 from service.web.page_render import static_url
 from service.web.rate_limit import RateLimiter
 from service.web.registration_desk import RegistrationDesk
@@ -110,7 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     _document_closed_inputs(app)
     _document_json_bodies(app)
     # Outside routing and error handling, so that 404s, 405s and errors obey it too.
-    app.asgi_handler = HttpEdges(app.asgi_handler)
+    app.asgi_handler = HttpEdges(LanguageChoice(app.asgi_handler))
     return app
 
 

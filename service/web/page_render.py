@@ -21,7 +21,9 @@ from litestar import MediaType, Response
 from litestar.datastructures import Cookie
 from markupsafe import Markup
 
+from service.i18n import install_translations
 from service.settings import TEMPLATES_DIR
+from service.web.languages import language_links
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_PATH = "/static"
@@ -57,7 +59,9 @@ def get_environment() -> Environment:
         lstrip_blocks=True,
         auto_reload=False,
     )
+    install_translations(env)
     env.globals["static_url"] = static_url
+    env.globals["language_links"] = language_links
     env.globals["csrf_field"] = csrf_field
     return env
 

@@ -374,7 +374,8 @@ async def test_unknown_event_and_unknown_links_get_the_same_plain_404(client: Cl
     )]
 
     assert [r.status_code for r in responses] == [404] * 5
-    assert {r.text for r in responses} == {responses[0].text}
+    # The same answer whatever exists (only the language links name the address asked for).
+    assert len({str(parse(r.text).one("main")) for r in responses}) == 1
     assert h1(parse(responses[0].text)) == "Page not found"
     assert responses[0].headers["content-type"] == "text/html; charset=utf-8"
 
