@@ -84,9 +84,16 @@ class RegistrantRenamed:
     registration: Registration
 
 
+@dataclass(frozen=True)
+class RegistrationWithdrawn:
+    """A registrant cancelled, or an organiser declined them: they take no further part."""
+
+    registration: Registration
+
+
 Signal = (SessionAdded | SessionChanged | AgendaChanged | SpeakerDetailsChanged | PlacesAdded
           | EnrolmentConfirmed | RegistrationsPlaced | EnrolmentEnded | ReminderPolicyChanged
-          | RegistrantRenamed)
+          | RegistrantRenamed | RegistrationWithdrawn)
 S = TypeVar("S")
 Handler = Callable[[AsyncSession, Any, datetime, Settings], Awaitable[None]]
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Event
 from service.domain import registration, reminders, signals
+from service.domain.consultation import meetings as consultation_meetings
 from service.domain.notices import changes as change_notices
 from service.domain.notices import speakers as speaker_notices
 from service.domain.snapshots import snapshot_session
@@ -113,6 +114,13 @@ async def after_reminder_policy_changed(db: AsyncSession, fact: signals.Reminder
     await reminders.replan_reminders_for_event(db, fact.event, now=now)
 
 
+async def after_registration_withdrawn(db: AsyncSession, fact: signals.RegistrationWithdrawn,
+                                       now: datetime, settings: Settings) -> None:
+    """A supplier who leaves a Meet-your-Buyer dialogue leaves its meetings too."""
+    await consultation_meetings.withdraw_supplier(db, fact.registration.id, now=now,
+                                                  settings=settings)
+
+
 def wire() -> None:
     """Subscribe every consequence to its fact (idempotent)."""
     signals.subscribe(signals.SessionAdded, after_session_added)
@@ -125,3 +133,4 @@ def wire() -> None:
     signals.subscribe(signals.EnrolmentEnded, after_enrolment_ended)
     signals.subscribe(signals.ReminderPolicyChanged, after_reminder_policy_changed)
     signals.subscribe(signals.RegistrantRenamed, after_registrant_renamed)
+    signals.subscribe(signals.RegistrationWithdrawn, after_registration_withdrawn)

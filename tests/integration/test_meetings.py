@@ -22,6 +22,7 @@ from service.db.models import (
     RegistrationStatus,
 )
 from service.domain import programme
+from service.domain import registration as registration_domain
 from service.domain.calendars import feeds
 from service.domain.consultation import meetings
 from service.domain.errors import InvalidInputError
@@ -316,3 +317,47 @@ async def test_a_suppliers_invites_keep_rfc_5546_and_parsers_agree_on_the_times(
     assert itip_violations(bodies) == []
     moved = (calendar_of(parse(bodies[1]))[1] or "").encode()
     assert_parsers_agree(moved, {view.uid: (_utc("2035-11-12T11:30"), _utc("2035-11-12T11:50"))})
+
+
+@pytest.mark.parametrize("leaves", ["cancels", "is declined"])
+async def test_a_supplier_who_leaves_the_dialogue_leaves_its_meetings_and_requests(
+    db: AsyncSession, settings: Settings, leaves: str
+) -> None:
+    c = await make_consultation(db, settings, suppliers=2, hosts=2,
+                                grid=grid_input(accepts_automatically=True))
+    leaving, staying = c.suppliers
+    await meetings.request_meetings(db, leaving.id, [c.hosts[0].id], "Laptops", now=BUILT_AT,
+                                    settings=settings)
+    await meetings.request_meetings(db, staying.id, [c.hosts[0].id], "Screens", now=BUILT_AT,
+                                    settings=settings)
+    await meetings.schedule_all_meetings(db, c.event.id, now=BUILT_AT, settings=settings)
+    # A second request, asked after the scheduling: accepted, not placed yet.
+    [open_request] = await meetings.request_meetings(db, leaving.id, [c.hosts[1].id], "Docks",
+                                                     now=BUILT_AT, settings=settings)
+    [meeting] = await db.scalars(select(OneToOneMeeting).where(
+        OneToOneMeeting.registration_id == leaving.id))
+    sequence = meeting.sequence
+
+    if leaves == "cancels":
+        await registration_domain.cancel_registration(db, leaving.id, now=BUILT_AT,
+                                                      settings=settings)
+    else:
+        await registration_domain.decline_registration(db, leaving.id, now=BUILT_AT,
+                                                       settings=settings)
+
+    await db.refresh(meeting)
+    assert (meeting.status, meeting.sequence) == (OneToOneStatus.CANCELLED, sequence + 1)
+    await db.refresh(open_request)
+    assert open_request.status == MeetingRequestStatus.WITHDRAWN
+    cancels = (await db.execute(
+        select(OutboxEmail.to_address).where(OutboxEmail.subject.like("%ancelled%"),
+                                             OutboxEmail.template == meetings.TEMPLATE)
+        .order_by(OutboxEmail.to_address))).scalars().all()
+    assert cancels == ["host1@haarlem.example.nl", "sales1@vendor1.example.com"]
+    # The other supplier's meeting stays, and a new "Schedule all" places nothing for the
+    # one who left.
+    await meetings.schedule_all_meetings(db, c.event.id, now=BUILT_AT, settings=settings)
+    live = (await db.execute(
+        select(OneToOneMeeting.registration_id).where(
+            OneToOneMeeting.status == OneToOneStatus.SCHEDULED))).scalars().all()
+    assert live == [staying.id]

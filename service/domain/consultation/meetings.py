@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -756,6 +756,33 @@ async def cancel_meeting(
         raise ConflictError("Only a scheduled meeting can be cancelled.", "status")
     await _cancel(db, meeting, now=now, settings=settings)
     return meeting
+
+
+async def withdraw_supplier(
+    db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings,
+    include_started: bool = False,
+) -> list[int]:
+    """A supplier who takes no further part (cancelled, declined, erased): their open
+    requests are withdrawn, so "Schedule all" places them no more, and their meetings still
+    to come are cancelled, each side getting the CANCEL. Returns the cancelled meetings."""
+    await db.execute(
+        update(MeetingRequest)
+        .where(MeetingRequest.registration_id == registration_id,
+               MeetingRequest.status.in_([MeetingRequestStatus.PENDING,
+                                          MeetingRequestStatus.ACCEPTED]))
+        .values(status=MeetingRequestStatus.WITHDRAWN, updated_at=now)
+        .execution_options(synchronize_session=False))
+    query = (select(OneToOneMeeting)
+             .join(MeetingSlot, MeetingSlot.id == OneToOneMeeting.slot_id)
+             .where(OneToOneMeeting.registration_id == registration_id,
+                    OneToOneMeeting.status == OneToOneStatus.SCHEDULED)
+             .order_by(MeetingSlot.starts_at, OneToOneMeeting.id))
+    if not include_started:
+        query = query.where(MeetingSlot.starts_at > now)
+    meetings = list(await db.scalars(query))
+    for meeting in meetings:
+        await _cancel(db, meeting, now=now, settings=settings)
+    return [meeting.id for meeting in meetings]
 
 
 async def set_locked(db: AsyncSession, event_id: int, meeting_id: int, locked: bool, *,

@@ -56,10 +56,7 @@ from service.db.models import (
     GroupMember,
     MeetingGuest,
     MeetingHost,
-    MeetingRequest,
-    MeetingRequestStatus,
     OneToOneMeeting,
-    OneToOneStatus,
     OutboxEmail,
     OutboxStatus,
     Person,
@@ -387,23 +384,10 @@ async def _cancel_supplier_meetings(
     """An erased supplier's requests are withdrawn (the scheduler places them no more) and
     their meetings still to come are cancelled: the host gets the CANCEL (naming nobody: the
     name is gone by now); the supplier's own copy is withdrawn at once, with no address."""
-    await db.execute(
-        update(MeetingRequest)
-        .where(MeetingRequest.registration_id == registration_id,
-               MeetingRequest.status.in_([MeetingRequestStatus.PENDING,
-                                          MeetingRequestStatus.ACCEPTED]))
-        .values(status=MeetingRequestStatus.WITHDRAWN, updated_at=now)
-        .execution_options(synchronize_session=False))
-    meetings = (await db.execute(
-        select(OneToOneMeeting.event_id, OneToOneMeeting.id)
-        .where(OneToOneMeeting.registration_id == registration_id,
-               OneToOneMeeting.status == OneToOneStatus.SCHEDULED)
-        .order_by(OneToOneMeeting.id))).all()
-    if not meetings:
+    cancelled = await consultation_meetings.withdraw_supplier(
+        db, registration_id, now=now, settings=settings, include_started=True)
+    if not cancelled:
         return
-    for event_id, meeting_id in meetings:
-        await consultation_meetings.cancel_meeting(db, event_id, meeting_id, now=now,
-                                                   settings=settings)
     # Composing the CANCEL issued the registration a private link again: revoked too.
     await db.execute(
         update(AccessToken)

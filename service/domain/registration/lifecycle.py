@@ -96,6 +96,8 @@ async def cancel_registration(
     registration.cancelled_at = now
     ended = await end_registration(db, event, registration, RegistrationStatus.CANCELLED,
                                    now=now, settings=settings)
+    await signals.announce(db, signals.RegistrationWithdrawn(registration), now=now,
+                           settings=settings)
     links = await registrant_links(db, registration, now=now, settings=settings)
     await emails.send_cancellation(db, registration, event, ended, links=links, now=now,
                                    settings=settings)
@@ -171,6 +173,8 @@ async def decline_registration(
     registration.decided_at = now
     ended = await end_registration(db, event, registration, RegistrationStatus.DECLINED,
                                    now=now, settings=settings)
+    await signals.announce(db, signals.RegistrationWithdrawn(registration), now=now,
+                           settings=settings)
     links = await registrant_links(db, registration, now=now, settings=settings)
     await emails.send_declined(db, registration, event, ended, reason=clean_reason, links=links,
                                now=now, settings=settings)
