@@ -9,6 +9,7 @@ from litestar import Litestar
 import service.web.group_feeds as group_feeds  # a line of its own: features add theirs
 from scheduling.scheduler import SchedulerLifespanHook
 from service.web import (
+    api_consultation,
     api_emails,
     api_registration,
     api_reminders,
@@ -34,6 +35,7 @@ EXTRA_ROUTE_HANDLERS.extend(feeds.ROUTE_HANDLERS)  # calendar feeds and feed lin
 EXTRA_ROUTE_HANDLERS.extend(pages.PAGE_ROUTE_HANDLERS)  # public HTML pages and static files
 EXTRA_ROUTE_HANDLERS.extend(confirm_pages.ROUTE_HANDLERS)  # confirming a registrant's address
 EXTRA_ROUTE_HANDLERS.extend(api_registration.ROUTE_HANDLERS)  # registrations API
+EXTRA_ROUTE_HANDLERS.extend(api_consultation.ROUTE_HANDLERS)  # Meet-your-Buyer consultations
 EXTRA_ROUTE_HANDLERS.extend(api_reminders.ROUTE_HANDLERS)  # an event's reminders
 EXTRA_ROUTE_HANDLERS.extend(api_emails.ROUTE_HANDLERS)  # an event's emails, resending
 EXTRA_ROUTE_HANDLERS.extend(GROUP_PAGE_ROUTES)  # Interest Groups' pages, members' private pages

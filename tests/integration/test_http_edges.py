@@ -22,9 +22,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from service.cli import build_parser, server_config
-from service.db.models import AccessPurpose, Event, GroupMember, OutboxEmail
+from service.db.models import AccessPurpose, Event, GroupMember, OutboxEmail, Registration
 from service.domain import access, consultation
-from service.operations.demo import MAKE_ICT_FAIR_SLUG
+from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_meetings
 from service.operations.demo_consultation import HAARLEM_SLUG
 from service.settings import Settings
 from tests.conftest import TEST_BASE_URL
@@ -201,6 +201,30 @@ async def _group_member_page(sessionmaker: Sessionmaker, settings: Settings) -> 
     return token
 
 
+async def _consultation_urls(sessionmaker: Sessionmaker, settings: Settings) -> dict[str, str]:
+    """The demo's market consultation through the API: public, a sample supplier's own
+    meetings (through their private link) and the organisers' list."""
+    async with sessionmaker() as db:
+        await load_demo_meetings(db, now=LOADED_AT, settings=settings)
+        event_id = await db.scalar(select(Event.id).where(Event.slug == HAARLEM_SLUG))
+        supplier_id = await db.scalar(
+            select(Registration.id).where(Registration.event_id == event_id,
+                                          Registration.organisation_kind == "supplier",
+                                          Registration.status == "confirmed")
+            .order_by(Registration.id))
+        assert event_id is not None and supplier_id is not None
+        token = await access.current_access_token(
+            db, AccessPurpose.REGISTRATION_MANAGE, secret_key=settings.secret_key,
+            now=LOADED_AT, registration_id=supplier_id)
+        await db.commit()
+    return {
+        "/api/events/{slug:str}/consultation": f"/api/events/{HAARLEM_SLUG}/consultation",
+        "/api/registrations/{token:str}/meetings": f"/api/registrations/{token}/meetings",
+        "/api/organiser/events/{event_id:int}/meetings":
+            f"/api/organiser/events/{event_id}/meetings",
+    }
+
+
 async def test_head_answers_every_get_route_like_get_without_the_body(
     app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
     organiser_headers: dict[str, str], settings: Settings,
@@ -216,6 +240,7 @@ async def test_head_answers_every_get_route_like_get_without_the_body(
     data_link = await _data_link(client, db_sessionmaker)
     urls["/privacy/my-data/{token:str}"] = data_link
     urls["/privacy/my-data/{token:str}/erase"] = f"{data_link}/erase"
+    urls.update(await _consultation_urls(db_sessionmaker, settings))
     answers: dict[str, tuple[int, str, str, int, str]] = {}
     expected: dict[str, tuple[int, str, str, int, str]] = {}
 

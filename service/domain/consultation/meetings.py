@@ -534,6 +534,28 @@ async def decide_request(
     return request
 
 
+async def withdraw_request(
+    db: AsyncSession, registration_id: int, request_id: int, *, now: datetime, settings: Settings
+) -> MeetingRequest:
+    """A supplier takes back one of their requests: "Schedule all" places it no more, and a
+    meeting it already has is cancelled (each side gets the CANCEL). Withdrawing twice
+    changes nothing."""
+    request = await db.scalar(select(MeetingRequest).where(
+        MeetingRequest.id == request_id, MeetingRequest.registration_id == registration_id))
+    if request is None:
+        raise NotFoundError("No such request of yours.", "request_id")
+    if request.status == MeetingRequestStatus.WITHDRAWN:
+        return request
+    request.status, request.updated_at = MeetingRequestStatus.WITHDRAWN, now
+    meeting = await db.scalar(select(OneToOneMeeting).where(
+        OneToOneMeeting.request_id == request.id,
+        OneToOneMeeting.status == OneToOneStatus.SCHEDULED))
+    if meeting is not None:
+        await _cancel(db, meeting, now=now, settings=settings)
+    await db.flush()
+    return request
+
+
 async def requests_of(db: AsyncSession, event_id: int) -> list[MeetingRequest]:
     return list((await db.scalars(select(MeetingRequest).where(MeetingRequest.event_id == event_id)
                                   .order_by(MeetingRequest.created_at, MeetingRequest.id))).all())
