@@ -20,6 +20,7 @@ from service.db.models import (
     RegistrationStatus,
 )
 from service.domain import consultation
+from service.domain.consultation import meetings
 from service.domain.consultation.cpv import CpvCode
 from service.domain.errors import ConflictError, InvalidInputError
 from service.settings import Settings
@@ -259,3 +260,24 @@ async def test_the_haarlem_demo_has_a_consultation_with_hosts_and_published_answ
         "Municipality of Haarlem", ["30213000-5", "30213100-6", "30231300-0", "30237000-9"],
         ["Rudie de Vries", "Marieke Jansen (sample)"])
     assert [a.asked_by for a in answers] == ["asked at the event", "asked at the event"]
+
+
+async def test_the_profiles_hosts_and_the_meeting_hosts_are_one_list(
+    db: AsyncSession, settings: Settings,
+) -> None:
+    event, buyer, host = await _consultation(db, settings)
+    await consultation.save_profile(db, event.id, _typed(buyer, host), now=NOW)
+    colleague = await make_person(db, "Anouk Smit", "anouk@haarlem.example.nl",
+                                  organisation="Municipality of Haarlem")
+    outsider = await make_person(db, "Eva Expert", "eva@experts.example.org",
+                                 organisation="Circular Experts")
+
+    await meetings.add_host(db, event.id, colleague.id, now=NOW)
+    await meetings.add_host(db, event.id, outsider.id, now=NOW)
+
+    assert sorted(h.person.name for h in await meetings.hosts_of(db, event.id)) == [
+        "Anouk Smit", "Eva Expert", "Rudie de Vries"]
+    view = await consultation.find_profile(db, event.id)
+    assert view is not None
+    # Named publicly: the buying authority's people, in the order they were added.
+    assert [h.name for h in view.hosts] == ["Rudie de Vries", "Anouk Smit"]

@@ -56,6 +56,7 @@ from service.domain.access import current_access_token
 from service.domain.calendars.ical import build_calendar
 from service.domain.calendars.meetings import MeetingFacts, meeting_entry, meeting_uid
 from service.domain.consultation.matchmaking import Placement, Problem, Request, Schedule, Slot, schedule_all
+from service.domain.consultation.profile import name_meeting_host
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from service.domain.reminders.policy import reminder_due_at, reminder_offsets
 from service.domain.text import clean_line, clean_text
@@ -387,6 +388,7 @@ async def add_host(db: AsyncSession, event_id: int, person_id: int, *, now: date
         return found
     host = MeetingHost(event_id=event.id, person_id=person_id, created_at=now)
     db.add(host)
+    await name_meeting_host(db, event.id, person, now=now)
     await db.flush()
     return host
 

@@ -20,6 +20,7 @@ from service.db.models import (
     ConsultationProfile,
     Event,
     EventKind,
+    MeetingHost,
     Organisation,
     Person,
     ProcurementProcedure,
@@ -195,8 +196,37 @@ async def save_profile(db: AsyncSession, event_id: int, typed: ProfileInput, *,
     for position, person_id in enumerate(host_ids):
         db.add(ConsultationHost(event_id=event_id, person_id=person_id, position=position,
                                 created_at=now))
+    await _also_meeting_hosts(db, event_id, host_ids, now=now)
     await db.flush()
     return profile
+
+
+async def _also_meeting_hosts(db: AsyncSession, event_id: int, person_ids: Sequence[int], *,
+                              now: datetime) -> None:
+    """The hosts the profile names are the ones suppliers may ask to meet: one list, kept
+    from both sides (a meeting host of the buying authority is named in the profile too,
+    see `name_meeting_host`). A host taken off the profile keeps their meetings."""
+    known = set(await db.scalars(select(MeetingHost.person_id).where(
+        MeetingHost.event_id == event_id)))
+    for person_id in person_ids:
+        if person_id not in known:
+            db.add(MeetingHost(event_id=event_id, person_id=person_id, created_at=now))
+
+
+async def name_meeting_host(db: AsyncSession, event_id: int, person: Person, *,
+                            now: datetime) -> None:
+    """A new meeting host of the buying authority is named among the profile's hosts."""
+    profile = await db.scalar(select(ConsultationProfile)
+                              .where(ConsultationProfile.event_id == event_id))
+    if profile is None or person.organisation_id != profile.buyer_organisation_id:
+        return
+    positions = list(await db.scalars(select(ConsultationHost.position).where(
+        ConsultationHost.event_id == event_id)))
+    if await db.scalar(select(ConsultationHost.id).where(
+            ConsultationHost.event_id == event_id, ConsultationHost.person_id == person.id)):
+        return
+    db.add(ConsultationHost(event_id=event_id, person_id=person.id,
+                            position=max(positions, default=-1) + 1, created_at=now))
 
 
 def _cleaned(problems: list[FieldError], field_name: str, value: str, *, required: bool = False,
