@@ -1185,6 +1185,8 @@ class ConsultationDocument(Base):
     media_type: Mapped[str | None] = mapped_column(String(100))
     size_bytes: Mapped[int | None] = mapped_column(Integer)
     shared_at: Mapped[datetime]
+    # Withdrawn: no longer offered to suppliers; kept, with both dates, for the report.
+    withdrawn_at: Mapped[datetime | None]
 
 
 class ConsultationQuestion(Base):

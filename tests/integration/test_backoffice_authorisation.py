@@ -24,7 +24,14 @@ from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db.models import ConsultationQuestion, MeetingSeries, OutboxEmail, OutboxStatus, SessionMode
+from service.db.models import (
+    ConsultationDocument,
+    ConsultationQuestion,
+    MeetingSeries,
+    OutboxEmail,
+    OutboxStatus,
+    SessionMode,
+)
 from service.domain.accounts import (
     EVENT_OWNED_PARAMS,
     GROUP_OWNED_PARAMS,
@@ -114,6 +121,9 @@ async def ids(db: AsyncSession, settings: Settings, organiser_client: SignedInCl
     question = ConsultationQuestion(event_id=event.id, asked_by="Ana Silva", question="Why?",
                                     asked_at=now)
     db.add(question)
+    document = ConsultationDocument(event_id=event.id, title="Draft criteria",
+                                    url="https://example.org/criteria.pdf", shared_at=now)
+    db.add(document)
     group = await make_group(db, facilitator=person)
     member = await make_approved_member(db, settings, group, "Ana Silva",
                                      await make_organisation(db, "Lisboa"))
@@ -127,6 +137,7 @@ async def ids(db: AsyncSession, settings: Settings, organiser_client: SignedInCl
               "organisation_id": person.organisation_id or 0,
               "account_id": organiser_client.account_id, "token": "x" * 43,
               "team_id": await default_team_id(db), "question_id": question.id,
+              "document_id": document.id,
               "group_id": group.id, "group_member_id": member.id, "series_id": series.id}
     await db.commit()
     return result

@@ -112,6 +112,40 @@ async def test_a_file_is_shared_and_served_back_as_an_attachment(
         "consultation_document_to_supplier"]
 
 
+async def test_a_withdrawn_document_is_offered_no_more_but_stays_in_the_report(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    made = await _arrange(db, settings)
+    base = f"/organiser/events/{made['event_id']}/consultation"
+    await organiser_client.post_form(base, {**PROFILE, "buyer_organisation_id": str(made["buyer"])})
+    await organiser_client.post(f"{base}/documents",
+                                data={"_csrf": organiser_client.csrf, "title": "Draft criteria"},
+                                files={"file": ("criteria.txt", b"Draft 1\n", "text/plain")},
+                                follow_redirects=False)
+    document_id = await db.scalar(select(ConsultationDocument.id))
+    download = f"/events/{made['slug']}/consultation/documents/{document_id}"
+    assert (await organiser_client.get(download)).status_code == 200
+
+    withdrawn = await organiser_client.post_form(
+        f"{base}/documents/{document_id}/withdraw", {})
+    again = await organiser_client.post_form(f"{base}/documents/{document_id}/withdraw", {})
+
+    assert (withdrawn.status_code, withdrawn.headers["location"]) == (
+        303, f"{base}/documents?done=withdrawn")
+    assert again.status_code == 303
+    assert (await organiser_client.get(download)).status_code == 404
+    public = await organiser_client.get(f"/events/{made['slug']}")
+    assert "Draft criteria" not in public.text
+    api = await organiser_client.get(f"/api/events/{made['slug']}/consultation")
+    assert api.json()["documents"] == []
+    sheet = await organiser_client.get(f"{base}/report.csv")
+    rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
+    assert [(row[0], row[2]) for row in rows if row[0].startswith("document")] == [
+        ("document", "Draft criteria"), ("document withdrawn", "Draft criteria")]
+    await db.rollback()
+    assert await _count(db, ConsultationDocument) == 1  # kept for the procurement file
+
+
 async def test_a_forbidden_or_oversized_file_is_refused_by_name_and_nothing_is_kept(
     organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
 ) -> None:

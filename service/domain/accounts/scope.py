@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from service.db.models import (
     AgendaItem,
+    ConsultationDocument,
     ConsultationQuestion,
     Event,
     GroupMember,
@@ -100,6 +101,8 @@ _EVENT_OF: dict[str, Callable[[int], Select[Any]]] = {
     "email_id": lambda i: select(OutboxEmail.event_id).where(OutboxEmail.id == i),
     "question_id": lambda i: select(ConsultationQuestion.event_id)
     .where(ConsultationQuestion.id == i),
+    "document_id": lambda i: select(ConsultationDocument.event_id)
+    .where(ConsultationDocument.id == i),
 }
 EVENT_OWNED_PARAMS = frozenset(_EVENT_OF)
 # Path parameters that name something of one Interest Group (a group belongs to a team, as

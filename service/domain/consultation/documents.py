@@ -142,10 +142,28 @@ def document_url(settings: Settings, slug: str, document: ConsultationDocument) 
     return f"{settings.public_base_url}/events/{slug}/consultation/documents/{document.id}"
 
 
-async def list_documents(db: AsyncSession, event_id: int) -> list[ConsultationDocument]:
-    return list(await db.scalars(select(ConsultationDocument)
-                                 .where(ConsultationDocument.event_id == event_id)
-                                 .order_by(ConsultationDocument.id)))
+async def list_documents(db: AsyncSession, event_id: int, *, include_withdrawn: bool = False
+                         ) -> list[ConsultationDocument]:
+    """The documents offered to suppliers (with `include_withdrawn`: every one ever shared,
+    as the report lists them)."""
+    query = (select(ConsultationDocument).where(ConsultationDocument.event_id == event_id)
+             .order_by(ConsultationDocument.id))
+    if not include_withdrawn:
+        query = query.where(ConsultationDocument.withdrawn_at.is_(None))
+    return list(await db.scalars(query))
+
+
+async def withdraw_document(db: AsyncSession, event_id: int, document_id: int, *,
+                            now: datetime) -> ConsultationDocument:
+    """No longer offered (page, download, API); kept for the procurement file, which says
+    when it was shared and when withdrawn. Withdrawing again changes nothing."""
+    document = await db.get(ConsultationDocument, document_id)
+    if document is None or document.event_id != event_id:
+        raise NotFoundError("No such document.", "document_id")
+    if document.withdrawn_at is None:
+        document.withdrawn_at = now
+        await db.flush()
+    return document
 
 
 @dataclass(frozen=True)
@@ -159,7 +177,8 @@ async def read_document_file(db: AsyncSession, event_id: int, document_id: int, 
                              settings: Settings) -> DocumentFile:
     """A shared file's bytes (404 for a link, another event's document or a missing file)."""
     document = await db.get(ConsultationDocument, document_id)
-    if document is None or document.event_id != event_id or document.stored_name is None:
+    if (document is None or document.event_id != event_id or document.stored_name is None
+            or document.withdrawn_at is not None):
         raise NotFoundError("No such document.", "document_id")
     path = documents_dir(settings) / document.stored_name
     if not path.is_file():

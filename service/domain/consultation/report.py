@@ -50,7 +50,7 @@ async def consultation_report(db: AsyncSession, event_id: int, *,
         attended=sum(1 for p in participants if p.checked_in_at is not None),
         meetings=await meetings_for_report(db, event),
         questions=await list_questions(db, event_id),
-        documents=await list_documents(db, event_id),
+        documents=await list_documents(db, event_id, include_withdrawn=True),
         retention_note=RETENTION_NOTE,
         made_at=now,
     )

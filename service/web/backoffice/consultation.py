@@ -210,6 +210,19 @@ class ConsultationController(Controller):
         return Redirect(_base(event_id, "/documents?done=document"),
                         status_code=HTTP_303_SEE_OTHER)
 
+    @post("/events/{event_id:int}/consultation/documents/{document_id:int}/withdraw",
+          guards=[require_editor], status_code=HTTP_303_SEE_OTHER)
+    async def withdraw_document(self, request: AnyRequest, db_session: DbSession,
+                                account: CurrentAccount, event_id: IdParam,
+                                document_id: IdParam) -> Response[Any]:
+        """No longer offered to suppliers; the report keeps it with both dates."""
+        event = await self._event(request, db_session, account, event_id, editing=True)
+        if isinstance(event, Response):
+            return event
+        await consultation.withdraw_document(db_session, event_id, document_id, now=utc_now())
+        return Redirect(_base(event_id, "/documents?done=withdrawn"),
+                        status_code=HTTP_303_SEE_OTHER)
+
     # -- questions and answers --
 
     async def _questions_page(self, request: AnyRequest, db_session: DbSession,
@@ -410,6 +423,9 @@ def report_csv(report: consultation.ConsultationReport) -> bytes:
         rows.append(["document", _iso(document.shared_at), document.title,
                      document.url or document.file_name or "",
                      "sent to every registered supplier"])
+        if document.withdrawn_at is not None:
+            rows.append(["document withdrawn", _iso(document.withdrawn_at), document.title,
+                         "", "no longer offered to suppliers"])
     rows.append(["retention", "", "", report.retention_note, ""])
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
