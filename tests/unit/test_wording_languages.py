@@ -18,6 +18,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.support import NullTranslations, Translations
 
+from notifications.message import EmailMessage
 from service import i18n
 from service.db.models import EventKind, RegistrationStatus, SessionMode
 from service.domain import wording
@@ -191,6 +192,12 @@ def german_catalogue(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     catalog.add("%(place)s time", "Ortszeit %(place)s")
     catalog.add(("in %(count)s minute, at %(time)s", "in %(count)s minutes, at %(time)s"),
                 ("in %(count)s Minute, um %(time)s", "in %(count)s Minuten, um %(time)s"))
+    # What calendars say (tests/integration/test_feeds.py reads them in German too).
+    catalog.add("%(organiser)s events", "Veranstaltungen von %(organiser)s")
+    catalog.add("Agenda (times in %(zone)s, %(abbreviation)s):",
+                "Programm (Uhrzeiten in %(zone)s, %(abbreviation)s):")
+    catalog.add("End", "Ende", context="agenda")
+    catalog.add("Details: %(url)s", "Details: %(url)s")
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
@@ -237,3 +244,18 @@ def test_an_empty_label_stays_empty_in_every_language() -> None:
             shown.append(wording.agenda_kind_label("other"))
 
     assert shown == [""] * len(i18n.LANGUAGES)
+
+
+def test_an_email_is_written_in_the_language_in_force_when_it_is_decided() -> None:
+    """Its template and the times and places built in Python then agree on one language."""
+    def message() -> EmailMessage:
+        return EmailMessage(template="reminder_to_registrant", to_address="ada@example.org",
+                            to_name="Ada")
+
+    with use_language("nl"):
+        dutch = message()
+    with use_language("de"):
+        chosen = EmailMessage(template="reminder_to_registrant", to_address="ada@example.org",
+                              to_name="Ada", language="fr")
+
+    assert (dutch.language, chosen.language, message().language) == ("nl", "fr", "en")
