@@ -22,7 +22,11 @@ from notifications.message import EmailMessage
 from service import i18n
 from service.db.models import EventKind, RegistrationStatus, SessionMode
 from service.domain import wording
+from service.domain.calendars.entries import session_entry
+from service.domain.calendars.ical import build_invites
 from service.i18n import use_language
+from tests.calendar_readers import unfolded
+from tests.unit.test_calendar_entries import STAMP, make_event, make_session, make_settings
 
 BRUSSELS = "Europe/Brussels"
 ZONE = ZoneInfo(BRUSSELS)
@@ -198,6 +202,9 @@ def german_catalogue(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
                 "Programm (Uhrzeiten in %(zone)s, %(abbreviation)s):")
     catalog.add("End", "Ende", context="agenda")
     catalog.add("Details: %(url)s", "Details: %(url)s")
+    catalog.add("Date and time", "Datum und Uhrzeit")
+    catalog.add("Agenda (times in %(zone)s):", "Programm (Uhrzeiten in %(zone)s):")
+    catalog.add("Join online", "Online teilnehmen")
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
@@ -259,3 +266,40 @@ def test_an_email_is_written_in_the_language_in_force_when_it_is_decided() -> No
                               to_name="Ada", language="fr")
 
     assert (dutch.language, chosen.language, message().language) == ("nl", "fr", "en")
+
+
+@pytest.mark.usefixtures("german_catalogue")
+def test_an_invite_in_german_changes_only_its_words() -> None:
+    """Agenda across the spring change with MEZ/MESZ per line and the join link's label in
+    German; UID, SEQUENCE, METHOD and the instants as in English."""
+    session = make_session(
+        "Night webinar", datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+        (datetime(2026, 3, 29, 0, 30, tzinfo=UTC), datetime(2026, 3, 29, 0, 50, tzinfo=UTC)),
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), datetime(2026, 3, 29, 1, 30, tzinfo=UTC)),
+    )
+    event = make_event("Socially responsible ICT", EventKind.WEBINAR_SERIES, session)
+    settings = make_settings()
+
+    def invite() -> tuple[str, list[str]]:
+        entry = session_entry(session, event, settings, include_join_url=True)
+        lines = unfolded(build_invites([entry], now=STAMP, method="REQUEST")[0])
+        return entry.description.split("\n\n")[1], [
+            line for line in lines if line.startswith(
+                ("UID", "SEQUENCE", "METHOD", "DTSTART", "DTEND", "CONFERENCE"))]
+
+    with use_language("de"):
+        german_agenda, german_lines = invite()
+    english_agenda, english_lines = invite()
+
+    assert german_agenda.splitlines() == [
+        "Programm (Uhrzeiten in Europe/Brussels):",
+        "01:30 MEZ Item 0",
+        "03:00 MESZ Item 1",
+        "03:30 MESZ Ende",
+    ]
+    assert english_agenda.splitlines()[0] == "Agenda (times in Europe/Brussels):"
+    assert german_lines == [
+        line.replace("LABEL=Join online", "LABEL=Online teilnehmen") for line in english_lines]
+    assert [line for line in german_lines if line.startswith("CONFERENCE")] == [
+        "CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL=Online teilnehmen:https://meet.example.org/x"]
