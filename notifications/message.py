@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from notifications.render import RenderedEmail
+from service.i18n import current_language
 from service.settings import Settings
 
 CalendarMethod = Literal["REQUEST", "CANCEL"]
@@ -79,7 +80,9 @@ class EmailMessage:
     calendar: bytes | None = None
     calendar_method: CalendarMethod | None = None
     reply_to: str | None = None
-    language: str = "en"
+    # The language in force when the email is decided, unless the caller names one: the
+    # parts written in Python (times, places, labels) are in that language too.
+    language: str = field(default_factory=current_language)
     more_calendars: tuple[bytes, ...] = ()
 
     def __post_init__(self) -> None:

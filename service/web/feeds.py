@@ -38,6 +38,7 @@ from service.domain import urls
 from service.domain.calendars import feeds
 from service.domain.calendars.feeds import FeedPlan
 from service.domain.errors import NotFoundError, PermissionDeniedError
+from service.i18n import current_language
 from service.settings import Settings
 from service.web.auth import BEARER_SCHEME, require_organiser
 from service.web.params import DbSession, IdParam, PathText, SettingsDep, TokenParam
@@ -261,7 +262,8 @@ async def _memoised_feed(request: AnyRequest, key: str, describe: Describe) -> R
         async with _read_db(request) as db:
             return await describe(db, utc_now(), settings)
 
-    plan = await feed_cache(request.app).plan_for(key, fresh_plan)
+    # A feed's names and descriptions are in the request's language: one plan per language.
+    plan = await feed_cache(request.app).plan_for(f"{current_language()}:{key}", fresh_plan)
 
     async def render() -> bytes:
         async with _read_db(request) as db:

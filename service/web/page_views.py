@@ -47,6 +47,7 @@ from service.domain.wording import (
     date_range_text,
     date_text,
     paragraphs,
+    zone_abbreviation,
     zone_label,
 )
 from service.settings import Settings
@@ -106,11 +107,11 @@ def time_span(starts_at: datetime, ends_at: datetime, zone: str) -> TimeSpan:
         day=day_label(start.local),
         start=f"{start.local:%H:%M}",
         end=f"{end.local:%H:%M}",
-        abbreviation=start.abbreviation,
+        abbreviation=zone_abbreviation(start.local),
         zone=zone,
         utc_start=iso_utc(starts_at),
         utc_end=iso_utc(ends_at),
-        end_abbreviation=end.abbreviation,
+        end_abbreviation=zone_abbreviation(end.local),
     )
 
 
@@ -376,7 +377,7 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
     card = event_card(event, now, registrations.get(event.id, 0), enrolments)
     modes = {s.mode for s in event.sessions}
     has_venue = any([event.venue_name, event.venue_address, event.venue_city])
-    abbreviations = sorted({in_zone(instant, event.timezone).abbreviation
+    abbreviations = sorted({zone_abbreviation(in_zone(instant, event.timezone).local)
                             for s in event.sessions for instant in (s.starts_at, s.ends_at)})
     feed = urls.event_feed_url(settings, event.slug)
     return EventView(

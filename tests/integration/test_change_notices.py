@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,7 @@ from service.db.engine import session_scope
 from service.db.models import ChangeNotice, Session
 from service.domain import programme
 from service.domain.notices.changes import ChangeNoticeReport, process_due_change_notices
+from service.i18n import use_language
 from service.settings import Settings
 from tests.factories import (
     JOIN_URL,
@@ -32,6 +34,7 @@ from tests.integration.mail_readers import (
     subject_of,
     text_of,
 )
+from tests.unit.test_wording_languages import german_catalogue  # noqa: F401 (a fixture)
 
 EDIT = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(seconds=600)
@@ -280,3 +283,29 @@ async def test_agenda_times_across_the_change_of_the_clocks_carry_their_own_labe
         "  Moved: Night talk: 01:00-01:30 CET -> 01:40 CET - 03:10 CEST")
     assert text_of(message).split("\n\n")[3].splitlines()[0] == (
         "When: Sunday 29 March 2026, 01:00 CET – 04:00 CEST (Europe/Brussels)")
+
+
+@pytest.mark.usefixtures("german_catalogue")
+async def test_a_notice_written_in_german_says_what_changed_in_german_and_is_still_a_new_time(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
+) -> None:
+    """The kind of notice follows the fact that changed, not its label in one language."""
+    session_id, _, _ = await webinar(db, settings, "Ana Silva")
+    await edit_session(db_sessionmaker, settings, session_id, EDIT,
+                       starts_at="2026-10-26T14:00", ends_at="2026-10-26T15:30")
+
+    with use_language("de"):
+        report = await send(db_sessionmaker, settings, EDIT + WINDOW)
+
+    assert report == ChangeNoticeReport(claimed=1, sent=1, emails=1)
+    message = (await outbox_messages(db_sessionmaker))[0][1]
+    assert subject_of(message) == (
+        "New time: Keeping social criteria alive is now on Montag, 26. Oktober 2026 at 14:00 MEZ")
+    assert text_of(message).split("\n\n")[2].splitlines()[1:3] == [
+        "- Datum und Uhrzeit: Montag, 26. Oktober 2026, 10:00–11:30 MEZ (Europe/Brussels)",
+        "  -> now: Montag, 26. Oktober 2026, 14:00–15:30 MEZ (Europe/Brussels)",
+    ]
+    method, calendar = calendar_of(message)
+    assert calendar is not None
+    assert (method, sorted(ical_lines(calendar, "METHOD", "UID", "SEQUENCE"))) == (
+        "REQUEST", ["METHOD:REQUEST", "SEQUENCE:1", "UID:session-1@events.test"])

@@ -65,6 +65,7 @@ from tests.unit.test_ical import (
     read_vobject_via_vtimezones,
     unfolded,
 )
+from tests.unit.test_wording_languages import german_catalogue  # noqa: F401 (a fixture)
 
 Client = AsyncTestClient[Litestar]
 Instants = dict[str, tuple[datetime, datetime]]
@@ -858,3 +859,44 @@ async def test_caching_with_httpx_against_a_live_uvicorn(
     assert conditional.headers["etag"] == full.headers["etag"]
     assert (head.status_code, head.content) == (200, b"")
     assert head.headers["content-length"] == str(len(full.content))
+
+
+def _agenda_of(content: bytes, title_start: str) -> list[str]:
+    """The agenda lines of the one VEVENT whose SUMMARY starts with `title_start`."""
+    calendar = Calendar.from_ical(content)
+    found = [str(e["DESCRIPTION"]) for e in calendar.walk("VEVENT")
+             if str(e["SUMMARY"]).startswith(title_start)]
+    assert len(found) == 1
+    paragraphs = found[0].split("\n\n")
+    return next(p for p in paragraphs if p.startswith(("Agenda", "Programm"))).splitlines()
+
+
+@pytest.mark.usefixtures("german_catalogue")
+async def test_a_feed_is_written_in_the_readers_language_and_each_language_has_its_etag(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    """The calendar's name and the agenda's words follow the request's language (here a
+    browser asking for German); the same feed in English keeps its own ETag and body."""
+    await _small_programme(db, settings)
+    url = "/feeds/programme.ics"
+
+    english = await client.get(url)
+    german = await client.get(url, headers={"Accept-Language": "de-DE,de;q=0.9"})
+    english_with_the_german_etag = await client.get(
+        url, headers={"If-None-Match": german.headers["etag"]})
+
+    names = [str(Calendar.from_ical(r.content)["X-WR-CALNAME"]) for r in (english, german)]
+    assert names == [f"{settings.organiser_name} events",
+                     f"Veranstaltungen von {settings.organiser_name}"]
+    assert _agenda_of(german.content, "On the way") == [
+        "Programm (Uhrzeiten in Europe/Brussels, MEZ):",
+        "10:00 Welcome and introduction, Paula Land, ICLEI Local Governments for Sustainability",
+        "10:10 Facing market challenges: The City of Barcelona on how market engagement helps to "
+        "include social criteria, Carla Canal, Barcelona City Council",
+        "11:45 Ende",
+    ]
+    assert _agenda_of(english.content, "On the way")[0] == \
+        "Agenda (times in Europe/Brussels, CET):"
+    assert german.headers["etag"] != english.headers["etag"]
+    assert (english_with_the_german_etag.status_code,
+            english_with_the_german_etag.content) == (200, english.content)

@@ -17,7 +17,17 @@ from service.db.models import EventKind, SessionMode, SessionStatus
 from service.domain.calendars.ical import CalendarAttendee, CalendarEntry, session_uid, speaker_slot_uid
 from service.domain.times import in_zone
 from service.domain.urls import event_page_url
-from service.domain.wording import HasVenue, date_text, kind_label, place_text, venue_line
+from service.domain.wording import (
+    HasVenue,
+    clock_text,
+    date_text,
+    kind_label,
+    place_text,
+    venue_line,
+    zone_abbreviation,
+)
+from service.i18n import gettext as _
+from service.i18n import pgettext
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -138,14 +148,16 @@ def agenda_text(session: SessionView, event: EventView) -> str:
     one_label = len(labels) == 1
 
     def clock(moment: datetime) -> str:
-        return f"{moment:%H:%M}" if one_label else f"{moment:%H:%M} {moment.tzname()}"
+        return f"{moment:%H:%M}" if one_label else clock_text(moment)
 
-    lines = [f"Agenda (times in {zone}, {end.tzname()}):" if one_label
-             else f"Agenda (times in {zone}):"]
+    lines = [_("Agenda (times in %(zone)s, %(abbreviation)s):")
+             % {"zone": zone, "abbreviation": zone_abbreviation(end)} if one_label
+             else _("Agenda (times in %(zone)s):") % {"zone": zone}]
     for item, local in zip(session.agenda_items, times, strict=True):
         speakers = _speaker_names(item)
         lines.append(f"{clock(local)} {item.title}" + (f", {speakers}" if speakers else ""))
-    lines.append(f"{clock(end)} End")
+    end_word = pgettext("agenda", "End")
+    lines.append(f"{clock(end)} {end_word}")
     return "\n".join(lines)
 
 
@@ -164,10 +176,10 @@ def session_description(session: SessionView, event: EventView, settings: Settin
     if agenda:
         parts.append(agenda)
     if include_join_url and session.join_url:
-        parts.append(f"Join online: {session.join_url}")
+        parts.append(_("Join online: %(url)s") % {"url": session.join_url})
     if session.status == SessionStatus.CANCELLED:
-        parts.insert(0, "CANCELLED")
-    parts.append(f"Details: {event_page_url(settings, event.slug)}")
+        parts.insert(0, _("CANCELLED"))
+    parts.append(_("Details: %(url)s") % {"url": event_page_url(settings, event.slug)})
     return "\n\n".join(parts)
 
 
@@ -207,6 +219,7 @@ def session_entry(
         location=session_location(session, event, include_join_url=include_join_url),
         url=event_page_url(settings, event.slug),
         categories=(kind_label(event.kind),),
+        conference_label=_("Join online"),
         organizer_email=event.contact_email or settings.organiser_email,
         organizer_name=settings.organiser_name,
         attendees=attendees,
@@ -227,24 +240,24 @@ def speaker_slot_entry(
     start = in_zone(item.starts_at, zone)
     co_speakers = [s.person.name for s in item.speakers if s.person_id != person.id]
     lines = [
-        f"Your slot in {session.title} ({event.title}):",
-        f"{date_text(start.local.date())}, {start.local:%H:%M} {start.abbreviation} "
-        f"({start.utc:%H:%M} UTC): "
+        _("Your slot in %(session)s (%(event)s):") % {"session": session.title,
+                                                       "event": event.title},
+        f"{date_text(start.local.date())}, {clock_text(start.local)} ({start.utc:%H:%M} UTC): "
         f"{item.title}",
     ]
     if co_speakers:
-        lines.append("With: " + ", ".join(co_speakers))
+        lines.append(_("With: %(names)s") % {"names": ", ".join(co_speakers)})
     agenda = agenda_text(session, event)
     if agenda:
         lines.append("\n" + agenda)
     if session.join_url and session.mode != SessionMode.IN_PERSON:
-        lines.append(f"\nJoin online: {session.join_url}")
-    lines.append(f"\nDetails: {event_page_url(settings, event.slug)}")
+        lines.append("\n" + _("Join online: %(url)s") % {"url": session.join_url})
+    lines.append("\n" + _("Details: %(url)s") % {"url": event_page_url(settings, event.slug)})
     is_cancelled = cancelled or session.status == SessionStatus.CANCELLED
     return CalendarEntry(
         uid=speaker_slot_uid(item.id, person.id, settings.uid_domain),
         sequence=session.sequence + item.sequence,
-        summary=f"Speaking: {item.title} ({event.title})",
+        summary=_("Speaking: %(item)s (%(event)s)") % {"item": item.title, "event": event.title},
         description="\n".join(lines),
         starts_at=item.starts_at,
         ends_at=item.ends_at,
@@ -252,7 +265,8 @@ def speaker_slot_entry(
         status="CANCELLED" if is_cancelled else "CONFIRMED",
         location=session_location(session, event, include_join_url=True),
         url=event_page_url(settings, event.slug),
-        categories=(kind_label(event.kind), "Speaker"),
+        categories=(kind_label(event.kind), pgettext("calendar category", "Speaker")),
+        conference_label=_("Join online"),
         organizer_email=event.contact_email or settings.organiser_email,
         organizer_name=settings.organiser_name,
         attendees=(CalendarAttendee(email=person.email, name=person.name, role="CHAIR"),)

@@ -57,7 +57,9 @@ from service.domain.calendars.entries import session_entry, speaker_slot_entry
 from service.domain.calendars.ical import CalendarEntry, build_calendar
 from service.domain.calendars.meetings import meeting_entries, meeting_fingerprints
 from service.domain.errors import NotFoundError
-from service.domain.wording import KIND_FEED_NAMES
+from service.domain.wording import kind_feed_name
+from service.i18n import current_language
+from service.i18n import gettext as _
 from service.settings import Settings
 
 # Bump when the feed's bytes change for the same data (new fields, new wording).
@@ -137,9 +139,10 @@ class _Fingerprint:
     def __init__(self, scope: str, settings: Settings) -> None:
         self._hash = hashlib.sha256()
         self.latest: datetime | None = None
+        # The feed's words are in the language in force: one version per language.
         self.add(
             FEED_FORMAT_VERSION, scope, settings.public_base_url, settings.uid_domain,
-            settings.organiser_email, settings.organiser_name,
+            settings.organiser_email, settings.organiser_name, current_language(),
         )
 
     def add(self, *values: object) -> None:
@@ -223,7 +226,8 @@ async def _fingerprint_sessions(
 
 
 def _kind_name(settings: Settings, kind: EventKind) -> str:
-    return f"{settings.organiser_name}: {KIND_FEED_NAMES.get(kind, str(kind))}"
+    return _("%(organiser)s: %(feed)s") % {"organiser": settings.organiser_name,
+                                           "feed": kind_feed_name(kind)}
 
 
 async def _public_plan(
@@ -248,7 +252,7 @@ async def _public_plan(
 async def programme_feed(db: AsyncSession, *, now: datetime, settings: Settings) -> FeedPlan:
     """Every published (and cancelled) event's sessions."""
     return await _public_plan(
-        db, "programme", f"{settings.organiser_name} events",
+        db, "programme", _("%(organiser)s events") % {"organiser": settings.organiser_name},
         [Event.status.in_(PUBLIC_STATUSES)], now=now, settings=settings,
     )
 
@@ -345,7 +349,7 @@ async def registration_feed(
     if enrolled:
         ids = await _fingerprint_sessions(db, fingerprint, session_filter)
     return FeedPlan(
-        scope="registration", name=f"{title} (my sessions)", etag=fingerprint.etag,
+        scope="registration", name=_("%(event)s (my sessions)") % {"event": title}, etag=fingerprint.etag,
         last_modified=fingerprint.latest, is_private=True, session_ids=ids,
         session_filter=session_filter, include_join_url=True, default_timezone=zone,
         meeting_ids=frozenset(row[0] for row in meetings)
@@ -391,7 +395,8 @@ async def speaker_feed(
     if slots:
         ids = await _fingerprint_sessions(db, fingerprint, session_filter)
     return FeedPlan(
-        scope="speaker", name=f"{person.name}: speaking slots ({settings.organiser_name})",
+        scope="speaker", name=_("%(name)s: speaking slots (%(organiser)s)") % {
+            "name": person.name, "organiser": settings.organiser_name},
         etag=fingerprint.etag, last_modified=fingerprint.latest, is_private=True,
         session_ids=ids, session_filter=session_filter,
         agenda_item_ids=frozenset(row[0] for row in slots), person_id=person.id,
@@ -418,7 +423,8 @@ async def organiser_feed(
     session_filter = (_listed(now), await token_events_filter(db, team_id))
     ids = await _fingerprint_sessions(db, fingerprint, session_filter)
     return FeedPlan(
-        scope="organiser", name=f"{settings.organiser_name} events (organisers)",
+        scope="organiser", name=_("%(organiser)s events (organisers)") % {
+            "organiser": settings.organiser_name},
         etag=fingerprint.etag, last_modified=fingerprint.latest, is_private=True,
         session_ids=ids, session_filter=session_filter, include_join_url=True,
         shows_drafts=True,
@@ -583,7 +589,8 @@ def _session_entries(
             cancelled=_is_cancelled(session, event_),
         )
         if plan.shows_drafts and event_.status == EventStatus.DRAFT:
-            entry = replace(entry, status="TENTATIVE", summary=f"[Draft] {entry.summary}")
+            entry = replace(entry, status="TENTATIVE",
+                            summary=_("[Draft] %(summary)s") % {"summary": entry.summary})
         entries.append(entry)
     return entries
 

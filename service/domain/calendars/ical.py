@@ -45,6 +45,8 @@ from icalendar import (
 )
 from icalendar.parser import Contentline
 
+from service.i18n import gettext as _
+
 __all__ = [
     "CalendarAttendee",
     "CalendarEntry",
@@ -102,6 +104,8 @@ class CalendarEntry:
     conference_url: str | None = None
     created_at: datetime | None = None
     last_modified_at: datetime | None = None
+    # The join link's label (CONFERENCE;LABEL=), in the reader's language.
+    conference_label: str = "Join online"
 
 
 # --------------------------------------------------------------------------- UIDs
@@ -469,7 +473,8 @@ def _event(
         event.add(
             "conference",
             vUri(_single_line(entry.conference_url, "conference_url")),
-            parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Join online"},
+            parameters={"VALUE": "URI", "FEATURE": "VIDEO",
+                        "LABEL": _single_line(entry.conference_label, "conference_label")},
         )
     if entry.created_at is not None:
         event.add("created", _utc(_require_aware(entry.created_at, "created_at")))
@@ -703,6 +708,7 @@ def calendar_entry_digest(entries: Iterable[CalendarEntry]) -> str:
             "organizer_name": e.organizer_name,
             "attendees": [[a.email, a.name, a.role] for a in e.attendees],
             "conference_url": e.conference_url,
+            "conference_label": e.conference_label,
             "created_at": _when(e.created_at),
             "last_modified_at": _when(e.last_modified_at),
         }
@@ -721,7 +727,7 @@ def _link_details(entry: CalendarEntry) -> str:
     if entry.url and entry.url not in entry.description:
         parts.append(entry.url)
     if entry.conference_url and entry.conference_url not in entry.description:
-        parts.append(f"Join online: {entry.conference_url}")
+        parts.append(_("Join online: %(url)s") % {"url": entry.conference_url})
     return "\n\n".join(parts)
 
 

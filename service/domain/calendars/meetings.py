@@ -29,7 +29,8 @@ from service.db.models import (
 from service.domain.calendars.ical import CalendarAttendee, CalendarEntry
 from service.domain.times import in_zone
 from service.domain.urls import event_page_url
-from service.domain.wording import date_text
+from service.domain.wording import clock_text, date_text
+from service.i18n import gettext as _
 from service.settings import Settings
 
 
@@ -73,24 +74,25 @@ def meeting_entry(facts: MeetingFacts, settings: Settings) -> CalendarEntry:
     supplier = f"{facts.supplier_name}, {facts.supplier_company}" if facts.supplier_company \
         else facts.supplier_name
     lines = [
-        f"One-to-one meeting at {facts.event_title}",
-        f"{date_text(start.local.date())}, {start.local:%H:%M} {start.abbreviation} "
+        _("One-to-one meeting at %(event)s") % {"event": facts.event_title},
+        f"{date_text(start.local.date())}, {clock_text(start.local)} "
         f"({start.utc:%H:%M} UTC), {facts.table_name}",
-        f"Host: {host}",
-        f"Supplier: {supplier}",
-        f"Topic: {facts.topic}",
+        _("Host: %(name)s") % {"name": host},
+        _("Supplier: %(name)s") % {"name": supplier},
+        _("Topic: %(topic)s") % {"topic": facts.topic},
     ]
     if facts.join_url:
-        lines.append(f"Join online: {facts.join_url}")
-    lines.append(f"Details: {event_page_url(settings, facts.event_slug)}")
+        lines.append(_("Join online: %(url)s") % {"url": facts.join_url})
+    lines.append(_("Details: %(url)s") % {"url": event_page_url(settings, facts.event_slug)})
     attendees = [CalendarAttendee(email=facts.supplier_email, name=facts.supplier_name)]
     if facts.host_email:
         attendees.insert(0, CalendarAttendee(email=facts.host_email, name=facts.host_name, role="CHAIR"))
     return CalendarEntry(
         uid=facts.uid,
         sequence=facts.sequence,
-        summary=f"Meeting: {facts.supplier_company or facts.supplier_name} – {facts.host_name} "
-        f"({facts.event_title})",
+        summary=_("Meeting: %(supplier)s – %(host)s (%(event)s)") % {
+            "supplier": facts.supplier_company or facts.supplier_name, "host": facts.host_name,
+            "event": facts.event_title},
         description="\n".join(lines),
         starts_at=facts.starts_at,
         ends_at=facts.ends_at,
@@ -98,7 +100,8 @@ def meeting_entry(facts: MeetingFacts, settings: Settings) -> CalendarEntry:
         status="CANCELLED" if facts.cancelled else "CONFIRMED",
         location=facts.table_name,
         url=event_page_url(settings, facts.event_slug),
-        categories=("Meet-your-Buyer", "One-to-one meeting"),
+        categories=("Meet-your-Buyer", _("One-to-one meeting")),
+        conference_label=_("Join online"),
         organizer_email=facts.organizer_email,
         organizer_name=settings.organiser_name,
         attendees=tuple(attendees),

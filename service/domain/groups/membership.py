@@ -237,7 +237,7 @@ async def decline_member(db: AsyncSession, member_id: int, *, now: datetime,
                  "organisation_name": organisation.name if organisation
                  else member.organisation_name,
                  "note": cleaned_note or "", "not_eligible": not is_eligible(organisation),
-                 "eligibility_rule": wording.GROUP_ELIGIBILITY_RULE}),
+                 "eligibility_rule": wording.group_eligibility_rule()}),
         group_member_id=member.id)], settings=settings, now=now)
     return member
 

@@ -49,13 +49,16 @@ from service.domain.wording import (
     clock_range,
     join_url_for,
     mode_label,
+    none_text,
     period_text,
+    session_status_label,
     short_date_text,
     start_text,
     utc_period_text,
     venue_line,
     venue_text,
 )
+from service.i18n import gettext as _
 from service.settings import Settings
 
 NOTICE_TEMPLATE = "session_changed_to_registrant"
@@ -209,6 +212,9 @@ class Change:
     label: str
     old: str
     new: str
+    # Which fact changed ("status", "time", "mode", "venue", "join_url"): the label is
+    # written in the reader's language, so code never compares it.
+    what: str = ""
 
 
 def _item_time(item: _Item, zone: ZoneInfo, *, with_date: bool) -> str:
@@ -227,20 +233,24 @@ def describe_changes(
     changes: list[Change] = []
     fields = before.material_changes(after)
     if "status" in fields:
-        changes.append(Change("Status", before.status.capitalize(), after.status.capitalize()))
+        changes.append(Change(_("Status"), session_status_label(before.status),
+                              session_status_label(after.status), "status"))
     if "starts_at" in fields or "ends_at" in fields:
         changes.append(Change(
-            "Date and time",
+            _("Date and time"),
             period_text(before.starts_at, before.ends_at, zone_name),
             period_text(after.starts_at, after.ends_at, zone_name),
+            "time",
         ))
     if "mode" in fields:
-        changes.append(Change("Format", mode_label(before.mode),
-                              mode_label(after.mode)))
+        changes.append(Change(_("Format"), mode_label(before.mode),
+                              mode_label(after.mode), "mode"))
     if "venue" in fields:
-        changes.append(Change("Venue", before.venue or "none", after.venue or "none"))
+        changes.append(Change(_("Venue"), before.venue or none_text(),
+                              after.venue or none_text(), "venue"))
     if "join_url" in fields:
-        changes.append(Change("Join link", before.join_url or "none", after.join_url or "none"))
+        changes.append(Change(_("Join link"), before.join_url or none_text(),
+                              after.join_url or none_text(), "join_url"))
 
     zone = ZoneInfo(zone_name)
     shift = _moved_along(before, after)
@@ -254,16 +264,16 @@ def describe_changes(
     for item_id, old in old_items.items():
         new = new_items.get(item_id)
         if new is None:
-            agenda.append((old.starts_at, f"Removed: {_item_time(old, zone, with_date=with_date)}"
-                                          f" {old.title}"))
+            agenda.append((old.starts_at, _("Removed: %(time)s %(title)s") % {
+                "time": _item_time(old, zone, with_date=with_date), "title": old.title}))
         elif (new.starts_at, new.ends_at) != (old.starts_at + shift, old.ends_at + shift):
-            agenda.append((new.starts_at, f"Moved: {new.title}: "
-                                          f"{_item_time(old, zone, with_date=with_date)} -> "
-                                          f"{_item_time(new, zone, with_date=with_date)}"))
+            agenda.append((new.starts_at, _("Moved: %(title)s: %(old)s -> %(new)s") % {
+                "title": new.title, "old": _item_time(old, zone, with_date=with_date),
+                "new": _item_time(new, zone, with_date=with_date)}))
     for item_id, new in new_items.items():
         if item_id not in old_items:
-            agenda.append((new.starts_at, f"Added: {_item_time(new, zone, with_date=with_date)}"
-                                          f" {new.title}"))
+            agenda.append((new.starts_at, _("Added: %(time)s %(title)s") % {
+                "time": _item_time(new, zone, with_date=with_date), "title": new.title}))
     agenda.sort(key=lambda pair: pair[0])
     return changes, [line for _, line in agenda]
 
@@ -282,7 +292,7 @@ class ChangeNoticeReport:
 def _subject_kind(session: Session, changes: list[Change]) -> str:
     if session.status == SessionStatus.CANCELLED:
         return "cancelled"
-    if any(c.label == "Date and time" for c in changes):
+    if any(c.what == "time" for c in changes):
         return "new_time"
     return "update"
 

@@ -57,21 +57,25 @@ from service.domain.urls import event_page_url, speaker_page_url
 from service.domain.wording import (
     join_url_for,
     mode_label,
+    none_text,
     period_text,
     start_text,
     utc_period_text,
     venue_line,
     venue_text,
 )
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.settings import Settings
 
 ASSIGNED_TEMPLATE = "speaker_slot_to_speaker"
 CHANGED_TEMPLATE = "speaker_slot_changed_to_speaker"
 CANCELLED_TEMPLATE = "speaker_slot_cancelled_to_speaker"
 
-REASON_REMOVED = "You are no longer listed as a speaker for this agenda item."
-REASON_DELETED = "This agenda item has been taken off the programme."
-REASON_SESSION_CANCELLED = "The session has been cancelled."
+# Why a speaker's slot was withdrawn (translated when the email is composed).
+REASON_REMOVED = N_("You are no longer listed as a speaker for this agenda item.")
+REASON_DELETED = N_("This agenda item has been taken off the programme.")
+REASON_SESSION_CANCELLED = N_("The session has been cancelled.")
 
 
 def _co_speakers(item: AgendaItem, person_id: int) -> list[str]:
@@ -118,7 +122,7 @@ async def _notify(
         "join_url": join_url_for(session.mode, session.join_url),
         "venue": venue_text(session.mode, venue_line(event)),
         "changes": [{"label": label, "old": old, "new": new} for label, old, new in changes],
-        "reason": reason,
+        "reason": _(reason) if reason else reason,
         "speaker_page_url": speaker_page_url(settings, token),
         "event_url": event_page_url(settings, event.slug),
     }
@@ -219,15 +223,16 @@ def _changes(heard: _Slot, now: _Slot, zone: str) -> list[tuple[str, str, str]]:
     """What changed for the speaker since they heard of the slot, old -> new."""
     changes: list[tuple[str, str, str]] = []
     if (heard.starts_at, heard.ends_at) != (now.starts_at, now.ends_at):
-        changes.append(("Your slot", period_text(heard.starts_at, heard.ends_at, zone),
+        changes.append((_("Your slot"), period_text(heard.starts_at, heard.ends_at, zone),
                         period_text(now.starts_at, now.ends_at, zone)))
     if heard.mode != now.mode:
-        changes.append(("Format", mode_label(heard.mode),
+        changes.append((_("Format"), mode_label(heard.mode),
                         mode_label(now.mode)))
     if heard.venue != now.venue:
-        changes.append(("Venue", heard.venue or "none", now.venue or "none"))
+        changes.append((_("Venue"), heard.venue or none_text(), now.venue or none_text()))
     if heard.join_url != now.join_url:
-        changes.append(("Join link", heard.join_url or "none", now.join_url or "none"))
+        changes.append((_("Join link"), heard.join_url or none_text(),
+                        now.join_url or none_text()))
     return changes
 
 

@@ -63,9 +63,17 @@ from service.domain.wording import (
     venue_line,
     venue_text,
 )
+from service.i18n import DEFAULT_LANGUAGE, use_language
 from service.settings import Settings
 
 REMINDER_TEMPLATE = "reminder_to_registrant"
+
+
+def _superseded_note(minutes: int) -> str:
+    """A reminder's note is a record for the organisers, kept in English like every other
+    note, whatever language the job or request that writes it runs in."""
+    with use_language(DEFAULT_LANGUAGE):
+        return f"superseded by the {minutes_text(minutes)} reminder"
 
 # Emails not yet claimed for sending: `withdraw_emails` can still take them back.
 _WAITING_EMAIL = (OutboxStatus.COMPOSING, OutboxStatus.QUEUED, OutboxStatus.RETRY)
@@ -199,7 +207,7 @@ def _why_not(reminder: Reminder, batch: _Batch, now: datetime) -> tuple[Reminder
     shortest = batch.due_offsets.get((session.id, registration.id), reminder.offset_minutes)
     if shortest < reminder.offset_minutes:
         # After downtime or a move, the nearer reminder says it all: one email, not two.
-        return ReminderStatus.SKIPPED, f"superseded by the {minutes_text(shortest)} reminder"
+        return ReminderStatus.SKIPPED, _superseded_note(shortest)
     try:
         parse_address(registration.email, registration.name)
     except ValueError:
@@ -251,7 +259,7 @@ async def _withdraw_superseded(
     for reminder in taken:
         nearest = shortest[(reminder.session_id, reminder.registration_id)]
         reminder.status, reminder.note = (
-            ReminderStatus.SKIPPED, f"superseded by the {minutes_text(nearest)} reminder")
+            ReminderStatus.SKIPPED, _superseded_note(nearest))
         reminder.processed_at = reminder.updated_at = now
     return taken
 

@@ -36,6 +36,7 @@ from service.domain.reminders.policy import (
     reminder_due_at,
     reminder_offsets,
 )
+from service.i18n import ngettext
 
 UNIT_MINUTES = {"days": DAY_MINUTES, "hours": 60, "minutes": 1}
 MAX_OFFSET_MINUTES = 60 * DAY_MINUTES
@@ -132,7 +133,11 @@ def offset_parts(minutes: int) -> tuple[int, str]:
 def offset_text(minutes: int) -> str:
     """"1 day", "2 hours", "90 minutes" before."""
     amount, unit = offset_parts(minutes)
-    return f"{amount} {unit[:-1] if amount == 1 else unit}"
+    if unit == "days":
+        return ngettext("%(count)s day", "%(count)s days", amount) % {"count": amount}
+    if unit == "hours":
+        return ngettext("%(count)s hour", "%(count)s hours", amount) % {"count": amount}
+    return ngettext("%(count)s minute", "%(count)s minutes", amount) % {"count": amount}
 
 
 def offsets_from_parts(parts: Sequence[tuple[str, str]]) -> list[int]:
