@@ -24,6 +24,7 @@ from service.clock import utc_now
 from service.db.models import EnrolmentStatus
 from service.domain import programme, registration, wording
 from service.domain.errors import ConflictError, NotFoundError
+from service.i18n import gettext as _
 from service.settings import Settings
 from service.web import page_views as views
 from service.web.page_render import html_response
@@ -70,8 +71,8 @@ class AddressConfirmationPages(Controller):
     ) -> Response[str]:
         form = await request.form()
         if not _csrf_ok(request, form, settings):
-            return _error_page(HTTP_403_FORBIDDEN, "Please press the button again",
-                               "Go back, reload the page and press the button again.",
+            return _error_page(HTTP_403_FORBIDDEN, _("Please press the button again"),
+                               _("Go back, reload the page and press the button again."),
                                cookies=_csrf(request, settings)[1])
         now = utc_now()
         try:
@@ -80,7 +81,7 @@ class AddressConfirmationPages(Controller):
         except NotFoundError:
             return await _unknown_link_page(db_session, slug)
         except ConflictError as error:
-            return _error_page(HTTP_409_CONFLICT, "Your registration cannot be filed",
+            return _error_page(HTTP_409_CONFLICT, _("Your registration cannot be filed"),
                                error.message)
         if link.state != registration.LinkState.CONFIRMED:
             return _link_page(request, settings, slug, token, link)
@@ -98,7 +99,7 @@ def _link_page(request: AnyRequest, settings: Settings, slug: str, token: str,
         "token": token,
         "name": reg.name,
         "email": reg.email,
-        "status_label": wording.STATUS_LABELS[reg.status],
+        "status_label": _(wording.STATUS_LABELS[reg.status]),
         "position": link.waiting_position,
         "hours": _HOURS,
         "csrf_token": csrf_token,
@@ -111,8 +112,8 @@ async def _unknown_link_page(db_session: DbSession, slug: str) -> Response[str]:
     try:
         event = await programme.get_published_event(db_session, slug)
     except NotFoundError:
-        return _error_page(HTTP_404_NOT_FOUND, "Page not found",
-                           "There is nothing at this address.")
+        return _error_page(HTTP_404_NOT_FOUND, _("Page not found"),
+                           _("There is nothing at this address."))
     return html_response("confirm_address.html", {
         "state": "unknown", "event_title": event.title, "slug": event.slug,
         "hours": _HOURS, "robots": "noindex",
@@ -134,7 +135,7 @@ async def _filed_page(db_session: DbSession, settings: Settings,
     return html_response("registered.html", {
         "event": await views.event_view(db_session, event, settings, now),
         "outcome": state,
-        "heading": OUTCOME_HEADINGS.get(state, "Thank you"),
+        "heading": _(OUTCOME_HEADINGS.get(state, OUTCOME_HEADINGS["received"])),
         "email": reg.email,
         "position": link.waiting_position,
         "enrolments": enrolments,

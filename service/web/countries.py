@@ -1,10 +1,16 @@
-"""Countries for the registration form: ISO 3166-1 alpha-2 codes with English names.
+"""Countries for the registration form: ISO 3166-1 alpha-2 codes with their names.
 
-Generated once from the iso-codes package (short common names); the codes are what the
-registration stores.
+The English names were generated once from the iso-codes package (short common names);
+other languages take Babel's (CLDR) territory names. The codes are what the registration
+stores, whatever the language of the form.
 """
 
 from __future__ import annotations
+
+import unicodedata
+from functools import cache
+
+from service.i18n import DEFAULT_LANGUAGE, babel_locale, current_language
 
 COUNTRIES: tuple[tuple[str, str], ...] = (
     ("AF", "Afghanistan"),
@@ -259,3 +265,29 @@ COUNTRIES: tuple[tuple[str, str], ...] = (
 )
 
 COUNTRY_NAMES: dict[str, str] = dict(COUNTRIES)
+
+
+def _sort_key(name: str) -> str:
+    """Accents and case do not move a name: "Österreich" sorts with the O's, "Åland" with
+    the A's, as a reader of that language looks for them."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name.casefold())
+                   if not unicodedata.combining(c))
+
+
+@cache
+def _choices(language: str) -> tuple[tuple[str, str], ...]:
+    if language == DEFAULT_LANGUAGE:
+        return COUNTRIES
+    territories = babel_locale(language).territories
+    named = [(code, territories.get(code, name)) for code, name in COUNTRIES]
+    return tuple(sorted(named, key=lambda pair: _sort_key(pair[1])))
+
+
+def country_choices() -> tuple[tuple[str, str], ...]:
+    """(code, name) of every country in the language in force, sorted by name."""
+    return _choices(current_language())
+
+
+def country_name(code: str) -> str:
+    """The country's name in the language in force (the code itself if unknown)."""
+    return dict(_choices(current_language())).get(code, code)

@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_410_GONE
 from service.clock import utc_now
 from service.domain import privacy, registration
 from service.domain.errors import NotFoundError
+from service.i18n import gettext as _
 from service.web.page_render import html_response
 from service.web.pages import (
     ERASED_LINK,
@@ -79,7 +80,7 @@ class ErasurePages(Controller):
         title = reg.event.title
         await privacy.erase_registration(db_session, reg, now=utc_now(), reason="registrant",
                                          settings=settings)
-        return html_response("erased.html", {"title": ERASED_LINK[0], "event_title": title,
+        return html_response("erased.html", {"title": _(ERASED_LINK[0]), "event_title": title,
                                              "robots": "noindex"})
 
 

@@ -35,6 +35,7 @@ from service.domain import groups, urls, wording
 from service.domain.errors import InvalidInputError, NotFoundError
 from service.domain.groups import meetings
 from service.domain.times import iso_utc
+from service.i18n import gettext as _
 from service.settings import Settings
 from service.web import page_views as views
 from service.web.page_render import html_response
@@ -92,7 +93,7 @@ async def _meeting_views(db: AsyncSession, group: InterestGroup, now: datetime, 
 
 def _period(group: InterestGroup) -> str:
     if group.ends_on is None:
-        return f"From {wording.date_text(group.starts_on)}"
+        return _("From %(date)s") % {"date": wording.date_text(group.starts_on)}
     return wording.date_range_text(group.starts_on, group.ends_on)
 
 
@@ -101,12 +102,13 @@ def _form_text(form: Any, name: str) -> str:
     return value.strip()[: _LIMITS.get(name, 300)] if isinstance(value, str) else ""
 
 
-def too_many_interest_forms_page(_: AnyRequest, error: Exception) -> Response[str]:
+def too_many_interest_forms_page(_request: AnyRequest, error: Exception) -> Response[str]:
     wait = error.retry_after if isinstance(error, RateLimitExceeded) else 60
     return html_response("error.html", {
-        "title": "Too many attempts", "robots": "noindex",
-        "message": "We received many requests to join Interest Groups from your connection "
-                   f"in a short time. Please wait {wait} seconds and send the form again."},
+        "title": _("Too many attempts"), "robots": "noindex",
+        "message": _("We received many requests to join Interest Groups from your connection "
+                     "in a short time. Please wait %(seconds)s seconds and send the form "
+                     "again.") % {"seconds": wait}},
         status_code=HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(wait)})
 
 
@@ -195,7 +197,7 @@ class GroupPages(Controller):
         csrf_token, cookies = _csrf(request, settings)
         return html_response("groups_member.html", {
             "nav": "groups", "group": group, "member": member, "is_member": is_member,
-            "status_label": wording.GROUP_MEMBER_STATUS_LABELS[member.status],
+            "status_label": _(wording.GROUP_MEMBER_STATUS_LABELS[member.status]),
             "organisations": await groups.member_organisation_names(db, group.id),
             "facilitators": [p.name for p in await groups.list_facilitators(db, group.id)],
             "meetings": await _meeting_views(db, group, now, member=member)
@@ -229,7 +231,7 @@ class GroupPages(Controller):
         except ValueError:
             at = None
         if not (series_id.isdigit() and len(series_id) < 10) or at is None or at.tzinfo is None:
-            raise NotFoundError("No such meeting for this member.", "recurrence_id")
+            raise NotFoundError(_("No such meeting for this member."), "recurrence_id")
         series = await meetings.get_series(db_session, int(series_id))
         await groups.decline_occurrence(db_session, member, series, at, now=utc_now())
         return Redirect(f"/groups/me/{token}?done=declined", status_code=HTTP_303_SEE_OTHER)

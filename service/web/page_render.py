@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from litestar import MediaType, Response
 from litestar.datastructures import Cookie
 from markupsafe import Markup
 
-from service.i18n import install_translations
+from service.i18n import babel_locale, current_language, install_translations
 from service.settings import TEMPLATES_DIR
 from service.web.languages import language_links
 
@@ -48,6 +50,14 @@ def static_url(name: str) -> str:
     return f"{STATIC_PATH}/{name}?v={digest}"
 
 
+def full_day_label(day: date) -> str:
+    """A meeting's day with its weekday, in the language in force ("Tuesday 26 January 2027",
+    "Dienstag, 26. Januar 2027"): `{{ day | full_day }}` in the page templates."""
+    language = current_language()
+    pattern = "EEEE dd MMMM y" if language == "en" else "full"
+    return format_date(day, pattern, locale=babel_locale(language))
+
+
 @cache
 def get_environment() -> Environment:
     """The pages' Jinja2 environment (built once; templates compiled once)."""
@@ -63,6 +73,7 @@ def get_environment() -> Environment:
     env.globals["static_url"] = static_url
     env.globals["language_links"] = language_links
     env.globals["csrf_field"] = csrf_field
+    env.filters["full_day"] = full_day_label
     return env
 
 

@@ -50,8 +50,10 @@ from service.domain.wording import (
     zone_abbreviation,
     zone_label,
 )
+from service.i18n import gettext as _
+from service.i18n import ngettext, pgettext
 from service.settings import Settings
-from service.web.countries import COUNTRY_NAMES
+from service.web.countries import country_name
 
 
 def day_label(local: datetime) -> str:
@@ -144,7 +146,7 @@ def agenda_row(item: AgendaItem, zone: str) -> AgendaRow:
     return AgendaRow(
         when=time_span(item.starts_at, item.ends_at, zone),
         title=item.title,
-        kind=AGENDA_KIND_LABELS.get(item.kind, ""),
+        kind=_(AGENDA_KIND_LABELS.get(item.kind, "")) if item.kind in AGENDA_KIND_LABELS else "",
         description=item.description,
         speakers=tuple(speaker_view(s) for s in item.speakers),
     )
@@ -168,10 +170,11 @@ class Availability:
 
 def _places_label(left: int | None) -> Availability:
     if left is None:
-        return Availability(None, "Places available", "open")
+        return Availability(None, _("Places available"), "open")
     if left <= 0:
-        return Availability(0, "Waiting list", "full")
-    return Availability(left, f"{left} place{'s' if left != 1 else ''} left", "open")
+        return Availability(0, _("Waiting list"), "full")
+    return Availability(left, ngettext("%(count)s place left", "%(count)s places left", left)
+                        % {"count": left}, "open")
 
 
 def event_bounds(event: Event) -> tuple[datetime, datetime] | None:
@@ -193,8 +196,9 @@ def registration_state(event: Event, now: datetime) -> str | None:
         return None
     if reason.field == "registration_opens_at" and event.registration_opens_at is not None:
         opens = in_zone(event.registration_opens_at, event.timezone)
-        return (f"{reason.message} It opens on {day_label(opens.local)} at "
-                f"{opens.local:%H:%M} {opens.abbreviation}.")
+        return _("%(reason)s It opens on %(day)s at %(time)s %(zone)s.") % {
+            "reason": reason.message, "day": day_label(opens.local),
+            "time": f"{opens.local:%H:%M}", "zone": opens.abbreviation}
     return reason.message
 
 
@@ -202,13 +206,14 @@ def event_availability(
     event: Event, now: datetime, registrations: int, enrolments: dict[int, int]
 ) -> Availability:
     if event.status == EventStatus.CANCELLED:
-        return Availability(None, "Cancelled", "closed")
+        return Availability(None, pgettext("event", "Cancelled"), "closed")
     if is_past(event, now):
-        return Availability(None, "Took place", "closed")
+        return Availability(None, _("Took place"), "closed")
     closed = closed_reason(event, now)
     if closed is not None:
-        return Availability(None, "Registration closed" if closed.field == "registration_closes_at"
-                            else "Registration not open yet", "closed")
+        return Availability(None, _("Registration closed")
+                            if closed.field == "registration_closes_at"
+                            else _("Registration not open yet"), "closed")
     if event.capacity is not None:
         return _places_label(event.capacity - registrations)
     limited = [s for s in event.sessions
@@ -233,10 +238,10 @@ def _place_text(event: Event) -> str:
     modes = {s.mode for s in event.sessions}
     city = event.venue_city
     if modes and modes <= {SessionMode.ONLINE}:
-        return "Online"
+        return _("Online")
     if SessionMode.ONLINE in modes or SessionMode.HYBRID in modes:
-        return f"{city} and online" if city else "In person and online"
-    return city or "In person"
+        return _("%(city)s and online") % {"city": city} if city else _("In person and online")
+    return city or _("In person")
 
 
 @dataclass(frozen=True)
@@ -260,12 +265,12 @@ def event_card(event: Event, now: datetime, registrations: int,
     bounds = event_bounds(event)
     dates = (date_range_label(in_zone(bounds[0], event.timezone).local,
                               in_zone(bounds[1], event.timezone).local)
-             if bounds else "Dates to be announced")
+             if bounds else _("Dates to be announced"))
     return EventCard(
         slug=event.slug,
         title=event.title,
         kind=str(event.kind),
-        kind_label=KIND_LABELS[event.kind],
+        kind_label=_(KIND_LABELS[event.kind]),
         summary=event.summary,
         dates=dates,
         place=_place_text(event),
@@ -310,7 +315,7 @@ def session_view(session: Session, event: Event, settings: Settings,
         title=session.title,
         description=paragraphs(session.description),
         when=time_span(session.starts_at, session.ends_at, event.timezone),
-        mode=MODE_LABELS[session.mode],
+        mode=_(MODE_LABELS[session.mode]),
         is_cancelled=session.status == SessionStatus.CANCELLED,
         availability=session_availability(session, enrolments),
         agenda=tuple(agenda_row(i, event.timezone) for i in session.agenda_items),
@@ -358,6 +363,8 @@ class EventView:
     speakers: tuple[SpeakerView, ...]
     webcal_url: str
     feed_url: str
+    # Some session is followed online (the place then says so, in any language).
+    has_online: bool = False
 
 
 def _speakers(event: Event) -> tuple[SpeakerView, ...]:
@@ -385,7 +392,7 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
         slug=event.slug,
         title=event.title,
         kind=str(event.kind),
-        kind_label=KIND_LABELS[event.kind],
+        kind_label=_(KIND_LABELS[event.kind]),
         summary=event.summary,
         description=paragraphs(event.description),
         dates=card.dates,
@@ -395,7 +402,7 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
         host=card.host,
         venue=VenueView(
             name=event.venue_name, address=event.venue_address, city=event.venue_city,
-            country=COUNTRY_NAMES.get(event.venue_country or "", event.venue_country),
+            country=country_name(event.venue_country) if event.venue_country else None,
         ) if has_venue and modes != {SessionMode.ONLINE} else None,
         place=card.place,
         is_online_only=bool(modes) and modes <= {SessionMode.ONLINE},
@@ -412,6 +419,7 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
         speakers=_speakers(event),
         webcal_url=urls.webcal_url(feed),
         feed_url=feed,
+        has_online=bool(modes & {SessionMode.ONLINE, SessionMode.HYBRID}),
     )
 
 
@@ -449,7 +457,8 @@ def enrolment_views(
         views.append(EnrolmentView(
             session=session_view(session, event, settings, counts),
             status="pending" if pending else str(enrolment.status),
-            status_label="Awaiting approval" if pending else ENROLMENT_LABELS[enrolment.status],
+            status_label=_("Awaiting approval") if pending
+            else _(ENROLMENT_LABELS[enrolment.status]),
             join_url=session.join_url if entitled else None,
         ))
     return views
@@ -487,10 +496,10 @@ async def speaker_slots(db: AsyncSession, person_id: int) -> tuple[Person | None
         slots.append(SpeakerSlot(
             event_title=event.title,
             event_slug=event.slug,
-            kind_label=KIND_LABELS[event.kind],
+            kind_label=_(KIND_LABELS[event.kind]),
             session_title=session.title,
             session_when=time_span(session.starts_at, session.ends_at, zone),
-            session_mode=MODE_LABELS[session.mode],
+            session_mode=_(MODE_LABELS[session.mode]),
             is_cancelled=cancelled,
             place=_place_text(event),
             slot=agenda_row(item, zone),

@@ -65,10 +65,12 @@ from service.domain.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from service.i18n import N_, pgettext
+from service.i18n import gettext as _
 from service.settings import Settings
 from service.web import page_views as views
 from service.web.consultation_pages import consultation_section, document_response
-from service.web.countries import COUNTRIES, COUNTRY_NAMES
+from service.web.countries import COUNTRY_NAMES, country_choices, country_name
 from service.web.page_render import STATIC_DIR, STATIC_PATH, html_response
 from service.web.params import (
     DbSession,
@@ -105,15 +107,15 @@ FIELD_ORDER = ("organisation_kind", "name", "email", "job_title", "organisation_
 _FIELD_LIMITS = {"access_note": 2_000, "offer_note": 2_000, "email": 320, "question": 4_100}
 FORM_LEVEL = "form"
 # What a private link of an erased registration answers (410), here and on its other pages.
-ERASED_LINK = ("Registration erased", "This link no longer works: the registration it "
-               "belonged to has been erased, with the name and address it held.")
+ERASED_LINK = (N_("Registration erased"), N_("This link no longer works: the registration it "
+               "belonged to has been erased, with the name and address it held."))
 OUTCOME_HEADINGS = {
-    "confirmed": "You are registered",
-    "waiting": "You are on the waiting list",
-    "pending": "Application received",
-    "already": "You are already registered",
-    "unconfirmed": "Check your inbox",
-    "received": "Thank you",
+    "confirmed": N_("You are registered"),
+    "waiting": N_("You are on the waiting list"),
+    "pending": N_("Application received"),
+    "already": N_("You are already registered"),
+    "unconfirmed": N_("Check your inbox"),
+    "received": N_("Thank you"),
 }
 
 AnyRequest = Request[Any, Any, Any]
@@ -150,9 +152,9 @@ def _csrf_ok(request: AnyRequest, form: FormMultiDict, settings: Settings) -> bo
 def _form_expired_page(request: AnyRequest, settings: Settings) -> Response[str]:
     """A form whose CSRF token does not hold: nothing was done; a fresh cookie to retry with."""
     return _error_page(
-        HTTP_403_FORBIDDEN, "Please send the form again",
-        "For your security, forms expire when your browser has not kept our cookie "
-        "(for example after a restart). Go back, reload the page and send it again.",
+        HTTP_403_FORBIDDEN, _("Please send the form again"),
+        _("For your security, forms expire when your browser has not kept our cookie "
+          "(for example after a restart). Go back, reload the page and send it again."),
         cookies=_csrf(request, settings)[1],
     )
 
@@ -163,16 +165,18 @@ def _form_expired_page(request: AnyRequest, settings: Settings) -> Response[str]
 def _error_page(status: int, title: str, message: str, *,
                 headers: Mapping[str, str] | None = None,
                 cookies: list[Cookie] | None = None) -> Response[str]:
-    return html_response("error.html", {"title": title, "message": message,
+    # Titles and messages may come as N_() constants: shown in the language in force.
+    return html_response("error.html", {"title": _(title), "message": _(message),
                                         "robots": "noindex"},
                          status_code=status, headers=headers, cookies=cookies)
 
 
-def not_found_page(_: AnyRequest, __: Exception) -> Response[str]:
+def not_found_page(_request: AnyRequest, _error: Exception) -> Response[str]:
     return _error_page(
-        HTTP_404_NOT_FOUND, "Page not found",
-        "There is nothing at this address. If you followed a link from an email, it may have "
-        "been replaced by a newer one: use the link in the most recent email you received.",
+        HTTP_404_NOT_FOUND, _("Page not found"),
+        _("There is nothing at this address. If you followed a link from an email, it may "
+          "have been replaced by a newer one: use the link in the most recent email you "
+          "received."),
     )
 
 
@@ -188,40 +192,40 @@ def http_error_page(request: AnyRequest, error: Exception) -> Response[str]:
     if status == HTTP_404_NOT_FOUND:
         return not_found_page(request, error)
     fields = _invalid_fields(error)
-    message = (f"This address holds something we cannot read (in: {', '.join(fields)}). "
-               "Check the link, or go back and try again." if fields
-               else "Please go back and try again.")
-    return _error_page(status, "Something is not right with this request", message)
+    message = (_("This address holds something we cannot read (in: %(fields)s). "
+                 "Check the link, or go back and try again.") % {"fields": ", ".join(fields)}
+               if fields else _("Please go back and try again."))
+    return _error_page(status, _("Something is not right with this request"), message)
 
 
 def domain_error_page(request: AnyRequest, error: Exception) -> Response[str]:
     if isinstance(error, NotFoundError):
         return not_found_page(request, error)
-    message = error.message if isinstance(error, DomainError) else "Please try again."
-    return _error_page(HTTP_409_CONFLICT, "This cannot be done", message)
+    message = error.message if isinstance(error, DomainError) else _("Please try again.")
+    return _error_page(HTTP_409_CONFLICT, _("This cannot be done"), message)
 
 
-def too_many_attempts_page(_: AnyRequest, error: Exception) -> Response[str]:
+def too_many_attempts_page(_request: AnyRequest, error: Exception) -> Response[str]:
     wait = error.retry_after if isinstance(error, RateLimitExceeded) else 60
     return _error_page(
-        HTTP_429_TOO_MANY_REQUESTS, "Too many attempts",
-        "We received a lot of registrations from your connection in a short time. "
-        f"Please wait {wait} seconds and send the form again.",
+        HTTP_429_TOO_MANY_REQUESTS, _("Too many attempts"),
+        _("We received a lot of registrations from your connection in a short time. "
+          "Please wait %(seconds)s seconds and send the form again.") % {"seconds": wait},
         headers={"Retry-After": str(wait)},
     )
 
 
-def clash_page(_: AnyRequest, __: Exception) -> Response[str]:
-    return _error_page(HTTP_409_CONFLICT, "Please try again",
-                       "This clashed with something saved at the same moment. "
-                       "Go back and send the form again.")
+def clash_page(_request: AnyRequest, _error: Exception) -> Response[str]:
+    return _error_page(HTTP_409_CONFLICT, _("Please try again"),
+                       _("This clashed with something saved at the same moment. "
+                         "Go back and send the form again."))
 
 
 def unexpected_page(request: AnyRequest, error: Exception) -> Response[str]:
     # The path is not logged: on private pages it holds the visitor's token.
     logger.error("unexpected error on an HTML page (%s)", request.method, exc_info=error)
-    return _error_page(HTTP_500_INTERNAL_SERVER_ERROR, "Sorry, something went wrong",
-                       "The error has been logged. Please try again in a moment.")
+    return _error_page(HTTP_500_INTERNAL_SERVER_ERROR, _("Sorry, something went wrong"),
+                       _("The error has been logged. Please try again in a moment."))
 
 
 # --- form parsing ------------------------------------------------------------------------------
@@ -289,8 +293,8 @@ def _kind_filter(kind: str | None) -> EventKind | None:
 
 
 def _filter_links(base: str, current: EventKind | None) -> list[dict[str, Any]]:
-    links = [{"url": base, "label": "All events", "is_current": current is None}]
-    links += [{"url": f"{base}?kind={kind}", "label": label, "is_current": current == kind}
+    links = [{"url": base, "label": _("All events"), "is_current": current is None}]
+    links += [{"url": f"{base}?kind={kind}", "label": _(label), "is_current": current == kind}
               for kind, label in wording.KIND_PLURALS.items()]
     return links
 
@@ -302,7 +306,7 @@ def _groups(cards: Sequence[views.EventCard], kind: EventKind | None,
         return []
     if kind is None:
         return [{"key": "all", "label": all_label, "cards": list(cards)}]
-    return [{"key": str(kind), "label": wording.KIND_PLURALS[kind], "cards": list(cards)}]
+    return [{"key": str(kind), "label": _(wording.KIND_PLURALS[kind]), "cards": list(cards)}]
 
 
 def _form_fields(event: Event, now: datetime, settings: Settings) -> dict[str, Any]:
@@ -312,19 +316,19 @@ def _form_fields(event: Event, now: datetime, settings: Settings) -> dict[str, A
         # A Meet-your-Buyer dialogue asks once whether one comes as a supplier or a buyer;
         # only suppliers are asked for their sector and offer.
         "dialogue": event.kind == EventKind.MEET_YOUR_BUYER,
-        "roles": [(str(k), label) for k, label in wording.DIALOGUE_ROLE_LABELS.items()],
+        "roles": [(str(k), _(label)) for k, label in wording.DIALOGUE_ROLE_LABELS.items()],
         "access_note": any(s.mode != SessionMode.ONLINE for s in event.sessions),
         "attendance": programme.is_hybrid(event),
         "attendance_choices": _attendance_choices(),
         "sessions": [views.session_view(s, event, settings, {}) for s in choices],
-        "organisation_kinds": [(str(k), label)
+        "organisation_kinds": [(str(k), _(label))
                                for k, label in wording.ORGANISATION_KIND_LABELS.items()],
-        "countries": COUNTRIES,
+        "countries": country_choices(),
     }
 
 
 def _attendance_choices() -> list[tuple[str, str]]:
-    return [(str(a), label) for a, label in wording.ATTENDANCE_LABELS.items()]
+    return [(str(a), _(label)) for a, label in wording.ATTENDANCE_LABELS.items()]
 
 
 def _detail_fields(reg: Registration) -> dict[str, Any]:
@@ -345,27 +349,28 @@ def _detail_values(reg: Registration) -> dict[str, str]:
 
 def _submit_label(event: Event, view: views.EventView) -> str:
     if event.is_approval_required:
-        return "Apply for a place"
+        return _("Apply for a place")
     if view.availability.is_full:
-        return "Join the waiting list"
-    return "Register"
+        return _("Join the waiting list")
+    return pgettext("button", "Register")
 
 
 def _registration_details(reg: Registration) -> list[tuple[str, str]]:
-    rows = [("Name", reg.name), ("Email", reg.email)]
+    rows = [(_("Name"), reg.name), (_("Email"), reg.email)]
     optional = [
-        ("Organisation", reg.organisation_name),
-        ("Type of organisation", wording.ORGANISATION_KIND_LABELS.get(reg.organisation_kind, "")
+        (_("Organisation"), reg.organisation_name),
+        (_("Type of organisation"),
+         _(wording.ORGANISATION_KIND_LABELS.get(reg.organisation_kind, ""))
          if reg.organisation_kind else ""),
-        ("Country", COUNTRY_NAMES.get(reg.country, reg.country) if reg.country else ""),
-        ("Job title", reg.job_title or ""),
+        (_("Country"), country_name(reg.country) if reg.country else ""),
+        (_("Job title"), reg.job_title or ""),
         # A supplier's company is their organisation: shown once.
-        ("Company", (reg.company or "") if reg.company != reg.organisation_name else ""),
-        ("Sector", reg.sector or ""),
-        ("What you offer", reg.offer_note or ""),
-        ("How you take part", wording.ATTENDANCE_LABELS[reg.attendance]
+        (_("Company"), (reg.company or "") if reg.company != reg.organisation_name else ""),
+        (_("Sector"), reg.sector or ""),
+        (_("What you offer"), reg.offer_note or ""),
+        (_("How you take part"), _(wording.ATTENDANCE_LABELS[reg.attendance])
          if reg.attendance else ""),
-        ("Accessibility or dietary needs", reg.access_note or ""),
+        (_("Accessibility or dietary needs"), reg.access_note or ""),
     ]
     return rows + [(label, value) for label, value in optional if value]
 
@@ -405,14 +410,14 @@ class PublicPages(Controller):
         cards = await views.event_cards(db_session, events, now)
         return html_response("programme.html", {
             "nav": "programme",
-            "heading": "Events programme",
-            "intro": "Seminars, webinar series, CityMatch study visits and Meet-your-Buyer "
-                     "market dialogues of the Procura+ Network. Registration is free for "
-                     "public authorities and their partners.",
+            "heading": _("Events programme"),
+            "intro": _("Seminars, webinar series, CityMatch study visits and Meet-your-Buyer "
+                       "market dialogues of the Procura+ Network. Registration is free for "
+                       "public authorities and their partners."),
             "filters": _filter_links("/", chosen),
-            "groups": _groups(cards, chosen, "Coming up"),
-            "empty_text": "No upcoming events of this kind are announced yet."
-            if chosen else "No upcoming events are announced yet.",
+            "groups": _groups(cards, chosen, _("Coming up")),
+            "empty_text": _("No upcoming events of this kind are announced yet.")
+            if chosen else _("No upcoming events are announced yet."),
             "archive_link": True,
         })
 
@@ -439,11 +444,12 @@ class PublicPages(Controller):
         cards = await views.event_cards(db_session, events, now)
         return html_response("programme.html", {
             "nav": "archive",
-            "heading": "Past events",
-            "intro": "Agendas of the network's past events, most recent first.",
+            "heading": _("Past events"),
+            "intro": _("Agendas of the network's past events, most recent first."),
             "filters": _filter_links("/archive", chosen),
-            "groups": _groups(cards, chosen, "All past events"),
-            "empty_text": "No past events of this kind yet." if chosen else "No past events yet.",
+            "groups": _groups(cards, chosen, _("All past events")),
+            "empty_text": _("No past events of this kind yet.") if chosen
+            else _("No past events yet."),
             "archive_link": False,
         })
 
@@ -522,7 +528,7 @@ class PublicPages(Controller):
             # Only bots fill the hidden field: answer as if all went well, store nothing.
             return html_response("registered.html", {
                 "event": await views.event_view(db_session, event, settings, now),
-                "outcome": "received", "heading": OUTCOME_HEADINGS["received"], "email": "",
+                "outcome": "received", "heading": _(OUTCOME_HEADINGS["received"]), "email": "",
                 "position": None, "enrolments": [], "robots": "noindex",
             })
 
@@ -535,28 +541,28 @@ class PublicPages(Controller):
         chosen = [i for i in _session_ids(form) if i in offered] if offered else []
         errors: dict[str, str] = {}
         if not values["name"]:
-            _add_error(errors, "name", "Enter your name.")
+            _add_error(errors, "name", _("Enter your name."))
         if not values["email"]:
-            _add_error(errors, "email", "Enter your email address.")
+            _add_error(errors, "email", _("Enter your email address."))
         if not consent:
             _add_error(errors, "consent",
-                       "Tick the box to agree that we use your details for this event.")
+                       _("Tick the box to agree that we use your details for this event."))
         if offered and not chosen:
-            _add_error(errors, "session_ids", "Choose at least one session.")
+            _add_error(errors, "session_ids", _("Choose at least one session."))
         kind: OrganisationKind | None = None
         if values["organisation_kind"]:
             try:
                 kind = OrganisationKind(values["organisation_kind"])
             except ValueError:
-                _add_error(errors, "organisation_kind", "Choose a type from the list.")
+                _add_error(errors, "organisation_kind", _("Choose a type from the list."))
         if values["country"] and values["country"] not in COUNTRY_NAMES:
-            _add_error(errors, "country", "Choose a country from the list.")
+            _add_error(errors, "country", _("Choose a country from the list."))
         attendance: Attendance | None = None
         if values["attendance"] and fields["attendance"]:
             try:
                 attendance = Attendance(values["attendance"])
             except ValueError:
-                _add_error(errors, "attendance", "Choose in person or online.")
+                _add_error(errors, "attendance", _("Choose in person or online."))
 
         entry = registration.RegistrationForm(
             name=values["name"], email=values["email"], consent=consent,
@@ -636,7 +642,7 @@ class PublicPages(Controller):
         email = _text(form, "email")
         errors: dict[str, str] = {}
         if not email:
-            _add_error(errors, "email", "Enter the email address you registered with.")
+            _add_error(errors, "email", _("Enter the email address you registered with."))
         else:
             try:
                 sent = await registration.send_registration_link(db_session, slug, email,
@@ -679,7 +685,7 @@ class PublicPages(Controller):
         return html_response("registered.html", {
             "event": await views.event_view(db_session, event, settings, now),
             "outcome": state,
-            "heading": OUTCOME_HEADINGS.get(state, "Thank you"),
+            "heading": _(OUTCOME_HEADINGS.get(state, OUTCOME_HEADINGS["received"])),
             "email": reg.email if outcome.is_new or state == "unconfirmed" else "",
             "position": outcome.waiting_position if outcome.is_new else None,
             "enrolments": enrolments,
@@ -717,10 +723,10 @@ class PublicPages(Controller):
             "token": token,
             "event_title": event.title,
             "event_slug": event.slug,
-            "event_kind": wording.KIND_LABELS[event.kind],
+            "event_kind": _(wording.KIND_LABELS[event.kind]),
             "event_is_cancelled": event.status == EventStatus.CANCELLED,
             "status": str(reg.status),
-            "status_label": wording.STATUS_LABELS[reg.status],
+            "status_label": _(wording.STATUS_LABELS[reg.status]),
             "position": await registration.waiting_position(db_session, reg),
             "details": _registration_details(reg),
             "enrolments": [e for e in enrolments if e.status != str(EnrolmentStatus.CANCELLED)]
@@ -814,7 +820,7 @@ class PublicPages(Controller):
         request_id, slot_id = _text(form, "request_id"), _text(form, "slot_id")
         try:
             if not (request_id.isdigit() and slot_id.isdigit()) or len(request_id + slot_id) > 18:
-                raise InvalidInputError("Choose a time.", "slot_id")
+                raise InvalidInputError(_("Choose a time."), "slot_id")
             await meetings.pick_slot(db_session, reg.id, int(request_id), int(slot_id), now=now,
                                      settings=settings)
         except (InvalidInputError, ConflictError, NotFoundError) as error:
@@ -860,7 +866,7 @@ class PublicPages(Controller):
             try:
                 attendance = Attendance(values["attendance"])
             except ValueError:
-                _add_error(errors, "attendance", "Choose in person or online.")
+                _add_error(errors, "attendance", _("Choose in person or online."))
         # Only what this page shows is changed: a field it does not show is kept.
         changes = registration.DetailsChange(
             name=values["name"], organisation_name=values["organisation_name"],
@@ -946,7 +952,7 @@ class PublicPages(Controller):
         if found is not None and found.person_id is not None:
             person, slots = await views.speaker_slots(db_session, found.person_id)
         if person is None:
-            raise NotFoundError("This link is not valid.", "token")
+            raise NotFoundError(_("This link is not valid."), "token")
         now = utc_now()
         organisation = person.organisation.name if person.organisation else None
         # The calendar feed their slot emails promise on this page (issued on first view).

@@ -29,6 +29,7 @@ from service.db.engine import session_scope
 from service.domain import privacy, registration
 from service.domain.accounts.audit import Actor
 from service.domain.errors import InvalidInputError, NotFoundError
+from service.i18n import gettext as _
 from service.settings import Settings
 from service.web.page_render import PAGE_HEADERS, html_response
 from service.web.pages import (
@@ -53,7 +54,7 @@ _HOURS = int(privacy.LINK_VALID_FOR.total_seconds() // 3600)
 _LINK_STATUS = {"ready": 200, "expired": HTTP_410_GONE, "used": HTTP_410_GONE}
 
 
-def data_request_limit(_: Settings) -> RateLimit:
+def data_request_limit(_settings: Settings) -> RateLimit:
     """Asking for a link to one's data: few per client, so nobody can flood inboxes or probe
     which addresses are known (as the lost-link form)."""
     return RateLimit(name="data-requests", limit=5, window=timedelta(minutes=10),
@@ -111,7 +112,7 @@ class PrivacyPages(Controller):
         email = _text(form, "email")
         errors: dict[str, str] = {}
         if not email:
-            _add_error(errors, "email", "Enter your email address.")
+            _add_error(errors, "email", _("Enter your email address."))
         else:
             try:
                 sent = await privacy.request_data_link(db_session, email, now=utc_now(),
@@ -192,9 +193,9 @@ class PrivacyPages(Controller):
 
 def _unknown_link_page() -> Response[str]:
     return _error_page(
-        HTTP_404_NOT_FOUND, "This link does not work",
-        "This link to your data is not valid, or it has lapsed. Ask for a new one on the "
-        "\"my data\" page: /privacy/my-data.")
+        HTTP_404_NOT_FOUND, _("This link does not work"),
+        _("This link to your data is not valid, or it has lapsed. Ask for a new one on the "
+          "\"my data\" page: /privacy/my-data."))
 
 
 class KeepInformedPages(Controller):

@@ -1,6 +1,8 @@
 /* Adds the visitor's own time next to agenda times published in the event's zone.
  * Reads data-utc-start / data-utc-end / data-zone; changes nothing where the visitor's
- * wall-clock time equals the published one. Pages work fully without this script. */
+ * wall-clock time equals the published one. Pages work fully without this script.
+ * Its words come translated from the page (data-your-time on <body>), its day names in the
+ * page's language (<html lang>). */
 (function () {
   "use strict";
   if (!window.Intl || typeof Intl.DateTimeFormat !== "function") { return; }
@@ -8,13 +10,16 @@
   try { visitorZone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return; }
   if (!visitorZone) { return; }
 
+  var pageLanguage = document.documentElement.getAttribute("lang") || "en";
+  var pageLocale = pageLanguage === "en" ? "en-GB" : pageLanguage;
+  var yourTime = (document.body && document.body.getAttribute("data-your-time")) || "(your time)";
   var cache = {};
   function formatter(zone, withDay) {
     var key = zone + "|" + withDay;
     if (!cache[key]) {
       var options = { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
       if (withDay) { options.weekday = "short"; options.day = "numeric"; options.month = "short"; }
-      cache[key] = new Intl.DateTimeFormat("en-GB", options);
+      cache[key] = new Intl.DateTimeFormat(pageLocale, options);
     }
     return cache[key];
   }
@@ -59,7 +64,7 @@
     var label = document.createElement("span");
     label.className = "visitor-time";
     label.setAttribute("data-visitor-time", "");
-    label.textContent = text + " (your time)";
+    label.textContent = text + " " + yourTime;
     node.insertAdjacentElement("afterend", label);
     shown += 1;
   });
