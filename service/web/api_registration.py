@@ -33,6 +33,7 @@ from service.domain import registration as registrations
 from service.domain import urls
 from service.domain.accounts.audit import actor_of, record_export
 from service.domain.times import iso_utc
+from service.i18n import current_language
 from service.settings import Settings
 from service.web import api_privacy
 from service.web import registration_schemas as rs
@@ -287,6 +288,7 @@ class RegistrationController(Controller):
             attendance=data.attendance,
             privacy_notice_version_id=data.privacy_notice_version_id,
             keep_informed=data.keep_informed,
+            language=current_language() if data.language is None else data.language,
         )
         outcome = await registration_desk.register(slug, form)
         status_code = 201 if outcome.is_new else 200
