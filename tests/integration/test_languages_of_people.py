@@ -28,14 +28,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from scheduling.jobs import JobContext, job_compose_welcome_emails, job_prepare_reminders
 from service.db.engine import session_scope
 from service.db.models import Account, OutboxEmail, Registration, Session
-from service.domain import programme, wording
+from service.domain import groups, programme, wording
+from service.domain.accounts import create_account, request_password_reset, set_account_language
+from service.domain.errors import InvalidInputError
 from service.domain.notices.changes import process_due_change_notices
 from service.i18n import gettext as _
 from service.i18n import use_language
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import TEST_BASE_URL
-from tests.factories import make_event, registration_form
+from tests.factories import (
+    make_event,
+    make_group,
+    make_organisation,
+    make_person,
+    registration_form,
+)
 from tests.integration.backoffice import csrf_in, make_account, sign_in
 
 Client = AsyncTestClient[Litestar]
@@ -230,3 +238,56 @@ async def test_the_back_office_speaks_the_organisers_own_language_unless_the_add
         account = await check.get(Account, account_id)
         assert account is not None
     assert account.language == "de"
+
+
+async def queued(db: AsyncSession) -> list[tuple[str, str, str]]:
+    """Every queued email: (template, address, its language)."""
+    rows = list(await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+    return [(row.template, row.to_address, language_of(row)) for row in rows]
+
+
+async def test_interest_group_emails_follow_each_persons_language_not_the_deciders(
+    db: AsyncSession, settings: Settings,
+) -> None:
+    facilitator = await make_person(db, "Femke de Vries", "femke.devries@ams.example.nl")
+    facilitator.language = "nl"
+    group = await make_group(db, facilitator=facilitator)
+    lyon = await make_organisation(db, "Ville de Lyon")
+
+    # A French visitor on a German page, then a facilitator reading Spanish decides.
+    with use_language("de"):
+        member = await groups.express_interest(db, group, groups.InterestForm(
+            name="Claire Dubois", email="claire.dubois@lyon.example.fr",
+            organisation_name=lyon.name, language="fr"), now=EDIT, settings=settings)
+    with use_language("es"):
+        await groups.approve_member(db, member.id, now=EDIT, settings=settings)
+    with pytest.raises(InvalidInputError) as refused:
+        await groups.express_interest(db, group, groups.InterestForm(
+            name="Dora Weber", email="dora.weber@example.de", organisation_name=lyon.name,
+            language="xx"), now=EDIT, settings=settings)
+
+    assert [problem.field for problem in refused.value.errors] == ["language"]
+    assert await queued(db) == [
+        ("group_interest_received_to_member", "claire.dubois@lyon.example.fr", "fr"),
+        ("group_interest_to_facilitator", "femke.devries@ams.example.nl", "nl"),
+        ("group_member_approved_to_member", "claire.dubois@lyon.example.fr", "fr"),
+    ]
+
+
+async def test_a_password_reset_is_in_the_accounts_language_and_a_bad_language_is_refused(
+    db: AsyncSession, settings: Settings,
+) -> None:
+    account = await create_account(db, email="ida@procura.example.org", name="Ida Italiano",
+                                   role="organiser", password="a long enough password 1",
+                                   team_ids=[], now=EDIT)
+    await set_account_language(db, account.id, "it", now=EDIT)
+    with pytest.raises(InvalidInputError) as refused:
+        await set_account_language(db, account.id, "xx", now=EDIT)
+
+    with use_language("en"):
+        await request_password_reset(db, "ida@procura.example.org", now=EDIT,
+                                     settings=settings)
+
+    assert [problem.field for problem in refused.value.errors] == ["language"]
+    assert (account.language, await queued(db)) == ("it", [
+        ("password_reset_to_organiser", "ida@procura.example.org", "it")])
