@@ -29,7 +29,12 @@ from scheduling.jobs import JobContext, job_compose_welcome_emails, job_prepare_
 from service.db.engine import session_scope
 from service.db.models import Account, OutboxEmail, Registration, Session
 from service.domain import groups, programme, wording
-from service.domain.accounts import create_account, request_password_reset, set_account_language
+from service.domain.accounts import (
+    create_account,
+    invite_account,
+    request_password_reset,
+    set_account_language,
+)
 from service.domain.errors import InvalidInputError
 from service.domain.notices.changes import process_due_change_notices
 from service.i18n import gettext as _
@@ -274,7 +279,7 @@ async def test_interest_group_emails_follow_each_persons_language_not_the_decide
     ]
 
 
-async def test_a_password_reset_is_in_the_accounts_language_and_a_bad_language_is_refused(
+async def test_organisers_emails_are_in_their_accounts_language_and_a_bad_one_is_refused(
     db: AsyncSession, settings: Settings,
 ) -> None:
     account = await create_account(db, email="ida@procura.example.org", name="Ida Italiano",
@@ -284,10 +289,15 @@ async def test_a_password_reset_is_in_the_accounts_language_and_a_bad_language_i
     with pytest.raises(InvalidInputError) as refused:
         await set_account_language(db, account.id, "xx", now=EDIT)
 
+    # An administrator reading English resets one password and invites a French colleague.
     with use_language("en"):
         await request_password_reset(db, "ida@procura.example.org", now=EDIT,
                                      settings=settings)
+        await invite_account(db, email="fanny@procura.example.org", name="Fanny Faure",
+                             role="viewer", team_ids=[], invited_by="Ada Admin", now=EDIT,
+                             settings=settings, language="fr")
 
     assert [problem.field for problem in refused.value.errors] == ["language"]
     assert (account.language, await queued(db)) == ("it", [
-        ("password_reset_to_organiser", "ida@procura.example.org", "it")])
+        ("password_reset_to_organiser", "ida@procura.example.org", "it"),
+        ("account_invitation_to_organiser", "fanny@procura.example.org", "fr")])

@@ -69,11 +69,15 @@ def _account_errors(email: str, name: str, role: str) -> list[FieldError]:
 async def create_account(
     db: AsyncSession, *, email: str, name: str, role: str, now: datetime,
     team_ids: Iterable[int] = (), password: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Account:
-    """A new account; without a password it can sign in only once one is set (invitation)."""
+    """A new account; without a password it can sign in only once one is set (invitation).
+    `language`: the back office's and its emails' language for them (the invitation's too)."""
     email = normalise_email(email)
     name = name.strip()
     errors = _account_errors(email, name, role)
+    if not is_language(language):
+        errors.append(FieldError("language", _("Choose one of the languages offered.")))
     if password is not None and not errors:
         try:
             check_new_password(password, email=email, name=name)
@@ -86,6 +90,7 @@ async def create_account(
     account = Account(
         email=email, name=name, role=AccountRole(role), created_at=now, updated_at=now,
         password_hash=hash_password(password) if password is not None else None,
+        language=language,
     )
     db.add(account)
     await db.flush()

@@ -33,7 +33,7 @@ from service.domain.accounts.passwords import check_new_password, hash_password
 from service.domain.accounts.sessions import end_account_sessions
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from service.domain.urls import account_invitation_url, password_reset_url
-from service.i18n import use_language
+from service.i18n import DEFAULT_LANGUAGE, use_language
 from service.settings import Settings
 
 INVITATION_VALID_FOR = timedelta(hours=72)
@@ -99,11 +99,12 @@ async def send_invitation(db: AsyncSession, account: Account, *, invited_by: str
 
 async def invite_account(
     db: AsyncSession, *, email: str, name: str, role: str, team_ids: Iterable[int],
-    invited_by: str, now: datetime, settings: Settings,
+    invited_by: str, now: datetime, settings: Settings, language: str = DEFAULT_LANGUAGE,
 ) -> Account:
-    """A new account without a password, and an emailed link to choose one."""
+    """A new account without a password, and an emailed link to choose one (in `language`,
+    the new account's)."""
     account = await create_account(db, email=email, name=name, role=role, team_ids=team_ids,
-                                   now=now)
+                                   now=now, language=language)
     await send_invitation(db, account, invited_by=invited_by, now=now, settings=settings)
     return account
 
