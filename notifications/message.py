@@ -29,7 +29,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from notifications.render import RenderedEmail
-from service.i18n import current_language
+from service.i18n import DEFAULT_LANGUAGE, current_language, is_language
 from service.settings import Settings
 
 CalendarMethod = Literal["REQUEST", "CANCEL"]
@@ -80,14 +80,16 @@ class EmailMessage:
     calendar: bytes | None = None
     calendar_method: CalendarMethod | None = None
     reply_to: str | None = None
-    # The language in force when the email is decided, unless the caller names one: the
-    # parts written in Python (times, places, labels) are in that language too.
+    # The recipient's language: the message is rendered in it (its context built in it).
+    # Left out, the language in force where the email is decided.
     language: str = field(default_factory=current_language)
     more_calendars: tuple[bytes, ...] = ()
 
     def __post_init__(self) -> None:
         # A read-only copy: the composed message must not change behind the outbox's back.
         object.__setattr__(self, "context", MappingProxyType(dict(self.context)))
+        if not is_language(self.language):
+            raise ValueError(f"not a language of the service: {self.language!r}")
         if (self.calendar is None) != (self.calendar_method is None):
             raise ValueError("calendar and calendar_method go together")
         if self.more_calendars and self.calendar is None:
@@ -326,6 +328,10 @@ def build_mime(
             f"Message-ID: {message_id}",
             # RFC 3834: keeps out-of-office replies and auto-responders away from us.
             "Auto-Submitted: auto-generated",
+            # RFC 3282: the language it is written in, for readers and screen readers (left
+            # out for English, the source language, so English mail stays as it always was).
+            *([f"Content-Language: {message.language}"]
+              if message.language != DEFAULT_LANGUAGE else []),
             "MIME-Version: 1.0",
             "",
         ]

@@ -227,6 +227,8 @@ class Person(Base):
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
+    # The language this person reads (service.i18n.LANGUAGES): every email to them is in it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -447,6 +449,8 @@ class Registration(Base):
     # The optional "keep me informed of future events" consent, apart from the event's own:
     # when it was given; None when not given or withdrawn.
     keep_informed_at: Mapped[datetime | None]
+    # The language this person reads (service.i18n.LANGUAGES): every email to them is in it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     event: Mapped[Event] = relationship(lazy="raise")
     enrolments: Mapped[list[Enrolment]] = relationship(
@@ -672,6 +676,8 @@ class Account(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     disabled_at: Mapped[datetime | None]
+    # The organiser's back-office language (service.i18n.LANGUAGES), and that of their emails.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
 
 class TeamMembership(Base):
@@ -818,6 +824,8 @@ class GroupMember(Base):
     decision_note: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime | None]
     left_at: Mapped[datetime | None]
+    # The language this person reads (service.i18n.LANGUAGES): every email to them is in it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     is_sample_data: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

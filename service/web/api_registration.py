@@ -32,7 +32,10 @@ from service.db.models import (
 from service.domain import registration as registrations
 from service.domain import urls
 from service.domain.accounts.audit import actor_of, record_export
+from service.domain.errors import InvalidInputError
 from service.domain.times import iso_utc
+from service.i18n import current_language, is_language
+from service.i18n import gettext as _
 from service.settings import Settings
 from service.web import api_privacy
 from service.web import registration_schemas as rs
@@ -278,6 +281,9 @@ class RegistrationController(Controller):
         address: only a link to confirm it is emailed, and nothing counts until then.
         Each client address may send 10 registrations a minute (form and API together;
         PROCURA_REGISTRATION_RATE_LIMIT), then 429 with Retry-After."""
+        if data.language is not None and not is_language(data.language):
+            # Refused here, in the asker's language (the desk files batches of requests).
+            raise InvalidInputError(_("Choose one of the languages offered."), "language")
         form = registrations.RegistrationForm(
             name=data.name, email=data.email, consent=data.consent,
             organisation_name=data.organisation_name, organisation_kind=data.organisation_kind,
@@ -287,6 +293,7 @@ class RegistrationController(Controller):
             attendance=data.attendance,
             privacy_notice_version_id=data.privacy_notice_version_id,
             keep_informed=data.keep_informed,
+            language=current_language() if data.language is None else data.language,
         )
         outcome = await registration_desk.register(slug, form)
         status_code = 201 if outcome.is_new else 200

@@ -35,6 +35,7 @@ from service.domain import groups, urls, wording
 from service.domain.errors import InvalidInputError, NotFoundError
 from service.domain.groups import meetings
 from service.domain.times import iso_utc
+from service.i18n import current_language
 from service.i18n import gettext as _
 from service.settings import Settings
 from service.web import page_views as views
@@ -44,7 +45,7 @@ from service.web.params import DbSession, PathText, SettingsDep, TokenParam
 from service.web.rate_limit import RateLimitExceeded, group_interest_limit, rate_limited
 
 AnyRequest = Request[Any, Any, Any]
-INTEREST_FIELDS = ("name", "email", "organisation_name", "message")
+INTEREST_FIELDS = ("name", "email", "organisation_name", "message", "language")
 _LIMITS = {"email": 320, "message": 2_000}
 # How far ahead pages list meetings.
 UPCOMING_HORIZON = timedelta(days=400)
@@ -173,8 +174,12 @@ class GroupPages(Controller):
             return _form_expired_page(request, settings)
         values = {name: _form_text(form, name) for name in INTEREST_FIELDS}
         try:
-            await groups.express_interest(db_session, group, groups.InterestForm(**values),
-                                          now=utc_now(), settings=settings)
+            # The language chosen on the form; the page's own when it did not say.
+            await groups.express_interest(
+                db_session, group,
+                groups.InterestForm(**{**values, "language": values["language"]
+                                       or current_language()}),
+                now=utc_now(), settings=settings)
         except InvalidInputError as error:
             errors: dict[str, str] = {}
             for problem in error.errors:

@@ -65,7 +65,7 @@ from service.domain.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from service.i18n import N_, pgettext
+from service.i18n import N_, current_language, pgettext
 from service.i18n import gettext as _
 from service.settings import Settings
 from service.web import page_views as views
@@ -96,14 +96,15 @@ HONEYPOT_FIELD = "website"
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 TEXT_FIELDS = ("name", "email", "organisation_name", "organisation_kind", "country",
-               "job_title", "access_note", "company", "sector", "offer_note", "attendance")
+               "job_title", "access_note", "company", "sector", "offer_note", "attendance",
+               "language")
 # What a registrant may change on their private page (see registration.DetailsChange).
 DETAIL_FIELDS = ("name", "organisation_name", "job_title", "sector", "offer_note",
-                 "attendance", "access_note")
+                 "attendance", "access_note", "language")
 # The order of the fields on the forms: the error summary lists errors in it.
 FIELD_ORDER = ("organisation_kind", "name", "email", "job_title", "organisation_name",
                "country", "company", "sector", "offer_note", "session_ids", "attendance",
-               "access_note", "consent")
+               "access_note", "language", "consent")
 _FIELD_LIMITS = {"access_note": 2_000, "offer_note": 2_000, "email": 320, "question": 4_100}
 FORM_LEVEL = "form"
 # What a private link of an erased registration answers (410), here and on its other pages.
@@ -574,6 +575,8 @@ class PublicPages(Controller):
             session_ids=tuple(chosen) if offered and set(chosen) != set(offered) else None,
             attendance=attendance,
             privacy_notice_version_id=notice_version, keep_informed=keep_informed,
+            # Chosen on the form; the page's language when the form did not say.
+            language=values["language"] or current_language(),
         )
         # Every rule at once: the page's own checks and the domain's, in one answer.
         _add_domain_errors(errors, registration.form_problems(entry, event),
@@ -875,6 +878,7 @@ class PublicPages(Controller):
             access_note=values["access_note"] or None if fields["access_note"] else UNSET,
             sector=values["sector"] or None if fields["supplier"] else UNSET,
             offer_note=values["offer_note"] or None if fields["supplier"] else UNSET,
+            language=values["language"] or UNSET,
         )
         try:
             await registration.change_registrant_details(db_session, reg.id, changes, now=now,

@@ -55,6 +55,9 @@ class RegistrationCreate(Input):
     privacy_notice_version_id: Id | None = None
     # Optional and separate: "keep me informed of future events".
     keep_informed: bool = False
+    # The language every email to the registrant is written in: en, de, fr, es, it or nl;
+    # left out: the request's language (`?lang=`, then Accept-Language).
+    language: str | None = None
 
 
 class DetailsIn(Input):

@@ -69,6 +69,8 @@ PUBLIC_ROUTES = frozenset({
     ("POST", "/organiser/password-reset/{token:str}"),
 })
 PUBLIC_PARAMS = frozenset({"token"})
+# Every signed-in account, viewers included, changes its own settings (its language).
+OWN_ACCOUNT_ROUTES = frozenset({("POST", "/organiser/account")})
 _PARAM = re.compile(r"\{(\w+):\w+\}")
 
 
@@ -198,7 +200,7 @@ async def test_every_state_changing_route_refuses_a_viewer(
     failures: list[str] = []
     async with AsyncTestClient(app=create_app(settings), base_url=TEST_BASE_URL) as api:
         for route in state_changing_routes(viewer_client.app):
-            if route.is_public:
+            if route.is_public or (route.method, route.template) in OWN_ACCOUNT_ROUTES:
                 continue
             url = route.url(ids)
             answer = (await _send(viewer_client, route, url, csrf=viewer_client.csrf)

@@ -422,14 +422,16 @@ async def test_form_fields_follow_the_kind_of_event(client: Client) -> None:
     dialogue = parse((await client.get(f"{MEET_YOUR_BUYER}/register")).text)
     visit = parse((await client.get(f"{CITYMATCH}/register")).text)
 
-    common = ["name", "email", "job_title", "organisation_name", "organisation_kind", "country"]
+    common = ["name", "email", "job_title", "organisation_name", "organisation_kind", "country",
+              "language"]
     assert _field_names(webinar) == [*common, "session_ids", "session_ids", "website", "consent",
                                      "keep_informed"]
     # Asked once: supplier or buyer (the supplier's organisation is the company); only
     # suppliers give sector and offer; a hybrid dialogue asks in person or online.
     assert _field_names(dialogue) == [
         "organisation_kind", "organisation_kind", "name", "email", "job_title",
-        "organisation_name", "country", "sector", "offer_note", "attendance", "attendance",
+        "organisation_name", "country", "language", "sector", "offer_note", "attendance",
+        "attendance",
         "access_note", "website", "consent", "keep_informed"]
     assert _field_names(visit) == [*common, "access_note", "website", "consent", "keep_informed"]
     for page in (webinar, dialogue, visit):

@@ -20,6 +20,7 @@ from service.domain.accounts.directory import get_account as get_account
 from service.domain.accounts.directory import list_accounts as list_accounts
 from service.domain.accounts.directory import list_teams as list_teams
 from service.domain.accounts.directory import normalise_email as normalise_email
+from service.domain.accounts.directory import set_account_language as set_account_language
 from service.domain.accounts.directory import set_account_teams as set_account_teams
 from service.domain.accounts.directory import signed_in_account as signed_in_account
 from service.domain.accounts.directory import team_names as team_names

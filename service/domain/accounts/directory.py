@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import Account, AccountRole, Team, TeamMembership
 from service.domain.accounts.passwords import check_new_password, hash_password
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from service.i18n import DEFAULT_LANGUAGE, is_language, supported
+from service.i18n import gettext as _
 
 DEFAULT_TEAM_NAME = "Programme team"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -38,6 +40,8 @@ class SignedInAccount:
     team_ids: frozenset[int]
     # The team that owns events naming no team (see Team): theirs too if they belong to it.
     default_team_id: int | None
+    # Their back-office language (and that of the emails they receive).
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def is_admin(self) -> bool:
@@ -65,11 +69,15 @@ def _account_errors(email: str, name: str, role: str) -> list[FieldError]:
 async def create_account(
     db: AsyncSession, *, email: str, name: str, role: str, now: datetime,
     team_ids: Iterable[int] = (), password: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Account:
-    """A new account; without a password it can sign in only once one is set (invitation)."""
+    """A new account; without a password it can sign in only once one is set (invitation).
+    `language`: the back office's and its emails' language for them (the invitation's too)."""
     email = normalise_email(email)
     name = name.strip()
     errors = _account_errors(email, name, role)
+    if not is_language(language):
+        errors.append(FieldError("language", _("Choose one of the languages offered.")))
     if password is not None and not errors:
         try:
             check_new_password(password, email=email, name=name)
@@ -82,6 +90,7 @@ async def create_account(
     account = Account(
         email=email, name=name, role=AccountRole(role), created_at=now, updated_at=now,
         password_hash=hash_password(password) if password is not None else None,
+        language=language,
     )
     db.add(account)
     await db.flush()
@@ -146,7 +155,25 @@ async def signed_in_account(db: AsyncSession, account: Account) -> SignedInAccou
         id=account.id, email=account.email, name=account.name, role=account.role,
         team_ids=await account_team_ids(db, account.id),
         default_team_id=await default_team_id(db),
+        language=supported(account.language),
     )
+
+
+async def set_account_language(db: AsyncSession, account_id: int, language: str, *,
+                               now: datetime) -> Account:
+    """The organiser's own choice of back-office language; 422 naming `language` (nothing
+    changed) unless it is one the service speaks."""
+    if not is_language(language):
+        raise InvalidInputError.of([FieldError("language",
+                                               _("Choose one of the languages offered."))])
+    account = await db.get(Account, account_id)
+    if account is None:
+        raise NotFoundError(f"No account with id {account_id}.", "account_id")
+    if account.language != language:
+        account.language = language
+        account.updated_at = now
+        await db.flush()
+    return account
 
 
 def team_names(teams: Sequence[Team], team_ids: Iterable[int]) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,6 +33,7 @@ from service.domain.accounts.passwords import check_new_password, hash_password
 from service.domain.accounts.sessions import end_account_sessions
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from service.domain.urls import account_invitation_url, password_reset_url
+from service.i18n import DEFAULT_LANGUAGE, use_language
 from service.settings import Settings
 
 INVITATION_VALID_FOR = timedelta(hours=72)
@@ -69,12 +70,18 @@ async def _issue_link(db: AsyncSession, account: Account, purpose: AccountLinkPu
     return token, expires_at
 
 
-async def _queue(db: AsyncSession, account: Account, template: str, context: dict[str, object],
-                 *, now: datetime, settings: Settings) -> None:
-    message = EmailMessage(
-        template=template, to_address=account.email, to_name=account.name,
-        context={"recipient_name": account.name, "recipient_email": account.email, **context},
-    )
+async def _queue(db: AsyncSession, account: Account, template: str,
+                 context: Callable[[], dict[str, object]], *, now: datetime,
+                 settings: Settings) -> None:
+    """The email in the account's own language, whoever sends it (an administrator's
+    invitation included): `context` is worded in it."""
+    with use_language(account.language) as language:
+        message = EmailMessage(
+            template=template, to_address=account.email, to_name=account.name,
+            context={"recipient_name": account.name, "recipient_email": account.email,
+                     **context()},
+            language=language,
+        )
     await queue_emails(db, [OutboxEntry(message)], settings=settings, now=now)
 
 
@@ -83,7 +90,7 @@ async def send_invitation(db: AsyncSession, account: Account, *, invited_by: str
     """Email the account a new invitation (the previous one, if any, stops working)."""
     token, expires_at = await _issue_link(db, account, AccountLinkPurpose.INVITATION,
                                           valid_for=INVITATION_VALID_FOR, now=now)
-    await _queue(db, account, INVITATION_TEMPLATE, {
+    await _queue(db, account, INVITATION_TEMPLATE, lambda: {
         "link_url": account_invitation_url(settings, token), "invited_by": invited_by,
         "role_label": ROLE_LABELS[account.role],
         "expires": wording.start_text(expires_at, EMAIL_ZONE),
@@ -92,11 +99,12 @@ async def send_invitation(db: AsyncSession, account: Account, *, invited_by: str
 
 async def invite_account(
     db: AsyncSession, *, email: str, name: str, role: str, team_ids: Iterable[int],
-    invited_by: str, now: datetime, settings: Settings,
+    invited_by: str, now: datetime, settings: Settings, language: str = DEFAULT_LANGUAGE,
 ) -> Account:
-    """A new account without a password, and an emailed link to choose one."""
+    """A new account without a password, and an emailed link to choose one (in `language`,
+    the new account's)."""
     account = await create_account(db, email=email, name=name, role=role, team_ids=team_ids,
-                                   now=now)
+                                   now=now, language=language)
     await send_invitation(db, account, invited_by=invited_by, now=now, settings=settings)
     return account
 
@@ -116,7 +124,7 @@ async def request_password_reset(db: AsyncSession, email: str, *, now: datetime,
         return
     token, expires_at = await _issue_link(db, account, AccountLinkPurpose.PASSWORD_RESET,
                                           valid_for=RESET_VALID_FOR, now=now)
-    await _queue(db, account, RESET_TEMPLATE, {
+    await _queue(db, account, RESET_TEMPLATE, lambda: {
         "link_url": password_reset_url(settings, token),
         "expires": wording.start_text(expires_at, EMAIL_ZONE),
     }, now=now, settings=settings)

@@ -63,6 +63,7 @@ from service.domain.text import clean_line, clean_text
 from service.domain.times import check_wall_time, in_zone, local_date, zone_for
 from service.domain.urls import event_page_url, manage_url, speaker_page_url
 from service.domain.wording import period_text, start_text, utc_period_text
+from service.i18n import supported, use_language
 from service.settings import Settings
 
 MAX_MEETING_MINUTES = 240
@@ -1024,40 +1025,56 @@ async def _tell(
         return
     cancelled = what == "cancelled"
     method: CalendarMethod = "CANCEL" if cancelled else "REQUEST"
-    calendar = build_calendar([meeting_entry(view.facts(event, settings), settings)], now=now,
-                              method=method)
-    changes: list[dict[str, str]] = []
+    old_slot = old_table = None
     if was is not None:
         old_slot = await db.get(MeetingSlot, was[0])
         old_table = await db.get(MeetingTable, was[1])
-        if old_slot is not None and old_slot.starts_at != view.starts_at:
-            changes.append({
-                "label": "Time",
-                "old": period_text(old_slot.starts_at, old_slot.ends_at, event.timezone),
-                "new": period_text(view.starts_at, view.ends_at, event.timezone)})
-        if old_table is not None and old_table.name != view.table_name:
-            changes.append({"label": "Table", "old": old_table.name, "new": view.table_name})
-    common: dict[str, object] = {
-        "what": what,
-        "event_title": event.title,
-        "meeting_local": period_text(view.starts_at, view.ends_at, event.timezone),
-        "meeting_start": start_text(view.starts_at, event.timezone),
-        "meeting_utc": utc_period_text(view.starts_at, view.ends_at),
-        "table_name": view.table_name,
-        "join_url": view.join_url,
-        "topic": view.topic,
-        "changes": changes,
-        "event_url": event_page_url(settings, event.slug),
-    }
-    # Who hears of it: the supplier, and the host when they have a usable address.
+    worded: dict[str, tuple[bytes, dict[str, object]]] = {}
+
+    def in_language(language: str) -> tuple[bytes, dict[str, object]]:
+        """The invite and what the email says, in `language` (built once per language)."""
+        if language in worded:
+            return worded[language]
+        with use_language(language):
+            calendar = build_calendar([meeting_entry(view.facts(event, settings), settings)],
+                                      now=now, method=method)
+            changes: list[dict[str, str]] = []
+            if old_slot is not None and old_slot.starts_at != view.starts_at:
+                changes.append({
+                    "label": "Time",
+                    "old": period_text(old_slot.starts_at, old_slot.ends_at, event.timezone),
+                    "new": period_text(view.starts_at, view.ends_at, event.timezone)})
+            if old_table is not None and old_table.name != view.table_name:
+                changes.append({"label": "Table", "old": old_table.name,
+                                "new": view.table_name})
+            common: dict[str, object] = {
+                "what": what,
+                "event_title": event.title,
+                "meeting_local": period_text(view.starts_at, view.ends_at, event.timezone),
+                "meeting_start": start_text(view.starts_at, event.timezone),
+                "meeting_utc": utc_period_text(view.starts_at, view.ends_at),
+                "table_name": view.table_name,
+                "join_url": view.join_url,
+                "topic": view.topic,
+                "changes": changes,
+                "event_url": event_page_url(settings, event.slug),
+            }
+        worded[language] = (calendar, common)
+        return worded[language]
+
+    # Who hears of it: the supplier, and the host when they have a usable address; each in
+    # their own language.
     supplier_token = await current_access_token(
         db, AccessPurpose.REGISTRATION_MANAGE, secret_key=settings.secret_key, now=now,
         registration_id=view.registration_id)
+    supplier_row = await db.get(Registration, view.registration_id)
     host = view.host_name + (f", {view.host_organisation}" if view.host_organisation else "")
-    people: list[tuple[str, str, str, dict[str, object], tuple[int | None, int | None]]] = [(
+    people: list[tuple[str, str, str, dict[str, object], tuple[int | None, int | None],
+                       str]] = [(
         "supplier", view.supplier_email, view.supplier_name,
         {"other_party": host, "page_url": manage_url(settings, supplier_token)},
-        (view.registration_id, None))]
+        (view.registration_id, None),
+        supported(supplier_row.language if supplier_row is not None else None))]
     if view.host_email:
         try:
             parse_address(view.host_email, view.host_name)
@@ -1069,17 +1086,21 @@ async def _tell(
             host_token = await current_access_token(
                 db, AccessPurpose.SPEAKER_PAGE, secret_key=settings.secret_key, now=now,
                 person_id=host_row.person_id)
+            host_person = await db.get(Person, host_row.person_id)
             supplier = f"{view.supplier_name}, {view.supplier_company}" if view.supplier_company \
                 else view.supplier_name
             people.append(("host", view.host_email, view.host_name,
                            {"other_party": supplier, "page_url": speaker_page_url(settings, host_token)},
-                           (None, host_row.person_id)))
+                           (None, host_row.person_id),
+                           supported(host_person.language if host_person is not None else None)))
     entries: list[OutboxEntry] = []
-    for _role, address, name, own, owner in people:
+    for _role, address, name, own, owner, language in people:
+        calendar, common = in_language(language)
         entries.append(OutboxEntry(EmailMessage(
             template=TEMPLATE, to_address=address, to_name=name,
             context={**common, "recipient_name": name, **own},
             calendar=calendar, calendar_method=method, reply_to=event.contact_email,
+            language=language,
         ), event_id=event.id, registration_id=owner[0], person_id=owner[1]))
     # Reminders by the event's policy, held in the outbox until due; those of the meeting
     # as it was are taken back first (a move re-plans them, a cancellation ends them).
@@ -1091,11 +1112,12 @@ async def _tell(
             due = reminder_due_at(view.starts_at, offset, event.timezone)
             if due <= now:
                 continue
-            for role, address, name, own, owner in people:
+            for role, address, name, own, owner, language in people:
+                _, common = in_language(language)
                 entries.append(OutboxEntry(EmailMessage(
                     template=TEMPLATE, to_address=address, to_name=name,
                     context={**common, "what": "reminder", "changes": [], "recipient_name": name, **own},
-                    reply_to=event.contact_email,
+                    reply_to=event.contact_email, language=language,
                 ), event_id=event.id, send_at=due, due_at=due, expires_at=view.starts_at,
                     dedupe_key=f"meeting-reminder:{meeting.id}:{meeting.sequence}:{role}:{offset}",
                     registration_id=owner[0], person_id=owner[1]))

@@ -99,7 +99,8 @@ async def publish_answer(db: AsyncSession, event_id: int, question_id: int, answ
     row.answer = text
     row.answered_at = now
     await db.flush()
-    await tell_every_supplier(db, event, ANSWER_TEMPLATE, {
+    # Worded per supplier, in their language ("a registered supplier").
+    await tell_every_supplier(db, event, ANSWER_TEMPLATE, lambda: {
         "question": row.question, "answer": text, "asked_by": public_asker(row),
     }, now=now, settings=settings)
     return row

@@ -9,7 +9,7 @@ nothing. Builds and queues messages; flushes, never commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from service.domain import access
 from service.domain.emails.registration import registrant_context
 from service.domain.registration.links import links_from_tokens
 from service.domain.urls import event_page_url
+from service.i18n import use_language
 from service.settings import Settings
 
 ANSWER_TEMPLATE = "consultation_answer_to_supplier"
@@ -48,7 +49,8 @@ async def registered_suppliers(db: AsyncSession, event_id: int) -> list[Registra
 
 
 async def tell_every_supplier(
-    db: AsyncSession, event: Event, template: str, extra: dict[str, object], *,
+    db: AsyncSession, event: Event, template: str,
+    extra: dict[str, object] | Callable[[], dict[str, object]], *,
     now: datetime, settings: Settings,
 ) -> list[int]:
     """One email per registered supplier (with their private links); the outbox ids."""
@@ -59,17 +61,19 @@ async def tell_every_supplier(
     tokens = await access.registration_tokens(db, _PURPOSES, [r.id for r in suppliers],
                                               secret_key=settings.secret_key, now=now)
     consultation_url = event_page_url(settings, event.slug) + "#market-consultation"
-    entries: Sequence[OutboxEntry] = [
-        OutboxEntry(
-            email=EmailMessage(
-                template=template, to_address=supplier.email, to_name=supplier.name,
-                context=registrant_context(
-                    supplier, event,
-                    links_from_tokens(settings, tokens[(supplier.id, _PURPOSES[0])],
-                                      tokens[(supplier.id, _PURPOSES[1])]),
-                    settings, consultation_url=consultation_url, **extra)),
-            event_id=event.id, registration_id=supplier.id)
-        for supplier in suppliers
-    ]
+    entries: list[OutboxEntry] = []
+    for supplier in suppliers:
+        # Each supplier's copy in their own language (`extra` worded in it when a function).
+        with use_language(supplier.language) as language:
+            context = registrant_context(
+                supplier, event,
+                links_from_tokens(settings, tokens[(supplier.id, _PURPOSES[0])],
+                                  tokens[(supplier.id, _PURPOSES[1])]),
+                settings, consultation_url=consultation_url,
+                **(extra() if callable(extra) else extra))
+        entries.append(OutboxEntry(
+            email=EmailMessage(template=template, to_address=supplier.email,
+                               to_name=supplier.name, context=context, language=language),
+            event_id=event.id, registration_id=supplier.id))
     return [i for i in await queue_emails(db, entries, settings=settings, now=now)
             if i is not None]

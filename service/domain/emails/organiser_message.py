@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from notifications.message import EmailMessage
 from service.db.models import Event, Registration
+from service.i18n import use_language
 from service.settings import Settings
 
 # The registrant emails' shared context (names, event, private links): one home for it.
@@ -33,8 +34,10 @@ def organiser_message(
     registration: Registration, event: Event, *, subject: str, text: str,
     links: RegistrantLinks, settings: Settings,
 ) -> EmailMessage:
-    """One registrant's copy of the organisers' message."""
-    context = registrant_context(registration, event, links, settings,
-                                 message_subject=subject, paragraphs=paragraphs_of(text))
+    """One registrant's copy of the organisers' message: what the organisers wrote as they
+    wrote it, around it the registrant's own language."""
+    with use_language(registration.language) as language:
+        context = registrant_context(registration, event, links, settings,
+                                     message_subject=subject, paragraphs=paragraphs_of(text))
     return EmailMessage(template=ORGANISER_MESSAGE_TEMPLATE, to_address=registration.email,
-                        to_name=registration.name, context=context)
+                        to_name=registration.name, context=context, language=language)

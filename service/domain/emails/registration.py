@@ -15,10 +15,11 @@ loaded (event with sessions and agenda, registration with enrolments).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Concatenate, Literal, ParamSpec
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +40,7 @@ from service.domain.calendars.ical import CalendarAttendee, build_calendar, buil
 from service.domain.programme import offers_session_choice
 from service.domain.urls import event_page_url
 from service.domain.wording import kind_label, venue_line, zone_label
+from service.i18n import supported, use_language
 from service.settings import Settings
 
 InviteMethod = Literal["REQUEST", "CANCEL"]
@@ -51,6 +53,22 @@ class RegistrantLinks:
 
     manage_url: str
     feed_url: str
+
+
+_P = ParamSpec("_P")
+
+
+def in_registrant_language(
+    send: Callable[Concatenate[AsyncSession, Registration, _P], Awaitable[None]],
+) -> Callable[Concatenate[AsyncSession, Registration, _P], Awaitable[None]]:
+    """The email is worded (dates, labels, invites) in the registrant's own language,
+    whoever causes it: the registrant, an organiser reading another language, a job."""
+    @functools.wraps(send)
+    async def worded(db: AsyncSession, registration: Registration, /,
+                     *args: _P.args, **kwargs: _P.kwargs) -> None:
+        with use_language(registration.language):
+            await send(db, registration, *args, **kwargs)
+    return worded
 
 
 # --- invites -------------------------------------------------------------------------------
@@ -202,6 +220,7 @@ async def _send(
         calendar_method=method,
         more_calendars=calendars[1:],
         reply_to=event.contact_email,
+        language=supported(registration.language),
     )
     if into is not None:
         fill_composed_email(into, message, settings=settings, now=now)
@@ -219,6 +238,7 @@ def _views(sessions: Sequence[Session], event: Event, *, with_join_url: bool
 # --- one function per email ----------------------------------------------------------------
 
 
+@in_registrant_language
 async def send_confirmation(
     db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
     now: datetime, settings: Settings, into: OutboxEmail | None = None,
@@ -228,6 +248,7 @@ async def send_confirmation(
                                   links=links, now=now, settings=settings, into=into)
 
 
+@in_registrant_language
 async def _send_place_with_invite(
     db: AsyncSession, registration: Registration, event: Event, template: str, *,
     links: RegistrantLinks, now: datetime, settings: Settings, into: OutboxEmail | None = None,
@@ -246,6 +267,7 @@ async def _send_place_with_invite(
                 now=now, settings=settings, invite=("REQUEST", confirmed), into=into)
 
 
+@in_registrant_language
 async def send_waiting_list(
     db: AsyncSession, registration: Registration, event: Event, *, position: int | None,
     links: RegistrantLinks, now: datetime, settings: Settings, approved: bool = False,
@@ -265,6 +287,7 @@ async def send_waiting_list(
                 now=now, settings=settings, into=into)
 
 
+@in_registrant_language
 async def send_pending_approval(
     db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
     now: datetime, settings: Settings, into: OutboxEmail | None = None,
@@ -278,6 +301,7 @@ async def send_pending_approval(
                 now=now, settings=settings, into=into)
 
 
+@in_registrant_language
 async def send_approved(
     db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
     now: datetime, settings: Settings, note: str | None = None,
@@ -287,6 +311,7 @@ async def send_approved(
                                   links=links, now=now, settings=settings, note=note)
 
 
+@in_registrant_language
 async def send_promoted(
     db: AsyncSession, registration: Registration, event: Event, sessions: Sequence[Session], *,
     from_event_waiting_list: bool, links: RegistrantLinks, now: datetime, settings: Settings,
@@ -306,6 +331,7 @@ async def send_promoted(
                 now=now, settings=settings, invite=("REQUEST", newly))
 
 
+@in_registrant_language
 async def send_declined(
     db: AsyncSession, registration: Registration, event: Event, ended: Sequence[Session], *,
     reason: str | None, links: RegistrantLinks, now: datetime, settings: Settings,
@@ -317,6 +343,7 @@ async def send_declined(
                 now=now, settings=settings, invite=("CANCEL", ended))
 
 
+@in_registrant_language
 async def send_cancellation(
     db: AsyncSession, registration: Registration, event: Event, ended: Sequence[Session], *,
     links: RegistrantLinks, now: datetime, settings: Settings,
@@ -328,6 +355,7 @@ async def send_cancellation(
                 now=now, settings=settings, invite=("CANCEL", ended))
 
 
+@in_registrant_language
 async def send_new_session(
     db: AsyncSession, registration: Registration, event: Event, session: Session, *,
     links: RegistrantLinks, now: datetime, settings: Settings,
@@ -342,6 +370,7 @@ async def send_new_session(
     )
 
 
+@in_registrant_language
 async def send_sessions_changed(
     db: AsyncSession, registration: Registration, event: Event, *,
     added: Sequence[Session], dropped: Sequence[Session], links: RegistrantLinks,
@@ -379,7 +408,7 @@ ADDRESS_CONFIRMATION_TEMPLATE = "address_confirmation_to_registrant"
 
 def address_confirmation_email(
     registration_id: int, event: Event, *, name: str, to_address: str, confirm_url: str,
-    expires_at: datetime,
+    expires_at: datetime, language: str | None = None,
 ) -> OutboxEntry:
     """"Confirm your address": the only email an unconfirmed registration gets.
 
@@ -387,22 +416,25 @@ def address_confirmation_email(
     wrote but their name in the greeting (escaped by the template; not in the To: header),
     no invite, no private page: only the event's title and the single-use link.
     """
-    message = EmailMessage(
-        template=ADDRESS_CONFIRMATION_TEMPLATE,
-        to_address=to_address,
-        to_name="",
-        context={
-            "recipient_name": name,
-            "event_title": event.title,
-            "event_kind": kind_label(event.kind),
-            "confirm_url": confirm_url,
-            "expires": wording.start_text(expires_at, event.timezone),
-        },
-        reply_to=event.contact_email,
-    )
+    with use_language(language) as worded_in:
+        message = EmailMessage(
+            template=ADDRESS_CONFIRMATION_TEMPLATE,
+            to_address=to_address,
+            to_name="",
+            context={
+                "recipient_name": name,
+                "event_title": event.title,
+                "event_kind": kind_label(event.kind),
+                "confirm_url": confirm_url,
+                "expires": wording.start_text(expires_at, event.timezone),
+            },
+            reply_to=event.contact_email,
+            language=worded_in,
+        )
     return OutboxEntry(message, event_id=event.id, registration_id=registration_id)
 
 
+@in_registrant_language
 async def send_private_link(
     db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
     now: datetime, settings: Settings,

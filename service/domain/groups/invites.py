@@ -49,6 +49,7 @@ from service.domain.groups.schedule import (
 )
 from service.domain.groups.series_calendars import occurrence_override, series_entry
 from service.domain.urls import group_member_feed_url, group_member_page_url, group_page_url
+from service.i18n import DEFAULT_LANGUAGE, use_language
 from service.settings import Settings
 
 SERIES_TEMPLATE = "group_meeting_series_to_member"
@@ -151,22 +152,28 @@ async def send_series(
         return
     overrides = await overrides_of(db, [s.id for s in series])
     ordered = sorted(series, key=lambda s: (utc(s.starts_at), s.id))
-    views = [series_view(s, overrides[s.id], now=now) for s in ordered]
+    views: dict[str, list[dict[str, object]]] = {}
     entries: list[OutboxEntry] = []
     for member in members:
-        calendars = tuple(
-            build_series_invite(series_entry(s, overrides[s.id], group, settings=settings,
-                                             private=True, attendee=_attendee(member)),
-                                now=now, method=method)
-            for s in ordered)
         # Someone who left gets no private links (nor a new feed token issued for them).
         links = ({"member_page_url": None, "member_feed_url": None} if kind == "withdrawn"
                  else await _member_links(db, member, now=now, settings=settings))
-        message = EmailMessage(
-            template=SERIES_TEMPLATE, to_address=member.email, to_name=member.name,
-            context=_context(group, member.name, settings, kind=kind, series=views, **links),
-            calendar=calendars[0], calendar_method="CANCEL" if method == "CANCEL" else "REQUEST",
-            more_calendars=calendars[1:])
+        # Each member's copy in their own language, whoever changed the series.
+        with use_language(member.language) as language:
+            if language not in views:
+                views[language] = [series_view(s, overrides[s.id], now=now) for s in ordered]
+            calendars = tuple(
+                build_series_invite(series_entry(s, overrides[s.id], group, settings=settings,
+                                                 private=True, attendee=_attendee(member)),
+                                    now=now, method=method)
+                for s in ordered)
+            message = EmailMessage(
+                template=SERIES_TEMPLATE, to_address=member.email, to_name=member.name,
+                context=_context(group, member.name, settings, kind=kind,
+                                 series=views[language], **links),
+                calendar=calendars[0],
+                calendar_method="CANCEL" if method == "CANCEL" else "REQUEST",
+                more_calendars=calendars[1:], language=language)
         entries.append(OutboxEntry(message, group_member_id=member.id))
     await queue_emails(db, entries, settings=settings, now=now)
 
@@ -209,17 +216,20 @@ async def send_guest_invites(
     """Guests of one occurrence: invited (REQUEST), told of a change (REQUEST) or of its
     cancellation (CANCEL), each with their own copy of that occurrence."""
     method = "CANCEL" if occurrence.is_cancelled else "REQUEST"
-    view = occurrence_view(series, occurrence, with_join_url=True)
     entries = []
-    for guest in guests:
-        calendar = build_calendar([guest_entry(series, occurrence, group, guest,
-                                               settings=settings)], now=now, method=method)
-        message = EmailMessage(
-            template=GUEST_TEMPLATE, to_address=guest.email, to_name=guest.name,
-            context=_context(group, guest.name, settings, kind=kind, title=series.title,
-                             occurrence=view),
-            calendar=calendar, calendar_method="CANCEL" if method == "CANCEL" else "REQUEST")
-        entries.append(OutboxEntry(message))
+    # A guest's language is not known: the source language, whoever invites them.
+    with use_language(DEFAULT_LANGUAGE) as language:
+        view = occurrence_view(series, occurrence, with_join_url=True)
+        for guest in guests:
+            calendar = build_calendar([guest_entry(series, occurrence, group, guest,
+                                                   settings=settings)], now=now, method=method)
+            message = EmailMessage(
+                template=GUEST_TEMPLATE, to_address=guest.email, to_name=guest.name,
+                context=_context(group, guest.name, settings, kind=kind, title=series.title,
+                                 occurrence=view),
+                calendar=calendar, calendar_method="CANCEL" if method == "CANCEL" else "REQUEST",
+                language=language)
+            entries.append(OutboxEntry(message))
     await queue_emails(db, entries, settings=settings, now=now)
 
 
@@ -234,22 +244,27 @@ async def send_occurrence(
     occurrence = apply_override(series, utc(row.recurrence_id), row)
     method = "CANCEL" if occurrence.is_cancelled else "REQUEST"
     kind = "cancelled" if occurrence.is_cancelled else "changed"
-    view = occurrence_view(series, occurrence, with_join_url=True)
-    before = None if previous is None else occurrence_view(series, previous, with_join_url=True)
     entries: list[OutboxEntry] = []
     for member in members:
-        attendee = _attendee(member)
-        master: SeriesEntry = series_entry(series, overrides[series.id], group,
-                                           settings=settings, private=True, attendee=attendee)
-        override: OccurrenceOverride = occurrence_override(series, row, group, settings=settings,
-                                                           private=True, attendee=attendee)
-        calendar = build_occurrence_invite(master, override, now=now, method=method)
         links = await _member_links(db, member, now=now, settings=settings)
-        message = EmailMessage(
-            template=OCCURRENCE_TEMPLATE, to_address=member.email, to_name=member.name,
-            context=_context(group, member.name, settings, kind=kind, title=series.title,
-                             occurrence=view, previous=before, **links),
-            calendar=calendar, calendar_method="CANCEL" if method == "CANCEL" else "REQUEST")
+        # Each member's copy in their own language, whoever changed the occurrence.
+        with use_language(member.language) as language:
+            view = occurrence_view(series, occurrence, with_join_url=True)
+            before = (None if previous is None
+                      else occurrence_view(series, previous, with_join_url=True))
+            attendee = _attendee(member)
+            master: SeriesEntry = series_entry(series, overrides[series.id], group,
+                                               settings=settings, private=True,
+                                               attendee=attendee)
+            override: OccurrenceOverride = occurrence_override(
+                series, row, group, settings=settings, private=True, attendee=attendee)
+            calendar = build_occurrence_invite(master, override, now=now, method=method)
+            message = EmailMessage(
+                template=OCCURRENCE_TEMPLATE, to_address=member.email, to_name=member.name,
+                context=_context(group, member.name, settings, kind=kind, title=series.title,
+                                 occurrence=view, previous=before, **links),
+                calendar=calendar, calendar_method="CANCEL" if method == "CANCEL" else "REQUEST",
+                language=language)
         entries.append(OutboxEntry(message, group_member_id=member.id))
     await queue_emails(db, entries, settings=settings, now=now)
     guests = await guests_of(db, series.id, utc(row.recurrence_id))

@@ -45,6 +45,7 @@ from service.domain import wording
 from service.domain.groups.erased import is_erased, is_reachable
 from service.domain.groups.schedule import Occurrence, apply_override, occurrences, utc
 from service.domain.urls import group_page_url
+from service.i18n import use_language
 from service.settings import Settings
 
 PLANNING_HORIZON = timedelta(days=60)
@@ -205,19 +206,23 @@ class MeetingReminderReport:
 
 def reminder_message(series: MeetingSeries, group: InterestGroup, member: GroupMember,
                      occurrence: Occurrence, *, now: datetime, settings: Settings) -> EmailMessage:
-    local, when_utc = wording.session_when(occurrence.starts_at, occurrence.ends_at,
-                                           series.timezone)
-    return EmailMessage(
-        template=REMINDER_TEMPLATE, to_address=member.email, to_name=member.name,
-        context={
-            "recipient_name": member.name, "group_topic": group.topic, "title": series.title,
-            "group_url": group_page_url(settings, group.slug),
-            "starts": wording.starts_phrase(occurrence.starts_at, now, series.timezone),
-            "when_local": local, "when_utc": when_utc,
-            "join_url": wording.join_url_for(series.mode, occurrence.join_url),
-            "venue": wording.venue_text(series.mode, series.venue),
-            "agenda": occurrence.agenda,
-        })
+    """The reminder in the member's own language (a job composes it, in no one's)."""
+    with use_language(member.language) as language:
+        local, when_utc = wording.session_when(occurrence.starts_at, occurrence.ends_at,
+                                               series.timezone)
+        return EmailMessage(
+            template=REMINDER_TEMPLATE, to_address=member.email, to_name=member.name,
+            context={
+                "recipient_name": member.name, "group_topic": group.topic,
+                "title": series.title,
+                "group_url": group_page_url(settings, group.slug),
+                "starts": wording.starts_phrase(occurrence.starts_at, now, series.timezone),
+                "when_local": local, "when_utc": when_utc,
+                "join_url": wording.join_url_for(series.mode, occurrence.join_url),
+                "venue": wording.venue_text(series.mode, series.venue),
+                "agenda": occurrence.agenda,
+            },
+            language=language)
 
 
 async def prepare_meeting_reminders(

@@ -39,6 +39,8 @@ from service.domain.groups.meetings import (
     withdraw_member_from_group_meetings,
 )
 from service.domain.text import clean_line, clean_text
+from service.i18n import current_language, is_language, supported, use_language
+from service.i18n import gettext as _
 from service.settings import Settings
 
 ELIGIBLE_STANDINGS = frozenset({NetworkStanding.PARTICIPANT, NetworkStanding.STRATEGIC_PARTNER})
@@ -59,6 +61,8 @@ class InterestForm:
     email: str
     organisation_name: str
     message: str = ""
+    # The language they read (every email to them is in it); None: the page's language.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ def _checked_form(form: InterestForm) -> tuple[str, str, str, str | None]:
         email = accept_address(form.email[:320])
     except AddressRefused as refused:
         problems.append(FieldError("email", str(refused)))
+    if form.language is not None and not is_language(form.language):
+        problems.append(FieldError("language", _("Choose one of the languages offered.")))
     if problems:
         raise InvalidInputError.of(problems)
     return str(cleaned["name"]), email, str(cleaned["organisation_name"]), cleaned["message"]
@@ -128,6 +134,7 @@ async def express_interest(db: AsyncSession, group: InterestGroup, form: Interes
     member.organisation_id = organisation.id if organisation is not None else None
     member.status = GroupMemberStatus.INTERESTED
     member.message = message
+    member.language = supported(form.language or current_language())
     member.decision_note = member.decided_at = member.left_at = None
     member.updated_at = now
     await db.flush()
@@ -137,16 +144,19 @@ async def express_interest(db: AsyncSession, group: InterestGroup, form: Interes
                "member_name": name, "member_email": email,
                "organisation_name": organisation_name, "message": message or ""}
     entries = [OutboxEntry(EmailMessage(template=INTEREST_RECEIVED_TEMPLATE, to_address=email,
-                                        to_name=name, context=context),
+                                        to_name=name, context=context,
+                                        language=member.language),
                            group_member_id=member.id)]
     for facilitator in await list_facilitators(db, group.id):
         if facilitator.email:
+            # The facilitator reads it in their own language, not the visitor's.
             entries.append(OutboxEntry(EmailMessage(
                 template=INTEREST_TO_FACILITATOR_TEMPLATE, to_address=facilitator.email,
                 to_name=facilitator.name,
                 context={**context, "recipient_name": facilitator.name,
                          "decide_url": f"{settings.public_base_url}/organiser/groups/"
-                                       f"{group.id}/members"}),
+                                       f"{group.id}/members"},
+                language=supported(facilitator.language)),
                 person_id=facilitator.id))
     await queue_emails(db, entries, settings=settings, now=now)
     return member
@@ -209,7 +219,8 @@ async def approve_member(db: AsyncSession, member_id: int, *, now: datetime,
         template=APPROVED_TEMPLATE, to_address=member.email, to_name=member.name,
         context={**_group_context(group, settings), "recipient_name": member.name,
                  "organisation_name": organisation.name, "note": cleaned_note or "",
-                 "page_url": links.page_url, "feed_url": links.feed_url}),
+                 "page_url": links.page_url, "feed_url": links.feed_url},
+        language=supported(member.language)),
         group_member_id=member.id)], settings=settings, now=now)
     await invite_member_to_group_meetings(db, member, now=now, settings=settings)
     return member
@@ -231,14 +242,18 @@ async def decline_member(db: AsyncSession, member_id: int, *, now: datetime,
     member.updated_at = now
     await db.flush()
     group = await get_group(db, member.group_id)
-    await queue_emails(db, [OutboxEntry(EmailMessage(
-        template=DECLINED_TEMPLATE, to_address=member.email, to_name=member.name,
-        context={**_group_context(group, settings), "recipient_name": member.name,
-                 "organisation_name": organisation.name if organisation
-                 else member.organisation_name,
-                 "note": cleaned_note or "", "not_eligible": not is_eligible(organisation),
-                 "eligibility_rule": wording.group_eligibility_rule()}),
-        group_member_id=member.id)], settings=settings, now=now)
+    # In the person's language, whichever the facilitator reads.
+    with use_language(member.language) as language:
+        message = EmailMessage(
+            template=DECLINED_TEMPLATE, to_address=member.email, to_name=member.name,
+            context={**_group_context(group, settings), "recipient_name": member.name,
+                     "organisation_name": organisation.name if organisation
+                     else member.organisation_name,
+                     "note": cleaned_note or "", "not_eligible": not is_eligible(organisation),
+                     "eligibility_rule": wording.group_eligibility_rule()},
+            language=language)
+    await queue_emails(db, [OutboxEntry(message, group_member_id=member.id)],
+                       settings=settings, now=now)
     return member
 
 

@@ -26,6 +26,7 @@ from service.domain.groups.meetings import occurrence_row
 from service.domain.groups.membership import current_members, member_links
 from service.domain.groups.schedule import series_starts
 from service.domain.text import clean_line, clean_text
+from service.i18n import use_language
 from service.settings import Settings
 
 MINUTES_TEMPLATE = "group_minutes_published_to_member"
@@ -126,14 +127,20 @@ async def _email_members(db: AsyncSession, group: InterestGroup, series: Meeting
     entries = []
     for member in await current_members(db, group.id):
         links = await member_links(db, member, now=now, settings=settings)
-        entries.append(OutboxEntry(EmailMessage(
-            template=MINUTES_TEMPLATE, to_address=member.email, to_name=member.name,
-            context={"recipient_name": member.name, "group_topic": group.topic,
-                     "meeting_title": series.title,
-                     "meeting_when": wording.start_text(occurrence.starts_at, series.timezone),
-                     "minutes": occurrence.minutes or "",
-                     "documents": list(occurrence.minutes_documents or []),
-                     "page_url": links.page_url}),
+        # In the member's language, whoever published the minutes.
+        with use_language(member.language) as language:
+            message = EmailMessage(
+                template=MINUTES_TEMPLATE, to_address=member.email, to_name=member.name,
+                context={"recipient_name": member.name, "group_topic": group.topic,
+                         "meeting_title": series.title,
+                         "meeting_when": wording.start_text(occurrence.starts_at,
+                                                            series.timezone),
+                         "minutes": occurrence.minutes or "",
+                         "documents": list(occurrence.minutes_documents or []),
+                         "page_url": links.page_url},
+                language=language)
+        entries.append(OutboxEntry(
+            message,
             group_member_id=member.id,
             dedupe_key=f"group-minutes:{occurrence.id}:{member.id}"))
     await queue_emails(db, entries, settings=settings, now=now)

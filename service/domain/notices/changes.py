@@ -58,6 +58,7 @@ from service.domain.wording import (
     venue_line,
     venue_text,
 )
+from service.i18n import DEFAULT_LANGUAGE, use_language
 from service.i18n import gettext as _
 from service.settings import Settings
 
@@ -305,31 +306,44 @@ async def _send_notice(
     assert session_row is not None
     event = await programme.get_event(db, session_row.event_id)
     session = next(s for s in event.sessions if s.id == notice.session_id)
-    changes, agenda_changes = describe_changes(notice.previous, session, event)
+    # Whether anything changed, and which subject it calls for, decided once (in English,
+    # the language its labels are compared in); each registrant reads it in their own.
+    with use_language(DEFAULT_LANGUAGE):
+        changes, agenda_changes = describe_changes(notice.previous, session, event)
+        kind = _subject_kind(session, changes)
     if not changes and not agenda_changes:
         return None
     cancelled = session.status == SessionStatus.CANCELLED
     before = SessionSnapshot.from_json(notice.previous)
-    agenda = agenda_text(session, event)
-    context: dict[str, object] = {
-        "event_title": event.title,
-        "session_title": session.title,
-        "kind": _subject_kind(session, changes),
-        "previous_when": period_text(before.starts_at, before.ends_at, event.timezone),
-        "previous_start": start_text(before.starts_at, event.timezone),
-        "start": start_text(session.starts_at, event.timezone),
-        "changes": [{"label": c.label, "old": c.old, "new": c.new} for c in changes],
-        "agenda_changes": agenda_changes,
-        "is_cancelled": cancelled,
-        "when_local": period_text(session.starts_at, session.ends_at, event.timezone),
-        "when_utc": utc_period_text(session.starts_at, session.ends_at),
-        "join_url": None if cancelled else join_url_for(session.mode, session.join_url),
-        "venue": None if cancelled else venue_text(session.mode, venue_line(event)),
-        "agenda": agenda,
-        "agenda_heading": agenda.splitlines()[0] if agenda else "",
-        "agenda_lines": agenda.splitlines()[1:],
-        "event_url": event_page_url(settings, event.slug),
-    }
+    contexts: dict[str, dict[str, object]] = {}
+
+    def context_in(language: str) -> dict[str, object]:
+        """What the notice says, worded in the language in force (once per language)."""
+        if language in contexts:
+            return contexts[language]
+        changes, agenda_changes = describe_changes(notice.previous, session, event)
+        agenda = agenda_text(session, event)
+        contexts[language] = {
+            "event_title": event.title,
+            "session_title": session.title,
+            "kind": kind,
+            "previous_when": period_text(before.starts_at, before.ends_at, event.timezone),
+            "previous_start": start_text(before.starts_at, event.timezone),
+            "start": start_text(session.starts_at, event.timezone),
+            "changes": [{"label": c.label, "old": c.old, "new": c.new} for c in changes],
+            "agenda_changes": agenda_changes,
+            "is_cancelled": cancelled,
+            "when_local": period_text(session.starts_at, session.ends_at, event.timezone),
+            "when_utc": utc_period_text(session.starts_at, session.ends_at),
+            "join_url": None if cancelled else join_url_for(session.mode, session.join_url),
+            "venue": None if cancelled else venue_text(session.mode, venue_line(event)),
+            "agenda": agenda,
+            "agenda_heading": agenda.splitlines()[0] if agenda else "",
+            "agenda_lines": agenda.splitlines()[1:],
+            "event_url": event_page_url(settings, event.slug),
+        }
+        return contexts[language]
+
     method: CalendarMethod = "CANCEL" if cancelled else "REQUEST"
     emails = 0
     registrations = await confirmed_places(
@@ -342,21 +356,24 @@ async def _send_notice(
             parse_address(registration.email, registration.name)
         except ValueError:
             continue
-        entry = session_entry(
-            session, event, settings, include_join_url=True,
-            attendees=(CalendarAttendee(email=registration.email, name=registration.name),),
-            sequence_offset=sequences.get(registration.id, 0),
-        )
-        message = EmailMessage(
-            template=NOTICE_TEMPLATE,
-            to_address=registration.email,
-            to_name=registration.name,
-            context={**context, "recipient_name": registration.name,
-                     "manage_url": links[registration.id]},
-            calendar=build_calendar([entry], now=now, method=method),
-            calendar_method=method,
-            reply_to=event.contact_email,
-        )
+        # In the registrant's language, whoever moved the session (and in whichever).
+        with use_language(registration.language) as language:
+            entry = session_entry(
+                session, event, settings, include_join_url=True,
+                attendees=(CalendarAttendee(email=registration.email, name=registration.name),),
+                sequence_offset=sequences.get(registration.id, 0),
+            )
+            message = EmailMessage(
+                template=NOTICE_TEMPLATE,
+                to_address=registration.email,
+                to_name=registration.name,
+                context={**context_in(language), "recipient_name": registration.name,
+                         "manage_url": links[registration.id]},
+                calendar=build_calendar([entry], now=now, method=method),
+                calendar_method=method,
+                reply_to=event.contact_email,
+                language=language,
+            )
         [email_id] = await queue_emails(db, [OutboxEntry(
             message, event_id=event.id, registration_id=registration.id,
             dedupe_key=f"change-notice:{notice.id}:{registration.id}",

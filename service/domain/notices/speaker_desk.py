@@ -33,6 +33,7 @@ from service.domain import access, programme
 from service.domain.calendars import feeds
 from service.domain.errors import InvalidInputError
 from service.domain.urls import event_page_url, speaker_feed_url, speaker_page_url, webcal_url
+from service.i18n import supported
 from service.settings import Settings
 
 LINKS_TEMPLATE = "speaker_links_to_speaker"
@@ -220,6 +221,7 @@ async def send_speaker_links(
                  "speaker_webcal_url": urls.webcal_url,
                  "event_url": event_page_url(settings, event.slug)},
         reply_to=event.contact_email,
+        language=supported(person.language),
     )
     [email_id] = await queue_emails(
         db, [OutboxEntry(message, event_id=event.id, person_id=person.id)], settings=settings,

@@ -64,7 +64,7 @@ from service.domain.wording import (
     venue_line,
     venue_text,
 )
-from service.i18n import N_
+from service.i18n import N_, use_language
 from service.i18n import gettext as _
 from service.settings import Settings
 
@@ -108,33 +108,36 @@ async def _notify(
         db, AccessPurpose.SPEAKER_PAGE, secret_key=settings.secret_key, now=now,
         person_id=person.id,
     )
-    entry = speaker_slot_entry(item, session, event, person, settings, cancelled=cancelled)
-    context: dict[str, object] = {
-        "recipient_name": person.name,
-        "event_title": event.title,
-        "session_title": session.title,
-        "item_title": item.title,
-        "slot_local": period_text(item.starts_at, item.ends_at, event.timezone),
-        "slot_start": start_text(item.starts_at, event.timezone),
-        "slot_utc": utc_period_text(item.starts_at, item.ends_at),
-        "session_local": period_text(session.starts_at, session.ends_at, event.timezone),
-        "co_speakers": [] if cancelled else _co_speakers(item, person.id),
-        "join_url": join_url_for(session.mode, session.join_url),
-        "venue": venue_text(session.mode, venue_line(event)),
-        "changes": [{"label": label, "old": old, "new": new} for label, old, new in changes],
-        "reason": _(reason) if reason else reason,
-        "speaker_page_url": speaker_page_url(settings, token),
-        "event_url": event_page_url(settings, event.slug),
-    }
-    message = EmailMessage(
-        template=template,
-        to_address=person.email,
-        to_name=person.name,
-        context=context,
-        calendar=build_calendar([entry], now=now, method=method),
-        calendar_method=method,
-        reply_to=event.contact_email,
-    )
+    # The slot, its invite and its wording in the speaker's own language.
+    with use_language(person.language) as language:
+        entry = speaker_slot_entry(item, session, event, person, settings, cancelled=cancelled)
+        context: dict[str, object] = {
+            "recipient_name": person.name,
+            "event_title": event.title,
+            "session_title": session.title,
+            "item_title": item.title,
+            "slot_local": period_text(item.starts_at, item.ends_at, event.timezone),
+            "slot_start": start_text(item.starts_at, event.timezone),
+            "slot_utc": utc_period_text(item.starts_at, item.ends_at),
+            "session_local": period_text(session.starts_at, session.ends_at, event.timezone),
+            "co_speakers": [] if cancelled else _co_speakers(item, person.id),
+            "join_url": join_url_for(session.mode, session.join_url),
+            "venue": venue_text(session.mode, venue_line(event)),
+            "changes": [{"label": label, "old": old, "new": new} for label, old, new in changes],
+            "reason": _(reason) if reason else reason,
+            "speaker_page_url": speaker_page_url(settings, token),
+            "event_url": event_page_url(settings, event.slug),
+        }
+        message = EmailMessage(
+            template=template,
+            to_address=person.email,
+            to_name=person.name,
+            context=context,
+            calendar=build_calendar([entry], now=now, method=method),
+            calendar_method=method,
+            reply_to=event.contact_email,
+            language=language,
+        )
     [email_id] = await queue_emails(
         db, [OutboxEntry(message, event_id=event.id, person_id=person.id, dedupe_key=dedupe_key)],
         settings=settings, now=now)
@@ -422,33 +425,35 @@ async def _send_notice(
         person = await programme.get_person(db, notice.person_id)
     except NotFoundError:
         return None
-    event = session.event
-    item = next((i for i in session.agenda_items if i.id == notice.agenda_item_id), None)
-    speaks = item is not None and any(s.person_id == person.id for s in item.speakers)
-    heard = _Slot.from_json(notice.previous) if notice.previous is not None else None
-    key = f"speaker-notice:{notice.id}"
-    if session.status == SessionStatus.CANCELLED or not speaks:
+    # What changed is worded in the speaker's language, whoever changed it.
+    with use_language(person.language):
+        event = session.event
+        item = next((i for i in session.agenda_items if i.id == notice.agenda_item_id), None)
+        speaks = item is not None and any(s.person_id == person.id for s in item.speakers)
+        heard = _Slot.from_json(notice.previous) if notice.previous is not None else None
+        key = f"speaker-notice:{notice.id}"
+        if session.status == SessionStatus.CANCELLED or not speaks:
+            if heard is None:
+                return None  # assigned and taken back within the window: they never knew
+            if item is None:
+                if notice.removed is None:
+                    return None
+                item, reason = _removed_item(_removed_from_json(notice.removed), now), REASON_DELETED
+            else:
+                reason = (REASON_SESSION_CANCELLED if session.status == SessionStatus.CANCELLED
+                          else REASON_REMOVED)
+            return await _notify(db, CANCELLED_TEMPLATE, item, session, event, person, now=now,
+                                 settings=settings, reason=reason, dedupe_key=key)
+        assert item is not None
         if heard is None:
-            return None  # assigned and taken back within the window: they never knew
-        if item is None:
-            if notice.removed is None:
-                return None
-            item, reason = _removed_item(_removed_from_json(notice.removed), now), REASON_DELETED
-        else:
-            reason = (REASON_SESSION_CANCELLED if session.status == SessionStatus.CANCELLED
-                      else REASON_REMOVED)
-        return await _notify(db, CANCELLED_TEMPLATE, item, session, event, person, now=now,
-                             settings=settings, reason=reason, dedupe_key=key)
-    assert item is not None
-    if heard is None:
-        return await _notify(db, ASSIGNED_TEMPLATE, item, session, event, person, now=now,
-                             settings=settings, dedupe_key=key)
-    current = _Slot.of(item.title, item.starts_at, item.ends_at, snapshot_session(session, event))
-    changes = _changes(heard, current, event.timezone)
-    if not changes:
-        return None  # changed and changed back within the window
-    return await _notify(db, CHANGED_TEMPLATE, item, session, event, person, now=now,
-                         settings=settings, changes=changes, dedupe_key=key)
+            return await _notify(db, ASSIGNED_TEMPLATE, item, session, event, person, now=now,
+                                 settings=settings, dedupe_key=key)
+        current = _Slot.of(item.title, item.starts_at, item.ends_at, snapshot_session(session, event))
+        changes = _changes(heard, current, event.timezone)
+        if not changes:
+            return None  # changed and changed back within the window
+        return await _notify(db, CHANGED_TEMPLATE, item, session, event, person, now=now,
+                             settings=settings, changes=changes, dedupe_key=key)
 
 
 async def send_speaker_notice(

@@ -28,6 +28,7 @@ from notifications.outbox import OutboxEntry, queue_emails
 from service.db.models import DataRequest, GroupMember, MeetingGuest, Person, Registration
 from service.domain import wording
 from service.domain.errors import InvalidInputError, NotFoundError
+from service.i18n import current_language, use_language
 from service.settings import Settings
 
 from .erasure import ErasureSummary, erase_person
@@ -61,7 +62,7 @@ async def holds_data_about(db: AsyncSession, key: str) -> bool:
 
 
 async def request_data_link(db: AsyncSession, email: str, *, now: datetime,
-                            settings: Settings) -> bool:
+                            settings: Settings, language: str | None = None) -> bool:
     """Email a link to what is held about `email`, to that address; whether one was queued
     (for tests: never for the asker). InvalidInputError ("email") for an address mail
     cannot reach."""
@@ -77,11 +78,14 @@ async def request_data_link(db: AsyncSession, email: str, *, now: datetime,
     db.add(DataRequest(email_normalised=key, token_hash=_hash(token), created_at=now,
                        expires_at=expires_at))
     await db.flush()
-    message = EmailMessage(template=DATA_LINK_TEMPLATE, to_address=address, to_name="",
-                           context={"link_url": data_link_url(settings, token),
-                                    "recipient_email": address,
-                                    "expires": wording.start_text(expires_at, EMAIL_ZONE),
-                                    "hours": int(LINK_VALID_FOR.total_seconds() // 3600)})
+    # In the language of the page they asked from (the one in force), unless told.
+    with use_language(language or current_language()) as worded_in:
+        message = EmailMessage(template=DATA_LINK_TEMPLATE, to_address=address, to_name="",
+                               context={"link_url": data_link_url(settings, token),
+                                        "recipient_email": address,
+                                        "expires": wording.start_text(expires_at, EMAIL_ZONE),
+                                        "hours": int(LINK_VALID_FOR.total_seconds() // 3600)},
+                               language=worded_in)
     await queue_emails(db, [OutboxEntry(message)], settings=settings, now=now)
     return True
 

@@ -19,12 +19,15 @@ from service.db.models import (
     OrganisationKind,
     SessionMode,
 )
+from service.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 # No C0 control characters but tab and newline (which single-line fields also refuse).
 _ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 _MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
 Id = Annotated[int, Meta(ge=1, le=2_147_483_647)]
+# One of the languages the service speaks (service.i18n.LANGUAGES).
+LanguageCode = Annotated[str, Meta(pattern="^(" + "|".join(LANGUAGES) + ")$")]
 Title = Annotated[str, Meta(min_length=1, max_length=300, pattern=_ONE_LINE)]
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=_ONE_LINE)]
 Line = Annotated[str, Meta(max_length=300, pattern=_ONE_LINE)]
@@ -77,6 +80,8 @@ class PersonCreate(Input):
     email: Email | None = None
     job_title: Name | None = None
     organisation_id: Id | None = None
+    # The language of every email to them (slot notices, links).
+    language: LanguageCode = DEFAULT_LANGUAGE
 
 
 class PersonUpdate(Input):
@@ -84,6 +89,7 @@ class PersonUpdate(Input):
     email: Email | UnsetType | None = UNSET
     job_title: Name | UnsetType | None = UNSET
     organisation_id: Id | UnsetType | None = UNSET
+    language: LanguageCode | UnsetType = UNSET
 
 
 class EventCreate(Input):

@@ -112,6 +112,7 @@ async def create_person(db: AsyncSession, data: PersonCreate, *, now: datetime) 
         email=data.email.strip() if data.email else None,
         job_title=clean_line(data.job_title, "job_title"),
         organisation_id=data.organisation_id,
+        language=data.language,
         created_at=now,
         updated_at=now,
     )
@@ -162,6 +163,8 @@ async def update_person(
         person.email = changes.email.strip() if changes.email else None
     if changes.job_title is not UNSET:
         person.job_title = changes.job_title
+    if changes.language is not UNSET:
+        person.language = changes.language
     if changes.organisation_id is not UNSET:
         await check_organisation_exists(db, changes.organisation_id, "organisation_id")
         person.organisation_id = changes.organisation_id

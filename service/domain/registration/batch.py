@@ -220,6 +220,7 @@ def _form_values(form: CleanForm, now: datetime) -> dict[str, Any]:
         "is_whole_event": form.session_ids is None, "consent_at": now, "updated_at": now,
         "privacy_notice_version_id": form.privacy_notice_version_id,
         "keep_informed_at": now if form.keep_informed else None,
+        "language": form.language,
     }
 
 
@@ -291,7 +292,8 @@ async def _write_new(db: AsyncSession, new: Sequence[_NewRegistration], *, now: 
     ]), now=now, settings=settings)
     await queue_emails(db, [
         welcome_email(registration_id, item.event.id, item.values["status"],
-                      item.values["email"], item.enrolments, item.position)
+                      item.values["email"], item.enrolments, item.position,
+                      language=item.values.get("language"))
         for item, registration_id in zip(new, ids, strict=True)
     ], settings=settings, now=now)
     return [
@@ -333,7 +335,8 @@ async def _register_again(
     await queue_emails(db, [welcome_email(
         registration.id, event.id, registration.status, registration.email,
         [(e.session, e.status) for e in kept], decided.position,
-        {e.session_id: e.invite_sequence or 0 for e in kept})], settings=settings, now=now)
+        {e.session_id: e.invite_sequence or 0 for e in kept},
+        language=registration.language)], settings=settings, now=now)
     return RegistrationOutcome(
         registration=registration, is_new=True, manage_token=None,
         waiting_position=decided.position,

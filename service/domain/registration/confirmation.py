@@ -116,7 +116,7 @@ async def record_unconfirmed(db: AsyncSession, entries: Sequence[UnconfirmedEntr
         address_confirmation_email(
             registration_id, entry.event, name=row["name"], to_address=row["email"],
             confirm_url=address_confirmation_url(settings, entry.event.slug, token),
-            expires_at=expires_at)
+            expires_at=expires_at, language=row.get("language"))
         for entry, row, registration_id, [token] in zip(entries, rows, ids, tokens, strict=True)
     ], settings=settings, now=now)
     return [
@@ -150,7 +150,8 @@ async def ask_again(
         await queue_emails(db, [address_confirmation_email(
             registration.id, event, name=registration.name, to_address=registration.email,
             confirm_url=address_confirmation_url(settings, event.slug, token),
-            expires_at=registration.confirmation_expires_at)], settings=settings, now=now)
+            expires_at=registration.confirmation_expires_at, language=registration.language)],
+            settings=settings, now=now)
     elif registration.confirmation_expires_at is None:  # a cancelled one, asked moments ago
         registration.confirmation_expires_at = now + CONFIRMATION_PERIOD
     await db.flush()
@@ -251,7 +252,8 @@ async def confirm_address(db: AsyncSession, slug: str, token: str, *, now: datet
     enrolments = [(e.session, e.status) for e in registration.enrolments
                   if e.status != EnrolmentStatus.CANCELLED]
     await queue_emails(db, [welcome_email(registration.id, event.id, registration.status,
-                                          registration.email, enrolments, position)],
+                                          registration.email, enrolments, position,
+                                          language=registration.language)],
                        settings=settings, now=now)
     return AddressLink(LinkState.CONFIRMED, registration, position)
 

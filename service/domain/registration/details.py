@@ -1,5 +1,5 @@
 """A registrant changes what they told us: name, organisation, job title, notes, a supplier's
-offer, and (hybrid events) whether they come in person or online.
+offer, (hybrid events) whether they come in person or online, and the language they read.
 
 Validated by the form's own rules (`form`), every error at once; on any error nothing
 changes. Emails already prepared that show the old name are composed again: that is
@@ -25,7 +25,7 @@ from .rules import ACTIVE_STATUSES
 
 # What a registrant may change themselves (the registration's own column names).
 CHANGEABLE = ("name", "organisation_name", "job_title", "access_note", "sector", "offer_note",
-              "attendance")
+              "attendance", "language")
 
 
 class DetailsChange(Struct, kw_only=True, forbid_unknown_fields=True):
@@ -38,6 +38,8 @@ class DetailsChange(Struct, kw_only=True, forbid_unknown_fields=True):
     sector: str | UnsetType | None = UNSET
     offer_note: str | UnsetType | None = UNSET
     attendance: Attendance | UnsetType | None = UNSET
+    # The language of every email to come (one of service.i18n.LANGUAGES).
+    language: str | UnsetType = UNSET
 
 
 def _given(changes: DetailsChange, name: str, current: object) -> object:
@@ -73,6 +75,7 @@ async def change_registrant_details(
         sector=_text(_given(changes, "sector", registration.sector)),
         offer_note=_text(_given(changes, "offer_note", registration.offer_note)),
         attendance=_attendance(_given(changes, "attendance", registration.attendance)),
+        language=str(_given(changes, "language", registration.language)),
     )
     clean = clean_form(form)
     found = [*clean.problems, *event_problems(clean, event)]

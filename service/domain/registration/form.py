@@ -19,6 +19,8 @@ from service.db.models import Attendance, Event, EventKind, OrganisationKind, Se
 from service.domain.errors import FieldError, InvalidInputError
 from service.domain.programme import is_hybrid
 from service.domain.text import clean_line, clean_text
+from service.i18n import DEFAULT_LANGUAGE, current_language, is_language
+from service.i18n import gettext as _
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 MAX_LINE = 200
@@ -60,6 +62,8 @@ class RegistrationForm:
     privacy_notice_version_id: int | None = None
     # The optional, separate "keep me informed of future events" consent.
     keep_informed: bool = False
+    # The language they read (every email to them is in it); None: the page's language.
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class CleanForm:
     problems: tuple[FieldError, ...] = field(default=(), compare=False)
     privacy_notice_version_id: int | None = None
     keep_informed: bool = False
+    language: str = DEFAULT_LANGUAGE
 
 
 class Problems:
@@ -146,6 +151,10 @@ def clean_form(form: RegistrationForm) -> CleanForm:
     country = (form.country or "").strip().upper() or None
     if country is not None and not _COUNTRY.match(country):
         problems.add("country", "Use a two-letter ISO 3166 country code, e.g. 'BE'.")
+    language = current_language() if form.language is None else form.language
+    if not is_language(language):
+        problems.add("language", _("Choose one of the languages offered."))
+        language = DEFAULT_LANGUAGE
     session_ids = None
     if form.session_ids is not None:
         session_ids = tuple(dict.fromkeys(form.session_ids))
@@ -167,6 +176,7 @@ def clean_form(form: RegistrationForm) -> CleanForm:
         problems=tuple(problems.found),
         privacy_notice_version_id=form.privacy_notice_version_id,
         keep_informed=form.keep_informed is True,
+        language=language,
     )
 
 

@@ -38,6 +38,7 @@ from service.db.models import (
 )
 from service.domain import access
 from service.domain.emails import registration as emails
+from service.i18n import supported
 from service.settings import Settings
 
 from .links import links_from_tokens
@@ -58,15 +59,18 @@ _PURPOSES = (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED)
 def welcome_email(registration_id: int, event_id: int, status: RegistrationStatus,
                   to_address: str, enrolments: Sequence[tuple[Session, EnrolmentStatus]],
                   position: int | None,
-                  invite_sequences: Mapping[int, int] | None = None) -> OutboxEntry:
+                  invite_sequences: Mapping[int, int] | None = None,
+                  language: str | None = None) -> OutboxEntry:
     """The first email, recorded with what it must say: where the registration stood when it
     was decided (what changes later has emails of its own), including each invite's
-    SEQUENCE then: a CANCEL sent meanwhile must still outrank this email's invite."""
+    SEQUENCE then: a CANCEL sent meanwhile must still outrank this email's invite; and the
+    registrant's language, in which the composing job words it."""
     sequences = invite_sequences or {}
     return OutboxEntry(
         EmailToCompose(
             template=WELCOME_TEMPLATES[status], to_address=to_address,
             details={"status": str(status), "position": position,
+                     "language": supported(language),
                      "enrolments": [[session.id, str(state), sequences.get(session.id, 0)]
                                     for session, state in enrolments]},
         ),
@@ -92,11 +96,13 @@ class Registrant:
     name: str
     email: str
     created_at: datetime
+    language: str
 
 
 _REGISTRANTS = table_of(Registration)
 _REGISTRANT_COLUMNS = select(_REGISTRANTS.c.id, _REGISTRANTS.c.event_id, _REGISTRANTS.c.name,
-                             _REGISTRANTS.c.email, _REGISTRANTS.c.created_at)
+                             _REGISTRANTS.c.email, _REGISTRANTS.c.created_at,
+                             _REGISTRANTS.c.language)
 
 
 async def _registrations_for(db: AsyncSession, rows: Sequence[OutboxEmail]
@@ -112,7 +118,8 @@ async def _registrations_for(db: AsyncSession, rows: Sequence[OutboxEmail]
     events = {event_id: await load_event(db, event_id)
               for event_id in sorted({row.event_id for row in found})}
     return {row.id: Registrant(id=row.id, event=events[row.event_id], name=row.name,
-                               email=row.email, created_at=row.created_at) for row in found}
+                               email=row.email, created_at=row.created_at,
+                               language=row.language) for row in found}
 
 
 def _as_decided(registration: Registrant, details: dict[str, Any]) -> Registration:
@@ -124,7 +131,9 @@ def _as_decided(registration: Registrant, details: dict[str, Any]) -> Registrati
                   for session_id, state, _ in recorded if session_id in sessions]
     values = {"event_id": registration.event.id, "name": registration.name,
               "email": registration.email, "status": RegistrationStatus(details["status"]),
-              "created_at": registration.created_at}
+              "created_at": registration.created_at,
+              # Recorded with the email (older rows: the registrant's language now).
+              "language": details.get("language") or registration.language}
     return as_written(registration.id, registration.event, values, enrolments,
                       {session_id: sequence for session_id, _, sequence in recorded})
 

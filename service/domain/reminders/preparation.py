@@ -63,7 +63,7 @@ from service.domain.wording import (
     venue_line,
     venue_text,
 )
-from service.i18n import DEFAULT_LANGUAGE, use_language
+from service.i18n import DEFAULT_LANGUAGE, supported, use_language
 from service.settings import Settings
 
 REMINDER_TEMPLATE = "reminder_to_registrant"
@@ -294,7 +294,7 @@ async def prepare_reminders(
     links = await manage_links(
         db, sorted({r.registration_id for r in reminders}), now=now, settings=settings
     )
-    contexts: dict[tuple[int, datetime], dict[str, object]] = {}
+    contexts: dict[tuple[int, datetime, str], dict[str, object]] = {}
     outcomes: list[tuple[Reminder, ReminderStatus, str | None, int | None]] = []
     queued: list[tuple[Reminder, OutboxEntry]] = []
     for reminder in reminders:
@@ -307,16 +307,21 @@ async def prepare_reminders(
         registration = batch.registrations[reminder.registration_id]
         # Worded as of its due time ("starts in 60 minutes"), when it goes out.
         send_at = max(reminder.due_at, now)
-        if (session.id, send_at) not in contexts:
-            contexts[(session.id, send_at)] = session_context(
-                session, event, now=send_at, settings=settings)
+        # Worded in the registrant's language, whoever's job this is.
+        language = supported(registration.language)
+        if (session.id, send_at, language) not in contexts:
+            with use_language(language):
+                contexts[(session.id, send_at, language)] = session_context(
+                    session, event, now=send_at, settings=settings)
         message = EmailMessage(
             template=REMINDER_TEMPLATE,
             to_address=registration.email,
             to_name=registration.name,
-            context={**contexts[(session.id, send_at)], "recipient_name": registration.name,
+            context={**contexts[(session.id, send_at, language)],
+                     "recipient_name": registration.name,
                      "manage_url": links[registration.id]},
             reply_to=event.contact_email,
+            language=language,
         )
         # Dated when it is released, as the registrant will read it.
         queued.append((reminder, OutboxEntry(

@@ -17,6 +17,7 @@ from service.web.backoffice.events import EventEditorController
 from service.web.backoffice.groups import GroupsController, MeetingSeriesController
 from service.web.backoffice.meetings import MeetingsController
 from service.web.backoffice.messages import MessagesController
+from service.web.backoffice.my_account import MyAccountController
 from service.web.backoffice.password_pages import PasswordPagesController
 from service.web.backoffice.people import PeopleController
 from service.web.backoffice.personal_data import PersonalDataController
@@ -46,4 +47,5 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     MeetingSeriesController,  # Interest Groups' meeting series and their occurrences
     PrivacyController,  # privacy notice, one person's data (admins)
     PersonalDataController,  # an event's retention dates and period
+    MyAccountController,  # the signed-in organiser's own language
 ]

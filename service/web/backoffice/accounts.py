@@ -26,6 +26,7 @@ from service.domain.accounts import (
     team_names,
 )
 from service.domain.errors import DomainError
+from service.i18n import DEFAULT_LANGUAGE
 from service.web.backoffice.forms import field_errors, ids, text
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_admin
 from service.web.backoffice.rendering import AnyRequest, organiser_page
@@ -98,11 +99,13 @@ class AccountsController(Controller):
                      account: CurrentAccount) -> Response[Any]:
         form = await request.form()
         values: dict[str, Any] = {"email": text(form, "email", 320), "name": text(form, "name"),
-                                  "role": text(form, "role", 20), "teams": ids(form, "teams")}
+                                  "role": text(form, "role", 20), "teams": ids(form, "teams"),
+                                  "language": text(form, "language", 8)}
         try:
             await invite_account(db_session, email=values["email"], name=values["name"],
                                  role=values["role"], team_ids=values["teams"],
-                                 invited_by=account.name, now=utc_now(), settings=settings)
+                                 invited_by=account.name, now=utc_now(), settings=settings,
+                                 language=values["language"] or DEFAULT_LANGUAGE)
         except DomainError as error:
             return await self._list_page(request, db_session, values=values,
                                          errors=field_errors(error),

@@ -46,7 +46,9 @@ from service.domain.accounts import (
     set_actor,
     signed_in_account,
 )
+from service.i18n import set_language
 from service.settings import Settings
+from service.web.languages import chosen_language
 from service.web.page_render import CSRF_FIELD_NAME
 from service.web.request_db import request_db
 
@@ -135,6 +137,9 @@ async def guard_backoffice(
             session, account = found
             state.account = await signed_in_account(db, account)
             state.account_session_id = session.id
+            # Their own back-office language, unless the address names one (a shared link).
+            if not chosen_language(connection.scope)[1]:
+                set_language(state.account.language)
             set_actor(db, Actor(label=f"{account.name} <{account.email}>", account_id=account.id))
             if not state.account.is_admin and not await may_reach(
                     db, connection.path_params, team_ids=state.account.team_ids):

@@ -25,6 +25,7 @@ from service.clock import utc_now
 from service.domain import programme
 from service.domain.errors import DomainError
 from service.domain.wording import ORGANISATION_KIND_LABELS, STANDING_LABELS
+from service.i18n import N_
 from service.web.backoffice.forms import refusal_status
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -51,6 +52,7 @@ PERSON_MESSAGES = {
     "email": "Enter an email address like name@example.org, or leave it empty.",
     "job_title": "Enter a job title of one line, at most 200 characters, or leave it empty.",
     "organisation_id": "Choose an organisation from the list, or none.",
+    "language": N_("Choose one of the languages offered."),
 }
 ORGANISATION_MESSAGES = {
     "name": "Enter the organisation's name (one line, at most 200 characters).",
@@ -66,6 +68,12 @@ DuplicateId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 
 def _form_values(form: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, str]:
     return {name: str(form.get(name) or "").strip() for name in names}
+
+
+def _without_unsent_language(data: dict[str, Any]) -> dict[str, Any]:
+    """A form without a language keeps the person's (a new person: English)."""
+    return {name: value for name, value in data.items()
+            if not (name == "language" and value is None)}
 
 
 def _checked(values: dict[str, str], shape: type[msgspec.Struct], messages: dict[str, str],
@@ -134,6 +142,7 @@ class PeopleController(Controller):
     async def create_person(self, request: AnyRequest, db_session: DbSession) -> Response[Any]:
         values = _form_values(await request.form(), tuple(PERSON_MESSAGES))
         data, errors = _checked(values, programme.PersonUpdate, PERSON_MESSAGES, ("name",))
+        data = _without_unsent_language(data)
         if not errors:
             try:
                 person = await programme.create_person(
@@ -150,7 +159,8 @@ class PeopleController(Controller):
         person = await programme.get_person(db_session, person_id)
         values = {"name": person.name, "email": person.email or "",
                   "job_title": person.job_title or "",
-                  "organisation_id": str(person.organisation_id or "")}
+                  "organisation_id": str(person.organisation_id or ""),
+                  "language": person.language}
         return await self._person_form(request, db_session, person_id, values=values, errors={})
 
     @post("/people/{person_id:int}", guards=[require_editor], status_code=HTTP_303_SEE_OTHER)
@@ -159,6 +169,7 @@ class PeopleController(Controller):
         await programme.get_person(db_session, person_id)
         values = _form_values(await request.form(), tuple(PERSON_MESSAGES))
         data, errors = _checked(values, programme.PersonUpdate, PERSON_MESSAGES, ("name",))
+        data = _without_unsent_language(data)
         if not errors:
             try:
                 await programme.update_person(db_session, person_id,
