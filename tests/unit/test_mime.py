@@ -22,6 +22,7 @@ from notifications.message import (
     make_message_id,
 )
 from notifications.render import EmailTemplateError, RenderedEmail, render_email
+from service.i18n import gettext, use_language
 from service.settings import Settings, SmtpSettings
 from tests.factories import make_email_message
 
@@ -329,10 +330,15 @@ def test_missing_context_value_is_an_error_not_a_blank() -> None:
         render_email("test_message_to_anyone", {"recipient_name": "Ana"})
 
 
-def test_untranslated_template_falls_back_to_english() -> None:
+def test_rendering_in_a_language_gives_that_language() -> None:
     rendered = render_email("test_message_to_anyone", {"recipient_name": "Ana", "note": ""}, "de")
+    with use_language("de"):
+        subject = gettext("Test message for %(name)s") % {"name": "Ana"}
+        greeting = gettext("Dear %(name)s,") % {"name": "Ana"}
 
-    assert rendered.subject == "Test message for Ana"
+    assert (rendered.subject, rendered.text.splitlines()[0]) == (subject, greeting)
+    assert rendered.subject != "Test message for Ana"
+    assert rendered.html.startswith('<!DOCTYPE html>\n<html lang="de">\n')
 
 
 @pytest.mark.parametrize(
