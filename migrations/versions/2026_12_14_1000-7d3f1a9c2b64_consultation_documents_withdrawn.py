@@ -1,8 +1,8 @@
 """consultation documents: withdrawn ones are kept, with when they were withdrawn
 
 Revision ID: 7d3f1a9c2b64
-Revises: c2525ab12fa5
-Create Date: 2026-12-14 09:00:00.000000
+Revises: b61d4ce60f57
+Create Date: 2026-12-14 10:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7d3f1a9c2b64"
-down_revision: str | None = "c2525ab12fa5"
+down_revision: str | None = "b61d4ce60f57"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
