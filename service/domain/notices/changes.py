@@ -42,6 +42,7 @@ from service.domain import programme
 from service.domain.access import manage_links
 from service.domain.calendars.entries import agenda_text, session_entry
 from service.domain.calendars.ical import CalendarAttendee, build_calendar
+from service.domain.programme.translations import localised
 from service.domain.reminders import confirmed_places, has_confirmed_places
 from service.domain.snapshots import AgendaItemSnapshot, SessionSnapshot, snapshot_session
 from service.domain.urls import event_page_url
@@ -56,6 +57,7 @@ from service.domain.wording import (
     venue_line,
     venue_text,
 )
+from service.i18n import current_language
 from service.settings import Settings
 
 NOTICE_TEMPLATE = "session_changed_to_registrant"
@@ -302,8 +304,8 @@ async def _send_notice(
     before = SessionSnapshot.from_json(notice.previous)
     agenda = agenda_text(session, event)
     context: dict[str, object] = {
-        "event_title": event.title,
-        "session_title": session.title,
+        "event_title": str(localised(event, "title", current_language())),
+        "session_title": str(localised(event, "title", current_language(), session)),
         "kind": _subject_kind(session, changes),
         "previous_when": period_text(before.starts_at, before.ends_at, event.timezone),
         "previous_start": start_text(before.starts_at, event.timezone),

@@ -52,6 +52,7 @@ from service.domain.calendars.entries import speaker_slot_entry
 from service.domain.calendars.ical import build_calendar
 from service.domain.errors import NotFoundError
 from service.domain.notices.changes import notice_send_by
+from service.domain.programme.translations import localised
 from service.domain.snapshots import AgendaItemSnapshot, SessionSnapshot, snapshot_session
 from service.domain.urls import event_page_url, speaker_page_url
 from service.domain.wording import (
@@ -63,6 +64,7 @@ from service.domain.wording import (
     venue_line,
     venue_text,
 )
+from service.i18n import current_language
 from service.settings import Settings
 
 ASSIGNED_TEMPLATE = "speaker_slot_to_speaker"
@@ -107,9 +109,9 @@ async def _notify(
     entry = speaker_slot_entry(item, session, event, person, settings, cancelled=cancelled)
     context: dict[str, object] = {
         "recipient_name": person.name,
-        "event_title": event.title,
-        "session_title": session.title,
-        "item_title": item.title,
+        "event_title": str(localised(event, "title", current_language())),
+        "session_title": str(localised(event, "title", current_language(), session)),
+        "item_title": str(localised(event, "title", current_language(), item)),
         "slot_local": period_text(item.starts_at, item.ends_at, event.timezone),
         "slot_start": start_text(item.starts_at, event.timezone),
         "slot_utc": utc_period_text(item.starts_at, item.ends_at),

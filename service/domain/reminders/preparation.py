@@ -47,6 +47,7 @@ from service.db.models import (
 from service.domain import programme
 from service.domain.access import manage_links
 from service.domain.calendars.entries import agenda_text
+from service.domain.programme.translations import localised
 from service.domain.reminders.policy import (
     NOTE_BAD_ADDRESS,
     NOTE_PLACE_ENDED,
@@ -63,6 +64,7 @@ from service.domain.wording import (
     venue_line,
     venue_text,
 )
+from service.i18n import current_language
 from service.settings import Settings
 
 REMINDER_TEMPLATE = "reminder_to_registrant"
@@ -215,8 +217,8 @@ def session_context(
     agenda = agenda_text(session, event)
     lines = agenda.splitlines()
     return {
-        "event_title": event.title,
-        "session_title": session.title,
+        "event_title": str(localised(event, "title", current_language())),
+        "session_title": str(localised(event, "title", current_language(), session)),
         "starts": starts_phrase(session.starts_at, now, zone),
         "when_local": period_text(session.starts_at, session.ends_at, zone),
         "when_utc": utc_period_text(session.starts_at, session.ends_at),
