@@ -287,3 +287,28 @@ def changes_from_mapping(target: Target, translations: Mapping[str, Mapping[str,
     """`{"de": {"title": "..."}}` as changes, each named `prefix.de.title` for errors."""
     return [TextChange(target, language, field, text, f"{prefix}.{language}.{field}")
             for language, texts in translations.items() for field, text in texts.items()]
+
+
+async def apply_payload(db: AsyncSession, event_id: int, target: Target,
+                        translations: Mapping[str, Mapping[str, str | None]] | None, *,
+                        now: datetime, default_language: str | None = None) -> Event:
+    """What an API payload says of languages: the event's default language (if given),
+    then its `translations` for `target`, errors named `translations.<language>.<field>`."""
+    event = await get_event(db, event_id)
+    if default_language is not None:
+        event = await set_default_language(db, event_id, default_language, now=now)
+    if translations:
+        event = await set_translations(db, event_id, changes_from_mapping(target, translations),
+                                       now=now)
+    return event
+
+
+def payload_translations(event: Event, target: Target | None = None
+                         ) -> dict[str, dict[str, str]]:
+    """The translations of `target` (the event by default) as the API shows them."""
+    key = target_key(event if target is None else target)
+    found: dict[str, dict[str, str]] = {}
+    for row in _loaded_rows(event):
+        if row.target == key:
+            found.setdefault(row.language, {})[row.field] = row.text
+    return found

@@ -24,6 +24,7 @@ from service.web.backoffice.privacy import PrivacyController
 from service.web.backoffice.registrations import RegistrationsController
 from service.web.backoffice.reminders import RemindersController
 from service.web.backoffice.speakers import SpeakersController
+from service.web.backoffice.translations import TranslationsController
 
 BACKOFFICE_CONTROLLERS: list[Any] = [
     AuthPagesController,  # sign in, sign out
@@ -46,4 +47,5 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     MeetingSeriesController,  # Interest Groups' meeting series and their occurrences
     PrivacyController,  # privacy notice, one person's data (admins)
     PersonalDataController,  # an event's retention dates and period
+    TranslationsController,  # an event's content in other languages
 ]
