@@ -129,3 +129,23 @@ async def test_the_programme_search_finds_an_event_by_any_of_its_titles(
                                                              "circular"].index),
         "Soziale": [],  # session titles are not the event's titles
     }
+
+
+async def test_the_demo_samples_speak_german_and_french_and_the_real_series_english(
+    db: AsyncSession, settings: Settings
+) -> None:
+    from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
+    from tests.factories import DEMO_LOADED_AT
+
+    await load_demo_programme(db, now=DEMO_LOADED_AT, settings=settings)
+    seminar = await programme.get_published_event(db, "procura-plus-seminar-2027")
+    seminar = await programme.get_event(db, seminar.id)
+    series = await programme.get_published_event(db, MAKE_ICT_FAIR_SLUG)
+
+    assert [localised(seminar, "title", code) for code in ("de", "fr", "es")] == [
+        "Procura+ Seminar 2027 (Beispiel)", "Séminaire Procura+ 2027 (exemple)",
+        "Procura+ Seminar 2027 (sample)"]
+    assert [localised(seminar, "title", "fr", s) for s in seminar.sessions] == [
+        "Jour 1 : groupes d'intérêt et remise des prix", "Jour 2 : politiques et pratique"]
+    assert localised(seminar, "title", "de", seminar.sessions[1].agenda_items[2]) == "Abschluss"
+    assert series.content_translations == []
