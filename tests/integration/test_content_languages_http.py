@@ -81,12 +81,14 @@ async def test_the_programme_lists_each_event_in_the_page_language(
 
     german = await client.get("/", params={"lang": "de"})
     english = await client.get("/", params={"lang": "en"})
+    found = await client.get("/api/events", params={"q": "IKT-Beschaffung"})
 
     assert (german.status_code, english.status_code) == (200, 200)
     assert (f'<a href="/events/{event.slug}">Webinare zur fairen IKT-Beschaffung</a>'
             in german.text)
     assert f'<a href="/events/{event.slug}">Fair ICT procurement webinars</a>' in english.text
     assert "Webinare zur fairen" not in english.text
+    assert (found.status_code, [e["slug"] for e in found.json()["items"]]) == (200, [event.slug])
 
 
 def _summaries(body: bytes) -> list[str]:
