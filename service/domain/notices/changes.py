@@ -40,6 +40,7 @@ from service.db.models import (
 )
 from service.domain import programme
 from service.domain.access import manage_links
+from service.domain.calendars.content import event_in, session_in
 from service.domain.calendars.entries import agenda_text, session_entry
 from service.domain.calendars.ical import CalendarAttendee, build_calendar
 from service.domain.programme.translations import localised
@@ -302,7 +303,7 @@ async def _send_notice(
         return None
     cancelled = session.status == SessionStatus.CANCELLED
     before = SessionSnapshot.from_json(notice.previous)
-    agenda = agenda_text(session, event)
+    agenda = agenda_text(session_in(session, event, current_language()), event)
     context: dict[str, object] = {
         "event_title": str(localised(event, "title", current_language())),
         "session_title": str(localised(event, "title", current_language(), session)),
@@ -334,8 +335,11 @@ async def _send_notice(
             parse_address(registration.email, registration.name)
         except ValueError:
             continue
+        # The titles in the language in force for this recipient.
+        language = current_language()
         entry = session_entry(
-            session, event, settings, include_join_url=True,
+            session_in(session, event, language), event_in(event, language), settings,
+            include_join_url=True,
             attendees=(CalendarAttendee(email=registration.email, name=registration.name),),
             sequence_offset=sequences.get(registration.id, 0),
         )
@@ -344,7 +348,9 @@ async def _send_notice(
             to_address=registration.email,
             to_name=registration.name,
             context={**context, "recipient_name": registration.name,
-                     "manage_url": links[registration.id]},
+                     "manage_url": links[registration.id],
+                     "event_title": str(localised(event, "title", language)),
+                     "session_title": str(localised(event, "title", language, session))},
             calendar=build_calendar([entry], now=now, method=method),
             calendar_method=method,
             reply_to=event.contact_email,

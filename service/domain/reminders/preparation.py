@@ -46,6 +46,7 @@ from service.db.models import (
 )
 from service.domain import programme
 from service.domain.access import manage_links
+from service.domain.calendars.content import session_in
 from service.domain.calendars.entries import agenda_text
 from service.domain.programme.translations import localised
 from service.domain.reminders.policy import (
@@ -214,7 +215,7 @@ def session_context(
 ) -> dict[str, object]:
     """What a reminder says about the session: the same for every registrant in a batch."""
     zone = event.timezone
-    agenda = agenda_text(session, event)
+    agenda = agenda_text(session_in(session, event, current_language()), event)
     lines = agenda.splitlines()
     return {
         "event_title": str(localised(event, "title", current_language())),
