@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import ContentTranslation
+from service.db.models import AuditEntry, ContentTranslation
 from service.domain import programme
 from service.domain.programme.translations import localised
 from service.settings import Settings
@@ -67,3 +67,8 @@ async def test_an_editor_translates_an_event_and_chooses_its_language(
     assert [localised(event, "title", "de", target) for target in (event, first, second, item)] \
         == ["Faire IKT-Beschaffung", "Soziale Kriterien", "Contract management", "Begrüßung"]
     assert localised(event, "summary", "de") == ""
+    logged = await db.execute(select(AuditEntry.action, AuditEntry.after).where(
+        AuditEntry.subject_type == "content_translation").order_by(AuditEntry.id))
+    assert [(action, after["field"], after["text"]) for action, after in logged] == [
+        ("created", "title", "Faire IKT-Beschaffung"), ("created", "description", "Zwei Webinare."),
+        ("created", "title", "Soziale Kriterien"), ("created", "title", "Begrüßung")]

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, func, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.base import NO_VALUE
 
@@ -128,20 +127,6 @@ async def translations_by_event(
     return found
 
 
-async def translation_marker(db: AsyncSession, event_ids: Iterable[int],
-                             language: str) -> tuple[Any, ...]:
-    """What a cache validator needs to see a translation change: count and latest edit."""
-    ids = sorted(set(event_ids))
-    if not ids:
-        return (0, None)
-    row = (await db.execute(
-        select(func.count(ContentTranslation.id), func.max(ContentTranslation.updated_at),
-               func.sum(ContentTranslation.id))
-        .where(ContentTranslation.event_id.in_(ids), ContentTranslation.language == language)
-    )).one()
-    return tuple(row)
-
-
 # --- writing ------------------------------------------------------------------------------
 
 
@@ -251,13 +236,19 @@ async def clear_translations(db: AsyncSession, event_id: int, language: str | No
                              now: datetime) -> Event:
     """Remove the event's translations (into one language, or all of them)."""
     event = await get_event(db, event_id)
-    statement = delete(ContentTranslation).where(ContentTranslation.event_id == event.id)
-    if language is not None:
-        statement = statement.where(ContentTranslation.language == language)
-    await db.execute(statement)
+    await _delete_rows(db, event.id, language)
     event.updated_at = now
     await db.flush()
     return await get_event(db, event.id)
+
+
+async def _delete_rows(db: AsyncSession, event_id: int, language: str | None) -> None:
+    """One by one through the ORM, so that the audit log records each removal."""
+    query = select(ContentTranslation).where(ContentTranslation.event_id == event_id)
+    if language is not None:
+        query = query.where(ContentTranslation.language == language)
+    for row in await db.scalars(query):
+        await db.delete(row)
 
 
 def check_language(language: str, field: str = "default_language") -> str:
@@ -275,8 +266,7 @@ async def set_default_language(db: AsyncSession, event_id: int, language: str, *
     if event.default_language == language:
         return event
     event.default_language = language
-    await db.execute(delete(ContentTranslation).where(
-        ContentTranslation.event_id == event.id, ContentTranslation.language == language))
+    await _delete_rows(db, event.id, language)
     event.updated_at = now
     await db.flush()
     return await get_event(db, event.id)
