@@ -31,6 +31,7 @@ from service.db.models import (
     SessionStatus,
 )
 from service.domain import programme, urls
+from service.domain.calendars.content import event_in, session_in
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import google_calendar_link, outlook_calendar_link
 from service.domain.programme.translations import localised
@@ -306,10 +307,18 @@ class SessionView:
     outlook_url: str
 
 
+def _lang_query(event: Event, language: str) -> str:
+    """`?lang=de` for calendar links when the page is not in the event's own language."""
+    return "" if language == event.default_language else f"?lang={language}"
+
+
 def session_view(session: Session, event: Event, settings: Settings,
                  enrolments: dict[int, int]) -> SessionView:
-    # Public: built without the join link, so the calendar links cannot leak it.
-    entry = session_entry(session, event, settings, include_join_url=False)
+    # Public: built without the join link, so the calendar links cannot leak it; in the
+    # page's language, as are the calendar files it links to.
+    language = current_language()
+    entry = session_entry(session_in(session, event, language), event_in(event, language),
+                          settings, include_join_url=False)
     return SessionView(
         id=session.id,
         title=localised(event, "title", current_language(), session),
@@ -319,7 +328,7 @@ def session_view(session: Session, event: Event, settings: Settings,
         is_cancelled=session.status == SessionStatus.CANCELLED,
         availability=session_availability(session, enrolments),
         agenda=tuple(agenda_row(i, event.timezone, event) for i in session.agenda_items),
-        ics_url=f"/feeds/sessions/{session.id}.ics",
+        ics_url=f"/feeds/sessions/{session.id}.ics{_lang_query(event, language)}",
         google_url=google_calendar_link(entry),
         outlook_url=outlook_calendar_link(entry),
     )
@@ -386,7 +395,7 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
     has_venue = any([event.venue_name, event.venue_address, event.venue_city])
     abbreviations = sorted({in_zone(instant, event.timezone).abbreviation
                             for s in event.sessions for instant in (s.starts_at, s.ends_at)})
-    feed = urls.event_feed_url(settings, event.slug)
+    feed = urls.event_feed_url(settings, event.slug) + _lang_query(event, current_language())
     description = localised(event, "description", current_language())
     return EventView(
         id=event.id,

@@ -68,6 +68,8 @@ async def test_the_event_page_shows_the_content_in_the_page_language_or_marks_th
     assert f'<h3 id="session-{second}" lang="en">Contract management</h3>' in german.text
     assert '<span class="item-title">Begrüßung und Einführung</span>' in german.text
     assert '<div lang="en">' in german.text  # the description, English only
+    assert f'href="/feeds/sessions/{first}.ics?lang=de"' in german.text
+    assert f'/feeds/events/{event.slug}.ics?lang=de"' in german.text
     assert "<h1>Webinaires sur l&#39;achat équitable de TIC</h1>" in french.text
     assert '<p class="lead" lang="en">Six webinars on fair ICT.</p>' in french.text
     assert ('<span class="item-title" lang="en">Welcome and introduction</span>'

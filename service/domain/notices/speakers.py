@@ -48,6 +48,7 @@ from service.db.models import (
 )
 from service.domain import programme
 from service.domain.access import current_access_token
+from service.domain.calendars.content import event_in, session_in
 from service.domain.calendars.entries import speaker_slot_entry
 from service.domain.calendars.ical import build_calendar
 from service.domain.errors import NotFoundError
@@ -106,7 +107,12 @@ async def _notify(
         db, AccessPurpose.SPEAKER_PAGE, secret_key=settings.secret_key, now=now,
         person_id=person.id,
     )
-    entry = speaker_slot_entry(item, session, event, person, settings, cancelled=cancelled)
+    # The slot's titles in the language in force for the speaker (the default otherwise).
+    language = current_language()
+    session_text = session_in(session, event, language)
+    item_text = next((i for i in session_text.agenda_items if i.id == item.id), None)
+    entry = speaker_slot_entry(item_text or item, session_text, event_in(event, language),
+                               person, settings, cancelled=cancelled)
     context: dict[str, object] = {
         "recipient_name": person.name,
         "event_title": str(localised(event, "title", current_language())),
