@@ -287,8 +287,17 @@ class Event(Base):
     cancelled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The language the event's own columns (title, summary, description, and its sessions'
+    # and agenda items' titles) are written in; other languages are ContentTranslation rows.
+    default_language: Mapped[str] = mapped_column(String(8), default="en",
+                                                  server_default="en")
 
     host_organisation: Mapped[Organisation | None] = relationship(lazy="raise")
+    # Every translation of the event's content (its sessions' and agenda items' too).
+    content_translations: Mapped[list[ContentTranslation]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="ContentTranslation.id",
+    )
     sessions: Mapped[list[Session]] = relationship(
         back_populates="event",
         lazy="raise",
@@ -1252,3 +1261,34 @@ class DataRequest(Base):
     expires_at: Mapped[datetime]
     # When the link was used to erase everything: it works no more.
     used_at: Mapped[datetime | None]
+
+
+# The events' own content in other languages
+
+
+class ContentTranslation(Base):
+    """An event's, session's or agenda item's text in a language other than the event's
+    default (whose text is the row's own columns).
+
+    `target` names what is translated ("event", "session-12", "agenda-item-7") so that one
+    unique constraint holds on both databases (a NULL would make every row unique); the
+    foreign keys are there for the cascades. `field` is "title", "summary" or "description".
+    """
+
+    __tablename__ = "content_translations"
+    __table_args__ = (
+        UniqueConstraint("event_id", "target", "language", "field"),
+        Index("ix_content_translations_field_language", "field", "language"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(8))
+    field: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -30,6 +30,7 @@ from service.domain import programme
 from service.domain.accounts import create_account, default_team_id
 from service.domain.consultation import meetings as one_to_one
 from service.operations.demo_consultation import load_haarlem_consultation
+from service.operations.demo_translations import load_sample_translations
 from service.settings import Settings
 
 MAKE_ICT_FAIR_SLUG = "make-ict-fair-webinar-series-2020"
@@ -354,6 +355,7 @@ async def _load_event(db: AsyncSession, demo: DemoEvent, *, now: datetime,
                                            title=item.title, kind=item.kind, speakers=speakers),
                 now=now, settings=settings,
             )
+    await load_sample_translations(db, event.id, demo.slug, now=now)
     return await programme.publish_event(db, event.id, now=now)
 
 

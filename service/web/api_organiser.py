@@ -10,13 +10,39 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
+from msgspec import UNSET, UnsetType
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import EventKind, EventStatus
+from service.db.models import EventKind, EventStatus, Session
 from service.domain import accounts, programme
+from service.domain.programme import translations
+from service.domain.programme.inputs import Translations
+from service.settings import Settings
 from service.web import presenters, schemas
 from service.web.auth import BEARER_SCHEME, require_organiser
 from service.web.params import DbSession, IdParam, SettingsDep
+
+
+async def _session_out(db: AsyncSession, settings: Settings, session: Session,
+                       texts: Translations | UnsetType) -> schemas.OrganiserSessionOut:
+    """The session after its payload's `translations` (if any) are stored."""
+    if texts is not UNSET:
+        await translations.apply_payload(db, session.event_id, session, texts, now=utc_now())
+    session = await programme.get_session(db, session.id)
+    return presenters.organiser_session_out(
+        session, session.event.timezone, settings,
+        translations.payload_translations(session.event, session))
+
+
+async def _agenda_item_out(db: AsyncSession, agenda_item_id: int,
+                           texts: Translations | UnsetType) -> schemas.OrganiserAgendaItemOut:
+    """The agenda item after its payload's `translations` (if any) are stored."""
+    item = await programme.get_agenda_item(db, agenda_item_id)
+    if texts is not UNSET:
+        await translations.apply_payload(db, item.session.event_id, item, texts, now=utc_now())
+        item = await programme.get_agenda_item(db, agenda_item_id)
+    return presenters.organiser_agenda_item_out(item, item.session.event)
 
 
 class OrganiserController(Controller):
@@ -118,6 +144,9 @@ class OrganiserController(Controller):
     ) -> schemas.OrganiserEventOut:
         event = await programme.create_event(db_session, data, now=utc_now())
         await accounts.place_event_in_team(db_session, event, request.state.api_token_team_id)
+        if data.translations is not UNSET:
+            event = await translations.apply_payload(db_session, event.id, event,
+                                                     data.translations, now=utc_now())
         return presenters.organiser_event_out(event, settings)
 
     @get("/events/{event_id:int}")
@@ -136,6 +165,12 @@ class OrganiserController(Controller):
         event = await programme.update_event(
             db_session, event_id, data, now=utc_now(), settings=settings
         )
+        if data.default_language is not UNSET or data.translations is not UNSET:
+            event = await translations.apply_payload(
+                db_session, event_id, event,
+                data.translations if data.translations is not UNSET else None, now=utc_now(),
+                default_language=data.default_language
+                if data.default_language is not UNSET else None)
         return presenters.organiser_event_out(event, settings)
 
     @delete("/events/{event_id:int}")
@@ -173,14 +208,14 @@ class OrganiserController(Controller):
         session = await programme.add_session(
             db_session, event_id, data, now=utc_now(), settings=settings
         )
-        return presenters.organiser_session_out(session, session.event.timezone, settings)
+        return await _session_out(db_session, settings, session, data.translations)
 
     @get("/sessions/{session_id:int}")
     async def get_session(
         self, db_session: DbSession, settings: SettingsDep, session_id: IdParam
     ) -> schemas.OrganiserSessionOut:
         session = await programme.get_session(db_session, session_id)
-        return presenters.organiser_session_out(session, session.event.timezone, settings)
+        return await _session_out(db_session, settings, session, UNSET)
 
     @patch("/sessions/{session_id:int}")
     async def update_session(
@@ -190,7 +225,7 @@ class OrganiserController(Controller):
         session = await programme.update_session(
             db_session, session_id, data, now=utc_now(), settings=settings
         )
-        return presenters.organiser_session_out(session, session.event.timezone, settings)
+        return await _session_out(db_session, settings, session, data.translations)
 
     @post("/sessions/{session_id:int}/cancel", status_code=200)
     async def cancel_session(
@@ -211,28 +246,27 @@ class OrganiserController(Controller):
     async def add_agenda_item(
         self, db_session: DbSession, settings: SettingsDep, session_id: IdParam,
         data: JSONBody[schemas.AgendaItemCreate],
-    ) -> schemas.AgendaItemOut:
+    ) -> schemas.OrganiserAgendaItemOut:
         item = await programme.add_agenda_item(
             db_session, session_id, data, now=utc_now(), settings=settings
         )
-        return presenters.agenda_item_out(item, item.session.event.timezone)
+        return await _agenda_item_out(db_session, item.id, data.translations)
 
     @get("/agenda-items/{agenda_item_id:int}")
     async def get_agenda_item(
         self, db_session: DbSession, agenda_item_id: IdParam
-    ) -> schemas.AgendaItemOut:
-        item = await programme.get_agenda_item(db_session, agenda_item_id)
-        return presenters.agenda_item_out(item, item.session.event.timezone)
+    ) -> schemas.OrganiserAgendaItemOut:
+        return await _agenda_item_out(db_session, agenda_item_id, UNSET)
 
     @patch("/agenda-items/{agenda_item_id:int}")
     async def update_agenda_item(
         self, db_session: DbSession, settings: SettingsDep, agenda_item_id: IdParam,
         data: JSONBody[schemas.AgendaItemUpdate],
-    ) -> schemas.AgendaItemOut:
+    ) -> schemas.OrganiserAgendaItemOut:
         item = await programme.update_agenda_item(
             db_session, agenda_item_id, data, now=utc_now(), settings=settings
         )
-        return presenters.agenda_item_out(item, item.session.event.timezone)
+        return await _agenda_item_out(db_session, item.id, data.translations)
 
     @delete("/agenda-items/{agenda_item_id:int}")
     async def delete_agenda_item(

@@ -37,8 +37,9 @@ from service.db.models import EventKind
 from service.domain import urls
 from service.domain.calendars import feeds
 from service.domain.calendars.feeds import FeedPlan
-from service.domain.errors import NotFoundError, PermissionDeniedError
-from service.i18n import current_language
+from service.domain.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from service.i18n import LANGUAGES, current_language
+from service.i18n import gettext as _
 from service.settings import Settings
 from service.web.auth import BEARER_SCHEME, require_organiser
 from service.web.params import DbSession, IdParam, PathText, SettingsDep, TokenParam
@@ -281,6 +282,18 @@ async def _direct_feed(
     return await _answer(request, plan, render)
 
 
+def _content_language(request: AnyRequest) -> str | None:
+    """A public feed's `?lang=`: the events' texts in that language where translated;
+    without it, each event's own default language."""
+    value: str | None = request.query_params.get("lang")
+    if value is None:
+        return None
+    if value not in LANGUAGES:
+        raise InvalidInputError(
+            _("Choose one of %(languages)s.") % {"languages": ", ".join(LANGUAGES)}, "lang")
+    return value
+
+
 def _stem(name: str, field: str) -> str:
     """`abc.ics` -> `abc`; anything else is simply not a feed."""
     if not name.endswith(".ics") or len(name) <= 4:
@@ -299,19 +312,23 @@ class FeedController(Controller):
 
     @get("/programme.ics")
     async def programme(self, request: AnyRequest) -> Response[bytes]:
-        async def describe(db: AsyncSession, now: datetime, settings: Settings) -> FeedPlan:
-            return await feeds.programme_feed(db, now=now, settings=settings)
+        language = _content_language(request)
 
-        return await _memoised_feed(request, "programme", describe)
+        async def describe(db: AsyncSession, now: datetime, settings: Settings) -> FeedPlan:
+            return await feeds.programme_feed(db, now=now, settings=settings, language=language)
+
+        return await _memoised_feed(request, f"programme:{language}", describe)
 
     @get("/events/{name:str}")
     async def event(self, request: AnyRequest, name: PathText) -> Response[bytes]:
         slug = _stem(name, "slug")
+        language = _content_language(request)
 
         async def describe(db: AsyncSession, now: datetime, settings: Settings) -> FeedPlan:
-            return await feeds.event_feed(db, slug, now=now, settings=settings)
+            return await feeds.event_feed(db, slug, now=now, settings=settings,
+                                          language=language)
 
-        return await _memoised_feed(request, f"event:{slug}", describe)
+        return await _memoised_feed(request, f"event:{slug}:{language}", describe)
 
     @get("/kinds/{name:str}")
     async def kind(self, request: AnyRequest, name: PathText) -> Response[bytes]:
@@ -319,11 +336,12 @@ class FeedController(Controller):
         if stem not in _KIND_NAMES:
             raise NotFoundError("No such calendar feed.", "kind")
         kind = EventKind(stem)
+        language = _content_language(request)
 
         async def describe(db: AsyncSession, now: datetime, settings: Settings) -> FeedPlan:
-            return await feeds.kind_feed(db, kind, now=now, settings=settings)
+            return await feeds.kind_feed(db, kind, now=now, settings=settings, language=language)
 
-        return await _memoised_feed(request, f"kind:{kind}", describe)
+        return await _memoised_feed(request, f"kind:{kind}:{language}", describe)
 
     @get("/sessions/{name:str}")
     async def session_download(
@@ -332,7 +350,9 @@ class FeedController(Controller):
         stem = _stem(name, "session_id")
         if not stem.isdigit() or len(stem) > 10:
             raise NotFoundError("No such session.", "session_id")
-        plan = await feeds.session_download(db_session, int(stem), now=utc_now(), settings=settings)
+        plan = await feeds.session_download(db_session, int(stem), now=utc_now(),
+                                            settings=settings,
+                                            language=_content_language(request))
         return await _direct_feed(request, db_session, plan, settings)
 
     @get("/registrations/{name:str}")
@@ -340,7 +360,9 @@ class FeedController(Controller):
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: PathText
     ) -> Response[bytes]:
         token = _stem(name, "token")
-        plan = await feeds.registration_feed(db_session, token, now=utc_now(), settings=settings)
+        # The registrant's own feed: in the language in force for them.
+        plan = await feeds.registration_feed(db_session, token, now=utc_now(), settings=settings,
+                                             language=current_language())
         return await _direct_feed(request, db_session, plan, settings)
 
     @get("/speakers/{name:str}")
@@ -348,7 +370,8 @@ class FeedController(Controller):
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, name: PathText
     ) -> Response[bytes]:
         token = _stem(name, "token")
-        plan = await feeds.speaker_feed(db_session, token, now=utc_now(), settings=settings)
+        plan = await feeds.speaker_feed(db_session, token, now=utc_now(), settings=settings,
+                                        language=current_language())
         return await _direct_feed(request, db_session, plan, settings)
 
     @get("/organisers/{name:str}")

@@ -23,7 +23,7 @@ from litestar import MediaType, Response
 from litestar.datastructures import Cookie
 from markupsafe import Markup
 
-from service.i18n import babel_locale, current_language, install_translations
+from service.i18n import LANGUAGES, babel_locale, current_language, install_translations
 from service.settings import TEMPLATES_DIR
 from service.web.languages import language_links
 
@@ -74,7 +74,18 @@ def get_environment() -> Environment:
     env.globals["language_links"] = language_links
     env.globals["csrf_field"] = csrf_field
     env.filters["full_day"] = full_day_label
+    env.globals["lang_attr"] = lang_attr
     return env
+
+
+def lang_attr(text: object) -> Markup:
+    """` lang="de"` for content written in another language than the page's (a screen
+    reader then reads it with the right voice); nothing otherwise."""
+    language = getattr(text, "language", None)
+    if not isinstance(language, str) or language == current_language() \
+            or language not in LANGUAGES:
+        return Markup("")
+    return Markup(' lang="%s"') % language
 
 
 # The form field the back office's CSRF check reads (service/web/backoffice/guards.py).

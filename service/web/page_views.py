@@ -31,8 +31,10 @@ from service.db.models import (
     SessionStatus,
 )
 from service.domain import programme, urls
+from service.domain.calendars.content import event_in, session_in
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import google_calendar_link, outlook_calendar_link
+from service.domain.programme.translations import localised
 from service.domain.registration import (
     closed_reason,
     count_confirmed_enrolments,
@@ -50,8 +52,8 @@ from service.domain.wording import (
     zone_abbreviation,
     zone_label,
 )
+from service.i18n import current_language, ngettext, pgettext
 from service.i18n import gettext as _
-from service.i18n import ngettext, pgettext
 from service.settings import Settings
 from service.web.countries import country_name
 
@@ -142,11 +144,14 @@ def speaker_view(speaker: AgendaItemSpeaker) -> SpeakerView:
     )
 
 
-def agenda_row(item: AgendaItem, zone: str) -> AgendaRow:
+def agenda_row(item: AgendaItem, zone: str, event: Event | None = None) -> AgendaRow:
+    """An agenda item as shown; its title in the page's language where `event` (with its
+    translations) is given."""
     return AgendaRow(
         when=time_span(item.starts_at, item.ends_at, zone),
-        title=item.title,
-        kind=_(AGENDA_KIND_LABELS.get(item.kind, "")) if item.kind in AGENDA_KIND_LABELS else "",
+        title=item.title if event is None
+        else localised(event, "title", current_language(), item),
+        kind=AGENDA_KIND_LABELS.get(item.kind, ""),
         description=item.description,
         speakers=tuple(speaker_view(s) for s in item.speakers),
     )
@@ -266,12 +271,13 @@ def event_card(event: Event, now: datetime, registrations: int,
     dates = (date_range_label(in_zone(bounds[0], event.timezone).local,
                               in_zone(bounds[1], event.timezone).local)
              if bounds else _("Dates to be announced"))
+    language = current_language()
     return EventCard(
         slug=event.slug,
-        title=event.title,
+        title=localised(event, "title", language),
         kind=str(event.kind),
-        kind_label=_(KIND_LABELS[event.kind]),
-        summary=event.summary,
+        kind_label=KIND_LABELS[event.kind],
+        summary=localised(event, "summary", language),
         dates=dates,
         place=_place_text(event),
         host=event.host_organisation.name if event.host_organisation else None,
@@ -306,20 +312,28 @@ class SessionView:
     outlook_url: str
 
 
+def _lang_query(event: Event, language: str) -> str:
+    """`?lang=de` for calendar links when the page is not in the event's own language."""
+    return "" if language == event.default_language else f"?lang={language}"
+
+
 def session_view(session: Session, event: Event, settings: Settings,
                  enrolments: dict[int, int]) -> SessionView:
-    # Public: built without the join link, so the calendar links cannot leak it.
-    entry = session_entry(session, event, settings, include_join_url=False)
+    # Public: built without the join link, so the calendar links cannot leak it; in the
+    # page's language, as are the calendar files it links to.
+    language = current_language()
+    entry = session_entry(session_in(session, event, language), event_in(event, language),
+                          settings, include_join_url=False)
     return SessionView(
         id=session.id,
-        title=session.title,
+        title=localised(event, "title", current_language(), session),
         description=paragraphs(session.description),
         when=time_span(session.starts_at, session.ends_at, event.timezone),
         mode=_(MODE_LABELS[session.mode]),
         is_cancelled=session.status == SessionStatus.CANCELLED,
         availability=session_availability(session, enrolments),
-        agenda=tuple(agenda_row(i, event.timezone) for i in session.agenda_items),
-        ics_url=f"/feeds/sessions/{session.id}.ics",
+        agenda=tuple(agenda_row(i, event.timezone, event) for i in session.agenda_items),
+        ics_url=f"/feeds/sessions/{session.id}.ics{_lang_query(event, language)}",
         google_url=google_calendar_link(entry),
         outlook_url=outlook_calendar_link(entry),
     )
@@ -365,6 +379,8 @@ class EventView:
     feed_url: str
     # Some session is followed online (the place then says so, in any language).
     has_online: bool = False
+    # The language the description is shown in (for its `lang` attribute).
+    description_language: str = "en"
 
 
 def _speakers(event: Event) -> tuple[SpeakerView, ...]:
@@ -386,15 +402,17 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
     has_venue = any([event.venue_name, event.venue_address, event.venue_city])
     abbreviations = sorted({zone_abbreviation(in_zone(instant, event.timezone).local)
                             for s in event.sessions for instant in (s.starts_at, s.ends_at)})
-    feed = urls.event_feed_url(settings, event.slug)
+    feed = urls.event_feed_url(settings, event.slug) + _lang_query(event, current_language())
+    description = localised(event, "description", current_language())
     return EventView(
         id=event.id,
         slug=event.slug,
-        title=event.title,
+        title=card.title,
         kind=str(event.kind),
-        kind_label=_(KIND_LABELS[event.kind]),
-        summary=event.summary,
-        description=paragraphs(event.description),
+        kind_label=KIND_LABELS[event.kind],
+        summary=card.summary,
+        description=paragraphs(description),
+        description_language=description.language,
         dates=card.dates,
         zone=event.timezone,
         zone_label=zone_label(event.timezone, event.venue_city),
@@ -493,19 +511,20 @@ async def speaker_slots(db: AsyncSession, person_id: int) -> tuple[Person | None
         zone = event.timezone
         cancelled = (session.status == SessionStatus.CANCELLED
                      or event.status == EventStatus.CANCELLED)
+        language = current_language()
         slots.append(SpeakerSlot(
-            event_title=event.title,
+            event_title=localised(event, "title", language),
             event_slug=event.slug,
-            kind_label=_(KIND_LABELS[event.kind]),
-            session_title=session.title,
+            kind_label=KIND_LABELS[event.kind],
+            session_title=localised(event, "title", language, session),
             session_when=time_span(session.starts_at, session.ends_at, zone),
             session_mode=_(MODE_LABELS[session.mode]),
             is_cancelled=cancelled,
             place=_place_text(event),
-            slot=agenda_row(item, zone),
+            slot=agenda_row(item, zone, event),
             co_speakers=tuple(speaker_view(s) for s in item.speakers
                               if s.person_id != person_id),
-            session_agenda=tuple(agenda_row(i, zone) for i in session.agenda_items),
+            session_agenda=tuple(agenda_row(i, zone, event) for i in session.agenda_items),
             join_url=session.join_url
             if session.mode != SessionMode.IN_PERSON and not cancelled else None,
             ends_utc=session.ends_at,

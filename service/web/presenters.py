@@ -15,6 +15,7 @@ from service.db.models import (
 from service.domain import urls
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import google_calendar_link, outlook_calendar_link
+from service.domain.programme.translations import payload_translations
 from service.domain.times import in_zone, iso_utc
 from service.settings import Settings
 from service.web import schemas
@@ -105,13 +106,24 @@ def public_session_out(session: Session, event: Event, settings: Settings) -> sc
 
 
 def organiser_session_out(
-    session: Session, zone: str, settings: Settings
+    session: Session, zone: str, settings: Settings,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> schemas.OrganiserSessionOut:
     return schemas.OrganiserSessionOut(
         **_session_fields(session, zone, settings),  # type: ignore[arg-type]
         join_url=session.join_url,
         sequence=session.sequence,
         event_id=session.event_id,
+        translations=translations or {},
+    )
+
+
+def organiser_agenda_item_out(item: AgendaItem, event: Event) -> schemas.OrganiserAgendaItemOut:
+    """An agenda item with its title in other languages (`event` with its translations)."""
+    return schemas.OrganiserAgendaItemOut(
+        **{f: getattr(agenda_item_out(item, event.timezone), f)
+           for f in schemas.AgendaItemOut.__struct_fields__},
+        translations=payload_translations(event, item),
     )
 
 
@@ -172,11 +184,15 @@ def event_out(event: Event, settings: Settings) -> schemas.EventOut:
 def organiser_event_out(event: Event, settings: Settings) -> schemas.OrganiserEventOut:
     return schemas.OrganiserEventOut(
         **_event_fields(event, settings),  # type: ignore[arg-type]
-        sessions=[organiser_session_out(s, event.timezone, settings) for s in event.sessions],
+        sessions=[organiser_session_out(s, event.timezone, settings,
+                                        payload_translations(event, s))
+                  for s in event.sessions],
         contact_email=event.contact_email,
         is_address_confirmation_required=event.is_address_confirmation_required,
         reminder_offsets_minutes=event.reminder_offsets_minutes,
         created_at=iso_utc(event.created_at),
         updated_at=iso_utc(event.updated_at),
         published_at=iso_utc(event.published_at) if event.published_at else None,
+        default_language=event.default_language,
+        translations=payload_translations(event),
     )

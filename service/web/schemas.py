@@ -149,6 +149,13 @@ class OrganiserSessionOut(SessionOut):
     join_url: str | None
     sequence: int
     event_id: int
+    # The title in other languages than the event's default: {"de": {"title": "..."}}.
+    translations: dict[str, dict[str, str]] = {}
+
+
+class OrganiserAgendaItemOut(AgendaItemOut):
+    # The title in other languages than the event's default: {"de": {"title": "..."}}.
+    translations: dict[str, dict[str, str]] = {}
 
 
 class OrganiserEventOut(EventOut):
@@ -159,6 +166,9 @@ class OrganiserEventOut(EventOut):
     created_at: str
     updated_at: str
     published_at: str | None
+    # The language of the event's own texts, and the texts in other languages.
+    default_language: str = "en"
+    translations: dict[str, dict[str, str]] = {}
 
 
 class PersonOut(Struct):

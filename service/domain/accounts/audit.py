@@ -29,6 +29,7 @@ from service.db.models import (
     ConsultationDocument,
     ConsultationProfile,
     ConsultationQuestion,
+    ContentTranslation,
     Enrolment,
     Event,
     Organisation,
@@ -56,6 +57,7 @@ SUBJECT_TYPES: dict[type[Any], str] = {
     ConsultationProfile: "consultation_profile",
     ConsultationDocument: "consultation_document",
     ConsultationQuestion: "consultation_question",
+    ContentTranslation: "content_translation",
 }
 
 
@@ -121,6 +123,8 @@ def _event_id(connection: Connection, target: Any) -> int | None:
     if isinstance(target, EventSession | Registration):
         return target.event_id
     if isinstance(target, ConsultationProfile | ConsultationDocument | ConsultationQuestion):
+        return target.event_id
+    if isinstance(target, ContentTranslation):
         return target.event_id
     if isinstance(target, AgendaItem):
         return connection.scalar(select(EventSession.event_id)

@@ -38,6 +38,7 @@ from service.db.models import (
     AgendaItem,
     AgendaItemSpeaker,
     ApiToken,
+    ContentTranslation,
     Enrolment,
     EnrolmentStatus,
     Event,
@@ -57,6 +58,11 @@ from service.domain.calendars.entries import session_entry, speaker_slot_entry
 from service.domain.calendars.ical import CalendarEntry, build_calendar
 from service.domain.calendars.meetings import meeting_entries, meeting_fingerprints
 from service.domain.errors import NotFoundError
+from service.domain.programme.translations import (
+    EVENT_TARGET,
+    pick,
+    translations_by_event,
+)
 from service.domain.wording import kind_feed_name
 from service.i18n import current_language
 from service.i18n import gettext as _
@@ -96,6 +102,8 @@ class FeedPlan:
     filename: str | None = None  # for downloads (Content-Disposition)
     # Meet-your-Buyer one-to-one meetings of the registrant (supplier) or person (host).
     meeting_ids: frozenset[int] = frozenset()
+    # The language of the events' own texts (titles); None: each event's default language.
+    content_language: str | None = None
 
     @property
     def is_download(self) -> bool:
@@ -233,64 +241,74 @@ def _kind_name(settings: Settings, kind: EventKind) -> str:
 async def _public_plan(
     db: AsyncSession, scope: str, name: str, event_filter: Sequence[ColumnElement[bool]], *,
     now: datetime, settings: Settings, default_timezone: str = DEFAULT_FEED_TIMEZONE,
-    key: object = None,
+    key: object = None, language: str | None = None,
 ) -> FeedPlan:
     fingerprint = _Fingerprint(scope, settings)
-    fingerprint.add(key, name)
+    # A translation's edit moves its event's `updated_at`, which the session rows carry.
+    fingerprint.add(key, name, language)
     session_filter = (*event_filter, _listed(now))
     ids = await _fingerprint_sessions(db, fingerprint, session_filter)
     return FeedPlan(
         scope=scope, name=name, etag=fingerprint.etag, last_modified=fingerprint.latest,
         is_private=False, session_ids=ids, session_filter=session_filter,
-        default_timezone=default_timezone,
+        default_timezone=default_timezone, content_language=language,
     )
 
 
 # --- public feeds -----------------------------------------------------------------------------
 
 
-async def programme_feed(db: AsyncSession, *, now: datetime, settings: Settings) -> FeedPlan:
-    """Every published (and cancelled) event's sessions."""
+async def programme_feed(db: AsyncSession, *, now: datetime, settings: Settings,
+                         language: str | None = None) -> FeedPlan:
+    """Every published (and cancelled) event's sessions (texts in `language` where
+    translated, else each event's default language)."""
     return await _public_plan(
         db, "programme", _("%(organiser)s events") % {"organiser": settings.organiser_name},
-        [Event.status.in_(PUBLIC_STATUSES)], now=now, settings=settings,
+        [Event.status.in_(PUBLIC_STATUSES)], now=now, settings=settings, language=language,
     )
 
 
-async def event_feed(db: AsyncSession, slug: str, *, now: datetime, settings: Settings) -> FeedPlan:
+async def event_feed(db: AsyncSession, slug: str, *, now: datetime, settings: Settings,
+                     language: str | None = None) -> FeedPlan:
     """All sessions of one published event; drafts are as unknown as missing slugs."""
     found = (
         await db.execute(
-            select(Event.id, Event.title, Event.timezone).where(
+            select(Event.id, Event.title, Event.timezone, Event.default_language).where(
                 Event.slug == slug, Event.status.in_(PUBLIC_STATUSES)
             )
         )
     ).one_or_none()
     if found is None:
         raise NotFoundError(f"No published event {slug!r}.", "slug")
-    event_id, title, zone = found
+    event_id, title, zone, default_language = found
+    if language is not None:
+        texts = (await translations_by_event(db, [event_id], language))[event_id]
+        title = pick(texts, default_language, EVENT_TARGET, "title", title, language)
     return await _public_plan(
-        db, "event", title, [Event.id == event_id], now=now, settings=settings,
-        default_timezone=zone, key=event_id,
+        db, "event", str(title), [Event.id == event_id], now=now, settings=settings,
+        default_timezone=zone, key=event_id, language=language,
     )
 
 
 async def kind_feed(
-    db: AsyncSession, kind: EventKind, *, now: datetime, settings: Settings
+    db: AsyncSession, kind: EventKind, *, now: datetime, settings: Settings,
+    language: str | None = None,
 ) -> FeedPlan:
     """All published events of one kind: all webinars, all CityMatch visits..."""
     return await _public_plan(
         db, "kind", _kind_name(settings, kind),
         [Event.status.in_(PUBLIC_STATUSES), Event.kind == kind], now=now, settings=settings,
-        key=str(kind),
+        key=str(kind), language=language,
     )
 
 
 async def session_download(
-    db: AsyncSession, session_id: int, *, now: datetime, settings: Settings
+    db: AsyncSession, session_id: int, *, now: datetime, settings: Settings,
+    language: str | None = None,
 ) -> FeedPlan:
     """One public session as a file to add to a calendar (cancelled ones too)."""
     fingerprint = _Fingerprint("session", settings)
+    fingerprint.add(language)
     session_filter = (Session.id == session_id, Event.status.in_(PUBLIC_STATUSES))
     ids = await _fingerprint_sessions(db, fingerprint, session_filter)
     if not ids:
@@ -298,7 +316,7 @@ async def session_download(
     return FeedPlan(
         scope="session", name=None, etag=fingerprint.etag, last_modified=fingerprint.latest,
         is_private=False, session_ids=ids, session_filter=session_filter,
-        default_timezone=None, filename=f"session-{session_id}.ics",
+        default_timezone=None, filename=f"session-{session_id}.ics", content_language=language,
     )
 
 
@@ -311,23 +329,28 @@ def _no_feed() -> NotFoundError:
 
 
 async def registration_feed(
-    db: AsyncSession, token: str, *, now: datetime, settings: Settings
+    db: AsyncSession, token: str, *, now: datetime, settings: Settings,
+    language: str | None = None,
 ) -> FeedPlan:
-    """A registrant's confirmed sessions, with their join links."""
+    """A registrant's confirmed sessions, with their join links (texts in `language` where
+    translated)."""
     found = await access.find_access(db, AccessPurpose.REGISTRATION_FEED, token)
     if found is None or found.registration_id is None:
         raise _no_feed()
     registration = (
         await db.execute(
             select(Registration.id, Registration.status, Registration.updated_at,
-                   Event.title, Event.timezone)
+                   Event.title, Event.timezone, Event.id, Event.default_language)
             .join(Registration.event)
             .where(Registration.id == found.registration_id)
         )
     ).one_or_none()
     if registration is None:
         raise _no_feed()
-    registration_id, status, updated_at, title, zone = registration
+    registration_id, status, updated_at, title, zone, event_id, default_language = registration
+    if language is not None:
+        texts = (await translations_by_event(db, [event_id], language))[event_id]
+        title = pick(texts, default_language, EVENT_TARGET, "title", title, language)
     enrolments = (
         await db.execute(
             select(Enrolment.session_id, Enrolment.status, Enrolment.updated_at)
@@ -337,6 +360,7 @@ async def registration_feed(
     ).all()
     meetings = await meeting_fingerprints(db, registration_id=registration_id, since=_cutoff(now))
     fingerprint = _Fingerprint("registration", settings)
+    fingerprint.add(language)
     fingerprint.add(registration_id, str(status), *(tuple(row) for row in enrolments))
     fingerprint.seen(updated_at, *(row[2] for row in enrolments))
     fingerprint.add(*meetings)
@@ -354,11 +378,13 @@ async def registration_feed(
         session_filter=session_filter, include_join_url=True, default_timezone=zone,
         meeting_ids=frozenset(row[0] for row in meetings)
         if status == RegistrationStatus.CONFIRMED else frozenset(),
+        content_language=language,
     )
 
 
 async def speaker_feed(
-    db: AsyncSession, token: str, *, now: datetime, settings: Settings
+    db: AsyncSession, token: str, *, now: datetime, settings: Settings,
+    language: str | None = None,
 ) -> FeedPlan:
     """A speaker's own slots: each agenda item they speak in, with its session's details."""
     found = await access.find_access(db, AccessPurpose.SPEAKER_FEED, token)
@@ -386,6 +412,7 @@ async def speaker_feed(
     ).all()
     meetings = await meeting_fingerprints(db, person_id=person.id, since=_cutoff(now))
     fingerprint = _Fingerprint("speaker", settings)
+    fingerprint.add(language)
     fingerprint.add(tuple(person), *(tuple(row) for row in slots))
     fingerprint.seen(person.updated_at, *(row[3] for row in slots))
     fingerprint.add(*meetings)
@@ -401,6 +428,7 @@ async def speaker_feed(
         session_ids=ids, session_filter=session_filter,
         agenda_item_ids=frozenset(row[0] for row in slots), person_id=person.id,
         include_join_url=True, meeting_ids=frozenset(row[0] for row in meetings),
+        content_language=language,
     )
 
 
@@ -500,6 +528,7 @@ class _Event:
     venue_address: str | None
     venue_city: str | None
     venue_country: str | None
+    default_language: str
 
 
 _SESSION_COLUMNS = (
@@ -510,7 +539,7 @@ _SESSION_COLUMNS = (
 _EVENT_COLUMNS = (
     Event.id, Event.title, Event.slug, Event.kind, Event.status, Event.timezone,
     Event.contact_email, Event.venue_name, Event.venue_address, Event.venue_city,
-    Event.venue_country,
+    Event.venue_country, Event.default_language,
 )
 
 
@@ -576,7 +605,30 @@ async def _load_sessions(db: AsyncSession, plan: FeedPlan) -> list[tuple[_Sessio
             if person is None:
                 person = persons[line[8]] = _Person(line[8], line[9], None, organisation(line[11]))
             item.speakers.append(_Speaker(line[8], person, organisation(line[10])))
+    if plan.content_language is not None:
+        await _translate(db, plan.content_language, sessions.values(), events)
     return [(session, events[session.event_id]) for session in sessions.values()]
+
+
+async def _translate(db: AsyncSession, language: str, sessions: Iterable[_Session],
+                     events: dict[int, _Event]) -> None:
+    """The loaded rows' titles in `language` where translated (the default otherwise)."""
+    texts = await translations_by_event(db, events, language)
+    for event_id, event_ in events.items():
+        found = texts[event_id]
+        if found:
+            event_.title = pick(found, event_.default_language, EVENT_TARGET, "title",
+                                event_.title, language)
+    for session in sessions:
+        found = texts[session.event_id]
+        if not found:
+            continue
+        default = events[session.event_id].default_language
+        session.title = pick(found, default, f"session-{session.id}", "title", session.title,
+                             language)
+        for item in session.agenda_items:
+            item.title = pick(found, default, f"agenda-item-{item.id}", "title", item.title,
+                              language)
 
 
 def _session_entries(
@@ -733,7 +785,8 @@ async def current_organiser_feed_token(
 
 # --- change counter for in-process memos ------------------------------------------------------
 
-_PROGRAMME_TYPES = (Event, Session, AgendaItem, AgendaItemSpeaker, Person, Organisation)
+_PROGRAMME_TYPES = (Event, Session, AgendaItem, AgendaItemSpeaker, Person, Organisation,
+                    ContentTranslation)
 _TOUCHED = "procura_feeds_programme_touched"
 _revisions = itertools.count(1)
 _revision = 0

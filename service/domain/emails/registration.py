@@ -35,12 +35,14 @@ from service.db.models import (
     SessionStatus,
 )
 from service.domain import wording
+from service.domain.calendars.content import event_in, session_in
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import CalendarAttendee, build_calendar, build_invites
 from service.domain.programme import offers_session_choice
+from service.domain.programme.translations import localised
 from service.domain.urls import event_page_url
 from service.domain.wording import kind_label, venue_line, zone_label
-from service.i18n import supported, use_language
+from service.i18n import current_language, supported, use_language
 from service.settings import Settings
 
 InviteMethod = Literal["REQUEST", "CANCEL"]
@@ -98,9 +100,13 @@ def invite_calendars(
     """
     attendee = CalendarAttendee(email=registration.email, name=registration.name)
     offsets = invite_sequences(registration)
+    # The recipient's language (in force while their email is composed).
+    language = current_language()
+    texts = event_in(event, language)
     entries = [
         session_entry(
-            session, event, settings, include_join_url=method == "REQUEST",
+            session_in(session, event, language), texts, settings,
+            include_join_url=method == "REQUEST",
             attendees=(attendee,), cancelled=method == "CANCEL",
             sequence_offset=offsets.get(session.id, 0),
         )
@@ -118,8 +124,11 @@ def registrant_download(
     so an imported copy and an emailed one are one event."""
     attendee = CalendarAttendee(email=registration.email, name=registration.name)
     offsets = invite_sequences(registration)
+    language = current_language()
+    texts = event_in(event, language)
     entries = [
-        session_entry(session, event, settings, include_join_url=True, attendees=(attendee,),
+        session_entry(session_in(session, event, language), texts, settings,
+                      include_join_url=True, attendees=(attendee,),
                       sequence_offset=offsets.get(session.id, 0))
         for session in sessions
     ]
@@ -144,7 +153,7 @@ def session_view(session: Session, event: Event, *, with_join_url: bool) -> dict
     online = session.mode != SessionMode.IN_PERSON
     return {
         "id": session.id,
-        "title": session.title,
+        "title": str(localised(event, "title", current_language(), session)),
         "when": local,
         "when_utc": utc,
         "zone": event.timezone,
@@ -168,7 +177,7 @@ def registrant_context(
 ) -> dict[str, object]:
     return {
         "recipient_name": registration.name,
-        "event_title": event.title,
+        "event_title": str(localised(event, "title", current_language())),
         "event_kind": kind_label(event.kind),
         "event_url": event_page_url(settings, event.slug),
         "event_zone": event.timezone,
@@ -423,7 +432,7 @@ def address_confirmation_email(
             to_name="",
             context={
                 "recipient_name": name,
-                "event_title": event.title,
+                "event_title": str(localised(event, "title", worded_in)),
                 "event_kind": kind_label(event.kind),
                 "confirm_url": confirm_url,
                 "expires": wording.start_text(expires_at, event.timezone),

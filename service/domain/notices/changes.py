@@ -40,8 +40,10 @@ from service.db.models import (
 )
 from service.domain import programme
 from service.domain.access import manage_links
+from service.domain.calendars.content import event_in, session_in
 from service.domain.calendars.entries import agenda_text, session_entry
 from service.domain.calendars.ical import CalendarAttendee, build_calendar
+from service.domain.programme.translations import localised
 from service.domain.reminders import confirmed_places, has_confirmed_places
 from service.domain.snapshots import AgendaItemSnapshot, SessionSnapshot, snapshot_session
 from service.domain.urls import event_page_url
@@ -322,10 +324,10 @@ async def _send_notice(
         if language in contexts:
             return contexts[language]
         changes, agenda_changes = describe_changes(notice.previous, session, event)
-        agenda = agenda_text(session, event)
+        agenda = agenda_text(session_in(session, event, language), event)
         contexts[language] = {
-            "event_title": event.title,
-            "session_title": session.title,
+            "event_title": str(localised(event, "title", language)),
+            "session_title": str(localised(event, "title", language, session)),
             "kind": kind,
             "previous_when": period_text(before.starts_at, before.ends_at, event.timezone),
             "previous_start": start_text(before.starts_at, event.timezone),
@@ -359,7 +361,8 @@ async def _send_notice(
         # In the registrant's language, whoever moved the session (and in whichever).
         with use_language(registration.language) as language:
             entry = session_entry(
-                session, event, settings, include_join_url=True,
+                session_in(session, event, language), event_in(event, language), settings,
+                include_join_url=True,
                 attendees=(CalendarAttendee(email=registration.email, name=registration.name),),
                 sequence_offset=sequences.get(registration.id, 0),
             )

@@ -48,10 +48,12 @@ from service.db.models import (
 )
 from service.domain import programme
 from service.domain.access import current_access_token
+from service.domain.calendars.content import event_in, session_in
 from service.domain.calendars.entries import speaker_slot_entry
 from service.domain.calendars.ical import build_calendar
 from service.domain.errors import NotFoundError
 from service.domain.notices.changes import notice_send_by
+from service.domain.programme.translations import localised
 from service.domain.snapshots import AgendaItemSnapshot, SessionSnapshot, snapshot_session
 from service.domain.urls import event_page_url, speaker_page_url
 from service.domain.wording import (
@@ -110,12 +112,15 @@ async def _notify(
     )
     # The slot, its invite and its wording in the speaker's own language.
     with use_language(person.language) as language:
-        entry = speaker_slot_entry(item, session, event, person, settings, cancelled=cancelled)
+        session_text = session_in(session, event, language)
+        item_text = next((i for i in session_text.agenda_items if i.id == item.id), None)
+        entry = speaker_slot_entry(item_text or item, session_text, event_in(event, language),
+                                   person, settings, cancelled=cancelled)
         context: dict[str, object] = {
             "recipient_name": person.name,
-            "event_title": event.title,
-            "session_title": session.title,
-            "item_title": item.title,
+            "event_title": str(localised(event, "title", language)),
+            "session_title": str(localised(event, "title", language, session)),
+            "item_title": str(localised(event, "title", language, item)),
             "slot_local": period_text(item.starts_at, item.ends_at, event.timezone),
             "slot_start": start_text(item.starts_at, event.timezone),
             "slot_utc": utc_period_text(item.starts_at, item.ends_at),

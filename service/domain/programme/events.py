@@ -29,6 +29,7 @@ from service.domain.programme.checks import (
 from service.domain.programme.inputs import EventCreate, EventUpdate
 from service.domain.programme.loading import get_event
 from service.domain.programme.sessions import mark_session_cancelled
+from service.domain.programme.translations import check_language
 from service.domain.snapshots import snapshot_session
 from service.domain.text import clean_line, clean_text
 from service.domain.times import parse_instant, zone_for
@@ -124,6 +125,7 @@ async def create_event(db: AsyncSession, data: EventCreate, *, now: datetime) ->
         contact_email=data.contact_email,
         reminder_offsets_minutes=_check_reminder_offsets(data.reminder_offsets_minutes),
         is_sample_data=bool(data.is_sample_data),
+        default_language=check_language(data.default_language),
         created_at=now,
         updated_at=now,
     )

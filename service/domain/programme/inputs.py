@@ -53,6 +53,18 @@ Places = Annotated[int, Meta(ge=1, le=100_000)]
 OffsetMinutes = Annotated[int, Meta(ge=1, le=86_400)]
 ReminderOffsets = Annotated[list[OffsetMinutes], Meta(max_length=10)]
 AgendaTitle = Annotated[str, Meta(min_length=1, max_length=500, pattern=_ONE_LINE)]
+# A language a text is given in ("de"); which ones are checked by the translations' rules,
+# so that a refusal names the field (`translations.xx.title`).
+TranslationLanguage = Annotated[str, Meta(min_length=2, max_length=8, pattern=r"^[a-z]{2}$")]
+# {"de": {"title": "...", "summary": "..."}}: texts in other languages than the event's own
+# (service/domain/programme/translations.py); "" or null removes one.
+Translations = Annotated[
+    dict[TranslationLanguage, Annotated[dict[Annotated[str, Meta(max_length=20)],
+                                      Annotated[str, Meta(max_length=20_001)] | None],
+                                 Meta(max_length=3)]],
+    Meta(max_length=6, description="Texts per language other than the event's default: "
+         '{"de": {"title": "..."}}; an empty text or null removes one.'),
+]
 
 
 class Input(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -114,6 +126,8 @@ class EventCreate(Input):
     contact_email: Email | None = None
     reminder_offsets_minutes: ReminderOffsets | None = None
     is_sample_data: bool = False
+    default_language: LanguageCode = "en"
+    translations: Translations | UnsetType = UNSET
 
 
 class EventUpdate(Input):
@@ -137,6 +151,8 @@ class EventUpdate(Input):
     contact_email: Email | UnsetType | None = UNSET
     reminder_offsets_minutes: ReminderOffsets | UnsetType | None = UNSET
     is_sample_data: bool | UnsetType = UNSET
+    default_language: LanguageCode | UnsetType = UNSET
+    translations: Translations | UnsetType = UNSET
 
 
 class SessionCreate(Input):
@@ -147,6 +163,7 @@ class SessionCreate(Input):
     description: Description = ""
     join_url: Url | None = None
     capacity: Places | None = None
+    translations: Translations | UnsetType = UNSET
 
 
 class SessionUpdate(Input):
@@ -157,6 +174,7 @@ class SessionUpdate(Input):
     description: Description | UnsetType = UNSET
     join_url: Url | UnsetType | None = UNSET
     capacity: Places | UnsetType | None = UNSET
+    translations: Translations | UnsetType = UNSET
 
 
 class SpeakerRef(Input):
@@ -171,6 +189,7 @@ class AgendaItemCreate(Input):
     kind: AgendaItemKind = AgendaItemKind.TALK
     description: Description = ""
     speakers: Annotated[list[SpeakerRef], Meta(max_length=20)] = []
+    translations: Translations | UnsetType = UNSET
 
 
 class AgendaItemUpdate(Input):
@@ -180,3 +199,4 @@ class AgendaItemUpdate(Input):
     kind: AgendaItemKind | UnsetType = UNSET
     description: Description | UnsetType = UNSET
     speakers: Annotated[list[SpeakerRef], Meta(max_length=20)] | UnsetType = UNSET
+    translations: Translations | UnsetType = UNSET

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from service.db.models import (
     AgendaItem,
     AgendaItemSpeaker,
+    ContentTranslation,
     Event,
     EventKind,
     EventStatus,
@@ -29,10 +30,22 @@ from service.db.models import (
 from service.domain.errors import NotFoundError
 
 
+def title_matches(condition: Any) -> ColumnElement[bool]:
+    """Events with a translated title satisfying `condition` (given the text column): the
+    programme's searches find an event by any of its titles."""
+    return exists().where(and_(
+        ContentTranslation.event_id == Event.id,
+        ContentTranslation.target == "event",
+        ContentTranslation.field == "title",
+        condition(ContentTranslation.text),
+    ))
+
+
 def _event_tree_options() -> list[Any]:
     """What pages, invites and emails read of an event: sessions, agenda items, speakers."""
     return [
         selectinload(Event.host_organisation),
+        selectinload(Event.content_translations),
         selectinload(Event.sessions)
         .selectinload(Session.agenda_items)
         .selectinload(AgendaItem.speakers)
@@ -114,7 +127,10 @@ async def list_events(
     if event_filter.starts_until is not None:
         query = query.where(bounds.c.first_start < event_filter.starts_until)
     if event_filter.search:
-        query = query.where(Event.title.ilike(f"%{event_filter.search}%"))
+        # Any of its titles: the default language's column or a translation.
+        pattern = f"%{event_filter.search}%"
+        query = query.where(or_(Event.title.ilike(pattern),
+                                title_matches(lambda text: text.ilike(pattern))))
     if event_filter.only is not None:
         query = query.where(event_filter.only)
     total = await db.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -132,7 +148,8 @@ async def get_session(db: AsyncSession, session_id: int) -> Session:
         select(Session)
         .where(Session.id == session_id)
         .options(
-            selectinload(Session.event).selectinload(Event.host_organisation),
+            selectinload(Session.event).options(selectinload(Event.host_organisation),
+                                                selectinload(Event.content_translations)),
             selectinload(Session.agenda_items)
             .selectinload(AgendaItem.speakers)
             .options(
@@ -152,7 +169,8 @@ async def get_agenda_item(db: AsyncSession, agenda_item_id: int) -> AgendaItem:
         select(AgendaItem)
         .where(AgendaItem.id == agenda_item_id)
         .options(
-            selectinload(AgendaItem.session).selectinload(Session.event),
+            selectinload(AgendaItem.session).selectinload(Session.event)
+            .selectinload(Event.content_translations),
             selectinload(AgendaItem.speakers).options(
                 selectinload(AgendaItemSpeaker.person).selectinload(Person.organisation),
                 selectinload(AgendaItemSpeaker.organisation),
@@ -186,7 +204,8 @@ async def find_speaker_items(db: AsyncSession, person_id: int
         .options(
             selectinload(AgendaItem.speakers).options(*speakers),
             selectinload(AgendaItem.session).options(
-                selectinload(Session.event).options(selectinload(Event.sessions)),
+                selectinload(Session.event).options(selectinload(Event.sessions),
+                                                    selectinload(Event.content_translations)),
                 selectinload(Session.agenda_items).selectinload(AgendaItem.speakers)
                 .options(*speakers),
             ),

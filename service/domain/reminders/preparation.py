@@ -46,7 +46,9 @@ from service.db.models import (
 )
 from service.domain import programme
 from service.domain.access import manage_links
+from service.domain.calendars.content import session_in
 from service.domain.calendars.entries import agenda_text
+from service.domain.programme.translations import localised
 from service.domain.reminders.policy import (
     NOTE_BAD_ADDRESS,
     NOTE_PLACE_ENDED,
@@ -63,7 +65,7 @@ from service.domain.wording import (
     venue_line,
     venue_text,
 )
-from service.i18n import DEFAULT_LANGUAGE, supported, use_language
+from service.i18n import DEFAULT_LANGUAGE, current_language, supported, use_language
 from service.settings import Settings
 
 REMINDER_TEMPLATE = "reminder_to_registrant"
@@ -220,11 +222,11 @@ def session_context(
 ) -> dict[str, object]:
     """What a reminder says about the session: the same for every registrant in a batch."""
     zone = event.timezone
-    agenda = agenda_text(session, event)
+    agenda = agenda_text(session_in(session, event, current_language()), event)
     lines = agenda.splitlines()
     return {
-        "event_title": event.title,
-        "session_title": session.title,
+        "event_title": str(localised(event, "title", current_language())),
+        "session_title": str(localised(event, "title", current_language(), session)),
         "starts": starts_phrase(session.starts_at, now, zone),
         "when_local": period_text(session.starts_at, session.ends_at, zone),
         "when_utc": utc_period_text(session.starts_at, session.ends_at),

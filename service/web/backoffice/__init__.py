@@ -25,6 +25,7 @@ from service.web.backoffice.privacy import PrivacyController
 from service.web.backoffice.registrations import RegistrationsController
 from service.web.backoffice.reminders import RemindersController
 from service.web.backoffice.speakers import SpeakersController
+from service.web.backoffice.translations import TranslationsController
 
 BACKOFFICE_CONTROLLERS: list[Any] = [
     AuthPagesController,  # sign in, sign out
@@ -48,4 +49,5 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     PrivacyController,  # privacy notice, one person's data (admins)
     PersonalDataController,  # an event's retention dates and period
     MyAccountController,  # the signed-in organiser's own language
+    TranslationsController,  # an event's content in other languages
 ]

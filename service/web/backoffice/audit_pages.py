@@ -33,6 +33,7 @@ SUBJECT_LABELS = {"event": "Event", "session": "Session", "agenda_item": "Agenda
 SUBJECT_LABELS.update({"consultation_profile": "Buyer profile",
                        "consultation_document": "Consultation document",
                        "consultation_question": "Question to the buyer"})
+SUBJECT_LABELS.update({"content_translation": "Translation"})
 PageParam = Annotated[int, QueryParameter(ge=1, le=100_000)]
 
 

@@ -1,0 +1,304 @@
+"""The events' own content in several languages: storing translations and reading them.
+
+An event's columns (its title, summary and description, its sessions' and agenda items'
+titles) are written in the event's `default_language`; the same texts in other languages
+are `ContentTranslation` rows, one per target, language and field. Reading asks for a text
+in a language and falls back to the default-language column when there is no translation,
+so a half-translated event still shows every text. Domain only: takes `db` and `now`,
+flushes, never commits, knows no HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.base import NO_VALUE
+
+from service.db.models import AgendaItem, ContentTranslation, Event, Session
+from service.domain.errors import FieldError, InvalidInputError, NotFoundError
+from service.domain.programme.loading import get_event
+from service.domain.programme.loading import title_matches as title_matches
+from service.domain.text import has_control
+from service.i18n import LANGUAGES
+from service.i18n import gettext as _
+
+EVENT_TARGET = "event"
+# What may be translated, per kind of target, and at most how long (as the columns allow).
+EVENT_FIELDS: dict[str, int] = {"title": 300, "summary": 2_000, "description": 20_000}
+SESSION_FIELDS: dict[str, int] = {"title": 300}
+AGENDA_ITEM_FIELDS: dict[str, int] = {"title": 500}
+_MULTI_LINE_FIELDS = frozenset({"summary", "description"})
+
+Target = Event | Session | AgendaItem
+
+
+class Localised(str):
+    """A text of an event's content and the language it is written in (for `lang`)."""
+
+    language: str
+
+    def __new__(cls, text: str, language: str) -> Localised:
+        value = super().__new__(cls, text)
+        value.language = language
+        return value
+
+
+def target_key(target: Target) -> str:
+    """The key of a target within its event: "event", "session-12", "agenda-item-7"."""
+    if isinstance(target, Session):
+        return f"session-{target.id}"
+    if isinstance(target, AgendaItem):
+        return f"agenda-item-{target.id}"
+    return EVENT_TARGET
+
+
+def fields_of(target: Target) -> dict[str, int]:
+    if isinstance(target, Session):
+        return SESSION_FIELDS
+    if isinstance(target, AgendaItem):
+        return AGENDA_ITEM_FIELDS
+    return EVENT_FIELDS
+
+
+def translation_languages(event: Event) -> list[str]:
+    """The languages an event's texts may be translated into: all but its default."""
+    return [code for code in LANGUAGES if code != event.default_language]
+
+
+def _loaded_rows(event: Event) -> list[ContentTranslation]:
+    """The event's translations if they were loaded with it (the event tree loads them)."""
+    value = sa_inspect(event).attrs.content_translations.loaded_value
+    return [] if value is NO_VALUE else list(value)
+
+
+def translations_of(event: Event) -> dict[tuple[str, str, str], str]:
+    """(target key, language, field) → text, from the loaded event."""
+    return {(row.target, row.language, row.field): row.text for row in _loaded_rows(event)}
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def localised(event: Event, field: str, language: str | None,
+              target: Target | None = None) -> Localised:
+    """`field` of `target` (the event itself by default) in `language`, or in the event's
+    default language when there is no translation (or `language` is None)."""
+    owner: Target = event if target is None else target
+    default = str(getattr(owner, field) or "")
+    if language is None or language == event.default_language:
+        return Localised(default, event.default_language)
+    for row in _loaded_rows(event):
+        if (row.target == target_key(owner) and row.language == language
+                and row.field == field):
+            return Localised(row.text, language)
+    return Localised(default, event.default_language)
+
+
+def pick(texts: Mapping[tuple[str, str, str], str], default_language: str, target: str,
+         field: str, default: str, language: str | None) -> Localised:
+    """The same choice as `localised`, over rows read with `translations_by_event` (feeds
+    read plain columns, not models)."""
+    if language is not None and language != default_language:
+        found = texts.get((target, language, field))
+        if found is not None:
+            return Localised(found, language)
+    return Localised(default, default_language)
+
+
+async def translations_by_event(
+    db: AsyncSession, event_ids: Iterable[int], language: str
+) -> dict[int, dict[tuple[str, str, str], str]]:
+    """Every translation into `language` of the given events, per event."""
+    ids = sorted(set(event_ids))
+    found: dict[int, dict[tuple[str, str, str], str]] = {event_id: {} for event_id in ids}
+    if not ids:
+        return found
+    rows = await db.execute(
+        select(ContentTranslation.event_id, ContentTranslation.target,
+               ContentTranslation.language, ContentTranslation.field, ContentTranslation.text)
+        .where(ContentTranslation.event_id.in_(ids), ContentTranslation.language == language))
+    for event_id, target, code, field, text in rows:
+        found[event_id][(target, code, field)] = text
+    return found
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextChange:
+    """One text to set ("" or None clears it) on one target, in one language."""
+
+    target: Target
+    language: str
+    field: str
+    text: str | None
+    # Where the input named it, for the error: "translations.de.title".
+    name: str
+
+
+def _clean(change: TextChange, limits: Mapping[str, int]) -> tuple[str | None, str | None]:
+    """The cleaned text (None: clear) or why it is refused."""
+    text = (change.text or "").strip()
+    if not text:
+        return None, None
+    multi = change.field in _MULTI_LINE_FIELDS
+    if has_control(text, allowed="\n\t\r" if multi else ""):
+        if multi:
+            return None, _("Must not contain control characters.")
+        return None, _("Must be a single line without control characters.")
+    limit = limits[change.field]
+    if len(text) > limit:
+        return None, _("At most %(count)s characters.") % {"count": limit}
+    if multi:
+        return text.replace("\r\n", "\n").replace("\r", "\n"), None
+    return " ".join(text.split()), None
+
+
+def check_changes(event: Event, changes: Iterable[TextChange]) -> list[tuple[TextChange, str | None]]:
+    """Every change cleaned, or every rule broken at once (InvalidInputError naming each)."""
+    errors: list[FieldError] = []
+    cleaned: list[tuple[TextChange, str | None]] = []
+    for change in changes:
+        if change.language not in LANGUAGES:
+            errors.append(FieldError(change.name.rsplit(".", 1)[0], _(
+                "Not a language of the service.")))
+            continue
+        if change.language == event.default_language:
+            errors.append(FieldError(change.name.rsplit(".", 1)[0], _(
+                "This is the event's default language: edit the event's own text instead.")))
+            continue
+        limits = fields_of(change.target)
+        if change.field not in limits:
+            errors.append(FieldError(change.name, _("This text cannot be translated.")))
+            continue
+        text, problem = _clean(change, limits)
+        if problem is not None:
+            errors.append(FieldError(change.name, problem))
+            continue
+        cleaned.append((change, text))
+    if errors:
+        raise InvalidInputError.of(errors)
+    return cleaned
+
+
+def _owned(event: Event, target: Target) -> None:
+    if isinstance(target, Session) and target.event_id != event.id:
+        raise NotFoundError(_("No such session in this event."), "session_id")
+    if isinstance(target, AgendaItem) and target.session_id not in {s.id for s in event.sessions}:
+        raise NotFoundError(_("No such agenda item in this event."), "agenda_item_id")
+
+
+async def set_translations(db: AsyncSession, event_id: int, changes: Iterable[TextChange], *,
+                           now: datetime) -> Event:
+    """Set (or, with an empty text, clear) translations; all or nothing: every rule is
+    checked before anything is written."""
+    event = await get_event(db, event_id)
+    changes = list(changes)
+    for change in changes:
+        _owned(event, change.target)
+    cleaned = check_changes(event, changes)
+    existing = {(row.target, row.language, row.field): row
+                for row in await db.scalars(select(ContentTranslation)
+                                            .where(ContentTranslation.event_id == event.id))}
+    for change, text in cleaned:
+        key = (target_key(change.target), change.language, change.field)
+        row = existing.get(key)
+        if text is None:
+            if row is not None:
+                await db.delete(row)
+                del existing[key]
+            continue
+        if row is None:
+            row = ContentTranslation(
+                event_id=event.id, target=key[0], language=change.language,
+                field=change.field, text=text, updated_at=now,
+                session_id=change.target.id if isinstance(change.target, Session) else None,
+                agenda_item_id=change.target.id if isinstance(change.target, AgendaItem)
+                else None,
+            )
+            db.add(row)
+            existing[key] = row
+        elif row.text != text:
+            row.text = text
+            row.updated_at = now
+    event.updated_at = now
+    await db.flush()
+    return await get_event(db, event.id)
+
+
+async def clear_translations(db: AsyncSession, event_id: int, language: str | None = None, *,
+                             now: datetime) -> Event:
+    """Remove the event's translations (into one language, or all of them)."""
+    event = await get_event(db, event_id)
+    await _delete_rows(db, event.id, language)
+    event.updated_at = now
+    await db.flush()
+    return await get_event(db, event.id)
+
+
+async def _delete_rows(db: AsyncSession, event_id: int, language: str | None) -> None:
+    """One by one through the ORM, so that the audit log records each removal."""
+    query = select(ContentTranslation).where(ContentTranslation.event_id == event_id)
+    if language is not None:
+        query = query.where(ContentTranslation.language == language)
+    for row in await db.scalars(query):
+        await db.delete(row)
+
+
+def check_language(language: str, field: str = "default_language") -> str:
+    if language not in LANGUAGES:
+        raise InvalidInputError(_("Not a language of the service."), field)
+    return language
+
+
+async def set_default_language(db: AsyncSession, event_id: int, language: str, *,
+                               now: datetime) -> Event:
+    """Say which language the event's own columns are written in. Translations into that
+    language would never be shown any more, so they are removed."""
+    check_language(language)
+    event = await get_event(db, event_id)
+    if event.default_language == language:
+        return event
+    event.default_language = language
+    await _delete_rows(db, event.id, language)
+    event.updated_at = now
+    await db.flush()
+    return await get_event(db, event.id)
+
+
+def changes_from_mapping(target: Target, translations: Mapping[str, Mapping[str, str | None]],
+                         prefix: str = "translations") -> list[TextChange]:
+    """`{"de": {"title": "..."}}` as changes, each named `prefix.de.title` for errors."""
+    return [TextChange(target, language, field, text, f"{prefix}.{language}.{field}")
+            for language, texts in translations.items() for field, text in texts.items()]
+
+
+async def apply_payload(db: AsyncSession, event_id: int, target: Target,
+                        translations: Mapping[str, Mapping[str, str | None]] | None, *,
+                        now: datetime, default_language: str | None = None) -> Event:
+    """What an API payload says of languages: the event's default language (if given),
+    then its `translations` for `target`, errors named `translations.<language>.<field>`."""
+    event = await get_event(db, event_id)
+    if default_language is not None:
+        event = await set_default_language(db, event_id, default_language, now=now)
+    if translations:
+        event = await set_translations(db, event_id, changes_from_mapping(target, translations),
+                                       now=now)
+    return event
+
+
+def payload_translations(event: Event, target: Target | None = None
+                         ) -> dict[str, dict[str, str]]:
+    """The translations of `target` (the event by default) as the API shows them."""
+    key = target_key(event if target is None else target)
+    found: dict[str, dict[str, str]] = {}
+    for row in _loaded_rows(event):
+        if row.target == key:
+            found.setdefault(row.language, {})[row.field] = row.text
+    return found

@@ -1,0 +1,198 @@
+"""An event's content in other languages, in the back office: the default language (the one
+its own texts are written in) and, one language at a time, the event's title, summary and
+description and its sessions' and agenda items' titles in that language.
+
+Reading needs an account that sees the event; changing needs an editor of it. Saving goes
+through `service.domain.programme.translations` (all or nothing: a refused form comes back
+with every problem beside its field and nothing stored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.params import QueryParameter
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
+
+from service.clock import utc_now
+from service.db.models import Event
+from service.domain.errors import InvalidInputError
+from service.domain.programme.translations import (
+    AGENDA_ITEM_FIELDS,
+    EVENT_FIELDS,
+    SESSION_FIELDS,
+    Target,
+    TextChange,
+    fields_of,
+    set_default_language,
+    set_translations,
+    target_key,
+    translation_languages,
+    translations_of,
+)
+from service.i18n import LANGUAGE_NAMES, LANGUAGES
+from service.i18n import gettext as _
+from service.web.backoffice.event_pages import event_for, heading
+from service.web.backoffice.forms import field_errors, text
+from service.web.backoffice.guards import (
+    BACKOFFICE_PATH,
+    CurrentAccount,
+    require_account,
+    require_editor,
+)
+from service.web.backoffice.rendering import AnyRequest, organiser_page
+from service.web.params import DbSession, IdParam
+
+# The longest text a form field may carry (the description's limit, plus room to refuse).
+_FORM_LIMIT = max(*EVENT_FIELDS.values(), *SESSION_FIELDS.values(),
+                  *AGENDA_ITEM_FIELDS.values()) + 1
+
+
+@dataclass(frozen=True)
+class TextField:
+    """One text to translate: its form name (also its id), what it is, the default text."""
+
+    name: str
+    label: str
+    original: str
+    is_long: bool
+    limit: int
+
+
+@dataclass(frozen=True)
+class FieldGroup:
+    heading: str
+    fields: list[TextField]
+
+
+def _field_name(target: Target, field: str) -> str:
+    return f"{target_key(target)}-{field}"
+
+
+def _label(field: str) -> str:
+    labels = {"title": _("Title"), "summary": _("Summary"), "description": _("Description")}
+    return labels[field]
+
+
+def _groups(event: Event) -> list[tuple[FieldGroup, list[tuple[Target, str]]]]:
+    """The event's texts to translate, grouped for the page: the event, then each session
+    with its agenda items."""
+    def fields(target: Target) -> tuple[list[TextField], list[tuple[Target, str]]]:
+        shown, keys = [], []
+        for field, limit in fields_of(target).items():
+            shown.append(TextField(_field_name(target, field), _label(field),
+                                   str(getattr(target, field) or ""),
+                                   field == "description", limit))
+            keys.append((target, field))
+        return shown, keys
+
+    shown, keys = fields(event)
+    groups = [(FieldGroup(_("The event"), shown), keys)]
+    for session in event.sessions:
+        shown, keys = fields(session)
+        for item in session.agenda_items:
+            item_shown, item_keys = fields(item)
+            shown += [TextField(f.name, _("Agenda item at %(time)s") % {
+                "time": item.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%H:%M")},
+                f.original, f.is_long, f.limit) for f in item_shown]
+            keys += item_keys
+        groups.append((FieldGroup(_("Session: %(title)s") % {"title": session.title}, shown),
+                       keys))
+    return groups
+
+
+def _chosen(event: Event, language: str | None) -> str:
+    """The language to show: the one asked for, else the first the event is not written in."""
+    offered = translation_languages(event)
+    return language if language in offered else offered[0]
+
+
+class TranslationsController(Controller):
+    path = BACKOFFICE_PATH
+    guards = [require_account]
+    include_in_schema = False
+
+    async def _page(self, request: AnyRequest, account: CurrentAccount, event: Event,
+                    language: str, *, values: dict[str, str] | None = None,
+                    errors: dict[str, str] | None = None, saved: str | None = None,
+                    status_code: int = 200) -> Response[Any]:
+        texts = translations_of(event)
+        groups = _groups(event)
+        if values is None:
+            values = {_field_name(target, field): texts.get((target_key(target), language,
+                                                             field), "")
+                      for _group, keys in groups for target, field in keys}
+        return organiser_page(request, "event_translations.html", {
+            "title": _("Translations: %(title)s") % {"title": event.title}, "nav": "events",
+            "event": heading(event, account), "section": "translations",
+            "default_language": event.default_language,
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+            "tabs": [(code, LANGUAGE_NAMES[code]) for code in translation_languages(event)],
+            "language": language, "language_name": LANGUAGE_NAMES[language],
+            "groups": [group for group, _keys in groups],
+            "values": values, "errors": errors or {}, "saved": saved,
+        }, status_code=status_code)
+
+    @get("/events/{event_id:int}/translations")
+    async def show_translations(
+        self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
+        event_id: IdParam, language: Annotated[str | None, QueryParameter()] = None,
+        saved: Annotated[str | None, QueryParameter()] = None,
+    ) -> Response[Any]:
+        event = await event_for(db_session, account, event_id)
+        notice = {"texts": _("The translations are saved."),
+                  "language": _("The default language is saved.")}.get(saved or "")
+        return await self._page(request, account, event, _chosen(event, language),
+                                saved=notice)
+
+    @post("/events/{event_id:int}/translations", guards=[require_editor],
+          status_code=HTTP_303_SEE_OTHER)
+    async def save_translations(self, request: AnyRequest, db_session: DbSession,
+                                account: CurrentAccount, event_id: IdParam) -> Response[Any]:
+        """Every text of one language at once; an empty field removes its translation."""
+        event = await event_for(db_session, account, event_id, editing=True)
+        form: FormMultiDict = await request.form()
+        language = text(form, "language", 8)
+        if language not in translation_languages(event):
+            return await self._page(
+                request, account, event, _chosen(event, None),
+                errors={"language": _("Choose a language other than the event's own.")},
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        changes: list[TextChange] = []
+        values: dict[str, str] = {}
+        for _group, keys in _groups(event):
+            for target, field in keys:
+                name = _field_name(target, field)
+                values[name] = text(form, name, _FORM_LIMIT)
+                changes.append(TextChange(target, language, field, values[name], name))
+        try:
+            await set_translations(db_session, event.id, changes, now=utc_now())
+        except InvalidInputError as refused:
+            return await self._page(request, account, event, language, values=values,
+                                    errors=field_errors(refused),
+                                    status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        return Redirect(f"{BACKOFFICE_PATH}/events/{event.id}/translations?language={language}"
+                        "&saved=texts", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/events/{event_id:int}/translations/default-language", guards=[require_editor],
+          status_code=HTTP_303_SEE_OTHER)
+    async def change_default_language(self, request: AnyRequest, db_session: DbSession,
+                                      account: CurrentAccount, event_id: IdParam
+                                      ) -> Response[Any]:
+        """Say which language the event's own texts are written in."""
+        event = await event_for(db_session, account, event_id, editing=True)
+        form: FormMultiDict = await request.form()
+        try:
+            await set_default_language(db_session, event.id, text(form, "default_language", 8),
+                                       now=utc_now())
+        except InvalidInputError as refused:
+            return await self._page(request, account, event, _chosen(event, None),
+                                    errors=field_errors(refused),
+                                    status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        return Redirect(f"{BACKOFFICE_PATH}/events/{event.id}/translations?saved=language",
+                        status_code=HTTP_303_SEE_OTHER)

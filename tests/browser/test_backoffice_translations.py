@@ -1,0 +1,86 @@
+"""An event's translations in a real browser: an organiser opens the Translations page of
+the demo's circular ICT series, is refused a bad title (the error summary takes the focus),
+saves a Spanish title, and the public page in Spanish and in German shows the texts, marked
+with `lang` where the page's language differs. axe-core finds no violation on any state."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlalchemy import select
+
+from service.db.engine import create_engine, make_sessionmaker
+from service.db.models import Event
+from service.domain.accounts import create_account
+from tests.browser.axe import assert_no_axe_violations
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer
+from tests.databases import run_off_loop
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "ada.translations@procura.example.org"
+PASSWORD = "lantern-quarry-velvet-29"
+SLUG = "circular-ict-webinar-series-2027"
+
+
+def _arrange(live_server: LiveServer) -> int:
+    async def arrange() -> int:
+        engine = create_engine(live_server.settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                await create_account(db, email=EMAIL, name="Ada Admin", role="admin",
+                                     password=PASSWORD, now=CLOCK)
+                event_id = await db.scalar(select(Event.id).where(Event.slug == SLUG))
+                assert event_id is not None
+                await db.commit()
+                return event_id
+        finally:
+            await engine.dispose()
+
+    found: list[int] = []
+    run_off_loop(lambda: found.append(asyncio.run(arrange())))
+    return found[0]
+
+
+def test_an_organiser_translates_and_readers_see_their_language(
+    live_server: LiveServer, browser: Browser, screenshots: Path
+) -> None:
+    event_id = _arrange(live_server)
+    base = live_server.base_url
+    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Brussels")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{base}/organiser/login")
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.goto(f"{base}/organiser/events/{event_id}/translations?language=es")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Translations")
+    assert_no_axe_violations(page, context="translations page")
+    title = page.locator("#event-title")
+    title.evaluate("field => field.removeAttribute('maxlength')")  # as a script could send
+    title.fill("x" * 301)
+    page.get_by_role("button", name="Save the texts in Español").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary a")).to_have_text(["At most 300 characters."])
+    assert_no_axe_violations(page, context="translations page with errors")
+    page.screenshot(path=screenshots / "backoffice-translations-1-errors.png", full_page=True)
+    page.locator("#event-title").fill("Serie de seminarios web sobre compra circular de TIC")
+    page.get_by_role("button", name="Save the texts in Español").click()
+    expect(page.get_by_role("status")).to_have_text("The translations are saved.")
+
+    page.goto(f"{base}/events/{SLUG}?lang=es")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Serie de seminarios web sobre compra circular de TIC")
+    expect(page.locator("p.lead")).to_have_attribute("lang", "en")
+    assert_no_axe_violations(page, context="event page in Spanish")
+    page.goto(f"{base}/events/{SLUG}?lang=de")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Procura+ Webinarreihe zur kreislauforientierten IKT-Beschaffung 2027 (Beispiel)")
+    assert_no_axe_violations(page, context="event page in German")
+    page.screenshot(path=screenshots / "public-event-german.png", full_page=True)
+    context.close()

@@ -1,0 +1,214 @@
+"""The events' own content in the reader's language, over HTTP and in emails: the event
+page and the programme (with `lang` where the text is in another language than the page),
+public feeds with `?lang=`, a registrant's own feed and their emails."""
+
+from __future__ import annotations
+
+import icalendar
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from service.db.models import Enrolment, EnrolmentStatus, Event, OutboxEmail, Registration
+from service.domain import programme
+from service.domain.calendars import feeds
+from service.domain.emails.registration import RegistrantLinks, send_confirmation
+from service.domain.programme.translations import (
+    TextChange,
+    changes_from_mapping,
+    set_translations,
+)
+from service.i18n import use_language
+from service.settings import Settings
+from tests.factories import BUILT_AT, make_agenda_item, make_event, make_registration
+from tests.integration.test_registration import invites_of, text_of
+
+Client = AsyncTestClient[Litestar]
+
+
+async def _event(db: AsyncSession, settings: Settings) -> Event:
+    """A published English series: the event in German and French, its first session and
+    its agenda item in German only."""
+    event = await make_event(db, settings, commit=False,
+                             summary="Six webinars on fair ICT.",
+                             description="Buying fair electronics.")
+    item = await make_agenda_item(db, settings, event.sessions[0], "10:00", "10:30",
+                                  "Welcome and introduction")
+    event = await programme.get_event(db, event.id)
+    event = await set_translations(db, event.id, [
+        *changes_from_mapping(event, {
+            "de": {"title": "Webinare zur fairen IKT-Beschaffung",
+                   "summary": "Sechs Webinare zu fairer IKT."},
+            "fr": {"title": "Webinaires sur l'achat équitable de TIC"},
+        }),
+        TextChange(event.sessions[0], "de", "title", "Soziale Kriterien in IKT-Ausschreibungen",
+                   "sessions.0.de.title"),
+        TextChange(item, "de", "title", "Begrüßung und Einführung", "agenda.0.de.title"),
+    ], now=BUILT_AT)
+    await db.commit()
+    return event
+
+
+async def test_the_event_page_shows_the_content_in_the_page_language_or_marks_the_default(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event(db, settings)
+
+    german = await client.get(f"/events/{event.slug}", params={"lang": "de"})
+    french = await client.get(f"/events/{event.slug}", params={"lang": "fr"})
+
+    assert (german.status_code, french.status_code) == (200, 200)
+    assert "<h1>Webinare zur fairen IKT-Beschaffung</h1>" in german.text
+    assert '<p class="lead">Sechs Webinare zu fairer IKT.</p>' in german.text
+    first, second = (s.id for s in event.sessions)
+    assert (f'<h3 id="session-{first}">Soziale Kriterien in IKT-Ausschreibungen</h3>'
+            in german.text)
+    assert f'<h3 id="session-{second}" lang="en">Contract management</h3>' in german.text
+    assert '<span class="item-title">Begrüßung und Einführung</span>' in german.text
+    assert '<div lang="en">' in german.text  # the description, English only
+    assert f'href="/feeds/sessions/{first}.ics?lang=de"' in german.text
+    assert f'/feeds/events/{event.slug}.ics?lang=de"' in german.text
+    assert "<h1>Webinaires sur l&#39;achat équitable de TIC</h1>" in french.text
+    assert '<p class="lead" lang="en">Six webinars on fair ICT.</p>' in french.text
+    assert ('<span class="item-title" lang="en">Welcome and introduction</span>'
+            in french.text)
+
+
+async def test_the_programme_lists_each_event_in_the_page_language(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event(db, settings)
+
+    german = await client.get("/", params={"lang": "de"})
+    english = await client.get("/", params={"lang": "en"})
+    found = await client.get("/api/events", params={"q": "IKT-Beschaffung"})
+
+    assert (german.status_code, english.status_code) == (200, 200)
+    assert (f'<a href="/events/{event.slug}">Webinare zur fairen IKT-Beschaffung</a>'
+            in german.text)
+    assert f'<a href="/events/{event.slug}">Fair ICT procurement webinars</a>' in english.text
+    assert "Webinare zur fairen" not in english.text
+    assert (found.status_code, [e["slug"] for e in found.json()["items"]]) == (200, [event.slug])
+
+
+def _summaries(body: bytes) -> list[str]:
+    calendar = icalendar.Calendar.from_ical(body)
+    return sorted(str(e["SUMMARY"]) for e in calendar.walk("VEVENT"))
+
+
+async def test_a_public_feed_takes_the_language_and_its_etag_varies_with_it(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event(db, settings)
+    path = f"/feeds/events/{event.slug}.ics"
+
+    answers = {lang: await client.get(path, params={"lang": lang} if lang else None)
+               for lang in ("de", "fr", None)}
+    refused = await client.get(path, params={"lang": "xx"})
+
+    assert {lang: _summaries(a.content) for lang, a in answers.items()} == {
+        "de": ["Contract management (Webinare zur fairen IKT-Beschaffung)",
+               "Soziale Kriterien in IKT-Ausschreibungen (Webinare zur fairen "
+               "IKT-Beschaffung)"],
+        "fr": ["Contract management (Webinaires sur l'achat équitable de TIC)",
+               "Social criteria in ICT tenders (Webinaires sur l'achat équitable de TIC)"],
+        None: ["Contract management (Fair ICT procurement webinars)",
+               "Social criteria in ICT tenders (Fair ICT procurement webinars)"],
+    }
+    assert len({a.headers["etag"] for a in answers.values()}) == 3
+    again = await client.get(path, params={"lang": "de"},
+                             headers={"If-None-Match": answers["de"].headers["etag"]})
+    assert again.status_code == 304
+    assert (refused.status_code, refused.json()["field"] if "field" in refused.json()
+            else refused.json()["errors"][0]["field"]) == (422, "lang")
+
+
+async def test_a_german_registrant_gets_german_titles_where_there_are_some(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event(db, settings)
+    registration = await make_registration(db, event, event.sessions[0], "Greta Weber")
+    db.add(Enrolment(registration_id=registration.id, session_id=event.sessions[1].id,
+                     status=EnrolmentStatus.CONFIRMED, created_at=BUILT_AT,
+                     updated_at=BUILT_AT))
+    token = await feeds.issue_registration_feed_token(db, registration.id, now=BUILT_AT,
+                                                      settings=settings)
+    await db.commit()
+
+    german_feed = await client.get(f"/feeds/registrations/{token}.ics",
+                                   headers={"Accept-Language": "de"})
+    english_feed = await client.get(f"/feeds/registrations/{token}.ics")
+    loaded = await db.scalar(
+        select(Registration).where(Registration.id == registration.id).options(
+            selectinload(Registration.enrolments).selectinload(Enrolment.session))
+        .execution_options(populate_existing=True))
+    assert loaded is not None
+    event = await programme.get_event(db, event.id)
+    with use_language("de"):
+        await send_confirmation(db, loaded, event, links=RegistrantLinks("http://m", "http://f"),
+                                now=BUILT_AT, settings=settings)
+    await db.commit()
+    email = await db.scalar(select(OutboxEmail).where(OutboxEmail.registration_id
+                                                      == registration.id))
+
+    assert _summaries(german_feed.content) == [
+        "Contract management (Webinare zur fairen IKT-Beschaffung)",
+        "Soziale Kriterien in IKT-Ausschreibungen (Webinare zur fairen IKT-Beschaffung)",
+    ]
+    assert _summaries(english_feed.content) == [
+        "Contract management (Fair ICT procurement webinars)",
+        "Social criteria in ICT tenders (Fair ICT procurement webinars)",
+    ]
+    assert german_feed.headers["etag"] != english_feed.headers["etag"]
+    assert email is not None
+    assert email.subject == "Registration confirmed: Webinare zur fairen IKT-Beschaffung"
+    assert sorted(str(e["SUMMARY"]) for calendar in invites_of(email)
+                  for e in calendar.walk("VEVENT")) == [
+        "Contract management (Webinare zur fairen IKT-Beschaffung)",
+        "Soziale Kriterien in IKT-Ausschreibungen (Webinare zur fairen IKT-Beschaffung)",
+    ]
+    text = text_of(email)
+    assert ("Soziale Kriterien in IKT-Ausschreibungen" in text,
+            "Contract management" in text) == (True, True)
+
+
+async def test_the_organiser_api_takes_and_shows_the_default_language_and_translations(
+    client: Client, organiser_headers: dict[str, str], db: AsyncSession
+) -> None:
+    created = await client.post("/api/organiser/events", headers=organiser_headers, json={
+        "kind": "webinar_series", "title": "Circular ICT", "default_language": "en",
+        "translations": {"de": {"title": "Kreislauffähige IKT", "summary": "Zwei Webinare"}}})
+    event_id = created.json()["id"]
+    session = await client.post(
+        f"/api/organiser/events/{event_id}/sessions", headers=organiser_headers,
+        json={"title": "Refurbished laptops", "starts_at": "2035-11-12T10:00",
+              "ends_at": "2035-11-12T11:00",
+              "translations": {"fr": {"title": "Ordinateurs reconditionnés"}}})
+    item = await client.post(
+        f"/api/organiser/sessions/{session.json()['id']}/agenda-items",
+        headers=organiser_headers, json={"title": "Welcome", "starts_at": "10:00",
+                                         "ends_at": "10:10",
+                                         "translations": {"nl": {"title": "Welkom"}}})
+    refused = await client.patch(f"/api/organiser/events/{event_id}", headers=organiser_headers,
+                                 json={"translations": {"fr": {"summary": "x" * 2_001}}})
+    bad_field = await client.patch(
+        f"/api/organiser/sessions/{session.json()['id']}", headers=organiser_headers,
+        json={"translations": {"fr": {"summary": "Pas de résumé"}}})
+    changed = await client.patch(f"/api/organiser/events/{event_id}", headers=organiser_headers,
+                                 json={"default_language": "de",
+                                       "translations": {"en": {"title": "Circular ICT"}}})
+
+    assert (created.status_code, created.json()["default_language"],
+            created.json()["translations"]) == (
+        201, "en", {"de": {"title": "Kreislauffähige IKT", "summary": "Zwei Webinare"}})
+    assert (session.status_code, session.json()["translations"]) == (
+        201, {"fr": {"title": "Ordinateurs reconditionnés"}})
+    assert (item.status_code, item.json()["translations"]) == (201, {"nl": {"title": "Welkom"}})
+    assert (refused.status_code, [e["field"] for e in refused.json()["errors"]]) == (
+        422, ["translations.fr.summary"])
+    assert (bad_field.status_code, [e["field"] for e in bad_field.json()["errors"]]) == (
+        422, ["translations.fr.summary"])
+    assert (changed.status_code, changed.json()["default_language"],
+            changed.json()["translations"]) == (200, "de", {"en": {"title": "Circular ICT"}})
