@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.engine import session_scope
-from service.db.models import ChangeNotice, Session
+from service.db.models import ChangeNotice, Registration, Session
 from service.domain import programme
 from service.domain.notices.changes import ChangeNoticeReport, process_due_change_notices
-from service.i18n import use_language
 from service.settings import Settings
 from tests.factories import (
     JOIN_URL,
@@ -291,11 +290,12 @@ async def test_a_notice_written_in_german_says_what_changed_in_german_and_is_sti
 ) -> None:
     """The kind of notice follows the fact that changed, not its label in one language."""
     session_id, _, _ = await webinar(db, settings, "Ana Silva")
+    await db.execute(update(Registration).values(language="de"))  # Ana reads German
+    await db.commit()
     await edit_session(db_sessionmaker, settings, session_id, EDIT,
                        starts_at="2026-10-26T14:00", ends_at="2026-10-26T15:30")
 
-    with use_language("de"):
-        report = await send(db_sessionmaker, settings, EDIT + WINDOW)
+    report = await send(db_sessionmaker, settings, EDIT + WINDOW)
 
     assert report == ChangeNoticeReport(claimed=1, sent=1, emails=1)
     message = (await outbox_messages(db_sessionmaker))[0][1]

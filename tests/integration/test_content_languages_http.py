@@ -20,7 +20,6 @@ from service.domain.programme.translations import (
     changes_from_mapping,
     set_translations,
 )
-from service.i18n import use_language
 from service.settings import Settings
 from tests.factories import BUILT_AT, make_agenda_item, make_event, make_registration
 from tests.integration.test_registration import invites_of, text_of
@@ -146,9 +145,9 @@ async def test_a_german_registrant_gets_german_titles_where_there_are_some(
         .execution_options(populate_existing=True))
     assert loaded is not None
     event = await programme.get_event(db, event.id)
-    with use_language("de"):
-        await send_confirmation(db, loaded, event, links=RegistrantLinks("http://m", "http://f"),
-                                now=BUILT_AT, settings=settings)
+    loaded.language = "de"  # read in German, whoever triggers the email
+    await send_confirmation(db, loaded, event, links=RegistrantLinks("http://m", "http://f"),
+                            now=BUILT_AT, settings=settings)
     await db.commit()
     email = await db.scalar(select(OutboxEmail).where(OutboxEmail.registration_id
                                                       == registration.id))
@@ -163,7 +162,7 @@ async def test_a_german_registrant_gets_german_titles_where_there_are_some(
     ]
     assert german_feed.headers["etag"] != english_feed.headers["etag"]
     assert email is not None
-    assert email.subject == "Registration confirmed: Webinare zur fairen IKT-Beschaffung"
+    assert email.subject == "Anmeldung bestätigt: Webinare zur fairen IKT-Beschaffung"
     assert sorted(str(e["SUMMARY"]) for calendar in invites_of(email)
                   for e in calendar.walk("VEVENT")) == [
         "Contract management (Webinare zur fairen IKT-Beschaffung)",
