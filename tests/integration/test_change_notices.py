@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +32,6 @@ from tests.integration.mail_readers import (
     subject_of,
     text_of,
 )
-from tests.unit.test_wording_languages import german_catalogue  # noqa: F401 (a fixture)
 
 EDIT = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(seconds=600)
@@ -284,7 +282,6 @@ async def test_agenda_times_across_the_change_of_the_clocks_carry_their_own_labe
         "When: Sunday 29 March 2026, 01:00 CET – 04:00 CEST (Europe/Brussels)")
 
 
-@pytest.mark.usefixtures("german_catalogue")
 async def test_a_notice_written_in_german_says_what_changed_in_german_and_is_still_a_new_time(
     db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings
 ) -> None:
@@ -300,10 +297,11 @@ async def test_a_notice_written_in_german_says_what_changed_in_german_and_is_sti
     assert report == ChangeNoticeReport(claimed=1, sent=1, emails=1)
     message = (await outbox_messages(db_sessionmaker))[0][1]
     assert subject_of(message) == (
-        "New time: Keeping social criteria alive is now on Montag, 26. Oktober 2026 at 14:00 MEZ")
+        "Neue Zeit: Keeping social criteria alive findet jetzt am Montag, 26. Oktober 2026 um "
+        "14:00 MEZ statt")
     assert text_of(message).split("\n\n")[2].splitlines()[1:3] == [
         "- Datum und Uhrzeit: Montag, 26. Oktober 2026, 10:00–11:30 MEZ (Europe/Brussels)",
-        "  -> now: Montag, 26. Oktober 2026, 14:00–15:30 MEZ (Europe/Brussels)",
+        "  -> jetzt: Montag, 26. Oktober 2026, 14:00–15:30 MEZ (Europe/Brussels)",
     ]
     method, calendar = calendar_of(message)
     assert calendar is not None

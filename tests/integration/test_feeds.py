@@ -65,7 +65,6 @@ from tests.unit.test_ical import (
     read_vobject_via_vtimezones,
     unfolded,
 )
-from tests.unit.test_wording_languages import german_catalogue  # noqa: F401 (a fixture)
 
 Client = AsyncTestClient[Litestar]
 Instants = dict[str, tuple[datetime, datetime]]
@@ -871,7 +870,6 @@ def _agenda_of(content: bytes, title_start: str) -> list[str]:
     return next(p for p in paragraphs if p.startswith(("Agenda", "Programm"))).splitlines()
 
 
-@pytest.mark.usefixtures("german_catalogue")
 async def test_a_feed_is_written_in_the_readers_language_and_each_language_has_its_etag(
     client: Client, db: AsyncSession, settings: Settings
 ) -> None:
