@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from service.i18n import gettext as _
+
 DATA_FILE = Path(__file__).with_name("cpv_2008.csv")
 CPV_PATTERN = re.compile(r"^(\d{8})-(\d)$")
 _WEIGHTS = (3, 7, 1, 3, 7, 1, 3, 7)
@@ -75,7 +77,7 @@ def parse_cpv_codes(text: str) -> tuple[list[CpvCode], list[str]]:
         else:
             codes.append(CpvCode(code=raw, label=cpv_labels().get(raw)))
     if len(codes) > MAX_CODES:
-        problems.append(f"At most {MAX_CODES} CPV codes.")
+        problems.append(_("At most %(count)s CPV codes.") % {"count": MAX_CODES})
     return codes, problems
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import Attendance, EventKind, OrganisationKind, Registration
 from service.domain import signals
 from service.domain.errors import ConflictError, InvalidInputError
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from .form import RegistrationForm, clean_form, event_problems
@@ -52,8 +53,8 @@ async def change_registrant_details(
     """Apply the registrant's changes, checked like the registration form; all or nothing."""
     event, registration = await lock_for_registration(db, registration_id)
     if registration.status not in ACTIVE_STATUSES:
-        raise ConflictError(f"This registration is {registration.status}: there is nothing "
-                            "to change.", "status")
+        raise ConflictError(_("This registration is %(status)s: there is nothing to change.")
+                                % {"status": registration.status}, "status")
     is_supplier = (event.kind == EventKind.MEET_YOUR_BUYER
                    and registration.organisation_kind == OrganisationKind.SUPPLIER)
     organisation = _text(_given(changes, "organisation_name", registration.organisation_name))

@@ -34,6 +34,7 @@ from service.domain import access
 from service.domain.accounts import actor_of
 from service.domain.emails.organiser_message import ORGANISER_MESSAGE_TEMPLATE, organiser_message
 from service.domain.errors import ConflictError, FieldError, InvalidInputError
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from .form import Problems
@@ -183,12 +184,13 @@ async def send_organiser_message(
     recipients = await message_recipients(db, event_id, checked)
     if expected_recipients is not None and expected_recipients != len(recipients):
         raise ConflictError(
-            f"The message would now go to {len(recipients)} people, not the "
-            f"{expected_recipients} shown in the preview: look at the preview again.",
+            _("The message would now go to %(count)s people, not the %(expected_recipients)s shown "
+                  "in the preview: look at the preview again.")
+                % {"count": len(recipients), "expected_recipients": expected_recipients},
             "recipients")
     if not recipients:
         raise InvalidInputError.of([FieldError(
-            "audience", "Nobody in this group: the message would reach no one.")])
+            "audience", _("Nobody in this group: the message would reach no one."))])
     tokens = await access.registration_tokens(db, _PURPOSES, [r.id for r in recipients],
                                               secret_key=settings.secret_key, now=now)
     entries = [
