@@ -79,11 +79,24 @@ _MSGSPEC_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"Expected `(?P<expected>[^`]+)` <= (?P<limit>\S+)"),
      N_("Expected `%(expected)s` <= %(limit)s")),
     (re.compile(r"Invalid enum value (?P<value>.+)"), N_("Invalid enum value %(value)s")),
+    # Litestar's own, for a parameter left out of the request.
+    (re.compile(r"Missing required (?P<kind>\w+) parameter (?P<name>'[^']*') for path (?P<path>.*)",
+                re.S),
+     N_("Missing required %(kind)s parameter %(name)s for path %(path)s")),
 )
+# Litestar's stock details (the status's phrase), said in the language in force.
+_STOCK_DETAILS = {
+    "Bad Request": N_("Bad Request"),
+    "Not Found": N_("Not Found"),
+    "Method Not Allowed": N_("Method Not Allowed"),
+    "Request Entity Too Large": N_("Request Entity Too Large"),
+    "Unsupported Media Type": N_("Unsupported Media Type"),
+    "Too Many Requests": N_("Too Many Requests"),
+}
 
 
 def _translated(text: str) -> str:
-    """msgspec's sentence in the language in force, when it is one of those known above."""
+    """msgspec's (or Litestar's) sentence in the language in force, when it is one known above."""
     for pattern, message in _MSGSPEC_MESSAGES:
         match = pattern.fullmatch(text)
         if match:
@@ -113,7 +126,7 @@ def validation_error_handler(
         key = item.get("key")
         errors.append({"field": field or key, "message": message})
     if not errors:
-        errors.append({"field": None, "message": error.detail})
+        errors.append({"field": None, "message": _translated(error.detail)})
     detail = "; ".join(
         f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
     )
@@ -125,7 +138,8 @@ def http_error_handler(_request: Request[Any, Any, Any], error: HTTPException) -
     items = error.extra if isinstance(error.extra, list) else []
     errors = [{"field": item["key"], "message": item["message"]} for item in items
               if isinstance(item, dict) and "key" in item and "message" in item]
-    return _json(error.status_code, error.detail, errors, headers=error.headers)
+    detail = _(_STOCK_DETAILS[error.detail]) if error.detail in _STOCK_DETAILS else error.detail
+    return _json(error.status_code, detail, errors, headers=error.headers)
 
 
 def rate_limit_handler(_request: Request[Any, Any, Any], error: RateLimitExceeded) -> Response[Any]:

@@ -52,8 +52,8 @@ def cpv_problem(code: str) -> str | None:
     """Why `code` is not a CPV 2008 code, or None when it is one."""
     found = CPV_PATTERN.match(code)
     if found is None:
-        return (f"{code!r} is not a CPV code: eight digits, a hyphen and the check digit, "
-                "like 30213000-5.")
+        return (_("%(code)r is not a CPV code: eight digits, a hyphen and the check digit, "
+                  "like 30213000-5.") % {"code": code})
     labels = cpv_labels()
     if code in labels:
         return None
@@ -61,7 +61,8 @@ def cpv_problem(code: str) -> str | None:
     published = next((known for known in labels if known.startswith(digits + "-")), None)
     expected = published or f"{digits}-{check_digit(digits)}"
     if expected[-1] != str(digit):
-        return f"{code} has a wrong check digit: the code is {expected}."
+        return (_("%(code)s has a wrong check digit: the code is %(expected)s.")
+                % {"code": code, "expected": expected})
     return None
 
 

@@ -91,17 +91,17 @@ def check_draft(draft: MessageDraft, event: Event) -> CheckedDraft:
     problems = Problems()
     audiences = tuple(dict.fromkeys(draft.audiences))
     if not audiences:
-        problems.add("audience", "Choose who receives the message.")
+        problems.add("audience", _("Choose who receives the message."))
     for value in audiences:
         if value not in AUDIENCES:
-            problems.add("audience", f"Unknown group {value!r}: choose among "
-                                     f"{', '.join(AUDIENCES)}.")
+            problems.add("audience", _("Unknown group %(value)r: choose among %(groups)s.")
+                         % {"value": value, "groups": ", ".join(AUDIENCES)})
             break
     if draft.session_id is not None and draft.session_id not in {s.id for s in event.sessions}:
-        problems.add("session_id", "Choose a session of this event, or the whole event.")
-    subject = problems.line(draft.subject, "subject", missing="Write a subject.",
+        problems.add("session_id", _("Choose a session of this event, or the whole event."))
+    subject = problems.line(draft.subject, "subject", missing=_("Write a subject."),
                             max_length=MAX_SUBJECT)
-    text = problems.text(draft.text, "text", missing="Write the message.", max_length=MAX_TEXT)
+    text = problems.text(draft.text, "text", missing=_("Write the message."), max_length=MAX_TEXT)
     problems.raise_if_any()
     assert subject is not None and text is not None
     return CheckedDraft(audiences=audiences, subject=subject, text=text,
