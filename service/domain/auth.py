@@ -33,7 +33,7 @@ async def create_api_token(db: AsyncSession, *, name: str, role: str, now: datet
                            team_id: int | None = None) -> IssuedToken:
     """A new token; with `team_id` it reaches only that team's events (None: every team's)."""
     if role not in ROLES:
-        raise InvalidInputError(_("Role must be one of %(join)s.") % {"join": ', '.join(ROLES)}, "role")
+        raise InvalidInputError(_("Role must be one of %(roles)s.") % {"roles": ", ".join(ROLES)}, "role")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     api_token = ApiToken(name=name, role=role, token_hash=hash_token(secret), created_at=now,
                          team_id=team_id)

@@ -54,8 +54,8 @@ def _statuses(values: Sequence[str]) -> list[OutboxStatus]:
     for index, value in enumerate(values):
         if value not in STATUSES:
             raise InvalidInputError(
-                _("Unknown status %(value)r: use one of %(join)s.")
-                    % {"value": value, "join": ', '.join(STATUSES)},
+                _("Unknown status %(value)r: use one of %(statuses)s.")
+                    % {"value": value, "statuses": ", ".join(STATUSES)},
                 f"status[{index}]")
     return [OutboxStatus(value) for value in dict.fromkeys(values)]
 

@@ -142,8 +142,8 @@ class RecurrenceRule:
             raise InvalidInputError(_("Cannot read the rule %(value)r.")
                                         % {"value": value}, "recurrence") from error
         if fields:
-            raise InvalidInputError(_("Unsupported parts in the rule %(value)r: %(join)s.")
-                                        % {"value": value, "join": ', '.join(sorted(fields))}, "recurrence")
+            raise InvalidInputError(_("Unsupported parts in the rule %(value)r: %(parts)s.")
+                                        % {"value": value, "parts": ", ".join(sorted(fields))}, "recurrence")
         return cls(frequency, interval, weekday, ordinal, month, until, count).check("recurrence")
 
     # --- words ------------------------------------------------------------------------------

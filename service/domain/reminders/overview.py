@@ -83,8 +83,8 @@ async def list_reminders_for_event(
     for index, state in enumerate(states):
         if state not in REMINDER_STATES:
             raise InvalidInputError(
-                _("Unknown state %(state)r: use one of %(join)s.")
-                    % {"state": state, "join": ', '.join(REMINDER_STATES)},
+                _("Unknown state %(state)r: use one of %(states)s.")
+                    % {"state": state, "states": ", ".join(REMINDER_STATES)},
                 f"state[{index}]",
             )
     await programme.get_event(db, event_id)  # 404 for an unknown event
