@@ -17,12 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import Attendance, EventKind, OrganisationKind, Registration
 from service.domain import signals
 from service.domain.errors import ConflictError, InvalidInputError
-from service.i18n import gettext as _
 from service.settings import Settings
 
 from .form import RegistrationForm, clean_form, event_problems
 from .loading import lock_for_registration
-from .rules import ACTIVE_STATUSES
+from .rules import ACTIVE_STATUSES, status_refusal
 
 # What a registrant may change themselves (the registration's own column names).
 CHANGEABLE = ("name", "organisation_name", "job_title", "access_note", "sector", "offer_note",
@@ -53,8 +52,8 @@ async def change_registrant_details(
     """Apply the registrant's changes, checked like the registration form; all or nothing."""
     event, registration = await lock_for_registration(db, registration_id)
     if registration.status not in ACTIVE_STATUSES:
-        raise ConflictError(_("This registration is %(status)s: there is nothing to change.")
-                                % {"status": registration.status}, "status")
+        raise ConflictError(status_refusal(registration.status, nothing_to_change=True),
+                            "status")
     is_supplier = (event.kind == EventKind.MEET_YOUR_BUYER
                    and registration.organisation_kind == OrganisationKind.SUPPLIER)
     organisation = _text(_given(changes, "organisation_name", registration.organisation_name))

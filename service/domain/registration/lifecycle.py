@@ -46,7 +46,7 @@ from .places import (
     session_counts,
 )
 from .queries import waiting_position
-from .rules import ACTIVE_STATUSES, check_open, chosen_sessions
+from .rules import ACTIVE_STATUSES, check_open, chosen_sessions, status_refusal
 
 
 async def change_session_choices(
@@ -56,7 +56,7 @@ async def change_session_choices(
     """Replace the sessions a registration covers (it then no longer follows new sessions)."""
     event, registration = await lock_for_registration(db, registration_id)
     if registration.status not in ACTIVE_STATUSES:
-        raise ConflictError(_("This registration is %(status)s.") % {"status": registration.status}, "status")
+        raise ConflictError(status_refusal(registration.status), "status")
     check_open(event, now)
     chosen = chosen_sessions(event, tuple(dict.fromkeys(session_ids)), now)
     chosen_ids = {s.id for s in chosen}
@@ -135,7 +135,7 @@ async def approve_registration(
     if registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
         return registration
     if registration.status != RegistrationStatus.PENDING:
-        raise ConflictError(_("This registration is %(status)s.") % {"status": registration.status}, "status")
+        raise ConflictError(status_refusal(registration.status), "status")
     # Only a cancelled event stops an approval: the registration window may have closed
     # while the application waited for the organisers.
     if event.status == EventStatus.CANCELLED:
@@ -167,7 +167,7 @@ async def decline_registration(
     if registration.status == RegistrationStatus.DECLINED:
         return registration
     if registration.status not in ACTIVE_STATUSES:
-        raise ConflictError(_("This registration is %(status)s.") % {"status": registration.status}, "status")
+        raise ConflictError(status_refusal(registration.status), "status")
     clean_reason = clean_text(reason, "reason", max_length=MAX_NOTE)
     registration.decided_at = now
     ended = await end_registration(db, event, registration, RegistrationStatus.DECLINED,

@@ -87,8 +87,7 @@ async def promote_from_waiting_list(
             raise ConflictError(_("%(name)s is not on the waiting list of %(title)r.")
                                     % {"name": registration.name, "title": session.title}, "registration")
         if session.status != SessionStatus.SCHEDULED:
-            raise ConflictError(_("%(title)r is %(status)s.")
-                                    % {"title": session.title, "status": session.status}, "session")
+            raise ConflictError(_("%(title)r is cancelled.") % {"title": session.title}, "session")
         if session.capacity is not None:
             taken = (await session_counts(db, [session]))[session.id]
             if taken >= session.capacity:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from service.db.models import Event, EventStatus, RegistrationStatus, Session, SessionStatus
 from service.domain.errors import ConflictError, InvalidInputError
+from service.i18n import N_
 from service.i18n import gettext as _
 
 # Statuses that hold or wait for a place; the others have left.
@@ -22,6 +23,32 @@ ACTIVE_STATUSES = (
     RegistrationStatus.CONFIRMED,
     RegistrationStatus.WAITING,
 )
+
+# "This registration is cancelled.": one whole sentence per status, so that each language
+# can say it in its own words (the status's English value is no word of theirs).
+_IS_STATUS: dict[RegistrationStatus, tuple[str, str]] = {
+    RegistrationStatus.DECLINED: (
+        N_("This registration is declined."),
+        N_("This registration is declined: there is nothing to change.")),
+    RegistrationStatus.CANCELLED: (
+        N_("This registration is cancelled."),
+        N_("This registration is cancelled: there is nothing to change.")),
+    RegistrationStatus.UNCONFIRMED: (
+        N_("This registration is unconfirmed."),
+        N_("This registration is unconfirmed: there is nothing to change.")),
+}
+
+
+def status_refusal(status: RegistrationStatus, *, nothing_to_change: bool = False) -> str:
+    """Why a registration that has left (or never counted) cannot change, in the language
+    in force."""
+    sentences = _IS_STATUS.get(status)
+    if sentences is not None:
+        return _(sentences[1] if nothing_to_change else sentences[0])
+    if nothing_to_change:
+        return _("This registration is %(status)s: there is nothing to change.") % {
+            "status": status}
+    return _("This registration is %(status)s.") % {"status": status}
 
 
 @dataclass(frozen=True)
