@@ -84,12 +84,16 @@ async def resend_email(db: AsyncSession, email_id: int, *, now: datetime) -> Out
     """Send one failed email again; anything else is refused with the reason."""
     email = await _load(db, email_id)
     if email.status != OutboxStatus.FAILED:
-        why = {OutboxStatus.WITHDRAWN: "it was withdrawn: what it said no longer holds",
-               OutboxStatus.SENT: "it has been sent"}.get(email.status, "it is on its way")
-        raise ConflictError(
-            _("Only a failed email can be sent again; this one is %(status)s: %(why)s.")
-                % {"status": email.status, "why": why},
-            "status")
+        if email.status == OutboxStatus.WITHDRAWN:
+            refusal = _("Only a failed email can be sent again; this one is withdrawn: it was "
+                        "withdrawn: what it said no longer holds.")
+        elif email.status == OutboxStatus.SENT:
+            refusal = _("Only a failed email can be sent again; this one is sent: it has been "
+                        "sent.")
+        else:
+            refusal = (_("Only a failed email can be sent again; this one is %(status)s: it is "
+                         "on its way.") % {"status": email.status})
+        raise ConflictError(refusal, "status")
     if email.raw_message is None:
         raise ConflictError(_("This email could never be built (%(last_error)s): there is nothing "
                                   "to send again.")
