@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from service.i18n import gettext as _
+
 MAX_ADDRESS_LENGTH = 254  # RFC 5321's path limit, less the angle brackets
 
 # RFC 5322 dot-atom text: what a local part may be without quoting.
@@ -29,7 +31,7 @@ def _ascii_domain(domain: str) -> str:
     """The domain in the form mail servers use: lower case, international labels as punycode."""
     labels = domain.rstrip(".").lower().split(".")
     if len(labels) < 2 or any(not label for label in labels):
-        raise AddressRefused("The part after @ must be a domain such as example.org.")
+        raise AddressRefused(_("The part after @ must be a domain such as example.org."))
     ascii_labels = []
     for label in labels:
         if not label.isascii():
@@ -37,12 +39,12 @@ def _ascii_domain(domain: str) -> str:
                 label = label.encode("idna").decode("ascii")
             except UnicodeError as error:
                 raise AddressRefused(
-                    "The part after @ is not a domain that mail can reach.") from error
+                    _("The part after @ is not a domain that mail can reach.")) from error
         if not _LABEL.fullmatch(label):
-            raise AddressRefused("The part after @ is not a domain that mail can reach.")
+            raise AddressRefused(_("The part after @ is not a domain that mail can reach."))
         ascii_labels.append(label)
     if ascii_labels[-1].isdigit():
-        raise AddressRefused("The part after @ must be a domain such as example.org.")
+        raise AddressRefused(_("The part after @ must be a domain such as example.org."))
     return ".".join(ascii_labels)
 
 
@@ -50,23 +52,24 @@ def accept_address(text: str) -> str:
     """The address as we store and send it, or `AddressRefused` saying what to change."""
     value = unicodedata.normalize("NFKC", text).strip()
     if not value:
-        raise AddressRefused("Give your email address, e.g. name@example.org.")
+        raise AddressRefused(_("Give your email address, e.g. name@example.org."))
     if value.count("@") != 1:
-        raise AddressRefused("Give one email address with one @, e.g. name@example.org.")
+        raise AddressRefused(_("Give one email address with one @, e.g. name@example.org."))
     local, domain = value.split("@")
     if not local or not domain:
-        raise AddressRefused("Give a whole email address, e.g. name@example.org.")
+        raise AddressRefused(_("Give a whole email address, e.g. name@example.org."))
     if not local.isascii():
         raise AddressRefused(
-            "Use an address whose part before @ has only Latin letters without accents, "
-            "digits and . _ - + (mail to other characters cannot be guaranteed).")
+            _("Use an address whose part before @ has only Latin letters without accents, "
+            "digits and . _ - + (mail to other characters cannot be guaranteed)."))
     if len(local) > 64:
-        raise AddressRefused("The part before @ has at most 64 characters.")
+        raise AddressRefused(_("The part before @ has at most 64 characters."))
     if not _LOCAL_PART.fullmatch(local):
         raise AddressRefused(
-            "The part before @ may only have letters, digits and . _ - + (no spaces, "
-            "commas or angle brackets), and no dot at its start or end.")
+            _("The part before @ may only have letters, digits and . _ - + (no spaces, "
+            "commas or angle brackets), and no dot at its start or end."))
     address = f"{local}@{_ascii_domain(domain)}"
     if len(address) > MAX_ADDRESS_LENGTH:
-        raise AddressRefused(f"An email address has at most {MAX_ADDRESS_LENGTH} characters.")
+        raise AddressRefused(_("An email address has at most %(max_address_length)s characters.")
+                                 % {"max_address_length": MAX_ADDRESS_LENGTH})
     return address

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import ApiToken
 from service.domain.errors import InvalidInputError
+from service.i18n import gettext as _
 
 ROLES = ("admin", "organiser", "viewer")  # as accounts (AccountRole)
 TOKEN_PREFIX = "pe_"  # noqa: S105  (a visible prefix, not a secret)
@@ -32,7 +33,7 @@ async def create_api_token(db: AsyncSession, *, name: str, role: str, now: datet
                            team_id: int | None = None) -> IssuedToken:
     """A new token; with `team_id` it reaches only that team's events (None: every team's)."""
     if role not in ROLES:
-        raise InvalidInputError(f"Role must be one of {', '.join(ROLES)}.", "role")
+        raise InvalidInputError(_("Role must be one of %(roles)s.") % {"roles": ", ".join(ROLES)}, "role")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     api_token = ApiToken(name=name, role=role, token_hash=hash_token(secret), created_at=now,
                          team_id=team_id)

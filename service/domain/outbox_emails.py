@@ -31,6 +31,7 @@ from notifications.outbox import (
 from service.db.models import EmailAttempt, OutboxEmail, OutboxStatus
 from service.domain import programme
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from service.i18n import gettext as _
 
 RESEND_NOTE = "queued again at an organiser's request"
 STATUSES = tuple(status.value for status in OutboxStatus)
@@ -53,7 +54,8 @@ def _statuses(values: Sequence[str]) -> list[OutboxStatus]:
     for index, value in enumerate(values):
         if value not in STATUSES:
             raise InvalidInputError(
-                f"Unknown status {value!r}: use one of {', '.join(STATUSES)}.",
+                _("Unknown status %(value)r: use one of %(statuses)s.")
+                    % {"value": value, "statuses": ", ".join(STATUSES)},
                 f"status[{index}]")
     return [OutboxStatus(value) for value in dict.fromkeys(values)]
 
@@ -74,7 +76,7 @@ async def list_event_emails(
 async def _load(db: AsyncSession, email_id: int) -> OutboxEmail:
     email = await db.get(OutboxEmail, email_id, populate_existing=True)
     if email is None:
-        raise NotFoundError(f"No email with id {email_id}.", "email_id")
+        raise NotFoundError(_("No email with id %(email_id)s.") % {"email_id": email_id}, "email_id")
     return email
 
 
@@ -82,19 +84,25 @@ async def resend_email(db: AsyncSession, email_id: int, *, now: datetime) -> Out
     """Send one failed email again; anything else is refused with the reason."""
     email = await _load(db, email_id)
     if email.status != OutboxStatus.FAILED:
-        why = {OutboxStatus.WITHDRAWN: "it was withdrawn: what it said no longer holds",
-               OutboxStatus.SENT: "it has been sent"}.get(email.status, "it is on its way")
-        raise ConflictError(
-            f"Only a failed email can be sent again; this one is {email.status}: {why}.",
-            "status")
+        if email.status == OutboxStatus.WITHDRAWN:
+            refusal = _("Only a failed email can be sent again; this one is withdrawn: it was "
+                        "withdrawn: what it said no longer holds.")
+        elif email.status == OutboxStatus.SENT:
+            refusal = _("Only a failed email can be sent again; this one is sent: it has been "
+                        "sent.")
+        else:
+            refusal = (_("Only a failed email can be sent again; this one is %(status)s: it is "
+                         "on its way.") % {"status": email.status})
+        raise ConflictError(refusal, "status")
     if email.raw_message is None:
-        raise ConflictError(f"This email could never be built ({email.last_error}): there is "
-                            "nothing to send again.", "to_address")
+        raise ConflictError(_("This email could never be built (%(last_error)s): there is nothing "
+                                  "to send again.")
+                                % {"last_error": email.last_error}, "to_address")
     if email.expires_at is not None and email.expires_at <= now:
-        raise ConflictError("This email's time to go out has passed (its session has "
-                            "started): it is not sent again.", "expires_at")
+        raise ConflictError(_("This email's time to go out has passed (its session has "
+                            "started): it is not sent again."), "expires_at")
     if not await resend_failed_emails(db, [email_id], now=now, note=RESEND_NOTE):
-        raise ConflictError("This email changed meanwhile; look again.", "status")
+        raise ConflictError(_("This email changed meanwhile; look again."), "status")
     return await _load(db, email_id)
 
 
@@ -125,7 +133,8 @@ async def find_event_emails(
     wanted = _statuses(statuses)
     text = recipient.strip()
     if len(text) > SEARCH_MAX or any(ord(char) < 32 for char in text):
-        raise InvalidInputError(f"At most {SEARCH_MAX} characters on one line.", "recipient")
+        raise InvalidInputError(_("At most %(search_max)s characters on one line.")
+                                    % {"search_max": SEARCH_MAX}, "recipient")
     await programme.get_event(db, event_id)  # 404 for an unknown event
     where = [OutboxEmail.event_id == event_id]
     if wanted:
@@ -194,7 +203,8 @@ async def get_email_preview(db: AsyncSession, email_id: int, *, event_id: int | 
     one still being composed has no message yet. `event_id`: refuse an email of another."""
     row = await _load(db, email_id)
     if event_id is not None and row.event_id != event_id:
-        raise NotFoundError(f"No email with id {email_id} in this event.", "email_id")
+        raise NotFoundError(_("No email with id %(email_id)s in this event.")
+                                % {"email_id": email_id}, "email_id")
     attempts = await list_attempts_for_email(db, email_id)
     if row.raw_message is None:
         return EmailPreview(email=row, headers=(), text=None, html=None, attachments=(),

@@ -10,6 +10,7 @@ import unicodedata
 from typing import Literal, overload
 
 from service.domain.errors import InvalidInputError
+from service.i18n import gettext as _
 
 _BREAKS = {"Cc", "Zl", "Zp"}
 
@@ -24,12 +25,12 @@ def _checked(value: str | None, field: str, *, required: bool, max_length: int |
     text = (value or "").strip()
     if not text:
         if required:
-            raise InvalidInputError("Must not be empty.", field)
+            raise InvalidInputError(_("Must not be empty."), field)
         return ""
     if has_control(text, allowed=allowed):
         raise InvalidInputError(control, field)
     if max_length is not None and len(text) > max_length:
-        raise InvalidInputError(f"At most {max_length} characters.", field)
+        raise InvalidInputError(_("At most %(max_length)s characters.") % {"max_length": max_length}, field)
     return text
 
 
@@ -43,7 +44,7 @@ def clean_line(value: str | None, field: str, *, required: bool = False,
                max_length: int | None = None) -> str | None:
     """One line: stripped, inner runs of spaces folded, no control or break characters."""
     text = _checked(value, field, required=required, max_length=max_length, allowed="",
-                    control="Must be a single line without control characters.")
+                    control=_("Must be a single line without control characters."))
     return " ".join(text.split()) if text else None
 
 
@@ -57,5 +58,5 @@ def clean_text(value: str | None, field: str, *, required: bool = False,
                max_length: int | None = None) -> str | None:
     """Several lines: stripped, line breaks kept, no other control characters."""
     text = _checked(value, field, required=required, max_length=max_length,
-                    allowed="\n\t\r", control="Must not contain control characters.")
+                    allowed="\n\t\r", control=_("Must not contain control characters."))
     return text.replace("\r\n", "\n").replace("\r", "\n") if text else None

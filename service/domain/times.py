@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from service.domain.errors import InvalidInputError
+from service.i18n import gettext as _
 
 _HH_MM = re.compile(r"^\d{1,2}:\d{2}$")
 _KNOWN_ZONES: frozenset[str] | None = None
@@ -29,8 +30,9 @@ def check_day(day: date, field: str) -> date:
     """`day` itself, or a 422 naming `field` when it lies outside the programme's span."""
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise InvalidInputError(
-            f"{day.isoformat()} is out of range: give a day from {EARLIEST_DAY.isoformat()} "
-            f"to {LATEST_DAY.isoformat()}.",
+            _("%(day)s is out of range: give a day from %(earliest)s to %(latest)s.")
+                % {"day": day.isoformat(), "earliest": EARLIEST_DAY.isoformat(),
+                   "latest": LATEST_DAY.isoformat()},
             field,
         )
     return day
@@ -42,12 +44,13 @@ def zone_for(name: str, field: str = "timezone") -> ZoneInfo:
     if _KNOWN_ZONES is None:
         _KNOWN_ZONES = frozenset(available_timezones())
     if name not in _KNOWN_ZONES:
-        raise InvalidInputError(f"Unknown time zone {name!r}: use an IANA name such as "
-                                "'Europe/Brussels'.", field)
+        raise InvalidInputError(_("Unknown time zone %(name)r: use an IANA name such as "
+                                      "'Europe/Brussels'.")
+                                    % {"name": name}, field)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:  # pragma: no cover - defensive
-        raise InvalidInputError(f"Unknown time zone {name!r}.", field) from error
+        raise InvalidInputError(_("Unknown time zone %(name)r.") % {"name": name}, field) from error
 
 
 def check_wall_time(local: datetime, field: str) -> datetime:
@@ -60,13 +63,17 @@ def check_wall_time(local: datetime, field: str) -> datetime:
         round_trip = earlier.astimezone(UTC).astimezone(local.tzinfo)
         if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
             raise InvalidInputError(
-                f"{local.replace(tzinfo=None).isoformat(timespec='minutes')} does not exist in "
-                f"{local.tzinfo} (clocks go forward then); choose another time.",
+                _("%(time)s does not exist in %(zone)s (clocks go forward then); choose "
+                      "another time.")
+                    % {"time": local.replace(tzinfo=None).isoformat(timespec='minutes'),
+                       "zone": local.tzinfo},
                 field,
             )
         raise InvalidInputError(
-            f"{local.replace(tzinfo=None).isoformat(timespec='minutes')} happens twice in "
-            f"{local.tzinfo} (clocks go back then); give the time with its UTC offset.",
+            _("%(time)s happens twice in %(zone)s (clocks go back then); give the time with "
+                  "its UTC offset.")
+                % {"time": local.replace(tzinfo=None).isoformat(timespec='minutes'),
+                   "zone": local.tzinfo},
             field,
         )
     return earlier.astimezone(UTC)
@@ -80,14 +87,15 @@ def parse_instant(value: str, zone_name: str, field: str, *, on_date: date | Non
         try:
             clock = time.fromisoformat(text.zfill(5))
         except ValueError as error:
-            raise InvalidInputError(f"{value!r} is not a time of day.", field) from error
+            raise InvalidInputError(_("%(value)r is not a time of day.") % {"value": value}, field) from error
         return check_wall_time(datetime.combine(on_date, clock, tzinfo=zone), field)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as error:
         raise InvalidInputError(
-            f"{value!r} is not a date and time: write e.g. 2020-11-09T10:10 (in {zone_name}) "
-            "or 2020-11-09T10:10+01:00.",
+            _("%(value)r is not a date and time: write e.g. 2020-11-09T10:10 (in %(zone_name)s) or "
+                  "2020-11-09T10:10+01:00.")
+                % {"value": value, "zone_name": zone_name},
             field,
         ) from error
     check_day(parsed.date(), field)  # before any conversion, which could overflow

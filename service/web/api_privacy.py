@@ -23,12 +23,14 @@ from service.clock import utc_now
 from service.domain import privacy
 from service.domain import registration as registrations
 from service.domain.errors import InvalidInputError, NotFoundError
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.settings import Settings
 from service.web.params import DbSession
 from service.web.schemas import ErrorOut, FieldError
 
 CONFIRM_WORD = "erase"
-ERASED_DETAIL = "This registration has been erased."
+ERASED_DETAIL = N_("This registration has been erased.")
 
 ConfirmParam = Annotated[str | None, QueryParameter(
     description="Must be `erase`: erasing cannot be undone.", max_length=20)]
@@ -47,8 +49,8 @@ class ErasedOut(Struct):
 
 def _gone(headers: Mapping[str, str]) -> Response[ErrorOut]:
     return Response(
-        ErrorOut(status_code=HTTP_410_GONE, detail=ERASED_DETAIL,
-                 errors=[FieldError(field="token", message=ERASED_DETAIL)]),
+        ErrorOut(status_code=HTTP_410_GONE, detail=_(ERASED_DETAIL),
+                 errors=[FieldError(field="token", message=_(ERASED_DETAIL))]),
         status_code=HTTP_410_GONE, headers=headers)
 
 
@@ -57,7 +59,8 @@ async def erase_by_link(db_session: DbSession, settings: Settings, token: str,
     """The DELETE's answer (see the module doc)."""
     if confirm != CONFIRM_WORD:
         raise InvalidInputError(
-            f"Add ?confirm={CONFIRM_WORD} to erase this registration: it cannot be undone.",
+            _("Add ?confirm=%(word)s to erase this registration: it cannot be undone.")
+                % {"word": CONFIRM_WORD},
             "confirm")
     try:
         found = await registrations.find_registration_by_token(db_session, token)
@@ -68,4 +71,4 @@ async def erase_by_link(db_session: DbSession, settings: Settings, token: str,
     now = utc_now()
     await privacy.erase_registration(db_session, found, now=now, reason="registrant",
                                      settings=settings)
-    return Response(ErasedOut(detail=ERASED_DETAIL, erased_at=now), headers=headers)
+    return Response(ErasedOut(detail=_(ERASED_DETAIL), erased_at=now), headers=headers)

@@ -34,7 +34,7 @@ from service.domain import urls
 from service.domain.accounts.audit import actor_of, record_export
 from service.domain.errors import InvalidInputError
 from service.domain.times import iso_utc
-from service.i18n import current_language, is_language
+from service.i18n import N_, current_language, is_language
 from service.i18n import gettext as _
 from service.settings import Settings
 from service.web import api_privacy
@@ -52,7 +52,7 @@ from service.web.rate_limit import (
 from service.web.schemas import RateLimitedOut
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-LINK_SENT = ("If this address is registered for this event, its private link is on its way to "
+LINK_SENT = N_("If this address is registered for this event, its private link is on its way to "
              "it.")
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
@@ -80,30 +80,31 @@ def receipt_out(outcome: registrations.RegistrationOutcome, slug: str,
         # The same answer whether the address asked just now or before: it reveals nothing.
         return rs.RegistrationReceiptOut(
             is_new=True, event_slug=slug,
-            detail="Check your inbox: we sent a link to confirm your email address. Your "
-            "registration counts once you have confirmed it, within 48 hours.",
+            detail=_("Check your inbox: we sent a link to confirm your email address. Your "
+                     "registration counts once you have confirmed it, within 48 hours."),
             status=RegistrationStatus.UNCONFIRMED, waiting_position=None, sessions=[],
             manage_url=None,
         )
     if not outcome.is_new:
         return rs.RegistrationReceiptOut(
             is_new=False, event_slug=slug,
-            detail="This email address is registered for this event already. Your "
-            "confirmation email has the link to see, change or cancel your registration.",
+            detail=_("This email address is registered for this event already. Your "
+                     "confirmation email has the link to see, change or cancel your "
+                     "registration."),
             status=None, waiting_position=None, sessions=[], manage_url=None,
         )
     registration = outcome.registration
     details = {
-        RegistrationStatus.CONFIRMED: "You are registered. A confirmation with a calendar "
-        "invite is on its way to your inbox.",
-        RegistrationStatus.WAITING: "All places are taken: you are on the waiting list. "
-        "We will email you if a place becomes free.",
-        RegistrationStatus.PENDING: "Your application is received. The organisers will "
-        "review it and email you their decision.",
+        RegistrationStatus.CONFIRMED: _("You are registered. A confirmation with a calendar "
+                                        "invite is on its way to your inbox."),
+        RegistrationStatus.WAITING: _("All places are taken: you are on the waiting list. "
+                                      "We will email you if a place becomes free."),
+        RegistrationStatus.PENDING: _("Your application is received. The organisers will "
+                                      "review it and email you their decision."),
     }
     return rs.RegistrationReceiptOut(
         is_new=True, event_slug=slug,
-        detail=details.get(registration.status, "Registration received."),
+        detail=details.get(registration.status, _("Registration received.")),
         status=registration.status,
         waiting_position=outcome.waiting_position,
         sessions=[
@@ -313,7 +314,7 @@ class RegistrationController(Controller):
         await count_request(request, link_request_limit(settings))
         await registrations.send_registration_link(db_session, slug, data.email, now=utc_now(),
                                                    settings=settings)
-        return Response(rs.LinkRequestOut(detail=LINK_SENT), status_code=202, headers=PRIVATE)
+        return Response(rs.LinkRequestOut(detail=_(LINK_SENT)), status_code=202, headers=PRIVATE)
 
     async def _present(self, db_session: DbSession, settings: Settings, token: str,
                        registration: Registration) -> Response[rs.RegistrationOut]:

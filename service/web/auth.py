@@ -17,6 +17,7 @@ from service.clock import utc_now
 from service.db.engine import session_scope
 from service.domain.accounts import Actor, may_reach, set_actor
 from service.domain.auth import find_api_token
+from service.i18n import gettext as _
 from service.web.request_db import request_db
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -24,12 +25,13 @@ WRITE_ROLES = frozenset({"admin", "organiser"})
 BEARER_SCHEME = {"BearerAuth": []}  # type: ignore[var-annotated]
 
 
-async def require_organiser(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def require_organiser(connection: ASGIConnection[Any, Any, Any, Any],
+                            _handler: BaseRouteHandler) -> None:
     header = connection.headers.get("authorization", "")
     scheme, _sep, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise NotAuthorizedException(
-            "An organiser API token is required (Authorization: Bearer <token>).",
+            _("An organiser API token is required (Authorization: Bearer <token>)."),
             headers={"WWW-Authenticate": 'Bearer realm="procura-events"'},
         )
     async with session_scope(connection.app.state.sessionmaker) as db:
@@ -43,13 +45,13 @@ async def require_organiser(connection: ASGIConnection[Any, Any, Any, Any], _: B
             db, connection.path_params, team_ids=None if team_id is None else frozenset({team_id}))
     if role is None:
         raise NotAuthorizedException(
-            "This API token is unknown or revoked.",
+            _("This API token is unknown or revoked."),
             headers={"WWW-Authenticate": 'Bearer realm="procura-events", error="invalid_token"'},
         )
     if connection.scope.get("method", "GET") not in READ_METHODS and role not in WRITE_ROLES:
-        raise PermissionDeniedException("This token may read but not change the programme.")
+        raise PermissionDeniedException(_("This token may read but not change the programme."))
     if not in_scope:
-        raise NotFoundException("Not found.")
+        raise NotFoundException(_("Not found."))
     connection.state.api_token_id = token_id
     connection.state.api_token_role = role
     # The team whose events the token may see and change; None: every team's.

@@ -28,6 +28,8 @@ from service.domain.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.rate_limit import RateLimitExceeded
 
 logger = logging.getLogger("procura_events.web")
@@ -53,10 +55,53 @@ def _json(status: int, detail: str, errors: list[dict[str, Any]],
                     media_type=MediaType.JSON, headers=headers)
 
 
-def domain_error_handler(_: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
+def domain_error_handler(_request: Request[Any, Any, Any], error: DomainError) -> Response[Any]:
     status = next((code for kind, code in _STATUS_FOR.items() if isinstance(error, kind)), 400)
     return _json(status, error.message,
                  [{"field": e.field, "message": e.message} for e in error.errors])
+
+
+# msgspec's own sentences (English, from C), each with the message that says it in the
+# language in force; the names and values in backquotes are code and stay as they are.
+_MSGSPEC_MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Object missing required field `(?P<name>[^`]+)`"),
+     N_("Object missing required field `%(name)s`")),
+    (re.compile(r"Object contains unknown field `(?P<name>[^`]+)`"),
+     N_("Object contains unknown field `%(name)s`")),
+    (re.compile(r"Expected `(?P<expected>[^`]+)`, got `(?P<got>[^`]+)`"),
+     N_("Expected `%(expected)s`, got `%(got)s`")),
+    (re.compile(r"Expected `(?P<expected>[^`]+)` of length >= (?P<limit>\d+)"),
+     N_("Expected `%(expected)s` of length >= %(limit)s")),
+    (re.compile(r"Expected `(?P<expected>[^`]+)` of length <= (?P<limit>\d+)"),
+     N_("Expected `%(expected)s` of length <= %(limit)s")),
+    (re.compile(r"Expected `(?P<expected>[^`]+)` >= (?P<limit>\S+)"),
+     N_("Expected `%(expected)s` >= %(limit)s")),
+    (re.compile(r"Expected `(?P<expected>[^`]+)` <= (?P<limit>\S+)"),
+     N_("Expected `%(expected)s` <= %(limit)s")),
+    (re.compile(r"Invalid enum value (?P<value>.+)"), N_("Invalid enum value %(value)s")),
+    # Litestar's own, for a parameter left out of the request.
+    (re.compile(r"Missing required (?P<kind>\w+) parameter (?P<name>'[^']*') for path (?P<path>.*)",
+                re.S),
+     N_("Missing required %(kind)s parameter %(name)s for path %(path)s")),
+)
+# Litestar's stock details (the status's phrase), said in the language in force.
+_STOCK_DETAILS = {
+    "Bad Request": N_("Bad Request"),
+    "Not Found": N_("Not Found"),
+    "Method Not Allowed": N_("Method Not Allowed"),
+    "Request Entity Too Large": N_("Request Entity Too Large"),
+    "Unsupported Media Type": N_("Unsupported Media Type"),
+    "Too Many Requests": N_("Too Many Requests"),
+}
+
+
+def _translated(text: str) -> str:
+    """msgspec's (or Litestar's) sentence in the language in force, when it is one known above."""
+    for pattern, message in _MSGSPEC_MESSAGES:
+        match = pattern.fullmatch(text)
+        if match:
+            return _(message) % match.groupdict()
+    return text
 
 
 def _field_from_message(message: str) -> tuple[str | None, str]:
@@ -67,11 +112,11 @@ def _field_from_message(message: str) -> tuple[str | None, str]:
     named = _MSGSPEC_NAMED_FIELD.search(text)
     if named:
         path = f"{path}.{named.group('name')}" if path else named.group("name")
-    return path or None, text
+    return path or None, _translated(text)
 
 
 def validation_error_handler(
-    _: Request[Any, Any, Any], error: ValidationException
+    _request: Request[Any, Any, Any], error: ValidationException
 ) -> Response[Any]:
     errors: list[dict[str, Any]] = []
     for item in error.extra if isinstance(error.extra, list) else []:
@@ -81,22 +126,23 @@ def validation_error_handler(
         key = item.get("key")
         errors.append({"field": field or key, "message": message})
     if not errors:
-        errors.append({"field": None, "message": error.detail})
+        errors.append({"field": None, "message": _translated(error.detail)})
     detail = "; ".join(
         f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
     )
     return _json(error.status_code, detail, errors)
 
 
-def http_error_handler(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+def http_error_handler(_request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     # Refusals of ours (415) name what is at fault in `extra`, as validation errors do.
     items = error.extra if isinstance(error.extra, list) else []
     errors = [{"field": item["key"], "message": item["message"]} for item in items
               if isinstance(item, dict) and "key" in item and "message" in item]
-    return _json(error.status_code, error.detail, errors, headers=error.headers)
+    detail = _(_STOCK_DETAILS[error.detail]) if error.detail in _STOCK_DETAILS else error.detail
+    return _json(error.status_code, detail, errors, headers=error.headers)
 
 
-def rate_limit_handler(_: Request[Any, Any, Any], error: RateLimitExceeded) -> Response[Any]:
+def rate_limit_handler(_request: Request[Any, Any, Any], error: RateLimitExceeded) -> Response[Any]:
     """429 naming the limit, so a client can tell which one it ran into and pace itself."""
     limit = error.rate_limit
     body = {
@@ -109,10 +155,10 @@ def rate_limit_handler(_: Request[Any, Any, Any], error: RateLimitExceeded) -> R
                     headers=error.headers)
 
 
-def integrity_error_handler(_: Request[Any, Any, Any], error: IntegrityError) -> Response[Any]:
+def integrity_error_handler(_request: Request[Any, Any, Any], error: IntegrityError) -> Response[Any]:
     # Two concurrent requests raced for the same unique value; the loser is told plainly.
     logger.info("integrity error answered with 409: %s", type(error.orig).__name__)
-    message = "This clashes with something saved at the same moment; reload and try again."
+    message = _("This clashes with something saved at the same moment; reload and try again.")
     return _json(HTTP_409_CONFLICT, message, [{"field": None, "message": message}])
 
 
@@ -120,7 +166,7 @@ def unexpected_error_handler(request: Request[Any, Any, Any], error: Exception) 
     # The route template, not the path: private links carry their token in the path.
     route = request.scope.get("path_template", "unknown route")
     logger.exception("unexpected error on %s %s", request.method, route, exc_info=error)
-    return _json(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error.", [])
+    return _json(HTTP_500_INTERNAL_SERVER_ERROR, _("Internal server error."), [])
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {

@@ -297,7 +297,7 @@ def _content_language(request: AnyRequest) -> str | None:
 def _stem(name: str, field: str) -> str:
     """`abc.ics` -> `abc`; anything else is simply not a feed."""
     if not name.endswith(".ics") or len(name) <= 4:
-        raise NotFoundError("No such calendar feed.", field)
+        raise NotFoundError(_("No such calendar feed."), field)
     return name[:-4]
 
 
@@ -334,7 +334,7 @@ class FeedController(Controller):
     async def kind(self, request: AnyRequest, name: PathText) -> Response[bytes]:
         stem = _stem(name, "kind")
         if stem not in _KIND_NAMES:
-            raise NotFoundError("No such calendar feed.", "kind")
+            raise NotFoundError(_("No such calendar feed."), "kind")
         kind = EventKind(stem)
         language = _content_language(request)
 
@@ -349,7 +349,7 @@ class FeedController(Controller):
     ) -> Response[bytes]:
         stem = _stem(name, "session_id")
         if not stem.isdigit() or len(stem) > 10:
-            raise NotFoundError("No such session.", "session_id")
+            raise NotFoundError(_("No such session."), "session_id")
         plan = await feeds.session_download(db_session, int(stem), now=utc_now(),
                                             settings=settings,
                                             language=_content_language(request))
@@ -416,7 +416,7 @@ def _speaker_links_out(settings: Settings, person_id: int, links: feeds.SpeakerL
 def _api_token_id(request: AnyRequest) -> int:
     api_token_id = request.state.get("api_token_id")
     if not isinstance(api_token_id, int):  # the guard always sets it; never guess
-        raise PermissionDeniedError("No API token on this request.", "authorization")
+        raise PermissionDeniedError(_("No API token on this request."), "authorization")
     return api_token_id
 
 

@@ -23,6 +23,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import BodyKwarg
 from litestar.status_codes import HTTP_415_UNSUPPORTED_MEDIA_TYPE
 
+from service.i18n import gettext as _
+
 BODY_FIELD = "body"
 CONTENT_TYPE_HEADER = "Content-Type"
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT"})
@@ -61,8 +63,10 @@ async def require_json_content_type(
     sent = connection.headers.get("content-type", "")
     if not _has_body(connection) or is_json_media_type(sent):
         return
-    message = (f"Send the body as JSON, with the header {CONTENT_TYPE_HEADER}: "
-               f"application/json ({'got ' + repr(sent[:100]) if sent else 'none was sent'}).")
+    message = (_("Send the body as JSON, with the header %(header)s: application/json (got "
+                 "%(sent)r).") % {"header": CONTENT_TYPE_HEADER, "sent": sent[:100]} if sent
+               else _("Send the body as JSON, with the header %(header)s: application/json "
+                      "(none was sent).") % {"header": CONTENT_TYPE_HEADER})
     raise ClientException(
         detail=message, status_code=HTTP_415_UNSUPPORTED_MEDIA_TYPE,
         extra=[{"key": CONTENT_TYPE_HEADER, "message": message}],
@@ -83,6 +87,6 @@ class ApiRequest(Request[Any, Any, Any]):
         except SerializationException as error:
             raise _unreadable(str(error)) from None
         except UnicodeDecodeError:
-            raise _unreadable("JSON is malformed: the text is not UTF-8.") from None
+            raise _unreadable(_("JSON is malformed: the text is not UTF-8.")) from None
         except RecursionError:
-            raise _unreadable("JSON is nested too deeply.") from None
+            raise _unreadable(_("JSON is nested too deeply.")) from None

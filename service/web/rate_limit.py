@@ -32,6 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.clock import utc_now
 from service.db.engine import session_scope
 from service.domain.rate_limits import count_hits, prune_rate_counters, window_start
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.settings import Settings
 
 logger = logging.getLogger("procura_events.rate_limit")
@@ -48,33 +50,36 @@ class RateLimit:
     name: str
     limit: int
     window: timedelta
-    what: str  # "registrations", as in "Too many registrations from your address"
+    what: str  # N_("registrations"), as in "Too many registrations from your address"
 
     def describe(self) -> str:
+        """"at most 5 registrations a minute", in the language in force."""
         seconds = int(self.window.total_seconds())
-        per = ("a minute" if seconds == 60 else f"per {seconds // 60} minutes"
-               if seconds % 60 == 0 else f"per {seconds} seconds")
-        return f"at most {self.limit} {self.what} {per}"
+        per = (_("a minute") if seconds == 60
+               else _("per %(minutes)s minutes") % {"minutes": seconds // 60}
+               if seconds % 60 == 0 else _("per %(seconds)s seconds") % {"seconds": seconds})
+        return _("at most %(limit)s %(what)s %(per)s") % {
+            "limit": self.limit, "what": _(self.what), "per": per}
 
 
 def registration_limit(settings: Settings) -> RateLimit:
     """Registrations, by the form and the JSON API together, from one client address."""
     return RateLimit(name="registrations", limit=settings.registration_rate_limit,
-                     window=timedelta(minutes=1), what="registrations")
+                     window=timedelta(minutes=1), what=N_("registrations"))
 
 
 def group_interest_limit(settings: Settings) -> RateLimit:
     """Expressing interest in an Interest Group from one client address: each form sends
     emails, so as many a minute as registrations, counted apart from them."""
     return RateLimit(name="group-interest", limit=settings.registration_rate_limit,
-                     window=timedelta(minutes=1), what="requests to join an Interest Group")
+                     window=timedelta(minutes=1), what=N_("requests to join an Interest Group"))
 
 
 def link_request_limit(settings: Settings) -> RateLimit:
     """Asking for one's private link again (page and API): few per client, so nobody can
     probe which addresses are registered."""
     return RateLimit(name="link-requests", limit=5, window=timedelta(minutes=10),
-                     what="requests for a private link")
+                     what=N_("requests for a private link"))
 
 
 class RateLimitExceeded(HTTPException):
@@ -84,8 +89,9 @@ class RateLimitExceeded(HTTPException):
         self.rate_limit = rate_limit
         self.retry_after = retry_after
         super().__init__(
-            detail=f"Too many {rate_limit.what} from your address: {rate_limit.describe()}. "
-            f"Try again in {retry_after} seconds.",
+            detail=_("Too many %(what)s from your address: %(limit)s. Try again in %(seconds)s "
+                     "seconds.") % {"what": _(rate_limit.what), "limit": rate_limit.describe(),
+                                    "seconds": retry_after},
             headers={"Retry-After": str(retry_after)},
         )
 

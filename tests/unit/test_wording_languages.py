@@ -197,7 +197,8 @@ def test_labels_and_places_are_translated_when_read_not_when_imported() -> None:
 
     assert german == ("Webinarreihe", "Wartet auf die Freigabe durch das Organisationsteam",
                       "Webinarreihe", "Stadhuis, Haarlem und online",
-                      "Vor Ort (das Organisationsteam bestätigt den Veranstaltungsort noch)", "Ortszeit Brussels",
+                      "Vor Ort (das Organisationsteam bestätigt den Veranstaltungsort noch)",
+                      "Ortszeit Brussels",
                       "in 60 Minuten, um 03:00 MESZ")
     assert english == ("Webinar series", "Awaiting the organisers' approval", "Webinar series",
                        "Stadhuis, Haarlem and online",

@@ -56,13 +56,13 @@ class SignedInAccount:
 def _account_errors(email: str, name: str, role: str) -> list[FieldError]:
     errors: list[FieldError] = []
     if not _EMAIL.match(email) or len(email) > 320:
-        errors.append(FieldError("email", "Enter an email address like name@example.org."))
+        errors.append(FieldError("email", _("Enter an email address like name@example.org.")))
     if not name.strip():
-        errors.append(FieldError("name", "Enter the person's name."))
+        errors.append(FieldError("name", _("Enter the person's name.")))
     elif len(name) > 200:
-        errors.append(FieldError("name", "Use at most 200 characters."))
+        errors.append(FieldError("name", _("Use at most 200 characters.")))
     if role not in {r.value for r in AccountRole}:
-        errors.append(FieldError("role", "Choose admin, organiser or viewer."))
+        errors.append(FieldError("role", _("Choose admin, organiser or viewer.")))
     return errors
 
 
@@ -86,7 +86,7 @@ async def create_account(
     if errors:
         raise InvalidInputError.of(errors)
     if await db.scalar(select(Account.id).where(Account.email == email)) is not None:
-        raise ConflictError("An account with this email address exists already.", "email")
+        raise ConflictError(_("An account with this email address exists already."), "email")
     account = Account(
         email=email, name=name, role=AccountRole(role), created_at=now, updated_at=now,
         password_hash=hash_password(password) if password is not None else None,
@@ -103,7 +103,7 @@ async def set_account_teams(db: AsyncSession, account_id: int, team_ids: Iterabl
     wanted = set(team_ids)
     known = set(await db.scalars(select(Team.id).where(Team.id.in_(wanted)))) if wanted else set()
     if wanted - known:
-        raise InvalidInputError("Choose teams from the list.", "teams")
+        raise InvalidInputError(_("Choose teams from the list."), "teams")
     await db.execute(delete(TeamMembership).where(TeamMembership.account_id == account_id))
     db.add_all(TeamMembership(team_id=team_id, account_id=account_id, created_at=now)
                for team_id in sorted(wanted))
@@ -117,7 +117,7 @@ async def find_account_by_email(db: AsyncSession, email: str) -> Account | None:
 async def get_account(db: AsyncSession, account_id: int) -> Account:
     account = await db.get(Account, account_id)
     if account is None:
-        raise NotFoundError("No such account.")
+        raise NotFoundError(_("No such account."))
     return account
 
 
@@ -141,7 +141,7 @@ async def default_team_id(db: AsyncSession) -> int | None:
 async def find_or_create_team(db: AsyncSession, name: str, *, now: datetime) -> Team:
     name = name.strip()
     if not name or len(name) > 200:
-        raise InvalidInputError("Give the team a name of at most 200 characters.", "team")
+        raise InvalidInputError(_("Give the team a name of at most 200 characters."), "team")
     team = await db.scalar(select(Team).where(Team.name == name))
     if team is None:
         team = Team(name=name, is_default=False, created_at=now)

@@ -34,6 +34,7 @@ from service.domain.accounts.sessions import end_account_sessions
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from service.domain.urls import account_invitation_url, password_reset_url
 from service.i18n import DEFAULT_LANGUAGE, use_language
+from service.i18n import gettext as _
 from service.settings import Settings
 
 INVITATION_VALID_FOR = timedelta(hours=72)
@@ -161,11 +162,11 @@ async def set_password_with_link(
     session of the account ends."""
     holder = await find_account_link(db, token, purpose, now=now)
     if holder is None:
-        raise NotFoundError("This link has expired or has been used already.")
+        raise NotFoundError(_("This link has expired or has been used already."))
     account = holder.account
     check_new_password(password, email=account.email, name=account.name)
     if password != password_again:
-        raise InvalidInputError("The two passwords differ.", "password_again")
+        raise InvalidInputError(_("The two passwords differ."), "password_again")
     account.password_hash = hash_password(password)
     account.updated_at = now
     holder.link.used_at = now
@@ -181,9 +182,9 @@ async def change_account(
     """An administrator changes someone's role and teams (their own role stays)."""
     account = await get_account(db, account_id)
     if role not in {r.value for r in AccountRole}:
-        raise InvalidInputError("Choose admin, organiser or viewer.", "role")
+        raise InvalidInputError(_("Choose admin, organiser or viewer."), "role")
     if account.id == by_account_id and role != account.role.value:
-        raise ConflictError("You cannot change your own role; ask another administrator.", "role")
+        raise ConflictError(_("You cannot change your own role; ask another administrator."), "role")
     await set_account_teams(db, account.id, team_ids, now=now)  # checks them first
     account.role = AccountRole(role)
     account.updated_at = now
@@ -196,7 +197,7 @@ async def disable_account(db: AsyncSession, account_id: int, *, by_account_id: i
     """The account can no longer sign in; its sessions end now. Its history stays."""
     account = await get_account(db, account_id)
     if account.id == by_account_id:
-        raise ConflictError("You cannot disable your own account.", "account")
+        raise ConflictError(_("You cannot disable your own account."), "account")
     if account.disabled_at is None:
         account.disabled_at = now
         account.updated_at = now

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from service.domain.errors import FieldError, InvalidInputError
+from service.i18n import gettext as _
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1000  # argon2 takes any length; this bounds the work a request can ask for
@@ -51,18 +52,18 @@ def password_problems(password: str, *, email: str, name: str) -> list[str]:
     """What is wrong with a new password, in words for the person choosing it."""
     problems: list[str] = []
     if len(password) < MIN_LENGTH:
-        problems.append(f"Use at least {MIN_LENGTH} characters.")
+        problems.append(_("Use at least %(count)s characters.") % {"count": MIN_LENGTH})
     if len(password) > MAX_LENGTH:
-        problems.append(f"Use at most {MAX_LENGTH} characters.")
+        problems.append(_("Use at most %(count)s characters.") % {"count": MAX_LENGTH})
     lowered = password.casefold()
     local_part = email.split("@", 1)[0].casefold()
     if len(local_part) >= 3 and local_part in lowered:
-        problems.append("Do not use your email address in your password.")
+        problems.append(_("Do not use your email address in your password."))
     squashed_name = re.sub(r"\s+", "", name).casefold()
     parts = [p for p in re.split(r"[\s\-'.]+", name.casefold()) if len(p) >= _NAME_PART_MIN]
     if (len(squashed_name) >= 3 and squashed_name in lowered.replace(" ", "")) or any(
             part in lowered for part in parts):
-        problems.append("Do not use your name in your password.")
+        problems.append(_("Do not use your name in your password."))
     return problems
 
 

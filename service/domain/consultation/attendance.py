@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Registration, RegistrationStatus
 from service.domain.errors import ConflictError, NotFoundError
+from service.i18n import gettext as _
 
 from .profile import load_consultation_event
 
@@ -24,9 +25,9 @@ async def check_in(db: AsyncSession, event_id: int, registration_id: int, *, pre
     await load_consultation_event(db, event_id)
     registration = await db.get(Registration, registration_id)
     if registration is None or registration.event_id != event_id:
-        raise NotFoundError("No such registration for this event.", "registration_id")
+        raise NotFoundError(_("No such registration for this event."), "registration_id")
     if present and registration.status not in ATTENDEE_STATUSES:
-        raise ConflictError("This registration is cancelled or declined: nobody to check in.",
+        raise ConflictError(_("This registration is cancelled or declined: nobody to check in."),
                             "registration_id")
     if present and registration.checked_in_at is None:
         registration.checked_in_at = now

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from service.i18n import gettext as _
+
 DATA_FILE = Path(__file__).with_name("cpv_2008.csv")
 CPV_PATTERN = re.compile(r"^(\d{8})-(\d)$")
 _WEIGHTS = (3, 7, 1, 3, 7, 1, 3, 7)
@@ -50,8 +52,8 @@ def cpv_problem(code: str) -> str | None:
     """Why `code` is not a CPV 2008 code, or None when it is one."""
     found = CPV_PATTERN.match(code)
     if found is None:
-        return (f"{code!r} is not a CPV code: eight digits, a hyphen and the check digit, "
-                "like 30213000-5.")
+        return (_("%(code)r is not a CPV code: eight digits, a hyphen and the check digit, "
+                  "like 30213000-5.") % {"code": code})
     labels = cpv_labels()
     if code in labels:
         return None
@@ -59,7 +61,8 @@ def cpv_problem(code: str) -> str | None:
     published = next((known for known in labels if known.startswith(digits + "-")), None)
     expected = published or f"{digits}-{check_digit(digits)}"
     if expected[-1] != str(digit):
-        return f"{code} has a wrong check digit: the code is {expected}."
+        return (_("%(code)s has a wrong check digit: the code is %(expected)s.")
+                % {"code": code, "expected": expected})
     return None
 
 
@@ -75,7 +78,7 @@ def parse_cpv_codes(text: str) -> tuple[list[CpvCode], list[str]]:
         else:
             codes.append(CpvCode(code=raw, label=cpv_labels().get(raw)))
     if len(codes) > MAX_CODES:
-        problems.append(f"At most {MAX_CODES} CPV codes.")
+        problems.append(_("At most %(count)s CPV codes.") % {"count": MAX_CODES})
     return codes, problems
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import ConsultationDocument
 from service.domain.errors import FieldError, InvalidInputError, NotFoundError
 from service.domain.text import clean_line
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from .profile import load_consultation_event
@@ -65,25 +66,27 @@ def _file_problem(upload: UploadedFile) -> tuple[str | None, str | None]:
     """(the extension, None) for an acceptable file, or (None, the problem)."""
     extension = upload.file_name.rsplit(".", 1)[-1].lower() if "." in upload.file_name else ""
     if extension not in MEDIA_TYPES:
-        return None, ("Only PDF, ODT, DOCX, XLSX, ODS, CSV or TXT files can be shared: "
-                      f"{safe_file_name(upload.file_name)!r} is not one.")
+        return None, (_("Only PDF, ODT, DOCX, XLSX, ODS, CSV or TXT files can be shared: "
+                        "%(file_name)r is not one.")
+                      % {"file_name": safe_file_name(upload.file_name)})
     if not upload.content:
-        return None, "The file is empty."
+        return None, _("The file is empty.")
     if len(upload.content) > MAX_DOCUMENT_BYTES:
-        return None, (f"The file is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB: "
-                      "share a link to it instead.")
+        return None, (_("The file is larger than %(megabytes)s MB: share a link to it instead.")
+                      % {"megabytes": MAX_DOCUMENT_BYTES // (1024 * 1024)})
     head = upload.content[:8]
     if extension == "pdf" and not head.startswith(b"%PDF-"):
-        return None, "The file is not a PDF document, whatever its name says."
+        return None, _("The file is not a PDF document, whatever its name says.")
     if extension in _ZIP_KINDS and not head.startswith(b"PK\x03\x04"):
-        return None, f"The file is not a {extension.upper()} document, whatever its name says."
+        return None, (_("The file is not a %(kind)s document, whatever its name says.")
+                          % {"kind": extension.upper()})
     if extension in ("csv", "txt"):
         try:
             text = upload.content.decode("utf-8")
         except UnicodeDecodeError:
-            return None, "A CSV or TXT file must be UTF-8 text."
+            return None, _("A CSV or TXT file must be UTF-8 text.")
         if "\x00" in text:
-            return None, "A CSV or TXT file must be text, without NUL characters."
+            return None, _("A CSV or TXT file must be text, without NUL characters.")
     return extension, None
 
 
@@ -102,15 +105,15 @@ async def share_document(
     link = url.strip()
     extension: str | None = None
     if upload is not None and link:
-        problems.append(FieldError("file", "Give a link or a file, not both."))
+        problems.append(FieldError("file", _("Give a link or a file, not both.")))
     elif upload is not None:
         extension, problem = _file_problem(upload)
         if problem:
             problems.append(FieldError("file", problem))
     elif not link:
-        problems.append(FieldError("url", "Give a link (https://...) or choose a file."))
+        problems.append(FieldError("url", _("Give a link (https://...) or choose a file.")))
     elif len(link) > 1000 or not _URL.match(link):
-        problems.append(FieldError("url", "Give the link as a web address: https://..."))
+        problems.append(FieldError("url", _("Give the link as a web address: https://...")))
     if problems:
         raise InvalidInputError.of(problems)
     document = ConsultationDocument(event_id=event.id, title=clean_title or "", shared_at=now)
@@ -179,10 +182,10 @@ async def read_document_file(db: AsyncSession, event_id: int, document_id: int, 
     document = await db.get(ConsultationDocument, document_id)
     if (document is None or document.event_id != event_id or document.stored_name is None
             or document.withdrawn_at is not None):
-        raise NotFoundError("No such document.", "document_id")
+        raise NotFoundError(_("No such document."), "document_id")
     path = documents_dir(settings) / document.stored_name
     if not path.is_file():
-        raise NotFoundError("No such document.", "document_id")
+        raise NotFoundError(_("No such document."), "document_id")
     return DocumentFile(file_name=document.file_name or "document",
                         media_type=document.media_type or "application/octet-stream",
                         content=path.read_bytes())

@@ -63,6 +63,7 @@ from service.domain.text import clean_line, clean_text
 from service.domain.times import check_wall_time, in_zone, local_date, zone_for
 from service.domain.urls import event_page_url, manage_url, speaker_page_url
 from service.domain.wording import period_text, start_text, utc_period_text
+from service.i18n import gettext as _
 from service.i18n import supported, use_language
 from service.settings import Settings
 
@@ -120,7 +121,8 @@ def parse_periods(text: str, field: str) -> list[Period]:
         match = _PERIOD_LINE.match(line)
         if match is None:
             raise InvalidInputError(
-                f"Line {number}: write a day and two times, e.g. 2035-11-12 09:00-17:00.", field)
+                _("Line %(number)s: write a day and two times, e.g. 2035-11-12 09:00-17:00.")
+                    % {"number": number}, field)
         periods.append(Period(*match.groups()))
     return periods
 
@@ -134,7 +136,9 @@ def parse_breaks(text: str) -> list[NamedBreak]:
         match = _BREAK_LINE.match(line)
         if match is None:
             raise InvalidInputError(
-                f"Line {number}: write a name, a day and two times, e.g. Lunch 2035-11-12 12:30-13:30.",
+                _("Line %(number)s: write a name, a day and two times, e.g. Lunch 2035-11-12 "
+                      "12:30-13:30.")
+                    % {"number": number},
                 "breaks")
         name, day, starts, ends = match.groups()
         found.append(NamedBreak(name, Period(day, starts, ends)))
@@ -161,12 +165,13 @@ def _instants(period: Period, zone: ZoneInfo, field: str) -> tuple[datetime, dat
         starts = time.fromisoformat(period.starts.zfill(5))
         ends = time.fromisoformat(period.ends.zfill(5))
     except ValueError as error:
-        raise InvalidInputError(f"{period.day} {period.starts}-{period.ends} is not a day and two "
-                                "times.", field) from error
+        raise InvalidInputError(_("%(day)s %(starts)s-%(ends)s is not a day and two times.")
+                                    % {"day": period.day, "starts": period.starts, "ends": period.ends},
+                                field) from error
     start = check_wall_time(datetime.combine(day, starts, tzinfo=zone), field)
     end = check_wall_time(datetime.combine(day, ends, tzinfo=zone), field)
     if end <= start:
-        raise InvalidInputError(f"{period.day}: the end must come after the start.", field)
+        raise InvalidInputError(_("%(day)s: the end must come after the start.") % {"day": period.day}, field)
     return start, end
 
 
@@ -201,9 +206,9 @@ def derive_slots(
 async def _event(db: AsyncSession, event_id: int) -> Event:
     event = await db.get(Event, event_id)
     if event is None:
-        raise NotFoundError("No such event.", "event_id")
+        raise NotFoundError(_("No such event."), "event_id")
     if event.kind != EventKind.MEET_YOUR_BUYER:
-        raise ConflictError("Only Meet-your-Buyer events have one-to-one meetings.", "kind")
+        raise ConflictError(_("Only Meet-your-Buyer events have one-to-one meetings."), "kind")
     return event
 
 
@@ -232,9 +237,10 @@ async def save_grid(db: AsyncSession, event_id: int, data: GridInput, *, now: da
 
     if not 5 <= data.meeting_minutes <= MAX_MEETING_MINUTES:
         errors.append(FieldError("meeting_minutes",
-                                 f"Give a length from 5 to {MAX_MEETING_MINUTES} minutes."))
+                                 _("Give a length from 5 to %(max_meeting_minutes)s minutes.")
+                                     % {"max_meeting_minutes": MAX_MEETING_MINUTES}))
     if not 0 <= data.gap_minutes <= 120:
-        errors.append(FieldError("gap_minutes", "Give a pause from 0 to 120 minutes."))
+        errors.append(FieldError("gap_minutes", _("Give a pause from 0 to 120 minutes.")))
     days: list[tuple[datetime, datetime]] = []
     breaks: list[tuple[str, datetime, datetime]] = []
     event_days = await _event_days(db, event)
@@ -245,12 +251,12 @@ async def save_grid(db: AsyncSession, event_id: int, data: GridInput, *, now: da
             errors.extend(error.errors)
             continue
         if event_days and local_date(start, event.timezone) not in event_days:
-            errors.append(FieldError("days", f"{period.day} is not a day of the event."))
+            errors.append(FieldError("days", _("%(day)s is not a day of the event.") % {"day": period.day}))
         days.append((start, end))
     if not data.days:
-        errors.append(FieldError("days", "Give at least one day with its start and end."))
+        errors.append(FieldError("days", _("Give at least one day with its start and end.")))
     if _overlapping(days):
-        errors.append(FieldError("days", "Two days' times overlap."))
+        errors.append(FieldError("days", _("Two days' times overlap.")))
     for named in data.breaks:
         try:
             name = clean_line(named.name, "breaks", required=True, max_length=200)
@@ -259,10 +265,10 @@ async def save_grid(db: AsyncSession, event_id: int, data: GridInput, *, now: da
             errors.extend(error.errors)
             continue
         if not any(d[0] <= start and end <= d[1] for d in days):
-            errors.append(FieldError("breaks", f"{name} is outside the meeting days."))
+            errors.append(FieldError("breaks", _("%(name)s is outside the meeting days.") % {"name": name}))
         breaks.append((name, start, end))
     if _overlapping([(b[1], b[2]) for b in breaks]):
-        errors.append(FieldError("breaks", "Two breaks overlap."))
+        errors.append(FieldError("breaks", _("Two breaks overlap.")))
     tables: list[TableInput] = []
     for table in data.tables:
         try:
@@ -271,22 +277,24 @@ async def save_grid(db: AsyncSession, event_id: int, data: GridInput, *, now: da
             errors.extend(error.errors)
             continue
         if table.join_url is not None and not re.match(r"^https?://\S+$", table.join_url):
-            errors.append(FieldError("tables", f"{name}: give an http or https join link."))
+            errors.append(FieldError("tables", _("%(name)s: give an http or https join link.")
+                                                   % {"name": name}))
         tables.append(TableInput(name, table.join_url))
     if not tables:
-        errors.append(FieldError("tables", "Give at least one table or online room."))
+        errors.append(FieldError("tables", _("Give at least one table or online room.")))
     if len(tables) > MAX_TABLES:
-        errors.append(FieldError("tables", f"At most {MAX_TABLES} tables."))
+        errors.append(FieldError("tables", _("At most %(max_tables)s tables.") % {"max_tables": MAX_TABLES}))
     if len({t.name.casefold() for t in tables}) != len(tables):
-        errors.append(FieldError("tables", "Two tables have the same name."))
+        errors.append(FieldError("tables", _("Two tables have the same name.")))
     if errors:
         raise InvalidInputError.of(errors)
 
     slots = derive_slots(days, [(b[1], b[2]) for b in breaks], data.meeting_minutes, data.gap_minutes)
     if not slots:
-        raise InvalidInputError("No meeting fits in the days given.", "days")
+        raise InvalidInputError(_("No meeting fits in the days given."), "days")
     if len(slots) > MAX_SLOTS:
-        raise InvalidInputError(f"At most {MAX_SLOTS} meeting times.", "meeting_minutes")
+        raise InvalidInputError(_("At most %(max_slots)s meeting times.")
+                                    % {"max_slots": MAX_SLOTS}, "meeting_minutes")
 
     # Live meetings must keep their slot (same times) and table (same position).
     existing_slots = {s.starts_at: s for s in (await db.scalars(
@@ -302,12 +310,13 @@ async def save_grid(db: AsyncSession, event_id: int, data: GridInput, *, now: da
         slot = slot_by_id[meeting.slot_id]
         if new_slots.get(slot.starts_at) != slot.ends_at:
             raise ConflictError(
-                "A scheduled meeting would fall outside the new grid "
-                f"({period_text(slot.starts_at, slot.ends_at, event.timezone)}): move or cancel it "
-                "first.", "days")
+                _("A scheduled meeting would fall outside the new grid (%(period_text)s): move or "
+                      "cancel it first.")
+                    % {"period_text": period_text(slot.starts_at, slot.ends_at, event.timezone)}, "days")
         position = next(i for i, t in enumerate(existing_tables) if t.id == meeting.table_id)
         if position >= len(tables):
-            raise ConflictError(f"{existing_tables[position].name} has meetings: keep it.", "tables")
+            raise ConflictError(_("%(name)s has meetings: keep it.")
+                                    % {"name": existing_tables[position].name}, "tables")
 
     grid = await get_grid(db, event.id)
     if grid is None:
@@ -382,7 +391,7 @@ async def add_host(db: AsyncSession, event_id: int, person_id: int, *, now: date
     event = await _event(db, event_id)
     person = await db.get(Person, person_id)
     if person is None:
-        raise InvalidInputError("No such person.", "person_id")
+        raise InvalidInputError(_("No such person."), "person_id")
     found = await db.scalar(select(MeetingHost).where(
         MeetingHost.event_id == event.id, MeetingHost.person_id == person_id))
     if found is not None:
@@ -405,7 +414,7 @@ async def _host(db: AsyncSession, event_id: int, host_id: int) -> MeetingHost:
     host = await db.scalar(select(MeetingHost).where(
         MeetingHost.id == host_id, MeetingHost.event_id == event_id))
     if host is None:
-        raise NotFoundError("No such host at this event.", "host_id")
+        raise NotFoundError(_("No such host at this event."), "host_id")
     return host
 
 
@@ -420,7 +429,7 @@ async def set_availability(
     days = (await db.execute(select(MeetingGridDay.starts_at, MeetingGridDay.ends_at)
                              .where(MeetingGridDay.event_id == event.id))).all()
     if periods and not days:
-        raise ConflictError("Set the meeting grid's days first.", "availability")
+        raise ConflictError(_("Set the meeting grid's days first."), "availability")
     intervals: list[tuple[datetime, datetime]] = []
     errors: list[FieldError] = []
     for period in periods:
@@ -431,10 +440,11 @@ async def set_availability(
             continue
         if not any(d_start <= start and end <= d_end for d_start, d_end in days):
             errors.append(FieldError(
-                "availability", f"{period.day} {period.starts}-{period.ends} is outside the meeting days."))
+                "availability", _("%(day)s %(starts)s-%(ends)s is outside the meeting days.")
+                                    % {"day": period.day, "starts": period.starts, "ends": period.ends}))
         intervals.append((start, end))
     if _overlapping(intervals):
-        errors.append(FieldError("availability", "Two intervals overlap."))
+        errors.append(FieldError("availability", _("Two intervals overlap.")))
     if errors:
         raise InvalidInputError.of(errors)
     await db.execute(delete(HostAvailability).where(HostAvailability.host_id == host.id))
@@ -467,15 +477,15 @@ async def supplier_registration(db: AsyncSession, registration_id: int) -> Regis
     """A confirmed supplier of a Meet-your-Buyer event, or a refusal saying why not."""
     registration = await db.get(Registration, registration_id)
     if registration is None:
-        raise NotFoundError("No such registration.", "registration_id")
+        raise NotFoundError(_("No such registration."), "registration_id")
     event = await db.get(Event, registration.event_id)
     assert event is not None
     if event.kind != EventKind.MEET_YOUR_BUYER:
-        raise ConflictError("Only Meet-your-Buyer events have one-to-one meetings.", "kind")
+        raise ConflictError(_("Only Meet-your-Buyer events have one-to-one meetings."), "kind")
     if registration.organisation_kind != OrganisationKind.SUPPLIER:
-        raise ConflictError("Meetings are for registered suppliers.", "organisation_kind")
+        raise ConflictError(_("Meetings are for registered suppliers."), "organisation_kind")
     if registration.status != RegistrationStatus.CONFIRMED:
-        raise ConflictError("Your registration is not confirmed.", "status")
+        raise ConflictError(_("Your registration is not confirmed."), "status")
     return registration
 
 
@@ -488,18 +498,18 @@ async def request_meetings(
     registration = await supplier_registration(db, registration_id)
     grid = await get_grid(db, registration.event_id)
     if grid is None:
-        raise ConflictError("This event takes no meeting requests yet.", "host_ids")
+        raise ConflictError(_("This event takes no meeting requests yet."), "host_ids")
     cleaned = clean_text(topic, "topic", required=True, max_length=2000)
     if not host_ids:
-        raise InvalidInputError("Choose at least one host.", "host_ids")
+        raise InvalidInputError(_("Choose at least one host."), "host_ids")
     if len(set(host_ids)) != len(host_ids):
-        raise InvalidInputError("Choose each host once.", "host_ids")
+        raise InvalidInputError(_("Choose each host once."), "host_ids")
     made = []
     for rank, host_id in enumerate(host_ids, start=1):
         host = await db.scalar(select(MeetingHost).where(
             MeetingHost.id == host_id, MeetingHost.event_id == registration.event_id))
         if host is None:
-            raise InvalidInputError("No such host at this event.", "host_ids")
+            raise InvalidInputError(_("No such host at this event."), "host_ids")
         request = await db.scalar(select(MeetingRequest).where(
             MeetingRequest.registration_id == registration.id, MeetingRequest.host_id == host_id))
         status = MeetingRequestStatus.ACCEPTED if grid.accepts_automatically else MeetingRequestStatus.PENDING
@@ -523,9 +533,9 @@ async def decide_request(
     request = await db.scalar(select(MeetingRequest).where(
         MeetingRequest.id == request_id, MeetingRequest.event_id == event_id))
     if request is None:
-        raise NotFoundError("No such request.", "request_id")
+        raise NotFoundError(_("No such request."), "request_id")
     if request.status == MeetingRequestStatus.WITHDRAWN:
-        raise ConflictError("The supplier withdrew this request.", "status")
+        raise ConflictError(_("The supplier withdrew this request."), "status")
     request.status = MeetingRequestStatus.ACCEPTED if accept else MeetingRequestStatus.DECLINED
     request.decided_at = request.updated_at = now
     if not accept:
@@ -649,7 +659,7 @@ async def schedule_all_meetings(
             continue
         moved.append((meeting, placement.slot_id, placement.table_id))
     previous = {m.id: (m.slot_id, m.table_id, m.status) for m, _, _ in moved}
-    for meeting, _, _ in moved:
+    for meeting, _slot_id, _table_id in moved:
         meeting.status = OneToOneStatus.CANCELLED
     for meeting in cancelled:
         meeting.status = OneToOneStatus.CANCELLED
@@ -683,7 +693,7 @@ async def schedule_all_meetings(
         return outcome
     for meeting in created:
         await _tell(db, meeting, "scheduled", now=now, settings=settings)
-    for meeting, _, _ in moved:
+    for meeting, _slot_id, _table_id in moved:
         old_slot, old_table, old_status = previous[meeting.id]
         what = "scheduled" if old_status == OneToOneStatus.CANCELLED else "changed"
         await _tell(db, meeting, what, now=now, settings=settings, was=(old_slot, old_table))
@@ -696,7 +706,7 @@ async def _meeting(db: AsyncSession, event_id: int, meeting_id: int) -> OneToOne
     meeting = await db.scalar(select(OneToOneMeeting).where(
         OneToOneMeeting.id == meeting_id, OneToOneMeeting.event_id == event_id))
     if meeting is None:
-        raise NotFoundError("No such meeting.", "meeting_id")
+        raise NotFoundError(_("No such meeting."), "meeting_id")
     return meeting
 
 
@@ -709,28 +719,28 @@ async def _check_place(
     slots = {s.id: s for s in await grid_slots(db, event_id)}
     slot = slots.get(slot_id)
     if slot is None:
-        raise InvalidInputError("That time is not in the meeting grid.", "slot_id")
+        raise InvalidInputError(_("That time is not in the meeting grid."), "slot_id")
     availability = (await availability_of(db, [host_id]))[host_id]
     if not _available(availability, slot):
-        raise InvalidInputError("The host is not available then.", "slot_id")
+        raise InvalidInputError(_("The host is not available then."), "slot_id")
     tables = {t.id for t in await tables_of(db, event_id)}
     if table_id is not None and table_id not in tables:
-        raise InvalidInputError("No such table in the meeting grid.", "table_id")
+        raise InvalidInputError(_("No such table in the meeting grid."), "table_id")
     others = (await db.scalars(select(OneToOneMeeting).where(
         OneToOneMeeting.slot_id == slot_id, OneToOneMeeting.status.in_(LIVE)))).all()
     others = [o for o in others if meeting is None or o.id != meeting.id]
     if any(o.host_id == host_id for o in others):
-        raise ConflictError("The host has another meeting then.", "slot_id")
+        raise ConflictError(_("The host has another meeting then."), "slot_id")
     if any(o.registration_id == registration_id for o in others):
-        raise ConflictError("The supplier has another meeting then.", "slot_id")
+        raise ConflictError(_("The supplier has another meeting then."), "slot_id")
     taken = {o.table_id for o in others}
     if table_id is not None:
         if table_id in taken:
-            raise ConflictError("That table is taken then.", "table_id")
+            raise ConflictError(_("That table is taken then."), "table_id")
         return table_id
     free = [t.id for t in await tables_of(db, event_id) if t.id not in taken]
     if not free:
-        raise ConflictError("Every table is taken then.", "slot_id")
+        raise ConflictError(_("Every table is taken then."), "slot_id")
     return free[0]
 
 
@@ -741,7 +751,7 @@ async def move_meeting(
     """Put a meeting at another time or table (an organiser's choice: it stays locked there)."""
     meeting = await _meeting(db, event_id, meeting_id)
     if meeting.status != OneToOneStatus.SCHEDULED:
-        raise ConflictError("Only a scheduled meeting can move.", "status")
+        raise ConflictError(_("Only a scheduled meeting can move."), "status")
     table = await _check_place(db, meeting, event_id, meeting.host_id, meeting.registration_id,
                                slot_id, table_id)
     was = (meeting.slot_id, meeting.table_id)
@@ -761,7 +771,7 @@ async def _flush_claim(db: AsyncSession) -> None:
     try:
         await db.flush()
     except IntegrityError as error:
-        raise ConflictError("Someone took that time a moment ago: choose another.", "slot_id") from error
+        raise ConflictError(_("Someone took that time a moment ago: choose another."), "slot_id") from error
 
 
 async def _cancel(db: AsyncSession, meeting: OneToOneMeeting, *, now: datetime, settings: Settings) -> None:
@@ -778,7 +788,7 @@ async def cancel_meeting(
 ) -> OneToOneMeeting:
     meeting = await _meeting(db, event_id, meeting_id)
     if meeting.status != OneToOneStatus.SCHEDULED:
-        raise ConflictError("Only a scheduled meeting can be cancelled.", "status")
+        raise ConflictError(_("Only a scheduled meeting can be cancelled."), "status")
     await _cancel(db, meeting, now=now, settings=settings)
     return meeting
 
@@ -814,7 +824,7 @@ async def set_locked(db: AsyncSession, event_id: int, meeting_id: int, locked: b
                      now: datetime) -> OneToOneMeeting:
     meeting = await _meeting(db, event_id, meeting_id)
     if meeting.status != OneToOneStatus.SCHEDULED:
-        raise ConflictError("Only a scheduled meeting can be locked.", "status")
+        raise ConflictError(_("Only a scheduled meeting can be locked."), "status")
     meeting.is_locked, meeting.updated_at = locked, now
     await db.flush()
     return meeting
@@ -824,11 +834,11 @@ async def mark_held(db: AsyncSession, event_id: int, meeting_id: int, *, now: da
     """The meeting took place (for the consultation report)."""
     meeting = await _meeting(db, event_id, meeting_id)
     if meeting.status == OneToOneStatus.CANCELLED:
-        raise ConflictError("A cancelled meeting cannot have been held.", "status")
+        raise ConflictError(_("A cancelled meeting cannot have been held."), "status")
     slot = await db.get(MeetingSlot, meeting.slot_id)
     assert slot is not None
     if slot.starts_at > now:
-        raise ConflictError("The meeting has not started yet.", "status")
+        raise ConflictError(_("The meeting has not started yet."), "status")
     meeting.status, meeting.held_at, meeting.updated_at = OneToOneStatus.HELD, now, now
     await db.flush()
     return meeting
@@ -848,7 +858,7 @@ async def free_slots_for(db: AsyncSession, registration_id: int, request_id: int
         OneToOneMeeting.event_id == request.event_id, OneToOneMeeting.status.in_(LIVE)))).all()
     busy = {s for s, h, r in live if h == request.host_id or r == registration_id}
     used: dict[int, int] = {}
-    for s, _, _ in live:
+    for s, _host, _registration in live:
         used[s] = used.get(s, 0) + 1
     return [s for s in slots if _available(availability, s) and s.id not in busy
             and used.get(s.id, 0) < tables]
@@ -864,15 +874,15 @@ async def pick_slot(
     registration = await supplier_registration(db, registration_id)
     grid = await get_grid(db, registration.event_id)
     if grid is None or not grid.suppliers_pick_slots:
-        raise ConflictError("The organisers place the meetings at this event.", "slot_id")
+        raise ConflictError(_("The organisers place the meetings at this event."), "slot_id")
     request = await db.get(MeetingRequest, request_id)
     if request is None or request.registration_id != registration.id:
-        raise NotFoundError("No such request.", "request_id")
+        raise NotFoundError(_("No such request."), "request_id")
     if request.status != MeetingRequestStatus.ACCEPTED:
-        raise ConflictError("The host has not accepted this request.", "request_id")
+        raise ConflictError(_("The host has not accepted this request."), "request_id")
     meeting = await db.scalar(select(OneToOneMeeting).where(OneToOneMeeting.request_id == request.id))
     if meeting is not None and meeting.status in LIVE:
-        raise ConflictError("This meeting already has a time.", "request_id")
+        raise ConflictError(_("This meeting already has a time."), "request_id")
     table = await _check_place(db, None, request.event_id, request.host_id, registration.id, slot_id, None)
     if meeting is None:
         meeting = OneToOneMeeting(

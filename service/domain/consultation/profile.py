@@ -27,6 +27,7 @@ from service.db.models import (
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from service.domain.text import clean_line, clean_text
+from service.i18n import gettext as _
 
 from .cpv import CpvCode, describe_cpv, parse_cpv_codes
 
@@ -100,14 +101,14 @@ def parse_euros(typed: str) -> tuple[int | None, str | None]:
     if not text:
         return None, None
     if not _AMOUNT.match(text):
-        return None, ("Write the estimated value in euros as a number, like 250000 or "
-                      "250000.50.")
+        return None, _("Write the estimated value in euros as a number, like 250000 or "
+                       "250000.50.")
     if text.startswith("-"):
-        return None, "The estimated value cannot be negative."
-    whole, _, fraction = text.replace(",", ".").partition(".")
+        return None, _("The estimated value cannot be negative.")
+    whole, _point, fraction = text.replace(",", ".").partition(".")
     cents = int(whole) * 100 + int((fraction + "00")[:2])
     if cents > MAX_VALUE_CENTS:
-        return None, "That estimated value is beyond any public contract: check it."
+        return None, _("That estimated value is beyond any public contract: check it.")
     return cents, None
 
 
@@ -118,9 +119,9 @@ def _parse_date(typed: str) -> tuple[date | None, str | None]:
     try:
         found = date.fromisoformat(text)
     except ValueError:
-        return None, "Write the planned publication date as a date, like 2027-03-15."
+        return None, _("Write the planned publication date as a date, like 2027-03-15.")
     if not (1900 <= found.year <= 2999):
-        return None, "Write the planned publication date as a date, like 2027-03-15."
+        return None, _("Write the planned publication date as a date, like 2027-03-15.")
     return found, None
 
 
@@ -128,9 +129,9 @@ async def load_consultation_event(db: AsyncSession, event_id: int) -> Event:
     """The event (404 when unknown), refused (409) unless it is a Meet-your-Buyer event."""
     event = await db.get(Event, event_id)
     if event is None:
-        raise NotFoundError("No such event.", "event_id")
+        raise NotFoundError(_("No such event."), "event_id")
     if event.kind != EventKind.MEET_YOUR_BUYER:
-        raise ConflictError("Only Meet-your-Buyer events have a market consultation.",
+        raise ConflictError(_("Only Meet-your-Buyer events have a market consultation."),
                             "event_id")
     return event
 
@@ -145,20 +146,20 @@ async def save_profile(db: AsyncSession, event_id: int, typed: ProfileInput, *,
         try:
             buyer_id = int(typed.buyer_organisation_id)
         except ValueError:
-            problems.append(FieldError("buyer_organisation_id", "Choose the buying authority."))
+            problems.append(FieldError("buyer_organisation_id", _("Choose the buying authority.")))
         else:
             if await db.get(Organisation, buyer_id) is None:
                 problems.append(FieldError("buyer_organisation_id",
-                                           "Choose the buying authority among those listed."))
+                                           _("Choose the buying authority among those listed.")))
                 buyer_id = None
     else:
-        problems.append(FieldError("buyer_organisation_id", "Choose the buying authority."))
+        problems.append(FieldError("buyer_organisation_id", _("Choose the buying authority.")))
     subject = _cleaned(problems, "subject", typed.subject, required=True,
                        max_length=MAX_SUBJECT)
     codes, cpv_problems = parse_cpv_codes(typed.cpv_codes)
     problems.extend(FieldError("cpv_codes", message) for message in cpv_problems)
     if not codes and not cpv_problems:
-        problems.append(FieldError("cpv_codes", "Give at least one CPV code, like 30213000-5."))
+        problems.append(FieldError("cpv_codes", _("Give at least one CPV code, like 30213000-5.")))
     cents, value_problem = parse_euros(typed.estimated_value)
     if value_problem:
         problems.append(FieldError("estimated_value", value_problem))
@@ -170,7 +171,7 @@ async def save_profile(db: AsyncSession, event_id: int, typed: ProfileInput, *,
         try:
             procedure = ProcurementProcedure(typed.procedure.strip())
         except ValueError:
-            problems.append(FieldError("procedure", "Choose a procedure from the list."))
+            problems.append(FieldError("procedure", _("Choose a procedure from the list.")))
     questions = _cleaned(problems, "market_questions", typed.market_questions,
                          max_length=MAX_LONG_TEXT, multiline=True)
     notice = _cleaned(problems, "notice_text", typed.notice_text, max_length=MAX_LONG_TEXT,
@@ -232,7 +233,7 @@ async def name_meeting_host(db: AsyncSession, event_id: int, person: Person, *,
 def _cleaned(problems: list[FieldError], field_name: str, value: str, *, required: bool = False,
              max_length: int, multiline: bool = False) -> str | None:
     if required and not value.strip():
-        problems.append(FieldError(field_name, "Write what the buyer will procure."))
+        problems.append(FieldError(field_name, _("Write what the buyer will procure.")))
         return None
     try:
         if multiline:
@@ -251,7 +252,7 @@ async def _hosts(db: AsyncSession, problems: list[FieldError], typed: Sequence[s
         try:
             ids.append(int(value))
         except ValueError:
-            problems.append(FieldError("host_person_ids", "Choose hosts among those listed."))
+            problems.append(FieldError("host_person_ids", _("Choose hosts among those listed.")))
             return []
     if not ids:
         return []
@@ -259,11 +260,12 @@ async def _hosts(db: AsyncSession, problems: list[FieldError], typed: Sequence[s
     for person_id in ids:
         person = people.get(person_id)
         if person is None:
-            problems.append(FieldError("host_person_ids", "Choose hosts among those listed."))
+            problems.append(FieldError("host_person_ids", _("Choose hosts among those listed.")))
             return []
         if buyer_id is not None and person.organisation_id != buyer_id:
             problems.append(FieldError(
-                "host_person_ids", f"{person.name} is not a person of the buying authority."))
+                "host_person_ids", _("%(name)s is not a person of the buying authority.")
+                                       % {"name": person.name}))
     return ids
 
 

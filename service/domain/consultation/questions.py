@@ -23,6 +23,7 @@ from service.db.models import (
 )
 from service.domain.errors import ConflictError, NotFoundError
 from service.domain.text import clean_line, clean_text
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from .profile import load_consultation_event
@@ -56,7 +57,7 @@ async def ask_question(db: AsyncSession, registration: Registration, text: str, 
     await load_consultation_event(db, registration.event_id)
     if (registration.organisation_kind != OrganisationKind.SUPPLIER
             or registration.status not in SUPPLIER_STATUSES):
-        raise ConflictError("Only registered suppliers ask the buyer questions here.",
+        raise ConflictError(_("Only registered suppliers ask the buyer questions here."),
                             "question")
     question = clean_text(text, "question", required=True, max_length=MAX_QUESTION)
     label = ", ".join(part for part in (registration.name,
@@ -91,10 +92,10 @@ async def publish_answer(db: AsyncSession, event_id: int, question_id: int, answ
     event: Event = await load_consultation_event(db, event_id)
     row = await db.get(ConsultationQuestion, question_id)
     if row is None or row.event_id != event_id:
-        raise NotFoundError("No such question.", "question_id")
+        raise NotFoundError(_("No such question."), "question_id")
     if row.answered_at is not None:
-        raise ConflictError("This answer is published already: it stays as every supplier "
-                            "received it.", "answer")
+        raise ConflictError(_("This answer is published already: it stays as every supplier "
+                            "received it."), "answer")
     text = clean_text(answer, "answer", required=True, max_length=MAX_ANSWER)
     row.answer = text
     row.answered_at = now

@@ -27,6 +27,7 @@ from service.db.models import (
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from service.domain.text import clean_line, clean_text
 from service.domain.times import check_day, zone_for
+from service.i18n import gettext as _
 
 _SLUG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
@@ -61,8 +62,8 @@ def _checked(data: GroupInput) -> CleanGroup:
     slug = data.slug.strip().lower()
     if not slug or len(slug) > 120 or not set(slug) <= _SLUG_CHARS or slug.startswith("-") \
             or slug.endswith("-") or "--" in slug or slug in {"me", "feed"}:
-        problems.append(FieldError("slug", "Use lower-case letters, digits and single hyphens "
-                                           "(at most 120), such as circular-procurement."))
+        problems.append(FieldError("slug", _("Use lower-case letters, digits and single hyphens "
+                                           "(at most 120), such as circular-procurement.")))
     texts: dict[str, str] = {}
     for name, value, limit, required, line in (
             ("topic", data.topic, 300, True, True), ("summary", data.summary, 2_000, False, False),
@@ -81,7 +82,7 @@ def _checked(data: GroupInput) -> CleanGroup:
         except InvalidInputError as error:
             problems.append(FieldError(field, error.message))
     if data.ends_on is not None and data.ends_on < data.starts_on:
-        problems.append(FieldError("ends_on", "The end must be on or after the start."))
+        problems.append(FieldError("ends_on", _("The end must be on or after the start.")))
     if problems:
         raise InvalidInputError.of(problems)
     return CleanGroup(slug=slug, topic=texts["topic"], summary=texts["summary"],
@@ -98,7 +99,8 @@ async def _check_slug_free(db: AsyncSession, slug: str, group_id: int | None) ->
     if group_id is not None:
         query = query.where(InterestGroup.id != group_id)
     if await db.scalar(query) is not None:
-        raise ConflictError(f"Another group has the address {slug!r}: choose another.", "slug")
+        raise ConflictError(_("Another group has the address %(slug)r: choose another.")
+                                % {"slug": slug}, "slug")
 
 
 async def create_group(db: AsyncSession, data: GroupInput, *, now: datetime) -> InterestGroup:
@@ -134,14 +136,14 @@ async def update_group(db: AsyncSession, group_id: int, data: GroupInput, *,
 async def get_group(db: AsyncSession, group_id: int) -> InterestGroup:
     group = await db.get(InterestGroup, group_id)
     if group is None:
-        raise NotFoundError(f"No Interest Group with id {group_id}.", "group_id")
+        raise NotFoundError(_("No Interest Group with id %(group_id)s.") % {"group_id": group_id}, "group_id")
     return group
 
 
 async def get_group_by_slug(db: AsyncSession, slug: str) -> InterestGroup:
     group = await db.scalar(select(InterestGroup).where(InterestGroup.slug == slug))
     if group is None:
-        raise NotFoundError("There is no Interest Group at this address.", "slug")
+        raise NotFoundError(_("There is no Interest Group at this address."), "slug")
     return group
 
 
@@ -171,7 +173,7 @@ async def add_facilitator(db: AsyncSession, group_id: int, person_id: int, *,
     """A person of the directory leads the group (nothing happens if they do already)."""
     await get_group(db, group_id)
     if await db.get(Person, person_id) is None:
-        raise NotFoundError("Choose a person from the directory.", "person_id")
+        raise NotFoundError(_("Choose a person from the directory."), "person_id")
     if await db.get(GroupFacilitator, (group_id, person_id)) is None:
         db.add(GroupFacilitator(group_id=group_id, person_id=person_id, created_at=now))
         await db.flush()
@@ -180,7 +182,7 @@ async def add_facilitator(db: AsyncSession, group_id: int, person_id: int, *,
 async def remove_facilitator(db: AsyncSession, group_id: int, person_id: int) -> None:
     found = await db.get(GroupFacilitator, (group_id, person_id))
     if found is None:
-        raise NotFoundError("This person does not facilitate the group.", "person_id")
+        raise NotFoundError(_("This person does not facilitate the group."), "person_id")
     await db.delete(found)
     await db.flush()
 

@@ -59,6 +59,7 @@ from service.domain.groups.schedule import (
 from service.domain.text import clean_line, clean_text
 from service.domain.times import check_wall_time, parse_instant, zone_for
 from service.domain.wording import date_text
+from service.i18n import gettext as _
 from service.settings import Settings
 
 __all__ = [
@@ -103,20 +104,22 @@ def _check_walls(starts: Sequence[datetime], first: datetime, zone: ZoneInfo, fi
         ambiguous = local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
         if local.time() != wall or ambiguous:
             raise InvalidInputError(
-                f"The meeting of {date_text(local.date())} would fall when the clocks change "
-                f"at {wall:%H:%M}: choose another time of day.", field)
+                _("The meeting of %(date_text)s would fall when the clocks change at %(wall)s: "
+                      "choose another time of day.")
+                    % {"date_text": date_text(local.date()), "wall": format(wall, "%H:%M")}, field)
 
 
 def _clean_url(value: str | None, field: str) -> str | None:
     url = clean_line(value, field, max_length=500)
     if url is not None and not url.lower().startswith(("https://", "http://")):
-        raise InvalidInputError("Give a link starting with https://.", field)
+        raise InvalidInputError(_("Give a link starting with https://."), field)
     return url
 
 
 def _check_duration(minutes: int, field: str = "duration_minutes") -> int:
     if not MIN_DURATION <= minutes <= MAX_DURATION:
-        raise InvalidInputError(f"Give from {MIN_DURATION} to {MAX_DURATION} minutes.", field)
+        raise InvalidInputError(_("Give from %(min_duration)s to %(max_duration)s minutes.")
+                                    % {"min_duration": MIN_DURATION, "max_duration": MAX_DURATION}, field)
     return minutes
 
 
@@ -128,18 +131,19 @@ def _checked_rule(rule: RecurrenceRule | None, first: datetime, zone: ZoneInfo,
         return None
     rule.check("rule")
     if rule.until is None and rule.count is None:
-        raise InvalidInputError("Give an end date or a number of meetings.", "rule.until")
+        raise InvalidInputError(_("Give an end date or a number of meetings."), "rule.until")
     local = first.astimezone(zone)
     if rule.weekday is None and rule.frequency != "weekly" and local.day > 28:
-        raise InvalidInputError("A monthly meeting by date must fall on day 1 to 28: choose a "
-                                "weekday rule instead (e.g. the last Friday).", field)
+        raise InvalidInputError(_("A monthly meeting by date must fall on day 1 to 28: choose a "
+                                "weekday rule instead (e.g. the last Friday)."), field)
     if rule.until is not None and rule.until < local.date():
-        raise InvalidInputError("The end date is before the first meeting.", "rule.until")
+        raise InvalidInputError(_("The end date is before the first meeting."), "rule.until")
     rrule = rule.to_rrule(zone.key)
     if not matches_rule(rrule, first, zone.key):
         raise InvalidInputError(
-            f"{date_text(local.date())} is not a day of this rule "
-            f"({rule.describe()}): the first meeting must be one.", field)
+            _("%(date_text)s is not a day of this rule (%(describe)s): the first meeting must be "
+                  "one.")
+                % {"date_text": date_text(local.date()), "describe": rule.describe()}, field)
     _check_walls(recurrence_starts(rrule, first, zone.key), first, zone, field)
     return rrule
 
@@ -148,14 +152,14 @@ def _rid(series: MeetingSeries, recurrence_id: datetime) -> datetime:
     """The recurrence id as one of the series' starts, or 404 naming `recurrence_id`."""
     rid = utc(recurrence_id)
     if rid not in set(series_starts(series, until=rid + timedelta(days=1))):
-        raise NotFoundError("This series has no meeting at that time.", "recurrence_id")
+        raise NotFoundError(_("This series has no meeting at that time."), "recurrence_id")
     return rid
 
 
 async def _group(db: AsyncSession, series: MeetingSeries) -> InterestGroup:
     group = await db.get(InterestGroup, series.group_id)
     if group is None:  # pragma: no cover - the foreign key cascades
-        raise NotFoundError("No such group.", "group_id")
+        raise NotFoundError(_("No such group."), "group_id")
     return group
 
 
@@ -209,7 +213,7 @@ async def create_series(
     try:
         mode = SessionMode(mode)
     except ValueError:
-        errors.append(FieldError("mode", "Choose online, in person or hybrid."))
+        errors.append(FieldError("mode", _("Choose online, in person or hybrid.")))
         mode = SessionMode.ONLINE
     try:
         join = _clean_url(join_url, "join_url")
@@ -252,8 +256,8 @@ def _check_offsets(offsets: list[int] | None) -> list[int] | None:
     if offsets is None:
         return None
     if len(offsets) > 5 or any(not 5 <= minutes <= 60 * 24 * 30 for minutes in offsets):
-        raise InvalidInputError("Give up to five reminders, each from 5 minutes to 30 days "
-                                "before.", "reminder_offsets_minutes")
+        raise InvalidInputError(_("Give up to five reminders, each from 5 minutes to 30 days "
+                                "before."), "reminder_offsets_minutes")
     return sorted(set(offsets), reverse=True)
 
 
@@ -328,7 +332,7 @@ async def move_occurrence(
         _check_duration(duration_minutes)
     previous = await _current(db, series, rid)
     if previous.is_cancelled:
-        raise ConflictError("This meeting is cancelled: it cannot be moved.", "recurrence_id")
+        raise ConflictError(_("This meeting is cancelled: it cannot be moved."), "recurrence_id")
     if series.recurrence is None:
         series.starts_at = new_start
         if duration_minutes is not None:
@@ -372,7 +376,7 @@ async def edit_occurrence(
     clean_join = None if join_url is None else _clean_url(join_url, "join_url") or ""
     previous = await _current(db, series, rid)
     if previous.is_cancelled:
-        raise ConflictError("This meeting is cancelled.", "recurrence_id")
+        raise ConflictError(_("This meeting is cancelled."), "recurrence_id")
     if series.recurrence is None:
         if clean_agenda is not None:
             series.agenda = clean_agenda
@@ -497,7 +501,7 @@ async def invite_member_to_group_meetings(
     """A member just approved: one email with the REQUEST of every current series (SEQUENCE
     raised, so it outranks a CANCEL they had when leaving before); reminders planned."""
     if member.status != GroupMemberStatus.MEMBER:
-        raise ConflictError("Only members are invited to the group's meetings.", "member_id")
+        raise ConflictError(_("Only members are invited to the group's meetings."), "member_id")
     group = await db.get(InterestGroup, member.group_id)
     assert group is not None
     current = await _current_series(db, group.id, now=now)
@@ -535,7 +539,7 @@ async def decline_occurrence(
     """The member will not come to this occurrence: no reminders for it, and it leaves
     their own feed. Declining twice is one decline."""
     if member.status != GroupMemberStatus.MEMBER or member.group_id != series.group_id:
-        raise NotFoundError("No such meeting for this member.", "recurrence_id")
+        raise NotFoundError(_("No such meeting for this member."), "recurrence_id")
     rid = _rid(series, recurrence_id)
     found = await db.scalar(select(MeetingDecline).where(
         MeetingDecline.series_id == series.id, MeetingDecline.recurrence_id == rid,
@@ -574,7 +578,7 @@ async def invite_guest(
     rid = _rid(series, recurrence_id)
     occurrence = await _current(db, series, rid)
     if occurrence.is_cancelled or occurrence.ends_at <= now:
-        raise ConflictError("This meeting is cancelled or over.", "recurrence_id")
+        raise ConflictError(_("This meeting is cancelled or over."), "recurrence_id")
     key = address.lower()
     guest = await db.scalar(select(MeetingGuest).where(
         MeetingGuest.series_id == series.id, MeetingGuest.recurrence_id == rid,
@@ -631,7 +635,7 @@ async def occurrence_row(db: AsyncSession, series: MeetingSeries, recurrence_id:
 async def get_series(db: AsyncSession, series_id: int) -> MeetingSeries:
     series = await db.get(MeetingSeries, series_id)
     if series is None:
-        raise NotFoundError("No such meeting series.", "series_id")
+        raise NotFoundError(_("No such meeting series."), "series_id")
     return series
 
 

@@ -84,7 +84,7 @@ def _checked_form(form: InterestForm) -> tuple[str, str, str, str | None]:
         try:
             cleaned[name] = clean_line(value, name, required=required, max_length=limit)
         except InvalidInputError as error:
-            message = ("Enter your name." if name == "name" else "Enter your organisation.") \
+            message = (_("Enter your name.") if name == "name" else _("Enter your organisation.")) \
                 if not (value or "").strip() else error.message
             problems.append(FieldError(name, message))
     try:
@@ -165,7 +165,8 @@ async def express_interest(db: AsyncSession, group: InterestGroup, form: Interes
 async def get_member(db: AsyncSession, member_id: int) -> GroupMember:
     member = await db.get(GroupMember, member_id)
     if member is None:
-        raise NotFoundError(f"No group member with id {member_id}.", "group_member_id")
+        raise NotFoundError(_("No group member with id %(member_id)s.")
+                                % {"member_id": member_id}, "group_member_id")
     return member
 
 
@@ -183,8 +184,8 @@ async def member_links(db: AsyncSession, member: GroupMember, *, now: datetime,
 def _refuse_erased(member: GroupMember) -> None:
     """A person whose data was erased cannot be approved or declined: nobody would hear."""
     if is_erased(member.email_normalised):
-        raise ConflictError("This person's personal data was erased: there is nobody to "
-                            "approve or decline.", "group_member_id")
+        raise ConflictError(_("This person's personal data was erased: there is nobody to "
+                            "approve or decline."), "group_member_id")
 
 
 async def approve_member(db: AsyncSession, member_id: int, *, now: datetime,
@@ -196,17 +197,19 @@ async def approve_member(db: AsyncSession, member_id: int, *, now: datetime,
     member = await get_member(db, member_id)
     _refuse_erased(member)
     if member.status not in DECIDABLE:
-        raise ConflictError(f"{member.name} is a member already.", "group_member_id")
+        raise ConflictError(_("%(name)s is a member already.") % {"name": member.name}, "group_member_id")
     chosen = organisation_id if organisation_id is not None else member.organisation_id
     organisation = await db.get(Organisation, chosen) if chosen is not None else None
     if organisation is None:
-        raise ConflictError("Choose the person's organisation from the directory first.",
+        raise ConflictError(_("Choose the person's organisation from the directory first."),
                             "organisation_id")
     if not is_eligible(organisation):
         raise ConflictError(
-            f"{organisation.name} is {wording.STANDING_LABELS[organisation.standing].lower()}: "
-            f"{wording.GROUP_ELIGIBILITY_RULE} Decline with a note, or change the "
-            "organisation's standing first.", "organisation_id")
+            _("%(name)s is %(standing)s: %(rule)s Decline with a note, or change "
+                  "the organisation's standing first.")
+                % {"name": organisation.name,
+                   "standing": wording.STANDING_LABELS[organisation.standing].lower(),
+                   "rule": wording.GROUP_ELIGIBILITY_RULE}, "organisation_id")
     cleaned_note = clean_text(note, "note", max_length=2_000)
     member.organisation_id = organisation.id
     member.status = GroupMemberStatus.MEMBER
@@ -233,7 +236,8 @@ async def decline_member(db: AsyncSession, member_id: int, *, now: datetime,
     member = await get_member(db, member_id)
     _refuse_erased(member)
     if member.status != GroupMemberStatus.INTERESTED:
-        raise ConflictError(f"{member.name} is not waiting for a decision.", "group_member_id")
+        raise ConflictError(_("%(name)s is not waiting for a decision.")
+                                % {"name": member.name}, "group_member_id")
     cleaned_note = clean_text(note, "note", max_length=2_000)
     organisation = (await db.get(Organisation, member.organisation_id)
                     if member.organisation_id is not None else None)
@@ -263,7 +267,7 @@ async def find_member_by_token(db: AsyncSession, token: str) -> GroupMember:
     member = (await db.get(GroupMember, found.group_member_id)
               if found is not None and found.group_member_id is not None else None)
     if member is None:
-        raise NotFoundError("This link is not valid.", "token")
+        raise NotFoundError(_("This link is not valid."), "token")
     return member
 
 

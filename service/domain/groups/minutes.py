@@ -26,6 +26,7 @@ from service.domain.groups.meetings import occurrence_row
 from service.domain.groups.membership import current_members, member_links
 from service.domain.groups.schedule import series_starts
 from service.domain.text import clean_line, clean_text
+from service.i18n import gettext as _
 from service.i18n import use_language
 from service.settings import Settings
 
@@ -63,15 +64,16 @@ def _checked(minutes: str, documents: Sequence[MinutesDocument]
     try:
         text = clean_text(minutes, "minutes", required=True, max_length=50_000)
     except InvalidInputError:
-        problems.append(FieldError("minutes", "Write the minutes (at most 50,000 characters)."))
+        problems.append(FieldError("minutes", _("Write the minutes (at most 50,000 characters).")))
     kept: list[dict[str, str]] = []
     if len(documents) > MAX_DOCUMENTS:
-        problems.append(FieldError("documents", f"At most {MAX_DOCUMENTS} documents."))
+        problems.append(FieldError("documents", _("At most %(max_documents)s documents.")
+                                                    % {"max_documents": MAX_DOCUMENTS}))
     for index, document in enumerate(documents[:MAX_DOCUMENTS]):
         url = document.url.strip()
         if not _URL.match(url) or len(url) > 1_000:
             problems.append(FieldError(f"documents.{index}.url",
-                                       "Give each document's address, starting with https://."))
+                                       _("Give each document's address, starting with https://.")))
             continue
         try:
             title = clean_line(document.title, f"documents.{index}.title", max_length=300)
@@ -87,7 +89,8 @@ def _checked(minutes: str, documents: Sequence[MinutesDocument]
 async def _series(db: AsyncSession, series_id: int) -> MeetingSeries:
     series = await db.get(MeetingSeries, series_id)
     if series is None:
-        raise NotFoundError(f"No meeting series with id {series_id}.", "series_id")
+        raise NotFoundError(_("No meeting series with id %(series_id)s.")
+                                % {"series_id": series_id}, "series_id")
     return series
 
 
@@ -101,13 +104,13 @@ async def publish_minutes(
     recurrence_id = recurrence_id.astimezone(UTC)
     text, kept = _checked(minutes, documents)
     if recurrence_id not in set(series_starts(series, until=recurrence_id + timedelta(days=1))):
-        raise InvalidInputError("This series has no meeting at that time.", "recurrence_id")
+        raise InvalidInputError(_("This series has no meeting at that time."), "recurrence_id")
     occurrence = await db.scalar(select(MeetingOccurrence).where(
         MeetingOccurrence.series_id == series.id,
         MeetingOccurrence.recurrence_id == recurrence_id))
     if (occurrence.starts_at if occurrence is not None else recurrence_id) > now:
-        raise InvalidInputError("Minutes are written after the meeting: this one has not "
-                                "taken place yet.", "recurrence_id")
+        raise InvalidInputError(_("Minutes are written after the meeting: this one has not "
+                                "taken place yet."), "recurrence_id")
     if occurrence is None:
         occurrence = await occurrence_row(db, series, recurrence_id, now=now)
     first = occurrence.minutes_published_at is None

@@ -26,6 +26,7 @@ from dateutil import rrule as _rrule  # type: ignore[import-untyped]
 
 from service.domain import wording
 from service.domain.errors import InvalidInputError
+from service.i18n import gettext as _
 
 Frequency = Literal["weekly", "monthly", "yearly"]
 FREQUENCIES: tuple[Frequency, ...] = ("weekly", "monthly", "yearly")
@@ -66,27 +67,28 @@ class RecurrenceRule:
     def check(self, field: str = "rule") -> RecurrenceRule:
         """Itself, or a 422 naming the part at fault (`rule.interval`, ...)."""
         if self.frequency not in FREQUENCIES:
-            raise InvalidInputError("Choose weekly, monthly or yearly.", f"{field}.frequency")
+            raise InvalidInputError(_("Choose weekly, monthly or yearly."), f"{field}.frequency")
         if not 1 <= self.interval <= 12:
-            raise InvalidInputError("Give an interval from 1 to 12.", f"{field}.interval")
+            raise InvalidInputError(_("Give an interval from 1 to 12."), f"{field}.interval")
         if self.weekday is not None and not 0 <= self.weekday <= 6:
-            raise InvalidInputError("Give a weekday from 0 (Monday) to 6 (Sunday).",
+            raise InvalidInputError(_("Give a weekday from 0 (Monday) to 6 (Sunday)."),
                                     f"{field}.weekday")
         if self.ordinal is not None:
             if self.ordinal not in _ORDINALS:
-                raise InvalidInputError("Give 1, 2, 3, 4 or -1 (the last).", f"{field}.ordinal")
+                raise InvalidInputError(_("Give 1, 2, 3, 4 or -1 (the last)."), f"{field}.ordinal")
             if self.weekday is None or self.frequency == "weekly":
-                raise InvalidInputError("An ordinal goes with a weekday in a monthly or yearly "
-                                        "rule.", f"{field}.ordinal")
+                raise InvalidInputError(_("An ordinal goes with a weekday in a monthly or yearly "
+                                        "rule."), f"{field}.ordinal")
         if self.month is not None and (self.frequency != "yearly" or not 1 <= self.month <= 12):
-            raise InvalidInputError("A month (1-12) is only for yearly rules.", f"{field}.month")
+            raise InvalidInputError(_("A month (1-12) is only for yearly rules."), f"{field}.month")
         if self.frequency == "yearly" and self.ordinal is not None and self.month is None:
-            raise InvalidInputError("Say which month.", f"{field}.month")
+            raise InvalidInputError(_("Say which month."), f"{field}.month")
         if self.until is not None and self.count is not None:
-            raise InvalidInputError("Give an end date or a number of meetings, not both.",
+            raise InvalidInputError(_("Give an end date or a number of meetings, not both."),
                                     f"{field}.count")
         if self.count is not None and not 1 <= self.count <= MAX_COUNT:
-            raise InvalidInputError(f"Give from 1 to {MAX_COUNT} meetings.", f"{field}.count")
+            raise InvalidInputError(_("Give from 1 to %(max_count)s meetings.")
+                                        % {"max_count": MAX_COUNT}, f"{field}.count")
         return self
 
     # --- RRULE ------------------------------------------------------------------------------
@@ -115,7 +117,7 @@ class RecurrenceRule:
         for part in value.strip().removeprefix("RRULE:").split(";"):
             key, sep, item = part.partition("=")
             if not sep or key.upper() in fields:
-                raise InvalidInputError(f"Cannot read the rule {value!r}.", "recurrence")
+                raise InvalidInputError(_("Cannot read the rule %(value)r.") % {"value": value}, "recurrence")
             fields[key.upper()] = item.upper()
         try:
             frequency = _FREQ_OF[fields.pop("FREQ", "")]
@@ -137,10 +139,11 @@ class RecurrenceRule:
                 weekday = _DAYS.index(byday[-2:])
                 ordinal = int(byday[:-2]) if byday[:-2] else None
         except (KeyError, ValueError) as error:
-            raise InvalidInputError(f"Cannot read the rule {value!r}.", "recurrence") from error
+            raise InvalidInputError(_("Cannot read the rule %(value)r.")
+                                        % {"value": value}, "recurrence") from error
         if fields:
-            raise InvalidInputError(f"Unsupported parts in the rule {value!r}: "
-                                    f"{', '.join(sorted(fields))}.", "recurrence")
+            raise InvalidInputError(_("Unsupported parts in the rule %(value)r: %(parts)s.")
+                                        % {"value": value, "parts": ", ".join(sorted(fields))}, "recurrence")
         return cls(frequency, interval, weekday, ordinal, month, until, count).check("recurrence")
 
     # --- words ------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from service.domain.errors import NotFoundError
 from service.domain.groups.schedule import Occurrence, apply_override, series_starts, utc
 from service.domain.urls import group_page_url
 from service.domain.wording import place_text
+from service.i18n import gettext as _
 from service.settings import Settings
 
 # Bump when the feeds' bytes change for the same data.
@@ -258,11 +259,11 @@ async def group_feed(db: AsyncSession, slug: str, *, token: str | None, settings
     members-only group's only with a member's feed token (then with them). Else 404."""
     group = await db.scalar(select(InterestGroup).where(InterestGroup.slug == slug))
     if group is None:
-        raise NotFoundError("No such group.", "slug")
+        raise NotFoundError(_("No such group."), "slug")
     found = await _member_of(db, token)
     member = found[0] if found is not None and found[0].group_id == group.id else None
     if group.visibility != GroupVisibility.PUBLIC and member is None:
-        raise NotFoundError("No such group.", "slug")
+        raise NotFoundError(_("No such group."), "slug")
     private = member is not None
     return _feed("group-members" if private else "group", group,
                  await _group_series(db, group.id), settings=settings, private=private)
@@ -273,7 +274,7 @@ async def member_feed(db: AsyncSession, token: str, *, settings: Settings) -> Gr
     they declined left out."""
     found = await _member_of(db, token)
     if found is None:
-        raise NotFoundError("No such calendar feed.", "token")
+        raise NotFoundError(_("No such calendar feed."), "token")
     member, group = found
     declines = list(await db.scalars(
         select(MeetingDecline).where(MeetingDecline.member_id == member.id)))

@@ -33,6 +33,7 @@ from service.domain import access, programme
 from service.domain.calendars import feeds
 from service.domain.errors import InvalidInputError
 from service.domain.urls import event_page_url, speaker_feed_url, speaker_page_url, webcal_url
+from service.i18n import gettext as _
 from service.i18n import supported
 from service.settings import Settings
 
@@ -197,7 +198,7 @@ async def _speaker_of(db: AsyncSession, event_id: int, person_id: int) -> tuple[
             for speaker in item.speakers:
                 if speaker.person_id == person_id:
                     return event, speaker.person
-    raise InvalidInputError("This person does not speak in this event.", "person_id")
+    raise InvalidInputError(_("This person does not speak in this event."), "person_id")
 
 
 async def send_speaker_links(
@@ -207,7 +208,8 @@ async def send_speaker_links(
     before: nothing is revoked); returns the outbox email's id."""
     event, person = await _speaker_of(db, event_id, person_id)
     if not person.email:
-        raise InvalidInputError(f"{person.name} has no email address: add one first.", "email")
+        raise InvalidInputError(_("%(name)s has no email address: add one first.")
+                                    % {"name": person.name}, "email")
     try:
         address = accept_address(person.email)
     except AddressRefused as refused:

@@ -73,6 +73,7 @@ from service.domain.errors import InvalidInputError
 from service.domain.groups import meeting_reminders as group_reminders
 from service.domain.groups.membership import INTEREST_TO_FACILITATOR_TEMPLATE
 from service.domain.registration import release_registration
+from service.i18n import gettext as _
 from service.settings import Settings
 
 logger = logging.getLogger("procura_events.privacy")
@@ -585,7 +586,7 @@ async def erase_person(
     Idempotent."""
     key = email.strip().lower()
     if not key or "@" not in key:
-        raise InvalidInputError("Give an email address.", "email")
+        raise InvalidInputError(_("Give an email address."), "email")
     registration_ids = list(await db.scalars(
         select(Registration.id)
         .where(Registration.email_normalised == key, Registration.erased_at.is_(None))

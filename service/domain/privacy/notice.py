@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import PrivacyNotice, Registration
 from service.domain.errors import InvalidInputError, NotFoundError
 from service.domain.text import clean_text
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.settings import TEMPLATES_DIR, Settings
 
 DEFAULT_NOTICE = TEMPLATES_DIR / "pages" / "privacy_notice_default.txt"
 MAX_NOTICE = 50_000
-UNCHANGED = "The text is the same as the current notice: nothing to publish."
+UNCHANGED = N_("The text is the same as the current notice: nothing to publish.")
 
 
 def initial_notice_text(settings: Settings) -> tuple[str, str]:
@@ -61,7 +63,7 @@ async def current_notice(db: AsyncSession, *, now: datetime, settings: Settings
 async def get_notice_version(db: AsyncSession, version_id: int) -> PrivacyNotice:
     notice = await db.get(PrivacyNotice, version_id)
     if notice is None:
-        raise NotFoundError(f"No privacy notice version {version_id}.",
+        raise NotFoundError(_("No privacy notice version %(version_id)s.") % {"version_id": version_id},
                             "privacy_notice_version_id")
     return notice
 
@@ -77,7 +79,7 @@ async def publish_notice(db: AsyncSession, text: str, *, author: str, now: datet
     cleaned = clean_text(text, "text", required=True, max_length=MAX_NOTICE)
     current = await current_notice(db, now=now, settings=settings)
     if cleaned == current.text:
-        raise InvalidInputError(UNCHANGED, "text")
+        raise InvalidInputError(_(UNCHANGED), "text")
     notice = PrivacyNotice(text=cleaned, created_at=now, created_by=author[:300])
     db.add(notice)
     await db.flush()

@@ -29,6 +29,7 @@ from service.db.models import DataRequest, GroupMember, MeetingGuest, Person, Re
 from service.domain import wording
 from service.domain.errors import InvalidInputError, NotFoundError
 from service.i18n import current_language, use_language
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from .erasure import ErasureSummary, erase_person
@@ -114,11 +115,11 @@ class DataLink:
 async def check_data_link(db: AsyncSession, token: str, *, now: datetime) -> DataLink:
     """Where a link stands; NotFoundError for a token never issued (or lapsed and deleted)."""
     if not token or len(token) > _MAX_TOKEN:
-        raise NotFoundError("This link is not valid.", "token")
+        raise NotFoundError(_("This link is not valid."), "token")
     request = await db.scalar(select(DataRequest).where(
         DataRequest.token_hash == _hash(token)))
     if request is None:
-        raise NotFoundError("This link is not valid.", "token")
+        raise NotFoundError(_("This link is not valid."), "token")
     if request.used_at is not None:
         return DataLink(request, "used")
     if request.expires_at <= now:
@@ -130,7 +131,7 @@ async def live_data_link(db: AsyncSession, token: str, *, now: datetime) -> Data
     """A link that still works; NotFoundError otherwise (for the export and the erasure)."""
     link = await check_data_link(db, token, now=now)
     if link.state != "ready":
-        raise NotFoundError("This link no longer works.", "token")
+        raise NotFoundError(_("This link no longer works."), "token")
     return link
 
 

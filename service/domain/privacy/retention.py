@@ -59,6 +59,7 @@ from service.domain.privacy.erasure import (
     strip_group_members,
     strip_registrations,
 )
+from service.i18n import gettext as _
 
 logger = logging.getLogger("procura_events.privacy")
 
@@ -371,8 +372,9 @@ async def set_event_retention(db: AsyncSession, event: Event, months: int | None
     audit log records it like any other change to the event."""
     if months is not None and not 0 <= months <= MAX_RETENTION_MONTHS:
         raise InvalidInputError(
-            f"Give a number of months from 0 to {MAX_RETENTION_MONTHS}, or leave it empty for "
-            "the installation's default.", "retention_months")
+            _("Give a number of months from 0 to %(max_retention_months)s, or leave it empty for "
+                  "the installation's default.")
+                % {"max_retention_months": MAX_RETENTION_MONTHS}, "retention_months")
     if event.retention_months != months:
         event.retention_months = months
         event.updated_at = now

@@ -23,6 +23,7 @@ from service.domain.programme.loading import get_agenda_item, get_session
 from service.domain.snapshots import snapshot_agenda_item
 from service.domain.text import clean_line, clean_text
 from service.domain.times import local_date, parse_instant
+from service.i18n import gettext as _
 from service.settings import Settings
 
 
@@ -31,17 +32,18 @@ async def _check_agenda_slot(
     *, ignore_item_id: int | None = None,
 ) -> None:
     if ends_at <= starts_at:
-        raise InvalidInputError("An agenda item must end after it starts.", "ends_at")
+        raise InvalidInputError(_("An agenda item must end after it starts."), "ends_at")
     if starts_at < session.starts_at:
-        raise InvalidInputError("The agenda item starts before its session.", "starts_at")
+        raise InvalidInputError(_("The agenda item starts before its session."), "starts_at")
     if ends_at > session.ends_at:
-        raise InvalidInputError("The agenda item ends after its session.", "ends_at")
+        raise InvalidInputError(_("The agenda item ends after its session."), "ends_at")
     for other in session.agenda_items:
         if other.id == ignore_item_id:
             continue
         if starts_at < other.ends_at and other.starts_at < ends_at:
             raise InvalidInputError(
-                f"Overlaps the agenda item {other.title!r} in the same session.", "starts_at"
+                _("Overlaps the agenda item %(title)r in the same session.")
+                    % {"title": other.title}, "starts_at"
             )
 
 
@@ -52,10 +54,11 @@ async def _speakers(db: AsyncSession, speakers: Sequence[SpeakerRef]) -> list[Ag
         person = await db.get(Person, speaker.person_id)
         if person is None:
             raise InvalidInputError(
-                f"No person with id {speaker.person_id}.", f"speakers[{index}].person_id"
+                _("No person with id %(person_id)s.")
+                    % {"person_id": speaker.person_id}, f"speakers[{index}].person_id"
             )
         if speaker.person_id in seen:
-            raise InvalidInputError("Listed twice.", f"speakers[{index}].person_id")
+            raise InvalidInputError(_("Listed twice."), f"speakers[{index}].person_id")
         seen.add(speaker.person_id)
         await check_organisation_exists(
             db, speaker.organisation_id, f"speakers[{index}].organisation_id"
@@ -171,8 +174,9 @@ async def move_agenda_item(
     index = next(n for n, other in enumerate(ordered) if other.id == item.id)
     neighbour_index = index - 1 if earlier else index + 1
     if not 0 <= neighbour_index < len(ordered):
-        where = "first" if earlier else "last"
-        raise InvalidInputError(f"{item.title!r} is the {where} item already.", "position")
+        already = (_("%(title)r is the first item already.") if earlier
+                   else _("%(title)r is the last item already."))
+        raise InvalidInputError(already % {"title": item.title}, "position")
     first, second = sorted((ordered[index], ordered[neighbour_index]), key=lambda i: i.starts_at)
     gap = second.starts_at - first.ends_at
     new_second_start = first.starts_at  # the later item moves up to where the pair began

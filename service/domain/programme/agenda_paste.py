@@ -40,6 +40,7 @@ from service.domain.programme.loading import get_session
 from service.domain.programme.people import create_organisation, create_person
 from service.domain.text import clean_line
 from service.domain.times import iso_utc, parse_instant
+from service.i18n import gettext as _
 from service.settings import Settings
 
 # --- matching ------------------------------------------------------------------------------
@@ -188,7 +189,9 @@ class _Plan:
 
 
 def _text_errors(agenda: ParsedAgenda) -> list[FieldError]:
-    return [FieldError("text", f"Line {note.line}: {note.message}" if note.line else note.message)
+    return [FieldError("text", _("Line %(line)s: %(message)s") % {"line": note.line,
+                                                                   "message": note.message}
+                       if note.line else note.message)
             for note in agenda.problems]
 
 
@@ -203,14 +206,16 @@ async def _check_organisations(
     existing_keys = {name_key(name): name for name in await db.scalars(select(Organisation.name))}
     for written in written_organisations(agenda):
         if written not in by_written:
-            errors.append(FieldError("organisations", f"Say which organisation {written!r} is."))
+            errors.append(FieldError("organisations", _("Say which organisation %(written)r is.")
+                                                          % {"written": written}))
             continue
         index, choice = by_written[written]
         field = f"organisations[{index}]"
         if choice.existing_id is not None:
             if await db.get(Organisation, choice.existing_id) is None:
                 errors.append(FieldError(f"{field}.existing_id",
-                                         f"No organisation with id {choice.existing_id}."))
+                                         _("No organisation with id %(existing_id)s.")
+                                             % {"existing_id": choice.existing_id}))
             else:
                 ids[written] = choice.existing_id
             continue
@@ -222,11 +227,13 @@ async def _check_organisations(
             continue
         key = name_key(name)
         if key in existing_keys:
-            errors.append(FieldError(f"{field}.name", f"{existing_keys[key]!r} exists already: "
-                                     "choose it instead of creating it again."))
+            errors.append(FieldError(f"{field}.name", _("%(name)r exists already: choose it "
+                                                            "instead of creating it again.")
+                                                          % {"name": existing_keys[key]}))
         elif key in new_keys:
-            errors.append(FieldError(f"{field}.name", f"{name!r} is created once already, for "
-                                     f"{new_keys[key]!r}: choose one name for both."))
+            errors.append(FieldError(f"{field}.name", _("%(name)r is created once already, for "
+                                                            "%(other)r: choose one name for both.")
+                                                          % {"name": name, "other": new_keys[key]}))
         else:
             new_keys[key] = written
             new[written] = OrganisationCreate(name=name, kind=choice.kind)
@@ -242,14 +249,15 @@ async def _check_people(
     by_written = {(c.written, c.organisation): (index, c) for index, c in enumerate(choices)}
     for written in written_people(agenda):
         if written not in by_written:
-            errors.append(FieldError("people", f"Say who {written[0]!r} is."))
+            errors.append(FieldError("people", _("Say who %(written)r is.") % {"written": written[0]}))
             continue
         index, choice = by_written[written]
         field = f"people[{index}]"
         if choice.existing_id is not None:
             if await db.get(Person, choice.existing_id) is None:
                 errors.append(FieldError(f"{field}.existing_id",
-                                         f"No person with id {choice.existing_id}."))
+                                         _("No person with id %(existing_id)s.")
+                                             % {"existing_id": choice.existing_id}))
             else:
                 ids[written] = choice.existing_id
             continue
@@ -273,7 +281,8 @@ def _item_input(item: ParsedItem, ends_at: str, index: int,
     except msgspec.ValidationError as error:
         path = str(error).rpartition("at `$.")[2].rstrip("`") or "title"
         errors.append(FieldError(f"items[{index}].{path}",
-                                 f"Line {item.line}: {str(error).partition(' - at')[0]}."))
+                                 _("Line %(line)s: %(problem)s.")
+                                     % {"line": item.line, "problem": str(error).partition(' - at')[0]}))
         return None
 
 
@@ -303,7 +312,8 @@ async def create_pasted_agenda(
                                       f"items[{index}].starts_at", on_date=day)
             ends_at = parse_instant(ends_text, zone_name, f"items[{index}].ends_at", on_date=day)
         except InvalidInputError as error:
-            errors.extend(FieldError(e.field, f"Line {item.line}: {e.message}")
+            errors.extend(FieldError(e.field, _("Line %(line)s: %(message)s")
+                                                  % {"line": item.line, "message": e.message})
                           for e in error.errors)
             continue
         slots.append(Slot(index, item.title, starts_at, ends_at))
@@ -313,7 +323,8 @@ async def create_pasted_agenda(
             continue
         item = agenda.items[problem.key]
         errors.append(FieldError(f"items[{problem.key}].{problem.field}",
-                                 f"Line {item.line} ({item.title}): {problem.message}"))
+                                 _("Line %(line)s (%(title)s): %(message)s")
+                                     % {"line": item.line, "title": item.title, "message": problem.message}))
     if errors:
         raise InvalidInputError.of(_sorted(errors))
 
@@ -344,7 +355,8 @@ async def create_pasted_agenda(
             created.append(await add_agenda_item(db, session.id, item_input, now=now,
                                                  settings=settings))
         except DomainError as error:  # the checks above should have caught it; name the item
-            raise InvalidInputError(f"Line {item.line}: {error.message}",
+            raise InvalidInputError(_("Line %(line)s: %(message)s")
+                                        % {"line": item.line, "message": error.message},
                                     f"items[{index}].{error.field or 'starts_at'}") from error
     return created
 

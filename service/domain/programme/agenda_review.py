@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from service.db.models import Session
+from service.i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -65,48 +66,56 @@ def review_slots(
         if slot.starts_at < session_starts_at:
             problems.append(AgendaProblem(
                 slot.key, "starts_at",
-                f"Starts before the session does ({_wall(session_starts_at, zone)})."))
+                _("Starts before the session does (%(time)s).")
+                % {"time": _wall(session_starts_at, zone)}))
         if previous is not None and slot.starts_at < previous.ends_at:
             problems.append(AgendaProblem(
                 slot.key, "starts_at",
-                f"Overlaps {previous.title!r} ({_wall(previous.starts_at, zone)}–"
-                f"{_wall(previous.ends_at, zone)})."))
+                _("Overlaps %(title)r (%(starts)s–%(ends)s).")
+                % {"title": previous.title, "starts": _wall(previous.starts_at, zone),
+                   "ends": _wall(previous.ends_at, zone)}))
         elif previous is None and session_starts_at < slot.starts_at < session_ends_at:
             problems.append(AgendaProblem(
                 slot.key, "starts_at",
-                f"The agenda starts {_minutes(slot.starts_at - session_starts_at)} after the "
-                f"session ({_wall(session_starts_at, zone)}).", is_warning=True))
+                _("The agenda starts %(length)s after the session (%(time)s).")
+                % {"length": _minutes(slot.starts_at - session_starts_at),
+                   "time": _wall(session_starts_at, zone)}, is_warning=True))
         elif previous is not None and slot.starts_at > previous.ends_at:
             problems.append(AgendaProblem(
                 slot.key, "starts_at",
-                f"A gap of {_minutes(slot.starts_at - previous.ends_at)} after "
-                f"{previous.title!r}.", is_warning=True))
+                _("A gap of %(length)s after %(title)r.")
+                % {"length": _minutes(slot.starts_at - previous.ends_at), "title": previous.title},
+                is_warning=True))
         if slot.ends_at <= slot.starts_at:
-            problems.append(AgendaProblem(slot.key, "ends_at", "Ends before it starts."))
+            problems.append(AgendaProblem(slot.key, "ends_at", _("Ends before it starts.")))
         if slot.ends_at > session_ends_at:
             problems.append(AgendaProblem(
                 slot.key, "ends_at",
-                f"Ends after the session does ({_wall(session_ends_at, zone)})."))
+                _("Ends after the session does (%(time)s).")
+                % {"time": _wall(session_ends_at, zone)}))
         for field in ("starts_at", "ends_at"):
             if _happens_twice(getattr(slot, field), zone):
                 problems.append(AgendaProblem(
                     slot.key, field,
-                    f"{_wall(getattr(slot, field), zone)} happens twice that day in "
-                    f"{zone_name} (clocks go back): readers may take the other one.",
+                    _("%(time)s happens twice that day in %(zone)s (clocks go back): readers "
+                      "may take the other one.")
+                    % {"time": _wall(getattr(slot, field), zone), "zone": zone_name},
                     is_warning=True))
         if slot.starts_at.astimezone(zone).utcoffset() != slot.ends_at.astimezone(zone).utcoffset():
             problems.append(AgendaProblem(
                 slot.key, "ends_at",
-                f"The clocks change during this item: it lasts "
-                f"{_minutes(slot.ends_at - slot.starts_at)}, not what the wall clock says.",
+                _("The clocks change during this item: it lasts %(length)s, not what the wall "
+                  "clock says.")
+                % {"length": _minutes(slot.ends_at - slot.starts_at)},
                 is_warning=True))
         if previous is None or slot.ends_at > previous.ends_at:
             previous = slot
     if ordered and previous is not None and previous.ends_at < session_ends_at:
         problems.append(AgendaProblem(
             previous.key, "ends_at",
-            f"The agenda ends {_minutes(session_ends_at - previous.ends_at)} before the "
-            f"session ({_wall(session_ends_at, zone)}).", is_warning=True))
+            _("The agenda ends %(length)s before the session (%(time)s).")
+            % {"length": _minutes(session_ends_at - previous.ends_at),
+               "time": _wall(session_ends_at, zone)}, is_warning=True))
     return problems
 
 

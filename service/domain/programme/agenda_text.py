@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import time
 
 from service.db.models import AgendaItemKind
+from service.i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -334,8 +335,9 @@ def parse_agenda_text(text: str) -> ParsedAgenda:
         timed = _TIMED_LINE.match(line)
         if timed is None:
             if closed_on is not None or not drafts:
-                where = "after the End line" if closed_on is not None else "before the first time"
-                left_out.append(LineNote(number, line, f"Left out: {where}.", is_problem=False))
+                why = (_("Left out: after the End line.") if closed_on is not None
+                       else _("Left out: before the first time."))
+                left_out.append(LineNote(number, line, why, is_problem=False))
                 continue
             # A line that plainly goes on from the one above is never a speaker line.
             goes_on = line[0].islower() or re.search(r"(?:\band|&|,|:|-|–)$", drafts[-1].text)
@@ -350,37 +352,43 @@ def parse_agenda_text(text: str) -> ParsedAgenda:
             starts_at = _clock(h1, m1, p1)
             ends_at = _clock(h2, m2, p2 or p1) if h2 is not None else None
         except _BadTime as bad:
-            problems.append(LineNote(number, line, f"{bad} is not a time of day."))
+            problems.append(LineNote(number, line,
+                                     _("%(time)s is not a time of day.") % {"time": bad}))
             continue
         rest = rest.strip()
         if closed_on is not None:
             problems.append(LineNote(
-                number, line, f"Comes after the End line (line {closed_on}): paste one "
-                "session's agenda at a time."))
+                number, line, _("Comes after the End line (line %(line)s): paste one "
+                                "session's agenda at a time.") % {"line": closed_on}))
             continue
         if _END_WORDS.match(rest):
             closes_at, closed_on = starts_at, number
             continue
         if not rest:
-            problems.append(LineNote(number, line, "A time without a title."))
+            problems.append(LineNote(number, line, _("A time without a title.")))
             continue
         if ends_at is not None and ends_at <= starts_at:
             problems.append(LineNote(
-                number, line, f"Ends ({_hhmm(ends_at)}) before it starts ({_hhmm(starts_at)})."))
+                number, line, _("Ends (%(ends)s) before it starts (%(starts)s).")
+                % {"ends": _hhmm(ends_at), "starts": _hhmm(starts_at)}))
             continue
         if drafts and starts_at <= drafts[-1].starts_at:
             previous = drafts[-1]
-            word = "at the same time as" if starts_at == previous.starts_at else "before"
-            problems.append(LineNote(
-                number, line, f"Starts ({_hhmm(starts_at)}) {word} the item above it "
-                f"(line {previous.line}, {_hhmm(previous.starts_at)}): times go backwards."))
+            backwards = (
+                _("Starts (%(starts)s) at the same time as the item above it (line %(line)s, "
+                  "%(above)s): times go backwards.") if starts_at == previous.starts_at
+                else _("Starts (%(starts)s) before the item above it (line %(line)s, "
+                       "%(above)s): times go backwards."))
+            problems.append(LineNote(number, line, backwards % {
+                "starts": _hhmm(starts_at), "line": previous.line,
+                "above": _hhmm(previous.starts_at)}))
             continue
         drafts.append(_Draft(number, starts_at, ends_at, rest, []))
     if closes_at is not None and drafts and closes_at <= drafts[-1].starts_at:
         problems.append(LineNote(
             closed_on or 0, f"{_hhmm(closes_at)} End",
-            f"The End ({_hhmm(closes_at)}) comes before the last item starts "
-            f"({_hhmm(drafts[-1].starts_at)})."))
+            _("The End (%(end)s) comes before the last item starts (%(starts)s).")
+            % {"end": _hhmm(closes_at), "starts": _hhmm(drafts[-1].starts_at)}))
         closes_at = None
     items = [_finish(draft) for draft in drafts]
     resolved: list[ParsedItem] = []
@@ -391,12 +399,12 @@ def parse_agenda_text(text: str) -> ParsedAgenda:
         elif following is not None and item.ends_at > following:
             problems.append(LineNote(
                 item.line, f"{_hhmm(item.starts_at)} {item.title}",
-                f"Ends ({_hhmm(item.ends_at)}) after the next item starts "
-                f"({_hhmm(following)})."))
+                _("Ends (%(ends)s) after the next item starts (%(next)s).")
+                % {"ends": _hhmm(item.ends_at), "next": _hhmm(following)}))
         resolved.append(item)
     if not resolved and not problems:
-        problems.append(LineNote(0, "", "No agenda item found: start each item's line with "
-                                 "its time, e.g. \"10:10 Title, Name, Organisation\"."))
+        problems.append(LineNote(0, "", _("No agenda item found: start each item's line with "
+                                 "its time, e.g. \"10:10 Title, Name, Organisation\".")))
     problems.sort(key=lambda note: note.line)
     return ParsedAgenda(items=tuple(resolved), problems=tuple(problems),
                         left_out=tuple(left_out), closes_at=closes_at)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Organisation
 from service.domain.errors import InvalidInputError
+from service.i18n import gettext as _
 
 
 def country_code(value: str | None, field: str) -> str | None:
@@ -20,13 +21,13 @@ def country_code(value: str | None, field: str) -> str | None:
         return None
     code = value.strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", code):
-        raise InvalidInputError("Use a two-letter ISO 3166 country code, e.g. 'BE'.", field)
+        raise InvalidInputError(_("Use a two-letter ISO 3166 country code, e.g. 'BE'."), field)
     return code
 
 
 def check_places(value: int | None, field: str) -> int | None:
     if value is not None and value < 1:
-        raise InvalidInputError("Places must be at least 1 (leave it empty for no limit).", field)
+        raise InvalidInputError(_("Places must be at least 1 (leave it empty for no limit)."), field)
     return value
 
 
@@ -41,4 +42,5 @@ async def check_organisation_exists(
     db: AsyncSession, organisation_id: int | None, field: str
 ) -> None:
     if organisation_id is not None and await db.get(Organisation, organisation_id) is None:
-        raise InvalidInputError(f"No organisation with id {organisation_id}.", field)
+        raise InvalidInputError(_("No organisation with id %(organisation_id)s.")
+                                    % {"organisation_id": organisation_id}, field)

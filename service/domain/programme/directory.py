@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from service.db.models import AgendaItemSpeaker, Event, Organisation, Person
 from service.domain.errors import InvalidInputError
+from service.i18n import gettext as _
 
 MAX_PAGE_SIZE = 100
 MAX_QUERY_LENGTH = 200
@@ -52,11 +53,13 @@ class DirectoryPage(Generic[T]):
 
 def _check_paging(query: str, page: int, page_size: int) -> list[str]:
     if len(query) > MAX_QUERY_LENGTH:
-        raise InvalidInputError(f"Search with at most {MAX_QUERY_LENGTH} characters.", "q")
+        raise InvalidInputError(_("Search with at most %(max_query_length)s characters.")
+                                    % {"max_query_length": MAX_QUERY_LENGTH}, "q")
     if page < 1:
-        raise InvalidInputError("Pages start at 1.", "page")
+        raise InvalidInputError(_("Pages start at 1."), "page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidInputError(f"Show between 1 and {MAX_PAGE_SIZE} per page.", "page_size")
+        raise InvalidInputError(_("Show between 1 and %(max_page_size)s per page.")
+                                    % {"max_page_size": MAX_PAGE_SIZE}, "page_size")
     return query.split()
 
 

@@ -33,6 +33,7 @@ from service.domain.programme.translations import check_language
 from service.domain.snapshots import snapshot_session
 from service.domain.text import clean_line, clean_text
 from service.domain.times import parse_instant, zone_for
+from service.i18n import gettext as _
 from service.settings import Settings
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -53,12 +54,12 @@ async def _free_slug(db: AsyncSession, base: str) -> str:
 
 async def _check_slug(db: AsyncSession, slug: str, *, event_id: int | None = None) -> None:
     if not SLUG_PATTERN.match(slug):
-        raise InvalidInputError("Use lower-case letters, digits and single hyphens.", "slug")
+        raise InvalidInputError(_("Use lower-case letters, digits and single hyphens."), "slug")
     query = select(Event.id).where(Event.slug == slug)
     if event_id is not None:
         query = query.where(Event.id != event_id)
     if await db.scalar(query) is not None:
-        raise ConflictError(f"The slug {slug!r} is taken by another event.", "slug")
+        raise ConflictError(_("The slug %(slug)r is taken by another event.") % {"slug": slug}, "slug")
 
 
 def _check_reminder_offsets(value: Sequence[int] | None) -> list[int] | None:
@@ -68,7 +69,7 @@ def _check_reminder_offsets(value: Sequence[int] | None) -> list[int] | None:
     for index, minutes in enumerate(offsets):
         if not 1 <= minutes <= 60 * 24 * 60:
             raise InvalidInputError(
-                "Each reminder is 1 minute to 60 days before the session.",
+                _("Each reminder is 1 minute to 60 days before the session."),
                 f"reminder_offsets_minutes[{index}]",
             )
     return offsets
@@ -92,7 +93,7 @@ def _set_registration_window(
         and event.registration_closes_at is not None
         and event.registration_closes_at <= event.registration_opens_at
     ):
-        raise InvalidInputError("Registration must close after it opens.", "registration_closes_at")
+        raise InvalidInputError(_("Registration must close after it opens."), "registration_closes_at")
 
 
 async def create_event(db: AsyncSession, data: EventCreate, *, now: datetime) -> Event:
@@ -221,7 +222,7 @@ async def delete_event(db: AsyncSession, event_id: int) -> None:
         )
         if has_registrations:
             raise ConflictError(
-                "This event has registrations: cancel it instead of deleting it.", "status"
+                _("This event has registrations: cancel it instead of deleting it."), "status"
             )
     await db.delete(event)
     await db.flush()
@@ -230,9 +231,9 @@ async def delete_event(db: AsyncSession, event_id: int) -> None:
 async def publish_event(db: AsyncSession, event_id: int, *, now: datetime) -> Event:
     event = await get_event(db, event_id)
     if event.status == EventStatus.CANCELLED:
-        raise ConflictError("A cancelled event cannot be published again.", "status")
+        raise ConflictError(_("A cancelled event cannot be published again."), "status")
     if not event.sessions:
-        raise ConflictError("Add at least one session before publishing.", "sessions")
+        raise ConflictError(_("Add at least one session before publishing."), "sessions")
     if event.status != EventStatus.PUBLISHED:
         event.status = EventStatus.PUBLISHED
         event.published_at = event.published_at or now
@@ -244,13 +245,13 @@ async def publish_event(db: AsyncSession, event_id: int, *, now: datetime) -> Ev
 async def unpublish_event(db: AsyncSession, event_id: int, *, now: datetime) -> Event:
     event = await get_event(db, event_id)
     if event.status == EventStatus.CANCELLED:
-        raise ConflictError("A cancelled event stays cancelled.", "status")
+        raise ConflictError(_("A cancelled event stays cancelled."), "status")
     registered = await db.scalar(
         select(func.count(Registration.id)).where(Registration.event_id == event.id)
     )
     if registered:
         raise ConflictError(
-            "People have registered: cancel the event instead of unpublishing it.", "status"
+            _("People have registered: cancel the event instead of unpublishing it."), "status"
         )
     event.status = EventStatus.DRAFT
     event.updated_at = now

@@ -28,6 +28,7 @@ from service.db.models import (
     Session,
 )
 from service.domain.errors import NotFoundError
+from service.i18n import gettext as _
 
 
 def title_matches(condition: Any) -> ColumnElement[bool]:
@@ -67,7 +68,7 @@ async def get_event(db: AsyncSession, event_id: int, *, lock: bool = False) -> E
         query = query.with_for_update(key_share=True, of=Event)
     event = await db.scalar(query)
     if event is None:
-        raise NotFoundError(f"No event with id {event_id}.", "event_id")
+        raise NotFoundError(_("No event with id %(event_id)s.") % {"event_id": event_id}, "event_id")
     for session in event.sessions:
         set_committed_value(session, "event", event)
     return event
@@ -80,7 +81,7 @@ async def get_published_event(db: AsyncSession, slug: str) -> Event:
         .options(*_event_tree_options())
     )
     if event is None:
-        raise NotFoundError(f"No published event {slug!r}.", "slug")
+        raise NotFoundError(_("No published event %(slug)r.") % {"slug": slug}, "slug")
     return event
 
 
@@ -160,7 +161,8 @@ async def get_session(db: AsyncSession, session_id: int) -> Session:
         .execution_options(populate_existing=True)
     )
     if session is None:
-        raise NotFoundError(f"No session with id {session_id}.", "session_id")
+        raise NotFoundError(_("No session with id %(session_id)s.")
+                                % {"session_id": session_id}, "session_id")
     return session
 
 
@@ -179,7 +181,8 @@ async def get_agenda_item(db: AsyncSession, agenda_item_id: int) -> AgendaItem:
         .execution_options(populate_existing=True)
     )
     if item is None:
-        raise NotFoundError(f"No agenda item with id {agenda_item_id}.", "agenda_item_id")
+        raise NotFoundError(_("No agenda item with id %(agenda_item_id)s.")
+                                % {"agenda_item_id": agenda_item_id}, "agenda_item_id")
     return item
 
 

@@ -39,6 +39,7 @@ from service.db.models import (
 )
 from service.domain import signals
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from service.i18n import gettext as _
 from service.settings import Settings
 
 # Fields a merge fills on the kept record when it has none, in the order pages show them.
@@ -100,8 +101,8 @@ def _outcomes(kept: object, duplicate: object, names: tuple[str, ...]
 
 def _check_pair(kept_id: int, duplicate_id: int) -> None:
     if kept_id == duplicate_id:
-        raise InvalidInputError("Choose another record as the duplicate: a record cannot be "
-                                "merged with itself.", "duplicate_id")
+        raise InvalidInputError(_("Choose another record as the duplicate: a record cannot be "
+                                "merged with itself."), "duplicate_id")
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ def _check_pair(kept_id: int, duplicate_id: int) -> None:
 async def _person(db: AsyncSession, person_id: int, field_name: str) -> Person:
     person = await db.get(Person, person_id)
     if person is None:
-        raise NotFoundError(f"No person with id {person_id}.", field_name)
+        raise NotFoundError(_("No person with id %(person_id)s.") % {"person_id": person_id}, field_name)
     return person
 
 
@@ -154,16 +155,17 @@ async def plan_person_merge(db: AsyncSession, kept_id: int, duplicate_id: int
         if (other.organisation_id is not None and place.organisation_id is not None
                 and other.organisation_id != place.organisation_id):
             raise ConflictError(
-                f"Both records speak in {title!r}, for different organisations "
-                f"({orgs[other.organisation_id]} and {orgs[place.organisation_id]}): "
-                "change one of them in the agenda first.", "duplicate_id")
+                _("Both records speak in %(title)r, for different organisations (%(kept)s and "
+                      "%(duplicate)s): change one of them in the agenda first.")
+                    % {"title": title, "kept": orgs[other.organisation_id],
+                       "duplicate": orgs[place.organisation_id]}, "duplicate_id")
         shared.append(title)
     hosting = set((await db.scalars(select(MeetingHost.event_id).where(
         MeetingHost.person_id == kept_id))).all())
     if await db.scalar(select(func.count(MeetingHost.id)).where(
             MeetingHost.person_id == duplicate_id, MeetingHost.event_id.in_(hosting))):
-        raise ConflictError("Both records host one-to-one meetings at the same event: keep one "
-                            "host there first.", "duplicate_id")
+        raise ConflictError(_("Both records host one-to-one meetings at the same event: keep one "
+                            "host there first."), "duplicate_id")
     filled, left = _outcomes(kept, duplicate, PERSON_FIELDS)
     links = await db.scalar(select(func.count(AccessToken.id)).where(
         AccessToken.person_id == duplicate_id, AccessToken.revoked_at.is_(None))) or 0
@@ -188,7 +190,7 @@ async def merge_persons(
         setattr(kept, outcome.name, getattr(duplicate, outcome.name))
     kept.updated_at = now
     mine = {place.agenda_item_id: place for place, _ in await _speaker_places(db, kept_id)}
-    for place, _ in await _speaker_places(db, duplicate_id):
+    for place, _organisation in await _speaker_places(db, duplicate_id):
         other = mine.get(place.agenda_item_id)
         if other is None:
             place.person_id = kept_id
@@ -239,7 +241,8 @@ async def _move_notices(db: AsyncSession, kept_id: int, duplicate_id: int) -> No
 async def _organisation(db: AsyncSession, organisation_id: int, field_name: str) -> Organisation:
     organisation = await db.get(Organisation, organisation_id)
     if organisation is None:
-        raise NotFoundError(f"No organisation with id {organisation_id}.", field_name)
+        raise NotFoundError(_("No organisation with id %(organisation_id)s.")
+                                % {"organisation_id": organisation_id}, field_name)
     return organisation
 
 

@@ -25,6 +25,7 @@ from service.domain.programme.inputs import (
     PersonUpdate,
 )
 from service.domain.text import clean_line
+from service.i18n import gettext as _
 from service.settings import Settings
 
 # --- organisations -------------------------------------------------------------------------
@@ -35,7 +36,7 @@ async def create_organisation(
 ) -> Organisation:
     name = clean_line(data.name, "name", required=True)
     if await db.scalar(select(Organisation.id).where(Organisation.name == name)) is not None:
-        raise ConflictError(f"An organisation called {name!r} exists already.", "name")
+        raise ConflictError(_("An organisation called %(name)r exists already.") % {"name": name}, "name")
     organisation = Organisation(
         name=name, kind=data.kind, country=country_code(data.country, "country"),
         website=data.website, standing=data.standing, created_at=now, updated_at=now,
@@ -60,7 +61,8 @@ async def find_or_create_organisation(
 async def get_organisation(db: AsyncSession, organisation_id: int) -> Organisation:
     organisation = await db.get(Organisation, organisation_id)
     if organisation is None:
-        raise NotFoundError(f"No organisation with id {organisation_id}.", "organisation_id")
+        raise NotFoundError(_("No organisation with id %(organisation_id)s.")
+                                % {"organisation_id": organisation_id}, "organisation_id")
     return organisation
 
 
@@ -79,7 +81,7 @@ async def update_organisation(
             select(Organisation.id).where(Organisation.name == name, Organisation.id != organisation.id)
         )
         if clash is not None:
-            raise ConflictError(f"An organisation called {name!r} exists already.", "name")
+            raise ConflictError(_("An organisation called %(name)r exists already.") % {"name": name}, "name")
         organisation.name = name
     if changes.kind is not UNSET:
         organisation.kind = changes.kind
@@ -140,7 +142,7 @@ async def get_person(db: AsyncSession, person_id: int) -> Person:
         select(Person).where(Person.id == person_id).options(selectinload(Person.organisation))
     )
     if person is None:
-        raise NotFoundError(f"No person with id {person_id}.", "person_id")
+        raise NotFoundError(_("No person with id %(person_id)s.") % {"person_id": person_id}, "person_id")
     return person
 
 

@@ -24,6 +24,7 @@ from service.domain.programme.loading import get_event, get_session
 from service.domain.snapshots import snapshot_session
 from service.domain.text import clean_line, clean_text
 from service.domain.times import local_date, parse_instant
+from service.i18n import gettext as _
 from service.settings import Settings
 
 MAX_SESSION_LENGTH = timedelta(days=7)
@@ -31,16 +32,16 @@ MAX_SESSION_LENGTH = timedelta(days=7)
 
 def _check_session_times(starts_at: datetime, ends_at: datetime) -> None:
     if ends_at <= starts_at:
-        raise InvalidInputError("A session must end after it starts.", "ends_at")
+        raise InvalidInputError(_("A session must end after it starts."), "ends_at")
     if ends_at - starts_at > MAX_SESSION_LENGTH:
-        raise InvalidInputError("A session lasts at most 7 days; add more sessions.", "ends_at")
+        raise InvalidInputError(_("A session lasts at most 7 days; add more sessions."), "ends_at")
 
 
 def _check_join_url(value: str | None) -> str | None:
     if value is None or value == "":
         return None
     if not re.match(r"^https?://[^\s]+$", value):
-        raise InvalidInputError("Give an http or https address.", "join_url")
+        raise InvalidInputError(_("Give an http or https address."), "join_url")
     return value
 
 
@@ -50,7 +51,7 @@ async def add_session(
 ) -> Session:
     event = await get_event(db, event_id)
     if event.status == EventStatus.CANCELLED:
-        raise ConflictError("The event is cancelled.", "status")
+        raise ConflictError(_("The event is cancelled."), "status")
     starts_at = parse_instant(data.starts_at, event.timezone, "starts_at")
     ends_at = parse_instant(
         data.ends_at, event.timezone, "ends_at", on_date=local_date(starts_at, event.timezone)
@@ -102,8 +103,9 @@ async def update_session(
         item_end = item.ends_at + shift if moves_agenda else item.ends_at
         if item_start < starts_at or item_end > ends_at:
             raise InvalidInputError(
-                f"The agenda item {item.title!r} would fall outside the session; move or "
-                "shorten it first, or move start and end together.",
+                _("The agenda item %(title)r would fall outside the session; move or shorten it "
+                      "first, or move start and end together.")
+                    % {"title": item.title},
                 "ends_at" if changes.ends_at is not UNSET else "starts_at",
             )
     if moves_agenda:
@@ -162,7 +164,7 @@ async def delete_session(db: AsyncSession, session_id: int) -> None:
     )
     if enrolled:
         raise ConflictError(
-            "People are enrolled in this session: cancel it instead of deleting it.", "status"
+            _("People are enrolled in this session: cancel it instead of deleting it."), "status"
         )
     await db.delete(session)
     await db.flush()

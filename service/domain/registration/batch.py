@@ -33,6 +33,8 @@ from service.db.models import (
 )
 from service.domain import access, signals
 from service.domain.errors import DomainError, InvalidInputError, NotFoundError
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from . import confirmation
@@ -92,7 +94,7 @@ async def register_participants(
     """
     results: list[RegistrationOutcome | DomainError | None] = [None] * len(entries)
     forms: dict[int, CleanForm] = {}
-    for index, (_, entry) in enumerate(entries):
+    for index, (_key, entry) in enumerate(entries):
         try:
             forms[index] = clean_form(entry)
         except DomainError as error:
@@ -171,7 +173,7 @@ async def register_participants(
     return decided
 
 
-NOTICE_UNKNOWN = ("There is no such version of the privacy notice: load the form again and "
+NOTICE_UNKNOWN = N_("There is no such version of the privacy notice: load the form again and "
                   "read the notice it links to.")
 
 
@@ -190,7 +192,7 @@ async def _record_notice_versions(
         if form.privacy_notice_version_id is None:
             forms[index] = replace(form, privacy_notice_version_id=current)
         elif form.privacy_notice_version_id not in known:
-            results[index] = InvalidInputError(NOTICE_UNKNOWN, "privacy_notice_version_id")
+            results[index] = InvalidInputError(_(NOTICE_UNKNOWN), "privacy_notice_version_id")
             del forms[index]
 
 

@@ -40,6 +40,7 @@ from service.domain import access
 from service.domain.emails.registration import address_confirmation_email
 from service.domain.errors import ConflictError, NotFoundError
 from service.domain.urls import address_confirmation_url
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from .loading import as_written, get_registration, lock_for_registration
@@ -188,14 +189,14 @@ def _request_sessions(registration: Registration, sessions: Sequence[Session],
 async def _link(db: AsyncSession, token: str) -> AccessToken:
     found = await access.find_issued_access(db, _PURPOSE, token)
     if found is None or found.registration_id is None:
-        raise NotFoundError("This link is not valid.", "token")
+        raise NotFoundError(_("This link is not valid."), "token")
     return found
 
 
 def _state(link: AccessToken, registration: Registration, slug: str, now: datetime
            ) -> LinkState:
     if registration.event.slug != slug:
-        raise NotFoundError("This link is not valid.", "token")
+        raise NotFoundError(_("This link is not valid."), "token")
     if registration.status != RegistrationStatus.UNCONFIRMED:
         return LinkState.ALREADY
     if link.revoked_at is not None:
@@ -228,7 +229,7 @@ async def confirm_address(db: AsyncSession, slug: str, token: str, *, now: datet
     if is_postgres(db) and await db.scalar(
             select(Registration.id).where(Registration.id == registration.id)
             .with_for_update()) is None:
-        raise NotFoundError("This link is not valid.", "token")
+        raise NotFoundError(_("This link is not valid."), "token")
     state = _state(link, registration, slug, now)
     if state != LinkState.READY:
         return AddressLink(state, registration, await waiting_position(db, registration))
@@ -269,8 +270,8 @@ def _sessions_to_file(event: Event, registration: Registration, now: datetime
                      and e.session.status == SessionStatus.SCHEDULED and e.session.ends_at > now),
                     key=lambda s: (s.starts_at, s.id))
     if not chosen:
-        raise ConflictError("The sessions you chose are over or cancelled: please register "
-                            "again and choose others.", "session_ids")
+        raise ConflictError(_("The sessions you chose are over or cancelled: please register "
+                            "again and choose others."), "session_ids")
     return chosen
 
 

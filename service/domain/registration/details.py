@@ -21,7 +21,7 @@ from service.settings import Settings
 
 from .form import RegistrationForm, clean_form, event_problems
 from .loading import lock_for_registration
-from .rules import ACTIVE_STATUSES
+from .rules import ACTIVE_STATUSES, status_refusal
 
 # What a registrant may change themselves (the registration's own column names).
 CHANGEABLE = ("name", "organisation_name", "job_title", "access_note", "sector", "offer_note",
@@ -54,8 +54,8 @@ async def change_registrant_details(
     """Apply the registrant's changes, checked like the registration form; all or nothing."""
     event, registration = await lock_for_registration(db, registration_id)
     if registration.status not in ACTIVE_STATUSES:
-        raise ConflictError(f"This registration is {registration.status}: there is nothing "
-                            "to change.", "status")
+        raise ConflictError(status_refusal(registration.status, nothing_to_change=True),
+                            "status")
     is_supplier = (event.kind == EventKind.MEET_YOUR_BUYER
                    and registration.organisation_kind == OrganisationKind.SUPPLIER)
     organisation = _text(_given(changes, "organisation_name", registration.organisation_name))

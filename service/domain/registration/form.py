@@ -19,7 +19,7 @@ from service.db.models import Attendance, Event, EventKind, OrganisationKind, Se
 from service.domain.errors import FieldError, InvalidInputError
 from service.domain.programme import is_hybrid
 from service.domain.text import clean_line, clean_text
-from service.i18n import DEFAULT_LANGUAGE, current_language, is_language
+from service.i18n import DEFAULT_LANGUAGE, N_, current_language, is_language
 from service.i18n import gettext as _
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -28,13 +28,13 @@ MAX_NOTE = 2_000
 SUPPLIER_FIELDS = ("company", "sector", "offer_note")
 
 # What each required field asks for when it is left empty.
-NAME_MISSING = "Enter your name."
-CONSENT_MISSING = "Agree that we use your details for this event: we cannot register you without it."
-SESSIONS_MISSING = "Choose at least one session."
-ROLE_MISSING = "Choose whether you take part as a supplier or as a public buyer."
-COMPANY_MISSING = "Enter the name of your company."
-SECTOR_MISSING = "Enter your sector, for example ICT hardware."
-OFFER_MISSING = "Describe in a few sentences what your company can offer the buyers."
+NAME_MISSING = N_("Enter your name.")
+CONSENT_MISSING = N_("Agree that we use your details for this event: we cannot register you without it.")
+SESSIONS_MISSING = N_("Choose at least one session.")
+ROLE_MISSING = N_("Choose whether you take part as a supplier or as a public buyer.")
+COMPANY_MISSING = N_("Enter the name of your company.")
+SECTOR_MISSING = N_("Enter your sector, for example ICT hardware.")
+OFFER_MISSING = N_("Describe in a few sentences what your company can offer the buyers.")
 
 
 @dataclass(frozen=True)
@@ -144,13 +144,13 @@ def clean_form(form: RegistrationForm) -> CleanForm:
     """Rules that need no database: run before the event is locked. Never raises: what is
     wrong is noted in `problems`, reported by `check_form_for_event` with the event's rules."""
     problems = Problems()
-    name = problems.line(form.name, "name", missing=NAME_MISSING)
+    name = problems.line(form.name, "name", missing=_(NAME_MISSING))
     email = problems.email(form.email)
     if form.consent is not True:
-        problems.add("consent", CONSENT_MISSING)
+        problems.add("consent", _(CONSENT_MISSING))
     country = (form.country or "").strip().upper() or None
     if country is not None and not _COUNTRY.match(country):
-        problems.add("country", "Use a two-letter ISO 3166 country code, e.g. 'BE'.")
+        problems.add("country", _("Use a two-letter ISO 3166 country code, e.g. 'BE'."))
     language = current_language() if form.language is None else form.language
     if not is_language(language):
         problems.add("language", _("Choose one of the languages offered."))
@@ -159,7 +159,7 @@ def clean_form(form: RegistrationForm) -> CleanForm:
     if form.session_ids is not None:
         session_ids = tuple(dict.fromkeys(form.session_ids))
         if not session_ids:
-            problems.add("session_ids", SESSIONS_MISSING)
+            problems.add("session_ids", _(SESSIONS_MISSING))
     return CleanForm(
         name=name or "",
         email=email,
@@ -185,30 +185,30 @@ def event_problems(form: CleanForm, event: Event) -> list[FieldError]:
     problems = Problems()
     if event.kind == EventKind.MEET_YOUR_BUYER:
         if form.organisation_kind is None:
-            problems.add("organisation_kind", ROLE_MISSING)
+            problems.add("organisation_kind", _(ROLE_MISSING))
         elif form.organisation_kind == OrganisationKind.SUPPLIER:
             # The supplier's organisation is their company: asked once.
             if not (form.organisation_name or form.company):
-                problems.add("organisation_name", COMPANY_MISSING)
+                problems.add("organisation_name", _(COMPANY_MISSING))
             if not form.sector:
-                problems.add("sector", SECTOR_MISSING)
+                problems.add("sector", _(SECTOR_MISSING))
             if not form.offer_note:
-                problems.add("offer_note", OFFER_MISSING)
+                problems.add("offer_note", _(OFFER_MISSING))
         else:
             for name in SUPPLIER_FIELDS:
                 if getattr(form, name):
-                    problems.add(name, "Leave this empty: only suppliers tell us this.")
+                    problems.add(name, _("Leave this empty: only suppliers tell us this."))
     else:
         for name in SUPPLIER_FIELDS:
             if getattr(form, name):
-                problems.add(name, "Leave this empty: it is only asked for Meet-your-Buyer "
-                                   "dialogues.")
+                problems.add(name, _("Leave this empty: it is only asked for Meet-your-Buyer "
+                                     "dialogues."))
     if form.access_note and not any(s.mode != SessionMode.ONLINE for s in event.sessions):
-        problems.add("access_note", "Leave this empty: accessibility and dietary needs are "
-                                    "asked for events held in person.")
+        problems.add("access_note", _("Leave this empty: accessibility and dietary needs are "
+                                      "asked for events held in person."))
     if form.attendance is not None and not is_hybrid(event):
-        problems.add("attendance", "Leave this out: this event is not held both in person "
-                                   "and online.")
+        problems.add("attendance", _("Leave this out: this event is not held both in person "
+                                     "and online."))
     return problems.found
 
 

@@ -28,6 +28,7 @@ from service.domain import signals
 from service.domain.emails import registration as emails
 from service.domain.errors import ConflictError
 from service.domain.text import clean_text
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from .form import MAX_NOTE
@@ -45,7 +46,7 @@ from .places import (
     session_counts,
 )
 from .queries import waiting_position
-from .rules import ACTIVE_STATUSES, check_open, chosen_sessions
+from .rules import ACTIVE_STATUSES, check_open, chosen_sessions, status_refusal
 
 
 async def change_session_choices(
@@ -55,7 +56,7 @@ async def change_session_choices(
     """Replace the sessions a registration covers (it then no longer follows new sessions)."""
     event, registration = await lock_for_registration(db, registration_id)
     if registration.status not in ACTIVE_STATUSES:
-        raise ConflictError(f"This registration is {registration.status}.", "status")
+        raise ConflictError(status_refusal(registration.status), "status")
     check_open(event, now)
     chosen = chosen_sessions(event, tuple(dict.fromkeys(session_ids)), now)
     chosen_ids = {s.id for s in chosen}
@@ -136,11 +137,11 @@ async def approve_registration(
     if registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
         return registration
     if registration.status != RegistrationStatus.PENDING:
-        raise ConflictError(f"This registration is {registration.status}.", "status")
+        raise ConflictError(status_refusal(registration.status), "status")
     # Only a cancelled event stops an approval: the registration window may have closed
     # while the application waited for the organisers.
     if event.status == EventStatus.CANCELLED:
-        raise ConflictError("This event is cancelled.", "status")
+        raise ConflictError(_("This event is cancelled."), "status")
     registration.decided_at = now
     changes = Changes()
     admitted = await admit(db, event, registration, now=now)
@@ -168,7 +169,7 @@ async def decline_registration(
     if registration.status == RegistrationStatus.DECLINED:
         return registration
     if registration.status not in ACTIVE_STATUSES:
-        raise ConflictError(f"This registration is {registration.status}.", "status")
+        raise ConflictError(status_refusal(registration.status), "status")
     clean_reason = clean_text(reason, "reason", max_length=MAX_NOTE)
     registration.decided_at = now
     ended = await end_registration(db, event, registration, RegistrationStatus.DECLINED,

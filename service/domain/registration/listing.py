@@ -34,6 +34,7 @@ from service.db.models import (
     RegistrationStatus,
 )
 from service.domain.errors import InvalidInputError, NotFoundError
+from service.i18n import gettext as _
 
 from .loading import attach, load_event
 
@@ -125,7 +126,7 @@ def clean_search(value: str | None) -> str:
     """The search as typed, stripped, inner spaces folded; too long a search is refused."""
     term = " ".join((value or "").split())
     if len(term) > MAX_SEARCH:
-        raise InvalidInputError(f"At most {MAX_SEARCH} characters.", "q")
+        raise InvalidInputError(_("At most %(max_search)s characters.") % {"max_search": MAX_SEARCH}, "q")
     return term
 
 
@@ -219,7 +220,8 @@ async def _check_session(db: AsyncSession, query: RegistrationQuery) -> None:
         return
     event = await load_event(db, query.event_id)
     if query.session_id not in {s.id for s in event.sessions}:
-        raise NotFoundError(f"No session {query.session_id} in this event.", "session")
+        raise NotFoundError(_("No session %(session_id)s in this event.")
+                                % {"session_id": query.session_id}, "session")
 
 
 async def list_registration_page(
@@ -233,9 +235,10 @@ async def list_registration_page(
     transaction, saves counting again when there is no search. `check_session=False` when
     the caller has checked the session belongs to the event already."""
     if page < 1:
-        raise InvalidInputError("Must be 1 or more.", "page")
+        raise InvalidInputError(_("Must be 1 or more."), "page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidInputError(f"Must be between 1 and {MAX_PAGE_SIZE}.", "page_size")
+        raise InvalidInputError(_("Must be between 1 and %(max_page_size)s.")
+                                    % {"max_page_size": MAX_PAGE_SIZE}, "page_size")
     if check_session:
         await _check_session(db, query)
     conditions = await _conditions(db, query)
@@ -340,7 +343,7 @@ async def get_event_outline(db: AsyncSession, event_id: int) -> Event:
     event = await db.scalar(
         select(Event).where(Event.id == event_id).options(selectinload(Event.sessions)))
     if event is None:
-        raise NotFoundError(f"No event with id {event_id}.", "event_id")
+        raise NotFoundError(_("No event with id %(event_id)s.") % {"event_id": event_id}, "event_id")
     return event
 
 

@@ -27,6 +27,7 @@ from service.db.models import (
 )
 from service.domain import access, programme
 from service.domain.errors import NotFoundError
+from service.i18n import gettext as _
 
 
 def _link_sessions(event: Event) -> Event:
@@ -57,7 +58,7 @@ async def lock_published_event(db: AsyncSession, slug: str) -> Event:
     query = _PUBLISHED_EVENT_LOCKED if locked else _PUBLISHED_EVENT
     event = (await db.scalars(query, {"slug": slug})).unique().first()
     if event is None:
-        raise NotFoundError(f"No published event {slug!r}.", "slug")
+        raise NotFoundError(_("No published event %(slug)r.") % {"slug": slug}, "slug")
     return _link_sessions(event)
 
 
@@ -104,7 +105,8 @@ async def load_registration(db: AsyncSession, registration_id: int, event: Event
         .execution_options(populate_existing=True)
     )
     if registration is None:
-        raise NotFoundError(f"No registration with id {registration_id}.", "registration_id")
+        raise NotFoundError(_("No registration with id %(registration_id)s.")
+                                % {"registration_id": registration_id}, "registration_id")
     attach(registration, event)
     return registration
 
@@ -133,7 +135,8 @@ async def event_id_of(db: AsyncSession, registration_id: int) -> int:
         select(Registration.event_id).where(Registration.id == registration_id)
     )
     if event_id is None:
-        raise NotFoundError(f"No registration with id {registration_id}.", "registration_id")
+        raise NotFoundError(_("No registration with id %(registration_id)s.")
+                                % {"registration_id": registration_id}, "registration_id")
     return event_id
 
 
@@ -155,5 +158,5 @@ async def find_registration_by_token(db: AsyncSession, token: str) -> Registrati
     """The registration a manage link belongs to; unknown and revoked links look the same."""
     found = await access.find_access(db, AccessPurpose.REGISTRATION_MANAGE, token)
     if found is None or found.registration_id is None:
-        raise NotFoundError("This link is not valid.", "token")
+        raise NotFoundError(_("This link is not valid."), "token")
     return await get_registration(db, found.registration_id)

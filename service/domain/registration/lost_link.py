@@ -17,6 +17,7 @@ from notifications.addresses import AddressRefused, accept_address
 from service.db.models import Event, EventStatus, OutboxEmail, Registration, RegistrationStatus
 from service.domain.emails import registration as emails
 from service.domain.errors import InvalidInputError, NotFoundError
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from .form import normalise_email
@@ -43,7 +44,7 @@ async def send_registration_link(
     event_id = await db.scalar(
         select(Event.id).where(Event.slug == event_slug, Event.status != EventStatus.DRAFT))
     if event_id is None:
-        raise NotFoundError(f"No published event {event_slug!r}.", "slug")
+        raise NotFoundError(_("No published event %(event_slug)r.") % {"event_slug": event_slug}, "slug")
     registration_id = await db.scalar(
         select(Registration.id).where(Registration.event_id == event_id,
                                       Registration.email_normalised == key,

@@ -29,6 +29,7 @@ from service.db.models import (
 )
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from service.domain.text import clean_text
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from .form import MAX_NOTE
@@ -57,8 +58,10 @@ async def promote_from_waiting_list(
     raised: int | None = None
     if session_id is None:
         if registration.status != RegistrationStatus.WAITING:
-            raise ConflictError(f"{registration.name} is not on the event's waiting list "
-                                f"(the registration is {registration.status}).", "registration")
+            raise ConflictError(_("%(name)s is not on the event's waiting list (the registration "
+                                      "is %(status)s).")
+                                    % {"name": registration.name, "status": registration.status},
+                                "registration")
         if event.capacity is not None:
             taken = (await count_confirmed_registrations(db, [event.id])).get(event.id, 0)
             if taken >= event.capacity:
@@ -75,15 +78,16 @@ async def promote_from_waiting_list(
     else:
         session = next((s for s in event.sessions if s.id == session_id), None)
         if session is None:
-            raise NotFoundError(f"No session {session_id} in this event.", "session")
+            raise NotFoundError(_("No session %(session_id)s in this event.")
+                                    % {"session_id": session_id}, "session")
         enrolment = next((e for e in registration.enrolments if e.session_id == session_id),
                          None)
         if (registration.status != RegistrationStatus.CONFIRMED or enrolment is None
                 or enrolment.status != EnrolmentStatus.WAITING):
-            raise ConflictError(f"{registration.name} is not on the waiting list of "
-                                f"{session.title!r}.", "registration")
+            raise ConflictError(_("%(name)s is not on the waiting list of %(title)r.")
+                                    % {"name": registration.name, "title": session.title}, "registration")
         if session.status != SessionStatus.SCHEDULED:
-            raise ConflictError(f"{session.title!r} is {session.status}.", "session")
+            raise ConflictError(_("%(title)r is cancelled.") % {"title": session.title}, "session")
         if session.capacity is not None:
             taken = (await session_counts(db, [session]))[session.id]
             if taken >= session.capacity:
@@ -102,8 +106,9 @@ def _one_more(taken: int, capacity: int, add_place: bool, name: str) -> int:
     """The raised limit that leaves exactly one place free, if the organiser asked for it."""
     if not add_place:
         raise ConflictError(
-            f"All {capacity} places are taken: promoting {name} needs one more place. "
-            f"Add a place to raise the limit to {taken + 1}.", "add_place")
+            _("All %(capacity)s places are taken: promoting %(name)s needs one more place. Add a "
+                  "place to raise the limit to %(value)s.")
+                % {"capacity": capacity, "name": name, "value": taken + 1}, "add_place")
     return taken + 1
 
 
@@ -137,7 +142,7 @@ async def decide_registrations(
     clean_message = clean_text(message, "message", max_length=MAX_NOTE)
     ids = list(dict.fromkeys(registration_ids))
     if not ids:
-        raise InvalidInputError("Choose at least one registration.", "registration_ids")
+        raise InvalidInputError(_("Choose at least one registration."), "registration_ids")
     await lock_event(db, event_id=event_id)  # the statuses read next stay true until commit
     found = {
         row.id: (row.name, row.status)
@@ -148,7 +153,8 @@ async def decide_registrations(
     }
     unknown = [i for i in ids if i not in found]
     if unknown:
-        raise NotFoundError(f"No registration {unknown[0]} in this event.", "registration_ids")
+        raise NotFoundError(_("No registration %(unknown)s in this event.")
+                                % {"unknown": unknown[0]}, "registration_ids")
     report = DecisionReport()
     for registration_id in ids:
         name, status = found[registration_id]

@@ -34,6 +34,7 @@ from service.domain import access
 from service.domain.accounts import actor_of
 from service.domain.emails.organiser_message import ORGANISER_MESSAGE_TEMPLATE, organiser_message
 from service.domain.errors import ConflictError, FieldError, InvalidInputError
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from .form import Problems
@@ -90,17 +91,17 @@ def check_draft(draft: MessageDraft, event: Event) -> CheckedDraft:
     problems = Problems()
     audiences = tuple(dict.fromkeys(draft.audiences))
     if not audiences:
-        problems.add("audience", "Choose who receives the message.")
+        problems.add("audience", _("Choose who receives the message."))
     for value in audiences:
         if value not in AUDIENCES:
-            problems.add("audience", f"Unknown group {value!r}: choose among "
-                                     f"{', '.join(AUDIENCES)}.")
+            problems.add("audience", _("Unknown group %(value)r: choose among %(groups)s.")
+                         % {"value": value, "groups": ", ".join(AUDIENCES)})
             break
     if draft.session_id is not None and draft.session_id not in {s.id for s in event.sessions}:
-        problems.add("session_id", "Choose a session of this event, or the whole event.")
-    subject = problems.line(draft.subject, "subject", missing="Write a subject.",
+        problems.add("session_id", _("Choose a session of this event, or the whole event."))
+    subject = problems.line(draft.subject, "subject", missing=_("Write a subject."),
                             max_length=MAX_SUBJECT)
-    text = problems.text(draft.text, "text", missing="Write the message.", max_length=MAX_TEXT)
+    text = problems.text(draft.text, "text", missing=_("Write the message."), max_length=MAX_TEXT)
     problems.raise_if_any()
     assert subject is not None and text is not None
     return CheckedDraft(audiences=audiences, subject=subject, text=text,
@@ -183,12 +184,13 @@ async def send_organiser_message(
     recipients = await message_recipients(db, event_id, checked)
     if expected_recipients is not None and expected_recipients != len(recipients):
         raise ConflictError(
-            f"The message would now go to {len(recipients)} people, not the "
-            f"{expected_recipients} shown in the preview: look at the preview again.",
+            _("The message would now go to %(count)s people, not the %(expected_recipients)s shown "
+                  "in the preview: look at the preview again.")
+                % {"count": len(recipients), "expected_recipients": expected_recipients},
             "recipients")
     if not recipients:
         raise InvalidInputError.of([FieldError(
-            "audience", "Nobody in this group: the message would reach no one.")])
+            "audience", _("Nobody in this group: the message would reach no one."))])
     tokens = await access.registration_tokens(db, _PURPOSES, [r.id for r in recipients],
                                               secret_key=settings.secret_key, now=now)
     entries = [

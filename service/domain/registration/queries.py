@@ -23,6 +23,7 @@ from service.db.models import (
 )
 from service.domain.emails import registration as emails
 from service.domain.errors import ConflictError, NotFoundError
+from service.i18n import gettext as _
 from service.settings import Settings
 
 from .loading import attach, event_id_of, load_event, load_registration
@@ -73,7 +74,8 @@ async def list_registrations(
         query = query.where(Registration.status != RegistrationStatus.UNCONFIRMED)
     if session_id is not None:
         if session_id not in {s.id for s in event.sessions}:
-            raise NotFoundError(f"No session {session_id} in this event.", "session_id")
+            raise NotFoundError(_("No session %(session_id)s in this event.")
+                                    % {"session_id": session_id}, "session_id")
         query = query.where(
             Registration.id.in_(
                 select(Enrolment.registration_id).where(
@@ -116,7 +118,7 @@ async def registrant_calendar(
     sessions = [s for s in event.sessions
                 if s.id in session_ids and s.status == SessionStatus.SCHEDULED]
     if not sessions:
-        raise ConflictError("There is no confirmed session to put in a calendar yet.", "status")
+        raise ConflictError(_("There is no confirmed session to put in a calendar yet."), "status")
     return emails.registrant_download(registration, event, sessions, now=now, settings=settings)
 
 

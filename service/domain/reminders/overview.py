@@ -23,6 +23,7 @@ from service.db.models import (
 from service.domain import programme
 from service.domain.errors import InvalidInputError
 from service.domain.reminders.policy import NOTE_EXPIRED
+from service.i18n import gettext as _
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ async def list_reminders_for_event(
     for index, state in enumerate(states):
         if state not in REMINDER_STATES:
             raise InvalidInputError(
-                f"Unknown state {state!r}: use one of {', '.join(REMINDER_STATES)}.",
+                _("Unknown state %(state)r: use one of %(states)s.")
+                    % {"state": state, "states": ", ".join(REMINDER_STATES)},
                 f"state[{index}]",
             )
     await programme.get_event(db, event_id)  # 404 for an unknown event

@@ -36,6 +36,7 @@ from service.domain.reminders.policy import (
     reminder_due_at,
     reminder_offsets,
 )
+from service.i18n import gettext as _
 from service.i18n import ngettext
 
 UNIT_MINUTES = {"days": DAY_MINUTES, "hours": 60, "minutes": 1}
@@ -155,21 +156,21 @@ def offsets_from_parts(parts: Sequence[tuple[str, str]]) -> list[int]:
             continue
         if unit not in UNIT_MINUTES:
             problems.append(FieldError(f"offset-{number}-unit",
-                                       "Choose days, hours or minutes."))
+                                       _("Choose days, hours or minutes.")))
             continue
         if not amount_text.isdigit() or len(amount_text) > 6:
             problems.append(FieldError(f"offset-{number}-amount",
-                                       "Write a whole number, such as 1 or 24."))
+                                       _("Write a whole number, such as 1 or 24.")))
             continue
         minutes = int(amount_text) * UNIT_MINUTES[unit]
         if not 1 <= minutes <= MAX_OFFSET_MINUTES:
             problems.append(FieldError(f"offset-{number}-amount",
-                                       "Each reminder is 1 minute to 60 days before the session."))
+                                       _("Each reminder is 1 minute to 60 days before the session.")))
             continue
         offsets.append(minutes)
     if not problems and not offsets:
         problems.append(FieldError("offset-1-amount",
-                                   "Give at least one reminder, or choose the default."))
+                                   _("Give at least one reminder, or choose the default.")))
     if problems:
         raise InvalidInputError.of(problems)
     return sorted(set(offsets), reverse=True)
