@@ -26,7 +26,7 @@ from service.domain.accounts import (
     team_names,
 )
 from service.domain.errors import DomainError
-from service.i18n import N_
+from service.i18n import N_, pgettext
 from service.i18n import gettext as _
 from service.web.backoffice.forms import field_errors, ids, text
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_admin
@@ -46,6 +46,13 @@ DONE_NOTES = {
     "reinvited": N_("A new invitation was sent; the previous link no longer works."),
     "team": N_("Team added."),
 }
+
+
+def role_word(role: str) -> str:
+    """The role as the accounts list and the signed-in name show it ("admin")."""
+    words = {"admin": pgettext("role", "admin"), "organiser": pgettext("role", "organiser"),
+             "viewer": pgettext("role", "viewer")}
+    return words.get(role, role)
 
 
 def _role_options() -> list[tuple[str, str]]:
@@ -76,7 +83,8 @@ async def _rows(db: DbSession, teams: list[Team]) -> list[AccountRow]:
     rows = []
     for account in await list_accounts(db):
         rows.append(AccountRow(
-            id=account.id, name=account.name, email=account.email, role=account.role.value,
+            id=account.id, name=account.name, email=account.email,
+            role=role_word(account.role.value),
             teams=team_names(teams, await account_team_ids(db, account.id)),
             state=_state(account)))
     return rows

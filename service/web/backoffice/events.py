@@ -58,6 +58,10 @@ from service.zones import zones_by_region
 EVENT_STATUS_LABELS = {"draft": N_("Draft"), "published": N_("Published"),
                        "cancelled": N_("Cancelled")}
 SESSION_STATUS_LABELS = {"scheduled": N_("Scheduled"), "cancelled": N_("Cancelled")}
+# The statuses of the people a change tells, as "who will be told what" lists them.
+TOLD_STATUS_LABELS = {"pending": N_("Pending"), "confirmed": N_("Confirmed"),
+                      "waiting": N_("Waiting"), "declined": N_("Declined"),
+                      "cancelled": N_("Cancelled"), "unconfirmed": N_("Unconfirmed")}
 DONE = {
     "created": N_("The draft is saved. Add its sessions, then publish it."),
     "saved": N_("The event is saved."),
@@ -378,6 +382,7 @@ class EventEditorController(Controller):
             "action_url": action_url, "confirm_label": confirm_label, "is_danger": is_danger,
             "hidden": hidden, "back_url": back_url or f"/organiser/events/{event_id}",
             "change_line": change_line,
+            "status_labels": {status: _(label) for status, label in TOLD_STATUS_LABELS.items()},
         })
 
     async def _refused_page(self, request: AnyRequest, db: AsyncSession, event_id: int,
