@@ -168,10 +168,15 @@ def _and(first: str, second: str) -> str:
     return _("%(first)s and %(second)s") % {"first": first, "second": second}
 
 
+def _joined(words: Sequence[str]) -> str:
+    """"7 days and 1 day" (nothing for no words)."""
+    return reduce(_and, words) if words else ""
+
+
 def default_reminders_text() -> dict[str, str]:
     """Each kind's default reminders in words, for the form's hint."""
     return {
-        kind_label(kind): reduce(_and, [_duration_words(m) for m in offsets])
+        kind_label(kind): _joined([_duration_words(m) for m in offsets])
         for kind, offsets in DEFAULT_OFFSETS_MINUTES.items()
     }
 
