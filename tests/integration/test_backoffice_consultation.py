@@ -10,9 +10,12 @@ import io
 import re
 from datetime import UTC, datetime
 
+import pytest
+from babel.support import NullTranslations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import i18n
 from service.db.models import (
     AccessPurpose,
     AuditEntry,
@@ -70,6 +73,36 @@ async def test_the_profile_is_saved_from_its_editor_and_shown_on_the_public_page
     assert re.findall(r"<li>([^<]+)</li>", section) == [
         "30213000-5 Personal computers", "30231300-0 Display screens", "Rudie de Vries"]
     assert "EUR 250,000.00" in section
+
+
+class _Labels(NullTranslations):
+    """A catalogue of a few labels, standing in for one language's."""
+
+    def __init__(self, labels: dict[str, str]) -> None:
+        super().__init__()
+        self.labels = labels
+
+    def gettext(self, message: str) -> str:
+        return self.labels.get(message, message)
+
+
+async def test_the_event_page_links_to_the_consultation_whatever_its_language(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one-to-one meetings and consultation links follow the event's kind, not the
+    kind's label in the page's language."""
+    made = await _arrange(db, settings)
+    german = _Labels({"Meet-your-Buyer dialogue": "Meet-your-Buyer-Dialog"})
+    monkeypatch.setattr(i18n, "translations",
+                        lambda language: german if language == "de" else NullTranslations())
+
+    page = await organiser_client.get(f"/organiser/events/{made['event_id']}?lang=de")
+
+    links = re.findall(rf'href="/organiser/events/{made["event_id"]}/(meetings|consultation)"',
+                       page.text)
+    assert (page.status_code, page.text.count("Meet-your-Buyer-Dialog"), links) == (
+        200, 1, ["meetings", "consultation"])
 
 
 async def test_a_bad_cpv_code_comes_back_beside_its_field_and_nothing_is_stored(

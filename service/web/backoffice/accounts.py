@@ -26,24 +26,41 @@ from service.domain.accounts import (
     team_names,
 )
 from service.domain.errors import DomainError
-from service.i18n import DEFAULT_LANGUAGE
+from service.i18n import DEFAULT_LANGUAGE, N_, pgettext
+from service.i18n import gettext as _
 from service.web.backoffice.forms import field_errors, ids, text
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_admin
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, SettingsDep
 
 ACCOUNTS = f"{BACKOFFICE_PATH}/accounts"
-ROLE_OPTIONS = [(AccountRole.ORGANISER.value, "Organiser: changes their teams' events"),
-                (AccountRole.VIEWER.value, "Viewer: reads their teams' events"),
-                (AccountRole.ADMIN.value, "Administrator: everything, and the accounts")]
+# Marked here, translated where shown (`_role_options`, `_done_note`).
+ROLE_OPTIONS = [(AccountRole.ORGANISER.value, N_("Organiser: changes their teams' events")),
+                (AccountRole.VIEWER.value, N_("Viewer: reads their teams' events")),
+                (AccountRole.ADMIN.value, N_("Administrator: everything, and the accounts"))]
 DONE_NOTES = {
-    "invited": "Invitation sent: the link works for 72 hours.",
-    "changed": "Changes saved.",
-    "disabled": "Account disabled: it is signed out everywhere and can no longer sign in.",
-    "enabled": "Account enabled: it can sign in again.",
-    "reinvited": "A new invitation was sent; the previous link no longer works.",
-    "team": "Team added.",
+    "invited": N_("Invitation sent: the link works for 72 hours."),
+    "changed": N_("Changes saved."),
+    "disabled": N_("Account disabled: it is signed out everywhere and can no longer sign in."),
+    "enabled": N_("Account enabled: it can sign in again."),
+    "reinvited": N_("A new invitation was sent; the previous link no longer works."),
+    "team": N_("Team added."),
 }
+
+
+def role_word(role: str) -> str:
+    """The role as the accounts list and the signed-in name show it ("admin")."""
+    words = {"admin": pgettext("role", "admin"), "organiser": pgettext("role", "organiser"),
+             "viewer": pgettext("role", "viewer")}
+    return words.get(role, role)
+
+
+def _role_options() -> list[tuple[str, str]]:
+    return [(value, _(label)) for value, label in ROLE_OPTIONS]
+
+
+def _done_note(done: str | None) -> str | None:
+    return _(DONE_NOTES[done]) if isinstance(done, str) and done in DONE_NOTES else None
 
 
 @dataclass(frozen=True)
@@ -58,15 +75,16 @@ class AccountRow:
 
 def _state(account: Account) -> str:
     if account.disabled_at is not None:
-        return "Disabled"
-    return "Invited, no password yet" if account.password_hash is None else "Active"
+        return _("Disabled")
+    return _("Invited, no password yet") if account.password_hash is None else _("Active")
 
 
 async def _rows(db: DbSession, teams: list[Team]) -> list[AccountRow]:
     rows = []
     for account in await list_accounts(db):
         rows.append(AccountRow(
-            id=account.id, name=account.name, email=account.email, role=account.role.value,
+            id=account.id, name=account.name, email=account.email,
+            role=role_word(account.role.value),
             teams=team_names(teams, await account_team_ids(db, account.id)),
             state=_state(account)))
     return rows
@@ -83,10 +101,10 @@ class AccountsController(Controller):
         teams = await list_teams(db)
         done = request.query_params.get("done")
         return organiser_page(request, "accounts.html", {
-            "title": "Accounts", "nav": "accounts", "accounts": await _rows(db, teams),
-            "teams": teams, "roles": ROLE_OPTIONS, "values": values, "errors": errors,
+            "title": _("Accounts"), "nav": "accounts", "accounts": await _rows(db, teams),
+            "teams": teams, "roles": _role_options(), "values": values, "errors": errors,
             "team_errors": team_errors or {}, "team_values": {},
-            "done": DONE_NOTES.get(done) if isinstance(done, str) else None},
+            "done": _done_note(done)},
             status_code=status_code)
 
     @get("/")
@@ -129,10 +147,10 @@ class AccountsController(Controller):
                          status_code: int = 200) -> Response[Any]:
         done = request.query_params.get("done")
         return organiser_page(request, "account.html", {
-            "title": f"Account: {subject.name}", "nav": "accounts", "subject": subject,
-            "state": _state(subject), "teams": await list_teams(db), "roles": ROLE_OPTIONS,
-            "values": values, "errors": errors,
-            "done": DONE_NOTES.get(done) if isinstance(done, str) else None},
+            "title": _("Account: %(name)s") % {"name": subject.name}, "nav": "accounts",
+            "subject": subject, "state": _state(subject), "teams": await list_teams(db),
+            "roles": _role_options(), "values": values, "errors": errors,
+            "done": _done_note(done)},
             status_code=status_code)
 
     @get("/{account_id:int}")

@@ -45,6 +45,8 @@ from service.domain.programme.agenda_paste import (
 )
 from service.domain.programme.agenda_review import AgendaProblem
 from service.domain.wording import AGENDA_KIND_LABELS
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.backoffice.guards import BackofficeForbidden, CurrentAccount, require_editor
 from service.web.backoffice.htmx import (
     VARY_HX_REQUEST,
@@ -57,17 +59,24 @@ from service.web.page_views import TimeSpan, day_label, time_span
 from service.web.params import DbSession, IdParam, SettingsDep
 
 ITEM_FIELDS = ("starts_at", "ends_at", "title", "kind", "description")
-KIND_CHOICES = [(kind.value, AGENDA_KIND_LABELS.get(kind) or "Other") for kind in AgendaItemKind]
+# Labels marked here, translated where shown (`_choices`).
+KIND_CHOICES = [(kind.value, AGENDA_KIND_LABELS.get(kind) or N_("Other"))
+                for kind in AgendaItemKind]
 ORGANISATION_KIND_CHOICES = [
-    (OrganisationKind.PUBLIC_AUTHORITY.value, "Public authority"),
-    (OrganisationKind.SUPPLIER.value, "Supplier"),
-    (OrganisationKind.EXPERT_ORGANISATION.value, "Expert organisation"),
-    (OrganisationKind.NETWORK.value, "Network"),
-    (OrganisationKind.OTHER.value, "Other"),
+    (OrganisationKind.PUBLIC_AUTHORITY.value, N_("Public authority")),
+    (OrganisationKind.SUPPLIER.value, N_("Supplier")),
+    (OrganisationKind.EXPERT_ORGANISATION.value, N_("Expert organisation")),
+    (OrganisationKind.NETWORK.value, N_("Network")),
+    (OrganisationKind.OTHER.value, N_("Other")),
 ]
 NEW = "new"
 _CLOCK = re.compile(r"^(\d{1,2})[:.h](\d{2})$")
 _LIMITS = {"title": 500, "description": 20_000, "text": 20_000, "read_text": 20_000}
+
+
+def _choices(choices: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Choices with their labels in the language in force."""
+    return [(value, _(label)) for value, label in choices]
 
 
 def _field(form: FormMultiDict, name: str) -> str:
@@ -90,7 +99,7 @@ async def _editable_session(db: AsyncSession, account: SignedInAccount,
     """The session, when this account may edit its event (its team's, or any for admins)."""
     session = await programme.get_session(db, session_id)
     if not can_edit_event(account, session.event):
-        raise BackofficeForbidden("This session belongs to an event of another team.")
+        raise BackofficeForbidden(_("This session belongs to an event of another team."))
     return session
 
 
@@ -130,7 +139,7 @@ def _rows(session: Session, problems: Sequence[AgendaProblem]) -> list[ItemRow]:
     return [
         ItemRow(
             id=item.id, when=time_span(item.starts_at, item.ends_at, zone), title=item.title,
-            kind=AGENDA_KIND_LABELS.get(item.kind) or "Other",
+            kind=_(AGENDA_KIND_LABELS.get(item.kind) or N_("Other")),
             speakers=tuple(_speaker_label(s.person.name, s.organisation or s.person.organisation)
                            for s in item.speakers),
             problems=tuple(by_item.get(item.id, ())),
@@ -159,12 +168,15 @@ def _session_context(session: Session) -> dict[str, Any]:
 def _wall(value: str, field: str, errors: dict[str, str], label: str) -> str:
     """"10.10" or "10h10" as "10:10"; an error beside the field otherwise."""
     match = _CLOCK.match(value)
+    is_start = label == "start"
     if not value:
-        errors.setdefault(field, f"Enter the {label} time, for example 10:10.")
+        errors.setdefault(field, _("Enter the start time, for example 10:10.") if is_start
+                          else _("Enter the end time, for example 10:10."))
         return value
     if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        errors.setdefault(field, f"Enter the {label} time as hours and minutes, for example "
-                          "10:10.")
+        errors.setdefault(field, _("Enter the start time as hours and minutes, for example "
+                                   "10:10.") if is_start else
+                          _("Enter the end time as hours and minutes, for example 10:10."))
         return value
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
@@ -176,12 +188,12 @@ def _item_form(form: FormMultiDict) -> tuple[dict[str, str], list[str], dict[str
     values["starts_at"] = _wall(values["starts_at"], "starts_at", errors, "start")
     values["ends_at"] = _wall(values["ends_at"], "ends_at", errors, "end")
     if not values["title"]:
-        errors["title"] = "Enter a title."
-    if values["kind"] not in {value for value, _ in KIND_CHOICES}:
-        errors["kind"] = "Choose a kind from the list."
+        errors["title"] = _("Enter a title.")
+    if values["kind"] not in {value for value, _label in KIND_CHOICES}:
+        errors["kind"] = _("Choose a kind from the list.")
     speakers = [raw for raw in form.getall("speakers", []) if isinstance(raw, str)]
     if any(not raw.isdigit() or len(raw) > 9 for raw in speakers):
-        errors["speakers"] = "Choose speakers from the list."
+        errors["speakers"] = _("Choose speakers from the list.")
     return values, list(dict.fromkeys(speakers)), errors
 
 
@@ -214,14 +226,14 @@ class AgendaController(Controller):
     ) -> Response[str]:
         errors = errors or {}
         return organiser_page(request, "agenda.html", {
-            "title": f"Agenda: {session.title}", "nav": "events",
+            "title": _("Agenda: %(title)s") % {"title": session.title}, "nav": "events",
             **_session_context(session),
             "rows": _rows(session, programme.review_agenda(session)),
             "values": {"kind": AgendaItemKind.TALK.value, **(values or {})},
             "chosen_speakers": list(speakers),
             "errors": errors,
             "error_links": _error_links(errors, order=(*ITEM_FIELDS, "speakers")),
-            "kinds": KIND_CHOICES,
+            "kinds": _choices(KIND_CHOICES),
             "people": await _people_choices(db),
             "notice": notice,
         }, status_code=status_code, headers=headers)
@@ -232,8 +244,9 @@ class AgendaController(Controller):
                      done: Annotated[str | None, QueryParameter(max_length=20)] = None,
                      ) -> Response[str]:
         session = await _editable_session(db_session, account, session_id)
-        notices = {"added": "Item added.", "saved": "Item saved.", "deleted": "Item deleted.",
-                   "moved": "Item moved.", "pasted": "Agenda created from the pasted text."}
+        notices = {"added": _("Item added."), "saved": _("Item saved."),
+                   "deleted": _("Item deleted."), "moved": _("Item moved."),
+                   "pasted": _("Agenda created from the pasted text.")}
         return await self._agenda_page(request, db_session, session, notice=notices.get(done or ""))
 
     @post("/sessions/{session_id:int}/agenda/items", status_code=200)
@@ -268,7 +281,8 @@ class AgendaController(Controller):
         headers: Mapping[str, str] | None = None,
     ) -> Response[str]:
         return organiser_page(request, "agenda_item.html", {
-            "title": f"Edit an agenda item: {values.get('title') or session.title}",
+            "title": _("Edit an agenda item: %(title)s") % {
+                "title": values.get("title") or session.title},
             "nav": "events",
             **_session_context(session),
             "agenda_item_id": agenda_item_id,
@@ -276,7 +290,7 @@ class AgendaController(Controller):
             "chosen_speakers": list(speakers),
             "errors": dict(errors),
             "error_links": _error_links(errors, order=(*ITEM_FIELDS, "speakers")),
-            "kinds": KIND_CHOICES,
+            "kinds": _choices(KIND_CHOICES),
             "people": await _people_choices(db),
         }, status_code=status_code, headers=headers)
 
@@ -313,11 +327,12 @@ class AgendaController(Controller):
         the focus on the first one at fault (else the title); refused, said in the status
         region too."""
         row = next(r for r in _rows(session, programme.review_agenda(session)) if r.id == agenda_item_id)
-        notice = ("Not saved: " + " ".join(errors.values())) if errors else None
+        notice = (_("Not saved: %(problems)s") % {"problems": " ".join(errors.values())}
+                  if errors else None)
         templates = ("_agenda_row_edit.html", *(("_agenda_status.html",) if notice else ()))
         return organiser_part(request, templates, {
             "row": row, "session": session, "values": dict(values), "errors": dict(errors),
-            "kinds": KIND_CHOICES, "focus": next(iter(errors), "title"),
+            "kinds": _choices(KIND_CHOICES), "focus": next(iter(errors), "title"),
             "notice": notice, "notice_is_error": True,
         }, status_code=status_code)
 
@@ -348,9 +363,9 @@ class AgendaController(Controller):
         values = {"title": _field(form, "title"), "kind": _field(form, "kind")}
         errors: dict[str, str] = {}
         if not values["title"]:
-            errors["title"] = "Enter a title."
-        if values["kind"] not in {value for value, _ in KIND_CHOICES}:
-            errors["kind"] = "Choose a kind from the list."
+            errors["title"] = _("Enter a title.")
+        if values["kind"] not in {value for value, _label in KIND_CHOICES}:
+            errors["kind"] = _("Choose a kind from the list.")
         if not errors:
             try:
                 await programme.update_agenda_item(db_session, item.id, programme.AgendaItemUpdate(
@@ -368,7 +383,7 @@ class AgendaController(Controller):
                         status_code=HTTP_303_SEE_OTHER, headers=VARY_HX_REQUEST)
                 session = await programme.get_session(db_session, session_id)
                 return self._row_part(request, session, agenda_item_id,
-                                      notice=f"Saved: “{values['title']}”.")
+                                      notice=_("Saved: “%(title)s”.") % {"title": values["title"]})
         await db_session.rollback()
         session = await programme.get_session(db_session, session_id)
         if wants_part(request):
@@ -430,7 +445,7 @@ class AgendaController(Controller):
         direction = _field(await request.form(), "direction")
         try:
             if direction not in ("up", "down"):
-                raise InvalidInputError("Choose up or down.", "direction")
+                raise InvalidInputError(_("Choose up or down."), "direction")
             moved = await programme.move_agenda_item(db_session, item.id,
                                                      earlier=direction == "up",
                                                      now=utc_now(), settings=settings)
@@ -456,10 +471,14 @@ class AgendaController(Controller):
         focus = direction if not (row.is_first if direction == "up" else row.is_last) else (
             "down" if direction == "up" else "up")
         when = time_span(moved.starts_at, moved.ends_at, session.event.timezone)
+        notice = (_("Moved up: “%(title)s” is now item %(place)s of %(count)s, "
+                    "%(start)s–%(end)s.") if direction == "up" else
+                  _("Moved down: “%(title)s” is now item %(place)s of %(count)s, "
+                    "%(start)s–%(end)s."))
         return self._items_part(
             request, session, rows=rows, focus_on=f"{focus}-{moved.id}",
-            notice=f"Moved {direction}: “{moved.title}” is now item {place} of {len(rows)}, "
-            f"{when.start}–{when.end}.")
+            notice=notice % {"title": moved.title, "place": place, "count": len(rows),
+                             "start": when.start, "end": when.end})
 
     def _items_part(
         self, request: OrganiserRequest, session: Session, *, notice: str,
@@ -486,7 +505,7 @@ class AgendaController(Controller):
         if matches is not None and choices is None:
             choices = default_choices(text, matches)
         return organiser_page(request, "agenda_paste.html", {
-            "title": f"Paste an agenda: {session.title}", "nav": "events",
+            "title": _("Paste an agenda: %(title)s") % {"title": session.title}, "nav": "events",
             **_session_context(session),
             "text": text,
             "agenda": agenda,
@@ -495,8 +514,8 @@ class AgendaController(Controller):
             "item_errors": item_errors or {},
             "errors": dict(errors),
             "error_links": _error_links(errors, order=("text",)),
-            "kinds": {value: label for value, label in KIND_CHOICES},
-            "organisation_kinds": ORGANISATION_KIND_CHOICES,
+            "kinds": dict(_choices(KIND_CHOICES)),
+            "organisation_kinds": _choices(ORGANISATION_KIND_CHOICES),
             "organisations": [(str(o.id), o.name) for o in
                               await db.scalars(select(Organisation).order_by(Organisation.name))],
             "people": await _people_choices(db),
@@ -516,7 +535,8 @@ class AgendaController(Controller):
         if not text:
             return await self._paste_page(
                 request, db_session, session, text=text, preview=False,
-                errors={"text": "Paste the agenda: one item per line, starting with its time."},
+                errors={"text": _("Paste the agenda: one item per line, starting with its "
+                                  "time.")},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         return await self._paste_page(request, db_session, session, text=text, errors={}, preview=True)
 
@@ -531,8 +551,8 @@ class AgendaController(Controller):
             # Edited after it was read: the matches shown no longer fit it. Read it again.
             return await self._paste_page(
                 request, db_session, session, text=text, preview=True,
-                errors={"text": "The text changed since it was read: check what was read "
-                        "from it now, then create the agenda."},
+                errors={"text": _("The text changed since it was read: check what was read "
+                                  "from it now, then create the agenda.")},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         choices, errors = _paste_choices(form, text)
         item_errors: dict[int, list[str]] = {}
@@ -558,14 +578,14 @@ def _paste_choices(form: FormMultiDict, text: str) -> tuple[PastedAgenda, dict[s
     form (`org-N-...`, `person-N-...`, N in the order the preview listed them)."""
     errors: dict[str, str] = {}
     if not text:
-        errors["text"] = "Paste the agenda: one item per line, starting with its time."
+        errors["text"] = _("Paste the agenda: one item per line, starting with its time.")
     organisations: list[OrganisationChoice] = []
     for index in range(_count(form, "org")):
         prefix = f"org-{index}"
         choice = _field(form, f"{prefix}-choice")
         kind = _field(form, f"{prefix}-kind") or OrganisationKind.OTHER.value
-        if kind not in {value for value, _ in ORGANISATION_KIND_CHOICES}:
-            errors[f"{prefix}-kind"] = "Choose a type from the list."
+        if kind not in {value for value, _label in ORGANISATION_KIND_CHOICES}:
+            errors[f"{prefix}-kind"] = _("Choose a type from the list.")
             kind = OrganisationKind.OTHER.value
         existing = _existing_id(choice, f"{prefix}-choice", errors)
         organisations.append(OrganisationChoice(
@@ -591,7 +611,7 @@ def _existing_id(choice: str, field: str, errors: dict[str, str]) -> int | None:
     if choice in ("", NEW):
         return None
     if not choice.isdigit() or len(choice) > 9 or int(choice) < 1:
-        errors[field] = "Choose from the list."
+        errors[field] = _("Choose from the list.")
         return None
     return int(choice)
 

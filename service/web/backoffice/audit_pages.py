@@ -11,6 +11,8 @@ from litestar.params import QueryParameter
 
 from service.db.models import AuditEntry, Event
 from service.domain.accounts import AuditPage, get_account, list_audit_entries
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
     BackofficeForbidden,
@@ -21,19 +23,21 @@ from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam
 
 PAGE_SIZE = 50
-ACTION_LABELS = {"created": "Created", "changed": "Changed", "deleted": "Deleted",
-                 "exported": "Exported"}
-SUBJECT_LABELS = {"event": "Event", "session": "Session", "agenda_item": "Agenda item",
-                  "agenda_item_speaker": "Speaker of an agenda item", "person": "Person",
-                  "organisation": "Organisation", "registration": "Registration",
-                  "enrolment": "Place in a session",
-                  "organiser_message": "Message to registrants", "account": "Account",
-                  "registrations_export": "Registrations (CSV)",
-                  "personal_data_export": "Everything held about one address (JSON)"}
-SUBJECT_LABELS.update({"consultation_profile": "Buyer profile",
-                       "consultation_document": "Consultation document",
-                       "consultation_question": "Question to the buyer"})
-SUBJECT_LABELS.update({"content_translation": "Translation"})
+# Marked here, translated where shown (`entry_row`).
+ACTION_LABELS = {"created": N_("Created"), "changed": N_("Changed"), "deleted": N_("Deleted"),
+                 "exported": N_("Exported")}
+SUBJECT_LABELS = {"event": N_("Event"), "session": N_("Session"),
+                  "agenda_item": N_("Agenda item"),
+                  "agenda_item_speaker": N_("Speaker of an agenda item"),
+                  "person": N_("Person"), "organisation": N_("Organisation"),
+                  "registration": N_("Registration"), "enrolment": N_("Place in a session"),
+                  "organiser_message": N_("Message to registrants"), "account": N_("Account"),
+                  "registrations_export": N_("Registrations (CSV)"),
+                  "personal_data_export": N_("Everything held about one address (JSON)")}
+SUBJECT_LABELS.update({"consultation_profile": N_("Buyer profile"),
+                       "consultation_document": N_("Consultation document"),
+                       "consultation_question": N_("Question to the buyer")})
+SUBJECT_LABELS.update({"content_translation": N_("Translation")})
 PageParam = Annotated[int, QueryParameter(ge=1, le=100_000)]
 
 
@@ -66,8 +70,9 @@ def entry_row(entry: AuditEntry) -> EntryRow:
     fields = list(after) + [key for key in before if key not in after]
     return EntryRow(
         id=entry.id, at=entry.at.strftime("%Y-%m-%d %H:%M:%S UTC"), actor=entry.actor_label,
-        action=ACTION_LABELS.get(entry.action, entry.action),
-        subject=SUBJECT_LABELS.get(entry.subject_type, entry.subject_type)
+        action=_(ACTION_LABELS[entry.action]) if entry.action in ACTION_LABELS else entry.action,
+        subject=(_(SUBJECT_LABELS[entry.subject_type]) if entry.subject_type in SUBJECT_LABELS
+                 else entry.subject_type)
         + ("" if entry.subject_id is None else f" #{entry.subject_id}"),
         event_id=entry.event_id,
         changes=[Change(field=key, before=_text(before.get(key)) if entry.before else "",
@@ -94,9 +99,11 @@ class AuditPagesController(Controller):
         event = await db_session.get(Event, event_id)
         log = await list_audit_entries(db_session, event_id=event_id, page=page,
                                        page_size=PAGE_SIZE)
-        title = event.title if event is not None else f"Event #{event_id} (deleted)"
+        title = (event.title if event is not None
+                 else _("Event #%(id)s (deleted)") % {"id": event_id})
         return organiser_page(request, "audit.html", {
-            "title": f"Changes: {title}", "heading": f"Changes to {title}", "nav": "events",
+            "title": _("Changes: %(title)s") % {"title": title},
+            "heading": _("Changes to %(title)s") % {"title": title}, "nav": "events",
             **_page_context(log, f"{BACKOFFICE_PATH}/events/{event_id}/audit")})
 
     @get("/accounts/{account_id:int}/audit")
@@ -105,11 +112,12 @@ class AuditPagesController(Controller):
                             page: PageParam = 1) -> Response[Any]:
         """What one account changed: admins see anyone's, others their own."""
         if not account.is_admin and account.id != account_id:
-            raise BackofficeForbidden("Only administrators can see what other accounts did.")
+            raise BackofficeForbidden(_("Only administrators can see what other accounts did."))
         subject = await get_account(db_session, account_id)
         log = await list_audit_entries(db_session, account_id=account_id, page=page,
                                        page_size=PAGE_SIZE)
         return organiser_page(request, "audit.html", {
-            "title": f"Changes by {subject.name}", "heading": f"Changes made by {subject.name}",
+            "title": _("Changes by %(name)s") % {"name": subject.name},
+            "heading": _("Changes made by %(name)s") % {"name": subject.name},
             "nav": "accounts" if account.is_admin else None,
             **_page_context(log, f"{BACKOFFICE_PATH}/accounts/{account_id}/audit")})

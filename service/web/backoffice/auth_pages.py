@@ -21,6 +21,8 @@ from litestar.status_codes import (
 
 from service.clock import utc_now
 from service.domain.accounts import authenticate, end_session, start_session
+from service.i18n import gettext as _
+from service.i18n import ngettext
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
     expired_session_cookie,
@@ -57,7 +59,7 @@ class AuthPagesController(Controller):
         if signed_in(request) is not None:
             return Redirect(next_path, status_code=HTTP_303_SEE_OTHER)
         return organiser_page(request, "login.html", {
-            "values": {"email": "", "next": next_path}, "errors": {}, "title": "Sign in",
+            "values": {"email": "", "next": next_path}, "errors": {}, "title": _("Sign in"),
             "signed_out": request.query_params.get("signed_out") == "1",
             "password_set": request.query_params.get("password_set") == "1"})
 
@@ -71,12 +73,12 @@ class AuthPagesController(Controller):
         values = {"email": email, "next": next_path}
         errors: dict[str, str] = {}
         if not email:
-            errors["email"] = "Enter your email address."
+            errors["email"] = _("Enter your email address.")
         if not password:
-            errors["password"] = "Enter your password."  # noqa: S105
+            errors["password"] = _("Enter your password.")
         if errors:
             return organiser_page(request, "login.html", {
-                "values": values, "errors": errors, "title": "Sign in"},
+                "values": values, "errors": errors, "title": _("Sign in")},
                 status_code=HTTP_400_BAD_REQUEST)
         now = utc_now()
         outcome = await authenticate(db_session, email=email, password=password,
@@ -85,17 +87,19 @@ class AuthPagesController(Controller):
             minutes = max(1, math.ceil((outcome.locked_until - now).total_seconds() / 60))
             retry = int((outcome.locked_until - now).total_seconds()) + 1
             return organiser_page(request, "login.html", {
-                "values": values, "title": "Sign in",
-                "errors": {"email": f"Too many failed sign-ins. Try again in {minutes} "
-                                    f"minute{'s' if minutes != 1 else ''}."}},
+                "values": values, "title": _("Sign in"),
+                "errors": {"email": ngettext(
+                    "Too many failed sign-ins. Try again in %(count)s minute.",
+                    "Too many failed sign-ins. Try again in %(count)s minutes.",
+                    minutes) % {"count": minutes}}},
                 status_code=HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(retry)})
         if outcome.account is None:
             # The failure must count towards the throttle although the answer is an error
             # (the request's transaction is only committed for 2xx and 3xx answers).
             await db_session.commit()
             return organiser_page(request, "login.html", {
-                "values": values, "title": "Sign in",
-                "errors": {"email": "The email address or the password is not right."}},
+                "values": values, "title": _("Sign in"),
+                "errors": {"email": _("The email address or the password is not right.")}},
                 status_code=HTTP_400_BAD_REQUEST)
         previous = request.state.account_session_id
         if previous is not None:

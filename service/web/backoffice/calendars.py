@@ -20,6 +20,7 @@ from service.domain import urls
 from service.domain.accounts import SignedInAccount, list_teams, list_visible_events
 from service.domain.calendars import team_feeds
 from service.domain.wording import KIND_PLURALS
+from service.i18n import gettext as _
 from service.settings import Settings
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -60,14 +61,16 @@ def _team_of(teams: list[tuple[int, str]], team_id: int) -> str:
     for id_, name in teams:
         if id_ == team_id:
             return name
-    raise BackofficeForbidden("You are not in this team.")
+    raise BackofficeForbidden(_("You are not in this team."))
 
 
 async def _team_feeds(db: DbSession, account: SignedInAccount, settings: Settings
                       ) -> list[TeamFeed]:
     teams = await _teams(db, account)
-    tokens = await team_feeds.team_feed_tokens(db, [id_ for id_, _ in teams], settings=settings)
-    return [TeamFeed(id_, name, _link(f"team-feed-{id_}", f"Private feed of {name}",
+    tokens = await team_feeds.team_feed_tokens(db, [id_ for id_, _name in teams],
+                                               settings=settings)
+    return [TeamFeed(id_, name, _link(f"team-feed-{id_}",
+                                      _("Private feed of %(team)s") % {"team": name},
                                       urls.organiser_feed_url(settings, tokens[id_]))
                      if id_ in tokens else None)
             for id_, name in teams]
@@ -82,17 +85,17 @@ class CalendarsController(Controller):
                         settings: SettingsDep, account: CurrentAccount) -> Response[Any]:
         events = [e for e in await list_visible_events(db_session, account, now=utc_now())
                   if e.status == EventStatus.PUBLISHED]
-        public = [_link("feed-programme", "The whole programme",
+        public = [_link("feed-programme", _("The whole programme"),
                         urls.programme_feed_url(settings))]
-        public += [_link(f"feed-kind-{kind.value}", KIND_PLURALS[kind],
+        public += [_link(f"feed-kind-{kind.value}", _(KIND_PLURALS[kind]),
                          urls.kind_feed_url(settings, kind)) for kind in EventKind]
         public += [_link(f"feed-event-{e.id}", e.title, urls.event_feed_url(settings, e.slug))
                    for e in events]
         done = request.query_params.get("done")
         return organiser_page(request, "calendars.html", {
-            "title": "Calendars", "nav": "calendars",
+            "title": _("Calendars"), "nav": "calendars",
             "teams": await _team_feeds(db_session, account, settings), "public": public,
-            "message": "The team's new feed link is below; the old one no longer works."
+            "message": _("The team's new feed link is below; the old one no longer works.")
             if done == "replaced" else None})
 
     @get("/teams/{team_id:int}/new-link", guards=[require_editor])
@@ -102,7 +105,8 @@ class CalendarsController(Controller):
         name = _team_of(await _teams(db_session, account), team_id)
         tokens = await team_feeds.team_feed_tokens(db_session, [team_id], settings=settings)
         return organiser_page(request, "calendar_new_link.html", {
-            "title": f"A new feed link for {name}", "nav": "calendars", "team_id": team_id,
+            "title": _("A new feed link for %(team)s") % {"team": name}, "nav": "calendars",
+            "team_id": team_id,
             "team_name": name, "has_link": team_id in tokens})
 
     @post("/teams/{team_id:int}/new-link", guards=[require_editor],

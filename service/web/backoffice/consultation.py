@@ -26,6 +26,8 @@ from service.db.models import Event, EventKind, Organisation, OrganisationKind
 from service.domain import consultation
 from service.domain.errors import DomainError
 from service.domain.wording import ORGANISATION_KIND_LABELS, STATUS_LABELS
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.api_registration import neutralise_cell
 from service.web.backoffice.event_pages import event_for, heading, local_and_utc
 from service.web.backoffice.forms import field_errors, refusal_status, text
@@ -44,11 +46,16 @@ LONG_TEXT = 20_000
 # The form's own limit sits above the documents' so that an oversized file reaches the
 # domain's check and is refused by name, not cut off by the server.
 UPLOAD_BODY_LIMIT = consultation.MAX_DOCUMENT_BYTES + 1024 * 1024
-DONE = {"profile": "The buyer profile is saved.",
-        "document": "The document is shared: every registered supplier is emailed.",
-        "question": "The question is recorded.",
-        "answer": "The answer is published: every registered supplier is emailed.",
-        "checked-in": "Checked in.", "checked-out": "Check-in taken back."}
+DONE = {"profile": N_("The buyer profile is saved."),
+        "document": N_("The document is shared: every registered supplier is emailed."),
+        "question": N_("The question is recorded."),
+        "answer": N_("The answer is published: every registered supplier is emailed."),
+        "checked-in": N_("Checked in."), "checked-out": N_("Check-in taken back.")}
+
+
+def _label(label: str | None) -> str:
+    """A label in the language in force; no label stays empty (gettext("") is not "")."""
+    return _(label) if label else ""
 
 
 def _base(event_id: int, section: str = "") -> str:
@@ -83,7 +90,7 @@ class ConsultationController(Controller):
         event = await event_for(db_session, account, event_id, editing=editing)
         if event.kind != EventKind.MEET_YOUR_BUYER:
             return organiser_page(request, "consultation_missing.html", {
-                "title": "No market consultation", "nav": "events",
+                "title": _("No market consultation"), "nav": "events",
                 "event": heading(event, account),
             }, status_code=HTTP_409_CONFLICT)
         return event
@@ -92,8 +99,8 @@ class ConsultationController(Controller):
               section: str, title: str, context: dict[str, Any], *, status_code: int = 200,
               done: str | None = None) -> Response[Any]:
         return organiser_page(request, template, {
-            "title": f"{title}: {event.title}", "nav": "events", "section": section,
-            "event": heading(event, account), "done": DONE.get(done or ""), **context,
+            "title": title % {"title": event.title}, "nav": "events", "section": section,
+            "event": heading(event, account), "done": _label(DONE.get(done or "")), **context,
         }, status_code=status_code)
 
     # -- the buyer profile --
@@ -111,10 +118,11 @@ class ConsultationController(Controller):
             select(Organisation).where(Organisation.kind == OrganisationKind.PUBLIC_AUTHORITY)
             .order_by(Organisation.name)))
         return self._page(request, account, event, "consultation.html", "profile",
-                          "Market consultation", {
+                          _("Market consultation: %(title)s"), {
             "values": values, "errors": errors or {}, "profile": profile,
             "organisations": [(str(o.id), o.name) for o in organisations],
-            "procedures": [(str(p), label) for p, label in consultation.PROCEDURE_LABELS.items()],
+            "procedures": [(str(p), _label(label))
+                           for p, label in consultation.PROCEDURE_LABELS.items()],
             "people": await consultation.persons_of(db_session, buyer_id),
             "hosts": set(hosts if hosts is not None else
                          [h.person_id for h in (profile.hosts if profile else [])]),
@@ -164,7 +172,7 @@ class ConsultationController(Controller):
                               done: str | None = None) -> Response[Any]:
         documents = await consultation.list_documents(db_session, event.id)
         return self._page(request, account, event, "consultation_documents.html", "documents",
-                          "Consultation documents", {
+                          _("Consultation documents: %(title)s"), {
             "documents": [(d, consultation.document_url(settings, event.slug, d),
                            local_and_utc(d.shared_at, event.timezone)[0]) for d in documents],
             "values": values or {}, "errors": errors or {},
@@ -233,7 +241,7 @@ class ConsultationController(Controller):
                               done: str | None = None) -> Response[Any]:
         questions = await consultation.list_questions(db_session, event.id)
         return self._page(request, account, event, "consultation_questions.html", "questions",
-                          "Questions and answers", {
+                          _("Questions and answers: %(title)s"), {
             "questions": [(q, consultation.public_asker(q),
                            local_and_utc(q.asked_at, event.timezone)[0],
                            local_and_utc(q.answered_at, event.timezone)[0]) for q in questions],
@@ -314,9 +322,9 @@ class ConsultationController(Controller):
             return event
         people = await consultation.attendance_list(db_session, event.id)
         return self._page(request, account, event, "consultation_check_in.html", "check-in",
-                          "Check-in", {
-            "people": [(r, ORGANISATION_KIND_LABELS.get(r.organisation_kind, "")
-                        if r.organisation_kind else "", STATUS_LABELS[r.status],
+                          _("Check-in: %(title)s"), {
+            "people": [(r, _label(ORGANISATION_KIND_LABELS.get(r.organisation_kind, ""))
+                        if r.organisation_kind else "", _(STATUS_LABELS[r.status]),
                         local_and_utc(r.checked_in_at, event.timezone)[0]) for r in people],
             "attended": sum(1 for r in people if r.checked_in_at is not None),
         }, done=done)
@@ -348,11 +356,11 @@ class ConsultationController(Controller):
         report = await consultation.consultation_report(db_session, event_id, now=utc_now())
         zone = event.timezone
         return self._page(request, account, event, "consultation_report.html", "report",
-                          "Consultation report", {
+                          _("Consultation report: %(title)s"), {
             "report": report,
             "value_text": consultation.euro_text(
                 report.profile.estimated_value_cents if report.profile else None),
-            "participants": [(r, STATUS_LABELS[r.status],
+            "participants": [(r, _(STATUS_LABELS[r.status]),
                               local_and_utc(r.created_at, zone)[0],
                               local_and_utc(r.checked_in_at, zone)[0])
                              for r in report.participants],

@@ -21,6 +21,8 @@ from service.clock import utc_now
 from service.db.models import OutboxEmail, OutboxStatus
 from service.domain import outbox_emails
 from service.domain.errors import ConflictError, InvalidInputError
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.backoffice.event_pages import event_for, heading, local_and_utc
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -32,34 +34,35 @@ from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam
 
 PAGE_SIZE = 50
+# Marked here, translated where shown.
 STATUS_LABELS: dict[str, str] = {
-    "composing": "Being written",
-    "queued": "Queued",
-    "sending": "Sending",
-    "retry": "Waiting to retry",
-    "sent": "Sent",
-    "failed": "Failed",
-    "withdrawn": "Withdrawn",
+    "composing": N_("Being written"),
+    "queued": N_("Queued"),
+    "sending": N_("Sending"),
+    "retry": N_("Waiting to retry"),
+    "sent": N_("Sent"),
+    "failed": N_("Failed"),
+    "withdrawn": N_("Withdrawn"),
 }
 TEMPLATE_LABELS: dict[str, str] = {
-    "registration_confirmed_to_registrant": "Registration confirmed",
-    "registration_waiting_to_registrant": "On the waiting list",
-    "registration_pending_to_registrant": "Application received",
-    "registration_approved_to_registrant": "Application approved",
-    "registration_declined_to_registrant": "Application declined",
-    "registration_promoted_to_registrant": "Place offered from the waiting list",
-    "registration_cancelled_to_registrant": "Registration cancelled",
-    "registration_link_to_registrant": "Private link sent again",
-    "registration_new_session_to_registrant": "New session added",
-    "registration_sessions_added_to_registrant": "Sessions added",
-    "registration_sessions_dropped_to_registrant": "Sessions dropped",
-    "address_confirmation_to_registrant": "Confirm your address",
-    "reminder_to_registrant": "Reminder",
-    "session_changed_to_registrant": "Session changed",
-    "speaker_slot_to_speaker": "Speaker's slot",
-    "speaker_slot_changed_to_speaker": "Speaker's slot changed",
-    "speaker_slot_cancelled_to_speaker": "Speaker's slot cancelled",
-    "organiser_message_to_registrant": "Message from the organisers",
+    "registration_confirmed_to_registrant": N_("Registration confirmed"),
+    "registration_waiting_to_registrant": N_("On the waiting list"),
+    "registration_pending_to_registrant": N_("Application received"),
+    "registration_approved_to_registrant": N_("Application approved"),
+    "registration_declined_to_registrant": N_("Application declined"),
+    "registration_promoted_to_registrant": N_("Place offered from the waiting list"),
+    "registration_cancelled_to_registrant": N_("Registration cancelled"),
+    "registration_link_to_registrant": N_("Private link sent again"),
+    "registration_new_session_to_registrant": N_("New session added"),
+    "registration_sessions_added_to_registrant": N_("Sessions added"),
+    "registration_sessions_dropped_to_registrant": N_("Sessions dropped"),
+    "address_confirmation_to_registrant": N_("Confirm your address"),
+    "reminder_to_registrant": N_("Reminder"),
+    "session_changed_to_registrant": N_("Session changed"),
+    "speaker_slot_to_speaker": N_("Speaker's slot"),
+    "speaker_slot_changed_to_speaker": N_("Speaker's slot changed"),
+    "speaker_slot_cancelled_to_speaker": N_("Speaker's slot cancelled"),
+    "organiser_message_to_registrant": N_("Message from the organisers"),
 }
 # The email's own HTML, alone: no script, nothing fetched from elsewhere, no form, no
 # navigation; framed only by our own pages.
@@ -77,7 +80,9 @@ PageParam = Annotated[int, QueryParameter(ge=1, le=100_000)]
 
 
 def template_label(template: str) -> str:
-    return TEMPLATE_LABELS.get(template, template.replace("_", " ").capitalize())
+    if template in TEMPLATE_LABELS:
+        return _(TEMPLATE_LABELS[template])
+    return template.replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,7 @@ def email_row(email: OutboxEmail, zone: str) -> EmailRow:
     return EmailRow(
         id=email.id, to_address=email.to_address, template=template_label(email.template),
         subject=email.subject, status=email.status.value,
-        status_label=STATUS_LABELS[email.status.value], attempts=email.attempts,
+        status_label=_(STATUS_LABELS[email.status.value]), attempts=email.attempts,
         last_error=email.last_error, created_local=created[0], created_utc=created[1],
         sent_local=local_and_utc(email.sent_at, zone)[0],
         can_resend=email.status == OutboxStatus.FAILED)
@@ -143,11 +148,11 @@ class EmailsController(Controller):
                                                           page_size=PAGE_SIZE)
         pages = max(1, -(-found.total // PAGE_SIZE))
         return organiser_page(request, "emails.html", {
-            "title": f"Emails: {event.title}", "nav": "events",
+            "title": _("Emails: %(title)s") % {"title": event.title}, "nav": "events",
             "event": heading(event, account), "section": "emails",
             "values": values, "errors": errors,
-            "status_options": list(STATUS_LABELS.items()),
-            "counts": [(key, label, found.counts[OutboxStatus(key)])
+            "status_options": [(key, _(label)) for key, label in STATUS_LABELS.items()],
+            "counts": [(key, _(label), found.counts[OutboxStatus(key)])
                        for key, label in STATUS_LABELS.items()],
             "failed_count": found.counts[OutboxStatus.FAILED],
             "emails": [email_row(email, event.timezone) for email in found.emails],
@@ -169,7 +174,7 @@ class EmailsController(Controller):
         carries, and every delivery attempt."""
         event = await event_for(db_session, account, event_id)
         return await self._email_page(request, db_session, account, event.id, email_id,
-                                      notice="Queued to be sent again." if resent else None)
+                                      notice=_("Queued to be sent again.") if resent else None)
 
     async def _email_page(
         self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
@@ -181,7 +186,8 @@ class EmailsController(Controller):
                                                         event_id=event_id)
         zone = event.timezone
         return organiser_page(request, "emails_one.html", {
-            "title": f"Email to {preview.email.to_address}", "nav": "events",
+            "title": _("Email to %(address)s") % {"address": preview.email.to_address},
+            "nav": "events",
             "event": heading(event, account), "section": "emails",
             "email": email_row(preview.email, zone), "headers": preview.headers,
             "text": preview.text, "has_html": preview.html is not None,

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import reduce
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,8 @@ from service.domain.errors import DomainError, FieldError
 from service.domain.reminders.policy import DAY_MINUTES, DEFAULT_OFFSETS_MINUTES
 from service.domain.times import parse_instant, zone_for
 from service.domain.wording import kind_label, mode_label, period_text
+from service.i18n import N_, ngettext
+from service.i18n import gettext as _
 from service.zones import DEFAULT_ZONE
 
 EVENT_FIELDS = (
@@ -46,17 +49,17 @@ _OPTIONAL = frozenset({
     "reminder_offsets_minutes", "join_url",
 })
 _INTEGERS = frozenset({"capacity", "host_organisation_id"})
-# What a refused pattern means, in the words of each field.
+# What a refused pattern means, in the words of each field (translated where shown).
 _PATTERN_HINTS = {
-    "slug": "Use lower-case letters, digits and single hyphens, e.g. make-ict-fair-2020.",
-    "contact_email": "Give an email address such as events@city.example.org.",
-    "join_url": "Give an http or https address.",
-    "venue_country": "Use a two-letter country code, e.g. BE.",
-    "timezone": "Choose a time zone from the list.",
-    "starts_at": "Give a date and a time.",
-    "ends_at": "Give a date and a time.",
-    "registration_opens_at": "Give a date and a time.",
-    "registration_closes_at": "Give a date and a time.",
+    "slug": N_("Use lower-case letters, digits and single hyphens, e.g. make-ict-fair-2020."),
+    "contact_email": N_("Give an email address such as events@city.example.org."),
+    "join_url": N_("Give an http or https address."),
+    "venue_country": N_("Use a two-letter country code, e.g. BE."),
+    "timezone": N_("Choose a time zone from the list."),
+    "starts_at": N_("Give a date and a time."),
+    "ends_at": N_("Give a date and a time."),
+    "registration_opens_at": N_("Give a date and a time."),
+    "registration_closes_at": N_("Give a date and a time."),
 }
 _OFFSET = re.compile(r"^(\d{1,5})\s*(d|days?|h|hours?|m|min|minutes?)?$")
 _UNIT_MINUTES = {"d": DAY_MINUTES, "h": 60, "m": 1}
@@ -93,21 +96,21 @@ def _friendly(message: str, name: str) -> str:
     """A msgspec refusal in an organiser's words."""
     text = message.split(" - at `", 1)[0]
     if name == "venue_country":
-        return _PATTERN_HINTS[name]
+        return _(_PATTERN_HINTS[name])
     if "array" in text and (found := re.search(r"length <= (\d+)", text)):
-        return f"Give at most {found[1]} reminders."
+        return _("Give at most %(count)s reminders.") % {"count": found[1]}
     if found := re.search(r"length <= (\d+)", text):
-        return f"Use at most {found[1]} characters."
+        return _("Use at most %(count)s characters.") % {"count": found[1]}
     if "length >=" in text:
-        return "Fill this in."
+        return _("Fill this in.")
     if "matching regex" in text:
-        return _PATTERN_HINTS.get(name, "Remove line breaks and control characters.")
+        return _(_PATTERN_HINTS.get(name, N_("Remove line breaks and control characters.")))
     if found := re.search(r"`int` >= (\d+)", text):
-        return f"Give at least {found[1]}."
+        return _("Give at least %(count)s.") % {"count": found[1]}
     if found := re.search(r"`int` <= (\d+)", text):
-        return f"Give at most {found[1]}."
+        return _("Give at most %(count)s.") % {"count": found[1]}
     if "Invalid enum value" in text:
-        return "Choose one from the list."
+        return _("Choose one from the list.")
     return text
 
 
@@ -152,17 +155,28 @@ def _read_offsets(text: str) -> list[int] | None:
 
 
 def _duration_words(minutes: int) -> str:
-    for size, unit in ((DAY_MINUTES, "day"), (60, "hour"), (1, "minute")):
-        if minutes % size == 0:
-            count = minutes // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return f"{minutes} minutes"  # pragma: no cover - every whole minute divides by 1
+    if minutes % DAY_MINUTES == 0:
+        count = minutes // DAY_MINUTES
+        return ngettext("%(count)s day", "%(count)s days", count) % {"count": count}
+    if minutes % 60 == 0:
+        count = minutes // 60
+        return ngettext("%(count)s hour", "%(count)s hours", count) % {"count": count}
+    return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
+
+
+def _and(first: str, second: str) -> str:
+    return _("%(first)s and %(second)s") % {"first": first, "second": second}
+
+
+def _joined(words: Sequence[str]) -> str:
+    """"7 days and 1 day" (nothing for no words)."""
+    return reduce(_and, words) if words else ""
 
 
 def default_reminders_text() -> dict[str, str]:
     """Each kind's default reminders in words, for the form's hint."""
     return {
-        kind_label(kind): " and ".join(_duration_words(m) for m in offsets)
+        kind_label(kind): _joined([_duration_words(m) for m in offsets])
         for kind, offsets in DEFAULT_OFFSETS_MINUTES.items()
     }
 
@@ -204,15 +218,15 @@ def _typed(name: str, text: str, form: ReadForm) -> Any:
         return "" if name in ("summary", "description") else None
     if name in _INTEGERS:
         if not re.fullmatch(r"\d{1,9}", text):
-            form.add(name, "Give a whole number." if name == "capacity" else
-                     "Choose one from the list.")
+            form.add(name, _("Give a whole number.") if name == "capacity" else
+                     _("Choose one from the list."))
             return None
         return int(text)
     if name == "reminder_offsets_minutes":
         offsets = _read_offsets(text)
         if offsets is None:
-            form.add(name, "Write each reminder as days, hours or minutes before the session, "
-                           "separated by commas: 7d, 1d or 1h, 30m.")
+            form.add(name, _("Write each reminder as days, hours or minutes before the "
+                             "session, separated by commas: 7d, 1d or 1h, 30m."))
         return offsets
     if name == "venue_country":
         return text.upper()
@@ -232,12 +246,12 @@ def read_event_form(raw: Mapping[str, str], *, creating: bool) -> ReadForm:
         if name in form.errors:
             continue
         if value is None and name not in _OPTIONAL:
-            form.add(name, {"kind": "Choose the kind of event.",
-                            "title": "Give the event a title.",
-                            "timezone": "Choose a time zone."}.get(name, "Fill this in."))
+            form.add(name, {"kind": _("Choose the kind of event."),
+                            "title": _("Give the event a title."),
+                            "timezone": _("Choose a time zone.")}.get(name, _("Fill this in.")))
             continue
         if name == "slug" and value is None and not creating:
-            form.add(name, "Give the event's web address (lower-case words and hyphens).")
+            form.add(name, _("Give the event's web address (lower-case words and hyphens)."))
             continue
         if value is not None:
             _check_against(programme.EventUpdate, name, value, form)
@@ -304,11 +318,11 @@ def read_session_form(raw: Mapping[str, str], zone_name: str) -> ReadForm:
         if name in form.errors:
             continue
         if value is None and name not in _OPTIONAL:
-            form.add(name, {"title": "Give the session a title.",
-                            "starts_at": "Give the date and time the session starts.",
-                            "ends_at": "Give the date and time the session ends.",
-                            "mode": "Choose online, in person or hybrid."}.get(name,
-                                                                               "Fill this in."))
+            form.add(name, {"title": _("Give the session a title."),
+                            "starts_at": _("Give the date and time the session starts."),
+                            "ends_at": _("Give the date and time the session ends."),
+                            "mode": _("Choose online, in person or hybrid.")}.get(
+                                name, _("Fill this in.")))
             continue
         if value is not None:
             _check_against(programme.SessionUpdate, name, value, form)
@@ -321,7 +335,7 @@ def read_session_form(raw: Mapping[str, str], zone_name: str) -> ReadForm:
             except DomainError as error:
                 form.add_domain_error(error, SESSION_FIELDS)
     if len(instants) == 2 and instants["ends_at"] <= instants["starts_at"]:
-        form.add("ends_at", "A session must end after it starts.")
+        form.add("ends_at", _("A session must end after it starts."))
     return form
 
 
@@ -342,8 +356,9 @@ def move_line(form: ReadForm, session: Session, zone_name: str) -> str | None:
     ends_at = parse_instant(form.data["ends_at"], zone_name, "ends_at")
     if (starts_at, ends_at) == (session.starts_at, session.ends_at):
         return None
-    return (f"From {period_text(session.starts_at, session.ends_at, zone_name)} "
-            f"to {period_text(starts_at, ends_at, zone_name)}.")
+    return _("From %(before)s to %(after)s.") % {
+        "before": period_text(session.starts_at, session.ends_at, zone_name),
+        "after": period_text(starts_at, ends_at, zone_name)}
 
 
 def tells_people(changes: programme.SessionUpdate) -> bool:

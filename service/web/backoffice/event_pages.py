@@ -13,6 +13,7 @@ from service.db.models import Event
 from service.domain import programme
 from service.domain.accounts import SignedInAccount, can_edit_event, can_see_event
 from service.domain.wording import short_date_text
+from service.i18n import gettext as _
 from service.web.backoffice.guards import BackofficeForbidden
 
 
@@ -33,9 +34,9 @@ async def event_for(db: AsyncSession, account: SignedInAccount, event_id: int, *
     change the account may not make."""
     event = await programme.get_event(db, event_id)
     if not can_see_event(account, event):
-        raise BackofficeForbidden("This belongs to an event of another team.")
+        raise BackofficeForbidden(_("This belongs to an event of another team."))
     if editing and not can_edit_event(account, event):
-        raise BackofficeForbidden("Your account can look at this event but not change it.")
+        raise BackofficeForbidden(_("Your account can look at this event but not change it."))
     return event
 
 

@@ -26,7 +26,7 @@ from msgspec import UNSET
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import Event, EventStatus, Session, SessionStatus
+from service.db.models import Event, EventKind, EventStatus, Session, SessionStatus
 from service.domain import programme
 from service.domain.accounts import (
     SignedInAccount,
@@ -40,6 +40,8 @@ from service.domain.registration import count_confirmed_enrolments, count_confir
 from service.domain.times import in_zone
 from service.domain.urls import event_page_url
 from service.domain.wording import KIND_LABELS, MODE_LABELS, date_range_text, period_text, venue_line
+from service.i18n import N_, ngettext
+from service.i18n import gettext as _
 from service.settings import Settings
 from service.web.backoffice import event_forms as forms
 from service.web.backoffice.guards import (
@@ -53,18 +55,25 @@ from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, SettingsDep
 from service.zones import zones_by_region
 
-EVENT_STATUS_LABELS = {"draft": "Draft", "published": "Published", "cancelled": "Cancelled"}
-SESSION_STATUS_LABELS = {"scheduled": "Scheduled", "cancelled": "Cancelled"}
+EVENT_STATUS_LABELS = {"draft": N_("Draft"), "published": N_("Published"),
+                       "cancelled": N_("Cancelled")}
+SESSION_STATUS_LABELS = {"scheduled": N_("Scheduled"), "cancelled": N_("Cancelled")}
+# The statuses of the people a change tells, as "who will be told what" lists them.
+TOLD_STATUS_LABELS = {"pending": N_("Pending"), "confirmed": N_("Confirmed"),
+                      "waiting": N_("Waiting"), "declined": N_("Declined"),
+                      "cancelled": N_("Cancelled"), "unconfirmed": N_("Unconfirmed")}
 DONE = {
-    "created": "The draft is saved. Add its sessions, then publish it.",
-    "saved": "The event is saved.",
-    "published": "The event is published: it is on the programme and open to registration.",
-    "unpublished": "The event is a draft again: it is off the programme.",
-    "cancelled": "The event is cancelled. Registrants and speakers are told as shown.",
-    "session-added": "The session is added.",
-    "session-saved": "The session is saved.",
-    "session-moved": "The session is saved. Registrants and speakers are told as shown.",
-    "session-cancelled": "The session is cancelled. Registrants and speakers are told as shown.",
+    "created": N_("The draft is saved. Add its sessions, then publish it."),
+    "saved": N_("The event is saved."),
+    "published": N_("The event is published: it is on the programme and open to "
+                    "registration."),
+    "unpublished": N_("The event is a draft again: it is off the programme."),
+    "cancelled": N_("The event is cancelled. Registrants and speakers are told as shown."),
+    "session-added": N_("The session is added."),
+    "session-saved": N_("The session is saved."),
+    "session-moved": N_("The session is saved. Registrants and speakers are told as shown."),
+    "session-cancelled": N_("The session is cancelled. Registrants and speakers are told as "
+                            "shown."),
 }
 
 
@@ -73,7 +82,7 @@ DONE = {
 
 def _dates(event: Event) -> str:
     if not event.sessions:
-        return "No sessions yet"
+        return _("No sessions yet")
     first = min(s.starts_at for s in event.sessions)
     last = max(s.ends_at for s in event.sessions)
     return date_range_text(in_zone(first, event.timezone).local.date(),
@@ -113,6 +122,7 @@ class EventHeader:
     is_public: bool
     public_url: str
     actions: tuple[Action, ...]
+    is_meet_your_buyer: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,20 +145,22 @@ def _places_left(capacity: int | None, taken: int) -> int | None:
 
 def _actions(event: Event) -> tuple[Action, ...]:
     if event.status == EventStatus.DRAFT:
-        return (Action("publish", "Publish"), Action("cancel", "Cancel the event", True))
+        return (Action("publish", _("Publish")), Action("cancel", _("Cancel the event"), True))
     if event.status == EventStatus.PUBLISHED:
-        return (Action("unpublish", "Unpublish"), Action("cancel", "Cancel the event", True))
+        return (Action("unpublish", _("Unpublish")),
+                Action("cancel", _("Cancel the event"), True))
     return ()
 
 
 async def _header(db: AsyncSession, event: Event, settings: Settings) -> EventHeader:
     taken = (await count_confirmed_registrations(db, [event.id])).get(event.id, 0)
     return EventHeader(
-        id=event.id, title=event.title, kind=KIND_LABELS[event.kind], dates=_dates(event),
-        status=str(event.status), status_label=EVENT_STATUS_LABELS[str(event.status)],
+        id=event.id, title=event.title, kind=_(KIND_LABELS[event.kind]), dates=_dates(event),
+        status=str(event.status), status_label=_(EVENT_STATUS_LABELS[str(event.status)]),
         timezone=event.timezone, taken=taken, left=_places_left(event.capacity, taken),
         is_public=event.status != EventStatus.DRAFT,
         public_url=event_page_url(settings, event.slug), actions=_actions(event),
+        is_meet_your_buyer=event.kind == EventKind.MEET_YOUR_BUYER,
     )
 
 
@@ -158,9 +170,9 @@ async def _session_rows(db: AsyncSession, event: Event) -> list[SessionRow]:
     return [
         SessionRow(
             id=s.id, title=s.title, when=period_text(s.starts_at, s.ends_at, event.timezone),
-            where=MODE_LABELS[s.mode] + (f": {venue}" if venue and s.mode != "online" else ""),
+            where=_(MODE_LABELS[s.mode]) + (f": {venue}" if venue and s.mode != "online" else ""),
             taken=taken.get(s.id, 0), capacity=s.capacity, status=str(s.status),
-            status_label=SESSION_STATUS_LABELS[str(s.status)],
+            status_label=_(SESSION_STATUS_LABELS[str(s.status)]),
             is_scheduled=s.status == SessionStatus.SCHEDULED, items=len(s.agenda_items),
         )
         for s in sorted(event.sessions, key=lambda s: (s.starts_at, s.id))
@@ -185,22 +197,27 @@ async def _event_form_context(db: AsyncSession, form_values: Mapping[str, str],
         "error_links": _error_links(errors, forms.EVENT_FIELDS),
         "kinds": forms.kind_choices(), "zones": zones_by_region(),
         "organisations": await _organisation_choices(db), "creating": creating,
-        "reminder_hint": "Days, hours or minutes before each session, separated by commas "
-                         "(7d, 1d, 1h). Empty: the kind's default ("
-                         + "; ".join(f"{kind}: {text}" for kind, text in defaults.items())
-                         + ").",
+        "reminder_hint": _("Days, hours or minutes before each session, separated by commas "
+                           "(7d, 1d, 1h). Empty: the kind's default (%(defaults)s).") % {
+            "defaults": "; ".join(f"{kind}: {text}" for kind, text in defaults.items())},
     }
 
 
 def _told_view(told: previews.WhoWillBeTold, zone_name: str) -> list[dict[str, Any]]:
     views = []
     for notice in told.notices:
-        people = "registrant" if notice.audience == "registrants" else "speaker"
+        if notice.audience == "registrants":
+            count_text = ngettext("%(count)s email to registrant",
+                                  "%(count)s emails to registrants", notice.emails)
+        else:
+            count_text = ngettext("%(count)s email to speaker", "%(count)s emails to speakers",
+                                  notice.emails)
+        local = in_zone(notice.sends_at, zone_name).local
         views.append({
-            "count_text": f"{notice.emails} email{'' if notice.emails == 1 else 's'} to "
-                          f"{people}{'' if notice.emails == 1 else 's'}",
-            "sends": in_zone(notice.sends_at, zone_name).local.strftime(
-                "on %d %B %Y at %H:%M %Z") + " (changes made meanwhile are gathered into it)",
+            "count_text": count_text % {"count": notice.emails},
+            "sends": _("on %(date)s at %(time)s (changes made meanwhile are gathered into "
+                       "it)") % {"date": local.strftime("%d %B %Y"),
+                                 "time": local.strftime("%H:%M %Z")},
             "first_recipient": notice.first_recipient, "subject": notice.subject,
             "text": notice.text,
         })
@@ -213,13 +230,13 @@ def _told_view(told: previews.WhoWillBeTold, zone_name: str) -> list[dict[str, A
 def _refuse_unseen(account: SignedInAccount, event: Event) -> None:
     """An event of another team is as unknown as one that does not exist."""
     if not can_see_event(account, event):
-        raise NotFoundError(f"No event with id {event.id}.", "event_id")
+        raise NotFoundError(_("No event with id %(id)s.") % {"id": event.id}, "event_id")
 
 
 def _refuse_uneditable(account: SignedInAccount, event: Event) -> None:
     _refuse_unseen(account, event)
     if not can_edit_event(account, event):
-        raise BackofficeForbidden("Your account cannot change this event.")
+        raise BackofficeForbidden(_("Your account cannot change this event."))
 
 
 def new_event_team(account: SignedInAccount) -> int | None:
@@ -268,15 +285,15 @@ class EventEditorController(Controller):
             page=1, page_size=500)
         taken = await count_confirmed_registrations(db_session, [e.id for e in page.events])
         rows = [
-            EventRow(id=e.id, title=e.title, kind=KIND_LABELS[e.kind], dates=_dates(e),
-                     status=str(e.status), status_label=EVENT_STATUS_LABELS[str(e.status)],
+            EventRow(id=e.id, title=e.title, kind=_(KIND_LABELS[e.kind]), dates=_dates(e),
+                     status=str(e.status), status_label=_(EVENT_STATUS_LABELS[str(e.status)]),
                      taken=taken.get(e.id, 0),
-                     left=("No limit" if e.capacity is None
+                     left=(_("No limit") if e.capacity is None
                            else str(_places_left(e.capacity, taken.get(e.id, 0)))))
             for e in page.events
         ]
         return organiser_page(request, "events.html", {
-            "title": "Events", "nav": "events", "events": rows, "can_edit": account.is_editor})
+            "title": _("Events"), "nav": "events", "events": rows, "can_edit": account.is_editor})
 
     @get("/events/new", guards=[require_editor])
     async def new_event(self, request: AnyRequest, db_session: DbSession) -> Response[Any]:
@@ -321,7 +338,7 @@ class EventEditorController(Controller):
         return organiser_page(request, "event.html", {
             **context, "nav": "events", "event": await _header(db, event, settings),
             "sessions": await _session_rows(db, event), "can_edit": can_edit_event(account, event),
-            "done": DONE.get(done) if isinstance(done, str) else None,
+            "done": _(DONE[done]) if isinstance(done, str) and done in DONE else None,
         }, status_code=status_code)
 
     @get("/events/{event_id:int}")
@@ -365,6 +382,7 @@ class EventEditorController(Controller):
             "action_url": action_url, "confirm_label": confirm_label, "is_danger": is_danger,
             "hidden": hidden, "back_url": back_url or f"/organiser/events/{event_id}",
             "change_line": change_line,
+            "status_labels": {status: _(label) for status, label in TOLD_STATUS_LABELS.items()},
         })
 
     async def _refused_page(self, request: AnyRequest, db: AsyncSession, event_id: int,
@@ -382,6 +400,7 @@ class EventEditorController(Controller):
         event = await programme.get_event(db, event_id)
         _refuse_uneditable(account, event)
         step = EVENT_CHANGES[what]
+        heading = _(step.heading)
         now = utc_now()
         try:
             if request.method == "GET":
@@ -390,10 +409,10 @@ class EventEditorController(Controller):
                 await step.make(db, event_id, now, settings)
                 return _done(event_id, step.done)
         except (InvalidInputError, ConflictError) as error:
-            return await self._refused_page(request, db, event_id, step.heading, error)
+            return await self._refused_page(request, db, event_id, heading, error)
         return await self._told_page(
-            request, db, event_id, told, heading=step.heading, what=step.what,
-            action_url=f"/organiser/events/{event_id}/{what}", confirm_label=step.confirm,
+            request, db, event_id, told, heading=heading, what=_(step.what),
+            action_url=f"/organiser/events/{event_id}/{what}", confirm_label=_(step.confirm),
             is_danger=step.is_danger)
 
     @get("/events/{event_id:int}/publish", guards=[require_editor])
@@ -446,7 +465,7 @@ class EventEditorController(Controller):
         values: Mapping[str, str], errors: Mapping[str, str], status_code: int = 200,
     ) -> Response[Any]:
         return organiser_page(request, template, {
-            "title": session.title if session else "Add a session", "nav": "events",
+            "title": session.title if session else _("Add a session"), "nav": "events",
             "event": event, "zone": event.timezone, "modes": forms.mode_choices(),
             "values": values, "errors": errors,
             "error_links": _error_links(errors, forms.SESSION_FIELDS),
@@ -521,11 +540,12 @@ class EventEditorController(Controller):
                         db_session, session_id, changes, now=now, settings=settings)
                     return await self._told_page(
                         request, db_session, event_id, told,
-                        heading=f"Move {title}" if _moves(changes) else f"Change {title}",
-                        what="Nothing has changed yet. Check the new details and who will "
-                             "be told, then confirm.",
+                        heading=(_("Move %(title)s") if _moves(changes)
+                                 else _("Change %(title)s")) % {"title": title},
+                        what=_("Nothing has changed yet. Check the new details and who will "
+                               "be told, then confirm."),
                         action_url=f"/organiser/sessions/{session_id}",
-                        confirm_label="Confirm the change", is_danger=False,
+                        confirm_label=_("Confirm the change"), is_danger=False,
                         hidden=[(name, form.values[name]) for name in forms.SESSION_FIELDS],
                         back_url=f"/organiser/sessions/{session_id}", change_line=change_line)
                 await programme.update_session(db_session, session_id, changes, now=now,
@@ -546,7 +566,8 @@ class EventEditorController(Controller):
                                      settings: SettingsDep, account: CurrentAccount,
                                      session_id: IdParam) -> Response[Any]:
         session, event = await self._editable_session(db_session, account, session_id)
-        heading, event_id = f"Cancel {session.title}", event.id  # before the preview's rollback
+        # Read before the preview's rollback.
+        heading, event_id = _("Cancel %(title)s") % {"title": session.title}, event.id
         try:
             told = await previews.preview_cancel_session(db_session, session_id,
                                                          now=utc_now(), settings=settings)
@@ -554,10 +575,10 @@ class EventEditorController(Controller):
             return await self._refused_page(request, db_session, event_id, heading, error)
         return await self._told_page(
             request, db_session, event_id, told, heading=heading,
-            what="The session stays in the programme, marked cancelled; its registrants' "
-                 "calendars remove it.",
+            what=_("The session stays in the programme, marked cancelled; its registrants' "
+                   "calendars remove it."),
             action_url=f"/organiser/sessions/{session_id}/cancel",
-            confirm_label="Cancel the session", is_danger=True)
+            confirm_label=_("Cancel the session"), is_danger=True)
 
     @post("/sessions/{session_id:int}/cancel", guards=[require_editor],
           status_code=HTTP_303_SEE_OTHER)
@@ -578,7 +599,8 @@ Preview = previews.WhoWillBeTold
 
 @dataclass(frozen=True)
 class EventChange:
-    """One of the changes of an event's status, with its preview and its words."""
+    """One of the changes of an event's status, with its preview and its words (marked
+    here, translated where shown)."""
 
     preview: Callable[..., Awaitable[Preview]]
     make: Callable[[AsyncSession, int, datetime, Settings], Awaitable[object]]
@@ -593,18 +615,20 @@ EVENT_CHANGES: dict[str, EventChange] = {
     "publish": EventChange(
         previews.preview_publish_event,
         lambda db, event_id, now, _: programme.publish_event(db, event_id, now=now),
-        "Publish", "The event goes on the public programme and its feeds, and opens to "
-        "registration as its window says.", "Publish the event", "published"),
+        N_("Publish"), N_("The event goes on the public programme and its feeds, and opens to "
+                          "registration as its window says."), N_("Publish the event"),
+        "published"),
     "unpublish": EventChange(
         previews.preview_unpublish_event,
         lambda db, event_id, now, _: programme.unpublish_event(db, event_id, now=now),
-        "Unpublish", "The event leaves the public programme and becomes a draft again.",
-        "Unpublish the event", "unpublished"),
+        N_("Unpublish"), N_("The event leaves the public programme and becomes a draft again."),
+        N_("Unpublish the event"), "unpublished"),
     "cancel": EventChange(
         previews.preview_cancel_event,
         lambda db, event_id, now, settings: programme.cancel_event(
             db, event_id, now=now, settings=settings),
-        "Cancel the event", "Every session is cancelled; the event stays on the programme, "
-        "marked cancelled, and closes to registration. This cannot be undone.",
-        "Cancel the event", "cancelled", is_danger=True),
+        N_("Cancel the event"), N_("Every session is cancelled; the event stays on the "
+                                   "programme, marked cancelled, and closes to registration. "
+                                   "This cannot be undone."),
+        N_("Cancel the event"), "cancelled", is_danger=True),
 }

@@ -20,6 +20,7 @@ from litestar.status_codes import (
 )
 
 from service.domain.errors import DomainError, NotFoundError, PermissionDeniedError
+from service.i18n import gettext as _
 from service.web import errors as api_errors
 from service.web.backoffice.guards import (
     BackofficeForbidden,
@@ -47,7 +48,7 @@ def error_page(request: AnyRequest, status: int, title: str, message: str) -> Re
 
 
 def forbidden_page(request: AnyRequest, error: BackofficeForbidden) -> Response[str]:
-    return error_page(request, error.status_code, "Not allowed", error.detail)
+    return error_page(request, error.status_code, _("Not allowed"), error.detail)
 
 
 def _invalid_fields(error: Exception) -> list[str]:
@@ -58,22 +59,22 @@ def _invalid_fields(error: Exception) -> list[str]:
 
 def _http_page(request: AnyRequest, error: HTTPException) -> Response[str]:
     if error.status_code == HTTP_404_NOT_FOUND:
-        return error_page(request, HTTP_404_NOT_FOUND, "Page not found",
-                          "There is nothing at this address in the back office.")
+        return error_page(request, HTTP_404_NOT_FOUND, _("Page not found"),
+                          _("There is nothing at this address in the back office."))
     fields = _invalid_fields(error)
-    message = (f"This address holds something we cannot read (in: {', '.join(fields)}). "
-               "Check the link, or go back and try again." if fields
-               else "Please go back and try again.")
+    message = (_("This address holds something we cannot read (in: %(fields)s). Check the "
+                 "link, or go back and try again.") % {"fields": ", ".join(fields)} if fields
+               else _("Please go back and try again."))
     return error_page(request, error.status_code or HTTP_400_BAD_REQUEST,
-                      "Something is not right with this request", message)
+                      _("Something is not right with this request"), message)
 
 
 def _domain_page(request: AnyRequest, error: DomainError) -> Response[str]:
     if isinstance(error, NotFoundError):
-        return error_page(request, HTTP_404_NOT_FOUND, "Not found", error.message)
+        return error_page(request, HTTP_404_NOT_FOUND, _("Not found"), error.message)
     if isinstance(error, PermissionDeniedError):
-        return error_page(request, 403, "Not allowed", error.message)
-    return error_page(request, HTTP_409_CONFLICT, "This cannot be done", error.message)
+        return error_page(request, 403, _("Not allowed"), error.message)
+    return error_page(request, HTTP_409_CONFLICT, _("This cannot be done"), error.message)
 
 
 def _by_path(page: Handler, api: Handler) -> Handler:

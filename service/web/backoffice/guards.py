@@ -46,7 +46,7 @@ from service.domain.accounts import (
     set_actor,
     signed_in_account,
 )
-from service.i18n import set_language
+from service.i18n import gettext, set_language
 from service.settings import Settings
 from service.web.languages import chosen_language
 from service.web.page_render import CSRF_FIELD_NAME
@@ -143,7 +143,7 @@ async def guard_backoffice(
             set_actor(db, Actor(label=f"{account.name} <{account.email}>", account_id=account.id))
             if not state.account.is_admin and not await may_reach(
                     db, connection.path_params, team_ids=state.account.team_ids):
-                raise BackofficeForbidden("This belongs to an event of another team.")
+                raise BackofficeForbidden(gettext("This belongs to an event of another team."))
     if state.account_session_id is not None:
         expected = csrf_token_for_session(settings, state.account_session_id)
     else:
@@ -160,8 +160,8 @@ async def guard_backoffice(
     sent = await _sent_token(connection)
     if not sent or not hmac.compare_digest(sent, expected):
         raise BackofficeForbidden(
-            "This form has expired or did not come from the back office: nothing was "
-            "changed. Go back, reload the page and send it again.")
+            gettext("This form has expired or did not come from the back office: nothing was "
+              "changed. Go back, reload the page and send it again."))
 
 
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> SignedInAccount | None:
@@ -183,14 +183,14 @@ async def require_editor(connection: ASGIConnection[Any, Any, Any, Any], handler
     await require_account(connection, handler)
     account = signed_in(connection)
     if account is None or not account.is_editor:
-        raise BackofficeForbidden("Your account can look but not change anything.")
+        raise BackofficeForbidden(gettext("Your account can look but not change anything."))
 
 
 async def require_admin(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     await require_account(connection, handler)
     account = signed_in(connection)
     if account is None or not account.is_admin:
-        raise BackofficeForbidden("Only administrators can do this.")
+        raise BackofficeForbidden(gettext("Only administrators can do this."))
 
 
 def _provide_account(request: Request[Any, Any, Any]) -> SignedInAccount:
