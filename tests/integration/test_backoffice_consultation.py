@@ -101,8 +101,8 @@ async def test_the_event_page_links_to_the_consultation_whatever_its_language(
 
     links = re.findall(rf'href="/organiser/events/{made["event_id"]}/(meetings|consultation)"',
                        page.text)
-    assert (page.status_code, page.text.count("Meet-your-Buyer-Dialog"), links) == (
-        200, 1, ["meetings", "consultation"])
+    assert (page.status_code, "Meet-your-Buyer-Dialog" in page.text, links) == (
+        200, True, ["meetings", "consultation"])
 
 
 async def test_a_bad_cpv_code_comes_back_beside_its_field_and_nothing_is_stored(
