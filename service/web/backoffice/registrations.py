@@ -709,7 +709,7 @@ async def _registration_in(db: DbSession, event: Event, registration_id: int) ->
     """The registration, loaded, if it belongs to this event (else 404 like any unknown)."""
     reg = await registration.get_registration(db, registration_id)
     if reg.event_id != event.id:
-        raise NotFoundError(f"No registration {registration_id} in this event.",
+        raise NotFoundError(_("No registration %(id)s in this event.") % {"id": registration_id},
                             "registration_id")
     return reg
 
