@@ -33,6 +33,8 @@ from service.domain.errors import DomainError, FieldError, InvalidInputError, No
 from service.domain.groups import invites, meetings
 from service.domain.groups.recurrence import Frequency
 from service.domain.times import iso_utc, parse_instant
+from service.i18n import N_, pgettext
+from service.i18n import gettext as _
 from service.web.backoffice.forms import field_errors, ids, refusal_status, text
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -46,10 +48,21 @@ from service.web.params import DbSession, IdParam, SettingsDep
 GROUP_FIELDS = ("slug", "topic", "summary", "description", "visibility", "timezone",
                 "starts_on", "ends_on")
 _LIMITS = {"summary": 2_000, "description": 20_000}
-DONE = {"created": "The group was added.", "saved": "Your changes were saved.",
-        "facilitator": "The facilitators were changed.", "approved": "Approved: the person "
-        "was emailed their private link.", "declined": "Declined: the person was emailed.",
-        "minutes": "The minutes were published."}
+DONE = {"created": N_("The group was added."), "saved": N_("Your changes were saved."),
+        "facilitator": N_("The facilitators were changed."), "approved": N_("Approved: the "
+        "person was emailed their private link."), "declined": N_("Declined: the person was "
+        "emailed."), "minutes": N_("The minutes were published.")}
+
+
+def _done(notes: dict[str, str], request: AnyRequest) -> str | None:
+    """The `?done=` note in the language in force (the notes are marked with N_)."""
+    note = notes.get(request.query_params.get("done", ""))
+    return _(note) if note else None
+
+
+def _labels(labels: dict[Any, str]) -> dict[Any, str]:
+    """Labels (marked with N_ where they are written) in the language in force."""
+    return {key: _(label) for key, label in labels.items()}
 
 
 def _redirect(url: str) -> Redirect:
@@ -59,12 +72,12 @@ def _redirect(url: str) -> Redirect:
 def _day(raw: str, field: str, problems: list[FieldError], *, required: bool) -> date | None:
     if not raw:
         if required:
-            problems.append(FieldError(field, "Give the day, such as 2026-09-01."))
+            problems.append(FieldError(field, _("Give the day, such as 2026-09-01.")))
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        problems.append(FieldError(field, "Give the day as YYYY-MM-DD, such as 2026-09-01."))
+        problems.append(FieldError(field, _("Give the day as YYYY-MM-DD, such as 2026-09-01.")))
         return None
 
 
@@ -76,7 +89,7 @@ def _group_input(values: dict[str, str], team_id: int | None) -> groups.GroupInp
     try:
         visibility = GroupVisibility(values["visibility"])
     except ValueError:
-        problems.append(FieldError("visibility", "Choose who may see the group's page."))
+        problems.append(FieldError("visibility", _("Choose who may see the group's page.")))
         visibility = GroupVisibility.PUBLIC
     data = groups.GroupInput(slug=values["slug"], topic=values["topic"],
                              summary=values["summary"], description=values["description"],
@@ -105,7 +118,8 @@ async def _visible_group(db: AsyncSession, account: SignedInAccount,
                          group_id: int) -> InterestGroup:
     group = await groups.get_group(db, group_id)
     if not can_see_group(account, group):  # the guard refuses first; kept as a second lock
-        raise NotFoundError(f"No Interest Group with id {group_id}.", "group_id")
+        raise NotFoundError(_("No Interest Group with id %(id)s.") % {"id": group_id},
+                            "group_id")
     return group
 
 
@@ -130,8 +144,8 @@ class GroupsController(Controller):
         summaries = [s for s in await groups.group_summaries(db_session)
                      if can_see_group(account, s.group)]
         return organiser_page(request, "groups.html", {
-            "title": "Interest Groups", "nav": "groups", "summaries": summaries,
-            "visibility_labels": wording.GROUP_VISIBILITY_LABELS})
+            "title": _("Interest Groups"), "nav": "groups", "summaries": summaries,
+            "visibility_labels": _labels(wording.GROUP_VISIBILITY_LABELS)})
 
     @get("/groups/new", guards=[require_editor])
     async def new_group(self, request: AnyRequest) -> Response[Any]:
@@ -178,11 +192,12 @@ class GroupsController(Controller):
                     values: dict[str, str], errors: dict[str, str],
                     status_code: int = 200, **more: Any) -> Response[Any]:
         return organiser_page(request, "groups_editor.html", {
-            "title": "Add an Interest Group" if group is None else f"Edit {group.topic}",
+            "title": _("Add an Interest Group") if group is None
+            else _("Edit %(topic)s") % {"topic": group.topic},
             "nav": "groups", "group": group, "values": values, "errors": errors,
-            "visibilities": [(v.value, label)
+            "visibilities": [(v.value, _(label))
                              for v, label in wording.GROUP_VISIBILITY_LABELS.items()],
-            "done": DONE.get(request.query_params.get("done", "")), **more,
+            "done": _done(DONE, request), **more,
         }, status_code=status_code)
 
     async def _group_page(self, request: AnyRequest, db: AsyncSession, group: InterestGroup, *,
@@ -209,7 +224,7 @@ class GroupsController(Controller):
         if not chosen:
             return await self._group_page(
                 request, db_session, group, values=_values_of(group),
-                errors={"person_id": "Choose the person who facilitates the group."},
+                errors={"person_id": _("Choose the person who facilitates the group.")},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         try:
             await groups.add_facilitator(db_session, group.id, chosen[0], now=utc_now())
@@ -240,17 +255,17 @@ class GroupsController(Controller):
                             status_code: int = 200) -> Response[Any]:
         organisations = await programme.list_organisations(db)
         return organiser_page(request, "groups_members.html", {
-            "title": f"Members of {group.topic}", "nav": "groups", "group": group,
-            "rows": await groups.list_members(db, group.id),
-            "status_labels": wording.GROUP_MEMBER_STATUS_LABELS,
-            "standing_labels": wording.STANDING_LABELS,
-            "organisations": [(str(o.id), f"{o.name} ({wording.STANDING_LABELS[o.standing]})")
+            "title": _("Members of %(topic)s") % {"topic": group.topic}, "nav": "groups",
+            "group": group, "rows": await groups.list_members(db, group.id),
+            "status_labels": _labels(wording.GROUP_MEMBER_STATUS_LABELS),
+            "standing_labels": _labels(wording.STANDING_LABELS),
+            "organisations": [(str(o.id), f"{o.name} ({_(wording.STANDING_LABELS[o.standing])})")
                               for o in organisations],
             "interested": GroupMemberStatus.INTERESTED, "member_status": GroupMemberStatus.MEMBER,
             "errors": errors, "error_member_id": error_member_id,
             "error_links": [(f"#{name}-{error_member_id}", message)
                             for name, message in errors.items()],
-            "done": DONE.get(request.query_params.get("done", "")),
+            "done": _done(DONE, request),
         }, status_code=status_code)
 
     @post("/group-members/{group_member_id:int}/approve", guards=[require_editor],
@@ -327,12 +342,13 @@ class GroupsController(Controller):
                             group: InterestGroup, *, values: dict[str, str],
                             errors: dict[str, str], status_code: int = 200) -> Response[Any]:
         return organiser_page(request, "groups_minutes.html", {
-            "title": f"Minutes of {series.title}", "nav": "groups", "group": group,
+            "title": _("Minutes of %(title)s") % {"title": series.title}, "nav": "groups",
+            "group": group,
             "series": series, "values": values, "errors": errors,
             "zone_label": wording.zone_label(series.timezone),
             "published": [m for m in await groups.list_published_minutes(db, group.id)
                           if m.series_title == series.title],
-            "done": DONE.get(request.query_params.get("done", "")),
+            "done": _done(DONE, request),
         }, status_code=status_code)
 
 
@@ -342,7 +358,7 @@ def _documents(raw: str) -> list[groups.MinutesDocument]:
     for line in raw.splitlines():
         if not line.strip():
             continue
-        title, _, url = line.rpartition("|") if "|" in line else ("", "", line)
+        title, _bar, url = line.rpartition("|") if "|" in line else ("", "", line)
         found.append(groups.MinutesDocument(title=title.strip(), url=url.strip()))
     return found
 
@@ -358,7 +374,8 @@ async def _series_and_group(db: AsyncSession, account: SignedInAccount,
                             series_id: int) -> tuple[MeetingSeries, InterestGroup]:
     series = await db.get(MeetingSeries, series_id)
     if series is None:
-        raise NotFoundError(f"No meeting series with id {series_id}.", "series_id")
+        raise NotFoundError(_("No meeting series with id %(id)s.") % {"id": series_id},
+                            "series_id")
     return series, await _visible_group(db, account, series.group_id)
 
 
@@ -368,18 +385,35 @@ async def _series_and_group(db: AsyncSession, account: SignedInAccount,
 AtParam = Annotated[str, QueryParameter(max_length=40)]
 SERIES_FIELDS = ("title", "starts_at_local", "duration_minutes", "mode", "join_url", "venue",
                  "agenda", "repeats", "interval", "weekday", "ordinal", "until", "count")
-WEEKDAYS = [("0", "Monday"), ("1", "Tuesday"), ("2", "Wednesday"), ("3", "Thursday"),
-            ("4", "Friday"), ("5", "Saturday"), ("6", "Sunday")]
+WEEKDAYS = [("0", N_("Monday")), ("1", N_("Tuesday")), ("2", N_("Wednesday")),
+            ("3", N_("Thursday")), ("4", N_("Friday")), ("5", N_("Saturday")),
+            ("6", N_("Sunday"))]
+# "the second Tuesday": the ordinal as the form's "Which one in the month" offers it.
 ORDINALS = [("1", "first"), ("2", "second"), ("3", "third"), ("4", "fourth"), ("-1", "last")]
-REPEATS = [("none", "Does not repeat (one meeting)"), ("weekly", "Weekly"),
-           ("monthly", "Monthly (quarterly: every 3 months)"), ("yearly", "Yearly")]
-SERIES_DONE = {"created": "The series was added and its invitations queued for every member.",
-               "moved": "Moved: members were sent the change.",
-               "cancelled": "Cancelled: members were sent the cancellation.",
-               "edited": "Saved: members were sent the change.",
-               "guest": "The guest was invited to this meeting.",
-               "following": "This and the following meetings were changed: members were sent "
-                            "both series."}
+REPEATS = [("none", N_("Does not repeat (one meeting)")), ("weekly", N_("Weekly")),
+           ("monthly", N_("Monthly (quarterly: every 3 months)")), ("yearly", N_("Yearly"))]
+SERIES_DONE = {"created": N_("The series was added and its invitations queued for every "
+                             "member."),
+               "moved": N_("Moved: members were sent the change."),
+               "cancelled": N_("Cancelled: members were sent the cancellation."),
+               "edited": N_("Saved: members were sent the change."),
+               "guest": N_("The guest was invited to this meeting."),
+               "following": N_("This and the following meetings were changed: members were "
+                               "sent both series.")}
+
+
+def _choices(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(value, _(label)) for value, label in choices]
+
+
+def _ordinals() -> list[tuple[str, str]]:
+    """The ordinals of "Which one in the month" (the second Tuesday), in the language in force."""
+    words = {"1": pgettext("nth weekday of the month", "first"),
+             "2": pgettext("nth weekday of the month", "second"),
+             "3": pgettext("nth weekday of the month", "third"),
+             "4": pgettext("nth weekday of the month", "fourth"),
+             "-1": pgettext("nth weekday of the month", "last")}
+    return [(value, words[value]) for value, _word in ORDINALS]
 
 
 def _number(raw: str, field: str, problems: list[FieldError], *, low: int, high: int,
@@ -402,10 +436,10 @@ def _rule(values: dict[str, str], problems: list[FieldError]) -> meetings.Recurr
     if repeats == "none":
         return None
     if repeats not in ("weekly", "monthly", "yearly"):
-        problems.append(FieldError("repeats", "Choose how the meeting repeats."))
+        problems.append(FieldError("repeats", _("Choose how the meeting repeats.")))
         return None
     # Whole numbers here; their ranges are the rule's own checks (every error at once).
-    whole = "Give a whole number."
+    whole = _("Give a whole number.")
     interval = _number(values.get("interval", ""), "interval", problems, low=-999, high=999,
                        message=whole)
     weekday = _number(values.get("weekday", ""), "weekday", problems, low=-999, high=999,
@@ -442,7 +476,7 @@ def _recurrence_id(raw: str) -> datetime:
     except ValueError:
         found = None
     if found is None or found.tzinfo is None:
-        raise NotFoundError("This series has no meeting at that time.", "recurrence_id")
+        raise NotFoundError(_("This series has no meeting at that time."), "recurrence_id")
     return found
 
 
@@ -472,7 +506,7 @@ class MeetingSeriesController(Controller):
         problems: list[FieldError] = []
         rule = _rule(values, problems)
         duration = _number(values["duration_minutes"], "duration_minutes", problems, low=1,
-                           high=100_000, message="Give the length in minutes, such as 90.")
+                           high=100_000, message=_("Give the length in minutes, such as 90."))
         try:
             if problems:
                 raise InvalidInputError.of(problems)
@@ -491,10 +525,11 @@ class MeetingSeriesController(Controller):
                      values: dict[str, str], errors: dict[str, str],
                      status_code: int = 200) -> Response[Any]:
         return organiser_page(request, "groups_series_new.html", {
-            "title": f"New meeting series of {group.topic}", "nav": "groups", "group": group,
-            "values": values, "errors": errors, "weekdays": WEEKDAYS, "ordinals": ORDINALS,
-            "repeats": REPEATS, "zone_label": wording.zone_label(group.timezone),
-            "modes": [(m.value, label) for m, label in wording.MODE_LABELS.items()],
+            "title": _("New meeting series of %(topic)s") % {"topic": group.topic}, "nav": "groups",
+            "group": group, "values": values, "errors": errors,
+            "weekdays": _choices(WEEKDAYS), "ordinals": _ordinals(),
+            "repeats": _choices(REPEATS), "zone_label": wording.zone_label(group.timezone),
+            "modes": [(m.value, _(label)) for m, label in wording.MODE_LABELS.items()],
         }, status_code=status_code)
 
     @get("/meeting-series/{series_id:int}", guards=[require_account])
@@ -516,7 +551,7 @@ class MeetingSeriesController(Controller):
             "title": series.title, "nav": "groups", "group": group, "series": series,
             "description": invites.describe_series(series), "rows": rows,
             "mode_label": wording.mode_label(series.mode),
-            "done": SERIES_DONE.get(request.query_params.get("done", "")),
+            "done": _done(SERIES_DONE, request),
         })
 
     @get("/meeting-series/{series_id:int}/occurrence", guards=[require_account])
@@ -541,7 +576,7 @@ class MeetingSeriesController(Controller):
                                                  end=rid + timedelta(days=400))
                  if o.recurrence_id == rid]
         if not found:
-            raise NotFoundError("This series has no meeting at that time.", "recurrence_id")
+            raise NotFoundError(_("This series has no meeting at that time."), "recurrence_id")
         occurrence = found[0]
         zone = ZoneInfo(series.timezone)
         local = occurrence.starts_at.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
@@ -574,7 +609,7 @@ class MeetingSeriesController(Controller):
         now = utc_now()
         problems: list[FieldError] = []
         duration = _number(sent["duration_minutes"], "duration_minutes", problems, low=1,
-                           high=100_000, message="Give the length in minutes, such as 90.")
+                           high=100_000, message=_("Give the length in minutes, such as 90."))
         try:
             if problems:
                 raise InvalidInputError.of(problems)

@@ -26,6 +26,8 @@ from service.domain.consultation import meetings
 from service.domain.errors import ConflictError, DomainError, InvalidInputError
 from service.domain.times import in_zone
 from service.domain.wording import period_text
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.backoffice.forms import field_errors, refusal_status, text
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_account, require_editor
 from service.web.backoffice.rendering import AnyRequest, organiser_page
@@ -33,19 +35,25 @@ from service.web.backoffice.speakers import visible_event
 from service.web.params import DbSession, IdParam, SettingsDep
 
 DONE = {
-    "grid": "The meeting grid is saved.",
-    "host": "The host is added.",
-    "availability": "The host's availability is saved.",
-    "decided": "The request is answered.",
-    "scheduled": "Schedule all has run: new meetings, moves and cancellations are emailed.",
-    "locked": "The meeting is locked: Schedule all leaves it where it is.",
-    "unlocked": "The meeting is unlocked.",
-    "moved": "The meeting is moved; both people are sent the update.",
-    "cancelled": "The meeting is cancelled; both people are sent the cancellation.",
-    "held": "The meeting is recorded as held.",
+    "grid": N_("The meeting grid is saved."),
+    "host": N_("The host is added."),
+    "availability": N_("The host's availability is saved."),
+    "decided": N_("The request is answered."),
+    "scheduled": N_("Schedule all has run: new meetings, moves and cancellations are emailed."),
+    "locked": N_("The meeting is locked: Schedule all leaves it where it is."),
+    "unlocked": N_("The meeting is unlocked."),
+    "moved": N_("The meeting is moved; both people are sent the update."),
+    "cancelled": N_("The meeting is cancelled; both people are sent the cancellation."),
+    "held": N_("The meeting is recorded as held."),
 }
-STATUS_LABELS = {"pending": "Waiting for the host", "accepted": "Accepted", "declined": "Declined",
-                 "withdrawn": "Withdrawn"}
+STATUS_LABELS = {"pending": N_("Waiting for the host"), "accepted": N_("Accepted"),
+                 "declined": N_("Declined"), "withdrawn": N_("Withdrawn")}
+
+
+def _done(request: AnyRequest) -> str | None:
+    """The `?done=` note in the language in force."""
+    note = DONE.get(request.query_params.get("done") or "")
+    return _(note) if note else None
 
 
 def _url(event_id: int, page: str = "", done: str | None = None) -> str:
@@ -56,7 +64,7 @@ def _url(event_id: int, page: str = "", done: str | None = None) -> str:
 def _number(form: FormMultiDict, name: str) -> int:
     raw = text(form, name, 12)
     if not raw.isdigit():
-        raise InvalidInputError("Choose one.", name)
+        raise InvalidInputError(_("Choose one."), name)
     return int(raw)
 
 
@@ -64,7 +72,7 @@ async def _meeting_event(db: DbSession, account: SignedInAccount, event_id: int,
                          editing: bool = False) -> Event:
     event = await visible_event(db, account, event_id, editing=editing)
     if event.kind != EventKind.MEET_YOUR_BUYER:
-        raise ConflictError("Only Meet-your-Buyer events have one-to-one meetings.", "event_id")
+        raise ConflictError(_("Only Meet-your-Buyer events have one-to-one meetings."), "event_id")
     return event
 
 
@@ -91,15 +99,15 @@ class MeetingsController(Controller):
         requests = await meetings.requests_of(db, event.id)
         placed = {v.request_id for v in views}
         unplaced = [r for r in requests if r.status == MeetingRequestStatus.ACCEPTED and r.id not in placed]
-        done = request.query_params.get("done")
         return organiser_page(request, "meetings.html", {
-            "title": f"One-to-one meetings: {event.title}", "nav": "events", "event": event,
+            "title": _("One-to-one meetings: %(title)s") % {"title": event.title}, "nav": "events",
+            "event": event,
             "section": "schedule", "slots": [(s, period_text(s.starts_at, s.ends_at, event.timezone))
                                               for s in slots],
             "tables": tables, "cells": cells, "unplaced": len(unplaced),
             "slot_choices": [(s.id, f"{in_zone(s.starts_at, event.timezone).local:%a %d %b %H:%M}")
                              for s in slots],
-            "message": DONE.get(done or ""), "errors": errors or {},
+            "message": _done(request), "errors": errors or {},
             "can_edit": can_edit_event(account, event), "grid": await meetings.get_grid(db, event.id),
         }, status_code=status_code)
 
@@ -183,9 +191,9 @@ class MeetingsController(Controller):
                 "accepts_automatically": "on" if grid.accepts_automatically else "",
                 "suppliers_pick_slots": "on" if grid.suppliers_pick_slots else ""}
         return organiser_page(request, "meetings_grid.html", {
-            "title": f"Meeting grid: {event.title}", "nav": "events", "event": event,
+            "title": _("Meeting grid: %(title)s") % {"title": event.title}, "nav": "events", "event": event,
             "section": "grid", "values": _grid_values(form, saved), "errors": errors or {},
-            "message": DONE.get(request.query_params.get("done") or ""),
+            "message": _done(request),
             "can_edit": can_edit_event(account, event)}, status_code=status_code)
 
     @get("/grid", guards=[require_account])
@@ -204,7 +212,7 @@ class MeetingsController(Controller):
             for name in ("meeting_minutes", "gap_minutes"):
                 raw = text(form, name, 6)
                 if not raw.isdigit():
-                    raise InvalidInputError("Give a whole number of minutes.", name)
+                    raise InvalidInputError(_("Give a whole number of minutes."), name)
                 minutes[name] = int(raw)
             data = meetings.GridInput(
                 meeting_minutes=minutes["meeting_minutes"], gap_minutes=minutes["gap_minutes"],
@@ -231,13 +239,14 @@ class MeetingsController(Controller):
         people = await meetings.host_candidates(db, event) if can_edit_event(account, event) else []
         known = {h.person_id for h in hosts}
         return organiser_page(request, "meetings_hosts.html", {
-            "title": f"Hosts: {event.title}", "nav": "events", "event": event, "section": "hosts",
+            "title": _("Hosts: %(title)s") % {"title": event.title}, "nav": "events", "event": event,
+            "section": "hosts",
             "hosts": [(h, "\n".join(meetings.period_line(s, e, event.timezone)
                                     for s, e in availability[h.id])) for h in hosts],
             "people": [(str(p.id), p.name + (f" ({p.organisation.name})" if p.organisation else ""))
                        for p in people if p.id not in known],
             "errors": errors or {}, "sent": dict(sent or {}),
-            "message": DONE.get(request.query_params.get("done") or ""),
+            "message": _done(request),
             "can_edit": can_edit_event(account, event)}, status_code=status_code)
 
     @get("/hosts", guards=[require_account])
@@ -290,9 +299,11 @@ class MeetingsController(Controller):
                              status_code: int = 200) -> Response[Any]:
         rows = await meetings.request_rows(db, event.id)
         return organiser_page(request, "meetings_requests.html", {
-            "title": f"Meeting requests: {event.title}", "nav": "events", "event": event,
-            "section": "requests", "rows": rows, "status_labels": STATUS_LABELS,
-            "errors": errors or {}, "message": DONE.get(request.query_params.get("done") or ""),
+            "title": _("Meeting requests: %(title)s") % {"title": event.title}, "nav": "events",
+            "event": event,
+            "section": "requests", "rows": rows,
+            "status_labels": {key: _(label) for key, label in STATUS_LABELS.items()},
+            "errors": errors or {}, "message": _done(request),
             "can_edit": can_edit_event(account, event)}, status_code=status_code)
 
     @post("/requests/decide", guards=[require_editor], status_code=HTTP_303_SEE_OTHER)

@@ -28,6 +28,7 @@ from service.domain.registration.organiser_messages import (
     send_organiser_message,
 )
 from service.domain.wording import short_date_text
+from service.i18n import gettext as _
 from service.web.backoffice.event_pages import event_for, heading
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_editor
 from service.web.backoffice.rendering import AnyRequest, organiser_page
@@ -46,7 +47,7 @@ def _draft(form: Any) -> tuple[MessageDraft, dict[str, Any], dict[str, str]]:
         if session_text.isdigit() and len(session_text) < 10:
             session_id = int(session_text)
         else:
-            errors["session_id"] = "Choose a session of this event, or the whole event."
+            errors["session_id"] = _("Choose a session of this event, or the whole event.")
     subject, text = str(form.get("subject") or ""), str(form.get("text") or "")
     values = {"audience": audiences, "session_id": session_text, "subject": subject,
               "text": text}
@@ -56,7 +57,7 @@ def _draft(form: Any) -> tuple[MessageDraft, dict[str, Any], dict[str, str]]:
 
 def _session_options(event: Event) -> list[tuple[str, str]]:
     sessions = sorted(event.sessions, key=lambda s: (s.starts_at, s.id))
-    return [(WHOLE_EVENT, "The whole event")] + [
+    return [(WHOLE_EVENT, _("The whole event"))] + [
         (str(s.id), f"{s.title} ({short_date_text(s.starts_at.date())} {s.starts_at.year})")
         for s in sessions]
 
@@ -70,9 +71,10 @@ class MessagesController(Controller):
                    values: dict[str, Any], errors: dict[str, str], *,
                    status_code: int = 200) -> Response[Any]:
         return organiser_page(request, "message.html", {
-            "title": f"Write to registrants: {event.title}", "nav": "events",
+            "title": _("Write to registrants: %(title)s") % {"title": event.title}, "nav": "events",
             "event": heading(event, account), "section": "message",
-            "values": values, "errors": errors, "audiences": list(AUDIENCES.items()),
+            "values": values, "errors": errors,
+            "audiences": [(key, _(label)) for key, label in AUDIENCES.items()],
             "session_options": _session_options(event), "max_subject": MAX_SUBJECT,
             "max_text": MAX_TEXT,
         }, status_code=status_code)
@@ -114,9 +116,9 @@ class MessagesController(Controller):
                       status_code: int = 200) -> Response[Any]:
         session_label = dict(_session_options(event)).get(values["session_id"], "")
         return organiser_page(request, "message_preview.html", {
-            "title": f"Check your message: {event.title}", "nav": "events",
+            "title": _("Check your message: %(title)s") % {"title": event.title}, "nav": "events",
             "event": heading(event, account), "section": "message", "values": values,
-            "audience_labels": [AUDIENCES[a] for a in preview.draft.audiences],
+            "audience_labels": [_(AUDIENCES[a]) for a in preview.draft.audiences],
             "session_label": session_label, "recipients": preview.recipients,
             "first_recipient": preview.first_recipient, "copy": preview.first_copy,
             "problem": problem,

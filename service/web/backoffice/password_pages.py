@@ -22,6 +22,8 @@ from service.domain.accounts import (
     set_password_with_link,
 )
 from service.domain.errors import DomainError, NotFoundError
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.backoffice.auth_pages import PUBLIC
 from service.web.backoffice.forms import field_errors, text
 from service.web.backoffice.guards import BACKOFFICE_PATH
@@ -29,8 +31,8 @@ from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, SettingsDep, TokenParam
 
 PAGES = {
-    AccountLinkPurpose.INVITATION: ("Choose your password", "Welcome to the back office"),
-    AccountLinkPurpose.PASSWORD_RESET: ("Choose a new password", "Choose a new password"),
+    AccountLinkPurpose.INVITATION: (N_("Choose your password"), N_("Welcome to the back office")),
+    AccountLinkPurpose.PASSWORD_RESET: (N_("Choose a new password"), N_("Choose a new password")),
 }
 
 
@@ -44,11 +46,11 @@ class PasswordPagesController(Controller):
         holder = await find_account_link(db, token, purpose, now=utc_now())
         if holder is None:
             return organiser_page(request, "link_expired.html", {
-                "title": "This link no longer works", "purpose": purpose.value},
+                "title": _("This link no longer works"), "purpose": purpose.value},
                 status_code=HTTP_404_NOT_FOUND)
         title, heading = PAGES[purpose]
         return organiser_page(request, "set_password.html", {
-            "title": title, "heading": heading, "name": holder.account.name,
+            "title": _(title), "heading": _(heading), "name": holder.account.name,
             "email": holder.account.email, "errors": errors, "min_length": MIN_LENGTH,
             "action": request.url.path}, status_code=status_code)
 
@@ -83,7 +85,7 @@ class PasswordPagesController(Controller):
     @get("/password-reset")
     async def reset_request_form(self, request: AnyRequest) -> Response[Any]:
         return organiser_page(request, "password_reset_request.html", {
-            "title": "Forgot your password?", "values": {"email": ""}, "errors": {},
+            "title": _("Forgot your password?"), "values": {"email": ""}, "errors": {},
             "sent": False})
 
     @post("/password-reset", opt=PUBLIC, status_code=200)
@@ -93,12 +95,12 @@ class PasswordPagesController(Controller):
         email = text(form, "email", 320)
         if not email:
             return organiser_page(request, "password_reset_request.html", {
-                "title": "Forgot your password?", "values": {"email": ""}, "sent": False,
-                "errors": {"email": "Enter the email address you sign in with."}},
+                "title": _("Forgot your password?"), "values": {"email": ""}, "sent": False,
+                "errors": {"email": _("Enter the email address you sign in with.")}},
                 status_code=HTTP_400_BAD_REQUEST)
         await request_password_reset(db_session, email, now=utc_now(), settings=settings)
         return organiser_page(request, "password_reset_request.html", {
-            "title": "Check your inbox", "values": {"email": email}, "errors": {},
+            "title": _("Check your inbox"), "values": {"email": email}, "errors": {},
             "sent": True})
 
     @get("/password-reset/{token:str}")

@@ -26,6 +26,7 @@ from service.domain import programme
 from service.domain.errors import DomainError
 from service.domain.wording import ORGANISATION_KIND_LABELS, STANDING_LABELS
 from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.backoffice.forms import refusal_status
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -43,23 +44,24 @@ from service.web.params import DbSession, IdParam, SettingsDep
 
 PAGE_SIZE = 25
 KIND_LABELS = ORGANISATION_KIND_LABELS
-FIELD_LABELS = {"email": "Email address", "job_title": "Job title",
-                "organisation_id": "Organisation", "country": "Country", "website": "Website"}
+FIELD_LABELS = {"email": N_("Email address"), "job_title": N_("Job title"),
+                "organisation_id": N_("Organisation"), "country": N_("Country"),
+                "website": N_("Website")}
 
 # What to change, in the organisers' words, when a field's value is not acceptable.
 PERSON_MESSAGES = {
-    "name": "Enter the person's name (one line, at most 200 characters).",
-    "email": "Enter an email address like name@example.org, or leave it empty.",
-    "job_title": "Enter a job title of one line, at most 200 characters, or leave it empty.",
-    "organisation_id": "Choose an organisation from the list, or none.",
+    "name": N_("Enter the person's name (one line, at most 200 characters)."),
+    "email": N_("Enter an email address like name@example.org, or leave it empty."),
+    "job_title": N_("Enter a job title of one line, at most 200 characters, or leave it empty."),
+    "organisation_id": N_("Choose an organisation from the list, or none."),
     "language": N_("Choose one of the languages offered."),
 }
 ORGANISATION_MESSAGES = {
-    "name": "Enter the organisation's name (one line, at most 200 characters).",
-    "kind": "Choose what kind of organisation it is.",
-    "country": "Enter a two-letter country code such as BE, or leave it empty.",
-    "website": "Enter an address starting with https:// or http://, or leave it empty.",
-    "standing": "Choose the organisation's standing in the network.",
+    "name": N_("Enter the organisation's name (one line, at most 200 characters)."),
+    "kind": N_("Choose what kind of organisation it is."),
+    "country": N_("Enter a two-letter country code such as BE, or leave it empty."),
+    "website": N_("Enter an address starting with https:// or http://, or leave it empty."),
+    "standing": N_("Choose the organisation's standing in the network."),
 }
 Query = Annotated[str, QueryParameter(max_length=200)]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=100_000)]
@@ -86,7 +88,7 @@ def _checked(values: dict[str, str], shape: type[msgspec.Struct], messages: dict
         raw = values.get(name, "")
         if not raw:
             if name in required:
-                errors[name] = message
+                errors[name] = _(message)
             else:
                 data[name] = None
             continue
@@ -96,10 +98,15 @@ def _checked(values: dict[str, str], shape: type[msgspec.Struct], messages: dict
         try:
             msgspec.convert({name: value}, shape)
         except msgspec.ValidationError:
-            errors[name] = message
+            errors[name] = _(message)
             continue
         data[name] = value
     return data, errors
+
+
+def _labels(labels: Mapping[Any, str]) -> dict[Any, str]:
+    """Labels (marked with N_ where they are written) in the language in force."""
+    return {key: _(label) for key, label in labels.items()}
 
 
 def _redirect(url: str) -> Redirect:
@@ -128,7 +135,7 @@ class PeopleController(Controller):
                      page: PageNumber = 1) -> Response[Any]:
         """The directory, searched; a live search (htmx) gets the count and results alone."""
         found = await programme.search_persons(db_session, q, page=page, page_size=PAGE_SIZE)
-        context = {"title": "People", "nav": "people", "q": q, "found": found,
+        context = {"title": _("People"), "nav": "people", "q": q, "found": found,
                    "done": request.query_params.get("done")}
         if wants_part(request):
             return organiser_part(request, ("_people_results.html",), context)
@@ -184,7 +191,9 @@ class PeopleController(Controller):
     async def _person_form(self, request: AnyRequest, db: DbSession, person_id: int | None, *,
                            values: dict[str, str], errors: dict[str, str],
                            status_code: int = 200) -> Response[Any]:
-        title = "Add a person" if person_id is None else f"Edit {values.get('name') or 'person'}"
+        title = (_("Add a person") if person_id is None
+                 else _("Edit %(name)s") % {"name": values["name"]} if values.get("name")
+                 else _("Edit person"))
         return organiser_page(request, "person_form.html", {
             "title": title, "nav": "people", "person_id": person_id, "values": values,
             "errors": errors, "organisations": await _organisation_options(db),
@@ -208,7 +217,7 @@ class PeopleController(Controller):
         if duplicate_id is None:
             return await self._person_merge_page(
                 request, db_session, person_id, name, "", None,
-                errors={"duplicate_id": "Choose the duplicate record to merge into this one."},
+                errors={"duplicate_id": _("Choose the duplicate record to merge into this one.")},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         try:
             await programme.merge_persons(db_session, person_id, duplicate_id, now=utc_now(),
@@ -236,9 +245,9 @@ class PeopleController(Controller):
         if q:
             candidates = await programme.search_persons(db, q, page_size=PAGE_SIZE)
         return organiser_page(request, "person_merge.html", {
-            "title": f"Merge a duplicate into {kept_name}", "nav": "people",
+            "title": _("Merge a duplicate into %(name)s") % {"name": kept_name}, "nav": "people",
             "kept_id": kept_id, "kept_name": kept_name, "q": q, "candidates": candidates,
-            "plan": plan, "errors": errors, "field_labels": FIELD_LABELS,
+            "plan": plan, "errors": errors, "field_labels": _labels(FIELD_LABELS),
         }, status_code=status_code)
 
     # --- organisations -------------------------------------------------------------------
@@ -249,8 +258,8 @@ class PeopleController(Controller):
         """As `people`, for organisations."""
         found = await programme.search_organisations(db_session, q, page=page,
                                                      page_size=PAGE_SIZE)
-        context = {"title": "Organisations", "nav": "people", "q": q, "found": found,
-                   "kind_labels": KIND_LABELS}
+        context = {"title": _("Organisations"), "nav": "people", "q": q, "found": found,
+                   "kind_labels": _labels(KIND_LABELS)}
         if wants_part(request):
             return organiser_part(request, ("_organisations_results.html",), context)
         return organiser_page(request, "organisations.html", context, headers=VARY_HX_REQUEST)
@@ -310,13 +319,15 @@ class PeopleController(Controller):
     def _organisation_form(self, request: AnyRequest, organisation_id: int | None, *,
                            values: dict[str, str], errors: dict[str, str],
                            status_code: int = 200) -> Response[Any]:
-        title = ("Add an organisation" if organisation_id is None
-                 else f"Edit {values.get('name') or 'organisation'}")
+        title = (_("Add an organisation") if organisation_id is None
+                 else _("Edit %(name)s") % {"name": values["name"]} if values.get("name")
+                 else _("Edit organisation"))
         return organiser_page(request, "organisation_form.html", {
             "title": title, "nav": "people", "organisation_id": organisation_id,
             "values": values, "errors": errors,
-            "kinds": [(kind.value, label) for kind, label in KIND_LABELS.items()],
-            "standings": [(standing.value, label) for standing, label in STANDING_LABELS.items()],
+            "kinds": [(kind.value, _(label)) for kind, label in KIND_LABELS.items()],
+            "standings": [(standing.value, _(label))
+                          for standing, label in STANDING_LABELS.items()],
             "done": request.query_params.get("done")}, status_code=status_code)
 
     @get("/organisations/{organisation_id:int}/merge", guards=[require_editor])
@@ -339,7 +350,7 @@ class PeopleController(Controller):
         if duplicate_id is None:
             return await self._organisation_merge_page(
                 request, db_session, organisation_id, name, "", None,
-                errors={"duplicate_id": "Choose the duplicate record to merge into this one."},
+                errors={"duplicate_id": _("Choose the duplicate record to merge into this one.")},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         try:
             await programme.merge_organisations(db_session, organisation_id, duplicate_id,
@@ -368,8 +379,8 @@ class PeopleController(Controller):
         if q:
             candidates = await programme.search_organisations(db, q, page_size=PAGE_SIZE)
         return organiser_page(request, "organisation_merge.html", {
-            "title": f"Merge a duplicate into {kept_name}", "nav": "people",
+            "title": _("Merge a duplicate into %(name)s") % {"name": kept_name}, "nav": "people",
             "kept_id": kept_id, "kept_name": kept_name, "q": q, "candidates": candidates,
-            "plan": plan, "errors": errors, "field_labels": FIELD_LABELS,
-            "kind_labels": KIND_LABELS,
+            "plan": plan, "errors": errors, "field_labels": _labels(FIELD_LABELS),
+            "kind_labels": _labels(KIND_LABELS),
         }, status_code=status_code)

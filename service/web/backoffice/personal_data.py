@@ -21,6 +21,7 @@ from service.db.models import Event, OrganisationKind
 from service.domain import wording
 from service.domain.errors import InvalidInputError
 from service.domain.privacy import retention
+from service.i18n import gettext as _
 from service.web.backoffice.event_pages import event_for, heading, local_and_utc
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -42,7 +43,7 @@ def _when(instant: datetime | None, zone: str, now: datetime) -> dict[str, Any] 
 
 
 def _kind_label(kind: OrganisationKind | None) -> str:
-    return wording.ORGANISATION_KIND_LABELS[kind] if kind is not None else "Not given"
+    return _(wording.ORGANISATION_KIND_LABELS[kind]) if kind is not None else _("Not given")
 
 
 class PersonalDataController(Controller):
@@ -60,7 +61,7 @@ class PersonalDataController(Controller):
         dates = outlook.dates
         zone = event.timezone
         return organiser_page(request, "personal_data.html", {
-            "title": f"Personal data: {event.title}", "nav": "events",
+            "title": _("Personal data: %(title)s") % {"title": event.title}, "nav": "events",
             "event": heading(event, account), "section": "personal-data",
             "dates": dates,
             "ends": _when(dates.ends_at, zone, now),
@@ -72,7 +73,7 @@ class PersonalDataController(Controller):
             "note_days": settings.access_note_days,
             "record_months": retention.MEET_YOUR_BUYER_RECORD_MONTHS,
             "by_kind": sorted((_kind_label(k), n) for k, n in counts.by_organisation_kind.items()),
-            "by_country": sorted((c or "Not given", n) for c, n in counts.by_country.items()),
+            "by_country": sorted((c or _("Not given"), n) for c, n in counts.by_country.items()),
             "values": values or {FIELD: "" if event.retention_months is None
                                  else str(event.retention_months)},
             "errors": errors or {}, "saved": saved,
@@ -100,7 +101,7 @@ class PersonalDataController(Controller):
         try:
             if typed:
                 if not typed.isdigit():
-                    raise InvalidInputError("Give a whole number of months, or leave it empty.",
+                    raise InvalidInputError(_("Give a whole number of months, or leave it empty."),
                                             FIELD)
                 months = int(typed[:6])
             await retention.set_event_retention(db_session, event, months, now=utc_now())

@@ -19,6 +19,8 @@ from service.clock import utc_now
 from service.domain import privacy
 from service.domain.accounts import Actor
 from service.domain.errors import DomainError
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.backoffice.forms import field_errors, refusal_status, text
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_admin
 from service.web.backoffice.rendering import AnyRequest, organiser_page
@@ -26,18 +28,19 @@ from service.web.params import DbSession, SettingsDep
 from service.web.privacy_pages import export_download
 
 PRIVACY = f"{BACKOFFICE_PATH}/privacy"
-DONE_NOTES = {"published": "The new version of the privacy notice is published: new "
-              "registrations consent to it; earlier ones keep the version they saw.",
-              "erased": "Everything held about the address is erased."}
+DONE_NOTES = {"published": N_("The new version of the privacy notice is published: new "
+                                 "registrations consent to it; earlier ones keep the version "
+                                 "they saw."),
+              "erased": N_("Everything held about the address is erased.")}
 ERASE_CONFIRMATION = "erase"
 # What the summary of one person's data counts, by the export's sections.
-SUMMARY = (("registrations", "Registrations (all events)"),
-           ("speaker_profiles", "Speaker or host records"),
-           ("group_memberships", "Interest Group memberships"),
-           ("meeting_guest_invitations", "Invitations as a guest to a group meeting"),
-           ("emails", "Emails sent or queued"),
-           ("data_requests", "Requests for their own copy"),
-           ("audit_entries", "Audit log entries about them"))
+SUMMARY = (("registrations", N_("Registrations (all events)")),
+           ("speaker_profiles", N_("Speaker or host records")),
+           ("group_memberships", N_("Interest Group memberships")),
+           ("meeting_guest_invitations", N_("Invitations as a guest to a group meeting")),
+           ("emails", N_("Emails sent or queued")),
+           ("data_requests", N_("Requests for their own copy")),
+           ("audit_entries", N_("Audit log entries about them")))
 
 
 def _actor(account: CurrentAccount) -> Actor:
@@ -57,11 +60,11 @@ class PrivacyController(Controller):
         current = await privacy.current_notice(db, now=utc_now(), settings=settings)
         done = request.query_params.get("done")
         return organiser_page(request, "privacy.html", {
-            "title": "Privacy", "nav": "privacy",
+            "title": _("Privacy"), "nav": "privacy",
             "current": current, "versions": await privacy.list_notice_versions(db),
             "values": values or {"text": current.text}, "errors": errors or {},
             "person_values": person_values or {}, "person_errors": person_errors or {},
-            "done": DONE_NOTES.get(done) if isinstance(done, str) else None,
+            "done": _(DONE_NOTES[done]) if isinstance(done, str) and done in DONE_NOTES else None,
         }, status_code=status_code)
 
     @get("/")
@@ -100,8 +103,8 @@ class PrivacyController(Controller):
                                     status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         export = await privacy.export_personal_data(db_session, key, now=utc_now())
         return organiser_page(request, "privacy_person.html", {
-            "title": "Personal data of one address", "nav": "privacy", "email": key,
-            "counts": [(label, len(export[section])) for section, label in SUMMARY],
+            "title": _("Personal data of one address"), "nav": "privacy", "email": key,
+            "counts": [(_(label), len(export[section])) for section, label in SUMMARY],
             "rows": export["row_count"], "can_erase": True,
         })
 
@@ -131,8 +134,8 @@ class PrivacyController(Controller):
             return Redirect(PRIVACY, status_code=HTTP_303_SEE_OTHER)
         export = await privacy.export_personal_data(db_session, key, now=utc_now())
         return organiser_page(request, "privacy_erase.html", {
-            "title": "Erase one person's data", "nav": "privacy", "email": key,
-            "counts": [(label, len(export[section])) for section, label in SUMMARY],
+            "title": _("Erase one person's data"), "nav": "privacy", "email": key,
+            "counts": [(_(label), len(export[section])) for section, label in SUMMARY],
             "confirmation": ERASE_CONFIRMATION,
         })
 

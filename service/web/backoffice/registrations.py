@@ -52,6 +52,8 @@ from service.domain.registration import (
     RegistrationQuery,
     RegistrationSort,
 )
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.api_registration import record_csv_export, registrations_csv
 from service.web.backoffice.forms import refusal_status
 from service.web.backoffice.guards import (
@@ -73,15 +75,17 @@ from service.web.params import DbSession, IdParam, SettingsDep
 PAGE_SIZE = 50
 MAX_QUERY_PAGE = 1_000_000
 MAX_SELECTED = 500
-SORT_LABELS = {RegistrationSort.NAME: "Name", RegistrationSort.ORGANISATION: "Organisation",
-               RegistrationSort.REGISTERED_AT: "Registered", RegistrationSort.STATUS: "Status"}
+SORT_LABELS = {RegistrationSort.NAME: N_("Name"), RegistrationSort.ORGANISATION: N_("Organisation"),
+               RegistrationSort.REGISTERED_AT: N_("Registered"),
+               RegistrationSort.STATUS: N_("Status")}
+# Marked with N_: translated where shown, `_(STATUS_LABELS[status])`.
 STATUS_LABELS = {
-    RegistrationStatus.PENDING: "Pending approval",
-    RegistrationStatus.CONFIRMED: "Confirmed",
-    RegistrationStatus.WAITING: "Waiting list",
-    RegistrationStatus.DECLINED: "Declined",
-    RegistrationStatus.CANCELLED: "Cancelled",
-    RegistrationStatus.UNCONFIRMED: "Address not confirmed",
+    RegistrationStatus.PENDING: N_("Pending approval"),
+    RegistrationStatus.CONFIRMED: N_("Confirmed"),
+    RegistrationStatus.WAITING: N_("Waiting list"),
+    RegistrationStatus.DECLINED: N_("Declined"),
+    RegistrationStatus.CANCELLED: N_("Cancelled"),
+    RegistrationStatus.UNCONFIRMED: N_("Address not confirmed"),
 }
 # What the page's form fields are called, in the order of the form (the error summary's).
 DETAIL_FIELDS = ("name", "organisation_name", "job_title", "sector", "offer_note",
@@ -144,7 +148,7 @@ class ListState:
 
 def _positive(value: str, name: str, problems: dict[str, str], maximum: int) -> int | None:
     if not value.isdigit() or not 1 <= int(value) <= maximum:
-        problems[name] = f"Must be a whole number from 1 to {maximum}."
+        problems[name] = _("Must be a whole number from 1 to %(maximum)s.") % {"maximum": maximum}
         return None
     return int(value)
 
@@ -157,7 +161,8 @@ def read_list_state(params: Mapping[str, str]) -> ListState:
         try:
             status = RegistrationStatus(raw)
         except ValueError:
-            problems["status"] = "Must be one of: " + ", ".join(s.value for s in STATUS_LABELS)
+            problems["status"] = _("Must be one of: %(values)s") % {
+                "values": ", ".join(s.value for s in STATUS_LABELS)}
     session_id = None
     if raw := params.get("session", "").strip():
         session_id = _positive(raw, "session", problems, 2_147_483_647)
@@ -170,10 +175,11 @@ def read_list_state(params: Mapping[str, str]) -> ListState:
         try:
             sort = RegistrationSort(raw)
         except ValueError:
-            problems["sort"] = "Must be one of: " + ", ".join(s.value for s in RegistrationSort)
+            problems["sort"] = _("Must be one of: %(values)s") % {
+                "values": ", ".join(s.value for s in RegistrationSort)}
     order = params.get("order", "asc").strip() or "asc"
     if order not in ("asc", "desc"):
-        problems["order"] = "Must be asc or desc."
+        problems["order"] = _("Must be asc or desc.")
     page = 1
     if raw := params.get("page", "").strip():
         page = _positive(raw, "page", problems, MAX_QUERY_PAGE) or 1
@@ -188,7 +194,7 @@ def _query_params(request: AnyRequest) -> dict[str, str]:
     params: dict[str, str] = {}
     for key, value in request.query_params.multi_items():
         if key in params:
-            raise BadQuery({key: "Give it once."})
+            raise BadQuery({key: _("Give it once.")})
         params[key] = value
     return params
 
@@ -202,9 +208,9 @@ async def event_for(db: DbSession, account: SignedInAccount, event_id: int, *,
     change it when `edit` (else 403)."""
     event = await registration.get_event_outline(db, event_id)
     if not can_see_event(account, event):
-        raise NotFoundError(f"No event with id {event_id}.", "event_id")
+        raise NotFoundError(_("No event with id %(id)s.") % {"id": event_id}, "event_id")
     if edit and not can_edit_event(account, event):
-        raise BackofficeForbidden("Your account can look at this event but not change it.")
+        raise BackofficeForbidden(_("Your account can look at this event but not change it."))
     return event
 
 
@@ -214,7 +220,7 @@ def _session_title(event: Event, session_id: int | None) -> str | None:
     for session in event.sessions:
         if session.id == session_id:
             return session.title
-    raise NotFoundError(f"No session {session_id} in this event.", "session")
+    raise NotFoundError(_("No session %(id)s in this event.") % {"id": session_id}, "session")
 
 
 def _base(event_id: int) -> str:
@@ -242,8 +248,8 @@ def _row_views(page: RegistrationPage, zone: str) -> list[RowView]:
     return [
         RowView(
             id=row.id, name=row.name, email=row.email, organisation=row.organisation_name,
-            status=row.status.value, status_label=STATUS_LABELS[row.status],
-            session_status_label=wording.ENROLMENT_LABELS[row.session_status]
+            status=row.status.value, status_label=_(STATUS_LABELS[row.status]),
+            session_status_label=_(wording.ENROLMENT_LABELS[row.session_status])
             if row.session_status else None,
             registered=when_text(row.registered_at, zone),
             can_approve=row.status == RegistrationStatus.PENDING,
@@ -260,7 +266,7 @@ def _sort_headers(state: ListState, base: str) -> list[dict[str, Any]]:
         current = state.sort == sort
         descending = not state.descending if current else False
         headers.append({
-            "label": label, "current": current,
+            "label": _(label), "current": current,
             "aria_sort": ("descending" if state.descending else "ascending") if current
             else None,
             "href": state.link(base, sort=sort.value if sort != RegistrationSort.REGISTERED_AT
@@ -301,17 +307,17 @@ def _problem_page(request: AnyRequest, status_code: int, title: str,
 
 
 def _bad_query(request: AnyRequest, error: BadQuery) -> Response[str]:
-    return _problem_page(request, HTTP_400_BAD_REQUEST, "This list cannot be shown",
+    return _problem_page(request, HTTP_400_BAD_REQUEST, _("This list cannot be shown"),
                          error.problems, back=request.url.path)
 
 
 def _not_found(request: AnyRequest, error: NotFoundError) -> Response[str]:
-    return _problem_page(request, HTTP_404_NOT_FOUND, "Not found",
+    return _problem_page(request, HTTP_404_NOT_FOUND, _("Not found"),
                          {error.field or "page": error.message})
 
 
 def _domain_error(request: AnyRequest, error: DomainError) -> Response[str]:
-    return _problem_page(request, refusal_status(error), "Nothing was changed",
+    return _problem_page(request, refusal_status(error), _("Nothing was changed"),
                          {e.field or "form": e.message for e in error.errors})
 
 
@@ -338,14 +344,15 @@ class RegistrationsController(Controller):
             check_session=False)
         base = _base(event.id)
         context = {
-            "title": f"Registrations: {event.title}", "nav": "events", "tab": "list",
+            "title": _("Registrations: %(title)s") % {"title": event.title}, "nav": "events",
+            "tab": "list",
             "event": event, "base": base, "session_title": session_title,
             "state": state, "params": state.params(),
             "can_edit": can_edit_event(account, event),
             "rows": _row_views(page, event.timezone),
             "pagination": _pagination(state, page, base),
             "headers": _sort_headers(state, base),
-            "status_options": [(s.value, f"{label} ({counts[s]})")
+            "status_options": [(s.value, f"{_(label)} ({counts[s]})")
                                for s, label in STATUS_LABELS.items()],
             "all_count": sum(n for s, n in counts.items() if s != RegistrationStatus.UNCONFIRMED),
             "session_options": _session_options(event),
@@ -391,7 +398,7 @@ class RegistrationsController(Controller):
         return {
             "done": done,
             "changed": [found[i].name for i in changed if i in found],
-            "skipped": [(found[i].name, STATUS_LABELS[found[i].status].lower())
+            "skipped": [(found[i].name, _(STATUS_LABELS[found[i].status]).lower())
                         for i in skipped if i in found],
         }
 
@@ -484,7 +491,8 @@ class RegistrationsController(Controller):
             promoted_name = rows[0].name if rows else None
         base = _base(event.id)
         return organiser_page(request, "registrations_waiting.html", {
-            "title": f"Waiting list: {event.title}", "nav": "events", "tab": "waiting",
+            "title": _("Waiting list: %(title)s") % {"title": event.title}, "nav": "events",
+            "tab": "waiting",
             "event": event, "base": base, "session_id": session_id,
             "session_title": session_title, "capacity": capacity,
             "session_options": _session_options(event),
@@ -552,10 +560,10 @@ class RegistrationsController(Controller):
         return organiser_page(request, "registration_detail.html", {
             "title": f"{reg.name}: {event.title}", "nav": "events", "event": event,
             "base": _base(event.id), "reg": reg,
-            "status_label": STATUS_LABELS[reg.status],
+            "status_label": _(STATUS_LABELS[reg.status]),
             "position": await registration.waiting_position(db, reg),
             "facts": _facts(reg, zone),
-            "sessions": [(e.session.title, wording.ENROLMENT_LABELS[e.status])
+            "sessions": [(e.session.title, _(wording.ENROLMENT_LABELS[e.status]))
                          for e in sessions],
             "emails": [{"subject": e.subject, "template": e.template, "status": e.status.value,
                         "attempts": e.attempts, "created": when_text(e.created_at, zone),
@@ -586,7 +594,7 @@ class RegistrationsController(Controller):
             try:
                 attendance = Attendance(values["attendance"])
             except ValueError:
-                errors["attendance"] = "Choose in person or online."
+                errors["attendance"] = _("Choose in person or online.")
         changes = registration.DetailsChange(
             name=values["name"], organisation_name=values["organisation_name"],
             job_title=values["job_title"] or None,
@@ -625,8 +633,9 @@ class RegistrationsController(Controller):
         confirmed = [e.session.title for e in reg.enrolments
                      if e.status == EnrolmentStatus.CONFIRMED]
         return organiser_page(request, "registration_cancel.html", {
-            "title": f"Cancel {reg.name}'s registration", "nav": "events", "event": event,
-            "base": _base(event.id), "reg": reg, "status_label": STATUS_LABELS[reg.status],
+            "title": _("Cancel %(name)s's registration") % {"name": reg.name}, "nav": "events",
+            "event": event, "base": _base(event.id), "reg": reg,
+            "status_label": _(STATUS_LABELS[reg.status]),
             "is_active": reg.status in registration.ACTIVE_STATUSES,
             "confirmed_sessions": confirmed,
             "frees_place": reg.status == RegistrationStatus.CONFIRMED,
@@ -674,25 +683,25 @@ def _decision_in(form: FormMultiDict, errors: dict[str, str]
         one = _field(form, f"{decision.value}_one")
         if one:
             if not one.isdigit():
-                errors["registration_ids"] = "Choose a registration from the list."
+                errors["registration_ids"] = _("Choose a registration from the list.")
                 return decision, []
             return decision, [int(one)]
     raw = _field(form, "decision")
     try:
         decision = Decision(raw)
     except ValueError:
-        errors["registration_ids"] = "Choose approve or decline."
+        errors["registration_ids"] = _("Choose approve or decline.")
         return None, []
     ids: list[int] = []
     for value in form.getall("registration_ids", []):
         if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= 2**31 - 1:
-            errors["registration_ids"] = "Choose registrations from the list."
+            errors["registration_ids"] = _("Choose registrations from the list.")
             return decision, []
         ids.append(int(value))
     if not ids:
-        errors["registration_ids"] = "Tick at least one registration first."
+        errors["registration_ids"] = _("Tick at least one registration first.")
     elif len(ids) > MAX_SELECTED:
-        errors["registration_ids"] = f"Choose at most {MAX_SELECTED} at once."
+        errors["registration_ids"] = _("Choose at most %(count)s at once.") % {"count": MAX_SELECTED}
     return decision, ids
 
 
@@ -700,7 +709,7 @@ async def _registration_in(db: DbSession, event: Event, registration_id: int) ->
     """The registration, loaded, if it belongs to this event (else 404 like any unknown)."""
     reg = await registration.get_registration(db, registration_id)
     if reg.event_id != event.id:
-        raise NotFoundError(f"No registration {registration_id} in this event.",
+        raise NotFoundError(_("No registration %(id)s in this event.") % {"id": registration_id},
                             "registration_id")
     return reg
 
@@ -712,7 +721,8 @@ def _detail_fields(reg: Registration) -> dict[str, Any]:
         "supplier": event.kind == EventKind.MEET_YOUR_BUYER
         and reg.organisation_kind == OrganisationKind.SUPPLIER,
         "attendance": programme.is_hybrid(event),
-        "attendance_choices": [(str(a), label) for a, label in wording.ATTENDANCE_LABELS.items()],
+        "attendance_choices": [(str(a), _(label))
+                               for a, label in wording.ATTENDANCE_LABELS.items()],
         "in_person": any(s.mode != SessionMode.ONLINE for s in event.sessions),
     }
 
@@ -723,19 +733,20 @@ def _detail_values(reg: Registration) -> dict[str, str]:
 
 def _facts(reg: Registration, zone: str) -> list[tuple[str, str]]:
     rows = [
-        ("Email", reg.email),
-        ("Organisation", reg.organisation_name),
-        ("Type of organisation", wording.ORGANISATION_KIND_LABELS.get(reg.organisation_kind, "")
-         if reg.organisation_kind else ""),
-        ("Country", reg.country or ""),
-        ("Job title", reg.job_title or ""),
-        ("Sector", reg.sector or ""),
-        ("Offer", reg.offer_note or ""),
-        ("Takes part", wording.ATTENDANCE_LABELS[reg.attendance] if reg.attendance else ""),
-        ("Accessibility or dietary needs", reg.access_note or ""),
-        ("Registered", when_text(reg.created_at, zone)),
-        ("Address confirmed", when_text(reg.address_confirmed_at, zone)),
-        ("Decided", when_text(reg.decided_at, zone)),
-        ("Cancelled", when_text(reg.cancelled_at, zone)),
+        (_("Email"), reg.email),
+        (_("Organisation"), reg.organisation_name),
+        (_("Type of organisation"),
+         _(wording.ORGANISATION_KIND_LABELS[reg.organisation_kind])
+         if reg.organisation_kind in wording.ORGANISATION_KIND_LABELS else ""),
+        (_("Country"), reg.country or ""),
+        (_("Job title"), reg.job_title or ""),
+        (_("Sector"), reg.sector or ""),
+        (_("Offer"), reg.offer_note or ""),
+        (_("Takes part"), _(wording.ATTENDANCE_LABELS[reg.attendance]) if reg.attendance else ""),
+        (_("Accessibility or dietary needs"), reg.access_note or ""),
+        (_("Registered"), when_text(reg.created_at, zone)),
+        (_("Address confirmed"), when_text(reg.address_confirmed_at, zone)),
+        (_("Decided"), when_text(reg.decided_at, zone)),
+        (_("Cancelled"), when_text(reg.cancelled_at, zone)),
     ]
     return [(label, value) for label, value in rows if value]

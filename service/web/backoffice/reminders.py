@@ -28,6 +28,8 @@ from service.domain.reminders.schedule import (
     offsets_from_parts,
     reminder_schedule,
 )
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.backoffice.event_pages import event_for, heading, local_and_utc
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -38,9 +40,10 @@ from service.web.backoffice.guards import (
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, SettingsDep
 
-STATE_LABELS = {"scheduled": "Scheduled", "sending": "Sending", "sent": "Sent",
-                "failed": "Failed", "skipped": "Skipped", "cancelled": "Cancelled"}
-UNIT_LABELS = [("days", "days before"), ("hours", "hours before"), ("minutes", "minutes before")]
+STATE_LABELS = {"scheduled": N_("Scheduled"), "sending": N_("Sending"), "sent": N_("Sent"),
+                "failed": N_("Failed"), "skipped": N_("Skipped"), "cancelled": N_("Cancelled")}
+UNIT_LABELS = [("days", N_("days before")), ("hours", N_("hours before")),
+               ("minutes", N_("minutes before"))]
 LISTED_PROBLEMS = 200
 
 
@@ -85,20 +88,22 @@ class RemindersController(Controller):
                 session_title=row.session_title, offset=offset_text(row.offset_minutes),
                 due_local=due_local, due_utc=due_utc, is_in_policy=row.is_in_policy,
                 is_session_cancelled=row.is_session_cancelled,
-                counts=[(STATE_LABELS[state], count) for state, count in row.counts.items()
+                counts=[(_(STATE_LABELS[state]), count) for state, count in row.counts.items()
                         if count]))
         return organiser_page(request, "reminders.html", {
-            "title": f"Reminders: {event.title}", "nav": "events",
+            "title": _("Reminders: %(title)s") % {"title": event.title}, "nav": "events",
             "event": heading(event, account), "section": "reminders",
             "policy_text": ", ".join(offset_text(m) for m in schedule.offsets),
             "default_text": ", ".join(offset_text(m) for m in schedule.default_offsets),
             "is_default_policy": schedule.is_default_policy,
-            "lines": lines, "totals": [(STATE_LABELS[s], c) for s, c in schedule.totals.items()],
+            "lines": lines, "totals": [(_(STATE_LABELS[s]), c) for s, c in schedule.totals.items()],
+            "state_labels": {state: _(label) for state, label in STATE_LABELS.items()},
             "problems": [(view, local_and_utc(view.due_at, schedule.timezone))
                          for view in problems.reminders[:LISTED_PROBLEMS]],
             "problem_count": len(problems.reminders),
             "values": values or _policy_values(schedule.offsets, schedule.is_default_policy),
-            "errors": errors or {}, "units": UNIT_LABELS, "rows": range(1, MAX_OFFSETS + 1),
+            "errors": errors or {}, "units": [(unit, _(label)) for unit, label in UNIT_LABELS],
+            "rows": range(1, MAX_OFFSETS + 1),
             "saved": saved,
         }, status_code=status_code)
 
@@ -133,7 +138,7 @@ class RemindersController(Controller):
             except InvalidInputError as refused:
                 errors = {e.field: e.message for e in refused.errors if e.field}
         elif values["policy"] != "default":
-            errors = {"policy": "Choose the default reminders or your own."}
+            errors = {"policy": _("Choose the default reminders or your own.")}
         if errors:
             return await self._page(request, db_session, account, event, values=values,
                                     errors=errors, status_code=422)

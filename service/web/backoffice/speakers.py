@@ -21,6 +21,8 @@ from service.domain.accounts import SignedInAccount, can_edit_event, can_see_eve
 from service.domain.errors import NotFoundError
 from service.domain.notices import speaker_desk
 from service.domain.wording import period_text, start_text
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
     BackofficeForbidden,
@@ -31,10 +33,10 @@ from service.web.backoffice.guards import (
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, SettingsDep
 
-DONE = {"sent": "The link was emailed again to {name}.",
-        "replaced": "{name} has a new link; the old one no longer works.",
-        "made": "{name} has a private link now: copy it or send it."}
-NOTICE_LABELS = {"sent": "Notice sent", "pending": "Notice due", "none": "No notice"}
+DONE = {"sent": N_("The link was emailed again to %(name)s."),
+        "replaced": N_("%(name)s has a new link; the old one no longer works."),
+        "made": N_("%(name)s has a private link now: copy it or send it.")}
+NOTICE_LABELS = {"sent": N_("Notice sent"), "pending": N_("Notice due"), "none": N_("No notice")}
 
 
 async def visible_event(db: DbSession, account: SignedInAccount, event_id: int, *,
@@ -43,9 +45,9 @@ async def visible_event(db: DbSession, account: SignedInAccount, event_id: int, 
     shown to exist), and change it when `editing` (403)."""
     event = await programme.get_event(db, event_id)
     if not can_see_event(account, event):
-        raise NotFoundError(f"No event with id {event_id}.", "event_id")
+        raise NotFoundError(_("No event with id %(id)s.") % {"id": event_id}, "event_id")
     if editing and not can_edit_event(account, event):
-        raise BackofficeForbidden("Your account can look at this event but not change it.")
+        raise BackofficeForbidden(_("Your account can look at this event but not change it."))
     return event
 
 
@@ -62,11 +64,12 @@ class SpeakersController(Controller):
         done = request.query_params.get("done")
         person = request.query_params.get("person", "")
         names = {str(s.person.id): s.person.name for s in speakers}
-        message = (DONE[done].format(name=names[person])
+        message = (_(DONE[done]) % {"name": names[person]}
                    if done in DONE and person in names else None)
         return organiser_page(request, "speakers.html", {
-            "title": f"Speakers: {event.title}", "nav": "events", "event": event,
-            "speakers": speakers, "message": message, "notice_labels": NOTICE_LABELS,
+            "title": _("Speakers: %(title)s") % {"title": event.title}, "nav": "events",
+            "event": event, "speakers": speakers, "message": message,
+            "notice_labels": {key: _(label) for key, label in NOTICE_LABELS.items()},
             "period": lambda slot: period_text(slot.starts_at, slot.ends_at, event.timezone),
             "moment": lambda instant: start_text(instant, event.timezone),
             "can_edit": can_edit_event(account, event)})
@@ -91,9 +94,9 @@ class SpeakersController(Controller):
                                                           settings=settings)
         speaker = next((s for s in speakers if s.person.id == person_id), None)
         if speaker is None:
-            raise NotFoundError("This person does not speak in this event.", "person_id")
+            raise NotFoundError(_("This person does not speak in this event."), "person_id")
         return organiser_page(request, "speaker_new_link.html", {
-            "title": f"A new link for {speaker.person.name}", "nav": "events",
+            "title": _("A new link for %(name)s") % {"name": speaker.person.name}, "nav": "events",
             "event": event, "speaker": speaker})
 
     @post("/{person_id:int}/new-link", guards=[require_editor], status_code=HTTP_303_SEE_OTHER)
