@@ -14,6 +14,7 @@ request's transaction back). Emails go through the outbox in the request's trans
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -60,7 +61,7 @@ def _done(notes: dict[str, str], request: AnyRequest) -> str | None:
     return _(note) if note else None
 
 
-def _labels(labels: dict[Any, str]) -> dict[Any, str]:
+def _labels(labels: Mapping[Any, str]) -> dict[Any, str]:
     """Labels (marked with N_ where they are written) in the language in force."""
     return {key: _(label) for key, label in labels.items()}
 

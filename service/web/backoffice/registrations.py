@@ -736,8 +736,8 @@ def _facts(reg: Registration, zone: str) -> list[tuple[str, str]]:
         (_("Email"), reg.email),
         (_("Organisation"), reg.organisation_name),
         (_("Type of organisation"),
-         _(wording.ORGANISATION_KIND_LABELS[reg.organisation_kind])
-         if reg.organisation_kind in wording.ORGANISATION_KIND_LABELS else ""),
+         wording.ORGANISATION_KIND_LABELS[reg.organisation_kind]
+         if reg.organisation_kind is not None else ""),
         (_("Country"), reg.country or ""),
         (_("Job title"), reg.job_title or ""),
         (_("Sector"), reg.sector or ""),
