@@ -72,18 +72,19 @@ class LoadResult:
 
 
 def load(base: str, kind: str, *, requests: int, concurrency: int, target: str = "",
-         seconds: float = 10.0, cookie: str = "") -> LoadResult:
+         seconds: float = 10.0, cookie: str = "", language: str = "") -> LoadResult:
     """Load with wrk where installed (a C client that does not limit the server), else with
     benchmarks/load_client.py; either way from another process, loopback only. `cookie`, a
-    Cookie header every request carries (a signed-in organiser's)."""
+    Cookie header every request carries (a signed-in organiser's); `language`, the language
+    registrations are made in and answers asked for (empty: the service's default)."""
     if shutil.which("wrk"):
         return _load_with_wrk(base, kind, concurrency=concurrency, target=target, seconds=seconds,
-                              cookie=cookie)
+                              cookie=cookie, language=language)
     output = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "load_client.py"), base, kind, str(requests),
          str(concurrency), target],
         check=True, capture_output=True, text=True, cwd=ROOT,
-        env={**os.environ, "BENCH_COOKIE": cookie},
+        env={**os.environ, "BENCH_COOKIE": cookie, "BENCH_LANGUAGE": language},
     ).stdout
     data = json.loads(output.strip().splitlines()[-1])
     return LoadResult(**data)
@@ -100,12 +101,13 @@ def _ms(text: str) -> float:
 
 
 def _load_with_wrk(base: str, kind: str, *, concurrency: int, target: str,
-                   seconds: float, cookie: str = "") -> LoadResult:
+                   seconds: float, cookie: str = "", language: str = "") -> LoadResult:
     output = subprocess.run(
         ["wrk", "-t2", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency",
          "--timeout", "30s", "-s", str(ROOT / "benchmarks" / "wrk_requests.lua"), base],
         check=True, capture_output=True, text=True, cwd=ROOT,
-        env={**os.environ, "BENCH_KIND": kind, "BENCH_TARGET": target, "BENCH_COOKIE": cookie},
+        env={**os.environ, "BENCH_KIND": kind, "BENCH_TARGET": target, "BENCH_COOKIE": cookie,
+             "BENCH_LANGUAGE": language},
     ).stdout
     total = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", output).group(1))  # type: ignore[union-attr]
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]

@@ -2,7 +2,8 @@
 
 usage: load_client.py BASE_URL KIND REQUESTS CONCURRENCY [TARGET]
 KIND: ping (GET /bench/ping), insert (POST /bench/insert), register (POST a registration to
-the event slug TARGET with a fresh email each time), get (GET TARGET).
+the event slug TARGET with a fresh email each time), get (GET TARGET). BENCH_LANGUAGE (a
+language code) registers in that language and asks for answers in it (Accept-Language).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import uuid
 
 import httpx
 
+LANGUAGE = os.environ.get("BENCH_LANGUAGE", "")
+
 
 def _request(kind: str, target: str, number: int) -> tuple[str, str, dict[str, object] | None]:
     if kind == "ping":
@@ -28,6 +31,7 @@ def _request(kind: str, target: str, number: int) -> tuple[str, str, dict[str, o
             "name": f"Procurer {number}", "email": f"p{number}-{uuid.uuid4().hex[:8]}@example.org",
             "organisation_name": "City of Example", "organisation_kind": "public_authority",
             "country": "BE", "job_title": "Procurement officer", "consent": True,
+            **({"language": LANGUAGE} if LANGUAGE else {}),
         }
     return "GET", target, None
 
@@ -39,6 +43,8 @@ async def main(base: str, kind: str, total: int, concurrency: int, target: str) 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     cookie = os.environ.get("BENCH_COOKIE", "")
     headers = {"Cookie": cookie} if cookie else {}
+    if LANGUAGE:
+        headers["Accept-Language"] = LANGUAGE
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60,
                                  headers=headers) as client:
 

@@ -7,6 +7,12 @@ local cookie = os.getenv("BENCH_COOKIE") or ""
 if cookie ~= "" then
   wrk.headers["Cookie"] = cookie
 end
+-- A language to register in and to be answered in, when given.
+local language = os.getenv("BENCH_LANGUAGE") or ""
+if language ~= "" then
+  wrk.headers["Accept-Language"] = language
+end
+local language_field = language ~= "" and string.format(', "language": "%s"', language) or ""
 local threads = 0
 local counter = 0
 
@@ -26,7 +32,7 @@ function request()
     local body = string.format(
       '{"name": "Procurer %d", "email": "p%d-%d@example.org", "organisation_name": "City of Example", ' ..
       '"organisation_kind": "public_authority", "country": "BE", "job_title": "Procurement officer", ' ..
-      '"consent": true}', counter, thread_id, counter)
+      '"consent": true%s}', counter, thread_id, counter, language_field)
     return wrk.format("POST", "/api/events/" .. target .. "/registrations",
       {["Content-Type"] = "application/json"}, body)
   end
