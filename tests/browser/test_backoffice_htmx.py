@@ -124,6 +124,7 @@ def test_htmx_loads_from_our_own_files_within_the_pages_policy(
     page: Page, live_server: LiveServer, screenshots: Path,
 ) -> None:
     scripts = page.locator("script[src]").evaluate_all("nodes => nodes.map(n => n.src)")
+    page.wait_for_function("typeof htmx !== 'undefined'")  # deferred: runs after parsing
     config = page.evaluate(
         "[htmx.version, htmx.config.includeIndicatorStyles, htmx.config.allowEval]")
 

@@ -58,7 +58,7 @@ def test_register_in_german(live_server: LiveServer, browser: Browser, screensho
     expect(page).to_have_url(f"{live_server.base_url}/events/{MAKE_ICT_FAIR_SLUG}")
     expect(page.locator("html")).to_have_attribute("lang", "de")
     row = page.get_by_role("article", name=FIRST_SESSION).locator("table.agenda tbody tr").first
-    expect(row.locator(".event-time")).to_have_text("10:00–10:10 CET")
+    expect(row.locator(".event-time")).to_have_text("10:00–10:10 MEZ")
     expect(row.locator("[data-visitor-time]")).to_have_text(
         f"04:00–04:10 EST {de('(your time)')}")
     expect(page.get_by_role("heading", level=2, name=de("Sessions and agenda"))).to_be_visible()
