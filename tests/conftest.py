@@ -2,7 +2,9 @@
 
 Every test that asks for `database_url` (directly or through `db`, `app`, `client`) runs
 twice: once on a SQLite file, once on PostgreSQL. TEST_BACKENDS=sqlite (or postgresql)
-narrows that for a quick local run; the README's test command runs both.
+narrows that for a quick local run; the README's test command runs both. A module marked
+`one_database` (how pages and forms read, where the same domain calls are tested on both
+databases elsewhere) runs on SQLite only.
 """
 
 from __future__ import annotations
@@ -33,6 +35,21 @@ consequences.wire()
 
 BACKENDS = [b for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 TEST_BASE_URL = "http://events.test"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `one_database` run once, on SQLite."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("database_url") if callspec is not None else None
+        if backend == "postgresql" and item.get_closest_marker("one_database"):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -31,6 +32,9 @@ from tests.integration.backoffice import (
     sign_in,
 )
 from tests.integration.mail_readers import outbox_messages, subject_of, text_of
+
+# How pages and forms read: the database makes no difference (SQLite only).
+pytestmark = pytest.mark.one_database
 
 NEW_PASSWORD = "copper-meadow-violin-77"
 _LINK = re.compile(r"http://events\.test(/organiser/(?:invitations|password-reset)/[\w-]+)")

@@ -1,4 +1,4 @@
-"""The agenda editor and "Paste an agenda" through HTTP, signed in, on both databases: the
+"""The agenda editor and "Paste an agenda" through HTTP, signed in: the
 whole paste flow with the Make ICT Fair text, editing one item, and refusals that name the
 field and change nothing."""
 
@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,9 @@ from service.domain import programme
 from service.settings import Settings
 from tests.factories import DEMO_LOADED_AT, EventSpec, SessionSpec, make_agenda_item, make_event
 from tests.integration.backoffice import SignedInClient
+
+# How pages and forms read: the database makes no difference (SQLite only).
+pytestmark = pytest.mark.one_database
 
 AGENDAS = Path(__file__).parent.parent / "data" / "agendas"
 SESSION_1 = (AGENDAS / "make_ict_fair_session_1.txt").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""htmx's requests against the back office, on both databases: a request that says it comes
+"""htmx's requests against the back office: a request that says it comes
 from htmx (`HX-Request: true`) gets the part of the page it swaps in, any other request the
 whole page or the redirect it always got, and both say that they differ by that header.
 A history restore (the back button after an address htmx pushed) gets the whole page."""
@@ -10,6 +10,7 @@ from html import unescape
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import AgendaItemKind, RegistrationStatus
@@ -24,6 +25,9 @@ from tests.factories import (
     make_registration,
 )
 from tests.integration.backoffice import SignedInClient
+
+# How pages and forms read: the database makes no difference (SQLite only).
+pytestmark = pytest.mark.one_database
 
 HTMX = {"HX-Request": "true"}
 # Pages also vary with the reader's language (Accept-Language, or the `lang` cookie).

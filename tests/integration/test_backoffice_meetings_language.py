@@ -24,6 +24,9 @@ from tests.factories import BUILT_AT
 from tests.integration.backoffice import SignedInClient
 from tests.integration.meeting_fixtures import make_consultation
 
+# How pages and forms read: the database makes no difference (SQLite only).
+pytestmark = pytest.mark.one_database
+
 GERMAN = {
     ("Meeting requests for %(title)s", None): "Gesprächsanfragen: %(title)s",
     ("Meeting requests: %(title)s", None): "Gesprächsanfragen: %(title)s",

@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -27,6 +28,9 @@ from tests.factories import (
 )
 from tests.integration.backoffice import SignedInClient
 from tests.integration.mail_readers import Sessionmaker, outbox_messages, text_of
+
+# How pages and forms read: the database makes no difference (SQLite only).
+pytestmark = pytest.mark.one_database
 
 EDIT = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 AFTER_WINDOW = EDIT + timedelta(seconds=600)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import time_machine
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -23,6 +24,9 @@ from tests.integration.backoffice import (
     make_account,
     sign_in,
 )
+
+# How pages and forms read: the database makes no difference (SQLite only).
+pytestmark = pytest.mark.one_database
 
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 

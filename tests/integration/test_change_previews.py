@@ -41,6 +41,9 @@ from tests.factories import (
 )
 from tests.integration.mail_readers import Sessionmaker, outbox_messages, subject_of, text_of
 
+# How pages and forms read: the database makes no difference (SQLite only).
+pytestmark = pytest.mark.one_database
+
 EDIT = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(seconds=600)
 LATER = EDIT + timedelta(hours=1)

@@ -21,7 +21,7 @@ from service.operations.demo import MAKE_ICT_FAIR_SLUG
 
 Client = AsyncTestClient[Litestar]
 
-pytestmark = pytest.mark.usefixtures("frozen_clock", "demo")
+pytestmark = [pytest.mark.usefixtures("frozen_clock", "demo"), pytest.mark.one_database]
 
 BAD_ADDRESS = "ana@exa_mple.org"
 # "The part after @ is not a domain that mail can reach." as the catalogues say it.

@@ -1,4 +1,4 @@
-"""Interest Groups' pages over HTTP (both databases): the list, a public and a members-only
+"""Interest Groups' pages over HTTP: the list, a public and a members-only
 group page, the "express interest" form (stored and acknowledged; a bad form answered 422
 with every field named and nothing stored), and a member's private page with its join link,
 minutes and leaving.
@@ -32,6 +32,9 @@ from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import TEST_BASE_URL
 from tests.factories import BUILT_AT, make_approved_member, make_group, make_organisation, make_person
+
+# How pages and forms read: the database makes no difference (SQLite only).
+pytestmark = pytest.mark.one_database
 
 Client = AsyncTestClient[Litestar]
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -21,7 +21,7 @@ from tests.integration.test_pages import form, parse
 Client = AsyncTestClient[Litestar]
 SERIES = f"/events/{MAKE_ICT_FAIR_SLUG}"
 
-pytestmark = pytest.mark.usefixtures("frozen_clock", "demo")
+pytestmark = [pytest.mark.usefixtures("frozen_clock", "demo"), pytest.mark.one_database]
 
 
 def heading_in(language: str, message: str) -> str:

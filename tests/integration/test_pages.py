@@ -179,7 +179,7 @@ def h1(page: Element) -> str:
     return page.one("h1").text
 
 
-pytestmark = pytest.mark.usefixtures("frozen_clock", "demo")
+pytestmark = [pytest.mark.usefixtures("frozen_clock", "demo"), pytest.mark.one_database]
 
 
 # --- programme and archive ---------------------------------------------------------------------

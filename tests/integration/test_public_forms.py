@@ -53,7 +53,7 @@ from tests.integration.test_pages import (
 Sessionmaker = async_sessionmaker[AsyncSession]
 ANNA = "anna.keller@zurich.example.ch"
 
-pytestmark = pytest.mark.usefixtures("frozen_clock", "demo")
+pytestmark = [pytest.mark.usefixtures("frozen_clock", "demo"), pytest.mark.one_database]
 
 
 async def outbox(db: AsyncSession, template: str) -> list[OutboxEmail]:

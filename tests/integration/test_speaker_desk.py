@@ -30,6 +30,9 @@ from tests.factories import (
 )
 from tests.integration.mail_readers import Sessionmaker, outbox_messages, subject_of, text_of
 
+# How pages and forms read: the database makes no difference (SQLite only).
+pytestmark = pytest.mark.one_database
+
 EDIT = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 AFTER_WINDOW = EDIT + timedelta(seconds=600)
 Client = AsyncTestClient[Litestar]
