@@ -22,13 +22,15 @@ from service.domain import registration as registrations
 from service.domain.consultation import meetings
 from service.domain.errors import NotFoundError
 from service.domain.times import iso_utc
+from service.i18n import N_
+from service.i18n import gettext as _
 from service.web.api_public import SlugParam
 from service.web.auth import BEARER_SCHEME, require_organiser
 from service.web.params import DbSession, IdParam, SettingsDep, TokenParam
 from service.web.schemas import Input
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-NO_MEETINGS = "This registration has no one-to-one meetings."
+NO_MEETINGS = N_("This registration has no one-to-one meetings.")
 
 
 class CpvCodeOut(Struct):
@@ -157,7 +159,7 @@ def meeting_out(view: meetings.MeetingView) -> MeetingOut:
 async def _supplier_meetings(db: DbSession, registration: Registration) -> SupplierMeetingsOut:
     desk = await meetings.supplier_desk(db, registration)
     if desk is None:
-        raise NotFoundError(NO_MEETINGS, "token")
+        raise NotFoundError(_(NO_MEETINGS), "token")
     return SupplierMeetingsOut(
         hosts=[HostChoiceOut(id=host_id, name=name) for host_id, name in desk.hosts],
         requests=[RequestOut(id=r.id, host=r.host_name, rank=r.rank, topic=r.topic,
@@ -181,7 +183,7 @@ class ConsultationController(Controller):
         profile = (await consultation.find_profile(db_session, event.id)
                    if event.kind == EventKind.MEET_YOUR_BUYER else None)
         if profile is None:
-            raise NotFoundError("This event has no market consultation.", "slug")
+            raise NotFoundError(_("This event has no market consultation."), "slug")
         documents = await consultation.list_documents(db_session, event.id)
         questions = await consultation.published_questions(db_session, event.id)
         return ConsultationOut(
@@ -247,8 +249,8 @@ class ConsultationController(Controller):
                                                 now=utc_now())
         return Response(AskedOut(id=asked.id, question=asked.question,
                                  asked_at=iso_utc(asked.asked_at),
-                                 detail="Your question is with the buyer. The answer will be "
-                                        "published to every registered supplier."),
+                                 detail=_("Your question is with the buyer. The answer will be "
+                                          "published to every registered supplier.")),
                         status_code=201, headers=PRIVATE)
 
 

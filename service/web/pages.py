@@ -784,7 +784,8 @@ class PublicPages(Controller):
         return await self._manage_page(request, db_session, settings, token, reg, now=utc_now(),
                                        done=done if done in {"sessions", "cancelled", "details",
                                                              "meetings", "meeting",
-                                                             "question", "keep-informed"}
+                                                             "withdrawn", "question",
+                                                             "keep-informed"}
                                        else None)
 
     @post("/registrations/{token:str}/meetings", status_code=200)
@@ -831,6 +832,28 @@ class PublicPages(Controller):
                 request, db_session, settings, token, error,
                 f"slot-{request_id}" if request_id.isdigit() else FORM_LEVEL, now=now)
         return Redirect(f"/registrations/{token}?done=meeting#meetings", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/registrations/{token:str}/meetings/withdraw", status_code=200)
+    async def withdraw_meeting_request(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
+    ) -> Response[Any]:
+        """A supplier takes back one of their requests (its meeting, if placed, is cancelled)."""
+        now = utc_now()
+        form = await request.form()
+        reg = await registration.find_registration_by_token(db_session, token)
+        if not _csrf_ok(request, form, settings):
+            return _form_expired_page(request, settings)
+        request_id = _text(form, "request_id")
+        try:
+            if not request_id.isdigit() or len(request_id) > 9:
+                raise InvalidInputError(_("Choose one of your requests."), "request_id")
+            await meetings.withdraw_request(db_session, reg.id, int(request_id), now=now,
+                                            settings=settings)
+        except (InvalidInputError, NotFoundError) as error:
+            return await self._refused_on_private_page(
+                request, db_session, settings, token, error, FORM_LEVEL, now=now)
+        return Redirect(f"/registrations/{token}?done=withdrawn#meetings",
+                        status_code=HTTP_303_SEE_OTHER)
 
     @post("/registrations/{token:str}/sessions", status_code=200)
     async def change_sessions(

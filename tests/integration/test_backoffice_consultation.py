@@ -165,6 +165,12 @@ async def test_a_withdrawn_document_is_offered_no_more_but_stays_in_the_report(
 
     assert (withdrawn.status_code, withdrawn.headers["location"]) == (
         303, f"{base}/documents?done=withdrawn")
+    listing = await organiser_client.get(withdrawn.headers["location"])
+    assert "The document is withdrawn" in listing.text
+    assert "Draft criteria" not in listing.text
+    report = await organiser_client.get(f"{base}/report")
+    assert "shared with every registered supplier" in report.text
+    assert "; withdrawn " in report.text
     assert again.status_code == 303
     assert (await organiser_client.get(download)).status_code == 404
     public = await organiser_client.get(f"/events/{made['slug']}")

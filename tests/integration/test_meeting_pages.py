@@ -81,3 +81,39 @@ async def test_a_hosts_private_page_lists_their_meetings(
     assert page.status_code == 200
     assert ("<li><strong>Vendor 1 BV</strong> (Supplier 1): Monday 12 November 2035, 09:00–09:20 CET, "
             "Table 1<br>Topic: Docking &lt;stations&gt;</li>") in page.text
+
+
+async def test_a_supplier_withdraws_a_request_from_the_private_page(
+    db: AsyncSession, settings: Settings, client: AsyncTestClient[Litestar]
+) -> None:
+    c = await make_consultation(db, settings, suppliers=1, hosts=1,
+                                grid=grid_input(accepts_automatically=True))
+    supplier_id = c.suppliers[0].id
+    await meetings.request_meetings(db, supplier_id, [c.hosts[0].id], "Docking stations",
+                                    now=BUILT_AT, settings=settings)
+    await meetings.schedule_all_meetings(db, c.event.id, now=BUILT_AT, settings=settings)
+    token = await current_access_token(db, AccessPurpose.REGISTRATION_MANAGE,
+                                       secret_key=settings.secret_key, now=BUILT_AT,
+                                       registration_id=supplier_id)
+    await db.commit()
+    request_id = (await db.scalars(select(MeetingRequest.id))).one()
+
+    page = await client.get(f"/registrations/{token}")
+    assert "the request to meet Host 1" in page.text
+    withdrawn = await client.post(f"/registrations/{token}/meetings/withdraw",
+                                  follow_redirects=False,
+                                  data={"csrf_token": _csrf(page.text), "request_id": str(request_id)})
+    after = await client.get(withdrawn.headers["location"])
+
+    assert (withdrawn.status_code, withdrawn.headers["location"]) == (
+        303, f"/registrations/{token}?done=withdrawn#meetings")
+    assert "Your request is withdrawn." in after.text
+    assert "the request to meet Host 1" not in after.text  # nothing left to withdraw
+    await db.rollback()
+    statuses = (await db.execute(select(MeetingRequest.status, OneToOneMeeting.status)
+                                 .join(OneToOneMeeting,
+                                       OneToOneMeeting.request_id == MeetingRequest.id))).all()
+    assert [(str(r), str(m)) for r, m in statuses] == [("withdrawn", "cancelled")]
+    refused = await client.post(f"/registrations/{token}/meetings/withdraw",
+                                data={"csrf_token": _csrf(page.text), "request_id": "x"})
+    assert refused.status_code == 422

@@ -556,7 +556,7 @@ async def withdraw_request(
     request = await db.scalar(select(MeetingRequest).where(
         MeetingRequest.id == request_id, MeetingRequest.registration_id == registration_id))
     if request is None:
-        raise NotFoundError("No such request of yours.", "request_id")
+        raise NotFoundError(_("No such request of yours."), "request_id")
     if request.status == MeetingRequestStatus.WITHDRAWN:
         return request
     request.status, request.updated_at = MeetingRequestStatus.WITHDRAWN, now

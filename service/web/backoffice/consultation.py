@@ -48,6 +48,8 @@ LONG_TEXT = 20_000
 UPLOAD_BODY_LIMIT = consultation.MAX_DOCUMENT_BYTES + 1024 * 1024
 DONE = {"profile": N_("The buyer profile is saved."),
         "document": N_("The document is shared: every registered supplier is emailed."),
+        "withdrawn": N_("The document is withdrawn: suppliers no longer see it; the report "
+                        "keeps it with both dates."),
         "question": N_("The question is recorded."),
         "answer": N_("The answer is published: every registered supplier is emailed."),
         "checked-in": N_("Checked in."), "checked-out": N_("Check-in taken back.")}
@@ -366,7 +368,9 @@ class ConsultationController(Controller):
                              for r in report.participants],
             "questions": [(q, consultation.public_asker(q), local_and_utc(q.asked_at, zone)[0],
                            local_and_utc(q.answered_at, zone)[0]) for q in report.questions],
-            "documents": [(d, local_and_utc(d.shared_at, zone)[0]) for d in report.documents],
+            "documents": [(d, local_and_utc(d.shared_at, zone)[0],
+                           local_and_utc(d.withdrawn_at, zone)[0] if d.withdrawn_at else None)
+                          for d in report.documents],
             "made_at": local_and_utc(report.made_at, zone)[0],
         })
 
