@@ -18,8 +18,9 @@ from service.domain.programme.translations import (
     set_default_language,
     set_translations,
 )
+from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
 from service.settings import Settings
-from tests.factories import BUILT_AT, make_agenda_item, make_event
+from tests.factories import BUILT_AT, DEMO_LOADED_AT, make_agenda_item, make_event
 
 
 async def _translated(db: AsyncSession, settings: Settings):  # type: ignore[no-untyped-def]
@@ -134,9 +135,6 @@ async def test_the_programme_search_finds_an_event_by_any_of_its_titles(
 async def test_the_demo_samples_speak_german_and_french_and_the_real_series_english(
     db: AsyncSession, settings: Settings
 ) -> None:
-    from service.operations.demo import MAKE_ICT_FAIR_SLUG, load_demo_programme
-    from tests.factories import DEMO_LOADED_AT
-
     await load_demo_programme(db, now=DEMO_LOADED_AT, settings=settings)
     seminar = await programme.get_published_event(db, "procura-plus-seminar-2027")
     seminar = await programme.get_event(db, seminar.id)
