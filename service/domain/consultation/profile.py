@@ -27,18 +27,20 @@ from service.db.models import (
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from service.domain.text import clean_line, clean_text
+from service.i18n import N_
 from service.i18n import gettext as _
 
 from .cpv import CpvCode, describe_cpv, parse_cpv_codes
 
+# Marked here, translated where read (`find_profile`, the editor's choices).
 PROCEDURE_LABELS: dict[ProcurementProcedure, str] = {
-    ProcurementProcedure.OPEN: "Open procedure",
-    ProcurementProcedure.RESTRICTED: "Restricted procedure",
-    ProcurementProcedure.COMPETITIVE_WITH_NEGOTIATION: "Competitive procedure with negotiation",
-    ProcurementProcedure.COMPETITIVE_DIALOGUE: "Competitive dialogue",
-    ProcurementProcedure.INNOVATION_PARTNERSHIP: "Innovation partnership",
+    ProcurementProcedure.OPEN: N_("Open procedure"),
+    ProcurementProcedure.RESTRICTED: N_("Restricted procedure"),
+    ProcurementProcedure.COMPETITIVE_WITH_NEGOTIATION: N_("Competitive procedure with negotiation"),
+    ProcurementProcedure.COMPETITIVE_DIALOGUE: N_("Competitive dialogue"),
+    ProcurementProcedure.INNOVATION_PARTNERSHIP: N_("Innovation partnership"),
     ProcurementProcedure.NEGOTIATED_WITHOUT_PUBLICATION:
-        "Negotiated procedure without prior publication",
+        N_("Negotiated procedure without prior publication"),
 }
 MAX_SUBJECT = 500
 MAX_LONG_TEXT = 20_000
@@ -289,7 +291,7 @@ async def find_profile(db: AsyncSession, event_id: int) -> ProfileView | None:
         estimated_value_cents=profile.estimated_value_cents,
         planned_publication_on=profile.planned_publication_on,
         procedure=profile.procedure,
-        procedure_label=PROCEDURE_LABELS[profile.procedure] if profile.procedure else "",
+        procedure_label=_(PROCEDURE_LABELS[profile.procedure]) if profile.procedure else "",
         market_questions=profile.market_questions,
         notice_text=profile.notice_text,
         hosts=[HostView(person_id=p.id, name=p.name, job_title=p.job_title, email=p.email)

@@ -48,7 +48,7 @@ class PublishedQuestion:
 def public_asker(question: ConsultationQuestion) -> str:
     if question.may_name_asker:
         return question.asked_by
-    return "asked at the event" if question.is_asked_at_event else "a registered supplier"
+    return _("asked at the event") if question.is_asked_at_event else _("a registered supplier")
 
 
 async def ask_question(db: AsyncSession, registration: Registration, text: str, *,
