@@ -15,7 +15,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_interval, format_skeleton, get_month_names
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_interval,
+    format_skeleton,
+    get_day_names,
+    get_month_names,
+)
 
 from service.db.models import (
     AgendaItemKind,
@@ -199,6 +206,22 @@ def month_name(month: int) -> str:
     if language == DEFAULT_LANGUAGE:
         return _MONTHS[month - 1]
     return str(get_month_names("wide", "format", locale=babel_locale(language))[month])
+
+
+def weekday_name(weekday: int) -> str:
+    """"Tuesday" ("Dienstag") for 1: Monday is 0, as in `date.weekday()`."""
+    language = _language()
+    if language == DEFAULT_LANGUAGE:
+        return _WEEKDAYS[weekday]
+    return str(get_day_names("wide", "format", locale=babel_locale(language))[weekday])
+
+
+def long_date_text(day: date) -> str:
+    """"30 June 2027" ("30. Juni 2027"), without the weekday."""
+    language = _language()
+    if language == DEFAULT_LANGUAGE:
+        return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return str(format_date(day, "long", locale=babel_locale(language)))
 
 
 def date_text(day: date) -> str:

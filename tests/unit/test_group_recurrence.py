@@ -8,6 +8,7 @@ import pytest
 
 from service.domain.errors import InvalidInputError
 from service.domain.groups.recurrence import RecurrenceRule, matches_rule, recurrence_starts
+from service.i18n import use_language
 
 BRUSSELS = "Europe/Brussels"
 SECOND_TUESDAY_BIMONTHLY = RecurrenceRule("monthly", interval=2, weekday=1, ordinal=2,
@@ -34,6 +35,27 @@ def test_describe_says_the_rule_as_people_do() -> None:
                       "Every first Thursday of every third month (quarterly), 8 times",
                       "Every other week on Monday, 4 times",
                       "Every last Friday of November, 2 times"]
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("de", ["Jeden zweiten Dienstag, jeden zweiten Monat, 10:00 Ortszeit Brussels, "
+            "bis 30. Juni 2027",
+            "Vierteljährlich, 8 Mal", "Jede zweite Woche am Montag, 4 Mal",
+            "Jeden letzten Freitag im November, 2 Mal"]),
+    ("fr", ["Chaque deuxième mardi, un mois sur deux, 10:00 heure de Brussels, "
+            "jusqu'au 30 juin 2027",
+            "Chaque trimestre, 8 fois", "Une semaine sur deux, le lundi, 4 fois",
+            "Chaque dernier vendredi de novembre, 2 fois"]),
+])
+def test_describe_says_the_rule_in_the_readers_language(language: str,
+                                                        expected: list[str]) -> None:
+    with use_language(language):
+        words = [SECOND_TUESDAY_BIMONTHLY.describe(at=time(10, 0), timezone=BRUSSELS),
+                 RecurrenceRule.quarterly(count=8).describe(),
+                 RecurrenceRule("weekly", interval=2, weekday=0, count=4).describe(),
+                 RecurrenceRule("yearly", weekday=4, ordinal=-1, month=11, count=2).describe()]
+
+    assert words == expected
 
 
 def test_the_wall_time_is_kept_across_changes_of_the_clocks() -> None:

@@ -26,6 +26,7 @@ from dateutil import rrule as _rrule  # type: ignore[import-untyped]
 
 from service.domain import wording
 from service.domain.errors import InvalidInputError
+from service.i18n import N_, ngettext
 from service.i18n import gettext as _
 
 Frequency = Literal["weekly", "monthly", "yearly"]
@@ -33,9 +34,19 @@ FREQUENCIES: tuple[Frequency, ...] = ("weekly", "monthly", "yearly")
 _RRULE_FREQ: dict[Frequency, str] = {"weekly": "WEEKLY", "monthly": "MONTHLY", "yearly": "YEARLY"}
 _FREQ_OF = {value: key for key, value in _RRULE_FREQ.items()}
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
-_EVERY = {2: "other", 3: "third", 4: "fourth", 6: "sixth"}
+# Whole phrases, marked here and translated where a rule is described (`describe`).
+_ORDINAL_PATTERNS = {1: N_("Every first %(weekday)s"), 2: N_("Every second %(weekday)s"),
+                     3: N_("Every third %(weekday)s"), 4: N_("Every fourth %(weekday)s"),
+                     -1: N_("Every last %(weekday)s")}
+_EVERY_PHRASES: dict[str, dict[int, str]] = {
+    "weekly": {1: N_("every week"), 2: N_("every other week"), 3: N_("every third week"),
+               4: N_("every fourth week"), 6: N_("every sixth week")},
+    "monthly": {1: N_("every month"), 2: N_("every other month"), 3: N_("every third month"),
+                4: N_("every fourth month"), 6: N_("every sixth month")},
+    "yearly": {1: N_("every year"), 2: N_("every other year"), 3: N_("every third year"),
+               4: N_("every fourth year"), 6: N_("every sixth year")},
+}
+
 # An open-ended series (neither until nor count) is expanded this far at most.
 OPEN_ENDED_YEARS = 10
 MAX_COUNT = 500
@@ -74,7 +85,7 @@ class RecurrenceRule:
             raise InvalidInputError(_("Give a weekday from 0 (Monday) to 6 (Sunday)."),
                                     f"{field}.weekday")
         if self.ordinal is not None:
-            if self.ordinal not in _ORDINALS:
+            if self.ordinal not in _ORDINAL_PATTERNS:
                 raise InvalidInputError(_("Give 1, 2, 3, 4 or -1 (the last)."), f"{field}.ordinal")
             if self.weekday is None or self.frequency == "weekly":
                 raise InvalidInputError(_("An ordinal goes with a weekday in a monthly or yearly "
@@ -149,38 +160,59 @@ class RecurrenceRule:
     # --- words ------------------------------------------------------------------------------
 
     def describe(self, *, at: time | None = None, timezone: str | None = None) -> str:
-        """"Every second Tuesday of every other month, 10:00 Brussels time, until 30 June 2027"."""
-        unit = {"weekly": "week", "monthly": "month", "yearly": "year"}[self.frequency]
-        if self.interval == 1:
-            every = unit
-        elif self.interval in _EVERY:
-            every = f"{_EVERY[self.interval]} {unit}"
-        else:
-            every = f"{self.interval} {unit}s"
+        """"Every second Tuesday of every other month, 10:00 Brussels time, until 30 June 2027",
+        in the language in force: each part is one whole message."""
+        every = _every(self.frequency, self.interval)
         quarterly = self.frequency == "monthly" and self.interval == 3
         if self.weekday is None:
-            words = "Quarterly" if quarterly else f"Every {every}"
+            words = _("Quarterly") if quarterly else _capitalised(every)
         elif self.ordinal is None:
-            day = _DAY_NAMES[self.weekday]
-            words = f"Every {day}" if every == unit else f"Every {every} on {day}"
+            day = wording.weekday_name(self.weekday)
+            words = (_("Every %(weekday)s") % {"weekday": day} if self.interval == 1
+                     else _("%(every)s on %(weekday)s") % {"every": _capitalised(every),
+                                                           "weekday": day})
         else:
-            words = f"Every {_ORDINALS[self.ordinal]} {_DAY_NAMES[self.weekday]}"
+            words = _(_ORDINAL_PATTERNS[self.ordinal]) % {
+                "weekday": wording.weekday_name(self.weekday)}
             if self.month is not None:
-                words += f" of {wording.month_name(self.month)}"
-                if every != unit:
-                    words += f", every {every}"
+                words = _("%(pattern)s of %(month)s") % {
+                    "pattern": words, "month": wording.month_name(self.month)}
+                if self.interval != 1:
+                    words = _("%(pattern)s, %(every)s") % {"pattern": words, "every": every}
+            elif quarterly:
+                words = _("%(pattern)s of %(every)s (quarterly)") % {"pattern": words,
+                                                                     "every": every}
             else:
-                words += f" of every {every}" + (" (quarterly)" if quarterly else "")
+                words = _("%(pattern)s of %(every)s") % {"pattern": words, "every": every}
         if at is not None:
             words += f", {at:%H:%M}"
             if timezone:
                 words += " " + wording.zone_label(timezone)
         if self.until is not None:
-            words += f", until {self.until.day} {wording.month_name(self.until.month)} " \
-                     f"{self.until.year}"
+            words = _("%(rule)s, until %(date)s") % {
+                "rule": words, "date": wording.long_date_text(self.until)}
         elif self.count is not None:
-            words += f", {self.count} time{'s' if self.count != 1 else ''}"
+            words = ngettext("%(rule)s, %(count)s time", "%(rule)s, %(count)s times",
+                             self.count) % {"rule": words, "count": self.count}
         return words
+
+
+def _every(frequency: Frequency, interval: int) -> str:
+    """"every other month", "every 5 weeks": how often, as one phrase."""
+    phrases = _EVERY_PHRASES[frequency]
+    if interval in phrases:
+        return _(phrases[interval])
+    if frequency == "weekly":
+        phrase = ngettext("every %(count)s week", "every %(count)s weeks", interval)
+    elif frequency == "monthly":
+        phrase = ngettext("every %(count)s month", "every %(count)s months", interval)
+    else:
+        phrase = ngettext("every %(count)s year", "every %(count)s years", interval)
+    return phrase % {"count": interval}
+
+
+def _capitalised(phrase: str) -> str:
+    return phrase[:1].upper() + phrase[1:]
 
 
 def until_instant(day: date, timezone: str) -> datetime:
