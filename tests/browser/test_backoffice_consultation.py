@@ -90,6 +90,14 @@ def test_the_consultation_pages_pass_axe(
         assert_no_axe_violations(page, context=f"consultation {name}")
         page.screenshot(path=screenshots / f"consultation-3-{name}.png", full_page=True)
 
+    # Printed for the procurement file: the report itself, without the back office around it.
+    page.goto(f"{consultation}/report")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator("nav.event-nav")).to_be_hidden()
+    expect(page.locator("header.site-header")).to_be_hidden()
+    page.emulate_media(media="screen")
+
     page.goto(f"{consultation}/check-in")
     page.get_by_role("button", name="Check in Ana Silva").click()
     expect(page.get_by_role("status")).to_have_text("Checked in.")
