@@ -73,8 +73,16 @@ def _run_on_snapshot(page: Page) -> list[dict[str, Any]]:
         context.close()
 
 
+# Every stylesheet the page links is applied: axe measures the page as people see it (a
+# page read before its styles arrive, on a busy machine, has unstyled 17px-high links).
+STYLES_APPLIED = """() => Array.from(document.querySelectorAll('link[rel=stylesheet]'))
+    .every(link => link.sheet !== null)"""
+
+
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     """axe's violations for the page as it stands now (the whole document)."""
+    page.wait_for_load_state("load")
+    page.wait_for_function(STYLES_APPLIED)
     if page.evaluate(SCRIPTING_PROBE):
         return _run(page)
     return _run_on_snapshot(page)
