@@ -1,5 +1,5 @@
 """The Haarlem demo's market consultation in a real browser: the public event page's
-section, then the organiser's pages (profile with a refused CPV code, documents, questions
+section, then the organiser's pages (profile with a refused CPV code, the CPV finder, documents, questions
 and answers, check-in, report). axe-core finds no violation on any of them; screenshots go
 to test-artifacts/screenshots/ (consultation-*.png).
 """
@@ -82,6 +82,15 @@ def test_the_consultation_pages_pass_axe(
         ["30213000-9 has a wrong check digit: the code is 30213000-5."])
     assert_no_axe_violations(page, context="buyer profile with errors")
     page.screenshot(path=screenshots / "consultation-2-profile-errors.png", full_page=True)
+
+    # From the profile form to the CPV finder, searched by words.
+    page.get_by_role("link", name="Find CPV codes by the words of their labels").click()
+    page.get_by_label("Words of the label, or the first digits").fill("portable computers")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("table.data-table tbody td")).to_have_text(
+        ["30213100-6", "Portable computers"])
+    assert_no_axe_violations(page, context="CPV finder with results")
+    page.screenshot(path=screenshots / "consultation-2-cpv-finder.png", full_page=True)
 
     for section, name in (("documents", "documents"), ("questions", "questions"),
                           ("check-in", "check-in"), ("report", "report")):

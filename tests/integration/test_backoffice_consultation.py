@@ -73,6 +73,27 @@ async def test_the_profile_is_saved_from_its_editor_and_shown_on_the_public_page
     assert re.findall(r"<li>([^<]+)</li>", section) == [
         "30213000-5 Personal computers", "30231300-0 Display screens", "Rudie de Vries"]
     assert "EUR 250,000.00" in section
+    german = (await organiser_client.get(f"/events/{made['slug']}?lang=de")).text
+    section = german.split('id="market-consultation"', 1)[1].split("</section>", 1)[0]
+    assert re.findall(r"<li>([^<]+)</li>", section)[:2] == [
+        "30213000-5 Personalcomputer", "30231300-0 Bildschirme"]
+
+
+async def test_organisers_find_cpv_codes_by_their_words_in_their_language(
+    organiser_client: SignedInClient,
+) -> None:
+    found = await organiser_client.get("/organiser/cpv?q=ordinateurs+portables&lang=fr")
+    by_digits = await organiser_client.get("/organiser/cpv?q=302")
+    nothing = await organiser_client.get("/organiser/cpv?q=%3Cscript%3Ezz")
+
+    rows = re.findall(r"<tr><td><code>([^<]+)</code></td><td>([^<]+)</td></tr>", found.text)
+    assert (found.status_code, rows) == (200, [("30213100-6", "Ordinateurs portables")])
+    assert "1 code correspond à « ordinateurs portables »." in found.text
+    assert (by_digits.status_code, len(re.findall(r"<tr><td><code>", by_digits.text))) == (
+        200, 100)
+    assert "134 codes match “302”; the first 100 are shown." in by_digits.text
+    assert "0 codes match “&lt;script&gt;zz”." in nothing.text
+    assert "<script>zz" not in nothing.text
 
 
 class _Labels(NullTranslations):

@@ -60,7 +60,10 @@ async def test_the_public_consultation_names_hosts_but_never_their_addresses(
             body["planned_publication_on"], body["procedure"]) == (
         "Municipality of Haarlem", "Fair and circular ICT workplace hardware", "1250000.50",
         "2036-03-15", "competitive_with_negotiation")
-    assert [c["code"] for c in body["cpv_codes"]] == ["30213000-5"]
+    assert body["cpv_codes"] == [{"code": "30213000-5", "label": "Personal computers"}]
+    german = await client.get(f"/api/events/{c.event.slug}/consultation",
+                              headers={"Accept-Language": "de"})
+    assert german.json()["cpv_codes"] == [{"code": "30213000-5", "label": "Personalcomputer"}]
     assert body["hosts"] == [{"name": "Rudie de Vries", "job_title": None}]
     assert [(q["question"], q["answer"]) for q in body["questions"]] == [
         ("Refurbished screens?", "Yes, with a warranty.")]

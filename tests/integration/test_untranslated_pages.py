@@ -5,9 +5,10 @@ same in both is either the events' own data (titles, names, places: what organis
 found anywhere in the database) or a message nobody marked or translated, which fails. The
 catalogues decide what is a message, not a list kept here: only brand and product names,
 each language's own name and the country names CLDR writes the same are expected to stay
-as they are (and time-zone names, which are codes). CPV labels come from the English
-edition of Regulation (EC) No 213/2008 only (service/domain/consultation/cpv_2008.csv): a
-line that starts with a CPV code is left out.
+as they are (and time-zone names, which are codes). CPV labels are the Regulation's own
+wording in each language (service/domain/consultation/cpv_2008.csv), some the same as the
+English ("Personal computers" in Dutch): a line that starts with a CPV code is left out
+(tests/unit/test_cpv.py checks the labels).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ commit, and know no HTTP. Each part of the consultation adds its names below, on
 from service.domain.consultation.attendance import attendance_list as attendance_list
 from service.domain.consultation.attendance import check_in as check_in
 from service.domain.consultation.cpv import CpvCode as CpvCode
+from service.domain.consultation.cpv import find_cpv_codes as find_cpv_codes
 from service.domain.consultation.cpv import parse_cpv_codes as parse_cpv_codes
 from service.domain.consultation.documents import MAX_DOCUMENT_BYTES as MAX_DOCUMENT_BYTES
 from service.domain.consultation.documents import DocumentFile as DocumentFile

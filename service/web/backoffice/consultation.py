@@ -43,6 +43,7 @@ from service.web.params import DbSession, IdParam, SettingsDep
 PROFILE_FIELDS = ("buyer_organisation_id", "subject", "cpv_codes", "estimated_value",
                   "planned_publication_on", "procedure", "market_questions", "notice_text")
 LONG_TEXT = 20_000
+CPV_FOUND_SHOWN = 100
 # The form's own limit sits above the documents' so that an oversized file reaches the
 # domain's check and is refused by name, not cut off by the server.
 UPLOAD_BODY_LIMIT = consultation.MAX_DOCUMENT_BYTES + 1024 * 1024
@@ -131,6 +132,18 @@ class ConsultationController(Controller):
             "value_text": consultation.euro_text(profile.estimated_value_cents
                                                  if profile else None),
         }, status_code=status_code, done=done)
+
+    @get("/cpv")
+    async def find_cpv_codes(
+        self, request: AnyRequest, account: CurrentAccount,
+        q: Annotated[str, QueryParameter(max_length=200)] = "",
+    ) -> Response[Any]:
+        """The CPV vocabulary searched in the organiser's language, to fill a profile."""
+        codes, total = consultation.find_cpv_codes(q, limit=CPV_FOUND_SHOWN)
+        return organiser_page(request, "cpv.html", {
+            "title": _("CPV codes"), "nav": "events", "q": q.strip(), "codes": codes,
+            "total": total,
+        })
 
     @get("/events/{event_id:int}/consultation")
     async def show_profile(
