@@ -111,7 +111,11 @@ async def after_enrolment_ended(db: AsyncSession, fact: signals.EnrolmentEnded, 
 
 async def after_reminder_policy_changed(db: AsyncSession, fact: signals.ReminderPolicyChanged,
                                         now: datetime, settings: Settings) -> None:
+    """Every reminder still to come follows the new policy: sessions' and one-to-one
+    meetings'."""
     await reminders.replan_reminders_for_event(db, fact.event, now=now)
+    await consultation_meetings.replan_meeting_reminders(db, fact.event, now=now,
+                                                         settings=settings)
 
 
 async def after_registration_withdrawn(db: AsyncSession, fact: signals.RegistrationWithdrawn,

@@ -88,4 +88,9 @@ def test_the_haarlem_meetings_pages(live_server: LiveServer, browser: Browser, s
         expect(page.locator("#error-summary a")).to_have_text(["Two days' times overlap."])
         assert_no_axe_violations(page, context="meeting grid with errors")
         page.screenshot(path=screenshots / "backoffice-meetings-4-grid-refused.png", full_page=True)
+
+        page.goto(f"{base}/organiser/events/{event_id}/reminders")
+        expect(page.get_by_role("heading", level=2, name="One-to-one meetings")).to_be_visible()
+        assert_no_axe_violations(page, context="reminders with one-to-one meetings")
+        page.screenshot(path=screenshots / "backoffice-meetings-5-reminders.png", full_page=True)
         context.close()

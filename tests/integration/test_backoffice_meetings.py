@@ -3,6 +3,8 @@ availability and requests, each read and changed over HTTP as a browser would.""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +51,12 @@ async def test_an_organiser_answers_requests_schedules_all_and_sees_the_grid(
     assert await db.scalar(select(func.count()).select_from(OutboxEmail)
                            .where(OutboxEmail.dedupe_key.like("meeting-reminder:%"))) == 8
     assert [r.status for r in await meetings.requests_of(db, event_id)] == [MeetingRequestStatus.ACCEPTED] * 2
+    # The event's Reminders page counts them, per offset, beside the sessions' schedule.
+    page = await organiser_client.get(f"/organiser/events/{event_id}/reminders")
+    section = page.text.split("<h2>One-to-one meetings</h2>", 1)[1].split("</table>", 1)[0]
+    assert (page.status_code, re.findall(r"<tr><th scope=\"row\">([^<]+)</th><td>([^<]+)</td>",
+                                         section)) == (
+        200, [("7 days", "Scheduled: 4"), ("1 day", "Scheduled: 4")])
 
 
 async def test_a_bad_grid_or_availability_is_refused_on_the_page_naming_the_field(

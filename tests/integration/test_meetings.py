@@ -273,6 +273,47 @@ async def test_reminders_follow_the_events_policy_and_a_move_or_cancellation_rep
     assert {s for _, s, _ in await reminders()} == {"withdrawn"}
 
 
+async def test_a_new_reminder_policy_replans_meeting_reminders_without_a_new_invite(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """A policy saved for the event reaches its one-to-one meetings too: an offset dropped
+    is taken back, one added is planned, one dropped and chosen again is planned anew; the
+    Reminders page's counts follow."""
+    c = await make_consultation(db, settings, suppliers=1, hosts=1,
+                                grid=grid_input(accepts_automatically=True))
+    c.event.reminder_offsets_minutes = [60]
+    await meetings.request_meetings(db, c.suppliers[0].id, [c.hosts[0].id], "Monitors",
+                                    now=BUILT_AT, settings=settings)
+    await meetings.schedule_all_meetings(db, c.event.id, now=BUILT_AT, settings=settings)
+    invites = await db.scalar(select(func.count()).select_from(OutboxEmail).where(
+        OutboxEmail.dedupe_key.is_(None)))
+
+    async def planned() -> list[tuple[str, datetime | None]]:
+        rows = (await db.execute(select(OutboxEmail.to_address, OutboxEmail.next_attempt_at)
+                                 .where(OutboxEmail.dedupe_key.like("meeting-reminder:%"),
+                                        OutboxEmail.status == "queued")
+                                 .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id))).all()
+        return [(address, due) for address, due in rows]
+
+    async def policy(offsets: list[int]) -> None:
+        await programme.update_event(db, c.event.id,
+                                     programme.EventUpdate(reminder_offsets_minutes=offsets),
+                                     now=BUILT_AT, settings=settings)
+
+    await policy([1440])
+    assert await planned() == [("sales1@vendor1.example.com", _utc("2035-11-11T08:00")),
+                               ("host1@haarlem.example.nl", _utc("2035-11-11T08:00"))]
+    await policy([1440, 60])
+    await policy([60])
+    assert await planned() == [("sales1@vendor1.example.com", _utc("2035-11-12T07:00")),
+                               ("host1@haarlem.example.nl", _utc("2035-11-12T07:00"))]
+    assert await db.scalar(select(func.count()).select_from(OutboxEmail).where(
+        OutboxEmail.dedupe_key.is_(None))) == invites
+    lines, failed = await meetings.meeting_reminder_schedule(db, c.event.id)
+    assert ([(line.offset_minutes, line.counts) for line in lines], failed) == (
+        [(1440, {"cancelled": 4}), (60, {"cancelled": 4, "scheduled": 2})], [])
+
+
 async def test_a_rerun_keeps_held_meetings_and_drops_a_cancelled_registrations_meeting(
     db: AsyncSession, settings: Settings
 ) -> None:

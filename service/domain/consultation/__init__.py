@@ -19,7 +19,11 @@ from service.domain.consultation.documents import list_documents as list_documen
 from service.domain.consultation.documents import read_document_file as read_document_file
 from service.domain.consultation.documents import share_document as share_document
 from service.domain.consultation.documents import withdraw_document as withdraw_document
+from service.domain.consultation.meetings import MeetingReminderProblem as MeetingReminderProblem
 from service.domain.consultation.meetings import ReportMeeting as ReportMeeting
+from service.domain.consultation.meetings import (
+    meeting_reminder_schedule as meeting_reminder_schedule,
+)
 from service.domain.consultation.profile import PROCEDURE_LABELS as PROCEDURE_LABELS
 from service.domain.consultation.profile import ProfileInput as ProfileInput
 from service.domain.consultation.profile import ProfileView as ProfileView

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -47,6 +48,7 @@ from service.db.models import (
     OneToOneStatus,
     OrganisationKind,
     OutboxEmail,
+    OutboxStatus,
     Person,
     Registration,
     RegistrationStatus,
@@ -71,6 +73,9 @@ MAX_MEETING_MINUTES = 240
 MAX_TABLES = 200
 MAX_SLOTS = 2000
 TEMPLATE = "meeting_to_participant"
+# Reminders of one-to-one meetings live in the outbox only, under keys
+# "meeting-reminder:<meeting>:<sequence>:<supplier|host>:<minutes before>:<planning>".
+MEETING_REMINDER_KEY = "meeting-reminder"
 LIVE = (OneToOneStatus.SCHEDULED, OneToOneStatus.HELD)
 
 # ----------------------------------------------------------------------------- inputs
@@ -1025,9 +1030,10 @@ async def meetings_for_report(db: AsyncSession, event: Event) -> list[ReportMeet
 
 async def _tell(
     db: AsyncSession, meeting: OneToOneMeeting, what: str, *, now: datetime, settings: Settings,
-    was: tuple[int, int] | None = None,
+    was: tuple[int, int] | None = None, invite: bool = True,
 ) -> None:
-    """Queue the meeting's invite (REQUEST, or CANCEL) to the supplier and to the host."""
+    """Queue the meeting's invite (REQUEST, or CANCEL) to the supplier and to the host, and
+    plan its reminders again (`invite=False`: only the reminders, for a new policy)."""
     event = await db.get(Event, meeting.event_id)
     assert event is not None
     [view] = await meeting_views(db, meeting_id=meeting.id)
@@ -1104,7 +1110,7 @@ async def _tell(
                            (None, host_row.person_id),
                            supported(host_person.language if host_person is not None else None)))
     entries: list[OutboxEntry] = []
-    for _role, address, name, own, owner, language in people:
+    for _role, address, name, own, owner, language in people if invite else []:
         calendar, common = in_language(language)
         entries.append(OutboxEntry(EmailMessage(
             template=TEMPLATE, to_address=address, to_name=name,
@@ -1112,11 +1118,18 @@ async def _tell(
             calendar=calendar, calendar_method=method, reply_to=event.contact_email,
             language=language,
         ), event_id=event.id, registration_id=owner[0], person_id=owner[1]))
-    # Reminders by the event's policy, held in the outbox until due; those of the meeting
-    # as it was are taken back first (a move re-plans them, a cancellation ends them).
-    pending = list((await db.scalars(select(OutboxEmail.id).where(
-        OutboxEmail.dedupe_key.like(f"meeting-reminder:{meeting.id}:%")))).all())
-    await withdraw_emails(db, pending, note="the meeting moved or was cancelled")
+    # Reminders by the event's policy, held in the outbox until due; those planned before
+    # are taken back first (a move re-plans them, a cancellation ends them, a new policy
+    # replaces them). One already due is left to go out. Each planning has its own key, so
+    # an offset dropped and chosen again is planned anew.
+    planned = select(OutboxEmail.id).where(
+        OutboxEmail.dedupe_key.like(f"{MEETING_REMINDER_KEY}:{meeting.id}:%"))
+    if not invite:
+        planned = planned.where(OutboxEmail.due_at > now)
+    pending = list((await db.scalars(planned)).all())
+    await withdraw_emails(db, pending, note=("the meeting moved or was cancelled" if invite
+                                             else "the reminder policy changed"))
+    planning = secrets.token_hex(6)
     if not cancelled:
         for offset in reminder_offsets(event):
             due = reminder_due_at(view.starts_at, offset, event.timezone)
@@ -1129,10 +1142,79 @@ async def _tell(
                     context={**common, "what": "reminder", "changes": [], "recipient_name": name, **own},
                     reply_to=event.contact_email, language=language,
                 ), event_id=event.id, send_at=due, due_at=due, expires_at=view.starts_at,
-                    dedupe_key=f"meeting-reminder:{meeting.id}:{meeting.sequence}:{role}:{offset}",
+                    dedupe_key=(f"{MEETING_REMINDER_KEY}:{meeting.id}:{meeting.sequence}:"
+                                f"{role}:{offset}:{planning}"),
                     registration_id=owner[0], person_id=owner[1]))
     await queue_emails(db, entries, settings=settings, now=now)
 
+
+
+async def replan_meeting_reminders(db: AsyncSession, event: Event, *, now: datetime,
+                                   settings: Settings) -> None:
+    """The event's reminder policy changed: each meeting still to come is reminded by it
+    (no new invite: the meeting itself did not change)."""
+    meetings = await db.scalars(
+        select(OneToOneMeeting).join(MeetingSlot, MeetingSlot.id == OneToOneMeeting.slot_id)
+        .where(OneToOneMeeting.event_id == event.id,
+               OneToOneMeeting.status == OneToOneStatus.SCHEDULED, MeetingSlot.starts_at > now)
+        .order_by(MeetingSlot.starts_at, OneToOneMeeting.id))
+    for meeting in list(meetings):
+        await _tell(db, meeting, "reminder", now=now, settings=settings, invite=False)
+
+
+@dataclass(frozen=True)
+class MeetingReminderLine:
+    """The reminders of an event's one-to-one meetings at one offset, counted by state."""
+
+    offset_minutes: int
+    counts: dict[str, int]  # scheduled, sending, sent, failed, cancelled
+
+
+@dataclass(frozen=True)
+class MeetingReminderProblem:
+    recipient_name: str
+    recipient_email: str
+    due_at: datetime | None
+    state: str  # failed
+    note: str | None
+
+
+def _reminder_state(status: OutboxStatus) -> str:
+    """The outbox's state as the Reminders page names a reminder's."""
+    if status in (OutboxStatus.COMPOSING, OutboxStatus.QUEUED, OutboxStatus.RETRY):
+        return "scheduled"
+    return {OutboxStatus.SENDING: "sending", OutboxStatus.SENT: "sent",
+            OutboxStatus.FAILED: "failed"}.get(status, "cancelled")
+
+
+async def meeting_reminder_schedule(
+    db: AsyncSession, event_id: int,
+) -> tuple[list[MeetingReminderLine], list[MeetingReminderProblem]]:
+    """Every reminder of the event's one-to-one meetings, counted per offset (largest
+    first), and those that failed."""
+    rows = (await db.execute(
+        select(OutboxEmail.dedupe_key, OutboxEmail.status, OutboxEmail.to_address,
+               OutboxEmail.due_at, OutboxEmail.last_error, OutboxEmail.registration_id,
+               OutboxEmail.person_id)
+        .where(OutboxEmail.event_id == event_id,
+               OutboxEmail.dedupe_key.like(f"{MEETING_REMINDER_KEY}:%"))
+        .order_by(OutboxEmail.due_at, OutboxEmail.id))).all()
+    counts: dict[int, dict[str, int]] = {}
+    problems: list[MeetingReminderProblem] = []
+    for key, status, address, due_at, error, registration_id, person_id in rows:
+        offset = int(str(key).split(":")[4])
+        state = _reminder_state(status)
+        line = counts.setdefault(offset, {})
+        line[state] = line.get(state, 0) + 1
+        if state == "failed":
+            name = await db.scalar(select(Registration.name).where(
+                Registration.id == registration_id)) if registration_id else await db.scalar(
+                select(Person.name).where(Person.id == person_id))
+            problems.append(MeetingReminderProblem(
+                recipient_name=name or address, recipient_email=address, due_at=due_at,
+                state=state, note=error))
+    return ([MeetingReminderLine(offset, counts[offset])
+             for offset in sorted(counts, reverse=True)], problems)
 
 
 # ------------------------------------------------------------- back-office helpers

@@ -18,8 +18,8 @@ from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
 
 from service.clock import utc_now
-from service.db.models import Event
-from service.domain import programme, reminders
+from service.db.models import Event, EventKind
+from service.domain import consultation, programme, reminders
 from service.domain.errors import InvalidInputError
 from service.domain.reminders.schedule import (
     MAX_OFFSETS,
@@ -45,6 +45,7 @@ STATE_LABELS = {"scheduled": N_("Scheduled"), "sending": N_("Sending"), "sent": 
 UNIT_LABELS = [("days", N_("days before")), ("hours", N_("hours before")),
                ("minutes", N_("minutes before"))]
 LISTED_PROBLEMS = 200
+STATE_ORDER = {state: number for number, state in enumerate(STATE_LABELS)}
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,20 @@ class RemindersController(Controller):
                 is_session_cancelled=row.is_session_cancelled,
                 counts=[(_(STATE_LABELS[state]), count) for state, count in row.counts.items()
                         if count]))
+        meeting_lines: list[tuple[str, list[tuple[str, int]]]] = []
+        meeting_problems: list[tuple[consultation.MeetingReminderProblem, tuple[str, str]]] = []
+        if event.kind == EventKind.MEET_YOUR_BUYER:
+            by_offset, failed = await consultation.meeting_reminder_schedule(db_session, event.id)
+            meeting_lines = [(offset_text(line.offset_minutes),
+                              [(_(STATE_LABELS[state]), count)
+                               for state, count in sorted(line.counts.items(),
+                                                          key=lambda item: STATE_ORDER[item[0]])])
+                             for line in by_offset]
+            meeting_problems = [(problem, local_and_utc(problem.due_at, schedule.timezone))
+                                for problem in failed[:LISTED_PROBLEMS] if problem.due_at]
         return organiser_page(request, "reminders.html", {
+            "has_meetings": event.kind == EventKind.MEET_YOUR_BUYER,
+            "meeting_lines": meeting_lines, "meeting_problems": meeting_problems,
             "title": _("Reminders: %(title)s") % {"title": event.title}, "nav": "events",
             "event": heading(event, account), "section": "reminders",
             "policy_text": ", ".join(offset_text(m) for m in schedule.offsets),
