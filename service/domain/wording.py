@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,8 @@ from babel.dates import (
     format_skeleton,
     get_day_names,
     get_month_names,
+    get_timezone,
+    get_timezone_location,
 )
 
 from service.db.models import (
@@ -273,10 +276,23 @@ def zone_label(zone_name: str, city: str | None = None) -> str:
     """What an event's times are, named after its city where it has one ("Zurich time",
     "Haarlem time" for Europe/Amsterdam), else after its zone ("Europe/Brussels" →
     "Brussels time"). Never a fixed name: every event is labelled with its own zone."""
-    place = " ".join((city or "").split())
-    if not place:
-        place = zone_name.rsplit("/", 1)[-1].replace("_", " ")
+    place = " ".join((city or "").split()) or zone_city(zone_name, _language())
     return _("%(place)s time") % {"place": place}
+
+
+@cache
+def zone_city(zone_name: str, language: str) -> str:
+    """The city a zone is named after, as the language writes it ("Brüssel" in German, from
+    CLDR); in English, or where CLDR has none, the tz database's own ("Brussels")."""
+    place = zone_name.rsplit("/", 1)[-1].replace("_", " ")
+    if language == DEFAULT_LANGUAGE:
+        return place
+    try:
+        city = get_timezone_location(get_timezone(zone_name), locale=babel_locale(language),
+                                     return_city=True)
+    except (LookupError, ValueError):
+        return place
+    return str(city) or place
 
 
 def zone_abbreviation(local: datetime) -> str:

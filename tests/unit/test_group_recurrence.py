@@ -38,11 +38,11 @@ def test_describe_says_the_rule_as_people_do() -> None:
 
 
 @pytest.mark.parametrize(("language", "expected"), [
-    ("de", ["Jeden zweiten Dienstag, jeden zweiten Monat, 10:00 Ortszeit Brussels, "
+    ("de", ["Jeden zweiten Dienstag, jeden zweiten Monat, 10:00 Ortszeit Brüssel, "
             "bis 30. Juni 2027",
             "Vierteljährlich, 8 Mal", "Jede zweite Woche am Montag, 4 Mal",
             "Jeden letzten Freitag im November, 2 Mal"]),
-    ("fr", ["Chaque deuxième mardi, un mois sur deux, 10:00 heure de Brussels, "
+    ("fr", ["Chaque deuxième mardi, un mois sur deux, 10:00 heure de Bruxelles, "
             "jusqu'au 30 juin 2027",
             "Chaque trimestre, 8 fois", "Une semaine sur deux, le lundi, 4 fois",
             "Chaque dernier vendredi de novembre, 2 fois"]),

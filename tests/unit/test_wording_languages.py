@@ -198,7 +198,7 @@ def test_labels_and_places_are_translated_when_read_not_when_imported() -> None:
     assert german == ("Webinarreihe", "Wartet auf die Freigabe durch das Organisationsteam",
                       "Webinarreihe", "Stadhuis, Haarlem und online",
                       "Vor Ort (das Organisationsteam bestätigt den Veranstaltungsort noch)",
-                      "Ortszeit Brussels",
+                      "Ortszeit Brüssel",
                       "in 60 Minuten, um 03:00 MESZ")
     assert english == ("Webinar series", "Awaiting the organisers' approval", "Webinar series",
                        "Stadhuis, Haarlem and online",
@@ -265,3 +265,19 @@ def test_an_invite_in_german_changes_only_its_words() -> None:
         line.replace("LABEL=Join online", "LABEL=Online teilnehmen") for line in english_lines]
     assert [line for line in german_lines if line.startswith("CONFERENCE")] == [
         "CONFERENCE;VALUE=URI;FEATURE=VIDEO;LABEL=Online teilnehmen:https://meet.example.org/x"]
+
+
+def test_a_zone_is_named_after_its_city_as_each_language_writes_it() -> None:
+    """CLDR's city names; English keeps the tz database's own, as it always did."""
+    named = {}
+    for language in i18n.LANGUAGES:
+        with use_language(language):
+            named[language] = (wording.zone_label("Europe/Brussels"),
+                               wording.zone_label("Europe/Copenhagen"))
+
+    assert named == {"en": ("Brussels time", "Copenhagen time"),
+                     "de": ("Ortszeit Brüssel", "Ortszeit Kopenhagen"),
+                     "fr": ("heure de Bruxelles", "heure de Copenhague"),
+                     "es": ("hora de Bruselas", "hora de Copenhague"),
+                     "it": ("ora di Bruxelles", "ora di Copenaghen"),
+                     "nl": ("tijd in Brussel", "tijd in Kopenhagen")}
