@@ -12,6 +12,7 @@ from litestar.params import PathParameter, QueryParameter
 from service.db.models import EventKind
 from service.domain import programme
 from service.domain.times import check_day
+from service.i18n import current_language
 from service.web import presenters, schemas
 from service.web.params import DbSession, SettingsDep
 
@@ -55,7 +56,8 @@ class PublicController(Controller):
             page_size=page_size,
         )
         return schemas.EventPageOut(
-            items=[presenters.event_summary_out(e, settings) for e in result.events],
+            items=[presenters.event_summary_out(e, settings, current_language())
+                   for e in result.events],
             total=result.total,
             page=result.page,
             page_size=result.page_size,
@@ -65,4 +67,6 @@ class PublicController(Controller):
     async def get_event(
         self, db_session: DbSession, settings: SettingsDep, slug: SlugParam
     ) -> schemas.EventOut:
-        return presenters.event_out(await programme.get_published_event(db_session, slug), settings)
+        """The event with its texts in the reader's language where they were translated."""
+        return presenters.event_out(await programme.get_published_event(db_session, slug),
+                                    settings, current_language())

@@ -4,7 +4,8 @@ In order: the page's `?lang=` (a stable address to share, which the switcher lin
 which is remembered in a cookie), the remembered choice, the browser's Accept-Language,
 English. The back office then prefers the signed-in organiser's own language unless the
 address names one (service/web/backoffice/guards.py). Pages link to their own address in
-every language (the switcher, and `hreflang` alternates for search engines).
+every language (the switcher, and `hreflang` alternates for search engines). HTML and JSON
+answers say their language (Content-Language) and that it depends on the request (Vary).
 """
 
 from __future__ import annotations
@@ -67,17 +68,22 @@ def language_links() -> list[LanguageLink]:
     ]
 
 
+_JSON_TYPES = (b"application/json", b"application/problem+json")
+
+
 def _with_language_headers(
     message: HTTPResponseStartEvent, language: str, remember: bool
 ) -> HTTPResponseStartEvent:
     headers = list(message.get("headers", ()))
     content_type = next((value for name, value in headers if name.lower() == b"content-type"),
                         b"")
-    if not content_type.startswith(b"text/html"):
+    is_page = content_type.startswith(b"text/html")
+    if not is_page and not content_type.startswith(_JSON_TYPES):
         return message
+    # JSON answers speak the language too (error messages, the events' translated texts).
     headers.append((b"content-language", language.encode()))
     headers.append((b"vary", b"Accept-Language, Cookie"))
-    if remember:
+    if remember and is_page:
         headers.append((b"set-cookie", (
             f"{LANGUAGE_COOKIE}={language}; Path=/; Max-Age={_COOKIE_SECONDS}; SameSite=Lax"
         ).encode()))

@@ -15,7 +15,7 @@ from service.db.models import (
 from service.domain import urls
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import google_calendar_link, outlook_calendar_link
-from service.domain.programme.translations import payload_translations
+from service.domain.programme.translations import localised, payload_translations
 from service.domain.times import in_zone, iso_utc
 from service.settings import Settings
 from service.web import schemas
@@ -63,10 +63,12 @@ def speaker_out(speaker: AgendaItemSpeaker) -> schemas.SpeakerOut:
     )
 
 
-def agenda_item_out(item: AgendaItem, zone: str) -> schemas.AgendaItemOut:
+def agenda_item_out(item: AgendaItem, zone: str, event: Event | None = None,
+                    language: str | None = None) -> schemas.AgendaItemOut:
+    """`event` and `language`: the title in that language where it was translated."""
     return schemas.AgendaItemOut(
         id=item.id,
-        title=item.title,
+        title=str(localised(event, "title", language, item)) if event else item.title,
         kind=item.kind,
         description=item.description,
         starts=time_out(item.starts_at, zone),
@@ -77,17 +79,18 @@ def agenda_item_out(item: AgendaItem, zone: str) -> schemas.AgendaItemOut:
 
 
 
-def _session_fields(session: Session, zone: str, settings: Settings) -> dict[str, object]:
+def _session_fields(session: Session, zone: str, settings: Settings, event: Event | None = None,
+                    language: str | None = None) -> dict[str, object]:
     return {
         "id": session.id,
-        "title": session.title,
+        "title": str(localised(event, "title", language, session)) if event else session.title,
         "description": session.description,
         "mode": session.mode,
         "status": session.status,
         "starts": time_out(session.starts_at, zone),
         "ends": time_out(session.ends_at, zone),
         "capacity": session.capacity,
-        "agenda": [agenda_item_out(i, zone) for i in session.agenda_items],
+        "agenda": [agenda_item_out(i, zone, event, language) for i in session.agenda_items],
         "ics_url": urls.session_download_url(settings, session.id),
     }
 
@@ -96,10 +99,12 @@ def session_out(session: Session, zone: str, settings: Settings) -> schemas.Sess
     return schemas.SessionOut(**_session_fields(session, zone, settings))  # type: ignore[arg-type]
 
 
-def public_session_out(session: Session, event: Event, settings: Settings) -> schemas.PublicSessionOut:
+def public_session_out(session: Session, event: Event, settings: Settings,
+                       language: str | None = None) -> schemas.PublicSessionOut:
     entry = session_entry(session, event, settings, include_join_url=False)
     return schemas.PublicSessionOut(
-        **_session_fields(session, event.timezone, settings),  # type: ignore[arg-type]
+        **_session_fields(session, event.timezone, settings, event,  # type: ignore[arg-type]
+                          language),
         google_calendar_url=google_calendar_link(entry),
         outlook_calendar_url=outlook_calendar_link(entry),
     )
@@ -129,15 +134,18 @@ def organiser_agenda_item_out(item: AgendaItem, event: Event) -> schemas.Organis
 
 
 
-def _summary_fields(event: Event, settings: Settings) -> dict[str, object]:
+def _summary_fields(event: Event, settings: Settings,
+                    language: str | None = None) -> dict[str, object]:
+    """`language`: the event's texts in it where translated (None: the event's own)."""
     sessions = event.sessions
     has_venue = any([event.venue_name, event.venue_address, event.venue_city])
+    title = localised(event, "title", language)
     return {
         "id": event.id,
         "kind": event.kind,
-        "title": event.title,
+        "title": str(title),
         "slug": event.slug,
-        "summary": event.summary,
+        "summary": str(localised(event, "summary", language)),
         "status": event.status,
         "timezone": event.timezone,
         "starts": time_out(sessions[0].starts_at, event.timezone) if sessions else None,
@@ -149,19 +157,24 @@ def _summary_fields(event: Event, settings: Settings) -> dict[str, object]:
         ) if has_venue else None,
         "is_sample_data": event.is_sample_data,
         "url": urls.event_page_url(settings, event.slug),
+        "language": title.language,
+        "default_language": event.default_language,
     }
 
 
-def event_summary_out(event: Event, settings: Settings) -> schemas.EventSummaryOut:
-    return schemas.EventSummaryOut(**_summary_fields(event, settings))  # type: ignore[arg-type]
+def event_summary_out(event: Event, settings: Settings,
+                      language: str | None = None) -> schemas.EventSummaryOut:
+    return schemas.EventSummaryOut(
+        **_summary_fields(event, settings, language))  # type: ignore[arg-type]
 
 
-def _event_fields(event: Event, settings: Settings) -> dict[str, object]:
+def _event_fields(event: Event, settings: Settings,
+                  language: str | None = None) -> dict[str, object]:
     zone = event.timezone
     feed = urls.event_feed_url(settings, event.slug)
     return {
-        **_summary_fields(event, settings),
-        "description": event.description,
+        **_summary_fields(event, settings, language),
+        "description": str(localised(event, "description", language)),
         "capacity": event.capacity,
         "is_approval_required": event.is_approval_required,
         "allows_session_choice": event.allows_session_choice,
@@ -174,10 +187,10 @@ def _event_fields(event: Event, settings: Settings) -> dict[str, object]:
     }
 
 
-def event_out(event: Event, settings: Settings) -> schemas.EventOut:
+def event_out(event: Event, settings: Settings, language: str | None = None) -> schemas.EventOut:
     return schemas.EventOut(
-        **_event_fields(event, settings),  # type: ignore[arg-type]
-        sessions=[public_session_out(s, event, settings) for s in event.sessions],
+        **_event_fields(event, settings, language),  # type: ignore[arg-type]
+        sessions=[public_session_out(s, event, settings, language) for s in event.sessions],
     )
 
 
@@ -193,6 +206,5 @@ def organiser_event_out(event: Event, settings: Settings) -> schemas.OrganiserEv
         created_at=iso_utc(event.created_at),
         updated_at=iso_utc(event.updated_at),
         published_at=iso_utc(event.published_at) if event.published_at else None,
-        default_language=event.default_language,
         translations=payload_translations(event),
     )

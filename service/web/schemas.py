@@ -124,6 +124,11 @@ class EventSummaryOut(Struct):
     venue: VenueOut | None
     is_sample_data: bool
     url: str
+    # The texts (title, summary, description, session and agenda item titles) are in the
+    # language asked for (`?lang=`, Accept-Language) where the organisers translated them,
+    # else in the event's own: `language` is the title's, `default_language` the event's.
+    language: str
+    default_language: str
 
 
 class EventOut(EventSummaryOut):
@@ -166,8 +171,7 @@ class OrganiserEventOut(EventOut):
     created_at: str
     updated_at: str
     published_at: str | None
-    # The language of the event's own texts, and the texts in other languages.
-    default_language: str = "en"
+    # The texts in other languages than the event's default.
     translations: dict[str, dict[str, str]] = {}
 
 

@@ -97,6 +97,32 @@ def _summaries(body: bytes) -> list[str]:
     return sorted(str(e["SUMMARY"]) for e in calendar.walk("VEVENT"))
 
 
+async def test_the_public_api_gives_the_texts_in_the_language_asked_for_or_the_default(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event(db, settings)
+
+    german = await client.get(f"/api/events/{event.slug}", params={"lang": "de"})
+    french = await client.get(f"/api/events/{event.slug}", headers={"Accept-Language": "fr"})
+    listed = await client.get("/api/events", headers={"Accept-Language": "de"})
+
+    body = german.json()
+    assert (german.status_code, body["language"], body["default_language"], body["title"],
+            body["summary"], body["description"]) == (
+        200, "de", "en", "Webinare zur fairen IKT-Beschaffung", "Sechs Webinare zu fairer IKT.",
+        "Buying fair electronics.")
+    assert [s["title"] for s in body["sessions"]] == [
+        "Soziale Kriterien in IKT-Ausschreibungen", "Contract management"]
+    assert [i["title"] for i in body["sessions"][0]["agenda"]] == ["Begrüßung und Einführung"]
+    assert (german.headers["content-language"], german.headers["vary"]) == (
+        "de", "Accept-Language, Cookie")
+    assert "set-cookie" not in german.headers
+    assert (french.json()["title"], french.json()["summary"], french.json()["language"]) == (
+        "Webinaires sur l'achat équitable de TIC", "Six webinars on fair ICT.", "fr")
+    assert [(e["title"], e["language"]) for e in listed.json()["items"]] == [
+        ("Webinare zur fairen IKT-Beschaffung", "de")]
+
+
 async def test_a_public_feed_takes_the_language_and_its_etag_varies_with_it(
     client: Client, db: AsyncSession, settings: Settings
 ) -> None:
