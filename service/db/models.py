@@ -936,6 +936,8 @@ class MeetingGuest(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     email_normalised: Mapped[str] = mapped_column(String(320))
+    # The language the guest reads (service.i18n.LANGUAGES): their invites are in it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[datetime]
 
 

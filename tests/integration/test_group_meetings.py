@@ -207,6 +207,29 @@ async def test_a_guest_gets_one_occurrence_of_their_own_and_a_decline_is_kept_on
     assert await db.scalar(select(func.count()).select_from(MeetingDecline)) == 1
 
 
+async def test_a_guest_is_written_to_in_their_own_language_and_an_unknown_one_is_refused(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    series, _ana = await _arranged(db, settings)
+
+    with pytest.raises(InvalidInputError) as refused:
+        await invite_guest(db, series, MARCH, name="Gus", email="gus@guest.example.org",
+                           language="xx", now=NOW, settings=settings)
+    await invite_guest(db, series, MARCH, name="Greta Gast", email="greta@gast.example.de",
+                       language="de", now=NOW, settings=settings)
+    await cancel_occurrence(db, series, MARCH, now=NOW, settings=settings)
+    await db.commit()
+
+    assert [e.field for e in refused.value.errors] == ["language"]
+    sent = [(message, row) for row, message in await outbox_messages(db_sessionmaker)
+            if row.to_address == "greta@gast.example.de"]
+    assert [subject_of(message).split(":")[0] for message, _row in sent] == [
+        "Einladung", "Abgesagt"]
+    invite = calendar_parts(sent[0][1].raw_message or b"")[0]
+    assert [line.split("\\n\\n")[-1].split(" ")[0] for line in unfolded(invite.body)
+            if line.startswith("DESCRIPTION")] == ["Gruppenseite:"]
+
+
 async def test_a_one_off_meeting_changes_as_a_whole_without_recurrence_id(
     db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:

@@ -49,7 +49,8 @@ from service.domain.groups.schedule import (
 )
 from service.domain.groups.series_calendars import occurrence_override, series_entry
 from service.domain.urls import group_member_feed_url, group_member_page_url, group_page_url
-from service.i18n import DEFAULT_LANGUAGE, use_language
+from service.i18n import gettext as _
+from service.i18n import use_language
 from service.settings import Settings
 
 SERIES_TEMPLATE = "group_meeting_series_to_member"
@@ -200,7 +201,8 @@ def guest_entry(series: MeetingSeries, occurrence: Occurrence, group: InterestGr
     return CalendarEntry(
         uid=guest_uid(series, occurrence.recurrence_id), sequence=occurrence.sequence,
         summary=series.title,
-        description="\n\n".join(p for p in (occurrence.agenda.strip(), f"Group page: {page}") if p),
+        description="\n\n".join(p for p in (occurrence.agenda.strip(),
+                                             _("Group page: %(url)s") % {"url": page}) if p),
         starts_at=occurrence.starts_at, ends_at=occurrence.ends_at, timezone=series.timezone,
         status="CANCELLED" if occurrence.is_cancelled else "CONFIRMED",
         location=wording.place_text(series.mode, series.venue), url=page,
@@ -217,10 +219,10 @@ async def send_guest_invites(
     cancellation (CANCEL), each with their own copy of that occurrence."""
     method = "CANCEL" if occurrence.is_cancelled else "REQUEST"
     entries = []
-    # A guest's language is not known: the source language, whoever invites them.
-    with use_language(DEFAULT_LANGUAGE) as language:
-        view = occurrence_view(series, occurrence, with_join_url=True)
-        for guest in guests:
+    for guest in guests:
+        # Each guest's copy in their own language, whoever invites them.
+        with use_language(guest.language) as language:
+            view = occurrence_view(series, occurrence, with_join_url=True)
             calendar = build_calendar([guest_entry(series, occurrence, group, guest,
                                                    settings=settings)], now=now, method=method)
             message = EmailMessage(

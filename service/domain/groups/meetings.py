@@ -59,6 +59,7 @@ from service.domain.groups.schedule import (
 from service.domain.text import clean_line, clean_text
 from service.domain.times import check_wall_time, parse_instant, zone_for
 from service.domain.wording import date_text
+from service.i18n import DEFAULT_LANGUAGE, is_language
 from service.i18n import gettext as _
 from service.settings import Settings
 
@@ -558,11 +559,13 @@ async def decline_occurrence(
 
 async def invite_guest(
     db: AsyncSession, series: MeetingSeries, recurrence_id: datetime, *, name: str, email: str,
-    now: datetime, settings: Settings,
+    now: datetime, settings: Settings, language: str = DEFAULT_LANGUAGE,
 ) -> MeetingGuest:
     """Someone invited to this occurrence only: an invite (REQUEST) of their own, and the
-    occurrence's later changes and cancellation."""
+    occurrence's later changes and cancellation, in `language`."""
     errors: list[FieldError] = []
+    if not is_language(language):
+        errors.append(FieldError("language", _("Choose one of the languages offered.")))
     clean_name = address = None
     try:
         clean_name = clean_line(name, "name", required=True, max_length=200)
@@ -585,9 +588,12 @@ async def invite_guest(
         MeetingGuest.email_normalised == key))
     if guest is None:
         guest = MeetingGuest(series_id=series.id, recurrence_id=rid, name=clean_name,
-                             email=address, email_normalised=key, created_at=now)
+                             email=address, email_normalised=key, language=language,
+                             created_at=now)
         db.add(guest)
-        await db.flush()
+    else:
+        guest.name, guest.language = clean_name, language
+    await db.flush()
     group = await _group(db, series)
     await invites.send_guest_invites(db, group, series, occurrence, [guest], kind="invitation",
                                      now=now, settings=settings)

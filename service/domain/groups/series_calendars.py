@@ -43,16 +43,17 @@ from service.domain.errors import NotFoundError
 from service.domain.groups.schedule import Occurrence, apply_override, series_starts, utc
 from service.domain.urls import group_page_url
 from service.domain.wording import place_text
+from service.i18n import current_language
 from service.i18n import gettext as _
 from service.settings import Settings
 
 # Bump when the feeds' bytes change for the same data.
-GROUP_FEED_FORMAT = "1"
+GROUP_FEED_FORMAT = "2"
 
 
 def _description(agenda: str, page_url: str) -> str:
     parts = [agenda.strip()] if agenda.strip() else []
-    parts.append(f"Group page: {page_url}")
+    parts.append(_("Group page: %(url)s") % {"url": page_url})
     return "\n\n".join(parts)
 
 
@@ -221,13 +222,14 @@ def _feed(scope: str, group: InterestGroup, loaded: _Loaded, *, settings: Settin
     calendar built); Last-Modified from their `updated_at`."""
     markers = [GROUP_FEED_FORMAT, scope, str(private), settings.public_base_url,
                settings.uid_domain, settings.organiser_email, settings.organiser_name,
-               group.slug, group.topic, group.timezone, _marker(group.updated_at)]
+               current_language(), group.slug, group.topic, group.timezone,
+               _marker(group.updated_at)]
     markers += [repr(_series_key(series, rows)) for series, rows in loaded]
     markers += sorted(f"d{sid}:{_marker(rid)}" for sid, rid in declined)
     digest = hashlib.sha256("\n".join(markers).encode("utf-8")).hexdigest()
     stamps = [utc(group.updated_at)] + [utc(s.updated_at) for s, _ in loaded] + \
         [utc(r.updated_at) for _, rows in loaded for r in rows] + [utc(d) for d in changed_at]
-    plan = FeedPlan(scope=scope, name=f"{group.topic} – meetings",
+    plan = FeedPlan(scope=scope, name=_("%(topic)s – meetings") % {"topic": group.topic},
                     etag=f'"g{GROUP_FEED_FORMAT}-{group.id}-{digest[:32]}"',
                     last_modified=max(stamps).replace(microsecond=0), is_private=private,
                     session_ids=frozenset(), include_join_url=private,

@@ -34,7 +34,7 @@ from service.domain.errors import DomainError, FieldError, InvalidInputError, No
 from service.domain.groups import invites, meetings
 from service.domain.groups.recurrence import Frequency
 from service.domain.times import iso_utc, parse_instant
-from service.i18n import N_, pgettext
+from service.i18n import N_, current_language, pgettext
 from service.i18n import gettext as _
 from service.web.backoffice.forms import field_errors, ids, refusal_status, text
 from service.web.backoffice.guards import (
@@ -604,7 +604,7 @@ class MeetingSeriesController(Controller):
         prefix = "following_" if action == "following" else ""
         sent = {name: text(form, prefix + name, 20_000 if name == "agenda" else 1_000)
                 for name in ("starts_at_local", "duration_minutes", "agenda", "join_url",
-                             "name", "email", "title")}
+                             "name", "email", "title", "language")}
         values = {prefix + name: value for name, value in sent.items()}
         rid = _recurrence_id(text(form, "recurrence_id", 40))
         now = utc_now()
@@ -627,7 +627,9 @@ class MeetingSeriesController(Controller):
                                                settings=settings)
             elif action == "guest":
                 await meetings.invite_guest(db, series, rid, name=sent["name"],
-                                            email=sent["email"], now=now, settings=settings)
+                                            email=sent["email"],
+                                            language=sent["language"] or current_language(),
+                                            now=now, settings=settings)
             else:
                 series = await meetings.change_following(
                     db, series, rid, now=now, settings=settings, title=sent["title"] or None,
