@@ -54,21 +54,24 @@ class OrganiserController(Controller):
     # --- organisations ---
 
     @get("/organisations")
-    async def list_organisations(self, db_session: DbSession) -> list[schemas.OrganisationOut]:
-        return [presenters.organisation_out(o) for o in await programme.list_organisations(db_session)]
+    async def list_organisations(
+        self, db_session: DbSession
+    ) -> list[schemas.OrganiserOrganisationOut]:
+        return [presenters.organiser_organisation_out(o)
+                for o in await programme.list_organisations(db_session)]
 
     @post("/organisations")
     async def create_organisation(
         self, db_session: DbSession, data: JSONBody[schemas.OrganisationCreate]
-    ) -> schemas.OrganisationOut:
+    ) -> schemas.OrganiserOrganisationOut:
         organisation = await programme.create_organisation(db_session, data, now=utc_now())
-        return presenters.organisation_out(organisation)
+        return presenters.organiser_organisation_out(organisation)
 
     @get("/organisations/{organisation_id:int}")
     async def get_organisation(
         self, db_session: DbSession, organisation_id: IdParam
-    ) -> schemas.OrganisationOut:
-        return presenters.organisation_out(
+    ) -> schemas.OrganiserOrganisationOut:
+        return presenters.organiser_organisation_out(
             await programme.get_organisation(db_session, organisation_id)
         )
 
@@ -76,11 +79,11 @@ class OrganiserController(Controller):
     async def update_organisation(
         self, db_session: DbSession, settings: SettingsDep, organisation_id: IdParam,
         data: JSONBody[schemas.OrganisationUpdate],
-    ) -> schemas.OrganisationOut:
+    ) -> schemas.OrganiserOrganisationOut:
         organisation = await programme.update_organisation(
             db_session, organisation_id, data, now=utc_now(), settings=settings
         )
-        return presenters.organisation_out(organisation)
+        return presenters.organiser_organisation_out(organisation)
 
     @delete("/organisations/{organisation_id:int}")
     async def delete_organisation(self, db_session: DbSession, organisation_id: IdParam) -> None:

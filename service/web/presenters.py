@@ -42,6 +42,14 @@ def organisation_out(organisation: Organisation) -> schemas.OrganisationOut:
     )
 
 
+def organiser_organisation_out(organisation: Organisation) -> schemas.OrganiserOrganisationOut:
+    return schemas.OrganiserOrganisationOut(
+        **{f: getattr(organisation_out(organisation), f)
+           for f in schemas.OrganisationOut.__struct_fields__},
+        standing=organisation.standing,
+    )
+
+
 def person_out(person: Person) -> schemas.PersonOut:
     return schemas.PersonOut(
         id=person.id,

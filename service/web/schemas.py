@@ -13,6 +13,7 @@ from service.db.models import (
     AgendaItemKind,
     EventKind,
     EventStatus,
+    NetworkStanding,
     OrganisationKind,
     SessionMode,
     SessionStatus,
@@ -63,6 +64,11 @@ class OrganisationOut(Struct):
     kind: OrganisationKind
     country: str | None
     website: str | None
+
+
+class OrganiserOrganisationOut(OrganisationOut):
+    # The organisation's standing in the network (who may join Interest Groups).
+    standing: NetworkStanding
 
 
 class SpeakerOut(Struct):

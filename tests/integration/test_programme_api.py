@@ -412,3 +412,24 @@ async def test_openapi_document_is_served(client: Client) -> None:
     paths = json.loads(response.text)["paths"]
     assert "/api/events/{slug}" in paths
     assert "/api/organiser/events/{event_id}/sessions" in paths
+
+
+async def test_the_organiser_api_keeps_and_shows_an_organisations_standing(
+    client: Client, organiser_headers: dict[str, str]
+) -> None:
+    created = await client.post("/api/organiser/organisations", json={
+        "name": "City of Ghent", "kind": "public_authority", "standing": "participant"},
+        headers=organiser_headers)
+    url = f"/api/organiser/organisations/{created.json()['id']}"
+    changed = await client.patch(url, json={"standing": "strategic_partner"},
+                                 headers=organiser_headers)
+    refused = await client.patch(url, json={"standing": "friend"}, headers=organiser_headers)
+    listed = await client.get("/api/organiser/organisations", headers=organiser_headers)
+
+    assert (created.status_code, created.json()["standing"]) == (201, "participant")
+    assert (changed.status_code, changed.json()["standing"]) == (200, "strategic_partner")
+    assert (refused.status_code, _error_fields(refused)) == (400, ["standing"])
+    assert [(o["name"], o["standing"]) for o in listed.json()] == [
+        ("City of Ghent", "strategic_partner")]
+    assert (await client.get(url, headers=organiser_headers)).json()["standing"] == (
+        "strategic_partner")
