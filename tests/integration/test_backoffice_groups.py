@@ -201,3 +201,16 @@ async def test_a_series_is_created_from_the_form_and_one_meeting_moved_and_one_c
         OutboxEmail.to_address == "gus@guest.example.org")) == "group_meeting_invitation_to_guest"
     titles = list(await db.scalars(select(MeetingSeries.title).order_by(MeetingSeries.id)))
     assert titles == ["Bi-monthly web meeting", "Bi-monthly web meeting (afternoons)"]
+
+    # The series that carries on is cancelled from its first meeting: the whole of it.
+    new_url = f"/organiser/meeting-series/{split.headers['location'].split('/')[-1].split('?')[0]}"
+    cancelled_all = await organiser_client.post_form(f"{new_url}/cancel-following", {
+        "recurrence_id": "2035-09-11T12:00:00Z"})
+    done = await organiser_client.get(cancelled_all.headers["location"])
+    assert (cancelled_all.status_code, cancelled_all.headers["location"]) == (
+        303, f"{new_url}?done=cancelled-following")
+    assert "This and the following meetings are cancelled" in done.text
+    db.expire_all()
+    assert [str(s) for s in await db.scalars(select(MeetingSeries.status)
+                                             .order_by(MeetingSeries.id))] == [
+        "scheduled", "cancelled"]

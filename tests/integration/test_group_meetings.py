@@ -4,6 +4,7 @@ guests; what members' calendars are sent (iTIP through the outbox) and the servi
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from email.message import EmailMessage as MimeMessage
 
 import pytest
 from sqlalchemy import func, select
@@ -16,12 +17,14 @@ from service.db.models import (
     MeetingDecline,
     MeetingSeries,
     MeetingStatus,
+    OutboxEmail,
     SessionMode,
 )
 from service.domain.access import revoke_group_member_tokens
 from service.domain.errors import InvalidInputError
 from service.domain.groups import (
     RecurrenceRule,
+    cancel_following,
     cancel_occurrence,
     change_following,
     create_series,
@@ -228,6 +231,87 @@ async def test_a_guest_is_written_to_in_their_own_language_and_an_unknown_one_is
     invite = calendar_parts(sent[0][1].raw_message or b"")[0]
     assert [line.split("\\n\\n")[-1].split(" ")[0] for line in unfolded(invite.body)
             if line.startswith("DESCRIPTION")] == ["Gruppenseite:"]
+
+
+JULY = datetime(2026, 7, 14, 8, 0, tzinfo=UTC)
+
+
+def _guest_parts(sent: list[tuple[OutboxEmail, MimeMessage]], address: str
+                 ) -> list[tuple[str | None, list[list[str]]]]:
+    parts = [calendar_parts(row.raw_message or b"")[0] for row, _ in sent
+             if row.to_address == address]
+    return [(part.mime_method, _lines(part.body, "UID", "SEQUENCE", "DTSTART")) for part in parts]
+
+
+async def test_cancelling_from_a_later_meeting_ends_the_series_and_tells_the_dropped_guests(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    series, _ = await _arranged(db, settings)
+    await invite_guest(db, series, MARCH, name="Carla Canal", email="carla@bcn.example.es",
+                       now=NOW, settings=settings)
+    await invite_guest(db, series, JULY, name="Gus Guest", email="gus@guest.example.org",
+                       now=NOW, settings=settings)
+
+    await cancel_following(db, series, MAY, now=NOW, settings=settings)
+    await db.commit()
+
+    sent = await outbox_messages(db_sessionmaker)
+    to_member = [calendar_parts(row.raw_message or b"")[0] for row, _ in sent
+                 if row.to_address == "ana.silva@lisboa.example.pt"]
+    assert [(p.mime_method, _lines(p.body, "SEQUENCE", "RRULE")) for p in to_member][-1] == (
+        "REQUEST", [["SEQUENCE:1", "RRULE:FREQ=MONTHLY;UNTIL=20260511T215959Z;INTERVAL=2;"
+                                   "BYDAY=2TU"]])
+    july_uid = f"UID:group-meeting-{series.id}-20260714T080000Z-guest@{settings.uid_domain}"
+    assert _guest_parts(sent, "gus@guest.example.org") == [
+        ("REQUEST", [[july_uid, "SEQUENCE:0", "DTSTART;TZID=Europe/Brussels:20260714T100000"]]),
+        ("CANCEL", [[july_uid, "SEQUENCE:1", "DTSTART;TZID=Europe/Brussels:20260714T100000"]])]
+    assert [method for method, _ in _guest_parts(sent, "carla@bcn.example.es")] == ["REQUEST"]
+    assert [o.recurrence_id for o in occurrences(series, [])] == [
+        datetime(2026, 1, 13, 9, 0, tzinfo=UTC), MARCH]
+
+
+async def test_cancelling_from_the_first_meeting_cancels_the_whole_series(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    series, _ = await _arranged(db, settings)
+    await invite_guest(db, series, MARCH, name="Carla Canal", email="carla@bcn.example.es",
+                       now=NOW, settings=settings)
+
+    await cancel_following(db, series, datetime(2026, 1, 13, 9, 0, tzinfo=UTC), now=NOW,
+                           settings=settings)
+    await db.commit()
+
+    sent = await outbox_messages(db_sessionmaker)
+    last = calendar_parts(sent[-2][0].raw_message or b"")[0]
+    assert (sent[-2][0].to_address, last.mime_method,
+            _lines(last.body, "UID", "SEQUENCE", "RECURRENCE-ID")) == (
+        "ana.silva@lisboa.example.pt", "CANCEL",
+        [[f"UID:group-meeting-{series.id}@{settings.uid_domain}", "SEQUENCE:1"]])
+    assert [method for method, _ in _guest_parts(sent, "carla@bcn.example.es")] == [
+        "REQUEST", "CANCEL"]
+    assert (series.status, {o.status for o in occurrences(series, [])}) == (
+        MeetingStatus.CANCELLED, {MeetingStatus.CANCELLED})
+
+
+async def test_a_split_sends_a_moved_guest_their_new_copy_and_cancels_the_old_one(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    series, _ = await _arranged(db, settings)
+    await invite_guest(db, series, JULY, name="Gus Guest", email="gus@guest.example.org",
+                       now=NOW, settings=settings)
+
+    new = await change_following(db, series, MAY, title="Social ICT (new format)", now=NOW,
+                                 settings=settings)
+    await db.commit()
+
+    sent = await outbox_messages(db_sessionmaker)
+    old_uid = f"UID:group-meeting-{series.id}-20260714T080000Z-guest@{settings.uid_domain}"
+    new_uid = f"UID:group-meeting-{new.id}-20260714T080000Z-guest@{settings.uid_domain}"
+    july = "DTSTART;TZID=Europe/Brussels:20260714T100000"
+    assert _guest_parts(sent, "gus@guest.example.org") == [
+        ("REQUEST", [[old_uid, "SEQUENCE:0", july]]),
+        ("CANCEL", [[old_uid, "SEQUENCE:1", july]]),
+        ("REQUEST", [[new_uid, "SEQUENCE:0", july]])]
 
 
 async def test_a_one_off_meeting_changes_as_a_whole_without_recurrence_id(

@@ -20,6 +20,7 @@ from service.domain.groups.groups import shows_everything as shows_everything
 from service.domain.groups.groups import update_group as update_group
 from service.domain.groups.meetings import (
     Occurrence,
+    cancel_following,
     cancel_occurrence,
     change_following,
     create_series,
@@ -54,6 +55,7 @@ from service.domain.groups.recurrence import RecurrenceRule
 __all__ = [
     "Occurrence",
     "RecurrenceRule",
+    "cancel_following",
     "cancel_occurrence",
     "change_following",
     "create_series",

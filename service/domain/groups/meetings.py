@@ -29,6 +29,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +48,7 @@ from service.db.models import (
 from service.domain.calendars.group_series import series_uid
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from service.domain.groups import invites, meeting_reminders
+from service.domain.groups.erased import is_reachable
 from service.domain.groups.recurrence import RecurrenceRule, matches_rule, recurrence_starts
 from service.domain.groups.schedule import (
     Occurrence,
@@ -432,6 +434,7 @@ async def change_following(
     recurrence = _checked_rule(rule if old_rule is not None else None, new_first, zone)
     group = await _group(db, series)
     members = await invites.current_members(db, group.id)
+    guests = await _guests_from(db, series, rid)
     if not before:
         # From the first occurrence: the whole series changes, in place.
         series.title, series.starts_at, series.duration_minutes = new_title, new_first, new_duration
@@ -444,6 +447,7 @@ async def change_following(
         await invites.send_series(db, group, [series], members, method="REQUEST",
                                   kind="changed", now=now, settings=settings)
         await meeting_reminders.replan_series(db, series, now=now)
+        await _retell_guests(db, group, series, guests, now=now, settings=settings)
         return series
     assert old_rule is not None
     last_day = before[-1].astimezone(zone).date()
@@ -463,7 +467,78 @@ async def change_following(
                               kind="changed", now=now, settings=settings)
     await meeting_reminders.replan_series(db, series, now=now)
     await meeting_reminders.replan_series(db, new, now=now)
+    await _retell_guests(db, group, series, guests, now=now, settings=settings)
     return new
+
+
+async def cancel_following(
+    db: AsyncSession, series: MeetingSeries, from_recurrence_id: datetime, *, now: datetime,
+    settings: Settings,
+) -> MeetingSeries:
+    """This occurrence and all following are cancelled. From the first one the whole series
+    is (a CANCEL of the series); from a later one the series ends with an UNTIL the day
+    before (a REQUEST with the shorter rule), so that meetings held stay in calendars.
+    Guests of the meetings dropped get a CANCEL of their copy; reminders go."""
+    rid = _rid(series, from_recurrence_id)
+    before = [start for start in series_starts(series) if start < rid]
+    group = await _group(db, series)
+    members = await invites.current_members(db, group.id)
+    guests = await _guests_from(db, series, rid)
+    series.sequence += 1
+    series.updated_at = now
+    if not before or series.recurrence is None:
+        series.status = MeetingStatus.CANCELLED
+        await db.flush()
+        await invites.send_series(db, group, [series], members, method="CANCEL",
+                                  kind="cancelled", now=now, settings=settings)
+    else:
+        zone = ZoneInfo(series.timezone)
+        rule = RecurrenceRule.from_rrule(series.recurrence, series.timezone)
+        last_day = before[-1].astimezone(zone).date()
+        day_before = max(last_day, (rid.astimezone(zone) - timedelta(days=1)).date())
+        series.recurrence = replace(rule, until=day_before, count=None).to_rrule(series.timezone)
+        await _keep_rows_in(db, series, series, from_rid=rid)
+        await db.flush()
+        await invites.send_series(db, group, [series], members, method="REQUEST",
+                                  kind="changed", now=now, settings=settings)
+    await meeting_reminders.replan_series(db, series, now=now)
+    await _retell_guests(db, group, series, guests, now=now, settings=settings)
+    return series
+
+
+async def _guests_from(db: AsyncSession, series: MeetingSeries, rid: datetime
+                       ) -> list[tuple[MeetingGuest, Occurrence]]:
+    """The series' guests from `rid` on, each with the occurrence their copy shows now."""
+    rows = await db.scalars(select(MeetingGuest).where(
+        MeetingGuest.series_id == series.id, MeetingGuest.recurrence_id >= rid,
+        is_reachable(MeetingGuest.email_normalised)).order_by(MeetingGuest.id))
+    return [(guest, await _current(db, series, utc(guest.recurrence_id))) for guest in rows]
+
+
+async def _retell_guests(
+    db: AsyncSession, group: InterestGroup, old: MeetingSeries,
+    guests: Sequence[tuple[MeetingGuest, Occurrence]], *, now: datetime, settings: Settings,
+) -> None:
+    """After "this and all following": a guest whose meeting still exists under the same
+    series gets the update; one whose meeting went (or moved to the series that follows,
+    with another UID) gets a CANCEL of the copy they have, and in the second case the new
+    one. Each copy's SEQUENCE stays above the one they were sent."""
+    for guest, was in guests:
+        gone = sa_inspect(guest).deleted or sa_inspect(guest).was_deleted
+        where = None if gone else await db.get(MeetingSeries, guest.series_id)
+        now_shown = None if where is None else await _current(db, where, utc(guest.recurrence_id))
+        if where is not None and where.id == old.id and now_shown is not None \
+                and not now_shown.is_cancelled:
+            update = replace(now_shown, sequence=max(now_shown.sequence, was.sequence + 1))
+            await invites.send_guest_invites(db, group, old, update, [guest], kind="changed",
+                                             now=now, settings=settings)
+            continue
+        ended = replace(was, status=MeetingStatus.CANCELLED, sequence=was.sequence + 1)
+        await invites.send_guest_invites(db, group, old, ended, [guest], kind="cancelled",
+                                         now=now, settings=settings)
+        if where is not None and now_shown is not None and not now_shown.is_cancelled:
+            await invites.send_guest_invites(db, group, where, now_shown, [guest],
+                                             kind="invitation", now=now, settings=settings)
 
 
 async def _keep_rows_in(db: AsyncSession, old: MeetingSeries, new: MeetingSeries, *,

@@ -400,7 +400,9 @@ SERIES_DONE = {"created": N_("The series was added and its invitations queued fo
                "edited": N_("Saved: members were sent the change."),
                "guest": N_("The guest was invited to this meeting."),
                "following": N_("This and the following meetings were changed: members were "
-                               "sent both series.")}
+                               "sent both series."),
+               "cancelled-following": N_("This and the following meetings are cancelled: "
+                                         "members and guests were sent the cancellation.")}
 
 
 def _choices(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -625,6 +627,8 @@ class MeetingSeriesController(Controller):
                 await meetings.edit_occurrence(db, series, rid, agenda=sent["agenda"],
                                                join_url=sent["join_url"], now=now,
                                                settings=settings)
+            elif action == "cancelled-following":
+                await meetings.cancel_following(db, series, rid, now=now, settings=settings)
             elif action == "guest":
                 await meetings.invite_guest(db, series, rid, name=sent["name"],
                                             email=sent["email"],
@@ -675,6 +679,15 @@ class MeetingSeriesController(Controller):
                     account: CurrentAccount, series_id: IdParam) -> Response[Any]:
         return await self._occurrence_action(request, db_session, account, series_id, "guest",
                                              settings)
+
+    @post("/meeting-series/{series_id:int}/cancel-following", guards=[require_editor],
+          status_code=HTTP_303_SEE_OTHER)
+    async def cancel_following(self, request: AnyRequest, db_session: DbSession,
+                               settings: SettingsDep, account: CurrentAccount,
+                               series_id: IdParam) -> Response[Any]:
+        """This and all following meetings are cancelled (from the first: the series)."""
+        return await self._occurrence_action(request, db_session, account, series_id,
+                                             "cancelled-following", settings)
 
     @post("/meeting-series/{series_id:int}/following", guards=[require_editor],
           status_code=HTTP_303_SEE_OTHER)
