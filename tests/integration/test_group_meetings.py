@@ -38,7 +38,7 @@ from service.domain.groups import (
 )
 from service.domain.groups.invites import overrides_of
 from service.settings import Settings
-from tests.calendar_readers import blocks, calendar_parts, unfolded
+from tests.calendar_readers import blocks, calendar_parts, itip_violations, unfolded
 from tests.factories import JOIN_URL, make_group_member, make_interest_group
 from tests.integration.mail_readers import outbox_messages, subject_of, text_of
 
@@ -268,6 +268,9 @@ async def test_cancelling_from_a_later_meeting_ends_the_series_and_tells_the_dro
     assert [method for method, _ in _guest_parts(sent, "carla@bcn.example.es")] == ["REQUEST"]
     assert [o.recurrence_id for o in occurrences(series, [])] == [
         datetime(2026, 1, 13, 9, 0, tzinfo=UTC), MARCH]
+    for address in ("ana.silva@lisboa.example.pt", "gus@guest.example.org"):
+        assert itip_violations([row.raw_message or b"" for row, _ in sent
+                                if row.to_address == address]) == []
 
 
 async def test_cancelling_from_the_first_meeting_cancels_the_whole_series(
@@ -291,6 +294,9 @@ async def test_cancelling_from_the_first_meeting_cancels_the_whole_series(
         "REQUEST", "CANCEL"]
     assert (series.status, {o.status for o in occurrences(series, [])}) == (
         MeetingStatus.CANCELLED, {MeetingStatus.CANCELLED})
+    for address in ("ana.silva@lisboa.example.pt", "carla@bcn.example.es"):
+        assert itip_violations([row.raw_message or b"" for row, _ in sent
+                                if row.to_address == address]) == []
 
 
 async def test_a_split_sends_a_moved_guest_their_new_copy_and_cancels_the_old_one(
@@ -312,6 +318,8 @@ async def test_a_split_sends_a_moved_guest_their_new_copy_and_cancels_the_old_on
         ("REQUEST", [[old_uid, "SEQUENCE:0", july]]),
         ("CANCEL", [[old_uid, "SEQUENCE:1", july]]),
         ("REQUEST", [[new_uid, "SEQUENCE:0", july]])]
+    assert itip_violations([row.raw_message or b"" for row, _ in sent
+                            if row.to_address == "gus@guest.example.org"]) == []
 
 
 async def test_a_one_off_meeting_changes_as_a_whole_without_recurrence_id(
