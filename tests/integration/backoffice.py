@@ -13,6 +13,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.domain.accounts import create_account, default_team_id, find_or_create_team
+from service.domain.accounts.passwords import hash_password
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import TEST_BASE_URL
@@ -79,9 +81,17 @@ async def make_account(
             team_ids = [default] if default is not None else []
         else:
             team_ids = [(await find_or_create_team(db, team, now=now)).id]
-        account = await create_account(db, email=email, name=name, role=role, password=password,
+        account = await create_account(db, email=email, name=name, role=role,
                                        team_ids=team_ids, now=now)
+        account.password_hash = password_hash_of(password)
         return account.id
+
+
+@cache
+def password_hash_of(password: str) -> str:
+    """The argon2id hash of a test password, made once per process: signing in still
+    verifies it for real, the hash is only not recomputed for every test's account."""
+    return hash_password(password)
 
 
 async def _signed_in(settings: Settings, db_sessionmaker: async_sessionmaker[AsyncSession], *,
