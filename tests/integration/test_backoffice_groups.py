@@ -214,3 +214,36 @@ async def test_a_series_is_created_from_the_form_and_one_meeting_moved_and_one_c
     assert [str(s) for s in await db.scalars(select(MeetingSeries.status)
                                              .order_by(MeetingSeries.id))] == [
         "scheduled", "cancelled"]
+
+
+async def test_a_series_gets_its_own_reminders_from_its_form_and_its_page(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    group = await make_group(db)
+    await db.commit()
+    new = f"/organiser/groups/{group.id}/series/new"
+    form = {"title": "Quarterly market call", "starts_at_local": "2035-01-09T10:00",
+            "duration_minutes": "60", "mode": "online", "repeats": "monthly", "interval": "3",
+            "count": "4", "policy": "custom", "offset-1-amount": "2", "offset-1-unit": "days"}
+
+    empty = await organiser_client.get(new)
+    created = await organiser_client.post_form(new, form)
+    series = await db.scalar(select(MeetingSeries))
+    assert series is not None
+    url = f"/organiser/meeting-series/{series.id}"
+    refused = await organiser_client.post_form(f"{url}/reminders", {
+        "policy": "custom", "offset-1-amount": "3", "offset-1-unit": "hours",
+        "offset-2-amount": "soon", "offset-2-unit": "days"})
+    changed = await organiser_client.post_form(f"{url}/reminders", {
+        "policy": "custom", "offset-1-amount": "3", "offset-1-unit": "hours"})
+    page = await organiser_client.get(url)
+
+    assert (empty.status_code, 'id="offset-5-amount"' in empty.text) == (200, True)
+    assert (created.status_code, created.headers["location"]) == (303, f"{url}?done=created")
+    assert refused.status_code == 422
+    assert re.findall(r'<li><a href="#([\w-]+)">', refused.text) == ["offset-2-amount"]
+    assert (changed.status_code, changed.headers["location"]) == (303, f"{url}?done=reminders")
+    assert "Members are reminded <strong>3 hours</strong> before each meeting" in page.text
+    db.expire_all()
+    stored = await db.scalar(select(MeetingSeries.reminder_offsets_minutes))
+    assert stored == [180]

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.models import GroupMember, MeetingReminder, OutboxEmail, OutboxStatus
+from service.domain.errors import InvalidInputError
 from service.domain.groups import (
     RecurrenceRule,
     cancel_occurrence,
     create_series,
     decline_occurrence,
     move_occurrence,
+    set_series_reminders,
 )
 from service.domain.groups.meeting_reminders import plan_reminders, prepare_meeting_reminders
 from service.settings import Settings
@@ -65,6 +68,33 @@ async def test_reminders_are_planned_per_member_and_occurrence_within_the_horizo
     ]
     horizon = NOW + timedelta(days=60)
     assert max(r[1] for r in await _reminders(db)) <= horizon
+
+
+async def test_the_series_reminders_are_changed_and_every_one_to_come_planned_again(
+    db: AsyncSession, settings: Settings
+) -> None:
+    group = await make_interest_group(db)
+    await make_group_member(db, group)
+    series = await create_series(db, group, title="Weekly call", starts_at_local="2026-01-13T10:00",
+                                 duration_minutes=60, rule=WEEKLY, join_url=JOIN_URL, now=NOW,
+                                 settings=settings)
+
+    async def first_meeting() -> list[tuple[int, datetime, str]]:
+        return [(offset, due, status) for _, rid, offset, due, status in await _reminders(db)
+                if rid == JAN_13]
+
+    await set_series_reminders(db, series, [2880, 30], now=NOW)
+    own = await first_meeting()
+    with pytest.raises(InvalidInputError) as refused:
+        await set_series_reminders(db, series, [1], now=NOW)
+    await set_series_reminders(db, series, None, now=NOW)
+
+    assert own == [(2880, JAN_13 - timedelta(days=2), "pending"),
+                   (30, JAN_13 - timedelta(minutes=30), "pending")]
+    assert [e.field for e in refused.value.errors] == ["reminder_offsets_minutes"]
+    assert await first_meeting() == [(1440, JAN_13 - timedelta(days=1), "pending"),
+                                      (60, JAN_13 - timedelta(hours=1), "pending")]
+    assert series.reminder_offsets_minutes is None
 
 
 async def test_a_reminder_is_composed_ahead_once_and_taken_back_when_the_meeting_moves(

@@ -30,6 +30,7 @@ from service.domain.groups.meetings import (
     invite_member_to_group_meetings,
     move_occurrence,
     occurrences,
+    set_series_reminders,
     withdraw_member_from_group_meetings,
 )
 from service.domain.groups.membership import ELIGIBLE_STANDINGS as ELIGIBLE_STANDINGS
@@ -65,5 +66,6 @@ __all__ = [
     "invite_member_to_group_meetings",
     "move_occurrence",
     "occurrences",
+    "set_series_reminders",
     "withdraw_member_from_group_meetings",
 ]

@@ -264,6 +264,17 @@ def _check_offsets(offsets: list[int] | None) -> list[int] | None:
     return sorted(set(offsets), reverse=True)
 
 
+async def set_series_reminders(db: AsyncSession, series: MeetingSeries,
+                               offsets: list[int] | None, *, now: datetime) -> MeetingSeries:
+    """When members are reminded before each meeting of the series (None: the default for
+    its mode); every reminder still to come is planned again (no invitation is re-sent)."""
+    series.reminder_offsets_minutes = _check_offsets(offsets)
+    series.updated_at = now
+    await db.flush()
+    await meeting_reminders.replan_series(db, series, now=now)
+    return series
+
+
 # --- one occurrence ------------------------------------------------------------------------------
 
 

@@ -31,8 +31,9 @@ from service.db.models import GroupMemberStatus, GroupVisibility, InterestGroup,
 from service.domain import groups, programme, wording
 from service.domain.accounts import SignedInAccount, can_see_group
 from service.domain.errors import DomainError, FieldError, InvalidInputError, NotFoundError
-from service.domain.groups import invites, meetings
+from service.domain.groups import invites, meeting_reminders, meetings
 from service.domain.groups.recurrence import Frequency
+from service.domain.reminders.schedule import offset_text
 from service.domain.times import iso_utc, parse_instant
 from service.i18n import N_, current_language, pgettext
 from service.i18n import gettext as _
@@ -43,6 +44,7 @@ from service.web.backoffice.guards import (
     require_account,
     require_editor,
 )
+from service.web.backoffice.reminder_offsets import offset_values, offsets_from_form, rows_context
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, SettingsDep
 
@@ -402,7 +404,26 @@ SERIES_DONE = {"created": N_("The series was added and its invitations queued fo
                "following": N_("This and the following meetings were changed: members were "
                                "sent both series."),
                "cancelled-following": N_("This and the following meetings are cancelled: "
-                                         "members and guests were sent the cancellation.")}
+                                         "members and guests were sent the cancellation."),
+               "reminders": N_("The reminders are saved: those still to come are planned "
+                               "again.")}
+# Rows of "our own times" on the series forms: the most reminders a series may have.
+SERIES_REMINDER_ROWS = 5
+
+
+def _default_reminders() -> str:
+    """What the default reminders of a series are, in words."""
+    return _("The default: %(online)s before an online meeting, %(in_person)s before one in "
+             "person") % {
+        "online": ", ".join(offset_text(m) for m in meeting_reminders.ONLINE_OFFSETS),
+        "in_person": ", ".join(offset_text(m) for m in meeting_reminders.IN_PERSON_OFFSETS)}
+
+
+def _reminder_errors(errors: dict[str, str]) -> dict[str, str]:
+    """The domain names the offsets as one field; the form shows it beside the first row."""
+    if "reminder_offsets_minutes" in errors:
+        errors["offset-1-amount"] = errors.pop("reminder_offsets_minutes")
+    return errors
 
 
 def _choices(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -495,7 +516,8 @@ class MeetingSeriesController(Controller):
         group = await _visible_group(db_session, account, group_id)
         return self._series_form(request, group, values={
             "duration_minutes": "90", "mode": "online", "repeats": "monthly", "interval": "2",
-            "weekday": "1", "ordinal": "2"}, errors={})
+            "weekday": "1", "ordinal": "2",
+            **offset_values((), is_default=True, rows=SERIES_REMINDER_ROWS)}, errors={})
 
     @post("/groups/{group_id:int}/series/new", guards=[require_editor],
           status_code=HTTP_303_SEE_OTHER)
@@ -506,7 +528,12 @@ class MeetingSeriesController(Controller):
         form = await request.form()
         values = {name: text(form, name, 20_000 if name == "agenda" else 1_000)
                   for name in SERIES_FIELDS}
-        problems: list[FieldError] = []
+        # A form without the reminder choice (an older page) keeps the default.
+        reminders, offsets, reminder_errors = (
+            offsets_from_form(form, SERIES_REMINDER_ROWS) if "policy" in form
+            else (offset_values((), is_default=True, rows=SERIES_REMINDER_ROWS), None, {}))
+        values |= reminders
+        problems = [FieldError(field, message) for field, message in reminder_errors.items()]
         rule = _rule(values, problems)
         duration = _number(values["duration_minutes"], "duration_minutes", problems, low=1,
                            high=100_000, message=_("Give the length in minutes, such as 90."))
@@ -517,10 +544,11 @@ class MeetingSeriesController(Controller):
                 db_session, group, title=values["title"],
                 starts_at_local=values["starts_at_local"], duration_minutes=duration or 0,
                 rule=rule, mode=values["mode"] or "online", join_url=values["join_url"] or None,
-                venue=values["venue"] or None, agenda=values["agenda"], now=utc_now(),
-                settings=settings)
+                venue=values["venue"] or None, agenda=values["agenda"],
+                reminder_offsets_minutes=offsets, now=utc_now(), settings=settings)
         except DomainError as error:
-            return self._series_form(request, group, values=values, errors=_errors(error),
+            return self._series_form(request, group, values=values,
+                                     errors=_reminder_errors(_errors(error)),
                                      status_code=refusal_status(error))
         return _redirect(f"{BACKOFFICE_PATH}/meeting-series/{series.id}?done=created")
 
@@ -533,15 +561,24 @@ class MeetingSeriesController(Controller):
             "weekdays": _choices(WEEKDAYS), "ordinals": _ordinals(),
             "repeats": _choices(REPEATS), "zone_label": wording.zone_label(group.timezone),
             "modes": [(m.value, _(label)) for m, label in wording.MODE_LABELS.items()],
+            "default_reminders": _default_reminders(), **rows_context(SERIES_REMINDER_ROWS),
         }, status_code=status_code)
 
     @get("/meeting-series/{series_id:int}", guards=[require_account])
     async def series_page(self, request: AnyRequest, db_session: DbSession,
                           account: CurrentAccount, series_id: IdParam) -> Response[Any]:
         series, group = await _series_and_group(db_session, account, series_id)
-        overrides = (await invites.overrides_of(db_session, [series.id]))[series.id]
+        rows = await self._rows(db_session, series)
+        return self._series_page(request, series, group, rows=rows, values=offset_values(
+            meeting_reminders.offsets_for(series),
+            is_default=series.reminder_offsets_minutes is None, rows=SERIES_REMINDER_ROWS),
+            errors={})
+
+    async def _rows(self, db: AsyncSession, series: MeetingSeries) -> list[dict[str, Any]]:
+        """The series' meetings as its page lists them."""
+        overrides = (await invites.overrides_of(db, [series.id]))[series.id]
         now = utc_now()
-        rows = [{"at": iso_utc(o.recurrence_id),
+        return [{"at": iso_utc(o.recurrence_id),
                  "when": wording.start_text(o.starts_at, series.timezone),
                  "moved_from": wording.start_text(o.recurrence_id, series.timezone)
                  if o.is_moved else None,
@@ -550,12 +587,36 @@ class MeetingSeriesController(Controller):
                  "local": o.recurrence_id.astimezone(ZoneInfo(series.timezone))
                  .strftime("%Y-%m-%dT%H:%M")}
                 for o in meetings.occurrences(series, overrides)]
+
+    def _series_page(self, request: AnyRequest, series: MeetingSeries, group: InterestGroup, *,
+                     rows: list[dict[str, Any]], values: dict[str, str],
+                     errors: dict[str, str], status_code: int = 200) -> Response[Any]:
         return organiser_page(request, "groups_series.html", {
             "title": series.title, "nav": "groups", "group": group, "series": series,
             "description": invites.describe_series(series), "rows": rows,
             "mode_label": wording.mode_label(series.mode),
-            "done": _done(SERIES_DONE, request),
-        })
+            "reminders_text": ", ".join(offset_text(m)
+                                        for m in meeting_reminders.offsets_for(series)),
+            "done": _done(SERIES_DONE, request), "values": values, "errors": errors,
+            "default_reminders": _default_reminders(), **rows_context(SERIES_REMINDER_ROWS),
+        }, status_code=status_code)
+
+    @post("/meeting-series/{series_id:int}/reminders", guards=[require_editor],
+          status_code=HTTP_303_SEE_OTHER)
+    async def change_reminders(self, request: AnyRequest, db_session: DbSession,
+                               account: CurrentAccount, series_id: IdParam) -> Response[Any]:
+        """When members are reminded before each meeting; the reminders to come re-planned."""
+        series, group = await _series_and_group(db_session, account, series_id)
+        values, offsets, errors = offsets_from_form(await request.form(), SERIES_REMINDER_ROWS)
+        try:
+            if errors:
+                raise InvalidInputError.of([FieldError(f, m) for f, m in errors.items()])
+            await meetings.set_series_reminders(db_session, series, offsets, now=utc_now())
+        except InvalidInputError as error:
+            return self._series_page(request, series, group, rows=await self._rows(
+                db_session, series), values=values, errors=_reminder_errors(_errors(error)),
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        return _redirect(f"{BACKOFFICE_PATH}/meeting-series/{series.id}?done=reminders")
 
     @get("/meeting-series/{series_id:int}/occurrence", guards=[require_account])
     async def occurrence_page(self, request: AnyRequest, db_session: DbSession,

@@ -20,12 +20,9 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from service.clock import utc_now
 from service.db.models import Event, EventKind
 from service.domain import consultation, programme, reminders
-from service.domain.errors import InvalidInputError
 from service.domain.reminders.schedule import (
     MAX_OFFSETS,
-    offset_parts,
     offset_text,
-    offsets_from_parts,
     reminder_schedule,
 )
 from service.i18n import N_
@@ -37,13 +34,16 @@ from service.web.backoffice.guards import (
     require_account,
     require_editor,
 )
+from service.web.backoffice.reminder_offsets import (
+    offset_values,
+    offsets_from_form,
+    rows_context,
+)
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, SettingsDep
 
 STATE_LABELS = {"scheduled": N_("Scheduled"), "sending": N_("Sending"), "sent": N_("Sent"),
                 "failed": N_("Failed"), "skipped": N_("Skipped"), "cancelled": N_("Cancelled")}
-UNIT_LABELS = [("days", N_("days before")), ("hours", N_("hours before")),
-               ("minutes", N_("minutes before"))]
 LISTED_PROBLEMS = 200
 STATE_ORDER = {state: number for number, state in enumerate(STATE_LABELS)}
 
@@ -57,16 +57,6 @@ class ScheduleLine:
     is_in_policy: bool
     is_session_cancelled: bool
     counts: list[tuple[str, int]]  # the states with reminders, in order
-
-
-def _policy_values(offsets: tuple[int, ...], is_default: bool) -> dict[str, str]:
-    values = {"policy": "default" if is_default else "custom"}
-    for number in range(1, MAX_OFFSETS + 1):
-        values[f"offset-{number}-amount"], values[f"offset-{number}-unit"] = "", "days"
-    for number, minutes in enumerate(offsets[:MAX_OFFSETS], start=1):
-        amount, unit = offset_parts(minutes)
-        values[f"offset-{number}-amount"], values[f"offset-{number}-unit"] = str(amount), unit
-    return values
 
 
 class RemindersController(Controller):
@@ -115,9 +105,9 @@ class RemindersController(Controller):
             "problems": [(view, local_and_utc(view.due_at, schedule.timezone))
                          for view in problems.reminders[:LISTED_PROBLEMS]],
             "problem_count": len(problems.reminders),
-            "values": values or _policy_values(schedule.offsets, schedule.is_default_policy),
-            "errors": errors or {}, "units": [(unit, _(label)) for unit, label in UNIT_LABELS],
-            "rows": range(1, MAX_OFFSETS + 1),
+            "values": values or offset_values(schedule.offsets, schedule.is_default_policy,
+                                              MAX_OFFSETS),
+            "errors": errors or {}, **rows_context(MAX_OFFSETS),
             "saved": saved,
         }, status_code=status_code)
 
@@ -136,23 +126,7 @@ class RemindersController(Controller):
                             event_id: IdParam) -> Response[Any]:
         """The kind's default, or the offsets typed; every problem named, nothing changed."""
         event = await event_for(db_session, account, event_id, editing=True)
-        form = await request.form()
-        values = {"policy": str(form.get("policy") or "")}
-        parts = []
-        for number in range(1, MAX_OFFSETS + 1):
-            amount = str(form.get(f"offset-{number}-amount") or "")
-            unit = str(form.get(f"offset-{number}-unit") or "days")
-            values[f"offset-{number}-amount"], values[f"offset-{number}-unit"] = amount, unit
-            parts.append((amount, unit))
-        errors: dict[str, str] = {}
-        offsets: list[int] | None = None
-        if values["policy"] == "custom":
-            try:
-                offsets = offsets_from_parts(parts)
-            except InvalidInputError as refused:
-                errors = {e.field: e.message for e in refused.errors if e.field}
-        elif values["policy"] != "default":
-            errors = {"policy": _("Choose the default reminders or your own.")}
+        values, offsets, errors = offsets_from_form(await request.form(), MAX_OFFSETS)
         if errors:
             return await self._page(request, db_session, account, event, values=values,
                                     errors=errors, status_code=422)

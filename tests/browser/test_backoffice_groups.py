@@ -1,0 +1,96 @@
+"""The Interest Groups' back office in a real browser, on the demo's groups: the list, a
+group, a meeting series with its reminders (a refused row, then saved), one meeting, and a
+new series form refused. axe-core finds no violation on any page state; screenshots go to
+test-artifacts/screenshots/ (backoffice-groups-*.png).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlalchemy import select
+
+from service.db.engine import create_engine, make_sessionmaker
+from service.db.models import MeetingSeries
+from service.domain.accounts import create_account
+from service.operations.demo_groups import load_demo_groups
+from tests.browser.axe import assert_no_axe_violations
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer
+from tests.databases import run_off_loop
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "fay@procura.example.org"
+PASSWORD = "lantern-quarry-velvet-29"
+
+
+def _arrange(live_server: LiveServer) -> tuple[int, int]:
+    """An admin account and the demo's groups; the first series and its group."""
+
+    async def arrange() -> tuple[int, int]:
+        engine = create_engine(live_server.settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                await create_account(db, email=EMAIL, name="Fay Facilitator", role="admin",
+                                     password=PASSWORD, now=CLOCK)
+                await load_demo_groups(db, now=CLOCK, settings=live_server.settings)
+                series = await db.scalar(select(MeetingSeries).order_by(MeetingSeries.id))
+                assert series is not None
+                await db.commit()
+                return series.id, series.group_id
+        finally:
+            await engine.dispose()
+
+    found: list[tuple[int, int]] = []
+    run_off_loop(lambda: found.append(asyncio.run(arrange())))
+    return found[0]
+
+
+def test_the_group_pages_and_a_series_reminders_pass_axe(
+    live_server: LiveServer, browser: Browser, screenshots: Path
+) -> None:
+    series_id, group_id = _arrange(live_server)
+    base = live_server.base_url
+    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Brussels")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{base}/organiser/login")
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming events")
+
+    page.goto(f"{base}/organiser/groups")
+    assert_no_axe_violations(page, context="groups")
+    page.goto(f"{base}/organiser/groups/{group_id}")
+    assert_no_axe_violations(page, context="one group")
+
+    page.goto(f"{base}/organiser/meeting-series/{series_id}")
+    expect(page.get_by_role("heading", level=2, name="Reminders")).to_be_visible()
+    page.get_by_label("Our own times, below").check()
+    page.get_by_label("Reminder 1", exact=True).fill("2")
+    page.get_by_label("Reminder 2", exact=True).fill("soon")
+    page.get_by_role("button", name="Save the reminders").click()
+    expect(page.locator("#error-summary a")).to_have_text(["Write a whole number, such as 1 or 24."])
+    assert_no_axe_violations(page, context="series reminders refused")
+    page.get_by_label("Reminder 2", exact=True).fill("")
+    page.get_by_role("button", name="Save the reminders").click()
+    expect(page.get_by_role("status")).to_contain_text("The reminders are saved")
+    expect(page.locator("main")).to_contain_text("Members are reminded 2 days before each meeting")
+    assert_no_axe_violations(page, context="series with its own reminders")
+    page.screenshot(path=screenshots / "backoffice-groups-1-series.png", full_page=True)
+
+    page.locator("table.data-table tbody a").first.click()
+    expect(page.get_by_role("button", name="Cancel this and all following meetings")).to_be_visible()
+    assert_no_axe_violations(page, context="one meeting of the series")
+    page.screenshot(path=screenshots / "backoffice-groups-2-meeting.png", full_page=True)
+
+    page.goto(f"{base}/organiser/groups/{group_id}/series/new")
+    page.get_by_role("button", name="Add the series and invite the members").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    assert_no_axe_violations(page, context="new series refused")
+    page.screenshot(path=screenshots / "backoffice-groups-3-new-series.png", full_page=True)
+    context.close()
