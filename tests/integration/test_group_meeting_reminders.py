@@ -131,3 +131,33 @@ async def test_a_reminder_is_composed_ahead_once_and_taken_back_when_the_meeting
         ("Ana Silva", JAN_13, 1440, moved - timedelta(days=1), "pending"),
         ("Ana Silva", JAN_13, 60, moved - timedelta(hours=1), "pending"),
     ]
+
+
+async def test_a_reminder_delivered_before_its_meeting_moved_is_sent_again_for_the_new_time(
+    db: AsyncSession, settings: Settings
+) -> None:
+    group = await make_interest_group(db)
+    await make_group_member(db, group)
+    series = await create_series(db, group, title="Weekly call", starts_at_local="2026-01-13T10:00",
+                                 duration_minutes=60, rule=WEEKLY, join_url=JOIN_URL, now=NOW,
+                                 settings=settings)
+    await prepare_meeting_reminders(db, now=JAN_13 - timedelta(days=1, minutes=20),
+                                    settings=settings)
+    email = await db.scalar(select(OutboxEmail).where(OutboxEmail.template ==
+                                                      "group_meeting_reminder_to_member"))
+    assert email is not None
+    email.status, email.sent_at = OutboxStatus.SENT, JAN_13 - timedelta(days=1)  # delivered
+    await db.commit()
+    later_that_day = JAN_13 - timedelta(hours=20)
+
+    await move_occurrence(db, series, JAN_13, starts_at_local="2026-01-15T10:00",
+                          now=later_that_day, settings=settings)
+    await db.commit()
+
+    await db.refresh(email)
+    moved = datetime(2026, 1, 15, 9, tzinfo=UTC)
+    assert email.status == OutboxStatus.SENT
+    assert [r for r in await _reminders(db) if r[1] == JAN_13] == [
+        ("Ana Silva", JAN_13, 1440, moved - timedelta(days=1), "pending"),
+        ("Ana Silva", JAN_13, 60, moved - timedelta(hours=1), "pending"),
+    ]

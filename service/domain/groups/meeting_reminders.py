@@ -168,9 +168,36 @@ async def _replan(db: AsyncSession, series: MeetingSeries, where: list[object], 
         await db.execute(delete(MeetingReminder).where(
             MeetingReminder.id.in_([r.id for r in rows]))
             .execution_options(synchronize_session="fetch"))
-    # Delivered reminders of occurrences that changed since stay recorded; an occurrence now
-    # later gets its reminders again only for offsets not already delivered.
+    await _forget_delivered_for_another_time(db, series, where, now=now)
     await plan_reminders(db, now=now, series_ids=[series.id])
+
+
+async def _forget_delivered_for_another_time(db: AsyncSession, series: MeetingSeries,
+                                             where: list[object], *, now: datetime) -> None:
+    """A reminder delivered for the time a meeting had before it moved said the wrong time:
+    where the same reminder for its new time is still to come, its row goes so that it is
+    planned again (the email sent stays in the outbox, with its own record)."""
+    delivered = list(await db.scalars(select(MeetingReminder).where(
+        MeetingReminder.series_id == series.id, *where,  # type: ignore[arg-type]
+        MeetingReminder.status == ReminderStatus.SENT)))
+    if not delivered:
+        return
+    rows = await db.scalars(select(MeetingOccurrence).where(
+        MeetingOccurrence.series_id == series.id))
+    current = {o.recurrence_id: o for o in occurrences(series, list(rows), start=now,
+                                                       end=now + PLANNING_HORIZON)
+               if not o.is_cancelled}
+    stale = []
+    for reminder in delivered:
+        occurrence = current.get(utc(reminder.recurrence_id))
+        if occurrence is None:
+            continue
+        due = occurrence.starts_at - timedelta(minutes=reminder.offset_minutes)
+        if due != utc(reminder.due_at) and due > now:
+            stale.append(reminder.id)
+    if stale:
+        await db.execute(delete(MeetingReminder).where(MeetingReminder.id.in_(stale))
+                         .execution_options(synchronize_session="fetch"))
 
 
 async def cancel_reminders(
