@@ -23,7 +23,13 @@ from service.db.models import (
 )
 from service.domain import groups
 from service.settings import Settings
-from tests.factories import BUILT_AT, make_approved_member, make_group, make_organisation
+from tests.factories import (
+    BUILT_AT,
+    make_approved_member,
+    make_group,
+    make_organisation,
+    make_person,
+)
 from tests.integration.backoffice import SignedInClient
 
 GROUP_FORM = {"topic": "Socially Responsible Public Procurement of ICT",
@@ -247,3 +253,26 @@ async def test_a_series_gets_its_own_reminders_from_its_form_and_its_page(
     db.expire_all()
     stored = await db.scalar(select(MeetingSeries.reminder_offsets_minutes))
     assert stored == [180]
+
+
+async def test_the_facilitator_choice_is_narrowed_by_a_search(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    group = await make_group(db)
+    await make_person(db, "Anna Facilitadora", "anna@bcn.example.es")
+    await make_person(db, "Bruno Other", "bruno@gent.example.be")
+    await db.commit()
+    url = f"/organiser/groups/{group.id}"
+
+    everyone = await organiser_client.get(url)
+    found = await organiser_client.get(url, params={"person": "facilita"})
+
+    def offered(html: str) -> list[str]:
+        choice = html.split('id="person_id"', 1)[1].split("</select>", 1)[0]
+        return re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', choice)
+
+    assert (everyone.status_code, found.status_code) == (200, 200)
+    assert offered(everyone.text) == ["Anna Facilitadora (anna@bcn.example.es)",
+                                      "Bruno Other (bruno@gent.example.be)"]
+    assert offered(found.text) == ["Anna Facilitadora (anna@bcn.example.es)"]
+    assert 'value="facilita"' in found.text

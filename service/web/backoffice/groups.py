@@ -171,10 +171,12 @@ class GroupsController(Controller):
 
     @get("/groups/{group_id:int}", guards=[require_account])
     async def group(self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
-                    group_id: IdParam) -> Response[Any]:
+                    group_id: IdParam,
+                    person: Annotated[str, QueryParameter(max_length=200)] = "") -> Response[Any]:
+        """The group; `person` narrows the facilitator choice to matching people."""
         group = await _visible_group(db_session, account, group_id)
         return await self._group_page(request, db_session, group, values=_values_of(group),
-                                      errors={})
+                                      errors={}, person_query=person)
 
     @post("/groups/{group_id:int}", guards=[require_editor], status_code=HTTP_303_SEE_OTHER)
     async def update_group(self, request: AnyRequest, db_session: DbSession,
@@ -205,15 +207,17 @@ class GroupsController(Controller):
 
     async def _group_page(self, request: AnyRequest, db: AsyncSession, group: InterestGroup, *,
                           values: dict[str, str], errors: dict[str, str],
-                          status_code: int = 200) -> Response[Any]:
-        people = await programme.search_persons(db, "", page_size=100)
+                          status_code: int = 200, person_query: str = "") -> Response[Any]:
+        people = await programme.search_persons(db, person_query, page_size=FACILITATOR_CHOICES)
         facilitators = await groups.list_facilitators(db, group.id)
         chosen = {p.id for p in facilitators}
         return self._group_form(
             request, group, values=values, errors=errors, status_code=status_code,
             facilitators=facilitators,
-            people=[(str(row.person.id), row.person.name) for row in people.rows
-                    if row.person.id not in chosen],
+            people=[(str(row.person.id), _person_choice(row.person.name, row.person.email))
+                    for row in people.rows if row.person.id not in chosen],
+            people_total=people.total, people_shown=len(people.rows),
+            person_query=person_query.strip(),
             series=await _series_rows(db, group))
 
     # --- facilitators ----------------------------------------------------------------------
@@ -407,6 +411,15 @@ SERIES_DONE = {"created": N_("The series was added and its invitations queued fo
                                          "members and guests were sent the cancellation."),
                "reminders": N_("The reminders are saved: those still to come are planned "
                                "again.")}
+# People offered at once as facilitators; a search narrows the list when there are more.
+FACILITATOR_CHOICES = 100
+
+
+def _person_choice(name: str, email: str | None) -> str:
+    """A person as the facilitator choice shows them: two people may share a name."""
+    return f"{name} ({email})" if email else name
+
+
 # Rows of "our own times" on the series forms: the most reminders a series may have.
 SERIES_REMINDER_ROWS = 5
 
