@@ -577,6 +577,12 @@ def _attendee_lines(attendees: Sequence[CalendarAttendee]) -> bytes:
     return b"".join(lines)
 
 
+def clear_shared_lines() -> None:
+    """Forget the lines shared across recipients (tests compare with a build from nothing)."""
+    _shared_event.cache_clear()
+    _stamp_line.cache_clear()
+
+
 def _event_bytes(entry: CalendarEntry, *, stamp: datetime, method: str | None) -> tuple[bytes, bool]:
     """The serialised VEVENT of `entry` (as `_event` builds it) and whether it references
     its zone's VTIMEZONE, from the lines shared by every recipient plus its own."""
