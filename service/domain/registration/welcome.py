@@ -10,6 +10,7 @@ the others go on: it must never hold back everyone after it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -195,8 +196,13 @@ async def compose_claimed(batch: WelcomeBatch, *, now: datetime, settings: Setti
     """Compose each claimed row in memory, with no transaction open (on SQLite the one
     connection stays free for registrations meanwhile). A row that cannot be composed is
     marked failed with its reason, one whose registration is gone withdrawn; the others go on.
+
+    Between rows it lets the event loop run: composing is all computation, and the emails
+    already composed are being sent on the same loop meanwhile (the delivery job), whose
+    connections would otherwise wait for the whole batch.
     """
     for row in batch.rows:
+        await asyncio.sleep(0)
         registration = batch.registrations.get(row.registration_id or 0)
         if registration is None or row.details is None:
             row.status, row.last_error = OutboxStatus.WITHDRAWN, NOTE_NO_LONGER_HOLDS
