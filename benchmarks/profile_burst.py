@@ -5,8 +5,8 @@
 
 Files `--count` registrations for the burst benchmark's two-session series
 (`benchmarks.registration._prepare` builds it) with the domain call the registration desk
-uses, then runs the composing job's domain function (`compose_welcome_emails`) once over
-all of them, and the delivery job's (`drain_due_emails`, through `SmtpTransport`) against
+uses, then runs the composing job's steps (claim, compose, record: `welcome`) over all of
+them in its batches, and the delivery job's (`drain_due_emails`, through `SmtpTransport`) against
 aiosmtpd in a process of its own, each under cProfile (or timed alone with
 `--no-profile`). Prints ms per confirmation for each step and the top functions by
 cumulative and by own time. Deterministic apart from the machine: no HTTP, no scheduler.
@@ -40,7 +40,11 @@ from service.db.engine import create_engine, make_sessionmaker, session_scope  #
 from service.db.models import OutboxEmail  # noqa: E402
 from service.domain.registration import RegistrationForm  # noqa: E402
 from service.domain.registration.batch import register_participants  # noqa: E402
-from service.domain.registration.welcome import compose_welcome_emails  # noqa: E402
+from service.domain.registration.welcome import (  # noqa: E402
+    claim_welcome_emails,
+    compose_claimed,
+    record_welcome_emails,
+)
 from service.settings import Settings, SmtpSettings, load_settings  # noqa: E402
 from service.zones import use_pinned_database  # noqa: E402
 
@@ -62,13 +66,23 @@ async def _file(settings: Settings, count: int, language: str) -> None:
         await engine.dispose()
 
 
-async def _compose(settings: Settings, count: int) -> int:
+async def _compose(settings: Settings, batch_size: int) -> int:
+    """The composing job's steps, batch after batch as the job runs them."""
     engine = create_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    composed = 0
     try:
-        async with session_scope(make_sessionmaker(engine)) as db:
-            report = await compose_welcome_emails(db, now=datetime.now(UTC), settings=settings,
-                                                  batch_size=count)
-        return report.composed
+        while True:
+            now = datetime.now(UTC)
+            async with session_scope(sessionmaker) as db:
+                batch = await claim_welcome_emails(db, now=now, settings=settings,
+                                                   batch_size=batch_size, worker_id="profile")
+            if batch.rows:
+                await compose_claimed(batch, now=now, settings=settings)
+                async with session_scope(sessionmaker) as db:
+                    composed += (await record_welcome_emails(db, batch)).composed
+            if len(batch.rows) < batch_size:
+                return composed
     finally:
         await engine.dispose()
 
@@ -144,6 +158,7 @@ def main() -> int:
     parser.add_argument("--language", default="en")
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--compose-batch", type=int, default=50)
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--dump", default="", help="write each step's stats to DUMP.<step>.prof")
     args = parser.parse_args()
@@ -162,7 +177,7 @@ def main() -> int:
                                smtp=smtp)
             asyncio.run(_file(settings, args.count, args.language))
             profile = not args.no_profile
-            compose = _run("compose", lambda: _compose(settings, args.count), args.count,
+            compose = _run("compose", lambda: _compose(settings, args.compose_batch), args.count,
                            profile=profile, top=args.top, dump=args.dump)
             deliver = _run("deliver", lambda: _deliver(settings), args.count, profile=profile,
                            top=args.top, dump=args.dump)

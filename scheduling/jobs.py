@@ -66,7 +66,10 @@ class JobContext:
     # millisecond): on SQLite the web requests share the one connection with the jobs.
     reminder_batch: int = 50
     notice_batch: int = 1
-    compose_batch: int = 50
+    # First emails are composed with no transaction open, so a batch holds the database
+    # only for its claim and its write-back; each of those cost several milliseconds
+    # whatever its size (a burst of 2,000 composed 1.5 times faster with 200 than with 50).
+    compose_batch: int = 200
     expiry_batch: int = 50
     # Registrations anonymised per transaction by the retention job, and when this
     # scheduler last ran it (None: not yet; it runs at start, then hourly).
