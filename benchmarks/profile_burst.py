@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/profile_burst.py [--count 1000] [--backend sqlite|postgresql]
         [--language en] [--top 15] [--connections 4] [--no-profile]
+        [--compose-batch 200] [--email-batch 100] [--dump PREFIX]
 
 Files `--count` registrations for the burst benchmark's two-session series
 (`benchmarks.registration._prepare` builds it) with the domain call the registration desk
@@ -87,13 +88,13 @@ async def _compose(settings: Settings, batch_size: int) -> int:
         await engine.dispose()
 
 
-async def _deliver(settings: Settings) -> int:
+async def _deliver(settings: Settings, batch_size: int) -> int:
     engine = create_engine(settings.database_url)
     transport = SmtpTransport(settings.smtp)
     try:
         report = await drain_due_emails(make_sessionmaker(engine), transport, settings=settings,
                                         clock=lambda: datetime.now(UTC), worker_id="profile",
-                                        batch_size=100)
+                                        batch_size=batch_size)
         return report.sent
     finally:
         await transport.close()
@@ -158,7 +159,8 @@ def main() -> int:
     parser.add_argument("--language", default="en")
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--compose-batch", type=int, default=50)
+    parser.add_argument("--compose-batch", type=int, default=200)
+    parser.add_argument("--email-batch", type=int, default=100)
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--dump", default="", help="write each step's stats to DUMP.<step>.prof")
     args = parser.parse_args()
@@ -177,10 +179,10 @@ def main() -> int:
                                smtp=smtp)
             asyncio.run(_file(settings, args.count, args.language))
             profile = not args.no_profile
-            compose = _run("compose", lambda: _compose(settings, args.compose_batch), args.count,
-                           profile=profile, top=args.top, dump=args.dump)
-            deliver = _run("deliver", lambda: _deliver(settings), args.count, profile=profile,
-                           top=args.top, dump=args.dump)
+            compose = _run("compose", lambda: _compose(settings, args.compose_batch),
+                           args.count, profile=profile, top=args.top, dump=args.dump)
+            deliver = _run("deliver", lambda: _deliver(settings, args.email_batch),
+                           args.count, profile=profile, top=args.top, dump=args.dump)
             print(f"worker total: {compose + deliver:.3f} ms per confirmation")
             raws = asyncio.run(_raw_messages(settings))
             _run("bare aiosmtplib loop, the same messages",
