@@ -113,7 +113,12 @@ async def job_prepare_reminders(context: JobContext) -> int:
 async def job_compose_welcome_emails(context: JobContext) -> int:
     """New registrations' first emails (and invites) are composed and queued, batch after
     batch: each claimed in a short transaction, composed with none open (on SQLite the one
-    connection stays free for registrations), written back in another."""
+    connection stays free for registrations), written back in another.
+
+    Unlike the other jobs it goes on until a claim comes back empty, not short: on SQLite
+    nothing wakes it when another process files a registration, and what arrived while
+    it composed would otherwise wait for its next tick (the end of a burst a second late).
+    """
     claimed = 0
     while not context.stopping:
         now = utc_now()
@@ -126,7 +131,7 @@ async def job_compose_welcome_emails(context: JobContext) -> int:
             async with session_scope(context.sessionmaker) as db:
                 await record_welcome_emails(db, batch)
         claimed += len(batch.rows)
-        if len(batch.rows) < context.compose_batch:
+        if not batch.rows:
             break
     return claimed
 
