@@ -2,8 +2,9 @@
 
 The database says what is due and what was sent; a job only asks "anything due now?" in
 a transaction of its own. A job drains: it runs batch after batch until a batch comes back
-short, so a burst of due work is not spread over many ticks. Between batches it checks
-`context.stopping`, so a stopping scheduler lets the current batch finish and no more.
+short (the composing job: empty), so a burst of due work is not spread over many ticks.
+Between batches it checks `context.stopping`, so a stopping scheduler lets the current
+batch finish and no more.
 
 Reminders are composed ahead (`prepare_reminders`, within PROCURA_REMINDER_PREPARE_MINUTES of
 their due time) and held in the outbox until then, so when they fall due only the delivery
