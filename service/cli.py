@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -230,6 +231,11 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     print("Procura Events worker: sending reminders, change notices and queued emails "
           "(run the web service with PROCURA_RUN_SCHEDULER=false). Ctrl-C to stop.")
+    # What is loaded by now (modules, classes, the ORM's mappers) lives as long as the
+    # process: frozen out of the garbage collector's way, a full collection during a burst
+    # walks only what the jobs made, not the whole heap (a sixth of composing's time).
+    gc.collect()
+    gc.freeze()
     asyncio.run(run_worker(settings))
     return 0
 

@@ -103,3 +103,37 @@ async def test_a_claim_holds_for_its_lease_and_only_its_holder_writes(
     rows = await _rows(db_sessionmaker)
     assert [(str(r.status), r.claimed_by) for r in rows] == [("queued", None)] * 3
     assert (await claim("worker-c", now + timedelta(hours=1))).rows == []
+
+
+async def test_the_job_composes_what_was_filed_while_it_composed_a_short_batch(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing wakes the job when another process files a registration (SQLite): one filed
+    while it composed must not wait for its next tick because the batch was short."""
+    event = await make_event(db, settings)
+    latecomer = ("Dara Late", "dara@example.org")
+    async with session_scope(db_sessionmaker) as first_db:
+        await registrations.register_participants(first_db, [
+            (event.slug, registrations.RegistrationForm(name=name, email=address, consent=True))
+            for name, address in PEOPLE[:1]], now=utc_now(), settings=settings)
+    context = JobContext(sessionmaker=db_sessionmaker, settings=settings,
+                         transport=make_transport(settings), compose_batch=2)
+    compose = welcome._compose
+    filed: list[str] = []
+
+    async def compose_while_someone_registers(*args: Any, **kwargs: Any) -> None:
+        if not filed:
+            async with session_scope(db_sessionmaker) as other:
+                await registrations.register_participants(other, [
+                    (event.slug, registrations.RegistrationForm(
+                        name=latecomer[0], email=latecomer[1], consent=True))],
+                    now=utc_now(), settings=settings)
+            filed.append(latecomer[1])
+        await compose(*args, **kwargs)
+
+    monkeypatch.setattr(welcome, "_compose", compose_while_someone_registers)
+    assert await job_compose_welcome_emails(context) == 2
+
+    assert [(r.to_address, str(r.status)) for r in await _rows(db_sessionmaker)] == [
+        (PEOPLE[0][1], "queued"), (latecomer[1], "queued")]

@@ -3,17 +3,20 @@ what comes out must be what icalendar writes for the whole event, recipient by r
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar.parser import Contentline
 
 from service.domain.calendars.ical import (
     CalendarAttendee,
     CalendarEntry,
     _event,
     _event_bytes,
+    _folded,
     _shared_event,
     _zone,
     build_invites,
@@ -134,3 +137,17 @@ def test_the_same_instant_in_another_tzinfo_gives_the_same_event() -> None:
     first, _ = _event_bytes(in_brussels, stamp=NOW, method="REQUEST")
     second, _ = _event_bytes(in_utc, stamp=NOW, method="REQUEST")
     assert first == second == _fresh(in_utc, "REQUEST")
+
+
+def test_attendee_lines_are_folded_as_icalendar_folds_them() -> None:
+    """ASCII lines are folded by `ical._folded` itself: every length around the fold, and
+    escapes (backslash, caret) where a fold would split them, give icalendar's bytes."""
+    rng = random.Random(11)
+    lines = [
+        "".join(rng.choice("ab ,;:'\"\\^") for _ in range(length))
+        for length in (*range(0, 240), *(rng.randint(240, 600) for _ in range(300)))
+    ]
+    lines += ["x" * 73 + "\\" + "y" * 80, "x" * 72 + "\\^" + "y" * 148, "Zoë " * 40]
+    for text in lines:
+        line = Contentline(text)
+        assert _folded(line) == line.to_ical()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 from dataclasses import replace
@@ -16,6 +17,7 @@ import pytest
 
 from notifications.message import (
     EmailMessage,
+    _base64_lines,
     build_mime,
     clean_display_name,
     envelope_sender,
@@ -477,3 +479,16 @@ def test_every_part_round_trips() -> None:
 def test_subject_with_a_line_break_is_refused() -> None:
     with pytest.raises(ValueError, match="one line"):
         compose_with_subject(make_email_message(), "Hello\r\nBcc: evil@example.com")
+
+
+def test_calendars_travel_in_base64_lines_of_76_with_crlf() -> None:
+    for size in (0, 1, 56, 57, 58, 114, 1000, 4321):
+        data = bytes(range(256)) * (size // 256 + 1)
+        data = data[:size]
+        encoded = _base64_lines(data)
+        lines = encoded.split("\r\n")
+        assert lines[-1] == ""
+        assert [len(line) for line in lines[:-1]] == [
+            76 if (i + 1) * 57 <= size else len(base64.b64encode(data[i * 57:]))
+            for i in range(len(lines) - 1)]
+        assert base64.b64decode("".join(lines)) == data

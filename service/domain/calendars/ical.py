@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import MAXYEAR, UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -573,8 +573,38 @@ def _attendee_lines(attendees: Sequence[CalendarAttendee]) -> bytes:
     for attendee in attendees:
         address = _attendee_address(attendee)
         line = Contentline.from_parts("ATTENDEE", address.params, address, sorted=False)
-        lines.append(line.to_ical() + b"\r\n")
+        lines.append(_folded(line) + b"\r\n")
     return b"".join(lines)
+
+
+# icalendar folds a content line before the octet that would make it 75 long, and keeps a
+# backslash or caret (an escape's first character) with what follows it.
+_FOLD_AT = 74
+_ESCAPE_STARTS = "\\^"
+
+
+def _folded(line: Contentline) -> bytes:
+    """`line.to_ical()`, with ASCII lines (nearly all) folded here: icalendar's folding
+    walks the line character by character, which cost as much as building it."""
+    if not line.isascii():
+        folded: bytes = cast(Any, line).to_ical()  # icalendar leaves it untyped
+        return folded
+    pieces: list[str] = []
+    start = 0
+    while len(line) - start > _FOLD_AT:
+        end = start + _FOLD_AT
+        if line[end - 1] in _ESCAPE_STARTS:
+            end -= 1
+        pieces.append(line[start:end])
+        start = end
+    pieces.append(line[start:])
+    return "\r\n ".join(pieces).encode("ascii")
+
+
+def clear_shared_lines() -> None:
+    """Forget the lines shared across recipients (tests compare with a build from nothing)."""
+    _shared_event.cache_clear()
+    _stamp_line.cache_clear()
 
 
 def _event_bytes(entry: CalendarEntry, *, stamp: datetime, method: str | None) -> tuple[bytes, bool]:

@@ -38,6 +38,7 @@ from service.domain import wording
 from service.domain.calendars.content import event_in, session_in
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import CalendarAttendee, build_calendar, build_invites
+from service.domain.calendars.shared import attendee_entry
 from service.domain.programme import offers_session_choice
 from service.domain.programme.translations import localised
 from service.domain.urls import event_page_url
@@ -102,12 +103,10 @@ def invite_calendars(
     offsets = invite_sequences(registration)
     # The recipient's language (in force while their email is composed).
     language = current_language()
-    texts = event_in(event, language)
     entries = [
-        session_entry(
-            session_in(session, event, language), texts, settings,
-            include_join_url=method == "REQUEST",
-            attendees=(attendee,), cancelled=method == "CANCEL",
+        attendee_entry(
+            session, event, settings, language=language, attendee=attendee,
+            include_join_url=method == "REQUEST", cancelled=method == "CANCEL",
             sequence_offset=offsets.get(session.id, 0),
         )
         for session in invited_sessions(sessions, method)

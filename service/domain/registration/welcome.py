@@ -10,6 +10,7 @@ the others go on: it must never hold back everyone after it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from service.db.models import (
     Session,
 )
 from service.domain import access
+from service.domain.calendars.shared import sharing_entries
 from service.domain.emails import registration as emails
 from service.i18n import supported
 from service.settings import Settings
@@ -195,22 +197,33 @@ async def compose_claimed(batch: WelcomeBatch, *, now: datetime, settings: Setti
     """Compose each claimed row in memory, with no transaction open (on SQLite the one
     connection stays free for registrations meanwhile). A row that cannot be composed is
     marked failed with its reason, one whose registration is gone withdrawn; the others go on.
+
+    Between rows it lets the event loop run: composing is all computation, and the emails
+    already composed are being sent on the same loop meanwhile (the delivery job), whose
+    connections would otherwise wait for the whole batch.
     """
-    for row in batch.rows:
-        registration = batch.registrations.get(row.registration_id or 0)
-        if registration is None or row.details is None:
-            row.status, row.last_error = OutboxStatus.WITHDRAWN, NOTE_NO_LONGER_HOLDS
-            continue
-        links = links_from_tokens(settings, batch.tokens[(registration.id, _PURPOSES[0])],
-                                  batch.tokens[(registration.id, _PURPOSES[1])])
-        try:
-            await _compose(_NO_DATABASE, row, registration, row.details, links, now=now,
-                           settings=settings)
-        except Exception as error:
-            # This row alone: left failed with its reason, it is not claimed again.
-            row.status = OutboxStatus.FAILED
-            row.last_error = f"could not compose: {type(error).__name__}: {error}"[:1000]
-            logger.warning("welcome email %s not composed: %s", row.id, row.last_error)
+    with sharing_entries():  # the batch's invites share their sessions' entries
+        for row in batch.rows:
+            await asyncio.sleep(0)
+            await _compose_row(batch, row, now=now, settings=settings)
+
+
+async def _compose_row(batch: WelcomeBatch, row: OutboxEmail, *, now: datetime,
+                       settings: Settings) -> None:
+    registration = batch.registrations.get(row.registration_id or 0)
+    if registration is None or row.details is None:
+        row.status, row.last_error = OutboxStatus.WITHDRAWN, NOTE_NO_LONGER_HOLDS
+        return
+    links = links_from_tokens(settings, batch.tokens[(registration.id, _PURPOSES[0])],
+                              batch.tokens[(registration.id, _PURPOSES[1])])
+    try:
+        await _compose(_NO_DATABASE, row, registration, row.details, links, now=now,
+                       settings=settings)
+    except Exception as error:
+        # This row alone: left failed with its reason, it is not claimed again.
+        row.status = OutboxStatus.FAILED
+        row.last_error = f"could not compose: {type(error).__name__}: {error}"[:1000]
+        logger.warning("welcome email %s not composed: %s", row.id, row.last_error)
 
 
 async def record_welcome_emails(db: AsyncSession, batch: WelcomeBatch) -> ComposeReport:
