@@ -9,6 +9,7 @@ another's rows.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.migrate import upgrade_to_head
 from tests.factories import free_port
@@ -157,3 +160,19 @@ def sqlite_template(directory: Path) -> Path:
     path = directory / "template.db"
     run_off_loop(lambda: upgrade_to_head(f"sqlite+aiosqlite:///{path}"))
     return path
+
+
+async def until_a_connection_waits_for_a_lock(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Until another connection to this PostgreSQL database waits for a lock (a row's or an
+    advisory one): the moment a race test lets the first transaction end."""
+    async with asyncio.timeout(20):
+        while True:
+            async with sessionmaker() as probe:
+                waiting = await probe.scalar(text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"))
+            if waiting:
+                return
+            await asyncio.sleep(0.01)

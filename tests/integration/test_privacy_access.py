@@ -9,6 +9,7 @@ every personal-data export is in the audit log.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -32,6 +33,7 @@ from service.db.models import (
     AuditEntry,
     DataRequest,
     OutboxEmail,
+    PrivacyNotice,
     Registration,
 )
 from service.domain import access, groups, privacy
@@ -40,6 +42,7 @@ from service.domain.accounts.audit import Actor, set_actor
 from service.domain.errors import InvalidInputError
 from service.domain.privacy.export import exported_rows
 from service.settings import Settings
+from tests.databases import until_a_connection_waits_for_a_lock
 from tests.factories import (
     JOIN_URL,
     EventSpec,
@@ -140,6 +143,30 @@ async def test_the_first_notice_comes_from_the_configured_file(
     assert (notice.text, notice.created_by) == (
         "Controller\nCity of Example, Data Office.",
         "installation (PROCURA_PRIVACY_NOTICE_FILE notice.txt)")
+
+
+@pytest.mark.postgres_only
+async def test_two_processes_needing_the_first_notice_at_once_write_one_version(
+    db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+) -> None:
+    """The first writes it and holds its transaction open; the second waits for it and
+    then finds its version instead of writing another."""
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("two open write transactions at once need PostgreSQL")
+
+    async def second() -> int:
+        async with db_sessionmaker() as other, other.begin():
+            return (await privacy.current_notice(other, now=START, settings=settings)).id
+
+    async with db_sessionmaker() as first, first.begin():
+        written = await privacy.current_notice(first, now=START, settings=settings)
+        racing = asyncio.ensure_future(second())
+        await until_a_connection_waits_for_a_lock(db_sessionmaker)
+    found = await racing
+
+    assert found == written.id
+    async with db_sessionmaker() as check:
+        assert await check.scalar(select(func.count()).select_from(PrivacyNotice)) == 1
 
 
 async def test_the_notice_page_and_the_form_that_links_it(

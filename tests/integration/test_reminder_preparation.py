@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import delivery
@@ -37,6 +37,7 @@ from service.domain.reminders import (
     prepare_reminders,
 )
 from service.settings import Settings
+from tests.databases import until_a_connection_waits_for_a_lock
 from tests.factories import (
     SOCIAL_ICT,
     make_agenda_item,
@@ -444,19 +445,6 @@ async def test_a_withdraw_before_the_claim_leaves_nothing_to_send(
     assert smtp_server.messages == []
 
 
-async def _blocked_on_a_lock(sessionmaker: Sessionmaker) -> None:
-    """Until another connection to this database waits for a row lock."""
-    async with asyncio.timeout(20):
-        while True:
-            async with sessionmaker() as probe:
-                waiting = await probe.scalar(text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"))
-            if waiting:
-                return
-            await asyncio.sleep(0.01)
-
-
 @pytest.mark.postgres_only
 async def test_on_postgresql_a_withdraw_waits_for_a_claim_under_way_and_then_leaves_it(
     db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
@@ -476,7 +464,7 @@ async def test_on_postgresql_a_withdraw_waits_for_a_claim_under_way_and_then_lea
         claimed = await delivery._claim(claiming, now=DAY_BEFORE, lease=timedelta(minutes=5),
                                         batch_size=10, worker_id="w")
         racing = asyncio.ensure_future(withdraw())
-        await _blocked_on_a_lock(db_sessionmaker)
+        await until_a_connection_waits_for_a_lock(db_sessionmaker)
     withdrawn = await racing
 
     assert ([c.id for c in claimed.claims], withdrawn) == ([email_id], [])
@@ -521,7 +509,7 @@ async def test_on_postgresql_a_cancellation_waits_for_a_preparation_under_way_an
     async with session_scope(db_sessionmaker) as preparing:
         report = await prepare_reminders(preparing, now=AHEAD, settings=mail_settings)
         racing = asyncio.ensure_future(cancel())
-        await _blocked_on_a_lock(db_sessionmaker)
+        await until_a_connection_waits_for_a_lock(db_sessionmaker)
     cancelled = await racing
 
     assert (report, cancelled) == (ReminderReport(claimed=1, sent=1, ahead=1), 2)

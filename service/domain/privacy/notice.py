@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import PrivacyNotice, Registration
@@ -23,6 +23,8 @@ from service.settings import TEMPLATES_DIR, Settings
 
 DEFAULT_NOTICE = TEMPLATES_DIR / "pages" / "privacy_notice_default.txt"
 MAX_NOTICE = 50_000
+# The advisory lock under which the first version is written (any fixed number of ours).
+FIRST_NOTICE_LOCK = 0x50726976  # "Priv"
 UNCHANGED = N_("The text is the same as the current notice: nothing to publish.")
 
 
@@ -53,6 +55,13 @@ async def current_notice(db: AsyncSession, *, now: datetime, settings: Settings
     notice = await find_current_notice(db)
     if notice is not None:
         return notice
+    if db.get_bind().dialect.name == "postgresql":
+        # Processes starting at once would each write a first version: one at a time, the
+        # second finds the first's (the lock lasts until this transaction ends).
+        await db.execute(select(func.pg_advisory_xact_lock(FIRST_NOTICE_LOCK)))
+        notice = await find_current_notice(db)
+        if notice is not None:
+            return notice
     text, source = initial_notice_text(settings)
     notice = PrivacyNotice(text=text, created_at=now, created_by=source)
     db.add(notice)
