@@ -15,9 +15,11 @@ from advanced_alchemy.extensions.litestar import (
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.openapi.spec import Components, OpenAPIResponse, SecurityScheme
+from litestar.openapi.spec import Components, OpenAPI, OpenAPIResponse, SecurityScheme
+from litestar.types import Receive, Scope, Send
 
 from service.db.engine import create_engine, make_sessionmaker
 from service.db.migrate import ensure_migrated
@@ -108,11 +110,35 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=settings.debug,
     )
-    _document_closed_inputs(app)
-    _document_json_bodies(app)
     # Outside routing and error handling, so that 404s, 405s and errors obey it too.
-    app.asgi_handler = HttpEdges(LanguageChoice(app.asgi_handler))
+    app.asgi_handler = HttpEdges(LanguageChoice(_DocumentsBeforeServing(app)))
     return app
+
+
+def openapi_document(app: Litestar) -> OpenAPI:
+    """The app's OpenAPI document with our notes in it. Built on first use, not when the
+    app is created: building it is a quarter of creating the app."""
+    schema = app.openapi_schema
+    if not app.state.get("openapi_noted"):
+        _document_closed_inputs(schema)
+        _document_json_bodies(schema)
+        app.state["openapi_noted"] = True
+    return schema
+
+
+class _DocumentsBeforeServing:
+    """ASGI wrapper: the notes are in the document before its pages first serve it."""
+
+    def __init__(self, app: Litestar) -> None:
+        self.app = app
+        self.handler = app.asgi_handler
+        self.docs_path = app.openapi_config.path if app.openapi_config else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (self.docs_path and scope["type"] == ScopeType.HTTP
+                and scope["path"].startswith(self.docs_path)):
+            openapi_document(self.app)
+        await self.handler(scope, receive, send)
 
 
 def _api_docs_renderer() -> SwaggerRenderPlugin:
@@ -126,18 +152,18 @@ def _api_docs_renderer() -> SwaggerRenderPlugin:
     )
 
 
-def _document_closed_inputs(app: Litestar) -> None:
+def _document_closed_inputs(document: OpenAPI) -> None:
     """Input shapes refuse unknown fields (msgspec's forbid_unknown_fields): say so in OpenAPI."""
     closed = {kind.__name__ for kind in _subclasses(Input)}
-    components = app.openapi_schema.components
+    components = document.components
     for name, schema in (components.schemas or {}).items() if components else ():
         if name in closed:
             schema.additional_properties = False
 
 
-def _document_json_bodies(app: Litestar) -> None:
+def _document_json_bodies(document: OpenAPI) -> None:
     """Operations with a JSON body answer 415 to any other content type: say so in OpenAPI."""
-    for path_item in (app.openapi_schema.paths or {}).values():
+    for path_item in (document.paths or {}).values():
         for operation in (path_item.post, path_item.put, path_item.patch):
             if operation is None or operation.request_body is None:
                 continue

@@ -54,3 +54,16 @@ async def test_pages_link_the_favicon_served_as_svg(client: Client) -> None:
     assert icons[0] == icons[1] and len(icons[0]) == 1
     assert (favicon.status_code, favicon.headers["content-type"]) == (200, "image/svg+xml")
     assert favicon.content.startswith(b'<svg xmlns="http://www.w3.org/2000/svg"')
+
+
+async def test_the_served_document_says_inputs_are_closed_and_bodies_must_be_json(
+    client: Client,
+) -> None:
+    """Our notes are put in when the document is first asked for, not when the app starts:
+    a fresh app's first request for it already carries them."""
+    document = await client.get("/api/docs/openapi.json")
+
+    body = document.json()
+    create = body["paths"]["/api/organiser/events"]["post"]["responses"]
+    assert (document.status_code, body["components"]["schemas"]["EventCreate"]
+            ["additionalProperties"], sorted(create)) == (200, False, ["201", "400", "415"])
