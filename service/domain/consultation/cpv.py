@@ -108,6 +108,18 @@ def _folded(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+@cache
+def _search_index(language: str) -> list[tuple[str, str, str, str]]:
+    """Per code: its label in `language` (else English), its digits, and the text searched
+    (that label and the English one, folded), made once per language."""
+    index = []
+    for code, labels in cpv_vocabulary().items():
+        english = labels.get(DEFAULT_LANGUAGE, "")
+        label = labels.get(language) or english
+        index.append((code, label, code.replace("-", ""), _folded(f"{label} {english}")))
+    return index
+
+
 def find_cpv_codes(query: str, limit: int = 50) -> tuple[list[CpvCode], int]:
     """Codes whose label (in the reader's language or in English) holds every word typed,
     or whose digits start with the digits typed; in the vocabulary's order. Returns at most
@@ -115,15 +127,12 @@ def find_cpv_codes(query: str, limit: int = 50) -> tuple[list[CpvCode], int]:
     words = _folded(query).split()
     if not words:
         return [], 0
-    language = current_language()
+    digits_typed = {word: word.replace("-", "") for word in words}
     found: list[CpvCode] = []
     total = 0
-    for code, labels in cpv_vocabulary().items():
-        label = labels.get(language) or labels.get(DEFAULT_LANGUAGE, "")
-        searched = _folded(f"{label} {labels.get(DEFAULT_LANGUAGE, '')}")
-        digits = code.replace("-", "")
-        if all(word in searched or (word.replace("-", "").isdigit()
-                                    and digits.startswith(word.replace("-", "")))
+    for code, label, digits, searched in _search_index(current_language()):
+        if all(word in searched or (digits_typed[word].isdigit()
+                                    and digits.startswith(digits_typed[word]))
                for word in words):
             total += 1
             if len(found) < limit:
