@@ -461,9 +461,7 @@ async def change_following(
         await _retell_guests(db, group, series, guests, now=now, settings=settings)
         return series
     assert old_rule is not None
-    last_day = before[-1].astimezone(zone).date()
-    day_before = max(last_day, (rid.astimezone(zone) - timedelta(days=1)).date())
-    series.recurrence = replace(old_rule, until=day_before, count=None).to_rrule(series.timezone)
+    _end_before(series, old_rule, rid, last=before[-1])
     series.sequence += 1
     series.updated_at = now
     new = await _new_series(
@@ -480,6 +478,16 @@ async def change_following(
     await meeting_reminders.replan_series(db, new, now=now)
     await _retell_guests(db, group, series, guests, now=now, settings=settings)
     return new
+
+
+def _end_before(series: MeetingSeries, rule: RecurrenceRule, rid: datetime, *,
+                last: datetime) -> None:
+    """The series ends with an UNTIL the day before `rid` (never before its `last` kept
+    occurrence's day), in its own zone."""
+    zone = ZoneInfo(series.timezone)
+    day_before = max(last.astimezone(zone).date(),
+                     (rid.astimezone(zone) - timedelta(days=1)).date())
+    series.recurrence = replace(rule, until=day_before, count=None).to_rrule(series.timezone)
 
 
 async def cancel_following(
@@ -503,11 +511,8 @@ async def cancel_following(
         await invites.send_series(db, group, [series], members, method="CANCEL",
                                   kind="cancelled", now=now, settings=settings)
     else:
-        zone = ZoneInfo(series.timezone)
-        rule = RecurrenceRule.from_rrule(series.recurrence, series.timezone)
-        last_day = before[-1].astimezone(zone).date()
-        day_before = max(last_day, (rid.astimezone(zone) - timedelta(days=1)).date())
-        series.recurrence = replace(rule, until=day_before, count=None).to_rrule(series.timezone)
+        _end_before(series, RecurrenceRule.from_rrule(series.recurrence, series.timezone), rid,
+                    last=before[-1])
         await _keep_rows_in(db, series, series, from_rid=rid)
         await db.flush()
         await invites.send_series(db, group, [series], members, method="REQUEST",
