@@ -30,14 +30,18 @@ measure itself).
   the server accepted the last registrant's confirmation;
 - baseline: the very messages the service sent (its outbox's raw messages, matched to what
   the server accepted by Message-ID) sent again with a bare aiosmtplib loop over the same
-  number of reused connections to the same server (`benchmarks.reminders.run_bare`). The
+  number of reused connections to the same server (`benchmarks.reminders.run_bare`), on the
+  worker's event loop (uvloop where installed). The
   messages exist only once the service has composed them, so the baseline cannot run
   before the burst: it runs right after the burst and again after the checks below, and
   the mean of both is used (the shared machine's load drifts);
 - ratio = service rate / bare rate (target >= 0.5 on SQLite and PostgreSQL).
 
 Also printed: request latency p50/p99, how many confirmations and invites (text/calendar
-parts) the server received, and whether every registrant got exactly one confirmation.
+parts) the server received, whether every registrant got exactly one confirmation, and the
+CPU seconds each process used from the first request to the last confirmation (web, worker,
+smtp server, postgresql, the load; from /proc, so Linux only): on two cores they share, that
+is where a burst's time goes.
 A backend that does not finish within `--timeout` seconds is stopped and what it reached is
 printed. Prints its figures and, last, one line of JSON.
 """
@@ -70,6 +74,7 @@ from sqlalchemy import select  # noqa: E402
 from benchmarks.http_load import served  # noqa: E402
 from benchmarks.registration import SECRET_KEY, SLUG, _prepare  # noqa: E402
 from benchmarks.reminders import SmtpServer, database, percentile, run_bare  # noqa: E402
+from service.cli import run_loop  # noqa: E402  (the worker's event loop, also the bare loop's)
 from service.db.engine import create_engine, make_sessionmaker  # noqa: E402
 from service.db.models import Event, OutboxEmail, Registration, RegistrationStatus  # noqa: E402
 from service.domain.registration.welcome import WELCOME_TEMPLATES  # noqa: E402
@@ -139,7 +144,7 @@ async def fire(host: str, port: int, slug: str, count: int, concurrency: int) ->
                 reader, writer = await asyncio.open_connection(host, port)
         writer.close()
 
-    first_sent = time.time()
+    first_sent, cpu_at_first = time.time(), time.process_time()
     await asyncio.gather(*(worker(reader, writer) for reader, writer in connections))
     latencies.sort()
     return {
@@ -149,6 +154,7 @@ async def fire(host: str, port: int, slug: str, count: int, concurrency: int) ->
         "p50_ms": percentile(latencies, 0.50) * 1000 if latencies else 0.0,
         "p99_ms": percentile(latencies, 0.99) * 1000 if latencies else 0.0,
         "max_ms": latencies[-1] * 1000 if latencies else 0.0,
+        "cpu_s": time.process_time() - cpu_at_first,
     }
 
 
@@ -173,6 +179,35 @@ class Burst:
     accepted: list[tuple[float, str]] = field(default_factory=list)
     timed_out: bool = False
     seconds_waited: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by role, see cpu_snapshot
+
+
+ROLES = (("uvicorn", "web"), ("service.cli worker", "worker"), ("multiprocessing", "smtp"),
+         ("postgres", "postgresql"), (SCRIPT.name, "benchmark"))
+
+
+def cpu_snapshot() -> dict[int, tuple[str, float]]:
+    """Each process's role and CPU seconds so far (Linux /proc; empty elsewhere): where a
+    burst's CPU goes on a machine that runs the load, the service and the server at once."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    processes: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        role = next((name for marker, name in ROLES if marker in command), "other")
+        processes[int(entry.name)] = (role, (int(fields[11]) + int(fields[12])) / ticks)
+    return processes
+
+
+def cpu_used(before: dict[int, tuple[str, float]]) -> dict[str, float]:
+    used: Counter[str] = Counter()
+    for pid, (role, seconds) in cpu_snapshot().items():
+        used[role] += seconds - before.get(pid, (role, 0.0))[1]
+    return dict(used)
 
 
 async def _confirmation_ids(sessionmaker: Any) -> set[str]:
@@ -189,6 +224,7 @@ async def run_burst(base: str, server: SmtpServer, url: str, *, count: int, conc
     await server.take()
     burst = Burst()
     started = time.monotonic()
+    cpu_before = cpu_snapshot()
     client = await asyncio.create_subprocess_exec(
         sys.executable, str(SCRIPT), "fire", base, SLUG, str(count), str(concurrency),
         stdout=asyncio.subprocess.PIPE, cwd=ROOT,
@@ -208,6 +244,7 @@ async def run_burst(base: str, server: SmtpServer, url: str, *, count: int, conc
                 # Only read the database once enough has arrived: it is the service's.
                 ids = await _confirmation_ids(sessionmaker)
                 if len({m for _, m in burst.accepted if m in ids}) >= burst.load["confirmed"]:
+                    burst.cpu = cpu_used(cpu_before)
                     break
             if time.monotonic() > deadline:
                 burst.timed_out = True
@@ -400,9 +437,9 @@ def measure(backend: str, layout: str, args: argparse.Namespace) -> dict[str, An
             burst.accepted += asyncio.run(server.take())
             settings = _bare_settings(url, var_dir, server.port, args.connections)
             received = asyncio.run(examine(url, burst.accepted))
-            bare_first = asyncio.run(_bare(settings, server, received.raws, args.connections,
+            bare_first = run_loop(_bare(settings, server, received.raws, args.connections,
                                            deadline))
-            bare_again = asyncio.run(_bare(settings, server, received.raws, args.connections,
+            bare_again = run_loop(_bare(settings, server, received.raws, args.connections,
                                            deadline))
         finally:
             server.stop()
@@ -468,6 +505,11 @@ def report(backend: str, layout: str, args: argparse.Namespace, burst: Burst,
           f"missing {received.missing})")
     if received.missing_states:
         print(f"  the missing confirmations in the outbox: {dict(received.missing_states)}")
+    cpu = {**burst.cpu, "load": load.get("cpu_s", 0.0)} if burst.cpu else {}
+    if cpu:
+        print("  CPU seconds during the burst: " + ", ".join(
+            f"{role} {seconds:.2f}" for role, seconds in sorted(cpu.items(), key=lambda r: -r[1])
+            if seconds >= 0.01))
     return {
         "layout": layout, "worker_log_problems": dict(problems),
         "timed_out": burst.timed_out,
@@ -486,6 +528,7 @@ def report(backend: str, layout: str, args: argparse.Namespace, burst: Burst,
         "calendar_parts": received.calendar_parts, "other_messages": received.other_messages,
         "registrants": received.registrants, "duplicates": received.duplicates,
         "missing": received.missing, "missing_states": dict(received.missing_states),
+        "cpu_s": {role: round(seconds, 2) for role, seconds in cpu.items()},
     }
 
 

@@ -6,10 +6,11 @@
 
 Files `--count` registrations for the burst benchmark's two-session series
 (`benchmarks.registration._prepare` builds it) with the domain call the registration desk
-uses, then runs the composing job's steps (claim, compose, record: `welcome`) over all of
-them in its batches, and the delivery job's (`drain_due_emails`, through `SmtpTransport`) against
-aiosmtpd in a process of its own, each under cProfile (or timed alone with
-`--no-profile`). Prints ms per confirmation for each step and the top functions by
+uses (timed as `file`: the domain call only, without HTTP), then runs the composing job's
+steps (claim, compose, record: `welcome`) over all of them in its batches, and the delivery
+job's (`drain_due_emails`, through `SmtpTransport`) against aiosmtpd in a process of its
+own, each under cProfile (or timed alone with `--no-profile`), on the worker's event loop
+(uvloop where installed). Prints ms per confirmation for each step and the top functions by
 cumulative and by own time. Deterministic apart from the machine: no HTTP, no scheduler.
 """
 
@@ -37,6 +38,7 @@ from benchmarks.registration import SECRET_KEY, SLUG, _prepare  # noqa: E402
 from benchmarks.reminders import SmtpServer, database, run_bare  # noqa: E402
 from notifications.delivery import drain_due_emails  # noqa: E402
 from notifications.transport import SmtpTransport  # noqa: E402
+from service.cli import run_loop as run  # noqa: E402  (the worker's event loop)
 from service.db.engine import create_engine, make_sessionmaker, session_scope  # noqa: E402
 from service.db.models import OutboxEmail  # noqa: E402
 from service.domain.registration import RegistrationForm  # noqa: E402
@@ -50,7 +52,7 @@ from service.settings import Settings, SmtpSettings, load_settings  # noqa: E402
 from service.zones import use_pinned_database  # noqa: E402
 
 
-async def _file(settings: Settings, count: int, language: str) -> None:
+async def _file(settings: Settings, count: int, language: str) -> int:
     """`count` registrations, in batches as the desk files them."""
     engine = create_engine(settings.database_url)
     try:
@@ -63,6 +65,7 @@ async def _file(settings: Settings, count: int, language: str) -> None:
             async with session_scope(make_sessionmaker(engine)) as db:
                 await register_participants(db, entries, now=datetime.now(UTC),
                                             settings=settings)
+        return count
     finally:
         await engine.dispose()
 
@@ -134,7 +137,7 @@ def _run(label: str, step: Callable[[], Awaitable[int]], count: int, *, profile:
                 profiler.disable()
         return done, time.perf_counter() - started, time.process_time() - cpu
 
-    done, seconds, cpu = asyncio.run(timed())
+    done, seconds, cpu = run(timed())
     per = seconds / max(done, 1) * 1000
     print(f"{label}: {done} of {count} in {seconds:.2f} s = {per:.3f} ms per confirmation, "
           f"{cpu / max(done, 1) * 1000:.3f} ms of this process's CPU"
@@ -177,8 +180,9 @@ def main() -> int:
             settings = replace(load_settings(database_url=url, var_dir=var_dir,
                                              secret_key=SECRET_KEY, run_scheduler=False),
                                smtp=smtp)
-            asyncio.run(_file(settings, args.count, args.language))
             profile = not args.no_profile
+            _run("file", lambda: _file(settings, args.count, args.language), args.count,
+                 profile=profile, top=args.top, dump=args.dump)
             compose = _run("compose", lambda: _compose(settings, args.compose_batch),
                            args.count, profile=profile, top=args.top, dump=args.dump)
             deliver = _run("deliver", lambda: _deliver(settings, args.email_batch),

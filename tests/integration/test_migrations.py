@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.db.migrate import alembic_config, head_revision
@@ -70,3 +70,20 @@ def _causes(error: BaseException) -> list[BaseException]:
         found.append(error)
     found.extend(getattr(error, "exceptions", []))
     return found
+
+
+async def test_composed_messages_are_compressed_with_lz4_where_postgresql_has_it(
+    engine: AsyncEngine,
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite does not compress column values")
+    async with engine.connect() as connection:
+        has_lz4 = (await connection.execute(text(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+            "WHERE name = 'default_toast_compression'"))).scalar()
+        method = (await connection.execute(text(
+            "SELECT attcompression::text FROM pg_attribute "
+            "WHERE attrelid = 'outbox_emails'::regclass AND attname = 'raw_message'"))).scalar()
+
+    assert has_lz4, "the test server is built with lz4 (pgserver's is)"
+    assert method == "l"
