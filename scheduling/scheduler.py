@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from notifications import wakeups
 from notifications.transport import MailTransport, make_transport
 from scheduling.jobs import JOBS, WAKES, Job, JobContext
-from scheduling.wakeups import WakeupListener
+from scheduling.wakeups import SqliteCommitWatcher, WakeupListener
 from service.db.engine import create_engine, make_sessionmaker
 from service.db.migrate import ensure_migrated
 from service.operations import consequences
@@ -85,7 +85,7 @@ class Scheduler:
         self._active: set[str] = set()
         self._woken_while_running: set[str] = set()
         self._unsubscribe: Callable[[], None] | None = None
-        self._listener: WakeupListener | None = None
+        self._listener: WakeupListener | SqliteCommitWatcher | None = None
 
     @property
     def is_running(self) -> bool:
@@ -162,11 +162,16 @@ class Scheduler:
         # The interval goes on from this run; APScheduler's max_instances still holds.
         scheduler.modify_job(name, next_run_time=datetime.now(UTC))
 
-    async def listen(self, database_url: str) -> None:
-        """Also wake on work committed by other processes (PostgreSQL's LISTEN; elsewhere
-        only this process's own commits wake the jobs)."""
-        if self._listener is None and database_url.startswith("postgresql"):
+    async def listen(self, database_url: str, *, sqlite_file: bool = False) -> None:
+        """Also wake on work committed by other processes: PostgreSQL's LISTEN; on SQLite,
+        with `sqlite_file`, the file's change counter (a worker beside a web process; where
+        the web process runs the jobs itself, its own commits wake them)."""
+        if self._listener is not None:
+            return
+        if database_url.startswith("postgresql"):
             self._listener = await WakeupListener.start(database_url, self.wake)
+        elif sqlite_file and database_url.startswith("sqlite"):
+            self._listener = await SqliteCommitWatcher.start(database_url, self.wake)
 
     async def wait_for_runs(self, count: int = 1, *, job: str | None = None) -> None:
         """Until every job (or only `job`) has finished `count` runs since this scheduler was
@@ -209,9 +214,11 @@ class Scheduler:
 
 async def start_scheduler(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *,
-    transport: MailTransport | None = None, interval_scale: float = 1.0, **options: Any,
+    transport: MailTransport | None = None, interval_scale: float = 1.0,
+    beside_web_process: bool = False, **options: Any,
 ) -> Scheduler:
-    """A started scheduler for this process; the caller closes `context.transport` after."""
+    """A started scheduler for this process; the caller closes `context.transport` after.
+    `beside_web_process`: work is committed by other processes (a worker's scheduler)."""
     consequences.wire()
     context = JobContext(
         sessionmaker=sessionmaker, settings=settings,
@@ -219,7 +226,7 @@ async def start_scheduler(
     )
     scheduler = Scheduler(context, interval_scale=interval_scale)
     scheduler.start()
-    await scheduler.listen(settings.database_url)
+    await scheduler.listen(settings.database_url, sqlite_file=beside_web_process)
     return scheduler
 
 
@@ -263,7 +270,8 @@ async def run_worker(
             with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, threads
                 loop.add_signal_handler(sig, stop.set)
         scheduler = await start_scheduler(make_sessionmaker(engine), settings,
-                                          interval_scale=interval_scale)
+                                          interval_scale=interval_scale,
+                                          beside_web_process=True)
         try:
             await stop.wait()
         finally:

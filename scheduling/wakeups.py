@@ -1,4 +1,4 @@
-"""Wake-ups from other processes: LISTEN on PostgreSQL for the outbox's NOTIFY.
+"""Wake-ups from other processes: LISTEN on PostgreSQL, a look at the file on SQLite.
 
 A web process commits a registration (and its first email to compose) and PostgreSQL
 delivers `notifications.wakeups.CHANNEL` with the kind of work to every listening worker,
@@ -6,6 +6,13 @@ which runs the matching job at once instead of at its next tick. One connection 
 per scheduler, outside the pool (a LISTEN lasts as long as its connection). If it cannot
 connect or loses the connection, it says so in the log and tries again now and then; the
 jobs' interval ticks go on meanwhile, so nothing is lost, only later.
+
+SQLite has no NOTIFY. A worker process beside a web process on one SQLite file asks the file,
+ten times a second, whether anyone committed since it last asked (`PRAGMA data_version`, a
+read of the file's change counter that takes no lock) and, if so, wakes every job that
+handles outbox work: the first emails of a burst go out within a tenth of a second rather
+than at the next tick. A wake is only a hint here too (its own commits count as well, and
+cost an empty look).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import aiosqlite
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
@@ -24,6 +32,7 @@ from notifications.wakeups import CHANNEL, KINDS
 logger = logging.getLogger("procura_events.wakeups")
 
 RECONNECT_SECONDS = 5.0
+SQLITE_LOOK_SECONDS = 0.1
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -100,3 +109,61 @@ class WakeupListener:
             self._task = None
         self.listening.clear()
         await self._discard()
+
+
+class SqliteCommitWatcher:
+    """Calls `wake(kind)` for every kind when another connection committed to the SQLite
+    file (see the module docstring), until closed."""
+
+    def __init__(self, path: str, wake: Callable[[str], None], *,
+                 every_seconds: float = SQLITE_LOOK_SECONDS) -> None:
+        self._path = path
+        self._wake = wake
+        self._every = every_seconds
+        self._task: asyncio.Task[None] | None = None
+        self.watching = asyncio.Event()
+
+    @classmethod
+    async def start(cls, database_url: str, wake: Callable[[str], None]) -> SqliteCommitWatcher:
+        path = make_url(database_url).database
+        if not path or path == ":memory:":
+            raise ValueError("only a SQLite file is shared with other processes")
+        watcher = cls(path, wake)
+        watcher._task = asyncio.create_task(watcher._keep_watching())
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await watcher.watching.wait()
+        return watcher
+
+    async def _keep_watching(self) -> None:
+        while True:
+            try:
+                async with aiosqlite.connect(self._path) as connection:
+                    seen = await _data_version(connection)
+                    self.watching.set()
+                    while True:
+                        await asyncio.sleep(self._every)
+                        version = await _data_version(connection)
+                        if version != seen:
+                            seen = version
+                            for kind in KINDS:
+                                self._wake(kind)
+            except (OSError, aiosqlite.Error) as error:
+                self.watching.clear()
+                logger.warning("Not watching the database file for outbox work (%s: %s); the "
+                               "jobs' ticks go on, trying again in %.0f s",
+                               type(error).__name__, error, RECONNECT_SECONDS)
+                await asyncio.sleep(RECONNECT_SECONDS)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        self.watching.clear()
+
+
+async def _data_version(connection: aiosqlite.Connection) -> int:
+    async with connection.execute("PRAGMA data_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0

@@ -8,6 +8,8 @@ Time is moved with time-machine; waiting is on job completions, never on the clo
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,7 @@ import time_machine
 from litestar import Litestar
 from litestar.datastructures import State
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications import wakeups
@@ -25,7 +28,7 @@ from notifications.outbox import EmailToCompose, OutboxEntry, queue_emails
 from notifications.transport import SmtpTransport
 from scheduling.jobs import JobContext, job_deliver_outbox, job_prepare_reminders
 from scheduling.scheduler import Scheduler, SchedulerLifespanHook, run_worker
-from scheduling.wakeups import WakeupListener
+from scheduling.wakeups import KINDS, SqliteCommitWatcher, WakeupListener
 from service.clock import utc_now
 from service.db.engine import create_engine, make_sessionmaker, session_scope
 from service.db.models import OutboxEmail, OutboxStatus
@@ -313,3 +316,37 @@ async def test_other_processes_are_woken_by_a_commit_that_queued_work_never_a_ro
         await listener.close()
 
     assert (listener.listening.is_set(), woken) == (False, [wakeups.COMPOSE])
+
+
+async def test_a_worker_on_sqlite_is_woken_when_another_process_commits_to_the_file(
+    settings: Settings,
+) -> None:
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's wake-ups are LISTEN/NOTIFY (the test above)")
+    woken: list[str] = []
+    arrived = asyncio.Event()
+
+    def wake(kind: str) -> None:
+        woken.append(kind)
+        arrived.set()
+
+    watcher = await SqliteCommitWatcher.start(settings.database_url, wake)
+    # Another process (a web process, here the plain sqlite3 module) writes and commits.
+    other_process = (
+        "import sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1])\n"
+        "db.execute(\"INSERT INTO rate_limit_counters (key, window_started_at, hits, "
+        "expires_at) VALUES ('test', '2026-10-26 08:00:00', 1, '2026-10-26 08:01:00')\")\n"
+        "db.commit()\n"
+    )
+    try:
+        assert watcher.watching.is_set() and woken == []
+        await asyncio.to_thread(subprocess.run, [sys.executable, "-c", other_process,
+                                                 make_url(settings.database_url).database],
+                                check=True)
+        async with asyncio.timeout(20):
+            await arrived.wait()
+    finally:
+        await watcher.close()
+
+    assert (watcher.watching.is_set(), woken) == (False, list(KINDS))
