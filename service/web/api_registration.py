@@ -44,9 +44,9 @@ from service.web.auth import BEARER_SCHEME, require_organiser
 from service.web.params import DbSession, IdParam, RegistrationDeskDep, SettingsDep, TokenParam
 from service.web.presenters import time_out
 from service.web.rate_limit import (
+    client_address,
     count_request,
     link_request_limit,
-    rate_limited,
     registration_limit,
 )
 from service.web.schemas import RateLimitedOut
@@ -267,14 +267,13 @@ class RegistrationController(Controller):
     tags = ["registration"]
 
     @post("/events/{slug:str}/registrations", status_code=201,
-          guards=[rate_limited(registration_limit)],
           responses={429: ResponseSpec(
               data_container=RateLimitedOut, generate_examples=False,
               description="Too many registrations from this address: wait for Retry-After "
               "seconds.")})
     async def register(
-        self, registration_desk: RegistrationDeskDep, settings: SettingsDep, slug: SlugParam,
-        data: JSONBody[rs.RegistrationCreate],
+        self, request: Request[Any, Any, Any], registration_desk: RegistrationDeskDep,
+        settings: SettingsDep, slug: SlugParam, data: JSONBody[rs.RegistrationCreate],
     ) -> Response[rs.RegistrationReceiptOut]:
         """Register for a published event (no account needed). 201 when new; 200 when the
         address is registered already, and then nothing is sent and no link is returned.
@@ -296,7 +295,10 @@ class RegistrationController(Controller):
             keep_informed=data.keep_informed,
             language=current_language() if data.language is None else data.language,
         )
-        outcome = await registration_desk.register(slug, form)
+        # Counted (and over the limit, refused) by the desk, in the transaction that files it.
+        outcome = await registration_desk.register(slug, form,
+                                                   limit=registration_limit(settings),
+                                                   client=client_address(request))
         status_code = 201 if outcome.is_new else 200
         if outcome.registration.status == RegistrationStatus.UNCONFIRMED:
             status_code = 202

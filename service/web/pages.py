@@ -82,9 +82,9 @@ from service.web.params import (
 )
 from service.web.rate_limit import (
     RateLimitExceeded,
+    client_address,
     count_request,
     link_request_limit,
-    rate_limited,
     registration_limit,
 )
 
@@ -514,8 +514,7 @@ class PublicPages(Controller):
         return await self._form_page(request, db_session, settings, event, now=now, values={},
                                      chosen=chosen, errors={})
 
-    @post("/events/{slug:str}/register", status_code=200,
-          guards=[rate_limited(registration_limit)])
+    @post("/events/{slug:str}/register", status_code=200)
     async def register(
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
         registration_desk: RegistrationDeskDep, slug: PathText,
@@ -586,7 +585,10 @@ class PublicPages(Controller):
             # first (it only read), so it does not hold SQLite's one connection meanwhile.
             await db_session.commit()
             try:
-                outcome = await registration_desk.register(slug, entry)
+                # Counted against the address's limit by the desk, where it is filed.
+                outcome = await registration_desk.register(
+                    slug, entry, limit=registration_limit(settings),
+                    client=client_address(request))
             except (InvalidInputError, ConflictError) as error:
                 _add_domain_errors(errors, error.errors, (*TEXT_FIELDS, "consent"))
                 event = await programme.get_published_event(db_session, slug)

@@ -8,8 +8,10 @@ files registrations, so the limit does not cost the hot path a commit per reques
 
 A route opts in with `guards=[rate_limited(...)]`; over the limit, the guard raises
 `RateLimitExceeded` (429 with Retry-After), which the JSON API and the pages each answer in
-their own way. IPv6 clients are counted per /64 network, the block one subscriber usually
-holds. Nothing here logs an address.
+their own way. Registrations are counted by the registration desk instead, in the
+transaction that files them (`count_in`): one transaction per batch, not two. IPv6 clients
+are counted per /64 network, the block one subscriber usually holds. Nothing here logs an
+address.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import asyncio
 import ipaddress
 import logging
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,10 +98,28 @@ class RateLimitExceeded(HTTPException):
         )
 
 
+async def count_in(db: AsyncSession, hits: Sequence[tuple[RateLimit, str]], *,
+                   now: datetime) -> list[int | None]:
+    """Count each (limit, client) hit in `db`'s transaction, one statement per window; for
+    each, None when within its limit, else the seconds to wait. Whoever is told must be told
+    after the commit: a hit is never let through uncounted."""
+    by_window: dict[timedelta, list[int]] = {}
+    for index, (rate_limit, _client) in enumerate(hits):
+        by_window.setdefault(rate_limit.window, []).append(index)
+    answers: list[int | None] = [None] * len(hits)
+    for window, indexes in by_window.items():
+        keys = [f"{hits[i][0].name}:{hits[i][1]}"[:_KEY_LENGTH] for i in indexes]
+        numbers = await count_hits(db, keys, window=window, now=now)
+        wait = max(1, math.ceil((window_start(now, window) + window - now).total_seconds()))
+        for index, number in zip(indexes, numbers, strict=True):
+            answers[index] = None if number <= hits[index][0].limit else wait
+    return answers
+
+
 @dataclass(frozen=True)
 class _Hit:
     rate_limit: RateLimit
-    key: str
+    client: str
     answer: asyncio.Future[int | None]
 
 
@@ -117,8 +137,7 @@ class RateLimiter:
     async def hit(self, rate_limit: RateLimit, client: str) -> int | None:
         """Count one request; None when it is within the limit, else seconds to wait."""
         answer: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        key = f"{rate_limit.name}:{client}"[:_KEY_LENGTH]
-        self._waiting.append(_Hit(rate_limit, key, answer))
+        self._waiting.append(_Hit(rate_limit, client, answer))
         if self._counting is None or self._counting.done():
             self._counting = asyncio.create_task(self._count_all())
         return await answer
@@ -137,20 +156,11 @@ class RateLimiter:
                         hit.answer.set_exception(error)
 
     async def _count(self, batch: list[_Hit]) -> None:
-        now = utc_now()
-        windows: dict[timedelta, list[_Hit]] = {}
-        for hit in batch:
-            windows.setdefault(hit.rate_limit.window, []).append(hit)
-        answers: list[tuple[_Hit, int | None]] = []
         async with session_scope(self._sessionmaker) as db:
-            for window, hits in windows.items():
-                numbers = await count_hits(db, [h.key for h in hits], window=window, now=now)
-                wait = max(1, math.ceil((window_start(now, window) + window - now)
-                                        .total_seconds()))
-                answers += [(hit, None if number <= hit.rate_limit.limit else wait)
-                            for hit, number in zip(hits, numbers, strict=True)]
+            answers = await count_in(db, [(hit.rate_limit, hit.client) for hit in batch],
+                                     now=utc_now())
         # Answered only after the commit: a hit is never let through uncounted.
-        for hit, answer in answers:
+        for hit, answer in zip(batch, answers, strict=True):
             if not hit.answer.done():  # the client went away
                 hit.answer.set_result(answer)
 

@@ -12,12 +12,18 @@ fails as a whole (an unexpected database error), its registrations are filed aga
 one, so one bad request fails alone. One desk per process; several processes (or web
 instances on PostgreSQL) coordinate through the event's row lock, as single
 registrations do.
+
+The desk also counts each registration against its client's rate limit, in the same
+transaction (`service.web.rate_limit.count_in`): a request over the limit is refused with
+RateLimitExceeded and filed nowhere, and nobody is told before the count is committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,13 +36,31 @@ from service.domain.registration import (
     register_participants,
 )
 from service.settings import Settings
+from service.web.rate_limit import RateLimit, RateLimitExceeded, count_in
 
 logger = logging.getLogger("procura_events.registration_desk")
 
 # Enough to absorb a burst, small enough to keep each transaction short.
 MAX_BATCH = 100
 
-_Request = tuple[str, RegistrationForm, "asyncio.Future[RegistrationOutcome]"]
+
+
+class _OverLimit(Exception):
+    """A request over its rate limit; `register` raises RateLimitExceeded in its place, in
+    the request's own context (its language)."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class _Request:
+    slug: str
+    form: RegistrationForm
+    answer: asyncio.Future[RegistrationOutcome]
+    limit: RateLimit | None
+    client: str
 
 
 class RegistrationDesk:
@@ -48,13 +72,19 @@ class RegistrationDesk:
         self._waiting: list[_Request] = []
         self._filing: asyncio.Task[None] | None = None
 
-    async def register(self, slug: str, form: RegistrationForm) -> RegistrationOutcome:
-        """Register one person; raises the `DomainError` of a refused registration."""
+    async def register(self, slug: str, form: RegistrationForm, *,
+                       limit: RateLimit | None = None, client: str = "") -> RegistrationOutcome:
+        """Register one person, counted against `limit` for `client` when given; raises the
+        `DomainError` of a refused registration, or RateLimitExceeded."""
         future: asyncio.Future[RegistrationOutcome] = asyncio.get_running_loop().create_future()
-        self._waiting.append((slug, form, future))
+        self._waiting.append(_Request(slug, form, future, limit, client))
         if self._filing is None or self._filing.done():
             self._filing = asyncio.create_task(self._file_all())
-        return await future
+        try:
+            return await future
+        except _OverLimit as over:
+            assert limit is not None
+            raise RateLimitExceeded(limit, over.seconds) from None
 
     async def _file_all(self) -> None:
         while self._waiting:
@@ -63,18 +93,20 @@ class RegistrationDesk:
             try:
                 await self._file(batch)
             except Exception as error:  # never leave a request waiting forever
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
+                for request in batch:
+                    if not request.answer.done():
+                        request.answer.set_exception(error)
 
     async def _file(self, batch: list[_Request]) -> None:
         now = utc_now()
         try:
             async with session_scope(self._sessionmaker) as db:
+                over = await _over_limit(db, batch, now=now)
+                admitted = [request for request in batch if id(request) not in over]
                 results = await register_participants(
-                    db, [(slug, form) for slug, form, _ in batch], now=now,
+                    db, [(request.slug, request.form) for request in admitted], now=now,
                     settings=self._settings,
-                )
+                ) if admitted else []
         except Exception:
             if len(batch) == 1:
                 raise
@@ -84,14 +116,28 @@ class RegistrationDesk:
                 try:
                     await self._file([request])
                 except Exception as error:
-                    if not request[2].done():
-                        request[2].set_exception(error)
+                    if not request.answer.done():
+                        request.answer.set_exception(error)
             return
         # Answered only after the commit: an outcome is never told before it is stored.
-        for (_, _, future), result in zip(batch, results, strict=True):
-            if future.done():  # the client went away
+        for request in batch:
+            if id(request) in over and not request.answer.done():
+                request.answer.set_exception(_OverLimit(over[id(request)]))
+        for request, result in zip(admitted, results, strict=True):
+            if request.answer.done():  # the client went away
                 continue
             if isinstance(result, DomainError):
-                future.set_exception(result)
+                request.answer.set_exception(result)
             else:
-                future.set_result(result)
+                request.answer.set_result(result)
+
+
+async def _over_limit(db: AsyncSession, batch: list[_Request], *, now: datetime
+                      ) -> dict[int, int]:
+    """The batch's requests over their rate limit (by `id`), with the seconds to wait."""
+    limited = [(request, request.limit) for request in batch if request.limit is not None]
+    if not limited:
+        return {}
+    waits = await count_in(db, [(limit, request.client) for request, limit in limited], now=now)
+    return {id(request): wait for (request, _limit), wait in zip(limited, waits, strict=True)
+            if wait is not None}

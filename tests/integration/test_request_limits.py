@@ -174,6 +174,34 @@ async def test_the_eleventh_api_registration_in_a_minute_is_refused_naming_the_l
     assert await count_registrations(db) == 11
 
 
+async def test_registrations_arriving_together_are_counted_where_they_are_filed(
+    client: Client, db: AsyncSession
+) -> None:
+    """The desk files them in batches and counts them in the same transaction: of 14 sent at
+    once, 10 are filed and 4 refused (in the asker's language), nothing else stored."""
+    answers = await asyncio.gather(*(
+        client.post(REGISTER, json=person(n), headers={"Accept-Language": "fr"})
+        for n in range(14)))
+
+    assert sorted(a.status_code for a in answers) == [201] * 10 + [429] * 4
+    refused = next(a for a in answers if a.status_code == 429)
+    assert refused.json()["detail"].startswith("Trop d")
+    assert await count_registrations(db) == 10
+    assert list(await db.execute(select(RateLimitCounter.hits))) == [(14,)]
+
+
+async def test_a_registration_refused_for_its_input_is_not_counted(
+    client: Client, db: AsyncSession
+) -> None:
+    refused = [await client.post(REGISTER, json={**person(n), "email": "anna.keller@"})
+               for n in range(12)]
+
+    accepted = await client.post(REGISTER, json=person(12))
+
+    assert {(a.status_code, a.json()["errors"][0]["field"]) for a in refused} == {(400, "email")}
+    assert accepted.status_code == 201
+
+
 async def test_the_form_and_the_api_share_one_limit(client: Client, db: AsyncSession) -> None:
     page = (await client.get(f"/events/{MAKE_ICT_FAIR_SLUG}/register")).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
