@@ -182,8 +182,9 @@ class Burst:
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by role, see cpu_snapshot
 
 
+# By a marker in the command line; PostgreSQL's processes by their name.
 ROLES = (("uvicorn", "web"), ("service.cli worker", "worker"), ("multiprocessing", "smtp"),
-         ("postgres", "postgresql"), (SCRIPT.name, "benchmark"))
+         (SCRIPT.name, "benchmark"))
 
 
 def cpu_snapshot() -> dict[int, tuple[str, float]]:
@@ -197,8 +198,10 @@ def cpu_snapshot() -> dict[int, tuple[str, float]]:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        role = next((name for marker, name in ROLES if marker in command), "other")
+        name, _, rest = stat.partition(" (")[2].rpartition(")")
+        fields = rest.split()
+        role = "postgresql" if name == "postgres" else next(
+            (role for marker, role in ROLES if marker in command), "other")
         processes[int(entry.name)] = (role, (int(fields[11]) + int(fields[12])) / ticks)
     return processes
 

@@ -41,7 +41,7 @@ from service.web import api_privacy
 from service.web import registration_schemas as rs
 from service.web.api_public import SlugParam
 from service.web.auth import BEARER_SCHEME, require_organiser
-from service.web.params import DbSession, IdParam, RegistrationDeskDep, SettingsDep, TokenParam
+from service.web.params import DbSession, IdParam, SettingsDep, TokenParam
 from service.web.presenters import time_out
 from service.web.rate_limit import (
     client_address,
@@ -49,6 +49,7 @@ from service.web.rate_limit import (
     link_request_limit,
     registration_limit,
 )
+from service.web.registration_desk import RegistrationDesk
 from service.web.schemas import RateLimitedOut
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -272,8 +273,8 @@ class RegistrationController(Controller):
               description="Too many registrations from this address: wait for Retry-After "
               "seconds.")})
     async def register(
-        self, request: Request[Any, Any, Any], registration_desk: RegistrationDeskDep,
-        settings: SettingsDep, slug: SlugParam, data: JSONBody[rs.RegistrationCreate],
+        self, request: Request[Any, Any, Any], slug: SlugParam,
+        data: JSONBody[rs.RegistrationCreate],
     ) -> Response[rs.RegistrationReceiptOut]:
         """Register for a published event (no account needed). 201 when new; 200 when the
         address is registered already, and then nothing is sent and no link is returned.
@@ -281,6 +282,10 @@ class RegistrationController(Controller):
         address: only a link to confirm it is emailed, and nothing counts until then.
         Each client address may send 10 registrations a minute (form and API together;
         PROCURA_REGISTRATION_RATE_LIMIT), then 429 with Retry-After."""
+        # Read from the app's state, not injected: Litestar resolves two injected values
+        # concurrently, in a task group of their own, a tenth of a registration's time.
+        settings: Settings = request.app.state.settings
+        registration_desk: RegistrationDesk = request.app.state.registration_desk
         if data.language is not None and not is_language(data.language):
             # Refused here, in the asker's language (the desk files batches of requests).
             raise InvalidInputError(_("Choose one of the languages offered."), "language")

@@ -13,9 +13,11 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyPlugin,
 )
 from litestar import Litestar
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.enums import ScopeType
+from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, OpenAPI, OpenAPIResponse, SecurityScheme
@@ -53,6 +55,14 @@ def _provide_registration_desk(state: State) -> RegistrationDesk:
     return desk
 
 
+async def _every_route(connection: ASGIConnection[Any, Any, Any, Any],
+                       handler: BaseRouteHandler) -> None:
+    """The guards of every route, as one: Litestar copies the handler for each guard it runs.
+    guard_backoffice: who is signed in under /organiser, and CSRF on its forms."""
+    await require_json_content_type(connection, handler)
+    await guard_backoffice(connection, handler)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     consequences.wire()
@@ -84,8 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             **ACCOUNT_DEPENDENCY,
         },
         exception_handlers={**EXCEPTION_HANDLERS, **BACKOFFICE_EXCEPTION_HANDLERS},
-        # guard_backoffice: who is signed in under /organiser, and CSRF on its forms.
-        guards=[require_json_content_type, guard_backoffice],
+        guards=[_every_route],
         request_class=ApiRequest,
         state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
                      "db_config": db_config,
