@@ -1,7 +1,8 @@
 """Benchmark: 2,000 registrations for a two-session webinar series arrive at once.
 
     .venv/bin/python benchmarks/burst.py [--count 2000] [--backends sqlite,postgresql]
-        [--layout worker|single|both] [--connections 4] [--concurrency 50] [--timeout 600]
+        [--layout split|worker|single|all] [--connections 4] [--concurrency 50]
+        [--timeout 600]
 
 What runs is the service's own machinery: the app (`service.web.app`'s factory, wrapped by
 `benchmarks.bench_app.make_app` for its ready probe) served by uvicorn (one process). The
@@ -11,15 +12,19 @@ PROCURA_SMTP_CONNECTIONS connections to an aiosmtpd server in a process of its o
 127.0.0.1, which records when it accepted each message (`benchmarks.reminders.SmtpServer`).
 Where the jobs run is the layout (`--layout`, printed with the figures):
 
-- `worker` (the default; README "Running it for real"): the web process only serves and
-  files (PROCURA_RUN_SCHEDULER=false) and a `procura-events worker` process of its own
-  (`python -m service.cli worker`, started and ready before the burst, stopped after it)
-  composes and delivers. On PostgreSQL the web's commits wake it (LISTEN/NOTIFY); on
-  SQLite it shares the file with the web process (WAL) and finds their work at its 1 s
-  ticks. Its log is checked for errors, warnings and "database is locked" (printed);
+- `split` (the default; README "Running it for real", on two cores or more): the web
+  process only serves and files (PROCURA_RUN_SCHEDULER=false); one `procura-events worker
+  --only compose_welcome_emails` process composes and another, `procura-events worker
+  --skip compose_welcome_emails`, delivers (and runs every other job), each started and
+  ready before the burst and stopped after it. Only the second sends, over the same
+  PROCURA_SMTP_CONNECTIONS connections as the bare loop. On PostgreSQL the web's commits
+  wake them (LISTEN/NOTIFY); on SQLite they share the file with the web process (WAL) and
+  see its commits within a tenth of a second (`scheduling.wakeups`). Their logs are
+  checked for errors, warnings and "database is locked" (printed);
+- `worker`: the same with one `procura-events worker` process that composes and delivers;
 - `single`: the scheduler inside the web process (PROCURA_RUN_SCHEDULER=true), the
   embedded default: one event loop files, composes and delivers (woken by its own commits);
-- `both`: each of them in turn, on a fresh database each.
+- `all`: each of them in turn, on a fresh database each.
 
 The burst comes from another process: a fixed number of registrations, each with its own
 address, sent over `--concurrency` keep-alive connections opened beforehand (a minimal
@@ -183,8 +188,9 @@ class Burst:
 
 
 # By a marker in the command line; PostgreSQL's processes by their name.
-ROLES = (("uvicorn", "web"), ("service.cli worker", "worker"), ("multiprocessing", "smtp"),
-         (SCRIPT.name, "benchmark"))
+ROLES = (("uvicorn", "web"), ("worker --only", "composing worker"),
+         ("worker --skip", "delivering worker"), ("service.cli worker", "worker"),
+         ("multiprocessing", "smtp"), (SCRIPT.name, "benchmark"))
 
 
 def cpu_snapshot() -> dict[int, tuple[str, float]]:
@@ -370,17 +376,28 @@ async def _bare(settings: Settings, server: SmtpServer, raws: list[tuple[str, by
     return rate
 
 
-LAYOUTS = ("worker", "single")
+# The worker processes of each layout: their command line options.
+WORKERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "split": (("--only", "compose_welcome_emails"), ("--skip", "compose_welcome_emails")),
+    "worker": ((),),
+    "single": (),
+}
+LAYOUTS = tuple(WORKERS)
+WHERE = {
+    "split": "web process files; a worker process composes, another delivers",
+    "worker": "web process files; a worker process composes and delivers",
+    "single": "scheduler in the web process",
+}
 
 
 @contextmanager
-def worker_process(env: dict[str, str], log_path: Path, *, within: float = 60.0
-                   ) -> Iterator[subprocess.Popen[bytes]]:
+def worker_process(env: dict[str, str], log_path: Path, options: tuple[str, ...] = (), *,
+                   within: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
     """A `procura-events worker` process with `env`, its output in `log_path`; yielded once
     its scheduler has started, stopped (SIGTERM: graceful) afterwards."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "worker"], cwd=ROOT,
+            [sys.executable, "-m", "service.cli", "worker", *options], cwd=ROOT,
             env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + within
@@ -398,10 +415,11 @@ def worker_process(env: dict[str, str], log_path: Path, *, within: float = 60.0
             process.wait()
 
 
-def _log_problems(log_path: Path) -> Counter[str]:
-    """Errors and warnings the worker logged, by kind (\"database is locked\" included)."""
+def _log_problems(log_paths: list[Path]) -> Counter[str]:
+    """Errors and warnings the workers logged, by kind (\"database is locked\" included)."""
     problems: Counter[str] = Counter()
-    for line in log_path.read_text(errors="replace").splitlines():
+    for line in (line for path in log_paths
+                 for line in path.read_text(errors="replace").splitlines()):
         if "database is locked" in line:
             problems["database is locked"] += 1
         elif " ERROR " in line or " WARNING " in line or "Traceback" in line:
@@ -428,14 +446,15 @@ def measure(backend: str, layout: str, args: argparse.Namespace) -> dict[str, An
                    "PROCURA_SMTP_HOST": "127.0.0.1", "PROCURA_SMTP_PORT": str(server.port),
                    "PROCURA_SMTP_SECURITY": "none",
                    "PROCURA_SMTP_CONNECTIONS": str(args.connections)}
-            log_path = directory / "worker.log"
+            log_paths = [directory / f"worker{number}.log"
+                         for number in range(len(WORKERS[layout]))]
             with ExitStack() as running:
                 base = running.enter_context(served("benchmarks.bench_app:make_app", env))
-                if layout == "worker":
-                    running.enter_context(worker_process(env, log_path))
+                for options, log_path in zip(WORKERS[layout], log_paths, strict=True):
+                    running.enter_context(worker_process(env, log_path, options))
                 burst = asyncio.run(run_burst(base, server, url, count=args.count,
                                               concurrency=args.concurrency, deadline=deadline))
-            problems = _log_problems(log_path) if layout == "worker" else Counter[str]()
+            problems = _log_problems(log_paths)
             # The web process (and its scheduler) has stopped: anything sent late counts too.
             burst.accepted += asyncio.run(server.take())
             settings = _bare_settings(url, var_dir, server.port, args.connections)
@@ -456,13 +475,12 @@ def report(backend: str, layout: str, args: argparse.Namespace, burst: Burst,
            ) -> dict[str, Any]:
     load = burst.load or {}
     t0 = load.get("first_sent_at")
-    where = ("web process files; a worker process composes and delivers" if layout == "worker"
-             else "scheduler in the web process")
+    where = WHERE[layout]
     print(f"Burst benchmark, {backend}, layout {layout}: {args.count} registrations at once "
           f"from another process over {args.concurrency} connections; {where}, "
           f"{args.connections} SMTP connections to aiosmtpd in another process")
-    if layout == "worker":
-        print(f"  worker log: {dict(problems) or 'no errors or warnings'}")
+    if WORKERS[layout]:
+        print(f"  worker logs: {dict(problems) or 'no errors or warnings'}")
     if burst.timed_out:
         print(f"  TIMED OUT after {burst.seconds_waited:.0f} s (limit {args.timeout:.0f} s "
               f"per backend): figures below are what was reached")
@@ -542,10 +560,10 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=4, help="SMTP connections")
     parser.add_argument("--concurrency", type=int, default=50, help="HTTP connections")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per backend")
-    parser.add_argument("--layout", choices=(*LAYOUTS, "both"), default="worker",
-                        help="where composing and delivery run (default: worker)")
+    parser.add_argument("--layout", choices=(*LAYOUTS, "all"), default="split",
+                        help="where composing and delivery run (default: split)")
     args = parser.parse_args()
-    layouts = LAYOUTS if args.layout == "both" else (args.layout,)
+    layouts = LAYOUTS if args.layout == "all" else (args.layout,)
     figures = {f"{backend}_{layout}" if len(layouts) > 1 else backend:
                measure(backend, layout, args)
                for backend in args.backends.split(",") for layout in layouts}

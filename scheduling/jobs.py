@@ -17,7 +17,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -231,6 +231,22 @@ JOBS: tuple[tuple[str, Job, float], ...] = (
     ("anonymise_expired_personal_data", job_anonymise_expired_personal_data, 2.0),
     ("expire_data_requests", job_expire_data_requests, 60.0),
 )
+
+JOB_NAMES = tuple(name for name, _, _ in JOBS)
+
+
+def choose_jobs(*, only: Sequence[str] = (), skip: Sequence[str] = ()
+                ) -> tuple[tuple[str, Job, float], ...]:
+    """The jobs a worker runs: all of them, only some, or all but some (by name). Several
+    workers may split them (composing apart from delivery, on a machine with cores to
+    spare); between them every job must run somewhere. ValueError names an unknown job."""
+    unknown = sorted((set(only) | set(skip)) - set(JOB_NAMES))
+    if unknown:
+        raise ValueError(f"no job called {', '.join(unknown)}; the jobs are: "
+                         f"{', '.join(JOB_NAMES)}")
+    return tuple(job for job in JOBS
+                 if (not only or job[0] in only) and job[0] not in skip)
+
 
 # Which jobs outbox work of each kind wakes (`notifications.wakeups`): a registration's first
 # email to compose, an email due now.

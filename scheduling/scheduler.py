@@ -215,7 +215,8 @@ class Scheduler:
 async def start_scheduler(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *,
     transport: MailTransport | None = None, interval_scale: float = 1.0,
-    beside_web_process: bool = False, **options: Any,
+    beside_web_process: bool = False, jobs: Sequence[tuple[str, Job, float]] = JOBS,
+    **options: Any,
 ) -> Scheduler:
     """A started scheduler for this process; the caller closes `context.transport` after.
     `beside_web_process`: work is committed by other processes (a worker's scheduler)."""
@@ -224,7 +225,7 @@ async def start_scheduler(
         sessionmaker=sessionmaker, settings=settings,
         transport=transport or make_transport(settings), **options,
     )
-    scheduler = Scheduler(context, interval_scale=interval_scale)
+    scheduler = Scheduler(context, jobs=jobs, interval_scale=interval_scale)
     scheduler.start()
     await scheduler.listen(settings.database_url, sqlite_file=beside_web_process)
     return scheduler
@@ -258,9 +259,11 @@ class SchedulerLifespanHook:
 
 
 async def run_worker(
-    settings: Settings, *, stop_event: asyncio.Event | None = None, interval_scale: float = 1.0
+    settings: Settings, *, stop_event: asyncio.Event | None = None, interval_scale: float = 1.0,
+    jobs: Sequence[tuple[str, Job, float]] = JOBS,
 ) -> None:
-    """The scheduler alone, until SIGINT/SIGTERM (or `stop_event`): `procura-events worker`."""
+    """The scheduler alone, until SIGINT/SIGTERM (or `stop_event`): `procura-events worker`
+    (all the jobs, or those chosen by `scheduling.jobs.choose_jobs`)."""
     engine = create_engine(settings.database_url)
     try:
         await ensure_migrated(engine, settings.database_url)
@@ -271,7 +274,7 @@ async def run_worker(
                 loop.add_signal_handler(sig, stop.set)
         scheduler = await start_scheduler(make_sessionmaker(engine), settings,
                                           interval_scale=interval_scale,
-                                          beside_web_process=True)
+                                          beside_web_process=True, jobs=jobs)
         try:
             await stop.wait()
         finally:

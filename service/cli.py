@@ -230,20 +230,35 @@ def _positive(value: str) -> int:
     return number
 
 
-def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
+def _job_names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     import logging
 
+    from scheduling.jobs import choose_jobs
     from scheduling.scheduler import run_worker
 
+    try:
+        jobs = choose_jobs(only=_job_names(args.only), skip=_job_names(args.skip))
+    except ValueError as error:
+        print(f"procura-events worker: {error}", file=sys.stderr)
+        return 2
+    if not jobs:
+        print("procura-events worker: that leaves no job to run", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     print("Procura Events worker: sending reminders, change notices and queued emails "
           "(run the web service with PROCURA_RUN_SCHEDULER=false). Ctrl-C to stop.")
+    if args.only or args.skip:
+        print(f"Jobs run here: {', '.join(name for name, _, _ in jobs)}")
     # What is loaded by now (modules, classes, the ORM's mappers) lives as long as the
     # process: frozen out of the garbage collector's way, a full collection during a burst
     # walks only what the jobs made, not the whole heap (a sixth of composing's time).
     gc.collect()
     gc.freeze()
-    run_loop(run_worker(settings))
+    run_loop(run_worker(settings, jobs=jobs))
     return 0
 
 
@@ -298,9 +313,16 @@ def build_parser() -> argparse.ArgumentParser:
     show_mail.add_argument("--maildir", type=Path, default=None,
                            help="another Maildir (default: PROCURA_MAILDIR or var/maildir)")
     show_mail.set_defaults(handler=cmd_show_mail)
-    commands.add_parser(
-        "worker", help="run the scheduler (reminders, notices, email delivery) on its own"
-    ).set_defaults(handler=cmd_worker)
+    worker = commands.add_parser(
+        "worker", help="run the scheduler (reminders, notices, email delivery) on its own")
+    chosen = worker.add_mutually_exclusive_group()
+    chosen.add_argument("--only", default="", metavar="JOB[,JOB]",
+                        help="run only these jobs (with another worker for the rest: on two "
+                        "cores or more, --only compose_welcome_emails beside --skip "
+                        "compose_welcome_emails)")
+    chosen.add_argument("--skip", default="", metavar="JOB[,JOB]",
+                        help="run every job but these")
+    worker.set_defaults(handler=cmd_worker)
     return parser
 
 

@@ -26,8 +26,8 @@ from notifications import wakeups
 from notifications.delivery import deliver_due_emails
 from notifications.outbox import EmailToCompose, OutboxEntry, queue_emails
 from notifications.transport import SmtpTransport
-from scheduling.jobs import JobContext, job_deliver_outbox, job_prepare_reminders
-from scheduling.scheduler import Scheduler, SchedulerLifespanHook, run_worker
+from scheduling.jobs import JobContext, choose_jobs, job_deliver_outbox, job_prepare_reminders
+from scheduling.scheduler import Scheduler, SchedulerLifespanHook, run_worker, start_scheduler
 from scheduling.wakeups import KINDS, SqliteCommitWatcher, WakeupListener
 from service.clock import utc_now
 from service.db.engine import create_engine, make_sessionmaker, session_scope
@@ -160,6 +160,39 @@ async def test_the_worker_command_runs_the_same_jobs_until_told_to_stop(
         await worker
 
     assert [m.rcpt_tos for m in smtp_server.messages] == [("ana@social-ict.example.org",)]
+
+
+async def test_two_workers_splitting_the_jobs_compose_and_deliver_each_email_once(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, mail_settings: Settings,
+    smtp_server: SmtpTestServer,
+) -> None:
+    """`worker --only compose_welcome_emails` beside `worker --skip compose_welcome_emails`:
+    the first composes, the second delivers (and runs everything else)."""
+    event = await make_event(db, mail_settings)
+    await db.commit()
+    composer = await start_scheduler(db_sessionmaker, mail_settings, interval_scale=FAST,
+                                     jobs=choose_jobs(only=["compose_welcome_emails"]))
+    the_rest = await start_scheduler(db_sessionmaker, mail_settings, interval_scale=FAST,
+                                     jobs=choose_jobs(skip=["compose_welcome_emails"]))
+    try:
+        async with session_scope(db_sessionmaker) as work:
+            for name in ("Ana Silva", "Ben Weber", "Chloé Martin"):
+                await registrations.register_participant(
+                    work, event.slug, registrations.RegistrationForm(
+                        name=name, email=f"{name.split()[0].lower().replace('é', 'e')}@example.org",
+                        consent=True), now=utc_now(), settings=mail_settings)
+        async with asyncio.timeout(20):
+            while len(smtp_server.messages) < 3:  # delivered by another task: poll the server
+                await asyncio.sleep(0.01)
+    finally:
+        for scheduler in (composer, the_rest):
+            await scheduler.stop()
+            await scheduler.context.transport.close()
+
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.messages) == [
+        "ana@example.org", "ben@example.org", "chloe@example.org"]
+    assert set(composer.runs) == {"compose_welcome_emails"}
+    assert "compose_welcome_emails" not in the_rest.runs and the_rest.runs["deliver_outbox"]
 
 
 async def test_jobs_drain_a_burst_in_one_run(
