@@ -37,8 +37,6 @@ CalendarMethod = Literal["REQUEST", "CANCEL"]
 CALENDAR_METHODS: frozenset[str] = frozenset({"REQUEST", "CANCEL"})
 INVITE_FILENAME = "invite.ics"
 NETWORK_NAME = "Procura+ Events"
-# The UID lines of a serialised calendar, once unfolded.
-_UID_LINE = re.compile(rb"^UID:(.*)$", re.MULTILINE)
 
 
 def invite_filenames(count: int) -> list[str]:
@@ -49,9 +47,22 @@ def invite_filenames(count: int) -> list[str]:
 
 
 def calendar_uids(calendar: bytes) -> list[str]:
-    """Every UID in a serialised calendar, in order (lines unfolded first)."""
+    """Every UID in a serialised calendar, in order (lines unfolded first). Every composed
+    email checks its invites with it: a search for the UID lines, not a regular expression
+    over every line."""
     unfolded = calendar.replace(b"\r\n ", b"").replace(b"\r\n\t", b"").replace(b"\r\n", b"\n")
-    return [uid.decode("utf-8") for uid in _UID_LINE.findall(unfolded)]
+    uids = []
+    start = 4 if unfolded.startswith(b"UID:") else _after_uid_name(unfolded, 0)
+    while start != -1:
+        end = unfolded.find(b"\n", start)
+        uids.append(unfolded[start:len(unfolded) if end == -1 else end].decode("utf-8"))
+        start = -1 if end == -1 else _after_uid_name(unfolded, end)
+    return uids
+
+
+def _after_uid_name(unfolded: bytes, position: int) -> int:
+    found = unfolded.find(b"\nUID:", position)
+    return -1 if found == -1 else found + 5
 
 # Bidirectional overrides let a name display as something other than what it is.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

@@ -202,7 +202,8 @@ async def compose_claimed(batch: WelcomeBatch, *, now: datetime, settings: Setti
     already composed are being sent on the same loop meanwhile (the delivery job), whose
     connections would otherwise wait for the whole batch.
     """
-    with sharing_entries():  # the batch's invites share their sessions' entries
+    # The batch's invites share their sessions' entries, their bodies the sessions' views.
+    with sharing_entries(), emails.sharing_session_views():
         for row in batch.rows:
             await asyncio.sleep(0)
             await _compose_row(batch, row, now=now, settings=settings)

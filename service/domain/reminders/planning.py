@@ -157,12 +157,16 @@ async def plan_reminders_for_new_registrations(
     its confirmed sessions: they have no reminders yet, so no query for them, and all the
     rows go in one multi-row INSERT."""
     rows: list[dict[str, object]] = []
+    due: dict[tuple[int, int], datetime] = {}  # (session, offset): the same for everyone
     for registration_id, event, sessions in placements:
         for session in sessions:
             if session.status == SessionStatus.CANCELLED or session.starts_at <= now:
                 continue
             for offset in dict.fromkeys(reminder_offsets(event)):
-                due_at = reminder_due_at(session.starts_at, offset, event.timezone)
+                due_at = due.get((session.id, offset))
+                if due_at is None:
+                    due_at = due[session.id, offset] = reminder_due_at(
+                        session.starts_at, offset, event.timezone)
                 late = due_at <= now
                 rows.append({
                     "session_id": session.id, "registration_id": registration_id,
