@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import mailbox
+import re
 import time
 from pathlib import Path
 from typing import Protocol
@@ -65,8 +66,12 @@ class MailTransport(Protocol):
     async def close(self) -> None: ...
 
 
+# Whitespace (any Unicode space) or a control character: never in an envelope address.
+_NOT_IN_AN_ADDRESS = re.compile(r"[\s\x00-\x1f]")
+
+
 def _check_envelope_address(address: str) -> None:
-    if not address or "@" not in address or any(c.isspace() or ord(c) < 32 for c in address):
+    if not address or "@" not in address or _NOT_IN_AN_ADDRESS.search(address):
         raise PermanentDeliveryError(f"invalid envelope address {address!r}")
     if not address.isascii():
         # Would need SMTPUTF8 end to end; found here, before anything is on the wire.
