@@ -44,7 +44,6 @@ logger = logging.getLogger("procura_events.registration_desk")
 MAX_BATCH = 100
 
 
-
 class _OverLimit(Exception):
     """A request over its rate limit; `register` raises RateLimitExceeded in its place, in
     the request's own context (its language)."""
