@@ -14,6 +14,7 @@ as `now`/`clock`; this module never reads it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import Counter
@@ -65,6 +66,12 @@ HEARTBEAT_INTERVAL = 15.0  # seconds (the event loop's clock)
 # against 12-60 (median 32) with 0.1 s; 1-16 on SQLite (median 8, as with 0.1 s). Shorter
 # delays cost throughput on PostgreSQL.
 GROUP_COMMIT_DELAY = 0.05
+# At most this many outcomes known and not yet committed: the senders wait for the record
+# when it is reached, and the record does not wait out its delay. It bounds the double
+# sends after a crash whatever the pace (a fast loop, a database slow to commit): at most
+# this many plus one per connection. Before it, a worker killed while the machine was
+# loaded (the whole suite on two cores) left 123 messages sent but unrecorded.
+MAX_UNRECORDED = 32
 # The note on an email withdrawn because it was still unsent at its `expires_at`.
 EXPIRED_NOTE = "not sent: its time to go out had passed"
 # The attempt history's word for an attempt whose worker died (or lost its claim) mid-send.
@@ -478,6 +485,11 @@ class _Pipeline:
         self.counts: Counter[str] = Counter()
         self.claiming = True
         self.recorded = 0
+        # Outcomes in `finished` or being recorded; `room` is set while below the bound.
+        self.unrecorded = 0
+        self.room = asyncio.Event()
+        self.room.set()
+        self.group_full = asyncio.Event()
         self.broken = False  # outcomes can no longer be recorded: send nothing more
 
     async def claim_all(self) -> None:
@@ -532,11 +544,19 @@ class _Pipeline:
             claim, claimed_at = item
             if self.broken:
                 continue  # left claimed: sent again once its lease has run out
+            while self.unrecorded >= MAX_UNRECORDED and not self.broken:
+                await self.room.wait()
+            if self.broken:
+                continue
             held_since = max(claimed_at, self.renewed_at)
             if claim.id in self.lost or self.loop.time() > held_since + self.start_within:
                 result = _Result(outcome=None)
             else:
                 result = await _send(self.transport, claim, self.sender)
+            self.unrecorded += 1
+            if self.unrecorded >= MAX_UNRECORDED:
+                self.room.clear()
+                self.group_full.set()
             self.finished.put_nowait((claim, result))
 
     def _more_outcomes_coming(self, waiting: int) -> bool:
@@ -588,9 +608,13 @@ class _Pipeline:
                 if first is None:
                     return
                 group = [first]
-                if self._more_outcomes_coming(len(group)):
-                    # A moment for more outcomes to join: fewer, larger transactions.
-                    await asyncio.sleep(GROUP_COMMIT_DELAY)
+                if self._more_outcomes_coming(len(group)) and not self.group_full.is_set():
+                    # A moment for more outcomes to join: fewer, larger transactions (cut
+                    # short when the senders reach MAX_UNRECORDED and wait for this).
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(GROUP_COMMIT_DELAY):
+                            await self.group_full.wait()
+                self.group_full.clear()
                 while not self.finished.empty():
                     item = self.finished.get_nowait()
                     if item is None:
@@ -599,6 +623,9 @@ class _Pipeline:
                     group.append(item)
                 statuses = await self._record_group(group)
                 self.recorded += len(group)
+                self.unrecorded -= len(group)
+                if self.unrecorded < MAX_UNRECORDED:
+                    self.room.set()
                 for (claim, result), status in zip(group, statuses, strict=True):
                     self.in_flight.discard(claim.id)
                     _tally(self.counts, result.outcome, status)
@@ -606,6 +633,7 @@ class _Pipeline:
         except BaseException:
             self.broken = True
             self.wanted.set()
+            self.room.set()
             raise
 
     async def run(self) -> DeliveryReport:
