@@ -9,6 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import getpass
+import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -138,9 +141,6 @@ def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> int:
 
 def _read_new_password() -> str | None:
     """PROCURA_ORGANISER_PASSWORD when set (scripts), else asked twice on the terminal."""
-    import getpass
-    import os
-
     from_env = os.environ.get("PROCURA_ORGANISER_PASSWORD")
     if from_env:
         return from_env
@@ -235,8 +235,6 @@ def _job_names(text: str) -> list[str]:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    import logging
-
     from scheduling.jobs import choose_jobs
     from scheduling.scheduler import run_worker
 

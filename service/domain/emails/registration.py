@@ -16,9 +16,8 @@ loaded (event with sessions and agenda, registration with enrolments).
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Concatenate, Literal, ParamSpec
@@ -37,6 +36,7 @@ from service.db.models import (
     SessionStatus,
 )
 from service.domain import wording
+from service.domain.batch_memo import BatchMemo
 from service.domain.calendars.content import event_in, session_in
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import CalendarAttendee, build_calendar, build_invites
@@ -147,36 +147,20 @@ def session_when(session: Session, event: Event) -> tuple[str, str]:
     return wording.session_when(session.starts_at, session.ends_at, event.timezone)
 
 
-_ViewKey = tuple[int, int, str, bool]
-_SHARED_VIEWS: ContextVar[dict[_ViewKey, tuple[Session, Event, dict[str, object]]] | None] = (
-    ContextVar("shared_session_views", default=None))
+_VIEWS: BatchMemo[dict[str, object]] = BatchMemo("shared_session_views")
 
 
-@contextmanager
-def sharing_session_views() -> Iterator[None]:
+def sharing_session_views() -> AbstractContextManager[None]:
     """Within it (this task only), each session's view is made once per language (a batch
-    of first emails about the same sessions), as `calendars.shared.sharing_entries` does
-    for their invites. Only for objects nobody changes meanwhile."""
-    token = _SHARED_VIEWS.set({})
-    try:
-        yield
-    finally:
-        _SHARED_VIEWS.reset(token)
+    of first emails about the same sessions), as its invite entry is."""
+    return _VIEWS.scope()
 
 
 def session_view(session: Session, event: Event, *, with_join_url: bool) -> dict[str, object]:
     """A session as the email body shows it (plain values only; a copy of the batch's own
     within `sharing_session_views`)."""
-    shared = _SHARED_VIEWS.get()
-    if shared is None:
-        return _session_view(session, event, with_join_url=with_join_url)
-    key = (id(session), id(event), current_language(), with_join_url)
-    held = shared.get(key)
-    # The objects are held with their view, so their ids cannot be reused meanwhile.
-    if held is None or held[0] is not session or held[1] is not event:
-        held = shared[key] = (session, event,
-                              _session_view(session, event, with_join_url=with_join_url))
-    return dict(held[2])
+    return dict(_VIEWS.get((session, event), (current_language(), with_join_url),
+                           lambda: _session_view(session, event, with_join_url=with_join_url)))
 
 
 def _session_view(session: Session, event: Event, *, with_join_url: bool) -> dict[str, object]:
