@@ -23,7 +23,7 @@ import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from functools import lru_cache
 from types import MappingProxyType
@@ -267,6 +267,13 @@ def _organiser_header(addr_spec: str, display_name: str) -> str:
     return _mailbox_header("Reply-To", parse_address(addr_spec, display_name))
 
 
+@lru_cache(maxsize=64)
+def _date_header(now: datetime, offset: timedelta | None) -> str:
+    """The Date header (a composing batch shares its instant). The offset is part of the
+    key: equal instants written in other zones compare equal but print otherwise."""
+    return f"Date: {email.utils.format_datetime(now)}"
+
+
 def _text_part(content_type: str, text: str) -> str:
     """A text part, quoted-printable with CRLF line ends, ending in a line break."""
     body = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -334,7 +341,7 @@ def build_mime(
             _configured_mailbox_header("From", settings.mail_from),
             _mailbox_header("To", parse_address(message.to_address, message.to_name)),
             reply_to,
-            f"Date: {email.utils.format_datetime(now)}",
+            _date_header(now, now.utcoffset()),
             f"Message-ID: {message_id}",
             # RFC 3834: keeps out-of-office replies and auto-responders away from us.
             "Auto-Submitted: auto-generated",
