@@ -279,12 +279,29 @@ def _text_part(content_type: str, text: str) -> str:
     body = text.replace("\r\n", "\n").replace("\r", "\n")
     if not body.endswith("\n"):
         body += "\n"
-    encoded = binascii.b2a_qp(body.replace("\n", _CRLF).encode("utf-8"), istext=True)
     return (
         f'Content-Type: {content_type}; charset="utf-8"{_CRLF}'
         f"Content-Transfer-Encoding: quoted-printable{_CRLF}{_CRLF}"
-        + encoded.decode("ascii")
+        + "".join(_quoted_printable_line(line) for line in body[:-1].split("\n"))
     )
+
+
+# Lines already encoded. Quoted-printable is line-local (soft breaks, trailing white space),
+# so a body encoded line by line is the body encoded whole; and the same email to many
+# people shares nearly all its lines, each encoded once instead of once per recipient.
+_ENCODED_LINES: dict[str, str] = {}
+_MAX_ENCODED_LINES = 4096
+
+
+def _quoted_printable_line(line: str) -> str:
+    """`line` and its CRLF, quoted-printable (soft breaks within 76 characters)."""
+    encoded = _ENCODED_LINES.get(line)
+    if encoded is None:
+        encoded = binascii.b2a_qp(f"{line}{_CRLF}".encode(), istext=True).decode("ascii")
+        if len(_ENCODED_LINES) >= _MAX_ENCODED_LINES:
+            _ENCODED_LINES.clear()
+        _ENCODED_LINES[line] = encoded
+    return encoded
 
 
 def _base64_lines(data: bytes) -> str:

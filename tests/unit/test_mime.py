@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import email
+import random
 import email.policy
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,6 +20,7 @@ import pytest
 from notifications.message import (
     EmailMessage,
     _base64_lines,
+    _text_part,
     build_mime,
     clean_display_name,
     envelope_sender,
@@ -492,3 +495,19 @@ def test_calendars_travel_in_base64_lines_of_76_with_crlf() -> None:
             76 if (i + 1) * 57 <= size else len(base64.b64encode(data[i * 57:]))
             for i in range(len(lines) - 1)]
         assert base64.b64decode("".join(lines)) == data
+
+
+def test_text_parts_encoded_line_by_line_are_the_body_encoded_whole() -> None:
+    """Bodies are quoted-printable line by line (lines shared by many recipients encoded
+    once): the bytes must be those of encoding the whole body at once, whatever the lines
+    hold (long lines, trailing white space, "=", non-ASCII, controls, CR and LF mixed)."""
+    pieces = ["a", "b ", "=", "\t", " ", ".", "é", "€", "😀", "\x00", "\x7f", "x" * 70,
+              "\r\n", "\n", "\r", "From "]
+    rnd = random.Random(20261205)
+    for _ in range(3000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 40)))
+        body = text.replace("\r\n", "\n").replace("\r", "\n")
+        body += "" if body.endswith("\n") else "\n"
+        whole = binascii.b2a_qp(body.replace("\n", "\r\n").encode(), istext=True)
+        part = _text_part("text/plain", text)
+        assert part.split("\r\n\r\n", 1)[1].encode("ascii") == whole, repr(text)
