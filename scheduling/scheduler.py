@@ -36,6 +36,7 @@ from scheduling.jobs import JOBS, WAKES, Job, JobContext
 from scheduling.wakeups import SqliteCommitWatcher, WakeupListener
 from service.db.engine import create_engine, make_sessionmaker
 from service.db.migrate import ensure_migrated
+from service.heap import started_world_set_aside
 from service.operations import consequences
 from service.settings import Settings
 
@@ -276,7 +277,8 @@ async def run_worker(
                                           interval_scale=interval_scale,
                                           beside_web_process=True, jobs=jobs)
         try:
-            await stop.wait()
+            with started_world_set_aside():
+                await stop.wait()
         finally:
             await scheduler.stop()
             await scheduler.context.transport.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import getpass
 import logging
 import os
@@ -251,11 +250,6 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
           "(run the web service with PROCURA_RUN_SCHEDULER=false). Ctrl-C to stop.")
     if args.only or args.skip:
         print(f"Jobs run here: {', '.join(name for name, _, _ in jobs)}")
-    # What is loaded by now (modules, classes, the ORM's mappers) lives as long as the
-    # process: frozen out of the garbage collector's way, a full collection during a burst
-    # walks only what the jobs made, not the whole heap (a sixth of composing's time).
-    gc.collect()
-    gc.freeze()
     run_loop(run_worker(settings, jobs=jobs))
     return 0
 

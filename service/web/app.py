@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
@@ -26,6 +25,7 @@ from litestar.types import Receive, Scope, Send
 
 from service.db.engine import create_engine, make_sessionmaker
 from service.db.migrate import ensure_migrated
+from service.heap import collection_paused, started_world_set_aside
 from service.operations import consequences
 from service.settings import Settings, load_settings
 from service.web.api_organiser import OrganiserController
@@ -64,20 +64,6 @@ async def _every_route(connection: ASGIConnection[Any, Any, Any, Any],
     await guard_backoffice(connection, handler)
 
 
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """No garbage collection while Litestar builds the app: building it allocates a great
-    many objects and leaves next to no garbage, so each collection it would set off only
-    walks the heap (a third of the time in a process that already holds much: a test run)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     consequences.wire()
@@ -96,10 +82,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await ensure_migrated(engine, settings.database_url)
         async with _run_hooks(app):
-            yield
+            with started_world_set_aside():
+                yield
         await engine.dispose()
 
-    with _collection_paused():
+    with collection_paused():
         app = Litestar(
             route_handlers=[PublicController, OrganiserController, *EXTRA_ROUTE_HANDLERS,
                             *BACKOFFICE_CONTROLLERS],

@@ -8,6 +8,7 @@ Time is moved with time-machine; waiting is on job completions, never on the clo
 from __future__ import annotations
 
 import asyncio
+import gc
 import subprocess
 import sys
 from collections.abc import Callable
@@ -156,10 +157,14 @@ async def test_the_worker_command_runs_the_same_jobs_until_told_to_stop(
         async with asyncio.timeout(20):
             while not smtp_server.messages:  # the worker is another "process": poll the server
                 await asyncio.sleep(0.01)
+        # Started, it keeps what it built out of the collector's way while it runs.
+        frozen_while_running = gc.get_freeze_count()
         stop.set()
         await worker
 
     assert [m.rcpt_tos for m in smtp_server.messages] == [("ana@social-ict.example.org",)]
+    assert frozen_while_running > 0
+    assert gc.get_freeze_count() == 0  # given back once stopped
 
 
 async def test_two_workers_splitting_the_jobs_compose_and_deliver_each_email_once(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import email
-import random
 import email.policy
+import random
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.header import decode_header, make_header

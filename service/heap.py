@@ -1,0 +1,39 @@
+"""The garbage collector around a process's startup: what a server builds once stays.
+
+A web or worker process builds its world once (modules, routes, the ORM's mappers, compiled
+statements) and keeps it while it serves. The collector's full passes walk every tracked
+object, so in a burst they would walk that world again and again for nothing: one took
+0.22 s of the web process's 1.6 s of CPU in a 2,000-registration burst.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No collection while the block runs: for building something big that leaves next to no
+    garbage (Litestar's app: a third of its building time in a process that already holds
+    much, as a test run does)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@contextmanager
+def started_world_set_aside() -> Iterator[None]:
+    """Within the block, what exists on entry is out of the collector's way (frozen), so a
+    full pass walks only what was made since. Given back on exit, so that a process that
+    runs many apps or workers in turn (a test run) can free each one."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
