@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from service.heap import collection_paused, started_world_set_aside
+from service.heap import YOUNG_COLLECTION_AFTER, collection_paused, started_world_set_aside
 
 
 def test_collection_is_paused_inside_and_restored_after_even_on_error() -> None:
@@ -32,12 +32,15 @@ def test_a_caller_that_paused_collection_itself_keeps_it_paused() -> None:
 
 def test_the_started_world_is_frozen_inside_and_given_back_after() -> None:
     assert gc.get_freeze_count() == 0
+    thresholds = gc.get_threshold()
     kept = [[] for _ in range(1000)]  # tracked objects that exist on entry
     with started_world_set_aside():
         assert gc.get_freeze_count() >= len(kept)
+        assert gc.get_threshold() == (YOUNG_COLLECTION_AFTER, *thresholds[1:])
         made_since = [[] for _ in range(10)]
         assert all(gc.is_tracked(item) for item in made_since)
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
     with pytest.raises(RuntimeError), started_world_set_aside():
         raise RuntimeError("the worker stopped")
     assert gc.get_freeze_count() == 0
