@@ -1,8 +1,9 @@
 """The `procura-events` command: serve, migrate, load the demo, manage organiser tokens, read
 the demo's mail.
 
-Each command imports what it needs when it runs (the top of the house, so no cycle is
-dodged), so a quick command such as `migrate` or `show-mail` does not load the web app."""
+The web app (uvicorn, Litestar: a third of a second) and the scheduler (APScheduler) are
+imported by the commands that run them, so that a quick command such as `migrate` or
+`show-mail` does not load them; this is the top of the house, so no cycle is dodged."""
 
 from __future__ import annotations
 
@@ -19,10 +20,21 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications.maildir_reader import format_email, latest_emails
 from service.clock import utc_now
 from service.db.engine import create_engine, make_sessionmaker, session_scope
 from service.db.migrate import upgrade_to_head
+from service.domain.accounts import create_account, find_or_create_team
+from service.domain.auth import create_api_token, list_api_tokens, revoke_api_token
+from service.domain.errors import DomainError
 from service.operations import consequences
+from service.operations.demo import (
+    DEMO_ADMIN_EMAIL,
+    ensure_demo_administrator,
+    load_demo_meetings,
+    load_demo_programme,
+)
+from service.operations.demo_groups import load_demo_groups
 from service.settings import (
     Settings,
     base_url_for,
@@ -65,14 +77,6 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_load_demo(settings: Settings, _: argparse.Namespace) -> int:
-    from service.operations.demo import (
-        DEMO_ADMIN_EMAIL,
-        ensure_demo_administrator,
-        load_demo_meetings,
-        load_demo_programme,
-    )
-    from service.operations.demo_groups import load_demo_groups
-
     added = _in_transaction(
         settings, lambda db: load_demo_programme(db, now=utc_now(), settings=settings)
     )
@@ -96,11 +100,7 @@ def cmd_load_demo(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_create_token(settings: Settings, args: argparse.Namespace) -> int:
-    from service.domain.auth import create_api_token
-
     async def work(db: AsyncSession) -> str:
-        from service.domain.accounts import find_or_create_team
-
         now = utc_now()
         team_id = (await find_or_create_team(db, args.team, now=now)).id if args.team else None
         issued = await create_api_token(db, name=args.name, role=args.role, now=now,
@@ -114,8 +114,6 @@ def cmd_create_token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_list_tokens(settings: Settings, _: argparse.Namespace) -> int:
-    from service.domain.auth import list_api_tokens
-
     async def work(db: AsyncSession) -> list[str]:
         return [
             f"#{t.id}\t{t.role}\t{t.name}\tcreated {t.created_at:%Y-%m-%d}"
@@ -129,8 +127,6 @@ def cmd_list_tokens(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_revoke_token(settings: Settings, args: argparse.Namespace) -> int:
-    from service.domain.auth import revoke_api_token
-
     revoked = _in_transaction(
         settings, lambda db: revoke_api_token(db, args.token_id, now=utc_now())
     )
@@ -151,9 +147,6 @@ def _read_new_password() -> str | None:
 
 
 def cmd_create_organiser(settings: Settings, args: argparse.Namespace) -> int:
-    from service.domain.accounts import create_account, find_or_create_team
-    from service.domain.errors import DomainError
-
     password = _read_new_password()
     if password is None:
         return 1
@@ -208,8 +201,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_show_mail(settings: Settings, args: argparse.Namespace) -> int:
-    from notifications.maildir_reader import format_email, latest_emails
-
     maildir = args.maildir or settings.maildir_path
     if settings.smtp.is_configured and args.maildir is None:
         print(f"Note: mail is sent through {settings.smtp.host}, not written to {maildir}.")
