@@ -103,10 +103,8 @@ class WakeupListener:
                 await connection.close(timeout=2)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await _stop(self._task)
+        self._task = None
         self.listening.clear()
         await self._discard()
 
@@ -156,11 +154,16 @@ class SqliteCommitWatcher:
                 await asyncio.sleep(RECONNECT_SECONDS)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await _stop(self._task)
+        self._task = None
         self.watching.clear()
+
+
+async def _stop(task: asyncio.Task[None] | None) -> None:
+    """Cancel a watching task and wait until it has ended."""
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def _data_version(connection: aiosqlite.Connection) -> int:
