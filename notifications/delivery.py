@@ -67,11 +67,16 @@ HEARTBEAT_INTERVAL = 15.0  # seconds (the event loop's clock)
 # delays cost throughput on PostgreSQL.
 GROUP_COMMIT_DELAY = 0.05
 # At most this many outcomes known and not yet committed: the senders wait for the record
-# when it is reached, and the record does not wait out its delay. It bounds the double
+# when it is reached. It bounds the double
 # sends after a crash whatever the pace (a fast loop, a database slow to commit): at most
 # this many plus one per connection. Before it, a worker killed while the machine was
 # loaded (the whole suite on two cores) left 123 messages sent but unrecorded.
 MAX_UNRECORDED = 32
+# The record does not wait out its delay once this many outcomes wait: started at half the
+# bound, it commits while the senders go on towards it, instead of stopping them at the
+# bound for a commit's round trips (2,000 emails in one worker on PostgreSQL: the senders
+# stopped ~180 times, 0.7 s of connection time, when the record started at the bound).
+RECORD_AT = MAX_UNRECORDED // 2
 # The note on an email withdrawn because it was still unsent at its `expires_at`.
 EXPIRED_NOTE = "not sent: its time to go out had passed"
 # The attempt history's word for an attempt whose worker died (or lost its claim) mid-send.
@@ -554,9 +559,10 @@ class _Pipeline:
             else:
                 result = await _send(self.transport, claim, self.sender)
             self.unrecorded += 1
+            if self.unrecorded >= RECORD_AT:
+                self.group_full.set()
             if self.unrecorded >= MAX_UNRECORDED:
                 self.room.clear()
-                self.group_full.set()
             self.finished.put_nowait((claim, result))
 
     def _more_outcomes_coming(self, waiting: int) -> bool:
@@ -610,7 +616,7 @@ class _Pipeline:
                 group = [first]
                 if self._more_outcomes_coming(len(group)) and not self.group_full.is_set():
                     # A moment for more outcomes to join: fewer, larger transactions (cut
-                    # short when the senders reach MAX_UNRECORDED and wait for this).
+                    # short once RECORD_AT outcomes wait).
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(GROUP_COMMIT_DELAY):
                             await self.group_full.wait()
