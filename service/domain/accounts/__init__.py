@@ -45,10 +45,15 @@ from service.domain.accounts.scope import Owner as Owner
 from service.domain.accounts.scope import can_edit_event as can_edit_event
 from service.domain.accounts.scope import can_see_event as can_see_event
 from service.domain.accounts.scope import can_see_group as can_see_group
+from service.domain.accounts.scope import chosen_team as chosen_team
+from service.domain.accounts.scope import event_team_id as event_team_id
+from service.domain.accounts.scope import group_team_id as group_team_id
 from service.domain.accounts.scope import list_visible_events as list_visible_events
 from service.domain.accounts.scope import may_reach as may_reach
+from service.domain.accounts.scope import new_work_team as new_work_team
 from service.domain.accounts.scope import owner_of as owner_of
 from service.domain.accounts.scope import place_event_in_team as place_event_in_team
+from service.domain.accounts.scope import team_choices as team_choices
 from service.domain.accounts.scope import team_events_filter as team_events_filter
 from service.domain.accounts.scope import token_events_filter as token_events_filter
 from service.domain.accounts.scope import visible_event_ids as visible_event_ids

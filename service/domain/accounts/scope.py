@@ -1,10 +1,11 @@
 """Which events an account may see and change: admins every event, organisers and viewers
-those of their teams (viewers only read). An event naming no team is the default team's.
+those of their teams (viewers only read). An event (or Interest Group) naming no team is
+the default team's, and one put in the default team is stored naming none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,12 +25,43 @@ from service.db.models import (
     OutboxEmail,
     Registration,
     Session,
+    Team,
 )
 from service.domain.accounts.directory import SignedInAccount, default_team_id
+from service.domain.errors import InvalidInputError
+from service.i18n import gettext as _
 
 
 def event_team_id(account: SignedInAccount, event: Event) -> int | None:
     return event.team_id if event.team_id is not None else account.default_team_id
+
+
+def group_team_id(account: SignedInAccount, group: InterestGroup) -> int | None:
+    return group.team_id if group.team_id is not None else account.default_team_id
+
+
+def team_choices(account: SignedInAccount, teams: Sequence[Team]) -> list[Team]:
+    """The teams an account may put an event or a group in: every team for an admin, else
+    its own."""
+    return [team for team in teams if account.is_admin or team.id in account.team_ids]
+
+
+def new_work_team(account: SignedInAccount) -> int | None:
+    """The team of a new event or group when its maker chooses none: the default team (None)
+    when they belong to it (or belong to no team), else the first of theirs."""
+    if not account.team_ids or account.default_team_id in account.team_ids:
+        return None
+    return min(account.team_ids)
+
+
+def chosen_team(account: SignedInAccount, teams: Sequence[Team], team_id: int | None) -> int | None:
+    """The team to store for a choice (None for the default team); one the account may not
+    use is refused, naming the field."""
+    allowed = {team.id: team for team in team_choices(account, teams)}
+    team = allowed.get(team_id) if team_id is not None else None
+    if team is None:
+        raise InvalidInputError(_("Choose one of the teams in the list."), "team_id")
+    return None if team.is_default else team.id
 
 
 def can_see_event(account: SignedInAccount, event: Event) -> bool:
@@ -126,8 +158,7 @@ async def group_owner_team(db: AsyncSession, param: str, value: int) -> tuple[bo
 
 
 def can_see_group(account: SignedInAccount, group: InterestGroup) -> bool:
-    team_id = group.team_id if group.team_id is not None else account.default_team_id
-    return account.is_admin or team_id in account.team_ids
+    return account.is_admin or group_team_id(account, group) in account.team_ids
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ modules it uses; groups and their members in the modules that say so.
 from service.domain.groups.groups import GroupInput as GroupInput
 from service.domain.groups.groups import GroupSummary as GroupSummary
 from service.domain.groups.groups import add_facilitator as add_facilitator
+from service.domain.groups.groups import assign_group_team as assign_group_team
 from service.domain.groups.groups import check_group as check_group
 from service.domain.groups.groups import create_group as create_group
 from service.domain.groups.groups import get_group as get_group

@@ -133,6 +133,17 @@ async def update_group(db: AsyncSession, group_id: int, data: GroupInput, *,
     return group
 
 
+async def assign_group_team(db: AsyncSession, group_id: int, team_id: int | None, *,
+                            now: datetime) -> InterestGroup:
+    """The team whose organisers may see and run the group (None: the default team)."""
+    group = await get_group(db, group_id)
+    if group.team_id != team_id:
+        group.team_id = team_id
+        group.updated_at = now
+        await db.flush()
+    return group
+
+
 async def get_group(db: AsyncSession, group_id: int) -> InterestGroup:
     group = await db.get(InterestGroup, group_id)
     if group is None:

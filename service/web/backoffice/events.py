@@ -32,6 +32,8 @@ from service.domain.accounts import (
     SignedInAccount,
     can_edit_event,
     can_see_event,
+    event_team_id,
+    new_work_team,
     visible_events_filter,
 )
 from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
@@ -44,6 +46,7 @@ from service.i18n import N_, ngettext
 from service.i18n import gettext as _
 from service.settings import Settings
 from service.web.backoffice import event_forms as forms
+from service.web.backoffice.forms import TEAM_FIELD, read_team, team_options
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
     BackofficeForbidden,
@@ -189,14 +192,27 @@ async def _organisation_choices(db: AsyncSession) -> list[tuple[str, str]]:
     return [(str(o.id), o.name) for o in await programme.list_organisations(db)]
 
 
-async def _event_form_context(db: AsyncSession, form_values: Mapping[str, str],
-                              errors: Mapping[str, str], *, creating: bool) -> dict[str, Any]:
+async def _read_team(db: AsyncSession, raw: Mapping[str, str], form: forms.ReadForm,
+                     account: SignedInAccount) -> tuple[bool, int | None]:
+    """Whether the form chose the event's team, and the team to store (None: the default)."""
+    form.values[TEAM_FIELD] = raw.get(TEAM_FIELD, "").strip()
+    try:
+        return await read_team(db, form.values[TEAM_FIELD], account)
+    except InvalidInputError as error:
+        form.add_domain_error(error, (TEAM_FIELD,))
+        return False, None
+
+
+async def _event_form_context(db: AsyncSession, account: SignedInAccount,
+                              form_values: Mapping[str, str], errors: Mapping[str, str], *,
+                              creating: bool) -> dict[str, Any]:
     defaults = forms.default_reminders_text()
     return {
         "values": form_values, "errors": errors,
-        "error_links": _error_links(errors, forms.EVENT_FIELDS),
+        "error_links": _error_links(errors, (*forms.EVENT_FIELDS, TEAM_FIELD)),
         "kinds": forms.kind_choices(), "zones": zones_by_region(),
         "organisations": await _organisation_choices(db), "creating": creating,
+        "teams": await team_options(db, account),
         "reminder_hint": _("Days, hours or minutes before each session, separated by commas "
                            "(7d, 1d, 1h). Empty: the kind's default (%(defaults)s).") % {
             "defaults": "; ".join(f"{kind}: {text}" for kind, text in defaults.items())},
@@ -237,14 +253,6 @@ def _refuse_uneditable(account: SignedInAccount, event: Event) -> None:
     _refuse_unseen(account, event)
     if not can_edit_event(account, event):
         raise BackofficeForbidden(_("Your account cannot change this event."))
-
-
-def new_event_team(account: SignedInAccount) -> int | None:
-    """The team a new event belongs to: the account's default team where it is a member
-    (events naming no team are the default team's), else its first team."""
-    if not account.team_ids or account.default_team_id in account.team_ids:
-        return None
-    return min(account.team_ids)
 
 
 async def _form(request: AnyRequest) -> dict[str, str]:
@@ -296,15 +304,19 @@ class EventEditorController(Controller):
             "title": _("Events"), "nav": "events", "events": rows, "can_edit": account.is_editor})
 
     @get("/events/new", guards=[require_editor])
-    async def new_event(self, request: AnyRequest, db_session: DbSession) -> Response[Any]:
-        context = await _event_form_context(db_session, forms.event_values(None), {},
-                                            creating=True)
+    async def new_event(self, request: AnyRequest, db_session: DbSession,
+                        account: CurrentAccount) -> Response[Any]:
+        team_id = new_work_team(account) or account.default_team_id
+        values = {**forms.event_values(None), TEAM_FIELD: "" if team_id is None else str(team_id)}
+        context = await _event_form_context(db_session, account, values, {}, creating=True)
         return organiser_page(request, "event_new.html", {**context, "nav": "events"})
 
     @post("/events", guards=[require_editor], status_code=HTTP_303_SEE_OTHER)
     async def create_event(self, request: AnyRequest, db_session: DbSession,
                            account: CurrentAccount) -> Response[Any]:
-        form = forms.read_event_form(await _form(request), creating=True)
+        raw = await _form(request)
+        form = forms.read_event_form(raw, creating=True)
+        chose, team_id = await _read_team(db_session, raw, form, account)
         if not form.errors:
             now = utc_now()
             try:
@@ -313,11 +325,11 @@ class EventEditorController(Controller):
             except (InvalidInputError, ConflictError) as error:
                 form.add_domain_error(error, forms.EVENT_FIELDS)
             else:
-                await programme.assign_event_team(db_session, event.id, new_event_team(account),
-                                                  now=now)
+                await programme.assign_event_team(
+                    db_session, event.id, team_id if chose else new_work_team(account), now=now)
                 return _done(event.id, "created")
         await db_session.rollback()
-        context = await _event_form_context(db_session, form.values, form.errors,
+        context = await _event_form_context(db_session, account, form.values, form.errors,
                                             creating=True)
         return organiser_page(request, "event_new.html", {**context, "nav": "events"},
                               status_code=HTTP_422_UNPROCESSABLE_ENTITY)
@@ -331,9 +343,11 @@ class EventEditorController(Controller):
     ) -> Response[Any]:
         event = await programme.get_event(db, event_id)
         _refuse_unseen(account, event)
-        context = await _event_form_context(
-            db, forms.event_values(event) if values is None else values, errors or {},
-            creating=False)
+        if values is None:
+            team_id = event_team_id(account, event)
+            values = {**forms.event_values(event),
+                      TEAM_FIELD: "" if team_id is None else str(team_id)}
+        context = await _event_form_context(db, account, values, errors or {}, creating=False)
         done = request.query_params.get("done")
         return organiser_page(request, "event.html", {
             **context, "nav": "events", "event": await _header(db, event, settings),
@@ -352,7 +366,10 @@ class EventEditorController(Controller):
                            event_id: IdParam) -> Response[Any]:
         event = await programme.get_event(db_session, event_id)
         _refuse_uneditable(account, event)
-        form = forms.read_event_form(await _form(request), creating=False)
+        stored_team_id = event.team_id
+        raw = await _form(request)
+        form = forms.read_event_form(raw, creating=False)
+        chose, team_id = await _read_team(db_session, raw, form, account)
         if not form.errors:
             try:
                 await programme.update_event(db_session, event_id,
@@ -361,6 +378,9 @@ class EventEditorController(Controller):
             except (InvalidInputError, ConflictError) as error:
                 form.add_domain_error(error, forms.EVENT_FIELDS)
             else:
+                if chose and team_id != stored_team_id:
+                    await programme.assign_event_team(db_session, event_id, team_id,
+                                                      now=utc_now())
                 return _done(event_id, "saved")
         await db_session.rollback()
         return await self._event_page(request, db_session, account, event_id, settings,

@@ -1,14 +1,18 @@
-"""Reading back-office forms: text fields trimmed and bounded, lists of ids, domain errors
-turned into the per-field messages the templates show beside each field."""
+"""Reading back-office forms: text fields trimmed and bounded, lists of ids, the choice of a
+team, domain errors turned into the per-field messages the templates show beside each field."""
 
 from __future__ import annotations
 
 from litestar.datastructures import FormMultiDict
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.domain.accounts import SignedInAccount, chosen_team, list_teams, team_choices
 from service.domain.errors import ConflictError, DomainError
 
 FORM_LEVEL = "form"
+# The event and group forms' choice of team, shown to accounts with more than one to choose.
+TEAM_FIELD = "team_id"
 
 
 def text(form: FormMultiDict, name: str, limit: int = 300) -> str:
@@ -23,6 +27,23 @@ def ids(form: FormMultiDict, name: str) -> list[int]:
         if isinstance(raw, str) and raw.isdigit() and len(raw) < 10:
             found.append(int(raw))
     return found
+
+
+async def team_options(db: AsyncSession, account: SignedInAccount) -> list[tuple[str, str]]:
+    """The teams an event or a group may be put in; none when there is no choice to make."""
+    choices = team_choices(account, await list_teams(db))
+    return [(str(team.id), team.name) for team in choices] if len(choices) > 1 else []
+
+
+async def read_team(db: AsyncSession, text: str, account: SignedInAccount
+                    ) -> tuple[bool, int | None]:
+    """Whether a team was chosen, and the team to store (None: the default team); a team the
+    account may not use is refused (InvalidInputError naming `team_id`)."""
+    text = text.strip()
+    if not text:
+        return False, None
+    team_id = int(text) if text.isdecimal() and len(text) < 10 else None
+    return True, chosen_team(account, await list_teams(db), team_id)
 
 
 def field_errors(error: DomainError) -> dict[str, str]:

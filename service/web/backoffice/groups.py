@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.clock import utc_now
 from service.db.models import GroupMemberStatus, GroupVisibility, InterestGroup, MeetingSeries
 from service.domain import groups, programme, wording
-from service.domain.accounts import SignedInAccount, can_see_group
+from service.domain.accounts import SignedInAccount, can_see_group, group_team_id, new_work_team
 from service.domain.errors import DomainError, FieldError, InvalidInputError, NotFoundError
 from service.domain.groups import invites, meeting_reminders, meetings
 from service.domain.groups.recurrence import Frequency
@@ -37,12 +37,21 @@ from service.domain.reminders.schedule import offset_text
 from service.domain.times import iso_utc, parse_instant
 from service.i18n import N_, current_language, pgettext
 from service.i18n import gettext as _
-from service.web.backoffice.forms import field_errors, ids, refusal_status, text
+from service.web.backoffice.forms import (
+    TEAM_FIELD,
+    field_errors,
+    ids,
+    read_team,
+    refusal_status,
+    team_options,
+    text,
+)
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
     CurrentAccount,
     require_account,
     require_editor,
+    signed_in,
 )
 from service.web.backoffice.reminder_offsets import offset_values, offsets_from_form, rows_context
 from service.web.backoffice.rendering import AnyRequest, organiser_page
@@ -110,11 +119,16 @@ def _group_input(values: dict[str, str], team_id: int | None) -> groups.GroupInp
     return data
 
 
-def _new_group_team(account: SignedInAccount) -> int | None:
-    """A new group belongs to the default team when its maker is in it, else to their first."""
-    if account.is_admin or account.default_team_id in account.team_ids:
-        return None
-    return min(account.team_ids) if account.team_ids else None
+def _refuse_team(data: groups.GroupInput, team_error: dict[str, str]) -> None:
+    """A refused team, with whatever else the domain finds wrong with the group."""
+    if not team_error:
+        return
+    problems = [FieldError(TEAM_FIELD, team_error[TEAM_FIELD])]
+    try:
+        groups.check_group(data)
+    except InvalidInputError as error:
+        problems = [*error.errors, *problems]
+    raise InvalidInputError.of(problems)
 
 
 async def _visible_group(db: AsyncSession, account: SignedInAccount,
@@ -126,11 +140,27 @@ async def _visible_group(db: AsyncSession, account: SignedInAccount,
     return group
 
 
-def _values_of(group: InterestGroup) -> dict[str, str]:
+def _values_of(group: InterestGroup, account: SignedInAccount) -> dict[str, str]:
+    team_id = group_team_id(account, group)
     return {"slug": group.slug, "topic": group.topic, "summary": group.summary,
             "description": group.description, "visibility": group.visibility.value,
             "timezone": group.timezone, "starts_on": group.starts_on.isoformat(),
-            "ends_on": group.ends_on.isoformat() if group.ends_on else ""}
+            "ends_on": group.ends_on.isoformat() if group.ends_on else "",
+            TEAM_FIELD: "" if team_id is None else str(team_id)}
+
+
+async def _group_values(request: AnyRequest, db: AsyncSession, account: SignedInAccount
+                        ) -> tuple[dict[str, str], bool, int | None, dict[str, str]]:
+    """The editor's fields as sent, whether a team was chosen and which (None: the default),
+    and the team field's error if the choice is refused."""
+    form = await request.form()
+    values = {name: text(form, name, _LIMITS.get(name, 300)) for name in GROUP_FIELDS}
+    values[TEAM_FIELD] = text(form, TEAM_FIELD, 20)
+    try:
+        chose, team_id = await read_team(db, values[TEAM_FIELD], account)
+    except InvalidInputError as error:
+        return values, False, None, field_errors(error)
+    return values, chose, team_id, {}
 
 
 class GroupsController(Controller):
@@ -151,22 +181,26 @@ class GroupsController(Controller):
             "visibility_labels": _labels(wording.GROUP_VISIBILITY_LABELS)})
 
     @get("/groups/new", guards=[require_editor])
-    async def new_group(self, request: AnyRequest) -> Response[Any]:
-        return self._group_form(request, None, values={"visibility": "public",
-                                                       "timezone": "Europe/Brussels"},
-                                errors={})
+    async def new_group(self, request: AnyRequest, db_session: DbSession,
+                        account: CurrentAccount) -> Response[Any]:
+        team_id = new_work_team(account) or account.default_team_id
+        return await self._group_form(
+            request, db_session, None, errors={},
+            values={"visibility": "public", "timezone": "Europe/Brussels",
+                    TEAM_FIELD: "" if team_id is None else str(team_id)})
 
     @post("/groups/new", guards=[require_editor], status_code=HTTP_303_SEE_OTHER)
     async def create_group(self, request: AnyRequest, db_session: DbSession,
                            account: CurrentAccount) -> Response[Any]:
-        form = await request.form()
-        values = {name: text(form, name, _LIMITS.get(name, 300)) for name in GROUP_FIELDS}
+        values, chose, team_id, team_error = await _group_values(request, db_session, account)
         try:
-            group = await groups.create_group(
-                db_session, _group_input(values, _new_group_team(account)), now=utc_now())
+            data = _group_input(values, team_id if chose else new_work_team(account))
+            _refuse_team(data, team_error)
+            group = await groups.create_group(db_session, data, now=utc_now())
         except DomainError as error:
-            return self._group_form(request, None, values=values, errors=field_errors(error),
-                                    status_code=refusal_status(error))
+            return await self._group_form(
+                request, db_session, None, values=values,
+                errors={**field_errors(error), **team_error}, status_code=refusal_status(error))
         return _redirect(f"{BACKOFFICE_PATH}/groups/{group.id}?done=created")
 
     @get("/groups/{group_id:int}", guards=[require_account])
@@ -175,34 +209,40 @@ class GroupsController(Controller):
                     person: Annotated[str, QueryParameter(max_length=200)] = "") -> Response[Any]:
         """The group; `person` narrows the facilitator choice to matching people."""
         group = await _visible_group(db_session, account, group_id)
-        return await self._group_page(request, db_session, group, values=_values_of(group),
-                                      errors={}, person_query=person)
+        return await self._group_page(request, db_session, group,
+                                      values=_values_of(group, account), errors={},
+                                      person_query=person)
 
     @post("/groups/{group_id:int}", guards=[require_editor], status_code=HTTP_303_SEE_OTHER)
     async def update_group(self, request: AnyRequest, db_session: DbSession,
                            account: CurrentAccount, group_id: IdParam) -> Response[Any]:
         group = await _visible_group(db_session, account, group_id)
-        form = await request.form()
-        values = {name: text(form, name, _LIMITS.get(name, 300)) for name in GROUP_FIELDS}
+        values, chose, team_id, team_error = await _group_values(request, db_session, account)
         try:
-            await groups.update_group(db_session, group.id, _group_input(values, None),
-                                      now=utc_now())
+            data = _group_input(values, None)
+            _refuse_team(data, team_error)
+            await groups.update_group(db_session, group.id, data, now=utc_now())
+            if chose:
+                await groups.assign_group_team(db_session, group.id, team_id, now=utc_now())
         except DomainError as error:
             return await self._group_page(request, db_session, group, values=values,
-                                          errors=field_errors(error),
+                                          errors={**field_errors(error), **team_error},
                                           status_code=refusal_status(error))
         return _redirect(f"{BACKOFFICE_PATH}/groups/{group_id}?done=saved")
 
-    def _group_form(self, request: AnyRequest, group: InterestGroup | None, *,
-                    values: dict[str, str], errors: dict[str, str],
-                    status_code: int = 200, **more: Any) -> Response[Any]:
+    async def _group_form(self, request: AnyRequest, db: AsyncSession,
+                          group: InterestGroup | None, *, values: dict[str, str],
+                          errors: dict[str, str], status_code: int = 200,
+                          **more: Any) -> Response[Any]:
+        account = signed_in(request)
+        teams = await team_options(db, account) if account is not None else []
         return organiser_page(request, "groups_editor.html", {
             "title": _("Add an Interest Group") if group is None
             else _("Edit %(topic)s") % {"topic": group.topic},
             "nav": "groups", "group": group, "values": values, "errors": errors,
             "visibilities": [(v.value, _(label))
                              for v, label in wording.GROUP_VISIBILITY_LABELS.items()],
-            "done": _done(DONE, request), **more,
+            "teams": teams, "done": _done(DONE, request), **more,
         }, status_code=status_code)
 
     async def _group_page(self, request: AnyRequest, db: AsyncSession, group: InterestGroup, *,
@@ -211,8 +251,8 @@ class GroupsController(Controller):
         people = await programme.search_persons(db, person_query, page_size=FACILITATOR_CHOICES)
         facilitators = await groups.list_facilitators(db, group.id)
         chosen = {p.id for p in facilitators}
-        return self._group_form(
-            request, group, values=values, errors=errors, status_code=status_code,
+        return await self._group_form(
+            request, db, group, values=values, errors=errors, status_code=status_code,
             facilitators=facilitators,
             people=[(str(row.person.id), _person_choice(row.person.name, row.person.email))
                     for row in people.rows if row.person.id not in chosen],
@@ -230,13 +270,14 @@ class GroupsController(Controller):
         chosen = ids(await request.form(), "person_id")
         if not chosen:
             return await self._group_page(
-                request, db_session, group, values=_values_of(group),
+                request, db_session, group, values=_values_of(group, account),
                 errors={"person_id": _("Choose the person who facilitates the group.")},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         try:
             await groups.add_facilitator(db_session, group.id, chosen[0], now=utc_now())
         except DomainError as error:
-            return await self._group_page(request, db_session, group, values=_values_of(group),
+            return await self._group_page(request, db_session, group,
+                                          values=_values_of(group, account),
                                           errors=field_errors(error),
                                           status_code=refusal_status(error))
         return _redirect(f"{BACKOFFICE_PATH}/groups/{group_id}?done=facilitator")
