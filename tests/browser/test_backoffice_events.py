@@ -1,8 +1,9 @@
 """The event editor in a real browser, without JavaScript: an organiser signs in, creates a
 webinar series (first with mistakes: every error beside its field, what was typed kept),
 adds a session, publishes it after seeing who will be told, and moves a session of the
-Make ICT Fair series after seeing the same. Each state is screenshotted (desktop, and the
-event page at 390 px) and checked with axe-core: 0 violations.
+Make ICT Fair series after seeing the same; an organiser in two teams makes an event in the
+second. Each state is screenshotted (desktop, and the event page at 390 px) and checked
+with axe-core: 0 violations.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from service.db.engine import create_engine, make_sessionmaker
-from service.domain.accounts import create_account, default_team_id
+from service.domain.accounts import create_account, default_team_id, find_or_create_team
 from service.operations.demo import MAKE_ICT_FAIR
 from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer
@@ -27,15 +28,18 @@ PASSWORD = "lantern-quarry-velvet-29"
 MAKE_ICT_FAIR_TITLE = MAKE_ICT_FAIR.title
 
 
-def _organiser(live_server: LiveServer) -> None:
+def _organiser(live_server: LiveServer, email: str = EMAIL, *, more_teams: tuple[str, ...] = (),
+               ) -> None:
     async def create() -> None:
         engine = create_engine(live_server.settings.database_url)
         try:
             async with make_sessionmaker(engine)() as db, db.begin():
                 team = await default_team_id(db)
-                await create_account(db, email=EMAIL, name="Olga Organiser", role="organiser",
-                                     password=PASSWORD, team_ids=[team] if team else [],
-                                     now=CLOCK)
+                team_ids = [team] if team else []
+                for name in more_teams:
+                    team_ids.append((await find_or_create_team(db, name, now=CLOCK)).id)
+                await create_account(db, email=email, name="Olga Organiser", role="organiser",
+                                     password=PASSWORD, team_ids=team_ids, now=CLOCK)
         finally:
             await engine.dispose()
 
@@ -127,4 +131,34 @@ def test_an_organiser_creates_publishes_and_moves_sessions_from_the_browser(
     expect(page.get_by_role("status")).to_have_text(
         "The session is saved. Registrants and speakers are told as shown.")
     assert page.url.startswith(f"{base}/organiser/events/")
+    context.close()
+
+
+def test_an_organiser_in_two_teams_makes_an_event_in_the_second_from_the_browser(
+    live_server: LiveServer, browser: Browser, screenshots: Path
+) -> None:
+    email = "tove@procura.example.org"
+    _organiser(live_server, email, more_teams=("Regional team",))
+    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Brussels",
+                                  java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{live_server.base_url}/organiser/events/new")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server.base_url}/organiser/events/new")
+
+    team = page.get_by_label("Team", exact=True)
+    expect(team).to_have_value(team.locator("option", has_text="Programme team")
+                               .get_attribute("value") or "")
+    _shoot(page, screenshots, "new-with-team")
+    page.get_by_label("Kind of event").select_option("citymatch")
+    page.get_by_label("Title").fill("Regional CityMatch")
+    team.select_option(label="Regional team")
+    page.get_by_role("button", name="Create the draft").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Regional CityMatch")
+    expect(page.get_by_label("Team", exact=True).locator("option:checked")).to_have_text(
+        "Regional team")
+    _shoot(page, screenshots, "event-in-second-team")
     context.close()
