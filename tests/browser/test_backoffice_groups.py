@@ -67,6 +67,9 @@ def test_the_group_pages_and_a_series_reminders_pass_axe(
     assert_no_axe_violations(page, context="groups")
     page.goto(f"{base}/organiser/groups/{group_id}")
     assert_no_axe_violations(page, context="one group")
+    page.get_by_role("link", name="Personal data").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Personal data of")
+    assert_no_axe_violations(page, context="a group's personal data")
 
     page.goto(f"{base}/organiser/meeting-series/{series_id}")
     expect(page.get_by_role("heading", level=2, name="Reminders")).to_be_visible()

@@ -1,16 +1,27 @@
 """The back office's personal data page of an event: its retention dates, what happens then
-and how many rows it will touch; editors set the event's own period, others cannot."""
+and how many rows it will touch; editors set the event's own period, others cannot. And an
+Interest Group's: when its members' data goes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import AuditEntry, Event, OrganisationKind
+from service.db.models import AuditEntry, Event, GroupMemberStatus, OrganisationKind
+from service.domain.privacy import retention
+from service.domain.privacy.erasure import ERASED_NAME, erased_address
 from service.settings import Settings
-from tests.factories import EventSpec, SessionSpec, make_event, make_registration
+from service.web.backoffice.event_pages import local_and_utc
+from tests.factories import (
+    EventSpec,
+    SessionSpec,
+    make_event,
+    make_group,
+    make_group_member,
+    make_registration,
+)
 from tests.integration.backoffice import SignedInClient
 from tests.integration.test_pages import parse
 
@@ -72,3 +83,55 @@ async def test_the_page_shows_the_dates_and_an_organiser_sets_the_period(
         AuditEntry.subject_type == "event", AuditEntry.subject_id == event_id,
         AuditEntry.action == "changed")))
     assert audit == [{"retention_months": 3}]
+
+
+async def test_a_groups_page_shows_when_its_members_data_goes(
+    organiser_client: SignedInClient, other_team_client: SignedInClient, db: AsyncSession,
+) -> None:
+    """Members and people waiting go 12 months after the group's last day (31 August 2028,
+    midnight in Brussels); someone who left or was declined 12 months after that, the one
+    past it at the next run; an erased member is counted as anonymised."""
+    now = datetime.now(UTC)
+    group = await make_group(db)
+    group_id = group.id
+    await make_group_member(db, group, name="Ana Ferreira", email="ana@lisboa.example.pt")
+    await make_group_member(db, group, name="Bruno Costa", email="bruno@porto.example.pt",
+                            status=GroupMemberStatus.INTERESTED)
+    carla = await make_group_member(db, group, name="Carla Canal", email="carla@bcn.example.es",
+                                    status=GroupMemberStatus.LEFT)
+    carla.left_at = now - timedelta(days=1)
+    dora = await make_group_member(db, group, name="Dora Duarte", email="dora@faro.example.pt",
+                                   status=GroupMemberStatus.DECLINED)
+    dora.decided_at = datetime(2020, 1, 6, tzinfo=UTC)
+    address = erased_address()
+    await make_group_member(db, group, name=ERASED_NAME, email=address)
+    undated = await make_group(db, "open-ended", topic="Open-ended")
+    undated.ends_on = None
+    await db.commit()
+    url = f"/organiser/groups/{group_id}/personal-data"
+
+    page = await organiser_client.get(url)
+    text = parse(page.text).one("main").text
+    rows = [r.text for r in parse(page.text).one("tbody").find_all("tr")]
+    carla_goes = local_and_utc(retention.add_months(carla.left_at, 12), "Europe/Brussels")
+
+    assert page.status_code == 200
+    assert "The group ends Fri 01 Sep 2028 00:00 CEST (Thu 31 Aug 22:00 UTC)" in text
+    assert ("Its members' personal data is kept 12 months after that (the installation's "
+            "default); that of people who left or were declined, 12 months after they left "
+            "or the decision.") in text
+    assert rows == [
+        "Sat 01 Sep 2029 00:00 CEST Fri 31 Aug 22:00 UTC Members, and people still waiting for a "
+        "decision 2 people",
+        f"From {carla_goes[0]} {carla_goes[1]} People who left or were declined 2 people",
+    ]
+    assert "1 person is past their date: the next run anonymises them." in text
+    assert "1 person of this group is anonymised already." in text
+    editor = await organiser_client.get(f"/organiser/groups/{group_id}")
+    assert url in [a.attrs.get("href") for a in parse(editor.text).find_all("a")]
+    open_ended = parse((await organiser_client.get(
+        f"/organiser/groups/{undated.id}/personal-data")).text).one("main").text
+    assert "The group has no last day yet, so its members' personal data is kept" in open_ended
+    refused = await other_team_client.get(url)
+    assert refused.status_code in (403, 404)
+    assert "Ana Ferreira" not in refused.text

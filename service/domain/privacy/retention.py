@@ -52,7 +52,7 @@ from service.db.models import (
     Session,
 )
 from service.domain.errors import InvalidInputError
-from service.domain.groups.erased import is_reachable
+from service.domain.groups.erased import is_erased, is_reachable
 from service.domain.privacy.erasure import (
     ErasureLevel,
     clean_access_notes,
@@ -328,6 +328,43 @@ def member_expires_at(member: GroupMember, group_ends: datetime | None, months: 
     else:
         since = group_ends
     return None if since is None else add_months(since, months)
+
+
+@dataclass(frozen=True)
+class GroupRetentionOutlook:
+    """What the retention job will do to one Interest Group's members, and when: what an
+    organiser sees before it happens."""
+
+    ends_at: datetime | None  # the end of the group's last day (None: no end date yet)
+    months: int
+    # When members and people waiting for a decision go (None: kept while it has no end).
+    members_go_at: datetime | None
+    members: int  # members and people waiting, their data still kept
+    departed: int  # people who left or were declined, their data still kept
+    next_departed_go_at: datetime | None  # the soonest of those to go
+    due: int  # past their date: anonymised at the job's next run
+    anonymised: int  # rows already anonymised (by this job or an erasure)
+
+
+async def get_group_retention_outlook(db: AsyncSession, group: InterestGroup,
+                                      policy: RetentionPolicy, *, now: datetime
+                                      ) -> GroupRetentionOutlook:
+    """The dates `member_expires_at` gives each of the group's members, gathered."""
+    months = policy.retention_months
+    ends = group_ends_at(group)
+    rows = list(await db.scalars(select(GroupMember).where(GroupMember.group_id == group.id)))
+    kept = [m for m in rows if not is_erased(m.email_normalised)]
+    departed = [m for m in kept if m.status in (GroupMemberStatus.LEFT,
+                                                 GroupMemberStatus.DECLINED)]
+    expiries = [at for m in kept if (at := member_expires_at(m, ends, months)) is not None]
+    departed_dates = [at for m in departed
+                      if (at := member_expires_at(m, ends, months)) is not None and at > now]
+    return GroupRetentionOutlook(
+        ends_at=ends, months=months,
+        members_go_at=add_months(ends, months) if ends is not None else None,
+        members=len(kept) - len(departed), departed=len(departed),
+        next_departed_go_at=min(departed_dates, default=None),
+        due=sum(1 for at in expiries if at <= now), anonymised=len(rows) - len(kept))
 
 
 async def _anonymise_group_members(db: AsyncSession, run: RetentionRun, *, now: datetime,

@@ -1,8 +1,9 @@
 """An event's personal data in the back office: when its registrants' data is anonymised
 (and the notes deleted sooner), what happens then, how many rows that will touch, and the
 event's own retention period (editors of the event: its team's organisers, administrators).
+An Interest Group's page says the same of its members.
 
-Reading needs an account that sees the event. The dates come from
+Reading needs an account that sees the event (or group). The dates come from
 `service.domain.privacy.retention`, which the hourly job follows too.
 """
 
@@ -18,8 +19,9 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENT
 
 from service.clock import utc_now
 from service.db.models import Event, OrganisationKind
-from service.domain import wording
-from service.domain.errors import InvalidInputError
+from service.domain import groups, wording
+from service.domain.accounts import can_see_group
+from service.domain.errors import InvalidInputError, NotFoundError
 from service.domain.privacy import retention
 from service.i18n import gettext as _
 from service.web.backoffice.event_pages import event_for, heading, local_and_utc
@@ -112,3 +114,24 @@ class PersonalDataController(Controller):
                                     status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         return Redirect(f"{BACKOFFICE_PATH}/events/{event_id}/personal-data?saved=true",
                         status_code=HTTP_303_SEE_OTHER)
+
+    @get("/groups/{group_id:int}/personal-data")
+    async def show_group_personal_data(
+        self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+        account: CurrentAccount, group_id: IdParam,
+    ) -> Response[Any]:
+        group = await groups.get_group(db_session, group_id)
+        if not can_see_group(account, group):  # the guard refuses first; kept as a second lock
+            raise NotFoundError(_("No Interest Group with id %(id)s.") % {"id": group_id},
+                                "group_id")
+        now = utc_now()
+        outlook = await retention.get_group_retention_outlook(db_session, group, settings,
+                                                              now=now)
+        zone = group.timezone
+        return organiser_page(request, "groups_personal_data.html", {
+            "title": _("Personal data: %(topic)s") % {"topic": group.topic}, "nav": "groups",
+            "group": group, "outlook": outlook,
+            "ends": _when(outlook.ends_at, zone, now),
+            "members_go": _when(outlook.members_go_at, zone, now),
+            "next_departed_go": _when(outlook.next_departed_go_at, zone, now),
+        })
