@@ -119,11 +119,14 @@ async def test_a_groups_page_shows_when_its_members_data_goes(
     assert "The group ends Fri 01 Sep 2028 00:00 CEST (Thu 31 Aug 22:00 UTC)" in text
     assert ("Its members' personal data is kept 12 months after that (the installation's "
             "default); that of people who left or were declined, 12 months after they left "
-            "or the decision.") in text
+            "or the decision; that of guests invited to one meeting, 12 months after that "
+            "meeting.") in text
     assert rows == [
         "Sat 01 Sep 2029 00:00 CEST Fri 31 Aug 22:00 UTC Members, and people still waiting for a "
         "decision 2 people",
         f"From {carla_goes[0]} {carla_goes[1]} People who left or were declined 2 people",
+        "12 months after the meeting each one was invited to Guests invited to one meeting "
+        "0 people",
     ]
     assert "1 person is past their date: the next run anonymises them." in text
     assert "1 person of this group is anonymised already." in text

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -31,6 +31,7 @@ from service.db.models import (
     EventKind,
     GroupMember,
     GroupMemberStatus,
+    MeetingGuest,
     OneToOneMeeting,
     OneToOneStatus,
     OrganisationKind,
@@ -47,6 +48,9 @@ from service.domain.consultation import (
     list_questions,
     public_asker,
 )
+from service.domain.groups.invites import GUEST_TEMPLATE
+from service.domain.groups.meetings import create_series, invite_guest
+from service.domain.groups.recurrence import RecurrenceRule
 from service.domain.privacy import erasure, retention
 from service.domain.registration import dashboard
 from service.domain.registration.organiser_messages import CheckedDraft, message_recipients
@@ -416,3 +420,83 @@ async def test_group_members_go_a_retention_period_after_leaving_or_after_the_gr
             GroupMember.group_id == group.id).order_by(GroupMember.id)))
         assert statuses == [GroupMemberStatus.LEFT, GroupMemberStatus.DECLINED,
                             GroupMemberStatus.MEMBER]
+
+
+async def test_a_meeting_guest_goes_a_retention_period_after_the_meeting_and_emails_sooner(
+    db_sessionmaker: Sessionmaker, settings: Settings, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Greta is a guest of the March meeting, Gus of the May one: each one's name and address
+    go 12 months after their meeting; the invitations (written in December, before) lose
+    their body and address 12 months after they were written. The members stay. A series
+    whose guests fail holds up no other."""
+    march = datetime(2026, 3, 10, 9, tzinfo=UTC)  # 10:00 Brussels, second Tuesday
+    may = datetime(2026, 5, 12, 8, tzinfo=UTC)
+    stuck_at = datetime(2026, 3, 17, 9, tzinfo=UTC)  # third Tuesday
+    made_at = datetime(2025, 12, 1, 8, tzinfo=UTC)
+    async with session_scope(db_sessionmaker) as db:
+        group = await make_group(db)
+        member = await make_group_member(db, group, name="Ana Ferreira",
+                                         email="ana.ferreira@lisboa.example.pt")
+        rule = RecurrenceRule("monthly", interval=2, weekday=1, ordinal=2,
+                              until=date(2026, 12, 31))
+        series = await create_series(
+            db, group, title="Circular procurement meetings", starts_at_local="2026-01-13T10:00",
+            timezone="Europe/Brussels", duration_minutes=90, rule=rule,
+            mode=SessionMode.ONLINE, join_url="https://meet.example.org/circular", venue=None,
+            agenda="", now=made_at, settings=settings)
+        other = await create_series(
+            db, group, title="Working group", starts_at_local="2026-01-20T10:00",
+            timezone="Europe/Brussels", duration_minutes=60, rule=replace(rule, ordinal=3),
+            mode=SessionMode.ONLINE, join_url="https://meet.example.org/working", venue=None,
+            agenda="", now=made_at, settings=settings)
+        await invite_guest(db, series, march, name="Greta Gast", email="greta@gast.example.de",
+                           now=made_at, settings=settings)
+        await invite_guest(db, series, may, name="Gus Guest", email="gus@guest.example.org",
+                           now=made_at, settings=settings)
+        stuck = await invite_guest(db, other, stuck_at, name="Stella Stuck",
+                                   email="stella@stuck.example.org", now=made_at,
+                                   settings=settings)
+        stuck_id, member_id = stuck.id, member.id
+    real = retention.strip_meeting_guests
+
+    async def strip(db: AsyncSession, guest_ids: list[int]) -> int:
+        if stuck_id in guest_ids:
+            raise RuntimeError("disk full")
+        return await real(db, guest_ids)
+
+    monkeypatch.setattr(retention, "strip_meeting_guests", strip)
+
+    async def run_at(now: datetime) -> tuple[list[tuple[int, int]], int, list[str]]:
+        async with session_scope(db_sessionmaker) as db:
+            run = await retention.anonymise_expired(db, now=now, policy=settings)
+        async with session_scope(db_sessionmaker) as db:
+            names = list(await db.scalars(select(MeetingGuest.name).where(
+                MeetingGuest.series_id == series.id).order_by(MeetingGuest.id)))
+        stuck_due = now >= retention.add_months(stuck_at, 12)
+        assert run.guest_failures == ([(other.id, "RuntimeError: disk full")] if stuck_due
+                                      else [])
+        return run.guests, run.guest_emails, names
+
+    async def guest_addresses() -> list[str]:
+        async with session_scope(db_sessionmaker) as db:
+            return list(await db.scalars(select(OutboxEmail.to_address).where(
+                OutboxEmail.template == GUEST_TEMPLATE).order_by(OutboxEmail.id)))
+
+    erased = erasure.ERASED_NAME
+    written_plus_year = retention.add_months(made_at, 12)
+    assert await run_at(written_plus_year - timedelta(hours=1)) == (
+        [], 0, ["Greta Gast", "Gus Guest"])
+    assert await run_at(written_plus_year + timedelta(hours=1)) == (
+        [], 3, ["Greta Gast", "Gus Guest"])
+    assert await guest_addresses() == [
+        erasure.address_hash(settings.secret_key, address) for address in (
+            "greta@gast.example.de", "gus@guest.example.org", "stella@stuck.example.org")]
+    assert await run_at(retention.add_months(march, 12) + timedelta(hours=1)) == (
+        [(series.id, 1)], 0, [erased, "Gus Guest"])
+    assert await run_at(retention.add_months(may, 12) + timedelta(hours=1)) == (
+        [(series.id, 1)], 0, [erased, erased])
+    async with session_scope(db_sessionmaker) as db:
+        assert await find_personal_data(db, ["Greta Gast", "greta@gast.example.de",
+                                             "Gus Guest", "gus@guest.example.org"]) == []
+        kept = await db.get(GroupMember, member_id)
+        assert kept is not None and kept.name == "Ana Ferreira"

@@ -71,6 +71,7 @@ from service.domain.consultation import meetings as consultation_meetings
 from service.domain.consultation.sharing import ANSWER_TEMPLATE
 from service.domain.errors import InvalidInputError
 from service.domain.groups import meeting_reminders as group_reminders
+from service.domain.groups.erased import is_reachable
 from service.domain.groups.membership import INTEREST_TO_FACILITATOR_TEMPLATE
 from service.domain.registration import release_registration
 from service.i18n import gettext as _
@@ -501,11 +502,13 @@ async def strip_group_members(
     return ForgottenEmails(forgotten=emails, withdrawn=withdrawn)
 
 
-async def _erase_guests(db: AsyncSession, key: str, *, now: datetime) -> list[str]:
-    """Guests of one group meeting with this address: their name and address go (their
-    emails are found by the address, with the rest); the names they had."""
+async def strip_meeting_guests(db: AsyncSession, guest_ids: Sequence[int]) -> int:
+    """Guests of one group meeting: their name and address go (the row keeps its meeting;
+    an erased guest is sent nothing more). The emails they were sent are found by their
+    address (`erase_person`) or by their age (`retention`). How many rows changed."""
     guests = list(await db.scalars(
-        select(MeetingGuest).where(MeetingGuest.email_normalised == key)
+        select(MeetingGuest).where(MeetingGuest.id.in_(guest_ids),
+                                   is_reachable(MeetingGuest.email_normalised))
         .order_by(MeetingGuest.id)))
     for guest in guests:
         address = erased_address()
@@ -513,9 +516,19 @@ async def _erase_guests(db: AsyncSession, key: str, *, now: datetime) -> list[st
             update(MeetingGuest).where(MeetingGuest.id == guest.id)
             .values(name=ERASED_NAME, email=address, email_normalised=address)
             .execution_options(synchronize_session=False))
-    names = [guest.name for guest in guests]
-    for guest in guests:
         db.expire(guest)
+    await db.flush()
+    return len(guests)
+
+
+async def _erase_guests(db: AsyncSession, key: str) -> list[str]:
+    """Guests of one group meeting with this address (`strip_meeting_guests`); the names
+    they had."""
+    guests = list(await db.scalars(
+        select(MeetingGuest).where(MeetingGuest.email_normalised == key)
+        .order_by(MeetingGuest.id)))
+    names = [guest.name for guest in guests]
+    await strip_meeting_guests(db, [guest.id for guest in guests])
     return names
 
 
@@ -609,7 +622,7 @@ async def erase_person(
     names += [member.name for member in members]
     withdrawn += (await strip_group_members(db, [m.id for m in members], now=now,
                                             secret_key=settings.secret_key)).withdrawn
-    guest_names = await _erase_guests(db, key, now=now)
+    guest_names = await _erase_guests(db, key)
     names += guest_names
     # Anything else still addressed to it (a guest's invitations, a row whose registration
     # was deleted).

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications.outbox import forget_emails
 from service.db.models import (
     Enrolment,
     EnrolmentStatus,
@@ -45,6 +46,8 @@ from service.db.models import (
     GroupMember,
     GroupMemberStatus,
     InterestGroup,
+    MeetingGuest,
+    MeetingSeries,
     OrganisationKind,
     OutboxEmail,
     Registration,
@@ -53,10 +56,16 @@ from service.db.models import (
 )
 from service.domain.errors import InvalidInputError
 from service.domain.groups.erased import is_erased, is_reachable
+from service.domain.groups.invites import GUEST_TEMPLATE
 from service.domain.privacy.erasure import (
+    HASH_PREFIX,
+    WITHDRAWN_NOTE,
     ErasureLevel,
+    address_hash,
     clean_access_notes,
+    scrubber,
     strip_group_members,
+    strip_meeting_guests,
     strip_registrations,
 )
 from service.i18n import gettext as _
@@ -214,13 +223,18 @@ class RetentionRun:
     # Interest Groups: (group id, members anonymised), and the groups that failed with why.
     groups: list[tuple[int, int]] = field(default_factory=list)
     group_failures: list[tuple[int, str]] = field(default_factory=list)
+    # Meeting guests: (series id, guests anonymised), and the series that failed with why.
+    guests: list[tuple[int, int]] = field(default_factory=list)
+    guest_failures: list[tuple[int, str]] = field(default_factory=list)  # 0: their emails
+    guest_emails: int = 0  # emails to guests stripped
 
     @property
     def claimed(self) -> int:
-        """Registrations and group members changed (for the job's drain: a full batch means
-        more may wait)."""
+        """Registrations, group members and guests changed (for the job's drain: a full batch
+        means more may wait)."""
         return (sum(e.access_notes_deleted + e.contact_erased + e.erased for e in self.events)
-                + sum(n for _, n in self.groups))
+                + sum(n for _, n in self.groups) + sum(n for _, n in self.guests)
+                + self.guest_emails)
 
 
 async def _ended_events(db: AsyncSession, now: datetime) -> list[tuple[Event, datetime]]:
@@ -300,6 +314,9 @@ async def anonymise_expired(
                         done.emails)
     if budget > 0:
         await _anonymise_group_members(db, run, now=now, policy=policy, limit=budget)
+    budget -= sum(n for _, n in run.groups)
+    if budget > 0:
+        await _anonymise_meeting_guests(db, run, now=now, policy=policy, limit=budget)
     return run
 
 
@@ -344,6 +361,8 @@ class GroupRetentionOutlook:
     next_departed_go_at: datetime | None  # the soonest of those to go
     due: int  # past their date: anonymised at the job's next run
     anonymised: int  # rows already anonymised (by this job or an erasure)
+    guests: int  # guests of one of its meetings, their data still kept
+    next_guest_go_at: datetime | None  # the soonest of those to go (None: none, or all due)
 
 
 async def get_group_retention_outlook(db: AsyncSession, group: InterestGroup,
@@ -359,12 +378,19 @@ async def get_group_retention_outlook(db: AsyncSession, group: InterestGroup,
     expiries = [at for m in kept if (at := member_expires_at(m, ends, months)) is not None]
     departed_dates = [at for m in departed
                       if (at := member_expires_at(m, ends, months)) is not None and at > now]
+    guests = list(await db.scalars(
+        select(MeetingGuest).join(MeetingSeries, MeetingSeries.id == MeetingGuest.series_id)
+        .where(MeetingSeries.group_id == group.id,
+               is_reachable(MeetingGuest.email_normalised))))
+    guest_dates = [guest_expires_at(guest, months) for guest in guests]
     return GroupRetentionOutlook(
         ends_at=ends, months=months,
         members_go_at=add_months(ends, months) if ends is not None else None,
         members=len(kept) - len(departed), departed=len(departed),
         next_departed_go_at=min(departed_dates, default=None),
-        due=sum(1 for at in expiries if at <= now), anonymised=len(rows) - len(kept))
+        due=sum(1 for at in expiries if at <= now) + sum(1 for at in guest_dates if at <= now),
+        anonymised=len(rows) - len(kept), guests=len(guests),
+        next_guest_go_at=min((at for at in guest_dates if at > now), default=None))
 
 
 async def _anonymise_group_members(db: AsyncSession, run: RetentionRun, *, now: datetime,
@@ -398,6 +424,79 @@ async def _anonymise_group_members(db: AsyncSession, run: RetentionRun, *, now: 
         run.groups.append((group_id, len(chosen)))
         budget -= len(chosen)
         logger.info("Retention of group %d: %d members anonymised", group_id, len(chosen))
+
+
+def guest_expires_at(guest: MeetingGuest, months: int) -> datetime:
+    """When a meeting guest's name and address go: `months` after the meeting they were
+    invited to (its planned start)."""
+    return add_months(guest.recurrence_id, months)
+
+
+def _not_before(now: datetime, months: int) -> datetime:
+    """A bound for SQL: whatever is `months` old at `now` is at most this old (a month's end
+    shortens a month by up to three days; the exact date is checked after)."""
+    return add_months(now, -months) + timedelta(days=4)
+
+
+async def _anonymise_meeting_guests(db: AsyncSession, run: RetentionRun, *, now: datetime,
+                                    policy: RetentionPolicy, limit: int) -> None:
+    """Guests past their date (`guest_expires_at`), series by series in savepoints (one
+    series that fails is recorded and never blocks another); then the emails sent to guests,
+    `months` after they were written (before their meeting, so never after the guest)."""
+    months = policy.retention_months
+    candidates = await db.scalars(
+        select(MeetingGuest).where(is_reachable(MeetingGuest.email_normalised),
+                                   MeetingGuest.recurrence_id <= _not_before(now, months))
+        .order_by(MeetingGuest.series_id, MeetingGuest.id))
+    by_series: dict[int, list[int]] = {}
+    for guest in candidates:
+        if guest_expires_at(guest, months) <= now and limit > 0:
+            by_series.setdefault(guest.series_id, []).append(guest.id)
+            limit -= 1
+    for series_id, ids in by_series.items():
+        try:
+            async with db.begin_nested():
+                await strip_meeting_guests(db, ids)
+        except Exception as error:  # recorded, and the other series go on
+            run.guest_failures.append((series_id, _failure(error)))
+            logger.warning("Retention of the guests of series %d failed, tried again next "
+                           "run: %s", series_id, _failure(error))
+            continue
+        run.guests.append((series_id, len(ids)))
+        logger.info("Retention of series %d: %d meeting guests anonymised", series_id, len(ids))
+    await _strip_guest_emails(db, run, now=now, policy=policy, limit=limit)
+
+
+async def _strip_guest_emails(db: AsyncSession, run: RetentionRun, *, now: datetime,
+                              policy: RetentionPolicy, limit: int) -> None:
+    """Guests' invitations (and their changes and cancellations) `months` after they were
+    written: the body goes and the address becomes its keyed hash, as on erasure."""
+    months = policy.retention_months
+    rows = (await db.execute(
+        select(OutboxEmail.id, OutboxEmail.created_at).where(
+            OutboxEmail.template == GUEST_TEMPLATE,
+            OutboxEmail.to_address.not_like(f"{HASH_PREFIX}%"),
+            OutboxEmail.created_at <= _not_before(now, months))
+        .order_by(OutboxEmail.id))).all()
+    ids = [row_id for row_id, written in rows if add_months(written, months) <= now][:limit]
+    if not ids:
+        return
+    try:
+        async with db.begin_nested():
+            for row_id in ids:
+                address = await db.scalar(
+                    select(OutboxEmail.to_address).where(OutboxEmail.id == row_id))
+                await forget_emails(
+                    db, [row_id], now=now, note=WITHDRAWN_NOTE,
+                    scrub=scrubber([address]),
+                    address_hash=lambda to: address_hash(policy.secret_key, to))
+    except Exception as error:  # recorded; the next run tries again
+        run.guest_failures.append((0, _failure(error)))
+        logger.warning("Retention of guests' emails failed, tried again next run: %s",
+                       _failure(error))
+        return
+    run.guest_emails = len(ids)
+    logger.info("Retention: %d emails to meeting guests stripped", len(ids))
 
 
 MAX_RETENTION_MONTHS = 120

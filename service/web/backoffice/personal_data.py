@@ -134,4 +134,5 @@ class PersonalDataController(Controller):
             "ends": _when(outlook.ends_at, zone, now),
             "members_go": _when(outlook.members_go_at, zone, now),
             "next_departed_go": _when(outlook.next_departed_go_at, zone, now),
+            "next_guest_go": _when(outlook.next_guest_go_at, zone, now),
         })
