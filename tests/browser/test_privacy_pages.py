@@ -1,7 +1,8 @@
 """The personal data pages in a real browser: a registrant erases their registration from
 their private page (the explanation, the button, the answer, the dead link), and an
 administrator reads an event's retention dates and sets its own period (refused, then
-saved). axe-core finds no violation on any page state; screenshots go to
+saved), then erases a former organiser's disabled account. axe-core finds no violation on
+any page state; screenshots go to
 test-artifacts/screenshots/ (privacy-*.png).
 """
 
@@ -105,4 +106,46 @@ def test_a_registrant_erases_and_an_organiser_reads_the_retention_dates(
     expect(page.get_by_role("status")).to_have_text("The retention period is saved.")
     assert_no_axe_violations(page, context="retention period saved")
     page.screenshot(path=screenshots / "privacy-3-saved.png", full_page=True)
+    context.close()
+
+
+def test_an_admin_erases_a_former_organisers_account(
+    live_server: LiveServer, browser: Browser, screenshots: Path
+) -> None:
+    async def arrange() -> int:
+        engine = create_engine(live_server.settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                former = await create_account(db, email="otto@procura.example.org",
+                                              name="Otto Leaving", role="organiser",
+                                              password=PASSWORD, now=CLOCK)
+                former.disabled_at = CLOCK
+                await db.commit()
+                return former.id
+        finally:
+            await engine.dispose()
+
+    found: list[int] = []
+    run_off_loop(lambda: found.append(asyncio.run(arrange())))
+    base = live_server.base_url
+    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Brussels",
+                                  java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto(f"{base}/organiser/login")
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.goto(f"{base}/organiser/accounts/{found[0]}")
+    assert_no_axe_violations(page, context="a disabled account")
+    page.get_by_role("link", name="Erase this account's personal data").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Erase the personal data of Otto Leaving?")
+    assert_no_axe_violations(page, context="account erasure confirmation")
+    page.screenshot(path=screenshots / "privacy-4-account-erase.png", full_page=True)
+    page.get_by_role("button", name="Yes, erase the personal data").click()
+    expect(page.get_by_role("status")).to_have_text("The account's personal data is erased.")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Former account #{found[0]}")
+    assert_no_axe_violations(page, context="account erased")
     context.close()

@@ -5,6 +5,8 @@ Plain async functions over a database session and an explicit `now`; they flush,
 commit, know nothing of HTTP and log no personal data.
 """
 
+from service.domain.privacy.accounts import AccountErasure as AccountErasure
+from service.domain.privacy.accounts import erase_account as erase_account
 from service.domain.privacy.erasure import ErasureSummary as ErasureSummary
 from service.domain.privacy.erasure import erase_person as erase_person
 from service.domain.privacy.erasure import erase_registration as erase_registration

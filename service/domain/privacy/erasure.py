@@ -141,13 +141,13 @@ def scrubber(needles: Iterable[str | None]) -> Callable[[str], str]:
     return lambda text: pattern.sub(ERASED_VALUE, text)
 
 
-def _scrub_json(value: Any, scrub: Callable[[str], str]) -> Any:
+def scrub_json(value: Any, scrub: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, list):
-        return [_scrub_json(v, scrub) for v in value]
+        return [scrub_json(v, scrub) for v in value]
     if isinstance(value, dict):
-        return {k: _scrub_json(v, scrub) for k, v in value.items()}
+        return {k: scrub_json(v, scrub) for k, v in value.items()}
     return value
 
 
@@ -162,7 +162,7 @@ _REGISTRATION_FIELDS = {
 def _erase_audit_values(value: Any, fields: Sequence[str], scrub: Callable[[str], str]) -> Any:
     if not isinstance(value, dict):
         return value
-    return {k: (ERASED_VALUE if k in fields and v not in (None, "") else _scrub_json(v, scrub))
+    return {k: (ERASED_VALUE if k in fields and v not in (None, "") else scrub_json(v, scrub))
             for k, v in value.items()}
 
 

@@ -26,9 +26,12 @@ from service.domain.accounts import (
     team_names,
 )
 from service.domain.errors import DomainError
+from service.domain.privacy import erase_account
+from service.domain.privacy.accounts import former_account_label
+from service.domain.privacy.erasure import is_erased_address
 from service.i18n import DEFAULT_LANGUAGE, N_, pgettext
 from service.i18n import gettext as _
-from service.web.backoffice.forms import field_errors, ids, text
+from service.web.backoffice.forms import field_errors, ids, refusal_status, text
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_admin
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, SettingsDep
@@ -45,6 +48,7 @@ DONE_NOTES = {
     "enabled": N_("Account enabled: it can sign in again."),
     "reinvited": N_("A new invitation was sent; the previous link no longer works."),
     "team": N_("Team added."),
+    "erased": N_("The account's personal data is erased."),
 }
 
 
@@ -149,6 +153,7 @@ class AccountsController(Controller):
         return organiser_page(request, "account.html", {
             "title": _("Account: %(name)s") % {"name": subject.name}, "nav": "accounts",
             "subject": subject, "state": _state(subject), "teams": await list_teams(db),
+            "is_erased": is_erased_address(subject.email),
             "roles": _role_options(), "values": values, "errors": errors,
             "done": _done_note(done)},
             status_code=status_code)
@@ -190,6 +195,32 @@ class AccountsController(Controller):
                 "teams": sorted(await account_team_ids(db_session, subject.id))},
                 errors=field_errors(error), status_code=HTTP_400_BAD_REQUEST)
         return Redirect(f"{ACCOUNTS}/{account_id}?done=disabled", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/{account_id:int}/erase")
+    async def erase_page(self, request: AnyRequest, db_session: DbSession,
+                         account_id: IdParam) -> Response[Any]:
+        """What erasing the account's personal data does, before it is done."""
+        subject = await get_account(db_session, account_id)
+        if subject.disabled_at is None or is_erased_address(subject.email):
+            return Redirect(f"{ACCOUNTS}/{account_id}", status_code=HTTP_303_SEE_OTHER)
+        return organiser_page(request, "account_erase.html", {
+            "title": _("Erase the personal data of %(name)s?") % {"name": subject.name},
+            "nav": "accounts", "subject": subject,
+            "former": former_account_label(subject.id)})
+
+    @post("/{account_id:int}/erase", status_code=HTTP_303_SEE_OTHER)
+    async def erase(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+                    account: CurrentAccount, account_id: IdParam) -> Response[Any]:
+        try:
+            await erase_account(db_session, account_id, by_account_id=account.id,
+                                now=utc_now(), secret_key=settings.secret_key)
+        except DomainError as error:
+            subject = await get_account(db_session, account_id)
+            return await self._edit_page(request, db_session, subject, values={
+                "role": subject.role.value,
+                "teams": sorted(await account_team_ids(db_session, subject.id))},
+                errors=field_errors(error), status_code=refusal_status(error))
+        return Redirect(f"{ACCOUNTS}/{account_id}?done=erased", status_code=HTTP_303_SEE_OTHER)
 
     @post("/{account_id:int}/enable", status_code=HTTP_303_SEE_OTHER)
     async def enable(self, db_session: DbSession, account_id: IdParam) -> Response[Any]:
