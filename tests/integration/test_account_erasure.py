@@ -18,6 +18,7 @@ from service.settings import Settings
 from tests.integration.backoffice import SignedInClient, sign_in
 from tests.integration.mail_readers import Sessionmaker
 from tests.integration.test_backoffice_events import NEW_EVENT
+from tests.integration.test_pages import parse
 from tests.personal_data import find_personal_data
 
 OLGA = ("Olga Organiser", "olga@procura.example.org")
@@ -70,3 +71,21 @@ async def test_an_admin_erases_a_disabled_account_and_its_history_stays(
     assert made_by and set(made_by) == {f"Former account #{olga}"}
     assert erasure[0] == "Ada Admin <ada@procura.example.org>"
     assert re.fullmatch(r"\{'audit_entries': \d+, 'emails': 1\}", str(erasure[1]))
+
+
+async def test_erasing_an_address_leaves_its_organiser_account_to_its_own_page(
+    admin_client: SignedInClient, organiser_client: SignedInClient,
+) -> None:
+    """Erase everything held about an address says that its organiser account is erased
+    from the account's page, and counts only what it erases."""
+    confirm = await admin_client.post_form("/organiser/privacy/person/erase-confirm",
+                                           {"email": OLGA[1]})
+    held = await admin_client.post_form("/organiser/privacy/person", {"email": OLGA[1]})
+
+    url = f"/organiser/accounts/{organiser_client.account_id}"
+    assert confirm.status_code == 200
+    assert f'then erase it from <a href="{url}">its page</a>.' in confirm.text
+    assert "Organiser accounts" not in confirm.text
+    counts = {r.one("th").text: r.one("td").text
+              for r in parse(held.text).one(id="held").find_all("tr")}
+    assert (counts["Organiser accounts"], counts["Registrations (all events)"]) == ("1", "0")

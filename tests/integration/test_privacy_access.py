@@ -36,7 +36,7 @@ from service.db.models import (
     PrivacyNotice,
     Registration,
 )
-from service.domain import access, groups, privacy
+from service.domain import access, accounts, groups, privacy
 from service.domain import registration as registrations
 from service.domain.accounts.audit import Actor, set_actor
 from service.domain.errors import InvalidInputError
@@ -411,7 +411,23 @@ async def test_the_export_holds_every_row_a_scan_of_the_database_finds(
                               now=START, settings=settings)
     consultation = await make_consultation(db, settings, suppliers=0, hosts=1)
     await make_supplier_with_meeting(db, settings, consultation, "Ana Silva", ANA, now=START)
+    # Ana also has an organiser account: a team, a session, a reset link, a failed sign-in
+    # and a change of hers in the audit log.
+    team = await accounts.default_team_id(db)
+    account = await accounts.create_account(db, email=ANA, name="Ana Silva", role="organiser",
+                                            team_ids=[team] if team else [], now=START,
+                                            password="lantern-quarry-velvet-29")
+    await accounts.start_session(db, account, now=START)
+    await accounts.request_password_reset(db, ANA, now=START, settings=settings)
+    await accounts.authenticate(db, email=ANA, password="not the password",
+                                client_address="192.0.2.7", now=START)
     await db.commit()
+    async with db_sessionmaker() as own_db:
+        set_actor(own_db, Actor(label=f"Ana Silva <{ANA}>", account_id=account.id))
+        await registrations.change_registrant_details(
+            own_db, ana.registration.id, registrations.DetailsChange(job_title="Director"),
+            now=START, settings=settings)
+        await own_db.commit()
 
     export = await privacy.export_personal_data(db, ANA, now=START)
     scanned = await rows_about(db, ANA)
@@ -422,7 +438,8 @@ async def test_the_export_holds_every_row_a_scan_of_the_database_finds(
             "persons", "agenda_item_speakers", "audit_entries", "data_requests",
             "interest_group_members", "group_meeting_declines", "group_meeting_reminders",
             "group_meeting_guests", "meeting_requests", "one_to_one_meetings",
-            "consultation_questions"} <= tables
+            "consultation_questions", "accounts", "team_memberships", "account_sessions",
+            "account_links", "login_failures"} <= tables
     assert scanned - given == set()
     assert export["row_count"] == len(given)
     assert [e["template"] for e in export["emails_to_others_about_you"]] == [
@@ -434,6 +451,13 @@ async def test_the_export_holds_every_row_a_scan_of_the_database_finds(
     assert {("outbox_emails", i) for i in ben_emails} & given == set()
     assert [r["consents"]["keep_informed"]["given_at"] for r in export["registrations"]] == [
         START.isoformat(), None, None]
+    [own] = export["organiser_accounts"]
+    assert "password_hash" not in own
+    assert [m["team"] for m in own["team_memberships"]] == ["Programme team"]
+    assert [link["purpose"] for link in own["links"]] == ["password_reset"]
+    assert "token_hash" not in own["links"][0]
+    assert [e["after"] for e in own["audit_entries_made"]] == [{"job_title": "Director"}]
+    assert [f["client_address"] for f in export["sign_in_failures"]] == ["192.0.2.7"]
 
 
 # --- exports of registrations are in the audit log ---------------------------------------------
@@ -506,7 +530,8 @@ async def test_administrators_publish_a_new_notice_and_export_one_person(
         ("Registrations (all events)", "1"), ("Speaker or host records", "0"),
         ("Interest Group memberships", "0"), ("Invitations as a guest to a group meeting", "0"),
         ("Emails sent or queued", "1"), ("Requests for their own copy", "0"),
-        ("Audit log entries about them", "0")]
+        ("Audit log entries about them", "0"), ("Organiser accounts", "0"),
+        ("Failed sign-ins with the address", "0")]
     assert download.status_code == 200
     assert [r["email"] for r in json.loads(download.content)["registrations"]] == [ANA]
     assert refused.status_code == 403

@@ -6,8 +6,11 @@ emails sent to it, requests for this very copy) and then by what refers to those
 audit entries about them). Interest Group memberships (with declined meetings, meeting
 reminders and private links) and guest invitations are found by the address too; a
 registration brings its Meet-your-Buyer meeting requests, one-to-one meetings and the
-questions it asked. Every column of each row is given, except the secrets behind
-private links (their nonce and hash: the links themselves are in the person's emails).
+questions it asked. An organiser account under the address comes with its team
+memberships, sign-in sessions, emailed links and the audit entries of what it changed;
+failed sign-ins typed with the address come too. Every column of each row is given, except
+the secrets behind private links (their nonce and hash: the links themselves are in the
+person's emails) and an account's password hash.
 The body of an email is given while it is kept. Reads only; the caller records the export
 in the audit log (`record_personal_data_export`).
 """
@@ -26,6 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import (
     AccessToken,
+    Account,
+    AccountLink,
+    AccountSession,
     AgendaItem,
     AgendaItemSpeaker,
     AuditEntry,
@@ -37,6 +43,7 @@ from service.db.models import (
     GroupFacilitator,
     GroupMember,
     InterestGroup,
+    LoginFailure,
     MeetingDecline,
     MeetingGuest,
     MeetingReminder,
@@ -50,6 +57,8 @@ from service.db.models import (
     Registration,
     Reminder,
     SpeakerNotice,
+    Team,
+    TeamMembership,
 )
 from service.db.models import Session as EventSession
 from service.domain.accounts.audit import Actor, record_export
@@ -64,6 +73,7 @@ EXPORT_SUBJECT = "personal_data_export"
 # Never handed out, not even to the person: a private link's secret (the link is in their
 # emails), and message bodies as MIME bytes (given as text instead).
 _HIDDEN = {"access_tokens": {"nonce", "token_hash"}, "data_requests": {"token_hash"},
+           "accounts": {"password_hash"}, "account_links": {"token_hash"},
            "outbox_emails": {"raw_message"}}
 
 
@@ -159,6 +169,10 @@ async def export_personal_data(db: AsyncSession, email: str, *, now: datetime
         "data_requests": [row_dict(r) for r in await _all(db, select(DataRequest).where(
             DataRequest.email_normalised == key).order_by(DataRequest.id))],
         "audit_entries": await _audit_entries(db, registrations, persons),
+        "organiser_accounts": await _accounts(db, await _all(db, select(Account).where(
+            func.lower(Account.email) == key).order_by(Account.id))),
+        "sign_in_failures": [row_dict(f) for f in await _all(db, select(LoginFailure).where(
+            func.lower(LoginFailure.email) == key).order_by(LoginFailure.id))],
     }
     export["row_count"] = count_rows(export)
     return export
@@ -334,29 +348,62 @@ async def _audit_entries(db: AsyncSession, registrations: Sequence[Registration]
     return [row_dict(r) for r in rows]
 
 
+async def _accounts(db: AsyncSession, accounts: Sequence[Account]) -> list[dict[str, Any]]:
+    """An organiser account: its teams, sessions, emailed links and what it changed."""
+    ids = _ids(accounts)
+    teams = {t.id: t.name for t in await _all(db, select(Team))}
+    memberships = await _all(db, select(TeamMembership).where(
+        TeamMembership.account_id.in_(ids)))
+    sessions = await _all(db, select(AccountSession).where(
+        AccountSession.account_id.in_(ids)).order_by(AccountSession.created_at))
+    links = await _all(db, select(AccountLink).where(
+        AccountLink.account_id.in_(ids)).order_by(AccountLink.id))
+    made = await _all(db, select(AuditEntry).where(
+        AuditEntry.account_id.in_(ids)).order_by(AuditEntry.id))
+    return [{
+        **row_dict(account),
+        "team_memberships": [{**row_dict(m), "team": teams.get(m.team_id)}
+                             for m in memberships if m.account_id == account.id],
+        "sessions": [row_dict(s) for s in sessions if s.account_id == account.id],
+        "links": [row_dict(link) for link in links if link.account_id == account.id],
+        "audit_entries_made": [row_dict(e) for e in made if e.account_id == account.id],
+    } for account in accounts]
+
+
 # Where each table's rows are in an export: top-level sections, and lists nested in them.
 SECTIONS = {"registrations": "registrations", "speaker_profiles": "persons",
             "group_memberships": "interest_group_members",
             "meeting_guest_invitations": "group_meeting_guests",
             "emails": "outbox_emails", "emails_to_others_about_you": "outbox_emails",
             "data_requests": "data_requests",
-            "audit_entries": "audit_entries"}
+            "audit_entries": "audit_entries", "organiser_accounts": "accounts",
+            "sign_in_failures": "login_failures"}
 NESTED = {"enrolments": "enrolments", "reminders": "reminders", "private_links": "access_tokens",
           "slots": "agenda_item_speakers", "speaker_notices": "speaker_notices",
           "attempts": "email_attempts", "meeting_requests": "meeting_requests",
           "one_to_one_meetings": "one_to_one_meetings",
           "consultation_questions": "consultation_questions",
           "declined_meetings": "group_meeting_declines",
-          "meeting_reminders": "group_meeting_reminders"}
+          "meeting_reminders": "group_meeting_reminders",
+          "team_memberships": "team_memberships", "sessions": "account_sessions",
+          "links": "account_links", "audit_entries_made": "audit_entries"}
+# Tables whose rows have no `id`: their primary key's columns, in order.
+_PRIMARY_KEYS = {"team_memberships": ("team_id", "account_id")}
 
 
-def exported_rows(export: dict[str, Any]) -> set[tuple[str, int]]:
-    """Each database row an export gives, as (table, id)."""
-    found: set[tuple[str, int]] = set()
+def _row_key(table: str, record: dict[str, Any]) -> Any:
+    if table in _PRIMARY_KEYS:
+        return tuple(record[column] for column in _PRIMARY_KEYS[table])
+    return record["id"]
+
+
+def exported_rows(export: dict[str, Any]) -> set[tuple[str, Any]]:
+    """Each database row an export gives, as (table, primary key)."""
+    found: set[tuple[str, Any]] = set()
 
     def add(table: str, records: list[dict[str, Any]]) -> None:
         for record in records:
-            found.add((table, int(record["id"])))
+            found.add((table, _row_key(table, record)))
             for key, nested_table in NESTED.items():
                 add(nested_table, record.get(key, []))
 

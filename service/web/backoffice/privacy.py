@@ -40,7 +40,13 @@ SUMMARY = (("registrations", N_("Registrations (all events)")),
            ("meeting_guest_invitations", N_("Invitations as a guest to a group meeting")),
            ("emails", N_("Emails sent or queued")),
            ("data_requests", N_("Requests for their own copy")),
-           ("audit_entries", N_("Audit log entries about them")))
+           ("audit_entries", N_("Audit log entries about them")),
+           ("organiser_accounts", N_("Organiser accounts")),
+           ("sign_in_failures", N_("Failed sign-ins with the address")))
+# What "Erase everything" takes: an organiser account (and its sign-in records) is erased
+# from its own page, once disabled.
+ERASED_HERE = tuple(item for item in SUMMARY
+                    if item[0] not in ("organiser_accounts", "sign_in_failures"))
 
 
 def _actor(account: CurrentAccount) -> Actor:
@@ -135,7 +141,8 @@ class PrivacyController(Controller):
         export = await privacy.export_personal_data(db_session, key, now=utc_now())
         return organiser_page(request, "privacy_erase.html", {
             "title": _("Erase one person's data"), "nav": "privacy", "email": key,
-            "counts": [(_(label), len(export[section])) for section, label in SUMMARY],
+            "counts": [(_(label), len(export[section])) for section, label in ERASED_HERE],
+            "accounts": [account["id"] for account in export["organiser_accounts"]],
             "confirmation": ERASE_CONFIRMATION,
         })
 
