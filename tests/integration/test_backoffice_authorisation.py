@@ -285,6 +285,8 @@ async def test_every_back_office_page_answers_an_administrator_and_head_like_get
            for page in ("", "/documents", "/questions", "/check-in", "/report", "/report.csv")},
         # Which meeting (?at=) is chosen on the series' page.
         "/organiser/meeting-series/{series_id:int}/occurrence": 303,
+        # The walked account is enabled: erasing waits until it is disabled (its page).
+        "/organiser/accounts/{account_id:int}/erase": 303,
     }
     answers: dict[str, tuple[int, int, str, int]] = {}
     expected: dict[str, tuple[int, int, str, int]] = {}
