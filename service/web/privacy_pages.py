@@ -29,6 +29,7 @@ from service.db.engine import session_scope
 from service.domain import privacy, registration
 from service.domain.accounts.audit import Actor
 from service.domain.errors import InvalidInputError, NotFoundError
+from service.i18n import current_language
 from service.i18n import gettext as _
 from service.settings import Settings
 from service.web.page_render import PAGE_HEADERS, html_response
@@ -75,8 +76,12 @@ class PrivacyPages(Controller):
     @get("/privacy")
     async def notice(self, db_session: DbSession, settings: SettingsDep) -> Response[str]:
         notice = await privacy.current_notice(db_session, now=utc_now(), settings=settings)
+        language = current_language()
+        text, text_language = privacy.notice_text_for(notice, language, settings)
         return html_response("privacy.html", {
-            "sections": privacy.notice_paragraphs(notice.text),
+            "sections": privacy.notice_paragraphs(text),
+            # Marked when not the page's: screen readers then read it with the right voice.
+            "text_language": text_language if text_language not in (None, language) else None,
             "version": notice.id,
             "published": notice.created_at.date().isoformat(),
             "nav": "privacy",

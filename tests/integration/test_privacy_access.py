@@ -192,6 +192,31 @@ async def test_the_notice_page_and_the_form_that_links_it(
     assert [a.attrs["href"] for a in footer.find_all("a")] == ["/privacy", "/privacy/my-data"]
 
 
+async def test_the_default_notice_is_read_in_each_language_and_a_written_one_as_written(
+    client: Client, db: AsyncSession, settings: Settings,
+) -> None:
+    """The installation's default text has a translation in every language; once an operator
+    publishes their own text, every reader gets that text, marked as not the page's."""
+    pages = {language: parse((await client.get(f"/privacy?lang={language}")).text)
+             for language in ("en", "de", "fr", "es", "it", "nl")}
+    first = {language: page.find_all("h2")[0].text for language, page in pages.items()}
+    await privacy.publish_notice(db, "Who we are\nThe network.", author="Ada Admin",
+                                 now=START, settings=settings)
+    await db.commit()
+    written = parse((await client.get("/privacy?lang=de")).text)
+
+    assert first == {"en": "Who is responsible", "de": "Wer verantwortlich ist",
+                     "fr": "Qui est responsable", "es": "Quién es responsable",
+                     "it": "Chi è responsabile", "nl": "Wie verantwoordelijk is"}
+    german = pages["de"].one("main").text
+    assert f"Schreiben Sie an {settings.organiser_email}" in german
+    assert "{organiser" not in german
+    assert [s.attrs.get("lang") for s in pages["de"].find_all("section", cls="prose")] == [
+        None] * 5
+    assert written.find_all("h2")[0].text == "Who we are"
+    assert {s.attrs.get("lang") for s in written.find_all("section", cls="prose")} == {None}
+
+
 # --- consents given with a registration -------------------------------------------------------
 
 

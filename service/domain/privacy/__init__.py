@@ -23,6 +23,7 @@ from service.domain.privacy.notice import find_current_notice as find_current_no
 from service.domain.privacy.notice import get_notice_version as get_notice_version
 from service.domain.privacy.notice import list_notice_versions as list_notice_versions
 from service.domain.privacy.notice import notice_paragraphs as notice_paragraphs
+from service.domain.privacy.notice import notice_text_for as notice_text_for
 from service.domain.privacy.notice import publish_notice as publish_notice
 from service.domain.privacy.notice import withdraw_keep_informed as withdraw_keep_informed
 from service.domain.privacy.requests import ADMIN_ERASURE_REASON as ADMIN_ERASURE_REASON

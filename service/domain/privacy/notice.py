@@ -4,7 +4,9 @@ The current notice is the newest version. The installation's first version is wr
 first time a notice is needed: the text of PROCURA_PRIVACY_NOTICE_FILE when set, else the
 default text in templates/pages/privacy_notice_default.txt. Registrations point at the
 version they consented to, so changing the text never changes what an earlier registrant
-agreed to. Plain functions over a database session: flushes, never commits.
+agreed to. While that default text is the current version, a reader of another language
+is given its translation (privacy_notice_default.<language>.txt); a text the operator
+wrote is given as written. Plain functions over a database session: flushes, never commits.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import PrivacyNotice, Registration
 from service.domain.errors import InvalidInputError, NotFoundError
 from service.domain.text import clean_text
-from service.i18n import N_
+from service.i18n import DEFAULT_LANGUAGE, N_
 from service.i18n import gettext as _
 from service.settings import TEMPLATES_DIR, Settings
 
 DEFAULT_NOTICE = TEMPLATES_DIR / "pages" / "privacy_notice_default.txt"
+DEFAULT_SOURCE = "installation (default text)"
 MAX_NOTICE = 50_000
 # The advisory lock under which the first version is written (any fixed number of ours).
 FIRST_NOTICE_LOCK = 0x50726976  # "Priv"
@@ -35,10 +38,26 @@ def initial_notice_text(settings: Settings) -> tuple[str, str]:
         source = f"installation (PROCURA_PRIVACY_NOTICE_FILE {settings.privacy_notice_file.name})"
     else:
         text = DEFAULT_NOTICE.read_text(encoding="utf-8")
-        source = "installation (default text)"
+        source = DEFAULT_SOURCE
+    return _filled(text, settings), source[:300]
+
+
+def _filled(text: str, settings: Settings) -> str:
     text = (text.replace("{organiser_name}", settings.organiser_name)
             .replace("{organiser_email}", settings.organiser_email))
-    return clean_text(text, "text", required=True, max_length=MAX_NOTICE), source[:300]
+    return clean_text(text, "text", required=True, max_length=MAX_NOTICE)
+
+
+def notice_text_for(notice: PrivacyNotice, language: str, settings: Settings
+                    ) -> tuple[str, str | None]:
+    """The notice's text for a reader of `language`, and the language it is in (None: as the
+    operator wrote it, in a language the service does not know)."""
+    if notice.created_by != DEFAULT_SOURCE:
+        return notice.text, None
+    translated = DEFAULT_NOTICE.with_name(f"privacy_notice_default.{language}.txt")
+    if language != DEFAULT_LANGUAGE and translated.is_file():
+        return _filled(translated.read_text(encoding="utf-8"), settings), language
+    return notice.text, DEFAULT_LANGUAGE
 
 
 async def find_current_notice(db: AsyncSession) -> PrivacyNotice | None:
