@@ -223,7 +223,11 @@ class KeepInformedPages(Controller):
 
 class NoticeOut(Struct):
     version: int
+    # In the language of the request where the installation's default text is current;
+    # as written otherwise.
     text: str
+    # The text's language; null for a text the operator wrote (the service cannot tell).
+    language: str | None
     created_at: str
 
 
@@ -233,10 +237,12 @@ class PrivacyNoticeApi(Controller):
 
     @get("/privacy-notice")
     async def current(self, db_session: DbSession, settings: SettingsDep) -> NoticeOut:
-        """The current privacy notice: give its `version` as `privacy_notice_version_id`
-        when registering, to record that the person consented to this text."""
+        """The current privacy notice, in the language of the request where it is the
+        installation's default text: give its `version` as `privacy_notice_version_id` when
+        registering, to record that the person consented to this version."""
         notice = await privacy.current_notice(db_session, now=utc_now(), settings=settings)
-        return NoticeOut(version=notice.id, text=notice.text,
+        text, language = privacy.notice_text_for(notice, current_language(), settings)
+        return NoticeOut(version=notice.id, text=text, language=language,
                          created_at=notice.created_at.isoformat())
 
 

@@ -195,21 +195,28 @@ async def test_the_notice_page_and_the_form_that_links_it(
 async def test_the_default_notice_is_read_in_each_language_and_a_written_one_as_written(
     client: Client, db: AsyncSession, settings: Settings,
 ) -> None:
-    """The installation's default text has a translation in every language; once an operator
-    publishes their own text, every reader gets that text, marked as not the page's."""
+    """The installation's default text has a translation in every language (pages and the
+    API); once an operator publishes their own text, every reader gets that text as
+    written."""
     pages = {language: parse((await client.get(f"/privacy?lang={language}")).text)
              for language in ("en", "de", "fr", "es", "it", "nl")}
     first = {language: page.find_all("h2")[0].text for language, page in pages.items()}
+    api_notices = [(await client.get(f"/api/privacy-notice?lang={lang}")).json()
+                   for lang in ("en", "de")]
     await privacy.publish_notice(db, "Who we are\nThe network.", author="Ada Admin",
                                  now=START, settings=settings)
     await db.commit()
     written = parse((await client.get("/privacy?lang=de")).text)
+    written_api = (await client.get("/api/privacy-notice?lang=de")).json()
 
     assert first == {"en": "Who is responsible", "de": "Wer verantwortlich ist",
                      "fr": "Qui est responsable", "es": "Quién es responsable",
                      "it": "Chi è responsabile", "nl": "Wie verantwoordelijk is"}
     german = pages["de"].one("main").text
     assert f"Schreiben Sie an {settings.organiser_email}" in german
+    assert [(n["language"], n["text"].split("\n")[0]) for n in api_notices] == [
+        ("en", "Who is responsible"), ("de", "Wer verantwortlich ist")]
+    assert (written_api["language"], written_api["text"]) == (None, "Who we are\nThe network.")
     assert "{organiser" not in german
     assert [s.attrs.get("lang") for s in pages["de"].find_all("section", cls="prose")] == [
         None] * 5
