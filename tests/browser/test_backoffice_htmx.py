@@ -124,7 +124,10 @@ def test_htmx_loads_from_our_own_files_within_the_pages_policy(
     page: Page, live_server: LiveServer, screenshots: Path,
 ) -> None:
     scripts = page.locator("script[src]").evaluate_all("nodes => nodes.map(n => n.src)")
-    page.wait_for_function("typeof htmx !== 'undefined'")  # deferred: runs after parsing
+    # htmx (deferred) reads the page's htmx-config meta tag when DOMContentLoaded fires, a
+    # moment after its script has run: wait for the load event, which comes after it.
+    page.wait_for_load_state("load")
+    page.wait_for_function("typeof htmx !== 'undefined'")
     config = page.evaluate(
         "[htmx.version, htmx.config.includeIndicatorStyles, htmx.config.allowEval]")
 
