@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import time_machine
 import uvicorn
-from playwright.sync_api import Browser, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 
 from notifications.delivery import deliver_due_emails
 from notifications.transport import SmtpTransport
@@ -45,6 +45,14 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 CLOCK = datetime(2020, 10, 20, 8, 0, tzinfo=UTC)
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
+    """Through the back office's sign-in form, as a person does."""
+    page.goto(f"{base_url}/organiser/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 @dataclass

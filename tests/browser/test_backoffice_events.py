@@ -18,7 +18,7 @@ from service.db.engine import create_engine, make_sessionmaker
 from service.domain.accounts import create_account, default_team_id, find_or_create_team
 from service.operations.demo import MAKE_ICT_FAIR
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer
+from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -65,10 +65,8 @@ def test_an_organiser_creates_publishes_and_moves_sessions_from_the_browser(
     page = context.new_page()
     base = live_server.base_url
 
+    sign_in(page, base, EMAIL, PASSWORD)
     page.goto(f"{base}/organiser/events")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Events")
     _shoot(page, screenshots, "list")
 
@@ -143,10 +141,7 @@ def test_an_organiser_in_two_teams_makes_an_event_in_the_second_from_the_browser
                                   java_script_enabled=False)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto(f"{live_server.base_url}/organiser/events/new")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.base_url, email, PASSWORD)
     page.goto(f"{live_server.base_url}/organiser/events/new")
 
     team = page.get_by_label("Team", exact=True)

@@ -23,7 +23,7 @@ from service.domain.access import current_access_token
 from service.domain.accounts import create_account, find_account_by_email
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, sign_in
 from tests.databases import run_off_loop
 from tests.factories import make_registration
 
@@ -93,10 +93,7 @@ def test_a_registrant_erases_and_an_organiser_reads_the_retention_dates(
     expect(page.get_by_role("heading", level=1)).to_have_text("Registration erased")
     assert_no_axe_violations(page, context="dead link")
 
-    page.goto(f"{base}/organiser/login")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, EMAIL, PASSWORD)
     page.goto(f"{base}/organiser/events/{event_id}")
     page.get_by_role("link", name="Personal data").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -140,10 +137,7 @@ def test_an_admin_erases_a_former_organisers_account(
                                   java_script_enabled=False)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto(f"{base}/organiser/login")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, EMAIL, PASSWORD)
 
     page.goto(f"{base}/organiser/accounts/{found[0]}")
     assert_no_axe_violations(page, context="a disabled account")

@@ -31,6 +31,7 @@ from notifications.delivery import (
     CLAIM_LEASE,
     MAX_UNRECORDED,
     RECORD_AT,
+    DeliveryReport,
     drain_due_emails,
 )
 from notifications.outbox import OutboxEntry, queue_emails
@@ -159,6 +160,38 @@ async def test_a_killed_worker_delays_its_emails_by_one_lease_at_most_and_loses_
     assert duplicates <= MAX_DUPLICATES
 
 
+async def _deliver_with_attempts_locked(
+    db_sessionmaker: Sessionmaker, settings: Settings, smtp_server: SmtpTestServer, *,
+    emails: int, worker_id: str, held_for: float = 0.0,
+) -> tuple[int, DeliveryReport]:
+    """Deliver `emails` while another transaction holds the attempts table locked (so no
+    outcome can be recorded) until MAX_UNRECORDED messages arrived and `held_for` seconds
+    more passed; how many had arrived then, and the delivery's report."""
+    items = [OutboxEntry(make_email_message(f"person{n:04d}@example.org"))
+             for n in range(emails)]
+    async with session_scope(db_sessionmaker) as db:
+        await queue_emails(db, items, settings=settings, now=datetime.now(UTC))
+    mail_settings = replace(settings, smtp=smtp_server.smtp_settings(connections=4))
+    transport = SmtpTransport(mail_settings.smtp, local_hostname="procura.test")
+    async with db_sessionmaker() as blocker:
+        await blocker.execute(text("LOCK TABLE email_attempts IN SHARE ROW EXCLUSIVE MODE"))
+        run = asyncio.ensure_future(drain_due_emails(
+            db_sessionmaker, transport, settings=mail_settings,
+            clock=lambda: datetime.now(UTC), worker_id=worker_id))
+        async with asyncio.timeout(20):
+            while len(smtp_server.messages) < MAX_UNRECORDED:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(held_for)
+        sent_while_blocked = len(smtp_server.messages)
+        await blocker.rollback()
+    try:
+        async with asyncio.timeout(60):
+            report = await run
+    finally:
+        await transport.close()
+    return sent_while_blocked, report
+
+
 async def test_outcomes_waiting_for_a_slow_commit_stop_the_sends_at_a_bound(
     db_sessionmaker: Sessionmaker, settings: Settings, smtp_server: SmtpTestServer,
 ) -> None:
@@ -167,27 +200,10 @@ async def test_outcomes_waiting_for_a_slow_commit_stop_the_sends_at_a_bound(
     sends stop at MAX_UNRECORDED (plus one per connection) until the record goes through."""
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("a lock held by another transaction needs PostgreSQL (SQLite: one writer)")
-    items = [OutboxEntry(make_email_message(f"person{n:04d}@example.org")) for n in range(200)]
-    async with session_scope(db_sessionmaker) as db:
-        await queue_emails(db, items, settings=settings, now=datetime.now(UTC))
-    mail_settings = replace(settings, smtp=smtp_server.smtp_settings(connections=4))
-    transport = SmtpTransport(mail_settings.smtp, local_hostname="procura.test")
-    async with db_sessionmaker() as blocker:
-        await blocker.execute(text("LOCK TABLE email_attempts IN SHARE ROW EXCLUSIVE MODE"))
-        delivery = asyncio.ensure_future(drain_due_emails(
-            db_sessionmaker, transport, settings=mail_settings,
-            clock=lambda: datetime.now(UTC), worker_id="slow-commits"))
-        async with asyncio.timeout(20):
-            while len(smtp_server.messages) < MAX_UNRECORDED:
-                await asyncio.sleep(0.01)
-        await asyncio.sleep(0.5)  # time for any send past the bound to arrive
-        sent_while_blocked = len(smtp_server.messages)
-        await blocker.rollback()
-    try:
-        async with asyncio.timeout(60):
-            report = await delivery
-    finally:
-        await transport.close()
+    # Half a second for any send past the bound to arrive.
+    sent_while_blocked, report = await _deliver_with_attempts_locked(
+        db_sessionmaker, settings, smtp_server, emails=200, worker_id="slow-commits",
+        held_for=0.5)
 
     assert MAX_UNRECORDED <= sent_while_blocked <= MAX_UNRECORDED + 4
     assert (report.sent, len({m.message_id for m in smtp_server.messages}),
@@ -205,25 +221,8 @@ async def test_the_record_starts_at_half_the_bound_and_the_sends_go_on_meanwhile
     if not settings.database_url.startswith("postgresql"):
         pytest.skip("a lock held by another transaction needs PostgreSQL (SQLite: one writer)")
     monkeypatch.setattr(delivery, "GROUP_COMMIT_DELAY", 2.0)
-    items = [OutboxEntry(make_email_message(f"person{n:04d}@example.org")) for n in range(100)]
-    async with session_scope(db_sessionmaker) as db:
-        await queue_emails(db, items, settings=settings, now=datetime.now(UTC))
-    mail_settings = replace(settings, smtp=smtp_server.smtp_settings(connections=4))
-    transport = SmtpTransport(mail_settings.smtp, local_hostname="procura.test")
-    async with db_sessionmaker() as blocker:
-        await blocker.execute(text("LOCK TABLE email_attempts IN SHARE ROW EXCLUSIVE MODE"))
-        delivery_run = asyncio.ensure_future(drain_due_emails(
-            db_sessionmaker, transport, settings=mail_settings,
-            clock=lambda: datetime.now(UTC), worker_id="early-record"))
-        async with asyncio.timeout(20):
-            while len(smtp_server.messages) < MAX_UNRECORDED:
-                await asyncio.sleep(0.01)
-        await blocker.rollback()
-    try:
-        async with asyncio.timeout(60):
-            report = await delivery_run
-    finally:
-        await transport.close()
+    _, report = await _deliver_with_attempts_locked(
+        db_sessionmaker, settings, smtp_server, emails=100, worker_id="early-record")
 
     async with db_sessionmaker() as db:
         first_record = (await db.execute(
