@@ -164,7 +164,10 @@ class SmtpTestServer:
             self._controller.stop()
             self._controller = None
 
-    def smtp_settings(self, *, connections: int = 4, timeout_seconds: float = 5.0) -> SmtpSettings:
+    def smtp_settings(self, *, connections: int = 4, timeout_seconds: float = 30.0) -> SmtpSettings:
+        # The service's own default. This server is a thread of the test process, and on two
+        # busy cores it has taken over 5 s to answer: a client that gives up after the
+        # server took the message sends it again, which only tests about that should see.
         return SmtpSettings(
             host=self.host,
             port=self.port,

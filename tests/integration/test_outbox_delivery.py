@@ -119,7 +119,7 @@ class FixedJitter(random.Random):
 
 @pytest.fixture
 def mail_settings(settings: Settings, smtp_server: SmtpTestServer) -> Settings:
-    return replace(settings, smtp=smtp_server.smtp_settings(connections=4, timeout_seconds=5.0))
+    return replace(settings, smtp=smtp_server.smtp_settings(connections=4))
 
 
 @pytest.fixture

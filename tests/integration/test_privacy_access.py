@@ -80,7 +80,7 @@ pytestmark = pytest.mark.usefixtures("clock")
 
 @pytest.fixture
 def mail_settings(settings: Settings, smtp_server: SmtpTestServer) -> Settings:
-    return replace(settings, smtp=smtp_server.smtp_settings(connections=1, timeout_seconds=5.0))
+    return replace(settings, smtp=smtp_server.smtp_settings(connections=1))
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ ERASED_AT = DAY_BEFORE_DUE - timedelta(minutes=15)
 
 @pytest.fixture
 def mail_settings(settings: Settings, smtp_server: SmtpTestServer) -> Settings:
-    return replace(settings, smtp=smtp_server.smtp_settings(connections=1, timeout_seconds=5.0))
+    return replace(settings, smtp=smtp_server.smtp_settings(connections=1))
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ async def register_everyone(sessionmaker: Sessionmaker, settings: Settings, slug
 
 @pytest.fixture
 def mail_settings(settings: Settings, smtp_server: SmtpTestServer) -> Settings:
-    return replace(settings, smtp=smtp_server.smtp_settings(connections=1, timeout_seconds=5.0))
+    return replace(settings, smtp=smtp_server.smtp_settings(connections=1))
 
 
 @pytest.fixture

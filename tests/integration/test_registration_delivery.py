@@ -52,7 +52,7 @@ from tests.smtp_server import ReceivedMessage, SmtpTestServer
 
 @pytest.fixture
 def mail_settings(settings: Settings, smtp_server: SmtpTestServer) -> Settings:
-    return replace(settings, smtp=smtp_server.smtp_settings(connections=2, timeout_seconds=5.0))
+    return replace(settings, smtp=smtp_server.smtp_settings(connections=2))
 
 
 @pytest.fixture
