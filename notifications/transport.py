@@ -19,6 +19,7 @@ not know about the outbox, retries or the database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import mailbox
 import re
@@ -96,6 +97,8 @@ def classify_smtp_error(error: Exception) -> DeliveryError:
         if refused is None:
             return TransientDeliveryError("all recipients refused")
         return _by_code(refused.code, f"{refused.code} {refused.message} ({refused.recipient})")
+    if isinstance(error, aiosmtplib.SMTPRecipientRefused):
+        return _by_code(error.code, f"{error.code} {error.message} ({error.recipient})")
     if isinstance(
         error,
         aiosmtplib.SMTPAuthenticationError
@@ -111,6 +114,43 @@ def classify_smtp_error(error: Exception) -> DeliveryError:
     if isinstance(error, OSError | TimeoutError):
         return TransientDeliveryError(f"{type(error).__name__}: {error}")
     return TransientDeliveryError(f"unexpected {type(error).__name__}: {error}")
+
+
+_LINE_ENDS = re.compile(rb"\r\n|\r|\n")
+
+
+def size_on_the_wire(raw: bytes) -> int:
+    """The message's size as DATA transmits it (RFC 1870: every line end a CRLF)."""
+    crlf = raw.count(b"\r\n")
+    if raw.count(b"\n") == crlf and raw.count(b"\r") == crlf:
+        size = len(raw)  # what `build_mime` makes: nothing to rewrite
+    else:
+        size = len(_LINE_ENDS.sub(b"\r\n", raw))
+    return size if raw.endswith((b"\r", b"\n")) else size + 2  # DATA ends it with a CRLF
+
+
+async def _mail_transaction(
+    client: aiosmtplib.SMTP, raw: bytes, sender: str, recipient: str
+) -> None:
+    """MAIL, RCPT and DATA for one recipient, as `client.sendmail` sends them. Not sendmail
+    itself: to declare SIZE it rewrites the line ends of the whole message (which DATA does
+    again), and it parses both addresses once more than MAIL and RCPT do; that was a
+    quarter of the client's work per message. A refusal is followed by RSET, as there."""
+    if client.is_ehlo_or_helo_needed:
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            await client.helo()  # a server without ESMTP: no SIZE either
+    options = [f"SIZE={size_on_the_wire(raw)}"] if client.supports_extension("size") else []
+    try:
+        await client.mail(sender, options=options)
+        await client.rcpt(recipient)
+        await client.data(raw)
+    except aiosmtplib.SMTPResponseException:
+        # The envelope is reset so the connection can carry the next message.
+        with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+            await client.rset()
+        raise
 
 
 class SmtpTransport:
@@ -176,7 +216,7 @@ class SmtpTransport:
         """One mail transaction on `client`, which is then pooled again or closed."""
         reusable = False
         try:
-            await client.sendmail(sender, [recipient], raw)
+            await _mail_transaction(client, raw, sender, recipient)
             reusable = True
         except ValueError as error:  # an address aiosmtplib refuses to put on the wire
             # Possibly halfway through the envelope (MAIL sent, RCPT not): not reusable.
@@ -184,10 +224,7 @@ class SmtpTransport:
         except aiosmtplib.SMTPResponseException as error:
             if error.code == _CLOSING_CHANNEL:
                 raise _ChannelClosedError(f"{error.code} {error.message}", error.code) from error
-            # The server answered (and aiosmtplib sent RSET): the connection is reusable.
-            reusable = True
-            raise classify_smtp_error(error) from error
-        except aiosmtplib.SMTPRecipientsRefused as error:
+            # The server answered (and RSET followed): the connection is reusable.
             reusable = True
             raise classify_smtp_error(error) from error
         except (aiosmtplib.SMTPServerDisconnected, ConnectionError) as error:

@@ -48,6 +48,8 @@ class ReceivedMessage:
     rcpt_tos: tuple[str, ...]
     raw: bytes
     message: EmailMessage
+    mail_options: tuple[str, ...] = ()  # as given with MAIL FROM, e.g. "SIZE=1234"
+    peer: tuple[str, int] | None = None  # the client's end: one per connection
 
     @property
     def message_id(self) -> str:
@@ -106,6 +108,8 @@ class RecordingHandler:
                     rcpt_tos=tuple(envelope.rcpt_tos),
                     raw=raw,
                     message=parsed,
+                    mail_options=tuple(envelope.mail_options),
+                    peer=tuple(session.peer)[:2],
                 )
             )
             count = len(self._messages)

@@ -940,6 +940,33 @@ async def test_smtp_transport_classifies_refusals(
     assert [m.rcpt_tos for m in smtp_server.messages] == [("ana@example.org",)]
 
 
+async def test_smtp_transport_declares_the_size_sent_and_goes_on_after_a_refusal(
+    smtp_server: SmtpTestServer, mail_settings: Settings
+) -> None:
+    transport = SmtpTransport(replace(mail_settings.smtp, connections=1))
+    smtp_server.refuse_recipient("gone@example.org")
+    sender = "events@procura.example.org"
+    crlf = b"Subject: a\r\nMessage-ID: <a@procura.test>\r\n\r\n.a dot\r\n..two\r\nend\r\n"
+    bare = b"Subject: b\nMessage-ID: <b@procura.test>\n\n.a dot\nend"
+
+    try:
+        await transport.send(crlf, sender, "ana@example.org")
+        with pytest.raises(PermanentDeliveryError):
+            await transport.send(crlf, sender, "gone@example.org")
+        await transport.send(bare, sender, "ben@example.org")
+    finally:
+        await transport.close()
+
+    first, second = smtp_server.messages
+    # RFC 1870: the octets DATA carries, CRLF line ends, without the doubled dots.
+    assert first.mail_options == (f"SIZE={len(first.raw)}",)
+    assert first.raw == crlf
+    assert second.mail_options == (f"SIZE={len(second.raw)}",)
+    assert second.raw == bare.replace(b"\n", b"\r\n") + b"\r\n"
+    # The refusal was followed by RSET: the same connection carried the next message.
+    assert first.peer == second.peer
+
+
 async def test_real_mail_servers_are_out_of_reach(smtp_guard: SmtpGuard) -> None:
     settings = SmtpSettings(
         host="smtp.example.org",
