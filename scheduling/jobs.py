@@ -29,12 +29,14 @@ from notifications.delivery import drain_due_emails, next_due_in
 from notifications.transport import MailTransport
 from service.clock import utc_now
 from service.db.engine import session_scope
+from service.domain.accounts.throttling import prune_sign_in_failures
 from service.domain.groups.meeting_reminders import plan_reminders as plan_meeting_reminders
 from service.domain.groups.meeting_reminders import prepare_meeting_reminders
 from service.domain.notices.changes import process_due_change_notices
 from service.domain.notices.speakers import process_due_speaker_notices
 from service.domain.privacy import expire_data_requests
 from service.domain.privacy.retention import anonymise_expired
+from service.domain.rate_limits import prune_rate_counters
 from service.domain.registration import expire_unconfirmed_registrations
 from service.domain.registration.welcome import (
     claim_welcome_emails,
@@ -200,6 +202,16 @@ async def job_expire_data_requests(context: JobContext) -> int:
         return await expire_data_requests(db, now=utc_now())
 
 
+async def job_prune_throttling_records(context: JobContext) -> int:
+    """Failed sign-ins older than a day and the rate limits' counts of ended windows are
+    deleted: they hold addresses people typed and clients' IP addresses, needed only while
+    they can still lock or limit someone (whether or not anyone comes back)."""
+    now = utc_now()
+    async with session_scope(context.sessionmaker) as db:
+        return (await prune_sign_in_failures(db, now=now)
+                + await prune_rate_counters(db, now=now))
+
+
 async def job_anonymise_expired_personal_data(context: JobContext) -> int:
     """Personal data past its event's retention date is anonymised (notes sooner), event by
     event, a failing event recorded and logged without holding up the others.
@@ -230,6 +242,7 @@ JOBS: tuple[tuple[str, Job, float], ...] = (
     ("prepare_group_meeting_reminders", job_prepare_group_meeting_reminders, 1.0),
     ("anonymise_expired_personal_data", job_anonymise_expired_personal_data, 2.0),
     ("expire_data_requests", job_expire_data_requests, 60.0),
+    ("prune_throttling_records", job_prune_throttling_records, 600.0),
 )
 
 JOB_NAMES = tuple(name for name, _, _ in JOBS)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import LoginFailure
@@ -50,9 +50,12 @@ async def sign_in_locked_until(
 async def record_sign_in_failure(
     db: AsyncSession, *, email: str, client_address: str, now: datetime
 ) -> None:
-    await db.execute(delete(LoginFailure).where(
-        or_(LoginFailure.email == email, LoginFailure.client_address == client_address),
-        LoginFailure.failed_at < now - KEEP,
-    ))
     db.add(LoginFailure(email=email, client_address=client_address, failed_at=now))
     await db.flush()
+
+
+async def prune_sign_in_failures(db: AsyncSession, *, now: datetime) -> int:
+    """Delete failed sign-ins older than `KEEP` (an address typed, a client's IP address:
+    personal data, of no use once no lock can follow from them); how many went."""
+    result = await db.execute(delete(LoginFailure).where(LoginFailure.failed_at < now - KEEP))
+    return int(getattr(result, "rowcount", 0) or 0)
