@@ -41,6 +41,7 @@ from service.domain import registration as registrations
 from service.domain.accounts.audit import Actor, set_actor
 from service.domain.errors import InvalidInputError
 from service.domain.privacy.export import exported_rows
+from service.domain.privacy.notice import DEFAULT_SOURCE
 from service.settings import Settings
 from tests.databases import until_a_connection_waits_for_a_lock
 from tests.factories import (
@@ -219,9 +220,26 @@ async def test_the_default_notice_is_read_in_each_language_and_a_written_one_as_
     assert (written_api["language"], written_api["text"]) == (None, "Who we are\nThe network.")
     assert "{organiser" not in german
     assert [s.attrs.get("lang") for s in pages["de"].find_all("section", cls="prose")] == [
-        None] * 5
+        None] * 6
     assert written.find_all("h2")[0].text == "Who we are"
     assert {s.attrs.get("lang") for s in written.find_all("section", cls="prose")} == {None}
+
+
+async def test_an_earlier_default_text_is_shown_as_stored_in_every_language(
+    client: Client, db: AsyncSession, settings: Settings,
+) -> None:
+    """An installation whose first version is an earlier default text: the translations are
+    of today's text, so every reader is shown the version people agreed to."""
+    earlier = "Who is responsible\nAn earlier default text."
+    db.add(PrivacyNotice(text=earlier, created_at=START, created_by=DEFAULT_SOURCE))
+    await db.commit()
+
+    german = (await client.get("/api/privacy-notice?lang=de")).json()
+    page = parse((await client.get("/privacy?lang=fr")).text)
+
+    assert (german["language"], german["text"]) == ("en", earlier)
+    assert page.find_all("h2")[0].text == "Who is responsible"
+    assert "An earlier default text." in page.one("main").text
 
 
 # --- consents given with a registration -------------------------------------------------------

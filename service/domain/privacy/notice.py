@@ -4,9 +4,10 @@ The current notice is the newest version. The installation's first version is wr
 first time a notice is needed: the text of PROCURA_PRIVACY_NOTICE_FILE when set, else the
 default text in templates/pages/privacy_notice_default.txt. Registrations point at the
 version they consented to, so changing the text never changes what an earlier registrant
-agreed to. While that default text is the current version, a reader of another language
-is given its translation (privacy_notice_default.<language>.txt); a text the operator
-wrote is given as written. Plain functions over a database session: flushes, never commits.
+agreed to. While that default text is the current version, and is still the text the
+default file gives, a reader of another language is given its translation
+(privacy_notice_default.<language>.txt); a text the operator wrote, or an earlier default
+text, is given as written. Plain functions over a database session: flushes, never commits.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def notice_text_for(notice: PrivacyNotice, language: str, settings: Settings
     operator wrote it, in a language the service does not know)."""
     if notice.created_by != DEFAULT_SOURCE:
         return notice.text, None
+    if notice.text != _filled(DEFAULT_NOTICE.read_text(encoding="utf-8"), settings):
+        # An earlier default text (or one filled with an earlier organiser's name): the
+        # translations are of today's, so everyone is shown what was agreed to, as stored.
+        return notice.text, DEFAULT_LANGUAGE
     translated = DEFAULT_NOTICE.with_name(f"privacy_notice_default.{language}.txt")
     if language != DEFAULT_LANGUAGE and translated.is_file():
         return _filled(translated.read_text(encoding="utf-8"), settings), language
