@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, event
+from sqlalchemy import Table, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -108,3 +108,16 @@ def dialect_insert(db: AsyncSession, target: Any) -> Any:
     if dialect == "sqlite":
         return sqlite.insert(target)
     raise NotImplementedError(f"INSERT ... ON CONFLICT is not supported on {dialect}")
+
+
+async def insert_returning_ids(db: AsyncSession, table: Table, rows: Sequence[dict[str, Any]],
+                               key: Sequence[str]) -> list[int]:
+    """Insert `rows` in one statement; their ids in the rows' order, each found by `key`
+    (columns unique among the rows). One statement on SQLite too: a RETURNING in the rows'
+    order (`sort_by_parameter_order`) is one statement per row there."""
+    if not rows:
+        return []
+    columns = [table.c[name] for name in key]
+    result = await db.execute(insert(table).returning(table.c.id, *columns), rows)
+    id_of = {tuple(found): row_id for row_id, *found in result.all()}
+    return [id_of[tuple(row[name] for name in key)] for row in rows]

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from notifications.outbox import queue_emails
-from service.db.engine import table_of
+from service.db.engine import insert_returning_ids, table_of
 from service.db.models import (
     AccessPurpose,
     Enrolment,
@@ -273,11 +273,8 @@ def _decide_new(index: int, event: Event, form: CleanForm, key: str,
 async def _write_new(db: AsyncSession, new: Sequence[_NewRegistration], *, now: datetime,
                      settings: Settings) -> list[RegistrationOutcome]:
     """One INSERT per table for the whole batch (Core: no objects to track)."""
-    registrations = table_of(Registration)
-    ids = list(await db.scalars(
-        insert(registrations).returning(registrations.c.id, sort_by_parameter_order=True),
-        [item.values for item in new],
-    ))
+    ids = await insert_returning_ids(db, table_of(Registration), [item.values for item in new],
+                                     key=("event_id", "email_normalised"))
     await db.execute(insert(table_of(Enrolment)), [
         {"registration_id": registration_id, "session_id": session.id, "status": status,
          "created_at": now, "updated_at": now}

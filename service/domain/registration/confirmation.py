@@ -22,7 +22,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.outbox import queue_emails
-from service.db.engine import is_postgres, table_of
+from service.db.engine import insert_returning_ids, is_postgres, table_of
 from service.db.models import (
     AccessPurpose,
     AccessToken,
@@ -101,10 +101,8 @@ async def record_unconfirmed(db: AsyncSession, entries: Sequence[UnconfirmedEntr
     expires_at = now + CONFIRMATION_PERIOD
     rows = [{**entry.values, "status": RegistrationStatus.UNCONFIRMED, "waiting_since": None,
              "confirmation_expires_at": expires_at} for entry in entries]
-    registrations = table_of(Registration)
-    ids = list(await db.scalars(
-        insert(registrations).returning(registrations.c.id, sort_by_parameter_order=True), rows,
-    ))
+    ids = await insert_returning_ids(db, table_of(Registration), rows,
+                                     key=("event_id", "email_normalised"))
     enrolments = [{"registration_id": registration_id, "session_id": session.id,
                    "status": EnrolmentStatus.WAITING, "created_at": now, "updated_at": now}
                   for entry, registration_id in zip(entries, ids, strict=True)
