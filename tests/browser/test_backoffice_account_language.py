@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, expect
 from service.i18n import gettext as _
 from service.i18n import use_language
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, sign_in
 from tests.browser.test_backoffice_people import EMAIL, PASSWORD, _make_organiser
 
 pytestmark = pytest.mark.browser
@@ -29,10 +29,7 @@ def test_an_organiser_chooses_their_back_office_language(
         context = browser.new_context(viewport=viewport, locale="en-GB")
         context.set_default_timeout(10_000)
         page = context.new_page()
-        page.goto(f"{live_server.base_url}/organiser/login")
-        page.get_by_label("Email address").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, live_server.base_url, EMAIL, PASSWORD)
         page.goto(f"{live_server.base_url}/organiser/account")
         expect(page.locator("html")).to_have_attribute("lang", stored)
         expect(page.locator("#language")).to_have_value(stored)

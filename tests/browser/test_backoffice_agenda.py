@@ -20,7 +20,7 @@ from service.db.engine import create_engine, make_sessionmaker
 from service.db.models import EventKind
 from service.domain import programme
 from service.domain.accounts import create_account, default_team_id
-from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer
+from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -91,10 +91,7 @@ def _signed_in_page(browser: Browser, live_server: LiveServer, *, javascript: bo
                                   timezone_id="Europe/Brussels", java_script_enabled=javascript)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto(f"{live_server.base_url}/organiser/login")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.base_url, EMAIL, PASSWORD)
     expect(page).to_have_url(f"{live_server.base_url}/organiser/")
     return page
 

@@ -19,7 +19,7 @@ from service.domain import programme
 from service.domain.accounts import create_account
 from service.operations.demo_consultation import HAARLEM_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, sign_in
 from tests.databases import run_off_loop
 from tests.factories import make_supplier
 
@@ -67,10 +67,7 @@ def test_the_consultation_pages_pass_axe(
     assert_no_axe_violations(page, context="public event page with its consultation")
     page.screenshot(path=screenshots / "consultation-1-public.png", full_page=True)
 
-    page.goto(f"{base}/organiser/login")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, EMAIL, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming events")
 
     consultation = f"{base}/organiser/events/{event_id}/consultation"

@@ -23,7 +23,7 @@ from service.domain import programme
 from service.domain.accounts import create_account
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer
+from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, sign_in
 from tests.databases import run_off_loop
 from tests.factories import make_email_message, make_registration
 
@@ -67,10 +67,7 @@ def _arrange(live_server: LiveServer) -> int:
 
 
 def _sign_in(page: Page, base_url: str) -> None:
-    page.goto(f"{base_url}/organiser/login")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base_url, EMAIL, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming events")
 
 

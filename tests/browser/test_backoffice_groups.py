@@ -18,7 +18,7 @@ from service.db.models import MeetingSeries
 from service.domain.accounts import create_account
 from service.operations.demo_groups import load_demo_groups
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -57,10 +57,7 @@ def test_the_group_pages_and_a_series_reminders_pass_axe(
     context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Brussels")
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto(f"{base}/organiser/login")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, EMAIL, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming events")
 
     page.goto(f"{base}/organiser/groups")

@@ -25,7 +25,7 @@ from service.domain import programme
 from service.domain.accounts import create_account, default_team_id
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -104,10 +104,7 @@ def page(browser: Browser, live_server: LiveServer, arranged: dict[str, int]) ->
 
     opened.on("console", on_console)
     opened.on("pageerror", lambda error: thrown.append(str(error)))
-    opened.goto(f"{live_server.base_url}/organiser/login")
-    opened.get_by_label("Email address").fill(EMAIL)
-    opened.get_by_label("Password").fill(PASSWORD)
-    opened.get_by_role("button", name="Sign in").click()
+    sign_in(opened, live_server.base_url, EMAIL, PASSWORD)
     expect(opened).to_have_url(f"{live_server.base_url}/organiser/")
     yield opened
     context.close()

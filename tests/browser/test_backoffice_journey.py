@@ -47,7 +47,7 @@ from service.settings import Settings, load_settings
 from service.web.app import create_app
 from tests import databases
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import DESKTOP, sign_in
 from tests.conftest import BACKENDS
 from tests.smtp_server import ReceivedMessage, SmtpTestServer
 
@@ -218,10 +218,7 @@ class Visit:
 
 
 def _sign_in(page: Page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/organiser/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, email, password)
     expect(page).to_have_url(f"{base}/organiser/")
 
 

@@ -18,7 +18,7 @@ from service.db.models import Event
 from service.domain.accounts import create_account
 from service.operations.demo import HAARLEM_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer
+from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -53,10 +53,7 @@ def test_the_haarlem_meetings_pages(live_server: LiveServer, browser: Browser, s
         context = browser.new_context(viewport=viewport, timezone_id="Europe/Amsterdam")
         context.set_default_timeout(10_000)
         page = context.new_page()
-        page.goto(f"{base}/organiser/login")
-        page.get_by_label("Email address").fill(EMAIL)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in(page, base, EMAIL, PASSWORD)
         expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming events")
 
         page.goto(f"{base}/organiser/events/{event_id}/meetings")

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from service.db.engine import create_engine, make_sessionmaker
 from service.domain.accounts import create_account, default_team_id
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -43,10 +43,7 @@ def _sign_in(browser: Browser, live_server: LiveServer, *, phone: bool = False) 
                                   timezone_id="Europe/Brussels")
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto(f"{live_server.base_url}/organiser/login")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.base_url, EMAIL, PASSWORD)
     expect(page.get_by_role("heading", name="Upcoming events")).to_be_visible()
     return page
 

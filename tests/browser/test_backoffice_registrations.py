@@ -21,7 +21,7 @@ from service.db.models import Event, Registration, RegistrationStatus
 from service.domain.accounts import create_account, default_team_id
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -74,10 +74,7 @@ def _signed_in(browser: Browser, live_server: LiveServer, *, javascript: bool,
                                   java_script_enabled=javascript)
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto(f"{live_server.base_url}/organiser/login")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.base_url, EMAIL, PASSWORD)
     expect(page).to_have_url(f"{live_server.base_url}/organiser/")
     return page
 

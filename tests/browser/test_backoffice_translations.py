@@ -16,7 +16,7 @@ from service.db.engine import create_engine, make_sessionmaker
 from service.db.models import Event
 from service.domain.accounts import create_account
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -53,10 +53,7 @@ def test_an_organiser_translates_and_readers_see_their_language(
     context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Brussels")
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.goto(f"{base}/organiser/login")
-    page.get_by_label("Email address").fill(EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, EMAIL, PASSWORD)
 
     page.goto(f"{base}/organiser/events/{event_id}/translations?language=es")
     expect(page.get_by_role("heading", level=1)).to_have_text("Translations")
