@@ -164,10 +164,11 @@ async def queue_emails(
     return [ids.get(row["message_id"]) for row in rows]
 
 
-# What composing a claimed email reads of its row (the rest it writes).
+# What composing a claimed email reads of its row, and what `write_composed_emails` writes
+# back even for a row that was not composed (withdrawn, failed).
 _TO_COMPOSE = tuple(table_of(OutboxEmail).c[name] for name in (
     "id", "message_id", "template", "to_address", "subject", "details", "event_id",
-    "registration_id", "person_id", "next_attempt_at", "created_at"))
+    "registration_id", "next_attempt_at"))
 
 
 async def claim_emails_to_compose(

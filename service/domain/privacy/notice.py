@@ -55,14 +55,14 @@ def notice_text_for(notice: PrivacyNotice, language: str, settings: Settings
     operator wrote it, in a language the service does not know)."""
     if notice.created_by != DEFAULT_SOURCE:
         return notice.text, None
+    translated = DEFAULT_NOTICE.with_name(f"privacy_notice_default.{language}.txt")
+    if language == DEFAULT_LANGUAGE or not translated.is_file():
+        return notice.text, DEFAULT_LANGUAGE
     if notice.text != _filled(DEFAULT_NOTICE.read_text(encoding="utf-8"), settings):
         # An earlier default text (or one filled with an earlier organiser's name): the
         # translations are of today's, so everyone is shown what was agreed to, as stored.
         return notice.text, DEFAULT_LANGUAGE
-    translated = DEFAULT_NOTICE.with_name(f"privacy_notice_default.{language}.txt")
-    if language != DEFAULT_LANGUAGE and translated.is_file():
-        return _filled(translated.read_text(encoding="utf-8"), settings), language
-    return notice.text, DEFAULT_LANGUAGE
+    return _filled(translated.read_text(encoding="utf-8"), settings), language
 
 
 async def find_current_notice(db: AsyncSession) -> PrivacyNotice | None:

@@ -473,19 +473,18 @@ async def _strip_guest_emails(db: AsyncSession, run: RetentionRun, *, now: datet
     written: the body goes and the address becomes its keyed hash, as on erasure."""
     months = policy.retention_months
     rows = (await db.execute(
-        select(OutboxEmail.id, OutboxEmail.created_at).where(
+        select(OutboxEmail.id, OutboxEmail.created_at, OutboxEmail.to_address).where(
             OutboxEmail.template == GUEST_TEMPLATE,
             OutboxEmail.to_address.not_like(f"{HASH_PREFIX}%"),
             OutboxEmail.created_at <= _not_before(now, months))
         .order_by(OutboxEmail.id))).all()
-    ids = [row_id for row_id, written in rows if add_months(written, months) <= now][:limit]
-    if not ids:
+    due = [(row_id, address) for row_id, written, address in rows
+           if add_months(written, months) <= now][:limit]
+    if not due:
         return
     try:
         async with db.begin_nested():
-            for row_id in ids:
-                address = await db.scalar(
-                    select(OutboxEmail.to_address).where(OutboxEmail.id == row_id))
+            for row_id, address in due:
                 await forget_emails(
                     db, [row_id], now=now, note=WITHDRAWN_NOTE,
                     scrub=scrubber([address]),
@@ -495,8 +494,8 @@ async def _strip_guest_emails(db: AsyncSession, run: RetentionRun, *, now: datet
         logger.warning("Retention of guests' emails failed, tried again next run: %s",
                        _failure(error))
         return
-    run.guest_emails = len(ids)
-    logger.info("Retention: %d emails to meeting guests stripped", len(ids))
+    run.guest_emails = len(due)
+    logger.info("Retention: %d emails to meeting guests stripped", len(due))
 
 
 MAX_RETENTION_MONTHS = 120
