@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Table, bindparam, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -121,3 +122,31 @@ async def insert_returning_ids(db: AsyncSession, table: Table, rows: Sequence[di
     result = await db.execute(insert(table).returning(table.c.id, *columns), rows)
     id_of = {tuple(found): row_id for row_id, *found in result.all()}
     return [id_of[tuple(row[name] for name in key)] for row in rows]
+
+
+def unnested_rows(table: Table, rows: Sequence[dict[str, Any]],
+                  columns: dict[str, str]) -> TableValuedAlias:
+    """PostgreSQL: `rows` as one table to join in a single statement, one array per column
+    (`unnest`), each column named as its key in `columns` and typed as the table's column
+    named by its value. asyncpg runs a list of rows as one statement per row, and each pays
+    the executor's start: on the outbox (six indexes, four foreign keys) 160 us a row,
+    against 17 for the same UPDATE of all the rows at once."""
+    arrays = [
+        bindparam(f"{key}_array", [row[key] for row in rows],
+                  type_=postgresql.ARRAY(table.c[column].type))
+        for key, column in columns.items()
+    ]
+    return func.unnest(*arrays).table_valued(*columns).render_derived(name="given")
+
+
+async def insert_rows(db: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (each with the same keys, the columns' names) in one statement on
+    PostgreSQL too (`unnested_rows`); SQLite runs the list in-process."""
+    if not rows:
+        return
+    if not is_postgres(db):
+        await db.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    given = unnested_rows(table, rows, {name: name for name in names})
+    await db.execute(insert(table).from_select(names, select(*given.c)))

@@ -15,10 +15,10 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.engine import table_of
+from service.db.engine import insert_rows, table_of
 from service.db.models import AccessPurpose, AccessToken
 from service.domain.urls import manage_url
 from service.settings import Settings
@@ -82,7 +82,7 @@ async def issue_first_registration_tokens(
                          "registration_id": registration_id, "created_at": now})
             tokens[-1].append(token)
     if rows:
-        await db.execute(insert(table_of(AccessToken)), rows)
+        await insert_rows(db, table_of(AccessToken), rows)
     return tokens
 
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from notifications.outbox import queue_emails
-from service.db.engine import insert_returning_ids, table_of
+from service.db.engine import insert_returning_ids, insert_rows, table_of
 from service.db.models import (
     AccessPurpose,
     Enrolment,
@@ -275,7 +275,7 @@ async def _write_new(db: AsyncSession, new: Sequence[_NewRegistration], *, now: 
     """One INSERT per table for the whole batch (Core: no objects to track)."""
     ids = await insert_returning_ids(db, table_of(Registration), [item.values for item in new],
                                      key=("event_id", "email_normalised"))
-    await db.execute(insert(table_of(Enrolment)), [
+    await insert_rows(db, table_of(Enrolment), [
         {"registration_id": registration_id, "session_id": session.id, "status": status,
          "created_at": now, "updated_at": now}
         for item, registration_id in zip(new, ids, strict=True)

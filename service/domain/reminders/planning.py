@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, insert, or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.engine import is_postgres, table_of
+from service.db.engine import insert_rows, is_postgres, table_of
 from service.db.models import (
     AgendaItem,
     AgendaItemSpeaker,
@@ -176,7 +176,7 @@ async def plan_reminders_for_new_registrations(
                     "created_at": now, "updated_at": now,
                 })
     if rows:
-        await db.execute(insert(table_of(Reminder)), rows)
+        await insert_rows(db, table_of(Reminder), rows)
 
 
 async def retime_reminders_for_session(

@@ -1,0 +1,105 @@
+"""Many rows are written by one statement on PostgreSQL, not one statement per row (what
+asyncpg makes of a list of rows): inserted rows, and the composing job's write-back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.clock import utc_now
+from service.db.engine import insert_rows, is_postgres, session_scope, table_of
+from service.db.models import (
+    NetworkStanding,
+    Organisation,
+    OrganisationKind,
+    OutboxEmail,
+    OutboxStatus,
+)
+from service.domain import registration as registrations
+from service.domain.registration import welcome
+from service.settings import Settings
+from tests.factories import make_event
+
+NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+
+
+@contextmanager
+def executions(db: AsyncSession) -> Iterator[list[tuple[str, bool]]]:
+    """Each statement sent to the database: its first word and whether it was a list of
+    rows (`executemany`)."""
+    seen: list[tuple[str, bool]] = []
+
+    def record(_conn: Connection, _cursor: object, statement: str, _parameters: object,
+               _context: object, executemany: bool) -> None:
+        seen.append((statement.split(None, 1)[0].upper(), executemany))
+
+    sync_engine = db.get_bind()
+    event.listen(sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", record)
+
+
+async def test_insert_rows_writes_every_value_in_one_insert(db: AsyncSession) -> None:
+    rows = [{"name": f"City of Example {n}", "kind": kind, "country": country,
+             "standing": NetworkStanding.NONE, "created_at": NOW + timedelta(minutes=n),
+             "updated_at": NOW}
+            for n, kind, country in [(1, OrganisationKind.PUBLIC_AUTHORITY, "BE"),
+                                     (2, OrganisationKind.SUPPLIER, None),
+                                     (3, OrganisationKind.PUBLIC_AUTHORITY, "ES")]]
+
+    with executions(db) as seen:
+        async with db.begin():
+            await insert_rows(db, table_of(Organisation), rows)
+            await insert_rows(db, table_of(Organisation), [])
+    async with db.begin():
+        stored = (await db.execute(
+            select(Organisation.name, Organisation.kind, Organisation.country,
+                   Organisation.created_at).order_by(Organisation.name))).all()
+
+    inserts = [many for word, many in seen if word == "INSERT"]
+    # One INSERT; on PostgreSQL a single execution, not one per row.
+    assert inserts == ([False] if is_postgres(db) else [True])
+    assert [tuple(row) for row in stored] == [
+        (row["name"], row["kind"], row["country"], row["created_at"]) for row in rows]
+
+
+async def test_composed_emails_are_written_back_in_one_update(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+) -> None:
+    event = await make_event(db, settings)
+    async with session_scope(db_sessionmaker) as filing:
+        await registrations.register_participants(filing, [
+            (event.slug, registrations.RegistrationForm(name=name, email=address, consent=True))
+            for name, address in [("Ana Silva", "ana@example.org"),
+                                  ("Ben Okafor", "ben@example.org"),
+                                  ("Cleo Early", "cleo@example.org")]],
+            now=utc_now(), settings=settings)
+    now = utc_now()
+    async with session_scope(db_sessionmaker) as claiming:
+        batch = await welcome.claim_welcome_emails(
+            claiming, now=now, settings=settings, batch_size=50, worker_id="worker-a")
+    await welcome.compose_claimed(batch, now=now, settings=settings)
+    composed = {row.id: (row.subject, row.raw_message) for row in batch.rows}
+
+    async with db_sessionmaker() as recording:
+        with executions(recording) as seen:
+            async with recording.begin():
+                report = await welcome.record_welcome_emails(recording, batch)
+    async with db_sessionmaker() as check:
+        stored = {row.id: row for row in await check.scalars(select(OutboxEmail))}
+
+    assert report == welcome.ComposeReport(claimed=3, composed=3)
+    updates = [many for word, many in seen if word == "UPDATE"]
+    assert updates == ([False] if is_postgres(db) else [True])
+    assert {row_id: (row.subject, row.raw_message) for row_id, row in stored.items()} == composed
+    assert all(row.raw_message for row in stored.values())
+    assert {(row.status, row.claimed_by, row.claimed_until, row.last_error)
+            for row in stored.values()} == {(OutboxStatus.QUEUED, None, None, None)}
+    assert {row.next_attempt_at for row in stored.values()} == {now}
