@@ -1,5 +1,6 @@
-"""The VEVENT lines shared by every recipient are serialised once (`ical._event_bytes`):
-what comes out must be what icalendar writes for the whole event, recipient by recipient."""
+"""The VEVENT lines shared by every recipient are serialised once (`ical._event_bytes`),
+and so is each invite around its ATTENDEE lines (`ical.build_invites`): what comes out must
+be what icalendar writes for the whole event, recipient by recipient."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from service.domain.calendars.ical import (
     _event,
     _event_bytes,
     _folded,
+    _invite_around_attendees,
     _shared_event,
     _zone,
+    build_calendar,
     build_invites,
+    clear_shared_lines,
 )
 from tests.calendar_readers import assert_parsers_agree, unfolded
 
@@ -151,3 +155,44 @@ def test_attendee_lines_are_folded_as_icalendar_folds_them() -> None:
     for text in lines:
         line = Contentline(text)
         assert _folded(line) == line.to_ical()
+
+
+@pytest.mark.parametrize("method", ["REQUEST", "CANCEL"])
+def test_an_invite_is_the_calendar_icalendar_writes_whoever_it_is_for(method: str) -> None:
+    """Built around the recipient's ATTENDEE line from bytes shared by the batch, given the
+    attendees with the entries or apart from them: the bytes of the whole calendar built
+    from nothing, for each recipient, and the shared part built once per entry and stamp."""
+    clear_shared_lines()
+    people = [ANNA, BOB, LONG_NAME, CalendarAttendee("chair@example.org", "", "CHAIR")]
+    sessions = [_entry(), _entry(uid="session-8@events.procura.example", sequence=0,
+                                 starts_at=datetime(2026, 6, 22, 10, 0, tzinfo=BRUSSELS),
+                                 ends_at=datetime(2026, 6, 22, 11, 30, tzinfo=BRUSSELS))]
+    for stamp in (NOW, NOW + timedelta(seconds=1)):
+        for person in people:
+            expected = []
+            for entry in sessions:
+                clear_shared_lines()  # from nothing: nothing shared
+                expected.append(build_calendar([replace(entry, attendees=(person,))],
+                                               now=stamp, method=method))
+            with_entries = build_invites([replace(e, attendees=(person,)) for e in sessions],
+                                         now=stamp, method=method)
+            apart = build_invites([replace(e, attendees=()) for e in reversed(sessions)],
+                                  now=stamp, method=method, attendees=(person,))
+            assert list(with_entries) == list(apart) == expected
+    clear_shared_lines()
+    for person in people:
+        build_invites(sessions, now=NOW, method=method, attendees=(person,))
+    assert _invite_around_attendees.cache_info().currsize == len(sessions)
+
+
+def test_an_invite_refuses_what_a_calendar_refuses() -> None:
+    with pytest.raises(ValueError, match="attendee role"):
+        build_invites([_entry(attendees=())], now=NOW, method="REQUEST",
+                      attendees=(CalendarAttendee("a@example.org", "A", "BOSS"),))
+    with pytest.raises(ValueError, match="line breaks"):
+        build_invites([_entry(attendees=())], now=NOW, method="REQUEST",
+                      attendees=(CalendarAttendee("a@example.org\r\nX-EVIL:1", "A"),))
+    with pytest.raises(ValueError, match="cancelled event cannot be in an iTIP REQUEST"):
+        build_invites([_entry(status="CANCELLED")], now=NOW, method="REQUEST")
+    with pytest.raises(ValueError, match="method must be one of"):
+        build_invites([_entry()], now=NOW, method="REPLY")

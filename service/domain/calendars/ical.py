@@ -609,6 +609,7 @@ def clear_shared_lines() -> None:
     _shared_event.cache_clear()
     _stamp_line.cache_clear()
     _attendee_line.cache_clear()
+    _invite_around_attendees.cache_clear()
 
 
 def _event_bytes(entry: CalendarEntry, *, stamp: datetime, method: str | None) -> tuple[bytes, bool]:
@@ -702,18 +703,39 @@ def build_calendar(
 
 
 def build_invites(
-    entries: Sequence[CalendarEntry], *, now: datetime, method: str
+    entries: Sequence[CalendarEntry], *, now: datetime, method: str,
+    attendees: Sequence[CalendarAttendee] | None = None,
 ) -> tuple[bytes, ...]:
     """One iTIP object per entry (each its own VCALENDAR with METHOD), earliest first.
 
     Several sessions in one email travel as several invites, so that every mail client
     adds each session as a meeting of its own and later updates and cancellations (one
-    UID each) find it.
+    UID each) find it. `attendees`, when given, are every entry's ATTENDEEs instead of
+    the entry's own: a batch's shared entries, sent to each person in turn.
     """
-    return tuple(
-        build_calendar([entry], now=now, method=method)
-        for entry in sorted(entries, key=_sort_key)
-    )
+    stamp = _utc(_require_aware(now, "now"))
+    invites = []
+    for entry in sorted(entries, key=_sort_key):
+        own = entry.attendees if attendees is None else tuple(attendees)
+        for attendee in own:
+            if attendee.role not in ROLES:
+                raise ValueError(f"{entry.uid}: attendee role must be one of {sorted(ROLES)}")
+        before, after = _invite_around_attendees(
+            replace(entry, attendees=()) if entry.attendees else entry, method.upper(), stamp)
+        invites.append(before + _attendee_lines(own) + after)
+    return tuple(invites)
+
+
+@lru_cache(maxsize=1024)
+def _invite_around_attendees(entry: CalendarEntry, method: str, stamp: datetime
+                             ) -> tuple[bytes, bytes]:
+    """`build_calendar([entry], method=method, now=stamp)` of `entry` (given without
+    attendees), split where its ATTENDEE lines go: the same for every recipient of a batch
+    (one DTSTAMP), so each invite is these bytes around its recipient's own line."""
+    whole = build_calendar([entry], now=stamp, method=method)
+    after = _shared_event(entry, method).tail + b"END:VCALENDAR\r\n"
+    assert whole.endswith(after)
+    return whole[: -len(after)], after
 
 
 def calendar_entry_digest(entries: Iterable[CalendarEntry]) -> str:

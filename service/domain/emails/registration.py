@@ -40,7 +40,7 @@ from service.domain.batch_memo import BatchMemo
 from service.domain.calendars.content import event_in, session_in
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import CalendarAttendee, build_calendar, build_invites
-from service.domain.calendars.shared import attendee_entry
+from service.domain.calendars.shared import shared_entry
 from service.domain.programme import offers_session_choice
 from service.domain.programme.translations import localised
 from service.domain.urls import event_page_url
@@ -106,14 +106,14 @@ def invite_calendars(
     # The recipient's language (in force while their email is composed).
     language = current_language()
     entries = [
-        attendee_entry(
-            session, event, settings, language=language, attendee=attendee,
+        shared_entry(
+            session, event, settings, language=language,
             include_join_url=method == "REQUEST", cancelled=method == "CANCEL",
             sequence_offset=offsets.get(session.id, 0),
         )
         for session in invited_sessions(sessions, method)
     ]
-    return build_invites(entries, now=now, method=method)
+    return build_invites(entries, now=now, method=method, attendees=(attendee,))
 
 
 def registrant_download(
