@@ -4,12 +4,8 @@ reminders; the same few queries however many events. SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,23 +28,9 @@ from tests.factories import (
     make_event,
     make_registration,
 )
+from tests.statements import recorded_statements
 
 NOW = datetime(2035, 11, 1, 9, 0, tzinfo=UTC)
-
-
-@contextmanager
-def counted_statements(db: AsyncSession) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    engine = db.get_bind()
-    sa_event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", note)
 
 
 async def _failed_email(db: AsyncSession, settings: Settings, event_id: int,
@@ -97,7 +79,7 @@ async def test_dashboard_counts_places_waiting_pending_failed_emails_and_next_re
     ids = (series.id, visit.id, draft.id)
     await db.commit()
 
-    with counted_statements(db) as statements:
+    with recorded_statements(db) as statements:
         figures = await dashboard.get_dashboard(db, now=NOW)
     scoped = await dashboard.get_dashboard(db, now=NOW, event_ids=[visit.id])
 
@@ -129,14 +111,14 @@ async def test_dashboard_queries_do_not_grow_with_the_number_of_events(
     first = await make_event(db, settings, slug="one", commit=False, now=BUILT_AT)
     await make_registration(db, first, first.sessions[0], "Ana Silva")
     await db.commit()
-    with counted_statements(db) as one:
+    with recorded_statements(db) as one:
         await dashboard.get_dashboard(db, now=NOW)
     for number in range(5):
         event = await make_event(db, settings, slug=f"more-{number}", commit=False, now=BUILT_AT)
         await make_registration(db, event, event.sessions[0], "Bo Berg")
     await db.commit()
 
-    with counted_statements(db) as six:
+    with recorded_statements(db) as six:
         result = await dashboard.get_dashboard(db, now=NOW)
 
     assert (len(result.events), len(six)) == (6, len(one))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.engine import insert_returning_ids, table_of
 from service.db.models import Organisation, OrganisationKind
+from tests.statements import recorded_statements
 
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 
@@ -16,22 +17,13 @@ NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 async def test_one_statement_and_each_row_its_own_id(db: AsyncSession) -> None:
     rows = [{"name": f"City of Example {n:02d}", "kind": OrganisationKind.PUBLIC_AUTHORITY,
              "created_at": NOW, "updated_at": NOW} for n in (7, 3, 12, 1, 9)]
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    sync_engine = db.get_bind()
-    event.listen(sync_engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(db) as statements:
         async with db.begin():
             ids = await insert_returning_ids(db, table_of(Organisation), rows, key=("name",))
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", count)
     async with db.begin():
         names = dict((await db.execute(
             select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids)))).all())
 
-    assert len([s for s in statements if s.lstrip().upper().startswith("INSERT")]) == 1
+    assert len([s for s in statements if s.verb == "INSERT"]) == 1
     assert [names[row_id] for row_id in ids] == [row["name"] for row in rows]
     assert await insert_returning_ids(db, table_of(Organisation), [], key=("name",)) == []

@@ -17,7 +17,6 @@ from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -58,6 +57,7 @@ from service.db.models import (
 from service.settings import Settings, SmtpSettings
 from tests.factories import EventSpec, make_email_message, make_event, make_registration
 from tests.smtp_server import RealSmtpConnectionBlockedError, SmtpGuard, SmtpTestServer
+from tests.statements import recorded_statements
 
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 Sessionmaker = async_sessionmaker[AsyncSession]
@@ -804,15 +804,7 @@ async def test_one_insert_writes_every_kind_of_outbox_row(
             db, [OutboxEntry(make_email_message(), dedupe_key="test:1")], settings=mail_settings,
             now=NOW,
         )
-        inserts: list[str] = []
-
-        def count_insert(*args: object) -> None:
-            if str(args[2]).lstrip().upper().startswith("INSERT"):
-                inserts.append(str(args[2]))
-
-        engine = db.get_bind()
-        sa_event.listen(engine, "before_cursor_execute", count_insert)
-        try:
+        with recorded_statements(db) as statements:
             ids = await queue_emails(db, [
                 OutboxEntry(make_email_message("ben@example.org", "Ben Okafor"), dedupe_key="test:2",
                             send_at=later, expires_at=later + timedelta(hours=1), due_at=later),
@@ -821,12 +813,9 @@ async def test_one_insert_writes_every_kind_of_outbox_row(
                                            to_address="cleo@example.org",
                                            details={"position": 3})),
             ], settings=mail_settings, now=NOW)
-        finally:
-            sa_event.remove(engine, "before_cursor_execute", count_insert)
-
     async with db_sessionmaker() as db:
         rows = (await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id))).all()
-    assert len(inserts) == 1
+    assert len([s for s in statements if s.verb == "INSERT"]) == 1
     assert [ids[0] is not None, ids[1], ids[2] is not None] == [True, None, True]
     assert [r.id for r in rows] == [taken_id, ids[0], ids[2]]
     assert [(r.to_address, r.dedupe_key, r.status, r.next_attempt_at, r.expires_at, r.due_at,

@@ -3,12 +3,9 @@ asyncpg makes of a list of rows): inserted rows, and the composing job's write-b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.clock import utc_now
@@ -24,26 +21,9 @@ from service.domain import registration as registrations
 from service.domain.registration import welcome
 from service.settings import Settings
 from tests.factories import make_event
+from tests.statements import recorded_statements
 
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
-
-
-@contextmanager
-def executions(db: AsyncSession) -> Iterator[list[tuple[str, bool]]]:
-    """Each statement sent to the database: its first word and whether it was a list of
-    rows (`executemany`)."""
-    seen: list[tuple[str, bool]] = []
-
-    def record(_conn: Connection, _cursor: object, statement: str, _parameters: object,
-               _context: object, executemany: bool) -> None:
-        seen.append((statement.split(None, 1)[0].upper(), executemany))
-
-    sync_engine = db.get_bind()
-    event.listen(sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", record)
 
 
 async def test_insert_rows_writes_every_value_in_one_insert(db: AsyncSession) -> None:
@@ -54,7 +34,7 @@ async def test_insert_rows_writes_every_value_in_one_insert(db: AsyncSession) ->
                                      (2, OrganisationKind.SUPPLIER, None),
                                      (3, OrganisationKind.PUBLIC_AUTHORITY, "ES")]]
 
-    with executions(db) as seen:
+    with recorded_statements(db) as seen:
         async with db.begin():
             await insert_rows(db, table_of(Organisation), rows)
             await insert_rows(db, table_of(Organisation), [])
@@ -63,7 +43,7 @@ async def test_insert_rows_writes_every_value_in_one_insert(db: AsyncSession) ->
             select(Organisation.name, Organisation.kind, Organisation.country,
                    Organisation.created_at).order_by(Organisation.name))).all()
 
-    inserts = [many for word, many in seen if word == "INSERT"]
+    inserts = [s.executemany for s in seen if s.verb == "INSERT"]
     # One INSERT; on PostgreSQL a single execution, not one per row.
     assert inserts == ([False] if is_postgres(db) else [True])
     assert [tuple(row) for row in stored] == [
@@ -89,14 +69,14 @@ async def test_composed_emails_are_written_back_in_one_update(
     composed = {row.id: (row.subject, row.raw_message) for row in batch.rows}
 
     async with db_sessionmaker() as recording:
-        with executions(recording) as seen:
+        with recorded_statements(recording) as seen:
             async with recording.begin():
                 report = await welcome.record_welcome_emails(recording, batch)
     async with db_sessionmaker() as check:
         stored = {row.id: row for row in await check.scalars(select(OutboxEmail))}
 
     assert report == welcome.ComposeReport(claimed=3, composed=3)
-    updates = [many for word, many in seen if word == "UPDATE"]
+    updates = [s.executemany for s in seen if s.verb == "UPDATE"]
     assert updates == ([False] if is_postgres(db) else [True])
     assert {row_id: (row.subject, row.raw_message) for row_id, row in stored.items()} == composed
     assert all(row.raw_message for row in stored.values())
