@@ -57,7 +57,7 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 _MAX_NAME_LENGTH = 200
 # RFC 5322 dot-atom local part and dot-atom domain, ASCII only: valid as it stands.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_PLAIN_ADDRESS = re.compile(
+PLAIN_ADDRESS = re.compile(
     rf"({_ATEXT}(?:\.{_ATEXT})*)@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     rf"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)",
     re.ASCII,
@@ -134,7 +134,7 @@ def clean_display_name(name: str) -> str:
 
 def parse_address(addr_spec: str, display_name: str = "") -> Address:
     """An `Address` for one mailbox; ValueError unless `addr_spec` is exactly one address."""
-    plain = _PLAIN_ADDRESS.fullmatch(addr_spec)
+    plain = PLAIN_ADDRESS.fullmatch(addr_spec)
     if plain is not None:
         # A dot-atom address needs no parsing (the stdlib parser accepts it unchanged).
         return Address(

@@ -30,6 +30,7 @@ from typing import Protocol
 import aiosmtplib
 from aiosmtplib.email import quote_address
 
+from notifications.message import PLAIN_ADDRESS
 from service.settings import Settings, SmtpSettings
 
 logger = logging.getLogger("procura_events.transport")
@@ -119,9 +120,6 @@ def classify_smtp_error(error: Exception) -> DeliveryError:
 
 _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 _LINE_STARTING_WITH_A_DOT = re.compile(rb"(?m)^\.")
-# An address as the outbox holds it (a dot-atom local part, an ASCII domain): it goes on
-# the MAIL and RCPT lines as it is. Anything else is quoted by aiosmtplib's own parser.
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 
 
 def normalized_for_data(raw: bytes) -> bytes:
@@ -142,13 +140,10 @@ def data_payload(normalized: bytes) -> bytes:
     return normalized + b".\r\n"
 
 
-def size_on_the_wire(raw: bytes) -> int:
-    """The message's size as DATA transmits it (RFC 1870: every line end a CRLF)."""
-    return len(normalized_for_data(raw))
-
-
 def _envelope_address(address: str) -> bytes:
-    if _PLAIN_ADDRESS.fullmatch(address):
+    """A plain address (dot-atom, ASCII domain: what the outbox holds) goes on the MAIL and
+    RCPT lines as it is; anything else is quoted by aiosmtplib's own parser."""
+    if PLAIN_ADDRESS.fullmatch(address):
         return b"<" + address.encode("ascii") + b">"
     return quote_address(address).encode("ascii")
 

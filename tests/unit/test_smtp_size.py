@@ -10,12 +10,11 @@ from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 from hypothesis import given
 from hypothesis import strategies as st
 
+from notifications.message import PLAIN_ADDRESS
 from notifications.transport import (
-    _PLAIN_ADDRESS,
     _envelope_address,
     data_payload,
     normalized_for_data,
-    size_on_the_wire,
 )
 
 # Line ends of every kind, dots and plain text: what could change the count.
@@ -32,7 +31,7 @@ def _as_aiosmtplib_sends_it(raw: bytes) -> bytes:
 @given(_MESSAGES)
 def test_the_size_is_what_data_sends(raw: bytes) -> None:
     # aiosmtplib's own rewriting is what DATA puts on the wire (before the dots are doubled).
-    assert size_on_the_wire(raw) == len(normalize_message_line_endings(raw))
+    assert len(normalized_for_data(raw)) == len(normalize_message_line_endings(raw))
 
 
 @given(_MESSAGES)
@@ -43,18 +42,18 @@ def test_the_data_sent_is_what_aiosmtplib_would_send(raw: bytes) -> None:
 def test_a_message_with_crlf_line_ends_is_its_own_length() -> None:
     raw = b"Subject: x\r\n\r\n.leading dot\r\nbody\r\n"
 
-    assert size_on_the_wire(raw) == len(raw)
-    assert size_on_the_wire(raw.rstrip(b"\r\n")) == len(raw)
+    assert len(normalized_for_data(raw)) == len(raw)
+    assert len(normalized_for_data(raw.rstrip(b"\r\n"))) == len(raw)
     assert normalized_for_data(raw) is raw  # nothing to rewrite: not copied
     assert data_payload(raw) == b"Subject: x\r\n\r\n..leading dot\r\nbody\r\n.\r\n"
 
 
-@given(st.from_regex(_PLAIN_ADDRESS, fullmatch=True))
+@given(st.from_regex(PLAIN_ADDRESS, fullmatch=True))
 def test_a_plain_address_goes_on_the_envelope_as_aiosmtplib_quotes_it(address: str) -> None:
     assert _envelope_address(address) == quote_address(address).encode("ascii")
 
 
 def test_any_other_address_is_quoted_by_aiosmtplib() -> None:
     for address in ('"two words"@example.org', "Anna <anna@example.org>"):
-        assert not re.fullmatch(_PLAIN_ADDRESS, address)
+        assert not re.fullmatch(PLAIN_ADDRESS, address)
         assert _envelope_address(address) == quote_address(address).encode("ascii")
