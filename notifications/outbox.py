@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -171,32 +171,47 @@ _TO_COMPOSE = tuple(table_of(OutboxEmail).c[name] for name in (
     "registration_id", "next_attempt_at"))
 
 
+def _claimable(templates: Sequence[str], now: datetime) -> tuple[ColumnElement[bool], ...]:
+    table = table_of(OutboxEmail)
+    return (table.c.status == OutboxStatus.COMPOSING, table.c.template.in_(templates),
+            or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
+
+
+async def find_emails_to_compose(
+    db: AsyncSession, *, templates: Sequence[str], batch_size: int, now: datetime
+) -> list[Row[Any]]:
+    """The oldest emails waiting to be composed and not claimed by a live worker (one whose
+    lease has run out died mid-batch), with what composing reads (`_TO_COMPOSE`). On
+    PostgreSQL they are locked (SKIP LOCKED) until the transaction ends; claim them with
+    `claim_emails_to_compose`."""
+    table = table_of(OutboxEmail)
+    query = (select(*_TO_COMPOSE).where(*_claimable(templates, now)).order_by(table.c.id)
+             .limit(batch_size))
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list((await db.execute(query)).all())
+
+
 async def claim_emails_to_compose(
-    db: AsyncSession, *, templates: Sequence[str], batch_size: int, now: datetime,
+    db: AsyncSession, found: Sequence[Row[Any]], *, templates: Sequence[str], now: datetime,
     worker_id: str, lease: timedelta,
 ) -> list[OutboxEmail]:
-    """Oldest emails waiting to be composed, claimed by `worker_id` until `now + lease`
+    """Claim emails `find_emails_to_compose` found for `worker_id` until `now + lease`
     (`claimed_by`, `claimed_until`), so they can be composed after this transaction commits,
     with none open, and written back by `write_composed_emails`.
 
-    An email claimed by another worker is skipped until its lease has run out (a worker that
-    died mid-batch). On PostgreSQL the rows are picked with SKIP LOCKED; the UPDATE repeats
-    the condition as its guard (SQLite). The rows returned are in no session, with what
-    composing reads (`_TO_COMPOSE`; loading whole rows as ORM objects cost a sixth of
-    composing): setting their fields writes nothing until `write_composed_emails`.
+    The UPDATE repeats the finding's condition as its guard: on SQLite the finding held no
+    lock, and another worker may have claimed some meanwhile (those are left out). The rows
+    returned are in no session, with what composing reads (loading whole rows as ORM objects
+    cost a sixth of composing): setting their fields writes nothing until
+    `write_composed_emails`.
     """
-    table = table_of(OutboxEmail)
-    claimable = (table.c.status == OutboxStatus.COMPOSING, table.c.template.in_(templates),
-                 or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
-    query = select(*_TO_COMPOSE).where(*claimable).order_by(table.c.id).limit(batch_size)
-    if db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    found = (await db.execute(query)).all()
     if not found:
         return []
+    table = table_of(OutboxEmail)
     claimed = set(await db.scalars(
         update(table)
-        .where(table.c.id.in_([row.id for row in found]), *claimable)
+        .where(table.c.id.in_([row.id for row in found]), *_claimable(templates, now))
         .values(claimed_by=worker_id, claimed_until=now + lease)
         .returning(table.c.id)
     ))

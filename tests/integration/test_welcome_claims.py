@@ -22,6 +22,7 @@ from service.domain import registration as registrations
 from service.domain.registration import welcome
 from service.settings import Settings
 from tests.factories import make_event
+from tests.statements import recorded_statements
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 PEOPLE = [("Ana Silva", "ana@example.org"), ("Ben Okafor", "ben@example.org"),
@@ -103,6 +104,25 @@ async def test_a_claim_holds_for_its_lease_and_only_its_holder_writes(
     rows = await _rows(db_sessionmaker)
     assert [(str(r.status), r.claimed_by) for r in rows] == [("queued", None)] * 3
     assert (await claim("worker-c", now + timedelta(hours=1))).rows == []
+
+
+async def test_a_claim_reads_what_composing_needs_before_its_one_write(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings,
+) -> None:
+    """SQLite holds its one write lock from a transaction's first write to its commit, and
+    registrations wait for it meanwhile: the registrations and private links are read before
+    the claim's UPDATE, the transaction's only write and last statement."""
+    await _register(db, db_sessionmaker, settings)
+    async with session_scope(db_sessionmaker) as claim_db:
+        with recorded_statements(claim_db) as sent:
+            batch = await welcome.claim_welcome_emails(
+                claim_db, now=utc_now(), settings=settings, batch_size=50, worker_id="w")
+    assert len(batch.rows) == 3
+    assert sorted(r.name for r in batch.registrations.values()) == sorted(n for n, _ in PEOPLE)
+    assert len(batch.tokens) == 6
+    verbs = [statement.verb for statement in sent]
+    assert verbs[-1] == "UPDATE"
+    assert set(verbs[:-1]) == {"SELECT"}
 
 
 async def test_the_job_composes_what_was_filed_while_it_composed_a_short_batch(

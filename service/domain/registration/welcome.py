@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.outbox import (
     EmailToCompose,
     OutboxEntry,
     claim_emails_to_compose,
+    find_emails_to_compose,
     write_composed_emails,
 )
 from service.db.engine import table_of
@@ -107,7 +108,7 @@ _REGISTRANT_COLUMNS = select(_REGISTRANTS.c.id, _REGISTRANTS.c.event_id, _REGIST
                              _REGISTRANTS.c.language)
 
 
-async def _registrations_for(db: AsyncSession, rows: Sequence[OutboxEmail]
+async def _registrations_for(db: AsyncSession, rows: Sequence[Row[Any]]
                              ) -> dict[int, Registrant]:
     """The registrations the rows are about, each with its event's sessions and agenda (one
     Core query for the registrations: loading them as ORM objects with their enrolments
@@ -181,15 +182,21 @@ async def claim_welcome_emails(
     lease: timedelta = COMPOSE_LEASE,
 ) -> WelcomeBatch:
     """Claim the oldest first emails to compose and read what they need (registrations,
-    private links): a short transaction, committed before anything is composed."""
-    rows = await claim_emails_to_compose(db, templates=tuple(WELCOME_TEMPLATES.values()),
-                                         batch_size=batch_size, now=now, worker_id=worker_id,
-                                         lease=lease)
-    if not rows:
+    private links): a short transaction, committed before anything is composed.
+
+    What they need is read before the claim: on SQLite the claim's UPDATE takes the one
+    write lock, held until commit, and registrations wait for it; reads before it hold none.
+    """
+    templates = tuple(WELCOME_TEMPLATES.values())
+    found = await find_emails_to_compose(db, templates=templates, batch_size=batch_size,
+                                         now=now)
+    if not found:
         return WelcomeBatch([], {}, {}, worker_id)
-    registrations = await _registrations_for(db, rows)
+    registrations = await _registrations_for(db, found)
     tokens = await access.registration_tokens(db, _PURPOSES, sorted(registrations),
                                               secret_key=settings.secret_key, now=now)
+    rows = await claim_emails_to_compose(db, found, templates=templates, now=now,
+                                         worker_id=worker_id, lease=lease)
     return WelcomeBatch(rows, registrations, tokens, worker_id)
 
 
