@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Enrolment, EnrolmentStatus, OutboxEmail, Registration
+from service.domain.registration import RegistrationForm
 from service.settings import Settings
 from service.web import registration_desk
 from service.web.app import create_app
@@ -207,3 +208,45 @@ async def test_a_batch_that_fails_as_a_whole_is_filed_again_one_by_one(
     async with db_sessionmaker() as check:
         emails = set(await check.scalars(select(Registration.email)))
     assert emails == {f"person{n}@example.org" for n in range(5)}
+
+
+async def test_requests_that_come_while_the_desk_pauses_are_filed_in_one_batch(
+    db: AsyncSession, db_sessionmaker: Sessionmaker, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Between two batches the desk pauses, so that the clients a batch answered can send
+    their next requests in time for the next one; a request to an idle desk is answered
+    without waiting for the pause."""
+    event = await make_event(db, settings, capacity=PLACES, sessions=(WINTER,))
+    real = registration_desk.register_participants
+    batches: list[list[str]] = []
+
+    async def counted(db: AsyncSession, entries: Any, **kwargs: Any) -> Any:
+        batches.append([form.name for _, form in entries])
+        return await real(db, entries, **kwargs)
+
+    monkeypatch.setattr(registration_desk, "register_participants", counted)
+    paused, resume = asyncio.Event(), asyncio.Event()
+
+    async def pause() -> None:
+        paused.set()
+        await resume.wait()
+
+    desk = registration_desk.RegistrationDesk(db_sessionmaker, settings, pause=pause)
+
+    def form(name: str) -> RegistrationForm:
+        return RegistrationForm(name=name, email=f"{name.lower()}@example.org", consent=True)
+
+    async with asyncio.timeout(30):
+        first = await desk.register(event.slug, form("Ana"))
+    assert first.is_new and paused.is_set()  # answered before the pause, not after it
+    later = []
+    for name in ("Ben", "Cleo", "Dara"):  # one after another, each with a turn of the loop
+        later.append(asyncio.create_task(desk.register(event.slug, form(name))))
+        await asyncio.sleep(0)
+    assert batches == [["Ana"]]
+    resume.set()
+    async with asyncio.timeout(30):
+        outcomes = await asyncio.gather(*later)
+    assert batches == [["Ana"], ["Ben", "Cleo", "Dara"]]
+    assert all(outcome.is_new for outcome in outcomes)
