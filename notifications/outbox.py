@@ -180,10 +180,10 @@ def _claimable(templates: Sequence[str], now: datetime) -> tuple[ColumnElement[b
 async def find_emails_to_compose(
     db: AsyncSession, *, templates: Sequence[str], batch_size: int, now: datetime
 ) -> list[Row[Any]]:
-    """The oldest emails waiting to be composed and not claimed by a live worker (one whose
-    lease has run out died mid-batch), with what composing reads (`_TO_COMPOSE`). On
-    PostgreSQL they are locked (SKIP LOCKED) until the transaction ends; claim them with
-    `claim_emails_to_compose`."""
+    """The oldest emails waiting to be composed that no live worker holds (a claim whose
+    lease has run out was a worker's that died mid-batch), with what composing reads
+    (`_TO_COMPOSE`). On PostgreSQL they stay locked (SKIP LOCKED) until the transaction
+    ends; `claim_emails_to_compose` claims them."""
     table = table_of(OutboxEmail)
     query = (select(*_TO_COMPOSE).where(*_claimable(templates, now)).order_by(table.c.id)
              .limit(batch_size))
