@@ -187,7 +187,7 @@ async def find_emails_to_compose(
     table = table_of(OutboxEmail)
     query = (select(*_TO_COMPOSE).where(*_claimable(templates, now)).order_by(table.c.id)
              .limit(batch_size))
-    if db.get_bind().dialect.name == "postgresql":
+    if is_postgres(db):
         query = query.with_for_update(skip_locked=True)
     return list((await db.execute(query)).all())
 
@@ -245,30 +245,24 @@ async def write_composed_emails(
         lookup = lookup.with_for_update()
     held = set(await db.scalars(lookup))
     if held:
-        written = [{"row_id": row.id, "new_subject": row.subject, "new_raw": row.raw_message,
-                    "new_status": row.status, "new_error": row.last_error,
-                    "new_next": row.next_attempt_at}
+        written = [{key: getattr(row, column) for key, column in _COMPOSED_COLUMNS.items()}
                    for row in rows if row.id in held]
+        new_values = {column: key for key, column in _COMPOSED_COLUMNS.items() if key != "row_id"}
+        released = {"claimed_by": None, "claimed_until": None}
         if is_postgres(db):
             # One statement for the batch (see `unnested_rows`): this write was a third of
             # the database's work in a burst of registrations.
             given = unnested_rows(table, written, _COMPOSED_COLUMNS).c
             await db.execute(
-                update(table)
-                .where(table.c.id == given.row_id, *ours)
-                .values(subject=given.new_subject, raw_message=given.new_raw,
-                        status=given.new_status, last_error=given.new_error,
-                        next_attempt_at=given.new_next, claimed_by=None, claimed_until=None))
+                update(table).where(table.c.id == given.row_id, *ours)
+                .values(**{column: given[key] for column, key in new_values.items()},
+                        **released))
         else:  # SQLite runs a list of rows in-process, one prepared statement
             await db.execute(
-                update(table)
-                .where(table.c.id == bindparam("row_id"), *ours)
-                .values(subject=bindparam("new_subject"), raw_message=bindparam("new_raw"),
-                        status=bindparam("new_status"), last_error=bindparam("new_error"),
-                        next_attempt_at=bindparam("new_next"), claimed_by=None,
-                        claimed_until=None),
-                written,
-            )
+                update(table).where(table.c.id == bindparam("row_id"), *ours)
+                .values(**{column: bindparam(key) for column, key in new_values.items()},
+                        **released),
+                written)
         if any(row.status == OutboxStatus.QUEUED for row in rows if row.id in held):
             await wakeups.announce(db, wakeups.DELIVER)
     return held
