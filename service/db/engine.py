@@ -7,12 +7,13 @@ production and multi-instance backend.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, event, func, insert, select
+from sqlalchemy import Table, bindparam, event, exc, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -33,7 +34,39 @@ def _unicode_lower(value: str | None) -> str | None:
     return value.lower() if isinstance(value, str) else value
 
 
-def create_engine(database_url: str, **options: Any) -> AsyncEngine:
+# A pooled PostgreSQL connection is checked (a ping: three round trips) before it is used
+# only when it has been idle this long. One returned a moment ago was alive then; a burst of
+# short transactions would otherwise pay a ping each (HikariCP skips its check the same way,
+# within 500 ms of the last use).
+PING_AFTER_IDLE_SECONDS = 1.0
+_RETURNED_AT = "procura_returned_at"
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float,
+                    clock: Callable[[], float]) -> None:
+    """Check a connection at checkout if it was idle for `idle_seconds` or more; one that
+    fails the check is replaced by a new connection (the pool's own retry)."""
+    pool_events = engine.sync_engine
+
+    @event.listens_for(pool_events, "connect")
+    @event.listens_for(pool_events, "checkin")
+    def _mark_returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_RETURNED_AT] = clock()
+
+    @event.listens_for(pool_events, "checkout")
+    def _check_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get(_RETURNED_AT)
+        if returned_at is not None and clock() - returned_at < idle_seconds:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise exc.DisconnectionError(f"the pooled connection is gone: {error}") from error
+
+
+def create_engine(database_url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
+                  clock: Callable[[], float] = time.monotonic, **options: Any) -> AsyncEngine:
     # SQL errors must not carry bound values into logs: they hold emails and private links.
     options.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
@@ -60,8 +93,9 @@ def create_engine(database_url: str, **options: Any) -> AsyncEngine:
         return engine
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 10)
-    options.setdefault("pool_pre_ping", True)
-    return create_async_engine(database_url, **options)
+    engine = create_async_engine(database_url, **options)
+    _ping_when_idle(engine, ping_after_idle, clock)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
