@@ -25,9 +25,10 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
+    Insert,
     Select,
+    Update,
     and_,
     bindparam,
     insert,
@@ -44,7 +45,7 @@ from notifications.transport import (
     MailTransport,
     PermanentDeliveryError,
 )
-from service.db.engine import is_postgres, session_scope, table_of
+from service.db.engine import is_postgres, one_of_bound, session_scope, table_of
 from service.db.models import EmailAttempt, OutboxEmail, OutboxStatus
 from service.settings import Settings
 
@@ -156,7 +157,6 @@ _OUTBOX = table_of(OutboxEmail)
 _ATTEMPTS = table_of(EmailAttempt)
 _c = _OUTBOX.c
 _NOW = bindparam("now", type_=_c.next_attempt_at.type)
-_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 
 # Due: queued or retrying and its time has come, or claimed by a worker whose lease ran out.
 _DUE = or_(
@@ -189,45 +189,68 @@ _KINDS = (
 )
 _CANDIDATES = {locked: [_candidates_of(kind, locked=locked) for kind in _KINDS]
                for locked in (False, True)}
-# The guard repeats the condition: on SQLite (no row locks) a row another writer claimed
-# or withdrew since the SELECT is no longer due, so it is left alone.
-_CLAIM = (
-    update(_OUTBOX)
-    .where(_c.id.in_(_IDS), _DUE)
-    .values(status=OutboxStatus.SENDING, claimed_until=bindparam("lease_end"),
-            claimed_by=bindparam("worker"), attempts=_c.attempts + 1)
-    .returning(_c.id, _c.to_address, _c.raw_message, _c.attempts)
-)
-_EXPIRE = (
-    update(_OUTBOX)
-    .where(_c.id.in_(_IDS), _DUE)
-    .values(status=OutboxStatus.WITHDRAWN, last_error=EXPIRED_NOTE, claimed_until=None)
-    .returning(_c.id)
-)
-# The heartbeat: this worker's claims that are still in flight hold for another lease.
-_RENEW = (
-    update(_OUTBOX)
-    .where(_c.id.in_(_IDS), _c.status == OutboxStatus.SENDING,
-           _c.claimed_by == bindparam("worker"))
-    .values(claimed_until=bindparam("lease_end"))
-    .returning(_c.id)
-)
-# Only the claims this worker made (same attempts, still its own) move. `last_error` stays:
-# after a failed attempt, it says why the email went out late.
-_RECORD_SENT = (
-    update(_OUTBOX)
-    .where(_c.id.in_(_IDS), _c.attempts == bindparam("claim_attempts"),
-           _c.status == OutboxStatus.SENDING, _c.claimed_by == bindparam("worker"))
-    .values(status=OutboxStatus.SENT, sent_at=bindparam("sent_at"), claimed_until=None)
-    .returning(_c.id)
-)
-# One attempt row per message sent, built by the database from the ids.
-_ATTEMPTS_SENT = insert(_ATTEMPTS).from_select(
-    ["outbox_email_id", "attempted_at", "outcome", "smtp_code"],
-    select(_c.id, bindparam("attempted_at", type_=_ATTEMPTS.c.attempted_at.type),
-           literal(Outcome.SENT.value), literal(250))
-    .where(_c.id.in_(_IDS)),
-)
+
+
+@dataclass(frozen=True)
+class _IdStatements:
+    """The statements on rows named by an `ids` list, as one database writes them
+    (`one_of_bound`: on PostgreSQL one text whatever the number of ids)."""
+
+    claim: Update
+    expire: Update
+    renew: Update
+    record_sent: Update
+    attempts_sent: Insert
+
+
+def _id_statements(postgres: bool) -> _IdStatements:
+    ids = one_of_bound(_c.id, "ids", postgres=postgres)
+    return _IdStatements(
+        # The guard repeats the condition: on SQLite (no row locks) a row another writer
+        # claimed or withdrew since the SELECT is no longer due, so it is left alone.
+        claim=(
+            update(_OUTBOX)
+            .where(ids, _DUE)
+            .values(status=OutboxStatus.SENDING, claimed_until=bindparam("lease_end"),
+                    claimed_by=bindparam("worker"), attempts=_c.attempts + 1)
+            .returning(_c.id, _c.to_address, _c.raw_message, _c.attempts)
+        ),
+        expire=(
+            update(_OUTBOX)
+            .where(ids, _DUE)
+            .values(status=OutboxStatus.WITHDRAWN, last_error=EXPIRED_NOTE,
+                    claimed_until=None)
+            .returning(_c.id)
+        ),
+        # The heartbeat: this worker's claims still in flight hold for another lease.
+        renew=(
+            update(_OUTBOX)
+            .where(ids, _c.status == OutboxStatus.SENDING,
+                   _c.claimed_by == bindparam("worker"))
+            .values(claimed_until=bindparam("lease_end"))
+            .returning(_c.id)
+        ),
+        # Only the claims this worker made (same attempts, still its own) move.
+        # `last_error` stays: after a failed attempt, it says why the email went out late.
+        record_sent=(
+            update(_OUTBOX)
+            .where(ids, _c.attempts == bindparam("claim_attempts"),
+                   _c.status == OutboxStatus.SENDING, _c.claimed_by == bindparam("worker"))
+            .values(status=OutboxStatus.SENT, sent_at=bindparam("sent_at"),
+                    claimed_until=None)
+            .returning(_c.id)
+        ),
+        # One attempt row per message sent, built by the database from the ids.
+        attempts_sent=insert(_ATTEMPTS).from_select(
+            ["outbox_email_id", "attempted_at", "outcome", "smtp_code"],
+            select(_c.id, bindparam("attempted_at", type_=_ATTEMPTS.c.attempted_at.type),
+                   literal(Outcome.SENT.value), literal(250))
+            .where(ids),
+        ),
+    )
+
+
+_BY_IDS = {postgres: _id_statements(postgres) for postgres in (False, True)}
 
 
 async def _candidates(db: AsyncSession, *, now: datetime, limit: int) -> list[Any]:
@@ -257,11 +280,12 @@ async def _claim(
     if expired_ids:
         # Too late to be of use (a reminder of a session that has started): never sent.
         expired = len((await connection.execute(
-            _EXPIRE, {"ids": expired_ids, "now": now})).all())
+            _BY_IDS[is_postgres(db)].expire, {"ids": expired_ids, "now": now})).all())
     if not ids:
         return _Claimed([], expired, is_full)
     claimed = (await connection.execute(
-        _CLAIM, {"ids": ids, "now": now, "lease_end": now + lease, "worker": worker_id}
+        _BY_IDS[is_postgres(db)].claim,
+        {"ids": ids, "now": now, "lease_end": now + lease, "worker": worker_id}
     )).all()
     claims = [_Claim(id=r[0], to_address=r[1], raw_message=cast(bytes | None, r[2]),
                      attempts=r[3]) for r in claimed]
@@ -344,8 +368,8 @@ async def _record(
         by_attempts.setdefault(claim.attempts, []).append(claim.id)
     for attempts, ids in by_attempts.items():
         moved.update(row[0] for row in await connection.execute(
-            _RECORD_SENT, {"ids": ids, "claim_attempts": attempts, "worker": worker_id,
-                           "sent_at": now}))
+            _BY_IDS[is_postgres(db)].record_sent,
+            {"ids": ids, "claim_attempts": attempts, "worker": worker_id, "sent_at": now}))
     statuses |= {claim.id: OutboxStatus.SENT for claim in sent}
     # Retries, failures and hand-backs (rare) each have values of their own.
     for claim, result in outcomes:
@@ -365,7 +389,8 @@ async def _record(
         statuses[claim.id] = status
     if sent:
         await connection.execute(
-            _ATTEMPTS_SENT, {"ids": [claim.id for claim in sent], "attempted_at": now})
+            _BY_IDS[is_postgres(db)].attempts_sent,
+            {"ids": [claim.id for claim in sent], "attempted_at": now})
     others = [
         {
             "outbox_email_id": claim.id,
@@ -671,7 +696,8 @@ async def renew_claims(
         return set()
     connection = await db.connection()
     rows = await connection.execute(
-        _RENEW, {"ids": list(ids), "worker": worker_id, "lease_end": now + lease})
+        _BY_IDS[is_postgres(db)].renew,
+        {"ids": list(ids), "worker": worker_id, "lease_end": now + lease})
     return {row[0] for row in rows}
 
 

@@ -28,7 +28,13 @@ from sqlalchemy.orm import defer
 from notifications import wakeups
 from notifications.message import NETWORK_NAME, EmailMessage, build_mime, make_message_id
 from notifications.render import render_email
-from service.db.engine import insert_unless_exists, is_postgres, table_of, unnested_rows
+from service.db.engine import (
+    insert_unless_exists,
+    is_postgres,
+    one_of,
+    table_of,
+    unnested_rows,
+)
 from service.db.models import EmailAttempt, OutboxEmail, OutboxStatus
 from service.settings import Settings
 
@@ -211,7 +217,7 @@ async def claim_emails_to_compose(
     table = table_of(OutboxEmail)
     claimed = set(await db.scalars(
         update(table)
-        .where(table.c.id.in_([row.id for row in found]), *_claimable(templates, now))
+        .where(one_of(db, table.c.id, [row.id for row in found]), *_claimable(templates, now))
         .values(claimed_by=worker_id, claimed_until=now + lease)
         .returning(table.c.id)
     ))
@@ -240,7 +246,7 @@ async def write_composed_emails(
         return set()
     table = table_of(OutboxEmail)
     ours = (table.c.status == OutboxStatus.COMPOSING, table.c.claimed_by == worker_id)
-    lookup = select(table.c.id).where(table.c.id.in_([row.id for row in rows]), *ours)
+    lookup = select(table.c.id).where(one_of(db, table.c.id, [row.id for row in rows]), *ours)
     if is_postgres(db):
         lookup = lookup.with_for_update()
     held = set(await db.scalars(lookup))

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, event, exc, func, insert, select
+from sqlalchemy import ColumnElement, Table, any_, bindparam, event, exc, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 
@@ -113,6 +114,26 @@ async def session_scope(
 
 def is_postgres(db: AsyncSession) -> bool:
     return db.get_bind().dialect.name == "postgresql"
+
+
+def one_of_bound(column: ColumnElement[Any], name: str, *, postgres: bool
+                 ) -> ColumnElement[bool]:
+    """`column IN :name` (a list bound at execution) in a statement whose text is the same
+    however many values come: on PostgreSQL `column = ANY(:name)`, one array, so each
+    connection prepares it once. An IN list is a statement of its own for every length,
+    which the server parses and plans again and asyncpg prepares again (a round trip)."""
+    if postgres:
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def one_of(db: AsyncSession, column: ColumnElement[Any] | QueryableAttribute[Any],
+           values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`, as `one_of_bound`: one statement text whatever their number."""
+    if is_postgres(db):
+        return column == any_(bindparam(None, list(values),
+                                        type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 def table_of(model: type[Any]) -> Table:

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.engine import insert_rows, table_of
+from service.db.engine import insert_rows, one_of, table_of
 from service.db.models import AccessPurpose, AccessToken
 from service.domain.urls import manage_url
 from service.settings import Settings
@@ -112,7 +112,7 @@ async def registration_tokens(
         select(AccessToken.registration_id, AccessToken.purpose, AccessToken.nonce)
         .where(
             AccessToken.purpose.in_(purposes),
-            AccessToken.registration_id.in_(registration_ids),
+            one_of(db, AccessToken.registration_id, registration_ids),
             AccessToken.person_id.is_(None),
             AccessToken.api_token_id.is_(None),
             AccessToken.revoked_at.is_(None),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifications import delivery
 from service.clock import utc_now
 from service.db.engine import insert_rows, is_postgres, session_scope, table_of
 from service.db.models import (
@@ -83,3 +84,41 @@ async def test_composed_emails_are_written_back_in_one_update(
     assert {(row.status, row.claimed_by, row.claimed_until, row.last_error)
             for row in stored.values()} == {(OutboxStatus.QUEUED, None, None, None)}
     assert {row.next_attempt_at for row in stored.values()} == {now}
+
+
+async def test_statements_naming_rows_by_id_read_the_same_for_any_number_of_rows(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+) -> None:
+    """On PostgreSQL a list of ids travels as one array (`= ANY`), so a connection prepares
+    each such statement once; an IN list is a new statement, parsed, planned and prepared
+    again, for every length a batch happens to have."""
+    event = await make_event(db, settings)
+    async with session_scope(db_sessionmaker) as filing:
+        await registrations.register_participants(filing, [
+            (event.slug, registrations.RegistrationForm(name=name, email=address, consent=True))
+            for name, address in [("Ana Silva", "ana@example.org"),
+                                  ("Ben Okafor", "ben@example.org"),
+                                  ("Cleo Early", "cleo@example.org")]],
+            now=utc_now(), settings=settings)
+    now = utc_now()
+    sent: list[list[str]] = []
+    claimed: list[int] = []
+    for batch_size in (1, 2):
+        async with db_sessionmaker() as claiming:
+            with recorded_statements(claiming) as seen:
+                async with claiming.begin():
+                    batch = await welcome.claim_welcome_emails(
+                        claiming, now=now, settings=settings, batch_size=batch_size,
+                        worker_id="worker-a")
+                    claimed += [row.id for row in batch.rows]
+                    renewed = await delivery.renew_claims(
+                        claiming, claimed, worker_id="worker-a", now=now,
+                        lease=timedelta(minutes=1))
+        sent.append([statement.sql for statement in seen])
+        assert (len(batch.rows), renewed) == (batch_size, set())  # not claimed for sending
+
+    assert len(set(claimed)) == 3
+    assert all(len(sql) >= 4 for sql in sent)  # rows, registrations, links, claim, renewal
+    if is_postgres(db):
+        assert sent[0] == sent[1]
+        assert sum("= ANY (" in sql for sql in sent[0]) >= 3  # rows, links, claim, renewal

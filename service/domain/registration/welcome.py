@@ -27,7 +27,7 @@ from notifications.outbox import (
     find_emails_to_compose,
     write_composed_emails,
 )
-from service.db.engine import table_of
+from service.db.engine import one_of, table_of
 from service.db.models import (
     AccessPurpose,
     EnrolmentStatus,
@@ -117,7 +117,7 @@ async def _registrations_for(db: AsyncSession, rows: Sequence[Row[Any]]
                   if row.event_id is not None and row.registration_id is not None})
     if not ids:
         return {}
-    found = (await db.execute(_REGISTRANT_COLUMNS.where(_REGISTRANTS.c.id.in_(ids)))).all()
+    found = (await db.execute(_REGISTRANT_COLUMNS.where(one_of(db, _REGISTRANTS.c.id, ids)))).all()
     events = {event_id: await load_event(db, event_id)
               for event_id in sorted({row.event_id for row in found})}
     return {row.id: Registrant(id=row.id, event=events[row.event_id], name=row.name,
