@@ -168,13 +168,21 @@ def dialect_insert(db: AsyncSession, target: Any) -> Any:
 
 async def insert_returning_ids(db: AsyncSession, table: Table, rows: Sequence[dict[str, Any]],
                                key: Sequence[str]) -> list[int]:
-    """Insert `rows` in one statement; their ids in the rows' order, each found by `key`
-    (columns unique among the rows). One statement on SQLite too: a RETURNING in the rows'
-    order (`sort_by_parameter_order`) is one statement per row there."""
+    """Insert `rows` (each with the same keys, the columns' names) in one statement; their
+    ids in the rows' order, each found by `key` (columns unique among the rows). One
+    statement on SQLite too: a RETURNING in the rows' order (`sort_by_parameter_order`) is
+    one statement per row there. On PostgreSQL the rows go as one array per column
+    (`unnested_rows`): one statement text whatever their number."""
     if not rows:
         return []
     columns = [table.c[name] for name in key]
-    result = await db.execute(insert(table).returning(table.c.id, *columns), rows)
+    if is_postgres(db):
+        names = list(rows[0])
+        given = unnested_rows(table, rows, {name: name for name in names})
+        result = await db.execute(insert(table).from_select(names, select(*given.c))
+                                  .returning(table.c.id, *columns))
+    else:
+        result = await db.execute(insert(table).returning(table.c.id, *columns), rows)
     id_of = {tuple(found): row_id for row_id, *found in result.all()}
     return [id_of[tuple(row[name] for name in key)] for row in rows]
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from notifications.outbox import queue_emails
-from service.db.engine import insert_returning_ids, insert_rows, table_of
+from service.db.engine import insert_returning_ids, insert_rows, one_of, table_of
 from service.db.models import (
     AccessPurpose,
     Enrolment,
@@ -231,7 +231,8 @@ async def _existing_registrations(db: AsyncSession, event: Event, email_keys: Co
     """The event's registrations (any status) under these addresses, by normalised address."""
     rows = await db.scalars(
         select(Registration)
-        .where(Registration.event_id == event.id, Registration.email_normalised.in_(email_keys))
+        .where(Registration.event_id == event.id,
+               one_of(db, Registration.email_normalised, list(email_keys)))
         .options(selectinload(Registration.enrolments))
     )
     found = {}
