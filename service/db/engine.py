@@ -13,7 +13,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, any_, bindparam, event, exc, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    any_,
+    bindparam,
+    event,
+    exc,
+    func,
+    insert,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -214,3 +225,23 @@ async def insert_rows(db: AsyncSession, table: Table, rows: Sequence[dict[str, A
     names = list(rows[0])
     given = unnested_rows(table, rows, {name: name for name in names})
     await db.execute(insert(table).from_select(names, select(*given.c)))
+
+
+async def insert_for_each(db: AsyncSession, table: Table, rows: Sequence[dict[str, Any]],
+                          key: str, values: Sequence[Any]) -> None:
+    """Insert `rows` (each with the same keys) once for each of `values`, which goes in the
+    column `key`. On PostgreSQL one statement joins the rows (one array per column) to the
+    values (one array): the database makes the copies, not the driver, which would encode
+    every value of every copy. SQLite makes them in-process (`insert_rows`)."""
+    if not rows or not values:
+        return
+    if not is_postgres(db):
+        await insert_rows(db, table, [{**row, key: value} for value in values for row in rows])
+        return
+    names = list(rows[0])
+    given = unnested_rows(table, rows, {name: name for name in names})
+    each = (func.unnest(bindparam(f"{key}_each", list(values),
+                                  type_=postgresql.ARRAY(table.c[key].type)))
+            .table_valued(key).render_derived(name="each_value"))
+    await db.execute(insert(table).from_select(
+        [*names, key], select(*given.c, each.c[key]).select_from(given.join(each, true()))))

@@ -17,9 +17,12 @@ from service.db.models import (
     OrganisationKind,
     OutboxEmail,
     OutboxStatus,
+    Reminder,
+    ReminderStatus,
 )
 from service.domain import registration as registrations
 from service.domain.registration import welcome
+from service.domain.reminders.policy import reminder_due_at, reminder_offsets
 from service.settings import Settings
 from tests.factories import make_event
 from tests.statements import recorded_statements
@@ -122,3 +125,36 @@ async def test_statements_naming_rows_by_id_read_the_same_for_any_number_of_rows
     if is_postgres(db):
         assert sent[0] == sent[1]
         assert sum("= ANY (" in sql for sql in sent[0]) >= 3  # rows, links, claim, renewal
+
+
+async def test_a_batch_of_registrations_gets_its_reminders_in_one_insert(
+    db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+) -> None:
+    """Each registrant gets the reminders of every session (each offset of the event's
+    policy, due at its own time); the whole batch's go in one INSERT, on PostgreSQL the
+    reminders once and the registrations' ids once, joined by the database."""
+    event = await make_event(db, settings)
+    async with db_sessionmaker() as filing:
+        with recorded_statements(filing) as seen:
+            async with filing.begin():
+                outcomes = await registrations.register_participants(filing, [
+                    (event.slug,
+                     registrations.RegistrationForm(name=name, email=address, consent=True))
+                    for name, address in [("Ana Silva", "ana@example.org"),
+                                          ("Ben Okafor", "ben@example.org"),
+                                          ("Cleo Early", "cleo@example.org")]],
+                    now=utc_now(), settings=settings)
+    async with db_sessionmaker() as check:
+        stored = set((await check.execute(select(
+            Reminder.registration_id, Reminder.session_id, Reminder.offset_minutes,
+            Reminder.due_at, Reminder.status))).all())
+
+    registered = [outcome.registration.id for outcome in outcomes]
+    assert len(set(registered)) == 3
+    assert stored == {
+        (registration_id, session.id, offset,
+         reminder_due_at(session.starts_at, offset, event.timezone), ReminderStatus.PENDING)
+        for registration_id in registered for session in event.sessions
+        for offset in reminder_offsets(event)}
+    inserts = [s.executemany for s in seen if s.sql.startswith("INSERT INTO reminders")]
+    assert inserts == ([False] if is_postgres(db) else [True])

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.engine import insert_rows, is_postgres, table_of
+from service.db.engine import insert_for_each, is_postgres, table_of
 from service.db.models import (
     AgendaItem,
     AgendaItemSpeaker,
@@ -154,11 +154,13 @@ async def plan_reminders_for_new_registrations(
     now: datetime,
 ) -> None:
     """`plan_reminders_for_enrolment` for registrations made in this transaction, each with
-    its confirmed sessions: they have no reminders yet, so no query for them, and all the
-    rows go in one multi-row INSERT."""
-    rows: list[dict[str, object]] = []
+    its confirmed sessions: they have no reminders yet, so no query for them. Registrations
+    placed in the same sessions get the same reminders, each under its own id: one INSERT
+    per such group, of the reminders once and the registrations' ids (`insert_for_each`)."""
+    groups: dict[tuple[tuple[int, int, datetime], ...], list[int]] = {}
     due: dict[tuple[int, int], datetime] = {}  # (session, offset): the same for everyone
     for registration_id, event, sessions in placements:
+        planned: list[tuple[int, int, datetime]] = []
         for session in sessions:
             if session.status == SessionStatus.CANCELLED or session.starts_at <= now:
                 continue
@@ -167,16 +169,18 @@ async def plan_reminders_for_new_registrations(
                 if due_at is None:
                     due_at = due[session.id, offset] = reminder_due_at(
                         session.starts_at, offset, event.timezone)
-                late = due_at <= now
-                rows.append({
-                    "session_id": session.id, "registration_id": registration_id,
-                    "offset_minutes": offset, "due_at": due_at,
-                    "status": ReminderStatus.SKIPPED if late else ReminderStatus.PENDING,
-                    "processed_at": now if late else None, "note": NOTE_LATE if late else None,
-                    "created_at": now, "updated_at": now,
-                })
-    if rows:
-        await insert_rows(db, table_of(Reminder), rows)
+                planned.append((session.id, offset, due_at))
+        if planned:
+            groups.setdefault(tuple(planned), []).append(registration_id)
+    for planned_reminders, registration_ids in groups.items():
+        rows = [{
+            "session_id": session_id, "offset_minutes": offset, "due_at": due_at,
+            "status": ReminderStatus.SKIPPED if due_at <= now else ReminderStatus.PENDING,
+            "processed_at": now if due_at <= now else None,
+            "note": NOTE_LATE if due_at <= now else None,
+            "created_at": now, "updated_at": now,
+        } for session_id, offset, due_at in planned_reminders]
+        await insert_for_each(db, table_of(Reminder), rows, "registration_id", registration_ids)
 
 
 async def retime_reminders_for_session(
