@@ -48,8 +48,16 @@ def invite_filenames(count: int) -> list[str]:
 
 def calendar_uids(calendar: bytes) -> list[str]:
     """Every UID in a serialised calendar, in order (lines unfolded first)."""
-    unfolded = calendar.replace(b"\r\n ", b"").replace(b"\r\n\t", b"").replace(b"\r\n", b"\n")
-    return [line[4:].decode("utf-8") for line in unfolded.split(b"\n") if line.startswith(b"UID:")]
+    # Searched for, not split into lines: every email with an invite is checked this way.
+    unfolded = b"\n" + calendar.replace(b"\r\n ", b"").replace(b"\r\n\t", b"").replace(
+        b"\r\n", b"\n")
+    uids = []
+    at = unfolded.find(b"\nUID:")
+    while at != -1:
+        end = unfolded.find(b"\n", at + 1)
+        uids.append(unfolded[at + 5:end if end != -1 else None].decode("utf-8"))
+        at = unfolded.find(b"\nUID:", at + 1)
+    return uids
 
 
 # Bidirectional overrides let a name display as something other than what it is.

@@ -22,6 +22,7 @@ from notifications.message import (
     _base64_lines,
     _text_part,
     build_mime,
+    calendar_uids,
     clean_display_name,
     envelope_sender,
     make_message_id,
@@ -511,3 +512,16 @@ def test_text_parts_encoded_line_by_line_are_the_body_encoded_whole() -> None:
         whole = binascii.b2a_qp(body.replace("\n", "\r\n").encode(), istext=True)
         part = _text_part("text/plain", text)
         assert part.split("\r\n\r\n", 1)[1].encode("ascii") == whole, repr(text)
+
+
+def test_the_uids_of_a_calendar_are_read_whole_and_in_order() -> None:
+    """Folded lines are unfolded; CRLF and bare LF line ends both end a UID; a calendar
+    without one has none (what `EmailMessage` checks each invite against)."""
+    folded = (b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:session-12@events.exa"
+              b"\r\n mple.org\r\nSUMMARY:UID:not-this-one\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\n"
+              b"UID:session-13@events.example.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+    assert calendar_uids(folded) == ["session-12@events.example.org",
+                                     "session-13@events.example.org"]
+    assert calendar_uids(b"UID:first\nX-UID:no\nUID:last") == ["first", "last"]
+    assert calendar_uids(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n") == []
