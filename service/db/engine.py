@@ -63,8 +63,7 @@ def _ping_when_idle(engine: AsyncEngine, idle_seconds: float,
     @event.listens_for(pool_events, "connect")
     @event.listens_for(pool_events, "checkin")
     def _mark_returned(_dbapi_connection: Any, record: Any) -> None:
-        if record is not None:
-            record.info[_RETURNED_AT] = clock()
+        record.info[_RETURNED_AT] = clock()
 
     @event.listens_for(pool_events, "checkout")
     def _check_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -127,24 +126,26 @@ def is_postgres(db: AsyncSession) -> bool:
     return db.get_bind().dialect.name == "postgresql"
 
 
+def _one_of(column: ColumnElement[Any] | QueryableAttribute[Any], name: str | None,
+            values: list[Any] | None, *, postgres: bool) -> ColumnElement[bool]:
+    if postgres:
+        return column == any_(bindparam(name, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, values, expanding=True))
+
+
 def one_of_bound(column: ColumnElement[Any], name: str, *, postgres: bool
                  ) -> ColumnElement[bool]:
     """`column IN :name` (a list bound at execution) in a statement whose text is the same
     however many values come: on PostgreSQL `column = ANY(:name)`, one array, so each
     connection prepares it once. An IN list is a statement of its own for every length,
     which the server parses and plans again and asyncpg prepares again (a round trip)."""
-    if postgres:
-        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
-    return column.in_(bindparam(name, expanding=True))
+    return _one_of(column, name, None, postgres=postgres)
 
 
 def one_of(db: AsyncSession, column: ColumnElement[Any] | QueryableAttribute[Any],
            values: Sequence[Any]) -> ColumnElement[bool]:
     """`column IN values`, as `one_of_bound`: one statement text whatever their number."""
-    if is_postgres(db):
-        return column == any_(bindparam(None, list(values),
-                                        type_=postgresql.ARRAY(column.type)))
-    return column.in_(values)
+    return _one_of(column, None, list(values), postgres=is_postgres(db))
 
 
 def table_of(model: type[Any]) -> Table:
@@ -188,8 +189,7 @@ async def insert_returning_ids(db: AsyncSession, table: Table, rows: Sequence[di
         return []
     columns = [table.c[name] for name in key]
     if is_postgres(db):
-        names = list(rows[0])
-        given = unnested_rows(table, rows, {name: name for name in names})
+        names, given = _given_rows(table, rows)
         result = await db.execute(insert(table).from_select(names, select(*given.c))
                                   .returning(table.c.id, *columns))
     else:
@@ -213,6 +213,13 @@ def unnested_rows(table: Table, rows: Sequence[dict[str, Any]],
     return func.unnest(*arrays).table_valued(*columns).render_derived(name="given")
 
 
+def _given_rows(table: Table, rows: Sequence[dict[str, Any]]
+                ) -> tuple[list[str], TableValuedAlias]:
+    """Rows with the same keys (the columns' names): their names, and the rows unnested."""
+    names = list(rows[0])
+    return names, unnested_rows(table, rows, {name: name for name in names})
+
+
 async def insert_rows(db: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows` (each with the same keys, the columns' names) in one statement on
     PostgreSQL too (`unnested_rows`; the registration desk's CPU per registration 0.30 ->
@@ -222,8 +229,7 @@ async def insert_rows(db: AsyncSession, table: Table, rows: Sequence[dict[str, A
     if not is_postgres(db):
         await db.execute(insert(table), rows)
         return
-    names = list(rows[0])
-    given = unnested_rows(table, rows, {name: name for name in names})
+    names, given = _given_rows(table, rows)
     await db.execute(insert(table).from_select(names, select(*given.c)))
 
 
@@ -238,8 +244,7 @@ async def insert_for_each(db: AsyncSession, table: Table, rows: Sequence[dict[st
     if not is_postgres(db):
         await insert_rows(db, table, [{**row, key: value} for value in values for row in rows])
         return
-    names = list(rows[0])
-    given = unnested_rows(table, rows, {name: name for name in names})
+    names, given = _given_rows(table, rows)
     each = (func.unnest(bindparam(f"{key}_each", list(values),
                                   type_=postgresql.ARRAY(table.c[key].type)))
             .table_valued(key).render_derived(name="each_value"))

@@ -12,6 +12,7 @@ from notifications import delivery
 from service.clock import utc_now
 from service.db.engine import insert_rows, is_postgres, session_scope, table_of
 from service.db.models import (
+    Event,
     NetworkStanding,
     Organisation,
     OrganisationKind,
@@ -54,17 +55,22 @@ async def test_insert_rows_writes_every_value_in_one_insert(db: AsyncSession) ->
         (row["name"], row["kind"], row["country"], row["created_at"]) for row in rows]
 
 
+async def _register_three(db: AsyncSession, event: Event, settings: Settings
+                          ) -> list[registrations.RegistrationOutcome]:
+    """Three registrations for `event`, filed as one batch in `db`'s transaction."""
+    return await registrations.register_participants(db, [
+        (event.slug, registrations.RegistrationForm(name=name, email=address, consent=True))
+        for name, address in [("Ana Silva", "ana@example.org"), ("Ben Okafor", "ben@example.org"),
+                              ("Cleo Early", "cleo@example.org")]],
+        now=utc_now(), settings=settings)
+
+
 async def test_composed_emails_are_written_back_in_one_update(
     db: AsyncSession, db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
 ) -> None:
     event = await make_event(db, settings)
     async with session_scope(db_sessionmaker) as filing:
-        await registrations.register_participants(filing, [
-            (event.slug, registrations.RegistrationForm(name=name, email=address, consent=True))
-            for name, address in [("Ana Silva", "ana@example.org"),
-                                  ("Ben Okafor", "ben@example.org"),
-                                  ("Cleo Early", "cleo@example.org")]],
-            now=utc_now(), settings=settings)
+        await _register_three(filing, event, settings)
     now = utc_now()
     async with session_scope(db_sessionmaker) as claiming:
         batch = await welcome.claim_welcome_emails(
@@ -97,12 +103,7 @@ async def test_statements_naming_rows_by_id_read_the_same_for_any_number_of_rows
     again, for every length a batch happens to have."""
     event = await make_event(db, settings)
     async with session_scope(db_sessionmaker) as filing:
-        await registrations.register_participants(filing, [
-            (event.slug, registrations.RegistrationForm(name=name, email=address, consent=True))
-            for name, address in [("Ana Silva", "ana@example.org"),
-                                  ("Ben Okafor", "ben@example.org"),
-                                  ("Cleo Early", "cleo@example.org")]],
-            now=utc_now(), settings=settings)
+        await _register_three(filing, event, settings)
     now = utc_now()
     sent: list[list[str]] = []
     claimed: list[int] = []
@@ -137,13 +138,7 @@ async def test_a_batch_of_registrations_gets_its_reminders_in_one_insert(
     async with db_sessionmaker() as filing:
         with recorded_statements(filing) as seen:
             async with filing.begin():
-                outcomes = await registrations.register_participants(filing, [
-                    (event.slug,
-                     registrations.RegistrationForm(name=name, email=address, consent=True))
-                    for name, address in [("Ana Silva", "ana@example.org"),
-                                          ("Ben Okafor", "ben@example.org"),
-                                          ("Cleo Early", "cleo@example.org")]],
-                    now=utc_now(), settings=settings)
+                outcomes = await _register_three(filing, event, settings)
     async with db_sessionmaker() as check:
         stored = set((await check.execute(select(
             Reminder.registration_id, Reminder.session_id, Reminder.offset_minutes,

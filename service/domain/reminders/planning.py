@@ -173,14 +173,19 @@ async def plan_reminders_for_new_registrations(
         if planned:
             groups.setdefault(tuple(planned), []).append(registration_id)
     for planned_reminders, registration_ids in groups.items():
-        rows = [{
-            "session_id": session_id, "offset_minutes": offset, "due_at": due_at,
-            "status": ReminderStatus.SKIPPED if due_at <= now else ReminderStatus.PENDING,
-            "processed_at": now if due_at <= now else None,
-            "note": NOTE_LATE if due_at <= now else None,
-            "created_at": now, "updated_at": now,
-        } for session_id, offset, due_at in planned_reminders]
+        rows = [_new_reminder_row(session_id, offset, due_at, now)
+                for session_id, offset, due_at in planned_reminders]
         await insert_for_each(db, table_of(Reminder), rows, "registration_id", registration_ids)
+
+
+def _new_reminder_row(session_id: int, offset: int, due_at: datetime, now: datetime
+                      ) -> dict[str, object]:
+    """A new reminder's columns but its registration; one already due is skipped as late."""
+    late = due_at <= now
+    return {"session_id": session_id, "offset_minutes": offset, "due_at": due_at,
+            "status": ReminderStatus.SKIPPED if late else ReminderStatus.PENDING,
+            "processed_at": now if late else None, "note": NOTE_LATE if late else None,
+            "created_at": now, "updated_at": now}
 
 
 async def retime_reminders_for_session(
