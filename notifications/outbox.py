@@ -230,6 +230,9 @@ async def claim_emails_to_compose(
 _COMPOSED_COLUMNS = {"row_id": "id", "new_subject": "subject", "new_raw": "raw_message",
                      "new_status": "status", "new_error": "last_error",
                      "new_next": "next_attempt_at"}
+# The columns written from those values (all but the row's id), and the claim released.
+_WRITTEN_COLUMNS = {column: key for key, column in _COMPOSED_COLUMNS.items() if key != "row_id"}
+_RELEASED = {"claimed_by": None, "claimed_until": None}
 
 
 async def write_composed_emails(
@@ -253,21 +256,19 @@ async def write_composed_emails(
     if held:
         written = [{key: getattr(row, column) for key, column in _COMPOSED_COLUMNS.items()}
                    for row in rows if row.id in held]
-        new_values = {column: key for key, column in _COMPOSED_COLUMNS.items() if key != "row_id"}
-        released = {"claimed_by": None, "claimed_until": None}
         if is_postgres(db):
             # One statement for the batch (see `unnested_rows`): this write was a third of
             # the database's work in a burst of registrations.
             given = unnested_rows(table, written, _COMPOSED_COLUMNS).c
             await db.execute(
                 update(table).where(table.c.id == given.row_id, *ours)
-                .values(**{column: given[key] for column, key in new_values.items()},
-                        **released))
+                .values(**{column: given[key] for column, key in _WRITTEN_COLUMNS.items()},
+                        **_RELEASED))
         else:  # SQLite runs a list of rows in-process, one prepared statement
             await db.execute(
                 update(table).where(table.c.id == bindparam("row_id"), *ours)
-                .values(**{column: bindparam(key) for column, key in new_values.items()},
-                        **released),
+                .values(**{column: bindparam(key) for column, key in _WRITTEN_COLUMNS.items()},
+                        **_RELEASED),
                 written)
         if any(row.status == OutboxStatus.QUEUED for row in rows if row.id in held):
             await wakeups.announce(db, wakeups.DELIVER)
