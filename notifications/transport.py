@@ -321,7 +321,14 @@ class MaildirTransport:
         self.path = path
 
     def _write(self, raw: bytes, sender: str, recipient: str) -> None:
-        box = mailbox.Maildir(self.path, create=True)
+        # Each folder is made here if missing (private, as `mailbox` makes them: they hold
+        # people's emails). `Maildir(create=True)` makes them only when the box's own folder
+        # is missing, so two first sends at once (a thread each), or a box left half-made,
+        # failed and waited for a retry.
+        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for folder in ("tmp", "new", "cur"):
+            (self.path / folder).mkdir(mode=0o700, exist_ok=True)
+        box = mailbox.Maildir(self.path, create=False)
         # Maildir files use the local line end; the envelope goes where an MDA puts it.
         trace = f"Return-Path: <{sender}>\nDelivered-To: {recipient}\n".encode()
         box.add(trace + raw.replace(b"\r\n", b"\n"))

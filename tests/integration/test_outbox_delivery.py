@@ -6,6 +6,7 @@ tests/smtp_server.py. Time is the `now` handed to the functions; nothing sleeps.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import mailbox
@@ -892,6 +893,25 @@ async def test_maildir_transport_writes_a_readable_message(
     body = parsed.get_body(("plain",))
     assert body is not None
     assert body.get_content().splitlines()[0] == "Dear Ana Silva,"
+
+
+async def test_maildir_transport_delivers_concurrent_first_sends_and_mends_a_half_made_box(
+    tmp_path: Path,
+) -> None:
+    # The first sends of a fresh installation run at once (one thread each): every one of
+    # them is delivered on its first attempt, none finds the folder half-created by another.
+    fresh = MaildirTransport(tmp_path / "fresh")
+    raw = b"From: events@example.org\r\nSubject: Welcome\r\n\r\nSee you online.\r\n"
+    await asyncio.gather(*(fresh.send(raw, "events@example.org", f"p{n}@example.org")
+                           for n in range(8)))
+    # A folder left without its tmp/new/cur (a crash between the two steps) is mended.
+    (tmp_path / "half").mkdir()
+    await MaildirTransport(tmp_path / "half").send(raw, "events@example.org", "ana@example.org")
+
+    assert len(mailbox.Maildir(tmp_path / "fresh", create=False)) == 8
+    assert len(mailbox.Maildir(tmp_path / "half", create=False)) == 1
+    assert {oct((tmp_path / "fresh" / folder).stat().st_mode & 0o777)
+            for folder in ("", "tmp", "new", "cur")} == {"0o700"}
 
 
 async def test_make_transport_picks_smtp_when_configured(mail_settings: Settings) -> None:
