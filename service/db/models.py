@@ -288,7 +288,8 @@ class Event(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     # The language the event's own columns (title, summary, description, and its sessions'
-    # and agenda items' titles) are written in; other languages are ContentTranslation rows.
+    # and agenda items' titles and descriptions) are written in; other languages are
+    # ContentTranslation rows.
     default_language: Mapped[str] = mapped_column(String(8), default="en",
                                                   server_default="en")
 

@@ -145,14 +145,15 @@ def speaker_view(speaker: AgendaItemSpeaker) -> SpeakerView:
 
 
 def agenda_row(item: AgendaItem, zone: str, event: Event | None = None) -> AgendaRow:
-    """An agenda item as shown; its title in the page's language where `event` (with its
-    translations) is given."""
+    """An agenda item as shown; its title and description in the page's language where
+    `event` (with its translations) is given."""
     return AgendaRow(
         when=time_span(item.starts_at, item.ends_at, zone),
         title=item.title if event is None
         else localised(event, "title", current_language(), item),
         kind=AGENDA_KIND_LABELS.get(item.kind, ""),
-        description=item.description,
+        description=item.description if event is None
+        else localised(event, "description", current_language(), item),
         speakers=tuple(speaker_view(s) for s in item.speakers),
     )
 
@@ -302,6 +303,7 @@ class SessionView:
     id: int
     title: str
     description: list[str]
+    description_language: str
     when: TimeSpan
     mode: str
     is_cancelled: bool
@@ -324,10 +326,12 @@ def session_view(session: Session, event: Event, settings: Settings,
     language = current_language()
     entry = session_entry(session_in(session, event, language), event_in(event, language),
                           settings, include_join_url=False)
+    description = localised(event, "description", language, session)
     return SessionView(
         id=session.id,
-        title=localised(event, "title", current_language(), session),
-        description=paragraphs(session.description),
+        title=localised(event, "title", language, session),
+        description=paragraphs(description),
+        description_language=description.language,
         when=time_span(session.starts_at, session.ends_at, event.timezone),
         mode=_(MODE_LABELS[session.mode]),
         is_cancelled=session.status == SessionStatus.CANCELLED,

@@ -73,12 +73,14 @@ def speaker_out(speaker: AgendaItemSpeaker) -> schemas.SpeakerOut:
 
 def agenda_item_out(item: AgendaItem, zone: str, event: Event | None = None,
                     language: str | None = None) -> schemas.AgendaItemOut:
-    """`event` and `language`: the title in that language where it was translated."""
+    """`event` and `language`: the title and description in that language where they were
+    translated."""
     return schemas.AgendaItemOut(
         id=item.id,
         title=str(localised(event, "title", language, item)) if event else item.title,
         kind=item.kind,
-        description=item.description,
+        description=str(localised(event, "description", language, item)) if event
+        else item.description,
         starts=time_out(item.starts_at, zone),
         ends=time_out(item.ends_at, zone),
         speakers=[speaker_out(s) for s in item.speakers],
@@ -92,7 +94,8 @@ def _session_fields(session: Session, zone: str, settings: Settings, event: Even
     return {
         "id": session.id,
         "title": str(localised(event, "title", language, session)) if event else session.title,
-        "description": session.description,
+        "description": str(localised(event, "description", language, session)) if event
+        else session.description,
         "mode": session.mode,
         "status": session.status,
         "starts": time_out(session.starts_at, zone),

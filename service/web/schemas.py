@@ -130,9 +130,10 @@ class EventSummaryOut(Struct):
     venue: VenueOut | None
     is_sample_data: bool
     url: str
-    # The texts (title, summary, description, session and agenda item titles) are in the
-    # language asked for (`?lang=`, Accept-Language) where the organisers translated them,
-    # else in the event's own: `language` is the title's, `default_language` the event's.
+    # The texts (title, summary, description, sessions' and agenda items' titles and
+    # descriptions) are in the language asked for (`?lang=`, Accept-Language) where the
+    # organisers translated them, else in the event's own: `language` is the title's,
+    # `default_language` the event's.
     language: str
     default_language: str
 

@@ -28,8 +28,10 @@ async def test_an_editor_translates_an_event_and_chooses_its_language(
     names = {"event-title": "Faire IKT-Beschaffung", "event-summary": "",
              "event-description": "Zwei Webinare.",
              f"session-{first.id}-title": "Soziale Kriterien",
+             f"session-{first.id}-description": "Kriterien schreiben.\r\n\r\nUnd prüfen.",
              f"session-{second.id}-title": "",
-             f"agenda-item-{item.id}-title": "Begrüßung"}
+             f"agenda-item-{item.id}-title": "Begrüßung",
+             f"agenda-item-{item.id}-description": "Eröffnung durch die Gastgeberin."}
 
     page = await organiser_client.get(url, params={"language": "de"})
     editor = await organiser_client.get(f"/organiser/events/{event.id}")
@@ -48,9 +50,14 @@ async def test_an_editor_translates_an_event_and_chooses_its_language(
 
     assert page.status_code == 200
     labels = [label.text for label in parse(page.text).find_all("label")]
-    assert labels[:5] == ["The language the event's own texts are written in",
-                          "Title (optional)", "Summary (optional)",
-                          "Description (optional)", "Title (optional)"]
+    assert labels == ["The language the event's own texts are written in",
+                      "Title (optional)", "Summary (optional)", "Description (optional)",
+                      "Title (optional)", "Description (optional)",
+                      "Agenda item at 10:00: title (optional)",
+                      "Agenda item at 10:00: description (optional)",
+                      "Title (optional)", "Description (optional)"]
+    assert [parse(page.text).one(id=f"{name}-description").tag for name in (
+        f"session-{first.id}", f"agenda-item-{item.id}")] == ["textarea", "textarea"]
     assert url in [a.attrs.get("href") for a in parse(editor.text).find_all("a")]
     assert [r.status_code for r in refused] == [403, 403]
     assert (bad.status_code, stored_after_bad) == (422, 0)
@@ -67,8 +74,13 @@ async def test_an_editor_translates_an_event_and_chooses_its_language(
     assert [localised(event, "title", "de", target) for target in (event, first, second, item)] \
         == ["Faire IKT-Beschaffung", "Soziale Kriterien", "Contract management", "Begrüßung"]
     assert localised(event, "summary", "de") == ""
+    assert [localised(event, "description", "de", target) for target in (first, second, item)] \
+        == ["Kriterien schreiben.\n\nUnd prüfen.", "", "Eröffnung durch die Gastgeberin."]
     logged = await db.execute(select(AuditEntry.action, AuditEntry.after).where(
         AuditEntry.subject_type == "content_translation").order_by(AuditEntry.id))
     assert [(action, after["field"], after["text"]) for action, after in logged] == [
         ("created", "title", "Faire IKT-Beschaffung"), ("created", "description", "Zwei Webinare."),
-        ("created", "title", "Soziale Kriterien"), ("created", "title", "Begrüßung")]
+        ("created", "title", "Soziale Kriterien"),
+        ("created", "description", "Kriterien schreiben.\n\nUnd prüfen."),
+        ("created", "title", "Begrüßung"),
+        ("created", "description", "Eröffnung durch die Gastgeberin.")]

@@ -22,20 +22,27 @@ from service.domain.programme.translations import (
 )
 from service.settings import Settings
 from tests.factories import BUILT_AT, make_agenda_item, make_event, make_registration
+from tests.integration.test_pages import parse
 from tests.integration.test_registration import invites_of, text_of
 
 Client = AsyncTestClient[Litestar]
+# The first session's description, in English and in German.
+ENGLISH_SESSION = "Writing social criteria.\n\nWith examples from Barcelona."
+GERMAN_SESSION = "Soziale Kriterien schreiben.\n\nMit Beispielen aus Barcelona."
 
 
 async def _event(db: AsyncSession, settings: Settings) -> Event:
     """A published English series: the event in German and French, its first session and
-    its agenda item in German only."""
+    its agenda item (titles and descriptions) in German only."""
     event = await make_event(db, settings, commit=False,
                              summary="Six webinars on fair ICT.",
                              description="Buying fair electronics.")
     item = await make_agenda_item(db, settings, event.sessions[0], "10:00", "10:30",
                                   "Welcome and introduction")
     event = await programme.get_event(db, event.id)
+    event.sessions[0].description = ENGLISH_SESSION
+    item.description = "Opening words by the host."
+    await db.flush()
     event = await set_translations(db, event.id, [
         *changes_from_mapping(event, {
             "de": {"title": "Webinare zur fairen IKT-Beschaffung",
@@ -44,7 +51,11 @@ async def _event(db: AsyncSession, settings: Settings) -> Event:
         }),
         TextChange(event.sessions[0], "de", "title", "Soziale Kriterien in IKT-Ausschreibungen",
                    "sessions.0.de.title"),
+        TextChange(event.sessions[0], "de", "description", GERMAN_SESSION,
+                   "sessions.0.de.description"),
         TextChange(item, "de", "title", "Begrüßung und Einführung", "agenda.0.de.title"),
+        TextChange(item, "de", "description", "Eröffnung durch die Gastgeberin.",
+                   "agenda.0.de.description"),
     ], now=BUILT_AT)
     await db.commit()
     return event
@@ -67,6 +78,16 @@ async def test_the_event_page_shows_the_content_in_the_page_language_or_marks_th
     assert f'<h3 id="session-{second}" lang="en">Contract management</h3>' in german.text
     assert '<span class="item-title">Begrüßung und Einführung</span>' in german.text
     assert '<div lang="en">' in german.text  # the description, English only
+    german_page, french_page = parse(german.text), parse(french.text)
+    assert [(d.attrs.get("lang"), [p.text for p in d.find_all("p")])
+            for d in german_page.find_all("div", cls="session-description")] == [
+        (None, ["Soziale Kriterien schreiben.", "Mit Beispielen aus Barcelona."])]
+    assert [(d.attrs.get("lang"), [p.text for p in d.find_all("p")])
+            for d in french_page.find_all("div", cls="session-description")] == [
+        ("en", ["Writing social criteria.", "With examples from Barcelona."])]
+    assert [(s.attrs.get("lang"), s.text) for page in (german_page, french_page)
+            for s in page.find_all("span", cls="item-description")] == [
+        (None, "Eröffnung durch die Gastgeberin."), ("en", "Opening words by the host.")]
     assert f'href="/feeds/sessions/{first}.ics?lang=de"' in german.text
     assert f'/feeds/events/{event.slug}.ics?lang=de"' in german.text
     assert "<h1>Webinaires sur l&#39;achat équitable de TIC</h1>" in french.text
@@ -97,6 +118,11 @@ def _summaries(body: bytes) -> list[str]:
     return sorted(str(e["SUMMARY"]) for e in calendar.walk("VEVENT"))
 
 
+def _descriptions(body: bytes) -> str:
+    calendar = icalendar.Calendar.from_ical(body)
+    return "\n".join(str(e.get("DESCRIPTION", "")) for e in calendar.walk("VEVENT"))
+
+
 async def test_the_public_api_gives_the_texts_in_the_language_asked_for_or_the_default(
     client: Client, db: AsyncSession, settings: Settings
 ) -> None:
@@ -114,6 +140,13 @@ async def test_the_public_api_gives_the_texts_in_the_language_asked_for_or_the_d
     assert [s["title"] for s in body["sessions"]] == [
         "Soziale Kriterien in IKT-Ausschreibungen", "Contract management"]
     assert [i["title"] for i in body["sessions"][0]["agenda"]] == ["Begrüßung und Einführung"]
+    assert [s["description"] for s in body["sessions"]] == [
+        GERMAN_SESSION, ""]
+    assert [i["description"] for i in body["sessions"][0]["agenda"]] == [
+        "Eröffnung durch die Gastgeberin."]
+    assert [(s["description"], [i["description"] for i in s["agenda"]])
+            for s in french.json()["sessions"]] == [
+        (ENGLISH_SESSION, ["Opening words by the host."]), ("", [])]
     assert (german.headers["content-language"], german.headers["vary"]) == (
         "de", "Accept-Language, Cookie")
     assert "set-cookie" not in german.headers
@@ -142,6 +175,10 @@ async def test_a_public_feed_takes_the_language_and_its_etag_varies_with_it(
         None: ["Contract management (Fair ICT procurement webinars)",
                "Social criteria in ICT tenders (Fair ICT procurement webinars)"],
     }
+    assert {lang: (GERMAN_SESSION in _descriptions(a.content),
+                   ENGLISH_SESSION in _descriptions(a.content))
+            for lang, a in answers.items()} == {
+        "de": (True, False), "fr": (False, True), None: (False, True)}
     assert len({a.headers["etag"] for a in answers.values()}) == 3
     again = await client.get(path, params={"lang": "de"},
                              headers={"If-None-Match": answers["de"].headers["etag"]})
@@ -194,6 +231,9 @@ async def test_a_german_registrant_gets_german_titles_where_there_are_some(
         "Contract management (Webinare zur fairen IKT-Beschaffung)",
         "Soziale Kriterien in IKT-Ausschreibungen (Webinare zur fairen IKT-Beschaffung)",
     ]
+    described = "\n".join(str(e["DESCRIPTION"]) for calendar in invites_of(email)
+                          for e in calendar.walk("VEVENT"))
+    assert (GERMAN_SESSION in described, "Writing social criteria" in described) == (True, False)
     text = text_of(email)
     assert ("Soziale Kriterien in IKT-Ausschreibungen" in text,
             "Contract management" in text) == (True, True)
@@ -210,12 +250,17 @@ async def test_the_organiser_api_takes_and_shows_the_default_language_and_transl
         f"/api/organiser/events/{event_id}/sessions", headers=organiser_headers,
         json={"title": "Refurbished laptops", "starts_at": "2035-11-12T10:00",
               "ends_at": "2035-11-12T11:00",
-              "translations": {"fr": {"title": "Ordinateurs reconditionnés"}}})
+              "translations": {"fr": {"title": "Ordinateurs reconditionnés",
+                                      "description": "Acheter mieux.\n\nEt plus longtemps."}}})
     item = await client.post(
         f"/api/organiser/sessions/{session.json()['id']}/agenda-items",
         headers=organiser_headers, json={"title": "Welcome", "starts_at": "10:00",
                                          "ends_at": "10:10",
-                                         "translations": {"nl": {"title": "Welkom"}}})
+                                         "translations": {"nl": {
+                                             "title": "Welkom", "description": "Door de gastheer"}}})
+    too_long = await client.patch(
+        f"/api/organiser/agenda-items/{item.json()['id']}", headers=organiser_headers,
+        json={"translations": {"nl": {"description": "x" * 20_001}}})
     refused = await client.patch(f"/api/organiser/events/{event_id}", headers=organiser_headers,
                                  json={"translations": {"fr": {"summary": "x" * 2_001}}})
     bad_field = await client.patch(
@@ -228,9 +273,12 @@ async def test_the_organiser_api_takes_and_shows_the_default_language_and_transl
     assert (created.status_code, created.json()["default_language"],
             created.json()["translations"]) == (
         201, "en", {"de": {"title": "Kreislauffähige IKT", "summary": "Zwei Webinare"}})
-    assert (session.status_code, session.json()["translations"]) == (
-        201, {"fr": {"title": "Ordinateurs reconditionnés"}})
-    assert (item.status_code, item.json()["translations"]) == (201, {"nl": {"title": "Welkom"}})
+    assert (session.status_code, session.json()["translations"]) == (201, {"fr": {
+        "title": "Ordinateurs reconditionnés", "description": "Acheter mieux.\n\nEt plus longtemps."}})
+    assert (item.status_code, item.json()["translations"]) == (
+        201, {"nl": {"title": "Welkom", "description": "Door de gastheer"}})
+    assert (too_long.status_code, [e["field"] for e in too_long.json()["errors"]]) == (
+        422, ["translations.nl.description"])
     assert (refused.status_code, [e["field"] for e in refused.json()["errors"]]) == (
         422, ["translations.fr.summary"])
     assert (bad_field.status_code, [e["field"] for e in bad_field.json()["errors"]]) == (

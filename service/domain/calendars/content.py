@@ -82,10 +82,11 @@ def _item_in(item: AgendaItem, event: Event, language: str | None) -> ItemText:
 
 
 def session_in(session: Session, event: Event, language: str | None) -> SessionText:
-    """`session` (agenda loaded) with its titles and its agenda's in `language`."""
+    """`session` (agenda loaded) with its title, its description and its agenda's titles in
+    `language`."""
     return SessionText(
         id=session.id, title=localised(event, "title", language, session),
-        description=session.description, starts_at=session.starts_at,
+        description=localised(event, "description", language, session), starts_at=session.starts_at,
         ends_at=session.ends_at, mode=session.mode, join_url=session.join_url,
         status=session.status, sequence=session.sequence, created_at=session.created_at,
         updated_at=session.updated_at,

@@ -102,7 +102,8 @@ class FeedPlan:
     filename: str | None = None  # for downloads (Content-Disposition)
     # Meet-your-Buyer one-to-one meetings of the registrant (supplier) or person (host).
     meeting_ids: frozenset[int] = frozenset()
-    # The language of the events' own texts (titles); None: each event's default language.
+    # The language of the events' own texts (titles, sessions' descriptions); None: each
+    # event's default language.
     content_language: str | None = None
 
     @property
@@ -612,7 +613,8 @@ async def _load_sessions(db: AsyncSession, plan: FeedPlan) -> list[tuple[_Sessio
 
 async def _translate(db: AsyncSession, language: str, sessions: Iterable[_Session],
                      events: dict[int, _Event]) -> None:
-    """The loaded rows' titles in `language` where translated (the default otherwise)."""
+    """The loaded rows' titles (and sessions' descriptions) in `language` where translated
+    (the default otherwise)."""
     texts = await translations_by_event(db, events, language)
     for event_id, event_ in events.items():
         found = texts[event_id]
@@ -626,6 +628,8 @@ async def _translate(db: AsyncSession, language: str, sessions: Iterable[_Sessio
         default = events[session.event_id].default_language
         session.title = pick(found, default, f"session-{session.id}", "title", session.title,
                              language)
+        session.description = pick(found, default, f"session-{session.id}", "description",
+                                   session.description, language)
         for item in session.agenda_items:
             item.title = pick(found, default, f"agenda-item-{item.id}", "title", item.title,
                               language)

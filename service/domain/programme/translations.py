@@ -1,7 +1,7 @@
 """The events' own content in several languages: storing translations and reading them.
 
 An event's columns (its title, summary and description, its sessions' and agenda items'
-titles) are written in the event's `default_language`; the same texts in other languages
+titles and descriptions) are written in the event's `default_language`; the same texts in other languages
 are `ContentTranslation` rows, one per target, language and field. Reading asks for a text
 in a language and falls back to the default-language column when there is no translation,
 so a half-translated event still shows every text. Domain only: takes `db` and `now`,
@@ -30,8 +30,8 @@ from service.i18n import gettext as _
 EVENT_TARGET = "event"
 # What may be translated, per kind of target, and at most how long (as the columns allow).
 EVENT_FIELDS: dict[str, int] = {"title": 300, "summary": 2_000, "description": 20_000}
-SESSION_FIELDS: dict[str, int] = {"title": 300}
-AGENDA_ITEM_FIELDS: dict[str, int] = {"title": 500}
+SESSION_FIELDS: dict[str, int] = {"title": 300, "description": 20_000}
+AGENDA_ITEM_FIELDS: dict[str, int] = {"title": 500, "description": 20_000}
 _MULTI_LINE_FIELDS = frozenset({"summary", "description"})
 
 Target = Event | Session | AgendaItem

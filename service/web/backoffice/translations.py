@@ -1,6 +1,6 @@
 """An event's content in other languages, in the back office: the default language (the one
 its own texts are written in) and, one language at a time, the event's title, summary and
-description and its sessions' and agenda items' titles in that language.
+description and its sessions' and agenda items' titles and descriptions in that language.
 
 Reading needs an account that sees the event; changing needs an editor of it. Saving goes
 through `service.domain.programme.translations` (all or nothing: a refused form comes back
@@ -79,6 +79,13 @@ def _label(field: str) -> str:
     return labels[field]
 
 
+def _item_label(field: str, time: str) -> str:
+    """An agenda item has no heading of its own on the page: its time names it."""
+    labels = {"title": _("Agenda item at %(time)s: title"),
+              "description": _("Agenda item at %(time)s: description")}
+    return labels[field] % {"time": time}
+
+
 def _groups(event: Event) -> list[tuple[FieldGroup, list[tuple[Target, str]]]]:
     """The event's texts to translate, grouped for the page: the event, then each session
     with its agenda items."""
@@ -97,9 +104,9 @@ def _groups(event: Event) -> list[tuple[FieldGroup, list[tuple[Target, str]]]]:
         shown, keys = fields(session)
         for item in session.agenda_items:
             item_shown, item_keys = fields(item)
-            shown += [TextField(f.name, _("Agenda item at %(time)s") % {
-                "time": item.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%H:%M")},
-                f.original, f.is_long, f.limit) for f in item_shown]
+            time = item.starts_at.astimezone(ZoneInfo(event.timezone)).strftime("%H:%M")
+            shown += [TextField(f.name, _item_label(field, time), f.original, f.is_long, f.limit)
+                      for f, (_target, field) in zip(item_shown, item_keys, strict=True)]
             keys += item_keys
         groups.append((FieldGroup(_("Session: %(title)s") % {"title": session.title}, shown),
                        keys))
