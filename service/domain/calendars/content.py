@@ -86,9 +86,9 @@ def session_in(session: Session, event: Event, language: str | None) -> SessionT
     `language`."""
     return SessionText(
         id=session.id, title=localised(event, "title", language, session),
-        description=localised(event, "description", language, session), starts_at=session.starts_at,
-        ends_at=session.ends_at, mode=session.mode, join_url=session.join_url,
-        status=session.status, sequence=session.sequence, created_at=session.created_at,
-        updated_at=session.updated_at,
+        description=localised(event, "description", language, session),
+        starts_at=session.starts_at, ends_at=session.ends_at, mode=session.mode,
+        join_url=session.join_url, status=session.status, sequence=session.sequence,
+        created_at=session.created_at, updated_at=session.updated_at,
         agenda_items=[_item_in(item, event, language) for item in session.agenda_items],
     )

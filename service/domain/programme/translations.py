@@ -1,10 +1,10 @@
 """The events' own content in several languages: storing translations and reading them.
 
 An event's columns (its title, summary and description, its sessions' and agenda items'
-titles and descriptions) are written in the event's `default_language`; the same texts in other languages
-are `ContentTranslation` rows, one per target, language and field. Reading asks for a text
-in a language and falls back to the default-language column when there is no translation,
-so a half-translated event still shows every text. Domain only: takes `db` and `now`,
+titles and descriptions) are written in the event's `default_language`; the same texts in
+other languages are `ContentTranslation` rows, one per target, language and field. Reading
+asks for a text in a language and falls back to the default-language column when there is
+no translation, so a half-translated event still shows every text. Domain only: takes `db` and `now`,
 flushes, never commits, knows no HTTP.
 """
 
