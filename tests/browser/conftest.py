@@ -24,6 +24,7 @@ import pytest
 import time_machine
 import uvicorn
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from notifications.delivery import deliver_due_emails
 from notifications.transport import SmtpTransport
@@ -45,6 +46,22 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 CLOCK = datetime(2020, 10, 20, 8, 0, tzinfo=UTC)
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def save_screenshot(page: Page, path: Path, *, full_page: bool = True) -> None:
+    """A picture of the page for people to look at (test-artifacts/), asserting nothing.
+
+    Chromium now and then refuses a capture taken just after the page changed ("Unable to
+    capture screenshot"); the next frame is fine, so that refusal alone is tried again.
+    """
+    for attempt in range(3):
+        try:
+            page.screenshot(path=path, full_page=full_page)
+            return
+        except PlaywrightError as error:
+            if "Unable to capture screenshot" not in error.message or attempt == 2:
+                raise
+            page.evaluate("() => new Promise(done => requestAnimationFrame(() => done(null)))")
 
 
 def sign_in(page: Page, base_url: str, email: str, password: str) -> None:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Route, expect
 
-from tests.browser.conftest import DESKTOP, LiveServer
+from tests.browser.conftest import DESKTOP, LiveServer, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +36,6 @@ def test_api_docs_render_with_every_other_host_unreachable(
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Procura Events")
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     icon = page.locator("link[rel=icon]").get_attribute("href")
-    page.screenshot(path=screenshots / "desktop-api-docs.png")
+    save_screenshot(page, screenshots / "desktop-api-docs.png", full_page=False)
     context.close()
     assert (elsewhere, urlsplit(icon or "").path) == ([], "/static/favicon.svg")

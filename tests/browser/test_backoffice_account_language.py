@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, expect
 from service.i18n import gettext as _
 from service.i18n import use_language
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, sign_in
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, save_screenshot, sign_in
 from tests.browser.test_backoffice_people import EMAIL, PASSWORD, _make_organiser
 
 pytestmark = pytest.mark.browser
@@ -33,7 +33,7 @@ def test_an_organiser_chooses_their_back_office_language(
         page.goto(f"{live_server.base_url}/organiser/account")
         expect(page.locator("html")).to_have_attribute("lang", stored)
         expect(page.locator("#language")).to_have_value(stored)
-        page.screenshot(path=screenshots / f"backoffice-account-{width}.png", full_page=True)
+        save_screenshot(page, screenshots / f"backoffice-account-{width}.png")
         assert_no_axe_violations(page, context=f"account-{width}")
 
         # A value no form offers (as a tampered request would send it): the error beside it.
@@ -53,8 +53,7 @@ def test_an_organiser_chooses_their_back_office_language(
         page.get_by_role("button", name=save).click()
         expect(page.get_by_role("status")).to_have_text(saved)
         expect(page.locator("html")).to_have_attribute("lang", chosen)
-        page.screenshot(path=screenshots / f"backoffice-account-saved-{width}.png",
-                        full_page=True)
+        save_screenshot(page, screenshots / f"backoffice-account-saved-{width}.png")
         assert_no_axe_violations(page, context=f"account-saved-{width}")
         context.close()
         stored = chosen

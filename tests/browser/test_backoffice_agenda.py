@@ -20,7 +20,7 @@ from service.db.engine import create_engine, make_sessionmaker
 from service.db.models import EventKind
 from service.domain import programme
 from service.domain.accounts import create_account, default_team_id
-from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, sign_in
+from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, save_screenshot, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -98,7 +98,7 @@ def _signed_in_page(browser: Browser, live_server: LiveServer, *, javascript: bo
 
 def _check(page: Page, shot: Path) -> None:
     """Every page state: a screenshot, no wider than the window, and axe-core's verdict."""
-    page.screenshot(path=shot, full_page=True)
+    save_screenshot(page, shot)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"] if page.viewport_size else True
     if AXE is not None:

@@ -19,7 +19,7 @@ from service.domain import programme
 from service.domain.accounts import create_account
 from service.operations.demo_consultation import HAARLEM_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, sign_in
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, save_screenshot, sign_in
 from tests.databases import run_off_loop
 from tests.factories import make_supplier
 
@@ -65,7 +65,7 @@ def test_the_consultation_pages_pass_axe(
     expect(page.get_by_role("heading", name="Market consultation")).to_be_visible()
     expect(page.locator("#market-consultation + dl")).to_contain_text("30213000-5 Personal computers")
     assert_no_axe_violations(page, context="public event page with its consultation")
-    page.screenshot(path=screenshots / "consultation-1-public.png", full_page=True)
+    save_screenshot(page, screenshots / "consultation-1-public.png")
 
     sign_in(page, base, EMAIL, PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Upcoming events")
@@ -78,7 +78,7 @@ def test_the_consultation_pages_pass_axe(
     expect(page.locator("#error-summary a")).to_have_text(
         ["30213000-9 has a wrong check digit: the code is 30213000-5."])
     assert_no_axe_violations(page, context="buyer profile with errors")
-    page.screenshot(path=screenshots / "consultation-2-profile-errors.png", full_page=True)
+    save_screenshot(page, screenshots / "consultation-2-profile-errors.png")
 
     # From the profile form to the CPV finder, searched by words.
     page.get_by_role("link", name="Find CPV codes by the words of their labels").click()
@@ -87,14 +87,14 @@ def test_the_consultation_pages_pass_axe(
     expect(page.locator("table.data-table tbody td")).to_have_text(
         ["30213100-6", "Portable computers"])
     assert_no_axe_violations(page, context="CPV finder with results")
-    page.screenshot(path=screenshots / "consultation-2-cpv-finder.png", full_page=True)
+    save_screenshot(page, screenshots / "consultation-2-cpv-finder.png")
 
     for section, name in (("documents", "documents"), ("questions", "questions"),
                           ("check-in", "check-in"), ("report", "report")):
         page.goto(f"{consultation}/{section}")
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert_no_axe_violations(page, context=f"consultation {name}")
-        page.screenshot(path=screenshots / f"consultation-3-{name}.png", full_page=True)
+        save_screenshot(page, screenshots / f"consultation-3-{name}.png")
 
     # Printed for the procurement file: the report itself, without the back office around it.
     page.goto(f"{consultation}/report")

@@ -23,7 +23,7 @@ from service.domain import programme
 from service.domain.accounts import create_account
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, sign_in
+from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, save_screenshot, sign_in
 from tests.databases import run_off_loop
 from tests.factories import make_email_message, make_registration
 
@@ -85,7 +85,7 @@ def test_write_to_registrants_find_the_emails_and_change_the_reminders(
     page.goto(f"{base}/organiser/events/{event_id}/emails")
     expect(page.get_by_role("link", name="Failed: 1")).to_be_visible()
     assert_no_axe_violations(page, context="emails page")
-    page.screenshot(path=screenshots / "backoffice-emails-1-list.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-emails-1-list.png")
 
     # Write to the confirmed registrants: a refused form first, then the preview.
     page.get_by_role("link", name="Write to registrants").click()
@@ -95,7 +95,7 @@ def test_write_to_registrants_find_the_emails_and_change_the_reminders(
     expect(page.locator("#error-summary")).to_be_focused()
     expect(page.locator("#error-summary a")).to_have_text(["Write a subject.", "Write the message."])
     assert_no_axe_violations(page, context="message form with errors")
-    page.screenshot(path=screenshots / "backoffice-emails-2-message-errors.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-emails-2-message-errors.png")
     page.get_by_label("Subject").fill("Joining details for 9 November")
     page.get_by_label("Message").fill("The room opens at 09:50 <CET>.\n\nSee you there.")
     page.get_by_role("button", name="Preview").click()
@@ -105,14 +105,14 @@ def test_write_to_registrants_find_the_emails_and_change_the_reminders(
     frame = page.frame_locator("iframe.email-frame")
     expect(frame.locator("body")).to_contain_text("The room opens at 09:50 <CET>.")
     assert_no_axe_violations(page, context="message preview")
-    page.screenshot(path=screenshots / "backoffice-emails-3-message-preview.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-emails-3-message-preview.png")
     page.get_by_role("button", name="Send to 2 people").click()
 
     expect(page.get_by_role("status")).to_have_text(
         "Your message is queued for 2 people: they are listed below.")
     expect(page.locator("tbody th").first).to_have_text("jan.kowalski@krakow.example.org")
     assert_no_axe_violations(page, context="emails page after sending")
-    page.screenshot(path=screenshots / "backoffice-emails-4-sent.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-emails-4-sent.png")
 
     # One email as its recipient gets it.
     page.get_by_role("link", name="Message from the organisers").first.click()
@@ -122,7 +122,7 @@ def test_write_to_registrants_find_the_emails_and_change_the_reminders(
         "Dear Jan Kowalski")
     expect(page.locator("pre.email-text")).to_contain_text("/registrations/")
     assert_no_axe_violations(page, context="one email")
-    page.screenshot(path=screenshots / "backoffice-emails-5-one-email.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-emails-5-one-email.png")
 
     # The failed email, sent again.
     page.goto(f"{base}/organiser/events/{event_id}/emails?status=failed")
@@ -134,7 +134,7 @@ def test_write_to_registrants_find_the_emails_and_change_the_reminders(
     page.goto(f"{base}/organiser/events/{event_id}/reminders")
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Reminders of "))
     assert_no_axe_violations(page, context="reminders page")
-    page.screenshot(path=screenshots / "backoffice-emails-6-reminders.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-emails-6-reminders.png")
     page.get_by_label("Our own times, below").check()
     page.get_by_label("Reminder 1", exact=True).fill("two")
     page.get_by_role("button", name="Save the policy").click()
@@ -146,7 +146,7 @@ def test_write_to_registrants_find_the_emails_and_change_the_reminders(
     expect(page.get_by_role("status")).to_have_text(
         "The reminder policy is saved: every reminder is planned again.")
     assert_no_axe_violations(page, context="reminders page after saving")
-    page.screenshot(path=screenshots / "backoffice-emails-7-reminders-saved.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-emails-7-reminders-saved.png")
     context.close()
 
     # On a phone.
@@ -157,8 +157,8 @@ def test_write_to_registrants_find_the_emails_and_change_the_reminders(
     _sign_in(page, base)
     page.goto(f"{base}/organiser/events/{event_id}/emails")
     assert_no_axe_violations(page, context="emails page on a phone")
-    page.screenshot(path=screenshots / "backoffice-emails-8-phone.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-emails-8-phone.png")
     page.goto(f"{base}/organiser/events/{event_id}/message")
     assert_no_axe_violations(page, context="message form on a phone")
-    page.screenshot(path=screenshots / "backoffice-emails-9-phone-message.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-emails-9-phone-message.png")
     phone.close()

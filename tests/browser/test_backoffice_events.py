@@ -18,7 +18,7 @@ from service.db.engine import create_engine, make_sessionmaker
 from service.domain.accounts import create_account, default_team_id, find_or_create_team
 from service.operations.demo import MAKE_ICT_FAIR
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, sign_in
+from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, save_screenshot, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -50,7 +50,7 @@ def _shoot(page: Page, screenshots: Path, state: str, *,
            viewport: ViewportSize = DESKTOP) -> None:
     """Screenshot the state and check it with axe-core: 0 violations."""
     page.set_viewport_size(viewport)
-    page.screenshot(path=str(screenshots / f"backoffice-events-{state}.png"), full_page=True)
+    save_screenshot(page, screenshots / f"backoffice-events-{state}.png")
     assert_no_axe_violations(page, context=f"event editor: {state}")
     page.set_viewport_size(DESKTOP)
 

@@ -18,7 +18,7 @@ from service.db.models import MeetingSeries
 from service.domain.accounts import create_account
 from service.operations.demo_groups import load_demo_groups
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, sign_in
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, save_screenshot, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -81,16 +81,16 @@ def test_the_group_pages_and_a_series_reminders_pass_axe(
     expect(page.get_by_role("status")).to_contain_text("The reminders are saved")
     expect(page.locator("main")).to_contain_text("Members are reminded 2 days before each meeting")
     assert_no_axe_violations(page, context="series with its own reminders")
-    page.screenshot(path=screenshots / "backoffice-groups-1-series.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-groups-1-series.png")
 
     page.locator("table.data-table tbody a").first.click()
     expect(page.get_by_role("button", name="Cancel this and all following meetings")).to_be_visible()
     assert_no_axe_violations(page, context="one meeting of the series")
-    page.screenshot(path=screenshots / "backoffice-groups-2-meeting.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-groups-2-meeting.png")
 
     page.goto(f"{base}/organiser/groups/{group_id}/series/new")
     page.get_by_role("button", name="Add the series and invite the members").click()
     expect(page.locator("#error-summary")).to_be_visible()
     assert_no_axe_violations(page, context="new series refused")
-    page.screenshot(path=screenshots / "backoffice-groups-3-new-series.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-groups-3-new-series.png")
     context.close()

@@ -25,7 +25,7 @@ from service.domain import programme
 from service.domain.accounts import create_account, default_team_id
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, sign_in
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, save_screenshot, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -114,7 +114,7 @@ def page(browser: Browser, live_server: LiveServer, arranged: dict[str, int]) ->
 def _check(page: Page, screenshots: Path, name: str) -> None:
     """axe-core finds nothing in the page as it stands, and the state is kept as a picture."""
     assert_no_axe_violations(page, context=name)
-    page.screenshot(path=str(screenshots / f"backoffice-htmx-{name}.png"), full_page=True)
+    save_screenshot(page, screenshots / f"backoffice-htmx-{name}.png")
 
 
 def test_htmx_loads_from_our_own_files_within_the_pages_policy(

@@ -47,7 +47,7 @@ from service.settings import Settings, load_settings
 from service.web.app import create_app
 from tests import databases
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import DESKTOP, sign_in
+from tests.browser.conftest import DESKTOP, save_screenshot, sign_in
 from tests.conftest import BACKENDS
 from tests.smtp_server import ReceivedMessage, SmtpTestServer
 
@@ -213,7 +213,7 @@ class Visit:
     def __call__(self, state: str) -> None:
         self.count += 1
         name = f"backoffice-journey-{self.backend}-{self.count:02d}-{state}.png"
-        self.page.screenshot(path=str(self.screenshots / name), full_page=True)
+        save_screenshot(self.page, self.screenshots / name)
         assert_no_axe_violations(self.page, context=state)
 
 

@@ -18,7 +18,7 @@ from service.db.models import Event
 from service.domain.accounts import create_account
 from service.operations.demo import HAARLEM_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, sign_in
+from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, save_screenshot, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -60,7 +60,7 @@ def test_the_haarlem_meetings_pages(live_server: LiveServer, browser: Browser, s
         expect(page.get_by_role("heading", level=1)).to_contain_text("One-to-one meetings")
         expect(page.locator("table.meeting-grid strong")).to_have_count(5)
         assert_no_axe_violations(page, context=f"meetings schedule ({name})")
-        page.screenshot(path=screenshots / f"backoffice-meetings-1-schedule-{name}.png", full_page=True)
+        save_screenshot(page, screenshots / f"backoffice-meetings-1-schedule-{name}.png")
         if name == "phone":
             context.close()
             continue
@@ -71,12 +71,12 @@ def test_the_haarlem_meetings_pages(live_server: LiveServer, browser: Browser, s
         page.get_by_role("link", name="Requests").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("Meeting requests")
         assert_no_axe_violations(page, context="meeting requests")
-        page.screenshot(path=screenshots / "backoffice-meetings-2-requests.png", full_page=True)
+        save_screenshot(page, screenshots / "backoffice-meetings-2-requests.png")
 
         page.get_by_role("link", name="Hosts and availability").click()
         expect(page.get_by_role("heading", level=2, name="Marieke Jansen (sample)")).to_be_visible()
         assert_no_axe_violations(page, context="meeting hosts")
-        page.screenshot(path=screenshots / "backoffice-meetings-3-hosts.png", full_page=True)
+        save_screenshot(page, screenshots / "backoffice-meetings-3-hosts.png")
 
         page.get_by_role("link", name="Grid").click()
         page.get_by_label("Meeting days").fill("2027-01-26 13:30-15:30\n2027-01-26 15:00-16:00")
@@ -84,10 +84,10 @@ def test_the_haarlem_meetings_pages(live_server: LiveServer, browser: Browser, s
         expect(page.locator("#error-summary")).to_be_focused()
         expect(page.locator("#error-summary a")).to_have_text(["Two days' times overlap."])
         assert_no_axe_violations(page, context="meeting grid with errors")
-        page.screenshot(path=screenshots / "backoffice-meetings-4-grid-refused.png", full_page=True)
+        save_screenshot(page, screenshots / "backoffice-meetings-4-grid-refused.png")
 
         page.goto(f"{base}/organiser/events/{event_id}/reminders")
         expect(page.get_by_role("heading", level=2, name="One-to-one meetings")).to_be_visible()
         assert_no_axe_violations(page, context="reminders with one-to-one meetings")
-        page.screenshot(path=screenshots / "backoffice-meetings-5-reminders.png", full_page=True)
+        save_screenshot(page, screenshots / "backoffice-meetings-5-reminders.png")
         context.close()

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 from service.db.engine import create_engine, make_sessionmaker
 from service.domain.accounts import create_account, default_team_id
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, sign_in
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, save_screenshot, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -49,7 +49,7 @@ def _sign_in(browser: Browser, live_server: LiveServer, *, phone: bool = False) 
 
 
 def _check(page: Page, screenshots: Path, name: str) -> None:
-    page.screenshot(path=screenshots / f"backoffice-{name}.png", full_page=True)
+    save_screenshot(page, screenshots / f"backoffice-{name}.png")
     assert_no_axe_violations(page, context=name)
 
 

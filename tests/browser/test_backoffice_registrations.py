@@ -21,7 +21,7 @@ from service.db.models import Event, Registration, RegistrationStatus
 from service.domain.accounts import create_account, default_team_id
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer, sign_in
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, save_screenshot, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -82,8 +82,7 @@ def _signed_in(browser: Browser, live_server: LiveServer, *, javascript: bool,
 def _check(page: Page, screenshots: Path, name: str) -> None:
     """axe-core finds nothing, and the state is kept as a screenshot."""
     assert_no_axe_violations(page, context=name)
-    page.screenshot(path=str(screenshots / f"backoffice-registrations-{name}.png"),
-                    full_page=True)
+    save_screenshot(page, screenshots / f"backoffice-registrations-{name}.png")
 
 
 def _names(page: Page) -> list[str]:

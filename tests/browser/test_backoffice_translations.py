@@ -16,7 +16,7 @@ from service.db.engine import create_engine, make_sessionmaker
 from service.db.models import Event
 from service.domain.accounts import create_account
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, sign_in
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, save_screenshot, sign_in
 from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
@@ -65,7 +65,7 @@ def test_an_organiser_translates_and_readers_see_their_language(
     expect(page.locator("#error-summary")).to_be_focused()
     expect(page.locator("#error-summary a")).to_have_text(["At most 300 characters."])
     assert_no_axe_violations(page, context="translations page with errors")
-    page.screenshot(path=screenshots / "backoffice-translations-1-errors.png", full_page=True)
+    save_screenshot(page, screenshots / "backoffice-translations-1-errors.png")
     page.locator("#event-title").fill("Serie de seminarios web sobre compra circular de TIC")
     page.get_by_role("button", name="Save the texts in Español").click()
     expect(page.get_by_role("status")).to_have_text("The translations are saved.")
@@ -79,5 +79,5 @@ def test_an_organiser_translates_and_readers_see_their_language(
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Procura+ Webinarreihe zur kreislauforientierten IKT-Beschaffung 2027 (Beispiel)")
     assert_no_axe_violations(page, context="event page in German")
-    page.screenshot(path=screenshots / "public-event-german.png", full_page=True)
+    save_screenshot(page, screenshots / "public-event-german.png")
     context.close()

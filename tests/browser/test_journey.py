@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import DESKTOP, PHONE, LiveServer
+from tests.browser.conftest import DESKTOP, PHONE, LiveServer, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +41,13 @@ def test_register_receive_email_and_cancel(
 
     page.goto(live_server.base_url + "/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Events programme")
-    page.screenshot(path=screenshots / "desktop-1-programme.png", full_page=True)
+    save_screenshot(page, screenshots / "desktop-1-programme.png")
     assert_no_axe_violations(page, context="programme")
 
     page.get_by_role("link", name=SERIES_TITLE).click()
     expect(page).to_have_url(f"{live_server.base_url}/events/{MAKE_ICT_FAIR_SLUG}")
     expect(page.get_by_role("heading", level=1)).to_have_text(SERIES_TITLE)
-    page.screenshot(path=screenshots / "desktop-2-event.png", full_page=True)
+    save_screenshot(page, screenshots / "desktop-2-event.png")
     assert_no_axe_violations(page, context="event page")
 
     page.get_by_role("link", name="Register", exact=True).click()
@@ -59,14 +59,14 @@ def test_register_receive_email_and_cancel(
     page.get_by_label("Type of organisation").select_option("public_authority")
     page.get_by_label("Country").select_option("SI")
     page.get_by_label("I agree").check()
-    page.screenshot(path=screenshots / "desktop-3-register.png", full_page=True)
+    save_screenshot(page, screenshots / "desktop-3-register.png")
     assert_no_axe_violations(page, context="registration form filled in")
     page.get_by_role("button", name="Register").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("You are registered")
     expect(page.get_by_text("A confirmation email with a calendar invitation")).to_contain_text(
         "ana.novak@ljubljana.example.org")
-    page.screenshot(path=screenshots / "desktop-4-registered.png", full_page=True)
+    save_screenshot(page, screenshots / "desktop-4-registered.png")
     assert_no_axe_violations(page, context="registered")
 
     live_server.deliver_emails()
@@ -85,7 +85,7 @@ def test_register_receive_email_and_cancel(
         "https://meet.example.org/procura-make-ict-fair-1",
         "https://meet.example.org/procura-make-ict-fair-2",
     ])
-    page.screenshot(path=screenshots / "desktop-5-manage.png", full_page=True)
+    save_screenshot(page, screenshots / "desktop-5-manage.png")
     assert_no_axe_violations(page, context="private page")
 
     page.get_by_role("link", name="Cancel my registration").click()
@@ -98,7 +98,7 @@ def test_register_receive_email_and_cancel(
         "Thank you for letting us know.")
     expect(page.locator(".panel .badge").first).to_have_text("Cancelled")
     expect(page.locator("a.join")).to_have_count(0)
-    page.screenshot(path=screenshots / "desktop-6-cancelled.png", full_page=True)
+    save_screenshot(page, screenshots / "desktop-6-cancelled.png")
     assert_no_axe_violations(page, context="private page, cancelled")
     context.close()
 
@@ -139,7 +139,7 @@ def test_agenda_in_new_york_adds_the_visitors_time(
         "Times in your own time zone (America/New York) are shown in grey below each "
         "published time.")
     session.scroll_into_view_if_needed()
-    page.screenshot(path=screenshots / "desktop-7-event-new-york.png")
+    save_screenshot(page, screenshots / "desktop-7-event-new-york.png", full_page=False)
     assert_no_axe_violations(page, context="event page in New York")
     context.close()
 
@@ -157,13 +157,13 @@ def test_phone_pages_and_keyboard_use(
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
-    page.screenshot(path=screenshots / "phone-1-programme.png", full_page=True)
+    save_screenshot(page, screenshots / "phone-1-programme.png")
     assert_no_axe_violations(page, context="programme on a phone")
 
     page.goto(f"{live_server.base_url}/events/{MAKE_ICT_FAIR_SLUG}")
-    page.screenshot(path=screenshots / "phone-2-event-top.png")
+    save_screenshot(page, screenshots / "phone-2-event-top.png", full_page=False)
     page.get_by_role("article", name=FIRST_SESSION).scroll_into_view_if_needed()
-    page.screenshot(path=screenshots / "phone-3-event-agenda.png")
+    save_screenshot(page, screenshots / "phone-3-event-agenda.png", full_page=False)
     assert_no_axe_violations(page, context="event page on a phone")
 
     page.goto(f"{live_server.base_url}/events/{MAKE_ICT_FAIR_SLUG}/register")
@@ -178,6 +178,6 @@ def test_phone_pages_and_keyboard_use(
     expect(page.get_by_label("Full name")).to_have_value("Jan <b>Kowalski</b>")
     expect(page.get_by_label("Email address", exact=True)).to_have_value("jan@localhost")
     expect(page.get_by_label("I agree")).to_be_checked()
-    page.screenshot(path=screenshots / "phone-4-register-error.png", full_page=True)
+    save_screenshot(page, screenshots / "phone-4-register-error.png")
     assert_no_axe_violations(page, context="registration form with errors on a phone")
     context.close()

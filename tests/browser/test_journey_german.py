@@ -18,7 +18,7 @@ from service.i18n import LANGUAGES, pgettext, use_language
 from service.i18n import gettext as _
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import DESKTOP, LiveServer
+from tests.browser.conftest import DESKTOP, LiveServer, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def test_register_in_german(live_server: LiveServer, browser: Browser, screensho
             for i in range(alternates.count())] == list(LANGUAGES)
     expect(page.locator("head link[rel=alternate][hreflang=fr]")).to_have_attribute(
         "href", "/?lang=fr")
-    page.screenshot(path=screenshots / "german-1-programme.png", full_page=True)
+    save_screenshot(page, screenshots / "german-1-programme.png")
     assert_no_axe_violations(page, context="programme in German")
 
     # Without ?lang= from here on: the choice is remembered.
@@ -62,7 +62,7 @@ def test_register_in_german(live_server: LiveServer, browser: Browser, screensho
     expect(row.locator("[data-visitor-time]")).to_have_text(
         f"04:00–04:10 EST {de('(your time)')}")
     expect(page.get_by_role("heading", level=2, name=de("Sessions and agenda"))).to_be_visible()
-    page.screenshot(path=screenshots / "german-2-event.png", full_page=True)
+    save_screenshot(page, screenshots / "german-2-event.png")
     assert_no_axe_violations(page, context="event page in German")
 
     page.get_by_role("link", name=de("Register", "button"), exact=True).click()
@@ -81,7 +81,7 @@ def test_register_in_german(live_server: LiveServer, browser: Browser, screensho
     summary = page.locator("[data-error-summary]")
     expect(summary.get_by_role("heading")).to_have_text(de("There is a problem"))
     expect(summary.get_by_role("link")).to_have_text([de("Enter your name.")])
-    page.screenshot(path=screenshots / "german-3-register-errors.png", full_page=True)
+    save_screenshot(page, screenshots / "german-3-register-errors.png")
     assert_no_axe_violations(page, context="registration form in German with an error")
 
     page.get_by_label(de("Full name")).fill("Ana Novak")
@@ -98,6 +98,6 @@ def test_register_in_german(live_server: LiveServer, browser: Browser, screensho
     expect(page.get_by_role("heading", level=2, name=de("What happens next"))).to_be_visible()
     expect(page.locator("#next-steps li").first).to_contain_text(
         "ana.novak@ljubljana.example.org")
-    page.screenshot(path=screenshots / "german-4-registered.png", full_page=True)
+    save_screenshot(page, screenshots / "german-4-registered.png")
     assert_no_axe_violations(page, context="registered, in German")
     context.close()

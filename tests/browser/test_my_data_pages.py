@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, expect
 
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import DESKTOP, LiveServer
+from tests.browser.conftest import DESKTOP, LiveServer, save_screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -60,7 +60,7 @@ def test_register_ask_for_ones_data_download_and_erase_it(
                        _text_body(received.message))
     page.goto(links[0])
     expect(page.get_by_role("heading", level=1)).to_have_text("Your data")
-    page.screenshot(path=screenshots / "desktop-privacy-my-data.png", full_page=True)
+    save_screenshot(page, screenshots / "desktop-privacy-my-data.png")
     assert_no_axe_violations(page, context="my data link")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download my data (JSON)").click()

@@ -23,7 +23,7 @@ from service.domain.access import current_access_token
 from service.domain.accounts import create_account, find_account_by_email
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, sign_in
+from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, save_screenshot, sign_in
 from tests.databases import run_off_loop
 from tests.factories import make_registration
 
@@ -83,7 +83,7 @@ def test_a_registrant_erases_and_an_organiser_reads_the_retention_dates(
     page.get_by_role("link", name="Erase my registration").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Erase your registration?")
     assert_no_axe_violations(page, context="erase confirmation")
-    page.screenshot(path=screenshots / "privacy-1-erase.png", full_page=True)
+    save_screenshot(page, screenshots / "privacy-1-erase.png")
     page.get_by_role("button", name="Yes, erase my registration").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Registration erased")
     expect(page.get_by_role("status")).to_contain_text("has been erased")
@@ -99,7 +99,7 @@ def test_a_registrant_erases_and_an_organiser_reads_the_retention_dates(
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Personal data of Procura+ webinar series on socially responsible ICT procurement")
     assert_no_axe_violations(page, context="personal data page")
-    page.screenshot(path=screenshots / "privacy-2-personal-data.png", full_page=True)
+    save_screenshot(page, screenshots / "privacy-2-personal-data.png")
     field = page.get_by_label("Months to keep registrants' data after the event")
     field.fill("two")
     page.get_by_role("button", name="Save the period").click()
@@ -109,7 +109,7 @@ def test_a_registrant_erases_and_an_organiser_reads_the_retention_dates(
     page.get_by_role("button", name="Save the period").click()
     expect(page.get_by_role("status")).to_have_text("The retention period is saved.")
     assert_no_axe_violations(page, context="retention period saved")
-    page.screenshot(path=screenshots / "privacy-3-saved.png", full_page=True)
+    save_screenshot(page, screenshots / "privacy-3-saved.png")
     context.close()
 
 
@@ -145,7 +145,7 @@ def test_an_admin_erases_a_former_organisers_account(
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Erase the personal data of Otto Leaving?")
     assert_no_axe_violations(page, context="account erasure confirmation")
-    page.screenshot(path=screenshots / "privacy-4-account-erase.png", full_page=True)
+    save_screenshot(page, screenshots / "privacy-4-account-erase.png")
     page.get_by_role("button", name="Yes, erase the personal data").click()
     expect(page.get_by_role("status")).to_have_text("The account's personal data is erased.")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Former account #{found[0]}")
