@@ -51,8 +51,9 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 def save_screenshot(page: Page, path: Path, *, full_page: bool = True) -> None:
     """A picture of the page for people to look at (test-artifacts/), asserting nothing.
 
-    Chromium now and then refuses a capture taken just after the page changed ("Unable to
-    capture screenshot"); the next frame is fine, so that refusal alone is tried again.
+    Chromium now and then refuses a capture ("Protocol error (Page.captureScreenshot):
+    Unable to capture screenshot", seen once in a whole run, just after a form was saved):
+    that refusal alone is tried again, after the next frame, at most twice.
     """
     for attempt in range(3):
         try:
