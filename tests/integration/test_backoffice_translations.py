@@ -66,6 +66,13 @@ async def test_an_editor_translates_an_event_and_chooses_its_language(
     assert (saved.status_code, saved.headers["location"]) == (303, f"{url}?language=de&saved=texts")
     assert "The translations are saved." in shown.text
     assert 'value="Faire IKT-Beschaffung"' in shown.text
+    # Per language, how many of the event's own texts are translated: the event's title and
+    # the three titles below it (its summary and descriptions are empty: nothing to translate).
+    assert [a.text for a in parse(page.text).one("nav", aria_label="Languages").find_all("a")] \
+        == [f"{name} (0/4 translated)" for name in (
+            "Deutsch", "Français", "Español", "Italiano", "Nederlands")]
+    assert [a.text for a in parse(shown.text).one("nav", aria_label="Languages").find_all("a")
+            ][:2] == ["Deutsch (3/4 translated)", "Français (0/4 translated)"]
     assert wrong_language.status_code == 422
     assert "Choose a language other than the event&#39;s own." in wrong_language.text
     assert (default.status_code, bad_default.status_code) == (303, 422)

@@ -10,6 +10,7 @@ flushes, never commits, knows no HTTP.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,6 +80,26 @@ def _loaded_rows(event: Event) -> list[ContentTranslation]:
 def translations_of(event: Event) -> dict[tuple[str, str, str], str]:
     """(target key, language, field) → text, from the loaded event."""
     return {(row.target, row.language, row.field): row.text for row in _loaded_rows(event)}
+
+
+def texts_to_translate(event: Event) -> list[tuple[Target, str]]:
+    """The loaded event's own texts that have words (an empty one has nothing to translate):
+    the event's, then each session's followed by its agenda items'."""
+    targets: list[Target] = [event]
+    for session in event.sessions:
+        targets.append(session)
+        targets.extend(session.agenda_items)
+    return [(target, field) for target in targets for field in fields_of(target)
+            if str(getattr(target, field) or "").strip()]
+
+
+def translation_progress(event: Event) -> dict[str, tuple[int, int]]:
+    """Per language the event may be translated into: how many of its own texts are
+    translated, of how many (so organisers see which languages are still missing texts)."""
+    wanted = {(target_key(target), field) for target, field in texts_to_translate(event)}
+    done = Counter(language for target, language, field in translations_of(event)
+                   if (target, field) in wanted)
+    return {language: (done[language], len(wanted)) for language in translation_languages(event)}
 
 
 # --- reading ------------------------------------------------------------------------------

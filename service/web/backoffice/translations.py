@@ -33,6 +33,7 @@ from service.domain.programme.translations import (
     set_translations,
     target_key,
     translation_languages,
+    translation_progress,
     translations_of,
 )
 from service.i18n import LANGUAGE_NAMES, LANGUAGES
@@ -139,7 +140,8 @@ class TranslationsController(Controller):
             "event": heading(event, account), "section": "translations",
             "default_language": event.default_language,
             "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
-            "tabs": [(code, LANGUAGE_NAMES[code]) for code in translation_languages(event)],
+            "tabs": [(code, LANGUAGE_NAMES[code], done, total)
+                     for code, (done, total) in translation_progress(event).items()],
             "language": language, "language_name": LANGUAGE_NAMES[language],
             "groups": [group for group, _keys in groups],
             "values": values, "errors": errors or {}, "saved": saved,
