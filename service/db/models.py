@@ -792,6 +792,13 @@ class InterestGroup(Base):
     starts_on: Mapped[date]
     ends_on: Mapped[date | None]
     is_sample_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The language the group's own columns (topic, summary, description) are written in.
+    default_language: Mapped[str] = mapped_column(String(8), default="en",
+                                                  server_default="en")
+    # The same texts in other languages: {"de": {"topic": "...", "summary": "..."}}. A
+    # group has three texts, so they live beside them rather than in a table of their own.
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict,
+                                                         server_default="{}")
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

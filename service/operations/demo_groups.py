@@ -31,6 +31,7 @@ from service.db.models import (
 )
 from service.domain import groups, programme
 from service.domain.groups import meetings
+from service.domain.groups.translations import set_group_translations
 from service.settings import Settings
 
 ZONE = "Europe/Brussels"
@@ -65,6 +66,8 @@ class DemoGroup:
     facilitator: str
     members: tuple[tuple[str, str], ...]  # (person, organisation), all sample data
     series: tuple[DemoSeries, ...]
+    # The topic and summary in other languages (the description stays English).
+    translations: dict[str, dict[str, str]]
 
 
 DEMO_GROUPS = (
@@ -95,6 +98,14 @@ DEMO_GROUPS = (
             mode=SessionMode.ONLINE, join_url="https://meet.example.org/procura-ig-ict",
             agenda="Round of members' tenders; supplier engagement; verification methods.",
             moved=1, cancelled=2),),
+        translations={
+            "de": {"topic": "Sozial verantwortliche öffentliche Beschaffung von IKT",
+                   "summary": "Öffentliche Auftraggeber, die IKT-Produkte so beschaffen, dass "
+                              "ihre Lieferketten sozial verantwortlicher werden."},
+            "fr": {"topic": "Achats publics socialement responsables de TIC",
+                   "summary": "Des acheteurs publics qui achètent des produits TIC de manière "
+                              "à rendre leurs chaînes d'approvisionnement plus socialement "
+                              "responsables."}},
     ),
     DemoGroup(
         slug="circular-procurement",
@@ -122,6 +133,13 @@ DEMO_GROUPS = (
                 weekday=3, ordinal=2, months_ahead=6, at=time(9, 30), duration_minutes=420,
                 mode=SessionMode.IN_PERSON, venue="City of Aldermoor, Town Hall (sample)"),
         ),
+        translations={
+            "de": {"topic": "Zirkuläre Beschaffung",
+                   "summary": "Waren und Dienstleistungen mit Blick auf ihren ganzen "
+                              "Lebenszyklus beschaffen: Nutzung statt Eigentum."},
+            "fr": {"topic": "Achats circulaires",
+                   "summary": "Acheter des biens et des services en pensant à tout leur cycle "
+                              "de vie : l'usage plutôt que la propriété."}},
     ),
     DemoGroup(
         slug="market-and-supplier-development",
@@ -146,6 +164,14 @@ DEMO_GROUPS = (
             weekday=3, ordinal=1, months_ahead=1, at=time(14, 0), duration_minutes=60,
             mode=SessionMode.ONLINE, join_url="https://meet.example.org/procura-ig-market",
             moved=1, cancelled=3),),
+        translations={
+            "de": {"topic": "Markt- und Lieferantenentwicklung",
+                   "summary": "Ein offenes Forum für den Austausch über Markterkundung und "
+                              "Lieferantendialog, mit gemeinsamen Leitlinien als Ziel."},
+            "fr": {"topic": "Développement du marché et des fournisseurs",
+                   "summary": "Un forum convivial pour partager les expériences de dialogue "
+                              "avec le marché et les fournisseurs, avec pour but des lignes "
+                              "directrices communes."}},
     ),
 )
 # The sample member organisations are participants of the network (one a strategic partner).
@@ -172,6 +198,8 @@ async def _load_group(db: AsyncSession, demo: DemoGroup, *, now: datetime,
         slug=demo.slug, topic=demo.topic, summary=demo.summary, description=demo.description,
         visibility=demo.visibility, timezone=ZONE, starts_on=local_day,
         ends_on=local_day.replace(year=local_day.year + 2), is_sample_data=True), now=now)
+    for language, texts in demo.translations.items():
+        await set_group_translations(db, group.id, language, texts, now=now)
     iclei = await programme.find_or_create_organisation(
         db, name=ICLEI, kind=OrganisationKind.NETWORK, country="DE", now=now)
     facilitator = await programme.find_or_create_person(

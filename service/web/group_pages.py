@@ -34,6 +34,8 @@ from service.db.models import (
 from service.domain import groups, urls, wording
 from service.domain.errors import InvalidInputError, NotFoundError
 from service.domain.groups import meetings
+from service.domain.groups.translations import GROUP_FIELDS, group_text
+from service.domain.programme.translations import Localised
 from service.domain.times import iso_utc
 from service.i18n import current_language
 from service.i18n import gettext as _
@@ -92,6 +94,12 @@ async def _meeting_views(db: AsyncSession, group: InterestGroup, now: datetime, 
     return found
 
 
+def _texts(group: InterestGroup) -> dict[str, Localised]:
+    """The group's topic, summary and description in the page's language where it has them
+    (each knows its language, for `lang`)."""
+    return {field: group_text(group, field, current_language()) for field in GROUP_FIELDS}
+
+
 def _period(group: InterestGroup) -> str:
     if group.ends_on is None:
         return _("From %(date)s") % {"date": wording.date_text(group.starts_on)}
@@ -125,7 +133,7 @@ class GroupPages(Controller):
         summaries = await groups.group_summaries(db_session)
         return html_response("groups.html", {
             "nav": "groups", "groups": [{
-                "slug": s.group.slug, "topic": s.group.topic, "summary": s.group.summary,
+                "slug": s.group.slug, **_texts(s.group),
                 "facilitators": s.facilitators, "period": _period(s.group),
                 "is_members_only": not groups.shows_everything(s.group),
                 "member_organisations": s.member_organisations,
@@ -138,9 +146,10 @@ class GroupPages(Controller):
         token, cookies = _csrf(request, settings)
         public = groups.shows_everything(group)
         now = utc_now()
+        texts = _texts(group)
         return html_response("groups_one.html", {
-            "nav": "groups", "group": group, "period": _period(group),
-            "description": wording.paragraphs(group.description) if public else [],
+            "nav": "groups", "group": group, "texts": texts, "period": _period(group),
+            "description": wording.paragraphs(texts["description"]) if public else [],
             "zone_label": wording.zone_label(group.timezone),
             "is_members_only": not public,
             "facilitators": [p.name for p in await groups.list_facilitators(db, group.id)],
@@ -201,7 +210,8 @@ class GroupPages(Controller):
             if is_member else None
         csrf_token, cookies = _csrf(request, settings)
         return html_response("groups_member.html", {
-            "nav": "groups", "group": group, "member": member, "is_member": is_member,
+            "nav": "groups", "group": group, "texts": _texts(group), "member": member,
+            "is_member": is_member,
             "status_label": _(wording.GROUP_MEMBER_STATUS_LABELS[member.status]),
             "organisations": await groups.member_organisation_names(db, group.id),
             "facilitators": [p.name for p in await groups.list_facilitators(db, group.id)],

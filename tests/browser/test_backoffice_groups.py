@@ -1,6 +1,7 @@
 """The Interest Groups' back office in a real browser, on the demo's groups: the list, a
 group, a meeting series with its reminders (a refused row, then saved), one meeting, and a
-new series form refused. axe-core finds no violation on any page state; screenshots go to
+new series form refused, and the group's texts in Italian, as readers then see them.
+axe-core finds no violation on any page state; screenshots go to
 test-artifacts/screenshots/ (backoffice-groups-*.png).
 """
 
@@ -93,4 +94,32 @@ def test_the_group_pages_and_a_series_reminders_pass_axe(
     expect(page.locator("#error-summary")).to_be_visible()
     assert_no_axe_violations(page, context="new series refused")
     save_screenshot(page, screenshots / "backoffice-groups-3-new-series.png")
+
+    # The group's texts in Italian: a refused topic (the error summary takes the focus), then saved.
+    page.goto(f"{base}/organiser/groups/{group_id}")
+    page.get_by_role("link", name="Translations").click()
+    page.get_by_role("link", name="Italiano (0/3 translated)").click()
+    expect(page.get_by_role("heading", level=2, name="Texts in Italiano")).to_be_visible()
+    assert_no_axe_violations(page, context="a group's translations")
+    topic = page.locator("#topic")
+    topic.evaluate("field => field.removeAttribute('maxlength')")  # as a script could send
+    topic.fill("x" * 301)
+    page.get_by_role("button", name="Save the texts in Italiano").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary a")).to_have_text(["At most 300 characters."])
+    assert_no_axe_violations(page, context="a group's translations refused")
+    page.locator("#topic").fill("Appalti pubblici di TIC socialmente responsabili")
+    page.get_by_role("button", name="Save the texts in Italiano").click()
+    expect(page.get_by_role("status")).to_have_text("The translations are saved.")
+    save_screenshot(page, screenshots / "backoffice-groups-4-translations.png")
+
+    # Readers: Italian topic with the English summary marked; the demo's German texts.
+    page.goto(f"{base}/groups/socially-responsible-ict?lang=it")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Appalti pubblici di TIC socialmente responsabili")
+    expect(page.locator("p.lead")).to_have_attribute("lang", "en")
+    assert_no_axe_violations(page, context="a group page in Italian")
+    page.goto(f"{base}/groups?lang=de")
+    expect(page.get_by_role("heading", level=2, name="Zirkuläre Beschaffung")).to_be_visible()
+    assert_no_axe_violations(page, context="the groups in German")
     context.close()

@@ -48,6 +48,7 @@ from service.domain.groups.schedule import (
     utc,
 )
 from service.domain.groups.series_calendars import occurrence_override, series_entry
+from service.domain.groups.translations import group_text
 from service.domain.urls import group_member_feed_url, group_member_page_url, group_page_url
 from service.i18n import gettext as _
 from service.i18n import use_language
@@ -134,9 +135,9 @@ async def _member_links(db: AsyncSession, member: GroupMember, *, now: datetime,
             "member_feed_url": group_member_feed_url(settings, feed)}
 
 
-def _context(group: InterestGroup, member_name: str, settings: Settings,
+def _context(group: InterestGroup, member_name: str, settings: Settings, language: str,
              **extra: object) -> dict[str, object]:
-    return {"recipient_name": member_name, "group_topic": group.topic,
+    return {"recipient_name": member_name, "group_topic": group_text(group, "topic", language),
             "group_url": group_page_url(settings, group.slug),
             "group_zone_label": wording.zone_label(group.timezone), **extra}
 
@@ -170,7 +171,7 @@ async def send_series(
                 for s in ordered)
             message = EmailMessage(
                 template=SERIES_TEMPLATE, to_address=member.email, to_name=member.name,
-                context=_context(group, member.name, settings, kind=kind,
+                context=_context(group, member.name, settings, language, kind=kind,
                                  series=views[language], **links),
                 calendar=calendars[0],
                 calendar_method="CANCEL" if method == "CANCEL" else "REQUEST",
@@ -227,8 +228,8 @@ async def send_guest_invites(
                                                    settings=settings)], now=now, method=method)
             message = EmailMessage(
                 template=GUEST_TEMPLATE, to_address=guest.email, to_name=guest.name,
-                context=_context(group, guest.name, settings, kind=kind, title=series.title,
-                                 occurrence=view),
+                context=_context(group, guest.name, settings, language, kind=kind,
+                                 title=series.title, occurrence=view),
                 calendar=calendar, calendar_method="CANCEL" if method == "CANCEL" else "REQUEST",
                 language=language)
             entries.append(OutboxEntry(message))
@@ -263,8 +264,9 @@ async def send_occurrence(
             calendar = build_occurrence_invite(master, override, now=now, method=method)
             message = EmailMessage(
                 template=OCCURRENCE_TEMPLATE, to_address=member.email, to_name=member.name,
-                context=_context(group, member.name, settings, kind=kind, title=series.title,
-                                 occurrence=view, previous=before, **links),
+                context=_context(group, member.name, settings, language, kind=kind,
+                                 title=series.title, occurrence=view, previous=before,
+                                 **links),
                 calendar=calendar, calendar_method="CANCEL" if method == "CANCEL" else "REQUEST",
                 language=language)
         entries.append(OutboxEntry(message, group_member_id=member.id))

@@ -44,6 +44,7 @@ from service.db.models import (
 from service.domain import wording
 from service.domain.groups.erased import is_erased, is_reachable
 from service.domain.groups.schedule import Occurrence, apply_override, occurrences, utc
+from service.domain.groups.translations import group_text
 from service.domain.urls import group_page_url
 from service.i18n import use_language
 from service.settings import Settings
@@ -240,7 +241,8 @@ def reminder_message(series: MeetingSeries, group: InterestGroup, member: GroupM
         return EmailMessage(
             template=REMINDER_TEMPLATE, to_address=member.email, to_name=member.name,
             context={
-                "recipient_name": member.name, "group_topic": group.topic,
+                "recipient_name": member.name,
+                "group_topic": group_text(group, "topic", language),
                 "title": series.title,
                 "group_url": group_page_url(settings, group.slug),
                 "starts": wording.starts_phrase(occurrence.starts_at, now, series.timezone),

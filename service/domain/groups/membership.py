@@ -38,6 +38,7 @@ from service.domain.groups.meetings import (
     invite_member_to_group_meetings,
     withdraw_member_from_group_meetings,
 )
+from service.domain.groups.translations import group_text
 from service.domain.text import clean_line, clean_text
 from service.i18n import current_language, is_language, supported, use_language
 from service.i18n import gettext as _
@@ -108,8 +109,11 @@ async def _organisation_named(db: AsyncSession, name: str) -> Organisation | Non
         func.lower(Organisation.name) == name.lower()).order_by(Organisation.id).limit(1))
 
 
-def _group_context(group: InterestGroup, settings: Settings) -> dict[str, object]:
-    return {"group_topic": group.topic, "group_url": urls.group_page_url(settings, group.slug)}
+def _group_context(group: InterestGroup, settings: Settings, language: str
+                   ) -> dict[str, object]:
+    """What every group email says of the group, in the reader's language."""
+    return {"group_topic": group_text(group, "topic", language),
+            "group_url": urls.group_page_url(settings, group.slug)}
 
 
 async def express_interest(db: AsyncSession, group: InterestGroup, form: InterestForm, *,
@@ -140,7 +144,7 @@ async def express_interest(db: AsyncSession, group: InterestGroup, form: Interes
     await db.flush()
     if not is_news:
         return member
-    context = {**_group_context(group, settings), "recipient_name": name,
+    context = {**_group_context(group, settings, member.language), "recipient_name": name,
                "member_name": name, "member_email": email,
                "organisation_name": organisation_name, "message": message or ""}
     entries = [OutboxEntry(EmailMessage(template=INTEREST_RECEIVED_TEMPLATE, to_address=email,
@@ -153,7 +157,9 @@ async def express_interest(db: AsyncSession, group: InterestGroup, form: Interes
             entries.append(OutboxEntry(EmailMessage(
                 template=INTEREST_TO_FACILITATOR_TEMPLATE, to_address=facilitator.email,
                 to_name=facilitator.name,
-                context={**context, "recipient_name": facilitator.name,
+                context={**context, **_group_context(group, settings,
+                                                     supported(facilitator.language)),
+                         "recipient_name": facilitator.name,
                          "decide_url": f"{settings.public_base_url}/organiser/groups/"
                                        f"{group.id}/members"},
                 language=supported(facilitator.language)),
@@ -220,7 +226,8 @@ async def approve_member(db: AsyncSession, member_id: int, *, now: datetime,
     links = await member_links(db, member, now=now, settings=settings)
     await queue_emails(db, [OutboxEntry(EmailMessage(
         template=APPROVED_TEMPLATE, to_address=member.email, to_name=member.name,
-        context={**_group_context(group, settings), "recipient_name": member.name,
+        context={**_group_context(group, settings, supported(member.language)),
+                 "recipient_name": member.name,
                  "organisation_name": organisation.name, "note": cleaned_note or "",
                  "page_url": links.page_url, "feed_url": links.feed_url},
         language=supported(member.language)),
@@ -250,7 +257,8 @@ async def decline_member(db: AsyncSession, member_id: int, *, now: datetime,
     with use_language(member.language) as language:
         message = EmailMessage(
             template=DECLINED_TEMPLATE, to_address=member.email, to_name=member.name,
-            context={**_group_context(group, settings), "recipient_name": member.name,
+            context={**_group_context(group, settings, language),
+                     "recipient_name": member.name,
                      "organisation_name": organisation.name if organisation
                      else member.organisation_name,
                      "note": cleaned_note or "", "not_eligible": not is_eligible(organisation),

@@ -25,6 +25,7 @@ from service.domain.groups.groups import get_group
 from service.domain.groups.meetings import occurrence_row
 from service.domain.groups.membership import current_members, member_links
 from service.domain.groups.schedule import series_starts
+from service.domain.groups.translations import group_text
 from service.domain.text import clean_line, clean_text
 from service.i18n import gettext as _
 from service.i18n import use_language
@@ -134,7 +135,8 @@ async def _email_members(db: AsyncSession, group: InterestGroup, series: Meeting
         with use_language(member.language) as language:
             message = EmailMessage(
                 template=MINUTES_TEMPLATE, to_address=member.email, to_name=member.name,
-                context={"recipient_name": member.name, "group_topic": group.topic,
+                context={"recipient_name": member.name,
+                         "group_topic": group_text(group, "topic", language),
                          "meeting_title": series.title,
                          "meeting_when": wording.start_text(occurrence.starts_at,
                                                             series.timezone),

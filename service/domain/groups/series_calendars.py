@@ -41,6 +41,7 @@ from service.domain.calendars.group_series import (
 from service.domain.calendars.ical import CalendarAttendee, CalendarEntry
 from service.domain.errors import NotFoundError
 from service.domain.groups.schedule import Occurrence, apply_override, series_starts, utc
+from service.domain.groups.translations import group_text
 from service.domain.urls import group_page_url
 from service.domain.wording import place_text
 from service.i18n import current_language
@@ -78,7 +79,7 @@ def _entry(series: MeetingSeries, group: InterestGroup, occurrence: Occurrence |
         status="CANCELLED" if series.status == MeetingStatus.CANCELLED else "CONFIRMED",
         location=place_text(series.mode, series.venue),
         url=page,
-        categories=(group.topic,),
+        categories=(group_text(group, "topic", current_language()),),
         organizer_email=settings.organiser_email,
         organizer_name=settings.organiser_name,
         attendees=(attendee,) if attendee is not None else (),
@@ -171,7 +172,8 @@ _ENTRIES_KEPT = 4096
 def _remembered_entry(series: MeetingSeries, rows: Sequence[MeetingOccurrence],
                       group: InterestGroup, *, settings: Settings, private: bool,
                       declined: tuple[datetime, ...]) -> SeriesEntry:
-    key = (*_series_key(series, rows), group.slug, group.topic, private, declined,
+    key = (*_series_key(series, rows), group.slug,
+           str(group_text(group, "topic", current_language())), private, declined,
            settings.public_base_url, settings.uid_domain, settings.organiser_email,
            settings.organiser_name)
     found = _ENTRIES.get(key)
@@ -220,16 +222,17 @@ def _feed(scope: str, group: InterestGroup, loaded: _Loaded, *, settings: Settin
           changed_at: Collection[datetime] = ()) -> GroupFeed:
     """The feed's ETag from everything its content depends on (the rows' own fields, no
     calendar built); Last-Modified from their `updated_at`."""
+    topic = str(group_text(group, "topic", current_language()))
     markers = [GROUP_FEED_FORMAT, scope, str(private), settings.public_base_url,
                settings.uid_domain, settings.organiser_email, settings.organiser_name,
-               current_language(), group.slug, group.topic, group.timezone,
+               current_language(), group.slug, topic, group.timezone,
                _marker(group.updated_at)]
     markers += [repr(_series_key(series, rows)) for series, rows in loaded]
     markers += sorted(f"d{sid}:{_marker(rid)}" for sid, rid in declined)
     digest = hashlib.sha256("\n".join(markers).encode("utf-8")).hexdigest()
     stamps = [utc(group.updated_at)] + [utc(s.updated_at) for s, _ in loaded] + \
         [utc(r.updated_at) for _, rows in loaded for r in rows] + [utc(d) for d in changed_at]
-    plan = FeedPlan(scope=scope, name=_("%(topic)s – meetings") % {"topic": group.topic},
+    plan = FeedPlan(scope=scope, name=_("%(topic)s – meetings") % {"topic": topic},
                     etag=f'"g{GROUP_FEED_FORMAT}-{group.id}-{digest[:32]}"',
                     last_modified=max(stamps).replace(microsecond=0), is_private=private,
                     session_ids=frozenset(), include_join_url=private,

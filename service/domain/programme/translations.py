@@ -163,17 +163,17 @@ class TextChange:
     name: str
 
 
-def _clean(change: TextChange, limits: Mapping[str, int]) -> tuple[str | None, str | None]:
-    """The cleaned text (None: clear) or why it is refused."""
-    text = (change.text or "").strip()
+def clean_translation(field: str, text: str | None, limit: int) -> tuple[str | None, str | None]:
+    """The cleaned text (None: clear) or why it is refused: a title is one line, a summary or
+    description keeps its lines (Interest Groups' texts follow the same rules)."""
+    text = (text or "").strip()
     if not text:
         return None, None
-    multi = change.field in _MULTI_LINE_FIELDS
+    multi = field in _MULTI_LINE_FIELDS
     if has_control(text, allowed="\n\t\r" if multi else ""):
         if multi:
             return None, _("Must not contain control characters.")
         return None, _("Must be a single line without control characters.")
-    limit = limits[change.field]
     if len(text) > limit:
         return None, _("At most %(count)s characters.") % {"count": limit}
     if multi:
@@ -198,7 +198,7 @@ def check_changes(event: Event, changes: Iterable[TextChange]) -> list[tuple[Tex
         if change.field not in limits:
             errors.append(FieldError(change.name, _("This text cannot be translated.")))
             continue
-        text, problem = _clean(change, limits)
+        text, problem = clean_translation(change.field, change.text, limits[change.field])
         if problem is not None:
             errors.append(FieldError(change.name, problem))
             continue

@@ -14,6 +14,7 @@ from service.web.backoffice.consultation import ConsultationController
 from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.emails import EmailsController
 from service.web.backoffice.events import EventEditorController
+from service.web.backoffice.group_translations import GroupTranslationsController
 from service.web.backoffice.groups import GroupsController, MeetingSeriesController
 from service.web.backoffice.meetings import MeetingsController
 from service.web.backoffice.messages import MessagesController
@@ -50,4 +51,5 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     PersonalDataController,  # an event's retention dates and period
     MyAccountController,  # the signed-in organiser's own language
     TranslationsController,  # an event's content in other languages
+    GroupTranslationsController,  # an Interest Group's texts in other languages
 ]

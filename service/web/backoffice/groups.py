@@ -131,7 +131,7 @@ def _refuse_team(data: groups.GroupInput, team_error: dict[str, str]) -> None:
     raise InvalidInputError.of(problems)
 
 
-async def _visible_group(db: AsyncSession, account: SignedInAccount,
+async def visible_group(db: AsyncSession, account: SignedInAccount,
                          group_id: int) -> InterestGroup:
     group = await groups.get_group(db, group_id)
     if not can_see_group(account, group):  # the guard refuses first; kept as a second lock
@@ -208,7 +208,7 @@ class GroupsController(Controller):
                     group_id: IdParam,
                     person: Annotated[str, QueryParameter(max_length=200)] = "") -> Response[Any]:
         """The group; `person` narrows the facilitator choice to matching people."""
-        group = await _visible_group(db_session, account, group_id)
+        group = await visible_group(db_session, account, group_id)
         return await self._group_page(request, db_session, group,
                                       values=_values_of(group, account), errors={},
                                       person_query=person)
@@ -216,7 +216,7 @@ class GroupsController(Controller):
     @post("/groups/{group_id:int}", guards=[require_editor], status_code=HTTP_303_SEE_OTHER)
     async def update_group(self, request: AnyRequest, db_session: DbSession,
                            account: CurrentAccount, group_id: IdParam) -> Response[Any]:
-        group = await _visible_group(db_session, account, group_id)
+        group = await visible_group(db_session, account, group_id)
         values, chose, team_id, team_error = await _group_values(request, db_session, account)
         try:
             data = _group_input(values, None)
@@ -266,7 +266,7 @@ class GroupsController(Controller):
           status_code=HTTP_303_SEE_OTHER)
     async def add_facilitator(self, request: AnyRequest, db_session: DbSession,
                               account: CurrentAccount, group_id: IdParam) -> Response[Any]:
-        group = await _visible_group(db_session, account, group_id)
+        group = await visible_group(db_session, account, group_id)
         chosen = ids(await request.form(), "person_id")
         if not chosen:
             return await self._group_page(
@@ -286,7 +286,7 @@ class GroupsController(Controller):
           guards=[require_editor], status_code=HTTP_303_SEE_OTHER)
     async def remove_facilitator(self, db_session: DbSession, account: CurrentAccount,
                                  group_id: IdParam, person_id: IdParam) -> Response[Any]:
-        group = await _visible_group(db_session, account, group_id)
+        group = await visible_group(db_session, account, group_id)
         await groups.remove_facilitator(db_session, group.id, person_id)
         return _redirect(f"{BACKOFFICE_PATH}/groups/{group_id}?done=facilitator")
 
@@ -295,7 +295,7 @@ class GroupsController(Controller):
     @get("/groups/{group_id:int}/members", guards=[require_account])
     async def members(self, request: AnyRequest, db_session: DbSession,
                       account: CurrentAccount, group_id: IdParam) -> Response[Any]:
-        group = await _visible_group(db_session, account, group_id)
+        group = await visible_group(db_session, account, group_id)
         return await self._members_page(request, db_session, group, errors={})
 
     async def _members_page(self, request: AnyRequest, db: AsyncSession, group: InterestGroup,
@@ -321,7 +321,7 @@ class GroupsController(Controller):
     async def approve(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
                       account: CurrentAccount, group_member_id: IdParam) -> Response[Any]:
         member = await groups.get_member(db_session, group_member_id)
-        group = await _visible_group(db_session, account, member.group_id)
+        group = await visible_group(db_session, account, member.group_id)
         form = await request.form()
         organisation = ids(form, "organisation_id")
         try:
@@ -341,7 +341,7 @@ class GroupsController(Controller):
     async def decline(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
                       account: CurrentAccount, group_member_id: IdParam) -> Response[Any]:
         member = await groups.get_member(db_session, group_member_id)
-        group = await _visible_group(db_session, account, member.group_id)
+        group = await visible_group(db_session, account, member.group_id)
         form = await request.form()
         try:
             await groups.decline_member(db_session, member.id, now=utc_now(),
@@ -424,7 +424,7 @@ async def _series_and_group(db: AsyncSession, account: SignedInAccount,
     if series is None:
         raise NotFoundError(_("No meeting series with id %(id)s.") % {"id": series_id},
                             "series_id")
-    return series, await _visible_group(db, account, series.group_id)
+    return series, await visible_group(db, account, series.group_id)
 
 
 # --- meeting series (the meetings' domain is service.domain.groups.meetings) -------------------
@@ -567,7 +567,7 @@ class MeetingSeriesController(Controller):
     @get("/groups/{group_id:int}/series/new", guards=[require_editor])
     async def new_series(self, request: AnyRequest, db_session: DbSession,
                          account: CurrentAccount, group_id: IdParam) -> Response[Any]:
-        group = await _visible_group(db_session, account, group_id)
+        group = await visible_group(db_session, account, group_id)
         return self._series_form(request, group, values={
             "duration_minutes": "90", "mode": "online", "repeats": "monthly", "interval": "2",
             "weekday": "1", "ordinal": "2",
@@ -578,7 +578,7 @@ class MeetingSeriesController(Controller):
     async def create_series(self, request: AnyRequest, db_session: DbSession,
                             settings: SettingsDep, account: CurrentAccount,
                             group_id: IdParam) -> Response[Any]:
-        group = await _visible_group(db_session, account, group_id)
+        group = await visible_group(db_session, account, group_id)
         form = await request.form()
         values = {name: text(form, name, 20_000 if name == "agenda" else 1_000)
                   for name in SERIES_FIELDS}
