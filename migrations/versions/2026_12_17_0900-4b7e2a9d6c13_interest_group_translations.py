@@ -1,4 +1,5 @@
-"""Interest Groups' own texts in several languages: a default language and translations
+"""Interest Groups' own texts in several languages: a default language and translations of
+the group's texts and of its meeting series' titles
 
 Revision ID: 4b7e2a9d6c13
 Revises: 3a8e5c1f7b20
@@ -23,9 +24,14 @@ def upgrade() -> None:
                                    server_default="en"))
         batch.add_column(sa.Column("translations", sa.JSON(), nullable=False,
                                    server_default="{}"))
+    with op.batch_alter_table("group_meeting_series") as batch:
+        batch.add_column(sa.Column("translations", sa.JSON(), nullable=False,
+                                   server_default="{}"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("group_meeting_series") as batch:
+        batch.drop_column("translations")
     with op.batch_alter_table("interest_groups") as batch:
         batch.drop_column("translations")
         batch.drop_column("default_language")

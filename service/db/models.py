@@ -864,6 +864,10 @@ class MeetingSeries(Base):
     )
     uid: Mapped[str] = mapped_column(String(255), unique=True)
     title: Mapped[str] = mapped_column(String(300))
+    # The title in other languages than the group's default ({"de": {"title": "..."}});
+    # dropped when the title changes.
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict,
+                                                         server_default="{}")
     starts_at: Mapped[datetime]
     duration_minutes: Mapped[int] = mapped_column(Integer)
     timezone: Mapped[str] = mapped_column(String(64))

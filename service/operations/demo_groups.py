@@ -13,7 +13,7 @@ changes included (they land in the demo's Maildir). Loading twice changes nothin
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,7 @@ from service.db.models import (
 )
 from service.domain import groups, programme
 from service.domain.groups import meetings
-from service.domain.groups.translations import set_group_translations
+from service.domain.groups.translations import series_field, set_group_translations
 from service.settings import Settings
 
 ZONE = "Europe/Brussels"
@@ -54,6 +54,8 @@ class DemoSeries:
     # Which occurrences (0-based) are moved by a day and cancelled.
     moved: int | None = None
     cancelled: int | None = None
+    # The title in other languages.
+    titles: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,9 @@ DEMO_GROUPS = (
             weekday=1, ordinal=2, months_ahead=1, at=time(10, 0), duration_minutes=90,
             mode=SessionMode.ONLINE, join_url="https://meet.example.org/procura-ig-ict",
             agenda="Round of members' tenders; supplier engagement; verification methods.",
-            moved=1, cancelled=2),),
+            moved=1, cancelled=2,
+            titles={"de": "Webmeeting der Interessengruppe IKT",
+                    "fr": "Réunion en ligne du groupe d'intérêt TIC"}),),
         translations={
             "de": {"topic": "Sozial verantwortliche öffentliche Beschaffung von IKT",
                    "summary": "Öffentliche Auftraggeber, die IKT-Produkte so beschaffen, dass "
@@ -127,11 +131,15 @@ DEMO_GROUPS = (
                 title="Circular procurement web meeting",
                 rule=meetings.RecurrenceRule("monthly", 4, weekday=2, ordinal=3, count=6),
                 weekday=2, ordinal=3, months_ahead=1, at=time(11, 0), duration_minutes=60,
-                mode=SessionMode.ONLINE, join_url="https://meet.example.org/procura-ig-circular"),
+                mode=SessionMode.ONLINE, join_url="https://meet.example.org/procura-ig-circular",
+                titles={"de": "Webmeeting zur zirkulären Beschaffung",
+                        "fr": "Réunion en ligne sur les achats circulaires"}),
             DemoSeries(
                 title="Circular procurement workshop and site visit", rule=None,
                 weekday=3, ordinal=2, months_ahead=6, at=time(9, 30), duration_minutes=420,
-                mode=SessionMode.IN_PERSON, venue="City of Aldermoor, Town Hall (sample)"),
+                mode=SessionMode.IN_PERSON, venue="City of Aldermoor, Town Hall (sample)",
+                titles={"de": "Workshop und Ortsbesuch zur zirkulären Beschaffung",
+                        "fr": "Atelier et visite sur place : achats circulaires"}),
         ),
         translations={
             "de": {"topic": "Zirkuläre Beschaffung",
@@ -163,7 +171,9 @@ DEMO_GROUPS = (
             rule=meetings.RecurrenceRule.quarterly(weekday=3, ordinal=1, count=8),
             weekday=3, ordinal=1, months_ahead=1, at=time(14, 0), duration_minutes=60,
             mode=SessionMode.ONLINE, join_url="https://meet.example.org/procura-ig-market",
-            moved=1, cancelled=3),),
+            moved=1, cancelled=3,
+            titles={"de": "Quartalsgespräch Markt- und Lieferantenentwicklung",
+                    "fr": "Appel trimestriel : développement du marché et des fournisseurs"}),),
         translations={
             "de": {"topic": "Markt- und Lieferantenentwicklung",
                    "summary": "Ein offenes Forum für den Austausch über Markterkundung und "
@@ -222,6 +232,9 @@ async def _load_group(db: AsyncSession, demo: DemoGroup, *, now: datetime,
             timezone=ZONE, duration_minutes=spec.duration_minutes, rule=spec.rule,
             mode=spec.mode, join_url=spec.join_url, venue=spec.venue, agenda=spec.agenda,
             now=now, settings=settings)
+        for language, title in spec.titles.items():
+            await set_group_translations(db, group.id, language,
+                                         {series_field(series): title}, now=now)
         planned = meetings.occurrences(series, [])
         if spec.moved is not None:  # to the next day, same time
             moved = planned[spec.moved].starts_at.astimezone(ZoneInfo(ZONE)) + timedelta(days=1)

@@ -34,7 +34,7 @@ from service.db.models import (
 from service.domain import groups, urls, wording
 from service.domain.errors import InvalidInputError, NotFoundError
 from service.domain.groups import meetings
-from service.domain.groups.translations import GROUP_FIELDS, group_text
+from service.domain.groups.translations import GROUP_FIELDS, group_text, series_title
 from service.domain.programme.translations import Localised
 from service.domain.times import iso_utc
 from service.i18n import current_language
@@ -80,7 +80,7 @@ async def _meeting_views(db: AsyncSession, group: InterestGroup, now: datetime, 
     for series, occurrence in (await meetings.list_occurrences(
             db, group.id, start=now, end=now + UPCOMING_HORIZON))[:MAX_LISTED]:
         found.append(MeetingView(
-            title=series.title,
+            title=series_title(series, group.default_language, current_language()),
             when=views.time_span(occurrence.starts_at, occurrence.ends_at, series.timezone),
             place=wording.place_text(series.mode, series.venue),
             join_url=wording.join_url_for(series.mode, occurrence.join_url)
@@ -217,7 +217,8 @@ class GroupPages(Controller):
             "facilitators": [p.name for p in await groups.list_facilitators(db, group.id)],
             "meetings": await _meeting_views(db, group, now, member=member)
             if is_member else [],
-            "minutes": await groups.list_published_minutes(db, group.id) if is_member else [],
+            "minutes": await groups.list_published_minutes(
+                db, group.id, language=current_language()) if is_member else [],
             "feed_url": links.feed_url if links else None,
             "webcal_url": urls.webcal_url(links.feed_url) if links else None,
             "token": token, "csrf_token": csrf_token, "done": done,

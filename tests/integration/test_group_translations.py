@@ -1,8 +1,8 @@
-"""An Interest Group's own texts (topic, summary, description) in several languages: the
-back office's translations page (a refused form names each field and stores nothing; viewers
-and other teams change nothing), the group's pages in the page language (with `lang` where a
-text falls back to the group's own language), members' emails and invites in each member's
-language, and the group's feed with `?lang=`."""
+"""An Interest Group's own texts (topic, summary, description and its meeting series'
+titles) in several languages: the back office's translations page (a refused form names each
+field and stores nothing; viewers and other teams change nothing), the group's pages in the
+page language (with `lang` where a text falls back to the group's own language), members'
+emails and invites in each member's language, and the group's feed with `?lang=`."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ from datetime import UTC, datetime
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db.models import InterestGroup
+from service.db.models import InterestGroup, MeetingSeries
 from service.domain import groups
 from service.domain.errors import InvalidInputError
 from service.domain.groups.recurrence import RecurrenceRule
 from service.domain.groups.translations import (
     group_text,
+    series_field,
+    series_title,
     set_group_default_language,
     set_group_translations,
 )
@@ -33,30 +36,42 @@ from tests.integration.test_pages import parse
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 GERMAN = {"topic": "Zirkuläre Beschaffung",
           "summary": "Behörden, die zirkulär beschaffen."}
+MONTHLY = RecurrenceRule("monthly", weekday=1, ordinal=1, count=6)
 
 
-async def _stored(db: AsyncSession, group_id: int) -> tuple[str, dict[str, dict[str, str]]]:
+async def _web_meeting(db: AsyncSession, settings: Settings, group: InterestGroup,
+                       title: str = "Web meeting") -> MeetingSeries:
+    return await groups.create_series(
+        db, group, title=title, starts_at_local="2026-10-06T10:00", duration_minutes=60,
+        rule=MONTHLY, join_url=JOIN_URL, now=NOW, settings=settings)
+
+
+async def _stored(db: AsyncSession, group_id: int) -> tuple[str, dict[str, dict[str, str]],
+                                                            list[dict[str, dict[str, str]]]]:
     db.expire_all()
     group = await db.get(InterestGroup, group_id)
     assert group is not None
-    return group.default_language, group.translations
+    series = await db.scalars(select(MeetingSeries).where(MeetingSeries.group_id == group_id))
+    return group.default_language, group.translations, [s.translations for s in series]
 
 
 async def test_an_editor_translates_a_group_and_chooses_its_language(
     organiser_client: SignedInClient, viewer_client: SignedInClient,
-    other_team_client: SignedInClient, db: AsyncSession,
+    other_team_client: SignedInClient, db: AsyncSession, settings: Settings,
 ) -> None:
     group = await make_group(db)
+    series = await _web_meeting(db, settings, group)
     await db.commit()
     url = f"/organiser/groups/{group.id}/translations"
-    form = {"language": "de", **GERMAN, "description": ""}
+    title = series_field(series)
+    form = {"language": "de", **GERMAN, "description": "", title: "Webmeeting"}
 
     page = await organiser_client.get(url, params={"language": "de"})
     editor = await organiser_client.get(f"/organiser/groups/{group.id}")
     refused = [await viewer_client.post_form(url, form),
                await other_team_client.post_form(url, form)]
     bad = await organiser_client.post_form(url, {**form, "topic": "Zwei\u0007Zeilen",
-                                                 "summary": "x" * 2_001})
+                                                 "summary": "x" * 2_001, title: "y" * 301})
     stored_after_bad = await _stored(db, group.id)
     saved = await organiser_client.post_form(url, form)
     shown = await organiser_client.get(saved.headers["location"])
@@ -65,28 +80,33 @@ async def test_an_editor_translates_a_group_and_chooses_its_language(
     assert page.status_code == 200
     assert [label.text for label in parse(page.text).find_all("label")] == [
         "The language the group's own texts are written in", "Topic (optional)",
-        "Summary (optional)", "Description (optional)"]
+        "Summary (optional)", "Description (optional)", "Title (optional)"]
+    assert [legend.text for legend in parse(page.text).find_all("legend")] == [
+        "The group", "Meeting series: Web meeting"]
     assert parse(page.text).one(id="description").tag == "textarea"
     assert url in [a.attrs.get("href") for a in parse(editor.text).find_all("a")]
     assert [r.status_code for r in refused] == [403, 403]
-    assert (bad.status_code, stored_after_bad) == (422, ("en", {}))
-    assert re.findall(r'<li><a href="#(\w+)">', bad.text) == ["topic", "summary"]
+    assert (bad.status_code, stored_after_bad) == (422, ("en", {}, [{}]))
+    assert re.findall(r'<li><a href="#([\w-]+)">', bad.text) == ["topic", "summary", title]
     assert [d.one("span", cls="error-message").text
             for d in parse(bad.text).find_all("div", cls="field-error")] == [
         "Error: Must be a single line without control characters.",
-        "Error: At most 2000 characters."]
+        "Error: At most 2000 characters.", "Error: At most 300 characters."]
     assert (saved.status_code, saved.headers["location"]) == (303, f"{url}?language=de&saved=texts")
     assert "The translations are saved." in shown.text
-    assert 'value="Zirkuläre Beschaffung"' in shown.text
-    # The group's three texts all have words; German has two of them after saving.
+    assert ('value="Zirkuläre Beschaffung"' in shown.text, 'value="Webmeeting"' in shown.text) \
+        == (True, True)
+    # The group's three texts and its series' title all have words; German has three after
+    # saving (the description stays the group's own).
     assert [a.text for a in parse(page.text).one("nav", aria_label="Languages").find_all("a")] \
-        == [f"{name} (0/3 translated)" for name in (
+        == [f"{name} (0/4 translated)" for name in (
             "Deutsch", "Français", "Español", "Italiano", "Nederlands")]
     assert [a.text for a in parse(shown.text).one("nav", aria_label="Languages").find_all("a")
-            ][:2] == ["Deutsch (2/3 translated)", "Français (0/3 translated)"]
+            ][:2] == ["Deutsch (3/4 translated)", "Français (0/4 translated)"]
     assert wrong_language.status_code == 422
     assert "Choose a language other than the group&#39;s own." in wrong_language.text
-    assert await _stored(db, group.id) == ("en", {"de": GERMAN})
+    assert await _stored(db, group.id) == ("en", {"de": GERMAN},
+                                           [{"de": {"title": "Webmeeting"}}])
 
     # Saying the group's texts are German removes the German translations (never shown).
     bad_default = await organiser_client.post_form(f"{url}/default-language",
@@ -94,11 +114,11 @@ async def test_an_editor_translates_a_group_and_chooses_its_language(
     default = await organiser_client.post_form(f"{url}/default-language",
                                                {"default_language": "de"})
     assert (bad_default.status_code, default.status_code) == (422, 303)
-    assert await _stored(db, group.id) == ("de", {})
+    assert await _stored(db, group.id) == ("de", {}, [{}])
 
 
 async def test_the_domain_names_every_refused_field_and_clears_empty_texts(
-    db: AsyncSession,
+    db: AsyncSession, settings: Settings,
 ) -> None:
     group = await make_group(db)
     await set_group_translations(db, group.id, "fr", {"topic": "Achats circulaires",
@@ -106,9 +126,9 @@ async def test_the_domain_names_every_refused_field_and_clears_empty_texts(
                                  now=NOW)
 
     with pytest.raises(InvalidInputError) as refused:
-        await set_group_translations(db, group.id, "fr", {"title": "Titre", "topic": "a\nb",
-                                                          "description": "x" * 20_001},
-                                     now=NOW)
+        await set_group_translations(db, group.id, "fr", {
+            "title": "Titre", "topic": "a\nb", "description": "x" * 20_001,
+            "series-999-title": "Réunion"}, now=NOW)
     with pytest.raises(InvalidInputError) as unknown:
         await set_group_translations(db, group.id, "pt", {"topic": "Compras"}, now=NOW)
     with pytest.raises(InvalidInputError) as own:
@@ -117,7 +137,8 @@ async def test_the_domain_names_every_refused_field_and_clears_empty_texts(
     assert [(e.field, e.message) for e in refused.value.errors] == [
         ("translations.fr.title", "This text cannot be translated."),
         ("translations.fr.topic", "Must be a single line without control characters."),
-        ("translations.fr.description", "At most 20000 characters.")]
+        ("translations.fr.description", "At most 20000 characters."),
+        ("translations.fr.series-999-title", "This text cannot be translated.")]
     assert [e.field for e in unknown.value.errors + own.value.errors] == [
         "translations.pt", "translations.en"]
     assert group.translations == {"fr": {"topic": "Achats circulaires",
@@ -130,12 +151,37 @@ async def test_the_domain_names_every_refused_field_and_clears_empty_texts(
     assert (group_text(group, "topic", "en").language, group.default_language) == ("nl", "nl")
 
 
-@pytest.mark.one_database
-async def test_the_group_pages_show_the_page_language_or_mark_the_groups_own(
-    client: AsyncTestClient[Litestar], db: AsyncSession,
+async def test_a_series_title_keeps_its_translations_until_it_changes(
+    db: AsyncSession, settings: Settings,
 ) -> None:
     group = await make_group(db)
-    await set_group_translations(db, group.id, "de", GERMAN, now=BUILT_AT)
+    series = await _web_meeting(db, settings, group)
+    await set_group_translations(db, group.id, "de", {series_field(series): "Webmeeting"},
+                                 now=NOW)
+    later = groups.occurrences(series, [])[2].recurrence_id
+
+    # This and all following, with the same title: the new series has its German title too.
+    same = await groups.change_following(db, series, later, duration_minutes=90, now=NOW,
+                                         settings=settings)
+    assert same.id != series.id
+    assert [(s.title, series_title(s, "en", "de"), series_title(s, "en", "de").language)
+            for s in (series, same)] == [("Web meeting", "Webmeeting", "de")] * 2
+
+    # From its first meeting, a new title (in place): the old title's translations go.
+    renamed = await groups.change_following(db, same, later, title="Web call", now=NOW,
+                                            settings=settings)
+    assert (renamed.id, renamed.title, renamed.translations) == (same.id, "Web call", {})
+    assert series_title(renamed, "en", "de").language == "en"
+
+
+@pytest.mark.one_database
+async def test_the_group_pages_show_the_page_language_or_mark_the_groups_own(
+    client: AsyncTestClient[Litestar], db: AsyncSession, settings: Settings,
+) -> None:
+    group = await make_group(db)
+    series = await _web_meeting(db, settings, group)
+    await set_group_translations(db, group.id, "de",
+                                 {**GERMAN, series_field(series): "Webmeeting"}, now=BUILT_AT)
     await db.commit()
 
     german_list = await client.get("/groups", params={"lang": "de"})
@@ -156,12 +202,14 @@ async def test_the_group_pages_show_the_page_language_or_mark_the_groups_own(
     assert german.text.count("<title>Zirkuläre Beschaffung") == 1
     # The description has no German text: shown in English, marked so.
     assert '<div lang="en"><p>Two physical meetings a year.</p>' in german.text
+    assert "<h3>Webmeeting</h3>" in german.text
     assert parse(french.text).one("h1").attrs.get("lang") == "en"
     assert '<p class="lead" lang="en">Authorities working on circular procurement.</p>' \
         in french.text
+    assert '<h3><span lang="en">Web meeting</span></h3>' in french.text
 
 
-async def test_members_read_the_topic_in_their_language_in_emails_invites_and_feeds(
+async def test_members_read_the_texts_in_their_language_in_emails_invites_and_feeds(
     db: AsyncSession, settings: Settings, db_sessionmaker: async_sessionmaker[AsyncSession],
     client: AsyncTestClient[Litestar],
 ) -> None:
@@ -173,10 +221,11 @@ async def test_members_read_the_topic_in_their_language_in_emails_invites_and_fe
         member = await make_group_member(db, group, name=address.split("@")[0].title(),
                                          email=address)
         member.language = language
-    await groups.create_series(
-        db, group, title="Web meeting", starts_at_local="2026-10-06T10:00", duration_minutes=60,
-        rule=RecurrenceRule("monthly", weekday=1, ordinal=1, count=6), join_url=JOIN_URL,
-        now=NOW, settings=settings)
+    # The series' title is translated once the series exists: its first invites carry the
+    # title as written; the feed and later emails, the translation.
+    series = await _web_meeting(db, settings, group)
+    await set_group_translations(db, group.id, "de", {series_field(series): "Webmeeting"},
+                                 now=NOW)
     await db.commit()
 
     german_feed = await client.get(f"/groups/{group.slug}/calendar.ics", params={"lang": "de"})
@@ -197,6 +246,23 @@ async def test_members_read_the_topic_in_their_language_in_emails_invites_and_fe
                           addresses["en"]: ["CATEGORIES:Circular procurement"]}
     assert (german_feed.status_code, english_feed.status_code) == (200, 200)
     assert "X-WR-CALNAME:Zirkuläre Beschaffung" in german_feed.text
-    assert "CATEGORIES:Zirkuläre Beschaffung" in german_feed.text
-    assert "CATEGORIES:Circular procurement" in english_feed.text
+    assert [line for event in blocks(german_feed.content, "VEVENT") for line in event
+            if line.startswith(("CATEGORIES", "SUMMARY"))] == [
+        "SUMMARY:Webmeeting", "CATEGORIES:Zirkuläre Beschaffung"]
+    assert [line for event in blocks(english_feed.content, "VEVENT") for line in event
+            if line.startswith(("CATEGORIES", "SUMMARY"))] == [
+        "SUMMARY:Web meeting", "CATEGORIES:Circular procurement"]
+    # Every word of an entry follows the language asked for, whichever was asked first.
+    assert ("Gruppenseite:" in german_feed.text, "Group page:" in english_feed.text,
+            "Gruppenseite:" in english_feed.text) == (True, True, False)
     assert german_feed.headers["etag"] != english_feed.headers["etag"]
+
+    # A change to one meeting, after the translation, names it in German.
+    second = groups.occurrences(series, [])[1]
+    await groups.move_occurrence(db, series, second.recurrence_id,
+                                 starts_at_local="2026-11-04T10:00", now=NOW,
+                                 settings=settings)
+    await db.commit()
+    moved = [message for row, message in await outbox_messages(db_sessionmaker)
+             if row.to_address == addresses["de"]][-1]
+    assert "„Webmeeting“" in text_of(moved)

@@ -48,10 +48,10 @@ from service.domain.groups.schedule import (
     utc,
 )
 from service.domain.groups.series_calendars import occurrence_override, series_entry
-from service.domain.groups.translations import group_text
+from service.domain.groups.translations import group_text, series_title
 from service.domain.urls import group_member_feed_url, group_member_page_url, group_page_url
+from service.i18n import current_language, use_language
 from service.i18n import gettext as _
-from service.i18n import use_language
 from service.settings import Settings
 
 SERIES_TEMPLATE = "group_meeting_series_to_member"
@@ -110,12 +110,13 @@ def occurrence_view(series: MeetingSeries, occurrence: Occurrence, *, with_join_
     }
 
 
-def series_view(series: MeetingSeries, overrides: Sequence[MeetingOccurrence], *, now: datetime
-                ) -> dict[str, object]:
-    """A series in an email body: the rule in words, the next few occurrences."""
+def series_view(series: MeetingSeries, overrides: Sequence[MeetingOccurrence],
+                group: InterestGroup, *, now: datetime) -> dict[str, object]:
+    """A series in an email body (in the language in force): the rule in words, the next
+    few occurrences."""
     upcoming = [o for o in occurrences(series, overrides, start=now) if not o.is_cancelled][:3]
     return {
-        "title": series.title,
+        "title": series_title(series, group.default_language, current_language()),
         "rule": describe_series(series),
         "zone": series.timezone,
         "place": wording.place_text(series.mode, series.venue),
@@ -163,7 +164,8 @@ async def send_series(
         # Each member's copy in their own language, whoever changed the series.
         with use_language(member.language) as language:
             if language not in views:
-                views[language] = [series_view(s, overrides[s.id], now=now) for s in ordered]
+                views[language] = [series_view(s, overrides[s.id], group, now=now)
+                                   for s in ordered]
             calendars = tuple(
                 build_series_invite(series_entry(s, overrides[s.id], group, settings=settings,
                                                  private=True, attendee=_attendee(member)),
@@ -201,7 +203,7 @@ def guest_entry(series: MeetingSeries, occurrence: Occurrence, group: InterestGr
     online = series.mode != SessionMode.IN_PERSON
     return CalendarEntry(
         uid=guest_uid(series, occurrence.recurrence_id), sequence=occurrence.sequence,
-        summary=series.title,
+        summary=series_title(series, group.default_language, current_language()),
         description="\n\n".join(p for p in (occurrence.agenda.strip(),
                                              _("Group page: %(url)s") % {"url": page}) if p),
         starts_at=occurrence.starts_at, ends_at=occurrence.ends_at, timezone=series.timezone,
@@ -229,7 +231,8 @@ async def send_guest_invites(
             message = EmailMessage(
                 template=GUEST_TEMPLATE, to_address=guest.email, to_name=guest.name,
                 context=_context(group, guest.name, settings, language, kind=kind,
-                                 title=series.title, occurrence=view),
+                                 title=series_title(series, group.default_language, language),
+                                 occurrence=view),
                 calendar=calendar, calendar_method="CANCEL" if method == "CANCEL" else "REQUEST",
                 language=language)
             entries.append(OutboxEntry(message))
@@ -265,8 +268,8 @@ async def send_occurrence(
             message = EmailMessage(
                 template=OCCURRENCE_TEMPLATE, to_address=member.email, to_name=member.name,
                 context=_context(group, member.name, settings, language, kind=kind,
-                                 title=series.title, occurrence=view, previous=before,
-                                 **links),
+                                 title=series_title(series, group.default_language, language),
+                                 occurrence=view, previous=before, **links),
                 calendar=calendar, calendar_method="CANCEL" if method == "CANCEL" else "REQUEST",
                 language=language)
         entries.append(OutboxEntry(message, group_member_id=member.id))

@@ -44,7 +44,7 @@ from service.db.models import (
 from service.domain import wording
 from service.domain.groups.erased import is_erased, is_reachable
 from service.domain.groups.schedule import Occurrence, apply_override, occurrences, utc
-from service.domain.groups.translations import group_text
+from service.domain.groups.translations import group_text, series_title
 from service.domain.urls import group_page_url
 from service.i18n import use_language
 from service.settings import Settings
@@ -243,7 +243,7 @@ def reminder_message(series: MeetingSeries, group: InterestGroup, member: GroupM
             context={
                 "recipient_name": member.name,
                 "group_topic": group_text(group, "topic", language),
-                "title": series.title,
+                "title": series_title(series, group.default_language, language),
                 "group_url": group_page_url(settings, group.slug),
                 "starts": wording.starts_phrase(occurrence.starts_at, now, series.timezone),
                 "when_local": local, "when_utc": when_utc,

@@ -443,6 +443,8 @@ async def change_following(
     new_agenda = (series.agenda if agenda is None
                   else clean_text(agenda, "agenda", max_length=20000) or "")
     recurrence = _checked_rule(rule if old_rule is not None else None, new_first, zone)
+    # The title's translations hold while it stays; a new title has none yet.
+    new_translations = dict(series.translations or {}) if new_title == series.title else {}
     group = await _group(db, series)
     members = await invites.current_members(db, group.id)
     guests = await _guests_from(db, series, rid)
@@ -451,6 +453,7 @@ async def change_following(
         series.title, series.starts_at, series.duration_minutes = new_title, new_first, new_duration
         series.recurrence, series.mode, series.join_url = recurrence, new_mode, new_join
         series.venue, series.agenda = new_venue, new_agenda
+        series.translations = new_translations
         series.sequence += 1
         series.updated_at = now
         await _keep_rows_in(db, series, series)
@@ -470,6 +473,7 @@ async def change_following(
         venue=new_venue, agenda=new_agenda or "",
         reminder_offsets_minutes=series.reminder_offsets_minutes,
         previous_series_id=series.id, now=now, settings=settings)
+    new.translations = new_translations
     await _keep_rows_in(db, series, new, from_rid=rid)
     await db.flush()
     await invites.send_series(db, group, [series, new], members, method="REQUEST",

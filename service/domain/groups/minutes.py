@@ -25,7 +25,7 @@ from service.domain.groups.groups import get_group
 from service.domain.groups.meetings import occurrence_row
 from service.domain.groups.membership import current_members, member_links
 from service.domain.groups.schedule import series_starts
-from service.domain.groups.translations import group_text
+from service.domain.groups.translations import group_text, series_title
 from service.domain.text import clean_line, clean_text
 from service.i18n import gettext as _
 from service.i18n import use_language
@@ -137,7 +137,8 @@ async def _email_members(db: AsyncSession, group: InterestGroup, series: Meeting
                 template=MINUTES_TEMPLATE, to_address=member.email, to_name=member.name,
                 context={"recipient_name": member.name,
                          "group_topic": group_text(group, "topic", language),
-                         "meeting_title": series.title,
+                         "meeting_title": series_title(series, group.default_language,
+                                                       language),
                          "meeting_when": wording.start_text(occurrence.starts_at,
                                                             series.timezone),
                          "minutes": occurrence.minutes or "",
@@ -151,18 +152,23 @@ async def _email_members(db: AsyncSession, group: InterestGroup, series: Meeting
     await queue_emails(db, entries, settings=settings, now=now)
 
 
-async def list_published_minutes(db: AsyncSession, group_id: int) -> list[PublishedMinutes]:
-    """The group's published minutes, newest meeting first."""
+async def list_published_minutes(db: AsyncSession, group_id: int, *,
+                                 language: str | None = None) -> list[PublishedMinutes]:
+    """The group's published minutes, newest meeting first; the series' titles in
+    `language` where they have one (None: as written)."""
     rows = (await db.execute(
-        select(MeetingOccurrence, MeetingSeries)
+        select(MeetingOccurrence, MeetingSeries, InterestGroup.default_language)
         .join(MeetingSeries, MeetingSeries.id == MeetingOccurrence.series_id)
+        .join(InterestGroup, InterestGroup.id == MeetingSeries.group_id)
         .where(MeetingSeries.group_id == group_id,
                MeetingOccurrence.minutes_published_at.is_not(None))
         .order_by(MeetingOccurrence.starts_at.desc()))).all()
     return [PublishedMinutes(
-        series_title=series.title, starts_at=occurrence.starts_at, timezone=series.timezone,
+        series_title=series.title if language is None
+        else series_title(series, default_language, language),
+        starts_at=occurrence.starts_at, timezone=series.timezone,
         minutes=occurrence.minutes or "",
         documents=[MinutesDocument(title=d.get("title", ""), url=d.get("url", ""))
                    for d in occurrence.minutes_documents or []],
         published_at=occurrence.minutes_published_at or occurrence.updated_at)
-        for occurrence, series in rows]
+        for occurrence, series, default_language in rows]

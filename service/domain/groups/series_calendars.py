@@ -10,10 +10,12 @@ Last-Modified) from the rows; the body is built only when asked for.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +43,7 @@ from service.domain.calendars.group_series import (
 from service.domain.calendars.ical import CalendarAttendee, CalendarEntry
 from service.domain.errors import NotFoundError
 from service.domain.groups.schedule import Occurrence, apply_override, series_starts, utc
-from service.domain.groups.translations import group_text
+from service.domain.groups.translations import group_text, series_title
 from service.domain.urls import group_page_url
 from service.domain.wording import place_text
 from service.i18n import current_language
@@ -71,7 +73,7 @@ def _entry(series: MeetingSeries, group: InterestGroup, occurrence: Occurrence |
     return CalendarEntry(
         uid=series.uid,
         sequence=series.sequence if occurrence is None else occurrence.sequence,
-        summary=series.title,
+        summary=series_title(series, group.default_language, current_language()),
         description=_description(agenda, page),
         starts_at=starts_at,
         ends_at=ends_at,
@@ -172,8 +174,9 @@ _ENTRIES_KEPT = 4096
 def _remembered_entry(series: MeetingSeries, rows: Sequence[MeetingOccurrence],
                       group: InterestGroup, *, settings: Settings, private: bool,
                       declined: tuple[datetime, ...]) -> SeriesEntry:
-    key = (*_series_key(series, rows), group.slug,
-           str(group_text(group, "topic", current_language())), private, declined,
+    # The entry's words are in the language in force (the group's texts and the service's).
+    key = (*_series_key(series, rows), current_language(), group.slug, group.default_language,
+           _translations_marker(group.translations), group.topic, private, declined,
            settings.public_base_url, settings.uid_domain, settings.organiser_email,
            settings.organiser_name)
     found = _ENTRIES.get(key)
@@ -208,9 +211,15 @@ def _marker(value: datetime | None) -> str:
     return "" if value is None else utc(value).isoformat()
 
 
+def _translations_marker(translations: Mapping[str, Any] | None) -> str:
+    return json.dumps(translations or {}, sort_keys=True, ensure_ascii=False)
+
+
 def _series_key(series: MeetingSeries, rows: Sequence[MeetingOccurrence]) -> tuple[object, ...]:
     """Everything of a series and its occurrences that its calendar data says."""
-    return (series.id, series.uid, series.sequence, series.title, _marker(series.starts_at),
+    return (series.id, series.uid, series.sequence, series.title,
+            _translations_marker(series.translations),
+            _marker(series.starts_at),
             series.duration_minutes, series.timezone, series.recurrence, str(series.mode),
             series.join_url, series.venue, series.agenda, str(series.status),
             tuple((_marker(r.recurrence_id), _marker(r.starts_at), r.duration_minutes,

@@ -1,38 +1,65 @@
-"""An Interest Group's own texts (topic, summary, description) in several languages.
+"""An Interest Group's own texts (topic, summary, description, and its meeting series'
+titles) in several languages.
 
-The group's columns are written in its `default_language`; the same texts in other languages
-are kept in its `translations` ({"de": {"topic": ...}}). Reading asks for a text in a
+The group's columns and its series' titles are written in the group's `default_language`;
+the same texts in other languages are kept beside them (`translations`, {"de": {"topic":
+...}} on the group, {"de": {"title": ...}} on each series). Reading asks for a text in a
 language and falls back to the column where there is no translation, as for events. Writing
-follows the events' rules (`clean_translation`): a topic is one line, at most as long as the
-column allows. Domain only: takes `db` and `now`, flushes, never commits, knows no HTTP.
+follows the events' rules (`clean_translation`): a topic or title is one line, at most as
+long as the column allows. Domain only: takes `db` and `now`, flushes, never commits, knows
+no HTTP.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import InterestGroup
+from service.db.models import InterestGroup, MeetingSeries
 from service.domain.errors import FieldError, InvalidInputError
 from service.domain.groups.groups import get_group
 from service.domain.programme.translations import Localised, clean_translation
 from service.i18n import LANGUAGES
 from service.i18n import gettext as _
 
-# What may be translated, and at most how long (as the group's own columns allow).
+# What may be translated, and at most how long (as the columns allow).
 GROUP_FIELDS: dict[str, int] = {"topic": 300, "summary": 2_000, "description": 20_000}
+SERIES_TITLE_LIMIT = 300
 
 
 def group_text(group: InterestGroup, field: str, language: str) -> Localised:
     """The group's `field` in `language`, or in its default language when there is none."""
-    default = str(getattr(group, field) or "")
-    if language != group.default_language:
-        found = (group.translations or {}).get(language, {}).get(field)
+    return _pick(group.translations, language, field, str(getattr(group, field) or ""),
+                 group.default_language)
+
+
+def series_title(series: MeetingSeries, default_language: str, language: str) -> Localised:
+    """A series' title in `language`, or in its group's default language."""
+    return _pick(series.translations, language, "title", series.title, default_language)
+
+
+def _pick(translations: Mapping[str, Any] | None, language: str, field: str, default: str,
+          default_language: str) -> Localised:
+    if language != default_language:
+        found = (translations or {}).get(language, {}).get(field)
         if found:
             return Localised(found, language)
-    return Localised(default, group.default_language)
+    return Localised(default, default_language)
+
+
+def series_field(series: MeetingSeries) -> str:
+    """The name of a series' title among the group's texts: "series-12-title"."""
+    return f"series-{series.id}-title"
+
+
+async def group_series(db: AsyncSession, group_id: int) -> list[MeetingSeries]:
+    """The group's series, first meeting first (as the translations page lists them)."""
+    return list(await db.scalars(select(MeetingSeries).where(MeetingSeries.group_id == group_id)
+                                 .order_by(MeetingSeries.starts_at, MeetingSeries.id)))
 
 
 def translation_languages(group: InterestGroup) -> list[str]:
@@ -40,21 +67,34 @@ def translation_languages(group: InterestGroup) -> list[str]:
     return [code for code in LANGUAGES if code != group.default_language]
 
 
-def translation_progress(group: InterestGroup) -> dict[str, tuple[int, int]]:
-    """Per language: how many of the group's texts (those that have words) are translated,
-    of how many."""
-    wanted = [field for field in GROUP_FIELDS if str(getattr(group, field) or "").strip()]
-    stored = group.translations or {}
-    return {language: (sum(1 for field in wanted if stored.get(language, {}).get(field)),
-                       len(wanted))
+def translation_progress(group: InterestGroup, series: Sequence[MeetingSeries]
+                         ) -> dict[str, tuple[int, int]]:
+    """Per language: how many of the group's texts that have words (its own and its series'
+    titles) are translated, of how many."""
+    wanted = [(group.translations, field) for field in GROUP_FIELDS
+              if str(getattr(group, field) or "").strip()]
+    wanted += [(s.translations, "title") for s in series]
+    return {language: (sum(1 for stored, field in wanted
+                           if (stored or {}).get(language, {}).get(field)), len(wanted))
             for language in translation_languages(group)}
+
+
+def _with_language(translations: Mapping[str, Any] | None, language: str,
+                   texts: Mapping[str, str]) -> dict[str, Any]:
+    """A new mapping (so that the change is seen and written) with `language`'s texts."""
+    changed = {code: dict(found) for code, found in (translations or {}).items()
+               if code != language}
+    if texts:
+        changed[language] = dict(texts)
+    return changed
 
 
 async def set_group_translations(db: AsyncSession, group_id: int, language: str,
                                  texts: Mapping[str, str | None], *,
                                  now: datetime) -> InterestGroup:
-    """Set one language's texts (an empty text removes that translation); all or nothing,
-    every problem named at once (`translations.de.topic`)."""
+    """Set one language's texts, by name ("topic", "summary", "description", or a series'
+    "series-12-title"); an empty text removes that translation. All or nothing, every
+    problem named at once (`translations.de.topic`)."""
     group = await get_group(db, group_id)
     prefix = f"translations.{language}"
     if language not in LANGUAGES:
@@ -62,45 +102,55 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
     if language == group.default_language:
         raise InvalidInputError(_("This is the group's default language: edit the group's "
                                   "own text instead."), prefix)
+    series = {series_field(s): s for s in await group_series(db, group.id)}
+    own = dict((group.translations or {}).get(language, {}))
+    titles = {name: dict((s.translations or {}).get(language, {}))
+              for name, s in series.items()}
     errors: list[FieldError] = []
-    kept = dict((group.translations or {}).get(language, {}))
-    for field, text in texts.items():
-        if field not in GROUP_FIELDS:
-            errors.append(FieldError(f"{prefix}.{field}", _("This text cannot be translated.")))
+    for name, text in texts.items():
+        if name in GROUP_FIELDS:
+            kept, field, limit = own, name, GROUP_FIELDS[name]
+        elif name in titles:
+            kept, field, limit = titles[name], "title", SERIES_TITLE_LIMIT
+        else:
+            errors.append(FieldError(f"{prefix}.{name}", _("This text cannot be translated.")))
             continue
-        cleaned, problem = clean_translation(field, text, GROUP_FIELDS[field])
+        cleaned, problem = clean_translation(field, text, limit)
         if problem is not None:
-            errors.append(FieldError(f"{prefix}.{field}", problem))
+            errors.append(FieldError(f"{prefix}.{name}", problem))
         elif cleaned is None:
             kept.pop(field, None)
         else:
             kept[field] = cleaned
     if errors:
         raise InvalidInputError.of(errors)
-    # A new mapping, so that the change is seen and written.
-    translations = {code: dict(found) for code, found in (group.translations or {}).items()
-                    if code != language}
-    if kept:
-        translations[language] = kept
-    if translations != (group.translations or {}):
-        group.translations = translations
+    changed = _with_language(group.translations, language, own)
+    if changed != (group.translations or {}):
+        group.translations = changed
         group.updated_at = now
-        await db.flush()
+    for name, one in series.items():
+        changed = _with_language(one.translations, language, titles[name])
+        if changed != (one.translations or {}):
+            one.translations = changed
+            one.updated_at = group.updated_at = now
+    await db.flush()
     return group
 
 
 async def set_group_default_language(db: AsyncSession, group_id: int, language: str, *,
                                      now: datetime) -> InterestGroup:
-    """Say which language the group's own texts are written in. Translations into that
-    language would never be shown any more, so they are removed."""
+    """Say which language the group's own texts (and its series' titles) are written in.
+    Translations into that language would never be shown any more, so they are removed."""
     if language not in LANGUAGES:
         raise InvalidInputError(_("Not a language of the service."), "default_language")
     group = await get_group(db, group_id)
     if group.default_language != language:
         group.default_language = language
-        group.translations = {code: dict(found)
-                              for code, found in (group.translations or {}).items()
-                              if code != language}
+        group.translations = _with_language(group.translations, language, {})
         group.updated_at = now
+        for series in await group_series(db, group.id):
+            if language in (series.translations or {}):
+                series.translations = _with_language(series.translations, language, {})
+                series.updated_at = now
         await db.flush()
     return group

@@ -16,12 +16,16 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import InterestGroup
+from service.db.models import InterestGroup, MeetingSeries
 from service.domain.errors import InvalidInputError
 from service.domain.groups.translations import (
     GROUP_FIELDS,
+    SERIES_TITLE_LIMIT,
+    group_series,
+    series_field,
     set_group_default_language,
     set_group_translations,
     translation_languages,
@@ -47,8 +51,26 @@ def _chosen(group: InterestGroup, language: str | None) -> str:
     return language if language in offered else offered[0]
 
 
-def _labels() -> dict[str, str]:
-    return {"topic": _("Topic"), "summary": _("Summary"), "description": _("Description")}
+def _sections(group: InterestGroup, series: list[MeetingSeries]) -> list[dict[str, Any]]:
+    """The texts to translate, grouped for the page: the group's, then each series' title.
+    Each field: its form name (also the domain's), label, limit and the group's own text."""
+    labels = {"topic": _("Topic"), "summary": _("Summary"), "description": _("Description")}
+    sections = [{"heading": _("The group"), "fields": [
+        {"name": field, "label": labels[field], "limit": limit, "is_long": field != "topic",
+         "original": str(getattr(group, field) or "")}
+        for field, limit in GROUP_FIELDS.items()]}]
+    sections += [{"heading": _("Meeting series: %(title)s") % {"title": one.title}, "fields": [
+        {"name": series_field(one), "label": _("Title"), "limit": SERIES_TITLE_LIMIT,
+         "is_long": False, "original": one.title}]} for one in series]
+    return sections
+
+
+def _stored(group: InterestGroup, series: list[MeetingSeries], language: str) -> dict[str, str]:
+    values = {field: (group.translations or {}).get(language, {}).get(field, "")
+              for field in GROUP_FIELDS}
+    values.update({series_field(one): (one.translations or {}).get(language, {}).get("title", "")
+                   for one in series})
+    return values
 
 
 def _page_url(group: InterestGroup) -> str:
@@ -60,23 +82,20 @@ class GroupTranslationsController(Controller):
     guards = [require_account]
     include_in_schema = False
 
-    def _page(self, request: AnyRequest, group: InterestGroup, language: str, *,
-              values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-              saved: str | None = None, status_code: int = 200) -> Response[Any]:
-        stored = (group.translations or {}).get(language, {})
-        labels = _labels()
+    async def _page(self, request: AnyRequest, db: AsyncSession, group: InterestGroup,
+                    language: str, *, values: dict[str, str] | None = None,
+                    errors: dict[str, str] | None = None, saved: str | None = None,
+                    status_code: int = 200) -> Response[Any]:
+        series = await group_series(db, group.id)
         return organiser_page(request, "groups_translations.html", {
             "title": _("Translations: %(topic)s") % {"topic": group.topic}, "nav": "groups",
             "group": group, "default_language": group.default_language,
             "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "tabs": [(code, LANGUAGE_NAMES[code], done, total)
-                     for code, (done, total) in translation_progress(group).items()],
+                     for code, (done, total) in translation_progress(group, series).items()],
             "language": language, "language_name": LANGUAGE_NAMES[language],
-            "fields": [{"name": field, "label": labels[field], "limit": limit,
-                        "original": str(getattr(group, field) or ""),
-                        "is_long": field != "topic"} for field, limit in GROUP_FIELDS.items()],
-            "values": values if values is not None
-            else {field: stored.get(field, "") for field in GROUP_FIELDS},
+            "sections": _sections(group, series),
+            "values": _stored(group, series, language) if values is None else values,
             "errors": errors or {}, "saved": saved,
         }, status_code=status_code)
 
@@ -89,30 +108,33 @@ class GroupTranslationsController(Controller):
         group = await visible_group(db_session, account, group_id)
         notice = {"texts": _("The translations are saved."),
                   "language": _("The default language is saved.")}.get(saved or "")
-        return self._page(request, group, _chosen(group, language), saved=notice)
+        return await self._page(request, db_session, group, _chosen(group, language),
+                                saved=notice)
 
     @post("/groups/{group_id:int}/translations", guards=[require_editor],
           status_code=HTTP_303_SEE_OTHER)
     async def save_group_translations(self, request: AnyRequest, db_session: DbSession,
                                       account: CurrentAccount, group_id: IdParam
                                       ) -> Response[Any]:
-        """The three texts of one language at once; an empty field removes its translation."""
+        """Every text of one language at once; an empty field removes its translation."""
         group = await visible_group(db_session, account, group_id)
         form: FormMultiDict = await request.form()
         language = text(form, "language", 8)
         if language not in translation_languages(group):
-            return self._page(request, group, _chosen(group, None), errors={
+            return await self._page(request, db_session, group, _chosen(group, None), errors={
                 "language": _("Choose a language other than the group's own.")},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
-        values = {field: text(form, field, limit + 1) for field, limit in GROUP_FIELDS.items()}
+        values = {field["name"]: text(form, field["name"], field["limit"] + 1)
+                  for section in _sections(group, await group_series(db_session, group.id))
+                  for field in section["fields"]}
         try:
             await set_group_translations(db_session, group.id, language, values, now=utc_now())
         except InvalidInputError as refused:
             # The domain names `translations.de.topic`; the form's field is `topic`.
             errors = {name.rsplit(".", 1)[-1]: message
                       for name, message in field_errors(refused).items()}
-            return self._page(request, group, language, values=values, errors=errors,
-                              status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+            return await self._page(request, db_session, group, language, values=values,
+                                    errors=errors, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         return Redirect(f"{_page_url(group)}?language={language}&saved=texts",
                         status_code=HTTP_303_SEE_OTHER)
 
@@ -128,7 +150,7 @@ class GroupTranslationsController(Controller):
             await set_group_default_language(db_session, group.id,
                                              text(form, "default_language", 8), now=utc_now())
         except InvalidInputError as refused:
-            return self._page(request, group, _chosen(group, None),
-                              errors=field_errors(refused),
-                              status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+            return await self._page(request, db_session, group, _chosen(group, None),
+                                    errors=field_errors(refused),
+                                    status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         return Redirect(f"{_page_url(group)}?saved=language", status_code=HTTP_303_SEE_OTHER)
