@@ -1253,6 +1253,12 @@ class PrivacyNotice(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     text: Mapped[str] = mapped_column(Text)
+    # The language `text` is written in (None: not said, as for the versions published
+    # before this was asked), and the same notice in other languages ({"de": "..."}): both
+    # part of the version, so never rewritten either.
+    language: Mapped[str | None] = mapped_column(String(8))
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict,
+                                                         server_default="{}")
     created_at: Mapped[datetime]
     # Who wrote it: an organiser's label, or where the installation's first text came from.
     created_by: Mapped[str] = mapped_column(String(300))

@@ -1,8 +1,9 @@
 """The personal data pages in a real browser: a registrant erases their registration from
 their private page (the explanation, the button, the answer, the dead link), and an
 administrator reads an event's retention dates and sets its own period (refused, then
-saved), then erases a former organiser's disabled account. axe-core finds no violation on
-any page state; screenshots go to
+saved), then erases a former organiser's disabled account, and publishes the privacy
+notice with a German text (refused first for a text in its own language). axe-core finds no
+violation on any page state; screenshots go to
 test-artifacts/screenshots/ (privacy-*.png).
 """
 
@@ -150,4 +151,48 @@ def test_an_admin_erases_a_former_organisers_account(
     expect(page.get_by_role("status")).to_have_text("The account's personal data is erased.")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Former account #{found[0]}")
     assert_no_axe_violations(page, context="account erased")
+    context.close()
+
+
+def test_an_admin_publishes_the_notice_in_two_languages(
+    live_server: LiveServer, browser: Browser, screenshots: Path
+) -> None:
+    async def arrange() -> None:
+        engine = create_engine(live_server.settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                await _admin(db)
+                await db.commit()
+        finally:
+            await engine.dispose()
+
+    run_off_loop(lambda: asyncio.run(arrange()))
+    base = live_server.base_url
+    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Brussels")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, base, EMAIL, PASSWORD)
+
+    page.goto(f"{base}/organiser/privacy")
+    assert_no_axe_violations(page, context="privacy notice editor")
+    page.get_by_label("Text of the notice").fill("Who we are\nThe Procura+ Network.")
+    page.get_by_label("Language of the text").select_option("en")
+    page.get_by_label("English", exact=True).fill("Who we are")
+    page.get_by_label("Deutsch", exact=True).fill("Wer wir sind\nDas Procura+ Netzwerk.")
+    page.get_by_role("button", name="Publish as a new version").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary a")).to_have_text(
+        ["This is the language of the notice's text: leave this empty."])
+    assert_no_axe_violations(page, context="privacy notice refused")
+    page.get_by_label("English", exact=True).fill("")
+    page.get_by_role("button", name="Publish as a new version").click()
+    expect(page.get_by_role("status")).to_contain_text("The new version of the privacy notice")
+    save_screenshot(page, screenshots / "privacy-5-notice-languages.png")
+
+    page.goto(f"{base}/privacy?lang=de")
+    expect(page.get_by_role("heading", level=2, name="Wer wir sind")).to_be_visible()
+    assert_no_axe_violations(page, context="privacy notice in German")
+    page.goto(f"{base}/privacy?lang=it")
+    expect(page.locator("section.prose")).to_have_attribute("lang", "en")
+    assert_no_axe_violations(page, context="privacy notice in English on an Italian page")
     context.close()

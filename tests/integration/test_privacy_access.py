@@ -569,8 +569,8 @@ async def test_administrators_publish_a_new_notice_and_export_one_person(
         303, "/organiser/privacy?done=published")
     assert [[cell.text for cell in row.iter() if cell.tag in ("th", "td")]
             for row in page.one("table").find_all("tr")[1:]] == [
-        ["2 (current)", "2026-09-10 08:00", "Ada Admin <ada@procura.example.org>"],
-        ["1", "2026-09-10 08:00", "installation (default text)"]]
+        ["2 (current)", "2026-09-10 08:00", "Ada Admin <ada@procura.example.org>", "Not said"],
+        ["1", "2026-09-10 08:00", "installation (default text)", "English"]]
     assert page.one("textarea", name="text").text == "Who we are The network, <b>briefly</b>."
     assert (empty.status_code, parse(empty.text).one(id="text-error").text) == (
         422, "Error: Must not be empty.")

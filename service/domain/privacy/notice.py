@@ -6,21 +6,24 @@ default text in templates/pages/privacy_notice_default.txt. Registrations point 
 version they consented to, so changing the text never changes what an earlier registrant
 agreed to. While that default text is the current version, and is still the text the
 default file gives, a reader of another language is given its translation
-(privacy_notice_default.<language>.txt); a text the operator wrote, or an earlier default
-text, is given as written. Plain functions over a database session: flushes, never commits.
+(privacy_notice_default.<language>.txt); an earlier default text is given as written. A
+version the operator publishes says the language of its text and may carry the same notice
+in other languages: a reader is given theirs where there is one, else the text as written.
+Plain functions over a database session: flushes, never commits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import PrivacyNotice, Registration
-from service.domain.errors import InvalidInputError, NotFoundError
+from service.domain.errors import FieldError, InvalidInputError, NotFoundError
 from service.domain.text import clean_text
-from service.i18n import DEFAULT_LANGUAGE, N_
+from service.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
 from service.i18n import gettext as _
 from service.settings import TEMPLATES_DIR, Settings
 
@@ -54,7 +57,10 @@ def notice_text_for(notice: PrivacyNotice, language: str, settings: Settings
     """The notice's text for a reader of `language`, and the language it is in (None: as the
     operator wrote it, in a language the service does not know)."""
     if notice.created_by != DEFAULT_SOURCE:
-        return notice.text, None
+        if language == notice.language:
+            return notice.text, language
+        found = (notice.translations or {}).get(language)
+        return (found, language) if found else (notice.text, notice.language)
     translated = DEFAULT_NOTICE.with_name(f"privacy_notice_default.{language}.txt")
     if language == DEFAULT_LANGUAGE or not translated.is_file():
         return notice.text, DEFAULT_LANGUAGE
@@ -87,7 +93,9 @@ async def current_notice(db: AsyncSession, *, now: datetime, settings: Settings
         if notice is not None:
             return notice
     text, source = initial_notice_text(settings)
-    notice = PrivacyNotice(text=text, created_at=now, created_by=source)
+    notice = PrivacyNotice(text=text, created_at=now, created_by=source,
+                           language=DEFAULT_LANGUAGE if source == DEFAULT_SOURCE else None,
+                           translations={})
     db.add(notice)
     await db.flush()
     return notice
@@ -106,14 +114,51 @@ async def list_notice_versions(db: AsyncSession) -> list[PrivacyNotice]:
     return list(await db.scalars(select(PrivacyNotice).order_by(PrivacyNotice.id.desc())))
 
 
+def _checked(text: str, language: str | None, translations: Mapping[str, str | None]
+             ) -> tuple[str, dict[str, str]]:
+    """The cleaned text and translations (empty ones left out), or every problem at once
+    (`text`, `language`, `translations.de`)."""
+    problems: list[FieldError] = []
+    cleaned = ""
+    try:
+        cleaned = clean_text(text, "text", required=True, max_length=MAX_NOTICE) or ""
+    except InvalidInputError as error:
+        problems.extend(error.errors)
+    if language is not None and language not in LANGUAGES:
+        problems.append(FieldError("language", _("Not a language of the service.")))
+    kept: dict[str, str] = {}
+    for code, translated in translations.items():
+        name = f"translations.{code}"
+        if code not in LANGUAGES:
+            problems.append(FieldError(name, _("Not a language of the service.")))
+            continue
+        try:
+            found = clean_text(translated, name, max_length=MAX_NOTICE)
+        except InvalidInputError as error:
+            problems.extend(error.errors)
+            continue
+        if found and code == language:
+            problems.append(FieldError(name, _(
+                "This is the language of the notice's text: leave this empty.")))
+        elif found:
+            kept[code] = found
+    if problems:
+        raise InvalidInputError.of(problems)
+    return cleaned, kept
+
+
 async def publish_notice(db: AsyncSession, text: str, *, author: str, now: datetime,
-                         settings: Settings) -> PrivacyNotice:
-    """A new current version with `text`; earlier versions, and who consented to them, stay."""
-    cleaned = clean_text(text, "text", required=True, max_length=MAX_NOTICE)
+                         settings: Settings, language: str | None = None,
+                         translations: Mapping[str, str | None] | None = None
+                         ) -> PrivacyNotice:
+    """A new current version with `text` (written in `language`, None: not said) and the
+    same notice in other languages; earlier versions, and who consented to them, stay."""
+    cleaned, kept = _checked(text, language, translations or {})
     current = await current_notice(db, now=now, settings=settings)
-    if cleaned == current.text:
+    if (cleaned, language, kept) == (current.text, current.language, current.translations or {}):
         raise InvalidInputError(_(UNCHANGED), "text")
-    notice = PrivacyNotice(text=cleaned, created_at=now, created_by=author[:300])
+    notice = PrivacyNotice(text=cleaned, language=language, translations=kept, created_at=now,
+                           created_by=author[:300])
     db.add(notice)
     await db.flush()
     return notice

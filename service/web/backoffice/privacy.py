@@ -1,7 +1,8 @@
 """Personal data, for administrators: the privacy notice's versions and its editor, and one
 person's data across all events by email address (export as JSON, erase).
 
-Publishing the notice adds a version; earlier versions, and who consented to them, stay.
+Publishing the notice adds a version (its text, the text's language and the same notice in
+other languages); earlier versions, and who consented to them, stay.
 Every export is recorded in the audit log (by whom, when, how many rows, whose address as a
 keyed hash). The address travels in POSTed forms only, never in a URL.
 """
@@ -16,10 +17,11 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENT
 
 from notifications.addresses import AddressRefused, accept_address
 from service.clock import utc_now
+from service.db.models import PrivacyNotice
 from service.domain import privacy
 from service.domain.accounts import Actor
 from service.domain.errors import DomainError
-from service.i18n import N_
+from service.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from service.i18n import gettext as _
 from service.web.backoffice.forms import field_errors, refusal_status, text
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_admin
@@ -49,6 +51,12 @@ ERASED_HERE = tuple(item for item in SUMMARY
                     if item[0] not in ("organiser_accounts", "sign_in_failures"))
 
 
+def _notice_values(notice: PrivacyNotice) -> dict[str, str]:
+    """The editor's fields for a version: its text, language and translations."""
+    return {"text": notice.text, "language": notice.language or "",
+            **{f"text_{code}": (notice.translations or {}).get(code, "") for code in LANGUAGES}}
+
+
 def _actor(account: CurrentAccount) -> Actor:
     return Actor(label=f"{account.name} <{account.email}>", account_id=account.id)
 
@@ -68,7 +76,8 @@ class PrivacyController(Controller):
         return organiser_page(request, "privacy.html", {
             "title": _("Privacy"), "nav": "privacy",
             "current": current, "versions": await privacy.list_notice_versions(db),
-            "values": values or {"text": current.text}, "errors": errors or {},
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+            "values": values or _notice_values(current), "errors": errors or {},
             "person_values": person_values or {}, "person_errors": person_errors or {},
             "done": _(DONE_NOTES[done]) if isinstance(done, str) and done in DONE_NOTES else None,
         }, status_code=status_code)
@@ -83,15 +92,20 @@ class PrivacyController(Controller):
                       account: CurrentAccount) -> Response[Any]:
         """A new version of the notice (never a change to one)."""
         form = await request.form()
-        values = {"text": text(form, "text", privacy.MAX_NOTICE + 1)}
+        values = {name: text(form, name, privacy.MAX_NOTICE + 1)
+                  for name in ("text", *(f"text_{code}" for code in LANGUAGES))}
+        values["language"] = text(form, "language", 8)
         try:
-            await privacy.publish_notice(db_session, values["text"],
-                                         author=_actor(account).label, now=utc_now(),
-                                         settings=settings)
+            await privacy.publish_notice(
+                db_session, values["text"], author=_actor(account).label, now=utc_now(),
+                settings=settings, language=values["language"] or None,
+                translations={code: values[f"text_{code}"] for code in LANGUAGES})
         except DomainError as error:
+            # The domain names a translation `translations.de`; its field is `text_de`.
+            errors = {name.replace("translations.", "text_"): message
+                      for name, message in field_errors(error).items()}
             return await self._page(request, db_session, settings, values=values,
-                                    errors=field_errors(error),
-                                    status_code=refusal_status(error))
+                                    errors=errors, status_code=refusal_status(error))
         return Redirect(f"{PRIVACY}?done=published", status_code=HTTP_303_SEE_OTHER)
 
     @post("/person", status_code=200)
