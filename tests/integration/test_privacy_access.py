@@ -359,7 +359,8 @@ async def test_asking_for_ones_data_by_email_end_to_end(
     notice = await privacy.find_current_notice(db)
     assert notice is not None
     assert registered["consents"]["event"]["privacy_notice"] == {
-        "version": notice.id, "created_at": notice.created_at.isoformat(), "text": notice.text}
+        "version": notice.id, "created_at": notice.created_at.isoformat(), "text": notice.text,
+        "language": "en", "translations": {}}
     subjects = sorted(e["subject"] for e in export["emails"])
     assert subjects == ["Registration confirmed: Fair ICT procurement webinars",
                         "Your personal data at Procura+ Events"]

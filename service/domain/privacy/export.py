@@ -213,7 +213,8 @@ async def _registrations(db: AsyncSession, registrations: Sequence[Registration]
                 "event": {"given_at": _plain(registration.consent_at),
                           "privacy_notice": None if notice is None else {
                               "version": notice.id, "created_at": _plain(notice.created_at),
-                              "text": notice.text}},
+                              "text": notice.text, "language": notice.language,
+                              "translations": dict(notice.translations or {})}},
                 "keep_informed": {"given_at": _plain(registration.keep_informed_at)},
             },
             "enrolments": [
