@@ -1,5 +1,6 @@
 """The demo's Meet-your-Buyer market consultation (sample data): Haarlem's buyer profile for
-fair and circular ICT workplace hardware, its hosts, and a published question and answer.
+fair and circular ICT workplace hardware (its subject also in German and French), its hosts,
+and a published question and answer.
 
 Loaded with the demo programme, through the consultation's own functions, only when the
 Haarlem event is being added. The people and figures are illustrations, marked as samples.
@@ -14,12 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Event, OrganisationKind
 from service.domain import consultation, programme
+from service.domain.programme.translations import (
+    TextChange,
+    consultation_profile,
+    set_translations,
+)
 from service.settings import Settings
 
 HAARLEM_SLUG = "meet-your-buyer-haarlem-fair-circular-ict"
 BUYER = "Municipality of Haarlem"
 HOSTS = (("Rudie de Vries", "Procurement adviser, ICT (sample)"),
          ("Marieke Jansen (sample)", "Sustainability adviser (sample)"))
+SUBJECTS = {
+    "de": "Faire und kreislauffähige IKT-Hardware für den Arbeitsplatz: Laptops, Monitore "
+          "und Dockingstationen",
+    "fr": "Matériel informatique équitable et circulaire pour le poste de travail : "
+          "ordinateurs portables, écrans et stations d'accueil",
+}
 QUESTIONS = (
     ("Will refurbished laptops with a warranty of three years meet the requirements, or do "
      "you expect new devices only?",
@@ -65,6 +77,11 @@ async def load_haarlem_consultation(db: AsyncSession, *, now: datetime,
                     "illustrate the service.",
         host_person_ids=host_ids,
     ), now=now)
+    profile = await consultation_profile(db, event_id)
+    assert profile is not None
+    await set_translations(db, event_id, [
+        TextChange(profile, language, "subject", subject, f"consultation.{language}.subject")
+        for language, subject in SUBJECTS.items()], now=now)
     for question, answer in QUESTIONS:
         asked = await consultation.record_question(db, event_id, question,
                                                    asked_by="A supplier (sample)",

@@ -22,7 +22,7 @@ from service.domain import registration as registrations
 from service.domain.consultation import meetings
 from service.domain.errors import NotFoundError
 from service.domain.times import iso_utc
-from service.i18n import N_
+from service.i18n import N_, current_language
 from service.i18n import gettext as _
 from service.web.api_public import SlugParam
 from service.web.auth import BEARER_SCHEME, require_organiser
@@ -61,6 +61,7 @@ class ConsultationOut(Struct):
     event_slug: str
     buyer: str
     subject: str
+    language: str  # the subject's, as `language` of an event
     cpv_codes: list[CpvCodeOut]
     estimated_value_eur: str | None  # "250000.00"
     planned_publication_on: date | None
@@ -178,9 +179,13 @@ class ConsultationController(Controller):
     ) -> ConsultationOut:
         """A published Meet-your-Buyer event's market consultation: the buyer's profile,
         the hosts (by name), the documents shared with every supplier and the published
-        questions and answers. 404 for other events and a consultation not written yet."""
+        questions and answers. The subject, notice and questions to the market are in the
+        language of the request where the organisers gave them (`language` says the
+        subject's), else as written. 404 for other events and a consultation not written
+        yet."""
         event = await programme.get_published_event(db_session, slug)
-        profile = (await consultation.find_profile(db_session, event.id)
+        profile = (await consultation.find_profile(db_session, event.id,
+                                                   language=current_language())
                    if event.kind == EventKind.MEET_YOUR_BUYER else None)
         if profile is None:
             raise NotFoundError(_("This event has no market consultation."), "slug")
@@ -188,6 +193,7 @@ class ConsultationController(Controller):
         questions = await consultation.published_questions(db_session, event.id)
         return ConsultationOut(
             event_slug=event.slug, buyer=profile.buyer_name, subject=profile.subject,
+            language=profile.language,
             cpv_codes=[CpvCodeOut(code=c.code, label=c.label) for c in profile.cpv_codes],
             estimated_value_eur=_euros(profile.estimated_value_cents),
             planned_publication_on=profile.planned_publication_on,

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import Event, EventKind
 from service.domain import consultation
 from service.domain.wording import date_text
+from service.i18n import current_language
 from service.settings import Settings
 
 
@@ -43,7 +44,7 @@ async def consultation_section(db: AsyncSession, event: Event, settings: Setting
     """The section, or None for other kinds of event and a consultation not written yet."""
     if event.kind != EventKind.MEET_YOUR_BUYER:
         return None
-    profile = await consultation.find_profile(db, event.id)
+    profile = await consultation.find_profile(db, event.id, language=current_language())
     if profile is None:
         return None
     documents = await consultation.list_documents(db, event.id)

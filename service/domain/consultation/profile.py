@@ -26,8 +26,14 @@ from service.db.models import (
     ProcurementProcedure,
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from service.domain.programme.translations import (
+    CONSULTATION_TARGET,
+    Localised,
+    pick,
+    translations_by_event,
+)
 from service.domain.text import clean_line, clean_text
-from service.i18n import N_
+from service.i18n import DEFAULT_LANGUAGE, N_
 from service.i18n import gettext as _
 
 from .cpv import CpvCode, describe_cpv, parse_cpv_codes
@@ -88,6 +94,8 @@ class ProfileView:
     notice_text: str
     hosts: list[HostView]
     updated_at: datetime
+    # The language the subject is shown in (the event's default where not translated).
+    language: str = DEFAULT_LANGUAGE
 
 
 def euro_text(cents: int | None) -> str:
@@ -271,12 +279,23 @@ async def _hosts(db: AsyncSession, problems: list[FieldError], typed: Sequence[s
     return ids
 
 
-async def find_profile(db: AsyncSession, event_id: int) -> ProfileView | None:
-    """The event's profile with its labels and hosts, or None when there is none yet."""
+async def find_profile(db: AsyncSession, event_id: int, *, language: str | None = None
+                       ) -> ProfileView | None:
+    """The event's profile with its labels and hosts, or None when there is none yet. With a
+    `language`, its subject, notice and questions in that language where the organisers gave
+    them (each knows its language, for `lang`); without, as written."""
     profile = await db.scalar(select(ConsultationProfile)
                               .where(ConsultationProfile.event_id == event_id))
     if profile is None:
         return None
+    default_language = await db.scalar(select(Event.default_language)
+                                       .where(Event.id == event_id)) or DEFAULT_LANGUAGE
+    texts = {name: Localised(str(getattr(profile, name)), default_language)
+             for name in ("subject", "market_questions", "notice_text")}
+    if language is not None:
+        found = (await translations_by_event(db, [event_id], language))[event_id]
+        texts = {name: pick(found, default_language, CONSULTATION_TARGET, name, text, language)
+                 for name, text in texts.items()}
     buyer = (await db.get(Organisation, profile.buyer_organisation_id)
              if profile.buyer_organisation_id is not None else None)
     hosts = await db.execute(
@@ -286,17 +305,18 @@ async def find_profile(db: AsyncSession, event_id: int) -> ProfileView | None:
     return ProfileView(
         buyer_organisation_id=profile.buyer_organisation_id,
         buyer_name=buyer.name if buyer is not None else "",
-        subject=profile.subject,
+        subject=texts["subject"],
         cpv_codes=[describe_cpv(code) for code in profile.cpv_codes],
         estimated_value_cents=profile.estimated_value_cents,
         planned_publication_on=profile.planned_publication_on,
         procedure=profile.procedure,
         procedure_label=_(PROCEDURE_LABELS[profile.procedure]) if profile.procedure else "",
-        market_questions=profile.market_questions,
-        notice_text=profile.notice_text,
+        market_questions=texts["market_questions"],
+        notice_text=texts["notice_text"],
         hosts=[HostView(person_id=p.id, name=p.name, job_title=p.job_title, email=p.email)
                for p in hosts.scalars()],
         updated_at=profile.updated_at,
+        language=texts["subject"].language,
     )
 
 

@@ -1,7 +1,8 @@
 """The events' own content in several languages: storing translations and reading them.
 
 An event's columns (its title, summary and description, its sessions' and agenda items'
-titles and descriptions) are written in the event's `default_language`; the same texts in
+titles and descriptions, and a Meet-your-Buyer event's market consultation: its subject,
+notice and questions to the market) are written in the event's `default_language`; the same texts in
 other languages are `ContentTranslation` rows, one per target, language and field. Reading
 asks for a text in a language and falls back to the default-language column when there is
 no translation, so a half-translated event still shows every text. Domain only: takes `db` and `now`,
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.base import NO_VALUE
 
-from service.db.models import AgendaItem, ContentTranslation, Event, Session
+from service.db.models import AgendaItem, ConsultationProfile, ContentTranslation, Event, Session
 from service.domain.errors import FieldError, InvalidInputError, NotFoundError
 from service.domain.programme.loading import get_event
 from service.domain.programme.loading import title_matches as title_matches
@@ -29,13 +30,16 @@ from service.i18n import LANGUAGES
 from service.i18n import gettext as _
 
 EVENT_TARGET = "event"
+CONSULTATION_TARGET = "consultation"
 # What may be translated, per kind of target, and at most how long (as the columns allow).
 EVENT_FIELDS: dict[str, int] = {"title": 300, "summary": 2_000, "description": 20_000}
 SESSION_FIELDS: dict[str, int] = {"title": 300, "description": 20_000}
 AGENDA_ITEM_FIELDS: dict[str, int] = {"title": 500, "description": 20_000}
-_MULTI_LINE_FIELDS = frozenset({"summary", "description"})
+CONSULTATION_FIELDS: dict[str, int] = {"subject": 500, "notice_text": 20_000,
+                                       "market_questions": 20_000}
+_MULTI_LINE_FIELDS = frozenset({"summary", "description", "notice_text", "market_questions"})
 
-Target = Event | Session | AgendaItem
+Target = Event | Session | AgendaItem | ConsultationProfile
 
 
 class Localised(str):
@@ -50,11 +54,14 @@ class Localised(str):
 
 
 def target_key(target: Target) -> str:
-    """The key of a target within its event: "event", "session-12", "agenda-item-7"."""
+    """The key of a target within its event: "event", "session-12", "agenda-item-7",
+    "consultation"."""
     if isinstance(target, Session):
         return f"session-{target.id}"
     if isinstance(target, AgendaItem):
         return f"agenda-item-{target.id}"
+    if isinstance(target, ConsultationProfile):
+        return CONSULTATION_TARGET
     return EVENT_TARGET
 
 
@@ -63,6 +70,8 @@ def fields_of(target: Target) -> dict[str, int]:
         return SESSION_FIELDS
     if isinstance(target, AgendaItem):
         return AGENDA_ITEM_FIELDS
+    if isinstance(target, ConsultationProfile):
+        return CONSULTATION_FIELDS
     return EVENT_FIELDS
 
 
@@ -82,21 +91,26 @@ def translations_of(event: Event) -> dict[tuple[str, str, str], str]:
     return {(row.target, row.language, row.field): row.text for row in _loaded_rows(event)}
 
 
-def texts_to_translate(event: Event) -> list[tuple[Target, str]]:
+def texts_to_translate(event: Event, profile: ConsultationProfile | None = None
+                       ) -> list[tuple[Target, str]]:
     """The loaded event's own texts that have words (an empty one has nothing to translate):
-    the event's, then each session's followed by its agenda items'."""
+    the event's, then each session's followed by its agenda items', then its consultation's."""
     targets: list[Target] = [event]
     for session in event.sessions:
         targets.append(session)
         targets.extend(session.agenda_items)
+    if profile is not None:
+        targets.append(profile)
     return [(target, field) for target in targets for field in fields_of(target)
             if str(getattr(target, field) or "").strip()]
 
 
-def translation_progress(event: Event) -> dict[str, tuple[int, int]]:
+def translation_progress(event: Event, profile: ConsultationProfile | None = None
+                         ) -> dict[str, tuple[int, int]]:
     """Per language the event may be translated into: how many of its own texts are
     translated, of how many (so organisers see which languages are still missing texts)."""
-    wanted = {(target_key(target), field) for target, field in texts_to_translate(event)}
+    wanted = {(target_key(target), field)
+              for target, field in texts_to_translate(event, profile)}
     done = Counter(language for target, language, field in translations_of(event)
                    if (target, field) in wanted)
     return {language: (done[language], len(wanted)) for language in translation_languages(event)}
@@ -129,6 +143,14 @@ def pick(texts: Mapping[tuple[str, str, str], str], default_language: str, targe
         if found is not None:
             return Localised(found, language)
     return Localised(default, default_language)
+
+
+async def consultation_profile(db: AsyncSession, event_id: int) -> ConsultationProfile | None:
+    """A Meet-your-Buyer event's market consultation, whose texts are translated with the
+    event's (None: no consultation written yet)."""
+    profile: ConsultationProfile | None = await db.scalar(
+        select(ConsultationProfile).where(ConsultationProfile.event_id == event_id))
+    return profile
 
 
 async def translations_by_event(
@@ -213,6 +235,8 @@ def _owned(event: Event, target: Target) -> None:
         raise NotFoundError(_("No such session in this event."), "session_id")
     if isinstance(target, AgendaItem) and target.session_id not in {s.id for s in event.sessions}:
         raise NotFoundError(_("No such agenda item in this event."), "agenda_item_id")
+    if isinstance(target, ConsultationProfile) and target.event_id != event.id:
+        raise NotFoundError(_("No market consultation in this event."), "event_id")
 
 
 async def set_translations(db: AsyncSession, event_id: int, changes: Iterable[TextChange], *,

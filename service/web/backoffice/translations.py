@@ -1,6 +1,7 @@
 """An event's content in other languages, in the back office: the default language (the one
 its own texts are written in) and, one language at a time, the event's title, summary and
-description and its sessions' and agenda items' titles and descriptions in that language.
+description, its sessions' and agenda items' titles and descriptions, and a Meet-your-Buyer
+event's market consultation (subject, notice, questions to the market) in that language.
 
 Reading needs an account that sees the event; changing needs an editor of it. Saving goes
 through `service.domain.programme.translations` (all or nothing: a refused form comes back
@@ -18,16 +19,19 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import Event
+from service.db.models import ConsultationProfile, Event
 from service.domain.errors import InvalidInputError
 from service.domain.programme.translations import (
     AGENDA_ITEM_FIELDS,
+    CONSULTATION_FIELDS,
     EVENT_FIELDS,
     SESSION_FIELDS,
     Target,
     TextChange,
+    consultation_profile,
     fields_of,
     set_default_language,
     set_translations,
@@ -36,7 +40,7 @@ from service.domain.programme.translations import (
     translation_progress,
     translations_of,
 )
-from service.i18n import LANGUAGE_NAMES, LANGUAGES
+from service.i18n import LANGUAGE_NAMES, LANGUAGES, pgettext
 from service.i18n import gettext as _
 from service.web.backoffice.event_pages import event_for, heading
 from service.web.backoffice.forms import field_errors, text
@@ -51,7 +55,9 @@ from service.web.params import DbSession, IdParam
 
 # The longest text a form field may carry (the description's limit, plus room to refuse).
 _FORM_LIMIT = max(*EVENT_FIELDS.values(), *SESSION_FIELDS.values(),
-                  *AGENDA_ITEM_FIELDS.values()) + 1
+                  *AGENDA_ITEM_FIELDS.values(), *CONSULTATION_FIELDS.values()) + 1
+# Written in a text area (the others in one line).
+_LONG_FIELDS = frozenset({"description", "notice_text", "market_questions"})
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,10 @@ def _field_name(target: Target, field: str) -> str:
 
 
 def _label(field: str) -> str:
-    labels = {"title": _("Title"), "summary": _("Summary"), "description": _("Description")}
+    labels = {"title": _("Title"), "summary": _("Summary"), "description": _("Description"),
+              "subject": _("Subject of the upcoming procurement"),
+              "notice_text": pgettext("procurement", "Notice"),
+              "market_questions": _("What the buyer asks the market")}
     return labels[field]
 
 
@@ -87,15 +96,16 @@ def _item_label(field: str, time: str) -> str:
     return labels[field] % {"time": time}
 
 
-def _groups(event: Event) -> list[tuple[FieldGroup, list[tuple[Target, str]]]]:
+def _groups(event: Event, profile: ConsultationProfile | None
+            ) -> list[tuple[FieldGroup, list[tuple[Target, str]]]]:
     """The event's texts to translate, grouped for the page: the event, then each session
-    with its agenda items."""
+    with its agenda items, then its market consultation."""
     def fields(target: Target) -> tuple[list[TextField], list[tuple[Target, str]]]:
         shown, keys = [], []
         for field, limit in fields_of(target).items():
             shown.append(TextField(_field_name(target, field), _label(field),
                                    str(getattr(target, field) or ""),
-                                   field == "description", limit))
+                                   field in _LONG_FIELDS, limit))
             keys.append((target, field))
         return shown, keys
 
@@ -111,6 +121,9 @@ def _groups(event: Event) -> list[tuple[FieldGroup, list[tuple[Target, str]]]]:
             keys += item_keys
         groups.append((FieldGroup(_("Session: %(title)s") % {"title": session.title}, shown),
                        keys))
+    if profile is not None:
+        shown, keys = fields(profile)
+        groups.append((FieldGroup(_("Market consultation"), shown), keys))
     return groups
 
 
@@ -125,12 +138,13 @@ class TranslationsController(Controller):
     guards = [require_account]
     include_in_schema = False
 
-    async def _page(self, request: AnyRequest, account: CurrentAccount, event: Event,
-                    language: str, *, values: dict[str, str] | None = None,
+    async def _page(self, request: AnyRequest, db: AsyncSession, account: CurrentAccount,
+                    event: Event, language: str, *, values: dict[str, str] | None = None,
                     errors: dict[str, str] | None = None, saved: str | None = None,
                     status_code: int = 200) -> Response[Any]:
         texts = translations_of(event)
-        groups = _groups(event)
+        profile = await consultation_profile(db, event.id)
+        groups = _groups(event, profile)
         if values is None:
             values = {_field_name(target, field): texts.get((target_key(target), language,
                                                              field), "")
@@ -141,7 +155,7 @@ class TranslationsController(Controller):
             "default_language": event.default_language,
             "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "tabs": [(code, LANGUAGE_NAMES[code], done, total)
-                     for code, (done, total) in translation_progress(event).items()],
+                     for code, (done, total) in translation_progress(event, profile).items()],
             "language": language, "language_name": LANGUAGE_NAMES[language],
             "groups": [group for group, _keys in groups],
             "values": values, "errors": errors or {}, "saved": saved,
@@ -156,7 +170,7 @@ class TranslationsController(Controller):
         event = await event_for(db_session, account, event_id)
         notice = {"texts": _("The translations are saved."),
                   "language": _("The default language is saved.")}.get(saved or "")
-        return await self._page(request, account, event, _chosen(event, language),
+        return await self._page(request, db_session, account, event, _chosen(event, language),
                                 saved=notice)
 
     @post("/events/{event_id:int}/translations", guards=[require_editor],
@@ -169,12 +183,13 @@ class TranslationsController(Controller):
         language = text(form, "language", 8)
         if language not in translation_languages(event):
             return await self._page(
-                request, account, event, _chosen(event, None),
+                request, db_session, account, event, _chosen(event, None),
                 errors={"language": _("Choose a language other than the event's own.")},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         changes: list[TextChange] = []
         values: dict[str, str] = {}
-        for _group, keys in _groups(event):
+        profile = await consultation_profile(db_session, event.id)
+        for _group, keys in _groups(event, profile):
             for target, field in keys:
                 name = _field_name(target, field)
                 values[name] = text(form, name, _FORM_LIMIT)
@@ -182,8 +197,8 @@ class TranslationsController(Controller):
         try:
             await set_translations(db_session, event.id, changes, now=utc_now())
         except InvalidInputError as refused:
-            return await self._page(request, account, event, language, values=values,
-                                    errors=field_errors(refused),
+            return await self._page(request, db_session, account, event, language,
+                                    values=values, errors=field_errors(refused),
                                     status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         return Redirect(f"{BACKOFFICE_PATH}/events/{event.id}/translations?language={language}"
                         "&saved=texts", status_code=HTTP_303_SEE_OTHER)
@@ -200,7 +215,7 @@ class TranslationsController(Controller):
             await set_default_language(db_session, event.id, text(form, "default_language", 8),
                                        now=utc_now())
         except InvalidInputError as refused:
-            return await self._page(request, account, event, _chosen(event, None),
+            return await self._page(request, db_session, account, event, _chosen(event, None),
                                     errors=field_errors(refused),
                                     status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         return Redirect(f"{BACKOFFICE_PATH}/events/{event.id}/translations?saved=language",
