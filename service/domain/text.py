@@ -7,6 +7,7 @@ or line-break characters; longer texts keep their line breaks (normalised to "\\
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Literal, overload
 
 from service.domain.errors import InvalidInputError
@@ -18,6 +19,13 @@ from service.i18n import gettext as _
 # scan in C instead of a category lookup per character.
 CONTROLS = "".join(chr(n) for n in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029))
 _PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def reading_order(text: str) -> str:
+    """A sort key in which accents and case do not move a name: "Österreich" sorts with the
+    O's, "Åland" with the A's, as a reader of that language looks for them."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold())
+                   if not unicodedata.combining(c))
 
 
 def has_control(text: str, allowed: str = "") -> bool:

@@ -7,9 +7,9 @@ stores, whatever the language of the form.
 
 from __future__ import annotations
 
-import unicodedata
 from functools import cache
 
+from service.domain.text import reading_order
 from service.i18n import DEFAULT_LANGUAGE, babel_locale, current_language
 
 COUNTRIES: tuple[tuple[str, str], ...] = (
@@ -267,20 +267,13 @@ COUNTRIES: tuple[tuple[str, str], ...] = (
 COUNTRY_NAMES: dict[str, str] = dict(COUNTRIES)
 
 
-def _sort_key(name: str) -> str:
-    """Accents and case do not move a name: "Österreich" sorts with the O's, "Åland" with
-    the A's, as a reader of that language looks for them."""
-    return "".join(c for c in unicodedata.normalize("NFKD", name.casefold())
-                   if not unicodedata.combining(c))
-
-
 @cache
 def _choices(language: str) -> tuple[tuple[str, str], ...]:
     if language == DEFAULT_LANGUAGE:
         return COUNTRIES
     territories = babel_locale(language).territories
     named = [(code, territories.get(code, name)) for code, name in COUNTRIES]
-    return tuple(sorted(named, key=lambda pair: _sort_key(pair[1])))
+    return tuple(sorted(named, key=lambda pair: reading_order(pair[1])))
 
 
 def country_choices() -> tuple[tuple[str, str], ...]:

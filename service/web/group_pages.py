@@ -36,6 +36,7 @@ from service.domain.errors import InvalidInputError, NotFoundError
 from service.domain.groups import meetings
 from service.domain.groups.translations import GROUP_FIELDS, group_text, series_title
 from service.domain.programme.translations import Localised
+from service.domain.text import reading_order
 from service.domain.times import iso_utc
 from service.i18n import current_language
 from service.i18n import gettext as _
@@ -130,14 +131,16 @@ class GroupPages(Controller):
 
     @get("/groups")
     async def groups_page(self, db_session: DbSession) -> Response[str]:
+        """Every group, by its topic as the page's readers read it."""
         summaries = await groups.group_summaries(db_session)
-        return html_response("groups.html", {
-            "nav": "groups", "groups": [{
-                "slug": s.group.slug, **_texts(s.group),
-                "facilitators": s.facilitators, "period": _period(s.group),
-                "is_members_only": not groups.shows_everything(s.group),
-                "member_organisations": s.member_organisations,
-                "is_sample_data": s.group.is_sample_data} for s in summaries]})
+        listed = [{
+            "slug": s.group.slug, **_texts(s.group),
+            "facilitators": s.facilitators, "period": _period(s.group),
+            "is_members_only": not groups.shows_everything(s.group),
+            "member_organisations": s.member_organisations,
+            "is_sample_data": s.group.is_sample_data} for s in summaries]
+        listed.sort(key=lambda group: reading_order(str(group["topic"])))
+        return html_response("groups.html", {"nav": "groups", "groups": listed})
 
     async def _group_page(self, request: AnyRequest, db: AsyncSession, settings: Settings,
                           group: InterestGroup, *, values: dict[str, str],

@@ -182,6 +182,9 @@ async def test_the_group_pages_show_the_page_language_or_mark_the_groups_own(
     series = await _web_meeting(db, settings, group)
     await set_group_translations(db, group.id, "de",
                                  {**GERMAN, series_field(series): "Webmeeting"}, now=BUILT_AT)
+    market = await make_group(db, "market", topic="Market and supplier development")
+    await set_group_translations(db, market.id, "de",
+                                 {"topic": "Markt- und Lieferantenentwicklung"}, now=BUILT_AT)
     await db.commit()
 
     german_list = await client.get("/groups", params={"lang": "de"})
@@ -189,13 +192,17 @@ async def test_the_group_pages_show_the_page_language_or_mark_the_groups_own(
     german = await client.get(f"/groups/{group.slug}", params={"lang": "de"})
     french = await client.get(f"/groups/{group.slug}", params={"lang": "fr"})
 
-    card = parse(german_list.text).one("article", cls="card")
-    assert (card.one("h2").one("a").attrs.get("lang"), card.one("h2").text) == (
-        None, "Zirkuläre Beschaffung")
-    assert card.one("p", cls="summary").text == "Behörden, die zirkulär beschaffen."
-    french_card = parse(french_list.text).one("article", cls="card")
-    assert (french_card.one("h2").one("a").attrs.get("lang"), french_card.one("h2").text) == (
-        "en", "Circular procurement")
+    # Each list in the order of its readers' topics.
+    cards = parse(german_list.text).find_all("article", cls="card")
+    assert [(card.one("h2").one("a").attrs.get("lang"), card.one("h2").text)
+            for card in cards] == [(None, "Markt- und Lieferantenentwicklung"),
+                                   (None, "Zirkuläre Beschaffung")]
+    assert cards[1].one("p", cls="summary").text == "Behörden, die zirkulär beschaffen."
+    assert cards[0].one("p", cls="summary").attrs.get("lang") == "en"
+    french_cards = parse(french_list.text).find_all("article", cls="card")
+    assert [(card.one("h2").one("a").attrs.get("lang"), card.one("h2").text)
+            for card in french_cards] == [("en", "Circular procurement"),
+                                          ("en", "Market and supplier development")]
     page = parse(german.text)
     assert (page.one("h1").attrs.get("lang"), page.one("h1").text) == (None,
                                                                       "Zirkuläre Beschaffung")
