@@ -1,6 +1,6 @@
 """An Interest Group's own texts in other languages, in the back office: the default
-language (the one its topic, summary and description are written in) and, one language at a
-time, those texts in that language.
+language (the one its topic, summary, description and meeting series' titles are written
+in) and, one language at a time, those texts in that language.
 
 Reading needs an account that sees the group; changing needs an editor. Saving goes through
 `service.domain.groups.translations` (all or nothing: a refused form comes back with every
