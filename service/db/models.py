@@ -844,6 +844,9 @@ class GroupMember(Base):
     # The language this person reads (service.i18n.LANGUAGES): every email to them is in it.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     is_sample_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When their personal data was erased (their name and address are placeholders since):
+    # an erased member is sent nothing more.
+    erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -950,6 +953,8 @@ class MeetingGuest(Base):
     email_normalised: Mapped[str] = mapped_column(String(320))
     # The language the guest reads (service.i18n.LANGUAGES): their invites are in it.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # When their name and address were erased: an erased guest is sent nothing more.
+    erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 

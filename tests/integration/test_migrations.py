@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,14 +11,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.db.migrate import alembic_config, head_revision
-from service.db.models import Base
+from service.db.models import Base, GroupMember
 from service.settings import Settings
 from service.web.app import create_app
 from tests.databases import run_off_loop
+from tests.factories import BUILT_AT, make_group_member, make_interest_group
 
 
 async def test_migrated_schema_has_no_drift_from_the_models(engine: AsyncEngine) -> None:
@@ -87,3 +89,24 @@ async def test_composed_messages_are_compressed_with_lz4_where_postgresql_has_it
 
     assert has_lz4, "the test server is built with lz4 (pgserver's is)"
     assert method == "l"
+
+
+async def test_members_erased_before_get_their_erased_at_from_the_migration(
+    settings: Settings, engine: AsyncEngine, db: AsyncSession,
+) -> None:
+    group = await make_interest_group(db)
+    kept = await make_group_member(db, group, email="ana@lisboa.example.pt")
+    erased = await make_group_member(db, group, name="Erased", email="erased-7f3a@invalid")
+    erased.updated_at = BUILT_AT + timedelta(days=30)
+    await db.commit()
+    ids = (kept.id, erased.id)
+    config = alembic_config(settings.database_url)
+
+    run_off_loop(lambda: command.downgrade(config, "8d2f6b1e4a37"))  # before the column
+    run_off_loop(lambda: command.upgrade(config, "head"))
+    db.expire_all()
+
+    rows = (await db.execute(select(GroupMember.id, GroupMember.erased_at)
+                             .order_by(GroupMember.id))).all()
+    assert [tuple(row) for row in rows] == [(ids[0], None),
+                                            (ids[1], BUILT_AT + timedelta(days=30))]

@@ -420,6 +420,11 @@ async def test_group_members_go_a_retention_period_after_leaving_or_after_the_gr
             GroupMember.group_id == group.id).order_by(GroupMember.id)))
         assert statuses == [GroupMemberStatus.LEFT, GroupMemberStatus.DECLINED,
                             GroupMemberStatus.MEMBER]
+        # Each row says when it was erased: the run that found it due.
+        erased_at = list(await db.scalars(select(GroupMember.erased_at).where(
+            GroupMember.group_id == group.id).order_by(GroupMember.id)))
+        assert erased_at == [retention.add_months(at, 12) + timedelta(hours=1)
+                             for at in (left_at, declined_at, group_end)]
 
 
 async def test_a_meeting_guest_goes_a_retention_period_after_the_meeting_and_emails_sooner(
@@ -459,10 +464,10 @@ async def test_a_meeting_guest_goes_a_retention_period_after_the_meeting_and_ema
         stuck_id, member_id = stuck.id, member.id
     real = retention.strip_meeting_guests
 
-    async def strip(db: AsyncSession, guest_ids: list[int]) -> int:
+    async def strip(db: AsyncSession, guest_ids: list[int], *, now: datetime) -> int:
         if stuck_id in guest_ids:
             raise RuntimeError("disk full")
-        return await real(db, guest_ids)
+        return await real(db, guest_ids, now=now)
 
     monkeypatch.setattr(retention, "strip_meeting_guests", strip)
 
@@ -499,4 +504,7 @@ async def test_a_meeting_guest_goes_a_retention_period_after_the_meeting_and_ema
         assert await find_personal_data(db, ["Greta Gast", "greta@gast.example.de",
                                              "Gus Guest", "gus@guest.example.org"]) == []
         kept = await db.get(GroupMember, member_id)
-        assert kept is not None and kept.name == "Ana Ferreira"
+        assert kept is not None and (kept.name, kept.erased_at) == ("Ana Ferreira", None)
+        assert list(await db.scalars(select(MeetingGuest.erased_at).where(
+            MeetingGuest.series_id == series.id).order_by(MeetingGuest.id))) == [
+            retention.add_months(at, 12) + timedelta(hours=1) for at in (march, may)]

@@ -64,7 +64,7 @@ async def current_members(db: AsyncSession, group_id: int) -> list[GroupMember]:
     return list(await db.scalars(
         select(GroupMember)
         .where(GroupMember.group_id == group_id, GroupMember.status == GroupMemberStatus.MEMBER,
-               is_reachable(GroupMember.email_normalised))
+               is_reachable(GroupMember))
         .order_by(GroupMember.id)))
 
 
@@ -187,7 +187,7 @@ async def guests_of(db: AsyncSession, series_id: int, recurrence_id: datetime
     return list(await db.scalars(
         select(MeetingGuest)
         .where(MeetingGuest.series_id == series_id, MeetingGuest.recurrence_id == recurrence_id,
-               is_reachable(MeetingGuest.email_normalised))
+               is_reachable(MeetingGuest))
         .order_by(MeetingGuest.id)))
 
 

@@ -85,7 +85,7 @@ async def plan_reminders(
     group_ids = {s.group_id for s in all_series}
     member_query = select(GroupMember).where(GroupMember.group_id.in_(group_ids),
                                              GroupMember.status == GroupMemberStatus.MEMBER,
-                                             is_reachable(GroupMember.email_normalised))
+                                             is_reachable(GroupMember))
     if member_ids is not None:
         member_query = member_query.where(GroupMember.id.in_(list(member_ids)))
     members: dict[int, list[GroupMember]] = {}
@@ -298,7 +298,7 @@ async def prepare_meeting_reminders(
         reminder.updated_at = now
         if (occurrence.is_cancelled or member is None
                 or member.status != GroupMemberStatus.MEMBER or key in declined
-                or is_erased(member.email_normalised)):
+                or is_erased(member)):
             reminder.status = ReminderStatus.CANCELLED
             cancelled += 1
             continue

@@ -531,7 +531,7 @@ async def _guests_from(db: AsyncSession, series: MeetingSeries, rid: datetime
     """The series' guests from `rid` on, each with the occurrence their copy shows now."""
     rows = await db.scalars(select(MeetingGuest).where(
         MeetingGuest.series_id == series.id, MeetingGuest.recurrence_id >= rid,
-        is_reachable(MeetingGuest.email_normalised)).order_by(MeetingGuest.id))
+        is_reachable(MeetingGuest)).order_by(MeetingGuest.id))
     return [(guest, await _current(db, series, utc(guest.recurrence_id))) for guest in rows]
 
 

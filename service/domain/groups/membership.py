@@ -189,7 +189,7 @@ async def member_links(db: AsyncSession, member: GroupMember, *, now: datetime,
 
 def _refuse_erased(member: GroupMember) -> None:
     """A person whose data was erased cannot be approved or declined: nobody would hear."""
-    if is_erased(member.email_normalised):
+    if is_erased(member):
         raise ConflictError(_("This person's personal data was erased: there is nobody to "
                             "approve or decline."), "group_member_id")
 
@@ -326,5 +326,5 @@ async def list_members(db: AsyncSession, group_id: int) -> list[MemberRow]:
 async def current_members(db: AsyncSession, group_id: int) -> list[GroupMember]:
     return list(await db.scalars(select(GroupMember).where(
         GroupMember.group_id == group_id, GroupMember.status == GroupMemberStatus.MEMBER,
-        is_reachable(GroupMember.email_normalised))
+        is_reachable(GroupMember))
         .order_by(GroupMember.id)))

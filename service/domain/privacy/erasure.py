@@ -71,7 +71,7 @@ from service.domain.consultation import meetings as consultation_meetings
 from service.domain.consultation.sharing import ANSWER_TEMPLATE
 from service.domain.errors import InvalidInputError
 from service.domain.groups import meeting_reminders as group_reminders
-from service.domain.groups.erased import is_reachable
+from service.domain.groups.erased import is_erased, is_reachable
 from service.domain.groups.membership import INTEREST_TO_FACILITATOR_TEMPLATE
 from service.domain.registration import release_registration
 from service.i18n import gettext as _
@@ -473,7 +473,7 @@ async def strip_group_members(
     emails = withdrawn = 0
     for member_id in member_ids:
         member = await db.get(GroupMember, member_id)
-        if member is None or is_erased_address(member.email_normalised):
+        if member is None or is_erased(member):
             continue
         scrub = scrubber([member.name, member.email, member.email_normalised])
         await group_reminders.cancel_reminders(db, member_id=member.id, now=now,
@@ -495,40 +495,42 @@ async def strip_group_members(
         await db.execute(
             update(GroupMember).where(GroupMember.id == member.id)
             .values(name=ERASED_NAME, email=address, email_normalised=address, message=None,
-                    decision_note=None, updated_at=now)
+                    decision_note=None, erased_at=now, updated_at=now)
             .execution_options(synchronize_session=False))
         db.expire(member)
     await db.flush()
     return ForgottenEmails(forgotten=emails, withdrawn=withdrawn)
 
 
-async def strip_meeting_guests(db: AsyncSession, guest_ids: Sequence[int]) -> int:
+async def strip_meeting_guests(db: AsyncSession, guest_ids: Sequence[int], *,
+                               now: datetime) -> int:
     """Guests of one group meeting: their name and address go (the row keeps its meeting;
     an erased guest is sent nothing more). The emails they were sent are found by their
     address (`erase_person`) or by their age (`retention`). How many rows changed."""
     guests = list(await db.scalars(
         select(MeetingGuest).where(MeetingGuest.id.in_(guest_ids),
-                                   is_reachable(MeetingGuest.email_normalised))
+                                   is_reachable(MeetingGuest))
         .order_by(MeetingGuest.id)))
     for guest in guests:
         address = erased_address()
         await db.execute(
             update(MeetingGuest).where(MeetingGuest.id == guest.id)
-            .values(name=ERASED_NAME, email=address, email_normalised=address)
+            .values(name=ERASED_NAME, email=address, email_normalised=address,
+                    erased_at=now)
             .execution_options(synchronize_session=False))
         db.expire(guest)
     await db.flush()
     return len(guests)
 
 
-async def _erase_guests(db: AsyncSession, key: str) -> list[str]:
+async def _erase_guests(db: AsyncSession, key: str, *, now: datetime) -> list[str]:
     """Guests of one group meeting with this address (`strip_meeting_guests`); the names
     they had."""
     guests = list(await db.scalars(
         select(MeetingGuest).where(MeetingGuest.email_normalised == key)
         .order_by(MeetingGuest.id)))
     names = [guest.name for guest in guests]
-    await strip_meeting_guests(db, [guest.id for guest in guests])
+    await strip_meeting_guests(db, [guest.id for guest in guests], now=now)
     return names
 
 
@@ -622,7 +624,7 @@ async def erase_person(
     names += [member.name for member in members]
     withdrawn += (await strip_group_members(db, [m.id for m in members], now=now,
                                             secret_key=settings.secret_key)).withdrawn
-    guest_names = await _erase_guests(db, key)
+    guest_names = await _erase_guests(db, key, now=now)
     names += guest_names
     # Anything else still addressed to it (a guest's invitations, a row whose registration
     # was deleted).

@@ -372,7 +372,7 @@ async def get_group_retention_outlook(db: AsyncSession, group: InterestGroup,
     months = policy.retention_months
     ends = group_ends_at(group)
     rows = list(await db.scalars(select(GroupMember).where(GroupMember.group_id == group.id)))
-    kept = [m for m in rows if not is_erased(m.email_normalised)]
+    kept = [m for m in rows if not is_erased(m)]
     departed = [m for m in kept if m.status in (GroupMemberStatus.LEFT,
                                                  GroupMemberStatus.DECLINED)]
     expiries = [at for m in kept if (at := member_expires_at(m, ends, months)) is not None]
@@ -381,7 +381,7 @@ async def get_group_retention_outlook(db: AsyncSession, group: InterestGroup,
     guests = list(await db.scalars(
         select(MeetingGuest).join(MeetingSeries, MeetingSeries.id == MeetingGuest.series_id)
         .where(MeetingSeries.group_id == group.id,
-               is_reachable(MeetingGuest.email_normalised))))
+               is_reachable(MeetingGuest))))
     guest_dates = [guest_expires_at(guest, months) for guest in guests]
     return GroupRetentionOutlook(
         ends_at=ends, months=months,
@@ -402,7 +402,7 @@ async def _anonymise_group_members(db: AsyncSession, run: RetentionRun, *, now: 
     for group in await db.scalars(select(InterestGroup).order_by(InterestGroup.id)):
         ends = group_ends_at(group)
         members = await db.scalars(select(GroupMember).where(
-            GroupMember.group_id == group.id, is_reachable(GroupMember.email_normalised))
+            GroupMember.group_id == group.id, is_reachable(GroupMember))
             .order_by(GroupMember.id))
         ids = [m.id for m in members
                if (at := member_expires_at(m, ends, policy.retention_months)) is not None
@@ -445,7 +445,7 @@ async def _anonymise_meeting_guests(db: AsyncSession, run: RetentionRun, *, now:
     `months` after they were written (before their meeting, so never after the guest)."""
     months = policy.retention_months
     candidates = await db.scalars(
-        select(MeetingGuest).where(is_reachable(MeetingGuest.email_normalised),
+        select(MeetingGuest).where(is_reachable(MeetingGuest),
                                    MeetingGuest.recurrence_id <= _not_before(now, months))
         .order_by(MeetingGuest.series_id, MeetingGuest.id))
     by_series: dict[int, list[int]] = {}
@@ -456,7 +456,7 @@ async def _anonymise_meeting_guests(db: AsyncSession, run: RetentionRun, *, now:
     for series_id, ids in by_series.items():
         try:
             async with db.begin_nested():
-                await strip_meeting_guests(db, ids)
+                await strip_meeting_guests(db, ids, now=now)
         except Exception as error:  # recorded, and the other series go on
             run.guest_failures.append((series_id, _failure(error)))
             logger.warning("Retention of the guests of series %d failed, tried again next "
