@@ -11,6 +11,7 @@ from scheduling.scheduler import SchedulerLifespanHook
 from service.web import (
     api_consultation,
     api_emails,
+    api_groups,
     api_registration,
     api_reminders,
     confirm_pages,
@@ -36,6 +37,7 @@ EXTRA_ROUTE_HANDLERS.extend(pages.PAGE_ROUTE_HANDLERS)  # public HTML pages and 
 EXTRA_ROUTE_HANDLERS.extend(confirm_pages.ROUTE_HANDLERS)  # confirming a registrant's address
 EXTRA_ROUTE_HANDLERS.extend(api_registration.ROUTE_HANDLERS)  # registrations API
 EXTRA_ROUTE_HANDLERS.extend(api_consultation.ROUTE_HANDLERS)  # Meet-your-Buyer consultations
+EXTRA_ROUTE_HANDLERS.extend(api_groups.ROUTE_HANDLERS)  # Interest Groups, as their pages show them
 EXTRA_ROUTE_HANDLERS.extend(api_reminders.ROUTE_HANDLERS)  # an event's reminders
 EXTRA_ROUTE_HANDLERS.extend(api_emails.ROUTE_HANDLERS)  # an event's emails, resending
 EXTRA_ROUTE_HANDLERS.extend(GROUP_PAGE_ROUTES)  # Interest Groups' pages, members' private pages

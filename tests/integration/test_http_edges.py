@@ -99,6 +99,8 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
         "/groups": "/groups",
         "/groups/{slug:str}": "/groups/edge-calendars",
         "/groups/me/{token:str}": f"/groups/me/{links['group_member_page']}",
+        "/api/groups": "/api/groups",
+        "/api/groups/{slug:str}": "/api/groups/edge-calendars",
         "/api/events": "/api/events?kind=webinar_series",
         "/api/events/{slug:str}": f"/api/events/{SERIES}",
         "/api/registrations/{token:str}": f"/api/registrations/{token}",
