@@ -686,6 +686,8 @@ class Account(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     disabled_at: Mapped[datetime | None]
+    # When the account's personal data was erased (it can never sign in again then).
+    erased_at: Mapped[datetime | None]
     # The organiser's back-office language (service.i18n.LANGUAGES), and that of their emails.
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 

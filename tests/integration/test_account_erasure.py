@@ -61,8 +61,8 @@ async def test_an_admin_erases_a_disabled_account_and_its_history_stays(
         assert await find_personal_data(db, list(OLGA)) == []
         account = await db.get(Account, olga)
         assert account is not None
-        assert (account.name, account.password_hash, account.disabled_at is not None) == (
-            f"Former account #{olga}", None, True)
+        assert (account.name, account.password_hash, account.disabled_at is not None,
+                account.erased_at is not None) == (f"Former account #{olga}", None, True, True)
         event_id = await db.scalar(select(Event.id))
         made_by = list(await db.scalars(select(AuditEntry.actor_label).where(
             AuditEntry.event_id == event_id, AuditEntry.action == "created")))

@@ -15,7 +15,8 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.db.migrate import alembic_config, head_revision
-from service.db.models import Base, GroupMember
+from service.db.models import Account, Base, GroupMember
+from service.domain.accounts import create_account
 from service.settings import Settings
 from service.web.app import create_app
 from tests.databases import run_off_loop
@@ -91,15 +92,19 @@ async def test_composed_messages_are_compressed_with_lz4_where_postgresql_has_it
     assert method == "l"
 
 
-async def test_members_erased_before_get_their_erased_at_from_the_migration(
+async def test_members_and_accounts_erased_before_get_their_erased_at_from_the_migration(
     settings: Settings, engine: AsyncEngine, db: AsyncSession,
 ) -> None:
     group = await make_interest_group(db)
     kept = await make_group_member(db, group, email="ana@lisboa.example.pt")
     erased = await make_group_member(db, group, name="Erased", email="erased-7f3a@invalid")
     erased.updated_at = BUILT_AT + timedelta(days=30)
+    former = await create_account(db, email="olga@procura.example.org", name="Olga",
+                                  role="organiser", now=BUILT_AT)
+    former.email, former.updated_at = "erased-9c1d@invalid", BUILT_AT + timedelta(days=40)
     await db.commit()
     ids = (kept.id, erased.id)
+    former_id = former.id
     config = alembic_config(settings.database_url)
 
     run_off_loop(lambda: command.downgrade(config, "8d2f6b1e4a37"))  # before the column
@@ -110,3 +115,5 @@ async def test_members_erased_before_get_their_erased_at_from_the_migration(
                              .order_by(GroupMember.id))).all()
     assert [tuple(row) for row in rows] == [(ids[0], None),
                                             (ids[1], BUILT_AT + timedelta(days=30))]
+    assert await db.scalar(select(Account.erased_at).where(Account.id == former_id)) == (
+        BUILT_AT + timedelta(days=40))

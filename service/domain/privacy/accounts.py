@@ -34,7 +34,6 @@ from service.domain.privacy.erasure import (
     WITHDRAWN_NOTE,
     address_hash,
     erased_address,
-    is_erased_address,
     scrub_json,
     scrubber,
 )
@@ -63,7 +62,7 @@ async def erase_account(db: AsyncSession, account_id: int, *, by_account_id: int
         raise ConflictError(_("You cannot erase your own account."), "account")
     if account.disabled_at is None:
         raise ConflictError(_("Disable the account before erasing it."), "account")
-    if is_erased_address(account.email):
+    if account.erased_at is not None:
         return AccountErasure(audit_entries=0, emails=0)
     name, address = account.name, account.email
     scrub = scrubber([name, address])
@@ -91,7 +90,8 @@ async def erase_account(db: AsyncSession, account_id: int, *, by_account_id: int
         touched += 1
     await db.execute(
         update(Account).where(Account.id == account.id)
-        .values(name=label, email=erased_address(), password_hash=None, updated_at=now)
+        .values(name=label, email=erased_address(), password_hash=None, erased_at=now,
+                updated_at=now)
         .execution_options(synchronize_session=False))
     db.expire(account)
     actor = actor_of(db)

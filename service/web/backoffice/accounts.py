@@ -28,7 +28,6 @@ from service.domain.accounts import (
 from service.domain.errors import DomainError
 from service.domain.privacy import erase_account
 from service.domain.privacy.accounts import former_account_label
-from service.domain.privacy.erasure import is_erased_address
 from service.i18n import DEFAULT_LANGUAGE, N_, pgettext
 from service.i18n import gettext as _
 from service.web.backoffice.forms import field_errors, ids, refusal_status, text
@@ -153,7 +152,7 @@ class AccountsController(Controller):
         return organiser_page(request, "account.html", {
             "title": _("Account: %(name)s") % {"name": subject.name}, "nav": "accounts",
             "subject": subject, "state": _state(subject), "teams": await list_teams(db),
-            "is_erased": is_erased_address(subject.email),
+            "is_erased": subject.erased_at is not None,
             "roles": _role_options(), "values": values, "errors": errors,
             "done": _done_note(done)},
             status_code=status_code)
@@ -201,7 +200,7 @@ class AccountsController(Controller):
                          account_id: IdParam) -> Response[Any]:
         """What erasing the account's personal data does, before it is done."""
         subject = await get_account(db_session, account_id)
-        if subject.disabled_at is None or is_erased_address(subject.email):
+        if subject.disabled_at is None or subject.erased_at is not None:
             return Redirect(f"{ACCOUNTS}/{account_id}", status_code=HTTP_303_SEE_OTHER)
         return organiser_page(request, "account_erase.html", {
             "title": _("Erase the personal data of %(name)s?") % {"name": subject.name},

@@ -1,4 +1,5 @@
-"""erased Interest Group members and meeting guests: when, in a column of their own
+"""erased Interest Group members, meeting guests and organiser accounts: when, in a column
+of their own
 
 Revision ID: 2c9e7a4f1d58
 Revises: 8d2f6b1e4a37
@@ -26,15 +27,21 @@ def upgrade() -> None:
         batch.add_column(sa.Column("erased_at", ERASED_AT, nullable=True))
     with op.batch_alter_table("group_meeting_guests") as batch:
         batch.add_column(sa.Column("erased_at", ERASED_AT, nullable=True))
-    # Rows erased before: a member's row was last changed by its erasure; a guest's row
-    # keeps no such time, so its invitation's stands in for it.
+    with op.batch_alter_table("accounts") as batch:
+        batch.add_column(sa.Column("erased_at", ERASED_AT, nullable=True))
+    # Rows erased before: a member's or an account's row was last changed by its erasure; a
+    # guest's row keeps no such time, so its invitation's stands in for it.
     op.execute(sa.text("UPDATE interest_group_members SET erased_at = updated_at "
                        "WHERE email_normalised LIKE :erased").bindparams(erased=ERASED))
     op.execute(sa.text("UPDATE group_meeting_guests SET erased_at = created_at "
                        "WHERE email_normalised LIKE :erased").bindparams(erased=ERASED))
+    op.execute(sa.text("UPDATE accounts SET erased_at = updated_at "
+                       "WHERE email LIKE :erased").bindparams(erased=ERASED))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("accounts") as batch:
+        batch.drop_column("erased_at")
     with op.batch_alter_table("group_meeting_guests") as batch:
         batch.drop_column("erased_at")
     with op.batch_alter_table("interest_group_members") as batch:
