@@ -4,7 +4,8 @@ Every test that asks for `database_url` (directly or through `db`, `app`, `clien
 twice: once on a SQLite file, once on PostgreSQL. TEST_BACKENDS=sqlite (or postgresql)
 narrows that for a quick local run; the README's test command runs both. A module marked
 `one_database` (how pages and forms read, where the same domain calls are tested on both
-databases elsewhere) runs on SQLite only.
+databases elsewhere) runs on SQLite only. A test that asks for `demo` gets its database
+copied from one that already holds the demo programme.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -24,9 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from service.db.engine import create_engine, make_sessionmaker
 from service.domain.auth import create_api_token
 from service.operations import consequences
+from service.operations.demo import load_demo_programme
 from service.settings import Settings, load_settings
 from service.web.app import create_app
 from tests import databases
+from tests.factories import DEMO_LOADED_AT, DEMO_NOW
 
 pytest_plugins = ["tests.smtp_server"]
 
@@ -64,37 +68,109 @@ def postgres_server() -> Iterator[databases.PostgresServer]:
 
 
 @pytest.fixture(scope="session")
+def postgres_databases(postgres_server: databases.PostgresServer
+                       ) -> Iterator[databases.EmptyDatabases]:
+    pool = databases.EmptyDatabases(postgres_server)
+    yield pool
+    databases.run_off_loop(lambda: asyncio.run(pool.drop_all()))
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return databases.sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+def settings_for(database_url: str, directory: Path) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        public_base_url=TEST_BASE_URL,
+        secret_key="test-secret-key-not-for-production",
+        var_dir=directory / "var",
+        maildir_path=directory / "maildir",
+        run_scheduler=False,
+    )
+
+
+def load_demo_into(database_url: str, directory: Path) -> None:
+    """The demo programme as loaded at DEMO_LOADED_AT, read at DEMO_NOW (`frozen_clock`)."""
+
+    async def load() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with make_sessionmaker(engine)() as db:
+                await load_demo_programme(db, now=DEMO_LOADED_AT,
+                                          settings=settings_for(database_url, directory))
+                await db.commit()
+        finally:
+            await engine.dispose()
+
+    with time_machine.travel(DEMO_NOW, tick=False):
+        databases.run_off_loop(lambda: asyncio.run(load()))
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("sqlite-demo-template")
+    path = directory / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    load_demo_into(f"sqlite+aiosqlite:///{path}", directory)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_template(
+    postgres_server: databases.PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    name = databases.DEMO_TEMPLATE_DB
+
+    async def create() -> None:
+        await databases.drop_database(postgres_server, name)
+        await databases.create_database(postgres_server, name)
+
+    databases.run_off_loop(lambda: asyncio.run(create()))
+    load_demo_into(postgres_server.url_for(name), tmp_path_factory.mktemp("postgres-demo"))
+    return name
 
 
 @pytest.fixture(params=BACKENDS)
 async def database_url(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[str]:
+    with_demo = "demo" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "procura.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        template = "sqlite_demo_template" if with_demo else "sqlite_template"
+        shutil.copyfile(request.getfixturevalue(template), path)
         yield f"sqlite+aiosqlite:///{path}"
         return
     server: databases.PostgresServer = request.getfixturevalue("postgres_server")
-    name = await databases.create_database(server)
+    if with_demo:
+        name = await databases.create_database(
+            server, from_template=request.getfixturevalue("postgres_demo_template"))
+        try:
+            yield server.url_for(name)
+        finally:
+            await databases.drop_database(server, name)
+        return
+    pool: databases.EmptyDatabases = request.getfixturevalue("postgres_databases")
+    name = await pool.take()
     try:
         yield server.url_for(name)
     finally:
-        await databases.drop_database(server, name)
+        await pool.give_back(name)
+
+
+@pytest.fixture
+def demo() -> None:
+    """The demo programme, loaded at DEMO_LOADED_AT. Loading it takes a second or two, so it
+    is loaded once per backend into a template, and the database of a test that asks for
+    `demo` is copied from that template (`database_url`): the rows are there before any
+    other fixture's."""
 
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return load_settings(
-        database_url=database_url,
-        public_base_url=TEST_BASE_URL,
-        secret_key="test-secret-key-not-for-production",
-        var_dir=tmp_path / "var",
-        maildir_path=tmp_path / "maildir",
-        run_scheduler=False,
-    )
+    return settings_for(database_url, tmp_path)
 
 
 @pytest.fixture
