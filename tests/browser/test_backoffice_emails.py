@@ -48,8 +48,9 @@ def _arrange(live_server: LiveServer) -> int:
                 first = min(event.sessions, key=lambda s: s.starts_at)
                 await make_registration(db, event, first, "Ana Novak", now=CLOCK,
                                         email_address="ana.novak@ljubljana.example.org")
-                await make_registration(db, event, first, "Jan Kowalski", now=CLOCK,
-                                        email_address="jan.kowalski@krakow.example.org")
+                jan = await make_registration(db, event, first, "Jan Kowalski", now=CLOCK,
+                                              email_address="jan.kowalski@krakow.example.org")
+                jan.language = "de"
                 [failed] = await queue_emails(db, [OutboxEntry(
                     make_email_message("jan.kowalski@krakow.example.org", "Jan Kowalski"),
                     event_id=event_id)], settings=live_server.settings,
@@ -96,14 +97,23 @@ def test_write_to_registrants_find_the_emails_and_change_the_reminders(
     expect(page.locator("#error-summary a")).to_have_text(["Write a subject.", "Write the message."])
     assert_no_axe_violations(page, context="message form with errors")
     save_screenshot(page, screenshots / "backoffice-emails-2-message-errors.png")
-    page.get_by_label("Subject").fill("Joining details for 9 November")
-    page.get_by_label("Message").fill("The room opens at 09:50 <CET>.\n\nSee you there.")
+    page.get_by_label("Subject", exact=True).fill("Joining details for 9 November")
+    page.get_by_label("Message", exact=True).fill(
+        "The room opens at 09:50 <CET>.\n\nSee you there.")
+    # The same message in German, for Jan, who registered in German.
+    page.get_by_text("The same message in other languages").click()
+    page.get_by_label("Subject in Deutsch").fill("Zugangsdaten für den 9. November")
+    page.get_by_label("Message in Deutsch").fill("Der Raum öffnet um 09:50 Uhr.")
+    assert_no_axe_violations(page, context="message form with a translation")
     page.get_by_role("button", name="Preview").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your message")
     expect(page.locator("#recipient-count")).to_contain_text("It goes to 2 people")
-    frame = page.frame_locator("iframe.email-frame")
-    expect(frame.locator("body")).to_contain_text("The room opens at 09:50 <CET>.")
+    expect(page.locator("#versions tbody th")).to_have_text(["As written (English)", "Deutsch"])
+    expect(page.locator("#versions tbody td")).to_have_text(["1", "1"])
+    frames = page.frame_locator("iframe.email-frame")
+    expect(frames.first.locator("body")).to_contain_text("The room opens at 09:50 <CET>.")
+    expect(frames.nth(1).locator("body")).to_contain_text("Der Raum öffnet um 09:50 Uhr.")
     assert_no_axe_violations(page, context="message preview")
     save_screenshot(page, screenshots / "backoffice-emails-3-message-preview.png")
     page.get_by_role("button", name="Send to 2 people").click()
@@ -118,8 +128,10 @@ def test_write_to_registrants_find_the_emails_and_change_the_reminders(
     page.get_by_role("link", name="Message from the organisers").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Message from the organisers to jan.kowalski@krakow.example.org")
-    expect(page.frame_locator("iframe.email-frame").locator("body")).to_contain_text(
-        "Dear Jan Kowalski")
+    # Jan's copy is the German version, in a German frame.
+    jans_copy = page.frame_locator("iframe.email-frame").locator("body")
+    expect(jans_copy).to_contain_text("Guten Tag Jan Kowalski")
+    expect(jans_copy).to_contain_text("Der Raum öffnet um 09:50 Uhr.")
     expect(page.locator("pre.email-text")).to_contain_text("/registrations/")
     assert_no_axe_violations(page, context="one email")
     save_screenshot(page, screenshots / "backoffice-emails-5-one-email.png")

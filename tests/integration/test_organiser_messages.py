@@ -143,7 +143,8 @@ async def test_sending_queues_one_email_per_person_with_their_own_link_and_logs_
         "sent", "organiser_message", event.id, "Olga Organiser <olga@procura.example.org>")
     assert entry.after == {
         "template": ORGANISER_MESSAGE_TEMPLATE, "audience": ["confirmed"], "session_id": None,
-        "subject": "Room change", "text": TEXT, "recipients": 3, "email_ids": sent.email_ids}
+        "subject": "Room change", "text": TEXT, "language": "en", "translations": {},
+        "recipients": 3, "email_ids": sent.email_ids}
 
 
 async def test_a_count_that_changed_since_the_preview_sends_nothing(

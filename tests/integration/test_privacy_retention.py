@@ -274,7 +274,7 @@ async def test_a_meet_your_buyer_record_keeps_names_and_organisations_for_three_
         assert await find_personal_data(db, ["Organic meals"]) == []  # the offer note
         # Nobody left to write to: an organiser's message finds no recipient.
         draft = CheckedDraft(audiences=("confirmed",), subject="Follow-up", text="Thanks",
-                             session_id=None)
+                             session_id=None, language="en")
         assert await message_recipients(db, event.id, draft) == []
         # Nor anyone for a change notice or a reminder of its (past) session.
         assert await reminders.confirmed_places(db, event.sessions[0].id) == []

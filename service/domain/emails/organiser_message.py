@@ -8,6 +8,8 @@ other email to a registrant. Builds the message only: queueing is the caller's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from notifications.message import EmailMessage
 from service.db.models import Event, Registration
 from service.i18n import use_language
@@ -17,6 +19,15 @@ from service.settings import Settings
 from .registration import RegistrantLinks, registrant_context
 
 ORGANISER_MESSAGE_TEMPLATE = "organiser_message_to_registrant"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """One version of the organisers' message: its subject and text, and their language."""
+
+    language: str
+    subject: str
+    text: str
 
 
 def paragraphs_of(text: str) -> list[list[str]]:
@@ -31,13 +42,16 @@ def paragraphs_of(text: str) -> list[list[str]]:
 
 
 def organiser_message(
-    registration: Registration, event: Event, *, subject: str, text: str,
+    registration: Registration, event: Event, *, wording: Wording,
     links: RegistrantLinks, settings: Settings,
 ) -> EmailMessage:
     """One registrant's copy of the organisers' message: what the organisers wrote as they
-    wrote it, around it the registrant's own language."""
+    wrote it (marked with its language where the registrant's differs), around it the
+    registrant's own language."""
     with use_language(registration.language) as language:
         context = registrant_context(registration, event, links, settings,
-                                     message_subject=subject, paragraphs=paragraphs_of(text))
+                                     message_subject=wording.subject,
+                                     paragraphs=paragraphs_of(wording.text),
+                                     message_language=wording.language)
     return EmailMessage(template=ORGANISER_MESSAGE_TEMPLATE, to_address=registration.email,
                         to_name=registration.name, context=context, language=language)

@@ -2,17 +2,20 @@
 of one of its sessions, one email each through the outbox, with a preview first.
 
 `message_recipients` says who would get it (the count the organiser confirms),
-`preview_organiser_message` renders the first recipient's copy exactly as it will be
-built, and `send_organiser_message` queues one email per recipient (`queue_emails`, the
-one way into the outbox) and records what was sent in the audit log when an account or
-token is acting. Only addresses people gave when registering receive it (unconfirmed
-addresses never do). Takes `db` and `now`, flushes, never commits; knows no HTTP.
+`preview_organiser_message` renders the first recipient's copy of each version exactly as
+it will be built, and `send_organiser_message` queues one email per recipient
+(`queue_emails`, the one way into the outbox) and records what was sent in the audit log
+when an account or token is acting. Only addresses people gave when registering receive
+it (unconfirmed addresses never do). The organiser writes in the event's default language
+and may add the same message in other languages: each person receives the one in their
+own language, or the message as written. Takes `db` and `now`, flushes, never commits;
+knows no HTTP.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, insert, or_, select
@@ -32,8 +35,13 @@ from service.db.models import (
 )
 from service.domain import access
 from service.domain.accounts import actor_of
-from service.domain.emails.organiser_message import ORGANISER_MESSAGE_TEMPLATE, organiser_message
+from service.domain.emails.organiser_message import (
+    ORGANISER_MESSAGE_TEMPLATE,
+    Wording,
+    organiser_message,
+)
 from service.domain.errors import ConflictError, FieldError, InvalidInputError
+from service.i18n import LANGUAGE_NAMES, LANGUAGES
 from service.i18n import gettext as _
 from service.settings import Settings
 
@@ -61,6 +69,8 @@ class MessageDraft:
     subject: str
     text: str
     session_id: int | None = None  # None: the whole event
+    # The same message in other languages: language code -> (subject, text).
+    translations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,14 +79,38 @@ class CheckedDraft:
     subject: str
     text: str
     session_id: int | None
+    language: str  # of the subject and text: the event's default language
+    translations: dict[str, Wording] = field(default_factory=dict)
+
+    def wording_for(self, registration: Registration) -> Wording:
+        """The version in the person's language, or the message as written."""
+        return self.translations.get(registration.language) or Wording(
+            self.language, self.subject, self.text)
+
+
+@dataclass(frozen=True)
+class VersionPreview:
+    """Who receives one version, and the first of them's copy as it will be sent."""
+
+    wording: Wording
+    recipients: int
+    first_recipient: str  # "Name <address>"
+    copy: RenderedEmail
 
 
 @dataclass(frozen=True)
 class MessagePreview:
     draft: CheckedDraft
     recipients: int
-    first_recipient: str | None  # "Name <address>" of the first copy shown
-    first_copy: RenderedEmail | None  # None when nobody would receive it
+    versions: list[VersionPreview]  # the message as written first; none when nobody
+
+    @property
+    def first_recipient(self) -> str | None:
+        return self.versions[0].first_recipient if self.versions else None
+
+    @property
+    def first_copy(self) -> RenderedEmail | None:
+        return self.versions[0].copy if self.versions else None
 
 
 @dataclass(frozen=True)
@@ -87,7 +121,7 @@ class SentMessage:
 
 def check_draft(draft: MessageDraft, event: Event) -> CheckedDraft:
     """The draft cleaned, or every rule it breaks at once (fields: audience, session_id,
-    subject, text)."""
+    subject, text, and subject_<language>, text_<language> of a translation)."""
     problems = Problems()
     audiences = tuple(dict.fromkeys(draft.audiences))
     if not audiences:
@@ -102,10 +136,36 @@ def check_draft(draft: MessageDraft, event: Event) -> CheckedDraft:
     subject = problems.line(draft.subject, "subject", missing=_("Write a subject."),
                             max_length=MAX_SUBJECT)
     text = problems.text(draft.text, "text", missing=_("Write the message."), max_length=MAX_TEXT)
+    translations = _checked_translations(draft.translations, event.default_language, problems)
     problems.raise_if_any()
     assert subject is not None and text is not None
     return CheckedDraft(audiences=audiences, subject=subject, text=text,
-                        session_id=draft.session_id)
+                        session_id=draft.session_id, language=event.default_language,
+                        translations=translations)
+
+
+def _checked_translations(given: Mapping[str, tuple[str, str]], written_in: str,
+                          problems: Problems) -> dict[str, Wording]:
+    """Each language's subject and text, cleaned; a language left empty is no translation."""
+    checked: dict[str, Wording] = {}
+    for language, (subject_typed, text_typed) in given.items():
+        if not (subject_typed or "").strip() and not (text_typed or "").strip():
+            continue
+        subject_field, text_field = f"subject_{language}", f"text_{language}"
+        if language not in LANGUAGES or language == written_in:
+            problems.add(subject_field, _("Translations go into another of the languages "
+                                          "the service speaks than the message's own."))
+            continue
+        name = LANGUAGE_NAMES[language]
+        subject = problems.line(subject_typed, subject_field, max_length=MAX_SUBJECT,
+                                missing=_("Write the subject in %(language)s too, or leave "
+                                          "both empty.") % {"language": name})
+        text = problems.text(text_typed, text_field, max_length=MAX_TEXT,
+                             missing=_("Write the message in %(language)s too, or leave "
+                                       "both empty.") % {"language": name})
+        if subject is not None and text is not None:
+            checked[language] = Wording(language, subject, text)
+    return checked
 
 
 def _audience_filter(audiences: Sequence[str], session_id: int | None
@@ -157,19 +217,30 @@ async def preview_organiser_message(
     checked = check_draft(draft, event)
     recipients = await message_recipients(db, event_id, checked)
     if not recipients:
-        return MessagePreview(draft=checked, recipients=0, first_recipient=None,
-                              first_copy=None)
-    first = recipients[0]
-    tokens = await access.registration_tokens(db, _PURPOSES, [first.id],
+        return MessagePreview(draft=checked, recipients=0, versions=[])
+    by_version: dict[str, list[Registration]] = {}
+    for registration in recipients:
+        by_version.setdefault(checked.wording_for(registration).language, []).append(
+            registration)
+    firsts = [people[0] for people in by_version.values()]
+    tokens = await access.registration_tokens(db, _PURPOSES, [r.id for r in firsts],
                                               secret_key=settings.secret_key, now=now)
-    message = organiser_message(
-        first, event, subject=checked.subject, text=checked.text, settings=settings,
-        links=links_from_tokens(settings, tokens[(first.id, _PURPOSES[0])],
-                                tokens[(first.id, _PURPOSES[1])]))
-    copy = render_email(message.template, {**base_context(settings), **message.context},
-                        message.language)
-    return MessagePreview(draft=checked, recipients=len(recipients),
-                          first_recipient=f"{first.name} <{first.email}>", first_copy=copy)
+    versions = []
+    for people in by_version.values():
+        first = people[0]
+        message = organiser_message(
+            first, event, wording=checked.wording_for(first), settings=settings,
+            links=links_from_tokens(settings, tokens[(first.id, _PURPOSES[0])],
+                                    tokens[(first.id, _PURPOSES[1])]))
+        versions.append(VersionPreview(
+            wording=checked.wording_for(first), recipients=len(people),
+            first_recipient=f"{first.name} <{first.email}>",
+            copy=render_email(message.template, {**base_context(settings), **message.context},
+                              message.language)))
+    # The message as written first, then the translations in the order of the languages.
+    versions.sort(key=lambda v: (v.wording.language != checked.language,
+                                 LANGUAGES.index(v.wording.language)))
+    return MessagePreview(draft=checked, recipients=len(recipients), versions=versions)
 
 
 async def send_organiser_message(
@@ -196,7 +267,7 @@ async def send_organiser_message(
     entries = [
         OutboxEntry(
             email=organiser_message(
-                registration, event, subject=checked.subject, text=checked.text,
+                registration, event, wording=checked.wording_for(registration),
                 settings=settings,
                 links=links_from_tokens(settings, tokens[(registration.id, _PURPOSES[0])],
                                         tokens[(registration.id, _PURPOSES[1])])),
@@ -223,6 +294,9 @@ async def _record_in_audit_log(db: AsyncSession, event: Event, draft: CheckedDra
         subject_id=None, event_id=event.id, before=None,
         after={"template": ORGANISER_MESSAGE_TEMPLATE, "audience": list(draft.audiences),
                "session_id": draft.session_id, "subject": draft.subject, "text": draft.text,
+               "language": draft.language,
+               "translations": {language: {"subject": w.subject, "text": w.text}
+                                for language, w in draft.translations.items()},
                "recipients": len(email_ids), "email_ids": email_ids},
     ))
 

@@ -1,6 +1,7 @@
 """Write to registrants: choose who (confirmed, waiting, pending; the whole event or one
-session), write a subject and text, see how many receive it and the first one's copy,
-confirm, and find the emails queued on the emails page.
+session), write a subject and text (and, if wished, the same in other languages), see how
+many receive each version and the first one's copy, confirm, and find the emails queued on
+the emails page.
 
 Editors of the event only. Every step is a plain form (POST, then a redirect once sent);
 the preview carries the draft in hidden fields and the count it showed, which the send
@@ -28,6 +29,7 @@ from service.domain.registration.organiser_messages import (
     send_organiser_message,
 )
 from service.domain.wording import short_date_text
+from service.i18n import LANGUAGE_NAMES, LANGUAGES
 from service.i18n import gettext as _
 from service.web.backoffice.event_pages import event_for, heading
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_editor
@@ -49,10 +51,23 @@ def _draft(form: Any) -> tuple[MessageDraft, dict[str, Any], dict[str, str]]:
         else:
             errors["session_id"] = _("Choose a session of this event, or the whole event.")
     subject, text = str(form.get("subject") or ""), str(form.get("text") or "")
-    values = {"audience": audiences, "session_id": session_text, "subject": subject,
-              "text": text}
+    values: dict[str, Any] = {"audience": audiences, "session_id": session_text,
+                              "subject": subject, "text": text}
+    translations: dict[str, tuple[str, str]] = {}
+    for language in LANGUAGES:
+        typed = (str(form.get(f"subject_{language}") or ""),
+                 str(form.get(f"text_{language}") or ""))
+        values[f"subject_{language}"], values[f"text_{language}"] = typed
+        if any(typed):
+            translations[language] = typed
     return (MessageDraft(audiences=audiences, subject=subject, text=text,
-                         session_id=session_id), values, errors)
+                         session_id=session_id, translations=translations), values, errors)
+
+
+def _other_languages(event: Event) -> list[tuple[str, str]]:
+    """The languages a translation of the message can be written in, with their names."""
+    return [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES
+            if code != event.default_language]
 
 
 def _session_options(event: Event) -> list[tuple[str, str]]:
@@ -76,7 +91,11 @@ class MessagesController(Controller):
             "values": values, "errors": errors,
             "audiences": [(key, _(label)) for key, label in AUDIENCES.items()],
             "session_options": _session_options(event), "max_subject": MAX_SUBJECT,
-            "max_text": MAX_TEXT,
+            "max_text": MAX_TEXT, "written_in": LANGUAGE_NAMES[event.default_language],
+            "other_languages": _other_languages(event),
+            "translations_open": any(
+                values.get(f"{part}_{code}") or f"{part}_{code}" in errors
+                for code in LANGUAGES for part in ("subject", "text")),
         }, status_code=status_code)
 
     @get("/events/{event_id:int}/message")
@@ -120,8 +139,9 @@ class MessagesController(Controller):
             "event": heading(event, account), "section": "message", "values": values,
             "audience_labels": [_(AUDIENCES[a]) for a in preview.draft.audiences],
             "session_label": session_label, "recipients": preview.recipients,
-            "first_recipient": preview.first_recipient, "copy": preview.first_copy,
-            "problem": problem,
+            "versions": preview.versions, "translated": bool(preview.draft.translations),
+            "written_language": preview.draft.language,
+            "other_languages": _other_languages(event), "problem": problem,
         }, status_code=status_code)
 
     @post("/events/{event_id:int}/message/send", status_code=HTTP_303_SEE_OTHER)
