@@ -160,8 +160,11 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "meeting_to_participant": [
         meeting("new"), meeting("reminder"), meeting("cancelled"),
         meeting("changed", changes=[{"label": "Table", "old": "Table 2", "new": "Table 4"}])],
-    "organiser_message_to_registrant": [registrant(
-        message_subject="Bring your ID", paragraphs=[["Please bring your ID.", "Thanks."]])],
+    "organiser_message_to_registrant": [
+        registrant(message_subject="Bring your ID", message_language="en",
+                   paragraphs=[["Please bring your ID.", "Thanks."]]),
+        registrant(message_subject="Ausweis mitbringen", message_language="de",
+                   paragraphs=[["Bitte bringen Sie Ihren Ausweis mit."]])],
     "password_reset_to_organiser": [{
         **BASE, "recipient_name": "Ola Organiser", "recipient_email": "ola@example.org",
         "link_url": "http://events.test/organiser/password/TOKEN",
