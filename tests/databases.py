@@ -186,7 +186,7 @@ class EmptyDatabases:
         try:
             emptied = self.fresh is not None and await _emptied(
                 self.server.asyncpg_dsn(name), self.fresh)
-        except (OSError, asyncpg.PostgresError):
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             emptied = False
         if emptied:
             self.idle.append(name)
