@@ -62,7 +62,8 @@ def _draft(*audiences: str, session_id: int | None = None, subject: str = "Room 
 async def _names(db: AsyncSession, settings: Settings, event: Event, draft: MessageDraft
                  ) -> tuple[int, str | None]:
     preview = await preview_organiser_message(db, event.id, draft, now=NOW, settings=settings)
-    return preview.recipients, preview.first_recipient
+    return preview.recipients, (preview.versions[0].first_recipient if preview.versions
+                                else None)
 
 
 async def test_the_audience_is_the_group_chosen_for_the_event_or_one_session(
@@ -97,7 +98,7 @@ async def test_the_preview_is_the_first_copy_with_the_words_escaped_and_the_priv
     preview = await preview_organiser_message(db, event.id, _draft("confirmed"), now=NOW,
                                               settings=settings)
 
-    copy = preview.first_copy
+    copy = preview.versions[0].copy
     assert copy is not None
     assert copy.subject == "Room change"
     assert "The room changed: <b>Hall B</b> & not A.\n\nBring your ID.\nSee you there.\n" in copy.text

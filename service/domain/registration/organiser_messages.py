@@ -104,14 +104,6 @@ class MessagePreview:
     recipients: int
     versions: list[VersionPreview]  # the message as written first; none when nobody
 
-    @property
-    def first_recipient(self) -> str | None:
-        return self.versions[0].first_recipient if self.versions else None
-
-    @property
-    def first_copy(self) -> RenderedEmail | None:
-        return self.versions[0].copy if self.versions else None
-
 
 @dataclass(frozen=True)
 class SentMessage:
@@ -227,13 +219,13 @@ async def preview_organiser_message(
                                               secret_key=settings.secret_key, now=now)
     versions = []
     for people in by_version.values():
-        first = people[0]
+        first, wording = people[0], checked.wording_for(people[0])
         message = organiser_message(
-            first, event, wording=checked.wording_for(first), settings=settings,
+            first, event, wording=wording, settings=settings,
             links=links_from_tokens(settings, tokens[(first.id, _PURPOSES[0])],
                                     tokens[(first.id, _PURPOSES[1])]))
         versions.append(VersionPreview(
-            wording=checked.wording_for(first), recipients=len(people),
+            wording=wording, recipients=len(people),
             first_recipient=f"{first.name} <{first.email}>",
             copy=render_email(message.template, {**base_context(settings), **message.context},
                               message.language)))
