@@ -1,8 +1,8 @@
 """An organiser works through the Make ICT Fair registrations in a real browser, with and
 without JavaScript: filters and searches the list, approves two applications with a
-message, is told when nothing was ticked, promotes someone off the waiting list, corrects a
-registrant's details and cancels a registration on their behalf; at desktop and phone
-width. axe-core checks every page state; a screenshot of each is saved.
+message (and its German version), is told when nothing was ticked, promotes someone off
+the waiting list, corrects a registrant's details and cancels a registration on their
+behalf; at desktop and phone width. axe-core checks every page state; a screenshot of each is saved.
 """
 
 from __future__ import annotations
@@ -118,6 +118,9 @@ def test_an_organiser_works_through_the_registrations(
     page.get_by_label("Select Carla Pending").check()
     page.get_by_label("Select Dirk Pending").check()
     page.get_by_label("Message to include in each email").fill("Lunch is at 12:30.")
+    page.get_by_text("The same message in other languages").click()
+    page.get_by_label("Message in Deutsch").fill("Mittagessen um 12:30 Uhr.")
+    _check(page, screenshots, "message-in-languages")
     page.get_by_role("button", name="Approve ticked").click()
     expect(page.get_by_role("status")).to_have_text(
         "Approved 2: Carla Pending, Dirk Pending.")

@@ -16,9 +16,9 @@ loaded (event with sessions and agenda, registration with enrolments).
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Concatenate, Literal, ParamSpec
 
@@ -58,6 +58,31 @@ class RegistrantLinks:
 
     manage_url: str
     feed_url: str
+
+
+@dataclass(frozen=True)
+class OrganiserNote:
+    """The organisers' note in the email that tells someone of a decision (approved,
+    declined): the words as written, and the same note in other languages.
+
+    `language` is the one the note is written in, or None where it is not known (a note
+    for one person, typed through the API): then it is taken to be the email's own.
+    """
+
+    text: str
+    language: str | None = None
+    translations: Mapping[str, str] = field(default_factory=dict)
+
+    def context_for(self, language: str, key: str = "note") -> dict[str, object]:
+        """The note for a reader of `language` (their version, or the words as written),
+        under `key`, and `note_language` where the words are in another language than
+        the email's."""
+        translated = self.translations.get(language)
+        if translated:
+            return {key: translated}
+        if self.language is None or self.language == language:
+            return {key: self.text}
+        return {key: self.text, "note_language": self.language}
 
 
 _P = ParamSpec("_P")
@@ -182,6 +207,13 @@ def _session_view(session: Session, event: Event, *, with_join_url: bool) -> dic
     }
 
 
+def _note_context(note: OrganiserNote | None, key: str = "note") -> dict[str, object]:
+    """The organisers' note in the reader's language (in force), or none."""
+    if note is None:
+        return {key: None}
+    return note.context_for(current_language(), key)
+
+
 def _sessions_in(registration: Registration, status: EnrolmentStatus) -> list[Session]:
     sessions = [e.session for e in registration.enrolments if e.status == status]
     return sorted(sessions, key=lambda s: (s.starts_at, s.id))
@@ -277,7 +309,7 @@ async def send_confirmation(
 async def _send_place_with_invite(
     db: AsyncSession, registration: Registration, event: Event, template: str, *,
     links: RegistrantLinks, now: datetime, settings: Settings, into: OutboxEmail | None = None,
-    note: str | None = None,
+    note: OrganiserNote | None = None,
 ) -> None:
     """A place given (at once or on approval): confirmed sessions with the invite."""
     confirmed = _sessions_in(registration, EnrolmentStatus.CONFIRMED)
@@ -286,7 +318,7 @@ async def _send_place_with_invite(
         registration, event, links, settings,
         sessions=_views(confirmed, event, with_join_url=True),
         waiting_sessions=_views(waiting, event, with_join_url=False),
-        note=note,
+        **_note_context(note),
     )
     await _send(db, registration, event, template, context,
                 now=now, settings=settings, invite=("REQUEST", confirmed), into=into)
@@ -296,7 +328,7 @@ async def _send_place_with_invite(
 async def send_waiting_list(
     db: AsyncSession, registration: Registration, event: Event, *, position: int | None,
     links: RegistrantLinks, now: datetime, settings: Settings, approved: bool = False,
-    into: OutboxEmail | None = None, note: str | None = None,
+    into: OutboxEmail | None = None, note: OrganiserNote | None = None,
 ) -> None:
     """The event is full: their place in the queue, no invite and no join link (and, on
     approval, the organisers' note if they wrote one)."""
@@ -305,7 +337,7 @@ async def send_waiting_list(
                       key=lambda s: (s.starts_at, s.id))
     context = registrant_context(
         registration, event, links, settings,
-        position=position, approved=approved, note=note,
+        position=position, approved=approved, **_note_context(note),
         sessions=_views(sessions, event, with_join_url=False),
     )
     await _send(db, registration, event, "registration_waiting_to_registrant", context,
@@ -329,7 +361,7 @@ async def send_pending_approval(
 @in_registrant_language
 async def send_approved(
     db: AsyncSession, registration: Registration, event: Event, *, links: RegistrantLinks,
-    now: datetime, settings: Settings, note: str | None = None,
+    now: datetime, settings: Settings, note: OrganiserNote | None = None,
 ) -> None:
     """An application accepted with a place: the invite, and the organisers' note if any."""
     await _send_place_with_invite(db, registration, event, "registration_approved_to_registrant",
@@ -359,11 +391,13 @@ async def send_promoted(
 @in_registrant_language
 async def send_declined(
     db: AsyncSession, registration: Registration, event: Event, ended: Sequence[Session], *,
-    reason: str | None, links: RegistrantLinks, now: datetime, settings: Settings,
+    reason: OrganiserNote | None, links: RegistrantLinks, now: datetime, settings: Settings,
 ) -> None:
-    """Not accepted (or no longer): a CANCEL for any invite they had."""
-    context = registrant_context(registration, event, links, settings, reason=reason,
-                       sessions=_views(ended, event, with_join_url=False))
+    """Not accepted (or no longer): a CANCEL for any invite they had, and the organisers'
+    note (their reason) if any."""
+    context = registrant_context(registration, event, links, settings,
+                                 **_note_context(reason, key="reason"),
+                                 sessions=_views(ended, event, with_join_url=False))
     await _send(db, registration, event, "registration_declined_to_registrant", context,
                 now=now, settings=settings, invite=("CANCEL", ended))
 

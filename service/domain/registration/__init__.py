@@ -20,7 +20,7 @@ from .confirmation import (
     expire_unconfirmed_registrations,
 )
 from .details import DetailsChange, change_registrant_details
-from .form import RegistrationForm, form_problems
+from .form import MAX_NOTE, RegistrationForm, form_problems
 from .lifecycle import (
     approve_registration,
     cancel_registration,
@@ -71,6 +71,7 @@ from .welcome import ComposeReport, compose_welcome_emails
 __all__ = [
     "ACTIVE_STATUSES",
     "CONFIRMATION_PERIOD",
+    "MAX_NOTE",
     "AddressLink",
     "ClosedReason",
     "ComposeReport",

@@ -128,11 +128,11 @@ async def release_registration(
 
 async def approve_registration(
     db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings,
-    note: str | None = None,
+    note: str | emails.OrganiserNote | None = None,
 ) -> Registration:
     """An organiser accepts an application: a place, or the waiting list if the event is full.
     `note`, a message from the organisers, goes into the email that tells them."""
-    clean_note = clean_text(note, "note", max_length=MAX_NOTE)
+    clean_note = _checked_note(note, "note")
     event, registration = await lock_for_registration(db, registration_id)
     if registration.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING):
         return registration
@@ -162,15 +162,16 @@ async def approve_registration(
 
 async def decline_registration(
     db: AsyncSession, registration_id: int, *, now: datetime, settings: Settings,
-    reason: str | None = None,
+    reason: str | emails.OrganiserNote | None = None,
 ) -> Registration:
-    """An organiser turns a registration down (any place it held goes to the next person)."""
+    """An organiser turns a registration down (any place it held goes to the next person);
+    `reason`, a message from the organisers, goes into the email that tells them."""
     event, registration = await lock_for_registration(db, registration_id)
     if registration.status == RegistrationStatus.DECLINED:
         return registration
     if registration.status not in ACTIVE_STATUSES:
         raise ConflictError(status_refusal(registration.status), "status")
-    clean_reason = clean_text(reason, "reason", max_length=MAX_NOTE)
+    clean_reason = _checked_note(reason, "reason")
     registration.decided_at = now
     ended = await end_registration(db, event, registration, RegistrationStatus.DECLINED,
                                    now=now, settings=settings)
@@ -180,6 +181,16 @@ async def decline_registration(
     await emails.send_declined(db, registration, event, ended, reason=clean_reason, links=links,
                                now=now, settings=settings)
     return registration
+
+
+def _checked_note(note: str | emails.OrganiserNote | None, field: str
+                  ) -> emails.OrganiserNote | None:
+    """A note typed for one decision, cleaned (its language unknown: the email's); one that
+    comes checked with its translations (`decide_registrations`) is taken as it is."""
+    if isinstance(note, emails.OrganiserNote):
+        return note
+    text = clean_text(note, field, max_length=MAX_NOTE)
+    return emails.OrganiserNote(text) if text else None
 
 
 async def enrol_in_new_session(

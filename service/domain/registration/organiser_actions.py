@@ -1,5 +1,6 @@
 """What organisers do to registrations from the back office beyond one approval: promote a
-chosen person off a waiting list, and approve or decline many at once with one message.
+chosen person off a waiting list, and approve or decline many at once with one message
+(in the event's default language, and optionally the same message in other languages).
 
 Built on the same commands as the API (`lifecycle`) and the same place-keeping (`places`),
 so the rules and emails are theirs. Never commits.
@@ -14,7 +15,7 @@ raises the limit to exactly one more than the places taken and gives that place 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,12 +28,13 @@ from service.db.models import (
     RegistrationStatus,
     SessionStatus,
 )
+from service.domain.emails.registration import OrganiserNote
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from service.domain.text import clean_text
+from service.i18n import LANGUAGE_NAMES, LANGUAGES
 from service.i18n import gettext as _
 from service.settings import Settings
 
-from .form import MAX_NOTE
+from .form import Problems
 from .lifecycle import approve_registration, decline_registration
 from .loading import lock_event, lock_for_registration
 from .places import Changes, follow_up, place_enrolments, session_counts
@@ -135,15 +137,23 @@ class DecisionReport:
 async def decide_registrations(
     db: AsyncSession, event_id: int, registration_ids: Sequence[int], decision: Decision, *,
     now: datetime, settings: Settings, message: str | None = None,
+    translations: Mapping[str, str] | None = None,
 ) -> DecisionReport:
     """Approve or decline each chosen registration of the event, the organisers' optional
-    message in every email. One that cannot be decided is skipped with its reason; an id
-    that is not the event's refuses the whole request, and nothing changes."""
-    clean_message = clean_text(message, "message", max_length=MAX_NOTE)
+    message in every email: written in the event's default language, and in `translations`
+    (language code -> text) the same message in other languages, each person reading the
+    one in theirs. One that cannot be decided is skipped with its reason; an id that is not
+    the event's, or a message that breaks a rule, refuses the whole request, and nothing
+    changes."""
     ids = list(dict.fromkeys(registration_ids))
+    # Locked: the statuses read next stay true until commit.
+    event = await lock_event(db, event_id=event_id)
+    problems = Problems()
+    note = _checked_message(message, translations or {}, event.default_language, problems)
     if not ids:
-        raise InvalidInputError(_("Choose at least one registration."), "registration_ids")
-    await lock_event(db, event_id=event_id)  # the statuses read next stay true until commit
+        problems.add("registration_ids", _("Choose at least one registration."))
+    if problems.found:
+        raise InvalidInputError.of(problems.found)
     found = {
         row.id: (row.name, row.status)
         for row in (await db.execute(
@@ -166,15 +176,39 @@ async def decide_registrations(
         try:
             if decision == Decision.APPROVE:
                 await approve_registration(db, registration_id, now=now, settings=settings,
-                                           note=clean_message)
+                                           note=note)
             else:
                 await decline_registration(db, registration_id, now=now, settings=settings,
-                                           reason=clean_message)
+                                           reason=note)
         except ConflictError as error:  # e.g. the event was cancelled
             report.skipped.append((row, error.message))
             continue
         report.changed.append(row)
     return report
+
+
+def _checked_message(message: str | None, translations: Mapping[str, str], written_in: str,
+                     problems: Problems) -> OrganiserNote | None:
+    """The message and its translations, cleaned, each problem noted under its field
+    (`message`, `message_<language>`); a language left empty is no translation."""
+    text = problems.text(message, "message")
+    checked: dict[str, str] = {}
+    for language, typed in translations.items():
+        if not (typed or "").strip():
+            continue
+        name = f"message_{language}"
+        if language not in LANGUAGES or language == written_in:
+            problems.add(name, _("Translations go into another of the languages the service "
+                                 "speaks than the message's own."))
+            continue
+        translated = problems.text(typed, name)
+        if translated:
+            checked[language] = translated
+    if checked and not text and not any(p.field == "message" for p in problems.found):
+        problems.add("message", _(
+            "Write the message in %(language)s too: everyone without a version in their own "
+            "language receives it.") % {"language": LANGUAGE_NAMES[written_in]})
+    return OrganiserNote(text, written_in, checked) if text else None
 
 
 def _why_not(decision: Decision, status: RegistrationStatus) -> str | None:

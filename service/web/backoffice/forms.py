@@ -7,8 +7,10 @@ from litestar.datastructures import FormMultiDict
 from litestar.status_codes import HTTP_409_CONFLICT, HTTP_422_UNPROCESSABLE_ENTITY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.db.models import Event
 from service.domain.accounts import SignedInAccount, chosen_team, list_teams, team_choices
 from service.domain.errors import ConflictError, DomainError
+from service.i18n import LANGUAGE_NAMES, LANGUAGES
 
 FORM_LEVEL = "form"
 # The event and group forms' choice of team, shown to accounts with more than one to choose.
@@ -27,6 +29,19 @@ def ids(form: FormMultiDict, name: str) -> list[int]:
         if isinstance(raw, str) and raw.isdigit() and len(raw) < 10:
             found.append(int(raw))
     return found
+
+
+def other_languages(event: Event) -> list[tuple[str, str]]:
+    """The languages besides the event's default that an organiser's words to registrants
+    can also be written in, with their names (codes in the service's order)."""
+    return [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES
+            if code != event.default_language]
+
+
+def translations_typed(form: FormMultiDict, prefix: str) -> dict[str, str]:
+    """What was typed under `<prefix>_<language>` for each language the service speaks."""
+    return {code: value for code in LANGUAGES
+            if isinstance(value := form.get(f"{prefix}_{code}"), str) and value}
 
 
 async def team_options(db: AsyncSession, account: SignedInAccount) -> list[tuple[str, str]]:

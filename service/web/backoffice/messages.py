@@ -32,6 +32,7 @@ from service.domain.wording import short_date_text
 from service.i18n import LANGUAGE_NAMES, LANGUAGES
 from service.i18n import gettext as _
 from service.web.backoffice.event_pages import event_for, heading
+from service.web.backoffice.forms import other_languages
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_editor
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, SettingsDep
@@ -64,12 +65,6 @@ def _draft(form: Any) -> tuple[MessageDraft, dict[str, Any], dict[str, str]]:
                          session_id=session_id, translations=translations), values, errors)
 
 
-def _other_languages(event: Event) -> list[tuple[str, str]]:
-    """The languages a translation of the message can be written in, with their names."""
-    return [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES
-            if code != event.default_language]
-
-
 def _session_options(event: Event) -> list[tuple[str, str]]:
     sessions = sorted(event.sessions, key=lambda s: (s.starts_at, s.id))
     return [(WHOLE_EVENT, _("The whole event"))] + [
@@ -92,7 +87,7 @@ class MessagesController(Controller):
             "audiences": [(key, _(label)) for key, label in AUDIENCES.items()],
             "session_options": _session_options(event), "max_subject": MAX_SUBJECT,
             "max_text": MAX_TEXT, "written_in": LANGUAGE_NAMES[event.default_language],
-            "other_languages": _other_languages(event),
+            "other_languages": other_languages(event),
             "translations_open": any(
                 values.get(f"{part}_{code}") or f"{part}_{code}" in errors
                 for code in LANGUAGES for part in ("subject", "text")),
@@ -141,7 +136,7 @@ class MessagesController(Controller):
             "session_label": session_label, "recipients": preview.recipients,
             "versions": preview.versions, "translated": bool(preview.draft.translations),
             "written_language": preview.draft.language,
-            "other_languages": _other_languages(event), "problem": problem,
+            "other_languages": other_languages(event), "problem": problem,
         }, status_code=status_code)
 
     @post("/events/{event_id:int}/message/send", status_code=HTTP_303_SEE_OTHER)

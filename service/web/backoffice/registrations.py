@@ -47,15 +47,16 @@ from service.domain import programme, registration, wording
 from service.domain.accounts import SignedInAccount, can_edit_event, can_see_event
 from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from service.domain.registration import (
+    MAX_NOTE,
     Decision,
     RegistrationPage,
     RegistrationQuery,
     RegistrationSort,
 )
-from service.i18n import N_
+from service.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from service.i18n import gettext as _
 from service.web.api_registration import record_csv_export, registrations_csv
-from service.web.backoffice.forms import refusal_status
+from service.web.backoffice.forms import other_languages, refusal_status, translations_typed
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
     BackofficeForbidden,
@@ -90,7 +91,7 @@ STATUS_LABELS = {
 # What the page's form fields are called, in the order of the form (the error summary's).
 DETAIL_FIELDS = ("name", "organisation_name", "job_title", "sector", "offer_note",
                  "attendance", "access_note")
-DECISION_FIELDS = ("registration_ids", "message")
+DECISION_FIELDS = ("registration_ids", "message", *(f"message_{code}" for code in LANGUAGES))
 
 
 def when_text(instant: datetime | None, zone: str) -> str:
@@ -362,6 +363,10 @@ class RegistrationsController(Controller):
             "back": urlencode(state.params()),
             "errors": dict(errors or {}), "values": dict(values or {}),
             "selected": set(selected), "outcome": outcome,
+            "written_in": LANGUAGE_NAMES[event.default_language],
+            "other_languages": other_languages(event), "max_note": MAX_NOTE,
+            "translations_open": any(name.startswith("message_")
+                                     for name in (*(values or {}), *(errors or {}))),
         }
         if part:
             return organiser_part(request, ("_registrations_results.html",), context,
@@ -436,13 +441,14 @@ class RegistrationsController(Controller):
         state = _back_state(form)
         event = await event_for(db_session, account, event_id, edit=True)
         message = _field(form, "message")
+        translations = translations_typed(form, "message")
         errors: dict[str, str] = {}
         decision, ids = _decision_in(form, errors)
         if decision is not None and not errors:
             try:
                 report = await registration.decide_registrations(
-                    db_session, event.id, ids, decision, message=message, now=utc_now(),
-                    settings=settings)
+                    db_session, event.id, ids, decision, message=message,
+                    translations=translations, now=utc_now(), settings=settings)
             except (InvalidInputError, NotFoundError) as error:
                 for problem in error.errors:
                     errors.setdefault(problem.field if problem.field in DECISION_FIELDS
@@ -454,11 +460,13 @@ class RegistrationsController(Controller):
                     skipped=",".join(str(r.id) for r, _ in report.skipped) or None),
                     status_code=HTTP_303_SEE_OTHER)
         await db_session.rollback()  # nothing of a refused decision stays
+        errors = {name: errors[name] for name in DECISION_FIELDS if name in errors}
         event = await event_for(db_session, account, event_id, edit=True)
         return await self._list_page(
             request, db_session, account, event, state, errors=errors,
-            values={"message": message}, selected=ids,
-            status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+            values={"message": message, **{f"message_{code}": text
+                                            for code, text in translations.items()}},
+            selected=ids, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
 
     # -- the waiting list --
 
