@@ -54,8 +54,9 @@ class DemoSeries:
     # Which occurrences (0-based) are moved by a day and cancelled.
     moved: int | None = None
     cancelled: int | None = None
-    # The title in other languages.
+    # The title and the agenda in other languages.
     titles: dict[str, str] = field(default_factory=dict)
+    agendas: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,11 @@ DEMO_GROUPS = (
             agenda="Round of members' tenders; supplier engagement; verification methods.",
             moved=1, cancelled=2,
             titles={"de": "Webmeeting der Interessengruppe IKT",
-                    "fr": "Réunion en ligne du groupe d'intérêt TIC"}),),
+                    "fr": "Réunion en ligne du groupe d'intérêt TIC"},
+            agendas={"de": "Aktuelle Ausschreibungen der Mitglieder; Dialog mit Lieferanten; "
+                           "Nachweismethoden.",
+                     "fr": "Tour des appels d'offres des membres ; dialogue avec les "
+                           "fournisseurs ; méthodes de vérification."}),),
         translations={
             "de": {"topic": "Sozial verantwortliche öffentliche Beschaffung von IKT",
                    "summary": "Öffentliche Auftraggeber, die IKT-Produkte so beschaffen, dass "
@@ -232,9 +237,11 @@ async def _load_group(db: AsyncSession, demo: DemoGroup, *, now: datetime,
             timezone=ZONE, duration_minutes=spec.duration_minutes, rule=spec.rule,
             mode=spec.mode, join_url=spec.join_url, venue=spec.venue, agenda=spec.agenda,
             now=now, settings=settings)
-        for language, title in spec.titles.items():
-            await set_group_translations(db, group.id, language,
-                                         {series_field(series): title}, now=now)
+        for language in sorted({*spec.titles, *spec.agendas}):
+            series_texts: dict[str, str | None] = {
+                series_field(series, "title"): spec.titles.get(language),
+                series_field(series, "agenda"): spec.agendas.get(language)}
+            await set_group_translations(db, group.id, language, series_texts, now=now)
         planned = meetings.occurrences(series, [])
         if spec.moved is not None:  # to the next day, same time
             moved = planned[spec.moved].starts_at.astimezone(ZoneInfo(ZONE)) + timedelta(days=1)

@@ -34,7 +34,12 @@ from service.db.models import (
 from service.domain import groups, urls, wording
 from service.domain.errors import InvalidInputError, NotFoundError
 from service.domain.groups import meetings
-from service.domain.groups.translations import GROUP_FIELDS, group_text, series_title
+from service.domain.groups.translations import (
+    GROUP_FIELDS,
+    group_text,
+    occurrence_agenda,
+    series_title,
+)
 from service.domain.programme.translations import Localised
 from service.domain.text import reading_order
 from service.domain.times import iso_utc
@@ -72,6 +77,11 @@ class MeetingView:
     is_declined: bool = False
 
 
+def _paragraphs(text: Localised) -> list[str]:
+    """The text's paragraphs, each saying the language it is written in."""
+    return [Localised(paragraph, text.language) for paragraph in wording.paragraphs(text)]
+
+
 async def _meeting_views(db: AsyncSession, group: InterestGroup, now: datetime, *,
                          member: GroupMember | None = None) -> list[MeetingView]:
     """The group's occurrences from now on (moved and cancelled ones marked); join links and
@@ -89,7 +99,9 @@ async def _meeting_views(db: AsyncSession, group: InterestGroup, now: datetime, 
             is_cancelled=occurrence.is_cancelled,
             moved_from=wording.start_text(occurrence.recurrence_id, series.timezone)
             if occurrence.is_moved else None,
-            agenda=wording.paragraphs(occurrence.agenda) if member is not None else [],
+            agenda=_paragraphs(occurrence_agenda(series, occurrence, group.default_language,
+                                                 current_language()))
+            if member is not None else [],
             series_id=series.id, recurrence_id=iso_utc(occurrence.recurrence_id),
             is_declined=(series.id, occurrence.recurrence_id) in declined))
     return found

@@ -98,7 +98,7 @@ def test_the_group_pages_and_a_series_reminders_pass_axe(
     # The group's texts in Italian: a refused topic (the error summary takes the focus), then saved.
     page.goto(f"{base}/organiser/groups/{group_id}")
     page.get_by_role("link", name="Translations").click()
-    page.get_by_role("link", name="Italiano (0/4 translated)").click()
+    page.get_by_role("link", name="Italiano (0/5 translated)").click()
     expect(page.get_by_role("heading", level=2, name="Texts in Italiano")).to_be_visible()
     assert_no_axe_violations(page, context="a group's translations")
     topic = page.locator("#topic")

@@ -1,5 +1,5 @@
 """An Interest Group's own texts (topic, summary, description and its meeting series'
-titles) in several languages: the back office's translations page (a refused form names each
+titles and agendas) in several languages: the back office's translations page (a refused form names each
 field and stores nothing; viewers and other teams change nothing), the group's pages in the
 page language (with `lang` where a text falls back to the group's own language), members'
 emails and invites in each member's language, and the group's feed with `?lang=`."""
@@ -7,9 +7,10 @@ emails and invites in each member's language, and the group's feed with `?lang=`
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -18,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.db.models import InterestGroup, MeetingSeries
 from service.domain import groups
 from service.domain.errors import InvalidInputError
+from service.domain.groups.meeting_reminders import prepare_meeting_reminders
 from service.domain.groups.recurrence import RecurrenceRule
 from service.domain.groups.translations import (
     group_text,
+    series_agenda,
     series_field,
     series_title,
     set_group_default_language,
@@ -30,7 +33,13 @@ from service.settings import Settings
 from tests.calendar_readers import blocks
 from tests.factories import BUILT_AT, JOIN_URL, make_group, make_group_member
 from tests.integration.backoffice import SignedInClient
-from tests.integration.mail_readers import calendar_of, outbox_messages, subject_of, text_of
+from tests.integration.mail_readers import (
+    calendar_of,
+    html_of,
+    outbox_messages,
+    subject_of,
+    text_of,
+)
 from tests.integration.test_pages import parse
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
@@ -80,7 +89,8 @@ async def test_an_editor_translates_a_group_and_chooses_its_language(
     assert page.status_code == 200
     assert [label.text for label in parse(page.text).find_all("label")] == [
         "The language the group's own texts are written in", "Topic (optional)",
-        "Summary (optional)", "Description (optional)", "Title (optional)"]
+        "Summary (optional)", "Description (optional)", "Title (optional)",
+        "Agenda (optional)"]
     assert [legend.text for legend in parse(page.text).find_all("legend")] == [
         "The group", "Meeting series: Web meeting"]
     assert parse(page.text).one(id="description").tag == "textarea"
@@ -273,3 +283,74 @@ async def test_members_read_the_texts_in_their_language_in_emails_invites_and_fe
     moved = [message for row, message in await outbox_messages(db_sessionmaker)
              if row.to_address == addresses["de"]][-1]
     assert "„Webmeeting“" in text_of(moved)
+
+
+async def test_a_series_agenda_is_read_in_each_language_and_a_meetings_own_as_written(
+    db: AsyncSession, settings: Settings, db_sessionmaker: async_sessionmaker[AsyncSession],
+    client: AsyncTestClient[Litestar],
+) -> None:
+    group = await make_group(db)
+    members = {}
+    for language, address in (("de", "anna@koeln.example.de"), ("fr", "brigitte@lyon.example.fr")):
+        members[language] = await make_group_member(db, group, name=address.split("@")[0].title(),
+                                                    email=address)
+        members[language].language = language
+    series = await groups.create_series(
+        db, group, title="Web meeting", starts_at_local="2026-10-06T10:00", duration_minutes=60,
+        rule=MONTHLY, join_url=JOIN_URL, agenda="1. Welcome\n\n2. Cases", now=NOW,
+        settings=settings)
+    await set_group_translations(db, group.id, "de", {
+        series_field(series, "title"): "Webmeeting",
+        series_field(series, "agenda"): "1. Begrüßung\n\n2. Fälle"}, now=NOW)
+    planned = groups.occurrences(series, [])
+    # The third meeting gets an agenda of its own; the second moves (its agenda the series').
+    await groups.edit_occurrence(db, series, planned[2].recurrence_id, agenda="Only the budget.",
+                                 now=NOW, settings=settings)
+    await groups.move_occurrence(db, series, planned[1].recurrence_id,
+                                 starts_at_local="2026-11-04T10:00", now=NOW, settings=settings)
+    reminded = await prepare_meeting_reminders(
+        db, now=planned[0].starts_at - timedelta(days=1, minutes=20), settings=settings)
+    links = await groups.member_links(db, members["de"], now=NOW, settings=settings)
+    await db.commit()
+
+    assert [(str(a), a.language) for a in (series_agenda(series, "en", "de"),
+                                           series_agenda(series, "en", "fr"))] == [
+        ("1. Begrüßung\n\n2. Fälle", "de"), ("1. Welcome\n\n2. Cases", "en")]
+    sent = [(row.to_address.split("@")[0], row.template, message)
+            for row, message in await outbox_messages(db_sessionmaker)]
+    changed = {(who, "budget" in text_of(message)): message for who, template, message in sent
+               if template == "group_meeting_occurrence_to_member"}
+    # The moved meeting: the series' agenda, in German for Anna; in English for Brigitte,
+    # marked as English in her French email.
+    assert "1. Begrüßung" in text_of(changed["anna", False])
+    assert "<p style=\"margin:0 0 16px 0;\">1. Begrüßung" in html_of(changed["anna", False])
+    assert "<p style=\"margin:0 0 16px 0;\" lang=\"en\">1. Welcome" in html_of(
+        changed["brigitte", False])
+    # The meeting with its own agenda: as written, for both, marked as English.
+    for who in ("anna", "brigitte"):
+        assert "<p style=\"margin:0 0 16px 0;\" lang=\"en\">Only the budget." in html_of(
+            changed[who, True])
+    assert reminded.sent == 2
+    reminders = {who: message for who, template, message in sent
+                 if template == "group_meeting_reminder_to_member"}
+    assert "1. Begrüßung" in text_of(reminders["anna"])
+    assert "1. Welcome" in text_of(reminders["brigitte"])
+
+    german_feed = await client.get(f"/groups/{group.slug}/calendar.ics", params={"lang": "de"})
+    descriptions = [line for event in blocks(german_feed.content, "VEVENT") for line in event
+                    if line.startswith("DESCRIPTION")]
+    assert descriptions[0].startswith("DESCRIPTION:1. Begrüßung\\n\\n2. Fälle")
+    assert any(line.startswith("DESCRIPTION:Only the budget.") for line in descriptions)
+
+    with time_machine.travel(NOW, tick=False):  # the page lists meetings from now on
+        page = await client.get(links.page_url.removeprefix(settings.public_base_url),
+                                params={"lang": "de"})
+    assert '<p class="pre-line">1. Begrüßung</p><p class="pre-line">2. Fälle</p>' in page.text
+    assert '<p class="pre-line" lang="en">Only the budget.</p>' in page.text
+
+    # A new agenda has no translation yet; the title's stays while the title does.
+    changed_series = await groups.change_following(db, series, planned[0].recurrence_id,
+                                                   agenda="1. Welcome\n\n2. Budget", now=NOW,
+                                                   settings=settings)
+    assert changed_series.translations == {"de": {"title": "Webmeeting"}}
+    assert series_agenda(changed_series, "en", "de").language == "en"

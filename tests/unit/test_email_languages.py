@@ -39,8 +39,11 @@ ONE = session_view(WINTER, EVENT, with_join_url=True)
 TWO = [ONE, {**session_view(SUMMER, EVENT, with_join_url=True), "invite_file": "site-visit.ics"}]
 OCCURRENCE = {"when": "Tuesday 13 October 2026, 10:00–11:00 CEST",
               "when_utc": "08:00–09:00 UTC", "place": "Online",
-              "join_url": "https://meet.example.org/group", "agenda": "1. Welcome\n2. Cases"}
-PREVIOUS = {**OCCURRENCE, "when": "Monday 12 October 2026, 10:00–11:00 CEST"}
+              "join_url": "https://meet.example.org/group", "agenda": "1. Welcome\n2. Cases",
+              "agenda_language": None}
+# An agenda the group has not translated into the reader's language says it is English.
+PREVIOUS = {**OCCURRENCE, "when": "Monday 12 October 2026, 10:00–11:00 CEST",
+            "agenda_language": "en"}
 GROUP = {"recipient_name": "Ana Silva", "group_topic": "Circular procurement",
          "group_url": "http://events.test/groups/circular-procurement"}
 SERIES = [{"title": "Web meeting", "rule": "Every second Tuesday, 10:00–11:00 CEST",
@@ -138,7 +141,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         **GROUP, "title": "Web meeting", "starts": "tomorrow at 10:00 CEST",
         "when_local": OCCURRENCE["when"], "when_utc": OCCURRENCE["when_utc"],
         "join_url": "https://meet.example.org/group", "venue": "City hall, Lisbon",
-        "agenda": "1. Welcome\n2. Cases"}],
+        "agenda": "1. Welcome\n2. Cases", "agenda_language": "en"}],
     "group_meeting_series_to_member": [
         {**GROUP, "kind": kind, "series": SERIES if kind == "changed" else SERIES[:1],
          "member_page_url": "http://events.test/groups/me/PAGE",

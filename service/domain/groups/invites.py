@@ -48,7 +48,12 @@ from service.domain.groups.schedule import (
     utc,
 )
 from service.domain.groups.series_calendars import occurrence_override, series_entry
-from service.domain.groups.translations import group_text, series_title
+from service.domain.groups.translations import (
+    group_text,
+    occurrence_agenda,
+    series_agenda,
+    series_title,
+)
 from service.domain.urls import group_member_feed_url, group_member_page_url, group_page_url
 from service.i18n import current_language, use_language
 from service.i18n import gettext as _
@@ -94,18 +99,22 @@ def describe_series(series: MeetingSeries) -> str:
     return rule.describe(at=local.time(), timezone=series.timezone)
 
 
-def occurrence_view(series: MeetingSeries, occurrence: Occurrence, *, with_join_url: bool
-                    ) -> dict[str, object]:
-    """One occurrence as email bodies show it (plain values only)."""
+def occurrence_view(series: MeetingSeries, occurrence: Occurrence, group: InterestGroup, *,
+                    with_join_url: bool) -> dict[str, object]:
+    """One occurrence as email bodies show it (plain values only), in the language in
+    force; `agenda_language` says the agenda's where it is not that one."""
     local, when_utc = wording.session_when(occurrence.starts_at, occurrence.ends_at,
                                            series.timezone)
+    language = current_language()
+    agenda = occurrence_agenda(series, occurrence, group.default_language, language)
     return {
         "when": local,
         "when_utc": when_utc,
         "place": wording.place_text(series.mode, series.venue),
         "join_url": wording.join_url_for(series.mode, occurrence.join_url)
         if with_join_url else None,
-        "agenda": occurrence.agenda,
+        "agenda": str(agenda),
+        "agenda_language": agenda.language if agenda.language != language else None,
         "is_moved": occurrence.is_moved,
     }
 
@@ -121,8 +130,8 @@ def series_view(series: MeetingSeries, overrides: Sequence[MeetingOccurrence],
         "zone": series.timezone,
         "place": wording.place_text(series.mode, series.venue),
         "join_url": wording.join_url_for(series.mode, series.join_url),
-        "agenda": series.agenda or "",
-        "next": [occurrence_view(series, o, with_join_url=True) for o in upcoming],
+        "agenda": str(series_agenda(series, group.default_language, current_language())),
+        "next": [occurrence_view(series, o, group, with_join_url=True) for o in upcoming],
     }
 
 
@@ -204,7 +213,8 @@ def guest_entry(series: MeetingSeries, occurrence: Occurrence, group: InterestGr
     return CalendarEntry(
         uid=guest_uid(series, occurrence.recurrence_id), sequence=occurrence.sequence,
         summary=series_title(series, group.default_language, current_language()),
-        description="\n\n".join(p for p in (occurrence.agenda.strip(),
+        description="\n\n".join(p for p in (occurrence_agenda(
+            series, occurrence, group.default_language, current_language()).strip(),
                                              _("Group page: %(url)s") % {"url": page}) if p),
         starts_at=occurrence.starts_at, ends_at=occurrence.ends_at, timezone=series.timezone,
         status="CANCELLED" if occurrence.is_cancelled else "CONFIRMED",
@@ -225,7 +235,7 @@ async def send_guest_invites(
     for guest in guests:
         # Each guest's copy in their own language, whoever invites them.
         with use_language(guest.language) as language:
-            view = occurrence_view(series, occurrence, with_join_url=True)
+            view = occurrence_view(series, occurrence, group, with_join_url=True)
             calendar = build_calendar([guest_entry(series, occurrence, group, guest,
                                                    settings=settings)], now=now, method=method)
             message = EmailMessage(
@@ -255,9 +265,9 @@ async def send_occurrence(
         links = await _member_links(db, member, now=now, settings=settings)
         # Each member's copy in their own language, whoever changed the occurrence.
         with use_language(member.language) as language:
-            view = occurrence_view(series, occurrence, with_join_url=True)
+            view = occurrence_view(series, occurrence, group, with_join_url=True)
             before = (None if previous is None
-                      else occurrence_view(series, previous, with_join_url=True))
+                      else occurrence_view(series, previous, group, with_join_url=True))
             attendee = _attendee(member)
             master: SeriesEntry = series_entry(series, overrides[series.id], group,
                                                settings=settings, private=True,

@@ -44,7 +44,7 @@ from service.db.models import (
 from service.domain import wording
 from service.domain.groups.erased import is_erased, is_reachable
 from service.domain.groups.schedule import Occurrence, apply_override, occurrences, utc
-from service.domain.groups.translations import group_text, series_title
+from service.domain.groups.translations import group_text, occurrence_agenda, series_title
 from service.domain.urls import group_page_url
 from service.i18n import use_language
 from service.settings import Settings
@@ -238,6 +238,7 @@ def reminder_message(series: MeetingSeries, group: InterestGroup, member: GroupM
     with use_language(member.language) as language:
         local, when_utc = wording.session_when(occurrence.starts_at, occurrence.ends_at,
                                                series.timezone)
+        agenda = occurrence_agenda(series, occurrence, group.default_language, language)
         return EmailMessage(
             template=REMINDER_TEMPLATE, to_address=member.email, to_name=member.name,
             context={
@@ -249,7 +250,8 @@ def reminder_message(series: MeetingSeries, group: InterestGroup, member: GroupM
                 "when_local": local, "when_utc": when_utc,
                 "join_url": wording.join_url_for(series.mode, occurrence.join_url),
                 "venue": wording.venue_text(series.mode, series.venue),
-                "agenda": occurrence.agenda,
+                "agenda": str(agenda),
+                "agenda_language": agenda.language if agenda.language != language else None,
             },
             language=language)
 

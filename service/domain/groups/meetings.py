@@ -47,7 +47,7 @@ from service.db.models import (
 )
 from service.domain.calendars.group_series import series_uid
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
-from service.domain.groups import invites, meeting_reminders
+from service.domain.groups import invites, meeting_reminders, translations
 from service.domain.groups.erased import is_reachable
 from service.domain.groups.recurrence import RecurrenceRule, matches_rule, recurrence_starts
 from service.domain.groups.schedule import (
@@ -393,6 +393,8 @@ async def edit_occurrence(
         raise ConflictError(_("This meeting is cancelled."), "recurrence_id")
     if series.recurrence is None:
         if clean_agenda is not None:
+            series.translations = translations.kept_series_translations(
+                series, title=series.title, agenda=clean_agenda)
             series.agenda = clean_agenda
         if clean_join is not None:
             series.join_url = clean_join or None
@@ -443,8 +445,9 @@ async def change_following(
     new_agenda = (series.agenda if agenda is None
                   else clean_text(agenda, "agenda", max_length=20000) or "")
     recurrence = _checked_rule(rule if old_rule is not None else None, new_first, zone)
-    # The title's translations hold while it stays; a new title has none yet.
-    new_translations = dict(series.translations or {}) if new_title == series.title else {}
+    # Translations hold while their text stays; a new title or agenda has none yet.
+    new_translations = translations.kept_series_translations(series, title=new_title,
+                                                             agenda=new_agenda)
     group = await _group(db, series)
     members = await invites.current_members(db, group.id)
     guests = await _guests_from(db, series, rid)

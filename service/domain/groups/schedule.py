@@ -37,6 +37,8 @@ class Occurrence:
     is_changed: bool = False
     sequence: int = 0
     has_minutes: bool = False
+    # Its agenda is its own (written for this meeting), not the series'.
+    has_own_agenda: bool = False
 
     @property
     def is_cancelled(self) -> bool:
@@ -84,6 +86,7 @@ def apply_override(series: MeetingSeries, recurrence_id: datetime,
         is_changed=is_moved or override.join_url is not None or override.agenda is not None,
         sequence=max(series.sequence, override.sequence),
         has_minutes=override.minutes_published_at is not None,
+        has_own_agenda=override.agenda is not None,
     )
 
 

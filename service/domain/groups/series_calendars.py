@@ -43,7 +43,12 @@ from service.domain.calendars.group_series import (
 from service.domain.calendars.ical import CalendarAttendee, CalendarEntry
 from service.domain.errors import NotFoundError
 from service.domain.groups.schedule import Occurrence, apply_override, series_starts, utc
-from service.domain.groups.translations import group_text, series_title
+from service.domain.groups.translations import (
+    group_text,
+    occurrence_agenda,
+    series_agenda,
+    series_title,
+)
 from service.domain.urls import group_page_url
 from service.domain.wording import place_text
 from service.i18n import current_language
@@ -68,12 +73,14 @@ def _entry(series: MeetingSeries, group: InterestGroup, occurrence: Occurrence |
     ends_at = (starts_at + timedelta(minutes=series.duration_minutes) if occurrence is None
                else occurrence.ends_at)
     join_url = series.join_url if occurrence is None else occurrence.join_url
-    agenda = series.agenda or "" if occurrence is None else occurrence.agenda
+    language = current_language()
+    agenda = (series_agenda(series, group.default_language, language) if occurrence is None
+              else occurrence_agenda(series, occurrence, group.default_language, language))
     online = series.mode != SessionMode.IN_PERSON
     return CalendarEntry(
         uid=series.uid,
         sequence=series.sequence if occurrence is None else occurrence.sequence,
-        summary=series_title(series, group.default_language, current_language()),
+        summary=series_title(series, group.default_language, language),
         description=_description(agenda, page),
         starts_at=starts_at,
         ends_at=ends_at,

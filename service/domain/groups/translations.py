@@ -1,10 +1,11 @@
 """An Interest Group's own texts (topic, summary, description, and its meeting series'
-titles) in several languages.
+titles and agendas) in several languages.
 
-The group's columns and its series' titles are written in the group's `default_language`;
+The group's columns and its series' texts are written in the group's `default_language`;
 the same texts in other languages are kept beside them (`translations`, {"de": {"topic":
-...}} on the group, {"de": {"title": ...}} on each series). Reading asks for a text in a
-language and falls back to the column where there is no translation, as for events. Writing
+...}} on the group, {"de": {"title": ..., "agenda": ...}} on each series). Reading asks for
+a text in a language and falls back to the column where there is no translation, as for
+events. An occurrence's own agenda (written for that one meeting) stays as written. Writing
 follows the events' rules (`clean_translation`): a topic or title is one line, at most as
 long as the column allows. Domain only: takes `db` and `now`, flushes, never commits, knows
 no HTTP.
@@ -22,13 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import InterestGroup, MeetingSeries
 from service.domain.errors import FieldError, InvalidInputError
 from service.domain.groups.groups import get_group
+from service.domain.groups.schedule import Occurrence
 from service.domain.programme.translations import Localised, clean_translation
 from service.i18n import LANGUAGES
 from service.i18n import gettext as _
 
 # What may be translated, and at most how long (as the columns allow).
 GROUP_FIELDS: dict[str, int] = {"topic": 300, "summary": 2_000, "description": 20_000}
-SERIES_TITLE_LIMIT = 300
+SERIES_FIELDS: dict[str, int] = {"title": 300, "agenda": 20_000}
 
 
 def group_text(group: InterestGroup, field: str, language: str) -> Localised:
@@ -42,6 +44,21 @@ def series_title(series: MeetingSeries, default_language: str, language: str) ->
     return _pick(series.translations, language, "title", series.title, default_language)
 
 
+def series_agenda(series: MeetingSeries, default_language: str, language: str) -> Localised:
+    """A series' agenda in `language`, or in its group's default language."""
+    return _pick(series.translations, language, "agenda", series.agenda or "",
+                 default_language)
+
+
+def occurrence_agenda(series: MeetingSeries, occurrence: Occurrence, default_language: str,
+                      language: str) -> Localised:
+    """An occurrence's agenda in `language`: the series' (translated where it can be), or
+    the occurrence's own as written."""
+    if occurrence.has_own_agenda:
+        return Localised(occurrence.agenda, default_language)
+    return series_agenda(series, default_language, language)
+
+
 def _pick(translations: Mapping[str, Any] | None, language: str, field: str, default: str,
           default_language: str) -> Localised:
     if language != default_language:
@@ -51,9 +68,20 @@ def _pick(translations: Mapping[str, Any] | None, language: str, field: str, def
     return Localised(default, default_language)
 
 
-def series_field(series: MeetingSeries) -> str:
-    """The name of a series' title among the group's texts: "series-12-title"."""
-    return f"series-{series.id}-title"
+def series_field(series: MeetingSeries, field: str = "title") -> str:
+    """The name of a series' text among the group's texts: "series-12-title"."""
+    return f"series-{series.id}-{field}"
+
+
+def kept_series_translations(series: MeetingSeries, *, title: str, agenda: str
+                             ) -> dict[str, Any]:
+    """The series' translations that still hold once its title and agenda are these: a
+    text that changed has none yet."""
+    changed = {field for field, now in (("title", title), ("agenda", agenda))
+               if now != (getattr(series, field) or "")}
+    kept = {code: {field: text for field, text in texts.items() if field not in changed}
+            for code, texts in (series.translations or {}).items()}
+    return {code: texts for code, texts in kept.items() if texts}
 
 
 async def group_series(db: AsyncSession, group_id: int) -> list[MeetingSeries]:
@@ -73,7 +101,8 @@ def translation_progress(group: InterestGroup, series: Sequence[MeetingSeries]
     titles) are translated, of how many."""
     wanted = [(group.translations, field) for field in GROUP_FIELDS
               if str(getattr(group, field) or "").strip()]
-    wanted += [(s.translations, "title") for s in series]
+    wanted += [(s.translations, field) for s in series for field in SERIES_FIELDS
+               if str(getattr(s, field) or "").strip()]
     return {language: (sum(1 for stored, field in wanted
                            if (stored or {}).get(language, {}).get(field)), len(wanted))
             for language in translation_languages(group)}
@@ -93,8 +122,8 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
                                  texts: Mapping[str, str | None], *,
                                  now: datetime) -> InterestGroup:
     """Set one language's texts, by name ("topic", "summary", "description", or a series'
-    "series-12-title"); an empty text removes that translation. All or nothing, every
-    problem named at once (`translations.de.topic`)."""
+    "series-12-title", "series-12-agenda"); an empty text removes that translation. All or
+    nothing, every problem named at once (`translations.de.topic`)."""
     group = await get_group(db, group_id)
     prefix = f"translations.{language}"
     if language not in LANGUAGES:
@@ -102,16 +131,20 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
     if language == group.default_language:
         raise InvalidInputError(_("This is the group's default language: edit the group's "
                                   "own text instead."), prefix)
-    series = {series_field(s): s for s in await group_series(db, group.id)}
+    series = {s.id: s for s in await group_series(db, group.id)}
     own = dict((group.translations or {}).get(language, {}))
-    titles = {name: dict((s.translations or {}).get(language, {}))
-              for name, s in series.items()}
+    series_texts = {key: dict((s.translations or {}).get(language, {}))
+                    for key, s in series.items()}
+    # A series' text by its name: "series-12-agenda" -> (12, "agenda").
+    series_names = {series_field(s, field): (key, field)
+                    for key, s in series.items() for field in SERIES_FIELDS}
     errors: list[FieldError] = []
     for name, text in texts.items():
         if name in GROUP_FIELDS:
             kept, field, limit = own, name, GROUP_FIELDS[name]
-        elif name in titles:
-            kept, field, limit = titles[name], "title", SERIES_TITLE_LIMIT
+        elif name in series_names:
+            key, field = series_names[name]
+            kept, limit = series_texts[key], SERIES_FIELDS[field]
         else:
             errors.append(FieldError(f"{prefix}.{name}", _("This text cannot be translated.")))
             continue
@@ -128,8 +161,8 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
     if changed != (group.translations or {}):
         group.translations = changed
         group.updated_at = now
-    for name, one in series.items():
-        changed = _with_language(one.translations, language, titles[name])
+    for key, one in series.items():
+        changed = _with_language(one.translations, language, series_texts[key])
         if changed != (one.translations or {}):
             one.translations = changed
             one.updated_at = group.updated_at = now

@@ -1,6 +1,6 @@
 """An Interest Group's own texts in other languages, in the back office: the default
-language (the one its topic, summary, description and meeting series' titles are written
-in) and, one language at a time, those texts in that language.
+language (the one its topic, summary, description and meeting series' titles and agendas
+are written in) and, one language at a time, those texts in that language.
 
 Reading needs an account that sees the group; changing needs an editor. Saving goes through
 `service.domain.groups.translations` (all or nothing: a refused form comes back with every
@@ -23,7 +23,7 @@ from service.db.models import InterestGroup, MeetingSeries
 from service.domain.errors import InvalidInputError
 from service.domain.groups.translations import (
     GROUP_FIELDS,
-    SERIES_TITLE_LIMIT,
+    SERIES_FIELDS,
     group_series,
     series_field,
     set_group_default_language,
@@ -59,17 +59,19 @@ def _sections(group: InterestGroup, series: list[MeetingSeries]) -> list[dict[st
         {"name": field, "label": labels[field], "limit": limit, "is_long": field != "topic",
          "original": str(getattr(group, field) or "")}
         for field, limit in GROUP_FIELDS.items()]}]
+    series_labels = {"title": _("Title"), "agenda": _("Agenda")}
     sections += [{"heading": _("Meeting series: %(title)s") % {"title": one.title}, "fields": [
-        {"name": series_field(one), "label": _("Title"), "limit": SERIES_TITLE_LIMIT,
-         "is_long": False, "original": one.title}]} for one in series]
+        {"name": series_field(one, field), "label": series_labels[field], "limit": limit,
+         "is_long": field != "title", "original": str(getattr(one, field) or "")}
+        for field, limit in SERIES_FIELDS.items()]} for one in series]
     return sections
 
 
 def _stored(group: InterestGroup, series: list[MeetingSeries], language: str) -> dict[str, str]:
     values = {field: (group.translations or {}).get(language, {}).get(field, "")
               for field in GROUP_FIELDS}
-    values.update({series_field(one): (one.translations or {}).get(language, {}).get("title", "")
-                   for one in series})
+    values.update({series_field(one, field): (one.translations or {}).get(language, {})
+                   .get(field, "") for one in series for field in SERIES_FIELDS})
     return values
 
 
