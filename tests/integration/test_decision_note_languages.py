@@ -145,6 +145,8 @@ async def test_the_registrations_page_offers_each_language_and_keeps_what_was_ty
     page = await organiser_client.get(base)
     refused = await organiser_client.post_form(f"{base}/decide",
                                                {**typed, "message": "", "message_fr": "Midi."})
+    nothing_ticked = await organiser_client.post_form(f"{base}/decide", {
+        "decision": "decline", "message": "", "message_de": GERMAN})
     decided = await organiser_client.post_form(f"{base}/decide", typed)
 
     # A field per language other than the event's own (English), closed until used.
@@ -159,6 +161,12 @@ async def test_the_registrations_page_offers_each_language_and_keeps_what_was_ty
         ("message", "Write the message in English too: everyone without a version in their "
                     "own language receives it.")]
     assert "Mittagessen um 12:30 Uhr." in refused.text and ">Midi.</textarea>" in refused.text
+    # Nothing ticked: the message's problem is named too, not only once something is.
+    assert nothing_ticked.status_code == 422
+    assert re.findall(r'<li><a href="#([a-z_]+)">([^<]+)</a></li>', nothing_ticked.text) == [
+        ("registration_ids", "Tick at least one registration first."),
+        ("message", "Write the message in English too: everyone without a version in their "
+                    "own language receives it.")]
 
     assert decided.status_code == 303
     sent = await _emails(db)

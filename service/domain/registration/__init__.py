@@ -49,6 +49,7 @@ from .organiser_actions import (
     Decision,
     DecisionReport,
     Promotion,
+    check_decision_message,
     decide_registrations,
     promote_from_waiting_list,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "change_registrant_details",
     "change_session_choices",
     "check_address_link",
+    "check_decision_message",
     "closed_reason",
     "compose_welcome_emails",
     "confirm_address",

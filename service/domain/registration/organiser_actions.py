@@ -187,6 +187,17 @@ async def decide_registrations(
     return report
 
 
+def check_decision_message(message: str | None, translations: Mapping[str, str],
+                           written_in: str) -> OrganiserNote | None:
+    """The message of a decision and its translations, checked on their own (every problem
+    at once), for a form refused before there is anything to decide."""
+    problems = Problems()
+    note = _checked_message(message, translations, written_in, problems)
+    if problems.found:
+        raise InvalidInputError.of(problems.found)
+    return note
+
+
 def _checked_message(message: str | None, translations: Mapping[str, str], written_in: str,
                      problems: Problems) -> OrganiserNote | None:
     """The message and its translations, cleaned, each problem noted under its field

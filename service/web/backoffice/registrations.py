@@ -444,7 +444,16 @@ class RegistrationsController(Controller):
         translations = translations_typed(form, "message")
         errors: dict[str, str] = {}
         decision, ids = _decision_in(form, errors)
-        if decision is not None and not errors:
+        if decision is None or errors:
+            # Nothing to decide on yet: the message is still checked, so that every problem
+            # of the form shows at once.
+            try:
+                registration.check_decision_message(message, translations,
+                                                    event.default_language)
+            except InvalidInputError as error:
+                errors.update((problem.field or "message", problem.message)
+                              for problem in error.errors)
+        else:
             try:
                 report = await registration.decide_registrations(
                     db_session, event.id, ids, decision, message=message,
