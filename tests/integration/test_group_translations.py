@@ -308,6 +308,9 @@ async def test_a_series_agenda_is_read_in_each_language_and_a_meetings_own_as_wr
                                  now=NOW, settings=settings)
     await groups.move_occurrence(db, series, planned[1].recurrence_id,
                                  starts_at_local="2026-11-04T10:00", now=NOW, settings=settings)
+    await groups.invite_guest(db, series, planned[1].recurrence_id, name="Gerda Gast",
+                              email="gerda@bonn.example.de", language="de", now=NOW,
+                              settings=settings)
     reminded = await prepare_meeting_reminders(
         db, now=planned[0].starts_at - timedelta(days=1, minutes=20), settings=settings)
     links = await groups.member_links(db, members["de"], now=NOW, settings=settings)
@@ -330,6 +333,11 @@ async def test_a_series_agenda_is_read_in_each_language_and_a_meetings_own_as_wr
     for who in ("anna", "brigitte"):
         assert "<p style=\"margin:0 0 16px 0;\" lang=\"en\">Only the budget." in html_of(
             changed[who, True])
+    # A guest reads the agenda in her language too, in her email and her invite.
+    [invited] = [message for who, template, message in sent
+                 if template == "group_meeting_invitation_to_guest"]
+    assert "1. Begrüßung" in text_of(invited)
+    assert "DESCRIPTION:1. Begrüßung\\n\\n2. Fälle" in (calendar_of(invited)[1] or "")
     assert reminded.sent == 2
     reminders = {who: message for who, template, message in sent
                  if template == "group_meeting_reminder_to_member"}

@@ -210,12 +210,13 @@ def guest_entry(series: MeetingSeries, occurrence: Occurrence, group: InterestGr
                 guest: MeetingGuest, *, settings: Settings) -> CalendarEntry:
     page = group_page_url(settings, group.slug)
     online = series.mode != SessionMode.IN_PERSON
+    language = current_language()
+    agenda = occurrence_agenda(series, occurrence, group.default_language, language).strip()
     return CalendarEntry(
         uid=guest_uid(series, occurrence.recurrence_id), sequence=occurrence.sequence,
-        summary=series_title(series, group.default_language, current_language()),
-        description="\n\n".join(p for p in (occurrence_agenda(
-            series, occurrence, group.default_language, current_language()).strip(),
-                                             _("Group page: %(url)s") % {"url": page}) if p),
+        summary=series_title(series, group.default_language, language),
+        description="\n\n".join(p for p in (agenda, _("Group page: %(url)s") % {"url": page})
+                                if p),
         starts_at=occurrence.starts_at, ends_at=occurrence.ends_at, timezone=series.timezone,
         status="CANCELLED" if occurrence.is_cancelled else "CONFIRMED",
         location=wording.place_text(series.mode, series.venue), url=page,
