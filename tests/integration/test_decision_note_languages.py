@@ -5,12 +5,10 @@ nothing is decided or sent."""
 
 from __future__ import annotations
 
-import email.policy
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage as MimeMessage
-from email.parser import BytesParser
 
 import pytest
 from sqlalchemy import func, select
@@ -23,6 +21,7 @@ from service.domain.registration import Decision
 from service.settings import Settings
 from tests.factories import BUILT_AT, EventSpec, make_event, make_registration
 from tests.integration.backoffice import SignedInClient
+from tests.integration.mail_readers import html_of, parse, text_of
 
 NOW = datetime(2035, 10, 1, 9, 0, tzinfo=UTC)
 NOTE = "Lunch is at 12:30.\nBring your badge."
@@ -52,24 +51,11 @@ async def applications(db: AsyncSession, settings: Settings) -> Applications:
     return Applications(event_id=event.id, ids=ids)
 
 
-def _parsed(raw: bytes | None) -> MimeMessage:
-    assert raw is not None
-    parsed = BytesParser(policy=email.policy.default).parsebytes(raw)
-    assert isinstance(parsed, MimeMessage)
-    return parsed
-
-
-def _part(message: MimeMessage, kind: str) -> str:
-    part = message.get_body(preferencelist=(kind,))
-    assert part is not None
-    return str(part.get_content()).replace("\r\n", "\n")
-
-
 async def _emails(db: AsyncSession) -> dict[str, MimeMessage]:
     """Each email queued so far, by the recipient's first name (their address's local part)."""
     rows = (await db.execute(select(OutboxEmail.to_address, OutboxEmail.raw_message)
                              .order_by(OutboxEmail.id))).all()
-    return {address.split("@")[0].capitalize(): _parsed(raw) for address, raw in rows}
+    return {address.split("@")[0].capitalize(): parse(raw) for address, raw in rows if raw}
 
 
 @pytest.mark.parametrize("decision", [Decision.APPROVE, Decision.DECLINE])
@@ -85,8 +71,8 @@ async def test_each_person_reads_the_note_in_their_language_or_as_written(
     assert [row.name for row in report.changed] == [name for name, _ in PEOPLE]
     sent = await _emails(db)
     assert list(sent) == ["Ana", "Bea", "Chloe"]
-    texts = {name: _part(message, "plain") for name, message in sent.items()}
-    htmls = {name: _part(message, "html") for name, message in sent.items()}
+    texts = {name: text_of(message) for name, message in sent.items()}
+    htmls = {name: html_of(message) for name, message in sent.items()}
     # Ana reads English, the note as written: no mark of its language.
     assert NOTE in texts["Ana"] and "lang=\"en\"" not in htmls["Ana"].split("<body", 1)[1]
     # Bea reads German around the German version, which needs no mark either.
@@ -171,7 +157,7 @@ async def test_the_registrations_page_offers_each_language_and_keeps_what_was_ty
     assert decided.status_code == 303
     sent = await _emails(db)
     assert list(sent) == ["Bea", "Chloe"]
-    assert GERMAN in _part(sent["Bea"], "plain") and NOTE in _part(sent["Chloe"], "plain")
+    assert GERMAN in text_of(sent["Bea"]) and NOTE in text_of(sent["Chloe"])
     statuses = dict((await db.execute(select(Registration.name, Registration.status).where(
         Registration.event_id == applications.event_id))).all())
     assert statuses == {"Ana Silva": RegistrationStatus.PENDING,

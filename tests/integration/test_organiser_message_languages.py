@@ -4,12 +4,9 @@ a translation's problems are named by field, all at once, and nothing is sent.""
 
 from __future__ import annotations
 
-import email.policy
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage as MimeMessage
-from email.parser import BytesParser
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +23,7 @@ from service.domain.registration.organiser_messages import (
 from service.settings import Settings
 from tests.factories import EventSpec, make_event, make_registration
 from tests.integration.backoffice import SignedInClient
+from tests.integration.mail_readers import html_of, parse, text_of
 
 NOW = datetime(2035, 10, 1, 9, 0, tzinfo=UTC)
 TEMPLATE = "organiser_message_to_registrant"
@@ -59,18 +57,6 @@ def _draft(**translations: tuple[str, str]) -> MessageDraft:
                         text="We meet in Hall B.\n\nBring your ID.", translations=translations)
 
 
-def _parsed(raw: bytes) -> MimeMessage:
-    parsed = BytesParser(policy=email.policy.default).parsebytes(raw)
-    assert isinstance(parsed, MimeMessage)
-    return parsed
-
-
-def _part(message: MimeMessage, kind: str) -> str:
-    part = message.get_body(preferencelist=(kind,))
-    assert part is not None
-    return str(part.get_content())
-
-
 async def test_each_person_gets_their_language_or_the_message_as_written(
     db: AsyncSession, settings: Settings, arranged: Arranged
 ) -> None:
@@ -102,14 +88,14 @@ async def test_each_person_gets_their_language_or_the_message_as_written(
         (arranged.addresses["Chloe"], "Room change"),
         (arranged.addresses["Dirk"], "Raumänderung"),
     ]
-    to_bea, to_chloe = _parsed(rows[1][2]), _parsed(rows[2][2])
-    assert "Wir treffen uns in Saal B." in _part(to_bea, "plain")
-    assert "We meet in Hall B." not in _part(to_bea, "plain")
+    to_bea, to_chloe = parse(rows[1][2]), parse(rows[2][2])
+    assert "Wir treffen uns in Saal B." in text_of(to_bea)
+    assert "We meet in Hall B." not in text_of(to_bea)
     # Chloe reads French around the English words, which say what language they are in.
-    chloe_html = _part(to_chloe, "html")
+    chloe_html = html_of(to_chloe)
     assert '<html lang="fr">' in chloe_html
     assert '<div lang="en">' in chloe_html and "We meet in Hall B." in chloe_html
-    assert '<div lang="de">' not in _part(to_bea, "html")  # her own language: no mark
+    assert '<div lang="de">' not in html_of(to_bea)  # her own language: no mark
 
     entry = await db.scalar(select(AuditEntry).where(AuditEntry.subject_type == "organiser_message"))
     assert entry is not None and entry.after is not None
