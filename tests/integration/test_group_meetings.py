@@ -15,6 +15,7 @@ from service.db.models import (
     GroupMember,
     GroupMemberStatus,
     MeetingDecline,
+    MeetingOccurrence,
     MeetingSeries,
     MeetingStatus,
     OutboxEmail,
@@ -385,6 +386,32 @@ async def test_an_occurrence_of_its_own_agenda_reaches_calendars_with_its_recurr
         "DESCRIPTION:Guest talk: Carla Canal\\n\\nGroup page: "
         f"{settings.public_base_url}/groups/social-ict",
         "RECURRENCE-ID;TZID=Europe/Brussels:20260310T100000"]]
+
+
+async def test_the_series_agenda_or_link_given_back_leaves_a_meeting_following_the_series(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """The back office's form of one meeting shows its agenda and join link, so it sends
+    the series' own back when only the other one changed: that is not the meeting's own."""
+    series, _ = await _arranged(db, settings)
+    own_link = "https://meet.example.org/march-only"
+
+    new_link = await edit_occurrence(db, series, MARCH, agenda="Round of news",
+                                     join_url=own_link, now=NOW, settings=settings)
+    new_agenda = await edit_occurrence(db, series, MARCH, agenda="Guest talk",
+                                       join_url=own_link, now=NOW, settings=settings)
+    back = await edit_occurrence(db, series, MARCH, agenda="Round of news",
+                                 join_url=JOIN_URL, now=NOW, settings=settings)
+    await db.commit()
+
+    assert (new_link.has_own_agenda, new_link.agenda, new_link.join_url) == (
+        False, "Round of news", own_link)
+    assert (new_agenda.has_own_agenda, new_agenda.agenda) == (True, "Guest talk")
+    row = await db.scalar(select(MeetingOccurrence).where(
+        MeetingOccurrence.series_id == series.id))
+    assert row is not None and (row.agenda, row.join_url) == (None, None)
+    assert (back.has_own_agenda, back.agenda, back.join_url) == (False, "Round of news",
+                                                                 JOIN_URL)
 
 
 async def test_every_rule_broken_by_a_new_series_is_named_at_once(

@@ -400,10 +400,12 @@ async def edit_occurrence(
             series.join_url = clean_join or None
         return await _one_off_changed(db, series, now=now, settings=settings)
     row = await _override(db, series, rid, now=now)
+    # The series' own agenda or link given back (the back office's form shows them) is
+    # none of this meeting's own: it keeps following the series (and its translations).
     if clean_agenda is not None:
-        row.agenda = clean_agenda or None
+        row.agenda = None if clean_agenda in ("", series.agenda or "") else clean_agenda
     if clean_join is not None:
-        row.join_url = clean_join or None
+        row.join_url = None if clean_join in ("", series.join_url or "") else clean_join
     after = apply_override(series, rid, row)
     if (after.agenda, after.join_url) == (previous.agenda, previous.join_url):
         return after
