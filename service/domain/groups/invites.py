@@ -48,12 +48,7 @@ from service.domain.groups.schedule import (
     utc,
 )
 from service.domain.groups.series_calendars import occurrence_override, series_entry
-from service.domain.groups.translations import (
-    group_text,
-    occurrence_agenda,
-    series_agenda,
-    series_title,
-)
+from service.domain.groups.translations import group_text, occurrence_agenda, series_title
 from service.domain.urls import group_member_feed_url, group_member_page_url, group_page_url
 from service.i18n import current_language, use_language
 from service.i18n import gettext as _
@@ -130,7 +125,6 @@ def series_view(series: MeetingSeries, overrides: Sequence[MeetingOccurrence],
         "zone": series.timezone,
         "place": wording.place_text(series.mode, series.venue),
         "join_url": wording.join_url_for(series.mode, series.join_url),
-        "agenda": str(series_agenda(series, group.default_language, current_language())),
         "next": [occurrence_view(series, o, group, with_join_url=True) for o in upcoming],
     }
 
