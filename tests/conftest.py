@@ -6,6 +6,10 @@ narrows that for a quick local run; the README's test command runs both. A modul
 `one_database` (how pages and forms read, where the same domain calls are tested on both
 databases elsewhere) runs on SQLite only. A test that asks for `demo` gets its database
 copied from one that already holds the demo programme.
+
+A worker's tests use the same places one after another (one SQLite file, its PostgreSQL
+databases by name, one directory for mail and files), copied or emptied afresh for each
+test, so that their settings are the same and they can share apps (`tests.apps`).
 """
 
 from __future__ import annotations
@@ -28,8 +32,8 @@ from service.domain.auth import create_api_token
 from service.operations import consequences
 from service.operations.demo import load_demo_programme
 from service.settings import Settings, load_settings
-from service.web.app import create_app
 from tests import databases
+from tests.apps import lent_app
 from tests.factories import DEMO_LOADED_AT, DEMO_NOW
 
 pytest_plugins = ["tests.smtp_server"]
@@ -132,21 +136,34 @@ def postgres_demo_template(
     return name
 
 
+@pytest.fixture(scope="session")
+def worker_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where this worker's tests keep their SQLite file, mail and files, one test at a time."""
+    return tmp_path_factory.mktemp("tests")
+
+
 @pytest.fixture(params=BACKENDS)
 async def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path
+    request: pytest.FixtureRequest, worker_directory: Path
 ) -> AsyncIterator[str]:
     with_demo = "demo" in request.fixturenames
     if request.param == "sqlite":
-        path = tmp_path / "procura.db"
+        path = worker_directory / "procura.db"
+        # A new file (a new inode), never the last test's overwritten: a connection that test
+        # left open keeps what it had and cannot mix it into this one.
+        for old in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            old.unlink(missing_ok=True)
         template = "sqlite_demo_template" if with_demo else "sqlite_template"
         shutil.copyfile(request.getfixturevalue(template), path)
         yield f"sqlite+aiosqlite:///{path}"
         return
     server: databases.PostgresServer = request.getfixturevalue("postgres_server")
     if with_demo:
-        name = await databases.create_database(
-            server, from_template=request.getfixturevalue("postgres_demo_template"))
+        # One name per worker, so that its tests' settings are the same (`tests.apps`).
+        name = f"demo_copy_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+        await databases.drop_database(server, name)
+        await databases.create_database(
+            server, name, from_template=request.getfixturevalue("postgres_demo_template"))
         try:
             yield server.url_for(name)
         finally:
@@ -169,8 +186,10 @@ def demo() -> None:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return settings_for(database_url, tmp_path)
+def settings(database_url: str, worker_directory: Path) -> Settings:
+    for directory in (worker_directory / "var", worker_directory / "maildir"):
+        shutil.rmtree(directory, ignore_errors=True)
+    return settings_for(database_url, worker_directory)
 
 
 @pytest.fixture
@@ -193,8 +212,9 @@ async def db(db_sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator
 
 
 @pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+def app(settings: Settings) -> Iterator[Litestar]:
+    with lent_app(settings) as app:
+        yield app
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, OpenAPI, OpenAPIResponse, SecurityScheme
 from litestar.types import Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.engine import create_engine, make_sessionmaker
 from service.db.migrate import ensure_migrated
@@ -34,6 +35,7 @@ from service.web.backoffice import BACKOFFICE_CONTROLLERS
 from service.web.backoffice.exceptions import BACKOFFICE_EXCEPTION_HANDLERS
 from service.web.backoffice.guards import ACCOUNT_DEPENDENCY, guard_backoffice
 from service.web.errors import EXCEPTION_HANDLERS
+from service.web.feeds import FeedCache
 from service.web.http_edges import HttpEdges
 from service.web.json_bodies import ApiRequest, require_json_content_type
 from service.web.languages import LanguageChoice
@@ -81,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await ensure_migrated(engine, settings.database_url)
+        app.state.update(_one_run(settings, sessionmaker))
         async with _run_hooks(app):
             with started_world_set_aside():
                 yield
@@ -100,9 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             guards=[_every_route],
             request_class=ApiRequest,
             state=State({"settings": settings, "engine": engine, "sessionmaker": sessionmaker,
-                         "db_config": db_config,
-                         "registration_desk": RegistrationDesk(sessionmaker, settings),
-                         "rate_limiter": RateLimiter(sessionmaker)}),
+                         "db_config": db_config}),
             lifespan=[lifespan],
             openapi_config=OpenAPIConfig(
                 title="Procura Events",
@@ -125,6 +126,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Outside routing and error handling, so that 404s, 405s and errors obey it too.
     app.asgi_handler = HttpEdges(LanguageChoice(_DocumentsBeforeServing(app)))
     return app
+
+
+def _one_run(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+             ) -> dict[str, Any]:
+    """What lives for one run of the app, made afresh each time it starts: the requests being
+    filed and counted (their tasks belong to the run's event loop) and the memoised feeds
+    (an app started again must not answer from what an earlier run saw)."""
+    return {"registration_desk": RegistrationDesk(sessionmaker, settings),
+            "rate_limiter": RateLimiter(sessionmaker), "feed_cache": FeedCache()}
 
 
 def openapi_document(app: Litestar) -> OpenAPI:

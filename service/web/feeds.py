@@ -165,10 +165,7 @@ class FeedCache:
 
 
 def feed_cache(app: Litestar) -> FeedCache:
-    cache = app.state.get("feed_cache")
-    if not isinstance(cache, FeedCache):
-        cache = FeedCache()
-        app.state["feed_cache"] = cache
+    cache: FeedCache = app.state.feed_cache  # one per run (`service.web.app`)
     return cache
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.domain.accounts import create_account, default_team_id, find_or_create_team
 from service.domain.accounts.passwords import hash_password
 from service.settings import Settings
-from service.web.app import create_app
+from tests.apps import lent_app
 from tests.conftest import TEST_BASE_URL
 
 PASSWORD = "lantern-quarry-velvet-29"
@@ -98,15 +98,16 @@ async def _signed_in(settings: Settings, db_sessionmaker: async_sessionmaker[Asy
                      email: str, name: str, role: str, team: str | None = None,
                      ) -> AsyncIterator[SignedInClient]:
     account_id = await make_account(db_sessionmaker, email=email, name=name, role=role, team=team)
-    # An app of its own: a test client runs the app on its own event loop, and PostgreSQL
-    # connections (asyncpg) must never pass from one loop to another.
-    async with AsyncTestClient(app=create_app(settings), base_url=TEST_BASE_URL) as client:
-        answer = await sign_in(client, email)
-        assert (answer.status_code, answer.headers.get("location")) == (303, "/organiser/")
-        home = await client.get("/organiser/")
-        assert home.status_code == 200
-        yield SignedInClient(client=client, csrf=csrf_in(home.text), account_id=account_id,
-                             email=email, password=PASSWORD)
+    # An app lent to this client alone (`tests.apps`): PostgreSQL connections (asyncpg) must
+    # never pass from one event loop to another.
+    with lent_app(settings) as app:
+        async with AsyncTestClient(app=app, base_url=TEST_BASE_URL) as client:
+            answer = await sign_in(client, email)
+            assert (answer.status_code, answer.headers.get("location")) == (303, "/organiser/")
+            home = await client.get("/organiser/")
+            assert home.status_code == 200
+            yield SignedInClient(client=client, csrf=csrf_in(home.text), account_id=account_id,
+                                 email=email, password=PASSWORD)
 
 
 @pytest.fixture
