@@ -869,8 +869,8 @@ class MeetingSeries(Base):
     )
     uid: Mapped[str] = mapped_column(String(255), unique=True)
     title: Mapped[str] = mapped_column(String(300))
-    # The title in other languages than the group's default ({"de": {"title": "..."}});
-    # dropped when the title changes.
+    # The title and agenda in other languages than the group's default ({"de": {"title":
+    # ..., "agenda": ...}}); a text's translations go when it changes.
     translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict,
                                                          server_default="{}")
     starts_at: Mapped[datetime]
@@ -913,6 +913,9 @@ class MeetingOccurrence(Base):
     )
     join_url: Mapped[str | None] = mapped_column(String(500))
     agenda: Mapped[str | None] = mapped_column(Text)
+    # Its own agenda in other languages: {"de": {"agenda": ...}} (none while it has none).
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict,
+                                                         server_default="{}")
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     minutes: Mapped[str | None] = mapped_column(Text)
     # [{"title": ..., "url": ...}]

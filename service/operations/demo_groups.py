@@ -31,7 +31,11 @@ from service.db.models import (
 )
 from service.domain import groups, programme
 from service.domain.groups import meetings
-from service.domain.groups.translations import series_field, set_group_translations
+from service.domain.groups.translations import (
+    meeting_field,
+    series_field,
+    set_group_translations,
+)
 from service.settings import Settings
 
 ZONE = "Europe/Brussels"
@@ -57,6 +61,9 @@ class DemoSeries:
     # The title and the agenda in other languages.
     titles: dict[str, str] = field(default_factory=dict)
     agendas: dict[str, str] = field(default_factory=dict)
+    # One occurrence (0-based) with an agenda of its own, and that agenda in other languages.
+    own_agenda: tuple[int, str] | None = None
+    own_agendas: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,14 @@ DEMO_GROUPS = (
             mode=SessionMode.ONLINE, join_url="https://meet.example.org/procura-ig-ict",
             agenda="Round of members' tenders; supplier engagement; verification methods.",
             moved=1, cancelled=2,
+            own_agenda=(3, "Guest: a supplier of refurbished laptops on warranties and spare "
+                           "parts; then the round of members' tenders."),
+            own_agendas={"de": "Zu Gast: ein Anbieter generalüberholter Laptops über Garantien "
+                               "und Ersatzteile; danach aktuelle Ausschreibungen der "
+                               "Mitglieder.",
+                         "fr": "Invité : un fournisseur d'ordinateurs portables "
+                               "reconditionnés, sur les garanties et les pièces détachées ; "
+                               "puis le tour des appels d'offres des membres."},
             titles={"de": "Webmeeting der Interessengruppe IKT",
                     "fr": "Réunion en ligne du groupe d'intérêt TIC"},
             agendas={"de": "Aktuelle Ausschreibungen der Mitglieder; Dialog mit Lieferanten; "
@@ -251,6 +266,14 @@ async def _load_group(db: AsyncSession, demo: DemoGroup, *, now: datetime,
         if spec.cancelled is not None:
             await meetings.cancel_occurrence(db, series, planned[spec.cancelled].recurrence_id,
                                              now=now, settings=settings)
+        if spec.own_agenda is not None:
+            index, agenda = spec.own_agenda
+            own = await meetings.edit_occurrence(db, series, planned[index].recurrence_id,
+                                                 agenda=agenda, now=now, settings=settings)
+            row = await meetings.occurrence_row(db, series, own.recurrence_id, now=now)
+            for language, text in spec.own_agendas.items():
+                await set_group_translations(db, group.id, language,
+                                             {meeting_field(row): text}, now=now)
     return group
 
 

@@ -8,6 +8,7 @@ test-artifacts/screenshots/ (backoffice-groups-*.png).
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -98,8 +99,11 @@ def test_the_group_pages_and_a_series_reminders_pass_axe(
     # The group's texts in Italian: a refused topic (the error summary takes the focus), then saved.
     page.goto(f"{base}/organiser/groups/{group_id}")
     page.get_by_role("link", name="Translations").click()
-    page.get_by_role("link", name="Italiano (0/5 translated)").click()
+    # Topic, summary, description, the series' title and agenda, one meeting's own agenda.
+    page.get_by_role("link", name="Italiano (0/6 translated)").click()
     expect(page.get_by_role("heading", level=2, name="Texts in Italiano")).to_be_visible()
+    expect(page.get_by_label(re.compile(r"^Agenda of the meeting on \w+ \d+ \w+ \d{4}"))
+           ).to_be_visible()
     assert_no_axe_violations(page, context="a group's translations")
     topic = page.locator("#topic")
     topic.evaluate("field => field.removeAttribute('maxlength')")  # as a script could send

@@ -1,6 +1,7 @@
 """The demo's Interest Groups (both databases): the three groups of the network's page with a
 facilitator each, sample member organisations, series as the groups describe them with one
-moved and one cancelled meeting, on /groups; loading twice adds nothing."""
+moved and one cancelled meeting and one with its own agenda, on /groups; loading twice adds
+nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import GroupMember, MeetingSeries
 from service.domain import groups
 from service.domain.groups import invites, meetings
+from service.domain.groups.translations import occurrence_agenda
 from service.operations.demo_groups import load_demo_groups
 from service.settings import Settings
 
@@ -47,6 +49,10 @@ async def test_the_demo_groups_have_facilitators_sample_members_and_series(
         (datetime(2026, 12, 9, 9, 0, tzinfo=UTC), True, False),
         (datetime(2027, 2, 9, 9, 0, tzinfo=UTC), False, True),
         (datetime(2027, 4, 13, 8, 0, tzinfo=UTC), False, False)]
+    # The April meeting has an agenda of its own, in German and French too.
+    assert [o.has_own_agenda for o in found[:5]] == [False, False, False, True, False]
+    assert occurrence_agenda(ict, found[3], "en", "de").startswith("Zu Gast: ein Anbieter")
+    assert occurrence_agenda(ict, found[3], "en", "nl").startswith("Guest: a supplier")
     page = await client.get("/groups")
     assert page.status_code == 200
     assert [topic in page.text for topic in (

@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db.models import InterestGroup, MeetingSeries
+from service.db.models import InterestGroup, MeetingOccurrence, MeetingSeries
 from service.domain import groups
 from service.domain.errors import InvalidInputError
 from service.domain.groups.meeting_reminders import prepare_meeting_reminders
@@ -362,3 +362,117 @@ async def test_a_series_agenda_is_read_in_each_language_and_a_meetings_own_as_wr
                                                    settings=settings)
     assert changed_series.translations == {"de": {"title": "Webmeeting"}}
     assert series_agenda(changed_series, "en", "de").language == "en"
+
+
+async def test_a_meetings_own_agenda_is_translated_on_the_page_and_read_in_each_language(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+    db_sessionmaker: async_sessionmaker[AsyncSession], client: AsyncTestClient[Litestar],
+) -> None:
+    group = await make_group(db)
+    members = {}
+    for language, address in (("de", "anna@koeln.example.de"), ("fr", "brigitte@lyon.example.fr")):
+        members[language] = await make_group_member(db, group, name=address.split("@")[0].title(),
+                                                    email=address)
+        members[language].language = language
+    series = await groups.create_series(
+        db, group, title="Web meeting", starts_at_local="2026-10-06T10:00", duration_minutes=60,
+        rule=MONTHLY, join_url=JOIN_URL, agenda="1. Welcome", now=NOW, settings=settings)
+    planned = groups.occurrences(series, [])
+    # The first meeting (6 October) has an agenda of its own; the fourth had one and is
+    # cancelled: there is nothing of it to translate.
+    await groups.edit_occurrence(db, series, planned[0].recurrence_id, agenda="Only the budget.",
+                                 now=NOW, settings=settings)
+    await groups.edit_occurrence(db, series, planned[3].recurrence_id, agenda="Cancelled one.",
+                                 now=NOW, settings=settings)
+    await groups.cancel_occurrence(db, series, planned[3].recurrence_id, now=NOW,
+                                   settings=settings)
+    other_group = await make_group(db, "social-ict", topic="Social ICT")
+    other_series = await groups.create_series(
+        db, other_group, title="Other", starts_at_local="2026-10-06T14:00", duration_minutes=60,
+        rule=MONTHLY, join_url=JOIN_URL, now=NOW, settings=settings)
+    await groups.edit_occurrence(db, other_series, groups.occurrences(other_series, [])[0]
+                                 .recurrence_id, agenda="Theirs.", now=NOW, settings=settings)
+    links = await groups.member_links(db, members["de"], now=NOW, settings=settings)
+    french_links = await groups.member_links(db, members["fr"], now=NOW, settings=settings)
+    await db.commit()
+    [own, cancelled] = [row for row in await _meeting_rows(db_sessionmaker, series.id)]
+    [theirs] = await _meeting_rows(db_sessionmaker, other_series.id)
+    name = f"meeting-{own.id}-agenda"
+    url = f"/organiser/groups/{group.id}/translations"
+    feed_before = await client.get(f"/groups/{group.slug}/calendar.ics", params={"lang": "de"})
+
+    page = await organiser_client.get(url, params={"language": "de"})
+    form = {"language": "de", "topic": "", "summary": "", "description": "",
+            series_field(series, "title"): "Webmeeting",
+            series_field(series, "agenda"): "1. Begrüßung", name: "Nur der Haushalt."}
+    too_long = await organiser_client.post_form(url, {**form, name: "x" * 20_001})
+    saved = await organiser_client.post_form(url, form)
+    shown = await organiser_client.get(saved.headers["location"])
+
+    assert [label.text for label in parse(page.text).find_all("label")][-3:] == [
+        "Title (optional)", "Agenda (optional)",
+        "Agenda of the meeting on Tuesday 6 October 2026 (optional)"]
+    assert parse(page.text).one(id=name).tag == "textarea"
+    assert f"meeting-{cancelled.id}-agenda" not in page.text
+    assert f"meeting-{theirs.id}-agenda" not in page.text
+    assert too_long.status_code == 422
+    assert re.findall(r'<li><a href="#([\w-]+)">', too_long.text) == [name]
+    assert own.translations == {}
+    assert saved.status_code == 303
+    # The group's topic and summary, the series' title and agenda, the meeting's agenda.
+    assert [a.text for a in parse(shown.text).one("nav", aria_label="Languages").find_all("a")
+            ][:2] == ["Deutsch (3/6 translated)", "Français (0/6 translated)"]
+    [own, _] = await _meeting_rows(db_sessionmaker, series.id)
+    assert own.translations == {"de": {"agenda": "Nur der Haushalt."}}
+    with pytest.raises(InvalidInputError) as refused:
+        await set_group_translations(db, group.id, "de", {
+            f"meeting-{theirs.id}-agenda": "Ihres.",
+            f"meeting-{cancelled.id}-agenda": "Abgesagt."}, now=NOW)
+    assert [e.field for e in refused.value.errors] == [
+        f"translations.de.meeting-{theirs.id}-agenda",
+        f"translations.de.meeting-{cancelled.id}-agenda"]
+    await db.rollback()
+
+    # Reminders: Anna reads it in German, Brigitte as written, marked as English.
+    reminded = await prepare_meeting_reminders(
+        db, now=planned[0].starts_at - timedelta(days=1, minutes=20), settings=settings)
+    await db.commit()
+    assert reminded.sent == 2
+    reminders = {row.to_address.split("@")[0]: message
+                 for row, message in await outbox_messages(db_sessionmaker)
+                 if row.template == "group_meeting_reminder_to_member"}
+    assert "Nur der Haushalt." in text_of(reminders["anna"])
+    assert "Only the budget." in text_of(reminders["brigitte"])
+    assert "lang=\"en\">Only the budget." in html_of(reminders["brigitte"])
+
+    # The German feed changed with the translation; the member pages read their language.
+    feed = await client.get(f"/groups/{group.slug}/calendar.ics", params={"lang": "de"})
+    assert feed.headers["etag"] != feed_before.headers["etag"]
+    descriptions = [line for event in blocks(feed.content, "VEVENT") for line in event
+                    if line.startswith("DESCRIPTION")]
+    assert any(line.startswith("DESCRIPTION:Nur der Haushalt.") for line in descriptions)
+    with time_machine.travel(NOW, tick=False):
+        german = await client.get(links.page_url.removeprefix(settings.public_base_url),
+                                  params={"lang": "de"})
+        french = await client.get(french_links.page_url.removeprefix(settings.public_base_url),
+                                  params={"lang": "fr"})
+    assert '<p class="pre-line">Nur der Haushalt.</p>' in german.text
+    assert '<p class="pre-line" lang="en">Only the budget.</p>' in french.text
+
+    # A new agenda of its own has no translation yet.
+    await groups.edit_occurrence(db, series, planned[0].recurrence_id, agenda="Budget and plans.",
+                                 now=NOW, settings=settings)
+    await db.commit()
+    [own, _] = await _meeting_rows(db_sessionmaker, series.id)
+    assert own.translations == {}
+    feed = await client.get(f"/groups/{group.slug}/calendar.ics", params={"lang": "de"})
+    assert "DESCRIPTION:Budget and plans." in feed.text
+    assert "Nur der Haushalt." not in feed.text
+
+
+async def _meeting_rows(db_sessionmaker: async_sessionmaker[AsyncSession], series_id: int
+                        ) -> list[MeetingOccurrence]:
+    """The series' meeting rows as stored (read in a session of their own)."""
+    async with db_sessionmaker() as db:
+        return list(await db.scalars(select(MeetingOccurrence).where(
+            MeetingOccurrence.series_id == series_id).order_by(MeetingOccurrence.recurrence_id)))

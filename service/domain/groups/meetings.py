@@ -403,7 +403,10 @@ async def edit_occurrence(
     # The series' own agenda or link given back (the back office's form shows them) is
     # none of this meeting's own: it keeps following the series (and its translations).
     if clean_agenda is not None:
-        row.agenda = None if clean_agenda in ("", series.agenda or "") else clean_agenda
+        own_agenda = None if clean_agenda in ("", series.agenda or "") else clean_agenda
+        if own_agenda != row.agenda:
+            row.translations = {}  # a new agenda has no translations yet
+        row.agenda = own_agenda
     if clean_join is not None:
         row.join_url = None if clean_join in ("", series.join_url or "") else clean_join
     after = apply_override(series, rid, row)

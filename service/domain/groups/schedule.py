@@ -8,8 +8,8 @@ agenda or join link). Pure: it reads only the rows it is given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from service.db.models import MeetingOccurrence, MeetingSeries, MeetingStatus
@@ -39,6 +39,8 @@ class Occurrence:
     has_minutes: bool = False
     # Its agenda is its own (written for this meeting), not the series'.
     has_own_agenda: bool = False
+    # Its own agenda in other languages ({"de": {"agenda": ...}}), as its row keeps them.
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict, hash=False)
 
     @property
     def is_cancelled(self) -> bool:
@@ -87,6 +89,7 @@ def apply_override(series: MeetingSeries, recurrence_id: datetime,
         sequence=max(series.sequence, override.sequence),
         has_minutes=override.minutes_published_at is not None,
         has_own_agenda=override.agenda is not None,
+        translations=override.translations or {},
     )
 
 

@@ -230,7 +230,8 @@ def _series_key(series: MeetingSeries, rows: Sequence[MeetingOccurrence]) -> tup
             series.duration_minutes, series.timezone, series.recurrence, str(series.mode),
             series.join_url, series.venue, series.agenda, str(series.status),
             tuple((_marker(r.recurrence_id), _marker(r.starts_at), r.duration_minutes,
-                   str(r.status), r.join_url, r.agenda, r.sequence) for r in rows))
+                   str(r.status), r.join_url, r.agenda, _translations_marker(r.translations),
+                   r.sequence) for r in rows))
 
 
 def _feed(scope: str, group: InterestGroup, loaded: _Loaded, *, settings: Settings,

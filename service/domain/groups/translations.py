@@ -1,11 +1,11 @@
-"""An Interest Group's own texts (topic, summary, description, and its meeting series'
-titles and agendas) in several languages.
+"""An Interest Group's own texts (topic, summary, description, its meeting series' titles
+and agendas, and the agendas written for one meeting) in several languages.
 
-The group's columns and its series' texts are written in the group's `default_language`;
-the same texts in other languages are kept beside them (`translations`, {"de": {"topic":
-...}} on the group, {"de": {"title": ..., "agenda": ...}} on each series). Reading asks for
-a text in a language and falls back to the column where there is no translation, as for
-events. An occurrence's own agenda (written for that one meeting) stays as written. Writing
+The group's columns and its series' and meetings' texts are written in the group's
+`default_language`; the same texts in other languages are kept beside them
+(`translations`, {"de": {"topic": ...}} on the group, {"de": {"title": ..., "agenda": ...}}
+on each series, {"de": {"agenda": ...}} on a meeting's row). Reading asks for a text in a
+language and falls back to the column where there is no translation, as for events. Writing
 follows the events' rules (`clean_translation`): a topic or title is one line, at most as
 long as the column allows. Domain only: takes `db` and `now`, flushes, never commits, knows
 no HTTP.
@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import InterestGroup, MeetingSeries
+from service.db.models import InterestGroup, MeetingOccurrence, MeetingSeries, MeetingStatus
 from service.domain.errors import FieldError, InvalidInputError
 from service.domain.groups.groups import get_group
 from service.domain.groups.schedule import Occurrence
@@ -31,6 +31,7 @@ from service.i18n import gettext as _
 # What may be translated, and at most how long (as the columns allow).
 GROUP_FIELDS: dict[str, int] = {"topic": 300, "summary": 2_000, "description": 20_000}
 SERIES_FIELDS: dict[str, int] = {"title": 300, "agenda": 20_000}
+MEETING_AGENDA_LIMIT = 20_000
 
 
 def group_text(group: InterestGroup, field: str, language: str) -> Localised:
@@ -52,10 +53,11 @@ def series_agenda(series: MeetingSeries, default_language: str, language: str) -
 
 def occurrence_agenda(series: MeetingSeries, occurrence: Occurrence, default_language: str,
                       language: str) -> Localised:
-    """An occurrence's agenda in `language`: the series' (translated where it can be), or
-    the occurrence's own as written."""
+    """An occurrence's agenda in `language`: its own where it has one, else the series',
+    each translated where it can be."""
     if occurrence.has_own_agenda:
-        return Localised(occurrence.agenda, default_language)
+        return _pick(occurrence.translations, language, "agenda", occurrence.agenda,
+                     default_language)
     return series_agenda(series, default_language, language)
 
 
@@ -84,10 +86,28 @@ def kept_series_translations(series: MeetingSeries, *, title: str, agenda: str
     return {code: texts for code, texts in kept.items() if texts}
 
 
+def meeting_field(meeting: MeetingOccurrence) -> str:
+    """The name of a meeting's own agenda among the group's texts: "meeting-31-agenda"."""
+    return f"meeting-{meeting.id}-agenda"
+
+
 async def group_series(db: AsyncSession, group_id: int) -> list[MeetingSeries]:
     """The group's series, first meeting first (as the translations page lists them)."""
     return list(await db.scalars(select(MeetingSeries).where(MeetingSeries.group_id == group_id)
                                  .order_by(MeetingSeries.starts_at, MeetingSeries.id)))
+
+
+async def meetings_with_own_agenda(db: AsyncSession, series: Sequence[MeetingSeries]
+                                   ) -> list[MeetingOccurrence]:
+    """The meetings of these series that have an agenda of their own and still take place,
+    earliest first."""
+    if not series:
+        return []
+    return list(await db.scalars(select(MeetingOccurrence).where(
+        MeetingOccurrence.series_id.in_([one.id for one in series]),
+        MeetingOccurrence.agenda.is_not(None),
+        MeetingOccurrence.status != MeetingStatus.CANCELLED,
+    ).order_by(MeetingOccurrence.starts_at, MeetingOccurrence.id)))
 
 
 def translation_languages(group: InterestGroup) -> list[str]:
@@ -95,14 +115,16 @@ def translation_languages(group: InterestGroup) -> list[str]:
     return [code for code in LANGUAGES if code != group.default_language]
 
 
-def translation_progress(group: InterestGroup, series: Sequence[MeetingSeries]
+def translation_progress(group: InterestGroup, series: Sequence[MeetingSeries],
+                         meetings: Sequence[MeetingOccurrence] = ()
                          ) -> dict[str, tuple[int, int]]:
-    """Per language: how many of the group's texts that have words (its own and its series'
-    titles) are translated, of how many."""
+    """Per language: how many of the group's texts that have words (its own, its series'
+    and its meetings' own agendas) are translated, of how many."""
     wanted = [(group.translations, field) for field in GROUP_FIELDS
               if str(getattr(group, field) or "").strip()]
     wanted += [(s.translations, field) for s in series for field in SERIES_FIELDS
                if str(getattr(s, field) or "").strip()]
+    wanted += [(m.translations, "agenda") for m in meetings if str(m.agenda or "").strip()]
     return {language: (sum(1 for stored, field in wanted
                            if (stored or {}).get(language, {}).get(field)), len(wanted))
             for language in translation_languages(group)}
@@ -121,9 +143,10 @@ def _with_language(translations: Mapping[str, Any] | None, language: str,
 async def set_group_translations(db: AsyncSession, group_id: int, language: str,
                                  texts: Mapping[str, str | None], *,
                                  now: datetime) -> InterestGroup:
-    """Set one language's texts, by name ("topic", "summary", "description", or a series'
-    "series-12-title", "series-12-agenda"); an empty text removes that translation. All or
-    nothing, every problem named at once (`translations.de.topic`)."""
+    """Set one language's texts, by name ("topic", "summary", "description", a series'
+    "series-12-title", "series-12-agenda", or a meeting's own "meeting-31-agenda"); an empty
+    text removes that translation. All or nothing, every problem named at once
+    (`translations.de.topic`)."""
     group = await get_group(db, group_id)
     prefix = f"translations.{language}"
     if language not in LANGUAGES:
@@ -138,6 +161,10 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
     # A series' text by its name: "series-12-agenda" -> (12, "agenda").
     series_names = {series_field(s, field): (key, field)
                     for key, s in series.items() for field in SERIES_FIELDS}
+    meetings = {meeting_field(m): m
+                for m in await meetings_with_own_agenda(db, list(series.values()))}
+    meeting_texts = {name: dict((m.translations or {}).get(language, {}))
+                     for name, m in meetings.items()}
     errors: list[FieldError] = []
     for name, text in texts.items():
         if name in GROUP_FIELDS:
@@ -145,6 +172,8 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
         elif name in series_names:
             key, field = series_names[name]
             kept, limit = series_texts[key], SERIES_FIELDS[field]
+        elif name in meetings:
+            kept, field, limit = meeting_texts[name], "agenda", MEETING_AGENDA_LIMIT
         else:
             errors.append(FieldError(f"{prefix}.{name}", _("This text cannot be translated.")))
             continue
@@ -166,6 +195,12 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
         if changed != (one.translations or {}):
             one.translations = changed
             one.updated_at = group.updated_at = now
+    for name, meeting in meetings.items():
+        changed = _with_language(meeting.translations, language, meeting_texts[name])
+        if changed != (meeting.translations or {}):
+            meeting.translations = changed
+            # Its series' feeds and pages read it: their change markers move too.
+            meeting.updated_at = series[meeting.series_id].updated_at = group.updated_at = now
     await db.flush()
     return group
 

@@ -1,6 +1,7 @@
 """An Interest Group's own texts in other languages, in the back office: the default
-language (the one its topic, summary, description and meeting series' titles and agendas
-are written in) and, one language at a time, those texts in that language.
+language (the one its topic, summary, description, meeting series' titles and agendas, and
+meetings' own agendas are written in) and, one language at a time, those texts in that
+language.
 
 Reading needs an account that sees the group; changing needs an editor. Saving goes through
 `service.domain.groups.translations` (all or nothing: a refused form comes back with every
@@ -10,6 +11,7 @@ problem beside its field and nothing stored).
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
@@ -19,18 +21,23 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import InterestGroup, MeetingSeries
+from service.db.models import InterestGroup, MeetingOccurrence, MeetingSeries
 from service.domain.errors import InvalidInputError
+from service.domain.groups.schedule import utc
 from service.domain.groups.translations import (
     GROUP_FIELDS,
+    MEETING_AGENDA_LIMIT,
     SERIES_FIELDS,
     group_series,
+    meeting_field,
+    meetings_with_own_agenda,
     series_field,
     set_group_default_language,
     set_group_translations,
     translation_languages,
     translation_progress,
 )
+from service.domain.wording import date_text
 from service.i18n import LANGUAGE_NAMES, LANGUAGES
 from service.i18n import gettext as _
 from service.web.backoffice.forms import field_errors, text
@@ -51,9 +58,11 @@ def _chosen(group: InterestGroup, language: str | None) -> str:
     return language if language in offered else offered[0]
 
 
-def _sections(group: InterestGroup, series: list[MeetingSeries]) -> list[dict[str, Any]]:
-    """The texts to translate, grouped for the page: the group's, then each series' title.
-    Each field: its form name (also the domain's), label, limit and the group's own text."""
+def _sections(group: InterestGroup, series: list[MeetingSeries],
+              meetings: list[MeetingOccurrence]) -> list[dict[str, Any]]:
+    """The texts to translate, grouped for the page: the group's, then each series' title
+    and agenda, followed by the agendas its meetings have of their own. Each field: its
+    form name (also the domain's), label, limit and the group's own text."""
     labels = {"topic": _("Topic"), "summary": _("Summary"), "description": _("Description")}
     sections = [{"heading": _("The group"), "fields": [
         {"name": field, "label": labels[field], "limit": limit, "is_long": field != "topic",
@@ -61,17 +70,29 @@ def _sections(group: InterestGroup, series: list[MeetingSeries]) -> list[dict[st
         for field, limit in GROUP_FIELDS.items()]}]
     series_labels = {"title": _("Title"), "agenda": _("Agenda")}
     sections += [{"heading": _("Meeting series: %(title)s") % {"title": one.title}, "fields": [
-        {"name": series_field(one, field), "label": series_labels[field], "limit": limit,
-         "is_long": field != "title", "original": str(getattr(one, field) or "")}
-        for field, limit in SERIES_FIELDS.items()]} for one in series]
+        *({"name": series_field(one, field), "label": series_labels[field], "limit": limit,
+           "is_long": field != "title", "original": str(getattr(one, field) or "")}
+          for field, limit in SERIES_FIELDS.items()),
+        *({"name": meeting_field(meeting), "label": _meeting_label(one, meeting),
+           "limit": MEETING_AGENDA_LIMIT, "is_long": True, "original": meeting.agenda or ""}
+          for meeting in meetings if meeting.series_id == one.id),
+    ]} for one in series]
     return sections
 
 
-def _stored(group: InterestGroup, series: list[MeetingSeries], language: str) -> dict[str, str]:
+def _meeting_label(series: MeetingSeries, meeting: MeetingOccurrence) -> str:
+    day = utc(meeting.starts_at).astimezone(ZoneInfo(series.timezone)).date()
+    return _("Agenda of the meeting on %(date)s") % {"date": date_text(day)}
+
+
+def _stored(group: InterestGroup, series: list[MeetingSeries],
+            meetings: list[MeetingOccurrence], language: str) -> dict[str, str]:
     values = {field: (group.translations or {}).get(language, {}).get(field, "")
               for field in GROUP_FIELDS}
     values.update({series_field(one, field): (one.translations or {}).get(language, {})
                    .get(field, "") for one in series for field in SERIES_FIELDS})
+    values.update({meeting_field(meeting): (meeting.translations or {}).get(language, {})
+                   .get("agenda", "") for meeting in meetings})
     return values
 
 
@@ -89,15 +110,17 @@ class GroupTranslationsController(Controller):
                     errors: dict[str, str] | None = None, saved: str | None = None,
                     status_code: int = 200) -> Response[Any]:
         series = await group_series(db, group.id)
+        meetings = await meetings_with_own_agenda(db, series)
         return organiser_page(request, "groups_translations.html", {
             "title": _("Translations: %(topic)s") % {"topic": group.topic}, "nav": "groups",
             "group": group, "default_language": group.default_language,
             "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "tabs": [(code, LANGUAGE_NAMES[code], done, total)
-                     for code, (done, total) in translation_progress(group, series).items()],
+                     for code, (done, total)
+                     in translation_progress(group, series, meetings).items()],
             "language": language, "language_name": LANGUAGE_NAMES[language],
-            "sections": _sections(group, series),
-            "values": _stored(group, series, language) if values is None else values,
+            "sections": _sections(group, series, meetings),
+            "values": _stored(group, series, meetings, language) if values is None else values,
             "errors": errors or {}, "saved": saved,
         }, status_code=status_code)
 
@@ -126,8 +149,10 @@ class GroupTranslationsController(Controller):
             return await self._page(request, db_session, group, _chosen(group, None), errors={
                 "language": _("Choose a language other than the group's own.")},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        series = await group_series(db_session, group.id)
+        meetings = await meetings_with_own_agenda(db_session, series)
         values = {field["name"]: text(form, field["name"], field["limit"] + 1)
-                  for section in _sections(group, await group_series(db_session, group.id))
+                  for section in _sections(group, series, meetings)
                   for field in section["fields"]}
         try:
             await set_group_translations(db_session, group.id, language, values, now=utc_now())
