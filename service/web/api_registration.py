@@ -466,10 +466,12 @@ class OrganiserRegistrationController(Controller):
 
     @post("/registrations/{registration_id:int}/approve", status_code=200)
     async def approve(
-        self, db_session: DbSession, settings: SettingsDep, registration_id: IdParam
+        self, db_session: DbSession, settings: SettingsDep, registration_id: IdParam,
+        data: JSONBody[rs.ApproveIn | None] = None,
     ) -> rs.OrganiserRegistrationOut:
         registration = await registrations.approve_registration(
-            db_session, registration_id, now=utc_now(), settings=settings
+            db_session, registration_id, now=utc_now(), settings=settings,
+            note=data.note if data is not None else None,
         )
         position = await registrations.waiting_position(db_session, registration)
         return organiser_registration_out(registration, position)

@@ -87,6 +87,11 @@ class SessionChoiceIn(Input):
     session_ids: Annotated[list[Id], Meta(min_length=1, max_length=100)]
 
 
+class ApproveIn(Input):
+    # A message from the organisers, in the approval email (typed in the person's language).
+    note: Summary | None = None
+
+
 class DeclineIn(Input):
     reason: Summary | None = None
 

@@ -502,8 +502,17 @@ async def test_approval_flow_with_an_email_at_each_step(
                               headers=organiser_headers)
     ana_id, ben_id = [row["id"] for row in listed.json()]
 
-    approved = await client.post(f"/api/organiser/registrations/{ana_id}/approve",
-                                 headers=organiser_headers)
+    too_long = await client.post(f"/api/organiser/registrations/{ana_id}/approve",
+                                 headers=organiser_headers, json={"note": "x" * 2_001})
+    bad_line = await client.post(f"/api/organiser/registrations/{ana_id}/approve",
+                                 headers=organiser_headers, json={"note": "Bell\u0007"})
+    assert [(r.status_code, r.json()["errors"][0]["field"]) for r in (too_long, bad_line)] \
+        == [(400, "note"), (400, "note")]
+    assert await statuses(db_sessionmaker, event.id) == [
+        ("ana.silva@lisboa.example.pt", "pending"), ("ben@example.org", "pending")]
+    approved = await client.post(
+        f"/api/organiser/registrations/{ana_id}/approve", headers=organiser_headers,
+        json={"note": "Meet <us> at the main entrance at 08:50."})
     full = await client.post(f"/api/organiser/registrations/{ben_id}/approve",
                              headers=organiser_headers)
     declined = await client.post(f"/api/organiser/registrations/{ana_id}/decline",
@@ -530,6 +539,8 @@ async def test_approval_flow_with_an_email_at_each_step(
     approval_invite = invite_of(approval)
     assert approval_invite is not None and str(approval_invite["METHOD"]) == "REQUEST"
     assert "Where: Amtshaus III, Zurich, CH" in text_of(approval)
+    assert "Meet <us> at the main entrance at 08:50." in text_of(approval)
+    assert "Meet &lt;us&gt; at the main entrance at 08:50." in html_of(approval)
     assert "accepted, but all places are taken" in text_of(waiting)
     decline_invite = invite_of(decline)
     assert decline_invite is not None and str(decline_invite["METHOD"]) == "CANCEL"
