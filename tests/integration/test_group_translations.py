@@ -469,6 +469,16 @@ async def test_a_meetings_own_agenda_is_translated_on_the_page_and_read_in_each_
     assert "DESCRIPTION:Budget and plans." in feed.text
     assert "Nur der Haushalt." not in feed.text
 
+    # Saying the group writes in French removes the French translations, the meeting's too.
+    await set_group_translations(db, group.id, "fr", {name: "Budget et projets."}, now=NOW)
+    await db.commit()
+    [own, _] = await _meeting_rows(db_sessionmaker, series.id)
+    assert own.translations == {"fr": {"agenda": "Budget et projets."}}
+    await set_group_default_language(db, group.id, "fr", now=NOW)
+    await db.commit()
+    [own, _] = await _meeting_rows(db_sessionmaker, series.id)
+    assert own.translations == {}
+
 
 async def _meeting_rows(db_sessionmaker: async_sessionmaker[AsyncSession], series_id: int
                         ) -> list[MeetingOccurrence]:

@@ -207,8 +207,8 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
 
 async def set_group_default_language(db: AsyncSession, group_id: int, language: str, *,
                                      now: datetime) -> InterestGroup:
-    """Say which language the group's own texts (and its series' titles) are written in.
-    Translations into that language would never be shown any more, so they are removed."""
+    """Say which language the group's own texts (and its series' and meetings') are written
+    in. Translations into that language would never be shown any more, so they are removed."""
     if language not in LANGUAGES:
         raise InvalidInputError(_("Not a language of the service."), "default_language")
     group = await get_group(db, group_id)
@@ -216,9 +216,12 @@ async def set_group_default_language(db: AsyncSession, group_id: int, language: 
         group.default_language = language
         group.translations = _with_language(group.translations, language, {})
         group.updated_at = now
-        for series in await group_series(db, group.id):
-            if language in (series.translations or {}):
-                series.translations = _with_language(series.translations, language, {})
-                series.updated_at = now
+        series = await group_series(db, group.id)
+        rows: list[MeetingSeries | MeetingOccurrence] = [
+            *series, *await meetings_with_own_agenda(db, series)]
+        for one in rows:
+            if language in (one.translations or {}):
+                one.translations = _with_language(one.translations, language, {})
+                one.updated_at = now
         await db.flush()
     return group
