@@ -17,7 +17,10 @@ from tests.integration.backoffice import (
     viewer_client,
 )
 
-__all__ = ["admin_client", "organiser_client", "other_team_client", "viewer_client"]
+# One object of each kind, for the walks over every back-office route.
+from tests.integration.route_walk import ids
+
+__all__ = ["admin_client", "ids", "organiser_client", "other_team_client", "viewer_client"]
 
 
 @pytest.fixture

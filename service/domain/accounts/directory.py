@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import Account, AccountRole, Team, TeamMembership
 from service.domain.accounts.passwords import check_new_password, hash_password
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from service.domain.text import has_control
 from service.i18n import DEFAULT_LANGUAGE, is_language, supported
 from service.i18n import gettext as _
 
@@ -111,6 +112,8 @@ async def set_account_teams(db: AsyncSession, account_id: int, team_ids: Iterabl
 
 
 async def find_account_by_email(db: AsyncSession, email: str) -> Account | None:
+    if has_control(email):  # no address holds one (and PostgreSQL refuses a NUL outright)
+        return None
     return await db.scalar(select(Account).where(Account.email == normalise_email(email)))
 
 
@@ -142,6 +145,8 @@ async def find_or_create_team(db: AsyncSession, name: str, *, now: datetime) -> 
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInputError(_("Give the team a name of at most 200 characters."), "team")
+    if has_control(name):
+        raise InvalidInputError(_("Must be a single line without control characters."), "team")
     team = await db.scalar(select(Team).where(Team.name == name))
     if team is None:
         team = Team(name=name, is_default=False, created_at=now)

@@ -417,8 +417,9 @@ class AgendaController(Controller):
             else:
                 return Redirect(f"/organiser/sessions/{session.id}/agenda?done=saved",
                                 status_code=HTTP_303_SEE_OTHER)
+        session_id = session.id  # read before the rollback expires it
         await db_session.rollback()
-        session = await programme.get_session(db_session, session.id)
+        session = await programme.get_session(db_session, session_id)
         return await self._item_page(request, db_session, session, agenda_item_id, values=values,
                                      speakers=speakers, errors=errors,
                                      status_code=HTTP_422_UNPROCESSABLE_ENTITY)
