@@ -1,4 +1,5 @@
-"""Rules every HTTP answer obeys: HEAD wherever GET is, nosniff everywhere, no server banner.
+"""Rules every HTTP answer obeys: HEAD wherever GET is, nosniff everywhere, no server banner,
+no server error for hostile values in any public form.
 
 The demo programme is loaded as of 1 October 2020 and the clock stands still on 20 October
 2020, so registrations for the Make ICT Fair series are open and every private link exists.
@@ -12,6 +13,7 @@ import email.policy
 import re
 import socket
 from email.message import EmailMessage
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -260,6 +262,88 @@ async def test_head_answers_every_get_route_like_get_without_the_body(
     assert answers == expected
     assert sorted({status for status, *_ in answers.values()}) == [200]
     assert [length for _, _, length, _, _ in answers.values()].count("0") == 0
+
+
+# Hostile values as they travel in a form body (percent-encoded), so that bytes no browser
+# would send (a NUL, broken UTF-8) reach the app as they are.
+HOSTILE = {
+    "a NUL byte": "Ana%00Novak",
+    "broken UTF-8": "Ana%FF%FENovak",
+    "a very long text": "x" * 100_001,
+    "a huge number": "-99999999999999999999999",
+    "a date out of range": "0001-01-01T00%3A00",
+    "markup": "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+}
+_FIELD = re.compile(r'\bname="([^"]+)"')
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _post_routes(app: Litestar) -> set[str]:
+    """The public pages' forms: every POST route outside the API and the back office."""
+    return {route.path for route in app.routes
+            if isinstance(route, HTTPRoute) and "POST" in route.methods
+            and not route.path.startswith(("/api/", "/organiser"))}
+
+
+async def test_every_public_form_answers_hostile_values_without_a_server_error(
+    app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
+    organiser_headers: dict[str, str], settings: Settings,
+) -> None:
+    """Each public form (real private links, each with its page's own form token) gets every
+    field name the public pages use, filled with one hostile value at a time: no answer is a
+    server error or echoes the markup unescaped. Sent last: what ends a link's use."""
+    links = await _private_links(client, organiser_headers)
+    await _group_member_feed(db_sessionmaker, settings)
+    member = await _group_member_page(db_sessionmaker, settings)
+    confirm = _tail(await _confirm_link(client, db_sessionmaker, organiser_headers))
+    data = await _data_link(client, db_sessionmaker)
+    supplier = (await _consultation_urls(db_sessionmaker, settings))[
+        "/api/registrations/{token:str}/meetings"].split("/")[3]
+    mine, theirs = f"/registrations/{links['manage_token']}", f"/registrations/{supplier}"
+    # Each form's address and the page that carries it.
+    forms = {
+        "/events/{slug:str}/register": (f"/events/{SERIES}/register", f"/events/{SERIES}/register"),
+        "/events/{slug:str}/link": (f"/events/{SERIES}/link", f"/events/{SERIES}/link"),
+        "/events/{slug:str}/confirm/{token:str}": (confirm, confirm),
+        "/registrations/{token:str}/details": (f"{mine}/details", mine),
+        "/registrations/{token:str}/sessions": (f"{mine}/sessions", mine),
+        "/registrations/{token:str}/keep-informed": (f"{mine}/keep-informed", mine),
+        "/registrations/{token:str}/questions": (f"{theirs}/questions", theirs),
+        "/registrations/{token:str}/meetings": (f"{theirs}/meetings", theirs),
+        "/registrations/{token:str}/meetings/pick": (f"{theirs}/meetings/pick", theirs),
+        "/registrations/{token:str}/meetings/withdraw": (f"{theirs}/meetings/withdraw", theirs),
+        "/groups/{slug:str}/interest": ("/groups/edge-calendars/interest",
+                                        "/groups/edge-calendars"),
+        "/groups/me/{token:str}/decline": (f"/groups/me/{member}/decline", f"/groups/me/{member}"),
+        "/privacy/my-data": ("/privacy/my-data", "/privacy/my-data"),
+        "/privacy/my-data/{token:str}/export": (f"{data}/export", data),
+        "/registrations/{token:str}/cancel": (f"{mine}/cancel", f"{mine}/cancel"),
+        "/registrations/{token:str}/erase": (f"{mine}/erase", f"{mine}/erase"),
+        "/groups/me/{token:str}/leave": (f"/groups/me/{member}/leave", f"/groups/me/{member}"),
+        "/privacy/my-data/{token:str}/erase": (f"{data}/erase", f"{data}/erase"),
+    }
+    names: set[str] = set()
+    for _, page in forms.values():
+        names.update(_FIELD.findall((await client.get(page)).text))
+    # The form token is the page's own; the field no person sees (`website`) would mark the
+    # request as a robot's, which is thanked and ignored before anything is read.
+    names -= {"csrf_token", "website"}
+    failures: list[str] = []
+    for template, (url, page) in forms.items():
+        for kind, value in HOSTILE.items():
+            token = _CSRF.search((await client.get(page)).text)
+            body = "&".join([f"csrf_token={token.group(1) if token else ''}",
+                             *(f"{quote(name)}={value}" for name in sorted(names))])
+            answer = await client.post(url, content=body.encode("ascii"), headers={
+                "Content-Type": "application/x-www-form-urlencoded"})
+            if answer.status_code >= 500:
+                failures.append(f"{template} with {kind}: {answer.status_code}")
+            elif "<script>alert(1)</script>" in answer.text:
+                failures.append(f"{template} with {kind} echoes the markup")
+
+    assert set(forms) == _post_routes(app)  # every public form is in the table
+    assert not failures, "\n".join(failures)
+    assert len(names) >= 20
 
 
 async def test_every_kind_of_answer_says_nosniff(
