@@ -8,29 +8,15 @@ may echo the markup unescaped.
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import quote
 
 from tests.integration.backoffice import SignedInClient
+from tests.integration.hostile_forms import FORM_CONTENT, HOSTILE, MARKUP, field_names, form_body
 from tests.integration.route_walk import PUBLIC_PARAMS, Route, page_routes, state_changing_routes
 
-# Each value as it travels in the form body (percent-encoded), so that bytes no browser
-# would send (a NUL, broken UTF-8) reach the app as they are.
-HOSTILE = {
-    "a NUL byte": "Ana%00Novak",
-    "broken UTF-8": "Ana%FF%FENovak",
-    "a lone surrogate, as CESU-8": "Ana%ED%A0%80Novak",
-    "a very long text": "x" * 100_001,
-    "a huge number": "-99999999999999999999999",
-    "a date out of range": "0001-01-01T00%3A00",
-    "markup": "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
-}
-MARKUP = "<script>alert(1)</script>"
 # Routes that end the walk for the routes after them (signing out) or need what they
 # destroy: sent last, in this order.
 _LAST = ("/logout", "/erase", "/delete", "/disable")
-_FIELD = re.compile(r'\bname="([^"]+)"')
 
 
 def _order(route: Route) -> tuple[int, str]:
@@ -45,7 +31,7 @@ async def _field_names(client: SignedInClient, ids: dict[str, Any]) -> set[str]:
         if route.params and set(route.params) <= PUBLIC_PARAMS:
             continue
         page = await client.get(route.url(ids), follow_redirects=False)
-        names.update(_FIELD.findall(page.text))
+        names.update(field_names(page.text))
     return names - {"_csrf"}
 
 
@@ -58,12 +44,9 @@ async def test_no_back_office_form_answers_a_server_error_to_hostile_values(
     failures: list[str] = []
     for route in routes:
         for kind, value in HOSTILE.items():
-            body = "&".join([f"_csrf={admin_client.csrf}",
-                             *(f"{quote(name)}={value}" for name in sorted(names))])
             answer = await admin_client.client.request(
-                route.method, route.url(ids), content=body.encode("ascii"),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-                follow_redirects=False)
+                route.method, route.url(ids), headers=FORM_CONTENT, follow_redirects=False,
+                content=form_body(("_csrf", admin_client.csrf), names, value))
             if answer.status_code >= 500:
                 failures.append(f"{route.method} {route.template} with {kind}: "
                                 f"{answer.status_code}")

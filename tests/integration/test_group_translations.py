@@ -16,7 +16,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db.models import InterestGroup, MeetingOccurrence, MeetingSeries
+from service.db.models import GroupMember, InterestGroup, MeetingOccurrence, MeetingSeries
 from service.domain import groups
 from service.domain.errors import InvalidInputError
 from service.domain.groups.meeting_reminders import prepare_meeting_reminders
@@ -285,10 +285,11 @@ async def test_members_read_the_texts_in_their_language_in_emails_invites_and_fe
     assert "„Webmeeting“" in text_of(moved)
 
 
-async def test_a_series_agenda_is_read_in_each_language_and_a_meetings_own_as_written(
-    db: AsyncSession, settings: Settings, db_sessionmaker: async_sessionmaker[AsyncSession],
-    client: AsyncTestClient[Litestar],
-) -> None:
+async def _german_and_french_members(
+    db: AsyncSession, settings: Settings, *, agenda: str,
+) -> tuple[InterestGroup, dict[str, GroupMember], MeetingSeries]:
+    """A group whose members read German (Anna) and French (Brigitte), and a monthly web
+    meeting with this agenda."""
     group = await make_group(db)
     members = {}
     for language, address in (("de", "anna@koeln.example.de"), ("fr", "brigitte@lyon.example.fr")):
@@ -297,8 +298,16 @@ async def test_a_series_agenda_is_read_in_each_language_and_a_meetings_own_as_wr
         members[language].language = language
     series = await groups.create_series(
         db, group, title="Web meeting", starts_at_local="2026-10-06T10:00", duration_minutes=60,
-        rule=MONTHLY, join_url=JOIN_URL, agenda="1. Welcome\n\n2. Cases", now=NOW,
-        settings=settings)
+        rule=MONTHLY, join_url=JOIN_URL, agenda=agenda, now=NOW, settings=settings)
+    return group, members, series
+
+
+async def test_a_series_agenda_is_read_in_each_language_and_a_meetings_own_as_written(
+    db: AsyncSession, settings: Settings, db_sessionmaker: async_sessionmaker[AsyncSession],
+    client: AsyncTestClient[Litestar],
+) -> None:
+    group, members, series = await _german_and_french_members(db, settings,
+                                                              agenda="1. Welcome\n\n2. Cases")
     await set_group_translations(db, group.id, "de", {
         series_field(series, "title"): "Webmeeting",
         series_field(series, "agenda"): "1. Begrüßung\n\n2. Fälle"}, now=NOW)
@@ -368,15 +377,7 @@ async def test_a_meetings_own_agenda_is_translated_on_the_page_and_read_in_each_
     organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
     db_sessionmaker: async_sessionmaker[AsyncSession], client: AsyncTestClient[Litestar],
 ) -> None:
-    group = await make_group(db)
-    members = {}
-    for language, address in (("de", "anna@koeln.example.de"), ("fr", "brigitte@lyon.example.fr")):
-        members[language] = await make_group_member(db, group, name=address.split("@")[0].title(),
-                                                    email=address)
-        members[language].language = language
-    series = await groups.create_series(
-        db, group, title="Web meeting", starts_at_local="2026-10-06T10:00", duration_minutes=60,
-        rule=MONTHLY, join_url=JOIN_URL, agenda="1. Welcome", now=NOW, settings=settings)
+    group, members, series = await _german_and_french_members(db, settings, agenda="1. Welcome")
     planned = groups.occurrences(series, [])
     # The first meeting (6 October) has an agenda of its own; the fourth had one and is
     # cancelled: there is nothing of it to translate.

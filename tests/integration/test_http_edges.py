@@ -13,7 +13,6 @@ import email.policy
 import re
 import socket
 from email.message import EmailMessage
-from urllib.parse import quote
 
 import httpx
 import pytest
@@ -31,6 +30,7 @@ from service.operations.demo_consultation import HAARLEM_SLUG
 from service.settings import Settings
 from tests.conftest import TEST_BASE_URL
 from tests.factories import DEMO_LOADED_AT, DEMO_NOW, make_group_member, make_interest_group
+from tests.integration.hostile_forms import FORM_CONTENT, HOSTILE, MARKUP, field_names, form_body
 from tests.integration.test_address_confirmation import Sessionmaker, link_for
 
 Client = AsyncTestClient[Litestar]
@@ -264,17 +264,6 @@ async def test_head_answers_every_get_route_like_get_without_the_body(
     assert [length for _, _, length, _, _ in answers.values()].count("0") == 0
 
 
-# Hostile values as they travel in a form body (percent-encoded), so that bytes no browser
-# would send (a NUL, broken UTF-8) reach the app as they are.
-HOSTILE = {
-    "a NUL byte": "Ana%00Novak",
-    "broken UTF-8": "Ana%FF%FENovak",
-    "a very long text": "x" * 100_001,
-    "a huge number": "-99999999999999999999999",
-    "a date out of range": "0001-01-01T00%3A00",
-    "markup": "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
-}
-_FIELD = re.compile(r'\bname="([^"]+)"')
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -324,7 +313,7 @@ async def test_every_public_form_answers_hostile_values_without_a_server_error(
     }
     names: set[str] = set()
     for _, page in forms.values():
-        names.update(_FIELD.findall((await client.get(page)).text))
+        names.update(field_names((await client.get(page)).text))
     # The form token is the page's own; the field no person sees (`website`) would mark the
     # request as a robot's, which is thanked and ignored before anything is read.
     names -= {"csrf_token", "website"}
@@ -332,13 +321,11 @@ async def test_every_public_form_answers_hostile_values_without_a_server_error(
     for template, (url, page) in forms.items():
         for kind, value in HOSTILE.items():
             token = _CSRF.search((await client.get(page)).text)
-            body = "&".join([f"csrf_token={token.group(1) if token else ''}",
-                             *(f"{quote(name)}={value}" for name in sorted(names))])
-            answer = await client.post(url, content=body.encode("ascii"), headers={
-                "Content-Type": "application/x-www-form-urlencoded"})
+            answer = await client.post(url, headers=FORM_CONTENT, content=form_body(
+                ("csrf_token", token.group(1) if token else ""), names, value))
             if answer.status_code >= 500:
                 failures.append(f"{template} with {kind}: {answer.status_code}")
-            elif "<script>alert(1)</script>" in answer.text:
+            elif MARKUP in answer.text:
                 failures.append(f"{template} with {kind} echoes the markup")
 
     assert set(forms) == _post_routes(app)  # every public form is in the table
