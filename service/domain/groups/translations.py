@@ -31,7 +31,8 @@ from service.i18n import gettext as _
 # What may be translated, and at most how long (as the columns allow).
 GROUP_FIELDS: dict[str, int] = {"topic": 300, "summary": 2_000, "description": 20_000}
 SERIES_FIELDS: dict[str, int] = {"title": 300, "agenda": 20_000}
-MEETING_AGENDA_LIMIT = 20_000
+# A meeting's own agenda: as long as a series' may be.
+MEETING_AGENDA_LIMIT = SERIES_FIELDS["agenda"]
 
 
 def group_text(group: InterestGroup, field: str, language: str) -> Localised:
@@ -116,7 +117,7 @@ def translation_languages(group: InterestGroup) -> list[str]:
 
 
 def translation_progress(group: InterestGroup, series: Sequence[MeetingSeries],
-                         meetings: Sequence[MeetingOccurrence] = ()
+                         meetings: Sequence[MeetingOccurrence]
                          ) -> dict[str, tuple[int, int]]:
     """Per language: how many of the group's texts that have words (its own, its series'
     and its meetings' own agendas) are translated, of how many."""
