@@ -96,6 +96,16 @@ def test_the_group_pages_and_a_series_reminders_pass_axe(
     assert_no_axe_violations(page, context="new series refused")
     save_screenshot(page, screenshots / "backoffice-groups-3-new-series.png")
 
+    # Minutes: the form says where they are translated; a refused one names both fields.
+    page.goto(f"{base}/organiser/meeting-series/{series_id}/minutes")
+    expect(page.get_by_role("link", name="Translations")).to_have_attribute(
+        "href", f"/organiser/groups/{group_id}/translations")
+    assert_no_axe_violations(page, context="a series' minutes")
+    page.get_by_role("button", name="Publish and email the members").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary a")).to_have_count(2)
+    assert_no_axe_violations(page, context="minutes refused")
+
     # The group's texts in Italian: a refused topic (the error summary takes the focus), then saved.
     page.goto(f"{base}/organiser/groups/{group_id}")
     page.get_by_role("link", name="Translations").click()

@@ -137,6 +137,11 @@ async def test_minutes_are_published_from_the_series_page(
 
     refused = await organiser_client.post_form(url, {
         "meeting_at": "2026-10-13T10:00", "minutes": "", "documents": "ftp://x"})
+    # Every problem at once: an unreadable start, a wrong one, and the text's.
+    unreadable = await organiser_client.post_form(url, {
+        "meeting_at": "13 October", "minutes": "", "documents": "ftp://x"})
+    not_a_meeting = await organiser_client.post_form(url, {
+        "meeting_at": "2026-10-13T11:00", "minutes": "", "documents": ""})
     published = await organiser_client.post_form(url, {
         "meeting_at": "2026-10-13T10:00", "minutes": "Criteria agreed.",
         "documents": "Draft criteria | https://docs.example.org/criteria.pdf"})
@@ -144,6 +149,10 @@ async def test_minutes_are_published_from_the_series_page(
 
     assert (refused.status_code, published.status_code) == (422, 303)
     assert sorted(re.findall(r'<li><a href="#(\w+)">', refused.text)) == ["documents", "minutes"]
+    assert re.findall(r'<li><a href="#(\w+)">', unreadable.text) == [
+        "meeting_at", "minutes", "documents"]
+    assert re.findall(r'<li><a href="#(\w+)">', not_a_meeting.text) == ["meeting_at", "minutes"]
+    assert "This series has no meeting at that time." in not_a_meeting.text
     minutes = await groups.list_published_minutes(db, group.id)
     assert [(m.starts_at, m.minutes, [d.url for d in m.documents]) for m in minutes] == [
         (met_at, "Criteria agreed.", ["https://docs.example.org/criteria.pdf"])]

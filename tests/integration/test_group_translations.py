@@ -1,8 +1,9 @@
-"""An Interest Group's own texts (topic, summary, description and its meeting series'
-titles and agendas) in several languages: the back office's translations page (a refused form names each
-field and stores nothing; viewers and other teams change nothing), the group's pages in the
-page language (with `lang` where a text falls back to the group's own language), members'
-emails and invites in each member's language, and the group's feed with `?lang=`."""
+"""An Interest Group's own texts (topic, summary, description, its meeting series'
+titles and agendas, and one meeting's own agenda and minutes) in several languages: the
+back office's translations page (a refused form names each field and stores nothing;
+viewers and other teams change nothing), the group's pages in the page language (with
+`lang` where a text falls back to the group's own language), members' emails and invites in
+each member's language, and the group's feed with `?lang=`."""
 
 from __future__ import annotations
 
@@ -479,6 +480,89 @@ async def test_a_meetings_own_agenda_is_translated_on_the_page_and_read_in_each_
     await db.commit()
     [own, _] = await _meeting_rows(db_sessionmaker, series.id)
     assert own.translations == {}
+
+
+async def test_a_meetings_minutes_are_translated_and_read_on_the_member_pages(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+    db_sessionmaker: async_sessionmaker[AsyncSession], client: AsyncTestClient[Litestar],
+) -> None:
+    group, members, series = await _german_and_french_members(db, settings, agenda="1. Welcome")
+    met = groups.occurrences(series, [])[0]
+    await groups.edit_occurrence(db, series, met.recurrence_id, agenda="Only the budget.",
+                                 now=NOW, settings=settings)
+    later = met.starts_at + timedelta(days=1)
+    await groups.publish_minutes(db, series.id, met.recurrence_id,
+                                 minutes="We agreed on criteria.", now=later, settings=settings)
+    links = await groups.member_links(db, members["de"], now=later, settings=settings)
+    french_links = await groups.member_links(db, members["fr"], now=later, settings=settings)
+    await db.commit()
+    [meeting] = await _meeting_rows(db_sessionmaker, series.id)
+    minutes, agenda = f"meeting-{meeting.id}-minutes", f"meeting-{meeting.id}-agenda"
+    url = f"/organiser/groups/{group.id}/translations"
+
+    # Published as written: Anna's email marks them as English.
+    emails = {row.to_address.split("@")[0]: message
+              for row, message in await outbox_messages(db_sessionmaker)
+              if row.template == "group_minutes_published_to_member"}
+    assert 'lang="en">We agreed on criteria.</p>' in html_of(emails["anna"])
+    minutes_page = await organiser_client.get(f"/organiser/meeting-series/{series.id}/minutes")
+    assert "Translations" in [a.text for a in parse(minutes_page.text).find_all("a", href=url)]
+
+    page = await organiser_client.get(url, params={"language": "de"})
+    form = {"language": "de", "topic": "", "summary": "", "description": "",
+            series_field(series, "title"): "", series_field(series, "agenda"): "",
+            agenda: "Nur der Haushalt.", minutes: "Wir haben\r\nKriterien vereinbart."}
+    too_long = await organiser_client.post_form(url, {**form, minutes: "x" * 50_001})
+    saved = await organiser_client.post_form(url, form)
+    shown = await organiser_client.get(saved.headers["location"])
+
+    assert [label.text for label in parse(page.text).find_all("label")][-2:] == [
+        "Agenda of the meeting on Tuesday 6 October 2026 (optional)",
+        "Minutes of the meeting on Tuesday 6 October 2026 (optional)"]
+    assert parse(page.text).one(id=minutes).tag == "textarea"
+    assert too_long.status_code == 422
+    assert re.findall(r'<li><a href="#([\w-]+)">', too_long.text) == [minutes]
+    assert saved.status_code == 303
+    # The group's topic and summary, the series' title and agenda, the meeting's two texts.
+    assert [a.text for a in parse(shown.text).one("nav", aria_label="Languages").find_all("a")
+            ][:2] == ["Deutsch (2/7 translated)", "Français (0/7 translated)"]
+    [meeting] = await _meeting_rows(db_sessionmaker, series.id)
+    assert meeting.translations == {"de": {"agenda": "Nur der Haushalt.",
+                                           "minutes": "Wir haben\nKriterien vereinbart."}}
+
+    # Anna reads them in German; Brigitte as written, marked as English.
+    german = await client.get(links.page_url.removeprefix(settings.public_base_url),
+                              params={"lang": "de"})
+    french = await client.get(french_links.page_url.removeprefix(settings.public_base_url),
+                              params={"lang": "fr"})
+    assert '<p class="pre-line">Wir haben\nKriterien vereinbart.</p>' in german.text
+    assert '<p class="pre-line" lang="en">We agreed on criteria.</p>' in french.text
+
+    # The same minutes published again keep their translation; corrected ones have none yet,
+    # and the agenda's stays. A new agenda drops the agenda's only.
+    await groups.publish_minutes(db, series.id, met.recurrence_id,
+                                 minutes="We agreed on criteria.", now=later, settings=settings)
+    await db.commit()
+    [meeting] = await _meeting_rows(db_sessionmaker, series.id)
+    assert set(meeting.translations["de"]) == {"agenda", "minutes"}
+    await groups.publish_minutes(db, series.id, met.recurrence_id,
+                                 minutes="We agreed on two criteria.", now=later,
+                                 settings=settings)
+    await db.commit()
+    [meeting] = await _meeting_rows(db_sessionmaker, series.id)
+    assert meeting.translations == {"de": {"agenda": "Nur der Haushalt."}}
+    await set_group_translations(db, group.id, "de", {minutes: "Zwei Kriterien."}, now=later)
+    await groups.edit_occurrence(db, series, met.recurrence_id, agenda="Budget and plans.",
+                                 now=later, settings=settings)
+    await db.commit()
+    [meeting] = await _meeting_rows(db_sessionmaker, series.id)
+    assert meeting.translations == {"de": {"minutes": "Zwei Kriterien."}}
+
+    # Saying the group writes in German removes the German translations, the minutes' too.
+    await set_group_default_language(db, group.id, "de", now=later)
+    await db.commit()
+    [meeting] = await _meeting_rows(db_sessionmaker, series.id)
+    assert meeting.translations == {}
 
 
 async def _meeting_rows(db_sessionmaker: async_sessionmaker[AsyncSession], series_id: int

@@ -50,6 +50,7 @@ from service.domain.groups.membership import list_members as list_members
 from service.domain.groups.membership import member_links as member_links
 from service.domain.groups.minutes import MinutesDocument as MinutesDocument
 from service.domain.groups.minutes import PublishedMinutes as PublishedMinutes
+from service.domain.groups.minutes import check_minutes as check_minutes
 from service.domain.groups.minutes import list_published_minutes as list_published_minutes
 from service.domain.groups.minutes import publish_minutes as publish_minutes
 from service.domain.groups.recurrence import RecurrenceRule

@@ -405,7 +405,9 @@ async def edit_occurrence(
     if clean_agenda is not None:
         own_agenda = None if clean_agenda in ("", series.agenda or "") else clean_agenda
         if own_agenda != row.agenda:
-            row.translations = {}  # a new agenda has no translations yet
+            # A new agenda has no translations yet (its minutes' stay).
+            row.translations = translations.without_translations_of(row.translations,
+                                                                    "agenda")
         row.agenda = own_agenda
     if clean_join is not None:
         row.join_url = None if clean_join in ("", series.join_url or "") else clean_join

@@ -25,7 +25,12 @@ from service.domain.groups.groups import get_group
 from service.domain.groups.meetings import occurrence_row
 from service.domain.groups.membership import current_members, member_links
 from service.domain.groups.schedule import series_starts
-from service.domain.groups.translations import group_text, series_title
+from service.domain.groups.translations import (
+    group_text,
+    meeting_minutes,
+    series_title,
+    without_translations_of,
+)
 from service.domain.text import clean_line, clean_text
 from service.i18n import gettext as _
 from service.i18n import use_language
@@ -46,10 +51,11 @@ class MinutesDocument:
 class PublishedMinutes:
     """Minutes as the member page shows them."""
 
+    series_id: int
     series_title: str
     starts_at: datetime
     timezone: str
-    minutes: str
+    minutes: str  # a `Localised` where a language was asked for
     documents: list[MinutesDocument]
     published_at: datetime
 
@@ -58,8 +64,9 @@ class PublishedMinutes:
         return wording.start_text(self.starts_at, self.timezone)
 
 
-def _checked(minutes: str, documents: Sequence[MinutesDocument]
-             ) -> tuple[str, list[dict[str, str]]]:
+def check_minutes(minutes: str, documents: Sequence[MinutesDocument]
+                  ) -> tuple[str, list[dict[str, str]]]:
+    """The minutes' text and documents as stored, or every problem with them at once."""
     problems: list[FieldError] = []
     text = ""
     try:
@@ -103,18 +110,30 @@ async def publish_minutes(
     member (once each: a dedupe key per member and occurrence), a correction does not."""
     series = await _series(db, series_id)
     recurrence_id = recurrence_id.astimezone(UTC)
-    text, kept = _checked(minutes, documents)
+    problems: list[FieldError] = []
+    try:
+        text, kept = check_minutes(minutes, documents)
+    except InvalidInputError as refused:
+        problems.extend(refused.errors)
+    occurrence = None
     if recurrence_id not in set(series_starts(series, until=recurrence_id + timedelta(days=1))):
-        raise InvalidInputError(_("This series has no meeting at that time."), "recurrence_id")
-    occurrence = await db.scalar(select(MeetingOccurrence).where(
-        MeetingOccurrence.series_id == series.id,
-        MeetingOccurrence.recurrence_id == recurrence_id))
-    if (occurrence.starts_at if occurrence is not None else recurrence_id) > now:
-        raise InvalidInputError(_("Minutes are written after the meeting: this one has not "
-                                "taken place yet."), "recurrence_id")
+        problems.insert(0, FieldError("recurrence_id",
+                                      _("This series has no meeting at that time.")))
+    else:
+        occurrence = await db.scalar(select(MeetingOccurrence).where(
+            MeetingOccurrence.series_id == series.id,
+            MeetingOccurrence.recurrence_id == recurrence_id))
+        if (occurrence.starts_at if occurrence is not None else recurrence_id) > now:
+            problems.insert(0, FieldError("recurrence_id", _(
+                "Minutes are written after the meeting: this one has not taken place yet.")))
+    if problems:
+        raise InvalidInputError.of(problems)
     if occurrence is None:
         occurrence = await occurrence_row(db, series, recurrence_id, now=now)
     first = occurrence.minutes_published_at is None
+    if not first and text != occurrence.minutes:
+        # Corrected minutes have no translations yet (its agenda's stay).
+        occurrence.translations = without_translations_of(occurrence.translations, "minutes")
     occurrence.minutes, occurrence.minutes_documents = text, kept
     occurrence.minutes_published_at = occurrence.minutes_published_at or now
     occurrence.updated_at = now
@@ -133,6 +152,8 @@ async def _email_members(db: AsyncSession, group: InterestGroup, series: Meeting
         links = await member_links(db, member, now=now, settings=settings)
         # In the member's language, whoever published the minutes.
         with use_language(member.language) as language:
+            # As written at a first publication: translations are added afterwards.
+            minutes = meeting_minutes(occurrence, group.default_language, language)
             message = EmailMessage(
                 template=MINUTES_TEMPLATE, to_address=member.email, to_name=member.name,
                 context={"recipient_name": member.name,
@@ -141,7 +162,9 @@ async def _email_members(db: AsyncSession, group: InterestGroup, series: Meeting
                                                        language),
                          "meeting_when": wording.start_text(occurrence.starts_at,
                                                             series.timezone),
-                         "minutes": occurrence.minutes or "",
+                         "minutes": minutes,
+                         "minutes_language": minutes.language
+                         if minutes.language != language else None,
                          "documents": list(occurrence.minutes_documents or []),
                          "page_url": links.page_url},
                 language=language)
@@ -154,8 +177,8 @@ async def _email_members(db: AsyncSession, group: InterestGroup, series: Meeting
 
 async def list_published_minutes(db: AsyncSession, group_id: int, *,
                                  language: str | None = None) -> list[PublishedMinutes]:
-    """The group's published minutes, newest meeting first; the series' titles in
-    `language` where they have one (None: as written)."""
+    """The group's published minutes, newest meeting first; the series' titles and the
+    minutes in `language` where they have one (None: as written)."""
     rows = (await db.execute(
         select(MeetingOccurrence, MeetingSeries, InterestGroup.default_language)
         .join(MeetingSeries, MeetingSeries.id == MeetingOccurrence.series_id)
@@ -164,10 +187,11 @@ async def list_published_minutes(db: AsyncSession, group_id: int, *,
                MeetingOccurrence.minutes_published_at.is_not(None))
         .order_by(MeetingOccurrence.starts_at.desc()))).all()
     return [PublishedMinutes(
-        series_title=series.title if language is None
+        series_id=series.id, series_title=series.title if language is None
         else series_title(series, default_language, language),
         starts_at=occurrence.starts_at, timezone=series.timezone,
-        minutes=occurrence.minutes or "",
+        minutes=occurrence.minutes or "" if language is None
+        else meeting_minutes(occurrence, default_language, language),
         documents=[MinutesDocument(title=d.get("title", ""), url=d.get("url", ""))
                    for d in occurrence.minutes_documents or []],
         published_at=occurrence.minutes_published_at or occurrence.updated_at)

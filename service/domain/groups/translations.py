@@ -1,10 +1,10 @@
 """An Interest Group's own texts (topic, summary, description, its meeting series' titles
-and agendas, and the agendas written for one meeting) in several languages.
+and agendas, and one meeting's own agenda and minutes) in several languages.
 
 The group's columns and its series' and meetings' texts are written in the group's
 `default_language`; the same texts in other languages are kept beside them
 (`translations`, {"de": {"topic": ...}} on the group, {"de": {"title": ..., "agenda": ...}}
-on each series, {"de": {"agenda": ...}} on a meeting's row). Reading asks for a text in a
+on each series, {"de": {"agenda": ..., "minutes": ...}} on a meeting's row). Reading asks for a text in a
 language and falls back to the column where there is no translation, as for events. Writing
 follows the events' rules (`clean_translation`): a topic or title is one line, at most as
 long as the column allows. Domain only: takes `db` and `now`, flushes, never commits, knows
@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import InterestGroup, MeetingOccurrence, MeetingSeries, MeetingStatus
@@ -31,8 +31,8 @@ from service.i18n import gettext as _
 # What may be translated, and at most how long (as the columns allow).
 GROUP_FIELDS: dict[str, int] = {"topic": 300, "summary": 2_000, "description": 20_000}
 SERIES_FIELDS: dict[str, int] = {"title": 300, "agenda": 20_000}
-# A meeting's own agenda: as long as a series' may be.
-MEETING_AGENDA_LIMIT = SERIES_FIELDS["agenda"]
+# A meeting's own texts: its agenda (as long as a series' may be) and its minutes.
+MEETING_FIELDS: dict[str, int] = {"agenda": SERIES_FIELDS["agenda"], "minutes": 50_000}
 
 
 def group_text(group: InterestGroup, field: str, language: str) -> Localised:
@@ -62,6 +62,13 @@ def occurrence_agenda(series: MeetingSeries, occurrence: Occurrence, default_lan
     return series_agenda(series, default_language, language)
 
 
+def meeting_minutes(meeting: MeetingOccurrence, default_language: str,
+                    language: str) -> Localised:
+    """A meeting's minutes in `language`, or in its group's default language."""
+    return _pick(meeting.translations, language, "minutes", meeting.minutes or "",
+                 default_language)
+
+
 def _pick(translations: Mapping[str, Any] | None, language: str, field: str, default: str,
           default_language: str) -> Localised:
     if language != default_language:
@@ -87,9 +94,30 @@ def kept_series_translations(series: MeetingSeries, *, title: str, agenda: str
     return {code: texts for code, texts in kept.items() if texts}
 
 
-def meeting_field(meeting: MeetingOccurrence) -> str:
-    """The name of a meeting's own agenda among the group's texts: "meeting-31-agenda"."""
-    return f"meeting-{meeting.id}-agenda"
+def meeting_field(meeting: MeetingOccurrence, field: str = "agenda") -> str:
+    """The name of a meeting's own text among the group's texts: "meeting-31-agenda",
+    "meeting-31-minutes"."""
+    return f"meeting-{meeting.id}-{field}"
+
+
+def meeting_fields(meeting: MeetingOccurrence) -> list[str]:
+    """The texts of its own a meeting has to translate: an agenda while it takes place, its
+    minutes once published."""
+    fields = []
+    if meeting.agenda is not None and meeting.status != MeetingStatus.CANCELLED:
+        fields.append("agenda")
+    if meeting.minutes_published_at is not None:
+        fields.append("minutes")
+    return fields
+
+
+def without_translations_of(translations: Mapping[str, Any] | None, field: str
+                            ) -> dict[str, Any]:
+    """`translations` without any language's `field` (its text changed: none translate it
+    yet); the other texts' stay."""
+    kept = {code: {name: text for name, text in texts.items() if name != field}
+            for code, texts in (translations or {}).items()}
+    return {code: texts for code, texts in kept.items() if texts}
 
 
 async def group_series(db: AsyncSession, group_id: int) -> list[MeetingSeries]:
@@ -98,16 +126,17 @@ async def group_series(db: AsyncSession, group_id: int) -> list[MeetingSeries]:
                                  .order_by(MeetingSeries.starts_at, MeetingSeries.id)))
 
 
-async def meetings_with_own_agenda(db: AsyncSession, series: Sequence[MeetingSeries]
-                                   ) -> list[MeetingOccurrence]:
-    """The meetings of these series that have an agenda of their own and still take place,
-    earliest first."""
+async def meetings_with_own_texts(db: AsyncSession, series: Sequence[MeetingSeries]
+                                  ) -> list[MeetingOccurrence]:
+    """The meetings of these series that have texts of their own to translate
+    (`meeting_fields`), earliest first."""
     if not series:
         return []
     return list(await db.scalars(select(MeetingOccurrence).where(
         MeetingOccurrence.series_id.in_([one.id for one in series]),
-        MeetingOccurrence.agenda.is_not(None),
-        MeetingOccurrence.status != MeetingStatus.CANCELLED,
+        or_(and_(MeetingOccurrence.agenda.is_not(None),
+                 MeetingOccurrence.status != MeetingStatus.CANCELLED),
+            MeetingOccurrence.minutes_published_at.is_not(None)),
     ).order_by(MeetingOccurrence.starts_at, MeetingOccurrence.id)))
 
 
@@ -120,12 +149,13 @@ def translation_progress(group: InterestGroup, series: Sequence[MeetingSeries],
                          meetings: Sequence[MeetingOccurrence]
                          ) -> dict[str, tuple[int, int]]:
     """Per language: how many of the group's texts that have words (its own, its series'
-    and its meetings' own agendas) are translated, of how many."""
+    and its meetings' own agendas and minutes) are translated, of how many."""
     wanted = [(group.translations, field) for field in GROUP_FIELDS
               if str(getattr(group, field) or "").strip()]
     wanted += [(s.translations, field) for s in series for field in SERIES_FIELDS
                if str(getattr(s, field) or "").strip()]
-    wanted += [(m.translations, "agenda") for m in meetings if str(m.agenda or "").strip()]
+    wanted += [(m.translations, field) for m in meetings for field in meeting_fields(m)
+               if str(getattr(m, field) or "").strip()]
     return {language: (sum(1 for stored, field in wanted
                            if (stored or {}).get(language, {}).get(field)), len(wanted))
             for language in translation_languages(group)}
@@ -145,7 +175,8 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
                                  texts: Mapping[str, str | None], *,
                                  now: datetime) -> InterestGroup:
     """Set one language's texts, by name ("topic", "summary", "description", a series'
-    "series-12-title", "series-12-agenda", or a meeting's own "meeting-31-agenda"); an empty
+    "series-12-title", "series-12-agenda", or a meeting's own "meeting-31-agenda",
+    "meeting-31-minutes"); an empty
     text removes that translation. All or nothing, every problem named at once
     (`translations.de.topic`)."""
     group = await get_group(db, group_id)
@@ -162,10 +193,12 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
     # A series' text by its name: "series-12-agenda" -> (12, "agenda").
     series_names = {series_field(s, field): (key, field)
                     for key, s in series.items() for field in SERIES_FIELDS}
-    meetings = {meeting_field(m): m
-                for m in await meetings_with_own_agenda(db, list(series.values()))}
-    meeting_texts = {name: dict((m.translations or {}).get(language, {}))
-                     for name, m in meetings.items()}
+    meetings = {m.id: m for m in await meetings_with_own_texts(db, list(series.values()))}
+    meeting_texts = {key: dict((m.translations or {}).get(language, {}))
+                     for key, m in meetings.items()}
+    # A meeting's text by its name: "meeting-31-minutes" -> (31, "minutes").
+    meeting_names = {meeting_field(m, field): (key, field)
+                     for key, m in meetings.items() for field in meeting_fields(m)}
     errors: list[FieldError] = []
     for name, text in texts.items():
         if name in GROUP_FIELDS:
@@ -173,8 +206,9 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
         elif name in series_names:
             key, field = series_names[name]
             kept, limit = series_texts[key], SERIES_FIELDS[field]
-        elif name in meetings:
-            kept, field, limit = meeting_texts[name], "agenda", MEETING_AGENDA_LIMIT
+        elif name in meeting_names:
+            key, field = meeting_names[name]
+            kept, limit = meeting_texts[key], MEETING_FIELDS[field]
         else:
             errors.append(FieldError(f"{prefix}.{name}", _("This text cannot be translated.")))
             continue
@@ -196,8 +230,8 @@ async def set_group_translations(db: AsyncSession, group_id: int, language: str,
         if changed != (one.translations or {}):
             one.translations = changed
             one.updated_at = group.updated_at = now
-    for name, meeting in meetings.items():
-        changed = _with_language(meeting.translations, language, meeting_texts[name])
+    for key, meeting in meetings.items():
+        changed = _with_language(meeting.translations, language, meeting_texts[key])
         if changed != (meeting.translations or {}):
             meeting.translations = changed
             # Its series' feeds and pages read it: their change markers move too.
@@ -219,7 +253,7 @@ async def set_group_default_language(db: AsyncSession, group_id: int, language: 
         group.updated_at = now
         series = await group_series(db, group.id)
         rows: list[MeetingSeries | MeetingOccurrence] = [
-            *series, *await meetings_with_own_agenda(db, series)]
+            *series, *await meetings_with_own_texts(db, series)]
         for one in rows:
             if language in (one.translations or {}):
                 one.translations = _with_language(one.translations, language, {})

@@ -38,7 +38,7 @@ AGENDA_ITEM_FIELDS: dict[str, int] = {"title": 500, "description": 20_000}
 CONSULTATION_FIELDS: dict[str, int] = {"subject": 500, "notice_text": 20_000,
                                        "market_questions": 20_000}
 _MULTI_LINE_FIELDS = frozenset({"summary", "description", "notice_text", "market_questions",
-                                "agenda"})
+                                "agenda", "minutes"})
 
 Target = Event | Session | AgendaItem | ConsultationProfile
 

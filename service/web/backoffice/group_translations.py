@@ -1,7 +1,7 @@
 """An Interest Group's own texts in other languages, in the back office: the default
 language (the one its topic, summary, description, meeting series' titles and agendas, and
-meetings' own agendas are written in) and, one language at a time, those texts in that
-language.
+meetings' own agendas and minutes are written in) and, one language at a time, those texts
+in that language.
 
 Reading needs an account that sees the group; changing needs an editor. Saving goes through
 `service.domain.groups.translations` (all or nothing: a refused form comes back with every
@@ -26,11 +26,12 @@ from service.domain.errors import InvalidInputError
 from service.domain.groups.schedule import utc
 from service.domain.groups.translations import (
     GROUP_FIELDS,
-    MEETING_AGENDA_LIMIT,
+    MEETING_FIELDS,
     SERIES_FIELDS,
     group_series,
     meeting_field,
-    meetings_with_own_agenda,
+    meeting_fields,
+    meetings_with_own_texts,
     series_field,
     set_group_default_language,
     set_group_translations,
@@ -61,8 +62,8 @@ def _chosen(group: InterestGroup, language: str | None) -> str:
 def _sections(group: InterestGroup, series: list[MeetingSeries],
               meetings: list[MeetingOccurrence]) -> list[dict[str, Any]]:
     """The texts to translate, grouped for the page: the group's, then each series' title
-    and agenda, followed by the agendas its meetings have of their own. Each field: its
-    form name (also the domain's), label, limit and the group's own text."""
+    and agenda, followed by its meetings' own agendas and minutes. Each field: its form
+    name (also the domain's), label, limit and the group's own text."""
     labels = {"topic": _("Topic"), "summary": _("Summary"), "description": _("Description")}
     sections = [{"heading": _("The group"), "fields": [
         {"name": field, "label": labels[field], "limit": limit, "is_long": field != "topic",
@@ -73,16 +74,21 @@ def _sections(group: InterestGroup, series: list[MeetingSeries],
         *({"name": series_field(one, field), "label": series_labels[field], "limit": limit,
            "is_long": field != "title", "original": str(getattr(one, field) or "")}
           for field, limit in SERIES_FIELDS.items()),
-        *({"name": meeting_field(meeting), "label": _meeting_label(one, meeting),
-           "limit": MEETING_AGENDA_LIMIT, "is_long": True, "original": meeting.agenda or ""}
-          for meeting in meetings if meeting.series_id == one.id),
+        *({"name": meeting_field(meeting, field), "label": _meeting_label(one, meeting, field),
+           "limit": MEETING_FIELDS[field], "is_long": True,
+           "original": str(getattr(meeting, field) or "")}
+          for meeting in meetings if meeting.series_id == one.id
+          for field in meeting_fields(meeting)),
     ]} for one in series]
     return sections
 
 
-def _meeting_label(series: MeetingSeries, meeting: MeetingOccurrence) -> str:
-    day = utc(meeting.starts_at).astimezone(ZoneInfo(series.timezone)).date()
-    return _("Agenda of the meeting on %(date)s") % {"date": date_text(day)}
+def _meeting_label(series: MeetingSeries, meeting: MeetingOccurrence, field: str) -> str:
+    day = {"date": date_text(utc(meeting.starts_at).astimezone(ZoneInfo(series.timezone))
+                             .date())}
+    if field == "minutes":
+        return _("Minutes of the meeting on %(date)s") % day
+    return _("Agenda of the meeting on %(date)s") % day
 
 
 def _stored(group: InterestGroup, series: list[MeetingSeries],
@@ -91,8 +97,9 @@ def _stored(group: InterestGroup, series: list[MeetingSeries],
               for field in GROUP_FIELDS}
     values.update({series_field(one, field): (one.translations or {}).get(language, {})
                    .get(field, "") for one in series for field in SERIES_FIELDS})
-    values.update({meeting_field(meeting): (meeting.translations or {}).get(language, {})
-                   .get("agenda", "") for meeting in meetings})
+    values.update({meeting_field(meeting, field): (meeting.translations or {})
+                   .get(language, {}).get(field, "")
+                   for meeting in meetings for field in meeting_fields(meeting)})
     return values
 
 
@@ -110,7 +117,7 @@ class GroupTranslationsController(Controller):
                     errors: dict[str, str] | None = None, saved: str | None = None,
                     status_code: int = 200) -> Response[Any]:
         series = await group_series(db, group.id)
-        meetings = await meetings_with_own_agenda(db, series)
+        meetings = await meetings_with_own_texts(db, series)
         return organiser_page(request, "groups_translations.html", {
             "title": _("Translations: %(topic)s") % {"topic": group.topic}, "nav": "groups",
             "group": group, "default_language": group.default_language,
@@ -150,7 +157,7 @@ class GroupTranslationsController(Controller):
                 "language": _("Choose a language other than the group's own.")},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         series = await group_series(db_session, group.id)
-        meetings = await meetings_with_own_agenda(db_session, series)
+        meetings = await meetings_with_own_texts(db_session, series)
         values = {field["name"]: text(form, field["name"], field["limit"] + 1)
                   for section in _sections(group, series, meetings)
                   for field in section["fields"]}

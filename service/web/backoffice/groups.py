@@ -372,9 +372,14 @@ class GroupsController(Controller):
         values = {"meeting_at": text(form, "meeting_at", 40),
                   "minutes": text(form, "minutes", 50_000),
                   "documents": text(form, "documents", 20_000)}
+        documents = _documents(values["documents"])
         try:
-            meeting_at = parse_instant(values["meeting_at"], series.timezone, "meeting_at")
-            documents = _documents(values["documents"])
+            try:
+                meeting_at = parse_instant(values["meeting_at"], series.timezone, "meeting_at")
+            except InvalidInputError as unreadable:
+                # Every problem at once: the text's and documents' too.
+                raise InvalidInputError.of([*unreadable.errors, *_minutes_problems(
+                    values["minutes"], documents)]) from unreadable
             await groups.publish_minutes(db_session, series.id, meeting_at,
                                          minutes=values["minutes"], documents=documents,
                                          now=utc_now(), settings=settings)
@@ -395,9 +400,18 @@ class GroupsController(Controller):
             "series": series, "values": values, "errors": errors,
             "zone_label": wording.zone_label(series.timezone),
             "published": [m for m in await groups.list_published_minutes(db, group.id)
-                          if m.series_title == series.title],
+                          if m.series_id == series.id],
             "done": _done(DONE, request),
         }, status_code=status_code)
+
+
+def _minutes_problems(minutes: str, documents: list[groups.MinutesDocument]
+                      ) -> tuple[FieldError, ...]:
+    try:
+        groups.check_minutes(minutes, documents)
+    except InvalidInputError as refused:
+        return refused.errors
+    return ()
 
 
 def _documents(raw: str) -> list[groups.MinutesDocument]:
