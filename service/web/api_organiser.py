@@ -152,6 +152,17 @@ class OrganiserController(Controller):
                                                      data.translations, now=utc_now())
         return presenters.organiser_event_out(event, settings)
 
+    @post("/events/{event_id:int}/copy")
+    async def copy_event(
+        self, db_session: DbSession, settings: SettingsDep, event_id: IdParam,
+        data: JSONBody[schemas.EventCopyIn],
+    ) -> schemas.OrganiserEventOut:
+        """A new draft from the event, on other days (see `programme.copy_event`)."""
+        event = await programme.copy_event(db_session, event_id, programme.EventCopy(
+            title=data.title, first_day=data.first_day, slug=data.slug or "",
+            keeps_speakers=data.keeps_speakers), now=utc_now(), settings=settings)
+        return presenters.organiser_event_out(event, settings)
+
     @get("/events/{event_id:int}")
     async def get_event(
         self, db_session: DbSession, settings: SettingsDep, event_id: IdParam

@@ -7,6 +7,8 @@ shapes never have a field for join links or email addresses; organiser shapes ex
 
 from __future__ import annotations
 
+from datetime import date
+
 from msgspec import Struct
 
 from service.db.models import (
@@ -44,6 +46,18 @@ from service.domain.programme.inputs import TimeText as TimeText
 from service.domain.programme.inputs import Title as Title
 from service.domain.programme.inputs import Url as Url
 from service.domain.programme.inputs import ZoneName as ZoneName
+
+
+class EventCopyIn(Input):
+    """A copy of an event (`programme.copy_event`): its title, its first session's day
+    (required when the event has sessions), its address (None: from the title), and
+    whether its speakers come along."""
+
+    title: Title
+    first_day: date | None = None
+    slug: Slug | None = None
+    keeps_speakers: bool = False
+
 
 # --- output --------------------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 """The event editor in a real browser, without JavaScript: an organiser signs in, creates a
 webinar series (first with mistakes: every error beside its field, what was typed kept),
-adds a session, publishes it after seeing who will be told, and moves a session of the
-Make ICT Fair series after seeing the same; an organiser in two teams makes an event in the
-second. Each state is screenshotted (desktop, and the event page at 390 px) and checked
-with axe-core: 0 violations.
+adds a session, publishes it after seeing who will be told, moves a session of the
+Make ICT Fair series after seeing the same and copies the series to next year; an
+organiser in two teams makes an event in the second. Each state is screenshotted (desktop,
+and the event page at 390 px) and checked with axe-core: 0 violations.
 """
 
 from __future__ import annotations
@@ -129,6 +129,23 @@ def test_an_organiser_creates_publishes_and_moves_sessions_from_the_browser(
     expect(page.get_by_role("status")).to_have_text(
         "The session is saved. Registrants and speakers are told as shown.")
     assert page.url.startswith(f"{base}/organiser/events/")
+
+    # Next year's series: the form offers the same weekday 52 weeks on; a refused title
+    # comes back with the error summary focused; then the copy, a draft, opens.
+    page.get_by_role("link", name="Copy to other days").click()
+    expect(page.get_by_label("Day of the first session")).to_have_value("2021-11-08")
+    _shoot(page, screenshots, "copy")
+    page.get_by_label("Title").fill("")
+    page.get_by_role("button", name="Make the copy").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary a")).to_have_count(1)
+    _shoot(page, screenshots, "copy-refused")
+    page.get_by_label("Title").fill("Make ICT Fair 2021")
+    page.get_by_label("The same speakers").check()
+    page.get_by_role("button", name="Make the copy").click()
+    expect(page.get_by_role("status")).to_contain_text("This is the copy, a draft")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Make ICT Fair 2021")
+    _shoot(page, screenshots, "copied")
     context.close()
 
 

@@ -19,6 +19,10 @@ from service.domain.programme.agenda_review import AgendaProblem as AgendaProble
 from service.domain.programme.agenda_review import review_agenda as review_agenda
 from service.domain.programme.agenda_text import ParsedAgenda as ParsedAgenda
 from service.domain.programme.agenda_text import parse_agenda_text as parse_agenda_text
+from service.domain.programme.copying import EventCopy as EventCopy
+from service.domain.programme.copying import copy_event as copy_event
+from service.domain.programme.copying import first_session_day as first_session_day
+from service.domain.programme.copying import proposed_copy as proposed_copy
 from service.domain.programme.directory import search_organisations as search_organisations
 from service.domain.programme.directory import search_persons as search_persons
 from service.domain.programme.events import SLUG_PATTERN as SLUG_PATTERN

@@ -45,14 +45,16 @@ def slugify(title: str) -> str:
     return slug[:80].strip("-") or "event"
 
 
-async def _free_slug(db: AsyncSession, base: str) -> str:
+async def free_slug(db: AsyncSession, base: str) -> str:
+    """`base`, or `base-2`, `base-3`... whichever no event has yet."""
     candidate, number = base, 2
     while await db.scalar(select(Event.id).where(Event.slug == candidate)) is not None:
         candidate, number = f"{base}-{number}", number + 1
     return candidate
 
 
-async def _check_slug(db: AsyncSession, slug: str, *, event_id: int | None = None) -> None:
+async def check_slug(db: AsyncSession, slug: str, *, event_id: int | None = None) -> None:
+    """A slug an organiser chose: well formed (422) and not another event's (409)."""
     if not SLUG_PATTERN.match(slug):
         raise InvalidInputError(_("Use lower-case letters, digits and single hyphens."), "slug")
     query = select(Event.id).where(Event.slug == slug)
@@ -102,9 +104,9 @@ async def create_event(db: AsyncSession, data: EventCreate, *, now: datetime) ->
     title = clean_line(data.title, "title", required=True)
     if data.slug:
         slug = data.slug
-        await _check_slug(db, slug)
+        await check_slug(db, slug)
     else:
-        slug = await _free_slug(db, slugify(title))
+        slug = await free_slug(db, slugify(title))
     await check_organisation_exists(db, data.host_organisation_id, "host_organisation_id")
     event = Event(
         kind=data.kind,
@@ -150,7 +152,7 @@ async def update_event(
     if changes.title is not UNSET:
         event.title = clean_line(changes.title, "title", required=True)
     if changes.slug is not UNSET and changes.slug != event.slug:
-        await _check_slug(db, changes.slug, event_id=event.id)
+        await check_slug(db, changes.slug, event_id=event.id)
         event.slug = changes.slug
     if changes.summary is not UNSET:
         event.summary = clean_text(changes.summary, "summary") or ""

@@ -13,6 +13,7 @@ from service.web.backoffice.calendars import CalendarsController
 from service.web.backoffice.consultation import ConsultationController
 from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.emails import EmailsController
+from service.web.backoffice.event_copy import EventCopyController
 from service.web.backoffice.events import EventEditorController
 from service.web.backoffice.group_translations import GroupTranslationsController
 from service.web.backoffice.groups import GroupsController, MeetingSeriesController
@@ -39,6 +40,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     SpeakersController,  # an event's speakers and links
     CalendarsController,  # feed links to copy
     EventEditorController,  # events and their sessions
+    EventCopyController,  # an event copied to other days
     AgendaController,  # a session's agenda, paste an agenda
     EmailsController,  # an event's outbox, previews, sending again
     MessagesController,  # write to registrants

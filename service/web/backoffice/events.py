@@ -72,6 +72,8 @@ DONE = {
                     "registration."),
     "unpublished": N_("The event is a draft again: it is off the programme."),
     "cancelled": N_("The event is cancelled. Registrants and speakers are told as shown."),
+    "copied": N_("This is the copy, a draft: check its sessions and agendas, add join links, "
+                 "then publish it."),
     "session-added": N_("The session is added."),
     "session-saved": N_("The session is saved."),
     "session-moved": N_("The session is saved. Registrants and speakers are told as shown."),
