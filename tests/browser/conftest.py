@@ -15,16 +15,18 @@ import asyncio
 import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import time_machine
 import uvicorn
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.delivery import deliver_due_emails
 from notifications.transport import SmtpTransport
@@ -46,6 +48,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 CLOCK = datetime(2020, 10, 20, 8, 0, tzinfo=UTC)
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
+T = TypeVar("T")
 
 
 def save_screenshot(page: Page, path: Path, *, full_page: bool = True) -> None:
@@ -78,6 +81,24 @@ class LiveServer:
     base_url: str
     settings: Settings
     smtp: SmtpTestServer
+
+    def arrange(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` done in a database session of its own and committed, before the browser
+        looks: what a test sets up (accounts, registrants), and what it returns."""
+
+        async def run() -> T:
+            engine = create_engine(self.settings.database_url)
+            try:
+                async with make_sessionmaker(engine)() as db:
+                    result = await work(db)
+                    await db.commit()
+                    return result
+            finally:
+                await engine.dispose()
+
+        found: list[T] = []
+        run_off_loop(lambda: found.append(asyncio.run(run())))
+        return found[0]
 
     def deliver_emails(self) -> None:
         """What the scheduler's jobs would do: compose what registrations recorded, then

@@ -7,7 +7,6 @@ test-artifacts/screenshots/ (backoffice-emails-*.png).
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,16 +14,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.outbox import OutboxEntry, queue_emails
-from service.db.engine import create_engine, make_sessionmaker
 from service.db.models import Event, OutboxEmail, OutboxStatus
 from service.domain import programme
 from service.domain.accounts import create_account
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, save_screenshot, sign_in
-from tests.databases import run_off_loop
 from tests.factories import make_email_message, make_registration
 
 pytestmark = pytest.mark.browser
@@ -36,35 +34,27 @@ PASSWORD = "lantern-quarry-velvet-29"
 def _arrange(live_server: LiveServer) -> int:
     """An admin account, two confirmed registrants and one failed email; the event's id."""
 
-    async def arrange() -> int:
-        engine = create_engine(live_server.settings.database_url)
-        try:
-            async with make_sessionmaker(engine)() as db:
-                await create_account(db, email=EMAIL, name="Ada Admin", role="admin",
-                                     password=PASSWORD, now=CLOCK)
-                event_id = await db.scalar(select(Event.id).where(Event.slug == MAKE_ICT_FAIR_SLUG))
-                assert event_id is not None
-                event = await programme.get_event(db, event_id)
-                first = min(event.sessions, key=lambda s: s.starts_at)
-                await make_registration(db, event, first, "Ana Novak", now=CLOCK,
-                                        email_address="ana.novak@ljubljana.example.org")
-                jan = await make_registration(db, event, first, "Jan Kowalski", now=CLOCK,
-                                              email_address="jan.kowalski@krakow.example.org")
-                jan.language = "de"
-                [failed] = await queue_emails(db, [OutboxEntry(
-                    make_email_message("jan.kowalski@krakow.example.org", "Jan Kowalski"),
-                    event_id=event_id)], settings=live_server.settings,
-                    now=datetime(2020, 10, 19, 9, 0, tzinfo=UTC))
-                await db.execute(update(OutboxEmail).where(OutboxEmail.id == failed).values(
-                    status=OutboxStatus.FAILED, attempts=5, last_error="550 5.1.1 No such user"))
-                await db.commit()
-                return event_id
-        finally:
-            await engine.dispose()
+    async def arrange(db: AsyncSession) -> int:
+        await create_account(db, email=EMAIL, name="Ada Admin", role="admin",
+                             password=PASSWORD, now=CLOCK)
+        event_id = await db.scalar(select(Event.id).where(Event.slug == MAKE_ICT_FAIR_SLUG))
+        assert event_id is not None
+        event = await programme.get_event(db, event_id)
+        first = min(event.sessions, key=lambda s: s.starts_at)
+        await make_registration(db, event, first, "Ana Novak", now=CLOCK,
+                                email_address="ana.novak@ljubljana.example.org")
+        jan = await make_registration(db, event, first, "Jan Kowalski", now=CLOCK,
+                                      email_address="jan.kowalski@krakow.example.org")
+        jan.language = "de"
+        [failed] = await queue_emails(db, [OutboxEntry(
+            make_email_message("jan.kowalski@krakow.example.org", "Jan Kowalski"),
+            event_id=event_id)], settings=live_server.settings,
+            now=datetime(2020, 10, 19, 9, 0, tzinfo=UTC))
+        await db.execute(update(OutboxEmail).where(OutboxEmail.id == failed).values(
+            status=OutboxStatus.FAILED, attempts=5, last_error="550 5.1.1 No such user"))
+        return event_id
 
-    found: list[int] = []
-    run_off_loop(lambda: found.append(asyncio.run(arrange())))
-    return found[0]
+    return live_server.arrange(arrange)
 
 
 def _sign_in(page: Page, base_url: str) -> None:

@@ -7,21 +7,19 @@ test-artifacts/screenshots/ (backoffice-groups-*.png).
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.engine import create_engine, make_sessionmaker
 from service.db.models import MeetingSeries
 from service.domain.accounts import create_account
 from service.operations.demo_groups import load_demo_groups
 from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, save_screenshot, sign_in
-from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
 
@@ -32,23 +30,15 @@ PASSWORD = "lantern-quarry-velvet-29"
 def _arrange(live_server: LiveServer) -> tuple[int, int]:
     """An admin account and the demo's groups; the first series and its group."""
 
-    async def arrange() -> tuple[int, int]:
-        engine = create_engine(live_server.settings.database_url)
-        try:
-            async with make_sessionmaker(engine)() as db:
-                await create_account(db, email=EMAIL, name="Fay Facilitator", role="admin",
-                                     password=PASSWORD, now=CLOCK)
-                await load_demo_groups(db, now=CLOCK, settings=live_server.settings)
-                series = await db.scalar(select(MeetingSeries).order_by(MeetingSeries.id))
-                assert series is not None
-                await db.commit()
-                return series.id, series.group_id
-        finally:
-            await engine.dispose()
+    async def arrange(db: AsyncSession) -> tuple[int, int]:
+        await create_account(db, email=EMAIL, name="Fay Facilitator", role="admin",
+                             password=PASSWORD, now=CLOCK)
+        await load_demo_groups(db, now=CLOCK, settings=live_server.settings)
+        series = await db.scalar(select(MeetingSeries).order_by(MeetingSeries.id))
+        assert series is not None
+        return series.id, series.group_id
 
-    found: list[tuple[int, int]] = []
-    run_off_loop(lambda: found.append(asyncio.run(arrange())))
-    return found[0]
+    return live_server.arrange(arrange)
 
 
 def test_the_group_pages_and_a_series_reminders_pass_axe(

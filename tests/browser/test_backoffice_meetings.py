@@ -6,20 +6,18 @@ test-artifacts/screenshots/ (backoffice-meetings-*.png).
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.engine import create_engine, make_sessionmaker
 from service.db.models import Event
 from service.domain.accounts import create_account
 from service.operations.demo import HAARLEM_SLUG
 from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import CLOCK, DESKTOP, PHONE, LiveServer, save_screenshot, sign_in
-from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
 
@@ -28,22 +26,14 @@ PASSWORD = "harbour-lantern-meadow-41"
 
 
 def _arrange(live_server: LiveServer) -> int:
-    async def arrange() -> int:
-        engine = create_engine(live_server.settings.database_url)
-        try:
-            async with make_sessionmaker(engine)() as db:
-                await create_account(db, email=EMAIL, name="Grace Organiser", role="admin",
-                                     password=PASSWORD, now=CLOCK)
-                event_id = await db.scalar(select(Event.id).where(Event.slug == HAARLEM_SLUG))
-                assert event_id is not None
-                await db.commit()
-                return event_id
-        finally:
-            await engine.dispose()
+    async def arrange(db: AsyncSession) -> int:
+        await create_account(db, email=EMAIL, name="Grace Organiser", role="admin",
+                             password=PASSWORD, now=CLOCK)
+        event_id = await db.scalar(select(Event.id).where(Event.slug == HAARLEM_SLUG))
+        assert event_id is not None
+        return event_id
 
-    found: list[int] = []
-    run_off_loop(lambda: found.append(asyncio.run(arrange())))
-    return found[0]
+    return live_server.arrange(arrange)
 
 
 def test_the_haarlem_meetings_pages(live_server: LiveServer, browser: Browser, screenshots: Path) -> None:

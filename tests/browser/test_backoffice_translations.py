@@ -5,19 +5,17 @@ with `lang` where the page's language differs. axe-core finds no violation on an
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.engine import create_engine, make_sessionmaker
 from service.db.models import Event
 from service.domain.accounts import create_account
 from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, save_screenshot, sign_in
-from tests.databases import run_off_loop
 
 pytestmark = pytest.mark.browser
 
@@ -27,22 +25,14 @@ SLUG = "circular-ict-webinar-series-2027"
 
 
 def _arrange(live_server: LiveServer) -> int:
-    async def arrange() -> int:
-        engine = create_engine(live_server.settings.database_url)
-        try:
-            async with make_sessionmaker(engine)() as db:
-                await create_account(db, email=EMAIL, name="Ada Admin", role="admin",
-                                     password=PASSWORD, now=CLOCK)
-                event_id = await db.scalar(select(Event.id).where(Event.slug == SLUG))
-                assert event_id is not None
-                await db.commit()
-                return event_id
-        finally:
-            await engine.dispose()
+    async def arrange(db: AsyncSession) -> int:
+        await create_account(db, email=EMAIL, name="Ada Admin", role="admin",
+                             password=PASSWORD, now=CLOCK)
+        event_id = await db.scalar(select(Event.id).where(Event.slug == SLUG))
+        assert event_id is not None
+        return event_id
 
-    found: list[int] = []
-    run_off_loop(lambda: found.append(asyncio.run(arrange())))
-    return found[0]
+    return live_server.arrange(arrange)
 
 
 def test_an_organiser_translates_and_readers_see_their_language(
