@@ -60,7 +60,7 @@ CSV_COLUMNS = (
     "id", "status", "waiting_position", "name", "email", "organisation", "organisation_kind",
     "country", "job_title", "access_note", "company", "sector", "offer_note", "whole_event",
     "confirmed_sessions", "waiting_sessions", "consent_at", "registered_at", "decided_at",
-    "cancelled_at", "attendance",
+    "cancelled_at", "attendance", "checked_in_at",
 )
 
 
@@ -254,7 +254,7 @@ def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -
             confirmed, waiting,
             iso_utc(registration.consent_at), iso_utc(registration.created_at),
             _iso(registration.decided_at) or "", _iso(registration.cancelled_at) or "",
-            str(registration.attendance or ""),
+            str(registration.attendance or ""), _iso(registration.checked_in_at) or "",
         ]
         writer.writerow([neutralise_cell(cell) for cell in cells])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

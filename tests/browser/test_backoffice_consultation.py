@@ -6,21 +6,19 @@ to test-artifacts/screenshots/ (consultation-*.png).
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.engine import create_engine, make_sessionmaker
 from service.db.models import Event
 from service.domain import programme
 from service.domain.accounts import create_account
 from service.operations.demo_consultation import HAARLEM_SLUG
 from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, save_screenshot, sign_in
-from tests.databases import run_off_loop
 from tests.factories import make_supplier
 
 pytestmark = pytest.mark.browser
@@ -32,24 +30,16 @@ PASSWORD = "lantern-quarry-velvet-29"
 def _arrange(live_server: LiveServer) -> int:
     """An admin account and one registered supplier; the Haarlem event's id."""
 
-    async def arrange() -> int:
-        engine = create_engine(live_server.settings.database_url)
-        try:
-            async with make_sessionmaker(engine)() as db:
-                await create_account(db, email=EMAIL, name="Cora Admin", role="admin",
-                                     password=PASSWORD, now=CLOCK)
-                event_id = await db.scalar(select(Event.id).where(Event.slug == HAARLEM_SLUG))
-                assert event_id is not None
-                event = await programme.get_event(db, event_id)
-                await make_supplier(db, event, "Ana Silva", "Fairlaptops BV (sample)", now=CLOCK)
-                await db.commit()
-                return event_id
-        finally:
-            await engine.dispose()
+    async def arrange(db: AsyncSession) -> int:
+        await create_account(db, email=EMAIL, name="Cora Admin", role="admin",
+                             password=PASSWORD, now=CLOCK)
+        event_id = await db.scalar(select(Event.id).where(Event.slug == HAARLEM_SLUG))
+        assert event_id is not None
+        event = await programme.get_event(db, event_id)
+        await make_supplier(db, event, "Ana Silva", "Fairlaptops BV (sample)", now=CLOCK)
+        return event_id
 
-    found: list[int] = []
-    run_off_loop(lambda: found.append(asyncio.run(arrange())))
-    return found[0]
+    return live_server.arrange(arrange)
 
 
 def test_the_consultation_pages_pass_axe(
@@ -89,9 +79,11 @@ def test_the_consultation_pages_pass_axe(
     assert_no_axe_violations(page, context="CPV finder with results")
     save_screenshot(page, screenshots / "consultation-2-cpv-finder.png")
 
-    for section, name in (("documents", "documents"), ("questions", "questions"),
-                          ("check-in", "check-in"), ("report", "report")):
-        page.goto(f"{consultation}/{section}")
+    # The day's check-in is the event's own page, within the consultation's navigation.
+    for path, name in (("consultation/documents", "documents"),
+                       ("consultation/questions", "questions"),
+                       ("check-in", "check-in"), ("consultation/report", "report")):
+        page.goto(f"{consultation.removesuffix('/consultation')}/{path}")
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         assert_no_axe_violations(page, context=f"consultation {name}")
         save_screenshot(page, screenshots / f"consultation-3-{name}.png")
@@ -104,7 +96,7 @@ def test_the_consultation_pages_pass_axe(
     expect(page.locator("header.site-header")).to_be_hidden()
     page.emulate_media(media="screen")
 
-    page.goto(f"{consultation}/check-in")
+    page.get_by_role("link", name="Check-in").click()
     page.get_by_role("button", name="Check in Ana Silva").click()
     expect(page.get_by_role("status")).to_have_text("Checked in.")
     assert_no_axe_violations(page, context="check-in after checking in")

@@ -175,7 +175,7 @@ async def test_every_back_office_page_answers_an_administrator_and_head_like_get
         "/organiser/events/{event_id:int}/meetings/requests": 409,
         # The walked event is a webinar: no market consultation, explained.
         **{f"/organiser/events/{{event_id:int}}/consultation{page}": 409
-           for page in ("", "/documents", "/questions", "/check-in", "/report", "/report.csv")},
+           for page in ("", "/documents", "/questions", "/report", "/report.csv")},
         # Which meeting (?at=) is chosen on the series' page.
         "/organiser/meeting-series/{series_id:int}/occurrence": 303,
         # The walked account is enabled: erasing waits until it is disabled (its page).

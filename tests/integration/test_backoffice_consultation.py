@@ -265,15 +265,17 @@ async def test_check_in_and_the_report_as_a_page_and_as_csv(
     base = f"/organiser/events/{made['event_id']}/consultation"
     await organiser_client.post_form(base, {**PROFILE, "buyer_organisation_id": str(made["buyer"])})
 
-    checked = await organiser_client.post_form(f"{base}/check-in/{made['supplier']}",
-                                               {"present": "yes"})
-    listing = await organiser_client.get(f"{base}/check-in")
+    # The day's check-in is the event's own page (`test_check_in`), in the consultation's nav.
+    door = f"/organiser/events/{made['event_id']}/check-in"
+    checked = await organiser_client.post_form(f"{door}/{made['supplier']}", {"present": "yes"})
+    listing = await organiser_client.get(door)
     report = await organiser_client.get(f"{base}/report")
     sheet = await organiser_client.get(f"{base}/report.csv")
     rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))))
 
     assert checked.status_code == 303
     assert "1 of 1 checked in." in listing.text
+    assert f'<a href="{door}" aria-current="page">' in listing.text
     assert "1 registered, 1 attended." in report.text
     assert "No one-to-one meetings recorded." in report.text
     assert "at least three years after the event" in report.text

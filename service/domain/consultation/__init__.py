@@ -6,8 +6,6 @@ Plain async functions over a database session and an explicit `now`; they flush,
 commit, and know no HTTP. Each part of the consultation adds its names below, one a line.
 """
 
-from service.domain.consultation.attendance import attendance_list as attendance_list
-from service.domain.consultation.attendance import check_in as check_in
 from service.domain.consultation.cpv import CpvCode as CpvCode
 from service.domain.consultation.cpv import find_cpv_codes as find_cpv_codes
 from service.domain.consultation.cpv import parse_cpv_codes as parse_cpv_codes

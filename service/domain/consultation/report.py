@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import ConsultationDocument, ConsultationQuestion, Event, Registration
+from service.domain.registration import attendance_list
 
-from .attendance import attendance_list
 from .documents import list_documents
 from .meetings import ReportMeeting, meetings_for_report
 from .profile import ProfileView, find_profile, load_consultation_event

@@ -9,6 +9,7 @@ never overbooked (`places`); whether an event takes registrations at all is deci
 place (`rules`).
 """
 
+from .attendance import ATTENDEE_STATUSES, attendance_list, check_in, has_a_place_to_come_to
 from .batch import RegistrationOutcome, register_participant, register_participants
 from .confirmation import (
     CONFIRMATION_PERIOD,
@@ -71,6 +72,7 @@ from .welcome import ComposeReport, compose_welcome_emails
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "ATTENDEE_STATUSES",
     "CONFIRMATION_PERIOD",
     "MAX_NOTE",
     "AddressLink",
@@ -90,11 +92,13 @@ __all__ = [
     "RegistrationSort",
     "WaitingRow",
     "approve_registration",
+    "attendance_list",
     "cancel_registration",
     "change_registrant_details",
     "change_session_choices",
     "check_address_link",
     "check_decision_message",
+    "check_in",
     "closed_reason",
     "compose_welcome_emails",
     "confirm_address",
@@ -110,6 +114,7 @@ __all__ = [
     "form_problems",
     "get_event_outline",
     "get_registration",
+    "has_a_place_to_come_to",
     "list_enrolments",
     "list_registration_emails",
     "list_registration_page",

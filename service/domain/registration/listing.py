@@ -146,7 +146,7 @@ async def _has_icu(db: AsyncSession) -> bool:
     return _ICU_BY_DATABASE[key]
 
 
-async def _search_condition(db: AsyncSession, term: str) -> ColumnElement[bool]:
+async def search_condition(db: AsyncSession, term: str) -> ColumnElement[bool]:
     """Name, email or organisation contains `term`, whatever the case of either."""
     columns = (Registration.name, Registration.email, Registration.organisation_name)
     pattern = f"%{_escape_like(term.lower())}%"
@@ -186,7 +186,7 @@ async def _conditions(db: AsyncSession, query: RegistrationQuery) -> list[Column
         conditions += [Enrolment.session_id == query.session_id,
                        Enrolment.status != EnrolmentStatus.CANCELLED]
     if query.search:
-        conditions.append(await _search_condition(db, query.search))
+        conditions.append(await search_condition(db, query.search))
     return conditions
 
 

@@ -10,6 +10,7 @@ from service.web.backoffice.agenda import AgendaController
 from service.web.backoffice.audit_pages import AuditPagesController
 from service.web.backoffice.auth_pages import AuthPagesController
 from service.web.backoffice.calendars import CalendarsController
+from service.web.backoffice.check_in import CheckInController
 from service.web.backoffice.consultation import ConsultationController
 from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.emails import EmailsController
@@ -46,7 +47,8 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     MessagesController,  # write to registrants
     RemindersController,  # reminder schedule and policy
     MeetingsController,  # Meet-your-Buyer one-to-one meetings
-    ConsultationController,  # Meet-your-Buyer: profile, documents, Q&A, check-in, report
+    ConsultationController,  # Meet-your-Buyer: profile, documents, Q&A, report
+    CheckInController,  # the day's check-in of an in-person event
     GroupsController,  # Interest Groups: editor, facilitators, members, minutes
     MeetingSeriesController,  # Interest Groups' meeting series and their occurrences
     PrivacyController,  # privacy notice, one person's data (admins)

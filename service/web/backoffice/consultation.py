@@ -1,6 +1,6 @@
 """A Meet-your-Buyer event's market consultation in the back office: the buyer profile
-editor, documents, questions and answers, the day's check-in and the report for the
-procurement file (a printable page and CSV).
+editor, documents, questions and answers, and the report for the procurement file (a
+printable page and CSV). The day's check-in is every in-person event's (`check_in`).
 
 Reading needs an account that sees the event; changing needs an editor of it. Each handler
 reads the form, calls one function of `service.domain.consultation` and renders; a refusal
@@ -25,7 +25,7 @@ from service.clock import utc_now
 from service.db.models import Event, EventKind, Organisation, OrganisationKind
 from service.domain import consultation
 from service.domain.errors import DomainError
-from service.domain.wording import ORGANISATION_KIND_LABELS, STATUS_LABELS
+from service.domain.wording import STATUS_LABELS
 from service.i18n import N_
 from service.i18n import gettext as _
 from service.web.api_registration import neutralise_cell
@@ -52,8 +52,7 @@ DONE = {"profile": N_("The buyer profile is saved."),
         "withdrawn": N_("The document is withdrawn: suppliers no longer see it; the report "
                         "keeps it with both dates."),
         "question": N_("The question is recorded."),
-        "answer": N_("The answer is published: every registered supplier is emailed."),
-        "checked-in": N_("Checked in."), "checked-out": N_("Check-in taken back.")}
+        "answer": N_("The answer is published: every registered supplier is emailed.")}
 
 
 def _label(label: str | None) -> str:
@@ -323,41 +322,6 @@ class ConsultationController(Controller):
                 errors=errors, failed_question=question_id,
                 status_code=404 if refused.field == "question_id" else refusal_status(refused))
         return Redirect(_base(event_id, "/questions?done=answer"),
-                        status_code=HTTP_303_SEE_OTHER)
-
-    # -- the day: check-in --
-
-    @get("/events/{event_id:int}/consultation/check-in")
-    async def show_check_in(
-        self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
-        event_id: IdParam, done: Annotated[str | None, QueryParameter(max_length=20)] = None,
-    ) -> Response[Any]:
-        event = await self._event(request, db_session, account, event_id)
-        if isinstance(event, Response):
-            return event
-        people = await consultation.attendance_list(db_session, event.id)
-        return self._page(request, account, event, "consultation_check_in.html", "check-in",
-                          _("Check-in: %(title)s"), {
-            "people": [(r, _label(ORGANISATION_KIND_LABELS.get(r.organisation_kind, ""))
-                        if r.organisation_kind else "", _(STATUS_LABELS[r.status]),
-                        local_and_utc(r.checked_in_at, event.timezone)[0]) for r in people],
-            "attended": sum(1 for r in people if r.checked_in_at is not None),
-        }, done=done)
-
-    @post("/events/{event_id:int}/consultation/check-in/{registration_id:int}",
-          guards=[require_editor], status_code=HTTP_303_SEE_OTHER)
-    async def check_in(self, request: AnyRequest, db_session: DbSession,
-                       account: CurrentAccount, event_id: IdParam,
-                       registration_id: IdParam) -> Response[Any]:
-        event = await self._event(request, db_session, account, event_id, editing=True)
-        if isinstance(event, Response):
-            return event
-        form = await request.form()
-        present = text(form, "present") != "no"
-        await consultation.check_in(db_session, event_id, registration_id, present=present,
-                                    now=utc_now())
-        done = "checked-in" if present else "checked-out"
-        return Redirect(_base(event_id, f"/check-in?done={done}#registration-{registration_id}"),
                         status_code=HTTP_303_SEE_OTHER)
 
     # -- the report --

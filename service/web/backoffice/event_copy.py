@@ -14,20 +14,18 @@ from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENTITY
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
 from service.db.models import Event
 from service.domain import programme
-from service.domain.accounts import SignedInAccount, can_edit_event, can_see_event
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from service.domain.wording import date_text
 from service.i18n import gettext as _
+from service.web.backoffice.event_pages import event_for
 from service.web.backoffice.events import missing_page
 from service.web.backoffice.forms import field_errors, text
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
-    BackofficeForbidden,
     CurrentAccount,
     require_account,
     require_editor,
@@ -37,15 +35,6 @@ from service.web.params import DbSession, IdParam, SettingsDep
 
 # The order of the form's fields (and of its error summary).
 _FIELDS = ("title", "slug", "first_day")
-
-
-async def _editable_event(db: AsyncSession, account: SignedInAccount, event_id: int) -> Event:
-    event = await programme.get_event(db, event_id)
-    if not can_see_event(account, event):
-        raise NotFoundError(_("No event with id %(id)s.") % {"id": event.id}, "event_id")
-    if not can_edit_event(account, event):
-        raise BackofficeForbidden(_("Your account cannot change this event."))
-    return event
 
 
 def _day(raw: str) -> date | None:
@@ -77,7 +66,7 @@ class EventCopyController(Controller):
     @get("/events/{event_id:int}/copy", guards=[require_editor])
     async def copy_form(self, request: AnyRequest, db_session: DbSession,
                         account: CurrentAccount, event_id: IdParam) -> Response[Any]:
-        event = await _editable_event(db_session, account, event_id)
+        event = await event_for(db_session, account, event_id, editing=True)
         proposed = programme.proposed_copy(event)
         return await self._page(request, event, {
             "title": proposed.title, "slug": "",
@@ -89,7 +78,7 @@ class EventCopyController(Controller):
                          settings: SettingsDep, account: CurrentAccount,
                          event_id: IdParam) -> Response[Any]:
         """A new draft from the event; every problem with the form at once."""
-        event = await _editable_event(db_session, account, event_id)
+        event = await event_for(db_session, account, event_id, editing=True)
         form: FormMultiDict = await request.form()
         values = {"title": text(form, "title", 301), "slug": text(form, "slug", 121),
                   "first_day": text(form, "first_day", 40),

@@ -38,7 +38,11 @@ from service.domain.accounts import (
 )
 from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from service.domain.notices import previews
-from service.domain.registration import count_confirmed_enrolments, count_confirmed_registrations
+from service.domain.registration import (
+    count_confirmed_enrolments,
+    count_confirmed_registrations,
+    has_a_place_to_come_to,
+)
 from service.domain.times import in_zone
 from service.domain.urls import event_page_url
 from service.domain.wording import KIND_LABELS, MODE_LABELS, date_range_text, period_text, venue_line
@@ -128,6 +132,7 @@ class EventHeader:
     public_url: str
     actions: tuple[Action, ...]
     is_meet_your_buyer: bool = False
+    has_a_place_to_come_to: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,7 @@ async def _header(db: AsyncSession, event: Event, settings: Settings) -> EventHe
         is_public=event.status != EventStatus.DRAFT,
         public_url=event_page_url(settings, event.slug), actions=_actions(event),
         is_meet_your_buyer=event.kind == EventKind.MEET_YOUR_BUYER,
+        has_a_place_to_come_to=has_a_place_to_come_to(event),
     )
 
 

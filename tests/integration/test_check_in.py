@@ -1,0 +1,91 @@
+"""Checking people in at the door of an in-person event (a CityMatch study visit here), in
+the back office through real HTTP: the list (unconfirmed addresses left out), a search that
+keeps its place across a check-in, undoing one, a cancelled registration refused, the
+count of who came, the registrations CSV's `checked_in_at`, and the link only on events
+with a place to come to. Both databases.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import EventKind, Registration, RegistrationStatus
+from service.domain.times import iso_utc
+from service.settings import Settings
+from tests.factories import VISIT, EventSpec, make_event, make_registration
+from tests.integration.backoffice import SignedInClient
+from tests.integration.test_pages import parse
+
+STUDY_VISIT = EventSpec(slug="citymatch-zurich", title="CityMatch Zurich",
+                        kind=EventKind.CITYMATCH, sessions=(VISIT,))
+
+
+def _names(html: str) -> list[str]:
+    return [row.text for row in parse(html).find_all("th", scope="row")]
+
+
+async def test_an_organiser_checks_people_in_at_the_door(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, STUDY_VISIT)
+    webinar = await make_event(db, settings)
+    session = event.sessions[0]
+    ana = await make_registration(db, event, session, "Ana Silva", organisation="Lisboa")
+    bruno = await make_registration(db, event, session, "Bruno Costa",
+                                    status=RegistrationStatus.WAITING)
+    carla = await make_registration(db, event, session, "Carla Canal",
+                                    status=RegistrationStatus.CANCELLED)
+    await make_registration(db, event, session, "Dora Unconfirmed",
+                            status=RegistrationStatus.UNCONFIRMED)
+    await db.commit()
+    ids = {"ana": ana.id, "bruno": bruno.id, "carla": carla.id}
+    event_id, webinar_id = event.id, webinar.id
+    url = f"/organiser/events/{event_id}/check-in"
+
+    event_page = await organiser_client.get(f"/organiser/events/{event_id}")
+    webinar_page = await organiser_client.get(f"/organiser/events/{webinar_id}")
+    everyone = await organiser_client.get(url)
+    found = await organiser_client.get(url, params={"q": "BRU"})
+    checked = await organiser_client.post_form(f"{url}/{ids['bruno']}",
+                                               {"present": "yes", "q": "BRU"})
+    db.expire_all()
+    first_time = await db.scalar(select(Registration.checked_in_at).where(
+        Registration.id == ids["bruno"]))
+    again = await organiser_client.post_form(f"{url}/{ids['bruno']}", {"present": "yes"})
+    ana_in = await organiser_client.post_form(f"{url}/{ids['ana']}", {"present": "yes"})
+    undone = await organiser_client.post_form(f"{url}/{ids['ana']}", {"present": "no"})
+    cancelled = await organiser_client.post_form(f"{url}/{ids['carla']}", {"present": "yes"})
+    after = await organiser_client.get(checked.headers["location"].split("#")[0])
+    nobody = await organiser_client.get(url, params={"q": "zzz"})
+    export = await organiser_client.get(f"/organiser/events/{event_id}/registrations.csv")
+
+    assert url in [a.attrs.get("href") for a in parse(event_page.text).find_all("a")]
+    assert f"/organiser/events/{webinar_id}/check-in" not in webinar_page.text
+    assert _names(everyone.text) == ["Ana Silva", "Bruno Costa", "Carla Canal"]
+    assert "0 of 3 checked in." in everyone.text
+    assert _names(found.text) == ["Bruno Costa"]
+    assert parse(found.text).one("input", name="q", type="hidden").attrs["value"] == "BRU"
+    assert checked.status_code == 303
+    assert checked.headers["location"] == f"{url}?q=BRU&done=checked-in#registration-{ids['bruno']}"
+    assert (again.status_code, ana_in.status_code, undone.status_code) == (303, 303, 303)
+    assert cancelled.status_code == 409
+    assert _names(after.text) == ["Bruno Costa"]
+    assert "Checked in." in after.text and "1 of 3 checked in." in after.text
+    # When, in the event's zone.
+    assert re.search(r"\d{2}:\d{2} CES?T", after.text)
+    assert "Nobody registered matches “zzz”." in nobody.text
+    db.expire_all()
+    stored = dict((await db.execute(select(Registration.name, Registration.checked_in_at).where(
+        Registration.id.in_(ids.values())))).all())
+    # A second check-in keeps the first time.
+    assert first_time is not None
+    assert stored == {"Ana Silva": None, "Bruno Costa": first_time, "Carla Canal": None}
+    rows = {row["name"]: row["checked_in_at"] for row in csv.DictReader(
+        io.StringIO(export.content.decode("utf-8-sig")))}
+    assert rows["Bruno Costa"] == iso_utc(first_time)
+    assert rows["Ana Silva"] == ""
