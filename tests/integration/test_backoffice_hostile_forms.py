@@ -3,7 +3,8 @@ form token: each state-changing route of the back office (from the route table, 
 authorisation walk finds them) gets a form that fills every field name the back office's
 pages use with one hostile value at a time (a NUL byte, broken UTF-8, a very long text,
 numbers and dates out of every range, markup). No answer may be a server error, and none
-may echo the markup unescaped.
+may echo the markup unescaped. The same values go into the query of every back-office page
+(its search, filters, sort, page, language and notices).
 """
 
 from __future__ import annotations
@@ -55,3 +56,37 @@ async def test_no_back_office_form_answers_a_server_error_to_hostile_values(
 
     assert not failures, "\n".join(failures)
     assert len(names) >= 50 and len(routes) >= 50
+
+
+# What the back office's pages read from their query: texts (searches, filters, sorting,
+# languages, which meeting, which notice) and numbers (pages). Each group goes alone, so
+# that a refused number does not hide what a text would do.
+_QUERY_NAMES = (("q", "status", "sort", "order", "language", "lang", "at", "meeting_at",
+                 "done", "saved", "kind", "template", "since"),
+                ("session", "page", "page_size"))
+# The values a query string can carry that a page might trip on (dates are a form's).
+_IN_QUERIES = ("a NUL byte", "broken UTF-8", "a very long text", "a huge number", "markup")
+
+
+async def test_no_back_office_page_answers_a_server_error_to_hostile_query_values(
+    admin_client: SignedInClient, ids: dict[str, Any],
+) -> None:
+    routes = [r for r in page_routes(admin_client.app)
+              if not (r.params and set(r.params) <= PUBLIC_PARAMS)]
+    failures: list[str] = []
+    for route in routes:
+        for kind in _IN_QUERIES:
+            # A long text, as long as an address may carry in every name at once.
+            value = "x" * 3_000 if kind == "a very long text" else HOSTILE[kind]
+            for names in _QUERY_NAMES:
+                query = "&".join(f"{name}={value}" for name in names)
+                answer = await admin_client.client.get(f"{route.url(ids)}?{query}",
+                                                       follow_redirects=False)
+                if answer.status_code >= 500:
+                    failures.append(f"GET {route.template} with {kind} in {names[0]}...: "
+                                    f"{answer.status_code}")
+                elif MARKUP in answer.text:
+                    failures.append(f"GET {route.template} echoes the markup")
+
+    assert not failures, "\n".join(failures)
+    assert len(routes) >= 50

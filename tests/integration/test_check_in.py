@@ -1,8 +1,8 @@
 """Checking people in at the door of an in-person event (a CityMatch study visit here), in
 the back office through real HTTP: the list (unconfirmed addresses left out), a search that
-keeps its place across a check-in, undoing one, a cancelled registration refused, the
-count of who came, the registrations CSV's `checked_in_at`, and the link only on events
-with a place to come to. Both databases.
+keeps its place across a check-in (and one with a control character refused), undoing one,
+a cancelled registration refused, the count of who came, the registrations CSV's
+`checked_in_at`, and the link only on events with a place to come to. Both databases.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ async def test_an_organiser_checks_people_in_at_the_door(
     cancelled = await organiser_client.post_form(f"{url}/{ids['carla']}", {"present": "yes"})
     after = await organiser_client.get(checked.headers["location"].split("#")[0])
     nobody = await organiser_client.get(url, params={"q": "zzz"})
+    control = await organiser_client.get(url, params={"q": "Ana\x00Silva"})
     export = await organiser_client.get(f"/organiser/events/{event_id}/registrations.csv")
 
     assert url in [a.attrs.get("href") for a in parse(event_page.text).find_all("a")]
@@ -79,6 +80,11 @@ async def test_an_organiser_checks_people_in_at_the_door(
     # When, in the event's zone.
     assert re.search(r"\d{2}:\d{2} CES?T", after.text)
     assert "Nobody registered matches “zzz”." in nobody.text
+    # PostgreSQL refuses a NUL in a text: the search is refused beside its field instead.
+    assert control.status_code == 422
+    assert re.findall(r'<li><a href="#(\w+)">', control.text) == ["q"]
+    assert "Search with words, without control characters." in control.text
+    assert _names(control.text) == ["Ana Silva", "Bruno Costa", "Carla Canal"]
     db.expire_all()
     stored = dict((await db.execute(select(Registration.name, Registration.checked_in_at).where(
         Registration.id.in_(ids.values())))).all())

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from service.db.models import AgendaItemSpeaker, Event, Organisation, Person
 from service.domain.errors import InvalidInputError
+from service.domain.text import has_control
 from service.i18n import gettext as _
 
 MAX_PAGE_SIZE = 100
@@ -55,6 +56,8 @@ def _check_paging(query: str, page: int, page_size: int) -> list[str]:
     if len(query) > MAX_QUERY_LENGTH:
         raise InvalidInputError(_("Search with at most %(max_query_length)s characters.")
                                     % {"max_query_length": MAX_QUERY_LENGTH}, "q")
+    if has_control(query):
+        raise InvalidInputError(_("Search with words, without control characters."), "q")
     if page < 1:
         raise InvalidInputError(_("Pages start at 1."), "page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:

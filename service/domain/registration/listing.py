@@ -34,6 +34,7 @@ from service.db.models import (
     RegistrationStatus,
 )
 from service.domain.errors import InvalidInputError, NotFoundError
+from service.domain.text import has_control
 from service.i18n import gettext as _
 
 from .loading import attach, load_event
@@ -123,10 +124,13 @@ class WaitingRow:
 
 
 def clean_search(value: str | None) -> str:
-    """The search as typed, stripped, inner spaces folded; too long a search is refused."""
+    """The search as typed, stripped, inner spaces folded; too long a search, or one with
+    control characters (which no name holds, and PostgreSQL refuses), is refused."""
     term = " ".join((value or "").split())
     if len(term) > MAX_SEARCH:
         raise InvalidInputError(_("At most %(max_search)s characters.") % {"max_search": MAX_SEARCH}, "q")
+    if has_control(term):
+        raise InvalidInputError(_("Search with words, without control characters."), "q")
     return term
 
 
