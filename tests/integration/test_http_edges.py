@@ -229,10 +229,11 @@ async def _consultation_urls(sessionmaker: Sessionmaker, settings: Settings) -> 
     }
 
 
-async def test_head_answers_every_get_route_like_get_without_the_body(
-    app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
-    organiser_headers: dict[str, str], settings: Settings,
-) -> None:
+async def _every_get_url(client: Client, db_sessionmaker: Sessionmaker,
+                         organiser_headers: dict[str, str], settings: Settings
+                         ) -> dict[str, str]:
+    """A working URL for every public and API GET route, by its template (private links
+    made for real)."""
     links = await _private_links(client, organiser_headers)
     links["group_member_feed"] = await _group_member_feed(db_sessionmaker, settings)
     links["group_member_page"] = await _group_member_page(db_sessionmaker, settings)
@@ -245,6 +246,14 @@ async def test_head_answers_every_get_route_like_get_without_the_body(
     urls["/privacy/my-data/{token:str}"] = data_link
     urls["/privacy/my-data/{token:str}/erase"] = f"{data_link}/erase"
     urls.update(await _consultation_urls(db_sessionmaker, settings))
+    return urls
+
+
+async def test_head_answers_every_get_route_like_get_without_the_body(
+    app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
+    organiser_headers: dict[str, str], settings: Settings,
+) -> None:
+    urls = await _every_get_url(client, db_sessionmaker, organiser_headers, settings)
     answers: dict[str, tuple[int, str, str, int, str]] = {}
     expected: dict[str, tuple[int, str, str, int, str]] = {}
 
@@ -407,3 +416,35 @@ async def test_the_served_app_names_no_server_and_answers_head(app: Litestar) ->
             ) == (200, None, "nosniff")
     assert (head.status_code, head.headers.get("server"), head.content) == (200, None, b"")
     assert int(head.headers["content-length"]) > 0
+
+
+# What public pages, feeds and the API read from their query: texts (language, searches,
+# days, kinds, which meeting) and numbers (pages). Each group goes alone, so that a refused
+# number does not hide what a text would do.
+_PUBLIC_QUERY_NAMES = (("lang", "q", "from", "to", "kind", "status", "at", "done", "format"),
+                       ("page", "page_size", "session"))
+_IN_QUERIES = ("a NUL byte", "broken UTF-8", "a huge number", "markup")
+
+
+async def test_every_public_get_route_answers_hostile_query_values_without_a_server_error(
+    app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
+    organiser_headers: dict[str, str], settings: Settings,
+) -> None:
+    urls = await _every_get_url(client, db_sessionmaker, organiser_headers, settings)
+    failures: list[str] = []
+    for template, url in sorted(urls.items()):
+        headers = organiser_headers if url.startswith("/api/organiser") else {}
+        for kind in (*_IN_QUERIES, "a long text"):
+            value = "x" * 3_000 if kind == "a long text" else HOSTILE[kind]
+            for names in _PUBLIC_QUERY_NAMES:
+                query = "&".join(f"{name}={value}" for name in names)
+                answer = await client.get(f"{url}?{query}", headers=headers)
+                if answer.status_code >= 500:
+                    failures.append(f"GET {template} with {kind} in {names[0]}...: "
+                                    f"{answer.status_code}")
+                elif answer.headers.get("content-type", "").startswith("text/html") \
+                        and MARKUP in answer.text:
+                    failures.append(f"GET {template} echoes the markup")
+
+    assert not failures, "\n".join(failures)
+    assert set(urls) == _get_routes(app)
