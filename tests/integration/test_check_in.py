@@ -2,7 +2,8 @@
 the back office through real HTTP: the list (unconfirmed addresses left out), a search that
 keeps its place across a check-in (and one with a control character refused), undoing one,
 a cancelled registration refused, the count of who came, the registrations CSV's
-`checked_in_at`, and the link only on events with a place to come to. Both databases.
+`checked_in_at`, the message form's audiences of who came and who did not, and the link
+only on events with a place to come to. Both databases.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ async def test_an_organiser_checks_people_in_at_the_door(
     nobody = await organiser_client.get(url, params={"q": "zzz"})
     control = await organiser_client.get(url, params={"q": "Ana\x00Silva"})
     export = await organiser_client.get(f"/organiser/events/{event_id}/registrations.csv")
+    message_form = await organiser_client.get(f"/organiser/events/{event_id}/message")
+    webinar_message_form = await organiser_client.get(f"/organiser/events/{webinar_id}/message")
 
     assert url in [a.attrs.get("href") for a in parse(event_page.text).find_all("a")]
     assert f"/organiser/events/{webinar_id}/check-in" not in webinar_page.text
@@ -95,3 +98,8 @@ async def test_an_organiser_checks_people_in_at_the_door(
         io.StringIO(export.content.decode("utf-8-sig")))}
     assert rows["Bruno Costa"] == iso_utc(first_time)
     assert rows["Ana Silva"] == ""
+    # Afterwards, a message can go to those who came, or to the confirmed who did not.
+    door = [label.text for label in parse(message_form.text).find_all("label")
+            if label.attrs.get("for", "").startswith("audience")]
+    assert door[-2:] == ["Checked in at the door", "Confirmed, not checked in"]
+    assert "Checked in at the door" not in webinar_message_form.text

@@ -1,6 +1,7 @@
 """Organisers write to registrants (domain, both databases): who receives it for each group
-and session, the preview of the first copy, one outbox row per person with their private
-link, the organiser's words escaped, the count checked at confirmation, and the audit entry.
+and session (and after an in-person day, who was checked in or not), the preview of the
+first copy, one outbox row per person with their private link, the organiser's words
+escaped, the count checked at confirmation, and the audit entry.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from service.db.models import (
     Event,
     OutboxEmail,
     OutboxStatus,
+    Registration,
     RegistrationStatus,
 )
 from service.domain.accounts import Actor, set_actor
 from service.domain.emails.organiser_message import ORGANISER_MESSAGE_TEMPLATE, paragraphs_of
 from service.domain.errors import ConflictError, InvalidInputError
+from service.domain.registration import check_in
 from service.domain.registration.organiser_messages import (
     MessageDraft,
     preview_organiser_message,
@@ -88,6 +91,34 @@ async def test_the_audience_is_the_group_chosen_for_the_event_or_one_session(
         1, f"Carla Canal <carla@{slug}.example.org>")
     assert await _names(db, settings, event, _draft("pending", session_id=second.id)) == (
         0, None)
+
+
+async def test_after_the_day_a_message_goes_to_those_checked_in_or_to_those_who_did_not_come(
+    db: AsyncSession, settings: Settings
+) -> None:
+    event = await _event_with_people(db, settings)
+    first, second = sorted(event.sessions, key=lambda s: s.starts_at)
+    slug = event.slug
+    for name in ("Bruno Costa", "Dora Weiss", "Emil Novak"):
+        registration_id = await db.scalar(select(Registration.id).where(
+            Registration.event_id == event.id, Registration.name == name))
+        assert registration_id is not None
+        await check_in(db, event.id, registration_id, present=True, now=NOW)
+
+    # Everyone who came, whatever their registration's state; the confirmed who did not.
+    assert await _names(db, settings, event, _draft("attended")) == (
+        3, f"Bruno Costa <bruno@{slug}.example.org>")
+    assert await _names(db, settings, event, _draft("absent")) == (
+        2, f"Ana Silva <ana@{slug}.example.org>")
+    assert await _names(db, settings, event, _draft("confirmed", "attended")) == (
+        5, f"Ana Silva <ana@{slug}.example.org>")
+    # For one session: those in it (Emil asked for a place in the first, and came).
+    assert await _names(db, settings, event, _draft("attended", session_id=second.id)) == (
+        1, f"Bruno Costa <bruno@{slug}.example.org>")
+    assert await _names(db, settings, event, _draft("attended", session_id=first.id)) == (
+        1, f"Emil Novak <emil@{slug}.example.org>")
+    assert await _names(db, settings, event, _draft("absent", session_id=first.id)) == (
+        1, f"Ana Silva <ana@{slug}.example.org>")
 
 
 async def test_the_preview_is_the_first_copy_with_the_words_escaped_and_the_private_link(
@@ -175,7 +206,7 @@ async def test_every_problem_of_a_draft_is_named_at_once(
             now=NOW, settings=settings)
 
     assert [(e.field, e.message) for e in refused.value.errors] == [
-        ("audience", "Unknown group 'everyone': choose among confirmed, waiting, pending."),
+        ("audience", "Unknown group 'everyone': choose among confirmed, waiting, pending, attended, absent."),
         ("session_id", "Choose a session of this event, or the whole event."),
         ("subject", "Must be a single line without control characters."),
         ("text", "Write the message."),

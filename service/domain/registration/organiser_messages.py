@@ -1,5 +1,6 @@
 """Organisers write to registrants: the confirmed, waiting or pending people of an event or
-of one of its sessions, one email each through the outbox, with a preview first.
+of one of its sessions (or, after an in-person day, those checked in at the door or those
+who did not come), one email each through the outbox, with a preview first.
 
 `message_recipients` says who would get it (the count the organiser confirms),
 `preview_organiser_message` renders the first recipient's copy of each version exactly as
@@ -41,20 +42,26 @@ from service.domain.emails.organiser_message import (
     organiser_message,
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError
-from service.i18n import LANGUAGE_NAMES, LANGUAGES
+from service.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from service.i18n import gettext as _
 from service.settings import Settings
 
+from .attendance import ATTENDEE_STATUSES
 from .form import Problems
 from .links import links_from_tokens
 from .loading import load_event
 
-# Whom a message can go to, in the organisers' words.
+# Whom a message can go to, in the organisers' words: by the state of their registration,
+# and after an in-person day by whether they were checked in at the door (slides for those
+# who came, the recording for those who did not).
 AUDIENCES: dict[str, str] = {
     "confirmed": "Confirmed",
     "waiting": "On the waiting list",
     "pending": "Waiting for approval",
+    "attended": N_("Checked in at the door"),
+    "absent": N_("Confirmed, not checked in"),
 }
+DOOR_AUDIENCES = ("attended", "absent")
 MAX_SUBJECT = 150
 MAX_TEXT = 10_000
 _PURPOSES = (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED)
@@ -163,13 +170,22 @@ def _checked_translations(given: Mapping[str, tuple[str, str]], written_in: str,
 def _audience_filter(audiences: Sequence[str], session_id: int | None
                      ) -> ColumnElement[bool]:
     """WHERE clauses for the registrations a message goes to (see `message_recipients`)."""
+    came = Registration.checked_in_at.is_not(None) & Registration.status.in_(ATTENDEE_STATUSES)
+    stayed_away = ((Registration.status == RegistrationStatus.CONFIRMED)
+                   & Registration.checked_in_at.is_(None))
     if session_id is None:
-        return Registration.status.in_([RegistrationStatus(value) for value in audiences])
+        wanted: list[ColumnElement[bool]] = [Registration.status.in_(
+            [RegistrationStatus(value) for value in audiences if value not in DOOR_AUDIENCES])]
+        if "attended" in audiences:
+            wanted.append(came)
+        if "absent" in audiences:
+            wanted.append(stayed_away)
+        return or_(*wanted)
     in_session = Enrolment.session_id == session_id
-    wanted: list[ColumnElement[bool]] = []
+    holds_a_place = Enrolment.status == EnrolmentStatus.CONFIRMED
+    wanted = []
     if "confirmed" in audiences:
-        wanted.append((Registration.status == RegistrationStatus.CONFIRMED)
-                      & (Enrolment.status == EnrolmentStatus.CONFIRMED))
+        wanted.append((Registration.status == RegistrationStatus.CONFIRMED) & holds_a_place)
     if "waiting" in audiences:
         # The event's waiting list, or the session's own (a confirmed registrant waiting
         # for a place in this session).
@@ -178,6 +194,10 @@ def _audience_filter(audiences: Sequence[str], session_id: int | None
                          & (Enrolment.status == EnrolmentStatus.WAITING)))
     if "pending" in audiences:
         wanted.append(Registration.status == RegistrationStatus.PENDING)
+    if "attended" in audiences:
+        wanted.append(came)  # with a place in it, waiting or asking for one: they came
+    if "absent" in audiences:
+        wanted.append(stayed_away & holds_a_place)
     return Registration.id.in_(
         select(Enrolment.registration_id)
         .join(Registration, Registration.id == Enrolment.registration_id)

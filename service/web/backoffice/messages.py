@@ -20,8 +20,10 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from service.clock import utc_now
 from service.db.models import Event
 from service.domain.errors import ConflictError, InvalidInputError
+from service.domain.registration import has_a_place_to_come_to
 from service.domain.registration.organiser_messages import (
     AUDIENCES,
+    DOOR_AUDIENCES,
     MAX_SUBJECT,
     MAX_TEXT,
     MessageDraft,
@@ -84,7 +86,8 @@ class MessagesController(Controller):
             "title": _("Write to registrants: %(title)s") % {"title": event.title}, "nav": "events",
             "event": heading(event, account), "section": "message",
             "values": values, "errors": errors,
-            "audiences": [(key, _(label)) for key, label in AUDIENCES.items()],
+            "audiences": [(key, _(label)) for key, label in AUDIENCES.items()
+                          if key not in DOOR_AUDIENCES or has_a_place_to_come_to(event)],
             "session_options": _session_options(event), "max_subject": MAX_SUBJECT,
             "max_text": MAX_TEXT, "written_in": LANGUAGE_NAMES[event.default_language],
             "other_languages": other_languages(event),
