@@ -186,6 +186,7 @@ def organiser_registration_out(registration: Registration, position: int | None
         confirmation_expires_at=_iso(registration.confirmation_expires_at),
         decided_at=_iso(registration.decided_at),
         cancelled_at=_iso(registration.cancelled_at),
+        checked_in_at=_iso(registration.checked_in_at),
         created_at=iso_utc(registration.created_at),
         updated_at=iso_utc(registration.updated_at),
         sessions=[
@@ -486,6 +487,21 @@ class OrganiserRegistrationController(Controller):
             reason=data.reason if data is not None else None,
         )
         return organiser_registration_out(registration, None)
+
+    @post("/registrations/{registration_id:int}/check-in", status_code=200)
+    async def check_in(
+        self, db_session: DbSession, registration_id: IdParam,
+        data: JSONBody[rs.CheckInIn | None] = None,
+    ) -> rs.OrganiserRegistrationOut:
+        """Check the person in at the door (a second time keeps the first time);
+        `{"present": false}` takes it back."""
+        found = await registrations.get_registration(db_session, registration_id)
+        await registrations.check_in(db_session, found.event_id, registration_id,
+                                     present=data.present if data is not None else True,
+                                     now=utc_now())
+        registration = await registrations.get_registration(db_session, registration_id)
+        position = await registrations.waiting_position(db_session, registration)
+        return organiser_registration_out(registration, position)
 
     @get("/registrations/{registration_id:int}/emails")
     async def email_history(

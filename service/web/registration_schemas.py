@@ -96,6 +96,11 @@ class DeclineIn(Input):
     reason: Summary | None = None
 
 
+class CheckInIn(Input):
+    # False takes a check-in back (pressed on the wrong line).
+    present: bool = True
+
+
 # --- output --------------------------------------------------------------------------------
 
 
@@ -189,6 +194,8 @@ class OrganiserRegistrationOut(RegistrantFieldsOut, kw_only=True):
     confirmation_expires_at: str | None
     decided_at: str | None
     cancelled_at: str | None
+    # When an organiser checked them in at the door (None: not, or taken back).
+    checked_in_at: str | None
     created_at: str
     updated_at: str
     sessions: list[EnrolmentOut]

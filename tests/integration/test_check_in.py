@@ -3,7 +3,7 @@ the back office through real HTTP: the list (unconfirmed addresses left out), a 
 keeps its place across a check-in (and one with a control character refused), undoing one,
 a cancelled registration refused, the count of who came, the registrations CSV's
 `checked_in_at`, the message form's audiences of who came and who did not, and the link
-only on events with a place to come to. Both databases.
+only on events with a place to come to; and the organiser API's check-in. Both databases.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import csv
 import io
 import re
 
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,3 +105,34 @@ async def test_an_organiser_checks_people_in_at_the_door(
             if label.attrs.get("for", "").startswith("audience")]
     assert door[-2:] == ["Checked in at the door", "Confirmed, not checked in"]
     assert "Checked in at the door" not in webinar_message_form.text
+
+
+async def test_the_organiser_api_checks_people_in(
+    client: AsyncTestClient[Litestar], organiser_headers: dict[str, str],
+    viewer_headers: dict[str, str], db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, STUDY_VISIT)
+    session = event.sessions[0]
+    ana = await make_registration(db, event, session, "Ana Silva")
+    carla = await make_registration(db, event, session, "Carla Canal",
+                                    status=RegistrationStatus.CANCELLED)
+    await db.commit()
+    ana_url = f"/api/organiser/registrations/{ana.id}/check-in"
+
+    as_viewer = await client.post(ana_url, headers=viewer_headers)
+    checked = await client.post(ana_url, headers=organiser_headers)
+    listed = await client.get(f"/api/organiser/registrations/{ana.id}", headers=organiser_headers)
+    taken_back = await client.post(ana_url, json={"present": False}, headers=organiser_headers)
+    cancelled = await client.post(f"/api/organiser/registrations/{carla.id}/check-in",
+                                  headers=organiser_headers)
+    unknown = await client.post("/api/organiser/registrations/999999/check-in",
+                                headers=organiser_headers)
+    wrong = await client.post(ana_url, json={"present": "yes"}, headers=organiser_headers)
+
+    assert as_viewer.status_code == 403
+    assert checked.status_code == 200 and checked.json()["checked_in_at"] is not None
+    assert listed.json()["checked_in_at"] == checked.json()["checked_in_at"]
+    assert taken_back.status_code == 200 and taken_back.json()["checked_in_at"] is None
+    assert cancelled.status_code == 409
+    assert unknown.status_code == 404
+    assert wrong.status_code == 400 and "present" in wrong.text
