@@ -213,6 +213,8 @@ async def test_the_organiser_api_copies_an_event(
     viewer_headers: dict[str, str], db: AsyncSession, settings: Settings,
 ) -> None:
     original = await _seminar(db, settings)
+    original.is_sample_data = True  # a copy of sample data is sample data
+    await db.commit()
     url = f"/api/organiser/events/{original.id}/copy"
     events = await db.scalar(select(func.count()).select_from(Event))
 
@@ -235,7 +237,7 @@ async def test_the_organiser_api_copies_an_event(
     assert counted == events
     assert made.status_code == 201, made.text
     body = made.json()
-    assert (body["title"], body["slug"], body["status"]) == (
-        "Procura+ Seminar 2036", "procura-seminar-2036", "draft")
+    assert (body["title"], body["slug"], body["status"], body["is_sample_data"]) == (
+        "Procura+ Seminar 2036", "procura-seminar-2036", "draft", True)
     assert [s["starts"]["utc"] for s in body["sessions"]] == [
         "2036-11-10T09:00:00Z", "2037-04-09T08:00:00Z"]

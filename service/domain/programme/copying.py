@@ -1,8 +1,9 @@
 """Copying an event to other days: next year's seminar from this year's, a webinar series
 run again.
 
-The copy is a new draft in the same team with the event's settings, its sessions (those not
-cancelled) and their agendas, and every translation of their texts. Each session and
+The copy is a new draft in the same team with the event's settings (a copy of sample data
+is sample data), its sessions (those not cancelled) and their agendas, and every
+translation of their texts. Each session and
 agenda item keeps its wall-clock time in the event's zone and moves by the same number of
 days, so that the first session falls on the day asked for (a time the clocks skip or
 repeat on its new day is refused, naming the session); the registration window moves with
@@ -145,7 +146,7 @@ async def copy_event(db: AsyncSession, event_id: int, copy: EventCopy, *, now: d
         contact_email=original.contact_email,
         reminder_offsets_minutes=original.reminder_offsets_minutes,
         retention_months=original.retention_months, default_language=original.default_language,
-        is_sample_data=False, created_at=now, updated_at=now)
+        is_sample_data=original.is_sample_data, created_at=now, updated_at=now)
     # Each copied session and agenda item beside its copy (for their translations).
     copied: list[tuple[Session | AgendaItem, Session | AgendaItem]] = []
     for session in sessions:
