@@ -73,6 +73,9 @@ async def test_an_organiser_checks_people_in_at_the_door(
     assert url in [a.attrs.get("href") for a in parse(event_page.text).find_all("a")]
     assert f"/organiser/events/{webinar_id}/check-in" not in webinar_page.text
     assert _names(everyone.text) == ["Ana Silva", "Bruno Costa", "Carla Canal"]
+    # Carla cancelled: no button to check her in, she is not expected.
+    carla_row = parse(everyone.text).one("tr", id=f"registration-{ids['carla']}")
+    assert carla_row.find_all("button") == [] and "Not expected" in carla_row.text
     assert "0 of 3 checked in." in everyone.text
     assert _names(found.text) == ["Bruno Costa"]
     assert parse(found.text).one("input", name="q", type="hidden").attrs["value"] == "BRU"

@@ -69,10 +69,13 @@ class CheckInController(Controller):
             "event": heading(event, account), "section": "check-in",
             "is_meet_your_buyer": event.kind == EventKind.MEET_YOUR_BUYER,
             "is_in_person": registration.has_a_place_to_come_to(event),
+            # Each person, their organisation's kind, their registration's state, when
+            # they were checked in, and whether they may be (not once cancelled or declined).
             "people": [(r, _(ORGANISATION_KIND_LABELS[r.organisation_kind])
                         if r.organisation_kind is not None else "",
                         _(STATUS_LABELS[r.status]),
-                        local_and_utc(r.checked_in_at, event.timezone)[0]) for r in people],
+                        local_and_utc(r.checked_in_at, event.timezone)[0],
+                        r.status in registration.ATTENDEE_STATUSES) for r in people],
             "attended": sum(1 for r in everyone if r.checked_in_at is not None),
             "total": len(everyone), "search": q.strip(), "values": {"q": q},
             "errors": errors, "done": _(DONE[done]) if done in DONE else None,
