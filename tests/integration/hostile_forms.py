@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
 HOSTILE = {
@@ -32,3 +33,13 @@ def form_body(token: tuple[str, str], names: Iterable[str], value: str) -> bytes
     """The form's token as given, and every named field set to `value` (already encoded)."""
     return "&".join([f"{token[0]}={quote(token[1])}",
                      *(f"{quote(name)}={value}" for name in sorted(names))]).encode("ascii")
+
+
+def problem_with(answer: Any, what: str) -> str | None:
+    """What is wrong with an answer to a hostile value (`what` says where it was sent): a
+    server error, or the markup shown unescaped in a page; None when it held."""
+    if answer.status_code >= 500:
+        return f"{what}: {answer.status_code}"
+    if answer.headers.get("content-type", "").startswith("text/html") and MARKUP in answer.text:
+        return f"{what}: echoes the markup"
+    return None

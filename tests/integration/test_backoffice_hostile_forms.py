@@ -12,7 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from tests.integration.backoffice import SignedInClient
-from tests.integration.hostile_forms import FORM_CONTENT, HOSTILE, MARKUP, field_names, form_body
+from tests.integration.hostile_forms import (
+    FORM_CONTENT,
+    HOSTILE,
+    field_names,
+    form_body,
+    problem_with,
+)
 from tests.integration.route_walk import PUBLIC_PARAMS, Route, page_routes, state_changing_routes
 
 # Routes that end the walk for the routes after them (signing out) or need what they
@@ -48,11 +54,9 @@ async def test_no_back_office_form_answers_a_server_error_to_hostile_values(
             answer = await admin_client.client.request(
                 route.method, route.url(ids), headers=FORM_CONTENT, follow_redirects=False,
                 content=form_body(("_csrf", admin_client.csrf), names, value))
-            if answer.status_code >= 500:
-                failures.append(f"{route.method} {route.template} with {kind}: "
-                                f"{answer.status_code}")
-            elif MARKUP in answer.text:
-                failures.append(f"{route.method} {route.template} echoes the markup")
+            problem = problem_with(answer, f"{route.method} {route.template} with {kind}")
+            if problem:
+                failures.append(problem)
 
     assert not failures, "\n".join(failures)
     assert len(names) >= 50 and len(routes) >= 50
@@ -82,11 +86,10 @@ async def test_no_back_office_page_answers_a_server_error_to_hostile_query_value
                 query = "&".join(f"{name}={value}" for name in names)
                 answer = await admin_client.client.get(f"{route.url(ids)}?{query}",
                                                        follow_redirects=False)
-                if answer.status_code >= 500:
-                    failures.append(f"GET {route.template} with {kind} in {names[0]}...: "
-                                    f"{answer.status_code}")
-                elif MARKUP in answer.text:
-                    failures.append(f"GET {route.template} echoes the markup")
+                problem = problem_with(answer, f"GET {route.template} with {kind} in "
+                                               f"{names[0]}...")
+                if problem:
+                    failures.append(problem)
 
     assert not failures, "\n".join(failures)
     assert len(routes) >= 50
