@@ -64,6 +64,7 @@ async def test_an_organiser_checks_people_in_at_the_door(
     undone = await organiser_client.post_form(f"{url}/{ids['ana']}", {"present": "no"})
     cancelled = await organiser_client.post_form(f"{url}/{ids['carla']}", {"present": "yes"})
     after = await organiser_client.get(checked.headers["location"].split("#")[0])
+    event_page_after = await organiser_client.get(f"/organiser/events/{event_id}")
     nobody = await organiser_client.get(url, params={"q": "zzz"})
     control = await organiser_client.get(url, params={"q": "Ana\x00Silva"})
     export = await organiser_client.get(f"/organiser/events/{event_id}/registrations.csv")
@@ -71,6 +72,7 @@ async def test_an_organiser_checks_people_in_at_the_door(
     webinar_message_form = await organiser_client.get(f"/organiser/events/{webinar_id}/message")
 
     assert url in [a.attrs.get("href") for a in parse(event_page.text).find_all("a")]
+    assert "Check-in</a> (0 checked in)" in event_page.text
     assert f"/organiser/events/{webinar_id}/check-in" not in webinar_page.text
     assert _names(everyone.text) == ["Ana Silva", "Bruno Costa", "Carla Canal"]
     # Carla cancelled: no button to check her in, she is not expected.
@@ -85,6 +87,7 @@ async def test_an_organiser_checks_people_in_at_the_door(
     assert cancelled.status_code == 409
     assert _names(after.text) == ["Bruno Costa"]
     assert "Checked in." in after.text and "1 of 3 checked in." in after.text
+    assert "Check-in</a> (1 checked in)" in event_page_after.text
     # When, in the event's zone.
     assert re.search(r"\d{2}:\d{2} CES?T", after.text)
     assert "Nobody registered matches “zzz”." in nobody.text

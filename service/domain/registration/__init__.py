@@ -9,7 +9,13 @@ never overbooked (`places`); whether an event takes registrations at all is deci
 place (`rules`).
 """
 
-from .attendance import ATTENDEE_STATUSES, attendance_list, check_in, has_a_place_to_come_to
+from .attendance import (
+    ATTENDEE_STATUSES,
+    attendance_list,
+    check_in,
+    count_checked_in,
+    has_a_place_to_come_to,
+)
 from .batch import RegistrationOutcome, register_participant, register_participants
 from .confirmation import (
     CONFIRMATION_PERIOD,
@@ -102,6 +108,7 @@ __all__ = [
     "closed_reason",
     "compose_welcome_emails",
     "confirm_address",
+    "count_checked_in",
     "count_confirmed_enrolments",
     "count_confirmed_registrations",
     "count_registrations_by_status",

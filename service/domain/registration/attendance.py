@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Event, Registration, RegistrationStatus, SessionMode
@@ -57,3 +57,9 @@ async def attendance_list(db: AsyncSession, event_id: int, *, search: str = ""
     if term:
         query = query.where(await search_condition(db, term))
     return list(await db.scalars(query))
+
+
+async def count_checked_in(db: AsyncSession, event_id: int) -> int:
+    """How many came (were checked in and not taken back)."""
+    return await db.scalar(select(func.count()).select_from(Registration).where(
+        Registration.event_id == event_id, Registration.checked_in_at.is_not(None))) or 0
