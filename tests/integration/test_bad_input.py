@@ -21,7 +21,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import AgendaItem, Event, Registration, Session
+from service.db.models import AgendaItem, Event, Organisation, Registration, Session
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.factories import DEMO_LOADED_AT, DEMO_NOW
 
@@ -107,6 +107,29 @@ async def test_times_at_the_ends_of_the_calendar_are_refused_naming_the_field(
     assert answers == expected
     assert (await count(db, Event), await count(db, Session), await count(db, AgendaItem)
             ) == before
+
+
+async def test_texts_longer_than_their_columns_are_refused_naming_the_field(
+    client: Client, db: AsyncSession, organiser_headers: dict[str, str]
+) -> None:
+    """Each as long as the API's shape allows, one character longer than its column: on
+    PostgreSQL such a text reached the database and answered 500."""
+    before = (await count(db, Event), await count(db, Organisation))
+    writes = {
+        "venue_name": ("POST", "/api/organiser/events", {
+            "kind": "seminar", "title": "Long", "venue_name": "v" * 201}),
+        "venue_city": ("PATCH", "/api/organiser/events/1", {"venue_city": "c" * 121}),
+        "website": ("POST", "/api/organiser/organisations", {
+            "name": "Long", "kind": "public_authority",
+            "website": "https://example.org/" + "w" * 481}),
+    }
+    answers = {}
+    for name, (method, url, body) in writes.items():
+        response = await client.request(method, url, json=body, headers=organiser_headers)
+        answers[name] = (response.status_code, [e["field"] for e in response.json()["errors"]])
+
+    assert answers == {name: (400, [name]) for name in writes}
+    assert (await count(db, Event), await count(db, Organisation)) == before
 
 
 # --- bodies the JSON decoder chokes on -----------------------------------------------------

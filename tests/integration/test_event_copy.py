@@ -145,6 +145,11 @@ async def test_a_copy_is_refused_whole_naming_each_problem(
     with pytest.raises(InvalidInputError) as refused:
         await programme.copy_event(db, original.id, programme.EventCopy(
             title=" ", slug="Bad Slug", first_day=None), now=BUILT_AT, settings=settings)
+    # As long as the columns allow (PostgreSQL would refuse longer ones).
+    with pytest.raises(InvalidInputError) as too_long:
+        await programme.copy_event(db, original.id, programme.EventCopy(
+            title="T" * 301, slug="a" * 121, first_day=date(2036, 11, 10)), now=BUILT_AT,
+            settings=settings)
     with pytest.raises(InvalidInputError) as taken:
         await programme.copy_event(db, original.id, programme.EventCopy(
             title="Again", slug=original.slug, first_day=date(3000, 1, 1)), now=BUILT_AT,
@@ -162,6 +167,8 @@ async def test_a_copy_is_refused_whole_naming_each_problem(
 
     assert [e.field for e in refused.value.errors] == ["title", "slug", "first_day"]
     assert [e.field for e in taken.value.errors] == ["slug", "first_day"]
+    assert [(e.field, e.message) for e in too_long.value.errors] == [
+        ("title", "At most 300 characters."), ("slug", "At most 120 characters.")]
     assert skipped.value.field == "first_day"
     assert skipped.value.message == (
         "The session “Late” would be at 2036-03-30T02:30, which the clocks skip or repeat "

@@ -26,6 +26,9 @@ from service.domain.times import local_date, parse_instant
 from service.i18n import gettext as _
 from service.settings import Settings
 
+# As long as the column allows, and as the API's shapes do.
+TITLE_LIMIT, DESCRIPTION_LIMIT = 500, 20_000
+
 
 async def _check_agenda_slot(
     db: AsyncSession, session: Session, starts_at: datetime, ends_at: datetime,
@@ -91,9 +94,10 @@ async def add_agenda_item(
         session_id=session.id,
         starts_at=starts_at,
         ends_at=ends_at,
-        title=clean_line(data.title, "title", required=True),
+        title=clean_line(data.title, "title", required=True, max_length=TITLE_LIMIT),
         kind=data.kind or AgendaItemKind.TALK,
-        description=clean_text(data.description, "description") or "",
+        description=clean_text(data.description, "description",
+                               max_length=DESCRIPTION_LIMIT) or "",
         sequence=0,
         created_at=now,
         updated_at=now,
@@ -126,11 +130,12 @@ async def update_agenda_item(
     moved = (starts_at, ends_at) != (item.starts_at, item.ends_at)
     item.starts_at, item.ends_at = starts_at, ends_at
     if changes.title is not UNSET:
-        item.title = clean_line(changes.title, "title", required=True)
+        item.title = clean_line(changes.title, "title", required=True, max_length=TITLE_LIMIT)
     if changes.kind is not UNSET:
         item.kind = changes.kind
     if changes.description is not UNSET:
-        item.description = clean_text(changes.description, "description") or ""
+        item.description = clean_text(changes.description, "description",
+                                      max_length=DESCRIPTION_LIMIT) or ""
     if changes.speakers is not UNSET:
         new_speakers = await _speakers(db, changes.speakers)
         item.speakers.clear()

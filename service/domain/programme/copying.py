@@ -33,7 +33,7 @@ from service.db.models import (
 )
 from service.domain import signals
 from service.domain.errors import ConflictError, FieldError, InvalidInputError
-from service.domain.programme.events import check_slug, free_slug, slugify
+from service.domain.programme.events import TITLE_LIMIT, check_slug, free_slug, slugify
 from service.domain.programme.loading import get_event
 from service.domain.programme.translations import EVENT_TARGET, target_key
 from service.domain.text import clean_line
@@ -98,7 +98,7 @@ async def copy_event(db: AsyncSession, event_id: int, copy: EventCopy, *, now: d
     problems: list[FieldError] = []
     title = ""
     try:
-        title = clean_line(copy.title, "title") or ""
+        title = clean_line(copy.title, "title", max_length=TITLE_LIMIT) or ""
     except InvalidInputError as refused:
         problems.extend(refused.errors)
     else:

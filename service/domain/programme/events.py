@@ -37,6 +37,11 @@ from service.i18n import gettext as _
 from service.settings import Settings
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_LIMIT = 120  # the column's length
+# The longest texts, as the columns (or, for long texts, the API's shapes) allow: the back
+# office builds the inputs itself, so the limits are checked here too.
+TITLE_LIMIT, SUMMARY_LIMIT, DESCRIPTION_LIMIT = 300, 2_000, 20_000
+VENUE_LIMITS = {"venue_name": 200, "venue_address": 300, "venue_city": 120}
 
 
 def slugify(title: str) -> str:
@@ -54,14 +59,22 @@ async def free_slug(db: AsyncSession, base: str) -> str:
 
 
 async def check_slug(db: AsyncSession, slug: str, *, event_id: int | None = None) -> None:
-    """A slug an organiser chose: well formed (422) and not another event's (409)."""
+    """A slug an organiser chose: well formed and not too long (422), and not another
+    event's (409)."""
     if not SLUG_PATTERN.match(slug):
         raise InvalidInputError(_("Use lower-case letters, digits and single hyphens."), "slug")
+    if len(slug) > SLUG_LIMIT:
+        raise InvalidInputError(_("At most %(count)s characters.") % {"count": SLUG_LIMIT},
+                                "slug")
     query = select(Event.id).where(Event.slug == slug)
     if event_id is not None:
         query = query.where(Event.id != event_id)
     if await db.scalar(query) is not None:
         raise ConflictError(_("The slug %(slug)r is taken by another event.") % {"slug": slug}, "slug")
+
+
+def _venue(value: str | None, field: str) -> str | None:
+    return clean_line(value, field, max_length=VENUE_LIMITS[field])
 
 
 def _check_reminder_offsets(value: Sequence[int] | None) -> list[int] | None:
@@ -101,7 +114,7 @@ def _set_registration_window(
 async def create_event(db: AsyncSession, data: EventCreate, *, now: datetime) -> Event:
     zone_name = data.timezone or "Europe/Brussels"
     zone_for(zone_name)
-    title = clean_line(data.title, "title", required=True)
+    title = clean_line(data.title, "title", required=True, max_length=TITLE_LIMIT)
     if data.slug:
         slug = data.slug
         await check_slug(db, slug)
@@ -112,8 +125,9 @@ async def create_event(db: AsyncSession, data: EventCreate, *, now: datetime) ->
         kind=data.kind,
         title=title,
         slug=slug,
-        summary=clean_text(data.summary, "summary") or "",
-        description=clean_text(data.description, "description") or "",
+        summary=clean_text(data.summary, "summary", max_length=SUMMARY_LIMIT) or "",
+        description=clean_text(data.description, "description",
+                               max_length=DESCRIPTION_LIMIT) or "",
         timezone=zone_name,
         status=EventStatus.DRAFT,
         host_organisation_id=data.host_organisation_id,
@@ -121,9 +135,9 @@ async def create_event(db: AsyncSession, data: EventCreate, *, now: datetime) ->
         is_approval_required=bool(data.is_approval_required),
         allows_session_choice=bool(data.allows_session_choice),
         is_address_confirmation_required=bool(data.is_address_confirmation_required),
-        venue_name=data.venue_name,
-        venue_address=data.venue_address,
-        venue_city=data.venue_city,
+        venue_name=_venue(data.venue_name, "venue_name"),
+        venue_address=_venue(data.venue_address, "venue_address"),
+        venue_city=_venue(data.venue_city, "venue_city"),
         venue_country=country_code(data.venue_country, "venue_country"),
         contact_email=data.contact_email,
         reminder_offsets_minutes=_check_reminder_offsets(data.reminder_offsets_minutes),
@@ -150,20 +164,22 @@ async def update_event(
         zone_for(changes.timezone)
         event.timezone = changes.timezone
     if changes.title is not UNSET:
-        event.title = clean_line(changes.title, "title", required=True)
+        event.title = clean_line(changes.title, "title", required=True,
+                                 max_length=TITLE_LIMIT)
     if changes.slug is not UNSET and changes.slug != event.slug:
         await check_slug(db, changes.slug, event_id=event.id)
         event.slug = changes.slug
     if changes.summary is not UNSET:
-        event.summary = clean_text(changes.summary, "summary") or ""
+        event.summary = clean_text(changes.summary, "summary", max_length=SUMMARY_LIMIT) or ""
     if changes.description is not UNSET:
-        event.description = clean_text(changes.description, "description") or ""
+        event.description = clean_text(changes.description, "description",
+                                       max_length=DESCRIPTION_LIMIT) or ""
     if changes.venue_name is not UNSET:
-        event.venue_name = clean_line(changes.venue_name, "venue_name")
+        event.venue_name = _venue(changes.venue_name, "venue_name")
     if changes.venue_address is not UNSET:
-        event.venue_address = clean_line(changes.venue_address, "venue_address")
+        event.venue_address = _venue(changes.venue_address, "venue_address")
     if changes.venue_city is not UNSET:
-        event.venue_city = clean_line(changes.venue_city, "venue_city")
+        event.venue_city = _venue(changes.venue_city, "venue_city")
     if changes.contact_email is not UNSET:
         event.contact_email = clean_line(changes.contact_email, "contact_email")
     if changes.kind is not UNSET:

@@ -31,6 +31,9 @@ LanguageCode = Annotated[str, Meta(pattern="^(" + "|".join(LANGUAGES) + ")$")]
 Title = Annotated[str, Meta(min_length=1, max_length=300, pattern=_ONE_LINE)]
 Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=_ONE_LINE)]
 Line = Annotated[str, Meta(max_length=300, pattern=_ONE_LINE)]
+# As long as their columns allow.
+VenueName = Annotated[str, Meta(max_length=200, pattern=_ONE_LINE)]
+City = Annotated[str, Meta(max_length=120, pattern=_ONE_LINE)]
 Summary = Annotated[str, Meta(max_length=2_000, pattern=_MULTI_LINE)]
 Description = Annotated[str, Meta(max_length=20_000, pattern=_MULTI_LINE)]
 Slug = Annotated[str, Meta(min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
@@ -48,6 +51,7 @@ TimeText = Annotated[
 _EMAIL_PART = r"[^@\s\x00-\x1f\x7f]+"
 Email = Annotated[str, Meta(max_length=320, pattern=rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$")]
 Url = Annotated[str, Meta(max_length=1_000, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")]
+Website = Annotated[str, Meta(max_length=500, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")]
 Country = Annotated[str, Meta(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")]
 Places = Annotated[int, Meta(ge=1, le=100_000)]
 OffsetMinutes = Annotated[int, Meta(ge=1, le=86_400)]
@@ -75,7 +79,7 @@ class OrganisationCreate(Input):
     name: Name
     kind: OrganisationKind
     country: Country | None = None
-    website: Url | None = None
+    website: Website | None = None
     standing: NetworkStanding = NetworkStanding.NONE
 
 
@@ -83,7 +87,7 @@ class OrganisationUpdate(Input):
     name: Name | UnsetType = UNSET
     kind: OrganisationKind | UnsetType = UNSET
     country: Country | UnsetType | None = UNSET
-    website: Url | UnsetType | None = UNSET
+    website: Website | UnsetType | None = UNSET
     standing: NetworkStanding | UnsetType = UNSET
 
 
@@ -119,9 +123,9 @@ class EventCreate(Input):
     allows_session_choice: bool = False
     # Double opt-in: a registration counts only once its address is confirmed by a link.
     is_address_confirmation_required: bool = False
-    venue_name: Line | None = None
+    venue_name: VenueName | None = None
     venue_address: Line | None = None
-    venue_city: Line | None = None
+    venue_city: City | None = None
     venue_country: Country | None = None
     contact_email: Email | None = None
     reminder_offsets_minutes: ReminderOffsets | None = None
@@ -144,9 +148,9 @@ class EventUpdate(Input):
     is_approval_required: bool | UnsetType = UNSET
     allows_session_choice: bool | UnsetType = UNSET
     is_address_confirmation_required: bool | UnsetType = UNSET
-    venue_name: Line | UnsetType | None = UNSET
+    venue_name: VenueName | UnsetType | None = UNSET
     venue_address: Line | UnsetType | None = UNSET
-    venue_city: Line | UnsetType | None = UNSET
+    venue_city: City | UnsetType | None = UNSET
     venue_country: Country | UnsetType | None = UNSET
     contact_email: Email | UnsetType | None = UNSET
     reminder_offsets_minutes: ReminderOffsets | UnsetType | None = UNSET

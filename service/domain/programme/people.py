@@ -30,6 +30,12 @@ from service.settings import Settings
 
 # --- organisations -------------------------------------------------------------------------
 
+WEBSITE_LIMIT = 500  # the column's length
+
+
+def _website(value: str | None) -> str | None:
+    return clean_line(value, "website", max_length=WEBSITE_LIMIT)
+
 
 async def create_organisation(
     db: AsyncSession, data: OrganisationCreate, *, now: datetime
@@ -39,7 +45,8 @@ async def create_organisation(
         raise ConflictError(_("An organisation called %(name)r exists already.") % {"name": name}, "name")
     organisation = Organisation(
         name=name, kind=data.kind, country=country_code(data.country, "country"),
-        website=data.website, standing=data.standing, created_at=now, updated_at=now,
+        website=_website(data.website), standing=data.standing, created_at=now,
+        updated_at=now,
     )
     db.add(organisation)
     await db.flush()
@@ -88,7 +95,7 @@ async def update_organisation(
     if changes.country is not UNSET:
         organisation.country = country_code(changes.country, "country")
     if changes.website is not UNSET:
-        organisation.website = changes.website
+        organisation.website = _website(changes.website)
     if changes.standing is not UNSET:
         organisation.standing = changes.standing
     organisation.updated_at = now

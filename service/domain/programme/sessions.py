@@ -28,6 +28,8 @@ from service.i18n import gettext as _
 from service.settings import Settings
 
 MAX_SESSION_LENGTH = timedelta(days=7)
+# As long as the column allows, and as the API's shapes do.
+TITLE_LIMIT, DESCRIPTION_LIMIT = 300, 20_000
 
 
 def _check_session_times(starts_at: datetime, ends_at: datetime) -> None:
@@ -59,8 +61,9 @@ async def add_session(
     _check_session_times(starts_at, ends_at)
     session = Session(
         event_id=event.id,
-        title=clean_line(data.title, "title", required=True),
-        description=clean_text(data.description, "description") or "",
+        title=clean_line(data.title, "title", required=True, max_length=TITLE_LIMIT),
+        description=clean_text(data.description, "description",
+                               max_length=DESCRIPTION_LIMIT) or "",
         starts_at=starts_at,
         ends_at=ends_at,
         mode=data.mode or SessionMode.ONLINE,
@@ -115,9 +118,11 @@ async def update_session(
             item.updated_at = now
     session.starts_at, session.ends_at = starts_at, ends_at
     if changes.title is not UNSET:
-        session.title = clean_line(changes.title, "title", required=True)
+        session.title = clean_line(changes.title, "title", required=True,
+                                   max_length=TITLE_LIMIT)
     if changes.description is not UNSET:
-        session.description = clean_text(changes.description, "description") or ""
+        session.description = clean_text(changes.description, "description",
+                                         max_length=DESCRIPTION_LIMIT) or ""
     if changes.mode is not UNSET:
         session.mode = changes.mode
     if changes.join_url is not UNSET:

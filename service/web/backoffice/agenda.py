@@ -80,11 +80,12 @@ def _choices(choices: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def _field(form: FormMultiDict, name: str) -> str:
-    """A form field, stripped and cut to its limit; browsers send a textarea's line breaks as
-    CRLF, kept here as they are stored, LF."""
+    """A form field, stripped and cut one past its limit (so that a longer text is refused
+    by name, not saved cut short); browsers send a textarea's line breaks as CRLF, kept here
+    as they are stored, LF."""
     value = form.get(name)
     text = value.replace("\r\n", "\n").strip() if isinstance(value, str) else ""
-    return text[: _LIMITS.get(name, 300)]
+    return text[: _LIMITS.get(name, 300) + 1]
 
 
 def _error_links(errors: Mapping[str, str], anchors: Mapping[str, str] | None = None,

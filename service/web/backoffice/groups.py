@@ -154,7 +154,8 @@ async def _group_values(request: AnyRequest, db: AsyncSession, account: SignedIn
     """The editor's fields as sent, whether a team was chosen and which (None: the default),
     and the team field's error if the choice is refused."""
     form = await request.form()
-    values = {name: text(form, name, _LIMITS.get(name, 300)) for name in GROUP_FIELDS}
+    # One past each limit: a longer text is refused by name, not saved cut short.
+    values = {name: text(form, name, _LIMITS.get(name, 300) + 1) for name in GROUP_FIELDS}
     values[TEAM_FIELD] = text(form, TEAM_FIELD, 20)
     try:
         chose, team_id = await read_team(db, values[TEAM_FIELD], account)
