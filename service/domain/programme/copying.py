@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import (
@@ -197,9 +196,7 @@ async def _copy_translations(
             targets[target_key(old)] = (target_key(new), new.id, None)
         else:
             targets[target_key(old)] = (target_key(new), new.session_id, new.id)
-    rows = await db.scalars(select(ContentTranslation).where(
-        ContentTranslation.event_id == original.id).order_by(ContentTranslation.id))
-    for row in rows:
+    for row in original.content_translations:  # loaded with the event
         if row.target in targets:
             target, session_id, agenda_item_id = targets[row.target]
             db.add(ContentTranslation(

@@ -11,9 +11,9 @@ place (`rules`).
 
 from .attendance import (
     ATTENDEE_STATUSES,
+    attendance_counts,
     attendance_list,
     check_in,
-    count_checked_in,
     has_a_place_to_come_to,
 )
 from .batch import RegistrationOutcome, register_participant, register_participants
@@ -98,6 +98,7 @@ __all__ = [
     "RegistrationSort",
     "WaitingRow",
     "approve_registration",
+    "attendance_counts",
     "attendance_list",
     "cancel_registration",
     "change_registrant_details",
@@ -108,7 +109,6 @@ __all__ = [
     "closed_reason",
     "compose_welcome_emails",
     "confirm_address",
-    "count_checked_in",
     "count_confirmed_enrolments",
     "count_confirmed_registrations",
     "count_registrations_by_status",

@@ -59,7 +59,10 @@ async def attendance_list(db: AsyncSession, event_id: int, *, search: str = ""
     return list(await db.scalars(query))
 
 
-async def count_checked_in(db: AsyncSession, event_id: int) -> int:
-    """How many came (were checked in and not taken back)."""
-    return await db.scalar(select(func.count()).select_from(Registration).where(
-        Registration.event_id == event_id, Registration.checked_in_at.is_not(None))) or 0
+async def attendance_counts(db: AsyncSession, event_id: int) -> tuple[int, int]:
+    """How many came (checked in, not taken back), of how many on the list."""
+    checked_in, listed = (await db.execute(
+        select(func.count(Registration.checked_in_at), func.count())
+        .where(Registration.event_id == event_id,
+               Registration.status != RegistrationStatus.UNCONFIRMED))).one()
+    return int(checked_in), int(listed)

@@ -59,11 +59,10 @@ class CheckInController(Controller):
         errors: dict[str, str] = {}
         try:
             people = await registration.attendance_list(db_session, event.id, search=q)
-            everyone = people if not q.strip() else await registration.attendance_list(
-                db_session, event.id)
         except InvalidInputError as refused:
             errors = field_errors(refused)
-            people = everyone = await registration.attendance_list(db_session, event.id)
+            people = await registration.attendance_list(db_session, event.id)
+        attended, total = await registration.attendance_counts(db_session, event.id)
         return organiser_page(request, "check_in.html", {
             "title": _("Check-in: %(title)s") % {"title": event.title}, "nav": "events",
             "event": heading(event, account), "section": "check-in",
@@ -76,8 +75,7 @@ class CheckInController(Controller):
                         _(STATUS_LABELS[r.status]),
                         local_and_utc(r.checked_in_at, event.timezone)[0],
                         r.status in registration.ATTENDEE_STATUSES) for r in people],
-            "attended": sum(1 for r in everyone if r.checked_in_at is not None),
-            "total": len(everyone), "search": q.strip(), "values": {"q": q},
+            "attended": attended, "total": total, "search": q.strip(), "values": {"q": q},
             "errors": errors, "done": _(DONE[done]) if done in DONE else None,
         }, status_code=HTTP_422_UNPROCESSABLE_ENTITY if errors else 200)
 

@@ -39,7 +39,7 @@ from service.domain.accounts import (
 from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from service.domain.notices import previews
 from service.domain.registration import (
-    count_checked_in,
+    attendance_counts,
     count_confirmed_enrolments,
     count_confirmed_registrations,
     has_a_place_to_come_to,
@@ -174,7 +174,7 @@ async def _header(db: AsyncSession, event: Event, settings: Settings) -> EventHe
         public_url=event_page_url(settings, event.slug), actions=_actions(event),
         is_meet_your_buyer=event.kind == EventKind.MEET_YOUR_BUYER,
         has_a_place_to_come_to=has_a_place_to_come_to(event),
-        checked_in=await count_checked_in(db, event.id),
+        checked_in=(await attendance_counts(db, event.id))[0],
     )
 
 
