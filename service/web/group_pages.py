@@ -54,7 +54,9 @@ from service.web.rate_limit import RateLimitExceeded, group_interest_limit, rate
 
 AnyRequest = Request[Any, Any, Any]
 INTEREST_FIELDS = ("name", "email", "organisation_name", "message", "language")
-_LIMITS = {"email": 320, "message": 2_000}
+# How much of each field is read: a little past what the domain takes, so that a longer text
+# is refused by name instead of stored cut short.
+_LIMITS = {"email": 320, "message": 2_100}
 # How far ahead pages list meetings.
 UPCOMING_HORIZON = timedelta(days=400)
 MAX_LISTED = 24

@@ -105,7 +105,10 @@ DETAIL_FIELDS = ("name", "organisation_name", "job_title", "sector", "offer_note
 FIELD_ORDER = ("organisation_kind", "name", "email", "job_title", "organisation_name",
                "country", "company", "sector", "offer_note", "session_ids", "attendance",
                "access_note", "language", "consent")
-_FIELD_LIMITS = {"access_note": 2_000, "offer_note": 2_000, "email": 320, "question": 4_100}
+# How much of each field is read: a little past what the domain takes, so that a longer text
+# is refused by name instead of stored cut short.
+_FIELD_LIMITS = {"access_note": 2_100, "offer_note": 2_100, "topic": 2_100, "email": 320,
+                 "question": 4_100}
 FORM_LEVEL = "form"
 # What a private link of an erased registration answers (410), here and on its other pages.
 ERASED_LINK = (N_("Registration erased"), N_("This link no longer works: the registration it "

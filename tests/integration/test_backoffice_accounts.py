@@ -196,6 +196,21 @@ async def test_reset_emails_are_capped_per_account_and_hour(
         "password_reset_to_organiser"] * 3
 
 
+async def test_what_is_not_an_address_is_refused_beside_the_field_and_nothing_is_sent(
+    client: AsyncTestClient[Litestar], db_sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Only what is not an address at all: any address gets the same answer."""
+    page = await client.get("/organiser/password-reset")
+    answers = [await client.post("/organiser/password-reset", data={
+        "_csrf": csrf_in(page.text), "email": email})
+        for email in ("anna.keller@", "x" * 400, "a b@example.org")]
+
+    assert [answer.status_code for answer in answers] == [400, 400, 400]
+    assert all('id="email-error"' in answer.text for answer in answers)
+    assert "Give a whole email address, e.g. name@example.org." in answers[0].text
+    assert await outbox_messages(db_sessionmaker) == []
+
+
 async def test_disabling_an_account_signs_it_out_and_keeps_it_out(
     admin_client: SignedInClient, organiser_client: SignedInClient,
     client: AsyncTestClient[Litestar],

@@ -33,11 +33,15 @@ from tests.factories import DEMO_LOADED_AT, DEMO_NOW, make_group_member, make_in
 from tests.integration.hostile_forms import (
     FORM_CONTENT,
     HOSTILE,
+    LONG_TEXT,
     field_names,
     form_body,
     problem_with,
+    problem_with_refusal,
+    typed_forms,
 )
 from tests.integration.test_address_confirmation import Sessionmaker, link_for
+from tests.integration.test_pages import CITYMATCH, MEET_YOUR_BUYER, SEMINAR
 
 Client = AsyncTestClient[Litestar]
 
@@ -289,13 +293,11 @@ def _post_routes(app: Litestar) -> set[str]:
             and not route.path.startswith(("/api/", "/organiser"))}
 
 
-async def test_every_public_form_answers_hostile_values_without_a_server_error(
-    app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
-    organiser_headers: dict[str, str], settings: Settings,
-) -> None:
-    """Each public form (real private links, each with its page's own form token) gets every
-    field name the public pages use, filled with one hostile value at a time: no answer is a
-    server error or echoes the markup unescaped. Sent last: what ends a link's use."""
+async def _public_forms(client: Client, db_sessionmaker: Sessionmaker,
+                        organiser_headers: dict[str, str], settings: Settings
+                        ) -> dict[str, tuple[str, str]]:
+    """Each public form's route, its address with real private links, and the page that
+    carries it; last, what ends a link's use."""
     links = await _private_links(client, organiser_headers)
     await _group_member_feed(db_sessionmaker, settings)
     member = await _group_member_page(db_sessionmaker, settings)
@@ -304,8 +306,7 @@ async def test_every_public_form_answers_hostile_values_without_a_server_error(
     supplier = (await _consultation_urls(db_sessionmaker, settings))[
         "/api/registrations/{token:str}/meetings"].split("/")[3]
     mine, theirs = f"/registrations/{links['manage_token']}", f"/registrations/{supplier}"
-    # Each form's address and the page that carries it.
-    forms = {
+    return {
         "/events/{slug:str}/register": (f"/events/{SERIES}/register", f"/events/{SERIES}/register"),
         "/events/{slug:str}/link": (f"/events/{SERIES}/link", f"/events/{SERIES}/link"),
         "/events/{slug:str}/confirm/{token:str}": (confirm, confirm),
@@ -326,6 +327,16 @@ async def test_every_public_form_answers_hostile_values_without_a_server_error(
         "/groups/me/{token:str}/leave": (f"/groups/me/{member}/leave", f"/groups/me/{member}"),
         "/privacy/my-data/{token:str}/erase": (f"{data}/erase", f"{data}/erase"),
     }
+
+
+async def test_every_public_form_answers_hostile_values_without_a_server_error(
+    app: Litestar, client: Client, db_sessionmaker: Sessionmaker,
+    organiser_headers: dict[str, str], settings: Settings,
+) -> None:
+    """Each public form (real private links, each with its page's own form token) gets every
+    field name the public pages use, filled with one hostile value at a time: no answer is a
+    server error or echoes the markup unescaped. Sent last: what ends a link's use."""
+    forms = await _public_forms(client, db_sessionmaker, organiser_headers, settings)
     names: set[str] = set()
     for _, page in forms.values():
         names.update(field_names((await client.get(page)).text))
@@ -345,6 +356,44 @@ async def test_every_public_form_answers_hostile_values_without_a_server_error(
     assert set(forms) == _post_routes(app)  # every public form is in the table
     assert not failures, "\n".join(failures)
     assert len(names) >= 20
+
+
+# Forms whose sending ends a link's use or the registration: not sent by the walk below.
+_ENDING = ("/cancel", "/erase", "/leave")
+
+
+async def test_each_typed_field_of_each_public_form_refuses_a_long_text_alone(
+    client: Client, db_sessionmaker: Sessionmaker, organiser_headers: dict[str, str],
+    settings: Settings,
+) -> None:
+    """Every field a person types into, on every public page's form, alone gets a text
+    longer than any field takes, the others as the page fills them (so that no other refusal
+    hides this one's): it is refused (4xx) beside the field, never stored cut short and never
+    a server error."""
+    forms = await _public_forms(client, db_sessionmaker, organiser_headers, settings)
+    failures: list[str] = []
+    sent: set[str] = set()
+    # The register form of every kind of event: each asks its own questions.
+    registers = [f"{event}/register" for event in (SEMINAR, CITYMATCH, MEET_YOUR_BUYER)]
+    for page in sorted({page for _, page in forms.values()} | set(registers)):
+        html = (await client.get(page)).text
+        for action, fields, typed in typed_forms(html):
+            if action.endswith(_ENDING) or action.startswith(("/organiser", "/api/")):
+                continue
+            for name in typed:
+                if name == "website":  # the field no person sees: a robot's, thanked
+                    continue
+                body = [(field, LONG_TEXT if field == name else value)
+                        for field, value in fields]
+                answer = await client.post(action, data=dict(body), follow_redirects=False)
+                sent.add(action)
+                what = f"POST {action} (on {page}) with a long {name}"
+                problem = problem_with_refusal(answer, what, name)
+                if problem:
+                    failures.append(problem)
+
+    assert not failures, "\n".join(failures)
+    assert len(sent) >= 10
 
 
 async def test_every_kind_of_answer_says_nosniff(

@@ -8,6 +8,9 @@ HTTP. Changes are announced as signals: this package never decides what follows 
 
 from service.domain.programme.agenda import add_agenda_item as add_agenda_item
 from service.domain.programme.agenda import agenda_day as agenda_day
+from service.domain.programme.agenda import (
+    agenda_item_text_problems as agenda_item_text_problems,
+)
 from service.domain.programme.agenda import delete_agenda_item as delete_agenda_item
 from service.domain.programme.agenda import move_agenda_item as move_agenda_item
 from service.domain.programme.agenda import update_agenda_item as update_agenda_item

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import AgendaItem, AgendaItemKind, AgendaItemSpeaker, Person, Session
 from service.domain import signals
-from service.domain.errors import InvalidInputError
+from service.domain.errors import FieldError, InvalidInputError
 from service.domain.programme.checks import check_organisation_exists
 from service.domain.programme.inputs import AgendaItemCreate, AgendaItemUpdate, SpeakerRef
 from service.domain.programme.loading import get_agenda_item, get_session
@@ -74,6 +74,21 @@ async def _speakers(db: AsyncSession, speakers: Sequence[SpeakerRef]) -> list[Ag
             )
         )
     return rows
+
+
+def agenda_item_text_problems(title: str, description: str) -> list[FieldError]:
+    """What is wrong with an item's title and description, both at once: a form reports them
+    beside its other fields' problems, before anything is saved."""
+    problems: list[FieldError] = []
+    try:
+        clean_line(title, "title", required=True, max_length=TITLE_LIMIT)
+    except InvalidInputError as refused:
+        problems += refused.errors
+    try:
+        clean_text(description, "description", max_length=DESCRIPTION_LIMIT)
+    except InvalidInputError as refused:
+        problems += refused.errors
+    return problems
 
 
 def _agenda_time(value: str, session: Session, field: str) -> datetime:

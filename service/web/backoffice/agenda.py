@@ -190,6 +190,8 @@ def _item_form(form: FormMultiDict) -> tuple[dict[str, str], list[str], dict[str
     values["ends_at"] = _wall(values["ends_at"], "ends_at", errors, "end")
     if not values["title"]:
         errors["title"] = _("Enter a title.")
+    for problem in programme.agenda_item_text_problems(values["title"], values["description"]):
+        errors.setdefault(problem.field or "title", problem.message)
     if values["kind"] not in {value for value, _label in KIND_CHOICES}:
         errors["kind"] = _("Choose a kind from the list.")
     speakers = [raw for raw in form.getall("speakers", []) if isinstance(raw, str)]
@@ -539,6 +541,11 @@ class AgendaController(Controller):
                 request, db_session, session, text=text, preview=False,
                 errors={"text": _("Paste the agenda: one item per line, starting with its "
                                   "time.")},
+                status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+        if len(text) > _LIMITS["text"]:
+            return await self._paste_page(
+                request, db_session, session, text=text, preview=False,
+                errors={"text": _("Paste at most 20,000 characters: one session's agenda.")},
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         return await self._paste_page(request, db_session, session, text=text, errors={}, preview=True)
 

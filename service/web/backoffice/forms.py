@@ -18,6 +18,8 @@ TEAM_FIELD = "team_id"
 
 
 def text(form: FormMultiDict, name: str, limit: int = 300) -> str:
+    """A field, stripped and cut at `limit`: one past what the domain takes, so that a longer
+    text is refused by name instead of saved cut short."""
     value = form.get(name)
     return value.strip()[:limit] if isinstance(value, str) else ""
 

@@ -329,7 +329,7 @@ class GroupsController(Controller):
             await groups.approve_member(
                 db_session, member.id, now=utc_now(), settings=settings,
                 organisation_id=organisation[0] if organisation else None,
-                note=text(form, "note", 2_000) or None)
+                note=text(form, "note", 2_001) or None)
         except DomainError as error:
             return await self._members_page(request, db_session, group,
                                             errors=field_errors(error),
@@ -346,7 +346,7 @@ class GroupsController(Controller):
         form = await request.form()
         try:
             await groups.decline_member(db_session, member.id, now=utc_now(),
-                                        settings=settings, note=text(form, "note", 2_000) or None)
+                                        settings=settings, note=text(form, "note", 2_001) or None)
         except DomainError as error:
             return await self._members_page(request, db_session, group,
                                             errors=field_errors(error),
@@ -371,7 +371,7 @@ class GroupsController(Controller):
         series, group = await _series_and_group(db_session, account, series_id)
         form = await request.form()
         values = {"meeting_at": text(form, "meeting_at", 40),
-                  "minutes": text(form, "minutes", 50_000),
+                  "minutes": text(form, "minutes", 50_001),
                   "documents": text(form, "documents", 20_000)}
         documents = _documents(values["documents"])
         try:
@@ -595,7 +595,7 @@ class MeetingSeriesController(Controller):
                             group_id: IdParam) -> Response[Any]:
         group = await visible_group(db_session, account, group_id)
         form = await request.form()
-        values = {name: text(form, name, 20_000 if name == "agenda" else 1_000)
+        values = {name: text(form, name, 20_001 if name == "agenda" else 1_000)
                   for name in SERIES_FIELDS}
         # A form without the reminder choice (an older page) keeps the default.
         reminders, offsets, reminder_errors = (
@@ -734,7 +734,7 @@ class MeetingSeriesController(Controller):
         series, group = await _series_and_group(db, account, series_id)
         form = await request.form()
         prefix = "following_" if action == "following" else ""
-        sent = {name: text(form, prefix + name, 20_000 if name == "agenda" else 1_000)
+        sent = {name: text(form, prefix + name, 20_001 if name == "agenda" else 1_000)
                 for name in ("starts_at_local", "duration_minutes", "agenda", "join_url",
                              "name", "email", "title", "language")}
         values = {prefix + name: value for name, value in sent.items()}

@@ -13,6 +13,7 @@ from litestar import Controller, Response, get, post
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_400_BAD_REQUEST, HTTP_404_NOT_FOUND
 
+from notifications.addresses import AddressRefused, accept_address
 from service.clock import utc_now
 from service.db.models import AccountLinkPurpose
 from service.domain.accounts import (
@@ -92,11 +93,18 @@ class PasswordPagesController(Controller):
     async def request_reset(self, request: AnyRequest, db_session: DbSession,
                             settings: SettingsDep) -> Response[Any]:
         form = await request.form()
-        email = text(form, "email", 320)
-        if not email:
+        email = text(form, "email", 321)
+        refused = None if email else _("Enter the email address you sign in with.")
+        try:
+            if email:
+                accept_address(email)
+        except AddressRefused as problem:
+            # Only what is not an address at all: the answer is the same for any address.
+            refused = str(problem)
+        if refused:
             return organiser_page(request, "password_reset_request.html", {
-                "title": _("Forgot your password?"), "values": {"email": ""}, "sent": False,
-                "errors": {"email": _("Enter the email address you sign in with.")}},
+                "title": _("Forgot your password?"), "values": {"email": email[:320]},
+                "sent": False, "errors": {"email": refused}},
                 status_code=HTTP_400_BAD_REQUEST)
         await request_password_reset(db_session, email, now=utc_now(), settings=settings)
         return organiser_page(request, "password_reset_request.html", {
