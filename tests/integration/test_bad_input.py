@@ -12,6 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +22,14 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import AgendaItem, Event, Organisation, Registration, Session
+from service.db.models import (
+    AgendaItem,
+    Event,
+    Organisation,
+    Registration,
+    RegistrationStatus,
+    Session,
+)
 from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.factories import DEMO_LOADED_AT, DEMO_NOW
 
@@ -130,6 +138,91 @@ async def test_texts_longer_than_their_columns_are_refused_naming_the_field(
 
     assert answers == {name: (400, [name]) for name in writes}
     assert (await count(db, Event), await count(db, Organisation)) == before
+
+
+# Every JSON write that takes texts: a body it accepts, which each text field in turn
+# overwrites with a text longer than any field takes. (A supplier's meeting requests and
+# questions go through the same checks as their forms, walked in test_http_edges.py.)
+_API_WRITES = {
+    ("POST", REGISTER): {"name": "Ana Novak", "email": "ana.long@example.org", "consent": True},
+    ("POST", f"{REGISTER}/link"): {"email": "ana.long@example.org"},
+    ("POST", "/api/organiser/events"): {"kind": "seminar", "title": "Long"},
+    ("PATCH", "/api/organiser/events/1"): {},
+    ("POST", "/api/organiser/events/1/copy"): {"title": "Copy", "first_day": "2021-11-08"},
+    ("POST", "/api/organiser/events/1/sessions"): {
+        "title": "Extra", "starts_at": "2020-12-01T10:00", "ends_at": "2020-12-01T11:00"},
+    ("PATCH", "/api/organiser/sessions/1"): {},
+    ("POST", "/api/organiser/sessions/1/agenda-items"): {
+        "title": "Extra", "starts_at": "11:40", "ends_at": "11:45"},
+    ("PATCH", "/api/organiser/agenda-items/1"): {},
+    ("POST", "/api/organiser/organisations"): {"name": "Long", "kind": "public_authority"},
+    ("PATCH", "/api/organiser/organisations/1"): {},
+    ("POST", "/api/organiser/persons"): {"name": "Long"},
+    ("PATCH", "/api/organiser/persons/1"): {},
+    ("POST", "/api/organiser/registrations/{pending}/approve"): {},
+    ("POST", "/api/organiser/registrations/{pending}/decline"): {},
+    ("PATCH", "/api/registrations/{token}"): {},
+}
+_LONG = "x" * 100_001
+
+
+def _text_fields(app: Litestar, method: str, template: str) -> list[str]:
+    """The text fields of a write's JSON body, from the API's own description."""
+    schema = app.openapi_schema.to_schema()
+    components = schema["components"]["schemas"]
+
+    def properties(part: dict[str, Any]) -> dict[str, Any]:
+        if "$ref" in part:
+            return properties(components[part["$ref"].rsplit("/", 1)[1]])
+        found: dict[str, Any] = {}
+        for alternative in part.get("oneOf", []) + part.get("anyOf", []):
+            found |= properties(alternative)
+        return found | part.get("properties", {})
+
+    def is_text(part: dict[str, Any]) -> bool:
+        return part.get("type") == "string" or any(
+            is_text(p) for p in part.get("oneOf", []) + part.get("anyOf", []))
+
+    body = schema["paths"][template][method.lower()]["requestBody"]["content"]
+    return sorted(name for name, part in properties(body["application/json"]["schema"]).items()
+                  if is_text(part))
+
+
+async def test_each_text_of_each_json_write_alone_is_refused_naming_it(
+    app: Litestar, client: Client, db: AsyncSession, organiser_headers: dict[str, str]
+) -> None:
+    """Each alone, the rest of the body as the write accepts it: a text that no field takes
+    is refused (4xx) naming it, never stored cut short nor a server error."""
+    receipt = await client.post(REGISTER, json={
+        "name": "Ana Novak", "email": "ana.novak@example.org", "consent": True})
+    token = receipt.json()["manage_url"].rsplit("/", 1)[1]
+    applied = await client.post("/api/events/citymatch-zurich-recycled-concrete/registrations",
+                                json={"name": "Anna Keller", "consent": True,
+                                      "email": "anna.keller@zurich.example.ch"})
+    await db.rollback()  # see what the app committed
+    pending = await db.scalar(select(Registration.id).where(
+        Registration.email == "anna.keller@zurich.example.ch"))
+    assert applied.json()["status"] == RegistrationStatus.PENDING
+    templates = {route.path: route for route in app.routes if isinstance(route, HTTPRoute)}
+    failures, sent = [], 0
+    for (method, url), base in _API_WRITES.items():
+        url = url.format(token=token, pending=pending)
+        template = next(path for path in templates
+                        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", path), url))
+        fields = _text_fields(app, method, template.replace(":int}", "}").replace(":str}", "}"))
+        headers = organiser_headers if url.startswith("/api/organiser") else {}
+        for name in fields:
+            answer = await client.request(method, url, json=base | {name: _LONG},
+                                          headers=headers)
+            sent += 1
+            named = [e.get("field") for e in answer.json().get("errors", [])] \
+                if answer.headers.get("content-type", "").startswith("application/json") else []
+            if answer.status_code not in (400, 422) or name not in named:
+                failures.append(f"{method} {template} with a long {name}: "
+                                f"{answer.status_code} {named}")
+
+    assert not failures, "\n".join(failures)
+    assert sent >= 60
 
 
 # --- bodies the JSON decoder chokes on -----------------------------------------------------
