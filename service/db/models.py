@@ -440,7 +440,7 @@ class Registration(Base):
     cancelled_at: Mapped[datetime | None]
     # When the registrant followed the emailed link (events that ask for it).
     address_confirmed_at: Mapped[datetime | None]
-    # When an organiser checked them in on the day (the attendance record).
+    # When an organiser first checked them in at a session's door (`Enrolment.checked_in_at`).
     checked_in_at: Mapped[datetime | None]
     # While unconfirmed: when the link lapses and the registration is deleted with it.
     confirmation_expires_at: Mapped[datetime | None]
@@ -490,6 +490,8 @@ class Enrolment(Base):
     # (shared with the feeds): raised when their place ends (the CANCEL outranks the
     # REQUEST) and when it comes back (the new REQUEST outranks the CANCEL).
     invite_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Arrived at this session's door (the registration's `checked_in_at` is the first of them).
+    checked_in_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -29,8 +29,8 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
+from service.domain import programme, urls
 from service.domain import registration as registrations
-from service.domain import urls
 from service.domain.accounts.audit import actor_of, record_export
 from service.domain.errors import InvalidInputError
 from service.domain.times import iso_utc
@@ -60,7 +60,7 @@ CSV_COLUMNS = (
     "id", "status", "waiting_position", "name", "email", "organisation", "organisation_kind",
     "country", "job_title", "access_note", "company", "sector", "offer_note", "whole_event",
     "confirmed_sessions", "waiting_sessions", "consent_at", "registered_at", "decided_at",
-    "cancelled_at", "attendance", "checked_in_at",
+    "cancelled_at", "attendance", "checked_in_at", "checked_in_sessions",
 )
 
 
@@ -190,7 +190,8 @@ def organiser_registration_out(registration: Registration, position: int | None
         created_at=iso_utc(registration.created_at),
         updated_at=iso_utc(registration.updated_at),
         sessions=[
-            rs.EnrolmentOut(session_id=e.session_id, title=e.session.title, status=e.status)
+            rs.EnrolmentOut(session_id=e.session_id, title=e.session.title, status=e.status,
+                            checked_in_at=_iso(e.checked_in_at))
             for e in _by_start(registration)
         ],
     )
@@ -245,6 +246,7 @@ def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -
         waiting = "; ".join(
             e.session.title for e in enrolments if e.status == EnrolmentStatus.WAITING
         )
+        came = "; ".join(e.session.title for e in enrolments if e.checked_in_at is not None)
         cells: list[object] = [
             registration.id, str(registration.status), positions.get(registration.id, ""),
             registration.name, registration.email, registration.organisation_name,
@@ -255,7 +257,7 @@ def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -
             confirmed, waiting,
             iso_utc(registration.consent_at), iso_utc(registration.created_at),
             _iso(registration.decided_at) or "", _iso(registration.cancelled_at) or "",
-            str(registration.attendance or ""), _iso(registration.checked_in_at) or "",
+            str(registration.attendance or ""), _iso(registration.checked_in_at) or "", came,
         ]
         writer.writerow([neutralise_cell(cell) for cell in cells])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -493,10 +495,13 @@ class OrganiserRegistrationController(Controller):
         self, db_session: DbSession, registration_id: IdParam,
         data: JSONBody[rs.CheckInIn | None] = None,
     ) -> rs.OrganiserRegistrationOut:
-        """Check the person in at the door (a second time keeps the first time);
-        `{"present": false}` takes it back."""
+        """Check the person in at a session's door (`session_id`; without it, the session
+        under way, or their only one): a second time keeps the first time; `{"present":
+        false}` takes it back (without a session, every one)."""
         found = await registrations.get_registration(db_session, registration_id)
-        await registrations.check_in(db_session, found.event_id, registration_id,
+        event = await programme.get_event(db_session, found.event_id)
+        await registrations.check_in(db_session, event, registration_id,
+                                     session_id=data.session_id if data is not None else None,
                                      present=data.present if data is not None else True,
                                      now=utc_now())
         registration = await registrations.get_registration(db_session, registration_id)

@@ -97,8 +97,10 @@ class DeclineIn(Input):
 
 
 class CheckInIn(Input):
-    # False takes a check-in back (pressed on the wrong line).
+    # False takes a check-in back (pressed on the wrong line; without a session, every one).
     present: bool = True
+    # Which session's door; without it, the session under way (or the registrant's only one).
+    session_id: Id | None = None
 
 
 # --- output --------------------------------------------------------------------------------
@@ -182,6 +184,7 @@ class EnrolmentOut(Struct):
     session_id: int
     title: str
     status: EnrolmentStatus
+    checked_in_at: str | None  # at this session's door (UTC)
 
 
 class OrganiserRegistrationOut(RegistrantFieldsOut, kw_only=True):

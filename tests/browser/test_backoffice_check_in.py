@@ -1,7 +1,8 @@
 """The door of the demo's Zurich CityMatch study visit in a real browser, without
 JavaScript: from the event's page to its check-in, a search, a check-in that keeps the
-search, and a search that finds nobody. Each state is checked with axe-core (0 violations)
-and screenshotted to test-artifacts/screenshots/ (check-in-*.png).
+search, and a search that finds nobody; and the demo seminar's two days, each with its own
+list. Each state is checked with axe-core (0 violations) and screenshotted to
+test-artifacts/screenshots/ (check-in-*.png).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import Event
+from service.db.models import Enrolment, EnrolmentStatus, Event
 from service.domain import programme
 from service.domain.accounts import create_account
 from tests.browser.axe import assert_no_axe_violations
@@ -78,4 +79,52 @@ def test_people_are_checked_in_at_the_door(
     assert_no_axe_violations(page, context="check-in, nobody found")
     page.get_by_role("link", name="Show everyone").click()
     expect(page.locator("tbody th")).to_have_text(["Ana Silva", "Bruno Costa"])
+    context.close()
+
+
+SEMINAR = "procura-plus-seminar-2027"
+SEMINAR_DOOR = "sem@procura.example.org"
+
+
+def test_each_day_of_the_seminar_has_its_own_door(
+    live_server: LiveServer, browser: Browser, screenshots: Path
+) -> None:
+    async def arrange(db: AsyncSession) -> int:
+        await create_account(db, email=SEMINAR_DOOR, name="Sem Door", role="admin",
+                             password=PASSWORD, now=CLOCK)
+        event_id = await db.scalar(select(Event.id).where(Event.slug == SEMINAR))
+        assert event_id is not None
+        event = await programme.get_event(db, event_id)
+        day_1, day_2 = sorted(event.sessions, key=lambda s: s.starts_at)
+        ana = await make_registration(db, event, day_1, "Ana Silva", now=CLOCK)
+        db.add(Enrolment(registration_id=ana.id, session_id=day_2.id, created_at=CLOCK,
+                         updated_at=CLOCK, status=EnrolmentStatus.CONFIRMED))
+        await make_registration(db, event, day_2, "Bruno Costa", now=CLOCK)
+        return event_id
+
+    event_id = live_server.arrange(arrange)
+    base = live_server.base_url
+    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Brussels")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    sign_in(page, base, SEMINAR_DOOR, PASSWORD)
+
+    # Before the seminar, the first day's door opens first.
+    page.goto(f"{base}/organiser/events/{event_id}/check-in")
+    sessions = page.get_by_role("navigation", name="Sessions")
+    expect(sessions.get_by_role("link")).to_have_count(2)
+    expect(page.get_by_role("heading", level=2)).to_contain_text("Day 1")
+    expect(page.locator("tbody th")).to_have_text(["Ana Silva"])
+    assert_no_axe_violations(page, context="seminar check-in, day 1")
+
+    sessions.get_by_role("link", name="Day 2").click()
+    expect(page.get_by_role("heading", level=2)).to_contain_text("Day 2")
+    expect(page.locator("tbody th")).to_have_text(["Ana Silva", "Bruno Costa"])
+    page.get_by_role("button", name="Check in Bruno Costa").click()
+    expect(page.get_by_role("status")).to_have_text("Checked in.")
+    expect(page.get_by_role("heading", level=2)).to_contain_text("Day 2")
+    expect(page.locator("main")).to_contain_text("1 of 2 checked in.")
+    expect(sessions.get_by_role("link", name="Day 2")).to_have_attribute("aria-current", "page")
+    assert_no_axe_violations(page, context="seminar check-in, day 2")
+    save_screenshot(page, screenshots / "check-in-3-second-day.png")
     context.close()

@@ -228,9 +228,9 @@ async def test_check_in_and_the_report_for_the_procurement_file(
     await consultation.save_profile(db, event.id, _typed(buyer, host), now=NOW)
     ana = await make_supplier(db, event, "Ana Silva", "Fairlaptops BV")
     bruno = await make_supplier(db, event, "Bruno Costa", "Circular Screens")
-    await registration.check_in(db, event.id, ana.id, present=True, now=NOW)
-    await registration.check_in(db, event.id, bruno.id, present=True, now=NOW)
-    await registration.check_in(db, event.id, bruno.id, present=False, now=NOW)
+    await registration.check_in(db, event, ana.id, present=True, now=NOW)
+    await registration.check_in(db, event, bruno.id, present=True, now=NOW)
+    await registration.check_in(db, event, bruno.id, present=False, now=NOW)
     await consultation.share_document(db, event.id, title="Market sounding", now=NOW,
                                       settings=settings, url="https://haarlem.example.nl/ms")
 

@@ -15,12 +15,29 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.db.migrate import alembic_config, head_revision
-from service.db.models import Account, Base, GroupMember
+from service.db.models import (
+    Account,
+    Base,
+    Enrolment,
+    EnrolmentStatus,
+    GroupMember,
+    Registration,
+    SessionMode,
+)
 from service.domain.accounts import create_account
 from service.settings import Settings
 from service.web.app import create_app
 from tests.databases import run_off_loop
-from tests.factories import BUILT_AT, make_group_member, make_interest_group
+from tests.factories import (
+    BUILT_AT,
+    VISIT,
+    WINTER,
+    EventSpec,
+    make_event,
+    make_group_member,
+    make_interest_group,
+    make_registration,
+)
 
 
 async def test_migrated_schema_has_no_drift_from_the_models(engine: AsyncEngine) -> None:
@@ -117,3 +134,31 @@ async def test_members_and_accounts_erased_before_get_their_erased_at_from_the_m
                                             (ids[1], BUILT_AT + timedelta(days=30))]
     assert await db.scalar(select(Account.erased_at).where(Account.id == former_id)) == (
         BUILT_AT + timedelta(days=40))
+
+
+async def test_a_check_in_made_for_the_registration_counts_for_its_first_session_with_a_door(
+    settings: Settings, engine: AsyncEngine, db: AsyncSession,
+) -> None:
+    event = await make_event(db, settings, EventSpec(commit=False, sessions=(WINTER, VISIT)))
+    online, visit = sorted(event.sessions, key=lambda s: s.mode == SessionMode.IN_PERSON)
+    ana = await make_registration(db, event, online, "Ana Silva")
+    db.add(Enrolment(registration_id=ana.id, session_id=visit.id, created_at=BUILT_AT,
+                     updated_at=BUILT_AT, status=EnrolmentStatus.CONFIRMED))
+    bruno = await make_registration(db, event, online, "Bruno Costa")
+    ana.checked_in_at = bruno.checked_in_at = BUILT_AT
+    online_id, visit_id = online.id, visit.id
+    await db.commit()
+    config = alembic_config(settings.database_url)
+
+    run_off_loop(lambda: command.downgrade(config, "6f3b8d2a9e41"))  # before the column
+    run_off_loop(lambda: command.upgrade(config, "head"))
+    db.expire_all()
+
+    rows = (await db.execute(select(Registration.name, Enrolment.session_id,
+                                    Enrolment.checked_in_at)
+                             .join(Registration).order_by(Registration.name,
+                                                          Enrolment.session_id))).all()
+    # Ana came to the visit (its door), not to the webinar; Bruno had only the webinar.
+    assert sorted(tuple(row) for row in rows) == sorted([
+        ("Ana Silva", online_id, None), ("Ana Silva", visit_id, BUILT_AT),
+        ("Bruno Costa", online_id, BUILT_AT)])

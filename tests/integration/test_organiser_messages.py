@@ -99,19 +99,19 @@ async def test_after_the_day_a_message_goes_to_those_checked_in_or_to_those_who_
     event = await _event_with_people(db, settings)
     first, second = sorted(event.sessions, key=lambda s: s.starts_at)
     slug = event.slug
-    for name in ("Bruno Costa", "Dora Weiss", "Emil Novak"):
+    for name in ("Bruno Costa", "Emil Novak"):  # each at the door of their one session
         registration_id = await db.scalar(select(Registration.id).where(
             Registration.event_id == event.id, Registration.name == name))
         assert registration_id is not None
-        await check_in(db, event.id, registration_id, present=True, now=NOW)
+        await check_in(db, event, registration_id, present=True, now=NOW)
 
     # Everyone who came, whatever their registration's state; the confirmed who did not.
     assert await _names(db, settings, event, _draft("attended")) == (
-        3, f"Bruno Costa <bruno@{slug}.example.org>")
+        2, f"Bruno Costa <bruno@{slug}.example.org>")
     assert await _names(db, settings, event, _draft("absent")) == (
         2, f"Ana Silva <ana@{slug}.example.org>")
     assert await _names(db, settings, event, _draft("confirmed", "attended")) == (
-        5, f"Ana Silva <ana@{slug}.example.org>")
+        4, f"Ana Silva <ana@{slug}.example.org>")
     # For one session: those in it (Emil asked for a place in the first, and came).
     assert await _names(db, settings, event, _draft("attended", session_id=second.id)) == (
         1, f"Bruno Costa <bruno@{slug}.example.org>")

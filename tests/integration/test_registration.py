@@ -652,7 +652,7 @@ async def test_csv_export_opens_in_excel_and_neutralises_formulas(
         "id", "status", "waiting_position", "name", "email", "organisation", "organisation_kind",
         "country", "job_title", "access_note", "company", "sector", "offer_note", "whole_event",
         "confirmed_sessions", "waiting_sessions", "consent_at", "registered_at", "decided_at",
-        "cancelled_at", "attendance", "checked_in_at"]
+        "cancelled_at", "attendance", "checked_in_at", "checked_in_sessions"]
     eve, zoe = rows[1], rows[2]
     assert (eve[1], eve[3], eve[4], eve[5], eve[8]) == (
         "confirmed", "'=HYPERLINK(\"http://evil\",\"x\")", "eve@example.org",

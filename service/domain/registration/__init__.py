@@ -11,10 +11,15 @@ place (`rules`).
 
 from .attendance import (
     ATTENDEE_STATUSES,
+    Arrival,
     attendance_counts,
     attendance_list,
     check_in,
+    door_counts,
+    door_list,
+    door_sessions,
     has_a_place_to_come_to,
+    session_at_the_door,
 )
 from .batch import RegistrationOutcome, register_participant, register_participants
 from .confirmation import (
@@ -82,6 +87,7 @@ __all__ = [
     "CONFIRMATION_PERIOD",
     "MAX_NOTE",
     "AddressLink",
+    "Arrival",
     "ClosedReason",
     "ComposeReport",
     "Decision",
@@ -114,6 +120,9 @@ __all__ = [
     "count_registrations_by_status",
     "decide_registrations",
     "decline_registration",
+    "door_counts",
+    "door_list",
+    "door_sessions",
     "enrol_in_new_session",
     "expire_unconfirmed_registrations",
     "find_registration_by_token",
@@ -136,6 +145,7 @@ __all__ = [
     "registrant_links",
     "release_registration",
     "send_registration_link",
+    "session_at_the_door",
     "waiting_order",
     "waiting_position",
 ]

@@ -170,10 +170,11 @@ def _checked_translations(given: Mapping[str, tuple[str, str]], written_in: str,
 def _audience_filter(audiences: Sequence[str], session_id: int | None
                      ) -> ColumnElement[bool]:
     """WHERE clauses for the registrations a message goes to (see `message_recipients`)."""
-    came = Registration.checked_in_at.is_not(None) & Registration.status.in_(ATTENDEE_STATUSES)
-    stayed_away = ((Registration.status == RegistrationStatus.CONFIRMED)
-                   & Registration.checked_in_at.is_(None))
     if session_id is None:
+        came = (Registration.checked_in_at.is_not(None)
+                & Registration.status.in_(ATTENDEE_STATUSES))
+        stayed_away = ((Registration.status == RegistrationStatus.CONFIRMED)
+                       & Registration.checked_in_at.is_(None))
         wanted: list[ColumnElement[bool]] = [Registration.status.in_(
             [RegistrationStatus(value) for value in audiences if value not in DOOR_AUDIENCES])]
         if "attended" in audiences:
@@ -194,10 +195,13 @@ def _audience_filter(audiences: Sequence[str], session_id: int | None
                          & (Enrolment.status == EnrolmentStatus.WAITING)))
     if "pending" in audiences:
         wanted.append(Registration.status == RegistrationStatus.PENDING)
+    came_here = Enrolment.checked_in_at.is_not(None)  # at this session's door
     if "attended" in audiences:
-        wanted.append(came)  # with a place in it, waiting or asking for one: they came
+        # With a place in it, waiting or asking for one: they came.
+        wanted.append(came_here & Registration.status.in_(ATTENDEE_STATUSES))
     if "absent" in audiences:
-        wanted.append(stayed_away & holds_a_place)
+        wanted.append((Registration.status == RegistrationStatus.CONFIRMED) & holds_a_place
+                      & Enrolment.checked_in_at.is_(None))
     return Registration.id.in_(
         select(Enrolment.registration_id)
         .join(Registration, Registration.id == Enrolment.registration_id)
