@@ -65,8 +65,12 @@ async def test_the_page_shows_the_dates_and_an_organiser_sets_the_period(
                await other_team_client.post_form(f"{url}/retention",
                                                  {"retention_months": "3"})]
     bad = await organiser_client.post_form(f"{url}/retention", {"retention_months": "121"})
+    # Not read as its first digits ("000000" months, 123,456 months): 3, or out of range.
+    long_ones = [await organiser_client.post_form(f"{url}/retention", {"retention_months": typed})
+                 for typed in ("0000003", "1234567", "9" * 5000)]
     assert [r.status_code for r in refused] == [403, 403]
     assert bad.status_code == 422
+    assert [r.status_code for r in long_ones] == [303, 422, 422]
     assert parse(bad.text).one("div", cls="field-error").one("label").text == (
         "Months to keep registrants' data after the event (optional)")
     assert "from 0 to 120" in parse(bad.text).one("main").text

@@ -105,7 +105,10 @@ class PersonalDataController(Controller):
                 if not typed.isdigit():
                     raise InvalidInputError(_("Give a whole number of months, or leave it empty."),
                                             FIELD)
-                months = int(typed[:6])
+                # Leading zeros read as the number they pad; too many digits for any
+                # number of months stands for one out of range (the domain names the range).
+                digits = typed.lstrip("0") or "0"
+                months = int(digits) if len(digits) <= 6 else 1_000_000
             await retention.set_event_retention(db_session, event, months, now=utc_now())
         except InvalidInputError as refused:
             return await self._page(request, db_session, settings, account, event,
