@@ -1,8 +1,8 @@
 """The door of the demo's Zurich CityMatch study visit in a real browser, without
 JavaScript: from the event's page to its check-in, a search, a check-in that keeps the
-search, and a search that finds nobody; and the demo seminar's two days, each with its own
-list. Each state is checked with axe-core (0 violations) and screenshotted to
-test-artifacts/screenshots/ (check-in-*.png).
+search, a search that finds nobody and someone registered at the door then checked in; and
+the demo seminar's two days, each with its own list. Each state is checked with axe-core
+(0 violations) and screenshotted to test-artifacts/screenshots/ (check-in-*.png).
 """
 
 from __future__ import annotations
@@ -79,6 +79,25 @@ def test_people_are_checked_in_at_the_door(
     assert_no_axe_violations(page, context="check-in, nobody found")
     page.get_by_role("link", name="Show everyone").click()
     expect(page.locator("tbody th")).to_have_text(["Ana Silva", "Bruno Costa"])
+
+    # Carla came without registering: registered at the door, then checked in.
+    page.get_by_label("Find a registrant").fill("Carla")
+    page.get_by_role("button", name="Find", exact=True).click()
+    page.get_by_role("link", name="Register them").click()
+    page.get_by_label("Full name").fill("Carla Canal")
+    page.get_by_label("Email address").fill("carla.canal@bcn.example.es")
+    page.get_by_role("button", name="Register them").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary")).to_contain_text("Tick the box")
+    assert_no_axe_violations(page, context="register someone, refused")
+    page.get_by_label("They agreed").check()
+    page.get_by_role("button", name="Register them").click()
+    expect(page.get_by_role("status")).to_contain_text("Carla Canal is registered (Confirmed)")
+    assert_no_axe_violations(page, context="registered by an organiser")
+    save_screenshot(page, screenshots / "check-in-3-registered-at-the-door.png")
+    page.goto(f"{base}/organiser/events/{event_id}/check-in?q=Carla")
+    page.get_by_role("button", name="Check in Carla Canal").click()
+    expect(page.locator("main")).to_contain_text("2 of 3 checked in.")
     context.close()
 
 
@@ -126,5 +145,5 @@ def test_each_day_of_the_seminar_has_its_own_door(
     expect(page.locator("main")).to_contain_text("1 of 2 checked in.")
     expect(sessions.get_by_role("link", name="Day 2")).to_have_attribute("aria-current", "page")
     assert_no_axe_violations(page, context="seminar check-in, day 2")
-    save_screenshot(page, screenshots / "check-in-3-second-day.png")
+    save_screenshot(page, screenshots / "check-in-4-second-day.png")
     context.close()

@@ -21,7 +21,12 @@ from .attendance import (
     has_a_place_to_come_to,
     session_at_the_door,
 )
-from .batch import RegistrationOutcome, register_participant, register_participants
+from .batch import (
+    RegistrationOutcome,
+    register_on_behalf,
+    register_participant,
+    register_participants,
+)
 from .confirmation import (
     CONFIRMATION_PERIOD,
     AddressLink,
@@ -139,6 +144,7 @@ __all__ = [
     "list_waiting",
     "promote_from_waiting_list",
     "promote_waiting",
+    "register_on_behalf",
     "register_participant",
     "register_participants",
     "registrant_calendar",

@@ -32,7 +32,7 @@ from service.db.models import (
     Session,
 )
 from service.domain import access, signals
-from service.domain.errors import DomainError, InvalidInputError, NotFoundError
+from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from service.i18n import N_
 from service.i18n import gettext as _
 from service.settings import Settings
@@ -42,7 +42,7 @@ from .form import CleanForm, RegistrationForm, check_form_for_event, clean_form,
 from .loading import as_written, attach, lock_published_event
 from .places import Changes, Places, enrolments_for, follow_up
 from .queries import waiting_position
-from .rules import check_open, chosen_sessions
+from .rules import check_open, check_open_to_organisers, chosen_sessions
 from .welcome import welcome_email
 
 
@@ -173,6 +173,33 @@ async def register_participants(
     return decided
 
 
+async def register_on_behalf(
+    db: AsyncSession, event_slug: str, form: RegistrationForm, *, now: datetime,
+    settings: Settings,
+) -> RegistrationOutcome:
+    """An organiser registers someone who asked them (by phone, by email, at the door): the
+    form's rules and the places apply, not the registration window, approval or the address
+    confirmation (the organiser vouches for the person). They get the usual first email."""
+    clean = clean_form(form)
+    event = await lock_published_event(db, event_slug)
+    check_open_to_organisers(event, now)
+    clean = check_form_for_event(clean, event)
+    sessions = chosen_sessions(event, clean.session_ids, now)
+    key = normalise_email(clean.email)
+    found = (await _existing_registrations(db, event, {key})).get(key)
+    if found is not None and found.status not in _NOT_HOLDING:
+        raise ConflictError(_("This address is registered for this event already: open its "
+                              "registration from the list."), "email")
+    places = await Places.count(db, event, now)
+    if found is not None:
+        return await _register_again(db, event, found, clean, sessions, places, now=now,
+                                     settings=settings, by_organiser=True)
+    [outcome] = await _write_new(
+        db, [_decide_new(0, event, clean, key, sessions, places, now, by_organiser=True)],
+        now=now, settings=settings)
+    return outcome
+
+
 NOTICE_UNKNOWN = N_("There is no such version of the privacy notice: load the form again and "
                   "read the notice it links to.")
 
@@ -250,11 +277,13 @@ async def _repeat(db: AsyncSession, registration: Registration) -> RegistrationO
 
 
 def _decide_new(index: int, event: Event, form: CleanForm, key: str,
-                sessions: Sequence[Session], places: Places, now: datetime) -> _NewRegistration:
-    """Where a new registration stands: pending approval, a place, or the waiting list."""
+                sessions: Sequence[Session], places: Places, now: datetime, *,
+                by_organiser: bool = False) -> _NewRegistration:
+    """Where a new registration stands: pending approval (not when an organiser registers
+    them), a place, or the waiting list."""
     position: int | None = None
     confirmed: list[Session] = []
-    if event.is_approval_required:
+    if event.is_approval_required and not by_organiser:
         status, waiting_since = RegistrationStatus.PENDING, None
     else:
         status, waiting_since, position = places.event_place()
@@ -308,6 +337,7 @@ async def _write_new(db: AsyncSession, new: Sequence[_NewRegistration], *, now: 
 async def _register_again(
     db: AsyncSession, event: Event, registration: Registration, form: CleanForm,
     sessions: Sequence[Session], places: Places, *, now: datetime, settings: Settings,
+    by_organiser: bool = False,
 ) -> RegistrationOutcome:
     """Registering again after cancelling (or, unconfirmed, once the event no longer asks for
     confirmation): the same row comes back to life. Its token is not returned (whoever knows
@@ -318,7 +348,8 @@ async def _register_again(
     registration.decided_at = None
     registration.confirmation_expires_at = None  # unconfirmed, and the event stopped asking
     enrolments_for(registration, sessions, now)
-    decided = _decide_new(0, event, form, registration.email_normalised, sessions, places, now)
+    decided = _decide_new(0, event, form, registration.email_normalised, sessions, places, now,
+                          by_organiser=by_organiser)
     registration.status = decided.values["status"]
     registration.waiting_since = decided.values["waiting_since"]
     placed = {s.id for s in decided.confirmed}

@@ -89,6 +89,17 @@ def check_open(event: Event, now: datetime) -> None:
         raise ConflictError(reason.message, reason.field)
 
 
+def check_open_to_organisers(event: Event, now: datetime) -> None:
+    """Like `check_open`, but the registration window does not bind organisers registering
+    someone: only a cancelled, unpublished, empty or finished event refuses them."""
+    reason = closed_reason(event, now)
+    window = ("registration_opens_at", "registration_closes_at")
+    if reason is None or (reason.field in window
+                          and any(s.ends_at > now for s in scheduled_sessions(event))):
+        return
+    raise ConflictError(reason.message, reason.field)
+
+
 def chosen_sessions(event: Event, session_ids: Sequence[int] | None, now: datetime,
                     ) -> list[Session]:
     """The sessions a registration covers: every coming one, or the valid chosen ones."""

@@ -25,6 +25,7 @@ from service.web.backoffice.password_pages import PasswordPagesController
 from service.web.backoffice.people import PeopleController
 from service.web.backoffice.personal_data import PersonalDataController
 from service.web.backoffice.privacy import PrivacyController
+from service.web.backoffice.registration_new import RegistrationOnBehalfController
 from service.web.backoffice.registrations import RegistrationsController
 from service.web.backoffice.reminders import RemindersController
 from service.web.backoffice.speakers import SpeakersController
@@ -34,6 +35,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     AuthPagesController,  # sign in, sign out
     DashboardController,  # upcoming events
     RegistrationsController,  # registrations per event
+    RegistrationOnBehalfController,  # someone registered by an organiser
     AuditPagesController,  # audit log per event and account
     AccountsController,  # accounts and teams (admins)
     PasswordPagesController,  # invitations, resets

@@ -1,0 +1,171 @@
+"""Registering someone on their behalf in the back office: a person who asked by phone or
+by email, or who turned up at the door without registering. The form asks what the public
+form asks (their name, address, organisation, sessions, how they take part, the language
+they read) and that they agreed to our use of their details; the registration window,
+approval and the address confirmation do not apply, the places do
+(`registration.register_on_behalf`). They get the usual first email with its invite and
+private link. Meet-your-Buyer participants register through the public form, which asks
+suppliers about their offer.
+
+Needs an editor of the event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.response import Redirect
+from litestar.status_codes import (
+    HTTP_303_SEE_OTHER,
+    HTTP_409_CONFLICT,
+    HTTP_422_UNPROCESSABLE_ENTITY,
+)
+
+from service.clock import utc_now
+from service.db.models import (
+    Attendance,
+    Event,
+    EventKind,
+    EventStatus,
+    OrganisationKind,
+    SessionMode,
+)
+from service.domain import programme, registration, wording
+from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from service.domain.registration.rules import scheduled_sessions
+from service.i18n import N_, current_language
+from service.i18n import gettext as _
+from service.web.backoffice.event_pages import event_for, heading, local_and_utc
+from service.web.backoffice.forms import FORM_LEVEL, ids, text
+from service.web.backoffice.guards import (
+    BACKOFFICE_PATH,
+    CurrentAccount,
+    require_account,
+    require_editor,
+)
+from service.web.backoffice.rendering import AnyRequest, organiser_page
+from service.web.countries import COUNTRY_NAMES, country_choices
+from service.web.params import DbSession, IdParam, SettingsDep
+
+# The form's fields, in its order (and its error summary's).
+FIELDS = ("name", "email", "job_title", "organisation_name", "organisation_kind", "country",
+          "language", "session_ids", "attendance", "access_note", "consent")
+_LIMITS = {"email": 321, "access_note": 2_100}
+THROUGH_THE_FORM = N_("Participants of a Meet-your-Buyer dialogue register through its public "
+                      "form, which asks suppliers about their offer: send them the event's "
+                      "address.")
+
+
+def _fields(event: Event) -> dict[str, Any]:
+    """Which parts of the form this event asks for."""
+    now = utc_now()
+    return {
+        # Each coming session to choose from (where the event lets people choose): its id
+        # and what the form says of it.
+        "sessions": [(s.id, f"{s.title}: {local_and_utc(s.starts_at, event.timezone)[0]}")
+                     for s in scheduled_sessions(event) if s.ends_at > now]
+        if event.allows_session_choice else [],
+        "attendance": programme.is_hybrid(event),
+        "attendance_choices": [(str(a), _(label))
+                               for a, label in wording.ATTENDANCE_LABELS.items()],
+        "access_note": any(s.mode != SessionMode.ONLINE for s in event.sessions),
+        "organisation_kinds": [(str(k), _(label))
+                               for k, label in wording.ORGANISATION_KIND_LABELS.items()],
+        "countries": country_choices(),
+    }
+
+
+def _read(form: FormMultiDict, fields: dict[str, Any]
+          ) -> tuple[dict[str, str], list[int], registration.RegistrationForm, dict[str, str]]:
+    """What was typed, the sessions ticked, the form for the domain and the page's own
+    problems."""
+    values = {name: text(form, name, _LIMITS.get(name, 300)) for name in FIELDS}
+    offered = [session_id for session_id, _label in fields["sessions"]]
+    chosen = [i for i in ids(form, "session_ids") if i in offered]
+    errors: dict[str, str] = {}
+    if values["consent"] != "yes":
+        errors["consent"] = _("Tick the box once the person has agreed that we use their "
+                              "details for this event.")
+    if offered and not chosen:
+        errors["session_ids"] = _("Choose at least one session.")
+    kind = None
+    if values["organisation_kind"]:
+        try:
+            kind = OrganisationKind(values["organisation_kind"])
+        except ValueError:
+            errors["organisation_kind"] = _("Choose a type from the list.")
+    if values["country"] and values["country"] not in COUNTRY_NAMES:
+        errors["country"] = _("Choose a country from the list.")
+    attendance = None
+    if values["attendance"] and fields["attendance"]:
+        try:
+            attendance = Attendance(values["attendance"])
+        except ValueError:
+            errors["attendance"] = _("Choose in person or online.")
+    entry = registration.RegistrationForm(
+        name=values["name"], email=values["email"], consent=values["consent"] == "yes",
+        organisation_name=values["organisation_name"], organisation_kind=kind,
+        country=values["country"] or None, job_title=values["job_title"] or None,
+        access_note=values["access_note"] or None if fields["access_note"] else None,
+        session_ids=tuple(chosen) if offered and set(chosen) != set(offered) else None,
+        attendance=attendance, language=values["language"] or current_language())
+    return values, chosen, entry, errors
+
+
+class RegistrationOnBehalfController(Controller):
+    path = BACKOFFICE_PATH
+    guards = [require_account, require_editor]
+    include_in_schema = False
+
+    async def _page(self, request: AnyRequest, event: Event, account: CurrentAccount, *,
+                    values: dict[str, str], chosen: list[int], errors: dict[str, str],
+                    status_code: int = 200) -> Response[Any]:
+        ordered = {name: errors[name] for name in (*FIELDS, *errors) if name in errors}
+        return organiser_page(request, "registration_new.html", {
+            "title": _("Register someone: %(title)s") % {"title": event.title},
+            "nav": "events", "event": heading(event, account),
+            "is_published": event.status != EventStatus.DRAFT,
+            "through_the_form": _(THROUGH_THE_FORM)
+            if event.kind == EventKind.MEET_YOUR_BUYER else "",
+            "fields": _fields(event), "values": values, "chosen": chosen,
+            "errors": ordered, "zone_label": wording.zone_label(event.timezone),
+        }, status_code=status_code)
+
+    @get("/events/{event_id:int}/registrations/new")
+    async def new_registration(self, request: AnyRequest, db_session: DbSession,
+                               account: CurrentAccount, event_id: IdParam) -> Response[Any]:
+        event = await event_for(db_session, account, event_id, editing=True)
+        return await self._page(request, event, account, values={}, chosen=[], errors={})
+
+    @post("/events/{event_id:int}/registrations/new", status_code=HTTP_303_SEE_OTHER)
+    async def register(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
+                       account: CurrentAccount, event_id: IdParam) -> Response[Any]:
+        """Every problem at once, beside its field; nothing stored then."""
+        event = await event_for(db_session, account, event_id, editing=True)
+        values, chosen, entry, errors = _read(await request.form(), _fields(event))
+        if event.kind == EventKind.MEET_YOUR_BUYER:
+            return await self._page(request, event, account, values=values, chosen=chosen,
+                                    errors={FORM_LEVEL: _(THROUGH_THE_FORM)},
+                                    status_code=HTTP_409_CONFLICT)
+        for problem in registration.form_problems(entry, event):
+            errors.setdefault(problem.field if problem.field in FIELDS else "name",
+                              problem.message)
+        if not errors:
+            try:
+                outcome = await registration.register_on_behalf(
+                    db_session, event.slug, entry, now=utc_now(), settings=settings)
+            except (InvalidInputError, ConflictError, NotFoundError) as refused:
+                # The event's own reasons (cancelled, over, a draft) are the form's.
+                for problem in refused.errors:
+                    errors.setdefault(problem.field if problem.field in FIELDS else FORM_LEVEL,
+                                      problem.message)
+            else:
+                return Redirect(f"{BACKOFFICE_PATH}/events/{event.id}/registrations/"
+                                f"{outcome.registration.id}?done=added",
+                                status_code=HTTP_303_SEE_OTHER)
+        await db_session.rollback()
+        event = await event_for(db_session, account, event_id, editing=True)
+        return await self._page(request, event, account, values=values, chosen=chosen,
+                                errors=errors, status_code=HTTP_422_UNPROCESSABLE_ENTITY)

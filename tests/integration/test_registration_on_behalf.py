@@ -1,0 +1,134 @@
+"""An organiser registers someone in the back office, through real HTTP: someone who asked by
+phone, after registration closed and on an event that approves each registration, gets a
+place and the usual confirmation; every problem with the form at once, nothing stored; an
+address registered already; a full event's waiting list; someone who cancelled comes back;
+a viewer, a draft and a Meet-your-Buyer dialogue are refused. Both databases.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service.db.models import EventKind, OutboxEmail, Registration, RegistrationStatus, SessionMode
+from service.settings import Settings
+from tests.factories import VISIT, EventSpec, SessionSpec, make_event, make_registration
+from tests.integration.backoffice import SignedInClient
+from tests.integration.test_pages import parse
+
+ANNA = {"name": "Anna Keller", "email": "anna.keller@zurich.example.ch",
+        "organisation_name": "City of Zurich", "organisation_kind": "public_authority",
+        "country": "CH", "language": "de", "consent": "yes"}
+
+
+PAST = SessionSpec("Study visit day", "2020-09-18T09:00", "2020-09-18T17:00",
+                   mode=SessionMode.IN_PERSON)
+
+
+def _errors(html: str) -> list[str]:
+    """The error summary's links: the fields named, in the form's order."""
+    summary = parse(html).one("div", cls="error-summary")
+    return [a.attrs["href"].lstrip("#") for a in summary.find_all("a")]
+
+
+async def _count(db: AsyncSession) -> int:
+    await db.rollback()  # see what the app committed
+    return await db.scalar(select(func.count()).select_from(Registration)) or 0
+
+
+async def test_an_organiser_registers_someone_who_asked_by_phone(
+    organiser_client: SignedInClient, viewer_client: SignedInClient, db: AsyncSession,
+    db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+) -> None:
+    closed = EventSpec(slug="citymatch-zurich", title="CityMatch Zurich",
+                       kind=EventKind.CITYMATCH, sessions=(VISIT,), is_approval_required=True,
+                       extra={"registration_closes_at": "2026-01-01T00:00:00+00:00"})
+    event = await make_event(db, settings, closed)
+    event_id = event.id
+    url = f"/organiser/events/{event_id}/registrations/new"
+
+    form = await organiser_client.get(url)
+    as_viewer = await viewer_client.post_form(url, ANNA)
+    registered = await organiser_client.post_form(url, ANNA)
+    detail = await organiser_client.get(registered.headers["location"])
+    again = await organiser_client.post_form(url, ANNA)
+    listed = await organiser_client.get(f"/organiser/events/{event_id}/registrations")
+
+    assert form.status_code == 200
+    assert [f.attrs["name"] for f in parse(form.text).find_all("input", type="text")] == [
+        "name", "job_title", "organisation_name"]
+    assert as_viewer.status_code == 403
+    assert registered.status_code == 303
+    assert "Anna Keller is registered (Confirmed); their confirmation email is on its way." \
+        in detail.text
+    async with db_sessionmaker() as fresh:
+        anna = await fresh.scalar(select(Registration).where(
+            Registration.email == ANNA["email"]))
+        emails = list(await fresh.scalars(select(OutboxEmail.template).where(
+            OutboxEmail.registration_id == anna.id)))
+    # Approval and the closed window are the public's rules: Anna has her place.
+    assert anna is not None and anna.status == RegistrationStatus.CONFIRMED
+    assert (anna.language, anna.country, anna.consent_at is not None) == ("de", "CH", True)
+    assert emails == ["registration_confirmed_to_registrant"]
+    assert again.status_code == 422 and _errors(again.text) == ["email"]
+    assert f'/organiser/events/{event_id}/registrations/new"' in listed.text
+
+
+async def test_every_problem_is_reported_at_once_and_nothing_is_stored(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, EventSpec(allows_session_choice=True))
+    url = f"/organiser/events/{event.id}/registrations/new"
+    before = await _count(db)
+
+    refused = await organiser_client.post_form(url, {
+        "name": "", "email": "anna.keller@", "country": "XX", "organisation_kind": "spy",
+        "job_title": "j" * 301})
+
+    assert refused.status_code == 422
+    assert _errors(refused.text) == ["name", "email", "job_title", "organisation_kind",
+                                     "country", "session_ids", "consent"]
+    assert 'value="anna.keller@"' in refused.text
+    assert await _count(db) == before
+
+
+async def test_a_full_event_puts_them_on_its_waiting_list_and_a_cancelled_one_comes_back(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, EventSpec(capacity=1, commit=False))
+    await make_registration(db, event, None, "Bruno Costa")
+    await make_registration(db, event, None, "Anna Keller", email_address=ANNA["email"],
+                            status=RegistrationStatus.CANCELLED)
+    await db.commit()
+    url = f"/organiser/events/{event.id}/registrations/new"
+
+    waiting = await organiser_client.post_form(url, ANNA)
+
+    assert waiting.status_code == 303
+    await db.rollback()
+    statuses = list(await db.scalars(select(Registration.status).where(
+        Registration.email == ANNA["email"])))
+    assert statuses == [RegistrationStatus.WAITING]
+
+
+async def test_a_draft_and_a_dialogue_are_not_registered_for_here(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    draft = await make_event(db, settings, EventSpec(publish=False))
+    dialogue = await make_event(db, settings, EventSpec(
+        slug="myb", title="Meet your buyer", kind=EventKind.MEET_YOUR_BUYER, sessions=(VISIT,)))
+    over = await make_event(db, settings, EventSpec(slug="over", sessions=(PAST,)))
+    ids = (draft.id, dialogue.id, over.id)
+    before = await _count(db)
+
+    pages = [await organiser_client.get(f"/organiser/events/{i}/registrations/new")
+             for i in ids]
+    posts = [await organiser_client.post_form(f"/organiser/events/{i}/registrations/new", ANNA)
+             for i in ids]
+
+    assert "publish it first" in pages[0].text
+    assert parse(pages[0].text).find_all("input", name="name") == []
+    assert "register through its public form" in pages[1].text
+    assert [p.status_code for p in posts] == [422, 409, 422]
+    assert all(_errors(p.text) == ["form"] for p in posts)
+    assert await _count(db) == before
