@@ -10,7 +10,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.db.models import EventKind, OutboxEmail, Registration, RegistrationStatus, SessionMode
+from service.db.models import (
+    AuditEntry,
+    EventKind,
+    OutboxEmail,
+    Registration,
+    RegistrationStatus,
+    SessionMode,
+)
 from service.settings import Settings
 from tests.factories import VISIT, EventSpec, SessionSpec, make_event, make_registration
 from tests.integration.backoffice import SignedInClient
@@ -66,10 +73,17 @@ async def test_an_organiser_registers_someone_who_asked_by_phone(
             Registration.email == ANNA["email"]))
         emails = list(await fresh.scalars(select(OutboxEmail.template).where(
             OutboxEmail.registration_id == anna.id)))
+        audited = (await fresh.execute(select(AuditEntry.action, AuditEntry.actor_label,
+                                              AuditEntry.event_id).where(
+            AuditEntry.subject_type == "registration",
+            AuditEntry.subject_id == anna.id))).all()
     # Approval and the closed window are the public's rules: Anna has her place.
     assert anna is not None and anna.status == RegistrationStatus.CONFIRMED
     assert (anna.language, anna.country, anna.consent_at is not None) == ("de", "CH", True)
     assert emails == ["registration_confirmed_to_registrant"]
+    # Who registered her, in the event's audit log.
+    assert [(a, organiser_client.email in label, e) for a, label, e in audited] == [
+        ("created", True, event_id)]
     assert again.status_code == 422 and _errors(again.text) == ["email"]
     assert f'/organiser/events/{event_id}/registrations/new"' in listed.text
 

@@ -172,6 +172,20 @@ def _record(connection: Connection, target: Any, action: str,
     written[subject] = (entry_id, action, before, after)
 
 
+async def record_created(db: AsyncSession, target: Any) -> None:
+    """A row a Core bulk statement wrote (the ORM's events never saw it), recorded as they
+    would have recorded it: as created by this session's actor, if one acts."""
+    actor = actor_of(db)
+    if actor is None or object_session(target) is not None:  # the ORM's own: recorded
+        return
+    db.add(AuditEntry(
+        at=utc_now(), account_id=actor.account_id, api_token_id=actor.api_token_id,
+        actor_label=actor.label[:300], action=CREATED, subject_type=SUBJECT_TYPES[type(target)],
+        subject_id=target.id, event_id=getattr(target, "event_id", None), before=None,
+        after=_snapshot(inspect(type(target)), target)))
+    await db.flush()
+
+
 def _forget_written(session: Session, *_: Any) -> None:
     session.info.pop(_WRITTEN_KEY, None)
 

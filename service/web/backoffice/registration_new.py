@@ -33,6 +33,7 @@ from service.db.models import (
     SessionMode,
 )
 from service.domain import programme, registration, wording
+from service.domain.accounts import audit
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from service.domain.registration.rules import scheduled_sessions
 from service.i18n import N_, current_language
@@ -162,6 +163,8 @@ class RegistrationOnBehalfController(Controller):
                     errors.setdefault(problem.field if problem.field in FIELDS else FORM_LEVEL,
                                       problem.message)
             else:
+                # Filed in bulk like the public's: the audit log hears of it here.
+                await audit.record_created(db_session, outcome.registration)
                 return Redirect(f"{BACKOFFICE_PATH}/events/{event.id}/registrations/"
                                 f"{outcome.registration.id}?done=added",
                                 status_code=HTTP_303_SEE_OTHER)
