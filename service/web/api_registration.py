@@ -31,6 +31,7 @@ from service.db.models import (
 )
 from service.domain import programme, urls
 from service.domain import registration as registrations
+from service.domain.accounts import audit
 from service.domain.accounts.audit import actor_of, record_export
 from service.domain.errors import InvalidInputError
 from service.domain.times import iso_utc
@@ -263,6 +264,23 @@ def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def _registration_form(data: rs.RegistrationCreate) -> registrations.RegistrationForm:
+    """The JSON body as the domain's form; without a language, the request's."""
+    if data.language is not None and not is_language(data.language):
+        raise InvalidInputError(_("Choose one of the languages offered."), "language")
+    return registrations.RegistrationForm(
+        name=data.name, email=data.email, consent=data.consent,
+        organisation_name=data.organisation_name, organisation_kind=data.organisation_kind,
+        country=data.country, job_title=data.job_title, access_note=data.access_note,
+        company=data.company, sector=data.sector, offer_note=data.offer_note,
+        session_ids=tuple(data.session_ids) if data.session_ids is not None else None,
+        attendance=data.attendance,
+        privacy_notice_version_id=data.privacy_notice_version_id,
+        keep_informed=data.keep_informed,
+        language=current_language() if data.language is None else data.language,
+    )
+
+
 # --- public: the form and the private link ---------------------------------------------------
 
 
@@ -289,20 +307,8 @@ class RegistrationController(Controller):
         # concurrently, in a task group of their own, a tenth of a registration's time.
         settings: Settings = request.app.state.settings
         registration_desk: RegistrationDesk = request.app.state.registration_desk
-        if data.language is not None and not is_language(data.language):
-            # Refused here, in the asker's language (the desk files batches of requests).
-            raise InvalidInputError(_("Choose one of the languages offered."), "language")
-        form = registrations.RegistrationForm(
-            name=data.name, email=data.email, consent=data.consent,
-            organisation_name=data.organisation_name, organisation_kind=data.organisation_kind,
-            country=data.country, job_title=data.job_title, access_note=data.access_note,
-            company=data.company, sector=data.sector, offer_note=data.offer_note,
-            session_ids=tuple(data.session_ids) if data.session_ids is not None else None,
-            attendance=data.attendance,
-            privacy_notice_version_id=data.privacy_notice_version_id,
-            keep_informed=data.keep_informed,
-            language=current_language() if data.language is None else data.language,
-        )
+        # A language refused here, in the asker's (the desk files batches of requests).
+        form = _registration_form(data)
         # Counted (and over the limit, refused) by the desk, in the transaction that files it.
         outcome = await registration_desk.register(slug, form,
                                                    limit=registration_limit(settings),
@@ -458,6 +464,25 @@ class OrganiserRegistrationController(Controller):
                 "Cache-Control": "no-store",
             },
         )
+
+    @post("/events/{event_id:int}/registrations", status_code=201)
+    async def register_on_behalf(
+        self, db_session: DbSession, settings: SettingsDep, event_id: IdParam,
+        data: JSONBody[rs.RegistrationCreate],
+    ) -> rs.OrganiserRegistrationOut:
+        """Register someone who asked the organisers (by phone, at the door): the public
+        form's fields and rules, with `consent` meaning that the person agreed; the
+        registration window, approval and the address confirmation do not apply, the places
+        do (a full event's waiting list). They get the usual first email. 409 for an address
+        registered already, a draft, cancelled or finished event, or a Meet-your-Buyer
+        dialogue (whose participants use the public form)."""
+        event = await programme.get_event(db_session, event_id)
+        outcome = await registrations.register_on_behalf(
+            db_session, event.slug, _registration_form(data), now=utc_now(), settings=settings)
+        await audit.record_created(db_session, outcome.registration)
+        registration = await registrations.get_registration(db_session,
+                                                            outcome.registration.id)
+        return organiser_registration_out(registration, outcome.waiting_position)
 
     @get("/registrations/{registration_id:int}")
     async def get_registration(

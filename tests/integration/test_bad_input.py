@@ -149,6 +149,8 @@ _API_WRITES = {
     ("POST", "/api/organiser/events"): {"kind": "seminar", "title": "Long"},
     ("PATCH", "/api/organiser/events/1"): {},
     ("POST", "/api/organiser/events/1/copy"): {"title": "Copy", "first_day": "2021-11-08"},
+    ("POST", "/api/organiser/events/1/registrations"): {
+        "name": "Ana Novak", "email": "ana.long@example.org", "consent": True},
     ("POST", "/api/organiser/events/1/sessions"): {
         "title": "Extra", "starts_at": "2020-12-01T10:00", "ends_at": "2020-12-01T11:00"},
     ("PATCH", "/api/organiser/sessions/1"): {},

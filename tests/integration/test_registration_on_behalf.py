@@ -2,11 +2,14 @@
 phone, after registration closed and on an event that approves each registration, gets a
 place and the usual confirmation; every problem with the form at once, nothing stored; an
 address registered already; a full event's waiting list; someone who cancelled comes back;
-a viewer, a draft and a Meet-your-Buyer dialogue are refused. Both databases.
+a viewer, a draft and a Meet-your-Buyer dialogue are refused; and the same through the
+organiser API. Both databases.
 """
 
 from __future__ import annotations
 
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -146,3 +149,33 @@ async def test_a_draft_and_a_dialogue_are_not_registered_for_here(
     assert [p.status_code for p in posts] == [422, 409, 422]
     assert all(_errors(p.text) == ["form"] for p in posts)
     assert await _count(db) == before
+
+
+async def test_the_organiser_api_registers_someone_for_a_door_app(
+    client: AsyncTestClient[Litestar], organiser_headers: dict[str, str],
+    viewer_headers: dict[str, str], db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, EventSpec(
+        slug="citymatch-zurich", title="CityMatch Zurich", kind=EventKind.CITYMATCH,
+        sessions=(VISIT,), is_approval_required=True))
+    dialogue = await make_event(db, settings, EventSpec(
+        slug="myb", title="Meet your buyer", kind=EventKind.MEET_YOUR_BUYER, sessions=(VISIT,)))
+    url = f"/api/organiser/events/{event.id}/registrations"
+    body = {"name": "Anna Keller", "email": ANNA["email"], "consent": True, "language": "de"}
+
+    as_viewer = await client.post(url, json=body, headers=viewer_headers)
+    created = await client.post(url, json=body, headers=organiser_headers)
+    again = await client.post(url, json=body, headers=organiser_headers)
+    no_consent = await client.post(url, json=body | {"email": "b@example.org", "consent": False},
+                                   headers=organiser_headers)
+    refused = await client.post(f"/api/organiser/events/{dialogue.id}/registrations",
+                                json=body, headers=organiser_headers)
+
+    assert as_viewer.status_code == 403
+    assert created.status_code == 201
+    assert created.json()["status"] == "confirmed"
+    assert [s["title"] for s in created.json()["sessions"]] == ["Study visit day"]
+    assert (again.status_code, [e["field"] for e in again.json()["errors"]]) == (409, ["email"])
+    assert no_consent.status_code == 422
+    assert [e["field"] for e in no_consent.json()["errors"]] == ["consent"]
+    assert refused.status_code == 409 and "public form" in refused.text

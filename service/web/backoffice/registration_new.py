@@ -36,7 +36,7 @@ from service.domain import programme, registration, wording
 from service.domain.accounts import audit
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from service.domain.registration.rules import scheduled_sessions
-from service.i18n import N_, current_language
+from service.i18n import current_language
 from service.i18n import gettext as _
 from service.web.backoffice.event_pages import event_for, heading, local_and_utc
 from service.web.backoffice.forms import FORM_LEVEL, ids, text
@@ -54,9 +54,6 @@ from service.web.params import DbSession, IdParam, SettingsDep
 FIELDS = ("name", "email", "job_title", "organisation_name", "organisation_kind", "country",
           "language", "session_ids", "attendance", "access_note", "consent")
 _LIMITS = {"email": 321, "access_note": 2_100}
-THROUGH_THE_FORM = N_("Participants of a Meet-your-Buyer dialogue register through its public "
-                      "form, which asks suppliers about their offer: send them the event's "
-                      "address.")
 
 
 def _fields(event: Event) -> dict[str, Any]:
@@ -128,7 +125,7 @@ class RegistrationOnBehalfController(Controller):
             "title": _("Register someone: %(title)s") % {"title": event.title},
             "nav": "events", "event": heading(event, account),
             "is_published": event.status != EventStatus.DRAFT,
-            "through_the_form": _(THROUGH_THE_FORM)
+            "through_the_form": _(registration.THROUGH_THE_FORM)
             if event.kind == EventKind.MEET_YOUR_BUYER else "",
             "fields": _fields(event), "values": values, "chosen": chosen,
             "errors": ordered, "zone_label": wording.zone_label(event.timezone),
@@ -148,7 +145,7 @@ class RegistrationOnBehalfController(Controller):
         values, chosen, entry, errors = _read(await request.form(), _fields(event))
         if event.kind == EventKind.MEET_YOUR_BUYER:
             return await self._page(request, event, account, values=values, chosen=chosen,
-                                    errors={FORM_LEVEL: _(THROUGH_THE_FORM)},
+                                    errors={FORM_LEVEL: _(registration.THROUGH_THE_FORM)},
                                     status_code=HTTP_409_CONFLICT)
         for problem in registration.form_problems(entry, event):
             errors.setdefault(problem.field if problem.field in FIELDS else "name",
