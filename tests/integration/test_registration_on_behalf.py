@@ -71,6 +71,9 @@ async def test_an_organiser_registers_someone_who_asked_by_phone(
     assert registered.status_code == 303
     assert "Anna Keller is registered (Confirmed); their confirmation email is on its way." \
         in detail.text
+    # Its email, named for people (written a moment after the commit).
+    row = parse(detail.text).one("tbody").find_all("td")
+    assert [cell.text for cell in row[:2]] == ["Registration confirmed", "Being written"]
     async with db_sessionmaker() as fresh:
         anna = await fresh.scalar(select(Registration).where(
             Registration.email == ANNA["email"]))

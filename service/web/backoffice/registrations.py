@@ -56,6 +56,8 @@ from service.domain.registration import (
 from service.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from service.i18n import gettext as _
 from service.web.api_registration import record_csv_export, registrations_csv
+from service.web.backoffice.emails import STATUS_LABELS as EMAIL_STATUS_LABELS
+from service.web.backoffice.emails import template_label
 from service.web.backoffice.forms import other_languages, refusal_status, translations_typed
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -582,7 +584,8 @@ class RegistrationsController(Controller):
             "facts": _facts(reg, zone),
             "sessions": [(e.session.title, _(wording.ENROLMENT_LABELS[e.status]))
                          for e in sessions],
-            "emails": [{"subject": e.subject, "template": e.template, "status": e.status.value,
+            "emails": [{"subject": e.subject or template_label(e.template),
+                        "status": _(EMAIL_STATUS_LABELS[e.status.value]),
                         "attempts": e.attempts, "created": when_text(e.created_at, zone),
                         "sent": when_text(e.sent_at, zone)} for e in emails],
             "is_active": reg.status in registration.ACTIVE_STATUSES,
