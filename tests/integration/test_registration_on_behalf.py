@@ -3,7 +3,7 @@ phone, after registration closed and on an event that approves each registration
 place and the usual confirmation; every problem with the form at once, nothing stored; an
 address registered already; a full event's waiting list; someone who cancelled comes back;
 a viewer, a draft and a Meet-your-Buyer dialogue are refused; and the same through the
-organiser API. Both databases.
+organiser API; at a session's door, registered and checked in at once. Both databases.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.models import (
     AuditEntry,
+    Enrolment,
     EventKind,
     OutboxEmail,
     Registration,
@@ -31,6 +32,8 @@ ANNA = {"name": "Anna Keller", "email": "anna.keller@zurich.example.ch",
         "country": "CH", "language": "de", "consent": "yes"}
 
 
+DAY_1 = SessionSpec("Day 1", "2035-05-14T09:00", "2035-05-14T17:00", mode=SessionMode.IN_PERSON)
+DAY_2 = SessionSpec("Day 2", "2035-05-15T09:00", "2035-05-15T13:00", mode=SessionMode.IN_PERSON)
 PAST = SessionSpec("Study visit day", "2020-09-18T09:00", "2020-09-18T17:00",
                    mode=SessionMode.IN_PERSON)
 
@@ -182,3 +185,37 @@ async def test_the_organiser_api_registers_someone_for_a_door_app(
     assert no_consent.status_code == 422
     assert [e["field"] for e in no_consent.json()["errors"]] == ["consent"]
     assert refused.status_code == 409 and "public form" in refused.text
+
+
+async def test_at_the_door_they_are_registered_and_checked_in_at_once(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, EventSpec(
+        slug="seminar", title="Seminar", kind=EventKind.SEMINAR, sessions=(DAY_1, DAY_2)))
+    other = await make_event(db, settings, EventSpec(slug="visit", title="Visit",
+                                                     kind=EventKind.CITYMATCH, sessions=(VISIT,)))
+    day_1, day_2 = sorted(event.sessions, key=lambda s: s.starts_at)
+    ids = {"event": event.id, "day_1": day_1.id, "day_2": day_2.id,
+           "elsewhere": other.sessions[0].id}
+    url = f"/organiser/events/{ids['event']}/registrations/new"
+
+    form = await organiser_client.get(url, params={"door": ids["day_2"], "q": ANNA["email"]})
+    at_the_door = await organiser_client.post_form(url, ANNA | {"door": str(ids["day_2"])})
+    elsewhere = await organiser_client.post_form(url, ANNA | {
+        "email": "bruno@example.org", "door": str(ids["elsewhere"])})
+
+    assert f'value="{ANNA["email"]}"' in form.text
+    assert "They are at the door of Day 2: once registered, they are checked in there." \
+        in form.text
+    await db.rollback()
+    anna = await db.scalar(select(Registration).where(Registration.email == ANNA["email"]))
+    assert anna is not None
+    assert at_the_door.headers["location"] == (
+        f"/organiser/events/{ids['event']}/check-in?session={ids['day_2']}&done=checked-in"
+        f"#registration-{anna.id}")
+    arrivals = dict((await db.execute(select(Enrolment.session_id, Enrolment.checked_in_at)
+                                      .where(Enrolment.registration_id == anna.id))).all())
+    assert arrivals[ids["day_1"]] is None and arrivals[ids["day_2"]] is not None
+    assert anna.checked_in_at == arrivals[ids["day_2"]]
+    # A session of another event is no door of this one: registered, not checked in.
+    assert "/registrations/" in elsewhere.headers["location"]

@@ -59,6 +59,11 @@ def _named_door(event: Event, door: Session | None) -> int | None:
     return door.id if door is not None and len(registration.door_sessions(event)) > 1 else None
 
 
+def check_in_url(event: Event, door: Session | None, *, search: str = "", done: str = "") -> str:
+    """A session's check-in list (as searched, with what was just done)."""
+    return _page_url(event.id, session_id=_named_door(event, door), search=search, done=done)
+
+
 def _chosen_door(event: Event, session_id: int | None) -> Session | None:
     """The session asked for (404 when the event has no such door), or the one under way."""
     doors = registration.door_sessions(event)
@@ -114,7 +119,7 @@ class CheckInController(Controller):
                         local_and_utc(a.checked_in_at, event.timezone)[0],
                         a.is_expected) for a in people],
             "attended": attended, "total": total, "search": q.strip(), "values": {"q": q},
-            "page_url": _page_url(event.id, session_id=_named_door(event, door)),
+            "page_url": check_in_url(event, door),
             "errors": errors, "done": _(DONE[done]) if done in DONE else None,
         }, status_code=HTTP_422_UNPROCESSABLE_ENTITY if errors else 200)
 
@@ -133,7 +138,6 @@ class CheckInController(Controller):
         await registration.check_in(db_session, event, registration_id,
                                     session_id=door.id if door else None, present=present,
                                     now=utc_now())
-        url = _page_url(event.id, session_id=_named_door(event, door),
-                        search=text(form, "q", SEARCH_LIMIT),
-                        done="checked-in" if present else "checked-out")
+        url = check_in_url(event, door, search=text(form, "q", SEARCH_LIMIT),
+                           done="checked-in" if present else "checked-out")
         return Redirect(f"{url}#registration-{registration_id}", status_code=HTTP_303_SEE_OTHER)

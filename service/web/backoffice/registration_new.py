@@ -12,10 +12,11 @@ Needs an editor of the event.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
+from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
@@ -30,6 +31,7 @@ from service.db.models import (
     EventKind,
     EventStatus,
     OrganisationKind,
+    Session,
     SessionMode,
 )
 from service.domain import programme, registration, wording
@@ -38,6 +40,7 @@ from service.domain.errors import ConflictError, InvalidInputError, NotFoundErro
 from service.domain.registration.rules import scheduled_sessions
 from service.i18n import current_language
 from service.i18n import gettext as _
+from service.web.backoffice.check_in import check_in_url
 from service.web.backoffice.event_pages import event_for, heading, local_and_utc
 from service.web.backoffice.forms import FORM_LEVEL, ids, text
 from service.web.backoffice.guards import (
@@ -112,6 +115,11 @@ def _read(form: FormMultiDict, fields: dict[str, Any]
     return values, chosen, entry, errors
 
 
+def _door(event: Event, session_id: int | None) -> Session | None:
+    """The session whose door the person stands at (one of the event's), if any."""
+    return next((s for s in registration.door_sessions(event) if s.id == session_id), None)
+
+
 class RegistrationOnBehalfController(Controller):
     path = BACKOFFICE_PATH
     guards = [require_account, require_editor]
@@ -119,9 +127,11 @@ class RegistrationOnBehalfController(Controller):
 
     async def _page(self, request: AnyRequest, event: Event, account: CurrentAccount, *,
                     values: dict[str, str], chosen: list[int], errors: dict[str, str],
-                    status_code: int = 200) -> Response[Any]:
+                    door: Session | None = None, status_code: int = 200) -> Response[Any]:
         ordered = {name: errors[name] for name in (*FIELDS, *errors) if name in errors}
         return organiser_page(request, "registration_new.html", {
+            # Coming from a session's check-in: they are here, and are checked in there.
+            "door": door,
             "title": _("Register someone: %(title)s") % {"title": event.title},
             "nav": "events", "event": heading(event, account),
             "is_published": event.status != EventStatus.DRAFT,
@@ -132,17 +142,29 @@ class RegistrationOnBehalfController(Controller):
         }, status_code=status_code)
 
     @get("/events/{event_id:int}/registrations/new")
-    async def new_registration(self, request: AnyRequest, db_session: DbSession,
-                               account: CurrentAccount, event_id: IdParam) -> Response[Any]:
+    async def new_registration(
+        self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
+        event_id: IdParam,
+        door: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        q: Annotated[str, QueryParameter(max_length=200)] = "",
+    ) -> Response[Any]:
+        """From a check-in search that found nobody (`door`, `q`): what was searched for is
+        the name or the address typed already."""
         event = await event_for(db_session, account, event_id, editing=True)
-        return await self._page(request, event, account, values={}, chosen=[], errors={})
+        typed = q.strip() if q.isprintable() else ""
+        values = {"email" if "@" in typed else "name": typed} if typed else {}
+        return await self._page(request, event, account, values=values, chosen=[], errors={},
+                                door=_door(event, door))
 
     @post("/events/{event_id:int}/registrations/new", status_code=HTTP_303_SEE_OTHER)
     async def register(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
                        account: CurrentAccount, event_id: IdParam) -> Response[Any]:
         """Every problem at once, beside its field; nothing stored then."""
         event = await event_for(db_session, account, event_id, editing=True)
-        values, chosen, entry, errors = _read(await request.form(), _fields(event))
+        form = await request.form()
+        values, chosen, entry, errors = _read(form, _fields(event))
+        door_id = text(form, "door", 10)
+        door = _door(event, int(door_id) if door_id.isdigit() else None)
         if event.kind == EventKind.MEET_YOUR_BUYER:
             return await self._page(request, event, account, values=values, chosen=chosen,
                                     errors={FORM_LEVEL: _(registration.THROUGH_THE_FORM)},
@@ -162,10 +184,16 @@ class RegistrationOnBehalfController(Controller):
             else:
                 # Filed in bulk like the public's: the audit log hears of it here.
                 await audit.record_created(db_session, outcome.registration)
-                return Redirect(f"{BACKOFFICE_PATH}/events/{event.id}/registrations/"
-                                f"{outcome.registration.id}?done=added",
-                                status_code=HTTP_303_SEE_OTHER)
+                registered = outcome.registration.id
+                if door is None:
+                    return Redirect(f"{BACKOFFICE_PATH}/events/{event.id}/registrations/"
+                                    f"{registered}?done=added", status_code=HTTP_303_SEE_OTHER)
+                await registration.check_in(db_session, event, registered,
+                                            session_id=door.id, present=True, now=utc_now())
+                return Redirect(f"{check_in_url(event, door, done='checked-in')}"
+                                f"#registration-{registered}", status_code=HTTP_303_SEE_OTHER)
         await db_session.rollback()
         event = await event_for(db_session, account, event_id, editing=True)
         return await self._page(request, event, account, values=values, chosen=chosen,
-                                errors=errors, status_code=HTTP_422_UNPROCESSABLE_ENTITY)
+                                errors=errors, door=_door(event, door.id if door else None),
+                                status_code=HTTP_422_UNPROCESSABLE_ENTITY)
