@@ -474,8 +474,7 @@ class OrganiserRegistrationController(Controller):
         form's fields and rules, with `consent` meaning that the person agreed; the
         registration window, approval and the address confirmation do not apply, the places
         do (a full event's waiting list). They get the usual first email. 409 for an address
-        registered already, a draft, cancelled or finished event, or a Meet-your-Buyer
-        dialogue (whose participants use the public form)."""
+        registered already, or a draft, cancelled or finished event."""
         event = await programme.get_event(db_session, event_id)
         outcome = await registrations.register_on_behalf(
             db_session, event.slug, _registration_form(data), now=utc_now(), settings=settings)

@@ -7,6 +7,7 @@ the demo seminar's two days, each with its own list. Each state is checked with 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,16 @@ def test_people_are_checked_in_at_the_door(
 
 
 SEMINAR = "procura-plus-seminar-2027"
+HAARLEM = "meet-your-buyer-haarlem-fair-circular-ict"
+
+
+def _event_id(slug: str) -> Callable[[AsyncSession], Awaitable[int]]:
+    async def find(db: AsyncSession) -> int:
+        event_id = await db.scalar(select(Event.id).where(Event.slug == slug))
+        assert event_id is not None
+        return event_id
+
+    return find
 SEMINAR_DOOR = "sem@procura.example.org"
 
 
@@ -147,4 +158,11 @@ def test_each_day_of_the_seminar_has_its_own_door(
     expect(sessions.get_by_role("link", name="Day 2")).to_have_attribute("aria-current", "page")
     assert_no_axe_violations(page, context="seminar check-in, day 2")
     save_screenshot(page, screenshots / "check-in-4-second-day.png")
+
+    # Registering someone for a dialogue asks their role first.
+    haarlem = live_server.arrange(_event_id(HAARLEM))
+    page.goto(f"{base}/organiser/events/{haarlem}/registrations/new")
+    expect(page.get_by_role("radio", name="Supplier")).to_be_visible()
+    expect(page.get_by_label("Sector")).to_be_visible()
+    assert_no_axe_violations(page, context="register someone for a dialogue")
     context.close()

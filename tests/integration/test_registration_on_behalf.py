@@ -2,8 +2,9 @@
 phone, after registration closed and on an event that approves each registration, gets a
 place and the usual confirmation; every problem with the form at once, nothing stored; an
 address registered already; a full event's waiting list; someone who cancelled comes back;
-a viewer, a draft and a Meet-your-Buyer dialogue are refused; and the same through the
-organiser API; at a session's door, registered and checked in at once. Both databases.
+a Meet-your-Buyer dialogue's role and supplier's offer; a viewer, a draft and a finished
+event are refused; and the same through the organiser API; at a session's door, registered
+and checked in at once. Both databases.
 """
 
 from __future__ import annotations
@@ -134,14 +135,42 @@ async def test_a_full_event_puts_them_on_its_waiting_list_and_a_cancelled_one_co
     assert statuses == [RegistrationStatus.WAITING]
 
 
-async def test_a_draft_and_a_dialogue_are_not_registered_for_here(
+async def test_a_dialogue_asks_the_role_and_a_suppliers_offer(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    dialogue = await make_event(db, settings, EventSpec(
+        slug="myb", title="Meet your buyer", kind=EventKind.MEET_YOUR_BUYER, sessions=(VISIT,)))
+    url = f"/organiser/events/{dialogue.id}/registrations/new"
+    supplier = ANNA | {"email": "sales@fairlaptops.example.nl", "organisation_kind": "supplier",
+                       "organisation_name": "Fairlaptops BV"}
+
+    form = await organiser_client.get(url)
+    no_role = await organiser_client.post_form(url, ANNA | {"organisation_kind": ""})
+    no_offer = await organiser_client.post_form(url, supplier)
+    buyer_with_offer = await organiser_client.post_form(url, ANNA | {"sector": "ICT"})
+    registered = await organiser_client.post_form(url, supplier | {
+        "sector": "ICT hardware", "offer_note": "Refurbished laptops, leasing."})
+
+    assert [i.attrs["value"] for i in parse(form.text).find_all("input", type="radio")] == [
+        "supplier", "public_authority"]
+    assert _errors(no_role.text) == ["organisation_kind"]
+    assert _errors(no_offer.text) == ["sector", "offer_note"]
+    assert _errors(buyer_with_offer.text) == ["sector"]
+    assert registered.status_code == 303
+    await db.rollback()
+    stored = await db.scalar(select(Registration).where(
+        Registration.email == "sales@fairlaptops.example.nl"))
+    assert stored is not None
+    assert (stored.company, stored.sector, stored.status) == (
+        "Fairlaptops BV", "ICT hardware", RegistrationStatus.CONFIRMED)
+
+
+async def test_a_draft_and_a_finished_event_are_not_registered_for(
     organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
 ) -> None:
     draft = await make_event(db, settings, EventSpec(publish=False))
-    dialogue = await make_event(db, settings, EventSpec(
-        slug="myb", title="Meet your buyer", kind=EventKind.MEET_YOUR_BUYER, sessions=(VISIT,)))
     over = await make_event(db, settings, EventSpec(slug="over", sessions=(PAST,)))
-    ids = (draft.id, dialogue.id, over.id)
+    ids = (draft.id, over.id)
     before = await _count(db)
 
     pages = [await organiser_client.get(f"/organiser/events/{i}/registrations/new")
@@ -151,8 +180,7 @@ async def test_a_draft_and_a_dialogue_are_not_registered_for_here(
 
     assert "publish it first" in pages[0].text
     assert parse(pages[0].text).find_all("input", name="name") == []
-    assert "register through its public form" in pages[1].text
-    assert [p.status_code for p in posts] == [422, 409, 422]
+    assert [p.status_code for p in posts] == [422, 422]
     assert all(_errors(p.text) == ["form"] for p in posts)
     assert await _count(db) == before
 
@@ -174,8 +202,9 @@ async def test_the_organiser_api_registers_someone_for_a_door_app(
     again = await client.post(url, json=body, headers=organiser_headers)
     no_consent = await client.post(url, json=body | {"email": "b@example.org", "consent": False},
                                    headers=organiser_headers)
-    refused = await client.post(f"/api/organiser/events/{dialogue.id}/registrations",
-                                json=body, headers=organiser_headers)
+    buyer = await client.post(f"/api/organiser/events/{dialogue.id}/registrations",
+                              json=body | {"organisation_kind": "public_authority"},
+                              headers=organiser_headers)
 
     assert as_viewer.status_code == 403
     assert created.status_code == 201
@@ -184,7 +213,7 @@ async def test_the_organiser_api_registers_someone_for_a_door_app(
     assert (again.status_code, [e["field"] for e in again.json()["errors"]]) == (409, ["email"])
     assert no_consent.status_code == 422
     assert [e["field"] for e in no_consent.json()["errors"]] == ["consent"]
-    assert refused.status_code == 409 and "public form" in refused.text
+    assert buyer.status_code == 201 and buyer.json()["status"] == "confirmed"
 
 
 async def test_at_the_door_they_are_registered_and_checked_in_at_once(

@@ -22,7 +22,6 @@ from .attendance import (
     session_at_the_door,
 )
 from .batch import (
-    THROUGH_THE_FORM,
     RegistrationOutcome,
     register_on_behalf,
     register_participant,
@@ -92,7 +91,6 @@ __all__ = [
     "ATTENDEE_STATUSES",
     "CONFIRMATION_PERIOD",
     "MAX_NOTE",
-    "THROUGH_THE_FORM",
     "AddressLink",
     "Arrival",
     "ClosedReason",

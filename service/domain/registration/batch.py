@@ -26,7 +26,6 @@ from service.db.models import (
     Enrolment,
     EnrolmentStatus,
     Event,
-    EventKind,
     PrivacyNotice,
     Registration,
     RegistrationStatus,
@@ -174,23 +173,15 @@ async def register_participants(
     return decided
 
 
-THROUGH_THE_FORM = N_("Participants of a Meet-your-Buyer dialogue register through its public "
-                      "form, which asks suppliers about their offer: send them the event's "
-                      "address.")
-
-
 async def register_on_behalf(
     db: AsyncSession, event_slug: str, form: RegistrationForm, *, now: datetime,
     settings: Settings,
 ) -> RegistrationOutcome:
     """An organiser registers someone who asked them (by phone, by email, at the door): the
     form's rules and the places apply, not the registration window, approval or the address
-    confirmation (the organiser vouches for the person). They get the usual first email.
-    Not for Meet-your-Buyer dialogues, whose form asks suppliers about their offer."""
+    confirmation (the organiser vouches for the person). They get the usual first email."""
     clean = clean_form(form)
     event = await lock_published_event(db, event_slug)
-    if event.kind == EventKind.MEET_YOUR_BUYER:
-        raise ConflictError(_(THROUGH_THE_FORM), "kind")
     check_open_to_organisers(event, now)
     clean = check_form_for_event(clean, event)
     sessions = chosen_sessions(event, clean.session_ids, now)

@@ -4,8 +4,8 @@ form asks (their name, address, organisation, sessions, how they take part, the 
 they read) and that they agreed to our use of their details; the registration window,
 approval and the address confirmation do not apply, the places do
 (`registration.register_on_behalf`). They get the usual first email with its invite and
-private link. Meet-your-Buyer participants register through the public form, which asks
-suppliers about their offer.
+private link. On a Meet-your-Buyer dialogue the form asks first whether they come as a
+supplier (then for their sector and offer) or as a public buyer, as the public form does.
 
 Needs an editor of the event.
 """
@@ -20,7 +20,6 @@ from litestar.params import QueryParameter
 from litestar.response import Redirect
 from litestar.status_codes import (
     HTTP_303_SEE_OTHER,
-    HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
@@ -38,7 +37,7 @@ from service.domain import programme, registration, wording
 from service.domain.accounts import audit
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from service.domain.registration.rules import scheduled_sessions
-from service.i18n import current_language
+from service.i18n import N_, current_language
 from service.i18n import gettext as _
 from service.web.backoffice.check_in import check_in_url
 from service.web.backoffice.event_pages import event_for, heading, local_and_utc
@@ -53,16 +52,23 @@ from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.countries import COUNTRY_NAMES, country_choices
 from service.web.params import DbSession, IdParam, SettingsDep
 
-# The form's fields, in its order (and its error summary's).
+# The form's fields, in its order (and its error summary's); a dialogue asks the role first.
 FIELDS = ("name", "email", "job_title", "organisation_name", "organisation_kind", "country",
-          "language", "session_ids", "attendance", "access_note", "consent")
-_LIMITS = {"email": 321, "access_note": 2_100}
+          "language", "sector", "offer_note", "session_ids", "attendance", "access_note",
+          "consent")
+DIALOGUE_FIELDS = ("organisation_kind", *(name for name in FIELDS if name != "organisation_kind"))
+_LIMITS = {"email": 321, "access_note": 2_100, "offer_note": 2_100}
+# How a dialogue's participant takes part, as the organisers say it.
+ROLE_LABELS = {OrganisationKind.SUPPLIER: N_("Supplier"),
+               OrganisationKind.PUBLIC_AUTHORITY: N_("Public buyer")}
 
 
 def _fields(event: Event) -> dict[str, Any]:
     """Which parts of the form this event asks for."""
     now = utc_now()
     return {
+        "dialogue": event.kind == EventKind.MEET_YOUR_BUYER,
+        "roles": [(str(kind), _(label)) for kind, label in ROLE_LABELS.items()],
         # Each coming session to choose from (where the event lets people choose): its id
         # and what the form says of it.
         "sessions": [(s.id, f"{s.title}: {local_and_utc(s.starts_at, event.timezone)[0]}")
@@ -110,6 +116,8 @@ def _read(form: FormMultiDict, fields: dict[str, Any]
         organisation_name=values["organisation_name"], organisation_kind=kind,
         country=values["country"] or None, job_title=values["job_title"] or None,
         access_note=values["access_note"] or None if fields["access_note"] else None,
+        sector=values["sector"] or None if fields["dialogue"] else None,
+        offer_note=values["offer_note"] or None if fields["dialogue"] else None,
         session_ids=tuple(chosen) if offered and set(chosen) != set(offered) else None,
         attendance=attendance, language=values["language"] or current_language())
     return values, chosen, entry, errors
@@ -128,15 +136,14 @@ class RegistrationOnBehalfController(Controller):
     async def _page(self, request: AnyRequest, event: Event, account: CurrentAccount, *,
                     values: dict[str, str], chosen: list[int], errors: dict[str, str],
                     door: Session | None = None, status_code: int = 200) -> Response[Any]:
-        ordered = {name: errors[name] for name in (*FIELDS, *errors) if name in errors}
+        order = DIALOGUE_FIELDS if event.kind == EventKind.MEET_YOUR_BUYER else FIELDS
+        ordered = {name: errors[name] for name in (*order, *errors) if name in errors}
         return organiser_page(request, "registration_new.html", {
             # Coming from a session's check-in: they are here, and are checked in there.
             "door": door,
             "title": _("Register someone: %(title)s") % {"title": event.title},
             "nav": "events", "event": heading(event, account),
             "is_published": event.status != EventStatus.DRAFT,
-            "through_the_form": _(registration.THROUGH_THE_FORM)
-            if event.kind == EventKind.MEET_YOUR_BUYER else "",
             "fields": _fields(event), "values": values, "chosen": chosen,
             "errors": ordered, "zone_label": wording.zone_label(event.timezone),
         }, status_code=status_code)
@@ -165,10 +172,6 @@ class RegistrationOnBehalfController(Controller):
         values, chosen, entry, errors = _read(form, _fields(event))
         door_id = text(form, "door", 10)
         door = _door(event, int(door_id) if door_id.isdigit() else None)
-        if event.kind == EventKind.MEET_YOUR_BUYER:
-            return await self._page(request, event, account, values=values, chosen=chosen,
-                                    errors={FORM_LEVEL: _(registration.THROUGH_THE_FORM)},
-                                    status_code=HTTP_409_CONFLICT)
         for problem in registration.form_problems(entry, event):
             errors.setdefault(problem.field if problem.field in FIELDS else "name",
                               problem.message)
