@@ -70,7 +70,7 @@ from service.i18n import gettext as _
 from service.settings import Settings
 from service.web import page_views as views
 from service.web.consultation_pages import consultation_section, document_response
-from service.web.countries import COUNTRY_NAMES, country_choices, country_name
+from service.web.countries import country_choices, country_name
 from service.web.page_render import STATIC_DIR, STATIC_PATH, html_response
 from service.web.params import (
     DbSession,
@@ -87,6 +87,7 @@ from service.web.rate_limit import (
     link_request_limit,
     registration_limit,
 )
+from service.web.registration_choices import read_choices
 
 logger = logging.getLogger("procura_events.pages")
 
@@ -550,32 +551,19 @@ class PublicPages(Controller):
         if not consent:
             _add_error(errors, "consent",
                        _("Tick the box to agree that we use your details for this event."))
-        if offered and not chosen:
-            _add_error(errors, "session_ids", _("Choose at least one session."))
-        kind: OrganisationKind | None = None
-        if values["organisation_kind"]:
-            try:
-                kind = OrganisationKind(values["organisation_kind"])
-            except ValueError:
-                _add_error(errors, "organisation_kind", _("Choose a type from the list."))
-        if values["country"] and values["country"] not in COUNTRY_NAMES:
-            _add_error(errors, "country", _("Choose a country from the list."))
-        attendance: Attendance | None = None
-        if values["attendance"] and fields["attendance"]:
-            try:
-                attendance = Attendance(values["attendance"])
-            except ValueError:
-                _add_error(errors, "attendance", _("Choose in person or online."))
+        choices = read_choices(values, chosen, offered, asks_attendance=fields["attendance"])
+        for field, message in choices.problems.items():
+            _add_error(errors, field, message)
 
         entry = registration.RegistrationForm(
             name=values["name"], email=values["email"], consent=consent,
-            organisation_name=values["organisation_name"], organisation_kind=kind,
+            organisation_name=values["organisation_name"],
+            organisation_kind=choices.organisation_kind,
             country=values["country"] or None, job_title=values["job_title"] or None,
             access_note=values["access_note"] or None if fields["access_note"] else None,
             sector=values["sector"] or None if fields["dialogue"] else None,
             offer_note=values["offer_note"] or None if fields["dialogue"] else None,
-            session_ids=tuple(chosen) if offered and set(chosen) != set(offered) else None,
-            attendance=attendance,
+            session_ids=choices.session_ids, attendance=choices.attendance,
             privacy_notice_version_id=notice_version, keep_informed=keep_informed,
             # Chosen on the form; the page's language when the form did not say.
             language=values["language"] or current_language(),

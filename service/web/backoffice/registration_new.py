@@ -25,7 +25,6 @@ from litestar.status_codes import (
 
 from service.clock import utc_now
 from service.db.models import (
-    Attendance,
     Event,
     EventKind,
     EventStatus,
@@ -49,8 +48,9 @@ from service.web.backoffice.guards import (
     require_editor,
 )
 from service.web.backoffice.rendering import AnyRequest, organiser_page
-from service.web.countries import COUNTRY_NAMES, country_choices
+from service.web.countries import country_choices
 from service.web.params import DbSession, IdParam, SettingsDep
+from service.web.registration_choices import read_choices
 
 # The form's fields, in its order (and its error summary's); a dialogue asks the role first.
 FIELDS = ("name", "email", "job_title", "organisation_name", "organisation_kind", "country",
@@ -91,35 +91,21 @@ def _read(form: FormMultiDict, fields: dict[str, Any]
     values = {name: text(form, name, _LIMITS.get(name, 300)) for name in FIELDS}
     offered = [session_id for session_id, _label in fields["sessions"]]
     chosen = [i for i in ids(form, "session_ids") if i in offered]
-    errors: dict[str, str] = {}
+    choices = read_choices(values, chosen, offered, asks_attendance=fields["attendance"])
+    errors = dict(choices.problems)
     if values["consent"] != "yes":
         errors["consent"] = _("Tick the box once the person has agreed that we use their "
                               "details for this event.")
-    if offered and not chosen:
-        errors["session_ids"] = _("Choose at least one session.")
-    kind = None
-    if values["organisation_kind"]:
-        try:
-            kind = OrganisationKind(values["organisation_kind"])
-        except ValueError:
-            errors["organisation_kind"] = _("Choose a type from the list.")
-    if values["country"] and values["country"] not in COUNTRY_NAMES:
-        errors["country"] = _("Choose a country from the list.")
-    attendance = None
-    if values["attendance"] and fields["attendance"]:
-        try:
-            attendance = Attendance(values["attendance"])
-        except ValueError:
-            errors["attendance"] = _("Choose in person or online.")
     entry = registration.RegistrationForm(
         name=values["name"], email=values["email"], consent=values["consent"] == "yes",
-        organisation_name=values["organisation_name"], organisation_kind=kind,
+        organisation_name=values["organisation_name"],
+        organisation_kind=choices.organisation_kind,
         country=values["country"] or None, job_title=values["job_title"] or None,
         access_note=values["access_note"] or None if fields["access_note"] else None,
         sector=values["sector"] or None if fields["dialogue"] else None,
         offer_note=values["offer_note"] or None if fields["dialogue"] else None,
-        session_ids=tuple(chosen) if offered and set(chosen) != set(offered) else None,
-        attendance=attendance, language=values["language"] or current_language())
+        session_ids=choices.session_ids, attendance=choices.attendance,
+        language=values["language"] or current_language())
     return values, chosen, entry, errors
 
 
