@@ -65,7 +65,7 @@ from service.domain.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from service.i18n import N_, current_language, pgettext
+from service.i18n import N_, pgettext
 from service.i18n import gettext as _
 from service.settings import Settings
 from service.web import page_views as views
@@ -87,7 +87,7 @@ from service.web.rate_limit import (
     link_request_limit,
     registration_limit,
 )
-from service.web.registration_choices import read_choices
+from service.web.registration_choices import read_choices, registration_form
 
 logger = logging.getLogger("procura_events.pages")
 
@@ -555,19 +555,9 @@ class PublicPages(Controller):
         for field, message in choices.problems.items():
             _add_error(errors, field, message)
 
-        entry = registration.RegistrationForm(
-            name=values["name"], email=values["email"], consent=consent,
-            organisation_name=values["organisation_name"],
-            organisation_kind=choices.organisation_kind,
-            country=values["country"] or None, job_title=values["job_title"] or None,
-            access_note=values["access_note"] or None if fields["access_note"] else None,
-            sector=values["sector"] or None if fields["dialogue"] else None,
-            offer_note=values["offer_note"] or None if fields["dialogue"] else None,
-            session_ids=choices.session_ids, attendance=choices.attendance,
-            privacy_notice_version_id=notice_version, keep_informed=keep_informed,
-            # Chosen on the form; the page's language when the form did not say.
-            language=values["language"] or current_language(),
-        )
+        entry = registration_form(values, choices, consent=consent, fields=fields,
+                                  privacy_notice_version_id=notice_version,
+                                  keep_informed=keep_informed)
         # Every rule at once: the page's own checks and the domain's, in one answer.
         _add_domain_errors(errors, registration.form_problems(entry, event),
                            (*TEXT_FIELDS, "consent"))

@@ -36,7 +36,7 @@ from service.domain import programme, registration, wording
 from service.domain.accounts import audit
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from service.domain.registration.rules import scheduled_sessions
-from service.i18n import N_, current_language
+from service.i18n import N_
 from service.i18n import gettext as _
 from service.web.backoffice.check_in import check_in_url
 from service.web.backoffice.event_pages import event_for, heading, local_and_utc
@@ -50,7 +50,7 @@ from service.web.backoffice.guards import (
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.countries import country_choices
 from service.web.params import DbSession, IdParam, SettingsDep
-from service.web.registration_choices import read_choices
+from service.web.registration_choices import read_choices, registration_form
 
 # The form's fields, in its order (and its error summary's); a dialogue asks the role first.
 FIELDS = ("name", "email", "job_title", "organisation_name", "organisation_kind", "country",
@@ -96,16 +96,8 @@ def _read(form: FormMultiDict, fields: dict[str, Any]
     if values["consent"] != "yes":
         errors["consent"] = _("Tick the box once the person has agreed that we use their "
                               "details for this event.")
-    entry = registration.RegistrationForm(
-        name=values["name"], email=values["email"], consent=values["consent"] == "yes",
-        organisation_name=values["organisation_name"],
-        organisation_kind=choices.organisation_kind,
-        country=values["country"] or None, job_title=values["job_title"] or None,
-        access_note=values["access_note"] or None if fields["access_note"] else None,
-        sector=values["sector"] or None if fields["dialogue"] else None,
-        offer_note=values["offer_note"] or None if fields["dialogue"] else None,
-        session_ids=choices.session_ids, attendance=choices.attendance,
-        language=values["language"] or current_language())
+    entry = registration_form(values, choices, consent=values["consent"] == "yes",
+                              fields=fields)
     return values, chosen, entry, errors
 
 
