@@ -469,15 +469,20 @@ class OrganiserRegistrationController(Controller):
     async def register_on_behalf(
         self, db_session: DbSession, settings: SettingsDep, event_id: IdParam,
         data: JSONBody[rs.RegistrationCreate],
+        add_places: Annotated[bool, QueryParameter(
+            description="Where the event or a chosen session is full, raise its limit by one "
+                        "and give them that place (else they wait)")] = False,
     ) -> rs.OrganiserRegistrationOut:
         """Register someone who asked the organisers (by phone, at the door): the public
         form's fields and rules, with `consent` meaning that the person agreed; the
         registration window, approval and the address confirmation do not apply, the places
-        do (a full event's waiting list). They get the usual first email. 409 for an address
-        registered already, or a draft, cancelled or finished event."""
+        do (a full event's waiting list, unless `add_places`). They get the usual first
+        email. 409 for an address registered already, or a draft, cancelled or finished
+        event."""
         event = await programme.get_event(db_session, event_id)
         outcome = await registrations.register_on_behalf(
-            db_session, event.slug, _registration_form(data), now=utc_now(), settings=settings)
+            db_session, event.slug, _registration_form(data), now=utc_now(), settings=settings,
+            add_places=add_places)
         await audit.record_created(db_session, outcome.registration)
         registration = await registrations.get_registration(db_session,
                                                             outcome.registration.id)

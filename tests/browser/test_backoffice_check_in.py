@@ -1,7 +1,8 @@
 """The door of the demo's Zurich CityMatch study visit in a real browser, without
 JavaScript: from the event's page to its check-in, a search, a check-in that keeps the
 search, a search that finds nobody and someone registered at the door then checked in; and
-the demo seminar's two days, each with its own list. Each state is checked with axe-core
+the demo seminar's two days, each with its own list. The visit is full: a place is added for
+whoever registers at the door. Each state is checked with axe-core
 (0 violations) and screenshotted to test-artifacts/screenshots/ (check-in-*.png).
 """
 
@@ -30,7 +31,8 @@ ZURICH = "citymatch-zurich-recycled-concrete"
 
 
 def _arrange(live_server: LiveServer) -> int:
-    """An editor's account and two registrants of the Zurich visit; the event's id."""
+    """An editor's account and two registrants of the Zurich visit, who fill it (its limit
+    lowered to two); the event's id."""
 
     async def arrange(db: AsyncSession) -> int:
         await create_account(db, email=EMAIL, name="Dora Door", role="admin",
@@ -41,6 +43,7 @@ def _arrange(live_server: LiveServer) -> int:
         for name in ("Ana Silva", "Bruno Costa"):
             await make_registration(db, event, event.sessions[0], name, now=CLOCK,
                                     organisation="City of Lisbon")
+        event.capacity = 2
         return event_id
 
     return live_server.arrange(arrange)
@@ -86,6 +89,10 @@ def test_people_are_checked_in_at_the_door(
     page.get_by_role("button", name="Find", exact=True).click()
     page.get_by_role("link", name="Register them").click()
     expect(page.get_by_label("Full name")).to_have_value("Carla")  # as searched for
+    # The visit is full: at the door, a place is added for her unless the organiser says no.
+    expect(page.get_by_role("group", name="Places")).to_contain_text(
+        "The event: all 2 places are taken.")
+    expect(page.get_by_label("Add a place for them where all are taken")).to_be_checked()
     page.get_by_label("Full name").fill("Carla Canal")
     page.get_by_label("Email address").fill("carla.canal@bcn.example.es")
     page.get_by_role("button", name="Register and check in").click()

@@ -9,6 +9,8 @@ and checked in at once. Both databases.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
@@ -17,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.db.models import (
     AuditEntry,
     Enrolment,
+    Event,
     EventKind,
     OutboxEmail,
     Registration,
     RegistrationStatus,
+    Session,
     SessionMode,
 )
 from service.settings import Settings
@@ -248,3 +252,61 @@ async def test_at_the_door_they_are_registered_and_checked_in_at_once(
     assert anna.checked_in_at == arrivals[ids["day_2"]]
     # A session of another event is no door of this one: registered, not checked in.
     assert "/registrations/" in elsewhere.headers["location"]
+
+
+async def test_where_all_places_are_taken_the_organiser_may_add_one_for_them(
+    organiser_client: SignedInClient, client: AsyncTestClient[Litestar],
+    organiser_headers: dict[str, str], db: AsyncSession, settings: Settings,
+) -> None:
+    """The event and its first day are full, with someone waiting: the form says so; with
+    "Add a place" the person gets a place on both days (each limit up by one) and whoever
+    waits keeps waiting; at the door it is ticked already; the API's `add_places` too."""
+    event = await make_event(db, settings, EventSpec(
+        slug="seminar", title="Seminar", kind=EventKind.SEMINAR, capacity=1, commit=False,
+        sessions=(replace(DAY_1, capacity=1), DAY_2)))
+    day_1, day_2 = sorted(event.sessions, key=lambda s: s.starts_at)
+    await make_registration(db, event, day_1, "Bruno Costa")
+    await make_registration(db, event, None, "Carla Canal", status=RegistrationStatus.WAITING)
+    await db.commit()
+    ids = {"event": event.id, "day_1": day_1.id, "day_2": day_2.id}
+    url = f"/organiser/events/{ids['event']}/registrations/new"
+
+    form = await organiser_client.get(url)
+    at_the_door = await organiser_client.get(url, params={"door": ids["day_2"]})
+    added = await organiser_client.post_form(url, ANNA | {"add_places": "yes"})
+    detail = await organiser_client.get(added.headers["location"])
+    api_url = f"/api/organiser/events/{ids['event']}/registrations"
+    body = {"name": "Dana Weiss", "email": "dana@example.org", "consent": True}
+    waits = await client.post(api_url, json=body, headers=organiser_headers)
+    given = await client.post(api_url, params={"add_places": "true"}, headers=organiser_headers,
+                              json=body | {"email": "emil@example.org"})
+
+    places = parse(form.text).one("fieldset", cls="places-full")
+    assert [li.text for li in places.find_all("li")] == [
+        "The event: its one place is taken.", "Day 1: its one place is taken."]
+    assert "checked" not in places.one("input", id="add_places").attrs
+    assert "checked" in parse(at_the_door.text).one("input", id="add_places").attrs
+    assert added.headers["location"].endswith("?done=added-place")
+    assert "Anna Keller is registered (Confirmed), with a place added for them where all " \
+        "were taken" in detail.text
+    await db.rollback()
+    anna = await db.scalar(select(Registration).where(Registration.email == ANNA["email"]))
+    assert anna is not None and anna.status == RegistrationStatus.CONFIRMED
+    places_of_anna = dict((await db.execute(select(Enrolment.session_id, Enrolment.status)
+                                            .where(Enrolment.registration_id == anna.id))).all())
+    assert places_of_anna == {ids["day_1"]: "confirmed", ids["day_2"]: "confirmed"}
+    carla = await db.scalar(select(Registration.status).where(Registration.name == "Carla Canal"))
+    assert carla == RegistrationStatus.WAITING
+    assert (waits.status_code, waits.json()["status"]) == (201, "waiting")
+    assert (given.status_code, given.json()["status"]) == (201, "confirmed")
+    limits = (await db.execute(select(Event.capacity).where(Event.id == ids["event"]))).scalar()
+    day_limits = dict((await db.execute(select(Session.id, Session.capacity).where(
+        Session.event_id == ids["event"]))).all())
+    # Anna's place, then Emil's: two more on the event and on its first day.
+    assert (limits, day_limits) == (3, {ids["day_1"]: 3, ids["day_2"]: None})
+    # Who raised them, in the event's audit log.
+    await db.rollback()
+    changes = (await db.execute(select(AuditEntry.before, AuditEntry.after).where(
+        AuditEntry.subject_type == "event", AuditEntry.subject_id == ids["event"],
+        AuditEntry.action == "changed"))).all()
+    assert [(b["capacity"], a["capacity"]) for b, a in changes] == [(1, 2), (2, 3)]

@@ -23,6 +23,7 @@ from .attendance import (
 )
 from .batch import (
     RegistrationOutcome,
+    full_places,
     register_on_behalf,
     register_participant,
     register_participants,
@@ -133,6 +134,7 @@ __all__ = [
     "find_registration_by_token",
     "find_registration_rows",
     "form_problems",
+    "full_places",
     "get_event_outline",
     "get_registration",
     "has_a_place_to_come_to",

@@ -42,7 +42,7 @@ from .form import CleanForm, RegistrationForm, check_form_for_event, clean_form,
 from .loading import as_written, attach, lock_published_event
 from .places import Changes, Places, enrolments_for, follow_up
 from .queries import waiting_position
-from .rules import check_open, check_open_to_organisers, chosen_sessions
+from .rules import check_open, check_open_to_organisers, chosen_sessions, scheduled_sessions
 from .welcome import welcome_email
 
 
@@ -54,6 +54,8 @@ class RegistrationOutcome:
     # email address (the registrant has it in their confirmation email).
     manage_token: str | None
     waiting_position: int | None  # 1-based place on the event's waiting list, if waiting
+    # Where an organiser added a place for them (the event, or a session that was full).
+    places_added: tuple[Event | Session, ...] = ()
 
 
 @dataclass
@@ -175,11 +177,13 @@ async def register_participants(
 
 async def register_on_behalf(
     db: AsyncSession, event_slug: str, form: RegistrationForm, *, now: datetime,
-    settings: Settings,
+    settings: Settings, add_places: bool = False,
 ) -> RegistrationOutcome:
     """An organiser registers someone who asked them (by phone, by email, at the door): the
     form's rules and the places apply, not the registration window, approval or the address
-    confirmation (the organiser vouches for the person). They get the usual first email."""
+    confirmation (the organiser vouches for the person). Where the event or a chosen session
+    is full they wait, unless the organiser adds a place there (`add_places`: the limit goes
+    up by one, as when promoting someone). They get the usual first email."""
     clean = clean_form(form)
     event = await lock_published_event(db, event_slug)
     check_open_to_organisers(event, now)
@@ -191,13 +195,22 @@ async def register_on_behalf(
         raise ConflictError(_("This address is registered for this event already: open its "
                               "registration from the list."), "email")
     places = await Places.count(db, event, now)
+    added = tuple(places.make_room(sessions)) if add_places else ()
     if found is not None:
-        return await _register_again(db, event, found, clean, sessions, places, now=now,
-                                     settings=settings, by_organiser=True)
-    [outcome] = await _write_new(
-        db, [_decide_new(0, event, clean, key, sessions, places, now, by_organiser=True)],
-        now=now, settings=settings)
-    return outcome
+        outcome = await _register_again(db, event, found, clean, sessions, places, now=now,
+                                        settings=settings, by_organiser=True)
+    else:
+        [outcome] = await _write_new(
+            db, [_decide_new(0, event, clean, key, sessions, places, now, by_organiser=True)],
+            now=now, settings=settings)
+    return replace(outcome, places_added=added)
+
+
+async def full_places(db: AsyncSession, event: Event, now: datetime) -> list[Event | Session]:
+    """The event and its coming sessions that have no place left: where the organisers'
+    form offers to add one."""
+    places = await Places.count(db, event, now)
+    return places.full([s for s in scheduled_sessions(event) if s.ends_at > now])
 
 
 NOTICE_UNKNOWN = N_("There is no such version of the privacy notice: load the form again and "

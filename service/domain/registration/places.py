@@ -128,6 +128,27 @@ class Places:
     def session_places(self, sessions: Sequence[Session]) -> list[Session]:
         return _take_places(sessions, self.session_counts)
 
+    def full(self, sessions: Sequence[Session]) -> list[Event | Session]:
+        """Which of the event and `sessions` have no place left (the event first)."""
+        full: list[Event | Session] = []
+        if self.event.capacity is not None and self.confirmed >= self.event.capacity:
+            full.append(self.event)
+        full += [s for s in sorted(sessions, key=lambda s: (s.starts_at, s.id))
+                 if s.capacity is not None and self.session_counts.get(s.id, 0) >= s.capacity]
+        return full
+
+    def make_room(self, sessions: Sequence[Session]) -> list[Event | Session]:
+        """One more place where the event or one of `sessions` is full, so that one more
+        person gets a place there ahead of anyone waiting (as an organiser promoting someone
+        can); what was raised."""
+        raised = self.full(sessions)
+        for target in raised:
+            taken = (self.confirmed if isinstance(target, Event)
+                     else self.session_counts.get(target.id, 0))
+            target.capacity = taken + 1
+            target.updated_at = self.now
+        return raised
+
 
 def _take_places(sessions: Sequence[Session], counts: dict[int, int]) -> list[Session]:
     """The sessions, earliest first, that still have a place; each place taken is counted."""

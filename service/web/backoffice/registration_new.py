@@ -3,9 +3,11 @@ by email, or who turned up at the door without registering. The form asks what t
 form asks (their name, address, organisation, sessions, how they take part, the language
 they read) and that they agreed to our use of their details; the registration window,
 approval and the address confirmation do not apply, the places do
-(`registration.register_on_behalf`). They get the usual first email with its invite and
-private link. On a Meet-your-Buyer dialogue the form asks first whether they come as a
-supplier (then for their sector and offer) or as a public buyer, as the public form does.
+(`registration.register_on_behalf`): where the event or a chosen session is full, the
+form says so and offers to add a place for them (ticked at the door: they are in the room),
+else they wait. They get the usual first email with its invite and private link. On a
+Meet-your-Buyer dialogue the form asks first whether they come as a supplier (then for
+their sector and offer) or as a public buyer, as the public form does.
 
 Needs an editor of the event.
 """
@@ -36,7 +38,7 @@ from service.domain import programme, registration, wording
 from service.domain.accounts import audit
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from service.domain.registration.rules import scheduled_sessions
-from service.i18n import N_
+from service.i18n import N_, ngettext
 from service.i18n import gettext as _
 from service.web.backoffice.check_in import check_in_url
 from service.web.backoffice.event_pages import event_for, heading, local_and_utc
@@ -101,6 +103,21 @@ def _read(form: FormMultiDict, fields: dict[str, Any]
     return values, chosen, entry, errors
 
 
+def _full_places(full: list[Event | Session]) -> list[str]:
+    """What the form says of each place that is full."""
+    lines = []
+    for target in full:
+        capacity = target.capacity or 0
+        if isinstance(target, Event):
+            line = ngettext("The event: its one place is taken.",
+                            "The event: all %(capacity)s places are taken.", capacity)
+        else:
+            line = ngettext("%(session)s: its one place is taken.",
+                            "%(session)s: all %(capacity)s places are taken.", capacity)
+        lines.append(line % {"capacity": capacity, "session": target.title})
+    return lines
+
+
 def _door(event: Event, session_id: int | None) -> Session | None:
     """The session whose door the person stands at (one of the event's), if any."""
     return next((s for s in registration.door_sessions(event) if s.id == session_id), None)
@@ -111,9 +128,11 @@ class RegistrationOnBehalfController(Controller):
     guards = [require_account, require_editor]
     include_in_schema = False
 
-    async def _page(self, request: AnyRequest, event: Event, account: CurrentAccount, *,
-                    values: dict[str, str], chosen: list[int], errors: dict[str, str],
-                    door: Session | None = None, status_code: int = 200) -> Response[Any]:
+    async def _page(self, request: AnyRequest, db: DbSession, event: Event,
+                    account: CurrentAccount, *, values: dict[str, str], chosen: list[int],
+                    errors: dict[str, str], door: Session | None = None,
+                    status_code: int = 200) -> Response[Any]:
+        full = await registration.full_places(db, event, utc_now())
         order = DIALOGUE_FIELDS if event.kind == EventKind.MEET_YOUR_BUYER else FIELDS
         ordered = {name: errors[name] for name in (*order, *errors) if name in errors}
         return organiser_page(request, "registration_new.html", {
@@ -124,6 +143,7 @@ class RegistrationOnBehalfController(Controller):
             "is_published": event.status != EventStatus.DRAFT,
             "fields": _fields(event), "values": values, "chosen": chosen,
             "errors": ordered, "zone_label": wording.zone_label(event.timezone),
+            "full": _full_places(full),
         }, status_code=status_code)
 
     @get("/events/{event_id:int}/registrations/new")
@@ -138,8 +158,11 @@ class RegistrationOnBehalfController(Controller):
         event = await event_for(db_session, account, event_id, editing=True)
         typed = q.strip() if q.isprintable() else ""
         values = {"email" if "@" in typed else "name": typed} if typed else {}
-        return await self._page(request, event, account, values=values, chosen=[], errors={},
-                                door=_door(event, door))
+        at_the_door = _door(event, door)
+        if at_the_door is not None:
+            values["add_places"] = "yes"
+        return await self._page(request, db_session, event, account, values=values, chosen=[],
+                                errors={}, door=at_the_door)
 
     @post("/events/{event_id:int}/registrations/new", status_code=HTTP_303_SEE_OTHER)
     async def register(self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
@@ -148,6 +171,7 @@ class RegistrationOnBehalfController(Controller):
         event = await event_for(db_session, account, event_id, editing=True)
         form = await request.form()
         values, chosen, entry, errors = _read(form, _fields(event))
+        values["add_places"] = "yes" if text(form, "add_places", 3) == "yes" else ""
         door_id = text(form, "door", 10)
         door = _door(event, int(door_id) if door_id.isdigit() else None)
         for problem in registration.form_problems(entry, event):
@@ -156,7 +180,8 @@ class RegistrationOnBehalfController(Controller):
         if not errors:
             try:
                 outcome = await registration.register_on_behalf(
-                    db_session, event.slug, entry, now=utc_now(), settings=settings)
+                    db_session, event.slug, entry, now=utc_now(), settings=settings,
+                    add_places=values["add_places"] == "yes")
             except (InvalidInputError, ConflictError, NotFoundError) as refused:
                 # The event's own reasons (cancelled, over, a draft) are the form's.
                 for problem in refused.errors:
@@ -167,14 +192,16 @@ class RegistrationOnBehalfController(Controller):
                 await audit.record_created(db_session, outcome.registration)
                 registered = outcome.registration.id
                 if door is None:
+                    done = "added-place" if outcome.places_added else "added"
                     return Redirect(f"{BACKOFFICE_PATH}/events/{event.id}/registrations/"
-                                    f"{registered}?done=added", status_code=HTTP_303_SEE_OTHER)
+                                    f"{registered}?done={done}", status_code=HTTP_303_SEE_OTHER)
                 await registration.check_in(db_session, event, registered,
                                             session_id=door.id, present=True, now=utc_now())
                 return Redirect(f"{check_in_url(event, door, done='checked-in')}"
                                 f"#registration-{registered}", status_code=HTTP_303_SEE_OTHER)
         await db_session.rollback()
         event = await event_for(db_session, account, event_id, editing=True)
-        return await self._page(request, event, account, values=values, chosen=chosen,
-                                errors=errors, door=_door(event, door.id if door else None),
+        return await self._page(request, db_session, event, account, values=values,
+                                chosen=chosen, errors=errors,
+                                door=_door(event, door.id if door else None),
                                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)

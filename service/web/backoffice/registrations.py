@@ -592,7 +592,7 @@ class RegistrationsController(Controller):
             "can_edit": can_edit_event(account, event),
             "fields": _detail_fields(reg),
             "values": dict(values), "errors": dict(errors or {}),
-            "done": done if done in ("details", "cancel", "added") else None,
+            "done": done if done in ("details", "cancel", "added", "added-place") else None,
         }, status_code=status_code)
 
     @post("/events/{event_id:int}/registrations/{registration_id:int}/details",
