@@ -21,6 +21,7 @@ from service.domain import consultation, programme
 from service.domain import registration as registrations
 from service.domain.consultation import meetings
 from service.domain.errors import NotFoundError
+from service.domain.programme.translations import reader
 from service.domain.times import iso_utc
 from service.i18n import N_, current_language
 from service.i18n import gettext as _
@@ -179,18 +180,20 @@ class ConsultationController(Controller):
     ) -> ConsultationOut:
         """A published Meet-your-Buyer event's market consultation: the buyer's profile,
         the hosts (by name), the documents shared with every supplier and the published
-        questions and answers. The subject, notice and questions to the market are in the
-        language of the request where the organisers gave them (`language` says the
-        subject's), else as written. 404 for other events and a consultation not written
-        yet."""
+        questions and answers. The subject, notice and questions to the market, the
+        documents' titles and the questions and answers are in the language of the request
+        where the organisers gave them (`language` says the subject's), else as written.
+        404 for other events and a consultation not written yet."""
         event = await programme.get_published_event(db_session, slug)
-        profile = (await consultation.find_profile(db_session, event.id,
-                                                   language=current_language())
+        language = current_language()
+        profile = (await consultation.find_profile(db_session, event.id, language=language)
                    if event.kind == EventKind.MEET_YOUR_BUYER else None)
         if profile is None:
             raise NotFoundError(_("This event has no market consultation."), "slug")
         documents = await consultation.list_documents(db_session, event.id)
-        questions = await consultation.published_questions(db_session, event.id)
+        questions = await consultation.published_questions(db_session, event.id,
+                                                           language=language)
+        read = await reader(db_session, event.id, language)
         return ConsultationOut(
             event_slug=event.slug, buyer=profile.buyer_name, subject=profile.subject,
             language=profile.language,
@@ -201,7 +204,7 @@ class ConsultationController(Controller):
             procedure_label=profile.procedure_label,
             market_questions=profile.market_questions, notice_text=profile.notice_text,
             hosts=[HostOut(name=h.name, job_title=h.job_title) for h in profile.hosts],
-            documents=[DocumentOut(title=d.title,
+            documents=[DocumentOut(title=read(d, "title"),
                                    url=consultation.document_url(settings, event.slug, d),
                                    shared_at=iso_utc(d.shared_at)) for d in documents],
             questions=[QuestionOut(question=q.question, answer=q.answer, asked_by=q.asked_by,

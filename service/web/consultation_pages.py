@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Event, EventKind
 from service.domain import consultation
+from service.domain.programme.translations import Localised, reader
 from service.domain.wording import date_text
 from service.i18n import current_language
 from service.settings import Settings
@@ -31,7 +32,7 @@ class ConsultationSection:
     profile: consultation.ProfileView
     value_text: str
     planned_text: str
-    documents: list[tuple[str, str, str]]  # title, URL, shared on
+    documents: list[tuple[Localised, str, str]]  # title, URL, shared on
     questions: list[tuple[consultation.PublishedQuestion, str]]  # with the answer's date
 
 
@@ -44,17 +45,19 @@ async def consultation_section(db: AsyncSession, event: Event, settings: Setting
     """The section, or None for other kinds of event and a consultation not written yet."""
     if event.kind != EventKind.MEET_YOUR_BUYER:
         return None
-    profile = await consultation.find_profile(db, event.id, language=current_language())
+    language = current_language()
+    profile = await consultation.find_profile(db, event.id, language=language)
     if profile is None:
         return None
     documents = await consultation.list_documents(db, event.id)
-    questions = await consultation.published_questions(db, event.id)
+    questions = await consultation.published_questions(db, event.id, language=language)
+    read = await reader(db, event.id, language)
     return ConsultationSection(
         profile=profile,
         value_text=consultation.euro_text(profile.estimated_value_cents),
         planned_text=(date_text(profile.planned_publication_on)
                       if profile.planned_publication_on else ""),
-        documents=[(d.title, consultation.document_url(settings, event.slug, d),
+        documents=[(read(d, "title"), consultation.document_url(settings, event.slug, d),
                     _day(d.shared_at, event.timezone)) for d in documents],
         questions=[(q, _day(q.answered_at, event.timezone)) for q in questions],
     )

@@ -1,26 +1,33 @@
 """A Meet-your-Buyer event's market consultation in several languages: its subject, notice
-and questions to the market are translated on the event's translations page (a refused form
-names the field and stores nothing), and suppliers read them in their language on the event
-page and through the API, else as written, marked with `lang`."""
+and questions to the market, its shared documents' titles and its published questions and
+answers are translated on the event's translations page (a refused form names the field and
+stores nothing; not a withdrawn document, not a question still unanswered, not another
+event's), and suppliers read them in their language on the event page and through the API,
+else as written, marked with `lang`. Both databases."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import ContentTranslation, Event
+from service.clock import utc_now
+from service.db.models import ConsultationQuestion, ContentTranslation, Event
 from service.domain import consultation
+from service.domain.errors import ConflictError, NotFoundError
 from service.domain.programme.translations import (
     TextChange,
     consultation_profile,
     set_translations,
 )
 from service.settings import Settings
-from tests.factories import MEET_YOUR_BUYER, make_event, make_person
+from tests.factories import MEET_YOUR_BUYER, make_event, make_person, make_supplier
 from tests.integration.backoffice import SignedInClient
-from tests.integration.test_pages import parse
+from tests.integration.test_pages import Element, parse
 
 NOW = datetime(2035, 9, 1, 9, 0, tzinfo=UTC)
 SUBJECT = "Fair and circular ICT workplace hardware"
@@ -112,3 +119,111 @@ async def test_the_back_office_and_the_report_keep_the_texts_as_written(
     assert (german.subject, german.language) == (GERMAN_SUBJECT, "de")
     assert (written.subject, written.language) == (SUBJECT, "en")
     assert report.profile.subject == SUBJECT
+
+
+async def _consultation_with_answers(db: AsyncSession, settings: Settings
+                                     ) -> tuple[Event, dict[str, int]]:
+    """A written consultation with two documents (one withdrawn), a published answer and a
+    question still unanswered; the event and the ids of its texts."""
+    event = await _consultation(db, settings)
+    supplier = await make_supplier(db, event, "Ana Silva", "Fairlaptops BV")
+    criteria = await consultation.share_document(
+        db, event.id, title="Draft criteria", url="https://haarlem.example.nl/criteria",
+        now=NOW, settings=settings)
+    old = await consultation.share_document(
+        db, event.id, title="Old planning", url="https://haarlem.example.nl/planning",
+        now=NOW, settings=settings)
+    await consultation.withdraw_document(db, event.id, old.id, now=NOW)
+    answered = await consultation.ask_question(db, supplier, "Refurbished screens?",
+                                               may_name_asker=False, now=NOW)
+    await consultation.publish_answer(db, event.id, answered.id, "Yes, with a warranty.",
+                                      now=NOW, settings=settings)
+    open_question = await consultation.ask_question(db, supplier, "Leasing?",
+                                                    may_name_asker=False, now=NOW)
+    await db.commit()
+    return event, {"criteria": criteria.id, "old": old.id, "answered": answered.id,
+                   "open": open_question.id}
+
+
+def _answers(section: Element) -> list[Element]:
+    """The published questions and answers of the page's consultation section."""
+    return [p for qa in section.find_all("div", cls="qa") for p in qa.find_all("p", cls="pre-line")]
+
+
+async def test_documents_and_answers_are_translated_and_read_in_the_readers_language(
+    organiser_client: SignedInClient, client: AsyncTestClient[Litestar], db: AsyncSession,
+    settings: Settings,
+) -> None:
+    event, ids = await _consultation_with_answers(db, settings)
+    event_id, slug = event.id, event.slug
+    url = f"/organiser/events/{event_id}/translations"
+    names = {"criteria": f"document-{ids['criteria']}-title",
+             "question": f"question-{ids['answered']}-question",
+             "answer": f"question-{ids['answered']}-answer"}
+
+    page = await organiser_client.get(url, params={"language": "de"})
+    too_long = await organiser_client.post_form(url, {
+        "language": "de", names["criteria"]: "K" * 301})
+    stored_after_refusal = await db.scalar(select(func.count(ContentTranslation.id)))
+    saved = await organiser_client.post_form(url, {
+        "language": "de", names["criteria"]: "Entwurf der Kriterien",
+        names["question"]: "Aufbereitete Bildschirme?",
+        names["answer"]: "Ja, mit Garantie.\r\nSiehe die Kriterien."})
+    shown = await organiser_client.get(saved.headers["location"])
+    german = await client.get(f"/events/{slug}", headers={"Accept-Language": "de"})
+    french = await client.get(f"/events/{slug}", headers={"Accept-Language": "fr"})
+    api_german = await client.get(f"/api/events/{slug}/consultation",
+                                  headers={"Accept-Language": "de"})
+    api_english = await client.get(f"/api/events/{slug}/consultation")
+
+    consultation_fields = parse(page.text).find_all("fieldset")[-1]
+    assert consultation_fields.one("legend").text == "Market consultation"
+    assert [label.text for label in consultation_fields.find_all("label")][-3:] == [
+        "Document 1: title (optional)", "Question 1 (optional)",
+        "Answer to question 1 (optional)"]
+    # Neither the withdrawn document nor the question still unanswered is offered.
+    assert f"document-{ids['old']}-title" not in page.text
+    assert f"question-{ids['open']}-" not in page.text
+    assert parse(page.text).one(id=names["answer"]).tag == "textarea"
+    assert too_long.status_code == 422 and stored_after_refusal == 0
+    assert parse(too_long.text).one("div", cls="field-error").one("label").attrs["for"] \
+        == names["criteria"]
+    assert saved.status_code == 303
+    assert 'value="Entwurf der Kriterien"' in shown.text
+    section = parse(german.text).one("section", aria_labelledby="market-consultation")
+    assert [a.text for a in section.find_all("a")] == ["Entwurf der Kriterien"]
+    assert [p.text for p in _answers(section)] == [
+        "Aufbereitete Bildschirme?", "Ja, mit Garantie. Siehe die Kriterien."]  # (spaces folded)
+    # In French, nothing was translated: as written, marked as English for screen readers.
+    section = parse(french.text).one("section", aria_labelledby="market-consultation")
+    assert [(a.text, a.attrs.get("lang")) for a in section.find_all("a")] == [
+        ("Draft criteria", "en")]
+    assert [(p.text, p.attrs.get("lang")) for p in _answers(section)] == [
+        ("Refurbished screens?", "en"), ("Yes, with a warranty.", "en")]
+    assert [d["title"] for d in api_german.json()["documents"]] == ["Entwurf der Kriterien"]
+    assert [(q["question"], q["answer"]) for q in api_german.json()["questions"]] == [
+        ("Aufbereitete Bildschirme?", "Ja, mit Garantie.\nSiehe die Kriterien.")]
+    assert [(q["question"], q["answer"]) for q in api_english.json()["questions"]] == [
+        ("Refurbished screens?", "Yes, with a warranty.")]
+
+
+async def test_an_unanswered_question_or_another_events_text_is_not_translated(
+    db: AsyncSession, settings: Settings,
+) -> None:
+    event, ids = await _consultation_with_answers(db, settings)
+    open_question = await db.get(ConsultationQuestion, ids["open"])
+    answered = await db.get(ConsultationQuestion, ids["answered"])
+    assert open_question is not None and answered is not None
+    other = await make_event(db, settings)
+
+    def change(target: ConsultationQuestion) -> TextChange:
+        return TextChange(target, "de", "question", "Leasing?", "question")
+
+    with pytest.raises(ConflictError) as unanswered:
+        await set_translations(db, event.id, [change(open_question)], now=utc_now())
+    with pytest.raises(NotFoundError) as elsewhere:
+        await set_translations(db, other.id, [change(answered)], now=utc_now())
+
+    assert [e.field for e in unanswered.value.errors] == ["question_id"]
+    assert [e.field for e in elsewhere.value.errors] == ["question_id"]
+    assert await db.scalar(select(func.count(ContentTranslation.id))) == 0

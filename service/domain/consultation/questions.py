@@ -22,6 +22,7 @@ from service.db.models import (
     Registration,
 )
 from service.domain.errors import ConflictError, NotFoundError
+from service.domain.programme.translations import reader
 from service.domain.text import clean_line, clean_text
 from service.i18n import gettext as _
 from service.settings import Settings
@@ -115,8 +116,12 @@ async def list_questions(db: AsyncSession, event_id: int) -> list[ConsultationQu
                                            ConsultationQuestion.id)))
 
 
-async def published_questions(db: AsyncSession, event_id: int) -> list[PublishedQuestion]:
-    return [PublishedQuestion(id=q.id, question=q.question, answer=q.answer or "",
+async def published_questions(db: AsyncSession, event_id: int, *,
+                              language: str | None = None) -> list[PublishedQuestion]:
+    """With a `language`, each question and answer in it where the organisers translated
+    them (each knows its language, for `lang`); without, as written."""
+    read = await reader(db, event_id, language)
+    return [PublishedQuestion(id=q.id, question=read(q, "question"), answer=read(q, "answer"),
                               asked_by=public_asker(q), asked_at=q.asked_at,
                               answered_at=q.answered_at)
             for q in await list_questions(db, event_id)

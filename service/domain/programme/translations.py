@@ -2,7 +2,8 @@
 
 An event's columns (its title, summary and description, its sessions' and agenda items'
 titles and descriptions, and a Meet-your-Buyer event's market consultation: its subject,
-notice and questions to the market) are written in the event's `default_language`; the same texts in
+notice and questions to the market, its shared documents' titles and its published questions
+and answers) are written in the event's `default_language`; the same texts in
 other languages are `ContentTranslation` rows, one per target, language and field. Reading
 asks for a text in a language and falls back to the default-language column when there is
 no translation, so a half-translated event still shows every text. Domain only: takes `db` and `now`,
@@ -12,7 +13,7 @@ flushes, never commits, knows no HTTP.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,12 +22,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.base import NO_VALUE
 
-from service.db.models import AgendaItem, ConsultationProfile, ContentTranslation, Event, Session
-from service.domain.errors import FieldError, InvalidInputError, NotFoundError
+from service.db.models import (
+    AgendaItem,
+    ConsultationDocument,
+    ConsultationProfile,
+    ConsultationQuestion,
+    ContentTranslation,
+    Event,
+    Session,
+)
+from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from service.domain.programme.loading import get_event
 from service.domain.programme.loading import title_matches as title_matches
 from service.domain.text import has_control
-from service.i18n import LANGUAGES
+from service.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from service.i18n import gettext as _
 
 EVENT_TARGET = "event"
@@ -37,10 +46,13 @@ SESSION_FIELDS: dict[str, int] = {"title": 300, "description": 20_000}
 AGENDA_ITEM_FIELDS: dict[str, int] = {"title": 500, "description": 20_000}
 CONSULTATION_FIELDS: dict[str, int] = {"subject": 500, "notice_text": 20_000,
                                        "market_questions": 20_000}
+DOCUMENT_FIELDS: dict[str, int] = {"title": 300}
+QUESTION_FIELDS: dict[str, int] = {"question": 4_000, "answer": 20_000}
 _MULTI_LINE_FIELDS = frozenset({"summary", "description", "notice_text", "market_questions",
-                                "agenda", "minutes"})
+                                "question", "answer", "agenda", "minutes"})
 
-Target = Event | Session | AgendaItem | ConsultationProfile
+Target = (Event | Session | AgendaItem | ConsultationProfile | ConsultationDocument
+          | ConsultationQuestion)
 
 
 class Localised(str):
@@ -56,13 +68,17 @@ class Localised(str):
 
 def target_key(target: Target) -> str:
     """The key of a target within its event: "event", "session-12", "agenda-item-7",
-    "consultation"."""
+    "consultation", "document-3", "question-5"."""
     if isinstance(target, Session):
         return f"session-{target.id}"
     if isinstance(target, AgendaItem):
         return f"agenda-item-{target.id}"
     if isinstance(target, ConsultationProfile):
         return CONSULTATION_TARGET
+    if isinstance(target, ConsultationDocument):
+        return f"document-{target.id}"
+    if isinstance(target, ConsultationQuestion):
+        return f"question-{target.id}"
     return EVENT_TARGET
 
 
@@ -73,6 +89,10 @@ def fields_of(target: Target) -> dict[str, int]:
         return AGENDA_ITEM_FIELDS
     if isinstance(target, ConsultationProfile):
         return CONSULTATION_FIELDS
+    if isinstance(target, ConsultationDocument):
+        return DOCUMENT_FIELDS
+    if isinstance(target, ConsultationQuestion):
+        return QUESTION_FIELDS
     return EVENT_FIELDS
 
 
@@ -92,26 +112,26 @@ def translations_of(event: Event) -> dict[tuple[str, str, str], str]:
     return {(row.target, row.language, row.field): row.text for row in _loaded_rows(event)}
 
 
-def texts_to_translate(event: Event, profile: ConsultationProfile | None = None
+def texts_to_translate(event: Event, consultation: Sequence[Target] = ()
                        ) -> list[tuple[Target, str]]:
     """The loaded event's own texts that have words (an empty one has nothing to translate):
-    the event's, then each session's followed by its agenda items', then its consultation's."""
+    the event's, then each session's followed by its agenda items', then its consultation's
+    (`consultation_targets`)."""
     targets: list[Target] = [event]
     for session in event.sessions:
         targets.append(session)
         targets.extend(session.agenda_items)
-    if profile is not None:
-        targets.append(profile)
+    targets.extend(consultation)
     return [(target, field) for target in targets for field in fields_of(target)
             if str(getattr(target, field) or "").strip()]
 
 
-def translation_progress(event: Event, profile: ConsultationProfile | None = None
+def translation_progress(event: Event, consultation: Sequence[Target] = ()
                          ) -> dict[str, tuple[int, int]]:
     """Per language the event may be translated into: how many of its own texts are
     translated, of how many (so organisers see which languages are still missing texts)."""
     wanted = {(target_key(target), field)
-              for target, field in texts_to_translate(event, profile)}
+              for target, field in texts_to_translate(event, consultation)}
     done = Counter(language for target, language, field in translations_of(event)
                    if (target, field) in wanted)
     return {language: (done[language], len(wanted)) for language in translation_languages(event)}
@@ -152,6 +172,42 @@ async def consultation_profile(db: AsyncSession, event_id: int) -> ConsultationP
     profile: ConsultationProfile | None = await db.scalar(
         select(ConsultationProfile).where(ConsultationProfile.event_id == event_id))
     return profile
+
+
+async def consultation_targets(db: AsyncSession, event_id: int) -> list[Target]:
+    """A Meet-your-Buyer event's market consultation as texts to translate: its profile, the
+    documents it shares (not the withdrawn ones) and its published questions and answers, in
+    the order of its page; nothing when no consultation is written yet."""
+    profile = await consultation_profile(db, event_id)
+    if profile is None:
+        return []
+    documents = await db.scalars(
+        select(ConsultationDocument)
+        .where(ConsultationDocument.event_id == event_id,
+               ConsultationDocument.withdrawn_at.is_(None))
+        .order_by(ConsultationDocument.id))
+    questions = await db.scalars(
+        select(ConsultationQuestion)
+        .where(ConsultationQuestion.event_id == event_id,
+               ConsultationQuestion.answered_at.is_not(None))
+        .order_by(ConsultationQuestion.asked_at, ConsultationQuestion.id))
+    return [profile, *documents, *questions]
+
+
+async def reader(db: AsyncSession, event_id: int, language: str | None
+                 ) -> Callable[[Target, str], Localised]:
+    """Reads `field` of one of the event's targets in `language`, as `localised` does, for
+    targets that are not loaded with the event (its consultation's documents and answers)."""
+    default_language = await db.scalar(select(Event.default_language)
+                                       .where(Event.id == event_id)) or DEFAULT_LANGUAGE
+    found = ((await translations_by_event(db, [event_id], language))[event_id]
+             if language is not None else {})
+
+    def read(target: Target, field: str) -> Localised:
+        return pick(found, default_language, target_key(target), field,
+                    str(getattr(target, field) or ""), language)
+
+    return read
 
 
 async def translations_by_event(
@@ -238,6 +294,14 @@ def _owned(event: Event, target: Target) -> None:
         raise NotFoundError(_("No such agenda item in this event."), "agenda_item_id")
     if isinstance(target, ConsultationProfile) and target.event_id != event.id:
         raise NotFoundError(_("No market consultation in this event."), "event_id")
+    if isinstance(target, ConsultationDocument) and target.event_id != event.id:
+        raise NotFoundError(_("No such document in this event."), "document_id")
+    if isinstance(target, ConsultationQuestion):
+        if target.event_id != event.id:
+            raise NotFoundError(_("No such question in this event."), "question_id")
+        if target.answered_at is None:
+            raise ConflictError(_("Only a published answer and its question are translated."),
+                                "question_id")
 
 
 async def set_translations(db: AsyncSession, event_id: int, changes: Iterable[TextChange], *,

@@ -1,7 +1,8 @@
 """An event's content in other languages, in the back office: the default language (the one
 its own texts are written in) and, one language at a time, the event's title, summary and
 description, its sessions' and agenda items' titles and descriptions, and a Meet-your-Buyer
-event's market consultation (subject, notice, questions to the market) in that language.
+event's market consultation (subject, notice, questions to the market, the titles of the
+documents it shares, its published questions and answers) in that language.
 
 Reading needs an account that sees the event; changing needs an editor of it. Saving goes
 through `service.domain.programme.translations` (all or nothing: a refused form comes back
@@ -10,7 +11,9 @@ with every problem beside its field and nothing stored).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -22,16 +25,18 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import ConsultationProfile, Event
+from service.db.models import ConsultationDocument, ConsultationQuestion, Event
 from service.domain.errors import InvalidInputError
 from service.domain.programme.translations import (
     AGENDA_ITEM_FIELDS,
     CONSULTATION_FIELDS,
+    DOCUMENT_FIELDS,
     EVENT_FIELDS,
+    QUESTION_FIELDS,
     SESSION_FIELDS,
     Target,
     TextChange,
-    consultation_profile,
+    consultation_targets,
     fields_of,
     set_default_language,
     set_translations,
@@ -55,9 +60,11 @@ from service.web.params import DbSession, IdParam
 
 # The longest text a form field may carry (the description's limit, plus room to refuse).
 _FORM_LIMIT = max(*EVENT_FIELDS.values(), *SESSION_FIELDS.values(),
-                  *AGENDA_ITEM_FIELDS.values(), *CONSULTATION_FIELDS.values()) + 1
+                  *AGENDA_ITEM_FIELDS.values(), *CONSULTATION_FIELDS.values(),
+                  *DOCUMENT_FIELDS.values(), *QUESTION_FIELDS.values()) + 1
 # Written in a text area (the others in one line).
-_LONG_FIELDS = frozenset({"description", "notice_text", "market_questions"})
+_LONG_FIELDS = frozenset({"description", "notice_text", "market_questions", "question",
+                          "answer"})
 
 
 @dataclass(frozen=True)
@@ -96,14 +103,23 @@ def _item_label(field: str, time: str) -> str:
     return labels[field] % {"time": time}
 
 
-def _groups(event: Event, profile: ConsultationProfile | None
+def _consultation_label(target: Target, field: str, number: int) -> str:
+    """A shared document or a published question is named by its place on the page."""
+    if isinstance(target, ConsultationDocument):
+        return _("Document %(number)s: title") % {"number": number}
+    labels = {"question": _("Question %(number)s"), "answer": _("Answer to question %(number)s")}
+    return labels[field] % {"number": number}
+
+
+def _groups(event: Event, consultation: list[Target]
             ) -> list[tuple[FieldGroup, list[tuple[Target, str]]]]:
     """The event's texts to translate, grouped for the page: the event, then each session
-    with its agenda items, then its market consultation."""
-    def fields(target: Target) -> tuple[list[TextField], list[tuple[Target, str]]]:
+    with its agenda items, then its market consultation (`consultation_targets`)."""
+    def fields(target: Target, label: Callable[[str], str] = _label
+               ) -> tuple[list[TextField], list[tuple[Target, str]]]:
         shown, keys = [], []
         for field, limit in fields_of(target).items():
-            shown.append(TextField(_field_name(target, field), _label(field),
+            shown.append(TextField(_field_name(target, field), label(field),
                                    str(getattr(target, field) or ""),
                                    field in _LONG_FIELDS, limit))
             keys.append((target, field))
@@ -121,8 +137,17 @@ def _groups(event: Event, profile: ConsultationProfile | None
             keys += item_keys
         groups.append((FieldGroup(_("Session: %(title)s") % {"title": session.title}, shown),
                        keys))
-    if profile is not None:
-        shown, keys = fields(profile)
+    if consultation:
+        shown, keys = [], []
+        numbers = {ConsultationDocument: 0, ConsultationQuestion: 0}
+        for target in consultation:
+            label = _label
+            if isinstance(target, ConsultationDocument | ConsultationQuestion):
+                numbers[type(target)] += 1
+                label = partial(_consultation_label, target, number=numbers[type(target)])
+            target_shown, target_keys = fields(target, label)
+            shown += target_shown
+            keys += target_keys
         groups.append((FieldGroup(_("Market consultation"), shown), keys))
     return groups
 
@@ -143,8 +168,8 @@ class TranslationsController(Controller):
                     errors: dict[str, str] | None = None, saved: str | None = None,
                     status_code: int = 200) -> Response[Any]:
         texts = translations_of(event)
-        profile = await consultation_profile(db, event.id)
-        groups = _groups(event, profile)
+        consultation = await consultation_targets(db, event.id)
+        groups = _groups(event, consultation)
         if values is None:
             values = {_field_name(target, field): texts.get((target_key(target), language,
                                                              field), "")
@@ -155,7 +180,7 @@ class TranslationsController(Controller):
             "default_language": event.default_language,
             "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "tabs": [(code, LANGUAGE_NAMES[code], done, total)
-                     for code, (done, total) in translation_progress(event, profile).items()],
+                     for code, (done, total) in translation_progress(event, consultation).items()],
             "language": language, "language_name": LANGUAGE_NAMES[language],
             "groups": [group for group, _keys in groups],
             "values": values, "errors": errors or {}, "saved": saved,
@@ -188,8 +213,8 @@ class TranslationsController(Controller):
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         changes: list[TextChange] = []
         values: dict[str, str] = {}
-        profile = await consultation_profile(db_session, event.id)
-        for _group, keys in _groups(event, profile):
+        consultation = await consultation_targets(db_session, event.id)
+        for _group, keys in _groups(event, consultation):
             for target, field in keys:
                 name = _field_name(target, field)
                 values[name] = text(form, name, _FORM_LIMIT)
