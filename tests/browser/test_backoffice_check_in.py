@@ -1,8 +1,9 @@
 """The door of the demo's Zurich CityMatch study visit in a real browser, without
 JavaScript: from the event's page to its check-in, a search, a check-in that keeps the
 search, a search that finds nobody and someone registered at the door then checked in; and
-the demo seminar's two days, each with its own list. The visit is full: a place is added for
-whoever registers at the door. Each state is checked with axe-core
+the demo seminar's two days, each with its own list, and the second day's attendance sheet
+and name badges (printed too). The visit is full: a place is added for whoever registers at
+the door. Each state is checked with axe-core
 (0 violations) and screenshotted to test-artifacts/screenshots/ (check-in-*.png).
 """
 
@@ -165,6 +166,24 @@ def test_each_day_of_the_seminar_has_its_own_door(
     expect(sessions.get_by_role("link", name="Day 2")).to_have_attribute("aria-current", "page")
     assert_no_axe_violations(page, context="seminar check-in, day 2")
     save_screenshot(page, screenshots / "check-in-4-second-day.png")
+
+    # What is printed for the second day's door: its attendance sheet, then its badges.
+    page.get_by_role("link", name="the attendance sheet").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Attendance sheet")
+    expect(page.locator("tbody th")).to_have_text(["Ana Silva", "Bruno Costa"])
+    assert_no_axe_violations(page, context="attendance sheet")
+    page.emulate_media(media="print")
+    expect(page.locator(".site-header")).to_be_hidden()
+    save_screenshot(page, screenshots / "check-in-5-attendance-sheet-printed.png")
+    page.emulate_media(media="screen")
+    page.go_back()
+    page.get_by_role("link", name="name badges").click()
+    expect(page.locator(".badge-name")).to_have_text(["Ana Silva", "Bruno Costa"])
+    assert_no_axe_violations(page, context="name badges")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("heading", level=1)).to_be_hidden()
+    save_screenshot(page, screenshots / "check-in-6-name-badges-printed.png")
+    page.emulate_media(media="screen")
 
     # Registering someone for a dialogue asks their role first.
     haarlem = live_server.arrange(_event_id(HAARLEM))

@@ -19,6 +19,7 @@ from .attendance import (
     door_list,
     door_sessions,
     has_a_place_to_come_to,
+    people_with_a_place,
     session_at_the_door,
 )
 from .batch import (
@@ -144,6 +145,7 @@ __all__ = [
     "list_registrations",
     "list_registrations_to_export",
     "list_waiting",
+    "people_with_a_place",
     "promote_from_waiting_list",
     "promote_waiting",
     "register_on_behalf",

@@ -156,6 +156,18 @@ async def door_list(db: AsyncSession, session_id: int, *, search: str = "") -> l
             for registration, enrolment in (await db.execute(query)).all()]
 
 
+async def people_with_a_place(db: AsyncSession, session_id: int) -> list[Registration]:
+    """Everyone holding a place in the session (a confirmed registration, its place there
+    confirmed), by name: whom the door's printed attendance sheet and badges are for."""
+    query = (select(Registration)
+             .join(Enrolment, Enrolment.registration_id == Registration.id)
+             .where(Enrolment.session_id == session_id,
+                    Enrolment.status == EnrolmentStatus.CONFIRMED,
+                    Registration.status == RegistrationStatus.CONFIRMED)
+             .order_by(Registration.name, Registration.id))
+    return list(await db.scalars(query))
+
+
 async def attendance_counts(db: AsyncSession, event_id: int) -> tuple[int, int]:
     """How many came (to any session: checked in, not taken back), of how many on the list."""
     checked_in, listed = (await db.execute(

@@ -13,6 +13,7 @@ from service.web.backoffice.calendars import CalendarsController
 from service.web.backoffice.check_in import CheckInController
 from service.web.backoffice.consultation import ConsultationController
 from service.web.backoffice.dashboard import DashboardController
+from service.web.backoffice.door_prints import DoorPrintsController
 from service.web.backoffice.emails import EmailsController
 from service.web.backoffice.event_copy import EventCopyController
 from service.web.backoffice.events import EventEditorController
@@ -51,6 +52,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     MeetingsController,  # Meet-your-Buyer one-to-one meetings
     ConsultationController,  # Meet-your-Buyer: profile, documents, Q&A, report
     CheckInController,  # the day's check-in of an in-person event
+    DoorPrintsController,  # a session's attendance sheet and name badges, to print
     GroupsController,  # Interest Groups: editor, facilitators, members, minutes
     MeetingSeriesController,  # Interest Groups' meeting series and their occurrences
     PrivacyController,  # privacy notice, one person's data (admins)

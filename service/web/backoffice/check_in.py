@@ -48,7 +48,7 @@ def _page_url(event_id: int, *, session_id: int | None = None, search: str = "",
     return f"{BACKOFFICE_PATH}/events/{event_id}/check-in" + (f"?{query}" if query else "")
 
 
-def _door_label(session: Session, event: Event) -> str:
+def door_label(session: Session, event: Event) -> str:
     """"Day 1 (Mon 15 May 2028)": which door, and on which day."""
     day = session.starts_at.astimezone(ZoneInfo(event.timezone)).date()
     return f"{session.title} ({short_date_text(day)} {day.year})"
@@ -64,7 +64,7 @@ def check_in_url(event: Event, door: Session | None, *, search: str = "", done: 
     return _page_url(event.id, session_id=_named_door(event, door), search=search, done=done)
 
 
-def _chosen_door(event: Event, session_id: int | None) -> Session | None:
+def chosen_door(event: Event, session_id: int | None) -> Session | None:
     """The session asked for (404 when the event has no such door), or the one under way."""
     doors = registration.door_sessions(event)
     if session_id is None:
@@ -88,7 +88,7 @@ class CheckInController(Controller):
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Response[Any]:
         event = await event_for(db_session, account, event_id)
-        door = _chosen_door(event, session)
+        door = chosen_door(event, session)
         errors: dict[str, str] = {}
         people: list[registration.Arrival] = []
         attended = total = 0
@@ -107,10 +107,10 @@ class CheckInController(Controller):
             "is_in_person": registration.has_a_place_to_come_to(event),
             # Each door to choose from (when there are several): its link, label, whether
             # it is the one shown.
-            "doors": [(_page_url(event.id, session_id=s.id), _door_label(s, event),
+            "doors": [(_page_url(event.id, session_id=s.id), door_label(s, event),
                        door is not None and s.id == door.id) for s in doors]
             if len(doors) > 1 else [],
-            "door": door, "door_label": _door_label(door, event) if door else "",
+            "door": door, "door_label": door_label(door, event) if door else "",
             # Each person, their organisation's kind, their registration's state, when
             # they were checked in at this door, and whether they are expected there.
             "people": [(a.registration, _(ORGANISATION_KIND_LABELS[a.registration.organisation_kind])
@@ -134,7 +134,7 @@ class CheckInController(Controller):
         form = await request.form()
         present = text(form, "present") != "no"
         chosen = text(form, "session_id", 10)
-        door = _chosen_door(event, int(chosen) if chosen.isdigit() else None)
+        door = chosen_door(event, int(chosen) if chosen.isdigit() else None)
         await registration.check_in(db_session, event, registration_id,
                                     session_id=door.id if door else None, present=present,
                                     now=utc_now())
