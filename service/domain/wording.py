@@ -385,6 +385,16 @@ def minutes_text(minutes: int) -> str:
     return ngettext("%(count)s-minute", "%(count)s-minute", minutes) % {"count": minutes}
 
 
+def duration_text(minutes: int) -> str:
+    """"3 hours", "7 hours 30 minutes", "45 minutes": how long someone took part."""
+    hours, rest = divmod(minutes, 60)
+    parts = [ngettext("%(count)s hour", "%(count)s hours", hours) % {"count": hours}] \
+        if hours else []
+    if rest or not hours:
+        parts.append(ngettext("%(count)s minute", "%(count)s minutes", rest) % {"count": rest})
+    return " ".join(parts)
+
+
 def starts_phrase(starts_at: datetime, now: datetime, zone_name: str) -> str:
     """When the session starts, said from `now`: "in 60 minutes", "tomorrow at 10:00 CET"."""
     zone = ZoneInfo(zone_name)

@@ -65,7 +65,9 @@ from service.domain.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from service.i18n import N_, pgettext
+from service.domain.programme.translations import reader
+from service.domain.times import local_date
+from service.i18n import N_, current_language, pgettext
 from service.i18n import gettext as _
 from service.settings import Settings
 from service.web import page_views as views
@@ -114,6 +116,9 @@ FORM_LEVEL = "form"
 # What a private link of an erased registration answers (410), here and on its other pages.
 ERASED_LINK = (N_("Registration erased"), N_("This link no longer works: the registration it "
                "belonged to has been erased, with the name and address it held."))
+NO_CERTIFICATE = (N_("No certificate yet"), N_(
+    "A certificate of attendance names the sessions you came to: it is here once the "
+    "organisers have checked you in at a session and that session is over."))
 OUTCOME_HEADINGS = {
     "confirmed": N_("You are registered"),
     "waiting": N_("You are on the waiting list"),
@@ -735,6 +740,7 @@ class PublicPages(Controller):
             "question_values": dict(question_values or {}),
             "csrf_token": csrf_token,
             "keep_informed_at": reg.keep_informed_at,
+            "has_certificate": bool(registration.attended_sessions(reg, now)),
             "robots": "noindex",
             "meetings": await meetings.supplier_desk(db_session, reg),
             "meeting_values": dict(meeting_values or {}),
@@ -950,6 +956,32 @@ class PublicPages(Controller):
         await registration.cancel_registration(db_session, reg.id, now=utc_now(),
                                                settings=settings)
         return Redirect(f"/registrations/{token}?done=cancelled", status_code=HTTP_303_SEE_OTHER)
+
+    @get("/registrations/{token:str}/certificate")
+    async def certificate(self, db_session: DbSession, token: TokenParam) -> Response[str]:
+        """Their certificate of attendance, to print: the sessions they came to (checked in
+        at the door), once each is over; 404 with a word of why before that."""
+        reg = await registration.find_registration_by_token(db_session, token)
+        now = utc_now()
+        attended = registration.attended_sessions(reg, now)
+        if not attended:
+            return _error_page(HTTP_404_NOT_FOUND, *NO_CERTIFICATE)
+        event = reg.event
+        read = await reader(db_session, event.id, current_language())
+        return html_response("certificate.html", {
+            "token": token, "name": reg.name,
+            "organisation": reg.company or reg.organisation_name or "",
+            "event_title": read(event, "title"),
+            # Each session: its title, when (in the event's zone) and where.
+            "sessions": [(read(s, "title"), wording.period_text(s.starts_at, s.ends_at,
+                                                                event.timezone),
+                          wording.place_text(s.mode, wording.venue_line(event)))
+                         for s in attended],
+            "total": wording.duration_text(sum(
+                int((s.ends_at - s.starts_at).total_seconds()) // 60 for s in attended)),
+            "issued_on": wording.date_text(local_date(now, event.timezone)),
+            "robots": "noindex",
+        })
 
     # -- speakers --
 

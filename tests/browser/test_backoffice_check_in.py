@@ -3,22 +3,26 @@ JavaScript: from the event's page to its check-in, a search, a check-in that kee
 search, a search that finds nobody and someone registered at the door then checked in; and
 the demo seminar's two days, each with its own list, and the second day's attendance sheet
 and name badges (printed too). The visit is full: a place is added for whoever registers at
-the door. Each state is checked with axe-core
-(0 violations) and screenshotted to test-artifacts/screenshots/ (check-in-*.png).
+the door. Once the visit is over, who came prints their certificate of attendance. Each
+state is checked with axe-core (0 violations) and screenshotted to
+test-artifacts/screenshots/ (check-in-*.png, certificate-*.png).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import Enrolment, EnrolmentStatus, Event
-from service.domain import programme
+from service.db.models import AccessPurpose, Enrolment, EnrolmentStatus, Event
+from service.domain import programme, registration
+from service.domain.access import current_access_token
 from service.domain.accounts import create_account
 from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, save_screenshot, sign_in
@@ -191,4 +195,41 @@ def test_each_day_of_the_seminar_has_its_own_door(
     expect(page.get_by_role("radio", name="Supplier")).to_be_visible()
     expect(page.get_by_label("Sector")).to_be_visible()
     assert_no_axe_violations(page, context="register someone for a dialogue")
+    context.close()
+
+
+def test_who_came_prints_their_certificate_of_attendance(
+    live_server: LiveServer, browser: Browser, screenshots: Path
+) -> None:
+    """The Zurich study visit is over: Elena, checked in at its door, opens her certificate
+    of attendance from her private page, and prints it."""
+
+    async def arrange(db: AsyncSession) -> tuple[str, datetime]:
+        event_id = await _event_id(ZURICH)(db)
+        event = await programme.get_event(db, event_id)
+        visit = event.sessions[0]
+        elena = await make_registration(db, event, visit, "Elena Certificate", now=CLOCK,
+                                        email_address="elena@madrid.example.es",
+                                        organisation="Ayuntamiento de Madrid")
+        await registration.check_in(db, event, elena.id, session_id=visit.id, present=True,
+                                    now=CLOCK)
+        token = await current_access_token(
+            db, AccessPurpose.REGISTRATION_MANAGE, secret_key=live_server.settings.secret_key,
+            now=CLOCK, registration_id=elena.id)
+        return token, visit.ends_at
+
+    token, visit_ends = live_server.arrange(arrange)
+    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Madrid")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    with time_machine.travel(visit_ends + timedelta(days=1), tick=True):
+        page.goto(f"{live_server.base_url}/registrations/{token}")
+        page.get_by_role("link", name="Your certificate of attendance").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Certificate of attendance")
+        expect(page.locator(".certificate-name")).to_have_text("Elena Certificate")
+        expect(page.locator(".certificate-sessions tbody tr")).to_have_count(1)
+        assert_no_axe_violations(page, context="certificate of attendance")
+        page.emulate_media(media="print")
+        expect(page.locator(".print-hint")).to_be_hidden()
+        save_screenshot(page, screenshots / "certificate-of-attendance-printed.png")
     context.close()

@@ -156,6 +156,16 @@ async def door_list(db: AsyncSession, session_id: int, *, search: str = "") -> l
             for registration, enrolment in (await db.execute(query)).all()]
 
 
+def attended_sessions(registration: Registration, now: datetime) -> list[Session]:
+    """The sessions the registrant came to (checked in at their door) that are over, earliest
+    first: what their certificate of attendance names (its enrolments and their sessions
+    loaded)."""
+    return sorted((e.session for e in registration.enrolments
+                   if e.checked_in_at is not None and e.session.ends_at <= now
+                   and e.session.status != SessionStatus.CANCELLED),
+                  key=lambda s: (s.starts_at, s.id))
+
+
 async def people_with_a_place(db: AsyncSession, session_id: int) -> list[Registration]:
     """Everyone holding a place in the session (a confirmed registration, its place there
     confirmed), by name: whom the door's printed attendance sheet and badges are for."""
