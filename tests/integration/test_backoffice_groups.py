@@ -159,6 +159,37 @@ async def test_minutes_are_published_from_the_series_page(
     assert "Criteria agreed." in page.text
 
 
+async def test_a_long_list_of_documents_is_kept_whole_or_refused_whole(
+    organiser_client: SignedInClient, db: AsyncSession,
+) -> None:
+    """Twenty documents with long addresses (about 20,000 characters) are kept as typed (the
+    list was read cut short before: the last address lost its end and was kept so); a list
+    longer than the form takes is refused naming it, and nothing is published."""
+    group = await make_group(db)
+    met_at = datetime(2026, 10, 13, 8, 0, tzinfo=UTC)
+    series = MeetingSeries(group_id=group.id, uid="series-long-minutes@events.test",
+                           title="Web meeting", starts_at=met_at, duration_minutes=90,
+                           timezone="Europe/Brussels", mode=SessionMode.ONLINE, agenda="",
+                           created_at=BUILT_AT, updated_at=BUILT_AT)
+    db.add(series)
+    await db.commit()
+    url = f"/organiser/meeting-series/{series.id}/minutes"
+    addresses = [f"https://docs.example.org/{n:02d}/" + "a" * 960 for n in range(20)]
+    documents = "\n".join(f"Document {n} | {address}" for n, address in enumerate(addresses))
+    meeting = {"meeting_at": "2026-10-13T10:00", "minutes": "Criteria agreed."}
+
+    too_long = await organiser_client.post_form(url, meeting | {
+        "documents": documents.replace("\n", "\n" * 600)})  # blank lines between them
+    nothing = await groups.list_published_minutes(db, group.id)
+    published = await organiser_client.post_form(url, meeting | {"documents": documents})
+    minutes = await groups.list_published_minutes(db, group.id)
+
+    assert too_long.status_code == 422 and nothing == []
+    assert '<a href="#documents">At most 30000 characters.</a>' in too_long.text
+    assert len(documents) > 20_000 and published.status_code == 303
+    assert [d.url for d in minutes[0].documents] == addresses
+
+
 async def test_a_series_is_created_from_the_form_and_one_meeting_moved_and_one_cancelled(
     organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
 ) -> None:

@@ -8,7 +8,13 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import MeetingGridDay, MeetingRequestStatus, OneToOneMeeting, OutboxEmail
+from service.db.models import (
+    MeetingGridDay,
+    MeetingRequestStatus,
+    MeetingTable,
+    OneToOneMeeting,
+    OutboxEmail,
+)
 from service.domain.consultation import meetings
 from service.settings import Settings
 from tests.factories import BUILT_AT
@@ -84,3 +90,37 @@ async def test_a_bad_grid_or_availability_is_refused_on_the_page_naming_the_fiel
     assert '<a href="#availability">2035-11-12 15:00-16:00 is outside the meeting days.</a>' in refused.text
     page = await organiser_client.get(f"{base}/hosts")
     assert (page.status_code, "Availability of Host 1" in page.text) == (200, True)
+
+
+async def test_a_long_list_of_tables_is_kept_whole_or_refused_whole(
+    db: AsyncSession, settings: Settings, organiser_client: SignedInClient
+) -> None:
+    """150 online tables with their join links (about 9,000 characters) are all kept as
+    typed; a list longer than the box holds is refused naming it, and nothing changes (it
+    was read cut short before, and a join link cut in the middle was kept)."""
+    c = await make_consultation(db, settings, suppliers=0, hosts=1)
+    event_id = c.event.id
+    await db.commit()
+    url = f"/organiser/events/{event_id}/meetings/grid"
+    tables = [f"Room {n} https://meet.example.org/haarlem-dialogue-room-{n:03d}"
+              for n in range(1, 151)]
+    grid = {"meeting_minutes": "20", "gap_minutes": "0",
+            "days": "2035-11-12 09:00-10:30\n2035-11-12 12:00-13:00"}
+
+    saved = await organiser_client.post_form(url, grid | {"tables": "\n".join(tables)})
+    db.expire_all()
+    kept = list(await db.execute(select(MeetingTable.name, MeetingTable.join_url)
+                                 .where(MeetingTable.event_id == event_id)
+                                 .order_by(MeetingTable.id)))
+    too_long = await organiser_client.post_form(url, grid | {
+        "tables": "\n".join(tables + [f"Spare {n}" for n in range(2_000)])})
+    db.expire_all()
+    after = await db.scalar(select(func.count()).select_from(MeetingTable)
+                            .where(MeetingTable.event_id == event_id))
+
+    assert len("\n".join(tables)) > 4_000 and saved.status_code == 303
+    assert kept[-1] == ("Room 150", "https://meet.example.org/haarlem-dialogue-room-150")
+    assert len(kept) == 150
+    assert too_long.status_code == 422
+    assert '<a href="#tables">At most 20000 characters.</a>' in too_long.text
+    assert after == 150

@@ -71,6 +71,9 @@ from service.settings import Settings
 
 MAX_MEETING_MINUTES = 240
 MAX_TABLES = 200
+# The longest list (days, breaks, tables, availability) a back-office text box may hold: 200
+# tables with their join links fit.
+MAX_LIST_TEXT = 20_000
 MAX_SLOTS = 2000
 TEMPLATE = "meeting_to_participant"
 # Reminders of one-to-one meetings live in the outbox only, under keys
@@ -117,8 +120,17 @@ _PERIOD_LINE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s+(\d{1,2}:\d{2})\s*[-–]\s
 _BREAK_LINE = re.compile(r"^\s*(.+?)\s+(\d{4}-\d{2}-\d{2})\s+(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
 
 
+def _check_list_length(text: str, field: str) -> None:
+    """A list longer than the box may hold is refused whole, never read cut short (a table's
+    join link cut in the middle would still look like one)."""
+    if len(text) > MAX_LIST_TEXT:
+        raise InvalidInputError(_("At most %(count)s characters.") % {"count": MAX_LIST_TEXT},
+                                field)
+
+
 def parse_periods(text: str, field: str) -> list[Period]:
     """Lines such as "2035-11-12 09:00-17:00" (as the back office's text boxes hold them)."""
+    _check_list_length(text, field)
     periods = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -134,6 +146,7 @@ def parse_periods(text: str, field: str) -> list[Period]:
 
 def parse_breaks(text: str) -> list[NamedBreak]:
     """Lines such as "Lunch 2035-11-12 12:30-13:30"."""
+    _check_list_length(text, "breaks")
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -152,6 +165,7 @@ def parse_breaks(text: str) -> list[NamedBreak]:
 
 def parse_tables(text: str) -> list[TableInput]:
     """One table per line: its name, and for an online room its join link after the name."""
+    _check_list_length(text, "tables")
     tables = []
     for line in text.splitlines():
         if not line.strip():

@@ -372,15 +372,21 @@ class GroupsController(Controller):
         form = await request.form()
         values = {"meeting_at": text(form, "meeting_at", 40),
                   "minutes": text(form, "minutes", 50_001),
-                  "documents": text(form, "documents", 20_000)}
+                  "documents": text(form, "documents", DOCUMENTS_TEXT + 1)}
         documents = _documents(values["documents"])
+        # A longer list is refused whole, never read cut short (its last address with it).
+        too_long = [FieldError("documents", _("At most %(count)s characters.")
+                               % {"count": DOCUMENTS_TEXT})] \
+            if len(values["documents"]) > DOCUMENTS_TEXT else []
         try:
             try:
                 meeting_at = parse_instant(values["meeting_at"], series.timezone, "meeting_at")
             except InvalidInputError as unreadable:
                 # Every problem at once: the text's and documents' too.
-                raise InvalidInputError.of([*unreadable.errors, *_minutes_problems(
-                    values["minutes"], documents)]) from unreadable
+                raise InvalidInputError.of([*unreadable.errors, *too_long, *_minutes_problems(
+                    values["minutes"], [] if too_long else documents)]) from unreadable
+            if too_long:
+                raise InvalidInputError.of([*too_long, *_minutes_problems(values["minutes"], [])])
             await groups.publish_minutes(db_session, series.id, meeting_at,
                                          minutes=values["minutes"], documents=documents,
                                          now=utc_now(), settings=settings)
@@ -413,6 +419,11 @@ def _minutes_problems(minutes: str, documents: list[groups.MinutesDocument]
     except InvalidInputError as refused:
         return refused.errors
     return ()
+
+
+# The longest list of documents the form takes: every one of the most documents with the
+# longest title and address fits.
+DOCUMENTS_TEXT = 30_000
 
 
 def _documents(raw: str) -> list[groups.MinutesDocument]:

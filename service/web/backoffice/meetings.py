@@ -34,6 +34,8 @@ from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.backoffice.speakers import visible_event
 from service.web.params import DbSession, IdParam, SettingsDep
 
+# A list box is read one past what the domain takes: a longer list is refused by name.
+LIST_LIMIT = meetings.MAX_LIST_TEXT + 1
 DONE = {
     "grid": N_("The meeting grid is saved."),
     "host": N_("The host is added."),
@@ -79,7 +81,7 @@ async def _meeting_event(db: DbSession, account: SignedInAccount, event_id: int,
 def _grid_values(form: FormMultiDict | None, saved: Mapping[str, Any]) -> dict[str, str]:
     if form is None:
         return dict(saved)
-    return {name: text(form, name, 4000) for name in
+    return {name: text(form, name, LIST_LIMIT) for name in
             ("meeting_minutes", "gap_minutes", "days", "breaks", "tables")} | {
         "accepts_automatically": "on" if form.get("accepts_automatically") else "",
         "suppliers_pick_slots": "on" if form.get("suppliers_pick_slots") else ""}
@@ -216,9 +218,9 @@ class MeetingsController(Controller):
                 minutes[name] = int(raw)
             data = meetings.GridInput(
                 meeting_minutes=minutes["meeting_minutes"], gap_minutes=minutes["gap_minutes"],
-                days=meetings.parse_periods(text(form, "days", 4000), "days"),
-                breaks=meetings.parse_breaks(text(form, "breaks", 4000)),
-                tables=meetings.parse_tables(text(form, "tables", 4000)),
+                days=meetings.parse_periods(text(form, "days", LIST_LIMIT), "days"),
+                breaks=meetings.parse_breaks(text(form, "breaks", LIST_LIMIT)),
+                tables=meetings.parse_tables(text(form, "tables", LIST_LIMIT)),
                 accepts_automatically=bool(form.get("accepts_automatically")),
                 suppliers_pick_slots=bool(form.get("suppliers_pick_slots")))
             await meetings.save_grid(db_session, event_id, data, now=utc_now())
@@ -266,7 +268,7 @@ class MeetingsController(Controller):
             event = await programme.get_event(db, event_id)
             return await self._hosts_page(request, db, account, event, errors=field_errors(error),
                                           status_code=refusal_status(error),
-                                          sent={"availability": text(form, "availability", 4000),
+                                          sent={"availability": text(form, "availability", LIST_LIMIT),
                                                 "host_id": text(form, "host_id", 12)})
         return Redirect(_url(event.id, "hosts", done), status_code=HTTP_303_SEE_OTHER)
 
@@ -283,7 +285,7 @@ class MeetingsController(Controller):
         async def run(form: FormMultiDict) -> None:
             await meetings.set_availability(
                 db_session, event_id, _number(form, "host_id"),
-                meetings.parse_periods(text(form, "availability", 4000), "availability"), now=utc_now())
+                meetings.parse_periods(text(form, "availability", LIST_LIMIT), "availability"), now=utc_now())
         return await self._hosts_act(request, db_session, account, event_id, run, "availability")
 
     # -- requests --
