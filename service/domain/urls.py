@@ -28,6 +28,11 @@ def manage_url(settings: Settings, token: str) -> str:
     return f"{settings.public_base_url}/registrations/{token}"
 
 
+def certificate_url(settings: Settings, token: str) -> str:
+    """A registrant's certificate of attendance (behind their private page's token)."""
+    return f"{manage_url(settings, token)}/certificate"
+
+
 def invite_url(settings: Settings, token: str) -> str:
     """A registrant's invite as a download."""
     return f"{settings.public_base_url}/api/registrations/{token}/invite.ics"

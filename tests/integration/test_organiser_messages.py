@@ -7,7 +7,7 @@ escaped, the count checked at confirmation, and the audit entry.
 from __future__ import annotations
 
 import email.policy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage as MimeMessage
 from email.parser import BytesParser
 
@@ -119,6 +119,44 @@ async def test_after_the_day_a_message_goes_to_those_checked_in_or_to_those_who_
         1, f"Emil Novak <emil@{slug}.example.org>")
     assert await _names(db, settings, event, _draft("absent", session_id=first.id)) == (
         1, f"Ana Silva <ana@{slug}.example.org>")
+
+
+def _body(row: OutboxEmail, kind: str) -> str:
+    """The text or HTML part of a queued email."""
+    message = BytesParser(policy=email.policy.default).parsebytes(row.raw_message or b"")
+    assert isinstance(message, MimeMessage)
+    part = message.get_body(preferencelist=(kind,))
+    assert part is not None
+    return str(part.get_content())
+
+
+async def test_after_a_session_who_came_finds_their_certificate_in_the_message(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """A thank-you after the first session: Ana, checked in there, gets the link to her
+    certificate of attendance in her copy (text and HTML); Bruno, who was not, does not."""
+    event = await _event_with_people(db, settings)
+    first, _second = sorted(event.sessions, key=lambda s: s.starts_at)
+    ana = await db.scalar(select(Registration).where(Registration.name == "Ana Silva"))
+    assert ana is not None
+    await check_in(db, event, ana.id, session_id=first.id, present=True, now=first.starts_at)
+    after = first.ends_at + timedelta(hours=1)
+
+    preview = await preview_organiser_message(db, event.id, _draft("confirmed"), now=after,
+                                              settings=settings)
+    await send_organiser_message(db, event.id, _draft("confirmed"), now=after,
+                                 settings=settings)
+    rows = list(await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+
+    texts = {row.to_address.split("@")[0]: _body(row, "plain") for row in rows}
+    pages = {row.to_address.split("@")[0]: _body(row, "html") for row in rows}
+    [ana_page] = [line.split(": ", 1)[1] for line in texts["ana"].splitlines()
+                  if line.startswith("Your registration: ")]
+    certificate = f"{ana_page}/certificate"
+    assert f"to print or save as a PDF): {certificate}" in texts["ana"]
+    assert f'<a href="{certificate}"' in pages["ana"]
+    assert "certificate" not in texts["bruno"] + pages["bruno"]
+    assert "/certificate" in preview.versions[0].copy.text  # Ana's copy is the first
 
 
 async def test_the_preview_is_the_first_copy_with_the_words_escaped_and_the_private_link(

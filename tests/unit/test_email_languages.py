@@ -165,9 +165,11 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         meeting("changed", changes=[{"label": "Table", "old": "Table 2", "new": "Table 4"}])],
     "organiser_message_to_registrant": [
         registrant(message_subject="Bring your ID", message_language="en",
-                   paragraphs=[["Please bring your ID.", "Thanks."]]),
+                   paragraphs=[["Please bring your ID.", "Thanks."]], certificate_url=None),
+        # A thank-you after the day, to someone who came: with their certificate.
         registrant(message_subject="Ausweis mitbringen", message_language="de",
-                   paragraphs=[["Bitte bringen Sie Ihren Ausweis mit."]])],
+                   paragraphs=[["Bitte bringen Sie Ihren Ausweis mit."]],
+                   certificate_url="http://events.test/registrations/TOKEN/certificate")],
     "password_reset_to_organiser": [{
         **BASE, "recipient_name": "Ola Organiser", "recipient_email": "ola@example.org",
         "link_url": "http://events.test/organiser/password/TOKEN",

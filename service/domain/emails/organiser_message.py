@@ -43,15 +43,17 @@ def paragraphs_of(text: str) -> list[list[str]]:
 
 def organiser_message(
     registration: Registration, event: Event, *, wording: Wording,
-    links: RegistrantLinks, settings: Settings,
+    links: RegistrantLinks, settings: Settings, certificate_url: str | None = None,
 ) -> EmailMessage:
     """One registrant's copy of the organisers' message: what the organisers wrote as they
     wrote it (marked with its language where the registrant's differs), around it the
-    registrant's own language."""
+    registrant's own language; for who has one, the link to their certificate of
+    attendance (a thank-you after the day carries it)."""
     with use_language(registration.language) as language:
         context = registrant_context(registration, event, links, settings,
                                      message_subject=wording.subject,
                                      paragraphs=paragraphs_of(wording.text),
-                                     message_language=wording.language)
+                                     message_language=wording.language,
+                                     certificate_url=certificate_url)
     return EmailMessage(template=ORGANISER_MESSAGE_TEMPLATE, to_address=registration.email,
                         to_name=registration.name, context=context, language=language)

@@ -7,6 +7,7 @@ For every kind of event with a place to come to. Flushes, never commits; knows n
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -164,6 +165,20 @@ def attended_sessions(registration: Registration, now: datetime) -> list[Session
                    if e.checked_in_at is not None and e.session.ends_at <= now
                    and e.session.status != SessionStatus.CANCELLED),
                   key=lambda s: (s.starts_at, s.id))
+
+
+async def with_a_certificate(db: AsyncSession, registration_ids: Collection[int],
+                             now: datetime) -> set[int]:
+    """Which of these registrations have a certificate of attendance: checked in at a
+    session that is over (as `attended_sessions` says of one loaded registration)."""
+    if not registration_ids:
+        return set()
+    return set(await db.scalars(
+        select(Enrolment.registration_id).distinct()
+        .join(Session, Session.id == Enrolment.session_id)
+        .where(Enrolment.registration_id.in_(list(registration_ids)),
+               Enrolment.checked_in_at.is_not(None), Session.ends_at <= now,
+               Session.status != SessionStatus.CANCELLED)))
 
 
 async def people_with_a_place(db: AsyncSession, session_id: int) -> list[Registration]:

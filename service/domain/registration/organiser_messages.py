@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from notifications.message import EmailMessage
 from notifications.outbox import OutboxEntry, base_context, queue_emails
 from notifications.render import RenderedEmail, render_email
 from service.db.engine import table_of
@@ -42,11 +43,12 @@ from service.domain.emails.organiser_message import (
     organiser_message,
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError
+from service.domain.urls import certificate_url
 from service.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from service.i18n import gettext as _
 from service.settings import Settings
 
-from .attendance import ATTENDEE_STATUSES
+from .attendance import ATTENDEE_STATUSES, with_a_certificate
 from .form import Problems
 from .links import links_from_tokens
 from .loading import load_event
@@ -241,13 +243,11 @@ async def preview_organiser_message(
     firsts = [people[0] for people in by_version.values()]
     tokens = await access.registration_tokens(db, _PURPOSES, [r.id for r in firsts],
                                               secret_key=settings.secret_key, now=now)
+    certified = await with_a_certificate(db, [r.id for r in firsts], now)
     versions = []
     for people in by_version.values():
         first, wording = people[0], checked.wording_for(people[0])
-        message = organiser_message(
-            first, event, wording=wording, settings=settings,
-            links=links_from_tokens(settings, tokens[(first.id, _PURPOSES[0])],
-                                    tokens[(first.id, _PURPOSES[1])]))
+        message = _copy(first, event, wording, tokens, certified, settings)
         versions.append(VersionPreview(
             wording=wording, recipients=len(people),
             first_recipient=f"{first.name} <{first.email}>",
@@ -280,13 +280,11 @@ async def send_organiser_message(
             "audience", _("Nobody in this group: the message would reach no one."))])
     tokens = await access.registration_tokens(db, _PURPOSES, [r.id for r in recipients],
                                               secret_key=settings.secret_key, now=now)
+    certified = await with_a_certificate(db, [r.id for r in recipients], now)
     entries = [
         OutboxEntry(
-            email=organiser_message(
-                registration, event, wording=checked.wording_for(registration),
-                settings=settings,
-                links=links_from_tokens(settings, tokens[(registration.id, _PURPOSES[0])],
-                                        tokens[(registration.id, _PURPOSES[1])])),
+            email=_copy(registration, event, checked.wording_for(registration), tokens,
+                        certified, settings),
             event_id=event.id, registration_id=registration.id,
         )
         for registration in recipients
@@ -295,6 +293,18 @@ async def send_organiser_message(
            if email_id is not None]
     await _record_in_audit_log(db, event, checked, ids, now=now)
     return SentMessage(recipients=len(ids), email_ids=ids)
+
+
+def _copy(registration: Registration, event: Event, wording: Wording,
+          tokens: Mapping[tuple[int, AccessPurpose], str], certified: set[int],
+          settings: Settings) -> EmailMessage:
+    """One person's copy, with their private links (and certificate, if they have one)."""
+    manage_token = tokens[(registration.id, _PURPOSES[0])]
+    return organiser_message(
+        registration, event, wording=wording, settings=settings,
+        links=links_from_tokens(settings, manage_token, tokens[(registration.id, _PURPOSES[1])]),
+        certificate_url=certificate_url(settings, manage_token)
+        if registration.id in certified else None)
 
 
 async def _record_in_audit_log(db: AsyncSession, event: Event, draft: CheckedDraft,
