@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -234,11 +234,19 @@ def neutralise_cell(value: object) -> object:
     return value
 
 
-def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -> bytes:
-    """UTF-8 with a byte order mark and CRLF rows, so that Excel opens it as it should."""
+def spreadsheet_csv(rows: Iterable[Sequence[object]]) -> bytes:
+    """UTF-8 with a byte order mark and CRLF rows, so that Excel opens it as it should;
+    formula-like cells neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([neutralise_cell(cell) for cell in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -> bytes:
+    """One row per registration, under `CSV_COLUMNS`."""
+    lines: list[Sequence[object]] = [CSV_COLUMNS]
     for registration in rows:
         enrolments = _by_start(registration)
         confirmed = "; ".join(
@@ -260,8 +268,8 @@ def registrations_csv(rows: Sequence[Registration], positions: dict[int, int]) -
             _iso(registration.decided_at) or "", _iso(registration.cancelled_at) or "",
             str(registration.attendance or ""), _iso(registration.checked_in_at) or "", came,
         ]
-        writer.writerow([neutralise_cell(cell) for cell in cells])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        lines.append(cells)
+    return spreadsheet_csv(lines)
 
 
 def _registration_form(data: rs.RegistrationCreate) -> registrations.RegistrationForm:

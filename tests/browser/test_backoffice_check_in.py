@@ -2,7 +2,7 @@
 JavaScript: from the event's page to its check-in, a search, a check-in that keeps the
 search, a search that finds nobody and someone registered at the door then checked in; and
 the demo seminar's two days, each with its own list, and the second day's attendance sheet
-and name badges (printed too). The visit is full: a place is added for whoever registers at
+and name badges (printed too), and its figures. The visit is full: a place is added for whoever registers at
 the door. Once the visit is over, who came prints their certificate of attendance. Each
 state is checked with axe-core (0 violations) and screenshotted to
 test-artifacts/screenshots/ (check-in-*.png, certificate-*.png).
@@ -188,6 +188,14 @@ def test_each_day_of_the_seminar_has_its_own_door(
     expect(page.get_by_role("heading", level=1)).to_be_hidden()
     save_screenshot(page, screenshots / "check-in-6-name-badges-printed.png")
     page.emulate_media(media="screen")
+
+    # The seminar's figures: Bruno came on day 2.
+    page.goto(f"{base}/organiser/events/{event_id}")
+    page.get_by_role("link", name="Figures", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Figures for")
+    expect(page.locator("main")).to_contain_text("came: 1")
+    assert_no_axe_violations(page, context="an event's figures")
+    save_screenshot(page, screenshots / "check-in-7-figures.png")
 
     # Registering someone for a dialogue asks their role first.
     haarlem = live_server.arrange(_event_id(HAARLEM))

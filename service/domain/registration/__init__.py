@@ -40,6 +40,7 @@ from .confirmation import (
     expire_unconfirmed_registrations,
 )
 from .details import DetailsChange, change_registrant_details
+from .figures import ParticipationFigures, Share, participation_figures
 from .form import MAX_NOTE, RegistrationForm, form_problems
 from .lifecycle import (
     approve_registration,
@@ -103,6 +104,7 @@ __all__ = [
     "DetailsChange",
     "ExpiryReport",
     "LinkState",
+    "ParticipationFigures",
     "Promotion",
     "RegistrationForm",
     "RegistrationOutcome",
@@ -110,6 +112,7 @@ __all__ = [
     "RegistrationQuery",
     "RegistrationRow",
     "RegistrationSort",
+    "Share",
     "WaitingRow",
     "approve_registration",
     "attendance_counts",
@@ -147,6 +150,7 @@ __all__ = [
     "list_registrations",
     "list_registrations_to_export",
     "list_waiting",
+    "participation_figures",
     "people_with_a_place",
     "promote_from_waiting_list",
     "promote_waiting",

@@ -10,8 +10,6 @@ nothing is stored. An event of another kind gets a page that says so (409).
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
@@ -28,7 +26,7 @@ from service.domain.errors import DomainError
 from service.domain.wording import STATUS_LABELS
 from service.i18n import N_
 from service.i18n import gettext as _
-from service.web.api_registration import neutralise_cell
+from service.web.api_registration import spreadsheet_csv
 from service.web.backoffice.event_pages import event_for, heading, local_and_utc
 from service.web.backoffice.forms import field_errors, refusal_status, text
 from service.web.backoffice.guards import (
@@ -416,10 +414,6 @@ def report_csv(report: consultation.ConsultationReport) -> bytes:
             rows.append(["document withdrawn", _iso(document.withdrawn_at), document.title,
                          "", "no longer offered to suppliers"])
     rows.append(["retention", "", "", report.retention_note, ""])
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([neutralise_cell(cell) for cell in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return spreadsheet_csv(rows)
 
 

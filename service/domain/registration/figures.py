@@ -1,0 +1,76 @@
+"""An event's participation in figures, as organisers report it to their network and
+funders: how many registered (by state), how many came, and from which countries and kinds
+of organisation.
+
+Counts only, never names. "Registered" counts the confirmed registrations (who hold a
+place); "came" counts everyone checked in at the door of at least one session, whatever
+their registration's state now. Registrations whose address was never confirmed are left
+out: they are not registrations yet. Reads only; knows no HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import Registration, RegistrationStatus
+
+
+@dataclass(frozen=True)
+class Share:
+    """One country's (or kind of organisation's) part: None when the people did not say."""
+
+    key: str | None
+    registered: int
+    came: int
+
+
+@dataclass(frozen=True)
+class ParticipationFigures:
+    by_status: dict[RegistrationStatus, int]
+    registered: int
+    came: int
+    by_country: list[Share]  # most registered first, then by key; "not given" last
+    by_organisation_kind: list[Share]
+
+
+def _shares(rows: Sequence[Any]) -> list[Share]:
+    """One share per key (an empty one is "not given", as a missing one), the biggest first."""
+    totals: dict[str | None, tuple[int, int]] = {}
+    for key, registered, came in rows:
+        name = str(key) if key else None
+        before = totals.get(name, (0, 0))
+        totals[name] = (before[0] + int(registered or 0), before[1] + int(came or 0))
+    shares = [Share(key, registered, came) for key, (registered, came) in totals.items()]
+    return sorted(shares, key=lambda s: (s.key is None, -s.registered, -s.came, s.key or ""))
+
+
+async def participation_figures(db: AsyncSession, event_id: int) -> ParticipationFigures:
+    """The figures of one event (its registrations as they stand now)."""
+    counted = (Registration.event_id == event_id,
+               Registration.status != RegistrationStatus.UNCONFIRMED)
+    registered = func.sum(case((Registration.status == RegistrationStatus.CONFIRMED, 1),
+                               else_=0))
+    came = func.count(Registration.checked_in_at)
+    by_status = {RegistrationStatus(status): int(count) for status, count in await db.execute(
+        select(Registration.status, func.count()).where(*counted)
+        .group_by(Registration.status))}
+
+    async def shares(column: Any) -> list[Share]:
+        rows = (await db.execute(select(column, registered, came).where(*counted)
+                                 .group_by(column))).all()
+        return [s for s in _shares(rows) if s.registered or s.came]
+
+    by_country = await shares(Registration.country)
+    return ParticipationFigures(
+        by_status=by_status,
+        registered=sum(s.registered for s in by_country),
+        came=sum(s.came for s in by_country),
+        by_country=by_country,
+        by_organisation_kind=await shares(Registration.organisation_kind),
+    )
+
