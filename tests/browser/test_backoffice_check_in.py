@@ -2,9 +2,10 @@
 JavaScript: from the event's page to its check-in, a search, a check-in that keeps the
 search, a search that finds nobody and someone registered at the door then checked in; and
 the demo seminar's two days, each with its own list, and the second day's attendance sheet
-and name badges (printed too), and its figures. The visit is full: a place is added for whoever registers at
-the door. Once the visit is over, who came prints their certificate of attendance. Each
-state is checked with axe-core (0 violations) and screenshotted to
+and name badges (printed too), its figures and the year's. The visit is full: a place is
+added for whoever registers at the door. Once the visit is over, who came prints their
+certificate of attendance. Each state is checked with axe-core (0 violations) and
+screenshotted to
 test-artifacts/screenshots/ (check-in-*.png, certificate-*.png).
 """
 
@@ -196,6 +197,13 @@ def test_each_day_of_the_seminar_has_its_own_door(
     expect(page.locator("main")).to_contain_text("came: 1")
     assert_no_axe_violations(page, context="an event's figures")
     save_screenshot(page, screenshots / "check-in-7-figures.png")
+    # The year's programme (the clock's year: the Make ICT Fair webinars), then 2027's.
+    page.goto(f"{base}/organiser/")
+    page.get_by_role("link", name="This year's programme in figures").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Figures of 2020")
+    assert_no_axe_violations(page, context="a year's figures")
+    page.goto(f"{base}/organiser/figures?year=2027")
+    expect(page.get_by_role("link", name="Procura+ Seminar 2027 (sample)")).to_be_visible()
 
     # Registering someone for a dialogue asks their role first.
     haarlem = live_server.arrange(_event_id(HAARLEM))

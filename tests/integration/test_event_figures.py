@@ -1,19 +1,26 @@
-"""An event's participation in figures, through real HTTP: registrations by state, who has
+"""Participation in figures, through real HTTP: an event's registrations by state, who has
 a place and who came, by country and type of organisation (a country not given counted
 apart, last; unconfirmed addresses and those neither registered nor come left out), as a
-page and as a spreadsheet; a viewer reads them, another team cannot. Both databases.
+page and as a spreadsheet; a viewer reads them, another team cannot; and a year's programme
+gathered the same way, event by event. Both databases.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import EnrolmentStatus, OrganisationKind, RegistrationStatus
+from service.db.models import EnrolmentStatus, EventKind, OrganisationKind, RegistrationStatus
 from service.domain import registration
 from service.settings import Settings
-from tests.factories import BUILT_AT, EventSpec, make_event, make_registration
+from tests.factories import BUILT_AT, VISIT, EventSpec, make_event, make_registration
 from tests.integration.backoffice import SignedInClient
-from tests.integration.test_pages import parse
+from tests.integration.test_pages import Element, parse
+
+
+def _cells(table: Element) -> list[list[str]]:
+    """The table's body, row by row, cell by cell."""
+    return [[cell.text for cell in row.children if not isinstance(cell, str)]
+            for row in table.one("tbody").find_all("tr")]
 
 
 async def test_figures_count_who_registered_and_came_by_country_and_kind(
@@ -49,9 +56,7 @@ async def test_figures_count_who_registered_and_came_by_country_and_kind(
     as_viewer = await viewer_client.get(url)
     refused = [await other_team_client.get(url), await other_team_client.get(f"{url}.csv")]
 
-    tables = parse(page.text).find_all("table")
-    cells = [[[c.text for c in row.children if not isinstance(c, str)]
-              for row in table.one("tbody").find_all("tr")] for table in tables]
+    cells = [_cells(table) for table in parse(page.text).find_all("table")]
     assert cells[0] == [["Confirmed", "3"], ["On the waiting list", "1"], ["Cancelled", "1"]]
     assert cells[1] == [["Portugal", "2", "1"], ["Spain", "0", "1"], ["Not given", "1", "0"]]
     assert cells[2] == [["Public authority", "1", "2"], ["Supplier or company", "1", "0"],
@@ -63,3 +68,52 @@ async def test_figures_count_who_registered_and_came_by_country_and_kind(
     assert "country,Portugal,2,1" in lines and "organisation kind,Not given,1,0" in lines
     assert as_viewer.status_code == 200
     assert [r.status_code for r in refused] == [403, 403]
+
+
+async def test_a_years_figures_gather_the_published_events_held_that_year(
+    organiser_client: SignedInClient, other_team_client: SignedInClient, db: AsyncSession,
+    settings: Settings,
+) -> None:
+    """Webinars in November 2035 and April 2036 count in both years; a study visit in
+    September 2035 comes first in 2035; a draft is left out; another team sees none of
+    them; a year out of range is refused naming it."""
+    webinars = await make_event(db, settings, EventSpec(commit=False))
+    visit = await make_event(db, settings, EventSpec(
+        slug="visit", title="Study visit", kind=EventKind.CITYMATCH, sessions=(VISIT,),
+        commit=False))
+    draft = await make_event(db, settings, EventSpec(
+        slug="draft", title="Draft visit", kind=EventKind.CITYMATCH, sessions=(VISIT,),
+        publish=False, commit=False))
+    winter = sorted(webinars.sessions, key=lambda s: s.starts_at)[0]
+    ana = await make_registration(db, webinars, winter, "Ana Silva")
+    ana.country = "PT"
+    bruno = await make_registration(db, webinars, winter, "Bruno Costa")
+    bruno.country = "PT"
+    carla = await make_registration(db, visit, visit.sessions[0], "Carla Canal")
+    carla.country = "ES"
+    await make_registration(db, draft, draft.sessions[0], "Dora Draft")
+    await registration.check_in(db, webinars, ana.id, session_id=winter.id, present=True,
+                                now=BUILT_AT)
+    await db.commit()
+    titles = (webinars.title, visit.title)
+
+    dashboard = await organiser_client.get("/organiser/")
+    of_2035 = await organiser_client.get("/organiser/figures", params={"year": "2035"})
+    of_2036 = await organiser_client.get("/organiser/figures", params={"year": "2036"})
+    sheet = await organiser_client.get("/organiser/figures.csv", params={"year": "2035"})
+    theirs = await other_team_client.get("/organiser/figures", params={"year": "2035"})
+    out_of_range = await organiser_client.get("/organiser/figures", params={"year": "1999"})
+
+    assert "/organiser/figures" in [a.attrs.get("href") for a in parse(dashboard.text)
+                                    .find_all("a")]
+    tables = parse(of_2035.text).find_all("table")
+    assert _cells(tables[0]) == [[titles[1], "CityMatch study visit", "1", "0"],
+                                 [titles[0], "Webinar series", "2", "1"]]
+    assert _cells(tables[2]) == [["Portugal", "2", "1"], ["Spain", "1", "0"]]
+    assert "Registered: 3 with a place; came: 1" in of_2035.text
+    assert "Draft visit" not in of_2035.text
+    assert [row[0] for row in _cells(parse(of_2036.text).find_all("table")[0])] == [titles[0]]
+    lines = sheet.content.decode("utf-8-sig").splitlines()
+    assert lines[1] == "total,,3,1" and f"event,{titles[0]},2,1" in lines
+    assert theirs.status_code == 200 and titles[0] not in theirs.text
+    assert out_of_range.status_code == 400 and "year" in out_of_range.text

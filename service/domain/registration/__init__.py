@@ -40,7 +40,7 @@ from .confirmation import (
     expire_unconfirmed_registrations,
 )
 from .details import DetailsChange, change_registrant_details
-from .figures import ParticipationFigures, Share, participation_figures
+from .figures import ParticipationFigures, Share, events_of_year, participation_figures
 from .form import MAX_NOTE, RegistrationForm, form_problems
 from .lifecycle import (
     approve_registration,
@@ -136,6 +136,7 @@ __all__ = [
     "door_list",
     "door_sessions",
     "enrol_in_new_session",
+    "events_of_year",
     "expire_unconfirmed_registrations",
     "find_registration_by_token",
     "find_registration_rows",

@@ -1,6 +1,6 @@
-"""An event's participation in figures, as organisers report it to their network and
-funders: how many registered (by state), how many came, and from which countries and kinds
-of organisation.
+"""Participation in figures, as organisers report it to their network and funders: for one
+event or a year's programme, how many registered (by state), how many came, and from which
+countries and kinds of organisation.
 
 Counts only, never names. "Registered" counts the confirmed registrations (who hold a
 place); "came" counts everyone checked in at the door of at least one session, whatever
@@ -10,14 +10,15 @@ out: they are not registrations yet. Reads only; knows no HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import Registration, RegistrationStatus
+from service.db.models import Event, EventStatus, Registration, RegistrationStatus, Session
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class ParticipationFigures:
     came: int
     by_country: list[Share]  # most registered first, then by key; "not given" last
     by_organisation_kind: list[Share]
+    by_event: dict[int, tuple[int, int]]  # event id: (registered, came)
 
 
 def _shares(rows: Sequence[Any]) -> list[Share]:
@@ -49,9 +51,10 @@ def _shares(rows: Sequence[Any]) -> list[Share]:
     return sorted(shares, key=lambda s: (s.key is None, -s.registered, -s.came, s.key or ""))
 
 
-async def participation_figures(db: AsyncSession, event_id: int) -> ParticipationFigures:
-    """The figures of one event (its registrations as they stand now)."""
-    counted = (Registration.event_id == event_id,
+async def participation_figures(db: AsyncSession, event_ids: Collection[int]
+                                ) -> ParticipationFigures:
+    """The figures of these events together (their registrations as they stand now)."""
+    counted = (Registration.event_id.in_(list(event_ids)),
                Registration.status != RegistrationStatus.UNCONFIRMED)
     registered = func.sum(case((Registration.status == RegistrationStatus.CONFIRMED, 1),
                                else_=0))
@@ -66,11 +69,34 @@ async def participation_figures(db: AsyncSession, event_id: int) -> Participatio
         return [s for s in _shares(rows) if s.registered or s.came]
 
     by_country = await shares(Registration.country)
+    by_event = {int(event_id): (int(registered_count or 0), int(came_count))
+                for event_id, registered_count, came_count in await db.execute(
+                    select(Registration.event_id, registered, came).where(*counted)
+                    .group_by(Registration.event_id))}
     return ParticipationFigures(
         by_status=by_status,
         registered=sum(s.registered for s in by_country),
         came=sum(s.came for s in by_country),
         by_country=by_country,
         by_organisation_kind=await shares(Registration.organisation_kind),
+        by_event=by_event,
     )
+
+
+async def events_of_year(db: AsyncSession, year: int, event_ids: Collection[int] | None
+                         ) -> list[Event]:
+    """The published events (of `event_ids`, or all) with a session in `year` (UTC), by
+    their first session: a year's programme as reported (not drafts, not cancelled
+    events)."""
+    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    first = (select(func.min(Session.starts_at)).where(Session.event_id == Event.id)
+             .scalar_subquery())
+    query = (select(Event).where(
+        Event.status == EventStatus.PUBLISHED,
+        select(Session.id).where(Session.event_id == Event.id, Session.starts_at >= start,
+                                 Session.starts_at < end).exists())
+        .order_by(first, Event.id))
+    if event_ids is not None:
+        query = query.where(Event.id.in_(list(event_ids)))
+    return list(await db.scalars(query))
 

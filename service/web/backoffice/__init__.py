@@ -16,7 +16,7 @@ from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.door_prints import DoorPrintsController
 from service.web.backoffice.emails import EmailsController
 from service.web.backoffice.event_copy import EventCopyController
-from service.web.backoffice.event_figures import EventFiguresController
+from service.web.backoffice.event_figures import EventFiguresController, YearFiguresController
 from service.web.backoffice.events import EventEditorController
 from service.web.backoffice.group_translations import GroupTranslationsController
 from service.web.backoffice.groups import GroupsController, MeetingSeriesController
@@ -47,6 +47,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     EventEditorController,  # events and their sessions
     EventCopyController,  # an event copied to other days
     EventFiguresController,  # an event's participation in figures
+    YearFiguresController,  # a year's programme in figures
     AgendaController,  # a session's agenda, paste an agenda
     EmailsController,  # an event's outbox, previews, sending again
     MessagesController,  # write to registrants
