@@ -24,7 +24,7 @@ from typing import TypeVar
 import pytest
 import time_machine
 import uvicorn
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,6 +66,13 @@ def save_screenshot(page: Page, path: Path, *, full_page: bool = True) -> None:
             if "Unable to capture screenshot" not in error.message or attempt == 2:
                 raise
             page.evaluate("() => new Promise(done => requestAnimationFrame(() => done(null)))")
+
+
+def desktop_page(browser: Browser, timezone_id: str) -> tuple[BrowserContext, Page]:
+    """A fresh desktop browser in `timezone_id` (cookies of its own), its one page."""
+    context = browser.new_context(viewport=DESKTOP, timezone_id=timezone_id)
+    context.set_default_timeout(10_000)
+    return context, context.new_page()
 
 
 def sign_in(page: Page, base_url: str, email: str, password: str) -> None:

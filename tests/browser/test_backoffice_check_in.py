@@ -26,7 +26,7 @@ from service.domain import programme, registration
 from service.domain.access import current_access_token
 from service.domain.accounts import create_account
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, save_screenshot, sign_in
+from tests.browser.conftest import CLOCK, LiveServer, desktop_page, save_screenshot, sign_in
 from tests.factories import make_registration
 
 pytestmark = pytest.mark.browser
@@ -60,9 +60,7 @@ def test_people_are_checked_in_at_the_door(
 ) -> None:
     event_id = _arrange(live_server)
     base = live_server.base_url
-    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Zurich")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
+    context, page = desktop_page(browser, "Europe/Zurich")
     sign_in(page, base, EMAIL, PASSWORD)
 
     page.goto(f"{base}/organiser/events/{event_id}")
@@ -148,9 +146,7 @@ def test_each_day_of_the_seminar_has_its_own_door(
 
     event_id = live_server.arrange(arrange)
     base = live_server.base_url
-    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Brussels")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
+    context, page = desktop_page(browser, "Europe/Brussels")
     sign_in(page, base, SEMINAR_DOOR, PASSWORD)
 
     # Before the seminar, the first day's door opens first.
@@ -235,9 +231,7 @@ def test_who_came_prints_their_certificate_of_attendance(
         return token, visit.ends_at
 
     token, visit_ends = live_server.arrange(arrange)
-    context = browser.new_context(viewport=DESKTOP, timezone_id="Europe/Madrid")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
+    context, page = desktop_page(browser, "Europe/Madrid")
     with time_machine.travel(visit_ends + timedelta(days=1), tick=True):
         page.goto(f"{live_server.base_url}/registrations/{token}")
         page.get_by_role("link", name="Your certificate of attendance").click()

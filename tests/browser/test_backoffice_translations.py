@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import Event
 from service.domain.accounts import create_account
 from tests.browser.axe import assert_no_axe_violations
-from tests.browser.conftest import CLOCK, DESKTOP, LiveServer, save_screenshot, sign_in
+from tests.browser.conftest import CLOCK, LiveServer, desktop_page, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -37,9 +37,7 @@ def _signed_in(live_server: LiveServer, browser: Browser, email: str, slug: str,
         return event_id
 
     event_id = live_server.arrange(arrange)
-    context = browser.new_context(viewport=DESKTOP, timezone_id=zone)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
+    context, page = desktop_page(browser, zone)
     sign_in(page, live_server.base_url, email, PASSWORD)
     return context, page, event_id
 

@@ -122,17 +122,25 @@ async def test_members_are_approved_only_for_participants_and_each_decision_is_e
         Organisation.id == vendor_id)) == NetworkStanding.NONE
 
 
+MET_AT = datetime(2026, 10, 13, 8, 0, tzinfo=UTC)
+
+
+async def _web_meeting(db: AsyncSession, uid: str) -> tuple[InterestGroup, MeetingSeries]:
+    """A group and its one 90-minute web meeting (at `MET_AT`), whose minutes are due."""
+    group = await make_group(db)
+    series = MeetingSeries(group_id=group.id, uid=uid, title="Web meeting", starts_at=MET_AT,
+                           duration_minutes=90, timezone="Europe/Brussels",
+                           mode=SessionMode.ONLINE, agenda="", created_at=BUILT_AT,
+                           updated_at=BUILT_AT)
+    db.add(series)
+    await db.commit()
+    return group, series
+
+
 async def test_minutes_are_published_from_the_series_page(
     organiser_client: SignedInClient, db: AsyncSession,
 ) -> None:
-    group = await make_group(db)
-    met_at = datetime(2026, 10, 13, 8, 0, tzinfo=UTC)
-    series = MeetingSeries(group_id=group.id, uid="series-minutes@events.test",
-                           title="Web meeting", starts_at=met_at, duration_minutes=90,
-                           timezone="Europe/Brussels", mode=SessionMode.ONLINE, agenda="",
-                           created_at=BUILT_AT, updated_at=BUILT_AT)
-    db.add(series)
-    await db.commit()
+    group, series = await _web_meeting(db, "series-minutes@events.test")
     url = f"/organiser/meeting-series/{series.id}/minutes"
 
     refused = await organiser_client.post_form(url, {
@@ -155,7 +163,7 @@ async def test_minutes_are_published_from_the_series_page(
     assert "This series has no meeting at that time." in not_a_meeting.text
     minutes = await groups.list_published_minutes(db, group.id)
     assert [(m.starts_at, m.minutes, [d.url for d in m.documents]) for m in minutes] == [
-        (met_at, "Criteria agreed.", ["https://docs.example.org/criteria.pdf"])]
+        (MET_AT, "Criteria agreed.", ["https://docs.example.org/criteria.pdf"])]
     assert "Criteria agreed." in page.text
 
 
@@ -165,14 +173,7 @@ async def test_a_long_list_of_documents_is_kept_whole_or_refused_whole(
     """Twenty documents with long addresses (about 20,000 characters) are kept as typed (the
     list was read cut short before: the last address lost its end and was kept so); a list
     longer than the form takes is refused naming it, and nothing is published."""
-    group = await make_group(db)
-    met_at = datetime(2026, 10, 13, 8, 0, tzinfo=UTC)
-    series = MeetingSeries(group_id=group.id, uid="series-long-minutes@events.test",
-                           title="Web meeting", starts_at=met_at, duration_minutes=90,
-                           timezone="Europe/Brussels", mode=SessionMode.ONLINE, agenda="",
-                           created_at=BUILT_AT, updated_at=BUILT_AT)
-    db.add(series)
-    await db.commit()
+    group, series = await _web_meeting(db, "series-long-minutes@events.test")
     url = f"/organiser/meeting-series/{series.id}/minutes"
     addresses = [f"https://docs.example.org/{n:02d}/" + "a" * 960 for n in range(20)]
     documents = "\n".join(f"Document {n} | {address}" for n, address in enumerate(addresses))

@@ -26,12 +26,7 @@ from service.db.models import (
     ProcurementProcedure,
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
-from service.domain.programme.translations import (
-    CONSULTATION_TARGET,
-    Localised,
-    pick,
-    translations_by_event,
-)
+from service.domain.programme.translations import reader
 from service.domain.text import clean_line, clean_text
 from service.i18n import DEFAULT_LANGUAGE, N_
 from service.i18n import gettext as _
@@ -288,14 +283,9 @@ async def find_profile(db: AsyncSession, event_id: int, *, language: str | None 
                               .where(ConsultationProfile.event_id == event_id))
     if profile is None:
         return None
-    default_language = await db.scalar(select(Event.default_language)
-                                       .where(Event.id == event_id)) or DEFAULT_LANGUAGE
-    texts = {name: Localised(str(getattr(profile, name)), default_language)
+    read = await reader(db, event_id, language)
+    texts = {name: read(profile, name)
              for name in ("subject", "market_questions", "notice_text")}
-    if language is not None:
-        found = (await translations_by_event(db, [event_id], language))[event_id]
-        texts = {name: pick(found, default_language, CONSULTATION_TARGET, name, text, language)
-                 for name, text in texts.items()}
     buyer = (await db.get(Organisation, profile.buyer_organisation_id)
              if profile.buyer_organisation_id is not None else None)
     hosts = await db.execute(

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from service.db.models import (
     Enrolment,
@@ -157,28 +158,31 @@ async def door_list(db: AsyncSession, session_id: int, *, search: str = "") -> l
             for registration, enrolment in (await db.execute(query)).all()]
 
 
+def _certified(enrolment: Enrolment, now: datetime) -> bool:
+    """Whether a certificate of attendance names this place: they were checked in at its
+    door, and the session (not cancelled) is over."""
+    return (enrolment.checked_in_at is not None and enrolment.session.ends_at <= now
+            and enrolment.session.status != SessionStatus.CANCELLED)
+
+
 def attended_sessions(registration: Registration, now: datetime) -> list[Session]:
-    """The sessions the registrant came to (checked in at their door) that are over, earliest
-    first: what their certificate of attendance names (its enrolments and their sessions
-    loaded)."""
-    return sorted((e.session for e in registration.enrolments
-                   if e.checked_in_at is not None and e.session.ends_at <= now
-                   and e.session.status != SessionStatus.CANCELLED),
+    """The sessions the registrant's certificate of attendance names, earliest first (its
+    enrolments and their sessions loaded)."""
+    return sorted((e.session for e in registration.enrolments if _certified(e, now)),
                   key=lambda s: (s.starts_at, s.id))
 
 
 async def with_a_certificate(db: AsyncSession, registration_ids: Collection[int],
                              now: datetime) -> set[int]:
-    """Which of these registrations have a certificate of attendance: checked in at a
-    session that is over (as `attended_sessions` says of one loaded registration)."""
+    """Which of these registrations have a certificate of attendance (only their places
+    with a check-in are read)."""
     if not registration_ids:
         return set()
-    return set(await db.scalars(
-        select(Enrolment.registration_id).distinct()
-        .join(Session, Session.id == Enrolment.session_id)
+    checked_in = await db.scalars(
+        select(Enrolment).options(selectinload(Enrolment.session))
         .where(Enrolment.registration_id.in_(list(registration_ids)),
-               Enrolment.checked_in_at.is_not(None), Session.ends_at <= now,
-               Session.status != SessionStatus.CANCELLED)))
+               Enrolment.checked_in_at.is_not(None)))
+    return {e.registration_id for e in checked_in if _certified(e, now)}
 
 
 async def people_with_a_place(db: AsyncSession, session_id: int) -> list[Registration]:
