@@ -26,6 +26,11 @@ from urllib.parse import quote
 import hypothesis
 import pytest
 import schemathesis
+
+# Loaded at collection, at a shallow stack: imported lazily inside the test (by
+# `schemathesis.openapi.from_dict`), pytest's rewriting of schemathesis' modules once failed
+# with CPython 3.11's "SystemError: AST constructor recursion depth mismatch".
+import schemathesis.specs.openapi.schemas
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from litestar import Litestar
