@@ -20,6 +20,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from service.db.models import EventKind
 from service.domain.accounts import (
     EVENT_OWNED_PARAMS,
     GROUP_OWNED_PARAMS,
@@ -29,6 +30,7 @@ from service.domain.auth import create_api_token
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import TEST_BASE_URL
+from tests.factories import EventSpec, make_event
 from tests.integration.backoffice import OTHER_TEAM, SignedInClient
 from tests.integration.route_walk import PUBLIC_PARAMS, Route, page_routes, state_changing_routes
 
@@ -196,3 +198,29 @@ async def test_every_back_office_page_answers_an_administrator_and_head_like_get
 
     assert answers == expected
     assert len(answers) >= 20
+
+
+async def test_every_page_of_a_new_event_answers_before_it_is_set_up(
+    admin_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    """A Meet-your-Buyer event just made has no grid, hosts, consultation, materials or
+    registrations yet, a draft seminar not even a session: each of their pages still
+    answers, and the Meet-your-Buyer event's own pages with a form."""
+    dialogue = await make_event(db, settings, EventSpec(
+        slug="new-dialogue", title="New dialogue", kind=EventKind.MEET_YOUR_BUYER))
+    seminar = await make_event(db, settings, EventSpec(
+        slug="new-seminar", title="New seminar", kind=EventKind.SEMINAR, sessions=(),
+        publish=False))
+    answers = {}
+    for ids in ({"event_id": dialogue.id, "session_id": dialogue.sessions[0].id},
+                {"event_id": seminar.id}):
+        for route in page_routes(admin_client.app):
+            if route.params and set(route.params) <= set(ids):
+                answer = await admin_client.get(route.url(ids), follow_redirects=False)
+                answers[(ids["event_id"], route.template)] = answer.status_code
+    own = [key for key in answers if key[0] == dialogue.id and any(
+        part in key[1] for part in ("/meetings", "/consultation", "/materials"))]
+
+    assert [key for key, status in answers.items() if status >= 500] == []
+    assert len(own) >= 8 and all(answers[key] == 200 for key in own
+                                 if not key[1].endswith(("/report", "/report.csv")))

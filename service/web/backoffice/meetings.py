@@ -181,8 +181,10 @@ class MeetingsController(Controller):
                          event: Event, *, form: FormMultiDict | None = None,
                          errors: dict[str, str] | None = None, status_code: int = 200) -> Response[Any]:
         grid = await meetings.get_grid(db, event.id)
+        # No grid yet: the usual lengths, nothing else chosen.
         saved: dict[str, str] = {"meeting_minutes": "20", "gap_minutes": "5", "days": "", "breaks": "",
-                                 "tables": ""}
+                                 "tables": "", "accepts_automatically": "",
+                                 "suppliers_pick_slots": ""}
         if grid is not None:
             saved = {
                 "meeting_minutes": str(grid.meeting_minutes), "gap_minutes": str(grid.gap_minutes),
