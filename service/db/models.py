@@ -342,6 +342,23 @@ class Session(Base):
     )
 
 
+class SessionMaterial(Base):
+    """A link organisers share with a session: slides, a recording, a report. For everyone
+    on the event page, or only for the people who hold a place in the session."""
+
+    __tablename__ = "session_materials"
+    __table_args__ = (Index("ix_session_materials_session", "session_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(1000))
+    # Only for people holding a place in the session (a recording, say), never public.
+    is_for_registrants: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    shared_at: Mapped[datetime]
+
+
 class AgendaItem(Base):
     __tablename__ = "agenda_items"
     __table_args__ = (Index("ix_agenda_items_session_starts", "session_id", "starts_at"),)

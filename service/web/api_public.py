@@ -11,6 +11,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from service.db.models import EventKind
 from service.domain import programme
+from service.domain.programme.materials import session_materials
 from service.domain.times import check_day
 from service.i18n import current_language
 from service.web import presenters, schemas
@@ -68,5 +69,6 @@ class PublicController(Controller):
         self, db_session: DbSession, settings: SettingsDep, slug: SlugParam
     ) -> schemas.EventOut:
         """The event with its texts in the reader's language where they were translated."""
-        return presenters.event_out(await programme.get_published_event(db_session, slug),
-                                    settings, current_language())
+        event = await programme.get_published_event(db_session, slug)
+        materials = await session_materials(db_session, [s.id for s in event.sessions])
+        return presenters.event_out(event, settings, current_language(), materials)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -26,6 +26,7 @@ from service.db.models import (
     OutboxEmail,
     Registration,
     RegistrationStatus,
+    SessionMaterial,
     SessionMode,
     SessionStatus,
 )
@@ -34,6 +35,7 @@ from service.domain import registration as registrations
 from service.domain.accounts import audit
 from service.domain.accounts.audit import actor_of, record_export
 from service.domain.errors import InvalidInputError
+from service.domain.programme.materials import holds_a_place, session_materials
 from service.domain.times import iso_utc
 from service.i18n import N_, current_language, is_language
 from service.i18n import gettext as _
@@ -51,7 +53,7 @@ from service.web.rate_limit import (
     registration_limit,
 )
 from service.web.registration_desk import RegistrationDesk
-from service.web.schemas import RateLimitedOut
+from service.web.schemas import MaterialOut, RateLimitedOut
 
 PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 LINK_SENT = N_("If this address is registered for this event, its private link is on its way to "
@@ -122,7 +124,9 @@ def receipt_out(outcome: registrations.RegistrationOutcome, slug: str,
 def registration_out(
     registration: Registration, *, position: int | None, manage_token: str,
     links_feed_url: str, settings: Settings,
+    materials: Mapping[int, Sequence[SessionMaterial]] | None = None,
 ) -> rs.RegistrationOut:
+    """`materials`: the sessions' materials, those for registrants only included."""
     event = registration.event
     zone = event.timezone
     sessions = []
@@ -130,6 +134,9 @@ def registration_out(
         session = enrolment.session
         confirmed = (enrolment.status == EnrolmentStatus.CONFIRMED
                      and session.status == SessionStatus.SCHEDULED)
+        shared = [MaterialOut(title=m.title, url=m.url)
+                  for m in (materials or {}).get(session.id, ())
+                  if not m.is_for_registrants or holds_a_place(registration, enrolment)]
         sessions.append(
             rs.RegistrationSessionOut(
                 id=session.id, title=session.title, status=enrolment.status,
@@ -137,6 +144,7 @@ def registration_out(
                 starts=time_out(session.starts_at, zone), ends=time_out(session.ends_at, zone),
                 join_url=session.join_url
                 if confirmed and session.mode != SessionMode.IN_PERSON else None,
+                materials=shared,
             )
         )
     return rs.RegistrationOut(
@@ -346,8 +354,11 @@ class RegistrationController(Controller):
             db_session, registration, now=utc_now(), settings=settings, manage_token=token
         )
         position = await registrations.waiting_position(db_session, registration)
+        materials = await session_materials(
+            db_session, [e.session_id for e in registration.enrolments], for_registrants=True)
         body = registration_out(registration, position=position, manage_token=token,
-                                links_feed_url=links.feed_url, settings=settings)
+                                links_feed_url=links.feed_url, settings=settings,
+                                materials=materials)
         return Response(body, headers=PRIVATE)
 
     @get("/registrations/{token:str}")

@@ -10,7 +10,7 @@ is entitled to them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,6 +27,7 @@ from service.db.models import (
     Registration,
     RegistrationStatus,
     Session,
+    SessionMaterial,
     SessionMode,
     SessionStatus,
 )
@@ -34,6 +35,7 @@ from service.domain import programme, urls
 from service.domain.calendars.content import event_in, session_in
 from service.domain.calendars.entries import session_entry
 from service.domain.calendars.ical import google_calendar_link, outlook_calendar_link
+from service.domain.programme.materials import holds_a_place, session_materials
 from service.domain.programme.translations import localised
 from service.domain.registration import (
     closed_reason,
@@ -299,6 +301,20 @@ async def event_cards(db: AsyncSession, events: Sequence[Event], now: datetime) 
 
 
 @dataclass(frozen=True)
+class MaterialView:
+    """A link shared with a session, its title in the page's language where translated."""
+
+    title: str
+    url: str
+
+
+def material_views(event: Event, materials: Sequence[SessionMaterial]) -> tuple[MaterialView, ...]:
+    language = current_language()
+    return tuple(MaterialView(title=localised(event, "title", language, material),
+                              url=material.url) for material in materials)
+
+
+@dataclass(frozen=True)
 class SessionView:
     id: int
     title: str
@@ -312,6 +328,8 @@ class SessionView:
     ics_url: str
     google_url: str
     outlook_url: str
+    # Shared with everyone (`programme.materials`); a registrant's own are on EnrolmentView.
+    materials: tuple[MaterialView, ...] = ()
 
 
 def _lang_query(event: Event, language: str) -> str:
@@ -320,7 +338,8 @@ def _lang_query(event: Event, language: str) -> str:
 
 
 def session_view(session: Session, event: Event, settings: Settings,
-                 enrolments: dict[int, int]) -> SessionView:
+                 enrolments: dict[int, int], materials: Sequence[SessionMaterial] = ()
+                 ) -> SessionView:
     # Public: built without the join link, so the calendar links cannot leak it; in the
     # page's language, as are the calendar files it links to.
     language = current_language()
@@ -340,6 +359,7 @@ def session_view(session: Session, event: Event, settings: Settings,
         ics_url=f"/feeds/sessions/{session.id}.ics{_lang_query(event, language)}",
         google_url=google_calendar_link(entry),
         outlook_url=outlook_calendar_link(entry),
+        materials=material_views(event, materials),
     )
 
 
@@ -401,6 +421,7 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
                      now: datetime) -> EventView:
     registrations = await count_confirmed_registrations(db, [event.id])
     enrolments = await count_confirmed_enrolments(db, [s.id for s in event.sessions])
+    materials = await session_materials(db, [s.id for s in event.sessions])
     card = event_card(event, now, registrations.get(event.id, 0), enrolments)
     modes = {s.mode for s in event.sessions}
     has_venue = any([event.venue_name, event.venue_address, event.venue_city])
@@ -437,7 +458,8 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
         is_hybrid=programme.is_hybrid(event),
         availability=card.availability,
         closed_reason=registration_state(event, now),
-        sessions=tuple(session_view(s, event, settings, enrolments) for s in event.sessions),
+        sessions=tuple(session_view(s, event, settings, enrolments, materials[s.id])
+                       for s in event.sessions),
         speakers=_speakers(event),
         webcal_url=urls.webcal_url(feed),
         feed_url=feed,
@@ -454,13 +476,18 @@ class EnrolmentView:
     status: str
     status_label: str
     join_url: str | None
+    # The session's materials for registrants only, for whoever holds a place in it.
+    own_materials: tuple[MaterialView, ...] = ()
 
 
 def enrolment_views(
     registration: Registration, event: Event, enrolments: Sequence[Enrolment],
     settings: Settings, counts: dict[int, int], *, with_join_links: bool = True,
+    materials: Mapping[int, Sequence[SessionMaterial]] | None = None,
 ) -> list[EnrolmentView]:
-    """The registrant's sessions; the join link only for a confirmed place in a live session."""
+    """The registrant's sessions; the join link only for a confirmed place in a live session;
+    with `materials` (`session_materials(..., for_registrants=True)`), the public ones for
+    all and those for registrants only for a place held."""
     by_session = {e.session_id: e for e in enrolments}
     views = []
     for session in event.sessions:
@@ -476,12 +503,17 @@ def enrolment_views(
         )
         pending = (registration.status == RegistrationStatus.PENDING
                    and enrolment.status != EnrolmentStatus.CANCELLED)
+        shared = (materials or {}).get(session.id, ())
+        own = [m for m in shared if m.is_for_registrants]
         views.append(EnrolmentView(
-            session=session_view(session, event, settings, counts),
+            session=session_view(session, event, settings, counts,
+                                 [m for m in shared if not m.is_for_registrants]),
             status="pending" if pending else str(enrolment.status),
             status_label=_("Awaiting approval") if pending
             else _(ENROLMENT_LABELS[enrolment.status]),
             join_url=session.join_url if entitled else None,
+            own_materials=material_views(event, own)
+            if own and holds_a_place(registration, enrolment) else (),
         ))
     return views
 

@@ -65,6 +65,7 @@ from service.domain.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from service.domain.programme.materials import session_materials
 from service.domain.programme.translations import reader
 from service.domain.times import local_date
 from service.i18n import N_, current_language, pgettext
@@ -699,7 +700,10 @@ class PublicPages(Controller):
         event = reg.event
         errors = errors or {}
         counts = await registration.count_confirmed_enrolments(db_session, [s.id for s in event.sessions])
-        enrolments = views.enrolment_views(reg, event, reg.enrolments, settings, counts)
+        enrolments = views.enrolment_views(
+            reg, event, reg.enrolments, settings, counts,
+            materials=await session_materials(db_session, [e.session_id for e in reg.enrolments],
+                                              for_registrants=True))
         active = reg.status in registration.ACTIVE_STATUSES
         is_open = views.registration_state(event, now) is None
         choices = _upcoming_sessions(event, now) if event.allows_session_choice else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from service.db.models import (
@@ -11,6 +12,7 @@ from service.db.models import (
     Organisation,
     Person,
     Session,
+    SessionMaterial,
 )
 from service.domain import urls
 from service.domain.calendars.entries import session_entry
@@ -111,13 +113,17 @@ def session_out(session: Session, zone: str, settings: Settings) -> schemas.Sess
 
 
 def public_session_out(session: Session, event: Event, settings: Settings,
-                       language: str | None = None) -> schemas.PublicSessionOut:
+                       language: str | None = None,
+                       materials: Sequence[SessionMaterial] = ()) -> schemas.PublicSessionOut:
+    """`materials`: the session's public ones (`programme.materials.session_materials`)."""
     entry = session_entry(session, event, settings, include_join_url=False)
     return schemas.PublicSessionOut(
         **_session_fields(session, event.timezone, settings, event,  # type: ignore[arg-type]
                           language),
         google_calendar_url=google_calendar_link(entry),
         outlook_calendar_url=outlook_calendar_link(entry),
+        materials=[schemas.MaterialOut(title=str(localised(event, "title", language, m)),
+                                       url=m.url) for m in materials],
     )
 
 
@@ -198,10 +204,14 @@ def _event_fields(event: Event, settings: Settings,
     }
 
 
-def event_out(event: Event, settings: Settings, language: str | None = None) -> schemas.EventOut:
+def event_out(event: Event, settings: Settings, language: str | None = None,
+              materials: Mapping[int, Sequence[SessionMaterial]] | None = None
+              ) -> schemas.EventOut:
+    """`materials`: the sessions' public ones, by session."""
     return schemas.EventOut(
         **_event_fields(event, settings, language),  # type: ignore[arg-type]
-        sessions=[public_session_out(s, event, settings, language) for s in event.sessions],
+        sessions=[public_session_out(s, event, settings, language, (materials or {}).get(s.id, ()))
+                  for s in event.sessions],
     )
 
 

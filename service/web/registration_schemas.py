@@ -22,7 +22,16 @@ from service.db.models import (
     SessionMode,
     SessionStatus,
 )
-from service.web.schemas import Country, Email, Id, Input, Name, Summary, TimeOut
+from service.web.schemas import (
+    Country,
+    Email,
+    Id,
+    Input,
+    MaterialOut,
+    Name,
+    Summary,
+    TimeOut,
+)
 
 # One line of at most 200 characters (the database's limit for these fields), may be empty.
 ShortLine = Annotated[str, Meta(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
@@ -143,6 +152,9 @@ class RegistrationSessionOut(Struct):
     ends: TimeOut
     # Only while the registrant has a confirmed place in an online or hybrid session.
     join_url: str | None
+    # Shared with the session: those for everyone, and those for registrants only while the
+    # registrant holds a place in it.
+    materials: list[MaterialOut] = []
 
 
 class RegistrantFieldsOut(Struct, kw_only=True):

@@ -116,11 +116,20 @@ class SessionOut(Struct):
     ics_url: str
 
 
+class MaterialOut(Struct):
+    """A link shared with a session for everyone (slides, a report); its title in the
+    language asked for where translated."""
+
+    title: str
+    url: str
+
+
 class PublicSessionOut(SessionOut):
     """A published session with one-click "add to calendar" links (no join link in them)."""
 
     google_calendar_url: str
     outlook_calendar_url: str
+    materials: list[MaterialOut] = []
 
 
 class VenueOut(Struct):

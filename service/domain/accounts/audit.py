@@ -35,6 +35,7 @@ from service.db.models import (
     Organisation,
     Person,
     Registration,
+    SessionMaterial,
 )
 from service.db.models import Session as EventSession
 
@@ -48,6 +49,7 @@ SUBJECT_TYPES: dict[type[Any], str] = {
     Event: "event",
     EventSession: "session",
     AgendaItem: "agenda_item",
+    SessionMaterial: "session_material",
     AgendaItemSpeaker: "agenda_item_speaker",
     Person: "person",
     Organisation: "organisation",
@@ -126,7 +128,7 @@ def _event_id(connection: Connection, target: Any) -> int | None:
         return target.event_id
     if isinstance(target, ContentTranslation):
         return target.event_id
-    if isinstance(target, AgendaItem):
+    if isinstance(target, AgendaItem | SessionMaterial):
         return connection.scalar(select(EventSession.event_id)
                                  .where(EventSession.id == target.session_id))
     if isinstance(target, AgendaItemSpeaker):

@@ -8,7 +8,6 @@ commits.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,20 +30,16 @@ from service.domain.groups.translations import (
     series_title,
     without_translations_of,
 )
-from service.domain.text import clean_line, clean_text
+from service.domain.link_lists import Link, check_links
+from service.domain.text import clean_text
 from service.i18n import gettext as _
 from service.i18n import use_language
 from service.settings import Settings
 
 MINUTES_TEMPLATE = "group_minutes_published_to_member"
 MAX_DOCUMENTS = 20
-_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+$")
-
-
-@dataclass(frozen=True)
-class MinutesDocument:
-    title: str
-    url: str
+# A document of the minutes: a titled link, written one a line (`link_lists.read_lines`).
+MinutesDocument = Link
 
 
 @dataclass(frozen=True)
@@ -73,25 +68,14 @@ def check_minutes(minutes: str, documents: Sequence[MinutesDocument]
         text = clean_text(minutes, "minutes", required=True, max_length=50_000)
     except InvalidInputError:
         problems.append(FieldError("minutes", _("Write the minutes (at most 50,000 characters).")))
-    kept: list[dict[str, str]] = []
-    if len(documents) > MAX_DOCUMENTS:
-        problems.append(FieldError("documents", _("At most %(max_documents)s documents.")
-                                                    % {"max_documents": MAX_DOCUMENTS}))
-    for index, document in enumerate(documents[:MAX_DOCUMENTS]):
-        url = document.url.strip()
-        if not _URL.match(url) or len(url) > 1_000:
-            problems.append(FieldError(f"documents.{index}.url",
-                                       _("Give each document's address, starting with https://.")))
-            continue
-        try:
-            title = clean_line(document.title, f"documents.{index}.title", max_length=300)
-        except InvalidInputError as error:
-            problems.extend(error.errors)
-            continue
-        kept.append({"title": title or url, "url": url})
+    kept, link_problems = check_links(
+        documents, "documents", most=MAX_DOCUMENTS,
+        too_many=_("At most %(max_documents)s documents.") % {"max_documents": MAX_DOCUMENTS},
+        bad_address=_("Give each document's address, starting with https://."))
+    problems.extend(link_problems)
     if problems:
         raise InvalidInputError.of(problems)
-    return text, kept
+    return text, [{"title": link.title, "url": link.url} for link in kept]
 
 
 async def _series(db: AsyncSession, series_id: int) -> MeetingSeries:

@@ -30,10 +30,12 @@ from service.db.models import (
     ContentTranslation,
     Event,
     Session,
+    SessionMaterial,
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from service.domain.programme.loading import get_event
 from service.domain.programme.loading import title_matches as title_matches
+from service.domain.programme.materials import material_key
 from service.domain.text import has_control
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from service.i18n import gettext as _
@@ -47,12 +49,13 @@ AGENDA_ITEM_FIELDS: dict[str, int] = {"title": 500, "description": 20_000}
 CONSULTATION_FIELDS: dict[str, int] = {"subject": 500, "notice_text": 20_000,
                                        "market_questions": 20_000}
 DOCUMENT_FIELDS: dict[str, int] = {"title": 300}
+MATERIAL_FIELDS: dict[str, int] = {"title": 300}
 QUESTION_FIELDS: dict[str, int] = {"question": 4_000, "answer": 20_000}
 _MULTI_LINE_FIELDS = frozenset({"summary", "description", "notice_text", "market_questions",
                                 "question", "answer", "agenda", "minutes"})
 
-Target = (Event | Session | AgendaItem | ConsultationProfile | ConsultationDocument
-          | ConsultationQuestion)
+Target = (Event | Session | AgendaItem | SessionMaterial | ConsultationProfile
+          | ConsultationDocument | ConsultationQuestion)
 
 
 class Localised(str):
@@ -68,11 +71,13 @@ class Localised(str):
 
 def target_key(target: Target) -> str:
     """The key of a target within its event: "event", "session-12", "agenda-item-7",
-    "consultation", "document-3", "question-5"."""
+    "material-4", "consultation", "document-3", "question-5"."""
     if isinstance(target, Session):
         return f"session-{target.id}"
     if isinstance(target, AgendaItem):
         return f"agenda-item-{target.id}"
+    if isinstance(target, SessionMaterial):
+        return material_key(target.id)
     if isinstance(target, ConsultationProfile):
         return CONSULTATION_TARGET
     if isinstance(target, ConsultationDocument):
@@ -87,6 +92,8 @@ def fields_of(target: Target) -> dict[str, int]:
         return SESSION_FIELDS
     if isinstance(target, AgendaItem):
         return AGENDA_ITEM_FIELDS
+    if isinstance(target, SessionMaterial):
+        return MATERIAL_FIELDS
     if isinstance(target, ConsultationProfile):
         return CONSULTATION_FIELDS
     if isinstance(target, ConsultationDocument):
@@ -112,26 +119,27 @@ def translations_of(event: Event) -> dict[tuple[str, str, str], str]:
     return {(row.target, row.language, row.field): row.text for row in _loaded_rows(event)}
 
 
-def texts_to_translate(event: Event, consultation: Sequence[Target] = ()
+def texts_to_translate(event: Event, others: Sequence[Target] = ()
                        ) -> list[tuple[Target, str]]:
     """The loaded event's own texts that have words (an empty one has nothing to translate):
-    the event's, then each session's followed by its agenda items', then its consultation's
-    (`consultation_targets`)."""
+    the event's, then each session's followed by its agenda items', then the texts not
+    loaded with the event (its sessions' materials, `materials.event_materials`, and its
+    consultation's, `consultation_targets`)."""
     targets: list[Target] = [event]
     for session in event.sessions:
         targets.append(session)
         targets.extend(session.agenda_items)
-    targets.extend(consultation)
+    targets.extend(others)
     return [(target, field) for target in targets for field in fields_of(target)
             if str(getattr(target, field) or "").strip()]
 
 
-def translation_progress(event: Event, consultation: Sequence[Target] = ()
+def translation_progress(event: Event, others: Sequence[Target] = ()
                          ) -> dict[str, tuple[int, int]]:
     """Per language the event may be translated into: how many of its own texts are
     translated, of how many (so organisers see which languages are still missing texts)."""
     wanted = {(target_key(target), field)
-              for target, field in texts_to_translate(event, consultation)}
+              for target, field in texts_to_translate(event, others)}
     done = Counter(language for target, language, field in translations_of(event)
                    if (target, field) in wanted)
     return {language: (done[language], len(wanted)) for language in translation_languages(event)}
@@ -292,6 +300,9 @@ def _owned(event: Event, target: Target) -> None:
         raise NotFoundError(_("No such session in this event."), "session_id")
     if isinstance(target, AgendaItem) and target.session_id not in {s.id for s in event.sessions}:
         raise NotFoundError(_("No such agenda item in this event."), "agenda_item_id")
+    if (isinstance(target, SessionMaterial)
+            and target.session_id not in {s.id for s in event.sessions}):
+        raise NotFoundError(_("No such material in this event."), "material_id")
     if isinstance(target, ConsultationProfile) and target.event_id != event.id:
         raise NotFoundError(_("No market consultation in this event."), "event_id")
     if isinstance(target, ConsultationDocument) and target.event_id != event.id:
@@ -328,7 +339,10 @@ async def set_translations(db: AsyncSession, event_id: int, changes: Iterable[Te
             row = ContentTranslation(
                 event_id=event.id, target=key[0], language=change.language,
                 field=change.field, text=text, updated_at=now,
-                session_id=change.target.id if isinstance(change.target, Session) else None,
+                # A session's and its materials' go with the session when it is deleted.
+                session_id=change.target.id if isinstance(change.target, Session)
+                else change.target.session_id if isinstance(change.target, SessionMaterial)
+                else None,
                 agenda_item_id=change.target.id if isinstance(change.target, AgendaItem)
                 else None,
             )

@@ -20,6 +20,7 @@ from service.web.backoffice.event_figures import EventFiguresController, YearFig
 from service.web.backoffice.events import EventEditorController
 from service.web.backoffice.group_translations import GroupTranslationsController
 from service.web.backoffice.groups import GroupsController, MeetingSeriesController
+from service.web.backoffice.materials import SessionMaterialsController
 from service.web.backoffice.meetings import MeetingsController
 from service.web.backoffice.messages import MessagesController
 from service.web.backoffice.my_account import MyAccountController
@@ -49,6 +50,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     EventFiguresController,  # an event's participation in figures
     YearFiguresController,  # a year's programme in figures
     AgendaController,  # a session's agenda, paste an agenda
+    SessionMaterialsController,  # a session's slides, recording and other links
     EmailsController,  # an event's outbox, previews, sending again
     MessagesController,  # write to registrants
     RemindersController,  # reminder schedule and policy

@@ -27,7 +27,7 @@ PAGE_SIZE = 50
 ACTION_LABELS = {"created": N_("Created"), "changed": N_("Changed"), "deleted": N_("Deleted"),
                  "exported": N_("Exported")}
 SUBJECT_LABELS = {"event": N_("Event"), "session": N_("Session"),
-                  "agenda_item": N_("Agenda item"),
+                  "agenda_item": N_("Agenda item"), "session_material": N_("Session material"),
                   "agenda_item_speaker": N_("Speaker of an agenda item"),
                   "person": N_("Person"), "organisation": N_("Organisation"),
                   "registration": N_("Registration"), "enrolment": N_("Place in a session"),

@@ -35,7 +35,7 @@ from service.web.backoffice.guards import (
     require_editor,
 )
 from service.web.backoffice.rendering import AnyRequest, organiser_page
-from service.web.params import DbSession, IdParam
+from service.web.params import DbSession, IdParam, OptionalIdQuery
 
 DONE = {"checked-in": N_("Checked in."), "checked-out": N_("Check-in taken back.")}
 SEARCH_LIMIT = 200
@@ -84,7 +84,7 @@ class CheckInController(Controller):
     async def show_check_in(
         self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
         event_id: IdParam, q: Annotated[str, QueryParameter(max_length=SEARCH_LIMIT)] = "",
-        session: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        session: OptionalIdQuery = None,
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Response[Any]:
         event = await event_for(db_session, account, event_id)

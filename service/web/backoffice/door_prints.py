@@ -11,11 +11,10 @@ every back-office page, they are never cached (they name people).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get
-from litestar.params import QueryParameter
 
 from service.db.models import Event, Registration, Session
 from service.domain import registration
@@ -27,11 +26,10 @@ from service.web.backoffice.event_pages import event_for, heading
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_account
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.countries import country_name
-from service.web.params import DbSession, IdParam
+from service.web.params import DbSession, IdParam, OptionalIdQuery
 
 # Lines left empty at the foot of the sheet, for people who come without registering.
 BLANK_LINES = 8
-SessionParam = Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)]
 
 
 def _door(event: Event, session_id: int | None) -> Session:
@@ -72,7 +70,7 @@ class DoorPrintsController(Controller):
     @get("/events/{event_id:int}/check-in/sheet")
     async def attendance_sheet(self, request: AnyRequest, db_session: DbSession,
                                account: CurrentAccount, event_id: IdParam,
-                               session: SessionParam = None) -> Response[Any]:
+                               session: OptionalIdQuery = None) -> Response[Any]:
         """A session's attendance sheet (without `session`, the one under way)."""
         return await self._page(request, db_session, account, event_id, session,
                                 "door_sheet.html", _("Attendance sheet: %(title)s"))
@@ -80,7 +78,7 @@ class DoorPrintsController(Controller):
     @get("/events/{event_id:int}/check-in/badges")
     async def name_badges(self, request: AnyRequest, db_session: DbSession,
                           account: CurrentAccount, event_id: IdParam,
-                          session: SessionParam = None) -> Response[Any]:
+                          session: OptionalIdQuery = None) -> Response[Any]:
         """A name badge for each person with a place in the session."""
         return await self._page(request, db_session, account, event_id, session,
                                 "door_badges.html", _("Name badges: %(title)s"))

@@ -38,6 +38,7 @@ from service.domain.accounts import (
 )
 from service.domain.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from service.domain.notices import previews
+from service.domain.programme.materials import session_materials
 from service.domain.registration import (
     attendance_counts,
     count_confirmed_enrolments,
@@ -149,6 +150,7 @@ class SessionRow:
     status_label: str
     is_scheduled: bool
     items: int
+    materials: int
 
 
 def _places_left(capacity: int | None, taken: int) -> int | None:
@@ -180,6 +182,7 @@ async def _header(db: AsyncSession, event: Event, settings: Settings) -> EventHe
 
 async def _session_rows(db: AsyncSession, event: Event) -> list[SessionRow]:
     taken = await count_confirmed_enrolments(db, [s.id for s in event.sessions])
+    materials = await session_materials(db, [s.id for s in event.sessions], for_registrants=True)
     venue = venue_line(event)
     return [
         SessionRow(
@@ -188,6 +191,7 @@ async def _session_rows(db: AsyncSession, event: Event) -> list[SessionRow]:
             taken=taken.get(s.id, 0), capacity=s.capacity, status=str(s.status),
             status_label=_(SESSION_STATUS_LABELS[str(s.status)]),
             is_scheduled=s.status == SessionStatus.SCHEDULED, items=len(s.agenda_items),
+            materials=len(materials[s.id]),
         )
         for s in sorted(event.sessions, key=lambda s: (s.starts_at, s.id))
     ]

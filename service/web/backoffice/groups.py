@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
 from service.db.models import GroupMemberStatus, GroupVisibility, InterestGroup, MeetingSeries
-from service.domain import groups, programme, wording
+from service.domain import groups, link_lists, programme, wording
 from service.domain.accounts import SignedInAccount, can_see_group, group_team_id, new_work_team
 from service.domain.errors import DomainError, FieldError, InvalidInputError, NotFoundError
 from service.domain.groups import invites, meeting_reminders, meetings
@@ -373,7 +373,7 @@ class GroupsController(Controller):
         values = {"meeting_at": text(form, "meeting_at", 40),
                   "minutes": text(form, "minutes", 50_001),
                   "documents": text(form, "documents", DOCUMENTS_TEXT + 1)}
-        documents = _documents(values["documents"])
+        documents = link_lists.read_lines(values["documents"])
         # A longer list is refused whole, never read cut short (its last address with it).
         too_long = [FieldError("documents", _("At most %(count)s characters.")
                                % {"count": DOCUMENTS_TEXT})] \
@@ -424,17 +424,6 @@ def _minutes_problems(minutes: str, documents: list[groups.MinutesDocument]
 # The longest list of documents the form takes: every one of the most documents with the
 # longest title and address fits.
 DOCUMENTS_TEXT = 30_000
-
-
-def _documents(raw: str) -> list[groups.MinutesDocument]:
-    """One document a line: `Title | https://...`, or the address alone."""
-    found = []
-    for line in raw.splitlines():
-        if not line.strip():
-            continue
-        title, _bar, url = line.rpartition("|") if "|" in line else ("", "", line)
-        found.append(groups.MinutesDocument(title=title.strip(), url=url.strip()))
-    return found
 
 
 async def _series_rows(db: AsyncSession, group: InterestGroup) -> list[dict[str, Any]]:

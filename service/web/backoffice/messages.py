@@ -37,7 +37,7 @@ from service.web.backoffice.event_pages import event_for, heading
 from service.web.backoffice.forms import other_languages
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_editor
 from service.web.backoffice.rendering import AnyRequest, organiser_page
-from service.web.params import DbSession, IdParam, SettingsDep
+from service.web.params import DbSession, IdParam, OptionalIdQuery, SettingsDep
 
 WHOLE_EVENT = ""
 
@@ -98,10 +98,14 @@ class MessagesController(Controller):
 
     @get("/events/{event_id:int}/message")
     async def message_form(self, request: AnyRequest, db_session: DbSession,
-                           account: CurrentAccount, event_id: IdParam) -> Response[Any]:
+                           account: CurrentAccount, event_id: IdParam,
+                           session: OptionalIdQuery = None) -> Response[Any]:
+        """The form; `session` chooses one of the event's sessions already (the materials
+        page links here so)."""
         event = await event_for(db_session, account, event_id, editing=True)
+        chosen = str(session) if session in {s.id for s in event.sessions} else WHOLE_EVENT
         return self._form_page(request, event, account, {
-            "audience": ["confirmed"], "session_id": WHOLE_EVENT, "subject": "", "text": ""}, {})
+            "audience": ["confirmed"], "session_id": chosen, "subject": "", "text": ""}, {})
 
     @post("/events/{event_id:int}/message/edit", status_code=200)
     async def edit_message(self, request: AnyRequest, db_session: DbSession,

@@ -51,7 +51,7 @@ from service.web.backoffice.guards import (
 )
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.countries import country_choices
-from service.web.params import DbSession, IdParam, SettingsDep
+from service.web.params import DbSession, IdParam, OptionalIdQuery, SettingsDep
 from service.web.registration_choices import read_choices, registration_form
 
 # The form's fields, in its order (and its error summary's); a dialogue asks the role first.
@@ -150,7 +150,7 @@ class RegistrationOnBehalfController(Controller):
     async def new_registration(
         self, request: AnyRequest, db_session: DbSession, account: CurrentAccount,
         event_id: IdParam,
-        door: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        door: OptionalIdQuery = None,
         q: Annotated[str, QueryParameter(max_length=200)] = "",
     ) -> Response[Any]:
         """From a check-in search that found nobody (`door`, `q`): what was searched for is

@@ -11,7 +11,7 @@ with every problem beside its field and nothing stored).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -25,13 +25,15 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import ConsultationDocument, ConsultationQuestion, Event
+from service.db.models import ConsultationDocument, ConsultationQuestion, Event, SessionMaterial
 from service.domain.errors import InvalidInputError
+from service.domain.programme.materials import event_materials
 from service.domain.programme.translations import (
     AGENDA_ITEM_FIELDS,
     CONSULTATION_FIELDS,
     DOCUMENT_FIELDS,
     EVENT_FIELDS,
+    MATERIAL_FIELDS,
     QUESTION_FIELDS,
     SESSION_FIELDS,
     Target,
@@ -61,7 +63,8 @@ from service.web.params import DbSession, IdParam
 # The longest text a form field may carry (the description's limit, plus room to refuse).
 _FORM_LIMIT = max(*EVENT_FIELDS.values(), *SESSION_FIELDS.values(),
                   *AGENDA_ITEM_FIELDS.values(), *CONSULTATION_FIELDS.values(),
-                  *DOCUMENT_FIELDS.values(), *QUESTION_FIELDS.values()) + 1
+                  *DOCUMENT_FIELDS.values(), *MATERIAL_FIELDS.values(),
+                  *QUESTION_FIELDS.values()) + 1
 # Written in a text area (the others in one line).
 _LONG_FIELDS = frozenset({"description", "notice_text", "market_questions", "question",
                           "answer"})
@@ -111,10 +114,16 @@ def _consultation_label(target: Target, field: str, number: int) -> str:
     return labels[field] % {"number": number}
 
 
-def _groups(event: Event, consultation: list[Target]
+def _material_label(field: str, number: int) -> str:
+    """A session's material is named by its place in the session's list."""
+    return _("Material %(number)s: title") % {"number": number}
+
+
+def _groups(event: Event, materials: Sequence[SessionMaterial], consultation: list[Target]
             ) -> list[tuple[FieldGroup, list[tuple[Target, str]]]]:
     """The event's texts to translate, grouped for the page: the event, then each session
-    with its agenda items, then its market consultation (`consultation_targets`)."""
+    with its agenda items and materials (`event_materials`), then its market consultation
+    (`consultation_targets`)."""
     def fields(target: Target, label: Callable[[str], str] = _label
                ) -> tuple[list[TextField], list[tuple[Target, str]]]:
         shown, keys = [], []
@@ -135,6 +144,12 @@ def _groups(event: Event, consultation: list[Target]
             shown += [TextField(f.name, _item_label(field, time), f.original, f.is_long, f.limit)
                       for f, (_target, field) in zip(item_shown, item_keys, strict=True)]
             keys += item_keys
+        own = [material for material in materials if material.session_id == session.id]
+        for number, material in enumerate(own, start=1):
+            material_shown, material_keys = fields(material,
+                                                   partial(_material_label, number=number))
+            shown += material_shown
+            keys += material_keys
         groups.append((FieldGroup(_("Session: %(title)s") % {"title": session.title}, shown),
                        keys))
     if consultation:
@@ -168,8 +183,9 @@ class TranslationsController(Controller):
                     errors: dict[str, str] | None = None, saved: str | None = None,
                     status_code: int = 200) -> Response[Any]:
         texts = translations_of(event)
+        materials = await event_materials(db, event)
         consultation = await consultation_targets(db, event.id)
-        groups = _groups(event, consultation)
+        groups = _groups(event, materials, consultation)
         if values is None:
             values = {_field_name(target, field): texts.get((target_key(target), language,
                                                              field), "")
@@ -180,7 +196,8 @@ class TranslationsController(Controller):
             "default_language": event.default_language,
             "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "tabs": [(code, LANGUAGE_NAMES[code], done, total)
-                     for code, (done, total) in translation_progress(event, consultation).items()],
+                     for code, (done, total)
+                     in translation_progress(event, [*materials, *consultation]).items()],
             "language": language, "language_name": LANGUAGE_NAMES[language],
             "groups": [group for group, _keys in groups],
             "values": values, "errors": errors or {}, "saved": saved,
@@ -213,8 +230,9 @@ class TranslationsController(Controller):
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         changes: list[TextChange] = []
         values: dict[str, str] = {}
+        materials = await event_materials(db_session, event)
         consultation = await consultation_targets(db_session, event.id)
-        for _group, keys in _groups(event, consultation):
+        for _group, keys in _groups(event, materials, consultation):
             for target, field in keys:
                 name = _field_name(target, field)
                 values[name] = text(form, name, _FORM_LIMIT)
