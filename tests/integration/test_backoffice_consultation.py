@@ -324,3 +324,23 @@ async def test_an_empty_question_comes_back_beside_its_field_and_nothing_is_stor
     assert refused.status_code == 422
     assert re.findall(r'<a href="#(\w+)">', refused.text) == ["question"]
     assert await _count(db, ConsultationQuestion) == 0
+
+
+async def test_a_title_address_or_asker_too_long_is_refused_not_kept_cut_short(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    made = await _arrange(db, settings)
+    base = f"/organiser/events/{made['event_id']}/consultation"
+    link = "https://docs.example.org/" + "criteria-" * 110  # 1,014 characters
+
+    long_title = await organiser_client.post_form(f"{base}/documents", {
+        "title": "Criteria " + "x" * 300, "url": "https://docs.example.org/criteria.pdf"})
+    long_link = await organiser_client.post_form(f"{base}/documents", {
+        "title": "Criteria", "url": link})
+    long_asker = await organiser_client.post_form(f"{base}/questions", {
+        "question": "Can you take back used laptops?", "asked_by": "A" * 301})
+
+    assert [(answer.status_code, re.findall(r'<a href="#(\w+)">', answer.text))
+            for answer in (long_title, long_link, long_asker)] == [
+        (422, ["title"]), (422, ["url"]), (422, ["asked_by"])]
+    assert (await _count(db, ConsultationDocument), await _count(db, ConsultationQuestion)) == (0, 0)

@@ -212,7 +212,8 @@ class ConsultationController(Controller):
         if isinstance(event, Response):
             return event
         form = await request.form()
-        values = {"title": text(form, "title"), "url": text(form, "url", 1000)}
+        # One past what the domain takes: a longer text is refused by name, not kept cut short.
+        values = {"title": text(form, "title", 301), "url": text(form, "url", 1001)}
         sent = form.get("file")
         upload = None
         if isinstance(sent, UploadFile) and sent.filename:
@@ -281,7 +282,7 @@ class ConsultationController(Controller):
             return event
         form = await request.form()
         values = {"question": text(form, "question", LONG_TEXT),
-                  "asked_by": text(form, "asked_by"),
+                  "asked_by": text(form, "asked_by", 301),
                   "may_name_asker": "yes" if form.get("may_name_asker") else ""}
         try:
             await consultation.record_question(
