@@ -22,10 +22,13 @@ from service.db.models import (
     EventStatus,
     OutboxEmail,
     Registration,
+    SessionMaterial,
     SpeakerNotice,
 )
 from service.domain import programme
 from service.domain.errors import InvalidInputError
+from service.domain.link_lists import Link
+from service.domain.programme.materials import set_materials
 from service.domain.programme.translations import TextChange, set_translations
 from service.settings import Settings
 from tests.factories import (
@@ -79,6 +82,14 @@ async def test_a_copy_keeps_wall_clock_times_texts_and_translations_and_nothing_
     db: AsyncSession, settings: Settings,
 ) -> None:
     original = await _seminar(db, settings)
+    # The slides of this year's winter webinar, titled in German too: this year's own.
+    winter_id = original.sessions[0].id
+    shared = await set_materials(db, winter_id, now=BUILT_AT, for_registrants=(),
+                                 public=[Link("Slides", "https://docs.example.org/slides.pdf")])
+    [slides] = shared[winter_id]
+    await set_translations(db, original.id, [TextChange(slides, "de", "title", "Folien", "t")],
+                           now=BUILT_AT)
+    original = await programme.get_event(db, original.id)
     emails_before = await db.scalar(select(func.count()).select_from(OutboxEmail))
     proposed = programme.proposed_copy(original)
 
@@ -110,7 +121,9 @@ async def test_a_copy_keeps_wall_clock_times_texts_and_translations_and_nothing_
         ("event", "title", "Procura+ Seminar 2035 (de)", None, None),
         (f"session-{winter.id}", "title", "Winter-Webinar", winter.id, None),
         (f"agenda-item-{item.id}", "title", "Herausforderungen des Marktes", winter.id, item.id)}
-    # No registrant, no email, no speaker told; the original is as it was.
+    # No materials, no registrant, no email, no speaker told; the original is as it was.
+    assert await db.scalar(select(func.count()).select_from(SessionMaterial).where(
+        SessionMaterial.session_id.in_([s.id for s in copy.sessions]))) == 0
     assert await db.scalar(select(func.count()).select_from(Registration).where(
         Registration.event_id == copy.id)) == 0
     assert await db.scalar(select(func.count()).select_from(OutboxEmail)) == emails_before
