@@ -30,7 +30,7 @@ from service.domain.auth import create_api_token
 from service.settings import Settings
 from service.web.app import create_app
 from tests.conftest import TEST_BASE_URL
-from tests.factories import EventSpec, make_event
+from tests.factories import EventSpec, make_event, make_group
 from tests.integration.backoffice import OTHER_TEAM, SignedInClient
 from tests.integration.route_walk import PUBLIC_PARAMS, Route, page_routes, state_changing_routes
 
@@ -204,21 +204,24 @@ async def test_every_page_of_a_new_event_answers_before_it_is_set_up(
     admin_client: SignedInClient, db: AsyncSession, settings: Settings,
 ) -> None:
     """A Meet-your-Buyer event just made has no grid, hosts, consultation, materials or
-    registrations yet, a draft seminar not even a session: each of their pages still
-    answers, and the Meet-your-Buyer event's own pages with a form."""
+    registrations yet, a draft seminar not even a session, a new Interest Group no member
+    or meeting: each of their pages still answers, and the Meet-your-Buyer event's own
+    pages with a form."""
     dialogue = await make_event(db, settings, EventSpec(
         slug="new-dialogue", title="New dialogue", kind=EventKind.MEET_YOUR_BUYER))
     seminar = await make_event(db, settings, EventSpec(
         slug="new-seminar", title="New seminar", kind=EventKind.SEMINAR, sessions=(),
         publish=False))
+    group = await make_group(db, slug="new-group", topic="New group")
+    await db.commit()
     answers = {}
     for ids in ({"event_id": dialogue.id, "session_id": dialogue.sessions[0].id},
-                {"event_id": seminar.id}):
+                {"event_id": seminar.id}, {"group_id": group.id}):
         for route in page_routes(admin_client.app):
             if route.params and set(route.params) <= set(ids):
                 answer = await admin_client.get(route.url(ids), follow_redirects=False)
-                answers[(ids["event_id"], route.template)] = answer.status_code
-    own = [key for key in answers if key[0] == dialogue.id and any(
+                answers[(next(iter(ids.values())), route.template)] = answer.status_code
+    own = [key for key in answers if key[0] == dialogue.id and "{event_id" in key[1] and any(
         part in key[1] for part in ("/meetings", "/consultation", "/materials"))]
 
     assert [key for key, status in answers.items() if status >= 500] == []
