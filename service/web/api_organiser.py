@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import JSONBody, QueryParameter
 from msgspec import UNSET, UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.clock import utc_now
 from service.db.models import EventKind, EventStatus, Session
 from service.domain import accounts, programme
-from service.domain.programme import translations
+from service.domain.link_lists import Link
+from service.domain.programme import materials, translations
 from service.domain.programme.inputs import Translations
 from service.settings import Settings
 from service.web import presenters, schemas
@@ -253,6 +254,28 @@ class OrganiserController(Controller):
     @delete("/sessions/{session_id:int}")
     async def delete_session(self, db_session: DbSession, session_id: IdParam) -> None:
         await programme.delete_session(db_session, session_id)
+
+    # --- materials ---
+
+    @get("/sessions/{session_id:int}/materials")
+    async def get_materials(self, db_session: DbSession, session_id: IdParam
+                            ) -> schemas.MaterialsOut:
+        """The session's materials: for everyone, and for registrants only."""
+        session = await programme.get_session(db_session, session_id)
+        found = await materials.session_materials(db_session, [session.id],
+                                                  for_registrants=True)
+        return presenters.materials_out(found[session.id])
+
+    @put("/sessions/{session_id:int}/materials")
+    async def set_materials(self, db_session: DbSession, session_id: IdParam,
+                            data: JSONBody[schemas.MaterialsIn]) -> schemas.MaterialsOut:
+        """Replace both lists (all or nothing; every problem at once, named `public.0.url`
+        and so on). A link kept for the same readers keeps its title's translations."""
+        found = await materials.set_materials(
+            db_session, session_id, now=utc_now(),
+            public=[Link(title=m.title, url=m.url) for m in data.public],
+            for_registrants=[Link(title=m.title, url=m.url) for m in data.for_registrants])
+        return presenters.materials_out(found[session_id])
 
     # --- agenda items ---
 

@@ -140,6 +140,15 @@ def organiser_session_out(
     )
 
 
+def materials_out(materials: Sequence[SessionMaterial]) -> schemas.MaterialsOut:
+    """A session's materials as organisers read them: both lists, titles as written."""
+    def listed(for_registrants: bool) -> list[schemas.MaterialOut]:
+        return [schemas.MaterialOut(title=m.title, url=m.url) for m in materials
+                if m.is_for_registrants == for_registrants]
+
+    return schemas.MaterialsOut(public=listed(False), for_registrants=listed(True))
+
+
 def organiser_agenda_item_out(item: AgendaItem, event: Event) -> schemas.OrganiserAgendaItemOut:
     """An agenda item with its title in other languages (`event` with its translations)."""
     return schemas.OrganiserAgendaItemOut(

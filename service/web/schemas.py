@@ -30,6 +30,8 @@ from service.domain.programme.inputs import EventUpdate as EventUpdate
 from service.domain.programme.inputs import Id as Id
 from service.domain.programme.inputs import Input as Input
 from service.domain.programme.inputs import Line as Line
+from service.domain.programme.inputs import MaterialIn as MaterialIn
+from service.domain.programme.inputs import MaterialsIn as MaterialsIn
 from service.domain.programme.inputs import Name as Name
 from service.domain.programme.inputs import OffsetMinutes as OffsetMinutes
 from service.domain.programme.inputs import OrganisationCreate as OrganisationCreate
@@ -122,6 +124,11 @@ class MaterialOut(Struct):
 
     title: str
     url: str
+
+
+class MaterialsOut(Struct):
+    public: list[MaterialOut]
+    for_registrants: list[MaterialOut]
 
 
 class PublicSessionOut(SessionOut):

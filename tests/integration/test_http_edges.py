@@ -131,6 +131,8 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
         "/api/organiser/registrations/{registration_id:int}/emails":
             "/api/organiser/registrations/1/emails",
         "/api/organiser/sessions/{session_id:int}": "/api/organiser/sessions/1",
+        "/api/organiser/sessions/{session_id:int}/materials":
+            "/api/organiser/sessions/1/materials",
         "/api/organiser/agenda-items/{agenda_item_id:int}": "/api/organiser/agenda-items/1",
         "/api/organiser/organisations": "/api/organiser/organisations",
         "/api/organiser/organisations/{organisation_id:int}": "/api/organiser/organisations/1",

@@ -185,3 +185,41 @@ async def test_titles_are_translated_and_their_translations_go_with_them(
     assert german_api.json()["sessions"][0]["materials"] == [{"title": "Folien", "url": SLIDES}]
     assert (kept, gone) == (1, 0)
     assert await _stored(db) == [(REPORT, REPORT, False)]
+
+
+async def test_the_organiser_api_reads_and_replaces_a_sessions_materials(
+    client: AsyncTestClient[Litestar], organiser_headers: dict[str, str],
+    viewer_headers: dict[str, str], db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, EventSpec())
+    url = f"/api/organiser/sessions/{event.sessions[0].id}/materials"
+
+    empty = await client.get(url, headers=organiser_headers)
+    saved = await client.put(url, headers=organiser_headers, json={
+        "public": [{"title": "Slides", "url": SLIDES}, {"url": REPORT}],
+        "for_registrants": [{"title": "Recording", "url": RECORDING}]})
+    refused = await client.put(url, headers=organiser_headers, json={
+        "public": [{"url": REPORT}, {"url": "javascript:alert(1)"}],
+        "for_registrants": [{"url": "ftp://video.example.org/1"}]})
+    unreadable = await client.put(url, headers=organiser_headers, json={
+        "for_registrants": [{"title": "Two\nlines", "url": RECORDING}]})
+    read_only = await client.put(url, headers=viewer_headers, json={"public": []})
+    read = await client.get(url, headers=viewer_headers)
+    unknown = await client.get("/api/organiser/sessions/999999/materials",
+                               headers=organiser_headers)
+
+    assert empty.json() == {"public": [], "for_registrants": []}
+    assert saved.status_code == 200
+    assert saved.json() == {
+        "public": [{"title": "Slides", "url": SLIDES}, {"title": REPORT, "url": REPORT}],
+        "for_registrants": [{"title": "Recording", "url": RECORDING}]}
+    # Every problem at once, each named; a body of the wrong shape is a 400 naming its field.
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["public.1.url",
+                                                              "for_registrants.0.url"]
+    assert unreadable.status_code == 400
+    assert [e["field"] for e in unreadable.json()["errors"]] == ["for_registrants[0].title"]
+    assert read_only.status_code == 403
+    assert read.json() == saved.json()
+    assert unknown.status_code == 404
+    assert len(await _stored(db)) == 3

@@ -204,3 +204,17 @@ class AgendaItemUpdate(Input):
     description: Description | UnsetType = UNSET
     speakers: Annotated[list[SpeakerRef], Meta(max_length=20)] | UnsetType = UNSET
     translations: Translations | UnsetType = UNSET
+
+
+class MaterialIn(Input):
+    """A link to share with a session; without a title, its address is its title."""
+
+    url: Annotated[str, Meta(max_length=1_000)]  # checked by `materials.check_materials`
+    title: Line = ""
+
+
+class MaterialsIn(Input):
+    """A session's materials, each list in its order: the stored lists are replaced whole."""
+
+    public: list[MaterialIn] = []
+    for_registrants: list[MaterialIn] = []
