@@ -27,6 +27,8 @@ from service.db.models import (
 from service.domain.accounts import Actor, set_actor
 from service.domain.emails.organiser_message import ORGANISER_MESSAGE_TEMPLATE, paragraphs_of
 from service.domain.errors import ConflictError, InvalidInputError
+from service.domain.link_lists import Link
+from service.domain.programme.materials import set_materials
 from service.domain.registration import check_in
 from service.domain.registration.organiser_messages import (
     MessageDraft,
@@ -37,6 +39,9 @@ from service.settings import Settings
 from tests.factories import EventSpec, make_event, make_registration
 
 NOW = datetime(2035, 10, 1, 9, 0, tzinfo=UTC)
+SLIDES = "https://docs.example.org/winter-slides.pdf"
+RECORDING = "https://video.example.org/winter-recording"
+SPRING = "https://docs.example.org/spring-slides.pdf"
 TEXT = "The room changed: <b>Hall B</b> & not A.\n\nBring your ID.\nSee you there."
 
 
@@ -157,6 +162,42 @@ async def test_after_a_session_who_came_finds_their_certificate_in_the_message(
     assert f'<a href="{certificate}"' in pages["ana"]
     assert "certificate" not in texts["bruno"] + pages["bruno"]
     assert "/certificate" in preview.versions[0].copy.text  # Ana's copy is the first
+
+
+async def test_each_copy_carries_the_materials_its_reader_may_read(
+    db: AsyncSession, settings: Settings
+) -> None:
+    """After the webinars: Ana (a place in the first) finds its slides and recording, Bruno
+    (the second) its slides, Carla (waiting for the first) only its public slides, Dora
+    (waiting, no session) none; written to the first session only, Ana's copy has only
+    its materials. Escaped in the HTML."""
+    event = await _event_with_people(db, settings)
+    first, second = sorted(event.sessions, key=lambda s: s.starts_at)
+    ids, first_title = (event.id, first.id), first.title
+    await set_materials(db, first.id, now=NOW, public=[Link("Slides <1>", SLIDES)],
+                        for_registrants=[Link("Recording", RECORDING)])
+    await set_materials(db, second.id, now=NOW, public=[Link("Spring slides", SPRING)],
+                        for_registrants=[])
+
+    await send_organiser_message(db, ids[0], _draft("confirmed", "waiting"), now=NOW,
+                                 settings=settings)
+    await send_organiser_message(db, ids[0], _draft("confirmed", session_id=ids[1]), now=NOW,
+                                 settings=settings)
+    rows = list(await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+
+    texts = [(row.to_address.split("@")[0], _body(row, "plain")) for row in rows]
+    links = {name: [url for url in (SLIDES, RECORDING, SPRING) if url in text]
+             for name, text in texts[:4]}
+    assert links == {"ana": [SLIDES, RECORDING], "bruno": [SPRING], "carla": [SLIDES],
+                     "dora": []}
+    assert "Materials of your sessions:" not in texts[3][1]
+    ana = texts[0][1]
+    assert (f"Materials of your sessions:\r\n\r\n{first_title}\r\n- Slides <1>: {SLIDES}\r\n"
+            f"- Recording: {RECORDING}\r\n\r\nYour registration: ") in ana
+    [(name, only_first)] = texts[4:]
+    assert name == "ana" and SLIDES in only_first and SPRING not in only_first
+    assert f'<a href="{SLIDES}" style="color:#1f4e5f;">Slides &lt;1&gt;</a>' in _body(
+        rows[0], "html")
 
 
 async def test_the_preview_is_the_first_copy_with_the_words_escaped_and_the_private_link(

@@ -165,11 +165,16 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         meeting("changed", changes=[{"label": "Table", "old": "Table 2", "new": "Table 4"}])],
     "organiser_message_to_registrant": [
         registrant(message_subject="Bring your ID", message_language="en",
-                   paragraphs=[["Please bring your ID.", "Thanks."]], certificate_url=None),
-        # A thank-you after the day, to someone who came: with their certificate.
+                   paragraphs=[["Please bring your ID.", "Thanks."]], certificate_url=None,
+                   materials=[]),
+        # A thank-you after the day, to someone who came: with their certificate and the
+        # session's slides and recording.
         registrant(message_subject="Ausweis mitbringen", message_language="de",
                    paragraphs=[["Bitte bringen Sie Ihren Ausweis mit."]],
-                   certificate_url="http://events.test/registrations/TOKEN/certificate")],
+                   certificate_url="http://events.test/registrations/TOKEN/certificate",
+                   materials=[{"session": "Winter webinar", "links": [
+                       {"title": "Slides", "url": "https://docs.example.org/slides.pdf"},
+                       {"title": "Recording", "url": "https://video.example.org/1"}]}])],
     "password_reset_to_organiser": [{
         **BASE, "recipient_name": "Ola Organiser", "recipient_email": "ola@example.org",
         "link_url": "http://events.test/organiser/password/TOKEN",

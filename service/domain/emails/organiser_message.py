@@ -8,10 +8,12 @@ other email to a registrant. Builds the message only: queueing is the caller's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from notifications.message import EmailMessage
-from service.db.models import Event, Registration
+from service.db.models import Event, Registration, SessionMaterial
+from service.domain.programme.translations import localised
 from service.i18n import use_language
 from service.settings import Settings
 
@@ -41,19 +43,34 @@ def paragraphs_of(text: str) -> list[list[str]]:
     return [paragraph for paragraph in paragraphs if paragraph]
 
 
+def materials_by_session(event: Event, materials: Sequence[SessionMaterial], language: str
+                         ) -> list[dict[str, object]]:
+    """The materials grouped under their sessions, in the programme's order, titles in
+    `language` where translated."""
+    return [{"session": str(localised(event, "title", language, session)),
+             "links": [{"title": str(localised(event, "title", language, m)), "url": m.url}
+                       for m in materials if m.session_id == session.id]}
+            for session in event.sessions
+            if any(m.session_id == session.id for m in materials)]
+
+
 def organiser_message(
     registration: Registration, event: Event, *, wording: Wording,
     links: RegistrantLinks, settings: Settings, certificate_url: str | None = None,
+    materials: Sequence[SessionMaterial] = (),
 ) -> EmailMessage:
     """One registrant's copy of the organisers' message: what the organisers wrote as they
     wrote it (marked with its language where the registrant's differs), around it the
     registrant's own language; for who has one, the link to their certificate of
-    attendance (a thank-you after the day carries it)."""
+    attendance (a thank-you after the day carries it), and the materials of their sessions
+    they may read (`materials.materials_of_registrations`: the slides, and the recording
+    for who holds a place)."""
     with use_language(registration.language) as language:
         context = registrant_context(registration, event, links, settings,
                                      message_subject=wording.subject,
                                      paragraphs=paragraphs_of(wording.text),
                                      message_language=wording.language,
-                                     certificate_url=certificate_url)
+                                     certificate_url=certificate_url,
+                                     materials=materials_by_session(event, materials, language))
     return EmailMessage(template=ORGANISER_MESSAGE_TEMPLATE, to_address=registration.email,
                         to_name=registration.name, context=context, language=language)

@@ -67,8 +67,38 @@ async def event_materials(db: AsyncSession, event: Event) -> list[SessionMateria
 
 def holds_a_place(registration: Registration, enrolment: Enrolment) -> bool:
     """Who may read a session's materials for registrants: a confirmed place in it."""
-    return (registration.status == RegistrationStatus.CONFIRMED
-            and enrolment.status == EnrolmentStatus.CONFIRMED)
+    return _holds(registration.status, enrolment.status)
+
+
+def _holds(registration_status: str, enrolment_status: str) -> bool:
+    return (registration_status == RegistrationStatus.CONFIRMED
+            and enrolment_status == EnrolmentStatus.CONFIRMED)
+
+
+async def materials_of_registrations(db: AsyncSession, registration_ids: Iterable[int], *,
+                                     session_id: int | None = None
+                                     ) -> dict[int, list[SessionMaterial]]:
+    """What each registration may read of its sessions' materials (`session_id`: of that
+    session only): the public ones of each session it has not given up, and those for
+    registrants only where it holds a place; by session, public first."""
+    ids = sorted(set(registration_ids))
+    found: dict[int, list[SessionMaterial]] = {registration_id: [] for registration_id in ids}
+    if not ids:
+        return found
+    query = (select(Enrolment.registration_id, Enrolment.session_id, Registration.status,
+                    Enrolment.status)
+             .join(Registration, Registration.id == Enrolment.registration_id)
+             .where(Enrolment.registration_id.in_(ids),
+                    Enrolment.status != EnrolmentStatus.CANCELLED))
+    if session_id is not None:
+        query = query.where(Enrolment.session_id == session_id)
+    places = (await db.execute(query)).all()
+    shared = await session_materials(db, {row[1] for row in places}, for_registrants=True)
+    for registration_id, place_session_id, registration_status, enrolment_status in places:
+        holds = _holds(registration_status, enrolment_status)
+        found[registration_id].extend(m for m in shared[place_session_id]
+                                      if holds or not m.is_for_registrants)
+    return found
 
 
 def check_materials(public: Sequence[Link], for_registrants: Sequence[Link]

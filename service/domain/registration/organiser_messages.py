@@ -34,6 +34,7 @@ from service.db.models import (
     Event,
     Registration,
     RegistrationStatus,
+    SessionMaterial,
 )
 from service.domain import access
 from service.domain.accounts import actor_of
@@ -43,6 +44,7 @@ from service.domain.emails.organiser_message import (
     organiser_message,
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError
+from service.domain.programme.materials import materials_of_registrations
 from service.domain.urls import certificate_url
 from service.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from service.i18n import gettext as _
@@ -244,10 +246,12 @@ async def preview_organiser_message(
     tokens = await access.registration_tokens(db, _PURPOSES, [r.id for r in firsts],
                                               secret_key=settings.secret_key, now=now)
     certified = await with_a_certificate(db, [r.id for r in firsts], now)
+    shared = await materials_of_registrations(db, [r.id for r in firsts],
+                                              session_id=checked.session_id)
     versions = []
     for people in by_version.values():
         first, wording = people[0], checked.wording_for(people[0])
-        message = _copy(first, event, wording, tokens, certified, settings)
+        message = _copy(first, event, wording, tokens, certified, shared, settings)
         versions.append(VersionPreview(
             wording=wording, recipients=len(people),
             first_recipient=f"{first.name} <{first.email}>",
@@ -281,10 +285,12 @@ async def send_organiser_message(
     tokens = await access.registration_tokens(db, _PURPOSES, [r.id for r in recipients],
                                               secret_key=settings.secret_key, now=now)
     certified = await with_a_certificate(db, [r.id for r in recipients], now)
+    shared = await materials_of_registrations(db, [r.id for r in recipients],
+                                              session_id=checked.session_id)
     entries = [
         OutboxEntry(
             email=_copy(registration, event, checked.wording_for(registration), tokens,
-                        certified, settings),
+                        certified, shared, settings),
             event_id=event.id, registration_id=registration.id,
         )
         for registration in recipients
@@ -297,14 +303,16 @@ async def send_organiser_message(
 
 def _copy(registration: Registration, event: Event, wording: Wording,
           tokens: Mapping[tuple[int, AccessPurpose], str], certified: set[int],
-          settings: Settings) -> EmailMessage:
-    """One person's copy, with their private links (and certificate, if they have one)."""
+          shared: Mapping[int, Sequence[SessionMaterial]], settings: Settings) -> EmailMessage:
+    """One person's copy, with their private links (and certificate, if they have one, and
+    the materials of the message's session, or of all theirs, that they may read)."""
     manage_token = tokens[(registration.id, _PURPOSES[0])]
     return organiser_message(
         registration, event, wording=wording, settings=settings,
         links=links_from_tokens(settings, manage_token, tokens[(registration.id, _PURPOSES[1])]),
         certificate_url=certificate_url(settings, manage_token)
-        if registration.id in certified else None)
+        if registration.id in certified else None,
+        materials=shared.get(registration.id, ()))
 
 
 async def _record_in_audit_log(db: AsyncSession, event: Event, draft: CheckedDraft,
