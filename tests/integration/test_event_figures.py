@@ -7,10 +7,14 @@ gathered the same way, event by event. Both databases.
 
 from __future__ import annotations
 
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import EnrolmentStatus, EventKind, OrganisationKind, RegistrationStatus
 from service.domain import registration
+from service.domain.accounts import find_or_create_team
+from service.domain.auth import create_api_token
 from service.settings import Settings
 from tests.factories import BUILT_AT, VISIT, EventSpec, make_event, make_registration
 from tests.integration.backoffice import SignedInClient
@@ -116,4 +120,54 @@ async def test_a_years_figures_gather_the_published_events_held_that_year(
     lines = sheet.content.decode("utf-8-sig").splitlines()
     assert lines[1] == "total,,3,1" and f"event,{titles[0]},2,1" in lines
     assert theirs.status_code == 200 and titles[0] not in theirs.text
+    assert out_of_range.status_code == 400 and "year" in out_of_range.text
+
+
+async def test_the_organiser_api_gives_an_events_and_a_years_figures(
+    client: AsyncTestClient[Litestar], viewer_headers: dict[str, str], db: AsyncSession,
+    settings: Settings,
+) -> None:
+    """The same counts as JSON, for a viewer's token too (counts only, never a name); an
+    unknown event is a 404, a year out of range a 400 naming it; a team's token sees only
+    its team's events in a year."""
+    webinars = await make_event(db, settings, EventSpec(commit=False))
+    visit = await make_event(db, settings, EventSpec(
+        slug="visit", title="Study visit", kind=EventKind.CITYMATCH, sessions=(VISIT,),
+        commit=False))
+    winter = sorted(webinars.sessions, key=lambda s: s.starts_at)[0]
+    ana = await make_registration(db, webinars, winter, "Ana Silva")
+    ana.country, ana.organisation_kind = "PT", OrganisationKind.PUBLIC_AUTHORITY
+    await make_registration(db, webinars, winter, "Bruno Costa",
+                            status=RegistrationStatus.WAITING, enrolment=EnrolmentStatus.WAITING)
+    carla = await make_registration(db, visit, visit.sessions[0], "Carla Canal")
+    carla.country = "ES"
+    await registration.check_in(db, webinars, ana.id, session_id=winter.id, present=True,
+                                now=BUILT_AT)
+    other_team = await find_or_create_team(db, "Regional team", now=BUILT_AT)
+    issued = await create_api_token(db, name="regional", role="viewer", now=BUILT_AT,
+                                    team_id=other_team.id)
+    await db.commit()
+    ids = (webinars.id, visit.id)
+
+    one = await client.get(f"/api/organiser/events/{ids[0]}/figures", headers=viewer_headers)
+    year = await client.get("/api/organiser/figures", params={"year": 2035},
+                            headers=viewer_headers)
+    theirs = await client.get("/api/organiser/figures", params={"year": 2035},
+                              headers={"Authorization": f"Bearer {issued.secret}"})
+    unknown = await client.get("/api/organiser/events/999999/figures", headers=viewer_headers)
+    out_of_range = await client.get("/api/organiser/figures", params={"year": 1999},
+                                    headers=viewer_headers)
+
+    assert one.json() == {
+        "registrations": {"confirmed": 1, "waiting": 1}, "registered": 1, "came": 1,
+        "by_country": [{"key": "PT", "registered": 1, "came": 1}],
+        "by_organisation_kind": [{"key": "public_authority", "registered": 1, "came": 1}],
+        "event_id": ids[0]}
+    assert "Ana" not in one.text
+    body = year.json()
+    assert (body["year"], body["registered"], body["came"]) == (2035, 2, 1)
+    assert [(e["event_id"], e["registered"], e["came"]) for e in body["events"]] == [
+        (ids[1], 1, 0), (ids[0], 1, 1)]
+    assert theirs.json()["events"] == [] and theirs.json()["registered"] == 0
+    assert unknown.status_code == 404
     assert out_of_range.status_code == 400 and "year" in out_of_range.text

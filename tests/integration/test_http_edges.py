@@ -126,6 +126,8 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
             "/api/organiser/events/1/registrations.csv",
         "/api/organiser/events/{event_id:int}/reminders": "/api/organiser/events/1/reminders",
         "/api/organiser/events/{event_id:int}/emails": "/api/organiser/events/1/emails",
+        "/api/organiser/events/{event_id:int}/figures": "/api/organiser/events/1/figures",
+        "/api/organiser/figures": "/api/organiser/figures",
         "/api/organiser/registrations/{registration_id:int}":
             "/api/organiser/registrations/1",
         "/api/organiser/registrations/{registration_id:int}/emails":

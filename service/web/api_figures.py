@@ -1,0 +1,103 @@
+"""Organiser API: participation in figures (`registration.participation_figures`), for the
+reports a network makes to its members and funders: an event's, and a year's programme's
+(the published events the token sees with a session that year).
+
+Read-only (organiser and viewer tokens); counts only, never names. The same figures as the
+back office's figures pages and their spreadsheets.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.params import QueryParameter
+from msgspec import Struct
+from sqlalchemy import select
+
+from service.clock import utc_now
+from service.db.models import Event
+from service.domain import accounts, programme, registration
+from service.web.auth import BEARER_SCHEME, require_organiser
+from service.web.params import DbSession, IdParam
+
+YearParam = Annotated[int | None, QueryParameter(ge=2000, le=2100)]
+
+
+class ShareOut(Struct):
+    """One country's (ISO 3166 code) or kind of organisation's part; `key` null: not given."""
+
+    key: str | None
+    registered: int
+    came: int
+
+
+class FiguresOut(Struct, kw_only=True):
+    """`registrations`: by state; `registered`: who hold a place (confirmed); `came`: who
+    were checked in at the door of at least one session, whatever their state now."""
+
+    registrations: dict[str, int]
+    registered: int
+    came: int
+    by_country: list[ShareOut]
+    by_organisation_kind: list[ShareOut]
+
+
+class EventFiguresOut(FiguresOut, kw_only=True):
+    event_id: int
+
+
+class YearEventOut(Struct):
+    event_id: int
+    slug: str
+    title: str
+    registered: int
+    came: int
+
+
+class YearFiguresOut(FiguresOut, kw_only=True):
+    year: int
+    events: list[YearEventOut]
+
+
+def _figures(figures: registration.ParticipationFigures) -> dict[str, Any]:
+    def shares(found: list[registration.Share]) -> list[ShareOut]:
+        return [ShareOut(key=s.key, registered=s.registered, came=s.came) for s in found]
+
+    return {"registrations": {str(status): count for status, count in figures.by_status.items()},
+            "registered": figures.registered, "came": figures.came,
+            "by_country": shares(figures.by_country),
+            "by_organisation_kind": shares(figures.by_organisation_kind)}
+
+
+class FiguresController(Controller):
+    path = "/api/organiser"
+    guards = [require_organiser]
+    security = [BEARER_SCHEME]
+    tags = ["organiser"]
+
+    @get("/events/{event_id:int}/figures")
+    async def event_figures(self, db_session: DbSession, event_id: IdParam) -> EventFiguresOut:
+        """The event's participation in figures."""
+        event = await programme.get_event(db_session, event_id)
+        figures = await registration.participation_figures(db_session, [event.id])
+        return EventFiguresOut(event_id=event.id, **_figures(figures))
+
+    @get("/figures")
+    async def year_figures(self, request: Request[Any, Any, Any], db_session: DbSession,
+                           year: YearParam = None) -> YearFiguresOut:
+        """A year's programme in figures (this year's by default): each event's and all of
+        them together."""
+        chosen = year if year is not None else utc_now().year
+        seen = await accounts.token_events_filter(db_session, request.state.api_token_team_id)
+        scope = list(await db_session.scalars(select(Event.id).where(seen)))
+        events = await registration.events_of_year(db_session, chosen, scope)
+        figures = await registration.participation_figures(db_session, [e.id for e in events])
+        return YearFiguresOut(
+            year=chosen, **_figures(figures),
+            events=[YearEventOut(event_id=e.id, slug=e.slug, title=e.title,
+                                 registered=figures.by_event.get(e.id, (0, 0))[0],
+                                 came=figures.by_event.get(e.id, (0, 0))[1]) for e in events])
+
+
+ROUTE_HANDLERS = [FiguresController]
