@@ -1,14 +1,18 @@
-"""A session's materials in a real browser: from the event's page an organiser opens a
-session's materials, is refused an address that is not a web address (the error summary
-takes the focus and names the material), shares the slides with everyone and the recording
-with registrants only, and the public event page shows the slides under that session and
-not the recording. axe-core finds no violation on any state."""
+"""A session's materials and its attendance list in a real browser: from the event's page
+an organiser opens a session's materials, is refused an address that is not a web address
+(the error summary takes the focus and names the material), shares the slides with
+everyone and the recording with registrants only, and the public event page shows the
+slides under that session and not the recording; after the Make ICT Fair's first webinar,
+an attendee report is pasted on its attendance page. axe-core finds no violation on any
+state."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,4 +71,39 @@ def test_an_organiser_shares_a_sessions_slides_and_recording(
     expect(session.get_by_role("link", name="Slides")).to_have_attribute("href", SLIDES)
     assert RECORDING not in page.content()
     assert_no_axe_violations(page, context="event page with materials")
+    context.close()
+
+
+MAKE_ICT_FAIR = "make-ict-fair-webinar-series-2020"
+ATTENDANCE_EMAIL = "ava.attendance@procura.example.org"
+
+
+def test_after_a_webinar_its_attendee_report_is_pasted(
+    live_server: LiveServer, browser: Browser, screenshots: Path
+) -> None:
+    async def arrange(db: AsyncSession) -> tuple[int, int]:
+        await create_account(db, email=ATTENDANCE_EMAIL, name="Ava Attendance", role="admin",
+                             password=PASSWORD, now=CLOCK)
+        found = (await db.execute(
+            select(Event.id, Session.id).join(Session, Session.event_id == Event.id)
+            .where(Event.slug == MAKE_ICT_FAIR).order_by(Session.starts_at).limit(1))).one()
+        return found[0], found[1]
+
+    event_id, session_id = live_server.arrange(arrange)
+    context, page = desktop_page(browser, "Europe/Brussels")
+    base = live_server.base_url
+    # The afternoon of the first webinar (9 November 2020).
+    with time_machine.travel(datetime(2020, 11, 9, 14, 0, tzinfo=UTC), tick=True):
+        sign_in(page, base, ATTENDANCE_EMAIL, PASSWORD)
+        page.goto(f"{base}/organiser/events/{event_id}")
+        page.locator(f'a[href="/organiser/sessions/{session_id}/attendance"]').click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Attendance: ")
+        assert_no_axe_violations(page, context="attendance page")
+        page.get_by_label("Attendee report").fill(
+            "Attended,Name,Email\nYes,Guest,guest@elsewhere.example.org")
+        page.get_by_role("button", name="Record attendance").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "Not registered for this session (left as they are): guest@elsewhere.example.org")
+        assert_no_axe_violations(page, context="attendance page, a report pasted")
+        save_screenshot(page, screenshots / "backoffice-attendance.png")
     context.close()

@@ -21,8 +21,11 @@ from service.db.models import (
     RegistrationStatus,
     SessionMaterial,
 )
+from service.domain import programme
 from service.domain.access import current_access_token
-from service.domain.programme.materials import MAX_MATERIALS
+from service.domain.link_lists import Link
+from service.domain.programme.materials import MAX_MATERIALS, set_materials
+from service.domain.programme.translations import TextChange, set_translations
 from service.settings import Settings
 from service.web.backoffice.materials import MATERIALS_TEXT
 from tests.factories import BUILT_AT, EventSpec, make_event, make_registration
@@ -223,3 +226,22 @@ async def test_the_organiser_api_reads_and_replaces_a_sessions_materials(
     assert read.json() == saved.json()
     assert unknown.status_code == 404
     assert len(await _stored(db)) == 3
+
+
+async def test_a_deleted_session_takes_its_materials_and_their_translations(
+    db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, EventSpec(commit=False, publish=False))
+    session_id, event_id = event.sessions[0].id, event.id
+    shared = await set_materials(db, session_id, public=[Link("Slides", SLIDES)],
+                                 for_registrants=[Link("Recording", RECORDING)], now=BUILT_AT)
+    slides = shared[session_id][0]
+    await set_translations(db, event_id, [TextChange(slides, "de", "title", "Folien", "t")],
+                           now=BUILT_AT)
+    await db.commit()
+
+    await programme.delete_session(db, session_id)
+    await db.commit()
+
+    assert await _stored(db) == []
+    assert await db.scalar(select(func.count()).select_from(ContentTranslation)) == 0

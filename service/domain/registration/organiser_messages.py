@@ -50,7 +50,7 @@ from service.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from service.i18n import gettext as _
 from service.settings import Settings
 
-from .attendance import ATTENDEE_STATUSES, with_a_certificate
+from .attendance import ATTENDEE_STATUSES, has_a_place_to_come_to, with_a_certificate
 from .form import Problems
 from .links import links_from_tokens
 from .loading import load_event
@@ -66,10 +66,24 @@ AUDIENCES: dict[str, str] = {
     "absent": N_("Confirmed, not checked in"),
 }
 DOOR_AUDIENCES = ("attended", "absent")
+# The same two after an online session, whose attendance comes from a pasted report.
+ONLINE_AUDIENCES: dict[str, str] = {"attended": N_("Attended"),
+                                    "absent": N_("Confirmed, did not attend")}
 MAX_SUBJECT = 150
 MAX_TEXT = 10_000
 _PURPOSES = (AccessPurpose.REGISTRATION_MANAGE, AccessPurpose.REGISTRATION_FEED)
 AUDIT_SUBJECT = "organiser_message"
+
+
+def offered_audiences(event: Event, attendance_recorded: bool) -> dict[str, str]:
+    """The groups a message can go to, labelled (to translate where shown): by state; by
+    a check-in for an event with a door; by its attendance list for an online event once
+    attendance is recorded."""
+    if has_a_place_to_come_to(event):
+        return dict(AUDIENCES)
+    if attendance_recorded:
+        return {**AUDIENCES, **ONLINE_AUDIENCES}
+    return {key: label for key, label in AUDIENCES.items() if key not in DOOR_AUDIENCES}
 
 
 @dataclass(frozen=True)

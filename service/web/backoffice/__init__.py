@@ -7,6 +7,7 @@ from typing import Any
 
 from service.web.backoffice.accounts import AccountsController
 from service.web.backoffice.agenda import AgendaController
+from service.web.backoffice.attendance_lists import AttendanceListController
 from service.web.backoffice.audit_pages import AuditPagesController
 from service.web.backoffice.auth_pages import AuthPagesController
 from service.web.backoffice.calendars import CalendarsController
@@ -58,6 +59,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     ConsultationController,  # Meet-your-Buyer: profile, documents, Q&A, report
     CheckInController,  # the day's check-in of an in-person event
     DoorPrintsController,  # a session's attendance sheet and name badges, to print
+    AttendanceListController,  # who attended a session online, from a pasted report
     GroupsController,  # Interest Groups: editor, facilitators, members, minutes
     MeetingSeriesController,  # Interest Groups' meeting series and their occurrences
     PrivacyController,  # privacy notice, one person's data (admins)

@@ -16,17 +16,18 @@ from typing import Any
 from litestar import Controller, Response, get, post
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_303_SEE_OTHER
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
 from service.db.models import Event
 from service.domain.errors import ConflictError, InvalidInputError
-from service.domain.registration import has_a_place_to_come_to
+from service.domain.registration import attendance_counts
 from service.domain.registration.organiser_messages import (
     AUDIENCES,
-    DOOR_AUDIENCES,
     MAX_SUBJECT,
     MAX_TEXT,
     MessageDraft,
+    offered_audiences,
     preview_organiser_message,
     send_organiser_message,
 )
@@ -74,20 +75,24 @@ def _session_options(event: Event) -> list[tuple[str, str]]:
         for s in sessions]
 
 
+async def _audiences(db: AsyncSession, event: Event) -> dict[str, str]:
+    return offered_audiences(event, (await attendance_counts(db, event.id))[0] > 0)
+
+
 class MessagesController(Controller):
     path = BACKOFFICE_PATH
     guards = [require_editor]
     include_in_schema = False
 
-    def _form_page(self, request: AnyRequest, event: Event, account: CurrentAccount,
-                   values: dict[str, Any], errors: dict[str, str], *,
-                   status_code: int = 200) -> Response[Any]:
+    async def _form_page(self, request: AnyRequest, db: AsyncSession, event: Event,
+                         account: CurrentAccount, values: dict[str, Any],
+                         errors: dict[str, str], *, status_code: int = 200) -> Response[Any]:
         return organiser_page(request, "message.html", {
             "title": _("Write to registrants: %(title)s") % {"title": event.title}, "nav": "events",
             "event": heading(event, account), "section": "message",
             "values": values, "errors": errors,
-            "audiences": [(key, _(label)) for key, label in AUDIENCES.items()
-                          if key not in DOOR_AUDIENCES or has_a_place_to_come_to(event)],
+            "audiences": [(key, _(label))
+                          for key, label in (await _audiences(db, event)).items()],
             "session_options": _session_options(event), "max_subject": MAX_SUBJECT,
             "max_text": MAX_TEXT, "written_in": LANGUAGE_NAMES[event.default_language],
             "other_languages": other_languages(event),
@@ -104,7 +109,7 @@ class MessagesController(Controller):
         page links here so)."""
         event = await event_for(db_session, account, event_id, editing=True)
         chosen = str(session) if session in {s.id for s in event.sessions} else WHOLE_EVENT
-        return self._form_page(request, event, account, {
+        return await self._form_page(request, db_session, event, account, {
             "audience": ["confirmed"], "session_id": chosen, "subject": "", "text": ""}, {})
 
     @post("/events/{event_id:int}/message/edit", status_code=200)
@@ -113,7 +118,7 @@ class MessagesController(Controller):
         """Back from the preview to the form, with the draft as it was."""
         event = await event_for(db_session, account, event_id, editing=True)
         _, values, errors = _draft(await request.form())
-        return self._form_page(request, event, account, values, errors)
+        return await self._form_page(request, db_session, event, account, values, errors)
 
     @post("/events/{event_id:int}/message/preview", status_code=200)
     async def preview_message(self, request: AnyRequest, db_session: DbSession,
@@ -129,17 +134,19 @@ class MessagesController(Controller):
             errors.update({e.field: e.message for e in refused.errors
                            if e.field and e.field not in errors})
         if errors:
-            return self._form_page(request, event, account, values, errors, status_code=422)
-        return self._preview_page(request, event, account, values, preview)
+            return await self._form_page(request, db_session, event, account, values, errors, status_code=422)
+        return await self._preview_page(request, db_session, event, account, values, preview)
 
-    def _preview_page(self, request: AnyRequest, event: Event, account: CurrentAccount,
-                      values: dict[str, Any], preview: Any, *, problem: str | None = None,
-                      status_code: int = 200) -> Response[Any]:
+    async def _preview_page(self, request: AnyRequest, db: AsyncSession, event: Event,
+                            account: CurrentAccount, values: dict[str, Any], preview: Any, *,
+                            problem: str | None = None, status_code: int = 200
+                            ) -> Response[Any]:
         session_label = dict(_session_options(event)).get(values["session_id"], "")
+        labels = {**AUDIENCES, **await _audiences(db, event)}
         return organiser_page(request, "message_preview.html", {
             "title": _("Check your message: %(title)s") % {"title": event.title}, "nav": "events",
             "event": heading(event, account), "section": "message", "values": values,
-            "audience_labels": [_(AUDIENCES[a]) for a in preview.draft.audiences],
+            "audience_labels": [_(labels[a]) for a in preview.draft.audiences],
             "session_label": session_label, "recipients": preview.recipients,
             "versions": preview.versions, "translated": bool(preview.draft.translations),
             "written_language": preview.draft.language,
@@ -157,18 +164,18 @@ class MessagesController(Controller):
         expected_text = str(form.get("recipients") or "")
         expected = int(expected_text) if expected_text.isdigit() and len(expected_text) < 10 else -1
         if errors:
-            return self._form_page(request, event, account, values, errors, status_code=422)
+            return await self._form_page(request, db_session, event, account, values, errors, status_code=422)
         try:
             sent = await send_organiser_message(db_session, event_id, draft, now=utc_now(),
                                                 settings=settings, expected_recipients=expected)
         except ConflictError as changed:
             preview = await preview_organiser_message(db_session, event_id, draft,
                                                       now=utc_now(), settings=settings)
-            return self._preview_page(request, event, account, values, preview,
+            return await self._preview_page(request, db_session, event, account, values, preview,
                                       problem=changed.message, status_code=409)
         except InvalidInputError as refused:
             errors.update({e.field: e.message for e in refused.errors if e.field})
-            return self._form_page(request, event, account, values, errors, status_code=422)
+            return await self._form_page(request, db_session, event, account, values, errors, status_code=422)
         return Redirect(
             f"{BACKOFFICE_PATH}/events/{event_id}/emails?sent={sent.recipients}",
             status_code=HTTP_303_SEE_OTHER)

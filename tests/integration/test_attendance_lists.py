@@ -1,0 +1,130 @@
+"""Who attended a webinar, through real HTTP: before the session starts attendance cannot be
+recorded; after it, the organiser pastes the webinar tool's attendee report (a CSV as Zoom
+exports it, addresses in any case and inside angle brackets) and exactly the session's
+registrants found there count as having attended: not who cancelled, not who registered for
+another session, not a guest; a second paste changes nothing. Then certificates, figures
+and the messages to who attended follow, as after a check-in at a door. A viewer reads the
+list but cannot record. Both databases.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import (
+    AccessPurpose,
+    Enrolment,
+    EnrolmentStatus,
+    Registration,
+    RegistrationStatus,
+)
+from service.domain.access import current_access_token
+from service.settings import Settings
+from tests.factories import BUILT_AT, EventSpec, SessionSpec, make_event, make_registration
+from tests.integration.backoffice import SignedInClient
+from tests.integration.test_pages import parse
+
+
+def _at(instant: datetime) -> str:
+    return instant.isoformat(timespec="minutes")
+
+
+def _webinars() -> EventSpec:
+    """A webinar this morning, over (signed-in sessions live in the real clock's time), and
+    one tomorrow."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    held = SessionSpec("Social criteria in ICT tenders", _at(now - timedelta(hours=3)),
+                       _at(now - timedelta(hours=1)), join_url="https://meet.example.org/1")
+    coming = SessionSpec("Contract management", _at(now + timedelta(days=1)),
+                         _at(now + timedelta(days=1, hours=2)),
+                         join_url="https://meet.example.org/2")
+    return EventSpec(sessions=(held, coming), commit=False)
+
+
+def _report(slug: str) -> str:
+    """An attendee report as Zoom writes it: a header block, then one row per attendee."""
+    return "\n".join([
+        "Attendee Report,", "Report Generated:,11/12/2035 12:00 PM", "Attendee Details,",
+        "Attended,User Name (Original Name),First Name,Last Name,Email,Time in Session (minutes)",
+        f"Yes,Ana Silva,Ana,Silva,ANA@{slug}.example.org,104",
+        f'Yes,Bruno,Bruno,Costa,"Bruno Costa <bruno@{slug}.example.org>",97',
+        f"Yes,Carla Canal,Carla,Canal,carla@{slug}.example.org,60",
+        f"Yes,Dora Weiss,Dora,Weiss,dora@{slug}.example.org,30",
+        "Yes,Guest,Guest,,guest@elsewhere.example.org,12",
+        f"Yes,Ana Silva,Ana,Silva,ana@{slug}.example.org,5",
+    ])
+
+
+async def test_a_pasted_attendee_report_marks_the_sessions_registrants_who_attended(
+    organiser_client: SignedInClient, viewer_client: SignedInClient,
+    client: AsyncTestClient[Litestar], db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, _webinars())
+    winter, spring = sorted(event.sessions, key=lambda s: s.starts_at)
+    people = {
+        "ana": await make_registration(db, event, winter, "Ana Silva"),
+        "bruno": await make_registration(db, event, winter, "Bruno Costa"),
+        "carla": await make_registration(db, event, winter, "Carla Canal",
+                                         status=RegistrationStatus.CANCELLED,
+                                         enrolment=EnrolmentStatus.CANCELLED),
+        "dora": await make_registration(db, event, spring, "Dora Weiss"),
+        "emil": await make_registration(db, event, winter, "Emil Novak"),
+    }
+    ids = {name: person.id for name, person in people.items()}
+    token = await current_access_token(db, AccessPurpose.REGISTRATION_MANAGE,
+                                       secret_key=settings.secret_key, now=BUILT_AT,
+                                       registration_id=ids["ana"])
+    await db.commit()
+    event_id, slug, winter_id, spring_id = event.id, event.slug, winter.id, spring.id
+    winter_start = winter.starts_at
+    url = f"/organiser/sessions/{winter_id}/attendance"
+    message_form = f"/organiser/events/{event_id}/message"
+
+    no_attendance_yet = await organiser_client.get(message_form)
+    tomorrow = f"/organiser/sessions/{spring_id}/attendance"
+    early_page = await organiser_client.get(tomorrow)
+    early = await organiser_client.post_form(tomorrow, {"attendees": _report(slug)})
+    recorded = await organiser_client.post_form(url, {"attendees": _report(slug)})
+    again = await organiser_client.post_form(url, {"attendees": _report(slug)})
+    empty = await organiser_client.post_form(url, {"attendees": "  "})
+    as_viewer = await viewer_client.get(url)
+    viewer_post = await viewer_client.post_form(url, {"attendees": _report(slug)})
+    certificate = await client.get(f"/registrations/{token}/certificate")
+    figures = await organiser_client.get(f"/organiser/events/{event_id}/figures")
+    with_attendance = await organiser_client.get(message_form)
+
+    assert "Attendance can be recorded once the session has started." in early_page.text
+    assert "<textarea" not in early_page.text
+    assert early.status_code == 409
+    assert recorded.status_code == 200
+    notice = parse(recorded.text).one(cls="notice")
+    assert "2 people now count as having attended." in notice.text
+    assert notice.text.endswith(f"carla@{slug}.example.org, dora@{slug}.example.org, "
+                                "guest@elsewhere.example.org")
+    assert [li.text for li in parse(recorded.text).one("main").find_all("li")][-2:] == [
+        "Ana Silva", "Bruno Costa"]
+    assert "0 people now count as having attended. 2 already did." in again.text
+    assert empty.status_code == 422
+    db.expire_all()
+    attended = dict((await db.execute(
+        select(Registration.name, Enrolment.checked_in_at)
+        .join(Enrolment, Enrolment.registration_id == Registration.id)
+        .where(Registration.event_id == event_id))).all())
+    assert attended == {"Ana Silva": winter_start, "Bruno Costa": winter_start,
+                        "Carla Canal": None, "Dora Weiss": None, "Emil Novak": None}
+    assert as_viewer.status_code == 200 and "<textarea" not in as_viewer.text
+    assert "Bruno Costa" in as_viewer.text
+    assert viewer_post.status_code == 403
+    # What follows a check-in follows: Ana's certificate, who came, whom to write to.
+    assert certificate.status_code == 200 and "Social criteria in ICT tenders" in certificate.text
+    assert "Registered: 4 with a place; came: 2" in figures.text
+    labels = [label.text for label in parse(with_attendance.text).find_all("label")
+              if label.attrs.get("for", "").startswith("audience")]
+    assert labels[-2:] == ["Attended", "Confirmed, did not attend"]
+    assert "Attended" not in [label.text for label in parse(no_attendance_yet.text)
+                              .find_all("label")]
