@@ -109,6 +109,9 @@ async def test_a_pasted_attendee_report_marks_the_sessions_registrants_who_atten
     assert [li.text for li in parse(recorded.text).one("main").find_all("li")][-2:] == [
         "Ana Silva", "Bruno Costa"]
     assert "0 people now count as having attended. 2 already did." in again.text
+    # A mark made by mistake is taken back on the session's check-in list.
+    assert f"/organiser/events/{event_id}/check-in?session={winter_id}" in [
+        a.attrs.get("href") for a in parse(again.text).find_all("a")]
     assert empty.status_code == 422
     db.expire_all()
     attended = dict((await db.execute(

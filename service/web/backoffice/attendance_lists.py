@@ -18,6 +18,7 @@ from service.clock import utc_now
 from service.db.models import Event, Session
 from service.domain import programme
 from service.domain.errors import DomainError
+from service.domain.registration import door_sessions
 from service.domain.registration.attendance_lists import (
     MAX_REPORT,
     AttendanceRecorded,
@@ -62,6 +63,9 @@ class AttendanceListController(Controller):
             "attended": await attended_names(db, session.id),
             "values": {"attendees": report}, "errors": errors or {},
             "recorded": recorded, "limit": MAX_REPORT,
+            # Where a mark is taken back: the session's check-in list, where it has one.
+            "check_in_url": f"{BACKOFFICE_PATH}/events/{event.id}/check-in?session={session.id}"
+            if session in door_sessions(event) else None,
         }, status_code=status_code)
 
     @get("/sessions/{session_id:int}/attendance")
