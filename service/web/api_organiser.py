@@ -19,6 +19,7 @@ from service.domain import accounts, programme
 from service.domain.link_lists import Link
 from service.domain.programme import materials, translations
 from service.domain.programme.inputs import Translations
+from service.domain.registration.attendance_lists import record_attendance_list
 from service.settings import Settings
 from service.web import presenters, schemas
 from service.web.auth import BEARER_SCHEME, require_organiser
@@ -276,6 +277,20 @@ class OrganiserController(Controller):
             public=[Link(title=m.title, url=m.url) for m in data.public],
             for_registrants=[Link(title=m.title, url=m.url) for m in data.for_registrants])
         return presenters.materials_out(found[session_id])
+
+    # --- attendance ---
+
+    @post("/sessions/{session_id:int}/attendance", status_code=200)
+    async def record_attendance(self, db_session: DbSession, session_id: IdParam,
+                                data: JSONBody[schemas.AttendanceReportIn]
+                                ) -> schemas.AttendanceRecordedOut:
+        """Record who attended an online session from its attendee report (every address in
+        `report` is read); the session must have started. A second report changes only who
+        was not marked yet."""
+        recorded = await record_attendance_list(db_session, session_id, data.report,
+                                                now=utc_now())
+        return schemas.AttendanceRecordedOut(marked=recorded.marked, already=recorded.already,
+                                             unknown=recorded.unknown)
 
     # --- agenda items ---
 

@@ -22,6 +22,7 @@ from service.db.models import (
 )
 from service.domain.programme.inputs import AgendaItemCreate as AgendaItemCreate
 from service.domain.programme.inputs import AgendaItemUpdate as AgendaItemUpdate
+from service.domain.programme.inputs import AttendanceReportIn as AttendanceReportIn
 from service.domain.programme.inputs import Country as Country
 from service.domain.programme.inputs import Description as Description
 from service.domain.programme.inputs import Email as Email
@@ -124,6 +125,15 @@ class MaterialOut(Struct):
 
     title: str
     url: str
+
+
+class AttendanceRecordedOut(Struct):
+    """What a pasted report did: who now counts as having attended (by name), how many
+    already did, and the addresses of no registrant of the session."""
+
+    marked: list[str]
+    already: int
+    unknown: list[str]
 
 
 class MaterialsOut(Struct):

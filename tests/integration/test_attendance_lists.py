@@ -88,12 +88,12 @@ async def test_a_pasted_attendee_report_marks_the_sessions_registrants_who_atten
     no_attendance_yet = await organiser_client.get(message_form)
     tomorrow = f"/organiser/sessions/{spring_id}/attendance"
     early_page = await organiser_client.get(tomorrow)
-    early = await organiser_client.post_form(tomorrow, {"attendees": _report(slug)})
-    recorded = await organiser_client.post_form(url, {"attendees": _report(slug)})
-    again = await organiser_client.post_form(url, {"attendees": _report(slug)})
-    empty = await organiser_client.post_form(url, {"attendees": "  "})
+    early = await organiser_client.post_form(tomorrow, {"report": _report(slug)})
+    recorded = await organiser_client.post_form(url, {"report": _report(slug)})
+    again = await organiser_client.post_form(url, {"report": _report(slug)})
+    empty = await organiser_client.post_form(url, {"report": "  "})
     as_viewer = await viewer_client.get(url)
-    viewer_post = await viewer_client.post_form(url, {"attendees": _report(slug)})
+    viewer_post = await viewer_client.post_form(url, {"report": _report(slug)})
     certificate = await client.get(f"/registrations/{token}/certificate")
     figures = await organiser_client.get(f"/organiser/events/{event_id}/figures")
     with_attendance = await organiser_client.get(message_form)
@@ -131,3 +131,34 @@ async def test_a_pasted_attendee_report_marks_the_sessions_registrants_who_atten
     assert labels[-2:] == ["Attended", "Confirmed, did not attend"]
     assert "Attended" not in [label.text for label in parse(no_attendance_yet.text)
                               .find_all("label")]
+
+
+async def test_the_organiser_api_records_an_attendee_report(
+    client: AsyncTestClient[Litestar], organiser_headers: dict[str, str],
+    viewer_headers: dict[str, str], db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, _webinars())
+    held, coming = sorted(event.sessions, key=lambda s: s.starts_at)
+    await make_registration(db, event, held, "Ana Silva")
+    await db.commit()
+    slug, urls = event.slug, (f"/api/organiser/sessions/{held.id}/attendance",
+                              f"/api/organiser/sessions/{coming.id}/attendance")
+
+    recorded = await client.post(urls[0], headers=organiser_headers,
+                                 json={"report": _report(slug)})
+    again = await client.post(urls[0], headers=organiser_headers,
+                              json={"report": _report(slug)})
+    early = await client.post(urls[1], headers=organiser_headers,
+                              json={"report": _report(slug)})
+    empty = await client.post(urls[0], headers=organiser_headers, json={"report": ""})
+    read_only = await client.post(urls[0], headers=viewer_headers,
+                                  json={"report": _report(slug)})
+
+    assert recorded.status_code == 200
+    assert recorded.json() == {"marked": ["Ana Silva"], "already": 0, "unknown": [
+        f"bruno@{slug}.example.org", f"carla@{slug}.example.org", f"dora@{slug}.example.org",
+        "guest@elsewhere.example.org"]}
+    assert (again.json()["marked"], again.json()["already"]) == ([], 1)
+    assert early.status_code == 409 and early.json()["errors"][0]["field"] == "report"
+    assert empty.status_code == 400 and "report" in empty.text
+    assert read_only.status_code == 403

@@ -218,3 +218,10 @@ class MaterialsIn(Input):
 
     public: list[MaterialIn] = []
     for_registrants: list[MaterialIn] = []
+
+
+class AttendanceReportIn(Input):
+    """An online session's attendee report as the webinar tool exports it (every address in
+    it is read): `registration.attendance_lists`."""
+
+    report: Annotated[str, Meta(min_length=1, max_length=500_000)]

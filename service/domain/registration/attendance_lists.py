@@ -27,7 +27,7 @@ from .form import normalise_email
 # An address as attendee reports write it: between separators, quotes or angle brackets.
 _ADDRESS = re.compile(r"[^\s,;:<>()\[\]\"']+@[^\s,;:<>()\[\]\"']+\.[^\s,;:<>()\[\]\"']+")
 # A report of a big webinar: some thousands of lines of a dozen columns.
-MAX_REPORT = 500_000
+MAX_REPORT = 500_000  # the API takes as much (`AttendanceReportIn`)
 
 
 @dataclass(frozen=True)
@@ -56,10 +56,10 @@ async def record_attendance_list(db: AsyncSession, session_id: int, report: str,
         raise NotFoundError(_("No session with id %(session_id)s.") % {"session_id": session_id},
                             "session_id")
     if session.status == SessionStatus.CANCELLED:
-        raise ConflictError(_("This session was cancelled: nobody attended it."), "attendees")
+        raise ConflictError(_("This session was cancelled: nobody attended it."), "report")
     if now < session.starts_at:
         raise ConflictError(_("Attendance can be recorded once the session has started."),
-                            "attendees")
+                            "report")
     wanted = addresses_in(report)
     places = (await db.execute(
         select(Enrolment, Registration)

@@ -61,7 +61,7 @@ class AttendanceListController(Controller):
             "when": period_text(session.starts_at, session.ends_at, event.timezone),
             "has_started": session.starts_at <= utc_now(),
             "attended": await attended_names(db, session.id),
-            "values": {"attendees": report}, "errors": errors or {},
+            "values": {"report": report}, "errors": errors or {},
             "recorded": recorded, "limit": MAX_REPORT,
             # Where a mark is taken back: the session's check-in list, where it has one.
             "check_in_url": f"{BACKOFFICE_PATH}/events/{event.id}/check-in?session={session.id}"
@@ -79,13 +79,13 @@ class AttendanceListController(Controller):
                                 account: CurrentAccount, session_id: IdParam
                                 ) -> Response[Any]:
         session, event = await self._session(db_session, account, session_id, editing=True)
-        report = text(await request.form(), "attendees", MAX_REPORT + 1)
+        report = text(await request.form(), "report", MAX_REPORT + 1)
         errors: dict[str, str] = {}
         recorded = None
         if len(report) > MAX_REPORT:
-            errors["attendees"] = _("At most %(count)s characters.") % {"count": MAX_REPORT}
+            errors["report"] = _("At most %(count)s characters.") % {"count": MAX_REPORT}
         elif not report:
-            errors["attendees"] = _("Paste the attendee report, or the attendees' addresses.")
+            errors["report"] = _("Paste the attendee report, or the attendees' addresses.")
         else:
             try:
                 recorded = await record_attendance_list(db_session, session.id, report,
