@@ -148,6 +148,8 @@ class AccessPurpose(enum.StrEnum):
     # An Interest Group member's private page and personal feed.
     GROUP_MEMBER_PAGE = "group_member_page"
     GROUP_MEMBER_FEED = "group_member_feed"
+    # The public link printed on a certificate of attendance, for whoever checks it.
+    CERTIFICATE_CHECK = "certificate_check"
 
 
 class AccountRole(enum.StrEnum):

@@ -40,6 +40,7 @@ from litestar.status_codes import (
 )
 from msgspec import UNSET
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
 from service.db.models import (
@@ -117,6 +118,9 @@ FORM_LEVEL = "form"
 # What a private link of an erased registration answers (410), here and on its other pages.
 ERASED_LINK = (N_("Registration erased"), N_("This link no longer works: the registration it "
                "belonged to has been erased, with the name and address it held."))
+NO_SUCH_CERTIFICATE = (N_("No such certificate"), N_(
+    "No certificate of attendance has this link: check that it was copied whole. A "
+    "certificate's link stops working when its holder's registration is erased."))
 NO_CERTIFICATE = (N_("No certificate yet"), N_(
     "A certificate of attendance names the sessions you came to: it is here once the "
     "organisers have checked you in at a session and that session is over."))
@@ -364,6 +368,33 @@ def _submit_label(event: Event, view: views.EventView) -> str:
     if view.availability.is_full:
         return _("Join the waiting list")
     return pgettext("button", "Register")
+
+
+async def _certificate_page(db: AsyncSession, reg: Registration, now: datetime, *,
+                            token: str | None = None, check_url: str | None = None
+                            ) -> Response[str]:
+    """A certificate of attendance: for its holder (their `token`, with the `check_url`
+    printed on it), or as checked by whoever it is shown to (neither)."""
+    attended = registration.attended_sessions(reg, now)
+    if not attended:
+        return _error_page(HTTP_404_NOT_FOUND,
+                           *(NO_CERTIFICATE if token is not None else NO_SUCH_CERTIFICATE))
+    event = reg.event
+    read = await reader(db, event.id, current_language())
+    return html_response("certificate.html", {
+        "token": token, "check_url": check_url, "name": reg.name,
+        "organisation": reg.company or reg.organisation_name or "",
+        "event_title": read(event, "title"),
+        # Each session: its title, when (in the event's zone) and where.
+        "sessions": [(read(s, "title"), wording.period_text(s.starts_at, s.ends_at,
+                                                            event.timezone),
+                      wording.place_text(s.mode, wording.venue_line(event)))
+                     for s in attended],
+        "total": wording.duration_text(sum(
+            int((s.ends_at - s.starts_at).total_seconds()) // 60 for s in attended)),
+        "issued_on": wording.date_text(local_date(now, event.timezone)),
+        "robots": "noindex",
+    })
 
 
 def _registration_details(reg: Registration) -> list[tuple[str, str]]:
@@ -962,30 +993,31 @@ class PublicPages(Controller):
         return Redirect(f"/registrations/{token}?done=cancelled", status_code=HTTP_303_SEE_OTHER)
 
     @get("/registrations/{token:str}/certificate")
-    async def certificate(self, db_session: DbSession, token: TokenParam) -> Response[str]:
+    async def certificate(self, db_session: DbSession, settings: SettingsDep,
+                          token: TokenParam) -> Response[str]:
         """Their certificate of attendance, to print: the sessions they came to (checked in
-        at the door), once each is over; 404 with a word of why before that."""
+        at the door, or on an online session's attendance list), once each is over; 404
+        with a word of why before that. It carries the link that checks it."""
         reg = await registration.find_registration_by_token(db_session, token)
         now = utc_now()
-        attended = registration.attended_sessions(reg, now)
-        if not attended:
-            return _error_page(HTTP_404_NOT_FOUND, *NO_CERTIFICATE)
-        event = reg.event
-        read = await reader(db_session, event.id, current_language())
-        return html_response("certificate.html", {
-            "token": token, "name": reg.name,
-            "organisation": reg.company or reg.organisation_name or "",
-            "event_title": read(event, "title"),
-            # Each session: its title, when (in the event's zone) and where.
-            "sessions": [(read(s, "title"), wording.period_text(s.starts_at, s.ends_at,
-                                                                event.timezone),
-                          wording.place_text(s.mode, wording.venue_line(event)))
-                         for s in attended],
-            "total": wording.duration_text(sum(
-                int((s.ends_at - s.starts_at).total_seconds()) // 60 for s in attended)),
-            "issued_on": wording.date_text(local_date(now, event.timezone)),
-            "robots": "noindex",
-        })
+        check = await access.current_access_token(
+            db_session, AccessPurpose.CERTIFICATE_CHECK, secret_key=settings.secret_key,
+            now=now, registration_id=reg.id)
+        return await _certificate_page(db_session, reg, now, token=token,
+                                       check_url=urls.certificate_check_url(settings, check))
+
+    @get("/certificates/{token:str}")
+    async def certificate_check(self, db_session: DbSession, token: TokenParam
+                                ) -> Response[str]:
+        """The certificate as whoever the registrant shows it to checks it, through the link
+        printed on it: what the records say today. Gone once the registration is erased or
+        its personal data is removed after the retention period."""
+        try:
+            reg = await registration.find_registration_by_token(
+                db_session, token, AccessPurpose.CERTIFICATE_CHECK)
+        except NotFoundError:
+            return _error_page(HTTP_404_NOT_FOUND, *NO_SUCH_CERTIFICATE)
+        return await _certificate_page(db_session, reg, utc_now())
 
     # -- speakers --
 

@@ -242,4 +242,11 @@ def test_who_came_prints_their_certificate_of_attendance(
         page.emulate_media(media="print")
         expect(page.locator(".print-hint")).to_be_hidden()
         save_screenshot(page, screenshots / "certificate-of-attendance-printed.png")
+        # Whoever Elena shows it to checks it through the link printed on it.
+        page.emulate_media(media="screen")
+        page.goto(page.locator(".certificate-check-url").inner_text())
+        expect(page.locator(".certificate-checked")).to_contain_text(
+            "This certificate is genuine")
+        expect(page.locator(".certificate-name")).to_have_text("Elena Certificate")
+        assert_no_axe_violations(page, context="certificate as checked")
     context.close()

@@ -18,6 +18,7 @@ from service.db.models import AccessPurpose, Enrolment, EnrolmentStatus, EventKi
 from service.domain import registration
 from service.domain.access import current_access_token
 from service.settings import Settings
+from tests.conftest import TEST_BASE_URL
 from tests.factories import BUILT_AT, EventSpec, make_event, make_registration
 from tests.integration.test_pages import parse
 from tests.integration.test_registration_on_behalf import DAY_1, DAY_2
@@ -72,3 +73,44 @@ async def test_a_certificate_names_the_sessions_they_came_to_once_over(
     french = parse(in_french.text).one("article", cls="certificate")
     assert french.one("h1").text == "Attestation de présence"
     assert elsewhere.status_code == 404
+
+
+async def test_whoever_is_shown_a_certificate_checks_it_through_the_link_printed_on_it(
+    client: AsyncTestClient[Litestar], db: AsyncSession, settings: Settings,
+) -> None:
+    """The certificate prints a link of its own; opened by anyone, it shows the certificate
+    as the records say it (no way to the holder's private page), marked as genuine; a
+    mistyped link is a 404; once the registration is erased, its link no longer works."""
+    event = await make_event(db, settings, EventSpec(
+        slug="seminar", title="Seminar", kind=EventKind.SEMINAR, sessions=(DAY_1, DAY_2),
+        commit=False, extra={"venue_name": "Stadhuis", "venue_city": "Haarlem"}))
+    day_1 = sorted(event.sessions, key=lambda s: s.starts_at)[0]
+    ana = await make_registration(db, event, day_1, "Ana Silva", organisation="City of Lisbon")
+    token = await current_access_token(db, AccessPurpose.REGISTRATION_MANAGE,
+                                       secret_key=settings.secret_key, now=BUILT_AT,
+                                       registration_id=ana.id)
+    await registration.check_in(db, event, ana.id, session_id=day_1.id, present=True,
+                                now=DURING_DAY_1)
+    await db.commit()
+
+    with time_machine.travel(AFTER_DAY_1, tick=False):
+        certificate = await client.get(f"/registrations/{token}/certificate")
+        check_url = parse(certificate.text).one("span", cls="certificate-check-url").text
+        checked = await client.get(check_url.removeprefix(TEST_BASE_URL))
+        again = await client.get(f"/registrations/{token}/certificate")
+        mistyped = await client.get(check_url.removeprefix(TEST_BASE_URL)[:-2] + "xx")
+        erased = await client.delete(f"/api/registrations/{token}", params={"confirm": "erase"})
+        after_erasure = await client.get(check_url.removeprefix(TEST_BASE_URL))
+
+    assert check_url.startswith(f"{TEST_BASE_URL}/certificates/")
+    assert check_url in again.text  # the same link each time it is printed
+    assert checked.status_code == 200
+    page = parse(checked.text)
+    assert page.one("p", cls="certificate-checked").text.startswith("This certificate is genuine")
+    assert page.one("p", cls="certificate-name").text == "Ana Silva"
+    assert [row.one("th").text for row in page.one("tbody").find_all("tr")] == ["Day 1"]
+    assert token not in checked.text and "/registrations/" not in checked.text
+    assert 'name="robots" content="noindex"' in checked.text
+    assert mistyped.status_code == 404 and "No such certificate" in mistyped.text
+    assert erased.status_code == 200
+    assert after_erasure.status_code == 404

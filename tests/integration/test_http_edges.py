@@ -97,6 +97,7 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
         "/registrations/{token:str}": f"/registrations/{token}",
         "/registrations/{token:str}/cancel": f"/registrations/{token}/cancel",
         "/registrations/{token:str}/certificate": f"/registrations/{token}/certificate",
+        "/certificates/{token:str}": "/certificates/no-such-certificate",
         "/registrations/{token:str}/erase": f"/registrations/{token}/erase",
         "/speakers/{token:str}": f"/speakers/{links['speaker_page']}",
         "/static/{file_path:path}": "/static/site.css",
@@ -284,10 +285,11 @@ async def test_head_answers_every_get_route_like_get_without_the_body(
 
     assert set(urls) == _get_routes(app)  # every GET route of the app is in the table
     assert answers == expected
-    # Every page answers, but a certificate of attendance: nobody here came to a session yet
-    # (its HEAD answers 404 like its GET, with the page that says why).
+    # Every page answers, but a certificate of attendance: nobody here came to a session yet,
+    # and no certificate has the link walked (their HEAD answers 404 like their GET, with the
+    # page that says why).
     assert {template: status for template, (status, *_) in answers.items() if status != 200} \
-        == {"/registrations/{token:str}/certificate": 404}
+        == {"/registrations/{token:str}/certificate": 404, "/certificates/{token:str}": 404}
     assert [length for _, _, length, _, _ in answers.values()].count("0") == 0
 
 

@@ -160,9 +160,12 @@ async def get_registration(db: AsyncSession, registration_id: int) -> Registrati
     return await load_registration(db, registration_id, event)
 
 
-async def find_registration_by_token(db: AsyncSession, token: str) -> Registration:
-    """The registration a manage link belongs to; unknown and revoked links look the same."""
-    found = await access.find_access(db, AccessPurpose.REGISTRATION_MANAGE, token)
+async def find_registration_by_token(
+    db: AsyncSession, token: str, purpose: AccessPurpose = AccessPurpose.REGISTRATION_MANAGE,
+) -> Registration:
+    """The registration a manage link (or another of its links: `purpose`) belongs to;
+    unknown and revoked links look the same."""
+    found = await access.find_access(db, purpose, token)
     if found is None or found.registration_id is None:
         raise NotFoundError(_("This link is not valid."), "token")
     return await get_registration(db, found.registration_id)
