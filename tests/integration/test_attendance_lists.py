@@ -162,3 +162,23 @@ async def test_the_organiser_api_records_an_attendee_report(
     assert early.status_code == 409 and early.json()["errors"][0]["field"] == "report"
     assert empty.status_code == 400 and "report" in empty.text
     assert read_only.status_code == 403
+
+
+async def test_a_big_webinars_report_is_read_whole(
+    client: AsyncTestClient[Litestar], organiser_headers: dict[str, str], db: AsyncSession,
+    settings: Settings,
+) -> None:
+    """Three thousand attendees' addresses (more than some databases take as one
+    statement's parameters): the registrant last in the report is found."""
+    event = await make_event(db, settings, _webinars())
+    held = sorted(event.sessions, key=lambda s: s.starts_at)[0]
+    await make_registration(db, event, held, "Ana Silva")
+    await db.commit()
+    lines = [f"Yes,Guest {n},guest{n}@elsewhere.example.org,60" for n in range(3_000)]
+    report = "\n".join([*lines, f"Yes,Ana Silva,ana@{event.slug}.example.org,90"])
+
+    answer = await client.post(f"/api/organiser/sessions/{held.id}/attendance",
+                               headers=organiser_headers, json={"report": report})
+
+    assert answer.status_code == 200
+    assert (answer.json()["marked"], len(answer.json()["unknown"])) == (["Ana Silva"], 3_000)

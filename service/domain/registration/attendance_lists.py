@@ -28,6 +28,7 @@ from .form import normalise_email
 _ADDRESS = re.compile(r"[^\s,;:<>()\[\]\"']+@[^\s,;:<>()\[\]\"']+\.[^\s,;:<>()\[\]\"']+")
 # A report of a big webinar: some thousands of lines of a dozen columns.
 MAX_REPORT = 500_000  # the API takes as much (`AttendanceReportIn`)
+_SLICE = 500
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,19 @@ async def record_attendance_list(db: AsyncSession, session_id: int, report: str,
         raise ConflictError(_("Attendance can be recorded once the session has started."),
                             "report")
     wanted = addresses_in(report)
-    places = (await db.execute(
-        select(Enrolment, Registration)
-        .join(Registration, Registration.id == Enrolment.registration_id)
-        .where(Enrolment.session_id == session.id,
-               Enrolment.status != EnrolmentStatus.CANCELLED,
-               Registration.status.in_(ATTENDEE_STATUSES),
-               Registration.email_normalised.in_(wanted)))).all() if wanted else []
-    found = {registration.email_normalised: (enrolment, registration)
-             for enrolment, registration in places}
+    found: dict[str, tuple[Enrolment, Registration]] = {}
+    # In slices: a big webinar's report holds thousands of addresses, more than some
+    # databases take as the parameters of one statement.
+    for start in range(0, len(wanted), _SLICE):
+        places = await db.execute(
+            select(Enrolment, Registration)
+            .join(Registration, Registration.id == Enrolment.registration_id)
+            .where(Enrolment.session_id == session.id,
+                   Enrolment.status != EnrolmentStatus.CANCELLED,
+                   Registration.status.in_(ATTENDEE_STATUSES),
+                   Registration.email_normalised.in_(wanted[start:start + _SLICE])))
+        found.update({registration.email_normalised: (enrolment, registration)
+                      for enrolment, registration in places.all()})
     marked: list[str] = []
     already = 0
     for enrolment, registration in found.values():
