@@ -330,6 +330,8 @@ class SessionView:
     outlook_url: str
     # Shared with everyone (`programme.materials`); a registrant's own are on EnrolmentView.
     materials: tuple[MaterialView, ...] = ()
+    # Whether there are materials for registrants only (said on the public page, never shown).
+    has_materials_for_registrants: bool = False
 
 
 def _lang_query(event: Event, language: str) -> str:
@@ -338,8 +340,8 @@ def _lang_query(event: Event, language: str) -> str:
 
 
 def session_view(session: Session, event: Event, settings: Settings,
-                 enrolments: dict[int, int], materials: Sequence[SessionMaterial] = ()
-                 ) -> SessionView:
+                 enrolments: dict[int, int], materials: Sequence[SessionMaterial] = (),
+                 has_materials_for_registrants: bool = False) -> SessionView:
     # Public: built without the join link, so the calendar links cannot leak it; in the
     # page's language, as are the calendar files it links to.
     language = current_language()
@@ -360,6 +362,7 @@ def session_view(session: Session, event: Event, settings: Settings,
         google_url=google_calendar_link(entry),
         outlook_url=outlook_calendar_link(entry),
         materials=material_views(event, materials),
+        has_materials_for_registrants=has_materials_for_registrants,
     )
 
 
@@ -421,7 +424,7 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
                      now: datetime) -> EventView:
     registrations = await count_confirmed_registrations(db, [event.id])
     enrolments = await count_confirmed_enrolments(db, [s.id for s in event.sessions])
-    materials = await session_materials(db, [s.id for s in event.sessions])
+    materials = await session_materials(db, [s.id for s in event.sessions], for_registrants=True)
     card = event_card(event, now, registrations.get(event.id, 0), enrolments)
     modes = {s.mode for s in event.sessions}
     has_venue = any([event.venue_name, event.venue_address, event.venue_city])
@@ -458,8 +461,11 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
         is_hybrid=programme.is_hybrid(event),
         availability=card.availability,
         closed_reason=registration_state(event, now),
-        sessions=tuple(session_view(s, event, settings, enrolments, materials[s.id])
-                       for s in event.sessions),
+        sessions=tuple(session_view(
+            s, event, settings, enrolments,
+            [m for m in materials[s.id] if not m.is_for_registrants],
+            has_materials_for_registrants=any(m.is_for_registrants for m in materials[s.id]))
+            for s in event.sessions),
         speakers=_speakers(event),
         webcal_url=urls.webcal_url(feed),
         feed_url=feed,

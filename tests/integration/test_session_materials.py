@@ -102,6 +102,11 @@ async def test_materials_for_everyone_and_for_those_holding_a_place(
                                                     {"title": REPORT, "url": REPORT}]
     assert sessions[ids["spring"]]["materials"] == []
     assert RECORDING not in public_page.text and RECORDING not in public_api.text
+    # The public page says there is more for registrants, without showing it.
+    more = "People registered for this session find more materials on their private page."
+    assert more in winter_article.text
+    assert more not in parse(public_page.text).one("article", **{
+        "aria-labelledby": f"session-{ids['spring']}"}).text
     # Ana holds a place: she has the recording too (its title escaped); Carla waits: not.
     ana_links = [a.attrs["href"] for a in parse(private["ana"].text).one(cls="materials")
                  .find_all("a")]
