@@ -145,6 +145,8 @@ def registration_out(
                 join_url=session.join_url
                 if confirmed and session.mode != SessionMode.IN_PERSON else None,
                 materials=shared,
+                attended_at=iso_utc(enrolment.checked_in_at) if enrolment.checked_in_at
+                else None,
             )
         )
     return rs.RegistrationOut(

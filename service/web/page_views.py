@@ -484,6 +484,8 @@ class EnrolmentView:
     join_url: str | None
     # The session's materials for registrants only, for whoever holds a place in it.
     own_materials: tuple[MaterialView, ...] = ()
+    # Checked in at its door, or on its attendance list.
+    attended: bool = False
 
 
 def enrolment_views(
@@ -520,6 +522,7 @@ def enrolment_views(
             join_url=session.join_url if entitled else None,
             own_materials=material_views(event, own)
             if own and holds_a_place(registration, enrolment) else (),
+            attended=enrolment.checked_in_at is not None,
         ))
     return views
 

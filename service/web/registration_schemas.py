@@ -152,6 +152,8 @@ class RegistrationSessionOut(Struct):
     ends: TimeOut
     # Only while the registrant has a confirmed place in an online or hybrid session.
     join_url: str | None
+    # Checked in at the session's door, or on its attendance list (UTC).
+    attended_at: str | None = None
     # Shared with the session: those for everyone, and those for registrants only while the
     # registrant holds a place in it.
     materials: list[MaterialOut] = []

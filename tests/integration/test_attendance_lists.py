@@ -24,6 +24,7 @@ from service.db.models import (
     RegistrationStatus,
 )
 from service.domain.access import current_access_token
+from service.domain.times import iso_utc
 from service.settings import Settings
 from tests.factories import BUILT_AT, EventSpec, SessionSpec, make_event, make_registration
 from tests.integration.backoffice import SignedInClient
@@ -95,6 +96,8 @@ async def test_a_pasted_attendee_report_marks_the_sessions_registrants_who_atten
     as_viewer = await viewer_client.get(url)
     viewer_post = await viewer_client.post_form(url, {"report": _report(slug)})
     certificate = await client.get(f"/registrations/{token}/certificate")
+    private_page = await client.get(f"/registrations/{token}")
+    private_api = await client.get(f"/api/registrations/{token}")
     figures = await organiser_client.get(f"/organiser/events/{event_id}/figures")
     with_attendance = await organiser_client.get(message_form)
 
@@ -125,6 +128,10 @@ async def test_a_pasted_attendee_report_marks_the_sessions_registrants_who_atten
     assert viewer_post.status_code == 403
     # What follows a check-in follows: Ana's certificate, who came, whom to write to.
     assert certificate.status_code == 200 and "Social criteria in ICT tenders" in certificate.text
+    badges = [b.text for b in parse(private_page.text).one("ul", cls="enrolments")
+              .find_all("span", cls="badge")]
+    assert badges == ["Confirmed", "Attended"]
+    assert private_api.json()["sessions"][0]["attended_at"] == iso_utc(winter_start)
     assert "Registered: 4 with a place; came: 2" in figures.text
     labels = [label.text for label in parse(with_attendance.text).find_all("label")
               if label.attrs.get("for", "").startswith("audience")]
