@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
 from service.db.models import Event, Session
-from service.domain import programme
 from service.domain.errors import DomainError
 from service.domain.registration import door_sessions
 from service.domain.registration.attendance_lists import (
@@ -27,7 +26,7 @@ from service.domain.registration.attendance_lists import (
 )
 from service.domain.wording import period_text
 from service.i18n import gettext as _
-from service.web.backoffice.event_pages import event_for, heading
+from service.web.backoffice.event_pages import heading, session_for
 from service.web.backoffice.forms import field_errors, refusal_status, text
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -43,12 +42,6 @@ class AttendanceListController(Controller):
     path = BACKOFFICE_PATH
     guards = [require_account]
     include_in_schema = False
-
-    async def _session(self, db: AsyncSession, account: CurrentAccount, session_id: int, *,
-                       editing: bool = False) -> tuple[Session, Event]:
-        found = await programme.get_session(db, session_id)
-        event = await event_for(db, account, found.event_id, editing=editing)
-        return next(s for s in event.sessions if s.id == session_id), event
 
     async def _page(self, request: AnyRequest, db: AsyncSession, account: CurrentAccount,
                     session: Session, event: Event, *, report: str = "",
@@ -71,14 +64,14 @@ class AttendanceListController(Controller):
     @get("/sessions/{session_id:int}/attendance")
     async def attendance_page(self, request: AnyRequest, db_session: DbSession,
                               account: CurrentAccount, session_id: IdParam) -> Response[Any]:
-        session, event = await self._session(db_session, account, session_id)
+        session, event = await session_for(db_session, account, session_id)
         return await self._page(request, db_session, account, session, event)
 
     @post("/sessions/{session_id:int}/attendance", guards=[require_editor], status_code=200)
     async def record_attendance(self, request: AnyRequest, db_session: DbSession,
                                 account: CurrentAccount, session_id: IdParam
                                 ) -> Response[Any]:
-        session, event = await self._session(db_session, account, session_id, editing=True)
+        session, event = await session_for(db_session, account, session_id, editing=True)
         report = text(await request.form(), "report", MAX_REPORT + 1)
         errors: dict[str, str] = {}
         recorded = None
@@ -93,7 +86,7 @@ class AttendanceListController(Controller):
             except DomainError as error:
                 errors = field_errors(error)
                 await db_session.rollback()
-                session, event = await self._session(db_session, account, session_id)
+                session, event = await session_for(db_session, account, session_id)
                 return await self._page(request, db_session, account, session, event,
                                         report=report, errors=errors,
                                         status_code=refusal_status(error))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import Event
+from service.db.models import Event, Session
 from service.domain import programme
 from service.domain.accounts import SignedInAccount, can_edit_event, can_see_event
 from service.domain.wording import short_date_text
@@ -38,6 +38,15 @@ async def event_for(db: AsyncSession, account: SignedInAccount, event_id: int, *
     if editing and not can_edit_event(account, event):
         raise BackofficeForbidden(_("Your account can look at this event but not change it."))
     return event
+
+
+async def session_for(db: AsyncSession, account: SignedInAccount, session_id: int, *,
+                      editing: bool = False) -> tuple[Session, Event]:
+    """A session (404 when unknown) and its event, with `event_for`'s checks; the session
+    is the one loaded with the event."""
+    found = await programme.get_session(db, session_id)
+    event = await event_for(db, account, found.event_id, editing=editing)
+    return next(s for s in event.sessions if s.id == session_id), event
 
 
 def heading(event: Event, account: SignedInAccount) -> EventHeading:

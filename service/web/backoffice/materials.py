@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
 from service.db.models import Event, Session, SessionMaterial
-from service.domain import programme
 from service.domain.errors import DomainError, FieldError, InvalidInputError
 from service.domain.link_lists import read_lines
 from service.domain.programme.materials import (
@@ -32,7 +31,7 @@ from service.domain.programme.materials import (
 )
 from service.domain.wording import period_text
 from service.i18n import gettext as _
-from service.web.backoffice.event_pages import event_for, heading, local_and_utc
+from service.web.backoffice.event_pages import heading, local_and_utc, session_for
 from service.web.backoffice.forms import refusal_status, text
 from service.web.backoffice.guards import (
     BACKOFFICE_PATH,
@@ -80,12 +79,6 @@ class SessionMaterialsController(Controller):
     guards = [require_account]
     include_in_schema = False
 
-    async def _session(self, db: AsyncSession, account: CurrentAccount, session_id: int, *,
-                       editing: bool = False) -> tuple[Session, Event]:
-        found = await programme.get_session(db, session_id)
-        event = await event_for(db, account, found.event_id, editing=editing)
-        return next(s for s in event.sessions if s.id == session_id), event
-
     async def _page(self, request: AnyRequest, db: AsyncSession, account: CurrentAccount,
                     session: Session, event: Event, *, values: dict[str, str] | None = None,
                     errors: dict[str, str] | None = None, status_code: int = 200
@@ -107,14 +100,14 @@ class SessionMaterialsController(Controller):
     @get("/sessions/{session_id:int}/materials")
     async def materials_page(self, request: AnyRequest, db_session: DbSession,
                              account: CurrentAccount, session_id: IdParam) -> Response[Any]:
-        session, event = await self._session(db_session, account, session_id)
+        session, event = await session_for(db_session, account, session_id)
         return await self._page(request, db_session, account, session, event)
 
     @post("/sessions/{session_id:int}/materials", guards=[require_editor],
           status_code=HTTP_303_SEE_OTHER)
     async def save_materials(self, request: AnyRequest, db_session: DbSession,
                              account: CurrentAccount, session_id: IdParam) -> Response[Any]:
-        session, event = await self._session(db_session, account, session_id, editing=True)
+        session, event = await session_for(db_session, account, session_id, editing=True)
         values, too_long = _read(await request.form())
         lists = {name: [] if name in too_long else read_lines(values[name]) for name in FIELDS}
         # Every problem at once: a list too long for its box and what is wrong in the other.
@@ -130,7 +123,7 @@ class SessionMaterialsController(Controller):
                                 for_registrants=lists[FOR_REGISTRANTS], now=utc_now())
         except DomainError as error:
             await db_session.rollback()
-            session, event = await self._session(db_session, account, session_id)
+            session, event = await session_for(db_session, account, session_id)
             return await self._page(request, db_session, account, session, event,
                                     values=values, errors=_errors(error.errors),
                                     status_code=refusal_status(error))
