@@ -19,7 +19,10 @@ from service.domain import accounts, programme
 from service.domain.link_lists import Link
 from service.domain.programme import materials, translations
 from service.domain.programme.inputs import Translations
-from service.domain.registration.attendance_lists import record_attendance_list
+from service.domain.registration.attendance_lists import (
+    record_attendance_list,
+    take_back_attendance,
+)
 from service.settings import Settings
 from service.web import presenters, schemas
 from service.web.auth import BEARER_SCHEME, require_organiser
@@ -291,6 +294,12 @@ class OrganiserController(Controller):
                                                 now=utc_now())
         return schemas.AttendanceRecordedOut(marked=recorded.marked, already=recorded.already,
                                              unknown=recorded.unknown)
+
+    @delete("/sessions/{session_id:int}/attendance/{registration_id:int}")
+    async def take_back_attendance(self, db_session: DbSession, session_id: IdParam,
+                                   registration_id: IdParam) -> None:
+        """A mark made by mistake: the registrant no longer counts as having attended."""
+        await take_back_attendance(db_session, session_id, registration_id, now=utc_now())
 
     # --- agenda items ---
 

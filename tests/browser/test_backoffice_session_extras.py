@@ -3,8 +3,8 @@ an organiser opens a session's materials, is refused an address that is not a we
 (the error summary takes the focus and names the material), shares the slides with
 everyone and the recording with registrants only, and the public event page shows the
 slides under that session and not the recording; after the Make ICT Fair's first webinar,
-an attendee report is pasted on its attendance page. axe-core finds no violation on any
-state."""
+an attendee report is pasted on its attendance page and a mark made by mistake is taken
+back. axe-core finds no violation on any state."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Event, Session
+from service.domain import programme
 from service.domain.accounts import create_account
 from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import CLOCK, LiveServer, desktop_page, save_screenshot, sign_in
+from tests.factories import make_registration
 
 pytestmark = pytest.mark.browser
 
@@ -76,6 +78,7 @@ def test_an_organiser_shares_a_sessions_slides_and_recording(
 
 MAKE_ICT_FAIR = "make-ict-fair-webinar-series-2020"
 ATTENDANCE_EMAIL = "ava.attendance@procura.example.org"
+ATTENDEE = "wanda.webinar@city.example.org"
 
 
 def test_after_a_webinar_its_attendee_report_is_pasted(
@@ -84,10 +87,13 @@ def test_after_a_webinar_its_attendee_report_is_pasted(
     async def arrange(db: AsyncSession) -> tuple[int, int]:
         await create_account(db, email=ATTENDANCE_EMAIL, name="Ava Attendance", role="admin",
                              password=PASSWORD, now=CLOCK)
-        found = (await db.execute(
-            select(Event.id, Session.id).join(Session, Session.event_id == Event.id)
-            .where(Event.slug == MAKE_ICT_FAIR).order_by(Session.starts_at).limit(1))).one()
-        return found[0], found[1]
+        event_id = await db.scalar(select(Event.id).where(Event.slug == MAKE_ICT_FAIR))
+        assert event_id is not None
+        event = await programme.get_event(db, event_id)
+        webinar = min(event.sessions, key=lambda s: s.starts_at)
+        await make_registration(db, event, webinar, "Wanda Webinar", now=CLOCK,
+                                email_address=ATTENDEE)
+        return event_id, webinar.id
 
     event_id, session_id = live_server.arrange(arrange)
     context, page = desktop_page(browser, "Europe/Brussels")
@@ -100,10 +106,19 @@ def test_after_a_webinar_its_attendee_report_is_pasted(
         expect(page.get_by_role("heading", level=1)).to_contain_text("Attendance: ")
         assert_no_axe_violations(page, context="attendance page")
         page.get_by_label("Attendee report").fill(
-            "Attended,Name,Email\nYes,Guest,guest@elsewhere.example.org")
+            "Attended,Name,Email\nYes,Guest,guest@elsewhere.example.org\n"
+            f"Yes,Wanda Webinar,{ATTENDEE.upper()}")
         page.get_by_role("button", name="Record attendance").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "1 person now counts as having attended.")
         expect(page.get_by_role("status")).to_contain_text(
             "Not registered for this session (left as they are): guest@elsewhere.example.org")
         assert_no_axe_violations(page, context="attendance page, a report pasted")
         save_screenshot(page, screenshots / "backoffice-attendance.png")
+        # Marked by mistake: taken back from the list (the button names whose mark).
+        page.get_by_role("button", name="Take back the mark of Wanda Webinar").click()
+        expect(page.get_by_role("status")).to_have_text(
+            "Wanda Webinar no longer counts as having attended.")
+        expect(page.get_by_text("Nobody yet.")).to_be_visible()
+        assert_no_axe_violations(page, context="attendance page, a mark taken back")
     context.close()

@@ -31,6 +31,12 @@ from tests.integration.backoffice import SignedInClient
 from tests.integration.test_pages import parse
 
 
+def _attendees(page: str) -> list[str]:
+    """The names on the page's list of who attended (each before its button)."""
+    return [li.text.split("Take back")[0].strip()
+            for li in parse(page).one("ul", cls="attendees").find_all("li")]
+
+
 def _at(instant: datetime) -> str:
     return instant.isoformat(timespec="minutes")
 
@@ -109,12 +115,10 @@ async def test_a_pasted_attendee_report_marks_the_sessions_registrants_who_atten
     assert "2 people now count as having attended." in notice.text
     assert notice.text.endswith(f"carla@{slug}.example.org, dora@{slug}.example.org, "
                                 "guest@elsewhere.example.org")
-    assert [li.text for li in parse(recorded.text).one("main").find_all("li")][-2:] == [
-        "Ana Silva", "Bruno Costa"]
+    assert _attendees(recorded.text) == ["Ana Silva", "Bruno Costa"]
     assert "0 people now count as having attended. 2 already did." in again.text
-    # A mark made by mistake is taken back on the session's check-in list.
-    assert f"/organiser/events/{event_id}/check-in?session={winter_id}" in [
-        a.attrs.get("href") for a in parse(again.text).find_all("a")]
+    take_back = f"{url}/{ids['bruno']}/take-back"
+    assert take_back in [form.attrs.get("action") for form in parse(again.text).find_all("form")]
     assert empty.status_code == 422
     db.expire_all()
     attended = dict((await db.execute(
@@ -139,6 +143,23 @@ async def test_a_pasted_attendee_report_marks_the_sessions_registrants_who_atten
     assert "Attended" not in [label.text for label in parse(no_attendance_yet.text)
                               .find_all("label")]
 
+    # A mark made by mistake is taken back on the same page (an online session has no
+    # check-in list); a viewer cannot, and Dora has no place in this session.
+    viewer_take_back = await viewer_client.post_form(take_back, {})
+    taken_back = await organiser_client.post_form(take_back, {})
+    not_here = await organiser_client.post_form(f"{url}/{ids['dora']}/take-back", {})
+    assert viewer_take_back.status_code == 403
+    assert taken_back.status_code == 200
+    assert parse(taken_back.text).one(cls="notice").text == (
+        "Bruno Costa no longer counts as having attended.")
+    assert _attendees(taken_back.text) == ["Ana Silva"]
+    assert not_here.status_code == 404
+    db.expire_all()
+    bruno = await db.get(Registration, ids["bruno"])
+    assert bruno is not None and bruno.checked_in_at is None
+    assert await db.scalar(select(Enrolment.checked_in_at)
+                           .where(Enrolment.registration_id == ids["bruno"])) is None
+
 
 async def test_the_organiser_api_records_an_attendee_report(
     client: AsyncTestClient[Litestar], organiser_headers: dict[str, str],
@@ -146,8 +167,9 @@ async def test_the_organiser_api_records_an_attendee_report(
 ) -> None:
     event = await make_event(db, settings, _webinars())
     held, coming = sorted(event.sessions, key=lambda s: s.starts_at)
-    await make_registration(db, event, held, "Ana Silva")
+    ana = await make_registration(db, event, held, "Ana Silva")
     await db.commit()
+    ana_id = ana.id
     slug, urls = event.slug, (f"/api/organiser/sessions/{held.id}/attendance",
                               f"/api/organiser/sessions/{coming.id}/attendance")
 
@@ -160,6 +182,11 @@ async def test_the_organiser_api_records_an_attendee_report(
     empty = await client.post(urls[0], headers=organiser_headers, json={"report": ""})
     read_only = await client.post(urls[0], headers=viewer_headers,
                                   json={"report": _report(slug)})
+    viewer_take_back = await client.delete(f"{urls[0]}/{ana_id}", headers=viewer_headers)
+    taken_back = await client.delete(f"{urls[0]}/{ana_id}", headers=organiser_headers)
+    not_there = await client.delete(f"{urls[1]}/{ana_id}", headers=organiser_headers)
+    marked_again = await client.post(urls[0], headers=organiser_headers,
+                                     json={"report": _report(slug)})
 
     assert recorded.status_code == 200
     assert recorded.json() == {"marked": ["Ana Silva"], "already": 0, "unknown": [
@@ -169,6 +196,11 @@ async def test_the_organiser_api_records_an_attendee_report(
     assert early.status_code == 409 and early.json()["errors"][0]["field"] == "report"
     assert empty.status_code == 400 and "report" in empty.text
     assert read_only.status_code == 403
+    assert viewer_take_back.status_code == 403
+    assert taken_back.status_code == 204
+    assert not_there.status_code == 404 and not_there.json()["errors"][0]["field"] == (
+        "registration_id")
+    assert marked_again.json()["marked"] == ["Ana Silva"]
 
 
 async def test_a_big_webinars_report_is_read_whole(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Enrolment, EnrolmentStatus, Registration, Session, SessionStatus
@@ -92,11 +92,44 @@ async def record_attendance_list(db: AsyncSession, session_id: int, report: str,
                               unknown=[address for address in wanted if address not in found])
 
 
-async def attended_names(db: AsyncSession, session_id: int) -> Sequence[str]:
+@dataclass(frozen=True)
+class Attendee:
+    """Someone who counts as having attended a session."""
+
+    registration_id: int
+    name: str
+
+
+async def attendees(db: AsyncSession, session_id: int) -> Sequence[Attendee]:
     """Who counts as having attended the session (checked in, or on its attendance list),
     by name."""
-    return list(await db.scalars(
-        select(Registration.name)
+    found = await db.execute(
+        select(Registration.id, Registration.name)
         .join(Enrolment, Enrolment.registration_id == Registration.id)
         .where(Enrolment.session_id == session_id, Enrolment.checked_in_at.is_not(None))
-        .order_by(Registration.name, Registration.id)))
+        .order_by(Registration.name, Registration.id))
+    return [Attendee(registration_id, name) for registration_id, name in found.all()]
+
+
+async def take_back_attendance(db: AsyncSession, session_id: int, registration_id: int, *,
+                               now: datetime) -> str:
+    """A mark made by mistake: the registrant no longer counts as having attended the
+    session (online or not: a check-in at its door is taken back too). Their name."""
+    places = await db.execute(
+        select(Enrolment, Registration)
+        .join(Registration, Registration.id == Enrolment.registration_id)
+        .where(Enrolment.session_id == session_id,
+               Enrolment.registration_id == registration_id))
+    found = places.first()
+    if found is None:
+        raise NotFoundError(_("This registration has no place in that session."),
+                            "registration_id")
+    enrolment, registration = found
+    enrolment.checked_in_at = None
+    enrolment.updated_at = registration.updated_at = now
+    await db.flush()
+    registration.checked_in_at = await db.scalar(
+        select(func.min(Enrolment.checked_in_at))
+        .where(Enrolment.registration_id == registration.id))
+    await db.flush()
+    return registration.name

@@ -1,6 +1,7 @@
 """A session's attendance list in the back office: after a webinar, organisers paste the
 attendee report of their webinar tool and each registrant found there counts as having
-attended (`registration.attendance_lists`); the page lists who attended so far.
+attended (`registration.attendance_lists`); the page lists who attended so far, each with a
+button that takes a mark made by mistake back.
 
 Reading needs an account that sees the event; recording needs an editor of it. The answer
 to a pasted report is the page itself, saying who was marked, who already was, and which
@@ -17,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.clock import utc_now
 from service.db.models import Event, Session
 from service.domain.errors import DomainError
-from service.domain.registration import door_sessions
 from service.domain.registration.attendance_lists import (
     MAX_REPORT,
     AttendanceRecorded,
-    attended_names,
+    attendees,
     record_attendance_list,
+    take_back_attendance,
 )
 from service.domain.wording import period_text
 from service.i18n import gettext as _
@@ -45,7 +46,7 @@ class AttendanceListController(Controller):
 
     async def _page(self, request: AnyRequest, db: AsyncSession, account: CurrentAccount,
                     session: Session, event: Event, *, report: str = "",
-                    recorded: AttendanceRecorded | None = None,
+                    recorded: AttendanceRecorded | None = None, taken_back: str = "",
                     errors: dict[str, str] | None = None, status_code: int = 200
                     ) -> Response[Any]:
         return organiser_page(request, "session_attendance.html", {
@@ -53,12 +54,9 @@ class AttendanceListController(Controller):
             "event": heading(event, account), "session": session,
             "when": period_text(session.starts_at, session.ends_at, event.timezone),
             "has_started": session.starts_at <= utc_now(),
-            "attended": await attended_names(db, session.id),
+            "attended": await attendees(db, session.id),
             "values": {"report": report}, "errors": errors or {},
-            "recorded": recorded, "limit": MAX_REPORT,
-            # Where a mark is taken back: the session's check-in list, where it has one.
-            "check_in_url": f"{BACKOFFICE_PATH}/events/{event.id}/check-in?session={session.id}"
-            if session in door_sessions(event) else None,
+            "recorded": recorded, "taken_back": taken_back, "limit": MAX_REPORT,
         }, status_code=status_code)
 
     @get("/sessions/{session_id:int}/attendance")
@@ -95,3 +93,15 @@ class AttendanceListController(Controller):
                                     report=report, errors=errors, status_code=422)
         return await self._page(request, db_session, account, session, event,
                                 recorded=recorded)
+
+    @post("/sessions/{session_id:int}/attendance/{registration_id:int}/take-back",
+          guards=[require_editor], status_code=200)
+    async def take_back(self, request: AnyRequest, db_session: DbSession,
+                        account: CurrentAccount, session_id: IdParam, registration_id: IdParam
+                        ) -> Response[Any]:
+        """A mark made by mistake: the page again, saying whose mark was taken back."""
+        session, event = await session_for(db_session, account, session_id, editing=True)
+        name = await take_back_attendance(db_session, session.id, registration_id,
+                                          now=utc_now())
+        return await self._page(request, db_session, account, session, event,
+                                taken_back=name)
