@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
@@ -27,6 +28,7 @@ from service.db.models import (
     Session,
     SessionMode,
 )
+from service.domain.programme import checks
 from service.settings import Settings
 from tests.factories import VISIT, EventSpec, SessionSpec, make_event, make_registration
 from tests.integration.backoffice import SignedInClient
@@ -310,3 +312,35 @@ async def test_where_all_places_are_taken_the_organiser_may_add_one_for_them(
         AuditEntry.subject_type == "event", AuditEntry.subject_id == ids["event"],
         AuditEntry.action == "changed"))).all()
     assert [(b["capacity"], a["capacity"]) for b, a in changes] == [(1, 2), (2, 3)]
+
+
+async def test_no_place_is_added_beyond_the_most_places_an_event_has(
+    organiser_client: SignedInClient, client: AsyncTestClient[Litestar],
+    organiser_headers: dict[str, str], db: AsyncSession, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the places taken already reach the most an event may have (100,000; lowered
+    to one here, so that one registrant fills it), "Add a place" is refused naming it, on
+    the form and in the API, and nothing is stored."""
+    monkeypatch.setattr(checks, "MAX_PLACES", 1)
+    event = await make_event(db, settings, EventSpec(
+        slug="seminar", title="Seminar", kind=EventKind.SEMINAR, capacity=1, commit=False,
+        sessions=(DAY_1,)))
+    await make_registration(db, event, event.sessions[0], "Bruno Costa")
+    await db.commit()
+    event_id = event.id
+    before = await _count(db)
+
+    refused = await organiser_client.post_form(
+        f"/organiser/events/{event_id}/registrations/new", ANNA | {"add_places": "yes"})
+    api_refused = await client.post(
+        f"/api/organiser/events/{event_id}/registrations", params={"add_places": "true"},
+        headers=organiser_headers,
+        json={"name": "Dana Weiss", "email": "dana@example.org", "consent": True})
+
+    assert refused.status_code == 422 and _errors(refused.text) == ["add_places"]
+    assert "At most 1 places: no place can be added." in refused.text
+    assert (api_refused.status_code, api_refused.json()["errors"][0]["field"]) == (
+        409, "add_places")
+    assert await _count(db) == before
+    assert await db.scalar(select(Event.capacity).where(Event.id == event_id)) == 1

@@ -12,7 +12,7 @@ import re
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import Organisation
-from service.domain.errors import InvalidInputError
+from service.domain.errors import ConflictError, InvalidInputError
 from service.i18n import gettext as _
 
 
@@ -25,10 +25,27 @@ def country_code(value: str | None, field: str) -> str | None:
     return code
 
 
+# The most places an event or a session has (the API's and the forms' bound too); beyond
+# it, leave the limit empty.
+MAX_PLACES = 100_000
+
+
 def check_places(value: int | None, field: str) -> int | None:
     if value is not None and value < 1:
         raise InvalidInputError(_("Places must be at least 1 (leave it empty for no limit)."), field)
+    if value is not None and value > MAX_PLACES:
+        raise InvalidInputError(_("At most %(count)s places (leave it empty for no limit).")
+                                % {"count": MAX_PLACES}, field)
     return value
+
+
+def one_more_place(taken: int, field: str) -> int:
+    """The limit that leaves exactly one place free where `taken` are taken (an organiser
+    adding a place for someone), within the most places there can be."""
+    if taken + 1 > MAX_PLACES:
+        raise ConflictError(_("At most %(count)s places: no place can be added. Leave the "
+                              "limit empty for no limit.") % {"count": MAX_PLACES}, field)
+    return taken + 1
 
 
 def lets_more_in(current: int | None, new: int | None) -> bool:

@@ -21,6 +21,8 @@ from service.db.models import (
 )
 from service.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
+from .checks import MAX_PLACES
+
 # No C0 control characters but tab and newline (which single-line fields also refuse).
 _ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 _MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
@@ -53,7 +55,7 @@ Email = Annotated[str, Meta(max_length=320, pattern=rf"^{_EMAIL_PART}@{_EMAIL_PA
 Url = Annotated[str, Meta(max_length=1_000, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")]
 Website = Annotated[str, Meta(max_length=500, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")]
 Country = Annotated[str, Meta(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")]
-Places = Annotated[int, Meta(ge=1, le=100_000)]
+Places = Annotated[int, Meta(ge=1, le=MAX_PLACES)]
 OffsetMinutes = Annotated[int, Meta(ge=1, le=86_400)]
 ReminderOffsets = Annotated[list[OffsetMinutes], Meta(max_length=10)]
 AgendaTitle = Annotated[str, Meta(min_length=1, max_length=500, pattern=_ONE_LINE)]

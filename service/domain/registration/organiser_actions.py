@@ -30,6 +30,7 @@ from service.db.models import (
 )
 from service.domain.emails.registration import OrganiserNote
 from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from service.domain.programme.checks import one_more_place
 from service.i18n import LANGUAGE_NAMES, LANGUAGES
 from service.i18n import gettext as _
 from service.settings import Settings
@@ -111,7 +112,7 @@ def _one_more(taken: int, capacity: int, add_place: bool, name: str) -> int:
             _("All %(capacity)s places are taken: promoting %(name)s needs one more place. Add a "
                   "place to raise the limit to %(value)s.")
                 % {"capacity": capacity, "name": name, "value": taken + 1}, "add_place")
-    return taken + 1
+    return one_more_place(taken, "add_place")
 
 
 class Decision(enum.StrEnum):

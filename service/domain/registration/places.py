@@ -30,6 +30,7 @@ from service.db.models import (
 )
 from service.domain import signals
 from service.domain.emails import registration as emails
+from service.domain.programme.checks import one_more_place
 from service.settings import Settings
 
 from .links import registrant_links
@@ -145,7 +146,7 @@ class Places:
         for target in raised:
             taken = (self.confirmed if isinstance(target, Event)
                      else self.session_counts.get(target.id, 0))
-            target.capacity = taken + 1
+            target.capacity = one_more_place(taken, "add_places")
             target.updated_at = self.now
         return raised
 

@@ -185,8 +185,8 @@ class RegistrationOnBehalfController(Controller):
             except (InvalidInputError, ConflictError, NotFoundError) as refused:
                 # The event's own reasons (cancelled, over, a draft) are the form's.
                 for problem in refused.errors:
-                    errors.setdefault(problem.field if problem.field in FIELDS else FORM_LEVEL,
-                                      problem.message)
+                    field = problem.field if problem.field in (*FIELDS, "add_places") else None
+                    errors.setdefault(field or FORM_LEVEL, problem.message)
             else:
                 # Filed in bulk like the public's: the audit log hears of it here.
                 await audit.record_created(db_session, outcome.registration)
