@@ -36,7 +36,8 @@ def read_lines(raw: str) -> list[Link]:
 def check_links(links: Sequence[Link], field: str, *, most: int, too_many: str,
                 bad_address: str) -> tuple[list[Link], list[FieldError]]:
     """The links as kept (titles on one line, an untitled link named by its address) and
-    every problem at once, each named `field.N.url` or `field.N.title`."""
+    every problem at once, each named `field[N].url` or `field[N].title` (N from 0, as the API
+    names a problem in a JSON body)."""
     problems: list[FieldError] = []
     if len(links) > most:
         problems.append(FieldError(field, too_many))
@@ -44,10 +45,10 @@ def check_links(links: Sequence[Link], field: str, *, most: int, too_many: str,
     for index, link in enumerate(links[:most]):
         url = link.url.strip()
         if not ADDRESS.match(url) or len(url) > MAX_ADDRESS:
-            problems.append(FieldError(f"{field}.{index}.url", bad_address))
+            problems.append(FieldError(f"{field}[{index}].url", bad_address))
             continue
         try:
-            title = clean_line(link.title, f"{field}.{index}.title", max_length=MAX_TITLE)
+            title = clean_line(link.title, f"{field}[{index}].title", max_length=MAX_TITLE)
         except InvalidInputError as error:
             problems.extend(error.errors)
             continue

@@ -273,7 +273,7 @@ class OrganiserController(Controller):
     @put("/sessions/{session_id:int}/materials")
     async def set_materials(self, db_session: DbSession, session_id: IdParam,
                             data: JSONBody[schemas.MaterialsIn]) -> schemas.MaterialsOut:
-        """Replace both lists (all or nothing; every problem at once, named `public.0.url`
+        """Replace both lists (all or nothing; every problem at once, named `public[0].url`
         and so on). A link kept for the same readers keeps its title's translations."""
         found = await materials.set_materials(
             db_session, session_id, now=utc_now(),

@@ -223,8 +223,8 @@ async def test_the_organiser_api_reads_and_replaces_a_sessions_materials(
         "for_registrants": [{"title": "Recording", "url": RECORDING}]}
     # Every problem at once, each named; a body of the wrong shape is a 400 naming its field.
     assert refused.status_code == 422
-    assert [e["field"] for e in refused.json()["errors"]] == ["public.1.url",
-                                                              "for_registrants.0.url"]
+    assert [e["field"] for e in refused.json()["errors"]] == ["public[1].url",
+                                                              "for_registrants[0].url"]
     assert unreadable.status_code == 400
     assert [e["field"] for e in unreadable.json()["errors"]] == ["for_registrants[0].title"]
     assert read_only.status_code == 403

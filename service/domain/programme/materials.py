@@ -103,7 +103,7 @@ async def materials_of_registrations(db: AsyncSession, registration_ids: Iterabl
 
 def check_materials(public: Sequence[Link], for_registrants: Sequence[Link]
                     ) -> tuple[list[Link], list[Link]]:
-    """Both lists as kept, or every problem at once (named `public.N.url`, ...)."""
+    """Both lists as kept, or every problem at once (named `public[N].url`, ...)."""
     kept: list[list[Link]] = []
     problems = []
     for field, links in ((PUBLIC, public), (FOR_REGISTRANTS, for_registrants)):

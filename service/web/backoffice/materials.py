@@ -9,6 +9,7 @@ message, offered with the session already chosen.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Controller, Response, get, post
@@ -53,15 +54,19 @@ def _as_lines(materials: list[SessionMaterial], for_registrants: bool) -> str:
                      for m in materials if m.is_for_registrants == for_registrants)
 
 
+# A problem's name: a list ("public"), or one of its materials ("public[2].url").
+_MATERIAL = re.compile(r"(?P<list>[a-z_]+)(?:\[(?P<index>\d+)\]\.\w+)?")
+
+
 def _errors(problems: tuple[FieldError, ...]) -> dict[str, str]:
     """Each list's first problem beside it, naming the material ("Material 3: ...")."""
     errors: dict[str, str] = {}
     for problem in problems:
-        name, _dot, rest = (problem.field or PUBLIC).partition(".")
-        number = rest.partition(".")[0]
+        named = _MATERIAL.fullmatch(problem.field or PUBLIC)
+        name = named.group("list") if named else PUBLIC
         message = (_("Material %(number)s: %(problem)s")
-                   % {"number": int(number) + 1, "problem": problem.message}
-                   if number.isdigit() else problem.message)
+                   % {"number": int(named.group("index")) + 1, "problem": problem.message}
+                   if named and named.group("index") else problem.message)
         errors.setdefault(name if name in FIELDS else PUBLIC, message)
     return errors
 
