@@ -518,6 +518,25 @@ class Enrolment(Base):
     session: Mapped[Session] = relationship(lazy="raise")
 
 
+class Feedback(Base):
+    """What a registrant thought of the event, once a session of theirs is over: how useful
+    it was (1 to 5) and, optionally, what helped and what to change. One per registration,
+    changed as often as they like; organisers read it without names."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_event", "event_id", "given_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registrations.id", ondelete="CASCADE"), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(Integer)
+    most_useful: Mapped[str] = mapped_column(Text, default="")
+    to_improve: Mapped[str] = mapped_column(Text, default="")
+    given_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class AccessToken(Base):
     """A private link: registrant's manage page or feed, speaker's page or feed, organiser feed.
 

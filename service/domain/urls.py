@@ -33,6 +33,11 @@ def certificate_url(settings: Settings, token: str) -> str:
     return f"{manage_url(settings, token)}/certificate"
 
 
+def feedback_url(settings: Settings, token: str) -> str:
+    """A registrant's feedback form on the event (behind their private page's token)."""
+    return f"{manage_url(settings, token)}/feedback"
+
+
 def certificate_check_url(settings: Settings, token: str) -> str:
     """Where anyone the registrant shows their certificate to checks it (its own token)."""
     return f"{settings.public_base_url}/certificates/{token}"

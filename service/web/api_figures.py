@@ -1,9 +1,10 @@
 """Organiser API: participation in figures (`registration.participation_figures`), for the
 reports a network makes to its members and funders: an event's, and a year's programme's
-(the published events the token sees with a session that year).
+(the published events the token sees with a session that year); and what registrants
+thought of an event (`registration.feedback`).
 
-Read-only (organiser and viewer tokens); counts only, never names. The same figures as the
-back office's figures pages and their spreadsheets.
+Read-only (organiser and viewer tokens); counts and comments, never names. The same as
+the back office's figures and feedback pages and their spreadsheets.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sqlalchemy import select
 from service.clock import utc_now
 from service.db.models import Event
 from service.domain import accounts, programme, registration
+from service.domain.registration import feedback
+from service.domain.times import iso_utc
 from service.web.auth import BEARER_SCHEME, require_organiser
 from service.web.params import DbSession, IdParam
 
@@ -60,6 +63,28 @@ class YearFiguresOut(FiguresOut, kw_only=True):
     events: list[YearEventOut]
 
 
+class CommentOut(Struct):
+    """One answer's comments (never whose), with its rating and when it was given."""
+
+    rating: int
+    most_useful: str
+    to_improve: str
+    given_at: str
+
+
+class FeedbackOut(Struct, kw_only=True):
+    """`asked`: who held a confirmed place in a session that is over; `ratings`: how many
+    gave each rating, "1" (not useful) to "5" (extremely useful); `average`: null before
+    the first answer; `comments`: newest first."""
+
+    event_id: int
+    answers: int
+    asked: int
+    average: float | None
+    ratings: dict[str, int]
+    comments: list[CommentOut]
+
+
 def _figures(figures: registration.ParticipationFigures) -> dict[str, Any]:
     def shares(found: list[registration.Share]) -> list[ShareOut]:
         return [ShareOut(key=s.key, registered=s.registered, came=s.came) for s in found]
@@ -82,6 +107,19 @@ class FiguresController(Controller):
         event = await programme.get_event(db_session, event_id)
         figures = await registration.participation_figures(db_session, [event.id])
         return EventFiguresOut(event_id=event.id, **_figures(figures))
+
+    @get("/events/{event_id:int}/feedback")
+    async def event_feedback(self, db_session: DbSession, event_id: IdParam) -> FeedbackOut:
+        """What registrants thought of the event: the ratings and the comments."""
+        event = await programme.get_event(db_session, event_id)
+        summary = await feedback.feedback_summary(db_session, event.id, utc_now())
+        return FeedbackOut(
+            event_id=event.id, answers=summary.answers, asked=summary.asked,
+            average=summary.average,
+            ratings={str(rating): count for rating, count in summary.counts.items()},
+            comments=[CommentOut(rating=c.rating, most_useful=c.most_useful,
+                                 to_improve=c.to_improve, given_at=iso_utc(c.given_at))
+                      for c in summary.comments])
 
     @get("/figures")
     async def year_figures(self, request: Request[Any, Any, Any], db_session: DbSession,

@@ -23,6 +23,7 @@ from service.clock import utc_now
 from service.db.models import (
     Enrolment,
     EnrolmentStatus,
+    Feedback,
     OutboxEmail,
     Registration,
     RegistrationStatus,
@@ -36,6 +37,7 @@ from service.domain.accounts import audit
 from service.domain.accounts.audit import actor_of, record_export
 from service.domain.errors import InvalidInputError
 from service.domain.programme.materials import holds_a_place, session_materials
+from service.domain.registration import feedback
 from service.domain.times import iso_utc
 from service.i18n import N_, current_language, is_language
 from service.i18n import gettext as _
@@ -302,6 +304,16 @@ def _registration_form(data: rs.RegistrationCreate) -> registrations.Registratio
 # --- public: the form and the private link ---------------------------------------------------
 
 
+def _feedback_out(registration: Registration, given: Feedback | None) -> rs.FeedbackOut:
+    return rs.FeedbackOut(
+        asked=feedback.may_give_feedback(registration, utc_now()),
+        rating=given.rating if given else None,
+        most_useful=given.most_useful if given else "",
+        to_improve=given.to_improve if given else "",
+        given_at=iso_utc(given.given_at) if given else None,
+        updated_at=iso_utc(given.updated_at) if given else None)
+
+
 class RegistrationController(Controller):
     path = "/api"
     tags = ["registration"]
@@ -421,6 +433,25 @@ class RegistrationController(Controller):
         and its name, address, organisation and notes are removed (anonymous counts stay)."""
         return await api_privacy.erase_by_link(db_session, settings, token, confirm,
                                                headers=PRIVATE)
+
+    @get("/registrations/{token:str}/feedback")
+    async def get_feedback(self, db_session: DbSession, token: TokenParam
+                           ) -> Response[rs.FeedbackOut]:
+        """The registrant's feedback on the event, and whether it is asked of them now."""
+        registration = await registrations.find_registration_by_token(db_session, token)
+        given = await feedback.feedback_of(db_session, registration.id)
+        return Response(_feedback_out(registration, given), headers=PRIVATE)
+
+    @put("/registrations/{token:str}/feedback")
+    async def give_feedback(self, db_session: DbSession, token: TokenParam,
+                            data: JSONBody[rs.FeedbackIn]) -> Response[rs.FeedbackOut]:
+        """Give (or change) feedback once a session of theirs is over (409 before): every
+        problem named at once, nothing kept on error."""
+        registration = await registrations.find_registration_by_token(db_session, token)
+        given = await feedback.give_feedback(db_session, registration, feedback.FeedbackForm(
+            rating=data.rating, most_useful=data.most_useful, to_improve=data.to_improve),
+            now=utc_now())
+        return Response(_feedback_out(registration, given), headers=PRIVATE)
 
     @get("/registrations/{token:str}/invite.ics", media_type="text/calendar")
     async def invite(

@@ -68,6 +68,7 @@ from service.domain.errors import (
 )
 from service.domain.programme.materials import session_materials
 from service.domain.programme.translations import reader
+from service.domain.registration import feedback
 from service.domain.times import local_date
 from service.i18n import N_, current_language, pgettext
 from service.i18n import gettext as _
@@ -776,6 +777,7 @@ class PublicPages(Controller):
             "csrf_token": csrf_token,
             "keep_informed_at": reg.keep_informed_at,
             "has_certificate": bool(registration.attended_sessions(reg, now)),
+            "asks_feedback": feedback.may_give_feedback(reg, now),
             "robots": "noindex",
             "meetings": await meetings.supplier_desk(db_session, reg),
             "meeting_values": dict(meeting_values or {}),

@@ -229,3 +229,24 @@ class EmailHistoryOut(Struct):
     created_at: str
     next_attempt_at: str
     sent_at: str | None
+
+
+class FeedbackIn(Input):
+    """A registrant's feedback: `rating` 1 (not useful) to 5 (extremely useful); the two
+    comments optional, at most 4,000 characters each."""
+
+    rating: int
+    most_useful: str = ""
+    to_improve: str = ""
+
+
+class FeedbackOut(Struct):
+    """`asked`: whether feedback is asked of them now (a session of theirs is over); the
+    rest null or empty until they give it."""
+
+    asked: bool
+    rating: int | None
+    most_useful: str
+    to_improve: str
+    given_at: str | None
+    updated_at: str | None

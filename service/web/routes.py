@@ -21,6 +21,7 @@ from service.web import (
     privacy_pages,
 )
 from service.web.erase_pages import ROUTE_HANDLERS as ERASURE_PAGE_ROUTES
+from service.web.feedback_pages import ROUTE_HANDLERS as FEEDBACK_PAGE_ROUTES
 from service.web.group_pages import ROUTE_HANDLERS as GROUP_PAGE_ROUTES
 
 
@@ -47,4 +48,5 @@ EXTRA_ROUTE_HANDLERS.extend(group_feeds.ROUTE_HANDLERS)  # Interest Groups' cale
 EXTRA_ROUTE_HANDLERS.extend(privacy_pages.ROUTE_HANDLERS)  # privacy notice, a person's data
 LIFESPAN_HOOKS.append(privacy_pages.NoticeLifespanHook())  # the first privacy notice
 EXTRA_ROUTE_HANDLERS.extend(ERASURE_PAGE_ROUTES)  # a registrant erases their registration
+EXTRA_ROUTE_HANDLERS.extend(FEEDBACK_PAGE_ROUTES)  # a registrant's feedback on the event
 LIFESPAN_HOOKS.append(SchedulerLifespanHook())  # reminders, notices, outbox delivery

@@ -300,7 +300,7 @@ async def test_control_characters_in_any_path_parameter_are_refused_naming_it(
             answers[(method, template, label)] = response.status_code if named else -1
             expected[(method, template, label)] = 403 if is_backoffice_form else 400
 
-    assert len({template for _, template, _ in routes}) == 50
+    assert len({template for _, template, _ in routes}) == 52
     assert answers == expected
     assert await count(db, Registration) == registrations
 

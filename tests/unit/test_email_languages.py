@@ -166,15 +166,16 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "organiser_message_to_registrant": [
         registrant(message_subject="Bring your ID", message_language="en",
                    paragraphs=[["Please bring your ID.", "Thanks."]], certificate_url=None,
-                   materials=[]),
-        # A thank-you after the day, to someone who came: with their certificate and the
-        # session's slides and recording.
+                   materials=[], feedback_url=None),
+        # A thank-you after the day, to someone who came: with their certificate, the
+        # session's slides and recording, and the feedback form.
         registrant(message_subject="Ausweis mitbringen", message_language="de",
                    paragraphs=[["Bitte bringen Sie Ihren Ausweis mit."]],
                    certificate_url="http://events.test/registrations/TOKEN/certificate",
                    materials=[{"session": "Winter webinar", "links": [
                        {"title": "Slides", "url": "https://docs.example.org/slides.pdf"},
-                       {"title": "Recording", "url": "https://video.example.org/1"}]}])],
+                       {"title": "Recording", "url": "https://video.example.org/1"}]}],
+                   feedback_url="http://events.test/registrations/TOKEN/feedback")],
     "password_reset_to_organiser": [{
         **BASE, "recipient_name": "Ola Organiser", "recipient_email": "ola@example.org",
         "link_url": "http://events.test/organiser/password/TOKEN",

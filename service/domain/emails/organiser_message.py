@@ -57,20 +57,22 @@ def materials_by_session(event: Event, materials: Sequence[SessionMaterial], lan
 def organiser_message(
     registration: Registration, event: Event, *, wording: Wording,
     links: RegistrantLinks, settings: Settings, certificate_url: str | None = None,
-    materials: Sequence[SessionMaterial] = (),
+    materials: Sequence[SessionMaterial] = (), feedback_url: str | None = None,
 ) -> EmailMessage:
     """One registrant's copy of the organisers' message: what the organisers wrote as they
     wrote it (marked with its language where the registrant's differs), around it the
     registrant's own language; for who has one, the link to their certificate of
     attendance (a thank-you after the day carries it), and the materials of their sessions
     they may read (`materials.materials_of_registrations`: the slides, and the recording
-    for who holds a place)."""
+    for who holds a place); for who is asked for feedback and has not given it, the link
+    to the form."""
     with use_language(registration.language) as language:
         context = registrant_context(registration, event, links, settings,
                                      message_subject=wording.subject,
                                      paragraphs=paragraphs_of(wording.text),
                                      message_language=wording.language,
                                      certificate_url=certificate_url,
+                                     feedback_url=feedback_url,
                                      materials=materials_by_session(event, materials, language))
     return EmailMessage(template=ORGANISER_MESSAGE_TEMPLATE, to_address=registration.email,
                         to_name=registration.name, context=context, language=language)

@@ -17,6 +17,7 @@ How erased data looks:
   address (and holds the key) can still answer "did we email this person", while a copy of
   the database alone names nobody; bodies and composing details are dropped;
 - audit entries about the row keep their shape with `[erased]` in place of the values.
+- its feedback keeps its rating (the event's figures) and loses its comments.
 
 Everything here writes with Core statements, never through the ORM's change tracking: the
 audit log's listeners would otherwise record the old values in the very log being cleaned.
@@ -52,6 +53,7 @@ from service.db.models import (
     ConsultationQuestion,
     Event,
     EventStatus,
+    Feedback,
     GroupFacilitator,
     GroupMember,
     MeetingGuest,
@@ -221,6 +223,12 @@ async def strip_registrations(
             update(AccessToken)
             .where(AccessToken.registration_id.in_(chunk), AccessToken.revoked_at.is_(None))
             .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        # Comments are free text (a name, a city): blanked; the rating stays for the figures.
+        await db.execute(
+            update(Feedback).where(Feedback.registration_id.in_(chunk))
+            .values(most_useful="", to_improve="")
             .execution_options(synchronize_session=False)
         )
         rows += (await db.execute(

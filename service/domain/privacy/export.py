@@ -40,6 +40,7 @@ from service.db.models import (
     EmailAttempt,
     Enrolment,
     Event,
+    Feedback,
     GroupFacilitator,
     GroupMember,
     InterestGroup,
@@ -201,6 +202,8 @@ async def _registrations(db: AsyncSession, registrations: Sequence[Registration]
         OneToOneMeeting.registration_id.in_(ids)).order_by(OneToOneMeeting.id))
     questions = await _all(db, select(ConsultationQuestion).where(
         ConsultationQuestion.registration_id.in_(ids)).order_by(ConsultationQuestion.id))
+    answers = await _all(db, select(Feedback).where(Feedback.registration_id.in_(ids))
+                         .order_by(Feedback.id))
     out = []
     for registration in registrations:
         event = events[registration.event_id]
@@ -229,6 +232,7 @@ async def _registrations(db: AsyncSession, registrations: Sequence[Registration]
                                     if m.registration_id == registration.id],
             "consultation_questions": [row_dict(q) for q in questions
                                        if q.registration_id == registration.id],
+            "feedback": [row_dict(f) for f in answers if f.registration_id == registration.id],
         })
     return out
 
@@ -383,7 +387,7 @@ NESTED = {"enrolments": "enrolments", "reminders": "reminders", "private_links":
           "slots": "agenda_item_speakers", "speaker_notices": "speaker_notices",
           "attempts": "email_attempts", "meeting_requests": "meeting_requests",
           "one_to_one_meetings": "one_to_one_meetings",
-          "consultation_questions": "consultation_questions",
+          "consultation_questions": "consultation_questions", "feedback": "feedback",
           "declined_meetings": "group_meeting_declines",
           "meeting_reminders": "group_meeting_reminders",
           "team_memberships": "team_memberships", "sessions": "account_sessions",

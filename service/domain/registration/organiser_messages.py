@@ -45,12 +45,13 @@ from service.domain.emails.organiser_message import (
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError
 from service.domain.programme.materials import materials_of_registrations
-from service.domain.urls import certificate_url
+from service.domain.urls import certificate_url, feedback_url
 from service.i18n import LANGUAGE_NAMES, LANGUAGES, N_
 from service.i18n import gettext as _
 from service.settings import Settings
 
 from .attendance import ATTENDEE_STATUSES, has_a_place_to_come_to, with_a_certificate
+from .feedback import asked_for_feedback
 from .form import Problems
 from .links import links_from_tokens
 from .loading import load_event
@@ -262,10 +263,12 @@ async def preview_organiser_message(
     certified = await with_a_certificate(db, [r.id for r in firsts], now)
     shared = await materials_of_registrations(db, [r.id for r in firsts],
                                               session_id=checked.session_id)
+    asked = await asked_for_feedback(db, [r.id for r in firsts], now)
     versions = []
     for people in by_version.values():
         first, wording = people[0], checked.wording_for(people[0])
-        message = _copy(first, event, wording, tokens, certified, shared, settings)
+        message = _copy(first, event, wording, tokens, Extras(certified, shared, asked),
+                        settings)
         versions.append(VersionPreview(
             wording=wording, recipients=len(people),
             first_recipient=f"{first.name} <{first.email}>",
@@ -298,13 +301,15 @@ async def send_organiser_message(
             "audience", _("Nobody in this group: the message would reach no one."))])
     tokens = await access.registration_tokens(db, _PURPOSES, [r.id for r in recipients],
                                               secret_key=settings.secret_key, now=now)
-    certified = await with_a_certificate(db, [r.id for r in recipients], now)
-    shared = await materials_of_registrations(db, [r.id for r in recipients],
-                                              session_id=checked.session_id)
+    ids = [r.id for r in recipients]
+    extras = Extras(certified=await with_a_certificate(db, ids, now),
+                    materials=await materials_of_registrations(
+                        db, ids, session_id=checked.session_id),
+                    asked_for_feedback=await asked_for_feedback(db, ids, now))
     entries = [
         OutboxEntry(
             email=_copy(registration, event, checked.wording_for(registration), tokens,
-                        certified, shared, settings),
+                        extras, settings),
             event_id=event.id, registration_id=registration.id,
         )
         for registration in recipients
@@ -315,18 +320,30 @@ async def send_organiser_message(
     return SentMessage(recipients=len(ids), email_ids=ids)
 
 
+@dataclass(frozen=True)
+class Extras:
+    """What each reader's copy may carry beyond the message, by registration id."""
+
+    certified: set[int]  # who has a certificate of attendance
+    materials: Mapping[int, Sequence[SessionMaterial]]  # of their sessions, that they may read
+    asked_for_feedback: set[int]  # who is asked for feedback and has not given it
+
+
 def _copy(registration: Registration, event: Event, wording: Wording,
-          tokens: Mapping[tuple[int, AccessPurpose], str], certified: set[int],
-          shared: Mapping[int, Sequence[SessionMaterial]], settings: Settings) -> EmailMessage:
-    """One person's copy, with their private links (and certificate, if they have one, and
-    the materials of the message's session, or of all theirs, that they may read)."""
+          tokens: Mapping[tuple[int, AccessPurpose], str], extras: Extras,
+          settings: Settings) -> EmailMessage:
+    """One person's copy, with their private links (and certificate, if they have one, the
+    materials of the message's session, or of all theirs, that they may read, and the
+    feedback form while they are asked for feedback)."""
     manage_token = tokens[(registration.id, _PURPOSES[0])]
     return organiser_message(
         registration, event, wording=wording, settings=settings,
         links=links_from_tokens(settings, manage_token, tokens[(registration.id, _PURPOSES[1])]),
         certificate_url=certificate_url(settings, manage_token)
-        if registration.id in certified else None,
-        materials=shared.get(registration.id, ()))
+        if registration.id in extras.certified else None,
+        materials=extras.materials.get(registration.id, ()),
+        feedback_url=feedback_url(settings, manage_token)
+        if registration.id in extras.asked_for_feedback else None)
 
 
 async def _record_in_audit_log(db: AsyncSession, event: Event, draft: CheckedDraft,

@@ -17,6 +17,7 @@ from service.web.backoffice.dashboard import DashboardController
 from service.web.backoffice.door_prints import DoorPrintsController
 from service.web.backoffice.emails import EmailsController
 from service.web.backoffice.event_copy import EventCopyController
+from service.web.backoffice.event_feedback import EventFeedbackController
 from service.web.backoffice.event_figures import EventFiguresController, YearFiguresController
 from service.web.backoffice.events import EventEditorController
 from service.web.backoffice.group_translations import GroupTranslationsController
@@ -49,6 +50,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     EventEditorController,  # events and their sessions
     EventCopyController,  # an event copied to other days
     EventFiguresController,  # an event's participation in figures
+    EventFeedbackController,  # what registrants thought of an event
     YearFiguresController,  # a year's programme in figures
     AgendaController,  # a session's agenda, paste an agenda
     SessionMaterialsController,  # a session's slides, recording and other links

@@ -56,7 +56,8 @@ def _figure_rows(tables: dict[str, Any]) -> list[list[object]]:
     return rows
 
 
-def _spreadsheet(rows: list[list[object]], file_name: str) -> Response[bytes]:
+def spreadsheet_response(rows: list[list[object]], file_name: str) -> Response[bytes]:
+    """A download of `rows` (`spreadsheet_csv`), never cached."""
     return Response(spreadsheet_csv(rows), media_type="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{file_name}"',
         "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
@@ -83,7 +84,7 @@ class EventFiguresController(Controller):
         """One row per figure: (group, value, registered, came)."""
         event = await event_for(db_session, account, event_id)
         tables = _tables(await registration.participation_figures(db_session, [event.id]))
-        return _spreadsheet(_figure_rows(tables), f"figures-{event.slug}.csv")
+        return spreadsheet_response(_figure_rows(tables), f"figures-{event.slug}.csv")
 
 
 class YearFiguresController(Controller):
@@ -121,4 +122,4 @@ class YearFiguresController(Controller):
         rows = _figure_rows(_tables(figures))
         rows += [["event", event.title, *figures.by_event.get(event.id, (0, 0))]
                  for event in events]
-        return _spreadsheet(rows, f"figures-{chosen}.csv")
+        return spreadsheet_response(rows, f"figures-{chosen}.csv")

@@ -1,0 +1,56 @@
+"""What registrants thought of an event (`registration.feedback`), as organisers report it
+to their funders and learn from: how many answered of how many were asked, the average
+rating and how many gave each, and the comments, each with its rating and never a name; as
+a page and as a spreadsheet (`feedback.csv`). Reading needs an account that sees the event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get
+
+from service.clock import utc_now
+from service.domain.registration import feedback
+from service.domain.times import local_date
+from service.domain.wording import date_text
+from service.i18n import gettext as _
+from service.web.backoffice.event_figures import spreadsheet_response
+from service.web.backoffice.event_pages import event_for, heading
+from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_account
+from service.web.backoffice.rendering import AnyRequest, organiser_page
+from service.web.params import DbSession, IdParam
+
+
+class EventFeedbackController(Controller):
+    path = BACKOFFICE_PATH
+    guards = [require_account]
+    include_in_schema = False
+
+    @get("/events/{event_id:int}/feedback")
+    async def show_feedback(self, request: AnyRequest, db_session: DbSession,
+                            account: CurrentAccount, event_id: IdParam) -> Response[Any]:
+        event = await event_for(db_session, account, event_id)
+        summary = await feedback.feedback_summary(db_session, event.id, utc_now())
+        return organiser_page(request, "event_feedback.html", {
+            "title": _("Feedback: %(title)s") % {"title": event.title}, "nav": "events",
+            "event": heading(event, account), "summary": summary,
+            # Each rating: its label and how many gave it, 5 first.
+            "ratings": [(_(feedback.RATING_LABELS[r]), summary.counts[r])
+                        for r in reversed(feedback.RATINGS)],
+            "comments": [(c.rating, c.most_useful, c.to_improve,
+                          date_text(local_date(c.given_at, event.timezone)))
+                         for c in summary.comments],
+        })
+
+    @get("/events/{event_id:int}/feedback.csv")
+    async def feedback_spreadsheet(self, db_session: DbSession, account: CurrentAccount,
+                                   event_id: IdParam) -> Response[bytes]:
+        """The comments, each with its rating and day, and the counts of each rating."""
+        event = await event_for(db_session, account, event_id)
+        summary = await feedback.feedback_summary(db_session, event.id, utc_now())
+        rows: list[list[object]] = [["rating", "answers", "most useful", "to improve", "day"]]
+        rows += [[rating, count, "", "", ""] for rating, count in summary.counts.items()]
+        rows += [[c.rating, "", c.most_useful, c.to_improve,
+                  local_date(c.given_at, event.timezone).isoformat()] for c in summary.comments]
+        return spreadsheet_response(rows, f"feedback-{event.slug}.csv")

@@ -1,0 +1,85 @@
+"""Feedback in a real browser: the afternoon after the Make ICT Fair's first webinar, Wanda
+opens the feedback form from her private page, sends it without a rating (the error summary
+takes the focus and leads to the ratings), then rates it and comments; an organiser reads
+the answer, without her name, on the event's feedback page. axe-core finds no violation on
+any state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import time_machine
+from playwright.sync_api import Browser, expect
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import AccessPurpose, Event
+from service.domain import programme
+from service.domain.access import current_access_token
+from service.domain.accounts import create_account
+from tests.browser.axe import assert_no_axe_violations
+from tests.browser.conftest import CLOCK, LiveServer, desktop_page, save_screenshot, sign_in
+from tests.factories import make_registration
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "fiona.feedback@procura.example.org"
+PASSWORD = "harbour-pencil-meadow-31"
+MAKE_ICT_FAIR = "make-ict-fair-webinar-series-2020"
+COMMENT = "The Barcelona case & its market dialogue."
+
+
+def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
+    live_server: LiveServer, browser: Browser, screenshots: Path
+) -> None:
+    async def arrange(db: AsyncSession) -> tuple[int, str]:
+        await create_account(db, email=EMAIL, name="Fiona Feedback", role="admin",
+                             password=PASSWORD, now=CLOCK)
+        event_id = await db.scalar(select(Event.id).where(Event.slug == MAKE_ICT_FAIR))
+        assert event_id is not None
+        event = await programme.get_event(db, event_id)
+        webinar = min(event.sessions, key=lambda s: s.starts_at)
+        wanda = await make_registration(db, event, webinar, "Wanda Webinar", now=CLOCK,
+                                        email_address="wanda@city.example.org")
+        token = await current_access_token(
+            db, AccessPurpose.REGISTRATION_MANAGE, secret_key=live_server.settings.secret_key,
+            now=CLOCK, registration_id=wanda.id)
+        return event_id, token
+
+    event_id, token = live_server.arrange(arrange)
+    context, page = desktop_page(browser, "Europe/Brussels")
+    base = live_server.base_url
+    # The afternoon of the first webinar (9 November 2020).
+    with time_machine.travel(datetime(2020, 11, 9, 14, 0, tzinfo=UTC), tick=True):
+        page.goto(f"{base}/registrations/{token}")
+        page.get_by_role("link", name="Your feedback on the event").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your feedback")
+        assert_no_axe_violations(page, context="feedback form")
+        page.get_by_label("What was most useful?").fill(COMMENT)
+        page.get_by_role("button", name="Send my feedback").click()
+        summary = page.locator("#error-summary")
+        expect(summary).to_be_focused()
+        expect(summary).to_contain_text("Choose how useful it was, from 1 to 5.")
+        expect(page.get_by_label("What was most useful?")).to_have_value(COMMENT)
+        assert_no_axe_violations(page, context="feedback form, refused")
+        summary.get_by_role("link").click()
+        expect(page.get_by_label("1: not useful")).to_be_focused()
+        page.get_by_label("4: very useful").check()
+        page.get_by_role("button", name="Send my feedback").click()
+        expect(page.get_by_role("status")).to_contain_text("Thank you: your feedback is saved.")
+        expect(page.get_by_label("4: very useful")).to_be_checked()
+        assert_no_axe_violations(page, context="feedback saved")
+        save_screenshot(page, screenshots / "feedback-saved.png")
+
+        sign_in(page, base, EMAIL, PASSWORD)
+        page.goto(f"{base}/organiser/events/{event_id}")
+        page.get_by_role("link", name="Feedback", exact=True).click()
+        main = page.get_by_role("main")
+        expect(main).to_contain_text("1 of 1 asked have answered. Average: 4.0 out of 5.")
+        expect(main).to_contain_text(COMMENT)
+        expect(main).not_to_contain_text("Wanda")
+        assert_no_axe_violations(page, context="feedback results")
+        save_screenshot(page, screenshots / "backoffice-feedback.png")
+    context.close()
