@@ -37,11 +37,15 @@ class ShareOut(Struct):
 
 class FiguresOut(Struct, kw_only=True):
     """`registrations`: by state; `registered`: who hold a place (confirmed); `came`: who
-    were checked in at the door of at least one session, whatever their state now."""
+    were checked in at the door of at least one session, whatever their state now;
+    `people`, `people_came`: the same counting each address once (across a year's events,
+    someone at three webinars is one person)."""
 
     registrations: dict[str, int]
     registered: int
     came: int
+    people: int
+    people_came: int
     by_country: list[ShareOut]
     by_organisation_kind: list[ShareOut]
 
@@ -50,12 +54,16 @@ class EventFiguresOut(FiguresOut, kw_only=True):
     event_id: int
 
 
-class YearEventOut(Struct):
+class YearEventOut(Struct, kw_only=True):
+    """`feedback_average`: the event's average rating (1 to 5), null before any answer."""
+
     event_id: int
     slug: str
     title: str
     registered: int
     came: int
+    feedback_average: float | None
+    feedback_answers: int
 
 
 class YearFiguresOut(FiguresOut, kw_only=True):
@@ -91,6 +99,7 @@ def _figures(figures: registration.ParticipationFigures) -> dict[str, Any]:
 
     return {"registrations": {str(status): count for status, count in figures.by_status.items()},
             "registered": figures.registered, "came": figures.came,
+            "people": figures.people, "people_came": figures.people_came,
             "by_country": shares(figures.by_country),
             "by_organisation_kind": shares(figures.by_organisation_kind)}
 
@@ -131,11 +140,15 @@ class FiguresController(Controller):
         scope = list(await db_session.scalars(select(Event.id).where(seen)))
         events = await registration.events_of_year(db_session, chosen, scope)
         figures = await registration.participation_figures(db_session, [e.id for e in events])
+        ratings = await feedback.ratings_by_event(db_session, [e.id for e in events])
         return YearFiguresOut(
             year=chosen, **_figures(figures),
             events=[YearEventOut(event_id=e.id, slug=e.slug, title=e.title,
                                  registered=figures.by_event.get(e.id, (0, 0))[0],
-                                 came=figures.by_event.get(e.id, (0, 0))[1]) for e in events])
+                                 came=figures.by_event.get(e.id, (0, 0))[1],
+                                 feedback_average=ratings.get(e.id, (None, 0))[0],
+                                 feedback_answers=ratings.get(e.id, (None, 0))[1])
+                    for e in events])
 
 
 ROUTE_HANDLERS = [FiguresController]

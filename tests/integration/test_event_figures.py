@@ -11,7 +11,13 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import EnrolmentStatus, EventKind, OrganisationKind, RegistrationStatus
+from service.db.models import (
+    EnrolmentStatus,
+    EventKind,
+    Feedback,
+    OrganisationKind,
+    RegistrationStatus,
+)
 from service.domain import registration
 from service.domain.accounts import find_or_create_team
 from service.domain.auth import create_api_token
@@ -80,7 +86,8 @@ async def test_a_years_figures_gather_the_published_events_held_that_year(
 ) -> None:
     """Webinars in November 2035 and April 2036 count in both years; a study visit in
     September 2035 comes first in 2035; a draft is left out; another team sees none of
-    them; a year out of range is refused naming it."""
+    them; a year out of range is refused naming it. Ana, registered for the webinars and
+    the visit, is one person reached; the webinars' feedback shows beside them."""
     webinars = await make_event(db, settings, EventSpec(commit=False))
     visit = await make_event(db, settings, EventSpec(
         slug="visit", title="Study visit", kind=EventKind.CITYMATCH, sessions=(VISIT,),
@@ -89,15 +96,22 @@ async def test_a_years_figures_gather_the_published_events_held_that_year(
         slug="draft", title="Draft visit", kind=EventKind.CITYMATCH, sessions=(VISIT,),
         publish=False, commit=False))
     winter = sorted(webinars.sessions, key=lambda s: s.starts_at)[0]
-    ana = await make_registration(db, webinars, winter, "Ana Silva")
+    ana = await make_registration(db, webinars, winter, "Ana Silva",
+                                  email_address="ana@lisboa.example.pt")
     ana.country = "PT"
     bruno = await make_registration(db, webinars, winter, "Bruno Costa")
     bruno.country = "PT"
     carla = await make_registration(db, visit, visit.sessions[0], "Carla Canal")
     carla.country = "ES"
+    ana_again = await make_registration(db, visit, visit.sessions[0], "Ana Silva",
+                                        email_address="ana@lisboa.example.pt")
+    ana_again.country = "PT"
     await make_registration(db, draft, draft.sessions[0], "Dora Draft")
     await registration.check_in(db, webinars, ana.id, session_id=winter.id, present=True,
                                 now=BUILT_AT)
+    for person, rating in ((ana, 4), (bruno, 5)):
+        db.add(Feedback(registration_id=person.id, event_id=webinars.id, rating=rating,
+                        given_at=BUILT_AT, updated_at=BUILT_AT))
     await db.commit()
     titles = (webinars.title, visit.title)
 
@@ -111,14 +125,17 @@ async def test_a_years_figures_gather_the_published_events_held_that_year(
     assert "/organiser/figures" in [a.attrs.get("href") for a in parse(dashboard.text)
                                     .find_all("a")]
     tables = parse(of_2035.text).find_all("table")
-    assert _cells(tables[0]) == [[titles[1], "CityMatch study visit", "1", "0"],
-                                 [titles[0], "Webinar series", "2", "1"]]
-    assert _cells(tables[2]) == [["Portugal", "2", "1"], ["Spain", "1", "0"]]
-    assert "Registered: 3 with a place; came: 1" in of_2035.text
+    assert _cells(tables[0]) == [
+        [titles[1], "CityMatch study visit", "2", "0", "none yet"],
+        [titles[0], "Webinar series", "2", "1", "4.5 out of 5 (2 answers)"]]
+    assert _cells(tables[2]) == [["Portugal", "3", "1"], ["Spain", "1", "0"]]
+    assert "Registered: 4 with a place; came: 1" in of_2035.text
+    assert "Different people: 3 with a place, 1 came" in of_2035.text
     assert "Draft visit" not in of_2035.text
     assert [row[0] for row in _cells(parse(of_2036.text).find_all("table")[0])] == [titles[0]]
     lines = sheet.content.decode("utf-8-sig").splitlines()
-    assert lines[1] == "total,,3,1" and f"event,{titles[0]},2,1" in lines
+    assert lines[1:3] == ["total,,4,1", "different people,,3,1"]
+    assert f"event,{titles[0]},2,1" in lines
     assert theirs.status_code == 200 and titles[0] not in theirs.text
     assert out_of_range.status_code == 400 and "year" in out_of_range.text
 
@@ -160,14 +177,16 @@ async def test_the_organiser_api_gives_an_events_and_a_years_figures(
 
     assert one.json() == {
         "registrations": {"confirmed": 1, "waiting": 1}, "registered": 1, "came": 1,
+        "people": 1, "people_came": 1,
         "by_country": [{"key": "PT", "registered": 1, "came": 1}],
         "by_organisation_kind": [{"key": "public_authority", "registered": 1, "came": 1}],
         "event_id": ids[0]}
     assert "Ana" not in one.text
     body = year.json()
     assert (body["year"], body["registered"], body["came"]) == (2035, 2, 1)
-    assert [(e["event_id"], e["registered"], e["came"]) for e in body["events"]] == [
-        (ids[1], 1, 0), (ids[0], 1, 1)]
+    assert [(e["event_id"], e["registered"], e["came"], e["feedback_average"],
+             e["feedback_answers"]) for e in body["events"]] == [
+        (ids[1], 1, 0, None, 0), (ids[0], 1, 1, None, 0)]
     assert theirs.json()["events"] == [] and theirs.json()["registered"] == 0
     assert unknown.status_code == 404
     assert out_of_range.status_code == 400 and "year" in out_of_range.text

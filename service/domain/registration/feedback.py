@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, union
+from sqlalchemy import Select, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import (
@@ -73,27 +73,28 @@ def may_give_feedback(registration: Registration, now: datetime) -> bool:
             and any(_over(e, now) for e in registration.enrolments))
 
 
+def _asked(now: datetime) -> Select[int]:
+    """The registrations feedback is asked of (`may_give_feedback`, in SQL), each once."""
+    return (select(Registration.id)
+            .join(Enrolment, Enrolment.registration_id == Registration.id)
+            .join(Session, Session.id == Enrolment.session_id)
+            .where(Registration.status == RegistrationStatus.CONFIRMED,
+                   Registration.erased_at.is_(None),
+                   Enrolment.status == EnrolmentStatus.CONFIRMED,
+                   Session.status != SessionStatus.CANCELLED,
+                   Session.ends_at <= now)
+            .distinct())
+
+
 async def asked_for_feedback(db: AsyncSession, registration_ids: Collection[int],
                              now: datetime) -> set[int]:
-    """Which of these registrations feedback is asked of (`may_give_feedback`), and not
-    given yet: whose copy of an organisers' message carries the link to the form."""
+    """Which of these registrations feedback is asked of, and not given yet: whose copy of
+    an organisers' message carries the link to the form."""
     if not registration_ids:
         return set()
-    ids = list(registration_ids)
-    over = await db.scalars(
-        select(Registration.id)
-        .join(Enrolment, Enrolment.registration_id == Registration.id)
-        .join(Session, Session.id == Enrolment.session_id)
-        .where(Registration.id.in_(ids),
-               Registration.status == RegistrationStatus.CONFIRMED,
-               Registration.erased_at.is_(None),
-               Enrolment.status == EnrolmentStatus.CONFIRMED,
-               Session.status != SessionStatus.CANCELLED,
-               Session.ends_at <= now)
-        .where(~select(Feedback.id).where(Feedback.registration_id == Registration.id)
-               .exists())
-        .distinct())
-    return set(over)
+    answered = select(Feedback.id).where(Feedback.registration_id == Registration.id).exists()
+    return set(await db.scalars(
+        _asked(now).where(Registration.id.in_(list(registration_ids)), ~answered)))
 
 
 def check_feedback(form: FeedbackForm) -> FeedbackForm:
@@ -166,16 +167,8 @@ async def feedback_summary(db: AsyncSession, event_id: int, now: datetime) -> Fe
         select(Feedback.rating, func.count()).where(Feedback.event_id == event_id)
         .group_by(Feedback.rating))).all()})
     answers = sum(counts.values())
-    # Who was asked (see `may_give_feedback`), and who answered and was erased since.
-    asked_ids = (
-        select(Registration.id)
-        .join(Enrolment, Enrolment.registration_id == Registration.id)
-        .join(Session, Session.id == Enrolment.session_id)
-        .where(Registration.event_id == event_id,
-               Registration.status == RegistrationStatus.CONFIRMED,
-               Enrolment.status == EnrolmentStatus.CONFIRMED,
-               Session.status != SessionStatus.CANCELLED,
-               Session.ends_at <= now))
+    # Who was asked, and who answered and was erased since.
+    asked_ids = _asked(now).where(Registration.event_id == event_id)
     answered_ids = select(Feedback.registration_id).where(Feedback.event_id == event_id)
     asked = await db.scalar(
         select(func.count()).select_from(union(asked_ids, answered_ids).subquery())) or 0
@@ -188,3 +181,14 @@ async def feedback_summary(db: AsyncSession, event_id: int, now: datetime) -> Fe
         average=round(sum(r * n for r, n in counts.items()) / answers, 1) if answers else None,
         counts=counts,
         comments=[Comment(f.rating, f.most_useful, f.to_improve, f.given_at) for f in rows])
+
+
+async def ratings_by_event(db: AsyncSession, event_ids: Collection[int]
+                           ) -> dict[int, tuple[float, int]]:
+    """Each event's average rating and how many answered (events without an answer left
+    out): a year's programme as its figures show it."""
+    rows = await db.execute(
+        select(Feedback.event_id, func.avg(Feedback.rating), func.count())
+        .where(Feedback.event_id.in_(list(event_ids))).group_by(Feedback.event_id))
+    return {int(event_id): (round(float(average), 1), int(count))
+            for event_id, average, count in rows.all()}

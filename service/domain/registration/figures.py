@@ -5,7 +5,9 @@ countries and kinds of organisation.
 Counts only, never names. "Registered" counts the confirmed registrations (who hold a
 place); "came" counts everyone checked in at the door of at least one session, whatever
 their registration's state now. Registrations whose address was never confirmed are left
-out: they are not registrations yet. Reads only; knows no HTTP.
+out: they are not registrations yet. Across several events, "people" counts each address
+once (someone at three webinars is one person reached, three registrations). Reads only;
+knows no HTTP.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class ParticipationFigures:
     by_country: list[Share]  # most registered first, then by key; "not given" last
     by_organisation_kind: list[Share]
     by_event: dict[int, tuple[int, int]]  # event id: (registered, came)
+    people: int = 0  # different addresses among the registered
+    people_came: int = 0  # different addresses among who came
 
 
 def _shares(rows: Sequence[Any]) -> list[Share]:
@@ -69,6 +73,11 @@ async def participation_figures(db: AsyncSession, event_ids: Collection[int]
         return [s for s in _shares(rows) if s.registered or s.came]
 
     by_country = await shares(Registration.country)
+    people, people_came = (await db.execute(select(
+        func.count(func.distinct(case((Registration.status == RegistrationStatus.CONFIRMED,
+                                       Registration.email_normalised)))),
+        func.count(func.distinct(case((Registration.checked_in_at.is_not(None),
+                                       Registration.email_normalised))))).where(*counted))).one()
     by_event = {int(event_id): (int(registered_count or 0), int(came_count))
                 for event_id, registered_count, came_count in await db.execute(
                     select(Registration.event_id, registered, came).where(*counted)
@@ -80,6 +89,8 @@ async def participation_figures(db: AsyncSession, event_ids: Collection[int]
         by_country=by_country,
         by_organisation_kind=await shares(Registration.organisation_kind),
         by_event=by_event,
+        people=int(people or 0),
+        people_came=int(people_came or 0),
     )
 
 

@@ -17,6 +17,7 @@ from service.clock import utc_now
 from service.db.models import Event, RegistrationStatus
 from service.domain import registration
 from service.domain.accounts import visible_event_ids
+from service.domain.registration import feedback
 from service.domain.wording import STATUS_LABELS, kind_label, organisation_kind_label
 from service.i18n import gettext as _
 from service.web.api_registration import spreadsheet_csv
@@ -106,20 +107,25 @@ class YearFiguresController(Controller):
     async def year_figures(self, request: AnyRequest, db_session: DbSession,
                            account: CurrentAccount, year: YearParam = None) -> Response[Any]:
         chosen, events, figures = await self._year(db_session, account, year)
+        ratings = await feedback.ratings_by_event(db_session, [event.id for event in events])
         return organiser_page(request, "year_figures.html", {
             "title": _("Figures of %(year)s") % {"year": chosen}, "nav": "dashboard",
             "year": chosen, "years": (chosen - 1, chosen + 1),
-            "events": [(event, kind_label(event.kind), *figures.by_event.get(event.id, (0, 0)))
-                       for event in events],
+            # Each event: its kind, registered, came, and its feedback (average, answers).
+            "events": [(event, kind_label(event.kind), *figures.by_event.get(event.id, (0, 0)),
+                        ratings.get(event.id)) for event in events],
+            "people": figures.people, "people_came": figures.people_came,
             **_tables(figures),
         })
 
     @get("/figures.csv")
     async def year_figures_csv(self, db_session: DbSession, account: CurrentAccount,
                                year: YearParam = None) -> Response[bytes]:
-        """One row per figure: (group, value, registered, came); each event by its title."""
+        """One row per figure: (group, value, registered, came); different people (each
+        address once); each event by its title."""
         chosen, events, figures = await self._year(db_session, account, year)
         rows = _figure_rows(_tables(figures))
+        rows.insert(2, ["different people", "", figures.people, figures.people_came])
         rows += [["event", event.title, *figures.by_event.get(event.id, (0, 0))]
                  for event in events]
         return spreadsheet_response(rows, f"figures-{chosen}.csv")
