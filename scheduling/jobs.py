@@ -38,6 +38,7 @@ from service.domain.privacy import expire_data_requests
 from service.domain.privacy.retention import anonymise_expired
 from service.domain.rate_limits import prune_rate_counters
 from service.domain.registration import expire_unconfirmed_registrations
+from service.domain.registration.scheduled_messages import send_due_messages
 from service.domain.registration.welcome import (
     claim_welcome_emails,
     compose_claimed,
@@ -69,6 +70,8 @@ class JobContext:
     # millisecond): on SQLite the web requests share the one connection with the jobs.
     reminder_batch: int = 50
     notice_batch: int = 1
+    # A scheduled message queues an email per recipient: a few per transaction.
+    scheduled_message_batch: int = 5
     # First emails are composed with no transaction open, so a batch holds the database
     # only for its claim and its write-back; each of those cost several milliseconds
     # whatever its size (a burst of 2,000 composed 1.5 times faster with 200 than with 50).
@@ -160,6 +163,13 @@ async def job_send_due_speaker_notices(context: JobContext) -> int:
         db, now=utc_now(), settings=context.settings, batch_size=batch))
 
 
+async def job_send_scheduled_messages(context: JobContext) -> int:
+    """Organisers' messages written ahead go out once their time has come."""
+    batch = context.scheduled_message_batch
+    return await _drain(context, batch, lambda db: send_due_messages(
+        db, now=utc_now(), settings=context.settings, batch_size=batch))
+
+
 async def job_deliver_outbox(context: JobContext) -> int:
     """Due emails go to the mail server: claims, sends and outcomes overlap (a pipeline), each
     claim and each group of outcomes in a transaction of its own.
@@ -237,6 +247,7 @@ JOBS: tuple[tuple[str, Job, float], ...] = (
     ("send_due_change_notices", job_send_due_change_notices, 2.0),
     ("expire_unconfirmed_registrations", job_expire_unconfirmed_registrations, 2.0),
     ("send_due_speaker_notices", job_send_due_speaker_notices, 2.0),
+    ("send_scheduled_messages", job_send_scheduled_messages, 10.0),
     ("deliver_outbox", job_deliver_outbox, DELIVERY_INTERVAL),
     ("plan_group_meeting_reminders", job_plan_group_meeting_reminders, 600.0),
     ("prepare_group_meeting_reminders", job_prepare_group_meeting_reminders, 1.0),

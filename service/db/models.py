@@ -137,6 +137,13 @@ class ChangeNoticeStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class ScheduledMessageStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
 class AccessPurpose(enum.StrEnum):
     REGISTRATION_MANAGE = "registration_manage"
     REGISTRATION_FEED = "registration_feed"
@@ -661,6 +668,36 @@ class ChangeNotice(Base):
     first_changed_at: Mapped[datetime]
     last_changed_at: Mapped[datetime]
     send_after: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ScheduledMessage(Base):
+    """An organisers' message written ahead, sent at `send_at` to whoever is in its group
+    then (a thank-you after the last session, with the feedback form, the certificates and
+    the recording). The draft as typed: checked again when it goes out."""
+
+    __tablename__ = "scheduled_messages"
+    __table_args__ = (Index("ix_scheduled_messages_due", "status", "send_at"),
+                      Index("ix_scheduled_messages_event", "event_id", "send_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    # None: the whole event; a deleted session takes its scheduled messages with it.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"))
+    audiences: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    # The same message in other languages: language code -> [subject, text].
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON)
+    send_at: Mapped[datetime]
+    status: Mapped[ScheduledMessageStatus] = mapped_column(_enum(ScheduledMessageStatus))
+    recipients: Mapped[int | None] = mapped_column(Integer)  # how many it went to
+    problem: Mapped[str] = mapped_column(Text, default="")  # why it was not sent
+    created_by_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"))
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,8 @@ from service.db.models import (
     MeetingSeries,
     OutboxEmail,
     OutboxStatus,
+    ScheduledMessage,
+    ScheduledMessageStatus,
     SessionMode,
 )
 from service.domain.accounts import default_team_id
@@ -103,6 +105,11 @@ async def ids(db: AsyncSession, settings: Settings, organiser_client: SignedInCl
     document = ConsultationDocument(event_id=event.id, title="Draft criteria",
                                     url="https://example.org/criteria.pdf", shared_at=now)
     db.add(document)
+    message = ScheduledMessage(event_id=event.id, audiences=["confirmed"], subject="Later",
+                               text="Hello", translations={}, send_at=now + timedelta(days=1),
+                               status=ScheduledMessageStatus.PENDING, problem="",
+                               created_at=now, updated_at=now)
+    db.add(message)
     group = await make_group(db, facilitator=person)
     member = await make_approved_member(db, settings, group, "Ana Silva",
                                      await make_organisation(db, "Lisboa"))
@@ -116,7 +123,7 @@ async def ids(db: AsyncSession, settings: Settings, organiser_client: SignedInCl
               "organisation_id": person.organisation_id or 0,
               "account_id": organiser_client.account_id, "token": "x" * 43,
               "team_id": await default_team_id(db), "question_id": question.id,
-              "document_id": document.id,
+              "document_id": document.id, "scheduled_message_id": message.id,
               "group_id": group.id, "group_member_id": member.id, "series_id": series.id}
     await db.commit()
     return result

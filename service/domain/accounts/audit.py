@@ -35,6 +35,7 @@ from service.db.models import (
     Organisation,
     Person,
     Registration,
+    ScheduledMessage,
     SessionMaterial,
 )
 from service.db.models import Session as EventSession
@@ -60,6 +61,7 @@ SUBJECT_TYPES: dict[type[Any], str] = {
     ConsultationDocument: "consultation_document",
     ConsultationQuestion: "consultation_question",
     ContentTranslation: "content_translation",
+    ScheduledMessage: "scheduled_message",
 }
 
 
@@ -126,7 +128,7 @@ def _event_id(connection: Connection, target: Any) -> int | None:
         return target.event_id
     if isinstance(target, ConsultationProfile | ConsultationDocument | ConsultationQuestion):
         return target.event_id
-    if isinstance(target, ContentTranslation):
+    if isinstance(target, ContentTranslation | ScheduledMessage):
         return target.event_id
     if isinstance(target, AgendaItem | SessionMaterial):
         return connection.scalar(select(EventSession.event_id)

@@ -24,6 +24,7 @@ from service.db.models import (
     MeetingSeries,
     OutboxEmail,
     Registration,
+    ScheduledMessage,
     Session,
     Team,
 )
@@ -135,6 +136,8 @@ _EVENT_OF: dict[str, Callable[[int], Select[Any]]] = {
     .where(ConsultationQuestion.id == i),
     "document_id": lambda i: select(ConsultationDocument.event_id)
     .where(ConsultationDocument.id == i),
+    "scheduled_message_id": lambda i: select(ScheduledMessage.event_id)
+    .where(ScheduledMessage.id == i),
 }
 EVENT_OWNED_PARAMS = frozenset(_EVENT_OF)
 # Path parameters that name something of one Interest Group (a group belongs to a team, as

@@ -1,0 +1,182 @@
+"""Messages written ahead and sent at their time, through real HTTP and the scheduler's
+job: an organiser writes a thank-you, chooses tomorrow 09:00 in the event's zone, sees the
+preview say when, schedules it; nothing goes before its time; at its time it goes once to
+whoever is confirmed then (Bruno, confirmed meanwhile, too), each copy with its private
+link, and the form lists it as sent; a second run sends nothing more. A time past, in a
+DST gap or unreadable is refused naming `send_at`; a viewer cannot; a message cancelled is
+never sent, and cancelling it again is a conflict. One message that cannot go out
+(nobody in its group, or a broken draft) is recorded with why and the next still goes.
+Both databases.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import time_machine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notifications.transport import MaildirTransport
+from scheduling.jobs import JOB_NAMES, JobContext, job_send_scheduled_messages
+from service.db.models import (
+    AuditEntry,
+    EnrolmentStatus,
+    OutboxEmail,
+    Registration,
+    RegistrationStatus,
+    ScheduledMessage,
+    ScheduledMessageStatus,
+)
+from service.domain.registration.organiser_messages import MessageDraft
+from service.domain.registration.scheduled_messages import schedule_message, send_due_messages
+from service.settings import Settings
+from tests.factories import EventSpec, SessionSpec, make_event, make_registration
+from tests.integration.backoffice import SignedInClient
+from tests.integration.test_pages import parse
+
+ZONE = ZoneInfo("Europe/Brussels")
+
+
+def _webinar() -> EventSpec:
+    """A webinar this morning, over (signed-in sessions live in the real clock's time)."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    held = SessionSpec("Social criteria in ICT tenders",
+                       (now - timedelta(hours=3)).isoformat(timespec="minutes"),
+                       (now - timedelta(hours=1)).isoformat(timespec="minutes"))
+    return EventSpec(sessions=(held,), commit=False)
+
+
+def _form(send_at: str, **more: str) -> dict[str, str]:
+    return {"audience": "confirmed", "session_id": "", "subject": "Thank you",
+            "text": "Thanks for coming!", "send_at": send_at, **more}
+
+
+async def test_a_message_written_ahead_goes_once_at_its_time_to_who_is_in_its_group_then(
+    organiser_client: SignedInClient, viewer_client: SignedInClient, db: AsyncSession,
+    db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+) -> None:
+    event = await make_event(db, settings, _webinar())
+    [held] = event.sessions
+    await make_registration(db, event, held, "Ana Silva")
+    bruno = await make_registration(db, event, held, "Bruno Costa",
+                                    status=RegistrationStatus.WAITING,
+                                    enrolment=EnrolmentStatus.WAITING)
+    await db.commit()
+    event_id, bruno_id = event.id, bruno.id
+    tomorrow = (datetime.now(ZONE) + timedelta(days=1)).date()
+    wall = f"{tomorrow.isoformat()}T09:00"
+    due = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, tzinfo=ZONE).astimezone(UTC)
+    url = f"/organiser/events/{event_id}/message"
+
+    preview = await organiser_client.post_form(f"{url}/preview", _form(wall))
+    past = await organiser_client.post_form(f"{url}/preview", _form("2020-01-01T09:00"))
+    in_a_gap = await organiser_client.post_form(f"{url}/preview", _form("2035-03-25T02:30"))
+    unreadable = await organiser_client.post_form(f"{url}/schedule", _form("tomorrow"))
+    by_viewer = await viewer_client.post_form(f"{url}/schedule", _form(wall))
+    scheduled = await organiser_client.post_form(f"{url}/schedule", _form(wall))
+    listed = await organiser_client.get(scheduled.headers["location"])
+    [message_id] = list(await db.scalars(select(ScheduledMessage.id)))
+    # Bruno gets a place before the message's time: he is in its group then.
+    await db.execute(Registration.__table__.update()
+                     .where(Registration.id == bruno_id)
+                     .values(status=RegistrationStatus.CONFIRMED))
+    await db.commit()
+    early = await send_due_messages(db, now=due - timedelta(minutes=1), settings=settings)
+    await db.rollback()  # the job takes its own connections
+    context = JobContext(sessionmaker=db_sessionmaker, settings=settings,
+                         transport=MaildirTransport(settings.var_dir / "mail"))
+    with time_machine.travel(due + timedelta(seconds=30), tick=False):
+        sent = await job_send_scheduled_messages(context)
+        again = await job_send_scheduled_messages(context)
+    after = await organiser_client.get(url)
+
+    notice = parse(preview.text).one(id="send-at").text
+    assert notice.startswith("It will be sent on ") and "09:00" in notice
+    assert "Schedule it" in preview.text and "Send to 1 person" not in preview.text
+    for refused in (past, in_a_gap, unreadable):
+        assert refused.status_code == 422
+        assert "#send_at" in [a.attrs["href"] for a in parse(refused.text)
+                              .one(cls="error-summary").find_all("a")]
+    assert "Choose a time still to come" in past.text
+    assert by_viewer.status_code == 403
+    assert scheduled.status_code == 303
+    assert scheduled.headers["location"].endswith("/message?done=scheduled#scheduled")
+    table = parse(listed.text).one("section", id="scheduled")
+    assert "Thank you" in table.text and "Waiting to be sent" in table.text
+    assert "The message is scheduled" in parse(listed.text).one(cls="notice").text
+    assert (early.claimed, sent, again) == (0, 1, 0)
+    await db.rollback()
+    rows = list(await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
+    assert sorted(row.to_address.split("@")[0] for row in rows) == ["ana", "bruno"]
+    message = await db.get(ScheduledMessage, message_id)
+    assert message is not None
+    assert (message.status, message.recipients) == (ScheduledMessageStatus.SENT, 2)
+    assert "Sent to 2 people" in parse(after.text).one("section", id="scheduled").text
+    assert "Cancel" not in parse(after.text).one("section", id="scheduled").text
+    # Who scheduled it is in the event's audit log (the scheduler acts for nobody).
+    assert list(await db.scalars(select(AuditEntry.action).where(
+        AuditEntry.subject_type == "scheduled_message"))) == ["created"]
+
+
+async def test_a_cancelled_message_is_never_sent(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, _webinar())
+    await make_registration(db, event, event.sessions[0], "Ana Silva")
+    now = datetime.now(UTC)
+    message = await schedule_message(
+        db, event.id, MessageDraft(audiences=("confirmed",), subject="Later", text="Hello"),
+        send_at=now + timedelta(hours=1), now=now)
+    await db.commit()
+    ids = (event.id, message.id)
+    cancel = f"/organiser/events/{ids[0]}/message/scheduled/{ids[1]}/cancel"
+
+    cancelled = await organiser_client.post_form(cancel)
+    again = await organiser_client.post_form(cancel)
+    listed = await organiser_client.get(cancelled.headers["location"])
+    report = await send_due_messages(db, now=now + timedelta(hours=2), settings=settings)
+
+    assert cancelled.status_code == 303
+    assert again.status_code == 409
+    assert "Cancelled" in parse(listed.text).one("section", id="scheduled").text
+    assert report.claimed == 0
+    assert list(await db.scalars(select(OutboxEmail))) == []
+    assert [(entry.action, entry.after) for entry in await db.scalars(
+        select(AuditEntry).where(AuditEntry.subject_type == "scheduled_message"))] == [
+        ("changed", {"status": "cancelled"})]
+
+
+async def test_a_message_that_cannot_go_out_is_recorded_and_the_next_one_goes(
+    db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, _webinar())
+    await make_registration(db, event, event.sessions[0], "Ana Silva")
+    now = datetime.now(UTC)
+    send_at = now + timedelta(hours=1)
+    nobody = await schedule_message(
+        db, event.id, MessageDraft(audiences=("pending",), subject="To nobody", text="Hi"),
+        send_at=send_at, now=now)
+    broken = await schedule_message(
+        db, event.id, MessageDraft(audiences=("confirmed",), subject="Broken", text="Hi"),
+        send_at=send_at, now=now)
+    broken.translations = {"de": ["Only a subject"]}  # as a damaged row would hold it
+    good = await schedule_message(
+        db, event.id, MessageDraft(audiences=("confirmed",), subject="Good", text="Hi"),
+        send_at=send_at, now=now)
+    await db.commit()
+    ids = (nobody.id, broken.id, good.id)
+
+    report = await send_due_messages(db, now=send_at, settings=settings)
+    await db.commit()
+
+    found = {m.id: (m.status, m.problem) for m in await db.scalars(select(ScheduledMessage))}
+    assert (report.claimed, report.sent, report.failed) == (3, 1, 2)
+    assert found[ids[0]] == (ScheduledMessageStatus.FAILED,
+                             "Nobody in this group: the message would reach no one.")
+    assert found[ids[1]] == (ScheduledMessageStatus.FAILED,
+                             "It could not be sent (IndexError).")
+    assert found[ids[2]] == (ScheduledMessageStatus.SENT, "")
+    assert [row.subject for row in await db.scalars(select(OutboxEmail))] == ["Good"]
+    assert "send_scheduled_messages" in JOB_NAMES
