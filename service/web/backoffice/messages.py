@@ -137,7 +137,7 @@ class MessagesController(Controller):
                          account: CurrentAccount, values: dict[str, Any],
                          errors: dict[str, str], *, done: str | None = None,
                          status_code: int = 200) -> Response[Any]:
-        labels = {**AUDIENCES, **await _audiences(db, event)}
+        offered = await _audiences(db, event)
         return organiser_page(request, "message.html", {
             "title": _("Write to registrants: %(title)s") % {"title": event.title}, "nav": "events",
             "event": heading(event, account), "section": "message",
@@ -147,9 +147,8 @@ class MessagesController(Controller):
                        **({"send_at": errors["send_at"]} if "send_at" in errors else {})},
             "zone_label": zone_label(event.timezone),
             "scheduled": _scheduled_rows(event, await scheduled.scheduled_messages(db, event.id),
-                                        labels),
-            "audiences": [(key, _(label))
-                          for key, label in (await _audiences(db, event)).items()],
+                                        {**AUDIENCES, **offered}),
+            "audiences": [(key, _(label)) for key, label in offered.items()],
             "session_options": _session_options(event), "max_subject": MAX_SUBJECT,
             "max_text": MAX_TEXT, "written_in": LANGUAGE_NAMES[event.default_language],
             "other_languages": other_languages(event),
