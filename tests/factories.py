@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,6 +103,24 @@ SOCIAL_ICT = EventSpec(
     slug="social-ict", title="Socially responsible ICT procurement", sessions=(),
     contact_email="procurement@iclei.example.org", publish=False, commit=False, now=BUILT_AT,
 )
+
+
+
+def webinars_around_now() -> EventSpec:
+    """A webinar this morning, over, and one tomorrow: for what follows a session (pages
+    of a signed-in organiser live in the real clock's time, so these do too)."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+
+    def at(instant: datetime) -> str:
+        return instant.isoformat(timespec="minutes")
+
+    held = SessionSpec("Social criteria in ICT tenders", at(now - timedelta(hours=3)),
+                       at(now - timedelta(hours=1)), join_url="https://meet.example.org/1")
+    coming = SessionSpec("Contract management", at(now + timedelta(days=1)),
+                         at(now + timedelta(days=1, hours=2)),
+                         join_url="https://meet.example.org/2")
+    return EventSpec(sessions=(held, coming), commit=False)
+
 
 _SPEC_FIELDS = {f.name for f in fields(EventSpec)}
 

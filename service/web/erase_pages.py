@@ -16,7 +16,6 @@ from litestar.status_codes import HTTP_410_GONE
 
 from service.clock import utc_now
 from service.domain import privacy, registration
-from service.domain.errors import NotFoundError
 from service.i18n import gettext as _
 from service.web.page_render import html_response
 from service.web.pages import (
@@ -27,6 +26,7 @@ from service.web.pages import (
     _csrf_ok,
     _error_page,
     _form_expired_page,
+    live_registration,
 )
 from service.web.params import DbSession, SettingsDep, TokenParam
 
@@ -34,16 +34,6 @@ from service.web.params import DbSession, SettingsDep, TokenParam
 def erased_link_page() -> Response[str]:
     """What a dead private link of an erased registration answers."""
     return _error_page(HTTP_410_GONE, *ERASED_LINK)
-
-
-async def _find(db_session: DbSession, token: str) -> Any:
-    """The registration behind a live link; a link of an erased one answers 410."""
-    try:
-        return await registration.find_registration_by_token(db_session, token)
-    except NotFoundError:
-        if await privacy.is_erased_registration_link(db_session, token):
-            return None
-        raise
 
 
 class ErasurePages(Controller):
@@ -54,7 +44,7 @@ class ErasurePages(Controller):
     async def confirm_erase(
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[str]:
-        reg = await _find(db_session, token)
+        reg = await live_registration(db_session, token)
         if reg is None:
             return erased_link_page()
         csrf_token, cookies = _csrf(request, settings)
@@ -72,7 +62,7 @@ class ErasurePages(Controller):
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[str]:
         form = await request.form()
-        reg = await _find(db_session, token)
+        reg = await live_registration(db_session, token)
         if reg is None:
             return erased_link_page()
         if not _csrf_ok(request, form, settings):

@@ -24,14 +24,20 @@ from litestar.status_codes import (
 
 from service.clock import utc_now
 from service.db.models import Registration
-from service.domain import privacy
-from service.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from service.domain.errors import ConflictError, InvalidInputError
 from service.domain.registration import feedback, find_registration_by_token
 from service.i18n import gettext as _
 from service.settings import Settings
 from service.web.erase_pages import erased_link_page
 from service.web.page_render import html_response
-from service.web.pages import AnyRequest, PublicPages, _csrf, _csrf_ok, _form_expired_page
+from service.web.pages import (
+    AnyRequest,
+    PublicPages,
+    _csrf,
+    _csrf_ok,
+    _form_expired_page,
+    live_registration,
+)
 from service.web.params import DbSession, SettingsDep, TokenParam
 
 
@@ -59,16 +65,6 @@ def _page(request: AnyRequest, settings: Settings, token: str, reg: Registration
     }, status_code=status_code, cookies=cookies)
 
 
-async def _find(db_session: DbSession, token: str) -> Registration | None:
-    """The registration behind a live link; None for a link of an erased one (410)."""
-    try:
-        return await find_registration_by_token(db_session, token)
-    except NotFoundError:
-        if await privacy.is_erased_registration_link(db_session, token):
-            return None
-        raise
-
-
 class FeedbackPages(Controller):
     include_in_schema = False
     exception_handlers = PublicPages.exception_handlers
@@ -79,7 +75,7 @@ class FeedbackPages(Controller):
         token: TokenParam,
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Response[str]:
-        reg = await _find(db_session, token)
+        reg = await live_registration(db_session, token)
         if reg is None:
             return erased_link_page()
         given = await feedback.feedback_of(db_session, reg.id)
@@ -94,7 +90,7 @@ class FeedbackPages(Controller):
         token: TokenParam,
     ) -> Response[Any]:
         form = await request.form()
-        reg = await _find(db_session, token)
+        reg = await live_registration(db_session, token)
         if reg is None:
             return erased_link_page()
         if not _csrf_ok(request, form, settings):

@@ -371,6 +371,17 @@ def _submit_label(event: Event, view: views.EventView) -> str:
     return pgettext("button", "Register")
 
 
+async def live_registration(db: AsyncSession, token: str) -> Registration | None:
+    """The registration behind a private link; None for the link of an erased one (its
+    pages answer 410, saying why); any other unknown link is a 404."""
+    try:
+        return await registration.find_registration_by_token(db, token)
+    except NotFoundError:
+        if await privacy.is_erased_registration_link(db, token):
+            return None
+        raise
+
+
 async def _certificate_page(db: AsyncSession, reg: Registration, now: datetime, *,
                             token: str | None = None, check_url: str | None = None
                             ) -> Response[str]:
@@ -801,12 +812,9 @@ class PublicPages(Controller):
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam,
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Response[str]:
-        try:
-            reg = await registration.find_registration_by_token(db_session, token)
-        except NotFoundError:
-            if await privacy.is_erased_registration_link(db_session, token):
-                return _error_page(HTTP_410_GONE, *ERASED_LINK)
-            raise
+        reg = await live_registration(db_session, token)
+        if reg is None:
+            return _error_page(HTTP_410_GONE, *ERASED_LINK)
         return await self._manage_page(request, db_session, settings, token, reg, now=utc_now(),
                                        done=done if done in {"sessions", "cancelled", "details",
                                                              "meetings", "meeting",

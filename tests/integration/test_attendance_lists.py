@@ -9,8 +9,6 @@ list but cannot record. Both databases.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -26,7 +24,7 @@ from service.db.models import (
 from service.domain.access import current_access_token
 from service.domain.times import iso_utc
 from service.settings import Settings
-from tests.factories import BUILT_AT, EventSpec, SessionSpec, make_event, make_registration
+from tests.factories import BUILT_AT, make_event, make_registration, webinars_around_now
 from tests.integration.backoffice import SignedInClient
 from tests.integration.test_pages import parse
 
@@ -35,22 +33,6 @@ def _attendees(page: str) -> list[str]:
     """The names on the page's list of who attended (each before its button)."""
     return [li.text.split("Take back")[0].strip()
             for li in parse(page).one("ul", cls="attendees").find_all("li")]
-
-
-def _at(instant: datetime) -> str:
-    return instant.isoformat(timespec="minutes")
-
-
-def _webinars() -> EventSpec:
-    """A webinar this morning, over (signed-in sessions live in the real clock's time), and
-    one tomorrow."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    held = SessionSpec("Social criteria in ICT tenders", _at(now - timedelta(hours=3)),
-                       _at(now - timedelta(hours=1)), join_url="https://meet.example.org/1")
-    coming = SessionSpec("Contract management", _at(now + timedelta(days=1)),
-                         _at(now + timedelta(days=1, hours=2)),
-                         join_url="https://meet.example.org/2")
-    return EventSpec(sessions=(held, coming), commit=False)
 
 
 def _report(slug: str) -> str:
@@ -71,7 +53,7 @@ async def test_a_pasted_attendee_report_marks_the_sessions_registrants_who_atten
     organiser_client: SignedInClient, viewer_client: SignedInClient,
     client: AsyncTestClient[Litestar], db: AsyncSession, settings: Settings,
 ) -> None:
-    event = await make_event(db, settings, _webinars())
+    event = await make_event(db, settings, webinars_around_now())
     winter, spring = sorted(event.sessions, key=lambda s: s.starts_at)
     people = {
         "ana": await make_registration(db, event, winter, "Ana Silva"),
@@ -165,7 +147,7 @@ async def test_the_organiser_api_records_an_attendee_report(
     client: AsyncTestClient[Litestar], organiser_headers: dict[str, str],
     viewer_headers: dict[str, str], db: AsyncSession, settings: Settings,
 ) -> None:
-    event = await make_event(db, settings, _webinars())
+    event = await make_event(db, settings, webinars_around_now())
     held, coming = sorted(event.sessions, key=lambda s: s.starts_at)
     ana = await make_registration(db, event, held, "Ana Silva")
     await db.commit()
@@ -209,7 +191,7 @@ async def test_a_big_webinars_report_is_read_whole(
 ) -> None:
     """Three thousand attendees' addresses (more than some databases take as one
     statement's parameters): the registrant last in the report is found."""
-    event = await make_event(db, settings, _webinars())
+    event = await make_event(db, settings, webinars_around_now())
     held = sorted(event.sessions, key=lambda s: s.starts_at)[0]
     await make_registration(db, event, held, "Ana Silva")
     await db.commit()

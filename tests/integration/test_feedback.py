@@ -9,7 +9,7 @@ blanks her comments and keeps her rating. Both databases.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -29,27 +29,12 @@ from service.domain.registration import find_registration_by_token
 from service.domain.registration.feedback import FeedbackForm, give_feedback
 from service.domain.registration.organiser_messages import MessageDraft, send_organiser_message
 from service.settings import Settings
-from tests.factories import BUILT_AT, EventSpec, SessionSpec, make_event, make_registration
+from tests.factories import BUILT_AT, make_event, make_registration, webinars_around_now
 from tests.integration.backoffice import SignedInClient
 from tests.integration.test_organiser_messages import _body
 from tests.integration.test_pages import csrf_token, parse
 
 COMMENT = "The <b>market dialogue</b> & the Barcelona case."
-
-
-def _at(instant: datetime) -> str:
-    return instant.isoformat(timespec="minutes")
-
-
-def _webinars() -> EventSpec:
-    """A webinar this morning, over (signed-in sessions live in the real clock's time), and
-    one tomorrow."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    held = SessionSpec("Social criteria in ICT tenders", _at(now - timedelta(hours=3)),
-                       _at(now - timedelta(hours=1)))
-    coming = SessionSpec("Contract management", _at(now + timedelta(days=1)),
-                         _at(now + timedelta(days=1, hours=2)))
-    return EventSpec(sessions=(held, coming), commit=False)
 
 
 async def _tokens(db: AsyncSession, settings: Settings, ids: dict[str, int]) -> dict[str, str]:
@@ -63,7 +48,7 @@ async def test_a_registrant_gives_feedback_and_organisers_read_it_without_names(
     client: AsyncTestClient[Litestar], organiser_headers: dict[str, str],
     db: AsyncSession, settings: Settings,
 ) -> None:
-    event = await make_event(db, settings, _webinars())
+    event = await make_event(db, settings, webinars_around_now())
     held, coming = sorted(event.sessions, key=lambda s: s.starts_at)
     ids = {
         "ana": (await make_registration(db, event, held, "Ana Silva")).id,
@@ -152,7 +137,7 @@ async def test_a_registrant_gives_feedback_and_organisers_read_it_without_names(
 async def test_the_registrant_api_gives_and_reads_feedback(
     client: AsyncTestClient[Litestar], db: AsyncSession, settings: Settings,
 ) -> None:
-    event = await make_event(db, settings, _webinars())
+    event = await make_event(db, settings, webinars_around_now())
     held, coming = sorted(event.sessions, key=lambda s: s.starts_at)
     ids = {"ana": (await make_registration(db, event, held, "Ana Silva")).id,
            "bruno": (await make_registration(db, event, coming, "Bruno Costa")).id}
@@ -182,7 +167,7 @@ async def test_the_registrant_api_gives_and_reads_feedback(
 async def test_messages_carry_the_form_to_who_has_not_answered_and_erasure_blanks_comments(
     db: AsyncSession, settings: Settings,
 ) -> None:
-    event = await make_event(db, settings, _webinars())
+    event = await make_event(db, settings, webinars_around_now())
     held, coming = sorted(event.sessions, key=lambda s: s.starts_at)
     ana = await make_registration(db, event, held, "Ana Silva")
     await make_registration(db, event, coming, "Bruno Costa")

@@ -32,20 +32,11 @@ from service.db.models import (
 from service.domain.registration.organiser_messages import MessageDraft
 from service.domain.registration.scheduled_messages import schedule_message, send_due_messages
 from service.settings import Settings
-from tests.factories import EventSpec, SessionSpec, make_event, make_registration
+from tests.factories import make_event, make_registration, webinars_around_now
 from tests.integration.backoffice import SignedInClient
 from tests.integration.test_pages import parse
 
 ZONE = ZoneInfo("Europe/Brussels")
-
-
-def _webinar() -> EventSpec:
-    """A webinar this morning, over (signed-in sessions live in the real clock's time)."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    held = SessionSpec("Social criteria in ICT tenders",
-                       (now - timedelta(hours=3)).isoformat(timespec="minutes"),
-                       (now - timedelta(hours=1)).isoformat(timespec="minutes"))
-    return EventSpec(sessions=(held,), commit=False)
 
 
 def _form(send_at: str, **more: str) -> dict[str, str]:
@@ -57,8 +48,8 @@ async def test_a_message_written_ahead_goes_once_at_its_time_to_who_is_in_its_gr
     organiser_client: SignedInClient, viewer_client: SignedInClient, db: AsyncSession,
     db_sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
 ) -> None:
-    event = await make_event(db, settings, _webinar())
-    [held] = event.sessions
+    event = await make_event(db, settings, webinars_around_now())
+    held = min(event.sessions, key=lambda s: s.starts_at)
     await make_registration(db, event, held, "Ana Silva")
     bruno = await make_registration(db, event, held, "Bruno Costa",
                                     status=RegistrationStatus.WAITING,
@@ -123,7 +114,7 @@ async def test_a_message_written_ahead_goes_once_at_its_time_to_who_is_in_its_gr
 async def test_a_cancelled_message_is_never_sent(
     organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
 ) -> None:
-    event = await make_event(db, settings, _webinar())
+    event = await make_event(db, settings, webinars_around_now())
     await make_registration(db, event, event.sessions[0], "Ana Silva")
     now = datetime.now(UTC)
     message = await schedule_message(
@@ -151,7 +142,7 @@ async def test_a_cancelled_message_is_never_sent(
 async def test_a_message_that_cannot_go_out_is_recorded_and_the_next_one_goes(
     db: AsyncSession, settings: Settings,
 ) -> None:
-    event = await make_event(db, settings, _webinar())
+    event = await make_event(db, settings, webinars_around_now())
     await make_registration(db, event, event.sessions[0], "Ana Silva")
     now = datetime.now(UTC)
     send_at = now + timedelta(hours=1)
