@@ -116,7 +116,9 @@ def _scheduled_rows(event: Event, messages: Sequence[ScheduledMessage],
             state = ngettext("Sent to %(count)s person", "Sent to %(count)s people",
                              message.recipients or 0) % {"count": message.recipients or 0}
         elif message.status == ScheduledMessageStatus.FAILED:
-            state = _("Not sent: %(problem)s") % {"problem": message.problem}
+            # The scheduler words the problem in the default language: the catalogue's
+            # message where it is one of ours, in the reader's language.
+            state = _("Not sent: %(problem)s") % {"problem": _(message.problem)}
         elif message.status == ScheduledMessageStatus.CANCELLED:
             state = _("Cancelled")
         else:
