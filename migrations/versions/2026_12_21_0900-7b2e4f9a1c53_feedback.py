@@ -1,5 +1,5 @@
-"""Feedback: what a registrant thought of the event (a rating and two optional comments),
-one per registration.
+"""Feedback: what a registrant thought of a session of the event (a rating and two
+optional comments), one per registration and session.
 
 Revision ID: 7b2e4f9a1c53
 Revises: 5e8a1c3f7b92
@@ -25,6 +25,7 @@ def upgrade() -> None:
         "feedback",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("registration_id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
         sa.Column("event_id", sa.Integer(), nullable=False),
         sa.Column("rating", sa.Integer(), nullable=False),
         sa.Column("most_useful", sa.Text(), nullable=False),
@@ -34,10 +35,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["registration_id"], ["registrations.id"],
                                 name=op.f("fk_feedback_registration_id_registrations"),
                                 ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["session_id"], ["sessions.id"],
+                                name=op.f("fk_feedback_session_id_sessions"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["event_id"], ["events.id"],
                                 name=op.f("fk_feedback_event_id_events"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback")),
-        sa.UniqueConstraint("registration_id", name=op.f("uq_feedback_registration_id")),
+        sa.UniqueConstraint("registration_id", "session_id",
+                            name=op.f("uq_feedback_registration_id_session_id")),
     )
     op.create_index("ix_feedback_event", "feedback", ["event_id", "given_at"])
 

@@ -526,16 +526,18 @@ class Enrolment(Base):
 
 
 class Feedback(Base):
-    """What a registrant thought of the event, once a session of theirs is over: how useful
-    it was (1 to 5) and, optionally, what helped and what to change. One per registration,
-    changed as often as they like; organisers read it without names."""
+    """What a registrant thought of one session of the event, once it is over: how useful
+    it was (1 to 5) and, optionally, what helped and what to change. One per registration
+    and session, changed as often as they like; organisers read it without names."""
 
     __tablename__ = "feedback"
-    __table_args__ = (Index("ix_feedback_event", "event_id", "given_at"),)
+    __table_args__ = (UniqueConstraint("registration_id", "session_id"),
+                      Index("ix_feedback_event", "event_id", "given_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registrations.id", ondelete="CASCADE"), unique=True)
+        ForeignKey("registrations.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     rating: Mapped[int] = mapped_column(Integer)
     most_useful: Mapped[str] = mapped_column(Text, default="")

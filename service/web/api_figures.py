@@ -72,25 +72,41 @@ class YearFiguresOut(FiguresOut, kw_only=True):
 
 
 class CommentOut(Struct):
-    """One answer's comments (never whose), with its rating and when it was given."""
+    """One answer's comments (never whose), with its session, rating and when it was given."""
 
+    session_id: int
     rating: int
     most_useful: str
     to_improve: str
     given_at: str
 
 
-class FeedbackOut(Struct, kw_only=True):
-    """`asked`: who held a confirmed place in a session that is over; `ratings`: how many
-    gave each rating, "1" (not useful) to "5" (extremely useful); `average`: null before
-    the first answer; `comments`: newest first."""
+class TallyOut(Struct, kw_only=True):
+    """`asked`: who held a confirmed place in a session that is over (per session);
+    `ratings`: how many gave each rating, "1" (not useful) to "5" (extremely useful);
+    `average`: null before the first answer."""
 
-    event_id: int
     answers: int
     asked: int
     average: float | None
     ratings: dict[str, int]
+
+
+class SessionTallyOut(TallyOut, kw_only=True):
+    session_id: int
+
+
+class FeedbackOut(TallyOut, kw_only=True):
+    """The whole event's tally, each session's, and the comments, newest first."""
+
+    event_id: int
+    sessions: list[SessionTallyOut]
     comments: list[CommentOut]
+
+
+def _tally(tally: feedback.Tally) -> dict[str, Any]:
+    return {"answers": tally.answers, "asked": tally.asked, "average": tally.average,
+            "ratings": {str(rating): count for rating, count in tally.counts.items()}}
 
 
 def _figures(figures: registration.ParticipationFigures) -> dict[str, Any]:
@@ -122,13 +138,14 @@ class FiguresController(Controller):
         """What registrants thought of the event: the ratings and the comments."""
         event = await programme.get_event(db_session, event_id)
         summary = await feedback.feedback_summary(db_session, event.id, utc_now())
+        ordered = sorted(event.sessions, key=lambda s: (s.starts_at, s.id))
         return FeedbackOut(
-            event_id=event.id, answers=summary.answers, asked=summary.asked,
-            average=summary.average,
-            ratings={str(rating): count for rating, count in summary.counts.items()},
-            comments=[CommentOut(rating=c.rating, most_useful=c.most_useful,
-                                 to_improve=c.to_improve, given_at=iso_utc(c.given_at))
-                      for c in summary.comments])
+            event_id=event.id, **_tally(summary.event),
+            sessions=[SessionTallyOut(session_id=s.id, **_tally(summary.sessions[s.id]))
+                      for s in ordered if s.id in summary.sessions],
+            comments=[CommentOut(session_id=c.session_id, rating=c.rating,
+                                 most_useful=c.most_useful, to_improve=c.to_improve,
+                                 given_at=iso_utc(c.given_at)) for c in summary.comments])
 
     @get("/figures")
     async def year_figures(self, request: Request[Any, Any, Any], db_session: DbSession,

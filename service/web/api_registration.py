@@ -23,10 +23,10 @@ from service.clock import utc_now
 from service.db.models import (
     Enrolment,
     EnrolmentStatus,
-    Feedback,
     OutboxEmail,
     Registration,
     RegistrationStatus,
+    Session,
     SessionMaterial,
     SessionMode,
     SessionStatus,
@@ -37,6 +37,7 @@ from service.domain.accounts import audit
 from service.domain.accounts.audit import actor_of, record_export
 from service.domain.errors import InvalidInputError
 from service.domain.programme.materials import holds_a_place, session_materials
+from service.domain.programme.translations import reader
 from service.domain.registration import feedback
 from service.domain.times import iso_utc
 from service.i18n import N_, current_language, is_language
@@ -304,14 +305,22 @@ def _registration_form(data: rs.RegistrationCreate) -> registrations.Registratio
 # --- public: the form and the private link ---------------------------------------------------
 
 
-def _feedback_out(registration: Registration, given: Feedback | None) -> rs.FeedbackOut:
-    return rs.FeedbackOut(
-        asked=feedback.may_give_feedback(registration, utc_now()),
-        rating=given.rating if given else None,
-        most_useful=given.most_useful if given else "",
-        to_improve=given.to_improve if given else "",
-        given_at=iso_utc(given.given_at) if given else None,
-        updated_at=iso_utc(given.updated_at) if given else None)
+async def _feedback_out(db: AsyncSession, registration: Registration) -> rs.FeedbackOut:
+    asked = feedback.sessions_asked(registration, utc_now())
+    given = await feedback.feedback_of(db, registration.id)
+    read = await reader(db, registration.event_id, current_language())
+
+    def one(session: Session) -> rs.SessionFeedbackOut:
+        answer = given.get(session.id)
+        return rs.SessionFeedbackOut(
+            session_id=session.id, title=str(read(session, "title")),
+            rating=answer.rating if answer else None,
+            most_useful=answer.most_useful if answer else "",
+            to_improve=answer.to_improve if answer else "",
+            given_at=iso_utc(answer.given_at) if answer else None,
+            updated_at=iso_utc(answer.updated_at) if answer else None)
+
+    return rs.FeedbackOut(asked=bool(asked), sessions=[one(s) for s in asked])
 
 
 class RegistrationController(Controller):
@@ -437,21 +446,22 @@ class RegistrationController(Controller):
     @get("/registrations/{token:str}/feedback")
     async def get_feedback(self, db_session: DbSession, token: TokenParam
                            ) -> Response[rs.FeedbackOut]:
-        """The registrant's feedback on the event, and whether it is asked of them now."""
+        """The registrant's feedback on each session of theirs that is over."""
         registration = await registrations.find_registration_by_token(db_session, token)
-        given = await feedback.feedback_of(db_session, registration.id)
-        return Response(_feedback_out(registration, given), headers=PRIVATE)
+        return Response(await _feedback_out(db_session, registration), headers=PRIVATE)
 
     @put("/registrations/{token:str}/feedback")
     async def give_feedback(self, db_session: DbSession, token: TokenParam,
                             data: JSONBody[rs.FeedbackIn]) -> Response[rs.FeedbackOut]:
-        """Give (or change) feedback once a session of theirs is over (409 before): every
-        problem named at once, nothing kept on error."""
+        """Give (or change) feedback on one session once it is over (409 naming `session_id`
+        before, or for a session they hold no place in): every problem named at once,
+        nothing kept on error."""
         registration = await registrations.find_registration_by_token(db_session, token)
-        given = await feedback.give_feedback(db_session, registration, feedback.FeedbackForm(
-            rating=data.rating, most_useful=data.most_useful, to_improve=data.to_improve),
+        await feedback.give_feedback(
+            db_session, registration, data.session_id, feedback.FeedbackForm(
+                rating=data.rating, most_useful=data.most_useful, to_improve=data.to_improve),
             now=utc_now())
-        return Response(_feedback_out(registration, given), headers=PRIVATE)
+        return Response(await _feedback_out(db_session, registration), headers=PRIVATE)
 
     @get("/registrations/{token:str}/invite.ics", media_type="text/calendar")
     async def invite(

@@ -1,7 +1,9 @@
-"""A registrant's feedback on an event, from their private page (and the link in the
-organisers' messages): how useful it was, what helped, what to change.
+"""A registrant's feedback on each session of an event that is over, from their private
+page (and the link in the organisers' messages): how useful it was, what helped, what to
+change.
 
-Opening the form changes nothing; sending it records the answers (the CSRF token every
+The page is about one session (the next one to answer, or the one chosen among those
+listed); opening it changes nothing; sending it records the answers (the CSRF token every
 public form carries) and shows the form again, saved, to change if they like. Before a
 session of theirs is over the page says feedback comes later. Thin: one domain call per
 request; the token is in the path and never logged.
@@ -21,11 +23,15 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import Registration
+from service.db.models import Feedback, Registration, Session
 from service.domain.errors import ConflictError, InvalidInputError
+from service.domain.programme.translations import reader
 from service.domain.registration import feedback, find_registration_by_token
+from service.domain.wording import period_text
+from service.i18n import current_language
 from service.i18n import gettext as _
 from service.settings import Settings
 from service.web.erase_pages import erased_link_page
@@ -38,7 +44,7 @@ from service.web.pages import (
     _form_expired_page,
     live_registration,
 )
-from service.web.params import DbSession, SettingsDep, TokenParam
+from service.web.params import DbSession, OptionalIdQuery, SettingsDep, TokenParam
 
 
 def _answer(form: FormMultiDict, name: str, limit: int) -> str:
@@ -47,20 +53,49 @@ def _answer(form: FormMultiDict, name: str, limit: int) -> str:
     return value.strip()[:limit + 1] if isinstance(value, str) else ""
 
 
-def _page(request: AnyRequest, settings: Settings, token: str, reg: Registration, *,
-          values: Mapping[str, str], errors: Mapping[str, str] | None = None,
-          saved: bool = False, status_code: int = 200) -> Response[str]:
+def _chosen(asked: list[Session], given: Mapping[int, Feedback], wanted: int | None
+            ) -> Session | None:
+    """The session the form is about: the one asked for, else the first without an
+    answer, else the last one over."""
+    for session in asked:
+        if session.id == wanted:
+            return session
+    unanswered = [s for s in asked if s.id not in given]
+    return unanswered[0] if unanswered else (asked[-1] if asked else None)
+
+
+async def _page(request: AnyRequest, db: AsyncSession, settings: Settings, token: str,
+                reg: Registration, *, wanted: int | None,
+                values: Mapping[str, str] | None = None,
+                errors: Mapping[str, str] | None = None,
+                saved: bool = False, status_code: int = 200) -> Response[str]:
+    """The form about one session (`wanted`, or the next to answer), the others linked;
+    `values` as sent, else the answer given."""
     csrf_token, cookies = _csrf(request, settings)
     errors = dict(errors or {})
     order = {name: index for index, name in enumerate(feedback.FIELDS)}
+    asked = feedback.sessions_asked(reg, utc_now())
+    given = await feedback.feedback_of(db, reg.id)
+    chosen = _chosen(asked, given, wanted)
+    answer = given.get(chosen.id) if chosen else None
+    read = await reader(db, reg.event_id, current_language())
+    zone = reg.event.timezone
     return html_response("feedback.html", {
         "token": token, "event_title": reg.event.title, "event_slug": reg.event.slug,
-        "may_give": feedback.may_give_feedback(reg, utc_now()),
+        # Each session asked about: its id, title, when, whether answered, whether shown.
+        "sessions": [(s.id, read(s, "title"), period_text(s.starts_at, s.ends_at, zone),
+                      s.id in given, chosen is not None and s.id == chosen.id)
+                     for s in asked],
+        "session": (chosen.id, read(chosen, "title"),
+                    period_text(chosen.starts_at, chosen.ends_at, zone)) if chosen else None,
         "ratings": [(str(r), _(feedback.RATING_LABELS[r])) for r in feedback.RATINGS],
-        "values": values, "errors": errors,
+        "values": dict(values) if values is not None else {
+            "rating": str(answer.rating), "most_useful": answer.most_useful,
+            "to_improve": answer.to_improve} if answer else {},
+        "errors": errors,
         "error_links": [(f"#{field}", message) for field, message
                         in sorted(errors.items(), key=lambda item: order.get(item[0], -1))],
-        "limit": feedback.MAX_COMMENT, "saved": saved,
+        "limit": feedback.MAX_COMMENT, "saved": saved and answer is not None,
         "csrf_token": csrf_token, "robots": "noindex",
     }, status_code=status_code, cookies=cookies)
 
@@ -72,17 +107,15 @@ class FeedbackPages(Controller):
     @get("/registrations/{token:str}/feedback")
     async def feedback_form(
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
-        token: TokenParam,
+        token: TokenParam, session: OptionalIdQuery = None,
         done: Annotated[str | None, QueryParameter(max_length=20)] = None,
     ) -> Response[str]:
+        """The form about `session` (else the next one to answer)."""
         reg = await live_registration(db_session, token)
         if reg is None:
             return erased_link_page()
-        given = await feedback.feedback_of(db_session, reg.id)
-        values = {"rating": str(given.rating), "most_useful": given.most_useful,
-                  "to_improve": given.to_improve} if given else {}
-        return _page(request, settings, token, reg, values=values,
-                     saved=done == "saved" and given is not None)
+        return await _page(request, db_session, settings, token, reg, wanted=session,
+                           saved=done == "saved")
 
     @post("/registrations/{token:str}/feedback", status_code=HTTP_303_SEE_OTHER)
     async def give_feedback(
@@ -98,19 +131,23 @@ class FeedbackPages(Controller):
         values = {"rating": _answer(form, "rating", 1),
                   "most_useful": _answer(form, "most_useful", feedback.MAX_COMMENT),
                   "to_improve": _answer(form, "to_improve", feedback.MAX_COMMENT)}
+        session_text = _answer(form, "session_id", 9)
+        session_id = int(session_text) if session_text.isdigit() else 0
         try:
-            await feedback.give_feedback(db_session, reg, feedback.FeedbackForm(
+            await feedback.give_feedback(db_session, reg, session_id, feedback.FeedbackForm(
                 rating=int(values["rating"]) if values["rating"].isdigit() else None,
                 most_useful=values["most_useful"], to_improve=values["to_improve"]),
                 now=utc_now())
         except (InvalidInputError, ConflictError) as refused:
             await db_session.rollback()
             reg = await find_registration_by_token(db_session, token)
-            return _page(request, settings, token, reg, values=values,
-                         errors={e.field or "rating": e.message for e in refused.errors},
-                         status_code=HTTP_409_CONFLICT if isinstance(refused, ConflictError)
-                         else HTTP_422_UNPROCESSABLE_ENTITY)
-        return Redirect(f"/registrations/{token}/feedback?done=saved",
+            return await _page(
+                request, db_session, settings, token, reg, wanted=session_id, values=values,
+                errors={e.field if e.field in feedback.FIELDS else "rating": e.message
+                        for e in refused.errors},
+                status_code=HTTP_409_CONFLICT if isinstance(refused, ConflictError)
+                else HTTP_422_UNPROCESSABLE_ENTITY)
+        return Redirect(f"/registrations/{token}/feedback?session={session_id}&done=saved",
                         status_code=HTTP_303_SEE_OTHER)
 
 

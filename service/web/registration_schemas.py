@@ -232,21 +232,30 @@ class EmailHistoryOut(Struct):
 
 
 class FeedbackIn(Input):
-    """A registrant's feedback: `rating` 1 (not useful) to 5 (extremely useful); the two
-    comments optional, at most 4,000 characters each."""
+    """A registrant's feedback on one session that is over: `rating` 1 (not useful) to 5
+    (extremely useful); the two comments optional, at most 4,000 characters each."""
 
+    session_id: int
     rating: int
     most_useful: str = ""
     to_improve: str = ""
 
 
-class FeedbackOut(Struct):
-    """`asked`: whether feedback is asked of them now (a session of theirs is over); the
-    rest null or empty until they give it."""
+class SessionFeedbackOut(Struct):
+    """One session feedback is asked about; the answer's fields null or empty until given."""
 
-    asked: bool
+    session_id: int
+    title: str
     rating: int | None
     most_useful: str
     to_improve: str
     given_at: str | None
     updated_at: str | None
+
+
+class FeedbackOut(Struct):
+    """`asked`: whether feedback is asked of them now (a session of theirs is over);
+    `sessions`: each session asked about, earliest first, with their answer."""
+
+    asked: bool
+    sessions: list[SessionFeedbackOut]

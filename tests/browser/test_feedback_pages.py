@@ -1,7 +1,8 @@
 """Feedback in a real browser: the afternoon after the Make ICT Fair's first webinar, Wanda
 opens the feedback form from her private page, sends it without a rating (the error summary
-takes the focus and leads to the ratings), then rates it and comments; an organiser reads
-the answer, without her name, on the event's feedback page. axe-core finds no violation on
+takes the focus and leads to the ratings), then rates it and comments; after the second
+webinar her form is about that one, the first listed as answered; an organiser reads the
+answers, without her name, on the event's feedback page. axe-core finds no violation on
 any state."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import AccessPurpose, Event
+from service.db.models import AccessPurpose, Enrolment, EnrolmentStatus, Event
 from service.domain import programme
 from service.domain.access import current_access_token
 from service.domain.accounts import create_account
@@ -40,9 +41,11 @@ def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
         event_id = await db.scalar(select(Event.id).where(Event.slug == MAKE_ICT_FAIR))
         assert event_id is not None
         event = await programme.get_event(db, event_id)
-        webinar = min(event.sessions, key=lambda s: s.starts_at)
+        webinar, second = sorted(event.sessions, key=lambda s: s.starts_at)
         wanda = await make_registration(db, event, webinar, "Wanda Webinar", now=CLOCK,
                                         email_address="wanda@city.example.org")
+        db.add(Enrolment(registration_id=wanda.id, session_id=second.id,
+                         status=EnrolmentStatus.CONFIRMED, created_at=CLOCK, updated_at=CLOCK))
         token = await current_access_token(
             db, AccessPurpose.REGISTRATION_MANAGE, secret_key=live_server.settings.secret_key,
             now=CLOCK, registration_id=wanda.id)
@@ -72,12 +75,22 @@ def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
         expect(page.get_by_label("4: very useful")).to_be_checked()
         assert_no_axe_violations(page, context="feedback saved")
         save_screenshot(page, screenshots / "feedback-saved.png")
+    # The afternoon of the second webinar (10 December 2020).
+    with time_machine.travel(datetime(2020, 12, 10, 14, 0, tzinfo=UTC), tick=True):
+        page.goto(f"{base}/registrations/{token}/feedback")
+        expect(page.locator("#session-heading")).to_contain_text("Keeping social criteria alive")
+        expect(page.get_by_role("navigation", name="Your sessions")).to_contain_text(
+            "answered")
+        assert_no_axe_violations(page, context="feedback on the second webinar")
+        page.get_by_label("5: extremely useful").check()
+        page.get_by_role("button", name="Send my feedback").click()
+        expect(page.get_by_role("status")).to_contain_text("Thank you: your feedback is saved.")
 
         sign_in(page, base, EMAIL, PASSWORD)
         page.goto(f"{base}/organiser/events/{event_id}")
         page.get_by_role("link", name="Feedback", exact=True).click()
         main = page.get_by_role("main")
-        expect(main).to_contain_text("1 of 1 asked have answered. Average: 4.0 out of 5.")
+        expect(main).to_contain_text("2 of 2 asked have answered. Average: 4.5 out of 5.")
         expect(main).to_contain_text(COMMENT)
         expect(main).not_to_contain_text("Wanda")
         assert_no_axe_violations(page, context="feedback results")

@@ -110,8 +110,8 @@ async def test_a_years_figures_gather_the_published_events_held_that_year(
     await registration.check_in(db, webinars, ana.id, session_id=winter.id, present=True,
                                 now=BUILT_AT)
     for person, rating in ((ana, 4), (bruno, 5)):
-        db.add(Feedback(registration_id=person.id, event_id=webinars.id, rating=rating,
-                        given_at=BUILT_AT, updated_at=BUILT_AT))
+        db.add(Feedback(registration_id=person.id, session_id=winter.id, event_id=webinars.id,
+                        rating=rating, given_at=BUILT_AT, updated_at=BUILT_AT))
     await db.commit()
     titles = (webinars.title, visit.title)
 

@@ -9,7 +9,7 @@ blanks her comments and keeps her rating. Both databases.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import (
     AccessPurpose,
+    Enrolment,
     EnrolmentStatus,
     Feedback,
     OutboxEmail,
@@ -26,10 +27,21 @@ from service.db.models import (
 from service.domain import privacy
 from service.domain.access import current_access_token
 from service.domain.registration import find_registration_by_token
-from service.domain.registration.feedback import FeedbackForm, give_feedback
+from service.domain.registration.feedback import (
+    FeedbackForm,
+    asked_for_feedback,
+    give_feedback,
+)
 from service.domain.registration.organiser_messages import MessageDraft, send_organiser_message
 from service.settings import Settings
-from tests.factories import BUILT_AT, make_event, make_registration, webinars_around_now
+from tests.factories import (
+    BUILT_AT,
+    EventSpec,
+    SessionSpec,
+    make_event,
+    make_registration,
+    webinars_around_now,
+)
 from tests.integration.backoffice import SignedInClient
 from tests.integration.test_organiser_messages import _body
 from tests.integration.test_pages import csrf_token, parse
@@ -59,7 +71,7 @@ async def test_a_registrant_gives_feedback_and_organisers_read_it_without_names(
     }
     tokens = await _tokens(db, settings, ids)
     await db.commit()
-    event_id, slug = event.id, event.slug
+    event_id, slug, held_id, coming_id = event.id, event.slug, held.id, coming.id
     ana_form, bruno_form = (f"/registrations/{tokens['ana']}/feedback",
                             f"/registrations/{tokens['bruno']}/feedback")
 
@@ -68,17 +80,19 @@ async def test_a_registrant_gives_feedback_and_organisers_read_it_without_names(
     opened = await client.get(ana_form)
     csrf = await csrf_token(client, ana_form)
     refused = await client.post(ana_form, data={
-        "csrf_token": csrf, "most_useful": "x" * 4_001, "to_improve": "More time"})
+        "csrf_token": csrf, "session_id": str(held_id), "most_useful": "x" * 4_001,
+        "to_improve": "More time"})
     refused_rows = await db.scalar(select(Feedback.id))
     saved = await client.post(ana_form, follow_redirects=False, data={
-        "csrf_token": csrf, "rating": "4", "most_useful": COMMENT, "to_improve": ""})
+        "csrf_token": csrf, "session_id": str(held_id), "rating": "4", "most_useful": COMMENT,
+        "to_improve": ""})
     saved_page = await client.get(saved.headers["location"])
     changed = await client.post(ana_form, follow_redirects=False, data={
-        "csrf_token": csrf, "rating": "5", "most_useful": COMMENT,
+        "csrf_token": csrf, "session_id": str(held_id), "rating": "5", "most_useful": COMMENT,
         "to_improve": "Longer\nbreaks"})
     too_early_page = await client.get(bruno_form)
     too_early = await client.post(bruno_form, data={
-        "csrf_token": csrf, "rating": "3"})
+        "csrf_token": csrf, "session_id": str(coming_id), "rating": "3"})
     no_token = await client.post(ana_form, data={"rating": "1"})
     results = await organiser_client.get(f"/organiser/events/{event_id}/feedback")
     as_viewer = await viewer_client.get(f"/organiser/events/{event_id}/feedback")
@@ -99,7 +113,8 @@ async def test_a_registrant_gives_feedback_and_organisers_read_it_without_names(
             .find_all("a")] == ["#rating", "#most_useful"]
     assert "At most 4000 characters." in refused.text
     assert refused_rows is None
-    assert saved.status_code == 303 and saved.headers["location"] == f"{ana_form}?done=saved"
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"{ana_form}?session={held_id}&done=saved"
     assert "Thank you: your feedback is saved." in parse(saved_page.text).one(cls="notice").text
     assert "checked" in parse(saved_page.text).one("input", id="rating-4").attrs
     assert "The &lt;b&gt;market dialogue&lt;/b&gt; &amp; the Barcelona case." in saved_page.text
@@ -130,7 +145,10 @@ async def test_a_registrant_gives_feedback_and_organisers_read_it_without_names(
     body = api.json()
     assert (body["answers"], body["asked"], body["average"]) == (1, 1, 5.0)
     assert body["ratings"] == {"1": 0, "2": 0, "3": 0, "4": 0, "5": 1}
-    assert [(c["rating"], c["to_improve"]) for c in body["comments"]] == [(5, "Longer\nbreaks")]
+    assert [(t["session_id"], t["answers"], t["average"]) for t in body["sessions"]] == [
+        (held_id, 1, 5.0)]
+    assert [(c["session_id"], c["rating"], c["to_improve"]) for c in body["comments"]] == [
+        (held_id, 5, "Longer\nbreaks")]
     assert "Ana" not in api.text
 
 
@@ -143,25 +161,33 @@ async def test_the_registrant_api_gives_and_reads_feedback(
            "bruno": (await make_registration(db, event, coming, "Bruno Costa")).id}
     tokens = await _tokens(db, settings, ids)
     await db.commit()
+    held_id, coming_id, held_title = held.id, coming.id, held.title
     ana, bruno = (f"/api/registrations/{tokens['ana']}/feedback",
                   f"/api/registrations/{tokens['bruno']}/feedback")
 
     before = await client.get(ana)
-    refused = await client.put(ana, json={"rating": 7, "to_improve": "a\x00b"})
-    given = await client.put(ana, json={"rating": 2, "to_improve": "Sound was poor"})
+    refused = await client.put(ana, json={"session_id": held_id, "rating": 7,
+                                          "to_improve": "a\x00b"})
+    given = await client.put(ana, json={"session_id": held_id, "rating": 2,
+                                        "to_improve": "Sound was poor"})
     read = await client.get(ana)
-    early = await client.put(bruno, json={"rating": 3})
+    not_hers = await client.put(ana, json={"session_id": coming_id, "rating": 3})
+    early = await client.put(bruno, json={"session_id": coming_id, "rating": 3})
     bruno_read = await client.get(bruno)
 
-    assert before.json() == {"asked": True, "rating": None, "most_useful": "",
-                             "to_improve": "", "given_at": None, "updated_at": None}
+    assert before.json() == {"asked": True, "sessions": [{
+        "session_id": held_id, "title": held_title, "rating": None, "most_useful": "",
+        "to_improve": "", "given_at": None, "updated_at": None}]}
     assert before.headers["cache-control"] == "no-store"
     assert refused.status_code == 422
     assert [e["field"] for e in refused.json()["errors"]] == ["rating", "to_improve"]
-    assert given.status_code == 200 and given.json()["rating"] == 2
-    assert read.json()["to_improve"] == "Sound was poor" and read.json()["given_at"]
-    assert early.status_code == 409 and early.json()["errors"][0]["field"] == "rating"
-    assert bruno_read.json()["asked"] is False
+    assert given.status_code == 200 and given.json()["sessions"][0]["rating"] == 2
+    [answer] = read.json()["sessions"]
+    assert answer["to_improve"] == "Sound was poor" and answer["given_at"]
+    for refusal in (not_hers, early):
+        assert refusal.status_code == 409
+        assert refusal.json()["errors"][0]["field"] == "session_id"
+    assert bruno_read.json() == {"asked": False, "sessions": []}
 
 
 async def test_messages_carry_the_form_to_who_has_not_answered_and_erasure_blanks_comments(
@@ -179,8 +205,8 @@ async def test_messages_carry_the_form_to_who_has_not_answered_and_erasure_blank
                                        secret_key=settings.secret_key, now=now,
                                        registration_id=ana.id)
     found = await find_registration_by_token(db, token)
-    await give_feedback(db, found, FeedbackForm(rating=4, most_useful="I am Ana from Lisbon"),
-                        now=now)
+    await give_feedback(db, found, held.id,
+                        FeedbackForm(rating=4, most_useful="I am Ana from Lisbon"), now=now)
     await send_organiser_message(db, event.id, draft, now=now, settings=settings)
     rows = list(await db.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
     texts = [(row.to_address.split("@")[0], _body(row, "plain")) for row in rows]
@@ -196,3 +222,52 @@ async def test_messages_carry_the_form_to_who_has_not_answered_and_erasure_blank
     [(rating, most_useful)] = (await db.execute(
         select(Feedback.rating, Feedback.most_useful))).all()
     assert (rating, most_useful) == (4, "")
+
+
+async def test_each_session_over_is_asked_about_in_turn(
+    organiser_client: SignedInClient, client: AsyncTestClient[Litestar], db: AsyncSession,
+    settings: Settings,
+) -> None:
+    """A webinar series whose two webinars are over: Ana's form is about the first, then
+    the second; the messages bring the link until both have an answer; organisers read
+    each webinar's figures."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    first, second = (SessionSpec(title, (now - timedelta(hours=start)).isoformat(),
+                                 (now - timedelta(hours=start - 1)).isoformat())
+                     for title, start in (("Market dialogue", 5), ("Contract management", 2)))
+    event = await make_event(db, settings, EventSpec(sessions=(first, second), commit=False))
+    earlier, later = sorted(event.sessions, key=lambda s: s.starts_at)
+    ana = await make_registration(db, event, None, "Ana Silva")
+    for session in (earlier, later):
+        db.add(Enrolment(registration_id=ana.id, session_id=session.id,
+                         status=EnrolmentStatus.CONFIRMED, created_at=now, updated_at=now))
+    tokens = await _tokens(db, settings, {"ana": ana.id})
+    await db.commit()
+    ids = (event.id, ana.id, earlier.id, later.id)
+    form = f"/registrations/{tokens['ana']}/feedback"
+
+    opened = parse((await client.get(form)).text)
+    csrf = await csrf_token(client, form)
+    await client.post(form, data={"csrf_token": csrf, "session_id": str(ids[2]), "rating": "3"})
+    still_asked = await asked_for_feedback(db, [ids[1]], now)
+    await db.rollback()
+    next_one = parse((await client.get(form)).text)
+    await client.post(form, data={"csrf_token": csrf, "session_id": str(ids[3]), "rating": "5"})
+    done_asking = await asked_for_feedback(db, [ids[1]], now)
+    await db.rollback()
+    first_again = parse((await client.get(form, params={"session": ids[2]})).text)
+    results = parse((await organiser_client.get(f"/organiser/events/{ids[0]}/feedback")).text)
+
+    sessions = [li.text.split(" (")[0] + ": " + li.text.rsplit(": ", 1)[1]
+                for li in opened.one("ul", cls="links").find_all("li")]
+    assert sessions == ["Market dialogue: not answered yet",
+                        "Contract management: not answered yet"]
+    assert opened.one("h2", id="session-heading").text == "Market dialogue"
+    assert still_asked == {ids[1]}
+    assert next_one.one("h2", id="session-heading").text == "Contract management"
+    assert done_asking == set()
+    assert "checked" in first_again.one("input", id="rating-3").attrs
+    main = results.one("main")
+    assert "2 of 2 asked have answered. Average: 4.0 out of 5." in main.text
+    assert [row.text for row in main.find_all("table")[1].find_all("tr")][1:] == [
+        "Market dialogue 1 1 3.0", "Contract management 1 1 5.0"]

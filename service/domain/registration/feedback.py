@@ -1,13 +1,14 @@
-"""What registrants thought of an event: the short evaluation organisers report to their
-funders and learn from ("How useful was it for your work?", 1 to 5, and what helped and what
-to change, both optional).
+"""What registrants thought of each session of an event: the short evaluation organisers
+report to their funders and learn from ("How useful was it for your work?", 1 to 5, and
+what helped and what to change, both optional).
 
-Asked of whoever held a confirmed place in a session that is over (they came or not: who
-stayed away may say why), through their private page and the organisers' messages; one
-answer per registration, which they may change. Organisers read the answers without names:
-the figures, and the comments each with its rating. Erasing a registration (or the end of
-its retention period) blanks its comments and keeps its rating, so the figures stand.
-Flushes, never commits; knows no HTTP.
+Asked, session by session, of whoever held a confirmed place in it once it is over (they
+came or not: who stayed away may say why), through their private page and the organisers'
+messages (until every session of theirs that is over has an answer); one answer per
+registration and session, which they may change. Organisers read the answers without
+names: the figures, by session and for the event, and the comments each with its rating
+and session. Erasing a registration (or the end of its retention period) blanks its
+comments and keeps its ratings, so the figures stand. Flushes, never commits; knows no HTTP.
 """
 
 from __future__ import annotations
@@ -57,44 +58,48 @@ class FeedbackForm:
     to_improve: str = ""
 
 
-def _over(enrolment: Enrolment, now: datetime) -> bool:
-    return (enrolment.status == EnrolmentStatus.CONFIRMED
-            and enrolment.session.status != SessionStatus.CANCELLED
-            and enrolment.session.ends_at <= now)
+def sessions_asked(registration: Registration, now: datetime) -> list[Session]:
+    """The sessions feedback is asked about, earliest first: those that are over where the
+    registration (confirmed, of an event that was not cancelled) holds a confirmed place
+    (enrolments, their sessions and the event loaded)."""
+    if (registration.status != RegistrationStatus.CONFIRMED or registration.erased_at
+            or registration.event.status == EventStatus.CANCELLED):
+        return []
+    return sorted((e.session for e in registration.enrolments
+                   if e.status == EnrolmentStatus.CONFIRMED
+                   and e.session.status != SessionStatus.CANCELLED
+                   and e.session.ends_at <= now), key=lambda s: (s.starts_at, s.id))
 
 
 def may_give_feedback(registration: Registration, now: datetime) -> bool:
-    """Whether feedback is asked of them: a confirmed registration, of an event that was not
-    cancelled, with a confirmed place in a session that is over (enrolments, their sessions
-    and the event loaded)."""
-    return (registration.status == RegistrationStatus.CONFIRMED
-            and registration.erased_at is None
-            and registration.event.status != EventStatus.CANCELLED
-            and any(_over(e, now) for e in registration.enrolments))
+    """Whether feedback is asked of them about at least one session."""
+    return bool(sessions_asked(registration, now))
 
 
-def _asked(now: datetime) -> Select[int]:
-    """The registrations feedback is asked of (`may_give_feedback`, in SQL), each once."""
-    return (select(Registration.id)
+def _asked(now: datetime) -> Select[int, int]:
+    """Each (registration, session) feedback is asked about (`sessions_asked`, in SQL)."""
+    return (select(Registration.id, Session.id)
             .join(Enrolment, Enrolment.registration_id == Registration.id)
             .join(Session, Session.id == Enrolment.session_id)
             .where(Registration.status == RegistrationStatus.CONFIRMED,
                    Registration.erased_at.is_(None),
                    Enrolment.status == EnrolmentStatus.CONFIRMED,
                    Session.status != SessionStatus.CANCELLED,
-                   Session.ends_at <= now)
-            .distinct())
+                   Session.ends_at <= now))
 
 
 async def asked_for_feedback(db: AsyncSession, registration_ids: Collection[int],
                              now: datetime) -> set[int]:
-    """Which of these registrations feedback is asked of, and not given yet: whose copy of
-    an organisers' message carries the link to the form."""
+    """Which of these registrations are asked about a session they have not answered for:
+    whose copy of an organisers' message carries the link to the form."""
     if not registration_ids:
         return set()
-    answered = select(Feedback.id).where(Feedback.registration_id == Registration.id).exists()
-    return set(await db.scalars(
-        _asked(now).where(Registration.id.in_(list(registration_ids)), ~answered)))
+    answered = (select(Feedback.id)
+                .where(Feedback.registration_id == Registration.id,
+                       Feedback.session_id == Session.id).exists())
+    rows = await db.execute(
+        _asked(now).where(Registration.id.in_(list(registration_ids)), ~answered))
+    return {registration_id for registration_id, _session_id in rows.all()}
 
 
 def check_feedback(form: FeedbackForm) -> FeedbackForm:
@@ -114,22 +119,25 @@ def check_feedback(form: FeedbackForm) -> FeedbackForm:
     return FeedbackForm(rating=form.rating, **comments)
 
 
-async def feedback_of(db: AsyncSession, registration_id: int) -> Feedback | None:
-    return await db.scalar(select(Feedback).where(Feedback.registration_id == registration_id))
+async def feedback_of(db: AsyncSession, registration_id: int) -> dict[int, Feedback]:
+    """Their answers, by session."""
+    return {f.session_id: f for f in await db.scalars(
+        select(Feedback).where(Feedback.registration_id == registration_id))}
 
 
-async def give_feedback(db: AsyncSession, registration: Registration, form: FeedbackForm, *,
-                        now: datetime) -> Feedback:
-    """Record (or change) their answers; refused before a session of theirs is over
-    (409 naming `rating`), and bad answers with every problem named."""
-    if not may_give_feedback(registration, now):
-        raise ConflictError(_(NOT_YET), "rating")
+async def give_feedback(db: AsyncSession, registration: Registration, session_id: int,
+                        form: FeedbackForm, *, now: datetime) -> Feedback:
+    """Record (or change) their answers about one session; refused for a session they are
+    not asked about, not over yet, say (409 naming `session_id`), and bad answers with
+    every problem named."""
+    if session_id not in {s.id for s in sessions_asked(registration, now)}:
+        raise ConflictError(_(NOT_YET), "session_id")
     answers = check_feedback(form)
     assert answers.rating is not None  # checked
-    feedback = await feedback_of(db, registration.id)
+    feedback = (await feedback_of(db, registration.id)).get(session_id)
     if feedback is None:
-        feedback = Feedback(registration_id=registration.id, event_id=registration.event_id,
-                            given_at=now)
+        feedback = Feedback(registration_id=registration.id, session_id=session_id,
+                            event_id=registration.event_id, given_at=now)
         db.add(feedback)
     feedback.rating = answers.rating
     feedback.most_useful = answers.most_useful
@@ -143,6 +151,7 @@ async def give_feedback(db: AsyncSession, registration: Registration, form: Feed
 class Comment:
     """One answer's comments, without a name."""
 
+    session_id: int
     rating: int
     most_useful: str
     to_improve: str
@@ -150,37 +159,60 @@ class Comment:
 
 
 @dataclass(frozen=True)
-class FeedbackSummary:
-    """An event's feedback: how many answered of how many were asked, the average rating,
-    how many gave each rating, and the comments, newest first."""
+class Tally:
+    """How many answered (of how many were asked), their average, and how many gave each
+    rating."""
 
     answers: int
     asked: int
     average: float | None
     counts: dict[int, int]
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    """An event's feedback: for the whole event and for each session (by id; sessions that
+    were never asked about left out), and the comments, newest first."""
+
+    event: Tally
+    sessions: dict[int, Tally]
     comments: Sequence[Comment]
 
 
-async def feedback_summary(db: AsyncSession, event_id: int, now: datetime) -> FeedbackSummary:
-    counts = dict.fromkeys(RATINGS, 0)
-    counts.update({rating: n for rating, n in (await db.execute(
-        select(Feedback.rating, func.count()).where(Feedback.event_id == event_id)
-        .group_by(Feedback.rating))).all()})
+def _tally(counts: dict[int, int], asked: int) -> Tally:
     answers = sum(counts.values())
-    # Who was asked, and who answered and was erased since.
-    asked_ids = _asked(now).where(Registration.event_id == event_id)
-    answered_ids = select(Feedback.registration_id).where(Feedback.event_id == event_id)
-    asked = await db.scalar(
-        select(func.count()).select_from(union(asked_ids, answered_ids).subquery())) or 0
+    return Tally(answers=answers, asked=asked, counts=counts,
+                 average=round(sum(r * n for r, n in counts.items()) / answers, 1)
+                 if answers else None)
+
+
+async def feedback_summary(db: AsyncSession, event_id: int, now: datetime) -> FeedbackSummary:
+    by_session: dict[int, dict[int, int]] = {}
+    for session_id, rating, count in (await db.execute(
+            select(Feedback.session_id, Feedback.rating, func.count())
+            .where(Feedback.event_id == event_id)
+            .group_by(Feedback.session_id, Feedback.rating))).all():
+        by_session.setdefault(session_id, dict.fromkeys(RATINGS, 0))[rating] = count
+    # Who was asked about each session, and who answered and was erased since.
+    pairs = union(_asked(now).where(Registration.event_id == event_id),
+                  select(Feedback.registration_id, Feedback.session_id)
+                  .where(Feedback.event_id == event_id)).subquery()
+    asked: dict[int, int] = {int(session_id): int(count) for session_id, count in (
+        await db.execute(select(pairs.c[1], func.count()).group_by(pairs.c[1]))).all()}
+    total = dict.fromkeys(RATINGS, 0)
+    for counts in by_session.values():
+        for rating, count in counts.items():
+            total[rating] += count
     rows = await db.scalars(
         select(Feedback).where(Feedback.event_id == event_id,
                                (Feedback.most_useful != "") | (Feedback.to_improve != ""))
         .order_by(Feedback.given_at.desc(), Feedback.id.desc()))
     return FeedbackSummary(
-        answers=answers, asked=asked,
-        average=round(sum(r * n for r, n in counts.items()) / answers, 1) if answers else None,
-        counts=counts,
-        comments=[Comment(f.rating, f.most_useful, f.to_improve, f.given_at) for f in rows])
+        event=_tally(total, sum(asked.values())),
+        sessions={session_id: _tally(by_session.get(session_id, dict.fromkeys(RATINGS, 0)),
+                                     count) for session_id, count in asked.items()},
+        comments=[Comment(f.session_id, f.rating, f.most_useful, f.to_improve, f.given_at)
+                  for f in rows])
 
 
 async def ratings_by_event(db: AsyncSession, event_ids: Collection[int]

@@ -32,13 +32,18 @@ class EventFeedbackController(Controller):
                             account: CurrentAccount, event_id: IdParam) -> Response[Any]:
         event = await event_for(db_session, account, event_id)
         summary = await feedback.feedback_summary(db_session, event.id, utc_now())
+        titles = {s.id: s.title for s in event.sessions}
         return organiser_page(request, "event_feedback.html", {
             "title": _("Feedback: %(title)s") % {"title": event.title}, "nav": "events",
-            "event": heading(event, account), "summary": summary,
+            "event": heading(event, account), "summary": summary.event,
             # Each rating: its label and how many gave it, 5 first.
-            "ratings": [(_(feedback.RATING_LABELS[r]), summary.counts[r])
+            "ratings": [(_(feedback.RATING_LABELS[r]), summary.event.counts[r])
                         for r in reversed(feedback.RATINGS)],
-            "comments": [(c.rating, c.most_useful, c.to_improve,
+            # Each session asked about: its title, answers of asked, and their average.
+            "sessions": [(s.title, summary.sessions[s.id])
+                         for s in sorted(event.sessions, key=lambda s: (s.starts_at, s.id))
+                         if s.id in summary.sessions],
+            "comments": [(titles.get(c.session_id, ""), c.rating, c.most_useful, c.to_improve,
                           date_text(local_date(c.given_at, event.timezone)))
                          for c in summary.comments],
         })
@@ -46,11 +51,16 @@ class EventFeedbackController(Controller):
     @get("/events/{event_id:int}/feedback.csv")
     async def feedback_spreadsheet(self, db_session: DbSession, account: CurrentAccount,
                                    event_id: IdParam) -> Response[bytes]:
-        """The comments, each with its rating and day, and the counts of each rating."""
+        """The counts of each rating, then the comments, each with its session, rating and
+        day."""
         event = await event_for(db_session, account, event_id)
         summary = await feedback.feedback_summary(db_session, event.id, utc_now())
-        rows: list[list[object]] = [["rating", "answers", "most useful", "to improve", "day"]]
-        rows += [[rating, count, "", "", ""] for rating, count in summary.counts.items()]
-        rows += [[c.rating, "", c.most_useful, c.to_improve,
-                  local_date(c.given_at, event.timezone).isoformat()] for c in summary.comments]
+        titles = {s.id: s.title for s in event.sessions}
+        rows: list[list[object]] = [["session", "rating", "answers", "most useful",
+                                     "to improve", "day"]]
+        rows += [["", rating, count, "", "", ""]
+                 for rating, count in summary.event.counts.items()]
+        rows += [[titles.get(c.session_id, ""), c.rating, "", c.most_useful, c.to_improve,
+                  local_date(c.given_at, event.timezone).isoformat()]
+                 for c in summary.comments]
         return spreadsheet_response(rows, f"feedback-{event.slug}.csv")
