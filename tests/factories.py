@@ -198,14 +198,14 @@ async def make_agenda_item(
 
 
 async def make_registration(
-    db: AsyncSession, event: Event, session: Session | None, name: str, *,
+    db: AsyncSession, event: Event, session: Session | Sequence[Session] | None, name: str, *,
     email_address: str | None = None,
     status: RegistrationStatus = RegistrationStatus.CONFIRMED,
     enrolment: EnrolmentStatus = EnrolmentStatus.CONFIRMED, now: datetime = BUILT_AT,
     organisation: str = "", waiting_since: datetime | None = None,
 ) -> Registration:
-    """A registrant with a place in `session` (or in no session), as the registration code
-    leaves them; the address defaults to first-name@<event slug>.example.org. A waiting
+    """A registrant with a place in `session` (in each of several, or in no session), as the
+    registration code leaves them; the address defaults to first-name@<event slug>.example.org. A waiting
     registrant (`status`) queues by `waiting_since`, `now` when not given."""
     address = email_address or f"{name.split()[0].lower()}@{event.slug}.example.org"
     if status == RegistrationStatus.WAITING and waiting_since is None:
@@ -217,14 +217,14 @@ async def make_registration(
     )
     db.add(registration)
     await db.flush()
-    if session is None:
-        return registration
-    db.add(Enrolment(registration_id=registration.id, session_id=session.id, status=enrolment,
-                     created_at=now, updated_at=now))
-    await db.flush()
-    if enrolment == EnrolmentStatus.CONFIRMED:
-        # What follows a confirmed place (service.operations.consequences).
-        await reminders.plan_reminders_for_enrolment(db, registration, session, event, now=now)
+    sessions = [] if session is None else [session] if isinstance(session, Session) else session
+    for place in sessions:
+        db.add(Enrolment(registration_id=registration.id, session_id=place.id,
+                         status=enrolment, created_at=now, updated_at=now))
+        await db.flush()
+        if enrolment == EnrolmentStatus.CONFIRMED:
+            # What follows a confirmed place (service.operations.consequences).
+            await reminders.plan_reminders_for_enrolment(db, registration, place, event, now=now)
     return registration
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.db.models import Event, Session
 from service.domain import programme
 from service.domain.accounts import create_account
+from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import CLOCK, LiveServer, desktop_page, save_screenshot, sign_in
 from tests.factories import make_registration
@@ -76,7 +77,6 @@ def test_an_organiser_shares_a_sessions_slides_and_recording(
     context.close()
 
 
-MAKE_ICT_FAIR = "make-ict-fair-webinar-series-2020"
 ATTENDANCE_EMAIL = "ava.attendance@procura.example.org"
 ATTENDEE = "wanda.webinar@city.example.org"
 
@@ -87,7 +87,7 @@ def test_after_a_webinar_its_attendee_report_is_pasted(
     async def arrange(db: AsyncSession) -> tuple[int, int]:
         await create_account(db, email=ATTENDANCE_EMAIL, name="Ava Attendance", role="admin",
                              password=PASSWORD, now=CLOCK)
-        event_id = await db.scalar(select(Event.id).where(Event.slug == MAKE_ICT_FAIR))
+        event_id = await db.scalar(select(Event.id).where(Event.slug == MAKE_ICT_FAIR_SLUG))
         assert event_id is not None
         event = await programme.get_event(db, event_id)
         webinar = min(event.sessions, key=lambda s: s.starts_at)

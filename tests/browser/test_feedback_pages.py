@@ -16,10 +16,11 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import AccessPurpose, Enrolment, EnrolmentStatus, Event
+from service.db.models import AccessPurpose, Event
 from service.domain import programme
 from service.domain.access import current_access_token
 from service.domain.accounts import create_account
+from service.operations.demo import MAKE_ICT_FAIR_SLUG
 from tests.browser.axe import assert_no_axe_violations
 from tests.browser.conftest import CLOCK, LiveServer, desktop_page, save_screenshot, sign_in
 from tests.factories import make_registration
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.browser
 
 EMAIL = "fiona.feedback@procura.example.org"
 PASSWORD = "harbour-pencil-meadow-31"
-MAKE_ICT_FAIR = "make-ict-fair-webinar-series-2020"
 COMMENT = "The Barcelona case & its market dialogue."
 
 
@@ -38,14 +38,12 @@ def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
     async def arrange(db: AsyncSession) -> tuple[int, str]:
         await create_account(db, email=EMAIL, name="Fiona Feedback", role="admin",
                              password=PASSWORD, now=CLOCK)
-        event_id = await db.scalar(select(Event.id).where(Event.slug == MAKE_ICT_FAIR))
+        event_id = await db.scalar(select(Event.id).where(Event.slug == MAKE_ICT_FAIR_SLUG))
         assert event_id is not None
         event = await programme.get_event(db, event_id)
         webinar, second = sorted(event.sessions, key=lambda s: s.starts_at)
-        wanda = await make_registration(db, event, webinar, "Wanda Webinar", now=CLOCK,
-                                        email_address="wanda@city.example.org")
-        db.add(Enrolment(registration_id=wanda.id, session_id=second.id,
-                         status=EnrolmentStatus.CONFIRMED, created_at=CLOCK, updated_at=CLOCK))
+        wanda = await make_registration(db, event, (webinar, second), "Wanda Webinar",
+                                        now=CLOCK, email_address="wanda@city.example.org")
         token = await current_access_token(
             db, AccessPurpose.REGISTRATION_MANAGE, secret_key=live_server.settings.secret_key,
             now=CLOCK, registration_id=wanda.id)

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import (
     AccessPurpose,
-    Enrolment,
     EnrolmentStatus,
     Feedback,
     OutboxEmail,
@@ -237,10 +236,7 @@ async def test_each_session_over_is_asked_about_in_turn(
                      for title, start in (("Market dialogue", 5), ("Contract management", 2)))
     event = await make_event(db, settings, EventSpec(sessions=(first, second), commit=False))
     earlier, later = sorted(event.sessions, key=lambda s: s.starts_at)
-    ana = await make_registration(db, event, None, "Ana Silva")
-    for session in (earlier, later):
-        db.add(Enrolment(registration_id=ana.id, session_id=session.id,
-                         status=EnrolmentStatus.CONFIRMED, created_at=now, updated_at=now))
+    ana = await make_registration(db, event, (earlier, later), "Ana Silva")
     tokens = await _tokens(db, settings, {"ana": ana.id})
     await db.commit()
     ids = (event.id, ana.id, earlier.id, later.id)
