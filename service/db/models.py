@@ -144,6 +144,15 @@ class ScheduledMessageStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class MessageTiming(enum.StrEnum):
+    """What a scheduled message's time counts from, when it is not a fixed time: so long
+    before the first session starts or after the last one ends (of its session, when it is
+    written to one), so that it moves with the programme."""
+
+    BEFORE_START = "before_start"
+    AFTER_END = "after_end"
+
+
 class AccessPurpose(enum.StrEnum):
     REGISTRATION_MANAGE = "registration_manage"
     REGISTRATION_FEED = "registration_feed"
@@ -678,7 +687,11 @@ class ChangeNotice(Base):
 class ScheduledMessage(Base):
     """An organisers' message written ahead, sent at `send_at` to whoever is in its group
     then (a thank-you after the last session, with the feedback form, the certificates and
-    the recording). The draft as typed: checked again when it goes out."""
+    the recording). The draft as typed: checked again when it goes out.
+
+    With a `timing`, `send_at` is `offset_minutes` before the start or after the end of
+    the event (or of its session), kept in step with the programme by the job that sends
+    it; without one, it is the fixed time the organiser chose."""
 
     __tablename__ = "scheduled_messages"
     __table_args__ = (Index("ix_scheduled_messages_due", "status", "send_at"),
@@ -695,6 +708,8 @@ class ScheduledMessage(Base):
     # The same message in other languages: language code -> [subject, text].
     translations: Mapped[dict[str, Any]] = mapped_column(JSON)
     send_at: Mapped[datetime]
+    timing: Mapped[MessageTiming | None] = mapped_column(_enum(MessageTiming))
+    offset_minutes: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[ScheduledMessageStatus] = mapped_column(_enum(ScheduledMessageStatus))
     recipients: Mapped[int | None] = mapped_column(Integer)  # how many it went to
     problem: Mapped[str] = mapped_column(Text, default="")  # why it was not sent

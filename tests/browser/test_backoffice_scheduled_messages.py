@@ -1,7 +1,9 @@
 """A message written ahead, in a real browser: an organiser writes a thank-you to the
 confirmed registrants of the circular ICT series, chooses a day and time in the event's
 zone, sees the preview say when it goes, schedules it, finds it listed as waiting, and
-cancels it. axe-core finds no violation on any state."""
+cancels it; then one to go a day after the series ends, first with a fixed time as well
+(refused beside the field), then alone, listed with its rule and its time. axe-core finds
+no violation on any state."""
 
 from __future__ import annotations
 
@@ -42,7 +44,7 @@ def test_an_organiser_schedules_a_thank_you_and_cancels_it(
     expect(page.locator("#scheduled")).to_contain_text("None: write one above")
     page.get_by_label("Subject", exact=True).fill("Thank you for joining")
     page.get_by_label("Message", exact=True).fill("The slides are on your private page.")
-    page.get_by_label("Send later (optional)").fill("2031-06-12T09:00")
+    page.get_by_label("At a day and time").fill("2031-06-12T09:00")
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#send-at")).to_contain_text("It will be sent on ")
     expect(page.locator("#send-at")).to_contain_text("09:00")
@@ -59,4 +61,25 @@ def test_an_organiser_schedules_a_thank_you_and_cancels_it(
     expect(page.get_by_role("status")).to_contain_text("The scheduled message is cancelled")
     expect(page.locator("#scheduled tbody tr")).to_contain_text("Cancelled")
     assert_no_axe_violations(page, context="message form, a scheduled message cancelled")
+
+    page.get_by_label("Subject", exact=True).fill("Your feedback, please")
+    page.get_by_label("Message", exact=True).fill("Tell us how the series went.")
+    page.get_by_label("At a day and time").fill("2031-06-12T09:00")
+    page.get_by_label("How long").fill("1")
+    page.get_by_label("Unit").select_option(label="days")
+    page.get_by_label("Counted from").select_option(label="after the end")
+    page.get_by_role("button", name="Preview").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("not both")
+    assert_no_axe_violations(page, context="message form, two times given")
+    page.get_by_label("At a day and time").fill("")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#send-at")).to_contain_text("It will be sent 1 day after the end: "
+                                                     "as the programme stands")
+    page.get_by_role("button", name="Schedule it").click()
+    waiting = page.locator("#scheduled tbody tr").filter(has_text="Your feedback, please")
+    expect(waiting).to_contain_text("1 day after the end:")
+    expect(waiting).to_contain_text("Waiting to be sent")
+    assert_no_axe_violations(page, context="message form with a message counted from the end")
     context.close()

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import time_machine
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,14 +25,21 @@ from scheduling.jobs import JOB_NAMES, JobContext, job_send_scheduled_messages
 from service.db.models import (
     AuditEntry,
     EnrolmentStatus,
+    MessageTiming,
     OutboxEmail,
     Registration,
     RegistrationStatus,
     ScheduledMessage,
     ScheduledMessageStatus,
 )
+from service.domain.programme import cancel_session
 from service.domain.registration.organiser_messages import MessageDraft
-from service.domain.registration.scheduled_messages import schedule_message, send_due_messages
+from service.domain.registration.scheduled_messages import (
+    NOTHING_TO_COUNT_FROM,
+    RelativeTime,
+    schedule_message,
+    send_due_messages,
+)
 from service.settings import Settings
 from tests.factories import make_event, make_registration, webinars_around_now
 from tests.integration.backoffice import SignedInClient
@@ -171,3 +180,90 @@ async def test_a_message_that_cannot_go_out_is_recorded_and_the_next_one_goes(
     assert found[ids[2]] == (ScheduledMessageStatus.SENT, "")
     assert [row.subject for row in await db.scalars(select(OutboxEmail))] == ["Good"]
     assert "send_scheduled_messages" in JOB_NAMES
+
+
+def _relative_form(amount: str, timing: str = "after_end", **more: str) -> dict[str, str]:
+    return _form("", send_offset=amount, send_unit="days", send_timing=timing, **more)
+
+
+async def test_a_message_counted_from_the_end_follows_its_session_when_it_moves(
+    organiser_client: SignedInClient, client: AsyncTestClient[Litestar],
+    organiser_headers: dict[str, str], db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, webinars_around_now())
+    held, coming = sorted(event.sessions, key=lambda s: s.starts_at)
+    await make_registration(db, event, coming, "Ana Silva")
+    await db.commit()
+    event_id, coming_id, coming_ends = event.id, coming.id, coming.ends_at
+    url = f"/organiser/events/{event_id}/message"
+    one_day_after = _relative_form("1", session_id=str(coming_id))
+
+    preview = await organiser_client.post_form(f"{url}/preview", one_day_after)
+    both = await organiser_client.post_form(
+        f"{url}/preview", {**one_day_after, "send_at": "2035-01-01T09:00"})
+    unreadable = await organiser_client.post_form(f"{url}/preview", _relative_form("soon"))
+    already_past = await organiser_client.post_form(
+        f"{url}/schedule", _relative_form("1", "before_start", session_id=str(held.id)))
+    scheduled = await organiser_client.post_form(f"{url}/schedule", one_day_after)
+    # The webinar moves a week later: the message moves with it.
+    moved = await client.patch(f"/api/organiser/sessions/{coming_id}", headers=organiser_headers,
+                               json={"starts_at": (coming.starts_at + timedelta(days=7)).isoformat(),
+                                     "ends_at": (coming_ends + timedelta(days=7)).isoformat()})
+    listed = await organiser_client.get(url)
+    at_first_time = await send_due_messages(db, now=coming_ends + timedelta(days=1, minutes=1),
+                                            settings=settings)
+    await db.commit()
+    [message] = list(await db.scalars(select(ScheduledMessage)))
+    planned = message.send_at
+    at_new_time = await send_due_messages(db, now=coming_ends + timedelta(days=8),
+                                          settings=settings)
+    await db.commit()
+
+    notice = parse(preview.text).one(id="send-at").text
+    assert notice.startswith("It will be sent 1 day after the end: as the programme stands")
+    assert "if a session moves, it moves too" in notice
+    assert [field for field in ("send_at", "send_offset")
+            for page in (both, unreadable, already_past)
+            if f"#{field}" in [a.attrs["href"] for a in parse(page.text)
+                               .one(cls="error-summary").find_all("a")]] == [
+        "send_at", "send_offset", "send_offset"]
+    assert {page.status_code for page in (both, unreadable, already_past)} == {422}
+    assert "not both" in both.text and "whole number" in unreadable.text
+    assert "already past" in already_past.text
+    assert scheduled.status_code == 303 and moved.status_code == 200
+    row = parse(listed.text).one("section", id="scheduled").one("tbody").text
+    new_due = (coming_ends + timedelta(days=8)).astimezone(ZONE)
+    assert "1 day after the end:" in row and f"{new_due:%H:%M}" in row
+    assert f"{new_due:%d %b %Y}".lstrip("0") in row or f"{new_due:%d %b %Y}" in row
+    assert at_first_time.claimed == 0 and planned == coming_ends + timedelta(days=8)
+    assert (at_new_time.claimed, at_new_time.sent) == (1, 1)
+    assert [row.subject for row in await db.scalars(select(OutboxEmail))] == ["Thank you"]
+
+
+async def test_a_message_counted_from_a_cancelled_session_is_recorded_as_not_sent(
+    db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, webinars_around_now())
+    coming = max(event.sessions, key=lambda s: s.starts_at)
+    await make_registration(db, event, coming, "Ana Silva")
+    now = datetime.now(UTC)
+    message = await schedule_message(
+        db, event.id, MessageDraft(audiences=("confirmed",), subject="See you", text="Hi",
+                                   session_id=coming.id),
+        relative=RelativeTime(MessageTiming.BEFORE_START, 60), now=now)
+    await db.commit()
+    assert message.send_at == coming.starts_at - timedelta(hours=1)
+    message_id = message.id
+    await cancel_session(db, coming.id, now=now, settings=settings)
+    await db.commit()
+
+    report = await send_due_messages(db, now=now, settings=settings)
+    await db.commit()
+
+    found = await db.get(ScheduledMessage, message_id)
+    assert found is not None and report.claimed == 0
+    assert (found.status, found.problem) == (ScheduledMessageStatus.FAILED,
+                                             NOTHING_TO_COUNT_FROM)
+    assert list(await db.scalars(select(OutboxEmail).where(
+        OutboxEmail.subject == "See you"))) == []
+

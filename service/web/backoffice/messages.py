@@ -7,8 +7,8 @@ Editors of the event only. Every step is a plain form (POST, then a redirect onc
 the preview carries the draft in hidden fields and the count it showed, which the send
 step checks (`send_organiser_message`), so nobody is written to whom the organiser did
 not count. A message may be sent later instead (`scheduled_messages`): at a time in the
-event's zone, to whoever is in the group then; the form lists those waiting, to cancel,
-and those sent.
+event's zone, or so long before the start or after the end (which follows the programme),
+to whoever is in the group then; the form lists those waiting, to cancel, and those sent.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from litestar.status_codes import HTTP_303_SEE_OTHER
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import Event, ScheduledMessage, ScheduledMessageStatus
+from service.db.models import Event, MessageTiming, ScheduledMessage, ScheduledMessageStatus
 from service.domain.errors import ConflictError, InvalidInputError
 from service.domain.registration import attendance_counts
 from service.domain.registration import scheduled_messages as scheduled
@@ -48,6 +48,12 @@ from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam, OptionalIdQuery, SettingsDep
 
 WHOLE_EVENT = ""
+# "Send later": a day and time, or so many hours or days before the start or after the end.
+SEND_LATER_FIELDS = ("send_at", "send_offset", "send_unit", "send_timing")
+MINUTES_IN = {"hours": 60, "days": 24 * 60}
+UNITS = {"days": N_("days"), "hours": N_("hours")}
+TIMINGS = {MessageTiming.AFTER_END: N_("after the end"),
+           MessageTiming.BEFORE_START: N_("before the start")}
 # What was just done with a scheduled message, as the form says it (`?done=`).
 DONE = {"scheduled": N_("The message is scheduled: it goes out at its time, to whoever is "
                         "in its group then."),
@@ -68,7 +74,8 @@ def _draft(form: Any) -> tuple[MessageDraft, dict[str, Any], dict[str, str]]:
     subject, text = str(form.get("subject") or ""), str(form.get("text") or "")
     values: dict[str, Any] = {"audience": audiences, "session_id": session_text,
                               "subject": subject, "text": text,
-                              "send_at": str(form.get("send_at") or "").strip()[:40]}
+                              **{name: str(form.get(name) or "").strip()[:40]
+                                 for name in SEND_LATER_FIELDS}}
     translations: dict[str, tuple[str, str]] = {}
     for language in LANGUAGES:
         typed = (str(form.get(f"subject_{language}") or ""),
@@ -91,16 +98,56 @@ async def _audiences(db: AsyncSession, event: Event) -> dict[str, str]:
     return offered_audiences(event, (await attendance_counts(db, event.id))[0] > 0)
 
 
-def _send_at(event: Event, values: dict[str, Any], errors: dict[str, str]) -> datetime | None:
-    """When to send it (a wall time in the event's zone), None for now; a time that cannot
-    be read is named in `errors`."""
-    if not values["send_at"]:
-        return None
-    try:
-        return parse_instant(values["send_at"], event.timezone, "send_at")
-    except InvalidInputError as refused:
-        errors.setdefault("send_at", refused.message)
-        return None
+def _send_later(event: Event, values: dict[str, Any], errors: dict[str, str]
+                ) -> tuple[datetime | None, scheduled.RelativeTime | None]:
+    """When to send it, as typed: a wall time in the event's zone, or a time relative to
+    the event; (None, None) for now. What cannot be read is named in `errors`."""
+    send_at: datetime | None = None
+    relative: scheduled.RelativeTime | None = None
+    if values["send_at"]:
+        try:
+            send_at = parse_instant(values["send_at"], event.timezone, "send_at")
+        except InvalidInputError as refused:
+            errors.setdefault("send_at", refused.message)
+    if values["send_offset"]:
+        amount, unit = values["send_offset"], values["send_unit"]
+        if not (amount.isdigit() and len(amount) <= 6):
+            errors.setdefault("send_offset", _("Give a whole number of hours or days."))
+        elif unit not in MINUTES_IN:
+            errors.setdefault("send_unit", _("Choose hours or days."))
+        elif values["send_timing"] not in TIMINGS:
+            errors.setdefault("send_timing", _("Choose before the start or after the end."))
+        else:
+            relative = scheduled.RelativeTime(MessageTiming(values["send_timing"]),
+                                              int(amount) * MINUTES_IN[unit])
+    if values["send_at"] and values["send_offset"]:
+        errors.setdefault("send_at", _(
+            "Give either a day and time, or a time before the start or after the end, "
+            "not both."))
+    return send_at, relative
+
+
+def _form_field(field: str | None) -> str:
+    """The form's field for a problem the domain names (its offset is in minutes, the
+    form's in hours or days)."""
+    return "send_offset" if field == "send_offset_minutes" else field or "send_at"
+
+
+def timing_text(relative: scheduled.RelativeTime) -> str:
+    """"1 day after the end", "2 hours before the start", in whole days or hours where it
+    is."""
+    minutes = relative.minutes
+    if minutes % MINUTES_IN["days"] == 0 and minutes:
+        count = minutes // MINUTES_IN["days"]
+        amount = ngettext("%(count)s day", "%(count)s days", count)
+    elif minutes % MINUTES_IN["hours"] == 0:
+        count = minutes // MINUTES_IN["hours"]
+        amount = ngettext("%(count)s hour", "%(count)s hours", count)
+    else:
+        count = minutes
+        amount = ngettext("%(count)s minute", "%(count)s minutes", count)
+    return _("%(amount)s %(timing)s") % {"amount": amount % {"count": count},
+                                         "timing": _(TIMINGS[relative.timing])}
 
 
 def _scheduled_rows(event: Event, messages: Sequence[ScheduledMessage],
@@ -110,7 +157,9 @@ def _scheduled_rows(event: Event, messages: Sequence[ScheduledMessage],
     sessions = dict(_session_options(event))
     rows = []
     for message in messages:
-        local, utc = local_and_utc(message.send_at, event.timezone)
+        local, utc = local_and_utc(scheduled.send_time(message, event.sessions),
+                                   event.timezone)
+        relative = scheduled.relative_time_of(message)
         group = ", ".join(_(labels.get(a, a)) for a in message.audiences)
         if message.status == ScheduledMessageStatus.SENT:
             state = ngettext("Sent to %(count)s person", "Sent to %(count)s people",
@@ -124,6 +173,7 @@ def _scheduled_rows(event: Event, messages: Sequence[ScheduledMessage],
         else:
             state = _("Waiting to be sent")
         rows.append({"id": message.id, "when": local, "when_utc": utc,
+                     "timing": timing_text(relative) if relative else "",
                      "to": f"{group} ({sessions.get(str(message.session_id or ''), '')})",
                      "subject": message.subject, "state": state,
                      "is_pending": message.status == ScheduledMessageStatus.PENDING})
@@ -145,8 +195,10 @@ class MessagesController(Controller):
             "event": heading(event, account), "section": "message",
             # In the form's order: the time to send it comes last.
             "values": values, "done": done,
-            "errors": {**{k: v for k, v in errors.items() if k != "send_at"},
-                       **({"send_at": errors["send_at"]} if "send_at" in errors else {})},
+            "errors": {**{k: v for k, v in errors.items() if k not in SEND_LATER_FIELDS},
+                       **{k: errors[k] for k in SEND_LATER_FIELDS if k in errors}},
+            "units": [(unit, _(label)) for unit, label in UNITS.items()],
+            "timings": [(timing.value, _(label)) for timing, label in TIMINGS.items()],
             "zone_label": zone_label(event.timezone),
             "scheduled": _scheduled_rows(event, await scheduled.scheduled_messages(db, event.id),
                                         {**AUDIENCES, **offered}),
@@ -171,7 +223,9 @@ class MessagesController(Controller):
         chosen = str(session) if session in {s.id for s in event.sessions} else WHOLE_EVENT
         return await self._form_page(request, db_session, event, account, {
             "audience": ["confirmed"], "session_id": chosen, "subject": "", "text": "",
-            "send_at": ""}, {}, done=_(DONE[done]) if done in DONE else None)
+            "send_at": "", "send_offset": "", "send_unit": "days",
+            "send_timing": MessageTiming.AFTER_END.value}, {},
+            done=_(DONE[done]) if done in DONE else None)
 
     @post("/events/{event_id:int}/message/edit", status_code=200)
     async def edit_message(self, request: AnyRequest, db_session: DbSession,
@@ -188,9 +242,14 @@ class MessagesController(Controller):
         """How many receive it and the first copy; or the form again with every problem."""
         event = await event_for(db_session, account, event_id, editing=True)
         draft, values, errors = _draft(await request.form())
-        send_at = _send_at(event, values, errors)
-        if send_at is not None and send_at <= utc_now():
-            errors["send_at"] = _("Choose a time still to come, or send the message now.")
+        send_at, relative = _send_later(event, values, errors)
+        if (send_at or relative) and not errors:
+            try:
+                send_at = scheduled.when_to_send(event.sessions, draft.session_id,
+                                                 send_at=send_at, relative=relative,
+                                                 now=utc_now())
+            except InvalidInputError as refused:
+                errors[_form_field(refused.field)] = refused.message
         try:
             preview = await preview_organiser_message(db_session, event_id, draft,
                                                       now=utc_now(), settings=settings)
@@ -200,12 +259,13 @@ class MessagesController(Controller):
         if errors:
             return await self._form_page(request, db_session, event, account, values, errors, status_code=422)
         return await self._preview_page(request, db_session, event, account, values, preview,
-                                        send_at=send_at)
+                                        send_at=send_at, relative=relative)
 
     async def _preview_page(self, request: AnyRequest, db: AsyncSession, event: Event,
                             account: CurrentAccount, values: dict[str, Any], preview: Any, *,
                             problem: str | None = None, status_code: int = 200,
-                            send_at: datetime | None = None) -> Response[Any]:
+                            send_at: datetime | None = None,
+                            relative: scheduled.RelativeTime | None = None) -> Response[Any]:
         session_label = dict(_session_options(event)).get(values["session_id"], "")
         labels = {**AUDIENCES, **await _audiences(db, event)}
         return organiser_page(request, "message_preview.html", {
@@ -218,6 +278,8 @@ class MessagesController(Controller):
             "other_languages": other_languages(event), "problem": problem,
             # Sent later: when, in the event's zone and UTC.
             "send_at": local_and_utc(send_at, event.timezone) if send_at else None,
+            "timing": timing_text(relative) if relative else None,
+            "send_later_fields": SEND_LATER_FIELDS,
         }, status_code=status_code)
 
     @post("/events/{event_id:int}/message/send", status_code=HTTP_303_SEE_OTHER)
@@ -253,15 +315,15 @@ class MessagesController(Controller):
         """Keep the previewed message to send at its time; back to the form, which lists it."""
         event = await event_for(db_session, account, event_id, editing=True)
         draft, values, errors = _draft(await request.form())
-        send_at = _send_at(event, values, errors)
-        if send_at is None and "send_at" not in errors:
-            errors["send_at"] = _("Give the day and time to send it.")
-        if not errors and send_at is not None:
+        send_at, relative = _send_later(event, values, errors)
+        if not errors:
             try:
                 await scheduled.schedule_message(db_session, event_id, draft, send_at=send_at,
-                                                 now=utc_now(), account_id=account.id)
+                                                 relative=relative, now=utc_now(),
+                                                 account_id=account.id)
             except InvalidInputError as refused:
-                errors.update({e.field: e.message for e in refused.errors if e.field})
+                errors.update({_form_field(e.field): e.message
+                               for e in refused.errors if e.field})
         if errors:
             await db_session.rollback()
             event = await event_for(db_session, account, event_id, editing=True)
