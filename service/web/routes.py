@@ -13,6 +13,7 @@ from service.web import (
     api_emails,
     api_figures,
     api_groups,
+    api_messages,
     api_registration,
     api_reminders,
     confirm_pages,
@@ -42,6 +43,7 @@ EXTRA_ROUTE_HANDLERS.extend(api_consultation.ROUTE_HANDLERS)  # Meet-your-Buyer 
 EXTRA_ROUTE_HANDLERS.extend(api_groups.ROUTE_HANDLERS)  # Interest Groups, as their pages show them
 EXTRA_ROUTE_HANDLERS.extend(api_reminders.ROUTE_HANDLERS)  # an event's reminders
 EXTRA_ROUTE_HANDLERS.extend(api_emails.ROUTE_HANDLERS)  # an event's emails, resending
+EXTRA_ROUTE_HANDLERS.extend(api_messages.ROUTE_HANDLERS)  # writing to registrants, now or later
 EXTRA_ROUTE_HANDLERS.extend(api_figures.ROUTE_HANDLERS)  # participation in figures
 EXTRA_ROUTE_HANDLERS.extend(GROUP_PAGE_ROUTES)  # Interest Groups' pages, members' private pages
 EXTRA_ROUTE_HANDLERS.extend(group_feeds.ROUTE_HANDLERS)  # Interest Groups' calendar feeds

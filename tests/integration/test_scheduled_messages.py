@@ -40,6 +40,7 @@ from service.domain.registration.scheduled_messages import (
     schedule_message,
     send_due_messages,
 )
+from service.domain.times import iso_utc
 from service.settings import Settings
 from tests.factories import make_event, make_registration, webinars_around_now
 from tests.integration.backoffice import SignedInClient
@@ -267,3 +268,66 @@ async def test_a_message_counted_from_a_cancelled_session_is_recorded_as_not_sen
     assert list(await db.scalars(select(OutboxEmail).where(
         OutboxEmail.subject == "See you"))) == []
 
+
+async def test_the_api_writes_to_registrants_now_and_later(
+    client: AsyncTestClient[Litestar], organiser_headers: dict[str, str],
+    viewer_headers: dict[str, str], db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, webinars_around_now())
+    coming = max(event.sessions, key=lambda s: s.starts_at)
+    await make_registration(db, event, coming, "Ana Silva")
+    await make_registration(db, event, coming, "Bruno Costa")
+    await db.commit()
+    api = f"/api/organiser/events/{event.id}"
+    message = {"audiences": ["confirmed"], "subject": "Slides", "text": "Here they are.",
+               "translations": {"de": {"subject": "Folien", "text": "Hier sind sie."}}}
+
+    preview = await client.post(f"{api}/messages/preview", json=message,
+                                headers=organiser_headers)
+    stale = await client.post(f"{api}/messages", headers=organiser_headers,
+                              json={**message, "expected_recipients": 5})
+    refused = await client.post(f"{api}/messages", headers=organiser_headers, json={
+        "audiences": ["everybody"], "subject": "", "text": "Hi",
+        "translations": {"de": {"subject": "", "text": "Nur Text"}}})
+    sent = await client.post(f"{api}/messages", headers=organiser_headers,
+                             json={**message, "expected_recipients": 2})
+    later = f"{api}/scheduled-messages"
+    fixed = await client.post(later, headers=organiser_headers,
+                              json={**message, "send_at": "2099-01-05T09:00"})
+    relative = await client.post(later, headers=organiser_headers, json={
+        **message, "session_id": coming.id, "send_timing": "after_end",
+        "send_offset_minutes": 90})
+    no_time = await client.post(later, headers=organiser_headers, json=message)
+    no_anchor = await client.post(later, headers=organiser_headers,
+                                  json={**message, "send_offset_minutes": 60})
+    by_viewer = await client.post(later, headers=viewer_headers,
+                                  json={**message, "send_at": "2099-01-05T09:00"})
+    listed = await client.get(later, headers=viewer_headers)
+    cancel = f"{later}/{fixed.json()['id']}/cancel"
+    cancelled = await client.post(cancel, headers=organiser_headers)
+    cancelled_again = await client.post(cancel, headers=organiser_headers)
+
+    assert preview.status_code == 200
+    assert preview.json()["recipients"] == 2
+    assert [v["language"] for v in preview.json()["versions"]] == ["en"]
+    assert preview.json()["versions"][0]["subject"] == "Slides"
+    assert stale.status_code == 409 and stale.json()["errors"][0]["field"] == "recipients"
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == [
+        "audiences", "subject", "translations.de.subject"]
+    assert sent.status_code == 200 and sent.json()["recipients"] == 2
+    assert len(sent.json()["email_ids"]) == 2
+    assert fixed.status_code == 201, fixed.text
+    assert fixed.json()["send_at"] == "2099-01-05T08:00:00Z"
+    assert fixed.json()["translations"] == {"de": {"subject": "Folien", "text": "Hier sind sie."}}
+    assert relative.status_code == 201, relative.text
+    assert relative.json()["send_at"] == iso_utc(coming.ends_at + timedelta(minutes=90))
+    assert (relative.json()["send_timing"], relative.json()["send_offset_minutes"]) == (
+        "after_end", 90)
+    assert no_time.status_code == 422 and no_time.json()["errors"][0]["field"] == "send_at"
+    assert no_anchor.status_code == 422
+    assert no_anchor.json()["errors"][0]["field"] == "send_timing"
+    assert by_viewer.status_code == 403
+    assert [m["id"] for m in listed.json()] == [relative.json()["id"], fixed.json()["id"]]
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert cancelled_again.status_code == 409
