@@ -1,6 +1,6 @@
 """Organiser API: participation in figures (`registration.participation_figures`), for the
 reports a network makes to its members and funders: an event's, and a year's programme's
-(the published events the token sees with a session that year); and what registrants
+(the published events the token sees starting that year); and what registrants
 thought of an event (`registration.feedback`).
 
 Read-only (organiser and viewer tokens); counts and comments, never names. The same as

@@ -96,17 +96,16 @@ async def participation_figures(db: AsyncSession, event_ids: Collection[int]
 
 async def events_of_year(db: AsyncSession, year: int, event_ids: Collection[int] | None
                          ) -> list[Event]:
-    """The published events (of `event_ids`, or all) with a session in `year` (UTC), by
-    their first session: a year's programme as reported (not drafts, not cancelled
-    events)."""
+    """The published events (of `event_ids`, or all) whose first session starts in `year`
+    (UTC), by their first session: a year's programme as reported (not drafts, not
+    cancelled events). A series running into the next year counts in the year it starts
+    only, so that years' figures add up."""
     start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
     first = (select(func.min(Session.starts_at)).where(Session.event_id == Event.id)
              .scalar_subquery())
-    query = (select(Event).where(
-        Event.status == EventStatus.PUBLISHED,
-        select(Session.id).where(Session.event_id == Event.id, Session.starts_at >= start,
-                                 Session.starts_at < end).exists())
-        .order_by(first, Event.id))
+    query = (select(Event).where(Event.status == EventStatus.PUBLISHED,
+                                 first >= start, first < end)
+             .order_by(first, Event.id))
     if event_ids is not None:
         query = query.where(Event.id.in_(list(event_ids)))
     return list(await db.scalars(query))

@@ -1,6 +1,6 @@
 """Participation in figures (`registration.participation_figures`), as organisers report
 it to their network and funders, for one event and for a year's programme (the events the
-account sees with a session that year): registrations by state, how many came, and by
+account sees starting that year): registrations by state, how many came, and by
 country and kind of organisation, as a page and as a spreadsheet (`figures.csv`). Counts
 only, never names. Reading needs an account that sees the events.
 """
