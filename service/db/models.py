@@ -144,6 +144,13 @@ class ScheduledMessageStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class QuestionKind(enum.StrEnum):
+    """How an organiser's own feedback question is answered."""
+
+    RATING = "rating"  # 1 (lowest) to 5 (highest)
+    TEXT = "text"  # in their own words
+
+
 class MessageTiming(enum.StrEnum):
     """What a scheduled message's time counts from, when it is not a fixed time: so long
     before the first session starts or after the last one ends (of its session, when it is
@@ -553,6 +560,39 @@ class Feedback(Base):
     to_improve: Mapped[str] = mapped_column(Text, default="")
     given_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class FeedbackQuestion(Base):
+    """An organiser's own question, asked with the fixed ones about each session of the
+    event ("Which topic should the next webinar cover?"), in the order of `position`."""
+
+    __tablename__ = "feedback_questions"
+    __table_args__ = (Index("ix_feedback_questions_event", "event_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind))
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class FeedbackAnswer(Base):
+    """One answer to an organiser's own question, part of one feedback: a rating or words
+    (erasing the registration blanks the words and keeps the rating)."""
+
+    __tablename__ = "feedback_answers"
+    __table_args__ = (UniqueConstraint("feedback_id", "question_id"),
+                      Index("ix_feedback_answers_question", "question_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_questions.id", ondelete="CASCADE"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
 
 
 class AccessToken(Base):

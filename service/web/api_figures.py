@@ -17,7 +17,7 @@ from msgspec import Struct
 from sqlalchemy import select
 
 from service.clock import utc_now
-from service.db.models import Event
+from service.db.models import Event, QuestionKind
 from service.domain import accounts, programme, registration
 from service.domain.registration import feedback
 from service.domain.times import iso_utc
@@ -96,12 +96,33 @@ class SessionTallyOut(TallyOut, kw_only=True):
     session_id: int
 
 
+class WordsOut(Struct):
+    session_id: int
+    text: str
+    given_at: str
+
+
+class QuestionResultOut(Struct):
+    """One of the event's own questions: how many answered, and a `rating` question's
+    `average` and `ratings`, or a `text` question's `words`, newest first."""
+
+    question_id: int
+    text: str
+    kind: QuestionKind
+    answers: int
+    average: float | None
+    ratings: dict[str, int] | None
+    words: list[WordsOut]
+
+
 class FeedbackOut(TallyOut, kw_only=True):
-    """The whole event's tally, each session's, and the comments, newest first."""
+    """The whole event's tally, each session's, the comments, newest first, and the
+    answers to the event's own questions."""
 
     event_id: int
     sessions: list[SessionTallyOut]
     comments: list[CommentOut]
+    questions: list[QuestionResultOut]
 
 
 def _tally(tally: feedback.Tally) -> dict[str, Any]:
@@ -145,7 +166,15 @@ class FiguresController(Controller):
                       for s in ordered if s.id in summary.sessions],
             comments=[CommentOut(session_id=c.session_id, rating=c.rating,
                                  most_useful=c.most_useful, to_improve=c.to_improve,
-                                 given_at=iso_utc(c.given_at)) for c in summary.comments])
+                                 given_at=iso_utc(c.given_at)) for c in summary.comments],
+            questions=[QuestionResultOut(
+                question_id=r.question.id, text=r.question.text, kind=r.question.kind,
+                answers=r.answers, average=r.tally.average if r.tally else None,
+                ratings={str(rating): count for rating, count in r.tally.counts.items()}
+                if r.tally else None,
+                words=[WordsOut(session_id=w.session_id, text=w.text,
+                                given_at=iso_utc(w.given_at)) for w in r.words])
+                for r in summary.questions])
 
     @get("/figures")
     async def year_figures(self, request: Request[Any, Any, Any], db_session: DbSession,

@@ -14,10 +14,10 @@ from msgspec import UNSET, UnsetType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import EventKind, EventStatus, Session
+from service.db.models import EventKind, EventStatus, FeedbackQuestion, Session
 from service.domain import accounts, programme
 from service.domain.link_lists import Link
-from service.domain.programme import materials, translations
+from service.domain.programme import feedback_questions, materials, translations
 from service.domain.programme.inputs import Translations
 from service.domain.registration.attendance_lists import (
     record_attendance_list,
@@ -48,6 +48,12 @@ async def _agenda_item_out(db: AsyncSession, agenda_item_id: int,
         await translations.apply_payload(db, item.session.event_id, item, texts, now=utc_now())
         item = await programme.get_agenda_item(db, agenda_item_id)
     return presenters.organiser_agenda_item_out(item, item.session.event)
+
+
+def _questions_out(questions: list[FeedbackQuestion]) -> schemas.FeedbackQuestionsOut:
+    return schemas.FeedbackQuestionsOut(questions=[
+        schemas.FeedbackQuestionOut(id=q.id, text=q.text, kind=q.kind, required=q.required)
+        for q in questions])
 
 
 class OrganiserController(Controller):
@@ -280,6 +286,27 @@ class OrganiserController(Controller):
             public=[Link(title=m.title, url=m.url) for m in data.public],
             for_registrants=[Link(title=m.title, url=m.url) for m in data.for_registrants])
         return presenters.materials_out(found[session_id])
+
+    # --- feedback questions ---
+
+    @get("/events/{event_id:int}/feedback/questions")
+    async def get_feedback_questions(self, db_session: DbSession, event_id: IdParam
+                                     ) -> schemas.FeedbackQuestionsOut:
+        """The event's own feedback questions, in order."""
+        event = await programme.get_event(db_session, event_id)
+        return _questions_out(await feedback_questions.event_questions(db_session, event.id))
+
+    @put("/events/{event_id:int}/feedback/questions")
+    async def set_feedback_questions(self, db_session: DbSession, event_id: IdParam,
+                                     data: JSONBody[schemas.FeedbackQuestionsIn]
+                                     ) -> schemas.FeedbackQuestionsOut:
+        """Replace them all, all or nothing (every problem named: `questions[0].text`); a
+        question sent with its `id` keeps its answers and translations, one left out is
+        removed with them."""
+        return _questions_out(await feedback_questions.set_questions(
+            db_session, event_id, [feedback_questions.QuestionDraft(
+                text=q.text, kind=q.kind, required=q.required, id=q.id)
+                for q in data.questions], now=utc_now()))
 
     # --- attendance ---
 

@@ -35,7 +35,8 @@ from service.domain import programme, urls
 from service.domain import registration as registrations
 from service.domain.accounts import audit
 from service.domain.accounts.audit import actor_of, record_export
-from service.domain.errors import InvalidInputError
+from service.domain.errors import FieldError, InvalidInputError
+from service.domain.programme.feedback_questions import event_questions
 from service.domain.programme.materials import holds_a_place, session_materials
 from service.domain.programme.translations import reader
 from service.domain.registration import feedback
@@ -308,6 +309,7 @@ def _registration_form(data: rs.RegistrationCreate) -> registrations.Registratio
 async def _feedback_out(db: AsyncSession, registration: Registration) -> rs.FeedbackOut:
     asked = feedback.sessions_asked(registration, utc_now())
     given = await feedback.feedback_of(db, registration.id)
+    own = await feedback.own_answers(db, [f.id for f in given.values()])
     read = await reader(db, registration.event_id, current_language())
 
     def one(session: Session) -> rs.SessionFeedbackOut:
@@ -318,9 +320,17 @@ async def _feedback_out(db: AsyncSession, registration: Registration) -> rs.Feed
             most_useful=answer.most_useful if answer else "",
             to_improve=answer.to_improve if answer else "",
             given_at=iso_utc(answer.given_at) if answer else None,
-            updated_at=iso_utc(answer.updated_at) if answer else None)
+            updated_at=iso_utc(answer.updated_at) if answer else None,
+            answers={question_id: row.rating if row.rating is not None else row.text
+                     for question_id, row in own.get(answer.id, {}).items()}
+            if answer else {})
 
-    return rs.FeedbackOut(asked=bool(asked), sessions=[one(s) for s in asked])
+    return rs.FeedbackOut(
+        asked=bool(asked),
+        questions=[rs.FeedbackQuestionOut(id=q.id, text=str(read(q, "text")), kind=q.kind,
+                                          required=q.required)
+                   for q in await event_questions(db, registration.event_id)],
+        sessions=[one(s) for s in asked])
 
 
 class RegistrationController(Controller):
@@ -457,10 +467,20 @@ class RegistrationController(Controller):
         before, or for a session they hold no place in): every problem named at once,
         nothing kept on error."""
         registration = await registrations.find_registration_by_token(db_session, token)
-        await feedback.give_feedback(
-            db_session, registration, data.session_id, feedback.FeedbackForm(
-                rating=data.rating, most_useful=data.most_useful, to_improve=data.to_improve),
-            now=utc_now())
+        try:
+            await feedback.give_feedback(
+                db_session, registration, data.session_id, feedback.FeedbackForm(
+                    rating=data.rating, most_useful=data.most_useful,
+                    to_improve=data.to_improve,
+                    answers={question_id: str(value)
+                             for question_id, value in data.answers.items()}),
+                now=utc_now())
+        except InvalidInputError as refused:
+            # An own question's answer is named as sent: `answers.12`.
+            raise InvalidInputError.of([FieldError(
+                f"answers.{e.field.removeprefix('question-')}"
+                if e.field and e.field.startswith("question-") else e.field, e.message)
+                for e in refused.errors]) from refused
         return Response(await _feedback_out(db_session, registration), headers=PRIVATE)
 
     @get("/registrations/{token:str}/invite.ics", media_type="text/calendar")

@@ -1,6 +1,6 @@
 """A registrant's feedback on each session of an event that is over, from their private
 page (and the link in the organisers' messages): how useful it was, what helped, what to
-change.
+change, and the event's own questions (in the reader's language where translated).
 
 The page is about one session (the next one to answer, or the one chosen among those
 listed); opening it changes nothing; sending it records the answers (the CSRF token every
@@ -26,8 +26,9 @@ from litestar.status_codes import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import Feedback, Registration, Session
+from service.db.models import Feedback, QuestionKind, Registration, Session
 from service.domain.errors import ConflictError, InvalidInputError
+from service.domain.programme.feedback_questions import event_questions
 from service.domain.programme.translations import reader
 from service.domain.registration import feedback, find_registration_by_token
 from service.domain.wording import period_text
@@ -73,12 +74,20 @@ async def _page(request: AnyRequest, db: AsyncSession, settings: Settings, token
     `values` as sent, else the answer given."""
     csrf_token, cookies = _csrf(request, settings)
     errors = dict(errors or {})
-    order = {name: index for index, name in enumerate(feedback.FIELDS)}
+    questions = await event_questions(db, reg.event_id)
+    order = {name: index for index, name in enumerate(
+        [*feedback.FIELDS, *(feedback.answer_field(q.id) for q in questions)])}
     asked = feedback.sessions_asked(reg, utc_now())
     given = await feedback.feedback_of(db, reg.id)
     chosen = _chosen(asked, given, wanted)
     answer = given.get(chosen.id) if chosen else None
     read = await reader(db, reg.event_id, current_language())
+    if values is None and answer is not None:
+        own = (await feedback.own_answers(db, [answer.id])).get(answer.id, {})
+        values = {"rating": str(answer.rating), "most_useful": answer.most_useful,
+                  "to_improve": answer.to_improve,
+                  **{feedback.answer_field(question_id): typed for question_id, typed
+                     in feedback.typed_answers(own).items()}}
     zone = reg.event.timezone
     return html_response("feedback.html", {
         "token": token, "event_title": reg.event.title, "event_slug": reg.event.slug,
@@ -89,9 +98,12 @@ async def _page(request: AnyRequest, db: AsyncSession, settings: Settings, token
         "session": (chosen.id, read(chosen, "title"),
                     period_text(chosen.starts_at, chosen.ends_at, zone)) if chosen else None,
         "ratings": [(str(r), _(feedback.RATING_LABELS[r])) for r in feedback.RATINGS],
-        "values": dict(values) if values is not None else {
-            "rating": str(answer.rating), "most_useful": answer.most_useful,
-            "to_improve": answer.to_improve} if answer else {},
+        "scale": [(str(r), _(label)) for r, label in feedback.SCALE_LABELS.items()],
+        # The event's own questions: field name, wording (localised), rating or words,
+        # required.
+        "questions": [(feedback.answer_field(q.id), read(q, "text"),
+                       q.kind == QuestionKind.RATING, q.required) for q in questions],
+        "values": dict(values or {}),
         "errors": errors,
         "error_links": [(f"#{field}", message) for field, message
                         in sorted(errors.items(), key=lambda item: order.get(item[0], -1))],
@@ -131,19 +143,24 @@ class FeedbackPages(Controller):
         values = {"rating": _answer(form, "rating", 1),
                   "most_useful": _answer(form, "most_useful", feedback.MAX_COMMENT),
                   "to_improve": _answer(form, "to_improve", feedback.MAX_COMMENT)}
+        own = {question.id: _answer(form, feedback.answer_field(question.id),
+                                    feedback.MAX_COMMENT)
+               for question in await event_questions(db_session, reg.event_id)}
+        values.update({feedback.answer_field(question_id): typed
+                       for question_id, typed in own.items()})
         session_text = _answer(form, "session_id", 9)
         session_id = int(session_text) if session_text.isdigit() else 0
         try:
             await feedback.give_feedback(db_session, reg, session_id, feedback.FeedbackForm(
                 rating=int(values["rating"]) if values["rating"].isdigit() else None,
-                most_useful=values["most_useful"], to_improve=values["to_improve"]),
-                now=utc_now())
+                most_useful=values["most_useful"], to_improve=values["to_improve"],
+                answers=own), now=utc_now())
         except (InvalidInputError, ConflictError) as refused:
             await db_session.rollback()
             reg = await find_registration_by_token(db_session, token)
             return await _page(
                 request, db_session, settings, token, reg, wanted=session_id, values=values,
-                errors={e.field if e.field in feedback.FIELDS else "rating": e.message
+                errors={e.field if e.field in values else "rating": e.message
                         for e in refused.errors},
                 status_code=HTTP_409_CONFLICT if isinstance(refused, ConflictError)
                 else HTTP_422_UNPROCESSABLE_ENTITY)

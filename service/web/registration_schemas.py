@@ -18,6 +18,7 @@ from service.db.models import (
     EventKind,
     OrganisationKind,
     OutboxStatus,
+    QuestionKind,
     RegistrationStatus,
     SessionMode,
     SessionStatus,
@@ -233,12 +234,27 @@ class EmailHistoryOut(Struct):
 
 class FeedbackIn(Input):
     """A registrant's feedback on one session that is over: `rating` 1 (not useful) to 5
-    (extremely useful); the two comments optional, at most 4,000 characters each."""
+    (extremely useful); the two comments optional, at most 4,000 characters each; `answers`
+    to the event's own questions by question id (`{"12": 4, "13": "More case studies"}`:
+    a rating 1 to 5, or words), those left out not answered."""
 
     session_id: int
     rating: int
     most_useful: str = ""
     to_improve: str = ""
+    answers: Annotated[dict[Annotated[int, Meta(ge=1, le=2_147_483_647)],
+                            int | Annotated[str, Meta(max_length=4_001)]],
+                       Meta(max_length=20)] = {}
+
+
+class FeedbackQuestionOut(Struct):
+    """One of the event's own questions: answered with a `rating` (1 lowest to 5 highest)
+    or in `text`."""
+
+    id: int
+    text: str
+    kind: QuestionKind
+    required: bool
 
 
 class SessionFeedbackOut(Struct):
@@ -251,11 +267,14 @@ class SessionFeedbackOut(Struct):
     to_improve: str
     given_at: str | None
     updated_at: str | None
+    answers: dict[int, int | str]  # to the event's own questions, by question id
 
 
 class FeedbackOut(Struct):
     """`asked`: whether feedback is asked of them now (a session of theirs is over);
-    `sessions`: each session asked about, earliest first, with their answer."""
+    `questions`: the event's own questions, asked with the fixed ones; `sessions`: each
+    session asked about, earliest first, with their answer."""
 
     asked: bool
+    questions: list[FeedbackQuestionOut]
     sessions: list[SessionFeedbackOut]

@@ -17,6 +17,7 @@ from service.db.models import (
     EventStatus,
     NetworkStanding,
     OrganisationKind,
+    QuestionKind,
     SessionMode,
     SessionStatus,
 )
@@ -28,6 +29,7 @@ from service.domain.programme.inputs import Description as Description
 from service.domain.programme.inputs import Email as Email
 from service.domain.programme.inputs import EventCreate as EventCreate
 from service.domain.programme.inputs import EventUpdate as EventUpdate
+from service.domain.programme.inputs import FeedbackQuestionsIn as FeedbackQuestionsIn
 from service.domain.programme.inputs import Id as Id
 from service.domain.programme.inputs import Input as Input
 from service.domain.programme.inputs import Line as Line
@@ -139,6 +141,17 @@ class AttendanceRecordedOut(Struct):
 class MaterialsOut(Struct):
     public: list[MaterialOut]
     for_registrants: list[MaterialOut]
+
+
+class FeedbackQuestionOut(Struct):
+    id: int
+    text: str
+    kind: QuestionKind
+    required: bool
+
+
+class FeedbackQuestionsOut(Struct):
+    questions: list[FeedbackQuestionOut]
 
 
 class PublicSessionOut(SessionOut):

@@ -1,9 +1,11 @@
-"""Feedback in a real browser: the afternoon after the Make ICT Fair's first webinar, Wanda
-opens the feedback form from her private page, sends it without a rating (the error summary
-takes the focus and leads to the ratings), then rates it and comments; after the second
-webinar her form is about that one, the first listed as answered; an organiser reads the
-answers, without her name, on the event's feedback page. axe-core finds no violation on
-any state."""
+"""Feedback in a real browser: before the Make ICT Fair, an organiser adds two questions of
+her own (the second wording left empty first, then the kind of the first changed); the
+afternoon after the first webinar, Wanda opens the feedback form from her private page,
+sends it without a rating (the error summary takes the focus and leads to the ratings),
+then rates it, comments and answers the organiser's questions; after the second webinar
+her form is about that one, the first listed as answered; the organiser reads the answers,
+without her name, on the event's feedback page. axe-core finds no violation on any
+state."""
 
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ pytestmark = pytest.mark.browser
 EMAIL = "fiona.feedback@procura.example.org"
 PASSWORD = "harbour-pencil-meadow-31"
 COMMENT = "The Barcelona case & its market dialogue."
+TOPIC = "Which topic should come next?"
+MODERATION = "How well was the discussion moderated?"
 
 
 def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
@@ -52,6 +56,24 @@ def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
     event_id, token = live_server.arrange(arrange)
     context, page = desktop_page(browser, "Europe/Brussels")
     base = live_server.base_url
+    sign_in(page, base, EMAIL, PASSWORD)
+    page.goto(f"{base}/organiser/events/{event_id}/feedback")
+    page.get_by_role("link", name="Ask questions of your own").click()
+    assert_no_axe_violations(page, context="feedback questions, none yet")
+    first = page.get_by_role("group", name="Question 1")
+    first.get_by_label("Wording").fill(TOPIC)
+    second = page.get_by_role("group", name="Question 2")
+    second.get_by_label("Wording").fill(MODERATION)
+    second.get_by_label("How it is answered").select_option(label="Choose…")
+    page.get_by_role("button", name="Save the questions").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    assert_no_axe_violations(page, context="feedback questions, refused")
+    page.get_by_role("group", name="Question 2").get_by_label("How it is answered").select_option(
+        label="A rating from 1 (lowest) to 5 (highest)")
+    page.get_by_role("group", name="Question 2").get_by_label("Required").check()
+    page.get_by_role("button", name="Save the questions").click()
+    expect(page.get_by_role("status")).to_contain_text("The questions are saved.")
+    assert_no_axe_violations(page, context="feedback questions, saved")
     # The afternoon of the first webinar (9 November 2020).
     with time_machine.travel(datetime(2020, 11, 9, 14, 0, tzinfo=UTC), tick=True):
         page.goto(f"{base}/registrations/{token}")
@@ -65,9 +87,12 @@ def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
         expect(summary).to_contain_text("Choose how useful it was, from 1 to 5.")
         expect(page.get_by_label("What was most useful?")).to_have_value(COMMENT)
         assert_no_axe_violations(page, context="feedback form, refused")
-        summary.get_by_role("link").click()
+        expect(summary).to_contain_text("Choose from 1 to 5.")
+        summary.get_by_role("link").first.click()
         expect(page.get_by_label("1: not useful")).to_be_focused()
         page.get_by_label("4: very useful").check()
+        page.get_by_label(TOPIC).fill("Circular data centres")
+        page.get_by_role("group", name=MODERATION).get_by_label("5: highest").check()
         page.get_by_role("button", name="Send my feedback").click()
         expect(page.get_by_role("status")).to_contain_text("Thank you: your feedback is saved.")
         expect(page.get_by_label("4: very useful")).to_be_checked()
@@ -81,6 +106,7 @@ def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
             "answered")
         assert_no_axe_violations(page, context="feedback on the second webinar")
         page.get_by_label("5: extremely useful").check()
+        page.get_by_role("group", name=MODERATION).get_by_label("4", exact=True).check()
         page.get_by_role("button", name="Send my feedback").click()
         expect(page.get_by_role("status")).to_contain_text("Thank you: your feedback is saved.")
 
@@ -90,6 +116,9 @@ def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
         main = page.get_by_role("main")
         expect(main).to_contain_text("2 of 2 asked have answered. Average: 4.5 out of 5.")
         expect(main).to_contain_text(COMMENT)
+        expect(main).to_contain_text("Circular data centres")
+        expect(page.get_by_role("region", name=MODERATION)).to_contain_text(
+            "2 answers. Average: 4.5 out of 5.")
         expect(main).not_to_contain_text("Wanda")
         assert_no_axe_violations(page, context="feedback results")
         save_screenshot(page, screenshots / "backoffice-feedback.png")

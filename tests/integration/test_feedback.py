@@ -174,9 +174,9 @@ async def test_the_registrant_api_gives_and_reads_feedback(
     early = await client.put(bruno, json={"session_id": coming_id, "rating": 3})
     bruno_read = await client.get(bruno)
 
-    assert before.json() == {"asked": True, "sessions": [{
+    assert before.json() == {"asked": True, "questions": [], "sessions": [{
         "session_id": held_id, "title": held_title, "rating": None, "most_useful": "",
-        "to_improve": "", "given_at": None, "updated_at": None}]}
+        "to_improve": "", "given_at": None, "updated_at": None, "answers": {}}]}
     assert before.headers["cache-control"] == "no-store"
     assert refused.status_code == 422
     assert [e["field"] for e in refused.json()["errors"]] == ["rating", "to_improve"]
@@ -186,7 +186,7 @@ async def test_the_registrant_api_gives_and_reads_feedback(
     for refusal in (not_hers, early):
         assert refusal.status_code == 409
         assert refusal.json()["errors"][0]["field"] == "session_id"
-    assert bruno_read.json() == {"asked": False, "sessions": []}
+    assert bruno_read.json() == {"asked": False, "questions": [], "sessions": []}
 
 
 async def test_messages_carry_the_form_to_who_has_not_answered_and_erasure_blanks_comments(

@@ -131,6 +131,8 @@ def _urls_for_every_get_route(links: dict[str, str]) -> dict[str, str]:
         "/api/organiser/events/{event_id:int}/emails": "/api/organiser/events/1/emails",
         "/api/organiser/events/{event_id:int}/figures": "/api/organiser/events/1/figures",
         "/api/organiser/events/{event_id:int}/feedback": "/api/organiser/events/1/feedback",
+        "/api/organiser/events/{event_id:int}/feedback/questions":
+            "/api/organiser/events/1/feedback/questions",
         "/api/organiser/events/{event_id:int}/scheduled-messages":
             "/api/organiser/events/1/scheduled-messages",
         "/api/organiser/figures": "/api/organiser/figures",

@@ -116,7 +116,7 @@ async def test_every_json_write_of_the_api_refuses_text_plain(
                                                   "Content-Type": "text/plain"})
         answers[(method, path)] = refusal(response)
 
-    assert len(writes) == 27
+    assert len(writes) == 28
     assert answers == {write: (415, ["Content-Type"]) for write in writes}
     assert {write for write in writes
             if "415" in paths[write[1]][write[0].lower()]["responses"]} == set(writes)

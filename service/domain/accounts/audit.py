@@ -32,6 +32,7 @@ from service.db.models import (
     ContentTranslation,
     Enrolment,
     Event,
+    FeedbackQuestion,
     Organisation,
     Person,
     Registration,
@@ -62,6 +63,7 @@ SUBJECT_TYPES: dict[type[Any], str] = {
     ConsultationQuestion: "consultation_question",
     ContentTranslation: "content_translation",
     ScheduledMessage: "scheduled_message",
+    FeedbackQuestion: "feedback_question",
 }
 
 
@@ -128,7 +130,7 @@ def _event_id(connection: Connection, target: Any) -> int | None:
         return target.event_id
     if isinstance(target, ConsultationProfile | ConsultationDocument | ConsultationQuestion):
         return target.event_id
-    if isinstance(target, ContentTranslation | ScheduledMessage):
+    if isinstance(target, ContentTranslation | ScheduledMessage | FeedbackQuestion):
         return target.event_id
     if isinstance(target, AgendaItem | SessionMaterial):
         return connection.scalar(select(EventSession.event_id)

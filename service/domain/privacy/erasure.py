@@ -54,6 +54,7 @@ from service.db.models import (
     Event,
     EventStatus,
     Feedback,
+    FeedbackAnswer,
     GroupFacilitator,
     GroupMember,
     MeetingGuest,
@@ -229,6 +230,12 @@ async def strip_registrations(
         await db.execute(
             update(Feedback).where(Feedback.registration_id.in_(chunk))
             .values(most_useful="", to_improve="")
+            .execution_options(synchronize_session=False)
+        )
+        await db.execute(
+            update(FeedbackAnswer).where(FeedbackAnswer.feedback_id.in_(
+                select(Feedback.id).where(Feedback.registration_id.in_(chunk))))
+            .values(text="")
             .execution_options(synchronize_session=False)
         )
         rows += (await db.execute(

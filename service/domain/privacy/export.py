@@ -41,6 +41,8 @@ from service.db.models import (
     Enrolment,
     Event,
     Feedback,
+    FeedbackAnswer,
+    FeedbackQuestion,
     GroupFacilitator,
     GroupMember,
     InterestGroup,
@@ -204,6 +206,10 @@ async def _registrations(db: AsyncSession, registrations: Sequence[Registration]
         ConsultationQuestion.registration_id.in_(ids)).order_by(ConsultationQuestion.id))
     answers = await _all(db, select(Feedback).where(Feedback.registration_id.in_(ids))
                          .order_by(Feedback.id))
+    own_answers = await _all(db, select(FeedbackAnswer).where(
+        FeedbackAnswer.feedback_id.in_([f.id for f in answers])).order_by(FeedbackAnswer.id))
+    own_questions = {q.id: q.text for q in await _all(db, select(FeedbackQuestion).where(
+        FeedbackQuestion.id.in_({a.question_id for a in own_answers})))}
     out = []
     for registration in registrations:
         event = events[registration.event_id]
@@ -232,7 +238,11 @@ async def _registrations(db: AsyncSession, registrations: Sequence[Registration]
                                     if m.registration_id == registration.id],
             "consultation_questions": [row_dict(q) for q in questions
                                        if q.registration_id == registration.id],
-            "feedback": [row_dict(f) for f in answers if f.registration_id == registration.id],
+            "feedback": [
+                {**row_dict(f), "answers": [
+                    {**row_dict(a), "question": own_questions.get(a.question_id, "")}
+                    for a in own_answers if a.feedback_id == f.id]}
+                for f in answers if f.registration_id == registration.id],
         })
     return out
 
@@ -388,6 +398,7 @@ NESTED = {"enrolments": "enrolments", "reminders": "reminders", "private_links":
           "attempts": "email_attempts", "meeting_requests": "meeting_requests",
           "one_to_one_meetings": "one_to_one_meetings",
           "consultation_questions": "consultation_questions", "feedback": "feedback",
+          "answers": "feedback_answers",
           "declined_meetings": "group_meeting_declines",
           "meeting_reminders": "group_meeting_reminders",
           "team_memberships": "team_memberships", "sessions": "account_sessions",

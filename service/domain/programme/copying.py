@@ -2,8 +2,8 @@
 run again.
 
 The copy is a new draft in the same team with the event's settings (a copy of sample data
-is sample data), its sessions (those not cancelled) and their agendas, and every
-translation of their texts. Each session and
+is sample data), its sessions (those not cancelled) and their agendas, its own feedback
+questions, and every translation of their texts. Each session and
 agenda item keeps its wall-clock time in the event's zone and moves by the same number of
 days, so that the first session falls on the day asked for (a time the clocks skip or
 repeat on its new day is refused, naming the session); the registration window moves with
@@ -27,18 +27,22 @@ from service.db.models import (
     ContentTranslation,
     Event,
     EventStatus,
+    FeedbackQuestion,
     Session,
     SessionStatus,
 )
 from service.domain import signals
 from service.domain.errors import ConflictError, FieldError, InvalidInputError
 from service.domain.programme.events import TITLE_LIMIT, check_slug, free_slug, slugify
+from service.domain.programme.feedback_questions import event_questions
 from service.domain.programme.loading import get_event
 from service.domain.programme.translations import EVENT_TARGET, target_key
 from service.domain.text import clean_line
 from service.domain.times import check_day, check_wall_time, local_date, zone_for
 from service.i18n import gettext as _
 from service.settings import Settings
+
+Copied = Session | AgendaItem | FeedbackQuestion
 
 
 @dataclass(frozen=True)
@@ -146,8 +150,9 @@ async def copy_event(db: AsyncSession, event_id: int, copy: EventCopy, *, now: d
         reminder_offsets_minutes=original.reminder_offsets_minutes,
         retention_months=original.retention_months, default_language=original.default_language,
         is_sample_data=original.is_sample_data, created_at=now, updated_at=now)
-    # Each copied session and agenda item beside its copy (for their translations).
-    copied: list[tuple[Session | AgendaItem, Session | AgendaItem]] = []
+    # Each copied session, agenda item and feedback question beside its copy (for their
+    # translations).
+    copied: list[tuple[Copied, Copied]] = []
     for session in sessions:
         what = _("The session “%(title)s”") % {"title": session.title}
         new_session = Session(
@@ -171,6 +176,13 @@ async def copy_event(db: AsyncSession, event_id: int, copy: EventCopy, *, now: d
         event.sessions.append(new_session)
     db.add(event)
     await db.flush()
+    for question in await event_questions(db, original.id):
+        new_question = FeedbackQuestion(
+            event_id=event.id, position=question.position, text=question.text,
+            kind=question.kind, required=question.required, created_at=now, updated_at=now)
+        db.add(new_question)
+        copied.append((question, new_question))
+    await db.flush()
     await _copy_translations(db, original, event, copied, now=now)
     copy_of = await get_event(db, event.id)
     if copy.keeps_speakers:
@@ -185,7 +197,7 @@ async def copy_event(db: AsyncSession, event_id: int, copy: EventCopy, *, now: d
 
 async def _copy_translations(
     db: AsyncSession, original: Event, event: Event,
-    copied: list[tuple[Session | AgendaItem, Session | AgendaItem]], *, now: datetime,
+    copied: list[tuple[Copied, Copied]], *, now: datetime,
 ) -> None:
     """The texts' translations, under the copy's own targets ("session-31" and so on); the
     consultation's stay with the original."""
@@ -194,8 +206,10 @@ async def _copy_translations(
     for old, new in copied:
         if isinstance(new, Session):
             targets[target_key(old)] = (target_key(new), new.id, None)
-        else:
+        elif isinstance(new, AgendaItem):
             targets[target_key(old)] = (target_key(new), new.session_id, new.id)
+        else:
+            targets[target_key(old)] = (target_key(new), None, None)
     for row in original.content_translations:  # loaded with the event
         if row.target in targets:
             target, session_id, agenda_item_id = targets[row.target]

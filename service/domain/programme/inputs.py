@@ -222,6 +222,23 @@ class MaterialsIn(Input):
     for_registrants: list[MaterialIn] = []
 
 
+class FeedbackQuestionIn(Input):
+    """One of the event's own feedback questions (`programme.feedback_questions`): with the
+    `id` of a stored one to keep it (its answers stay), without for a new one; `kind`
+    `rating` (1 to 5) or `text`."""
+
+    text: Annotated[str, Meta(max_length=501)]  # checked by `set_questions`
+    kind: Annotated[str, Meta(max_length=20)]
+    required: bool = False
+    id: Id | None = None
+
+
+class FeedbackQuestionsIn(Input):
+    """The event's own feedback questions, in order: the stored list is replaced whole."""
+
+    questions: Annotated[list[FeedbackQuestionIn], Meta(max_length=50)]
+
+
 class AttendanceReportIn(Input):
     """An online session's attendee report as the webinar tool exports it (every address in
     it is read): `registration.attendance_lists`."""

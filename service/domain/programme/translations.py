@@ -3,7 +3,7 @@
 An event's columns (its title, summary and description, its sessions' and agenda items'
 titles and descriptions, and a Meet-your-Buyer event's market consultation: its subject,
 notice and questions to the market, its shared documents' titles and its published questions
-and answers) are written in the event's `default_language`; the same texts in
+and answers; its own feedback questions) are written in the event's `default_language`; the same texts in
 other languages are `ContentTranslation` rows, one per target, language and field. Reading
 asks for a text in a language and falls back to the default-language column when there is
 no translation, so a half-translated event still shows every text. Domain only: takes `db` and `now`,
@@ -29,10 +29,12 @@ from service.db.models import (
     ConsultationQuestion,
     ContentTranslation,
     Event,
+    FeedbackQuestion,
     Session,
     SessionMaterial,
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from service.domain.programme.feedback_questions import question_key
 from service.domain.programme.loading import get_event
 from service.domain.programme.loading import title_matches as title_matches
 from service.domain.programme.materials import material_key
@@ -51,11 +53,12 @@ CONSULTATION_FIELDS: dict[str, int] = {"subject": 500, "notice_text": 20_000,
 DOCUMENT_FIELDS: dict[str, int] = {"title": 300}
 MATERIAL_FIELDS: dict[str, int] = {"title": 300}
 QUESTION_FIELDS: dict[str, int] = {"question": 4_000, "answer": 20_000}
+FEEDBACK_QUESTION_FIELDS: dict[str, int] = {"text": 500}
 _MULTI_LINE_FIELDS = frozenset({"summary", "description", "notice_text", "market_questions",
                                 "question", "answer", "agenda", "minutes"})
 
 Target = (Event | Session | AgendaItem | SessionMaterial | ConsultationProfile
-          | ConsultationDocument | ConsultationQuestion)
+          | ConsultationDocument | ConsultationQuestion | FeedbackQuestion)
 
 
 class Localised(str):
@@ -71,7 +74,7 @@ class Localised(str):
 
 def target_key(target: Target) -> str:
     """The key of a target within its event: "event", "session-12", "agenda-item-7",
-    "material-4", "consultation", "document-3", "question-5"."""
+    "material-4", "consultation", "document-3", "question-5", "feedback-question-2"."""
     if isinstance(target, Session):
         return f"session-{target.id}"
     if isinstance(target, AgendaItem):
@@ -84,6 +87,8 @@ def target_key(target: Target) -> str:
         return f"document-{target.id}"
     if isinstance(target, ConsultationQuestion):
         return f"question-{target.id}"
+    if isinstance(target, FeedbackQuestion):
+        return question_key(target.id)
     return EVENT_TARGET
 
 
@@ -100,6 +105,8 @@ def fields_of(target: Target) -> dict[str, int]:
         return DOCUMENT_FIELDS
     if isinstance(target, ConsultationQuestion):
         return QUESTION_FIELDS
+    if isinstance(target, FeedbackQuestion):
+        return FEEDBACK_QUESTION_FIELDS
     return EVENT_FIELDS
 
 
@@ -313,6 +320,9 @@ def _owned(event: Event, target: Target) -> None:
         if target.answered_at is None:
             raise ConflictError(_("Only a published answer and its question are translated."),
                                 "question_id")
+    if isinstance(target, FeedbackQuestion) and target.event_id != event.id:
+        raise NotFoundError(_("No such feedback question in this event."),
+                            "feedback_question_id")
 
 
 async def set_translations(db: AsyncSession, event_id: int, changes: Iterable[TextChange], *,

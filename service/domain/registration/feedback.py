@@ -5,16 +5,18 @@ what helped and what to change, both optional).
 Asked, session by session, of whoever held a confirmed place in it once it is over (they
 came or not: who stayed away may say why), through their private page and the organisers'
 messages (until every session of theirs that is over has an answer); one answer per
-registration and session, which they may change. Organisers read the answers without
-names: the figures, by session and for the event, and the comments each with its rating
-and session. Erasing a registration (or the end of its retention period) blanks its
-comments and keeps its ratings, so the figures stand. Flushes, never commits; knows no HTTP.
+registration and session, which they may change. The event's own questions
+(`programme.feedback_questions`) are asked on the same form, each answer a row of its own.
+Organisers read the answers without names: the figures, by session and for the event, and
+the comments each with its rating and session, and each own question's average or words.
+Erasing a registration (or the end of its retention period) blanks its comments and words
+and keeps its ratings, so the figures stand. Flushes, never commits; knows no HTTP.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Select, func, select, union
@@ -25,12 +27,16 @@ from service.db.models import (
     EnrolmentStatus,
     EventStatus,
     Feedback,
+    FeedbackAnswer,
+    FeedbackQuestion,
+    QuestionKind,
     Registration,
     RegistrationStatus,
     Session,
     SessionStatus,
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError
+from service.domain.programme.feedback_questions import event_questions
 from service.domain.text import clean_text
 from service.i18n import N_
 from service.i18n import gettext as _
@@ -44,6 +50,8 @@ RATING_LABELS = {
     4: N_("4: very useful"),
     5: N_("5: extremely useful"),
 }
+# An own question's rating: only its ends are worded.
+SCALE_LABELS = {1: N_("1: lowest"), 2: "2", 3: "3", 4: "4", 5: N_("5: highest")}
 MAX_COMMENT = 4_000
 FIELDS = ("rating", "most_useful", "to_improve")
 NOT_YET = N_("Feedback is asked for once a session you hold a place in is over.")
@@ -51,11 +59,18 @@ NOT_YET = N_("Feedback is asked for once a session you hold a place in is over."
 
 @dataclass(frozen=True)
 class FeedbackForm:
-    """The answers as given; `rating` None when none was chosen."""
+    """The answers as given; `rating` None when none was chosen; `answers` to the event's
+    own questions by question id, as typed ("" when not answered)."""
 
     rating: int | None
     most_useful: str = ""
     to_improve: str = ""
+    answers: Mapping[int, str] = field(default_factory=dict)
+
+
+def answer_field(question_id: int) -> str:
+    """The name of the answer to an own question, in forms and refusals."""
+    return f"question-{question_id}"
 
 
 def sessions_asked(registration: Registration, now: datetime) -> list[Session]:
@@ -102,21 +117,52 @@ async def asked_for_feedback(db: AsyncSession, registration_ids: Collection[int]
     return {registration_id for registration_id, _session_id in rows.all()}
 
 
-def check_feedback(form: FeedbackForm) -> FeedbackForm:
-    """The answers as kept, or every problem at once (named `rating`, `most_useful`,
-    `to_improve`)."""
+def _own_answer(question: FeedbackQuestion, typed: str, problems: list[FieldError]
+                ) -> int | str | None:
+    """One own question's answer as kept (None: not answered), or its problem added."""
+    name = answer_field(question.id)
+    typed = typed.strip()
+    if question.kind == QuestionKind.RATING:
+        if typed in {str(r) for r in RATINGS}:
+            return int(typed)
+        if typed or question.required:
+            problems.append(FieldError(name, _("Choose from 1 to 5.")))
+        return None
+    try:
+        words = clean_text(typed, name, max_length=MAX_COMMENT) or ""
+    except InvalidInputError as error:
+        problems.extend(error.errors)
+        return None
+    if not words and question.required:
+        problems.append(FieldError(name, _("Write your answer to this question.")))
+    return words or None
+
+
+def check_feedback(form: FeedbackForm, questions: Sequence[FeedbackQuestion] = ()
+                   ) -> tuple[FeedbackForm, dict[int, int | str]]:
+    """The answers as kept, with the own questions' (by id, those answered), or every
+    problem at once (named `rating`, `most_useful`, `to_improve`, `question-<id>`)."""
     problems: list[FieldError] = []
     if form.rating not in RATINGS:
         problems.append(FieldError("rating", _("Choose how useful it was, from 1 to 5.")))
     comments: dict[str, str] = {}
-    for field, value in (("most_useful", form.most_useful), ("to_improve", form.to_improve)):
+    for name, value in (("most_useful", form.most_useful), ("to_improve", form.to_improve)):
         try:
-            comments[field] = clean_text(value, field, max_length=MAX_COMMENT) or ""
+            comments[name] = clean_text(value, name, max_length=MAX_COMMENT) or ""
         except InvalidInputError as error:
             problems.extend(error.errors)
+    own: dict[int, int | str] = {}
+    for question_id in sorted(set(form.answers) - {q.id for q in questions}):
+        problems.append(FieldError(answer_field(question_id), _(
+            "The event asks no such question.")))
+    for question in questions:
+        answer = _own_answer(question, form.answers.get(question.id, ""), problems)
+        if answer is not None:
+            own[question.id] = answer
     if problems:
         raise InvalidInputError.of(problems)
-    return FeedbackForm(rating=form.rating, **comments)
+    return FeedbackForm(rating=form.rating, most_useful=comments["most_useful"],
+                        to_improve=comments["to_improve"]), own
 
 
 async def feedback_of(db: AsyncSession, registration_id: int) -> dict[int, Feedback]:
@@ -132,7 +178,8 @@ async def give_feedback(db: AsyncSession, registration: Registration, session_id
     every problem named."""
     if session_id not in {s.id for s in sessions_asked(registration, now)}:
         raise ConflictError(_(NOT_YET), "session_id")
-    answers = check_feedback(form)
+    questions = await event_questions(db, registration.event_id)
+    answers, own = check_feedback(form, questions)
     assert answers.rating is not None  # checked
     feedback = (await feedback_of(db, registration.id)).get(session_id)
     if feedback is None:
@@ -144,7 +191,37 @@ async def give_feedback(db: AsyncSession, registration: Registration, session_id
     feedback.to_improve = answers.to_improve
     feedback.updated_at = now
     await db.flush()
+    stored = (await own_answers(db, [feedback.id])).get(feedback.id, {})
+    for question in questions:
+        row, answer = stored.get(question.id), own.get(question.id)
+        if answer is None:
+            if row is not None:
+                await db.delete(row)
+            continue
+        if row is None:
+            row = FeedbackAnswer(feedback_id=feedback.id, question_id=question.id)
+            db.add(row)
+        row.rating = answer if isinstance(answer, int) else None
+        row.text = answer if isinstance(answer, str) else ""
+    await db.flush()
     return feedback
+
+
+async def own_answers(db: AsyncSession, feedback_ids: Collection[int]
+                      ) -> dict[int, dict[int, FeedbackAnswer]]:
+    """The answers to the event's own questions, by feedback and question."""
+    found: dict[int, dict[int, FeedbackAnswer]] = {}
+    if feedback_ids:
+        for row in await db.scalars(select(FeedbackAnswer).where(
+                FeedbackAnswer.feedback_id.in_(list(feedback_ids)))):
+            found.setdefault(row.feedback_id, {})[row.question_id] = row
+    return found
+
+
+def typed_answers(answers: Mapping[int, FeedbackAnswer]) -> dict[int, str]:
+    """Stored answers as a form shows them again."""
+    return {question_id: str(row.rating) if row.rating is not None else row.text
+            for question_id, row in answers.items()}
 
 
 @dataclass(frozen=True)
@@ -170,13 +247,35 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Words:
+    """One answer in someone's own words, without a name."""
+
+    session_id: int
+    text: str
+    given_at: datetime
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """What the answers to one of the event's own questions say: a rating question's tally,
+    or a words question's answers, newest first."""
+
+    question: FeedbackQuestion
+    answers: int
+    tally: Tally | None
+    words: Sequence[Words]
+
+
+@dataclass(frozen=True)
 class FeedbackSummary:
     """An event's feedback: for the whole event and for each session (by id; sessions that
-    were never asked about left out), and the comments, newest first."""
+    were never asked about left out), the comments, newest first, and each own question's
+    answers."""
 
     event: Tally
     sessions: dict[int, Tally]
     comments: Sequence[Comment]
+    questions: Sequence[QuestionResult] = ()
 
 
 def _tally(counts: dict[int, int], asked: int) -> Tally:
@@ -212,7 +311,34 @@ async def feedback_summary(db: AsyncSession, event_id: int, now: datetime) -> Fe
         sessions={session_id: _tally(by_session.get(session_id, dict.fromkeys(RATINGS, 0)),
                                      count) for session_id, count in asked.items()},
         comments=[Comment(f.session_id, f.rating, f.most_useful, f.to_improve, f.given_at)
-                  for f in rows])
+                  for f in rows],
+        questions=await _question_results(db, event_id, sum(asked.values())))
+
+
+async def _question_results(db: AsyncSession, event_id: int, asked: int
+                            ) -> list[QuestionResult]:
+    questions = await event_questions(db, event_id)
+    if not questions:
+        return []
+    rows = (await db.execute(
+        select(FeedbackAnswer.question_id, FeedbackAnswer.rating, FeedbackAnswer.text,
+               Feedback.session_id, Feedback.given_at)
+        .join(Feedback, Feedback.id == FeedbackAnswer.feedback_id)
+        .where(Feedback.event_id == event_id)
+        .order_by(Feedback.given_at.desc(), Feedback.id.desc()))).all()
+    results = []
+    for question in questions:
+        mine = [row for row in rows if row.question_id == question.id]
+        if question.kind == QuestionKind.RATING:
+            counts = dict.fromkeys(RATINGS, 0)
+            for row in mine:
+                if row.rating in counts:
+                    counts[row.rating] += 1
+            results.append(QuestionResult(question, len(mine), _tally(counts, asked), []))
+        else:
+            words = [Words(row.session_id, row.text, row.given_at) for row in mine if row.text]
+            results.append(QuestionResult(question, len(mine), None, words))
+    return results
 
 
 async def ratings_by_event(db: AsyncSession, event_ids: Collection[int]

@@ -20,6 +20,7 @@ from service.web.backoffice.event_copy import EventCopyController
 from service.web.backoffice.event_feedback import EventFeedbackController
 from service.web.backoffice.event_figures import EventFiguresController, YearFiguresController
 from service.web.backoffice.events import EventEditorController
+from service.web.backoffice.feedback_questions import FeedbackQuestionsController
 from service.web.backoffice.group_translations import GroupTranslationsController
 from service.web.backoffice.groups import GroupsController, MeetingSeriesController
 from service.web.backoffice.materials import SessionMaterialsController
@@ -51,6 +52,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     EventCopyController,  # an event copied to other days
     EventFiguresController,  # an event's participation in figures
     EventFeedbackController,  # what registrants thought of an event
+    FeedbackQuestionsController,  # an event's own feedback questions
     YearFiguresController,  # a year's programme in figures
     AgendaController,  # a session's agenda, paste an agenda
     SessionMaterialsController,  # a session's slides, recording and other links

@@ -38,7 +38,8 @@ SUBJECT_LABELS.update({"consultation_profile": N_("Buyer profile"),
                        "consultation_document": N_("Consultation document"),
                        "consultation_question": N_("Question to the buyer")})
 SUBJECT_LABELS.update({"content_translation": N_("Translation"),
-                       "scheduled_message": N_("Message to send later")})
+                       "scheduled_message": N_("Message to send later"),
+                       "feedback_question": N_("Feedback question")})
 PageParam = Annotated[int, QueryParameter(ge=1, le=100_000)]
 
 

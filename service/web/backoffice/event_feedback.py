@@ -1,7 +1,9 @@
 """What registrants thought of an event (`registration.feedback`), as organisers report it
 to their funders and learn from: how many answered of how many were asked, the average
-rating and how many gave each, and the comments, each with its rating and never a name; as
-a page and as a spreadsheet (`feedback.csv`). Reading needs an account that sees the event.
+rating and how many gave each, the comments, each with its rating and never a name, and
+the answers to the event's own questions (a rating's average and counts, or the words);
+as a page and as a spreadsheet (`feedback.csv`). Reading needs an account that sees the
+event; its editors find the link to their own questions here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from service.web.backoffice.event_pages import event_for, heading
 from service.web.backoffice.guards import BACKOFFICE_PATH, CurrentAccount, require_account
 from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam
+
+
+def _scale_labels() -> dict[int, str]:
+    return {rating: _(label) for rating, label in feedback.SCALE_LABELS.items()}
 
 
 class EventFeedbackController(Controller):
@@ -46,6 +52,15 @@ class EventFeedbackController(Controller):
             "comments": [(titles.get(c.session_id, ""), c.rating, c.most_useful, c.to_improve,
                           date_text(local_date(c.given_at, event.timezone)))
                          for c in summary.comments],
+            # Each own question: its wording, how many answered, and a rating's average and
+            # counts (5 first) or the words, each with its session and day.
+            "questions": [(result.question.text, result.answers, result.tally,
+                           [(label, result.tally.counts[r]) for r, label
+                            in reversed(list(_scale_labels().items()))] if result.tally else [],
+                           [(titles.get(w.session_id, ""), w.text,
+                             date_text(local_date(w.given_at, event.timezone)))
+                            for w in result.words])
+                          for result in summary.questions],
         })
 
     @get("/events/{event_id:int}/feedback.csv")
@@ -57,10 +72,19 @@ class EventFeedbackController(Controller):
         summary = await feedback.feedback_summary(db_session, event.id, utc_now())
         titles = {s.id: s.title for s in event.sessions}
         rows: list[list[object]] = [["session", "rating", "answers", "most useful",
-                                     "to improve", "day"]]
-        rows += [["", rating, count, "", "", ""]
+                                     "to improve", "day", "question", "answer"]]
+        rows += [["", rating, count, "", "", "", "", ""]
                  for rating, count in summary.event.counts.items()]
         rows += [[titles.get(c.session_id, ""), c.rating, "", c.most_useful, c.to_improve,
-                  local_date(c.given_at, event.timezone).isoformat()]
+                  local_date(c.given_at, event.timezone).isoformat(), "", ""]
                  for c in summary.comments]
+        # The own questions: a rating's counts, or each answer in words.
+        for result in summary.questions:
+            wording = result.question.text
+            if result.tally is not None:
+                rows += [["", rating, count, "", "", "", wording, ""]
+                         for rating, count in result.tally.counts.items()]
+            rows += [[titles.get(w.session_id, ""), "", "", "", "",
+                      local_date(w.given_at, event.timezone).isoformat(), wording, w.text]
+                     for w in result.words]
         return spreadsheet_response(rows, f"feedback-{event.slug}.csv")

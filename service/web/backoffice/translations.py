@@ -2,7 +2,8 @@
 its own texts are written in) and, one language at a time, the event's title, summary and
 description, its sessions' and agenda items' titles and descriptions, and a Meet-your-Buyer
 event's market consultation (subject, notice, questions to the market, the titles of the
-documents it shares, its published questions and answers) in that language.
+documents it shares, its published questions and answers), and the event's own feedback
+questions, in that language.
 
 Reading needs an account that sees the event; changing needs an editor of it. Saving goes
 through `service.domain.programme.translations` (all or nothing: a refused form comes back
@@ -25,14 +26,22 @@ from litestar.status_codes import HTTP_303_SEE_OTHER, HTTP_422_UNPROCESSABLE_ENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import ConsultationDocument, ConsultationQuestion, Event, SessionMaterial
+from service.db.models import (
+    ConsultationDocument,
+    ConsultationQuestion,
+    Event,
+    FeedbackQuestion,
+    SessionMaterial,
+)
 from service.domain.errors import InvalidInputError
+from service.domain.programme.feedback_questions import event_questions
 from service.domain.programme.materials import event_materials
 from service.domain.programme.translations import (
     AGENDA_ITEM_FIELDS,
     CONSULTATION_FIELDS,
     DOCUMENT_FIELDS,
     EVENT_FIELDS,
+    FEEDBACK_QUESTION_FIELDS,
     MATERIAL_FIELDS,
     QUESTION_FIELDS,
     SESSION_FIELDS,
@@ -64,7 +73,7 @@ from service.web.params import DbSession, IdParam
 _FORM_LIMIT = max(*EVENT_FIELDS.values(), *SESSION_FIELDS.values(),
                   *AGENDA_ITEM_FIELDS.values(), *CONSULTATION_FIELDS.values(),
                   *DOCUMENT_FIELDS.values(), *MATERIAL_FIELDS.values(),
-                  *QUESTION_FIELDS.values()) + 1
+                  *QUESTION_FIELDS.values(), *FEEDBACK_QUESTION_FIELDS.values()) + 1
 # Written in a text area (the others in one line).
 _LONG_FIELDS = frozenset({"description", "notice_text", "market_questions", "question",
                           "answer"})
@@ -119,11 +128,33 @@ def _material_label(field: str, number: int) -> str:
     return _("Material %(number)s: title") % {"number": number}
 
 
-def _groups(event: Event, materials: Sequence[SessionMaterial], consultation: list[Target]
+def _feedback_question_label(field: str, number: int) -> str:
+    return _("Feedback question %(number)s") % {"number": number}
+
+
+@dataclass(frozen=True)
+class OtherTexts:
+    """The event's texts not loaded with it."""
+
+    materials: Sequence[SessionMaterial]
+    consultation: list[Target]
+    feedback_questions: Sequence[FeedbackQuestion]
+
+    def targets(self) -> list[Target]:
+        return [*self.materials, *self.consultation, *self.feedback_questions]
+
+
+async def _other_texts(db: AsyncSession, event: Event) -> OtherTexts:
+    return OtherTexts(await event_materials(db, event), await consultation_targets(db, event.id),
+                      await event_questions(db, event.id))
+
+
+def _groups(event: Event, others: OtherTexts
             ) -> list[tuple[FieldGroup, list[tuple[Target, str]]]]:
     """The event's texts to translate, grouped for the page: the event, then each session
     with its agenda items and materials (`event_materials`), then its market consultation
-    (`consultation_targets`)."""
+    (`consultation_targets`), then its own feedback questions (`event_questions`)."""
+    materials, consultation = others.materials, others.consultation
     def fields(target: Target, label: Callable[[str], str] = _label
                ) -> tuple[list[TextField], list[tuple[Target, str]]]:
         shown, keys = [], []
@@ -164,6 +195,14 @@ def _groups(event: Event, materials: Sequence[SessionMaterial], consultation: li
             shown += target_shown
             keys += target_keys
         groups.append((FieldGroup(_("Market consultation"), shown), keys))
+    if others.feedback_questions:
+        shown, keys = [], []
+        for number, question in enumerate(others.feedback_questions, start=1):
+            question_shown, question_keys = fields(
+                question, partial(_feedback_question_label, number=number))
+            shown += question_shown
+            keys += question_keys
+        groups.append((FieldGroup(_("Feedback questions"), shown), keys))
     return groups
 
 
@@ -183,9 +222,8 @@ class TranslationsController(Controller):
                     errors: dict[str, str] | None = None, saved: str | None = None,
                     status_code: int = 200) -> Response[Any]:
         texts = translations_of(event)
-        materials = await event_materials(db, event)
-        consultation = await consultation_targets(db, event.id)
-        groups = _groups(event, materials, consultation)
+        others = await _other_texts(db, event)
+        groups = _groups(event, others)
         if values is None:
             values = {_field_name(target, field): texts.get((target_key(target), language,
                                                              field), "")
@@ -197,7 +235,7 @@ class TranslationsController(Controller):
             "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "tabs": [(code, LANGUAGE_NAMES[code], done, total)
                      for code, (done, total)
-                     in translation_progress(event, [*materials, *consultation]).items()],
+                     in translation_progress(event, others.targets()).items()],
             "language": language, "language_name": LANGUAGE_NAMES[language],
             "groups": [group for group, _keys in groups],
             "values": values, "errors": errors or {}, "saved": saved,
@@ -230,9 +268,7 @@ class TranslationsController(Controller):
                 status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         changes: list[TextChange] = []
         values: dict[str, str] = {}
-        materials = await event_materials(db_session, event)
-        consultation = await consultation_targets(db_session, event.id)
-        for _group, keys in _groups(event, materials, consultation):
+        for _group, keys in _groups(event, await _other_texts(db_session, event)):
             for target, field in keys:
                 name = _field_name(target, field)
                 values[name] = text(form, name, _FORM_LIMIT)

@@ -1,0 +1,199 @@
+"""An event's own feedback questions, through real HTTP: an organiser asks "How well was it
+moderated?" (a rating, required) and "Which topic should come next?" (words, optional);
+a third row answered in no known way is refused beside its row with nothing stored. Once
+her webinar is over, Ana finds both on the form (the words one in German when she reads
+German), is refused without the required rating, then answers; her answers come back on
+the form. Organisers read the average and the words without names (page, spreadsheet,
+API). Through the API: the questions replaced whole (every problem named
+`questions[1].kind`), a question answered cannot change its kind, an answer to a question
+the event does not ask is named `answers.N`; erasing Ana blanks her words and keeps her
+rating; her export has her answers; a copy of the event asks the same questions; a question
+removed goes with its answers. Both databases.
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.db.models import FeedbackAnswer, FeedbackQuestion, Registration
+from service.domain import privacy
+from service.domain.programme.translations import TextChange, set_translations
+from service.settings import Settings
+from tests.factories import BUILT_AT, make_event, make_registration, webinars_around_now
+from tests.integration.backoffice import SignedInClient
+from tests.integration.test_feedback import _tokens
+from tests.integration.test_pages import csrf_token, parse
+
+TOPIC = "Which topic should come next?"
+MODERATION = "How well was it <moderated>?"
+
+
+def _rows(*rows: tuple[str, str, str, bool]) -> dict[str, str]:
+    form: dict[str, str] = {}
+    for number, (question_id, text, kind, required) in enumerate(rows, start=1):
+        form.update({f"question-{number}-id": question_id, f"question-{number}-text": text,
+                     f"question-{number}-kind": kind})
+        if required:
+            form[f"question-{number}-required"] = "on"
+    return form
+
+
+async def test_organisers_ask_their_own_questions_and_read_the_answers(
+    organiser_client: SignedInClient, client: AsyncTestClient[Litestar],
+    organiser_headers: dict[str, str], db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, webinars_around_now())
+    held = min(event.sessions, key=lambda s: s.starts_at)
+    ana = await make_registration(db, event, held, "Ana Silva")
+    tokens = await _tokens(db, settings, {"ana": ana.id})
+    await db.commit()
+    event_id, held_id = event.id, held.id
+    questions_url = f"/organiser/events/{event_id}/feedback/questions"
+    form_url = f"/registrations/{tokens['ana']}/feedback"
+
+    before = await organiser_client.get(f"/organiser/events/{event_id}/feedback")
+    empty = await organiser_client.get(questions_url)
+    refused = await organiser_client.post_form(questions_url, _rows(
+        ("", MODERATION, "rating", True), ("", TOPIC, "text", False),
+        ("", "Anything else?", "choice", False)))
+    nothing_stored = list(await db.scalars(select(FeedbackQuestion)))
+    saved = await organiser_client.post_form(questions_url, _rows(
+        ("", MODERATION, "rating", True), ("", TOPIC, "text", False)))
+    listed = await organiser_client.get(saved.headers["location"])
+    moderation_id, topic_id = [q.id for q in await db.scalars(
+        select(FeedbackQuestion).order_by(FeedbackQuestion.position))]
+    moderation_field, topic_field = f"question-{moderation_id}", f"question-{topic_id}"
+    await set_translations(db, event_id, [TextChange(
+        await db.get_one(FeedbackQuestion, topic_id), "de", "text",
+        "Welches Thema soll als Nächstes kommen?", "text")], now=BUILT_AT)
+    await db.commit()
+
+    opened = await client.get(form_url)
+    in_german = await client.get(form_url, params={"lang": "de"})
+    csrf = await csrf_token(client, form_url)
+    without_rating = await client.post(form_url, data={
+        "csrf_token": csrf, "session_id": str(held_id), "rating": "4",
+        topic_field: "Circular <b>ICT</b>"})
+    answers_before = list(await db.scalars(select(FeedbackAnswer)))
+    answered = await client.post(form_url, follow_redirects=False, data={
+        "csrf_token": csrf, "session_id": str(held_id), "rating": "4", moderation_field: "5",
+        topic_field: "Circular <b>ICT</b>"})
+    again = await client.get(answered.headers["location"])
+    results = await organiser_client.get(f"/organiser/events/{event_id}/feedback")
+    spreadsheet = await organiser_client.get(f"/organiser/events/{event_id}/feedback.csv")
+    api = await client.get(f"/api/organiser/events/{event_id}/feedback",
+                           headers=organiser_headers)
+
+    assert empty.status_code == 200
+    assert "Ask questions of your own" in before.text
+    assert [[o.attrs["value"] for o in parse(empty.text).one("select", id=f"question-{n}-kind")
+             .find_all("option") if "selected" in o.attrs] for n in (1, 2, 3)] == [["text"]] * 3
+    assert refused.status_code == 422
+    assert [a.attrs["href"] for a in parse(refused.text).one(cls="error-summary")
+            .find_all("a")] == ["#question-3-kind"]
+    assert nothing_stored == []
+    assert saved.status_code == 303
+    assert "The questions are saved." in listed.text
+    assert parse(listed.text).one("input", id="question-1-text").attrs["value"] == MODERATION
+    assert "checked" in parse(listed.text).one("input", id="question-1-required").attrs
+    assert "checked" not in parse(listed.text).one("input", id="question-2-required").attrs
+
+    page = parse(opened.text)
+    assert "How well was it &lt;moderated&gt;?" in opened.text
+    assert [i.attrs["value"] for i in page.find_all("input", type="radio")
+            if i.attrs["name"] == moderation_field] == ["1", "2", "3", "4", "5"]
+    assert page.one("textarea", id=topic_field) is not None
+    assert "Welches Thema soll als Nächstes kommen?" in in_german.text
+    assert without_rating.status_code == 422
+    assert [a.attrs["href"] for a in parse(without_rating.text).one(cls="error-summary")
+            .find_all("a")] == [f"#{moderation_field}"]
+    assert answers_before == []
+    assert answered.status_code == 303
+    assert "checked" in parse(again.text).one("input", id=f"{moderation_field}-5").attrs
+    assert parse(again.text).one("textarea", id=topic_field).text == "Circular <b>ICT</b>"
+
+    assert "How well was it &lt;moderated&gt;?" in results.text
+    assert "Circular &lt;b&gt;ICT&lt;/b&gt;" in results.text and "Ana" not in results.text
+    assert "Average: 5.0 out of 5." in results.text
+    lines = spreadsheet.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "session,rating,answers,most useful,to improve,day,question,answer"
+    assert f",5,1,,,,{MODERATION}," in lines
+    assert any(line.endswith(f",{TOPIC},Circular <b>ICT</b>") for line in lines)
+    body = api.json()
+    assert [(q["text"], q["kind"], q["answers"], q["average"]) for q in body["questions"]] == [
+        (MODERATION, "rating", 1, 5.0), (TOPIC, "text", 1, None)]
+    assert body["questions"][0]["ratings"]["5"] == 1
+    assert [w["text"] for w in body["questions"][1]["words"]] == ["Circular <b>ICT</b>"]
+
+
+async def test_the_api_keeps_questions_and_answers_and_personal_data_rules_hold(
+    client: AsyncTestClient[Litestar], organiser_headers: dict[str, str],
+    db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, webinars_around_now())
+    held = min(event.sessions, key=lambda s: s.starts_at)
+    ana = await make_registration(db, event, held, "Ana Silva",
+                                  email_address="ana@lisboa.example.pt")
+    tokens = await _tokens(db, settings, {"ana": ana.id})
+    await db.commit()
+    event_id, held_id, ana_id = event.id, held.id, ana.id
+    questions = f"/api/organiser/events/{event_id}/feedback/questions"
+    mine = f"/api/registrations/{tokens['ana']}/feedback"
+
+    refused = await client.put(questions, headers=organiser_headers, json={"questions": [
+        {"text": "", "kind": "rating"}, {"text": TOPIC, "kind": "choice"}]})
+    created = await client.put(questions, headers=organiser_headers, json={"questions": [
+        {"text": MODERATION, "kind": "rating", "required": True},
+        {"text": TOPIC, "kind": "text"}]})
+    moderation_id, topic_id = [q["id"] for q in created.json()["questions"]]
+    unknown = await client.put(mine, json={
+        "session_id": held_id, "rating": 4, "answers": {str(moderation_id): 6, "999": "x"}})
+    answered = await client.put(mine, json={
+        "session_id": held_id, "rating": 4,
+        "answers": {str(moderation_id): 3, str(topic_id): "Social clauses"}})
+    kind_changed = await client.put(questions, headers=organiser_headers, json={"questions": [
+        {"id": moderation_id, "text": MODERATION, "kind": "text"},
+        {"id": topic_id, "text": TOPIC, "kind": "text"}]})
+    copied = await client.post(f"/api/organiser/events/{event_id}/copy",
+                               headers=organiser_headers,
+                               json={"title": "Run again", "first_day": "2031-03-03"})
+    copy_questions = await client.get(
+        f"/api/organiser/events/{copied.json()['id']}/feedback/questions",
+        headers=organiser_headers)
+    exported = await privacy.export_personal_data(db, "ana@lisboa.example.pt", now=BUILT_AT)
+    await privacy.erase_registration(db, await db.get_one(Registration, ana_id), now=BUILT_AT,
+                                     reason="registrant", settings=settings)
+    await db.commit()
+    kept = {a.question_id: (a.rating, a.text) for a in await db.scalars(
+        select(FeedbackAnswer).execution_options(populate_existing=True))}
+    removed = await client.put(questions, headers=organiser_headers, json={"questions": [
+        {"id": topic_id, "text": TOPIC, "kind": "text"}]})
+    left = list(await db.scalars(select(FeedbackAnswer.question_id)))
+
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == [
+        "questions[0].text", "questions[1].kind"]
+    assert created.status_code == 200
+    assert [(q["text"], q["kind"], q["required"]) for q in created.json()["questions"]] == [
+        (MODERATION, "rating", True), (TOPIC, "text", False)]
+    assert unknown.status_code == 422
+    assert sorted(e["field"] for e in unknown.json()["errors"]) == sorted([
+        "answers.999", f"answers.{moderation_id}"])
+    assert answered.status_code == 200
+    [session] = answered.json()["sessions"]
+    assert session["answers"] == {str(moderation_id): 3, str(topic_id): "Social clauses"}
+    assert [q["id"] for q in answered.json()["questions"]] == [moderation_id, topic_id]
+    assert kind_changed.status_code == 422
+    assert kind_changed.json()["errors"][0]["field"] == "questions[0].kind"
+    assert [(q["text"], q["kind"]) for q in copy_questions.json()["questions"]] == [
+        (MODERATION, "rating"), (TOPIC, "text")]
+    [registration] = exported["registrations"]
+    assert sorted((a["question"], a["rating"], a["text"])
+                  for a in registration["feedback"][0]["answers"]) == [
+        (MODERATION, 3, ""), (TOPIC, None, "Social clauses")]
+    # Erased: the words go, the rating stays for the figures.
+    assert kept == {moderation_id: (3, ""), topic_id: (None, "")}
+    assert removed.status_code == 200 and left == [topic_id]
