@@ -196,10 +196,11 @@ def is_past(event: Event, now: datetime) -> bool:
     return bounds is not None and bounds[1] <= now
 
 
-def registration_state(event: Event, now: datetime) -> str | None:
+def registration_state(event: Event, now: datetime, *, as_published: bool = False
+                       ) -> str | None:
     """Why registering is not possible now, in a sentence (the domain's rule, with the
     opening time where that is the reason); None when it is."""
-    reason = closed_reason(event, now)
+    reason = closed_reason(event, now, as_published=as_published)
     if reason is None:
         return None
     if reason.field == "registration_opens_at" and event.registration_opens_at is not None:
@@ -211,13 +212,14 @@ def registration_state(event: Event, now: datetime) -> str | None:
 
 
 def event_availability(
-    event: Event, now: datetime, registrations: int, enrolments: dict[int, int]
+    event: Event, now: datetime, registrations: int, enrolments: dict[int, int], *,
+    as_published: bool = False,
 ) -> Availability:
     if event.status == EventStatus.CANCELLED:
         return Availability(None, pgettext("event", "Cancelled"), "closed")
     if is_past(event, now):
         return Availability(None, _("Took place"), "closed")
-    closed = closed_reason(event, now)
+    closed = closed_reason(event, now, as_published=as_published)
     if closed is not None:
         return Availability(None, _("Registration closed")
                             if closed.field == "registration_closes_at"
@@ -269,7 +271,7 @@ class EventCard:
 
 
 def event_card(event: Event, now: datetime, registrations: int,
-               enrolments: dict[int, int]) -> EventCard:
+               enrolments: dict[int, int], *, as_published: bool = False) -> EventCard:
     bounds = event_bounds(event)
     dates = (date_range_label(in_zone(bounds[0], event.timezone).local,
                               in_zone(bounds[1], event.timezone).local)
@@ -284,7 +286,8 @@ def event_card(event: Event, now: datetime, registrations: int,
         dates=dates,
         place=_place_text(event),
         host=event.host_organisation.name if event.host_organisation else None,
-        availability=event_availability(event, now, registrations, enrolments),
+        availability=event_availability(event, now, registrations, enrolments,
+                                        as_published=as_published),
         is_cancelled=event.status == EventStatus.CANCELLED,
         is_sample_data=event.is_sample_data,
         is_approval_required=event.is_approval_required,
@@ -421,11 +424,14 @@ def _speakers(event: Event) -> tuple[SpeakerView, ...]:
 
 
 async def event_view(db: AsyncSession, event: Event, settings: Settings,
-                     now: datetime) -> EventView:
+                     now: datetime, *, as_published: bool = False) -> EventView:
+    """The event as its public page shows it; a draft `as_published` as it will be shown
+    once published (an organiser's preview)."""
     registrations = await count_confirmed_registrations(db, [event.id])
     enrolments = await count_confirmed_enrolments(db, [s.id for s in event.sessions])
     materials = await session_materials(db, [s.id for s in event.sessions], for_registrants=True)
-    card = event_card(event, now, registrations.get(event.id, 0), enrolments)
+    card = event_card(event, now, registrations.get(event.id, 0), enrolments,
+                      as_published=as_published)
     modes = {s.mode for s in event.sessions}
     has_venue = any([event.venue_name, event.venue_address, event.venue_city])
     abbreviations = sorted({zone_abbreviation(in_zone(instant, event.timezone).local)
@@ -460,7 +466,7 @@ async def event_view(db: AsyncSession, event: Event, settings: Settings,
         offers_session_choice=programme.offers_session_choice(event),
         is_hybrid=programme.is_hybrid(event),
         availability=card.availability,
-        closed_reason=registration_state(event, now),
+        closed_reason=registration_state(event, now, as_published=as_published),
         sessions=tuple(session_view(
             s, event, settings, enrolments,
             [m for m in materials[s.id] if not m.is_for_registrants],

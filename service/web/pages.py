@@ -363,7 +363,40 @@ def _detail_values(reg: Registration) -> dict[str, str]:
     return {name: str(getattr(reg, name) or "") for name in DETAIL_FIELDS}
 
 
-def _submit_label(event: Event, view: views.EventView) -> str:
+async def registration_form_context(
+    request: AnyRequest, db: AsyncSession, settings: Settings, event: Event, *,
+    now: datetime, values: Mapping[str, str], chosen: set[int], errors: dict[str, str],
+    as_published: bool = False,
+) -> tuple[dict[str, Any], list[Cookie]]:
+    """What the registration form shows (the public form, and its preview for organisers:
+    `as_published`)."""
+    view = await views.event_view(db, event, settings, now, as_published=as_published)
+    token, cookies = _csrf(request, settings)
+    fields = _form_fields(event, now, settings)
+    anchors = {"session_ids": f"session-{fields['sessions'][0].id}" if fields["sessions"]
+               else "main", "consent": "consent", FORM_LEVEL: "main"}
+    return {
+        "event": view,
+        "values": dict(values),
+        "chosen": chosen,
+        "errors": errors,
+        "error_links": [(f"#{anchors.get(field, field)}", message)
+                        for field, message in _in_form_order(errors)],
+        "fields": fields,
+        "csrf_token": token,
+        "submit_label": submit_label(event, view),
+        "honeypot": HONEYPOT_FIELD,
+        "notice": await privacy.current_notice(db, now=now, settings=settings),
+        "robots": "noindex",
+    }, cookies
+
+
+def upcoming_session_ids(event: Event, now: datetime) -> set[int]:
+    """The sessions the form offers ticked: those still to come."""
+    return {s.id for s in _upcoming_sessions(event, now)}
+
+
+def submit_label(event: Event, view: views.EventView) -> str:
     if event.is_approval_required:
         return _("Apply for a place")
     if view.availability.is_full:
@@ -517,7 +550,7 @@ class PublicPages(Controller):
         return html_response("event.html", {
             "event": view,
             "is_archive": views.is_past(event, now),
-            "register_label": _submit_label(event, view),
+            "register_label": submit_label(event, view),
             "consultation": await consultation_section(db_session, event, settings),
         })
 
@@ -537,25 +570,11 @@ class PublicPages(Controller):
         now: datetime, values: Mapping[str, str], chosen: set[int], errors: dict[str, str],
         status_code: int = 200,
     ) -> Response[str]:
-        view = await views.event_view(db_session, event, settings, now)
-        token, cookies = _csrf(request, settings)
-        fields = _form_fields(event, now, settings)
-        anchors = {"session_ids": f"session-{fields['sessions'][0].id}" if fields["sessions"]
-                   else "main", "consent": "consent", FORM_LEVEL: "main"}
-        return html_response("register.html", {
-            "event": view,
-            "values": dict(values),
-            "chosen": chosen,
-            "errors": errors,
-            "error_links": [(f"#{anchors.get(field, field)}", message)
-                            for field, message in _in_form_order(errors)],
-            "fields": fields,
-            "csrf_token": token,
-            "submit_label": _submit_label(event, view),
-            "honeypot": HONEYPOT_FIELD,
-            "notice": await privacy.current_notice(db_session, now=now, settings=settings),
-            "robots": "noindex",
-        }, status_code=status_code, cookies=cookies)
+        context, cookies = await registration_form_context(
+            request, db_session, settings, event, now=now, values=values, chosen=chosen,
+            errors=errors)
+        return html_response("register.html", context, status_code=status_code,
+                             cookies=cookies)
 
     @get("/events/{slug:str}/register")
     async def register_form(
@@ -563,9 +582,8 @@ class PublicPages(Controller):
     ) -> Response[str]:
         now = utc_now()
         event = await programme.get_published_event(db_session, slug)
-        chosen = {s.id for s in _upcoming_sessions(event, now)}
         return await self._form_page(request, db_session, settings, event, now=now, values={},
-                                     chosen=chosen, errors={})
+                                     chosen=upcoming_session_ids(event, now), errors={})
 
     @post("/events/{slug:str}/register", status_code=200)
     async def register(

@@ -106,6 +106,17 @@ def test_an_organiser_creates_publishes_and_moves_sessions_from_the_browser(
     page.get_by_role("button", name="Add the session").click()
     expect(page.get_by_role("status")).to_have_text("The session is added.")
 
+    # Before publishing: the public page and its form as visitors will see them.
+    page.get_by_role("link", name="Preview the public page").click()
+    expect(page.locator(".preview-notice")).to_contain_text("It is a draft")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Circular furniture webinars")
+    _shoot(page, screenshots, "event-preview")
+    page.get_by_role("link", name="See the registration form").click()
+    expect(page.get_by_role("main")).to_contain_text("Visitors see this instead of the form now")
+    expect(page.get_by_role("button", name="Register")).to_be_disabled()
+    _shoot(page, screenshots, "event-preview-form")
+    page.get_by_role("link", name="Back to the event in the back office").click()
+
     page.get_by_role("link", name="Publish").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Publish: who will be told what")
     expect(page.locator("#emails-heading")).to_have_text("No emails")

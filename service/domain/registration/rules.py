@@ -63,11 +63,13 @@ def scheduled_sessions(event: Event) -> list[Session]:
     return [s for s in event.sessions if s.status == SessionStatus.SCHEDULED]
 
 
-def closed_reason(event: Event, now: datetime) -> ClosedReason | None:
-    """Why registering for `event` is not possible at `now`; None when it is."""
+def closed_reason(event: Event, now: datetime, *, as_published: bool = False
+                  ) -> ClosedReason | None:
+    """Why registering for `event` is not possible at `now`; None when it is. A draft
+    `as_published` is read as visitors will see it once published (a preview)."""
     if event.status == EventStatus.CANCELLED:
         return ClosedReason(_("This event is cancelled."), "status")
-    if event.status != EventStatus.PUBLISHED:
+    if event.status != EventStatus.PUBLISHED and not as_published:
         return ClosedReason(_("This event is not open for registration."), "status")
     if not event.sessions:
         return ClosedReason(_("The programme is not finished yet: registration opens soon."),

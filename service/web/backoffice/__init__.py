@@ -30,6 +30,7 @@ from service.web.backoffice.my_account import MyAccountController
 from service.web.backoffice.password_pages import PasswordPagesController
 from service.web.backoffice.people import PeopleController
 from service.web.backoffice.personal_data import PersonalDataController
+from service.web.backoffice.preview import PreviewController
 from service.web.backoffice.privacy import PrivacyController
 from service.web.backoffice.registration_new import RegistrationOnBehalfController
 from service.web.backoffice.registrations import RegistrationsController
@@ -53,6 +54,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     EventFiguresController,  # an event's participation in figures
     EventFeedbackController,  # what registrants thought of an event
     FeedbackQuestionsController,  # an event's own feedback questions
+    PreviewController,  # an event's public pages before publishing
     YearFiguresController,  # a year's programme in figures
     AgendaController,  # a session's agenda, paste an agenda
     SessionMaterialsController,  # a session's slides, recording and other links
