@@ -302,6 +302,9 @@ class Event(Base):
     venue_city: Mapped[str | None] = mapped_column(String(120))
     venue_country: Mapped[str | None] = mapped_column(String(2))
     contact_email: Mapped[str | None] = mapped_column(String(320))
+    # What registrants need to know (what to bring, how to find the room, how to test the
+    # webinar tool): in their confirmation, their reminders and on their private page.
+    registrant_note: Mapped[str] = mapped_column(Text, default="")
     # Minutes before each session; None means the default policy of the event's kind.
     reminder_offsets_minutes: Mapped[list[int] | None] = mapped_column(JSON)
     is_sample_data: Mapped[bool] = mapped_column(Boolean, default=False)

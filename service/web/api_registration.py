@@ -38,7 +38,7 @@ from service.domain.accounts.audit import actor_of, record_export
 from service.domain.errors import FieldError, InvalidInputError
 from service.domain.programme.feedback_questions import event_questions
 from service.domain.programme.materials import holds_a_place, session_materials
-from service.domain.programme.translations import reader
+from service.domain.programme.translations import localised, reader
 from service.domain.registration import feedback
 from service.domain.times import iso_utc
 from service.i18n import N_, current_language, is_language
@@ -159,6 +159,7 @@ def registration_out(
         event=rs.RegistrationEventOut(
             slug=event.slug, title=event.title, kind=event.kind, timezone=zone,
             url=urls.event_page_url(settings, event.slug),
+            registrant_note=str(localised(event, "registrant_note", current_language())),
         ),
         sessions=sessions,
         manage_url=urls.manage_url(settings, manage_token),

@@ -67,7 +67,7 @@ from service.domain.errors import (
     NotFoundError,
 )
 from service.domain.programme.materials import session_materials
-from service.domain.programme.translations import reader
+from service.domain.programme.translations import localised, reader
 from service.domain.registration import feedback
 from service.domain.times import local_date
 from service.i18n import N_, current_language, pgettext
@@ -807,6 +807,9 @@ class PublicPages(Controller):
             "keep_informed_at": reg.keep_informed_at,
             "has_certificate": bool(registration.attended_sessions(reg, now)),
             "asks_feedback": feedback.may_give_feedback(reg, now),
+            # What registrants need to know: for those with a place (or waiting for one).
+            "registrant_note": localised(event, "registrant_note", current_language())
+            if event.registrant_note and active else None,
             "robots": "noindex",
             "meetings": await meetings.supplier_desk(db_session, reg),
             "meeting_values": dict(meeting_values or {}),

@@ -231,6 +231,7 @@ def organiser_event_out(event: Event, settings: Settings) -> schemas.OrganiserEv
                                         payload_translations(event, s))
                   for s in event.sessions],
         contact_email=event.contact_email,
+        registrant_note=event.registrant_note,
         is_address_confirmation_required=event.is_address_confirmation_required,
         reminder_offsets_minutes=event.reminder_offsets_minutes,
         created_at=iso_utc(event.created_at),

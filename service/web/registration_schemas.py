@@ -141,6 +141,8 @@ class RegistrationEventOut(Struct):
     kind: EventKind
     timezone: str
     url: str
+    # What registrants need to know (the organisers' note), in the reader's language.
+    registrant_note: str = ""
 
 
 class RegistrationSessionOut(Struct):

@@ -226,6 +226,8 @@ class OrganiserAgendaItemOut(AgendaItemOut):
 class OrganiserEventOut(EventOut):
     sessions: list[OrganiserSessionOut]  # type: ignore[assignment]  # adds private fields
     contact_email: str | None
+    # What registrants need to know: in their emails and private page, never public.
+    registrant_note: str
     is_address_confirmation_required: bool
     reminder_offsets_minutes: list[int] | None
     created_at: str

@@ -52,6 +52,7 @@ async def test_an_editor_translates_an_event_and_chooses_its_language(
     labels = [label.text for label in parse(page.text).find_all("label")]
     assert labels == ["The language the event's own texts are written in",
                       "Title (optional)", "Summary (optional)", "Description (optional)",
+                      "What registrants need to know (optional)",
                       "Title (optional)", "Description (optional)",
                       "Agenda item at 10:00: title (optional)",
                       "Agenda item at 10:00: description (optional)",

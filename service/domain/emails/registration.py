@@ -219,11 +219,23 @@ def _sessions_in(registration: Registration, status: EnrolmentStatus) -> list[Se
     return sorted(sessions, key=lambda s: (s.starts_at, s.id))
 
 
+def registrant_note_context(event: Event) -> dict[str, object]:
+    """What registrants need to know (the event's note), in the reader's language where it
+    is translated; `event_note_language` where the words are in another language."""
+    if not event.registrant_note:
+        return {"event_note": ""}
+    language = current_language()
+    note = localised(event, "registrant_note", language)
+    return {"event_note": str(note),
+            **({"event_note_language": note.language} if note.language != language else {})}
+
+
 def registrant_context(
     registration: Registration, event: Event, links: RegistrantLinks, settings: Settings,
     **extra: object,
 ) -> dict[str, object]:
     return {
+        **registrant_note_context(event),
         "recipient_name": registration.name,
         "event_title": str(localised(event, "title", current_language())),
         "event_kind": kind_label(event.kind),

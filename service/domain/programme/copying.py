@@ -146,7 +146,7 @@ async def copy_event(db: AsyncSession, event_id: int, copy: EventCopy, *, now: d
         is_address_confirmation_required=original.is_address_confirmation_required,
         venue_name=original.venue_name, venue_address=original.venue_address,
         venue_city=original.venue_city, venue_country=original.venue_country,
-        contact_email=original.contact_email,
+        contact_email=original.contact_email, registrant_note=original.registrant_note,
         reminder_offsets_minutes=original.reminder_offsets_minutes,
         retention_months=original.retention_months, default_language=original.default_language,
         is_sample_data=original.is_sample_data, created_at=now, updated_at=now)

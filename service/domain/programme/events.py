@@ -41,6 +41,7 @@ SLUG_LIMIT = 120  # the column's length
 # The longest texts, as the columns (or, for long texts, the API's shapes) allow: the back
 # office builds the inputs itself, so the limits are checked here too.
 TITLE_LIMIT, SUMMARY_LIMIT, DESCRIPTION_LIMIT = 300, 2_000, 20_000
+REGISTRANT_NOTE_LIMIT = 4_000
 VENUE_LIMITS = {"venue_name": 200, "venue_address": 300, "venue_city": 120}
 
 
@@ -140,6 +141,8 @@ async def create_event(db: AsyncSession, data: EventCreate, *, now: datetime) ->
         venue_city=_venue(data.venue_city, "venue_city"),
         venue_country=country_code(data.venue_country, "venue_country"),
         contact_email=data.contact_email,
+        registrant_note=clean_text(data.registrant_note, "registrant_note",
+                                   max_length=REGISTRANT_NOTE_LIMIT) or "",
         reminder_offsets_minutes=_check_reminder_offsets(data.reminder_offsets_minutes),
         is_sample_data=bool(data.is_sample_data),
         default_language=check_language(data.default_language),
@@ -182,6 +185,9 @@ async def update_event(
         event.venue_city = _venue(changes.venue_city, "venue_city")
     if changes.contact_email is not UNSET:
         event.contact_email = clean_line(changes.contact_email, "contact_email")
+    if changes.registrant_note is not UNSET:
+        event.registrant_note = clean_text(changes.registrant_note, "registrant_note",
+                                           max_length=REGISTRANT_NOTE_LIMIT) or ""
     if changes.kind is not UNSET:
         event.kind = changes.kind
     if changes.venue_country is not UNSET:

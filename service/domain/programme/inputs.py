@@ -38,6 +38,7 @@ VenueName = Annotated[str, Meta(max_length=200, pattern=_ONE_LINE)]
 City = Annotated[str, Meta(max_length=120, pattern=_ONE_LINE)]
 Summary = Annotated[str, Meta(max_length=2_000, pattern=_MULTI_LINE)]
 Description = Annotated[str, Meta(max_length=20_000, pattern=_MULTI_LINE)]
+RegistrantNote = Annotated[str, Meta(max_length=4_000, pattern=_MULTI_LINE)]
 Slug = Annotated[str, Meta(min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
 ZoneName = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
 TimeText = Annotated[
@@ -130,6 +131,7 @@ class EventCreate(Input):
     venue_city: City | None = None
     venue_country: Country | None = None
     contact_email: Email | None = None
+    registrant_note: RegistrantNote = ""
     reminder_offsets_minutes: ReminderOffsets | None = None
     is_sample_data: bool = False
     default_language: LanguageCode = "en"
@@ -155,6 +157,7 @@ class EventUpdate(Input):
     venue_city: City | UnsetType | None = UNSET
     venue_country: Country | UnsetType | None = UNSET
     contact_email: Email | UnsetType | None = UNSET
+    registrant_note: RegistrantNote | UnsetType = UNSET
     reminder_offsets_minutes: ReminderOffsets | UnsetType | None = UNSET
     is_sample_data: bool | UnsetType = UNSET
     default_language: LanguageCode | UnsetType = UNSET

@@ -45,7 +45,8 @@ from service.i18n import gettext as _
 EVENT_TARGET = "event"
 CONSULTATION_TARGET = "consultation"
 # What may be translated, per kind of target, and at most how long (as the columns allow).
-EVENT_FIELDS: dict[str, int] = {"title": 300, "summary": 2_000, "description": 20_000}
+EVENT_FIELDS: dict[str, int] = {"title": 300, "summary": 2_000, "description": 20_000,
+                                "registrant_note": 4_000}
 SESSION_FIELDS: dict[str, int] = {"title": 300, "description": 20_000}
 AGENDA_ITEM_FIELDS: dict[str, int] = {"title": 500, "description": 20_000}
 CONSULTATION_FIELDS: dict[str, int] = {"subject": 500, "notice_text": 20_000,
@@ -54,7 +55,8 @@ DOCUMENT_FIELDS: dict[str, int] = {"title": 300}
 MATERIAL_FIELDS: dict[str, int] = {"title": 300}
 QUESTION_FIELDS: dict[str, int] = {"question": 4_000, "answer": 20_000}
 FEEDBACK_QUESTION_FIELDS: dict[str, int] = {"text": 500}
-_MULTI_LINE_FIELDS = frozenset({"summary", "description", "notice_text", "market_questions",
+_MULTI_LINE_FIELDS = frozenset({"summary", "description", "registrant_note", "notice_text",
+                                "market_questions",
                                 "question", "answer", "agenda", "minutes"})
 
 Target = (Event | Session | AgendaItem | SessionMaterial | ConsultationProfile

@@ -48,6 +48,7 @@ from service.domain import programme
 from service.domain.access import manage_links
 from service.domain.calendars.content import session_in
 from service.domain.calendars.entries import agenda_text
+from service.domain.emails.registration import registrant_note_context
 from service.domain.programme.translations import localised
 from service.domain.reminders.policy import (
     NOTE_BAD_ADDRESS,
@@ -236,6 +237,7 @@ def session_context(
         "agenda_heading": lines[0] if lines else "",
         "agenda_lines": lines[1:],
         "event_url": event_page_url(settings, event.slug),
+        **registrant_note_context(event),
     }
 
 

@@ -37,6 +37,7 @@ EVENT_FIELDS = (
     "registration_closes_at", "capacity", "is_approval_required", "allows_session_choice",
     "is_address_confirmation_required", "reminder_offsets_minutes", "venue_name",
     "venue_address", "venue_city", "venue_country", "contact_email", "host_organisation_id",
+    "registrant_note",
 )
 SESSION_FIELDS = ("title", "starts_at", "ends_at", "mode", "join_url", "capacity",
                   "description")
@@ -49,6 +50,8 @@ _OPTIONAL = frozenset({
     "reminder_offsets_minutes", "join_url",
 })
 _INTEGERS = frozenset({"capacity", "host_organisation_id"})
+# Written in several lines (kept as typed, but for the blank lines around them).
+_TEXTS = ("summary", "description", "registrant_note")
 # What a refused pattern means, in the words of each field (translated where shown).
 _PATTERN_HINTS = {
     "slug": N_("Use lower-case letters, digits and single hyphens, e.g. make-ict-fair-2020."),
@@ -205,6 +208,7 @@ def event_values(event: Event | None) -> dict[str, str]:
         "venue_name": event.venue_name or "", "venue_address": event.venue_address or "",
         "venue_city": event.venue_city or "", "venue_country": event.venue_country or "",
         "contact_email": event.contact_email or "",
+        "registrant_note": event.registrant_note,
         "host_organisation_id": ("" if event.host_organisation_id is None
                                  else str(event.host_organisation_id)),
     }
@@ -215,7 +219,7 @@ def _typed(name: str, text: str, form: ReadForm) -> Any:
     if name in CHECKBOXES:
         return bool(text)
     if not text:
-        return "" if name in ("summary", "description") else None
+        return "" if name in _TEXTS else None
     if name in _INTEGERS:
         if not re.fullmatch(r"\d{1,9}", text):
             form.add(name, _("Give a whole number.") if name == "capacity" else
@@ -238,8 +242,7 @@ def read_event_form(raw: Mapping[str, str], *, creating: bool) -> ReadForm:
     values = {name: raw.get(name, "").strip() for name in EVENT_FIELDS
               if name not in CHECKBOXES}
     values.update({name: "on" for name in CHECKBOXES if raw.get(name)})
-    values["summary"], values["description"] = (raw.get("summary", "").strip("\r\n "),
-                                                raw.get("description", "").strip("\r\n "))
+    values.update({name: raw.get(name, "").strip("\r\n ") for name in _TEXTS})
     form = ReadForm(values=values)
     for name in EVENT_FIELDS:
         value = _typed(name, values.get(name, ""), form)

@@ -75,8 +75,8 @@ _FORM_LIMIT = max(*EVENT_FIELDS.values(), *SESSION_FIELDS.values(),
                   *DOCUMENT_FIELDS.values(), *MATERIAL_FIELDS.values(),
                   *QUESTION_FIELDS.values(), *FEEDBACK_QUESTION_FIELDS.values()) + 1
 # Written in a text area (the others in one line).
-_LONG_FIELDS = frozenset({"description", "notice_text", "market_questions", "question",
-                          "answer"})
+_LONG_FIELDS = frozenset({"description", "registrant_note", "notice_text",
+                          "market_questions", "question", "answer"})
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ def _label(field: str) -> str:
     labels = {"title": _("Title"), "summary": _("Summary"), "description": _("Description"),
               "subject": _("Subject of the upcoming procurement"),
               "notice_text": pgettext("procurement", "Notice"),
-              "market_questions": _("What the buyer asks the market")}
+              "market_questions": _("What the buyer asks the market"),
+              "registrant_note": _("What registrants need to know")}
     return labels[field]
 
 
