@@ -23,20 +23,21 @@ from litestar.status_codes import (
     HTTP_409_CONFLICT,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
 from service.db.models import Feedback, QuestionKind, Registration, Session
 from service.domain.errors import ConflictError, InvalidInputError
 from service.domain.programme.feedback_questions import event_questions
-from service.domain.programme.translations import reader
+from service.domain.programme.translations import Localised, reader
 from service.domain.registration import feedback, find_registration_by_token
 from service.domain.wording import period_text
 from service.i18n import current_language
 from service.i18n import gettext as _
 from service.settings import Settings
 from service.web.erase_pages import erased_link_page
-from service.web.page_render import html_response
+from service.web.page_render import html_response, lang_attr
 from service.web.pages import (
     AnyRequest,
     PublicPages,
@@ -52,6 +53,14 @@ def _answer(form: FormMultiDict, name: str, limit: int) -> str:
     """One answer as sent, read one past its limit (refused then, never cut)."""
     value = form.get(name)
     return value.strip()[:limit + 1] if isinstance(value, str) else ""
+
+
+def _in_its_language(wording: Localised) -> Markup | str:
+    """A question not translated into the page's language, marked as the language it is
+    written in (a screen reader then reads it with the right voice)."""
+    attribute = lang_attr(wording)
+    return Markup("<span{}>{}</span>").format(attribute, str(wording)) if attribute \
+        else str(wording)
 
 
 def _chosen(asked: list[Session], given: Mapping[int, Feedback], wanted: int | None
@@ -101,7 +110,7 @@ async def _page(request: AnyRequest, db: AsyncSession, settings: Settings, token
         "scale": [(str(r), _(label)) for r, label in feedback.SCALE_LABELS.items()],
         # The event's own questions: field name, wording (localised), rating or words,
         # required.
-        "questions": [(feedback.answer_field(q.id), read(q, "text"),
+        "questions": [(feedback.answer_field(q.id), _in_its_language(read(q, "text")),
                        q.kind == QuestionKind.RATING, q.required) for q in questions],
         "values": dict(values or {}),
         "errors": errors,

@@ -107,6 +107,8 @@ async def test_organisers_ask_their_own_questions_and_read_the_answers(
             if i.attrs["name"] == moderation_field] == ["1", "2", "3", "4", "5"]
     assert page.one("textarea", id=topic_field) is not None
     assert "Welches Thema soll als Nächstes kommen?" in in_german.text
+    # Not translated: marked as the English it is written in.
+    assert '<span lang="en">How well was it &lt;moderated&gt;?</span>' in in_german.text
     assert without_rating.status_code == 422
     assert [a.attrs["href"] for a in parse(without_rating.text).one(cls="error-summary")
             .find_all("a")] == [f"#{moderation_field}"]
