@@ -71,6 +71,7 @@ class DemoEvent:
     venue: tuple[str, str, str, str] | None = None  # name, address, city, country
     is_sample_data: bool = False
     timezone: str = "Europe/Brussels"  # the zone of the event's place, its agenda's times
+    registrant_note: str = ""  # what registrants need to know
 
 
 ICLEI = "ICLEI Local Governments for Sustainability"
@@ -200,6 +201,8 @@ SAMPLES = (
         venue=("Amtshaus III", "Lindenhofstrasse 21", "Zurich", "CH"),
         timezone="Europe/Zurich",
         is_sample_data=True,
+        registrant_note="The site visit goes onto a building site: wear sturdy shoes; helmets "
+        "and vests are provided there.\nBring a photo ID for the entrance of Amtshaus III.",
         sessions=(
             DemoSession(
                 title="Study visit day", starts_at="2027-03-18T09:00",
@@ -321,6 +324,7 @@ async def _load_event(db: AsyncSession, demo: DemoEvent, *, now: datetime,
             is_sample_data=demo.is_sample_data, contact_email=settings.organiser_email,
             venue_name=venue_name, venue_address=venue_address, venue_city=venue_city,
             venue_country=venue_country, timezone=demo.timezone,
+            registrant_note=demo.registrant_note,
         ),
         now=now,
     )

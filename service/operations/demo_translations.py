@@ -1,6 +1,7 @@
-"""The sample events of the demo in German and French: titles, summaries, descriptions, and
-their sessions' and agenda items' titles (the Make ICT Fair series stays in English, as it
-took place). Loaded through `service.domain.programme.translations`, like an organiser's."""
+"""The sample events of the demo in German and French: titles, summaries, descriptions, what
+registrants need to know, and their sessions' and agenda items' titles (the Make ICT Fair
+series stays in English, as it took place). Loaded through
+`service.domain.programme.translations`, like an organiser's."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Texts:
     description: str
     sessions: tuple[str, ...]  # each session's title, in time order
     items: tuple[tuple[str, ...], ...]  # each session's agenda item titles, in time order
+    registrant_note: str = ""  # what registrants need to know
 
 
 _NOTE = {
@@ -77,6 +79,9 @@ SAMPLE_TRANSLATIONS: dict[str, dict[str, Texts]] = {
             items=(("Begrüßung durch die Stadt Zürich", "Recyclingbeton in öffentlichen Gebäuden",
                     "Besichtigung: ein Gebäude aus Recyclingbeton",
                     "Erfahrungsaustausch zur kreislauforientierten Beschaffung"),),
+            registrant_note="Die Besichtigung führt auf eine Baustelle: Tragen Sie feste "
+            "Schuhe; Helme und Westen werden dort gestellt.\nBringen Sie für den Eingang des "
+            "Amtshauses III einen Lichtbildausweis mit.",
         ),
         "fr": Texts(
             title="Procura+ CityMatch Zurich : béton recyclé et achats circulaires (exemple)",
@@ -91,6 +96,9 @@ SAMPLE_TRANSLATIONS: dict[str, dict[str, Texts]] = {
             items=(("Accueil par la Ville de Zurich", "Le béton recyclé dans les bâtiments publics",
                     "Visite de site : un bâtiment en béton recyclé",
                     "Échange entre pairs sur les achats circulaires"),),
+            registrant_note="La visite se rend sur un chantier : portez des chaussures "
+            "solides ; casques et gilets sont fournis sur place.\nApportez une pièce "
+            "d'identité avec photo pour l'entrée de l'Amtshaus III.",
         ),
     },
     "meet-your-buyer-haarlem-fair-circular-ict": {
@@ -171,9 +179,10 @@ async def load_sample_translations(db: AsyncSession, event_id: int, slug: str, *
     event = await get_event(db, event_id)
     changes: list[TextChange] = []
     for language, texts in languages.items():
-        for field in ("title", "summary", "description"):
-            changes.append(TextChange(event, language, field, getattr(texts, field),
-                                      f"{slug}.{language}.{field}"))
+        for field in ("title", "summary", "description", "registrant_note"):
+            if getattr(texts, field):
+                changes.append(TextChange(event, language, field, getattr(texts, field),
+                                          f"{slug}.{language}.{field}"))
         for session, title, items in zip(event.sessions, texts.sessions, texts.items,
                                          strict=True):
             changes.append(TextChange(session, language, "title", title,
