@@ -21,14 +21,24 @@ def _database_url() -> str:
 
 
 def _configure(connection: Connection) -> None:
+    is_sqlite = connection.dialect.name == "sqlite"
+    if is_sqlite:
+        # SQLite changes a table by copying it and dropping the old one: with foreign keys
+        # enforced, that drop would cascade to every row that refers to it (the events
+        # table's copy would take the registrations with it). Off while migrating (the
+        # pragma only takes effect outside a transaction), on again after.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=is_sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+    if is_sqlite:
+        connection.commit()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 async def _run_online() -> None:

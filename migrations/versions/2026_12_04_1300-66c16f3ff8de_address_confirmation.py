@@ -39,7 +39,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_registrations_unconfirmed_expiry", table_name="registrations")
-    # Unconfirmed registrations hold no place and mean nothing to the older schema.
+    # Unconfirmed registrations hold no place and mean nothing to the older schema. What
+    # refers to them goes explicitly: foreign keys are not enforced while migrating.
+    unconfirmed = "SELECT id FROM registrations WHERE status = 'unconfirmed'"
+    for table in ("enrolments", "reminders", "access_tokens"):
+        op.execute(f"DELETE FROM {table} WHERE registration_id IN ({unconfirmed})")  # noqa: S608
+    op.execute(f"UPDATE outbox_emails SET registration_id = NULL "  # noqa: S608
+               f"WHERE registration_id IN ({unconfirmed})")
     op.execute("DELETE FROM registrations WHERE status = 'unconfirmed'")
     op.execute("DELETE FROM access_tokens WHERE purpose = 'address_confirmation'")
     with op.batch_alter_table("registrations") as batch:

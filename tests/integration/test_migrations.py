@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.db.migrate import alembic_config, head_revision
@@ -22,6 +22,7 @@ from service.db.models import (
     EnrolmentStatus,
     GroupMember,
     Registration,
+    Session,
     SessionMode,
 )
 from service.domain.accounts import create_account
@@ -162,3 +163,24 @@ async def test_a_check_in_made_for_the_registration_counts_for_its_first_session
     assert sorted(tuple(row) for row in rows) == sorted([
         ("Ana Silva", online_id, None), ("Ana Silva", visit_id, BUILT_AT),
         ("Bruno Costa", online_id, BUILT_AT)])
+
+
+async def test_downgrading_keeps_the_rows_of_the_tables_a_migration_rebuilds(
+    settings: Settings, engine: AsyncEngine, db: AsyncSession,
+) -> None:
+    """On SQLite a column is dropped by copying its table: the events table's copy must not
+    take the registrations, sessions and enrolments with it (foreign keys cascade)."""
+    event = await make_event(db, settings, EventSpec(commit=False))
+    await make_registration(db, event, event.sessions[0], "Ana Silva")
+    await db.commit()
+    config = alembic_config(settings.database_url)
+
+    # Before the content translations, whose downgrade drops a column of `events`.
+    run_off_loop(lambda: command.downgrade(config, "7d3f1a9c2b64"))
+    run_off_loop(lambda: command.upgrade(config, "head"))
+    db.expire_all()
+
+    assert [name for name, in (await db.execute(select(Registration.name))).all()] == [
+        "Ana Silva"]
+    assert await db.scalar(select(func.count()).select_from(Enrolment)) == 1
+    assert await db.scalar(select(func.count()).select_from(Session)) == 2
