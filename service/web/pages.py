@@ -19,6 +19,7 @@ import logging
 import re
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -68,7 +69,7 @@ from service.domain.errors import (
 )
 from service.domain.programme.materials import session_materials
 from service.domain.programme.translations import localised, reader
-from service.domain.registration import feedback
+from service.domain.registration import RegistrationForm, feedback
 from service.domain.times import local_date
 from service.i18n import N_, current_language, pgettext
 from service.i18n import gettext as _
@@ -391,6 +392,48 @@ async def registration_form_context(
     }, cookies
 
 
+@dataclass(frozen=True)
+class FormAnswers:
+    """The registration form as sent: its values to show again, the sessions chosen, the
+    entry to file, and every problem the page and the domain find in it."""
+
+    values: dict[str, str]
+    chosen: list[int]
+    entry: RegistrationForm
+    errors: dict[str, str]
+
+
+def read_registration_form(form: FormMultiDict, event: Event, now: datetime,
+                           settings: Settings) -> FormAnswers:
+    """Every rule at once, the page's own checks and the domain's, nothing filed (the public
+    form, and an organiser trying the form in a preview)."""
+    values = {name: _text(form, name) for name in TEXT_FIELDS}
+    consent = form.get("consent") == "yes"
+    keep_informed = form.get("keep_informed") == "yes"
+    fields = _form_fields(event, now, settings)
+    offered = [s.id for s in fields["sessions"]]
+    chosen = [i for i in _session_ids(form) if i in offered] if offered else []
+    errors: dict[str, str] = {}
+    if not values["name"]:
+        _add_error(errors, "name", _("Enter your name."))
+    if not values["email"]:
+        _add_error(errors, "email", _("Enter your email address."))
+    if not consent:
+        _add_error(errors, "consent",
+                   _("Tick the box to agree that we use your details for this event."))
+    choices = read_choices(values, chosen, offered, asks_attendance=fields["attendance"])
+    for field, message in choices.problems.items():
+        _add_error(errors, field, message)
+    entry = registration_form(values, choices, consent=consent, fields=fields,
+                              privacy_notice_version_id=_notice_version(form),
+                              keep_informed=keep_informed)
+    _add_domain_errors(errors, registration.form_problems(entry, event),
+                       (*TEXT_FIELDS, "consent"))
+    return FormAnswers(values={**values, "consent": "yes" if consent else "",
+                               "keep_informed": "yes" if keep_informed else ""},
+                       chosen=chosen, entry=entry, errors=errors)
+
+
 def upcoming_session_ids(event: Event, now: datetime) -> set[int]:
     """The sessions the form offers ticked: those still to come."""
     return {s.id for s in _upcoming_sessions(event, now)}
@@ -603,31 +646,8 @@ class PublicPages(Controller):
                 "position": None, "enrolments": [], "robots": "noindex",
             })
 
-        values = {name: _text(form, name) for name in TEXT_FIELDS}
-        consent = form.get("consent") == "yes"
-        keep_informed = form.get("keep_informed") == "yes"
-        notice_version = _notice_version(form)
-        fields = _form_fields(event, now, settings)
-        offered = [s.id for s in fields["sessions"]]
-        chosen = [i for i in _session_ids(form) if i in offered] if offered else []
-        errors: dict[str, str] = {}
-        if not values["name"]:
-            _add_error(errors, "name", _("Enter your name."))
-        if not values["email"]:
-            _add_error(errors, "email", _("Enter your email address."))
-        if not consent:
-            _add_error(errors, "consent",
-                       _("Tick the box to agree that we use your details for this event."))
-        choices = read_choices(values, chosen, offered, asks_attendance=fields["attendance"])
-        for field, message in choices.problems.items():
-            _add_error(errors, field, message)
-
-        entry = registration_form(values, choices, consent=consent, fields=fields,
-                                  privacy_notice_version_id=notice_version,
-                                  keep_informed=keep_informed)
-        # Every rule at once: the page's own checks and the domain's, in one answer.
-        _add_domain_errors(errors, registration.form_problems(entry, event),
-                           (*TEXT_FIELDS, "consent"))
+        answers = read_registration_form(form, event, now, settings)
+        entry, errors = answers.entry, answers.errors
         if not errors:
             # The desk files the registration in a transaction of its own: end this one
             # first (it only read), so it does not hold SQLite's one connection meanwhile.
@@ -644,14 +664,13 @@ class PublicPages(Controller):
                 # Filed in the desk's own transaction: load the page's view of the event again.
                 event = await programme.get_event(db_session, event.id)
                 return await self._registered_page(request, db_session, settings, event,
-                                                   outcome, now, typed_email=values["email"])
+                                                   outcome, now,
+                                                   typed_email=answers.values["email"])
 
         status = HTTP_409_CONFLICT if FORM_LEVEL in errors else HTTP_422_UNPROCESSABLE_ENTITY
         return await self._form_page(request, db_session, settings, event, now=now,
-                                     values={**values, "consent": "yes" if consent else "",
-                                             "keep_informed": "yes" if keep_informed else ""},
-                                     chosen=set(chosen), errors=errors,
-                                     status_code=status)
+                                     values=answers.values, chosen=set(answers.chosen),
+                                     errors=errors, status_code=status)
 
     # -- a lost private link --
 
