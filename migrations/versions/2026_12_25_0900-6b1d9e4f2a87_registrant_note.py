@@ -25,6 +25,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # ALTER TABLE ... DROP COLUMN in place (SQLite 3.35 and later too): a batch would copy
-    # the events table, and dropping the old one cascades to every registration.
-    op.drop_column("events", "registrant_note")
+    with op.batch_alter_table("events") as batch:
+        batch.drop_column("registrant_note")

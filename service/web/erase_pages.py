@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from litestar.status_codes import HTTP_410_GONE
 
 from service.clock import utc_now
 from service.domain import privacy, registration
@@ -23,17 +22,11 @@ from service.web.pages import (
     AnyRequest,
     PublicPages,
     _csrf,
-    _csrf_ok,
-    _error_page,
-    _form_expired_page,
+    erased_link_page,
+    form_from_private_link,
     live_registration,
 )
 from service.web.params import DbSession, SettingsDep, TokenParam
-
-
-def erased_link_page() -> Response[str]:
-    """What a dead private link of an erased registration answers."""
-    return _error_page(HTTP_410_GONE, *ERASED_LINK)
 
 
 class ErasurePages(Controller):
@@ -61,12 +54,10 @@ class ErasurePages(Controller):
     async def erase(
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep, token: TokenParam
     ) -> Response[str]:
-        form = await request.form()
-        reg = await live_registration(db_session, token)
-        if reg is None:
-            return erased_link_page()
-        if not _csrf_ok(request, form, settings):
-            return _form_expired_page(request, settings)
+        sent = await form_from_private_link(request, db_session, settings, token)
+        if isinstance(sent, Response):
+            return sent
+        _form, reg = sent
         title = reg.event.title
         await privacy.erase_registration(db_session, reg, now=utc_now(), reason="registrant",
                                          settings=settings)

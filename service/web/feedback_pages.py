@@ -36,14 +36,13 @@ from service.domain.wording import period_text
 from service.i18n import current_language
 from service.i18n import gettext as _
 from service.settings import Settings
-from service.web.erase_pages import erased_link_page
 from service.web.page_render import html_response, lang_attr
 from service.web.pages import (
     AnyRequest,
     PublicPages,
     _csrf,
-    _csrf_ok,
-    _form_expired_page,
+    erased_link_page,
+    form_from_private_link,
     live_registration,
 )
 from service.web.params import DbSession, OptionalIdQuery, SettingsDep, TokenParam
@@ -143,12 +142,10 @@ class FeedbackPages(Controller):
         self, request: AnyRequest, db_session: DbSession, settings: SettingsDep,
         token: TokenParam,
     ) -> Response[Any]:
-        form = await request.form()
-        reg = await live_registration(db_session, token)
-        if reg is None:
-            return erased_link_page()
-        if not _csrf_ok(request, form, settings):
-            return _form_expired_page(request, settings)
+        sent = await form_from_private_link(request, db_session, settings, token)
+        if isinstance(sent, Response):
+            return sent
+        form, reg = sent
         values = {"rating": _answer(form, "rating", 1),
                   "most_useful": _answer(form, "most_useful", feedback.MAX_COMMENT),
                   "to_improve": _answer(form, "to_improve", feedback.MAX_COMMENT)}

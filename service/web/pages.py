@@ -447,6 +447,25 @@ def submit_label(event: Event, view: views.EventView) -> str:
     return pgettext("button", "Register")
 
 
+def erased_link_page() -> Response[str]:
+    """What a dead private link of an erased registration answers."""
+    return _error_page(HTTP_410_GONE, *ERASED_LINK)
+
+
+async def form_from_private_link(
+    request: AnyRequest, db: AsyncSession, settings: Settings, token: str,
+) -> tuple[FormMultiDict, Registration] | Response[str]:
+    """A form sent from a registrant's private link, and whose it is; or the page that
+    answers instead: the erased link's (410), or the expired form's (no CSRF token)."""
+    form = await request.form()
+    reg = await live_registration(db, token)
+    if reg is None:
+        return erased_link_page()
+    if not _csrf_ok(request, form, settings):
+        return _form_expired_page(request, settings)
+    return form, reg
+
+
 async def live_registration(db: AsyncSession, token: str) -> Registration | None:
     """The registration behind a private link; None for the link of an erased one (its
     pages answer 410, saying why); any other unknown link is a 404."""
@@ -854,7 +873,7 @@ class PublicPages(Controller):
     ) -> Response[str]:
         reg = await live_registration(db_session, token)
         if reg is None:
-            return _error_page(HTTP_410_GONE, *ERASED_LINK)
+            return erased_link_page()
         return await self._manage_page(request, db_session, settings, token, reg, now=utc_now(),
                                        done=done if done in {"sessions", "cancelled", "details",
                                                              "meetings", "meeting",

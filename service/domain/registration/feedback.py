@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -326,9 +327,12 @@ async def _question_results(db: AsyncSession, event_id: int, asked: int
         .join(Feedback, Feedback.id == FeedbackAnswer.feedback_id)
         .where(Feedback.event_id == event_id)
         .order_by(Feedback.given_at.desc(), Feedback.id.desc()))).all()
+    by_question: dict[int, list[Any]] = {}
+    for row in rows:
+        by_question.setdefault(row.question_id, []).append(row)
     results = []
     for question in questions:
-        mine = [row for row in rows if row.question_id == question.id]
+        mine = by_question.get(question.id, [])
         if question.kind == QuestionKind.RATING:
             counts = dict.fromkeys(RATINGS, 0)
             for row in mine:
