@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.engine import insert_rows, one_of, table_of
-from service.db.models import AccessPurpose, AccessToken
+from service.db.models import AccessPurpose, AccessToken, GroupMember, Person, Registration
 from service.domain.urls import manage_url
 from service.settings import Settings
 
@@ -153,6 +153,23 @@ async def find_access(db: AsyncSession, purpose: AccessPurpose, token: str) -> A
             AccessToken.revoked_at.is_(None),
         )
     )
+
+
+async def owner_language(db: AsyncSession, purpose: AccessPurpose, token: str) -> str | None:
+    """The language the owner of a live private link reads (their emails' language): a
+    registrant's, a speaker's or an Interest Group member's; None for no such link."""
+    found = await find_access(db, purpose, token)
+    if found is None:
+        return None
+    if found.registration_id is not None:
+        return await db.scalar(select(Registration.language)
+                               .where(Registration.id == found.registration_id))
+    if found.group_member_id is not None:
+        return await db.scalar(select(GroupMember.language)
+                               .where(GroupMember.id == found.group_member_id))
+    if found.person_id is not None:
+        return await db.scalar(select(Person.language).where(Person.id == found.person_id))
+    return None
 
 
 async def find_issued_access(db: AsyncSession, purpose: AccessPurpose, token: str

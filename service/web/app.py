@@ -39,6 +39,7 @@ from service.web.feeds import FeedCache
 from service.web.http_edges import HttpEdges
 from service.web.json_bodies import ApiRequest, require_json_content_type
 from service.web.languages import LanguageChoice
+from service.web.owner_language import speak_the_owners_language
 from service.web.page_render import static_url
 from service.web.rate_limit import RateLimiter
 from service.web.registration_desk import RegistrationDesk
@@ -61,9 +62,11 @@ def _provide_registration_desk(state: State) -> RegistrationDesk:
 async def _every_route(connection: ASGIConnection[Any, Any, Any, Any],
                        handler: BaseRouteHandler) -> None:
     """The guards of every route, as one: Litestar copies the handler for each guard it runs.
-    guard_backoffice: who is signed in under /organiser, and CSRF on its forms."""
+    guard_backoffice: who is signed in under /organiser, and CSRF on its forms;
+    speak_the_owners_language: a private link's page in its owner's language."""
     await require_json_content_type(connection, handler)
     await guard_backoffice(connection, handler)
+    await speak_the_owners_language(connection, handler)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

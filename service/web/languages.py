@@ -3,7 +3,8 @@
 In order: the page's `?lang=` (a stable address to share, which the switcher links to and
 which is remembered in a cookie), the remembered choice, the browser's Accept-Language,
 English. The back office then prefers the signed-in organiser's own language unless the
-address names one (service/web/backoffice/guards.py). Pages link to their own address in
+address names one (service/web/backoffice/guards.py); a private link's page prefers its
+owner's language to the browser's (service/web/owner_language.py). Pages link to their own address in
 every language (the switcher, and `hreflang` alternates for search engines). HTML and JSON
 answers say their language (Content-Language) and that it depends on the request (Vary).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from litestar.enums import ScopeType
@@ -37,12 +39,18 @@ class LanguageLink:
     current: bool
 
 
-def chosen_language(scope: Scope) -> tuple[str, bool]:
-    """The request's language, and whether its address named it."""
+class Choice(NamedTuple):
+    language: str
+    named: bool  # the address names it (`?lang=`)
+    remembered: bool  # chosen earlier in this browser (the switcher's cookie)
+
+
+def chosen_language(scope: Scope) -> Choice:
+    """The request's language, and whether it was chosen (named or remembered) or guessed."""
     query = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
     named = [value for name, value in query if name == LANGUAGE_PARAMETER and value in LANGUAGES]
     if named:
-        return named[-1], True
+        return Choice(named[-1], named=True, remembered=False)
     headers = dict(scope.get("headers", ()))
     cookie = SimpleCookie()
     try:
@@ -51,9 +59,9 @@ def chosen_language(scope: Scope) -> tuple[str, bool]:
         cookie = SimpleCookie()
     remembered = cookie.get(LANGUAGE_COOKIE)
     if remembered is not None and remembered.value in LANGUAGES:
-        return remembered.value, False
+        return Choice(remembered.value, named=False, remembered=True)
     browser = negotiate(headers.get(b"accept-language", b"").decode("latin-1"))
-    return browser or LANGUAGES[0], False
+    return Choice(browser or LANGUAGES[0], named=False, remembered=False)
 
 
 def language_links() -> list[LanguageLink]:
@@ -100,7 +108,7 @@ class LanguageChoice:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        language, named = chosen_language(scope)
+        language, named, _ = chosen_language(scope)
         query = [(name, value) for name, value in
                  parse_qsl(scope.get("query_string", b"").decode("latin-1"))
                  if name != LANGUAGE_PARAMETER]

@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduling.jobs import JobContext, job_compose_welcome_emails, job_prepare_reminders
 from service.db.engine import session_scope
-from service.db.models import Account, OutboxEmail, Registration, Session
-from service.domain import groups, programme, wording
+from service.db.models import AccessPurpose, Account, OutboxEmail, Registration, Session
+from service.domain import access, groups, programme, wording
 from service.domain.accounts import (
     create_account,
     invite_account,
@@ -45,6 +45,8 @@ from tests.conftest import TEST_BASE_URL
 from tests.factories import (
     make_event,
     make_group,
+    make_group_member,
+    make_interest_group,
     make_organisation,
     make_person,
     registration_form,
@@ -212,6 +214,52 @@ async def test_the_api_defaults_to_the_requests_language_and_the_private_page_ch
     async with db_sessionmaker() as check:
         languages = list(await check.scalars(select(Registration.language)))
     assert languages == ["it"]
+
+
+async def test_a_private_page_speaks_its_owners_language_unless_this_browser_chose_one(
+    english_client: Client, db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings)
+    speaker = await make_person(db, "Femke de Vries", "femke.devries@ams.example.nl")
+    speaker.language = "nl"
+    group = await make_interest_group(db)
+    member = await make_group_member(db, group)
+    member.language = "fr"
+    speaker_token = await access.issue_access_token(
+        db, AccessPurpose.SPEAKER_PAGE, secret_key=settings.secret_key, now=EDIT,
+        person_id=speaker.id)
+    member_token = await access.group_member_token(
+        db, member.id, AccessPurpose.GROUP_MEMBER_PAGE, secret_key=settings.secret_key, now=EDIT)
+    await db.commit()
+    registered = await english_client.post(f"/api/events/{event.slug}/registrations",
+                                           json=registration_form(language="de"))
+    assert registered.status_code == 201, registered.text
+    token = registered.json()["manage_url"].rsplit("/", 1)[1]
+
+    def spoken(response: Any) -> tuple[int, str | None, str]:
+        return (response.status_code, response.headers.get("content-language"),
+                response.text.split('<html lang="', 1)[1][:2])
+
+    # An English browser: each page in its owner's language, forms' answers too.
+    private = await english_client.get(f"/registrations/{token}")
+    cancel = await english_client.get(f"/registrations/{token}/cancel")
+    refused = await english_client.post(f"/registrations/{token}/details",
+                                        data={"csrf_token": public_csrf_in(private.text),
+                                              "name": "", "organisation_name": "Lisboa"})
+    assert [spoken(r) for r in (private, cancel)] == [(200, "de", "de")] * 2
+    assert spoken(refused)[1:] == ("de", "de")
+    assert spoken(await english_client.get(f"/speakers/{speaker_token}")) == (200, "nl", "nl")
+    assert spoken(await english_client.get(f"/groups/me/{member_token}")) == (200, "fr", "fr")
+    # The public pages and the API still follow the browser; an unknown link is a 404.
+    assert spoken(await english_client.get(f"/events/{event.slug}")) == (200, "en", "en")
+    api = await english_client.get(f"/api/registrations/{token}")
+    assert api.headers["content-language"] == "en"
+    assert (await english_client.get("/registrations/not-a-link")).status_code == 404
+
+    # A language picked on the page wins, and is kept after a form sent from it.
+    picked = await english_client.get(f"/registrations/{token}", params={"lang": "it"})
+    after = await english_client.get(f"/registrations/{token}?done=details")
+    assert [spoken(r) for r in (picked, after)] == [(200, "it", "it")] * 2
 
 
 async def test_the_back_office_speaks_the_organisers_own_language_unless_the_address_names_one(

@@ -138,7 +138,7 @@ async def guard_backoffice(
             state.account = await signed_in_account(db, account)
             state.account_session_id = session.id
             # Their own back-office language, unless the address names one (a shared link).
-            if not chosen_language(connection.scope)[1]:
+            if not chosen_language(connection.scope).named:
                 set_language(state.account.language)
             set_actor(db, Actor(label=f"{account.name} <{account.email}>", account_id=account.id))
             if not state.account.is_admin and not await may_reach(
