@@ -149,6 +149,7 @@ class QuestionKind(enum.StrEnum):
 
     RATING = "rating"  # 1 (lowest) to 5 (highest)
     TEXT = "text"  # in their own words
+    CHOICE = "choice"  # one of the organiser's choices
 
 
 class MessageTiming(enum.StrEnum):
@@ -577,14 +578,18 @@ class FeedbackQuestion(Base):
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(String(500))
     kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind))
+    # A choice question's choices, one a line, in order ("Cloud services\nLaptops"; empty
+    # for other kinds). Answers keep a choice's number: answered choices are reworded, never
+    # removed.
+    choices: Mapped[str] = mapped_column(Text, default="", server_default="")
     required: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
 
 class FeedbackAnswer(Base):
-    """One answer to an organiser's own question, part of one feedback: a rating or words
-    (erasing the registration blanks the words and keeps the rating)."""
+    """One answer to an organiser's own question, part of one feedback: a rating, a choice
+    or words (erasing the registration blanks the words and keeps the rest)."""
 
     __tablename__ = "feedback_answers"
     __table_args__ = (UniqueConstraint("feedback_id", "question_id"),
@@ -595,6 +600,7 @@ class FeedbackAnswer(Base):
     question_id: Mapped[int] = mapped_column(
         ForeignKey("feedback_questions.id", ondelete="CASCADE"))
     rating: Mapped[int | None] = mapped_column(Integer)
+    choice: Mapped[int | None] = mapped_column(Integer)  # the choice's number, from 1
     text: Mapped[str] = mapped_column(Text, default="")
 
 

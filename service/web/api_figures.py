@@ -102,9 +102,15 @@ class WordsOut(Struct):
     given_at: str
 
 
+class ChoiceCountOut(Struct):
+    choice: str
+    answers: int
+
+
 class QuestionResultOut(Struct):
     """One of the event's own questions: how many answered, and a `rating` question's
-    `average` and `ratings`, or a `text` question's `words`, newest first."""
+    `average` and `ratings`, a `choice` question's `choices` (each with how many chose it,
+    in its order), or a `text` question's `words`, newest first."""
 
     question_id: int
     text: str
@@ -113,6 +119,7 @@ class QuestionResultOut(Struct):
     average: float | None
     ratings: dict[str, int] | None
     words: list[WordsOut]
+    choices: list[ChoiceCountOut]
 
 
 class FeedbackOut(TallyOut, kw_only=True):
@@ -173,7 +180,9 @@ class FiguresController(Controller):
                 ratings={str(rating): count for rating, count in r.tally.counts.items()}
                 if r.tally else None,
                 words=[WordsOut(session_id=w.session_id, text=w.text,
-                                given_at=iso_utc(w.given_at)) for w in r.words])
+                                given_at=iso_utc(w.given_at)) for w in r.words],
+                choices=[ChoiceCountOut(choice=choice, answers=count)
+                         for choice, count in r.choices])
                 for r in summary.questions])
 
     @get("/figures")

@@ -52,7 +52,8 @@ async def _agenda_item_out(db: AsyncSession, agenda_item_id: int,
 
 def _questions_out(questions: list[FeedbackQuestion]) -> schemas.FeedbackQuestionsOut:
     return schemas.FeedbackQuestionsOut(questions=[
-        schemas.FeedbackQuestionOut(id=q.id, text=q.text, kind=q.kind, required=q.required)
+        schemas.FeedbackQuestionOut(id=q.id, text=q.text, kind=q.kind, required=q.required,
+                                    choices=feedback_questions.choice_list(q.choices))
         for q in questions])
 
 
@@ -305,7 +306,7 @@ class OrganiserController(Controller):
         removed with them."""
         return _questions_out(await feedback_questions.set_questions(
             db_session, event_id, [feedback_questions.QuestionDraft(
-                text=q.text, kind=q.kind, required=q.required, id=q.id)
+                text=q.text, kind=q.kind, required=q.required, id=q.id, choices=q.choices)
                 for q in data.questions], now=utc_now()))
 
     # --- attendance ---

@@ -38,7 +38,7 @@ from service.domain.accounts.audit import actor_of, record_export
 from service.domain.errors import FieldError, InvalidInputError
 from service.domain.programme.feedback_questions import event_questions
 from service.domain.programme.materials import holds_a_place, session_materials
-from service.domain.programme.translations import localised, reader
+from service.domain.programme.translations import choices_read, localised, reader
 from service.domain.registration import feedback
 from service.domain.times import iso_utc
 from service.i18n import N_, current_language, is_language
@@ -322,14 +322,18 @@ async def _feedback_out(db: AsyncSession, registration: Registration) -> rs.Feed
             to_improve=answer.to_improve if answer else "",
             given_at=iso_utc(answer.given_at) if answer else None,
             updated_at=iso_utc(answer.updated_at) if answer else None,
-            answers={question_id: row.rating if row.rating is not None else row.text
+            answers={question_id: row.rating if row.rating is not None
+                     else row.choice if row.choice is not None else row.text
                      for question_id, row in own.get(answer.id, {}).items()}
             if answer else {})
 
+    default_language = registration.event.default_language
     return rs.FeedbackOut(
         asked=bool(asked),
         questions=[rs.FeedbackQuestionOut(id=q.id, text=str(read(q, "text")), kind=q.kind,
-                                          required=q.required)
+                                          required=q.required, choices=[
+                                              str(c) for c in choices_read(q, read,
+                                                                           default_language)])
                    for q in await event_questions(db, registration.event_id)],
         sessions=[one(s) for s in asked])
 

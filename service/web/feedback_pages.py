@@ -11,7 +11,7 @@ request; the token is in the path and never logged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
@@ -27,10 +27,10 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.clock import utc_now
-from service.db.models import Feedback, QuestionKind, Registration, Session
+from service.db.models import Feedback, FeedbackQuestion, QuestionKind, Registration, Session
 from service.domain.errors import ConflictError, InvalidInputError
 from service.domain.programme.feedback_questions import event_questions
-from service.domain.programme.translations import Localised, reader
+from service.domain.programme.translations import Localised, Target, choices_read, reader
 from service.domain.registration import feedback, find_registration_by_token
 from service.domain.wording import period_text
 from service.i18n import current_language
@@ -60,6 +60,17 @@ def _in_its_language(wording: Localised) -> Markup | str:
     attribute = lang_attr(wording)
     return Markup("<span{}>{}</span>").format(attribute, str(wording)) if attribute \
         else str(wording)
+
+
+def _options(question: FeedbackQuestion, read: Callable[[Target, str], Localised],
+             default_language: str) -> list[tuple[str, Markup | str]] | None:
+    """What an own question's answer is chosen from, as (value, label); None for words."""
+    if question.kind == QuestionKind.RATING:
+        return [(str(r), _(label)) for r, label in feedback.SCALE_LABELS.items()]
+    if question.kind == QuestionKind.CHOICE:
+        return [(str(number), _in_its_language(choice)) for number, choice in enumerate(
+            choices_read(question, read, default_language), start=1)]
+    return None
 
 
 def _chosen(asked: list[Session], given: Mapping[int, Feedback], wanted: int | None
@@ -106,11 +117,11 @@ async def _page(request: AnyRequest, db: AsyncSession, settings: Settings, token
         "session": (chosen.id, read(chosen, "title"),
                     period_text(chosen.starts_at, chosen.ends_at, zone)) if chosen else None,
         "ratings": [(str(r), _(feedback.RATING_LABELS[r])) for r in feedback.RATINGS],
-        "scale": [(str(r), _(label)) for r, label in feedback.SCALE_LABELS.items()],
-        # The event's own questions: field name, wording (localised), rating or words,
-        # required.
+        # The event's own questions: field name, wording (localised), required, and what
+        # to choose from (a rating's scale, a choice question's choices; None: in words).
         "questions": [(feedback.answer_field(q.id), _in_its_language(read(q, "text")),
-                       q.kind == QuestionKind.RATING, q.required) for q in questions],
+                       q.required, _options(q, read, reg.event.default_language))
+                      for q in questions],
         "values": dict(values or {}),
         "errors": errors,
         "error_links": [(f"#{field}", message) for field, message

@@ -250,13 +250,14 @@ class FeedbackIn(Input):
 
 
 class FeedbackQuestionOut(Struct):
-    """One of the event's own questions: answered with a `rating` (1 lowest to 5 highest)
-    or in `text`."""
+    """One of the event's own questions: answered with a `rating` (1 lowest to 5 highest),
+    in `text`, or by a `choice`'s number (1 for the first of `choices`)."""
 
     id: int
     text: str
     kind: QuestionKind
     required: bool
+    choices: list[str]  # in the reader's language where translated; empty but for a choice
 
 
 class SessionFeedbackOut(Struct):
@@ -269,7 +270,8 @@ class SessionFeedbackOut(Struct):
     to_improve: str
     given_at: str | None
     updated_at: str | None
-    answers: dict[int, int | str]  # to the event's own questions, by question id
+    # To the event's own questions, by question id: a rating, a choice's number, or words.
+    answers: dict[int, int | str]
 
 
 class FeedbackOut(Struct):

@@ -148,6 +148,7 @@ class FeedbackQuestionOut(Struct):
     text: str
     kind: QuestionKind
     required: bool
+    choices: list[str]  # a choice question's, in order (empty for the other kinds)
 
 
 class FeedbackQuestionsOut(Struct):

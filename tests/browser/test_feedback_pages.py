@@ -1,5 +1,6 @@
-"""Feedback in a real browser: before the Make ICT Fair, an organiser adds two questions of
-her own (the second wording left empty first, then the kind of the first changed); the
+"""Feedback in a real browser: before the Make ICT Fair, an organiser adds three questions of
+her own, one answered by one of her choices (the second's kind left unchosen first, then
+chosen); the
 afternoon after the first webinar, Wanda opens the feedback form from her private page,
 sends it without a rating (the error summary takes the focus and leads to the ratings),
 then rates it, comments and answers the organiser's questions; after the second webinar
@@ -34,6 +35,7 @@ PASSWORD = "harbour-pencil-meadow-31"
 COMMENT = "The Barcelona case & its market dialogue."
 TOPIC = "Which topic should come next?"
 MODERATION = "How well was the discussion moderated?"
+FORMAT = "Which format suits you best?"
 
 
 def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
@@ -65,6 +67,10 @@ def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
     second = page.get_by_role("group", name="Question 2")
     second.get_by_label("Wording").fill(MODERATION)
     second.get_by_label("How it is answered").select_option(label="Choose…")
+    third = page.get_by_role("group", name="Question 3")
+    third.get_by_label("Wording").fill(FORMAT)
+    third.get_by_label("How it is answered").select_option(label="One of your choices")
+    third.get_by_label("Its choices").fill("Webinar\nStudy visit\nBoth")
     page.get_by_role("button", name="Save the questions").click()
     expect(page.locator("#error-summary")).to_be_focused()
     assert_no_axe_violations(page, context="feedback questions, refused")
@@ -93,9 +99,11 @@ def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
         page.get_by_label("4: very useful").check()
         page.get_by_label(TOPIC).fill("Circular data centres")
         page.get_by_role("group", name=MODERATION).get_by_label("5: highest").check()
+        page.get_by_role("group", name=FORMAT).get_by_label("Webinar").check()
         page.get_by_role("button", name="Send my feedback").click()
         expect(page.get_by_role("status")).to_contain_text("Thank you: your feedback is saved.")
         expect(page.get_by_label("4: very useful")).to_be_checked()
+        expect(page.get_by_role("group", name=FORMAT).get_by_label("Webinar")).to_be_checked()
         assert_no_axe_violations(page, context="feedback saved")
         save_screenshot(page, screenshots / "feedback-saved.png")
     # The afternoon of the second webinar (10 December 2020).
@@ -107,6 +115,7 @@ def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
         assert_no_axe_violations(page, context="feedback on the second webinar")
         page.get_by_label("5: extremely useful").check()
         page.get_by_role("group", name=MODERATION).get_by_label("4", exact=True).check()
+        page.get_by_role("group", name=FORMAT).get_by_label("Both").check()
         page.get_by_role("button", name="Send my feedback").click()
         expect(page.get_by_role("status")).to_contain_text("Thank you: your feedback is saved.")
 
@@ -119,6 +128,10 @@ def test_a_registrant_rates_a_webinar_and_the_organiser_reads_it(
         expect(main).to_contain_text("Circular data centres")
         expect(page.get_by_role("region", name=MODERATION)).to_contain_text(
             "2 answers. Average: 4.5 out of 5.")
+        choices = page.get_by_role("region", name=FORMAT)
+        expect(choices).to_contain_text("2 answers")
+        expect(choices.get_by_role("row", name="Study visit")).to_contain_text("0")
+        expect(choices.get_by_role("row", name="Both")).to_contain_text("1")
         expect(main).not_to_contain_text("Wanda")
         assert_no_axe_violations(page, context="feedback results")
         save_screenshot(page, screenshots / "backoffice-feedback.png")

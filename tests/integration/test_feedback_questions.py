@@ -8,7 +8,9 @@ API). Through the API: the questions replaced whole (every problem named
 `questions[1].kind`), a question answered cannot change its kind, an answer to a question
 the event does not ask is named `answers.N`; erasing Ana blanks her words and keeps her
 rating; her export has her answers; a copy of the event asks the same questions; a question
-removed goes with its answers. Both databases.
+removed goes with its answers. A question answered by one of the organiser's choices: its
+choices checked, translated line for line, chosen on the form and counted for organisers,
+kept once answered. Both databases.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db.models import FeedbackAnswer, FeedbackQuestion, Registration
 from service.domain import privacy
+from service.domain.errors import InvalidInputError
 from service.domain.programme.translations import TextChange, set_translations
 from service.settings import Settings
 from tests.factories import BUILT_AT, make_event, make_registration, webinars_around_now
@@ -31,11 +34,12 @@ TOPIC = "Which topic should come next?"
 MODERATION = "How well was it <moderated>?"
 
 
-def _rows(*rows: tuple[str, str, str, bool]) -> dict[str, str]:
+def _rows(*rows: tuple[str, str, str, bool], choices: str = "") -> dict[str, str]:
     form: dict[str, str] = {}
     for number, (question_id, text, kind, required) in enumerate(rows, start=1):
         form.update({f"question-{number}-id": question_id, f"question-{number}-text": text,
-                     f"question-{number}-kind": kind})
+                     f"question-{number}-kind": kind,
+                     f"question-{number}-choices": choices if kind == "choice" else ""})
         if required:
             form[f"question-{number}-required"] = "on"
     return form
@@ -58,7 +62,7 @@ async def test_organisers_ask_their_own_questions_and_read_the_answers(
     empty = await organiser_client.get(questions_url)
     refused = await organiser_client.post_form(questions_url, _rows(
         ("", MODERATION, "rating", True), ("", TOPIC, "text", False),
-        ("", "Anything else?", "choice", False)))
+        ("", "Anything else?", "yes_or_no", False)))
     nothing_stored = list(await db.scalars(select(FeedbackQuestion)))
     saved = await organiser_client.post_form(questions_url, _rows(
         ("", MODERATION, "rating", True), ("", TOPIC, "text", False)))
@@ -146,7 +150,7 @@ async def test_the_api_keeps_questions_and_answers_and_personal_data_rules_hold(
     mine = f"/api/registrations/{tokens['ana']}/feedback"
 
     refused = await client.put(questions, headers=organiser_headers, json={"questions": [
-        {"text": "", "kind": "rating"}, {"text": TOPIC, "kind": "choice"}]})
+        {"text": "", "kind": "rating"}, {"text": TOPIC, "kind": "yes_or_no"}]})
     created = await client.put(questions, headers=organiser_headers, json={"questions": [
         {"text": MODERATION, "kind": "rating", "required": True},
         {"text": TOPIC, "kind": "text"}]})
@@ -199,3 +203,131 @@ async def test_the_api_keeps_questions_and_answers_and_personal_data_rules_hold(
     # Erased: the words go, the rating stays for the figures.
     assert kept == {moderation_id: (3, ""), topic_id: (None, "")}
     assert removed.status_code == 200 and left == [topic_id]
+
+
+NEXT = "Which should the next webinar cover?"
+CHOICES = ["Cloud services", "Laptops & <screens>", "Data centres"]
+
+
+async def test_a_question_answered_by_one_of_the_organisers_choices(
+    organiser_client: SignedInClient, client: AsyncTestClient[Litestar],
+    organiser_headers: dict[str, str], db: AsyncSession, settings: Settings,
+) -> None:
+    event = await make_event(db, settings, webinars_around_now())
+    held = min(event.sessions, key=lambda s: s.starts_at)
+    ana = await make_registration(db, event, held, "Ana Silva",
+                                  email_address="ana@lisboa.example.pt")
+    tokens = await _tokens(db, settings, {"ana": ana.id})
+    await db.commit()
+    event_id, held_id, ana_id = event.id, held.id, ana.id
+    questions_url = f"/organiser/events/{event_id}/feedback/questions"
+    api_questions = f"/api/organiser/events/{event_id}/feedback/questions"
+    form_url = f"/registrations/{tokens['ana']}/feedback"
+
+    # Refused: one choice only (the form), the same choice twice (the API).
+    too_few = await organiser_client.post_form(questions_url, _rows(
+        ("", NEXT, "choice", True), choices="Cloud services\n\n"))
+    twice = await client.put(api_questions, headers=organiser_headers, json={"questions": [
+        {"text": NEXT, "kind": "choice", "choices": ["Laptops", " laptops"]}]})
+    saved = await organiser_client.post_form(questions_url, _rows(
+        ("", NEXT, "choice", True), choices="\n".join(CHOICES) + "\n"))
+    listed = await organiser_client.get(questions_url)
+    [question] = list(await db.scalars(select(FeedbackQuestion)))
+    question_id, field = question.id, f"question-{question.id}"
+    # Translated line for line: as many choices as the question has, in its order.
+    try:
+        await set_translations(db, event_id, [TextChange(
+            question, "de", "choices", "Cloud-Dienste\nLaptops", "choices")], now=BUILT_AT)
+    except InvalidInputError as error:
+        short_translation = [problem.field for problem in error.errors]
+    await db.rollback()
+    question = await db.get_one(FeedbackQuestion, question_id)
+    await set_translations(db, event_id, [TextChange(
+        question, "de", "choices", "Cloud-Dienste\nLaptops und <Bildschirme>\nRechenzentren",
+        "choices")], now=BUILT_AT)
+    await db.commit()
+
+    in_german = await client.get(form_url, params={"lang": "de"})
+    csrf = await csrf_token(client, form_url)
+    not_a_choice = await client.post(form_url, data={
+        "csrf_token": csrf, "session_id": str(held_id), "rating": "4", field: "4"})
+    answered = await client.post(form_url, follow_redirects=False, data={
+        "csrf_token": csrf, "session_id": str(held_id), "rating": "4", field: "2"})
+    again = await client.get(answered.headers["location"])
+    mine = await client.get(f"/api/registrations/{tokens['ana']}/feedback",
+                            params={"lang": "de"})
+    results = await organiser_client.get(f"/organiser/events/{event_id}/feedback")
+    spreadsheet = await organiser_client.get(f"/organiser/events/{event_id}/feedback.csv")
+    api = await client.get(f"/api/organiser/events/{event_id}/feedback",
+                           headers=organiser_headers)
+    # Answered: a choice may be reworded and one added at the end, none taken away.
+    dropped = await client.put(api_questions, headers=organiser_headers, json={"questions": [
+        {"id": question_id, "text": NEXT, "kind": "choice", "choices": CHOICES[:2]}]})
+    reworded = await client.put(api_questions, headers=organiser_headers, json={"questions": [
+        {"id": question_id, "text": NEXT, "kind": "choice", "required": True,
+         "choices": ["Cloud", *CHOICES[1:], "Printers"]}]})
+    copied = await client.post(f"/api/organiser/events/{event_id}/copy",
+                               headers=organiser_headers,
+                               json={"title": "Run again", "first_day": "2031-03-03"})
+    copy_questions = await client.get(
+        f"/api/organiser/events/{copied.json()['id']}/feedback/questions",
+        headers=organiser_headers)
+    exported = await privacy.export_personal_data(db, "ana@lisboa.example.pt", now=BUILT_AT)
+    await privacy.erase_registration(db, await db.get_one(Registration, ana_id), now=BUILT_AT,
+                                     reason="registrant", settings=settings)
+    await db.commit()
+    kept = [(a.choice, a.rating, a.text) for a in await db.scalars(
+        select(FeedbackAnswer).execution_options(populate_existing=True))]
+
+    assert too_few.status_code == 422
+    assert [a.attrs["href"] for a in parse(too_few.text).one(cls="error-summary")
+            .find_all("a")] == ["#question-1-choices"]
+    assert "Give from 2 to 10 choices, one a line." in too_few.text
+    assert twice.status_code == 422
+    assert [(e["field"], e["message"]) for e in twice.json()["errors"]] == [
+        ("questions[0].choices", "Give each choice once.")]
+    assert saved.status_code == 303
+    assert parse(listed.text).one("textarea", id="question-1-choices").text == \
+        " ".join(CHOICES)
+    assert (question.choices, question.required) == ("\n".join(CHOICES), True)
+    assert short_translation == ["choices"]
+
+    page = parse(in_german.text)
+    assert [(i.attrs["value"], page.one("label", for_=i.attrs["id"]).text)
+            for i in page.find_all("input", type="radio") if i.attrs["name"] == field] == [
+        ("1", "Cloud-Dienste"), ("2", "Laptops und <Bildschirme>"), ("3", "Rechenzentren")]
+    assert "Laptops und &lt;Bildschirme&gt;" in in_german.text
+    assert not_a_choice.status_code == 422
+    assert [a.attrs["href"] for a in parse(not_a_choice.text).one(cls="error-summary")
+            .find_all("a")] == [f"#{field}"]
+    assert answered.status_code == 303
+    assert "checked" in parse(again.text).one("input", id=f"{field}-2").attrs
+    [asked] = mine.json()["questions"]
+    assert (asked["kind"], asked["choices"]) == ("choice", [
+        "Cloud-Dienste", "Laptops und <Bildschirme>", "Rechenzentren"])
+    assert mine.json()["sessions"][0]["answers"] == {str(question_id): 2}
+
+    [table] = [t for t in parse(results.text).find_all("table")
+               if [c.text for c in t.find_all("caption")] == [NEXT]]
+    assert [(row.find_all("th")[0].text, row.find_all("td")[0].text)
+            for row in table.find_all("tbody")[0].find_all("tr")] == [
+        (CHOICES[0], "0"), (CHOICES[1], "1"), (CHOICES[2], "0")]
+    assert "Laptops &amp; &lt;screens&gt;" in results.text and "Ana" not in results.text
+    lines = spreadsheet.content.decode("utf-8-sig").splitlines()
+    assert f",,1,,,,{NEXT},{CHOICES[1]}" in lines and f",,0,,,,{NEXT},{CHOICES[0]}" in lines
+    [result] = api.json()["questions"]
+    assert (result["kind"], result["answers"], result["choices"]) == ("choice", 1, [
+        {"choice": CHOICES[0], "answers": 0}, {"choice": CHOICES[1], "answers": 1},
+        {"choice": CHOICES[2], "answers": 0}])
+
+    assert dropped.status_code == 422
+    assert dropped.json()["errors"][0]["field"] == "questions[0].choices"
+    assert reworded.status_code == 200
+    assert reworded.json()["questions"][0]["choices"] == ["Cloud", *CHOICES[1:], "Printers"]
+    assert [(q["kind"], q["choices"]) for q in copy_questions.json()["questions"]] == [
+        ("choice", ["Cloud", *CHOICES[1:], "Printers"])]
+    [registration] = exported["registrations"]
+    [own] = registration["feedback"][0]["answers"]
+    assert (own["question"], own["choice"], own["chosen"]) == (NEXT, 2, CHOICES[1])
+    # Erased: a choice is no free text, it stays for the figures.
+    assert kept == [(2, None, "")]

@@ -67,6 +67,7 @@ from service.db.models import Session as EventSession
 from service.domain.accounts.audit import Actor, record_export
 from service.domain.consultation.meetings import TEMPLATE as MEETING_TEMPLATE
 from service.domain.groups.membership import INTEREST_TO_FACILITATOR_TEMPLATE
+from service.domain.programme.feedback_questions import choice_list
 from service.settings import Settings
 
 from . import erasure
@@ -208,7 +209,7 @@ async def _registrations(db: AsyncSession, registrations: Sequence[Registration]
                          .order_by(Feedback.id))
     own_answers = await _all(db, select(FeedbackAnswer).where(
         FeedbackAnswer.feedback_id.in_([f.id for f in answers])).order_by(FeedbackAnswer.id))
-    own_questions = {q.id: q.text for q in await _all(db, select(FeedbackQuestion).where(
+    own_questions = {q.id: q for q in await _all(db, select(FeedbackQuestion).where(
         FeedbackQuestion.id.in_({a.question_id for a in own_answers})))}
     out = []
     for registration in registrations:
@@ -240,11 +241,21 @@ async def _registrations(db: AsyncSession, registrations: Sequence[Registration]
                                        if q.registration_id == registration.id],
             "feedback": [
                 {**row_dict(f), "answers": [
-                    {**row_dict(a), "question": own_questions.get(a.question_id, "")}
+                    {**row_dict(a), **_question_of(own_questions.get(a.question_id), a)}
                     for a in own_answers if a.feedback_id == f.id]}
                 for f in answers if f.registration_id == registration.id],
         })
     return out
+
+
+def _question_of(question: FeedbackQuestion | None, answer: FeedbackAnswer) -> dict[str, str]:
+    """An own question's wording beside its answer, and the choice's words for a choice."""
+    if question is None:
+        return {"question": ""}
+    choices = choice_list(question.choices)
+    if answer.choice is not None and 0 < answer.choice <= len(choices):
+        return {"question": question.text, "chosen": choices[answer.choice - 1]}
+    return {"question": question.text}
 
 
 async def _memberships(db: AsyncSession, members: Sequence[GroupMember]

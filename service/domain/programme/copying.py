@@ -179,7 +179,8 @@ async def copy_event(db: AsyncSession, event_id: int, copy: EventCopy, *, now: d
     for question in await event_questions(db, original.id):
         new_question = FeedbackQuestion(
             event_id=event.id, position=question.position, text=question.text,
-            kind=question.kind, required=question.required, created_at=now, updated_at=now)
+            kind=question.kind, choices=question.choices,
+            required=question.required, created_at=now, updated_at=now)
         db.add(new_question)
         copied.append((question, new_question))
     await db.flush()

@@ -228,12 +228,13 @@ class MaterialsIn(Input):
 class FeedbackQuestionIn(Input):
     """One of the event's own feedback questions (`programme.feedback_questions`): with the
     `id` of a stored one to keep it (its answers stay), without for a new one; `kind`
-    `rating` (1 to 5) or `text`."""
+    `rating` (1 to 5), `text`, or `choice` (one of its `choices`, in order)."""
 
     text: Annotated[str, Meta(max_length=501)]  # checked by `set_questions`
     kind: Annotated[str, Meta(max_length=20)]
     required: bool = False
     id: Id | None = None
+    choices: Annotated[list[Annotated[str, Meta(max_length=201)]], Meta(max_length=11)] = []
 
 
 class FeedbackQuestionsIn(Input):

@@ -30,11 +30,17 @@ from service.db.models import (
     ContentTranslation,
     Event,
     FeedbackQuestion,
+    QuestionKind,
     Session,
     SessionMaterial,
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
-from service.domain.programme.feedback_questions import question_key
+from service.domain.programme.feedback_questions import (
+    MAX_CHOICE,
+    MAX_CHOICES,
+    choice_list,
+    question_key,
+)
 from service.domain.programme.loading import get_event
 from service.domain.programme.loading import title_matches as title_matches
 from service.domain.programme.materials import material_key
@@ -55,8 +61,11 @@ DOCUMENT_FIELDS: dict[str, int] = {"title": 300}
 MATERIAL_FIELDS: dict[str, int] = {"title": 300}
 QUESTION_FIELDS: dict[str, int] = {"question": 4_000, "answer": 20_000}
 FEEDBACK_QUESTION_FIELDS: dict[str, int] = {"text": 500}
+# A choice question's choices too: one a line, as many as it has, in its order.
+CHOICE_QUESTION_FIELDS: dict[str, int] = {**FEEDBACK_QUESTION_FIELDS,
+                                          "choices": MAX_CHOICES * (MAX_CHOICE + 1)}
 _MULTI_LINE_FIELDS = frozenset({"summary", "description", "registrant_note", "notice_text",
-                                "market_questions",
+                                "market_questions", "choices",
                                 "question", "answer", "agenda", "minutes"})
 
 Target = (Event | Session | AgendaItem | SessionMaterial | ConsultationProfile
@@ -108,7 +117,8 @@ def fields_of(target: Target) -> dict[str, int]:
     if isinstance(target, ConsultationQuestion):
         return QUESTION_FIELDS
     if isinstance(target, FeedbackQuestion):
-        return FEEDBACK_QUESTION_FIELDS
+        return (CHOICE_QUESTION_FIELDS if target.kind == QuestionKind.CHOICE
+                else FEEDBACK_QUESTION_FIELDS)
     return EVENT_FIELDS
 
 
@@ -181,6 +191,18 @@ def pick(texts: Mapping[tuple[str, str, str], str], default_language: str, targe
         if found is not None:
             return Localised(found, language)
     return Localised(default, default_language)
+
+
+def choices_read(question: FeedbackQuestion, read: Callable[[Target, str], Localised],
+                 default_language: str) -> list[Localised]:
+    """A choice question's choices in the reader's language: its translation where that has
+    each choice (a choice added since leaves it out of step: then all as written)."""
+    written = choice_list(question.choices)
+    translated = read(question, "choices")
+    lines = choice_list(translated)
+    if len(lines) == len(written):
+        return [Localised(line, translated.language) for line in lines]
+    return [Localised(line, default_language) for line in written]
 
 
 async def consultation_profile(db: AsyncSession, event_id: int) -> ConsultationProfile | None:
@@ -297,6 +319,14 @@ def check_changes(event: Event, changes: Iterable[TextChange]) -> list[tuple[Tex
         text, problem = clean_translation(change.field, change.text, limits[change.field])
         if problem is not None:
             errors.append(FieldError(change.name, problem))
+            continue
+        if (isinstance(change.target, FeedbackQuestion) and change.field == "choices"
+                and text is not None
+                and len(choice_list(text)) != len(choice_list(change.target.choices))):
+            # Answers keep a choice's number: each line must be the same choice.
+            errors.append(FieldError(change.name, _(
+                "Give as many choices as the question has (%(count)s), one a line, in its "
+                "order.") % {"count": len(choice_list(change.target.choices))}))
             continue
         cleaned.append((change, text))
     if errors:

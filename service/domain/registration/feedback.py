@@ -6,15 +6,18 @@ Asked, session by session, of whoever held a confirmed place in it once it is ov
 came or not: who stayed away may say why), through their private page and the organisers'
 messages (until every session of theirs that is over has an answer); one answer per
 registration and session, which they may change. The event's own questions
-(`programme.feedback_questions`) are asked on the same form, each answer a row of its own.
+(`programme.feedback_questions`: a rating, words, or one of the organiser's choices) are
+asked on the same form, each answer a row of its own.
 Organisers read the answers without names: the figures, by session and for the event, and
-the comments each with its rating and session, and each own question's average or words.
+the comments each with its rating and session, and each own question's average, words or
+count of each choice.
 Erasing a registration (or the end of its retention period) blanks its comments and words
 and keeps its ratings, so the figures stand. Flushes, never commits; knows no HTTP.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,7 +40,7 @@ from service.db.models import (
     SessionStatus,
 )
 from service.domain.errors import ConflictError, FieldError, InvalidInputError
-from service.domain.programme.feedback_questions import event_questions
+from service.domain.programme.feedback_questions import choice_list, event_questions
 from service.domain.text import clean_text
 from service.i18n import N_
 from service.i18n import gettext as _
@@ -120,7 +123,8 @@ async def asked_for_feedback(db: AsyncSession, registration_ids: Collection[int]
 
 def _own_answer(question: FeedbackQuestion, typed: str, problems: list[FieldError]
                 ) -> int | str | None:
-    """One own question's answer as kept (None: not answered), or its problem added."""
+    """One own question's answer as kept (None: not answered): a rating or a choice's
+    number, or words; or its problem added."""
     name = answer_field(question.id)
     typed = typed.strip()
     if question.kind == QuestionKind.RATING:
@@ -128,6 +132,12 @@ def _own_answer(question: FeedbackQuestion, typed: str, problems: list[FieldErro
             return int(typed)
         if typed or question.required:
             problems.append(FieldError(name, _("Choose from 1 to 5.")))
+        return None
+    if question.kind == QuestionKind.CHOICE:
+        if typed in {str(n) for n in range(1, len(choice_list(question.choices)) + 1)}:
+            return int(typed)
+        if typed or question.required:
+            problems.append(FieldError(name, _("Choose one of the answers.")))
         return None
     try:
         words = clean_text(typed, name, max_length=MAX_COMMENT) or ""
@@ -202,7 +212,9 @@ async def give_feedback(db: AsyncSession, registration: Registration, session_id
         if row is None:
             row = FeedbackAnswer(feedback_id=feedback.id, question_id=question.id)
             db.add(row)
-        row.rating = answer if isinstance(answer, int) else None
+        number = answer if isinstance(answer, int) else None
+        row.rating = number if question.kind == QuestionKind.RATING else None
+        row.choice = number if question.kind == QuestionKind.CHOICE else None
         row.text = answer if isinstance(answer, str) else ""
     await db.flush()
     return feedback
@@ -221,7 +233,8 @@ async def own_answers(db: AsyncSession, feedback_ids: Collection[int]
 
 def typed_answers(answers: Mapping[int, FeedbackAnswer]) -> dict[int, str]:
     """Stored answers as a form shows them again."""
-    return {question_id: str(row.rating) if row.rating is not None else row.text
+    return {question_id: str(row.rating) if row.rating is not None
+            else str(row.choice) if row.choice is not None else row.text
             for question_id, row in answers.items()}
 
 
@@ -259,12 +272,14 @@ class Words:
 @dataclass(frozen=True)
 class QuestionResult:
     """What the answers to one of the event's own questions say: a rating question's tally,
-    or a words question's answers, newest first."""
+    a choice question's count of each choice (in its order), or a words question's answers,
+    newest first."""
 
     question: FeedbackQuestion
     answers: int
     tally: Tally | None
     words: Sequence[Words]
+    choices: Sequence[tuple[str, int]] = ()
 
 
 @dataclass(frozen=True)
@@ -322,8 +337,8 @@ async def _question_results(db: AsyncSession, event_id: int, asked: int
     if not questions:
         return []
     rows = (await db.execute(
-        select(FeedbackAnswer.question_id, FeedbackAnswer.rating, FeedbackAnswer.text,
-               Feedback.session_id, Feedback.given_at)
+        select(FeedbackAnswer.question_id, FeedbackAnswer.rating, FeedbackAnswer.choice,
+               FeedbackAnswer.text, Feedback.session_id, Feedback.given_at)
         .join(Feedback, Feedback.id == FeedbackAnswer.feedback_id)
         .where(Feedback.event_id == event_id)
         .order_by(Feedback.given_at.desc(), Feedback.id.desc()))).all()
@@ -339,6 +354,12 @@ async def _question_results(db: AsyncSession, event_id: int, asked: int
                 if row.rating in counts:
                     counts[row.rating] += 1
             results.append(QuestionResult(question, len(mine), _tally(counts, asked), []))
+        elif question.kind == QuestionKind.CHOICE:
+            chosen = Counter(row.choice for row in mine)
+            results.append(QuestionResult(
+                question, len(mine), None, [],
+                [(choice, chosen[number]) for number, choice
+                 in enumerate(choice_list(question.choices), start=1)]))
         else:
             words = [Words(row.session_id, row.text, row.given_at) for row in mine if row.text]
             results.append(QuestionResult(question, len(mine), None, words))

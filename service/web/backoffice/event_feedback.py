@@ -1,9 +1,9 @@
 """What registrants thought of an event (`registration.feedback`), as organisers report it
 to their funders and learn from: how many answered of how many were asked, the average
 rating and how many gave each, the comments, each with its rating and never a name, and
-the answers to the event's own questions (a rating's average and counts, or the words);
-as a page and as a spreadsheet (`feedback.csv`). Reading needs an account that sees the
-event; its editors find the link to their own questions here.
+the answers to the event's own questions (a rating's average and counts, how many chose
+each choice, or the words); as a page and as a spreadsheet (`feedback.csv`). Reading needs
+an account that sees the event; its editors find the link to their own questions here.
 """
 
 from __future__ import annotations
@@ -53,10 +53,12 @@ class EventFeedbackController(Controller):
                           date_text(local_date(c.given_at, event.timezone)))
                          for c in summary.comments],
             # Each own question: its wording, how many answered, and a rating's average and
-            # counts (5 first) or the words, each with its session and day.
+            # counts (5 first), or how many chose each choice, or the words, each with its
+            # session and day.
             "questions": [(result.question.text, result.answers, result.tally,
                            [(label, result.tally.counts[r]) for r, label
-                            in reversed(list(_scale_labels().items()))] if result.tally else [],
+                            in reversed(list(_scale_labels().items()))] if result.tally
+                           else result.choices,
                            [(titles.get(w.session_id, ""), w.text,
                              date_text(local_date(w.given_at, event.timezone)))
                             for w in result.words])
@@ -78,12 +80,14 @@ class EventFeedbackController(Controller):
         rows += [[titles.get(c.session_id, ""), c.rating, "", c.most_useful, c.to_improve,
                   local_date(c.given_at, event.timezone).isoformat(), "", ""]
                  for c in summary.comments]
-        # The own questions: a rating's counts, or each answer in words.
+        # The own questions: a rating's counts, each choice's, or each answer in words.
         for result in summary.questions:
             wording = result.question.text
             if result.tally is not None:
                 rows += [["", rating, count, "", "", "", wording, ""]
                          for rating, count in result.tally.counts.items()]
+            rows += [["", "", count, "", "", "", wording, choice]
+                     for choice, count in result.choices]
             rows += [[titles.get(w.session_id, ""), "", "", "", "",
                       local_date(w.given_at, event.timezone).isoformat(), wording, w.text]
                      for w in result.words]

@@ -1,5 +1,6 @@
 """An event's own feedback questions, in the back office: one row per question (its
-wording, how it is answered, whether it is required), and empty rows to add more; a row
+wording, how it is answered, a choice question's choices one a line, whether it is
+required), and empty rows to add more; a row
 left empty drops its question (and its answers). Saving goes through
 `programme.feedback_questions.set_questions`, all or nothing: a refused form comes back
 with every problem beside its row. Editors of the event only.
@@ -19,6 +20,8 @@ from service.clock import utc_now
 from service.db.models import Event, FeedbackQuestion, QuestionKind
 from service.domain.errors import InvalidInputError
 from service.domain.programme.feedback_questions import (
+    MAX_CHOICE,
+    MAX_CHOICES,
     MAX_QUESTION,
     MAX_QUESTIONS,
     QuestionDraft,
@@ -34,8 +37,11 @@ from service.web.backoffice.rendering import AnyRequest, organiser_page
 from service.web.params import DbSession, IdParam
 
 KINDS = {QuestionKind.RATING: N_("A rating from 1 (lowest) to 5 (highest)"),
-         QuestionKind.TEXT: N_("In their own words")}
+         QuestionKind.TEXT: N_("In their own words"),
+         QuestionKind.CHOICE: N_("One of your choices")}
 EMPTY_ROWS = 3
+# A choices box's longest text: every choice at its longest, a line each, and room to refuse.
+CHOICES_LIMIT = MAX_CHOICES * (MAX_CHOICE + 1) + 1
 
 
 def _rows(questions: list[FeedbackQuestion]) -> dict[str, str]:
@@ -47,6 +53,7 @@ def _rows(questions: list[FeedbackQuestion]) -> dict[str, str]:
         values.update({f"question-{number}-id": str(question.id),
                        f"question-{number}-text": question.text,
                        f"question-{number}-kind": question.kind.value,
+                       f"question-{number}-choices": question.choices,
                        f"question-{number}-required": "on" if question.required else ""})
     return values
 
@@ -60,7 +67,7 @@ def _read(form: FormMultiDict, rows: int) -> tuple[list[QuestionDraft], list[int
         name = f"question-{number}"
         row = {f"{name}-{part}": text(form, f"{name}-{part}", limit)
                for part, limit in (("id", 12), ("text", MAX_QUESTION + 1), ("kind", 20),
-                                   ("required", 4))}
+                                   ("choices", CHOICES_LIMIT), ("required", 4))}
         values.update(row)
         if not row[f"{name}-text"].strip():
             continue
@@ -68,7 +75,8 @@ def _read(form: FormMultiDict, rows: int) -> tuple[list[QuestionDraft], list[int
         drafts.append(QuestionDraft(
             text=row[f"{name}-text"], kind=row[f"{name}-kind"],
             required=bool(row[f"{name}-required"]),
-            id=int(typed_id) if typed_id.isdigit() and len(typed_id) < 10 else None))
+            id=int(typed_id) if typed_id.isdigit() and len(typed_id) < 10 else None,
+            choices=row[f"{name}-choices"].splitlines()))
         numbers.append(number)
     return drafts, numbers, values
 
@@ -99,7 +107,8 @@ class FeedbackQuestionsController(Controller):
             "nav": "events", "event": heading(event, account), "values": values,
             "rows": range(1, rows + 1), "kinds": [(k.value, _(label)) for k, label in KINDS.items()],
             "errors": errors or {}, "saved": saved, "max_questions": MAX_QUESTIONS,
-            "max_length": MAX_QUESTION,
+            "max_length": MAX_QUESTION, "choices_limit": CHOICES_LIMIT,
+            "max_choices": MAX_CHOICES,
         }, status_code=status_code)
 
     @get("/events/{event_id:int}/feedback/questions")

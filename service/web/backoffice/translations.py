@@ -38,10 +38,10 @@ from service.domain.programme.feedback_questions import event_questions
 from service.domain.programme.materials import event_materials
 from service.domain.programme.translations import (
     AGENDA_ITEM_FIELDS,
+    CHOICE_QUESTION_FIELDS,
     CONSULTATION_FIELDS,
     DOCUMENT_FIELDS,
     EVENT_FIELDS,
-    FEEDBACK_QUESTION_FIELDS,
     MATERIAL_FIELDS,
     QUESTION_FIELDS,
     SESSION_FIELDS,
@@ -73,10 +73,10 @@ from service.web.params import DbSession, IdParam
 _FORM_LIMIT = max(*EVENT_FIELDS.values(), *SESSION_FIELDS.values(),
                   *AGENDA_ITEM_FIELDS.values(), *CONSULTATION_FIELDS.values(),
                   *DOCUMENT_FIELDS.values(), *MATERIAL_FIELDS.values(),
-                  *QUESTION_FIELDS.values(), *FEEDBACK_QUESTION_FIELDS.values()) + 1
+                  *QUESTION_FIELDS.values(), *CHOICE_QUESTION_FIELDS.values()) + 1
 # Written in a text area (the others in one line).
 _LONG_FIELDS = frozenset({"description", "registrant_note", "notice_text",
-                          "market_questions", "question", "answer"})
+                          "market_questions", "question", "answer", "choices"})
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,8 @@ def _material_label(field: str, number: int) -> str:
 
 
 def _feedback_question_label(field: str, number: int) -> str:
+    if field == "choices":
+        return _("Feedback question %(number)s: its choices, one a line") % {"number": number}
     return _("Feedback question %(number)s") % {"number": number}
 
 
