@@ -224,11 +224,16 @@ async def test_a_question_answered_by_one_of_the_organisers_choices(
     api_questions = f"/api/organiser/events/{event_id}/feedback/questions"
     form_url = f"/registrations/{tokens['ana']}/feedback"
 
-    # Refused: one choice only (the form), the same choice twice (the API).
+    # Refused: one choice only, choices without a question (the form), the same choice twice,
+    # choices for a rating (the API).
     too_few = await organiser_client.post_form(questions_url, _rows(
         ("", NEXT, "choice", True), choices="Cloud services\n\n"))
     twice = await client.put(api_questions, headers=organiser_headers, json={"questions": [
         {"text": NEXT, "kind": "choice", "choices": ["Laptops", " laptops"]}]})
+    no_wording = await organiser_client.post_form(questions_url, {
+        "question-1-text": "", "question-1-kind": "choice", "question-1-choices": "A\nB"})
+    stray = await client.put(api_questions, headers=organiser_headers, json={"questions": [
+        {"text": NEXT, "kind": "rating", "choices": ["Laptops", "Cloud"]}]})
     saved = await organiser_client.post_form(questions_url, _rows(
         ("", NEXT, "choice", True), choices="\n".join(CHOICES) + "\n"))
     listed = await organiser_client.get(questions_url)
@@ -286,6 +291,11 @@ async def test_a_question_answered_by_one_of_the_organisers_choices(
     assert twice.status_code == 422
     assert [(e["field"], e["message"]) for e in twice.json()["errors"]] == [
         ("questions[0].choices", "Give each choice once.")]
+    assert no_wording.status_code == 422
+    assert [a.attrs["href"] for a in parse(no_wording.text).one(cls="error-summary")
+            .find_all("a")] == ["#question-1-choices"]
+    assert stray.status_code == 422
+    assert [e["field"] for e in stray.json()["errors"]] == ["questions[0].choices"]
     assert saved.status_code == 303
     assert parse(listed.text).one("textarea", id="question-1-choices").text == \
         " ".join(CHOICES)

@@ -6,11 +6,12 @@ required or not.
 
 Organisers write them as one list, which replaces the stored one whole, all or nothing: a
 question kept (sent with its `id`) keeps its answers and its translations, and may be
-reworded, but its kind cannot change once answered (the answers would no longer fit), and an answered
-choice question keeps each of its choices (answers keep a choice's number: reworded, or new
-ones added at the end); a question left out is removed with its answers and translations.
-Their wording is translated with the event's texts (target `feedback-question-N`, fields
-`text` and `choices`, one choice a line). Flushes, never commits; knows no HTTP.
+reworded, but its kind cannot change once answered (the answers would no longer fit), and
+an answered choice question keeps each of its choices (answers keep a choice's number:
+reworded, or new ones added at the end); a question left out is removed with its answers
+and translations. Their wording is translated with the event's texts (target
+`feedback-question-N`, fields `text` and `choices`, one choice a line). Flushes, never
+commits; knows no HTTP.
 """
 
 from __future__ import annotations
@@ -116,6 +117,11 @@ async def set_questions(db: AsyncSession, event_id: int, drafts: Sequence[Questi
                 "of your choices.")))
         choices = (_choices(draft.choices, f"{name}.choices", problems)
                    if kind == QuestionKind.CHOICE else [])
+        if kind is not None and kind != QuestionKind.CHOICE and any(
+                choice.strip() for choice in draft.choices):
+            problems.append(FieldError(f"{name}.choices", _(
+                "Leave this empty: only a question answered by one of your choices has "
+                "choices.")))
         if draft.id is not None:
             kept = existing.get(draft.id)
             if kept is None:

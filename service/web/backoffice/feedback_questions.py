@@ -59,10 +59,10 @@ def _rows(questions: list[FeedbackQuestion]) -> dict[str, str]:
 
 
 def _read(form: FormMultiDict, rows: int) -> tuple[list[QuestionDraft], list[int],
-                                                    dict[str, str]]:
-    """The questions as typed (rows with words), the row each came from, and every row's
-    values to show again."""
-    drafts, numbers, values = [], [], {}
+                                                    dict[str, str], dict[str, str]]:
+    """The questions as typed (rows with words), the row each came from, every row's values
+    to show again, and the rows' own problems (choices without a question)."""
+    drafts, numbers, values, errors = [], [], {}, {}
     for number in range(1, rows + 1):
         name = f"question-{number}"
         row = {f"{name}-{part}": text(form, f"{name}-{part}", limit)
@@ -70,6 +70,9 @@ def _read(form: FormMultiDict, rows: int) -> tuple[list[QuestionDraft], list[int
                                    ("choices", CHOICES_LIMIT), ("required", 4))}
         values.update(row)
         if not row[f"{name}-text"].strip():
+            if row[f"{name}-choices"].strip():
+                errors[f"{name}-choices"] = _("Write the question's wording above, or "
+                                              "empty its choices to remove it.")
             continue
         typed_id = row[f"{name}-id"]
         drafts.append(QuestionDraft(
@@ -78,7 +81,7 @@ def _read(form: FormMultiDict, rows: int) -> tuple[list[QuestionDraft], list[int
             id=int(typed_id) if typed_id.isdigit() and len(typed_id) < 10 else None,
             choices=row[f"{name}-choices"].splitlines()))
         numbers.append(number)
-    return drafts, numbers, values
+    return drafts, numbers, values, errors
 
 
 def _row_errors(refused: InvalidInputError, numbers: list[int]) -> dict[str, str]:
@@ -92,6 +95,14 @@ def _row_errors(refused: InvalidInputError, numbers: list[int]) -> dict[str, str
                 field = f"question-{numbers[int(index)]}-{'text' if part == 'id' else part}"
         errors.setdefault(field, problem.message)
     return errors
+
+
+def _row_order(item: tuple[str, str]) -> tuple[int, int]:
+    """Problems in the rows' order, and each row's fields in the form's."""
+    parts = item[0].split("-")
+    number = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0
+    return number, ["text", "kind", "choices"].index(parts[-1]) if parts[-1] in (
+        "text", "kind", "choices") else 3
 
 
 class FeedbackQuestionsController(Controller):
@@ -127,18 +138,21 @@ class FeedbackQuestionsController(Controller):
                              account: CurrentAccount, event_id: IdParam) -> Response[Any]:
         """Every question at once; an empty row drops its question."""
         event = await event_for(db_session, account, event_id, editing=True)
-        drafts, numbers, values = _read(await request.form(), MAX_QUESTIONS)
+        drafts, numbers, values, errors = _read(await request.form(), MAX_QUESTIONS)
         try:
             await set_questions(db_session, event.id, drafts, now=utc_now())
         except InvalidInputError as refused:
+            errors = {**errors, **_row_errors(refused, numbers)}
+        if errors:
             await db_session.rollback()
             event = await event_for(db_session, account, event_id, editing=True)
             shown = max([n for n in range(1, MAX_QUESTIONS + 1)
-                         if values.get(f"question-{n}-text") or values.get(f"question-{n}-id")]
+                         if values.get(f"question-{n}-text") or values.get(f"question-{n}-id")
+                         or values.get(f"question-{n}-choices")]
                         + [len(drafts) + EMPTY_ROWS])
             return await self._page(request, account, event, values,
                                     min(shown, MAX_QUESTIONS),
-                                    errors=_row_errors(refused, numbers),
+                                    errors=dict(sorted(errors.items(), key=_row_order)),
                                     status_code=HTTP_422_UNPROCESSABLE_ENTITY)
         return Redirect(f"{BACKOFFICE_PATH}/events/{event.id}/feedback/questions?saved=true",
                         status_code=HTTP_303_SEE_OTHER)
