@@ -206,6 +206,15 @@ async def register_on_behalf(
     return replace(outcome, places_added=added)
 
 
+async def registered_addresses(db: AsyncSession, event: Event, email_keys: Collection[str]
+                               ) -> set[str]:
+    """Which of these (normalised) addresses hold a registration of the event: the ones
+    `register_on_behalf` would refuse."""
+    found = await _existing_registrations(db, event, email_keys)
+    return {key for key, registration in found.items()
+            if registration.status not in _NOT_HOLDING}
+
+
 async def full_places(db: AsyncSession, event: Event, now: datetime) -> list[Event | Session]:
     """The event and its coming sessions that have no place left: where the organisers'
     form offers to add one."""

@@ -32,6 +32,7 @@ from service.web.backoffice.people import PeopleController
 from service.web.backoffice.personal_data import PersonalDataController
 from service.web.backoffice.preview import PreviewController
 from service.web.backoffice.privacy import PrivacyController
+from service.web.backoffice.registration_import import RegistrationImportController
 from service.web.backoffice.registration_new import RegistrationOnBehalfController
 from service.web.backoffice.registrations import RegistrationsController
 from service.web.backoffice.reminders import RemindersController
@@ -43,6 +44,7 @@ BACKOFFICE_CONTROLLERS: list[Any] = [
     DashboardController,  # upcoming events
     RegistrationsController,  # registrations per event
     RegistrationOnBehalfController,  # someone registered by an organiser
+    RegistrationImportController,  # people registered from a spreadsheet
     AuditPagesController,  # audit log per event and account
     AccountsController,  # accounts and teams (admins)
     PasswordPagesController,  # invitations, resets
