@@ -22,7 +22,7 @@ from tests.integration.backoffice import SignedInClient
 from tests.integration.test_pages import parse
 
 REFUSED = (
-    "Name;Email;Organisation;Country;Language\r\n"
+    "Full name;E-mail address;Organization;Country;Language\r\n"
     "Anna Müller;anna.mueller@zurich.example.ch;Stadt Zürich;CH;de\r\n"
     "Bad Address;anna.keller@;City of Zurich;CH;\r\n"
     "Anna Again;ANNA.MUELLER@zurich.example.ch;Stadt Zürich;CH;de\r\n"

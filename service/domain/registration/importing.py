@@ -5,9 +5,10 @@ is (the columns not read here, such as `id` and `status`, are left alone).
 
 The first line names the columns (`name` and `email` are needed; `organisation`,
 `organisation_kind`, `country`, `job_title`, `language`, `access_note`, `company`, `sector`,
-`offer_note` and `attendance` may be given), in any order; commas, semicolons (as Excel
-saves in much of Europe) or tabs separate them; UTF-8 (with or without a byte order mark) or
-Windows-1252. Every line is checked with the public form's rules and the event's before
+`offer_note` and `attendance` may be given; "E-mail address" or "Organization" are read as
+theirs), in any order; commas, semicolons (as Excel saves in much of Europe) or tabs
+separate them; UTF-8 (with or without a byte order mark) or Windows-1252. Each person is
+registered for the whole event. Every line is checked with the public form's rules and the event's before
 anything is stored, and every problem is named by its line and column at once; an address
 twice in the file or registered already is one of them. Then each person is registered as an
 organiser registers someone on their behalf (`register_on_behalf`): the places apply (where
@@ -48,6 +49,13 @@ COLUMNS = {
     "sector": "sector", "offer_note": "offer_note", "attendance": "attendance",
 }
 _COLUMN_OF = {field: column for column, field in COLUMNS.items()}
+# Other names spreadsheets give the same columns ("E-mail address", "Organization").
+ALIASES = {
+    "full_name": "name", "e_mail": "email", "email_address": "email",
+    "e_mail_address": "email", "organization": "organisation",
+    "organisation_name": "organisation", "organization_name": "organisation",
+    "organization_kind": "organisation_kind", "job": "job_title",
+}
 _LIMIT = 4_000  # a cell longer than any field takes is refused by the form's rules
 Kind = TypeVar("Kind", OrganisationKind, Attendance)
 
@@ -78,6 +86,12 @@ def _text(data: bytes) -> str:
 
 def _column_name(heading: str) -> str:
     return "_".join(heading.strip().lower().replace("-", " ").split())
+
+
+def _column(heading: str) -> str:
+    """The column a heading names, under our name for it."""
+    name = _column_name(heading)
+    return ALIASES.get(name, name)
 
 
 def _choice(kinds: type[Kind], value: str, column: str, line: int,
@@ -114,7 +128,7 @@ def read_rows(data: bytes, *, language: str) -> tuple[list[ImportRow], list[RowP
         return [], [RowProblem(0, "", _("The file is empty: its first line names the columns, "
                                         "each next line is one person."))]
     header_line, header = lines[0]
-    columns = [_column_name(heading) for heading in header]
+    columns = [_column(heading) for heading in header]
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
     if missing:
         return [], [RowProblem(header_line, column, _(
