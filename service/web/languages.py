@@ -4,9 +4,10 @@ In order: the page's `?lang=` (a stable address to share, which the switcher lin
 which is remembered in a cookie), the remembered choice, the browser's Accept-Language,
 English. The back office then prefers the signed-in organiser's own language unless the
 address names one (service/web/backoffice/guards.py); a private link's page prefers its
-owner's language to the browser's (service/web/owner_language.py). Pages link to their own address in
-every language (the switcher, and `hreflang` alternates for search engines). HTML and JSON
-answers say their language (Content-Language) and that it depends on the request (Vary).
+owner's language to the browser's (service/web/owner_language.py). Pages link to their own
+address in every language (the switcher, and `hreflang` alternates for search engines).
+HTML and JSON answers say their language (Content-Language) and that it depends on the
+request (Vary).
 """
 
 from __future__ import annotations

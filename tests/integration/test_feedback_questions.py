@@ -45,18 +45,26 @@ def _rows(*rows: tuple[str, str, str, bool], choices: str = "") -> dict[str, str
     return form
 
 
+async def _ana_after_the_first_webinar(db: AsyncSession, settings: Settings
+                                       ) -> tuple[int, int, int, str]:
+    """A webinar series whose first session is over, Ana registered for it: the event's,
+    the session's and Ana's ids, and her private link's token (committed)."""
+    event = await make_event(db, settings, webinars_around_now())
+    held = min(event.sessions, key=lambda s: s.starts_at)
+    ana = await make_registration(db, event, held, "Ana Silva",
+                                  email_address="ana@lisboa.example.pt")
+    tokens = await _tokens(db, settings, {"ana": ana.id})
+    await db.commit()
+    return event.id, held.id, ana.id, tokens["ana"]
+
+
 async def test_organisers_ask_their_own_questions_and_read_the_answers(
     organiser_client: SignedInClient, client: AsyncTestClient[Litestar],
     organiser_headers: dict[str, str], db: AsyncSession, settings: Settings,
 ) -> None:
-    event = await make_event(db, settings, webinars_around_now())
-    held = min(event.sessions, key=lambda s: s.starts_at)
-    ana = await make_registration(db, event, held, "Ana Silva")
-    tokens = await _tokens(db, settings, {"ana": ana.id})
-    await db.commit()
-    event_id, held_id = event.id, held.id
+    event_id, held_id, _ana_id, token = await _ana_after_the_first_webinar(db, settings)
     questions_url = f"/organiser/events/{event_id}/feedback/questions"
-    form_url = f"/registrations/{tokens['ana']}/feedback"
+    form_url = f"/registrations/{token}/feedback"
 
     before = await organiser_client.get(f"/organiser/events/{event_id}/feedback")
     empty = await organiser_client.get(questions_url)
@@ -139,15 +147,9 @@ async def test_the_api_keeps_questions_and_answers_and_personal_data_rules_hold(
     client: AsyncTestClient[Litestar], organiser_headers: dict[str, str],
     db: AsyncSession, settings: Settings,
 ) -> None:
-    event = await make_event(db, settings, webinars_around_now())
-    held = min(event.sessions, key=lambda s: s.starts_at)
-    ana = await make_registration(db, event, held, "Ana Silva",
-                                  email_address="ana@lisboa.example.pt")
-    tokens = await _tokens(db, settings, {"ana": ana.id})
-    await db.commit()
-    event_id, held_id, ana_id = event.id, held.id, ana.id
+    event_id, held_id, ana_id, token = await _ana_after_the_first_webinar(db, settings)
     questions = f"/api/organiser/events/{event_id}/feedback/questions"
-    mine = f"/api/registrations/{tokens['ana']}/feedback"
+    mine = f"/api/registrations/{token}/feedback"
 
     refused = await client.put(questions, headers=organiser_headers, json={"questions": [
         {"text": "", "kind": "rating"}, {"text": TOPIC, "kind": "yes_or_no"}]})
@@ -213,16 +215,10 @@ async def test_a_question_answered_by_one_of_the_organisers_choices(
     organiser_client: SignedInClient, client: AsyncTestClient[Litestar],
     organiser_headers: dict[str, str], db: AsyncSession, settings: Settings,
 ) -> None:
-    event = await make_event(db, settings, webinars_around_now())
-    held = min(event.sessions, key=lambda s: s.starts_at)
-    ana = await make_registration(db, event, held, "Ana Silva",
-                                  email_address="ana@lisboa.example.pt")
-    tokens = await _tokens(db, settings, {"ana": ana.id})
-    await db.commit()
-    event_id, held_id, ana_id = event.id, held.id, ana.id
+    event_id, held_id, ana_id, token = await _ana_after_the_first_webinar(db, settings)
     questions_url = f"/organiser/events/{event_id}/feedback/questions"
     api_questions = f"/api/organiser/events/{event_id}/feedback/questions"
-    form_url = f"/registrations/{tokens['ana']}/feedback"
+    form_url = f"/registrations/{token}/feedback"
 
     # Refused: one choice only, choices without a question (the form), the same choice twice,
     # choices for a rating (the API).
@@ -259,7 +255,7 @@ async def test_a_question_answered_by_one_of_the_organisers_choices(
     answered = await client.post(form_url, follow_redirects=False, data={
         "csrf_token": csrf, "session_id": str(held_id), "rating": "4", field: "2"})
     again = await client.get(answered.headers["location"])
-    mine = await client.get(f"/api/registrations/{tokens['ana']}/feedback",
+    mine = await client.get(f"/api/registrations/{token}/feedback",
                             params={"lang": "de"})
     results = await organiser_client.get(f"/organiser/events/{event_id}/feedback")
     spreadsheet = await organiser_client.get(f"/organiser/events/{event_id}/feedback.csv")

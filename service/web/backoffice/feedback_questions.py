@@ -1,9 +1,9 @@
 """An event's own feedback questions, in the back office: one row per question (its
 wording, how it is answered, a choice question's choices one a line, whether it is
-required), and empty rows to add more; a row
-left empty drops its question (and its answers). Saving goes through
-`programme.feedback_questions.set_questions`, all or nothing: a refused form comes back
-with every problem beside its row. Editors of the event only.
+required), and empty rows to add more; a row left empty drops its question (and its
+answers). Saving goes through `programme.feedback_questions.set_questions`, all or
+nothing: a refused form comes back with every problem beside its row. Editors of the event
+only.
 """
 
 from __future__ import annotations
@@ -97,12 +97,14 @@ def _row_errors(refused: InvalidInputError, numbers: list[int]) -> dict[str, str
     return errors
 
 
+_ROW_FIELDS = ("text", "kind", "choices")
+
+
 def _row_order(item: tuple[str, str]) -> tuple[int, int]:
-    """Problems in the rows' order, and each row's fields in the form's."""
-    parts = item[0].split("-")
-    number = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0
-    return number, ["text", "kind", "choices"].index(parts[-1]) if parts[-1] in (
-        "text", "kind", "choices") else 3
+    """Problems in the rows' order, each row's in the form's ("question-3-kind")."""
+    _question, number, part = [*item[0].split("-", 2), "", ""][:3]
+    return (int(number) if number.isdigit() else 0,
+            _ROW_FIELDS.index(part) if part in _ROW_FIELDS else len(_ROW_FIELDS))
 
 
 class FeedbackQuestionsController(Controller):

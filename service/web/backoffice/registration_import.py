@@ -118,10 +118,10 @@ class RegistrationImportController(Controller):
                    and row.form.country.strip().upper() not in COUNTRY_NAMES]
         problems = importing.merged(problems, unknown,
                                     await importing.check_rows(db_session, event, rows))
-        if not problems and text(form, "step", 10) == "import":
-            return await self._import(request, db_session, settings, account, event, rows)
         if problems:
             return self._refused(request, event, account, problems, consent)
+        if text(form, "step", 10) == "import":
+            return await self._import(request, db_session, settings, account, event, rows)
         return self._page(request, event, account, people=rows, checked=data, consent=True)
 
     def _refused(self, request: AnyRequest, event: Event, account: CurrentAccount,
