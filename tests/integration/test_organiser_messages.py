@@ -215,6 +215,16 @@ async def test_the_preview_is_the_first_copy_with_the_words_escaped_and_the_priv
     assert ("<p style=\"margin:0 0 16px 0;\">The room changed: &lt;b&gt;Hall B&lt;/b&gt; &amp; "
             "not A.</p>") in copy.html
     assert "Bring your ID.<br>See you there." in copy.html
+    # A web address the organisers write is a link in the HTML, escaped as it should be.
+    linked = await preview_organiser_message(db, event.id, _draft(
+        "confirmed", text="The slides: https://example.org/s?a=1&b=2. <b>Thanks</b>"),
+        now=NOW, settings=settings)
+    assert linked.versions[0].copy is not None
+    assert ('The slides: <a href="https://example.org/s?a=1&amp;b=2" rel="noopener">'
+            'https://example.org/s?a=1&amp;b=2</a>. &lt;b&gt;Thanks&lt;/b&gt;'
+            ) in linked.versions[0].copy.html
+    assert "The slides: https://example.org/s?a=1&b=2. <b>Thanks</b>" in \
+        linked.versions[0].copy.text
     assert f"Your registration: {settings.public_base_url}/registrations/" in copy.text
     # A preview queues nothing.
     assert list(await db.scalars(select(OutboxEmail.id))) == []

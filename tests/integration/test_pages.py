@@ -240,6 +240,23 @@ async def test_full_event_shows_waiting_list(
     assert page.one("article", cls="card").one("p", cls="availability").text == "Waiting list"
 
 
+async def test_web_addresses_in_a_description_are_links(
+    client: Client, db: AsyncSession, settings: Settings
+) -> None:
+    await programme.update_event(
+        db, await event_id(db, "procura-plus-seminar-2027"), programme.EventUpdate(
+            description="The case studies: https://example.org/cases?year=2027&lang=en.\n\n"
+                        "<b>Not</b> javascript:alert(1)"), now=NOW, settings=settings)
+    await db.commit()
+
+    page = await client.get("/events/procura-plus-seminar-2027")
+
+    assert ('<p>The case studies: <a href="https://example.org/cases?year=2027&amp;lang=en" '
+            'rel="noopener">https://example.org/cases?year=2027&amp;lang=en</a>.</p>'
+            ) in page.text
+    assert "<p>&lt;b&gt;Not&lt;/b&gt; javascript:alert(1)</p>" in page.text
+
+
 async def test_archive_lists_past_events_newest_first(client: Client) -> None:
     with time_machine.travel(datetime(2027, 7, 1, tzinfo=UTC), tick=False):
         response = await client.get("/archive")

@@ -29,7 +29,9 @@ from tests.integration.test_languages_of_people import (
     text_of,
 )
 
-NOTE = "Bring <your ID> & come by 9:45.\nUse entrance B."
+NOTE = "Bring <your ID> & come by 9:45.\nUse entrance B: https://example.org/map?door=b&floor=1."
+LINK = ('<a href="https://example.org/map?door=b&amp;floor=1" rel="noopener">'
+        'https://example.org/map?door=b&amp;floor=1</a>.')
 GERMAN = "Bringen Sie Ihren <Ausweis> mit.\nEingang B."
 
 
@@ -91,8 +93,10 @@ async def test_registrants_read_what_they_need_to_know_and_the_public_never_does
         # Brigitte's note is not in French: marked as the English it is written in.
         assert ('>Bringen Sie Ihren &lt;Ausweis&gt; mit.' if german
                 else ' lang="en">Bring &lt;your ID&gt; &amp; come by 9:45.') in html_of(row)
+        # A web address in the note is a link in the HTML.
+        assert german or LINK in html_of(row)
     assert "Eingang B." in private_pages["de"].text
-    assert "Use entrance B." in private_pages["fr"].text  # no French: the note as written
+    assert "Use entrance B: " + LINK in private_pages["fr"].text  # no French: as written
     assert private_api.json()["event"]["registrant_note"] == GERMAN
     for public in (public_page, public_api):
         assert public.status_code == 200
