@@ -51,6 +51,8 @@ def test_an_organiser_imports_two_people_from_a_spreadsheet(
     page.goto(f"{base}/organiser/events/{event_id}/registrations")
     page.get_by_role("link", name="Import from a spreadsheet").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Import registrations")
+    expect(page.get_by_role("link", name="Download a file to start from")).to_have_attribute(
+        "href", f"/organiser/events/{event_id}/registrations/import/example.csv")
     assert_no_axe_violations(page, context="import, the file to choose")
     page.get_by_label("CSV file").set_input_files(refused)
     page.get_by_role("button", name="Check the file").click()

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.db.models import AuditEntry, OutboxEmail, Registration, RegistrationStatus
 from service.settings import Settings
-from tests.factories import EventSpec, make_event, make_registration
+from tests.factories import MEET_YOUR_BUYER, EventSpec, make_event, make_registration
 from tests.integration.backoffice import SignedInClient
 from tests.integration.test_pages import parse
 
@@ -144,3 +144,31 @@ async def test_a_draft_is_published_before_anyone_is_imported(
     assert page.status_code == 200
     assert "This event is a draft: publish it first" in page.text
     assert 'type="file"' not in page.text
+
+
+async def test_the_file_to_start_from_has_this_events_columns_and_imports_as_it_is(
+    organiser_client: SignedInClient, db: AsyncSession, settings: Settings,
+) -> None:
+    webinars = await make_event(db, settings, EventSpec())
+    dialogue = await make_event(db, settings, MEET_YOUR_BUYER)
+    await db.commit()
+
+    checked = []
+    headers = []
+    for event_id in (webinars.id, dialogue.id):
+        url = f"/organiser/events/{event_id}/registrations/import"
+        example = await organiser_client.get(f"{url}/example.csv")
+        assert example.status_code == 200
+        assert example.headers["content-type"].startswith("text/csv")
+        headers.append(example.content.decode("utf-8-sig").splitlines()[0])
+        checked.append(await organiser_client.post_form(
+            url, {"step": "check", "consent": "yes"},
+            files={"file": ("example.csv", example.content)}))
+
+    assert headers == [
+        "name,email,organisation,organisation_kind,country,job_title,language",
+        "name,email,organisation,organisation_kind,country,job_title,language,company,sector,"
+        "offer_note,access_note"]
+    for answer in checked:
+        assert answer.status_code == 200, answer.text
+        assert "The file is ready: 1 person to register" in answer.text

@@ -27,7 +27,8 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.db.models import Attendance, Event, OrganisationKind
+from service.db.models import Attendance, Event, EventKind, OrganisationKind, SessionMode
+from service.domain.programme.sessions import is_hybrid
 from service.domain.registration.batch import (
     RegistrationOutcome,
     register_on_behalf,
@@ -75,6 +76,26 @@ class RowProblem:
     line: int
     column: str
     message: str
+
+
+def example_rows(event: Event) -> list[list[object]]:
+    """A file to start from: the columns this event reads, and one person as an example
+    (a supplier on a Meet-your-Buyer dialogue, where the supplier's columns are asked)."""
+    columns: list[object] = ["name", "email", "organisation", "organisation_kind", "country",
+                             "job_title", "language"]
+    person: list[object] = ["Ana Silva", "ana.silva@lisboa.example.pt", "Câmara Municipal de Lisboa",
+              OrganisationKind.PUBLIC_AUTHORITY.value, "PT", "Procurement officer", "en"]
+    if event.kind == EventKind.MEET_YOUR_BUYER:
+        columns += ["company", "sector", "offer_note"]
+        person[2:4] = ["Circular IT Ltd", OrganisationKind.SUPPLIER.value]
+        person += ["Circular IT Ltd", "Refurbished laptops", "Laptops refurbished in the EU."]
+    if any(s.mode != SessionMode.ONLINE for s in event.sessions):
+        columns.append("access_note")
+        person.append("")
+    if is_hybrid(event):
+        columns.append("attendance")
+        person.append(Attendance.IN_PERSON.value)
+    return [columns, person]
 
 
 def _text(data: bytes) -> str:

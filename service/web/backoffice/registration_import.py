@@ -26,6 +26,7 @@ from service.domain.registration import importing
 from service.i18n import N_, ngettext
 from service.i18n import gettext as _
 from service.settings import Settings
+from service.web.backoffice.event_figures import spreadsheet_response
 from service.web.backoffice.event_pages import event_for, heading
 from service.web.backoffice.forms import FORM_LEVEL, text
 from service.web.backoffice.guards import (
@@ -92,6 +93,14 @@ class RegistrationImportController(Controller):
         event = await event_for(db_session, account, event_id, editing=True)
         done = (confirmed, waiting) if confirmed is not None and waiting is not None else None
         return self._page(request, event, account, done=done)
+
+    @get("/events/{event_id:int}/registrations/import/example.csv", media_type="text/csv")
+    async def example_file(self, db_session: DbSession, account: CurrentAccount,
+                           event_id: IdParam) -> Response[bytes]:
+        """The columns this event reads and one person, to fill in and import."""
+        event = await event_for(db_session, account, event_id, editing=True)
+        return spreadsheet_response(importing.example_rows(event),
+                                    f"registrations-to-import-{event.slug}.csv")
 
     @post("/events/{event_id:int}/registrations/import", status_code=HTTP_303_SEE_OTHER,
           request_max_body_size=BODY_LIMIT)
