@@ -15,6 +15,9 @@ kept once answered. Both databases.
 
 from __future__ import annotations
 
+from typing import Any
+
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -56,6 +59,22 @@ async def _ana_after_the_first_webinar(db: AsyncSession, settings: Settings
     tokens = await _tokens(db, settings, {"ana": ana.id})
     await db.commit()
     return event.id, held.id, ana.id, tokens["ana"]
+
+
+async def _copy_export_and_erase(client: AsyncTestClient[Litestar], headers: dict[str, str],
+                                 db: AsyncSession, settings: Settings, event_id: int,
+                                 ana_id: int) -> tuple[Response, dict[str, Any]]:
+    """The event copied (its copy's questions, as the API gives them), then Ana's export,
+    then Ana erased (committed)."""
+    copied = await client.post(f"/api/organiser/events/{event_id}/copy", headers=headers,
+                               json={"title": "Run again", "first_day": "2031-03-03"})
+    copy_questions = await client.get(
+        f"/api/organiser/events/{copied.json()['id']}/feedback/questions", headers=headers)
+    exported = await privacy.export_personal_data(db, "ana@lisboa.example.pt", now=BUILT_AT)
+    await privacy.erase_registration(db, await db.get_one(Registration, ana_id), now=BUILT_AT,
+                                     reason="registrant", settings=settings)
+    await db.commit()
+    return copy_questions, exported
 
 
 async def test_organisers_ask_their_own_questions_and_read_the_answers(
@@ -165,16 +184,8 @@ async def test_the_api_keeps_questions_and_answers_and_personal_data_rules_hold(
     kind_changed = await client.put(questions, headers=organiser_headers, json={"questions": [
         {"id": moderation_id, "text": MODERATION, "kind": "text"},
         {"id": topic_id, "text": TOPIC, "kind": "text"}]})
-    copied = await client.post(f"/api/organiser/events/{event_id}/copy",
-                               headers=organiser_headers,
-                               json={"title": "Run again", "first_day": "2031-03-03"})
-    copy_questions = await client.get(
-        f"/api/organiser/events/{copied.json()['id']}/feedback/questions",
-        headers=organiser_headers)
-    exported = await privacy.export_personal_data(db, "ana@lisboa.example.pt", now=BUILT_AT)
-    await privacy.erase_registration(db, await db.get_one(Registration, ana_id), now=BUILT_AT,
-                                     reason="registrant", settings=settings)
-    await db.commit()
+    copy_questions, exported = await _copy_export_and_erase(
+        client, organiser_headers, db, settings, event_id, ana_id)
     kept = {a.question_id: (a.rating, a.text) for a in await db.scalars(
         select(FeedbackAnswer).execution_options(populate_existing=True))}
     removed = await client.put(questions, headers=organiser_headers, json={"questions": [
@@ -267,16 +278,8 @@ async def test_a_question_answered_by_one_of_the_organisers_choices(
     reworded = await client.put(api_questions, headers=organiser_headers, json={"questions": [
         {"id": question_id, "text": NEXT, "kind": "choice", "required": True,
          "choices": ["Cloud", *CHOICES[1:], "Printers"]}]})
-    copied = await client.post(f"/api/organiser/events/{event_id}/copy",
-                               headers=organiser_headers,
-                               json={"title": "Run again", "first_day": "2031-03-03"})
-    copy_questions = await client.get(
-        f"/api/organiser/events/{copied.json()['id']}/feedback/questions",
-        headers=organiser_headers)
-    exported = await privacy.export_personal_data(db, "ana@lisboa.example.pt", now=BUILT_AT)
-    await privacy.erase_registration(db, await db.get_one(Registration, ana_id), now=BUILT_AT,
-                                     reason="registrant", settings=settings)
-    await db.commit()
+    copy_questions, exported = await _copy_export_and_erase(
+        client, organiser_headers, db, settings, event_id, ana_id)
     kept = [(a.choice, a.rating, a.text) for a in await db.scalars(
         select(FeedbackAnswer).execution_options(populate_existing=True))]
 
